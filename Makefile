@@ -1,0 +1,54 @@
+# finfeed: the README's two commands, plus the developer's extras.
+#   make run    install what is missing, build, run the daemon on the offline demo
+#   make check  install what is missing, build, run every test (also under ASan+UBSan)
+BUILD     ?= build
+ASAN      ?= build-asan
+FUZZBUILD ?= build-fuzz
+SHARED    ?= $(CURDIR)/../shared
+JOBS      ?= $(shell nproc 2>/dev/null || echo 2)
+CMAKE_FLAGS ?=
+
+.PHONY: all deps build run check unit conformance asan bench fuzz clean
+
+all: build
+
+deps:
+	@scripts/install-deps
+
+$(BUILD)/Makefile: CMakeLists.txt
+	cmake -S . -B $(BUILD) -DFINFEED_WERROR=ON $(CMAKE_FLAGS)
+
+build: deps $(BUILD)/Makefile
+	cmake --build $(BUILD) -j $(JOBS)
+
+run: build
+	@scripts/run-demo $(BUILD)/finfeed
+
+unit: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+conformance: build
+	@scripts/conformance $(BUILD)/finfeed "$(SHARED)"
+
+asan: deps
+	cmake -S . -B $(ASAN) -DFINFEED_WERROR=ON -DFINFEED_ASAN=ON -DFINFEED_UBSAN=ON -DCMAKE_BUILD_TYPE=Debug \
+	      -DCMAKE_C_FLAGS=-O1 $(CMAKE_FLAGS)
+	cmake --build $(ASAN) -j $(JOBS)
+	cd $(ASAN) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	      ctest --output-on-failure -j $(JOBS)
+	@scripts/conformance $(ASAN)/finfeed "$(SHARED)"
+
+check: unit conformance asan
+	@echo "make check: all passed"
+
+bench: build
+	@scripts/install-deps --bench
+	bench/parse $(BUILD)/finfeed "$(SHARED)"
+
+fuzz: deps
+	CC=clang cmake -S . -B $(FUZZBUILD) -DFINFEED_FUZZ=ON -DFINFEED_ASAN=ON -DFINFEED_UBSAN=ON
+	cmake --build $(FUZZBUILD) -j $(JOBS)
+	@scripts/run-fuzz $(FUZZBUILD)
+
+clean:
+	rm -rf $(BUILD) $(ASAN) $(FUZZBUILD)

@@ -1,0 +1,159 @@
+/* parse/parse.h — bytes → one feed model.
+ * RSS 0.9x/1.0/2.0, Atom 0.3/1.0 and JSON Feed documents, in any charset, become
+ * UTF-8 records (struct parse_feed, struct parse_entry); dates become Unix seconds.
+ * Knows nothing of curl, SQL or libuv. */
+#ifndef FINFEED_PARSE_H
+#define FINFEED_PARSE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* A date that is absent or could not be read. */
+#define PARSE_NO_DATE INT64_MIN
+
+/* Bits of struct parse_entry.flags and struct parse_report.problems. */
+enum parse_problem {
+    PARSE_P_MALFORMED = 1 << 0,  /* XML not well-formed, recovered */
+    PARSE_P_TRUNCATED = 1 << 1,  /* document ended inside an element */
+    PARSE_P_BAD_BYTES = 1 << 2,  /* invalid byte sequences replaced by U+FFFD */
+    PARSE_P_ENTITIES = 1 << 3,   /* bare '&' or HTML-only entities repaired */
+    PARSE_P_JUNK = 1 << 4,       /* bytes before the first tag skipped */
+    PARSE_P_CHARSET = 1 << 5,    /* HTTP charset failed; the declaration was used */
+};
+
+struct parse_enclosure {
+    char *url;    /* absolute when a base was known; owned */
+    char *type;   /* MIME type or NULL; owned */
+    char *length; /* as written (bytes) or NULL; owned */
+};
+
+/* One entry (RSS/RDF item, Atom entry, JSON Feed item). Every string is UTF-8,
+ * NUL-terminated, owned by the entry, NULL when the document did not give it. */
+struct parse_entry {
+    char *title;     /* text value: plain text, or HTML source when title_html */
+    char *link;      /* alternate link, resolved against xml:base / base URL */
+    char *id;        /* Atom id, RSS guid, RDF rdf:about, JSON id; as written */
+    char *author;    /* display string (Atom "name (email)", RSS text as written) */
+    char *author_name; /* name part only (RSS e-mail author: the name), or NULL */
+    char *summary;   /* Atom summary, RSS description */
+    char *content;   /* first of Atom content, content:encoded, xhtml:body */
+    char *comments;  /* RSS comments URL */
+    char *image;     /* media:content / image enclosure URL */
+    char *thumbnail; /* media:thumbnail URL */
+    char *base;      /* base URI in scope for this entry's text (for cleaning) */
+    int title_html, summary_html, content_html; /* 1: the value is HTML markup */
+    int64_t published; /* Unix seconds UTC, or PARSE_NO_DATE */
+    int64_t updated;   /* Unix seconds UTC, or PARSE_NO_DATE */
+    char **categories; /* ncategories terms, each owned */
+    size_t ncategories;
+    struct parse_enclosure *enclosures; /* nenclosures, owned */
+    size_t nenclosures;
+};
+
+/* Feed-level data. Same ownership rules as struct parse_entry. */
+struct parse_feed {
+    char *title, *link, *subtitle, *author, *author_name, *language, *id;
+    char *image;           /* channel image / Atom logo URL */
+    int64_t updated;       /* Unix seconds UTC, or PARSE_NO_DATE */
+    int64_t published;     /* RSS pubDate, or PARSE_NO_DATE */
+    long ttl;              /* RSS ttl in minutes, 0 when absent */
+    const char *format;    /* static: "rss", "rdf", "atom", "atom03", "json" */
+    char **categories;
+    size_t ncategories;
+};
+
+/* What went wrong while reading a document that still gave a result. */
+struct parse_report {
+    unsigned problems;    /* enum parse_problem bits */
+    size_t nentries;      /* entries delivered */
+    char message[256];    /* first problem in words, "" when none */
+};
+
+struct parse_opts {
+    const char *base_url; /* document URL (for relative links), or NULL; borrowed */
+    const char *charset;  /* HTTP Content-Type charset, or NULL; borrowed */
+    const char *timezone; /* IANA zone for dates without a zone, or NULL: from the
+                           * feed's language (zh-CN → Asia/Shanghai …), else UTC */
+};
+
+/* Called once an entry is complete, in document order. `feed` holds what the
+ * document said about the feed so far (RSS channel data normally precedes the
+ * items). Both pointers are valid during the call only; the callback may steal
+ * fields of `entry` by setting them to NULL. Return 0 to go on, non-zero to stop
+ * (parse_feed_* then returns that value). */
+typedef int (*parse_entry_cb)(void *arg, const struct parse_feed *feed,
+                              struct parse_entry *entry);
+
+/* Parse a whole document from memory (`buf`, `len` bytes, borrowed), detecting
+ * the format from the bytes (never from a content type or URL). Entries are
+ * handed to `cb` as they complete; the feed data is stored in *feed_out (caller
+ * frees with parse_feed_free) when feed_out is not NULL. `report` (may be NULL)
+ * receives the problems recovered from. Returns 0 when the document gave a feed
+ * (possibly with zero entries), -EINVAL when nothing recoverable was found (an
+ * HTML page, an empty body: report->message says which), -ENOMEM, or the
+ * callback's non-zero value. Memory stays bounded: the document is streamed. */
+int parse_feed_mem(const char *buf, size_t len, const struct parse_opts *opts,
+                   parse_entry_cb cb, void *arg, struct parse_feed **feed_out,
+                   struct parse_report *report);
+
+/* Same, reading from `fp` (borrowed; read to its end, in chunks, so a 20 MB
+ * feed never sits in memory whole). A non-seekable stream is spooled to a
+ * temporary file only when the charset rules need a second pass. */
+int parse_feed_file(FILE *fp, const struct parse_opts *opts, parse_entry_cb cb, void *arg,
+                    struct parse_feed **feed_out, struct parse_report *report);
+
+void parse_feed_free(struct parse_feed *feed);
+void parse_entry_free(struct parse_entry *entry);
+
+/* Read one date string: RFC 822/1123 and variants, RFC 850, asctime, RFC 3339 /
+ * ISO 8601, W3C-DTF, "YYYY-MM-DD HH:MM[:SS]", "YYYY/MM/DD HH:MM",
+ * "YYYY年MM月DD日 HH:MM[:SS]" and others (parse/date.c lists them). A time
+ * without a zone is read in `tz` (IANA name, borrowed; NULL means UTC); "CST"
+ * in Asia/Shanghai, Asia/Hong_Kong, Asia/Taipei (and zones that share their
+ * offset) means +08:00, elsewhere US Central. Returns 0 and stores Unix seconds
+ * (UTC) in *out, or -EINVAL for an unreadable or impossible date. Thread-safe. */
+int parse_date(const char *s, const char *tz, int64_t *out);
+
+/* Format Unix seconds as "YYYY-MM-DDTHH:MM:SSZ" into buf (at least 21 bytes;
+ * years below 1000 with four digits). Returns buf. */
+char *parse_date_iso(int64_t t, char *buf, size_t size);
+
+/* The default zone for a feed language: "zh-CN"/"zh" → Asia/Shanghai, "zh-HK" →
+ * Asia/Hong_Kong, "zh-TW" → Asia/Taipei; NULL (UTC) otherwise. Static string. */
+const char *parse_zone_for_language(const char *lang);
+
+/* Resolve `ref` against `base` (RFC 3986). Returns a new string (caller frees),
+ * or NULL on allocation failure. With base NULL or unusable, a copy of ref. */
+char *parse_url_resolve(const char *base, const char *ref);
+
+/* ---- Cleaning (SPEC §4), parse/clean.c ---- */
+
+struct parse_cleaner;
+
+struct parse_clean_opts {
+    const char *remove;      /* per-feed selectors, comma-separated ("tag, .class,
+                              * #id, tag.class, [attr], [attr=value]"), or NULL */
+    const char *remove_text; /* per-feed POSIX extended regular expression: a block
+                              * element (p div li section) whose text matches is
+                              * removed; or NULL */
+    const char *const *iframe_hosts; /* hosts whose iframes are kept (video players) */
+    size_t niframe_hosts;
+};
+
+/* Compile a cleaner. Strings in opts are copied. On a bad selector or regular
+ * expression returns -EINVAL and writes the reason to err (errsize bytes).
+ * A cleaner is immutable once built and may be shared between threads. */
+int parse_cleaner_new(const struct parse_clean_opts *opts, struct parse_cleaner **out,
+                      char *err, size_t errsize);
+void parse_cleaner_free(struct parse_cleaner *c);
+
+/* Clean one HTML fragment (`html`, `len` bytes of UTF-8, borrowed) by the
+ * allowlist of SPEC §4; relative URLs are resolved against `base` (may be NULL).
+ * Stores a new UTF-8 string in *out (caller frees; "" when nothing is left).
+ * Idempotent: cleaning the output again gives the same bytes.
+ * Returns 0, -ENOMEM. */
+int parse_clean(const struct parse_cleaner *c, const char *html, size_t len, const char *base,
+                char **out);
+
+#endif
