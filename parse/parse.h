@@ -156,4 +156,51 @@ void parse_cleaner_free(struct parse_cleaner *c);
 int parse_clean(const struct parse_cleaner *c, const char *html, size_t len, const char *base,
                 char **out);
 
+/* ---- The article model (SPEC §3), parse/article.c ---- */
+
+/* One entry normalized for storage and output. Strings UTF-8, owned. */
+struct parse_article {
+    char *title;       /* plain text, white space collapsed, never NULL */
+    char *link;        /* absolute alternate link, or NULL */
+    char *guid;        /* entry id, else link, else "urn:finfeed:" hash of title and date */
+    char **categories; /* configured first, then the entry's own, each once */
+    size_t ncategories;
+    char *author;      /* never NULL (falls back to the feed title, else "") */
+    int64_t date;      /* Unix seconds UTC: published, updated, else first seen */
+    char *headimg;     /* absolute image URL, or NULL */
+    char *thumbnail;   /* absolute image URL, or NULL */
+    int comments;      /* the feed's `comments` */
+    char *summary;     /* plain text of the body, at most 200 characters */
+    char *body;        /* cleaned HTML (SPEC §4), never NULL */
+    char *source;      /* feed name, or NULL */
+};
+
+/* A feed's configured defaults, all borrowed; any may be NULL/0. */
+struct parse_article_defaults {
+    const char *const *categories;
+    size_t ncategories;
+    const char *author;
+    const char *headimg;
+    int comments;
+    const char *source;                 /* the feed's name */
+    const struct parse_cleaner *cleaner; /* NULL: a default cleaner is built */
+    int64_t now;                        /* "first seen" time for undated entries */
+};
+
+/* Build the article of entry `e` of `feed` (both borrowed) by the rules of
+ * SPEC §3 in their order of precedence. *out is the caller's (free with
+ * parse_article_free). Returns 0, -ENOMEM. */
+int parse_article_make(const struct parse_feed *feed, const struct parse_entry *e,
+                       const struct parse_article_defaults *d, struct parse_article **out);
+void parse_article_free(struct parse_article *a);
+
+/* Plain text of an HTML fragment: tags dropped (with the content of script,
+ * style and comments), entities decoded, white space — U+3000 and NBSP
+ * included — collapsed to single spaces and trimmed. New string or NULL. */
+char *parse_html_text(const char *html);
+
+/* The first `max` characters (code points) of UTF-8 `s`, cut at a character
+ * boundary: a new string, or NULL on allocation failure. */
+char *parse_utf8_prefix(const char *s, size_t max);
+
 #endif
