@@ -4,29 +4,38 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
 #include "daemon/cli.h"
 #include "daemon/cmd.h"
 #include "daemon/config.h"
+#include "daemon/emit.h"
 #include "parse/parse.h"
 
 static const char parse_usage[] =
-    "usage: finfeed parse [--json] [-c FILE --feed NAME] [--base URL] [--charset CS] FILE|-\n"
+    "usage: finfeed parse [--json|--articles|--markdown] [-c FILE --feed NAME] [--base URL]\n"
+    "                     [--charset CS] [--tz ZONE] FILE|-\n"
     "\n"
     "Parse one feed document (RSS 0.9x/1.0/2.0, Atom 0.3/1.0, JSON Feed) and print it.\n"
     "  --json           the decoded parse as JSON (default)\n"
+    "  --articles       the normalized, cleaned articles as a JSON array\n"
+    "  --markdown       each article as a Markdown post, separated by a line %%%\n"
     "  -c FILE          configuration file (default $FINFEED_CONFIG, /etc/finfeed/finfeed.conf)\n"
     "  --feed NAME      apply feed NAME's configuration (timezone, charset)\n"
     "  --base URL       the document's URL, for relative links\n"
     "  --charset CS     the charset of the HTTP Content-Type\n"
     "  --tz ZONE        zone for dates without one (default: from the feed's language, else UTC)\n";
 
+enum mode { MODE_JSON, MODE_ARTICLES, MODE_MARKDOWN };
+
 struct printer {
     FILE *out;
+    enum mode mode;
     size_t n;
     int failed;
+    struct parse_article_defaults defaults;
 };
 
 static void
@@ -54,10 +63,48 @@ strings(char **l, size_t n)
 }
 
 static int
+print_article(struct printer *p, const struct parse_feed *feed, const struct parse_entry *e)
+{
+    struct parse_article *a;
+    char date[32];
+    if (parse_article_make(feed, e, &p->defaults, &a) < 0) {
+        p->failed = 1;
+        return -1;
+    }
+    if (p->mode == MODE_MARKDOWN) {
+        if (p->n++ > 0)
+            fputs("%%%\n", p->out);
+        if (emit_markdown(p->out, a) < 0)
+            p->failed = 1;
+    } else {
+        json_t *o = json_object();
+        set_s(o, "title", a->title);
+        set_s(o, "link", a->link);
+        set_s(o, "guid", a->guid);
+        json_object_set_new(o, "categories", strings(a->categories, a->ncategories));
+        set_s(o, "author", a->author);
+        set_s(o, "date", parse_date_iso(a->date, date, sizeof(date)));
+        set_s(o, "headimg", a->headimg);
+        set_s(o, "thumbnail", a->thumbnail);
+        json_object_set_new(o, "comments", json_boolean(a->comments));
+        set_s(o, "summary", a->summary);
+        set_s(o, "body", a->body);
+        set_s(o, "source", a->source);
+        fputs(p->n++ > 0 ? ",\n" : "\n", p->out);
+        if (json_dumpf(o, p->out, JSON_COMPACT) < 0)
+            p->failed = 1;
+        json_decref(o);
+    }
+    parse_article_free(a);
+    return 0;
+}
+
+static int
 on_entry(void *arg, const struct parse_feed *feed, struct parse_entry *e)
 {
-    (void)feed;
     struct printer *p = arg;
+    if (p->mode != MODE_JSON)
+        return print_article(p, feed, e);
     json_t *o = json_object();
     set_s(o, "title", e->title);
     set_s(o, "link", e->link);
@@ -113,6 +160,8 @@ cmd_parse(int argc, char **argv)
     const char *cfg_path = NULL, *feed_name = NULL, *file = NULL, *v;
     struct parse_opts opts = {0};
     struct config *cfg = NULL;
+    struct parse_cleaner *cleaner = NULL;
+    struct printer p = {.out = stdout, .defaults.now = (int64_t)time(NULL)};
     int rc = 2;
 
     for (int i = 1; i < argc; i++) {
@@ -121,7 +170,11 @@ cmd_parse(int argc, char **argv)
             fputs(parse_usage, stdout);
             return 0;
         } else if (strcmp(argv[i], "--json") == 0) {
-            continue;
+            p.mode = MODE_JSON;
+        } else if (strcmp(argv[i], "--articles") == 0) {
+            p.mode = MODE_ARTICLES;
+        } else if (strcmp(argv[i], "--markdown") == 0) {
+            p.mode = MODE_MARKDOWN;
         } else if ((m = cli_value(argc, argv, &i, "--base", &v)) != 0) {
             if (m < 0)
                 return 2;
@@ -171,7 +224,28 @@ cmd_parse(int argc, char **argv)
                 opts.timezone = cf->timezone;
             if (cf->charset != NULL)
                 opts.charset = cf->charset; /* configured to override a wrong declaration */
+            p.defaults.categories = (const char *const *)cf->categories;
+            p.defaults.ncategories = cf->ncategories;
+            p.defaults.author = cf->author;
+            p.defaults.headimg = cf->headimg;
+            p.defaults.comments = cf->comments;
+            p.defaults.source = cf->name;
         }
+    }
+    if (p.mode != MODE_JSON) {
+        const struct config_feed *cf = feed_name ? config_find_feed(cfg, feed_name) : NULL;
+        struct parse_clean_opts co = {
+            .remove = cf ? cf->remove : NULL,
+            .remove_text = cf ? cf->remove_text : NULL,
+            .iframe_hosts = cfg ? (const char *const *)cfg->output.iframe_hosts : NULL,
+            .niframe_hosts = cfg ? cfg->output.niframe_hosts : 0,
+        };
+        char err[256];
+        if (parse_cleaner_new(&co, &cleaner, err, sizeof(err)) < 0) {
+            fprintf(stderr, "finfeed parse: feed \"%s\": %s\n", feed_name ? feed_name : "", err);
+            goto out;
+        }
+        p.defaults.cleaner = cleaner;
     }
 
     FILE *fp = strcmp(file, "-") == 0 ? stdin : fopen(file, "rb");
@@ -180,28 +254,35 @@ cmd_parse(int argc, char **argv)
         rc = 1;
         goto out;
     }
-    struct printer p = {.out = stdout};
     struct parse_feed *feed = NULL;
     struct parse_report rep;
-    fputs("{\"entries\":[", stdout);
+    if (p.mode == MODE_JSON)
+        fputs("{\"entries\":[", stdout);
+    else if (p.mode == MODE_ARTICLES)
+        fputs("[", stdout);
     int r = parse_feed_file(fp, &opts, on_entry, &p, &feed, &rep);
     if (fp != stdin)
         fclose(fp);
     if (r < 0) {
-        fputs("]}\n", stdout);
+        fputs(p.mode == MODE_JSON ? "]}\n" : p.mode == MODE_ARTICLES ? "]\n" : "", stdout);
         fprintf(stderr, "finfeed parse: %s: %s\n", file,
                 rep.message[0] ? rep.message : strerror(-r));
         rc = 1;
         goto out;
     }
-    fputs("],\"feed\":", stdout);
-    print_feed(stdout, feed);
-    fputs("}\n", stdout);
+    if (p.mode == MODE_JSON) {
+        fputs("],\"feed\":", stdout);
+        print_feed(stdout, feed);
+        fputs("}\n", stdout);
+    } else if (p.mode == MODE_ARTICLES) {
+        fputs("\n]\n", stdout);
+    }
     parse_feed_free(feed);
     if (rep.problems != 0)
         fprintf(stderr, "finfeed parse: %s: recovered: %s\n", file, rep.message);
     rc = (p.failed || fflush(stdout) != 0) ? 1 : 0;
 out:
+    parse_cleaner_free(cleaner);
     config_free(cfg);
     return rc;
 }

@@ -442,9 +442,14 @@ feed_html_resolve(const char *html, const char *base)
             const char *v = p;
             while (*p && (q ? *p != q : (!isspace((unsigned char)*p) && *p != '>')))
                 p++;
-            size_t vlen = (size_t)(p - v);
+            const char *span = v; /* replaced whole: href=" /x " loses its spaces */
+            size_t span_len = (size_t)(p - v), vlen = span_len;
             if (q && *p == q)
                 p++;
+            while (vlen > 0 && isspace((unsigned char)*v))
+                v++, vlen--;
+            while (vlen > 0 && isspace((unsigned char)v[vlen - 1]))
+                vlen--;
             int url_attr = (nlen == 4 && strncasecmp(name, "href", 4) == 0) ||
                            (nlen == 3 && strncasecmp(name, "src", 3) == 0);
             if (!url_attr || vlen == 0 || !is_relative(v, vlen))
@@ -452,9 +457,9 @@ feed_html_resolve(const char *html, const char *base)
             char *ref = strndup(v, vlen);
             char *abs = ref ? parse_url_resolve(base, ref) : NULL;
             if (abs != NULL) {
-                buf_add(&out, copied, (size_t)(v - copied));
+                buf_add(&out, copied, (size_t)(span - copied));
                 buf_adds(&out, abs);
-                copied = v + vlen;
+                copied = span + span_len;
             }
             free(ref);
             free(abs);

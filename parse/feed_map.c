@@ -74,6 +74,7 @@ static const struct feed_tag tags[] = {
     {NS_CORE, "summary", CTX_ENTRY, F_SUMMARY, 0, TAG_TEXT},
     {NS_ATOM, "summary", CTX_ENTRY, F_SUMMARY, 0, TAG_TEXT},
     {NS_ATOM03, "summary", CTX_ENTRY, F_SUMMARY, 0, TAG_TEXT},
+    {NS_DC, "description", CTX_ENTRY, F_SUMMARY, 1, TAG_TEXT},
     {NS_CONTENT, "encoded", CTX_ENTRY, F_CONTENT, 0, TAG_TEXT},
     {NS_ATOM, "content", CTX_ENTRY, F_CONTENT, 0, TAG_TEXT},
     {NS_ATOM03, "content", CTX_ENTRY, F_CONTENT, 0, TAG_TEXT},

@@ -67,6 +67,8 @@ struct sax {
     int overflow;         /* elements beyond MAX_DEPTH, ignored */
 
     int root_seen;
+    char *root_uri;       /* namespace URI of the root element, or NULL */
+    enum feed_ns root_ns; /* vocabulary of elements in the root's namespace */
     int feed_depth;       /* stack index of the feed context element, -1 */
     int entry_depth;      /* stack index of the open entry, -1 */
 
@@ -85,6 +87,26 @@ struct sax {
     struct parse_report *report;
 };
 
+/* libxml2 without entity substitution hands attribute values over with every
+ * '&' (from &amp; or &#38;) written "&#38;": undo that. */
+static int
+attr_decode(struct buf *b, const char *p, size_t n)
+{
+    const char *end = p + n, *amp;
+    while ((amp = memchr(p, '&', (size_t)(end - p))) != NULL) {
+        if (buf_add(b, p, (size_t)(amp - p)) < 0)
+            return -ENOMEM;
+        if (end - amp >= 5 && memcmp(amp, "&#38;", 5) == 0) {
+            buf_addc(b, '&');
+            p = amp + 5;
+        } else {
+            buf_addc(b, '&');
+            p = amp + 1;
+        }
+    }
+    return buf_add(b, p, (size_t)(end - p));
+}
+
 static const char *
 attr_value(const xmlChar **attrs, int nattrs, const char *name, const char *uri, struct buf *tmp)
 {
@@ -98,7 +120,7 @@ attr_value(const xmlChar **attrs, int nattrs, const char *name, const char *uri,
         if (uri == NULL && a[2] != NULL)
             continue;
         buf_reset(tmp);
-        if (buf_add(tmp, a[3], (size_t)(a[4] - a[3])) < 0)
+        if (attr_decode(tmp, (const char *)a[3], (size_t)(a[4] - a[3])) < 0)
             return NULL;
         return tmp->data;
     }
@@ -279,14 +301,15 @@ static void
 cap_start_child(struct sax *s, const char *name, const xmlChar **attrs, int nattrs)
 {
     struct capture *c = &s->cap;
-    if (c->mode == TM_XHTML && c->skip_depth < 0 && !c->markup && s->depth - 1 == c->depth + 1 &&
-        strcmp(name, "div") == 0) {
-        /* Atom 1.0 xhtml: the wrapping div is not part of the value. */
+    if ((c->mode == TM_XHTML || c->mode == TM_HTML) && c->skip_depth == -1 && !c->markup &&
+        s->depth - 1 == c->depth + 1 && strcmp(name, "div") == 0) {
+        /* Atom 1.0 xhtml: the wrapping div is not part of the value (nor is a
+         * div wrapped around escaped HTML). */
         c->skip_depth = s->depth - 1;
         buf_reset(&c->text);
         return;
     }
-    if (!c->markup && c->mode != TM_XHTML && c->mode != TM_XML) {
+    if (!c->markup && c->mode != TM_XHTML && c->mode != TM_XML && c->mode != TM_HTML) {
         /* Naked markup in RSS: what was read as plain text becomes escaped text. */
         struct buf esc = {0};
         escape_into(&esc, c->text.data ? c->text.data : "", c->text.len, 0, &s->oom);
@@ -302,7 +325,11 @@ cap_start_child(struct sax *s, const char *name, const xmlChar **attrs, int natt
         buf_addc(b, ' ');
         buf_adds(b, (const char *)a[0]);
         buf_adds(b, "=\"");
-        escape_into(b, (const char *)a[3], (size_t)(a[4] - a[3]), 1, &s->oom);
+        struct buf v = {0};
+        if (attr_decode(&v, (const char *)a[3], (size_t)(a[4] - a[3])) < 0)
+            s->oom = 1;
+        escape_into(b, v.data ? v.data : "", v.len, 1, &s->oom);
+        buf_free(&v);
         buf_addc(b, '"');
     }
     buf_addc(b, '>');
@@ -593,6 +620,9 @@ push_frame(struct sax *s, enum feed_ns ns, const char *name, const xmlChar **att
                 fr->own_base = 1;
             }
         } else if (strcmp((const char *)a[0], "lang") == 0) {
+            for (char *q = val; *q; q++)
+                if (*q == '_')
+                    *q = '-';
             fr->lang = val;
             fr->own_lang = 1;
         } else {
@@ -692,6 +722,10 @@ on_start(void *ctx, const xmlChar *localname, const xmlChar *prefix, const xmlCh
         return;
     }
     enum feed_ns nsid = feed_ns_of((const char *)uri);
+    if (s->root_seen && (nsid == NS_OTHER || nsid == NS_NONE) && s->root_ns != NS_OTHER &&
+        (uri == NULL ? s->root_uri == NULL
+                     : s->root_uri != NULL && strcmp((const char *)uri, s->root_uri) == 0))
+        nsid = s->root_ns; /* elements in the root's own (unknown or no) namespace */
     push_frame(s, nsid, name, attrs, nattrs);
     int me = s->depth - 1;
 
@@ -706,8 +740,12 @@ on_start(void *ctx, const xmlChar *localname, const xmlChar *prefix, const xmlCh
             xmlStopParser(s->ctxt);
             return;
         }
+        s->root_uri = uri ? strdup((const char *)uri) : NULL;
+        s->root_ns = NS_OTHER;
         if (nsid == NS_ATOM || nsid == NS_ATOM03 || strcmp(name, "feed") == 0) {
             s->feed->format = nsid == NS_ATOM03 ? "atom03" : "atom";
+            /* a feed root in no or an unknown namespace: its vocabulary is Atom's */
+            s->root_ns = nsid == NS_ATOM03 ? NS_ATOM03 : NS_ATOM;
             s->feed_depth = me;
             if (s->stack[me].lang != NULL && s->feed->language == NULL)
                 s->feed->language = feed_strdup(s->stack[me].lang);
@@ -715,6 +753,7 @@ on_start(void *ctx, const xmlChar *localname, const xmlChar *prefix, const xmlCh
             s->feed->format = "rdf";
         } else if (strcmp(name, "rss") == 0 || strcmp(name, "channel") == 0) {
             s->feed->format = "rss";
+            s->root_ns = NS_RSS;
             if (strcmp(name, "channel") == 0)
                 s->feed_depth = me;
         } else {
@@ -914,7 +953,7 @@ on_text(void *ctx, const xmlChar *ch, int len)
     if (s->cap.depth >= 0) {
         if (s->cap.skip_depth == -2 && s->cap.mode == TM_XHTML)
             return; /* text after the xhtml wrapper div */
-        if (s->cap.markup)
+        if (s->cap.markup || (s->cap.mode == TM_XHTML || s->cap.mode == TM_XML))
             escape_into(&s->cap.text, (const char *)ch, (size_t)len, 0, &s->oom);
         else if (buf_add(&s->cap.text, ch, (size_t)len) < 0)
             s->oom = 1;
@@ -944,8 +983,16 @@ static void
 on_reference(void *ctx, const xmlChar *name)
 {
     xmlEntityPtr ent = on_get_entity(ctx, name);
-    if (ent != NULL && ent->content != NULL)
-        on_text(ctx, ent->content, ent->length);
+    if (ent == NULL || ent->content == NULL)
+        return;
+    /* libxml2 2.9 delivers an entity's text through the SAX handlers when it
+     * checks the entity at its first reference, and only calls `reference`
+     * after that: mark the entity and deliver from the second time on. */
+    if (ent->_private == NULL) {
+        ent->_private = ent;
+        return;
+    }
+    on_text(ctx, ent->content, ent->length);
 }
 
 static void
@@ -1091,6 +1138,7 @@ feed_sax_free(struct sax *s)
     parse_entry_free(s->entry);
     parse_feed_free(s->feed);
     free(s->guid_link);
+    free(s->root_uri);
     buf_free(&s->cap.text);
     buf_free(&s->person.name);
     buf_free(&s->person.email);
