@@ -19,4 +19,37 @@ int emit_markdown(FILE *out, const struct parse_article *a);
  * guid, so that the name is stable for the article. Returns buf. */
 char *emit_markdown_name(const struct parse_article *a, char *buf, size_t size);
 
+/* ---- Atom 1.0, RSS 2.0, JSON Feed 1.1 (SPEC §5.2), daemon/emit_feed.c ---- */
+
+struct store_article;
+
+enum emit_format { EMIT_ATOM, EMIT_RSS, EMIT_JSON };
+
+/* About the rendered feed; strings borrowed. */
+struct emit_feed_info {
+    const char *title;    /* [output] title */
+    const char *link;     /* [output] link: the site (HTML status page) */
+    const char *self;     /* absolute URL of this rendering (Atom rel=self, JSON feed_url) */
+    const char *id;       /* stable feed id (Atom id); NULL: self */
+    const char *subtitle; /* or NULL */
+};
+
+struct emit_writer;
+
+/* A writer for one document. Returns 0, -ENOMEM. */
+int emit_writer_new(enum emit_format format, const struct emit_feed_info *info,
+                    struct emit_writer **out);
+/* Add one entry (borrowed; copied into the document). Entries come newest
+ * first and are written in that order. Returns 0, -ENOMEM. */
+int emit_writer_add(struct emit_writer *w, const struct store_article *a);
+/* The whole document: *doc (caller frees) and *len. The feed's updated time
+ * is the latest of its entries' (now when there are none). Returns 0, -ENOMEM. */
+int emit_writer_finish(struct emit_writer *w, char **doc, size_t *len);
+void emit_writer_free(struct emit_writer *w);
+
+/* MIME type of a format ("application/atom+xml; charset=utf-8", …). */
+const char *emit_content_type(enum emit_format format);
+/* "atom" | "rss" | "json" → format; -1 for anything else. */
+int emit_format_of(const char *name);
+
 #endif

@@ -1,0 +1,114 @@
+/* store/store.h — articles in SQLite, once however many feeds carry them.
+ * One database in WAL mode, schema versioned with PRAGMA user_version; the
+ * four dedup rules of SPEC §7; full-text search (FTS5); retention with
+ * tombstones; the feeds' fetch state. All SQL of finfeed lives in store/. */
+#ifndef FINFEED_STORE_H
+#define FINFEED_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "parse/parse.h"
+
+struct store;
+
+/* Open (creating and migrating as needed) the database at `path` (":memory:"
+ * for tests). Returns 0, or a negative errno with the reason in *errmsg
+ * (static or owned by nobody: copy it before the next call) — -EIO for a file
+ * that is not a finfeed database, -EROFS, -ENOSPC, -EBUSY. */
+int store_open(const char *path, struct store **out, const char **errmsg);
+void store_close(struct store *s);
+
+/* Text of the last error on this handle (valid until the next call). */
+const char *store_errmsg(const struct store *s);
+
+/* The schema version this build writes (PRAGMA user_version). */
+int store_schema_version(void);
+
+/* Query parameters dropped from links before comparing them (SPEC §7); a
+ * trailing '*' matches any suffix ("utm_*"). Copied. NULL/0: the default list. */
+int store_set_tracking_params(struct store *s, const char *const *params, size_t n);
+
+/* The feed named `name` (created when new; url updated when given). Its id in *id. */
+int store_feed_ensure(struct store *s, const char *name, const char *url, int64_t *id);
+
+/* What storing one article did. */
+enum store_outcome {
+    STORE_NEW = 0,
+    STORE_UPDATED,   /* same feed and guid; title or body changed */
+    STORE_DUPLICATE, /* another source of an article already stored */
+    STORE_UNCHANGED, /* same feed and guid, nothing changed (or a tombstone) */
+};
+
+struct store_counts {
+    long new_, updated, duplicates, unchanged;
+};
+
+/* One document: begin, add each article, commit (or rollback). All of a
+ * document's articles land in one transaction or none do. */
+int store_begin(struct store *s);
+/* Store article `a` (borrowed) of feed `feed_id`, seen at `now` (Unix
+ * seconds); `republish` 0 keeps it out of every output. Applies the dedup
+ * rules of SPEC §7 in order; *outcome says which applied (may be NULL).
+ * Returns 0 or a negative errno (the transaction is then to be rolled back). */
+int store_add(struct store *s, int64_t feed_id, const struct parse_article *a, int republish,
+              int64_t now, enum store_outcome *outcome);
+int store_commit(struct store *s);
+void store_rollback(struct store *s);
+
+/* An article as stored, for output. Strings owned by the store, valid during
+ * the callback only. */
+struct store_article {
+    int64_t id;              /* row id */
+    const char *uid;         /* output id: stable forever ("urn:uuid:…") */
+    const char *title, *link, *guid, *author, *headimg, *thumbnail, *summary, *body;
+    const char *categories_json; /* JSON array of strings */
+    const char *sources_json;    /* JSON array of feed names, first source first */
+    const char *feed;        /* name of the first source */
+    int comments;
+    int64_t date;            /* published (article model date) */
+    int64_t updated;         /* last change (or first seen) */
+    int64_t first_seen;
+};
+
+struct store_query {
+    const char *feed;     /* only articles carried by this feed, or NULL */
+    const char *category; /* only articles with this category, or NULL */
+    const char *text;     /* FTS5 full-text match over title and body, or NULL */
+    long limit;           /* at most this many, newest first; <= 0: 100 */
+    int64_t id;           /* only this article (> 0), or 0 */
+};
+
+typedef int (*store_article_cb)(void *arg, const struct store_article *a);
+
+/* Call cb for each matching republishable article, newest first. A non-zero
+ * return stops and is returned. Returns 0, a negative errno, or cb's value. */
+int store_articles(struct store *s, const struct store_query *q, store_article_cb cb, void *arg);
+
+/* Delete articles older than `cutoff` (Unix seconds, by date) but keep their
+ * dedup keys as tombstones: an old item still listed by its feed never comes
+ * back as new. *deleted (may be NULL) gets the count. */
+int store_prune(struct store *s, int64_t cutoff, long *deleted);
+
+/* A number that changes whenever stored articles change (for output caches). */
+int64_t store_generation(struct store *s);
+
+/* Count of stored articles (all, or of one feed when feed_id > 0). */
+int store_count(struct store *s, int64_t feed_id, long *n);
+
+/* ---- dedup keys, exposed for tests ---- */
+
+/* Canonical form of a link (SPEC §7 rule 2): scheme and host case folded,
+ * default port, fragment and tracking parameters removed, remaining query
+ * sorted, http and https equal. New string, or NULL when `url` is not an
+ * absolute http(s) URL. Uses libcurl's URL API (no network). */
+char *store_canonical_link(struct store *s, const char *url);
+
+/* Normalized title (rule 3): full-width folded to half-width, case folded,
+ * punctuation and spaces (ASCII and CJK) removed. New string. */
+char *store_title_key(const char *title);
+
+/* Jaccard similarity of the character 4-gram sets of two texts (rule 4). */
+double store_similarity(const char *a, const char *b);
+
+#endif
