@@ -5,5 +5,8 @@
 
 int cmd_parse(int argc, char **argv);
 int cmd_parse_date(int argc, char **argv);
+int cmd_ingest(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+int cmd_prune(int argc, char **argv);
 
 #endif

@@ -14,14 +14,19 @@
  * &#123; and &#125; (Hexo's template syntax). Returns 0 or -EIO. */
 int emit_markdown(FILE *out, const struct parse_article *a);
 
+struct store_article;
+
+/* The same for an article as stored (categories from its JSON array). */
+int emit_markdown_stored(FILE *out, const struct store_article *a);
+/* emit_markdown_name for an article as stored. */
+char *emit_markdown_name_stored(const struct store_article *a, char *buf, size_t size);
+
 /* A file name "YYYY-MM-DD-SLUG.md" for `a` into buf (size bytes): the date
- * of the article and a slug from its title's ASCII words, else a hash of its
- * guid, so that the name is stable for the article. Returns buf. */
+ * of the article and a slug from the last segment of its link, else a hash of
+ * its guid, so that the name is stable for the article. Returns buf. */
 char *emit_markdown_name(const struct parse_article *a, char *buf, size_t size);
 
 /* ---- Atom 1.0, RSS 2.0, JSON Feed 1.1 (SPEC §5.2), daemon/emit_feed.c ---- */
-
-struct store_article;
 
 enum emit_format { EMIT_ATOM, EMIT_RSS, EMIT_JSON };
 

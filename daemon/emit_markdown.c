@@ -3,11 +3,15 @@
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
 
+#include <jansson.h>
+
 #include "daemon/emit.h"
+#include "store/store.h"
 
 /* A YAML single-quoted scalar: ' doubled; line breaks cannot occur (titles
  * and URLs are collapsed to one line), but are written as spaces if they do. */
@@ -111,24 +115,95 @@ emit_markdown_name(const struct parse_article *a, char *buf, size_t size)
     if (gmtime_r(&t, &tm) == NULL)
         memset(&tm, 0, sizeof(tm));
     strftime(day, sizeof(day), "%Y-%m-%d", &tm);
-    for (const char *p = a->title; *p && n < 48; p++) {
+    /* The slug comes from the last path segment of the link (publishers'
+     * slugs are ASCII even for Chinese headlines, and links do not change
+     * when a title is corrected), without its extension. */
+    const char *seg = NULL, *end = NULL;
+    if (a->link != NULL) {
+        const char *path = strstr(a->link, "://");
+        path = path ? strchr(path + 3, '/') : NULL;
+        end = path ? path + strcspn(path, "?#") : NULL;
+        while (end && end > path && end[-1] == '/')
+            end--;
+        for (const char *p = path; p && p < end; p++)
+            if (*p == '/')
+                seg = p + 1;
+        const char *dot = NULL;
+        for (const char *p = seg; p && p < end; p++)
+            if (*p == '.')
+                dot = p;
+        if (dot != NULL && dot > seg)
+            end = dot;
+    }
+    for (const char *p = seg; p && p < end && n < 48; p++) {
         unsigned char c = (unsigned char)*p;
-        if (isalnum(c) && c < 0x80) {
+        if (isalnum(c) && c < 0x80)
             slug[n++] = (char)tolower(c);
-        } else if (n > 0 && slug[n - 1] != '-') {
+        else if (n > 0 && slug[n - 1] != '-')
             slug[n++] = '-';
-        }
     }
     while (n > 0 && slug[n - 1] == '-')
         n--;
     slug[n] = '\0';
-    /* A title with few ASCII words (Chinese headlines) gets its guid's hash. */
-    uint64_t h = 0xcbf29ce484222325ULL;
-    for (const char *p = a->guid; p && *p; p++)
-        h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
-    if (n < 8)
-        snprintf(buf, size, "%s-%s%s%08" PRIx32 ".md", day, slug, n ? "-" : "", (uint32_t)(h >> 32));
-    else
+    if (n >= 4) {
         snprintf(buf, size, "%s-%s.md", day, slug);
+    } else { /* no usable link: a hash of the guid */
+        uint64_t h = 0xcbf29ce484222325ULL;
+        for (const char *p = a->guid; p && *p; p++)
+            h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
+        snprintf(buf, size, "%s-%016" PRIx64 ".md", day, h);
+    }
+    return buf;
+}
+
+/* A parse_article view of a stored article: strings borrowed, categories
+ * decoded from their JSON array (freed by view_free). */
+static void
+view_of(const struct store_article *s, struct parse_article *a, json_t **cats)
+{
+    memset(a, 0, sizeof(*a));
+    a->title = (char *)(s->title ? s->title : "");
+    a->link = (char *)s->link;
+    a->guid = (char *)(s->guid ? s->guid : s->uid);
+    a->author = (char *)s->author;
+    a->date = s->date;
+    a->headimg = (char *)s->headimg;
+    a->thumbnail = (char *)s->thumbnail;
+    a->comments = s->comments;
+    a->summary = (char *)s->summary;
+    a->body = (char *)(s->body ? s->body : "");
+    a->source = (char *)s->feed;
+    *cats = json_loads(s->categories_json ? s->categories_json : "[]", 0, NULL);
+    size_t n = json_array_size(*cats);
+    a->categories = n ? calloc(n, sizeof(char *)) : NULL;
+    for (size_t i = 0; a->categories && i < n; i++) {
+        const char *c = json_string_value(json_array_get(*cats, i));
+        if (c != NULL)
+            a->categories[a->ncategories++] = (char *)c;
+    }
+}
+
+int
+emit_markdown_stored(FILE *out, const struct store_article *s)
+{
+    struct parse_article a;
+    json_t *cats;
+    view_of(s, &a, &cats);
+    int rc = emit_markdown(out, &a);
+    free(a.categories);
+    json_decref(cats);
+    return rc;
+}
+
+char *
+emit_markdown_name_stored(const struct store_article *s, char *buf, size_t size)
+{
+    struct parse_article a;
+    json_t *cats;
+    view_of(s, &a, &cats);
+    a.guid = (char *)s->uid; /* stable across sources and updates */
+    emit_markdown_name(&a, buf, size);
+    free(a.categories);
+    json_decref(cats);
     return buf;
 }

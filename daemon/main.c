@@ -15,6 +15,11 @@ static const struct command commands[] = {
     {"parse", cmd_parse,
      "parse [--json|--articles|--markdown] [-c FILE --feed NAME] [--base URL] [--charset CS] FILE|-"},
     {"parse-date", cmd_parse_date, "parse-date [--tz ZONE]"},
+    {"ingest", cmd_ingest, "ingest [-c FILE] --feed NAME [--json] FILE..."},
+    {"export", cmd_export,
+     "export [-c FILE] --format atom|rss|json|markdown [--out DIR] [--feed NAME]\n"
+     "                 [--category CAT] [--query TEXT] [--limit N]"},
+    {"prune", cmd_prune, "prune [-c FILE]"},
 };
 
 static void

@@ -13,10 +13,10 @@
 struct store;
 
 /* Open (creating and migrating as needed) the database at `path` (":memory:"
- * for tests). Returns 0, or a negative errno with the reason in *errmsg
- * (static or owned by nobody: copy it before the next call) — -EIO for a file
- * that is not a finfeed database, -EROFS, -ENOSPC, -EBUSY. */
-int store_open(const char *path, struct store **out, const char **errmsg);
+ * for tests). Returns 0, or a negative errno with the reason written to err
+ * (errsize bytes): -EIO for a file that is not a finfeed database, -EPROTO
+ * for a newer schema, -EROFS, -ENOSPC, -EBUSY. */
+int store_open(const char *path, struct store **out, char *err, size_t errsize);
 void store_close(struct store *s);
 
 /* Text of the last error on this handle (valid until the next call). */

@@ -1,0 +1,802 @@
+/* daemon/emit_feed.c — the Atom 1.0 (RFC 4287), RSS 2.0 and JSON Feed 1.1
+ * writers (SPEC §5.2), shared by `finfeed export` and the HTTP server. XML is
+ * written by hand into one growing buffer; every string passes one filter that
+ * repairs UTF-8 and drops what XML 1.0 forbids, so no input makes the output
+ * invalid. JSON Feed is built with jansson from the same filtered strings. */
+#include <assert.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "daemon/emit.h"
+#include "store/store.h"
+
+#define NS_ATOM "http://www.w3.org/2005/Atom"
+#define NS_MEDIA "http://search.yahoo.com/mrss/"
+#define NS_DC "http://purl.org/dc/elements/1.1/"
+#define JSONFEED_VERSION "https://jsonfeed.org/version/1.1"
+
+/* The feed-level date is known only at finish: a fixed-width placeholder is
+ * written in the header and overwritten then. Dates are clamped to years
+ * 0000-9999, so both forms always have exactly these widths. */
+#define ISO_PLACEHOLDER "0000-01-01T00:00:00Z"
+#define RFC822_PLACEHOLDER "Sat, 01 Jan 0000 00:00:00 GMT"
+#define T_MIN (-62167219200LL) /* 0000-01-01T00:00:00Z */
+#define T_MAX 253402300799LL   /* 9999-12-31T23:59:59Z */
+
+/* A growing output buffer; the first allocation failure sticks in err and
+ * turns every later write into a no-op, so callers check once at the end. */
+struct out {
+    char *data; /* NUL-terminated when non-NULL; owned */
+    size_t len, cap;
+    int err; /* 0 or -ENOMEM */
+};
+
+struct emit_writer {
+    enum emit_format format;
+    char *title, *link, *self, *id, *subtitle; /* copies of emit_feed_info */
+    struct out doc;   /* the document so far (Atom, RSS) */
+    size_t date_at;   /* offset of the feed-level date placeholder in doc */
+    struct out tmp;   /* scratch: one filtered string for jansson */
+    json_t *items;    /* JSON Feed items (owned) */
+    int64_t updated;  /* latest entry update so far */
+    long n;           /* entries added */
+    int finished;
+};
+
+/* ---- output buffer ---- */
+
+static int
+out_reserve(struct out *o, size_t extra)
+{
+    if (o->err)
+        return o->err;
+    if (extra < o->cap - o->len)
+        return 0; /* room for extra bytes and the NUL */
+    if (extra > SIZE_MAX / 4 - o->len) {
+        o->err = -ENOMEM;
+        return o->err;
+    }
+    size_t cap = o->cap ? o->cap : 4096;
+    while (cap <= o->len + extra)
+        cap *= 2;
+    char *p = realloc(o->data, cap);
+    if (p == NULL) {
+        o->err = -ENOMEM;
+        return o->err;
+    }
+    o->data = p;
+    o->cap = cap;
+    return 0;
+}
+
+static void
+out_add(struct out *o, const char *s, size_t n)
+{
+    if (out_reserve(o, n) < 0)
+        return;
+    memcpy(o->data + o->len, s, n);
+    o->len += n;
+    o->data[o->len] = '\0';
+}
+
+static void
+out_adds(struct out *o, const char *s)
+{
+    out_add(o, s, strlen(s));
+}
+
+/* ---- the filter: UTF-8 repair, XML 1.0 characters, escaping ---- */
+
+enum esc {
+    ESC_NONE, /* filter only (JSON strings) */
+    ESC_TEXT, /* XML character data: & < > */
+    ESC_ATTR, /* XML attribute value in double quotes: also ", tab, LF */
+};
+
+/* Bytes copied as they are: printable ASCII that needs no escape. */
+static inline int
+plain(unsigned char c, enum esc mode)
+{
+    if (c < 0x20 || c >= 0x80)
+        return 0;
+    if (mode == ESC_NONE)
+        return 1;
+    return c != '&' && c != '<' && c != '>' && (mode == ESC_TEXT || c != '"');
+}
+
+/* Length of the well-formed UTF-8 sequence at s (RFC 3629 table 3-7), or 0
+ * with *skip set to the maximal ill-formed prefix to replace by one U+FFFD
+ * (the WHATWG / Unicode §3.9 "substitution of maximal subparts"). */
+static size_t
+utf8_seq(const unsigned char *s, size_t n, size_t *skip)
+{
+    unsigned char c = s[0], lo = 0x80, hi = 0xBF;
+    size_t need;
+
+    if (c >= 0xC2 && c <= 0xDF) {
+        need = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        need = 3;
+        if (c == 0xE0)
+            lo = 0xA0;
+        else if (c == 0xED)
+            hi = 0x9F; /* no surrogates */
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        need = 4;
+        if (c == 0xF0)
+            lo = 0x90;
+        else if (c == 0xF4)
+            hi = 0x8F; /* nothing above U+10FFFF */
+    } else {
+        *skip = 1;
+        return 0;
+    }
+    for (size_t k = 1; k < need; k++) {
+        if (k >= n || s[k] < lo || s[k] > hi) {
+            *skip = k;
+            return 0;
+        }
+        lo = 0x80;
+        hi = 0xBF;
+    }
+    return need;
+}
+
+/* Append s filtered and escaped for `mode`: invalid UTF-8 becomes U+FFFD;
+ * characters XML 1.0 §2.2 forbids (C0 controls but tab, LF, CR; U+FFFE,
+ * U+FFFF) are dropped. CR is written &#13; so parsers keep it (XML §2.11
+ * would turn a raw one into LF); in attributes tab and LF become references
+ * too (attribute-value normalization, XML §3.3.3). NULL is "". */
+static void
+put(struct out *o, const char *str, enum esc mode)
+{
+    const unsigned char *s = (const unsigned char *)(str ? str : "");
+    size_t n = strlen((const char *)s), i = 0;
+
+    while (i < n && o->err == 0) {
+        size_t j = i;
+        while (j < n && plain(s[j], mode))
+            j++;
+        if (j > i) {
+            out_add(o, (const char *)s + i, j - i);
+            i = j;
+            continue;
+        }
+        unsigned char c = s[i];
+        const char *rep = NULL;
+        size_t len = 1;
+        if (c < 0x80) {
+            switch (c) {
+            case '&': rep = "&amp;"; break;
+            case '<': rep = "&lt;"; break;
+            case '>': rep = "&gt;"; break; /* never "]]>" in character data */
+            case '"': rep = "&quot;"; break;
+            case '\t': rep = mode == ESC_ATTR ? "&#9;" : "\t"; break;
+            case '\n': rep = mode == ESC_ATTR ? "&#10;" : "\n"; break;
+            case '\r': rep = mode == ESC_NONE ? "\r" : "&#13;"; break;
+            default: rep = ""; break; /* C0 control: not an XML character */
+            }
+            out_adds(o, rep);
+            i++;
+            continue;
+        }
+        size_t skip = 0;
+        len = utf8_seq(s + i, n - i, &skip);
+        if (len == 0) {
+            out_add(o, "\xEF\xBF\xBD", 3);
+            i += skip;
+        } else if (len == 3 && c == 0xEF && s[i + 1] == 0xBF && s[i + 2] >= 0xBE) {
+            i += 3; /* U+FFFE, U+FFFF */
+        } else {
+            out_add(o, (const char *)s + i, len);
+            i += len;
+        }
+    }
+}
+
+/* Percent-encode every byte of s but RFC 3986 unreserved ones: a feed name
+ * as one path segment. The result needs no XML escaping. */
+static void
+put_pct(struct out *o, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        unsigned char c = *p;
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+            c == '-' || c == '.' || c == '_' || c == '~') {
+            out_add(o, (const char *)p, 1);
+        } else {
+            char e[3] = {'%', hex[c >> 4], hex[c & 15]};
+            out_add(o, e, 3);
+        }
+    }
+}
+
+/* A jansson string of s filtered (valid UTF-8, no forbidden characters).
+ * New reference, or NULL on allocation failure. */
+static json_t *
+jstr(struct emit_writer *w, const char *s)
+{
+    w->tmp.len = 0;
+    out_add(&w->tmp, "", 0);
+    put(&w->tmp, s, ESC_NONE);
+    if (w->tmp.err)
+        return NULL;
+    return json_stringn_nocheck(w->tmp.data, w->tmp.len);
+}
+
+/* ---- small helpers ---- */
+
+static int
+empty(const char *s)
+{
+    return s == NULL || *s == '\0';
+}
+
+static int64_t
+clamp(int64_t t)
+{
+    return t < T_MIN ? T_MIN : t > T_MAX ? T_MAX : t;
+}
+
+/* RFC 3339 "YYYY-MM-DDTHH:MM:SSZ" into buf (at least 21 bytes). */
+static char *
+iso_date(int64_t t, char *buf, size_t size)
+{
+    return parse_date_iso(clamp(t), buf, size);
+}
+
+/* RFC 822 (as RFC 1123 amends it, four-digit year) in GMT: RSS 2.0 dates. */
+static char *
+rfc822_date(int64_t t, char *buf, size_t size)
+{
+    static const char *const wd[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+    static const char *const mo[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                     "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    time_t tt = (time_t)clamp(t);
+    struct tm tm;
+    if (gmtime_r(&tt, &tm) == NULL)
+        memset(&tm, 0, sizeof(tm));
+    snprintf(buf, size, "%s, %02d %s %04d %02d:%02d:%02d GMT", wd[tm.tm_wday % 7], tm.tm_mday,
+             mo[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    return buf;
+}
+
+/* MIME type of an image URL from the extension of its path; image/jpeg
+ * when there is none or it is unknown (most feed images are JPEG). */
+static const char *
+image_type(const char *url)
+{
+    static const struct {
+        const char *ext, *type;
+    } types[] = {
+        {"jpg", "image/jpeg"}, {"jpeg", "image/jpeg"},   {"jpe", "image/jpeg"},
+        {"jfif", "image/jpeg"}, {"png", "image/png"},    {"gif", "image/gif"},
+        {"webp", "image/webp"}, {"avif", "image/avif"},  {"svg", "image/svg+xml"},
+        {"bmp", "image/bmp"},   {"tif", "image/tiff"},   {"tiff", "image/tiff"},
+        {"ico", "image/vnd.microsoft.icon"},             {"heic", "image/heic"},
+    };
+    size_t end = strcspn(url, "?#");
+    const char *ext = NULL;
+    for (size_t i = 0; i < end; i++) {
+        if (url[i] == '/')
+            ext = NULL;
+        else if (url[i] == '.')
+            ext = url + i + 1;
+    }
+    if (ext == NULL)
+        return "image/jpeg";
+    size_t n = (size_t)(url + end - ext);
+    for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+        if (strlen(types[i].ext) == n && strncasecmp(ext, types[i].ext, n) == 0)
+            return types[i].type;
+    return "image/jpeg";
+}
+
+/* A JSON array of strings (categories_json, sources_json); anything else —
+ * NULL, bad JSON, another type — reads as no strings. New reference or NULL. */
+static json_t *
+string_array(const char *text)
+{
+    if (empty(text))
+        return NULL;
+    json_t *a = json_loads(text, JSON_DISABLE_EOF_CHECK * 0, NULL);
+    if (a != NULL && !json_is_array(a)) {
+        json_decref(a);
+        a = NULL;
+    }
+    return a;
+}
+
+/* The name of the article's first source. */
+static const char *
+first_source(const struct store_article *a, json_t *sources)
+{
+    if (!empty(a->feed))
+        return a->feed;
+    const char *s = json_string_value(json_array_get(sources, 0));
+    return empty(s) ? NULL : s;
+}
+
+/* base + "feeds/" + NAME + ext: finfeed's own rendering of one source
+ * (SPEC §5.1 `/feeds/NAME.atom`), NAME percent-encoded. */
+static void
+put_source_url(struct out *o, const char *base, const char *name, const char *ext)
+{
+    put(o, base, ESC_ATTR);
+    if (base[strlen(base) - 1] != '/')
+        out_adds(o, "/");
+    out_adds(o, "feeds/");
+    put_pct(o, name);
+    out_adds(o, ext);
+}
+
+/* <tag>text</tag> on its own line at `indent`. */
+static void
+element(struct out *o, const char *indent, const char *tag, const char *text)
+{
+    out_adds(o, indent);
+    out_adds(o, "<");
+    out_adds(o, tag);
+    out_adds(o, ">");
+    put(o, text, ESC_TEXT);
+    out_adds(o, "</");
+    out_adds(o, tag);
+    out_adds(o, ">\n");
+}
+
+/* ---- Atom 1.0 (RFC 4287) ---- */
+
+static void
+atom_head(struct emit_writer *w)
+{
+    struct out *o = &w->doc;
+    const char *id = w->id ? w->id : w->self ? w->self : w->link ? w->link : "urn:finfeed:feed";
+
+    out_adds(o, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
+                "<feed xmlns=\"" NS_ATOM "\" xmlns:media=\"" NS_MEDIA "\">\n");
+    element(o, "  ", "id", id);
+    element(o, "  ", "title", w->title);
+    if (!empty(w->subtitle))
+        element(o, "  ", "subtitle", w->subtitle);
+    out_adds(o, "  <updated>");
+    w->date_at = o->len;
+    out_adds(o, ISO_PLACEHOLDER "</updated>\n");
+    if (!empty(w->self)) {
+        out_adds(o, "  <link rel=\"self\" type=\"application/atom+xml\" href=\"");
+        put(o, w->self, ESC_ATTR);
+        out_adds(o, "\"/>\n");
+    }
+    if (!empty(w->link)) {
+        out_adds(o, "  <link rel=\"alternate\" type=\"text/html\" href=\"");
+        put(o, w->link, ESC_ATTR);
+        out_adds(o, "\"/>\n");
+    }
+    out_adds(o, "  <generator version=\"" FINFEED_VERSION "\">finfeed</generator>\n");
+}
+
+static void
+atom_entry(struct emit_writer *w, const struct store_article *a, int64_t updated)
+{
+    struct out *o = &w->doc;
+    char date[40];
+    json_t *cats = string_array(a->categories_json);
+    json_t *sources = string_array(a->sources_json);
+    const char *source = first_source(a, sources);
+    /* RFC 4287 §4.1.2: every entry has an author; the article model already
+     * falls back to its feed's title, this covers what is left. */
+    const char *author = !empty(a->author) ? a->author : !empty(w->title) ? w->title : "finfeed";
+    const char *thumb = !empty(a->thumbnail) ? a->thumbnail : a->headimg;
+    size_t i;
+    json_t *v;
+
+    out_adds(o, "  <entry>\n");
+    element(o, "    ", "id", !empty(a->uid) ? a->uid : a->guid);
+    element(o, "    ", "title", a->title);
+    if (!empty(a->link)) {
+        out_adds(o, "    <link rel=\"alternate\" type=\"text/html\" href=\"");
+        put(o, a->link, ESC_ATTR);
+        out_adds(o, "\"/>\n");
+    }
+    element(o, "    ", "published", iso_date(a->date, date, sizeof(date)));
+    element(o, "    ", "updated", iso_date(updated, date, sizeof(date)));
+    out_adds(o, "    <author>\n");
+    element(o, "      ", "name", author);
+    out_adds(o, "    </author>\n");
+    json_array_foreach(cats, i, v) {
+        if (empty(json_string_value(v)))
+            continue;
+        out_adds(o, "    <category term=\"");
+        put(o, json_string_value(v), ESC_ATTR);
+        out_adds(o, "\"/>\n");
+    }
+    if (!empty(a->summary)) {
+        out_adds(o, "    <summary type=\"text\">");
+        put(o, a->summary, ESC_TEXT);
+        out_adds(o, "</summary>\n");
+    }
+    /* Always present, so an entry never needs an alternate link (§4.1.2). */
+    out_adds(o, "    <content type=\"html\">");
+    put(o, a->body, ESC_TEXT);
+    out_adds(o, "</content>\n");
+    if (!empty(a->headimg)) {
+        out_adds(o, "    <link rel=\"enclosure\" type=\"");
+        out_adds(o, image_type(a->headimg));
+        out_adds(o, "\" href=\"");
+        put(o, a->headimg, ESC_ATTR);
+        out_adds(o, "\"/>\n");
+    }
+    if (!empty(thumb)) {
+        out_adds(o, "    <media:thumbnail url=\"");
+        put(o, thumb, ESC_ATTR);
+        out_adds(o, "\"/>\n");
+    }
+    /* §4.2.11: the feed the entry came from. Its id is finfeed's rendering of
+     * that source when the site link is known (id is optional in a source);
+     * its updated is when this entry last changed there. */
+    if (source != NULL) {
+        out_adds(o, "    <source>\n");
+        if (!empty(w->link)) {
+            out_adds(o, "      <id>");
+            put_source_url(o, w->link, source, ".atom");
+            out_adds(o, "</id>\n");
+        }
+        element(o, "      ", "title", source);
+        element(o, "      ", "updated", date);
+        if (!empty(w->link)) {
+            out_adds(o, "      <link rel=\"self\" type=\"application/atom+xml\" href=\"");
+            put_source_url(o, w->link, source, ".atom");
+            out_adds(o, "\"/>\n");
+        }
+        out_adds(o, "    </source>\n");
+    }
+    out_adds(o, "  </entry>\n");
+    json_decref(sources);
+    json_decref(cats);
+}
+
+/* ---- RSS 2.0 (https://www.rssboard.org/rss-specification) ---- */
+
+static void
+rss_head(struct emit_writer *w)
+{
+    struct out *o = &w->doc;
+
+    out_adds(o, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
+                "<rss version=\"2.0\" xmlns:atom=\"" NS_ATOM "\" xmlns:dc=\"" NS_DC
+                "\" xmlns:media=\"" NS_MEDIA "\">\n"
+                "  <channel>\n");
+    element(o, "    ", "title", w->title);
+    element(o, "    ", "link", !empty(w->link) ? w->link : w->self);
+    element(o, "    ", "description", !empty(w->subtitle) ? w->subtitle : w->title);
+    out_adds(o, "    <lastBuildDate>");
+    w->date_at = o->len;
+    out_adds(o, RFC822_PLACEHOLDER "</lastBuildDate>\n");
+    out_adds(o, "    <generator>finfeed " FINFEED_VERSION "</generator>\n");
+    if (!empty(w->self)) {
+        out_adds(o, "    <atom:link rel=\"self\" type=\"application/rss+xml\" href=\"");
+        put(o, w->self, ESC_ATTR);
+        out_adds(o, "\"/>\n");
+    }
+}
+
+static void
+rss_item(struct emit_writer *w, const struct store_article *a)
+{
+    struct out *o = &w->doc;
+    char date[40];
+    json_t *cats = string_array(a->categories_json);
+    json_t *sources = string_array(a->sources_json);
+    const char *source = first_source(a, sources);
+    const char *thumb = !empty(a->thumbnail) ? a->thumbnail : a->headimg;
+    size_t i;
+    json_t *v;
+
+    out_adds(o, "    <item>\n");
+    element(o, "      ", "title", a->title);
+    if (!empty(a->link))
+        element(o, "      ", "link", a->link);
+    out_adds(o, "      <guid isPermaLink=\"false\">");
+    put(o, !empty(a->uid) ? a->uid : a->guid, ESC_TEXT);
+    out_adds(o, "</guid>\n");
+    element(o, "      ", "pubDate", rfc822_date(a->date, date, sizeof(date)));
+    /* RSS <author> must be an e-mail address; a name goes in dc:creator. */
+    if (!empty(a->author))
+        element(o, "      ", "dc:creator", a->author);
+    json_array_foreach(cats, i, v) {
+        if (!empty(json_string_value(v)))
+            element(o, "      ", "category", json_string_value(v));
+    }
+    element(o, "      ", "description", a->body);
+    if (!empty(a->headimg)) {
+        out_adds(o, "      <enclosure url=\"");
+        put(o, a->headimg, ESC_ATTR);
+        out_adds(o, "\" type=\"");
+        out_adds(o, image_type(a->headimg));
+        out_adds(o, "\" length=\"0\"/>\n");
+    }
+    if (!empty(thumb)) {
+        out_adds(o, "      <media:thumbnail url=\"");
+        put(o, thumb, ESC_ATTR);
+        out_adds(o, "\"/>\n");
+    }
+    /* <source> requires its url: finfeed's RSS rendering of that feed. */
+    if (source != NULL && !empty(w->link)) {
+        out_adds(o, "      <source url=\"");
+        put_source_url(o, w->link, source, ".rss");
+        out_adds(o, "\">");
+        put(o, source, ESC_TEXT);
+        out_adds(o, "</source>\n");
+    }
+    out_adds(o, "    </item>\n");
+    json_decref(sources);
+    json_decref(cats);
+}
+
+/* ---- JSON Feed 1.1 (https://jsonfeed.org/version/1.1) ---- */
+
+/* Set key to a filtered copy of s; skipped when s is empty and !always. */
+static int
+jset(struct emit_writer *w, json_t *obj, const char *key, const char *s, int always)
+{
+    if (empty(s) && !always)
+        return 0;
+    json_t *v = jstr(w, s);
+    if (v == NULL || json_object_set_new_nocheck(obj, key, v) < 0)
+        return -ENOMEM;
+    return 0;
+}
+
+/* A new array of the non-empty strings of `from`, filtered. */
+static json_t *
+jstrings(struct emit_writer *w, json_t *from)
+{
+    json_t *arr = json_array(), *v;
+    size_t i;
+    if (arr == NULL)
+        return NULL;
+    json_array_foreach(from, i, v) {
+        if (empty(json_string_value(v)))
+            continue;
+        if (json_array_append_new(arr, jstr(w, json_string_value(v))) < 0) {
+            json_decref(arr);
+            return NULL;
+        }
+    }
+    return arr;
+}
+
+static int
+json_item(struct emit_writer *w, const struct store_article *a, int64_t updated)
+{
+    int rc = -ENOMEM;
+    char date[40];
+    json_t *item = json_object(), *cats = NULL, *sources = NULL, *arr, *obj;
+
+    if (item == NULL)
+        goto out;
+    cats = string_array(a->categories_json);
+    sources = string_array(a->sources_json);
+    if (jset(w, item, "id", !empty(a->uid) ? a->uid : a->guid, 1) < 0 ||
+        jset(w, item, "url", a->link, 0) < 0 || jset(w, item, "title", a->title, 1) < 0 ||
+        jset(w, item, "content_html", a->body, 1) < 0 ||
+        jset(w, item, "summary", a->summary, 0) < 0 || jset(w, item, "image", a->headimg, 0) < 0 ||
+        jset(w, item, "date_published", iso_date(a->date, date, sizeof(date)), 1) < 0 ||
+        jset(w, item, "date_modified", iso_date(updated, date, sizeof(date)), 1) < 0)
+        goto out;
+    if (!empty(a->author)) {
+        if ((obj = json_object()) == NULL || jset(w, obj, "name", a->author, 1) < 0 ||
+            (arr = json_array()) == NULL || json_array_append_new(arr, obj) < 0 ||
+            json_object_set_new_nocheck(item, "authors", arr) < 0)
+            goto out; /* *_set_new and *_append_new take their argument even on failure */
+    }
+    if (json_array_size(cats) > 0) {
+        if ((arr = jstrings(w, cats)) == NULL || json_object_set_new_nocheck(item, "tags", arr) < 0)
+            goto out;
+    }
+    /* An extension object (JSON Feed 1.1: keys starting with "_"): every feed
+     * that carried the article, first source first. */
+    if (json_array_size(sources) == 0 && !empty(a->feed)) {
+        json_decref(sources);
+        if ((sources = json_pack("[s]", a->feed)) == NULL)
+            goto out;
+    }
+    if ((arr = jstrings(w, sources)) == NULL ||
+        (obj = json_pack("{so}", "sources", arr)) == NULL ||
+        json_object_set_new_nocheck(item, "_finfeed", obj) < 0)
+        goto out;
+    rc = json_array_append(w->items, item) < 0 ? -ENOMEM : 0;
+out:
+    json_decref(sources);
+    json_decref(cats);
+    json_decref(item);
+    return rc;
+}
+
+static int
+on_json_dump(const char *buffer, size_t size, void *data)
+{
+    struct out *o = data;
+    out_add(o, buffer, size);
+    return o->err ? -1 : 0;
+}
+
+static int
+json_finish(struct emit_writer *w)
+{
+    int rc = -ENOMEM;
+    json_t *root = json_object();
+
+    if (root == NULL ||
+        json_object_set_new_nocheck(root, "version", json_string(JSONFEED_VERSION)) < 0 ||
+        jset(w, root, "title", w->title, 1) < 0 || jset(w, root, "home_page_url", w->link, 0) < 0 ||
+        jset(w, root, "feed_url", w->self, 0) < 0 ||
+        jset(w, root, "description", w->subtitle, 0) < 0 ||
+        json_object_set_nocheck(root, "items", w->items) < 0)
+        goto out;
+    if (json_dump_callback(root, on_json_dump, &w->doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0)
+        goto out;
+    out_adds(&w->doc, "\n");
+    rc = w->doc.err;
+out:
+    json_decref(root);
+    return rc;
+}
+
+/* ---- the writer ---- */
+
+static int
+dup_opt(const char *s, char **out)
+{
+    *out = NULL;
+    if (s == NULL)
+        return 0;
+    *out = strdup(s);
+    return *out ? 0 : -ENOMEM;
+}
+
+int
+emit_writer_new(enum emit_format format, const struct emit_feed_info *info,
+                struct emit_writer **out)
+{
+    int rc = -ENOMEM;
+    struct emit_writer *w = NULL;
+
+    *out = NULL;
+    if (format != EMIT_ATOM && format != EMIT_RSS && format != EMIT_JSON)
+        return -EINVAL;
+    if ((w = calloc(1, sizeof(*w))) == NULL)
+        goto fail;
+    w->format = format;
+    if (dup_opt(!empty(info->title) ? info->title : "finfeed", &w->title) < 0 ||
+        dup_opt(info->link, &w->link) < 0 || dup_opt(info->self, &w->self) < 0 ||
+        dup_opt(info->id, &w->id) < 0 || dup_opt(info->subtitle, &w->subtitle) < 0)
+        goto fail;
+    if (format == EMIT_ATOM)
+        atom_head(w);
+    else if (format == EMIT_RSS)
+        rss_head(w);
+    else if ((w->items = json_array()) == NULL)
+        goto fail;
+    if (w->doc.err)
+        goto fail;
+    *out = w;
+    return 0;
+fail:
+    emit_writer_free(w);
+    return rc;
+}
+
+int
+emit_writer_add(struct emit_writer *w, const struct store_article *a)
+{
+    int rc = 0;
+    /* An article never updated since it was first seen may carry 0. */
+    int64_t updated = a->updated > 0 ? a->updated : a->date;
+
+    if (w->finished)
+        return -EINVAL;
+    if (w->doc.err)
+        return w->doc.err;
+    if (w->format == EMIT_ATOM)
+        atom_entry(w, a, updated);
+    else if (w->format == EMIT_RSS)
+        rss_item(w, a);
+    else
+        rc = json_item(w, a, updated);
+    if (rc == 0)
+        rc = w->doc.err ? w->doc.err : w->tmp.err;
+    if (rc == 0) {
+        if (w->n == 0 || updated > w->updated)
+            w->updated = updated;
+        w->n++;
+    }
+    return rc;
+}
+
+int
+emit_writer_finish(struct emit_writer *w, char **doc, size_t *len)
+{
+    int rc = 0;
+    char date[40];
+    int64_t updated = w->n > 0 ? w->updated : (int64_t)time(NULL);
+
+    *doc = NULL;
+    *len = 0;
+    if (w->finished)
+        return -EINVAL;
+    w->finished = 1;
+    if (w->format == EMIT_ATOM) {
+        iso_date(updated, date, sizeof(date));
+        assert(strlen(date) == sizeof(ISO_PLACEHOLDER) - 1);
+        if (w->doc.err == 0)
+            memcpy(w->doc.data + w->date_at, date, sizeof(ISO_PLACEHOLDER) - 1);
+        out_adds(&w->doc, "</feed>\n");
+        rc = w->doc.err;
+    } else if (w->format == EMIT_RSS) {
+        rfc822_date(updated, date, sizeof(date));
+        assert(strlen(date) == sizeof(RFC822_PLACEHOLDER) - 1);
+        if (w->doc.err == 0)
+            memcpy(w->doc.data + w->date_at, date, sizeof(RFC822_PLACEHOLDER) - 1);
+        out_adds(&w->doc, "  </channel>\n</rss>\n");
+        rc = w->doc.err;
+    } else {
+        rc = json_finish(w);
+    }
+    if (rc < 0)
+        return rc;
+    /* The document may be cached for long (HTTP): give back the slack. */
+    char *p = realloc(w->doc.data, w->doc.len + 1);
+    *doc = p ? p : w->doc.data;
+    *len = w->doc.len;
+    w->doc = (struct out){0};
+    return 0;
+}
+
+void
+emit_writer_free(struct emit_writer *w)
+{
+    if (w == NULL)
+        return;
+    json_decref(w->items);
+    free(w->tmp.data);
+    free(w->doc.data);
+    free(w->subtitle);
+    free(w->id);
+    free(w->self);
+    free(w->link);
+    free(w->title);
+    free(w);
+}
+
+const char *
+emit_content_type(enum emit_format format)
+{
+    switch (format) {
+    case EMIT_ATOM: return "application/atom+xml; charset=utf-8";
+    case EMIT_RSS: return "application/rss+xml; charset=utf-8";
+    case EMIT_JSON: return "application/feed+json; charset=utf-8";
+    }
+    return "application/octet-stream";
+}
+
+int
+emit_format_of(const char *name)
+{
+    if (name == NULL)
+        return -1;
+    if (strcmp(name, "atom") == 0)
+        return EMIT_ATOM;
+    if (strcmp(name, "rss") == 0)
+        return EMIT_RSS;
+    if (strcmp(name, "json") == 0)
+        return EMIT_JSON;
+    return -1;
+}

@@ -1,0 +1,307 @@
+/* store/dedup.c — the keys of SPEC §7's dedup rules: canonical links (libcurl's
+ * URL API), normalized titles, and character 4-gram sets of bodies with their
+ * MinHash signature cut into LSH bands, plus the exact Jaccard check. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <curl/curl.h>
+
+#include "store/store_int.h"
+
+/* ---- rule 2: canonical links ---- */
+
+static int
+tracking(const struct store *s, const char *name, size_t n)
+{
+    for (size_t i = 0; i < s->ntracking; i++) {
+        const char *p = s->tracking[i];
+        size_t k = strlen(p);
+        if (k > 0 && p[k - 1] == '*') {
+            if (n >= k - 1 && strncasecmp(name, p, k - 1) == 0)
+                return 1;
+        } else if (n == k && strncasecmp(name, p, k) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+char *
+store_canonical_link(struct store *s, const char *url)
+{
+    CURLU *h = curl_url();
+    char *scheme = NULL, *host = NULL, *query = NULL, *out = NULL, *port = NULL;
+    char **params = NULL;
+    if (h == NULL || url == NULL)
+        goto done;
+    if (curl_url_set(h, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK)
+        goto done;
+    if (curl_url_get(h, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+        (strcasecmp(scheme, "http") != 0 && strcasecmp(scheme, "https") != 0))
+        goto done;
+    /* http and https are the same article */
+    if (curl_url_set(h, CURLUPART_SCHEME, "https", 0) != CURLUE_OK)
+        goto done;
+    if (curl_url_get(h, CURLUPART_PORT, &port, 0) == CURLUE_OK &&
+        (strcmp(port, "80") == 0 || strcmp(port, "443") == 0))
+        curl_url_set(h, CURLUPART_PORT, NULL, 0);
+    if (curl_url_get(h, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
+        for (char *p = host; *p; p++)
+            *p = (char)tolower((unsigned char)*p);
+        size_t n = strlen(host);
+        if (n > 0 && host[n - 1] == '.')
+            host[n - 1] = '\0';
+        curl_url_set(h, CURLUPART_HOST, host, 0);
+    }
+    curl_url_set(h, CURLUPART_FRAGMENT, NULL, 0);
+    curl_url_set(h, CURLUPART_USER, NULL, 0);
+    curl_url_set(h, CURLUPART_PASSWORD, NULL, 0);
+    if (curl_url_get(h, CURLUPART_QUERY, &query, 0) == CURLUE_OK) {
+        size_t n = 0, cap = 8, len = 0;
+        params = malloc(cap * sizeof(*params));
+        char *save = NULL;
+        for (char *t = strtok_r(query, "&", &save); params && t; t = strtok_r(NULL, "&", &save)) {
+            size_t nl = strcspn(t, "=");
+            if (*t == '\0' || tracking(s, t, nl))
+                continue;
+            if (n == cap) {
+                char **p = realloc(params, (cap *= 2) * sizeof(*p));
+                if (p == NULL)
+                    goto done;
+                params = p;
+            }
+            params[n++] = t;
+            len += strlen(t) + 1;
+        }
+        if (params == NULL)
+            goto done;
+        qsort(params, n, sizeof(*params), cmp_str);
+        char *q = malloc(len + 1), *w = q;
+        if (q == NULL)
+            goto done;
+        *q = '\0';
+        for (size_t i = 0; i < n; i++) {
+            if (i > 0)
+                *w++ = '&';
+            size_t k = strlen(params[i]);
+            memcpy(w, params[i], k);
+            w += k;
+            *w = '\0';
+        }
+        curl_url_set(h, CURLUPART_QUERY, n ? q : NULL, 0);
+        free(q);
+    }
+    if (curl_url_get(h, CURLUPART_URL, &out, 0) != CURLUE_OK)
+        out = NULL;
+done:
+    if (out != NULL) { /* hand back malloc'd memory, not curl's */
+        char *copy = strdup(out);
+        curl_free(out);
+        out = copy;
+    }
+    free(params);
+    curl_free(scheme);
+    curl_free(host);
+    curl_free(query);
+    curl_free(port);
+    curl_url_cleanup(h);
+    return out;
+}
+
+/* ---- UTF-8 code points ---- */
+
+/* Decode one code point at *p, advancing it; invalid bytes give U+FFFD. */
+static unsigned long
+next_cp(const unsigned char **p)
+{
+    const unsigned char *s = *p;
+    unsigned long c = s[0];
+    int n = c < 0x80 ? 0 : c < 0xC0 ? -1 : c < 0xE0 ? 1 : c < 0xF0 ? 2 : c < 0xF8 ? 3 : -1;
+    if (n < 0) {
+        *p = s + 1;
+        return 0xFFFD;
+    }
+    if (n > 0)
+        c &= 0x3F >> n;
+    for (int i = 1; i <= n; i++) {
+        if ((s[i] & 0xC0) != 0x80) {
+            *p = s + i;
+            return 0xFFFD;
+        }
+        c = (c << 6) | (s[i] & 0x3F);
+    }
+    *p = s + n + 1;
+    return c;
+}
+
+static void
+put_cp(char **w, unsigned long c)
+{
+    unsigned char *o = (unsigned char *)*w;
+    if (c < 0x80) {
+        *o++ = (unsigned char)c;
+    } else if (c < 0x800) {
+        *o++ = (unsigned char)(0xC0 | (c >> 6));
+        *o++ = (unsigned char)(0x80 | (c & 0x3F));
+    } else if (c < 0x10000) {
+        *o++ = (unsigned char)(0xE0 | (c >> 12));
+        *o++ = (unsigned char)(0x80 | ((c >> 6) & 0x3F));
+        *o++ = (unsigned char)(0x80 | (c & 0x3F));
+    } else {
+        *o++ = (unsigned char)(0xF0 | (c >> 18));
+        *o++ = (unsigned char)(0x80 | ((c >> 12) & 0x3F));
+        *o++ = (unsigned char)(0x80 | ((c >> 6) & 0x3F));
+        *o++ = (unsigned char)(0x80 | (c & 0x3F));
+    }
+    *w = (char *)o;
+}
+
+/* Punctuation and spaces, ASCII and CJK (after full-width folding). */
+static int
+is_punct_or_space(unsigned long c)
+{
+    if (c < 0x80)
+        return !isalnum((int)c);
+    return c == 0xA0 || (c >= 0x2000 && c <= 0x206F) || /* general punctuation, spaces */
+           (c >= 0x3000 && c <= 0x303F) ||              /* CJK symbols and punctuation */
+           (c >= 0xFE30 && c <= 0xFE4F) ||              /* CJK compatibility forms */
+           (c >= 0xFF00 && c <= 0xFF0F) || (c >= 0xFF1A && c <= 0xFF20) ||
+           (c >= 0xFF3B && c <= 0xFF40) || (c >= 0xFF5B && c <= 0xFF65) ||
+           c == 0x00B7 || c == 0x00AB || c == 0x00BB || c == 0xFFFD;
+}
+
+char *
+store_title_key(const char *title)
+{
+    size_t n = title ? strlen(title) : 0;
+    char *out = malloc(n + 1), *w = out;
+    if (out == NULL)
+        return NULL;
+    const unsigned char *p = (const unsigned char *)(title ? title : "");
+    while (*p) {
+        unsigned long c = next_cp(&p);
+        if (c >= 0xFF01 && c <= 0xFF5E) /* full-width ASCII → ASCII */
+            c -= 0xFEE0;
+        if (is_punct_or_space(c))
+            continue;
+        if (c < 0x80)
+            c = (unsigned long)tolower((int)c);
+        put_cp(&w, c);
+    }
+    *w = '\0';
+    return out;
+}
+
+/* ---- rule 4: 4-gram sets, MinHash, LSH bands ---- */
+
+static uint64_t
+mix64(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ULL;
+    x ^= x >> 33;
+    return x;
+}
+
+static int
+cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+int
+store_shingles(const char *text, uint64_t **out, size_t *n, size_t *chars)
+{
+    size_t len = strlen(text), cap = len + 1, k = 0, nc = 0;
+    unsigned long win[4] = {0};
+    uint64_t *set = malloc(cap * sizeof(*set));
+    if (set == NULL)
+        return -ENOMEM;
+    const unsigned char *p = (const unsigned char *)text;
+    while (*p) {
+        unsigned long c = next_cp(&p);
+        if (c <= 0x20 || c == 0xA0 || c == 0x3000) /* white space does not count */
+            continue;
+        win[0] = win[1];
+        win[1] = win[2];
+        win[2] = win[3];
+        win[3] = c;
+        if (++nc >= 4)
+            set[k++] = mix64(((uint64_t)win[0] << 42) ^ ((uint64_t)win[1] << 28) ^
+                             ((uint64_t)win[2] << 14) ^ (uint64_t)win[3] ^
+                             ((uint64_t)win[0] >> 22) * 0x9E3779B97F4A7C15ULL);
+    }
+    qsort(set, k, sizeof(*set), cmp_u64);
+    size_t u = 0;
+    for (size_t i = 0; i < k; i++)
+        if (u == 0 || set[u - 1] != set[i])
+            set[u++] = set[i];
+    *out = set;
+    *n = u;
+    *chars = nc;
+    return 0;
+}
+
+double
+store_jaccard(const uint64_t *a, size_t na, const uint64_t *b, size_t nb)
+{
+    size_t i = 0, j = 0, both = 0;
+    if (na == 0 && nb == 0)
+        return 1.0;
+    while (i < na && j < nb) {
+        if (a[i] == b[j])
+            both++, i++, j++;
+        else if (a[i] < b[j])
+            i++;
+        else
+            j++;
+    }
+    return (double)both / (double)(na + nb - both);
+}
+
+void
+store_bands(const uint64_t *set, size_t n, uint64_t bands[STORE_BANDS])
+{
+    uint64_t sig[STORE_BANDS * STORE_ROWS];
+    for (size_t h = 0; h < STORE_BANDS * STORE_ROWS; h++) {
+        /* h-th hash: an odd multiplier and an offset per function */
+        uint64_t a = mix64(h * 2 + 1) | 1, b = mix64(h * 2 + 2), m = UINT64_MAX;
+        for (size_t i = 0; i < n; i++) {
+            uint64_t v = set[i] * a + b;
+            if (v < m)
+                m = v;
+        }
+        sig[h] = m;
+    }
+    for (size_t band = 0; band < STORE_BANDS; band++) {
+        uint64_t x = mix64(band + 0x5bd1e995);
+        for (size_t r = 0; r < STORE_ROWS; r++)
+            x = mix64(x ^ sig[band * STORE_ROWS + r]);
+        bands[band] = x;
+    }
+}
+
+double
+store_similarity(const char *a, const char *b)
+{
+    uint64_t *sa = NULL, *sb = NULL;
+    size_t na, nb, ca, cb;
+    double j = 0;
+    if (store_shingles(a, &sa, &na, &ca) == 0 && store_shingles(b, &sb, &nb, &cb) == 0)
+        j = store_jaccard(sa, na, sb, nb);
+    free(sa);
+    free(sb);
+    return j;
+}

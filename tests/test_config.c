@@ -1,0 +1,741 @@
+/* tests/test_config.c — daemon/config: SPEC §2's example, every value type,
+ * every error message (file:line and key), defaults, FINFEED_CONFIG.
+ * Inline cases are written to finfeed.conf in a private temporary directory
+ * that the tests chdir into, so messages read exactly "finfeed.conf:N: ...". */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "daemon/config.h"
+
+#define CFG FIXTURES "/config/"
+
+static char tmpdir[] = "/tmp/test_config.XXXXXX";
+
+static void
+write_conf(const char *name, const char *text)
+{
+    FILE *fp = fopen(name, "wb");
+
+    assert_non_null(fp);
+    assert_int_equal(fwrite(text, 1, strlen(text), fp), strlen(text));
+    assert_int_equal(fclose(fp), 0);
+}
+
+/* Loads text as ./finfeed.conf; *c is NULL unless it loaded. */
+static int
+load_text(const char *text, struct config **c, char *err, size_t errsize)
+{
+    *c = NULL;
+    write_conf("finfeed.conf", text);
+    return config_load("finfeed.conf", c, err, errsize);
+}
+
+/* text must fail with -EINVAL and exactly this message. */
+static void
+expect_error(const char *text, const char *msg)
+{
+    struct config *c = NULL;
+    char err[512];
+    int rc = load_text(text, &c, err, sizeof(err));
+
+    if (rc != -EINVAL || strcmp(err, msg) != 0)
+        print_error("input:\n%s\nwant: %s\ngot:  rc=%d %s\n", text, msg, rc, err);
+    assert_int_equal(rc, -EINVAL);
+    assert_string_equal(err, msg);
+    assert_null(c);
+}
+
+/* text must load; returns the config. */
+static struct config *
+expect_ok(const char *text)
+{
+    struct config *c = NULL;
+    char err[512] = "";
+    int rc = load_text(text, &c, err, sizeof(err));
+
+    if (rc != 0)
+        print_error("input:\n%s\ngot: rc=%d %s\n", text, rc, err);
+    assert_int_equal(rc, 0);
+    assert_non_null(c);
+    return c;
+}
+
+static int
+group_setup(void **state)
+{
+    (void)state;
+    if (mkdtemp(tmpdir) == NULL || chdir(tmpdir) != 0)
+        return -1;
+    return 0;
+}
+
+static int
+group_teardown(void **state)
+{
+    (void)state;
+    unlink("finfeed.conf");
+    if (chdir("/") != 0)
+        return -1;
+    return rmdir(tmpdir);
+}
+
+static void
+test_spec_example(void **state)
+{
+    struct config *c = NULL;
+    char err[512] = "";
+    const struct config_feed *f;
+
+    (void)state;
+    assert_int_equal(config_load(CFG "spec_example.conf", &c, err, sizeof(err)), 0);
+    assert_string_equal(c->path, CFG "spec_example.conf");
+    assert_string_equal(c->daemon.database, "/var/lib/finfeed/finfeed.db");
+    assert_string_equal(c->daemon.control_socket, "/run/finfeed/control.sock");
+    assert_string_equal(c->daemon.listen, "127.0.0.1:8470");
+    assert_int_equal(c->daemon.interval, 15 * 60);
+    assert_int_equal(c->daemon.concurrency, 32);
+    assert_int_equal(c->daemon.per_host, 2);
+    assert_int_equal(c->daemon.timeout, 30);
+    assert_int_equal(c->daemon.max_feed_size, 16 << 20);
+    assert_string_equal(c->daemon.user_agent, "finfeed/" FINFEED_VERSION);
+    assert_int_equal(c->daemon.retention, 90 * 86400);
+    assert_int_equal(c->daemon.allow_file_urls, 0);
+    assert_int_equal(c->daemon.stale_after, 14 * 86400);
+    assert_int_equal(c->daemon.ntracking_params, 6);
+    assert_string_equal(c->daemon.tracking_params[0], "utm_*");
+    assert_string_equal(c->daemon.tracking_params[5], "mc_eid");
+    assert_null(c->daemon.tracking_params[6]);
+
+    assert_string_equal(c->output.title, "Finance news");
+    assert_string_equal(c->output.link, "http://127.0.0.1:8470/");
+    assert_int_equal(c->output.max_entries, 100);
+    assert_null(c->output.markdown_dir);
+    assert_int_equal(c->output.niframe_hosts, 3);
+    assert_string_equal(c->output.iframe_hosts[0], "www.youtube.com");
+    assert_string_equal(c->output.iframe_hosts[2], "player.bilibili.com");
+
+    assert_int_equal(c->nfeeds, 1);
+    f = config_find_feed(c, "sina-finance-china");
+    assert_ptr_equal(f, &c->feeds[0]);
+    assert_null(config_find_feed(c, "sina"));
+    assert_string_equal(f->name, "sina-finance-china");
+    assert_string_equal(f->url, "https://example.com/rss.xml");
+    assert_int_equal(f->ncategories, 3);
+    assert_string_equal(f->categories[0], "金融");
+    assert_string_equal(f->categories[1], "新浪财经");
+    assert_string_equal(f->categories[2], "新浪财经－国內");
+    assert_null(f->categories[3]);
+    assert_string_equal(f->author, "新浪财经");
+    assert_string_equal(f->headimg, "https://…/default.png");
+    assert_int_equal(f->comments, 0);
+    assert_int_equal(f->interval, 600);
+    assert_string_equal(f->timezone, "Asia/Shanghai");
+    assert_string_equal(f->user_agent, "finfeed/" FINFEED_VERSION " (ops@example.com)");
+    assert_int_equal(f->republish, 1);
+    assert_string_equal(f->charset, "gb18030");
+    assert_string_equal(f->remove, ".appendQr_wrap, .article-editor");
+    assert_string_equal(f->remove_text, "^责任编辑");
+    assert_int_equal(f->enabled, 1);
+    assert_int_equal(f->line, 23);
+    config_free(c);
+}
+
+static void
+check_common_defaults(const struct config *c)
+{
+    assert_string_equal(c->daemon.listen, "127.0.0.1:8470");
+    assert_int_equal(c->daemon.interval, 900);
+    assert_int_equal(c->daemon.concurrency, 32);
+    assert_int_equal(c->daemon.per_host, 2);
+    assert_int_equal(c->daemon.timeout, 30);
+    assert_int_equal(c->daemon.max_feed_size, 16 * 1024 * 1024);
+    assert_string_equal(c->daemon.user_agent, "finfeed/" FINFEED_VERSION);
+    assert_int_equal(c->daemon.retention, 90 * 86400);
+    assert_int_equal(c->daemon.allow_file_urls, 0);
+    assert_int_equal(c->daemon.stale_after, 14 * 86400);
+    assert_int_equal(c->daemon.ntracking_params, 11);
+    assert_string_equal(c->daemon.tracking_params[10], "ref_src");
+    assert_null(c->daemon.tracking_params[11]);
+    assert_string_equal(c->output.title, "Finance news");
+    assert_string_equal(c->output.link, "http://127.0.0.1:8470/");
+    assert_int_equal(c->output.max_entries, 100);
+    assert_null(c->output.markdown_dir);
+    assert_int_equal(c->output.niframe_hosts, 4);
+    assert_string_equal(c->output.iframe_hosts[1], "www.youtube-nocookie.com");
+}
+
+static void
+test_defaults_without_file(void **state)
+{
+    struct config *c = NULL;
+    char err[256];
+    const char *old = getenv("XDG_RUNTIME_DIR");
+    char *saved = old ? strdup(old) : NULL;
+
+    (void)state;
+    setenv("XDG_RUNTIME_DIR", "/run/user/1000", 1);
+    assert_int_equal(config_load(NULL, &c, err, sizeof(err)), 0);
+    assert_null(c->path);
+    assert_string_equal(c->daemon.database, "./finfeed.db");
+    assert_string_equal(c->daemon.control_socket, "/run/user/1000/finfeed.sock");
+    assert_int_equal(c->nfeeds, 0);
+    check_common_defaults(c);
+    config_free(c);
+
+    unsetenv("XDG_RUNTIME_DIR");
+    assert_int_equal(config_load(NULL, &c, err, sizeof(err)), 0);
+    assert_string_equal(c->daemon.control_socket, "./finfeed.sock");
+    config_free(c);
+    if (saved != NULL)
+        setenv("XDG_RUNTIME_DIR", saved, 1);
+    free(saved);
+}
+
+static void
+test_defaults_with_file(void **state)
+{
+    struct config *c =
+        expect_ok("# nothing but a comment\n[feed \"a\"]\nurl = http://a.example/\n");
+    const struct config_feed *f = &c->feeds[0];
+
+    (void)state;
+    assert_string_equal(c->path, "finfeed.conf");
+    assert_string_equal(c->daemon.database, "/var/lib/finfeed/finfeed.db");
+    assert_string_equal(c->daemon.control_socket, "/run/finfeed/control.sock");
+    check_common_defaults(c);
+    assert_int_equal(f->ncategories, 0);
+    assert_non_null(f->categories);
+    assert_null(f->categories[0]);
+    assert_null(f->author);
+    assert_null(f->headimg);
+    assert_int_equal(f->comments, 0);
+    assert_int_equal(f->interval, 900);
+    assert_null(f->timezone);
+    assert_null(f->user_agent);
+    assert_int_equal(f->republish, 1);
+    assert_null(f->charset);
+    assert_null(f->remove);
+    assert_null(f->remove_text);
+    assert_int_equal(f->enabled, 1);
+    assert_int_equal(f->line, 2);
+    config_free(c);
+
+    c = expect_ok("");
+    assert_int_equal(c->nfeeds, 0);
+    config_free(c);
+}
+
+/* The feed interval defaults to [daemon] interval, even when [daemon] comes later. */
+static void
+test_feed_interval_inherits(void **state)
+{
+    struct config *c = expect_ok("[feed \"a\"]\nurl = http://a.example/\n"
+                                 "[feed \"b\"]\nurl = http://b.example/\ninterval = 2h\n"
+                                 "[daemon]\ninterval = 45m\n");
+
+    (void)state;
+    assert_int_equal(c->feeds[0].interval, 45 * 60);
+    assert_int_equal(c->feeds[1].interval, 2 * 3600);
+    config_free(c);
+}
+
+static void
+test_default_path_env(void **state)
+{
+    const char *old = getenv("FINFEED_CONFIG");
+    char *saved = old ? strdup(old) : NULL;
+    const char *p;
+
+    (void)state;
+    setenv("FINFEED_CONFIG", "/nonexistent/finfeed.conf", 1);
+    assert_string_equal(config_default_path(), "/nonexistent/finfeed.conf");
+    setenv("FINFEED_CONFIG", "", 1);
+    p = config_default_path();
+    unsetenv("FINFEED_CONFIG");
+    if (access("/etc/finfeed/finfeed.conf", F_OK) == 0) {
+        assert_string_equal(p, "/etc/finfeed/finfeed.conf");
+        assert_string_equal(config_default_path(), "/etc/finfeed/finfeed.conf");
+    } else {
+        assert_null(p);
+        assert_null(config_default_path());
+    }
+    if (saved != NULL)
+        setenv("FINFEED_CONFIG", saved, 1);
+    free(saved);
+}
+
+struct value_case {
+    const char *section; /* "daemon", "output" or "feed" */
+    const char *key;
+    const char *value;
+    const char *error; /* NULL: accepted; else the message after "finfeed.conf:N: " */
+};
+
+static const struct value_case value_cases[] = {
+    /* durations: bare seconds, s m h d */
+    {"daemon", "interval", "90", NULL},
+    {"daemon", "interval", "30s", NULL},
+    {"daemon", "interval", "15m", NULL},
+    {"daemon", "interval", "2h", NULL},
+    {"daemon", "interval", "7d", NULL},
+    {"daemon", "timeout", "abc", "[daemon] timeout: bad duration 'abc'"},
+    {"daemon", "timeout", "10x", "[daemon] timeout: bad duration '10x'"},
+    {"daemon", "timeout", "15M", "[daemon] timeout: bad duration '15M'"},
+    {"daemon", "timeout", "1.5h", "[daemon] timeout: bad duration '1.5h'"},
+    {"daemon", "timeout", "-5s", "[daemon] timeout: bad duration '-5s'"},
+    {"daemon", "timeout", "5 s", "[daemon] timeout: bad duration '5 s'"},
+    {"daemon", "timeout", "m", "[daemon] timeout: bad duration 'm'"},
+    {"daemon", "timeout", "5mm", "[daemon] timeout: bad duration '5mm'"},
+    {"daemon", "timeout", "0", "[daemon] timeout: bad duration '0' (must be more than 0)"},
+    {"daemon", "timeout", "", "[daemon] timeout: empty value"},
+    {"daemon", "timeout", "99999999999999999999d",
+     "[daemon] timeout: bad duration '99999999999999999999d'"},
+    {"daemon", "timeout", "9999999999999999d",
+     "[daemon] timeout: bad duration '9999999999999999d'"},
+    {"daemon", "retention", "0", NULL},
+    {"daemon", "stale_after", "0d", NULL},
+    {"feed", "interval", "0", "feed \"f\" interval: bad duration '0' (must be more than 0)"},
+    {"feed", "interval", "10m", NULL},
+    /* sizes: bare bytes, K M G */
+    {"daemon", "max_feed_size", "1048576", NULL},
+    {"daemon", "max_feed_size", "512K", NULL},
+    {"daemon", "max_feed_size", "16M", NULL},
+    {"daemon", "max_feed_size", "1g", NULL},
+    {"daemon", "max_feed_size", "16MB", "[daemon] max_feed_size: bad size '16MB'"},
+    {"daemon", "max_feed_size", "lots", "[daemon] max_feed_size: bad size 'lots'"},
+    {"daemon", "max_feed_size", "0", "[daemon] max_feed_size: bad size '0' (must be more than 0)"},
+    /* numbers */
+    {"daemon", "concurrency", "1", NULL},
+    {"daemon", "concurrency", "0", "[daemon] concurrency: bad number '0' (want 1 to 10000)"},
+    {"daemon", "per_host", "two", "[daemon] per_host: bad number 'two' (want 1 to 10000)"},
+    {"daemon", "per_host", "-1", "[daemon] per_host: bad number '-1' (want 1 to 10000)"},
+    {"output", "max_entries", "20", NULL},
+    {"output", "max_entries", "10e3",
+     "[output] max_entries: bad number '10e3' (want 1 to 1000000)"},
+    /* booleans */
+    {"daemon", "allow_file_urls", "yes", NULL},
+    {"daemon", "allow_file_urls", "No", NULL},
+    {"daemon", "allow_file_urls", "TRUE", NULL},
+    {"daemon", "allow_file_urls", "off", NULL},
+    {"daemon", "allow_file_urls", "1", NULL},
+    {"feed", "enabled", "0", NULL},
+    {"feed", "comments", "maybe", "feed \"f\" comments: bad boolean 'maybe' (want yes or no)"},
+    {"feed", "republish", "y", "feed \"f\" republish: bad boolean 'y' (want yes or no)"},
+    /* lists */
+    {"daemon", "tracking_params", "utm_*, spm,,  fbclid ,", NULL},
+    {"daemon", "tracking_params", "", NULL},
+    {"daemon", "tracking_params", "a*b", "[daemon] tracking_params: bad parameter 'a*b'"},
+    {"output", "iframe_hosts", "www.youtube.com,player.vimeo.com", NULL},
+    {"output", "iframe_hosts", "https://www.youtube.com/",
+     "[output] iframe_hosts: bad host name 'https://www.youtube.com/'"},
+    {"feed", "categories", "宏观, 股市", NULL},
+    /* URLs */
+    {"output", "link", "https://news.example.com/feed/", NULL},
+    {"output", "link", "news.example.com", "[output] link: bad URL 'news.example.com': Bad scheme"},
+    {"output", "link", "file:///srv/x",
+     "[output] link: bad URL 'file:///srv/x': want an absolute http or https URL"},
+    {"feed", "headimg", "https://img.example.com/a.png", NULL},
+    {"feed", "headimg", "", NULL},
+    {"feed", "headimg", "/a.png", "feed \"f\" headimg: bad URL '/a.png': Bad scheme"},
+    /* listen */
+    {"daemon", "listen", "127.0.0.1:8470", NULL},
+    {"daemon", "listen", "localhost:80", NULL},
+    {"daemon", "listen", "[::1]:8470", NULL},
+    {"daemon", "listen", "0.0.0.0:0", NULL},
+    {"daemon", "listen", "\"\"", NULL},
+    {"daemon", "listen", "", NULL},
+    {"daemon", "listen", "8470",
+     "[daemon] listen: bad address '8470' (want HOST:PORT, [IPV6]:PORT or \"\")"},
+    {"daemon", "listen", "::1:8470",
+     "[daemon] listen: bad address '::1:8470' (want HOST:PORT, [IPV6]:PORT or \"\")"},
+    {"daemon", "listen", "[::g]:80",
+     "[daemon] listen: bad address '[::g]:80' (want HOST:PORT, [IPV6]:PORT or \"\")"},
+    {"daemon", "listen", "127.0.0.1:65536",
+     "[daemon] listen: bad address '127.0.0.1:65536' (want HOST:PORT, [IPV6]:PORT or \"\")"},
+    {"daemon", "listen", "127.0.0.1:",
+     "[daemon] listen: bad address '127.0.0.1:' (want HOST:PORT, [IPV6]:PORT or \"\")"},
+    /* time zones */
+    {"feed", "timezone", "Asia/Shanghai", NULL},
+    {"feed", "timezone", "UTC", NULL},
+    {"feed", "timezone", "Asia/Shangai", "feed \"f\" timezone: unknown time zone 'Asia/Shangai'"},
+    {"feed", "timezone", "Asia", "feed \"f\" timezone: unknown time zone 'Asia'"},
+    {"feed", "timezone", "../../../etc/passwd",
+     "feed \"f\" timezone: unknown time zone '../../../etc/passwd'"},
+    {"feed", "timezone", "/etc/localtime",
+     "feed \"f\" timezone: unknown time zone '/etc/localtime'"},
+    {"feed", "timezone", "+08:00", "feed \"f\" timezone: unknown time zone '+08:00'"},
+    /* charsets */
+    {"feed", "charset", "gb18030", NULL},
+    {"feed", "charset", "GB2312", NULL},
+    {"feed", "charset", "gbk", NULL},
+    {"feed", "charset", "big5", NULL},
+    {"feed", "charset", "windows-1252", NULL},
+    {"feed", "charset", "klingon", "feed \"f\" charset: unknown charset 'klingon'"},
+    {"feed", "charset", "utf-8//TRANSLIT", "feed \"f\" charset: unknown charset 'utf-8//TRANSLIT'"},
+    /* regular expressions */
+    {"feed", "remove_text", "^(责任编辑|来源)[:：]", NULL},
+    {"feed", "remove_text", "^责任编辑(", "feed \"f\" remove_text: bad regex '^责任编辑(': "},
+    /* strings and paths */
+    {"output", "title", "", "[output] title: empty value"},
+    {"daemon", "database", "", "[daemon] database: empty value"},
+    {"daemon", "user_agent", "", "[daemon] user_agent: empty value"},
+    {"feed", "user_agent", "", NULL},
+    {"daemon", "control_socket",
+     "/run/finfeed/"
+     "a-socket-name-that-is-much-longer-than-any-sun-path-allows-because-it-goes-on-and-on-and-on-"
+     "and-on.sock",
+     "[daemon] control_socket: path '/run/finfeed/a-socket-name-that-is-much-longer-than-any-"
+     "sun-path-allows-because-it-goes-on-and-on-and-on-and-on.sock' too long for a unix socket "
+     "(max 107 bytes)"},
+    /* unknown keys, in each section */
+    {"daemon", "intervall", "15m", "[daemon]: unknown key 'intervall'"},
+    {"daemon", "Interval", "15m", "[daemon]: unknown key 'Interval'"},
+    {"output", "url", "http://x/", "[output]: unknown key 'url'"},
+    {"feed", "intervall", "10m", "feed \"f\": unknown key 'intervall'"},
+    {"feed", "bad key", "1", "feed \"f\": unknown key 'bad key'"},
+};
+
+static void
+test_value_types(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof(value_cases) / sizeof(value_cases[0]); i++) {
+        const struct value_case *vc = &value_cases[i];
+        char text[1024], msg[1024];
+        int is_feed = strcmp(vc->section, "feed") == 0;
+        /* the key line is line 2, after the header; a feed's url comes last */
+        snprintf(text, sizeof(text), "[%s]\n%s = %s\n%s", is_feed ? "feed \"f\"" : vc->section,
+                 vc->key, vc->value, is_feed ? "url = http://example.com/\n" : "");
+        if (vc->error == NULL) {
+            config_free(expect_ok(text));
+            continue;
+        }
+        snprintf(msg, sizeof(msg), "finfeed.conf:2: %s", vc->error);
+        if (strstr(vc->key, "remove_text") != NULL) {
+            /* regerror()'s wording is libc's: check the prefix only */
+            struct config *c;
+            char err[512];
+            assert_int_equal(load_text(text, &c, err, sizeof(err)), -EINVAL);
+            assert_true(strncmp(err, msg, strlen(msg)) == 0);
+            assert_true(strlen(err) > strlen(msg));
+            continue;
+        }
+        expect_error(text, msg);
+    }
+}
+
+static void
+test_values_stored(void **state)
+{
+    struct config *c = expect_ok("[daemon]\n"
+                                 "max_feed_size = 512K\n"
+                                 "retention = 0\n"
+                                 "listen = \"\"\n"
+                                 "tracking_params = utm_*, spm,,  fbclid ,\n"
+                                 "user_agent = Mozilla/5.0 (finfeed VERSION; VERSION)\n"
+                                 "allow_file_urls = On\n"
+                                 "[output]\n"
+                                 "title = \"Finance # news\"   # the quotes go\n"
+                                 "iframe_hosts =\n"
+                                 "markdown_dir = posts\n"
+                                 "[feed \"f\"]\n"
+                                 "url = http://example.com/\n"
+                                 "categories = ,宏观 ,, 股市,\n"
+                                 "user_agent = \n"
+                                 "comments = yes\n");
+    const struct config_feed *f = &c->feeds[0];
+
+    (void)state;
+    assert_int_equal(c->daemon.max_feed_size, 512 * 1024);
+    assert_int_equal(c->daemon.retention, 0);
+    assert_null(c->daemon.listen);
+    assert_int_equal(c->daemon.ntracking_params, 3);
+    assert_string_equal(c->daemon.tracking_params[0], "utm_*");
+    assert_string_equal(c->daemon.tracking_params[1], "spm");
+    assert_string_equal(c->daemon.tracking_params[2], "fbclid");
+    assert_null(c->daemon.tracking_params[3]);
+    assert_string_equal(c->daemon.user_agent,
+                        "Mozilla/5.0 (finfeed " FINFEED_VERSION "; " FINFEED_VERSION ")");
+    assert_int_equal(c->daemon.allow_file_urls, 1);
+    assert_string_equal(c->output.title, "Finance # news");
+    assert_int_equal(c->output.niframe_hosts, 0);
+    assert_null(c->output.iframe_hosts[0]);
+    assert_string_equal(c->output.markdown_dir, "./posts");
+    assert_int_equal(f->ncategories, 2);
+    assert_string_equal(f->categories[0], "宏观");
+    assert_string_equal(f->categories[1], "股市");
+    assert_null(f->user_agent);
+    assert_int_equal(f->comments, 1);
+    config_free(c);
+}
+
+/* Relative paths are relative to the configuration file's directory. */
+static void
+test_relative_paths(void **state)
+{
+    struct config *c = NULL;
+    char err[256];
+
+    (void)state;
+    assert_int_equal(mkdir("etc", 0700), 0);
+    write_conf("etc/f.conf", "[daemon]\ndatabase = data/finfeed.db\ncontrol_socket = /tmp/f.sock\n"
+                             "[output]\nmarkdown_dir = ../posts\n");
+    assert_int_equal(config_load("etc/f.conf", &c, err, sizeof(err)), 0);
+    assert_string_equal(c->daemon.database, "etc/data/finfeed.db");
+    assert_string_equal(c->daemon.control_socket, "/tmp/f.sock");
+    assert_string_equal(c->output.markdown_dir, "etc/../posts");
+    config_free(c);
+    unlink("etc/f.conf");
+    rmdir("etc");
+
+    c = expect_ok("[daemon]\ndatabase = :memory:\n");
+    assert_string_equal(c->daemon.database, ":memory:");
+    config_free(c);
+}
+
+static void
+test_errors(void **state)
+{
+    struct config *c = NULL;
+    char err[512];
+
+    (void)state;
+    assert_int_equal(config_load(CFG "unknown_key.conf", &c, err, sizeof(err)), -EINVAL);
+    assert_string_equal(err, CFG "unknown_key.conf:12: feed \"sina\": unknown key 'intervall'");
+    assert_null(c);
+    assert_int_equal(config_load(CFG "missing_url.conf", &c, err, sizeof(err)), -EINVAL);
+    assert_string_equal(err, CFG "missing_url.conf:1: feed \"x\": missing 'url'");
+
+    expect_error("[daemon]\n\n\ntimeout = abc\n",
+                 "finfeed.conf:4: [daemon] timeout: bad duration 'abc'");
+    expect_error("[feed \"a\"]\nurl = http://a/\n[feed \"b\"]\nurl = http://b/\n[feed \"a\"]\n",
+                 "finfeed.conf:5: duplicate feed \"a\" (first at line 1)");
+    expect_error("[daemon]\ninterval = 1m\ntimeout = 5s\ninterval = 2m\n",
+                 "finfeed.conf:4: [daemon] interval: duplicate key (first at line 2)");
+    expect_error("[feed \"a\"]\nurl = http://a/\nurl = http://b/\n",
+                 "finfeed.conf:3: feed \"a\" url: duplicate key (first at line 2)");
+    expect_error("[daemon]\n[deamon]\ninterval = 1m\n", "finfeed.conf:2: unknown section [deamon]");
+    expect_error("[feeds \"a\"]\n", "finfeed.conf:1: unknown section [feeds \"a\"]");
+    expect_error("[daemon]\n[output]\n[daemon]\n",
+                 "finfeed.conf:3: duplicate section [daemon] (first at line 1)");
+    expect_error("[feed sina]\nurl = http://a/\n",
+                 "finfeed.conf:1: bad section [feed sina]: write [feed \"NAME\"]");
+    expect_error("[feed]\n", "finfeed.conf:1: bad section [feed]: write [feed \"NAME\"]");
+    expect_error("[feed \"\"]\n", "finfeed.conf:1: feed name must be 1 to 200 bytes");
+    expect_error("[feed \"a\"b\"]\n",
+                 "finfeed.conf:1: bad section [feed \"a\"b\"]: write [feed \"NAME\"]");
+    expect_error("[daemon\n", "finfeed.conf:1: bad section header '[daemon'");
+    expect_error("[daemon] junk\n", "finfeed.conf:1: bad section header '[daemon] junk'");
+    expect_error("interval = 1m\n[daemon]\n", "finfeed.conf:1: key 'interval' before any section");
+    expect_error("[daemon]\ninterval 15m\n",
+                 "finfeed.conf:2: expected 'key = value', got 'interval 15m'");
+    expect_error("[daemon]\ninterval: 15m\n",
+                 "finfeed.conf:2: expected 'key = value', got 'interval: 15m'");
+    expect_error("[daemon]\n= 15m\n", "finfeed.conf:2: expected 'key = value', got '= 15m'");
+    expect_error("[feed \"ok\"]\nurl = http://a/\n\n[feed \"x\"]\ncategories = a\n",
+                 "finfeed.conf:4: feed \"x\": missing 'url'");
+    expect_error("[daemon]\ninterval = 1m\n[feed \"x\"]\n",
+                 "finfeed.conf:3: feed \"x\": missing 'url'");
+    /* the first error wins, line errors before whole-file checks */
+    expect_error("[feed \"x\"]\n[daemon]\ntimeout = never\n",
+                 "finfeed.conf:3: [daemon] timeout: bad duration 'never'");
+    expect_error("[daemon]\ntitle = \xff\n", "finfeed.conf:2: invalid UTF-8");
+    expect_error("[daemon]\ntitle = a\x01 b\n", "finfeed.conf:2: control character 0x01");
+
+    /* a NUL byte cannot hide the rest of a line */
+    {
+        static const char nul[] = "[daemon]\ninterval = 1m\x00garbage\n";
+        FILE *fp = fopen("finfeed.conf", "wb");
+        assert_non_null(fp);
+        assert_int_equal(fwrite(nul, 1, sizeof(nul) - 1, fp), sizeof(nul) - 1);
+        assert_int_equal(fclose(fp), 0);
+        assert_int_equal(config_load("finfeed.conf", &c, err, sizeof(err)), -EINVAL);
+        assert_string_equal(err, "finfeed.conf:2: control character 0x00");
+    }
+}
+
+static void
+test_file_urls(void **state)
+{
+    struct config *c = NULL;
+    char err[512];
+
+    (void)state;
+    expect_error(
+        "[daemon]\nallow_file_urls = no\n[feed \"demo\"]\ncategories = x\n"
+        "url = file:///srv/demo.xml\n",
+        "finfeed.conf:5: feed \"demo\" url: file URLs need allow_file_urls = yes in [daemon]");
+    expect_error(
+        "[feed \"demo\"]\nurl = file:///srv/demo.xml\n",
+        "finfeed.conf:2: feed \"demo\" url: file URLs need allow_file_urls = yes in [daemon]");
+    expect_error("[feed \"demo\"]\nurl = ftp://example.com/feed.xml\n",
+                 "finfeed.conf:2: feed \"demo\" url: bad URL 'ftp://example.com/feed.xml': "
+                 "want an absolute http, https or file URL");
+    expect_error("[feed \"demo\"]\nurl = example.com/feed.xml\n",
+                 "finfeed.conf:2: feed \"demo\" url: bad URL 'example.com/feed.xml': Bad scheme");
+    expect_error("[daemon]\nallow_file_urls = yes\n[feed \"demo\"]\nurl = file:demo.xml\n",
+                 "finfeed.conf:4: feed \"demo\" url: bad URL 'file:demo.xml': "
+                 "want an absolute http, https or file URL");
+
+    assert_int_equal(config_load(CFG "file_url_late_allow.conf", &c, err, sizeof(err)), 0);
+    assert_string_equal(c->feeds[0].url, "file:///usr/share/finfeed/demo.xml");
+    assert_int_equal(c->daemon.allow_file_urls, 1);
+    config_free(c);
+}
+
+/* '=' and '#' inside values, "#id" selectors, VERSION. */
+static void
+test_query_url(void **state)
+{
+    struct config *c = NULL;
+    char err[512];
+    const struct config_feed *f;
+
+    (void)state;
+    assert_int_equal(config_load(CFG "query_url.conf", &c, err, sizeof(err)), 0);
+    f = config_find_feed(c, "edgar");
+    assert_non_null(f);
+    assert_string_equal(f->url,
+                        "https://www.sec.gov/cgi-bin/browse-edgar?action=getcurrent&type=8-K"
+                        "&count=40&output=atom#top");
+    assert_string_equal(f->remove, "#ad-box, .share , [data-x=1]");
+    assert_string_equal(f->user_agent, "finfeed/" FINFEED_VERSION " (ops@example.com)");
+    config_free(c);
+
+    c = expect_ok("[feed \"q\"]\nurl = https://example.com/rss?a=1&b=2\n");
+    assert_string_equal(c->feeds[0].url, "https://example.com/rss?a=1&b=2");
+    config_free(c);
+}
+
+static void
+test_crlf_bom(void **state)
+{
+    struct config *c = NULL;
+    char err[512];
+
+    (void)state;
+    assert_int_equal(config_load(CFG "crlf_bom.conf", &c, err, sizeof(err)), 0);
+    assert_int_equal(c->daemon.interval, 300);
+    assert_int_equal(c->daemon.allow_file_urls, 1);
+    assert_int_equal(c->nfeeds, 1);
+    assert_string_equal(c->feeds[0].url, "file:///srv/feeds/demo.xml");
+    assert_int_equal(c->feeds[0].ncategories, 2);
+    assert_string_equal(c->feeds[0].categories[0], "金融");
+    assert_string_equal(c->feeds[0].categories[1], "demo");
+    assert_int_equal(c->feeds[0].line, 6);
+    assert_int_equal(c->feeds[0].interval, 300);
+    config_free(c);
+
+    /* the BOM is not part of the first section name; CRLF lines count right */
+    expect_error("\xef\xbb\xbf[daemon]\r\n\r\ntimeout = x\r\n",
+                 "finfeed.conf:3: [daemon] timeout: bad duration 'x'");
+}
+
+/* inih r55 cuts lines at 200 bytes and continues indented lines: neither here. */
+static void
+test_long_and_indented_lines(void **state)
+{
+    char url[1200], text[1600];
+    struct config *c;
+
+    (void)state;
+    snprintf(url, sizeof(url), "https://example.com/search?q=");
+    while (strlen(url) < 1000)
+        strcat(url, "a=1&b=2&");
+    snprintf(
+        text, sizeof(text),
+        "[feed \"long\"]\n    url = %s   # comment\n\tinterval = 5m\n  [daemon]\n  timeout = 9s\n",
+        url);
+    c = expect_ok(text);
+    assert_string_equal(c->feeds[0].url, url);
+    assert_int_equal(c->feeds[0].interval, 300);
+    assert_int_equal(c->daemon.timeout, 9);
+    config_free(c);
+
+    snprintf(text, sizeof(text), "[daemon]\n%0300d = 1\n", 7);
+    expect_error(text,
+                 "finfeed.conf:2: [daemon]: unknown key '"
+                 "00000000000000000000000000000000000000000000000000000000000000000000000000000000"
+                 "00000000000000000000000000000000000000000000000000000000000000000000000000000000"
+                 "00000000000000000000000000000000000000000000000000000000000000000000000000000000"
+                 "000000000000000000000000000000000000000000000000000000000007'");
+}
+
+static void
+test_comments(void **state)
+{
+    struct config *c = expect_ok("# a comment\n"
+                                 "; another\n"
+                                 "   # indented comment\n"
+                                 "[output]   # trailing comment on a header\n"
+                                 "title = Markets #1 daily\n"
+                                 "link = http://x.example/#frag   #\n"
+                                 "markdown_dir =                    # unset\n");
+
+    (void)state;
+    assert_string_equal(c->output.title, "Markets #1 daily");
+    assert_string_equal(c->output.link, "http://x.example/#frag");
+    assert_null(c->output.markdown_dir);
+    config_free(c);
+
+    /* ';' after a value is text (inih would cut it); inner quotes keep the outer ones */
+    c = expect_ok("[output]\ntitle = \"a\" and \"b\"\n[feed \"f\"]\nurl = http://x.example/\n"
+                  "remove_text = ^a ;b\n");
+    assert_string_equal(c->output.title, "\"a\" and \"b\"");
+    assert_string_equal(c->feeds[0].remove_text, "^a ;b");
+    config_free(c);
+}
+
+static void
+test_missing_file(void **state)
+{
+    struct config *c = NULL;
+    char err[512];
+
+    (void)state;
+    assert_int_equal(config_load("/nonexistent/finfeed.conf", &c, err, sizeof(err)), -ENOENT);
+    assert_string_equal(err, "/nonexistent/finfeed.conf: No such file or directory");
+    assert_null(c);
+    assert_int_equal(config_load("/", &c, err, sizeof(err)), -EISDIR);
+    assert_string_equal(err, "/: Is a directory");
+    /* no error buffer is fine */
+    assert_int_equal(config_load("/nonexistent/finfeed.conf", &c, NULL, 0), -ENOENT);
+    /* a short one is cut, NUL-terminated */
+    assert_int_equal(config_load("/nonexistent/finfeed.conf", &c, err, 8), -ENOENT);
+    assert_string_equal(err, "/nonexi");
+    config_free(NULL);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_spec_example),
+        cmocka_unit_test(test_defaults_without_file),
+        cmocka_unit_test(test_defaults_with_file),
+        cmocka_unit_test(test_feed_interval_inherits),
+        cmocka_unit_test(test_default_path_env),
+        cmocka_unit_test(test_value_types),
+        cmocka_unit_test(test_values_stored),
+        cmocka_unit_test(test_relative_paths),
+        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_file_urls),
+        cmocka_unit_test(test_query_url),
+        cmocka_unit_test(test_crlf_bom),
+        cmocka_unit_test(test_long_and_indented_lines),
+        cmocka_unit_test(test_comments),
+        cmocka_unit_test(test_missing_file),
+    };
+
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
