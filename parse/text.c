@@ -142,10 +142,10 @@ parse_html_text(const char *html)
         }
         if (*p == '&') {
             size_t k = entity(p, &b);
-            if (k) {
-                p += k;
-                continue;
-            }
+            if (k == 0)
+                buf_addc(&b, '&'); /* not a reference: a literal ampersand */
+            p += k ? k : 1;
+            continue;
         }
         const char *run = p;
         while (*p && *p != '<' && *p != '&')
