@@ -8,5 +8,9 @@ int cmd_parse_date(int argc, char **argv);
 int cmd_ingest(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_prune(int argc, char **argv);
+int cmd_daemon(int argc, char **argv);
+int cmd_refresh(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_reload(int argc, char **argv);
 
 #endif

@@ -15,6 +15,7 @@
 #include "store/store.h"
 
 struct fetch;
+struct sched;
 struct ctl;
 struct http;
 struct waiter;
@@ -80,6 +81,7 @@ struct daemon {
     int store_ok;              /* the last store operation worked (healthz, watchdog) */
     char store_error[256];
     struct fetch *fetch;
+    struct sched *sched;
     struct feed_run **feeds;   /* in configuration order */
     size_t nfeeds;
     struct ctl *ctl;
@@ -90,5 +92,10 @@ struct daemon {
 
 /* The feed named `name`, or NULL. */
 struct feed_run *daemon_feed(struct daemon *d, const char *name);
+
+/* The scheduler's word that f's fetch has finished (its state is updated):
+ * frees a feed dropped by a reload, applies options reloaded meanwhile,
+ * refreshes the sd_notify STATUS line. f may be freed on return. */
+void daemon_after_fetch(struct daemon *d, struct feed_run *f);
 
 #endif

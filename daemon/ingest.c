@@ -15,6 +15,8 @@ ingest_feed_init(struct ingest_feed *f, struct store *s, const struct config *cf
     f->republish = cf ? cf->republish : 1;
     f->opts.base_url = cf && strncmp(cf->url, "file:", 5) != 0 ? cf->url : NULL;
     f->opts.timezone = cf ? cf->timezone : NULL;
+    /* a configured charset overrides what the server says (SPEC §2) */
+    f->opts.charset = cf ? cf->charset : NULL;
     if (cf != NULL) {
         f->defaults.categories = (const char *const *)cf->categories;
         f->defaults.ncategories = cf->ncategories;
@@ -71,11 +73,16 @@ on_entry(void *arg, const struct parse_feed *feed, struct parse_entry *e)
         return 1;
     }
     rc = store_add(r->s, r->f->feed_id, a, r->f->republish, r->now, &out);
+    int64_t a_date = a->date;
+    if (feed != NULL && feed->ttl > 0)
+        r->f->ttl = feed->ttl;
     parse_article_free(a);
     if (rc < 0) {
         r->error = rc;
         return 1;
     }
+    if (a_date > r->f->newest)
+        r->f->newest = a_date;
     switch (out) {
     case STORE_NEW: r->c->new_++; break;
     case STORE_UPDATED: r->c->updated++; break;
@@ -94,7 +101,10 @@ ingest_document(struct store *s, struct ingest_feed *f, FILE *fp, const char *bu
     struct parse_opts opts = f->opts;
     memset(counts, 0, sizeof(*counts));
     f->defaults.now = now;
-    opts.charset = charset;
+    f->newest = 0;
+    f->ttl = 0;
+    if (opts.charset == NULL)
+        opts.charset = charset;
     int rc = store_begin(s);
     if (rc < 0) {
         snprintf(err, errsize, "%s", store_errmsg(s));

@@ -19,6 +19,9 @@ struct ingest_feed {
     struct parse_opts opts;
     struct parse_article_defaults defaults;
     struct parse_cleaner *cleaner; /* owned */
+    /* Set by ingest_document about the last document: */
+    int64_t newest;       /* date of its newest article, 0 when it had none */
+    long ttl;             /* its RSS <ttl> in minutes, 0 when absent */
 };
 
 /* Prepare feed `name`: `cf` is its configuration, or NULL for defaults (a

@@ -20,6 +20,10 @@ static const struct command commands[] = {
      "export [-c FILE] --format atom|rss|json|markdown [--out DIR] [--feed NAME]\n"
      "                 [--category CAT] [--query TEXT] [--limit N]"},
     {"prune", cmd_prune, "prune [-c FILE]"},
+    {"daemon", cmd_daemon, "daemon [-c FILE] [-v]"},
+    {"refresh", cmd_refresh, "refresh [FEED...] [--no-wait] [--json] [-c FILE | -s SOCKET]"},
+    {"status", cmd_status, "status [FEED] [--json] [-c FILE | -s SOCKET]"},
+    {"reload", cmd_reload, "reload [-c FILE | -s SOCKET]"},
 };
 
 static void

@@ -13,10 +13,16 @@
 struct store;
 
 /* Open (creating and migrating as needed) the database at `path` (":memory:"
- * for tests). Returns 0, or a negative errno with the reason written to err
- * (errsize bytes): -EIO for a file that is not a finfeed database, -EPROTO
- * for a newer schema, -EROFS, -ENOSPC, -EBUSY. */
+ * for tests) into *out (the caller's, freed with store_close). Returns 0, or
+ * a negative errno with "PATH: reason" written to err (errsize bytes): -EIO
+ * for a file that is not a finfeed database (not SQLite, or SQLite tables
+ * without a schema version), -EPROTO for a newer schema, -ENOENT, -EACCES,
+ * -EROFS, -ENOSPC, -EBUSY. A lock held by another connection is waited for
+ * (up to 10 s) on open and on every write. */
 int store_open(const char *path, struct store **out, char *err, size_t errsize);
+/* Roll back an open transaction and close. Does not checkpoint: the -wal file
+ * may stay beside the database (SQLite folds it in every 1000 pages and on
+ * the next open; `sqlite3 DB .backup` copies both). NULL is fine. */
 void store_close(struct store *s);
 
 /* Text of the last error on this handle (valid until the next call). */
@@ -81,13 +87,18 @@ struct store_query {
 
 typedef int (*store_article_cb)(void *arg, const struct store_article *a);
 
-/* Call cb for each matching republishable article, newest first. A non-zero
- * return stops and is returned. Returns 0, a negative errno, or cb's value. */
+/* Call cb for each matching republishable article (q NULL: the newest 100),
+ * newest first. Text: every white-space separated word must occur in the
+ * title or body text, case-insensitively for ASCII (words of 3 characters or
+ * more through the FTS5 trigram index, shorter ones by a scan); at most 16
+ * words (-EINVAL). A non-zero return of cb stops and is returned. Returns 0,
+ * a negative errno (message in store_errmsg), or cb's value. */
 int store_articles(struct store *s, const struct store_query *q, store_article_cb cb, void *arg);
 
 /* Delete articles older than `cutoff` (Unix seconds, by date) but keep their
  * dedup keys as tombstones: an old item still listed by its feed never comes
- * back as new. *deleted (may be NULL) gets the count. */
+ * back as new (store_add says STORE_UNCHANGED). *deleted (may be NULL) gets
+ * the count. One transaction of its own: not inside store_begin. */
 int store_prune(struct store *s, int64_t cutoff, long *deleted);
 
 /* A number that changes whenever stored articles change (for output caches). */
@@ -99,16 +110,46 @@ int store_count(struct store *s, int64_t feed_id, long *n);
 /* ---- dedup keys, exposed for tests ---- */
 
 /* Canonical form of a link (SPEC §7 rule 2): scheme and host case folded,
- * default port, fragment and tracking parameters removed, remaining query
- * sorted, http and https equal. New string, or NULL when `url` is not an
- * absolute http(s) URL. Uses libcurl's URL API (no network). */
+ * default port, fragment, user info and tracking parameters removed,
+ * remaining query sorted, http and https equal (both become https). New
+ * string, or NULL when `url` is NULL or not an absolute http(s) URL. Uses
+ * libcurl's URL API (no network). Rule 2 ignores links to a site's front
+ * page ("https://host/"): feeds that give every item that link are common. */
 char *store_canonical_link(struct store *s, const char *url);
 
-/* Normalized title (rule 3): full-width folded to half-width, case folded,
- * punctuation and spaces (ASCII and CJK) removed. New string. */
+/* Normalized title (rule 3): full-width folded to half-width, ASCII case
+ * folded, punctuation and spaces (ASCII and CJK) removed. New string (NULL
+ * when out of memory). Rule 3 compares only keys of at least 10 letters and
+ * digits, a non-ASCII character counting two. */
 char *store_title_key(const char *title);
 
-/* Jaccard similarity of the character 4-gram sets of two texts (rule 4). */
+/* Jaccard similarity of the character 4-gram sets of two plain texts, white
+ * space skipped (rule 4: ≥ 0.85 between bodies of ≥ 200 characters). */
 double store_similarity(const char *a, const char *b);
+
+
+/* ---- feed fetch state (the daemon's scheduler), store/store_feed.c ---- */
+
+/* What the daemon remembers about a feed across restarts. Strings owned by
+ * the struct (store_feed_state_clear frees them); NULL when unknown. */
+struct store_feed_state {
+    char *url;           /* current URL (a permanent redirect moves it) */
+    char *etag;          /* validators exactly as the server gave them */
+    char *last_modified;
+    char *status;        /* outcome of the last fetch: "ok", "not-modified", "error", "gone" */
+    char *error;         /* last error in words */
+    int64_t last_fetch;  /* Unix seconds, 0 never */
+    int64_t next_fetch;  /* Unix seconds, 0 as soon as possible */
+    int64_t newest;      /* date of the newest item, 0 unknown */
+    long http;           /* last HTTP status, 0 none */
+    long errors;         /* consecutive failures */
+    int enabled;         /* 0 once the feed answered 410 Gone */
+};
+
+/* Read feed `feed_id`'s state into *st (zeroed first; enabled defaults to 1). */
+int store_feed_state_get(struct store *s, int64_t feed_id, struct store_feed_state *st);
+/* Write it (strings borrowed). Its own small transaction unless one is open. */
+int store_feed_state_set(struct store *s, int64_t feed_id, const struct store_feed_state *st);
+void store_feed_state_clear(struct store_feed_state *st);
 
 #endif

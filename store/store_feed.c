@@ -1,0 +1,99 @@
+/* store/store_feed.c — the feeds' fetch state (validators, status, errors,
+ * next fetch), kept in the feeds table so that a restarted daemon goes on
+ * where it stopped. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/store_int.h"
+
+static char *
+col(sqlite3_stmt *st, int i)
+{
+    const char *v = (const char *)sqlite3_column_text(st, i);
+    return v ? strdup(v) : NULL;
+}
+
+int
+store_feed_state_get(struct store *s, int64_t feed_id, struct store_feed_state *out)
+{
+    sqlite3_stmt *st;
+    memset(out, 0, sizeof(*out));
+    out->enabled = 1;
+    int rc = sqlite3_prepare_v2(s->db,
+                                "SELECT url, etag, last_modified, last_status, error, last_fetch,"
+                                " next_fetch, newest, http, errors, enabled FROM feeds WHERE id = ?1",
+                                -1, &st, NULL);
+    if (rc != SQLITE_OK) {
+        snprintf(s->err, sizeof(s->err), "%s", sqlite3_errmsg(s->db));
+        return -EIO;
+    }
+    sqlite3_bind_int64(st, 1, feed_id);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        out->url = col(st, 0);
+        out->etag = col(st, 1);
+        out->last_modified = col(st, 2);
+        out->status = col(st, 3);
+        out->error = col(st, 4);
+        out->last_fetch = sqlite3_column_int64(st, 5);
+        out->next_fetch = sqlite3_column_int64(st, 6);
+        out->newest = sqlite3_column_int64(st, 7);
+        out->http = (long)sqlite3_column_int64(st, 8);
+        out->errors = (long)sqlite3_column_int64(st, 9);
+        out->enabled = sqlite3_column_int(st, 10);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        snprintf(s->err, sizeof(s->err), "%s", sqlite3_errmsg(s->db));
+        return -EIO;
+    }
+    return 0;
+}
+
+int
+store_feed_state_set(struct store *s, int64_t feed_id, const struct store_feed_state *in)
+{
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(s->db,
+                                "UPDATE feeds SET url = coalesce(?2, url), etag = ?3,"
+                                " last_modified = ?4, last_status = ?5, error = ?6,"
+                                " last_fetch = ?7, next_fetch = ?8, newest = ?9, http = ?10,"
+                                " errors = ?11, enabled = ?12 WHERE id = ?1",
+                                -1, &st, NULL);
+    if (rc != SQLITE_OK) {
+        snprintf(s->err, sizeof(s->err), "%s", sqlite3_errmsg(s->db));
+        return rc == SQLITE_FULL ? -ENOSPC : rc == SQLITE_BUSY ? -EBUSY : -EIO;
+    }
+    sqlite3_bind_int64(st, 1, feed_id);
+    sqlite3_bind_text(st, 2, in->url, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, in->etag, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, in->last_modified, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, in->status, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, in->error, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 7, in->last_fetch);
+    sqlite3_bind_int64(st, 8, in->next_fetch);
+    sqlite3_bind_int64(st, 9, in->newest);
+    sqlite3_bind_int64(st, 10, in->http);
+    sqlite3_bind_int64(st, 11, in->errors);
+    sqlite3_bind_int(st, 12, in->enabled);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        snprintf(s->err, sizeof(s->err), "%s", sqlite3_errmsg(s->db));
+        return rc == SQLITE_FULL ? -ENOSPC : (rc & 0xff) == SQLITE_BUSY ? -EBUSY : -EIO;
+    }
+    return 0;
+}
+
+void
+store_feed_state_clear(struct store_feed_state *st)
+{
+    free(st->url);
+    free(st->etag);
+    free(st->last_modified);
+    free(st->status);
+    free(st->error);
+    memset(st, 0, sizeof(*st));
+}
