@@ -23,6 +23,9 @@
 #include "daemon/sched.h"
 #include "fetch/fetch.h"
 
+#define PRUNE_FIRST_MS (60 * 1000)        /* a minute after start */
+#define PRUNE_EVERY_MS (6 * 3600 * 1000)  /* then four times a day */
+
 const double fetch_bucket_bounds[FETCH_BUCKETS] = {0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
 
 static const char daemon_usage[] =
@@ -40,10 +43,12 @@ struct runner {
     uv_loop_t loop;
     uv_signal_t sig_hup, sig_term, sig_int;
     uv_timer_t watchdog;
+    uv_timer_t prune;        /* retention, every PRUNE_EVERY */
     uint64_t watchdog_usec;
     struct config **retired; /* replaced configurations still borrowed by feeds */
     size_t nretired;
     int parts;               /* subsystems still shutting down */
+    char status[128];        /* the last STATUS= line sent */
     int exit_code;
 };
 
@@ -149,8 +154,14 @@ set_status(struct daemon *d)
     }
     long articles = 0;
     store_count(d->rstore, 0, &articles);
-    sd_notifyf(0, "STATUS=%zu feeds (%zu ok, %zu failing), %ld articles", d->nfeeds, ok, errors,
-               articles);
+    struct runner *r = (struct runner *)d;
+    char line[sizeof(r->status)];
+    snprintf(line, sizeof(line), "%zu feeds (%zu ok, %zu failing), %ld articles", d->nfeeds, ok,
+             errors, articles);
+    if (strcmp(line, r->status) == 0)
+        return; /* only changes are worth a message */
+    memcpy(r->status, line, sizeof(line));
+    sd_notifyf(0, "STATUS=%s", line);
 }
 
 /* ---- reload ---- */
@@ -286,6 +297,7 @@ part_done(struct runner *r)
     uv_close((uv_handle_t *)&r->sig_term, NULL);
     uv_close((uv_handle_t *)&r->sig_int, NULL);
     uv_close((uv_handle_t *)&r->watchdog, NULL);
+    uv_close((uv_handle_t *)&r->prune, NULL);
 }
 
 static void
@@ -318,6 +330,7 @@ stop(struct runner *r, const char *why)
     log_info("event=stop reason=%s", why);
     sd_notify(0, "STOPPING=1");
     uv_timer_stop(&r->watchdog);
+    uv_timer_stop(&r->prune);
     r->parts = 1; /* the scheduler, after the fetch engine */
     if (d->ctl != NULL) {
         r->parts++;
@@ -352,6 +365,51 @@ on_watchdog(uv_timer_t *t)
     /* WATCHDOG=1 only while the store answers: a wedged database gets us restarted */
     if (store_generation(r->d.rstore) >= 0 && r->d.store_ok)
         sd_notify(0, "WATCHDOG=1");
+}
+
+/* Retention (SPEC §7): old articles go, their dedup keys stay. In the worker,
+ * in order with the ingest jobs. */
+struct prune_job {
+    int64_t cutoff;
+    long deleted;
+    int rc;
+    char err[256];
+};
+
+static void
+prune_fn(struct daemon *d, void *arg)
+{
+    struct prune_job *j = arg;
+    j->rc = store_prune(d->wstore, j->cutoff, &j->deleted);
+    if (j->rc < 0)
+        snprintf(j->err, sizeof(j->err), "%s", store_errmsg(d->wstore));
+}
+
+static void
+prune_after(struct daemon *d, void *arg)
+{
+    struct prune_job *j = arg;
+    (void)d;
+    if (j->rc < 0)
+        log_warnx("event=prune error=\"%s\"", j->err);
+    else if (j->deleted > 0)
+        log_info("event=prune deleted=%ld", j->deleted);
+    free(j);
+}
+
+static void
+on_prune_timer(uv_timer_t *t)
+{
+    struct runner *r = t->data;
+    struct daemon *d = &r->d;
+    if (d->stopping || d->cfg->daemon.retention <= 0)
+        return;
+    struct prune_job *j = calloc(1, sizeof(*j));
+    if (j == NULL)
+        return;
+    j->cutoff = (int64_t)time(NULL) - d->cfg->daemon.retention;
+    if (sched_job(d, prune_fn, prune_after, j) < 0)
+        free(j);
 }
 
 /* ---- main ---- */
@@ -447,7 +505,8 @@ cmd_daemon(int argc, char **argv)
     uv_signal_init(d->loop, &r->sig_term);
     uv_signal_init(d->loop, &r->sig_int);
     uv_timer_init(d->loop, &r->watchdog);
-    r->sig_hup.data = r->sig_term.data = r->sig_int.data = r->watchdog.data = r;
+    uv_timer_init(d->loop, &r->prune);
+    r->sig_hup.data = r->sig_term.data = r->sig_int.data = r->watchdog.data = r->prune.data = r;
     uv_signal_start(&r->sig_hup, on_uv_signal, SIGHUP);
     uv_signal_start(&r->sig_term, on_uv_signal, SIGTERM);
     uv_signal_start(&r->sig_int, on_uv_signal, SIGINT);
@@ -483,6 +542,7 @@ cmd_daemon(int argc, char **argv)
         sd_notify(0, "READY=1");
         set_status(d);
         sched_rearm(d);
+        uv_timer_start(&r->prune, on_prune_timer, PRUNE_FIRST_MS, PRUNE_EVERY_MS);
     }
     uv_run(d->loop, UV_RUN_DEFAULT);
     for (size_t i = 0; i < d->nfeeds; i++)

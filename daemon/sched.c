@@ -260,13 +260,11 @@ finish(struct daemon *d, struct feed_run *f)
         w = next;
     }
     save_state(d, f);
-    int again = f->again && !d->stopping && f->enabled && !f->removed;
+    if (f->again && !d->stopping && f->enabled && !f->removed)
+        f->next_fetch = 0; /* fetch again from the timer: we may be inside a fetch callback */
     f->again = 0;
     daemon_after_fetch(d, f); /* may free f (dropped by a reload) */
-    if (again)
-        start_fetch(d, f);
-    else
-        sched_rearm(d);
+    sched_rearm(d);
 }
 
 static void
