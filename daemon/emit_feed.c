@@ -4,6 +4,7 @@
  * repairs UTF-8 and drops what XML 1.0 forbids, so no input makes the output
  * invalid. JSON Feed is built with jansson from the same filtered strings. */
 #include <assert.h>
+#include <ctype.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -44,7 +45,6 @@ struct emit_writer {
     struct out doc;   /* the document so far (Atom, RSS) */
     size_t date_at;   /* offset of the feed-level date placeholder in doc */
     struct out tmp;   /* scratch: one filtered string for jansson */
-    json_t *items;    /* JSON Feed items (owned) */
     int64_t updated;  /* latest entry update so far */
     long n;           /* entries added */
     int finished;
@@ -100,16 +100,17 @@ enum esc {
     ESC_ATTR, /* XML attribute value in double quotes: also ", tab, LF */
 };
 
-/* Bytes copied as they are: printable ASCII that needs no escape. */
-static inline int
-plain(unsigned char c, enum esc mode)
-{
-    if (c < 0x20 || c >= 0x80)
-        return 0;
-    if (mode == ESC_NONE)
-        return 1;
-    return c != '&' && c != '<' && c != '>' && (mode == ESC_TEXT || c != '"');
-}
+/* Per byte, bit (1 << mode) set when the byte is not copied as is in that
+ * mode: C0 controls (NUL included, which ends every scan), non-ASCII (checked
+ * as UTF-8), & < > in XML, " in attributes. */
+#define C7 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7
+static const unsigned char special[256] = {
+    C7, C7,                                         /* 0x00-0x1F */
+    0, 0, 4, 0, 0, 0, 6, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* " & */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 6, 0, 6, 0, /* < > */
+    [0x80] = C7, C7, C7, C7, C7, C7, C7, C7,        /* 0x80-0xFF */
+};
+#undef C7
 
 /* Length of the well-formed UTF-8 sequence at s (RFC 3629 table 3-7), or 0
  * with *skip set to the maximal ill-formed prefix to replace by one U+FFFD
@@ -153,51 +154,61 @@ utf8_seq(const unsigned char *s, size_t n, size_t *skip)
  * characters XML 1.0 §2.2 forbids (C0 controls but tab, LF, CR; U+FFFE,
  * U+FFFF) are dropped. CR is written &#13; so parsers keep it (XML §2.11
  * would turn a raw one into LF); in attributes tab and LF become references
- * too (attribute-value normalization, XML §3.3.3). NULL is "". */
+ * too (attribute-value normalization, XML §3.3.3). NULL is "".
+ * The input goes in slices, each with room reserved for its worst case (six
+ * output bytes an input byte, "&quot;"), so the loop writes unchecked. */
 static void
 put(struct out *o, const char *str, enum esc mode)
 {
+    enum { SLICE = 1 << 16 };
     const unsigned char *s = (const unsigned char *)(str ? str : "");
+    const unsigned char mask = (unsigned char)(1u << mode);
     size_t n = strlen((const char *)s), i = 0;
 
-    while (i < n && o->err == 0) {
-        size_t j = i;
-        while (j < n && plain(s[j], mode))
-            j++;
-        if (j > i) {
-            out_add(o, (const char *)s + i, j - i);
-            i = j;
-            continue;
-        }
-        unsigned char c = s[i];
-        const char *rep = NULL;
-        size_t len = 1;
-        if (c < 0x80) {
-            switch (c) {
-            case '&': rep = "&amp;"; break;
-            case '<': rep = "&lt;"; break;
-            case '>': rep = "&gt;"; break; /* never "]]>" in character data */
-            case '"': rep = "&quot;"; break;
-            case '\t': rep = mode == ESC_ATTR ? "&#9;" : "\t"; break;
-            case '\n': rep = mode == ESC_ATTR ? "&#10;" : "\n"; break;
-            case '\r': rep = mode == ESC_NONE ? "\r" : "&#13;"; break;
-            default: rep = ""; break; /* C0 control: not an XML character */
+    while (i < n) {
+        /* A UTF-8 sequence may run up to 3 bytes past the slice. */
+        size_t end = n - i > SLICE ? i + SLICE : n;
+        if (out_reserve(o, (end - i) * 6 + 24) < 0)
+            return;
+        char *d = o->data + o->len;
+        while (i < end) {
+            unsigned char c = s[i];
+            if (!(special[c] & mask)) {
+                *d++ = (char)c;
+                i++;
+                continue;
             }
-            out_adds(o, rep);
-            i++;
-            continue;
+            const char *rep;
+            size_t skip = 1, len;
+            if (c < 0x80) {
+                switch (c) {
+                case '&': rep = "&amp;"; break;
+                case '<': rep = "&lt;"; break;
+                case '>': rep = "&gt;"; break; /* never "]]>" in character data */
+                case '"': rep = "&quot;"; break;
+                case '\t': rep = mode == ESC_ATTR ? "&#9;" : "\t"; break;
+                case '\n': rep = mode == ESC_ATTR ? "&#10;" : "\n"; break;
+                case '\r': rep = mode == ESC_NONE ? "\r" : "&#13;"; break;
+                default: rep = ""; break; /* C0 control: not an XML character */
+                }
+                len = strlen(rep);
+                memcpy(d, rep, len);
+                d += len;
+                i++;
+            } else if ((len = utf8_seq(s + i, n - i, &skip)) == 0) {
+                memcpy(d, "\xEF\xBF\xBD", 3);
+                d += 3;
+                i += skip;
+            } else if (len == 3 && c == 0xEF && s[i + 1] == 0xBF && s[i + 2] >= 0xBE) {
+                i += 3; /* U+FFFE, U+FFFF */
+            } else {
+                memcpy(d, s + i, len);
+                d += len;
+                i += len;
+            }
         }
-        size_t skip = 0;
-        len = utf8_seq(s + i, n - i, &skip);
-        if (len == 0) {
-            out_add(o, "\xEF\xBF\xBD", 3);
-            i += skip;
-        } else if (len == 3 && c == 0xEF && s[i + 1] == 0xBF && s[i + 2] >= 0xBE) {
-            i += 3; /* U+FFFE, U+FFFF */
-        } else {
-            out_add(o, (const char *)s + i, len);
-            i += len;
-        }
+        o->len = (size_t)(d - o->data);
+        *d = '\0';
     }
 }
 
@@ -208,14 +219,11 @@ put_pct(struct out *o, const char *s)
 {
     static const char hex[] = "0123456789ABCDEF";
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        unsigned char c = *p;
-        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-            c == '-' || c == '.' || c == '_' || c == '~') {
+        char e[3] = {'%', hex[*p >> 4], hex[*p & 15]};
+        if (isalnum(*p) || strchr("-._~", *p) != NULL)
             out_add(o, (const char *)p, 1);
-        } else {
-            char e[3] = {'%', hex[c >> 4], hex[c & 15]};
+        else
             out_add(o, e, 3);
-        }
     }
 }
 
@@ -307,7 +315,7 @@ string_array(const char *text)
 {
     if (empty(text))
         return NULL;
-    json_t *a = json_loads(text, JSON_DISABLE_EOF_CHECK * 0, NULL);
+    json_t *a = json_loads(text, 0, NULL);
     if (a != NULL && !json_is_array(a)) {
         json_decref(a);
         a = NULL;
@@ -392,7 +400,7 @@ atom_entry(struct emit_writer *w, const struct store_article *a, int64_t updated
     const char *source = first_source(a, sources);
     /* RFC 4287 §4.1.2: every entry has an author; the article model already
      * falls back to its feed's title, this covers what is left. */
-    const char *author = !empty(a->author) ? a->author : !empty(w->title) ? w->title : "finfeed";
+    const char *author = !empty(a->author) ? a->author : w->title;
     const char *thumb = !empty(a->thumbnail) ? a->thumbnail : a->headimg;
     size_t i;
     json_t *v;
@@ -406,7 +414,7 @@ atom_entry(struct emit_writer *w, const struct store_article *a, int64_t updated
         out_adds(o, "\"/>\n");
     }
     element(o, "    ", "published", iso_date(a->date, date, sizeof(date)));
-    element(o, "    ", "updated", iso_date(updated, date, sizeof(date)));
+    element(o, "    ", "updated", iso_date(updated, date, sizeof(date))); /* kept for source */
     out_adds(o, "    <author>\n");
     element(o, "      ", "name", author);
     out_adds(o, "    </author>\n");
@@ -574,6 +582,14 @@ jstrings(struct emit_writer *w, json_t *from)
 }
 
 static int
+on_json_dump(const char *buffer, size_t size, void *data)
+{
+    struct out *o = data;
+    out_add(o, buffer, size);
+    return o->err ? -1 : 0;
+}
+
+static int
 json_item(struct emit_writer *w, const struct store_article *a, int64_t updated)
 {
     int rc = -ENOMEM;
@@ -592,10 +608,9 @@ json_item(struct emit_writer *w, const struct store_article *a, int64_t updated)
         jset(w, item, "date_modified", iso_date(updated, date, sizeof(date)), 1) < 0)
         goto out;
     if (!empty(a->author)) {
-        if ((obj = json_object()) == NULL || jset(w, obj, "name", a->author, 1) < 0 ||
-            (arr = json_array()) == NULL || json_array_append_new(arr, obj) < 0 ||
+        if ((arr = json_pack("[{so}]", "name", jstr(w, a->author))) == NULL ||
             json_object_set_new_nocheck(item, "authors", arr) < 0)
-            goto out; /* *_set_new and *_append_new take their argument even on failure */
+            goto out; /* pack "o" and *_set_new take their argument even on failure */
     }
     if (json_array_size(cats) > 0) {
         if ((arr = jstrings(w, cats)) == NULL || json_object_set_new_nocheck(item, "tags", arr) < 0)
@@ -603,16 +618,21 @@ json_item(struct emit_writer *w, const struct store_article *a, int64_t updated)
     }
     /* An extension object (JSON Feed 1.1: keys starting with "_"): every feed
      * that carried the article, first source first. */
-    if (json_array_size(sources) == 0 && !empty(a->feed)) {
-        json_decref(sources);
-        if ((sources = json_pack("[s]", a->feed)) == NULL)
-            goto out;
+    if (json_array_size(sources) > 0) {
+        arr = jstrings(w, sources);
+    } else if ((arr = json_array()) != NULL && !empty(a->feed) &&
+               json_array_append_new(arr, jstr(w, a->feed)) < 0) {
+        json_decref(arr);
+        arr = NULL;
     }
-    if ((arr = jstrings(w, sources)) == NULL ||
-        (obj = json_pack("{so}", "sources", arr)) == NULL ||
+    if (arr == NULL || (obj = json_pack("{so}", "sources", arr)) == NULL ||
         json_object_set_new_nocheck(item, "_finfeed", obj) < 0)
         goto out;
-    rc = json_array_append(w->items, item) < 0 ? -ENOMEM : 0;
+    /* One item a line, compact: streamed, so no tree of every item is kept. */
+    out_adds(&w->doc, w->n > 0 ? ",\n" : "\n");
+    if (json_dump_callback(item, on_json_dump, &w->doc, JSON_COMPACT | JSON_PRESERVE_ORDER) < 0)
+        goto out;
+    rc = w->doc.err;
 out:
     json_decref(sources);
     json_decref(cats);
@@ -620,16 +640,10 @@ out:
     return rc;
 }
 
+/* The document up to its first item: the feed object without its closing
+ * brace, then "items" (written last, so it can be streamed). */
 static int
-on_json_dump(const char *buffer, size_t size, void *data)
-{
-    struct out *o = data;
-    out_add(o, buffer, size);
-    return o->err ? -1 : 0;
-}
-
-static int
-json_finish(struct emit_writer *w)
+json_head(struct emit_writer *w)
 {
     int rc = -ENOMEM;
     json_t *root = json_object();
@@ -638,12 +652,13 @@ json_finish(struct emit_writer *w)
         json_object_set_new_nocheck(root, "version", json_string(JSONFEED_VERSION)) < 0 ||
         jset(w, root, "title", w->title, 1) < 0 || jset(w, root, "home_page_url", w->link, 0) < 0 ||
         jset(w, root, "feed_url", w->self, 0) < 0 ||
-        jset(w, root, "description", w->subtitle, 0) < 0 ||
-        json_object_set_nocheck(root, "items", w->items) < 0)
+        jset(w, root, "description", w->subtitle, 0) < 0)
         goto out;
-    if (json_dump_callback(root, on_json_dump, &w->doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0)
+    if (json_dump_callback(root, on_json_dump, &w->doc, JSON_COMPACT | JSON_PRESERVE_ORDER) < 0)
         goto out;
-    out_adds(&w->doc, "\n");
+    assert(w->doc.len > 0 && w->doc.data[w->doc.len - 1] == '}');
+    w->doc.len--;
+    out_adds(&w->doc, ",\"items\":[");
     rc = w->doc.err;
 out:
     json_decref(root);
@@ -683,7 +698,7 @@ emit_writer_new(enum emit_format format, const struct emit_feed_info *info,
         atom_head(w);
     else if (format == EMIT_RSS)
         rss_head(w);
-    else if ((w->items = json_array()) == NULL)
+    else if (json_head(w) < 0)
         goto fail;
     if (w->doc.err)
         goto fail;
@@ -713,12 +728,14 @@ emit_writer_add(struct emit_writer *w, const struct store_article *a)
         rc = json_item(w, a, updated);
     if (rc == 0)
         rc = w->doc.err ? w->doc.err : w->tmp.err;
-    if (rc == 0) {
-        if (w->n == 0 || updated > w->updated)
-            w->updated = updated;
-        w->n++;
+    if (rc < 0) {
+        w->doc.err = rc; /* a half-written entry: the document is lost */
+        return rc;
     }
-    return rc;
+    if (w->n == 0 || updated > w->updated)
+        w->updated = updated;
+    w->n++;
+    return 0;
 }
 
 int
@@ -748,7 +765,8 @@ emit_writer_finish(struct emit_writer *w, char **doc, size_t *len)
         out_adds(&w->doc, "  </channel>\n</rss>\n");
         rc = w->doc.err;
     } else {
-        rc = json_finish(w);
+        out_adds(&w->doc, w->n > 0 ? "\n]}\n" : "]}\n");
+        rc = w->doc.err;
     }
     if (rc < 0)
         return rc;
@@ -765,7 +783,6 @@ emit_writer_free(struct emit_writer *w)
 {
     if (w == NULL)
         return;
-    json_decref(w->items);
     free(w->tmp.data);
     free(w->doc.data);
     free(w->subtitle);

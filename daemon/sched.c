@@ -369,14 +369,12 @@ on_fetch_done(void *arg, const struct fetch_result *r)
     x->max_age = r->max_age;
     if (r->error == 0 && r->http != 304 && r->body != NULL) {
         /* a document: parse and store it in the worker */
-        x->body = malloc(r->len + 1);
+        x->body = fetch_take_body(r); /* no copy of up to max_feed_size bytes */
         x->charset = r->charset ? strdup(r->charset) : NULL;
         x->etag = r->etag ? strdup(r->etag) : NULL;
         x->last_modified = r->last_modified ? strdup(r->last_modified) : NULL;
         x->permanent_url = r->permanent_url ? strdup(r->permanent_url) : NULL;
         if (x->body != NULL) {
-            memcpy(x->body, r->body, r->len);
-            x->body[r->len] = '\0';
             x->len = r->len;
             if (sched_job(d, ingest_fn, ingest_after, x) == 0)
                 return;

@@ -142,7 +142,8 @@ feed_tag_find(enum feed_ns ns, const char *name, unsigned ctx)
     if (ns == NS_NONE || ns == NS_RSS)
         ns = NS_CORE;
     for (size_t i = 0; i < sizeof(tags) / sizeof(tags[0]); i++)
-        if (tags[i].ns == ns && (tags[i].ctx & ctx) && strcmp(tags[i].name, name) == 0)
+        if (tags[i].ns == ns && (tags[i].ctx & ctx) && tags[i].name[0] == name[0] &&
+            strcmp(tags[i].name, name) == 0)
             return &tags[i];
     return NULL;
 }

@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -31,6 +32,7 @@ struct frame {
     char *base;       /* base URI in scope (owned when own_base) */
     char *lang;       /* xml:lang in scope (owned when own_lang) */
     unsigned char own_base, own_lang;
+    unsigned char unclosed; /* a value element whose end tag is missing */
 };
 
 /* The element whose text is being collected. */
@@ -64,7 +66,8 @@ struct sax {
 
     struct frame stack[MAX_DEPTH];
     int depth;            /* frames in use */
-    int overflow;         /* elements beyond MAX_DEPTH, ignored */
+    int overflow;         /* elements beyond MAX_DEPTH, ignored (their text is kept) */
+    size_t entity_text;   /* bytes of entity replacement text delivered so far */
 
     int root_seen;
     char *root_uri;       /* namespace URI of the root element, or NULL */
@@ -85,7 +88,26 @@ struct sax {
     struct capture cap;
     struct person person;
     struct parse_report *report;
+    struct buf attr[4];   /* attribute values being looked at; reused, no malloc per element */
 };
+
+/* What one entity may cost once expanded: its text, plus ENTITY_REF_COST for
+ * every reference it makes (libxml2 parses each one in a context of its own).
+ * Past ENTITY_MAX_COST the entity is declared empty (billion laughs); past
+ * ENTITY_MAX_TEXT bytes of replacement text in one document, references are
+ * no longer expanded (quadratic blow-up). SPEC §9: entity expansion is bounded. */
+#define ENTITY_REF_COST 64
+#define ENTITY_MAX_COST (64 * 1024)
+#define ENTITY_MAX_TEXT (1024 * 1024)
+
+static void
+entity_problem(struct sax *s, const xmlChar *name, const char *why)
+{
+    s->report->problems |= PARSE_P_MALFORMED;
+    if (s->report->message[0] == '\0')
+        snprintf(s->report->message, sizeof(s->report->message), "entity '%s' %s",
+                 (const char *)name, why);
+}
 
 /* libxml2 without entity substitution hands attribute values over with every
  * '&' (from &amp; or &#38;) written "&#38;": undo that. */
@@ -197,15 +219,13 @@ entry_begin(struct sax *s, const xmlChar **attrs, int nattrs)
     free(s->guid_link);
     s->guid_link = NULL;
     s->entry_depth = s->depth - 1;
-    struct buf tmp = {0};
     /* RDF items name themselves: rdf:about is their id. */
-    const char *about =
-        attr_value(attrs, nattrs, "about", "http://www.w3.org/1999/02/22-rdf-syntax-ns#", &tmp);
+    const char *about = attr_value(attrs, nattrs, "about",
+                                   "http://www.w3.org/1999/02/22-rdf-syntax-ns#", &s->attr[0]);
     if (about != NULL) {
         s->entry->id = feed_strdup(about);
         s->eprio[F_ID] = 1;
     }
-    buf_free(&tmp);
 }
 
 static void
@@ -593,6 +613,38 @@ cap_end(struct sax *s)
     assign(s, tag, c->ctx, v, html);
 }
 
+/* The captured element ends: an RSS guid that is a permalink may stand in for
+ * the link; then the value is stored. */
+static void
+cap_close(struct sax *s)
+{
+    if (s->cap.tag->kind == TAG_GUID && s->cap.perma && s->entry != NULL && s->cap.text.len > 0) {
+        free(s->guid_link);
+        s->guid_link = trim_dup(s->cap.text.data, s->cap.text.len);
+        if (s->guid_link && *s->guid_link) {
+            char *abs = parse_url_resolve(cur_base(s), s->guid_link);
+            if (abs) {
+                free(s->guid_link);
+                s->guid_link = abs;
+            }
+        }
+    }
+    cap_end(s);
+}
+
+/* A missing end tag (<title>x<link>…): a plain RSS value element whose first
+ * child is another field of the same item or channel (or a new item) lost its
+ * end tag. Naked HTML in a description (<p>, <a>) is never a field name. */
+static int
+missing_end_tag(const struct sax *s, enum feed_ns nsid, const char *name)
+{
+    const struct capture *c = &s->cap;
+    if (c->markup || (c->mode != TM_AUTO && c->mode != TM_TEXT) || c->tag->ns != NS_CORE ||
+        (nsid != NS_NONE && nsid != NS_RSS) || s->depth - 2 != c->depth)
+        return 0;
+    return strcmp(name, "item") == 0 || feed_tag_find(nsid, name, c->ctx) != NULL;
+}
+
 /* ---- element handlers ---- */
 
 static void
@@ -604,7 +656,7 @@ push_frame(struct sax *s, enum feed_ns ns, const char *name, const xmlChar **att
     fr->name = name;
     fr->base = up ? up->base : (char *)s->opts->base_url;
     fr->lang = up ? up->lang : NULL;
-    fr->own_base = fr->own_lang = 0;
+    fr->own_base = fr->own_lang = fr->unclosed = 0;
     for (int i = 0; i < nattrs; i++) {
         const xmlChar **a = attrs + i * 5;
         if (a[2] == NULL || strcmp((const char *)a[2], "http://www.w3.org/XML/1998/namespace"))
@@ -645,24 +697,21 @@ pop_frame(struct sax *s)
 static void
 atom_link(struct sax *s, unsigned ctx, const xmlChar **attrs, int nattrs)
 {
-    struct buf t1 = {0}, t2 = {0}, t3 = {0};
-    const char *rel = attr_value(attrs, nattrs, "rel", NULL, &t1);
-    const char *type = attr_value(attrs, nattrs, "type", NULL, &t2);
-    const char *href = attr_value(attrs, nattrs, "href", NULL, &t3);
+    const char *rel = attr_value(attrs, nattrs, "rel", NULL, &s->attr[0]);
+    const char *type = attr_value(attrs, nattrs, "type", NULL, &s->attr[1]);
+    const char *href = attr_value(attrs, nattrs, "href", NULL, &s->attr[2]);
     if (rel != NULL && strcasecmp(rel, "enclosure") == 0) {
         if (ctx == CTX_ENTRY && href != NULL) {
-            struct buf t4 = {0};
-            const char *len = attr_value(attrs, nattrs, "length", NULL, &t4);
+            const char *len = attr_value(attrs, nattrs, "length", NULL, &s->attr[3]);
             feed_add_enclosure(s->entry, cur_base(s), href, type, len);
-            buf_free(&t4);
         }
-        goto out;
+        return;
     }
     int alternate = rel == NULL || strcasecmp(rel, "alternate") == 0;
     int htmltype = type == NULL || strcasecmp(type, "text/html") == 0 ||
                    strcasecmp(type, "application/xhtml+xml") == 0 || strcasecmp(type, "html") == 0;
     if (!alternate || !htmltype)
-        goto out;
+        return;
     int *rank = ctx == CTX_ENTRY ? &s->link_rank : &s->feed_link_rank;
     char **slot = ctx == CTX_ENTRY ? &s->entry->link : &s->feed->link;
     if (href == NULL) {
@@ -671,41 +720,32 @@ atom_link(struct sax *s, unsigned ctx, const xmlChar **attrs, int nattrs)
                                                   0, TAG_URL};
         if (*rank < 2)
             cap_begin(s, &text_link, ctx, TM_TEXT);
-        goto out;
+        return;
     }
     if (*rank >= 2)
-        goto out;
+        return;
     *rank = 2;
     set_str(slot, parse_url_resolve(cur_base(s), href));
-out:
-    buf_free(&t1);
-    buf_free(&t2);
-    buf_free(&t3);
 }
 
 static void
 media_element(struct sax *s, const char *name, const xmlChar **attrs, int nattrs)
 {
-    struct buf t1 = {0}, t2 = {0}, t3 = {0};
-    const char *url = attr_value(attrs, nattrs, "url", NULL, &t1);
+    const char *url = attr_value(attrs, nattrs, "url", NULL, &s->attr[0]);
     if (url == NULL || *url == '\0')
-        goto out;
+        return;
     if (strcmp(name, "thumbnail") == 0) {
         if (s->entry->thumbnail == NULL)
             s->entry->thumbnail = parse_url_resolve(cur_base(s), url);
     } else if (strcmp(name, "content") == 0) {
-        const char *medium = attr_value(attrs, nattrs, "medium", NULL, &t2);
-        const char *type = attr_value(attrs, nattrs, "type", NULL, &t3);
+        const char *medium = attr_value(attrs, nattrs, "medium", NULL, &s->attr[1]);
+        const char *type = attr_value(attrs, nattrs, "type", NULL, &s->attr[2]);
         int image = (medium && strcmp(medium, "image") == 0) ||
                     (type && strncmp(type, "image/", 6) == 0) ||
                     (medium == NULL && type == NULL);
         if (image && s->entry->image == NULL)
             s->entry->image = parse_url_resolve(cur_base(s), url);
     }
-out:
-    buf_free(&t1);
-    buf_free(&t2);
-    buf_free(&t3);
 }
 
 static void
@@ -730,8 +770,15 @@ on_start(void *ctx, const xmlChar *localname, const xmlChar *prefix, const xmlCh
     int me = s->depth - 1;
 
     if (s->cap.depth >= 0) {
-        cap_start_child(s, name, attrs, nattrs);
-        return;
+        if (!missing_end_tag(s, nsid, name)) {
+            cap_start_child(s, name, attrs, nattrs);
+            return;
+        }
+        /* The value ends here; its element stays open in libxml2, so its
+         * children count as its parent's from now on. */
+        s->stack[s->cap.depth].unclosed = 1;
+        s->report->problems |= PARSE_P_MALFORMED;
+        cap_close(s);
     }
     if (!s->root_seen) {
         s->root_seen = 1;
@@ -786,9 +833,12 @@ on_start(void *ctx, const xmlChar *localname, const xmlChar *prefix, const xmlCh
     }
 
     unsigned where = 0;
-    if (s->entry != NULL && me - 1 == s->entry_depth)
+    int up = me - 1; /* the parent, past elements that lost their end tag */
+    while (up >= 0 && s->stack[up].unclosed)
+        up--;
+    if (s->entry != NULL && up == s->entry_depth)
         where = CTX_ENTRY;
-    else if (s->entry == NULL && s->feed_depth >= 0 && me - 1 == s->feed_depth)
+    else if (s->entry == NULL && s->feed_depth >= 0 && up == s->feed_depth)
         where = CTX_FEED;
     else if (s->person.depth >= 0 && me - 1 == s->person.depth) {
         s->person.part = 0;
@@ -806,9 +856,10 @@ on_start(void *ctx, const xmlChar *localname, const xmlChar *prefix, const xmlCh
                strcmp(s->stack[me - 1].name, "group") == 0) {
         media_element(s, name, attrs, nattrs);
         return;
-    } else if (s->entry == NULL && s->feed_depth >= 0 && me - 2 == s->feed_depth &&
+    } else if (s->entry == NULL && me >= 2 && (me - 2 == s->feed_depth || s->feed_depth < 0) &&
                core == NS_CORE && strcmp(name, "url") == 0 &&
                strcmp(s->stack[me - 1].name, "image") == 0 && s->feed->image == NULL) {
+        /* the channel's image (RSS 0.9x/2.0), or the image beside it (RDF) */
         static const struct feed_tag image_url = {NS_CORE, "url", CTX_FEED, F_IMAGE, 0, TAG_URL};
         cap_begin(s, &image_url, CTX_FEED, TM_TEXT);
         return;
@@ -826,24 +877,18 @@ on_start(void *ctx, const xmlChar *localname, const xmlChar *prefix, const xmlCh
         media_element(s, name, attrs, nattrs);
         return;
     }
-    struct buf tmp = {0};
+    struct buf *tmp = &s->attr[0];
     if (where == CTX_ENTRY && core == NS_CORE && strcmp(name, "enclosure") == 0) {
-        struct buf t2 = {0}, t3 = {0};
-        const char *url = attr_value(attrs, nattrs, "url", NULL, &tmp);
+        const char *url = attr_value(attrs, nattrs, "url", NULL, &s->attr[0]);
         if (url != NULL)
             feed_add_enclosure(s->entry, cur_base(s), url,
-                               attr_value(attrs, nattrs, "type", NULL, &t2),
-                               attr_value(attrs, nattrs, "length", NULL, &t3));
-        buf_free(&t2);
-        buf_free(&t3);
-        buf_free(&tmp);
+                               attr_value(attrs, nattrs, "type", NULL, &s->attr[1]),
+                               attr_value(attrs, nattrs, "length", NULL, &s->attr[2]));
         return;
     }
     const struct feed_tag *tag = feed_tag_find(nsid, name, where);
-    if (tag == NULL) {
-        buf_free(&tmp);
+    if (tag == NULL)
         return;
-    }
     switch (tag->kind) {
     case TAG_PERSON:
         s->person.depth = me;
@@ -855,7 +900,7 @@ on_start(void *ctx, const xmlChar *localname, const xmlChar *prefix, const xmlCh
         buf_reset(&s->person.uri);
         break;
     case TAG_TERM: {
-        const char *term = attr_value(attrs, nattrs, "term", NULL, &tmp);
+        const char *term = attr_value(attrs, nattrs, "term", NULL, tmp);
         if (term != NULL) {
             char *v = trim_dup(term, strlen(term));
             if (v)
@@ -864,7 +909,7 @@ on_start(void *ctx, const xmlChar *localname, const xmlChar *prefix, const xmlCh
         break;
     }
     case TAG_GUID: {
-        const char *perma = attr_value(attrs, nattrs, "isPermaLink", NULL, &tmp);
+        const char *perma = attr_value(attrs, nattrs, "isPermaLink", NULL, tmp);
         cap_begin(s, tag, where, TM_TEXT);
         s->cap.perma = perma == NULL || strcasecmp(perma, "true") == 0;
         break;
@@ -872,11 +917,11 @@ on_start(void *ctx, const xmlChar *localname, const xmlChar *prefix, const xmlCh
     case TAG_TEXT:
     case TAG_BODY: {
         if (nsid == NS_ATOM || nsid == NS_ATOM03) {
-            const char *src = attr_value(attrs, nattrs, "src", NULL, &tmp);
+            const char *src = attr_value(attrs, nattrs, "src", NULL, tmp);
             if (src != NULL && tag->field == F_CONTENT)
                 break; /* out-of-line content */
         }
-        enum text_mode m = tag->kind == TAG_BODY ? TM_XML : text_mode_of(nsid, attrs, nattrs, &tmp);
+        enum text_mode m = tag->kind == TAG_BODY ? TM_XML : text_mode_of(nsid, attrs, nattrs, tmp);
         cap_begin(s, tag, where, m);
         if (tag->kind == TAG_BODY)
             s->cap.markup = 1;
@@ -886,7 +931,6 @@ on_start(void *ctx, const xmlChar *localname, const xmlChar *prefix, const xmlCh
         cap_begin(s, tag, where, TM_TEXT);
         break;
     }
-    buf_free(&tmp);
 }
 
 static void
@@ -905,20 +949,7 @@ on_end(void *ctx, const xmlChar *localname, const xmlChar *prefix, const xmlChar
         if (s->cap.depth >= 0 && me > s->cap.depth) {
             cap_end_child(s, (const char *)localname);
         } else if (s->cap.depth == me) {
-            if (s->cap.tag->kind == TAG_GUID) {
- if (s->cap.perma && s->entry != NULL && s->cap.text.len > 0) {
-                    free(s->guid_link);
-                    s->guid_link = trim_dup(s->cap.text.data, s->cap.text.len);
-                    if (s->guid_link && *s->guid_link) {
-                        char *abs = parse_url_resolve(cur_base(s), s->guid_link);
-                        if (abs) {
-                            free(s->guid_link);
-                            s->guid_link = abs;
-                        }
-                    }
-                }
-            }
-            cap_end(s);
+            cap_close(s);
         } else if (s->person.depth == me) {
             s->person.depth = -1;
             struct parse_entry *e = s->entry;
@@ -941,6 +972,8 @@ on_end(void *ctx, const xmlChar *localname, const xmlChar *prefix, const xmlChar
             entry_end(s);
         }
     }
+    if (me == s->feed_depth)
+        s->feed_depth = -1; /* RSS 0.90/1.0: image and textinput follow the channel */
     pop_frame(s);
 }
 
@@ -948,8 +981,24 @@ static void
 on_text(void *ctx, const xmlChar *ch, int len)
 {
     struct sax *s = ((xmlParserCtxtPtr)ctx)->_private;
-    if (s->stop || s->oom || s->overflow)
+    if (s->stop || s->oom)
         return;
+    if (ctx != s->ctxt) {
+        /* replacement text of an entity, parsed in a context of its own */
+        s->entity_text += (size_t)len;
+        if (s->entity_text > ENTITY_MAX_TEXT) {
+            if (s->ctxt->wellFormed) {
+                s->report->problems |= PARSE_P_MALFORMED;
+                if (s->report->message[0] == '\0')
+                    snprintf(s->report->message, sizeof(s->report->message),
+                             "entities expand past %d bytes: expansion stopped",
+                             ENTITY_MAX_TEXT);
+            }
+            /* libxml2 expands no reference in a document it knows is broken */
+            s->ctxt->wellFormed = 0;
+            return;
+        }
+    }
     if (s->cap.depth >= 0) {
         if (s->cap.skip_depth == -2 && s->cap.mode == TM_XHTML)
             return; /* text after the xhtml wrapper div */
@@ -978,21 +1027,77 @@ on_get_entity(void *ctx, const xmlChar *name)
     return ent;
 }
 
-/* A reference to an internal entity: its replacement text is the value. */
+/* libxml2 (2.9.14) hands an entity's replacement text to the SAX handlers at
+ * every reference (parsing it in a context of its own) and calls `reference`
+ * after that: nothing is left to deliver here. Set so that libxml2's default,
+ * which adds a node to a tree, is not called. */
 static void
 on_reference(void *ctx, const xmlChar *name)
 {
-    xmlEntityPtr ent = on_get_entity(ctx, name);
-    if (ent == NULL || ent->content == NULL)
-        return;
-    /* libxml2 2.9 delivers an entity's text through the SAX handlers when it
-     * checks the entity at its first reference, and only calls `reference`
-     * after that: mark the entity and deliver from the second time on. */
-    if (ent->_private == NULL) {
-        ent->_private = ent;
-        return;
+    (void)ctx, (void)name;
+}
+
+/* The cost of replacement text `v`: its bytes, and the cost of each entity it
+ * references (declared before it; those declared later count as text). */
+static size_t
+entity_cost(xmlParserCtxtPtr ctxt, const xmlChar *v, int parameter)
+{
+    size_t cost = 0;
+    while (*v != '\0' && cost <= ENTITY_MAX_COST) {
+        const xmlChar *end;
+        if ((*v != '&' && *v != '%') || v[1] == '#' ||
+            (end = (const xmlChar *)strchr((const char *)v, ';')) == NULL || end - v > 64) {
+            cost++;
+            v++;
+            continue;
+        }
+        char name[64];
+        memcpy(name, v + 1, (size_t)(end - v - 1));
+        name[end - v - 1] = '\0';
+        xmlEntityPtr ent = NULL;
+        if (ctxt->myDoc != NULL)
+            ent = *v == '%' || parameter ? xmlGetParameterEntity(ctxt->myDoc, (xmlChar *)name)
+                                         : NULL;
+        if (ent == NULL && *v == '&' && ctxt->myDoc != NULL)
+            ent = xmlGetDocEntity(ctxt->myDoc, (xmlChar *)name);
+        cost += ENTITY_REF_COST;
+        if (ent != NULL && ent->_private != NULL)
+            cost += (size_t)(uintptr_t)ent->_private - 1;
+        else
+            cost += (size_t)(end - v + 1);
+        v = end + 1;
     }
-    on_text(ctx, ent->content, ent->length);
+    return cost;
+}
+
+/* <!ENTITY> in the internal subset. External entities are declared empty
+ * (never loaded: no file, no network); so is an internal one whose expansion
+ * would cost more than ENTITY_MAX_COST. The cost is kept in ent->_private. */
+static void
+on_entity_decl(void *ctx, const xmlChar *name, int type, const xmlChar *public_id,
+               const xmlChar *system_id, xmlChar *content)
+{
+    xmlParserCtxtPtr ctxt = ctx;
+    struct sax *s = ctxt->_private;
+    int parameter = type == XML_INTERNAL_PARAMETER_ENTITY || type == XML_EXTERNAL_PARAMETER_ENTITY;
+    size_t cost = 0;
+    if (type == XML_EXTERNAL_GENERAL_PARSED_ENTITY || type == XML_EXTERNAL_GENERAL_UNPARSED_ENTITY ||
+        type == XML_EXTERNAL_PARAMETER_ENTITY) {
+        entity_problem(s, name, "is external: not loaded");
+        type = parameter ? XML_INTERNAL_PARAMETER_ENTITY : XML_INTERNAL_GENERAL_ENTITY;
+        public_id = system_id = NULL;
+        content = (xmlChar *)"";
+    } else if (content != NULL && (cost = entity_cost(ctxt, content, parameter)) > ENTITY_MAX_COST) {
+        entity_problem(s, name, "expands too far: left empty");
+        content = (xmlChar *)"";
+        cost = 0;
+    }
+    xmlSAX2EntityDecl(ctx, name, type, public_id, system_id, content);
+    xmlEntityPtr ent = ctxt->myDoc == NULL ? NULL
+                       : parameter        ? xmlGetParameterEntity(ctxt->myDoc, name)
+                                          : xmlGetDocEntity(ctxt->myDoc, name);
+    if (ent != NULL && ent->_private == NULL)
+        ent->_private = (void *)(uintptr_t)(cost + 1);
 }
 
 static void
@@ -1008,7 +1113,9 @@ on_structured_error(void *ctx, xmlErrorPtr err)
     if (err == NULL || err->level < XML_ERR_ERROR || s == NULL)
         return;
     s->report->problems |= PARSE_P_MALFORMED;
-    if (s->report->message[0] == '\0') {
+    /* "Extra content at the end of the document" is what libxml2 says of a
+     * document that ends inside its root: feed.c reports the cut itself. */
+    if (s->report->message[0] == '\0' && err->code != XML_ERR_DOCUMENT_END) {
         char msg[200];
         snprintf(msg, sizeof(msg), "%s", err->message ? err->message : "malformed XML");
         size_t n = strlen(msg);
@@ -1047,6 +1154,7 @@ feed_sax_new(const struct parse_opts *opts, parse_entry_cb cb, void *arg,
     h.ignorableWhitespace = on_text;
     h.reference = on_reference;
     h.getEntity = on_get_entity;
+    h.entityDecl = on_entity_decl;
     h.resolveEntity = NULL;
     h.externalSubset = NULL;
     h.comment = NULL;
@@ -1143,5 +1251,7 @@ feed_sax_free(struct sax *s)
     buf_free(&s->person.name);
     buf_free(&s->person.email);
     buf_free(&s->person.uri);
+    for (size_t i = 0; i < sizeof(s->attr) / sizeof(s->attr[0]); i++)
+        buf_free(&s->attr[i]);
     free(s);
 }

@@ -35,70 +35,73 @@ cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* The query of a URL without tracking parameters, the rest sorted (byte
+ * order, so "a=1&b=2" and "b=2&a=1" compare equal): a new string, "" when
+ * nothing is left, NULL when out of memory. */
+static char *
+clean_query(const struct store *s, char *query)
+{
+    size_t n = 0, len = 0;
+    char **params = malloc((strlen(query) / 2 + 2) * sizeof(*params)), *save = NULL, *q, *w;
+    if (params == NULL)
+        return NULL;
+    for (char *t = strtok_r(query, "&", &save); t; t = strtok_r(NULL, "&", &save)) {
+        if (tracking(s, t, strcspn(t, "=")))
+            continue;
+        params[n++] = t;
+        len += strlen(t) + 1;
+    }
+    qsort(params, n, sizeof(*params), cmp_str);
+    if ((q = w = malloc(len + 1)) != NULL) {
+        for (size_t i = 0; i < n; i++) {
+            size_t k = strlen(params[i]);
+            if (i > 0)
+                *w++ = '&';
+            memcpy(w, params[i], k);
+            w += k;
+        }
+        *w = '\0';
+    }
+    free(params);
+    return q;
+}
+
 char *
 store_canonical_link(struct store *s, const char *url)
 {
-    CURLU *h = curl_url();
-    char *scheme = NULL, *host = NULL, *query = NULL, *out = NULL, *port = NULL;
-    char **params = NULL;
-    if (h == NULL || url == NULL)
+    CURLU *h = url ? curl_url() : NULL;
+    char *scheme = NULL, *host = NULL, *query = NULL, *port = NULL, *out = NULL, *q = NULL;
+    int https;
+    if (h == NULL || curl_url_set(h, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK)
         goto done;
-    if (curl_url_set(h, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK)
+    if (curl_url_get(h, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK)
         goto done;
-    if (curl_url_get(h, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-        (strcasecmp(scheme, "http") != 0 && strcasecmp(scheme, "https") != 0))
+    if (strcasecmp(scheme, "http") != 0 && strcasecmp(scheme, "https") != 0)
         goto done;
-    /* http and https are the same article */
+    https = strcasecmp(scheme, "https") == 0;
+    /* the default port of the scheme given, then http and https are one */
+    if (curl_url_get(h, CURLUPART_PORT, &port, 0) == CURLUE_OK &&
+        strcmp(port, https ? "443" : "80") == 0 &&
+        curl_url_set(h, CURLUPART_PORT, NULL, 0) != CURLUE_OK)
+        goto done;
     if (curl_url_set(h, CURLUPART_SCHEME, "https", 0) != CURLUE_OK)
         goto done;
-    if (curl_url_get(h, CURLUPART_PORT, &port, 0) == CURLUE_OK &&
-        (strcmp(port, "80") == 0 || strcmp(port, "443") == 0))
-        curl_url_set(h, CURLUPART_PORT, NULL, 0);
-    if (curl_url_get(h, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
-        for (char *p = host; *p; p++)
-            *p = (char)tolower((unsigned char)*p);
-        size_t n = strlen(host);
-        if (n > 0 && host[n - 1] == '.')
-            host[n - 1] = '\0';
-        curl_url_set(h, CURLUPART_HOST, host, 0);
-    }
-    curl_url_set(h, CURLUPART_FRAGMENT, NULL, 0);
-    curl_url_set(h, CURLUPART_USER, NULL, 0);
-    curl_url_set(h, CURLUPART_PASSWORD, NULL, 0);
+    if (curl_url_get(h, CURLUPART_HOST, &host, 0) != CURLUE_OK || *host == '\0')
+        goto done;
+    for (char *p = host; *p; p++)
+        *p = (char)tolower((unsigned char)*p);
+    size_t n = strlen(host);
+    if (n > 1 && host[n - 1] == '.') /* "example.com." is "example.com" */
+        host[n - 1] = '\0';
+    if (curl_url_set(h, CURLUPART_HOST, host, 0) != CURLUE_OK ||
+        curl_url_set(h, CURLUPART_FRAGMENT, NULL, 0) != CURLUE_OK ||
+        curl_url_set(h, CURLUPART_USER, NULL, 0) != CURLUE_OK ||
+        curl_url_set(h, CURLUPART_PASSWORD, NULL, 0) != CURLUE_OK)
+        goto done;
     if (curl_url_get(h, CURLUPART_QUERY, &query, 0) == CURLUE_OK) {
-        size_t n = 0, cap = 8, len = 0;
-        params = malloc(cap * sizeof(*params));
-        char *save = NULL;
-        for (char *t = strtok_r(query, "&", &save); params && t; t = strtok_r(NULL, "&", &save)) {
-            size_t nl = strcspn(t, "=");
-            if (*t == '\0' || tracking(s, t, nl))
-                continue;
-            if (n == cap) {
-                char **p = realloc(params, (cap *= 2) * sizeof(*p));
-                if (p == NULL)
-                    goto done;
-                params = p;
-            }
-            params[n++] = t;
-            len += strlen(t) + 1;
-        }
-        if (params == NULL)
+        if ((q = clean_query(s, query)) == NULL ||
+            curl_url_set(h, CURLUPART_QUERY, *q ? q : NULL, 0) != CURLUE_OK)
             goto done;
-        qsort(params, n, sizeof(*params), cmp_str);
-        char *q = malloc(len + 1), *w = q;
-        if (q == NULL)
-            goto done;
-        *q = '\0';
-        for (size_t i = 0; i < n; i++) {
-            if (i > 0)
-                *w++ = '&';
-            size_t k = strlen(params[i]);
-            memcpy(w, params[i], k);
-            w += k;
-            *w = '\0';
-        }
-        curl_url_set(h, CURLUPART_QUERY, n ? q : NULL, 0);
-        free(q);
     }
     if (curl_url_get(h, CURLUPART_URL, &out, 0) != CURLUE_OK)
         out = NULL;
@@ -108,13 +111,23 @@ done:
         curl_free(out);
         out = copy;
     }
-    free(params);
+    free(q);
     curl_free(scheme);
     curl_free(host);
     curl_free(query);
     curl_free(port);
     curl_url_cleanup(h);
     return out;
+}
+
+int
+store_link_key_usable(const char *canon)
+{
+    const char *p = strstr(canon, "://");
+    if (p == NULL)
+        return 0;
+    p = strchr(p + 3, '/');
+    return p != NULL && p[1] != '\0';
 }
 
 /* ---- UTF-8 code points ---- */
@@ -199,6 +212,24 @@ store_title_key(const char *title)
     }
     *w = '\0';
     return out;
+}
+
+/* Rule 3 compares titles of at least 10 letters and digits, a CJK (or any
+ * non-ASCII) character counting two: "Markets wrap" and "长春疫情通报" are
+ * compared, the recurring "快讯" or "Update" never are. */
+#define MIN_TITLE_WEIGHT 10
+
+int
+store_title_key_usable(const char *key)
+{
+    int weight = 0;
+    for (const unsigned char *p = (const unsigned char *)key; *p && weight < MIN_TITLE_WEIGHT;
+         p++)
+        if (*p < 0x80)
+            weight++;
+        else if (*p >= 0xC0) /* a lead byte: one non-ASCII character */
+            weight += 2;
+    return weight >= MIN_TITLE_WEIGHT;
 }
 
 /* ---- rule 4: 4-gram sets, MinHash, LSH bands ---- */

@@ -1,4 +1,6 @@
-/* store/store_int.h — inside store/: the handle and the dedup key helpers. */
+/* store/store_int.h — inside store/: the handle, its prepared statements and
+ * the dedup key helpers shared by store.c, store_add.c, store_query.c and
+ * dedup.c. Included by nobody outside store/. */
 #ifndef FINFEED_STORE_INT_H
 #define FINFEED_STORE_INT_H
 
@@ -12,11 +14,16 @@
 #define STORE_BANDS 16
 #define STORE_ROWS 6
 
+/* Kinds of rows in the keys table (stored: never renumber). */
+enum store_key_kind { KEY_GUID = 1, KEY_LINK = 2, KEY_TITLE = 3, KEY_BAND = 4 };
+
 enum stmt_id {
-    Q_KEY_FIND,      /* kind, key → article_id, alive */
-    Q_KEY_FIND_NEAR, /* kind, key, lo, hi → article_id (alive only) */
+    Q_KEY_FIND,      /* kind, key → article_id, alive (live articles first) */
+    Q_KEY_FIND_NEAR, /* kind, key, lo, hi → article_id, alive (live first) */
+    Q_KEY_HAS,       /* kind, key, article_id → a row when that key exists */
     Q_KEY_ADD,
-    Q_ART_GET,       /* id → title_hash, body */
+    Q_ART_GET,       /* id → content_hash, feed_id */
+    Q_ART_TEXT,      /* id → plain body text (from the FTS table) */
     Q_ART_INSERT,
     Q_ART_UPDATE,
     Q_SRC_ADD,
@@ -37,8 +44,23 @@ struct store {
     char err[256];
 };
 
+/* Record SQLite's message on the handle; the negative errno of rc. */
+int store_fail(struct store *s, int rc);
+/* Step a statement that returns no rows, then reset it and clear its bindings. */
+int store_exec(struct store *s, sqlite3_stmt *st);
+
+/* Rule 3: whether a title key is long enough to be compared at all. */
+int store_title_key_usable(const char *key);
+/* Rule 2: whether a canonical link can name one story (a site's front page
+ * cannot: feeds that link every item to it would collapse into one). */
+int store_link_key_usable(const char *canon);
+
+/* Rule 4: the sorted, distinct 4-gram hashes of `text` (white space skipped)
+ * into *out (caller frees), their number in *n, the characters counted in
+ * *chars. Returns 0 or -ENOMEM. */
 int store_shingles(const char *text, uint64_t **out, size_t *n, size_t *chars);
 double store_jaccard(const uint64_t *a, size_t na, const uint64_t *b, size_t nb);
+/* The LSH band keys of a shingle set's MinHash signature. */
 void store_bands(const uint64_t *set, size_t n, uint64_t bands[STORE_BANDS]);
 
 #endif
