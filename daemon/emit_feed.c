@@ -1,8 +1,8 @@
 /* daemon/emit_feed.c — the Atom 1.0 (RFC 4287), RSS 2.0 and JSON Feed 1.1
- * writers (SPEC §5.2), shared by `finfeed export` and the HTTP server. XML is
- * written by hand into one growing buffer; every string passes one filter that
- * repairs UTF-8 and drops what XML 1.0 forbids, so no input makes the output
- * invalid. JSON Feed is built with jansson from the same filtered strings. */
+ * writers (SPEC §5.2), shared by `finfeed export` and the HTTP server. Every
+ * string passes one filter that repairs UTF-8 and drops what XML 1.0 forbids;
+ * XML is escaped by hand into one growing buffer, JSON Feed items are built
+ * with jansson and streamed into it one by one. */
 #include <assert.h>
 #include <ctype.h>
 #include <errno.h>
@@ -25,10 +25,11 @@
 
 /* The feed-level date is known only at finish: a fixed-width placeholder is
  * written in the header and overwritten then. Dates are clamped to years
- * 0000-9999, so both forms always have exactly these widths. */
-#define ISO_PLACEHOLDER "0000-01-01T00:00:00Z"
-#define RFC822_PLACEHOLDER "Sat, 01 Jan 0000 00:00:00 GMT"
-#define T_MIN (-62167219200LL) /* 0000-01-01T00:00:00Z */
+ * 0001-9999 (consumers such as Python's datetime have no year 0), so both
+ * forms always have exactly these widths. */
+#define ISO_PLACEHOLDER "0001-01-01T00:00:00Z"
+#define RFC822_PLACEHOLDER "Mon, 01 Jan 0001 00:00:00 GMT"
+#define T_MIN (-62135596800LL) /* 0001-01-01T00:00:00Z */
 #define T_MAX 253402300799LL   /* 9999-12-31T23:59:59Z */
 
 /* A growing output buffer; the first allocation failure sticks in err and
@@ -42,11 +43,11 @@ struct out {
 struct emit_writer {
     enum emit_format format;
     char *title, *link, *self, *id, *subtitle; /* copies of emit_feed_info */
-    struct out doc;   /* the document so far (Atom, RSS) */
-    size_t date_at;   /* offset of the feed-level date placeholder in doc */
-    struct out tmp;   /* scratch: one filtered string for jansson */
-    int64_t updated;  /* latest entry update so far */
-    long n;           /* entries added */
+    struct out doc;                            /* the document so far (Atom, RSS) */
+    size_t date_at;  /* offset of the feed-level date placeholder in doc */
+    struct out tmp;  /* scratch: one filtered string for jansson */
+    int64_t updated; /* latest entry update so far */
+    long n;          /* entries added */
     int finished;
 };
 
@@ -96,21 +97,33 @@ out_adds(struct out *o, const char *s)
 
 enum esc {
     ESC_NONE, /* filter only (JSON strings) */
-    ESC_TEXT, /* XML character data: & < > */
+    ESC_TEXT, /* XML character data: & < > CR */
     ESC_ATTR, /* XML attribute value in double quotes: also ", tab, LF */
 };
 
 /* Per byte, bit (1 << mode) set when the byte is not copied as is in that
- * mode: C0 controls (NUL included, which ends every scan), non-ASCII (checked
- * as UTF-8), & < > in XML, " in attributes. */
+ * mode: C0 controls (NUL included), non-ASCII (checked as UTF-8), & < > and
+ * CR in XML, " tab LF in attributes. A special ASCII byte becomes ref[c] in
+ * every mode where it is special, or nothing when ref[c] is NULL: the C0
+ * controls XML 1.0 §2.2 forbids. CR is written &#13; so parsers keep it (XML
+ * §2.11 would turn a raw one into LF); tab and LF in attributes too (XML
+ * §3.3.3 attribute-value normalization). '>' is always escaped, so "]]>"
+ * never appears in character data. */
+/* clang-format off */
 #define C7 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7
 static const unsigned char special[256] = {
-    C7, C7,                                         /* 0x00-0x1F */
+    7, 7, 7, 7, 7, 7, 7, 7, 7, 4, 4, 7, 7, 6, 7, 7, /* tab LF CR */
+    C7,
     0, 0, 4, 0, 0, 0, 6, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* " & */
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 6, 0, 6, 0, /* < > */
     [0x80] = C7, C7, C7, C7, C7, C7, C7, C7,        /* 0x80-0xFF */
 };
 #undef C7
+static const char *const ref[128] = {
+    ['\t'] = "&#9;", ['\n'] = "&#10;", ['\r'] = "&#13;", ['"'] = "&quot;",
+    ['&'] = "&amp;", ['<'] = "&lt;", ['>'] = "&gt;",
+};
+/* clang-format on */
 
 /* Length of the well-formed UTF-8 sequence at s (RFC 3629 table 3-7), or 0
  * with *skip set to the maximal ill-formed prefix to replace by one U+FFFD
@@ -150,13 +163,11 @@ utf8_seq(const unsigned char *s, size_t n, size_t *skip)
     return need;
 }
 
-/* Append s filtered and escaped for `mode`: invalid UTF-8 becomes U+FFFD;
- * characters XML 1.0 §2.2 forbids (C0 controls but tab, LF, CR; U+FFFE,
- * U+FFFF) are dropped. CR is written &#13; so parsers keep it (XML §2.11
- * would turn a raw one into LF); in attributes tab and LF become references
- * too (attribute-value normalization, XML §3.3.3). NULL is "".
- * The input goes in slices, each with room reserved for its worst case (six
- * output bytes an input byte, "&quot;"), so the loop writes unchecked. */
+/* Append s filtered and escaped for `mode` (NULL is ""): invalid UTF-8
+ * becomes U+FFFD, characters XML 1.0 forbids (C0 controls but tab, LF, CR;
+ * U+FFFE, U+FFFF) are dropped. The input goes in slices, each with room
+ * reserved for its worst case (six output bytes an input byte, "&quot;"), so
+ * the loop writes unchecked. */
 static void
 put(struct out *o, const char *str, enum esc mode)
 {
@@ -178,22 +189,13 @@ put(struct out *o, const char *str, enum esc mode)
                 i++;
                 continue;
             }
-            const char *rep;
             size_t skip = 1, len;
             if (c < 0x80) {
-                switch (c) {
-                case '&': rep = "&amp;"; break;
-                case '<': rep = "&lt;"; break;
-                case '>': rep = "&gt;"; break; /* never "]]>" in character data */
-                case '"': rep = "&quot;"; break;
-                case '\t': rep = mode == ESC_ATTR ? "&#9;" : "\t"; break;
-                case '\n': rep = mode == ESC_ATTR ? "&#10;" : "\n"; break;
-                case '\r': rep = mode == ESC_NONE ? "\r" : "&#13;"; break;
-                default: rep = ""; break; /* C0 control: not an XML character */
+                if (ref[c] != NULL) {
+                    len = strlen(ref[c]);
+                    memcpy(d, ref[c], len);
+                    d += len;
                 }
-                len = strlen(rep);
-                memcpy(d, rep, len);
-                d += len;
                 i++;
             } else if ((len = utf8_seq(s + i, n - i, &skip)) == 0) {
                 memcpy(d, "\xEF\xBF\xBD", 3);
@@ -220,7 +222,7 @@ put_pct(struct out *o, const char *s)
     static const char hex[] = "0123456789ABCDEF";
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
         char e[3] = {'%', hex[*p >> 4], hex[*p & 15]};
-        if (isalnum(*p) || strchr("-._~", *p) != NULL)
+        if ((*p < 0x80 && isalnum(*p)) || strchr("-._~", *p) != NULL)
             out_add(o, (const char *)p, 1);
         else
             out_add(o, e, 3);
@@ -242,16 +244,33 @@ jstr(struct emit_writer *w, const char *s)
 
 /* ---- small helpers ---- */
 
+/* Whether nothing of s survives the filter (NULL, "", only C0 controls). A
+ * scan that stops at the first kept byte: cheap for anything but garbage. */
 static int
 empty(const char *s)
 {
-    return s == NULL || *s == '\0';
+    for (const unsigned char *p = (const unsigned char *)s; p && *p; p++)
+        if (*p >= 0x20 || *p == '\t' || *p == '\n' || *p == '\r')
+            return 0;
+    return 1;
 }
 
 static int64_t
 clamp(int64_t t)
 {
     return t < T_MIN ? T_MIN : t > T_MAX ? T_MAX : t;
+}
+
+/* The entry's id: its uid (stable forever), else what is left. */
+static const char *
+entry_id(const struct store_article *a, char *buf, size_t size)
+{
+    if (!empty(a->uid))
+        return a->uid;
+    if (!empty(a->guid))
+        return a->guid;
+    snprintf(buf, size, "urn:finfeed:article:%lld", (long long)a->id);
+    return buf;
 }
 
 /* RFC 3339 "YYYY-MM-DDTHH:MM:SSZ" into buf (at least 21 bytes). */
@@ -282,6 +301,7 @@ rfc822_date(int64_t t, char *buf, size_t size)
 static const char *
 image_type(const char *url)
 {
+    /* clang-format off */
     static const struct {
         const char *ext, *type;
     } types[] = {
@@ -291,6 +311,7 @@ image_type(const char *url)
         {"bmp", "image/bmp"},   {"tif", "image/tiff"},   {"tiff", "image/tiff"},
         {"ico", "image/vnd.microsoft.icon"},             {"heic", "image/heic"},
     };
+    /* clang-format on */
     size_t end = strcspn(url, "?#");
     const char *ext = NULL;
     for (size_t i = 0; i < end; i++) {
@@ -360,6 +381,16 @@ element(struct out *o, const char *indent, const char *tag, const char *text)
     out_adds(o, ">\n");
 }
 
+/* An empty element whose last attribute is `value`: head is everything up
+ * to that attribute's opening quote. */
+static void
+empty_element(struct out *o, const char *head, const char *value)
+{
+    out_adds(o, head);
+    put(o, value, ESC_ATTR);
+    out_adds(o, "\"/>\n");
+}
+
 /* ---- Atom 1.0 (RFC 4287) ---- */
 
 static void
@@ -377,16 +408,10 @@ atom_head(struct emit_writer *w)
     out_adds(o, "  <updated>");
     w->date_at = o->len;
     out_adds(o, ISO_PLACEHOLDER "</updated>\n");
-    if (!empty(w->self)) {
-        out_adds(o, "  <link rel=\"self\" type=\"application/atom+xml\" href=\"");
-        put(o, w->self, ESC_ATTR);
-        out_adds(o, "\"/>\n");
-    }
-    if (!empty(w->link)) {
-        out_adds(o, "  <link rel=\"alternate\" type=\"text/html\" href=\"");
-        put(o, w->link, ESC_ATTR);
-        out_adds(o, "\"/>\n");
-    }
+    if (!empty(w->self))
+        empty_element(o, "  <link rel=\"self\" type=\"application/atom+xml\" href=\"", w->self);
+    if (!empty(w->link))
+        empty_element(o, "  <link rel=\"alternate\" type=\"text/html\" href=\"", w->link);
     out_adds(o, "  <generator version=\"" FINFEED_VERSION "\">finfeed</generator>\n");
 }
 
@@ -394,7 +419,7 @@ static void
 atom_entry(struct emit_writer *w, const struct store_article *a, int64_t updated)
 {
     struct out *o = &w->doc;
-    char date[40];
+    char published[40], upd[40], id[48];
     json_t *cats = string_array(a->categories_json);
     json_t *sources = string_array(a->sources_json);
     const char *source = first_source(a, sources);
@@ -406,24 +431,19 @@ atom_entry(struct emit_writer *w, const struct store_article *a, int64_t updated
     json_t *v;
 
     out_adds(o, "  <entry>\n");
-    element(o, "    ", "id", !empty(a->uid) ? a->uid : a->guid);
+    element(o, "    ", "id", entry_id(a, id, sizeof(id)));
     element(o, "    ", "title", a->title);
-    if (!empty(a->link)) {
-        out_adds(o, "    <link rel=\"alternate\" type=\"text/html\" href=\"");
-        put(o, a->link, ESC_ATTR);
-        out_adds(o, "\"/>\n");
-    }
-    element(o, "    ", "published", iso_date(a->date, date, sizeof(date)));
-    element(o, "    ", "updated", iso_date(updated, date, sizeof(date))); /* kept for source */
+    if (!empty(a->link))
+        empty_element(o, "    <link rel=\"alternate\" type=\"text/html\" href=\"", a->link);
+    element(o, "    ", "published", iso_date(a->date, published, sizeof(published)));
+    element(o, "    ", "updated", iso_date(updated, upd, sizeof(upd)));
     out_adds(o, "    <author>\n");
     element(o, "      ", "name", author);
     out_adds(o, "    </author>\n");
-    json_array_foreach(cats, i, v) {
+    json_array_foreach (cats, i, v) {
         if (empty(json_string_value(v)))
             continue;
-        out_adds(o, "    <category term=\"");
-        put(o, json_string_value(v), ESC_ATTR);
-        out_adds(o, "\"/>\n");
+        empty_element(o, "    <category term=\"", json_string_value(v));
     }
     if (!empty(a->summary)) {
         out_adds(o, "    <summary type=\"text\">");
@@ -437,15 +457,10 @@ atom_entry(struct emit_writer *w, const struct store_article *a, int64_t updated
     if (!empty(a->headimg)) {
         out_adds(o, "    <link rel=\"enclosure\" type=\"");
         out_adds(o, image_type(a->headimg));
-        out_adds(o, "\" href=\"");
-        put(o, a->headimg, ESC_ATTR);
-        out_adds(o, "\"/>\n");
+        empty_element(o, "\" href=\"", a->headimg);
     }
-    if (!empty(thumb)) {
-        out_adds(o, "    <media:thumbnail url=\"");
-        put(o, thumb, ESC_ATTR);
-        out_adds(o, "\"/>\n");
-    }
+    if (!empty(thumb))
+        empty_element(o, "    <media:thumbnail url=\"", thumb);
     /* §4.2.11: the feed the entry came from. Its id is finfeed's rendering of
      * that source when the site link is known (id is optional in a source);
      * its updated is when this entry last changed there. */
@@ -457,7 +472,7 @@ atom_entry(struct emit_writer *w, const struct store_article *a, int64_t updated
             out_adds(o, "</id>\n");
         }
         element(o, "      ", "title", source);
-        element(o, "      ", "updated", date);
+        element(o, "      ", "updated", upd);
         if (!empty(w->link)) {
             out_adds(o, "      <link rel=\"self\" type=\"application/atom+xml\" href=\"");
             put_source_url(o, w->link, source, ".atom");
@@ -488,18 +503,16 @@ rss_head(struct emit_writer *w)
     w->date_at = o->len;
     out_adds(o, RFC822_PLACEHOLDER "</lastBuildDate>\n");
     out_adds(o, "    <generator>finfeed " FINFEED_VERSION "</generator>\n");
-    if (!empty(w->self)) {
-        out_adds(o, "    <atom:link rel=\"self\" type=\"application/rss+xml\" href=\"");
-        put(o, w->self, ESC_ATTR);
-        out_adds(o, "\"/>\n");
-    }
+    if (!empty(w->self))
+        empty_element(o, "    <atom:link rel=\"self\" type=\"application/rss+xml\" href=\"",
+                      w->self);
 }
 
 static void
 rss_item(struct emit_writer *w, const struct store_article *a)
 {
     struct out *o = &w->doc;
-    char date[40];
+    char date[40], id[48];
     json_t *cats = string_array(a->categories_json);
     json_t *sources = string_array(a->sources_json);
     const char *source = first_source(a, sources);
@@ -512,13 +525,13 @@ rss_item(struct emit_writer *w, const struct store_article *a)
     if (!empty(a->link))
         element(o, "      ", "link", a->link);
     out_adds(o, "      <guid isPermaLink=\"false\">");
-    put(o, !empty(a->uid) ? a->uid : a->guid, ESC_TEXT);
+    put(o, entry_id(a, id, sizeof(id)), ESC_TEXT);
     out_adds(o, "</guid>\n");
     element(o, "      ", "pubDate", rfc822_date(a->date, date, sizeof(date)));
     /* RSS <author> must be an e-mail address; a name goes in dc:creator. */
     if (!empty(a->author))
         element(o, "      ", "dc:creator", a->author);
-    json_array_foreach(cats, i, v) {
+    json_array_foreach (cats, i, v) {
         if (!empty(json_string_value(v)))
             element(o, "      ", "category", json_string_value(v));
     }
@@ -530,11 +543,8 @@ rss_item(struct emit_writer *w, const struct store_article *a)
         out_adds(o, image_type(a->headimg));
         out_adds(o, "\" length=\"0\"/>\n");
     }
-    if (!empty(thumb)) {
-        out_adds(o, "      <media:thumbnail url=\"");
-        put(o, thumb, ESC_ATTR);
-        out_adds(o, "\"/>\n");
-    }
+    if (!empty(thumb))
+        empty_element(o, "      <media:thumbnail url=\"", thumb);
     /* <source> requires its url: finfeed's RSS rendering of that feed. */
     if (source != NULL && !empty(w->link)) {
         out_adds(o, "      <source url=\"");
@@ -570,7 +580,7 @@ jstrings(struct emit_writer *w, json_t *from)
     size_t i;
     if (arr == NULL)
         return NULL;
-    json_array_foreach(from, i, v) {
+    json_array_foreach (from, i, v) {
         if (empty(json_string_value(v)))
             continue;
         if (json_array_append_new(arr, jstr(w, json_string_value(v))) < 0) {
@@ -593,14 +603,14 @@ static int
 json_item(struct emit_writer *w, const struct store_article *a, int64_t updated)
 {
     int rc = -ENOMEM;
-    char date[40];
+    char date[40], id[48];
     json_t *item = json_object(), *cats = NULL, *sources = NULL, *arr, *obj;
 
     if (item == NULL)
         goto out;
     cats = string_array(a->categories_json);
     sources = string_array(a->sources_json);
-    if (jset(w, item, "id", !empty(a->uid) ? a->uid : a->guid, 1) < 0 ||
+    if (jset(w, item, "id", entry_id(a, id, sizeof(id)), 1) < 0 ||
         jset(w, item, "url", a->link, 0) < 0 || jset(w, item, "title", a->title, 1) < 0 ||
         jset(w, item, "content_html", a->body, 1) < 0 ||
         jset(w, item, "summary", a->summary, 0) < 0 || jset(w, item, "image", a->headimg, 0) < 0 ||
@@ -797,9 +807,12 @@ const char *
 emit_content_type(enum emit_format format)
 {
     switch (format) {
-    case EMIT_ATOM: return "application/atom+xml; charset=utf-8";
-    case EMIT_RSS: return "application/rss+xml; charset=utf-8";
-    case EMIT_JSON: return "application/feed+json; charset=utf-8";
+    case EMIT_ATOM:
+        return "application/atom+xml; charset=utf-8";
+    case EMIT_RSS:
+        return "application/rss+xml; charset=utf-8";
+    case EMIT_JSON:
+        return "application/feed+json; charset=utf-8";
     }
     return "application/octet-stream";
 }
@@ -807,13 +820,10 @@ emit_content_type(enum emit_format format)
 int
 emit_format_of(const char *name)
 {
-    if (name == NULL)
-        return -1;
-    if (strcmp(name, "atom") == 0)
-        return EMIT_ATOM;
-    if (strcmp(name, "rss") == 0)
-        return EMIT_RSS;
-    if (strcmp(name, "json") == 0)
-        return EMIT_JSON;
+    static const char *const names[] = {
+        [EMIT_ATOM] = "atom", [EMIT_RSS] = "rss", [EMIT_JSON] = "json"};
+    for (int f = EMIT_ATOM; name != NULL && f <= EMIT_JSON; f++)
+        if (strcmp(name, names[f]) == 0)
+            return f;
     return -1;
 }

@@ -1,13 +1,18 @@
 /* parse/feed.c — the input pipeline of parse_feed_mem/parse_feed_file:
  * source bytes → charset choice (SPEC §3) → UTF-8 (decode.c) → XML repair
- * (xmlfix.c) → SAX2 parser (feed_sax.c), in 64 KiB chunks so memory stays
- * bounded; JSON Feed documents go to jsonfeed.c. Also the record helpers. */
+ * (xmlfix.c) → escaped text as CDATA (here) → SAX2 parser (feed_sax.c), in
+ * 64 KiB chunks so memory stays bounded, the stages before libxml2 in a thread
+ * of their own for big documents; JSON Feed documents go to jsonfeed.c. Also
+ * the record helpers. */
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+
+#include <pthread.h>
 
 #include <libxml/parser.h>
 
@@ -376,6 +381,30 @@ cd_scan(struct cdata *c, const char *p, size_t n, int final, struct buf *out)
             break;
         }
         case CD_TAG:
+            /* the hot case: skip to the next quote or '>' */
+            while (q < end) {
+                if (c->quote) {
+                    const char *cl = memchr(q, c->quote, (size_t)(end - q));
+                    if (cl == NULL) {
+                        q = end;
+                        break;
+                    }
+                    c->quote = 0;
+                    q = cl + 1;
+                    continue;
+                }
+                while (q < end && *q != '>' && *q != '"' && *q != '\'')
+                    q++;
+                if (q == end)
+                    break;
+                if (*q == '>') {
+                    c->state = CD_TEXT;
+                    q++;
+                    break;
+                }
+                c->quote = *q++;
+            }
+            break;
         case CD_DECL:
             for (; q < end; q++) {
                 char ch = *q;
@@ -384,22 +413,21 @@ cd_scan(struct cdata *c, const char *p, size_t n, int final, struct buf *out)
                         c->quote = 0;
                 } else if (ch == '"' || ch == '\'') {
                     c->quote = ch;
-                } else if (c->state == CD_DECL && ch == '[') {
+                } else if (ch == '[') {
                     c->nest++;
-                } else if (c->state == CD_DECL && ch == ']') {
+                } else if (ch == ']') {
                     c->nest--;
-                } else if (c->state == CD_DECL && c->nest > 0 && ch == '<' && end - q >= 4 &&
+                } else if (c->nest > 0 && ch == '<' && end - q >= 4 &&
                            memcmp(q, "<!--", 4) == 0) {
                     /* a comment in the internal subset: its quotes are not quotes */
                     c->state = CD_COMMENT, c->ret = CD_DECL, c->run = 0;
                     q += 4;
                     break;
-                } else if (c->state == CD_DECL && c->nest > 0 && ch == '<' && end - q >= 2 &&
-                           q[1] == '?') {
+                } else if (c->nest > 0 && ch == '<' && end - q >= 2 && q[1] == '?') {
                     c->state = CD_PI, c->ret = CD_DECL, c->run = 0;
                     q += 2;
                     break;
-                } else if (ch == '>' && (c->state == CD_TAG || c->nest <= 0)) {
+                } else if (ch == '>' && c->nest <= 0) {
                     c->state = CD_TEXT;
                     q++;
                     break;
@@ -480,6 +508,173 @@ out:
     return rc;
 }
 
+/* ---- the input stages, and a thread to run them ----
+ * Reading, decoding, XML repair and the CDATA rewrite of one chunk
+ * (stages_next) run ahead of libxml2 in a thread of their own for documents
+ * of PIPE_MIN bytes or more, PIPE_SLOTS chunks ahead at most: on two cores
+ * their cost is hidden behind libxml2's. Smaller documents run them in turn. */
+
+#define PIPE_MIN (1024 * 1024)
+#define PIPE_SLOTS 4
+
+struct stages {
+    struct source *src;
+    struct decoder *dec;
+    struct xmlfix *fix;
+    struct cdata cd;
+    size_t skip;   /* BOM bytes still to skip */
+    char *chunk;   /* CHUNK bytes read */
+    struct buf utf8, fixed;
+    int err;       /* read error, negative errno */
+};
+
+/* The next piece of XML for libxml2 into *xml; *final set on the last one.
+ * Returns 0 or -ENOMEM. */
+static int
+stages_next(struct stages *st, struct buf *xml, int *final)
+{
+    size_t n = src_read(st->src, st->chunk, CHUNK, &st->err);
+    size_t off = st->skip < n ? st->skip : n;
+    int rc;
+    *final = n < CHUNK;
+    st->skip -= off;
+    buf_reset(&st->utf8);
+    buf_reset(&st->fixed);
+    buf_reset(xml);
+    if ((rc = decoder_run(st->dec, st->chunk + off, n - off, *final, &st->utf8)) < 0 ||
+        (rc = xmlfix_run(st->fix, st->utf8.data ? st->utf8.data : "", st->utf8.len, *final,
+                         &st->fixed)) < 0 ||
+        (rc = cdata_run(&st->cd, st->fixed.data ? st->fixed.data : "", st->fixed.len, *final,
+                        xml)) < 0)
+        return rc;
+    return 0;
+}
+
+struct pipeline {
+    struct stages *st;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;      /* a piece made, or a slot freed, or quit */
+    struct buf xml[PIPE_SLOTS];
+    int final[PIPE_SLOTS];
+    size_t made, taken;     /* pieces produced and consumed so far */
+    int quit;               /* the consumer stopped early */
+    int rc;                 /* the producer's error */
+};
+
+static void *
+pipe_producer(void *arg)
+{
+    struct pipeline *pl = arg;
+    for (;;) {
+        pthread_mutex_lock(&pl->mu);
+        while (pl->made - pl->taken == PIPE_SLOTS && !pl->quit)
+            pthread_cond_wait(&pl->cv, &pl->mu);
+        int quit = pl->quit;
+        size_t i = pl->made % PIPE_SLOTS;
+        pthread_mutex_unlock(&pl->mu);
+        if (quit)
+            return NULL;
+        int final = 0, rc = stages_next(pl->st, &pl->xml[i], &final);
+        pthread_mutex_lock(&pl->mu);
+        pl->final[i] = final;
+        if (rc < 0)
+            pl->rc = rc;
+        else
+            pl->made++;
+        pthread_cond_broadcast(&pl->cv);
+        pthread_mutex_unlock(&pl->mu);
+        if (rc < 0 || final)
+            return NULL;
+    }
+}
+
+/* Wait for the next piece: 0 and *xml, *final, or the producer's error. */
+static int
+pipe_take(struct pipeline *pl, struct buf **xml, int *final)
+{
+    pthread_mutex_lock(&pl->mu);
+    while (pl->made == pl->taken && pl->rc == 0)
+        pthread_cond_wait(&pl->cv, &pl->mu);
+    int rc = pl->made == pl->taken ? pl->rc : 0;
+    size_t i = pl->taken % PIPE_SLOTS;
+    pthread_mutex_unlock(&pl->mu);
+    *xml = &pl->xml[i];
+    *final = pl->final[i];
+    return rc;
+}
+
+/* The piece from pipe_take is used up: its slot may be filled again. */
+static void
+pipe_done(struct pipeline *pl)
+{
+    pthread_mutex_lock(&pl->mu);
+    pl->taken++;
+    pthread_cond_broadcast(&pl->cv);
+    pthread_mutex_unlock(&pl->mu);
+}
+
+static int
+pipe_start(struct pipeline *pl, struct stages *st)
+{
+    memset(pl, 0, sizeof(*pl));
+    pl->st = st;
+    if (pthread_mutex_init(&pl->mu, NULL) != 0)
+        return -1;
+    if (pthread_cond_init(&pl->cv, NULL) != 0) {
+        pthread_mutex_destroy(&pl->mu);
+        return -1;
+    }
+    if (pthread_create(&pl->thread, NULL, pipe_producer, pl) != 0) {
+        pthread_cond_destroy(&pl->cv);
+        pthread_mutex_destroy(&pl->mu);
+        return -1;
+    }
+    return 0;
+}
+
+/* Stop the producer (whether it is done or not) and free the pipeline. */
+static void
+pipe_stop(struct pipeline *pl)
+{
+    pthread_mutex_lock(&pl->mu);
+    pl->quit = 1;
+    pthread_cond_broadcast(&pl->cv);
+    pthread_mutex_unlock(&pl->mu);
+    pthread_join(pl->thread, NULL);
+    pthread_cond_destroy(&pl->cv);
+    pthread_mutex_destroy(&pl->mu);
+    for (size_t i = 0; i < PIPE_SLOTS; i++)
+        buf_free(&pl->xml[i]);
+}
+
+/* The size of the document when it is known cheaply, else 0. */
+static size_t
+src_size(const struct source *src)
+{
+    struct stat sb;
+    if (src->fp == NULL)
+        return src->len;
+    if (fstat(fileno(src->fp), &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0)
+        return (size_t)sb.st_size;
+    return 0;
+}
+
+/* Keep the last bytes given to libxml2 (ends_closed looks at them). */
+static void
+tail_keep(char *tail, size_t size, size_t *tail_len, const struct buf *xml)
+{
+    if (xml->len >= size) {
+        memcpy(tail, xml->data + xml->len - size, size);
+        *tail_len = size;
+    } else if (xml->len > 0) {
+        size_t keep = *tail_len + xml->len > size ? size - xml->len : *tail_len;
+        memmove(tail, tail + *tail_len - keep, keep);
+        memcpy(tail + keep, xml->data, xml->len);
+        *tail_len = keep + xml->len;
+    }
+}
+
 static int
 run(struct source *src, const struct parse_opts *opts, parse_entry_cb cb, void *arg,
     struct parse_feed **feed_out, struct parse_report *r)
@@ -487,14 +682,13 @@ run(struct source *src, const struct parse_opts *opts, parse_entry_cb cb, void *
     static const struct parse_opts no_opts;
     char head[HEAD], charset[48];
     struct decode_sniff sn;
-    struct decoder *dec = NULL;
-    struct xmlfix *fix = NULL;
+    struct stages st = {.src = src};
+    struct pipeline pl;
+    int piped = 0;
     struct sax *sax = NULL;
-    struct buf utf8 = {0}, fixed = {0}, xml = {0};
-    struct cdata cd = {0};
+    struct buf xml = {0};
     char tail[64];
     size_t tail_len = 0;
-    char *chunk = NULL;
     int rc, err = 0;
 
     if (opts == NULL)
@@ -515,52 +709,46 @@ run(struct source *src, const struct parse_opts *opts, parse_entry_cb cb, void *
         return run_json(src, charset, sn.bom_len, opts, cb, arg, feed_out, r);
 
     rc = -ENOMEM;
-    if ((chunk = malloc(CHUNK)) == NULL)
+    if ((st.chunk = malloc(CHUNK)) == NULL)
         goto out;
     if ((rc = src_rewind(src)) < 0)
         goto out;
-    if ((rc = decoder_new(charset, &dec)) < 0) {
+    if ((rc = decoder_new(charset, &st.dec)) < 0) {
         report_msg(r, "charset %s not supported; read as UTF-8", charset);
-        if ((rc = decoder_new("UTF-8", &dec)) < 0)
+        if ((rc = decoder_new("UTF-8", &st.dec)) < 0)
             goto out;
     }
-    if ((rc = xmlfix_new(&fix)) < 0 || (rc = feed_sax_new(opts, cb, arg, r, &sax)) < 0)
+    if ((rc = xmlfix_new(&st.fix)) < 0 || (rc = feed_sax_new(opts, cb, arg, r, &sax)) < 0)
         goto out;
-    size_t skip = sn.bom_len;
+    st.skip = sn.bom_len;
+    piped = src_size(src) >= PIPE_MIN && pipe_start(&pl, &st) == 0;
     for (;;) {
-        size_t n = src_read(src, chunk, CHUNK, &err);
-        int final = n < CHUNK;
-        size_t off = skip < n ? skip : n;
-        skip -= off;
-        buf_reset(&utf8);
-        buf_reset(&fixed);
-        buf_reset(&xml);
-        if ((rc = decoder_run(dec, chunk + off, n - off, final, &utf8)) < 0 ||
-            (rc = xmlfix_run(fix, utf8.data ? utf8.data : "", utf8.len, final, &fixed)) < 0 ||
-            (rc = cdata_run(&cd, fixed.data ? fixed.data : "", fixed.len, final, &xml)) < 0)
+        struct buf *piece = &xml;
+        int final;
+        rc = piped ? pipe_take(&pl, &piece, &final) : stages_next(&st, &xml, &final);
+        if (rc < 0)
             goto out;
-        if (xml.len >= sizeof(tail)) {
-            memcpy(tail, xml.data + xml.len - sizeof(tail), sizeof(tail));
-            tail_len = sizeof(tail);
-        } else if (xml.len > 0) {
-            size_t keep = tail_len + xml.len > sizeof(tail) ? sizeof(tail) - xml.len : tail_len;
-            memmove(tail, tail + tail_len - keep, keep);
-            memcpy(tail + keep, xml.data, xml.len);
-            tail_len = keep + xml.len;
-        }
-        if ((rc = feed_sax_push(sax, xml.data ? xml.data : "", xml.len, final)) != 0)
+        tail_keep(tail, sizeof(tail), &tail_len, piece);
+        rc = feed_sax_push(sax, piece->data ? piece->data : "", piece->len, final);
+        if (piped)
+            pipe_done(&pl);
+        if (rc != 0)
             goto out;
         if (final)
             break;
     }
-    if ((rc = err) < 0)
+    if (piped) {
+        pipe_stop(&pl); /* the producer is done: joined before its state is read */
+        piped = 0;
+    }
+    if ((rc = st.err) < 0)
         goto out;
-    if (decoder_errors(dec) > 0) {
+    if (decoder_errors(st.dec) > 0) {
         r->problems |= PARSE_P_BAD_BYTES;
-        report_msg(r, "%zu invalid %s byte sequences replaced by U+FFFD", decoder_errors(dec),
+        report_msg(r, "%zu invalid %s byte sequences replaced by U+FFFD", decoder_errors(st.dec),
                    charset);
     }
-    r->problems |= xmlfix_problems(fix);
+    r->problems |= xmlfix_problems(st.fix);
     int root = feed_sax_root_seen(sax);
     struct parse_feed *feed = feed_sax_finish(sax, ends_closed(tail, tail_len));
     if (!root || feed == NULL || feed->format == NULL) {
@@ -596,14 +784,16 @@ run(struct source *src, const struct parse_opts *opts, parse_entry_cb cb, void *
         parse_feed_free(feed);
     rc = 0;
 out:
+    if (piped)
+        pipe_stop(&pl);
     feed_sax_free(sax);
-    xmlfix_free(fix);
-    decoder_free(dec);
-    buf_free(&utf8);
-    buf_free(&fixed);
+    xmlfix_free(st.fix);
+    decoder_free(st.dec);
+    buf_free(&st.utf8);
+    buf_free(&st.fixed);
+    buf_free(&st.cd.held);
     buf_free(&xml);
-    buf_free(&cd.held);
-    free(chunk);
+    free(st.chunk);
     return rc;
 }
 

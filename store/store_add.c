@@ -1,0 +1,438 @@
+/* store/store_add.c — storing one article through the four dedup rules of
+ * SPEC §7, in order: same feed and guid (unchanged or updated in place), same
+ * canonical link, same normalized title within 48 h, near-identical body
+ * within 72 h. A duplicate becomes another source of the article it repeats. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "store/store_int.h"
+
+#define H48 (48 * 3600)
+#define H72 (72 * 3600)
+#define MIN_BODY_CHARS 200 /* rule 4 applies to bodies at least this long */
+#define SIMILAR 0.85
+#define MAX_CANDIDATES 64  /* rule 4 candidates verified per article */
+
+/* The dedup keys of one article, computed as the rules need them. */
+struct keys {
+    char *guid;        /* "FEED_ID\x1fGUID" */
+    char *link;        /* canonical link, or NULL (none, or not usable) */
+    char *title;       /* title key, or NULL (too short to compare) */
+    uint64_t *set;     /* 4-gram hashes of the body text */
+    size_t nset, chars;
+    int banded;        /* bands[] is set: the body is long enough for rule 4 */
+    uint64_t bands[STORE_BANDS];
+};
+
+static void
+keys_free(struct keys *k)
+{
+    free(k->guid);
+    free(k->link);
+    free(k->title);
+    free(k->set);
+}
+
+/* Rules 2–4 keys of `a` whose body text is `text`. */
+static int
+keys_make(struct store *s, const struct parse_article *a, const char *text, struct keys *k)
+{
+    if ((k->link = store_canonical_link(s, a->link)) != NULL && !store_link_key_usable(k->link)) {
+        free(k->link);
+        k->link = NULL;
+    }
+    if ((k->title = store_title_key(a->title)) == NULL)
+        return -ENOMEM;
+    if (!store_title_key_usable(k->title)) {
+        free(k->title);
+        k->title = NULL;
+    }
+    if (store_shingles(text, &k->set, &k->nset, &k->chars) < 0)
+        return -ENOMEM;
+    if (k->chars >= MIN_BODY_CHARS) {
+        store_bands(k->set, k->nset, k->bands);
+        k->banded = 1;
+    }
+    return 0;
+}
+
+static uint64_t
+hash64(uint64_t h, const char *p)
+{
+    for (; p && *p; p++)
+        h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
+    return (h ^ 0xff) * 0x100000001b3ULL;
+}
+
+static void
+bind_key(sqlite3_stmt *st, int kind, const char *text, int64_t num)
+{
+    sqlite3_bind_int(st, 1, kind);
+    if (text != NULL)
+        sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_int64(st, 2, num);
+}
+
+/* Add key (kind, text or num) of `article` dated `at`; with `only_new`, not
+ * when the article already has it. */
+static int
+key_add(struct store *s, int kind, const char *text, int64_t num, int64_t article, int64_t at,
+        int only_new)
+{
+    sqlite3_stmt *st;
+    if (only_new) {
+        st = s->stmt[Q_KEY_HAS];
+        bind_key(st, kind, text, num);
+        sqlite3_bind_int64(st, 3, article);
+        int rc = sqlite3_step(st), e = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store_fail(s, rc);
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+        if (e < 0 || rc == SQLITE_ROW)
+            return e;
+    }
+    st = s->stmt[Q_KEY_ADD];
+    bind_key(st, kind, text, num);
+    sqlite3_bind_int64(st, 3, article);
+    sqlite3_bind_int64(st, 4, at);
+    return store_exec(s, st);
+}
+
+enum { K_GUID = 1, K_LINK = 2, K_TITLE = 4, K_BANDS = 8 };
+
+static int
+keys_add(struct store *s, const struct keys *k, unsigned which, int64_t article, int64_t at,
+         int only_new)
+{
+    int rc = 0;
+    if ((which & K_GUID) && (rc = key_add(s, KEY_GUID, k->guid, 0, article, at, only_new)) < 0)
+        return rc;
+    if ((which & K_LINK) && k->link != NULL &&
+        (rc = key_add(s, KEY_LINK, k->link, 0, article, at, only_new)) < 0)
+        return rc;
+    if ((which & K_TITLE) && k->title != NULL &&
+        (rc = key_add(s, KEY_TITLE, k->title, 0, article, at, only_new)) < 0)
+        return rc;
+    if ((which & K_BANDS) && k->banded)
+        for (int b = 0; b < STORE_BANDS; b++)
+            if ((rc = key_add(s, KEY_BAND, NULL, (int64_t)k->bands[b], article, at, only_new)) < 0)
+                return rc;
+    return 0;
+}
+
+/* The article holding key (kind, text), preferring a live one; with
+ * window > 0 only keys dated within `window` of `at`. 1 found (liveness in
+ * *alive), 0 none, or a negative errno. */
+static int
+key_find(struct store *s, int kind, const char *text, int64_t at, int64_t window,
+         int64_t *article, int *alive)
+{
+    sqlite3_stmt *st = s->stmt[window > 0 ? Q_KEY_FIND_NEAR : Q_KEY_FIND];
+    bind_key(st, kind, text, 0);
+    if (window > 0) {
+        sqlite3_bind_int64(st, 3, at - window);
+        sqlite3_bind_int64(st, 4, at + window);
+    }
+    int rc = sqlite3_step(st), found = 0;
+    if (rc == SQLITE_ROW) {
+        *article = sqlite3_column_int64(st, 0);
+        *alive = sqlite3_column_int(st, 1);
+        found = 1;
+    } else if (rc != SQLITE_DONE) {
+        found = store_fail(s, rc);
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return found;
+}
+
+/* Rule 4: a live article sharing an LSH band within 72 h whose body text
+ * really is near-identical (Jaccard ≥ 0.85). 1 and *article when found. */
+static int
+find_similar(struct store *s, const struct keys *k, int64_t date, int64_t *article)
+{
+    sqlite3_stmt *st = s->stmt[Q_KEY_FIND_NEAR];
+    int64_t seen[MAX_CANDIDATES];
+    size_t nseen = 0;
+    for (int b = 0; b < STORE_BANDS; b++) {
+        int64_t cand[MAX_CANDIDATES];
+        size_t nc = 0;
+        int rc;
+        bind_key(st, KEY_BAND, NULL, (int64_t)k->bands[b]);
+        sqlite3_bind_int64(st, 3, date - H72);
+        sqlite3_bind_int64(st, 4, date + H72);
+        /* live rows come first; a pruned body cannot be compared */
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW && sqlite3_column_int(st, 1) &&
+               nc < MAX_CANDIDATES) {
+            int64_t id = sqlite3_column_int64(st, 0);
+            int dup = 0;
+            for (size_t j = 0; j < nseen && !dup; j++)
+                dup = seen[j] == id;
+            if (!dup && nseen < MAX_CANDIDATES) {
+                seen[nseen++] = id;
+                cand[nc++] = id;
+            }
+        }
+        int e = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store_fail(s, rc);
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+        if (e < 0)
+            return e;
+        for (size_t i = 0; i < nc; i++) {
+            sqlite3_stmt *g = s->stmt[Q_ART_TEXT];
+            uint64_t *other = NULL;
+            size_t no = 0, chars = 0;
+            double j = 0;
+            sqlite3_bind_int64(g, 1, cand[i]);
+            rc = sqlite3_step(g);
+            if (rc == SQLITE_ROW) {
+                const char *text = (const char *)sqlite3_column_text(g, 0);
+                if (store_shingles(text ? text : "", &other, &no, &chars) < 0)
+                    e = -ENOMEM;
+                else
+                    j = store_jaccard(k->set, k->nset, other, no);
+            } else if (rc != SQLITE_DONE) {
+                e = store_fail(s, rc);
+            }
+            sqlite3_reset(g);
+            free(other);
+            if (e < 0)
+                return e;
+            if (j >= SIMILAR) {
+                *article = cand[i];
+                return 1;
+            }
+        }
+        if (nseen == MAX_CANDIDATES)
+            break;
+    }
+    return 0;
+}
+
+static int
+add_source(struct store *s, int64_t article, int64_t feed_id, int republish, int64_t now)
+{
+    sqlite3_stmt *st = s->stmt[Q_SRC_ADD];
+    sqlite3_bind_int64(st, 1, article);
+    sqlite3_bind_int64(st, 2, feed_id);
+    sqlite3_bind_int64(st, 3, now);
+    int rc = store_exec(s, st);
+    if (rc == 0 && sqlite3_changes(s->db) > 0)
+        s->changed = 1;
+    if (rc == 0 && republish) {
+        /* a feed that may republish makes a hidden article visible */
+        st = s->stmt[Q_ART_REPUBLISH];
+        sqlite3_bind_int64(st, 1, article);
+        if ((rc = store_exec(s, st)) == 0 && sqlite3_changes(s->db) > 0)
+            s->changed = 1;
+    }
+    return rc;
+}
+
+static char *
+categories_json(const struct parse_article *a)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; arr != NULL && i < a->ncategories; i++)
+        if (json_array_append_new(arr, json_string(a->categories[i])) < 0) {
+            json_decref(arr);
+            return NULL;
+        }
+    char *s = arr ? json_dumps(arr, JSON_COMPACT) : NULL;
+    json_decref(arr);
+    return s;
+}
+
+static int
+fts_put(struct store *s, int64_t id, const char *title, const char *text)
+{
+    sqlite3_stmt *st = s->stmt[Q_FTS_INSERT];
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_text(st, 2, title, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, text, -1, SQLITE_STATIC);
+    return store_exec(s, st);
+}
+
+static int
+update_article(struct store *s, int64_t id, const struct parse_article *a, const char *cats,
+               const char *text, uint64_t hash, int64_t now)
+{
+    sqlite3_stmt *st = s->stmt[Q_ART_UPDATE];
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_text(st, 2, a->title, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, a->link, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, a->author, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, cats, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, a->headimg, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 7, a->thumbnail, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 8, a->summary, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 9, a->body, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 10, (int64_t)hash);
+    sqlite3_bind_int64(st, 11, now);
+    int rc = store_exec(s, st);
+    if (rc < 0)
+        return rc;
+    st = s->stmt[Q_FTS_DELETE];
+    sqlite3_bind_int64(st, 1, id);
+    if ((rc = store_exec(s, st)) < 0)
+        return rc;
+    s->changed = 1;
+    return fts_put(s, id, a->title, text);
+}
+
+/* A version 4 UUID (RFC 4122): the article's output id, stable forever. */
+static void
+new_uid(char uid[48])
+{
+    unsigned char r[16];
+    sqlite3_randomness(sizeof(r), r);
+    if (getenv("FF_V7")) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        uint64_t ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+        for (int i = 0; i < 6; i++)
+            r[i] = (unsigned char)(ms >> (40 - 8 * i));
+        r[6] = (unsigned char)((r[6] & 0x0f) | 0x30);
+    }
+    r[6] = (unsigned char)((r[6] & 0x0f) | 0x40);
+    r[8] = (unsigned char)((r[8] & 0x3f) | 0x80);
+    snprintf(uid, 48,
+             "urn:uuid:%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+             r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12],
+             r[13], r[14], r[15]);
+}
+
+static int
+insert_article(struct store *s, int64_t feed_id, const struct parse_article *a, const char *cats,
+               const char *text, uint64_t hash, int republish, int64_t now, int64_t *id)
+{
+    char uid[48];
+    new_uid(uid);
+    sqlite3_stmt *st = s->stmt[Q_ART_INSERT];
+    sqlite3_bind_text(st, 1, uid, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, feed_id);
+    sqlite3_bind_text(st, 3, a->guid, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, a->title, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, a->link, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, a->author, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 7, cats, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 8, a->date);
+    sqlite3_bind_int64(st, 9, now);
+    sqlite3_bind_text(st, 10, a->headimg, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 11, a->thumbnail, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 12, a->comments);
+    sqlite3_bind_text(st, 13, a->summary, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 14, a->body, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 15, (int64_t)hash);
+    sqlite3_bind_int(st, 16, republish ? 1 : 0);
+    int rc = store_exec(s, st);
+    if (rc < 0)
+        return rc;
+    *id = sqlite3_last_insert_rowid(s->db);
+    s->changed = 1;
+    return fts_put(s, *id, a->title, text);
+}
+
+/* Rules 2–4 in order: the article `a` repeats, 1 when found. */
+static int
+find_duplicate(struct store *s, const struct keys *k, int64_t date, int64_t *article,
+               int *alive)
+{
+    int found = 0;
+    if (k->link != NULL && (found = key_find(s, KEY_LINK, k->link, 0, 0, article, alive)) != 0)
+        return found;
+    if (k->title != NULL &&
+        (found = key_find(s, KEY_TITLE, k->title, date, H48, article, alive)) != 0)
+        return found;
+    if (k->banded && (found = find_similar(s, k, date, article)) > 0)
+        *alive = 1;
+    return found;
+}
+
+int
+store_add(struct store *s, int64_t feed_id, const struct parse_article *a, int republish,
+          int64_t now, enum store_outcome *outcome)
+{
+    enum store_outcome out = STORE_UNCHANGED;
+    struct keys k = {0};
+    char *text = NULL, *cats = NULL;
+    int64_t article = 0;
+    int alive = 0, rc = -ENOMEM, found;
+    uint64_t hash = hash64(hash64(0xcbf29ce484222325ULL, a->title), a->body);
+
+    size_t gl = strlen(a->guid) + 32;
+    if ((k.guid = malloc(gl)) == NULL)
+        goto out;
+    snprintf(k.guid, gl, "%" PRId64 "\x1f%s", feed_id, a->guid);
+
+    /* 1. same feed, same guid: unchanged, or updated in place */
+    if ((rc = found = key_find(s, KEY_GUID, k.guid, 0, 0, &article, &alive)) < 0)
+        goto out;
+    if (found) {
+        rc = 0;
+        if (!alive)
+            goto out; /* a tombstone: pruned, never new again */
+        sqlite3_stmt *g = s->stmt[Q_ART_GET];
+        sqlite3_bind_int64(g, 1, article);
+        uint64_t old = hash;
+        int r = sqlite3_step(g);
+        /* only the article's first source updates it: a feed that carries a
+         * copy does not overwrite the original with its version */
+        if (r == SQLITE_ROW && sqlite3_column_int64(g, 1) == feed_id)
+            old = (uint64_t)sqlite3_column_int64(g, 0);
+        else if (r != SQLITE_ROW && r != SQLITE_DONE)
+            rc = store_fail(s, r);
+        sqlite3_reset(g);
+        if (rc < 0 || old == hash)
+            goto out;
+        out = STORE_UPDATED;
+        rc = -ENOMEM;
+        if ((text = parse_html_text(a->body)) == NULL || (cats = categories_json(a)) == NULL ||
+            keys_make(s, a, text, &k) < 0)
+            goto out;
+        if ((rc = update_article(s, article, a, cats, text, hash, now)) < 0)
+            goto out;
+        /* the new version's keys find its reposts too */
+        rc = keys_add(s, &k, K_LINK | K_TITLE | K_BANDS, article, a->date, 1);
+        goto out;
+    }
+
+    if ((text = parse_html_text(a->body)) == NULL || keys_make(s, a, text, &k) < 0)
+        goto out;
+    if ((rc = found = find_duplicate(s, &k, a->date, &article, &alive)) < 0)
+        goto out;
+    if (found) {
+        /* another source of an article already stored (or of a tombstone:
+         * then nothing to show). Its guid now points there, so the next fetch
+         * of this item is rule 1; its link and title find later copies. */
+        out = alive ? STORE_DUPLICATE : STORE_UNCHANGED;
+        if ((rc = keys_add(s, &k, K_GUID, article, a->date, 0)) < 0 ||
+            (rc = keys_add(s, &k, K_LINK | K_TITLE, article, a->date, 1)) < 0)
+            goto out;
+        if (alive)
+            rc = add_source(s, article, feed_id, republish, now);
+        goto out;
+    }
+
+    out = STORE_NEW;
+    rc = -ENOMEM;
+    if ((cats = categories_json(a)) == NULL)
+        goto out;
+    if ((rc = insert_article(s, feed_id, a, cats, text, hash, republish, now, &article)) < 0 ||
+        (rc = add_source(s, article, feed_id, 0, now)) < 0)
+        goto out;
+    rc = keys_add(s, &k, K_GUID | K_LINK | K_TITLE | K_BANDS, article, a->date, 0);
+out:
+    if (rc == 0 && outcome != NULL)
+        *outcome = out;
+    keys_free(&k);
+    free(text);
+    free(cats);
+    return rc;
+}

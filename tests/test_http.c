@@ -1,0 +1,1078 @@
+/* tests/test_http.c — daemon/http*.c: the HTTP output server on a real loop
+ * with a real store: every route of SPEC §5.1, validators and 304, gzip,
+ * HEAD, 405/404/400, the rendering cache, hostile requests on raw sockets,
+ * listen addresses. The loop runs on its own thread; requests (libcurl) and
+ * assertions run on the test's thread, which hands work to the loop with a
+ * uv_async_t. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <uv.h>
+#include <zlib.h>
+
+#include "daemon/config.h"
+#include "daemon/daemon_int.h"
+#include "daemon/http.h"
+#include "daemon/http_int.h"
+#include "store/store.h"
+
+#define CHECKER FIXTURES "/../check_feed.py"
+#define PYTHON "/usr/bin/python3"
+
+extern char **environ;
+
+/* ---- the server under test, its loop on a thread ---- */
+
+struct server {
+    uv_loop_t loop;
+    uv_async_t async;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    void (*job)(struct server *s, void *arg); /* to run on the loop, or NULL */
+    void *job_arg;
+    int job_done;
+    int stopped; /* http_stop's done fired */
+
+    char dir[64], db[96];
+    struct daemon d;
+    struct store *writer; /* the test's own connection, like the daemon's worker */
+    struct feed_run feeds[4], *feedp[4];
+    struct config_feed cf_sina;
+    char *sina_cats[3];
+    int64_t sina_id, wsj_id;
+    int port;
+    char base[64];
+    int checker; /* check_feed.py with feedparser available */
+};
+
+static struct server *S;
+
+static void
+on_async(uv_async_t *a)
+{
+    struct server *s = a->data;
+    pthread_mutex_lock(&s->mu);
+    if (s->job != NULL) {
+        s->job(s, s->job_arg);
+        s->job = NULL;
+        s->job_done = 1;
+        pthread_cond_broadcast(&s->cv);
+    }
+    pthread_mutex_unlock(&s->mu);
+}
+
+/* Run fn(s, arg) on the loop thread and wait for it. */
+static void
+on_loop(struct server *s, void (*fn)(struct server *, void *), void *arg)
+{
+    pthread_mutex_lock(&s->mu);
+    s->job = fn;
+    s->job_arg = arg;
+    s->job_done = 0;
+    assert_int_equal(uv_async_send(&s->async), 0);
+    while (!s->job_done)
+        pthread_cond_wait(&s->cv, &s->mu);
+    pthread_mutex_unlock(&s->mu);
+}
+
+static void *
+loop_main(void *arg)
+{
+    struct server *s = arg;
+    uv_run(&s->loop, UV_RUN_DEFAULT);
+    return NULL;
+}
+
+static void
+on_http_stopped(void *arg)
+{
+    struct server *s = arg;
+    s->stopped++;
+}
+
+static void
+job_stop(struct server *s, void *arg)
+{
+    (void)arg;
+    http_stop(s->d.http, on_http_stopped, s);
+    s->d.http = NULL;
+    uv_close((uv_handle_t *)&s->async, NULL);
+}
+
+static void
+job_renders(struct server *s, void *arg)
+{
+    *(unsigned long *)arg = http_renders(s->d.http);
+}
+
+static void
+job_invalidate(struct server *s, void *arg)
+{
+    (void)arg;
+    http_invalidate(s->d.http);
+}
+
+static void
+job_store_ok(struct server *s, void *arg)
+{
+    s->d.store_ok = *(int *)arg;
+    snprintf(s->d.store_error, sizeof(s->d.store_error), "%s", s->d.store_ok ? "" : "disk full");
+}
+
+static unsigned long
+renders(void)
+{
+    unsigned long n = 0;
+    on_loop(S, job_renders, &n);
+    return n;
+}
+
+/* ---- the store's content ---- */
+
+static int64_t t0; /* dates relative to now, so nothing is pruned or stale */
+
+static void
+add_article(struct server *s, int64_t feed_id, int n, const char *title, const char *cat,
+            const char *body)
+{
+    char link[128], guid[128];
+    char *cats[3] = {(char *)"金融", (char *)cat, NULL};
+    struct parse_article a = {0};
+    enum store_outcome out;
+
+    snprintf(link, sizeof(link), "https://finance.example.com/news/%d.html", n);
+    snprintf(guid, sizeof(guid), "urn:test:%d", n);
+    a.title = (char *)title;
+    a.link = link;
+    a.guid = guid;
+    a.categories = cats;
+    a.ncategories = cat != NULL ? 2 : 1;
+    a.author = (char *)"新浪财经";
+    a.date = t0 - 3600 * (10 - n);
+    a.headimg = (char *)"https://n.sinaimg.cn/finance/343233024.png";
+    a.summary = (char *)"summary";
+    a.body = (char *)body;
+    a.source = NULL;
+    assert_int_equal(store_begin(s->writer), 0);
+    assert_int_equal(store_add(s->writer, feed_id, &a, 1, t0, &out), 0);
+    assert_int_equal(store_commit(s->writer), 0);
+    assert_int_equal(out, STORE_NEW);
+}
+
+static const char long_body[] =
+    "<div><p>长春累计确诊20000例，社会面清零再推进。吉林省卫健委通报，当日新增本土确诊病例"
+    "和无症状感染者继续下降，社区防控进入新阶段。</p><p>Markets were calm as investors "
+    "weighed the outlook for interest rates and the yuan; the central bank kept its policy "
+    "rate unchanged for the third month in a row, citing stable prices.</p></div>";
+
+static void
+fill_store(struct server *s)
+{
+    char err[256];
+    assert_int_equal(store_open(s->db, &s->writer, err, sizeof(err)), 0);
+    assert_int_equal(
+        store_feed_ensure(s->writer, "sina", "https://example.com/sina.xml", &s->sina_id), 0);
+    assert_int_equal(store_feed_ensure(s->writer, "wsj", "https://example.com/wsj.xml", &s->wsj_id),
+                     0);
+    add_article(s, s->sina_id, 1, "疫情持续胶着：长春累计确诊20000例", "新浪财经", long_body);
+    add_article(s, s->sina_id, 2, "央行维持利率不变 rates unchanged", NULL,
+                "<p>The central bank kept its policy rate unchanged.</p>");
+    add_article(s, s->wsj_id, 3, "Stocks rally & <bonds> \"slip\"", "Markets",
+                "<p>Stocks rallied on Tuesday; bonds slipped as yields rose.</p>");
+}
+
+/* Four feeds in the states the status page shows. */
+static void
+fill_feeds(struct server *s)
+{
+    struct feed_run *f = s->feeds;
+
+    s->sina_cats[0] = (char *)"金融";
+    s->sina_cats[1] = (char *)"新浪财经";
+    s->cf_sina = (struct config_feed){.name = (char *)"sina",
+                                      .url = (char *)"https://example.com/sina.xml",
+                                      .categories = s->sina_cats,
+                                      .ncategories = 2,
+                                      .enabled = 1,
+                                      .republish = 1};
+    f[0] = (struct feed_run){.name = (char *)"sina",
+                             .cf = &s->cf_sina,
+                             .id = s->sina_id,
+                             .enabled = 1,
+                             .url = (char *)"https://example.com/sina.xml",
+                             .next_fetch = t0 + 600,
+                             .last_fetch = t0 - 60,
+                             .newest = t0,
+                             .http = 200,
+                             .last = OUT_OK,
+                             .fetched = 1,
+                             .articles = 2,
+                             .counts = {.new_ = 2, .duplicates = 1},
+                             .fetches = {3, 1, 0, 0}};
+    f[1] = (struct feed_run){.name = (char *)"wsj",
+                             .id = s->wsj_id,
+                             .enabled = 1,
+                             .url = (char *)"https://user:secret@example.com/wsj.xml",
+                             .next_fetch = t0 + 60,
+                             .last_fetch = t0 - 30,
+                             .http = 500,
+                             .errors = 3,
+                             .last = OUT_ERROR,
+                             .fetched = 1,
+                             .articles = 1,
+                             .fetches = {1, 0, 3, 0}};
+    snprintf(f[1].error, sizeof(f[1].error), "HTTP 500: <b>&\"bad\"</b>\n\xff\xfe end");
+    f[2] = (struct feed_run){.name = (char *)"old",
+                             .enabled = 0,
+                             .url = (char *)"https://example.com/old.xml",
+                             .last = OUT_GONE,
+                             .http = 410,
+                             .fetched = 1,
+                             .fetches = {0, 0, 0, 1}};
+    f[3] = (struct feed_run){
+        .name = (char *)"quote\"back\\slash", .enabled = 1, .url = (char *)"file:///srv/feed.xml"};
+    for (int i = 0; i < 4; i++)
+        s->feedp[i] = &f[i];
+    s->d.feeds = s->feedp;
+    s->d.nfeeds = 4;
+    s->d.metrics.articles[STORE_NEW] = 3;
+    s->d.metrics.articles[STORE_DUPLICATE] = 1;
+    for (int i = 0; i < FETCH_BUCKETS; i++)
+        s->d.metrics.duration_buckets[i] = i < 2 ? 1 : i < 5 ? 3 : 4;
+    s->d.metrics.duration_count = 5;
+    s->d.metrics.duration_sum = 42.5;
+    s->d.metrics.started = t0 - 100;
+}
+
+static int
+setup(void **state)
+{
+    struct server *s = calloc(1, sizeof(*s));
+    char err[256];
+
+    if (s == NULL)
+        return -1;
+    t0 = (int64_t)time(NULL);
+    strcpy(s->dir, "/tmp/test_http.XXXXXX");
+    if (mkdtemp(s->dir) == NULL)
+        return -1;
+    snprintf(s->db, sizeof(s->db), "%s/finfeed.db", s->dir);
+    if (uv_loop_init(&s->loop) != 0 || uv_async_init(&s->loop, &s->async, on_async) != 0)
+        return -1;
+    s->async.data = s;
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->cv, NULL);
+    s->d.loop = &s->loop;
+    if (config_load(NULL, &s->d.cfg, err, sizeof(err)) != 0)
+        return -1;
+    fill_store(s);
+    if (store_open(s->db, &s->d.rstore, err, sizeof(err)) != 0)
+        return -1;
+    s->d.store_ok = 1;
+    fill_feeds(s);
+    if (http_start(&s->d, "127.0.0.1:0", &s->d.http, err, sizeof(err)) != 0) {
+        fprintf(stderr, "http_start: %s\n", err);
+        return -1;
+    }
+    s->port = http_port(s->d.http);
+    snprintf(s->base, sizeof(s->base), "http://127.0.0.1:%d", s->port);
+    s->checker =
+        access(PYTHON, X_OK) == 0 && system(PYTHON " -c 'import feedparser' 2>/dev/null") == 0;
+    if (!s->checker)
+        print_message("[ SKIPPED  ] feed validation: %s with python3-feedparser is missing\n",
+                      PYTHON);
+    if (pthread_create(&s->thread, NULL, loop_main, s) != 0)
+        return -1;
+    S = s;
+    *state = s;
+    return 0;
+}
+
+static int
+teardown(void **state)
+{
+    struct server *s = *state;
+    char path[160];
+
+    on_loop(s, job_stop, NULL);
+    pthread_join(s->thread, NULL);
+    assert_int_equal(s->stopped, 1);
+    assert_int_equal(uv_loop_close(&s->loop), 0);
+    store_close(s->d.rstore);
+    store_close(s->writer);
+    config_free(s->d.cfg);
+    const char *suffix[] = {"", "-wal", "-shm"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(path, sizeof(path), "%s%s", s->db, suffix[i]);
+        unlink(path);
+    }
+    rmdir(s->dir);
+    pthread_mutex_destroy(&s->mu);
+    pthread_cond_destroy(&s->cv);
+    free(s);
+    return 0;
+}
+
+/* ---- a libcurl client ---- */
+
+struct resp {
+    long status;
+    char *body;
+    size_t len;
+    char head[8192];
+    size_t hlen;
+};
+
+static size_t
+on_body(char *p, size_t size, size_t n, void *arg)
+{
+    struct resp *r = arg;
+    char *b = realloc(r->body, r->len + size * n + 1);
+    if (b == NULL)
+        return 0;
+    memcpy(b + r->len, p, size * n);
+    r->body = b;
+    r->len += size * n;
+    r->body[r->len] = '\0';
+    return size * n;
+}
+
+static size_t
+on_header(char *p, size_t size, size_t n, void *arg)
+{
+    struct resp *r = arg;
+    if (r->hlen + size * n < sizeof(r->head)) {
+        memcpy(r->head + r->hlen, p, size * n);
+        r->hlen += size * n;
+        r->head[r->hlen] = '\0';
+    }
+    return size * n;
+}
+
+/* The value of header `name` (trimmed) into a static buffer, or NULL. */
+static const char *
+hdr(const struct resp *r, const char *name)
+{
+    static char val[1024];
+    size_t n = strlen(name);
+    for (const char *l = r->head; *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : l + strlen(l)) {
+        if (strncasecmp(l, name, n) == 0 && l[n] == ':') {
+            const char *v = l + n + 1;
+            v += strspn(v, " ");
+            size_t len = strcspn(v, "\r\n");
+            snprintf(val, sizeof(val), "%.*s", (int)len, v);
+            return val;
+        }
+    }
+    return NULL;
+}
+
+/* METHOD path with extra header lines (NULL-terminated, may be NULL). */
+static void
+request(const char *method, const char *path, const char *const *headers, struct resp *r)
+{
+    char url[4096];
+    struct curl_slist *list = NULL;
+    CURL *c = curl_easy_init();
+
+    memset(r, 0, sizeof(*r));
+    assert_non_null(c);
+    snprintf(url, sizeof(url), "%s%s", S->base, path);
+    for (size_t i = 0; headers != NULL && headers[i] != NULL; i++)
+        list = curl_slist_append(list, headers[i]);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, list);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
+    if (strcmp(method, "HEAD") == 0)
+        curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+    else if (strcmp(method, "POST") == 0)
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, "a=1&b=2");
+    else if (strcmp(method, "GET") != 0)
+        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    assert_int_equal(curl_easy_perform(c), CURLE_OK);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+    curl_slist_free_all(list);
+    curl_easy_cleanup(c);
+}
+
+static void
+get(const char *path, struct resp *r)
+{
+    request("GET", path, NULL, r);
+}
+
+static void
+resp_free(struct resp *r)
+{
+    free(r->body);
+    r->body = NULL;
+}
+
+/* Raw bytes to the server, then (half_close) the end of our side; the
+ * whole answer (until the server closes, at most 5 s) into out. */
+static size_t
+raw_send(const char *req, size_t reqlen, int half_close, char *out, size_t outsize)
+{
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)S->port)};
+    struct timeval tv = {.tv_sec = 5};
+    size_t got = 0;
+    ssize_t n;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+    assert_true(fd >= 0);
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    for (size_t off = 0; off < reqlen; off += (size_t)n)
+        if ((n = send(fd, req + off, reqlen - off, MSG_NOSIGNAL)) <= 0)
+            break;
+    if (half_close)
+        shutdown(fd, SHUT_WR);
+    while (got + 1 < outsize && (n = recv(fd, out + got, outsize - 1 - got, 0)) > 0)
+        got += (size_t)n;
+    out[got] = '\0';
+    close(fd);
+    return got;
+}
+
+static size_t
+raw(const char *req, size_t reqlen, char *out, size_t outsize)
+{
+    return raw_send(req, reqlen, 0, out, outsize);
+}
+
+static int
+raw_status(const char *req)
+{
+    char out[16384];
+    raw(req, strlen(req), out, sizeof(out));
+    int status = 0;
+    if (sscanf(out, "HTTP/1.%*d %d", &status) != 1)
+        return 0;
+    return status;
+}
+
+/* Exit status of check_feed.py FORMAT on body (0 valid); 0 when skipped. */
+static int
+check_feed(const char *fmt, const struct resp *r)
+{
+    char path[128];
+    char *argv[] = {PYTHON, CHECKER, (char *)fmt, path, NULL};
+    pid_t pid;
+    int status;
+
+    if (!S->checker)
+        return 0;
+    snprintf(path, sizeof(path), "%s/doc.%s", S->dir, fmt);
+    FILE *fp = fopen(path, "w");
+    assert_non_null(fp);
+    assert_int_equal(fwrite(r->body, 1, r->len, fp), r->len);
+    fclose(fp);
+    assert_int_equal(posix_spawn(&pid, PYTHON, NULL, NULL, argv, environ), 0);
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    unlink(path);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static int
+count(const char *hay, const char *needle)
+{
+    int n = 0;
+    for (const char *p = hay; p != NULL && (p = strstr(p, needle)) != NULL; p += strlen(needle))
+        n++;
+    return n;
+}
+
+/* ---- tests ---- */
+
+static void
+test_feeds(void **state)
+{
+    (void)state;
+    struct resp r;
+    static const struct {
+        const char *path, *type, *fmt;
+        int entries;
+    } cases[] = {
+        {"/feed.atom", "application/atom+xml; charset=utf-8", "atom", 3},
+        {"/feed.rss", "application/rss+xml; charset=utf-8", "rss", 3},
+        {"/feed.json", "application/feed+json; charset=utf-8", "json", 3},
+        {"/feeds/sina.atom", "application/atom+xml; charset=utf-8", "atom", 2},
+        {"/feeds/wsj.rss", "application/rss+xml; charset=utf-8", "rss", 1},
+        {"/categories/%E9%87%91%E8%9E%8D.atom", "application/atom+xml; charset=utf-8", "atom", 3},
+        {"/categories/Markets.json", "application/feed+json; charset=utf-8", "json", 1},
+        {"/feed.atom?limit=1", "application/atom+xml; charset=utf-8", "atom", 1},
+        {"/feed.atom?feed=wsj", "application/atom+xml; charset=utf-8", "atom", 1},
+        {"/feed.atom?category=%E6%96%B0%E6%B5%AA%E8%B4%A2%E7%BB%8F",
+         "application/atom+xml; charset=utf-8", "atom", 1},
+        {"/feed.atom?q=%E9%95%BF%E6%98%A5", "application/atom+xml; charset=utf-8", "atom", 1},
+        {"/feed.rss?q=unchanged", "application/rss+xml; charset=utf-8", "rss", 2},
+        {"/feed.atom?q=nothing+matches+this", "application/atom+xml; charset=utf-8", "atom", 0},
+        {"/feed.atom?limit=99999999999999999999", "application/atom+xml; charset=utf-8", "atom", 3},
+        {"/categories/%FF%FE.atom", "application/atom+xml; charset=utf-8", "atom", 0},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        get(cases[i].path, &r);
+        if (r.status != 200)
+            print_error("%s: %ld\n", cases[i].path, r.status);
+        assert_int_equal(r.status, 200);
+        assert_string_equal(hdr(&r, "Content-Type"), cases[i].type);
+        assert_non_null(hdr(&r, "ETag"));
+        assert_non_null(hdr(&r, "Last-Modified"));
+        assert_non_null(hdr(&r, "Vary"));
+        const char *tag = strcmp(cases[i].fmt, "atom") == 0  ? "<entry>"
+                          : strcmp(cases[i].fmt, "rss") == 0 ? "<item>"
+                                                             : "\"content_html\"";
+        if (count(r.body, tag) != cases[i].entries)
+            print_error("%s: %d entries, want %d\n", cases[i].path, count(r.body, tag),
+                        cases[i].entries);
+        assert_int_equal(count(r.body, tag), cases[i].entries);
+        int rc = check_feed(cases[i].fmt, &r);
+        if (rc != 0 && rc != 77)
+            print_error("%s: check_feed.py exit %d\n%s\n", cases[i].path, rc, r.body);
+        assert_true(rc == 0 || rc == 77);
+        resp_free(&r);
+    }
+
+    /* newest first, the Chinese title intact, the self link absolute */
+    get("/feed.atom", &r);
+    const char *a = strstr(r.body, "Stocks rally &amp; &lt;bonds&gt;");
+    const char *b = strstr(r.body, "央行维持利率不变");
+    const char *c = strstr(r.body, "疫情持续胶着：长春累计确诊20000例");
+    assert_true(a != NULL && b != NULL && c != NULL && a < b && b < c);
+    assert_non_null(strstr(r.body, "rel=\"self\" type=\"application/atom+xml\" "
+                                   "href=\"http://127.0.0.1:8470/feed.atom\""));
+    resp_free(&r);
+    get("/categories/%E9%87%91%E8%9E%8D.atom?q=Stocks", &r);
+    assert_non_null(strstr(r.body, "href=\"http://127.0.0.1:8470/categories/"
+                                   "%E9%87%91%E8%9E%8D.atom?q=Stocks\""));
+    assert_int_equal(count(r.body, "<entry>"), 1);
+    resp_free(&r);
+}
+
+static int
+on_id(void *arg, const struct store_article *sa)
+{
+    *(int64_t *)arg = sa->id;
+    return 0;
+}
+
+static void
+test_article_opml(void **state)
+{
+    (void)state;
+    struct resp r;
+    char path[64];
+    int64_t id = 0;
+
+    /* the row id of the oldest article, from the store */
+    get("/feed.json?q=%E9%95%BF%E6%98%A5", &r);
+    assert_int_equal(r.status, 200);
+    resp_free(&r);
+    struct store_query q = {.text = "20000例", .limit = 1};
+    assert_int_equal(store_articles(S->writer, &q, on_id, &id), 0);
+    assert_true(id > 0);
+
+    snprintf(path, sizeof(path), "/articles/%lld.md", (long long)id);
+    get(path, &r);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(hdr(&r, "Content-Type"), "text/markdown; charset=utf-8");
+    assert_non_null(hdr(&r, "ETag"));
+    const char *head = "---\ntitle: '疫情持续胶着：长春累计确诊20000例'\ncategories: \n";
+    assert_true(strncmp(r.body, head, strlen(head)) == 0);
+    assert_non_null(strstr(r.body, "categories: \n - 金融\n - 新浪财经\n"));
+    resp_free(&r);
+
+    const char *bad[] = {"/articles/99999999.md", "/articles/abc.md",
+                         "/articles/0.md",        "/articles/-1.md",
+                         "/articles/1.atom",      "/articles/.md",
+                         "/articles/01.md",       "/articles/123456789012345678901.md"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        get(bad[i], &r);
+        assert_int_equal(r.status, 404);
+        resp_free(&r);
+    }
+
+    get("/opml", &r);
+    assert_int_equal(r.status, 200);
+    assert_non_null(hdr(&r, "ETag"));
+    assert_non_null(strstr(r.body, "<opml version=\"2.0\">"));
+    assert_non_null(strstr(r.body,
+                           "<outline type=\"rss\" text=\"sina\" title=\"sina\" "
+                           "xmlUrl=\"https://example.com/sina.xml\" "
+                           "htmlUrl=\"https://example.com/\" category=\"/金融,/新浪财经\"/>"));
+    assert_non_null(strstr(r.body, "xmlUrl=\"https://example.com/wsj.xml\""));
+    assert_null(strstr(r.body, "secret"));
+    assert_non_null(strstr(r.body, "text=\"quote&quot;back\\slash\""));
+    assert_int_equal(count(r.body, "<outline "), 4);
+    resp_free(&r);
+}
+
+static void
+test_conditional(void **state)
+{
+    (void)state;
+    struct resp r, r2;
+    char etag[64], lm[64], h1[128], h2[128];
+
+    get("/feed.atom", &r);
+    assert_int_equal(r.status, 200);
+    snprintf(etag, sizeof(etag), "%s", hdr(&r, "ETag"));
+    snprintf(lm, sizeof(lm), "%s", hdr(&r, "Last-Modified"));
+    assert_true(etag[0] == '"' && etag[strlen(etag) - 1] == '"');
+
+    const char *prefix[] = {"If-None-Match: ", "If-None-Match: \"nope\", W/", "If-None-Match: *",
+                            "If-Modified-Since: "};
+    for (size_t i = 0; i < 4; i++) {
+        snprintf(h1, sizeof(h1), "%s%s", prefix[i], i == 2 ? "" : i == 3 ? lm : etag);
+        const char *hs[] = {h1, NULL};
+        request("GET", "/feed.atom", hs, &r2);
+        assert_int_equal(r2.status, 304);
+        assert_int_equal(r2.len, 0);
+        assert_string_equal(hdr(&r2, "ETag"), etag);
+        resp_free(&r2);
+    }
+    /* an older date, another tag, garbage: the document */
+    const char *fresh[] = {"If-Modified-Since: Mon, 04 Apr 2022 02:50:26 GMT",
+                           "If-None-Match: \"0000000000000000\"", "If-Modified-Since: garbage",
+                           "If-None-Match: W/", "If-None-Match: \"unterminated"};
+    for (size_t i = 0; i < sizeof(fresh) / sizeof(fresh[0]); i++) {
+        const char *hs[] = {fresh[i], NULL};
+        request("GET", "/feed.atom", hs, &r2);
+        assert_int_equal(r2.status, 200);
+        assert_int_equal(r2.len, r.len);
+        resp_free(&r2);
+    }
+    /* If-None-Match wins over If-Modified-Since (RFC 9110 §13.2.2) */
+    snprintf(h2, sizeof(h2), "If-Modified-Since: %s", lm);
+    const char *both[] = {"If-None-Match: \"other\"", h2, NULL};
+    request("GET", "/feed.atom", both, &r2);
+    assert_int_equal(r2.status, 200);
+    resp_free(&r2);
+
+    /* unaffected by the next article: the category Markets */
+    struct resp m;
+    char metag[64];
+    get("/categories/Markets.atom", &m);
+    snprintf(metag, sizeof(metag), "%s", hdr(&m, "ETag"));
+    resp_free(&m);
+
+    /* a new article: a new ETag and the new entry */
+    add_article(S, S->sina_id, 4, "新文章 A new story", NULL,
+                "<p>A different story altogether, about copper prices and mining shares.</p>");
+    snprintf(h1, sizeof(h1), "If-None-Match: %s", etag);
+    const char *hs[] = {h1, NULL};
+    request("GET", "/feed.atom", hs, &r2);
+    assert_int_equal(r2.status, 200);
+    assert_string_not_equal(hdr(&r2, "ETag"), etag);
+    assert_non_null(strstr(r2.body, "新文章 A new story"));
+    assert_int_equal(count(r2.body, "<entry>"), 4);
+    resp_free(&r2);
+    /* the rendering that did not change keeps its validator */
+    get("/categories/Markets.atom", &m);
+    assert_string_equal(hdr(&m, "ETag"), metag);
+    resp_free(&m);
+    /* reloading the configuration renders again; same bytes, same ETag */
+    get("/feed.atom", &r2);
+    snprintf(etag, sizeof(etag), "%s", hdr(&r2, "ETag"));
+    resp_free(&r2);
+    unsigned long before = renders();
+    on_loop(S, job_invalidate, NULL);
+    get("/feed.atom", &r2);
+    assert_int_equal(renders(), before + 1);
+    assert_string_equal(hdr(&r2, "ETag"), etag);
+    resp_free(&r2);
+    resp_free(&r);
+}
+
+static void
+test_gzip_head(void **state)
+{
+    (void)state;
+    struct resp plain, gz, head;
+    const char *ae[] = {"Accept-Encoding: br;q=1.0, gzip;q=0.8", NULL};
+    const char *no[] = {"Accept-Encoding: gzip;q=0, identity", NULL};
+    const char *star[] = {"Accept-Encoding: *", NULL};
+
+    get("/feed.atom", &plain);
+    assert_null(hdr(&plain, "Content-Encoding"));
+    request("GET", "/feed.atom", ae, &gz);
+    assert_int_equal(gz.status, 200);
+    assert_string_equal(hdr(&gz, "Content-Encoding"), "gzip");
+    assert_string_equal(hdr(&gz, "Vary"), "Accept-Encoding");
+    assert_true(gz.len < plain.len);
+    char plain_etag[64];
+    snprintf(plain_etag, sizeof(plain_etag), "%s", hdr(&plain, "ETag"));
+    assert_string_not_equal(hdr(&gz, "ETag"), plain_etag);
+
+    /* inflate and compare */
+    char *out = malloc(plain.len + 1);
+    z_stream z = {0};
+    assert_int_equal(inflateInit2(&z, 15 + 16), Z_OK);
+    z.next_in = (Bytef *)gz.body;
+    z.avail_in = (uInt)gz.len;
+    z.next_out = (Bytef *)out;
+    z.avail_out = (uInt)plain.len + 1;
+    assert_int_equal(inflate(&z, Z_FINISH), Z_STREAM_END);
+    assert_int_equal(z.total_out, plain.len);
+    assert_memory_equal(out, plain.body, plain.len);
+    inflateEnd(&z);
+    free(out);
+
+    /* a 304 for the gzip tag too */
+    char h[128];
+    snprintf(h, sizeof(h), "If-None-Match: %s", hdr(&gz, "ETag"));
+    const char *cond[] = {h, "Accept-Encoding: gzip", NULL};
+    struct resp r;
+    request("GET", "/feed.atom", cond, &r);
+    assert_int_equal(r.status, 304);
+    resp_free(&r);
+
+    request("GET", "/feed.atom", no, &r);
+    assert_null(hdr(&r, "Content-Encoding"));
+    assert_int_equal(r.len, plain.len);
+    resp_free(&r);
+    request("GET", "/feed.atom", star, &r);
+    assert_string_equal(hdr(&r, "Content-Encoding"), "gzip");
+    resp_free(&r);
+    const char *odd[] = {"Accept-Encoding: gzip;q=", "Accept-Encoding: gzip;q=0.000",
+                         "Accept-Encoding: identity;q=0.5, *;q=0", "Accept-Encoding: ,;,q=",
+                         "Accept-Encoding: x-gzip; q=0.001"};
+    const char *want_gz[] = {"gzip", NULL, NULL, NULL, "gzip"};
+    for (size_t i = 0; i < sizeof(odd) / sizeof(odd[0]); i++) {
+        const char *hs[] = {odd[i], NULL};
+        request("GET", "/feed.atom", hs, &r);
+        assert_int_equal(r.status, 200);
+        if (want_gz[i] == NULL)
+            assert_null(hdr(&r, "Content-Encoding"));
+        else
+            assert_string_equal(hdr(&r, "Content-Encoding"), want_gz[i]);
+        resp_free(&r);
+    }
+
+    /* HEAD: the headers of GET, no body on the wire */
+    request("HEAD", "/feed.atom", NULL, &head);
+    assert_int_equal(head.status, 200);
+    assert_int_equal(head.len, 0);
+    assert_string_equal(hdr(&head, "ETag"), plain_etag);
+    char cl[32];
+    snprintf(cl, sizeof(cl), "%zu", plain.len);
+    assert_string_equal(hdr(&head, "Content-Length"), cl);
+    char buf[65536];
+    const char *req = "HEAD /feed.atom HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    size_t n = raw(req, strlen(req), buf, sizeof(buf));
+    const char *end = strstr(buf, "\r\n\r\n");
+    assert_non_null(end);
+    assert_int_equal((size_t)(end + 4 - buf), n);
+    resp_free(&head);
+    resp_free(&gz);
+    resp_free(&plain);
+}
+
+static void
+test_errors(void **state)
+{
+    (void)state;
+    struct resp r;
+
+    const char *methods[] = {"POST", "PUT", "DELETE", "OPTIONS", "PATCH"};
+    for (size_t i = 0; i < 5; i++) {
+        request(methods[i], "/feed.atom", NULL, &r);
+        assert_int_equal(r.status, 405);
+        assert_string_equal(hdr(&r, "Allow"), "GET, HEAD");
+        resp_free(&r);
+    }
+    const char *missing[] = {"/nope",           "/feed.xml",    "/feed.",     "/feeds/nosuch.atom",
+                             "/feeds/sina.xml", "/feeds/.atom", "/feeds/",    "/categories/",
+                             "/index.html",     "/feed.atom/",  "/FEED.ATOM", "/opml/x"};
+    for (size_t i = 0; i < sizeof(missing) / sizeof(missing[0]); i++) {
+        get(missing[i], &r);
+        if (r.status != 404)
+            print_error("%s: %ld\n", missing[i], r.status);
+        assert_int_equal(r.status, 404);
+        resp_free(&r);
+    }
+    const char *bad[] = {
+        "/feed.atom?limit=abc",           "/feed.atom?limit=0", "/feed.atom?limit=-1",
+        "/feed.atom?limit=1.5",           "/../etc/passwd",     "/feeds/../feed.atom",
+        "/categories/..%2F..%2Fetc.atom", "/feeds/a%00b.atom"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        get(bad[i], &r);
+        if (r.status != 400)
+            print_error("%s: %ld\n", bad[i], r.status);
+        assert_int_equal(r.status, 400);
+        resp_free(&r);
+    }
+    /* a path over 1 KiB */
+    char path[2048] = "/categories/";
+    memset(path + 12, 'a', 1500);
+    strcpy(path + 1512, ".atom");
+    get(path, &r);
+    assert_int_equal(r.status, 400);
+    resp_free(&r);
+}
+
+static void
+test_hostile(void **state)
+{
+    (void)state;
+    char out[16384];
+    struct resp r;
+
+    /* MHD's own answers to broken HTTP: anything but a crash or a hang */
+    assert_true(raw_status("GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n") > 0);
+    assert_true(raw_status("\x01\x02\x03 junk\r\nConnection: close\r\n\r\n") >= 400);
+    assert_true(raw_status("GET / HTTP/9.9\r\nHost: x\r\nConnection: close\r\n\r\n") >= 400);
+    raw_send("GET", 3, 1, out, sizeof(out));
+    raw_send("GET /feed.atom HTTP/1.1\r\nHost: x\r\n", 35, 1, out, sizeof(out));
+    char *big = malloc(70000);
+    int n = snprintf(big, 70000, "GET /feed.atom HTTP/1.1\r\nHost: x\r\nX-Big: ");
+    memset(big + n, 'a', 65000);
+    strcpy(big + n + 65000, "\r\n\r\n");
+    raw(big, strlen(big), out, sizeof(out));
+    int status = 0;
+    sscanf(out, "HTTP/1.%*d %d", &status);
+    assert_true(status == 0 || status >= 400);
+    /* a URI longer than MHD's buffer */
+    n = snprintf(big, 70000, "GET /feed.atom?q=");
+    memset(big + n, 'q', 60000);
+    strcpy(big + n + 60000, " HTTP/1.1\r\nHost: x\r\n\r\n");
+    raw(big, strlen(big), out, sizeof(out));
+    free(big);
+    /* a POST with a body, then a request on the same connection */
+    const char *post = "POST /feed.atom HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello"
+                       "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    raw(post, strlen(post), out, sizeof(out));
+    assert_int_equal(strncmp(out, "HTTP/1.1 405", 12), 0);
+    /* a query with quotes and FTS5 syntax */
+    get("/feed.atom?q=%22AND%20OR%20NOT%28%29*%27", &r);
+    assert_int_equal(r.status, 200);
+    resp_free(&r);
+    get("/feed.atom?q=%22", &r);
+    assert_int_equal(r.status, 200);
+    resp_free(&r);
+    /* still alive */
+    get("/healthz", &r);
+    assert_int_equal(r.status, 200);
+    resp_free(&r);
+}
+
+static void
+test_healthz_metrics(void **state)
+{
+    (void)state;
+    struct resp r;
+    int ok = 0;
+
+    get("/healthz", &r);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.body, "ok\n");
+    resp_free(&r);
+    on_loop(S, job_store_ok, &ok);
+    get("/healthz", &r);
+    assert_int_equal(r.status, 503);
+    assert_non_null(strstr(r.body, "disk full"));
+    resp_free(&r);
+    ok = 1;
+    on_loop(S, job_store_ok, &ok);
+
+    get("/metrics", &r);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(hdr(&r, "Content-Type"), "text/plain; version=0.0.4; charset=utf-8");
+    const char *want[] = {
+        "# TYPE finfeed_fetch_total counter\n",
+        "finfeed_fetch_total{feed=\"sina\",outcome=\"ok\"} 3\n",
+        "finfeed_fetch_total{feed=\"sina\",outcome=\"not-modified\"} 1\n",
+        "finfeed_fetch_total{feed=\"wsj\",outcome=\"error\"} 3\n",
+        "finfeed_fetch_total{feed=\"old\",outcome=\"gone\"} 1\n",
+        "finfeed_fetch_total{feed=\"quote\\\"back\\\\slash\",outcome=\"ok\"} 0\n",
+        "# TYPE finfeed_articles_total counter\n",
+        "finfeed_articles_total{outcome=\"new\"} 3\n",
+        "finfeed_articles_total{outcome=\"duplicate\"} 1\n",
+        "finfeed_articles_total{outcome=\"updated\"} 0\n",
+        "finfeed_articles_total{outcome=\"unchanged\"} 0\n",
+        "# TYPE finfeed_fetch_duration_seconds histogram\n",
+        "finfeed_fetch_duration_seconds_bucket{le=\"+Inf\"} 5\n",
+        "finfeed_fetch_duration_seconds_sum 42.5",
+        "finfeed_fetch_duration_seconds_count 5\n",
+        "finfeed_feed_errors{feed=\"wsj\"} 3\n",
+        "finfeed_feed_articles{feed=\"sina\"} 2\n",
+        "finfeed_feed_stale{feed=\"sina\"} 0\n",
+        "finfeed_feed_last_fetch_timestamp_seconds{feed=\"sina\"} ",
+        "finfeed_up 1\n",
+        "# HELP finfeed_up ",
+    };
+    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+        if (strstr(r.body, want[i]) == NULL)
+            print_error("missing: %s\n", want[i]);
+        assert_non_null(strstr(r.body, want[i]));
+    }
+    /* the histogram: buckets ascending in le, cumulative, +Inf last = count */
+    double last_le = -1;
+    unsigned long last_v = 0, buckets = 0;
+    for (const char *p = r.body;
+         (p = strstr(p, "finfeed_fetch_duration_seconds_bucket{le=\"")) != NULL;) {
+        p += strlen("finfeed_fetch_duration_seconds_bucket{le=\"");
+        double le = strncmp(p, "+Inf", 4) == 0 ? 1e300 : strtod(p, NULL);
+        unsigned long v = strtoul(strstr(p, "} ") + 2, NULL, 10);
+        assert_true(le > last_le);
+        assert_true(v >= last_v);
+        last_le = le;
+        last_v = v;
+        buckets++;
+    }
+    assert_int_equal(buckets, FETCH_BUCKETS + 1);
+    assert_int_equal(last_v, 5);
+    /* every sample line is NAME{labels} VALUE or NAME VALUE */
+    for (const char *l = r.body; *l; l = strchr(l, '\n') + 1) {
+        if (*l == '#')
+            continue;
+        assert_true(strncmp(l, "finfeed_", 8) == 0);
+        assert_non_null(strchr(l, '\n'));
+    }
+    resp_free(&r);
+}
+
+static void
+test_status_page(void **state)
+{
+    (void)state;
+    struct resp r;
+
+    get("/", &r);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(hdr(&r, "Content-Type"), "text/html; charset=utf-8");
+    assert_string_equal(hdr(&r, "Referrer-Policy"), "no-referrer");
+    assert_null(strstr(r.body, "<script"));
+    const char *want[] = {
+        ">sina</a>",
+        ">wsj</a>",
+        ">old</a>",
+        ">quote&quot;back\\slash</a>",
+        "href=\"feeds/quote%22back%5Cslash.atom\"",
+        "HTTP 500: &lt;b&gt;&amp;&quot;bad&quot;&lt;/b&gt;\n\xEF\xBF\xBD\xEF\xBF\xBD end",
+        "class=\"ok\">ok<",
+        "class=\"error\">error<",
+        "class=\"gone\">gone<",
+        "class=\"new\">new<",
+        "href=\"feed.atom\"",
+        "href=\"opml\"",
+        "href=\"categories/%E9%87%91%E8%9E%8D.atom\">金融</a>",
+        "https://example.com/wsj.xml",
+        "UTC",
+    };
+    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+        if (strstr(r.body, want[i]) == NULL)
+            print_error("missing: %s\n", want[i]);
+        assert_non_null(strstr(r.body, want[i]));
+    }
+    assert_null(strstr(r.body, "<b>"));
+    assert_null(strstr(r.body, "secret"));
+    assert_null(strstr(r.body, "\xff"));
+    resp_free(&r);
+}
+
+static void
+test_cache(void **state)
+{
+    (void)state;
+    struct resp r;
+
+    get("/feed.rss?limit=2", &r);
+    resp_free(&r);
+    unsigned long before = renders();
+    /* a reader polling: cached, whatever it asks */
+    const char *gz[] = {"Accept-Encoding: gzip", NULL};
+    for (int i = 0; i < 200; i++) {
+        request("GET", "/feed.rss?limit=2", i % 2 ? gz : NULL, &r);
+        assert_int_equal(r.status, 200);
+        resp_free(&r);
+    }
+    assert_int_equal(renders(), before);
+    /* random queries cannot grow the cache past its bound */
+    for (int i = 0; i < HTTP_CACHE_MAX + 20; i++) {
+        char path[64];
+        snprintf(path, sizeof(path), "/feed.atom?q=word%d", i);
+        get(path, &r);
+        assert_int_equal(r.status, 200);
+        resp_free(&r);
+    }
+    assert_int_equal(renders(), before + HTTP_CACHE_MAX + 20);
+}
+
+static void
+test_listen(void **state)
+{
+    (void)state;
+    struct daemon d = {0};
+    struct http *h = NULL;
+    char err[256], addr[64];
+    uv_loop_t loop;
+
+    assert_int_equal(uv_loop_init(&loop), 0);
+    d.loop = &loop;
+    const char *bad[] = {"nonsense",  "127.0.0.1",    "127.0.0.1:", "127.0.0.1:99999",
+                         "[::1]8470", "127.0.0.1:8x", "[::1:80"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        err[0] = '\0';
+        assert_true(http_start(&d, bad[i], &h, err, sizeof(err)) < 0);
+        assert_null(h);
+        assert_non_null(strstr(err, bad[i]));
+    }
+    /* the port in use */
+    snprintf(addr, sizeof(addr), "127.0.0.1:%d", S->port);
+    assert_int_equal(http_start(&d, addr, &h, err, sizeof(err)), -EADDRINUSE);
+    assert_non_null(strstr(err, "in use"));
+    /* IPv6 loopback, when the host has it */
+    int rc = http_start(&d, "[::1]:0", &h, err, sizeof(err));
+    if (rc == 0) {
+        assert_true(http_port(h) > 0);
+        http_stop(h, NULL, NULL);
+        assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
+    } else {
+        print_message("[ SKIPPED  ] IPv6 listen: %s\n", err);
+    }
+    assert_int_equal(uv_loop_close(&loop), 0);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_feeds),           cmocka_unit_test(test_article_opml),
+        cmocka_unit_test(test_conditional),     cmocka_unit_test(test_gzip_head),
+        cmocka_unit_test(test_errors),          cmocka_unit_test(test_hostile),
+        cmocka_unit_test(test_healthz_metrics), cmocka_unit_test(test_status_page),
+        cmocka_unit_test(test_cache),           cmocka_unit_test(test_listen),
+    };
+    if (getenv("TEST_FILTER") != NULL) /* e.g. TEST_FILTER=test_listen */
+        cmocka_set_test_filter(getenv("TEST_FILTER"));
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    int rc = cmocka_run_group_tests(tests, setup, teardown);
+    curl_global_cleanup();
+    return rc;
+}

@@ -1,0 +1,1465 @@
+/* tests/test_store.c — store/: every dedup rule of SPEC §7 with positive and
+ * negative cases, canonical links, title keys, sources and republish, the
+ * output query and its filters, retention with tombstones, migrations from
+ * every earlier schema (tests/fixtures/store/v1.sql), locked databases; then
+ * `finfeed ingest`, `export` and `prune` end to end through the binary on
+ * three sources carrying the same stories (tests/fixtures/store/). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <sqlite3.h>
+
+#include "store/store.h"
+
+#define STORE_FIX FIXTURES "/store/"
+#define CHECKER FIXTURES "/../check_feed.py"
+#define PYTHON "/usr/bin/python3"
+
+#define T0 1649040626 /* 2022-04-04T02:50:26Z */
+#define HOUR 3600
+
+extern char **environ;
+
+/* ---- helpers ---- */
+
+static struct store *
+mem_store(void)
+{
+    struct store *s = NULL;
+    char err[256];
+    int rc = store_open(":memory:", &s, err, sizeof(err));
+    if (rc != 0)
+        fail_msg("store_open: %s", err);
+    return s;
+}
+
+static void
+art(struct parse_article *a, const char *guid, const char *title, const char *link,
+    const char *body, int64_t date)
+{
+    memset(a, 0, sizeof(*a));
+    a->guid = (char *)guid;
+    a->title = (char *)title;
+    a->link = (char *)link;
+    a->body = (char *)body;
+    a->date = date;
+    a->author = (char *)"";
+}
+
+static enum store_outcome
+add_r(struct store *s, int64_t feed, const struct parse_article *a, int republish, int64_t now)
+{
+    enum store_outcome out = (enum store_outcome)-1;
+    assert_int_equal(store_begin(s), 0);
+    int rc = store_add(s, feed, a, republish, now, &out);
+    if (rc != 0)
+        fail_msg("store_add: %d %s", rc, store_errmsg(s));
+    assert_int_equal(store_commit(s), 0);
+    return out;
+}
+
+static enum store_outcome
+add(struct store *s, int64_t feed, const struct parse_article *a, int64_t now)
+{
+    return add_r(s, feed, a, 1, now);
+}
+
+static int64_t
+feed(struct store *s, const char *name)
+{
+    int64_t id = 0;
+    assert_int_equal(store_feed_ensure(s, name, NULL, &id), 0);
+    assert_true(id > 0);
+    return id;
+}
+
+static long
+count(struct store *s)
+{
+    long n = -1;
+    assert_int_equal(store_count(s, 0, &n), 0);
+    return n;
+}
+
+/* What store_articles gave, copied. */
+struct row {
+    int64_t id, date, updated;
+    char *uid, *title, *body, *sources, *feed;
+};
+struct rows {
+    struct row r[32];
+    int n;
+};
+
+static int
+on_row(void *arg, const struct store_article *a)
+{
+    struct rows *rs = arg;
+    assert_true(rs->n < 32);
+    struct row *r = &rs->r[rs->n++];
+    r->id = a->id;
+    r->date = a->date;
+    r->updated = a->updated;
+    r->uid = strdup(a->uid);
+    r->title = strdup(a->title);
+    r->body = strdup(a->body);
+    r->sources = strdup(a->sources_json);
+    r->feed = strdup(a->feed);
+    return 0;
+}
+
+static void
+rows_free(struct rows *rs)
+{
+    for (int i = 0; i < rs->n; i++) {
+        free(rs->r[i].uid);
+        free(rs->r[i].title);
+        free(rs->r[i].body);
+        free(rs->r[i].sources);
+        free(rs->r[i].feed);
+    }
+    rs->n = 0;
+}
+
+static void
+fetch(struct store *s, const struct store_query *q, struct rows *rs)
+{
+    memset(rs, 0, sizeof(*rs));
+    int rc = store_articles(s, q, on_row, rs);
+    if (rc != 0)
+        fail_msg("store_articles: %d %s", rc, store_errmsg(s));
+}
+
+/* Number of articles a query gives. */
+static int
+nquery(struct store *s, const struct store_query *q)
+{
+    struct rows rs;
+    fetch(s, q, &rs);
+    int n = rs.n;
+    rows_free(&rs);
+    return n;
+}
+
+static int
+ntext(struct store *s, const char *text)
+{
+    struct store_query q = {.text = text};
+    return nquery(s, &q);
+}
+
+/* ---- bodies for rule 4 ---- */
+
+static const char *const rrr[] = {
+    "中国人民银行决定于4月25日下调金融机构存款准备金率0.25个百分点，释放长期资金约5300亿元。",
+    "央行有关负责人表示，此次降准是为了支持实体经济发展，促进综合融资成本稳中有降。",
+    "对没有跨省经营的城商行和存款准备金率高于5%的农商行，再额外多降0.25个百分点。",
+    "分析人士指出，降准有助于优化金融机构资金结构，增强金融服务实体经济的能力。",
+    "市场人士认为，本次降准幅度略低于预期，但释放了稳增长的积极信号，有利于稳定市场预期。",
+    "央行表示，将继续实施稳健的货币政策，保持流动性合理充裕，不搞大水漫灌。",
+    "截至发稿，沪指小幅收涨，银行板块表现平稳，国债期货全线上涨。",
+    "此前，国务院常务会议提出，适时运用降准等货币政策工具，进一步加大金融对实体经济的支持。",
+    "数据显示，今年以来人民币贷款保持较快增长，企业中长期贷款占比持续提升。",
+    "专家预计，二季度货币政策仍有进一步宽松的空间，结构性工具将继续发挥作用。",
+};
+
+/* Two stories from the same sentence templates as the bench generator's
+ * cn_sentence(), with other companies, sectors and figures. */
+static const char *const tmpl_a[] = {
+    "今日早盘，沪指上涨1.23%，报3056.78点，成交额4521亿元。",
+    "贵州茅台公告称，拟以不超过20亿元回购股份，回购价格不超过每股1850.00元。",
+    "中金公司研报认为，稳增长政策持续发力，半导体板块未来6个月有望获得12.5%以上的超额收益。",
+    "北向资金全天净买入约126.35亿元，白酒板块获主力资金净流入23.41亿元，五粮液上涨3.21%。",
+    "数据显示，2023年3月制造业采购经理指数为50.8%，较上月上升1.2个百分点。",
+    "截至收盘，恒生指数收涨0.56%，报17023.45点，成交额8810亿元。",
+};
+static const char *const tmpl_b[] = {
+    "尾盘，创业板指下跌0.87%，报2104.55点，成交额3318亿元。",
+    "宁德时代公告称，拟以不超过45亿元回购股份，回购价格不超过每股266.80元。",
+    "华泰证券研报认为，外资配置意愿回升，光伏板块未来3个月有望获得8.7%以上的超额收益。",
+    "北向资金全天净卖出约58.12亿元，银行板块获主力资金净流出11.07亿元，招商银行下跌1.45%。",
+    "数据显示，2022年11月社会消费品零售总额同比增速为-5.9%，较上月下降0.4个百分点。",
+    "开盘后，沪深300走低1.02%，报3521.06点，成交额2977亿元。",
+};
+
+/* "<p>" paragraphs joined; `skip` (or -1) left out; `figure` (or NULL)
+ * replaced for the first occurrence of `with`. New string. */
+static char *
+body_of(const char *const *paras, size_t n, int skip, const char *figure, const char *with)
+{
+    size_t len = 1;
+    for (size_t i = 0; i < n; i++)
+        len += strlen(paras[i]) + 8 + (with ? strlen(with) : 0);
+    char *b = malloc(len), *w = b;
+    assert_non_null(b);
+    *w = '\0';
+    for (size_t i = 0; i < n; i++) {
+        if ((int)i == skip)
+            continue;
+        w += sprintf(w, "<p>%s</p>", paras[i]);
+    }
+    if (figure != NULL) {
+        char *at = strstr(b, figure);
+        assert_non_null(at);
+        size_t fl = strlen(figure), wl = strlen(with);
+        memmove(at + wl, at + fl, strlen(at + fl) + 1);
+        memcpy(at, with, wl);
+    }
+    return b;
+}
+
+/* Plain text as the store sees it: tags dropped. */
+static char *
+text_of(const char *html)
+{
+    char *t = parse_html_text(html);
+    assert_non_null(t);
+    return t;
+}
+
+static double
+similarity(const char *html_a, const char *html_b)
+{
+    char *a = text_of(html_a), *b = text_of(html_b);
+    double j = store_similarity(a, b);
+    free(a);
+    free(b);
+    return j;
+}
+
+/* ---- rule 1: same feed, same guid ---- */
+
+static void
+test_rule1_guid(void **state)
+{
+    (void)state;
+    struct store *s = mem_store();
+    int64_t f1 = feed(s, "sina"), f2 = feed(s, "wire");
+    struct parse_article a, b;
+    struct rows rs;
+    char *body = body_of(rrr, 10, -1, NULL, NULL);
+
+    art(&a, "g1", "央行宣布下调存款准备金率0.25个百分点", "https://a.example/rrr.html", body, T0);
+    assert_int_equal(add(s, f1, &a, T0 + 60), STORE_NEW);
+    assert_int_equal(add(s, f1, &a, T0 + 120), STORE_UNCHANGED);
+    fetch(s, NULL, &rs);
+    assert_int_equal(rs.n, 1);
+    char *uid = strdup(rs.r[0].uid);
+    assert_int_equal(rs.r[0].updated, T0 + 60);
+    rows_free(&rs);
+
+    /* changed title: updated in place, updated moves, uid stays */
+    a.title = (char *)"央行宣布下调存款准备金率0.25个百分点（更新）";
+    assert_int_equal(add(s, f1, &a, T0 + 600), STORE_UPDATED);
+    fetch(s, NULL, &rs);
+    assert_int_equal(rs.n, 1);
+    assert_string_equal(rs.r[0].uid, uid);
+    assert_string_equal(rs.r[0].title, "央行宣布下调存款准备金率0.25个百分点（更新）");
+    assert_int_equal(rs.r[0].updated, T0 + 600);
+    rows_free(&rs);
+    /* changed body */
+    a.body = (char *)"<p>更正：释放长期资金约5300亿元。</p>";
+    assert_int_equal(add(s, f1, &a, T0 + 900), STORE_UPDATED);
+    fetch(s, NULL, &rs);
+    assert_int_equal(rs.n, 1);
+    assert_string_equal(rs.r[0].uid, uid);
+    assert_string_equal(rs.r[0].body, "<p>更正：释放长期资金约5300亿元。</p>");
+    assert_int_equal(rs.r[0].updated, T0 + 900);
+    rows_free(&rs);
+    assert_int_equal(add(s, f1, &a, T0 + 1000), STORE_UNCHANGED);
+
+    /* the same guid in another feed is not rule 1: a different story there
+     * is a new article */
+    art(&b, "g1", "Gold hits a record as haven demand rises", "https://b.example/gold",
+        "<p>Gold rose to a record.</p>", T0);
+    assert_int_equal(add(s, f2, &b, T0 + 60), STORE_NEW);
+    assert_int_equal(count(s), 2);
+
+    /* a duplicate source changing its copy does not overwrite the article */
+    art(&b, "w-rrr", "降准0.25个百分点", "http://A.example/rrr.html?utm_source=x", "<p>copy</p>",
+        T0 + HOUR);
+    assert_int_equal(add(s, f2, &b, T0 + 2000), STORE_DUPLICATE);
+    b.title = (char *)"降准0.25个百分点，释放资金5300亿元";
+    b.body = (char *)"<p>the wire's rewritten copy</p>";
+    assert_int_equal(add(s, f2, &b, T0 + 3000), STORE_UNCHANGED);
+    struct store_query q = {.feed = "sina"};
+    fetch(s, &q, &rs);
+    assert_int_equal(rs.n, 1);
+    assert_string_equal(rs.r[0].uid, uid);
+    assert_string_equal(rs.r[0].title, "央行宣布下调存款准备金率0.25个百分点（更新）");
+    assert_string_equal(rs.r[0].body, "<p>更正：释放长期资金约5300亿元。</p>");
+    assert_string_equal(rs.r[0].sources, "[\"sina\",\"wire\"]");
+    rows_free(&rs);
+    assert_int_equal(count(s), 2);
+    free(uid);
+    free(body);
+    store_close(s);
+}
+
+/* ---- rule 2: canonical links ---- */
+
+static void
+test_canonical_link(void **state)
+{
+    (void)state;
+    struct store *s = mem_store();
+    static const struct {
+        const char *in, *out;
+    } cases[] = {
+        {"https://example.com/a/b.html", "https://example.com/a/b.html"},
+        {"HTTPS://WWW.Example.COM/Path/X.html", "https://www.example.com/Path/X.html"},
+        {"http://example.com/a", "https://example.com/a"},
+        {"http://example.com:80/a", "https://example.com/a"},
+        {"https://example.com:443/a", "https://example.com/a"},
+        {"https://example.com:8443/a", "https://example.com:8443/a"},
+        {"http://example.com:8080/a", "https://example.com:8080/a"},
+        {"https://example.com/a#comments", "https://example.com/a"},
+        {"https://example.com./a", "https://example.com/a"},
+        {"https://user:pw@example.com/a", "https://example.com/a"},
+        {"https://example.com/a?utm_source=rss&utm_medium=feed&utm_campaign=x",
+         "https://example.com/a"},
+        {"https://example.com/a?id=7&spm=a2c.b&fbclid=IwAR0&gclid=Cj0&mc_cid=1&mc_eid=2",
+         "https://example.com/a?id=7"},
+        {"https://example.com/a?UTM_Source=rss&id=7", "https://example.com/a?id=7"},
+        {"https://example.com/a?b=2&a=1&c=3", "https://example.com/a?a=1&b=2&c=3"},
+        {"https://example.com/a?b=2&utm_x=1&a=1#top", "https://example.com/a?a=1&b=2"},
+        {"https://example.com/a?", "https://example.com/a"},
+        {"https://example.com", "https://example.com/"},
+        {"https://例子.example/a", "https://例子.example/a"},
+        /* not http(s), or not a URL */
+        {"ftp://example.com/a", NULL},
+        {"mailto:ops@example.com", NULL},
+        {"file:///etc/passwd", NULL},
+        {"javascript:alert(1)", NULL},
+        {"/relative/path", NULL},
+        {"example.com/a", NULL},
+        {"", NULL},
+        {"http://", NULL},
+        {"https://exa mple.com/a", NULL},
+        {"\x01\xff garbage", NULL},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *c = store_canonical_link(s, cases[i].in);
+        if (cases[i].out == NULL) {
+            if (c != NULL)
+                fail_msg("%s: expected NULL, got %s", cases[i].in, c);
+        } else if (c == NULL || strcmp(c, cases[i].out) != 0) {
+            fail_msg("%s: expected %s, got %s", cases[i].in, cases[i].out, c ? c : "NULL");
+        }
+        free(c);
+    }
+    assert_null(store_canonical_link(s, NULL));
+    /* http and https, utm or not: one key */
+    char *a = store_canonical_link(s, "http://example.com/a?x=1&utm_source=a");
+    char *b = store_canonical_link(s, "https://EXAMPLE.com:443/a?utm_medium=b&x=1#frag");
+    assert_string_equal(a, b);
+    free(a);
+    free(b);
+
+    /* a custom tracking list replaces the default */
+    const char *const mine[] = {"from", "share_*"};
+    assert_int_equal(store_set_tracking_params(s, mine, 2), 0);
+    a = store_canonical_link(s, "https://example.com/a?from=tg&share_id=9&utm_source=x&id=1");
+    assert_string_equal(a, "https://example.com/a?id=1&utm_source=x");
+    free(a);
+    assert_int_equal(store_set_tracking_params(s, NULL, 0), 0); /* back to the default */
+    a = store_canonical_link(s, "https://example.com/a?from=tg&utm_source=x");
+    assert_string_equal(a, "https://example.com/a?from=tg");
+    free(a);
+    store_close(s);
+}
+
+static void
+test_rule2_link(void **state)
+{
+    (void)state;
+    struct store *s = mem_store();
+    int64_t f1 = feed(s, "sina"), f2 = feed(s, "cls");
+    struct parse_article a, b;
+    struct rows rs;
+
+    art(&a, "s-1", "疫情持续胶着：长春累计确诊20000例", "https://finance.example.com/doc-1.shtml",
+        "<p>长春市新增本土确诊病例1123例。</p>", T0);
+    art(&b, "c-77", "长春疫情最新通报", /* another title, another body */
+        "https://finance.example.com/doc-1.shtml?utm_source=rss&utm_medium=feed#c",
+        "<p>财联社4月4日电，长春通报疫情。</p>", T0 + 30 * 24 * HOUR);
+    assert_int_equal(add(s, f1, &a, T0), STORE_NEW);
+    assert_int_equal(add(s, f2, &b, T0 + 60), STORE_DUPLICATE); /* any time apart */
+    assert_int_equal(count(s), 1);
+    fetch(s, NULL, &rs);
+    assert_int_equal(rs.n, 1);
+    assert_string_equal(rs.r[0].sources, "[\"sina\",\"cls\"]");
+    assert_string_equal(rs.r[0].feed, "sina");
+    rows_free(&rs);
+    /* the duplicate's guid now points at the article: rule 1 next time */
+    assert_int_equal(add(s, f2, &b, T0 + 120), STORE_UNCHANGED);
+
+    /* negative: another path, another query value, another host */
+    const char *other[] = {
+        "https://finance.example.com/doc-2.shtml",
+        "https://finance.example.com/doc-1.shtml?page=2",
+        "https://finance.example.org/doc-1.shtml",
+    };
+    for (size_t i = 0; i < 3; i++) {
+        char guid[16], title[64];
+        snprintf(guid, sizeof(guid), "c-%zu", i);
+        snprintf(title, sizeof(title), "Unrelated story number %zu", i);
+        art(&b, guid, title, other[i], "<p>x</p>", T0);
+        assert_int_equal(add(s, f2, &b, T0), STORE_NEW);
+    }
+    /* a site's front page names no story: never rule 2 */
+    art(&a, "s-home-1", "Morning markets wrap", "https://finance.example.com/", "<p>one</p>",
+        T0);
+    art(&b, "c-home-2", "Evening FX briefing", "http://finance.example.com", "<p>two</p>", T0);
+    assert_int_equal(add(s, f1, &a, T0), STORE_NEW);
+    assert_int_equal(add(s, f2, &b, T0), STORE_NEW);
+    assert_int_equal(count(s), 6);
+    store_close(s);
+}
+
+/* ---- rule 3: normalized title within 48 h ---- */
+
+static void
+test_title_key(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *a, *b;
+    } same[] = {
+        {"ＡＢＣ１２３", "abc123"},
+        {"ＡＢＣ１２３：长春疫情（更新）", "abc123长春疫情更新"},
+        {"疫情持续胶着：长春累计确诊20000例，社会面清零再推进",
+         "疫情持续胶着长春累计确诊20000例社会面清零再推进"},
+        {"疫情持续胶着 长春累计确诊20000例 社会面清零再推进",
+         "疫情持续胶着长春累计确诊20000例社会面清零再推进"},
+        {"《人民日报》评论：“稳增长”——再发力！", "人民日报评论稳增长再发力"},
+        {"【快讯】央行、财政部：下调0.25%…", "快讯央行财政部下调025"},
+        {"Fed  signals\tpatience, as inflation COOLS!", "fedsignalspatienceasinflationcools"},
+        {"S&P 500 hits record (update)", "sp500hitsrecordupdate"},
+        {"\xe3\x80\x80全角空格\xe3\x80\x80", "全角空格"},
+    };
+    for (size_t i = 0; i < sizeof(same) / sizeof(same[0]); i++) {
+        char *k = store_title_key(same[i].a);
+        assert_non_null(k);
+        if (strcmp(k, same[i].b) != 0)
+            fail_msg("title key of '%s' is '%s', expected '%s'", same[i].a, k, same[i].b);
+        free(k);
+    }
+    char *a = store_title_key("长春累计确诊20000例"), *b = store_title_key("长春累计确诊20001例");
+    assert_string_not_equal(a, b);
+    free(a);
+    free(b);
+    char *e = store_title_key("");
+    assert_string_equal(e, "");
+    free(e);
+}
+
+static void
+test_rule3_title(void **state)
+{
+    (void)state;
+    struct store *s = mem_store();
+    int64_t f1 = feed(s, "sina"), f2 = feed(s, "wire"), f3 = feed(s, "cls");
+    struct parse_article a, b;
+
+    art(&a, "s-1", "ＡＢＣ１２３：长春疫情最新通报（更新）", "https://a.example/1",
+        "<p>a</p>", T0);
+    art(&b, "w-1", "abc123 长春疫情最新通报 更新", "https://b.example/x9", "<p>b</p>",
+        T0 + 47 * HOUR);
+    assert_int_equal(add(s, f1, &a, T0), STORE_NEW);
+    assert_int_equal(add(s, f2, &b, T0), STORE_DUPLICATE);
+    /* before it, too */
+    art(&b, "c-1", "ABC123: 长春疫情最新通报（更新）", "https://c.example/y", "<p>c</p>",
+        T0 - 40 * HOUR);
+    assert_int_equal(add(s, f3, &b, T0), STORE_DUPLICATE);
+    assert_int_equal(count(s), 1);
+
+    /* the same title 49 h apart: two stories */
+    art(&a, "s-2", "美联储议息会议前瞻：市场押注年内降息", "https://a.example/2", "<p>a</p>", T0);
+    art(&b, "w-2", "美联储议息会议前瞻：市场押注年内降息", "https://b.example/2", "<p>b</p>",
+        T0 + 49 * HOUR);
+    assert_int_equal(add(s, f1, &a, T0), STORE_NEW);
+    assert_int_equal(add(s, f2, &b, T0), STORE_NEW);
+    assert_int_equal(count(s), 3);
+
+    /* short titles never match, in either script */
+    static const char *const shorts[] = {"快讯", "午间快讯", "Update", "Breaking!"};
+    for (size_t i = 0; i < 4; i++) {
+        char g1[16], g2[16], l1[64], l2[64];
+        snprintf(g1, sizeof(g1), "s-short-%zu", i);
+        snprintf(g2, sizeof(g2), "w-short-%zu", i);
+        snprintf(l1, sizeof(l1), "https://a.example/short/%zu", i);
+        snprintf(l2, sizeof(l2), "https://b.example/short/%zu", i);
+        art(&a, g1, shorts[i], l1, "<p>one</p>", T0);
+        art(&b, g2, shorts[i], l2, "<p>two</p>", T0 + HOUR);
+        assert_int_equal(add(s, f1, &a, T0), STORE_NEW);
+        assert_int_equal(add(s, f2, &b, T0), STORE_NEW);
+    }
+    assert_int_equal(count(s), 11);
+    store_close(s);
+}
+
+/* ---- rule 4: near-identical body within 72 h ---- */
+
+static void
+test_similarity(void **state)
+{
+    (void)state;
+    assert_true(store_similarity("abcdef", "abcdef") == 1.0);
+    assert_true(store_similarity("ab cd ef", "abcdef") == 1.0); /* white space skipped */
+    assert_true(store_similarity("abcdef", "uvwxyz") == 0.0);
+    /* {abcd, bcde} and {abcd, bcdx}: 1 shared of 3 */
+    double j = store_similarity("abcde", "abcdx");
+    assert_true(j > 0.33 && j < 0.34);
+}
+
+static void
+test_rule4_body(void **state)
+{
+    (void)state;
+    struct store *s = mem_store();
+    int64_t f1 = feed(s, "sina"), f2 = feed(s, "wire");
+    struct parse_article a, b;
+    char *full = body_of(rrr, 10, -1, NULL, NULL);
+    char *dropped = body_of(rrr, 10, 6, NULL, NULL);
+    char *figure = body_of(rrr, 10, -1, "5300", "5600");
+    char *text = text_of(full);
+    assert_true(strlen(text) >= 600); /* ≥ 200 characters of 3 bytes */
+    free(text);
+
+    double j_drop = similarity(full, dropped), j_fig = similarity(full, figure);
+    assert_true(j_drop >= 0.85 && j_drop < 1.0);
+    assert_true(j_fig >= 0.85 && j_fig < 1.0);
+
+    /* a repost minus one paragraph, under another title and link */
+    art(&a, "s-rrr", "央行宣布下调存款准备金率0.25个百分点", "https://a.example/rrr", full, T0);
+    art(&b, "w-rrr", "降准落地：释放长期资金约5300亿元", "https://b.example/pboc-9", dropped,
+        T0 + 10 * HOUR);
+    assert_int_equal(add(s, f1, &a, T0), STORE_NEW);
+    assert_int_equal(add(s, f2, &b, T0 + 60), STORE_DUPLICATE);
+    /* one figure rewritten */
+    art(&b, "w-rrr-2", "Reserve ratio cut frees 560 billion", "https://b.example/pboc-10",
+        figure, T0 - 20 * HOUR);
+    assert_int_equal(add(s, f2, &b, T0 + 60), STORE_DUPLICATE);
+    assert_int_equal(count(s), 1);
+
+    /* the same body more than 72 h apart: another story */
+    art(&b, "w-rrr-3", "降准一周年回顾", "https://b.example/pboc-11", full, T0 + 73 * HOUR);
+    assert_int_equal(add(s, f2, &b, T0 + 60), STORE_NEW);
+    assert_int_equal(count(s), 2);
+
+    /* two stories from the same templates */
+    char *ta = body_of(tmpl_a, 6, -1, NULL, NULL), *tb = body_of(tmpl_b, 6, -1, NULL, NULL);
+    char *tt = text_of(ta);
+    assert_true(strlen(tt) >= 600);
+    free(tt);
+    double j_tmpl = similarity(ta, tb);
+    assert_true(j_tmpl < 0.85);
+    art(&a, "s-t1", "贵州茅台：沪深两市震荡走高（101）", "https://a.example/t1", ta, T0);
+    art(&b, "w-t2", "宁德时代：A股三大指数集体收跌（102）", "https://b.example/t2", tb, T0 + HOUR);
+    assert_int_equal(add(s, f1, &a, T0), STORE_NEW);
+    assert_int_equal(add(s, f2, &b, T0), STORE_NEW);
+    assert_int_equal(count(s), 4);
+
+    /* bodies under 200 characters never match, even when identical */
+    const char *shortbody = "<p>北向资金全天净买入约126亿元，连续第五个交易日净流入。</p>";
+    art(&a, "s-sh", "北向资金连续五日净流入（一）", "https://a.example/sh1", shortbody, T0);
+    art(&b, "w-sh", "Northbound flows, day five", "https://b.example/sh2", shortbody, T0);
+    assert_int_equal(add(s, f1, &a, T0), STORE_NEW);
+    assert_int_equal(add(s, f2, &b, T0), STORE_NEW);
+    assert_int_equal(count(s), 6);
+
+    free(ta);
+    free(tb);
+    free(full);
+    free(dropped);
+    free(figure);
+    store_close(s);
+}
+
+/* Many paragraph-drop reposts: LSH must find every one (it is
+ * deterministic, but a weak hash family would miss some). */
+static void
+test_rule4_recall(void **state)
+{
+    (void)state;
+    struct store *s = mem_store();
+    int64_t f1 = feed(s, "sina"), f2 = feed(s, "wire");
+    struct parse_article a, b;
+    int found = 0, tried = 0;
+    for (int k = 0; k < 10; k++) {
+        /* a story: the paragraphs rotated by k, a story number in front */
+        const char *paras[11];
+        char head[64], g1[32], g2[32], l1[64], l2[64], t1[64], t2[64];
+        snprintf(head, sizeof(head), "第%d号报道：央行公开市场操作。", k);
+        paras[0] = head;
+        for (int i = 0; i < 10; i++)
+            paras[i + 1] = rrr[(i + k) % 10];
+        char *full = body_of(paras, 11, -1, NULL, NULL);
+        char *drop = body_of(paras, 11, 1 + k % 10, NULL, NULL);
+        snprintf(g1, sizeof(g1), "s-%d", k);
+        snprintf(g2, sizeof(g2), "w-%d", k);
+        snprintf(l1, sizeof(l1), "https://a.example/r/%d", k);
+        snprintf(l2, sizeof(l2), "https://b.example/r/%d", k);
+        snprintf(t1, sizeof(t1), "Story %d from the first source", k);
+        snprintf(t2, sizeof(t2), "报道%d（转载）", k);
+        art(&a, g1, t1, l1, full, T0 + k * 100 * HOUR);
+        art(&b, g2, t2, l2, drop, T0 + k * 100 * HOUR + HOUR);
+        if (similarity(full, drop) >= 0.85) {
+            tried++;
+            assert_int_equal(add(s, f1, &a, T0), STORE_NEW);
+            found += add(s, f2, &b, T0) == STORE_DUPLICATE;
+        }
+        free(full);
+        free(drop);
+    }
+    assert_true(tried >= 8);
+    assert_int_equal(found, tried);
+    store_close(s);
+}
+
+/* ---- sources, republish ---- */
+
+static void
+test_sources_republish(void **state)
+{
+    (void)state;
+    struct store *s = mem_store();
+    /* the later source gets the smaller id: order must still be by source */
+    int64_t later = feed(s, "later"), first = feed(s, "first"), hidden = feed(s, "hidden");
+    struct parse_article a, b;
+    struct rows rs;
+
+    art(&a, "f-1", "Fed signals patience on rates", "https://x.example/fed", "<p>f</p>", T0);
+    art(&b, "l-1", "Fed signals patience on rates", "https://x.example/fed?utm_source=l",
+        "<p>l</p>", T0);
+    assert_int_equal(add(s, first, &a, T0), STORE_NEW);
+    assert_int_equal(add(s, later, &b, T0), STORE_DUPLICATE); /* same second */
+    fetch(s, NULL, &rs);
+    assert_int_equal(rs.n, 1);
+    assert_string_equal(rs.r[0].sources, "[\"first\",\"later\"]");
+    assert_string_equal(rs.r[0].feed, "first");
+    rows_free(&rs);
+
+    /* republish = 0: stored and deduplicated, never shown … */
+    art(&a, "h-1", "Internal: not for redistribution today", "https://h.example/1", "<p>h</p>",
+        T0);
+    assert_int_equal(add_r(s, hidden, &a, 0, T0), STORE_NEW);
+    assert_int_equal(count(s), 2);
+    struct store_query q = {.feed = "hidden"};
+    assert_int_equal(nquery(s, NULL), 1);
+    assert_int_equal(nquery(s, &q), 0);
+    /* … a copy from another hidden feed changes nothing … */
+    art(&b, "h2-1", "Internal: not for redistribution today", "https://h2.example/1", "<p>h</p>",
+        T0);
+    assert_int_equal(add_r(s, later, &b, 0, T0), STORE_DUPLICATE);
+    assert_int_equal(nquery(s, NULL), 1);
+    /* … unless a feed that republishes carries it */
+    art(&b, "f-9", "Internal: not for redistribution today", "https://h.example/1?utm_x=1",
+        "<p>h</p>", T0);
+    assert_int_equal(add(s, first, &b, T0), STORE_DUPLICATE);
+    assert_int_equal(nquery(s, NULL), 2);
+    assert_int_equal(nquery(s, &q), 1);
+    fetch(s, &q, &rs);
+    assert_string_equal(rs.r[0].sources, "[\"hidden\",\"later\",\"first\"]");
+    rows_free(&rs);
+
+    /* a hidden feed's copy of a visible article does not hide it */
+    art(&b, "h-2", "Fed signals patience on rates", "https://x.example/fed#h", "<p>h</p>", T0);
+    assert_int_equal(add_r(s, hidden, &b, 0, T0), STORE_DUPLICATE);
+    assert_int_equal(nquery(s, NULL), 2);
+    store_close(s);
+}
+
+/* ---- the output query ---- */
+
+static void
+test_query(void **state)
+{
+    (void)state;
+    struct store *s = mem_store();
+    int64_t f1 = feed(s, "sina"), f2 = feed(s, "wire");
+    struct parse_article a;
+    struct rows rs;
+    char *cats1[] = {"金融", "新浪财经"}, *cats2[] = {"Markets"};
+
+    art(&a, "s-1", "疫情持续胶着：长春累计确诊20000例", "https://a.example/1",
+        "<p>长春市新增本土确诊病例<b>1123</b>例，社会面清零攻坚行动进入关键阶段。</p>", T0);
+    a.categories = cats1;
+    a.ncategories = 2;
+    assert_int_equal(add(s, f1, &a, T0), STORE_NEW);
+    art(&a, "w-1", "Fed signals patience on rates", "https://b.example/1",
+        "<p>Federal Reserve officials signalled <i>patience</i> on interest rates; 50% odds.</p>",
+        T0 + HOUR);
+    a.categories = cats2;
+    a.ncategories = 1;
+    assert_int_equal(add(s, f2, &a, T0), STORE_NEW);
+    art(&a, "w-2", "Gold hits a record as haven demand rises", "https://b.example/2",
+        "<p>Gold rose to a record $2,070 an ounce in Hong Kong trading.</p>", T0 + 2 * HOUR);
+    a.categories = cats2;
+    a.ncategories = 1;
+    assert_int_equal(add(s, f2, &a, T0), STORE_NEW);
+
+    /* newest first */
+    fetch(s, NULL, &rs);
+    assert_int_equal(rs.n, 3);
+    assert_string_equal(rs.r[0].title, "Gold hits a record as haven demand rises");
+    assert_string_equal(rs.r[2].title, "疫情持续胶着：长春累计确诊20000例");
+    int64_t gold = rs.r[0].id;
+    rows_free(&rs);
+
+    struct store_query q = {.feed = "wire"};
+    assert_int_equal(nquery(s, &q), 2);
+    q = (struct store_query){.feed = "nobody"};
+    assert_int_equal(nquery(s, &q), 0);
+    q = (struct store_query){.category = "Markets"};
+    assert_int_equal(nquery(s, &q), 2);
+    q = (struct store_query){.category = "新浪财经"};
+    assert_int_equal(nquery(s, &q), 1);
+    q = (struct store_query){.category = "Market"}; /* whole categories only */
+    assert_int_equal(nquery(s, &q), 0);
+    q = (struct store_query){.feed = "wire", .category = "Markets", .limit = 1};
+    fetch(s, &q, &rs);
+    assert_int_equal(rs.n, 1);
+    assert_int_equal(rs.r[0].id, gold);
+    rows_free(&rs);
+    q = (struct store_query){.id = gold};
+    fetch(s, &q, &rs);
+    assert_int_equal(rs.n, 1);
+    assert_string_equal(rs.r[0].title, "Gold hits a record as haven demand rises");
+    rows_free(&rs);
+    q = (struct store_query){.id = 9999};
+    assert_int_equal(nquery(s, &q), 0);
+
+    /* full text: FTS5 trigram for words of 3+ characters, in title and body
+     * text (not in tags), any case */
+    assert_int_equal(ntext(s, "patience"), 1);
+    assert_int_equal(ntext(s, "PATIENCE"), 1);
+    assert_int_equal(ntext(s, "signalled patience"), 1); /* every word, any order */
+    assert_int_equal(ntext(s, "patience gold"), 0);
+    assert_int_equal(ntext(s, "record"), 1);
+    assert_int_equal(ntext(s, "社会面"), 1);
+    assert_int_equal(ntext(s, "1123"), 1); /* inside <b> */
+    assert_int_equal(ntext(s, "span"), 0);
+    assert_int_equal(ntext(s, "\"quoted"), 0); /* quotes are text, not syntax */
+    /* shorter words by a scan: a 2-character Chinese word */
+    assert_int_equal(ntext(s, "长春"), 1);
+    assert_int_equal(ntext(s, "长春 社会面"), 1);
+    assert_int_equal(ntext(s, "长春 gold"), 0);
+    assert_int_equal(ntext(s, "黄金"), 0);
+    assert_int_equal(ntext(s, "Fed"), 1);
+    assert_int_equal(ntext(s, "%"), 1);  /* a literal %, not a wildcard */
+    assert_int_equal(ntext(s, "_"), 0);
+    assert_int_equal(ntext(s, "  "), 3); /* no words: no filter */
+    q = (struct store_query){.text = "a b c d e f g h i j k l m n o p q"};
+    assert_int_equal(store_articles(s, &q, on_row, &rs), -EINVAL);
+    store_close(s);
+}
+
+/* ---- retention ---- */
+
+static void
+test_prune(void **state)
+{
+    (void)state;
+    struct store *s = mem_store();
+    int64_t f1 = feed(s, "sina"), f2 = feed(s, "wire");
+    struct parse_article a, b, c;
+    long n = -1;
+    char *body = body_of(rrr, 10, -1, NULL, NULL);
+
+    int64_t g0 = store_generation(s);
+    art(&a, "s-old", "央行宣布下调存款准备金率0.25个百分点", "https://a.example/old", body, T0);
+    art(&b, "s-new", "Gold hits a record as haven demand rises", "https://a.example/new",
+        "<p>new</p>", T0 + 100 * 24 * HOUR);
+    assert_int_equal(add(s, f1, &a, T0), STORE_NEW);
+    int64_t g1 = store_generation(s);
+    assert_true(g1 != g0);
+    assert_int_equal(add(s, f1, &b, T0), STORE_NEW);
+    int64_t g2 = store_generation(s);
+    assert_true(g2 != g1);
+    /* an unchanged re-ingest does not change the generation */
+    assert_int_equal(add(s, f1, &a, T0 + 1), STORE_UNCHANGED);
+    assert_int_equal(add(s, f1, &b, T0 + 1), STORE_UNCHANGED);
+    assert_int_equal(store_generation(s), g2);
+    /* nor does an empty transaction */
+    assert_int_equal(store_begin(s), 0);
+    assert_int_equal(store_commit(s), 0);
+    assert_int_equal(store_generation(s), g2);
+    /* a new source is a change (the article's sources are shown) */
+    art(&c, "w-old", "降准0.25个百分点", "https://a.example/old?utm_source=w", "<p>c</p>", T0);
+    assert_int_equal(add(s, f2, &c, T0), STORE_DUPLICATE);
+    int64_t g3 = store_generation(s);
+    assert_true(g3 != g2);
+
+    /* nothing older than the cutoff: nothing pruned, generation stays */
+    assert_int_equal(store_prune(s, T0 - 1, &n), 0);
+    assert_int_equal(n, 0);
+    assert_int_equal(store_generation(s), g3);
+    assert_int_equal(store_prune(s, T0 + 50 * 24 * HOUR, &n), 0);
+    assert_int_equal(n, 1);
+    assert_true(store_generation(s) != g3);
+    assert_int_equal(count(s), 1);
+    assert_int_equal(nquery(s, NULL), 1);
+    assert_int_equal(ntext(s, "准备金"), 0); /* gone from the index too */
+
+    /* tombstones: the old item, still listed, never comes back as new — nor
+     * its copy in another feed (by guid, by link) */
+    int64_t g4 = store_generation(s);
+    assert_int_equal(add(s, f1, &a, T0 + 200 * 24 * HOUR), STORE_UNCHANGED);
+    assert_int_equal(add(s, f2, &c, T0 + 200 * 24 * HOUR), STORE_UNCHANGED);
+    art(&c, "x-old", "Another copy", "http://A.EXAMPLE/old#again", "<p>c</p>", T0);
+    assert_int_equal(add(s, f2, &c, T0 + 200 * 24 * HOUR), STORE_UNCHANGED);
+    assert_int_equal(count(s), 1);
+    assert_int_equal(store_generation(s), g4);
+    /* the recent one is untouched */
+    assert_int_equal(add(s, f1, &b, T0 + 200 * 24 * HOUR), STORE_UNCHANGED);
+    assert_int_equal(store_prune(s, T0 + 50 * 24 * HOUR, NULL), 0);
+    assert_int_equal(count(s), 1);
+    free(body);
+    store_close(s);
+}
+
+/* ---- files: migrations, bad files, locks ---- */
+
+static char tmpdir[64];
+
+static void
+tmp_path(char *buf, size_t size, const char *name)
+{
+    if (tmpdir[0] == '\0') {
+        snprintf(tmpdir, sizeof(tmpdir), "/tmp/finfeed-test-store-XXXXXX");
+        assert_non_null(mkdtemp(tmpdir));
+    }
+    snprintf(buf, size, "%s/%s", tmpdir, name);
+    unlink(buf);
+    char side[600];
+    snprintf(side, sizeof(side), "%s-wal", buf);
+    unlink(side);
+    snprintf(side, sizeof(side), "%s-shm", buf);
+    unlink(side);
+}
+
+static char *
+slurp(const char *path, size_t *len)
+{
+    FILE *fp = fopen(path, "rb");
+    if (fp == NULL)
+        fail_msg("%s: %s", path, strerror(errno));
+    char *buf = NULL;
+    size_t n = 0, cap = 0;
+    for (;;) {
+        if (n + 4096 + 1 > cap) {
+            cap = cap ? cap * 2 : 16384;
+            buf = realloc(buf, cap);
+            assert_non_null(buf);
+        }
+        size_t r = fread(buf + n, 1, 4096, fp);
+        n += r;
+        if (r == 0)
+            break;
+    }
+    fclose(fp);
+    buf[n] = '\0';
+    if (len)
+        *len = n;
+    return buf;
+}
+
+static void
+spew(const char *path, const char *text)
+{
+    FILE *fp = fopen(path, "wb");
+    assert_non_null(fp);
+    assert_int_equal(fwrite(text, 1, strlen(text), fp), strlen(text));
+    assert_int_equal(fclose(fp), 0);
+}
+
+static int
+user_version(const char *path)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    int v = -1;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return v;
+}
+
+static void
+sql_file(const char *path, const char *sql)
+{
+    sqlite3 *db;
+    char *msg = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+        fail_msg("%s: %s", path, msg);
+    sqlite3_close(db);
+}
+
+static void
+test_migrate_v1(void **state)
+{
+    (void)state;
+    char path[512], err[512];
+    struct store *s;
+    struct rows rs;
+    tmp_path(path, sizeof(path), "v1.db");
+    char *dump = slurp(STORE_FIX "v1.sql", NULL);
+    sql_file(path, dump);
+    free(dump);
+    assert_int_equal(user_version(path), 1);
+
+    if (store_open(path, &s, err, sizeof(err)) != 0)
+        fail_msg("store_open: %s", err);
+    store_close(s);
+    assert_int_equal(user_version(path), store_schema_version());
+    /* and again: nothing left to migrate */
+    assert_int_equal(store_open(path, &s, err, sizeof(err)), 0);
+
+    /* the rows survived, with their output ids; the hidden one stays hidden */
+    assert_int_equal(count(s), 3);
+    fetch(s, NULL, &rs);
+    assert_int_equal(rs.n, 2);
+    assert_string_equal(rs.r[0].uid, "urn:uuid:1b4e28ba-2fa1-11d2-883f-0016d3cca427");
+    assert_string_equal(rs.r[0].title, "Fed signals patience on rates");
+    assert_string_equal(rs.r[1].uid, "urn:uuid:0f8fad5b-d9cb-469f-a165-70867728950e");
+    assert_string_equal(rs.r[1].sources, "[\"sina\",\"wire\"]");
+    rows_free(&rs);
+    /* the full-text index was built from the old rows */
+    assert_int_equal(ntext(s, "patience"), 1);
+    assert_int_equal(ntext(s, "社会面清零"), 1);
+    assert_int_equal(ntext(s, "长春"), 1);
+    assert_int_equal(ntext(s, "1123"), 1); /* body text, tags dropped */
+
+    /* the dedup keys survived: a copy is a copy, an update keeps the id */
+    int64_t sina = feed(s, "sina"), wire = feed(s, "wire"), cls = feed(s, "cls");
+    assert_int_equal(sina, 1);
+    assert_int_equal(wire, 2);
+    struct parse_article a;
+    art(&a, "wire-1", "whatever", NULL, "<p>x</p>", T0);
+    assert_int_equal(add(s, wire, &a, T0 + 9999), STORE_UNCHANGED);
+    art(&a, "cls-5", "Fed: patience", "http://WIRE.example.net/fed-7?utm_source=c", "<p>y</p>",
+        T0);
+    assert_int_equal(add(s, cls, &a, T0 + 9999), STORE_DUPLICATE);
+    art(&a, "sina-1", "疫情持续胶着：长春累计确诊20000例（更新）", NULL, "<p>更新</p>", T0);
+    assert_int_equal(add(s, sina, &a, T0 + 9999), STORE_UPDATED);
+    struct store_query q = {.feed = "sina"};
+    fetch(s, &q, &rs);
+    assert_int_equal(rs.n, 1);
+    assert_string_equal(rs.r[0].uid, "urn:uuid:0f8fad5b-d9cb-469f-a165-70867728950e");
+    assert_string_equal(rs.r[0].title, "疫情持续胶着：长春累计确诊20000例（更新）");
+    rows_free(&rs);
+    assert_int_equal(ntext(s, "更新"), 1);
+    assert_int_equal(ntext(s, "1123"), 0);
+    assert_int_equal(count(s), 3);
+    store_close(s);
+}
+
+static void
+test_migrate_v0_and_future(void **state)
+{
+    (void)state;
+    char path[512], err[512];
+    struct store *s;
+
+    /* version 0: an empty file (and a path that does not exist yet) */
+    tmp_path(path, sizeof(path), "v0.db");
+    spew(path, "");
+    if (store_open(path, &s, err, sizeof(err)) != 0)
+        fail_msg("store_open: %s", err);
+    assert_int_equal(count(s), 0);
+    store_close(s);
+    assert_int_equal(user_version(path), store_schema_version());
+    tmp_path(path, sizeof(path), "new.db");
+    assert_int_equal(store_open(path, &s, err, sizeof(err)), 0);
+    store_close(s);
+    assert_int_equal(user_version(path), store_schema_version());
+
+    /* a newer finfeed's database is refused, untouched */
+    tmp_path(path, sizeof(path), "v99.db");
+    sql_file(path, "CREATE TABLE future(x); PRAGMA user_version = 99;");
+    s = (struct store *)1;
+    assert_int_equal(store_open(path, &s, err, sizeof(err)), -EPROTO);
+    assert_null(s);
+    assert_non_null(strstr(err, path));
+    assert_non_null(strstr(err, "schema 99 is newer"));
+    assert_int_equal(user_version(path), 99);
+}
+
+static void
+test_bad_files(void **state)
+{
+    (void)state;
+    char path[512], err[512];
+    struct store *s = NULL;
+
+    /* not SQLite at all */
+    tmp_path(path, sizeof(path), "text.db");
+    spew(path, "[daemon]\ndatabase = this is a configuration file, not a database\n"
+               "padding padding padding padding padding padding padding padding padding\n");
+    assert_int_equal(store_open(path, &s, err, sizeof(err)), -EIO);
+    assert_null(s);
+    assert_non_null(strstr(err, path));
+    assert_non_null(strstr(err, "not a database"));
+    char *after = slurp(path, NULL);
+    assert_non_null(strstr(after, "this is a configuration file"));
+    free(after);
+
+    /* SQLite, but some other program's */
+    tmp_path(path, sizeof(path), "other.db");
+    sql_file(path, "CREATE TABLE contacts(name TEXT); INSERT INTO contacts VALUES('x');");
+    assert_int_equal(store_open(path, &s, err, sizeof(err)), -EIO);
+    assert_non_null(strstr(err, "not a finfeed database"));
+    assert_int_equal(user_version(path), 0);
+
+    /* a directory that does not exist */
+    assert_int_equal(store_open("/nonexistent-dir/x/finfeed.db", &s, err, sizeof(err)),
+                     -ENOENT);
+    assert_non_null(strstr(err, "/nonexistent-dir/x/finfeed.db"));
+}
+
+/* A second connection reading (BEGIN; SELECT …) while the store writes: WAL
+ * lets both go on. */
+static void
+test_locked_reader(void **state)
+{
+    (void)state;
+    char path[512], err[512];
+    struct store *s;
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    struct parse_article a;
+    tmp_path(path, sizeof(path), "read.db");
+    assert_int_equal(store_open(path, &s, err, sizeof(err)), 0);
+    int64_t f = feed(s, "sina");
+    art(&a, "g1", "First article of the locked test", "https://a.example/1", "<p>1</p>", T0);
+    assert_int_equal(add(s, f, &a, T0), STORE_NEW);
+
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "BEGIN", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM articles", -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(st, 0), 1);
+    sqlite3_reset(st);
+
+    time_t t = time(NULL);
+    art(&a, "g2", "Second article of the locked test", "https://a.example/2", "<p>2</p>", T0);
+    assert_int_equal(add(s, f, &a, T0), STORE_NEW);
+    assert_true(time(NULL) - t < 3); /* did not wait for the reader */
+    assert_int_equal(count(s), 2);
+    /* the reader still sees its snapshot */
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(st, 0), 1);
+    sqlite3_finalize(st);
+    assert_int_equal(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    t = time(NULL);
+    store_close(s);
+    assert_true(time(NULL) - t < 3);
+}
+
+/* Another process holding the write lock for a second: the store waits for
+ * it, then writes. */
+static void
+test_locked_writer(void **state)
+{
+    (void)state;
+    char path[512], err[512];
+    struct store *s;
+    struct parse_article a;
+    int ready[2];
+    tmp_path(path, sizeof(path), "write.db");
+    assert_int_equal(store_open(path, &s, err, sizeof(err)), 0);
+    int64_t f = feed(s, "sina");
+    assert_int_equal(pipe(ready), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        sqlite3 *db;
+        close(ready[0]);
+        if (sqlite3_open(path, &db) != SQLITE_OK ||
+            sqlite3_exec(db, "BEGIN IMMEDIATE; UPDATE meta SET value = value WHERE 0;", NULL,
+                         NULL, NULL) != SQLITE_OK)
+            _exit(1);
+        if (write(ready[1], "x", 1) != 1)
+            _exit(1);
+        nanosleep(&(struct timespec){.tv_sec = 1}, NULL);
+        sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+        sqlite3_close(db);
+        _exit(0);
+    }
+    close(ready[1]);
+    char c;
+    assert_int_equal(read(ready[0], &c, 1), 1);
+    close(ready[0]);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    art(&a, "g1", "Written while another process held the lock", "https://a.example/1",
+        "<p>1</p>", T0);
+    assert_int_equal(add(s, f, &a, T0), STORE_NEW);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double waited = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    assert_true(waited > 0.5 && waited < 9.0);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    assert_int_equal(count(s), 1);
+    store_close(s);
+}
+
+/* ---- end to end: finfeed ingest, export, prune ---- */
+
+/* Run argv (argv[0] a path) with stdout and stderr into files; the exit
+ * status, or -1. */
+static int
+run(const char *const *argv, const char *out, const char *errf)
+{
+    posix_spawn_file_actions_t fa;
+    pid_t pid;
+    int status;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 1, out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&fa, 2, errf, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int rc = posix_spawn(&pid, argv[0], &fa, NULL, (char *const *)argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    if (rc != 0)
+        return -1;
+    if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+        return -1;
+    return WEXITSTATUS(status);
+}
+
+struct e2e {
+    char dir[512], conf[600], out[600], err[600];
+};
+
+/* `finfeed CMD -c CONF ARGS…` (NULL-terminated), stdout in e->out; asserts
+ * the exit status. Returns what it printed (caller frees). */
+static char *
+finfeed(struct e2e *e, int want, const char *cmd, ...)
+{
+    const char *argv[16] = {FINFEED_BIN, cmd, "-c", e->conf};
+    int n = 4;
+    va_list ap;
+    va_start(ap, cmd);
+    for (const char *a; n < 15 && (a = va_arg(ap, const char *)) != NULL;)
+        argv[n++] = a;
+    va_end(ap);
+    argv[n] = NULL;
+    int rc = run(argv, e->out, e->err);
+    if (rc != want) {
+        char *msg = slurp(e->err, NULL);
+        fail_msg("finfeed %s %s: exit %d, expected %d: %s", cmd, argv[4] ? argv[4] : "", rc,
+                 want, msg);
+    }
+    return slurp(e->out, NULL);
+}
+
+static json_t *
+export_json(struct e2e *e)
+{
+    char *doc = finfeed(e, 0, "export", "--format", "json", NULL);
+    json_error_t je;
+    json_t *root = json_loads(doc, 0, &je);
+    if (root == NULL)
+        fail_msg("export --format json: %s: %s", je.text, doc);
+    free(doc);
+    return root;
+}
+
+static size_t
+occurrences(const char *hay, const char *needle)
+{
+    size_t n = 0;
+    for (const char *p = hay; (p = strstr(p, needle)) != NULL; p += strlen(needle))
+        n++;
+    return n;
+}
+
+/* check_feed.py (feedparser without bozo, RFC 4287 / JSON Feed MUSTs). */
+static void
+check_feed(struct e2e *e, const char *format, const char *file)
+{
+    char out[700];
+    snprintf(out, sizeof(out), "%s/check.out", e->dir);
+    const char *argv[] = {PYTHON, CHECKER, format, file, NULL};
+    int rc = run(argv, out, out);
+    if (rc == 77) {
+        fprintf(stderr, "check_feed.py: feedparser missing, %s not validated\n", format);
+        return;
+    }
+    if (rc != 0) {
+        char *msg = slurp(out, NULL);
+        fail_msg("check_feed.py %s %s: exit %d: %s", format, file, rc, msg);
+    }
+}
+
+static const char *const stories[] = {
+    "疫情持续胶着：长春累计确诊20000例，社会面清零再推进",
+    "Fed signals patience on rates as inflation cools",
+    "央行宣布下调存款准备金率0.25个百分点",
+};
+
+struct md_file {
+    char name[256];
+    ino_t ino;
+    struct timespec mtime;
+};
+
+static int
+md_list(const char *dir, struct md_file *files, int max)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    int n = 0;
+    assert_non_null(d);
+    while ((de = readdir(d)) != NULL) {
+        if (de->d_name[0] == '.')
+            continue;
+        assert_true(n < max);
+        char path[1024];
+        struct stat st;
+        snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+        assert_int_equal(stat(path, &st), 0);
+        snprintf(files[n].name, sizeof(files[n].name), "%s", de->d_name);
+        files[n].ino = st.st_ino;
+        files[n].mtime = st.st_mtim;
+        n++;
+    }
+    closedir(d);
+    return n;
+}
+
+static void
+test_cli_end_to_end(void **state)
+{
+    (void)state;
+    struct e2e e;
+    char *out;
+    snprintf(e.dir, sizeof(e.dir), "/tmp/finfeed-test-e2e-XXXXXX");
+    assert_non_null(mkdtemp(e.dir));
+    snprintf(e.conf, sizeof(e.conf), "%s/finfeed.conf", e.dir);
+    snprintf(e.out, sizeof(e.out), "%s/stdout", e.dir);
+    snprintf(e.err, sizeof(e.err), "%s/stderr", e.dir);
+    spew(e.conf, "[daemon]\n"
+                 "database = store.db   # beside this file\n"
+                 "retention = 1d\n"
+                 "[output]\n"
+                 "title = Finance news\n"
+                 "[feed \"sina\"]\n"
+                 "url = https://finance.example.com/rss.xml\n"
+                 "categories = 金融\n"
+                 "[feed \"wire\"]\n"
+                 "url = https://wire.example.net/atom.xml\n"
+                 "[feed \"cls\"]\n"
+                 "url = https://www.example.cn/telegraph.xml\n");
+
+    /* three sources, the same three stories, one story each of their own */
+    out = finfeed(&e, 0, "ingest", "--feed", "sina", STORE_FIX "sina_gbk.xml", NULL);
+    assert_string_equal(out, STORE_FIX "sina_gbk.xml: new 4, updated 0, duplicates 0, "
+                             "unchanged 0\n");
+    free(out);
+    out = finfeed(&e, 0, "ingest", "--feed", "wire", "--json", STORE_FIX "wire.atom", NULL);
+    json_t *o = json_loads(out, 0, NULL);
+    assert_non_null(o);
+    assert_string_equal(json_string_value(json_object_get(o, "file")), STORE_FIX "wire.atom");
+    assert_int_equal(json_integer_value(json_object_get(o, "new")), 1);
+    assert_int_equal(json_integer_value(json_object_get(o, "updated")), 0);
+    assert_int_equal(json_integer_value(json_object_get(o, "duplicates")), 3);
+    assert_int_equal(json_integer_value(json_object_get(o, "unchanged")), 0);
+    json_decref(o);
+    free(out);
+    /* two files at once, --json: one object a line */
+    out = finfeed(&e, 0, "ingest", "--json", "--feed", "cls", STORE_FIX "cls_utm.xml",
+                  STORE_FIX "cls_utm.xml", NULL);
+    char *nl = strchr(out, '\n');
+    assert_non_null(nl);
+    *nl = '\0';
+    o = json_loads(out, 0, NULL);
+    assert_non_null(o);
+    assert_int_equal(json_integer_value(json_object_get(o, "new")), 1);
+    assert_int_equal(json_integer_value(json_object_get(o, "duplicates")), 3);
+    json_decref(o);
+    o = json_loads(nl + 1, 0, NULL);
+    assert_non_null(o);
+    assert_int_equal(json_integer_value(json_object_get(o, "new")), 0);
+    assert_int_equal(json_integer_value(json_object_get(o, "unchanged")), 4);
+    json_decref(o);
+    free(out);
+    out = finfeed(&e, 0, "ingest", "--feed", "sina", STORE_FIX "sina_gbk.xml", NULL);
+    assert_non_null(strstr(out, "new 0, updated 0, duplicates 0, unchanged 4"));
+    free(out);
+
+    /* JSON Feed: each story once, with all its sources, first source first */
+    json_t *root = export_json(&e);
+    json_t *items = json_object_get(root, "items");
+    assert_int_equal(json_array_size(items), 6);
+    for (size_t k = 0; k < 3; k++) {
+        int seen = 0;
+        for (size_t i = 0; i < json_array_size(items); i++) {
+            json_t *it = json_array_get(items, i);
+            if (strcmp(json_string_value(json_object_get(it, "title")), stories[k]) != 0)
+                continue;
+            seen++;
+            char *src = json_dumps(json_object_get(json_object_get(it, "_finfeed"), "sources"),
+                                   JSON_COMPACT);
+            assert_string_equal(src, "[\"sina\",\"wire\",\"cls\"]");
+            free(src);
+        }
+        assert_int_equal(seen, 1);
+    }
+    /* the GBK feed's title decoded, its link as sina gave it */
+    json_t *first = json_array_get(items, 5);
+    assert_string_equal(json_string_value(json_object_get(first, "title")), stories[0]);
+    assert_string_equal(json_string_value(json_object_get(first, "url")),
+                        "https://finance.example.com/china/2022-04-04/doc-s1.shtml");
+    json_decref(root);
+    snprintf(e.out, sizeof(e.out), "%s/feed.json", e.dir);
+    free(finfeed(&e, 0, "export", "--format", "json", NULL));
+    check_feed(&e, "json", e.out);
+
+    /* Atom and RSS: valid, each story once */
+    static const char *const formats[] = {"atom", "rss"};
+    for (int f = 0; f < 2; f++) {
+        snprintf(e.out, sizeof(e.out), "%s/feed.%s", e.dir, formats[f]);
+        char *doc = finfeed(&e, 0, "export", "--format", formats[f], NULL);
+        check_feed(&e, formats[f], e.out);
+        assert_int_equal(occurrences(doc, "<entry>") + occurrences(doc, "<item>"), 6);
+        for (size_t k = 0; k < 3; k++) {
+            char t[256];
+            snprintf(t, sizeof(t), "<title>%s</title>", stories[k]);
+            if (strstr(stories[k], "Fed") == NULL)
+                assert_int_equal(occurrences(doc, t), 1);
+        }
+        assert_int_equal(occurrences(doc, "Fed signals patience on rates as inflation cools"), 1);
+        free(doc);
+    }
+    snprintf(e.out, sizeof(e.out), "%s/stdout", e.dir);
+
+    /* filters through the command line */
+    out = finfeed(&e, 0, "export", "--format", "json", "--query", "长春", NULL);
+    assert_int_equal(occurrences(out, "\"id\":"), 1);
+    free(out);
+    out = finfeed(&e, 0, "export", "--format", "json", "--feed", "wire", "--limit", "2",
+                  NULL);
+    assert_int_equal(occurrences(out, "\"id\":"), 2);
+    free(out);
+    out = finfeed(&e, 0, "export", "--format", "json", "--category", "金融", NULL);
+    assert_int_equal(occurrences(out, "\"id\":"), 4); /* sina's configured category */
+    free(out);
+
+    /* Markdown: one post a file, named YYYY-MM-DD-SLUG.md; a second run
+     * rewrites nothing */
+    char md[700];
+    struct md_file before[16], after[16];
+    snprintf(md, sizeof(md), "%s/posts", e.dir);
+    free(finfeed(&e, 0, "export", "--format", "markdown", "--out", md, NULL));
+    int n = md_list(md, before, 16);
+    assert_int_equal(n, 6);
+    for (int i = 0; i < n; i++) {
+        const char *nm = before[i].name;
+        size_t l = strlen(nm);
+        assert_true(l > 14 && strcmp(nm + l - 3, ".md") == 0);
+        assert_true(nm[4] == '-' && nm[7] == '-' && nm[10] == '-');
+        assert_true(strncmp(nm, "2022-04-", 8) == 0);
+    }
+    free(finfeed(&e, 0, "export", "--format", "markdown", "--out", md, NULL));
+    char *msg = slurp(e.err, NULL);
+    assert_non_null(strstr(msg, "0 posts written, 6 unchanged"));
+    free(msg);
+    assert_int_equal(md_list(md, after, 16), 6);
+    for (int i = 0; i < n; i++) {
+        int same = 0;
+        for (int j = 0; j < n; j++)
+            if (strcmp(before[i].name, after[j].name) == 0)
+                same = before[i].ino == after[j].ino &&
+                       before[i].mtime.tv_sec == after[j].mtime.tv_sec &&
+                       before[i].mtime.tv_nsec == after[j].mtime.tv_nsec;
+        assert_true(same);
+    }
+
+    /* prune with retention 1d: all of 2022 goes; the items, still listed by
+     * their feeds, never come back */
+    out = finfeed(&e, 0, "prune", NULL);
+    assert_non_null(strstr(out, "pruned 6 articles"));
+    free(out);
+    root = export_json(&e);
+    assert_int_equal(json_array_size(json_object_get(root, "items")), 0);
+    json_decref(root);
+    out = finfeed(&e, 0, "ingest", "--feed", "cls", STORE_FIX "cls_utm.xml", NULL);
+    assert_non_null(strstr(out, "new 0, updated 0, duplicates 0, unchanged 4"));
+    free(out);
+    out = finfeed(&e, 0, "ingest", "--feed", "wire", STORE_FIX "wire.atom", NULL);
+    assert_non_null(strstr(out, "new 0, updated 0, duplicates 0, unchanged 4"));
+    free(out);
+    out = finfeed(&e, 0, "prune", NULL);
+    assert_non_null(strstr(out, "pruned 0 articles"));
+    free(out);
+
+    /* errors: a feed not in the configuration, a file that is not a feed */
+    free(finfeed(&e, 2, "ingest", "--feed", "nobody", STORE_FIX "wire.atom", NULL));
+    free(finfeed(&e, 1, "ingest", "--feed", "wire", e.conf, NULL));
+
+    const char *rm[] = {"/bin/rm", "-rf", e.dir, NULL};
+    assert_int_equal(run(rm, "/dev/null", "/dev/null"), 0);
+}
+
+static int
+teardown_tmp(void **state)
+{
+    (void)state;
+    if (tmpdir[0] != '\0') {
+        const char *rm[] = {"/bin/rm", "-rf", tmpdir, NULL};
+        run(rm, "/dev/null", "/dev/null");
+    }
+    return 0;
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_rule1_guid),
+        cmocka_unit_test(test_canonical_link),
+        cmocka_unit_test(test_rule2_link),
+        cmocka_unit_test(test_title_key),
+        cmocka_unit_test(test_rule3_title),
+        cmocka_unit_test(test_similarity),
+        cmocka_unit_test(test_rule4_body),
+        cmocka_unit_test(test_rule4_recall),
+        cmocka_unit_test(test_sources_republish),
+        cmocka_unit_test(test_query),
+        cmocka_unit_test(test_prune),
+        cmocka_unit_test(test_migrate_v1),
+        cmocka_unit_test(test_migrate_v0_and_future),
+        cmocka_unit_test(test_bad_files),
+        cmocka_unit_test(test_locked_reader),
+        cmocka_unit_test(test_locked_writer),
+        cmocka_unit_test(test_cli_end_to_end),
+    };
+    return cmocka_run_group_tests(tests, NULL, teardown_tmp);
+}
