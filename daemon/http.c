@@ -290,9 +290,9 @@ accepts_gzip(const char *ae)
             if ((*p == 'q' || *p == 'Q') && p[1] == '=') {
                 const char *v = p + 2;
                 /* "0", "0.", "0.0", "0.00", "0.000" */
-                zero = v[0] == '0' &&
-                       (v[1] == '\0' || strchr(",; \t", v[1]) != NULL ||
-                        (v[1] == '.' && strspn(v + 2, "0") == strcspn(v + 2, ",; \t")));
+                zero =
+                    v[0] == '0' && (v[1] == '\0' || strchr(",; \t", v[1]) != NULL ||
+                                    (v[1] == '.' && strspn(v + 2, "0") == strcspn(v + 2, ",; \t")));
                 p = v;
                 continue;
             }

@@ -140,6 +140,22 @@ on_work_done(uv_work_t *req, int status)
 
 /* ---- feed state ---- */
 
+/* snprintf may have cut a multi-byte character: drop its leading bytes so
+ * the error text stays valid UTF-8 (it goes into JSON and HTML). */
+static void
+utf8_trim(char *s)
+{
+    size_t n = strlen(s), i = n;
+    while (i > 0 && ((unsigned char)s[i - 1] & 0xC0) == 0x80)
+        i--;
+    if (i == 0)
+        return;
+    unsigned char lead = (unsigned char)s[i - 1];
+    size_t want = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+    if (n - (i - 1) < want)
+        s[i - 1] = '\0';
+}
+
 static void
 set_str(char **slot, const char *v)
 {
@@ -315,6 +331,7 @@ ingest_after(struct daemon *d, void *arg)
         f->last = OUT_ERROR;
         f->errors++;
         snprintf(f->error, sizeof(f->error), "%.255s", x->ingest_err);
+        utf8_trim(f->error);
         memset(&f->counts, 0, sizeof(f->counts));
         if (x->rc != -EINVAL) { /* a store failure, not the feed's fault */
             d->store_ok = 0;
@@ -332,8 +349,10 @@ ingest_after(struct daemon *d, void *arg)
         if (x->newest > f->newest)
             f->newest = x->newest;
         f->error[0] = '\0';
-        if (x->report.problems)
+        if (x->report.problems) {
             snprintf(f->error, sizeof(f->error), "recovered: %.240s", x->report.message);
+            utf8_trim(f->error);
+        }
         set_str(&f->etag, x->etag);
         set_str(&f->last_modified, x->last_modified);
         if (x->permanent_url != NULL) {
@@ -413,8 +432,10 @@ on_fetch_done(void *arg, const struct fetch_result *r)
     } else {
         f->last = OUT_ERROR;
         f->errors++;
-        if (r->error != 0 && r->errmsg[0])
+        if (r->error != 0 && r->errmsg[0]) {
             snprintf(f->error, sizeof(f->error), "%s", r->errmsg);
+            utf8_trim(f->error);
+        }
         else if (r->http != 0)
             snprintf(f->error, sizeof(f->error), "HTTP %ld", r->http);
         else
