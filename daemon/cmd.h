@@ -12,5 +12,6 @@ int cmd_daemon(int argc, char **argv);
 int cmd_refresh(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_reload(int argc, char **argv);
+int cmd_opml(int argc, char **argv);
 
 #endif

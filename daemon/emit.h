@@ -57,4 +57,21 @@ const char *emit_content_type(enum emit_format format);
 /* "atom" | "rss" | "json" → format; -1 for anything else. */
 int emit_format_of(const char *name);
 
+/* ---- OPML 2.0 subscriptions, daemon/emit_opml.c ---- */
+
+/* One subscription: strings borrowed. */
+struct emit_opml_feed {
+    const char *name;
+    const char *url;                /* user:password@ is left out of the output */
+    const char *const *categories;
+    size_t ncategories;
+};
+
+/* OPML 2.0 (http://opml.org/spec2.opml) of `n` feeds under `title`: one
+ * outline each (type="rss", text, title, xmlUrl, htmlUrl, category). No
+ * dateCreated, so the bytes only change with the subscriptions. *doc is the
+ * caller's. Returns 0, -ENOMEM. */
+int emit_opml(const char *title, const struct emit_opml_feed *feeds, size_t n, char **doc,
+              size_t *len);
+
 #endif

@@ -156,32 +156,6 @@ http_render_article(struct http *h, void *arg, char **doc, size_t *len, const ch
 }
 
 /* htmlUrl of a feed: the site of its URL (scheme and host), when http(s). */
-static void
-put_site(struct http_buf *b, const char *url)
-{
-    const char *auth = strstr(url, "://");
-    if (auth == NULL || !(strncmp(url, "http://", 7) == 0 || strncmp(url, "https://", 8) == 0))
-        return;
-    auth += 3;
-    size_t alen = strcspn(auth, "/?#");
-    const char *host = auth;
-    for (const char *p = auth; p < auth + alen; p++)
-        if (*p == '@') /* user:password@ stays out */
-            host = p + 1;
-    struct http_buf site = {0};
-    http_buf_add(&site, url, (size_t)(auth - url));
-    http_buf_add(&site, host, (size_t)(auth + alen - host));
-    http_buf_adds(&site, "/");
-    if (site.err) {
-        b->err = site.err;
-    } else {
-        http_buf_adds(b, " htmlUrl=\"");
-        http_buf_markup(b, site.data);
-        http_buf_adds(b, "\"");
-    }
-    free(site.data);
-}
-
 /* OPML 2.0 (http://opml.org/spec2.opml): one outline per configured feed.
  * No dateCreated: the document must stay byte-identical while nothing in it
  * changes, or its ETag would. */
@@ -189,46 +163,23 @@ int
 http_render_opml(struct http *h, void *arg, char **doc, size_t *len, const char **type)
 {
     const struct daemon *d = h->d;
-    struct http_buf b = {0};
+    struct emit_opml_feed *l = calloc(d->nfeeds + 1, sizeof(*l));
+    size_t n = 0;
     (void)arg;
-
-    http_buf_adds(&b, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<opml version=\"2.0\">\n"
-                      "  <head>\n    <title>");
-    http_buf_markup(&b, d->cfg->output.title);
-    http_buf_adds(&b, "</title>\n    <docs>http://opml.org/spec2.opml</docs>\n  </head>\n"
-                      "  <body>\n");
+    if (l == NULL)
+        return -ENOMEM;
     for (size_t i = 0; i < d->nfeeds; i++) {
         const struct feed_run *f = d->feeds[i];
-        const struct config_feed *cf = f->cf;
-        const char *url = f->url ? f->url : cf ? cf->url : NULL;
-        if (f->removed || url == NULL)
+        if (f->removed)
             continue;
-        http_buf_adds(&b, "    <outline type=\"rss\" text=\"");
-        http_buf_markup(&b, f->name);
-        http_buf_adds(&b, "\" title=\"");
-        http_buf_markup(&b, f->name);
-        http_buf_adds(&b, "\" xmlUrl=\"");
-        http_buf_url(&b, url);
-        http_buf_adds(&b, "\"");
-        put_site(&b, url);
-        /* §2.2: comma-separated, slash-delimited category strings */
-        int first = 1;
-        for (size_t j = 0; cf != NULL && j < cf->ncategories; j++) {
-            if (strchr(cf->categories[j], ',') != NULL)
-                continue;
-            http_buf_adds(&b, first ? " category=\"/" : ",/");
-            http_buf_markup(&b, cf->categories[j]);
-            first = 0;
-        }
-        http_buf_adds(&b, first ? "/>\n" : "\"/>\n");
+        l[n].name = f->name;
+        l[n].url = f->url ? f->url : f->cf ? f->cf->url : NULL; /* after a 301: the new one */
+        l[n].categories = f->cf ? (const char *const *)f->cf->categories : NULL;
+        l[n].ncategories = f->cf ? f->cf->ncategories : 0;
+        n++;
     }
-    http_buf_adds(&b, "  </body>\n</opml>\n");
-    if (b.err) {
-        free(b.data);
-        return -ENOMEM;
-    }
-    *doc = b.data;
-    *len = b.len;
+    int rc = emit_opml(d->cfg->output.title, l, n, doc, len);
+    free(l);
     *type = "text/x-opml; charset=utf-8";
-    return 0;
+    return rc;
 }

@@ -24,6 +24,7 @@ static const struct command commands[] = {
     {"refresh", cmd_refresh, "refresh [FEED...] [--no-wait] [--json] [-c FILE | -s SOCKET]"},
     {"status", cmd_status, "status [FEED] [--json] [-c FILE | -s SOCKET]"},
     {"reload", cmd_reload, "reload [-c FILE | -s SOCKET]"},
+    {"opml", cmd_opml, "opml export [-c FILE] | opml import [-c FILE] OPML_FILE"},
 };
 
 static void
