@@ -72,8 +72,8 @@ main(int argc, char **argv)
     store_close(s);
     s = NULL;
     printf("new %ld updated %ld duplicates %ld unchanged %ld cpu %.3f wall %.3f\n", total.new_,
-           total.updated, total.duplicates, total.unchanged,
-           now(CLOCK_PROCESS_CPUTIME_ID) - c0, now(CLOCK_MONOTONIC) - w0);
+           total.updated, total.duplicates, total.unchanged, now(CLOCK_PROCESS_CPUTIME_ID) - c0,
+           now(CLOCK_MONOTONIC) - w0);
     rc = 0;
 out:
     store_close(s);

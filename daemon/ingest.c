@@ -84,10 +84,18 @@ on_entry(void *arg, const struct parse_feed *feed, struct parse_entry *e)
     if (a_date > r->f->newest)
         r->f->newest = a_date;
     switch (out) {
-    case STORE_NEW: r->c->new_++; break;
-    case STORE_UPDATED: r->c->updated++; break;
-    case STORE_DUPLICATE: r->c->duplicates++; break;
-    case STORE_UNCHANGED: r->c->unchanged++; break;
+    case STORE_NEW:
+        r->c->new_++;
+        break;
+    case STORE_UPDATED:
+        r->c->updated++;
+        break;
+    case STORE_DUPLICATE:
+        r->c->duplicates++;
+        break;
+    case STORE_UNCHANGED:
+        r->c->unchanged++;
+        break;
     }
     return 0;
 }

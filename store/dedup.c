@@ -188,8 +188,8 @@ is_punct_or_space(unsigned long c)
            (c >= 0x3000 && c <= 0x303F) ||              /* CJK symbols and punctuation */
            (c >= 0xFE30 && c <= 0xFE4F) ||              /* CJK compatibility forms */
            (c >= 0xFF00 && c <= 0xFF0F) || (c >= 0xFF1A && c <= 0xFF20) ||
-           (c >= 0xFF3B && c <= 0xFF40) || (c >= 0xFF5B && c <= 0xFF65) ||
-           c == 0x00B7 || c == 0x00AB || c == 0x00BB || c == 0xFFFD;
+           (c >= 0xFF3B && c <= 0xFF40) || (c >= 0xFF5B && c <= 0xFF65) || c == 0x00B7 ||
+           c == 0x00AB || c == 0x00BB || c == 0xFFFD;
 }
 
 char *
@@ -223,8 +223,7 @@ int
 store_title_key_usable(const char *key)
 {
     int weight = 0;
-    for (const unsigned char *p = (const unsigned char *)key; *p && weight < MIN_TITLE_WEIGHT;
-         p++)
+    for (const unsigned char *p = (const unsigned char *)key; *p && weight < MIN_TITLE_WEIGHT; p++)
         if (*p < 0x80)
             weight++;
         else if (*p >= 0xC0) /* a lead byte: one non-ASCII character */

@@ -13,8 +13,8 @@
 #define KEY_WINDOW (72 * 3600)
 
 static const char *const default_tracking[] = {
-    "utm_*", "spm", "fbclid", "gclid", "dclid", "mc_cid", "mc_eid", "yclid", "igshid",
-    "_hsenc", "_hsmi", "ref_src", "mkt_tok", "cmpid", "ncid", "wt.mc_id"};
+    "utm_*",  "spm",    "fbclid", "gclid",   "dclid",   "mc_cid", "mc_eid", "yclid",
+    "igshid", "_hsenc", "_hsmi",  "ref_src", "mkt_tok", "cmpid",  "ncid",   "wt.mc_id"};
 
 /* Migrations: entry i brings a database from user_version i to i + 1. Never
  * edit a released entry; append a new one (and a fixture of the old version
@@ -84,16 +84,24 @@ errno_of(int rc)
     switch (rc & 0xff) {
     case SQLITE_OK:
     case SQLITE_DONE:
-    case SQLITE_ROW: return 0;
-    case SQLITE_NOMEM: return -ENOMEM;
+    case SQLITE_ROW:
+        return 0;
+    case SQLITE_NOMEM:
+        return -ENOMEM;
     case SQLITE_BUSY:
-    case SQLITE_LOCKED: return -EBUSY;
-    case SQLITE_FULL: return -ENOSPC;
-    case SQLITE_READONLY: return -EROFS;
-    case SQLITE_CANTOPEN: return -ENOENT;
+    case SQLITE_LOCKED:
+        return -EBUSY;
+    case SQLITE_FULL:
+        return -ENOSPC;
+    case SQLITE_READONLY:
+        return -EROFS;
+    case SQLITE_CANTOPEN:
+        return -ENOENT;
     case SQLITE_PERM:
-    case SQLITE_AUTH: return -EACCES;
-    default: return -EIO; /* SQLITE_NOTADB, SQLITE_CORRUPT, SQLITE_IOERR, … */
+    case SQLITE_AUTH:
+        return -EACCES;
+    default:
+        return -EIO; /* SQLITE_NOTADB, SQLITE_CORRUPT, SQLITE_IOERR, … */
     }
 }
 
@@ -232,14 +240,9 @@ store_open(const char *path, struct store **out, char *err, size_t errsize)
      * which dominated one `finfeed ingest` per feed; the WAL is folded into
      * the database by SQLite's auto-checkpoint (every 1000 pages) instead,
      * and a later open reads it, so nothing is lost. */
-    if ((rc = sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL)) !=
-        SQLITE_OK) {
+    if ((rc = sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL)) != SQLITE_OK) {
         rc = store_fail(s, rc);
         goto err;
-    }
-    {
-        const char *e = getenv("FF_PRAGMA");
-        if (e) sqlite3_exec(s->db, e, NULL, NULL, NULL);
     }
     if ((rc = check_schema(s, &version)) < 0)
         goto err;
@@ -250,9 +253,8 @@ store_open(const char *path, struct store **out, char *err, size_t errsize)
         rc = store_fail(s, rc);
         goto err;
     }
-    if ((rc = sqlite3_create_function(s->db, "finfeed_text", 1,
-                                      SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, sql_text, NULL,
-                                      NULL)) != SQLITE_OK) {
+    if ((rc = sqlite3_create_function(s->db, "finfeed_text", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
+                                      NULL, sql_text, NULL, NULL)) != SQLITE_OK) {
         rc = store_fail(s, rc);
         goto err;
     }

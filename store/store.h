@@ -56,7 +56,8 @@ int store_begin(struct store *s);
 /* Store article `a` (borrowed) of feed `feed_id`, seen at `now` (Unix
  * seconds); `republish` 0 keeps it out of every output. Applies the dedup
  * rules of SPEC §7 in order; *outcome says which applied (may be NULL).
- * Returns 0 or a negative errno (the transaction is then to be rolled back). */
+ * guid, title and body must be set (-EINVAL). Returns 0 or a negative errno
+ * (the transaction is then to be rolled back). */
 int store_add(struct store *s, int64_t feed_id, const struct parse_article *a, int republish,
               int64_t now, enum store_outcome *outcome);
 int store_commit(struct store *s);
@@ -65,15 +66,15 @@ void store_rollback(struct store *s);
 /* An article as stored, for output. Strings owned by the store, valid during
  * the callback only. */
 struct store_article {
-    int64_t id;              /* row id */
-    const char *uid;         /* output id: stable forever ("urn:uuid:…") */
+    int64_t id;      /* row id */
+    const char *uid; /* output id: stable forever ("urn:uuid:…") */
     const char *title, *link, *guid, *author, *headimg, *thumbnail, *summary, *body;
     const char *categories_json; /* JSON array of strings */
     const char *sources_json;    /* JSON array of feed names, first source first */
-    const char *feed;        /* name of the first source */
+    const char *feed;            /* name of the first source */
     int comments;
-    int64_t date;            /* published (article model date) */
-    int64_t updated;         /* last change (or first seen) */
+    int64_t date;    /* published (article model date) */
+    int64_t updated; /* last change (or first seen) */
     int64_t first_seen;
 };
 
@@ -127,23 +128,22 @@ char *store_title_key(const char *title);
  * space skipped (rule 4: ≥ 0.85 between bodies of ≥ 200 characters). */
 double store_similarity(const char *a, const char *b);
 
-
 /* ---- feed fetch state (the daemon's scheduler), store/store_feed.c ---- */
 
 /* What the daemon remembers about a feed across restarts. Strings owned by
  * the struct (store_feed_state_clear frees them); NULL when unknown. */
 struct store_feed_state {
-    char *url;           /* current URL (a permanent redirect moves it) */
-    char *etag;          /* validators exactly as the server gave them */
+    char *url;  /* current URL (a permanent redirect moves it) */
+    char *etag; /* validators exactly as the server gave them */
     char *last_modified;
-    char *status;        /* outcome of the last fetch: "ok", "not-modified", "error", "gone" */
-    char *error;         /* last error in words */
-    int64_t last_fetch;  /* Unix seconds, 0 never */
-    int64_t next_fetch;  /* Unix seconds, 0 as soon as possible */
-    int64_t newest;      /* date of the newest item, 0 unknown */
-    long http;           /* last HTTP status, 0 none */
-    long errors;         /* consecutive failures */
-    int enabled;         /* 0 once the feed answered 410 Gone */
+    char *status;       /* outcome of the last fetch: "ok", "not-modified", "error", "gone" */
+    char *error;        /* last error in words */
+    int64_t last_fetch; /* Unix seconds, 0 never */
+    int64_t next_fetch; /* Unix seconds, 0 as soon as possible */
+    int64_t newest;     /* date of the newest item, 0 unknown */
+    long http;          /* last HTTP status, 0 none */
+    long errors;        /* consecutive failures */
+    int enabled;        /* 0 once the feed answered 410 Gone */
 };
 
 /* Read feed `feed_id`'s state into *st (zeroed first; enabled defaults to 1). */

@@ -21,14 +21,13 @@ store_feed_state_get(struct store *s, int64_t feed_id, struct store_feed_state *
     sqlite3_stmt *st;
     memset(out, 0, sizeof(*out));
     out->enabled = 1;
-    int rc = sqlite3_prepare_v2(s->db,
-                                "SELECT url, etag, last_modified, last_status, error, last_fetch,"
-                                " next_fetch, newest, http, errors, enabled FROM feeds WHERE id = ?1",
-                                -1, &st, NULL);
-    if (rc != SQLITE_OK) {
-        snprintf(s->err, sizeof(s->err), "%s", sqlite3_errmsg(s->db));
-        return -EIO;
-    }
+    int rc =
+        sqlite3_prepare_v2(s->db,
+                           "SELECT url, etag, last_modified, last_status, error, last_fetch,"
+                           " next_fetch, newest, http, errors, enabled FROM feeds WHERE id = ?1",
+                           -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return store_fail(s, rc);
     sqlite3_bind_int64(st, 1, feed_id);
     rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
@@ -44,12 +43,9 @@ store_feed_state_get(struct store *s, int64_t feed_id, struct store_feed_state *
         out->errors = (long)sqlite3_column_int64(st, 9);
         out->enabled = sqlite3_column_int(st, 10);
     }
+    int e = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store_fail(s, rc);
     sqlite3_finalize(st);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        snprintf(s->err, sizeof(s->err), "%s", sqlite3_errmsg(s->db));
-        return -EIO;
-    }
-    return 0;
+    return e;
 }
 
 int
@@ -62,10 +58,8 @@ store_feed_state_set(struct store *s, int64_t feed_id, const struct store_feed_s
                                 " last_fetch = ?7, next_fetch = ?8, newest = ?9, http = ?10,"
                                 " errors = ?11, enabled = ?12 WHERE id = ?1",
                                 -1, &st, NULL);
-    if (rc != SQLITE_OK) {
-        snprintf(s->err, sizeof(s->err), "%s", sqlite3_errmsg(s->db));
-        return rc == SQLITE_FULL ? -ENOSPC : rc == SQLITE_BUSY ? -EBUSY : -EIO;
-    }
+    if (rc != SQLITE_OK)
+        return store_fail(s, rc);
     sqlite3_bind_int64(st, 1, feed_id);
     sqlite3_bind_text(st, 2, in->url, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, in->etag, -1, SQLITE_STATIC);
@@ -79,12 +73,9 @@ store_feed_state_set(struct store *s, int64_t feed_id, const struct store_feed_s
     sqlite3_bind_int64(st, 11, in->errors);
     sqlite3_bind_int(st, 12, in->enabled);
     rc = sqlite3_step(st);
+    int e = rc == SQLITE_DONE ? 0 : store_fail(s, rc);
     sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) {
-        snprintf(s->err, sizeof(s->err), "%s", sqlite3_errmsg(s->db));
-        return rc == SQLITE_FULL ? -ENOSPC : (rc & 0xff) == SQLITE_BUSY ? -EBUSY : -EIO;
-    }
-    return 0;
+    return e;
 }
 
 void

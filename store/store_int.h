@@ -22,8 +22,8 @@ enum stmt_id {
     Q_KEY_FIND_NEAR, /* kind, key, lo, hi → article_id, alive (live first) */
     Q_KEY_HAS,       /* kind, key, article_id → a row when that key exists */
     Q_KEY_ADD,
-    Q_ART_GET,       /* id → content_hash, feed_id */
-    Q_ART_TEXT,      /* id → plain body text (from the FTS table) */
+    Q_ART_GET,  /* id → content_hash, feed_id */
+    Q_ART_TEXT, /* id → plain body text (from the FTS table) */
     Q_ART_INSERT,
     Q_ART_UPDATE,
     Q_SRC_ADD,
@@ -37,10 +37,10 @@ enum stmt_id {
 struct store {
     sqlite3 *db;
     sqlite3_stmt *stmt[Q_COUNT];
-    char **tracking;   /* tracking parameter patterns, owned */
+    char **tracking; /* tracking parameter patterns, owned */
     size_t ntracking;
-    int in_tx;         /* inside store_begin … commit/rollback */
-    int changed;       /* the open transaction changed articles */
+    int in_tx;   /* inside store_begin … commit/rollback */
+    int changed; /* the open transaction changed articles */
     char err[256];
 };
 

@@ -200,8 +200,8 @@ store_generation(struct store *s)
 {
     sqlite3_stmt *st;
     int64_t g = -1;
-    int rc = sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key = 'generation'", -1,
-                                &st, NULL);
+    int rc =
+        sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key = 'generation'", -1, &st, NULL);
     if (rc != SQLITE_OK) {
         store_fail(s, rc);
         return -1;

@@ -66,7 +66,7 @@ art(struct parse_article *a, const char *guid, const char *title, const char *li
 static enum store_outcome
 add_r(struct store *s, int64_t feed, const struct parse_article *a, int republish, int64_t now)
 {
-    enum store_outcome out = (enum store_outcome)-1;
+    enum store_outcome out = (enum store_outcome) - 1;
     assert_int_equal(store_begin(s), 0);
     int rc = store_add(s, feed, a, republish, now, &out);
     if (rc != 0)
@@ -263,6 +263,11 @@ test_rule1_guid(void **state)
     assert_int_equal(rs.n, 1);
     char *uid = strdup(rs.r[0].uid);
     assert_int_equal(rs.r[0].updated, T0 + 60);
+    /* urn:uuid: and an RFC 9562 version 7 UUID */
+    assert_int_equal(strlen(uid), 45);
+    assert_memory_equal(uid, "urn:uuid:", 9);
+    assert_true(uid[17] == '-' && uid[22] == '-' && uid[27] == '-' && uid[32] == '-');
+    assert_true(uid[23] == '7' && strchr("89ab", uid[28]) != NULL);
     rows_free(&rs);
 
     /* changed title: updated in place, updated moves, uid stays */
@@ -284,6 +289,10 @@ test_rule1_guid(void **state)
     assert_int_equal(rs.r[0].updated, T0 + 900);
     rows_free(&rs);
     assert_int_equal(add(s, f1, &a, T0 + 1000), STORE_UNCHANGED);
+    art(&b, NULL, "no guid", NULL, "<p>x</p>", T0);
+    assert_int_equal(store_begin(s), 0);
+    assert_int_equal(store_add(s, f1, &b, 1, T0, NULL), -EINVAL);
+    store_rollback(s);
 
     /* the same guid in another feed is not rule 1: a different story there
      * is a new article */
@@ -425,8 +434,7 @@ test_rule2_link(void **state)
         assert_int_equal(add(s, f2, &b, T0), STORE_NEW);
     }
     /* a site's front page names no story: never rule 2 */
-    art(&a, "s-home-1", "Morning markets wrap", "https://finance.example.com/", "<p>one</p>",
-        T0);
+    art(&a, "s-home-1", "Morning markets wrap", "https://finance.example.com/", "<p>one</p>", T0);
     art(&b, "c-home-2", "Evening FX briefing", "http://finance.example.com", "<p>two</p>", T0);
     assert_int_equal(add(s, f1, &a, T0), STORE_NEW);
     assert_int_equal(add(s, f2, &b, T0), STORE_NEW);
@@ -479,8 +487,7 @@ test_rule3_title(void **state)
     int64_t f1 = feed(s, "sina"), f2 = feed(s, "wire"), f3 = feed(s, "cls");
     struct parse_article a, b;
 
-    art(&a, "s-1", "ＡＢＣ１２３：长春疫情最新通报（更新）", "https://a.example/1",
-        "<p>a</p>", T0);
+    art(&a, "s-1", "ＡＢＣ１２３：长春疫情最新通报（更新）", "https://a.example/1", "<p>a</p>", T0);
     art(&b, "w-1", "abc123 长春疫情最新通报 更新", "https://b.example/x9", "<p>b</p>",
         T0 + 47 * HOUR);
     assert_int_equal(add(s, f1, &a, T0), STORE_NEW);
@@ -555,8 +562,8 @@ test_rule4_body(void **state)
     assert_int_equal(add(s, f1, &a, T0), STORE_NEW);
     assert_int_equal(add(s, f2, &b, T0 + 60), STORE_DUPLICATE);
     /* one figure rewritten */
-    art(&b, "w-rrr-2", "Reserve ratio cut frees 560 billion", "https://b.example/pboc-10",
-        figure, T0 - 20 * HOUR);
+    art(&b, "w-rrr-2", "Reserve ratio cut frees 560 billion", "https://b.example/pboc-10", figure,
+        T0 - 20 * HOUR);
     assert_int_equal(add(s, f2, &b, T0 + 60), STORE_DUPLICATE);
     assert_int_equal(count(s), 1);
 
@@ -659,8 +666,7 @@ test_sources_republish(void **state)
     rows_free(&rs);
 
     /* republish = 0: stored and deduplicated, never shown … */
-    art(&a, "h-1", "Internal: not for redistribution today", "https://h.example/1", "<p>h</p>",
-        T0);
+    art(&a, "h-1", "Internal: not for redistribution today", "https://h.example/1", "<p>h</p>", T0);
     assert_int_equal(add_r(s, hidden, &a, 0, T0), STORE_NEW);
     assert_int_equal(count(s), 2);
     struct store_query q = {.feed = "hidden"};
@@ -765,7 +771,7 @@ test_query(void **state)
     assert_int_equal(ntext(s, "长春 gold"), 0);
     assert_int_equal(ntext(s, "黄金"), 0);
     assert_int_equal(ntext(s, "Fed"), 1);
-    assert_int_equal(ntext(s, "%"), 1);  /* a literal %, not a wildcard */
+    assert_int_equal(ntext(s, "%"), 1); /* a literal %, not a wildcard */
     assert_int_equal(ntext(s, "_"), 0);
     assert_int_equal(ntext(s, "  "), 3); /* no words: no filter */
     q = (struct store_query){.text = "a b c d e f g h i j k l m n o p q"};
@@ -960,8 +966,7 @@ test_migrate_v1(void **state)
     struct parse_article a;
     art(&a, "wire-1", "whatever", NULL, "<p>x</p>", T0);
     assert_int_equal(add(s, wire, &a, T0 + 9999), STORE_UNCHANGED);
-    art(&a, "cls-5", "Fed: patience", "http://WIRE.example.net/fed-7?utm_source=c", "<p>y</p>",
-        T0);
+    art(&a, "cls-5", "Fed: patience", "http://WIRE.example.net/fed-7?utm_source=c", "<p>y</p>", T0);
     assert_int_equal(add(s, cls, &a, T0 + 9999), STORE_DUPLICATE);
     art(&a, "sina-1", "疫情持续胶着：长春累计确诊20000例（更新）", NULL, "<p>更新</p>", T0);
     assert_int_equal(add(s, sina, &a, T0 + 9999), STORE_UPDATED);
@@ -1033,10 +1038,17 @@ test_bad_files(void **state)
     assert_int_equal(store_open(path, &s, err, sizeof(err)), -EIO);
     assert_non_null(strstr(err, "not a finfeed database"));
     assert_int_equal(user_version(path), 0);
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK); /* left as it was: not WAL */
+    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(st, 0), "delete");
+    sqlite3_finalize(st);
+    sqlite3_close(db);
 
     /* a directory that does not exist */
-    assert_int_equal(store_open("/nonexistent-dir/x/finfeed.db", &s, err, sizeof(err)),
-                     -ENOENT);
+    assert_int_equal(store_open("/nonexistent-dir/x/finfeed.db", &s, err, sizeof(err)), -ENOENT);
     assert_non_null(strstr(err, "/nonexistent-dir/x/finfeed.db"));
 }
 
@@ -1101,8 +1113,8 @@ test_locked_writer(void **state)
         sqlite3 *db;
         close(ready[0]);
         if (sqlite3_open(path, &db) != SQLITE_OK ||
-            sqlite3_exec(db, "BEGIN IMMEDIATE; UPDATE meta SET value = value WHERE 0;", NULL,
-                         NULL, NULL) != SQLITE_OK)
+            sqlite3_exec(db, "BEGIN IMMEDIATE; UPDATE meta SET value = value WHERE 0;", NULL, NULL,
+                         NULL) != SQLITE_OK)
             _exit(1);
         if (write(ready[1], "x", 1) != 1)
             _exit(1);
@@ -1117,8 +1129,8 @@ test_locked_writer(void **state)
     close(ready[0]);
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    art(&a, "g1", "Written while another process held the lock", "https://a.example/1",
-        "<p>1</p>", T0);
+    art(&a, "g1", "Written while another process held the lock", "https://a.example/1", "<p>1</p>",
+        T0);
     assert_int_equal(add(s, f, &a, T0), STORE_NEW);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double waited = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
@@ -1173,8 +1185,8 @@ finfeed(struct e2e *e, int want, const char *cmd, ...)
     int rc = run(argv, e->out, e->err);
     if (rc != want) {
         char *msg = slurp(e->err, NULL);
-        fail_msg("finfeed %s %s: exit %d, expected %d: %s", cmd, argv[4] ? argv[4] : "", rc,
-                 want, msg);
+        fail_msg("finfeed %s %s: exit %d, expected %d: %s", cmd, argv[4] ? argv[4] : "", rc, want,
+                 msg);
     }
     return slurp(e->out, NULL);
 }
@@ -1281,7 +1293,7 @@ test_cli_end_to_end(void **state)
     /* three sources, the same three stories, one story each of their own */
     out = finfeed(&e, 0, "ingest", "--feed", "sina", STORE_FIX "sina_gbk.xml", NULL);
     assert_string_equal(out, STORE_FIX "sina_gbk.xml: new 4, updated 0, duplicates 0, "
-                             "unchanged 0\n");
+                                       "unchanged 0\n");
     free(out);
     out = finfeed(&e, 0, "ingest", "--feed", "wire", "--json", STORE_FIX "wire.atom", NULL);
     json_t *o = json_loads(out, 0, NULL);
@@ -1364,8 +1376,7 @@ test_cli_end_to_end(void **state)
     out = finfeed(&e, 0, "export", "--format", "json", "--query", "长春", NULL);
     assert_int_equal(occurrences(out, "\"id\":"), 1);
     free(out);
-    out = finfeed(&e, 0, "export", "--format", "json", "--feed", "wire", "--limit", "2",
-                  NULL);
+    out = finfeed(&e, 0, "export", "--format", "json", "--feed", "wire", "--limit", "2", NULL);
     assert_int_equal(occurrences(out, "\"id\":"), 2);
     free(out);
     out = finfeed(&e, 0, "export", "--format", "json", "--category", "金融", NULL);
@@ -1419,6 +1430,31 @@ test_cli_end_to_end(void **state)
     out = finfeed(&e, 0, "prune", NULL);
     assert_non_null(strstr(out, "pruned 0 articles"));
     free(out);
+
+    /* a configured charset overrides a wrong declaration (SPEC §2) */
+    size_t len;
+    char *gbk = slurp(STORE_FIX "sina_gbk.xml", &len), path[700];
+    char *decl = strstr(gbk, "encoding=\"gbk\"");
+    assert_non_null(decl);
+    memcpy(decl, "encoding=\"utf\"", 15); /* same length: "utf" is unknown, as bad */
+    snprintf(path, sizeof(path), "%s/mislabeled.xml", e.dir);
+    FILE *fp = fopen(path, "wb");
+    assert_non_null(fp);
+    assert_int_equal(fwrite(gbk, 1, len, fp), len);
+    assert_int_equal(fclose(fp), 0);
+    free(gbk);
+    snprintf(e.conf, sizeof(e.conf), "%s/charset.conf", e.dir);
+    spew(e.conf, "[daemon]\ndatabase = charset.db\n"
+                 "[feed \"sina\"]\nurl = https://finance.example.com/rss.xml\n"
+                 "charset = gb18030\n");
+    out = finfeed(&e, 0, "ingest", "--feed", "sina", path, NULL);
+    assert_non_null(strstr(out, "new 4, updated 0"));
+    free(out);
+    out = finfeed(&e, 0, "export", "--format", "json", NULL);
+    assert_non_null(strstr(out, stories[0]));
+    assert_non_null(strstr(out, stories[2]));
+    free(out);
+    snprintf(e.conf, sizeof(e.conf), "%s/finfeed.conf", e.dir);
 
     /* errors: a feed not in the configuration, a file that is not a feed */
     free(finfeed(&e, 2, "ingest", "--feed", "nobody", STORE_FIX "wire.atom", NULL));
