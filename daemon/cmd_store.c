@@ -20,10 +20,11 @@
 #include "store/store.h"
 
 static const char ingest_usage[] =
-    "usage: finfeed ingest [-c FILE] --feed NAME [--json] FILE...\n"
+    "usage: finfeed ingest [-c FILE] --feed NAME [--json] FILE... [--feed NAME2 FILE...]...\n"
     "\n"
     "Parse each FILE as if fetched for feed NAME (its configuration applies) and store it;\n"
-    "print one line a file with its counts (--json: one object a line).\n";
+    "print one line a file with its counts (--json: one object a line). A --feed applies\n"
+    "to the files after it, so one run can ingest many feeds.\n";
 
 static const char export_usage[] =
     "usage: finfeed export [-c FILE] --format atom|rss|json|markdown [--out DIR] [--feed NAME]\n"
@@ -59,13 +60,19 @@ cmd_ingest(int argc, char **argv)
 {
     const char *cfg_path = NULL, *feed = NULL, *v;
     int json = 0, nfiles = 0, rc = 2, m;
+    /* files[i] is read for feed feeds[i]: each --feed applies to the files after it */
     char **files = calloc((size_t)argc, sizeof(char *));
+    const char **feeds = calloc((size_t)argc, sizeof(char *));
     struct config *cfg = NULL;
     struct store *s = NULL;
     struct ingest_feed f = {0};
+    const char *current = NULL;
     char err[512];
-    if (files == NULL)
+    if (files == NULL || feeds == NULL) {
+        free(files);
+        free(feeds);
         return 1;
+    }
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             fputs(ingest_usage, stdout);
@@ -85,7 +92,12 @@ cmd_ingest(int argc, char **argv)
         } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
             fprintf(stderr, "finfeed ingest: unknown option '%s'\n%s", argv[i], ingest_usage);
             goto out;
+        } else if (feed == NULL) {
+            fprintf(stderr, "finfeed ingest: %s: --feed NAME must come first\n%s", argv[i],
+                    ingest_usage);
+            goto out;
         } else {
+            feeds[nfiles] = feed;
             files[nfiles++] = argv[i];
         }
     }
@@ -96,23 +108,28 @@ cmd_ingest(int argc, char **argv)
     }
     if ((cfg = cli_config(cfg_path)) == NULL)
         goto out;
-    const struct config_feed *cf = config_find_feed(cfg, feed);
-    if (cf == NULL && cfg->path != NULL) {
-        fprintf(stderr, "finfeed ingest: %s: no feed \"%s\"\n", cfg->path, feed);
-        goto out;
-    }
+    for (int i = 0; i < nfiles; i++)
+        if (config_find_feed(cfg, feeds[i]) == NULL && cfg->path != NULL) {
+            fprintf(stderr, "finfeed ingest: %s: no feed \"%s\"\n", cfg->path, feeds[i]);
+            goto out;
+        }
     rc = 1;
     if ((s = open_store(cfg)) == NULL)
         goto out;
-    if (ingest_feed_init(&f, s, cfg, cf, feed, err, sizeof(err)) < 0) {
-        fprintf(stderr, "finfeed ingest: %s\n", err);
-        rc = 2;
-        goto out;
-    }
     rc = 0;
     for (int i = 0; i < nfiles; i++) {
         struct store_counts c;
         struct parse_report rep;
+        if (current == NULL || strcmp(current, feeds[i]) != 0) {
+            ingest_feed_close(&f);
+            current = feeds[i];
+            if (ingest_feed_init(&f, s, cfg, config_find_feed(cfg, current), current, err,
+                                 sizeof(err)) < 0) {
+                fprintf(stderr, "finfeed ingest: %s\n", err);
+                rc = 2;
+                goto out;
+            }
+        }
         FILE *fp = strcmp(files[i], "-") == 0 ? stdin : fopen(files[i], "rb");
         if (fp == NULL) {
             fprintf(stderr, "finfeed ingest: %s: %s\n", files[i], strerror(errno));
@@ -149,6 +166,7 @@ out:
     store_close(s);
     config_free(cfg);
     free(files);
+    free(feeds);
     return rc;
 }
 
