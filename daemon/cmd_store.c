@@ -184,43 +184,18 @@ on_article(void *arg, const struct store_article *a)
     if (x->w != NULL)
         return emit_writer_add(x->w, a) < 0 ? (x->error = -ENOMEM) : 0;
     /* markdown: one post a file; an unchanged post is not rewritten */
-    char name[256], path[4096], *doc = NULL;
-    size_t len = 0;
-    FILE *mem = open_memstream(&doc, &len);
-    if (mem == NULL)
-        return x->error = -ENOMEM;
-    emit_markdown_stored(mem, a);
-    fclose(mem);
-    emit_markdown_name_stored(a, name, sizeof(name));
-    snprintf(path, sizeof(path), "%s/%s", x->dir, name);
-    FILE *old = fopen(path, "rb");
-    if (old != NULL) {
-        char *cur = malloc(len + 1);
-        size_t n = cur ? fread(cur, 1, len + 1, old) : 0;
-        int same = cur != NULL && n == len && memcmp(cur, doc, len) == 0;
-        free(cur);
-        fclose(old);
-        if (same) {
-            x->kept++;
-            free(doc);
-            return 0;
-        }
+    int written = 0;
+    int rc = emit_markdown_write(x->dir, a, &written);
+    if (rc < 0) {
+        char name[256];
+        emit_markdown_name_stored(a, name, sizeof(name));
+        fprintf(stderr, "finfeed export: %s/%s: %s\n", x->dir, name, strerror(-rc));
+        return x->error = rc;
     }
-    /* write beside, then rename: a reader never sees half a post */
-    char tmp[4200];
-    snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", x->dir, name);
-    FILE *fp = fopen(tmp, "wb");
-    int ok = fp != NULL && fwrite(doc, 1, len, fp) == len;
-    if (fp != NULL && fclose(fp) != 0)
-        ok = 0;
-    if (!ok || rename(tmp, path) != 0) {
-        fprintf(stderr, "finfeed export: %s: %s\n", path, strerror(errno));
-        unlink(tmp);
-        free(doc);
-        return x->error = -EIO;
-    }
-    x->written++;
-    free(doc);
+    if (written)
+        x->written++;
+    else
+        x->kept++;
     return 0;
 }
 

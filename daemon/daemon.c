@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <curl/curl.h>
@@ -164,6 +165,15 @@ set_status(struct daemon *d)
     sd_notifyf(0, "STATUS=%s", line);
 }
 
+/* markdown_dir is created when missing (its parent must exist). */
+static void
+make_markdown_dir(const struct config *cfg)
+{
+    const char *dir = cfg->output.markdown_dir;
+    if (dir != NULL && mkdir(dir, 0755) < 0 && errno != EEXIST)
+        log_warn("event=markdown dir=%s", dir);
+}
+
 /* ---- reload ---- */
 
 int
@@ -177,6 +187,7 @@ daemon_reload(struct daemon *d, char *err, size_t errsize)
         return rc;
     }
     sd_notify(0, "RELOADING=1");
+    make_markdown_dir(cfg);
     struct feed_run **feeds = calloc(cfg->nfeeds + d->nfeeds + 1, sizeof(*feeds));
     struct config **ret = realloc(r->retired, (r->nretired + 1) * sizeof(*ret));
     if (feeds == NULL || ret == NULL) {
@@ -419,6 +430,7 @@ start(struct runner *r, char *err, size_t errsize)
 {
     struct daemon *d = &r->d;
     int rc;
+    make_markdown_dir(d->cfg);
     if ((rc = store_open(d->cfg->daemon.database, &d->rstore, err, errsize)) < 0 ||
         (rc = store_open(d->cfg->daemon.database, &d->wstore, err, errsize)) < 0)
         return rc;

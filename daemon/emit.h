@@ -21,6 +21,12 @@ int emit_markdown_stored(FILE *out, const struct store_article *a);
 /* emit_markdown_name for an article as stored. */
 char *emit_markdown_name_stored(const struct store_article *a, char *buf, size_t size);
 
+/* Write `a` as a post into directory `dir` under emit_markdown_name_stored,
+ * atomically (a temporary file renamed), and only when its bytes changed.
+ * *written (may be NULL) is set to 1 when the file was (re)written, 0 when
+ * it was already up to date. Returns 0, -ENOMEM, or -errno of the file. */
+int emit_markdown_write(const char *dir, const struct store_article *a, int *written);
+
 /* A file name "YYYY-MM-DD-SLUG.md" for `a` into buf (size bytes): the date
  * of the article and a slug from the last segment of its link, else a hash of
  * its guid, so that the name is stable for the article. Returns buf. */

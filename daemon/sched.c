@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "daemon/emit.h"
 #include "daemon/log.h"
 #include "daemon/sched.h"
 #include "fetch/fetch.h"
@@ -53,6 +54,9 @@ struct fetched {
     long ttl;
     int64_t now;
     long articles;
+    char *markdown_dir;   /* [output] markdown_dir when set: posts of new articles */
+    long posts;           /* posts written */
+    char post_err[256];
 };
 
 static int64_t
@@ -283,6 +287,18 @@ finish(struct daemon *d, struct feed_run *f)
     sched_rearm(d);
 }
 
+/* SPEC §2 markdown_dir: every new (or updated) article also becomes a post. */
+static int
+write_post(void *arg, const struct store_article *a)
+{
+    struct fetched *x = arg;
+    int written = 0, rc = emit_markdown_write(x->markdown_dir, a, &written);
+    if (rc < 0 && x->post_err[0] == '\0')
+        snprintf(x->post_err, sizeof(x->post_err), "%s: %s", x->markdown_dir, strerror(-rc));
+    x->posts += written;
+    return 0;
+}
+
 static void
 ingest_fn(struct daemon *d, void *arg)
 {
@@ -295,6 +311,11 @@ ingest_fn(struct daemon *d, void *arg)
     if (x->rc != -EINVAL && x->rc < 0)
         return;
     store_count(d->wstore, x->f->id, &x->articles);
+    if (x->rc == 0 && x->markdown_dir != NULL && x->counts.new_ + x->counts.updated > 0) {
+        /* a duplicate source may touch its article too: no tighter limit */
+        struct store_query q = {.feed = x->f->name, .changed_since = x->now, .limit = 1000000};
+        store_articles(d->wstore, &q, write_post, x);
+    }
 }
 
 static void
@@ -316,6 +337,7 @@ fetched_free(struct fetched *x)
     free(x->etag);
     free(x->last_modified);
     free(x->permanent_url);
+    free(x->markdown_dir);
     free(x);
 }
 
@@ -364,6 +386,12 @@ ingest_after(struct daemon *d, void *arg)
         d->metrics.articles[STORE_DUPLICATE] += (uint64_t)x->counts.duplicates;
         d->metrics.articles[STORE_UNCHANGED] += (uint64_t)x->counts.unchanged;
         f->next_fetch = next_ok(d->sched, f, x->now, x->ttl, x->max_age);
+        if (x->post_err[0])
+            log_warnx("event=markdown feed=%s error=%s", f->name,
+                      log_q(x->post_err, q, sizeof(q)));
+        else if (x->posts > 0)
+            log_info("event=markdown feed=%s posts=%ld dir=%s", f->name, x->posts,
+                     x->markdown_dir);
         log_info("event=fetch feed=%s outcome=ok http=%ld new=%ld updated=%ld duplicates=%ld "
                  "unchanged=%ld seconds=%.3f",
                  f->name, x->http, x->counts.new_, x->counts.updated, x->counts.duplicates,
@@ -393,6 +421,8 @@ on_fetch_done(void *arg, const struct fetch_result *r)
         x->etag = r->etag ? strdup(r->etag) : NULL;
         x->last_modified = r->last_modified ? strdup(r->last_modified) : NULL;
         x->permanent_url = r->permanent_url ? strdup(r->permanent_url) : NULL;
+        if (d->cfg->output.markdown_dir != NULL)
+            x->markdown_dir = strdup(d->cfg->output.markdown_dir);
         if (x->body != NULL) {
             x->len = r->len;
             if (sched_job(d, ingest_fn, ingest_after, x) == 0)

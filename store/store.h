@@ -84,6 +84,8 @@ struct store_query {
     const char *text;     /* FTS5 full-text match over title and body, or NULL */
     long limit;           /* at most this many, newest first; <= 0: 100 */
     int64_t id;           /* only this article (> 0), or 0 */
+    int64_t changed_since; /* only articles stored or updated at or after this time
+                            * (Unix seconds; the `now` given to store_add), or 0 */
 };
 
 typedef int (*store_article_cb)(void *arg, const struct store_article *a);

@@ -125,7 +125,7 @@ store_articles(struct store *s, const struct store_query *q, store_article_cb cb
         if ((fq = fts_query(terms, nterms)) == NULL)
             goto out;
     }
-    len = (size_t)snprintf(sqlbuf, sizeof(sqlbuf), "%s%s%s%s%s", select_sql,
+    len = (size_t)snprintf(sqlbuf, sizeof(sqlbuf), "%s%s%s%s%s%s", select_sql,
                            q->feed ? " AND a.id IN (SELECT x.article_id FROM sources x JOIN feeds f"
                                      " ON f.id = x.feed_id WHERE f.name = ?1)"
                                    : "",
@@ -135,7 +135,8 @@ store_articles(struct store *s, const struct store_query *q, store_article_cb cb
                            fq && *fq ? " AND a.id IN (SELECT rowid FROM articles_fts"
                                        " WHERE articles_fts MATCH ?3)"
                                      : "",
-                           q->id > 0 ? " AND a.id = ?4" : "");
+                           q->id > 0 ? " AND a.id = ?4" : "",
+                           q->changed_since > 0 ? " AND a.updated >= ?99" : "");
     for (int i = 0; i < nterms; i++) {
         if (utf8_chars(terms[i]) >= 3)
             continue;
@@ -157,6 +158,8 @@ store_articles(struct store *s, const struct store_query *q, store_article_cb cb
     if (fq && *fq)
         sqlite3_bind_text(st, 3, fq, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 4, q->id);
+    if (q->changed_since > 0)
+        sqlite3_bind_int64(st, 99, q->changed_since);
     sqlite3_bind_int64(st, 5, q->limit > 0 ? q->limit : 100);
     for (int i = 0; i < nlike; i++)
         sqlite3_bind_text(st, 6 + i, likes[i], -1, SQLITE_STATIC);
