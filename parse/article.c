@@ -14,12 +14,6 @@
 #define TITLE_FROM_BODY 80
 #define SUMMARY_CHARS 200
 
-static char *
-dup_or_null(const char *s)
-{
-    return s != NULL && *s != '\0' ? strdup(s) : NULL;
-}
-
 static int
 has(const char *s)
 {
@@ -44,32 +38,91 @@ add_unique(char ***list, size_t *n, const char *term)
     return 0;
 }
 
-/* src of the first <img> of a cleaned body (cleaned: attributes are quoted,
- * URLs absolute), or NULL. */
+static int
+is_web_url(const char *s)
+{
+    return s != NULL && (strncasecmp(s, "http://", 7) == 0 || strncasecmp(s, "https://", 8) == 0);
+}
+
+/* `url` made absolute against `base` when it is relative, into *out: a new
+ * string when the result is an http(s) URL, else NULL (a javascript:, data:
+ * or unresolvable URL is no link and no image). Returns 0, -ENOMEM. */
+static int
+web_url(const char *url, const char *base, char **out)
+{
+    *out = NULL;
+    if (!has(url))
+        return 0;
+    char *r = is_web_url(url) || !is_web_url(base) ? strdup(url) : parse_url_resolve(base, url);
+    if (r == NULL)
+        return -ENOMEM;
+    if (is_web_url(r))
+        *out = r;
+    else
+        free(r);
+    return 0;
+}
+
+/* The decoded value of attribute `name` in the tag at `tag` ('<'), or NULL;
+ * *end is set past the tag. The cleaner's serializer quotes every value with
+ * '"' and escapes '"', '<', '>' and '&' inside it. */
+static char *
+tag_attr(const char *tag, const char *name, const char **end)
+{
+    size_t nl = strlen(name);
+    char *val = NULL;
+    const char *p = tag + 1;
+    while (*p && *p != '>') {
+        if (*p == '"') { /* a value: skip it whole */
+            const char *q = strchr(p + 1, '"');
+            p = q ? q + 1 : p + strlen(p);
+            continue;
+        }
+        if (val == NULL && p[-1] == ' ' && strncmp(p, name, nl) == 0 && p[nl] == '=' &&
+            p[nl + 1] == '"') {
+            const char *v = p + nl + 2, *q = strchr(v, '"');
+            if (q == NULL)
+                break;
+            char *raw = strndup(v, (size_t)(q - v));
+            val = raw ? parse_html_text(raw) : NULL; /* entities decoded */
+            free(raw);
+            p = q + 1;
+            continue;
+        }
+        p++;
+    }
+    *end = *p ? p + 1 : p;
+    return val;
+}
+
+/* src of the first <img> of a cleaned body that is an http(s) URL, or NULL.
+ * The body is cleaned first, so a tracking pixel or an image inside a
+ * removed block never becomes the head image. */
 static char *
 first_img(const char *html)
 {
     const char *p = html;
     while ((p = strstr(p, "<img")) != NULL) {
-        const char *end = strchr(p, '>');
-        const char *src = strstr(p, " src=\"");
-        if (end == NULL)
-            return NULL;
-        if (src != NULL && src < end) {
-            src += 6;
-            const char *q = strchr(src, '"');
-            if (q != NULL && q > src)
-                return strndup(src, (size_t)(q - src));
+        if (p[4] != ' ' && p[4] != '>' && p[4] != '/') {
+            p += 4;
+            continue;
         }
-        p = end;
+        char *src = tag_attr(p, "src", &p);
+        if (src != NULL && is_web_url(src))
+            return src;
+        free(src);
     }
     return NULL;
 }
 
-static int
-is_absolute_url(const char *s)
+/* s without trailing spaces (a prefix cut after a space), in place. */
+static char *
+rtrim(char *s)
 {
-    return s != NULL && (strncasecmp(s, "http://", 7) == 0 || strncasecmp(s, "https://", 8) == 0);
+    size_t n = s ? strlen(s) : 0;
+    while (n > 0 && s[n - 1] == ' ')
+        s[--n] = '\0';
+    return s;
 }
 
 /* The richest of content:encoded / Atom content / description: the longest. */
@@ -91,13 +144,32 @@ html_escape(const char *s)
     struct buf b = {0};
     for (; *s; s++) {
         switch (*s) {
-        case '&': buf_adds(&b, "&amp;"); break;
-        case '<': buf_adds(&b, "&lt;"); break;
-        case '>': buf_adds(&b, "&gt;"); break;
-        default: buf_addc(&b, *s); break;
+        case '&':
+            buf_adds(&b, "&amp;");
+            break;
+        case '<':
+            buf_adds(&b, "&lt;");
+            break;
+        case '>':
+            buf_adds(&b, "&gt;");
+            break;
+        default:
+            buf_addc(&b, *s);
+            break;
         }
     }
     return buf_steal(&b);
+}
+
+/* Plain text `s` (not markup) with its white space collapsed, as
+ * parse_html_text gives it for markup: a new string or NULL. */
+static char *
+plain_text(const char *s)
+{
+    char *esc = html_escape(s);
+    char *t = esc ? parse_html_text(esc) : NULL;
+    free(esc);
+    return t;
 }
 
 static uint64_t
@@ -124,7 +196,6 @@ parse_article_make(const struct parse_feed *feed, const struct parse_entry *e,
     if (a == NULL)
         return -ENOMEM;
 
-    /* body: cleaned HTML of the richest text; plain text is escaped first */
     const struct parse_cleaner *cleaner = d->cleaner;
     if (cleaner == NULL) {
         struct parse_clean_opts co = {0};
@@ -133,12 +204,21 @@ parse_article_make(const struct parse_feed *feed, const struct parse_entry *e,
             goto fail;
         cleaner = own;
     }
+    /* link: the entry's alternate link, absolute; a relative one left by the
+     * parser (no xml:base, no document URL) is read against the channel's
+     * link, and one that is no http(s) URL (javascript:) is no link */
+    rc = -ENOMEM;
+    if (web_url(e->link, feed ? feed->link : NULL, &a->link) < 0)
+        goto fail;
+
+    /* body: cleaned HTML of the richest text; plain text is escaped first;
+     * relative URLs are read against the entry's link */
     int html = 0;
     const char *raw = richest(e, &html);
     char *escaped = NULL;
-    if (raw != NULL && !html)
-        raw = escaped = html_escape(raw);
-    const char *base = is_absolute_url(e->link) ? e->link : e->base;
+    if (raw != NULL && !html && (raw = escaped = html_escape(raw)) == NULL)
+        goto fail;
+    const char *base = a->link != NULL ? a->link : e->base;
     rc = parse_clean(cleaner, raw ? raw : "", raw ? strlen(raw) : 0, base, &a->body);
     free(escaped);
     if (rc < 0)
@@ -148,71 +228,84 @@ parse_article_make(const struct parse_feed *feed, const struct parse_entry *e,
         goto fail;
 
     /* title: tags stripped, entities decoded, white space collapsed */
-    if (has(e->title)) {
-        if (e->title_html) {
-            a->title = parse_html_text(e->title);
-        } else {
-            char *esc = html_escape(e->title);
-            a->title = esc ? parse_html_text(esc) : NULL;
-            free(esc);
-        }
-        if (a->title == NULL)
-            goto fail;
-    }
+    if (has(e->title) &&
+        (a->title = e->title_html ? parse_html_text(e->title) : plain_text(e->title)) == NULL)
+        goto fail;
     if (!has(a->title)) {
         free(a->title);
-        if ((a->title = parse_utf8_prefix(plain_body, TITLE_FROM_BODY)) == NULL)
+        if ((a->title = rtrim(parse_utf8_prefix(plain_body, TITLE_FROM_BODY))) == NULL)
             goto fail;
     }
 
-    a->link = dup_or_null(e->link);
+    /* guid: id, else link, else a hash of title and date (the same item
+     * gets the same guid on every fetch; the two parts are kept apart so
+     * that "a" + "12" and "a1" + "2" differ) */
     if (has(e->id)) {
         a->guid = strdup(e->id);
-    } else if (has(e->link)) {
-        a->guid = strdup(e->link);
+    } else if (a->link != NULL || has(e->link)) {
+        a->guid = strdup(a->link != NULL ? a->link : e->link);
     } else {
         char tmp[48], when[32];
-        snprintf(when, sizeof(when), "%" PRId64, e->published != PARSE_NO_DATE ? e->published : e->updated);
-        uint64_t h = fnv1a(fnv1a(0xcbf29ce484222325ULL, a->title), when);
+        snprintf(when, sizeof(when), "%" PRId64,
+                 e->published != PARSE_NO_DATE ? e->published : e->updated);
+        uint64_t h = fnv1a(0xcbf29ce484222325ULL, a->title);
+        h = fnv1a((h ^ 0xFF) * 0x100000001b3ULL, when); /* 0xFF: never in UTF-8 */
         snprintf(tmp, sizeof(tmp), "urn:finfeed:%016" PRIx64, h);
         a->guid = strdup(tmp);
     }
     if (a->guid == NULL)
         goto fail;
 
+    /* categories: configured first, in order, then the entry's own; each once */
     for (size_t i = 0; i < d->ncategories; i++)
         if (add_unique(&a->categories, &a->ncategories, d->categories[i]) < 0)
             goto fail;
-    for (size_t i = 0; i < e->ncategories; i++)
-        if (add_unique(&a->categories, &a->ncategories, e->categories[i]) < 0)
+    for (size_t i = 0; i < e->ncategories; i++) {
+        char *c = plain_text(e->categories[i]);
+        int r = c ? add_unique(&a->categories, &a->ncategories, c) : -ENOMEM;
+        free(c);
+        if (r < 0)
             goto fail;
+    }
 
     /* author: entry → the Atom feed's own (RFC 4287 §4.2.1) → configured → feed title */
     const char *author = has(e->author_name) ? e->author_name : has(e->author) ? e->author : NULL;
     if (author == NULL && feed != NULL && feed->format != NULL &&
-        strncmp(feed->format, "atom", 4) == 0 && has(feed->author_name))
-        author = feed->author_name;
+        strncmp(feed->format, "atom", 4) == 0)
+        author = has(feed->author_name) ? feed->author_name
+                 : has(feed->author)    ? feed->author
+                                        : NULL;
     if (author == NULL && has(d->author))
         author = d->author;
     if (author == NULL && feed != NULL && has(feed->title))
         author = feed->title;
-    if ((a->author = strdup(author ? author : "")) == NULL)
+    if ((a->author = plain_text(author ? author : "")) == NULL)
         goto fail;
 
     a->date = e->published != PARSE_NO_DATE ? e->published
               : e->updated != PARSE_NO_DATE ? e->updated
                                             : d->now;
 
-    /* headimg: media:content / image enclosure → first <img> → configured */
-    if (has(e->image))
-        a->headimg = strdup(e->image);
-    else if ((a->headimg = first_img(a->body)) == NULL && has(d->headimg))
-        a->headimg = strdup(d->headimg);
-    a->thumbnail = dup_or_null(has(e->thumbnail) ? e->thumbnail : a->headimg);
-    a->comments = d->comments;
-    if ((a->summary = parse_utf8_prefix(plain_body, SUMMARY_CHARS)) == NULL)
+    /* headimg: media:content / image enclosure → first <img> of the cleaned
+     * body → configured; only http(s) images (the front matter and the
+     * output feeds carry it as it is) */
+    const char *img_base = a->link != NULL ? a->link : e->base;
+    if (web_url(e->image, img_base, &a->headimg) < 0)
         goto fail;
-    a->source = dup_or_null(d->source);
+    if (a->headimg == NULL)
+        a->headimg = first_img(a->body);
+    if (a->headimg == NULL && has(d->headimg) && (a->headimg = strdup(d->headimg)) == NULL)
+        goto fail;
+    /* thumbnail: media:thumbnail → headimg */
+    if (web_url(e->thumbnail, img_base, &a->thumbnail) < 0)
+        goto fail;
+    if (a->thumbnail == NULL && a->headimg != NULL && (a->thumbnail = strdup(a->headimg)) == NULL)
+        goto fail;
+    a->comments = d->comments;
+    if ((a->summary = rtrim(parse_utf8_prefix(plain_body, SUMMARY_CHARS))) == NULL)
+        goto fail;
+    if (has(d->source) && (a->source = strdup(d->source)) == NULL)
+        goto fail;
     free(plain_body);
     parse_cleaner_free(own);
     *out = a;
