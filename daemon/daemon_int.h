@@ -39,7 +39,7 @@ struct feed_run {
     int64_t id;                /* feeds.id in the store */
     int enabled;               /* configured enabled and not gone */
     int in_flight;             /* a fetch or its ingest is running */
-    int again;                 /* a refresh arrived while in flight and must refetch */
+    int urgent;                /* a refresh asked for it: fetched before scheduled feeds */
     int removed;               /* dropped by a reload; freed when not in flight */
     char *url;                 /* current URL (a 301/308 updates it), owned */
     char *etag, *last_modified; /* validators as the server gave them, owned */

@@ -32,6 +32,7 @@ struct sched {
     int timer_closed;
     void (*stopped)(struct daemon *d);
     unsigned int seed;
+    long busy;       /* feeds fetching or waiting for their ingest */
 };
 
 /* A fetch result on its way through the ingest job. */
@@ -280,9 +281,7 @@ finish(struct daemon *d, struct feed_run *f)
         w = next;
     }
     save_state(d, f);
-    if (f->again && !d->stopping && f->enabled && !f->removed)
-        f->next_fetch = 0; /* fetch again from the timer: we may be inside a fetch callback */
-    f->again = 0;
+    d->sched->busy--;
     daemon_after_fetch(d, f); /* may free f (dropped by a reload) */
     sched_rearm(d);
 }
@@ -500,6 +499,8 @@ start_fetch(struct daemon *d, struct feed_run *f)
         .allow_file = c->daemon.allow_file_urls,
     };
     f->in_flight = 1;
+    f->urgent = 0;
+    d->sched->busy++;
     log_debug("event=fetch-start feed=%s url=%s", f->name, f->url);
     int rc = fetch_start(d->fetch, &req, on_fetch_done, x);
     if (rc < 0) {
@@ -511,18 +512,31 @@ start_fetch(struct daemon *d, struct feed_run *f)
 
 /* ---- the timer ---- */
 
+/* Whether f is waiting to be fetched now. */
+static int
+due(const struct feed_run *f, int64_t now)
+{
+    return f->enabled && !f->in_flight && !f->removed && (f->urgent || f->next_fetch <= now);
+}
+
+/* Start due feeds, those asked for by a refresh first, while fewer than
+ * `concurrency` feeds are fetching or waiting for their ingest: fetched
+ * bodies never pile up in memory faster than they are stored. */
 static void
 on_uv_timer(uv_timer_t *t)
 {
     struct daemon *d = t->data;
+    struct sched *s = d->sched;
     int64_t now = now_s();
+    long limit = d->cfg->daemon.concurrency;
     if (d->stopping)
         return;
-    for (size_t i = 0; i < d->nfeeds; i++) {
-        struct feed_run *f = d->feeds[i];
-        if (f->enabled && !f->in_flight && !f->removed && f->next_fetch <= now)
-            start_fetch(d, f);
-    }
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < d->nfeeds && s->busy < limit; i++) {
+            struct feed_run *f = d->feeds[i];
+            if (due(f, now) && (pass == 1 || f->urgent))
+                start_fetch(d, f);
+        }
     sched_rearm(d);
 }
 
@@ -535,12 +549,17 @@ sched_rearm(struct daemon *d)
         return;
     for (size_t i = 0; i < d->nfeeds; i++) {
         struct feed_run *f = d->feeds[i];
-        if (f->enabled && !f->in_flight && !f->removed && f->next_fetch < earliest)
-            earliest = f->next_fetch;
+        if (!f->enabled || f->in_flight || f->removed)
+            continue;
+        int64_t when = f->urgent ? 0 : f->next_fetch;
+        if (when < earliest)
+            earliest = when;
     }
     uv_timer_stop(&s->timer);
     if (earliest == INT64_MAX)
         return; /* nothing to do: no polling, the loop sleeps */
+    if (s->busy >= d->cfg->daemon.concurrency)
+        return; /* saturated: the next finished fetch re-arms */
     int64_t delay = earliest > now ? earliest - now : 0;
     uv_timer_start(&s->timer, on_uv_timer, (uint64_t)delay * 1000, 0);
 }
@@ -571,12 +590,11 @@ sched_refresh(struct daemon *d, struct feed_run *f, struct waiter *w)
         w->next = f->waiters;
         f->waiters = w;
     }
-    if (f->in_flight) {
-        /* joins the running fetch; a refresh after it started fetches again */
-        f->again = 1;
-        return 0;
-    }
-    start_fetch(d, f);
+    if (f->in_flight)
+        return 0; /* joins the running fetch */
+    /* fetched from the timer, ahead of the scheduled ones, within the limits */
+    f->urgent = 1;
+    sched_rearm(d);
     return 0;
 }
 

@@ -21,9 +21,10 @@ struct waiter {
 int sched_init(struct daemon *d);
 /* Arm the timer for the earliest due feed. */
 void sched_rearm(struct daemon *d);
-/* Fetch `f` now. When it is already in flight the request joins that fetch
- * (and one more fetch follows if `again`). `w` (may be NULL) is called when
- * it finishes. Returns 0, or -EPERM for a disabled feed (w not called). */
+/* Fetch `f` as soon as the limits allow, ahead of scheduled feeds. When it
+ * is already in flight the request joins that fetch. `w` (may be NULL) is
+ * called when it finishes. Returns 0, or -EPERM for a disabled feed (w not
+ * called). */
 int sched_refresh(struct daemon *d, struct feed_run *f, struct waiter *w);
 /* Remove a waiter whose owner went away (it will not be called). */
 void sched_forget(struct daemon *d, struct waiter *w);
