@@ -50,6 +50,7 @@ struct runner {
     size_t nretired;
     int parts;               /* subsystems still shutting down */
     char status[128];        /* the last STATUS= line sent */
+    uint64_t status_at;      /* uv_now() of the last STATUS= computation */
     int exit_code;
 };
 
@@ -144,6 +145,12 @@ feed_new(struct daemon *d, const struct config_feed *cf, struct feed_run **out, 
 static void
 set_status(struct daemon *d)
 {
+    struct runner *rn = (struct runner *)d;
+    /* at most once a second while fetches run (it counts the articles) */
+    uint64_t t = uv_now(d->loop);
+    if (rn->status_at != 0 && t - rn->status_at < 1000 && sched_busy(d))
+        return;
+    rn->status_at = t;
     size_t errors = 0, ok = 0;
     for (size_t i = 0; i < d->nfeeds; i++) {
         if (d->feeds[i]->removed)

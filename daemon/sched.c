@@ -617,12 +617,7 @@ sched_forget(struct daemon *d, struct waiter *w)
 int
 sched_busy(const struct daemon *d)
 {
-    if (d->sched->running || d->sched->head)
-        return 1;
-    for (size_t i = 0; i < d->nfeeds; i++)
-        if (d->feeds[i]->in_flight)
-            return 1;
-    return 0;
+    return d->sched != NULL && d->sched->busy > 0;
 }
 
 static void

@@ -28,7 +28,7 @@ void sched_rearm(struct daemon *d);
 int sched_refresh(struct daemon *d, struct feed_run *f, struct waiter *w);
 /* Remove a waiter whose owner went away (it will not be called). */
 void sched_forget(struct daemon *d, struct waiter *w);
-/* Whether any fetch or job is running. */
+/* Whether any feed is fetching or waiting for its ingest. */
 int sched_busy(const struct daemon *d);
 /* Stop: cancel fetches (waiters fire), close the timer; `done` fires when
  * the running job (if any) has finished and the timer is closed. */
