@@ -54,6 +54,9 @@ src_rewind(struct source *src)
     return fseek(src->fp, 0, SEEK_SET) == 0 ? 0 : -errno;
 }
 
+static void report_msg(struct parse_report *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 static void
 report_msg(struct parse_report *r, const char *fmt, ...)
 {
@@ -167,15 +170,27 @@ has_html_tag(const char *p, size_t n)
     return 0;
 }
 
-/* ---- escaped text as CDATA ----
- * libxml2 calls the SAX handlers once for every reference in text, so escaped
- * HTML (&lt;p&gt;…, the bulk of most feeds) costs a call every few bytes and
- * was more than a quarter of the parse. A text run whose references are all
- * predefined (&lt; &gt; &amp; &quot; &apos;) or numeric goes to libxml2 as a
- * CDATA section with them decoded: the same characters, one callback. Other
- * runs pass unchanged. Markup is only tracked, never changed; where the
- * tracking could be wrong the bytes are taken for markup, which is always
- * safe (the run is just not converted). */
+/* ---- the tag stage: escaped text as CDATA, tags balanced ----
+ * One pass between xmlfix.c and libxml2 that follows the markup:
+ * - libxml2 calls the SAX handlers once for every reference in text, so
+ *   escaped HTML (&lt;p&gt;…, the bulk of most feeds) cost a call every few
+ *   bytes, more than a quarter of the parse. A text run whose references are
+ *   all predefined or numeric goes to libxml2 as a CDATA section with them
+ *   decoded: the same characters, one callback. Other runs keep their
+ *   references, the predefined ones written as character references: libxml2
+ *   2.9 drops entity references in text, &lt; and &amp; included, once it has
+ *   seen that the document is not well-formed.
+ * - libxml2 pops one element for every end tag, whatever its name: a stray
+ *   </b> in a title, or a <br> left open in a description, shifted every
+ *   element after it, and the document ended early (items lost) or nested
+ *   deeper with every item. Here an end tag that matches no open element is
+ *   dropped, one that matches an outer element first closes those inside it,
+ *   and an HTML void element left open (<br>, <img …>) is closed at once.
+ * Where the following could go wrong the bytes are taken for markup and
+ * passed unchanged, which is always safe. */
+
+#define TAG_NAME_MAX 128   /* longer names: tags are no longer balanced */
+#define TAG_DEPTH_MAX 4096 /* deeper documents: likewise */
 
 enum cd_state { CD_TEXT, CD_TAG, CD_DECL, CD_COMMENT, CD_CDATA, CD_PI };
 
@@ -183,9 +198,17 @@ struct cdata {
     enum cd_state state;
     enum cd_state ret; /* CD_COMMENT, CD_PI: where to go back to (text, or a DTD) */
     char quote;        /* CD_TAG, CD_DECL: the open quote, or 0 */
+    char prev;         /* CD_TAG: the last byte of the tag so far ('/' of "/>") */
     int nest;          /* CD_DECL: '[' depth (the internal subset) */
     int run;           /* CD_COMMENT '-', CD_CDATA ']', CD_PI '?' seen just before */
-    struct buf held;   /* bytes the next chunk decides (a cut reference, a "<!") */
+    int tag_void;      /* CD_TAG: an HTML void element, closed at its '>' */
+    struct buf names;  /* the open elements' names as written, each NUL-ended */
+    size_t *open;      /* offsets into names, depth of them */
+    size_t depth, cap;
+    int unbalanced;    /* too deep or a name too long: tags pass as they are */
+    unsigned repairs;  /* end tags added or dropped */
+    char repair[112];  /* the first repair, in words */
+    struct buf held;   /* bytes the next chunk decides (a cut reference or tag) */
 };
 
 /* The character of the reference at p ("&lt;", "&#233;"; p[0] == '&') and its
@@ -257,14 +280,74 @@ cd_utf8(struct buf *b, long c)
     return buf_add(b, u, n);
 }
 
+/* Text written as it is, but for "]]>", which XML does not allow in text:
+ * "]]&gt;" reads the same, and the run it is in may be CDATA next time. */
+static int
+cd_plain(struct buf *out, const char *p, size_t n)
+{
+    const char *end = p + n, *b = p;
+    while ((b = memchr(b, ']', (size_t)(end - b))) != NULL && end - b >= 3) {
+        if (b[1] == ']' && b[2] == '>') {
+            if (buf_add(out, p, (size_t)(b + 2 - p)) < 0 || buf_add(out, "&gt;", 4) < 0)
+                return -ENOMEM;
+            p = b + 3;
+        }
+        b++;
+    }
+    return buf_add(out, p, (size_t)(end - p));
+}
+
+/* A text run that cannot be CDATA: written as it is, except that the
+ * predefined entities become character references. libxml2 (2.9) drops every
+ * entity reference in text, &lt; and &amp; included, once it has seen the
+ * document is not well-formed; character references it always keeps. */
+static int
+cd_raw(const char *p, size_t n, struct buf *out)
+{
+    const char *end = p + n, *amp;
+    while ((amp = memchr(p, '&', (size_t)(end - p))) != NULL) {
+        size_t len;
+        long c = amp[1] != '#' ? cd_ref(amp, end, &len) : -1;
+        char num[24];
+        if (cd_plain(out, p, (size_t)(amp - p)) < 0)
+            return -ENOMEM;
+        if (c < 0) {
+            if (buf_add(out, "&", 1) < 0)
+                return -ENOMEM;
+            p = amp + 1;
+            continue;
+        }
+        snprintf(num, sizeof(num), "&#%ld;", c);
+        if (buf_adds(out, num) < 0)
+            return -ENOMEM;
+        p = amp + len;
+    }
+    return cd_plain(out, p, (size_t)(end - p));
+}
+
+/* Text into a CDATA section, line ends normalized (XML 1.0 §2.11) as libxml2
+ * does for text but not for CDATA: CR LF and a lone CR become LF. */
+static int
+cd_add_lf(struct buf *out, const char *p, size_t n)
+{
+    const char *end = p + n, *cr;
+    while ((cr = memchr(p, '\r', (size_t)(end - p))) != NULL) {
+        if (buf_add(out, p, (size_t)(cr - p)) < 0 ||
+            (cr + 1 < end && cr[1] == '\n' ? 0 : buf_add(out, "\n", 1)) < 0)
+            return -ENOMEM;
+        p = cr + 1;
+    }
+    return buf_add(out, p, (size_t)(end - p));
+}
+
 /* Write the text run p[0..n) to out: as CDATA when it has references and all
- * of them decode, else as it is. */
+ * of them decode, else by cd_raw. */
 static int
 cd_text(const char *p, size_t n, struct buf *out)
 {
     const char *run = p, *end = p + n, *amp = memchr(p, '&', n);
     if (amp == NULL)
-        return buf_add(out, p, n);
+        return cd_plain(out, p, n);
     size_t mark = out->len; /* where to go back to when a reference will not do */
     if (buf_add(out, "<![CDATA[", 9) < 0)
         return -ENOMEM;
@@ -275,14 +358,14 @@ cd_text(const char *p, size_t n, struct buf *out)
         if (c < 0) {
             out->len = mark;
             out->data[mark] = '\0';
-            return buf_add(out, p, n);
+            return cd_raw(p, n, out);
         }
-        if (buf_add(out, run, (size_t)(amp - run)) < 0 || cd_utf8(out, c) < 0)
+        if (cd_add_lf(out, run, (size_t)(amp - run)) < 0 || cd_utf8(out, c) < 0)
             return -ENOMEM;
         run = amp + len;
         amp = memchr(run, '&', (size_t)(end - run));
     }
-    if (buf_add(out, run, (size_t)(end - run)) < 0)
+    if (cd_add_lf(out, run, (size_t)(end - run)) < 0)
         return -ENOMEM;
     /* "]]>" cannot be in a CDATA section: split it there (rare: "]]&gt;"). */
     if (strstr(out->data + start, "]]>") != NULL) {
@@ -329,6 +412,95 @@ cd_until(struct cdata *c, const char *p, const char *end, char mark, int need)
 }
 
 static int
+is_name_char(unsigned char ch)
+{
+    return ch > ' ' && ch != '/' && ch != '>' && ch != '<' && ch != '"' && ch != '\'' &&
+           ch != '=';
+}
+
+/* HTML elements without content, as naked HTML writes them: <br>, <img …>.
+ * ("link" and "source" are feed elements with content, "base" is left out.) */
+static int
+is_void_tag(const char *name, size_t n)
+{
+    static const char *const v[] = {"area", "br",    "col",   "embed", "hr",    "img",
+                                    "input", "keygen", "meta", "param", "track", "wbr"};
+    for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+        if (strlen(v[i]) == n && strncasecmp(v[i], name, n) == 0)
+            return 1;
+    return 0;
+}
+
+static int
+cd_push(struct cdata *c, const char *name, size_t n)
+{
+    if (c->unbalanced)
+        return 0;
+    if (n > TAG_NAME_MAX || c->depth == TAG_DEPTH_MAX) {
+        c->unbalanced = 1;
+        return 0;
+    }
+    if (c->depth == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 32;
+        size_t *o = realloc(c->open, cap * sizeof(*o));
+        if (o == NULL)
+            return -ENOMEM;
+        c->open = o;
+        c->cap = cap;
+    }
+    c->open[c->depth++] = c->names.len;
+    if (buf_add(&c->names, name, n) < 0 || buf_add(&c->names, "", 1) < 0)
+        return -ENOMEM;
+    return 0;
+}
+
+static void
+cd_pop(struct cdata *c)
+{
+    if (c->unbalanced || c->depth == 0)
+        return;
+    c->names.len = c->open[--c->depth];
+}
+
+/* The end tag lt..gt ("</name>"): written when it closes the innermost open
+ * element; after end tags for the elements inside when it closes an outer
+ * one; dropped when it closes none. */
+static int
+cd_end_tag(struct cdata *c, const char *lt, const char *gt, struct buf *out)
+{
+    const char *name = lt + 2, *ne = name;
+    while (ne < gt && is_name_char((unsigned char)*ne))
+        ne++;
+    size_t n = (size_t)(ne - name);
+    for (const char *w = ne; w < gt; w++)
+        if (!isspace((unsigned char)*w))
+            n = 0; /* "</a b>": not an end tag libxml2 would take; leave it */
+    if (c->unbalanced || n == 0)
+        return buf_add(out, lt, (size_t)(gt + 1 - lt));
+    size_t i = c->depth;
+    while (i > 0 && !(strlen(c->names.data + c->open[i - 1]) == n &&
+                      memcmp(c->names.data + c->open[i - 1], name, n) == 0))
+        i--;
+    if (i == 0) {
+        if (c->repairs++ == 0)
+            snprintf(c->repair, sizeof(c->repair), "stray end tag </%.*s> dropped",
+                     (int)(n < 40 ? n : 40), name);
+        return 0;
+    }
+    while (c->depth > i) {
+        const char *inner = c->names.data + c->open[c->depth - 1];
+        if (c->repairs++ == 0)
+            snprintf(c->repair, sizeof(c->repair), "end tag </%.40s> missing before </%.40s>",
+                     inner, c->names.data + c->open[i - 1]);
+        if (buf_adds(out, "</") < 0 || buf_adds(out, inner) < 0 || buf_adds(out, ">") < 0)
+            return -ENOMEM;
+        cd_pop(c);
+    }
+    cd_pop(c);
+    return buf_add(out, lt, (size_t)(gt + 1 - lt));
+}
+
+static int
 cd_scan(struct cdata *c, const char *p, size_t n, int final, struct buf *out)
 {
     const char *end = p + n;
@@ -348,6 +520,10 @@ cd_scan(struct cdata *c, const char *p, size_t n, int final, struct buf *out)
                         stop = a - 1;
                         break;
                     }
+                while (stop > p && end - stop < 2 && stop[-1] == ']')
+                    stop--; /* "]]" + ">" next time */
+                if (stop > p && stop[-1] == '\r')
+                    stop--; /* CR + LF next time */
                 const char *u = stop;
                 while (u > p && stop - u < 4 && ((unsigned char)u[-1] & 0xC0) == 0x80)
                     u--;
@@ -362,22 +538,47 @@ cd_scan(struct cdata *c, const char *p, size_t n, int final, struct buf *out)
                 return -ENOMEM;
             if (lt == NULL)
                 return buf_add(&c->held, stop, (size_t)(end - stop));
-            p = lt; /* the text is written; the markup is copied below */
+            p = q = lt; /* the text is written; the markup is copied below */
             size_t k = (size_t)(end - lt);
             if (!final && k < 9 && (k == 1 || lt[1] == '!'))
                 return buf_add(&c->held, lt, k); /* "<!" cut: comment, CDATA or DTD? */
+            c->run = 0;
             if (k >= 4 && memcmp(lt, "<!--", 4) == 0) {
                 c->state = CD_COMMENT, c->ret = CD_TEXT, q = lt + 4;
             } else if (k >= 9 && memcmp(lt, "<![CDATA[", 9) == 0) {
                 c->state = CD_CDATA, c->ret = CD_TEXT, q = lt + 9;
-            } else if (k >= 2 && lt[1] == '?') {
+            } else if (lt[1] == '?') {
                 c->state = CD_PI, c->ret = CD_TEXT, q = lt + 2;
-            } else if (k >= 2 && lt[1] == '!') {
+            } else if (lt[1] == '!') {
                 c->state = CD_DECL, c->quote = 0, c->nest = 0, q = lt + 2;
+            } else if (lt[1] == '/') {
+                /* an end tag is taken whole: it may be dropped or preceded */
+                size_t room = k < TAG_NAME_MAX + 32 ? k : TAG_NAME_MAX + 32;
+                const char *gt = memchr(lt, '>', room);
+                if (gt == NULL && !final && k < TAG_NAME_MAX + 32)
+                    return buf_add(&c->held, lt, k);
+                if (gt == NULL) {
+                    c->state = CD_TAG, c->quote = 0, c->prev = 0, c->tag_void = 0;
+                    q = lt + 2;
+                    break;
+                }
+                if (cd_end_tag(c, lt, gt, out) < 0)
+                    return -ENOMEM;
+                p = q = gt + 1;
             } else {
-                c->state = CD_TAG, c->quote = 0, q = lt + 1;
+                /* a start tag: its name is pushed, the rest copied in CD_TAG */
+                const char *ne = lt + 1;
+                while (ne < end && ne - lt <= TAG_NAME_MAX && is_name_char((unsigned char)*ne))
+                    ne++;
+                if (ne == end && !final && k <= TAG_NAME_MAX)
+                    return buf_add(&c->held, lt, k);
+                if (cd_push(c, lt + 1, (size_t)(ne - lt - 1)) < 0)
+                    return -ENOMEM;
+                c->tag_void = memchr(lt + 1, ':', (size_t)(ne - lt - 1)) == NULL &&
+                              is_void_tag(lt + 1, (size_t)(ne - lt - 1));
+                c->state = CD_TAG, c->quote = 0, c->prev = 0;
+                q = ne;
             }
-            c->run = 0;
             break;
         }
         case CD_TAG:
@@ -398,12 +599,31 @@ cd_scan(struct cdata *c, const char *p, size_t n, int final, struct buf *out)
                 if (q == end)
                     break;
                 if (*q == '>') {
+                    char prev = q > p ? q[-1] : c->prev;
                     c->state = CD_TEXT;
+                    if (prev == '/') {
+                        cd_pop(c); /* <x/>: nothing stays open */
+                    } else if (c->tag_void) {
+                        if (c->repairs++ == 0)
+                            snprintf(c->repair, sizeof(c->repair),
+                                     "HTML element <%.40s> left open; closed",
+                                     c->depth > 0 && !c->unbalanced
+                                         ? c->names.data + c->open[c->depth - 1]
+                                         : "?");
+                        cd_pop(c); /* <br>: written <br/> */
+                        if (buf_add(out, p, (size_t)(q - p)) < 0 || buf_add(out, "/>", 2) < 0)
+                            return -ENOMEM;
+                        p = q + 1;
+                        q = p;
+                        break;
+                    }
                     q++;
                     break;
                 }
                 c->quote = *q++;
             }
+            if (q > p)
+                c->prev = q[-1];
             break;
         case CD_DECL:
             for (; q < end; q++) {
@@ -437,9 +657,19 @@ cd_scan(struct cdata *c, const char *p, size_t n, int final, struct buf *out)
         case CD_COMMENT:
             q += cd_until(c, p, end, '-', 2);
             break;
-        case CD_CDATA:
+        case CD_CDATA: {
+            /* libxml2 does not normalize line ends in CDATA sections: here */
             q += cd_until(c, p, end, ']', 2);
-            break;
+            int hold = c->state == CD_CDATA && !final && q > p && q[-1] == '\r';
+            if (hold)
+                q--; /* CR + LF next time */
+            if (cd_add_lf(out, p, (size_t)(q - p)) < 0)
+                return -ENOMEM;
+            if (hold)
+                return buf_add(&c->held, q, (size_t)(end - q));
+            p = q;
+            continue;
+        }
         case CD_PI:
             q += cd_until(c, p, end, '?', 1);
             break;
@@ -749,6 +979,10 @@ run(struct source *src, const struct parse_opts *opts, parse_entry_cb cb, void *
                    charset);
     }
     r->problems |= xmlfix_problems(st.fix);
+    if (st.cd.repairs > 0) {
+        r->problems |= PARSE_P_MALFORMED;
+        report_msg(r, "%s", st.cd.repair);
+    }
     int root = feed_sax_root_seen(sax);
     struct parse_feed *feed = feed_sax_finish(sax, ends_closed(tail, tail_len));
     if (!root || feed == NULL || feed->format == NULL) {
@@ -792,6 +1026,8 @@ out:
     buf_free(&st.utf8);
     buf_free(&st.fixed);
     buf_free(&st.cd.held);
+    buf_free(&st.cd.names);
+    free(st.cd.open);
     buf_free(&xml);
     free(st.chunk);
     return rc;

@@ -361,7 +361,7 @@ is_void(const char *name)
     static const char *const v[] = {"area", "base", "br", "col", "embed", "hr", "img",
                                     "input", "link", "meta", "param", "source", "track", "wbr"};
     for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
-        if (strcmp(name, v[i]) == 0)
+        if (strcasecmp(name, v[i]) == 0)
             return 1;
     return 0;
 }
@@ -664,10 +664,14 @@ push_frame(struct sax *s, enum feed_ns ns, const char *name, const xmlChar **att
         char *val = trim_dup((const char *)a[3], (size_t)(a[4] - a[3]));
         if (val == NULL)
             continue;
+        /* A repeated xml:base or xml:lang (malformed, but libxml2 passes both
+         * on in recovery) replaces the first. */
         if (strcmp((const char *)a[0], "base") == 0) {
-            char *abs = parse_url_resolve(fr->base, val);
+            char *abs = parse_url_resolve(up ? up->base : s->opts->base_url, val);
             free(val);
             if (abs != NULL) {
+                if (fr->own_base)
+                    free(fr->base);
                 fr->base = abs;
                 fr->own_base = 1;
             }
@@ -675,6 +679,8 @@ push_frame(struct sax *s, enum feed_ns ns, const char *name, const xmlChar **att
             for (char *q = val; *q; q++)
                 if (*q == '_')
                     *q = '-';
+            if (fr->own_lang)
+                free(fr->lang);
             fr->lang = val;
             fr->own_lang = 1;
         } else {

@@ -421,7 +421,11 @@ test_api_report_bits(void **state)
          "</item></channel></rss>",
          "utf-8", PARSE_P_CHARSET, "HTTP charset", 1},
         {"<rss><channel><item><title>a</b></title></item></channel></rss>", NULL,
-         PARSE_P_MALFORMED, "mismatch", 1},
+         PARSE_P_MALFORMED, "stray end tag </b> dropped", 1},
+        {"<rss><channel><item><title a='1' a='2'>a</title></item></channel></rss>", NULL,
+         PARSE_P_MALFORMED, "redefined", 1},
+        {"<rss><channel><item><title>a</item><item><title>b</title></item></channel></rss>",
+         NULL, PARSE_P_MALFORMED, "end tag </title> missing before </item>", 2},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         const struct bits_case *k = &cases[i];
