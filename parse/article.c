@@ -290,7 +290,11 @@ parse_article_make(const struct parse_feed *feed, const struct parse_entry *e,
      * body → configured; only http(s) images (the front matter and the
      * output feeds carry it as it is) */
     const char *img_base = a->link != NULL ? a->link : e->base;
-    if (web_url(e->image, img_base, &a->headimg) < 0)
+    const char *img = e->image; /* media:content (JSON Feed: image) */
+    for (size_t i = 0; img == NULL && i < e->nenclosures; i++)
+        if (e->enclosures[i].type != NULL && strncasecmp(e->enclosures[i].type, "image/", 6) == 0)
+            img = e->enclosures[i].url;
+    if (web_url(img, img_base, &a->headimg) < 0)
         goto fail;
     if (a->headimg == NULL)
         a->headimg = first_img(a->body);

@@ -1115,8 +1115,6 @@ feed_add_enclosure(struct parse_entry *e, const char *base, const char *url, con
     x->url = parse_url_resolve(base, url);
     x->type = feed_strdup(type);
     x->length = feed_strdup(length);
-    if (e->image == NULL && type != NULL && strncasecmp(type, "image/", 6) == 0)
-        e->image = feed_strdup(x->url);
 }
 
 static int

@@ -39,7 +39,8 @@ struct parse_entry {
     char *summary;   /* Atom summary, RSS description */
     char *content;   /* first of Atom content, content:encoded, xhtml:body */
     char *comments;  /* RSS comments URL */
-    char *image;     /* media:content / image enclosure URL */
+    char *image;     /* media:content image URL (JSON Feed: image), or NULL; image
+                      * enclosures are in `enclosures` (the article model ranks them) */
     char *thumbnail; /* media:thumbnail URL */
     char *base;      /* base URI in scope for this entry's text (for cleaning) */
     int title_html, summary_html, content_html; /* 1: the value is HTML markup */
