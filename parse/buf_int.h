@@ -3,6 +3,7 @@
 #define FINFEED_PARSE_BUF_INT_H
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,6 +58,39 @@ buf_reset(struct buf *b)
     b->len = 0;
     if (b->data)
         b->data[0] = '\0';
+}
+
+/* Code point c (at most U+10FFFF) as UTF-8 into o; returns its length. */
+static inline size_t
+utf8_encode(uint32_t c, char *o)
+{
+    if (c < 0x80) {
+        o[0] = (char)c;
+        return 1;
+    }
+    if (c < 0x800) {
+        o[0] = (char)(0xC0 | c >> 6);
+        o[1] = (char)(0x80 | (c & 0x3F));
+        return 2;
+    }
+    if (c < 0x10000) {
+        o[0] = (char)(0xE0 | c >> 12);
+        o[1] = (char)(0x80 | ((c >> 6) & 0x3F));
+        o[2] = (char)(0x80 | (c & 0x3F));
+        return 3;
+    }
+    o[0] = (char)(0xF0 | c >> 18);
+    o[1] = (char)(0x80 | ((c >> 12) & 0x3F));
+    o[2] = (char)(0x80 | ((c >> 6) & 0x3F));
+    o[3] = (char)(0x80 | (c & 0x3F));
+    return 4;
+}
+
+static inline int
+buf_add_utf8(struct buf *b, uint32_t c)
+{
+    char u[4];
+    return buf_add(b, u, utf8_encode(c, u));
 }
 
 /* Hand the contents to the caller (NUL-terminated, never NULL on success). */

@@ -253,33 +253,6 @@ cd_ref(const char *p, const char *end, size_t *len)
     return -1;
 }
 
-static int
-cd_utf8(struct buf *b, long c)
-{
-    char u[4];
-    size_t n;
-    if (c < 0x80) {
-        u[0] = (char)c;
-        n = 1;
-    } else if (c < 0x800) {
-        u[0] = (char)(0xC0 | (c >> 6));
-        u[1] = (char)(0x80 | (c & 0x3F));
-        n = 2;
-    } else if (c < 0x10000) {
-        u[0] = (char)(0xE0 | (c >> 12));
-        u[1] = (char)(0x80 | ((c >> 6) & 0x3F));
-        u[2] = (char)(0x80 | (c & 0x3F));
-        n = 3;
-    } else {
-        u[0] = (char)(0xF0 | (c >> 18));
-        u[1] = (char)(0x80 | ((c >> 12) & 0x3F));
-        u[2] = (char)(0x80 | ((c >> 6) & 0x3F));
-        u[3] = (char)(0x80 | (c & 0x3F));
-        n = 4;
-    }
-    return buf_add(b, u, n);
-}
-
 /* Text written as it is, but for "]]>", which XML does not allow in text:
  * "]]&gt;" reads the same, and the run it is in may be CDATA next time. */
 static int
@@ -360,7 +333,7 @@ cd_text(const char *p, size_t n, struct buf *out)
             out->data[mark] = '\0';
             return cd_raw(p, n, out);
         }
-        if (cd_add_lf(out, run, (size_t)(amp - run)) < 0 || cd_utf8(out, c) < 0)
+        if (cd_add_lf(out, run, (size_t)(amp - run)) < 0 || buf_add_utf8(out, (uint32_t)c) < 0)
             return -ENOMEM;
         run = amp + len;
         amp = memchr(run, '&', (size_t)(end - run));
