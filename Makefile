@@ -41,9 +41,14 @@ asan: deps
 check: unit conformance asan
 	@echo "make check: all passed"
 
+# The benchmarks of bench/ (scripts, not tests: they print figures against
+# the peers sfeed, python3-feedparser, newsboat and nginx, run side by side).
 bench: build
 	@scripts/install-deps --bench
 	bench/parse $(BUILD)/finfeed "$(SHARED)"
+	bench/clean $(BUILD)
+	bench/ingest $(BUILD)/finfeed "$(SHARED)"
+	bench/daemon $(BUILD)/finfeed "$(SHARED)"
 
 fuzz: deps
 	CC=clang cmake -S . -B $(FUZZBUILD) -DFINFEED_FUZZ=ON -DFINFEED_ASAN=ON -DFINFEED_UBSAN=ON
