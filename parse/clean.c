@@ -24,7 +24,8 @@
  * children kept). SPEC §4's removal list, plus template, frame, frameset,
  * applet, head, title and xml. iframe is TAG_DROP unless its host is
  * allowlisted. A dropped void element (embed, input, …) goes alone: libxml2
- * does not know all of them as void and may have put what follows inside. */
+ * does not know all of them as void and may have put what follows inside
+ * (clean_tree.c's open_parent() then closes what libxml2 would). */
 static const struct clean_tag tags[] = {
     {"a", K, " href title "},
     {"abbr", K, " title "},
@@ -272,7 +273,8 @@ url_use_of(const char *el, const char *attr)
     return -1;
 }
 
-/* Check and resolve the URLs among the (allowlisted) attributes of `el`. */
+/* Check and resolve the URLs among the (allowlisted) attributes of `el`; drop
+ * any other attribute whose value reads as a script or data: URL. */
 static void
 attrs_urls(struct walk *w, struct cnode *el)
 {
@@ -281,7 +283,10 @@ attrs_urls(struct walk *w, struct cnode *el)
         int use = url_use_of(el->name, a->name);
         int srcset = strcmp(a->name, "srcset") == 0;
         if (use < 0 && !srcset) {
-            i++;
+            if (a->value != NULL && clean_value_is_script(a->value))
+                cnode_attr_remove(el, i);
+            else
+                i++;
             continue;
         }
         const char *v = a->value != NULL ? a->value : "";
@@ -340,9 +345,8 @@ img_finish(struct walk *w, struct cnode *el)
     return 0;
 }
 
-/* libxml2 would close `oldtag` on meeting a `newtag` start tag inside it. */
-static int
-closes(const char *newtag, const char *oldtag)
+int
+clean_closes(const char *newtag, const char *oldtag)
 {
     /* libxml2's htmlStartClose pairs of a tag with itself; htmlAutoCloseTag()
      * answers every other pair from the same table */
@@ -365,15 +369,20 @@ static int
 children_close(const struct cnode *el, const char *parent)
 {
     for (const struct cnode *ch = el->first; ch != NULL; ch = ch->next)
-        if (ch->name != NULL && closes(ch->name, parent))
+        if (ch->name != NULL && clean_closes(ch->name, parent))
             return 1;
     return 0;
 }
 
+static int text_matches(struct walk *w, const struct cnode *el);
+
 /* Unwrap a disallowed element. When one of its children would close the parent
  * once the output is read again (<p><font><div>), the element becomes a bare
- * <span> (or <div>) instead, so that cleaning stays idempotent. */
-static void
+ * <span> (or <div>) instead, so that cleaning stays idempotent; the stand-in
+ * then meets the rules a real one meets in the next pass (per-feed selectors,
+ * remove_text), and goes with its content when they say so. Returns 1 when
+ * what it left counts as content (as walk_element). */
+static int
 unwrap(struct walk *w, struct cnode *el, int content)
 {
     static const char *const stand_ins[] = {"span", "div"};
@@ -381,22 +390,28 @@ unwrap(struct walk *w, struct cnode *el, int content)
 
     if (parent->name == NULL || !children_close(el, parent->name)) {
         node_unwrap(el);
-        return;
+        return content;
     }
     for (size_t i = 0; i < sizeof stand_ins / sizeof *stand_ins; i++) {
-        if (closes(stand_ins[i], parent->name) || children_close(el, stand_ins[i]))
+        if (clean_closes(stand_ins[i], parent->name) || children_close(el, stand_ins[i]))
             continue;
         if (!content) { /* nothing but empty table parts: let it go */
             cnode_unlink(el);
-            return;
+            return 0;
         }
         el->name = stand_ins[i];
         el->tag = clean_tag_find(stand_ins[i]);
         el->nattrs = 0;
-        return;
+        if ((w->c->nsels > 0 && clean_sels_match(w->c->sels, w->c->nsels, el)) ||
+            ((el->tag->flags & TAG_BLOCK) && w->c->has_text_re && text_matches(w, el))) {
+            cnode_unlink(el);
+            return 0;
+        }
+        return content;
     }
     w->reparse = 1;
     node_unwrap(el);
+    return content;
 }
 
 static int
@@ -458,16 +473,14 @@ walk_element(struct walk *w, struct cnode *el)
     if ((flags & TAG_BLOCK) && w->c->has_text_re && text_matches(w, el))
         goto drop;
     if (!(flags & TAG_KEEP)) {
-        unwrap(w, el, content);
-        return content;
+        return unwrap(w, el, content);
     }
     attrs_urls(w, el);
     if ((flags & TAG_IMG) && img_finish(w, el))
         goto drop;
     if ((flags & TAG_NEEDS_SRC) && cnode_attr(el, "src") == NULL &&
         cnode_attr(el, "srcset") == NULL) {
-        unwrap(w, el, content); /* what libxml2 put inside it stays */
-        return content;
+        return unwrap(w, el, content); /* what libxml2 put inside it stays */
     }
     if (flags & TAG_CONTENT)
         return 1;

@@ -32,6 +32,10 @@ struct clean_tag {
 
 /* The table row for a lower-case element name, or NULL. */
 const struct clean_tag *clean_tag_find(const char *name);
+/* 1 when libxml2's HTML parser closes an open `oldtag` on meeting a `newtag`
+ * start tag directly inside it (htmlAutoClose: only the current element is
+ * asked, then its parent once it is closed, and so on). */
+int clean_closes(const char *newtag, const char *oldtag);
 
 /* ---- the cleaner (parse_cleaner_new) ---- */
 
@@ -135,6 +139,10 @@ char *clean_url(const char *value, enum clean_url_use use, const char *base, int
 /* The same for a srcset list: unsafe candidates dropped, URLs resolved. NULL
  * when no candidate is left (*err 0) or on allocation failure (*err -ENOMEM). */
 char *clean_srcset(const char *value, const char *base, int *err);
+/* 1 when a value that is no URL (title, width, frameborder, …) still reads as
+ * one with a javascript:, vbscript: or data: scheme: such an attribute is
+ * dropped too, in case some reader takes it for a URL. */
+int clean_value_is_script(const char *value);
 /* The first candidate URL of a cleaned srcset, new string or NULL. */
 char *clean_srcset_first(const char *srcset);
 /* For an iframe: the https URL to keep when its host is allowlisted, else NULL

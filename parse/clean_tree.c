@@ -155,6 +155,10 @@ struct builder {
     struct arena *a;
     xmlParserCtxtPtr ctxt;
     struct cnode *stack[DEPTH_MAX + 1]; /* open elements; stack[0] is the root */
+    /* 1 where stack[i] is not the element libxml2 opened at that depth: a
+     * transparent frame (a dropped void element, html, body) or one that
+     * open_parent() moved up */
+    unsigned char borrowed[DEPTH_MAX + 1];
     size_t depth;
     size_t skip; /* > 0 inside a subtree that is not built */
     int err;
@@ -288,6 +292,35 @@ build_element(struct builder *b, const char *name, const struct clean_tag *tag,
     return el;
 }
 
+/* Where a new element `name` goes. libxml2 checks a start tag against its
+ * current element only (htmlAutoClose), and that is not always ours: inside a
+ * dropped void element it does not know as void (<p><embed><p>, <a><embed><a>)
+ * it put the new element under the embed, which our tree leaves out, so the
+ * element would land in our <p> or <a>, and the output, read again, would be
+ * split there (not idempotent, and not what browsers build either). So close
+ * ours the way libxml2 will when it reads the output: while the new element
+ * may not stand in the element of the current frame, every frame holding that
+ * element moves up to its parent, and what follows goes there too. */
+static struct cnode *
+open_parent(struct builder *b, const char *name)
+{
+    struct cnode *p = b->stack[b->depth];
+
+    if (!b->borrowed[b->depth]) /* libxml2's own current element: already done */
+        return p;
+    while (p->name != NULL && clean_closes(name, p->name)) {
+        struct cnode *up = p->parent;
+        for (size_t i = 0; i <= b->depth; i++) {
+            if (b->stack[i] == p) {
+                b->stack[i] = up;
+                b->borrowed[i] = 1;
+            }
+        }
+        p = up;
+    }
+    return p;
+}
+
 static void
 on_start(void *ctx, const xmlChar *xname, const xmlChar **atts)
 {
@@ -308,7 +341,7 @@ on_start(void *ctx, const xmlChar *xname, const xmlChar **atts)
     if (strcmp(name, "body") == 0 || strcmp(name, "html") == 0) {
         /* our own <body> prefix, or one met after a stray </body>: transparent */
         b->stack[b->depth + 1] = b->stack[b->depth];
-        b->depth++;
+        b->borrowed[++b->depth] = 1;
         return;
     }
     const struct clean_tag *tag = tag_lookup(b, name);
@@ -317,7 +350,7 @@ on_start(void *ctx, const xmlChar *xname, const xmlChar **atts)
 
     if ((flags & (TAG_DROP | TAG_VOID)) == (TAG_DROP | TAG_VOID)) {
         b->stack[b->depth + 1] = b->stack[b->depth]; /* transparent */
-        b->depth++;
+        b->borrowed[++b->depth] = 1;
         return;
     }
     if ((flags & TAG_DROP) && !(iframe && b->c->niframe_hosts > 0)) {
@@ -349,7 +382,7 @@ on_start(void *ctx, const xmlChar *xname, const xmlChar **atts)
             return;
         }
         if (https != NULL) /* kept, without its fallback content */
-            cnode_append(b->stack[b->depth], el);
+            cnode_append(open_parent(b, name), el);
         b->skip = 1;
         return;
     }
@@ -357,8 +390,9 @@ on_start(void *ctx, const xmlChar *xname, const xmlChar **atts)
         build_fail(b);
         return;
     }
-    cnode_append(b->stack[b->depth], el);
+    cnode_append(open_parent(b, name), el);
     b->stack[++b->depth] = el;
+    b->borrowed[b->depth] = 0;
 }
 
 static void

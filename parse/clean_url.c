@@ -113,6 +113,19 @@ url_scheme(const char *head, char *scheme, size_t size)
     scheme[n] = '\0';
 }
 
+int
+clean_value_is_script(const char *value)
+{
+    char head[16], scheme[16];
+
+    if (strpbrk(value, ":&") == NULL)
+        return 0;
+    url_normalize_head(value, head, sizeof head);
+    url_scheme(head, scheme, sizeof scheme);
+    return strcmp(scheme, "javascript") == 0 || strcmp(scheme, "vbscript") == 0 ||
+           strcmp(scheme, "data") == 0;
+}
+
 /* `value` with leading and trailing C0/space and inner tab/LF/CR removed (what
  * browsers do before parsing a URL). */
 static char *
