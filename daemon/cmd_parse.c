@@ -14,6 +14,7 @@
 #include "daemon/cmd.h"
 #include "daemon/config.h"
 #include "daemon/emit.h"
+#include "daemon/ingest.h"
 #include "parse/parse.h"
 
 static const char parse_usage[] =
@@ -279,7 +280,7 @@ cmd_parse(int argc, char **argv)
     const char *cfg_path = NULL, *feed_name = NULL, *file = NULL, *v;
     struct parse_opts opts = {0};
     struct config *cfg = NULL;
-    struct parse_cleaner *cleaner = NULL;
+    struct ingest_feed feed_cfg = {0};
     struct printer p = {.out = stdout, .defaults.now = (int64_t)time(NULL)};
     int rc = 2;
 
@@ -329,43 +330,31 @@ cmd_parse(int argc, char **argv)
         fprintf(stderr, "finfeed parse: no FILE given (use - for stdin)\n%s", parse_usage);
         return 2;
     }
+    const struct config_feed *cf = NULL;
     if (feed_name != NULL || cfg_path != NULL) {
         if ((cfg = cli_config(cfg_path)) == NULL)
             return 2;
-        if (feed_name != NULL) {
-            const struct config_feed *cf = config_find_feed(cfg, feed_name);
-            if (cf == NULL) {
-                fprintf(stderr, "finfeed parse: %s: no feed \"%s\"\n",
-                        cfg->path ? cfg->path : "built-in configuration", feed_name);
-                goto out;
-            }
-            if (opts.timezone == NULL)
-                opts.timezone = cf->timezone;
-            if (cf->charset != NULL)
-                opts.charset = cf->charset; /* configured to override a wrong declaration */
-            p.defaults.categories = (const char *const *)cf->categories;
-            p.defaults.ncategories = cf->ncategories;
-            p.defaults.author = cf->author;
-            p.defaults.headimg = cf->headimg;
-            p.defaults.comments = cf->comments;
-            p.defaults.source = cf->name;
-        }
-    }
-    if (p.mode != MODE_JSON) {
-        const struct config_feed *cf = feed_name ? config_find_feed(cfg, feed_name) : NULL;
-        struct parse_clean_opts co = {
-            .remove = cf ? cf->remove : NULL,
-            .remove_text = cf ? cf->remove_text : NULL,
-            .iframe_hosts = cfg ? (const char *const *)cfg->output.iframe_hosts : NULL,
-            .niframe_hosts = cfg ? cfg->output.niframe_hosts : 0,
-        };
-        char err[256];
-        if (parse_cleaner_new(&co, &cleaner, err, sizeof(err)) < 0) {
-            fprintf(stderr, "finfeed parse: feed \"%s\": %s\n", feed_name ? feed_name : "", err);
+        if (feed_name != NULL && (cf = config_find_feed(cfg, feed_name)) == NULL) {
+            fprintf(stderr, "finfeed parse: %s: no feed \"%s\"\n",
+                    cfg->path ? cfg->path : "built-in configuration", feed_name);
             goto out;
         }
-        p.defaults.cleaner = cleaner;
     }
+    /* the feed's options, article defaults and cleaner, exactly as the daemon
+     * builds them (daemon/ingest.c) */
+    char err[512];
+    if (ingest_feed_init(&feed_cfg, NULL, cfg, cf, cf ? cf->name : NULL, err, sizeof(err)) < 0) {
+        fprintf(stderr, "finfeed parse: %s\n", err);
+        goto out;
+    }
+    if (opts.base_url == NULL)
+        opts.base_url = feed_cfg.opts.base_url;
+    if (opts.timezone == NULL)
+        opts.timezone = feed_cfg.opts.timezone;
+    if (feed_cfg.opts.charset != NULL) /* configured to override a wrong declaration */
+        opts.charset = feed_cfg.opts.charset;
+    p.defaults = feed_cfg.defaults;
+    p.defaults.now = (int64_t)time(NULL);
 
     FILE *fp = strcmp(file, "-") == 0 ? stdin : fopen(file, "rb");
     if (fp == NULL) {
@@ -401,7 +390,7 @@ cmd_parse(int argc, char **argv)
         fprintf(stderr, "finfeed parse: %s: recovered: %s\n", file, rep.message);
     rc = (p.failed || fflush(stdout) != 0) ? 1 : 0;
 out:
-    parse_cleaner_free(cleaner);
+    ingest_feed_close(&feed_cfg);
     config_free(cfg);
     return rc;
 }

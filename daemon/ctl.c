@@ -46,6 +46,7 @@ struct client {
     int discarding;     /* an oversize line is being skipped */
     int closing;
     int handles;        /* open uv handles (pipe, idle) */
+    int pruning;        /* prune jobs that will still call back: the struct lives on */
     struct req *head, *tail;
 };
 
@@ -351,57 +352,30 @@ cmd_stats(struct client *c)
                        d->store_ok));
 }
 
-struct prune_job {
-    struct ctl *ctl;
-    struct client *c;
-    int64_t cutoff;
-    long deleted;
-    int rc;
-    char err[256];
-};
-
+/* The prune finished: answer, unless the client went away meanwhile. */
 static void
-prune_fn(struct daemon *d, void *arg)
+on_pruned(void *arg, int rc, long deleted, const char *err)
 {
-    struct prune_job *j = arg;
-    j->rc = store_prune(d->wstore, j->cutoff, &j->deleted);
-    if (j->rc < 0)
-        snprintf(j->err, sizeof(j->err), "%s", store_errmsg(d->wstore));
-}
-
-static void
-prune_after(struct daemon *d, void *arg)
-{
-    (void)d;
-    struct prune_job *j = arg;
-    /* the client may have gone: look it up before answering */
-    struct client *c;
-    for (c = j->ctl->clients; c != NULL && c != j->c; c = c->next)
-        ;
-    if (c != NULL && !c->closing) {
-        if (j->rc < 0)
-            reply_error(c, "prune failed: %s", j->err);
-        else
-            reply(c, json_pack("{s:b, s:I}", "ok", 1, "pruned", (json_int_t)j->deleted));
-        req_done(c);
+    struct client *c = arg;
+    c->pruning--;
+    if (c->closing) {
+        if (c->handles == 0 && c->pruning == 0)
+            free(c);
+        return;
     }
-    free(j);
+    if (rc < 0)
+        reply_error(c, "prune failed: %s", err);
+    else
+        reply(c, json_pack("{s:b, s:I}", "ok", 1, "pruned", (json_int_t)deleted));
+    req_done(c);
 }
 
 static void
 cmd_prune(struct client *c)
 {
-    struct daemon *d = c->ctl->d;
-    if (d->cfg->daemon.retention <= 0) {
-        reply(c, json_pack("{s:b, s:I}", "ok", 1, "pruned", (json_int_t)0));
-        req_done(c);
-        return;
-    }
-    struct prune_job *j = calloc(1, sizeof(*j));
-    if (j == NULL || (j->ctl = c->ctl, j->c = c,
-                      j->cutoff = now_s() - d->cfg->daemon.retention,
-                      sched_job(d, prune_fn, prune_after, j)) < 0) {
-        free(j);
+    c->pruning++;
+    if (daemon_prune(c->ctl->d, on_pruned, c) < 0) {
+        c->pruning--;
         reply_error(c, "out of memory");
         req_done(c);
     }
@@ -532,8 +506,8 @@ static void
 on_client_closed(uv_handle_t *h)
 {
     struct client *c = h->data;
-    if (--c->handles > 0)
-        return;
+    if (--c->handles > 0 || c->pruning > 0)
+        return; /* a prune job still holds it: on_pruned frees it */
     free(c);
 }
 

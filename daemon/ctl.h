@@ -17,4 +17,10 @@ void ctl_stop(struct ctl *ctl, void (*done)(void *arg), void *arg);
  * reason in err and the old configuration still in force. */
 int daemon_reload(struct daemon *d, char *err, size_t errsize);
 
+/* Apply `retention` now (daemon.c), in the worker in order with the ingest
+ * jobs; `done` (may be NULL) fires on the loop thread with the outcome
+ * (at once when retention is 0). Returns 0 or -ENOMEM (done not called). */
+int daemon_prune(struct daemon *d, void (*done)(void *arg, int rc, long deleted, const char *err),
+                 void *arg);
+
 #endif

@@ -392,6 +392,8 @@ struct prune_job {
     long deleted;
     int rc;
     char err[256];
+    void (*done)(void *arg, int rc, long deleted, const char *err);
+    void *arg;
 };
 
 static void
@@ -412,22 +414,39 @@ prune_after(struct daemon *d, void *arg)
         log_warnx("event=prune error=\"%s\"", j->err);
     else if (j->deleted > 0)
         log_info("event=prune deleted=%ld", j->deleted);
+    if (j->done)
+        j->done(j->arg, j->rc, j->deleted, j->err);
     free(j);
+}
+
+int
+daemon_prune(struct daemon *d, void (*done)(void *arg, int rc, long deleted, const char *err),
+             void *arg)
+{
+    struct prune_job *j;
+    if (d->cfg->daemon.retention <= 0) {
+        if (done)
+            done(arg, 0, 0, "");
+        return 0;
+    }
+    if ((j = calloc(1, sizeof(*j))) == NULL)
+        return -ENOMEM;
+    j->cutoff = (int64_t)time(NULL) - d->cfg->daemon.retention;
+    j->done = done;
+    j->arg = arg;
+    if (sched_job(d, prune_fn, prune_after, j) < 0) {
+        free(j);
+        return -ENOMEM;
+    }
+    return 0;
 }
 
 static void
 on_prune_timer(uv_timer_t *t)
 {
     struct runner *r = t->data;
-    struct daemon *d = &r->d;
-    if (d->stopping || d->cfg->daemon.retention <= 0)
-        return;
-    struct prune_job *j = calloc(1, sizeof(*j));
-    if (j == NULL)
-        return;
-    j->cutoff = (int64_t)time(NULL) - d->cfg->daemon.retention;
-    if (sched_job(d, prune_fn, prune_after, j) < 0)
-        free(j);
+    if (!r->d.stopping)
+        daemon_prune(&r->d, NULL, NULL);
 }
 
 /* ---- main ---- */

@@ -38,7 +38,7 @@ ingest_feed_init(struct ingest_feed *f, struct store *s, const struct config *cf
         return rc;
     }
     f->defaults.cleaner = f->cleaner;
-    if ((rc = store_feed_ensure(s, f->name, cf ? cf->url : NULL, &f->feed_id)) < 0) {
+    if (s != NULL && (rc = store_feed_ensure(s, f->name, cf ? cf->url : NULL, &f->feed_id)) < 0) {
         snprintf(err, errsize, "feed \"%s\": %s", f->name, store_errmsg(s));
         ingest_feed_close(f);
         return rc;

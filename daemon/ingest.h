@@ -25,7 +25,8 @@ struct ingest_feed {
 };
 
 /* Prepare feed `name`: `cf` is its configuration, or NULL for defaults (a
- * feed not in any configuration file). Registers the feed in the store.
+ * feed not in any configuration file). Registers the feed in the store `s`
+ * (NULL: not at all — `finfeed parse` applies a feed's options offline).
  * Returns 0, or a negative errno with the reason in err. */
 int ingest_feed_init(struct ingest_feed *f, struct store *s, const struct config *cfg,
                      const struct config_feed *cf, const char *name, char *err, size_t errsize);
