@@ -119,6 +119,10 @@ feed_new(struct daemon *d, const struct config_feed *cf, struct feed_run **out, 
     f->id = f->ing.feed_id;
     f->enabled = cf->enabled;
     if (store_feed_state_get(d->rstore, f->id, &st) == 0) {
+        if (st.url != NULL && strcmp(st.url, f->url) != 0) { /* moved by a 301/308 */
+            free(f->url);
+            f->url = st.url, st.url = NULL;
+        }
         f->etag = st.etag, st.etag = NULL;
         f->last_modified = st.last_modified, st.last_modified = NULL;
         f->last_fetch = st.last_fetch;

@@ -48,6 +48,10 @@ static const char *const migrations[] = {
     "ALTER TABLE feeds ADD COLUMN newest INTEGER;"
     "ALTER TABLE feeds ADD COLUMN enabled INTEGER NOT NULL DEFAULT 1;"
     "ALTER TABLE feeds ADD COLUMN last_counts TEXT;",
+    /* 3: the configured URL beside the current one, so that a permanent
+     * redirect (url) survives restarts until the configuration changes */
+    "ALTER TABLE feeds ADD COLUMN config_url TEXT;"
+    "UPDATE feeds SET config_url = url;",
 };
 
 /* Lookups prefer a live article over a tombstone (a pruned article's keys). */
@@ -324,8 +328,13 @@ store_feed_ensure(struct store *s, const char *name, const char *url, int64_t *i
 {
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(s->db,
-                                "INSERT INTO feeds(name, url) VALUES(?1, ?2)"
-                                " ON CONFLICT(name) DO UPDATE SET url = coalesce(?2, url)"
+                                "INSERT INTO feeds(name, url, config_url) VALUES(?1, ?2, ?2)"
+                                " ON CONFLICT(name) DO UPDATE SET"
+                                /* a moved feed keeps its new URL while the
+                                 * configured one stays the same (SPEC §6) */
+                                "  url = CASE WHEN ?2 IS NULL OR config_url IS ?2 THEN url"
+                                "        ELSE ?2 END,"
+                                "  config_url = coalesce(?2, config_url)"
                                 " RETURNING id",
                                 -1, &st, NULL);
     if (rc != SQLITE_OK)

@@ -35,7 +35,9 @@ int store_schema_version(void);
  * trailing '*' matches any suffix ("utm_*"). Copied. NULL/0: the default list. */
 int store_set_tracking_params(struct store *s, const char *const *params, size_t n);
 
-/* The feed named `name` (created when new; url updated when given). Its id in *id. */
+/* The feed named `name` (created when new). `url` is its configured URL
+ * (NULL: unknown): the stored current URL follows it when it changes, and
+ * otherwise keeps what a permanent redirect made it. Its id in *id. */
 int store_feed_ensure(struct store *s, const char *name, const char *url, int64_t *id);
 
 /* What storing one article did. */

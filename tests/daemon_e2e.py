@@ -317,6 +317,20 @@ def main():
         check(db.execute("PRAGMA integrity_check").fetchone()[0] == "ok", "database intact after stop")
         out = subprocess.run([BIN, "status", "-s", sock_path], capture_output=True, text=True)
         check(out.returncode == 3 and "no daemon" in out.stderr, "exit 3 when no daemon answers")
+
+        # State survives a restart: the 301's new URL, the gone feed, the validators.
+        write_conf('[feed "new"]\nurl = %s/new.xml\n' % pub)  # without the bad key
+        daemon = subprocess.Popen([BIN, "daemon", "-c", conf], env=dict(os.environ),
+                                  stdout=log, stderr=log)
+        deadline = time.time() + 10
+        while time.time() < deadline and not os.path.exists(sock_path):
+            time.sleep(0.05)
+        st = ctl(sock_path, b"status\n")
+        sby = {f["feed"]: f for f in st["feeds"]}
+        check(sby["moved"]["url"].endswith("/moved-here.xml"), "the 301 survives a restart")
+        check(sby["gone"]["enabled"] is False, "a gone feed stays disabled after a restart")
+        daemon.send_signal(signal.SIGTERM)
+        daemon.wait(timeout=10)
     except Exception as e:
         FAILS.append("exception: %r" % e)
         raise
