@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "parse/buf_int.h"
+#include "parse/feed_int.h"
 #include "parse/parse.h"
 
 #define TITLE_FROM_BODY 80
@@ -28,14 +29,7 @@ add_unique(char ***list, size_t *n, const char *term)
     for (size_t i = 0; i < *n; i++)
         if (strcmp((*list)[i], term) == 0)
             return 0;
-    char **l = realloc(*list, (*n + 1) * sizeof(*l));
-    if (l == NULL)
-        return -ENOMEM;
-    *list = l;
-    if ((l[*n] = strdup(term)) == NULL)
-        return -ENOMEM;
-    (*n)++;
-    return 0;
+    return feed_add_category(list, n, term);
 }
 
 static int
