@@ -10,6 +10,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "test_util.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <regex.h>
@@ -38,25 +40,10 @@ extern char **environ;
 static char *
 slurp(const char *path, size_t *len)
 {
-    FILE *fp = fopen(path, "rb");
-    if (fp == NULL)
+    char *buf = test_slurp(path, len);
+    if (buf == NULL)
         fail_msg("%s: %s", path, strerror(errno));
-    size_t cap = 4096, n = 0, k;
-    char *b = malloc(cap + 1);
-    assert_non_null(b);
-    while ((k = fread(b + n, 1, cap - n, fp)) > 0) {
-        n += k;
-        if (n == cap) {
-            cap *= 2;
-            b = realloc(b, cap + 1);
-            assert_non_null(b);
-        }
-    }
-    fclose(fp);
-    b[n] = '\0';
-    if (len != NULL)
-        *len = n;
-    return b;
+    return buf;
 }
 
 static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));

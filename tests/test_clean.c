@@ -8,6 +8,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "test_util.h"
+
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -65,18 +67,7 @@ check(const char *html, const char *want)
 static char *
 slurp(const char *path, size_t *len)
 {
-    FILE *fp = fopen(path, "rb");
-    char *data = NULL;
-    long n;
-    if (fp == NULL)
-        return NULL;
-    if (fseek(fp, 0, SEEK_END) == 0 && (n = ftell(fp)) >= 0 && fseek(fp, 0, SEEK_SET) == 0 &&
-        (data = malloc((size_t)n + 1)) != NULL) {
-        *len = fread(data, 1, (size_t)n, fp);
-        data[*len] = '\0';
-    }
-    fclose(fp);
-    return data;
+    return test_slurp(path, len);
 }
 
 /* ---- removed with their content ---- */

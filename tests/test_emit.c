@@ -9,6 +9,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "test_util.h"
+
 #include <errno.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -159,24 +161,7 @@ write_file(const char *path, const char *data, size_t len)
 static char *
 read_file(const char *path, size_t *len)
 {
-    FILE *fp = fopen(path, "rb");
-    if (fp == NULL)
-        return NULL;
-    size_t cap = 4096, n = 0, r;
-    char *buf = malloc(cap);
-    assert_non_null(buf);
-    while ((r = fread(buf + n, 1, cap - n - 1, fp)) > 0) {
-        n += r;
-        if (cap - n - 1 == 0) {
-            cap *= 2;
-            buf = realloc(buf, cap);
-            assert_non_null(buf);
-        }
-    }
-    fclose(fp);
-    buf[n] = '\0';
-    *len = n;
-    return buf;
+    return test_slurp(path, len);
 }
 
 /* Exit status of `python3 check_feed.py FORMAT FILE [EXPECT]`. */

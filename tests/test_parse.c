@@ -29,6 +29,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "test_util.h"
+
 #include "parse/parse.h"
 
 #define FEEDS FIXTURES "/feeds"
@@ -81,25 +83,7 @@ xfmt(const char *fmt, ...)
 static char *
 slurp(const char *path, size_t *len)
 {
-    FILE *fp = fopen(path, "rb");
-    if (fp == NULL)
-        return NULL;
-    size_t cap = 4096, n = 0, k;
-    char *b = malloc(cap);
-    assert_non_null(b);
-    while ((k = fread(b + n, 1, cap - n - 1, fp)) > 0) {
-        n += k;
-        if (cap - n - 1 == 0) {
-            cap *= 2;
-            b = realloc(b, cap);
-            assert_non_null(b);
-        }
-    }
-    fclose(fp);
-    b[n] = '\0';
-    if (len != NULL)
-        *len = n;
-    return b;
+    return test_slurp(path, len);
 }
 
 struct run {
@@ -719,7 +703,7 @@ static void
 test_api_entity_bombs(void **state)
 {
     (void)state;
-    size_t len;
+    size_t len = 0;
     char *laughs = xfmt("%s/hostile_billion_laughs.xml", FEEDS);
     char *doc = slurp(laughs, &len);
     assert_non_null(doc);

@@ -10,6 +10,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "test_util.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -866,26 +868,9 @@ tmp_path(char *buf, size_t size, const char *name)
 static char *
 slurp(const char *path, size_t *len)
 {
-    FILE *fp = fopen(path, "rb");
-    if (fp == NULL)
+    char *buf = test_slurp(path, len);
+    if (buf == NULL)
         fail_msg("%s: %s", path, strerror(errno));
-    char *buf = NULL;
-    size_t n = 0, cap = 0;
-    for (;;) {
-        if (n + 4096 + 1 > cap) {
-            cap = cap ? cap * 2 : 16384;
-            buf = realloc(buf, cap);
-            assert_non_null(buf);
-        }
-        size_t r = fread(buf + n, 1, 4096, fp);
-        n += r;
-        if (r == 0)
-            break;
-    }
-    fclose(fp);
-    buf[n] = '\0';
-    if (len)
-        *len = n;
     return buf;
 }
 

@@ -1,0 +1,35 @@
+/* tests/test_util.h — helpers shared by the cmocka suites (header-only;
+ * include after <cmocka.h>). */
+#ifndef FINFEED_TEST_UTIL_H
+#define FINFEED_TEST_UTIL_H
+
+#include <stdio.h>
+#include <stdlib.h>
+
+/* A whole file in a NUL-terminated buffer (caller frees), its length in *len
+ * (may be NULL); NULL when the file cannot be opened. */
+static inline char *
+test_slurp(const char *path, size_t *len)
+{
+    FILE *fp = fopen(path, "rb");
+    if (fp == NULL)
+        return NULL;
+    char *buf = NULL;
+    size_t n = 0, cap = 0, r;
+    do {
+        if (n + 4096 + 1 > cap) {
+            cap = cap ? cap * 2 : 16384;
+            buf = realloc(buf, cap);
+            assert_non_null(buf);
+        }
+        r = fread(buf + n, 1, 4096, fp);
+        n += r;
+    } while (r > 0);
+    fclose(fp);
+    buf[n] = '\0';
+    if (len != NULL)
+        *len = n;
+    return buf;
+}
+
+#endif
