@@ -26,6 +26,13 @@ cli_value(int argc, char **argv, int *i, const char *name, const char **val)
     return 1;
 }
 
+int
+cli_config_option(int argc, char **argv, int *i, const char **val)
+{
+    int m = cli_value(argc, argv, i, "-c", val);
+    return m != 0 ? m : cli_value(argc, argv, i, "--config", val);
+}
+
 struct config *
 cli_config(const char *path)
 {

@@ -8,6 +8,10 @@
  * -1 when the value is missing (a message is printed on stderr). */
 int cli_value(int argc, char **argv, int *i, const char *name, const char **val);
 
+/* cli_value for the configuration option, spelled "-c FILE" or "--config FILE"
+ * (either with "=FILE" too). Same returns. */
+int cli_config_option(int argc, char **argv, int *i, const char **val);
+
 /* Load the configuration for a subcommand: `path` from -c, else
  * $FINFEED_CONFIG, else /etc/finfeed/finfeed.conf when it exists, else the
  * built-in defaults. Prints the error ("FILE:LINE: …") on stderr and returns

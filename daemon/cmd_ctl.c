@@ -56,8 +56,7 @@ parse_args(int argc, char **argv, struct ctl_args *a, const char *usage, int max
             a->json = 1;
         } else if (strcmp(argv[i], "--no-wait") == 0 && max_names > 1) {
             a->no_wait = 1;
-        } else if ((m = cli_value(argc, argv, &i, "-c", &v)) != 0 ||
-                   (m = cli_value(argc, argv, &i, "--config", &v)) != 0) {
+        } else if ((m = cli_config_option(argc, argv, &i, &v)) != 0) {
             if (m < 0)
                 return -1;
             a->cfg = v;

@@ -208,8 +208,7 @@ cmd_opml(int argc, char **argv)
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             fputs(opml_usage, stdout);
             return 0;
-        } else if ((m = cli_value(argc, argv, &i, "-c", &v)) != 0 ||
-                   (m = cli_value(argc, argv, &i, "--config", &v)) != 0) {
+        } else if ((m = cli_config_option(argc, argv, &i, &v)) != 0) {
             if (m < 0)
                 return 2;
             cfg_path = v;

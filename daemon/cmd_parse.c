@@ -311,8 +311,7 @@ cmd_parse(int argc, char **argv)
             if (m < 0)
                 return 2;
             feed_name = v;
-        } else if ((m = cli_value(argc, argv, &i, "-c", &v)) != 0 ||
-                   (m = cli_value(argc, argv, &i, "--config", &v)) != 0) {
+        } else if ((m = cli_config_option(argc, argv, &i, &v)) != 0) {
             if (m < 0)
                 return 2;
             cfg_path = v;

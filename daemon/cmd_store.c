@@ -84,8 +84,7 @@ cmd_ingest(int argc, char **argv)
             if (m < 0)
                 goto out;
             feed = v;
-        } else if ((m = cli_value(argc, argv, &i, "-c", &v)) != 0 ||
-                   (m = cli_value(argc, argv, &i, "--config", &v)) != 0) {
+        } else if ((m = cli_config_option(argc, argv, &i, &v)) != 0) {
             if (m < 0)
                 goto out;
             cfg_path = v;
@@ -241,8 +240,7 @@ cmd_export(int argc, char **argv)
                 fprintf(stderr, "finfeed export: --limit: not a positive number: '%s'\n", v);
                 return 2;
             }
-        } else if ((m = cli_value(argc, argv, &i, "-c", &v)) != 0 ||
-                   (m = cli_value(argc, argv, &i, "--config", &v)) != 0) {
+        } else if ((m = cli_config_option(argc, argv, &i, &v)) != 0) {
             if (m < 0)
                 return 2;
             cfg_path = v;
@@ -318,8 +316,7 @@ cmd_prune(int argc, char **argv)
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             fputs(prune_usage, stdout);
             return 0;
-        } else if ((m = cli_value(argc, argv, &i, "-c", &v)) != 0 ||
-                   (m = cli_value(argc, argv, &i, "--config", &v)) != 0) {
+        } else if ((m = cli_config_option(argc, argv, &i, &v)) != 0) {
             if (m < 0)
                 return 2;
             cfg_path = v;

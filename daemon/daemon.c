@@ -514,8 +514,7 @@ cmd_daemon(int argc, char **argv)
             return 0;
         } else if (strcmp(argv[i], "-v") == 0) {
             verbose = 1;
-        } else if ((m = cli_value(argc, argv, &i, "-c", &v)) != 0 ||
-                   (m = cli_value(argc, argv, &i, "--config", &v)) != 0) {
+        } else if ((m = cli_config_option(argc, argv, &i, &v)) != 0) {
             if (m < 0) {
                 free(r);
                 return 2;
