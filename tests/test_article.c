@@ -46,24 +46,6 @@ slurp(const char *path, size_t *len)
     return buf;
 }
 
-static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-
-static char *
-fmt(const char *f, ...)
-{
-    va_list ap;
-    va_start(ap, f);
-    int n = vsnprintf(NULL, 0, f, ap);
-    va_end(ap);
-    assert_true(n >= 0);
-    char *s = malloc((size_t)n + 1);
-    assert_non_null(s);
-    va_start(ap, f);
-    vsnprintf(s, (size_t)n + 1, f, ap);
-    va_end(ap);
-    return s;
-}
-
 static char *
 write_temp(const char *text)
 {
@@ -196,7 +178,7 @@ static struct parse_article *
 rss_one_tz(const char *channel, const char *item, const char *tz,
            const struct parse_article_defaults *d)
 {
-    char *doc = fmt(RSS_OPEN "%s<item>%s</item>" RSS_CLOSE, channel, item);
+    char *doc = test_fmt(RSS_OPEN "%s<item>%s</item>" RSS_CLOSE, channel, item);
     struct got g;
     articles(doc, tz, NULL, d, &g);
     free(doc);
@@ -213,7 +195,7 @@ rss_one(const char *item, const struct parse_article_defaults *d)
 static struct parse_article *
 atom_one(const char *feed, const char *entry, const struct parse_article_defaults *d)
 {
-    char *doc = fmt(ATOM_OPEN "%s<entry>%s</entry>" ATOM_CLOSE, feed, entry);
+    char *doc = test_fmt(ATOM_OPEN "%s<entry>%s</entry>" ATOM_CLOSE, feed, entry);
     struct got g;
     articles(doc, NULL, NULL, d, &g);
     free(doc);
@@ -382,7 +364,7 @@ test_seed_fixture_is_the_seed(void **state)
     struct seed s;
     seed_load(&s);
     char *xml = slurp(ART "seed.xml", NULL);
-    char *cdata = fmt("<![CDATA[%s]]>", s.body);
+    char *cdata = test_fmt("<![CDATA[%s]]>", s.body);
     assert_non_null(strstr(xml, cdata));
     assert_non_null(
         strstr(xml, "<title>疫情持续胶着：长春累计确诊20000例，社会面清零再推进</title>"));
@@ -426,7 +408,7 @@ test_seed_markdown(void **state)
     for (const char *p = strstr(s.body, open); p != NULL; p = strstr(p + 1, open)) {
         const char *text = p + strlen(open), *end = strstr(text, "</p>");
         assert_non_null(end);
-        char *want = fmt("<p>%.*s</p>", (int)(end - text), text);
+        char *want = test_fmt("<p>%.*s</p>", (int)(end - text), text);
         if (strstr(body, want) == NULL)
             fail_msg("paragraph lost: %s", want);
         assert_true(strncmp(text, "\xe3\x80\x80\xe3\x80\x80", 6) == 0); /* 　　 */
@@ -609,7 +591,7 @@ test_title_from_body(void **state)
         char body[512] = "";
         for (int k = 0; k < 100; k++)
             strcat(body, k % 10 == 9 ? "例" : "长");
-        char *item = fmt("%s<description>%s</description>", empty[i], body);
+        char *item = test_fmt("%s<description>%s</description>", empty[i], body);
         a = rss_one(item, NULL);
         assert_int_equal(utf8_chars(a->title), 80);
         assert_int_equal(strlen(a->title), 240);
@@ -624,7 +606,7 @@ test_title_from_body(void **state)
     for (int k = 0; k < 79; k++)
         strcat(body, k % 2 ? "é" : "a");
     strcat(body, " 𝄞tail");
-    char *item = fmt("<description>%s</description>", body);
+    char *item = test_fmt("<description>%s</description>", body);
     a = rss_one(item, NULL);
     assert_int_equal(utf8_chars(a->title), 79);
     assert_true(utf8_valid(a->title));
@@ -650,7 +632,7 @@ test_link_absolute(void **state)
     assert_string_equal(a->link, "https://ex.org/blog/p/1.html");
     parse_article_free(a);
     /* the document's URL */
-    char *doc = fmt(RSS_OPEN "<title>C</title><item><link>/news/2.html</link></item>" RSS_CLOSE);
+    char *doc = test_fmt(RSS_OPEN "<title>C</title><item><link>/news/2.html</link></item>" RSS_CLOSE);
     struct got g;
     articles(doc, NULL, "https://feeds.example/rss/all.xml", NULL, &g);
     assert_int_equal(g.n, 1);
@@ -878,8 +860,8 @@ test_date(void **state)
         {"zh-cn", "UTC", "2022-04-04T10:50:26Z"},
     };
     for (size_t i = 0; i < sizeof(zones) / sizeof(zones[0]); i++) {
-        char *chan = zones[i].lang ? fmt("<title>C</title><language>%s</language>", zones[i].lang)
-                                   : fmt("<title>C</title>");
+        char *chan = zones[i].lang ? test_fmt("<title>C</title><language>%s</language>", zones[i].lang)
+                                   : test_fmt("<title>C</title>");
         a = rss_one_tz(chan, "<pubDate>2022-04-04 10:50:26</pubDate>", zones[i].tz, &d);
         if (strcmp(parse_date_iso(a->date, iso, sizeof(iso)), zones[i].want) != 0)
             fail_msg("language %s, zone %s: %s, not %s", zones[i].lang, zones[i].tz, iso,
@@ -915,7 +897,7 @@ test_headimg(void **state)
     struct parse_article *a;
 
     /* media:content image first of all */
-    char *item = fmt("<media:content url=\"https://m.example/media.jpg\" medium=\"image\"/>"
+    char *item = test_fmt("<media:content url=\"https://m.example/media.jpg\" medium=\"image\"/>"
                      "<enclosure url=\"https://m.example/enc.jpg\" type=\"image/jpeg\" "
                      "length=\"1\"/>%s",
                      body_img);
@@ -925,7 +907,7 @@ test_headimg(void **state)
     free(item);
     /* a video is no head image: the image enclosure */
     item =
-        fmt("<media:content url=\"https://m.example/v.mp4\" medium=\"video\" type=\"video/mp4\"/>"
+        test_fmt("<media:content url=\"https://m.example/v.mp4\" medium=\"video\" type=\"video/mp4\"/>"
             "<enclosure url=\"https://m.example/enc.jpg\" type=\"image/jpeg\" length=\"1\"/>%s",
             body_img);
     a = rss_one(item, &conf);
@@ -933,7 +915,7 @@ test_headimg(void **state)
     parse_article_free(a);
     free(item);
     /* an audio enclosure is none either: the body's first image */
-    item = fmt("<enclosure url=\"https://m.example/a.mp3\" type=\"audio/mpeg\" length=\"1\"/>%s",
+    item = test_fmt("<enclosure url=\"https://m.example/a.mp3\" type=\"audio/mpeg\" length=\"1\"/>%s",
                body_img);
     a = rss_one(item, &conf);
     assert_string_equal(a->headimg, "https://chan.example/body.jpg");
@@ -1112,7 +1094,7 @@ test_summary(void **state)
     for (int k = 0; k < 250; k++)
         strcat(body, k % 7 == 6 ? "。" : "长");
     strcat(body, "&lt;/p&gt;");
-    char *item = fmt("<description>%s</description>", body);
+    char *item = test_fmt("<description>%s</description>", body);
     a = rss_one(item, NULL);
     assert_int_equal(utf8_chars(a->summary), 200);
     assert_int_equal(strlen(a->summary), 600);
@@ -1204,7 +1186,7 @@ test_yaml_titles(void **state)
     for (size_t i = 0; i < n; i++) {
         struct parse_article a = article_with((char *)cases[i].title, "", NULL, 0);
         posts[i] = markdown(&a);
-        char *line = fmt("---\n%s\n", cases[i].line);
+        char *line = test_fmt("---\n%s\n", cases[i].line);
         if (strncmp(posts[i], line, strlen(line)) != 0)
             fail_msg("title %zu written as:\n%s", i, posts[i]);
         free(line);
@@ -1286,7 +1268,7 @@ test_yaml_scalars(void **state)
         /* as the author */
         struct parse_article a = article_with("t", (char *)cases[i].s, NULL, 0);
         posts[2 * i] = markdown(&a);
-        char *line = fmt("\nauthor: %s\n", cases[i].written);
+        char *line = test_fmt("\nauthor: %s\n", cases[i].written);
         if (strstr(posts[2 * i], line) == NULL)
             fail_msg("author \"%s\" not written as %s:\n%s", cases[i].s, cases[i].written,
                      posts[2 * i]);
@@ -1295,7 +1277,7 @@ test_yaml_scalars(void **state)
         char *cats[] = {"金融", (char *)cases[i].s};
         a = article_with("t", "", cats, 2);
         posts[2 * i + 1] = markdown(&a);
-        line = fmt("\ncategories: \n - 金融\n - %s\n", cases[i].written);
+        line = test_fmt("\ncategories: \n - 金融\n - %s\n", cases[i].written);
         if (strstr(posts[2 * i + 1], line) == NULL)
             fail_msg("category \"%s\" not written as %s:\n%s", cases[i].s, cases[i].written,
                      posts[2 * i + 1]);

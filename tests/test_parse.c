@@ -60,25 +60,6 @@ now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* A formatted string on the heap. */
-static char *
-xfmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *
-xfmt(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    assert_true(n >= 0);
-    char *p = malloc((size_t)n + 1);
-    assert_non_null(p);
-    va_start(ap, fmt);
-    vsnprintf(p, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    return p;
-}
-
 /* Whole file into a NUL-terminated buffer; NULL when it does not exist. */
 static char *
 slurp(const char *path, size_t *len)
@@ -184,7 +165,7 @@ test_fixture(void **state)
     char *argv[32];
     int argc = 0;
 
-    input = xfmt("%s/%s", FEEDS, name);
+    input = test_fmt("%s/%s", FEEDS, name);
     char *want_path = sibling(name, ".expected.json");
     char *args_path = sibling(name, ".args");
     char *err_path = sibling(name, ".expected.err");
@@ -274,8 +255,8 @@ test_fixture_pairs(void **state)
         } else if (has_suffix(n, ".expected.json") || has_suffix(n, ".expected.err") ||
                    has_suffix(n, ".args")) {
             size_t stem = (size_t)(strstr(n, has_suffix(n, ".args") ? ".args" : ".expected.") - n);
-            char *x = xfmt("%s/%.*s.xml", FEEDS, (int)stem, n);
-            char *j = xfmt("%s/%.*s.json", FEEDS, (int)stem, n);
+            char *x = test_fmt("%s/%.*s.xml", FEEDS, (int)stem, n);
+            char *j = test_fmt("%s/%.*s.json", FEEDS, (int)stem, n);
             if (access(x, R_OK) != 0 && access(j, R_OK) != 0)
                 fail_msg("%s belongs to no input", n);
             free(x);
@@ -704,7 +685,7 @@ test_api_entity_bombs(void **state)
 {
     (void)state;
     size_t len = 0;
-    char *laughs = xfmt("%s/hostile_billion_laughs.xml", FEEDS);
+    char *laughs = test_fmt("%s/hostile_billion_laughs.xml", FEEDS);
     char *doc = slurp(laughs, &len);
     assert_non_null(doc);
     struct rusage ru0, ru1;

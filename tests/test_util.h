@@ -3,6 +3,7 @@
 #ifndef FINFEED_TEST_UTIL_H
 #define FINFEED_TEST_UTIL_H
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -30,6 +31,24 @@ test_slurp(const char *path, size_t *len)
     if (len != NULL)
         *len = n;
     return buf;
+}
+
+/* A formatted string on the heap (caller frees). */
+static inline char *test_fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
+static inline char *
+test_fmt(const char *f, ...)
+{
+    va_list ap;
+    va_start(ap, f);
+    int n = vsnprintf(NULL, 0, f, ap);
+    va_end(ap);
+    assert_true(n >= 0);
+    char *s = malloc((size_t)n + 1);
+    assert_non_null(s);
+    va_start(ap, f);
+    vsnprintf(s, (size_t)n + 1, f, ap);
+    va_end(ap);
+    return s;
 }
 
 #endif
