@@ -48,6 +48,7 @@ bench: build
 	bench/parse $(BUILD)/finfeed "$(SHARED)"
 	bench/clean $(BUILD)
 	bench/ingest $(BUILD)/finfeed "$(SHARED)"
+	bench/dedup $(BUILD)/finfeed
 	bench/daemon $(BUILD)/finfeed "$(SHARED)"
 
 fuzz: deps

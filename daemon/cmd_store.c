@@ -335,7 +335,7 @@ cmd_prune(int argc, char **argv)
         if (cfg->daemon.retention <= 0) {
             printf("retention is 0: nothing pruned\n");
             rc = 0;
-        } else if (store_prune(s, (int64_t)time(NULL) - cfg->daemon.retention, &n) < 0) {
+        } else if (store_prune(s, (int64_t)time(NULL) - cfg->daemon.retention, (int64_t)time(NULL), &n) < 0) {
             fprintf(stderr, "finfeed prune: %s\n", store_errmsg(s));
         } else {
             printf("pruned %ld articles older than %lld days (dedup keys kept)\n", n,

@@ -404,7 +404,7 @@ static void
 prune_fn(struct daemon *d, void *arg)
 {
     struct prune_job *j = arg;
-    j->rc = store_prune(d->wstore, j->cutoff, &j->deleted);
+    j->rc = store_prune(d->wstore, j->cutoff, (int64_t)time(NULL), &j->deleted);
     if (j->rc < 0)
         snprintf(j->err, sizeof(j->err), "%s", store_errmsg(d->wstore));
 }

@@ -11,6 +11,8 @@
 
 /* Rule 3 and 4 keys of pruned articles matter only inside their windows. */
 #define KEY_WINDOW (72 * 3600)
+/* Nothing first seen within a day is pruned, whatever its date. */
+#define DAY (24 * 3600)
 
 static const char *const default_tracking[] = {
     "utm_*",  "spm",    "fbclid", "gclid",   "dclid",   "mc_cid", "mc_eid", "yclid",
@@ -65,6 +67,8 @@ static const char *const sql[Q_COUNT] = {
                         " ORDER BY a.id IS NULL",
     [Q_KEY_HAS] = "SELECT 1 FROM keys WHERE kind = ?1 AND key = ?2 AND article_id = ?3 LIMIT 1",
     [Q_KEY_ADD] = "INSERT INTO keys(kind, key, article_id, at) VALUES(?1, ?2, ?3, ?4)",
+    [Q_KEY_COLUMN] = "SELECT DISTINCT key FROM keys WHERE kind = 5 AND key >= ?1 AND key < ?2"
+                     " LIMIT 3",
     [Q_ART_GET] = "SELECT content_hash, feed_id FROM articles WHERE id = ?1",
     [Q_ART_TEXT] = "SELECT body FROM articles_fts WHERE rowid = ?1",
     [Q_ART_INSERT] = "INSERT INTO articles(uid, feed_id, guid, title, link, author, categories,"
@@ -394,12 +398,13 @@ store_rollback(struct store *s)
 /* ---- retention ---- */
 
 int
-store_prune(struct store *s, int64_t cutoff, long *deleted)
+store_prune(struct store *s, int64_t cutoff, int64_t now, long *deleted)
 {
+#define PRUNABLE "SELECT id FROM articles WHERE date < ?1 AND first_seen < ?3"
     static const char *const steps[] = {
-        "DELETE FROM articles_fts WHERE rowid IN (SELECT id FROM articles WHERE date < ?1)",
-        "DELETE FROM sources WHERE article_id IN (SELECT id FROM articles WHERE date < ?1)",
-        "DELETE FROM articles WHERE date < ?1",
+        "DELETE FROM articles_fts WHERE rowid IN (" PRUNABLE ")",
+        "DELETE FROM sources WHERE article_id IN (" PRUNABLE ")",
+        "DELETE FROM articles WHERE id IN (" PRUNABLE ")",
         /* guid and link keys stay as tombstones; title and body keys only
          * matter inside their 48/72 h windows */
         "DELETE FROM keys WHERE kind IN (3, 4) AND at < ?1 - ?2"
@@ -419,6 +424,8 @@ store_prune(struct store *s, int64_t cutoff, long *deleted)
         sqlite3_bind_int64(st, 1, cutoff);
         if (i == 3)
             sqlite3_bind_int64(st, 2, KEY_WINDOW);
+        else
+            sqlite3_bind_int64(st, 3, now > INT64_MIN + DAY ? now - DAY : INT64_MIN);
         rc = sqlite3_step(st);
         if (i == 2)
             n = sqlite3_changes(s->db);
@@ -430,6 +437,7 @@ store_prune(struct store *s, int64_t cutoff, long *deleted)
         }
         sqlite3_finalize(st);
     }
+#undef PRUNABLE
     s->changed = n > 0;
     if ((rc = store_commit(s)) < 0) {
         store_rollback(s);

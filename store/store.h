@@ -100,11 +100,14 @@ typedef int (*store_article_cb)(void *arg, const struct store_article *a);
  * a negative errno (message in store_errmsg), or cb's value. */
 int store_articles(struct store *s, const struct store_query *q, store_article_cb cb, void *arg);
 
-/* Delete articles older than `cutoff` (Unix seconds, by date) but keep their
- * dedup keys as tombstones: an old item still listed by its feed never comes
- * back as new (store_add says STORE_UNCHANGED). *deleted (may be NULL) gets
- * the count. One transaction of its own: not inside store_begin. */
-int store_prune(struct store *s, int64_t cutoff, long *deleted);
+/* Delete articles dated before `cutoff` (Unix seconds, the article model's
+ * believed date) but never one first seen within a day before `now`,
+ * whatever its date (SPEC §3: a fresh story with a broken date is not
+ * pruned the minute it arrives). Their dedup keys stay as tombstones: an old
+ * item still listed by its feed never comes back as new (store_add says
+ * STORE_UNCHANGED). *deleted (may be NULL) gets the count. One transaction
+ * of its own: not inside store_begin. */
+int store_prune(struct store *s, int64_t cutoff, int64_t now, long *deleted);
 
 /* A number that changes whenever stored articles change (for output caches). */
 int64_t store_generation(struct store *s);

@@ -18,12 +18,20 @@
 #define MIN_BODY_CHARS 200 /* rule 4 applies to bodies at least this long */
 #define SIMILAR 0.85
 #define MAX_CANDIDATES 64 /* rule 4 candidates verified per article */
+#define TITLE_CANDIDATES 16 /* rule 3 candidates verified per article */
+#define HEADLINE_CHARS 40   /* rule 3: bodies shorter than this are headline-only */
+#define TITLE_SIMILAR 0.5   /* rule 3: Jaccard of the bodies under one title */
 
 /* The dedup keys of one article, computed as the rules need them. */
 struct keys {
     char *guid;    /* "FEED_ID\x1fGUID" */
     char *link;    /* canonical link, or NULL (none, or not usable) */
     char *title;   /* title key, or NULL (too short to compare) */
+    char *feed_title; /* "FEED_ID\x1fTITLE\x1fLINK" when title is set: what this feed
+                       * carried under that title (link: canonical, else as given,
+                       * else the guid) */
+    int column;       /* title is a column title (rule 3): never matched by title */
+    int column_known; /* … and the store already says so (a KEY_COLUMN row) */
     uint64_t *set; /* 4-gram hashes of the body text */
     size_t nset, chars;
     int banded; /* bands[] is set: the body is long enough for rule 4 */
@@ -36,12 +44,14 @@ keys_free(struct keys *k)
     free(k->guid);
     free(k->link);
     free(k->title);
+    free(k->feed_title);
     free(k->set);
 }
 
-/* Rules 2–4 keys of `a` whose body text is `text`. */
+/* Rules 2–4 keys of `a` of feed `feed_id` whose body text is `text`. */
 static int
-keys_make(struct store *s, const struct parse_article *a, const char *text, struct keys *k)
+keys_make(struct store *s, int64_t feed_id, const struct parse_article *a, const char *text,
+          struct keys *k)
 {
     if ((k->link = store_canonical_link(s, a->link)) != NULL && !store_link_key_usable(k->link)) {
         free(k->link);
@@ -52,6 +62,12 @@ keys_make(struct store *s, const struct parse_article *a, const char *text, stru
     if (!store_title_key_usable(k->title)) {
         free(k->title);
         k->title = NULL;
+    } else {
+        const char *link = k->link ? k->link : a->link ? a->link : a->guid;
+        size_t n = strlen(k->title) + strlen(link) + 32;
+        if ((k->feed_title = malloc(n)) == NULL)
+            return -ENOMEM;
+        snprintf(k->feed_title, n, "%" PRId64 "\x1f%s\x1f%s", feed_id, k->title, link);
     }
     if (store_shingles(text, &k->set, &k->nset, &k->chars) < 0)
         return -ENOMEM;
@@ -105,7 +121,7 @@ key_add(struct store *s, int kind, const char *text, int64_t num, int64_t articl
     return store_exec(s, st);
 }
 
-enum { K_GUID = 1, K_LINK = 2, K_TITLE = 4, K_BANDS = 8 };
+enum { K_GUID = 1, K_LINK = 2, K_TITLE = 4, K_BANDS = 8, K_FEED_TITLE = 16, K_COLUMN = 32 };
 
 static int
 keys_add(struct store *s, const struct keys *k, unsigned which, int64_t article, int64_t at,
@@ -119,6 +135,12 @@ keys_add(struct store *s, const struct keys *k, unsigned which, int64_t article,
         return rc;
     if ((which & K_TITLE) && k->title != NULL &&
         (rc = key_add(s, KEY_TITLE, k->title, 0, article, at, only_new)) < 0)
+        return rc;
+    if ((which & K_FEED_TITLE) && k->feed_title != NULL &&
+        (rc = key_add(s, KEY_FEED_TITLE, k->feed_title, 0, article, at, only_new)) < 0)
+        return rc;
+    if ((which & K_COLUMN) && k->column && !k->column_known &&
+        (rc = key_add(s, KEY_COLUMN, k->title, 0, article, at, 0)) < 0)
         return rc;
     if ((which & K_BANDS) && k->banded)
         for (int b = 0; b < STORE_BANDS; b++)
@@ -153,65 +175,166 @@ key_find(struct store *s, int kind, const char *text, int64_t at, int64_t window
     return found;
 }
 
+/* The body text of stored article `id` as a 4-gram set (caller frees *set;
+ * empty when the article has no text). Returns 0 or a negative errno. */
+static int
+stored_shingles(struct store *s, int64_t id, uint64_t **set, size_t *n, size_t *chars)
+{
+    int e = 0, rc;
+    sqlite3_stmt *g = s->stmt[Q_ART_TEXT];
+    *set = NULL;
+    *n = *chars = 0;
+    sqlite3_bind_int64(g, 1, id);
+    rc = sqlite3_step(g);
+    if (rc == SQLITE_ROW) {
+        const char *text = (const char *)sqlite3_column_text(g, 0);
+        if (store_shingles(text ? text : "", set, n, chars) < 0)
+            e = -ENOMEM;
+    } else if (rc != SQLITE_DONE) {
+        e = store_fail(s, rc);
+    }
+    sqlite3_reset(g);
+    sqlite3_clear_bindings(g);
+    return e;
+}
+
+/* Up to `max` distinct live articles holding key (kind, text or num) dated
+ * within `window` of `at`, into cand[]; their number, or a negative errno. */
+static int
+live_candidates(struct store *s, int kind, const char *text, int64_t num, int64_t at,
+                int64_t window, int64_t *cand, size_t max)
+{
+    sqlite3_stmt *st = s->stmt[Q_KEY_FIND_NEAR];
+    size_t nc = 0;
+    int rc = SQLITE_DONE;
+    bind_key(st, kind, text, num);
+    sqlite3_bind_int64(st, 3, at - window);
+    sqlite3_bind_int64(st, 4, at + window);
+    /* live rows come first; a pruned body cannot be compared */
+    while (nc < max && (rc = sqlite3_step(st)) == SQLITE_ROW && sqlite3_column_int(st, 1)) {
+        int64_t id = sqlite3_column_int64(st, 0);
+        int dup = 0;
+        for (size_t j = 0; j < nc && !dup; j++)
+            dup = cand[j] == id;
+        if (!dup)
+            cand[nc++] = id;
+    }
+    int e = nc == max || rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store_fail(s, rc);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return e < 0 ? e : (int)nc;
+}
+
+/* Whether feed `feed_id` carried `title` (a title key) for two or more
+ * different links, the incoming article (feed-title key `own`) counting as
+ * one of them. 1, 0 or a negative errno. */
+static int
+column_title(struct store *s, int64_t feed_id, const char *title, const char *own)
+{
+    size_t n = strlen(title) + 32;
+    char *lo = malloc(n), *hi = malloc(n);
+    int rc = -ENOMEM, r, links = 1;
+    if (lo == NULL || hi == NULL)
+        goto out;
+    int len = snprintf(lo, n, "%" PRId64 "\x1f%s\x1f", feed_id, title);
+    memcpy(hi, lo, (size_t)len + 1);
+    hi[len - 1] = '\x20'; /* the first key past every "lo…" */
+    sqlite3_stmt *st = s->stmt[Q_KEY_COLUMN];
+    sqlite3_bind_text(st, 1, lo, len, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, hi, len, SQLITE_STATIC);
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *key = (const char *)sqlite3_column_text(st, 0);
+        if (key == NULL || strcmp(key, own) != 0)
+            links++;
+    }
+    rc = r == SQLITE_DONE ? links >= 2 : store_fail(s, r);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+out:
+    free(lo);
+    free(hi);
+    return rc;
+}
+
+/* Rule 3: a live article under the same title within 48 h whose body agrees
+ * (both headline-only, or Jaccard ≥ 0.5), unless the title is a column
+ * title. 1 and *article when found. */
+static int
+find_by_title(struct store *s, const struct keys *k, int64_t date, int64_t *article)
+{
+    int64_t cand[TITLE_CANDIDATES];
+    int nc;
+    if (k->column)
+        return 0;
+    if ((nc = live_candidates(s, KEY_TITLE, k->title, 0, date, H48, cand, TITLE_CANDIDATES)) < 0)
+        return nc;
+    for (int i = 0; i < nc; i++) {
+        uint64_t *other = NULL;
+        size_t no, chars;
+        int rc = stored_shingles(s, cand[i], &other, &no, &chars);
+        int agree = rc == 0 && ((k->chars < HEADLINE_CHARS && chars < HEADLINE_CHARS) ||
+                                store_jaccard(k->set, k->nset, other, no) >= TITLE_SIMILAR);
+        free(other);
+        if (rc < 0)
+            return rc;
+        if (agree) {
+            *article = cand[i];
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Rule 3's column titles: whether the title of the incoming article (keys
+ * `k`, of feed `feed_id`) is one, into k->column and k->column_known. */
+static int
+find_column(struct store *s, struct keys *k, int64_t feed_id)
+{
+    int64_t article;
+    int alive, rc;
+    if ((rc = key_find(s, KEY_COLUMN, k->title, 0, 0, &article, &alive)) < 0)
+        return rc;
+    k->column = k->column_known = rc;
+    if (!k->column) {
+        if ((rc = column_title(s, feed_id, k->title, k->feed_title)) < 0)
+            return rc;
+        k->column = rc;
+    }
+    return 0;
+}
+
 /* Rule 4: a live article sharing an LSH band within 72 h whose body text
  * really is near-identical (Jaccard ≥ 0.85). 1 and *article when found. */
 static int
 find_similar(struct store *s, const struct keys *k, int64_t date, int64_t *article)
 {
-    sqlite3_stmt *st = s->stmt[Q_KEY_FIND_NEAR];
     int64_t seen[MAX_CANDIDATES];
     size_t nseen = 0;
-    for (int b = 0; b < STORE_BANDS; b++) {
+    for (int b = 0; b < STORE_BANDS && nseen < MAX_CANDIDATES; b++) {
         int64_t cand[MAX_CANDIDATES];
-        size_t nc = 0;
-        int rc;
-        bind_key(st, KEY_BAND, NULL, (int64_t)k->bands[b]);
-        sqlite3_bind_int64(st, 3, date - H72);
-        sqlite3_bind_int64(st, 4, date + H72);
-        /* live rows come first; a pruned body cannot be compared */
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW && sqlite3_column_int(st, 1) &&
-               nc < MAX_CANDIDATES) {
-            int64_t id = sqlite3_column_int64(st, 0);
+        int nc = live_candidates(s, KEY_BAND, NULL, (int64_t)k->bands[b], date, H72, cand,
+                                 MAX_CANDIDATES);
+        if (nc < 0)
+            return nc;
+        for (int i = 0; i < nc && nseen < MAX_CANDIDATES; i++) {
             int dup = 0;
             for (size_t j = 0; j < nseen && !dup; j++)
-                dup = seen[j] == id;
-            if (!dup && nseen < MAX_CANDIDATES) {
-                seen[nseen++] = id;
-                cand[nc++] = id;
-            }
-        }
-        int e = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store_fail(s, rc);
-        sqlite3_reset(st);
-        sqlite3_clear_bindings(st);
-        if (e < 0)
-            return e;
-        for (size_t i = 0; i < nc; i++) {
-            sqlite3_stmt *g = s->stmt[Q_ART_TEXT];
+                dup = seen[j] == cand[i];
+            if (dup)
+                continue;
+            seen[nseen++] = cand[i];
             uint64_t *other = NULL;
-            size_t no = 0, chars = 0;
-            double j = 0;
-            sqlite3_bind_int64(g, 1, cand[i]);
-            rc = sqlite3_step(g);
-            if (rc == SQLITE_ROW) {
-                const char *text = (const char *)sqlite3_column_text(g, 0);
-                if (store_shingles(text ? text : "", &other, &no, &chars) < 0)
-                    e = -ENOMEM;
-                else
-                    j = store_jaccard(k->set, k->nset, other, no);
-            } else if (rc != SQLITE_DONE) {
-                e = store_fail(s, rc);
-            }
-            sqlite3_reset(g);
+            size_t no, chars;
+            int rc = stored_shingles(s, cand[i], &other, &no, &chars);
+            double j = rc == 0 ? store_jaccard(k->set, k->nset, other, no) : 0;
             free(other);
-            if (e < 0)
-                return e;
+            if (rc < 0)
+                return rc;
             if (j >= SIMILAR) {
                 *article = cand[i];
                 return 1;
             }
         }
-        if (nseen == MAX_CANDIDATES)
-            break;
     }
     return 0;
 }
@@ -341,15 +464,16 @@ insert_article(struct store *s, int64_t feed_id, const struct parse_article *a, 
     return fts_put(s, *id, a->title, text);
 }
 
-/* Rules 2–4 in order: the article `a` repeats, 1 when found. */
+/* Rules 2–4 in order: the article with keys `k` repeats *article, 1 when
+ * found. */
 static int
 find_duplicate(struct store *s, const struct keys *k, int64_t date, int64_t *article, int *alive)
 {
     int found = 0;
     if (k->link != NULL && (found = key_find(s, KEY_LINK, k->link, 0, 0, article, alive)) != 0)
         return found;
-    if (k->title != NULL &&
-        (found = key_find(s, KEY_TITLE, k->title, date, H48, article, alive)) != 0)
+    *alive = 1;
+    if (k->title != NULL && (found = find_by_title(s, k, date, article)) != 0)
         return found;
     if (k->banded && (found = find_similar(s, k, date, article)) > 0)
         *alive = 1;
@@ -399,16 +523,18 @@ store_add(struct store *s, int64_t feed_id, const struct parse_article *a, int r
         out = STORE_UPDATED;
         rc = -ENOMEM;
         if ((text = parse_html_text(a->body)) == NULL || (cats = categories_json(a)) == NULL ||
-            keys_make(s, a, text, &k) < 0)
+            keys_make(s, feed_id, a, text, &k) < 0)
             goto out;
         if ((rc = update_article(s, article, a, cats, text, hash, now)) < 0)
             goto out;
         /* the new version's keys find its reposts too */
-        rc = keys_add(s, &k, K_LINK | K_TITLE | K_BANDS, article, a->date, 1);
+        rc = keys_add(s, &k, K_LINK | K_TITLE | K_FEED_TITLE | K_BANDS, article, a->date, 1);
         goto out;
     }
 
-    if ((text = parse_html_text(a->body)) == NULL || keys_make(s, a, text, &k) < 0)
+    if ((text = parse_html_text(a->body)) == NULL || keys_make(s, feed_id, a, text, &k) < 0)
+        goto out;
+    if (k.title != NULL && (rc = find_column(s, &k, feed_id)) < 0)
         goto out;
     if ((rc = found = find_duplicate(s, &k, a->date, &article, &alive)) < 0)
         goto out;
@@ -418,7 +544,7 @@ store_add(struct store *s, int64_t feed_id, const struct parse_article *a, int r
          * of this item is rule 1; its link and title find later copies. */
         out = alive ? STORE_DUPLICATE : STORE_UNCHANGED;
         if ((rc = keys_add(s, &k, K_GUID, article, a->date, 0)) < 0 ||
-            (rc = keys_add(s, &k, K_LINK | K_TITLE, article, a->date, 1)) < 0)
+            (rc = keys_add(s, &k, K_LINK | K_TITLE | K_FEED_TITLE | K_COLUMN, article, a->date, 1)) < 0)
             goto out;
         if (alive)
             rc = add_source(s, article, feed_id, republish, now);
@@ -432,7 +558,8 @@ store_add(struct store *s, int64_t feed_id, const struct parse_article *a, int r
     if ((rc = insert_article(s, feed_id, a, cats, text, hash, republish, now, &article)) < 0 ||
         (rc = add_source(s, article, feed_id, 0, now)) < 0)
         goto out;
-    rc = keys_add(s, &k, K_GUID | K_LINK | K_TITLE | K_BANDS, article, a->date, 0);
+    rc = keys_add(s, &k, K_GUID | K_LINK | K_TITLE | K_FEED_TITLE | K_COLUMN | K_BANDS, article,
+                 a->date, 0);
 out:
     if (rc == 0 && outcome != NULL)
         *outcome = out;

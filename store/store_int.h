@@ -15,13 +15,26 @@
 #define STORE_ROWS 6
 
 /* Kinds of rows in the keys table (stored: never renumber). */
-enum store_key_kind { KEY_GUID = 1, KEY_LINK = 2, KEY_TITLE = 3, KEY_BAND = 4 };
+enum store_key_kind {
+    KEY_GUID = 1,
+    KEY_LINK = 2,
+    KEY_TITLE = 3,
+    KEY_BAND = 4,
+    /* "FEED_ID\x1fTITLE_KEY\x1fLINK": a title a feed carried for a link (rule 3:
+     * two links under one title make it that feed's column title). Kept by
+     * prune, like guid and link keys. */
+    KEY_FEED_TITLE = 5,
+    /* a title key some feed carried for two or more links: a column title
+     * ("Market Wrap"), never matched by title alone again (rule 3) */
+    KEY_COLUMN = 6,
+};
 
 enum stmt_id {
     Q_KEY_FIND,      /* kind, key → article_id, alive (live articles first) */
     Q_KEY_FIND_NEAR, /* kind, key, lo, hi → article_id, alive (live first) */
     Q_KEY_HAS,       /* kind, key, article_id → a row when that key exists */
     Q_KEY_ADD,
+    Q_KEY_COLUMN, /* lo, hi → up to 3 distinct feed-title keys in [lo, hi) */
     Q_ART_GET,  /* id → content_hash, feed_id */
     Q_ART_TEXT, /* id → plain body text (from the FTS table) */
     Q_ART_INSERT,

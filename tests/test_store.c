@@ -525,6 +525,171 @@ test_rule3_title(void **state)
     store_close(s);
 }
 
+/* Rule 3 where finance news trips it: recurring column titles ("Market
+ * Wrap", "晚间公告汇总") over different stories, and the same wire story
+ * reposted under its title with light edits. */
+
+static void tmp_path(char *buf, size_t size, const char *name);
+
+/* Three different evening wraps and one wire story with two light edits. */
+static const char *const wrap_a =
+    "<p>Stocks rose today as oil fell, with the S&amp;P 500 adding 0.8% and the Nasdaq "
+    "climbing 1.2% while Brent crude slid below $80 a barrel.</p>";
+static const char *const wrap_b =
+    "<p>Stocks fell today as oil rose: the Dow lost 310 points and energy shares led the "
+    "market higher only briefly before Treasury yields jumped to 4.6%.</p>";
+static const char *const wrap_c =
+    "<p>European bourses closed mixed; the DAX edged up 0.1% and the FTSE 100 slipped 0.4% as "
+    "miners dragged on London after copper prices retreated.</p>";
+static const char *const wire_v1 =
+    "<p>The People's Bank of China cut the reserve requirement ratio for banks by 25 basis "
+    "points, releasing about 500 billion yuan of long-term liquidity, the central bank said "
+    "on Friday.</p>";
+static const char *const wire_v2 = /* a figure and a closing clause changed */
+    "<p>The People's Bank of China cut the reserve requirement ratio for banks by 25 basis "
+    "points, releasing about 530 billion yuan of long-term liquidity, the central bank said "
+    "on Friday evening.</p>";
+static const char *const wire_v3 = /* a byline and a shortened ending (under 0.85) */
+    "<p>BEIJING (Reuters) - The People's Bank of China cut the reserve requirement ratio for "
+    "banks by 25 basis points, releasing about 500 billion yuan of long-term liquidity.</p>";
+
+static void
+test_rule3_generic_titles(void **state)
+{
+    (void)state;
+    struct store *s = mem_store();
+    int64_t f1 = feed(s, "reuters"), f2 = feed(s, "cnbc"), f3 = feed(s, "ft");
+    struct parse_article a;
+
+    /* generic titles, two and three publishers, different stories: three */
+    art(&a, "r-1", "Market Wrap", "https://r.example/wrap-0604", wrap_a, T0);
+    assert_int_equal(add(s, f1, &a, T0), STORE_NEW);
+    art(&a, "c-1", "Market Wrap", "https://c.example/markets/wrap", wrap_b, T0 + HOUR);
+    assert_int_equal(add(s, f2, &a, T0), STORE_NEW);
+    art(&a, "f-1", "MARKET WRAP:", "https://f.example/content/abc", wrap_c, T0 + 2 * HOUR);
+    assert_int_equal(add(s, f3, &a, T0), STORE_NEW);
+    assert_int_equal(count(s), 3);
+    assert_true(similarity(wrap_a, wrap_b) < 0.5);
+
+    /* the same in Chinese, and a long generic English title */
+    art(&a, "r-2", "晚间公告汇总", "https://r.example/cn/1", "<p>贵州茅台：拟以不超过20亿元回购股份，"
+        "回购价格不超过每股1850元；宁德时代：一季度净利润同比增长7%。</p>", T0);
+    assert_int_equal(add(s, f1, &a, T0), STORE_NEW);
+    art(&a, "c-2", "晚间公告汇总", "https://c.example/cn/1", "<p>中国平安：董事会审议通过回购方案；"
+        "比亚迪：4月新能源汽车销量21万辆，同比增长49%。</p>", T0 + HOUR);
+    assert_int_equal(add(s, f2, &a, T0), STORE_NEW);
+    art(&a, "r-3", "Stocks making the biggest moves midday", "https://r.example/movers/1",
+        "<p>Nvidia, Tesla and Boeing are among the stocks making the biggest moves midday.</p>", T0);
+    assert_int_equal(add(s, f1, &a, T0), STORE_NEW);
+    art(&a, "c-3", "Stocks making the biggest moves midday", "https://c.example/movers/9",
+        "<p>Check out the companies headlining: Apple, Disney, Pfizer, Walmart and Ford.</p>", T0);
+    assert_int_equal(add(s, f2, &a, T0), STORE_NEW);
+    assert_int_equal(count(s), 7);
+
+    /* the same wire story reposted under its title, lightly edited: one */
+    assert_true(similarity(wire_v1, wire_v2) >= 0.5);
+    assert_true(similarity(wire_v1, wire_v3) >= 0.5 && similarity(wire_v1, wire_v3) < 0.85);
+    art(&a, "r-4", "China cuts bank reserve ratio to support growth", "https://r.example/rrr",
+        wire_v1, T0);
+    assert_int_equal(add(s, f1, &a, T0), STORE_NEW);
+    art(&a, "c-4", "China cuts bank reserve ratio to support growth",
+        "https://c.example/2024/06/04/china-rrr.html", wire_v2, T0 + 5 * HOUR);
+    assert_int_equal(add(s, f2, &a, T0), STORE_DUPLICATE);
+    art(&a, "f-4", "China Cuts Bank Reserve Ratio to Support Growth", "https://f.example/x/rrr",
+        wire_v3, T0 - 20 * HOUR);
+    assert_int_equal(add(s, f3, &a, T0), STORE_DUPLICATE);
+    assert_int_equal(count(s), 8);
+
+    /* headline-only feeds (no text, or a line under 40 characters): one */
+    art(&a, "r-5", "Fed holds rates steady, signals two cuts", "https://r.example/fed-5", "", T0);
+    assert_int_equal(add(s, f1, &a, T0), STORE_NEW);
+    art(&a, "c-5", "Fed holds rates steady; signals two cuts", "https://c.example/fed",
+        "<p>Breaking news.</p>", T0 + HOUR);
+    assert_int_equal(add(s, f2, &a, T0), STORE_DUPLICATE);
+    /* … but a headline-only item does not swallow a story with text */
+    art(&a, "f-5", "Fed holds rates steady, signals two cuts", "https://f.example/fed",
+        wrap_a, T0 + HOUR);
+    assert_int_equal(add(s, f3, &a, T0), STORE_NEW);
+    assert_int_equal(count(s), 10);
+    store_close(s);
+}
+
+static void
+test_rule3_column_titles(void **state)
+{
+    (void)state;
+    char path[512], err[512];
+    struct store *s = mem_store();
+    int64_t fx = feed(s, "fxdesk"), other = feed(s, "other");
+    struct parse_article a;
+
+    /* a feed's daily column on five consecutive days, headline-only as well
+     * as with text: five articles (the second link makes it a column) */
+    for (int day = 0; day < 5; day++) {
+        char guid[32], link[64];
+        snprintf(guid, sizeof(guid), "fx-%d", day);
+        snprintf(link, sizeof(link), "https://fx.example/outlook/2024-06-%02d", day + 3);
+        art(&a, guid, "Daily FX Outlook", link, day % 2 ? "" : wrap_a, T0 + day * 24 * HOUR);
+        assert_int_equal(add(s, fx, &a, T0 + day * 24 * HOUR), STORE_NEW);
+    }
+    assert_int_equal(count(s), 5);
+    /* the same column title from another publisher, headline-only too */
+    art(&a, "o-1", "Daily FX Outlook", "https://other.example/fx", "", T0 + 4 * 24 * HOUR);
+    assert_int_equal(add(s, other, &a, T0), STORE_NEW);
+    assert_int_equal(count(s), 6);
+
+    /* a column title whose story is really reposted: rule 4 merges it (a
+     * long body), rule 3 does not (the same short body stays apart) */
+    char *full = body_of(rrr, 10, -1, NULL, NULL);
+    art(&a, "fx-long", "Daily FX Outlook", "https://fx.example/outlook/long", full,
+        T0 + 5 * 24 * HOUR);
+    assert_int_equal(add(s, fx, &a, T0), STORE_NEW);
+    art(&a, "o-long", "Daily FX Outlook", "https://other.example/fx-long", full,
+        T0 + 5 * 24 * HOUR + HOUR);
+    assert_int_equal(add(s, other, &a, T0), STORE_DUPLICATE);
+    art(&a, "fx-short", "Daily FX Outlook", "https://fx.example/outlook/short", wire_v1,
+        T0 + 6 * 24 * HOUR);
+    assert_int_equal(add(s, fx, &a, T0), STORE_NEW);
+    art(&a, "o-short", "Daily FX Outlook", "https://other.example/fx-short", wire_v1,
+        T0 + 6 * 24 * HOUR + HOUR);
+    assert_int_equal(add(s, other, &a, T0), STORE_NEW);
+    assert_int_equal(count(s), 9);
+    free(full);
+    store_close(s);
+
+    /* the column survives a restart: one link before, one after */
+    tmp_path(path, sizeof(path), "column.db");
+    assert_int_equal(store_open(path, &s, err, sizeof(err)), 0);
+    fx = feed(s, "fxdesk");
+    other = feed(s, "other");
+    art(&a, "m-1", "Morning Briefing: what to watch", "https://fx.example/mb/1", "", T0);
+    assert_int_equal(add(s, fx, &a, T0), STORE_NEW);
+    store_close(s);
+    assert_int_equal(store_open(path, &s, err, sizeof(err)), 0);
+    art(&a, "m-2", "Morning Briefing: what to watch", "https://fx.example/mb/2", "", T0 + HOUR);
+    assert_int_equal(add(s, fx, &a, T0 + HOUR), STORE_NEW);
+
+    /* … and retention: its first article pruned, the column is still known,
+     * so another publisher's headline does not match the second one */
+    art(&a, "m-3", "Evening Briefing: what to watch", "https://fx.example/eb/1", "", T0);
+    assert_int_equal(add(s, fx, &a, T0), STORE_NEW);
+    assert_int_equal(store_prune(s, T0 + 1, T0 + 30 * 24 * HOUR, NULL), 0);
+    art(&a, "m-4", "Evening Briefing: what to watch", "https://fx.example/eb/2", "",
+        T0 + 24 * HOUR);
+    assert_int_equal(add(s, fx, &a, T0 + 24 * HOUR), STORE_NEW);
+    art(&a, "o-4", "Evening Briefing — what to watch", "https://other.example/eb", "",
+        T0 + 25 * HOUR);
+    assert_int_equal(add(s, other, &a, T0 + 25 * HOUR), STORE_NEW);
+    /* a headline of a feed without a column still matches its repost */
+    art(&a, "o-5", "Oil jumps as OPEC+ extends output cuts", "https://other.example/opec", "",
+        T0 + 25 * HOUR);
+    assert_int_equal(add(s, other, &a, T0 + 25 * HOUR), STORE_NEW);
+    art(&a, "fx-5", "Oil jumps as OPEC+ extends output cuts", "https://fx.example/opec", "",
+        T0 + 26 * HOUR);
+    assert_int_equal(add(s, fx, &a, T0 + 26 * HOUR), STORE_DUPLICATE);
+    store_close(s);
+}
+
 /* ---- rule 4: near-identical body within 72 h ---- */
 
 static void
@@ -818,10 +983,10 @@ test_prune(void **state)
     assert_true(g3 != g2);
 
     /* nothing older than the cutoff: nothing pruned, generation stays */
-    assert_int_equal(store_prune(s, T0 - 1, &n), 0);
+    assert_int_equal(store_prune(s, T0 - 1, T0 + 200 * 24 * HOUR, &n), 0);
     assert_int_equal(n, 0);
     assert_int_equal(store_generation(s), g3);
-    assert_int_equal(store_prune(s, T0 + 50 * 24 * HOUR, &n), 0);
+    assert_int_equal(store_prune(s, T0 + 50 * 24 * HOUR, T0 + 200 * 24 * HOUR, &n), 0);
     assert_int_equal(n, 1);
     assert_true(store_generation(s) != g3);
     assert_int_equal(count(s), 1);
@@ -839,7 +1004,7 @@ test_prune(void **state)
     assert_int_equal(store_generation(s), g4);
     /* the recent one is untouched */
     assert_int_equal(add(s, f1, &b, T0 + 200 * 24 * HOUR), STORE_UNCHANGED);
-    assert_int_equal(store_prune(s, T0 + 50 * 24 * HOUR, NULL), 0);
+    assert_int_equal(store_prune(s, T0 + 50 * 24 * HOUR, T0 + 200 * 24 * HOUR, NULL), 0);
     assert_int_equal(count(s), 1);
     free(body);
     store_close(s);
@@ -1398,8 +1563,16 @@ test_cli_end_to_end(void **state)
         assert_true(same);
     }
 
-    /* prune with retention 1d: all of 2022 goes; the items, still listed by
-     * their feeds, never come back */
+    /* prune with retention 1d: nothing first seen within the last day goes,
+     * whatever its date … */
+    out = finfeed(&e, 0, "prune", NULL);
+    assert_non_null(strstr(out, "pruned 0 articles"));
+    free(out);
+    /* … but a day later all of 2022 does; the items, still listed by their
+     * feeds, never come back */
+    char db[600];
+    snprintf(db, sizeof(db), "%s/store.db", e.dir);
+    sql_file(db, "UPDATE articles SET first_seen = first_seen - 2 * 86400");
     out = finfeed(&e, 0, "prune", NULL);
     assert_non_null(strstr(out, "pruned 6 articles"));
     free(out);
@@ -1469,6 +1642,8 @@ main(void)
         cmocka_unit_test(test_rule2_link),
         cmocka_unit_test(test_title_key),
         cmocka_unit_test(test_rule3_title),
+        cmocka_unit_test(test_rule3_generic_titles),
+        cmocka_unit_test(test_rule3_column_titles),
         cmocka_unit_test(test_similarity),
         cmocka_unit_test(test_rule4_body),
         cmocka_unit_test(test_rule4_recall),
