@@ -35,6 +35,11 @@
  * database name `:memory:` is kept as is.
  */
 
+/* The longest interval, timeout or stale_after (seconds): 365 d. Longer is
+ * an error at read, so `now + interval` can never overflow nor a feed wait
+ * for ever; only retention may be longer (or `forever`). */
+#define CONFIG_DURATION_MAX (365 * 86400)
+
 /* One `[feed "NAME"]` section. Strings are owned by the struct config that
  * holds the feed; NULL means "not set, inherit or use the entry's own". */
 struct config_feed {
