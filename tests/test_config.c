@@ -337,8 +337,10 @@ static const struct value_case value_cases[] = {
      "[daemon] retention: bad duration '99999999999999999999d' (too large)"},
     {"daemon", "retention", "106751991167301d",
      "[daemon] retention: bad duration '106751991167301d' (too large)"},
-    {"daemon", "retention", "-1d", "[daemon] retention: bad duration '-1d' (want N, Ns, Nm, Nh, Nd or forever)"},
-    {"daemon", "retention", "never", "[daemon] retention: bad duration 'never' (want N, Ns, Nm, Nh, Nd or forever)"},
+    {"daemon", "retention", "-1d",
+     "[daemon] retention: bad duration '-1d' (want N, Ns, Nm, Nh, Nd or forever)"},
+    {"daemon", "retention", "never",
+     "[daemon] retention: bad duration 'never' (want N, Ns, Nm, Nh, Nd or forever)"},
     {"daemon", "retention", "", "[daemon] retention: empty value"},
     {"daemon", "stale_after", "0d", NULL},
     {"feed", "interval", "0", "feed \"f\": interval: bad duration '0' (must be more than 0)"},
@@ -385,10 +387,12 @@ static const struct value_case value_cases[] = {
      "[output] iframe_hosts: bad host name 'https://www.youtube.com/'"},
     {"output", "iframe_hosts", "www..youtube.com",
      "[output] iframe_hosts: bad host name 'www..youtube.com'"},
-    {"output", "iframe_hosts", ".youtube.com", "[output] iframe_hosts: bad host name '.youtube.com'"},
+    {"output", "iframe_hosts", ".youtube.com",
+     "[output] iframe_hosts: bad host name '.youtube.com'"},
     {"output", "iframe_hosts", "www.youtube.com:443",
      "[output] iframe_hosts: bad host name 'www.youtube.com:443'"},
-    {"output", "iframe_hosts", "-x.example.com", "[output] iframe_hosts: bad host name '-x.example.com'"},
+    {"output", "iframe_hosts", "-x.example.com",
+     "[output] iframe_hosts: bad host name '-x.example.com'"},
     {"feed", "categories", "宏观, 股市", NULL},
     /* URLs */
     {"output", "link", "https://news.example.com/feed/", NULL},
@@ -436,7 +440,8 @@ static const struct value_case value_cases[] = {
     {"feed", "timezone", "+08:00", "feed \"f\": timezone: unknown time zone '+08:00'"},
     /* a file under zoneinfo that is no zone: the date parser could not read it */
     {"feed", "timezone", "leapseconds", "feed \"f\": timezone: unknown time zone 'leapseconds'"},
-    {"feed", "timezone", "Asia//Shanghai", "feed \"f\": timezone: unknown time zone 'Asia//Shanghai'"},
+    {"feed", "timezone", "Asia//Shanghai",
+     "feed \"f\": timezone: unknown time zone 'Asia//Shanghai'"},
     /* charsets */
     {"feed", "charset", "gb18030", NULL},
     {"feed", "charset", "GB2312", NULL},
@@ -444,7 +449,8 @@ static const struct value_case value_cases[] = {
     {"feed", "charset", "big5", NULL},
     {"feed", "charset", "windows-1252", NULL},
     {"feed", "charset", "klingon", "feed \"f\": charset: unknown charset 'klingon'"},
-    {"feed", "charset", "utf-8//TRANSLIT", "feed \"f\": charset: unknown charset 'utf-8//TRANSLIT'"},
+    {"feed", "charset", "utf-8//TRANSLIT",
+     "feed \"f\": charset: unknown charset 'utf-8//TRANSLIT'"},
     /* regular expressions */
     {"feed", "remove_text", "^(责任编辑|来源)[:：]", NULL},
     {"feed", "remove_text", "^责任编辑(", "feed \"f\": remove_text: bad regex '^责任编辑(': "},
@@ -810,8 +816,8 @@ test_late_errors_at_read(void **state)
         snprintf(path, sizeof(path), CFG "%s", late_cases[i].file);
         snprintf(want, sizeof(want), CFG "%s", late_cases[i].error);
         rc = config_load(path, &c, err, sizeof(err));
-        if (rc != -EINVAL || (late_cases[i].prefix ? strncmp(err, want, strlen(want)) != 0
-                                                   : strcmp(err, want) != 0))
+        if (rc != -EINVAL ||
+            (late_cases[i].prefix ? strncmp(err, want, strlen(want)) != 0 : strcmp(err, want) != 0))
             print_error("%s\nwant: %s\ngot:  rc=%d %s\n", path, want, rc, err);
         assert_int_equal(rc, -EINVAL);
         assert_ptr_equal(c, old);
