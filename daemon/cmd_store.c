@@ -333,7 +333,7 @@ cmd_prune(int argc, char **argv)
     long n = 0;
     if (s != NULL) {
         if (cfg->daemon.retention <= 0) {
-            printf("retention is 0: nothing pruned\n");
+            printf("retention is forever: nothing pruned\n");
             rc = 0;
         } else if (store_prune(s, (int64_t)time(NULL) - cfg->daemon.retention, (int64_t)time(NULL), &n) < 0) {
             fprintf(stderr, "finfeed prune: %s\n", store_errmsg(s));

@@ -153,6 +153,18 @@ where(const struct parse_state *st, char *buf, size_t size)
     return "(no section)";
 }
 
+/* "[daemon] KEY" or "feed \"NAME\": KEY": who a message about a key is
+ * about. A feed's name is quoted text, hence the colon after it. */
+static const char *
+where_key(const struct parse_state *st, const char *key, char *buf, size_t size)
+{
+    char wbuf[CONFIG_MAX_NAME + 16];
+    const char *w = where(st, wbuf, sizeof(wbuf));
+
+    snprintf(buf, size, "%s%s %s", w, st->kind == CONFIG_SEC_FEED ? ":" : "", key);
+    return buf;
+}
+
 /* Appends a feed with its defaults; its interval stays 0 until the whole
  * file is read, because [daemon] interval may come later. */
 static int
@@ -338,7 +350,8 @@ static int
 on_ini_pair(void *user, const char *section, const char *name, const char *value)
 {
     struct parse_state *st = user;
-    char wbuf[CONFIG_MAX_NAME + 16], why[512];
+    char wbuf[CONFIG_MAX_NAME + CONFIG_MAX_KEY + 16], kbuf[CONFIG_MAX_NAME + CONFIG_MAX_KEY + 16];
+    char why[512];
     const char *w = where(st, wbuf, sizeof(wbuf));
     void *base = st->c;
     int i, rc;
@@ -353,7 +366,8 @@ on_ini_pair(void *user, const char *section, const char *name, const char *value
         return 0;
     }
     if (st->key_line[i] != 0) {
-        fail(st, st->lineno, "%s %s: duplicate key (first at line %d)", w, name, st->key_line[i]);
+        fail(st, st->lineno, "%s: duplicate key (first at line %d)",
+             where_key(st, name, kbuf, sizeof(kbuf)), st->key_line[i]);
         return 0;
     }
     st->key_line[i] = st->lineno;
@@ -363,7 +377,7 @@ on_ini_pair(void *user, const char *section, const char *name, const char *value
         return 0;
     }
     if (rc < 0) {
-        fail(st, st->lineno, "%s %s: %s", w, name, why);
+        fail(st, st->lineno, "%s: %s", where_key(st, name, kbuf, sizeof(kbuf)), why);
         return 0;
     }
     if (st->kind == CONFIG_SEC_FEED && strcmp(name, "url") == 0)
@@ -384,7 +398,7 @@ finish(struct parse_state *st)
             fail(st, f->line, "feed \"%s\": missing 'url'", f->name);
         else if (strncasecmp(f->url, "file:", 5) == 0 && !c->daemon.allow_file_urls)
             fail(st, st->url_line[i],
-                 "feed \"%s\" url: file URLs need allow_file_urls = yes in [daemon]", f->name);
+                 "feed \"%s\": url: file URLs need allow_file_urls = yes in [daemon]", f->name);
         if (f->interval == 0)
             f->interval = c->daemon.interval;
     }

@@ -35,6 +35,11 @@
  * database name `:memory:` is kept as is.
  */
 
+/* The longest interval, timeout or stale_after (seconds): 365 d. Longer is
+ * an error at read, so `now + interval` can never overflow nor a feed wait
+ * for ever; only retention may be longer (or `forever`). */
+#define CONFIG_DURATION_MAX (365 * 86400)
+
 /* One `[feed "NAME"]` section. Strings are owned by the struct config that
  * holds the feed; NULL means "not set, inherit or use the entry's own". */
 struct config_feed {
@@ -45,32 +50,34 @@ struct config_feed {
     char *author;       /* used when an entry names no author, or NULL */
     char *headimg;      /* absolute http(s) URL used when an entry has no image, or NULL */
     int comments;       /* bool, default 0 */
-    int64_t interval;   /* seconds > 0; default: daemon.interval */
-    char *timezone;   /* IANA name (exists under /usr/share/zoneinfo) for zoneless dates, or NULL */
-    char *user_agent; /* per-feed User-Agent ("VERSION" expanded), or NULL: daemon.user_agent */
-    int republish;    /* bool, default 1; 0: store and deduplicate, never re-emit */
-    char *charset;    /* iconv name forcing the body's charset, or NULL: as declared */
-    char *remove;     /* selector list for the cleaner (SPEC §4), unvalidated here, or NULL */
-    char *remove_text; /* POSIX extended regex (checked with regcomp), or NULL */
-    int enabled;       /* bool, default 1 */
-    int line;          /* line of the section header, for messages */
+    int64_t interval;   /* seconds, 1 to CONFIG_DURATION_MAX; default: daemon.interval */
+    char *timezone;     /* IANA name parse_date() can read, for zoneless dates, or NULL */
+    char *user_agent;   /* per-feed User-Agent ("VERSION" expanded), or NULL: daemon.user_agent */
+    int republish;      /* bool, default 1; 0: store and deduplicate, never re-emit */
+    char *charset;      /* iconv name forcing the body's charset, or NULL: as declared */
+    char *remove;       /* selector list for the cleaner (SPEC §4), compiled by
+                         * parse_cleaner_new() at read, or NULL */
+    char *remove_text;  /* POSIX extended regex (checked with regcomp), or NULL */
+    int enabled;        /* bool, default 1 */
+    int line;           /* line of the section header, for messages */
 };
 
 struct config {
     char *path; /* the file read, as given to config_load(); NULL: built-in defaults */
     struct {
-        char *database;          /* SQLite file, never NULL */
-        char *control_socket;    /* unix socket path, shorter than sun_path, never NULL */
-        char *listen;            /* "HOST:PORT" or "[V6]:PORT" (port 0: any), NULL: HTTP disabled */
-        int64_t interval;        /* default fetch interval, seconds > 0 (15m) */
-        long concurrency;        /* fetches in flight, all hosts, >= 1 (32) */
-        long per_host;           /* fetches in flight per host, >= 1 (2) */
-        int64_t timeout;         /* whole transfer, seconds > 0 (30s) */
-        int64_t max_feed_size;   /* bytes after decompression, > 0 (16M = 16 MiB) */
-        char *user_agent;        /* "VERSION" expanded to FINFEED_VERSION, never NULL */
-        int64_t retention;       /* seconds (90d); 0: never prune */
-        int allow_file_urls;     /* bool (0) */
-        int64_t stale_after;     /* seconds (14d); 0: never report stale */
+        char *database;        /* SQLite file, never NULL */
+        char *control_socket;  /* unix socket path, shorter than sun_path, never NULL */
+        char *listen;          /* "HOST:PORT" or "[V6]:PORT" (port 0: any), NULL: HTTP disabled */
+        int64_t interval;      /* default fetch interval, seconds, 1 to CONFIG_DURATION_MAX (15m) */
+        long concurrency;      /* fetches in flight, all hosts, >= 1 (32) */
+        long per_host;         /* fetches in flight per host, >= 1 (2) */
+        int64_t timeout;       /* whole transfer, seconds, 1 to CONFIG_DURATION_MAX (30s) */
+        int64_t max_feed_size; /* bytes after decompression, 1 to INT64_MAX (16M = 16 MiB) */
+        char *user_agent;      /* "VERSION" expanded to FINFEED_VERSION, never NULL */
+        int64_t retention;     /* seconds >= 0, no upper bound (90d); 0 (`0` or
+                                * `forever`): never prune */
+        int allow_file_urls;   /* bool (0) */
+        int64_t stale_after;   /* seconds, 0 to CONFIG_DURATION_MAX (14d); 0: never stale */
         char **tracking_params;  /* NULL-terminated; a trailing '*' matches any suffix */
         size_t ntracking_params; /* may be 0 */
     } daemon;
@@ -95,11 +102,16 @@ struct config {
  * and the key:
  *   finfeed.conf:12: feed "sina": unknown key 'intervall'
  *   finfeed.conf:3: [daemon] timeout: bad duration 'abc'
+ *   finfeed.conf:7: feed "x": interval: bad duration '400d' (at most 365d)
+ *   finfeed.conf:9: feed "x": remove: bad selector "div > p": ...
  *   finfeed.conf:20: feed "x": missing 'url'
+ * Every value is checked here, with the code that will use it (the cleaner
+ * compiles remove, the date parser reads timezone): a file that loads never
+ * fails later for what it says, so a reload applies whole or not at all.
  * Returns 0; -EINVAL for any error in the file's content; the negative errno
  * of open/read (-ENOENT, -EACCES, ...) with "PATH: strerror" in err;
  * -ENOMEM. Never prints, never exits. Reads the environment (XDG_RUNTIME_DIR
- * for the built-in control socket, TZDIR for time zone names).
+ * for the built-in control socket).
  */
 int config_load(const char *path, struct config **out, char *err, size_t errsize);
 

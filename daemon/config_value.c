@@ -12,32 +12,34 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 #include <sys/un.h>
 
 #include "daemon/config_int.h"
+#include "parse/parse.h"
 
 enum vtype {
-    V_STRING,   /* any text */
-    V_PATH,     /* file name, relative to the configuration's directory */
-    V_SOCKET,   /* V_PATH that fits in sun_path */
-    V_AGENT,    /* User-Agent, "VERSION" expanded */
-    V_DURATION, /* int64_t seconds: N, Ns, Nm, Nh, Nd */
-    V_SIZE,     /* int64_t bytes: N, NK, NM, NG (binary) */
-    V_LONG,     /* long in [min, max] */
-    V_BOOL,     /* int 0/1 */
-    V_LIST,     /* comma list of any text */
-    V_HOSTS,    /* comma list of host names */
-    V_PARAMS,   /* comma list of query parameter names, trailing '*' allowed */
-    V_URL,      /* absolute http(s) URL */
-    V_FEED_URL, /* absolute http(s) or file URL */
-    V_LISTEN,   /* HOST:PORT, [V6]:PORT, or empty: NULL */
-    V_ZONE,     /* IANA time zone name */
-    V_CHARSET,  /* iconv charset name */
-    V_REGEX,    /* POSIX extended regular expression */
+    V_STRING,    /* any text */
+    V_PATH,      /* file name, relative to the configuration's directory */
+    V_SOCKET,    /* V_PATH that fits in sun_path */
+    V_AGENT,     /* User-Agent, "VERSION" expanded */
+    V_DURATION,  /* int64_t seconds: N, Ns, Nm, Nh, Nd */
+    V_SIZE,      /* int64_t bytes: N, NK, NM, NG (binary) */
+    V_LONG,      /* long in [min, max] */
+    V_BOOL,      /* int 0/1 */
+    V_LIST,      /* comma list of any text */
+    V_HOSTS,     /* comma list of host names */
+    V_PARAMS,    /* comma list of query parameter names, trailing '*' allowed */
+    V_URL,       /* absolute http(s) URL */
+    V_FEED_URL,  /* absolute http(s) or file URL */
+    V_LISTEN,    /* HOST:PORT, [V6]:PORT, or empty: NULL */
+    V_ZONE,      /* IANA time zone name */
+    V_CHARSET,   /* iconv charset name */
+    V_REGEX,     /* POSIX extended regular expression */
+    V_SELECTORS, /* the cleaner's selector list (SPEC §4) */
 };
 
 #define K_OPTIONAL 1 /* an empty value stores NULL instead of being an error */
+#define K_FOREVER 2  /* V_DURATION: "forever" stores 0 */
 
 struct key_rule {
     const char *name;
@@ -46,7 +48,7 @@ struct key_rule {
     size_t off;  /* of the field in struct config or struct config_feed */
     size_t noff; /* of the item count, for lists */
     int64_t min; /* V_DURATION, V_SIZE, V_LONG */
-    int64_t max; /* V_LONG */
+    int64_t max; /* V_LONG; V_DURATION when > 0 */
 };
 
 #define D(field) offsetof(struct config, field)
@@ -56,15 +58,15 @@ static const struct key_rule daemon_keys[] = {
     {"database", V_PATH, 0, D(daemon.database), 0, 0, 0},
     {"control_socket", V_SOCKET, 0, D(daemon.control_socket), 0, 0, 0},
     {"listen", V_LISTEN, 0, D(daemon.listen), 0, 0, 0},
-    {"interval", V_DURATION, 0, D(daemon.interval), 0, 1, 0},
+    {"interval", V_DURATION, 0, D(daemon.interval), 0, 1, CONFIG_DURATION_MAX},
     {"concurrency", V_LONG, 0, D(daemon.concurrency), 0, 1, 10000},
     {"per_host", V_LONG, 0, D(daemon.per_host), 0, 1, 10000},
-    {"timeout", V_DURATION, 0, D(daemon.timeout), 0, 1, 0},
+    {"timeout", V_DURATION, 0, D(daemon.timeout), 0, 1, CONFIG_DURATION_MAX},
     {"max_feed_size", V_SIZE, 0, D(daemon.max_feed_size), 0, 1, 0},
     {"user_agent", V_AGENT, 0, D(daemon.user_agent), 0, 0, 0},
-    {"retention", V_DURATION, 0, D(daemon.retention), 0, 0, 0},
+    {"retention", V_DURATION, K_FOREVER, D(daemon.retention), 0, 0, 0},
     {"allow_file_urls", V_BOOL, 0, D(daemon.allow_file_urls), 0, 0, 0},
-    {"stale_after", V_DURATION, 0, D(daemon.stale_after), 0, 0, 0},
+    {"stale_after", V_DURATION, 0, D(daemon.stale_after), 0, 0, CONFIG_DURATION_MAX},
     {"tracking_params", V_PARAMS, 0, D(daemon.tracking_params), D(daemon.ntracking_params), 0, 0},
 };
 
@@ -82,12 +84,12 @@ static const struct key_rule feed_keys[] = {
     {"author", V_STRING, K_OPTIONAL, F(author), 0, 0, 0},
     {"headimg", V_URL, K_OPTIONAL, F(headimg), 0, 0, 0},
     {"comments", V_BOOL, 0, F(comments), 0, 0, 0},
-    {"interval", V_DURATION, 0, F(interval), 0, 1, 0},
+    {"interval", V_DURATION, 0, F(interval), 0, 1, CONFIG_DURATION_MAX},
     {"timezone", V_ZONE, K_OPTIONAL, F(timezone), 0, 0, 0},
     {"user_agent", V_AGENT, K_OPTIONAL, F(user_agent), 0, 0, 0},
     {"republish", V_BOOL, 0, F(republish), 0, 0, 0},
     {"charset", V_CHARSET, K_OPTIONAL, F(charset), 0, 0, 0},
-    {"remove", V_STRING, K_OPTIONAL, F(remove), 0, 0, 0},
+    {"remove", V_SELECTORS, K_OPTIONAL, F(remove), 0, 0, 0},
     {"remove_text", V_REGEX, K_OPTIONAL, F(remove_text), 0, 0, 0},
     {"enabled", V_BOOL, 0, F(enabled), 0, 0, 0},
 };
@@ -143,40 +145,49 @@ config_trim(char *s)
     return s;
 }
 
-/* Digits only, no sign, no overflow. */
+/* Digits only, no sign: -EINVAL; more than INT64_MAX: -ERANGE. */
 static int
 parse_uint(const char *s, int64_t *out, const char **end)
 {
     int64_t n = 0;
+    int rc = 0;
 
     if (!is_digit(*s))
         return -EINVAL;
     for (; is_digit(*s); s++) {
         if (n > (INT64_MAX - (*s - '0')) / 10)
-            return -EINVAL;
-        n = n * 10 + (*s - '0');
+            rc = -ERANGE; /* read on: "99999999999999999999x" is -EINVAL */
+        else
+            n = n * 10 + (*s - '0');
     }
+    if (rc < 0)
+        return rc;
     *out = n;
     *end = s;
     return 0;
 }
 
-/* "N" with an optional one-letter unit; mult gives the unit's factor. */
+/* "N" with an optional one-letter unit; mult gives the unit's factor.
+ * -EINVAL for bad syntax, -ERANGE when the result exceeds INT64_MAX. */
 static int
 parse_scaled(const char *s, int64_t (*mult)(char), int64_t *out)
 {
-    const char *end;
-    int64_t n, m = 1;
+    const char *end = s;
+    int64_t n = 0, m = 1;
+    int rc = parse_uint(s, &n, &end);
 
-    if (parse_uint(s, &n, &end) < 0)
-        return -EINVAL;
+    if (rc == -ERANGE) /* syntax first: find where the digits end */
+        for (end = s; is_digit(*end); end++)
+            ;
+    else if (rc < 0)
+        return rc;
     if (*end != '\0') {
         m = mult(*end);
         if (m == 0 || end[1] != '\0')
             return -EINVAL;
     }
-    if (n > INT64_MAX / m)
-        return -EINVAL;
+    if (rc < 0 || n > INT64_MAX / m)
+        return -ERANGE;
     *out = n * m;
     return 0;
 }
@@ -229,16 +240,40 @@ parse_bool(const char *s, int *out)
     return -EINVAL;
 }
 
-/* Letters, digits, '-' and '.', not empty: a DNS name or an IPv4 literal. */
+/* A DNS name (labels of 1 to 63 letters, digits and '-', not at either end
+ * of a label) or a dotted IPv4 literal; digits and dots alone must be the
+ * latter, or getaddrinfo() would look "256.0.0.1" up as a name. */
 static int
 is_host_name(const char *s, size_t n)
 {
+    char v4[INET_ADDRSTRLEN];
+    struct in_addr a4;
+    size_t label = 0;
+    int numeric = 1;
+
     if (n == 0 || n > 253)
         return 0;
-    for (size_t i = 0; i < n; i++)
-        if (!config_is_alnum(s[i]) && s[i] != '-' && s[i] != '.')
+    for (size_t i = 0; i <= n; i++) {
+        if (i == n || s[i] == '.') {
+            if (label == 0 || label > 63 || s[i - 1] == '-')
+                return 0;
+            label = 0;
+            continue;
+        }
+        if (!config_is_alnum(s[i]) && s[i] != '-')
             return 0;
-    return 1;
+        if (label == 0 && s[i] == '-')
+            return 0;
+        numeric &= is_digit(s[i]);
+        label++;
+    }
+    if (!numeric)
+        return 1;
+    if (n >= sizeof(v4))
+        return 0;
+    memcpy(v4, s, n);
+    v4[n] = '\0';
+    return inet_pton(AF_INET, v4, &a4) == 1;
 }
 
 /* HOST:PORT, [IPV6]:PORT; port 0..65535 (0: the system picks one). */
@@ -309,26 +344,20 @@ done:
     return rc;
 }
 
-/* A file under $TZDIR (else /usr/share/zoneinfo), as glibc would load it. */
+/* A zone the date parser can read: parse/tz.c reads the TZif files itself
+ * (a "leapseconds" or "zone1970.tab" under zoneinfo is a file but no zone),
+ * so ask it with a zoneless date instead of looking for a file. */
 static int
 check_zone(const char *s)
 {
-    const char *dir = getenv("TZDIR");
-    char path[512];
-    struct stat sb;
+    int64_t t;
 
-    if (dir == NULL || dir[0] == '\0')
-        dir = "/usr/share/zoneinfo";
     if (s[0] == '/' || s[0] == '\0' || strstr(s, "..") != NULL)
         return -EINVAL;
     for (const char *p = s; *p != '\0'; p++)
         if (!config_is_alnum(*p) && strchr("/_+-", *p) == NULL)
             return -EINVAL;
-    if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, s) >= sizeof(path))
-        return -EINVAL;
-    if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode))
-        return -EINVAL;
-    return 0;
+    return parse_date("2024-06-01 12:00:00", s, &t) == 0 ? 0 : -EINVAL;
 }
 
 /* A name iconv knows. The GB family is always accepted: the parser reads
@@ -473,6 +502,67 @@ done:
     return rc;
 }
 
+/* A V_DURATION or V_SIZE value into field: never wraps, never above r->max
+ * (when set), so the time arithmetic downstream cannot overflow. */
+static int
+set_scaled(const struct key_rule *r, char *field, const char *v, char *why, size_t whysize)
+{
+    const char *what = r->type == V_SIZE ? "size" : "duration";
+    int64_t n = 0;
+    int rc = parse_scaled(v, r->type == V_SIZE ? size_unit : duration_unit, &n);
+
+    if (rc == 0 && r->max > 0 && n > r->max)
+        rc = -ERANGE;
+    if (rc == -ERANGE && r->max > 0 && r->max % 86400 == 0)
+        snprintf(why, whysize, "bad %s '%s' (at most %" PRId64 "d)", what, v, r->max / 86400);
+    else if (rc == -ERANGE && r->max > 0)
+        snprintf(why, whysize, "bad %s '%s' (at most %" PRId64 "s)", what, v, r->max);
+    else if (rc == -ERANGE)
+        snprintf(why, whysize, "bad %s '%s' (too large)", what, v);
+    else if (rc < 0 && (r->flags & K_FOREVER))
+        snprintf(why, whysize, "bad %s '%s' (want N, Ns, Nm, Nh, Nd or forever)", what, v);
+    else if (rc < 0)
+        snprintf(why, whysize, "bad %s '%s'", what, v);
+    else if (n < r->min)
+        snprintf(why, whysize, "bad %s '%s' (must be more than 0)", what, v);
+    else {
+        *(int64_t *)(void *)field = n;
+        return 0;
+    }
+    return -EINVAL;
+}
+
+/* Compiles a selector list (V_SELECTORS) or a regular expression (V_REGEX)
+ * the way the cleaner will, so that a feed is never dropped at start or on a
+ * reload for a rule the file could have been refused for (issue 10 §3.6). */
+static int
+check_cleaning(const struct key_rule *r, const char *v, char *why, size_t whysize)
+{
+    struct parse_clean_opts co = {0};
+    struct parse_cleaner *cl = NULL;
+    char msg[384] = "";
+    size_t klen = strlen(r->name);
+    const char *m = msg;
+    int rc;
+
+    if (r->type == V_SELECTORS)
+        co.remove = v;
+    else
+        co.remove_text = v;
+    rc = parse_cleaner_new(&co, &cl, msg, sizeof(msg));
+    parse_cleaner_free(cl);
+    if (rc == -ENOMEM)
+        return rc;
+    if (rc < 0) {
+        /* the cleaner names the key itself ("remove: ..."): once is enough */
+        if (strncmp(m, r->name, klen) == 0 && m[klen] == ':' && m[klen + 1] == ' ')
+            m += klen + 2;
+        snprintf(why, whysize, "%s", m[0] != '\0' ? m : "rejected by the cleaner");
+        return -EINVAL;
+    }
+    return 0;
+}
+
 /* Stores v (modifiable) into the field of rule r in base. 0; -EINVAL with
  * the reason in why; -ENOMEM. */
 static int
@@ -498,14 +588,11 @@ set_value(const struct key_rule *r, void *base, const char *dir, char *v, char *
     switch (r->type) {
     case V_DURATION:
     case V_SIZE:
-        rc = parse_scaled(v, r->type == V_SIZE ? size_unit : duration_unit, &n);
-        if (rc < 0 || n < r->min) {
-            snprintf(why, whysize, "bad %s '%s'%s", r->type == V_SIZE ? "size" : "duration", v,
-                     rc == 0 ? " (must be more than 0)" : "");
-            return -EINVAL;
+        if ((r->flags & K_FOREVER) && strcasecmp(v, "forever") == 0) {
+            *(int64_t *)(void *)field = 0;
+            return 0;
         }
-        *(int64_t *)(void *)field = n;
-        return 0;
+        return set_scaled(r, field, v, why, whysize);
     case V_LONG: {
         const char *end;
         if (parse_uint(v, &n, &end) < 0 || *end != '\0' || n < r->min || n > r->max) {
@@ -555,6 +642,11 @@ set_value(const struct key_rule *r, void *base, const char *dir, char *v, char *
             snprintf(why, whysize, "unknown charset '%s'", v);
             return -EINVAL;
         }
+        break;
+    case V_SELECTORS:
+        rc = check_cleaning(r, v, why, whysize);
+        if (rc < 0)
+            return rc;
         break;
     case V_REGEX:
         rc = regcomp(&re, v, REG_EXTENDED | REG_NOSUB);

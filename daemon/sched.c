@@ -4,6 +4,7 @@
  * honoured; a fetched body is parsed and stored in the libuv threadpool, one
  * job at a time, so the loop keeps answering while a 16 MB feed is read. */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -71,7 +72,17 @@ jitter(struct sched *s, int64_t span)
 {
     if (span <= 0)
         return 0;
+    if (span > INT_MAX - 1) /* (unsigned)(span + 1) could be 0 */
+        span = INT_MAX - 1;
     return (int64_t)(rand_r(&s->seed) % (unsigned)(span + 1));
+}
+
+/* a + b for b >= 0, INT64_MAX instead of overflowing: "never" stays in the
+ * future (issue 10 §3.4: now + interval wrapped into the past). */
+static int64_t
+add_sat(int64_t a, int64_t b)
+{
+    return b > 0 && a > INT64_MAX - b ? INT64_MAX : a + b;
 }
 
 /* ---- the job queue (writer store, threadpool) ---- */
@@ -175,14 +186,15 @@ next_ok(struct sched *s, struct feed_run *f, int64_t now, long ttl_min, long max
 {
     int64_t iv = f->cf ? f->cf->interval : 900;
     int64_t want = iv;
-    int64_t asked = ttl_min > 0 ? (int64_t)ttl_min * 60 : 0;
+    /* a publisher's ttl is any long: cap it before it is made seconds */
+    int64_t asked = ttl_min > TTL_CAP / 60 ? TTL_CAP : ttl_min > 0 ? (int64_t)ttl_min * 60 : 0;
     if (max_age > asked)
         asked = max_age;
     if (asked > TTL_CAP)
         asked = TTL_CAP;
     if (asked > want)
         want = asked;
-    return now + want + jitter(s, want / 10);
+    return add_sat(add_sat(now, want), jitter(s, want / 10));
 }
 
 /* Next fetch after a failure: interval × 2^(errors−1), cap 24 h, jitter;
@@ -204,7 +216,7 @@ next_error(struct sched *s, struct feed_run *f, int64_t now, long retry_after)
         if (ra > delay)
             delay = ra;
     }
-    return now + delay;
+    return add_sat(now, delay);
 }
 
 /* Persist f's state (validators, status, next fetch) through the job queue:
@@ -561,6 +573,8 @@ sched_rearm(struct daemon *d)
     if (s->busy >= d->cfg->daemon.concurrency)
         return; /* saturated: the next finished fetch re-arms */
     int64_t delay = earliest > now ? earliest - now : 0;
+    if (delay > DAY) /* keeps delay * 1000 in range; the timer re-arms then */
+        delay = DAY;
     uv_timer_start(&s->timer, on_uv_timer, (uint64_t)delay * 1000, 0);
 }
 
