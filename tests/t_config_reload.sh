@@ -134,7 +134,8 @@ if grep -q 'runtime error' "$tmp/log"; then fail "UBSan: $(grep 'runtime error' 
 ok "daemon stops cleanly"
 
 # retention = forever (a compliance archive): nothing is ever pruned; a
-# retention of a day prunes the 2024 articles.
+# retention of a day prunes the 2024 articles once they were first seen more
+# than a day ago (nothing first seen within a day is pruned, SPEC §3).
 printf '%s\nretention = forever\n[feed "a"]\nurl = file://%s/a.xml\n' "$head" "$tmp" \
     >"$tmp/forever.conf"
 "$bin" prune -c "$tmp/forever.conf" >"$tmp/out" 2>&1 || fail "prune forever: $(cat "$tmp/out")"
@@ -142,6 +143,11 @@ grep -q 'nothing pruned' "$tmp/out" || fail "prune with retention forever: $(cat
 "$bin" export -c "$tmp/forever.conf" --format atom --feed a >"$tmp/out" 2>&1 || fail "export"
 grep -q 'a one' "$tmp/out" || fail "retention forever lost an article"
 sed 's/^retention = forever$/retention = 1d/' "$tmp/forever.conf" >"$tmp/day.conf"
+"$bin" prune -c "$tmp/day.conf" >"$tmp/out" 2>&1 || fail "prune 1d: $(cat "$tmp/out")"
+grep -q '^pruned 0 ' "$tmp/out" || fail "retention 1d pruned what was first seen today: $(cat "$tmp/out")"
+command -v sqlite3 >/dev/null || fail "the sqlite3 shell is missing (scripts/install-deps installs it)"
+sqlite3 "$tmp/db.sqlite" "UPDATE articles SET first_seen = first_seen - 2 * 86400" ||
+    fail "cannot age the articles"
 "$bin" prune -c "$tmp/day.conf" >"$tmp/out" 2>&1 || fail "prune 1d: $(cat "$tmp/out")"
 grep -q '^pruned [1-9]' "$tmp/out" || fail "retention 1d pruned nothing: $(cat "$tmp/out")"
 ok "retention = forever prunes nothing, 1d prunes: $(cat "$tmp/out")"
