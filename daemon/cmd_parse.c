@@ -87,6 +87,8 @@ print_article(struct printer *p, const struct parse_feed *feed, const struct par
         json_object_set_new(o, "categories", strings(a->categories, a->ncategories));
         set_s(o, "author", a->author);
         set_s(o, "date", parse_date_iso(a->date, date, sizeof(date)));
+        if (a->date_rejected) /* the publisher's, not believed */
+            set_s(o, "publisher_date", parse_date_iso(a->rejected_date, date, sizeof(date)));
         set_s(o, "headimg", a->headimg);
         set_s(o, "thumbnail", a->thumbnail);
         json_object_set_new(o, "comments", json_boolean(a->comments));

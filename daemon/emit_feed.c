@@ -627,7 +627,8 @@ json_item(struct emit_writer *w, const struct store_article *a, int64_t updated)
             goto out;
     }
     /* An extension object (JSON Feed 1.1: keys starting with "_"): every feed
-     * that carried the article, first source first. */
+     * that carried the article, first source first; the publisher's own date
+     * when it was not believed. */
     if (json_array_size(sources) > 0) {
         arr = jstrings(w, sources);
     } else if ((arr = json_array()) != NULL && !empty(a->feed) &&
@@ -637,6 +638,10 @@ json_item(struct emit_writer *w, const struct store_article *a, int64_t updated)
     }
     if (arr == NULL || (obj = json_pack("{so}", "sources", arr)) == NULL ||
         json_object_set_new_nocheck(item, "_finfeed", obj) < 0)
+        goto out;
+    /* a publisher's date not believed (SPEC §3): date_published is first seen */
+    if (a->date_rejected &&
+        jset(w, obj, "publisher_date", iso_date(a->rejected_date, date, sizeof(date)), 1) < 0)
         goto out;
     /* One item a line, compact: streamed, so no tree of every item is kept. */
     out_adds(&w->doc, w->n > 0 ? ",\n" : "\n");

@@ -1,19 +1,25 @@
 /* parse/article.c — the article model (SPEC §3): one parsed entry, its feed
  * and the feed's configured defaults become one normalized article, each
  * field by its rule in its order of precedence. */
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "parse/buf_int.h"
+#include "parse/decode_int.h"
 #include "parse/feed_int.h"
 #include "parse/parse.h"
+#include "parse/xmldata_int.h"
 
 #define TITLE_FROM_BODY 80
 #define SUMMARY_CHARS 200
+#define EARLIEST_DATE 788918400 /* 1995-01-01T00:00:00Z: earlier dates are CMS defaults */
+#define FUTURE_SLACK 600        /* a date this far past first seen is still believed */
 
 static int
 has(const char *s)
@@ -89,11 +95,11 @@ tag_attr(const char *tag, const char *name, const char **end)
     return val;
 }
 
-/* src of the first <img> of a cleaned body that is an http(s) URL, or NULL.
- * The body is cleaned first, so a tracking pixel or an image inside a
- * removed block never becomes the head image. */
+/* Attribute `name` of the first <img> of a cleaned body that has it
+ * non-empty (src: only an http(s) URL), or NULL. The body is cleaned first,
+ * so a tracking pixel or an image inside a removed block never counts. */
 static char *
-first_img(const char *html)
+first_img(const char *html, const char *name)
 {
     const char *p = html;
     while ((p = strstr(p, "<img")) != NULL) {
@@ -101,10 +107,10 @@ first_img(const char *html)
             p += 4;
             continue;
         }
-        char *src = tag_attr(p, "src", &p);
-        if (src != NULL && is_web_url(src))
-            return src;
-        free(src);
+        char *v = tag_attr(p, name, &p);
+        if (v != NULL && *v != '\0' && (strcmp(name, "src") != 0 || is_web_url(v)))
+            return v;
+        free(v);
     }
     return NULL;
 }
@@ -119,11 +125,36 @@ rtrim(char *s)
     return s;
 }
 
-/* The richest of content:encoded / Atom content / description: the longest. */
+static char *html_escape(const char *s);
+static char *plain_text(const char *s);
+
+/* Whether a value (HTML markup or plain text) has any text. */
+static int
+has_text(const char *v, int html)
+{
+    char *t = html ? parse_html_text(v) : plain_text(v);
+    int yes = t != NULL && *t != '\0';
+    free(t);
+    return yes;
+}
+
+/* The richest of content:encoded / Atom content / description: the longest.
+ * Atom content of an XML media type is data (SEC EDGAR's filing records):
+ * never the body while a summary exists (*data stays 0), else *data = 1. */
 static const char *
-richest(const struct parse_entry *e, int *html)
+richest(const struct parse_entry *e, int *html, int *data)
 {
     size_t lc = e->content ? strlen(e->content) : 0, ls = e->summary ? strlen(e->summary) : 0;
+    *data = 0;
+    if (e->content_xml && lc > 0) {
+        if (ls > 0 && has_text(e->summary, e->summary_html)) {
+            *html = e->summary_html;
+            return e->summary;
+        }
+        *data = 1;
+        *html = 1;
+        return e->content;
+    }
     if (lc >= ls && lc > 0) {
         *html = e->content_html;
         return e->content;
@@ -166,6 +197,66 @@ plain_text(const char *s)
     return t;
 }
 
+/* Whether a publisher's date can be believed (SPEC §3): not before 1995 (a
+ * CMS's 1970), not more than 10 minutes past the moment it was first seen
+ * (a zone written wrong, a date years ahead). */
+static int
+believed(int64_t t, int64_t seen)
+{
+    int64_t latest = seen > INT64_MAX - FUTURE_SLACK ? INT64_MAX : seen + FUTURE_SLACK;
+    return t != PARSE_NO_DATE && t >= EARLIEST_DATE && t <= latest;
+}
+
+/* The last path segment of an http(s) link made readable, or NULL:
+ * "…/2024/06/tesla-cuts-prices-again.html?x=1" → "tesla cuts prices again".
+ * Percent escapes decoded (the segment is dropped unless that gives UTF-8);
+ * an extension goes; separators (- _ + .) become spaces; a segment without a
+ * letter (an id, a date) is no title. A new string, or NULL. */
+static char *
+link_words(const char *link)
+{
+    const char *path = is_web_url(link) ? strchr(strstr(link, "://") + 3, '/') : NULL;
+    if (path == NULL)
+        return NULL;
+    size_t end = strcspn(path, "?#"), start;
+    while (end > 0 && path[end - 1] == '/')
+        end--;
+    for (start = end; start > 0 && path[start - 1] != '/'; start--)
+        ;
+    const char *seg = path + start, *dot = NULL;
+    size_t n = end - start;
+    for (size_t i = 1; i < n; i++)
+        if (seg[i] == '.')
+            dot = seg + i;
+    if (dot != NULL && seg + n - dot <= 6) /* ".html", ".shtml", ".php" */
+        n = (size_t)(dot - seg);
+    struct buf b = {0};
+    int letter = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)seg[i];
+        if (c == '%' && i + 2 < n && isxdigit((unsigned char)seg[i + 1]) &&
+            isxdigit((unsigned char)seg[i + 2])) {
+            char hex[3] = {seg[i + 1], seg[i + 2], '\0'};
+            c = (unsigned char)strtoul(hex, NULL, 16);
+            i += 2;
+        }
+        if (c == '-' || c == '_' || c == '+' || c == '.')
+            c = ' ';
+        letter |= isalpha(c) || c >= 0x80;
+        buf_addc(&b, (char)c);
+    }
+    char *raw = buf_steal(&b), *t = NULL;
+    size_t bad = 1;
+    if (raw != NULL && letter && decode_validate("UTF-8", raw, strlen(raw), &bad) == 0 && bad == 0)
+        t = plain_text(raw); /* white space collapsed, controls dropped */
+    free(raw);
+    if (t != NULL && *t == '\0') {
+        free(t);
+        t = NULL;
+    }
+    return t;
+}
+
 static uint64_t
 fnv1a(uint64_t h, const char *s)
 {
@@ -205,11 +296,14 @@ parse_article_make(const struct parse_feed *feed, const struct parse_entry *e,
     if (web_url(e->link, feed ? feed->link : NULL, &a->link) < 0)
         goto fail;
 
-    /* body: cleaned HTML of the richest text; plain text is escaped first;
-     * relative URLs are read against the entry's link */
-    int html = 0;
-    const char *raw = richest(e, &html);
+    /* body: cleaned HTML of the richest text; plain text is escaped first,
+     * XML data becomes a definition list; relative URLs are read against the
+     * entry's link */
+    int html = 0, data = 0;
+    const char *raw = richest(e, &html, &data);
     char *escaped = NULL;
+    if (raw != NULL && data && (raw = escaped = xmldata_html(raw)) == NULL)
+        goto fail;
     if (raw != NULL && !html && (raw = escaped = html_escape(raw)) == NULL)
         goto fail;
     const char *base = a->link != NULL ? a->link : e->base;
@@ -220,6 +314,20 @@ parse_article_make(const struct parse_feed *feed, const struct parse_entry *e,
     rc = -ENOMEM;
     if ((plain_body = parse_html_text(a->body)) == NULL)
         goto fail;
+
+    /* date: published → updated → first seen, each publisher date only when
+     * it is believed; the first one not believed is kept beside it */
+    int64_t seen = d->now > 0 ? d->now : (int64_t)time(NULL);
+    a->date = believed(e->published, seen) ? e->published
+              : believed(e->updated, seen) ? e->updated
+                                           : seen;
+    if (e->published != PARSE_NO_DATE && !believed(e->published, seen)) {
+        a->date_rejected = 1;
+        a->rejected_date = e->published;
+    } else if (e->updated != PARSE_NO_DATE && !believed(e->updated, seen)) {
+        a->date_rejected = 1;
+        a->rejected_date = e->updated;
+    }
 
     /* title: tags stripped, entities decoded, white space collapsed */
     if (has(e->title) &&
@@ -250,6 +358,35 @@ parse_article_make(const struct parse_feed *feed, const struct parse_entry *e,
     if (a->guid == NULL)
         goto fail;
 
+    /* title, never empty: … → the first image's alt → the link's last path
+     * segment made readable → "(untitled) — FEED, DATE". After the guid, so
+     * that an item's hash guid stays what it always was. */
+    for (int step = 0; step < 2 && !has(a->title); step++) {
+        char *words = step == 0 ? first_img(a->body, "alt") : link_words(a->link);
+        if (words == NULL)
+            continue;
+        free(a->title);
+        a->title = rtrim(parse_utf8_prefix(words, TITLE_FROM_BODY));
+        free(words);
+        if (a->title == NULL)
+            goto fail;
+    }
+    if (!has(a->title)) {
+        const char *ft = feed != NULL && has(feed->title) ? feed->title : d->source;
+        char day[32], *name = plain_text(ft ? ft : "");
+        if (name == NULL)
+            goto fail;
+        parse_date_iso(a->date, day, sizeof(day));
+        day[10] = '\0'; /* YYYY-MM-DD */
+        size_t n = strlen(name) + 64;
+        free(a->title);
+        if ((a->title = malloc(n)) != NULL)
+            snprintf(a->title, n, "(untitled) \xe2\x80\x94 %s%s%s", name, *name ? ", " : "", day);
+        free(name);
+        if (a->title == NULL)
+            goto fail;
+    }
+
     /* categories: configured first, in order, then the entry's own; each once */
     for (size_t i = 0; i < d->ncategories; i++)
         if (add_unique(&a->categories, &a->ncategories, d->categories[i]) < 0)
@@ -276,9 +413,6 @@ parse_article_make(const struct parse_feed *feed, const struct parse_entry *e,
     if ((a->author = plain_text(author ? author : "")) == NULL)
         goto fail;
 
-    a->date = e->published != PARSE_NO_DATE ? e->published
-              : e->updated != PARSE_NO_DATE ? e->updated
-                                            : d->now;
 
     /* headimg: media:content / image enclosure → first <img> of the cleaned
      * body → configured; only http(s) images (the front matter and the
@@ -291,7 +425,7 @@ parse_article_make(const struct parse_feed *feed, const struct parse_entry *e,
     if (web_url(img, img_base, &a->headimg) < 0)
         goto fail;
     if (a->headimg == NULL)
-        a->headimg = first_img(a->body);
+        a->headimg = first_img(a->body, "src");
     if (a->headimg == NULL && has(d->headimg) && (a->headimg = strdup(d->headimg)) == NULL)
         goto fail;
     /* thumbnail: media:thumbnail → headimg */

@@ -44,6 +44,7 @@ struct capture {
     int skip_depth;         /* XHTML: depth of the wrapping div left out, or -1 */
     int markup;             /* child elements were serialized into text */
     int perma;              /* RSS guid that may stand in for the link */
+    int data;               /* Atom 1.0 XML media type: data, not prose */
     struct buf text;
 };
 
@@ -253,12 +254,33 @@ entry_end(struct sax *s)
 
 /* ---- text capture ---- */
 
-static enum text_mode
-text_mode_of(enum feed_ns ns, const xmlChar **attrs, int nattrs, struct buf *tmp)
+/* RFC 4287 §4.1.3.1 after RFC 7303: text/xml, application/xml and any
+ * "+xml" type are XML media types; XHTML is prose, the others are data. */
+static int
+xml_data_type(const char *type)
 {
+    size_t n = strcspn(type, "; \t");
+    if (n == 15 && strncasecmp(type, "application/xml", n) == 0)
+        return 1;
+    if (n == 8 && strncasecmp(type, "text/xml", n) == 0)
+        return 1;
+    if (n == 21 && strncasecmp(type, "application/xhtml+xml", n) == 0)
+        return 0;
+    return n > 4 && strncasecmp(type + n - 4, "+xml", 4) == 0;
+}
+
+/* The text mode of an element; *data = 1 for Atom 1.0 XML data. */
+static enum text_mode
+text_mode_of(enum feed_ns ns, const xmlChar **attrs, int nattrs, struct buf *tmp, int *data)
+{
+    *data = 0;
     if (ns != NS_ATOM && ns != NS_ATOM03)
         return TM_AUTO;
     const char *type = attr_value(attrs, nattrs, "type", NULL, tmp);
+    if (ns == NS_ATOM && type != NULL && xml_data_type(type)) {
+        *data = 1;
+        return TM_XML;
+    }
     if (ns == NS_ATOM03) {
         const char *mode = attr_value(attrs, nattrs, "mode", NULL, tmp);
         if (mode != NULL && strcasecmp(mode, "escaped") == 0)
@@ -290,6 +312,7 @@ cap_begin(struct sax *s, const struct feed_tag *tag, unsigned ctx, enum text_mod
     s->cap.skip_depth = -1;
     s->cap.markup = 0;
     s->cap.perma = 0;
+    s->cap.data = 0;
     buf_reset(&s->cap.text);
 }
 
@@ -581,6 +604,7 @@ assign(struct sax *s, const struct feed_tag *tag, unsigned ctx, char *v, int htm
     case F_CONTENT:
         set_str(&e->content, v);
         e->content_html = html;
+        e->content_xml = s->cap.data;
         return;
     case F_COMMENTS: set_str(&e->comments, v); return;
     default: free(v); return;
@@ -927,8 +951,11 @@ on_start(void *ctx, const xmlChar *localname, const xmlChar *prefix, const xmlCh
             if (src != NULL && tag->field == F_CONTENT)
                 break; /* out-of-line content */
         }
-        enum text_mode m = tag->kind == TAG_BODY ? TM_XML : text_mode_of(nsid, attrs, nattrs, tmp);
+        int data = 0;
+        enum text_mode m =
+            tag->kind == TAG_BODY ? TM_XML : text_mode_of(nsid, attrs, nattrs, tmp, &data);
         cap_begin(s, tag, where, m);
+        s->cap.data = data;
         if (tag->kind == TAG_BODY)
             s->cap.markup = 1;
         break;

@@ -44,6 +44,9 @@ struct parse_entry {
     char *thumbnail; /* media:thumbnail URL */
     char *base;      /* base URI in scope for this entry's text (for cleaning) */
     int title_html, summary_html, content_html; /* 1: the value is HTML markup */
+    int content_xml;   /* 1: content is Atom content of an XML media type (text/xml,
+                        * application/…+xml but XHTML): data serialized as markup,
+                        * not prose (SPEC §3) */
     int64_t published; /* Unix seconds UTC, or PARSE_NO_DATE */
     int64_t updated;   /* Unix seconds UTC, or PARSE_NO_DATE */
     char **categories; /* ncategories terms, each owned */
@@ -167,7 +170,11 @@ struct parse_article {
     char **categories; /* configured first, then the entry's own, each once */
     size_t ncategories;
     char *author;      /* never NULL (falls back to the feed title, else "") */
-    int64_t date;      /* Unix seconds UTC: published, updated, else first seen */
+    int64_t date;      /* Unix seconds UTC: published, updated, else first seen; a
+                        * publisher date before 1995 or more than 10 minutes past
+                        * first seen is not believed (first seen instead) */
+    int date_rejected;     /* 1: the publisher gave a date that was not believed */
+    int64_t rejected_date; /* … that date, as given (kept for the JSON output) */
     char *headimg;     /* absolute image URL, or NULL */
     char *thumbnail;   /* absolute image URL, or NULL */
     int comments;      /* the feed's `comments` */
@@ -185,7 +192,8 @@ struct parse_article_defaults {
     int comments;
     const char *source;                 /* the feed's name */
     const struct parse_cleaner *cleaner; /* NULL: a default cleaner is built */
-    int64_t now;                        /* "first seen" time for undated entries */
+    int64_t now; /* "first seen" time (undated entries, dates not believed);
+                  * 0: the current time */
 };
 
 /* Build the article of entry `e` of `feed` (both borrowed) by the rules of

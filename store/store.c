@@ -54,6 +54,12 @@ static const char *const migrations[] = {
      * redirect (url) survives restarts until the configuration changes */
     "ALTER TABLE feeds ADD COLUMN config_url TEXT;"
     "UPDATE feeds SET config_url = url;",
+    /* 4: a publisher's date that is not believed (before 1995, or more than
+     * 10 minutes after first seen) is kept beside the article's date, which
+     * becomes first seen: articles a CMS dated 1970 stop being pruned */
+    "ALTER TABLE articles ADD COLUMN rejected_date INTEGER;"
+    "UPDATE articles SET rejected_date = date, date = first_seen"
+    " WHERE date < 788918400 OR date > first_seen + 600;",
 };
 
 /* Lookups prefer a live article over a tombstone (a pruned article's keys). */
@@ -73,9 +79,9 @@ static const char *const sql[Q_COUNT] = {
     [Q_ART_TEXT] = "SELECT body FROM articles_fts WHERE rowid = ?1",
     [Q_ART_INSERT] = "INSERT INTO articles(uid, feed_id, guid, title, link, author, categories,"
                      " date, updated, first_seen, headimg, thumbnail, comments, summary, body,"
-                     " content_hash, republish)"
+                     " content_hash, republish, rejected_date)"
                      " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10, ?11, ?12, ?13, ?14,"
-                     " ?15, ?16)",
+                     " ?15, ?16, ?17)",
     [Q_ART_UPDATE] = "UPDATE articles SET title = ?2, link = ?3, author = ?4, categories = ?5,"
                      " headimg = ?6, thumbnail = ?7, summary = ?8, body = ?9,"
                      " content_hash = ?10, updated = ?11 WHERE id = ?1",

@@ -78,6 +78,9 @@ struct store_article {
     int64_t date;    /* published (article model date) */
     int64_t updated; /* last change (or first seen) */
     int64_t first_seen;
+    int date_rejected;     /* 1: the publisher's date was not believed (SPEC §3:
+                            * before 1995, or in the future; date is first seen) */
+    int64_t rejected_date; /* … the publisher's date, as given */
 };
 
 struct store_query {

@@ -456,6 +456,8 @@ insert_article(struct store *s, int64_t feed_id, const struct parse_article *a, 
     sqlite3_bind_text(st, 14, a->body, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 15, (int64_t)hash);
     sqlite3_bind_int(st, 16, republish ? 1 : 0);
+    if (a->date_rejected)
+        sqlite3_bind_int64(st, 17, a->rejected_date);
     int rc = store_exec(s, st);
     if (rc < 0)
         return rc;

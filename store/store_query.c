@@ -101,7 +101,7 @@ static const char select_sql[] =
     "   JOIN feeds f ON f.id = x.feed_id JOIN articles b ON b.id = x.article_id"
     "   WHERE x.article_id = a.id ORDER BY x.feed_id <> b.feed_id, x.seen, f.id)),"
     " (SELECT name FROM feeds WHERE id = a.feed_id),"
-    " a.comments, a.date, a.updated, a.first_seen"
+    " a.comments, a.date, a.updated, a.first_seen, a.rejected_date"
     " FROM articles a WHERE a.republish = 1";
 
 int
@@ -183,6 +183,8 @@ store_articles(struct store *s, const struct store_query *q, store_article_cb cb
             .date = sqlite3_column_int64(st, 14),
             .updated = sqlite3_column_int64(st, 15),
             .first_seen = sqlite3_column_int64(st, 16),
+            .date_rejected = sqlite3_column_type(st, 17) != SQLITE_NULL,
+            .rejected_date = sqlite3_column_int64(st, 17),
         };
         if ((ret = cb(arg, &a)) != 0)
             break;

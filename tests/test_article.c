@@ -612,10 +612,9 @@ test_title_from_body(void **state)
     assert_true(utf8_valid(a->title));
     parse_article_free(a);
     free(item);
-    /* no title and no body: "" (never NULL) */
+    /* no title and no body: the link's last segment (never empty) */
     a = rss_one("<link>https://x.example/a</link>", NULL);
-    assert_non_null(a->title);
-    assert_string_equal(a->title, "");
+    assert_string_equal(a->title, "a");
     assert_string_equal(a->body, "");
     parse_article_free(a);
 }
@@ -877,6 +876,163 @@ test_date(void **state)
     a = rss_one_tz("<language>zh-cn</language>",
                    "<pubDate>Mon, 04 Apr 2022 10:50:26 +0000</pubDate>", NULL, &d);
     assert_string_equal(parse_date_iso(a->date, iso, sizeof(iso)), "2022-04-04T10:50:26Z");
+    parse_article_free(a);
+}
+
+/* Dates a reader cannot trust (SPEC §3): before 1995 or more than 10 minutes
+ * past first seen become first seen; the publisher's value is kept apart.
+ * Each fixture item's category says which it must be. */
+static void
+test_date_believed(void **state)
+{
+    (void)state;
+    const int64_t seen = 1717416000; /* 2024-06-03T12:00:00Z */
+    struct parse_article_defaults d = {.now = seen};
+    char iso[32];
+    struct got g;
+    char *doc = slurp(ART "dates.xml", NULL);
+    articles(doc, NULL, NULL, &d, &g);
+    assert_int_equal(g.n, 8);
+    for (size_t i = 0; i < g.n; i++) {
+        struct parse_article *a = g.a[i];
+        assert_int_equal(a->ncategories, 1);
+        if (strcmp(a->categories[0], "first-seen") == 0) {
+            if (a->date != seen)
+                fail_msg("'%s': date %s, expected first seen", a->title,
+                         parse_date_iso(a->date, iso, sizeof(iso)));
+            assert_true(a->date_rejected);
+        } else {
+            assert_true(a->date != seen);
+            assert_false(a->date_rejected);
+        }
+    }
+    /* the publisher's value is kept as it was */
+    assert_string_equal(parse_date_iso(g.a[0]->rejected_date, iso, sizeof(iso)),
+                        "1970-01-01T00:00:00Z");
+    assert_string_equal(parse_date_iso(g.a[6]->rejected_date, iso, sizeof(iso)),
+                        "2029-06-03T12:00:00Z");
+    assert_string_equal(parse_date_iso(g.a[3]->date, iso, sizeof(iso)), "1995-01-01T00:00:00Z");
+    assert_string_equal(parse_date_iso(g.a[7]->date, iso, sizeof(iso)), "2024-06-03T01:30:00Z");
+    got_free(&g);
+    free(doc);
+
+    /* the same rule for updated: a bad published falls back to it */
+    doc = slurp(ART "dates_updated.xml", NULL);
+    articles(doc, NULL, NULL, &d, &g);
+    assert_int_equal(g.n, 3);
+    assert_string_equal(parse_date_iso(g.a[0]->date, iso, sizeof(iso)), "2024-06-03T10:00:00Z");
+    assert_string_equal(parse_date_iso(g.a[0]->rejected_date, iso, sizeof(iso)),
+                        "1970-01-01T00:00:00Z");
+    assert_int_equal(g.a[1]->date, seen);
+    assert_string_equal(parse_date_iso(g.a[1]->rejected_date, iso, sizeof(iso)),
+                        "2035-01-01T00:00:00Z");
+    assert_int_equal(g.a[2]->date, seen);
+    got_free(&g);
+    free(doc);
+
+    /* finfeed parse --articles shows both (first seen is now: 1970 is out) */
+    char *out = finfeed_parse("--articles", NULL, NULL, ART "dates.xml");
+    json_error_t err;
+    json_t *arr = json_loads(out, 0, &err);
+    assert_non_null(arr);
+    json_t *first = json_array_get(arr, 0);
+    assert_string_equal(json_string_value(json_object_get(first, "publisher_date")),
+                        "1970-01-01T00:00:00Z");
+    assert_true(strncmp(json_string_value(json_object_get(first, "date")), "1970", 4) != 0);
+    assert_null(json_object_get(json_array_get(arr, 7), "publisher_date"));
+    json_decref(arr);
+    free(out);
+}
+
+/* A title never comes out empty: body text → the image's alt → the link's
+ * last segment made readable → "(untitled) — FEED TITLE, DATE". */
+static void
+test_title_never_empty(void **state)
+{
+    (void)state;
+    struct got g;
+    char *doc = slurp(ART "image_only.xml", NULL);
+    struct parse_article_defaults d = {.now = 1717416000, .source = "pics"};
+    articles(doc, NULL, NULL, &d, &g);
+    assert_int_equal(g.n, 4);
+    assert_string_equal(g.a[0]->title, "沪指午后翻红 成交额破万亿");
+    assert_string_equal(g.a[1]->title, "tesla cuts prices again");
+    /* an id without a letter is no title: the feed's title and the day */
+    assert_string_equal(g.a[2]->title, "(untitled) \xe2\x80\x94 图说财经, 2024-06-03");
+    assert_string_equal(g.a[3]->title, "(untitled) \xe2\x80\x94 图说财经, 2024-06-03");
+    for (size_t i = 0; i < g.n; i++)
+        assert_non_null(strstr(g.a[i]->body, "<img"));
+    got_free(&g);
+    free(doc);
+
+    /* percent escapes and separators; a bad escape or bytes are dropped */
+    static const struct {
+        const char *link, *title;
+    } links[] = {
+        {"https://x.example/news/fed_holds%20rates+steady/", "fed holds rates steady"},
+        {"https://x.example/a/%E5%A4%AE%E8%A1%8C%E9%99%8D%E5%87%86.html", "央行降准"},
+        {"https://x.example/a/%FF%FEabc", "(untitled) \xe2\x80\x94 Chan, 2023-11-14"},
+        {"https://x.example/", "(untitled) \xe2\x80\x94 Chan, 2023-11-14"},
+        {"https://x.example/2024/06/03/", "(untitled) \xe2\x80\x94 Chan, 2023-11-14"},
+    };
+    struct parse_article_defaults d2 = {.now = 1700000000};
+    for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
+        char *item = test_fmt("<link>%s</link><description>&lt;img src=\"x.png\"&gt;</description>",
+                              links[i].link);
+        struct parse_article *a = rss_one(item, &d2);
+        if (strcmp(a->title, links[i].title) != 0)
+            fail_msg("%s: title '%s', expected '%s'", links[i].link, a->title, links[i].title);
+        parse_article_free(a);
+        free(item);
+    }
+    /* no feed title either: the feed's name; nothing at all: the day alone */
+    struct parse_article_defaults d3 = {.now = 1700000000, .source = "wire"};
+    char *bare = test_fmt(RSS_OPEN "<item><guid>g</guid></item>" RSS_CLOSE);
+    articles(bare, NULL, NULL, &d3, &g);
+    assert_string_equal(g.a[0]->title, "(untitled) \xe2\x80\x94 wire, 2023-11-14");
+    got_free(&g);
+    articles(bare, NULL, NULL, &d2, &g);
+    assert_string_equal(g.a[0]->title, "(untitled) \xe2\x80\x94 2023-11-14");
+    got_free(&g);
+    free(bare);
+}
+
+/* Atom content of an XML media type is data: SEC EDGAR filings read as
+ * their summary; XML alone becomes a definition list. */
+static void
+test_body_xml_data(void **state)
+{
+    (void)state;
+    struct got g;
+    char *doc = slurp(ART "edgar.xml", NULL);
+    articles(doc, NULL, NULL, NULL, &g);
+    assert_int_equal(g.n, 2);
+    assert_string_equal(g.a[0]->body, "<b>Filed:</b> 2016-02-29 <b>AccNo:</b> "
+                                      "0001564590-16-013646 <b>Size:</b> 15 MB");
+    assert_string_equal(g.a[0]->summary, "Filed: 2016-02-29 AccNo: 0001564590-16-013646 Size: 15 MB");
+    assert_null(strstr(g.a[0]->body, "161467834"));
+    const char *b = g.a[1]->body;
+    assert_non_null(strstr(b, "<dl><dt>accession-number</dt><dd>0001564590-16-011111</dd>"
+                              "<dt>filing-date</dt><dd>2016-02-10</dd>"));
+    assert_non_null(strstr(b, "<dt>filing-href</dt><dd><a href=\"https://www.sec.gov/Archives/"
+                              "edgar/data/1/000156459016011111/0001564590-16-011111-index.htm\">"));
+    assert_non_null(strstr(b, "<dt>items-desc</dt><dd>items 2.02 and 9.01</dd></dl>"));
+    assert_string_equal(g.a[1]->title, "8-K - Current report");
+    got_free(&g);
+    free(doc);
+
+    /* finfeed parse --json still shows the content as the feed gave it */
+    char *out = finfeed_parse("--json", NULL, NULL, ART "edgar.xml");
+    assert_non_null(strstr(out, "accession-number"));
+    free(out);
+    /* an XHTML or text/html content stays prose; text/plain stays text */
+    struct parse_article *a =
+        atom_one("<title>F</title>",
+                 "<id>x</id><summary>short</summary><content type=\"application/xhtml+xml\">"
+                 "<div xmlns=\"http://www.w3.org/1999/xhtml\"><p>Long <b>prose</b> body</p></div>"
+                 "</content>",
+                 NULL);
+    assert_non_null(strstr(a->body, "<b>prose</b>"));
     parse_article_free(a);
 }
 
@@ -1411,7 +1567,8 @@ test_yaml_feed(void **state)
     if (y != NULL) {
         assert_string_equal(jstr(json_array_get(y, 0), "title"), "Stocks rally as \"Fed\" holds");
         assert_true(json_is_true(json_object_get(json_array_get(y, 1), "comments")));
-        assert_string_equal(jstr(json_array_get(y, 2), "title"), "");
+        assert_string_equal(jstr(json_array_get(y, 2), "title"),
+                            "(untitled) \xe2\x80\x94 Wire & Co, 2022-04-05");
         json_decref(y);
     }
     free(out);
@@ -1519,7 +1676,7 @@ test_name_seed(void **state)
                         "2022-04-04-doc-imcwiwst0262883.md");
     got_free(&g);
     /* stable: the same article parsed again, with another configuration */
-    struct parse_article_defaults d = {.author = "x", .now = 1};
+    struct parse_article_defaults d = {.author = "x", .now = 1700000000};
     articles(doc, "Asia/Shanghai", NULL, &d, &g);
     assert_string_equal(emit_markdown_name(g.a[0], n2, sizeof(n2)), n1);
     got_free(&g);
@@ -1677,7 +1834,7 @@ test_articles_json(void **state)
     /* nothing in the entry: no link; the rest still there */
     a = json_array_get(arr, 2);
     assert_null(json_object_get(a, "link"));
-    assert_string_equal(jstr(a, "title"), "");
+    assert_string_equal(jstr(a, "title"), "(untitled) \xe2\x80\x94 Wire & Co, 2022-04-05");
     assert_true(strncmp(jstr(a, "guid"), "urn:finfeed:", 12) == 0);
     assert_string_equal(jstr(a, "body"), "");
     assert_string_equal(jstr(a, "summary"), "");
@@ -1736,6 +1893,9 @@ main(void)
         cmocka_unit_test(test_categories),
         cmocka_unit_test(test_author),
         cmocka_unit_test(test_date),
+        cmocka_unit_test(test_date_believed),
+        cmocka_unit_test(test_title_never_empty),
+        cmocka_unit_test(test_body_xml_data),
         cmocka_unit_test(test_headimg),
         cmocka_unit_test(test_headimg_media_before_enclosure),
         cmocka_unit_test(test_thumbnail),

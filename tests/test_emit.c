@@ -80,6 +80,8 @@ static const struct store_article cases[] = {
         .feed = "wire",
         .date = 1649041800, /* 2022-04-04T03:10:00Z */
         .updated = 1649041800,
+        .date_rejected = 1, /* the CMS said 1970: kept in JSON's _finfeed */
+        .rejected_date = 0,
     },
     {
         /* Control characters in the title and the author; a thumbnail. */

@@ -127,6 +127,24 @@ on_row(void *arg, const struct store_article *a)
     return 0;
 }
 
+/* store_articles callback: counts articles and rejected publisher dates. */
+struct rejected {
+    int n, nrejected;
+    int64_t value; /* the last rejected date seen */
+};
+
+static int
+on_rejected(void *arg, const struct store_article *a)
+{
+    struct rejected *r = arg;
+    r->n++;
+    if (a->date_rejected) {
+        r->nrejected++;
+        r->value = a->rejected_date;
+    }
+    return 0;
+}
+
 static void
 rows_free(struct rows *rs)
 {
@@ -1132,6 +1150,65 @@ test_migrate_v1(void **state)
     store_close(s);
 }
 
+/* SPEC §3 dates in the store: a publisher's date not believed is kept beside
+ * the article's; rows a CMS dated 1970 before schema 4 are repaired; nothing
+ * first seen within a day is pruned, whatever its date. */
+static void
+test_dates_not_believed(void **state)
+{
+    (void)state;
+    char path[512], err[512];
+    struct store *s;
+    struct rows rs;
+    struct parse_article a;
+    long n = -1;
+
+    /* a v1 database whose CMS said 1970 (and, for another row, 2035) */
+    tmp_path(path, sizeof(path), "dates.db");
+    char *dump = slurp(STORE_FIX "v1.sql", NULL);
+    sql_file(path, dump);
+    free(dump);
+    sql_file(path, "UPDATE articles SET date = 0 WHERE id = 2;"
+                   "UPDATE articles SET date = 2051222400 WHERE id = 1;");
+    assert_int_equal(store_open(path, &s, err, sizeof(err)), 0);
+    fetch(s, NULL, &rs);
+    assert_int_equal(rs.n, 2);
+    for (int i = 0; i < rs.n; i++)
+        assert_true(rs.r[i].date == 1649041900 || rs.r[i].date == 1649040700); /* first seen */
+    rows_free(&rs);
+
+    /* storing: the rejected date comes back for output */
+    int64_t f = feed(s, "cms");
+    art(&a, "cms-1", "Epoch-dated story from a broken CMS", "https://cms.example/1", "<p>x</p>",
+        T0);
+    a.date_rejected = 1;
+    a.rejected_date = 0;
+    assert_int_equal(add(s, f, &a, T0), STORE_NEW);
+    art(&a, "cms-2", "A story with a date believed", "https://cms.example/2", "<p>y</p>", T0);
+    assert_int_equal(add(s, f, &a, T0), STORE_NEW);
+    struct rejected r = {.value = -1};
+    struct store_query q = {.feed = "cms"};
+    assert_int_equal(store_articles(s, &q, on_rejected, &r), 0);
+    assert_int_equal(r.n, 2);
+    assert_int_equal(r.nrejected, 1);
+    assert_int_equal(r.value, 0);
+    /* the repaired rows keep what the CMS said */
+    r = (struct rejected){.value = -1};
+    assert_int_equal(store_articles(s, NULL, on_rejected, &r), 0);
+    assert_int_equal(r.nrejected, 3);
+
+    /* prune: a 1970 row first seen an hour ago stays; a day later it goes */
+    sql_file(path, "UPDATE articles SET date = 0, first_seen = 1700000000 WHERE guid = 'cms-1'");
+    assert_int_equal(store_prune(s, 1700000000 - 90 * 24 * HOUR, 1700000000 + HOUR, &n), 0);
+    assert_int_equal(n, 4); /* the 2022 rows, first seen in 2022, go */
+    assert_int_equal(count(s), 1);
+    assert_int_equal(nquery(s, &q), 1);
+    assert_int_equal(store_prune(s, 1700000000 - 90 * 24 * HOUR, 1700000000 + 25 * HOUR, &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(count(s), 0);
+    store_close(s);
+}
+
 static void
 test_migrate_v0_and_future(void **state)
 {
@@ -1652,6 +1729,7 @@ main(void)
         cmocka_unit_test(test_prune),
         cmocka_unit_test(test_migrate_v1),
         cmocka_unit_test(test_migrate_v0_and_future),
+        cmocka_unit_test(test_dates_not_believed),
         cmocka_unit_test(test_bad_files),
         cmocka_unit_test(test_locked_reader),
         cmocka_unit_test(test_locked_writer),
