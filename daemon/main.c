@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "daemon/cmd.h"
+#include "daemon/cli/cmd.h"
 
 struct command {
     const char *name;

@@ -28,10 +28,10 @@
 #include <uv.h>
 #include <zlib.h>
 
-#include "daemon/config.h"
-#include "daemon/daemon_int.h"
-#include "daemon/http.h"
-#include "daemon/http_int.h"
+#include "daemon/config/config.h"
+#include "daemon/service/service_int.h"
+#include "daemon/http/http.h"
+#include "daemon/http/http_int.h"
 #include "store/store.h"
 
 #define CHECKER FIXTURES "/../check_feed.py"
