@@ -15,24 +15,9 @@
 #include <jansson.h>
 
 #include "daemon/cli/cli.h"
-#include "daemon/cli/cmd.h"
 #include "daemon/config/config.h"
 
 #define REPLY_MAX (16 << 20)
-
-static const char refresh_usage[] =
-    "usage: finfeed refresh [-c FILE | -s SOCKET] [--no-wait] [--json] [FEED...]\n"
-    "\n"
-    "Ask the daemon to fetch now (all enabled feeds when none is named); wait for the\n"
-    "result and print each feed's outcome. --no-wait returns at once.\n";
-static const char status_usage[] =
-    "usage: finfeed status [-c FILE | -s SOCKET] [--json] [FEED]\n"
-    "\n"
-    "Each feed's state: last fetch, HTTP status, next fetch, errors, article count.\n";
-static const char reload_usage[] =
-    "usage: finfeed reload [-c FILE | -s SOCKET]\n"
-    "\n"
-    "Make the daemon re-read its configuration (as SIGHUP does).\n";
 
 struct ctl_args {
     const char *cfg, *sock;
@@ -44,13 +29,14 @@ struct ctl_args {
 /* Parse the common options; the rest (feed names) are appended to a->line.
  * Returns -1 on a usage error, 1 for --help, 0 otherwise. */
 static int
-parse_args(int argc, char **argv, struct ctl_args *a, const char *usage, int max_names)
+parse_args(const struct cli_command *cmd, int argc, char **argv, struct ctl_args *a,
+           int max_names)
 {
     int names = 0, m;
     const char *v;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            fputs(usage, stdout);
+            cli_usage(cmd, stdout);
             return 1;
         } else if (strcmp(argv[i], "--json") == 0) {
             a->json = 1;
@@ -66,11 +52,11 @@ parse_args(int argc, char **argv, struct ctl_args *a, const char *usage, int max
                 return -1;
             a->sock = v;
         } else if (argv[i][0] == '-') {
-            fprintf(stderr, "finfeed %s: unknown option '%s'\n%s", argv[0], argv[i], usage);
+            cli_fail(cmd, "unknown option '%s'", argv[i]);
             return -1;
         } else {
             if (++names > max_names || strpbrk(argv[i], " \t\r\n") != NULL) {
-                fprintf(stderr, "finfeed %s: bad argument '%s'\n%s", argv[0], argv[i], usage);
+                cli_fail(cmd, "bad argument '%s'", argv[i]);
                 return -1;
             }
             size_t k = strlen(argv[i]);
@@ -194,10 +180,10 @@ i_of(json_t *o, const char *k)
 }
 
 int
-cmd_refresh(int argc, char **argv)
+cmd_refresh(const struct cli_command *cmd, int argc, char **argv)
 {
     struct ctl_args a = {0};
-    int rc = parse_args(argc, argv, &a, refresh_usage, 1 << 20);
+    int rc = parse_args(cmd, argc, argv, &a, 1 << 20);
     if (rc != 0)
         return rc > 0 ? 0 : 2;
     char line[4200];
@@ -231,10 +217,10 @@ cmd_refresh(int argc, char **argv)
 }
 
 int
-cmd_status(int argc, char **argv)
+cmd_status(const struct cli_command *cmd, int argc, char **argv)
 {
     struct ctl_args a = {0};
-    int rc = parse_args(argc, argv, &a, status_usage, 1);
+    int rc = parse_args(cmd, argc, argv, &a, 1);
     if (rc != 0)
         return rc > 0 ? 0 : 2;
     char line[4200];
@@ -264,10 +250,10 @@ cmd_status(int argc, char **argv)
 }
 
 int
-cmd_reload(int argc, char **argv)
+cmd_reload(const struct cli_command *cmd, int argc, char **argv)
 {
     struct ctl_args a = {0};
-    int rc = parse_args(argc, argv, &a, reload_usage, 0);
+    int rc = parse_args(cmd, argc, argv, &a, 0);
     if (rc != 0)
         return rc > 0 ? 0 : 2;
     int exit_code = 0;

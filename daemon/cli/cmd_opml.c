@@ -11,18 +11,8 @@
 #include <libxml/tree.h>
 
 #include "daemon/cli/cli.h"
-#include "daemon/cli/cmd.h"
 #include "daemon/config/config.h"
 #include "daemon/emit/emit.h"
-
-static const char opml_usage[] =
-    "usage: finfeed opml export [-c FILE]\n"
-    "       finfeed opml import [-c FILE] OPML_FILE\n"
-    "\n"
-    "export: print the configured feeds as OPML 2.0.\n"
-    "import: read another reader's subscriptions and print them as [feed] sections to\n"
-    "        append to the configuration (names not already configured; folders become\n"
-    "        categories). Nothing is written.\n";
 
 static int
 export_opml(const struct config *cfg)
@@ -200,13 +190,13 @@ import_opml(const struct config *cfg, const char *file)
 }
 
 int
-cmd_opml(int argc, char **argv)
+cmd_opml(const struct cli_command *cmd, int argc, char **argv)
 {
     const char *cfg_path = NULL, *verb = NULL, *file = NULL, *v;
     int m;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            fputs(opml_usage, stdout);
+            cli_usage(cmd, stdout);
             return 0;
         } else if ((m = cli_config_option(argc, argv, &i, &v)) != 0) {
             if (m < 0)
@@ -217,14 +207,14 @@ cmd_opml(int argc, char **argv)
         } else if (file == NULL) {
             file = argv[i];
         } else {
-            fprintf(stderr, "finfeed opml: unexpected '%s'\n%s", argv[i], opml_usage);
+            cli_fail(cmd, "unexpected '%s'", argv[i]);
             return 2;
         }
     }
     int import = verb && strcmp(verb, "import") == 0;
     if (verb == NULL || (!import && strcmp(verb, "export") != 0) || (import && file == NULL) ||
         (!import && file != NULL)) {
-        fputs(opml_usage, stderr);
+        cli_usage(cmd, stderr);
         return 2;
     }
     struct config *cfg = cli_config(cfg_path);

@@ -11,25 +11,10 @@
 #include <jansson.h>
 
 #include "daemon/cli/cli.h"
-#include "daemon/cli/cmd.h"
 #include "daemon/config/config.h"
 #include "daemon/emit/emit.h"
 #include "daemon/service/ingest.h"
 #include "parse/parse.h"
-
-static const char parse_usage[] =
-    "usage: finfeed parse [--json|--articles|--markdown] [-c FILE --feed NAME] [--base URL]\n"
-    "                     [--charset CS] [--tz ZONE] FILE|-\n"
-    "\n"
-    "Parse one feed document (RSS 0.9x/1.0/2.0, Atom 0.3/1.0, JSON Feed) and print it.\n"
-    "  --json           the decoded parse as JSON (default)\n"
-    "  --articles       the normalized, cleaned articles as a JSON array\n"
-    "  --markdown       each article as a Markdown post, separated by a line %%%\n"
-    "  -c FILE          configuration file (default $FINFEED_CONFIG, /etc/finfeed/finfeed.conf)\n"
-    "  --feed NAME      apply feed NAME's configuration (timezone, charset)\n"
-    "  --base URL       the document's URL, for relative links\n"
-    "  --charset CS     the charset of the HTTP Content-Type\n"
-    "  --tz ZONE        zone for dates without one (default: from the feed's language, else UTC)\n";
 
 enum mode { MODE_JSON, MODE_ARTICLES, MODE_MARKDOWN };
 
@@ -275,19 +260,19 @@ print_feed(FILE *out, const struct parse_feed *f)
 }
 
 int
-cmd_parse(int argc, char **argv)
+cmd_parse(const struct cli_command *cmd, int argc, char **argv)
 {
     const char *cfg_path = NULL, *feed_name = NULL, *file = NULL, *v;
     struct parse_opts opts = {0};
     struct config *cfg = NULL;
-    struct ingest_feed feed_cfg = {0};
+    struct service_ingest feed_cfg = {0};
     struct printer p = {.out = stdout, .defaults.now = (int64_t)time(NULL)};
     int rc = 2;
 
     for (int i = 1; i < argc; i++) {
         int m;
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            fputs(parse_usage, stdout);
+            cli_usage(cmd, stdout);
             return 0;
         } else if (strcmp(argv[i], "--json") == 0) {
             p.mode = MODE_JSON;
@@ -316,17 +301,17 @@ cmd_parse(int argc, char **argv)
                 return 2;
             cfg_path = v;
         } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-            fprintf(stderr, "finfeed parse: unknown option '%s'\n%s", argv[i], parse_usage);
+            cli_fail(cmd, "unknown option '%s'", argv[i]);
             return 2;
         } else if (file == NULL) {
             file = argv[i];
         } else {
-            fprintf(stderr, "finfeed parse: one FILE only\n%s", parse_usage);
+            cli_fail(cmd, "one FILE only");
             return 2;
         }
     }
     if (file == NULL) {
-        fprintf(stderr, "finfeed parse: no FILE given (use - for stdin)\n%s", parse_usage);
+        cli_fail(cmd, "no FILE given (use - for stdin)");
         return 2;
     }
     const struct config_feed *cf = NULL;
@@ -342,7 +327,7 @@ cmd_parse(int argc, char **argv)
     /* the feed's options, article defaults and cleaner, exactly as the daemon
      * builds them (daemon/ingest.c) */
     char err[512];
-    if (ingest_feed_init(&feed_cfg, NULL, cfg, cf, cf ? cf->name : NULL, err, sizeof(err)) < 0) {
+    if (service_ingest_init(&feed_cfg, NULL, cfg, cf, cf ? cf->name : NULL, err, sizeof(err)) < 0) {
         fprintf(stderr, "finfeed parse: %s\n", err);
         goto out;
     }
@@ -389,7 +374,7 @@ cmd_parse(int argc, char **argv)
         fprintf(stderr, "finfeed parse: %s: recovered: %s\n", file, rep.message);
     rc = (p.failed || fflush(stdout) != 0) ? 1 : 0;
 out:
-    ingest_feed_close(&feed_cfg);
+    service_ingest_close(&feed_cfg);
     config_free(cfg);
     return rc;
 }

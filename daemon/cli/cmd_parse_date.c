@@ -7,19 +7,10 @@
 #include <string.h>
 
 #include "daemon/cli/cli.h"
-#include "daemon/cli/cmd.h"
 #include "parse/parse.h"
 
-static const char parse_date_usage[] =
-    "usage: finfeed parse-date [--tz ZONE]\n"
-    "\n"
-    "Read one date string a line on standard input; print it in UTC as\n"
-    "YYYY-MM-DDTHH:MM:SSZ, or \"invalid\", one line each, in order.\n"
-    "  --tz ZONE   IANA zone for dates that carry none (default UTC); in\n"
-    "              Asia/Shanghai, Asia/Hong_Kong, Asia/Taipei \"CST\" means +08:00\n";
-
 int
-cmd_parse_date(int argc, char **argv)
+cmd_parse_date(const struct cli_command *cmd, int argc, char **argv)
 {
     const char *tz = NULL;
     char *line = NULL;
@@ -37,10 +28,10 @@ cmd_parse_date(int argc, char **argv)
             continue;
         }
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            fputs(parse_date_usage, stdout);
+            cli_usage(cmd, stdout);
             return 0;
         }
-        fprintf(stderr, "finfeed parse-date: unknown argument '%s'\n%s", argv[i], parse_date_usage);
+        cli_fail(cmd, "unknown argument '%s'", argv[i]);
         return 2;
     }
     if (tz != NULL) {

@@ -13,31 +13,10 @@
 #include <jansson.h>
 
 #include "daemon/cli/cli.h"
-#include "daemon/cli/cmd.h"
 #include "daemon/config/config.h"
 #include "daemon/emit/emit.h"
 #include "daemon/service/ingest.h"
 #include "store/store.h"
-
-static const char ingest_usage[] =
-    "usage: finfeed ingest [-c FILE] --feed NAME [--json] FILE... [--feed NAME2 FILE...]...\n"
-    "\n"
-    "Parse each FILE as if fetched for feed NAME (its configuration applies) and store it;\n"
-    "print one line a file with its counts (--json: one object a line). A --feed applies\n"
-    "to the files after it, so one run can ingest many feeds.\n";
-
-static const char export_usage[] =
-    "usage: finfeed export [-c FILE] --format atom|rss|json|markdown [--out DIR] [--feed NAME]\n"
-    "                      [--category CAT] [--query TEXT] [--limit N]\n"
-    "\n"
-    "Render the cleaned feed from the store to stdout, newest first; markdown writes one\n"
-    "YYYY-MM-DD-SLUG.md post a file into DIR (rewritten only when the article changed).\n";
-
-static const char prune_usage[] =
-    "usage: finfeed prune [-c FILE]\n"
-    "\n"
-    "Delete articles older than [daemon] retention; their dedup keys stay, so an old item\n"
-    "still listed by its feed never comes back as new.\n";
 
 /* Open the configured store; prints the error. */
 static struct store *
@@ -56,7 +35,7 @@ open_store(const struct config *cfg)
 }
 
 int
-cmd_ingest(int argc, char **argv)
+cmd_ingest(const struct cli_command *cmd, int argc, char **argv)
 {
     const char *cfg_path = NULL, *feed = NULL, *v;
     int json = 0, nfiles = 0, rc = 2, m;
@@ -65,7 +44,7 @@ cmd_ingest(int argc, char **argv)
     const char **feeds = calloc((size_t)argc, sizeof(char *));
     struct config *cfg = NULL;
     struct store *s = NULL;
-    struct ingest_feed f = {0};
+    struct service_ingest f = {0};
     const char *current = NULL;
     char err[512];
     if (files == NULL || feeds == NULL) {
@@ -75,7 +54,7 @@ cmd_ingest(int argc, char **argv)
     }
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            fputs(ingest_usage, stdout);
+            cli_usage(cmd, stdout);
             rc = 0;
             goto out;
         } else if (strcmp(argv[i], "--json") == 0) {
@@ -89,11 +68,10 @@ cmd_ingest(int argc, char **argv)
                 goto out;
             cfg_path = v;
         } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-            fprintf(stderr, "finfeed ingest: unknown option '%s'\n%s", argv[i], ingest_usage);
+            cli_fail(cmd, "unknown option '%s'", argv[i]);
             goto out;
         } else if (feed == NULL) {
-            fprintf(stderr, "finfeed ingest: %s: --feed NAME must come first\n%s", argv[i],
-                    ingest_usage);
+            cli_fail(cmd, "%s: --feed NAME must come first", argv[i]);
             goto out;
         } else {
             feeds[nfiles] = feed;
@@ -101,8 +79,7 @@ cmd_ingest(int argc, char **argv)
         }
     }
     if (feed == NULL || nfiles == 0) {
-        fprintf(stderr, "finfeed ingest: %s\n%s", feed ? "no FILE given" : "--feed NAME is required",
-                ingest_usage);
+        cli_fail(cmd, "%s", feed ? "no FILE given" : "--feed NAME is required");
         goto out;
     }
     if ((cfg = cli_config(cfg_path)) == NULL)
@@ -120,9 +97,9 @@ cmd_ingest(int argc, char **argv)
         struct store_counts c;
         struct parse_report rep;
         if (current == NULL || strcmp(current, feeds[i]) != 0) {
-            ingest_feed_close(&f);
+            service_ingest_close(&f);
             current = feeds[i];
-            if (ingest_feed_init(&f, s, cfg, config_find_feed(cfg, current), current, err,
+            if (service_ingest_init(&f, s, cfg, config_find_feed(cfg, current), current, err,
                                  sizeof(err)) < 0) {
                 fprintf(stderr, "finfeed ingest: %s\n", err);
                 rc = 2;
@@ -135,7 +112,7 @@ cmd_ingest(int argc, char **argv)
             rc = 1;
             continue;
         }
-        int r = ingest_document(s, &f, fp, NULL, 0, NULL, (int64_t)time(NULL), &c, &rep, err,
+        int r = service_ingest_document(s, &f, fp, NULL, 0, NULL, (int64_t)time(NULL), &c, &rep, err,
                                 sizeof(err));
         if (fp != stdin)
             fclose(fp);
@@ -161,7 +138,7 @@ cmd_ingest(int argc, char **argv)
         fflush(stdout);
     }
 out:
-    ingest_feed_close(&f);
+    service_ingest_close(&f);
     store_close(s);
     config_free(cfg);
     free(files);
@@ -199,7 +176,7 @@ on_article(void *arg, const struct store_article *a)
 }
 
 int
-cmd_export(int argc, char **argv)
+cmd_export(const struct cli_command *cmd, int argc, char **argv)
 {
     const char *cfg_path = NULL, *format = NULL, *dir = NULL, *v;
     struct store_query q = {0};
@@ -209,7 +186,7 @@ cmd_export(int argc, char **argv)
     int rc = 2, m;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            fputs(export_usage, stdout);
+            cli_usage(cmd, stdout);
             return 0;
         } else if ((m = cli_value(argc, argv, &i, "--format", &v)) != 0) {
             if (m < 0)
@@ -245,15 +222,14 @@ cmd_export(int argc, char **argv)
                 return 2;
             cfg_path = v;
         } else {
-            fprintf(stderr, "finfeed export: unknown argument '%s'\n%s", argv[i], export_usage);
+            cli_fail(cmd, "unknown argument '%s'", argv[i]);
             return 2;
         }
     }
     int fmt = format ? emit_format_of(format) : -1;
     int markdown = format && strcmp(format, "markdown") == 0;
     if (fmt < 0 && !markdown) {
-        fprintf(stderr, "finfeed export: --format must be atom, rss, json or markdown\n%s",
-                export_usage);
+        cli_fail(cmd, "--format must be atom, rss, json or markdown");
         return 2;
     }
     if (markdown && dir == NULL) {
@@ -308,20 +284,20 @@ out:
 }
 
 int
-cmd_prune(int argc, char **argv)
+cmd_prune(const struct cli_command *cmd, int argc, char **argv)
 {
     const char *cfg_path = NULL, *v;
     int m;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            fputs(prune_usage, stdout);
+            cli_usage(cmd, stdout);
             return 0;
         } else if ((m = cli_config_option(argc, argv, &i, &v)) != 0) {
             if (m < 0)
                 return 2;
             cfg_path = v;
         } else {
-            fprintf(stderr, "finfeed prune: unknown argument '%s'\n%s", argv[i], prune_usage);
+            cli_fail(cmd, "unknown argument '%s'", argv[i]);
             return 2;
         }
     }

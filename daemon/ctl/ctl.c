@@ -17,7 +17,7 @@
 
 #include "daemon/ctl/ctl.h"
 #include "daemon/log/log.h"
-#include "daemon/service/sched.h"
+#include "daemon/service/service.h"
 
 #define LINE_MAX_BYTES 4096
 #define MAX_CLIENTS 256
@@ -25,6 +25,14 @@
 #define IDLE_MS (10 * 60 * 1000)    /* a silent client is closed after 10 min */
 
 struct client;
+struct req;
+
+/* A refresh's wait for one feed: the service links w until it fires. */
+struct feed_wait {
+    struct service_wait w;
+    struct req *r;
+    size_t index;       /* in r->results */
+};
 
 struct req {
     struct req *next;
@@ -32,7 +40,7 @@ struct req {
     char *line;
     int started;
     size_t n, remaining;
-    struct waiter *w;   /* n waiters, one a feed */
+    struct feed_wait *w; /* n waits, one a feed */
     json_t *results;    /* array of per-feed results, in request order */
 };
 
@@ -52,7 +60,8 @@ struct client {
 
 struct ctl {
     uv_pipe_t server;
-    struct daemon *d;
+    uv_loop_t *loop;
+    struct service *svc; /* borrowed */
     struct client *clients;
     int nclients;
     char *path;
@@ -75,7 +84,7 @@ static json_t *
 iso(int64_t t)
 {
     char b[32];
-    return t > 0 ? json_string(parse_date_iso(t, b, sizeof(b))) : json_null();
+    return t > 0 ? json_string(service_time_iso(t, b, sizeof(b))) : json_null();
 }
 
 /* ---- writing replies ---- */
@@ -168,16 +177,27 @@ req_done(struct client *c)
 }
 
 static json_t *
-feed_result(struct feed_run *f)
+feed_result(const struct service_feed *f)
 {
     return json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:o}", "feed", f->name, "status",
-                     feed_outcome_name(f->last), "http", (json_int_t)f->http, "new",
+                     service_outcome_name(f->last), "http", (json_int_t)f->http, "new",
                      (json_int_t)f->counts.new_, "updated", (json_int_t)f->counts.updated,
                      "duplicates", (json_int_t)f->counts.duplicates, "unchanged",
                      (json_int_t)f->counts.unchanged, "error",
-                     f->last == OUT_OK || f->last == OUT_NOT_MODIFIED || f->error[0] == '\0'
+                     f->last == SERVICE_OK || f->last == SERVICE_NOT_MODIFIED || f->error[0] == '\0'
                          ? json_null()
                          : json_string(f->error));
+}
+
+/* The result of a feed that cannot be fetched (disabled or gone). */
+static json_t *
+refused_result(const struct service_feed *f)
+{
+    int gone = f->last == SERVICE_GONE;
+    return json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:s}", "feed", f->name, "status",
+                     gone ? "gone" : "error", "http", (json_int_t)f->http, "new", (json_int_t)0,
+                     "updated", (json_int_t)0, "duplicates", (json_int_t)0, "unchanged",
+                     (json_int_t)0, "error", gone ? "feed is gone (410)" : "feed is disabled");
 }
 
 /* One fetch of a refresh is accounted for; the last one answers. */
@@ -192,106 +212,113 @@ refresh_release(struct req *r)
 }
 
 static void
-on_refresh_done(struct waiter *w, struct feed_run *f)
+on_refresh_done(void *arg, const struct service_feed *f)
 {
-    struct req *r = w->arg;
-    json_array_set_new(r->results, w->index, feed_result(f));
-    refresh_release(r);
+    struct feed_wait *fw = arg;
+    json_array_set_new(fw->r->results, fw->index, feed_result(f));
+    refresh_release(fw->r);
+}
+
+/* The feeds a refresh names (indexes into snap, each once), or every
+ * enabled feed when it names none. Returns how many, or -ENOENT with the
+ * unknown name in *unknown. */
+static int
+refresh_select(const struct service_snapshot *snap, char **args, int nargs, size_t *sel,
+               const char **unknown)
+{
+    size_t n = 0;
+    for (int i = 0; i < nargs; i++) {
+        size_t k = 0;
+        if (strcmp(args[i], "--no-wait") == 0)
+            continue;
+        while (k < snap->nfeeds && strcmp(snap->feeds[k].name, args[i]) != 0)
+            k++;
+        if (k == snap->nfeeds) {
+            *unknown = args[i];
+            return -ENOENT;
+        }
+        int dup = 0;
+        for (size_t j = 0; j < n; j++)
+            dup |= sel[j] == k;
+        if (!dup)
+            sel[n++] = k;
+    }
+    if (n == 0)
+        for (size_t k = 0; k < snap->nfeeds; k++)
+            if (snap->feeds[k].enabled)
+                sel[n++] = k;
+    return (int)n;
 }
 
 static void
 cmd_refresh(struct client *c, struct req *r, char **args, int nargs)
 {
-    struct daemon *d = c->ctl->d;
-    int wait = 1;
-    struct feed_run **sel = calloc(d->nfeeds + (size_t)nargs + 1, sizeof(*sel));
-    size_t n = 0;
-    if (sel == NULL) {
+    struct service *svc = c->ctl->svc;
+    struct service_snapshot snap;
+    const char *unknown = NULL;
+    size_t *sel = NULL;
+    int wait = 1, n;
+    for (int i = 0; i < nargs; i++)
+        wait &= strcmp(args[i], "--no-wait") != 0;
+    if (service_snapshot(svc, NULL, &snap) < 0 ||
+        (sel = calloc(snap.nfeeds + (size_t)nargs + 1, sizeof(*sel))) == NULL ||
+        (r->results = json_array()) == NULL) {
         reply_error(c, "out of memory");
-        req_done(c);
-        return;
+        goto done;
     }
-    for (int i = 0; i < nargs; i++) {
-        if (strcmp(args[i], "--no-wait") == 0) {
-            wait = 0;
-            continue;
-        }
-        struct feed_run *f = daemon_feed(d, args[i]);
-        if (f == NULL) {
-            reply_error(c, "unknown feed \"%s\"", args[i]);
-            free(sel);
-            req_done(c);
-            return;
-        }
-        int dup = 0;
-        for (size_t k = 0; k < n; k++)
-            dup |= sel[k] == f;
-        if (!dup)
-            sel[n++] = f;
+    if ((n = refresh_select(&snap, args, nargs, sel, &unknown)) < 0) {
+        reply_error(c, "unknown feed \"%s\"", unknown);
+        goto done;
     }
-    int named = n > 0;
-    if (!named)
-        for (size_t i = 0; i < d->nfeeds; i++)
-            if (d->feeds[i]->enabled && !d->feeds[i]->removed)
-                sel[n++] = d->feeds[i];
-    r->results = json_array();
     if (!wait || n == 0) {
         json_t *queued = json_array();
-        for (size_t i = 0; i < n; i++)
-            if (sched_refresh(d, sel[i], NULL) == 0)
-                json_array_append_new(queued, json_string(sel[i]->name));
+        for (int i = 0; i < n; i++)
+            if (service_refresh(svc, snap.feeds[sel[i]].name, NULL, NULL, NULL) == 0)
+                json_array_append_new(queued, json_string(snap.feeds[sel[i]].name));
         if (wait)
             reply(c, json_pack("{s:b, s:O}", "ok", 1, "feeds", r->results));
         else
             reply(c, json_pack("{s:b, s:o}", "ok", 1, "queued", queued));
         if (wait)
             json_decref(queued);
-        free(sel);
-        req_done(c);
-        return;
+        goto done;
     }
-    r->w = calloc(n, sizeof(*r->w));
-    if (r->w == NULL) {
-        free(sel);
+    if ((r->w = calloc((size_t)n, sizeof(*r->w))) == NULL) {
         reply_error(c, "out of memory");
-        req_done(c);
-        return;
+        goto done;
     }
-    r->n = n;
-    r->remaining = n + 1; /* +1 until every fetch is started */
-    for (size_t i = 0; i < n; i++)
+    r->n = (size_t)n;
+    r->remaining = (size_t)n + 1; /* +1 until every fetch is started */
+    for (int i = 0; i < n; i++)
         json_array_append_new(r->results, json_null());
-    for (size_t i = 0; i < n; i++) {
-        r->w[i].done = on_refresh_done;
-        r->w[i].arg = r;
-        r->w[i].index = i;
-        if (sched_refresh(d, sel[i], &r->w[i]) < 0) {
-            json_array_set_new(r->results, i,
-                               json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:s}", "feed",
-                                         sel[i]->name, "status",
-                                         sel[i]->last == OUT_GONE ? "gone" : "error", "http",
-                                         (json_int_t)sel[i]->http, "new", (json_int_t)0,
-                                         "updated", (json_int_t)0, "duplicates", (json_int_t)0,
-                                         "unchanged", (json_int_t)0, "error",
-                                         sel[i]->last == OUT_GONE ? "feed is gone (410)"
-                                                                  : "feed is disabled"));
+    for (int i = 0; i < n; i++) {
+        const struct service_feed *f = &snap.feeds[sel[i]];
+        r->w[i].r = r;
+        r->w[i].index = (size_t)i;
+        if (service_refresh(svc, f->name, &r->w[i].w, on_refresh_done, &r->w[i]) < 0) {
+            json_array_set_new(r->results, (size_t)i, refused_result(f));
             r->remaining--;
         }
     }
+    service_snapshot_free(&snap);
     free(sel);
     refresh_release(r); /* every fetch is started: drop the +1 */
+    return;
+done:
+    service_snapshot_free(&snap);
+    free(sel);
+    req_done(c);
 }
 
 static json_t *
-feed_status(struct daemon *d, struct feed_run *f)
+feed_status(const struct service_feed *f, int64_t now, int64_t stale_after)
 {
-    int64_t now = now_s();
     return json_pack("{s:s, s:s, s:b, s:o, s:s, s:s, s:I, s:o, s:I, s:I, s:o, s:{s:I, s:I, s:I, "
                      "s:I}}",
                      "feed", f->name, "url", f->url ? f->url : "", "enabled", f->enabled,
                      "last_fetch", iso(f->last_fetch), "last_status",
-                     f->fetched ? feed_outcome_name(f->last) : "never", "state",
-                     feed_state(f, now, d->cfg->daemon.stale_after), "http", (json_int_t)f->http,
+                     f->fetched ? service_outcome_name(f->last) : "never", "state",
+                     service_feed_state(f, now, stale_after), "http", (json_int_t)f->http,
                      "next_fetch", f->enabled ? iso(f->next_fetch > 0 ? f->next_fetch : now)
                                               : json_null(),
                      "errors", (json_int_t)f->errors, "articles", (json_int_t)f->articles,
@@ -304,52 +331,45 @@ feed_status(struct daemon *d, struct feed_run *f)
 static void
 cmd_status(struct client *c, char **args, int nargs)
 {
-    struct daemon *d = c->ctl->d;
-    json_t *feeds = json_array();
+    struct service_snapshot snap;
+    int64_t now = now_s();
+    json_t *feeds;
+    int rc;
     if (nargs > 1) {
-        json_decref(feeds);
         reply_error(c, "usage: status [FEED]");
         return;
     }
-    if (nargs == 1) {
-        struct feed_run *f = daemon_feed(d, args[0]);
-        if (f == NULL) {
-            json_decref(feeds);
+    if ((rc = service_snapshot(c->ctl->svc, nargs == 1 ? args[0] : NULL, &snap)) < 0) {
+        if (rc == -ENOENT)
             reply_error(c, "unknown feed \"%s\"", args[0]);
-            return;
-        }
-        json_array_append_new(feeds, feed_status(d, f));
-    } else {
-        for (size_t i = 0; i < d->nfeeds; i++)
-            if (!d->feeds[i]->removed)
-                json_array_append_new(feeds, feed_status(d, d->feeds[i]));
+        else
+            reply_error(c, "out of memory");
+        return;
     }
+    feeds = json_array();
+    for (size_t i = 0; i < snap.nfeeds; i++)
+        json_array_append_new(feeds, feed_status(&snap.feeds[i], now, snap.stale_after));
+    service_snapshot_free(&snap);
     reply(c, json_pack("{s:b, s:o}", "ok", 1, "feeds", feeds));
 }
 
 static void
 cmd_stats(struct client *c)
 {
-    struct daemon *d = c->ctl->d;
+    struct service_stats st;
     json_t *fetches = json_object();
-    uint64_t tot[OUT_N] = {0};
-    for (size_t i = 0; i < d->nfeeds; i++)
-        for (int o = 0; o < OUT_N; o++)
-            tot[o] += d->feeds[i]->fetches[o];
-    for (int o = 0; o < OUT_N; o++)
-        json_object_set_new(fetches, feed_outcome_name((enum feed_outcome)o),
-                            json_integer((json_int_t)tot[o]));
     long articles = 0;
-    store_count(d->rstore, 0, &articles);
+    service_stats(c->ctl->svc, &st);
+    for (int o = 0; o < SERVICE_OUTCOMES; o++)
+        json_object_set_new(fetches, service_outcome_name((enum service_outcome)o),
+                            json_integer((json_int_t)st.fetches[o]));
+    (void)service_articles(c->ctl->svc, &articles); /* 0 when the store does not answer */
     reply(c, json_pack("{s:b, s:s, s:I, s:I, s:I, s:o, s:{s:I, s:I, s:I, s:I}, s:b}", "ok", 1,
-                       "version", FINFEED_VERSION, "uptime", (json_int_t)(now_s() - d->metrics.started),
-                       "feeds", (json_int_t)d->nfeeds, "articles", (json_int_t)articles,
-                       "fetches", fetches, "stored", "new",
-                       (json_int_t)d->metrics.articles[STORE_NEW], "updated",
-                       (json_int_t)d->metrics.articles[STORE_UPDATED], "duplicates",
-                       (json_int_t)d->metrics.articles[STORE_DUPLICATE], "unchanged",
-                       (json_int_t)d->metrics.articles[STORE_UNCHANGED], "store_ok",
-                       d->store_ok));
+                       "version", FINFEED_VERSION, "uptime", (json_int_t)(now_s() - st.started),
+                       "feeds", (json_int_t)st.feeds, "articles", (json_int_t)articles,
+                       "fetches", fetches, "stored", "new", (json_int_t)st.stored[0], "updated",
+                       (json_int_t)st.stored[1], "duplicates", (json_int_t)st.stored[2],
+                       "unchanged", (json_int_t)st.stored[3], "store_ok", st.store_ok));
 }
 
 /* The prune finished: answer, unless the client went away meanwhile. */
@@ -374,7 +394,7 @@ static void
 cmd_prune(struct client *c)
 {
     c->pruning++;
-    if (daemon_prune(c->ctl->d, on_pruned, c) < 0) {
+    if (service_prune(c->ctl->svc, on_pruned, c) < 0) {
         c->pruning--;
         reply_error(c, "out of memory");
         req_done(c);
@@ -423,10 +443,13 @@ process(struct client *c)
         cmd_stats(c);
     } else if (strcmp(argv[0], "reload") == 0) {
         char err[512];
-        if (daemon_reload(c->ctl->d, err, sizeof(err)) < 0)
+        struct service_stats st;
+        if (service_reload(c->ctl->svc, err, sizeof(err)) < 0) {
             reply_error(c, "%s", err);
-        else
-            reply(c, json_pack("{s:b, s:I}", "ok", 1, "feeds", (json_int_t)c->ctl->d->nfeeds));
+        } else {
+            service_stats(c->ctl->svc, &st);
+            reply(c, json_pack("{s:b, s:I}", "ok", 1, "feeds", (json_int_t)st.feeds));
+        }
     } else {
         reply_error(c, "unknown command '%s' (ping, refresh, status, reload, stats, prune)",
                     argv[0]);
@@ -523,7 +546,7 @@ client_close(struct client *c)
         struct req *r = c->head;
         c->head = r->next;
         for (size_t i = 0; i < r->n; i++)
-            sched_forget(ctl->d, &r->w[i]);
+            service_refresh_cancel(ctl->svc, &r->w[i].w);
         req_free(r);
     }
     c->tail = NULL;
@@ -554,14 +577,14 @@ on_uv_connection(uv_stream_t *server, int status)
     if (c == NULL)
         return;
     c->ctl = ctl;
-    if (uv_pipe_init(ctl->d->loop, &c->pipe, 0) < 0) {
+    if (uv_pipe_init(ctl->loop, &c->pipe, 0) < 0) {
         free(c);
         return;
     }
     c->pipe.data = c;
     c->handles = 1;
     if (uv_accept(server, (uv_stream_t *)&c->pipe) < 0 || ctl->nclients >= MAX_CLIENTS ||
-        ctl->closing || uv_timer_init(ctl->d->loop, &c->idle) < 0) {
+        ctl->closing || uv_timer_init(ctl->loop, &c->idle) < 0) {
         c->closing = 1;
         uv_close((uv_handle_t *)&c->pipe, on_client_closed);
         return;
@@ -579,7 +602,8 @@ on_uv_connection(uv_stream_t *server, int status)
 }
 
 int
-ctl_start(struct daemon *d, const char *path, struct ctl **out, char *err, size_t errsize)
+ctl_start(uv_loop_t *loop, struct service *svc, const char *path, struct ctl **out, char *err,
+          size_t errsize)
 {
     struct ctl *ctl = calloc(1, sizeof(*ctl));
     struct sockaddr_un sun;
@@ -591,9 +615,13 @@ ctl_start(struct daemon *d, const char *path, struct ctl **out, char *err, size_
         free(ctl);
         return -ENAMETOOLONG;
     }
-    ctl->d = d;
-    ctl->path = strdup(path);
-    if ((rc = uv_pipe_init(d->loop, &ctl->server, 0)) < 0) {
+    ctl->loop = loop;
+    ctl->svc = svc;
+    if ((ctl->path = strdup(path)) == NULL) {
+        free(ctl);
+        return -ENOMEM;
+    }
+    if ((rc = uv_pipe_init(loop, &ctl->server, 0)) < 0) {
         snprintf(err, errsize, "control socket: %s", uv_strerror(rc));
         free(ctl->path);
         free(ctl);

@@ -1,8 +1,9 @@
 /* daemon/http/http.c — the HTTP output server (SPEC §5.1): the listening socket,
  * libmicrohttpd in external-loop epoll mode driven by the daemon's libuv loop
  * (its epoll fd watched by one uv_poll_t, its timeout by one non-repeating
- * uv_timer_t), request routing, conditional requests and content coding.
- * Renderings and their cache live in http_cache.c, the pages in http_pages.c. */
+ * uv_timer_t), the route table, conditional requests and content coding,
+ * and the copy of the service's state the pages read. Renderings and their
+ * cache live in http_cache.c and http_render.c, the pages in http_pages.c. */
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -18,10 +19,10 @@
 #include <curl/curl.h>
 #include <microhttpd.h>
 
-#include "daemon/service/service_int.h"
 #include "daemon/http/http.h"
 #include "daemon/http/http_int.h"
 #include "daemon/log/log.h"
+#include "daemon/service/service.h"
 
 #define CONNECTION_TIMEOUT 30u /* seconds a connection may stay idle */
 #define CONNECTION_LIMIT 256u  /* so that slow clients cannot take every fd */
@@ -65,12 +66,40 @@ on_uv_timer(uv_timer_t *t)
     mhd_drive(t->data);
 }
 
+/* ---- the service's state ---- */
+
+/* The service changed: copy its state again when next needed; a reload also
+ * makes every rendering stale (titles, links, feeds of a category). */
+static void
+on_service_event(void *arg, enum service_event ev)
+{
+    struct http *h = arg;
+    h->snap_fresh = 0;
+    if (ev == SERVICE_RELOADED)
+        http_cache_clear(h);
+}
+
+const struct service_snapshot *
+http_snapshot(struct http *h)
+{
+    struct service_snapshot snap;
+    if (!h->snap_fresh) {
+        if (service_snapshot(h->svc, NULL, &snap) < 0)
+            return h->snap.title != NULL ? &h->snap : NULL; /* an older copy beats none */
+        service_snapshot_free(&h->snap);
+        h->snap = snap;
+        h->snap_fresh = 1;
+    }
+    return &h->snap;
+}
+
 /* Free h once MHD is stopped and no handle is open, then call `done`. */
 static void
 server_free(struct http *h)
 {
     /* Connections are gone with the MHD daemon; drop our references. */
     http_cache_clear(h);
+    service_snapshot_free(&h->snap);
     struct MHD_Response *shared[] = {h->r400, h->r404, h->r405, h->r500, h->r503};
     for (size_t i = 0; i < sizeof(shared) / sizeof(shared[0]); i++)
         if (shared[i] != NULL)
@@ -98,6 +127,9 @@ static void
 teardown(struct http *h)
 {
     int handles = h->handles;
+    if (h->watching)
+        service_unwatch(h->svc, on_service_event, h);
+    h->watching = 0;
     if (handles >= 1)
         uv_close((uv_handle_t *)&h->poll, on_uv_close);
     if (handles >= 2)
@@ -421,24 +453,37 @@ feed_key(struct http_buf *b, const struct http_feed_req *r)
     http_buf_printf(b, "\x1f%ld\x1f%d", r->limit, r->limit_given);
 }
 
+/* Whether the service has a feed called name. */
+static int
+feed_known(const struct service_snapshot *snap, const char *name)
+{
+    for (size_t i = 0; i < snap->nfeeds; i++)
+        if (strcmp(snap->feeds[i].name, name) == 0)
+            return 1;
+    return 0;
+}
+
 /* /feed.EXT, /feeds/NAME.EXT, /categories/CAT.EXT; `name` is the part
  * before the extension (NULL for the merged feed). */
 static enum MHD_Result
 route_feed(struct http *h, struct MHD_Connection *c, char kind, const char *name, int format)
 {
     struct http_feed_req r = {.format = (enum emit_format)format, .kind = kind};
+    const struct service_snapshot *snap = http_snapshot(h);
     struct http_buf key = {0};
     enum MHD_Result ret;
+
+    if (snap == NULL)
+        return queue(c, MHD_HTTP_INTERNAL_SERVER_ERROR, h->r500);
 
     r.feed = arg_value(c, "feed");
     r.category = arg_value(c, "category");
     r.text = arg_value(c, "q");
     r.limit_given = arg_value(c, "limit") != NULL;
-    if (parse_limit(arg_value(c, "limit"), h->d->cfg->output.max_entries, &r.limit) < 0)
+    if (parse_limit(arg_value(c, "limit"), snap->max_entries, &r.limit) < 0)
         return queue(c, MHD_HTTP_BAD_REQUEST, h->r400);
     if (kind == 's') {
-        struct feed_run *f = daemon_feed(h->d, name);
-        if (f == NULL || f->removed)
+        if (!feed_known(snap, name))
             return queue(c, MHD_HTTP_NOT_FOUND, h->r404);
         r.feed = name;
     } else if (kind == 'c') {
@@ -453,11 +498,12 @@ route_feed(struct http *h, struct MHD_Connection *c, char kind, const char *name
 }
 
 static enum MHD_Result
-route_article(struct http *h, struct MHD_Connection *c, const char *name)
+route_article(struct http *h, struct MHD_Connection *c, const char *name, int format)
 {
     char key[32];
     int64_t id = 0;
 
+    (void)format;
     /* a row id: 1 to 18 digits, no sign, no leading zero */
     if (*name < '1' || *name > '9' || strlen(name) > 18 ||
         strspn(name, "0123456789") != strlen(name))
@@ -477,64 +523,139 @@ dot_dot(const char *path)
     return 0;
 }
 
-/* "PREFIX" NAME "." EXT: NAME (a copy, caller frees) and the format of EXT,
- * or NULL when the shape does not fit. */
-static char *
-split_ext(const char *rest, const char *want_ext, int *format)
+static enum MHD_Result
+route_merged(struct http *h, struct MHD_Connection *c, const char *name, int format)
 {
-    const char *dot = strrchr(rest, '.');
-    if (dot == NULL || dot == rest)
-        return NULL;
-    if (want_ext != NULL) {
-        if (strcmp(dot + 1, want_ext) != 0)
-            return NULL;
-    } else if ((*format = emit_format_of(dot + 1)) < 0) {
-        return NULL;
+    return route_feed(h, c, 'm', name, format);
+}
+
+static enum MHD_Result
+route_one_feed(struct http *h, struct MHD_Connection *c, const char *name, int format)
+{
+    return route_feed(h, c, 's', name, format);
+}
+
+static enum MHD_Result
+route_category(struct http *h, struct MHD_Connection *c, const char *name, int format)
+{
+    return route_feed(h, c, 'c', name, format);
+}
+
+static enum MHD_Result
+route_opml(struct http *h, struct MHD_Connection *c, const char *name, int format)
+{
+    (void)name, (void)format;
+    return answer_cached(h, c, "o", 1, http_render_opml, NULL);
+}
+
+static enum MHD_Result
+route_status(struct http *h, struct MHD_Connection *c, const char *name, int format)
+{
+    struct http_buf b = {0};
+    (void)name, (void)format;
+    if (http_page_status(h, &b) < 0)
+        b.err = -ENOMEM;
+    return queue_buf(c, MHD_HTTP_OK, &b, "text/html; charset=utf-8", 1);
+}
+
+static enum MHD_Result
+route_healthz(struct http *h, struct MHD_Connection *c, const char *name, int format)
+{
+    struct http_buf b = {0};
+    (void)name, (void)format;
+    int status = http_page_healthz(h, &b);
+    return queue_buf(c, (unsigned)status, &b, text_plain, 0);
+}
+
+static enum MHD_Result
+route_metrics(struct http *h, struct MHD_Connection *c, const char *name, int format)
+{
+    struct http_buf b = {0};
+    (void)name, (void)format;
+    if (http_page_metrics(h, &b) < 0)
+        b.err = -ENOMEM;
+    return queue_buf(c, MHD_HTTP_OK, &b, "text/plain; version=0.0.4; charset=utf-8", 0);
+}
+
+/* How the rest of a path after a route's prefix must look. */
+enum route_shape {
+    ROUTE_EXACT,       /* nothing: the path is the prefix */
+    ROUTE_FORMAT,      /* a feed format's extension: "atom" */
+    ROUTE_NAME_FORMAT, /* NAME "." and a feed format's extension: "sina.atom" */
+    ROUTE_NAME_SUFFIX, /* NAME and the route's suffix: "42.md" */
+};
+
+/* A route's handler: NAME (NULL when the shape has none) and the feed
+ * format (-1 when the shape has none). */
+typedef enum MHD_Result (*route_fn)(struct http *h, struct MHD_Connection *c, const char *name,
+                                    int format);
+
+/* SPEC §5.1, for GET and HEAD (anything else is 405 before routing). The
+ * first row that fits answers; the rest of the path is NAME and format. */
+static const struct route {
+    const char *prefix;
+    enum route_shape shape;
+    const char *suffix; /* ROUTE_NAME_SUFFIX only */
+    route_fn fn;
+} routes[] = {
+    {"/", ROUTE_EXACT, NULL, route_status},
+    {"/healthz", ROUTE_EXACT, NULL, route_healthz},
+    {"/metrics", ROUTE_EXACT, NULL, route_metrics},
+    {"/opml", ROUTE_EXACT, NULL, route_opml},
+    {"/feed.", ROUTE_FORMAT, NULL, route_merged},
+    {"/feeds/", ROUTE_NAME_FORMAT, NULL, route_one_feed},
+    {"/categories/", ROUTE_NAME_FORMAT, NULL, route_category},
+    {"/articles/", ROUTE_NAME_SUFFIX, ".md", route_article},
+};
+
+/* Whether `rest` fits rt's shape: *name (a copy the caller frees, or NULL
+ * for shapes without one) and *format set. Returns 1 fits, 0 does not,
+ * -ENOMEM. */
+static int
+route_match(const struct route *rt, const char *rest, char **name, int *format)
+{
+    const char *end = rest + strlen(rest), *dot;
+    *name = NULL;
+    *format = -1;
+    switch (rt->shape) {
+    case ROUTE_EXACT:
+        return *rest == '\0';
+    case ROUTE_FORMAT:
+        return (*format = emit_format_of(rest)) >= 0;
+    case ROUTE_NAME_FORMAT:
+        if ((dot = strrchr(rest, '.')) == NULL || dot == rest ||
+            (*format = emit_format_of(dot + 1)) < 0)
+            return 0;
+        end = dot;
+        break;
+    case ROUTE_NAME_SUFFIX: {
+        size_t n = strlen(rt->suffix);
+        if ((size_t)(end - rest) <= n || strcmp(end - n, rt->suffix) != 0)
+            return 0;
+        end -= n;
+        break;
     }
-    return strndup(rest, (size_t)(dot - rest));
+    }
+    return (*name = strndup(rest, (size_t)(end - rest))) != NULL ? 1 : -ENOMEM;
 }
 
 static enum MHD_Result
 route(struct http *h, struct MHD_Connection *c, const char *url)
 {
-    struct http_buf b = {0};
-    int format;
-    char *name = NULL;
-    enum MHD_Result ret;
-
-    if (strcmp(url, "/") == 0) {
-        http_page_status(h, &b);
-        return queue_buf(c, MHD_HTTP_OK, &b, "text/html; charset=utf-8", 1);
+    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+        const struct route *rt = &routes[i];
+        size_t n = strlen(rt->prefix);
+        char *name;
+        int format, m;
+        if (strncmp(url, rt->prefix, n) != 0 || (m = route_match(rt, url + n, &name, &format)) == 0)
+            continue;
+        if (m < 0)
+            return MHD_NO;
+        enum MHD_Result ret = rt->fn(h, c, name, format);
+        free(name);
+        return ret;
     }
-    if (strcmp(url, "/healthz") == 0) {
-        int status = http_page_healthz(h, &b);
-        return queue_buf(c, (unsigned)status, &b, text_plain, 0);
-    }
-    if (strcmp(url, "/metrics") == 0) {
-        http_page_metrics(h, &b);
-        return queue_buf(c, MHD_HTTP_OK, &b, "text/plain; version=0.0.4; charset=utf-8", 0);
-    }
-    if (strcmp(url, "/opml") == 0)
-        return answer_cached(h, c, "o", 1, http_render_opml, NULL);
-    if (strncmp(url, "/feed.", 6) == 0) {
-        if ((format = emit_format_of(url + 6)) < 0)
-            return queue(c, MHD_HTTP_NOT_FOUND, h->r404);
-        return route_feed(h, c, 'm', NULL, format);
-    }
-    if (strncmp(url, "/feeds/", 7) == 0)
-        name = split_ext(url + 7, NULL, &format);
-    else if (strncmp(url, "/categories/", 12) == 0)
-        name = split_ext(url + 12, NULL, &format);
-    else if (strncmp(url, "/articles/", 10) == 0)
-        name = split_ext(url + 10, "md", &format);
-    if (name == NULL)
-        return queue(c, MHD_HTTP_NOT_FOUND, h->r404);
-    if (url[1] == 'a')
-        ret = route_article(h, c, name);
-    else
-        ret = route_feed(h, c, url[5] == 's' ? 's' : 'c', name, format);
-    free(name);
-    return ret;
+    return queue(c, MHD_HTTP_NOT_FOUND, h->r404);
 }
 
 /* Sees the raw request target before MHD decodes it: too long, or a NUL
@@ -596,7 +717,8 @@ on_mhd_log(void *cls, const char *fmt, va_list ap)
 /* ---- interface ---- */
 
 int
-http_start(struct daemon *d, const char *listen, struct http **out, char *err, size_t errsize)
+http_start(uv_loop_t *loop, struct service *svc, const char *listen, struct http **out, char *err,
+           size_t errsize)
 {
     struct http *h = NULL;
     const union MHD_DaemonInfo *info;
@@ -608,7 +730,7 @@ http_start(struct daemon *d, const char *listen, struct http **out, char *err, s
         snprintf(err, errsize, "http: out of memory");
         return -ENOMEM;
     }
-    h->d = d;
+    h->svc = svc;
     h->gen = -1;
     if ((h->r400 = response_static("bad request\n")) == NULL ||
         (h->r404 = response_static("not found\n")) == NULL ||
@@ -653,13 +775,13 @@ http_start(struct daemon *d, const char *listen, struct http **out, char *err, s
         rc = -EIO;
         goto fail;
     }
-    if ((rc = uv_poll_init(d->loop, &h->poll, info->epoll_fd)) < 0) {
+    if ((rc = uv_poll_init(loop, &h->poll, info->epoll_fd)) < 0) {
         snprintf(err, errsize, "http: uv_poll_init: %s", uv_strerror(rc));
         goto fail;
     }
     h->poll.data = h;
     h->handles = 1;
-    if ((rc = uv_timer_init(d->loop, &h->timer)) < 0) {
+    if ((rc = uv_timer_init(loop, &h->timer)) < 0) {
         snprintf(err, errsize, "http: uv_timer_init: %s", uv_strerror(rc));
         goto fail;
     }
@@ -669,6 +791,11 @@ http_start(struct daemon *d, const char *listen, struct http **out, char *err, s
         snprintf(err, errsize, "http: uv_poll_start: %s", uv_strerror(rc));
         goto fail;
     }
+    if ((rc = service_watch(svc, on_service_event, h)) < 0) {
+        snprintf(err, errsize, "http: %s", strerror(-rc));
+        goto fail;
+    }
+    h->watching = 1;
     *out = h;
     return 0;
 fail:
@@ -681,14 +808,6 @@ int
 http_port(const struct http *h)
 {
     return h->port;
-}
-
-void
-http_invalidate(struct http *h)
-{
-    if (h == NULL)
-        return;
-    http_cache_clear(h);
 }
 
 void

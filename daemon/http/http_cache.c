@@ -11,8 +11,9 @@
 
 #include <zlib.h>
 
-#include "daemon/service/service_int.h"
 #include "daemon/http/http_int.h"
+#include "daemon/service/service.h"
+#include "store/store.h"
 
 /* FNV-1a, 64 bits: a content hash for ETags and a key hash for lookups. */
 static uint64_t
@@ -31,7 +32,8 @@ int64_t
 http_generation(struct http *h)
 {
     if (!h->gen_fresh) {
-        h->gen = h->d->rstore != NULL ? store_generation(h->d->rstore) : -1;
+        struct store *rstore = service_store(h->svc);
+        h->gen = rstore != NULL ? store_generation(rstore) : -1;
         h->gen_fresh = 1;
     }
     return h->gen;

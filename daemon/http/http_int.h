@@ -14,8 +14,7 @@
 #include <uv.h>
 
 #include "daemon/emit/emit.h"
-
-struct daemon;
+#include "daemon/service/service.h"
 
 #define HTTP_CACHE_MAX 64                   /* renderings kept */
 #define HTTP_CACHE_BYTES (32 * 1024 * 1024) /* identity + gzip bytes kept, all entries */
@@ -74,7 +73,10 @@ struct http_entry {
 };
 
 struct http {
-    struct daemon *d; /* borrowed */
+    struct service *svc; /* borrowed */
+    struct service_snapshot snap; /* feeds and output settings, copied */
+    int snap_fresh;   /* no change since snap was taken */
+    int watching;     /* registered with service_watch */
     struct MHD_Daemon *mhd;
     uv_poll_t poll;   /* MHD's epoll fd, readable */
     uv_timer_t timer; /* MHD_get_timeout(), non-repeating */
@@ -141,11 +143,18 @@ int http_render_opml(struct http *h, void *arg, char **doc, size_t *len, const c
 
 /* ---- http_pages.c ---- */
 
-/* Uncached pages into b: the HTML status page, /metrics, /healthz (returns
- * the HTTP status, 200 or 503). */
-void http_page_status(struct http *h, struct http_buf *b);
-void http_page_metrics(struct http *h, struct http_buf *b);
+/* Uncached pages into b: the HTML status page and /metrics (0 or -ENOMEM),
+ * /healthz (returns the HTTP status, 200 or 503). */
+int http_page_status(struct http *h, struct http_buf *b);
+int http_page_metrics(struct http *h, struct http_buf *b);
 int http_page_healthz(struct http *h, struct http_buf *b);
+
+/* ---- http.c ---- */
+
+/* The service's feeds and output settings, copied again after each change
+ * the service reports; NULL when there is no memory for a first copy.
+ * Borrowed until the next call. */
+const struct service_snapshot *http_snapshot(struct http *h);
 
 /* ---- for tests ---- */
 

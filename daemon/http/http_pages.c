@@ -10,7 +10,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "daemon/service/service_int.h"
 #include "daemon/http/http_int.h"
 
 /* ---- buffer ---- */
@@ -279,13 +278,11 @@ http_buf_url(struct http_buf *b, const char *url)
 /* Whether category j of feed i appeared before (an earlier feed, or earlier
  * in the same feed). */
 static int
-category_seen(const struct daemon *d, size_t i, size_t j)
+category_seen(const struct service_snapshot *snap, size_t i, size_t j)
 {
-    const char *cat = d->feeds[i]->cf->categories[j];
+    const char *cat = snap->feeds[i].categories[j];
     for (size_t k = 0; k <= i; k++) {
-        const struct config_feed *o = d->feeds[k]->cf;
-        if (o == NULL || d->feeds[k]->removed)
-            continue;
+        const struct service_feed *o = &snap->feeds[k];
         for (size_t m = 0; m < (k == i ? j : o->ncategories); m++)
             if (strcmp(o->categories[m], cat) == 0)
                 return 1;
@@ -293,34 +290,35 @@ category_seen(const struct daemon *d, size_t i, size_t j)
     return 0;
 }
 
-void
+int
 http_page_status(struct http *h, struct http_buf *b)
 {
-    const struct daemon *d = h->d;
-    const struct config *cfg = d->cfg;
+    const struct service_snapshot *snap = http_snapshot(h);
+    struct service_stats st;
     int64_t now = (int64_t)time(NULL);
     char t1[40], t2[40];
-    size_t nfeeds = 0;
 
-    for (size_t i = 0; i < d->nfeeds; i++)
-        nfeeds += !d->feeds[i]->removed;
+    if (snap == NULL)
+        return -ENOMEM;
+    service_stats(h->svc, &st);
+    size_t nfeeds = snap->nfeeds;
     http_buf_adds(b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
                      "<meta http-equiv=\"refresh\" content=\"60\">\n"
                      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
                      "<title>");
-    http_buf_markup(b, cfg->output.title);
+    http_buf_markup(b, snap->title);
     http_buf_adds(b, " \xE2\x80\x94 finfeed</title>\n<style>");
     http_buf_adds(b, page_style);
     http_buf_adds(b, "</style>\n</head>\n<body>\n<h1>");
-    http_buf_markup(b, cfg->output.title);
+    http_buf_markup(b, snap->title);
     http_buf_printf(b,
                     "</h1>\n<p>finfeed %s \xC2\xB7 %zu feed%s \xC2\xB7 up since %s \xC2\xB7 "
                     "page made %s</p>\n",
                     FINFEED_VERSION, nfeeds, nfeeds == 1 ? "" : "s",
-                    utc_time(d->metrics.started, t1, sizeof(t1)), utc_time(now, t2, sizeof(t2)));
-    if (!d->store_ok) {
+                    utc_time(st.started, t1, sizeof(t1)), utc_time(now, t2, sizeof(t2)));
+    if (!st.store_ok) {
         http_buf_adds(b, "<p class=\"warn\">The store does not answer: ");
-        http_buf_markup(b, d->store_error);
+        http_buf_markup(b, st.store_error);
         http_buf_adds(b, "</p>\n");
     }
     http_buf_adds(b, "<p>Cleaned feed: <a href=\"feed.atom\">Atom</a> \xC2\xB7 "
@@ -330,12 +328,10 @@ http_page_status(struct http *h, struct http_buf *b)
 
     /* every configured category once, in order of appearance */
     int any = 0;
-    for (size_t i = 0; i < d->nfeeds; i++) {
-        const struct config_feed *cf = d->feeds[i]->cf;
-        if (d->feeds[i]->removed || cf == NULL)
-            continue;
+    for (size_t i = 0; i < snap->nfeeds; i++) {
+        const struct service_feed *cf = &snap->feeds[i];
         for (size_t j = 0; j < cf->ncategories; j++) {
-            if (category_seen(d, i, j))
+            if (category_seen(snap, i, j))
                 continue;
             http_buf_adds(b, any ? " \xC2\xB7 " : "<p>Categories: ");
             any = 1;
@@ -352,15 +348,10 @@ http_page_status(struct http *h, struct http_buf *b)
     http_buf_adds(b, "<table>\n<thead><tr><th>Feed</th><th>State</th><th>HTTP</th>"
                      "<th>Last fetch</th><th>Next fetch</th><th>Errors</th><th>New</th>"
                      "<th>Dup</th><th>Articles</th><th>Error</th></tr></thead>\n<tbody>\n");
-    for (size_t i = 0; i < d->nfeeds; i++) {
-        const struct feed_run *f = d->feeds[i];
-        const char *url = f->url ? f->url : f->cf ? f->cf->url : NULL;
-        const char *state;
-        if (f->removed)
-            continue;
-        state = feed_state(f, now, cfg->daemon.stale_after);
-        if (state == NULL)
-            state = "?";
+    for (size_t i = 0; i < snap->nfeeds; i++) {
+        const struct service_feed *f = &snap->feeds[i];
+        const char *url = f->url;
+        const char *state = service_feed_state(f, now, snap->stale_after);
         http_buf_adds(b, "<tr><td><a href=\"feeds/");
         http_buf_pct(b, f->name);
         http_buf_adds(b, ".atom\">");
@@ -395,6 +386,7 @@ http_page_status(struct http *h, struct http_buf *b)
         http_buf_adds(b, "</td></tr>\n");
     }
     http_buf_adds(b, "</tbody>\n</table>\n</body>\n</html>\n");
+    return 0;
 }
 
 /* ---- /metrics ---- */
@@ -407,68 +399,69 @@ help(struct http_buf *b, const char *name, const char *type, const char *text)
 
 /* One `name{feed="…"} value` line per feed. */
 static void
-per_feed(struct http_buf *b, const struct daemon *d, const char *name, int64_t now,
-         int64_t (*value)(const struct daemon *, const struct feed_run *, int64_t))
+per_feed(struct http_buf *b, const struct service_snapshot *snap, const char *name, int64_t now,
+         int64_t (*value)(const struct service_snapshot *, const struct service_feed *, int64_t))
 {
-    for (size_t i = 0; i < d->nfeeds; i++) {
-        const struct feed_run *f = d->feeds[i];
-        if (f->removed)
-            continue;
+    for (size_t i = 0; i < snap->nfeeds; i++) {
+        const struct service_feed *f = &snap->feeds[i];
         http_buf_printf(b, "%s{feed=\"", name);
         http_buf_label(b, f->name);
-        http_buf_printf(b, "\"} %" PRId64 "\n", value(d, f, now));
+        http_buf_printf(b, "\"} %" PRId64 "\n", value(snap, f, now));
     }
 }
 
 static int64_t
-v_errors(const struct daemon *d, const struct feed_run *f, int64_t now)
+v_errors(const struct service_snapshot *d, const struct service_feed *f, int64_t now)
 {
     (void)d, (void)now;
     return f->errors;
 }
 
 static int64_t
-v_articles(const struct daemon *d, const struct feed_run *f, int64_t now)
+v_articles(const struct service_snapshot *d, const struct service_feed *f, int64_t now)
 {
     (void)d, (void)now;
     return f->articles;
 }
 
 static int64_t
-v_stale(const struct daemon *d, const struct feed_run *f, int64_t now)
+v_stale(const struct service_snapshot *d, const struct service_feed *f, int64_t now)
 {
-    const char *s = feed_state(f, now, d->cfg->daemon.stale_after);
-    return s != NULL && strcmp(s, "stale") == 0;
+    return strcmp(service_feed_state(f, now, d->stale_after), "stale") == 0;
 }
 
 static int64_t
-v_last_fetch(const struct daemon *d, const struct feed_run *f, int64_t now)
+v_last_fetch(const struct service_snapshot *d, const struct service_feed *f, int64_t now)
 {
     (void)d, (void)now;
     return f->last_fetch;
 }
 
 static int64_t
-v_next_fetch(const struct daemon *d, const struct feed_run *f, int64_t now)
+v_next_fetch(const struct service_snapshot *d, const struct service_feed *f, int64_t now)
 {
     (void)d, (void)now;
     return f->enabled ? f->next_fetch : 0;
 }
 
 static int64_t
-v_enabled(const struct daemon *d, const struct feed_run *f, int64_t now)
+v_enabled(const struct service_snapshot *d, const struct service_feed *f, int64_t now)
 {
     (void)d, (void)now;
     return f->enabled != 0;
 }
 
-void
+int
 http_page_metrics(struct http *h, struct http_buf *b)
 {
     static const char *const article_outcomes[4] = {"new", "updated", "duplicate", "unchanged"};
-    const struct daemon *d = h->d;
-    const struct metrics *m = &d->metrics;
+    const struct service_snapshot *d = http_snapshot(h);
+    struct service_stats st, *m = &st;
     int64_t now = (int64_t)time(NULL);
+
+    if (d == NULL)
+        return -ENOMEM;
+    service_stats(h->svc, &st);
 
     help(b, "finfeed_up", "gauge", "Whether the daemon runs (always 1 when it answers).");
     http_buf_adds(b, "finfeed_up 1\n");
@@ -477,14 +470,12 @@ http_page_metrics(struct http *h, struct http_buf *b)
 
     help(b, "finfeed_fetch_total", "counter", "Finished fetches by feed and outcome.");
     for (size_t i = 0; i < d->nfeeds; i++) {
-        const struct feed_run *f = d->feeds[i];
-        if (f->removed)
-            continue;
-        for (int o = 0; o < OUT_N; o++) {
+        const struct service_feed *f = &d->feeds[i];
+        for (int o = 0; o < SERVICE_OUTCOMES; o++) {
             http_buf_adds(b, "finfeed_fetch_total{feed=\"");
             http_buf_label(b, f->name);
             http_buf_adds(b, "\",outcome=\"");
-            http_buf_label(b, feed_outcome_name((enum feed_outcome)o));
+            http_buf_label(b, service_outcome_name((enum service_outcome)o));
             http_buf_printf(b, "\"} %" PRIu64 "\n", f->fetches[o]);
         }
     }
@@ -492,10 +483,10 @@ http_page_metrics(struct http *h, struct http_buf *b)
     help(b, "finfeed_articles_total", "counter", "Articles stored, by what storing them did.");
     for (int o = 0; o < 4; o++)
         http_buf_printf(b, "finfeed_articles_total{outcome=\"%s\"} %" PRIu64 "\n",
-                        article_outcomes[o], m->articles[o]);
+                        article_outcomes[o], m->stored[o]);
 
     help(b, "finfeed_fetch_duration_seconds", "histogram", "Time from request to stored result.");
-    for (int i = 0; i < FETCH_BUCKETS; i++) {
+    for (int i = 0; i < SERVICE_BUCKETS; i++) {
         /* cumulative, and never below a smaller bucket even if a caller
          * counted otherwise: Prometheus rejects a decreasing histogram */
         uint64_t v = m->duration_buckets[i];
@@ -503,7 +494,7 @@ http_page_metrics(struct http *h, struct http_buf *b)
             if (m->duration_buckets[j] > v)
                 v = m->duration_buckets[j];
         http_buf_printf(b, "finfeed_fetch_duration_seconds_bucket{le=\"%g\"} %" PRIu64 "\n",
-                        fetch_bucket_bounds[i], v);
+                        service_bucket_bounds[i], v);
     }
     http_buf_printf(b, "finfeed_fetch_duration_seconds_bucket{le=\"+Inf\"} %" PRIu64 "\n",
                     m->duration_count);
@@ -531,7 +522,8 @@ http_page_metrics(struct http *h, struct http_buf *b)
     help(b, "finfeed_http_renders_total", "counter", "Documents rendered from the store.");
     http_buf_printf(b, "finfeed_http_renders_total %lu\n", h->renders);
     help(b, "finfeed_store_ok", "gauge", "1 while the store answers.");
-    http_buf_printf(b, "finfeed_store_ok %d\n", d->store_ok != 0);
+    http_buf_printf(b, "finfeed_store_ok %d\n", st.store_ok != 0);
+    return 0;
 }
 
 /* ---- /healthz ---- */
@@ -539,18 +531,12 @@ http_page_metrics(struct http *h, struct http_buf *b)
 int
 http_page_healthz(struct http *h, struct http_buf *b)
 {
-    const struct daemon *d = h->d;
+    char why[256];
 
-    if (!d->store_ok) {
+    if (service_health(h->svc, why, sizeof(why)) < 0) {
         http_buf_adds(b, "store: ");
-        http_buf_adds(b, d->store_error[0] ? d->store_error : "not usable");
+        http_buf_adds(b, why);
         http_buf_adds(b, "\n");
-        return 503;
-    }
-    /* a trivial query on the reader, fresh: the cached one may be older */
-    h->gen_fresh = 0;
-    if (http_generation(h) < 0) {
-        http_buf_adds(b, "store: the reader connection does not answer\n");
         return 503;
     }
     http_buf_adds(b, "ok\n");

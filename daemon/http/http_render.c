@@ -7,19 +7,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon/service/service_int.h"
 #include "daemon/emit/emit.h"
 #include "daemon/http/http_int.h"
 #include "daemon/log/log.h"
+#include "daemon/service/service.h"
+#include "store/store.h"
 
 static const char *const format_ext[] = {".atom", ".rss", ".json"};
 
 /* The absolute URL of this rendering: [output] link, then the route and
  * its normalized query, everything percent-encoded. */
 static void
-self_url(struct http_buf *b, const struct config *cfg, const struct http_feed_req *r)
+self_url(struct http_buf *b, const struct service_snapshot *snap, const struct http_feed_req *r)
 {
-    const char *base = cfg->output.link;
+    const char *base = snap->link;
     size_t n = strlen(base);
     char sep = '?';
 
@@ -60,17 +61,20 @@ int
 http_render_feed(struct http *h, void *arg, char **doc, size_t *len, const char **type)
 {
     const struct http_feed_req *r = arg;
-    const struct config *cfg = h->d->cfg;
+    const struct service_snapshot *snap = http_snapshot(h);
+    struct store *rstore = service_store(h->svc);
     struct http_buf self = {0}, title = {0};
     struct emit_writer *w = NULL;
     struct store_query q = {
         .feed = r->feed, .category = r->category, .text = r->text, .limit = r->limit};
     int rc;
 
-    if (h->d->rstore == NULL)
+    if (snap == NULL)
+        return -ENOMEM;
+    if (rstore == NULL)
         return -EIO;
-    self_url(&self, cfg, r);
-    http_buf_adds(&title, cfg->output.title);
+    self_url(&self, snap, r);
+    http_buf_adds(&title, snap->title);
     if (r->kind == 's' || r->kind == 'c') {
         http_buf_adds(&title, " \xE2\x80\x94 ");
         http_buf_adds(&title, r->kind == 's' ? r->feed : r->category);
@@ -84,12 +88,12 @@ http_render_feed(struct http *h, void *arg, char **doc, size_t *len, const char 
         goto done;
     }
     struct emit_feed_info info = {
-        .title = title.data, .link = cfg->output.link, .self = self.data, .id = self.data};
+        .title = title.data, .link = snap->link, .self = self.data, .id = self.data};
     if ((rc = emit_writer_new(r->format, &info, &w)) < 0)
         goto done;
-    if ((rc = store_articles(h->d->rstore, &q, on_feed_article, w)) < 0) {
+    if ((rc = store_articles(rstore, &q, on_feed_article, w)) < 0) {
         if (rc == -EIO)
-            log_warnx("event=http-render-failed error=\"%s\"", store_errmsg(h->d->rstore));
+            log_warnx("event=http-render-failed error=\"%s\"", store_errmsg(rstore));
         rc = rc == -EIO ? -EIO : -ENOMEM;
         goto done;
     }
@@ -126,19 +130,20 @@ http_render_article(struct http *h, void *arg, char **doc, size_t *len, const ch
 {
     struct markdown m = {0};
     struct store_query q = {.id = *(const int64_t *)arg, .limit = 1};
+    struct store *rstore = service_store(h->svc);
     char *data = NULL;
     size_t size = 0;
     int rc;
 
-    if (h->d->rstore == NULL)
+    if (rstore == NULL)
         return -EIO;
     if ((m.fp = open_memstream(&data, &size)) == NULL)
         return -ENOMEM;
-    rc = store_articles(h->d->rstore, &q, on_markdown_article, &m);
+    rc = store_articles(rstore, &q, on_markdown_article, &m);
     if (fclose(m.fp) != 0 && rc == 0)
         rc = -ENOMEM;
     if (rc == -EIO)
-        log_warnx("event=http-render-failed error=\"%s\"", store_errmsg(h->d->rstore));
+        log_warnx("event=http-render-failed error=\"%s\"", store_errmsg(rstore));
     if (rc == 1)
         rc = m.rc;
     else if (rc < 0 && rc != -EIO)
@@ -155,30 +160,27 @@ http_render_article(struct http *h, void *arg, char **doc, size_t *len, const ch
     return 0;
 }
 
-/* htmlUrl of a feed: the site of its URL (scheme and host), when http(s). */
 /* OPML 2.0 (http://opml.org/spec2.opml): one outline per configured feed.
  * No dateCreated: the document must stay byte-identical while nothing in it
  * changes, or its ETag would. */
 int
 http_render_opml(struct http *h, void *arg, char **doc, size_t *len, const char **type)
 {
-    const struct daemon *d = h->d;
-    struct emit_opml_feed *l = calloc(d->nfeeds + 1, sizeof(*l));
+    const struct service_snapshot *snap = http_snapshot(h);
+    struct emit_opml_feed *l;
     size_t n = 0;
     (void)arg;
-    if (l == NULL)
+    if (snap == NULL || (l = calloc(snap->nfeeds + 1, sizeof(*l))) == NULL)
         return -ENOMEM;
-    for (size_t i = 0; i < d->nfeeds; i++) {
-        const struct feed_run *f = d->feeds[i];
-        if (f->removed)
-            continue;
+    for (size_t i = 0; i < snap->nfeeds; i++) {
+        const struct service_feed *f = &snap->feeds[i];
         l[n].name = f->name;
-        l[n].url = f->url ? f->url : f->cf ? f->cf->url : NULL; /* after a 301: the new one */
-        l[n].categories = f->cf ? (const char *const *)f->cf->categories : NULL;
-        l[n].ncategories = f->cf ? f->cf->ncategories : 0;
+        l[n].url = f->url; /* after a 301: the new one */
+        l[n].categories = (const char *const *)f->categories;
+        l[n].ncategories = f->ncategories;
         n++;
     }
-    int rc = emit_opml(d->cfg->output.title, l, n, doc, len);
+    int rc = emit_opml(snap->title, l, n, doc, len);
     free(l);
     *type = "text/x-opml; charset=utf-8";
     return rc;

@@ -7,7 +7,7 @@
 #include "daemon/service/ingest.h"
 
 int
-ingest_feed_init(struct ingest_feed *f, struct store *s, const struct config *cfg,
+service_ingest_init(struct service_ingest *f, struct store *s, const struct config *cfg,
                  const struct config_feed *cf, const char *name, char *err, size_t errsize)
 {
     memset(f, 0, sizeof(*f));
@@ -40,14 +40,14 @@ ingest_feed_init(struct ingest_feed *f, struct store *s, const struct config *cf
     f->defaults.cleaner = f->cleaner;
     if (s != NULL && (rc = store_feed_ensure(s, f->name, cf ? cf->url : NULL, &f->feed_id)) < 0) {
         snprintf(err, errsize, "feed \"%s\": %s", f->name, store_errmsg(s));
-        ingest_feed_close(f);
+        service_ingest_close(f);
         return rc;
     }
     return 0;
 }
 
 void
-ingest_feed_close(struct ingest_feed *f)
+service_ingest_close(struct service_ingest *f)
 {
     parse_cleaner_free(f->cleaner);
     f->cleaner = NULL;
@@ -55,7 +55,7 @@ ingest_feed_close(struct ingest_feed *f)
 
 struct run {
     struct store *s;
-    struct ingest_feed *f;
+    struct service_ingest *f;
     int64_t now;
     struct store_counts *c;
     int error;
@@ -101,7 +101,7 @@ on_entry(void *arg, const struct parse_feed *feed, struct parse_entry *e)
 }
 
 int
-ingest_document(struct store *s, struct ingest_feed *f, FILE *fp, const char *buf, size_t len,
+service_ingest_document(struct store *s, struct service_ingest *f, FILE *fp, const char *buf, size_t len,
                 const char *charset, int64_t now, struct store_counts *counts,
                 struct parse_report *report, char *err, size_t errsize)
 {

@@ -1,8 +1,8 @@
 /* daemon/service/ingest.h — one fetched (or given) document of one feed into the
  * store: parse → article model → dedup store, in one transaction. Shared by
  * `finfeed ingest` and the daemon. */
-#ifndef FINFEED_INGEST_H
-#define FINFEED_INGEST_H
+#ifndef FINFEED_SERVICE_INGEST_H
+#define FINFEED_SERVICE_INGEST_H
 
 #include <stdio.h>
 
@@ -12,14 +12,14 @@
 
 /* A feed ready to ingest: its configuration turned into parse options, article
  * defaults and a compiled cleaner. */
-struct ingest_feed {
+struct service_ingest {
     const char *name;     /* borrowed from the configuration (or the caller) */
     int64_t feed_id;      /* in the store */
     int republish;
     struct parse_opts opts;
     struct parse_article_defaults defaults;
     struct parse_cleaner *cleaner; /* owned */
-    /* Set by ingest_document about the last document: */
+    /* Set by service_ingest_document about the last document: */
     int64_t newest;       /* date of its newest article, 0 when it had none */
     long ttl;             /* its RSS <ttl> in minutes, 0 when absent */
 };
@@ -28,15 +28,15 @@ struct ingest_feed {
  * feed not in any configuration file). Registers the feed in the store `s`
  * (NULL: not at all — `finfeed parse` applies a feed's options offline).
  * Returns 0, or a negative errno with the reason in err. */
-int ingest_feed_init(struct ingest_feed *f, struct store *s, const struct config *cfg,
+int service_ingest_init(struct service_ingest *f, struct store *s, const struct config *cfg,
                      const struct config_feed *cf, const char *name, char *err, size_t errsize);
-void ingest_feed_close(struct ingest_feed *f);
+void service_ingest_close(struct service_ingest *f);
 
 /* Store one document, from `fp` when not NULL, else from buf/len. `charset`
  * is the HTTP charset (or NULL; a configured charset overrides it). counts
  * and report are filled. Returns 0 (the transaction committed), or a negative
  * errno with the reason in err (nothing of the document stored). */
-int ingest_document(struct store *s, struct ingest_feed *f, FILE *fp, const char *buf, size_t len,
+int service_ingest_document(struct store *s, struct service_ingest *f, FILE *fp, const char *buf, size_t len,
                     const char *charset, int64_t now, struct store_counts *counts,
                     struct parse_report *report, char *err, size_t errsize);
 

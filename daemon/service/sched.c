@@ -1,8 +1,8 @@
 /* daemon/service/sched.c — the scheduler (SPEC §6): one non-repeating timer for the
- * earliest due feed; a feed is never fetched twice at once; failures back
- * off exponentially with jitter (cap 24 h), Retry-After and ttl/max-age are
- * honoured; a fetched body is parsed and stored in the libuv threadpool, one
- * job at a time, so the loop keeps answering while a 16 MB feed is read. */
+ * earliest due feed; a feed is never fetched twice at once; the next fetch
+ * time comes from policy.c; a fetched body is parsed and stored in the libuv
+ * threadpool, one job at a time, so the loop keeps answering while a 16 MB
+ * feed is read; the feed's new state is saved through the same queue. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,16 +10,14 @@
 
 #include "daemon/emit/emit.h"
 #include "daemon/log/log.h"
-#include "daemon/service/sched.h"
+#include "daemon/service/policy.h"
+#include "daemon/service/service_int.h"
 #include "fetch/fetch.h"
-
-#define DAY (24 * 3600)
-#define TTL_CAP (6 * 3600)
 
 struct job {
     struct job *next;
-    void (*fn)(struct daemon *d, void *arg);
-    void (*after)(struct daemon *d, void *arg);
+    void (*fn)(struct service *svc, void *arg);
+    void (*after)(struct service *svc, void *arg);
     void *arg;
 };
 
@@ -30,7 +28,6 @@ struct sched {
     struct job *running;
     int closing;
     int timer_closed;
-    void (*stopped)(struct daemon *d);
     unsigned int seed;
     long busy;       /* feeds fetching or waiting for their ingest */
 };
@@ -38,7 +35,7 @@ struct sched {
 /* A fetch result on its way through the ingest job. */
 struct fetched {
     struct feed_run *f;
-    struct daemon *d;
+    struct service *svc;
     char *body;
     size_t len;
     char *charset, *etag, *last_modified, *permanent_url;
@@ -66,12 +63,12 @@ now_s(void)
     return (int64_t)time(NULL);
 }
 
-static int64_t
-jitter(struct sched *s, int64_t span)
+/* A draw for the jitter of policy.c. */
+static uint64_t
+draw(struct sched *sc)
 {
-    if (span <= 0)
-        return 0;
-    return (int64_t)(rand_r(&s->seed) % (unsigned)(span + 1));
+    uint64_t hi = (uint64_t)rand_r(&sc->seed), lo = (uint64_t)rand_r(&sc->seed);
+    return hi << 31 ^ lo;
 }
 
 /* ---- the job queue (writer store, threadpool) ---- */
@@ -80,67 +77,67 @@ static void on_work(uv_work_t *req);
 static void on_work_done(uv_work_t *req, int status);
 
 static void
-jobs_kick(struct daemon *d)
+jobs_kick(struct service *svc)
 {
-    struct sched *s = d->sched;
-    if (s->running != NULL || s->head == NULL)
+    struct sched *sc = svc->sched;
+    if (sc->running != NULL || sc->head == NULL)
         return;
-    s->running = s->head;
-    s->head = s->head->next;
-    if (s->head == NULL)
-        s->tail = NULL;
-    s->work.data = d;
-    if (uv_queue_work(d->loop, &s->work, on_work, on_work_done) < 0) {
+    sc->running = sc->head;
+    sc->head = sc->head->next;
+    if (sc->head == NULL)
+        sc->tail = NULL;
+    sc->work.data = svc;
+    if (uv_queue_work(svc->loop, &sc->work, on_work, on_work_done) < 0) {
         /* cannot happen with a valid loop; run inline rather than lose it */
-        struct job *j = s->running;
-        j->fn(d, j->arg);
-        on_work_done(&s->work, 0);
+        struct job *j = sc->running;
+        j->fn(svc, j->arg);
+        on_work_done(&sc->work, 0);
     }
 }
 
 int
-sched_job(struct daemon *d, void (*fn)(struct daemon *d, void *arg),
-          void (*after)(struct daemon *d, void *arg), void *arg)
+sched_job(struct service *svc, void (*fn)(struct service *svc, void *arg),
+          void (*after)(struct service *svc, void *arg), void *arg)
 {
-    struct sched *s = d->sched;
+    struct sched *sc = svc->sched;
     struct job *j = calloc(1, sizeof(*j));
     if (j == NULL)
         return -ENOMEM;
     j->fn = fn;
     j->after = after;
     j->arg = arg;
-    if (s->tail)
-        s->tail->next = j;
+    if (sc->tail)
+        sc->tail->next = j;
     else
-        s->head = j;
-    s->tail = j;
-    jobs_kick(d);
+        sc->head = j;
+    sc->tail = j;
+    jobs_kick(svc);
     return 0;
 }
 
 static void
 on_work(uv_work_t *req)
 {
-    struct daemon *d = req->data;
-    struct job *j = d->sched->running;
-    j->fn(d, j->arg);
+    struct service *svc = req->data;
+    struct job *j = svc->sched->running;
+    j->fn(svc, j->arg);
 }
 
-static void maybe_stopped(struct daemon *d);
+static void maybe_stopped(struct service *svc);
 
 static void
 on_work_done(uv_work_t *req, int status)
 {
     (void)status;
-    struct daemon *d = req->data;
-    struct sched *s = d->sched;
-    struct job *j = s->running;
-    s->running = NULL;
+    struct service *svc = req->data;
+    struct sched *sc = svc->sched;
+    struct job *j = sc->running;
+    sc->running = NULL;
     if (j->after)
-        j->after(d, j->arg);
+        j->after(svc, j->arg);
     free(j);
-    jobs_kick(d);
-    maybe_stopped(d);
+    jobs_kick(svc);
+    maybe_stopped(svc);
 }
 
 /* ---- feed state ---- */
@@ -168,43 +165,22 @@ set_str(char **slot, const char *v)
     *slot = v ? strdup(v) : NULL;
 }
 
-/* Next fetch after a success: the interval, but never sooner than the
- * feed's ttl or max-age ask (capped at 6 h), with up to 10% jitter. */
 static int64_t
-next_ok(struct sched *s, struct feed_run *f, int64_t now, long ttl_min, long max_age)
+interval_of(const struct feed_run *f)
 {
-    int64_t iv = f->cf ? f->cf->interval : 900;
-    int64_t want = iv;
-    int64_t asked = ttl_min > 0 ? (int64_t)ttl_min * 60 : 0;
-    if (max_age > asked)
-        asked = max_age;
-    if (asked > TTL_CAP)
-        asked = TTL_CAP;
-    if (asked > want)
-        want = asked;
-    return now + want + jitter(s, want / 10);
+    return f->cf ? f->cf->interval : 900;
 }
 
-/* Next fetch after a failure: interval × 2^(errors−1), cap 24 h, jitter;
- * Retry-After (429/503) wins when it asks for later. */
 static int64_t
-next_error(struct sched *s, struct feed_run *f, int64_t now, long retry_after)
+next_ok(struct sched *sc, struct feed_run *f, int64_t now, long ttl_min, long max_age)
 {
-    int64_t iv = f->cf ? f->cf->interval : 900;
-    int64_t delay = iv;
-    for (int i = 1; i < f->errors && delay < DAY; i++)
-        delay *= 2;
-    if (delay > DAY)
-        delay = DAY;
-    delay += jitter(s, delay / 5);
-    if (delay > DAY)
-        delay = DAY;
-    if (retry_after > 0) {
-        int64_t ra = retry_after > DAY ? DAY : retry_after;
-        if (ra > delay)
-            delay = ra;
-    }
-    return now + delay;
+    return service_next_ok(now, interval_of(f), ttl_min, max_age, draw(sc));
+}
+
+static int64_t
+next_error(struct sched *sc, struct feed_run *f, int64_t now, long retry_after)
+{
+    return service_next_error(now, interval_of(f), f->errors, retry_after, draw(sc));
 }
 
 /* Persist f's state (validators, status, next fetch) through the job queue:
@@ -217,21 +193,21 @@ struct state_job {
 };
 
 static void
-state_fn(struct daemon *d, void *arg)
+state_fn(struct service *svc, void *arg)
 {
     struct state_job *j = arg;
-    j->rc = store_feed_state_set(d->wstore, j->feed_id, &j->st);
+    j->rc = store_feed_state_set(svc->wstore, j->feed_id, &j->st);
     if (j->rc < 0)
-        snprintf(j->err, sizeof(j->err), "%s", store_errmsg(d->wstore));
+        snprintf(j->err, sizeof(j->err), "%s", store_errmsg(svc->wstore));
 }
 
 static void
-state_after(struct daemon *d, void *arg)
+state_after(struct service *svc, void *arg)
 {
     struct state_job *j = arg;
     if (j->rc < 0) {
-        d->store_ok = 0;
-        snprintf(d->store_error, sizeof(d->store_error), "%s", j->err);
+        svc->store_ok = 0;
+        snprintf(svc->store_error, sizeof(svc->store_error), "%s", j->err);
         log_warnx("event=state-save feed_id=%lld error=\"%s\"", (long long)j->feed_id, j->err);
     }
     store_feed_state_clear(&j->st);
@@ -239,7 +215,7 @@ state_after(struct daemon *d, void *arg)
 }
 
 static void
-save_state(struct daemon *d, struct feed_run *f)
+save_state(struct service *svc, struct feed_run *f)
 {
     struct state_job *j = calloc(1, sizeof(*j));
     if (j == NULL)
@@ -248,15 +224,15 @@ save_state(struct daemon *d, struct feed_run *f)
     j->st.url = f->url ? strdup(f->url) : NULL;
     j->st.etag = f->etag ? strdup(f->etag) : NULL;
     j->st.last_modified = f->last_modified ? strdup(f->last_modified) : NULL;
-    j->st.status = strdup(feed_outcome_name(f->last));
+    j->st.status = strdup(service_outcome_name(f->last));
     j->st.error = f->error[0] ? strdup(f->error) : NULL;
     j->st.last_fetch = f->last_fetch;
     j->st.next_fetch = f->next_fetch;
     j->st.newest = f->newest;
     j->st.http = f->http;
     j->st.errors = f->errors;
-    j->st.enabled = f->last != OUT_GONE;
-    if (sched_job(d, state_fn, state_after, j) < 0) {
+    j->st.enabled = f->last != SERVICE_GONE;
+    if (sched_job(svc, state_fn, state_after, j) < 0) {
         store_feed_state_clear(&j->st);
         free(j);
     }
@@ -264,26 +240,18 @@ save_state(struct daemon *d, struct feed_run *f)
 
 /* ---- finishing a fetch ---- */
 
-static void start_fetch(struct daemon *d, struct feed_run *f);
+static void start_fetch(struct service *svc, struct feed_run *f);
 
 static void
-finish(struct daemon *d, struct feed_run *f)
+finish(struct service *svc, struct feed_run *f)
 {
     f->in_flight = 0;
     f->fetched = 1;
     f->fetches[f->last]++;
-    struct waiter *w = f->waiters;
-    f->waiters = NULL;
-    while (w != NULL) {
-        struct waiter *next = w->next;
-        w->next = NULL;
-        w->done(w, f);
-        w = next;
-    }
-    save_state(d, f);
-    d->sched->busy--;
-    daemon_after_fetch(d, f); /* may free f (dropped by a reload) */
-    sched_rearm(d);
+    save_state(svc, f);
+    svc->sched->busy--;
+    service_after_fetch(svc, f); /* tells the waiters; may free f (dropped by a reload) */
+    sched_rearm(svc);
 }
 
 /* SPEC §2 markdown_dir: every new (or updated) article also becomes a post. */
@@ -299,30 +267,30 @@ write_post(void *arg, const struct store_article *a)
 }
 
 static void
-ingest_fn(struct daemon *d, void *arg)
+ingest_fn(struct service *svc, void *arg)
 {
     struct fetched *x = arg;
-    x->rc = ingest_document(d->wstore, &x->f->ing, NULL, x->body, x->len,
+    x->rc = service_ingest_document(svc->wstore, &x->f->ing, NULL, x->body, x->len,
                             x->f->cf && x->f->cf->charset ? x->f->cf->charset : x->charset, x->now,
                             &x->counts, &x->report, x->ingest_err, sizeof(x->ingest_err));
     x->newest = x->f->ing.newest;
     x->ttl = x->f->ing.ttl;
     if (x->rc != -EINVAL && x->rc < 0)
         return;
-    store_count(d->wstore, x->f->id, &x->articles);
+    store_count(svc->wstore, x->f->id, &x->articles);
     if (x->rc == 0 && x->markdown_dir != NULL && x->counts.new_ + x->counts.updated > 0) {
         /* a duplicate source may touch its article too: no tighter limit */
         struct store_query q = {.feed = x->f->name, .changed_since = x->now, .limit = 1000000};
-        store_articles(d->wstore, &q, write_post, x);
+        store_articles(svc->wstore, &q, write_post, x);
     }
 }
 
 static void
-record_duration(struct daemon *d, double seconds)
+record_duration(struct service *svc, double seconds)
 {
-    struct metrics *m = &d->metrics;
-    for (int i = 0; i < FETCH_BUCKETS; i++)
-        if (seconds <= fetch_bucket_bounds[i])
+    struct metrics *m = &svc->metrics;
+    for (int i = 0; i < SERVICE_BUCKETS; i++)
+        if (seconds <= service_bucket_bounds[i])
             m->duration_buckets[i]++;
     m->duration_count++;
     m->duration_sum += seconds;
@@ -341,7 +309,7 @@ fetched_free(struct fetched *x)
 }
 
 static void
-ingest_after(struct daemon *d, void *arg)
+ingest_after(struct service *svc, void *arg)
 {
     struct fetched *x = arg;
     struct feed_run *f = x->f;
@@ -349,21 +317,21 @@ ingest_after(struct daemon *d, void *arg)
     f->last_fetch = x->now;
     f->http = x->http;
     if (x->rc < 0) {
-        f->last = OUT_ERROR;
+        f->last = SERVICE_ERROR;
         f->errors++;
         snprintf(f->error, sizeof(f->error), "%.255s", x->ingest_err);
         utf8_trim(f->error);
         memset(&f->counts, 0, sizeof(f->counts));
         if (x->rc != -EINVAL) { /* a store failure, not the feed's fault */
-            d->store_ok = 0;
-            snprintf(d->store_error, sizeof(d->store_error), "%.255s", x->ingest_err);
+            svc->store_ok = 0;
+            snprintf(svc->store_error, sizeof(svc->store_error), "%.255s", x->ingest_err);
         }
-        f->next_fetch = next_error(d->sched, f, x->now, -1);
+        f->next_fetch = next_error(svc->sched, f, x->now, -1);
         log_warnx("event=fetch feed=%s outcome=error http=%ld error=%s", f->name, x->http,
                   log_q(f->error, q, sizeof(q)));
     } else {
-        d->store_ok = 1;
-        f->last = OUT_OK;
+        svc->store_ok = 1;
+        f->last = SERVICE_OK;
         f->errors = 0;
         f->counts = x->counts;
         f->articles = x->articles;
@@ -380,11 +348,11 @@ ingest_after(struct daemon *d, void *arg)
             log_info("event=moved feed=%s url=%s", f->name, x->permanent_url);
             set_str(&f->url, x->permanent_url);
         }
-        d->metrics.articles[STORE_NEW] += (uint64_t)x->counts.new_;
-        d->metrics.articles[STORE_UPDATED] += (uint64_t)x->counts.updated;
-        d->metrics.articles[STORE_DUPLICATE] += (uint64_t)x->counts.duplicates;
-        d->metrics.articles[STORE_UNCHANGED] += (uint64_t)x->counts.unchanged;
-        f->next_fetch = next_ok(d->sched, f, x->now, x->ttl, x->max_age);
+        svc->metrics.articles[STORE_NEW] += (uint64_t)x->counts.new_;
+        svc->metrics.articles[STORE_UPDATED] += (uint64_t)x->counts.updated;
+        svc->metrics.articles[STORE_DUPLICATE] += (uint64_t)x->counts.duplicates;
+        svc->metrics.articles[STORE_UNCHANGED] += (uint64_t)x->counts.unchanged;
+        f->next_fetch = next_ok(svc->sched, f, x->now, x->ttl, x->max_age);
         if (x->post_err[0])
             log_warnx("event=markdown feed=%s error=%s", f->name,
                       log_q(x->post_err, q, sizeof(q)));
@@ -397,18 +365,18 @@ ingest_after(struct daemon *d, void *arg)
                  x->counts.unchanged, x->seconds);
     }
     fetched_free(x);
-    finish(d, f);
+    finish(svc, f);
 }
 
 static void
 on_fetch_done(void *arg, const struct fetch_result *r)
 {
     struct fetched *x = arg;
-    struct daemon *d = x->d;
+    struct service *svc = x->svc;
     struct feed_run *f = x->f;
     int64_t now = now_s();
     char q[300];
-    record_duration(d, r->seconds);
+    record_duration(svc, r->seconds);
     x->now = now;
     x->http = r->http;
     x->seconds = r->seconds;
@@ -420,46 +388,46 @@ on_fetch_done(void *arg, const struct fetch_result *r)
         x->etag = r->etag ? strdup(r->etag) : NULL;
         x->last_modified = r->last_modified ? strdup(r->last_modified) : NULL;
         x->permanent_url = r->permanent_url ? strdup(r->permanent_url) : NULL;
-        if (d->cfg->output.markdown_dir != NULL)
-            x->markdown_dir = strdup(d->cfg->output.markdown_dir);
+        if (svc->cfg->output.markdown_dir != NULL)
+            x->markdown_dir = strdup(svc->cfg->output.markdown_dir);
         if (x->body != NULL) {
             x->len = r->len;
-            if (sched_job(d, ingest_fn, ingest_after, x) == 0)
+            if (sched_job(svc, ingest_fn, ingest_after, x) == 0)
                 return;
         }
         snprintf(f->error, sizeof(f->error), "out of memory");
-        f->last = OUT_ERROR;
+        f->last = SERVICE_ERROR;
         f->errors++;
-        f->next_fetch = next_error(d->sched, f, now, -1);
+        f->next_fetch = next_error(svc->sched, f, now, -1);
         fetched_free(x);
-        finish(d, f);
+        finish(svc, f);
         return;
     }
     if (r->error == -ECANCELED) { /* shutting down: not the feed's fault */
         fetched_free(x);
-        finish(d, f);
+        finish(svc, f);
         return;
     }
     f->last_fetch = now;
     f->http = r->http;
     if (r->error == 0 && r->http == 304) {
-        f->last = OUT_NOT_MODIFIED;
+        f->last = SERVICE_NOT_MODIFIED;
         f->errors = 0;
         f->error[0] = '\0';
         memset(&f->counts, 0, sizeof(f->counts));
         if (r->permanent_url != NULL)
             set_str(&f->url, r->permanent_url);
-        f->next_fetch = next_ok(d->sched, f, now, 0, r->max_age);
+        f->next_fetch = next_ok(svc->sched, f, now, 0, r->max_age);
         log_info("event=fetch feed=%s outcome=not-modified http=304 seconds=%.3f", f->name,
                  r->seconds);
     } else if ((r->error == 0 || r->error == -EREMOTEIO) && r->http == 410) {
-        f->last = OUT_GONE;
+        f->last = SERVICE_GONE;
         f->enabled = 0;
         snprintf(f->error, sizeof(f->error), "410 Gone: the publisher removed this feed; "
                                              "it is disabled until the configuration changes");
         log_warnx("event=fetch feed=%s outcome=gone http=410", f->name);
     } else {
-        f->last = OUT_ERROR;
+        f->last = SERVICE_ERROR;
         f->errors++;
         if (r->error != 0 && r->errmsg[0]) {
             snprintf(f->error, sizeof(f->error), "%s", r->errmsg);
@@ -470,25 +438,25 @@ on_fetch_done(void *arg, const struct fetch_result *r)
         else
             snprintf(f->error, sizeof(f->error), "empty response");
         memset(&f->counts, 0, sizeof(f->counts));
-        f->next_fetch = next_error(d->sched, f, now,
+        f->next_fetch = next_error(svc->sched, f, now,
                                    (r->http == 429 || r->http == 503) ? r->retry_after : -1);
         log_warnx("event=fetch feed=%s outcome=error http=%ld errors=%d error=%s next_in=%llds",
                   f->name, r->http, f->errors, log_q(f->error, q, sizeof(q)),
                   (long long)(f->next_fetch - now));
     }
     fetched_free(x);
-    finish(d, f);
+    finish(svc, f);
 }
 
 static void
-start_fetch(struct daemon *d, struct feed_run *f)
+start_fetch(struct service *svc, struct feed_run *f)
 {
     struct fetched *x = calloc(1, sizeof(*x));
-    const struct config *c = d->cfg;
+    const struct config *c = svc->cfg;
     if (x == NULL)
         return;
     x->f = f;
-    x->d = d;
+    x->svc = svc;
     struct fetch_request req = {
         .url = f->url,
         .etag = f->etag,
@@ -500,9 +468,9 @@ start_fetch(struct daemon *d, struct feed_run *f)
     };
     f->in_flight = 1;
     f->urgent = 0;
-    d->sched->busy++;
+    svc->sched->busy++;
     log_debug("event=fetch-start feed=%s url=%s", f->name, f->url);
-    int rc = fetch_start(d->fetch, &req, on_fetch_done, x);
+    int rc = fetch_start(svc->fetch, &req, on_fetch_done, x);
     if (rc < 0) {
         struct fetch_result r = {.error = rc, .retry_after = -1, .max_age = -1};
         snprintf(r.errmsg, sizeof(r.errmsg), "cannot start the fetch: %s", strerror(-rc));
@@ -525,64 +493,64 @@ due(const struct feed_run *f, int64_t now)
 static void
 on_uv_timer(uv_timer_t *t)
 {
-    struct daemon *d = t->data;
-    struct sched *s = d->sched;
+    struct service *svc = t->data;
+    struct sched *sc = svc->sched;
     int64_t now = now_s();
-    long limit = d->cfg->daemon.concurrency;
-    if (d->stopping)
+    long limit = svc->cfg->daemon.concurrency;
+    if (svc->stopping)
         return;
     for (int pass = 0; pass < 2; pass++)
-        for (size_t i = 0; i < d->nfeeds && s->busy < limit; i++) {
-            struct feed_run *f = d->feeds[i];
+        for (size_t i = 0; i < svc->nfeeds && sc->busy < limit; i++) {
+            struct feed_run *f = svc->feeds[i];
             if (due(f, now) && (pass == 1 || f->urgent))
-                start_fetch(d, f);
+                start_fetch(svc, f);
         }
-    sched_rearm(d);
+    sched_rearm(svc);
 }
 
 void
-sched_rearm(struct daemon *d)
+sched_rearm(struct service *svc)
 {
-    struct sched *s = d->sched;
+    struct sched *sc = svc->sched;
     int64_t earliest = INT64_MAX, now = now_s();
-    if (s == NULL || s->closing)
+    if (sc == NULL || sc->closing)
         return;
-    for (size_t i = 0; i < d->nfeeds; i++) {
-        struct feed_run *f = d->feeds[i];
+    for (size_t i = 0; i < svc->nfeeds; i++) {
+        struct feed_run *f = svc->feeds[i];
         if (!f->enabled || f->in_flight || f->removed)
             continue;
         int64_t when = f->urgent ? 0 : f->next_fetch;
         if (when < earliest)
             earliest = when;
     }
-    uv_timer_stop(&s->timer);
+    uv_timer_stop(&sc->timer);
     if (earliest == INT64_MAX)
         return; /* nothing to do: no polling, the loop sleeps */
-    if (s->busy >= d->cfg->daemon.concurrency)
+    if (sc->busy >= svc->cfg->daemon.concurrency)
         return; /* saturated: the next finished fetch re-arms */
-    int64_t delay = earliest > now ? earliest - now : 0;
-    uv_timer_start(&s->timer, on_uv_timer, (uint64_t)delay * 1000, 0);
+    if (uv_timer_start(&sc->timer, on_uv_timer, service_timer_ms(now, earliest), 0) < 0)
+        log_warnx("event=sched-timer-failed");
 }
 
 int
-sched_init(struct daemon *d)
+sched_init(struct service *svc)
 {
-    struct sched *s = calloc(1, sizeof(*s));
-    if (s == NULL)
+    struct sched *sc = calloc(1, sizeof(*sc));
+    if (sc == NULL)
         return -ENOMEM;
-    int rc = uv_timer_init(d->loop, &s->timer);
+    int rc = uv_timer_init(svc->loop, &sc->timer);
     if (rc < 0) {
-        free(s);
+        free(sc);
         return rc;
     }
-    s->timer.data = d;
-    s->seed = (unsigned)time(NULL) ^ (unsigned)(uintptr_t)s;
-    d->sched = s;
+    sc->timer.data = svc;
+    sc->seed = (unsigned)time(NULL) ^ (unsigned)(uintptr_t)sc;
+    svc->sched = sc;
     return 0;
 }
 
 int
-sched_refresh(struct daemon *d, struct feed_run *f, struct waiter *w)
+sched_refresh(struct service *svc, struct feed_run *f, struct service_wait *w)
 {
     if (!f->enabled || f->removed)
         return -EPERM;
@@ -594,59 +562,40 @@ sched_refresh(struct daemon *d, struct feed_run *f, struct waiter *w)
         return 0; /* joins the running fetch */
     /* fetched from the timer, ahead of the scheduled ones, within the limits */
     f->urgent = 1;
-    sched_rearm(d);
+    sched_rearm(svc);
     return 0;
 }
 
-void
-sched_forget(struct daemon *d, struct waiter *w)
-{
-    for (size_t i = 0; i < d->nfeeds; i++) {
-        struct waiter **pp = &d->feeds[i]->waiters;
-        while (*pp != NULL) {
-            if (*pp == w) {
-                *pp = w->next;
-                w->next = NULL;
-                return;
-            }
-            pp = &(*pp)->next;
-        }
-    }
-}
-
 int
-sched_busy(const struct daemon *d)
+sched_busy(const struct service *svc)
 {
-    return d->sched != NULL && d->sched->busy > 0;
+    return svc->sched != NULL && svc->sched->busy > 0;
 }
 
 static void
 on_timer_closed(uv_handle_t *h)
 {
-    struct daemon *d = h->data;
-    d->sched->timer_closed = 1;
-    maybe_stopped(d);
+    struct service *svc = h->data;
+    svc->sched->timer_closed = 1;
+    maybe_stopped(svc);
 }
 
 static void
-maybe_stopped(struct daemon *d)
+maybe_stopped(struct service *svc)
 {
-    struct sched *s = d->sched;
-    if (!s->closing || !s->timer_closed || s->running || s->head || s->stopped == NULL)
+    struct sched *sc = svc->sched;
+    if (!sc->closing || !sc->timer_closed || sc->running || sc->head)
         return;
-    void (*cb)(struct daemon *) = s->stopped;
-    s->stopped = NULL;
-    d->sched = NULL;
-    free(s);
-    cb(d);
+    svc->sched = NULL;
+    free(sc);
+    service_part_done(svc);
 }
 
 void
-sched_stop(struct daemon *d, void (*done)(struct daemon *d))
+sched_stop(struct service *svc)
 {
-    struct sched *s = d->sched;
-    s->closing = 1;
-    s->stopped = done;
-    uv_timer_stop(&s->timer);
-    uv_close((uv_handle_t *)&s->timer, on_timer_closed);
+    struct sched *sc = svc->sched;
+    sc->closing = 1;
+    uv_timer_stop(&sc->timer);
+    uv_close((uv_handle_t *)&sc->timer, on_timer_closed);
 }

@@ -1,9 +1,8 @@
-/* daemon/service/service.c — `finfeed daemon`: the loop that owns everything. Opens
- * the store, builds the feeds from the configuration (with their state from
- * the store), starts the fetch engine, scheduler, control socket and HTTP
- * server; SIGHUP/reload re-read the configuration; SIGTERM/SIGINT stop
- * within seconds with the database closed cleanly; sd_notify READY, STATUS
- * and WATCHDOG (only while the store answers). */
+/* daemon/service/service.c — the running daemon's feeds and the face of
+ * service.h: builds each feed from the configuration with its state from the
+ * store, re-reads the configuration (the reload diff: kept, added, removed
+ * feeds), prunes on a timer, copies state out for the control socket and the
+ * HTTP server, tells watchers of changes, and starts and stops the rest. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,78 +10,22 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include <curl/curl.h>
-#include <systemd/sd-daemon.h>
 #include <uv.h>
 
-#include "daemon/cli/cli.h"
-#include "daemon/cli/cmd.h"
-#include "daemon/ctl/ctl.h"
-#include "daemon/service/service_int.h"
-#include "daemon/http/http.h"
 #include "daemon/log/log.h"
-#include "daemon/service/sched.h"
+#include "daemon/service/policy.h"
+#include "daemon/service/service_int.h"
 #include "fetch/fetch.h"
 
 #define PRUNE_FIRST_MS (60 * 1000)        /* a minute after start */
 #define PRUNE_EVERY_MS (6 * 3600 * 1000)  /* then four times a day */
 
-const double fetch_bucket_bounds[FETCH_BUCKETS] = {0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
-
-static const char daemon_usage[] =
-    "usage: finfeed daemon [-c FILE] [-v]\n"
-    "\n"
-    "Run the daemon in the foreground (systemd runs exactly this): fetch the configured\n"
-    "feeds on schedule, store and deduplicate their articles, serve the cleaned feed over\n"
-    "HTTP and answer the control socket (finfeed refresh, status, reload).\n"
-    "  -c FILE   configuration (default $FINFEED_CONFIG, /etc/finfeed/finfeed.conf)\n"
-    "  -v        debug logging\n";
-
-/* Everything of a running daemon that only this file touches. */
-struct runner {
-    struct daemon d;
-    uv_loop_t loop;
-    uv_signal_t sig_hup, sig_term, sig_int;
-    uv_timer_t watchdog;
-    uv_timer_t prune;        /* retention, every PRUNE_EVERY */
-    uint64_t watchdog_usec;
-    struct config **retired; /* replaced configurations still borrowed by feeds */
-    size_t nretired;
-    int parts;               /* subsystems still shutting down */
-    char status[128];        /* the last STATUS= line sent */
-    uint64_t status_at;      /* uv_now() of the last STATUS= computation */
-    int exit_code;
-};
-
-const char *
-feed_outcome_name(enum feed_outcome o)
-{
-    static const char *const names[OUT_N] = {"ok", "not-modified", "error", "gone"};
-    return o < OUT_N ? names[o] : "error";
-}
-
-const char *
-feed_state(const struct feed_run *f, int64_t now, int64_t stale_after)
-{
-    if (f->last == OUT_GONE)
-        return "gone";
-    if (!f->enabled)
-        return "disabled";
-    if (!f->fetched && f->last_fetch == 0)
-        return "new";
-    if (f->last == OUT_ERROR)
-        return "error";
-    if (stale_after > 0 && f->newest > 0 && now - f->newest > stale_after)
-        return "stale";
-    return "ok";
-}
-
 struct feed_run *
-daemon_feed(struct daemon *d, const char *name)
+service_feed(struct service *s, const char *name)
 {
-    for (size_t i = 0; i < d->nfeeds; i++)
-        if (!d->feeds[i]->removed && strcmp(d->feeds[i]->name, name) == 0)
-            return d->feeds[i];
+    for (size_t i = 0; i < s->nfeeds; i++)
+        if (!s->feeds[i]->removed && strcmp(s->feeds[i]->name, name) == 0)
+            return s->feeds[i];
     return NULL;
 }
 
@@ -91,7 +34,7 @@ feed_free(struct feed_run *f)
 {
     if (f == NULL)
         return;
-    ingest_feed_close(&f->ing);
+    service_ingest_close(&f->ing);
     free(f->name);
     free(f->url);
     free(f->etag);
@@ -101,7 +44,7 @@ feed_free(struct feed_run *f)
 
 /* A feed_run for configured feed `cf`, with its state from the store. */
 static int
-feed_new(struct daemon *d, const struct config_feed *cf, struct feed_run **out, char *err,
+feed_new(struct service *s, const struct config_feed *cf, struct feed_run **out, char *err,
          size_t errsize)
 {
     struct feed_run *f = calloc(1, sizeof(*f));
@@ -112,13 +55,13 @@ feed_new(struct daemon *d, const struct config_feed *cf, struct feed_run **out, 
         return -ENOMEM;
     }
     f->cf = cf;
-    if ((rc = ingest_feed_init(&f->ing, d->rstore, d->cfg, cf, cf->name, err, errsize)) < 0) {
+    if ((rc = service_ingest_init(&f->ing, s->rstore, s->cfg, cf, cf->name, err, errsize)) < 0) {
         feed_free(f);
         return rc;
     }
     f->id = f->ing.feed_id;
     f->enabled = cf->enabled;
-    if (store_feed_state_get(d->rstore, f->id, &st) == 0) {
+    if (store_feed_state_get(s->rstore, f->id, &st) == 0) {
         if (st.url != NULL && strcmp(st.url, f->url) != 0) { /* moved by a 301/308 */
             free(f->url);
             f->url = st.url, st.url = NULL;
@@ -133,47 +76,17 @@ feed_new(struct daemon *d, const struct config_feed *cf, struct feed_run **out, 
         if (st.error)
             snprintf(f->error, sizeof(f->error), "%s", st.error);
         if (st.status != NULL) {
-            for (int o = 0; o < OUT_N; o++)
-                if (strcmp(st.status, feed_outcome_name((enum feed_outcome)o)) == 0)
-                    f->last = (enum feed_outcome)o;
+            for (int o = 0; o < SERVICE_OUTCOMES; o++)
+                if (strcmp(st.status, service_outcome_name((enum service_outcome)o)) == 0)
+                    f->last = (enum service_outcome)o;
         }
         if (!st.enabled) /* answered 410 before: stays off */
-            f->enabled = 0, f->last = OUT_GONE;
+            f->enabled = 0, f->last = SERVICE_GONE;
         store_feed_state_clear(&st);
     }
-    store_count(d->rstore, f->id, &f->articles);
+    store_count(s->rstore, f->id, &f->articles);
     *out = f;
     return 0;
-}
-
-static void
-set_status(struct daemon *d)
-{
-    struct runner *rn = (struct runner *)d;
-    /* at most once a second while fetches run (it counts the articles) */
-    uint64_t t = uv_now(d->loop);
-    if (rn->status_at != 0 && t - rn->status_at < 1000 && sched_busy(d))
-        return;
-    rn->status_at = t;
-    size_t errors = 0, ok = 0;
-    for (size_t i = 0; i < d->nfeeds; i++) {
-        if (d->feeds[i]->removed)
-            continue;
-        if (d->feeds[i]->last == OUT_ERROR && d->feeds[i]->fetched)
-            errors++;
-        else if (d->feeds[i]->fetched)
-            ok++;
-    }
-    long articles = 0;
-    store_count(d->rstore, 0, &articles);
-    struct runner *r = (struct runner *)d;
-    char line[sizeof(r->status)];
-    snprintf(line, sizeof(line), "%zu feeds (%zu ok, %zu failing), %ld articles", d->nfeeds, ok,
-             errors, articles);
-    if (strcmp(line, r->status) == 0)
-        return; /* only changes are worth a message */
-    memcpy(r->status, line, sizeof(line));
-    sd_notifyf(0, "STATUS=%s", line);
 }
 
 /* markdown_dir is created when missing (its parent must exist). */
@@ -188,39 +101,37 @@ make_markdown_dir(const struct config *cfg)
 /* ---- reload ---- */
 
 int
-daemon_reload(struct daemon *d, char *err, size_t errsize)
+service_reload(struct service *s, char *err, size_t errsize)
 {
-    struct runner *r = (struct runner *)d;
     struct config *cfg = NULL;
-    int rc = config_load(d->cfg_path, &cfg, err, errsize);
+    int rc = config_load(s->cfg_path, &cfg, err, errsize);
     if (rc < 0) {
         log_warnx("event=reload outcome=refused error=\"%s\"", err);
         return rc;
     }
-    sd_notify(0, "RELOADING=1");
     make_markdown_dir(cfg);
-    struct feed_run **feeds = calloc(cfg->nfeeds + d->nfeeds + 1, sizeof(*feeds));
-    struct config **ret = realloc(r->retired, (r->nretired + 1) * sizeof(*ret));
+    struct feed_run **feeds = calloc(cfg->nfeeds + s->nfeeds + 1, sizeof(*feeds));
+    struct config **ret = realloc(s->retired, (s->nretired + 1) * sizeof(*ret));
     if (feeds == NULL || ret == NULL) {
         free(feeds);
         if (ret)
-            r->retired = ret;
+            s->retired = ret;
         config_free(cfg);
         snprintf(err, errsize, "out of memory");
         return -ENOMEM;
     }
-    r->retired = ret;
+    s->retired = ret;
     size_t n = 0, added = 0, kept = 0;
-    struct config *old = d->cfg;
-    d->cfg = cfg;
+    struct config *old = s->cfg;
+    s->cfg = cfg;
     for (size_t i = 0; i < cfg->nfeeds; i++) {
         const struct config_feed *cf = &cfg->feeds[i];
-        struct feed_run *f = daemon_feed(d, cf->name);
+        struct feed_run *f = service_feed(s, cf->name);
         if (f != NULL) {
             kept++;
             int moved = strcmp(f->cf->url, cf->url) != 0;
             f->cf = cf;
-            f->enabled = cf->enabled && (f->last != OUT_GONE || moved);
+            f->enabled = cf->enabled && (f->last != SERVICE_GONE || moved);
             if (moved) {
                 free(f->url);
                 f->url = strdup(cf->url);
@@ -228,14 +139,14 @@ daemon_reload(struct daemon *d, char *err, size_t errsize)
                 free(f->last_modified);
                 f->etag = f->last_modified = NULL;
                 f->next_fetch = 0;
-                if (f->last == OUT_GONE)
-                    f->last = OUT_OK, f->fetched = 0;
+                if (f->last == SERVICE_GONE)
+                    f->last = SERVICE_OK, f->fetched = 0;
             }
             if (!f->in_flight) { /* a running ingest still reads the old options */
-                struct ingest_feed ing;
+                struct service_ingest ing;
                 char why[512];
-                if (ingest_feed_init(&ing, d->rstore, cfg, cf, cf->name, why, sizeof(why)) == 0) {
-                    ingest_feed_close(&f->ing);
+                if (service_ingest_init(&ing, s->rstore, cfg, cf, cf->name, why, sizeof(why)) == 0) {
+                    service_ingest_close(&f->ing);
                     f->ing = ing;
                 } else {
                     log_warnx("event=reload feed=%s error=\"%s\"", cf->name, why);
@@ -244,7 +155,7 @@ daemon_reload(struct daemon *d, char *err, size_t errsize)
             feeds[n++] = f;
         } else {
             char why[512];
-            if (feed_new(d, cf, &f, why, sizeof(why)) < 0) {
+            if (feed_new(s, cf, &f, why, sizeof(why)) < 0) {
                 log_warnx("event=reload feed=%s error=\"%s\"", cf->name, why);
                 continue;
             }
@@ -253,8 +164,8 @@ daemon_reload(struct daemon *d, char *err, size_t errsize)
         }
     }
     size_t removed = 0;
-    for (size_t i = 0; i < d->nfeeds; i++) {
-        struct feed_run *f = d->feeds[i];
+    for (size_t i = 0; i < s->nfeeds; i++) {
+        struct feed_run *f = s->feeds[i];
         int still = 0;
         for (size_t k = 0; k < n; k++)
             still |= feeds[k] == f;
@@ -268,125 +179,259 @@ daemon_reload(struct daemon *d, char *err, size_t errsize)
         else
             feed_free(f);
     }
-    free(d->feeds);
-    d->feeds = feeds;
-    d->nfeeds = n;
-    r->retired[r->nretired++] = old;
-    if (d->http != NULL)
-        http_invalidate(d->http);
-    sched_rearm(d);
-    sd_notify(0, "READY=1");
-    set_status(d);
+    free(s->feeds);
+    s->feeds = feeds;
+    s->nfeeds = n;
+    s->retired[s->nretired++] = old;
+    sched_rearm(s);
     log_info("event=reload outcome=ok feeds=%zu added=%zu removed=%zu kept=%zu", cfg->nfeeds,
              added, removed, kept);
+    service_notify(s, SERVICE_RELOADED);
     return 0;
 }
 
-/* Called by the scheduler when a feed's fetch has finished. */
-void
-daemon_after_fetch(struct daemon *d, struct feed_run *f)
+/* ---- copies out ---- */
+
+static void
+feed_copy_clear(struct service_feed *c)
 {
+    free(c->name);
+    free(c->url);
+    for (size_t i = 0; i < c->ncategories; i++)
+        free(c->categories[i]);
+    free(c->categories);
+    memset(c, 0, sizeof(*c));
+}
+
+/* f's state into *c, every string copied. Returns 0 or -ENOMEM (c empty). */
+static int
+feed_copy(const struct feed_run *f, struct service_feed *c)
+{
+    const char *url = f->url ? f->url : f->cf ? f->cf->url : NULL;
+    size_t ncat = f->cf ? f->cf->ncategories : 0;
+    memset(c, 0, sizeof(*c));
+    if ((c->name = strdup(f->name)) == NULL || (url && (c->url = strdup(url)) == NULL) ||
+        (ncat > 0 && (c->categories = calloc(ncat, sizeof(char *))) == NULL))
+        goto fail;
+    for (; c->ncategories < ncat; c->ncategories++)
+        if ((c->categories[c->ncategories] = strdup(f->cf->categories[c->ncategories])) == NULL)
+            goto fail;
+    c->enabled = f->enabled;
+    c->fetched = f->fetched;
+    c->last = f->last;
+    c->http = f->http;
+    c->last_fetch = f->last_fetch;
+    c->next_fetch = f->next_fetch;
+    c->newest = f->newest;
+    c->errors = f->errors;
+    memcpy(c->error, f->error, sizeof(c->error));
+    c->counts = (struct service_counts){f->counts.new_, f->counts.updated, f->counts.duplicates,
+                                        f->counts.unchanged};
+    c->articles = f->articles;
+    memcpy(c->fetches, f->fetches, sizeof(c->fetches));
+    return 0;
+fail:
+    feed_copy_clear(c);
+    return -ENOMEM;
+}
+
+void
+service_snapshot_free(struct service_snapshot *snap)
+{
+    if (snap == NULL)
+        return;
+    for (size_t i = 0; i < snap->nfeeds; i++)
+        feed_copy_clear(&snap->feeds[i]);
+    free(snap->feeds);
+    free(snap->title);
+    free(snap->link);
+    memset(snap, 0, sizeof(*snap));
+}
+
+int
+service_snapshot(struct service *s, const char *feed, struct service_snapshot *out)
+{
+    const struct config *cfg = s->cfg;
+    memset(out, 0, sizeof(*out));
+    if (feed != NULL && service_feed(s, feed) == NULL)
+        return -ENOENT;
+    out->max_entries = cfg->output.max_entries;
+    out->stale_after = cfg->daemon.stale_after;
+    if ((out->title = strdup(cfg->output.title)) == NULL ||
+        (out->link = strdup(cfg->output.link)) == NULL ||
+        (out->feeds = calloc(s->nfeeds + 1, sizeof(*out->feeds))) == NULL)
+        goto fail;
+    for (size_t i = 0; i < s->nfeeds; i++) {
+        const struct feed_run *f = s->feeds[i];
+        if (f->removed || (feed != NULL && strcmp(f->name, feed) != 0))
+            continue;
+        if (feed_copy(f, &out->feeds[out->nfeeds]) < 0)
+            goto fail;
+        out->nfeeds++;
+    }
+    return 0;
+fail:
+    service_snapshot_free(out);
+    return -ENOMEM;
+}
+
+void
+service_stats(const struct service *s, struct service_stats *out)
+{
+    const struct metrics *m = &s->metrics;
+    memset(out, 0, sizeof(*out));
+    out->started = m->started;
+    out->feeds = s->nfeeds;
+    for (size_t i = 0; i < s->nfeeds; i++) {
+        const struct feed_run *f = s->feeds[i];
+        for (int o = 0; o < SERVICE_OUTCOMES; o++)
+            out->fetches[o] += f->fetches[o];
+        if (f->removed || !f->fetched)
+            continue;
+        if (f->last == SERVICE_ERROR)
+            out->feeds_failing++;
+        else
+            out->feeds_ok++;
+    }
+    out->busy = sched_busy(s);
+    memcpy(out->stored, m->articles, sizeof(out->stored));
+    memcpy(out->duration_buckets, m->duration_buckets, sizeof(out->duration_buckets));
+    out->duration_count = m->duration_count;
+    out->duration_sum = m->duration_sum;
+    out->store_ok = s->store_ok;
+    memcpy(out->store_error, s->store_error, sizeof(out->store_error));
+}
+
+int
+service_articles(struct service *s, long *n)
+{
+    *n = 0;
+    return s->rstore != NULL && store_count(s->rstore, 0, n) == 0 ? 0 : -EIO;
+}
+
+int
+service_health(struct service *s, char *why, size_t size)
+{
+    const char *bad = NULL;
+    if (!s->store_ok)
+        bad = s->store_error[0] ? s->store_error : "not usable";
+    /* a trivial query on the reader: a wedged database stops answering */
+    else if (s->rstore == NULL || store_generation(s->rstore) < 0)
+        bad = "the reader connection does not answer";
+    if (bad != NULL && why != NULL)
+        snprintf(why, size, "%s", bad);
+    return bad != NULL ? -EIO : 0;
+}
+
+struct store *
+service_store(struct service *s)
+{
+    return s->rstore;
+}
+
+/* ---- watchers and waiters ---- */
+
+int
+service_watch(struct service *s, service_watch_fn fn, void *arg)
+{
+    for (size_t i = 0; i < SERVICE_WATCHERS; i++)
+        if (s->watchers[i].fn == NULL) {
+            s->watchers[i].fn = fn;
+            s->watchers[i].arg = arg;
+            return 0;
+        }
+    return -ENOSPC;
+}
+
+void
+service_unwatch(struct service *s, service_watch_fn fn, void *arg)
+{
+    for (size_t i = 0; i < SERVICE_WATCHERS; i++)
+        if (s->watchers[i].fn == fn && s->watchers[i].arg == arg)
+            s->watchers[i].fn = NULL;
+}
+
+void
+service_notify(struct service *s, enum service_event ev)
+{
+    /* a watcher may unwatch (itself or another) meanwhile: slots only empty */
+    for (size_t i = 0; i < SERVICE_WATCHERS; i++)
+        if (s->watchers[i].fn != NULL)
+            s->watchers[i].fn(s->watchers[i].arg, ev);
+}
+
+int
+service_refresh(struct service *s, const char *feed, struct service_wait *w,
+                service_wait_fn done, void *arg)
+{
+    struct feed_run *f = service_feed(s, feed);
+    if (f == NULL)
+        return -ENOENT;
+    if (w != NULL) {
+        w->next = NULL;
+        w->done = done;
+        w->arg = arg;
+    }
+    return sched_refresh(s, f, w);
+}
+
+void
+service_refresh_cancel(struct service *s, struct service_wait *w)
+{
+    for (size_t i = 0; i < s->nfeeds; i++)
+        for (struct service_wait **pp = &s->feeds[i]->waiters; *pp != NULL; pp = &(*pp)->next)
+            if (*pp == w) {
+                *pp = w->next;
+                w->next = NULL;
+                return;
+            }
+}
+
+/* Call the waiters of a finished fetch with a copy of the feed's state.
+ * They may do anything (a control client goes on with its next request, a
+ * reload), so f is not touched once the first one runs. */
+static void
+tell_waiters(struct service_wait *w, struct service_feed *state)
+{
+    while (w != NULL) {
+        struct service_wait *next = w->next;
+        w->next = NULL;
+        w->done(w->arg, state);
+        w = next;
+    }
+}
+
+void
+service_after_fetch(struct service *s, struct feed_run *f)
+{
+    struct service_wait *waiters = f->waiters;
+    struct service_feed state;
+    int copied = waiters != NULL && feed_copy(f, &state) == 0;
+    if (waiters != NULL && !copied) /* no memory: the numbers, without the strings */
+        state = (struct service_feed){.name = (char *)"", .last = f->last, .http = f->http};
+    f->waiters = NULL;
     if (f->removed) {
-        for (size_t i = 0; i < d->nfeeds; i++)
-            if (d->feeds[i] == f) {
-                memmove(&d->feeds[i], &d->feeds[i + 1], (d->nfeeds - i - 1) * sizeof(f));
-                d->nfeeds--;
+        for (size_t i = 0; i < s->nfeeds; i++)
+            if (s->feeds[i] == f) {
+                memmove(&s->feeds[i], &s->feeds[i + 1], (s->nfeeds - i - 1) * sizeof(f));
+                s->nfeeds--;
                 break;
             }
         feed_free(f);
-        return;
-    }
-    if (f->cf != NULL && f->ing.defaults.categories != (const char *const *)f->cf->categories) {
+    } else if (f->cf != NULL &&
+               f->ing.defaults.categories != (const char *const *)f->cf->categories) {
         /* reloaded while fetching: take the new options now */
-        struct ingest_feed ing;
+        struct service_ingest ing;
         char why[512];
-        if (ingest_feed_init(&ing, d->rstore, d->cfg, f->cf, f->name, why, sizeof(why)) == 0) {
-            ingest_feed_close(&f->ing);
+        if (service_ingest_init(&ing, s->rstore, s->cfg, f->cf, f->name, why, sizeof(why)) == 0) {
+            service_ingest_close(&f->ing);
             f->ing = ing;
         }
     }
-    set_status(d);
-}
-
-/* ---- signals, watchdog, shutdown ---- */
-
-static void
-part_done(struct runner *r)
-{
-    if (--r->parts > 0)
-        return;
-    uv_close((uv_handle_t *)&r->sig_hup, NULL);
-    uv_close((uv_handle_t *)&r->sig_term, NULL);
-    uv_close((uv_handle_t *)&r->sig_int, NULL);
-    uv_close((uv_handle_t *)&r->watchdog, NULL);
-    uv_close((uv_handle_t *)&r->prune, NULL);
-}
-
-static void
-on_part_closed(void *arg)
-{
-    part_done(arg);
-}
-
-static void
-on_sched_stopped(struct daemon *d)
-{
-    part_done((struct runner *)d);
-}
-
-static void
-on_fetch_closed(void *arg)
-{
-    struct runner *r = arg;
-    /* every fetch callback has fired: let the last jobs finish */
-    sched_stop(&r->d, on_sched_stopped);
-}
-
-static void
-stop(struct runner *r, const char *why)
-{
-    struct daemon *d = &r->d;
-    if (d->stopping)
-        return;
-    d->stopping = 1;
-    log_info("event=stop reason=%s", why);
-    sd_notify(0, "STOPPING=1");
-    uv_timer_stop(&r->watchdog);
-    uv_timer_stop(&r->prune);
-    r->parts = 1; /* the scheduler, after the fetch engine */
-    if (d->ctl != NULL) {
-        r->parts++;
-        ctl_stop(d->ctl, on_part_closed, r);
-        d->ctl = NULL;
-    }
-    if (d->http != NULL) {
-        r->parts++;
-        http_stop(d->http, on_part_closed, r);
-        d->http = NULL;
-    }
-    fetch_close(d->fetch, on_fetch_closed, r);
-}
-
-static void
-on_uv_signal(uv_signal_t *s, int signum)
-{
-    struct runner *r = s->data;
-    if (signum == SIGHUP) {
-        char err[512];
-        if (!r->d.stopping)
-            daemon_reload(&r->d, err, sizeof(err));
-        return;
-    }
-    stop(r, signum == SIGTERM ? "SIGTERM" : "SIGINT");
-}
-
-static void
-on_watchdog(uv_timer_t *t)
-{
-    struct runner *r = t->data;
-    /* WATCHDOG=1 only while the store answers: a wedged database gets us restarted */
-    if (store_generation(r->d.rstore) >= 0 && r->d.store_ok)
-        sd_notify(0, "WATCHDOG=1");
+    service_notify(s, SERVICE_FETCHED);
+    tell_waiters(waiters, &state);
+    if (copied)
+        feed_copy_clear(&state);
 }
 
 /* Retention (SPEC §7): old articles go, their dedup keys stay. In the worker,
@@ -396,24 +441,24 @@ struct prune_job {
     long deleted;
     int rc;
     char err[256];
-    void (*done)(void *arg, int rc, long deleted, const char *err);
+    service_prune_fn done;
     void *arg;
 };
 
 static void
-prune_fn(struct daemon *d, void *arg)
+prune_fn(struct service *s, void *arg)
 {
     struct prune_job *j = arg;
-    j->rc = store_prune(d->wstore, j->cutoff, &j->deleted);
+    j->rc = store_prune(s->wstore, j->cutoff, &j->deleted);
     if (j->rc < 0)
-        snprintf(j->err, sizeof(j->err), "%s", store_errmsg(d->wstore));
+        snprintf(j->err, sizeof(j->err), "%s", store_errmsg(s->wstore));
 }
 
 static void
-prune_after(struct daemon *d, void *arg)
+prune_after(struct service *s, void *arg)
 {
     struct prune_job *j = arg;
-    (void)d;
+    (void)s;
     if (j->rc < 0)
         log_warnx("event=prune error=\"%s\"", j->err);
     else if (j->deleted > 0)
@@ -424,21 +469,20 @@ prune_after(struct daemon *d, void *arg)
 }
 
 int
-daemon_prune(struct daemon *d, void (*done)(void *arg, int rc, long deleted, const char *err),
-             void *arg)
+service_prune(struct service *s, service_prune_fn done, void *arg)
 {
     struct prune_job *j;
-    if (d->cfg->daemon.retention <= 0) {
+    if (s->cfg->daemon.retention <= 0) {
         if (done)
             done(arg, 0, 0, "");
         return 0;
     }
     if ((j = calloc(1, sizeof(*j))) == NULL)
         return -ENOMEM;
-    j->cutoff = (int64_t)time(NULL) - d->cfg->daemon.retention;
+    j->cutoff = (int64_t)time(NULL) - s->cfg->daemon.retention;
     j->done = done;
     j->arg = arg;
-    if (sched_job(d, prune_fn, prune_after, j) < 0) {
+    if (sched_job(s, prune_fn, prune_after, j) < 0) {
         free(j);
         return -ENOMEM;
     }
@@ -448,162 +492,157 @@ daemon_prune(struct daemon *d, void (*done)(void *arg, int rc, long deleted, con
 static void
 on_prune_timer(uv_timer_t *t)
 {
-    struct runner *r = t->data;
-    if (!r->d.stopping)
-        daemon_prune(&r->d, NULL, NULL);
+    struct service *s = t->data;
+    if (!s->stopping && service_prune(s, NULL, NULL) < 0)
+        log_warnx("event=prune error=\"out of memory\"");
 }
 
-/* ---- main ---- */
+/* ---- lifecycle ---- */
 
-static int
-start(struct runner *r, char *err, size_t errsize)
+void
+service_free(struct service *s)
 {
-    struct daemon *d = &r->d;
-    int rc;
-    make_markdown_dir(d->cfg);
-    if ((rc = store_open(d->cfg->daemon.database, &d->rstore, err, errsize)) < 0 ||
-        (rc = store_open(d->cfg->daemon.database, &d->wstore, err, errsize)) < 0)
-        return rc;
-    if (d->cfg->daemon.ntracking_params > 0) {
-        store_set_tracking_params(d->rstore, (const char *const *)d->cfg->daemon.tracking_params,
-                                  d->cfg->daemon.ntracking_params);
-        store_set_tracking_params(d->wstore, (const char *const *)d->cfg->daemon.tracking_params,
-                                  d->cfg->daemon.ntracking_params);
-    }
-    d->store_ok = 1;
-    d->feeds = calloc(d->cfg->nfeeds + 1, sizeof(*d->feeds));
-    if (d->feeds == NULL)
-        return -ENOMEM;
-    for (size_t i = 0; i < d->cfg->nfeeds; i++) {
-        struct feed_run *f;
-        if ((rc = feed_new(d, &d->cfg->feeds[i], &f, err, errsize)) < 0)
-            return rc;
-        d->feeds[d->nfeeds++] = f;
-    }
-    if ((rc = fetch_new(d->loop, d->cfg->daemon.concurrency, d->cfg->daemon.per_host,
-                        &d->fetch)) < 0) {
-        snprintf(err, errsize, "fetch engine: %s", strerror(-rc));
-        return rc;
-    }
-    if ((rc = sched_init(d)) < 0) {
-        snprintf(err, errsize, "scheduler: %s", uv_strerror(rc));
-        return rc;
-    }
-    if ((rc = ctl_start(d, d->cfg->daemon.control_socket, &d->ctl, err, errsize)) < 0)
-        return rc;
-    if (d->cfg->daemon.listen != NULL &&
-        (rc = http_start(d, d->cfg->daemon.listen, &d->http, err, errsize)) < 0)
-        return rc;
-    return 0;
+    if (s == NULL)
+        return;
+    for (size_t i = 0; i < s->nfeeds; i++)
+        feed_free(s->feeds[i]);
+    free(s->feeds);
+    store_close(s->wstore);
+    store_close(s->rstore);
+    for (size_t i = 0; i < s->nretired; i++)
+        config_free(s->retired[i]);
+    free(s->retired);
+    config_free(s->cfg);
+    free(s->cfg_path);
+    free(s);
+}
+
+/* Open a connection to the configured database with its tracking params. */
+static int
+open_store(const struct config *cfg, struct store **out, char *err, size_t errsize)
+{
+    int rc = store_open(cfg->daemon.database, out, err, errsize);
+    if (rc == 0 && cfg->daemon.ntracking_params > 0 &&
+        (rc = store_set_tracking_params(*out, (const char *const *)cfg->daemon.tracking_params,
+                                        cfg->daemon.ntracking_params)) < 0)
+        snprintf(err, errsize, "%s: tracking_params: %s", cfg->daemon.database, strerror(-rc));
+    return rc;
 }
 
 int
-cmd_daemon(int argc, char **argv)
+service_new(uv_loop_t *loop, struct config *cfg, const char *cfg_path, struct service **out,
+            char *err, size_t errsize)
 {
-    struct runner *r = calloc(1, sizeof(*r));
-    struct daemon *d = &r->d;
-    const char *cfg_path = NULL, *v;
-    char err[1024];
-    int verbose = 0, m, rc;
-    if (r == NULL)
-        return 1;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            fputs(daemon_usage, stdout);
-            free(r);
-            return 0;
-        } else if (strcmp(argv[i], "-v") == 0) {
-            verbose = 1;
-        } else if ((m = cli_config_option(argc, argv, &i, &v)) != 0) {
-            if (m < 0) {
-                free(r);
-                return 2;
-            }
-            cfg_path = v;
-        } else {
-            fprintf(stderr, "finfeed daemon: unknown argument '%s'\n%s", argv[i], daemon_usage);
-            free(r);
-            return 2;
-        }
+    struct service *s = calloc(1, sizeof(*s));
+    int rc;
+    *out = NULL;
+    if (s == NULL) {
+        config_free(cfg);
+        snprintf(err, errsize, "out of memory");
+        return -ENOMEM;
     }
-    log_init(verbose);
-    if (cfg_path == NULL)
-        cfg_path = config_default_path();
-    if (config_load(cfg_path, &d->cfg, err, sizeof(err)) < 0) {
-        log_warnx("event=start outcome=refused error=\"%s\"", err);
-        fprintf(stderr, "finfeed: %s\n", err);
-        free(r);
-        return 2;
+    s->loop = loop;
+    s->cfg = cfg;
+    s->metrics.started = (int64_t)time(NULL);
+    if ((cfg_path != NULL && (s->cfg_path = strdup(cfg_path)) == NULL) ||
+        (s->feeds = calloc(cfg->nfeeds + 1, sizeof(*s->feeds))) == NULL) {
+        snprintf(err, errsize, "out of memory");
+        rc = -ENOMEM;
+        goto fail;
     }
-    d->cfg_path = cfg_path ? strdup(cfg_path) : NULL;
-    d->metrics.started = (int64_t)time(NULL);
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-    uv_loop_init(&r->loop);
-    d->loop = &r->loop;
-    r->exit_code = 0;
-
-    uv_signal_init(d->loop, &r->sig_hup);
-    uv_signal_init(d->loop, &r->sig_term);
-    uv_signal_init(d->loop, &r->sig_int);
-    uv_timer_init(d->loop, &r->watchdog);
-    uv_timer_init(d->loop, &r->prune);
-    r->sig_hup.data = r->sig_term.data = r->sig_int.data = r->watchdog.data = r->prune.data = r;
-    uv_signal_start(&r->sig_hup, on_uv_signal, SIGHUP);
-    uv_signal_start(&r->sig_term, on_uv_signal, SIGTERM);
-    uv_signal_start(&r->sig_int, on_uv_signal, SIGINT);
-    signal(SIGPIPE, SIG_IGN);
-
-    if ((rc = start(r, err, sizeof(err))) < 0) {
-        log_warnx("event=start outcome=failed error=\"%s\"", err);
-        fprintf(stderr, "finfeed: %s\n", err);
-        r->exit_code = 1;
-        if (d->fetch != NULL && d->sched != NULL) {
-            stop(r, "start failed");
-        } else {
-            if (d->ctl) {
-                ctl_stop(d->ctl, NULL, NULL);
-                d->ctl = NULL;
-            }
-            if (d->fetch != NULL)
-                fetch_close(d->fetch, NULL, NULL);
-            if (d->sched != NULL)
-                sched_stop(d, NULL);
-            r->parts = 1;
-            part_done(r);
-        }
-    } else {
-        if (sd_watchdog_enabled(0, &r->watchdog_usec) > 0 && r->watchdog_usec > 0)
-            uv_timer_start(&r->watchdog, on_watchdog, r->watchdog_usec / 2000,
-                           r->watchdog_usec / 2000);
-        char where[300] = "";
-        if (d->http != NULL)
-            snprintf(where, sizeof(where), " http=http://%s/feed.atom", d->cfg->daemon.listen);
-        log_info("event=start version=%s feeds=%zu database=%s control=%s%s", FINFEED_VERSION,
-                 d->nfeeds, d->cfg->daemon.database, d->cfg->daemon.control_socket, where);
-        sd_notify(0, "READY=1");
-        set_status(d);
-        sched_rearm(d);
-        uv_timer_start(&r->prune, on_prune_timer, PRUNE_FIRST_MS, PRUNE_EVERY_MS);
+    make_markdown_dir(cfg);
+    if ((rc = open_store(cfg, &s->rstore, err, errsize)) < 0 ||
+        (rc = open_store(cfg, &s->wstore, err, errsize)) < 0)
+        goto fail;
+    s->store_ok = 1;
+    for (size_t i = 0; i < cfg->nfeeds; i++) {
+        struct feed_run *f;
+        if ((rc = feed_new(s, &cfg->feeds[i], &f, err, errsize)) < 0)
+            goto fail;
+        s->feeds[s->nfeeds++] = f;
     }
-    uv_run(d->loop, UV_RUN_DEFAULT);
-    for (size_t i = 0; i < d->nfeeds; i++)
-        feed_free(d->feeds[i]);
-    free(d->feeds);
-    store_close(d->wstore);
-    store_close(d->rstore);
-    if (uv_loop_close(d->loop) != 0) {
-        uv_run(d->loop, UV_RUN_DEFAULT);
-        uv_loop_close(d->loop);
-    }
-    for (size_t i = 0; i < r->nretired; i++)
-        config_free(r->retired[i]);
-    free(r->retired);
-    config_free(d->cfg);
-    free(d->cfg_path);
-    curl_global_cleanup();
-    if (r->exit_code == 0)
-        log_info("event=stopped");
-    rc = r->exit_code;
-    free(r);
+    *out = s;
+    return 0;
+fail:
+    service_free(s);
     return rc;
+}
+
+int
+service_start(struct service *s, char *err, size_t errsize)
+{
+    const struct config *c = s->cfg;
+    int rc;
+    if ((rc = fetch_new(s->loop, c->daemon.concurrency, c->daemon.per_host, &s->fetch)) < 0) {
+        snprintf(err, errsize, "fetch engine: %s", strerror(-rc));
+        return rc;
+    }
+    if ((rc = sched_init(s)) < 0) {
+        snprintf(err, errsize, "scheduler: %s", uv_strerror(rc));
+        return rc;
+    }
+    if ((rc = uv_timer_init(s->loop, &s->prune)) < 0) {
+        snprintf(err, errsize, "retention timer: %s", uv_strerror(rc));
+        return rc;
+    }
+    s->prune.data = s;
+    s->prune_open = 1;
+    if ((rc = uv_timer_start(&s->prune, on_prune_timer, PRUNE_FIRST_MS, PRUNE_EVERY_MS)) < 0) {
+        snprintf(err, errsize, "retention timer: %s", uv_strerror(rc));
+        return rc;
+    }
+    sched_rearm(s);
+    return 0;
+}
+
+void
+service_part_done(struct service *s)
+{
+    if (--s->parts > 0 || s->stopped == NULL)
+        return;
+    void (*done)(void *) = s->stopped;
+    s->stopped = NULL;
+    done(s->stopped_arg);
+}
+
+static void
+on_prune_closed(uv_handle_t *h)
+{
+    struct service *s = h->data;
+    s->prune_open = 0;
+    service_part_done(s);
+}
+
+static void
+on_fetch_closed(void *arg)
+{
+    struct service *s = arg;
+    /* every fetch callback has fired: let the last jobs finish */
+    s->fetch = NULL;
+    if (s->sched != NULL)
+        sched_stop(s); /* calls service_part_done once closed */
+    else
+        service_part_done(s);
+}
+
+void
+service_stop(struct service *s, void (*done)(void *arg), void *arg)
+{
+    s->stopping = 1;
+    s->stopped = done;
+    s->stopped_arg = arg;
+    s->parts = 1; /* until every part below is under way */
+    if (s->prune_open) {
+        s->parts++;
+        uv_timer_stop(&s->prune);
+        uv_close((uv_handle_t *)&s->prune, on_prune_closed);
+    }
+    if (s->fetch != NULL) {
+        s->parts++;
+        fetch_close(s->fetch, on_fetch_closed, s);
+    } else if (s->sched != NULL) {
+        s->parts++;
+        sched_stop(s);
+    }
+    service_part_done(s);
 }
