@@ -325,7 +325,7 @@ cmd_parse(const struct cli_command *cmd, int argc, char **argv)
         }
     }
     /* the feed's options, article defaults and cleaner, exactly as the daemon
-     * builds them (daemon/ingest.c) */
+     * builds them (daemon/service/ingest.c) */
     char err[512];
     if (service_ingest_init(&feed_cfg, NULL, cfg, cf, cf ? cf->name : NULL, err, sizeof(err)) < 0) {
         fprintf(stderr, "finfeed parse: %s\n", err);

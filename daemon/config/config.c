@@ -1,4 +1,4 @@
-/* daemon/config/config.c — reads the configuration file (SPEC §2): lines, sections,
+/* daemon/config.c — reads the configuration file (SPEC §2): lines, sections,
  * error messages, whole-file checks, and the public API. inih runs the
  * section/key loop; on_ini_read() feeds it one normalised line at a time,
  * because Debian's inih r55 passes no line number to its handler, cuts lines

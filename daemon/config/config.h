@@ -1,4 +1,4 @@
-/* daemon/config/config.h — the configuration file (SPEC §2): where it is, what it
+/* daemon/config.h — the configuration file (SPEC §2): where it is, what it
  * says, and every default. A loaded configuration is a plain data record,
  * read-only after config_load() and owned by whoever loaded it. */
 #ifndef FINFEED_CONFIG_H

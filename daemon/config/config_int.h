@@ -1,4 +1,4 @@
-/* daemon/config/config_int.h — shared by daemon/config.c (the file: lines, sections,
+/* daemon/config_int.h — shared by daemon/config.c (the file: lines, sections,
  * messages) and daemon/config_value.c (the keys: types, defaults, checks).
  * Included by nobody else. */
 #ifndef FINFEED_CONFIG_INT_H

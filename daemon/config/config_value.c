@@ -1,4 +1,4 @@
-/* daemon/config/config_value.c — the keys of each section (SPEC §2): their types,
+/* daemon/config_value.c — the keys of each section (SPEC §2): their types,
  * defaults and checks, and the conversion of one value into struct config.
  * config.c reads the file and calls config_key_set() for every key line. */
 #include <arpa/inet.h>

@@ -251,7 +251,7 @@ refresh_select(const struct service_snapshot *snap, char **args, int nargs, size
 }
 
 static void
-cmd_refresh(struct client *c, struct req *r, char **args, int nargs)
+answer_refresh(struct client *c, struct req *r, char **args, int nargs)
 {
     struct service *svc = c->ctl->svc;
     struct service_snapshot snap;
@@ -329,7 +329,7 @@ feed_status(const struct service_feed *f, int64_t now, int64_t stale_after)
 }
 
 static void
-cmd_status(struct client *c, char **args, int nargs)
+answer_status(struct client *c, char **args, int nargs)
 {
     struct service_snapshot snap;
     int64_t now = now_s();
@@ -354,7 +354,7 @@ cmd_status(struct client *c, char **args, int nargs)
 }
 
 static void
-cmd_stats(struct client *c)
+answer_stats(struct client *c)
 {
     struct service_stats st;
     json_t *fetches = json_object();
@@ -391,7 +391,7 @@ on_pruned(void *arg, int rc, long deleted, const char *err)
 }
 
 static void
-cmd_prune(struct client *c)
+answer_prune(struct client *c)
 {
     c->pruning++;
     if (service_prune(c->ctl->svc, on_pruned, c) < 0) {
@@ -428,19 +428,19 @@ process(struct client *c)
         return;
     }
     if (strcmp(argv[0], "refresh") == 0) {
-        cmd_refresh(c, r, argv + 1, argc - 1);
+        answer_refresh(c, r, argv + 1, argc - 1);
         return; /* answers (now or later) and calls req_done */
     }
     if (strcmp(argv[0], "prune") == 0) {
-        cmd_prune(c);
+        answer_prune(c);
         return;
     }
     if (strcmp(argv[0], "ping") == 0) {
         reply(c, json_pack("{s:b, s:s}", "ok", 1, "version", FINFEED_VERSION));
     } else if (strcmp(argv[0], "status") == 0) {
-        cmd_status(c, argv + 1, argc - 1);
+        answer_status(c, argv + 1, argc - 1);
     } else if (strcmp(argv[0], "stats") == 0) {
-        cmd_stats(c);
+        answer_stats(c);
     } else if (strcmp(argv[0], "reload") == 0) {
         char err[512];
         struct service_stats st;

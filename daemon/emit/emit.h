@@ -32,7 +32,7 @@ int emit_markdown_write(const char *dir, const struct store_article *a, int *wri
  * its guid, so that the name is stable for the article. Returns buf. */
 char *emit_markdown_name(const struct parse_article *a, char *buf, size_t size);
 
-/* ---- Atom 1.0, RSS 2.0, JSON Feed 1.1 (SPEC §5.2), daemon/emit_feed.c ---- */
+/* ---- Atom 1.0, RSS 2.0, JSON Feed 1.1 (SPEC §5.2), daemon/emit/emit_feed.c ---- */
 
 enum emit_format { EMIT_ATOM, EMIT_RSS, EMIT_JSON };
 
@@ -63,7 +63,7 @@ const char *emit_content_type(enum emit_format format);
 /* "atom" | "rss" | "json" → format; -1 for anything else. */
 int emit_format_of(const char *name);
 
-/* ---- OPML 2.0 subscriptions, daemon/emit_opml.c ---- */
+/* ---- OPML 2.0 subscriptions, daemon/emit/emit_opml.c ---- */
 
 /* One subscription: strings borrowed. */
 struct emit_opml_feed {

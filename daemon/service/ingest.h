@@ -1,6 +1,7 @@
 /* daemon/service/ingest.h — one fetched (or given) document of one feed into the
- * store: parse → article model → dedup store, in one transaction. Shared by
- * `finfeed ingest` and the daemon. */
+ * store: parse → article model → dedup store, in one transaction. The
+ * service's pipeline runs it in the worker; the offline commands of
+ * daemon/cli/ (`finfeed ingest`, `finfeed parse`) call it directly. */
 #ifndef FINFEED_SERVICE_INGEST_H
 #define FINFEED_SERVICE_INGEST_H
 
