@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,6 +117,8 @@ setup(void **state)
     snprintf(f->feed, sizeof(f->feed), "%s/a.xml", f->dir);
     write_file(f->feed, feed_xml);
     write_conf(f, "");
+    /* as `finfeed daemon` does: a reply to a client gone is an EPIPE, not a signal */
+    signal(SIGPIPE, SIG_IGN);
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK || uv_loop_init(&f->loop) != 0 ||
         uv_async_init(&f->loop, &f->stop, on_stop) != 0)
         return -1;
