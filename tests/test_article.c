@@ -24,7 +24,7 @@
 
 #include <jansson.h>
 
-#include "daemon/emit.h"
+#include "daemon/emit/emit.h"
 #include "parse/parse.h"
 
 #define ART FIXTURES "/article/"

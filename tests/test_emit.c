@@ -22,7 +22,7 @@
 
 #include <jansson.h>
 
-#include "daemon/emit.h"
+#include "daemon/emit/emit.h"
 #include "store/store.h"
 
 #define EMIT_DIR FIXTURES "/emit/"

@@ -1,9 +1,11 @@
-/* tests/test_http.c — daemon/http*.c: the HTTP output server on a real loop
+/* tests/test_http.c — daemon/http/: the HTTP output server on a real loop
  * with a real store: every route of SPEC §5.1, validators and 304, gzip,
  * HEAD, 405/404/400, the rendering cache, hostile requests on raw sockets,
- * listen addresses. The loop runs on its own thread; requests (libcurl) and
- * assertions run on the test's thread, which hands work to the loop with a
- * uv_async_t. */
+ * listen addresses. The room is tested alone: the service.h functions it
+ * calls are a fake defined here with canned feed state (the linker takes
+ * these before the service library's). The loop runs on its own thread;
+ * requests (libcurl) and assertions run on the test's thread, which hands
+ * work to the loop with a uv_async_t. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -28,16 +30,26 @@
 #include <uv.h>
 #include <zlib.h>
 
-#include "daemon/config.h"
-#include "daemon/daemon_int.h"
-#include "daemon/http.h"
-#include "daemon/http_int.h"
+#include "daemon/http/http.h"
+#include "daemon/http/http_int.h"
+#include "daemon/service/service.h"
 #include "store/store.h"
 
 #define CHECKER FIXTURES "/../check_feed.py"
 #define PYTHON "/usr/bin/python3"
 
 extern char **environ;
+
+/* ---- the fake service ---- */
+
+struct service {
+    struct service_feed feeds[4];
+    char *sina_cats[2];
+    struct service_stats stats;
+    struct store *rstore;
+    service_watch_fn watch;
+    void *watch_arg;
+};
 
 /* ---- the server under test, its loop on a thread ---- */
 
@@ -53,11 +65,9 @@ struct server {
     int stopped; /* http_stop's done fired */
 
     char dir[64], db[96];
-    struct daemon d;
+    struct service svc;
+    struct http *http;
     struct store *writer; /* the test's own connection, like the daemon's worker */
-    struct feed_run feeds[4], *feedp[4];
-    struct config_feed cf_sina;
-    char *sina_cats[3];
     int64_t sina_id, wsj_id;
     int port;
     char base[64];
@@ -65,6 +75,100 @@ struct server {
 };
 
 static struct server *S;
+
+
+static char *
+dup_or_null(const char *s)
+{
+    char *d = s != NULL ? strdup(s) : NULL;
+    assert_true(s == NULL || d != NULL);
+    return d;
+}
+
+int
+service_snapshot(struct service *s, const char *feed, struct service_snapshot *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->title = dup_or_null("Finance news");
+    out->link = dup_or_null("http://127.0.0.1:8470/");
+    out->max_entries = 100;
+    out->stale_after = 14 * 86400;
+    out->feeds = calloc(4, sizeof(*out->feeds));
+    assert_non_null(out->feeds);
+    for (size_t i = 0; i < 4; i++) {
+        const struct service_feed *f = &s->feeds[i];
+        struct service_feed *c = &out->feeds[out->nfeeds];
+        if (feed != NULL && strcmp(feed, f->name) != 0)
+            continue;
+        *c = *f;
+        c->name = dup_or_null(f->name);
+        c->url = dup_or_null(f->url);
+        c->categories = f->ncategories ? calloc(f->ncategories, sizeof(char *)) : NULL;
+        for (size_t k = 0; k < f->ncategories; k++)
+            c->categories[k] = dup_or_null(f->categories[k]);
+        out->nfeeds++;
+    }
+    if (feed != NULL && out->nfeeds == 0) {
+        service_snapshot_free(out);
+        return -ENOENT;
+    }
+    return 0;
+}
+
+void
+service_snapshot_free(struct service_snapshot *snap)
+{
+    for (size_t i = 0; i < snap->nfeeds; i++) {
+        struct service_feed *f = &snap->feeds[i];
+        for (size_t k = 0; k < f->ncategories; k++)
+            free(f->categories[k]);
+        free(f->categories);
+        free(f->name);
+        free(f->url);
+    }
+    free(snap->feeds);
+    free(snap->title);
+    free(snap->link);
+    memset(snap, 0, sizeof(*snap));
+}
+
+void
+service_stats(const struct service *s, struct service_stats *out)
+{
+    *out = s->stats;
+}
+
+int
+service_health(struct service *s, char *why, size_t size)
+{
+    if (!s->stats.store_ok) {
+        snprintf(why, size, "%s", s->stats.store_error);
+        return -EIO;
+    }
+    return store_generation(s->rstore) >= 0 ? 0 : -EIO;
+}
+
+struct store *
+service_store(struct service *s)
+{
+    return s->rstore;
+}
+
+int
+service_watch(struct service *s, service_watch_fn fn, void *arg)
+{
+    assert_null(s->watch); /* the server watches once */
+    s->watch = fn;
+    s->watch_arg = arg;
+    return 0;
+}
+
+void
+service_unwatch(struct service *s, service_watch_fn fn, void *arg)
+{
+    assert_true(s->watch == fn && s->watch_arg == arg);
+    s->watch = NULL;
+}
 
 static void
 on_async(uv_async_t *a)
@@ -113,29 +217,32 @@ static void
 job_stop(struct server *s, void *arg)
 {
     (void)arg;
-    http_stop(s->d.http, on_http_stopped, s);
-    s->d.http = NULL;
+    http_stop(s->http, on_http_stopped, s);
+    s->http = NULL;
+    assert_null(s->svc.watch);
     uv_close((uv_handle_t *)&s->async, NULL);
 }
 
 static void
 job_renders(struct server *s, void *arg)
 {
-    *(unsigned long *)arg = http_renders(s->d.http);
+    *(unsigned long *)arg = http_renders(s->http);
 }
 
+/* The service reports a reload, as after SIGHUP. */
 static void
 job_invalidate(struct server *s, void *arg)
 {
     (void)arg;
-    http_invalidate(s->d.http);
+    s->svc.watch(s->svc.watch_arg, SERVICE_RELOADED);
 }
 
 static void
 job_store_ok(struct server *s, void *arg)
 {
-    s->d.store_ok = *(int *)arg;
-    snprintf(s->d.store_error, sizeof(s->d.store_error), "%s", s->d.store_ok ? "" : "disk full");
+    struct service_stats *st = &s->svc.stats;
+    st->store_ok = *(int *)arg;
+    snprintf(st->store_error, sizeof(st->store_error), "%s", st->store_ok ? "" : "disk full");
 }
 
 static unsigned long
@@ -204,63 +311,54 @@ fill_store(struct server *s)
 static void
 fill_feeds(struct server *s)
 {
-    struct feed_run *f = s->feeds;
+    struct service *svc = &s->svc;
+    struct service_feed *f = svc->feeds;
 
-    s->sina_cats[0] = (char *)"金融";
-    s->sina_cats[1] = (char *)"新浪财经";
-    s->cf_sina = (struct config_feed){.name = (char *)"sina",
-                                      .url = (char *)"https://example.com/sina.xml",
-                                      .categories = s->sina_cats,
-                                      .ncategories = 2,
-                                      .enabled = 1,
-                                      .republish = 1};
-    f[0] = (struct feed_run){.name = (char *)"sina",
-                             .cf = &s->cf_sina,
-                             .id = s->sina_id,
-                             .enabled = 1,
-                             .url = (char *)"https://example.com/sina.xml",
-                             .next_fetch = t0 + 600,
-                             .last_fetch = t0 - 60,
-                             .newest = t0,
-                             .http = 200,
-                             .last = OUT_OK,
-                             .fetched = 1,
-                             .articles = 2,
-                             .counts = {.new_ = 2, .duplicates = 1},
-                             .fetches = {3, 1, 0, 0}};
-    f[1] = (struct feed_run){.name = (char *)"wsj",
-                             .id = s->wsj_id,
-                             .enabled = 1,
-                             .url = (char *)"https://user:secret@example.com/wsj.xml",
-                             .next_fetch = t0 + 60,
-                             .last_fetch = t0 - 30,
-                             .http = 500,
-                             .errors = 3,
-                             .last = OUT_ERROR,
-                             .fetched = 1,
-                             .articles = 1,
-                             .fetches = {1, 0, 3, 0}};
+    svc->sina_cats[0] = (char *)"金融";
+    svc->sina_cats[1] = (char *)"新浪财经";
+    f[0] = (struct service_feed){.name = (char *)"sina",
+                                 .url = (char *)"https://example.com/sina.xml",
+                                 .categories = svc->sina_cats,
+                                 .ncategories = 2,
+                                 .enabled = 1,
+                                 .next_fetch = t0 + 600,
+                                 .last_fetch = t0 - 60,
+                                 .newest = t0,
+                                 .http = 200,
+                                 .last = SERVICE_OK,
+                                 .fetched = 1,
+                                 .articles = 2,
+                                 .counts = {.new_ = 2, .duplicates = 1},
+                                 .fetches = {3, 1, 0, 0}};
+    f[1] = (struct service_feed){.name = (char *)"wsj",
+                                 .enabled = 1,
+                                 .url = (char *)"https://user:secret@example.com/wsj.xml",
+                                 .next_fetch = t0 + 60,
+                                 .last_fetch = t0 - 30,
+                                 .http = 500,
+                                 .errors = 3,
+                                 .last = SERVICE_ERROR,
+                                 .fetched = 1,
+                                 .articles = 1,
+                                 .fetches = {1, 0, 3, 0}};
     snprintf(f[1].error, sizeof(f[1].error), "HTTP 500: <b>&\"bad\"</b>\n\xff\xfe end");
-    f[2] = (struct feed_run){.name = (char *)"old",
-                             .enabled = 0,
-                             .url = (char *)"https://example.com/old.xml",
-                             .last = OUT_GONE,
-                             .http = 410,
-                             .fetched = 1,
-                             .fetches = {0, 0, 0, 1}};
-    f[3] = (struct feed_run){
+    f[2] = (struct service_feed){.name = (char *)"old",
+                                 .enabled = 0,
+                                 .url = (char *)"https://example.com/old.xml",
+                                 .last = SERVICE_GONE,
+                                 .http = 410,
+                                 .fetched = 1,
+                                 .fetches = {0, 0, 0, 1}};
+    f[3] = (struct service_feed){
         .name = (char *)"quote\"back\\slash", .enabled = 1, .url = (char *)"file:///srv/feed.xml"};
-    for (int i = 0; i < 4; i++)
-        s->feedp[i] = &f[i];
-    s->d.feeds = s->feedp;
-    s->d.nfeeds = 4;
-    s->d.metrics.articles[STORE_NEW] = 3;
-    s->d.metrics.articles[STORE_DUPLICATE] = 1;
-    for (int i = 0; i < FETCH_BUCKETS; i++)
-        s->d.metrics.duration_buckets[i] = i < 2 ? 1 : i < 5 ? 3 : 4;
-    s->d.metrics.duration_count = 5;
-    s->d.metrics.duration_sum = 42.5;
-    s->d.metrics.started = t0 - 100;
+    svc->stats.feeds = 4;
+    svc->stats.stored[0] = 3; /* new */
+    svc->stats.stored[2] = 1; /* duplicate */
+    for (int i = 0; i < SERVICE_BUCKETS; i++)
+        svc->stats.duration_buckets[i] = i < 2 ? 1 : i < 5 ? 3 : 4;
+    svc->stats.duration_count = 5;
+    svc->stats.duration_sum = 42.5;
+    svc->stats.started = t0 - 100;
 }
 
 static int
@@ -281,19 +379,16 @@ setup(void **state)
     s->async.data = s;
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
-    s->d.loop = &s->loop;
-    if (config_load(NULL, &s->d.cfg, err, sizeof(err)) != 0)
-        return -1;
     fill_store(s);
-    if (store_open(s->db, &s->d.rstore, err, sizeof(err)) != 0)
+    if (store_open(s->db, &s->svc.rstore, err, sizeof(err)) != 0)
         return -1;
-    s->d.store_ok = 1;
+    s->svc.stats.store_ok = 1;
     fill_feeds(s);
-    if (http_start(&s->d, "127.0.0.1:0", &s->d.http, err, sizeof(err)) != 0) {
+    if (http_start(&s->loop, &s->svc, "127.0.0.1:0", &s->http, err, sizeof(err)) != 0) {
         fprintf(stderr, "http_start: %s\n", err);
         return -1;
     }
-    s->port = http_port(s->d.http);
+    s->port = http_port(s->http);
     snprintf(s->base, sizeof(s->base), "http://127.0.0.1:%d", s->port);
     s->checker =
         access(PYTHON, X_OK) == 0 && system(PYTHON " -c 'import feedparser' 2>/dev/null") == 0;
@@ -317,9 +412,8 @@ teardown(void **state)
     pthread_join(s->thread, NULL);
     assert_int_equal(s->stopped, 1);
     assert_int_equal(uv_loop_close(&s->loop), 0);
-    store_close(s->d.rstore);
+    store_close(s->svc.rstore);
     store_close(s->writer);
-    config_free(s->d.cfg);
     const char *suffix[] = {"", "-wal", "-shm"};
     for (int i = 0; i < 3; i++) {
         snprintf(path, sizeof(path), "%s%s", s->db, suffix[i]);
@@ -945,7 +1039,7 @@ test_healthz_metrics(void **state)
         last_v = v;
         buckets++;
     }
-    assert_int_equal(buckets, FETCH_BUCKETS + 1);
+    assert_int_equal(buckets, SERVICE_BUCKETS + 1);
     assert_int_equal(last_v, 5);
     /* every sample line is NAME{labels} VALUE or NAME VALUE */
     for (const char *l = r.body; *l; l = strchr(l, '\n') + 1) {
@@ -1028,27 +1122,26 @@ static void
 test_listen(void **state)
 {
     (void)state;
-    struct daemon d = {0};
+    struct service svc = {0};
     struct http *h = NULL;
     char err[256], addr[64];
     uv_loop_t loop;
 
     assert_int_equal(uv_loop_init(&loop), 0);
-    d.loop = &loop;
     const char *bad[] = {"nonsense",  "127.0.0.1",    "127.0.0.1:", "127.0.0.1:99999",
                          "[::1]8470", "127.0.0.1:8x", "[::1:80"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         err[0] = '\0';
-        assert_true(http_start(&d, bad[i], &h, err, sizeof(err)) < 0);
+        assert_true(http_start(&loop, &svc, bad[i], &h, err, sizeof(err)) < 0);
         assert_null(h);
         assert_non_null(strstr(err, bad[i]));
     }
     /* the port in use */
     snprintf(addr, sizeof(addr), "127.0.0.1:%d", S->port);
-    assert_int_equal(http_start(&d, addr, &h, err, sizeof(err)), -EADDRINUSE);
+    assert_int_equal(http_start(&loop, &svc, addr, &h, err, sizeof(err)), -EADDRINUSE);
     assert_non_null(strstr(err, "in use"));
     /* IPv6 loopback, when the host has it */
-    int rc = http_start(&d, "[::1]:0", &h, err, sizeof(err));
+    int rc = http_start(&loop, &svc, "[::1]:0", &h, err, sizeof(err));
     if (rc == 0) {
         assert_true(http_port(h) > 0);
         http_stop(h, NULL, NULL);

@@ -1,0 +1,325 @@
+/* daemon/cli/cmd_store.c — the store's subcommands: `finfeed ingest` (files as if
+ * fetched for a feed), `finfeed export` (the cleaned feed as Atom, RSS, JSON
+ * Feed or Markdown posts) and `finfeed prune` (retention). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "daemon/cli/cli.h"
+#include "daemon/config/config.h"
+#include "daemon/emit/emit.h"
+#include "daemon/service/ingest.h"
+#include "store/store.h"
+
+/* Open the configured store; prints the error. */
+static struct store *
+open_store(const struct config *cfg)
+{
+    struct store *s;
+    char err[512];
+    if (store_open(cfg->daemon.database, &s, err, sizeof(err)) < 0) {
+        fprintf(stderr, "finfeed: %s\n", err);
+        return NULL;
+    }
+    if (cfg->daemon.ntracking_params > 0)
+        store_set_tracking_params(s, (const char *const *)cfg->daemon.tracking_params,
+                                  cfg->daemon.ntracking_params);
+    return s;
+}
+
+int
+cmd_ingest(const struct cli_command *cmd, int argc, char **argv)
+{
+    const char *cfg_path = NULL, *feed = NULL, *v;
+    int json = 0, nfiles = 0, rc = 2, m;
+    /* files[i] is read for feed feeds[i]: each --feed applies to the files after it */
+    char **files = calloc((size_t)argc, sizeof(char *));
+    const char **feeds = calloc((size_t)argc, sizeof(char *));
+    struct config *cfg = NULL;
+    struct store *s = NULL;
+    struct service_ingest f = {0};
+    const char *current = NULL;
+    char err[512];
+    if (files == NULL || feeds == NULL) {
+        free(files);
+        free(feeds);
+        return 1;
+    }
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            cli_usage(cmd, stdout);
+            rc = 0;
+            goto out;
+        } else if (strcmp(argv[i], "--json") == 0) {
+            json = 1;
+        } else if ((m = cli_value(argc, argv, &i, "--feed", &v)) != 0) {
+            if (m < 0)
+                goto out;
+            feed = v;
+        } else if ((m = cli_config_option(argc, argv, &i, &v)) != 0) {
+            if (m < 0)
+                goto out;
+            cfg_path = v;
+        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+            cli_fail(cmd, "unknown option '%s'", argv[i]);
+            goto out;
+        } else if (feed == NULL) {
+            cli_fail(cmd, "%s: --feed NAME must come first", argv[i]);
+            goto out;
+        } else {
+            feeds[nfiles] = feed;
+            files[nfiles++] = argv[i];
+        }
+    }
+    if (feed == NULL || nfiles == 0) {
+        cli_fail(cmd, "%s", feed ? "no FILE given" : "--feed NAME is required");
+        goto out;
+    }
+    if ((cfg = cli_config(cfg_path)) == NULL)
+        goto out;
+    for (int i = 0; i < nfiles; i++)
+        if (config_find_feed(cfg, feeds[i]) == NULL && cfg->path != NULL) {
+            fprintf(stderr, "finfeed ingest: %s: no feed \"%s\"\n", cfg->path, feeds[i]);
+            goto out;
+        }
+    rc = 1;
+    if ((s = open_store(cfg)) == NULL)
+        goto out;
+    rc = 0;
+    for (int i = 0; i < nfiles; i++) {
+        struct store_counts c;
+        struct parse_report rep;
+        if (current == NULL || strcmp(current, feeds[i]) != 0) {
+            service_ingest_close(&f);
+            current = feeds[i];
+            if (service_ingest_init(&f, s, cfg, config_find_feed(cfg, current), current, err,
+                                 sizeof(err)) < 0) {
+                fprintf(stderr, "finfeed ingest: %s\n", err);
+                rc = 2;
+                goto out;
+            }
+        }
+        FILE *fp = strcmp(files[i], "-") == 0 ? stdin : fopen(files[i], "rb");
+        if (fp == NULL) {
+            fprintf(stderr, "finfeed ingest: %s: %s\n", files[i], strerror(errno));
+            rc = 1;
+            continue;
+        }
+        int r = service_ingest_document(s, &f, fp, NULL, 0, NULL, (int64_t)time(NULL), &c, &rep, err,
+                                sizeof(err));
+        if (fp != stdin)
+            fclose(fp);
+        if (r < 0) {
+            fprintf(stderr, "finfeed ingest: %s: feed \"%s\": %s\n", files[i], f.name, err);
+            rc = 1;
+            continue;
+        }
+        if (rep.problems)
+            fprintf(stderr, "finfeed ingest: %s: recovered: %s\n", files[i], rep.message);
+        if (json) {
+            json_t *o = json_pack("{s:s, s:I, s:I, s:I, s:I}", "file", files[i], "new",
+                                  (json_int_t)c.new_, "updated", (json_int_t)c.updated,
+                                  "duplicates", (json_int_t)c.duplicates, "unchanged",
+                                  (json_int_t)c.unchanged);
+            json_dumpf(o, stdout, JSON_COMPACT);
+            fputc('\n', stdout);
+            json_decref(o);
+        } else {
+            printf("%s: new %ld, updated %ld, duplicates %ld, unchanged %ld\n", files[i], c.new_,
+                   c.updated, c.duplicates, c.unchanged);
+        }
+        fflush(stdout);
+    }
+out:
+    service_ingest_close(&f);
+    store_close(s);
+    config_free(cfg);
+    free(files);
+    free(feeds);
+    return rc;
+}
+
+struct export_ctx {
+    struct emit_writer *w;
+    const char *dir;
+    long written, kept;
+    int error;
+};
+
+static int
+on_article(void *arg, const struct store_article *a)
+{
+    struct export_ctx *x = arg;
+    if (x->w != NULL)
+        return emit_writer_add(x->w, a) < 0 ? (x->error = -ENOMEM) : 0;
+    /* markdown: one post a file; an unchanged post is not rewritten */
+    int written = 0;
+    int rc = emit_markdown_write(x->dir, a, &written);
+    if (rc < 0) {
+        char name[256];
+        emit_markdown_name_stored(a, name, sizeof(name));
+        fprintf(stderr, "finfeed export: %s/%s: %s\n", x->dir, name, strerror(-rc));
+        return x->error = rc;
+    }
+    if (written)
+        x->written++;
+    else
+        x->kept++;
+    return 0;
+}
+
+int
+cmd_export(const struct cli_command *cmd, int argc, char **argv)
+{
+    const char *cfg_path = NULL, *format = NULL, *dir = NULL, *v;
+    struct store_query q = {0};
+    struct config *cfg = NULL;
+    struct store *s = NULL;
+    struct export_ctx x = {0};
+    int rc = 2, m;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            cli_usage(cmd, stdout);
+            return 0;
+        } else if ((m = cli_value(argc, argv, &i, "--format", &v)) != 0) {
+            if (m < 0)
+                return 2;
+            format = v;
+        } else if ((m = cli_value(argc, argv, &i, "--out", &v)) != 0) {
+            if (m < 0)
+                return 2;
+            dir = v;
+        } else if ((m = cli_value(argc, argv, &i, "--feed", &v)) != 0) {
+            if (m < 0)
+                return 2;
+            q.feed = v;
+        } else if ((m = cli_value(argc, argv, &i, "--category", &v)) != 0) {
+            if (m < 0)
+                return 2;
+            q.category = v;
+        } else if ((m = cli_value(argc, argv, &i, "--query", &v)) != 0) {
+            if (m < 0)
+                return 2;
+            q.text = v;
+        } else if ((m = cli_value(argc, argv, &i, "--limit", &v)) != 0) {
+            char *end;
+            if (m < 0)
+                return 2;
+            q.limit = strtol(v, &end, 10);
+            if (*v == '\0' || *end != '\0' || q.limit <= 0) {
+                fprintf(stderr, "finfeed export: --limit: not a positive number: '%s'\n", v);
+                return 2;
+            }
+        } else if ((m = cli_config_option(argc, argv, &i, &v)) != 0) {
+            if (m < 0)
+                return 2;
+            cfg_path = v;
+        } else {
+            cli_fail(cmd, "unknown argument '%s'", argv[i]);
+            return 2;
+        }
+    }
+    int fmt = format ? emit_format_of(format) : -1;
+    int markdown = format && strcmp(format, "markdown") == 0;
+    if (fmt < 0 && !markdown) {
+        cli_fail(cmd, "--format must be atom, rss, json or markdown");
+        return 2;
+    }
+    if (markdown && dir == NULL) {
+        fprintf(stderr, "finfeed export: --format markdown needs --out DIR\n");
+        return 2;
+    }
+    if ((cfg = cli_config(cfg_path)) == NULL)
+        return 2;
+    if (q.limit <= 0)
+        q.limit = markdown ? 1000000 : cfg->output.max_entries;
+    rc = 1;
+    if ((s = open_store(cfg)) == NULL)
+        goto out;
+    if (markdown) {
+        if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+            fprintf(stderr, "finfeed export: %s: %s\n", dir, strerror(errno));
+            goto out;
+        }
+        x.dir = dir;
+    } else {
+        char self[1024];
+        snprintf(self, sizeof(self), "%sfeed.%s", cfg->output.link, format);
+        struct emit_feed_info info = {
+            .title = cfg->output.title, .link = cfg->output.link, .self = self};
+        if (emit_writer_new((enum emit_format)fmt, &info, &x.w) < 0)
+            goto out;
+    }
+    int r = store_articles(s, &q, on_article, &x);
+    if (r < 0 || x.error < 0) {
+        fprintf(stderr, "finfeed export: %s\n", r < 0 ? store_errmsg(s) : strerror(-x.error));
+        goto out;
+    }
+    if (x.w != NULL) {
+        char *doc;
+        size_t len;
+        if (emit_writer_finish(x.w, &doc, &len) < 0)
+            goto out;
+        int ok = fwrite(doc, 1, len, stdout) == len && fflush(stdout) == 0;
+        free(doc);
+        if (!ok)
+            goto out;
+    } else {
+        fprintf(stderr, "finfeed export: %s: %ld posts written, %ld unchanged\n", dir, x.written,
+                x.kept);
+    }
+    rc = 0;
+out:
+    emit_writer_free(x.w);
+    store_close(s);
+    config_free(cfg);
+    return rc;
+}
+
+int
+cmd_prune(const struct cli_command *cmd, int argc, char **argv)
+{
+    const char *cfg_path = NULL, *v;
+    int m;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            cli_usage(cmd, stdout);
+            return 0;
+        } else if ((m = cli_config_option(argc, argv, &i, &v)) != 0) {
+            if (m < 0)
+                return 2;
+            cfg_path = v;
+        } else {
+            cli_fail(cmd, "unknown argument '%s'", argv[i]);
+            return 2;
+        }
+    }
+    struct config *cfg = cli_config(cfg_path);
+    if (cfg == NULL)
+        return 2;
+    int rc = 1;
+    struct store *s = open_store(cfg);
+    long n = 0;
+    if (s != NULL) {
+        if (cfg->daemon.retention <= 0) {
+            printf("retention is forever: nothing pruned\n");
+            rc = 0;
+        } else if (store_prune(s, (int64_t)time(NULL) - cfg->daemon.retention, (int64_t)time(NULL), &n) < 0) {
+            fprintf(stderr, "finfeed prune: %s\n", store_errmsg(s));
+        } else {
+            printf("pruned %ld articles older than %lld days (dedup keys kept)\n", n,
+                   (long long)(cfg->daemon.retention / 86400));
+            rc = 0;
+        }
+    }
+    store_close(s);
+    config_free(cfg);
+    return rc;
+}

@@ -1,0 +1,52 @@
+/* daemon/config/config_int.h — shared by daemon/config/config.c (the file: lines, sections,
+ * messages) and daemon/config/config_value.c (the keys: types, defaults, checks).
+ * Included by nobody else. */
+#ifndef FINFEED_CONFIG_INT_H
+#define FINFEED_CONFIG_INT_H
+
+#include <stddef.h>
+
+#include "daemon/config/config.h"
+
+enum config_section { CONFIG_SEC_NONE, CONFIG_SEC_DAEMON, CONFIG_SEC_OUTPUT, CONFIG_SEC_FEED };
+
+#define CONFIG_MAX_KEYS 16 /* at least the number of keys of the longest section */
+
+static inline int
+config_is_space(int ch)
+{
+    return ch == ' ' || ch == '\t';
+}
+
+/* ASCII only, whatever the locale. */
+static inline int
+config_is_alnum(int ch)
+{
+    return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z');
+}
+
+/* Cuts leading and trailing blanks of s in place; returns the new start. */
+char *config_trim(char *s);
+
+/* The index (< CONFIG_MAX_KEYS) of the key called name in section sec, or -1. */
+int config_key_find(enum config_section sec, const char *name);
+
+/*
+ * Checks v, the value of key i (from config_key_find) of section sec, and
+ * stores it into base: the struct config, or for CONFIG_SEC_FEED the struct
+ * config_feed. The previous value is freed. v is borrowed and may be modified
+ * (lists are split in place); relative paths are joined to dir (NULL: kept).
+ * Returns 0; -EINVAL with the reason, such as "bad duration 'abc'", in why
+ * (whysize bytes); -ENOMEM.
+ */
+int config_key_set(enum config_section sec, int i, void *base, const char *dir, char *v, char *why,
+                   size_t whysize);
+
+/* A new config holding the defaults documented in config.h: those of a file
+ * (path, copied) or, with path NULL, the built-in ones. 0 or -ENOMEM. */
+int config_new_defaults(const char *path, struct config **out);
+
+/* Frees a NULL-terminated string array and its strings. NULL is fine. */
+void config_list_free(char **items);
+
+#endif

@@ -1,0 +1,834 @@
+/* daemon/emit/emit_feed.c — the Atom 1.0 (RFC 4287), RSS 2.0 and JSON Feed 1.1
+ * writers (SPEC §5.2), shared by `finfeed export` and the HTTP server. Every
+ * string passes one filter that repairs UTF-8 and drops what XML 1.0 forbids;
+ * XML is escaped by hand into one growing buffer, JSON Feed items are built
+ * with jansson and streamed into it one by one. */
+#include <assert.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "daemon/emit/emit.h"
+#include "store/store.h"
+
+#define NS_ATOM "http://www.w3.org/2005/Atom"
+#define NS_MEDIA "http://search.yahoo.com/mrss/"
+#define NS_DC "http://purl.org/dc/elements/1.1/"
+#define JSONFEED_VERSION "https://jsonfeed.org/version/1.1"
+
+/* The feed-level date is known only at finish: a fixed-width placeholder is
+ * written in the header and overwritten then. Dates are clamped to years
+ * 0001-9999 (consumers such as Python's datetime have no year 0), so both
+ * forms always have exactly these widths. */
+#define ISO_PLACEHOLDER "0001-01-01T00:00:00Z"
+#define RFC822_PLACEHOLDER "Mon, 01 Jan 0001 00:00:00 GMT"
+#define T_MIN (-62135596800LL) /* 0001-01-01T00:00:00Z */
+#define T_MAX 253402300799LL   /* 9999-12-31T23:59:59Z */
+
+/* A growing output buffer; the first allocation failure sticks in err and
+ * turns every later write into a no-op, so callers check once at the end. */
+struct out {
+    char *data; /* NUL-terminated when non-NULL; owned */
+    size_t len, cap;
+    int err; /* 0 or -ENOMEM */
+};
+
+struct emit_writer {
+    enum emit_format format;
+    char *title, *link, *self, *id, *subtitle; /* copies of emit_feed_info */
+    struct out doc;                            /* the document so far (Atom, RSS) */
+    size_t date_at;  /* offset of the feed-level date placeholder in doc */
+    struct out tmp;  /* scratch: one filtered string for jansson */
+    int64_t updated; /* latest entry update so far */
+    long n;          /* entries added */
+    int finished;
+};
+
+/* ---- output buffer ---- */
+
+static int
+out_reserve(struct out *o, size_t extra)
+{
+    if (o->err)
+        return o->err;
+    if (extra < o->cap - o->len)
+        return 0; /* room for extra bytes and the NUL */
+    if (extra > SIZE_MAX / 4 - o->len) {
+        o->err = -ENOMEM;
+        return o->err;
+    }
+    size_t cap = o->cap ? o->cap : 4096;
+    while (cap <= o->len + extra)
+        cap *= 2;
+    char *p = realloc(o->data, cap);
+    if (p == NULL) {
+        o->err = -ENOMEM;
+        return o->err;
+    }
+    o->data = p;
+    o->cap = cap;
+    return 0;
+}
+
+static void
+out_add(struct out *o, const char *s, size_t n)
+{
+    if (out_reserve(o, n) < 0)
+        return;
+    memcpy(o->data + o->len, s, n);
+    o->len += n;
+    o->data[o->len] = '\0';
+}
+
+static void
+out_adds(struct out *o, const char *s)
+{
+    out_add(o, s, strlen(s));
+}
+
+/* ---- the filter: UTF-8 repair, XML 1.0 characters, escaping ---- */
+
+enum esc {
+    ESC_NONE, /* filter only (JSON strings) */
+    ESC_TEXT, /* XML character data: & < > CR */
+    ESC_ATTR, /* XML attribute value in double quotes: also ", tab, LF */
+};
+
+/* Per byte, bit (1 << mode) set when the byte is not copied as is in that
+ * mode: C0 controls (NUL included), non-ASCII (checked as UTF-8), & < > and
+ * CR in XML, " tab LF in attributes. A special ASCII byte becomes ref[c] in
+ * every mode where it is special, or nothing when ref[c] is NULL: the C0
+ * controls XML 1.0 §2.2 forbids. CR is written &#13; so parsers keep it (XML
+ * §2.11 would turn a raw one into LF); tab and LF in attributes too (XML
+ * §3.3.3 attribute-value normalization). '>' is always escaped, so "]]>"
+ * never appears in character data. */
+/* clang-format off */
+#define C7 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7
+static const unsigned char special[256] = {
+    7, 7, 7, 7, 7, 7, 7, 7, 7, 4, 4, 7, 7, 6, 7, 7, /* tab LF CR */
+    C7,
+    0, 0, 4, 0, 0, 0, 6, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* " & */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 6, 0, 6, 0, /* < > */
+    [0x80] = C7, C7, C7, C7, C7, C7, C7, C7,        /* 0x80-0xFF */
+};
+#undef C7
+static const char *const ref[128] = {
+    ['\t'] = "&#9;", ['\n'] = "&#10;", ['\r'] = "&#13;", ['"'] = "&quot;",
+    ['&'] = "&amp;", ['<'] = "&lt;", ['>'] = "&gt;",
+};
+/* clang-format on */
+
+/* Length of the well-formed UTF-8 sequence at s (RFC 3629 table 3-7), or 0
+ * with *skip set to the maximal ill-formed prefix to replace by one U+FFFD
+ * (the WHATWG / Unicode §3.9 "substitution of maximal subparts"). */
+static size_t
+utf8_seq(const unsigned char *s, size_t n, size_t *skip)
+{
+    unsigned char c = s[0], lo = 0x80, hi = 0xBF;
+    size_t need;
+
+    if (c >= 0xC2 && c <= 0xDF) {
+        need = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        need = 3;
+        if (c == 0xE0)
+            lo = 0xA0;
+        else if (c == 0xED)
+            hi = 0x9F; /* no surrogates */
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        need = 4;
+        if (c == 0xF0)
+            lo = 0x90;
+        else if (c == 0xF4)
+            hi = 0x8F; /* nothing above U+10FFFF */
+    } else {
+        *skip = 1;
+        return 0;
+    }
+    for (size_t k = 1; k < need; k++) {
+        if (k >= n || s[k] < lo || s[k] > hi) {
+            *skip = k;
+            return 0;
+        }
+        lo = 0x80;
+        hi = 0xBF;
+    }
+    return need;
+}
+
+/* Append s filtered and escaped for `mode` (NULL is ""): invalid UTF-8
+ * becomes U+FFFD, characters XML 1.0 forbids (C0 controls but tab, LF, CR;
+ * U+FFFE, U+FFFF) are dropped. The input goes in slices, each with room
+ * reserved for its worst case (six output bytes an input byte, "&quot;"), so
+ * the loop writes unchecked. */
+static void
+put(struct out *o, const char *str, enum esc mode)
+{
+    enum { SLICE = 1 << 16 };
+    const unsigned char *s = (const unsigned char *)(str ? str : "");
+    const unsigned char mask = (unsigned char)(1u << mode);
+    size_t n = strlen((const char *)s), i = 0;
+
+    while (i < n) {
+        /* A UTF-8 sequence may run up to 3 bytes past the slice. */
+        size_t end = n - i > SLICE ? i + SLICE : n;
+        if (out_reserve(o, (end - i) * 6 + 24) < 0)
+            return;
+        char *d = o->data + o->len;
+        while (i < end) {
+            unsigned char c = s[i];
+            if (!(special[c] & mask)) {
+                *d++ = (char)c;
+                i++;
+                continue;
+            }
+            size_t skip = 1, len;
+            if (c < 0x80) {
+                if (ref[c] != NULL) {
+                    len = strlen(ref[c]);
+                    memcpy(d, ref[c], len);
+                    d += len;
+                }
+                i++;
+            } else if ((len = utf8_seq(s + i, n - i, &skip)) == 0) {
+                memcpy(d, "\xEF\xBF\xBD", 3);
+                d += 3;
+                i += skip;
+            } else if (len == 3 && c == 0xEF && s[i + 1] == 0xBF && s[i + 2] >= 0xBE) {
+                i += 3; /* U+FFFE, U+FFFF */
+            } else {
+                memcpy(d, s + i, len);
+                d += len;
+                i += len;
+            }
+        }
+        o->len = (size_t)(d - o->data);
+        *d = '\0';
+    }
+}
+
+/* Percent-encode every byte of s but RFC 3986 unreserved ones: a feed name
+ * as one path segment. The result needs no XML escaping. */
+static void
+put_pct(struct out *o, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        char e[3] = {'%', hex[*p >> 4], hex[*p & 15]};
+        if ((*p < 0x80 && isalnum(*p)) || strchr("-._~", *p) != NULL)
+            out_add(o, (const char *)p, 1);
+        else
+            out_add(o, e, 3);
+    }
+}
+
+/* A jansson string of s filtered (valid UTF-8, no forbidden characters).
+ * New reference, or NULL on allocation failure. */
+static json_t *
+jstr(struct emit_writer *w, const char *s)
+{
+    w->tmp.len = 0;
+    out_add(&w->tmp, "", 0);
+    put(&w->tmp, s, ESC_NONE);
+    if (w->tmp.err)
+        return NULL;
+    return json_stringn_nocheck(w->tmp.data, w->tmp.len);
+}
+
+/* ---- small helpers ---- */
+
+/* Whether nothing of s survives the filter (NULL, "", only C0 controls). A
+ * scan that stops at the first kept byte: cheap for anything but garbage. */
+static int
+empty(const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; p && *p; p++)
+        if (*p >= 0x20 || *p == '\t' || *p == '\n' || *p == '\r')
+            return 0;
+    return 1;
+}
+
+static int64_t
+clamp(int64_t t)
+{
+    return t < T_MIN ? T_MIN : t > T_MAX ? T_MAX : t;
+}
+
+/* The entry's id: its uid (stable forever), else what is left. */
+static const char *
+entry_id(const struct store_article *a, char *buf, size_t size)
+{
+    if (!empty(a->uid))
+        return a->uid;
+    if (!empty(a->guid))
+        return a->guid;
+    snprintf(buf, size, "urn:finfeed:article:%lld", (long long)a->id);
+    return buf;
+}
+
+/* RFC 3339 "YYYY-MM-DDTHH:MM:SSZ" into buf (at least 21 bytes). */
+static char *
+iso_date(int64_t t, char *buf, size_t size)
+{
+    return parse_date_iso(clamp(t), buf, size);
+}
+
+/* RFC 822 (as RFC 1123 amends it, four-digit year) in GMT: RSS 2.0 dates. */
+static char *
+rfc822_date(int64_t t, char *buf, size_t size)
+{
+    static const char *const wd[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+    static const char *const mo[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                     "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    time_t tt = (time_t)clamp(t);
+    struct tm tm;
+    if (gmtime_r(&tt, &tm) == NULL)
+        memset(&tm, 0, sizeof(tm));
+    snprintf(buf, size, "%s, %02d %s %04d %02d:%02d:%02d GMT", wd[tm.tm_wday % 7], tm.tm_mday,
+             mo[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    return buf;
+}
+
+/* MIME type of an image URL from the extension of its path; image/jpeg
+ * when there is none or it is unknown (most feed images are JPEG). */
+static const char *
+image_type(const char *url)
+{
+    /* clang-format off */
+    static const struct {
+        const char *ext, *type;
+    } types[] = {
+        {"jpg", "image/jpeg"}, {"jpeg", "image/jpeg"},   {"jpe", "image/jpeg"},
+        {"jfif", "image/jpeg"}, {"png", "image/png"},    {"gif", "image/gif"},
+        {"webp", "image/webp"}, {"avif", "image/avif"},  {"svg", "image/svg+xml"},
+        {"bmp", "image/bmp"},   {"tif", "image/tiff"},   {"tiff", "image/tiff"},
+        {"ico", "image/vnd.microsoft.icon"},             {"heic", "image/heic"},
+    };
+    /* clang-format on */
+    size_t end = strcspn(url, "?#");
+    const char *ext = NULL;
+    for (size_t i = 0; i < end; i++) {
+        if (url[i] == '/')
+            ext = NULL;
+        else if (url[i] == '.')
+            ext = url + i + 1;
+    }
+    if (ext == NULL)
+        return "image/jpeg";
+    size_t n = (size_t)(url + end - ext);
+    for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+        if (strlen(types[i].ext) == n && strncasecmp(ext, types[i].ext, n) == 0)
+            return types[i].type;
+    return "image/jpeg";
+}
+
+/* A JSON array of strings (categories_json, sources_json); anything else —
+ * NULL, bad JSON, another type — reads as no strings. New reference or NULL. */
+static json_t *
+string_array(const char *text)
+{
+    if (empty(text))
+        return NULL;
+    json_t *a = json_loads(text, 0, NULL);
+    if (a != NULL && !json_is_array(a)) {
+        json_decref(a);
+        a = NULL;
+    }
+    return a;
+}
+
+/* The name of the article's first source. */
+static const char *
+first_source(const struct store_article *a, json_t *sources)
+{
+    if (!empty(a->feed))
+        return a->feed;
+    const char *s = json_string_value(json_array_get(sources, 0));
+    return empty(s) ? NULL : s;
+}
+
+/* base + "feeds/" + NAME + ext: finfeed's own rendering of one source
+ * (SPEC §5.1 `/feeds/NAME.atom`), NAME percent-encoded. */
+static void
+put_source_url(struct out *o, const char *base, const char *name, const char *ext)
+{
+    put(o, base, ESC_ATTR);
+    if (base[strlen(base) - 1] != '/')
+        out_adds(o, "/");
+    out_adds(o, "feeds/");
+    put_pct(o, name);
+    out_adds(o, ext);
+}
+
+/* <tag>text</tag> on its own line at `indent`. */
+static void
+element(struct out *o, const char *indent, const char *tag, const char *text)
+{
+    out_adds(o, indent);
+    out_adds(o, "<");
+    out_adds(o, tag);
+    out_adds(o, ">");
+    put(o, text, ESC_TEXT);
+    out_adds(o, "</");
+    out_adds(o, tag);
+    out_adds(o, ">\n");
+}
+
+/* An empty element whose last attribute is `value`: head is everything up
+ * to that attribute's opening quote. */
+static void
+empty_element(struct out *o, const char *head, const char *value)
+{
+    out_adds(o, head);
+    put(o, value, ESC_ATTR);
+    out_adds(o, "\"/>\n");
+}
+
+/* ---- Atom 1.0 (RFC 4287) ---- */
+
+static void
+atom_head(struct emit_writer *w)
+{
+    struct out *o = &w->doc;
+    const char *id = w->id ? w->id : w->self ? w->self : w->link ? w->link : "urn:finfeed:feed";
+
+    out_adds(o, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
+                "<feed xmlns=\"" NS_ATOM "\" xmlns:media=\"" NS_MEDIA "\">\n");
+    element(o, "  ", "id", id);
+    element(o, "  ", "title", w->title);
+    if (!empty(w->subtitle))
+        element(o, "  ", "subtitle", w->subtitle);
+    out_adds(o, "  <updated>");
+    w->date_at = o->len;
+    out_adds(o, ISO_PLACEHOLDER "</updated>\n");
+    if (!empty(w->self))
+        empty_element(o, "  <link rel=\"self\" type=\"application/atom+xml\" href=\"", w->self);
+    if (!empty(w->link))
+        empty_element(o, "  <link rel=\"alternate\" type=\"text/html\" href=\"", w->link);
+    out_adds(o, "  <generator version=\"" FINFEED_VERSION "\">finfeed</generator>\n");
+}
+
+static void
+atom_entry(struct emit_writer *w, const struct store_article *a, int64_t updated)
+{
+    struct out *o = &w->doc;
+    char published[40], upd[40], id[48];
+    json_t *cats = string_array(a->categories_json);
+    json_t *sources = string_array(a->sources_json);
+    const char *source = first_source(a, sources);
+    /* RFC 4287 §4.1.2: every entry has an author; the article model already
+     * falls back to its feed's title, this covers what is left. */
+    const char *author = !empty(a->author) ? a->author : w->title;
+    const char *thumb = !empty(a->thumbnail) ? a->thumbnail : a->headimg;
+    size_t i;
+    json_t *v;
+
+    out_adds(o, "  <entry>\n");
+    element(o, "    ", "id", entry_id(a, id, sizeof(id)));
+    element(o, "    ", "title", a->title);
+    if (!empty(a->link))
+        empty_element(o, "    <link rel=\"alternate\" type=\"text/html\" href=\"", a->link);
+    element(o, "    ", "published", iso_date(a->date, published, sizeof(published)));
+    element(o, "    ", "updated", iso_date(updated, upd, sizeof(upd)));
+    out_adds(o, "    <author>\n");
+    element(o, "      ", "name", author);
+    out_adds(o, "    </author>\n");
+    json_array_foreach (cats, i, v) {
+        if (empty(json_string_value(v)))
+            continue;
+        empty_element(o, "    <category term=\"", json_string_value(v));
+    }
+    if (!empty(a->summary)) {
+        out_adds(o, "    <summary type=\"text\">");
+        put(o, a->summary, ESC_TEXT);
+        out_adds(o, "</summary>\n");
+    }
+    /* Always present, so an entry never needs an alternate link (§4.1.2). */
+    out_adds(o, "    <content type=\"html\">");
+    put(o, a->body, ESC_TEXT);
+    out_adds(o, "</content>\n");
+    if (!empty(a->headimg)) {
+        out_adds(o, "    <link rel=\"enclosure\" type=\"");
+        out_adds(o, image_type(a->headimg));
+        empty_element(o, "\" href=\"", a->headimg);
+    }
+    if (!empty(thumb))
+        empty_element(o, "    <media:thumbnail url=\"", thumb);
+    /* §4.2.11: the feed the entry came from. Its id is finfeed's rendering of
+     * that source when the site link is known (id is optional in a source);
+     * its updated is when this entry last changed there. */
+    if (source != NULL) {
+        out_adds(o, "    <source>\n");
+        if (!empty(w->link)) {
+            out_adds(o, "      <id>");
+            put_source_url(o, w->link, source, ".atom");
+            out_adds(o, "</id>\n");
+        }
+        element(o, "      ", "title", source);
+        element(o, "      ", "updated", upd);
+        if (!empty(w->link)) {
+            out_adds(o, "      <link rel=\"self\" type=\"application/atom+xml\" href=\"");
+            put_source_url(o, w->link, source, ".atom");
+            out_adds(o, "\"/>\n");
+        }
+        out_adds(o, "    </source>\n");
+    }
+    out_adds(o, "  </entry>\n");
+    json_decref(sources);
+    json_decref(cats);
+}
+
+/* ---- RSS 2.0 (https://www.rssboard.org/rss-specification) ---- */
+
+static void
+rss_head(struct emit_writer *w)
+{
+    struct out *o = &w->doc;
+
+    out_adds(o, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
+                "<rss version=\"2.0\" xmlns:atom=\"" NS_ATOM "\" xmlns:dc=\"" NS_DC
+                "\" xmlns:media=\"" NS_MEDIA "\">\n"
+                "  <channel>\n");
+    element(o, "    ", "title", w->title);
+    element(o, "    ", "link", !empty(w->link) ? w->link : w->self);
+    element(o, "    ", "description", !empty(w->subtitle) ? w->subtitle : w->title);
+    out_adds(o, "    <lastBuildDate>");
+    w->date_at = o->len;
+    out_adds(o, RFC822_PLACEHOLDER "</lastBuildDate>\n");
+    out_adds(o, "    <generator>finfeed " FINFEED_VERSION "</generator>\n");
+    if (!empty(w->self))
+        empty_element(o, "    <atom:link rel=\"self\" type=\"application/rss+xml\" href=\"",
+                      w->self);
+}
+
+static void
+rss_item(struct emit_writer *w, const struct store_article *a)
+{
+    struct out *o = &w->doc;
+    char date[40], id[48];
+    json_t *cats = string_array(a->categories_json);
+    json_t *sources = string_array(a->sources_json);
+    const char *source = first_source(a, sources);
+    const char *thumb = !empty(a->thumbnail) ? a->thumbnail : a->headimg;
+    size_t i;
+    json_t *v;
+
+    out_adds(o, "    <item>\n");
+    element(o, "      ", "title", a->title);
+    if (!empty(a->link))
+        element(o, "      ", "link", a->link);
+    out_adds(o, "      <guid isPermaLink=\"false\">");
+    put(o, entry_id(a, id, sizeof(id)), ESC_TEXT);
+    out_adds(o, "</guid>\n");
+    element(o, "      ", "pubDate", rfc822_date(a->date, date, sizeof(date)));
+    /* RSS <author> must be an e-mail address; a name goes in dc:creator. */
+    if (!empty(a->author))
+        element(o, "      ", "dc:creator", a->author);
+    json_array_foreach (cats, i, v) {
+        if (!empty(json_string_value(v)))
+            element(o, "      ", "category", json_string_value(v));
+    }
+    element(o, "      ", "description", a->body);
+    if (!empty(a->headimg)) {
+        out_adds(o, "      <enclosure url=\"");
+        put(o, a->headimg, ESC_ATTR);
+        out_adds(o, "\" type=\"");
+        out_adds(o, image_type(a->headimg));
+        out_adds(o, "\" length=\"0\"/>\n");
+    }
+    if (!empty(thumb))
+        empty_element(o, "      <media:thumbnail url=\"", thumb);
+    /* <source> requires its url: finfeed's RSS rendering of that feed. */
+    if (source != NULL && !empty(w->link)) {
+        out_adds(o, "      <source url=\"");
+        put_source_url(o, w->link, source, ".rss");
+        out_adds(o, "\">");
+        put(o, source, ESC_TEXT);
+        out_adds(o, "</source>\n");
+    }
+    out_adds(o, "    </item>\n");
+    json_decref(sources);
+    json_decref(cats);
+}
+
+/* ---- JSON Feed 1.1 (https://jsonfeed.org/version/1.1) ---- */
+
+/* Set key to a filtered copy of s; skipped when s is empty and !always. */
+static int
+jset(struct emit_writer *w, json_t *obj, const char *key, const char *s, int always)
+{
+    if (empty(s) && !always)
+        return 0;
+    json_t *v = jstr(w, s);
+    if (v == NULL || json_object_set_new_nocheck(obj, key, v) < 0)
+        return -ENOMEM;
+    return 0;
+}
+
+/* A new array of the non-empty strings of `from`, filtered. */
+static json_t *
+jstrings(struct emit_writer *w, json_t *from)
+{
+    json_t *arr = json_array(), *v;
+    size_t i;
+    if (arr == NULL)
+        return NULL;
+    json_array_foreach (from, i, v) {
+        if (empty(json_string_value(v)))
+            continue;
+        if (json_array_append_new(arr, jstr(w, json_string_value(v))) < 0) {
+            json_decref(arr);
+            return NULL;
+        }
+    }
+    return arr;
+}
+
+static int
+on_json_dump(const char *buffer, size_t size, void *data)
+{
+    struct out *o = data;
+    out_add(o, buffer, size);
+    return o->err ? -1 : 0;
+}
+
+static int
+json_item(struct emit_writer *w, const struct store_article *a, int64_t updated)
+{
+    int rc = -ENOMEM;
+    char date[40], id[48];
+    json_t *item = json_object(), *cats = NULL, *sources = NULL, *arr, *obj;
+
+    if (item == NULL)
+        goto out;
+    cats = string_array(a->categories_json);
+    sources = string_array(a->sources_json);
+    if (jset(w, item, "id", entry_id(a, id, sizeof(id)), 1) < 0 ||
+        jset(w, item, "url", a->link, 0) < 0 || jset(w, item, "title", a->title, 1) < 0 ||
+        jset(w, item, "content_html", a->body, 1) < 0 ||
+        jset(w, item, "summary", a->summary, 0) < 0 || jset(w, item, "image", a->headimg, 0) < 0 ||
+        jset(w, item, "date_published", iso_date(a->date, date, sizeof(date)), 1) < 0 ||
+        jset(w, item, "date_modified", iso_date(updated, date, sizeof(date)), 1) < 0)
+        goto out;
+    if (!empty(a->author)) {
+        if ((arr = json_pack("[{so}]", "name", jstr(w, a->author))) == NULL ||
+            json_object_set_new_nocheck(item, "authors", arr) < 0)
+            goto out; /* pack "o" and *_set_new take their argument even on failure */
+    }
+    if (json_array_size(cats) > 0) {
+        if ((arr = jstrings(w, cats)) == NULL || json_object_set_new_nocheck(item, "tags", arr) < 0)
+            goto out;
+    }
+    /* An extension object (JSON Feed 1.1: keys starting with "_"): every feed
+     * that carried the article, first source first; the publisher's own date
+     * when it was not believed. */
+    if (json_array_size(sources) > 0) {
+        arr = jstrings(w, sources);
+    } else if ((arr = json_array()) != NULL && !empty(a->feed) &&
+               json_array_append_new(arr, jstr(w, a->feed)) < 0) {
+        json_decref(arr);
+        arr = NULL;
+    }
+    if (arr == NULL || (obj = json_pack("{so}", "sources", arr)) == NULL ||
+        json_object_set_new_nocheck(item, "_finfeed", obj) < 0)
+        goto out;
+    /* a publisher's date not believed (SPEC §3): date_published is first seen */
+    if (a->date_rejected &&
+        jset(w, obj, "publisher_date", iso_date(a->rejected_date, date, sizeof(date)), 1) < 0)
+        goto out;
+    /* One item a line, compact: streamed, so no tree of every item is kept. */
+    out_adds(&w->doc, w->n > 0 ? ",\n" : "\n");
+    if (json_dump_callback(item, on_json_dump, &w->doc, JSON_COMPACT | JSON_PRESERVE_ORDER) < 0)
+        goto out;
+    rc = w->doc.err;
+out:
+    json_decref(sources);
+    json_decref(cats);
+    json_decref(item);
+    return rc;
+}
+
+/* The document up to its first item: the feed object without its closing
+ * brace, then "items" (written last, so it can be streamed). */
+static int
+json_head(struct emit_writer *w)
+{
+    int rc = -ENOMEM;
+    json_t *root = json_object();
+
+    if (root == NULL ||
+        json_object_set_new_nocheck(root, "version", json_string(JSONFEED_VERSION)) < 0 ||
+        jset(w, root, "title", w->title, 1) < 0 || jset(w, root, "home_page_url", w->link, 0) < 0 ||
+        jset(w, root, "feed_url", w->self, 0) < 0 ||
+        jset(w, root, "description", w->subtitle, 0) < 0)
+        goto out;
+    if (json_dump_callback(root, on_json_dump, &w->doc, JSON_COMPACT | JSON_PRESERVE_ORDER) < 0)
+        goto out;
+    assert(w->doc.len > 0 && w->doc.data[w->doc.len - 1] == '}');
+    w->doc.len--;
+    out_adds(&w->doc, ",\"items\":[");
+    rc = w->doc.err;
+out:
+    json_decref(root);
+    return rc;
+}
+
+/* ---- the writer ---- */
+
+static int
+dup_opt(const char *s, char **out)
+{
+    *out = NULL;
+    if (s == NULL)
+        return 0;
+    *out = strdup(s);
+    return *out ? 0 : -ENOMEM;
+}
+
+int
+emit_writer_new(enum emit_format format, const struct emit_feed_info *info,
+                struct emit_writer **out)
+{
+    int rc = -ENOMEM;
+    struct emit_writer *w = NULL;
+
+    *out = NULL;
+    if (format != EMIT_ATOM && format != EMIT_RSS && format != EMIT_JSON)
+        return -EINVAL;
+    if ((w = calloc(1, sizeof(*w))) == NULL)
+        goto fail;
+    w->format = format;
+    if (dup_opt(!empty(info->title) ? info->title : "finfeed", &w->title) < 0 ||
+        dup_opt(info->link, &w->link) < 0 || dup_opt(info->self, &w->self) < 0 ||
+        dup_opt(info->id, &w->id) < 0 || dup_opt(info->subtitle, &w->subtitle) < 0)
+        goto fail;
+    if (format == EMIT_ATOM)
+        atom_head(w);
+    else if (format == EMIT_RSS)
+        rss_head(w);
+    else if (json_head(w) < 0)
+        goto fail;
+    if (w->doc.err)
+        goto fail;
+    *out = w;
+    return 0;
+fail:
+    emit_writer_free(w);
+    return rc;
+}
+
+int
+emit_writer_add(struct emit_writer *w, const struct store_article *a)
+{
+    int rc = 0;
+    /* An article never updated since it was first seen may carry 0. */
+    int64_t updated = a->updated > 0 ? a->updated : a->date;
+
+    if (w->finished)
+        return -EINVAL;
+    if (w->doc.err)
+        return w->doc.err;
+    if (w->format == EMIT_ATOM)
+        atom_entry(w, a, updated);
+    else if (w->format == EMIT_RSS)
+        rss_item(w, a);
+    else
+        rc = json_item(w, a, updated);
+    if (rc == 0)
+        rc = w->doc.err ? w->doc.err : w->tmp.err;
+    if (rc < 0) {
+        w->doc.err = rc; /* a half-written entry: the document is lost */
+        return rc;
+    }
+    if (w->n == 0 || updated > w->updated)
+        w->updated = updated;
+    w->n++;
+    return 0;
+}
+
+int
+emit_writer_finish(struct emit_writer *w, char **doc, size_t *len)
+{
+    int rc = 0;
+    char date[40];
+    int64_t updated = w->n > 0 ? w->updated : (int64_t)time(NULL);
+
+    *doc = NULL;
+    *len = 0;
+    if (w->finished)
+        return -EINVAL;
+    w->finished = 1;
+    if (w->format == EMIT_ATOM) {
+        iso_date(updated, date, sizeof(date));
+        assert(strlen(date) == sizeof(ISO_PLACEHOLDER) - 1);
+        if (w->doc.err == 0)
+            memcpy(w->doc.data + w->date_at, date, sizeof(ISO_PLACEHOLDER) - 1);
+        out_adds(&w->doc, "</feed>\n");
+        rc = w->doc.err;
+    } else if (w->format == EMIT_RSS) {
+        rfc822_date(updated, date, sizeof(date));
+        assert(strlen(date) == sizeof(RFC822_PLACEHOLDER) - 1);
+        if (w->doc.err == 0)
+            memcpy(w->doc.data + w->date_at, date, sizeof(RFC822_PLACEHOLDER) - 1);
+        out_adds(&w->doc, "  </channel>\n</rss>\n");
+        rc = w->doc.err;
+    } else {
+        out_adds(&w->doc, w->n > 0 ? "\n]}\n" : "]}\n");
+        rc = w->doc.err;
+    }
+    if (rc < 0)
+        return rc;
+    /* The document may be cached for long (HTTP): give back the slack. */
+    char *p = realloc(w->doc.data, w->doc.len + 1);
+    *doc = p ? p : w->doc.data;
+    *len = w->doc.len;
+    w->doc = (struct out){0};
+    return 0;
+}
+
+void
+emit_writer_free(struct emit_writer *w)
+{
+    if (w == NULL)
+        return;
+    free(w->tmp.data);
+    free(w->doc.data);
+    free(w->subtitle);
+    free(w->id);
+    free(w->self);
+    free(w->link);
+    free(w->title);
+    free(w);
+}
+
+const char *
+emit_content_type(enum emit_format format)
+{
+    switch (format) {
+    case EMIT_ATOM:
+        return "application/atom+xml; charset=utf-8";
+    case EMIT_RSS:
+        return "application/rss+xml; charset=utf-8";
+    case EMIT_JSON:
+        return "application/feed+json; charset=utf-8";
+    }
+    return "application/octet-stream";
+}
+
+int
+emit_format_of(const char *name)
+{
+    static const char *const names[] = {
+        [EMIT_ATOM] = "atom", [EMIT_RSS] = "rss", [EMIT_JSON] = "json"};
+    for (int f = EMIT_ATOM; name != NULL && f <= EMIT_JSON; f++)
+        if (strcmp(name, names[f]) == 0)
+            return f;
+    return -1;
+}

@@ -1,0 +1,28 @@
+/* daemon/http/http.h — the HTTP output server (SPEC §5.1) on the daemon's
+ * loop: libmicrohttpd in external-loop mode, its sockets watched by
+ * uv_poll_t and its timeout by a uv_timer_t, requests dispatched by a route
+ * table and answered from service.h. Rendered feeds are cached until the
+ * store changes or the service reports a reload. */
+#ifndef FINFEED_HTTP_H
+#define FINFEED_HTTP_H
+
+#include <stddef.h>
+
+#include <uv.h>
+
+struct http;
+struct service;
+
+/* Listen on `listen` ("HOST:PORT", "[V6]:PORT"; port 0 picks one) on
+ * `loop` and serve the routes of SPEC §5.1 from svc (borrowed; it must
+ * outlive the server). Returns 0, or a negative errno with the reason in err
+ * (the loop must then run once more to close what was opened). */
+int http_start(uv_loop_t *loop, struct service *svc, const char *listen, struct http **out,
+               char *err, size_t errsize);
+/* The port actually bound (for port 0). */
+int http_port(const struct http *h);
+/* Stop listening, close the uv handles; `done` fires once they are closed
+ * (the struct is freed then). */
+void http_stop(struct http *h, void (*done)(void *arg), void *arg);
+
+#endif

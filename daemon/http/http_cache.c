@@ -1,0 +1,277 @@
+/* daemon/http/http_cache.c — the HTTP server's cache of rendered documents: one
+ * entry per (route, normalized query), valid until the store generation
+ * changes or the configuration is reloaded; its validators (ETag from the
+ * content, Last-Modified when that content was first rendered); its gzip
+ * form, made once. Bounded in entries and bytes, least recently used out. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <zlib.h>
+
+#include "daemon/http/http_int.h"
+#include "daemon/service/service.h"
+#include "store/store.h"
+
+/* FNV-1a, 64 bits: a content hash for ETags and a key hash for lookups. */
+static uint64_t
+fnv64(const void *data, size_t n)
+{
+    const unsigned char *p = data;
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (size_t i = 0; i < n; i++) {
+        h ^= p[i];
+        h *= 0x100000001b3ULL;
+    }
+    return h;
+}
+
+int64_t
+http_generation(struct http *h)
+{
+    if (!h->gen_fresh) {
+        struct store *rstore = service_store(h->svc);
+        h->gen = rstore != NULL ? store_generation(rstore) : -1;
+        h->gen_fresh = 1;
+    }
+    return h->gen;
+}
+
+static void
+entry_free(struct http_entry *e)
+{
+    if (e == NULL)
+        return;
+    /* MHD keeps the responses (and the body) alive while connections still
+     * send them; these are the cache's references only. */
+    for (int i = 0; i < 2; i++) {
+        if (e->resp[i] != NULL)
+            MHD_destroy_response(e->resp[i]);
+        if (e->r304[i] != NULL)
+            MHD_destroy_response(e->r304[i]);
+    }
+    free(e->key);
+    free(e);
+}
+
+/* Counted with room for its gzip form (never larger, or not kept), so the
+ * count does not move when that is made later. */
+static size_t
+entry_bytes(const struct http_entry *e)
+{
+    return 2 * e->len + e->keylen + sizeof(*e);
+}
+
+void
+http_cache_clear(struct http *h)
+{
+    for (size_t i = 0; i < h->ncache; i++)
+        entry_free(h->cache[i]);
+    h->ncache = 0;
+    h->cache_bytes = 0;
+}
+
+static void
+cache_remove(struct http *h, size_t i)
+{
+    h->cache_bytes -= entry_bytes(h->cache[i]);
+    entry_free(h->cache[i]);
+    h->cache[i] = h->cache[--h->ncache];
+}
+
+/* Make room for one more entry of `bytes`, dropping the least recently used
+ * ones; an entry larger than the whole budget then lives alone. */
+static void
+cache_evict(struct http *h, size_t bytes)
+{
+    while (h->ncache > 0 &&
+           (h->ncache >= HTTP_CACHE_MAX || h->cache_bytes + bytes > HTTP_CACHE_BYTES)) {
+        size_t old = 0;
+        for (size_t i = 1; i < h->ncache; i++)
+            if (h->cache[i]->used < h->cache[old]->used)
+                old = i;
+        cache_remove(h, old);
+    }
+}
+
+/* Headers every representation of e carries, 200 and 304 alike. */
+static int
+add_validators(struct MHD_Response *r, const struct http_entry *e, int gz)
+{
+    const char *const headers[][2] = {
+        {MHD_HTTP_HEADER_ETAG, gz ? e->etag_gz : e->etag},
+        {MHD_HTTP_HEADER_LAST_MODIFIED, e->modified_http},
+        {MHD_HTTP_HEADER_VARY, "Accept-Encoding"},
+        /* stored by clients, but revalidated each time: feeds change */
+        {MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache"},
+    };
+    for (size_t i = 0; i < sizeof(headers) / sizeof(headers[0]); i++)
+        if (MHD_add_response_header(r, headers[i][0], headers[i][1]) != MHD_YES)
+            return -ENOMEM;
+    return 0;
+}
+
+/* A 200 response for body (taken: freed with the response, or here). */
+static struct MHD_Response *
+body_response(const struct http_entry *e, char *body, size_t len, int gz)
+{
+    struct MHD_Response *r = MHD_create_response_from_buffer_with_free_callback(len, body, free);
+    if (r == NULL) {
+        free(body);
+        return NULL;
+    }
+    if (add_validators(r, e, gz) < 0 ||
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, e->type) != MHD_YES ||
+        MHD_add_response_header(r, "X-Content-Type-Options", "nosniff") != MHD_YES ||
+        (gz && MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip") != MHD_YES)) {
+        MHD_destroy_response(r);
+        return NULL;
+    }
+    return r;
+}
+
+void
+http_entry_gzip(struct http_entry *e)
+{
+    z_stream z = {0};
+    char *out = NULL;
+    uLong cap;
+
+    if (e->gz_tried)
+        return;
+    e->gz_tried = 1;
+    if (e->len < 256) /* not worth a header */
+        return;
+    /* windowBits 15 + 16: the gzip wrapper (RFC 1952) rather than zlib's */
+    if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+        return;
+    cap = deflateBound(&z, (uLong)e->len);
+    if ((out = malloc(cap)) == NULL)
+        goto done;
+    z.next_in = (Bytef *)e->doc;
+    z.avail_in = (uInt)e->len;
+    z.next_out = (Bytef *)out;
+    z.avail_out = (uInt)cap;
+    if (e->len > UINT32_MAX || deflate(&z, Z_FINISH) != Z_STREAM_END || z.total_out >= e->len)
+        goto done;
+    e->gzlen = z.total_out;
+    e->resp[1] = body_response(e, out, e->gzlen, 1);
+    out = NULL; /* taken */
+    if (e->resp[1] == NULL)
+        e->gzlen = 0;
+done:
+    deflateEnd(&z);
+    free(out);
+}
+
+struct MHD_Response *
+http_entry_304(struct http_entry *e, int gz)
+{
+    if (e->r304[gz] == NULL) {
+        struct MHD_Response *r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+        if (r == NULL)
+            return NULL;
+        if (add_validators(r, e, gz) < 0) {
+            MHD_destroy_response(r);
+            return NULL;
+        }
+        e->r304[gz] = r;
+    }
+    return e->r304[gz];
+}
+
+/* A new entry for doc (taken). */
+static int
+entry_new(const char *key, size_t keylen, uint64_t keyhash, char *doc, size_t len, const char *type,
+          uint64_t hash, struct http_entry **out)
+{
+    struct http_entry *e = calloc(1, sizeof(*e));
+
+    *out = NULL;
+    if (e == NULL || (e->key = malloc(keylen + 1)) == NULL) {
+        free(e);
+        free(doc);
+        return -ENOMEM;
+    }
+    memcpy(e->key, key, keylen);
+    e->key[keylen] = '\0';
+    e->keylen = keylen;
+    e->keyhash = keyhash;
+    e->hash = hash;
+    snprintf(e->etag, sizeof(e->etag), "\"%016" PRIx64 "\"", hash);
+    snprintf(e->etag_gz, sizeof(e->etag_gz), "\"%016" PRIx64 "-gz\"", hash);
+    e->modified = time(NULL);
+    http_date(e->modified, e->modified_http, sizeof(e->modified_http));
+    e->type = type;
+    e->doc = doc;
+    e->len = len;
+    if ((e->resp[0] = body_response(e, doc, len, 0)) == NULL) {
+        entry_free(e);
+        return -ENOMEM;
+    }
+    *out = e;
+    return 0;
+}
+
+int
+http_cache_get(struct http *h, const char *key, size_t keylen, http_render_fn render, void *arg,
+               struct http_entry **out)
+{
+    uint64_t keyhash = fnv64(key, keylen);
+    int64_t gen = http_generation(h);
+    struct http_entry *e = NULL, *ne;
+    size_t at = 0;
+    char *doc = NULL;
+    size_t len = 0;
+    const char *type = NULL;
+    int rc;
+
+    *out = NULL;
+    for (at = 0; at < h->ncache; at++) {
+        struct http_entry *c = h->cache[at];
+        if (c->keyhash == keyhash && c->keylen == keylen && memcmp(c->key, key, keylen) == 0) {
+            e = c;
+            break;
+        }
+    }
+    /* A store that cannot say its generation cannot render either: a stale
+     * rendering beats an error. */
+    if (e != NULL && (e->gen == gen || gen < 0)) {
+        e->used = ++h->tick;
+        *out = e;
+        return 0;
+    }
+    h->renders++;
+    if ((rc = render(h, arg, &doc, &len, &type)) < 0) {
+        if (rc == -EIO && e != NULL) {
+            e->used = ++h->tick;
+            *out = e;
+            return 0;
+        }
+        if (rc == -ENOENT && e != NULL)
+            cache_remove(h, at);
+        return rc;
+    }
+    uint64_t hash = fnv64(doc, len);
+    if (e != NULL && e->hash == hash && e->len == len && e->type == type) {
+        /* Same bytes: same ETag and Last-Modified, and the gzip is kept. */
+        free(doc);
+        e->gen = gen;
+        e->used = ++h->tick;
+        *out = e;
+        return 0;
+    }
+    if (e != NULL)
+        cache_remove(h, at);
+    if ((rc = entry_new(key, keylen, keyhash, doc, len, type, hash, &ne)) < 0)
+        return rc;
+    ne->gen = gen;
+    ne->used = ++h->tick;
+    cache_evict(h, entry_bytes(ne));
+    h->cache[h->ncache++] = ne;
+    h->cache_bytes += entry_bytes(ne);
+    *out = ne;
+    return 0;
+}

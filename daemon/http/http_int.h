@@ -1,0 +1,164 @@
+/* daemon/http/http_int.h — shared inside the HTTP server only (http.c: loop glue
+ * and routing; http_cache.c: cached renderings, validators, gzip;
+ * http_render.c: feeds, articles, OPML; http_pages.c: status page, metrics,
+ * health, and the text buffer). Included by nobody outside daemon/http*.c
+ * but tests/test_http.c. */
+#ifndef FINFEED_HTTP_INT_H
+#define FINFEED_HTTP_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <microhttpd.h>
+#include <uv.h>
+
+#include "daemon/emit/emit.h"
+#include "daemon/service/service.h"
+
+#define HTTP_CACHE_MAX 64                   /* renderings kept */
+#define HTTP_CACHE_BYTES (32 * 1024 * 1024) /* identity + gzip bytes kept, all entries */
+#define HTTP_LIMIT_MAX 1000                 /* cap of ?limit= */
+#define HTTP_PATH_MAX 1024                  /* longest request path (raw), bytes */
+#define HTTP_URI_MAX 4096                   /* longest request target (raw), bytes */
+
+/* A growing text buffer; the first allocation failure sticks in err and
+ * turns every later write into a no-op, so callers check once at the end. */
+struct http_buf {
+    char *data; /* NUL-terminated when non-NULL; owned */
+    size_t len, cap;
+    int err; /* 0 or -ENOMEM */
+};
+
+void http_buf_add(struct http_buf *b, const char *s, size_t n);
+void http_buf_adds(struct http_buf *b, const char *s);
+void http_buf_printf(struct http_buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* `s` escaped for HTML/XML text and attribute values (& < > " '); invalid
+ * UTF-8 becomes U+FFFD and control characters other than tab and newline
+ * are dropped, so the output is always well-formed. NULL writes nothing. */
+void http_buf_markup(struct http_buf *b, const char *s);
+/* `s` as a Prometheus label value (text format 0.0.4: \\ \" \n), UTF-8
+ * repaired the same way. */
+void http_buf_label(struct http_buf *b, const char *s);
+/* A URL markup-escaped and without its user:password@ (never shown). */
+void http_buf_url(struct http_buf *b, const char *url);
+/* `s` percent-encoded for a path segment or query value (RFC 3986
+ * unreserved characters kept). */
+void http_buf_pct(struct http_buf *b, const char *s);
+
+/* "Sun, 06 Nov 1994 08:49:37 GMT" (RFC 9110 §5.6.7) into buf (>= 30 bytes). */
+char *http_date(time_t t, char *buf, size_t size);
+
+/* One cached rendering of one (route, normalized query). The identity
+ * response owns `doc` (freed by MHD when its last reference goes); the
+ * entry holds one reference on each response it created. */
+struct http_entry {
+    char *key; /* owned */
+    size_t keylen;
+    uint64_t keyhash;
+    int64_t gen;      /* store generation rendered against */
+    uint64_t used;    /* LRU tick */
+    uint64_t hash;    /* of the content: the ETag */
+    char etag[24];    /* "\"<16 hex>\"" */
+    char etag_gz[28]; /* "\"<16 hex>-gz\"": the gzip representation's */
+    time_t modified;  /* when this content was first rendered */
+    char modified_http[32];
+    const char *type; /* Content-Type (static string) */
+    const char *doc;  /* identity body, owned by resp[0] */
+    size_t len, gzlen;
+    int gz_tried;                 /* gzip attempted (resp[1] NULL: not smaller, or failed) */
+    struct MHD_Response *resp[2]; /* 200: identity, gzip */
+    struct MHD_Response *r304[2]; /* 304 for each representation, made on demand */
+};
+
+struct http {
+    struct service *svc; /* borrowed */
+    struct service_snapshot snap; /* feeds and output settings, copied */
+    int snap_fresh;   /* no change since snap was taken */
+    int watching;     /* registered with service_watch */
+    struct MHD_Daemon *mhd;
+    uv_poll_t poll;   /* MHD's epoll fd, readable */
+    uv_timer_t timer; /* MHD_get_timeout(), non-repeating */
+    int handles;      /* uv handles initialised and not yet closed */
+    int port;
+    void (*done)(void *arg); /* http_stop() */
+    void *done_arg;
+    int64_t gen;   /* store generation for this MHD_run() batch */
+    int gen_fresh; /* gen was read in this batch */
+    struct http_entry *cache[HTTP_CACHE_MAX];
+    size_t ncache;
+    size_t cache_bytes;
+    uint64_t tick;
+    unsigned long renders; /* renderings that queried the store (tests, /metrics) */
+    unsigned long requests;
+    struct MHD_Response *r400, *r404, *r405, *r500, *r503; /* shared, never change */
+    char uri_ok, uri_bad, uri_go; /* their addresses mark a request (con_cls):
+                                   * fresh, refused, complete and to answer */
+};
+
+/* ---- http_cache.c ---- */
+
+/* Renders a document for a cache entry: *doc (malloc'd, taken by the
+ * cache), *len, *type (static). Returns 0, -ENOENT (no such resource:
+ * 404), -EIO (the store failed), -ENOMEM. */
+typedef int (*http_render_fn)(struct http *h, void *arg, char **doc, size_t *len,
+                              const char **type);
+
+/* The rendering cached under key (keylen bytes), rendered with render(arg)
+ * when missing, or when the store generation changed since (the
+ * configuration changing clears the cache). A re-rendering with identical content keeps its ETag
+ * and Last-Modified. When the store fails and a stale rendering exists, that is returned. *out is
+ * borrowed until the next call. Returns 0 or render's error. */
+int http_cache_get(struct http *h, const char *key, size_t keylen, http_render_fn render, void *arg,
+                   struct http_entry **out);
+/* Make the gzip representation of e once (kept when smaller). */
+void http_entry_gzip(struct http_entry *e);
+/* The 304 response of representation gz (0/1) of e, or NULL (no memory). */
+struct MHD_Response *http_entry_304(struct http_entry *e, int gz);
+/* Drop every cached rendering. */
+void http_cache_clear(struct http *h);
+/* The store generation, read at most once per MHD_run() batch; -1 when the
+ * store does not answer. */
+int64_t http_generation(struct http *h);
+
+/* ---- http_render.c ---- */
+
+/* What a feed route asks for; strings borrowed from the request. */
+struct http_feed_req {
+    enum emit_format format;
+    char kind;            /* 'm' merged /feed.*, 's' /feeds/NAME.*, 'c' /categories/CAT.* */
+    const char *feed;     /* ?feed= or NAME, or NULL */
+    const char *category; /* ?category= or CAT, or NULL */
+    const char *text;     /* ?q=, or NULL */
+    long limit;           /* effective */
+    int limit_given;      /* ?limit= was in the request */
+};
+
+/* Renderers for http_cache_get(): arg is a struct http_feed_req, an int64_t
+ * article id, and nothing, respectively. */
+int http_render_feed(struct http *h, void *arg, char **doc, size_t *len, const char **type);
+int http_render_article(struct http *h, void *arg, char **doc, size_t *len, const char **type);
+int http_render_opml(struct http *h, void *arg, char **doc, size_t *len, const char **type);
+
+/* ---- http_pages.c ---- */
+
+/* Uncached pages into b: the HTML status page and /metrics (0 or -ENOMEM),
+ * /healthz (returns the HTTP status, 200 or 503). */
+int http_page_status(struct http *h, struct http_buf *b);
+int http_page_metrics(struct http *h, struct http_buf *b);
+int http_page_healthz(struct http *h, struct http_buf *b);
+
+/* ---- http.c ---- */
+
+/* The service's feeds and output settings, copied again after each change
+ * the service reports; NULL when there is no memory for a first copy.
+ * Borrowed until the next call. */
+const struct service_snapshot *http_snapshot(struct http *h);
+
+/* ---- for tests ---- */
+
+/* Renderings that queried the store since start. */
+unsigned long http_renders(const struct http *h);
+
+#endif

@@ -1,0 +1,116 @@
+/* daemon/log/log.c — logging to stderr, one line an event (SPEC §8). Under
+ * journald (JOURNAL_STREAM set) each line starts with its syslog priority
+ * <N>; otherwise with a UTC timestamp. The only mutable state is the style
+ * chosen once by log_init() in main, before any thread starts. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "daemon/log/log.h"
+
+static struct {
+    int journal;
+    int verbose;
+} log_style;
+
+void
+log_init(int verbose)
+{
+    const char *js = getenv("JOURNAL_STREAM");
+    log_style.journal = js != NULL && *js != '\0';
+    log_style.verbose = verbose;
+}
+
+static void
+vlog(int prio, const char *level, const char *fmt, va_list ap, const char *suffix)
+{
+    char line[2048];
+    int n = 0;
+    if (log_style.journal) {
+        n = snprintf(line, sizeof(line), "<%d>", prio);
+    } else {
+        time_t t = time(NULL);
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        n = (int)strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%SZ ", &tm);
+    }
+    n += snprintf(line + n, sizeof(line) - (size_t)n, "level=%s ", level);
+    if (n < (int)sizeof(line))
+        n += vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+    if (suffix != NULL && n < (int)sizeof(line))
+        n += snprintf(line + n, sizeof(line) - (size_t)n, " error=\"%s\"", suffix);
+    if (n >= (int)sizeof(line))
+        n = (int)sizeof(line) - 1;
+    for (int i = 0; i < n; i++) /* one event, one line */
+        if (line[i] == '\n' || line[i] == '\r')
+            line[i] = ' ';
+    fprintf(stderr, "%.*s\n", n, line);
+}
+
+void
+log_warn(const char *fmt, ...)
+{
+    int e = errno;
+    va_list ap;
+    va_start(ap, fmt);
+    vlog(4, "warn", fmt, ap, strerror(e));
+    va_end(ap);
+}
+
+void
+log_warnx(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vlog(4, "warn", fmt, ap, NULL);
+    va_end(ap);
+}
+
+void
+log_info(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vlog(6, "info", fmt, ap, NULL);
+    va_end(ap);
+}
+
+void
+log_debug(const char *fmt, ...)
+{
+    if (!log_style.verbose)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vlog(7, "debug", fmt, ap, NULL);
+    va_end(ap);
+}
+
+const char *
+log_q(const char *v, char *buf, size_t size)
+{
+    if (v == NULL)
+        v = "";
+    if (*v != '\0' && strpbrk(v, " \t\"=\\") == NULL) {
+        snprintf(buf, size, "%s", v);
+        return buf;
+    }
+    size_t n = 0;
+    if (size < 3) {
+        if (size)
+            buf[0] = '\0';
+        return buf;
+    }
+    buf[n++] = '"';
+    for (; *v && n + 3 < size; v++) {
+        if (*v == '"' || *v == '\\')
+            buf[n++] = '\\';
+        buf[n++] = *v;
+    }
+    buf[n++] = '"';
+    buf[n] = '\0';
+    return buf;
+}

@@ -1,0 +1,142 @@
+/* daemon/service/ingest.c — parse → article → store for one document of one feed,
+ * one transaction: all of its articles or none. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "daemon/service/ingest.h"
+
+int
+service_ingest_init(struct service_ingest *f, struct store *s, const struct config *cfg,
+                 const struct config_feed *cf, const char *name, char *err, size_t errsize)
+{
+    memset(f, 0, sizeof(*f));
+    f->name = cf ? cf->name : name;
+    f->republish = cf ? cf->republish : 1;
+    f->opts.base_url = cf && strncmp(cf->url, "file:", 5) != 0 ? cf->url : NULL;
+    f->opts.timezone = cf ? cf->timezone : NULL;
+    /* a configured charset overrides what the server says (SPEC §2) */
+    f->opts.charset = cf ? cf->charset : NULL;
+    if (cf != NULL) {
+        f->defaults.categories = (const char *const *)cf->categories;
+        f->defaults.ncategories = cf->ncategories;
+        f->defaults.author = cf->author;
+        f->defaults.headimg = cf->headimg;
+        f->defaults.comments = cf->comments;
+    }
+    f->defaults.source = f->name;
+    struct parse_clean_opts co = {
+        .remove = cf ? cf->remove : NULL,
+        .remove_text = cf ? cf->remove_text : NULL,
+        .iframe_hosts = cfg ? (const char *const *)cfg->output.iframe_hosts : NULL,
+        .niframe_hosts = cfg ? cfg->output.niframe_hosts : 0,
+    };
+    char why[256];
+    int rc = parse_cleaner_new(&co, &f->cleaner, why, sizeof(why));
+    if (rc < 0) {
+        snprintf(err, errsize, "feed \"%s\": %s", f->name, why);
+        return rc;
+    }
+    f->defaults.cleaner = f->cleaner;
+    if (s != NULL && (rc = store_feed_ensure(s, f->name, cf ? cf->url : NULL, &f->feed_id)) < 0) {
+        snprintf(err, errsize, "feed \"%s\": %s", f->name, store_errmsg(s));
+        service_ingest_close(f);
+        return rc;
+    }
+    return 0;
+}
+
+void
+service_ingest_close(struct service_ingest *f)
+{
+    parse_cleaner_free(f->cleaner);
+    f->cleaner = NULL;
+}
+
+struct run {
+    struct store *s;
+    struct service_ingest *f;
+    int64_t now;
+    struct store_counts *c;
+    int error;
+};
+
+static int
+on_entry(void *arg, const struct parse_feed *feed, struct parse_entry *e)
+{
+    struct run *r = arg;
+    struct parse_article *a;
+    enum store_outcome out;
+    int rc = parse_article_make(feed, e, &r->f->defaults, &a);
+    if (rc < 0) {
+        r->error = rc;
+        return 1;
+    }
+    rc = store_add(r->s, r->f->feed_id, a, r->f->republish, r->now, &out);
+    int64_t a_date = a->date;
+    if (feed != NULL && feed->ttl > 0)
+        r->f->ttl = feed->ttl;
+    parse_article_free(a);
+    if (rc < 0) {
+        r->error = rc;
+        return 1;
+    }
+    if (a_date > r->f->newest)
+        r->f->newest = a_date;
+    switch (out) {
+    case STORE_NEW:
+        r->c->new_++;
+        break;
+    case STORE_UPDATED:
+        r->c->updated++;
+        break;
+    case STORE_DUPLICATE:
+        r->c->duplicates++;
+        break;
+    case STORE_UNCHANGED:
+        r->c->unchanged++;
+        break;
+    }
+    return 0;
+}
+
+int
+service_ingest_document(struct store *s, struct service_ingest *f, FILE *fp, const char *buf, size_t len,
+                const char *charset, int64_t now, struct store_counts *counts,
+                struct parse_report *report, char *err, size_t errsize)
+{
+    struct run r = {.s = s, .f = f, .now = now, .c = counts};
+    struct parse_opts opts = f->opts;
+    memset(counts, 0, sizeof(*counts));
+    f->defaults.now = now;
+    f->newest = 0;
+    f->ttl = 0;
+    if (opts.charset == NULL)
+        opts.charset = charset;
+    int rc = store_begin(s);
+    if (rc < 0) {
+        snprintf(err, errsize, "%s", store_errmsg(s));
+        return rc;
+    }
+    rc = fp != NULL ? parse_feed_file(fp, &opts, on_entry, &r, NULL, report)
+                    : parse_feed_mem(buf, len, &opts, on_entry, &r, NULL, report);
+    if (r.error < 0) {
+        store_rollback(s);
+        snprintf(err, errsize, "%s", r.error == -ENOMEM ? "out of memory" : store_errmsg(s));
+        memset(counts, 0, sizeof(*counts));
+        return r.error;
+    }
+    if (rc < 0) {
+        store_rollback(s);
+        snprintf(err, errsize, "%s", report->message[0] ? report->message : strerror(-rc));
+        memset(counts, 0, sizeof(*counts));
+        return rc;
+    }
+    if ((rc = store_commit(s)) < 0) {
+        snprintf(err, errsize, "%s", store_errmsg(s));
+        store_rollback(s);
+        memset(counts, 0, sizeof(*counts));
+        return rc;
+    }
+    return 0;
+}

@@ -1,0 +1,44 @@
+/* daemon/service/ingest.h — one fetched (or given) document of one feed into the
+ * store: parse → article model → dedup store, in one transaction. The
+ * service's pipeline runs it in the worker; the offline commands of
+ * daemon/cli/ (`finfeed ingest`, `finfeed parse`) call it directly. */
+#ifndef FINFEED_SERVICE_INGEST_H
+#define FINFEED_SERVICE_INGEST_H
+
+#include <stdio.h>
+
+#include "daemon/config/config.h"
+#include "parse/parse.h"
+#include "store/store.h"
+
+/* A feed ready to ingest: its configuration turned into parse options, article
+ * defaults and a compiled cleaner. */
+struct service_ingest {
+    const char *name;     /* borrowed from the configuration (or the caller) */
+    int64_t feed_id;      /* in the store */
+    int republish;
+    struct parse_opts opts;
+    struct parse_article_defaults defaults;
+    struct parse_cleaner *cleaner; /* owned */
+    /* Set by service_ingest_document about the last document: */
+    int64_t newest;       /* date of its newest article, 0 when it had none */
+    long ttl;             /* its RSS <ttl> in minutes, 0 when absent */
+};
+
+/* Prepare feed `name`: `cf` is its configuration, or NULL for defaults (a
+ * feed not in any configuration file). Registers the feed in the store `s`
+ * (NULL: not at all — `finfeed parse` applies a feed's options offline).
+ * Returns 0, or a negative errno with the reason in err. */
+int service_ingest_init(struct service_ingest *f, struct store *s, const struct config *cfg,
+                     const struct config_feed *cf, const char *name, char *err, size_t errsize);
+void service_ingest_close(struct service_ingest *f);
+
+/* Store one document, from `fp` when not NULL, else from buf/len. `charset`
+ * is the HTTP charset (or NULL; a configured charset overrides it). counts
+ * and report are filled. Returns 0 (the transaction committed), or a negative
+ * errno with the reason in err (nothing of the document stored). */
+int service_ingest_document(struct store *s, struct service_ingest *f, FILE *fp, const char *buf, size_t len,
+                    const char *charset, int64_t now, struct store_counts *counts,
+                    struct parse_report *report, char *err, size_t errsize);
+
+#endif

@@ -1,0 +1,102 @@
+/* daemon/service/policy.c — next-fetch times after a success or a failure,
+ * and the timer delay, in saturating arithmetic (see policy.h); and the pure
+ * parts of service.h: a feed's state in words, outcome names, the histogram
+ * bounds, the ISO time format. */
+#include "daemon/service/policy.h"
+#include "daemon/service/service.h"
+#include "parse/parse.h"
+
+const double service_bucket_bounds[SERVICE_BUCKETS] = {0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
+
+const char *
+service_outcome_name(enum service_outcome o)
+{
+    static const char *const names[SERVICE_OUTCOMES] = {"ok", "not-modified", "error", "gone"};
+    return o < SERVICE_OUTCOMES ? names[o] : "error";
+}
+
+const char *
+service_feed_state(const struct service_feed *f, int64_t now, int64_t stale_after)
+{
+    if (f->last == SERVICE_GONE)
+        return "gone";
+    if (!f->enabled)
+        return "disabled";
+    if (!f->fetched && f->last_fetch == 0)
+        return "new";
+    if (f->last == SERVICE_ERROR)
+        return "error";
+    /* unsigned difference: exact for now > newest, whatever the values */
+    if (stale_after > 0 && f->newest > 0 && now > f->newest &&
+        (uint64_t)now - (uint64_t)f->newest > (uint64_t)stale_after)
+        return "stale";
+    return "ok";
+}
+
+char *
+service_time_iso(int64_t t, char *buf, size_t size)
+{
+    return parse_date_iso(t, buf, size);
+}
+
+int64_t
+service_time_add(int64_t a, int64_t b)
+{
+    if (b <= 0)
+        return b < 0 && a < INT64_MIN - b ? INT64_MIN : a + b;
+    return a > INT64_MAX - b ? INT64_MAX : a + b;
+}
+
+/* Up to `span` seconds (span >= 0), from the caller's draw. */
+static int64_t
+jitter(int64_t span, uint64_t rnd)
+{
+    if (span <= 0)
+        return 0;
+    return (int64_t)(rnd % ((uint64_t)span + 1));
+}
+
+int64_t
+service_next_ok(int64_t now, int64_t interval, long ttl_min, long max_age, uint64_t rnd)
+{
+    int64_t want = interval > 0 ? interval : 0;
+    int64_t asked = ttl_min > 0 ? (ttl_min > SERVICE_TTL_CAP / 60 ? SERVICE_TTL_CAP
+                                                                   : (int64_t)ttl_min * 60)
+                                : 0;
+    if (max_age > asked)
+        asked = max_age;
+    if (asked > SERVICE_TTL_CAP)
+        asked = SERVICE_TTL_CAP;
+    if (asked > want)
+        want = asked;
+    return service_time_add(service_time_add(now, want), jitter(want / 10, rnd));
+}
+
+int64_t
+service_next_error(int64_t now, int64_t interval, int errors, long retry_after, uint64_t rnd)
+{
+    int64_t delay = interval > 0 ? interval : 0;
+    for (int i = 1; i < errors && delay < SERVICE_DAY; i++)
+        delay *= 2; /* below a day before, so no overflow */
+    if (delay > SERVICE_DAY)
+        delay = SERVICE_DAY;
+    delay += jitter(delay / 5, rnd);
+    if (delay > SERVICE_DAY)
+        delay = SERVICE_DAY;
+    if (retry_after > 0) {
+        int64_t ra = retry_after > SERVICE_DAY ? SERVICE_DAY : retry_after;
+        if (ra > delay)
+            delay = ra;
+    }
+    return service_time_add(now, delay);
+}
+
+uint64_t
+service_timer_ms(int64_t now, int64_t when)
+{
+    if (when <= now)
+        return 0;
+    /* when > now: the difference fits in 64 unsigned bits, never in a signed one for sure */
+    uint64_t d = (uint64_t)when - (uint64_t)now;
+    return (d > SERVICE_DAY ? SERVICE_DAY : d) * 1000;
+}

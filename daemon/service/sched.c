@@ -1,0 +1,601 @@
+/* daemon/service/sched.c — the scheduler (SPEC §6): one non-repeating timer for the
+ * earliest due feed; a feed is never fetched twice at once; the next fetch
+ * time comes from policy.c; a fetched body is parsed and stored in the libuv
+ * threadpool, one job at a time, so the loop keeps answering while a 16 MB
+ * feed is read; the feed's new state is saved through the same queue. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "daemon/emit/emit.h"
+#include "daemon/log/log.h"
+#include "daemon/service/policy.h"
+#include "daemon/service/service_int.h"
+#include "fetch/fetch.h"
+
+struct job {
+    struct job *next;
+    void (*fn)(struct service *svc, void *arg);
+    void (*after)(struct service *svc, void *arg);
+    void *arg;
+};
+
+struct sched {
+    uv_timer_t timer;
+    uv_work_t work;
+    struct job *head, *tail;
+    struct job *running;
+    int closing;
+    int timer_closed;
+    unsigned int seed;
+    long busy;       /* feeds fetching or waiting for their ingest */
+};
+
+/* A fetch result on its way through the ingest job. */
+struct fetched {
+    struct feed_run *f;
+    struct service *svc;
+    char *body;
+    size_t len;
+    char *charset, *etag, *last_modified, *permanent_url;
+    long http, retry_after, max_age;
+    double seconds;
+    int error;
+    char errmsg[256];
+    /* filled by the job */
+    int rc;
+    char ingest_err[512];
+    struct store_counts counts;
+    struct parse_report report;
+    int64_t newest;
+    long ttl;
+    int64_t now;
+    long articles;
+    char *markdown_dir;   /* [output] markdown_dir when set: posts of new articles */
+    long posts;           /* posts written */
+    char post_err[256];
+};
+
+static int64_t
+now_s(void)
+{
+    return (int64_t)time(NULL);
+}
+
+/* A draw for the jitter of policy.c. */
+static uint64_t
+draw(struct sched *sc)
+{
+    uint64_t hi = (uint64_t)rand_r(&sc->seed), lo = (uint64_t)rand_r(&sc->seed);
+    return hi << 31 ^ lo;
+}
+
+/* ---- the job queue (writer store, threadpool) ---- */
+
+static void on_work(uv_work_t *req);
+static void on_work_done(uv_work_t *req, int status);
+
+static void
+jobs_kick(struct service *svc)
+{
+    struct sched *sc = svc->sched;
+    if (sc->running != NULL || sc->head == NULL)
+        return;
+    sc->running = sc->head;
+    sc->head = sc->head->next;
+    if (sc->head == NULL)
+        sc->tail = NULL;
+    sc->work.data = svc;
+    if (uv_queue_work(svc->loop, &sc->work, on_work, on_work_done) < 0) {
+        /* cannot happen with a valid loop; run inline rather than lose it */
+        struct job *j = sc->running;
+        j->fn(svc, j->arg);
+        on_work_done(&sc->work, 0);
+    }
+}
+
+int
+sched_job(struct service *svc, void (*fn)(struct service *svc, void *arg),
+          void (*after)(struct service *svc, void *arg), void *arg)
+{
+    struct sched *sc = svc->sched;
+    struct job *j = calloc(1, sizeof(*j));
+    if (j == NULL)
+        return -ENOMEM;
+    j->fn = fn;
+    j->after = after;
+    j->arg = arg;
+    if (sc->tail)
+        sc->tail->next = j;
+    else
+        sc->head = j;
+    sc->tail = j;
+    jobs_kick(svc);
+    return 0;
+}
+
+static void
+on_work(uv_work_t *req)
+{
+    struct service *svc = req->data;
+    struct job *j = svc->sched->running;
+    j->fn(svc, j->arg);
+}
+
+static void maybe_stopped(struct service *svc);
+
+static void
+on_work_done(uv_work_t *req, int status)
+{
+    (void)status;
+    struct service *svc = req->data;
+    struct sched *sc = svc->sched;
+    struct job *j = sc->running;
+    sc->running = NULL;
+    if (j->after)
+        j->after(svc, j->arg);
+    free(j);
+    jobs_kick(svc);
+    maybe_stopped(svc);
+}
+
+/* ---- feed state ---- */
+
+/* snprintf may have cut a multi-byte character: drop its leading bytes so
+ * the error text stays valid UTF-8 (it goes into JSON and HTML). */
+static void
+utf8_trim(char *s)
+{
+    size_t n = strlen(s), i = n;
+    while (i > 0 && ((unsigned char)s[i - 1] & 0xC0) == 0x80)
+        i--;
+    if (i == 0)
+        return;
+    unsigned char lead = (unsigned char)s[i - 1];
+    size_t want = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+    if (n - (i - 1) < want)
+        s[i - 1] = '\0';
+}
+
+static void
+set_str(char **slot, const char *v)
+{
+    free(*slot);
+    *slot = v ? strdup(v) : NULL;
+}
+
+static int64_t
+interval_of(const struct feed_run *f)
+{
+    return f->cf ? f->cf->interval : 900;
+}
+
+static int64_t
+next_ok(struct sched *sc, struct feed_run *f, int64_t now, long ttl_min, long max_age)
+{
+    return service_next_ok(now, interval_of(f), ttl_min, max_age, draw(sc));
+}
+
+static int64_t
+next_error(struct sched *sc, struct feed_run *f, int64_t now, long retry_after)
+{
+    return service_next_error(now, interval_of(f), f->errors, retry_after, draw(sc));
+}
+
+/* Persist f's state (validators, status, next fetch) through the job queue:
+ * the writer store belongs to the worker. */
+struct state_job {
+    int64_t feed_id;
+    struct store_feed_state st;
+    int rc;
+    char err[256];
+};
+
+static void
+state_fn(struct service *svc, void *arg)
+{
+    struct state_job *j = arg;
+    j->rc = store_feed_state_set(svc->wstore, j->feed_id, &j->st);
+    if (j->rc < 0)
+        snprintf(j->err, sizeof(j->err), "%s", store_errmsg(svc->wstore));
+}
+
+static void
+state_after(struct service *svc, void *arg)
+{
+    struct state_job *j = arg;
+    if (j->rc < 0) {
+        svc->store_ok = 0;
+        snprintf(svc->store_error, sizeof(svc->store_error), "%s", j->err);
+        log_warnx("event=state-save feed_id=%lld error=\"%s\"", (long long)j->feed_id, j->err);
+    }
+    store_feed_state_clear(&j->st);
+    free(j);
+}
+
+static void
+save_state(struct service *svc, struct feed_run *f)
+{
+    struct state_job *j = calloc(1, sizeof(*j));
+    if (j == NULL)
+        return;
+    j->feed_id = f->id;
+    j->st.url = f->url ? strdup(f->url) : NULL;
+    j->st.etag = f->etag ? strdup(f->etag) : NULL;
+    j->st.last_modified = f->last_modified ? strdup(f->last_modified) : NULL;
+    j->st.status = strdup(service_outcome_name(f->last));
+    j->st.error = f->error[0] ? strdup(f->error) : NULL;
+    j->st.last_fetch = f->last_fetch;
+    j->st.next_fetch = f->next_fetch;
+    j->st.newest = f->newest;
+    j->st.http = f->http;
+    j->st.errors = f->errors;
+    j->st.enabled = f->last != SERVICE_GONE;
+    if (sched_job(svc, state_fn, state_after, j) < 0) {
+        store_feed_state_clear(&j->st);
+        free(j);
+    }
+}
+
+/* ---- finishing a fetch ---- */
+
+static void start_fetch(struct service *svc, struct feed_run *f);
+
+static void
+finish(struct service *svc, struct feed_run *f)
+{
+    f->in_flight = 0;
+    f->fetched = 1;
+    f->fetches[f->last]++;
+    save_state(svc, f);
+    svc->sched->busy--;
+    service_after_fetch(svc, f); /* tells the waiters; may free f (dropped by a reload) */
+    sched_rearm(svc);
+}
+
+/* SPEC §2 markdown_dir: every new (or updated) article also becomes a post. */
+static int
+write_post(void *arg, const struct store_article *a)
+{
+    struct fetched *x = arg;
+    int written = 0, rc = emit_markdown_write(x->markdown_dir, a, &written);
+    if (rc < 0 && x->post_err[0] == '\0')
+        snprintf(x->post_err, sizeof(x->post_err), "%s: %s", x->markdown_dir, strerror(-rc));
+    x->posts += written;
+    return 0;
+}
+
+static void
+ingest_fn(struct service *svc, void *arg)
+{
+    struct fetched *x = arg;
+    x->rc = service_ingest_document(svc->wstore, &x->f->ing, NULL, x->body, x->len,
+                            x->f->cf && x->f->cf->charset ? x->f->cf->charset : x->charset, x->now,
+                            &x->counts, &x->report, x->ingest_err, sizeof(x->ingest_err));
+    x->newest = x->f->ing.newest;
+    x->ttl = x->f->ing.ttl;
+    if (x->rc != -EINVAL && x->rc < 0)
+        return;
+    store_count(svc->wstore, x->f->id, &x->articles);
+    if (x->rc == 0 && x->markdown_dir != NULL && x->counts.new_ + x->counts.updated > 0) {
+        /* a duplicate source may touch its article too: no tighter limit */
+        struct store_query q = {.feed = x->f->name, .changed_since = x->now, .limit = 1000000};
+        store_articles(svc->wstore, &q, write_post, x);
+    }
+}
+
+static void
+record_duration(struct service *svc, double seconds)
+{
+    struct metrics *m = &svc->metrics;
+    for (int i = 0; i < SERVICE_BUCKETS; i++)
+        if (seconds <= service_bucket_bounds[i])
+            m->duration_buckets[i]++;
+    m->duration_count++;
+    m->duration_sum += seconds;
+}
+
+static void
+fetched_free(struct fetched *x)
+{
+    free(x->body);
+    free(x->charset);
+    free(x->etag);
+    free(x->last_modified);
+    free(x->permanent_url);
+    free(x->markdown_dir);
+    free(x);
+}
+
+static void
+ingest_after(struct service *svc, void *arg)
+{
+    struct fetched *x = arg;
+    struct feed_run *f = x->f;
+    char q[300];
+    f->last_fetch = x->now;
+    f->http = x->http;
+    if (x->rc < 0) {
+        f->last = SERVICE_ERROR;
+        f->errors++;
+        snprintf(f->error, sizeof(f->error), "%.255s", x->ingest_err);
+        utf8_trim(f->error);
+        memset(&f->counts, 0, sizeof(f->counts));
+        if (x->rc != -EINVAL) { /* a store failure, not the feed's fault */
+            svc->store_ok = 0;
+            snprintf(svc->store_error, sizeof(svc->store_error), "%.255s", x->ingest_err);
+        }
+        f->next_fetch = next_error(svc->sched, f, x->now, -1);
+        log_warnx("event=fetch feed=%s outcome=error http=%ld error=%s", f->name, x->http,
+                  log_q(f->error, q, sizeof(q)));
+    } else {
+        svc->store_ok = 1;
+        f->last = SERVICE_OK;
+        f->errors = 0;
+        f->counts = x->counts;
+        f->articles = x->articles;
+        if (x->newest > f->newest)
+            f->newest = x->newest;
+        f->error[0] = '\0';
+        if (x->report.problems) {
+            snprintf(f->error, sizeof(f->error), "recovered: %.240s", x->report.message);
+            utf8_trim(f->error);
+        }
+        set_str(&f->etag, x->etag);
+        set_str(&f->last_modified, x->last_modified);
+        if (x->permanent_url != NULL) {
+            log_info("event=moved feed=%s url=%s", f->name, x->permanent_url);
+            set_str(&f->url, x->permanent_url);
+        }
+        svc->metrics.articles[STORE_NEW] += (uint64_t)x->counts.new_;
+        svc->metrics.articles[STORE_UPDATED] += (uint64_t)x->counts.updated;
+        svc->metrics.articles[STORE_DUPLICATE] += (uint64_t)x->counts.duplicates;
+        svc->metrics.articles[STORE_UNCHANGED] += (uint64_t)x->counts.unchanged;
+        f->next_fetch = next_ok(svc->sched, f, x->now, x->ttl, x->max_age);
+        if (x->post_err[0])
+            log_warnx("event=markdown feed=%s error=%s", f->name,
+                      log_q(x->post_err, q, sizeof(q)));
+        else if (x->posts > 0)
+            log_info("event=markdown feed=%s posts=%ld dir=%s", f->name, x->posts,
+                     x->markdown_dir);
+        log_info("event=fetch feed=%s outcome=ok http=%ld new=%ld updated=%ld duplicates=%ld "
+                 "unchanged=%ld seconds=%.3f",
+                 f->name, x->http, x->counts.new_, x->counts.updated, x->counts.duplicates,
+                 x->counts.unchanged, x->seconds);
+    }
+    fetched_free(x);
+    finish(svc, f);
+}
+
+static void
+on_fetch_done(void *arg, const struct fetch_result *r)
+{
+    struct fetched *x = arg;
+    struct service *svc = x->svc;
+    struct feed_run *f = x->f;
+    int64_t now = now_s();
+    char q[300];
+    record_duration(svc, r->seconds);
+    x->now = now;
+    x->http = r->http;
+    x->seconds = r->seconds;
+    x->max_age = r->max_age;
+    if (r->error == 0 && r->http != 304 && r->body != NULL) {
+        /* a document: parse and store it in the worker */
+        x->body = fetch_take_body(r); /* no copy of up to max_feed_size bytes */
+        x->charset = r->charset ? strdup(r->charset) : NULL;
+        x->etag = r->etag ? strdup(r->etag) : NULL;
+        x->last_modified = r->last_modified ? strdup(r->last_modified) : NULL;
+        x->permanent_url = r->permanent_url ? strdup(r->permanent_url) : NULL;
+        if (svc->cfg->output.markdown_dir != NULL)
+            x->markdown_dir = strdup(svc->cfg->output.markdown_dir);
+        if (x->body != NULL) {
+            x->len = r->len;
+            if (sched_job(svc, ingest_fn, ingest_after, x) == 0)
+                return;
+        }
+        snprintf(f->error, sizeof(f->error), "out of memory");
+        f->last = SERVICE_ERROR;
+        f->errors++;
+        f->next_fetch = next_error(svc->sched, f, now, -1);
+        fetched_free(x);
+        finish(svc, f);
+        return;
+    }
+    if (r->error == -ECANCELED) { /* shutting down: not the feed's fault */
+        fetched_free(x);
+        finish(svc, f);
+        return;
+    }
+    f->last_fetch = now;
+    f->http = r->http;
+    if (r->error == 0 && r->http == 304) {
+        f->last = SERVICE_NOT_MODIFIED;
+        f->errors = 0;
+        f->error[0] = '\0';
+        memset(&f->counts, 0, sizeof(f->counts));
+        if (r->permanent_url != NULL)
+            set_str(&f->url, r->permanent_url);
+        f->next_fetch = next_ok(svc->sched, f, now, 0, r->max_age);
+        log_info("event=fetch feed=%s outcome=not-modified http=304 seconds=%.3f", f->name,
+                 r->seconds);
+    } else if ((r->error == 0 || r->error == -EREMOTEIO) && r->http == 410) {
+        f->last = SERVICE_GONE;
+        f->enabled = 0;
+        snprintf(f->error, sizeof(f->error), "410 Gone: the publisher removed this feed; "
+                                             "it is disabled until the configuration changes");
+        log_warnx("event=fetch feed=%s outcome=gone http=410", f->name);
+    } else {
+        f->last = SERVICE_ERROR;
+        f->errors++;
+        if (r->error != 0 && r->errmsg[0]) {
+            snprintf(f->error, sizeof(f->error), "%s", r->errmsg);
+            utf8_trim(f->error);
+        }
+        else if (r->http != 0)
+            snprintf(f->error, sizeof(f->error), "HTTP %ld", r->http);
+        else
+            snprintf(f->error, sizeof(f->error), "empty response");
+        memset(&f->counts, 0, sizeof(f->counts));
+        f->next_fetch = next_error(svc->sched, f, now,
+                                   (r->http == 429 || r->http == 503) ? r->retry_after : -1);
+        log_warnx("event=fetch feed=%s outcome=error http=%ld errors=%d error=%s next_in=%llds",
+                  f->name, r->http, f->errors, log_q(f->error, q, sizeof(q)),
+                  (long long)(f->next_fetch - now));
+    }
+    fetched_free(x);
+    finish(svc, f);
+}
+
+static void
+start_fetch(struct service *svc, struct feed_run *f)
+{
+    struct fetched *x = calloc(1, sizeof(*x));
+    const struct config *c = svc->cfg;
+    if (x == NULL)
+        return;
+    x->f = f;
+    x->svc = svc;
+    struct fetch_request req = {
+        .url = f->url,
+        .etag = f->etag,
+        .last_modified = f->last_modified,
+        .user_agent = f->cf && f->cf->user_agent ? f->cf->user_agent : c->daemon.user_agent,
+        .timeout_s = (long)c->daemon.timeout,
+        .max_size = c->daemon.max_feed_size,
+        .allow_file = c->daemon.allow_file_urls,
+    };
+    f->in_flight = 1;
+    f->urgent = 0;
+    svc->sched->busy++;
+    log_debug("event=fetch-start feed=%s url=%s", f->name, f->url);
+    int rc = fetch_start(svc->fetch, &req, on_fetch_done, x);
+    if (rc < 0) {
+        struct fetch_result r = {.error = rc, .retry_after = -1, .max_age = -1};
+        snprintf(r.errmsg, sizeof(r.errmsg), "cannot start the fetch: %s", strerror(-rc));
+        on_fetch_done(x, &r);
+    }
+}
+
+/* ---- the timer ---- */
+
+/* Whether f is waiting to be fetched now. */
+static int
+due(const struct feed_run *f, int64_t now)
+{
+    return f->enabled && !f->in_flight && !f->removed && (f->urgent || f->next_fetch <= now);
+}
+
+/* Start due feeds, those asked for by a refresh first, while fewer than
+ * `concurrency` feeds are fetching or waiting for their ingest: fetched
+ * bodies never pile up in memory faster than they are stored. */
+static void
+on_uv_timer(uv_timer_t *t)
+{
+    struct service *svc = t->data;
+    struct sched *sc = svc->sched;
+    int64_t now = now_s();
+    long limit = svc->cfg->daemon.concurrency;
+    if (svc->stopping)
+        return;
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < svc->nfeeds && sc->busy < limit; i++) {
+            struct feed_run *f = svc->feeds[i];
+            if (due(f, now) && (pass == 1 || f->urgent))
+                start_fetch(svc, f);
+        }
+    sched_rearm(svc);
+}
+
+void
+sched_rearm(struct service *svc)
+{
+    struct sched *sc = svc->sched;
+    int64_t earliest = INT64_MAX, now = now_s();
+    if (sc == NULL || sc->closing)
+        return;
+    for (size_t i = 0; i < svc->nfeeds; i++) {
+        struct feed_run *f = svc->feeds[i];
+        if (!f->enabled || f->in_flight || f->removed)
+            continue;
+        int64_t when = f->urgent ? 0 : f->next_fetch;
+        if (when < earliest)
+            earliest = when;
+    }
+    uv_timer_stop(&sc->timer);
+    if (earliest == INT64_MAX)
+        return; /* nothing to do: no polling, the loop sleeps */
+    if (sc->busy >= svc->cfg->daemon.concurrency)
+        return; /* saturated: the next finished fetch re-arms */
+    if (uv_timer_start(&sc->timer, on_uv_timer, service_timer_ms(now, earliest), 0) < 0)
+        log_warnx("event=sched-timer-failed");
+}
+
+int
+sched_init(struct service *svc)
+{
+    struct sched *sc = calloc(1, sizeof(*sc));
+    if (sc == NULL)
+        return -ENOMEM;
+    int rc = uv_timer_init(svc->loop, &sc->timer);
+    if (rc < 0) {
+        free(sc);
+        return rc;
+    }
+    sc->timer.data = svc;
+    sc->seed = (unsigned)time(NULL) ^ (unsigned)(uintptr_t)sc;
+    svc->sched = sc;
+    return 0;
+}
+
+int
+sched_refresh(struct service *svc, struct feed_run *f, struct service_wait *w)
+{
+    if (!f->enabled || f->removed)
+        return -EPERM;
+    if (w != NULL) {
+        w->next = f->waiters;
+        f->waiters = w;
+    }
+    if (f->in_flight)
+        return 0; /* joins the running fetch */
+    /* fetched from the timer, ahead of the scheduled ones, within the limits */
+    f->urgent = 1;
+    sched_rearm(svc);
+    return 0;
+}
+
+int
+sched_busy(const struct service *svc)
+{
+    return svc->sched != NULL && svc->sched->busy > 0;
+}
+
+static void
+on_timer_closed(uv_handle_t *h)
+{
+    struct service *svc = h->data;
+    svc->sched->timer_closed = 1;
+    maybe_stopped(svc);
+}
+
+static void
+maybe_stopped(struct service *svc)
+{
+    struct sched *sc = svc->sched;
+    if (!sc->closing || !sc->timer_closed || sc->running || sc->head)
+        return;
+    svc->sched = NULL;
+    free(sc);
+    service_part_done(svc);
+}
+
+void
+sched_stop(struct service *svc)
+{
+    struct sched *sc = svc->sched;
+    sc->closing = 1;
+    uv_timer_stop(&sc->timer);
+    uv_close((uv_handle_t *)&sc->timer, on_timer_closed);
+}

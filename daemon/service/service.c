@@ -1,0 +1,648 @@
+/* daemon/service/service.c — the running daemon's feeds and the face of
+ * service.h: builds each feed from the configuration with its state from the
+ * store, re-reads the configuration (the reload diff: kept, added, removed
+ * feeds), prunes on a timer, copies state out for the control socket and the
+ * HTTP server, tells watchers of changes, and starts and stops the rest. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <uv.h>
+
+#include "daemon/log/log.h"
+#include "daemon/service/policy.h"
+#include "daemon/service/service_int.h"
+#include "fetch/fetch.h"
+
+#define PRUNE_FIRST_MS (60 * 1000)        /* a minute after start */
+#define PRUNE_EVERY_MS (6 * 3600 * 1000)  /* then four times a day */
+
+struct feed_run *
+service_feed(struct service *s, const char *name)
+{
+    for (size_t i = 0; i < s->nfeeds; i++)
+        if (!s->feeds[i]->removed && strcmp(s->feeds[i]->name, name) == 0)
+            return s->feeds[i];
+    return NULL;
+}
+
+static void
+feed_free(struct feed_run *f)
+{
+    if (f == NULL)
+        return;
+    service_ingest_close(&f->ing);
+    free(f->name);
+    free(f->url);
+    free(f->etag);
+    free(f->last_modified);
+    free(f);
+}
+
+/* A feed_run for configured feed `cf`, with its state from the store. */
+static int
+feed_new(struct service *s, const struct config_feed *cf, struct feed_run **out, char *err,
+         size_t errsize)
+{
+    struct feed_run *f = calloc(1, sizeof(*f));
+    struct store_feed_state st;
+    int rc;
+    if (f == NULL || (f->name = strdup(cf->name)) == NULL || (f->url = strdup(cf->url)) == NULL) {
+        feed_free(f);
+        return -ENOMEM;
+    }
+    f->cf = cf;
+    if ((rc = service_ingest_init(&f->ing, s->rstore, s->cfg, cf, cf->name, err, errsize)) < 0) {
+        feed_free(f);
+        return rc;
+    }
+    f->id = f->ing.feed_id;
+    f->enabled = cf->enabled;
+    if (store_feed_state_get(s->rstore, f->id, &st) == 0) {
+        if (st.url != NULL && strcmp(st.url, f->url) != 0) { /* moved by a 301/308 */
+            free(f->url);
+            f->url = st.url, st.url = NULL;
+        }
+        f->etag = st.etag, st.etag = NULL;
+        f->last_modified = st.last_modified, st.last_modified = NULL;
+        f->last_fetch = st.last_fetch;
+        f->next_fetch = st.next_fetch;
+        f->newest = st.newest;
+        f->http = st.http;
+        f->errors = (int)st.errors;
+        if (st.error)
+            snprintf(f->error, sizeof(f->error), "%s", st.error);
+        if (st.status != NULL) {
+            for (int o = 0; o < SERVICE_OUTCOMES; o++)
+                if (strcmp(st.status, service_outcome_name((enum service_outcome)o)) == 0)
+                    f->last = (enum service_outcome)o;
+        }
+        if (!st.enabled) /* answered 410 before: stays off */
+            f->enabled = 0, f->last = SERVICE_GONE;
+        store_feed_state_clear(&st);
+    }
+    store_count(s->rstore, f->id, &f->articles);
+    *out = f;
+    return 0;
+}
+
+/* markdown_dir is created when missing (its parent must exist). */
+static void
+make_markdown_dir(const struct config *cfg)
+{
+    const char *dir = cfg->output.markdown_dir;
+    if (dir != NULL && mkdir(dir, 0755) < 0 && errno != EEXIST)
+        log_warn("event=markdown dir=%s", dir);
+}
+
+/* ---- reload ---- */
+
+int
+service_reload(struct service *s, char *err, size_t errsize)
+{
+    struct config *cfg = NULL;
+    int rc = config_load(s->cfg_path, &cfg, err, errsize);
+    if (rc < 0) {
+        log_warnx("event=reload outcome=refused error=\"%s\"", err);
+        return rc;
+    }
+    make_markdown_dir(cfg);
+    struct feed_run **feeds = calloc(cfg->nfeeds + s->nfeeds + 1, sizeof(*feeds));
+    struct config **ret = realloc(s->retired, (s->nretired + 1) * sizeof(*ret));
+    if (feeds == NULL || ret == NULL) {
+        free(feeds);
+        if (ret)
+            s->retired = ret;
+        config_free(cfg);
+        snprintf(err, errsize, "out of memory");
+        return -ENOMEM;
+    }
+    s->retired = ret;
+    size_t n = 0, added = 0, kept = 0;
+    struct config *old = s->cfg;
+    s->cfg = cfg;
+    for (size_t i = 0; i < cfg->nfeeds; i++) {
+        const struct config_feed *cf = &cfg->feeds[i];
+        struct feed_run *f = service_feed(s, cf->name);
+        if (f != NULL) {
+            kept++;
+            int moved = strcmp(f->cf->url, cf->url) != 0;
+            f->cf = cf;
+            f->enabled = cf->enabled && (f->last != SERVICE_GONE || moved);
+            if (moved) {
+                free(f->url);
+                f->url = strdup(cf->url);
+                free(f->etag);
+                free(f->last_modified);
+                f->etag = f->last_modified = NULL;
+                f->next_fetch = 0;
+                if (f->last == SERVICE_GONE)
+                    f->last = SERVICE_OK, f->fetched = 0;
+            }
+            if (!f->in_flight) { /* a running ingest still reads the old options */
+                struct service_ingest ing;
+                char why[512];
+                if (service_ingest_init(&ing, s->rstore, cfg, cf, cf->name, why, sizeof(why)) == 0) {
+                    service_ingest_close(&f->ing);
+                    f->ing = ing;
+                } else {
+                    log_warnx("event=reload feed=%s error=\"%s\"", cf->name, why);
+                }
+            }
+            feeds[n++] = f;
+        } else {
+            char why[512];
+            if (feed_new(s, cf, &f, why, sizeof(why)) < 0) {
+                log_warnx("event=reload feed=%s error=\"%s\"", cf->name, why);
+                continue;
+            }
+            feeds[n++] = f;
+            added++;
+        }
+    }
+    size_t removed = 0;
+    for (size_t i = 0; i < s->nfeeds; i++) {
+        struct feed_run *f = s->feeds[i];
+        int still = 0;
+        for (size_t k = 0; k < n; k++)
+            still |= feeds[k] == f;
+        if (still)
+            continue;
+        removed++;
+        f->removed = 1;
+        f->enabled = 0;
+        if (f->in_flight)
+            feeds[n++] = f; /* freed when its fetch finishes */
+        else
+            feed_free(f);
+    }
+    free(s->feeds);
+    s->feeds = feeds;
+    s->nfeeds = n;
+    s->retired[s->nretired++] = old;
+    sched_rearm(s);
+    log_info("event=reload outcome=ok feeds=%zu added=%zu removed=%zu kept=%zu", cfg->nfeeds,
+             added, removed, kept);
+    service_notify(s, SERVICE_RELOADED);
+    return 0;
+}
+
+/* ---- copies out ---- */
+
+static void
+feed_copy_clear(struct service_feed *c)
+{
+    free(c->name);
+    free(c->url);
+    for (size_t i = 0; i < c->ncategories; i++)
+        free(c->categories[i]);
+    free(c->categories);
+    memset(c, 0, sizeof(*c));
+}
+
+/* f's state into *c, every string copied. Returns 0 or -ENOMEM (c empty). */
+static int
+feed_copy(const struct feed_run *f, struct service_feed *c)
+{
+    const char *url = f->url ? f->url : f->cf ? f->cf->url : NULL;
+    size_t ncat = f->cf ? f->cf->ncategories : 0;
+    memset(c, 0, sizeof(*c));
+    if ((c->name = strdup(f->name)) == NULL || (url && (c->url = strdup(url)) == NULL) ||
+        (ncat > 0 && (c->categories = calloc(ncat, sizeof(char *))) == NULL))
+        goto fail;
+    for (; c->ncategories < ncat; c->ncategories++)
+        if ((c->categories[c->ncategories] = strdup(f->cf->categories[c->ncategories])) == NULL)
+            goto fail;
+    c->enabled = f->enabled;
+    c->fetched = f->fetched;
+    c->last = f->last;
+    c->http = f->http;
+    c->last_fetch = f->last_fetch;
+    c->next_fetch = f->next_fetch;
+    c->newest = f->newest;
+    c->errors = f->errors;
+    memcpy(c->error, f->error, sizeof(c->error));
+    c->counts = (struct service_counts){f->counts.new_, f->counts.updated, f->counts.duplicates,
+                                        f->counts.unchanged};
+    c->articles = f->articles;
+    memcpy(c->fetches, f->fetches, sizeof(c->fetches));
+    return 0;
+fail:
+    feed_copy_clear(c);
+    return -ENOMEM;
+}
+
+void
+service_snapshot_free(struct service_snapshot *snap)
+{
+    if (snap == NULL)
+        return;
+    for (size_t i = 0; i < snap->nfeeds; i++)
+        feed_copy_clear(&snap->feeds[i]);
+    free(snap->feeds);
+    free(snap->title);
+    free(snap->link);
+    memset(snap, 0, sizeof(*snap));
+}
+
+int
+service_snapshot(struct service *s, const char *feed, struct service_snapshot *out)
+{
+    const struct config *cfg = s->cfg;
+    memset(out, 0, sizeof(*out));
+    if (feed != NULL && service_feed(s, feed) == NULL)
+        return -ENOENT;
+    out->max_entries = cfg->output.max_entries;
+    out->stale_after = cfg->daemon.stale_after;
+    if ((out->title = strdup(cfg->output.title)) == NULL ||
+        (out->link = strdup(cfg->output.link)) == NULL ||
+        (out->feeds = calloc(s->nfeeds + 1, sizeof(*out->feeds))) == NULL)
+        goto fail;
+    for (size_t i = 0; i < s->nfeeds; i++) {
+        const struct feed_run *f = s->feeds[i];
+        if (f->removed || (feed != NULL && strcmp(f->name, feed) != 0))
+            continue;
+        if (feed_copy(f, &out->feeds[out->nfeeds]) < 0)
+            goto fail;
+        out->nfeeds++;
+    }
+    return 0;
+fail:
+    service_snapshot_free(out);
+    return -ENOMEM;
+}
+
+void
+service_stats(const struct service *s, struct service_stats *out)
+{
+    const struct metrics *m = &s->metrics;
+    memset(out, 0, sizeof(*out));
+    out->started = m->started;
+    out->feeds = s->nfeeds;
+    for (size_t i = 0; i < s->nfeeds; i++) {
+        const struct feed_run *f = s->feeds[i];
+        for (int o = 0; o < SERVICE_OUTCOMES; o++)
+            out->fetches[o] += f->fetches[o];
+        if (f->removed || !f->fetched)
+            continue;
+        if (f->last == SERVICE_ERROR)
+            out->feeds_failing++;
+        else
+            out->feeds_ok++;
+    }
+    out->busy = sched_busy(s);
+    memcpy(out->stored, m->articles, sizeof(out->stored));
+    memcpy(out->duration_buckets, m->duration_buckets, sizeof(out->duration_buckets));
+    out->duration_count = m->duration_count;
+    out->duration_sum = m->duration_sum;
+    out->store_ok = s->store_ok;
+    memcpy(out->store_error, s->store_error, sizeof(out->store_error));
+}
+
+int
+service_articles(struct service *s, long *n)
+{
+    *n = 0;
+    return s->rstore != NULL && store_count(s->rstore, 0, n) == 0 ? 0 : -EIO;
+}
+
+int
+service_health(struct service *s, char *why, size_t size)
+{
+    const char *bad = NULL;
+    if (!s->store_ok)
+        bad = s->store_error[0] ? s->store_error : "not usable";
+    /* a trivial query on the reader: a wedged database stops answering */
+    else if (s->rstore == NULL || store_generation(s->rstore) < 0)
+        bad = "the reader connection does not answer";
+    if (bad != NULL && why != NULL)
+        snprintf(why, size, "%s", bad);
+    return bad != NULL ? -EIO : 0;
+}
+
+struct store *
+service_store(struct service *s)
+{
+    return s->rstore;
+}
+
+/* ---- watchers and waiters ---- */
+
+int
+service_watch(struct service *s, service_watch_fn fn, void *arg)
+{
+    for (size_t i = 0; i < SERVICE_WATCHERS; i++)
+        if (s->watchers[i].fn == NULL) {
+            s->watchers[i].fn = fn;
+            s->watchers[i].arg = arg;
+            return 0;
+        }
+    return -ENOSPC;
+}
+
+void
+service_unwatch(struct service *s, service_watch_fn fn, void *arg)
+{
+    for (size_t i = 0; i < SERVICE_WATCHERS; i++)
+        if (s->watchers[i].fn == fn && s->watchers[i].arg == arg)
+            s->watchers[i].fn = NULL;
+}
+
+void
+service_notify(struct service *s, enum service_event ev)
+{
+    /* a watcher may unwatch (itself or another) meanwhile: slots only empty */
+    for (size_t i = 0; i < SERVICE_WATCHERS; i++)
+        if (s->watchers[i].fn != NULL)
+            s->watchers[i].fn(s->watchers[i].arg, ev);
+}
+
+int
+service_refresh(struct service *s, const char *feed, struct service_wait *w,
+                service_wait_fn done, void *arg)
+{
+    struct feed_run *f = service_feed(s, feed);
+    if (f == NULL)
+        return -ENOENT;
+    if (w != NULL) {
+        w->next = NULL;
+        w->done = done;
+        w->arg = arg;
+    }
+    return sched_refresh(s, f, w);
+}
+
+void
+service_refresh_cancel(struct service *s, struct service_wait *w)
+{
+    for (size_t i = 0; i < s->nfeeds; i++)
+        for (struct service_wait **pp = &s->feeds[i]->waiters; *pp != NULL; pp = &(*pp)->next)
+            if (*pp == w) {
+                *pp = w->next;
+                w->next = NULL;
+                return;
+            }
+}
+
+/* Call the waiters of a finished fetch with a copy of the feed's state.
+ * They may do anything (a control client goes on with its next request, a
+ * reload), so f is not touched once the first one runs. */
+static void
+tell_waiters(struct service_wait *w, struct service_feed *state)
+{
+    while (w != NULL) {
+        struct service_wait *next = w->next;
+        w->next = NULL;
+        w->done(w->arg, state);
+        w = next;
+    }
+}
+
+void
+service_after_fetch(struct service *s, struct feed_run *f)
+{
+    struct service_wait *waiters = f->waiters;
+    struct service_feed state;
+    int copied = waiters != NULL && feed_copy(f, &state) == 0;
+    if (waiters != NULL && !copied) /* no memory: the numbers, without the strings */
+        state = (struct service_feed){.name = (char *)"", .last = f->last, .http = f->http};
+    f->waiters = NULL;
+    if (f->removed) {
+        for (size_t i = 0; i < s->nfeeds; i++)
+            if (s->feeds[i] == f) {
+                memmove(&s->feeds[i], &s->feeds[i + 1], (s->nfeeds - i - 1) * sizeof(f));
+                s->nfeeds--;
+                break;
+            }
+        feed_free(f);
+    } else if (f->cf != NULL &&
+               f->ing.defaults.categories != (const char *const *)f->cf->categories) {
+        /* reloaded while fetching: take the new options now */
+        struct service_ingest ing;
+        char why[512];
+        if (service_ingest_init(&ing, s->rstore, s->cfg, f->cf, f->name, why, sizeof(why)) == 0) {
+            service_ingest_close(&f->ing);
+            f->ing = ing;
+        }
+    }
+    service_notify(s, SERVICE_FETCHED);
+    tell_waiters(waiters, &state);
+    if (copied)
+        feed_copy_clear(&state);
+}
+
+/* Retention (SPEC §7): old articles go, their dedup keys stay. In the worker,
+ * in order with the ingest jobs. */
+struct prune_job {
+    int64_t cutoff;
+    long deleted;
+    int rc;
+    char err[256];
+    service_prune_fn done;
+    void *arg;
+};
+
+static void
+prune_fn(struct service *s, void *arg)
+{
+    struct prune_job *j = arg;
+    j->rc = store_prune(s->wstore, j->cutoff, (int64_t)time(NULL), &j->deleted);
+    if (j->rc < 0)
+        snprintf(j->err, sizeof(j->err), "%s", store_errmsg(s->wstore));
+}
+
+static void
+prune_after(struct service *s, void *arg)
+{
+    struct prune_job *j = arg;
+    (void)s;
+    if (j->rc < 0)
+        log_warnx("event=prune error=\"%s\"", j->err);
+    else if (j->deleted > 0)
+        log_info("event=prune deleted=%ld", j->deleted);
+    if (j->done)
+        j->done(j->arg, j->rc, j->deleted, j->err);
+    free(j);
+}
+
+int
+service_prune(struct service *s, service_prune_fn done, void *arg)
+{
+    struct prune_job *j;
+    if (s->cfg->daemon.retention <= 0) {
+        if (done)
+            done(arg, 0, 0, "");
+        return 0;
+    }
+    if ((j = calloc(1, sizeof(*j))) == NULL)
+        return -ENOMEM;
+    j->cutoff = (int64_t)time(NULL) - s->cfg->daemon.retention;
+    j->done = done;
+    j->arg = arg;
+    if (sched_job(s, prune_fn, prune_after, j) < 0) {
+        free(j);
+        return -ENOMEM;
+    }
+    return 0;
+}
+
+static void
+on_prune_timer(uv_timer_t *t)
+{
+    struct service *s = t->data;
+    if (!s->stopping && service_prune(s, NULL, NULL) < 0)
+        log_warnx("event=prune error=\"out of memory\"");
+}
+
+/* ---- lifecycle ---- */
+
+void
+service_free(struct service *s)
+{
+    if (s == NULL)
+        return;
+    for (size_t i = 0; i < s->nfeeds; i++)
+        feed_free(s->feeds[i]);
+    free(s->feeds);
+    store_close(s->wstore);
+    store_close(s->rstore);
+    for (size_t i = 0; i < s->nretired; i++)
+        config_free(s->retired[i]);
+    free(s->retired);
+    config_free(s->cfg);
+    free(s->cfg_path);
+    free(s);
+}
+
+/* Open a connection to the configured database with its tracking params. */
+static int
+open_store(const struct config *cfg, struct store **out, char *err, size_t errsize)
+{
+    int rc = store_open(cfg->daemon.database, out, err, errsize);
+    if (rc == 0 && cfg->daemon.ntracking_params > 0 &&
+        (rc = store_set_tracking_params(*out, (const char *const *)cfg->daemon.tracking_params,
+                                        cfg->daemon.ntracking_params)) < 0)
+        snprintf(err, errsize, "%s: tracking_params: %s", cfg->daemon.database, strerror(-rc));
+    return rc;
+}
+
+int
+service_new(uv_loop_t *loop, struct config *cfg, const char *cfg_path, struct service **out,
+            char *err, size_t errsize)
+{
+    struct service *s = calloc(1, sizeof(*s));
+    int rc;
+    *out = NULL;
+    if (s == NULL) {
+        config_free(cfg);
+        snprintf(err, errsize, "out of memory");
+        return -ENOMEM;
+    }
+    s->loop = loop;
+    s->cfg = cfg;
+    s->metrics.started = (int64_t)time(NULL);
+    if ((cfg_path != NULL && (s->cfg_path = strdup(cfg_path)) == NULL) ||
+        (s->feeds = calloc(cfg->nfeeds + 1, sizeof(*s->feeds))) == NULL) {
+        snprintf(err, errsize, "out of memory");
+        rc = -ENOMEM;
+        goto fail;
+    }
+    make_markdown_dir(cfg);
+    if ((rc = open_store(cfg, &s->rstore, err, errsize)) < 0 ||
+        (rc = open_store(cfg, &s->wstore, err, errsize)) < 0)
+        goto fail;
+    s->store_ok = 1;
+    for (size_t i = 0; i < cfg->nfeeds; i++) {
+        struct feed_run *f;
+        if ((rc = feed_new(s, &cfg->feeds[i], &f, err, errsize)) < 0)
+            goto fail;
+        s->feeds[s->nfeeds++] = f;
+    }
+    *out = s;
+    return 0;
+fail:
+    service_free(s);
+    return rc;
+}
+
+int
+service_start(struct service *s, char *err, size_t errsize)
+{
+    const struct config *c = s->cfg;
+    int rc;
+    if ((rc = fetch_new(s->loop, c->daemon.concurrency, c->daemon.per_host, &s->fetch)) < 0) {
+        snprintf(err, errsize, "fetch engine: %s", strerror(-rc));
+        return rc;
+    }
+    if ((rc = sched_init(s)) < 0) {
+        snprintf(err, errsize, "scheduler: %s", uv_strerror(rc));
+        return rc;
+    }
+    if ((rc = uv_timer_init(s->loop, &s->prune)) < 0) {
+        snprintf(err, errsize, "retention timer: %s", uv_strerror(rc));
+        return rc;
+    }
+    s->prune.data = s;
+    s->prune_open = 1;
+    if ((rc = uv_timer_start(&s->prune, on_prune_timer, PRUNE_FIRST_MS, PRUNE_EVERY_MS)) < 0) {
+        snprintf(err, errsize, "retention timer: %s", uv_strerror(rc));
+        return rc;
+    }
+    sched_rearm(s);
+    return 0;
+}
+
+void
+service_part_done(struct service *s)
+{
+    if (--s->parts > 0 || s->stopped == NULL)
+        return;
+    void (*done)(void *) = s->stopped;
+    s->stopped = NULL;
+    done(s->stopped_arg);
+}
+
+static void
+on_prune_closed(uv_handle_t *h)
+{
+    struct service *s = h->data;
+    s->prune_open = 0;
+    service_part_done(s);
+}
+
+static void
+on_fetch_closed(void *arg)
+{
+    struct service *s = arg;
+    /* every fetch callback has fired: let the last jobs finish */
+    s->fetch = NULL;
+    if (s->sched != NULL)
+        sched_stop(s); /* calls service_part_done once closed */
+    else
+        service_part_done(s);
+}
+
+void
+service_stop(struct service *s, void (*done)(void *arg), void *arg)
+{
+    s->stopping = 1;
+    s->stopped = done;
+    s->stopped_arg = arg;
+    s->parts = 1; /* until every part below is under way */
+    if (s->prune_open) {
+        s->parts++;
+        uv_timer_stop(&s->prune);
+        uv_close((uv_handle_t *)&s->prune, on_prune_closed);
+    }
+    if (s->fetch != NULL) {
+        s->parts++;
+        fetch_close(s->fetch, on_fetch_closed, s);
+    } else if (s->sched != NULL) {
+        s->parts++;
+        sched_stop(s);
+    }
+    service_part_done(s);
+}

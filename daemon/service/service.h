@@ -1,0 +1,166 @@
+/* daemon/service/service.h — the running daemon's one face: its feeds and
+ * their state (copied out), refresh, reload, prune, change notification,
+ * counters, and the reader store for rendering. The control socket, the HTTP
+ * server and `finfeed daemon` use nothing else of daemon/service/. Every
+ * function runs on the loop thread of the loop given to service_new(). */
+#ifndef FINFEED_SERVICE_H
+#define FINFEED_SERVICE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+struct config;
+struct store;
+struct service;
+
+/* How a feed's last fetch ended. */
+enum service_outcome {
+    SERVICE_OK = 0,       /* 200, stored */
+    SERVICE_NOT_MODIFIED, /* 304 */
+    SERVICE_ERROR,        /* transport, HTTP, parse or store error */
+    SERVICE_GONE,         /* 410: disabled until its URL changes */
+    SERVICE_OUTCOMES
+};
+
+/* "ok", "not-modified", "error", "gone" (static strings). */
+const char *service_outcome_name(enum service_outcome o);
+
+struct service_counts {
+    long new_, updated, duplicates, unchanged;
+};
+
+/* One feed's state, a copy: every pointer is owned by whoever holds the
+ * struct (the snapshot, or the service during a callback). */
+struct service_feed {
+    char *name;
+    char *url;                  /* current URL (a 301/308 moves it) */
+    char **categories;          /* configured categories */
+    size_t ncategories;
+    int enabled;                /* configured and not gone */
+    int fetched;                /* a fetch finished since start */
+    enum service_outcome last;  /* of the last fetch (from the store at start) */
+    long http;                  /* last HTTP status, 0 none */
+    int64_t last_fetch;         /* Unix seconds, 0 never */
+    int64_t next_fetch;         /* Unix seconds, 0 as soon as possible */
+    int64_t newest;             /* date of the newest item seen, 0 unknown */
+    int errors;                 /* consecutive failures */
+    char error[256];            /* last error in words, "" none */
+    struct service_counts counts; /* of the last fetch */
+    long articles;              /* articles carried by this feed */
+    uint64_t fetches[SERVICE_OUTCOMES]; /* finished fetches since start */
+};
+
+/* The feeds (configuration order) and the output settings at one moment. */
+struct service_snapshot {
+    struct service_feed *feeds; /* owned */
+    size_t nfeeds;
+    char *title, *link;         /* [output] title and link, owned */
+    long max_entries;           /* [output] max_entries */
+    int64_t stale_after;        /* [daemon] stale_after, seconds (0: never) */
+};
+
+/* Copy the state of every feed (feed NULL) or of the feed named `feed`.
+ * Returns 0, -ENOENT (no such feed), -ENOMEM; *out is empty on failure. */
+int service_snapshot(struct service *s, const char *feed, struct service_snapshot *out);
+void service_snapshot_free(struct service_snapshot *snap);
+/* t (Unix seconds) as "2024-05-01T08:00:00Z" into buf (>= 21 bytes), the
+ * project's one ISO 8601 formatter (parse/date.c). Returns buf. */
+char *service_time_iso(int64_t t, char *buf, size_t size);
+/* A feed's state in words: "ok", "stale", "error", "gone", "disabled",
+ * "new" (never fetched). */
+const char *service_feed_state(const struct service_feed *f, int64_t now, int64_t stale_after);
+
+#define SERVICE_BUCKETS 10
+extern const double service_bucket_bounds[SERVICE_BUCKETS]; /* seconds, le= of the histogram */
+
+/* Counters since start. */
+struct service_stats {
+    int64_t started;            /* Unix seconds */
+    size_t feeds, feeds_ok, feeds_failing;
+    int busy;                   /* a fetch or an ingest is running */
+    uint64_t stored[4];         /* articles stored: new, updated, duplicate, unchanged */
+    uint64_t fetches[SERVICE_OUTCOMES];
+    uint64_t duration_buckets[SERVICE_BUCKETS]; /* cumulative */
+    uint64_t duration_count;
+    double duration_sum;        /* seconds */
+    int store_ok;               /* the last store operation worked */
+    char store_error[256];
+};
+
+void service_stats(const struct service *s, struct service_stats *out);
+/* Articles in the store (a query on the reader). Returns 0 or -EIO. */
+int service_articles(struct service *s, long *n);
+/* 0 while the store works and the reader answers; else -EIO with the
+ * reason in why (may be NULL). */
+int service_health(struct service *s, char *why, size_t size);
+/* The reader connection, for rendering on the loop thread; borrowed, NULL
+ * when there is none. */
+struct store *service_store(struct service *s);
+
+/* ---- changes ---- */
+
+enum service_event {
+    SERVICE_FETCHED,  /* a feed's fetch finished: its state changed */
+    SERVICE_RELOADED, /* the configuration was replaced */
+};
+
+typedef void (*service_watch_fn)(void *arg, enum service_event ev);
+
+/* Call fn(arg, event) after every change, until service_unwatch. Returns 0
+ * or -ENOSPC (8 watchers at most). */
+int service_watch(struct service *s, service_watch_fn fn, void *arg);
+void service_unwatch(struct service *s, service_watch_fn fn, void *arg);
+
+/* ---- requests ---- */
+
+/* A caller's wait for one fetch: storage the caller owns, linked into the
+ * service until its callback fires or service_refresh_cancel(). `f` is valid
+ * during the call only. */
+struct service_wait;
+typedef void (*service_wait_fn)(void *arg, const struct service_feed *f);
+struct service_wait {
+    struct service_wait *next; /* the service's */
+    service_wait_fn done;
+    void *arg;
+};
+
+/* Fetch feed `feed` as soon as the limits allow, ahead of the scheduled
+ * ones; joins a fetch already running. When w is not NULL, done(arg, state)
+ * fires once when the fetch has finished, never before this returns.
+ * Returns 0, -ENOENT (no such feed), -EPERM (disabled or gone); done is not
+ * called on failure. */
+int service_refresh(struct service *s, const char *feed, struct service_wait *w,
+                    service_wait_fn done, void *arg);
+/* Forget w (its callback will not fire). Harmless when it already fired. */
+void service_refresh_cancel(struct service *s, struct service_wait *w);
+
+/* Re-read the configuration file: 0, or a negative errno with the reason in
+ * err and the old configuration still whole. */
+int service_reload(struct service *s, char *err, size_t errsize);
+
+typedef void (*service_prune_fn)(void *arg, int rc, long deleted, const char *err);
+/* Apply [daemon] retention now, in order with the ingest jobs; done (may be
+ * NULL) fires on the loop thread, at once when retention is 0. Returns 0 or
+ * -ENOMEM (done not called). */
+int service_prune(struct service *s, service_prune_fn done, void *arg);
+
+/* ---- lifecycle ---- */
+
+/* A service for `cfg` (taken, whatever happens) read from cfg_path (copied;
+ * NULL: built-in defaults): opens the store, loads each feed's state.
+ * Starts nothing. Returns 0, or a negative errno with the reason in err. */
+int service_new(uv_loop_t *loop, struct config *cfg, const char *cfg_path, struct service **out,
+                char *err, size_t errsize);
+/* Start the fetch engine, the scheduler and the retention timer. On failure
+ * (a negative errno, reason in err) service_stop() still has to run. */
+int service_start(struct service *s, char *err, size_t errsize);
+/* Cancel fetches (waiters fire), let the running job finish, close the
+ * handles; done(arg) fires then, on the loop (at once when nothing was
+ * started). No other callback fires after done. */
+void service_stop(struct service *s, void (*done)(void *arg), void *arg);
+/* Free everything (after stop's done, or when never started); NULL is fine. */
+void service_free(struct service *s);
+
+#endif

@@ -1,0 +1,459 @@
+/* tests/test_ctl.c — daemon/ctl/: the control socket (SPEC §5.3) served by
+ * a real service on a uv loop, with a temporary socket, SQLite database and
+ * configuration (file:// feeds), talked to over the socket: ping, status,
+ * stats, refresh (waiting, --no-wait, unknown and disabled feeds), reload
+ * (good and bad files), prune, malformed and over-long lines, a client gone
+ * before its answer. The loop runs on its own thread; the test's thread
+ * speaks the protocol with blocking sockets and stops the loop with a
+ * uv_async_t; every handle is closed and uv_loop_close() must succeed. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <jansson.h>
+#include <uv.h>
+
+#include "daemon/config/config.h"
+#include "daemon/ctl/ctl.h"
+#include "daemon/service/service.h"
+
+struct fixture {
+    char dir[64], sock[128], conf[128], db[128], feed[128];
+    uv_loop_t loop;
+    uv_async_t stop;
+    pthread_t thread;
+    struct service *svc;
+    struct ctl *ctl;
+    int closed; /* ctl_stop and service_stop callbacks */
+};
+
+static struct fixture *F;
+
+static const char feed_xml[] =
+    "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
+    "<rss version=\"2.0\"><channel><title>A</title><link>https://a.example/</link>\n"
+    "<item><title>One</title><link>https://a.example/1</link><guid>urn:a:1</guid>"
+    "<pubDate>Wed, 01 May 2024 08:00:00 GMT</pubDate><description>first</description></item>\n"
+    "<item><title>Two</title><link>https://a.example/2</link><guid>urn:a:2</guid>"
+    "<pubDate>Wed, 01 May 2024 09:00:00 GMT</pubDate><description>second</description></item>\n"
+    "</channel></rss>\n";
+
+static void
+write_file(const char *path, const char *text)
+{
+    FILE *fp = fopen(path, "w");
+    assert_non_null(fp);
+    assert_int_equal(fputs(text, fp) >= 0, 1);
+    assert_int_equal(fclose(fp), 0);
+}
+
+/* The configuration: feed "a" (fetchable), "off" (disabled), and `extra`. */
+static void
+write_conf(struct fixture *f, const char *extra)
+{
+    char text[2048];
+    snprintf(text, sizeof(text),
+             "[daemon]\ndatabase = %s\ncontrol_socket = %s\nlisten = \"\"\n"
+             "allow_file_urls = yes\ninterval = 1h\nretention = 0\n\n"
+             "[feed \"a\"]\nurl = file://%s\n\n"
+             "[feed \"off\"]\nurl = file://%s\nenabled = no\n\n%s",
+             f->db, f->sock, f->feed, f->feed, extra);
+    write_file(f->conf, text);
+}
+
+static void
+on_closed(void *arg)
+{
+    struct fixture *f = arg;
+    f->closed++;
+}
+
+static void
+on_stop(uv_async_t *a)
+{
+    struct fixture *f = a->data;
+    ctl_stop(f->ctl, on_closed, f);
+    service_stop(f->svc, on_closed, f);
+    uv_close((uv_handle_t *)&f->stop, NULL);
+}
+
+static void *
+loop_main(void *arg)
+{
+    struct fixture *f = arg;
+    uv_run(&f->loop, UV_RUN_DEFAULT);
+    return NULL;
+}
+
+static int
+setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof(*f));
+    struct config *cfg = NULL;
+    char err[512];
+
+    if (f == NULL)
+        return -1;
+    strcpy(f->dir, "/tmp/test_ctl.XXXXXX");
+    if (mkdtemp(f->dir) == NULL)
+        return -1;
+    snprintf(f->sock, sizeof(f->sock), "%s/control.sock", f->dir);
+    snprintf(f->conf, sizeof(f->conf), "%s/finfeed.conf", f->dir);
+    snprintf(f->db, sizeof(f->db), "%s/finfeed.db", f->dir);
+    snprintf(f->feed, sizeof(f->feed), "%s/a.xml", f->dir);
+    write_file(f->feed, feed_xml);
+    write_conf(f, "");
+    /* as `finfeed daemon` does: a reply to a client gone is an EPIPE, not a signal */
+    signal(SIGPIPE, SIG_IGN);
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK || uv_loop_init(&f->loop) != 0 ||
+        uv_async_init(&f->loop, &f->stop, on_stop) != 0)
+        return -1;
+    f->stop.data = f;
+    if (config_load(f->conf, &cfg, err, sizeof(err)) < 0 ||
+        service_new(&f->loop, cfg, f->conf, &f->svc, err, sizeof(err)) < 0 ||
+        service_start(f->svc, err, sizeof(err)) < 0 ||
+        ctl_start(&f->loop, f->svc, f->sock, &f->ctl, err, sizeof(err)) < 0) {
+        fprintf(stderr, "setup: %s\n", err);
+        return -1;
+    }
+    if (pthread_create(&f->thread, NULL, loop_main, f) != 0)
+        return -1;
+    F = f;
+    *state = f;
+    return 0;
+}
+
+static int
+teardown(void **state)
+{
+    struct fixture *f = *state;
+    const char *files[] = {"finfeed.db", "finfeed.db-wal", "finfeed.db-shm", "finfeed.conf",
+                           "a.xml", "control.sock"};
+    char path[256];
+
+    assert_int_equal(uv_async_send(&f->stop), 0);
+    pthread_join(f->thread, NULL);
+    assert_int_equal(f->closed, 2);
+    service_free(f->svc);
+    assert_int_equal(uv_loop_close(&f->loop), 0);
+    curl_global_cleanup();
+    assert_int_equal(access(f->sock, F_OK), -1); /* ctl_stop removed it */
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        snprintf(path, sizeof(path), "%s/%s", f->dir, files[i]);
+        unlink(path);
+    }
+    rmdir(f->dir);
+    free(f);
+    return 0;
+}
+
+/* ---- the client side ---- */
+
+static int
+client(void)
+{
+    struct sockaddr_un sun = {.sun_family = AF_UNIX};
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    assert_true(fd >= 0);
+    assert_true(strlen(F->sock) < sizeof(sun.sun_path));
+    memcpy(sun.sun_path, F->sock, strlen(F->sock) + 1);
+    assert_int_equal(connect(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+    return fd;
+}
+
+static void
+send_all(int fd, const char *data, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = send(fd, data, n, MSG_NOSIGNAL);
+        assert_true(w > 0);
+        data += w;
+        n -= (size_t)w;
+    }
+}
+
+/* One reply line, parsed (10 s at most). */
+static json_t *
+read_reply(int fd)
+{
+    char buf[65536];
+    size_t len = 0;
+    json_error_t jerr;
+    while (len == 0 || buf[len - 1] != '\n') {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        assert_int_equal(poll(&p, 1, 10000), 1);
+        ssize_t r = read(fd, buf + len, 1); /* byte by byte: never past the line */
+        assert_int_equal(r, 1);
+        len++;
+        assert_true(len < sizeof(buf));
+    }
+    json_t *o = json_loadb(buf, len, 0, &jerr);
+    if (o == NULL)
+        print_error("not JSON: %.*s (%s)\n", (int)len, buf, jerr.text);
+    assert_non_null(o);
+    return o;
+}
+
+static json_t *
+ask_on(int fd, const char *line)
+{
+    send_all(fd, line, strlen(line));
+    send_all(fd, "\n", 1);
+    return read_reply(fd);
+}
+
+/* One request on a connection of its own. */
+static json_t *
+ask(const char *line)
+{
+    int fd = client();
+    json_t *o = ask_on(fd, line);
+    close(fd);
+    return o;
+}
+
+static int
+ok(json_t *o)
+{
+    return json_is_true(json_object_get(o, "ok"));
+}
+
+static const char *
+str(json_t *o, const char *key)
+{
+    return json_string_value(json_object_get(o, key));
+}
+
+static void
+assert_error(json_t *o, const char *want)
+{
+    assert_false(ok(o));
+    const char *e = str(o, "error");
+    assert_non_null(e);
+    if (strstr(e, want) == NULL)
+        print_error("error \"%s\" lacks \"%s\"\n", e, want);
+    assert_non_null(strstr(e, want));
+}
+
+/* ---- the tests ---- */
+
+static void
+test_ping(void **state)
+{
+    (void)state;
+    json_t *o = ask("ping");
+    assert_true(ok(o));
+    assert_string_equal(str(o, "version"), FINFEED_VERSION);
+    json_decref(o);
+}
+
+static void
+test_status(void **state)
+{
+    (void)state;
+    json_t *o = ask("status"), *feeds = json_object_get(o, "feeds");
+    assert_true(ok(o));
+    assert_int_equal(json_array_size(feeds), 2);
+    assert_string_equal(str(json_array_get(feeds, 0), "feed"), "a");
+    assert_string_equal(str(json_array_get(feeds, 1), "feed"), "off");
+    json_decref(o);
+
+    o = ask("status off");
+    feeds = json_object_get(o, "feeds");
+    assert_true(ok(o));
+    assert_int_equal(json_array_size(feeds), 1);
+    assert_true(json_is_false(json_object_get(json_array_get(feeds, 0), "enabled")));
+    assert_string_equal(str(json_array_get(feeds, 0), "state"), "disabled");
+    assert_true(json_is_null(json_object_get(json_array_get(feeds, 0), "next_fetch")));
+    json_decref(o);
+
+    o = ask("status nope");
+    assert_error(o, "unknown feed \"nope\"");
+    json_decref(o);
+    o = ask("status a off");
+    assert_error(o, "usage: status [FEED]");
+    json_decref(o);
+}
+
+/* A bad request is answered with ok:false and the connection goes on. */
+static void
+test_bad_requests(void **state)
+{
+    (void)state;
+    int fd = client();
+    json_t *o = ask_on(fd, "frobnicate now");
+    assert_error(o, "unknown command 'frobnicate'");
+    json_decref(o);
+    o = ask_on(fd, "");
+    assert_error(o, "empty request");
+    json_decref(o);
+    o = ask_on(fd, "  \t ");
+    assert_error(o, "empty request");
+    json_decref(o);
+    /* a NUL byte inside a line */
+    send_all(fd, "ping\0x\n", 7);
+    o = read_reply(fd);
+    assert_error(o, "empty request");
+    json_decref(o);
+    /* CRLF is fine */
+    o = ask_on(fd, "ping\r");
+    assert_true(ok(o));
+    json_decref(o);
+    /* an over-long line: one error, then the next line is read again */
+    char *big = malloc(10000);
+    assert_non_null(big);
+    memset(big, 'x', 10000);
+    send_all(fd, big, 10000);
+    free(big);
+    o = ask_on(fd, "");
+    assert_error(o, "longer than 4096 bytes");
+    json_decref(o);
+    o = ask_on(fd, "ping");
+    assert_true(ok(o));
+    json_decref(o);
+    /* two requests in one write: two replies, in order */
+    send_all(fd, "status nope\nping\n", 17);
+    o = read_reply(fd);
+    assert_error(o, "unknown feed");
+    json_decref(o);
+    o = read_reply(fd);
+    assert_true(ok(o));
+    assert_non_null(str(o, "version"));
+    json_decref(o);
+    close(fd);
+}
+
+static void
+test_refresh(void **state)
+{
+    (void)state;
+    json_t *o = ask("refresh --no-wait nope");
+    assert_error(o, "unknown feed \"nope\"");
+    json_decref(o);
+    o = ask("refresh nope a");
+    assert_error(o, "unknown feed \"nope\"");
+    json_decref(o);
+
+    o = ask("refresh --no-wait a a");
+    assert_true(ok(o));
+    assert_int_equal(json_array_size(json_object_get(o, "queued")), 1);
+    assert_string_equal(json_string_value(json_array_get(json_object_get(o, "queued"), 0)), "a");
+    json_decref(o);
+
+    /* waiting: the fetch of file://…/a.xml, its counts */
+    o = ask("refresh a");
+    assert_true(ok(o));
+    json_t *r = json_array_get(json_object_get(o, "feeds"), 0);
+    assert_non_null(r);
+    assert_string_equal(str(r, "feed"), "a");
+    assert_string_equal(str(r, "status"), "ok");
+    assert_true(json_is_null(json_object_get(r, "error")));
+    json_decref(o);
+
+    /* a disabled feed: answered, not fetched */
+    o = ask("refresh off");
+    assert_true(ok(o));
+    r = json_array_get(json_object_get(o, "feeds"), 0);
+    assert_string_equal(str(r, "status"), "error");
+    assert_string_equal(str(r, "error"), "feed is disabled");
+    json_decref(o);
+
+    /* every enabled feed */
+    o = ask("refresh");
+    assert_true(ok(o));
+    assert_int_equal(json_array_size(json_object_get(o, "feeds")), 1);
+    json_decref(o);
+
+    o = ask("status a");
+    r = json_array_get(json_object_get(o, "feeds"), 0);
+    assert_string_equal(str(r, "state"), "stale"); /* items of 2024, stale_after 14 d */
+    assert_string_equal(str(r, "last_status"), "ok");
+    assert_int_equal(json_integer_value(json_object_get(r, "articles")), 2);
+    assert_non_null(str(r, "last_fetch"));
+    json_decref(o);
+
+    /* a client gone before its answer: the service must not call it */
+    for (int i = 0; i < 5; i++) {
+        int fd = client();
+        send_all(fd, "refresh a\nping\n", 15);
+        close(fd);
+    }
+    o = ask("refresh a"); /* joins or follows those fetches */
+    assert_true(ok(o));
+    json_decref(o);
+}
+
+static void
+test_stats_prune(void **state)
+{
+    (void)state;
+    json_t *o = ask("stats");
+    assert_true(ok(o));
+    assert_int_equal(json_integer_value(json_object_get(o, "feeds")), 2);
+    assert_true(json_is_true(json_object_get(o, "store_ok")));
+    assert_non_null(json_object_get(json_object_get(o, "fetches"), "not-modified"));
+    json_decref(o);
+    o = ask("prune"); /* retention 0: nothing to do, at once */
+    assert_true(ok(o));
+    assert_int_equal(json_integer_value(json_object_get(o, "pruned")), 0);
+    json_decref(o);
+}
+
+static void
+test_reload(void **state)
+{
+    struct fixture *f = *state;
+    char extra[256];
+
+    snprintf(extra, sizeof(extra), "[feed \"b\"]\nurl = file://%s\n", f->feed);
+    write_conf(f, extra);
+    json_t *o = ask("reload");
+    assert_true(ok(o));
+    assert_int_equal(json_integer_value(json_object_get(o, "feeds")), 3);
+    json_decref(o);
+    o = ask("status b");
+    assert_true(ok(o));
+    json_decref(o);
+
+    /* a bad file: the error, and the old configuration stays whole */
+    write_file(f->conf, "[daemon]\nconcurrency = lots\n");
+    o = ask("reload");
+    assert_error(o, "concurrency");
+    json_decref(o);
+    o = ask("status");
+    assert_int_equal(json_array_size(json_object_get(o, "feeds")), 3);
+    json_decref(o);
+
+    write_conf(f, ""); /* b removed */
+    o = ask("reload");
+    assert_true(ok(o));
+    json_decref(o);
+    o = ask("status b");
+    assert_error(o, "unknown feed");
+    json_decref(o);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_ping),        cmocka_unit_test(test_status),
+        cmocka_unit_test(test_bad_requests), cmocka_unit_test(test_refresh),
+        cmocka_unit_test(test_stats_prune), cmocka_unit_test(test_reload),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,158 @@
+/* tests/test_sched.c — daemon/service/policy.c: when a feed is fetched next
+ * (SPEC §6) as plain functions, no loop: interval and jitter after a
+ * success, ttl and max-age capped at 6 h, exponential backoff capped at 24 h,
+ * Retry-After, the timer delay, saturation at the ends of int64_t, and a
+ * feed's state in words (stale, gone, new, …). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <limits.h>
+#include <string.h>
+
+#include "daemon/service/policy.h"
+#include "daemon/service/service.h"
+
+#define NOW INT64_C(1714550400) /* 2024-05-01T08:00:00Z */
+#define HOUR 3600
+
+static void
+test_next_ok(void **state)
+{
+    (void)state;
+    /* the interval, and jitter of at most 10% */
+    assert_int_equal(service_next_ok(NOW, 900, 0, -1, 0), NOW + 900);
+    assert_int_equal(service_next_ok(NOW, 900, 0, -1, 90), NOW + 990);
+    assert_int_equal(service_next_ok(NOW, 900, 0, -1, 91), NOW + 900); /* 91 % 91 */
+    for (uint64_t r = 0; r < 1000; r += 7) {
+        int64_t t = service_next_ok(NOW, 900, 0, -1, r);
+        assert_true(t >= NOW + 900 && t <= NOW + 990);
+    }
+    /* never sooner than ttl (minutes) or max-age asks */
+    assert_int_equal(service_next_ok(NOW, 900, 60, -1, 0), NOW + HOUR);
+    assert_int_equal(service_next_ok(NOW, 900, 0, 2 * HOUR, 0), NOW + 2 * HOUR);
+    assert_int_equal(service_next_ok(NOW, 900, 30, 2 * HOUR, 0), NOW + 2 * HOUR);
+    /* a shorter ask does not shorten the interval */
+    assert_int_equal(service_next_ok(NOW, 2 * HOUR, 5, 60, 0), NOW + 2 * HOUR);
+    /* capped at 6 h, however much is asked */
+    assert_int_equal(service_next_ok(NOW, 900, 100000, -1, 0), NOW + SERVICE_TTL_CAP);
+    assert_int_equal(service_next_ok(NOW, 900, LONG_MAX, -1, 0), NOW + SERVICE_TTL_CAP);
+    assert_int_equal(service_next_ok(NOW, 900, 0, LONG_MAX, 0), NOW + SERVICE_TTL_CAP);
+    /* an interval longer than the cap stays */
+    assert_int_equal(service_next_ok(NOW, 7 * 86400, 0, HOUR, 0), NOW + 7 * 86400);
+}
+
+static void
+test_next_error(void **state)
+{
+    (void)state;
+    /* interval × 2^(errors−1) */
+    assert_int_equal(service_next_error(NOW, 900, 1, -1, 0), NOW + 900);
+    assert_int_equal(service_next_error(NOW, 900, 2, -1, 0), NOW + 1800);
+    assert_int_equal(service_next_error(NOW, 900, 3, -1, 0), NOW + 3600);
+    /* jitter of at most 20% */
+    assert_int_equal(service_next_error(NOW, 900, 1, -1, 180), NOW + 1080);
+    /* capped at 24 h, jitter included */
+    assert_int_equal(service_next_error(NOW, 900, 30, -1, 0), NOW + SERVICE_DAY);
+    assert_int_equal(service_next_error(NOW, 900, 30, -1, UINT64_MAX), NOW + SERVICE_DAY);
+    assert_int_equal(service_next_error(NOW, 900, INT32_MAX, -1, 12345), NOW + SERVICE_DAY);
+    /* Retry-After wins when it asks for later, capped at 24 h too */
+    assert_int_equal(service_next_error(NOW, 900, 1, 5000, 0), NOW + 5000);
+    assert_int_equal(service_next_error(NOW, 900, 3, 60, 0), NOW + 3600);
+    assert_int_equal(service_next_error(NOW, 900, 1, LONG_MAX, 0), NOW + SERVICE_DAY);
+}
+
+/* An interval of INT64_MAX (once accepted by the configuration) must not
+ * wrap the next fetch into the past: it saturates. */
+static void
+test_saturation(void **state)
+{
+    (void)state;
+    assert_int_equal(service_time_add(INT64_MAX - 5, 10), INT64_MAX);
+    assert_int_equal(service_time_add(INT64_MIN + 5, -10), INT64_MIN);
+    assert_int_equal(service_time_add(NOW, 10), NOW + 10);
+    assert_int_equal(service_next_ok(NOW, INT64_MAX, 0, -1, 0), INT64_MAX);
+    assert_int_equal(service_next_ok(NOW, INT64_MAX, 0, -1, UINT64_MAX), INT64_MAX);
+    assert_int_equal(service_next_ok(NOW, INT64_MAX - NOW, 0, -1, 1), INT64_MAX);
+    assert_true(service_next_ok(NOW, INT64_MAX / 2, 60, 60, 77) > NOW);
+    assert_int_equal(service_next_error(NOW, INT64_MAX, 1, -1, 0), NOW + SERVICE_DAY);
+    assert_int_equal(service_next_error(NOW, INT64_MAX, 5, LONG_MAX, UINT64_MAX),
+                     NOW + SERVICE_DAY);
+    assert_int_equal(service_next_error(INT64_MAX - 10, 900, 1, -1, 0), INT64_MAX);
+}
+
+static void
+test_timer_ms(void **state)
+{
+    (void)state;
+    assert_int_equal(service_timer_ms(NOW, NOW - 10), 0);
+    assert_int_equal(service_timer_ms(NOW, NOW), 0);
+    assert_int_equal(service_timer_ms(NOW, NOW + 1), 1000);
+    assert_int_equal(service_timer_ms(NOW, NOW + 900), 900000);
+    /* at most a day: the timer fires and re-arms */
+    assert_int_equal(service_timer_ms(NOW, NOW + 2 * SERVICE_DAY), SERVICE_DAY * 1000ULL);
+    assert_int_equal(service_timer_ms(NOW, INT64_MAX), SERVICE_DAY * 1000ULL);
+    assert_int_equal(service_timer_ms(INT64_MIN, INT64_MAX), SERVICE_DAY * 1000ULL);
+}
+
+static void
+test_feed_state(void **state)
+{
+    (void)state;
+    const int64_t stale = 14 * 86400;
+    struct service_feed f = {.enabled = 1, .fetched = 1, .last = SERVICE_OK, .newest = NOW};
+    assert_string_equal(service_feed_state(&f, NOW, stale), "ok");
+    /* stale: the newest item older than stale_after */
+    f.newest = NOW - stale - 1;
+    assert_string_equal(service_feed_state(&f, NOW, stale), "stale");
+    assert_string_equal(service_feed_state(&f, NOW, 0), "ok"); /* 0: never stale */
+    f.newest = NOW - stale;
+    assert_string_equal(service_feed_state(&f, NOW, stale), "ok");
+    f.newest = 0; /* unknown: not stale */
+    assert_string_equal(service_feed_state(&f, NOW, stale), "ok");
+    f.newest = INT64_MAX; /* a date far ahead: no overflow, not stale */
+    assert_string_equal(service_feed_state(&f, INT64_MIN, stale), "ok");
+    f.newest = 1;
+    assert_string_equal(service_feed_state(&f, INT64_MAX, INT64_MAX - 2), "stale");
+    f.last = SERVICE_NOT_MODIFIED;
+    f.newest = NOW;
+    assert_string_equal(service_feed_state(&f, NOW, stale), "ok");
+    f.last = SERVICE_ERROR;
+    assert_string_equal(service_feed_state(&f, NOW, stale), "error");
+    f.enabled = 0;
+    assert_string_equal(service_feed_state(&f, NOW, stale), "disabled");
+    f.last = SERVICE_GONE;
+    assert_string_equal(service_feed_state(&f, NOW, stale), "gone");
+    /* never fetched, in this run or before */
+    struct service_feed n = {.enabled = 1};
+    assert_string_equal(service_feed_state(&n, NOW, stale), "new");
+    n.last_fetch = NOW - 60; /* fetched by an earlier run: its stored outcome counts */
+    assert_string_equal(service_feed_state(&n, NOW, stale), "ok");
+
+    assert_string_equal(service_outcome_name(SERVICE_OK), "ok");
+    assert_string_equal(service_outcome_name(SERVICE_NOT_MODIFIED), "not-modified");
+    assert_string_equal(service_outcome_name(SERVICE_ERROR), "error");
+    assert_string_equal(service_outcome_name(SERVICE_GONE), "gone");
+    assert_string_equal(service_outcome_name(SERVICE_OUTCOMES), "error");
+}
+
+static void
+test_time_iso(void **state)
+{
+    (void)state;
+    char b[32];
+    assert_string_equal(service_time_iso(NOW, b, sizeof(b)), "2024-05-01T08:00:00Z");
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_next_ok),    cmocka_unit_test(test_next_error),
+        cmocka_unit_test(test_saturation), cmocka_unit_test(test_timer_ms),
+        cmocka_unit_test(test_feed_state), cmocka_unit_test(test_time_iso),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
