@@ -9,7 +9,7 @@
 need() {
     if [ "${FINFEED_REQUIRE_ALL:-0}" != 0 ]; then
         echo "$1: FAIL: $2 is missing; make check runs every test" \
-            "(scripts/install-deps installs it)" >&2
+            "(scripts/install-deps installs the tools)" >&2
         exit 1
     fi
     echo "$1: SKIP: $2 is missing"

@@ -17,9 +17,12 @@
 # run spends ~20 s on mmdebstrap, a cached one none. Each run writes into an
 # overlay of its own, so the cache stays pristine.
 #
-# In such a nested container PrivateUsers=yes cannot be set up (217/USER):
-# when the start fails exactly so, that one setting is dropped in a drop-in
-# of the test's own, and the start is retried.
+# systemd starts in the root after pivot_root, not chroot: the kernel refuses
+# a user namespace to a chrooted process, so under a bare `chroot ROOT
+# systemd` the unit's PrivateUsers=yes fails ("Failed to set up user
+# namespacing: Operation not permitted", 217/USER). Should it still fail so
+# (a kernel without user namespaces), that one setting is dropped in a
+# drop-in of the test's own, and the start is retried.
 #
 # Needs root, mmdebstrap, unshare, nsenter; without them it skips (77), or
 # fails under make check (tests/need.sh).
@@ -34,7 +37,7 @@ CACHE=${FINFEED_TEST_CACHE:-/var/cache/finfeed-test}
 PY=/usr/bin/python3
 . "$SRC/tests/need.sh"
 
-[ "$(id -u)" = 0 ] || need t_systemd "root (namespaces, mounts, chroot)"
+[ "$(id -u)" = 0 ] || need t_systemd "root (namespaces, mounts, pivot_root)"
 command -v mmdebstrap >/dev/null 2>&1 || need t_systemd "mmdebstrap (package mmdebstrap)"
 command -v unshare >/dev/null 2>&1 || need t_systemd "unshare (package util-linux)"
 command -v nsenter >/dev/null 2>&1 || need t_systemd "nsenter (package util-linux)"
@@ -231,8 +234,8 @@ say "booting systemd as PID 1"
 # The setup runs in the new namespaces, then becomes systemd: the overlay
 # root bind-mounted onto itself, /proc (this PID namespace's, /proc/sys
 # read-only), /sys read-only with the cgroup2 hierarchy under it (rooted at
-# CGROUP by the cgroup namespace), and a /dev of its own whose console is a
-# file.
+# CGROUP by the cgroup namespace), a /dev of its own whose console is a
+# file; then pivot_root into it, the old root detached.
 sh -c 'echo $$ >"$1/cgroup.procs" && shift && exec "$@"' sh "$CGROUP" \
     unshare --fork --pid --mount --net --cgroup --propagation private --kill-child=SIGKILL \
     sh -euc '
@@ -256,8 +259,11 @@ sh -c 'echo $$ >"$1/cgroup.procs" && shift && exec "$@"' sh "$CGROUP" \
     ln -s /proc/self/fd "$R/dev/fd"
     : >"$R/dev/console"
     mount --bind "$C" "$R/dev/console"
-    exec env -i container=finfeed-test TERM=dumb /usr/sbin/chroot "$R" \
-        /usr/lib/systemd/systemd --system
+    cd "$R"
+    mkdir -p .oldroot
+    pivot_root . .oldroot
+    exec /usr/sbin/chroot . /bin/sh -c "umount -l /.oldroot && rmdir /.oldroot &&
+        exec env -i container=finfeed-test TERM=dumb /usr/lib/systemd/systemd --system"
     ' setup "$LOWER" "$UPPER" "$TMP/work" "$TMP/root" "$TMP/console" \
     >"$TMP/boot.log" 2>&1 </dev/null &
 UNSHARE_PID=$!
@@ -294,6 +300,13 @@ esac
 nsenter -t "$INIT" -n "$PY" -m http.server --bind 127.0.0.1 --directory "$TMP/www" 8080 \
     >"$TMP/server.log" 2>&1 &
 SERVER_PID=$!
+i=0
+until nsenter -t "$INIT" -n "$PY" -c 'import socket; socket.create_connection(("127.0.0.1", 8080), 1)' \
+    2>/dev/null; do
+    i=$((i + 1))
+    [ $i -lt 50 ] || fail "the publisher does not listen: $(cat "$TMP/server.log")"
+    sleep 0.2
+done
 
 show() { # show PROPERTY: the service's value of it
     in_root systemctl show -P "$1" finfeed
@@ -323,7 +336,7 @@ MAIN=$(show MainPID)
 uid=$(in_root awk '/^Uid:/ { print $2 }' "/proc/$MAIN/status")
 [ -n "$uid" ] && [ "$uid" != 0 ] || fail "the daemon runs as uid '$uid', not a dynamic user"
 status_text=$(show StatusText)
-say "started: pid $MAIN uid $uid, STATUS=$status_text"
+say "started: pid $MAIN uid $uid PrivateUsers=$(show PrivateUsers), STATUS=$status_text"
 case $status_text in
 *" feeds ("*" ok, "*" failing), "*" articles") ;;
 *) fail "no STATUS line: '$status_text'" ;;
