@@ -341,6 +341,12 @@ case $status_text in
 *" feeds ("*" ok, "*" failing), "*" articles") ;;
 *) fail "no STATUS line: '$status_text'" ;;
 esac
+# SPEC §8: hardening that systemd-analyze security rates at most 2.0
+exposure=$(in_root systemd-analyze security --no-pager finfeed 2>&1 |
+    sed -n 's/.*Overall exposure level for finfeed.service: \([0-9.]*\).*/\1/p')
+[ -n "$exposure" ] || fail "systemd-analyze security gave no rating"
+awk -v e="$exposure" 'BEGIN { exit !(e <= 2.0) }' || fail "systemd-analyze security rates the unit $exposure (> 2.0)"
+say "systemd-analyze security: $exposure"
 
 # the HTTP output answers, in the container's network
 nsenter -t "$INIT" -n "$PY" -c 'import urllib.request, sys
