@@ -172,6 +172,13 @@ grep -qx 'ExecStart=/usr/bin/finfeed daemon -c /etc/finfeed/finfeed.conf' "$UNIT
 grep -qx 'ExecReload=/usr/bin/finfeed reload -s /run/finfeed/control.sock' "$UNIT" ||
     fail "installed unit: $(grep ExecReload= "$UNIT")"
 grep -qx 'RuntimeDirectory=finfeed' "$UNIT" || fail "the reload socket is not in the RuntimeDirectory"
+[ -f "$UPPER/etc/finfeed/finfeed.conf.example" ] ||
+    fail "cmake --install --prefix /usr put no /etc/finfeed/finfeed.conf.example"
+# another prefix: both ExecStart and ExecReload name its binary
+DESTDIR="$TMP/opt" cmake --install "$BUILD" --prefix /opt/ff >/dev/null 2>&1 || fail "cmake --install --prefix /opt/ff"
+n=$(grep -c '^Exec[A-Za-z]*=/opt/ff/bin/finfeed ' "$TMP/opt/opt/ff/lib/systemd/system/finfeed.service")
+[ "$n" = 2 ] || fail "--prefix /opt/ff: $(grep '^Exec' "$TMP/opt/opt/ff/lib/systemd/system/finfeed.service")"
+rm -rf "$TMP/opt"
 
 # The loopback publisher's feed (served inside the container's network) with
 # N stories.
