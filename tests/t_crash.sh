@@ -6,19 +6,18 @@
 # transaction). Then one ingest runs to completion.
 #
 # usage: sh tests/t_crash.sh BUILD/finfeed SRCDIR
-# Skips (exit 0) without the sqlite3 command-line shell.
+# Without the sqlite3 command-line shell or python3 it skips (exit 77), or
+# fails under make check (tests/need.sh).
 set -eu
 
 BIN=${1:?usage: t_crash.sh BIN SRCDIR}
 SRC=${2:?usage: t_crash.sh BIN SRCDIR}
 ROUNDS=${CRASH_ROUNDS:-12}
 PY=/usr/bin/python3
-[ -x "$PY" ] || PY=python3
+. "$SRC/tests/need.sh"
 
-if ! command -v sqlite3 >/dev/null 2>&1; then
-    echo "t_crash: the sqlite3 command-line shell is not installed: skipped"
-    exit 0
-fi
+[ -x "$PY" ] || need t_crash "$PY (package python3)"
+command -v sqlite3 >/dev/null 2>&1 || need t_crash "the sqlite3 command-line shell (package sqlite3)"
 
 TMP=$(mktemp -d /tmp/finfeed-crash-XXXXXX)
 trap 'rm -rf "$TMP"' EXIT INT TERM

@@ -7,15 +7,15 @@ src=$2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL $*"; exit 1; }
+. "$src/tests/need.sh"
+[ -x /usr/bin/python3 ] || need t_opml "/usr/bin/python3 (package python3)"
 
 "$bin" opml export -c "$src/examples/finance.conf" >"$tmp/out.opml" || fail "export"
 n_conf=$(grep -c '^\[feed ' "$src/examples/finance.conf")
-if [ -x /usr/bin/python3 ]; then
-    n_opml=$(/usr/bin/python3 -c 'import sys, xml.etree.ElementTree as E
+n_opml=$(/usr/bin/python3 -c 'import sys, xml.etree.ElementTree as E
 t = E.parse(sys.argv[1]); assert t.getroot().get("version") == "2.0"
 print(len([o for o in t.iter("outline") if o.get("xmlUrl")]))' "$tmp/out.opml") || fail "not XML"
-    [ "$n_opml" = "$n_conf" ] || fail "export has $n_opml outlines, config $n_conf feeds"
-fi
+[ "$n_opml" = "$n_conf" ] || fail "export has $n_opml outlines, config $n_conf feeds"
 printf '[daemon]\ndatabase = %s/db\n\n' "$tmp" >"$tmp/new.conf"
 "$bin" opml import "$tmp/out.opml" >>"$tmp/new.conf" 2>"$tmp/err" || fail "import: $(cat "$tmp/err")"
 n_new=$(grep -c '^\[feed ' "$tmp/new.conf")
