@@ -46,7 +46,8 @@ for m in "$MAN1" "$MAN5"; do
 done
 
 # ---- commands and their options -------------------------------------------
-cmds=$("$BIN" --help | awk '$1 == "finfeed" && $2 !~ /^-/ { print $2 }' | sort -u)
+# the command table's overview: "commands:", then one "  NAME  summary" a line
+cmds=$("$BIN" --help | awk '/^commands:/ { on = 1; next } on && NF == 0 { on = 0 } on { print $1 }' | sort -u)
 [ -n "$cmds" ] || fail "finfeed --help lists no command"
 man_cmds=$(awk 'prev == ".SY finfeed" && /^\.B [a-z]/ { gsub(/\\-/, "-", $2); print $2 } { prev = $0 }' \
     "$MAN1" | sort -u)
