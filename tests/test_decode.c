@@ -14,7 +14,7 @@
 
 #include <libxml/parser.h>
 
-#include "parse/decode_int.h"
+#include "parse/input/decode_int.h"
 #include "parse/parse.h"
 
 #define FFFD "\xEF\xBF\xBD"

@@ -1,4 +1,4 @@
-/* parse/tz.c — time zones for the date parser: TZif files of the system tz
+/* parse/date/tz.c — time zones for the date parser: TZif files of the system tz
  * database and their POSIX TZ footer, read directly (no TZ/mktime, which are
  * process-global), plus the zones of Chinese feeds answered without a read. */
 #include <errno.h>
@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "parse/date_int.h"
+#include "parse/date/date_int.h"
 
 #define TZIF_MAX 16384 /* the largest TZif file in tzdata is under 4 KiB */
 #define ZONE_NAME_MAX 100

@@ -1,9 +1,9 @@
-/* parse/feed_sax_int.h — the SAX2 XML feed parser (feed_sax.c) as the pipeline
+/* parse/feed/sax_int.h — the SAX2 XML feed parser (feed_sax.c) as the pipeline
  * in feed.c drives it, and the helpers it shares with feed.c. */
 #ifndef FINFEED_PARSE_FEED_SAX_INT_H
 #define FINFEED_PARSE_FEED_SAX_INT_H
 
-#include "parse/feed_int.h"
+#include "parse/feed/feed_int.h"
 
 struct sax;
 

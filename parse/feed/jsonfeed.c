@@ -1,4 +1,4 @@
-/* parse/jsonfeed.c — JSON Feed 1.0 and 1.1 (https://jsonfeed.org/version/1.1)
+/* parse/feed/jsonfeed.c — JSON Feed 1.0 and 1.1 (https://jsonfeed.org/version/1.1)
  * read with jansson into the same records as the XML formats. */
 #include <errno.h>
 #include <stdlib.h>
@@ -6,7 +6,7 @@
 
 #include <jansson.h>
 
-#include "parse/feed_sax_int.h"
+#include "parse/feed/sax_int.h"
 
 static char *
 str(json_t *obj, const char *key)

@@ -1,4 +1,4 @@
-/* parse/clean_select.c — the per-feed `remove` selectors of SPEC §4: parsing
+/* parse/clean/clean_select.c — the per-feed `remove` selectors of SPEC §4: parsing
  * "tag, .class, #id, tag.class, [attr], [attr=value]" lists (compound forms
  * such as "div#x.y[z]" too; combinators are refused) and matching them against
  * an element before its attributes are stripped. */
@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "parse/clean_int.h"
+#include "parse/clean/clean_int.h"
 
 struct sel_parser {
     const char *s;   /* whole list, for messages */

@@ -1,6 +1,6 @@
-/* parse/decode_int.h — the byte-level input pipeline before libxml2 (not exported):
+/* parse/input/decode_int.h — the byte-level input pipeline before libxml2 (not exported):
  * charset sniffing and labels (SPEC §3 "Encodings"), streaming decoding to clean
- * UTF-8 (parse/decode.c), and repair of broken XML text (parse/xmlfix.c). */
+ * UTF-8 (decode.c), and repair of broken XML text (xmlfix_markup.c). */
 #ifndef FINFEED_PARSE_DECODE_INT_H
 #define FINFEED_PARSE_DECODE_INT_H
 

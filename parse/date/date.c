@@ -1,4 +1,4 @@
-/* parse/date.c — date strings → Unix seconds (parse_date), Unix seconds → ISO 8601
+/* parse/date/date.c — date strings → Unix seconds (parse_date), Unix seconds → ISO 8601
  * (parse_date_iso), a feed language's default zone (parse_zone_for_language).
  * Local times are converted with the system's TZif files (RFC 8536), read here
  * directly: libc's TZ/mktime state is process-global, this needs no lock, no
@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "parse/date_int.h"
+#include "parse/date/date_int.h"
 #include "parse/parse.h"
 
 /* What parse_date reads (anything else, and trailing garbage, is -EINVAL):

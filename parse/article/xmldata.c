@@ -1,4 +1,4 @@
-/* parse/xmldata.c — Atom content of an XML media type (SEC EDGAR's filing
+/* parse/article/xmldata.c — Atom content of an XML media type (SEC EDGAR's filing
  * records: <accession-number>, <filing-date>, <size> …) made readable: its
  * leaf elements as an HTML definition list, URLs as links (SPEC §3 body). */
 #include <stdlib.h>
@@ -9,7 +9,7 @@
 #include <libxml/tree.h>
 
 #include "parse/buf_int.h"
-#include "parse/xmldata_int.h"
+#include "parse/article/xmldata_int.h"
 
 static void
 escape(struct buf *b, const char *s, int attr)

@@ -1,4 +1,4 @@
-/* parse/feed_sax.c — the streaming XML feed parser: libxml2 SAX2 events for
+/* parse/feed/sax.c — the streaming XML feed parser: libxml2 SAX2 events for
  * RSS 0.9x/1.0/2.0 and Atom 0.3/1.0 fill struct parse_entry one at a time.
  * Elements are matched through feed_map.c's table; text constructs, xml:base,
  * naked markup and fallbacks (guid as link, …) are resolved here. */
@@ -14,7 +14,7 @@
 #include <libxml/parserInternals.h>
 #include <libxml/SAX2.h>
 
-#include "parse/feed_sax_int.h"
+#include "parse/feed/sax_int.h"
 
 #define MAX_DEPTH 512
 

@@ -1,4 +1,4 @@
-/* parse/feed_tags.c — the tag stage: escaped text handed to libxml2 as CDATA,
+/* parse/input/tag_stage.c — the tag stage: escaped text handed to libxml2 as CDATA,
  * stray and missing end tags repaired (feed_tags_int.h says why). */
 #include <ctype.h>
 #include <errno.h>
@@ -7,7 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "parse/feed_tags_int.h"
+#include "parse/input/tag_stage_int.h"
 
 /* The character of the reference at p ("&lt;", "&#233;"; p[0] == '&') and its
  * length in *len, or -1 when it is not one that may be written as itself in

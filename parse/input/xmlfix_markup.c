@@ -1,4 +1,4 @@
-/* parse/xmlfix.c — streaming repair of decoded UTF-8 XML before libxml2: junk before
+/* parse/input/xmlfix_markup.c — streaming repair of decoded UTF-8 XML before libxml2: junk before
  * the first tag, the declaration's encoding, bare '&' and '<', HTML-only named
  * entities, references to characters XML forbids. CDATA, comments, PIs and the
  * DOCTYPE pass unchanged; entities its internal subset declares are kept.
@@ -11,7 +11,7 @@
 
 #include <libxml/HTMLparser.h>
 
-#include "parse/decode_int.h"
+#include "parse/input/decode_int.h"
 #include "parse/parse.h"
 
 #define HEAD_SCAN 1024              /* a declaration after junk is looked for this far */

@@ -1,4 +1,4 @@
-/* parse/clean_out.c — text in and out of the cleaner: the UTF-8 repair done
+/* parse/clean/clean_out.c — text in and out of the cleaner: the UTF-8 repair done
  * before libxml2 sees the bytes, white space as the cleaner understands it, and
  * the HTML serializer (our own, not htmlNodeDump: UTF-8 text instead of
  * numeric references, HTML void elements, attribute order kept). */
@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "parse/clean_int.h"
+#include "parse/clean/clean_int.h"
 
 static const char replacement[] = "\xEF\xBF\xBD"; /* U+FFFD */
 

@@ -1,4 +1,4 @@
-/* parse/feed_int.h — shared inside parse/: the namespace table, the field map
+/* parse/feed/feed_int.h — shared inside parse/: the namespace table, the field map
  * of the XML feed formats, and the helpers the format parsers share. */
 #ifndef FINFEED_PARSE_FEED_INT_H
 #define FINFEED_PARSE_FEED_INT_H

@@ -1,4 +1,4 @@
-/* parse/clean_int.h — shared by the HTML cleaner's files: clean.c (entry
+/* parse/clean/clean_int.h — shared by the HTML cleaner's files: clean.c (entry
  * points, post-order walk), clean_tree.c (arena tree built from libxml2's HTML
  * SAX events, pre-order rules), clean_select.c (per-feed selectors),
  * clean_url.c (URL policy), clean_out.c (UTF-8 repair, serializer). */

@@ -1,4 +1,4 @@
-/* parse/clean_url.c — the URL policy of the cleaner (SPEC §4): which schemes an
+/* parse/clean/clean_url.c — the URL policy of the cleaner (SPEC §4): which schemes an
  * href, src, srcset, cite or poster may carry (javascript:, vbscript: and data:
  * never, except data:image/… in img src), resolution against the entry link,
  * protocol-relative URLs made https, iframe hosts, lazy-loading placeholders. */
@@ -7,7 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "parse/clean_int.h"
+#include "parse/clean/clean_int.h"
 
 /* Schemes a link may carry (in the manner of Miniflux's list); media and
  * images only http and https. Everything else, javascript: and vbscript:

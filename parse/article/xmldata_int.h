@@ -1,4 +1,4 @@
-/* parse/xmldata_int.h — inside parse/: XML data content rendered as HTML. */
+/* parse/article/xmldata_int.h — inside parse/: XML data content rendered as HTML. */
 #ifndef FINFEED_XMLDATA_INT_H
 #define FINFEED_XMLDATA_INT_H
 

@@ -1,4 +1,4 @@
-/* parse/clean.c — the allowlist HTML sanitizer of SPEC §4 (parse_cleaner_new,
+/* parse/clean/clean.c — the allowlist HTML sanitizer of SPEC §4 (parse_cleaner_new,
  * parse_clean): the element table, and the post-order walk that unwraps,
  * removes and rewrites the tree clean_tree.c built; clean_out.c writes it.
  * Choices: text is UTF-8 with only & < > escaped and U+00A0 as "&nbsp;"; white
@@ -11,7 +11,7 @@
 #include <libxml/HTMLparser.h>
 #include <libxml/parser.h>
 
-#include "parse/clean_int.h"
+#include "parse/clean/clean_int.h"
 
 #define K TAG_KEEP
 #define D TAG_DROP

@@ -1,4 +1,4 @@
-/* parse/clean_tree.c — the cleaner's tree: libxml2's HTML push parser reports
+/* parse/clean/clean_tree.c — the cleaner's tree: libxml2's HTML push parser reports
  * SAX events, and a light tree of struct cnode is built from them in an arena
  * (libxml2's own DOM costs more than all the cleaning). The pre-order rules of
  * SPEC §4 apply here, so removed subtrees are never built: the removal list,
@@ -12,7 +12,7 @@
 #include <libxml/HTMLparser.h>
 #include <libxml/parser.h>
 
-#include "parse/clean_int.h"
+#include "parse/clean/clean_int.h"
 
 /* Nesting deeper than this stops the parse, as libxml2's own tree builder does
  * (xmlParserMaxDepth): what follows is dropped, and the walk's recursion stays

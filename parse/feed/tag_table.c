@@ -1,10 +1,10 @@
-/* parse/feed_map.c — the tag tables of the XML feed formats: namespace URIs,
+/* parse/feed/tag_table.c — the tag tables of the XML feed formats: namespace URIs,
  * and which element fills which field of an entry or of the feed, in priority
  * order. feed_sax.c looks every element up here; no if-chains over names. */
 #include <string.h>
 #include <strings.h>
 
-#include "parse/feed_int.h"
+#include "parse/feed/feed_int.h"
 
 /* Namespace URIs, sorted for bsearch. Several URIs name the same vocabulary. */
 static const struct {

@@ -1,4 +1,4 @@
-/* parse/feed.c — the input pipeline of parse_feed_mem/parse_feed_file:
+/* parse/document.c — the input pipeline of parse_feed_mem/parse_feed_file:
  * source bytes → charset choice (SPEC §3) → UTF-8 (decode.c) → XML repair
  * (xmlfix.c) → escaped text as CDATA (here) → SAX2 parser (feed_sax.c), in
  * 64 KiB chunks so memory stays bounded, the stages before libxml2 in a thread
@@ -16,9 +16,9 @@
 
 #include <libxml/parser.h>
 
-#include "parse/decode_int.h"
-#include "parse/feed_sax_int.h"
-#include "parse/feed_tags_int.h"
+#include "parse/input/decode_int.h"
+#include "parse/feed/sax_int.h"
+#include "parse/input/tag_stage_int.h"
 
 #define CHUNK (64 * 1024)
 #define HEAD 4096

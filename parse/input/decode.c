@@ -1,4 +1,4 @@
-/* parse/decode.c — charset sniffing, labels and streaming decoding to clean UTF-8
+/* parse/input/decode.c — charset sniffing, labels and streaming decoding to clean UTF-8
  * (SPEC §3 "Encodings"). UTF-8, UTF-16/32 and the single-byte charsets are decoded
  * by hand (UTF-8 never goes through iconv); the CJK multi-byte charsets go through
  * glibc iconv. What comes out is valid UTF-8 holding only characters XML 1.0 allows. */
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "parse/decode_int.h"
+#include "parse/input/decode_int.h"
 
 /* WHATWG Encoding Standard labels (and a few Windows names) → the glibc name we
  * decode with. Lower case; looked up once per document, so a linear scan. */

@@ -1,4 +1,4 @@
-/* parse/text.c — plain text from HTML fragments (titles, summaries, dedup
+/* parse/article/text.c — plain text from HTML fragments (titles, summaries, dedup
  * keys): tags dropped (phrasing tags join words, others separate them),
  * entities decoded through libxml2's HTML entity table, control characters
  * dropped, white space (U+3000 and NBSP included) collapsed; UTF-8 prefixes. */

@@ -1,4 +1,4 @@
-/* parse/feed_tags_int.h — the tag stage of the input pipeline (feed_tags.c),
+/* parse/input/tag_stage_int.h — the tag stage of the input pipeline (feed_tags.c),
  * between xmlfix.c and libxml2; used by feed.c only. */
 #ifndef FINFEED_PARSE_FEED_TAGS_INT_H
 #define FINFEED_PARSE_FEED_TAGS_INT_H

@@ -1,4 +1,4 @@
-/* parse/article.c — the article model (SPEC §3): one parsed entry, its feed
+/* parse/article/article.c — the article model (SPEC §3): one parsed entry, its feed
  * and the feed's configured defaults become one normalized article, each
  * field by its rule in its order of precedence. */
 #include <ctype.h>
@@ -11,10 +11,10 @@
 #include <time.h>
 
 #include "parse/buf_int.h"
-#include "parse/decode_int.h"
-#include "parse/feed_int.h"
+#include "parse/input/decode_int.h"
+#include "parse/feed/feed_int.h"
 #include "parse/parse.h"
-#include "parse/xmldata_int.h"
+#include "parse/article/xmldata_int.h"
 
 #define TITLE_FROM_BODY 80
 #define SUMMARY_CHARS 200
