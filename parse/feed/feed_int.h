@@ -1,5 +1,6 @@
-/* parse/feed/feed_int.h — shared inside parse/: the namespace table, the field map
- * of the XML feed formats, and the helpers the format parsers share. */
+/* parse/feed/feed_int.h — shared inside the feed room (and with article/): the
+ * namespace table, the tag table of the XML feed formats (tag_table.c), JSON
+ * Feed (jsonfeed.c), and the record helpers the format parsers share (records.c). */
 #ifndef FINFEED_PARSE_FEED_INT_H
 #define FINFEED_PARSE_FEED_INT_H
 
@@ -77,13 +78,21 @@ struct feed_tag {
 /* The row for element (ns, name) as a direct child of `ctx`, or NULL. */
 const struct feed_tag *feed_tag_find(enum feed_ns ns, const char *name, unsigned ctx);
 
-/* JSON Feed 1.0/1.1 (parse/jsonfeed.c): same contract as parse_feed_mem for a
+/* JSON Feed 1.0/1.1 (jsonfeed.c): same contract as parse_feed_mem for a
  * document already decoded to UTF-8. */
 int jsonfeed_parse(const char *buf, size_t len, const struct parse_opts *opts, parse_entry_cb cb,
                    void *arg, struct parse_feed **feed_out, struct parse_report *report);
 
+/* ---- records.c ---- */
+
 /* Copy helpers returning NULL only on allocation failure of a non-NULL input. */
 char *feed_strdup(const char *s);
 int feed_add_category(char ***list, size_t *n, const char *term);
+/* Append an enclosure to e (strings borrowed and copied; url resolved). */
+void feed_add_enclosure(struct parse_entry *e, const char *base, const char *url,
+                        const char *type, const char *length);
+/* Resolve relative href/src attribute values inside an HTML string against
+ * base. Returns a new string, or NULL on allocation failure. */
+char *feed_html_resolve(const char *html, const char *base);
 
 #endif

@@ -6,7 +6,7 @@
 
 #include <jansson.h>
 
-#include "parse/feed/sax_int.h"
+#include "parse/feed/feed_int.h"
 
 static char *
 str(json_t *obj, const char *key)

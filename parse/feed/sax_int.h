@@ -1,5 +1,5 @@
-/* parse/feed/sax_int.h — the SAX2 XML feed parser (feed_sax.c) as the pipeline
- * in feed.c drives it, and the helpers it shares with feed.c. */
+/* parse/feed/sax_int.h — the SAX2 XML feed parser (sax.c and its neighbours) as
+ * document.c drives it. */
 #ifndef FINFEED_PARSE_FEED_SAX_INT_H
 #define FINFEED_PARSE_FEED_SAX_INT_H
 
@@ -20,12 +20,5 @@ int feed_sax_root_seen(const struct sax *s);
  * when the root was not a feed (an HTML page). */
 struct parse_feed *feed_sax_finish(struct sax *s, int closed);
 void feed_sax_free(struct sax *s);
-
-/* Append an enclosure to e (strings borrowed and copied; url resolved). */
-void feed_add_enclosure(struct parse_entry *e, const char *base, const char *url,
-                        const char *type, const char *length);
-/* Resolve relative href/src attribute values inside an HTML string against
- * base. Returns a new string, or NULL on allocation failure. */
-char *feed_html_resolve(const char *html, const char *base);
 
 #endif

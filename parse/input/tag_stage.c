@@ -1,5 +1,7 @@
-/* parse/input/tag_stage.c — the tag stage: escaped text handed to libxml2 as CDATA,
- * stray and missing end tags repaired (feed_tags_int.h says why). */
+/* parse/input/tag_stage.c — the tag stage between xmlfix_markup.c and libxml2
+ * (tag_stage_int.h says why): markup followed state by state, stray and missing
+ * end tags repaired on a stack of open elements, HTML void elements closed; the
+ * text runs between tags go out through cdata_text.c. */
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -8,153 +10,6 @@
 #include <strings.h>
 
 #include "parse/input/tag_stage_int.h"
-
-/* The character of the reference at p ("&lt;", "&#233;"; p[0] == '&') and its
- * length in *len, or -1 when it is not one that may be written as itself in
- * CDATA (LF and CR stay references, so that libxml2's line numbers do not
- * move; an unknown or unfinished reference is left to libxml2). */
-static long
-cd_ref(const char *p, const char *end, size_t *len)
-{
-    size_t room = (size_t)(end - p);
-#define CD_NAMED(s, c)                                                                             \
-    if (room >= sizeof(s) - 1 && memcmp(p, s, sizeof(s) - 1) == 0) {                              \
-        *len = sizeof(s) - 1;                                                                      \
-        return c;                                                                                  \
-    }
-    switch (room > 1 ? p[1] : 0) {
-    case 'l': CD_NAMED("&lt;", '<'); return -1;
-    case 'g': CD_NAMED("&gt;", '>'); return -1;
-    case 'a': CD_NAMED("&amp;", '&'); CD_NAMED("&apos;", '\''); return -1;
-    case 'q': CD_NAMED("&quot;", '"'); return -1;
-    case '#': break;
-    default: return -1;
-    }
-#undef CD_NAMED
-    int hex = room > 2 && p[2] == 'x';
-    const char *d = p + 2 + hex, *stop = room > 12 ? p + 12 : end;
-    long v = 0;
-    for (; d < stop && *d != ';'; d++) {
-        int x = isdigit((unsigned char)*d)          ? *d - '0'
-                : hex && isxdigit((unsigned char)*d) ? (*d | 0x20) - 'a' + 10
-                                                     : -1;
-        if (x < 0)
-            return -1;
-        v = v * (hex ? 16 : 10) + x;
-    }
-    if (d == stop || d == p + 2 + hex)
-        return -1;
-    *len = (size_t)(d + 1 - p);
-    if (v == 0x9 || (v >= 0x20 && v <= 0xD7FF) || (v >= 0xE000 && v <= 0xFFFD) ||
-        (v >= 0x10000 && v <= 0x10FFFF))
-        return v;
-    return -1;
-}
-
-/* Text written as it is, but for "]]>", which XML does not allow in text:
- * "]]&gt;" reads the same, and the run it is in may be CDATA next time. */
-static int
-cd_plain(struct buf *out, const char *p, size_t n)
-{
-    const char *end = p + n, *b = p;
-    while ((b = memchr(b, ']', (size_t)(end - b))) != NULL && end - b >= 3) {
-        if (b[1] == ']' && b[2] == '>') {
-            if (buf_add(out, p, (size_t)(b + 2 - p)) < 0 || buf_add(out, "&gt;", 4) < 0)
-                return -ENOMEM;
-            p = b + 3;
-        }
-        b++;
-    }
-    return buf_add(out, p, (size_t)(end - p));
-}
-
-/* A text run that cannot be CDATA: written as it is, except that the
- * predefined entities become character references. libxml2 (2.9) drops every
- * entity reference in text, &lt; and &amp; included, once it has seen the
- * document is not well-formed; character references it always keeps. */
-static int
-cd_raw(const char *p, size_t n, struct buf *out)
-{
-    const char *end = p + n, *amp;
-    while ((amp = memchr(p, '&', (size_t)(end - p))) != NULL) {
-        size_t len;
-        long c = amp[1] != '#' ? cd_ref(amp, end, &len) : -1;
-        char num[24];
-        if (cd_plain(out, p, (size_t)(amp - p)) < 0)
-            return -ENOMEM;
-        if (c < 0) {
-            if (buf_add(out, "&", 1) < 0)
-                return -ENOMEM;
-            p = amp + 1;
-            continue;
-        }
-        snprintf(num, sizeof(num), "&#%ld;", c);
-        if (buf_adds(out, num) < 0)
-            return -ENOMEM;
-        p = amp + len;
-    }
-    return cd_plain(out, p, (size_t)(end - p));
-}
-
-/* Text into a CDATA section, line ends normalized (XML 1.0 §2.11) as libxml2
- * does for text but not for CDATA: CR LF and a lone CR become LF. */
-static int
-cd_add_lf(struct buf *out, const char *p, size_t n)
-{
-    const char *end = p + n, *cr;
-    while ((cr = memchr(p, '\r', (size_t)(end - p))) != NULL) {
-        if (buf_add(out, p, (size_t)(cr - p)) < 0 ||
-            (cr + 1 < end && cr[1] == '\n' ? 0 : buf_add(out, "\n", 1)) < 0)
-            return -ENOMEM;
-        p = cr + 1;
-    }
-    return buf_add(out, p, (size_t)(end - p));
-}
-
-/* Write the text run p[0..n) to out: as CDATA when it has references and all
- * of them decode, else by cd_raw. */
-static int
-cd_text(const char *p, size_t n, struct buf *out)
-{
-    const char *run = p, *end = p + n, *amp = memchr(p, '&', n);
-    if (amp == NULL)
-        return cd_plain(out, p, n);
-    size_t mark = out->len; /* where to go back to when a reference will not do */
-    if (buf_add(out, "<![CDATA[", 9) < 0)
-        return -ENOMEM;
-    size_t start = out->len;
-    while (amp != NULL) {
-        size_t len;
-        long c = cd_ref(amp, end, &len);
-        if (c < 0) {
-            out->len = mark;
-            out->data[mark] = '\0';
-            return cd_raw(p, n, out);
-        }
-        if (cd_add_lf(out, run, (size_t)(amp - run)) < 0 || buf_add_utf8(out, (uint32_t)c) < 0)
-            return -ENOMEM;
-        run = amp + len;
-        amp = memchr(run, '&', (size_t)(end - run));
-    }
-    if (cd_add_lf(out, run, (size_t)(end - run)) < 0)
-        return -ENOMEM;
-    /* "]]>" cannot be in a CDATA section: split it there (rare: "]]&gt;"). */
-    if (strstr(out->data + start, "]]>") != NULL) {
-        char *sec = strndup(out->data + start, out->len - start);
-        if (sec == NULL)
-            return -ENOMEM;
-        out->len = start;
-        const char *s = sec, *m;
-        while ((m = strstr(s, "]]>")) != NULL) {
-            buf_add(out, s, (size_t)(m - s) + 2);
-            buf_adds(out, "]]><![CDATA[");
-            s = m + 2;
-        }
-        buf_adds(out, s);
-        free(sec);
-    }
-    return buf_add(out, "]]>", 3);
-}
 
 /* In a comment, CDATA section or PI: copy up to and including its end
  * ("-->", "]]>", "?>"), or all of p..end. Returns the bytes consumed. */
@@ -271,159 +126,207 @@ cd_end_tag(struct cdata *c, const char *lt, const char *gt, struct buf *out)
     return buf_add(out, lt, (size_t)(gt + 1 - lt));
 }
 
+/* What a scan step tells cd_scan: copy [p, q) and go on, or stop (the rest
+ * of the chunk is held). Errors are negative. */
+enum { SCAN_COPY = 0, SCAN_DONE = 1 };
+
+/* Hold end[..] from `from` for the next chunk: SCAN_DONE or -ENOMEM. */
+static int
+held(struct cdata *c, const char *from, const char *end)
+{
+    return buf_add(&c->held, from, (size_t)(end - from)) < 0 ? -ENOMEM : SCAN_DONE;
+}
+
+/* Text p..end with no '<' and more input to come: where to stop so that a
+ * reference or a UTF-8 sequence cut by the chunk waits for its end (the text
+ * on either side may become CDATA), as do "]]" and a CR. */
+static const char *
+text_stop(const char *p, const char *end)
+{
+    const char *stop = end;
+    for (const char *a = end; a > p && end - a < 16; a--)
+        if (a[-1] == ';')
+            break;
+        else if (a[-1] == '&') {
+            stop = a - 1;
+            break;
+        }
+    while (stop > p && end - stop < 2 && stop[-1] == ']')
+        stop--; /* "]]" + ">" next time */
+    if (stop > p && stop[-1] == '\r')
+        stop--; /* CR + LF next time */
+    const char *u = stop;
+    while (u > p && stop - u < 4 && ((unsigned char)u[-1] & 0xC0) == 0x80)
+        u--;
+    if (u > p && ((unsigned char)u[-1] & 0xC0) == 0xC0) {
+        unsigned char lead = (unsigned char)u[-1];
+        int need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2;
+        if (stop - (u - 1) < need)
+            stop = u - 1;
+    }
+    return stop;
+}
+
+/* CD_TEXT at p: the text up to the next '<' goes out through cdata_text; the
+ * markup there chooses the next state. Returns SCAN_COPY with *q set (bytes
+ * [*p, *q) are copied as they are), SCAN_DONE when the rest is held for the
+ * next chunk, or -ENOMEM. */
+static int
+scan_text(struct cdata *c, const char **pp, const char **qq, const char *end, int final,
+          struct buf *out)
+{
+    const char *p = *pp;
+    const char *lt = memchr(p, '<', (size_t)(end - p));
+    const char *stop = lt ? lt : end;
+    if (lt == NULL && !final)
+        stop = text_stop(p, end);
+    if (cdata_text(p, (size_t)(stop - p), out) < 0)
+        return -ENOMEM;
+    if (lt == NULL)
+        return held(c, stop, end);
+    *pp = *qq = lt; /* the text is written; the markup is copied below */
+    size_t k = (size_t)(end - lt);
+    if (!final && k < 9 && (k == 1 || lt[1] == '!'))
+        return held(c, lt, end); /* "<!" cut: comment, CDATA or DTD? */
+    c->run = 0;
+    if (k >= 4 && memcmp(lt, "<!--", 4) == 0) {
+        c->state = CD_COMMENT, c->ret = CD_TEXT, *qq = lt + 4;
+    } else if (k >= 9 && memcmp(lt, "<![CDATA[", 9) == 0) {
+        c->state = CD_CDATA, c->ret = CD_TEXT, *qq = lt + 9;
+    } else if (lt[1] == '?') {
+        c->state = CD_PI, c->ret = CD_TEXT, *qq = lt + 2;
+    } else if (lt[1] == '!') {
+        c->state = CD_DECL, c->quote = 0, c->nest = 0, *qq = lt + 2;
+    } else if (lt[1] == '/') {
+        /* an end tag is taken whole: it may be dropped or preceded */
+        size_t room = k < TAG_NAME_MAX + 32 ? k : TAG_NAME_MAX + 32;
+        const char *gt = memchr(lt, '>', room);
+        if (gt == NULL && !final && k < TAG_NAME_MAX + 32)
+            return held(c, lt, end);
+        if (gt == NULL) {
+            c->state = CD_TAG, c->quote = 0, c->prev = 0, c->tag_void = 0;
+            *qq = lt + 2;
+            return SCAN_COPY;
+        }
+        if (cd_end_tag(c, lt, gt, out) < 0)
+            return -ENOMEM;
+        *pp = *qq = gt + 1;
+    } else {
+        /* a start tag: its name is pushed, the rest copied in CD_TAG */
+        const char *ne = lt + 1;
+        while (ne < end && ne - lt <= TAG_NAME_MAX && is_name_char((unsigned char)*ne))
+            ne++;
+        if (ne == end && !final && k <= TAG_NAME_MAX)
+            return held(c, lt, end);
+        if (cd_push(c, lt + 1, (size_t)(ne - lt - 1)) < 0)
+            return -ENOMEM;
+        c->tag_void = memchr(lt + 1, ':', (size_t)(ne - lt - 1)) == NULL &&
+                      is_void_tag(lt + 1, (size_t)(ne - lt - 1));
+        c->state = CD_TAG, c->quote = 0, c->prev = 0;
+        *qq = ne;
+    }
+    return SCAN_COPY;
+}
+
+/* CD_TAG, the hot case: skip to the next quote or '>'. An HTML void element
+ * left open is written "<br/>" here (so *pp moves). SCAN_COPY or -ENOMEM. */
+static int
+scan_tag(struct cdata *c, const char **pp, const char **qq, const char *end, struct buf *out)
+{
+    const char *p = *pp, *q = *qq;
+    while (q < end) {
+        if (c->quote) {
+            const char *cl = memchr(q, c->quote, (size_t)(end - q));
+            if (cl == NULL) {
+                q = end;
+                break;
+            }
+            c->quote = 0;
+            q = cl + 1;
+            continue;
+        }
+        while (q < end && *q != '>' && *q != '"' && *q != '\'')
+            q++;
+        if (q == end)
+            break;
+        if (*q == '>') {
+            char prev = q > p ? q[-1] : c->prev;
+            c->state = CD_TEXT;
+            if (prev == '/') {
+                cd_pop(c); /* <x/>: nothing stays open */
+            } else if (c->tag_void) {
+                if (c->repairs++ == 0)
+                    snprintf(c->repair, sizeof(c->repair),
+                             "HTML element <%.40s> left open; closed",
+                             c->depth > 0 && !c->unbalanced
+                                 ? c->names.data + c->open[c->depth - 1]
+                                 : "?");
+                cd_pop(c); /* <br>: written <br/> */
+                if (buf_add(out, p, (size_t)(q - p)) < 0 || buf_add(out, "/>", 2) < 0)
+                    return -ENOMEM;
+                p = q + 1;
+                q = p;
+                break;
+            }
+            q++;
+            break;
+        }
+        c->quote = *q++;
+    }
+    if (q > p)
+        c->prev = q[-1];
+    *pp = p;
+    *qq = q;
+    return SCAN_COPY;
+}
+
+/* CD_DECL ("<!DOCTYPE …", "<!ELEMENT …"): to its '>' outside quotes and the
+ * internal subset. Returns where the bytes to copy end. */
+static const char *
+scan_decl(struct cdata *c, const char *q, const char *end)
+{
+    for (; q < end; q++) {
+        char ch = *q;
+        if (c->quote) {
+            if (ch == c->quote)
+                c->quote = 0;
+        } else if (ch == '"' || ch == '\'') {
+            c->quote = ch;
+        } else if (ch == '[') {
+            c->nest++;
+        } else if (ch == ']') {
+            c->nest--;
+        } else if (c->nest > 0 && ch == '<' && end - q >= 4 && memcmp(q, "<!--", 4) == 0) {
+            /* a comment in the internal subset: its quotes are not quotes */
+            c->state = CD_COMMENT, c->ret = CD_DECL, c->run = 0;
+            return q + 4;
+        } else if (c->nest > 0 && ch == '<' && end - q >= 2 && q[1] == '?') {
+            c->state = CD_PI, c->ret = CD_DECL, c->run = 0;
+            return q + 2;
+        } else if (ch == '>' && c->nest <= 0) {
+            c->state = CD_TEXT;
+            return q + 1;
+        }
+    }
+    return q;
+}
+
 static int
 cd_scan(struct cdata *c, const char *p, size_t n, int final, struct buf *out)
 {
     const char *end = p + n;
     while (p < end) {
         const char *q = p;
+        int rc = SCAN_COPY;
         switch (c->state) {
-        case CD_TEXT: {
-            const char *lt = memchr(p, '<', (size_t)(end - p));
-            const char *stop = lt ? lt : end;
-            if (lt == NULL && !final) {
-                /* a reference or a UTF-8 sequence cut by the chunk waits for
-                 * its end: the text on either side may become CDATA */
-                for (const char *a = end; a > p && end - a < 16; a--)
-                    if (a[-1] == ';')
-                        break;
-                    else if (a[-1] == '&') {
-                        stop = a - 1;
-                        break;
-                    }
-                while (stop > p && end - stop < 2 && stop[-1] == ']')
-                    stop--; /* "]]" + ">" next time */
-                if (stop > p && stop[-1] == '\r')
-                    stop--; /* CR + LF next time */
-                const char *u = stop;
-                while (u > p && stop - u < 4 && ((unsigned char)u[-1] & 0xC0) == 0x80)
-                    u--;
-                if (u > p && ((unsigned char)u[-1] & 0xC0) == 0xC0) {
-                    unsigned char lead = (unsigned char)u[-1];
-                    int need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2;
-                    if (stop - (u - 1) < need)
-                        stop = u - 1;
-                }
-            }
-            if (cd_text(p, (size_t)(stop - p), out) < 0)
-                return -ENOMEM;
-            if (lt == NULL)
-                return buf_add(&c->held, stop, (size_t)(end - stop));
-            p = q = lt; /* the text is written; the markup is copied below */
-            size_t k = (size_t)(end - lt);
-            if (!final && k < 9 && (k == 1 || lt[1] == '!'))
-                return buf_add(&c->held, lt, k); /* "<!" cut: comment, CDATA or DTD? */
-            c->run = 0;
-            if (k >= 4 && memcmp(lt, "<!--", 4) == 0) {
-                c->state = CD_COMMENT, c->ret = CD_TEXT, q = lt + 4;
-            } else if (k >= 9 && memcmp(lt, "<![CDATA[", 9) == 0) {
-                c->state = CD_CDATA, c->ret = CD_TEXT, q = lt + 9;
-            } else if (lt[1] == '?') {
-                c->state = CD_PI, c->ret = CD_TEXT, q = lt + 2;
-            } else if (lt[1] == '!') {
-                c->state = CD_DECL, c->quote = 0, c->nest = 0, q = lt + 2;
-            } else if (lt[1] == '/') {
-                /* an end tag is taken whole: it may be dropped or preceded */
-                size_t room = k < TAG_NAME_MAX + 32 ? k : TAG_NAME_MAX + 32;
-                const char *gt = memchr(lt, '>', room);
-                if (gt == NULL && !final && k < TAG_NAME_MAX + 32)
-                    return buf_add(&c->held, lt, k);
-                if (gt == NULL) {
-                    c->state = CD_TAG, c->quote = 0, c->prev = 0, c->tag_void = 0;
-                    q = lt + 2;
-                    break;
-                }
-                if (cd_end_tag(c, lt, gt, out) < 0)
-                    return -ENOMEM;
-                p = q = gt + 1;
-            } else {
-                /* a start tag: its name is pushed, the rest copied in CD_TAG */
-                const char *ne = lt + 1;
-                while (ne < end && ne - lt <= TAG_NAME_MAX && is_name_char((unsigned char)*ne))
-                    ne++;
-                if (ne == end && !final && k <= TAG_NAME_MAX)
-                    return buf_add(&c->held, lt, k);
-                if (cd_push(c, lt + 1, (size_t)(ne - lt - 1)) < 0)
-                    return -ENOMEM;
-                c->tag_void = memchr(lt + 1, ':', (size_t)(ne - lt - 1)) == NULL &&
-                              is_void_tag(lt + 1, (size_t)(ne - lt - 1));
-                c->state = CD_TAG, c->quote = 0, c->prev = 0;
-                q = ne;
-            }
+        case CD_TEXT:
+            rc = scan_text(c, &p, &q, end, final, out);
             break;
-        }
         case CD_TAG:
-            /* the hot case: skip to the next quote or '>' */
-            while (q < end) {
-                if (c->quote) {
-                    const char *cl = memchr(q, c->quote, (size_t)(end - q));
-                    if (cl == NULL) {
-                        q = end;
-                        break;
-                    }
-                    c->quote = 0;
-                    q = cl + 1;
-                    continue;
-                }
-                while (q < end && *q != '>' && *q != '"' && *q != '\'')
-                    q++;
-                if (q == end)
-                    break;
-                if (*q == '>') {
-                    char prev = q > p ? q[-1] : c->prev;
-                    c->state = CD_TEXT;
-                    if (prev == '/') {
-                        cd_pop(c); /* <x/>: nothing stays open */
-                    } else if (c->tag_void) {
-                        if (c->repairs++ == 0)
-                            snprintf(c->repair, sizeof(c->repair),
-                                     "HTML element <%.40s> left open; closed",
-                                     c->depth > 0 && !c->unbalanced
-                                         ? c->names.data + c->open[c->depth - 1]
-                                         : "?");
-                        cd_pop(c); /* <br>: written <br/> */
-                        if (buf_add(out, p, (size_t)(q - p)) < 0 || buf_add(out, "/>", 2) < 0)
-                            return -ENOMEM;
-                        p = q + 1;
-                        q = p;
-                        break;
-                    }
-                    q++;
-                    break;
-                }
-                c->quote = *q++;
-            }
-            if (q > p)
-                c->prev = q[-1];
+            rc = scan_tag(c, &p, &q, end, out);
             break;
         case CD_DECL:
-            for (; q < end; q++) {
-                char ch = *q;
-                if (c->quote) {
-                    if (ch == c->quote)
-                        c->quote = 0;
-                } else if (ch == '"' || ch == '\'') {
-                    c->quote = ch;
-                } else if (ch == '[') {
-                    c->nest++;
-                } else if (ch == ']') {
-                    c->nest--;
-                } else if (c->nest > 0 && ch == '<' && end - q >= 4 &&
-                           memcmp(q, "<!--", 4) == 0) {
-                    /* a comment in the internal subset: its quotes are not quotes */
-                    c->state = CD_COMMENT, c->ret = CD_DECL, c->run = 0;
-                    q += 4;
-                    break;
-                } else if (c->nest > 0 && ch == '<' && end - q >= 2 && q[1] == '?') {
-                    c->state = CD_PI, c->ret = CD_DECL, c->run = 0;
-                    q += 2;
-                    break;
-                } else if (ch == '>' && c->nest <= 0) {
-                    c->state = CD_TEXT;
-                    q++;
-                    break;
-                }
-            }
+            q = scan_decl(c, q, end);
             break;
         case CD_COMMENT:
             q += cd_until(c, p, end, '-', 2);
@@ -434,7 +337,7 @@ cd_scan(struct cdata *c, const char *p, size_t n, int final, struct buf *out)
             int hold = c->state == CD_CDATA && !final && q > p && q[-1] == '\r';
             if (hold)
                 q--; /* CR + LF next time */
-            if (cd_add_lf(out, p, (size_t)(q - p)) < 0)
+            if (cdata_add_lf(out, p, (size_t)(q - p)) < 0)
                 return -ENOMEM;
             if (hold)
                 return buf_add(&c->held, q, (size_t)(end - q));
@@ -445,6 +348,8 @@ cd_scan(struct cdata *c, const char *p, size_t n, int final, struct buf *out)
             q += cd_until(c, p, end, '?', 1);
             break;
         }
+        if (rc != SCAN_COPY)
+            return rc == SCAN_DONE ? 0 : rc;
         if (buf_add(out, p, (size_t)(q - p)) < 0)
             return -ENOMEM;
         p = q;

@@ -1,11 +1,12 @@
-/* parse/input/tag_stage_int.h — the tag stage of the input pipeline (feed_tags.c),
- * between xmlfix.c and libxml2; used by feed.c only. */
+/* parse/input/tag_stage_int.h — the tag stage of the input pipeline, between the
+ * XML repair (xmlfix_int.h) and libxml2: tag_stage.c follows the markup,
+ * cdata_text.c writes the text runs; the input stages (stages.c) drive it. */
 #ifndef FINFEED_PARSE_FEED_TAGS_INT_H
 #define FINFEED_PARSE_FEED_TAGS_INT_H
 
 #include "parse/buf_int.h"
 
-/* One pass between xmlfix.c and libxml2 that follows the markup:
+/* One pass between the XML repair and libxml2 that follows the markup:
  * - libxml2 calls the SAX handlers once for every reference in text, so
  *   escaped HTML (&lt;p&gt;…, the bulk of most feeds) cost a call every few
  *   bytes, more than a quarter of the parse. A text run whose references are
@@ -50,5 +51,13 @@ struct cdata {
 int cdata_run(struct cdata *c, const char *in, size_t n, int final, struct buf *out);
 /* Free what c holds (c itself is the caller's). */
 void cdata_free(struct cdata *c);
+
+/* cdata_text.c: the text run p[0..n) (no '<' in it) into out, as one CDATA
+ * section when it has references and all of them decode, else as text with
+ * the predefined entities written as character references. 0 or -ENOMEM. */
+int cdata_text(const char *p, size_t n, struct buf *out);
+/* cdata_text.c: n bytes into out with CR LF and a lone CR made LF (XML 1.0
+ * §2.11), which libxml2 does for text but not inside CDATA. 0 or -ENOMEM. */
+int cdata_add_lf(struct buf *out, const char *p, size_t n);
 
 #endif
