@@ -1,5 +1,5 @@
-/* parse/date/date_int.h — inside parse/: the calendar arithmetic and the time
- * zone lookups (tz.c) that the date parser (date.c) builds on. */
+/* parse/date/date_int.h — inside the date room: the calendar arithmetic and the
+ * time zone lookups (tz.c) that the date parser (date.c, date_lex.c) builds on. */
 #ifndef FINFEED_PARSE_DATE_INT_H
 #define FINFEED_PARSE_DATE_INT_H
 
