@@ -10,11 +10,11 @@
 #include <strings.h>
 #include <time.h>
 
-#include "parse/buf_int.h"
-#include "parse/input/decode_int.h"
-#include "parse/feed/feed_int.h"
-#include "parse/parse.h"
 #include "parse/article/xmldata_int.h"
+#include "parse/buf_int.h"
+#include "parse/feed/feed_int.h"
+#include "parse/input/decode_int.h"
+#include "parse/parse.h"
 
 #define TITLE_FROM_BODY 80
 #define SUMMARY_CHARS 200
@@ -267,6 +267,155 @@ fnv1a(uint64_t h, const char *s)
     return h;
 }
 
+/* body: cleaned HTML of the richest text; plain text is escaped first, XML
+ * data becomes a definition list; relative URLs are read against the entry's
+ * link. Its plain text into *plain. 0, or a negative errno. */
+static int
+article_body(struct parse_article *a, const struct parse_entry *e,
+             const struct parse_cleaner *cleaner, char **plain)
+{
+    int html = 0, data = 0;
+    const char *raw = richest(e, &html, &data);
+    char *escaped = NULL;
+    if (raw != NULL && data && (raw = escaped = xmldata_html(raw)) == NULL)
+        return -ENOMEM;
+    if (raw != NULL && !html && (raw = escaped = html_escape(raw)) == NULL)
+        return -ENOMEM;
+    const char *base = a->link != NULL ? a->link : e->base;
+    int rc = parse_clean(cleaner, raw ? raw : "", raw ? strlen(raw) : 0, base, &a->body);
+    free(escaped);
+    if (rc < 0)
+        return rc;
+    return (*plain = parse_html_text(a->body)) == NULL ? -ENOMEM : 0;
+}
+
+/* date: published → updated → first seen, each publisher date only when it is
+ * believed; the first one not believed is kept beside it */
+static void
+article_date(struct parse_article *a, const struct parse_entry *e, int64_t seen)
+{
+    a->date = believed(e->published, seen) ? e->published
+              : believed(e->updated, seen) ? e->updated
+                                           : seen;
+    if (e->published != PARSE_NO_DATE && !believed(e->published, seen)) {
+        a->date_rejected = 1;
+        a->rejected_date = e->published;
+    } else if (e->updated != PARSE_NO_DATE && !believed(e->updated, seen)) {
+        a->date_rejected = 1;
+        a->rejected_date = e->updated;
+    }
+}
+
+/* guid: id, else link, else a hash of title and date (the same item gets the
+ * same guid on every fetch; the two parts are kept apart so that "a" + "12"
+ * and "a1" + "2" differ). 0 or -ENOMEM. */
+static int
+article_guid(struct parse_article *a, const struct parse_entry *e)
+{
+    if (has(e->id)) {
+        a->guid = strdup(e->id);
+    } else if (a->link != NULL || has(e->link)) {
+        a->guid = strdup(a->link != NULL ? a->link : e->link);
+    } else {
+        char tmp[48], when[32];
+        snprintf(when, sizeof(when), "%" PRId64,
+                 e->published != PARSE_NO_DATE ? e->published : e->updated);
+        uint64_t h = fnv1a(0xcbf29ce484222325ULL, a->title);
+        h = fnv1a((h ^ 0xFF) * 0x100000001b3ULL, when); /* 0xFF: never in UTF-8 */
+        snprintf(tmp, sizeof(tmp), "urn:finfeed:%016" PRIx64, h);
+        a->guid = strdup(tmp);
+    }
+    return a->guid == NULL ? -ENOMEM : 0;
+}
+
+/* title, never empty, when the entry's and the body's gave none: the first
+ * image's alt → the link's last path segment made readable → "(untitled) —
+ * FEED, DATE". 0 or -ENOMEM. */
+static int
+article_title_fallback(struct parse_article *a, const struct parse_feed *feed,
+                       const struct parse_article_defaults *d)
+{
+    for (int step = 0; step < 2 && !has(a->title); step++) {
+        char *words = step == 0 ? first_img(a->body, "alt") : link_words(a->link);
+        if (words == NULL)
+            continue;
+        free(a->title);
+        a->title = rtrim(parse_utf8_prefix(words, TITLE_FROM_BODY));
+        free(words);
+        if (a->title == NULL)
+            return -ENOMEM;
+    }
+    if (has(a->title))
+        return 0;
+    const char *ft = feed != NULL && has(feed->title) ? feed->title : d->source;
+    char day[32], *name = plain_text(ft ? ft : "");
+    if (name == NULL)
+        return -ENOMEM;
+    parse_date_iso(a->date, day, sizeof(day));
+    day[10] = '\0'; /* YYYY-MM-DD */
+    size_t n = strlen(name) + 64;
+    free(a->title);
+    if ((a->title = malloc(n)) != NULL)
+        snprintf(a->title, n, "(untitled) \xe2\x80\x94 %s%s%s", name, *name ? ", " : "", day);
+    free(name);
+    return a->title == NULL ? -ENOMEM : 0;
+}
+
+/* categories: configured first, in order, then the entry's own; each once.
+ * author: entry → the Atom feed's own (RFC 4287 §4.2.1) → configured → feed
+ * title. 0 or -ENOMEM. */
+static int
+article_people_and_terms(struct parse_article *a, const struct parse_feed *feed,
+                         const struct parse_entry *e, const struct parse_article_defaults *d)
+{
+    for (size_t i = 0; i < d->ncategories; i++)
+        if (add_unique(&a->categories, &a->ncategories, d->categories[i]) < 0)
+            return -ENOMEM;
+    for (size_t i = 0; i < e->ncategories; i++) {
+        char *c = plain_text(e->categories[i]);
+        int r = c ? add_unique(&a->categories, &a->ncategories, c) : -ENOMEM;
+        free(c);
+        if (r < 0)
+            return -ENOMEM;
+    }
+    const char *author = has(e->author_name) ? e->author_name : has(e->author) ? e->author : NULL;
+    if (author == NULL && feed != NULL && feed->format != NULL &&
+        strncmp(feed->format, "atom", 4) == 0)
+        author = has(feed->author_name) ? feed->author_name
+                 : has(feed->author)    ? feed->author
+                                        : NULL;
+    if (author == NULL && has(d->author))
+        author = d->author;
+    if (author == NULL && feed != NULL && has(feed->title))
+        author = feed->title;
+    return (a->author = plain_text(author ? author : "")) == NULL ? -ENOMEM : 0;
+}
+
+/* headimg: media:content / image enclosure → first <img> of the cleaned body →
+ * configured; only http(s) images (the front matter and the output feeds carry
+ * it as it is). thumbnail: media:thumbnail → headimg. 0 or -ENOMEM. */
+static int
+article_images(struct parse_article *a, const struct parse_entry *e,
+               const struct parse_article_defaults *d)
+{
+    const char *img_base = a->link != NULL ? a->link : e->base;
+    const char *img = e->image; /* media:content (JSON Feed: image) */
+    for (size_t i = 0; img == NULL && i < e->nenclosures; i++)
+        if (e->enclosures[i].type != NULL && strncasecmp(e->enclosures[i].type, "image/", 6) == 0)
+            img = e->enclosures[i].url;
+    if (web_url(img, img_base, &a->headimg) < 0)
+        return -ENOMEM;
+    if (a->headimg == NULL)
+        a->headimg = first_img(a->body, "src");
+    if (a->headimg == NULL && has(d->headimg) && (a->headimg = strdup(d->headimg)) == NULL)
+        return -ENOMEM;
+    if (web_url(e->thumbnail, img_base, &a->thumbnail) < 0)
+        return -ENOMEM;
+    if (a->thumbnail == NULL && a->headimg != NULL && (a->thumbnail = strdup(a->headimg)) == NULL)
+        return -ENOMEM;
+    return 0;
+}
+
 int
 parse_article_make(const struct parse_feed *feed, const struct parse_entry *e,
                    const struct parse_article_defaults *d, struct parse_article **out)
@@ -295,41 +444,12 @@ parse_article_make(const struct parse_feed *feed, const struct parse_entry *e,
     rc = -ENOMEM;
     if (web_url(e->link, feed ? feed->link : NULL, &a->link) < 0)
         goto fail;
-
-    /* body: cleaned HTML of the richest text; plain text is escaped first,
-     * XML data becomes a definition list; relative URLs are read against the
-     * entry's link */
-    int html = 0, data = 0;
-    const char *raw = richest(e, &html, &data);
-    char *escaped = NULL;
-    if (raw != NULL && data && (raw = escaped = xmldata_html(raw)) == NULL)
+    if ((rc = article_body(a, e, cleaner, &plain_body)) < 0)
         goto fail;
-    if (raw != NULL && !html && (raw = escaped = html_escape(raw)) == NULL)
-        goto fail;
-    const char *base = a->link != NULL ? a->link : e->base;
-    rc = parse_clean(cleaner, raw ? raw : "", raw ? strlen(raw) : 0, base, &a->body);
-    free(escaped);
-    if (rc < 0)
-        goto fail;
-    rc = -ENOMEM;
-    if ((plain_body = parse_html_text(a->body)) == NULL)
-        goto fail;
-
-    /* date: published → updated → first seen, each publisher date only when
-     * it is believed; the first one not believed is kept beside it */
-    int64_t seen = d->now > 0 ? d->now : (int64_t)time(NULL);
-    a->date = believed(e->published, seen) ? e->published
-              : believed(e->updated, seen) ? e->updated
-                                           : seen;
-    if (e->published != PARSE_NO_DATE && !believed(e->published, seen)) {
-        a->date_rejected = 1;
-        a->rejected_date = e->published;
-    } else if (e->updated != PARSE_NO_DATE && !believed(e->updated, seen)) {
-        a->date_rejected = 1;
-        a->rejected_date = e->updated;
-    }
+    article_date(a, e, d->now > 0 ? d->now : (int64_t)time(NULL));
 
     /* title: tags stripped, entities decoded, white space collapsed */
+    rc = -ENOMEM;
     if (has(e->title) &&
         (a->title = e->title_html ? parse_html_text(e->title) : plain_text(e->title)) == NULL)
         goto fail;
@@ -338,101 +458,12 @@ parse_article_make(const struct parse_feed *feed, const struct parse_entry *e,
         if ((a->title = rtrim(parse_utf8_prefix(plain_body, TITLE_FROM_BODY))) == NULL)
             goto fail;
     }
-
-    /* guid: id, else link, else a hash of title and date (the same item
-     * gets the same guid on every fetch; the two parts are kept apart so
-     * that "a" + "12" and "a1" + "2" differ) */
-    if (has(e->id)) {
-        a->guid = strdup(e->id);
-    } else if (a->link != NULL || has(e->link)) {
-        a->guid = strdup(a->link != NULL ? a->link : e->link);
-    } else {
-        char tmp[48], when[32];
-        snprintf(when, sizeof(when), "%" PRId64,
-                 e->published != PARSE_NO_DATE ? e->published : e->updated);
-        uint64_t h = fnv1a(0xcbf29ce484222325ULL, a->title);
-        h = fnv1a((h ^ 0xFF) * 0x100000001b3ULL, when); /* 0xFF: never in UTF-8 */
-        snprintf(tmp, sizeof(tmp), "urn:finfeed:%016" PRIx64, h);
-        a->guid = strdup(tmp);
-    }
-    if (a->guid == NULL)
+    /* the title's fallbacks come after the guid, so that an item's hash guid
+     * stays what it always was */
+    if ((rc = article_guid(a, e)) < 0 || (rc = article_title_fallback(a, feed, d)) < 0 ||
+        (rc = article_people_and_terms(a, feed, e, d)) < 0 || (rc = article_images(a, e, d)) < 0)
         goto fail;
-
-    /* title, never empty: … → the first image's alt → the link's last path
-     * segment made readable → "(untitled) — FEED, DATE". After the guid, so
-     * that an item's hash guid stays what it always was. */
-    for (int step = 0; step < 2 && !has(a->title); step++) {
-        char *words = step == 0 ? first_img(a->body, "alt") : link_words(a->link);
-        if (words == NULL)
-            continue;
-        free(a->title);
-        a->title = rtrim(parse_utf8_prefix(words, TITLE_FROM_BODY));
-        free(words);
-        if (a->title == NULL)
-            goto fail;
-    }
-    if (!has(a->title)) {
-        const char *ft = feed != NULL && has(feed->title) ? feed->title : d->source;
-        char day[32], *name = plain_text(ft ? ft : "");
-        if (name == NULL)
-            goto fail;
-        parse_date_iso(a->date, day, sizeof(day));
-        day[10] = '\0'; /* YYYY-MM-DD */
-        size_t n = strlen(name) + 64;
-        free(a->title);
-        if ((a->title = malloc(n)) != NULL)
-            snprintf(a->title, n, "(untitled) \xe2\x80\x94 %s%s%s", name, *name ? ", " : "", day);
-        free(name);
-        if (a->title == NULL)
-            goto fail;
-    }
-
-    /* categories: configured first, in order, then the entry's own; each once */
-    for (size_t i = 0; i < d->ncategories; i++)
-        if (add_unique(&a->categories, &a->ncategories, d->categories[i]) < 0)
-            goto fail;
-    for (size_t i = 0; i < e->ncategories; i++) {
-        char *c = plain_text(e->categories[i]);
-        int r = c ? add_unique(&a->categories, &a->ncategories, c) : -ENOMEM;
-        free(c);
-        if (r < 0)
-            goto fail;
-    }
-
-    /* author: entry → the Atom feed's own (RFC 4287 §4.2.1) → configured → feed title */
-    const char *author = has(e->author_name) ? e->author_name : has(e->author) ? e->author : NULL;
-    if (author == NULL && feed != NULL && feed->format != NULL &&
-        strncmp(feed->format, "atom", 4) == 0)
-        author = has(feed->author_name) ? feed->author_name
-                 : has(feed->author)    ? feed->author
-                                        : NULL;
-    if (author == NULL && has(d->author))
-        author = d->author;
-    if (author == NULL && feed != NULL && has(feed->title))
-        author = feed->title;
-    if ((a->author = plain_text(author ? author : "")) == NULL)
-        goto fail;
-
-
-    /* headimg: media:content / image enclosure → first <img> of the cleaned
-     * body → configured; only http(s) images (the front matter and the
-     * output feeds carry it as it is) */
-    const char *img_base = a->link != NULL ? a->link : e->base;
-    const char *img = e->image; /* media:content (JSON Feed: image) */
-    for (size_t i = 0; img == NULL && i < e->nenclosures; i++)
-        if (e->enclosures[i].type != NULL && strncasecmp(e->enclosures[i].type, "image/", 6) == 0)
-            img = e->enclosures[i].url;
-    if (web_url(img, img_base, &a->headimg) < 0)
-        goto fail;
-    if (a->headimg == NULL)
-        a->headimg = first_img(a->body, "src");
-    if (a->headimg == NULL && has(d->headimg) && (a->headimg = strdup(d->headimg)) == NULL)
-        goto fail;
-    /* thumbnail: media:thumbnail → headimg */
-    if (web_url(e->thumbnail, img_base, &a->thumbnail) < 0)
-        goto fail;
-    if (a->thumbnail == NULL && a->headimg != NULL && (a->thumbnail = strdup(a->headimg)) == NULL)
-        goto fail;
+    rc = -ENOMEM;
     a->comments = d->comments;
     if ((a->summary = rtrim(parse_utf8_prefix(plain_body, SUMMARY_CHARS))) == NULL)
         goto fail;
