@@ -492,7 +492,7 @@ on_structured_error(void *ctx, xmlErrorPtr err)
         return;
     s->report->problems |= PARSE_P_MALFORMED;
     /* "Extra content at the end of the document" is what libxml2 says of a
-     * document that ends inside its root: feed.c reports the cut itself. */
+     * document that ends inside its root: document.c reports the cut itself. */
     if (s->report->message[0] == '\0' && err->code != XML_ERR_DOCUMENT_END) {
         char msg[200];
         snprintf(msg, sizeof(msg), "%s", err->message ? err->message : "malformed XML");
@@ -543,7 +543,7 @@ feed_sax_new(const struct parse_opts *opts, parse_entry_cb cb, void *arg,
         goto fail;
     s->ctxt->_private = s;
     /* No network, no DTD loading, no entity substitution (XXE), recover from
-     * errors; the text reaching libxml2 is UTF-8 already (decode.c). */
+     * errors; the text reaching libxml2 is UTF-8 already (input/decode.c). */
     xmlCtxtUseOptions(s->ctxt, XML_PARSE_NONET | XML_PARSE_RECOVER | XML_PARSE_NOERROR |
                                    XML_PARSE_NOWARNING | XML_PARSE_IGNORE_ENC |
                                    XML_PARSE_NOCDATA);

@@ -1,6 +1,6 @@
 /* parse/feed/tag_table.c — the tag tables of the XML feed formats: namespace URIs,
  * and which element fills which field of an entry or of the feed, in priority
- * order. feed_sax.c looks every element up here; no if-chains over names. */
+ * order. The SAX parser (sax.c) looks every element up here; no if-chains over names. */
 #include <string.h>
 #include <strings.h>
 
@@ -52,7 +52,7 @@ feed_ns_of(const char *uri)
 }
 
 /* The field map: one row per (vocabulary, local name, context). Rows of the same
- * field are in priority order; `prio` is what feed_sax.c compares (lower wins,
+ * field are in priority order; `prio` is what sax_field.c compares (lower wins,
  * equal means the later element replaces the earlier, as feedparser does). */
 static const struct feed_tag tags[] = {
     /* entry */

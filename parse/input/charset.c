@@ -175,7 +175,7 @@ decode_decl_encoding(const char *s, size_t n, size_t *off, size_t *len)
 }
 
 /* The XML declaration of an ASCII-compatible document, if any, in the first KiB
- * (after junk, as parse/xmlfix.c tolerates it): its canonical encoding into out. */
+ * (after junk, as xmlfix_prolog.c tolerates it): its canonical encoding into out. */
 static void
 sniff_decl(const char *p, size_t n, char *out, size_t size)
 {
