@@ -62,7 +62,7 @@ bang_kind(const char *la, size_t n)
 }
 
 /* The construct in x->la is markup written as it is: `used` bytes of la. */
-static void
+static inline void
 lt_keep(struct run *r, size_t used, const char *resume)
 {
     r->x->skipping = 0;
