@@ -112,7 +112,7 @@ void parse_entry_free(struct parse_entry *entry);
 
 /* Read one date string: RFC 822/1123 and variants, RFC 850, asctime, RFC 3339 /
  * ISO 8601, W3C-DTF, "YYYY-MM-DD HH:MM[:SS]", "YYYY/MM/DD HH:MM",
- * "YYYY年MM月DD日 HH:MM[:SS]" and others (parse/date.c lists them). A time
+ * "YYYY年MM月DD日 HH:MM[:SS]" and others (parse/date/date.c lists them). A time
  * without a zone is read in `tz` (IANA name, borrowed; NULL means UTC); "CST"
  * in Asia/Shanghai, Asia/Hong_Kong, Asia/Taipei (and zones that share their
  * offset) means +08:00, elsewhere US Central. Returns 0 and stores Unix seconds
@@ -131,7 +131,7 @@ const char *parse_zone_for_language(const char *lang);
  * or NULL on allocation failure. With base NULL or unusable, a copy of ref. */
 char *parse_url_resolve(const char *base, const char *ref);
 
-/* ---- Cleaning (SPEC §4), parse/clean.c ---- */
+/* ---- Cleaning (SPEC §4), parse/clean/ ---- */
 
 struct parse_cleaner;
 
@@ -160,7 +160,7 @@ void parse_cleaner_free(struct parse_cleaner *c);
 int parse_clean(const struct parse_cleaner *c, const char *html, size_t len, const char *base,
                 char **out);
 
-/* ---- The article model (SPEC §3), parse/article.c ---- */
+/* ---- The article model (SPEC §3), parse/article/ ---- */
 
 /* One entry normalized for storage and output. Strings UTF-8, owned. */
 struct parse_article {

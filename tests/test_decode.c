@@ -1,4 +1,4 @@
-/* tests/test_decode.c — the byte-level input pipeline (parse/decode.c, parse/xmlfix.c):
+/* tests/test_decode.c — the byte-level input pipeline (parse/input/: decode.c, charset.c, xmlfix_*.c):
  * charset sniffing and labels, decoding of each charset to clean UTF-8, XML repair.
  * Every case asserts exact output bytes, and that feeding the input in any chunks
  * (one byte at a time included) gives the same bytes as one call. */
@@ -14,7 +14,8 @@
 
 #include <libxml/parser.h>
 
-#include "parse/decode_int.h"
+#include "parse/input/decode_int.h"
+#include "parse/input/xmlfix_int.h"
 #include "parse/parse.h"
 
 #define FFFD "\xEF\xBF\xBD"
