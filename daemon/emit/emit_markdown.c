@@ -12,30 +12,8 @@
 #include <jansson.h>
 
 #include "daemon/emit/emit.h"
+#include "daemon/emit/emit_text.h"
 #include "store/store.h"
-
-/* Length of the UTF-8 sequence at p (1–4), its code point in *cp; 0 for a
- * byte that starts no valid sequence (overlong, surrogate, cut short). */
-static size_t
-utf8_char(const unsigned char *p, unsigned long *cp)
-{
-    size_t n = *p < 0x80                  ? 1
-               : *p >= 0xC2 && *p <= 0xDF ? 2
-               : *p >= 0xE0 && *p <= 0xEF ? 3
-               : *p >= 0xF0 && *p <= 0xF4 ? 4
-                                          : 0;
-    unsigned long c = n == 1 ? *p : n == 2 ? *p & 0x1Fu : n == 3 ? *p & 0x0Fu : *p & 0x07u;
-    for (size_t i = 1; i < n; i++) {
-        if ((p[i] & 0xC0) != 0x80)
-            return 0;
-        c = (c << 6) | (p[i] & 0x3Fu);
-    }
-    if ((n == 3 && (c < 0x800 || (c >= 0xD800 && c <= 0xDFFF))) ||
-        (n == 4 && (c < 0x10000 || c > 0x10FFFF)))
-        return 0;
-    *cp = c;
-    return n;
-}
 
 /* What a code point becomes in a front-matter scalar: YAML 1.1 (PyYAML) reads
  * NEL, U+2028 and U+2029 as line breaks, and every YAML rejects control
@@ -43,7 +21,7 @@ utf8_char(const unsigned char *p, unsigned long *cp)
 enum yaml_char { YAML_KEEP, YAML_SPACE, YAML_DROP };
 
 static enum yaml_char
-yaml_char(unsigned long c)
+yaml_char(uint32_t c)
 {
     if (c == '\n' || c == '\r' || c == '\t' || c == 0x85 || c == 0x2028 || c == 0x2029)
         return YAML_SPACE;
@@ -59,14 +37,14 @@ yaml_char(unsigned long c)
 static void
 quoted(FILE *out, const char *s)
 {
-    const unsigned char *p = (const unsigned char *)s;
+    const char *p = s, *end = s + strlen(s);
     fputc('\'', out);
-    while (*p) {
-        unsigned long c;
-        size_t n = utf8_char(p, &c);
+    while (p < end) {
+        uint32_t c;
+        size_t skip, n = emit_utf8_seq(p, (size_t)(end - p), &c, &skip);
         if (n == 0) {
-            fputs("\xEF\xBF\xBD", out);
-            p++;
+            fputs(EMIT_REPLACEMENT, out);
+            p += skip;
             continue;
         }
         if (c == '\'')
@@ -95,9 +73,9 @@ scalar(FILE *out, const char *s)
     for (size_t i = 0; plain && i < sizeof(words) / sizeof(words[0]); i++)
         if (strcasecmp(s, words[i]) == 0)
             plain = 0;
-    for (const unsigned char *p = (const unsigned char *)s; plain && *p;) {
-        unsigned long c;
-        size_t n = utf8_char(p, &c);
+    for (const char *p = s; plain && p < s + len;) {
+        uint32_t c;
+        size_t skip, n = emit_utf8_seq(p, (size_t)(s + len - p), &c, &skip);
         plain = n > 0 && yaml_char(c) == YAML_KEEP;
         p += n;
     }
@@ -110,16 +88,8 @@ scalar(FILE *out, const char *s)
 int
 emit_markdown(FILE *out, const struct parse_article *a)
 {
-    char date[64];
-    time_t t = (time_t)a->date;
-    struct tm tm;
-    if (gmtime_r(&t, &tm) == NULL)
-        memset(&tm, 0, sizeof(tm));
-    static const char *const wd[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-    static const char *const mo[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                     "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-    snprintf(date, sizeof(date), "%s, %02d %s %04d %02d:%02d:%02d GMT", wd[tm.tm_wday % 7],
-             tm.tm_mday, mo[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    char date[EMIT_RFC1123_LEN + 1];
+    emit_rfc1123(a->date, date, sizeof(date));
 
     fputs("---\ntitle: ", out);
     quoted(out, a->title);
@@ -206,13 +176,10 @@ last_segment(const char *link, const char **seg, const char **end)
 char *
 emit_markdown_name(const struct parse_article *a, char *buf, size_t size)
 {
-    char day[48], slug[64];
-    time_t t = (time_t)a->date;
-    struct tm tm;
+    char day[EMIT_RFC3339_LEN + 1], slug[64];
     size_t n = 0;
-    if (gmtime_r(&t, &tm) == NULL || tm.tm_year < -1900 || tm.tm_year > 9999 - 1900)
-        memset(&tm, 0, sizeof(tm));
-    snprintf(day, sizeof(day), "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+    emit_rfc3339(a->date, day, sizeof(day));
+    day[10] = '\0'; /* YYYY-MM-DD */
     /* The slug comes from the last path segment of the link (publishers'
      * slugs are ASCII even for Chinese headlines, and links do not change
      * when a title is corrected), without its extension; only [a-z0-9-], so
