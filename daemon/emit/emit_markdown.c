@@ -306,15 +306,6 @@ post_path(char *path, const char *dir, const char *name)
     return n < 0 || n >= POST_PATH ? -ENAMETOOLONG : 0;
 }
 
-static uint32_t
-uid_hash32(const char *s)
-{
-    uint32_t h = 0x811c9dc5u;
-    for (; s && *s; s++)
-        h = (h ^ (unsigned char)*s) * 0x01000193u;
-    return h;
-}
-
 /* The mark's line (with its '\n') into buf: the uid when it cannot end the
  * parenthesized title early (a urn:uuid always), else a hash of it. */
 static void
@@ -341,7 +332,7 @@ post_alt_name(const struct store_article *a, const char *base, char *buf, size_t
             h[i] = (char)tolower((unsigned char)uid[9 + i]);
         h[8] = '\0';
     } else {
-        snprintf(h, sizeof(h), "%08" PRIx32, uid_hash32(uid));
+        snprintf(h, sizeof(h), "%08" PRIx32, (uint32_t)name_hash(uid));
     }
     snprintf(buf, size, "%.*s-%s.md", (int)(strlen(base) - 3), base, h);
 }
