@@ -34,10 +34,10 @@ struct emit_writer {
     enum emit_format format;
     char *title, *link, *self, *id, *subtitle; /* copies of emit_feed_info */
     struct emit_buf doc;                       /* the document so far */
-    size_t date_at;       /* offset of the feed-level date placeholder in doc */
-    struct emit_buf tmp;  /* scratch: one filtered string for jansson */
-    int64_t updated;      /* latest entry update so far */
-    long n;               /* entries added */
+    size_t date_at;      /* offset of the feed-level date placeholder in doc */
+    struct emit_buf tmp; /* scratch: one filtered string for jansson */
+    int64_t updated;     /* latest entry update so far */
+    long n;              /* entries added */
     int finished;
 };
 
@@ -183,7 +183,7 @@ atom_head(struct emit_writer *w)
     const char *id = w->id ? w->id : w->self ? w->self : w->link ? w->link : "urn:finfeed:feed";
 
     emit_buf_adds(o, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
-                "<feed xmlns=\"" NS_ATOM "\" xmlns:media=\"" NS_MEDIA "\">\n");
+                     "<feed xmlns=\"" NS_ATOM "\" xmlns:media=\"" NS_MEDIA "\">\n");
     element(o, "  ", "id", id);
     element(o, "  ", "title", w->title);
     if (!empty(w->subtitle))
@@ -276,9 +276,9 @@ rss_head(struct emit_writer *w)
     struct emit_buf *o = &w->doc;
 
     emit_buf_adds(o, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
-                "<rss version=\"2.0\" xmlns:atom=\"" NS_ATOM "\" xmlns:dc=\"" NS_DC
-                "\" xmlns:media=\"" NS_MEDIA "\">\n"
-                "  <channel>\n");
+                     "<rss version=\"2.0\" xmlns:atom=\"" NS_ATOM "\" xmlns:dc=\"" NS_DC
+                     "\" xmlns:media=\"" NS_MEDIA "\">\n"
+                     "  <channel>\n");
     element(o, "    ", "title", w->title);
     element(o, "    ", "link", !empty(w->link) ? w->link : w->self);
     element(o, "    ", "description", !empty(w->subtitle) ? w->subtitle : w->title);

@@ -313,8 +313,9 @@ post_mark(const struct store_article *a, char *buf, size_t size)
 {
     const char *uid = a->uid ? a->uid : "";
     size_t n = strlen(uid);
-    int plain = n > 0 && n < 128 && strspn(uid, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                                "0123456789:._-") == n;
+    int plain = n > 0 && n < 128 &&
+                strspn(uid, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                            "0123456789:._-") == n;
     if (plain)
         snprintf(buf, size, MARK_HEAD "%s)\n", uid);
     else
@@ -338,10 +339,10 @@ post_alt_name(const struct store_article *a, const char *base, char *buf, size_t
 }
 
 enum post_state {
-    POST_FREE,    /* no such file */
-    POST_SAME,    /* this article's, bytes as they would be written */
-    POST_OURS,    /* this article's, to be rewritten */
-    POST_OTHER,   /* anything else: never touched */
+    POST_FREE,  /* no such file */
+    POST_SAME,  /* this article's, bytes as they would be written */
+    POST_OURS,  /* this article's, to be rewritten */
+    POST_OTHER, /* anything else: never touched */
 };
 
 /* What the file at path is to the post `doc` (len bytes, mark included;

@@ -32,8 +32,7 @@ site_attr(struct emit_buf *b, const char *url)
 }
 
 int
-emit_opml(const char *title, const struct emit_opml_feed *feeds, size_t n, char **doc,
-          size_t *len)
+emit_opml(const char *title, const struct emit_opml_feed *feeds, size_t n, char **doc, size_t *len)
 {
     struct emit_buf b = {0};
     emit_buf_adds(&b, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<opml version=\"2.0\">\n"

@@ -41,7 +41,8 @@ emit_buf_adds(struct emit_buf *b, const char *s)
     emit_buf_add(b, s, strlen(s));
 }
 
-void emit_buf_printf(struct emit_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void emit_buf_printf(struct emit_buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* Hand the bytes over: *len (may be NULL) is set, b is empty again, the
  * slack given back (a document may be cached for long). NULL, with the
