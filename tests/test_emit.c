@@ -12,10 +12,12 @@
 #include "test_util.h"
 
 #include <errno.h>
+#include <dirent.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -544,6 +546,209 @@ test_many(void **state)
     free(arts);
 }
 
+/* ---- Markdown posts in a directory (emit_markdown_write, SPEC §5.4) ---- */
+
+struct post {
+    char name[256];
+    ino_t ino;
+    struct timespec mtime;
+};
+
+/* The entries of dir (dot files too: a temporary file left over counts),
+ * sorted by name; their number. */
+static int
+posts(const char *dir, struct post *out, int max)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    int n = 0;
+    assert_non_null(d);
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        assert_true(n < max);
+        struct stat st;
+        char *path = test_fmt("%s/%s", dir, e->d_name);
+        snprintf(out[n].name, sizeof(out[n].name), "%s", e->d_name);
+        assert_int_equal(stat(path, &st), 0);
+        free(path);
+        out[n].ino = st.st_ino;
+        out[n].mtime = st.st_mtim;
+        n++;
+    }
+    closedir(d);
+    for (int i = 0; i < n; i++) /* by name */
+        for (int j = i + 1; j < n; j++)
+            if (strcmp(out[j].name, out[i].name) < 0) {
+                struct post t = out[i];
+                out[i] = out[j];
+                out[j] = t;
+            }
+    return n;
+}
+
+static void
+rm_dir(const char *dir)
+{
+    struct post p[16];
+    int n = posts(dir, p, 16);
+    for (int i = 0; i < n; i++) {
+        char *path = test_fmt("%s/%s", dir, p[i].name);
+        assert_int_equal(unlink(path), 0);
+        free(path);
+    }
+    assert_int_equal(rmdir(dir), 0);
+}
+
+static char *
+post_text(const char *dir, const char *name)
+{
+    char *path = test_fmt("%s/%s", dir, name);
+    char *s = test_slurp(path, NULL);
+    assert_non_null(s);
+    free(path);
+    return s;
+}
+
+static int
+write_post(const char *dir, const struct store_article *a)
+{
+    int written = -1;
+    assert_int_equal(emit_markdown_write(dir, a, &written), 0);
+    return written;
+}
+
+/* Bug 2 of issue 10: two articles of one day whose links end in the same
+ * slug are two posts; a post keeps the name it was first written under, an
+ * update replaces it atomically, and a file of another article is never
+ * overwritten. */
+static void
+test_markdown_posts(void **state)
+{
+    struct ctx *c = *state;
+    char dir[128];
+    struct post p[16], q[16];
+    struct store_article a = cases[1], b = cases[1];
+
+    snprintf(dir, sizeof(dir), "%s/posts", c->dir);
+    assert_int_equal(mkdir(dir, 0755), 0);
+    a.id = 10;
+    a.uid = "urn:uuid:1b4e28ba-2fa1-11d2-883f-0016d3cca427";
+    a.title = "Story A";
+    a.link = "http://a.example/2024/story";
+    a.date = 1717408800; /* 2024-06-03T10:00:00Z */
+    b.id = 11;
+    b.uid = "urn:uuid:6fa459ea-ee8a-3ca4-894e-db77e160355e";
+    b.title = "Story B";
+    b.link = "http://b.example/other/story";
+    b.date = 1717412400; /* the same day */
+
+    assert_int_equal(write_post(dir, &a), 1);
+    assert_int_equal(write_post(dir, &b), 1);
+    assert_int_equal(posts(dir, p, 16), 2);
+    /* the first keeps the plain name, the second is told apart by its uid */
+    assert_string_equal(p[0].name, "2024-06-03-story-6fa459ea.md");
+    assert_string_equal(p[1].name, "2024-06-03-story.md");
+    char *ta = post_text(dir, p[1].name), *tb = post_text(dir, p[0].name);
+    assert_non_null(strstr(ta, "title: 'Story A'\n"));
+    assert_non_null(strstr(tb, "title: 'Story B'\n"));
+    free(tb);
+
+    /* again: nothing written, nothing touched */
+    assert_int_equal(write_post(dir, &b), 0);
+    assert_int_equal(write_post(dir, &a), 0);
+    assert_int_equal(posts(dir, q, 16), 2);
+    for (int i = 0; i < 2; i++) {
+        assert_string_equal(q[i].name, p[i].name);
+        assert_true(q[i].ino == p[i].ino);
+        assert_memory_equal(&q[i].mtime, &p[i].mtime, sizeof(q[i].mtime));
+    }
+
+    /* an update of A replaces A's own file by a rename (a new inode), no
+     * temporary file is left, B's post is untouched */
+    a.title = "Story A, corrected";
+    assert_int_equal(write_post(dir, &a), 1);
+    assert_int_equal(posts(dir, q, 16), 2);
+    assert_string_equal(q[1].name, "2024-06-03-story.md");
+    assert_true(q[1].ino != p[1].ino);
+    assert_true(q[0].ino == p[0].ino);
+    assert_memory_equal(&q[0].mtime, &p[0].mtime, sizeof(q[0].mtime));
+    char *t2 = post_text(dir, q[1].name);
+    assert_non_null(strstr(t2, "title: 'Story A, corrected'\n"));
+    free(t2);
+    /* B updated: its own file, whichever was written first */
+    b.title = "Story B, corrected";
+    assert_int_equal(write_post(dir, &b), 1);
+    assert_int_equal(posts(dir, p, 16), 2);
+    assert_string_equal(p[0].name, "2024-06-03-story-6fa459ea.md");
+    tb = post_text(dir, p[0].name);
+    assert_non_null(strstr(tb, "title: 'Story B, corrected'\n"));
+    free(tb);
+    /* the link of A changes (a publisher moves the page): the post keeps
+     * the name it was first written under */
+    a.link = "http://a.example/2024/story-moved";
+    a.title = "Story A, moved";
+    assert_int_equal(write_post(dir, &a), 1);
+    assert_int_equal(posts(dir, q, 16), 2);
+    assert_string_equal(q[1].name, "2024-06-03-story.md");
+    t2 = post_text(dir, q[1].name);
+    assert_non_null(strstr(t2, "title: 'Story A, moved'\n"));
+    free(t2);
+    assert_int_equal(write_post(dir, &a), 0);
+    rm_dir(dir);
+
+    /* a file that is not this article's, under the name it would take: left
+     * as it is, the article goes beside it */
+    assert_int_equal(mkdir(dir, 0755), 0);
+    char *path = test_fmt("%s/2024-06-03-story.md", dir);
+    write_file(path, "---\ntitle: 'hand-written'\n---\n\nmine\n", 36);
+    free(path);
+    a = cases[1];
+    a.uid = "urn:uuid:1b4e28ba-2fa1-11d2-883f-0016d3cca427";
+    a.link = "http://a.example/2024/story";
+    a.date = 1717408800;
+    a.title = "Story A";
+    assert_int_equal(write_post(dir, &a), 1);
+    assert_int_equal(write_post(dir, &a), 0);
+    assert_int_equal(posts(dir, p, 16), 2);
+    assert_string_equal(p[0].name, "2024-06-03-story-1b4e28ba.md");
+    char *own = post_text(dir, p[1].name);
+    assert_string_equal(own, "---\ntitle: 'hand-written'\n---\n\nmine\n");
+    free(own);
+    /* the post itself: the layout of §5.4 byte for byte, then the marker */
+    char *doc = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&doc, &len);
+    assert_non_null(mem);
+    assert_int_equal(emit_markdown_stored(mem, &a), 0);
+    assert_int_equal(fclose(mem), 0);
+    char *text = post_text(dir, p[0].name);
+    assert_memory_equal(text, doc, len);
+    assert_string_equal(text + len,
+                        "\n[//]: # (finfeed urn:uuid:1b4e28ba-2fa1-11d2-883f-0016d3cca427)\n");
+    free(text);
+    rm_dir(dir);
+
+    /* a post an older finfeed wrote (no mark, exactly this article's bytes)
+     * is adopted under its name; a link planted under the name is not */
+    assert_int_equal(mkdir(dir, 0755), 0);
+    path = test_fmt("%s/2024-06-03-story.md", dir);
+    write_file(path, doc, len);
+    assert_int_equal(write_post(dir, &a), 1);
+    assert_int_equal(posts(dir, p, 16), 1);
+    assert_string_equal(p[0].name, "2024-06-03-story.md");
+    assert_int_equal(write_post(dir, &a), 0);
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(symlink("/etc/passwd", path), 0);
+    assert_int_equal(write_post(dir, &a), 1);
+    assert_int_equal(posts(dir, p, 16), 2);
+    assert_string_equal(p[0].name, "2024-06-03-story-1b4e28ba.md");
+    free(path);
+    free(doc);
+    free(ta);
+    rm_dir(dir);
+}
+
 int
 main(void)
 {
@@ -553,7 +758,7 @@ main(void)
         cmocka_unit_test(test_empty),      cmocka_unit_test(test_deterministic),
         cmocka_unit_test(test_filter),     cmocka_unit_test(test_nulls),
         cmocka_unit_test(test_image_type), cmocka_unit_test(test_finish_once),
-        cmocka_unit_test(test_many),
+        cmocka_unit_test(test_many),       cmocka_unit_test(test_markdown_posts),
     };
     int rc = cmocka_run_group_tests(tests, setup, teardown);
     if (rc == 0 && checks_skipped)

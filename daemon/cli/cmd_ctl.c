@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "daemon/cli/cli.h"
+#include "daemon/emit/emit_text.h"
 #include "daemon/config/config.h"
 
 #define REPLY_MAX (16 << 20)
@@ -118,29 +119,27 @@ ask(const struct ctl_args *a, const char *line, int *exit_code)
         *exit_code = 3;
         return NULL;
     }
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
+    struct emit_buf reply = {0};
     for (;;) {
-        if (len + 4096 > cap) {
-            char *p = realloc(buf, cap = cap ? cap * 2 : 8192);
-            if (p == NULL || cap > REPLY_MAX) {
-                free(p ? p : buf);
-                close(fd);
-                *exit_code = 1;
-                return NULL;
-            }
-            buf = p;
+        if (emit_buf_reserve(&reply, 4096) < 0 || reply.cap > REPLY_MAX) {
+            free(reply.data);
+            close(fd);
+            *exit_code = 1;
+            return NULL;
         }
-        ssize_t r = read(fd, buf + len, cap - len - 1);
+        ssize_t r = read(fd, reply.data + reply.len, reply.cap - reply.len - 1);
         if (r < 0 && errno == EINTR)
             continue;
         if (r <= 0)
             break;
-        len += (size_t)r;
-        if (memchr(buf + len - (size_t)r, '\n', (size_t)r) != NULL)
+        reply.len += (size_t)r;
+        reply.data[reply.len] = '\0';
+        if (memchr(reply.data + reply.len - (size_t)r, '\n', (size_t)r) != NULL)
             break;
     }
     close(fd);
+    char *buf = reply.data;
+    size_t len = reply.len;
     json_error_t jerr;
     json_t *o = buf ? json_loadb(buf, len, JSON_DISABLE_EOF_CHECK, &jerr) : NULL;
     if (o == NULL) {

@@ -13,6 +13,7 @@
 #include "daemon/cli/cli.h"
 #include "daemon/config/config.h"
 #include "daemon/emit/emit.h"
+#include "daemon/emit/emit_text.h"
 #include "daemon/service/ingest.h"
 #include "parse/parse.h"
 
@@ -89,36 +90,6 @@ print_article(struct printer *p, const struct parse_feed *feed, const struct par
     return 0;
 }
 
-/* One entry's JSON, built in memory and written with one fwrite: exactly what
- * jansson's JSON_COMPACT dump wrote (UTF-8 kept; '"', '\\' and control
- * characters escaped), but without an object tree per entry and without a
- * locked stdio call per character — together three quarters of the time of
- * `finfeed parse --json` on a 20 MB feed. The text is valid UTF-8 (parse/). */
-struct jbuf {
-    char *d;
-    size_t len, cap;
-    int oom;
-};
-
-static void
-jb_put(struct jbuf *b, const char *s, size_t n)
-{
-    if (b->len + n > b->cap) {
-        size_t cap = b->cap ? b->cap : 4096;
-        while (cap < b->len + n)
-            cap *= 2;
-        char *d = realloc(b->d, cap);
-        if (d == NULL) {
-            b->oom = 1;
-            return;
-        }
-        b->d = d;
-        b->cap = cap;
-    }
-    memcpy(b->d + b->len, s, n);
-    b->len += n;
-}
-
 /* Whether any of the 8 bytes in x needs escaping in JSON: below 0x20, '"'
  * or '\\' (SWAR: a byte's high bit is set in the result when it matches;
  * UTF-8 bytes >= 0x80 never do). */
@@ -133,11 +104,17 @@ special8(uint64_t x)
     return (lt | q | bs) != 0;
 }
 
+/* One entry's JSON, built in memory and written with one fwrite: exactly what
+ * jansson's JSON_COMPACT dump wrote (UTF-8 kept; '"', '\\' and control
+ * characters escaped), but without an object tree per entry and without a
+ * locked stdio call per character — together three quarters of the time of
+ * `finfeed parse --json` on a 20 MB feed. The text is valid UTF-8 (parse/).
+ * Into emit's growing buffer, whose append is inline. */
 static void
-jb_str(struct jbuf *b, const char *s)
+jb_str(struct emit_buf *b, const char *s)
 {
     size_t n = strlen(s), i = 0, run = 0;
-    jb_put(b, "\"", 1);
+    emit_buf_add(b, "\"", 1);
     while (i < n) {
         if (i + 8 <= n) { /* skip 8 plain bytes at a time */
             uint64_t x;
@@ -152,43 +129,43 @@ jb_str(struct jbuf *b, const char *s)
             i++;
             continue;
         }
-        jb_put(b, s + run, i - run);
+        emit_buf_add(b, s + run, i - run);
         char esc[8];
         switch (c) {
-        case '"': jb_put(b, "\\\"", 2); break;
-        case '\\': jb_put(b, "\\\\", 2); break;
-        case '\b': jb_put(b, "\\b", 2); break;
-        case '\f': jb_put(b, "\\f", 2); break;
-        case '\n': jb_put(b, "\\n", 2); break;
-        case '\r': jb_put(b, "\\r", 2); break;
-        case '\t': jb_put(b, "\\t", 2); break;
+        case '"': emit_buf_add(b, "\\\"", 2); break;
+        case '\\': emit_buf_add(b, "\\\\", 2); break;
+        case '\b': emit_buf_add(b, "\\b", 2); break;
+        case '\f': emit_buf_add(b, "\\f", 2); break;
+        case '\n': emit_buf_add(b, "\\n", 2); break;
+        case '\r': emit_buf_add(b, "\\r", 2); break;
+        case '\t': emit_buf_add(b, "\\t", 2); break;
         default:
             snprintf(esc, sizeof(esc), "\\u%04X", c);
-            jb_put(b, esc, 6);
+            emit_buf_add(b, esc, 6);
             break;
         }
         run = ++i;
     }
-    jb_put(b, s + run, n - run);
-    jb_put(b, "\"", 1);
+    emit_buf_add(b, s + run, n - run);
+    emit_buf_add(b, "\"", 1);
 }
 
 /* ,"key":"value" (no comma before the first member); nothing when v is NULL */
 static void
-jb_kv(struct jbuf *b, int *first, const char *k, const char *v)
+jb_kv(struct emit_buf *b, int *first, const char *k, const char *v)
 {
     if (v == NULL)
         return;
     if (!*first)
-        jb_put(b, ",", 1);
+        emit_buf_add(b, ",", 1);
     *first = 0;
     jb_str(b, k);
-    jb_put(b, ":", 1);
+    emit_buf_add(b, ":", 1);
     jb_str(b, v);
 }
 
 static void
-jb_date(struct jbuf *b, int *first, const char *k, int64_t t)
+jb_date(struct emit_buf *b, int *first, const char *k, int64_t t)
 {
     char d[32];
     if (t != PARSE_NO_DATE)
@@ -199,12 +176,12 @@ static int
 on_entry(void *arg, const struct parse_feed *feed, struct parse_entry *e)
 {
     struct printer *p = arg;
-    struct jbuf b = {0};
+    struct emit_buf b = {0};
     int first = 1;
     if (p->mode != MODE_JSON)
         return print_article(p, feed, e);
     int more = p->n++ > 0;
-    jb_put(&b, more ? ",{" : "{", more ? 2 : 1);
+    emit_buf_add(&b, more ? ",{" : "{", more ? 2 : 1);
     jb_kv(&b, &first, "title", e->title);
     jb_kv(&b, &first, "link", e->link);
     jb_kv(&b, &first, "id", e->id);
@@ -214,31 +191,31 @@ on_entry(void *arg, const struct parse_feed *feed, struct parse_entry *e)
     jb_date(&b, &first, "published", e->published);
     jb_date(&b, &first, "updated", e->updated);
     if (!first)
-        jb_put(&b, ",", 1);
-    jb_put(&b, "\"categories\":[", 14);
+        emit_buf_add(&b, ",", 1);
+    emit_buf_add(&b, "\"categories\":[", 14);
     for (size_t i = 0; i < e->ncategories; i++) {
         if (i > 0)
-            jb_put(&b, ",", 1);
+            emit_buf_add(&b, ",", 1);
         jb_str(&b, e->categories[i]);
     }
-    jb_put(&b, "],\"enclosures\":[", 16);
+    emit_buf_add(&b, "],\"enclosures\":[", 16);
     for (size_t i = 0; i < e->nenclosures; i++) {
         int f = 1;
-        jb_put(&b, i > 0 ? ",{" : "{", i > 0 ? 2 : 1);
+        emit_buf_add(&b, i > 0 ? ",{" : "{", i > 0 ? 2 : 1);
         jb_kv(&b, &f, "url", e->enclosures[i].url);
         jb_kv(&b, &f, "type", e->enclosures[i].type);
         jb_kv(&b, &f, "length", e->enclosures[i].length);
-        jb_put(&b, "}", 1);
+        emit_buf_add(&b, "}", 1);
     }
-    jb_put(&b, "]", 1);
+    emit_buf_add(&b, "]", 1);
     first = 0;
     jb_kv(&b, &first, "image", e->image);
     jb_kv(&b, &first, "thumbnail", e->thumbnail);
     jb_kv(&b, &first, "comments", e->comments);
-    jb_put(&b, "}", 1);
-    if (b.oom || fwrite(b.d, 1, b.len, p->out) != b.len)
+    emit_buf_add(&b, "}", 1);
+    if (b.err || fwrite(b.data, 1, b.len, p->out) != b.len)
         p->failed = 1;
-    free(b.d);
+    free(b.data);
     return 0;
 }
 

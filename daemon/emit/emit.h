@@ -21,10 +21,18 @@ int emit_markdown_stored(FILE *out, const struct store_article *a);
 /* emit_markdown_name for an article as stored. */
 char *emit_markdown_name_stored(const struct store_article *a, char *buf, size_t size);
 
-/* Write `a` as a post into directory `dir` under emit_markdown_name_stored,
- * atomically (a temporary file renamed), and only when its bytes changed.
- * *written (may be NULL) is set to 1 when the file was (re)written, 0 when
- * it was already up to date. Returns 0, -ENOMEM, or -errno of the file. */
+/* Write `a` as a post into directory `dir`: emit_markdown_stored, then a
+ * last line that marks the file as this article's ("[//]: # (finfeed UID)",
+ * a link reference definition no renderer shows). The name is
+ * emit_markdown_name_stored unless a file of that name is not this
+ * article's: then the same with "-" and 8 hex digits of the uid before
+ * ".md". A post keeps the name it was first written under (also when the
+ * link changes), a file of another article is never replaced, and a post
+ * is only rewritten when its bytes changed, atomically (a temporary file in
+ * `dir`, fsync'd, renamed over it). *written (may be NULL) is set to 1 when
+ * the file was (re)written, 0 when it was already up to date. Returns 0,
+ * -ENOMEM, -EEXIST (both names taken by other files), or -errno of the
+ * file. */
 int emit_markdown_write(const char *dir, const struct store_article *a, int *written);
 
 /* A file name "YYYY-MM-DD-SLUG.md" for `a` into buf (size bytes): the date

@@ -1,8 +1,8 @@
 /* daemon/emit/emit_feed.c — the Atom 1.0 (RFC 4287), RSS 2.0 and JSON Feed 1.1
  * writers (SPEC §5.2), shared by `finfeed export` and the HTTP server. Every
- * string passes one filter that repairs UTF-8 and drops what XML 1.0 forbids;
- * XML is escaped by hand into one growing buffer, JSON Feed items are built
- * with jansson and streamed into it one by one. */
+ * string passes the toolkit's escaper (emit_text.h), which repairs UTF-8 and
+ * drops what XML 1.0 forbids, into one growing buffer; JSON Feed items are
+ * built with jansson and streamed into it one by one. */
 #include <assert.h>
 #include <ctype.h>
 #include <errno.h>
@@ -16,6 +16,7 @@
 #include <jansson.h>
 
 #include "daemon/emit/emit.h"
+#include "daemon/emit/emit_text.h"
 #include "store/store.h"
 
 #define NS_ATOM "http://www.w3.org/2005/Atom"
@@ -24,210 +25,21 @@
 #define JSONFEED_VERSION "https://jsonfeed.org/version/1.1"
 
 /* The feed-level date is known only at finish: a fixed-width placeholder is
- * written in the header and overwritten then. Dates are clamped to years
- * 0001-9999 (consumers such as Python's datetime have no year 0), so both
- * forms always have exactly these widths. */
+ * written in the header and overwritten then (emit_rfc3339 and emit_rfc1123
+ * clamp to years 0001-9999, so both forms always have exactly these widths). */
 #define ISO_PLACEHOLDER "0001-01-01T00:00:00Z"
 #define RFC822_PLACEHOLDER "Mon, 01 Jan 0001 00:00:00 GMT"
-#define T_MIN (-62135596800LL) /* 0001-01-01T00:00:00Z */
-#define T_MAX 253402300799LL   /* 9999-12-31T23:59:59Z */
-
-/* A growing output buffer; the first allocation failure sticks in err and
- * turns every later write into a no-op, so callers check once at the end. */
-struct out {
-    char *data; /* NUL-terminated when non-NULL; owned */
-    size_t len, cap;
-    int err; /* 0 or -ENOMEM */
-};
 
 struct emit_writer {
     enum emit_format format;
     char *title, *link, *self, *id, *subtitle; /* copies of emit_feed_info */
-    struct out doc;                            /* the document so far (Atom, RSS) */
-    size_t date_at;  /* offset of the feed-level date placeholder in doc */
-    struct out tmp;  /* scratch: one filtered string for jansson */
-    int64_t updated; /* latest entry update so far */
-    long n;          /* entries added */
+    struct emit_buf doc;                       /* the document so far */
+    size_t date_at;      /* offset of the feed-level date placeholder in doc */
+    struct emit_buf tmp; /* scratch: one filtered string for jansson */
+    int64_t updated;     /* latest entry update so far */
+    long n;              /* entries added */
     int finished;
 };
-
-/* ---- output buffer ---- */
-
-static int
-out_reserve(struct out *o, size_t extra)
-{
-    if (o->err)
-        return o->err;
-    if (extra < o->cap - o->len)
-        return 0; /* room for extra bytes and the NUL */
-    if (extra > SIZE_MAX / 4 - o->len) {
-        o->err = -ENOMEM;
-        return o->err;
-    }
-    size_t cap = o->cap ? o->cap : 4096;
-    while (cap <= o->len + extra)
-        cap *= 2;
-    char *p = realloc(o->data, cap);
-    if (p == NULL) {
-        o->err = -ENOMEM;
-        return o->err;
-    }
-    o->data = p;
-    o->cap = cap;
-    return 0;
-}
-
-static void
-out_add(struct out *o, const char *s, size_t n)
-{
-    if (out_reserve(o, n) < 0)
-        return;
-    memcpy(o->data + o->len, s, n);
-    o->len += n;
-    o->data[o->len] = '\0';
-}
-
-static void
-out_adds(struct out *o, const char *s)
-{
-    out_add(o, s, strlen(s));
-}
-
-/* ---- the filter: UTF-8 repair, XML 1.0 characters, escaping ---- */
-
-enum esc {
-    ESC_NONE, /* filter only (JSON strings) */
-    ESC_TEXT, /* XML character data: & < > CR */
-    ESC_ATTR, /* XML attribute value in double quotes: also ", tab, LF */
-};
-
-/* Per byte, bit (1 << mode) set when the byte is not copied as is in that
- * mode: C0 controls (NUL included), non-ASCII (checked as UTF-8), & < > and
- * CR in XML, " tab LF in attributes. A special ASCII byte becomes ref[c] in
- * every mode where it is special, or nothing when ref[c] is NULL: the C0
- * controls XML 1.0 §2.2 forbids. CR is written &#13; so parsers keep it (XML
- * §2.11 would turn a raw one into LF); tab and LF in attributes too (XML
- * §3.3.3 attribute-value normalization). '>' is always escaped, so "]]>"
- * never appears in character data. */
-/* clang-format off */
-#define C7 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7
-static const unsigned char special[256] = {
-    7, 7, 7, 7, 7, 7, 7, 7, 7, 4, 4, 7, 7, 6, 7, 7, /* tab LF CR */
-    C7,
-    0, 0, 4, 0, 0, 0, 6, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* " & */
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 6, 0, 6, 0, /* < > */
-    [0x80] = C7, C7, C7, C7, C7, C7, C7, C7,        /* 0x80-0xFF */
-};
-#undef C7
-static const char *const ref[128] = {
-    ['\t'] = "&#9;", ['\n'] = "&#10;", ['\r'] = "&#13;", ['"'] = "&quot;",
-    ['&'] = "&amp;", ['<'] = "&lt;", ['>'] = "&gt;",
-};
-/* clang-format on */
-
-/* Length of the well-formed UTF-8 sequence at s (RFC 3629 table 3-7), or 0
- * with *skip set to the maximal ill-formed prefix to replace by one U+FFFD
- * (the WHATWG / Unicode §3.9 "substitution of maximal subparts"). */
-static size_t
-utf8_seq(const unsigned char *s, size_t n, size_t *skip)
-{
-    unsigned char c = s[0], lo = 0x80, hi = 0xBF;
-    size_t need;
-
-    if (c >= 0xC2 && c <= 0xDF) {
-        need = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        need = 3;
-        if (c == 0xE0)
-            lo = 0xA0;
-        else if (c == 0xED)
-            hi = 0x9F; /* no surrogates */
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        need = 4;
-        if (c == 0xF0)
-            lo = 0x90;
-        else if (c == 0xF4)
-            hi = 0x8F; /* nothing above U+10FFFF */
-    } else {
-        *skip = 1;
-        return 0;
-    }
-    for (size_t k = 1; k < need; k++) {
-        if (k >= n || s[k] < lo || s[k] > hi) {
-            *skip = k;
-            return 0;
-        }
-        lo = 0x80;
-        hi = 0xBF;
-    }
-    return need;
-}
-
-/* Append s filtered and escaped for `mode` (NULL is ""): invalid UTF-8
- * becomes U+FFFD, characters XML 1.0 forbids (C0 controls but tab, LF, CR;
- * U+FFFE, U+FFFF) are dropped. The input goes in slices, each with room
- * reserved for its worst case (six output bytes an input byte, "&quot;"), so
- * the loop writes unchecked. */
-static void
-put(struct out *o, const char *str, enum esc mode)
-{
-    enum { SLICE = 1 << 16 };
-    const unsigned char *s = (const unsigned char *)(str ? str : "");
-    const unsigned char mask = (unsigned char)(1u << mode);
-    size_t n = strlen((const char *)s), i = 0;
-
-    while (i < n) {
-        /* A UTF-8 sequence may run up to 3 bytes past the slice. */
-        size_t end = n - i > SLICE ? i + SLICE : n;
-        if (out_reserve(o, (end - i) * 6 + 24) < 0)
-            return;
-        char *d = o->data + o->len;
-        while (i < end) {
-            unsigned char c = s[i];
-            if (!(special[c] & mask)) {
-                *d++ = (char)c;
-                i++;
-                continue;
-            }
-            size_t skip = 1, len;
-            if (c < 0x80) {
-                if (ref[c] != NULL) {
-                    len = strlen(ref[c]);
-                    memcpy(d, ref[c], len);
-                    d += len;
-                }
-                i++;
-            } else if ((len = utf8_seq(s + i, n - i, &skip)) == 0) {
-                memcpy(d, "\xEF\xBF\xBD", 3);
-                d += 3;
-                i += skip;
-            } else if (len == 3 && c == 0xEF && s[i + 1] == 0xBF && s[i + 2] >= 0xBE) {
-                i += 3; /* U+FFFE, U+FFFF */
-            } else {
-                memcpy(d, s + i, len);
-                d += len;
-                i += len;
-            }
-        }
-        o->len = (size_t)(d - o->data);
-        *d = '\0';
-    }
-}
-
-/* Percent-encode every byte of s but RFC 3986 unreserved ones: a feed name
- * as one path segment. The result needs no XML escaping. */
-static void
-put_pct(struct out *o, const char *s)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        char e[3] = {'%', hex[*p >> 4], hex[*p & 15]};
-        if ((*p < 0x80 && isalnum(*p)) || strchr("-._~", *p) != NULL)
-            out_add(o, (const char *)p, 1);
-        else
-            out_add(o, e, 3);
-    }
-}
 
 /* A jansson string of s filtered (valid UTF-8, no forbidden characters).
  * New reference, or NULL on allocation failure. */
@@ -235,8 +47,8 @@ static json_t *
 jstr(struct emit_writer *w, const char *s)
 {
     w->tmp.len = 0;
-    out_add(&w->tmp, "", 0);
-    put(&w->tmp, s, ESC_NONE);
+    emit_buf_add(&w->tmp, "", 0);
+    emit_buf_escapes(&w->tmp, s, EMIT_ESC_NONE);
     if (w->tmp.err)
         return NULL;
     return json_stringn_nocheck(w->tmp.data, w->tmp.len);
@@ -255,12 +67,6 @@ empty(const char *s)
     return 1;
 }
 
-static int64_t
-clamp(int64_t t)
-{
-    return t < T_MIN ? T_MIN : t > T_MAX ? T_MAX : t;
-}
-
 /* The entry's id: its uid (stable forever), else what is left. */
 static const char *
 entry_id(const struct store_article *a, char *buf, size_t size)
@@ -270,29 +76,6 @@ entry_id(const struct store_article *a, char *buf, size_t size)
     if (!empty(a->guid))
         return a->guid;
     snprintf(buf, size, "urn:finfeed:article:%lld", (long long)a->id);
-    return buf;
-}
-
-/* RFC 3339 "YYYY-MM-DDTHH:MM:SSZ" into buf (at least 21 bytes). */
-static char *
-iso_date(int64_t t, char *buf, size_t size)
-{
-    return parse_date_iso(clamp(t), buf, size);
-}
-
-/* RFC 822 (as RFC 1123 amends it, four-digit year) in GMT: RSS 2.0 dates. */
-static char *
-rfc822_date(int64_t t, char *buf, size_t size)
-{
-    static const char *const wd[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-    static const char *const mo[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                     "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-    time_t tt = (time_t)clamp(t);
-    struct tm tm;
-    if (gmtime_r(&tt, &tm) == NULL)
-        memset(&tm, 0, sizeof(tm));
-    snprintf(buf, size, "%s, %02d %s %04d %02d:%02d:%02d GMT", wd[tm.tm_wday % 7], tm.tm_mday,
-             mo[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
     return buf;
 }
 
@@ -357,38 +140,38 @@ first_source(const struct store_article *a, json_t *sources)
 /* base + "feeds/" + NAME + ext: finfeed's own rendering of one source
  * (SPEC §5.1 `/feeds/NAME.atom`), NAME percent-encoded. */
 static void
-put_source_url(struct out *o, const char *base, const char *name, const char *ext)
+put_source_url(struct emit_buf *o, const char *base, const char *name, const char *ext)
 {
-    put(o, base, ESC_ATTR);
+    emit_buf_escapes(o, base, EMIT_ESC_ATTR);
     if (base[strlen(base) - 1] != '/')
-        out_adds(o, "/");
-    out_adds(o, "feeds/");
-    put_pct(o, name);
-    out_adds(o, ext);
+        emit_buf_adds(o, "/");
+    emit_buf_adds(o, "feeds/");
+    emit_buf_pct(o, name);
+    emit_buf_adds(o, ext);
 }
 
 /* <tag>text</tag> on its own line at `indent`. */
 static void
-element(struct out *o, const char *indent, const char *tag, const char *text)
+element(struct emit_buf *o, const char *indent, const char *tag, const char *text)
 {
-    out_adds(o, indent);
-    out_adds(o, "<");
-    out_adds(o, tag);
-    out_adds(o, ">");
-    put(o, text, ESC_TEXT);
-    out_adds(o, "</");
-    out_adds(o, tag);
-    out_adds(o, ">\n");
+    emit_buf_adds(o, indent);
+    emit_buf_adds(o, "<");
+    emit_buf_adds(o, tag);
+    emit_buf_adds(o, ">");
+    emit_buf_escapes(o, text, EMIT_ESC_TEXT);
+    emit_buf_adds(o, "</");
+    emit_buf_adds(o, tag);
+    emit_buf_adds(o, ">\n");
 }
 
 /* An empty element whose last attribute is `value`: head is everything up
  * to that attribute's opening quote. */
 static void
-empty_element(struct out *o, const char *head, const char *value)
+empty_element(struct emit_buf *o, const char *head, const char *value)
 {
-    out_adds(o, head);
-    put(o, value, ESC_ATTR);
-    out_adds(o, "\"/>\n");
+    emit_buf_adds(o, head);
+    emit_buf_escapes(o, value, EMIT_ESC_ATTR);
+    emit_buf_adds(o, "\"/>\n");
 }
 
 /* ---- Atom 1.0 (RFC 4287) ---- */
@@ -396,29 +179,29 @@ empty_element(struct out *o, const char *head, const char *value)
 static void
 atom_head(struct emit_writer *w)
 {
-    struct out *o = &w->doc;
+    struct emit_buf *o = &w->doc;
     const char *id = w->id ? w->id : w->self ? w->self : w->link ? w->link : "urn:finfeed:feed";
 
-    out_adds(o, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
-                "<feed xmlns=\"" NS_ATOM "\" xmlns:media=\"" NS_MEDIA "\">\n");
+    emit_buf_adds(o, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
+                     "<feed xmlns=\"" NS_ATOM "\" xmlns:media=\"" NS_MEDIA "\">\n");
     element(o, "  ", "id", id);
     element(o, "  ", "title", w->title);
     if (!empty(w->subtitle))
         element(o, "  ", "subtitle", w->subtitle);
-    out_adds(o, "  <updated>");
+    emit_buf_adds(o, "  <updated>");
     w->date_at = o->len;
-    out_adds(o, ISO_PLACEHOLDER "</updated>\n");
+    emit_buf_adds(o, ISO_PLACEHOLDER "</updated>\n");
     if (!empty(w->self))
         empty_element(o, "  <link rel=\"self\" type=\"application/atom+xml\" href=\"", w->self);
     if (!empty(w->link))
         empty_element(o, "  <link rel=\"alternate\" type=\"text/html\" href=\"", w->link);
-    out_adds(o, "  <generator version=\"" FINFEED_VERSION "\">finfeed</generator>\n");
+    emit_buf_adds(o, "  <generator version=\"" FINFEED_VERSION "\">finfeed</generator>\n");
 }
 
 static void
 atom_entry(struct emit_writer *w, const struct store_article *a, int64_t updated)
 {
-    struct out *o = &w->doc;
+    struct emit_buf *o = &w->doc;
     char published[40], upd[40], id[48];
     json_t *cats = string_array(a->categories_json);
     json_t *sources = string_array(a->sources_json);
@@ -430,33 +213,33 @@ atom_entry(struct emit_writer *w, const struct store_article *a, int64_t updated
     size_t i;
     json_t *v;
 
-    out_adds(o, "  <entry>\n");
+    emit_buf_adds(o, "  <entry>\n");
     element(o, "    ", "id", entry_id(a, id, sizeof(id)));
     element(o, "    ", "title", a->title);
     if (!empty(a->link))
         empty_element(o, "    <link rel=\"alternate\" type=\"text/html\" href=\"", a->link);
-    element(o, "    ", "published", iso_date(a->date, published, sizeof(published)));
-    element(o, "    ", "updated", iso_date(updated, upd, sizeof(upd)));
-    out_adds(o, "    <author>\n");
+    element(o, "    ", "published", emit_rfc3339(a->date, published, sizeof(published)));
+    element(o, "    ", "updated", emit_rfc3339(updated, upd, sizeof(upd)));
+    emit_buf_adds(o, "    <author>\n");
     element(o, "      ", "name", author);
-    out_adds(o, "    </author>\n");
+    emit_buf_adds(o, "    </author>\n");
     json_array_foreach (cats, i, v) {
         if (empty(json_string_value(v)))
             continue;
         empty_element(o, "    <category term=\"", json_string_value(v));
     }
     if (!empty(a->summary)) {
-        out_adds(o, "    <summary type=\"text\">");
-        put(o, a->summary, ESC_TEXT);
-        out_adds(o, "</summary>\n");
+        emit_buf_adds(o, "    <summary type=\"text\">");
+        emit_buf_escapes(o, a->summary, EMIT_ESC_TEXT);
+        emit_buf_adds(o, "</summary>\n");
     }
     /* Always present, so an entry never needs an alternate link (§4.1.2). */
-    out_adds(o, "    <content type=\"html\">");
-    put(o, a->body, ESC_TEXT);
-    out_adds(o, "</content>\n");
+    emit_buf_adds(o, "    <content type=\"html\">");
+    emit_buf_escapes(o, a->body, EMIT_ESC_TEXT);
+    emit_buf_adds(o, "</content>\n");
     if (!empty(a->headimg)) {
-        out_adds(o, "    <link rel=\"enclosure\" type=\"");
-        out_adds(o, image_type(a->headimg));
+        emit_buf_adds(o, "    <link rel=\"enclosure\" type=\"");
+        emit_buf_adds(o, image_type(a->headimg));
         empty_element(o, "\" href=\"", a->headimg);
     }
     if (!empty(thumb))
@@ -465,22 +248,22 @@ atom_entry(struct emit_writer *w, const struct store_article *a, int64_t updated
      * that source when the site link is known (id is optional in a source);
      * its updated is when this entry last changed there. */
     if (source != NULL) {
-        out_adds(o, "    <source>\n");
+        emit_buf_adds(o, "    <source>\n");
         if (!empty(w->link)) {
-            out_adds(o, "      <id>");
+            emit_buf_adds(o, "      <id>");
             put_source_url(o, w->link, source, ".atom");
-            out_adds(o, "</id>\n");
+            emit_buf_adds(o, "</id>\n");
         }
         element(o, "      ", "title", source);
         element(o, "      ", "updated", upd);
         if (!empty(w->link)) {
-            out_adds(o, "      <link rel=\"self\" type=\"application/atom+xml\" href=\"");
+            emit_buf_adds(o, "      <link rel=\"self\" type=\"application/atom+xml\" href=\"");
             put_source_url(o, w->link, source, ".atom");
-            out_adds(o, "\"/>\n");
+            emit_buf_adds(o, "\"/>\n");
         }
-        out_adds(o, "    </source>\n");
+        emit_buf_adds(o, "    </source>\n");
     }
-    out_adds(o, "  </entry>\n");
+    emit_buf_adds(o, "  </entry>\n");
     json_decref(sources);
     json_decref(cats);
 }
@@ -490,19 +273,19 @@ atom_entry(struct emit_writer *w, const struct store_article *a, int64_t updated
 static void
 rss_head(struct emit_writer *w)
 {
-    struct out *o = &w->doc;
+    struct emit_buf *o = &w->doc;
 
-    out_adds(o, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
-                "<rss version=\"2.0\" xmlns:atom=\"" NS_ATOM "\" xmlns:dc=\"" NS_DC
-                "\" xmlns:media=\"" NS_MEDIA "\">\n"
-                "  <channel>\n");
+    emit_buf_adds(o, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
+                     "<rss version=\"2.0\" xmlns:atom=\"" NS_ATOM "\" xmlns:dc=\"" NS_DC
+                     "\" xmlns:media=\"" NS_MEDIA "\">\n"
+                     "  <channel>\n");
     element(o, "    ", "title", w->title);
     element(o, "    ", "link", !empty(w->link) ? w->link : w->self);
     element(o, "    ", "description", !empty(w->subtitle) ? w->subtitle : w->title);
-    out_adds(o, "    <lastBuildDate>");
+    emit_buf_adds(o, "    <lastBuildDate>");
     w->date_at = o->len;
-    out_adds(o, RFC822_PLACEHOLDER "</lastBuildDate>\n");
-    out_adds(o, "    <generator>finfeed " FINFEED_VERSION "</generator>\n");
+    emit_buf_adds(o, RFC822_PLACEHOLDER "</lastBuildDate>\n");
+    emit_buf_adds(o, "    <generator>finfeed " FINFEED_VERSION "</generator>\n");
     if (!empty(w->self))
         empty_element(o, "    <atom:link rel=\"self\" type=\"application/rss+xml\" href=\"",
                       w->self);
@@ -511,7 +294,7 @@ rss_head(struct emit_writer *w)
 static void
 rss_item(struct emit_writer *w, const struct store_article *a)
 {
-    struct out *o = &w->doc;
+    struct emit_buf *o = &w->doc;
     char date[40], id[48];
     json_t *cats = string_array(a->categories_json);
     json_t *sources = string_array(a->sources_json);
@@ -520,14 +303,14 @@ rss_item(struct emit_writer *w, const struct store_article *a)
     size_t i;
     json_t *v;
 
-    out_adds(o, "    <item>\n");
+    emit_buf_adds(o, "    <item>\n");
     element(o, "      ", "title", a->title);
     if (!empty(a->link))
         element(o, "      ", "link", a->link);
-    out_adds(o, "      <guid isPermaLink=\"false\">");
-    put(o, entry_id(a, id, sizeof(id)), ESC_TEXT);
-    out_adds(o, "</guid>\n");
-    element(o, "      ", "pubDate", rfc822_date(a->date, date, sizeof(date)));
+    emit_buf_adds(o, "      <guid isPermaLink=\"false\">");
+    emit_buf_escapes(o, entry_id(a, id, sizeof(id)), EMIT_ESC_TEXT);
+    emit_buf_adds(o, "</guid>\n");
+    element(o, "      ", "pubDate", emit_rfc1123(a->date, date, sizeof(date)));
     /* RSS <author> must be an e-mail address; a name goes in dc:creator. */
     if (!empty(a->author))
         element(o, "      ", "dc:creator", a->author);
@@ -537,23 +320,23 @@ rss_item(struct emit_writer *w, const struct store_article *a)
     }
     element(o, "      ", "description", a->body);
     if (!empty(a->headimg)) {
-        out_adds(o, "      <enclosure url=\"");
-        put(o, a->headimg, ESC_ATTR);
-        out_adds(o, "\" type=\"");
-        out_adds(o, image_type(a->headimg));
-        out_adds(o, "\" length=\"0\"/>\n");
+        emit_buf_adds(o, "      <enclosure url=\"");
+        emit_buf_escapes(o, a->headimg, EMIT_ESC_ATTR);
+        emit_buf_adds(o, "\" type=\"");
+        emit_buf_adds(o, image_type(a->headimg));
+        emit_buf_adds(o, "\" length=\"0\"/>\n");
     }
     if (!empty(thumb))
         empty_element(o, "      <media:thumbnail url=\"", thumb);
     /* <source> requires its url: finfeed's RSS rendering of that feed. */
     if (source != NULL && !empty(w->link)) {
-        out_adds(o, "      <source url=\"");
+        emit_buf_adds(o, "      <source url=\"");
         put_source_url(o, w->link, source, ".rss");
-        out_adds(o, "\">");
-        put(o, source, ESC_TEXT);
-        out_adds(o, "</source>\n");
+        emit_buf_adds(o, "\">");
+        emit_buf_escapes(o, source, EMIT_ESC_TEXT);
+        emit_buf_adds(o, "</source>\n");
     }
-    out_adds(o, "    </item>\n");
+    emit_buf_adds(o, "    </item>\n");
     json_decref(sources);
     json_decref(cats);
 }
@@ -594,8 +377,8 @@ jstrings(struct emit_writer *w, json_t *from)
 static int
 on_json_dump(const char *buffer, size_t size, void *data)
 {
-    struct out *o = data;
-    out_add(o, buffer, size);
+    struct emit_buf *o = data;
+    emit_buf_add(o, buffer, size);
     return o->err ? -1 : 0;
 }
 
@@ -614,8 +397,8 @@ json_item(struct emit_writer *w, const struct store_article *a, int64_t updated)
         jset(w, item, "url", a->link, 0) < 0 || jset(w, item, "title", a->title, 1) < 0 ||
         jset(w, item, "content_html", a->body, 1) < 0 ||
         jset(w, item, "summary", a->summary, 0) < 0 || jset(w, item, "image", a->headimg, 0) < 0 ||
-        jset(w, item, "date_published", iso_date(a->date, date, sizeof(date)), 1) < 0 ||
-        jset(w, item, "date_modified", iso_date(updated, date, sizeof(date)), 1) < 0)
+        jset(w, item, "date_published", emit_rfc3339(a->date, date, sizeof(date)), 1) < 0 ||
+        jset(w, item, "date_modified", emit_rfc3339(updated, date, sizeof(date)), 1) < 0)
         goto out;
     if (!empty(a->author)) {
         if ((arr = json_pack("[{so}]", "name", jstr(w, a->author))) == NULL ||
@@ -641,10 +424,10 @@ json_item(struct emit_writer *w, const struct store_article *a, int64_t updated)
         goto out;
     /* a publisher's date not believed (SPEC §3): date_published is first seen */
     if (a->date_rejected &&
-        jset(w, obj, "publisher_date", iso_date(a->rejected_date, date, sizeof(date)), 1) < 0)
+        jset(w, obj, "publisher_date", emit_rfc3339(a->rejected_date, date, sizeof(date)), 1) < 0)
         goto out;
     /* One item a line, compact: streamed, so no tree of every item is kept. */
-    out_adds(&w->doc, w->n > 0 ? ",\n" : "\n");
+    emit_buf_adds(&w->doc, w->n > 0 ? ",\n" : "\n");
     if (json_dump_callback(item, on_json_dump, &w->doc, JSON_COMPACT | JSON_PRESERVE_ORDER) < 0)
         goto out;
     rc = w->doc.err;
@@ -673,7 +456,7 @@ json_head(struct emit_writer *w)
         goto out;
     assert(w->doc.len > 0 && w->doc.data[w->doc.len - 1] == '}');
     w->doc.len--;
-    out_adds(&w->doc, ",\"items\":[");
+    emit_buf_adds(&w->doc, ",\"items\":[");
     rc = w->doc.err;
 out:
     json_decref(root);
@@ -766,30 +549,27 @@ emit_writer_finish(struct emit_writer *w, char **doc, size_t *len)
         return -EINVAL;
     w->finished = 1;
     if (w->format == EMIT_ATOM) {
-        iso_date(updated, date, sizeof(date));
+        emit_rfc3339(updated, date, sizeof(date));
         assert(strlen(date) == sizeof(ISO_PLACEHOLDER) - 1);
         if (w->doc.err == 0)
             memcpy(w->doc.data + w->date_at, date, sizeof(ISO_PLACEHOLDER) - 1);
-        out_adds(&w->doc, "</feed>\n");
+        emit_buf_adds(&w->doc, "</feed>\n");
         rc = w->doc.err;
     } else if (w->format == EMIT_RSS) {
-        rfc822_date(updated, date, sizeof(date));
+        emit_rfc1123(updated, date, sizeof(date));
         assert(strlen(date) == sizeof(RFC822_PLACEHOLDER) - 1);
         if (w->doc.err == 0)
             memcpy(w->doc.data + w->date_at, date, sizeof(RFC822_PLACEHOLDER) - 1);
-        out_adds(&w->doc, "  </channel>\n</rss>\n");
+        emit_buf_adds(&w->doc, "  </channel>\n</rss>\n");
         rc = w->doc.err;
     } else {
-        out_adds(&w->doc, w->n > 0 ? "\n]}\n" : "]}\n");
+        emit_buf_adds(&w->doc, w->n > 0 ? "\n]}\n" : "]}\n");
         rc = w->doc.err;
     }
     if (rc < 0)
         return rc;
-    /* The document may be cached for long (HTTP): give back the slack. */
-    char *p = realloc(w->doc.data, w->doc.len + 1);
-    *doc = p ? p : w->doc.data;
-    *len = w->doc.len;
-    w->doc = (struct out){0};
+    /* The document may be cached for long (HTTP): the slack is given back. */
+    *doc = emit_buf_take(&w->doc, len);
     return 0;
 }
 

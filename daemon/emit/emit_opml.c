@@ -6,103 +6,67 @@
 #include <string.h>
 
 #include "daemon/emit/emit.h"
+#include "daemon/emit/emit_text.h"
 
+/* Every value is an attribute but the title, escaped the same way so that a
+ * '"' reads the same in both. */
 static void
-markup(FILE *out, const char *s, size_t n)
+markup(struct emit_buf *b, const char *s)
 {
-    for (size_t i = 0; i < n && s[i]; i++) {
-        unsigned char c = (unsigned char)s[i];
-        switch (c) {
-        case '&': fputs("&amp;", out); break;
-        case '<': fputs("&lt;", out); break;
-        case '>': fputs("&gt;", out); break;
-        case '"': fputs("&quot;", out); break;
-        case '\t': case '\n': case '\r': fputc(' ', out); break;
-        default:
-            if (c >= 0x20)
-                fputc(c, out); /* C0 controls cannot appear in XML */
-        }
-    }
+    emit_buf_escapes(b, s, EMIT_ESC_ATTR);
 }
 
+/* htmlUrl: the site's root, "scheme://host/", without user:password@. */
 static void
-markup_s(FILE *out, const char *s)
+site_attr(struct emit_buf *b, const char *url)
 {
-    markup(out, s, strlen(s));
-}
-
-/* The URL without a user:password@ part (credentials stay in the config). */
-static void
-url_attr(FILE *out, const char *url, int site)
-{
-    const char *scheme = strstr(url, "://");
-    if (scheme == NULL) {
-        markup_s(out, url);
+    size_t at, n = emit_url_userinfo(url, &at);
+    if (at == 0) { /* no "://": as it is */
+        markup(b, url);
         return;
     }
-    const char *auth = scheme + 3;
-    size_t alen = strcspn(auth, "/?#");
-    const char *host = auth;
-    for (const char *p = auth; p < auth + alen; p++)
-        if (*p == '@')
-            host = p + 1;
-    markup(out, url, (size_t)(auth - url));
-    if (site) { /* htmlUrl: the site's root */
-        markup(out, host, (size_t)(auth + alen - host));
-        fputc('/', out);
-    } else {
-        markup_s(out, host);
-    }
+    const char *host = url + at + n;
+    emit_buf_escape(b, url, at, EMIT_ESC_ATTR);
+    emit_buf_escape(b, host, strcspn(host, "/?#"), EMIT_ESC_ATTR);
+    emit_buf_adds(b, "/");
 }
 
 int
-emit_opml(const char *title, const struct emit_opml_feed *feeds, size_t n, char **doc,
-          size_t *len)
+emit_opml(const char *title, const struct emit_opml_feed *feeds, size_t n, char **doc, size_t *len)
 {
-    char *buf = NULL;
-    size_t size = 0;
-    FILE *out = open_memstream(&buf, &size);
-    if (out == NULL)
-        return -ENOMEM;
-    fputs("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<opml version=\"2.0\">\n  <head>\n"
-          "    <title>",
-          out);
-    markup_s(out, title ? title : "finfeed");
-    fputs("</title>\n    <docs>http://opml.org/spec2.opml</docs>\n  </head>\n  <body>\n", out);
+    struct emit_buf b = {0};
+    emit_buf_adds(&b, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<opml version=\"2.0\">\n"
+                      "  <head>\n    <title>");
+    markup(&b, title ? title : "finfeed");
+    emit_buf_adds(&b,
+                  "</title>\n    <docs>http://opml.org/spec2.opml</docs>\n  </head>\n  <body>\n");
     for (size_t i = 0; i < n; i++) {
         const struct emit_opml_feed *f = &feeds[i];
         if (f->url == NULL)
             continue;
-        fputs("    <outline type=\"rss\" text=\"", out);
-        markup_s(out, f->name);
-        fputs("\" title=\"", out);
-        markup_s(out, f->name);
-        fputs("\" xmlUrl=\"", out);
-        url_attr(out, f->url, 0);
+        emit_buf_adds(&b, "    <outline type=\"rss\" text=\"");
+        markup(&b, f->name);
+        emit_buf_adds(&b, "\" title=\"");
+        markup(&b, f->name);
+        emit_buf_adds(&b, "\" xmlUrl=\"");
+        emit_buf_url(&b, f->url, EMIT_ESC_ATTR); /* credentials stay in the config */
         if (strncmp(f->url, "http", 4) == 0) {
-            fputs("\" htmlUrl=\"", out);
-            url_attr(out, f->url, 1);
+            emit_buf_adds(&b, "\" htmlUrl=\"");
+            site_attr(&b, f->url);
         }
-        fputc('"', out);
+        emit_buf_adds(&b, "\"");
         /* §2.2: comma-separated, slash-delimited category strings */
         int first = 1;
         for (size_t j = 0; j < f->ncategories; j++) {
             if (strchr(f->categories[j], ',') != NULL)
                 continue;
-            fputs(first ? " category=\"/" : ",/", out);
-            markup_s(out, f->categories[j]);
+            emit_buf_adds(&b, first ? " category=\"/" : ",/");
+            markup(&b, f->categories[j]);
             first = 0;
         }
-        fputs(first ? "/>\n" : "\"/>\n", out);
+        emit_buf_adds(&b, first ? "/>\n" : "\"/>\n");
     }
-    fputs("  </body>\n</opml>\n", out);
-    if (ferror(out)) {
-        fclose(out);
-        free(buf);
-        return -ENOMEM;
-    }
-    fclose(out);
-    *doc = buf;
-    *len = size;
-    return 0;
+    emit_buf_adds(&b, "  </body>\n</opml>\n");
+    *doc = emit_buf_take(&b, len);
+    return *doc != NULL ? 0 : -ENOMEM;
 }

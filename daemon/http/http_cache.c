@@ -11,6 +11,7 @@
 
 #include <zlib.h>
 
+#include "daemon/emit/emit_text.h"
 #include "daemon/http/http_int.h"
 #include "daemon/service/service.h"
 #include "store/store.h"
@@ -203,7 +204,7 @@ entry_new(const char *key, size_t keylen, uint64_t keyhash, char *doc, size_t le
     snprintf(e->etag, sizeof(e->etag), "\"%016" PRIx64 "\"", hash);
     snprintf(e->etag_gz, sizeof(e->etag_gz), "\"%016" PRIx64 "-gz\"", hash);
     e->modified = time(NULL);
-    http_date(e->modified, e->modified_http, sizeof(e->modified_http));
+    emit_rfc1123(e->modified, e->modified_http, sizeof(e->modified_http));
     e->type = type;
     e->doc = doc;
     e->len = len;

@@ -1,7 +1,7 @@
 /* daemon/http/http_int.h — shared inside the HTTP server only (http.c: loop glue
  * and routing; http_cache.c: cached renderings, validators, gzip;
  * http_render.c: feeds, articles, OPML; http_pages.c: status page, metrics,
- * health, and the text buffer). Included by nobody outside daemon/http*.c
+ * health). Included by nobody outside daemon/http*.c
  * but tests/test_http.c. */
 #ifndef FINFEED_HTTP_INT_H
 #define FINFEED_HTTP_INT_H
@@ -14,6 +14,7 @@
 #include <uv.h>
 
 #include "daemon/emit/emit.h"
+#include "daemon/emit/emit_text.h"
 #include "daemon/service/service.h"
 
 #define HTTP_CACHE_MAX 64                   /* renderings kept */
@@ -22,33 +23,12 @@
 #define HTTP_PATH_MAX 1024                  /* longest request path (raw), bytes */
 #define HTTP_URI_MAX 4096                   /* longest request target (raw), bytes */
 
-/* A growing text buffer; the first allocation failure sticks in err and
- * turns every later write into a no-op, so callers check once at the end. */
-struct http_buf {
-    char *data; /* NUL-terminated when non-NULL; owned */
-    size_t len, cap;
-    int err; /* 0 or -ENOMEM */
-};
-
-void http_buf_add(struct http_buf *b, const char *s, size_t n);
-void http_buf_adds(struct http_buf *b, const char *s);
-void http_buf_printf(struct http_buf *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-/* `s` escaped for HTML/XML text and attribute values (& < > " '); invalid
- * UTF-8 becomes U+FFFD and control characters other than tab and newline
- * are dropped, so the output is always well-formed. NULL writes nothing. */
-void http_buf_markup(struct http_buf *b, const char *s);
-/* `s` as a Prometheus label value (text format 0.0.4: \\ \" \n), UTF-8
- * repaired the same way. */
-void http_buf_label(struct http_buf *b, const char *s);
-/* A URL markup-escaped and without its user:password@ (never shown). */
-void http_buf_url(struct http_buf *b, const char *url);
-/* `s` percent-encoded for a path segment or query value (RFC 3986
- * unreserved characters kept). */
-void http_buf_pct(struct http_buf *b, const char *s);
-
-/* "Sun, 06 Nov 1994 08:49:37 GMT" (RFC 9110 §5.6.7) into buf (>= 30 bytes). */
-char *http_date(time_t t, char *buf, size_t size);
+/* The server writes through emit's text toolkit (emit_text.h). http.c still
+ * spells its buffer by the old names: to go with a rename there. */
+#define http_buf emit_buf
+#define http_buf_add emit_buf_add
+#define http_buf_adds emit_buf_adds
+#define http_buf_printf emit_buf_printf
 
 /* One cached rendering of one (route, normalized query). The identity
  * response owns `doc` (freed by MHD when its last reference goes); the
@@ -145,9 +125,9 @@ int http_render_opml(struct http *h, void *arg, char **doc, size_t *len, const c
 
 /* Uncached pages into b: the HTML status page and /metrics (0 or -ENOMEM),
  * /healthz (returns the HTTP status, 200 or 503). */
-int http_page_status(struct http *h, struct http_buf *b);
-int http_page_metrics(struct http *h, struct http_buf *b);
-int http_page_healthz(struct http *h, struct http_buf *b);
+int http_page_status(struct http *h, struct emit_buf *b);
+int http_page_metrics(struct http *h, struct emit_buf *b);
+int http_page_healthz(struct http *h, struct emit_buf *b);
 
 /* ---- http.c ---- */
 

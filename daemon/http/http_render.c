@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "daemon/emit/emit.h"
+#include "daemon/emit/emit_text.h"
 #include "daemon/http/http_int.h"
 #include "daemon/log/log.h"
 #include "daemon/service/service.h"
@@ -18,7 +19,7 @@ static const char *const format_ext[] = {".atom", ".rss", ".json"};
 /* The absolute URL of this rendering: [output] link, then the route and
  * its normalized query, everything percent-encoded. */
 static void
-self_url(struct http_buf *b, const struct service_snapshot *snap, const struct http_feed_req *r)
+self_url(struct emit_buf *b, const struct service_snapshot *snap, const struct http_feed_req *r)
 {
     const char *base = snap->link;
     size_t n = strlen(base);
@@ -26,29 +27,29 @@ self_url(struct http_buf *b, const struct service_snapshot *snap, const struct h
 
     while (n > 0 && base[n - 1] == '/')
         n--;
-    http_buf_add(b, base, n);
+    emit_buf_add(b, base, n);
     if (r->kind == 's') {
-        http_buf_adds(b, "/feeds/");
-        http_buf_pct(b, r->feed);
+        emit_buf_adds(b, "/feeds/");
+        emit_buf_pct(b, r->feed);
     } else if (r->kind == 'c') {
-        http_buf_adds(b, "/categories/");
-        http_buf_pct(b, r->category);
+        emit_buf_adds(b, "/categories/");
+        emit_buf_pct(b, r->category);
     } else {
-        http_buf_adds(b, "/feed");
+        emit_buf_adds(b, "/feed");
     }
-    http_buf_adds(b, format_ext[r->format]);
+    emit_buf_adds(b, format_ext[r->format]);
     const char *names[] = {"feed", "category", "q"};
     const char *values[] = {r->kind == 's' ? NULL : r->feed, r->kind == 'c' ? NULL : r->category,
                             r->text};
     for (size_t i = 0; i < 3; i++) {
         if (values[i] == NULL)
             continue;
-        http_buf_printf(b, "%c%s=", sep, names[i]);
-        http_buf_pct(b, values[i]);
+        emit_buf_printf(b, "%c%s=", sep, names[i]);
+        emit_buf_pct(b, values[i]);
         sep = '&';
     }
     if (r->limit_given)
-        http_buf_printf(b, "%climit=%ld", sep, r->limit);
+        emit_buf_printf(b, "%climit=%ld", sep, r->limit);
 }
 
 static int
@@ -63,7 +64,7 @@ http_render_feed(struct http *h, void *arg, char **doc, size_t *len, const char 
     const struct http_feed_req *r = arg;
     const struct service_snapshot *snap = http_snapshot(h);
     struct store *rstore = service_store(h->svc);
-    struct http_buf self = {0}, title = {0};
+    struct emit_buf self = {0}, title = {0};
     struct emit_writer *w = NULL;
     struct store_query q = {
         .feed = r->feed, .category = r->category, .text = r->text, .limit = r->limit};
@@ -74,14 +75,14 @@ http_render_feed(struct http *h, void *arg, char **doc, size_t *len, const char 
     if (rstore == NULL)
         return -EIO;
     self_url(&self, snap, r);
-    http_buf_adds(&title, snap->title);
+    emit_buf_adds(&title, snap->title);
     if (r->kind == 's' || r->kind == 'c') {
-        http_buf_adds(&title, " \xE2\x80\x94 ");
-        http_buf_adds(&title, r->kind == 's' ? r->feed : r->category);
+        emit_buf_adds(&title, " \xE2\x80\x94 ");
+        emit_buf_adds(&title, r->kind == 's' ? r->feed : r->category);
     }
     if (r->text != NULL) {
-        http_buf_adds(&title, " \xE2\x80\x94 search: ");
-        http_buf_adds(&title, r->text);
+        emit_buf_adds(&title, " \xE2\x80\x94 search: ");
+        emit_buf_adds(&title, r->text);
     }
     if (self.err || title.err) {
         rc = -ENOMEM;
