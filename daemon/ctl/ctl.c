@@ -4,6 +4,7 @@
  * once; a slow, silent or hostile client never blocks the others and never
  * stops the daemon. */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,6 +69,7 @@ struct ctl {
     int closing;
     void (*done)(void *arg);
     void *done_arg;
+    atomic_int fail_allocs; /* tests: client allocations still to fail */
 };
 
 static void client_close(struct client *c);
@@ -573,7 +575,9 @@ on_uv_connection(uv_stream_t *server, int status)
     struct ctl *ctl = server->data;
     if (status < 0)
         return;
-    struct client *c = calloc(1, sizeof(*c));
+    struct client *c = NULL;
+    if (atomic_load(&ctl->fail_allocs) <= 0 || atomic_fetch_sub(&ctl->fail_allocs, 1) <= 0)
+        c = calloc(1, sizeof(*c));
     if (c == NULL)
         return;
     c->ctl = ctl;
@@ -689,4 +693,10 @@ ctl_stop(struct ctl *ctl, void (*done)(void *arg), void *arg)
     if (ctl->path != NULL)
         unlink(ctl->path);
     uv_close((uv_handle_t *)&ctl->server, on_server_closed);
+}
+
+void
+ctl_test_fail_allocs(struct ctl *ctl, int n)
+{
+    atomic_store(&ctl->fail_allocs, n);
 }

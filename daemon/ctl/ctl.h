@@ -20,4 +20,8 @@ int ctl_start(uv_loop_t *loop, struct service *svc, const char *path, struct ctl
  * NULL) fires once the handles are closed. */
 void ctl_stop(struct ctl *ctl, void (*done)(void *arg), void *arg);
 
+/* For tests only: the next n client allocations fail as if memory ran out
+ * (0 ends it). May be called from any thread. */
+void ctl_test_fail_allocs(struct ctl *ctl, int n);
+
 #endif

@@ -114,3 +114,10 @@ log_q(const char *v, char *buf, size_t size)
     buf[n] = '\0';
     return buf;
 }
+
+const char *
+log_quote(const char *v, char *buf, size_t size)
+{
+    snprintf(buf, size, "\"%s\"", v ? v : "");
+    return buf;
+}
