@@ -144,6 +144,7 @@ test_lines(void **state)
     char *line = capture(emit_quoted);
     assert_non_null(strchr(line, '\n'));
     assert_int_equal(strchr(line, '\n')[1], '\0'); /* one line */
+    *strchr(line, '\n') = '\0';
     assert_int_equal(logfmt_get(line, "event", v, sizeof(v)), 0);
     assert_string_equal(v, "start");
     assert_int_equal(logfmt_get(line, "error", v, sizeof(v)), 0);
@@ -152,6 +153,7 @@ test_lines(void **state)
     assert_string_equal(v, "warn");
 
     line = capture(emit_errno);
+    line[strcspn(line, "\n")] = '\0';
     assert_int_equal(logfmt_get(line, "error", v, sizeof(v)), 0);
     assert_string_equal(v, strerror(ENOENT));
     assert_int_equal(logfmt_get(line, "path", v, sizeof(v)), 0);

@@ -18,8 +18,9 @@ void log_warnx(const char *fmt, ...) LOG_PRINTF(1, 2);
 void log_info(const char *fmt, ...) LOG_PRINTF(1, 2);
 void log_debug(const char *fmt, ...) LOG_PRINTF(1, 2);
 
-/* Quote a value for a key=value field when it needs it (spaces, quotes,
- * '='): into buf (size bytes). Returns buf. */
+/* A value for a key=value field, quoted as log_quote() does only when it
+ * needs it (empty, spaces, quotes, '=', '\'): into buf (size bytes).
+ * Returns buf. */
 const char *log_q(const char *value, char *buf, size_t size);
 
 /* A logfmt value, always quoted: "…" with inner '"' and '\' escaped as \"
