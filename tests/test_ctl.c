@@ -517,8 +517,8 @@ test_out_of_descriptors(void **state)
     int fds[1024], n = 0;
     assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
     low = old;
-    low.rlim_cur = 512;
-    assert_true(low.rlim_cur <= old.rlim_max);
+    if (low.rlim_cur == RLIM_INFINITY || low.rlim_cur > 512)
+        low.rlim_cur = 512;
     assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
     for (;;) {
         int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
