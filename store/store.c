@@ -3,9 +3,12 @@
  * the feeds table, retention with tombstones. Storing an article through the
  * dedup rules is store_add.c; queries for output are store_query.c. */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "store/store_int.h"
 
@@ -230,6 +233,31 @@ migrate(struct store *s, int version)
     return 0;
 }
 
+/* A database that cannot be written, and why: the file, or its directory
+ * (where SQLite creates the -wal and -shm files). Says so on s; returns
+ * -EACCES or -EROFS. */
+static int
+readonly_fail(struct store *s, const char *path)
+{
+    char dir[PATH_MAX];
+    const char *slash = strrchr(path, '/');
+    int e = 0, is_dir = 0;
+    if (slash == NULL)
+        snprintf(dir, sizeof(dir), ".");
+    else
+        snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 : (int)(slash - path), path);
+    if (faccessat(AT_FDCWD, path, W_OK, AT_EACCESS) < 0 && errno != ENOENT)
+        e = errno;
+    else if (faccessat(AT_FDCWD, dir, W_OK | X_OK, AT_EACCESS) < 0)
+        e = errno, is_dir = 1;
+    if (e == 0)
+        snprintf(s->err, sizeof(s->err), "read-only database (%s)", sqlite3_errmsg(s->db));
+    else
+        snprintf(s->err, sizeof(s->err), "read-only database (%s%.160s not writable: %s)",
+                 is_dir ? "directory " : "file", is_dir ? dir : "", strerror(e));
+    return e == EACCES || e == EPERM ? -EACCES : -EROFS;
+}
+
 int
 store_open(const char *path, struct store **out, char *err, size_t errsize)
 {
@@ -247,6 +275,12 @@ store_open(const char *path, struct store **out, char *err, size_t errsize)
         goto err;
     }
     sqlite3_extended_result_codes(s->db, 1);
+    /* SQLite falls back to reading only when the file is write-protected:
+     * say so now, with the path, rather than on the first feed written. */
+    if (sqlite3_db_readonly(s->db, "main") == 1) {
+        rc = readonly_fail(s, path);
+        goto err;
+    }
     /* A reader (the sqlite3 CLI, a backup) or another writer holding the lock
      * must never make a write fail: wait for it. */
     sqlite3_busy_timeout(s->db, 10000);
@@ -287,6 +321,8 @@ store_open(const char *path, struct store **out, char *err, size_t errsize)
     *out = s;
     return 0;
 err:
+    if (rc == -EROFS && strncmp(s->err, "read-only database", 18) != 0)
+        rc = readonly_fail(s, path); /* its directory, most likely: no room for the -wal */
     snprintf(err, errsize, "%s: %s", path, s->err[0] ? s->err : "cannot open");
     store_close(s);
     return rc;

@@ -17,7 +17,9 @@ struct store;
  * a negative errno with "PATH: reason" written to err (errsize bytes): -EIO
  * for a file that is not a finfeed database (not SQLite, or SQLite tables
  * without a schema version), -EPROTO for a newer schema, -ENOENT, -EACCES,
- * -EROFS, -ENOSPC, -EBUSY. A lock held by another connection is waited for
+ * -EROFS, -ENOSPC, -EBUSY. A database that cannot be written (the file or
+ * its directory) fails here, -EACCES or -EROFS with "PATH: read-only
+ * database (…)", not on the first write. A lock held by another connection is waited for
  * (up to 10 s) on open and on every write. */
 int store_open(const char *path, struct store **out, char *err, size_t errsize);
 /* Roll back an open transaction and close. Does not checkpoint: the -wal file

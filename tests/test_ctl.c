@@ -3,7 +3,10 @@
  * configuration (file:// feeds), talked to over the socket: ping, status,
  * stats, refresh (waiting, --no-wait, unknown and disabled feeds), reload
  * (good and bad files), prune, malformed and over-long lines, a client gone
- * before its answer. The loop runs on its own thread; the test's thread
+ * before its answer; the socket keeps accepting after a failed allocation,
+ * out of descriptors and with every client slot taken by idle clients; a
+ * client that never reads its replies is dropped; a read-only database is
+ * named at start. The loop runs on its own thread; the test's thread
  * speaks the protocol with blocking sockets and stops the loop with a
  * uv_async_t; every handle is closed and uv_loop_close() must succeed. */
 #include <stdarg.h>
@@ -19,8 +22,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -171,6 +180,9 @@ client(void)
     assert_true(fd >= 0);
     assert_true(strlen(F->sock) < sizeof(sun.sun_path));
     memcpy(sun.sun_path, F->sock, strlen(F->sock) + 1);
+    /* a full backlog (a server that stopped accepting) fails after 10 s */
+    struct timeval tv = {.tv_sec = 10};
+    assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)), 0);
     assert_int_equal(connect(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
     return fd;
 }
@@ -247,6 +259,37 @@ assert_error(json_t *o, const char *want)
     if (strstr(e, want) == NULL)
         print_error("error \"%s\" lacks \"%s\"\n", e, want);
     assert_non_null(strstr(e, want));
+}
+
+/* Whether timings are to be asserted: not under sanitizers (the build says
+ * so, or FINFEED_SANITIZED is set in the environment). */
+static int
+timed(void)
+{
+#if defined(FINFEED_SANITIZED) || defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+    return 0;
+#else
+    const char *e = getenv("FINFEED_SANITIZED");
+    return e == NULL || *e == '\0' || strcmp(e, "0") == 0;
+#endif
+}
+
+static int64_t
+now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The server closed this connection: EOF (or a reset) within 10 s. */
+static void
+assert_closed(int fd)
+{
+    char c;
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    assert_int_equal(poll(&p, 1, 10000), 1);
+    assert_true(read(fd, &c, 1) <= 0);
 }
 
 /* ---- the tests ---- */
@@ -447,6 +490,208 @@ test_reload(void **state)
     json_decref(o);
 }
 
+/* Bug 7: a client the server could not allocate is accepted and closed;
+ * the socket goes on accepting (it used to stop watching it for good). */
+static void
+test_alloc_failure(void **state)
+{
+    struct fixture *f = *state;
+    ctl_test_fail_allocs(f->ctl, 3);
+    for (int i = 0; i < 3; i++) {
+        int fd = client();
+        assert_closed(fd); /* accepted, then closed: not left in the backlog */
+        close(fd);
+    }
+    json_t *o = ask("ping");
+    assert_true(ok(o));
+    json_decref(o);
+}
+
+/* Bug 7: out of descriptors, accepting pauses and resumes; a client that
+ * connected meanwhile waits in the backlog and is answered, not dropped. */
+static void
+test_out_of_descriptors(void **state)
+{
+    (void)state;
+    struct rlimit old, low;
+    int fds[1024], n = 0;
+    assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+    low = old;
+    if (low.rlim_cur == RLIM_INFINITY || low.rlim_cur > 512)
+        low.rlim_cur = 512;
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+    for (;;) {
+        int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+            assert_true(errno == EMFILE);
+            break;
+        }
+        assert_true(n < (int)(sizeof(fds) / sizeof(fds[0])));
+        fds[n++] = fd;
+    }
+    assert_true(n > 0);
+    close(fds[--n]); /* one for the client's own socket */
+    int fd = client();
+    send_all(fd, "ping\n", 5);
+    nanosleep(&(struct timespec){0, 500 * 1000 * 1000}, NULL); /* it tries to accept, and cannot */
+    while (n > 0)
+        close(fds[--n]);
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+    json_t *o = read_reply(fd);
+    assert_true(ok(o));
+    json_decref(o);
+    close(fd);
+    o = ask("ping");
+    assert_true(ok(o));
+    json_decref(o);
+}
+
+/* Bug 7: every client slot held by a silent client no longer locks the
+ * operator out: the oldest idle client makes room. */
+static void
+test_idle_clients(void **state)
+{
+    (void)state;
+    enum { IDLE = 300 };
+    int fds[IDLE];
+    for (int i = 0; i < IDLE; i++)
+        fds[i] = client();
+    /* they are accepted in order: by the time this one is, all are */
+    int64_t t0 = now_ms();
+    json_t *o = ask("ping");
+    int64_t took = now_ms() - t0;
+    assert_true(ok(o));
+    json_decref(o);
+    if (timed() && took > 1000)
+        print_error("ping took %lld ms behind %d idle clients\n", (long long)took, IDLE);
+    if (timed())
+        assert_true(took <= 1000);
+    /* the newest idle client is still served */
+    o = ask_on(fds[IDLE - 1], "ping");
+    assert_true(ok(o));
+    json_decref(o);
+    for (int i = 0; i < IDLE; i++)
+        close(fds[i]);
+}
+
+/* A client that sends requests and never reads the replies is dropped (the
+ * daemon never exits because of a client, SPEC §5.3). */
+static void
+test_client_not_reading(void **state)
+{
+    (void)state;
+    static char lines[64 * 1024];
+    int fd = client();
+    for (size_t i = 0; i + 6 <= sizeof(lines); i += 6)
+        memcpy(lines + i, "stats\n", 6);
+    assert_int_equal(fcntl(fd, F_SETFL, O_NONBLOCK), 0);
+    /* until the server stops reading from us, or drops us */
+    int64_t t0 = now_ms();
+    while (now_ms() - t0 < 20000) {
+        ssize_t w = send(fd, lines, sizeof(lines), MSG_NOSIGNAL);
+        if (w < 0 && errno != EAGAIN)
+            break; /* dropped */
+        if (w < 0) {
+            struct pollfd p = {.fd = fd, .events = POLLOUT};
+            if (poll(&p, 1, 2000) == 0)
+                break; /* the server no longer reads */
+        }
+    }
+    json_t *o = ask("ping");
+    assert_true(ok(o));
+    json_decref(o);
+    close(fd);
+}
+
+/* Run service_new on the configuration `conf` in a child process (as
+ * nobody when we are root and `drop` is set, so that file modes bind): its
+ * error into err, "" when it started. */
+static void
+start_error(const char *conf, int drop, char *err, size_t size)
+{
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        struct config *cfg = NULL;
+        struct service *svc = NULL;
+        uv_loop_t loop;
+        char msg[1024] = "";
+        close(p[0]);
+        if (drop && geteuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0))
+            snprintf(msg, sizeof(msg), "setuid: %s", strerror(errno));
+        else if (uv_loop_init(&loop) != 0)
+            snprintf(msg, sizeof(msg), "uv_loop_init failed");
+        else if (config_load(conf, &cfg, msg, sizeof(msg)) == 0 &&
+                 service_new(&loop, cfg, conf, &svc, msg, sizeof(msg)) == 0)
+            msg[0] = '\0';
+        (void)!write(p[1], msg, strlen(msg));
+        _exit(0);
+    }
+    close(p[1]);
+    size_t n = 0;
+    ssize_t r;
+    while (n + 1 < size && (r = read(p[0], err + n, size - 1 - n)) > 0)
+        n += (size_t)r;
+    err[n] = '\0';
+    close(p[0]);
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+}
+
+/* Bug 9: a read-only database is named, with its path, when the daemon
+ * starts, not blamed on the first feed written. */
+static void
+test_readonly_database(void **state)
+{
+    (void)state;
+    char dir[64] = "/tmp/test_ctl_ro.XXXXXX", db[128], conf[128], text[512], err[1024];
+    assert_non_null(mkdtemp(dir));
+    snprintf(db, sizeof(db), "%s/ro.db", dir);
+    snprintf(conf, sizeof(conf), "%s/ro.conf", dir);
+    snprintf(text, sizeof(text),
+             "[daemon]\ndatabase = %s\nlisten = \"\"\nallow_file_urls = yes\n\n"
+             "[feed \"c000\"]\nurl = file:///dev/null\n",
+             db);
+    write_file(conf, text);
+    assert_int_equal(chmod(dir, 0755), 0);
+    assert_int_equal(chmod(conf, 0644), 0);
+    start_error(conf, 0, err, sizeof(err)); /* creates it */
+    assert_string_equal(err, "");
+    char wal[160], shm[160];
+    snprintf(wal, sizeof(wal), "%s-wal", db);
+    snprintf(shm, sizeof(shm), "%s-shm", db);
+    if (geteuid() == 0)
+        assert_int_equal(chown(db, 65534, 65534), 0);
+
+    /* the file read-only (its -wal and -shm left by the last run) */
+    assert_int_equal(chmod(db, 0444), 0);
+    start_error(conf, 1, err, sizeof(err));
+    if (strstr(err, db) == NULL || strstr(err, "read-only database") == NULL)
+        print_error("read-only file: \"%s\"\n", err);
+    assert_non_null(strstr(err, db));
+    assert_non_null(strstr(err, "read-only database"));
+
+    /* the file writable, its directory not (no room for the -wal file) */
+    unlink(wal);
+    unlink(shm);
+    assert_int_equal(chmod(db, 0644), 0);
+    assert_int_equal(chmod(dir, 0555), 0);
+    start_error(conf, 1, err, sizeof(err));
+    if (strstr(err, db) == NULL || strstr(err, "read-only database") == NULL)
+        print_error("read-only directory: \"%s\"\n", err);
+    assert_non_null(strstr(err, db));
+    assert_non_null(strstr(err, "read-only database"));
+
+    assert_int_equal(chmod(dir, 0755), 0);
+    unlink(db);
+    unlink(wal);
+    unlink(shm);
+    unlink(conf);
+    assert_int_equal(rmdir(dir), 0);
+}
+
 int
 main(void)
 {
@@ -454,6 +699,11 @@ main(void)
         cmocka_unit_test(test_ping),        cmocka_unit_test(test_status),
         cmocka_unit_test(test_bad_requests), cmocka_unit_test(test_refresh),
         cmocka_unit_test(test_stats_prune), cmocka_unit_test(test_reload),
+        cmocka_unit_test(test_alloc_failure), cmocka_unit_test(test_out_of_descriptors),
+        cmocka_unit_test(test_idle_clients), cmocka_unit_test(test_client_not_reading),
+        cmocka_unit_test(test_readonly_database),
     };
+    if (getenv("TEST_FILTER") != NULL) /* e.g. TEST_FILTER='test_idle*' */
+        cmocka_set_test_filter(getenv("TEST_FILTER"));
     return cmocka_run_group_tests(tests, setup, teardown);
 }

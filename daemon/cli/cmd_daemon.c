@@ -249,7 +249,7 @@ cmd_daemon(const struct cli_command *cmd, int argc, char **argv)
     if (cfg_path == NULL)
         cfg_path = config_default_path();
     if (config_load(cfg_path, &cfg, err, sizeof(err)) < 0) {
-        log_warnx("event=start outcome=refused error=\"%s\"", err);
+        log_warnx("event=start outcome=refused error=%s", LOG_QUOTE(err));
         fprintf(stderr, "finfeed: %s\n", err);
         free(r);
         return 2;
@@ -269,7 +269,7 @@ cmd_daemon(const struct cli_command *cmd, int argc, char **argv)
     }
     signal(SIGPIPE, SIG_IGN);
     if (start(r, cfg, cfg_path, err, sizeof(err)) < 0) {
-        log_warnx("event=start outcome=failed error=\"%s\"", err);
+        log_warnx("event=start outcome=failed error=%s", LOG_QUOTE(err));
         fprintf(stderr, "finfeed: %s\n", err);
         r->exit_code = 1;
         stop(r, "start failed");

@@ -2,12 +2,18 @@
  * mode 0660, served on the loop. One request a line (at most 4 KiB), one
  * JSON object a line in reply, in request order per client; many clients at
  * once; a slow, silent or hostile client never blocks the others and never
- * stops the daemon. */
+ * stops the daemon. The listening socket is ours, watched with a uv_poll_t,
+ * as OpenBSD's control.c does: out of descriptors, accepting pauses (the
+ * clients wait in the backlog) and resumes when a client goes or after a
+ * second; a full client table makes room by closing the oldest idle client. */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
@@ -23,6 +29,8 @@
 #define MAX_CLIENTS 256
 #define MAX_PENDING_WRITE (1 << 20) /* a client that stops reading is dropped */
 #define IDLE_MS (10 * 60 * 1000)    /* a silent client is closed after 10 min */
+#define PAUSE_MS 1000               /* accepting resumes after a pause on EMFILE */
+#define ACCEPT_BURST 32             /* connections accepted a poll event */
 
 struct client;
 struct req;
@@ -55,11 +63,16 @@ struct client {
     int closing;
     int handles;        /* open uv handles (pipe, idle) */
     int pruning;        /* prune jobs that will still call back: the struct lives on */
+    uint64_t active;    /* uv_now() of its last request or of its connection */
     struct req *head, *tail;
 };
 
 struct ctl {
-    uv_pipe_t server;
+    uv_poll_t listen;   /* the listening socket fd, readable when a client waits */
+    uv_timer_t pause;   /* ends a pause in accepting */
+    int fd;             /* the listening socket, -1 when none */
+    int paused;         /* out of descriptors: not accepting for now */
+    int handles;        /* open uv handles (listen, pause) */
     uv_loop_t *loop;
     struct service *svc; /* borrowed */
     struct client *clients;
@@ -68,11 +81,12 @@ struct ctl {
     int closing;
     void (*done)(void *arg);
     void *done_arg;
+    atomic_int fail_allocs; /* tests: client allocations still to fail */
 };
 
 static void client_close(struct client *c);
 static void process(struct client *c);
-static void on_server_closed(uv_handle_t *h);
+static void on_ctl_closed(uv_handle_t *h);
 
 static int64_t
 now_s(void)
@@ -104,14 +118,18 @@ reply(struct client *c, json_t *o)
         json_decref(o);
         return;
     }
-    char *s = json_dumps(o, JSON_COMPACT);
+    /* a reply that cannot be sent closes the client: it would wait for it */
+    char *s = o != NULL ? json_dumps(o, JSON_COMPACT) : NULL;
     json_decref(o);
-    if (s == NULL)
+    if (s == NULL) {
+        client_close(c);
         return;
+    }
     size_t n = strlen(s);
     char *line = realloc(s, n + 2);
     if (line == NULL) {
         free(s);
+        client_close(c);
         return;
     }
     line[n] = '\n';
@@ -126,6 +144,7 @@ reply(struct client *c, json_t *o)
     uv_buf_t b = uv_buf_init(line, (unsigned)(n + 1));
     if (w == NULL) {
         free(line);
+        client_close(c);
         return;
     }
     w->data = line;
@@ -168,6 +187,8 @@ static void
 req_done(struct client *c)
 {
     struct req *r = c->head;
+    if (r == NULL)
+        return; /* the reply closed the client, and its requests with it */
     c->head = r->next;
     if (c->head == NULL)
         c->tail = NULL;
@@ -504,7 +525,13 @@ on_uv_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
         client_close(c);
         return;
     }
-    uv_timer_again(&c->idle);
+    if (nread == 0)
+        return; /* EAGAIN */
+    if (uv_timer_again(&c->idle) < 0) {
+        client_close(c);
+        return;
+    }
+    c->active = uv_now(c->ctl->loop);
     size_t start = c->len;
     c->len += (size_t)nread;
     char *p = c->buf, *end = c->buf + c->len, *nl;
@@ -534,6 +561,8 @@ on_client_closed(uv_handle_t *h)
     free(c);
 }
 
+static void accept_resume(struct ctl *ctl);
+
 static void
 client_close(struct client *c)
 {
@@ -558,7 +587,8 @@ client_close(struct client *c)
         c->next->prev = c->prev;
     ctl->nclients--;
     uv_close((uv_handle_t *)&c->idle, on_client_closed);
-    uv_close((uv_handle_t *)&c->pipe, on_client_closed);
+    uv_close((uv_handle_t *)&c->pipe, on_client_closed); /* closes its descriptor now */
+    accept_resume(ctl); /* a descriptor is free again (OpenBSD control_close) */
 }
 
 static void
@@ -567,38 +597,179 @@ on_idle(uv_timer_t *t)
     client_close(t->data);
 }
 
-static void
-on_uv_connection(uv_stream_t *server, int status)
+/* ---- accepting ---- */
+
+/* The table is full: close the idle client (no request pending) silent for
+ * longest, so that a new client always gets in. Returns 0, or -EBUSY when
+ * every client waits for an answer. */
+static int
+drop_oldest_idle(struct ctl *ctl)
 {
-    struct ctl *ctl = server->data;
-    if (status < 0)
+    struct client *victim = NULL;
+    for (struct client *c = ctl->clients; c != NULL; c = c->next)
+        if (c->head == NULL && c->pruning == 0 && (victim == NULL || c->active <= victim->active))
+            victim = c;
+    if (victim == NULL)
+        return -EBUSY;
+    log_info("event=control-client-dropped reason=\"table full, oldest idle\" clients=%d",
+             ctl->nclients);
+    client_close(victim);
+    return 0;
+}
+
+static struct client *
+client_alloc(struct ctl *ctl)
+{
+    if (atomic_load(&ctl->fail_allocs) > 0 && atomic_fetch_sub(&ctl->fail_allocs, 1) > 0)
+        return NULL;
+    return calloc(1, sizeof(struct client));
+}
+
+/* Serve the accepted descriptor fd (taken: closed on every failure). */
+static void
+client_add(struct ctl *ctl, int fd)
+{
+    struct client *c = client_alloc(ctl);
+    int rc;
+    if (c == NULL) {
+        log_warnx("event=control-client-refused error=\"out of memory\"");
+        close(fd);
         return;
-    struct client *c = calloc(1, sizeof(*c));
-    if (c == NULL)
-        return;
-    c->ctl = ctl;
-    if (uv_pipe_init(ctl->loop, &c->pipe, 0) < 0) {
+    }
+    if (ctl->nclients >= MAX_CLIENTS && drop_oldest_idle(ctl) < 0) {
+        log_warnx("event=control-client-refused reason=\"every client is waiting\" clients=%d",
+                  ctl->nclients);
         free(c);
+        close(fd);
+        return;
+    }
+    c->ctl = ctl;
+    if ((rc = uv_pipe_init(ctl->loop, &c->pipe, 0)) < 0) {
+        log_warnx("event=control-client-refused error=%s", LOG_QUOTE(uv_strerror(rc)));
+        free(c);
+        close(fd);
         return;
     }
     c->pipe.data = c;
     c->handles = 1;
-    if (uv_accept(server, (uv_stream_t *)&c->pipe) < 0 || ctl->nclients >= MAX_CLIENTS ||
-        ctl->closing || uv_timer_init(ctl->loop, &c->idle) < 0) {
-        c->closing = 1;
+    c->closing = 1; /* until it is in the table */
+    if ((rc = uv_pipe_open(&c->pipe, fd)) < 0) {
+        close(fd); /* not the pipe's: uv_pipe_open failed */
+        log_warnx("event=control-client-refused error=%s", LOG_QUOTE(uv_strerror(rc)));
+        uv_close((uv_handle_t *)&c->pipe, on_client_closed);
+        return;
+    }
+    if ((rc = uv_timer_init(ctl->loop, &c->idle)) < 0) {
+        log_warnx("event=control-client-refused error=%s", LOG_QUOTE(uv_strerror(rc)));
         uv_close((uv_handle_t *)&c->pipe, on_client_closed);
         return;
     }
     c->handles = 2;
     c->idle.data = c;
-    uv_timer_start(&c->idle, on_idle, IDLE_MS, IDLE_MS);
+    c->closing = 0;
+    c->active = uv_now(ctl->loop);
     c->next = ctl->clients;
     if (c->next)
         c->next->prev = c;
     ctl->clients = c;
     ctl->nclients++;
-    if (uv_read_start((uv_stream_t *)&c->pipe, on_uv_alloc, on_uv_read) < 0)
+    if ((rc = uv_timer_start(&c->idle, on_idle, IDLE_MS, IDLE_MS)) < 0 ||
+        (rc = uv_read_start((uv_stream_t *)&c->pipe, on_uv_alloc, on_uv_read)) < 0) {
+        log_warnx("event=control-client-refused error=%s", LOG_QUOTE(uv_strerror(rc)));
         client_close(c);
+    }
+}
+
+static void on_uv_poll(uv_poll_t *p, int status, int events);
+
+static void
+on_pause_end(uv_timer_t *t)
+{
+    accept_resume(t->data);
+}
+
+/* Stop watching the listening socket for a while: clients wait in its
+ * backlog (a level-triggered watch would spin on EMFILE). */
+static void
+accept_pause(struct ctl *ctl, int err)
+{
+    int rc;
+    if (ctl->paused || ctl->closing)
+        return;
+    ctl->paused = 1;
+    log_warnx("event=control-accept-paused error=%s", LOG_QUOTE(uv_strerror(err)));
+    if ((rc = uv_poll_stop(&ctl->listen)) < 0 ||
+        (rc = uv_timer_start(&ctl->pause, on_pause_end, PAUSE_MS, 0)) < 0)
+        log_warnx("event=control-accept-pause error=%s", LOG_QUOTE(uv_strerror(rc)));
+}
+
+static void
+accept_resume(struct ctl *ctl)
+{
+    int rc;
+    if (!ctl->paused || ctl->closing)
+        return;
+    ctl->paused = 0;
+    if ((rc = uv_timer_stop(&ctl->pause)) < 0 ||
+        (rc = uv_poll_start(&ctl->listen, UV_READABLE, on_uv_poll)) < 0) {
+        log_warnx("event=control-accept-resume error=%s", LOG_QUOTE(uv_strerror(rc)));
+        ctl->paused = 1; /* try again in a while */
+        if ((rc = uv_timer_start(&ctl->pause, on_pause_end, PAUSE_MS, 0)) < 0)
+            log_warnx("event=control-accept-resume error=%s", LOG_QUOTE(uv_strerror(rc)));
+    }
+}
+
+static void
+on_uv_poll(uv_poll_t *p, int status, int events)
+{
+    struct ctl *ctl = p->data;
+    (void)events;
+    if (status < 0) {
+        accept_pause(ctl, status);
+        return;
+    }
+    for (int i = 0; i < ACCEPT_BURST && !ctl->paused && !ctl->closing; i++) {
+        int fd = accept(ctl->fd, NULL, NULL);
+        if (fd < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+                return;
+            if (errno == ECONNABORTED || errno == EPROTO)
+                continue; /* that client gave up: the next one */
+            /* EMFILE, ENFILE, ENOBUFS, ENOMEM: nothing to accept it with now */
+            accept_pause(ctl, -errno);
+            return;
+        }
+        if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
+            close(fd);
+            continue;
+        }
+        client_add(ctl, fd);
+    }
+}
+
+/* The listening socket at path, mode 0660: its descriptor, or -errno. */
+static int
+listen_on(const char *path)
+{
+    struct sockaddr_un sun = {.sun_family = AF_UNIX};
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0), rc = 0;
+    if (fd < 0)
+        return -errno;
+    memcpy(sun.sun_path, path, strlen(path) + 1);
+    mode_t old = umask(0117); /* the socket is created 0660 */
+    if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 || fcntl(fd, F_SETFL, O_NONBLOCK) < 0 ||
+        bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0)
+        rc = -errno;
+    umask(old);
+    if (rc == 0 && (chmod(path, 0660) < 0 || listen(fd, 64) < 0)) {
+        rc = -errno;
+        unlink(path);
+    }
+    if (rc < 0) {
+        close(fd);
+        return rc;
+    }
+    return fd;
 }
 
 int
@@ -608,8 +779,12 @@ ctl_start(uv_loop_t *loop, struct service *svc, const char *path, struct ctl **o
     struct ctl *ctl = calloc(1, sizeof(*ctl));
     struct sockaddr_un sun;
     int rc;
-    if (ctl == NULL)
+    *out = NULL;
+    if (ctl == NULL) {
+        snprintf(err, errsize, "control socket: out of memory");
         return -ENOMEM;
+    }
+    ctl->fd = -1;
     if (strlen(path) >= sizeof(sun.sun_path)) {
         snprintf(err, errsize, "control socket path too long: %s", path);
         free(ctl);
@@ -618,16 +793,10 @@ ctl_start(uv_loop_t *loop, struct service *svc, const char *path, struct ctl **o
     ctl->loop = loop;
     ctl->svc = svc;
     if ((ctl->path = strdup(path)) == NULL) {
+        snprintf(err, errsize, "control socket: out of memory");
         free(ctl);
         return -ENOMEM;
     }
-    if ((rc = uv_pipe_init(loop, &ctl->server, 0)) < 0) {
-        snprintf(err, errsize, "control socket: %s", uv_strerror(rc));
-        free(ctl->path);
-        free(ctl);
-        return rc;
-    }
-    ctl->server.data = ctl;
     /* A stale socket left by a crash is removed; a live daemon's is not. */
     struct stat st;
     if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode)) {
@@ -640,38 +809,58 @@ ctl_start(uv_loop_t *loop, struct service *svc, const char *path, struct ctl **o
             close(fd);
         if (live) {
             snprintf(err, errsize, "%s: another finfeed daemon is already listening", path);
-            rc = -EADDRINUSE;
-            goto fail;
+            free(ctl->path);
+            free(ctl);
+            return -EADDRINUSE;
         }
         unlink(path);
     }
-    mode_t old = umask(0117); /* the socket is created 0660 */
-    rc = uv_pipe_bind(&ctl->server, path);
-    umask(old);
-    if (rc == 0)
-        rc = chmod(path, 0660) == 0 ? 0 : -errno;
-    if (rc == 0)
-        rc = uv_listen((uv_stream_t *)&ctl->server, 64, on_uv_connection);
-    if (rc < 0) {
-        snprintf(err, errsize, "control socket %s: %s", path, uv_strerror(rc));
-        goto fail;
+    if ((rc = listen_on(path)) < 0) {
+        snprintf(err, errsize, "control socket %s: %s", path, strerror(-rc));
+        free(ctl->path);
+        free(ctl);
+        return rc;
     }
+    ctl->fd = rc;
+    if ((rc = uv_timer_init(loop, &ctl->pause)) < 0)
+        goto fail;
+    ctl->pause.data = ctl;
+    ctl->handles++;
+    if ((rc = uv_poll_init(loop, &ctl->listen, ctl->fd)) < 0)
+        goto fail;
+    ctl->listen.data = ctl;
+    ctl->handles++;
+    if ((rc = uv_poll_start(&ctl->listen, UV_READABLE, on_uv_poll)) < 0)
+        goto fail;
     *out = ctl;
     return 0;
 fail:
+    snprintf(err, errsize, "control socket %s: %s", path, uv_strerror(rc));
     ctl->closing = 1;
-    *out = NULL;
-    /* freed by the close callback, once the caller runs the loop */
-    uv_close((uv_handle_t *)&ctl->server, on_server_closed);
+    unlink(path);
+    if (ctl->handles == 0) {
+        close(ctl->fd);
+        free(ctl->path);
+        free(ctl);
+        return rc;
+    }
+    /* freed by the close callbacks, once the caller runs the loop */
+    uv_close((uv_handle_t *)&ctl->pause, on_ctl_closed);
+    if (ctl->handles == 2)
+        uv_close((uv_handle_t *)&ctl->listen, on_ctl_closed);
     return rc;
 }
 
 static void
-on_server_closed(uv_handle_t *h)
+on_ctl_closed(uv_handle_t *h)
 {
     struct ctl *ctl = h->data;
+    if (--ctl->handles > 0)
+        return;
     void (*done)(void *) = ctl->done;
     void *arg = ctl->done_arg;
+    if (ctl->fd >= 0)
+        close(ctl->fd); /* after the poll handle is closed, as uv_poll_t wants */
     free(ctl->path);
     free(ctl);
     if (done)
@@ -688,5 +877,12 @@ ctl_stop(struct ctl *ctl, void (*done)(void *arg), void *arg)
         client_close(ctl->clients);
     if (ctl->path != NULL)
         unlink(ctl->path);
-    uv_close((uv_handle_t *)&ctl->server, on_server_closed);
+    uv_close((uv_handle_t *)&ctl->pause, on_ctl_closed);
+    uv_close((uv_handle_t *)&ctl->listen, on_ctl_closed);
+}
+
+void
+ctl_test_fail_allocs(struct ctl *ctl, int n)
+{
+    atomic_store(&ctl->fail_allocs, n);
 }

@@ -711,7 +711,7 @@ on_mhd_log(void *cls, const char *fmt, va_list ap)
     (void)cls;
     vsnprintf(msg, sizeof(msg), fmt, ap);
     msg[strcspn(msg, "\r\n")] = '\0';
-    log_debug("event=http-error error=\"%s\"", msg);
+    log_debug("event=http-error error=%s", LOG_QUOTE(msg));
 }
 
 /* ---- interface ---- */

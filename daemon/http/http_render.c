@@ -94,7 +94,7 @@ http_render_feed(struct http *h, void *arg, char **doc, size_t *len, const char 
         goto done;
     if ((rc = store_articles(rstore, &q, on_feed_article, w)) < 0) {
         if (rc == -EIO)
-            log_warnx("event=http-render-failed error=\"%s\"", store_errmsg(rstore));
+            log_warnx("event=http-render-failed error=%s", LOG_QUOTE(store_errmsg(rstore)));
         rc = rc == -EIO ? -EIO : -ENOMEM;
         goto done;
     }
@@ -144,7 +144,7 @@ http_render_article(struct http *h, void *arg, char **doc, size_t *len, const ch
     if (fclose(m.fp) != 0 && rc == 0)
         rc = -ENOMEM;
     if (rc == -EIO)
-        log_warnx("event=http-render-failed error=\"%s\"", store_errmsg(rstore));
+        log_warnx("event=http-render-failed error=%s", LOG_QUOTE(store_errmsg(rstore)));
     if (rc == 1)
         rc = m.rc;
     else if (rc < 0 && rc != -EIO)

@@ -41,7 +41,7 @@ vlog(int prio, const char *level, const char *fmt, va_list ap, const char *suffi
     if (n < (int)sizeof(line))
         n += vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
     if (suffix != NULL && n < (int)sizeof(line))
-        n += snprintf(line + n, sizeof(line) - (size_t)n, " error=\"%s\"", suffix);
+        n += snprintf(line + n, sizeof(line) - (size_t)n, " error=%s", LOG_QUOTE(suffix));
     if (n >= (int)sizeof(line))
         n = (int)sizeof(line) - 1;
     for (int i = 0; i < n; i++) /* one event, one line */
@@ -89,28 +89,57 @@ log_debug(const char *fmt, ...)
     va_end(ap);
 }
 
-const char *
-log_q(const char *v, char *buf, size_t size)
+/* The letter after '\' that stands for c inside a quoted value, or 0. */
+static char
+escape_of(char c)
 {
-    if (v == NULL)
-        v = "";
-    if (*v != '\0' && strpbrk(v, " \t\"=\\") == NULL) {
-        snprintf(buf, size, "%s", v);
-        return buf;
+    switch (c) {
+    case '"':
+    case '\\':
+        return c;
+    case '\n':
+        return 'n';
+    case '\r':
+        return 'r';
+    case '\t':
+        return 't';
+    default:
+        return 0;
     }
+}
+
+const char *
+log_quote(const char *v, char *buf, size_t size)
+{
     size_t n = 0;
     if (size < 3) {
-        if (size)
+        if (size > 0)
             buf[0] = '\0';
         return buf;
     }
     buf[n++] = '"';
-    for (; *v && n + 3 < size; v++) {
-        if (*v == '"' || *v == '\\')
+    for (; v != NULL && *v != '\0'; v++) {
+        char esc = escape_of(*v);
+        if (n + (esc ? 2 : 1) + 2 > size) /* room for it, the closing quote and NUL */
+            break;
+        if (esc) {
             buf[n++] = '\\';
-        buf[n++] = *v;
+            buf[n++] = esc;
+        } else {
+            buf[n++] = *v;
+        }
     }
     buf[n++] = '"';
     buf[n] = '\0';
     return buf;
+}
+
+const char *
+log_q(const char *v, char *buf, size_t size)
+{
+    if (v != NULL && *v != '\0' && strpbrk(v, " \t\r\n\"=\\") == NULL) {
+        snprintf(buf, size, "%s", v);
+        return buf;
+    }
+    return log_quote(v, buf, size);
 }

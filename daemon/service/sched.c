@@ -208,7 +208,8 @@ state_after(struct service *svc, void *arg)
     if (j->rc < 0) {
         svc->store_ok = 0;
         snprintf(svc->store_error, sizeof(svc->store_error), "%s", j->err);
-        log_warnx("event=state-save feed_id=%lld error=\"%s\"", (long long)j->feed_id, j->err);
+        log_warnx("event=state-save feed_id=%lld error=%s", (long long)j->feed_id,
+                  LOG_QUOTE(j->err));
     }
     store_feed_state_clear(&j->st);
     free(j);

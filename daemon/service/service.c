@@ -106,7 +106,7 @@ service_reload(struct service *s, char *err, size_t errsize)
     struct config *cfg = NULL;
     int rc = config_load(s->cfg_path, &cfg, err, errsize);
     if (rc < 0) {
-        log_warnx("event=reload outcome=refused error=\"%s\"", err);
+        log_warnx("event=reload outcome=refused error=%s", LOG_QUOTE(err));
         return rc;
     }
     make_markdown_dir(cfg);
@@ -149,14 +149,14 @@ service_reload(struct service *s, char *err, size_t errsize)
                     service_ingest_close(&f->ing);
                     f->ing = ing;
                 } else {
-                    log_warnx("event=reload feed=%s error=\"%s\"", cf->name, why);
+                    log_warnx("event=reload feed=%s error=%s", cf->name, LOG_QUOTE(why));
                 }
             }
             feeds[n++] = f;
         } else {
             char why[512];
             if (feed_new(s, cf, &f, why, sizeof(why)) < 0) {
-                log_warnx("event=reload feed=%s error=\"%s\"", cf->name, why);
+                log_warnx("event=reload feed=%s error=%s", cf->name, LOG_QUOTE(why));
                 continue;
             }
             feeds[n++] = f;
@@ -460,7 +460,7 @@ prune_after(struct service *s, void *arg)
     struct prune_job *j = arg;
     (void)s;
     if (j->rc < 0)
-        log_warnx("event=prune error=\"%s\"", j->err);
+        log_warnx("event=prune error=%s", LOG_QUOTE(j->err));
     else if (j->deleted > 0)
         log_info("event=prune deleted=%ld", j->deleted);
     if (j->done)
