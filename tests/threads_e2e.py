@@ -105,7 +105,7 @@ def main():
     db_path = os.path.join(tmp, "db.sqlite")
     names = ["f%d" % i for i in range(N)]
 
-    def write_conf(moved=False, extra=False):
+    def write_conf(moved=False, extra=False, charset=False):
         with open(conf, "w") as f:
             f.write("[daemon]\ndatabase = %s\ncontrol_socket = %s\nlisten = 127.0.0.1:%d\n"
                     "timeout = 5s\ninterval = 1h\nstale_after = 0\n"
@@ -114,6 +114,8 @@ def main():
             for name in names:
                 path = "f0b" if moved and name == "f0" else name
                 f.write('[feed "%s"]\nurl = %s/%s.xml\n' % (name, pub, path))
+                if charset:  # new options for every feed: charset, categories, cleaning
+                    f.write("charset = utf-8\ncategories = macro, rates\nremove = .ad\n")
             if extra:
                 f.write('[feed "new"]\nurl = %s/new.xml\n' % pub)
     write_conf()
@@ -188,8 +190,23 @@ def main():
         check(st["ok"] and st["feeds"][0]["feed"] == "new", "the added feed is listed at once")
 
         # N feeds under the held lock: one busy timeout in total, not N × 10 s.
+        # A reload while their ingests wait in the worker: the worker must not
+        # read what the loop replaces (ThreadSanitizer sees it if it does).
         refresh = " ".join(names[1:]) + " " + names[0]
-        r, dt = timed(lambda: ctl(sock_path, "refresh " + refresh, timeout=4 * N * BUSY_S))
+        res = {}
+
+        def run_refresh():
+            res["r"], res["dt"] = timed(lambda: ctl(sock_path, "refresh " + refresh,
+                                                    timeout=4 * N * BUSY_S))
+        waiter = threading.Thread(target=run_refresh)
+        waiter.start()
+        time.sleep(1)
+        write_conf(moved=True, extra=True, charset=True)
+        rl, dt = timed(lambda: ctl(sock_path, "reload", timeout=30))
+        check(isinstance(rl, dict) and rl.get("ok") is True and (SANITIZED or dt < 0.1),
+              "a reload while ingests wait for the lock answers at once (%.3fs)" % dt)
+        waiter.join()
+        r, dt = res["r"], res["dt"]
         ok = isinstance(r, dict) and r.get("ok") and len(r["feeds"]) == N
         check(ok and all(f["status"] == "error" and "locked" in (f["error"] or "")
                          for f in r["feeds"]),
