@@ -37,9 +37,25 @@ def check(cond, what):
         FAILS.append(what)
 
 
+BIG_ITEMS = 1500
+
+
+def big_feed(version):
+    """A long document: its ingest keeps the worker in one write transaction."""
+    items = "".join("<item><title>Big %d.%d: markets move on item %d</title>"
+                    "<link>http://pub.example/big/%d/%d</link><guid>big-%d-%d</guid>"
+                    "<description><![CDATA[<p>Paragraph %d of version %d, about bonds, "
+                    "rates and currencies.</p><div class=\"ad\">ad</div>]]></description></item>"
+                    % (version, i, i, version, i, version, i, i, version)
+                    for i in range(BIG_ITEMS))
+    return ('<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+            "<title>big</title><link>http://pub.example/</link>%s</channel></rss>" % items).encode()
+
+
 class Publisher(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     hits = 0
+    big = big_feed(0)
 
     def log_message(self, *a):
         pass
@@ -47,13 +63,18 @@ class Publisher(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         Publisher.hits += 1
         name = self.path.strip("/").split(".")[0]
-        n = Publisher.hits  # new content every time: every fetch is a write
+        n = Publisher.hits
+        if name == "big":
+            return self.reply(Publisher.big)  # new content every time: every fetch is a write
         body = ('<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
                 "<title>%s</title><link>http://pub.example/</link>"
                 "<item><title>%s story number %d about rates</title>"
                 "<link>http://pub.example/%s/%d</link><guid>%s-%d</guid>"
                 "<description>Body %d of %s.</description></item>"
                 "</channel></rss>" % (name, name, n, name, n, name, n, n, name)).encode()
+        self.reply(body)
+
+    def reply(self, body):
         self.send_response(200)
         self.send_header("Content-Type", "application/rss+xml")
         self.send_header("Content-Length", str(len(body)))
@@ -116,6 +137,9 @@ def main():
                 f.write('[feed "%s"]\nurl = %s/%s.xml\n' % (name, pub, path))
                 if charset:  # new options for every feed: charset, categories, cleaning
                     f.write("charset = utf-8\ncategories = macro, rates\nremove = .ad\n")
+            f.write('[feed "big"]\nurl = %s/big.xml\ninterval = 1d\n' % pub)
+            if charset:
+                f.write("charset = utf-8\ncategories = macro\nremove = .ad\n")
             if extra:
                 f.write('[feed "new"]\nurl = %s/new.xml\n' % pub)
     write_conf()
@@ -145,10 +169,41 @@ def main():
     holder = None
     try:
         check(ready.wait(30), "sd_notify READY=1")
-        r = ctl(sock_path, "refresh", timeout=60)
-        check(r["ok"] and all(f["status"] == "ok" for f in r["feeds"]) and len(r["feeds"]) == N,
+        r = ctl(sock_path, "refresh", timeout=120)
+        check(r["ok"] and all(f["status"] == "ok" for f in r["feeds"]) and len(r["feeds"]) == N + 1,
               "every feed fetches before the lock (%s)" % [(f["feed"], f["status"], f["error"])
                                                           for f in r.get("feeds", [])])
+
+        # A reload while the worker stores a long document (its options
+        # replaced under it: ThreadSanitizer sees a worker that reads them).
+        Publisher.big = big_feed(1)
+        res = {}
+
+        def run_big():
+            res["big"] = ctl(sock_path, "refresh big", timeout=300)
+        waiter = threading.Thread(target=run_big)
+        waiter.start()
+        worst = 0
+        t_end = time.monotonic() + 2
+        flip = False
+        while time.monotonic() < t_end or waiter.is_alive():
+            flip = not flip
+            write_conf(charset=flip)
+            rl, dt = timed(lambda: ctl(sock_path, "reload", timeout=30))
+            worst = max(worst, dt)
+            v, dt = timed(lambda: ctl(sock_path, "ping", timeout=30)["ok"])
+            worst = max(worst, dt if v is True else 99)
+            if time.monotonic() > t_end + 120:
+                break
+            time.sleep(0.1)
+        waiter.join()
+        b = res.get("big", {}).get("feeds", [{}])[0]
+        check(b.get("status") == "ok" and b.get("new") == BIG_ITEMS,
+              "the long document is stored whole across the reloads (%s)" % b)
+        check(SANITIZED or worst < 0.1,
+              "reload and ping answer within 100 ms while it is stored (worst %.3fs)" % worst)
+        write_conf()
+        check(ctl(sock_path, "reload")["ok"], "back to the first configuration")
 
         # Another process takes the write lock and keeps it.
         holder = sqlite3.connect(db_path, isolation_level=None, timeout=5)
@@ -170,7 +225,7 @@ def main():
         while time.monotonic() < t_end:
             for what, fn in [
                 ("ping", lambda: ctl(sock_path, "ping", timeout=30)["ok"]),
-                ("status", lambda: len(ctl(sock_path, "status", timeout=30)["feeds"]) == N + 1),
+                ("status", lambda: len(ctl(sock_path, "status", timeout=30)["feeds"]) == N + 2),
                 ("stats", lambda: ctl(sock_path, "stats", timeout=30)["ok"]),
                 ("/healthz", lambda: urllib.request.urlopen(
                     "http://127.0.0.1:%d/healthz" % port, timeout=30).read().startswith(b"ok")),
