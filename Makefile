@@ -51,7 +51,7 @@ tsan: deps
 	      -DCMAKE_C_FLAGS=-O1 $(CMAKE_FLAGS)
 	cmake --build $(TSAN) -j $(JOBS)
 	rm -f $(TSAN)/tsan.*
-	cd $(TSAN) && TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1 log_path=$(CURDIR)/$(TSAN)/tsan" \
+	cd $(TSAN) && TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1 log_path=$(abspath $(TSAN))/tsan" \
 	      ctest --output-on-failure -j $(JOBS) -R '$(TSAN_TESTS)' || { cat tsan.* 2>/dev/null; exit 1; }
 	@if ls $(TSAN)/tsan.* >/dev/null 2>&1; then cat $(TSAN)/tsan.*; echo "tsan: reports above"; exit 1; fi
 
