@@ -1,14 +1,16 @@
 # finfeed: the README's two commands, plus the developer's extras.
 #   make run    install what is missing, build, run the daemon on the offline demo
-#   make check  install what is missing, build, run every test (also under ASan+UBSan)
+#   make check  install what is missing, build, run every test (also under ASan+UBSan,
+#               and the threaded ones under TSan)
 BUILD     ?= build
 ASAN      ?= build-asan
+TSAN      ?= build-tsan
 FUZZBUILD ?= build-fuzz
 SHARED    ?= $(CURDIR)/../shared
 JOBS      ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build run check unit conformance asan bench fuzz clean
+.PHONY: all deps build run check unit conformance asan tsan bench fuzz clean
 
 all: build
 
@@ -42,7 +44,22 @@ asan: deps
 	      ctest --output-on-failure -j $(JOBS)
 	@$(REQUIRE_ALL) scripts/conformance $(ASAN)/finfeed "$(SHARED)"
 
-check: unit conformance asan
+# ThreadSanitizer (it cannot be combined with ASan): the tests that run the
+# daemon's threads (loop + worker) — the end-to-end scripts and test_ctl. A
+# race fails the test (halt_on_error, exit 66), and any report a process left
+# in $(TSAN)/tsan.* (a client, a daemon whose exit code no test reads) fails
+# the target.
+TSAN_TESTS ?= ^(t_daemon|t_threads|t_config_reload|t_crash|test_ctl|test_fetch|test_http)$$
+tsan: deps
+	cmake -S . -B $(TSAN) -DFINFEED_WERROR=ON -DFINFEED_TSAN=ON -DCMAKE_BUILD_TYPE=Debug \
+	      -DCMAKE_C_FLAGS=-O1 $(CMAKE_FLAGS)
+	cmake --build $(TSAN) -j $(JOBS)
+	rm -f $(TSAN)/tsan.*
+	cd $(TSAN) && TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1 log_path=$(abspath $(TSAN))/tsan" \
+	      ctest --output-on-failure -j $(JOBS) -R '$(TSAN_TESTS)' || { cat tsan.* 2>/dev/null; exit 1; }
+	@if ls $(TSAN)/tsan.* >/dev/null 2>&1; then cat $(TSAN)/tsan.*; echo "tsan: reports above"; exit 1; fi
+
+check: unit conformance asan tsan
 	@echo "make check: all passed"
 
 # The benchmarks of bench/ (scripts, not tests: they print figures against
@@ -61,4 +78,4 @@ fuzz: deps
 	@scripts/run-fuzz $(FUZZBUILD)
 
 clean:
-	rm -rf $(BUILD) $(ASAN) $(FUZZBUILD)
+	rm -rf $(BUILD) $(ASAN) $(TSAN) $(FUZZBUILD)

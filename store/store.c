@@ -283,7 +283,7 @@ store_open(const char *path, struct store **out, char *err, size_t errsize)
     }
     /* A reader (the sqlite3 CLI, a backup) or another writer holding the lock
      * must never make a write fail: wait for it. */
-    sqlite3_busy_timeout(s->db, 10000);
+    sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT_MS);
     /* Closing does not checkpoint: a checkpoint costs two or three fsyncs,
      * which dominated one `finfeed ingest` per feed; the WAL is folded into
      * the database by SQLite's auto-checkpoint (every 1000 pages) instead,
@@ -342,6 +342,14 @@ store_close(struct store *s)
     free(s->tracking);
     sqlite3_close_v2(s->db);
     free(s);
+}
+
+int
+store_set_busy_timeout(struct store *s, int ms)
+{
+    if (ms < 0)
+        return -EINVAL;
+    return sqlite3_busy_timeout(s->db, ms) == SQLITE_OK ? 0 : -EINVAL;
 }
 
 int

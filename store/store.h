@@ -19,9 +19,18 @@ struct store;
  * without a schema version), -EPROTO for a newer schema, -ENOENT, -EACCES,
  * -EROFS, -ENOSPC, -EBUSY. A database that cannot be written (the file or
  * its directory) fails here, -EACCES or -EROFS with "PATH: read-only
- * database (…)", not on the first write. A lock held by another connection is waited for
- * (up to 10 s) on open and on every write. */
+ * database (…)", not on the first write. A lock held by another connection
+ * is waited for (up to STORE_BUSY_TIMEOUT_MS) on open and on every write. */
 int store_open(const char *path, struct store **out, char *err, size_t errsize);
+
+#define STORE_BUSY_TIMEOUT_MS 10000
+
+/* How long a statement waits for a lock held by another connection before
+ * it fails with -EBUSY: ms >= 0 (0: at once). A reader in WAL mode never
+ * waits for the writer, except in rare cases (a WAL being recovered or
+ * reset): a connection that must never stall a thread sets 0 and treats
+ * -EBUSY as "try later". Returns 0 or -EINVAL. */
+int store_set_busy_timeout(struct store *s, int ms);
 /* Roll back an open transaction and close. Does not checkpoint: the -wal file
  * may stay beside the database (SQLite folds it in every 1000 pages and on
  * the next open; `sqlite3 DB .backup` copies both). NULL is fine. */
@@ -114,7 +123,8 @@ int store_articles(struct store *s, const struct store_query *q, store_article_c
  * of its own: not inside store_begin. */
 int store_prune(struct store *s, int64_t cutoff, int64_t now, long *deleted);
 
-/* A number that changes whenever stored articles change (for output caches). */
+/* A number that changes whenever stored articles change (for output caches),
+ * >= 0; or a negative errno (-EBUSY: the database is locked). */
 int64_t store_generation(struct store *s);
 
 /* Count of stored articles (all, or of one feed when feed_id > 0). */

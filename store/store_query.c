@@ -204,17 +204,17 @@ int64_t
 store_generation(struct store *s)
 {
     sqlite3_stmt *st;
-    int64_t g = -1;
+    int64_t g = -EIO;
     int rc =
         sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key = 'generation'", -1, &st, NULL);
     if (rc != SQLITE_OK) {
-        store_fail(s, rc);
-        return -1;
+        g = store_fail(s, rc);
+        return g < 0 ? g : -EIO;
     }
     if ((rc = sqlite3_step(st)) == SQLITE_ROW)
         g = sqlite3_column_int64(st, 0);
-    else
-        store_fail(s, rc);
+    else if ((g = store_fail(s, rc)) >= 0)
+        g = -EIO; /* no row */
     sqlite3_finalize(st);
     return g;
 }

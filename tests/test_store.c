@@ -1710,6 +1710,59 @@ teardown_tmp(void **state)
     return 0;
 }
 
+/* The daemon's reader never waits for the writer's lock (issue 10 §2): with
+ * another connection holding BEGIN IMMEDIATE, a reader with busy timeout 0
+ * still reads (WAL), and a write with busy timeout 0 fails at once with
+ * -EBUSY instead of waiting STORE_BUSY_TIMEOUT_MS. */
+static void
+test_busy_timeout(void **state)
+{
+    (void)state;
+    char dir[64], path[128], err[256];
+    struct store *w, *r;
+    sqlite3 *holder;
+    int64_t id;
+    long n;
+    snprintf(dir, sizeof(dir), "/tmp/finfeed-test-busy-XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/db", dir);
+    assert_int_equal(store_open(path, &w, err, sizeof(err)), 0);
+    assert_int_equal(store_open(path, &r, err, sizeof(err)), 0);
+    assert_int_equal(store_set_busy_timeout(r, 0), 0);
+    assert_int_equal(store_set_busy_timeout(w, 0), 0);
+    assert_int_equal(store_set_busy_timeout(w, -1), -EINVAL);
+    assert_int_equal(store_feed_ensure(w, "a", "https://a.example/", &id), 0);
+    int64_t g = store_generation(r);
+    assert_true(g >= 0);
+
+    assert_int_equal(sqlite3_open(path, &holder), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(holder, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    assert_int_equal(store_generation(r), g);
+    assert_int_equal(store_count(r, 0, &n), 0);
+    assert_int_equal(store_begin(w), -EBUSY);
+    assert_non_null(strstr(store_errmsg(w), "locked"));
+    assert_int_equal(store_feed_ensure(w, "b", NULL, &id), -EBUSY);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double dt = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+#ifndef FINFEED_SANITIZED
+    assert_true(dt < 0.1); /* no wait at all */
+#endif
+    (void)dt;
+    assert_int_equal(sqlite3_exec(holder, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(store_feed_ensure(w, "b", NULL, &id), 0);
+    assert_int_equal(sqlite3_close(holder), SQLITE_OK);
+    store_close(r);
+    store_close(w);
+    const char *files[] = {"db", "db-wal", "db-shm"};
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+        unlink(path);
+    }
+    rmdir(dir);
+}
+
 int
 main(void)
 {
@@ -1730,6 +1783,7 @@ main(void)
         cmocka_unit_test(test_migrate_v1),
         cmocka_unit_test(test_migrate_v0_and_future),
         cmocka_unit_test(test_dates_not_believed),
+        cmocka_unit_test(test_busy_timeout),
         cmocka_unit_test(test_bad_files),
         cmocka_unit_test(test_locked_reader),
         cmocka_unit_test(test_locked_writer),

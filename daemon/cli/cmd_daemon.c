@@ -1,5 +1,6 @@
 /* daemon/cli/cmd_daemon.c — `finfeed daemon`: the loop and what runs on it.
- * Starts the service, the control socket and the HTTP server; SIGHUP
+ * Starts the service, then, once it has loaded its feeds' state from the
+ * store (in its worker), the control socket and the HTTP server; SIGHUP
  * reloads, SIGTERM/SIGINT stop within seconds with the database closed
  * cleanly; sd_notify READY, STATUS (from the service's counters, on each
  * change it reports) and WATCHDOG (only while the store answers). */
@@ -29,6 +30,8 @@ struct runner {
     struct service *svc;
     struct ctl *ctl;
     struct http *http;
+    char *control, *listen, *database; /* for the servers, started once loaded */
+    int serving;             /* the servers are started */
     int stopping;
     int parts;               /* subsystems still shutting down */
     char status[128];        /* the last STATUS= line sent */
@@ -58,10 +61,25 @@ send_status(struct runner *r)
     sd_notifyf(0, "STATUS=%s", line);
 }
 
+static int start_servers(struct runner *r, char *err, size_t errsize);
+static void stop(struct runner *r, const char *why);
+
 static void
 on_service_event(void *arg, enum service_event ev)
 {
     struct runner *r = arg;
+    char err[1024];
+    if (!r->serving) { /* the servers wait for the feeds' state */
+        if (r->stopping || !service_loaded(r->svc))
+            return;
+        if (start_servers(r, err, sizeof(err)) < 0) {
+            log_warnx("event=start outcome=failed error=%s", LOG_QUOTE(err));
+            fprintf(stderr, "finfeed: %s\n", err);
+            r->exit_code = 1;
+            stop(r, "start failed");
+        }
+        return;
+    }
     if (ev == SERVICE_RELOADED) { /* a reload through the control socket too */
         sd_notify(0, "RELOADING=1");
         sd_notify(0, "READY=1");
@@ -166,54 +184,62 @@ fail:
     return rc;
 }
 
+/* The control socket and the HTTP server, READY=1: once the service has
+ * loaded its feeds, so that the first answers tell their saved state. */
+static int
+start_servers(struct runner *r, char *err, size_t errsize)
+{
+    struct service_stats st;
+    int rc;
+    r->serving = 1;
+    if ((rc = ctl_start(&r->loop, r->svc, r->control, &r->ctl, err, errsize)) < 0 ||
+        (r->listen != NULL &&
+         (rc = http_start(&r->loop, r->svc, r->listen, &r->http, err, errsize)) < 0))
+        return rc;
+    char where[300] = "";
+    if (r->listen != NULL)
+        snprintf(where, sizeof(where), " http=http://%s/feed.atom", r->listen);
+    service_stats(r->svc, &st);
+    log_info("event=start version=%s feeds=%zu database=%s control=%s%s", FINFEED_VERSION,
+             st.feeds, r->database, r->control, where);
+    sd_notify(0, "READY=1");
+    send_status(r);
+    return 0;
+}
+
 static int
 start(struct runner *r, struct config *cfg, const char *cfg_path, char *err, size_t errsize)
 {
     /* what the server parts need of cfg, before the service takes it */
-    char *control = strdup(cfg->daemon.control_socket);
-    char *listen = cfg->daemon.listen ? strdup(cfg->daemon.listen) : NULL;
-    char *database = strdup(cfg->daemon.database);
-    struct service_stats st;
+    r->control = strdup(cfg->daemon.control_socket);
+    r->listen = cfg->daemon.listen ? strdup(cfg->daemon.listen) : NULL;
+    r->database = strdup(cfg->daemon.database);
     int rc;
-    if (control == NULL || database == NULL || (cfg->daemon.listen && listen == NULL)) {
+    if (r->control == NULL || r->database == NULL || (cfg->daemon.listen && r->listen == NULL)) {
         config_free(cfg);
         snprintf(err, errsize, "out of memory");
-        rc = -ENOMEM;
-        goto done;
+        return -ENOMEM;
     }
     if ((rc = init_handles(r, err, errsize)) < 0) {
         config_free(cfg);
-        goto done;
+        return rc;
     }
     if ((rc = service_new(&r->loop, cfg, cfg_path, &r->svc, err, errsize)) < 0 ||
-        (rc = service_start(r->svc, err, errsize)) < 0 ||
-        (rc = ctl_start(&r->loop, r->svc, control, &r->ctl, err, errsize)) < 0 ||
-        (listen != NULL &&
-         (rc = http_start(&r->loop, r->svc, listen, &r->http, err, errsize)) < 0))
-        goto done;
+        (rc = service_start(r->svc, err, errsize)) < 0)
+        return rc;
     if ((rc = service_watch(r->svc, on_service_event, r)) < 0) {
         snprintf(err, errsize, "%s", strerror(-rc));
-        goto done;
+        return rc;
     }
     if (sd_watchdog_enabled(0, &r->watchdog_usec) > 0 && r->watchdog_usec > 0 &&
         (rc = uv_timer_start(&r->watchdog, on_watchdog, r->watchdog_usec / 2000,
                              r->watchdog_usec / 2000)) < 0) {
         snprintf(err, errsize, "watchdog: %s", uv_strerror(rc));
-        goto done;
+        return rc;
     }
-    char where[300] = "";
-    if (listen != NULL)
-        snprintf(where, sizeof(where), " http=http://%s/feed.atom", listen);
-    service_stats(r->svc, &st);
-    log_info("event=start version=%s feeds=%zu database=%s control=%s%s", FINFEED_VERSION,
-             st.feeds, database, control, where);
-    sd_notify(0, "READY=1");
-    send_status(r);
-done:
-    free(control);
-    free(listen);
-    free(database);
-    return rc;
+    if (service_loaded(r->svc)) /* else on its event */
+        return start_servers(r, err, errsize);
+    return 0;
 }
 
 int
@@ -267,7 +293,14 @@ cmd_daemon(const struct cli_command *cmd, int argc, char **argv)
         free(r);
         return 1;
     }
-    signal(SIGPIPE, SIG_IGN);
+    if (signal(SIGPIPE, SIG_IGN) == SIG_ERR) { /* a reply to a client gone: EPIPE */
+        fprintf(stderr, "finfeed: SIGPIPE: %s\n", strerror(errno));
+        config_free(cfg);
+        uv_loop_close(&r->loop);
+        curl_global_cleanup();
+        free(r);
+        return 1;
+    }
     if (start(r, cfg, cfg_path, err, sizeof(err)) < 0) {
         log_warnx("event=start outcome=failed error=%s", LOG_QUOTE(err));
         fprintf(stderr, "finfeed: %s\n", err);
@@ -278,8 +311,12 @@ cmd_daemon(const struct cli_command *cmd, int argc, char **argv)
     service_free(r->svc);
     if (uv_loop_close(&r->loop) != 0) {
         uv_run(&r->loop, UV_RUN_DEFAULT);
-        uv_loop_close(&r->loop);
+        if ((rc = uv_loop_close(&r->loop)) != 0)
+            log_warnx("event=stop error=\"loop: %s\"", uv_strerror(rc));
     }
+    free(r->control);
+    free(r->listen);
+    free(r->database);
     curl_global_cleanup();
     if (r->exit_code == 0)
         log_info("event=stopped");

@@ -2,28 +2,49 @@
  * one transaction: all of its articles or none. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "daemon/service/ingest.h"
+
+/* *dst = a copy of src (NULL stays NULL). Returns 0 or -ENOMEM. */
+static int
+dup_opt(const char *src, char **dst)
+{
+    *dst = src != NULL ? strdup(src) : NULL;
+    return src != NULL && *dst == NULL ? -ENOMEM : 0;
+}
 
 int
 service_ingest_init(struct service_ingest *f, struct store *s, const struct config *cfg,
                  const struct config_feed *cf, const char *name, char *err, size_t errsize)
 {
     memset(f, 0, sizeof(*f));
-    f->name = cf ? cf->name : name;
-    f->republish = cf ? cf->republish : 1;
-    f->opts.base_url = cf && strncmp(cf->url, "file:", 5) != 0 ? cf->url : NULL;
-    f->opts.timezone = cf ? cf->timezone : NULL;
-    /* a configured charset overrides what the server says (SPEC §2) */
-    f->opts.charset = cf ? cf->charset : NULL;
-    if (cf != NULL) {
-        f->defaults.categories = (const char *const *)cf->categories;
-        f->defaults.ncategories = cf->ncategories;
-        f->defaults.author = cf->author;
-        f->defaults.headimg = cf->headimg;
-        f->defaults.comments = cf->comments;
+    const char *base = cf && strncmp(cf->url, "file:", 5) != 0 ? cf->url : NULL;
+    int rc = 0;
+    if (dup_opt(cf ? cf->name : name, &f->name) < 0 || dup_opt(base, &f->own.base_url) < 0 ||
+        (cf != NULL && (dup_opt(cf->timezone, &f->own.timezone) < 0 ||
+                        dup_opt(cf->charset, &f->own.charset) < 0 ||
+                        dup_opt(cf->author, &f->own.author) < 0 ||
+                        dup_opt(cf->headimg, &f->own.headimg) < 0)))
+        goto nomem;
+    if (cf != NULL && cf->ncategories > 0) {
+        if ((f->own.categories = calloc(cf->ncategories + 1, sizeof(char *))) == NULL)
+            goto nomem;
+        for (; f->defaults.ncategories < cf->ncategories; f->defaults.ncategories++)
+            if (dup_opt(cf->categories[f->defaults.ncategories],
+                        &f->own.categories[f->defaults.ncategories]) < 0)
+                goto nomem;
     }
+    f->republish = cf ? cf->republish : 1;
+    f->opts.base_url = f->own.base_url;
+    f->opts.timezone = f->own.timezone;
+    /* a configured charset overrides what the server says (SPEC §2) */
+    f->opts.charset = f->own.charset;
+    f->defaults.categories = (const char *const *)f->own.categories;
+    f->defaults.author = f->own.author;
+    f->defaults.headimg = f->own.headimg;
+    f->defaults.comments = cf ? cf->comments : 0;
     f->defaults.source = f->name;
     struct parse_clean_opts co = {
         .remove = cf ? cf->remove : NULL,
@@ -32,25 +53,38 @@ service_ingest_init(struct service_ingest *f, struct store *s, const struct conf
         .niframe_hosts = cfg ? cfg->output.niframe_hosts : 0,
     };
     char why[256];
-    int rc = parse_cleaner_new(&co, &f->cleaner, why, sizeof(why));
-    if (rc < 0) {
-        snprintf(err, errsize, "feed \"%s\": %s", f->name, why);
+    if ((rc = parse_cleaner_new(&co, &f->cleaner, why, sizeof(why))) < 0) {
+        snprintf(err, errsize, "feed \"%s\": %s", f->name ? f->name : "", why);
+        service_ingest_close(f);
         return rc;
     }
     f->defaults.cleaner = f->cleaner;
     if (s != NULL && (rc = store_feed_ensure(s, f->name, cf ? cf->url : NULL, &f->feed_id)) < 0) {
-        snprintf(err, errsize, "feed \"%s\": %s", f->name, store_errmsg(s));
+        snprintf(err, errsize, "feed \"%s\": %s", f->name ? f->name : "", store_errmsg(s));
         service_ingest_close(f);
         return rc;
     }
     return 0;
+nomem:
+    snprintf(err, errsize, "out of memory");
+    service_ingest_close(f);
+    return -ENOMEM;
 }
 
 void
 service_ingest_close(struct service_ingest *f)
 {
     parse_cleaner_free(f->cleaner);
-    f->cleaner = NULL;
+    free(f->name);
+    free(f->own.base_url);
+    free(f->own.timezone);
+    free(f->own.charset);
+    free(f->own.author);
+    free(f->own.headimg);
+    for (size_t i = 0; f->own.categories != NULL && i < f->defaults.ncategories; i++)
+        free(f->own.categories[i]);
+    free(f->own.categories);
+    memset(f, 0, sizeof(*f));
 }
 
 struct run {

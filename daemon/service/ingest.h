@@ -12,25 +12,35 @@
 #include "store/store.h"
 
 /* A feed ready to ingest: its configuration turned into parse options, article
- * defaults and a compiled cleaner. */
+ * defaults and a compiled cleaner. Owns a copy of every value it holds (the
+ * pointers of opts and defaults point into it), so it outlives the
+ * configuration it was made from, and a worker thread may read it while the
+ * loop thread replaces that configuration. */
 struct service_ingest {
-    const char *name;     /* borrowed from the configuration (or the caller) */
+    char *name;           /* owned copy, or NULL */
     int64_t feed_id;      /* in the store */
     int republish;
     struct parse_opts opts;
     struct parse_article_defaults defaults;
     struct parse_cleaner *cleaner; /* owned */
+    struct {              /* owned copies behind opts and defaults */
+        char *base_url, *timezone, *charset, *author, *headimg;
+        char **categories; /* defaults.ncategories items */
+    } own;
     /* Set by service_ingest_document about the last document: */
     int64_t newest;       /* date of its newest article, 0 when it had none */
     long ttl;             /* its RSS <ttl> in minutes, 0 when absent */
 };
 
 /* Prepare feed `name`: `cf` is its configuration, or NULL for defaults (a
- * feed not in any configuration file). Registers the feed in the store `s`
- * (NULL: not at all — `finfeed parse` applies a feed's options offline).
- * Returns 0, or a negative errno with the reason in err. */
+ * feed not in any configuration file); cfg, cf and name are copied from, none
+ * kept. Registers the feed in the store `s` (NULL: not at all — `finfeed
+ * parse` applies a feed's options offline, the daemon registers its feeds in
+ * its worker). Returns 0, or a negative errno with the reason in err (f is
+ * then empty). */
 int service_ingest_init(struct service_ingest *f, struct store *s, const struct config *cfg,
                      const struct config_feed *cf, const char *name, char *err, size_t errsize);
+/* Free what f owns and empty it; an empty (zeroed) f is fine. */
 void service_ingest_close(struct service_ingest *f);
 
 /* Store one document, from `fp` when not NULL, else from buf/len. `charset`

@@ -3,6 +3,7 @@
  * time comes from policy.c; a fetched body is parsed and stored in the libuv
  * threadpool, one job at a time, so the loop keeps answering while a 16 MB
  * feed is read; the feed's new state is saved through the same queue. */
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,9 +15,15 @@
 #include "daemon/service/service_int.h"
 #include "fetch/fetch.h"
 
+/* After a job failed on a lock held elsewhere, the jobs of the next
+ * BUSY_FAST_MS fail at once rather than wait out the busy timeout each: N
+ * feeds under a held lock fail after one busy timeout in total, and retry
+ * with their backoff. A job that succeeds ends it. */
+#define BUSY_FAST_MS 30000
+
 struct job {
     struct job *next;
-    void (*fn)(struct service *svc, void *arg);
+    int (*fn)(struct service *svc, void *arg);
     void (*after)(struct service *svc, void *arg);
     void *arg;
 };
@@ -30,12 +37,18 @@ struct sched {
     int timer_closed;
     unsigned int seed;
     long busy;       /* feeds fetching or waiting for their ingest */
+    /* worker only (one job at a time; each job's start follows the last's end) */
+    uint64_t fast_until; /* uv_hrtime() ms until which jobs do not wait for a lock */
+    int fast;            /* the writer's busy timeout is 0 now */
 };
 
-/* A fetch result on its way through the ingest job. */
+/* A fetch result on its way through the ingest job. The worker reads only
+ * what this holds: f and svc are for the loop thread. */
 struct fetched {
     struct feed_run *f;
     struct service *svc;
+    struct feed_opts *opts; /* a reference: immutable options */
+    int64_t feed_id;
     char *body;
     size_t len;
     char *charset, *etag, *last_modified, *permanent_url;
@@ -52,6 +65,8 @@ struct fetched {
     long ttl;
     int64_t now;
     long articles;
+    long total;           /* articles in the store, when total_ok */
+    int total_ok;
     char *markdown_dir;   /* [output] markdown_dir when set: posts of new articles */
     long posts;           /* posts written */
     char post_err[256];
@@ -87,16 +102,14 @@ jobs_kick(struct service *svc)
     if (sc->head == NULL)
         sc->tail = NULL;
     sc->work.data = svc;
-    if (uv_queue_work(svc->loop, &sc->work, on_work, on_work_done) < 0) {
-        /* cannot happen with a valid loop; run inline rather than lose it */
-        struct job *j = sc->running;
-        j->fn(svc, j->arg);
-        on_work_done(&sc->work, 0);
-    }
+    /* fails only without a work callback: never run a job on the loop */
+    int rc = uv_queue_work(svc->loop, &sc->work, on_work, on_work_done);
+    assert(rc == 0);
+    (void)rc;
 }
 
 int
-sched_job(struct service *svc, void (*fn)(struct service *svc, void *arg),
+sched_job(struct service *svc, int (*fn)(struct service *svc, void *arg),
           void (*after)(struct service *svc, void *arg), void *arg)
 {
     struct sched *sc = svc->sched;
@@ -119,8 +132,18 @@ static void
 on_work(uv_work_t *req)
 {
     struct service *svc = req->data;
-    struct job *j = svc->sched->running;
-    j->fn(svc, j->arg);
+    struct sched *sc = svc->sched;
+    struct job *j = sc->running;
+    uint64_t now = uv_hrtime() / 1000000;
+    int fast = now < sc->fast_until;
+    if (fast != sc->fast &&
+        store_set_busy_timeout(svc->wstore, fast ? 0 : STORE_BUSY_TIMEOUT_MS) == 0)
+        sc->fast = fast;
+    int rc = j->fn(svc, j->arg);
+    if (rc == -EBUSY)
+        sc->fast_until = uv_hrtime() / 1000000 + BUSY_FAST_MS;
+    else if (rc == 0)
+        sc->fast_until = 0;
 }
 
 static void maybe_stopped(struct service *svc);
@@ -192,22 +215,22 @@ struct state_job {
     char err[256];
 };
 
-static void
+static int
 state_fn(struct service *svc, void *arg)
 {
     struct state_job *j = arg;
     j->rc = store_feed_state_set(svc->wstore, j->feed_id, &j->st);
     if (j->rc < 0)
         snprintf(j->err, sizeof(j->err), "%s", store_errmsg(svc->wstore));
+    return j->rc;
 }
 
 static void
 state_after(struct service *svc, void *arg)
 {
     struct state_job *j = arg;
+    service_store_result(svc, j->rc, j->err);
     if (j->rc < 0) {
-        svc->store_ok = 0;
-        snprintf(svc->store_error, sizeof(svc->store_error), "%s", j->err);
         log_warnx("event=state-save feed_id=%lld error=%s", (long long)j->feed_id,
                   LOG_QUOTE(j->err));
     }
@@ -219,8 +242,10 @@ static void
 save_state(struct service *svc, struct feed_run *f)
 {
     struct state_job *j = calloc(1, sizeof(*j));
-    if (j == NULL)
+    if (j == NULL || f->id == 0) { /* never registered: nothing stored to update */
+        free(j);
         return;
+    }
     j->feed_id = f->id;
     j->st.url = f->url ? strdup(f->url) : NULL;
     j->st.etag = f->etag ? strdup(f->etag) : NULL;
@@ -267,23 +292,32 @@ write_post(void *arg, const struct store_article *a)
     return 0;
 }
 
-static void
+static int
 ingest_fn(struct service *svc, void *arg)
 {
     struct fetched *x = arg;
-    x->rc = service_ingest_document(svc->wstore, &x->f->ing, NULL, x->body, x->len,
-                            x->f->cf && x->f->cf->charset ? x->f->cf->charset : x->charset, x->now,
-                            &x->counts, &x->report, x->ingest_err, sizeof(x->ingest_err));
-    x->newest = x->f->ing.newest;
-    x->ttl = x->f->ing.ttl;
+    struct store *w = svc->wstore;
+    struct service_ingest ing = x->opts->ing; /* the shared options stay untouched */
+    ing.feed_id = x->feed_id;
+    x->rc = service_ingest_document(w, &ing, NULL, x->body, x->len, x->charset, x->now, &x->counts,
+                                    &x->report, x->ingest_err, sizeof(x->ingest_err));
+    x->newest = ing.newest;
+    x->ttl = ing.ttl;
     if (x->rc != -EINVAL && x->rc < 0)
-        return;
-    store_count(svc->wstore, x->f->id, &x->articles);
+        return x->rc;
+    /* -EINVAL: the document, not the store, was bad */
+    if (store_count(w, x->feed_id, &x->articles) < 0)
+        x->articles = -1;
+    x->total_ok = store_count(w, 0, &x->total) == 0;
     if (x->rc == 0 && x->markdown_dir != NULL && x->counts.new_ + x->counts.updated > 0) {
         /* a duplicate source may touch its article too: no tighter limit */
-        struct store_query q = {.feed = x->f->name, .changed_since = x->now, .limit = 1000000};
-        store_articles(svc->wstore, &q, write_post, x);
+        struct store_query q = {.feed = ing.name, .changed_since = x->now, .limit = 1000000};
+        int rc = store_articles(w, &q, write_post, x);
+        if (rc < 0 && x->post_err[0] == '\0')
+            snprintf(x->post_err, sizeof(x->post_err), "reading the articles: %s",
+                     store_errmsg(w));
     }
+    return 0;
 }
 
 static void
@@ -306,6 +340,7 @@ fetched_free(struct fetched *x)
     free(x->last_modified);
     free(x->permanent_url);
     free(x->markdown_dir);
+    feed_opts_unref(x->opts);
     free(x);
 }
 
@@ -317,25 +352,27 @@ ingest_after(struct service *svc, void *arg)
     char q[300];
     f->last_fetch = x->now;
     f->http = x->http;
+    /* -EINVAL: the feed's fault, the store worked */
+    service_store_result(svc, x->rc == -EINVAL ? 0 : x->rc, x->ingest_err);
+    if (x->total_ok) {
+        svc->articles = x->total;
+        svc->articles_known = 1;
+    }
     if (x->rc < 0) {
         f->last = SERVICE_ERROR;
         f->errors++;
         snprintf(f->error, sizeof(f->error), "%.255s", x->ingest_err);
         utf8_trim(f->error);
         memset(&f->counts, 0, sizeof(f->counts));
-        if (x->rc != -EINVAL) { /* a store failure, not the feed's fault */
-            svc->store_ok = 0;
-            snprintf(svc->store_error, sizeof(svc->store_error), "%.255s", x->ingest_err);
-        }
         f->next_fetch = next_error(svc->sched, f, x->now, -1);
         log_warnx("event=fetch feed=%s outcome=error http=%ld error=%s", f->name, x->http,
                   log_q(f->error, q, sizeof(q)));
     } else {
-        svc->store_ok = 1;
         f->last = SERVICE_OK;
         f->errors = 0;
         f->counts = x->counts;
-        f->articles = x->articles;
+        if (x->articles >= 0)
+            f->articles = x->articles;
         if (x->newest > f->newest)
             f->newest = x->newest;
         f->error[0] = '\0';
@@ -458,6 +495,8 @@ start_fetch(struct service *svc, struct feed_run *f)
         return;
     x->f = f;
     x->svc = svc;
+    x->opts = feed_opts_ref(f->opts);
+    x->feed_id = f->id;
     struct fetch_request req = {
         .url = f->url,
         .etag = f->etag,
@@ -485,7 +524,8 @@ start_fetch(struct service *svc, struct feed_run *f)
 static int
 due(const struct feed_run *f, int64_t now)
 {
-    return f->enabled && !f->in_flight && !f->removed && (f->urgent || f->next_fetch <= now);
+    return f->enabled && f->id != 0 && !f->in_flight && !f->removed &&
+           (f->urgent || f->next_fetch <= now);
 }
 
 /* Start due feeds, those asked for by a refresh first, while fewer than
@@ -500,6 +540,10 @@ on_uv_timer(uv_timer_t *t)
     long limit = svc->cfg->daemon.concurrency;
     if (svc->stopping)
         return;
+    /* feeds new to the store (at start, added by a reload) are registered
+     * by the worker first; they are fetched once that is done */
+    if (service_register_due(svc, now) < 0)
+        log_warnx("event=register error=\"out of memory\"");
     for (int pass = 0; pass < 2; pass++)
         for (size_t i = 0; i < svc->nfeeds && sc->busy < limit; i++) {
             struct feed_run *f = svc->feeds[i];
@@ -518,17 +562,20 @@ sched_rearm(struct service *svc)
         return;
     for (size_t i = 0; i < svc->nfeeds; i++) {
         struct feed_run *f = svc->feeds[i];
-        if (!f->enabled || f->in_flight || f->removed)
+        if (!f->enabled || f->id == 0 || f->in_flight || f->removed)
             continue;
         int64_t when = f->urgent ? 0 : f->next_fetch;
         if (when < earliest)
             earliest = when;
     }
+    if (sc->busy >= svc->cfg->daemon.concurrency)
+        earliest = INT64_MAX; /* saturated: the next finished fetch re-arms */
+    int64_t reg = service_register_next(svc);
+    if (reg < earliest)
+        earliest = reg;
     uv_timer_stop(&sc->timer);
     if (earliest == INT64_MAX)
         return; /* nothing to do: no polling, the loop sleeps */
-    if (sc->busy >= svc->cfg->daemon.concurrency)
-        return; /* saturated: the next finished fetch re-arms */
     if (uv_timer_start(&sc->timer, on_uv_timer, service_timer_ms(now, earliest), 0) < 0)
         log_warnx("event=sched-timer-failed");
 }

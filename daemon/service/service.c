@@ -30,11 +30,56 @@ service_feed(struct service *s, const char *name)
 }
 
 static void
+set_str(char **slot, const char *v)
+{
+    free(*slot);
+    *slot = v ? strdup(v) : NULL;
+}
+
+/* ---- feed options: immutable, counted, shared with the worker's jobs ---- */
+
+int
+feed_opts_new(const struct config *cfg, const struct config_feed *cf, struct feed_opts **out,
+              char *err, size_t errsize)
+{
+    struct feed_opts *o = calloc(1, sizeof(*o));
+    int rc;
+    *out = NULL;
+    if (o == NULL) {
+        snprintf(err, errsize, "out of memory");
+        return -ENOMEM;
+    }
+    if ((rc = service_ingest_init(&o->ing, NULL, cfg, cf, cf->name, err, errsize)) < 0) {
+        free(o);
+        return rc;
+    }
+    o->refs = 1;
+    *out = o;
+    return 0;
+}
+
+struct feed_opts *
+feed_opts_ref(struct feed_opts *o)
+{
+    o->refs++;
+    return o;
+}
+
+void
+feed_opts_unref(struct feed_opts *o)
+{
+    if (o == NULL || --o->refs > 0)
+        return;
+    service_ingest_close(&o->ing);
+    free(o);
+}
+
+static void
 feed_free(struct feed_run *f)
 {
     if (f == NULL)
         return;
-    service_ingest_close(&f->ing);
+    feed_opts_unref(f->opts);
     free(f->name);
     free(f->url);
     free(f->etag);
@@ -42,51 +87,232 @@ feed_free(struct feed_run *f)
     free(f);
 }
 
-/* A feed_run for configured feed `cf`, with its state from the store. */
+/* A feed_run for configured feed `cf` of cfg, not registered in the store
+ * yet: the worker does that (service_register_due), then it is fetched. */
 static int
-feed_new(struct service *s, const struct config_feed *cf, struct feed_run **out, char *err,
-         size_t errsize)
+feed_new(const struct config *cfg, const struct config_feed *cf, struct feed_run **out,
+         char *err, size_t errsize)
 {
     struct feed_run *f = calloc(1, sizeof(*f));
-    struct store_feed_state st;
     int rc;
     if (f == NULL || (f->name = strdup(cf->name)) == NULL || (f->url = strdup(cf->url)) == NULL) {
         feed_free(f);
+        snprintf(err, errsize, "out of memory");
         return -ENOMEM;
     }
     f->cf = cf;
-    if ((rc = service_ingest_init(&f->ing, s->rstore, s->cfg, cf, cf->name, err, errsize)) < 0) {
+    if ((rc = feed_opts_new(cfg, cf, &f->opts, err, errsize)) < 0) {
         feed_free(f);
         return rc;
     }
-    f->id = f->ing.feed_id;
     f->enabled = cf->enabled;
-    if (store_feed_state_get(s->rstore, f->id, &st) == 0) {
-        if (st.url != NULL && strcmp(st.url, f->url) != 0) { /* moved by a 301/308 */
-            free(f->url);
-            f->url = st.url, st.url = NULL;
-        }
-        f->etag = st.etag, st.etag = NULL;
-        f->last_modified = st.last_modified, st.last_modified = NULL;
-        f->last_fetch = st.last_fetch;
-        f->next_fetch = st.next_fetch;
-        f->newest = st.newest;
-        f->http = st.http;
-        f->errors = (int)st.errors;
-        if (st.error)
-            snprintf(f->error, sizeof(f->error), "%s", st.error);
-        if (st.status != NULL) {
-            for (int o = 0; o < SERVICE_OUTCOMES; o++)
-                if (strcmp(st.status, service_outcome_name((enum service_outcome)o)) == 0)
-                    f->last = (enum service_outcome)o;
-        }
-        if (!st.enabled) /* answered 410 before: stays off */
-            f->enabled = 0, f->last = SERVICE_GONE;
-        store_feed_state_clear(&st);
-    }
-    store_count(s->rstore, f->id, &f->articles);
     *out = f;
     return 0;
+}
+
+int
+service_feed_release(struct service *s, struct feed_run *f)
+{
+    if (!f->removed || f->in_flight || f->registering)
+        return 0;
+    for (size_t i = 0; i < s->nfeeds; i++)
+        if (s->feeds[i] == f) {
+            memmove(&s->feeds[i], &s->feeds[i + 1], (s->nfeeds - i - 1) * sizeof(f));
+            s->nfeeds--;
+            break;
+        }
+    feed_free(f);
+    return 1;
+}
+
+void
+service_store_result(struct service *s, int rc, const char *err)
+{
+    if (rc == 0) {
+        s->store_ok = 1;
+    } else if (rc != -EBUSY) { /* a lock held elsewhere breaks nothing: it is waited out */
+        s->store_ok = 0;
+        snprintf(s->store_error, sizeof(s->store_error), "%s", err);
+    }
+}
+
+/* ---- registration, in the worker: feeds.id, the saved state ---- */
+
+struct reg_item {
+    struct feed_run *f;  /* loop thread only: kept alive by f->registering */
+    char *name, *url;    /* copies for the worker */
+    int ensure_only;     /* registered already: store the configured URL only */
+    int64_t id;          /* results, read by reg_after */
+    struct store_feed_state st;
+    long articles;
+};
+
+struct reg_job {
+    size_t n;
+    struct reg_item *items;
+    int rc;
+    char err[256];
+    long total;          /* articles in the store, when total_ok */
+    int total_ok;
+};
+
+static void
+reg_job_free(struct reg_job *j)
+{
+    for (size_t i = 0; i < j->n; i++) {
+        free(j->items[i].name);
+        free(j->items[i].url);
+        store_feed_state_clear(&j->items[i].st);
+    }
+    free(j->items);
+    free(j);
+}
+
+/* One transaction for all of them: under a held lock, one busy timeout. */
+static int
+reg_fn(struct service *s, void *arg)
+{
+    struct reg_job *j = arg;
+    struct store *w = s->wstore;
+    int rc = store_begin(w);
+    for (size_t i = 0; rc == 0 && i < j->n; i++) {
+        struct reg_item *it = &j->items[i];
+        if ((rc = store_feed_ensure(w, it->name, it->url, &it->id)) == 0 && !it->ensure_only &&
+            (rc = store_feed_state_get(w, it->id, &it->st)) == 0)
+            rc = store_count(w, it->id, &it->articles);
+    }
+    if (rc == 0)
+        rc = store_commit(w);
+    if (rc < 0) {
+        snprintf(j->err, sizeof(j->err), "%s", store_errmsg(w));
+        store_rollback(w);
+    } else {
+        j->total_ok = store_count(w, 0, &j->total) == 0;
+    }
+    j->rc = rc;
+    return rc;
+}
+
+/* Seconds before registration attempt number errors + 1: 1, 2, 4 … 60. */
+static int64_t
+reg_backoff(int errors)
+{
+    return errors >= 7 ? 60 : (int64_t)1 << (errors - 1);
+}
+
+/* The stored state of a feed just registered (SPEC §6: a 301's URL, the
+ * validators, a 410 keep across restarts). */
+static void
+feed_apply_state(struct feed_run *f, const struct reg_item *it)
+{
+    const struct store_feed_state *st = &it->st;
+    int same_url = f->cf != NULL && strcmp(f->cf->url, it->url) == 0;
+    f->id = it->id;
+    f->articles = it->articles;
+    if (same_url && st->url != NULL && strcmp(st->url, f->url) != 0) /* moved by a 301/308 */
+        set_str(&f->url, st->url);
+    set_str(&f->etag, same_url ? st->etag : NULL);
+    set_str(&f->last_modified, same_url ? st->last_modified : NULL);
+    f->last_fetch = st->last_fetch;
+    f->next_fetch = same_url ? st->next_fetch : 0;
+    f->newest = st->newest;
+    f->http = st->http;
+    f->errors = (int)st->errors;
+    snprintf(f->error, sizeof(f->error), "%s", st->error ? st->error : "");
+    if (st->status != NULL) {
+        for (int o = 0; o < SERVICE_OUTCOMES; o++)
+            if (strcmp(st->status, service_outcome_name((enum service_outcome)o)) == 0)
+                f->last = (enum service_outcome)o;
+    }
+    if (!st->enabled && same_url) /* answered 410 before: stays off */
+        f->enabled = 0, f->last = SERVICE_GONE;
+}
+
+static void
+reg_after(struct service *s, void *arg)
+{
+    struct reg_job *j = arg;
+    int64_t now = (int64_t)time(NULL);
+    char q[300];
+    service_store_result(s, j->rc, j->err);
+    if (j->rc < 0)
+        log_warnx("event=register feeds=%zu error=%s", j->n, log_q(j->err, q, sizeof(q)));
+    if (j->total_ok) {
+        s->articles = j->total;
+        s->articles_known = 1;
+    }
+    for (size_t i = 0; i < j->n; i++) {
+        struct reg_item *it = &j->items[i];
+        struct feed_run *f = it->f;
+        f->registering = 0;
+        if (service_feed_release(s, f))
+            continue;
+        if (j->rc < 0) {
+            f->reg_errors++;
+            f->reg_at = service_time_add(now, reg_backoff(f->reg_errors));
+            if (f->id == 0)
+                snprintf(f->error, sizeof(f->error), "store: %.240s", j->err);
+            continue;
+        }
+        f->reg_errors = 0;
+        if (!it->ensure_only)
+            feed_apply_state(f, it);
+        if (f->cf == NULL || strcmp(f->cf->url, it->url) == 0)
+            f->need_ensure = 0; /* else moved again meanwhile: once more */
+    }
+    reg_job_free(j);
+    s->loaded = 1;
+    sched_rearm(s);
+    service_notify(s, SERVICE_FETCHED); /* feeds' state changed */
+}
+
+static int
+reg_pending(const struct feed_run *f)
+{
+    return !f->removed && !f->registering && f->cf != NULL && (f->id == 0 || f->need_ensure);
+}
+
+int64_t
+service_register_next(const struct service *s)
+{
+    int64_t when = INT64_MAX;
+    for (size_t i = 0; i < s->nfeeds; i++)
+        if (reg_pending(s->feeds[i]) && s->feeds[i]->reg_at < when)
+            when = s->feeds[i]->reg_at;
+    return when;
+}
+
+int
+service_register_due(struct service *s, int64_t now)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < s->nfeeds; i++)
+        n += reg_pending(s->feeds[i]) && s->feeds[i]->reg_at <= now;
+    if (n == 0)
+        return 0;
+    struct reg_job *j = calloc(1, sizeof(*j));
+    if (j == NULL || (j->items = calloc(n, sizeof(*j->items))) == NULL) {
+        free(j);
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < s->nfeeds && j->n < n; i++) {
+        struct feed_run *f = s->feeds[i];
+        if (!reg_pending(f) || f->reg_at > now)
+            continue;
+        struct reg_item *it = &j->items[j->n++];
+        it->f = f;
+        it->ensure_only = f->id != 0;
+        if ((it->name = strdup(f->name)) == NULL || (it->url = strdup(f->cf->url)) == NULL)
+            goto nomem;
+    }
+    if (sched_job(s, reg_fn, reg_after, j) < 0)
+        goto nomem;
+    for (size_t i = 0; i < j->n; i++)
+        j->items[i].f->registering = 1;
+    return 0;
+nomem:
+    reg_job_free(j);
+    return -ENOMEM;
 }
 
 /* markdown_dir is created when missing (its parent must exist). */
@@ -111,51 +337,45 @@ service_reload(struct service *s, char *err, size_t errsize)
     }
     make_markdown_dir(cfg);
     struct feed_run **feeds = calloc(cfg->nfeeds + s->nfeeds + 1, sizeof(*feeds));
-    struct config **ret = realloc(s->retired, (s->nretired + 1) * sizeof(*ret));
-    if (feeds == NULL || ret == NULL) {
-        free(feeds);
-        if (ret)
-            s->retired = ret;
+    if (feeds == NULL) {
         config_free(cfg);
         snprintf(err, errsize, "out of memory");
         return -ENOMEM;
     }
-    s->retired = ret;
     size_t n = 0, added = 0, kept = 0;
     struct config *old = s->cfg;
     s->cfg = cfg;
     for (size_t i = 0; i < cfg->nfeeds; i++) {
         const struct config_feed *cf = &cfg->feeds[i];
         struct feed_run *f = service_feed(s, cf->name);
+        char why[512];
         if (f != NULL) {
             kept++;
             int moved = strcmp(f->cf->url, cf->url) != 0;
             f->cf = cf;
             f->enabled = cf->enabled && (f->last != SERVICE_GONE || moved);
             if (moved) {
-                free(f->url);
-                f->url = strdup(cf->url);
-                free(f->etag);
-                free(f->last_modified);
-                f->etag = f->last_modified = NULL;
+                set_str(&f->url, cf->url);
+                set_str(&f->etag, NULL);
+                set_str(&f->last_modified, NULL);
                 f->next_fetch = 0;
                 if (f->last == SERVICE_GONE)
                     f->last = SERVICE_OK, f->fetched = 0;
+                /* the store learns the configured URL in the worker */
+                if (f->id != 0 || f->registering)
+                    f->need_ensure = 1, f->reg_at = 0;
             }
-            if (!f->in_flight) { /* a running ingest still reads the old options */
-                struct service_ingest ing;
-                char why[512];
-                if (service_ingest_init(&ing, s->rstore, cfg, cf, cf->name, why, sizeof(why)) == 0) {
-                    service_ingest_close(&f->ing);
-                    f->ing = ing;
-                } else {
-                    log_warnx("event=reload feed=%s error=%s", cf->name, LOG_QUOTE(why));
-                }
+            /* new options; a running ingest keeps its reference to the old */
+            struct feed_opts *o;
+            if (feed_opts_new(cfg, cf, &o, why, sizeof(why)) == 0) {
+                feed_opts_unref(f->opts);
+                f->opts = o;
+            } else {
+                log_warnx("event=reload feed=%s error=%s", cf->name, LOG_QUOTE(why));
             }
             feeds[n++] = f;
         } else {
-            char why[512];
-            if (feed_new(s, cf, &f, why, sizeof(why)) < 0) {
+            if (feed_new(cfg, cf, &f, why, sizeof(why)) < 0) {
                 log_warnx("event=reload feed=%s error=%s", cf->name, LOG_QUOTE(why));
                 continue;
             }
@@ -171,18 +391,20 @@ service_reload(struct service *s, char *err, size_t errsize)
             still |= feeds[k] == f;
         if (still)
             continue;
-        removed++;
+        if (!f->removed)
+            removed++;
         f->removed = 1;
         f->enabled = 0;
-        if (f->in_flight)
-            feeds[n++] = f; /* freed when its fetch finishes */
+        f->cf = NULL; /* the old configuration goes now */
+        if (f->in_flight || f->registering)
+            feeds[n++] = f; /* freed when its fetch or job finishes */
         else
             feed_free(f);
     }
     free(s->feeds);
     s->feeds = feeds;
     s->nfeeds = n;
-    s->retired[s->nretired++] = old;
+    config_free(old); /* nothing borrows from it: the worker's jobs hold copies */
     sched_rearm(s);
     log_info("event=reload outcome=ok feeds=%zu added=%zu removed=%zu kept=%zu", cfg->nfeeds,
              added, removed, kept);
@@ -305,22 +527,31 @@ service_stats(const struct service *s, struct service_stats *out)
 int
 service_articles(struct service *s, long *n)
 {
-    *n = 0;
-    return s->rstore != NULL && store_count(s->rstore, 0, n) == 0 ? 0 : -EIO;
+    /* counted by the worker after each write: no query on the loop thread */
+    *n = s->articles;
+    return s->articles_known ? 0 : -EAGAIN;
 }
 
 int
 service_health(struct service *s, char *why, size_t size)
 {
     const char *bad = NULL;
+    int64_t g;
     if (!s->store_ok)
         bad = s->store_error[0] ? s->store_error : "not usable";
-    /* a trivial query on the reader: a wedged database stops answering */
-    else if (s->rstore == NULL || store_generation(s->rstore) < 0)
+    /* a trivial query on the reader: a wedged database stops answering; a
+     * lock (-EBUSY, the reader never waits for one) is no wedge */
+    else if (s->rstore == NULL || ((g = store_generation(s->rstore)) < 0 && g != -EBUSY))
         bad = "the reader connection does not answer";
     if (bad != NULL && why != NULL)
         snprintf(why, size, "%s", bad);
     return bad != NULL ? -EIO : 0;
+}
+
+int
+service_loaded(const struct service *s)
+{
+    return s->loaded;
 }
 
 struct store *
@@ -410,24 +641,7 @@ service_after_fetch(struct service *s, struct feed_run *f)
     if (waiters != NULL && !copied) /* no memory: the numbers, without the strings */
         state = (struct service_feed){.name = (char *)"", .last = f->last, .http = f->http};
     f->waiters = NULL;
-    if (f->removed) {
-        for (size_t i = 0; i < s->nfeeds; i++)
-            if (s->feeds[i] == f) {
-                memmove(&s->feeds[i], &s->feeds[i + 1], (s->nfeeds - i - 1) * sizeof(f));
-                s->nfeeds--;
-                break;
-            }
-        feed_free(f);
-    } else if (f->cf != NULL &&
-               f->ing.defaults.categories != (const char *const *)f->cf->categories) {
-        /* reloaded while fetching: take the new options now */
-        struct service_ingest ing;
-        char why[512];
-        if (service_ingest_init(&ing, s->rstore, s->cfg, f->cf, f->name, why, sizeof(why)) == 0) {
-            service_ingest_close(&f->ing);
-            f->ing = ing;
-        }
-    }
+    service_feed_release(s, f); /* dropped by a reload: goes now */
     service_notify(s, SERVICE_FETCHED);
     tell_waiters(waiters, &state);
     if (copied)
@@ -441,24 +655,33 @@ struct prune_job {
     long deleted;
     int rc;
     char err[256];
+    long total;         /* articles left, when total_ok */
+    int total_ok;
     service_prune_fn done;
     void *arg;
 };
 
-static void
+static int
 prune_fn(struct service *s, void *arg)
 {
     struct prune_job *j = arg;
     j->rc = store_prune(s->wstore, j->cutoff, (int64_t)time(NULL), &j->deleted);
     if (j->rc < 0)
         snprintf(j->err, sizeof(j->err), "%s", store_errmsg(s->wstore));
+    else
+        j->total_ok = store_count(s->wstore, 0, &j->total) == 0;
+    return j->rc;
 }
 
 static void
 prune_after(struct service *s, void *arg)
 {
     struct prune_job *j = arg;
-    (void)s;
+    service_store_result(s, j->rc, j->err);
+    if (j->total_ok) {
+        s->articles = j->total;
+        s->articles_known = 1;
+    }
     if (j->rc < 0)
         log_warnx("event=prune error=%s", LOG_QUOTE(j->err));
     else if (j->deleted > 0)
@@ -509,9 +732,6 @@ service_free(struct service *s)
     free(s->feeds);
     store_close(s->wstore);
     store_close(s->rstore);
-    for (size_t i = 0; i < s->nretired; i++)
-        config_free(s->retired[i]);
-    free(s->retired);
     config_free(s->cfg);
     free(s->cfg_path);
     free(s);
@@ -551,13 +771,21 @@ service_new(uv_loop_t *loop, struct config *cfg, const char *cfg_path, struct se
         goto fail;
     }
     make_markdown_dir(cfg);
-    if ((rc = open_store(cfg, &s->rstore, err, errsize)) < 0 ||
-        (rc = open_store(cfg, &s->wstore, err, errsize)) < 0)
+    /* Before the loop runs: the writer creates or migrates the schema, the
+     * reader then never waits for a lock (its statements fail at once with
+     * -EBUSY instead; the loop thread never stalls behind the worker). */
+    if ((rc = open_store(cfg, &s->wstore, err, errsize)) < 0 ||
+        (rc = open_store(cfg, &s->rstore, err, errsize)) < 0)
         goto fail;
+    if ((rc = store_set_busy_timeout(s->rstore, 0)) < 0) {
+        snprintf(err, errsize, "%s: busy timeout: %s", cfg->daemon.database, strerror(-rc));
+        goto fail;
+    }
     s->store_ok = 1;
+    /* registered in the store by the worker, first thing once started */
     for (size_t i = 0; i < cfg->nfeeds; i++) {
         struct feed_run *f;
-        if ((rc = feed_new(s, &cfg->feeds[i], &f, err, errsize)) < 0)
+        if ((rc = feed_new(cfg, &cfg->feeds[i], &f, err, errsize)) < 0)
             goto fail;
         s->feeds[s->nfeeds++] = f;
     }
@@ -587,6 +815,7 @@ service_start(struct service *s, char *err, size_t errsize)
     }
     s->prune.data = s;
     s->prune_open = 1;
+    s->loaded = service_register_next(s) == INT64_MAX; /* no feed: nothing to load */
     if ((rc = uv_timer_start(&s->prune, on_prune_timer, PRUNE_FIRST_MS, PRUNE_EVERY_MS)) < 0) {
         snprintf(err, errsize, "retention timer: %s", uv_strerror(rc));
         return rc;

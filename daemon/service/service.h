@@ -90,13 +90,24 @@ struct service_stats {
 };
 
 void service_stats(const struct service *s, struct service_stats *out);
-/* Articles in the store (a query on the reader). Returns 0 or -EIO. */
+/* Articles in the store, as the worker counted them after its last write
+ * (no query on the loop thread). Returns 0, or -EAGAIN before the first
+ * count (*n is 0). */
 int service_articles(struct service *s, long *n);
-/* 0 while the store works and the reader answers; else -EIO with the
- * reason in why (may be NULL). */
+/* 0 while the store works (a lock held elsewhere is no failure: it is
+ * waited out, and the feeds it fails say so) and the reader answers; else
+ * -EIO with the reason in why (may be NULL). Never waits for a lock. */
 int service_health(struct service *s, char *why, size_t size);
+/* Whether the feeds given to service_new have been through their first
+ * registration in the store, which the worker does once started: their
+ * saved state (URL moved by a 301, validators, gone) is loaded, or the
+ * attempt failed (on a locked database) and is retried with backoff. Until
+ * then each feed reads as never fetched. A SERVICE_FETCHED event follows
+ * the change. */
+int service_loaded(const struct service *s);
 /* The reader connection, for rendering on the loop thread; borrowed, NULL
- * when there is none. */
+ * when there is none. Its busy timeout is 0: a statement that would wait
+ * for a lock fails at once with -EBUSY (a WAL reader hardly ever does). */
 struct store *service_store(struct service *s);
 
 /* ---- changes ---- */

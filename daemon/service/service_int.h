@@ -1,8 +1,11 @@
 /* daemon/service/service_int.h — the running daemon's state, shared inside
  * daemon/service/ only: service.c (feeds, reload, prune, the face of
  * service.h) and sched.c (timer, job queue, fetch → ingest → saved state).
- * Everything here is touched on the loop thread only, except what the jobs
- * of the queue read in the worker (marked "worker"). */
+ * Everything here is touched on the loop thread only. A job of the queue
+ * (sched_job) runs in the worker with what its own struct holds: copies, and
+ * references to immutable feed_opts; of struct service it reads wstore only.
+ * The loop thread never runs SQL but the reader's (busy timeout 0, never
+ * waiting for the writer's lock). */
 #ifndef FINFEED_SERVICE_INT_H
 #define FINFEED_SERVICE_INT_H
 
@@ -18,12 +21,26 @@
 struct fetch;
 struct sched;
 
+/* A feed's ingest options, built from one configuration and never changed
+ * after: the worker reads them while the loop thread may already have built
+ * the next ones (a reload). Counted references, taken and dropped on the loop
+ * thread only (a job holds one from its queueing to its `after`). */
+struct feed_opts {
+    unsigned refs;
+    struct service_ingest ing; /* feed_id unset: the job sets it on its copy */
+};
+
 /* One configured feed at run time. Survives reloads while its name stays. */
 struct feed_run {
     char *name;                /* owned */
-    const struct config_feed *cf; /* borrowed from service.cfg; replaced on reload */
-    struct service_ingest ing; /* parse options, article defaults, cleaner (owned; worker) */
-    int64_t id;                /* feeds.id in the store */
+    const struct config_feed *cf; /* borrowed from service.cfg; replaced on reload;
+                                   * NULL once removed (the old configuration is freed) */
+    struct feed_opts *opts;    /* a reference (loop thread) */
+    int64_t id;                /* feeds.id in the store, 0 until registered (worker) */
+    int registering;           /* a registration job holds a pointer to it */
+    int need_ensure;           /* registered, but its configured URL changed since */
+    int64_t reg_at;            /* registration (or its retry) not before, Unix seconds */
+    int reg_errors;            /* consecutive failed registrations (backoff) */
     int enabled;               /* configured enabled and not gone */
     int in_flight;             /* a fetch or its ingest is running */
     int urgent;                /* a refresh asked for it: fetched before scheduled feeds */
@@ -58,12 +75,14 @@ struct service {
     uv_loop_t *loop;
     struct config *cfg;        /* current configuration (owned) */
     char *cfg_path;            /* file to re-read, NULL: built-in */
-    struct config **retired;   /* replaced configurations still borrowed by feeds */
-    size_t nretired;
-    struct store *rstore;      /* reads, on the loop thread */
+    struct store *rstore;      /* reads on the loop thread: busy timeout 0 */
     struct store *wstore;      /* writes, in the worker: one job at a time */
-    int store_ok;              /* the last store operation worked (healthz, watchdog) */
+    int store_ok;              /* the last store operation worked, or failed on a lock
+                                * only (healthz, watchdog) */
     char store_error[256];
+    long articles;             /* articles in the store, as the last job counted them */
+    int articles_known;        /* … once a job has counted them */
+    int loaded;                /* the first registration job is done (service_loaded) */
     struct fetch *fetch;
     struct sched *sched;
     struct feed_run **feeds;   /* in configuration order */
@@ -83,12 +102,31 @@ struct service {
 
 /* ---- service.c ---- */
 
+/* Options for cf of cfg (copied), one reference. Returns 0, or a negative
+ * errno with the reason in err. */
+int feed_opts_new(const struct config *cfg, const struct config_feed *cf, struct feed_opts **out,
+                  char *err, size_t errsize);
+struct feed_opts *feed_opts_ref(struct feed_opts *o);
+/* Drop a reference; the last frees. NULL is fine. */
+void feed_opts_unref(struct feed_opts *o);
+
 /* The feed named `name` and not removed, or NULL. */
 struct feed_run *service_feed(struct service *s, const char *name);
 /* f's fetch has finished (its state is updated): frees a feed dropped by a
- * reload, applies options reloaded meanwhile, tells the watchers. f may be
- * freed on return. */
+ * reload, tells the watchers. f may be freed on return. */
 void service_after_fetch(struct service *s, struct feed_run *f);
+/* Free f when a reload dropped it and no fetch or job holds it any more.
+ * Returns 1 when freed. */
+int service_feed_release(struct service *s, struct feed_run *f);
+/* Record the outcome of a store operation of a job: rc 0 works, -EBUSY (a
+ * lock held elsewhere: the feed says so, the store is not broken), other
+ * errors make the store unhealthy with `err`. */
+void service_store_result(struct service *s, int rc, const char *err);
+/* Queue one registration job for the feeds due for it (not registered, or
+ * their configured URL changed). Returns 0 or -ENOMEM. */
+int service_register_due(struct service *s, int64_t now);
+/* The earliest time a feed is due for registration, INT64_MAX when none. */
+int64_t service_register_next(const struct service *s);
 /* Tell every watcher about ev. */
 void service_notify(struct service *s, enum service_event ev);
 /* One step of service_stop is done; the last calls the caller's `done`. */
@@ -108,8 +146,12 @@ int sched_busy(const struct service *s);
  * service_part_done(). */
 void sched_stop(struct service *s);
 /* Queue fn to run with the writer store in the worker, in order with the
- * ingest jobs, then `after` on the loop thread. Returns 0 or -ENOMEM. */
-int sched_job(struct service *s, void (*fn)(struct service *s, void *arg),
+ * ingest jobs, then `after` on the loop thread. fn reads only what arg holds
+ * and s->wstore, and returns how the store did: 0, -EBUSY (locked elsewhere)
+ * or another negative errno. After a job failed on a lock, the next ones
+ * fail at once instead of waiting out the busy timeout each (SCHED_BUSY_FAST_MS,
+ * until one succeeds). Returns 0 or -ENOMEM. */
+int sched_job(struct service *s, int (*fn)(struct service *s, void *arg),
               void (*after)(struct service *s, void *arg), void *arg);
 
 #endif
