@@ -37,7 +37,7 @@ struct store {
     size_t ntracking;
     int in_tx;   /* inside store_begin … commit/rollback */
     int changed; /* the open transaction changed articles */
-    char err[256];
+    char err[512];
 };
 
 /* Rule 3: whether a title key is long enough to be compared at all. */
