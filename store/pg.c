@@ -378,6 +378,7 @@ store_pg_open(const char *uri, struct store **out, char *err, size_t errsize)
         rc = strstr(s->err, "does not exist")       ? -ENOENT
              : strstr(s->err, "authentication")     ? -EACCES
              : strstr(s->err, "too many clients")   ? -EBUSY
+             : strstr(s->err, "invalid")            ? -EINVAL /* URI, option or value */
                                                     : -ECONNREFUSED;
         goto err;
     }

@@ -44,7 +44,8 @@ const char *const store_pg_sql[P_COUNT] = {
                   " ON CONFLICT DO NOTHING",
     [P_ART_REPUBLISH] = "UPDATE articles SET republish = true WHERE id = $1 AND NOT republish",
     [P_GEN_BUMP] = "SELECT nextval('generation')",
-    [P_GENERATION] = "SELECT last_value FROM generation",
+    /* a sequence not yet called reads its start value: count that as 0 */
+    [P_GENERATION] = "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM generation",
     [P_FEED_ENSURE] = "INSERT INTO feeds(name, url, config_url) VALUES($1, $2, $2)"
                       " ON CONFLICT(name) DO UPDATE SET"
                       /* a moved feed keeps its new URL while the configured
