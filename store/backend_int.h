@@ -37,6 +37,9 @@ struct store_row {
 /* Called with each distinct key of a range (valid during the call); non-zero
  * stops and is returned. */
 typedef int (*store_key_cb)(void *arg, const char *key);
+/* Called with an article's plain body text (valid during the call, never
+ * NULL); its return is returned. */
+typedef int (*store_text_cb)(void *arg, const char *text);
 
 /* A backend's primitives. Each returns 0 (or the count or flag it names) on
  * success, a negative errno on failure with the backend's message in
@@ -74,9 +77,10 @@ struct store_ops {
 
     /* Article `id`: 1 and its content hash and first source, or 0. */
     int (*art_get)(struct store *s, int64_t id, uint64_t *hash, int64_t *feed_id);
-    /* Article `id`'s plain body text into *text (a new string; NULL when the
-     * article is gone). */
-    int (*art_text)(struct store *s, int64_t id, char **text);
+    /* Article `id`'s plain body text to cb (not called when the article is
+     * gone): 0 or cb's return. Read in place, not copied: rule 4 reads up to
+     * 64 bodies an article. */
+    int (*art_text)(struct store *s, int64_t id, store_text_cb cb, void *arg);
     /* A new article (and its text for search); its id in *id. */
     int (*art_insert)(struct store *s, const struct store_row *r, int64_t *id);
     /* Article `id` rewritten with r's title, body and the rest. */

@@ -226,17 +226,16 @@ pg_art_get(struct store *s, int64_t id, uint64_t *hash, int64_t *feed_id)
 }
 
 static int
-pg_art_text(struct store *s, int64_t id, char **text)
+pg_art_text(struct store *s, int64_t id, store_text_cb cb, void *arg)
 {
     struct pg_params p = {0};
     int rc = 0;
-    *text = NULL;
     store_pg_int(&p, id);
     PGresult *res = store_pg_run(s, P_ART_TEXT, &p, &rc);
     if (res == NULL)
         return rc;
-    if (PQntuples(res) > 0 && (*text = strdup(PQgetvalue(res, 0, 0))) == NULL)
-        rc = -ENOMEM;
+    if (PQntuples(res) > 0)
+        rc = cb(arg, PQgetvalue(res, 0, 0));
     PQclear(res);
     return rc;
 }

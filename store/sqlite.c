@@ -385,17 +385,15 @@ lite_art_get(struct store *s, int64_t id, uint64_t *hash, int64_t *feed_id)
 }
 
 static int
-lite_art_text(struct store *s, int64_t id, char **text)
+lite_art_text(struct store *s, int64_t id, store_text_cb cb, void *arg)
 {
     sqlite3_stmt *g = sqlite_of(s)->stmt[Q_ART_TEXT];
     int e = 0;
-    *text = NULL;
     sqlite3_bind_int64(g, 1, id);
     int rc = sqlite3_step(g);
     if (rc == SQLITE_ROW) {
         const char *t = (const char *)sqlite3_column_text(g, 0);
-        if ((*text = strdup(t ? t : "")) == NULL)
-            e = -ENOMEM;
+        e = cb(arg, t ? t : "");
     } else if (rc != SQLITE_DONE) {
         e = store_sqlite_fail(s, rc);
     }

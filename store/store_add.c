@@ -138,17 +138,25 @@ key_find(struct store *s, int kind, const char *text, int64_t at, int64_t window
 
 /* The body text of stored article `id` as a 4-gram set (caller frees *set;
  * empty when the article has no text). Returns 0 or a negative errno. */
+struct shingled {
+    uint64_t **set;
+    size_t *n, *chars;
+};
+
+static int
+on_text(void *arg, const char *text)
+{
+    struct shingled *sh = arg;
+    return store_shingles(text, sh->set, sh->n, sh->chars) < 0 ? -ENOMEM : 0;
+}
+
 static int
 stored_shingles(struct store *s, int64_t id, uint64_t **set, size_t *n, size_t *chars)
 {
-    char *text = NULL;
-    int e = s->ops->art_text(s, id, &text);
+    struct shingled sh = {set, n, chars};
     *set = NULL;
     *n = *chars = 0;
-    if (e == 0 && text != NULL && store_shingles(text, set, n, chars) < 0)
-        e = -ENOMEM;
-    free(text);
-    return e;
+    return s->ops->art_text(s, id, on_text, &sh);
 }
 
 /* Up to `max` distinct live articles holding key (kind, text or num) dated
