@@ -20,6 +20,7 @@ struct store_key {
     int kind;         /* enum store_key_kind */
     const char *text; /* NUL-terminated, or NULL */
     int64_t num;      /* when text is NULL */
+    int only_new;     /* keys_add: not when the article has this key already */
 };
 
 /* One article as written by an insert or an update. Borrowed. */
@@ -66,11 +67,12 @@ struct store_ops {
      * the store's order, into cand[]; their number. */
     int (*key_live)(struct store *s, const struct store_key *k, int64_t lo, int64_t hi,
                     int64_t *cand, size_t max);
-    /* Add key k of `article` dated `at`; with only_new, not when the article
+    /* Add keys k[0..n) of `article` dated `at` (one round trip where the
+     * backend has them); one whose only_new is set not when the article
      * already has it. The exact keys (guid, link) are unique where the
      * backend can say so: a second one is then silently not added. */
-    int (*key_add)(struct store *s, const struct store_key *k, int64_t article, int64_t at,
-                   int only_new);
+    int (*keys_add)(struct store *s, const struct store_key *k, size_t n, int64_t article,
+                    int64_t at);
     /* Up to max distinct text keys of `kind` in [lo, hi) (byte order) to cb. */
     int (*key_range)(struct store *s, int kind, const char *lo, const char *hi, int max,
                      store_key_cb cb, void *arg);

@@ -22,12 +22,13 @@ const char *const store_pg_sql[P_COUNT] = {
     [P_KEY_LIVE] = "SELECT k.article_id FROM keys k JOIN articles a ON a.id = k.article_id"
                    " WHERE k.kind = $1 AND k.key = $2 AND k.at BETWEEN $3 AND $4"
                    " GROUP BY k.article_id ORDER BY min(k.at), k.article_id LIMIT $5",
-    [P_KEY_ADD] = "INSERT INTO keys(kind, key, article_id, at) VALUES($1, $2, $3, $4)"
-                  " ON CONFLICT DO NOTHING",
-    [P_KEY_ADD_NEW] = "INSERT INTO keys(kind, key, article_id, at)"
-                      " SELECT $1::smallint, $2::text, $3::bigint, $4::bigint WHERE NOT EXISTS"
-                      " (SELECT 1 FROM keys WHERE kind = $1 AND key = $2 AND article_id = $3)"
-                      " ON CONFLICT DO NOTHING",
+    /* an article's keys in one statement: one round trip, not twenty */
+    [P_KEYS_ADD] = "INSERT INTO keys(kind, key, article_id, at)"
+                   " SELECT k.kind, k.key, $4, $5"
+                   " FROM unnest($1::smallint[], $2::text[], $3::boolean[]) AS k(kind, key, only_new)"
+                   " WHERE NOT (k.only_new AND EXISTS (SELECT 1 FROM keys x"
+                   "  WHERE x.kind = k.kind AND x.key = k.key AND x.article_id = $4))"
+                   " ON CONFLICT DO NOTHING",
     [P_KEY_RANGE] = "SELECT DISTINCT key FROM keys WHERE kind = $1 AND key >= $2 AND key < $3"
                     " LIMIT $4",
     [P_ART_GET] = "SELECT content_hash, feed_id FROM articles WHERE id = $1",
@@ -176,14 +177,63 @@ pg_key_live(struct store *s, const struct store_key *k, int64_t lo, int64_t hi, 
     return n < (int)max ? n : (int)max;
 }
 
+/* Append `t` to the array literal at *w as a quoted element ("…" with
+ * '"' and '\' escaped). */
+static char *
+array_text(char *w, const char *t)
+{
+    *w++ = '"';
+    for (; *t; t++) {
+        if (*t == '"' || *t == '\\')
+            *w++ = '\\';
+        *w++ = *t;
+    }
+    *w++ = '"';
+    return w;
+}
+
 static int
-pg_key_add(struct store *s, const struct store_key *k, int64_t article, int64_t at, int only_new)
+pg_keys_add(struct store *s, const struct store_key *k, size_t n, int64_t article, int64_t at)
 {
     struct pg_params p = {0};
-    key_params(&p, k);
+    char kinds[8 * (5 + STORE_BANDS) + 2], flags[2 * (5 + STORE_BANDS) + 2], *keys, *w;
+    size_t len = 3, kl = 1, fl = 1;
+    int rc;
+    if (n > 5 + STORE_BANDS)
+        return -EINVAL;
+    for (size_t i = 0; i < n; i++)
+        len += (k[i].text ? strlen(k[i].text) * 2 : 24) + 3;
+    if ((keys = w = malloc(len)) == NULL)
+        return -ENOMEM;
+    *w++ = '{';
+    kinds[0] = flags[0] = '{';
+    for (size_t i = 0; i < n; i++) {
+        char num[24];
+        if (i > 0)
+            *w++ = ',';
+        if (k[i].text != NULL) {
+            w = array_text(w, k[i].text);
+        } else {
+            /* a band's number as text: the keys column is text for every kind */
+            snprintf(num, sizeof(num), "%" PRId64, k[i].num);
+            w = array_text(w, num);
+        }
+        kl += (size_t)snprintf(kinds + kl, sizeof(kinds) - kl, "%s%d", i ? "," : "", k[i].kind);
+        fl += (size_t)snprintf(flags + fl, sizeof(flags) - fl, "%s%c", i ? "," : "",
+                               k[i].only_new ? 't' : 'f');
+    }
+    *w++ = '}';
+    *w = '\0';
+    snprintf(kinds + kl, sizeof(kinds) - kl, "}");
+    snprintf(flags + fl, sizeof(flags) - fl, "}");
+    store_pg_text(&p, kinds);
+    store_pg_text(&p, keys);
+    store_pg_text(&p, flags);
     store_pg_int(&p, article);
     store_pg_int(&p, at);
-    return store_pg_cmd(s, only_new ? P_KEY_ADD_NEW : P_KEY_ADD, &p, NULL);
+    rc = store_pg_cmd(s, P_KEYS_ADD, &p, NULL);
+    free(keys);
+    return rc;
 }
 
 static int
@@ -326,7 +376,7 @@ const struct store_ops store_pg_ops = {
     .generation = store_pg_generation,
     .key_find = pg_key_find,
     .key_live = pg_key_live,
-    .key_add = pg_key_add,
+    .keys_add = pg_keys_add,
     .key_range = pg_key_range,
     .art_get = pg_art_get,
     .art_text = pg_art_text,

@@ -319,11 +319,11 @@ lite_key_live(struct store *s, const struct store_key *k, int64_t lo, int64_t hi
 }
 
 static int
-lite_key_add(struct store *s, const struct store_key *k, int64_t article, int64_t at, int only_new)
+lite_key_add(struct store *s, const struct store_key *k, int64_t article, int64_t at)
 {
     struct sqlite_store *l = sqlite_of(s);
     sqlite3_stmt *st;
-    if (only_new) {
+    if (k->only_new) {
         st = l->stmt[Q_KEY_HAS];
         bind_key(st, k);
         sqlite3_bind_int64(st, 3, article);
@@ -339,6 +339,15 @@ lite_key_add(struct store *s, const struct store_key *k, int64_t article, int64_
     sqlite3_bind_int64(st, 3, article);
     sqlite3_bind_int64(st, 4, at);
     return store_sqlite_exec(s, st);
+}
+
+static int
+lite_keys_add(struct store *s, const struct store_key *k, size_t n, int64_t article, int64_t at)
+{
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++)
+        rc = lite_key_add(s, &k[i], article, at);
+    return rc;
 }
 
 static int
@@ -497,7 +506,7 @@ static const struct store_ops lite_ops = {
     .generation = store_sqlite_generation,
     .key_find = lite_key_find,
     .key_live = lite_key_live,
-    .key_add = lite_key_add,
+    .keys_add = lite_keys_add,
     .key_range = lite_key_range,
     .art_get = lite_art_get,
     .art_text = lite_art_text,

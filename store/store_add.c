@@ -87,42 +87,28 @@ hash64(uint64_t h, const char *p)
     return (h ^ 0xff) * 0x100000001b3ULL;
 }
 
-/* Add key (kind, text or num) of `article` dated `at`; with `only_new`, not
- * when the article already has it. */
-static int
-key_add(struct store *s, int kind, const char *text, int64_t num, int64_t article, int64_t at,
-        int only_new)
-{
-    struct store_key k = {kind, text, num};
-    return s->ops->key_add(s, &k, article, at, only_new);
-}
-
 enum { K_GUID = 1, K_LINK = 2, K_TITLE = 4, K_BANDS = 8, K_FEED_TITLE = 16, K_COLUMN = 32 };
 
 static int
 keys_add(struct store *s, const struct keys *k, unsigned which, int64_t article, int64_t at,
          int only_new)
 {
-    int rc = 0;
-    if ((which & K_GUID) && (rc = key_add(s, KEY_GUID, k->guid, 0, article, at, only_new)) < 0)
-        return rc;
-    if ((which & K_LINK) && k->link != NULL &&
-        (rc = key_add(s, KEY_LINK, k->link, 0, article, at, only_new)) < 0)
-        return rc;
-    if ((which & K_TITLE) && k->title != NULL &&
-        (rc = key_add(s, KEY_TITLE, k->title, 0, article, at, only_new)) < 0)
-        return rc;
-    if ((which & K_FEED_TITLE) && k->feed_title != NULL &&
-        (rc = key_add(s, KEY_FEED_TITLE, k->feed_title, 0, article, at, only_new)) < 0)
-        return rc;
-    if ((which & K_COLUMN) && k->column && !k->column_known &&
-        (rc = key_add(s, KEY_COLUMN, k->title, 0, article, at, 0)) < 0)
-        return rc;
+    struct store_key add[5 + STORE_BANDS];
+    size_t n = 0;
+    if (which & K_GUID)
+        add[n++] = (struct store_key){KEY_GUID, k->guid, 0, only_new};
+    if ((which & K_LINK) && k->link != NULL)
+        add[n++] = (struct store_key){KEY_LINK, k->link, 0, only_new};
+    if ((which & K_TITLE) && k->title != NULL)
+        add[n++] = (struct store_key){KEY_TITLE, k->title, 0, only_new};
+    if ((which & K_FEED_TITLE) && k->feed_title != NULL)
+        add[n++] = (struct store_key){KEY_FEED_TITLE, k->feed_title, 0, only_new};
+    if ((which & K_COLUMN) && k->column && !k->column_known)
+        add[n++] = (struct store_key){KEY_COLUMN, k->title, 0, 0};
     if ((which & K_BANDS) && k->banded)
         for (int b = 0; b < STORE_BANDS; b++)
-            if ((rc = key_add(s, KEY_BAND, NULL, (int64_t)k->bands[b], article, at, only_new)) < 0)
-                return rc;
-    return 0;
+            add[n++] = (struct store_key){KEY_BAND, NULL, (int64_t)k->bands[b], only_new};
+    return n > 0 ? s->ops->keys_add(s, add, n, article, at) : 0;
 }
 
 /* The article holding key (kind, text), preferring a live one; with
@@ -132,7 +118,7 @@ static int
 key_find(struct store *s, int kind, const char *text, int64_t at, int64_t window, int64_t *article,
          int *alive)
 {
-    struct store_key k = {kind, text, 0};
+    struct store_key k = {kind, text, 0, 0};
     return s->ops->key_find(s, &k, window > 0, at - window, at + window, article, alive);
 }
 
@@ -165,7 +151,7 @@ static int
 live_candidates(struct store *s, int kind, const char *text, int64_t num, int64_t at,
                 int64_t window, int64_t *cand, size_t max)
 {
-    struct store_key k = {kind, text, num};
+    struct store_key k = {kind, text, num, 0};
     return s->ops->key_live(s, &k, at - window, at + window, cand, max);
 }
 

@@ -459,6 +459,14 @@ test_rule1_guid(void **state)
     assert_string_equal(rs.r[0].sources, "[\"sina\",\"wire\"]");
     rows_free(&rs);
     assert_int_equal(count(s), 2);
+
+    /* keys are data, never syntax: quotes, backslashes, braces, commas */
+    int64_t f3 = feed(s, "odd");
+    art(&a, "a\"b\\c{d},e\"", "Quotes \"and\" \\backslashes\\ {in}, keys",
+        "https://odd.example/a?q=\"x\"&b={1,2}", "<p>odd</p>", T0);
+    assert_int_equal(add(s, f3, &a, T0), STORE_NEW);
+    assert_int_equal(add(s, f3, &a, T0), STORE_UNCHANGED);
+    assert_int_equal(count(s), 3);
     free(uid);
     free(body);
     store_close(s);
