@@ -1,7 +1,9 @@
-/* store/store.h — articles in SQLite, once however many feeds carry them.
- * One database in WAL mode, schema versioned with PRAGMA user_version; the
- * four dedup rules of SPEC §7; full-text search (FTS5); retention with
- * tombstones; the feeds' fetch state. All SQL of finfeed lives in store/. */
+/* store/store.h — articles stored once however many feeds carry them, in
+ * SQLite (one file in WAL mode, schema versioned with PRAGMA user_version,
+ * search through FTS5) or PostgreSQL (a postgresql:// URI, schema versioned
+ * in its meta table, search through pg_trgm): the same contract on both. The
+ * four dedup rules of SPEC §7; retention with tombstones; the feeds' fetch
+ * state. All SQL of finfeed lives in store/. */
 #ifndef FINFEED_STORE_H
 #define FINFEED_STORE_H
 
@@ -13,14 +15,15 @@
 struct store;
 
 /* Open (creating and migrating as needed) the database at `path` (":memory:"
- * for tests) into *out (the caller's, freed with store_close). Returns 0, or
- * a negative errno with "PATH: reason" written to err (errsize bytes): -EIO
- * for a file that is not a finfeed database (not SQLite, or SQLite tables
- * without a schema version), -EPROTO for a newer schema, -ENOENT, -EACCES,
- * -EROFS, -ENOSPC, -EBUSY. A database that cannot be written (the file or
- * its directory) fails here, -EACCES or -EROFS with "PATH: read-only
- * database (…)", not on the first write. A lock held by another connection
- * is waited for (up to STORE_BUSY_TIMEOUT_MS) on open and on every write. */
+ * for tests) into *out (the caller's, freed with store_close). A path that
+ * starts with postgresql:// or postgres:// is a libpq URI: PostgreSQL (its
+ * database ENCODING 'UTF8' with a UTF-8 LC_CTYPE, else -EINVAL). Returns 0,
+ * or a negative errno with "PATH: reason" written to err (errsize bytes; a
+ * URI's password shown as ***): -EIO for a database that is not finfeed's
+ * (not SQLite, or tables without a schema version), -EPROTO for a newer
+ * schema, -ENOENT, -EACCES, -EROFS, -ENOSPC, -EBUSY, -ECONNREFUSED. SQLite:
+ * a lock held by another connection is waited for (up to 10 s) on open and
+ * on every write. A handle is used by one thread at a time. */
 int store_open(const char *path, struct store **out, char *err, size_t errsize);
 
 #define STORE_BUSY_TIMEOUT_MS 10000
@@ -36,10 +39,15 @@ int store_set_busy_timeout(struct store *s, int ms);
  * the next open; `sqlite3 DB .backup` copies both). NULL is fine. */
 void store_close(struct store *s);
 
+/* `where` (a database path or URI, borrowed) as it may be logged: a URI's
+ * password (user:PASSWORD@, password=…) as ***. Written to out (size bytes);
+ * returns out. */
+const char *store_where_shown(const char *where, char *out, size_t size);
+
 /* Text of the last error on this handle (valid until the next call). */
 const char *store_errmsg(const struct store *s);
 
-/* The schema version this build writes (PRAGMA user_version). */
+/* The SQLite schema version this build writes (PRAGMA user_version). */
 int store_schema_version(void);
 
 /* Query parameters dropped from links before comparing them (SPEC §7); a
@@ -97,7 +105,7 @@ struct store_article {
 struct store_query {
     const char *feed;     /* only articles carried by this feed, or NULL */
     const char *category; /* only articles with this category, or NULL */
-    const char *text;     /* FTS5 full-text match over title and body, or NULL */
+    const char *text;     /* search words over title and body text, or NULL */
     long limit;           /* at most this many, newest first; <= 0: 100 */
     int64_t id;           /* only this article (> 0), or 0 */
     int64_t changed_since; /* only articles stored or updated at or after this time
@@ -109,8 +117,8 @@ typedef int (*store_article_cb)(void *arg, const struct store_article *a);
 /* Call cb for each matching republishable article (q NULL: the newest 100),
  * newest first. Text: every white-space separated word must occur in the
  * title or body text, case-insensitively for ASCII (words of 3 characters or
- * more through the FTS5 trigram index, shorter ones by a scan); at most 16
- * words (-EINVAL). A non-zero return of cb stops and is returned. Returns 0,
+ * more through the trigram index, FTS5 or pg_trgm; shorter ones by a scan
+ * of the candidates); at most 16 words (-EINVAL). A non-zero return of cb stops and is returned. Returns 0,
  * a negative errno (message in store_errmsg), or cb's value. */
 int store_articles(struct store *s, const struct store_query *q, store_article_cb cb, void *arg);
 

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 
 #include <jansson.h>
@@ -86,67 +87,28 @@ hash64(uint64_t h, const char *p)
     return (h ^ 0xff) * 0x100000001b3ULL;
 }
 
-static void
-bind_key(sqlite3_stmt *st, int kind, const char *text, int64_t num)
-{
-    sqlite3_bind_int(st, 1, kind);
-    if (text != NULL)
-        sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_int64(st, 2, num);
-}
-
-/* Add key (kind, text or num) of `article` dated `at`; with `only_new`, not
- * when the article already has it. */
-static int
-key_add(struct store *s, int kind, const char *text, int64_t num, int64_t article, int64_t at,
-        int only_new)
-{
-    sqlite3_stmt *st;
-    if (only_new) {
-        st = s->stmt[Q_KEY_HAS];
-        bind_key(st, kind, text, num);
-        sqlite3_bind_int64(st, 3, article);
-        int rc = sqlite3_step(st),
-            e = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store_fail(s, rc);
-        sqlite3_reset(st);
-        sqlite3_clear_bindings(st);
-        if (e < 0 || rc == SQLITE_ROW)
-            return e;
-    }
-    st = s->stmt[Q_KEY_ADD];
-    bind_key(st, kind, text, num);
-    sqlite3_bind_int64(st, 3, article);
-    sqlite3_bind_int64(st, 4, at);
-    return store_exec(s, st);
-}
-
 enum { K_GUID = 1, K_LINK = 2, K_TITLE = 4, K_BANDS = 8, K_FEED_TITLE = 16, K_COLUMN = 32 };
 
 static int
 keys_add(struct store *s, const struct keys *k, unsigned which, int64_t article, int64_t at,
          int only_new)
 {
-    int rc = 0;
-    if ((which & K_GUID) && (rc = key_add(s, KEY_GUID, k->guid, 0, article, at, only_new)) < 0)
-        return rc;
-    if ((which & K_LINK) && k->link != NULL &&
-        (rc = key_add(s, KEY_LINK, k->link, 0, article, at, only_new)) < 0)
-        return rc;
-    if ((which & K_TITLE) && k->title != NULL &&
-        (rc = key_add(s, KEY_TITLE, k->title, 0, article, at, only_new)) < 0)
-        return rc;
-    if ((which & K_FEED_TITLE) && k->feed_title != NULL &&
-        (rc = key_add(s, KEY_FEED_TITLE, k->feed_title, 0, article, at, only_new)) < 0)
-        return rc;
-    if ((which & K_COLUMN) && k->column && !k->column_known &&
-        (rc = key_add(s, KEY_COLUMN, k->title, 0, article, at, 0)) < 0)
-        return rc;
+    struct store_key add[5 + STORE_BANDS];
+    size_t n = 0;
+    if (which & K_GUID)
+        add[n++] = (struct store_key){KEY_GUID, k->guid, 0, only_new};
+    if ((which & K_LINK) && k->link != NULL)
+        add[n++] = (struct store_key){KEY_LINK, k->link, 0, only_new};
+    if ((which & K_TITLE) && k->title != NULL)
+        add[n++] = (struct store_key){KEY_TITLE, k->title, 0, only_new};
+    if ((which & K_FEED_TITLE) && k->feed_title != NULL)
+        add[n++] = (struct store_key){KEY_FEED_TITLE, k->feed_title, 0, only_new};
+    if ((which & K_COLUMN) && k->column && !k->column_known)
+        add[n++] = (struct store_key){KEY_COLUMN, k->title, 0, 0};
     if ((which & K_BANDS) && k->banded)
         for (int b = 0; b < STORE_BANDS; b++)
-            if ((rc = key_add(s, KEY_BAND, NULL, (int64_t)k->bands[b], article, at, only_new)) < 0)
-                return rc;
-    return 0;
+            add[n++] = (struct store_key){KEY_BAND, NULL, (int64_t)k->bands[b], only_new};
+    return n > 0 ? s->ops->keys_add(s, add, n, article, at) : 0;
 }
 
 /* The article holding key (kind, text), preferring a live one; with
@@ -156,46 +118,31 @@ static int
 key_find(struct store *s, int kind, const char *text, int64_t at, int64_t window, int64_t *article,
          int *alive)
 {
-    sqlite3_stmt *st = s->stmt[window > 0 ? Q_KEY_FIND_NEAR : Q_KEY_FIND];
-    bind_key(st, kind, text, 0);
-    if (window > 0) {
-        sqlite3_bind_int64(st, 3, at - window);
-        sqlite3_bind_int64(st, 4, at + window);
-    }
-    int rc = sqlite3_step(st), found = 0;
-    if (rc == SQLITE_ROW) {
-        *article = sqlite3_column_int64(st, 0);
-        *alive = sqlite3_column_int(st, 1);
-        found = 1;
-    } else if (rc != SQLITE_DONE) {
-        found = store_fail(s, rc);
-    }
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    return found;
+    struct store_key k = {kind, text, 0, 0};
+    return s->ops->key_find(s, &k, window > 0, at - window, at + window, article, alive);
 }
 
 /* The body text of stored article `id` as a 4-gram set (caller frees *set;
  * empty when the article has no text). Returns 0 or a negative errno. */
+struct shingled {
+    uint64_t **set;
+    size_t *n, *chars;
+};
+
+static int
+on_text(void *arg, const char *text)
+{
+    struct shingled *sh = arg;
+    return store_shingles(text, sh->set, sh->n, sh->chars) < 0 ? -ENOMEM : 0;
+}
+
 static int
 stored_shingles(struct store *s, int64_t id, uint64_t **set, size_t *n, size_t *chars)
 {
-    int e = 0, rc;
-    sqlite3_stmt *g = s->stmt[Q_ART_TEXT];
+    struct shingled sh = {set, n, chars};
     *set = NULL;
     *n = *chars = 0;
-    sqlite3_bind_int64(g, 1, id);
-    rc = sqlite3_step(g);
-    if (rc == SQLITE_ROW) {
-        const char *text = (const char *)sqlite3_column_text(g, 0);
-        if (store_shingles(text ? text : "", set, n, chars) < 0)
-            e = -ENOMEM;
-    } else if (rc != SQLITE_DONE) {
-        e = store_fail(s, rc);
-    }
-    sqlite3_reset(g);
-    sqlite3_clear_bindings(g);
-    return e;
+    return s->ops->art_text(s, id, on_text, &sh);
 }
 
 /* Up to `max` distinct live articles holding key (kind, text or num) dated
@@ -204,25 +151,23 @@ static int
 live_candidates(struct store *s, int kind, const char *text, int64_t num, int64_t at,
                 int64_t window, int64_t *cand, size_t max)
 {
-    sqlite3_stmt *st = s->stmt[Q_KEY_FIND_NEAR];
-    size_t nc = 0;
-    int rc = SQLITE_DONE;
-    bind_key(st, kind, text, num);
-    sqlite3_bind_int64(st, 3, at - window);
-    sqlite3_bind_int64(st, 4, at + window);
-    /* live rows come first; a pruned body cannot be compared */
-    while (nc < max && (rc = sqlite3_step(st)) == SQLITE_ROW && sqlite3_column_int(st, 1)) {
-        int64_t id = sqlite3_column_int64(st, 0);
-        int dup = 0;
-        for (size_t j = 0; j < nc && !dup; j++)
-            dup = cand[j] == id;
-        if (!dup)
-            cand[nc++] = id;
-    }
-    int e = nc == max || rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store_fail(s, rc);
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    return e < 0 ? e : (int)nc;
+    struct store_key k = {kind, text, num, 0};
+    return s->ops->key_live(s, &k, at - window, at + window, cand, max);
+}
+
+/* key_range callback of column_title: counts the keys other than *own. */
+struct other_links {
+    const char *own;
+    int links;
+};
+
+static int
+on_feed_title(void *arg, const char *key)
+{
+    struct other_links *o = arg;
+    if (strcmp(key, o->own) != 0)
+        o->links++;
+    return 0;
 }
 
 /* Whether feed `feed_id` carried `title` (a title key) for two or more
@@ -233,23 +178,15 @@ column_title(struct store *s, int64_t feed_id, const char *title, const char *ow
 {
     size_t n = strlen(title) + 32;
     char *lo = malloc(n), *hi = malloc(n);
-    int rc = -ENOMEM, r, links = 1;
+    struct other_links o = {own, 1};
+    int rc = -ENOMEM;
     if (lo == NULL || hi == NULL)
         goto out;
     int len = snprintf(lo, n, "%" PRId64 "\x1f%s\x1f", feed_id, title);
     memcpy(hi, lo, (size_t)len + 1);
     hi[len - 1] = '\x20'; /* the first key past every "lo…" */
-    sqlite3_stmt *st = s->stmt[Q_KEY_COLUMN];
-    sqlite3_bind_text(st, 1, lo, len, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, hi, len, SQLITE_STATIC);
-    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *key = (const char *)sqlite3_column_text(st, 0);
-        if (key == NULL || strcmp(key, own) != 0)
-            links++;
-    }
-    rc = r == SQLITE_DONE ? links >= 2 : store_fail(s, r);
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
+    if ((rc = s->ops->key_range(s, KEY_FEED_TITLE, lo, hi, 3, on_feed_title, &o)) == 0)
+        rc = o.links >= 2;
 out:
     free(lo);
     free(hi);
@@ -342,21 +279,15 @@ find_similar(struct store *s, const struct keys *k, int64_t date, int64_t *artic
 static int
 add_source(struct store *s, int64_t article, int64_t feed_id, int republish, int64_t now)
 {
-    sqlite3_stmt *st = s->stmt[Q_SRC_ADD];
-    sqlite3_bind_int64(st, 1, article);
-    sqlite3_bind_int64(st, 2, feed_id);
-    sqlite3_bind_int64(st, 3, now);
-    int rc = store_exec(s, st);
-    if (rc == 0 && sqlite3_changes(s->db) > 0)
+    int rc = s->ops->src_add(s, article, feed_id, now);
+    if (rc > 0)
         s->changed = 1;
-    if (rc == 0 && republish) {
+    if (rc >= 0 && republish) {
         /* a feed that may republish makes a hidden article visible */
-        st = s->stmt[Q_ART_REPUBLISH];
-        sqlite3_bind_int64(st, 1, article);
-        if ((rc = store_exec(s, st)) == 0 && sqlite3_changes(s->db) > 0)
+        if ((rc = s->ops->art_republish(s, article)) > 0)
             s->changed = 1;
     }
-    return rc;
+    return rc < 0 ? rc : 0;
 }
 
 static char *
@@ -374,40 +305,14 @@ categories_json(const struct parse_article *a)
 }
 
 static int
-fts_put(struct store *s, int64_t id, const char *title, const char *text)
-{
-    sqlite3_stmt *st = s->stmt[Q_FTS_INSERT];
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_text(st, 2, title, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, text, -1, SQLITE_STATIC);
-    return store_exec(s, st);
-}
-
-static int
 update_article(struct store *s, int64_t id, const struct parse_article *a, const char *cats,
                const char *text, uint64_t hash, int64_t now)
 {
-    sqlite3_stmt *st = s->stmt[Q_ART_UPDATE];
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_text(st, 2, a->title, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, a->link, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, a->author, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, cats, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 6, a->headimg, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 7, a->thumbnail, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 8, a->summary, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 9, a->body, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 10, (int64_t)hash);
-    sqlite3_bind_int64(st, 11, now);
-    int rc = store_exec(s, st);
-    if (rc < 0)
-        return rc;
-    st = s->stmt[Q_FTS_DELETE];
-    sqlite3_bind_int64(st, 1, id);
-    if ((rc = store_exec(s, st)) < 0)
-        return rc;
-    s->changed = 1;
-    return fts_put(s, id, a->title, text);
+    struct store_row r = {.a = a, .cats = cats, .text = text, .hash = hash, .now = now};
+    int rc = s->ops->art_update(s, id, &r);
+    if (rc == 0)
+        s->changed = 1;
+    return rc;
 }
 
 /* The article's output id, stable forever: a version 7 UUID (RFC 9562),
@@ -417,12 +322,20 @@ update_article(struct store *s, int64_t id, const struct parse_article *a, const
 static void
 new_uid(char uid[48])
 {
-    unsigned char r[16];
-    struct timespec ts;
+    unsigned char r[16] = {0};
+    struct timespec ts = {0};
     uint64_t ms = 0;
-    sqlite3_randomness(sizeof(r), r);
-    if (clock_gettime(CLOCK_REALTIME, &ts) == 0)
-        ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+    /* 16 bytes never fail once the kernel's pool is ready (Linux ≥ 3.17);
+     * should they, nanoseconds and the address of r, mixed, stand in */
+    if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r)) {
+        uint64_t x = (uint64_t)ts.tv_nsec ^ (uint64_t)(uintptr_t)r ^ ((uint64_t)ts.tv_sec << 30);
+        for (int i = 0; i < 16; i++) {
+            x = (x ^ (x >> 31)) * 0x9e3779b97f4a7c15ULL + (uint64_t)i;
+            r[i] = (unsigned char)(x >> 56);
+        }
+    }
     for (int i = 0; i < 6; i++)
         r[i] = (unsigned char)(ms >> (40 - 8 * i));
     r[6] = (unsigned char)((r[6] & 0x0f) | 0x70); /* version 7 */
@@ -439,31 +352,18 @@ insert_article(struct store *s, int64_t feed_id, const struct parse_article *a, 
 {
     char uid[48];
     new_uid(uid);
-    sqlite3_stmt *st = s->stmt[Q_ART_INSERT];
-    sqlite3_bind_text(st, 1, uid, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, feed_id);
-    sqlite3_bind_text(st, 3, a->guid, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, a->title, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, a->link, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 6, a->author, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 7, cats, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 8, a->date);
-    sqlite3_bind_int64(st, 9, now);
-    sqlite3_bind_text(st, 10, a->headimg, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 11, a->thumbnail, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 12, a->comments);
-    sqlite3_bind_text(st, 13, a->summary, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 14, a->body, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 15, (int64_t)hash);
-    sqlite3_bind_int(st, 16, republish ? 1 : 0);
-    if (a->date_rejected)
-        sqlite3_bind_int64(st, 17, a->rejected_date);
-    int rc = store_exec(s, st);
-    if (rc < 0)
-        return rc;
-    *id = sqlite3_last_insert_rowid(s->db);
-    s->changed = 1;
-    return fts_put(s, *id, a->title, text);
+    struct store_row r = {.a = a,
+                          .uid = uid,
+                          .cats = cats,
+                          .text = text,
+                          .hash = hash,
+                          .feed_id = feed_id,
+                          .republish = republish,
+                          .now = now};
+    int rc = s->ops->art_insert(s, &r, id);
+    if (rc == 0)
+        s->changed = 1;
+    return rc;
 }
 
 /* Rules 2–4 in order: the article with keys `k` repeats *article, 1 when
@@ -509,17 +409,15 @@ store_add(struct store *s, int64_t feed_id, const struct parse_article *a, int r
         rc = 0;
         if (!alive)
             goto out; /* a tombstone: pruned, never new again */
-        sqlite3_stmt *g = s->stmt[Q_ART_GET];
-        sqlite3_bind_int64(g, 1, article);
-        uint64_t old = hash;
-        int r = sqlite3_step(g);
+        uint64_t old = hash, stored;
+        int64_t first;
+        int r = s->ops->art_get(s, article, &stored, &first);
         /* only the article's first source updates it: a feed that carries a
          * copy does not overwrite the original with its version */
-        if (r == SQLITE_ROW && sqlite3_column_int64(g, 1) == feed_id)
-            old = (uint64_t)sqlite3_column_int64(g, 0);
-        else if (r != SQLITE_ROW && r != SQLITE_DONE)
-            rc = store_fail(s, r);
-        sqlite3_reset(g);
+        if (r > 0 && first == feed_id)
+            old = stored;
+        else if (r < 0)
+            rc = r;
         if (rc < 0 || old == hash)
             goto out;
         out = STORE_UPDATED;

@@ -1,11 +1,11 @@
-/* store/store_int.h — inside store/: the handle, its prepared statements and
- * the dedup key helpers shared by store.c, store_add.c, store_query.c and
- * dedup.c. Included by nobody outside store/. */
+/* store/store_int.h — inside store/: the handle every backend shares, the
+ * kinds of dedup keys and the key helpers of dedup.c, used by store.c,
+ * store_add.c, store_query.c and the backends. Included by nobody outside
+ * store/. */
 #ifndef FINFEED_STORE_INT_H
 #define FINFEED_STORE_INT_H
 
-#include <sqlite3.h>
-
+#include "store/backend_int.h"
 #include "store/store.h"
 
 /* MinHash LSH: 16 bands of 6 rows. Two bodies with Jaccard 0.85 share a band
@@ -29,38 +29,16 @@ enum store_key_kind {
     KEY_COLUMN = 6,
 };
 
-enum stmt_id {
-    Q_KEY_FIND,      /* kind, key → article_id, alive (live articles first) */
-    Q_KEY_FIND_NEAR, /* kind, key, lo, hi → article_id, alive (live first) */
-    Q_KEY_HAS,       /* kind, key, article_id → a row when that key exists */
-    Q_KEY_ADD,
-    Q_KEY_COLUMN, /* lo, hi → up to 3 distinct feed-title keys in [lo, hi) */
-    Q_ART_GET,  /* id → content_hash, feed_id */
-    Q_ART_TEXT, /* id → plain body text (from the FTS table) */
-    Q_ART_INSERT,
-    Q_ART_UPDATE,
-    Q_SRC_ADD,
-    Q_FTS_INSERT,
-    Q_FTS_DELETE,
-    Q_ART_REPUBLISH,
-    Q_GEN_BUMP,
-    Q_COUNT
-};
-
+/* The handle: what every backend shares. A backend's own struct has it as
+ * its first member (store/sqlite.c, store/pg.c). */
 struct store {
-    sqlite3 *db;
-    sqlite3_stmt *stmt[Q_COUNT];
+    const struct store_ops *ops;
     char **tracking; /* tracking parameter patterns, owned */
     size_t ntracking;
     int in_tx;   /* inside store_begin … commit/rollback */
     int changed; /* the open transaction changed articles */
-    char err[256];
+    char err[512];
 };
-
-/* Record SQLite's message on the handle; the negative errno of rc. */
-int store_fail(struct store *s, int rc);
-/* Step a statement that returns no rows, then reset it and clear its bindings. */
-int store_exec(struct store *s, sqlite3_stmt *st);
 
 /* Rule 3: whether a title key is long enough to be compared at all. */
 int store_title_key_usable(const char *key);

@@ -121,7 +121,7 @@ SUITE=$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")
 SOURCES=$(debian_sources | sort -u)
 [ -n "$SOURCES" ] || need t_systemd "a Debian $SUITE source in /etc/apt/sources.list*"
 # systemd, and the libraries finfeed links at run time
-PACKAGES="systemd,libcurl4,libuv1,libxml2,libsqlite3-0,libinih1,libjansson4,libmicrohttpd12,libsystemd0,zlib1g"
+PACKAGES="systemd,libcurl4,libuv1,libxml2,libsqlite3-0,libpq5,libinih1,libjansson4,libmicrohttpd12,libsystemd0,zlib1g"
 # the units a minimal root would start that touch the host's kernel or
 # terminals; masked (the root's /proc/sys and /sys are read-only besides)
 MASK="getty.target getty@.service serial-getty@.service console-getty.service

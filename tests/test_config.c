@@ -582,6 +582,13 @@ test_relative_paths(void **state)
     c = expect_ok("[daemon]\ndatabase = :memory:\n");
     assert_string_equal(c->daemon.database, ":memory:");
     config_free(c);
+    /* a PostgreSQL URI is not a file (SPEC §10) */
+    c = expect_ok("[daemon]\ndatabase = postgresql://finfeed@db.example/news?sslmode=require\n");
+    assert_string_equal(c->daemon.database, "postgresql://finfeed@db.example/news?sslmode=require");
+    config_free(c);
+    c = expect_ok("[daemon]\ndatabase = postgres:///finfeed\n");
+    assert_string_equal(c->daemon.database, "postgres:///finfeed");
+    config_free(c);
 }
 
 static void

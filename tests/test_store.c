@@ -3,7 +3,12 @@
  * output query and its filters, retention with tombstones, migrations from
  * every earlier schema (tests/fixtures/store/v1.sql), locked databases; then
  * `finfeed ingest`, `export` and `prune` end to end through the binary on
- * three sources carrying the same stories (tests/fixtures/store/). */
+ * three sources carrying the same stories (tests/fixtures/store/).
+ *
+ * One suite, two backends: with FINFEED_TEST_PG=1 (test_store_pg, run by
+ * tests/pg_run.sh under pg_virtualenv) every test that is not about SQLite
+ * files runs on the PostgreSQL server the PG* variables name, each in a
+ * database of its own; without it, on SQLite. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -26,6 +31,7 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <libpq-fe.h>
 #include <sqlite3.h>
 
 #include "store/store.h"
@@ -39,14 +45,130 @@
 
 extern char **environ;
 
+/* ---- the backend under test ---- */
+
+static int use_pg;        /* FINFEED_TEST_PG=1: PostgreSQL, else SQLite */
+static PGconn *pg_admin;  /* to the server's maintenance database (PGDATABASE) */
+static int pg_databases;  /* databases made by pg_database() … */
+static int pg_dropped;    /* … the first this many dropped (at the end of a group) */
+
+static void tmp_path(char *buf, size_t size, const char *name);
+
+/* Run `sql` on the PostgreSQL connection c; fails the test on error. */
+static void
+pg_sql(PGconn *c, const char *sql)
+{
+    PGresult *res = PQexec(c, sql);
+    ExecStatusType st = PQresultStatus(res);
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+        fail_msg("%s: %s", sql, PQresultErrorMessage(res));
+    PQclear(res);
+}
+
+/* A fresh PostgreSQL database, its URI into buf (host, port and user from
+ * the PG* variables). UTF-8 with a UTF-8 character type, as the store wants
+ * it (pg_trgm finds no Chinese otherwise); pg_trgm itself comes with the
+ * store's first migration. */
+static void
+pg_database(char *buf, size_t size)
+{
+    char sql[256];
+    snprintf(buf, size, "postgresql:///finfeed_test_%ld_%d", (long)getpid(), ++pg_databases);
+    snprintf(sql, sizeof(sql),
+             "CREATE DATABASE finfeed_test_%ld_%d TEMPLATE template0 ENCODING 'UTF8'"
+             " LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'",
+             (long)getpid(), pg_databases);
+    pg_sql(pg_admin, sql);
+}
+
+/* Where a test's store lives: a new PostgreSQL database, or the SQLite file
+ * `name` in the test directory. */
+static void
+db_where(char *buf, size_t size, const char *name)
+{
+    if (use_pg)
+        pg_database(buf, size);
+    else
+        tmp_path(buf, size, name);
+}
+
+/* Run `sql` on the store at `where` (a SQLite file or a PostgreSQL URI),
+ * beside any open handle. */
+static void
+sql_file(const char *where, const char *sql)
+{
+    if (strncmp(where, "postgresql://", 13) == 0) {
+        PGconn *c = PQconnectdb(where);
+        if (PQstatus(c) != CONNECTION_OK)
+            fail_msg("%s: %s", where, PQerrorMessage(c));
+        pg_sql(c, sql);
+        PQfinish(c);
+        return;
+    }
+    sqlite3 *db;
+    char *msg = NULL;
+    assert_int_equal(sqlite3_open(where, &db), SQLITE_OK);
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+        fail_msg("%s: %s", where, msg);
+    sqlite3_close(db);
+}
+
+static void
+on_pq_notice(void *arg, const char *msg)
+{
+    (void)arg;
+    (void)msg;
+}
+
+static int
+setup_backend(void **state)
+{
+    (void)state;
+    const char *v = getenv("FINFEED_TEST_PG");
+    use_pg = v != NULL && strcmp(v, "1") == 0;
+    if (!use_pg)
+        return 0;
+    /* no server is a failure, never a skip: tests/pg_run.sh starts one */
+    pg_admin = PQconnectdb("");
+    if (PQstatus(pg_admin) != CONNECTION_OK) {
+        fprintf(stderr, "test_store: FINFEED_TEST_PG=1 but no PostgreSQL server: %s",
+                PQerrorMessage(pg_admin));
+        return -1;
+    }
+    PQsetNoticeProcessor(pg_admin, on_pq_notice, NULL);
+    return 0;
+}
+
+static int teardown_tmp(void **state);
+
+static int
+teardown_backend(void **state)
+{
+    if (pg_admin != NULL) {
+        for (int i = pg_dropped + 1; i <= pg_databases; i++) {
+            char sql[128];
+            snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS finfeed_test_%ld_%d WITH (FORCE)",
+                     (long)getpid(), i);
+            PQclear(PQexec(pg_admin, sql));
+        }
+        pg_dropped = pg_databases;
+        PQfinish(pg_admin);
+        pg_admin = NULL;
+    }
+    return teardown_tmp(state);
+}
+
 /* ---- helpers ---- */
 
+/* A new, empty store of the backend under test (SQLite: in memory). */
 static struct store *
 mem_store(void)
 {
     struct store *s = NULL;
-    char err[256];
-    int rc = store_open(":memory:", &s, err, sizeof(err));
+    char err[512], where[512] = ":memory:";
+    if (use_pg)
+        pg_database(where, sizeof(where));
+    int rc = store_open(where, &s, err, sizeof(err));
     if (rc != 0)
         fail_msg("store_open: %s", err);
     return s;
@@ -337,6 +459,14 @@ test_rule1_guid(void **state)
     assert_string_equal(rs.r[0].sources, "[\"sina\",\"wire\"]");
     rows_free(&rs);
     assert_int_equal(count(s), 2);
+
+    /* keys are data, never syntax: quotes, backslashes, braces, commas */
+    int64_t f3 = feed(s, "odd");
+    art(&a, "a\"b\\c{d},e\"", "Quotes \"and\" \\backslashes\\ {in}, keys",
+        "https://odd.example/a?q=\"x\"&b={1,2}", "<p>odd</p>", T0);
+    assert_int_equal(add(s, f3, &a, T0), STORE_NEW);
+    assert_int_equal(add(s, f3, &a, T0), STORE_UNCHANGED);
+    assert_int_equal(count(s), 3);
     free(uid);
     free(body);
     store_close(s);
@@ -547,8 +677,6 @@ test_rule3_title(void **state)
  * Wrap", "晚间公告汇总") over different stories, and the same wire story
  * reposted under its title with light edits. */
 
-static void tmp_path(char *buf, size_t size, const char *name);
-
 /* Three different evening wraps and one wire story with two light edits. */
 static const char *const wrap_a =
     "<p>Stocks rose today as oil fell, with the S&amp;P 500 adding 0.8% and the Nasdaq "
@@ -676,7 +804,7 @@ test_rule3_column_titles(void **state)
     store_close(s);
 
     /* the column survives a restart: one link before, one after */
-    tmp_path(path, sizeof(path), "column.db");
+    db_where(path, sizeof(path), "column.db");
     assert_int_equal(store_open(path, &s, err, sizeof(err)), 0);
     fx = feed(s, "fxdesk");
     other = feed(s, "other");
@@ -1082,17 +1210,6 @@ user_version(const char *path)
 }
 
 static void
-sql_file(const char *path, const char *sql)
-{
-    sqlite3 *db;
-    char *msg = NULL;
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
-        fail_msg("%s: %s", path, msg);
-    sqlite3_close(db);
-}
-
-static void
 test_migrate_v1(void **state)
 {
     (void)state;
@@ -1162,20 +1279,27 @@ test_dates_not_believed(void **state)
     struct rows rs;
     struct parse_article a;
     long n = -1;
+    /* the repair of schema 4 is of SQLite files (the v1 fixture, 3 articles,
+     * 2 of them shown); PostgreSQL starts at a schema that has the column */
+    int v1 = !use_pg;
 
     /* a v1 database whose CMS said 1970 (and, for another row, 2035) */
-    tmp_path(path, sizeof(path), "dates.db");
-    char *dump = slurp(STORE_FIX "v1.sql", NULL);
-    sql_file(path, dump);
-    free(dump);
-    sql_file(path, "UPDATE articles SET date = 0 WHERE id = 2;"
-                   "UPDATE articles SET date = 2051222400 WHERE id = 1;");
+    db_where(path, sizeof(path), "dates.db");
+    if (v1) {
+        char *dump = slurp(STORE_FIX "v1.sql", NULL);
+        sql_file(path, dump);
+        free(dump);
+        sql_file(path, "UPDATE articles SET date = 0 WHERE id = 2;"
+                       "UPDATE articles SET date = 2051222400 WHERE id = 1;");
+    }
     assert_int_equal(store_open(path, &s, err, sizeof(err)), 0);
-    fetch(s, NULL, &rs);
-    assert_int_equal(rs.n, 2);
-    for (int i = 0; i < rs.n; i++)
-        assert_true(rs.r[i].date == 1649041900 || rs.r[i].date == 1649040700); /* first seen */
-    rows_free(&rs);
+    if (v1) {
+        fetch(s, NULL, &rs);
+        assert_int_equal(rs.n, 2);
+        for (int i = 0; i < rs.n; i++)
+            assert_true(rs.r[i].date == 1649041900 || rs.r[i].date == 1649040700); /* first seen */
+        rows_free(&rs);
+    }
 
     /* storing: the rejected date comes back for output */
     int64_t f = feed(s, "cms");
@@ -1195,12 +1319,12 @@ test_dates_not_believed(void **state)
     /* the repaired rows keep what the CMS said */
     r = (struct rejected){.value = -1};
     assert_int_equal(store_articles(s, NULL, on_rejected, &r), 0);
-    assert_int_equal(r.nrejected, 3);
+    assert_int_equal(r.nrejected, v1 ? 3 : 1);
 
     /* prune: a 1970 row first seen an hour ago stays; a day later it goes */
     sql_file(path, "UPDATE articles SET date = 0, first_seen = 1700000000 WHERE guid = 'cms-1'");
     assert_int_equal(store_prune(s, 1700000000 - 90 * 24 * HOUR, 1700000000 + HOUR, &n), 0);
-    assert_int_equal(n, 4); /* the 2022 rows, first seen in 2022, go */
+    assert_int_equal(n, v1 ? 4 : 1); /* the 2022 rows, first seen in 2022, go */
     assert_int_equal(count(s), 1);
     assert_int_equal(nquery(s, &q), 1);
     assert_int_equal(store_prune(s, 1700000000 - 90 * 24 * HOUR, 1700000000 + 25 * HOUR, &n), 0);
@@ -1504,18 +1628,27 @@ test_cli_end_to_end(void **state)
     snprintf(e.conf, sizeof(e.conf), "%s/finfeed.conf", e.dir);
     snprintf(e.out, sizeof(e.out), "%s/stdout", e.dir);
     snprintf(e.err, sizeof(e.err), "%s/stderr", e.dir);
-    spew(e.conf, "[daemon]\n"
-                 "database = store.db   # beside this file\n"
-                 "retention = 1d\n"
-                 "[output]\n"
-                 "title = Finance news\n"
-                 "[feed \"sina\"]\n"
-                 "url = https://finance.example.com/rss.xml\n"
-                 "categories = 金融\n"
-                 "[feed \"wire\"]\n"
-                 "url = https://wire.example.net/atom.xml\n"
-                 "[feed \"cls\"]\n"
-                 "url = https://www.example.cn/telegraph.xml\n");
+    /* SQLite: a file beside the configuration; PostgreSQL: a URI (SPEC §10) */
+    char db[600], conf[2048];
+    if (use_pg)
+        pg_database(db, sizeof(db));
+    else
+        snprintf(db, sizeof(db), "%s/store.db", e.dir);
+    snprintf(conf, sizeof(conf),
+             "[daemon]\n"
+             "database = %s\n"
+             "retention = 1d\n"
+             "[output]\n"
+             "title = Finance news\n"
+             "[feed \"sina\"]\n"
+             "url = https://finance.example.com/rss.xml\n"
+             "categories = 金融\n"
+             "[feed \"wire\"]\n"
+             "url = https://wire.example.net/atom.xml\n"
+             "[feed \"cls\"]\n"
+             "url = https://www.example.cn/telegraph.xml\n",
+             use_pg ? db : "store.db   # beside this file");
+    spew(e.conf, conf);
 
     /* three sources, the same three stories, one story each of their own */
     out = finfeed(&e, 0, "ingest", "--feed", "sina", STORE_FIX "sina_gbk.xml", NULL);
@@ -1647,8 +1780,6 @@ test_cli_end_to_end(void **state)
     free(out);
     /* … but a day later all of 2022 does; the items, still listed by their
      * feeds, never come back */
-    char db[600];
-    snprintf(db, sizeof(db), "%s/store.db", e.dir);
     sql_file(db, "UPDATE articles SET first_seen = first_seen - 2 * 86400");
     out = finfeed(&e, 0, "prune", NULL);
     assert_non_null(strstr(out, "pruned 6 articles"));
@@ -1679,9 +1810,14 @@ test_cli_end_to_end(void **state)
     assert_int_equal(fclose(fp), 0);
     free(gbk);
     snprintf(e.conf, sizeof(e.conf), "%s/charset.conf", e.dir);
-    spew(e.conf, "[daemon]\ndatabase = charset.db\n"
-                 "[feed \"sina\"]\nurl = https://finance.example.com/rss.xml\n"
-                 "charset = gb18030\n");
+    if (use_pg)
+        pg_database(db, sizeof(db));
+    snprintf(conf, sizeof(conf),
+             "[daemon]\ndatabase = %s\n"
+             "[feed \"sina\"]\nurl = https://finance.example.com/rss.xml\n"
+             "charset = gb18030\n",
+             use_pg ? db : "charset.db");
+    spew(e.conf, conf);
     out = finfeed(&e, 0, "ingest", "--feed", "sina", path, NULL);
     assert_non_null(strstr(out, "new 4, updated 0"));
     free(out);
@@ -1706,6 +1842,7 @@ teardown_tmp(void **state)
     if (tmpdir[0] != '\0') {
         const char *rm[] = {"/bin/rm", "-rf", tmpdir, NULL};
         run(rm, "/dev/null", "/dev/null");
+        tmpdir[0] = '\0';
     }
     return 0;
 }
@@ -1763,9 +1900,80 @@ test_busy_timeout(void **state)
     rmdir(dir);
 }
 
+/* ---- PostgreSQL only ---- */
+
+/* A database made with other options than pg_database's; its URI in buf. */
+static void
+pg_database_with(char *buf, size_t size, const char *options)
+{
+    char sql[512];
+    snprintf(buf, size, "postgresql:///finfeed_test_%ld_%d", (long)getpid(), ++pg_databases);
+    snprintf(sql, sizeof(sql), "CREATE DATABASE finfeed_test_%ld_%d TEMPLATE template0 %s",
+             (long)getpid(), pg_databases, options);
+    pg_sql(pg_admin, sql);
+}
+
+/* Versioned migrations in the meta table, another program's tables left
+ * alone, a newer schema refused, the encoding pg_trgm needs for Chinese
+ * checked at open, errors that name the database but never its password. */
+static void
+test_pg_schema(void **state)
+{
+    (void)state;
+    char where[512], err[1024];
+    struct store *s = NULL;
+
+    /* a new database is migrated once, and opens again as it is */
+    pg_database(where, sizeof(where));
+    assert_int_equal(store_open(where, &s, err, sizeof(err)), 0);
+    store_close(s);
+    assert_int_equal(store_open(where, &s, err, sizeof(err)), 0);
+    assert_int_equal(count(s), 0);
+    store_close(s);
+
+    /* a newer finfeed's database is refused */
+    sql_file(where, "UPDATE meta SET value = 99 WHERE key = 'schema'");
+    s = (struct store *)1;
+    assert_int_equal(store_open(where, &s, err, sizeof(err)), -EPROTO);
+    assert_null(s);
+    assert_non_null(strstr(err, where));
+    assert_non_null(strstr(err, "schema 99 is newer"));
+
+    /* another program's tables: not touched */
+    pg_database(where, sizeof(where));
+    sql_file(where, "CREATE TABLE other(x integer)");
+    assert_int_equal(store_open(where, &s, err, sizeof(err)), -EIO);
+    assert_non_null(strstr(err, "not a finfeed database"));
+
+    /* pg_trgm finds no Chinese under a C character type: refused, saying how */
+    pg_database_with(where, sizeof(where), "ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'");
+    assert_int_equal(store_open(where, &s, err, sizeof(err)), -EINVAL);
+    assert_non_null(strstr(err, "LC_CTYPE 'C.UTF-8'"));
+    pg_database_with(where, sizeof(where), "ENCODING 'SQL_ASCII' LC_COLLATE 'C' LC_CTYPE 'C'");
+    assert_int_equal(store_open(where, &s, err, sizeof(err)), -EINVAL);
+    assert_non_null(strstr(err, "SQL_ASCII"));
+    /* … and any UTF-8 character type will do */
+    pg_database_with(where, sizeof(where), "ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C.UTF-8'");
+    assert_int_equal(store_open(where, &s, err, sizeof(err)), 0);
+    store_close(s);
+
+    /* no such database; a password never shows in a message */
+    snprintf(where, sizeof(where), "postgresql:///finfeed_no_such_db_%ld", (long)getpid());
+    assert_int_equal(store_open(where, &s, err, sizeof(err)), -ENOENT);
+    assert_non_null(strstr(err, "finfeed_no_such_db"));
+    int rc = store_open("postgres://nobody:sekrit@localhost/x?password=sekrit2&connect_timeout=9",
+                        &s, err, sizeof(err));
+    if (rc != -EACCES && rc != -ENOENT) /* no such role, by password or trust */
+        fail_msg("store_open: %d %s", rc, err);
+    assert_null(strstr(err, "sekrit"));
+    assert_non_null(strstr(err, "postgres://nobody:***@localhost/x?password=***&connect_timeout=9"));
+    assert_int_equal(store_open("postgresql:///x?no_such_option=1", &s, err, sizeof(err)), -EINVAL);
+}
+
 int
 main(void)
 {
+    /* on both backends */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rule1_guid),
         cmocka_unit_test(test_canonical_link),
@@ -1780,14 +1988,28 @@ main(void)
         cmocka_unit_test(test_sources_republish),
         cmocka_unit_test(test_query),
         cmocka_unit_test(test_prune),
+        cmocka_unit_test(test_dates_not_believed),
+        cmocka_unit_test(test_cli_end_to_end),
+    };
+    /* about SQLite files only: migrations from the v1 fixture and PRAGMA
+     * user_version, files that are not databases, locks */
+    const struct CMUnitTest sqlite_tests[] = {
         cmocka_unit_test(test_migrate_v1),
         cmocka_unit_test(test_migrate_v0_and_future),
-        cmocka_unit_test(test_dates_not_believed),
         cmocka_unit_test(test_busy_timeout),
         cmocka_unit_test(test_bad_files),
         cmocka_unit_test(test_locked_reader),
         cmocka_unit_test(test_locked_writer),
-        cmocka_unit_test(test_cli_end_to_end),
     };
-    return cmocka_run_group_tests(tests, NULL, teardown_tmp);
+    /* about PostgreSQL only: its schema version, encoding, URIs */
+    const struct CMUnitTest pg_tests[] = {
+        cmocka_unit_test(test_pg_schema),
+    };
+    int failed = cmocka_run_group_tests_name("store", tests, setup_backend, teardown_backend);
+    if (use_pg)
+        failed += cmocka_run_group_tests_name("store_pg", pg_tests, setup_backend, teardown_backend);
+    else
+        failed += cmocka_run_group_tests_name("store_sqlite", sqlite_tests, setup_backend,
+                                              teardown_backend);
+    return failed;
 }

@@ -20,6 +20,7 @@
 #include "daemon/http/http.h"
 #include "daemon/log/log.h"
 #include "daemon/service/service.h"
+#include "store/store.h"
 
 struct runner {
     uv_loop_t loop;
@@ -199,9 +200,10 @@ start_servers(struct runner *r, char *err, size_t errsize)
     char where[300] = "";
     if (r->listen != NULL)
         snprintf(where, sizeof(where), " http=http://%s/feed.atom", r->listen);
+    char db[512];
     service_stats(r->svc, &st);
     log_info("event=start version=%s feeds=%zu database=%s control=%s%s", FINFEED_VERSION,
-             st.feeds, r->database, r->control, where);
+             st.feeds, store_where_shown(r->database, db, sizeof(db)), r->control, where);
     sd_notify(0, "READY=1");
     send_status(r);
     return 0;

@@ -32,7 +32,8 @@
  * relative to the directory of that file, not to the working directory, so
  * a configuration means the same under systemd and in a shell. The stored
  * path is that directory joined with the value (not canonicalised); the
- * database name `:memory:` is kept as is.
+ * database name `:memory:` is kept as is, and so is a database that is a
+ * PostgreSQL URI (`postgresql://…` or `postgres://…`, SPEC §10).
  */
 
 /* The longest interval, timeout or stale_after (seconds): 365 d. Longer is
@@ -65,7 +66,7 @@ struct config_feed {
 struct config {
     char *path; /* the file read, as given to config_load(); NULL: built-in defaults */
     struct {
-        char *database;        /* SQLite file, never NULL */
+        char *database;        /* SQLite file or postgresql:// URI, never NULL */
         char *control_socket;  /* unix socket path, shorter than sun_path, never NULL */
         char *listen;          /* "HOST:PORT" or "[V6]:PORT" (port 0: any), NULL: HTTP disabled */
         int64_t interval;      /* default fetch interval, seconds, 1 to CONFIG_DURATION_MAX (15m) */

@@ -20,6 +20,7 @@
 enum vtype {
     V_STRING,    /* any text */
     V_PATH,      /* file name, relative to the configuration's directory */
+    V_DATABASE,  /* V_PATH, or a postgresql:// (postgres://) URI kept as is */
     V_SOCKET,    /* V_PATH that fits in sun_path */
     V_AGENT,     /* User-Agent, "VERSION" expanded */
     V_DURATION,  /* int64_t seconds: N, Ns, Nm, Nh, Nd */
@@ -55,7 +56,7 @@ struct key_rule {
 #define F(field) offsetof(struct config_feed, field)
 
 static const struct key_rule daemon_keys[] = {
-    {"database", V_PATH, 0, D(daemon.database), 0, 0, 0},
+    {"database", V_DATABASE, 0, D(daemon.database), 0, 0, 0},
     {"control_socket", V_SOCKET, 0, D(daemon.control_socket), 0, 0, 0},
     {"listen", V_LISTEN, 0, D(daemon.listen), 0, 0, 0},
     {"interval", V_DURATION, 0, D(daemon.interval), 0, 1, CONFIG_DURATION_MAX},
@@ -658,8 +659,13 @@ set_value(const struct key_rule *r, void *base, const char *dir, char *v, char *
         }
         regfree(&re);
         break;
+    case V_DATABASE:
     case V_PATH:
     case V_SOCKET:
+        /* a libpq URI selects PostgreSQL (SPEC §10): not a file, kept as is */
+        if (r->type == V_DATABASE &&
+            (strncasecmp(v, "postgresql://", 13) == 0 || strncasecmp(v, "postgres://", 11) == 0))
+            break;
         s = resolve_path(dir, v);
         if (s == NULL)
             return -ENOMEM;

@@ -1,12 +1,12 @@
-/* store/store_feed.c — the feeds' fetch state (validators, status, errors,
- * next fetch), kept in the feeds table so that a restarted daemon goes on
- * where it stopped. */
+/* store/sqlite_feed.c — the SQLite backend's feeds table: a feed's row by
+ * name, and its fetch state (validators, status, errors, next fetch), kept
+ * so that a restarted daemon goes on where it stopped. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/store_int.h"
+#include "store/sqlite_int.h"
 
 static char *
 col(sqlite3_stmt *st, int i)
@@ -16,18 +16,44 @@ col(sqlite3_stmt *st, int i)
 }
 
 int
-store_feed_state_get(struct store *s, int64_t feed_id, struct store_feed_state *out)
+store_sqlite_feed_ensure(struct store *s, const char *name, const char *url, int64_t *id)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(sqlite_of(s)->db,
+                                "INSERT INTO feeds(name, url, config_url) VALUES(?1, ?2, ?2)"
+                                " ON CONFLICT(name) DO UPDATE SET"
+                                /* a moved feed keeps its new URL while the
+                                 * configured one stays the same (SPEC §6) */
+                                "  url = CASE WHEN ?2 IS NULL OR config_url IS ?2 THEN url"
+                                "        ELSE ?2 END,"
+                                "  config_url = coalesce(?2, config_url)"
+                                " RETURNING id",
+                                -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return store_sqlite_fail(s, rc);
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, url, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *id = sqlite3_column_int64(st, 0);
+        rc = sqlite3_step(st);
+    }
+    int e = rc == SQLITE_DONE ? 0 : store_sqlite_fail(s, rc);
+    sqlite3_finalize(st);
+    return e;
+}
+
+int
+store_sqlite_feed_state_get(struct store *s, int64_t feed_id, struct store_feed_state *out)
 {
     sqlite3_stmt *st;
-    memset(out, 0, sizeof(*out));
-    out->enabled = 1;
     int rc =
-        sqlite3_prepare_v2(s->db,
+        sqlite3_prepare_v2(sqlite_of(s)->db,
                            "SELECT url, etag, last_modified, last_status, error, last_fetch,"
                            " next_fetch, newest, http, errors, enabled FROM feeds WHERE id = ?1",
                            -1, &st, NULL);
     if (rc != SQLITE_OK)
-        return store_fail(s, rc);
+        return store_sqlite_fail(s, rc);
     sqlite3_bind_int64(st, 1, feed_id);
     rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
@@ -43,23 +69,23 @@ store_feed_state_get(struct store *s, int64_t feed_id, struct store_feed_state *
         out->errors = (long)sqlite3_column_int64(st, 9);
         out->enabled = sqlite3_column_int(st, 10);
     }
-    int e = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store_fail(s, rc);
+    int e = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store_sqlite_fail(s, rc);
     sqlite3_finalize(st);
     return e;
 }
 
 int
-store_feed_state_set(struct store *s, int64_t feed_id, const struct store_feed_state *in)
+store_sqlite_feed_state_set(struct store *s, int64_t feed_id, const struct store_feed_state *in)
 {
     sqlite3_stmt *st;
-    int rc = sqlite3_prepare_v2(s->db,
+    int rc = sqlite3_prepare_v2(sqlite_of(s)->db,
                                 "UPDATE feeds SET url = coalesce(?2, url), etag = ?3,"
                                 " last_modified = ?4, last_status = ?5, error = ?6,"
                                 " last_fetch = ?7, next_fetch = ?8, newest = ?9, http = ?10,"
                                 " errors = ?11, enabled = ?12 WHERE id = ?1",
                                 -1, &st, NULL);
     if (rc != SQLITE_OK)
-        return store_fail(s, rc);
+        return store_sqlite_fail(s, rc);
     sqlite3_bind_int64(st, 1, feed_id);
     sqlite3_bind_text(st, 2, in->url, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, in->etag, -1, SQLITE_STATIC);
@@ -73,18 +99,7 @@ store_feed_state_set(struct store *s, int64_t feed_id, const struct store_feed_s
     sqlite3_bind_int64(st, 11, in->errors);
     sqlite3_bind_int(st, 12, in->enabled);
     rc = sqlite3_step(st);
-    int e = rc == SQLITE_DONE ? 0 : store_fail(s, rc);
+    int e = rc == SQLITE_DONE ? 0 : store_sqlite_fail(s, rc);
     sqlite3_finalize(st);
     return e;
-}
-
-void
-store_feed_state_clear(struct store_feed_state *st)
-{
-    free(st->url);
-    free(st->etag);
-    free(st->last_modified);
-    free(st->status);
-    free(st->error);
-    memset(st, 0, sizeof(*st));
 }

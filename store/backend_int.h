@@ -1,0 +1,125 @@
+/* store/backend_int.h — inside store/: the primitives one storage backend
+ * (SQLite: store/sqlite*.c, PostgreSQL: store/pg*.c) gives the shared code
+ * above it (the dedup rules of store_add.c, transactions, retention, the
+ * query words of store_query.c). All SQL is in the backends; no rule is.
+ * Included by nobody outside store/. */
+#ifndef FINFEED_STORE_BACKEND_INT_H
+#define FINFEED_STORE_BACKEND_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store/store.h"
+
+/* Search words per query at most (SPEC §5.1's ?q=). */
+#define STORE_MAX_TERMS 16
+
+/* One dedup key: (kind, text), or (kind, num) when text is NULL (LSH bands).
+ * Borrowed. */
+struct store_key {
+    int kind;         /* enum store_key_kind */
+    const char *text; /* NUL-terminated, or NULL */
+    int64_t num;      /* when text is NULL */
+    int only_new;     /* keys_add: not when the article has this key already */
+};
+
+/* One article as written by an insert or an update. Borrowed. */
+struct store_row {
+    const struct parse_article *a; /* the article (guid, title, body, …) */
+    const char *uid;               /* output id (insert only) */
+    const char *cats;              /* categories as a compact JSON array */
+    const char *text;              /* plain body text, what full-text search reads */
+    uint64_t hash;                 /* content hash of title and body */
+    int64_t feed_id;               /* first source (insert only) */
+    int republish;                 /* 0: kept out of every output (insert only) */
+    int64_t now;                   /* first seen (insert), updated (both): Unix seconds */
+};
+
+/* Called with each distinct key of a range (valid during the call); non-zero
+ * stops and is returned. */
+typedef int (*store_key_cb)(void *arg, const char *key);
+/* Called with an article's plain body text (valid during the call, never
+ * NULL); its return is returned. */
+typedef int (*store_text_cb)(void *arg, const char *text);
+
+/* A backend's primitives. Each returns 0 (or the count or flag it names) on
+ * success, a negative errno on failure with the backend's message in
+ * s->err. None of them applies a dedup rule, and none begins or ends a
+ * transaction except begin, commit and rollback. */
+struct store_ops {
+    /* Free the handle (s included); an open transaction is rolled back. */
+    void (*close)(struct store *s);
+    /* How long a write waits for another connection's lock, in ms (0: fail
+     * at once). A backend without such locks ignores it. */
+    int (*busy_timeout)(struct store *s, int ms);
+
+    /* transactions: one per document (store_begin … store_commit) */
+    int (*begin)(struct store *s);
+    int (*commit)(struct store *s);
+    void (*rollback)(struct store *s);
+    /* Count one change of the stored articles (meta 'generation'). */
+    int (*gen_bump)(struct store *s);
+    int (*generation)(struct store *s, int64_t *gen);
+
+    /* The article holding key k, a live article preferred over a tombstone;
+     * with near, only keys dated in [lo, hi]. 1 found (*article, *alive),
+     * 0 none. */
+    int (*key_find)(struct store *s, const struct store_key *k, int near, int64_t lo, int64_t hi,
+                    int64_t *article, int *alive);
+    /* Up to max distinct live articles holding key k dated in [lo, hi], in
+     * the store's order, into cand[]; their number. */
+    int (*key_live)(struct store *s, const struct store_key *k, int64_t lo, int64_t hi,
+                    int64_t *cand, size_t max);
+    /* Add keys k[0..n) of `article` dated `at` (one round trip where the
+     * backend has them); one whose only_new is set not when the article
+     * already has it. The exact keys (guid, link) are unique where the
+     * backend can say so: a second one is then silently not added. */
+    int (*keys_add)(struct store *s, const struct store_key *k, size_t n, int64_t article,
+                    int64_t at);
+    /* Up to max distinct text keys of `kind` in [lo, hi) (byte order) to cb. */
+    int (*key_range)(struct store *s, int kind, const char *lo, const char *hi, int max,
+                     store_key_cb cb, void *arg);
+
+    /* Article `id`: 1 and its content hash and first source, or 0. */
+    int (*art_get)(struct store *s, int64_t id, uint64_t *hash, int64_t *feed_id);
+    /* Article `id`'s plain body text to cb (not called when the article is
+     * gone): 0 or cb's return. Read in place, not copied: rule 4 reads up to
+     * 64 bodies an article. */
+    int (*art_text)(struct store *s, int64_t id, store_text_cb cb, void *arg);
+    /* A new article (and its text for search); its id in *id. */
+    int (*art_insert)(struct store *s, const struct store_row *r, int64_t *id);
+    /* Article `id` rewritten with r's title, body and the rest. */
+    int (*art_update)(struct store *s, int64_t id, const struct store_row *r);
+    /* Feed `feed_id` a source of `article` seen at `now`: 1 added, 0 already. */
+    int (*src_add)(struct store *s, int64_t article, int64_t feed_id, int64_t now);
+    /* Article `article` shown from now on: 1 when it was hidden, else 0. */
+    int (*art_republish)(struct store *s, int64_t article);
+
+    /* Call cb for each republishable article matching q, newest first. The
+     * search words (SPEC §5.1: each a case-insensitive substring of the title
+     * or the body text) are terms[0..nterms). Returns 0, an error or cb's. */
+    int (*articles)(struct store *s, const struct store_query *q, char *const *terms, int nterms,
+                    store_article_cb cb, void *arg);
+    /* Inside an open transaction: delete the articles dated before `cutoff`
+     * and first seen before `fresh`, their sources and search text, and the
+     * title and band keys dated before cutoff - window that point to no
+     * live article; the number of articles in *deleted. */
+    int (*prune)(struct store *s, int64_t cutoff, int64_t fresh, int64_t window, long *deleted);
+    int (*count)(struct store *s, int64_t feed_id, long *n);
+
+    int (*feed_ensure)(struct store *s, const char *name, const char *url, int64_t *id);
+    int (*feed_state_get)(struct store *s, int64_t feed_id, struct store_feed_state *st);
+    int (*feed_state_set)(struct store *s, int64_t feed_id, const struct store_feed_state *st);
+};
+
+/* The backends' constructors, same contract as store_open (without the
+ * tracking parameters): the handle is a backend's struct whose first member
+ * is struct store, its ops set. */
+int store_sqlite_open(const char *path, struct store **out, char *err, size_t errsize);
+int store_pg_open(const char *uri, struct store **out, char *err, size_t errsize);
+
+/* Whether `where` names a PostgreSQL database (a postgresql:// or
+ * postgres:// URI) rather than a SQLite file. */
+int store_is_pg_uri(const char *where);
+
+#endif

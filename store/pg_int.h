@@ -1,0 +1,88 @@
+/* store/pg_int.h — inside store/: the PostgreSQL backend's handle, its
+ * prepared statements and the helpers that run them, shared by pg.c,
+ * pg_ops.c and pg_query.c. Included by nobody outside store/. */
+#ifndef FINFEED_STORE_PG_INT_H
+#define FINFEED_STORE_PG_INT_H
+
+#include <libpq-fe.h>
+
+#include "store/store_int.h"
+
+/* Prepared statements, named "ffN" on the connection (N the enum value). */
+enum pg_stmt {
+    P_KEY_FIND,      /* kind, key → article_id, alive (live articles first) */
+    P_KEY_FIND_NEAR, /* kind, key, lo, hi → article_id, alive (live first) */
+    P_KEY_LIVE,      /* kind, key, lo, hi, max → distinct live article ids */
+    P_KEYS_ADD,      /* kinds[], keys[], only_new[], article_id, at (exact keys: once) */
+    P_KEY_RANGE,     /* kind, lo, hi, max → distinct keys in [lo, hi) */
+    P_ART_GET,       /* id → content_hash, feed_id */
+    P_ART_TEXT,      /* id → body_text */
+    P_ART_INSERT,    /* … → id */
+    P_ART_UPDATE,
+    P_SRC_ADD,
+    P_ART_REPUBLISH,
+    P_GEN_BUMP,
+    P_GENERATION,
+    P_FEED_ENSURE,
+    P_FEED_GET,
+    P_FEED_SET,
+    P_COUNT
+};
+
+struct pg_store {
+    struct store s; /* first: a struct store * is one of these */
+    PGconn *conn;
+    int bump; /* the open transaction changed articles: bump the generation after COMMIT */
+};
+
+static inline struct pg_store *
+pg_of(struct store *s)
+{
+    return (struct pg_store *)s;
+}
+
+/* Up to this many parameters a statement. */
+#define PG_MAX_PARAMS 24
+
+/* A statement's parameters in text format (NULL: SQL NULL). */
+struct pg_params {
+    const char *v[PG_MAX_PARAMS];
+    char num[PG_MAX_PARAMS][24]; /* room for the integers' text */
+    int n;
+};
+
+void store_pg_text(struct pg_params *p, const char *t);
+void store_pg_int(struct pg_params *p, int64_t x);
+
+/* Record a failed result's (or the connection's) message on the handle and
+ * clear res; the negative errno of its SQLSTATE. */
+int store_pg_fail(struct store *s, PGresult *res);
+/* Run prepared statement `id` with p (NULL: none): its result (the caller
+ * PQclears it), or NULL with the error in *rc and the message on s. */
+PGresult *store_pg_run(struct store *s, enum pg_stmt id, const struct pg_params *p, int *rc);
+/* Run `sql` (with p's parameters; NULL: none, and then `sql` may be several
+ * statements), not prepared: its result, or NULL as store_pg_run. */
+PGresult *store_pg_exec(struct store *s, const char *sql, const struct pg_params *p, int *rc);
+/* Run prepared statement `id` for its effect: 0 or a negative errno; the
+ * number of rows it changed in *rows (may be NULL). */
+int store_pg_cmd(struct store *s, enum pg_stmt id, const struct pg_params *p, long *rows);
+/* A column as an integer (0 when NULL). */
+int64_t store_pg_int64(const PGresult *res, int row, int col);
+
+/* The SQL of each statement (pg_ops.c, pg_query.c). */
+extern const char *const store_pg_sql[P_COUNT];
+
+/* pg_query.c */
+int store_pg_articles(struct store *s, const struct store_query *q, char *const *terms, int nterms,
+                      store_article_cb cb, void *arg);
+int store_pg_prune(struct store *s, int64_t cutoff, int64_t fresh, int64_t window, long *deleted);
+int store_pg_count(struct store *s, int64_t feed_id, long *n);
+int store_pg_generation(struct store *s, int64_t *gen);
+int store_pg_feed_ensure(struct store *s, const char *name, const char *url, int64_t *id);
+int store_pg_feed_state_get(struct store *s, int64_t feed_id, struct store_feed_state *st);
+int store_pg_feed_state_set(struct store *s, int64_t feed_id, const struct store_feed_state *st);
+
+/* pg_ops.c: the key and article primitives of the ops table */
+extern const struct store_ops store_pg_ops;
+
+#endif

@@ -1,0 +1,393 @@
+/* store/pg_ops.c — the PostgreSQL backend's primitives: transactions, the
+ * dedup keys (exact keys written once with ON CONFLICT DO NOTHING), articles
+ * with their search text, sources; the prepared statements' SQL; the ops
+ * table the shared code calls. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/pg_int.h"
+
+/* Lookups prefer a live article over a tombstone (a pruned article's keys). */
+const char *const store_pg_sql[P_COUNT] = {
+    [P_KEY_FIND] = "SELECT k.article_id, a.id IS NOT NULL FROM keys k"
+                   " LEFT JOIN articles a ON a.id = k.article_id"
+                   " WHERE k.kind = $1 AND k.key = $2 ORDER BY a.id IS NULL LIMIT 1",
+    [P_KEY_FIND_NEAR] = "SELECT k.article_id, a.id IS NOT NULL FROM keys k"
+                        " LEFT JOIN articles a ON a.id = k.article_id"
+                        " WHERE k.kind = $1 AND k.key = $2 AND k.at BETWEEN $3 AND $4"
+                        " ORDER BY a.id IS NULL LIMIT 1",
+    [P_KEY_LIVE] = "SELECT k.article_id FROM keys k JOIN articles a ON a.id = k.article_id"
+                   " WHERE k.kind = $1 AND k.key = $2 AND k.at BETWEEN $3 AND $4"
+                   " GROUP BY k.article_id ORDER BY min(k.at), k.article_id LIMIT $5",
+    /* an article's keys in one statement: one round trip, not twenty */
+    [P_KEYS_ADD] = "INSERT INTO keys(kind, key, article_id, at)"
+                   " SELECT k.kind, k.key, $4, $5"
+                   " FROM unnest($1::smallint[], $2::text[], $3::boolean[]) AS k(kind, key, only_new)"
+                   " WHERE NOT (k.only_new AND EXISTS (SELECT 1 FROM keys x"
+                   "  WHERE x.kind = k.kind AND x.key = k.key AND x.article_id = $4))"
+                   " ON CONFLICT DO NOTHING",
+    [P_KEY_RANGE] = "SELECT DISTINCT key FROM keys WHERE kind = $1 AND key >= $2 AND key < $3"
+                    " LIMIT $4",
+    [P_ART_GET] = "SELECT content_hash, feed_id FROM articles WHERE id = $1",
+    [P_ART_TEXT] = "SELECT body_text FROM articles WHERE id = $1",
+    [P_ART_INSERT] = "INSERT INTO articles(uid, feed_id, guid, title, link, author, categories,"
+                     " date, updated, first_seen, headimg, thumbnail, comments, summary, body,"
+                     " content_hash, republish, rejected_date, body_text)"
+                     " VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11, $12, $13, $14,"
+                     " $15, $16, $17, $18) RETURNING id",
+    [P_ART_UPDATE] = "UPDATE articles SET title = $2, link = $3, author = $4, categories = $5,"
+                     " headimg = $6, thumbnail = $7, summary = $8, body = $9,"
+                     " content_hash = $10, updated = $11, body_text = $12 WHERE id = $1",
+    [P_SRC_ADD] = "INSERT INTO sources(article_id, feed_id, seen) VALUES($1, $2, $3)"
+                  " ON CONFLICT DO NOTHING",
+    [P_ART_REPUBLISH] = "UPDATE articles SET republish = true WHERE id = $1 AND NOT republish",
+    [P_GEN_BUMP] = "SELECT nextval('generation')",
+    /* a sequence not yet called reads its start value: count that as 0 */
+    [P_GENERATION] = "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM generation",
+    [P_FEED_ENSURE] = "INSERT INTO feeds(name, url, config_url) VALUES($1, $2, $2)"
+                      " ON CONFLICT(name) DO UPDATE SET"
+                      /* a moved feed keeps its new URL while the configured
+                       * one stays the same (SPEC §6) */
+                      "  url = CASE WHEN $2::text IS NULL"
+                      "   OR feeds.config_url IS NOT DISTINCT FROM $2::text THEN feeds.url"
+                      "   ELSE $2::text END,"
+                      "  config_url = coalesce($2::text, feeds.config_url)"
+                      " RETURNING id",
+    [P_FEED_GET] = "SELECT url, etag, last_modified, last_status, error, last_fetch,"
+                   " next_fetch, newest, http, errors, enabled FROM feeds WHERE id = $1",
+    [P_FEED_SET] = "UPDATE feeds SET url = coalesce($2, url), etag = $3,"
+                   " last_modified = $4, last_status = $5, error = $6,"
+                   " last_fetch = $7, next_fetch = $8, newest = $9, http = $10,"
+                   " errors = $11, enabled = $12 WHERE id = $1",
+};
+
+static void
+pg_close(struct store *s)
+{
+    if (s == NULL)
+        return;
+    PQfinish(pg_of(s)->conn);
+    free(pg_of(s));
+}
+
+/* ---- transactions ---- */
+
+static int
+simple(struct store *s, const char *sql)
+{
+    int rc;
+    PQclear(store_pg_exec(s, sql, NULL, &rc));
+    return rc;
+}
+
+static int
+pg_begin(struct store *s)
+{
+    pg_of(s)->bump = 0;
+    return simple(s, "BEGIN");
+}
+
+static int
+pg_gen_bump(struct store *s)
+{
+    pg_of(s)->bump = 1;
+    return 0;
+}
+
+static int
+pg_commit(struct store *s)
+{
+    int rc = simple(s, "COMMIT");
+    if (rc < 0)
+        return rc;
+    /* after the commit, never before: a reader that sees the new generation
+     * must see the articles too (a sequence is outside transactions) */
+    if (pg_of(s)->bump) {
+        pg_of(s)->bump = 0;
+        return store_pg_cmd(s, P_GEN_BUMP, NULL, NULL);
+    }
+    return 0;
+}
+
+static void
+pg_rollback(struct store *s)
+{
+    pg_of(s)->bump = 0;
+    if (PQtransactionStatus(pg_of(s)->conn) != PQTRANS_IDLE)
+        PQclear(PQexec(pg_of(s)->conn, "ROLLBACK"));
+}
+
+/* ---- keys ---- */
+
+static void
+key_params(struct pg_params *p, const struct store_key *k)
+{
+    store_pg_int(p, k->kind);
+    if (k->text != NULL) {
+        store_pg_text(p, k->text);
+    } else {
+        /* a band's number as text: the keys column is text for every kind */
+        store_pg_int(p, k->num);
+    }
+}
+
+static int
+pg_key_find(struct store *s, const struct store_key *k, int near, int64_t lo, int64_t hi,
+            int64_t *article, int *alive)
+{
+    struct pg_params p = {0};
+    int rc;
+    key_params(&p, k);
+    if (near) {
+        store_pg_int(&p, lo);
+        store_pg_int(&p, hi);
+    }
+    PGresult *res = store_pg_run(s, near ? P_KEY_FIND_NEAR : P_KEY_FIND, &p, &rc);
+    if (res == NULL)
+        return rc;
+    int found = PQntuples(res) > 0;
+    if (found) {
+        *article = store_pg_int64(res, 0, 0);
+        *alive = PQgetvalue(res, 0, 1)[0] == 't';
+    }
+    PQclear(res);
+    return found;
+}
+
+static int
+pg_key_live(struct store *s, const struct store_key *k, int64_t lo, int64_t hi, int64_t *cand,
+            size_t max)
+{
+    struct pg_params p = {0};
+    int rc;
+    key_params(&p, k);
+    store_pg_int(&p, lo);
+    store_pg_int(&p, hi);
+    store_pg_int(&p, (int64_t)max);
+    PGresult *res = store_pg_run(s, P_KEY_LIVE, &p, &rc);
+    if (res == NULL)
+        return rc;
+    int n = PQntuples(res);
+    for (int i = 0; i < n && (size_t)i < max; i++)
+        cand[i] = store_pg_int64(res, i, 0);
+    PQclear(res);
+    return n < (int)max ? n : (int)max;
+}
+
+/* Append `t` to the array literal at *w as a quoted element ("…" with
+ * '"' and '\' escaped). */
+static char *
+array_text(char *w, const char *t)
+{
+    *w++ = '"';
+    for (; *t; t++) {
+        if (*t == '"' || *t == '\\')
+            *w++ = '\\';
+        *w++ = *t;
+    }
+    *w++ = '"';
+    return w;
+}
+
+static int
+pg_keys_add(struct store *s, const struct store_key *k, size_t n, int64_t article, int64_t at)
+{
+    struct pg_params p = {0};
+    char kinds[8 * (5 + STORE_BANDS) + 2], flags[2 * (5 + STORE_BANDS) + 2], *keys, *w;
+    size_t len = 3, kl = 1, fl = 1;
+    int rc;
+    if (n > 5 + STORE_BANDS)
+        return -EINVAL;
+    for (size_t i = 0; i < n; i++)
+        len += (k[i].text ? strlen(k[i].text) * 2 : 24) + 3;
+    if ((keys = w = malloc(len)) == NULL)
+        return -ENOMEM;
+    *w++ = '{';
+    kinds[0] = flags[0] = '{';
+    for (size_t i = 0; i < n; i++) {
+        char num[24];
+        if (i > 0)
+            *w++ = ',';
+        if (k[i].text != NULL) {
+            w = array_text(w, k[i].text);
+        } else {
+            /* a band's number as text: the keys column is text for every kind */
+            snprintf(num, sizeof(num), "%" PRId64, k[i].num);
+            w = array_text(w, num);
+        }
+        kl += (size_t)snprintf(kinds + kl, sizeof(kinds) - kl, "%s%d", i ? "," : "", k[i].kind);
+        fl += (size_t)snprintf(flags + fl, sizeof(flags) - fl, "%s%c", i ? "," : "",
+                               k[i].only_new ? 't' : 'f');
+    }
+    *w++ = '}';
+    *w = '\0';
+    snprintf(kinds + kl, sizeof(kinds) - kl, "}");
+    snprintf(flags + fl, sizeof(flags) - fl, "}");
+    store_pg_text(&p, kinds);
+    store_pg_text(&p, keys);
+    store_pg_text(&p, flags);
+    store_pg_int(&p, article);
+    store_pg_int(&p, at);
+    rc = store_pg_cmd(s, P_KEYS_ADD, &p, NULL);
+    free(keys);
+    return rc;
+}
+
+static int
+pg_key_range(struct store *s, int kind, const char *lo, const char *hi, int max, store_key_cb cb,
+             void *arg)
+{
+    struct pg_params p = {0};
+    int rc, ret = 0;
+    store_pg_int(&p, kind);
+    store_pg_text(&p, lo);
+    store_pg_text(&p, hi);
+    store_pg_int(&p, max);
+    PGresult *res = store_pg_run(s, P_KEY_RANGE, &p, &rc);
+    if (res == NULL)
+        return rc;
+    for (int i = 0; i < PQntuples(res) && ret == 0; i++)
+        ret = cb(arg, PQgetvalue(res, i, 0));
+    PQclear(res);
+    return ret;
+}
+
+/* ---- articles ---- */
+
+static int
+pg_art_get(struct store *s, int64_t id, uint64_t *hash, int64_t *feed_id)
+{
+    struct pg_params p = {0};
+    int rc;
+    store_pg_int(&p, id);
+    PGresult *res = store_pg_run(s, P_ART_GET, &p, &rc);
+    if (res == NULL)
+        return rc;
+    int found = PQntuples(res) > 0;
+    if (found) {
+        *hash = (uint64_t)store_pg_int64(res, 0, 0);
+        *feed_id = store_pg_int64(res, 0, 1);
+    }
+    PQclear(res);
+    return found;
+}
+
+static int
+pg_art_text(struct store *s, int64_t id, store_text_cb cb, void *arg)
+{
+    struct pg_params p = {0};
+    int rc = 0;
+    store_pg_int(&p, id);
+    PGresult *res = store_pg_run(s, P_ART_TEXT, &p, &rc);
+    if (res == NULL)
+        return rc;
+    if (PQntuples(res) > 0)
+        rc = cb(arg, PQgetvalue(res, 0, 0));
+    PQclear(res);
+    return rc;
+}
+
+static int
+pg_art_insert(struct store *s, const struct store_row *r, int64_t *id)
+{
+    const struct parse_article *a = r->a;
+    struct pg_params p = {0};
+    int rc;
+    store_pg_text(&p, r->uid);
+    store_pg_int(&p, r->feed_id);
+    store_pg_text(&p, a->guid);
+    store_pg_text(&p, a->title);
+    store_pg_text(&p, a->link);
+    store_pg_text(&p, a->author);
+    store_pg_text(&p, r->cats);
+    store_pg_int(&p, a->date);
+    store_pg_int(&p, r->now);
+    store_pg_text(&p, a->headimg);
+    store_pg_text(&p, a->thumbnail);
+    store_pg_int(&p, a->comments);
+    store_pg_text(&p, a->summary);
+    store_pg_text(&p, a->body);
+    store_pg_int(&p, (int64_t)r->hash);
+    store_pg_text(&p, r->republish ? "t" : "f");
+    if (a->date_rejected)
+        store_pg_int(&p, a->rejected_date);
+    else
+        store_pg_text(&p, NULL);
+    store_pg_text(&p, r->text);
+    PGresult *res = store_pg_run(s, P_ART_INSERT, &p, &rc);
+    if (res == NULL)
+        return rc;
+    *id = store_pg_int64(res, 0, 0);
+    PQclear(res);
+    return 0;
+}
+
+static int
+pg_art_update(struct store *s, int64_t id, const struct store_row *r)
+{
+    const struct parse_article *a = r->a;
+    struct pg_params p = {0};
+    store_pg_int(&p, id);
+    store_pg_text(&p, a->title);
+    store_pg_text(&p, a->link);
+    store_pg_text(&p, a->author);
+    store_pg_text(&p, r->cats);
+    store_pg_text(&p, a->headimg);
+    store_pg_text(&p, a->thumbnail);
+    store_pg_text(&p, a->summary);
+    store_pg_text(&p, a->body);
+    store_pg_int(&p, (int64_t)r->hash);
+    store_pg_int(&p, r->now);
+    store_pg_text(&p, r->text);
+    return store_pg_cmd(s, P_ART_UPDATE, &p, NULL);
+}
+
+static int
+pg_src_add(struct store *s, int64_t article, int64_t feed_id, int64_t now)
+{
+    struct pg_params p = {0};
+    long rows = 0;
+    store_pg_int(&p, article);
+    store_pg_int(&p, feed_id);
+    store_pg_int(&p, now);
+    int rc = store_pg_cmd(s, P_SRC_ADD, &p, &rows);
+    return rc < 0 ? rc : rows > 0;
+}
+
+static int
+pg_art_republish(struct store *s, int64_t article)
+{
+    struct pg_params p = {0};
+    long rows = 0;
+    store_pg_int(&p, article);
+    int rc = store_pg_cmd(s, P_ART_REPUBLISH, &p, &rows);
+    return rc < 0 ? rc : rows > 0;
+}
+
+const struct store_ops store_pg_ops = {
+    .close = pg_close,
+    .begin = pg_begin,
+    .commit = pg_commit,
+    .rollback = pg_rollback,
+    .gen_bump = pg_gen_bump,
+    .generation = store_pg_generation,
+    .key_find = pg_key_find,
+    .key_live = pg_key_live,
+    .keys_add = pg_keys_add,
+    .key_range = pg_key_range,
+    .art_get = pg_art_get,
+    .art_text = pg_art_text,
+    .art_insert = pg_art_insert,
+    .art_update = pg_art_update,
+    .src_add = pg_src_add,
+    .art_republish = pg_art_republish,
+    .articles = store_pg_articles,
+    .prune = store_pg_prune,
+    .count = store_pg_count,
+    .feed_ensure = store_pg_feed_ensure,
+    .feed_state_get = store_pg_feed_state_get,
+    .feed_state_set = store_pg_feed_state_set,
+};

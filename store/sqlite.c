@@ -1,0 +1,627 @@
+/* store/sqlite.c — the SQLite backend: opening in WAL mode, migrations by
+ * PRAGMA user_version, prepared statements, transactions, and the key and
+ * article primitives the dedup rules of store_add.c run on. Its output
+ * query and retention are sqlite_query.c, the feeds table sqlite_feed.c. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "store/sqlite_int.h"
+
+/* Migrations: entry i brings a database from user_version i to i + 1. Never
+ * edit a released entry; append a new one (and a fixture of the old version
+ * under tests/fixtures/store/). */
+static const char *const migrations[] = {
+    /* 1: feeds, articles, sources, dedup keys */
+    "CREATE TABLE feeds("
+    " id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, url TEXT,"
+    " etag TEXT, last_modified TEXT, last_fetch INTEGER, last_status TEXT, http INTEGER,"
+    " errors INTEGER NOT NULL DEFAULT 0, error TEXT, next_fetch INTEGER);"
+    "CREATE TABLE articles("
+    " id INTEGER PRIMARY KEY, uid TEXT NOT NULL UNIQUE, feed_id INTEGER NOT NULL,"
+    " guid TEXT NOT NULL, title TEXT NOT NULL, link TEXT, author TEXT,"
+    " categories TEXT NOT NULL DEFAULT '[]', date INTEGER NOT NULL, updated INTEGER NOT NULL,"
+    " first_seen INTEGER NOT NULL, headimg TEXT, thumbnail TEXT,"
+    " comments INTEGER NOT NULL DEFAULT 0, summary TEXT, body TEXT NOT NULL,"
+    " content_hash INTEGER NOT NULL, republish INTEGER NOT NULL DEFAULT 1);"
+    "CREATE INDEX articles_date ON articles(date DESC, id DESC);"
+    "CREATE TABLE sources(article_id INTEGER NOT NULL, feed_id INTEGER NOT NULL,"
+    " seen INTEGER NOT NULL, PRIMARY KEY(article_id, feed_id)) WITHOUT ROWID;"
+    "CREATE INDEX sources_feed ON sources(feed_id, article_id);"
+    "CREATE TABLE keys(kind INTEGER NOT NULL, key BLOB NOT NULL,"
+    " article_id INTEGER NOT NULL, at INTEGER NOT NULL);"
+    "CREATE INDEX keys_lookup ON keys(kind, key, at);"
+    "CREATE TABLE meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
+    "INSERT INTO meta VALUES('generation', 0);",
+    /* 2: full-text search over title and body text; feed state for the daemon */
+    "CREATE VIRTUAL TABLE articles_fts USING fts5(title, body, tokenize='trigram');"
+    "INSERT INTO articles_fts(rowid, title, body)"
+    " SELECT id, title, finfeed_text(body) FROM articles;"
+    "ALTER TABLE feeds ADD COLUMN newest INTEGER;"
+    "ALTER TABLE feeds ADD COLUMN enabled INTEGER NOT NULL DEFAULT 1;"
+    "ALTER TABLE feeds ADD COLUMN last_counts TEXT;",
+    /* 3: the configured URL beside the current one, so that a permanent
+     * redirect (url) survives restarts until the configuration changes */
+    "ALTER TABLE feeds ADD COLUMN config_url TEXT;"
+    "UPDATE feeds SET config_url = url;",
+    /* 4: a publisher's date that is not believed (before 1995, or more than
+     * 10 minutes after first seen) is kept beside the article's date, which
+     * becomes first seen: articles a CMS dated 1970 stop being pruned */
+    "ALTER TABLE articles ADD COLUMN rejected_date INTEGER;"
+    "UPDATE articles SET rejected_date = date, date = first_seen"
+    " WHERE date < 788918400 OR date > first_seen + 600;",
+};
+
+/* Lookups prefer a live article over a tombstone (a pruned article's keys). */
+static const char *const sql[Q_COUNT] = {
+    [Q_KEY_FIND] = "SELECT k.article_id, a.id IS NOT NULL FROM keys k"
+                   " LEFT JOIN articles a ON a.id = k.article_id"
+                   " WHERE k.kind = ?1 AND k.key = ?2 ORDER BY a.id IS NULL LIMIT 1",
+    [Q_KEY_FIND_NEAR] = "SELECT k.article_id, a.id IS NOT NULL FROM keys k"
+                        " LEFT JOIN articles a ON a.id = k.article_id"
+                        " WHERE k.kind = ?1 AND k.key = ?2 AND k.at BETWEEN ?3 AND ?4"
+                        " ORDER BY a.id IS NULL",
+    [Q_KEY_HAS] = "SELECT 1 FROM keys WHERE kind = ?1 AND key = ?2 AND article_id = ?3 LIMIT 1",
+    [Q_KEY_ADD] = "INSERT INTO keys(kind, key, article_id, at) VALUES(?1, ?2, ?3, ?4)",
+    [Q_KEY_COLUMN] = "SELECT DISTINCT key FROM keys WHERE kind = ?1 AND key >= ?2 AND key < ?3"
+                     " LIMIT ?4",
+    [Q_ART_GET] = "SELECT content_hash, feed_id FROM articles WHERE id = ?1",
+    [Q_ART_TEXT] = "SELECT body FROM articles_fts WHERE rowid = ?1",
+    [Q_ART_INSERT] = "INSERT INTO articles(uid, feed_id, guid, title, link, author, categories,"
+                     " date, updated, first_seen, headimg, thumbnail, comments, summary, body,"
+                     " content_hash, republish, rejected_date)"
+                     " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10, ?11, ?12, ?13, ?14,"
+                     " ?15, ?16, ?17)",
+    [Q_ART_UPDATE] = "UPDATE articles SET title = ?2, link = ?3, author = ?4, categories = ?5,"
+                     " headimg = ?6, thumbnail = ?7, summary = ?8, body = ?9,"
+                     " content_hash = ?10, updated = ?11 WHERE id = ?1",
+    [Q_SRC_ADD] = "INSERT OR IGNORE INTO sources(article_id, feed_id, seen) VALUES(?1, ?2, ?3)",
+    [Q_FTS_INSERT] = "INSERT INTO articles_fts(rowid, title, body) VALUES(?1, ?2, ?3)",
+    [Q_FTS_DELETE] = "DELETE FROM articles_fts WHERE rowid = ?1",
+    [Q_ART_REPUBLISH] = "UPDATE articles SET republish = 1 WHERE id = ?1 AND republish = 0",
+    [Q_GEN_BUMP] = "UPDATE meta SET value = value + 1 WHERE key = 'generation'",
+};
+
+static int
+errno_of(int rc)
+{
+    switch (rc & 0xff) {
+    case SQLITE_OK:
+    case SQLITE_DONE:
+    case SQLITE_ROW:
+        return 0;
+    case SQLITE_NOMEM:
+        return -ENOMEM;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        return -EBUSY;
+    case SQLITE_FULL:
+        return -ENOSPC;
+    case SQLITE_READONLY:
+        return -EROFS;
+    case SQLITE_CANTOPEN:
+        return -ENOENT;
+    case SQLITE_PERM:
+    case SQLITE_AUTH:
+        return -EACCES;
+    default:
+        return -EIO; /* SQLITE_NOTADB, SQLITE_CORRUPT, SQLITE_IOERR, … */
+    }
+}
+
+int
+store_sqlite_fail(struct store *s, int rc)
+{
+    snprintf(s->err, sizeof(s->err), "%s", sqlite3_errmsg(sqlite_of(s)->db));
+    return errno_of(rc);
+}
+
+int
+store_sqlite_exec(struct store *s, sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    int e = rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : store_sqlite_fail(s, rc);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return e;
+}
+
+int
+store_schema_version(void)
+{
+    return (int)(sizeof(migrations) / sizeof(migrations[0]));
+}
+
+/* SQL function finfeed_text(html): the plain text of a body (for FTS). */
+static void
+sql_text(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    const char *html = (const char *)sqlite3_value_text(argv[0]);
+    char *t = parse_html_text(html ? html : "");
+    if (t == NULL) {
+        sqlite3_result_error_nomem(ctx);
+        return;
+    }
+    sqlite3_result_text(ctx, t, -1, free);
+}
+
+/* One integer from a one-row query; -1 when it fails (message on s). */
+static int
+query_int(struct store *s, const char *q, int *out)
+{
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(sqlite_of(s)->db, q, -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return store_sqlite_fail(s, rc);
+    rc = sqlite3_step(st);
+    *out = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+    int e = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store_sqlite_fail(s, rc);
+    sqlite3_finalize(st);
+    return e;
+}
+
+/* Whether the file is a finfeed database this build can use: its schema
+ * version in *version. Changes nothing, so another program's file is left as
+ * it was found. */
+static int
+check_schema(struct store *s, int *version)
+{
+    int tables, rc;
+    if ((rc = query_int(s, "PRAGMA user_version", version)) < 0)
+        return rc;
+    if (*version > store_schema_version()) {
+        snprintf(s->err, sizeof(s->err),
+                 "database schema %d is newer than this finfeed's (%d): upgrade finfeed", *version,
+                 store_schema_version());
+        return -EPROTO;
+    }
+    if (*version == 0) {
+        /* version 0 is an empty file; tables without a version belong to
+         * some other program, and finfeed leaves them alone */
+        if ((rc = query_int(s, "SELECT count(*) FROM sqlite_master", &tables)) < 0)
+            return rc;
+        if (tables > 0) {
+            snprintf(s->err, sizeof(s->err),
+                     "not a finfeed database (it has tables but no schema version)");
+            return -EIO;
+        }
+    }
+    return 0;
+}
+
+/* Bring the schema from `version` to store_schema_version(), one
+ * transaction a step. */
+static int
+migrate(struct store *s, int version)
+{
+    sqlite3 *db = sqlite_of(s)->db;
+    int rc;
+    for (int v = version; v < store_schema_version(); v++) {
+        char pragma[64];
+        snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", v + 1);
+        if ((rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL)) != SQLITE_OK)
+            return store_sqlite_fail(s, rc);
+        if ((rc = sqlite3_exec(db, migrations[v], NULL, NULL, NULL)) != SQLITE_OK ||
+            (rc = sqlite3_exec(db, pragma, NULL, NULL, NULL)) != SQLITE_OK ||
+            (rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL)) != SQLITE_OK) {
+            int e = errno_of(rc);
+            snprintf(s->err, sizeof(s->err), "migration to schema %d: %.200s", v + 1,
+                     sqlite3_errmsg(db));
+            sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+            return e;
+        }
+    }
+    return 0;
+}
+
+static void
+lite_close(struct store *s)
+{
+    struct sqlite_store *l = sqlite_of(s);
+    for (int i = 0; i < Q_COUNT; i++)
+        sqlite3_finalize(l->stmt[i]);
+    sqlite3_close_v2(l->db);
+    free(l);
+}
+
+/* ---- transactions ---- */
+
+static int
+lite_begin(struct store *s)
+{
+    /* IMMEDIATE: take the write lock now (waiting up to the busy timeout),
+     * not at the first write, where a lock upgrade cannot wait */
+    int rc = sqlite3_exec(sqlite_of(s)->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    return rc == SQLITE_OK ? 0 : store_sqlite_fail(s, rc);
+}
+
+static int
+lite_commit(struct store *s)
+{
+    int rc = sqlite3_exec(sqlite_of(s)->db, "COMMIT", NULL, NULL, NULL);
+    return rc == SQLITE_OK ? 0 : store_sqlite_fail(s, rc);
+}
+
+static void
+lite_rollback(struct store *s)
+{
+    sqlite3 *db = sqlite_of(s)->db;
+    if (sqlite3_get_autocommit(db) == 0)
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+static int
+lite_gen_bump(struct store *s)
+{
+    return store_sqlite_exec(s, sqlite_of(s)->stmt[Q_GEN_BUMP]);
+}
+
+/* ---- keys ---- */
+
+static void
+bind_key(sqlite3_stmt *st, const struct store_key *k)
+{
+    sqlite3_bind_int(st, 1, k->kind);
+    if (k->text != NULL)
+        sqlite3_bind_text(st, 2, k->text, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_int64(st, 2, k->num);
+}
+
+static int
+lite_key_find(struct store *s, const struct store_key *k, int near, int64_t lo, int64_t hi,
+              int64_t *article, int *alive)
+{
+    sqlite3_stmt *st = sqlite_of(s)->stmt[near ? Q_KEY_FIND_NEAR : Q_KEY_FIND];
+    bind_key(st, k);
+    if (near) {
+        sqlite3_bind_int64(st, 3, lo);
+        sqlite3_bind_int64(st, 4, hi);
+    }
+    int rc = sqlite3_step(st), found = 0;
+    if (rc == SQLITE_ROW) {
+        *article = sqlite3_column_int64(st, 0);
+        *alive = sqlite3_column_int(st, 1);
+        found = 1;
+    } else if (rc != SQLITE_DONE) {
+        found = store_sqlite_fail(s, rc);
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return found;
+}
+
+static int
+lite_key_live(struct store *s, const struct store_key *k, int64_t lo, int64_t hi, int64_t *cand,
+              size_t max)
+{
+    sqlite3_stmt *st = sqlite_of(s)->stmt[Q_KEY_FIND_NEAR];
+    size_t nc = 0;
+    int rc = SQLITE_DONE;
+    bind_key(st, k);
+    sqlite3_bind_int64(st, 3, lo);
+    sqlite3_bind_int64(st, 4, hi);
+    /* live rows come first; a pruned body cannot be compared */
+    while (nc < max && (rc = sqlite3_step(st)) == SQLITE_ROW && sqlite3_column_int(st, 1)) {
+        int64_t id = sqlite3_column_int64(st, 0);
+        int dup = 0;
+        for (size_t j = 0; j < nc && !dup; j++)
+            dup = cand[j] == id;
+        if (!dup)
+            cand[nc++] = id;
+    }
+    int e = nc == max || rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store_sqlite_fail(s, rc);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return e < 0 ? e : (int)nc;
+}
+
+static int
+lite_key_add(struct store *s, const struct store_key *k, int64_t article, int64_t at)
+{
+    struct sqlite_store *l = sqlite_of(s);
+    sqlite3_stmt *st;
+    if (k->only_new) {
+        st = l->stmt[Q_KEY_HAS];
+        bind_key(st, k);
+        sqlite3_bind_int64(st, 3, article);
+        int rc = sqlite3_step(st),
+            e = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store_sqlite_fail(s, rc);
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+        if (e < 0 || rc == SQLITE_ROW)
+            return e;
+    }
+    st = l->stmt[Q_KEY_ADD];
+    bind_key(st, k);
+    sqlite3_bind_int64(st, 3, article);
+    sqlite3_bind_int64(st, 4, at);
+    return store_sqlite_exec(s, st);
+}
+
+static int
+lite_keys_add(struct store *s, const struct store_key *k, size_t n, int64_t article, int64_t at)
+{
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++)
+        rc = lite_key_add(s, &k[i], article, at);
+    return rc;
+}
+
+static int
+lite_key_range(struct store *s, int kind, const char *lo, const char *hi, int max, store_key_cb cb,
+               void *arg)
+{
+    sqlite3_stmt *st = sqlite_of(s)->stmt[Q_KEY_COLUMN];
+    int r, ret = 0;
+    sqlite3_bind_int(st, 1, kind);
+    sqlite3_bind_text(st, 2, lo, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, hi, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 4, max);
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *key = (const char *)sqlite3_column_text(st, 0);
+        if ((ret = cb(arg, key ? key : "")) != 0)
+            break;
+    }
+    if (ret == 0 && r != SQLITE_DONE)
+        ret = store_sqlite_fail(s, r);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return ret;
+}
+
+/* ---- articles ---- */
+
+static int
+lite_art_get(struct store *s, int64_t id, uint64_t *hash, int64_t *feed_id)
+{
+    sqlite3_stmt *g = sqlite_of(s)->stmt[Q_ART_GET];
+    int found = 0;
+    sqlite3_bind_int64(g, 1, id);
+    int r = sqlite3_step(g);
+    if (r == SQLITE_ROW) {
+        *hash = (uint64_t)sqlite3_column_int64(g, 0);
+        *feed_id = sqlite3_column_int64(g, 1);
+        found = 1;
+    } else if (r != SQLITE_DONE) {
+        found = store_sqlite_fail(s, r);
+    }
+    sqlite3_reset(g);
+    sqlite3_clear_bindings(g);
+    return found;
+}
+
+static int
+lite_art_text(struct store *s, int64_t id, store_text_cb cb, void *arg)
+{
+    sqlite3_stmt *g = sqlite_of(s)->stmt[Q_ART_TEXT];
+    int e = 0;
+    sqlite3_bind_int64(g, 1, id);
+    int rc = sqlite3_step(g);
+    if (rc == SQLITE_ROW) {
+        const char *t = (const char *)sqlite3_column_text(g, 0);
+        e = cb(arg, t ? t : "");
+    } else if (rc != SQLITE_DONE) {
+        e = store_sqlite_fail(s, rc);
+    }
+    sqlite3_reset(g);
+    sqlite3_clear_bindings(g);
+    return e;
+}
+
+static int
+fts_put(struct store *s, int64_t id, const char *title, const char *text)
+{
+    sqlite3_stmt *st = sqlite_of(s)->stmt[Q_FTS_INSERT];
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_text(st, 2, title, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, text, -1, SQLITE_STATIC);
+    return store_sqlite_exec(s, st);
+}
+
+static int
+lite_art_insert(struct store *s, const struct store_row *r, int64_t *id)
+{
+    const struct parse_article *a = r->a;
+    sqlite3_stmt *st = sqlite_of(s)->stmt[Q_ART_INSERT];
+    sqlite3_bind_text(st, 1, r->uid, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, r->feed_id);
+    sqlite3_bind_text(st, 3, a->guid, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, a->title, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, a->link, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, a->author, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 7, r->cats, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 8, a->date);
+    sqlite3_bind_int64(st, 9, r->now);
+    sqlite3_bind_text(st, 10, a->headimg, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 11, a->thumbnail, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 12, a->comments);
+    sqlite3_bind_text(st, 13, a->summary, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 14, a->body, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 15, (int64_t)r->hash);
+    sqlite3_bind_int(st, 16, r->republish ? 1 : 0);
+    if (a->date_rejected)
+        sqlite3_bind_int64(st, 17, a->rejected_date);
+    int rc = store_sqlite_exec(s, st);
+    if (rc < 0)
+        return rc;
+    *id = sqlite3_last_insert_rowid(sqlite_of(s)->db);
+    return fts_put(s, *id, a->title, r->text);
+}
+
+static int
+lite_art_update(struct store *s, int64_t id, const struct store_row *r)
+{
+    const struct parse_article *a = r->a;
+    sqlite3_stmt *st = sqlite_of(s)->stmt[Q_ART_UPDATE];
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_text(st, 2, a->title, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, a->link, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, a->author, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, r->cats, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, a->headimg, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 7, a->thumbnail, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 8, a->summary, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 9, a->body, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 10, (int64_t)r->hash);
+    sqlite3_bind_int64(st, 11, r->now);
+    int rc = store_sqlite_exec(s, st);
+    if (rc < 0)
+        return rc;
+    st = sqlite_of(s)->stmt[Q_FTS_DELETE];
+    sqlite3_bind_int64(st, 1, id);
+    if ((rc = store_sqlite_exec(s, st)) < 0)
+        return rc;
+    return fts_put(s, id, a->title, r->text);
+}
+
+static int
+lite_src_add(struct store *s, int64_t article, int64_t feed_id, int64_t now)
+{
+    sqlite3_stmt *st = sqlite_of(s)->stmt[Q_SRC_ADD];
+    sqlite3_bind_int64(st, 1, article);
+    sqlite3_bind_int64(st, 2, feed_id);
+    sqlite3_bind_int64(st, 3, now);
+    int rc = store_sqlite_exec(s, st);
+    return rc < 0 ? rc : sqlite3_changes(sqlite_of(s)->db) > 0;
+}
+
+static int
+lite_art_republish(struct store *s, int64_t article)
+{
+    sqlite3_stmt *st = sqlite_of(s)->stmt[Q_ART_REPUBLISH];
+    sqlite3_bind_int64(st, 1, article);
+    int rc = store_sqlite_exec(s, st);
+    return rc < 0 ? rc : sqlite3_changes(sqlite_of(s)->db) > 0;
+}
+
+static int
+lite_busy_timeout(struct store *s, int ms)
+{
+    return sqlite3_busy_timeout(sqlite_of(s)->db, ms) == SQLITE_OK ? 0 : -EINVAL;
+}
+
+/* A database that cannot be written, and why: the file, or its directory
+ * (where SQLite creates the -wal and -shm files). Says so on s; returns
+ * -EACCES or -EROFS. */
+static int
+readonly_fail(struct store *s, const char *path)
+{
+    char dir[PATH_MAX];
+    const char *slash = strrchr(path, '/');
+    int e = 0, is_dir = 0;
+    if (slash == NULL)
+        snprintf(dir, sizeof(dir), ".");
+    else
+        snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 : (int)(slash - path), path);
+    if (faccessat(AT_FDCWD, path, W_OK, AT_EACCESS) < 0 && errno != ENOENT)
+        e = errno;
+    else if (faccessat(AT_FDCWD, dir, W_OK | X_OK, AT_EACCESS) < 0)
+        e = errno, is_dir = 1;
+    if (e == 0)
+        snprintf(s->err, sizeof(s->err), "read-only database (%s)",
+                 sqlite3_errmsg(sqlite_of(s)->db));
+    else
+        snprintf(s->err, sizeof(s->err), "read-only database (%s%.160s not writable: %s)",
+                 is_dir ? "directory " : "file", is_dir ? dir : "", strerror(e));
+    return e == EACCES || e == EPERM ? -EACCES : -EROFS;
+}
+
+static const struct store_ops lite_ops = {
+    .close = lite_close,
+    .busy_timeout = lite_busy_timeout,
+    .begin = lite_begin,
+    .commit = lite_commit,
+    .rollback = lite_rollback,
+    .gen_bump = lite_gen_bump,
+    .generation = store_sqlite_generation,
+    .key_find = lite_key_find,
+    .key_live = lite_key_live,
+    .keys_add = lite_keys_add,
+    .key_range = lite_key_range,
+    .art_get = lite_art_get,
+    .art_text = lite_art_text,
+    .art_insert = lite_art_insert,
+    .art_update = lite_art_update,
+    .src_add = lite_src_add,
+    .art_republish = lite_art_republish,
+    .articles = store_sqlite_articles,
+    .prune = store_sqlite_prune,
+    .count = store_sqlite_count,
+    .feed_ensure = store_sqlite_feed_ensure,
+    .feed_state_get = store_sqlite_feed_state_get,
+    .feed_state_set = store_sqlite_feed_state_set,
+};
+
+int
+store_sqlite_open(const char *path, struct store **out, char *err, size_t errsize)
+{
+    struct sqlite_store *l = calloc(1, sizeof(*l));
+    struct store *s = &l->s;
+    int rc, version;
+    *out = NULL;
+    if (l == NULL) {
+        snprintf(err, errsize, "%s: out of memory", path);
+        return -ENOMEM;
+    }
+    s->ops = &lite_ops;
+    rc = sqlite3_open_v2(path, &l->db,
+                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc != SQLITE_OK) {
+        rc = l->db ? store_sqlite_fail(s, rc) : -ENOMEM;
+        goto err;
+    }
+    sqlite3_extended_result_codes(l->db, 1);
+    /* SQLite falls back to reading only when the file is write-protected:
+     * say so now, with the path, rather than on the first feed written. */
+    if (sqlite3_db_readonly(l->db, "main") == 1) {
+        rc = readonly_fail(s, path);
+        goto err;
+    }
+    /* A reader (the sqlite3 CLI, a backup) or another writer holding the lock
+     * must never make a write fail: wait for it. */
+    sqlite3_busy_timeout(l->db, STORE_BUSY_TIMEOUT_MS);
+    /* Closing does not checkpoint: a checkpoint costs two or three fsyncs,
+     * which dominated one `finfeed ingest` per feed; the WAL is folded into
+     * the database by SQLite's auto-checkpoint (every 1000 pages) instead,
+     * and a later open reads it, so nothing is lost. */
+    if ((rc = sqlite3_db_config(l->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL)) != SQLITE_OK) {
+        rc = store_sqlite_fail(s, rc);
+        goto err;
+    }
+    if ((rc = check_schema(s, &version)) < 0)
+        goto err;
+    if ((rc = sqlite3_exec(l->db,
+                           "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
+                           "PRAGMA foreign_keys = OFF; PRAGMA temp_store = MEMORY;",
+                           NULL, NULL, NULL)) != SQLITE_OK) {
+        rc = store_sqlite_fail(s, rc);
+        goto err;
+    }
+    if ((rc = sqlite3_create_function(l->db, "finfeed_text", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
+                                      NULL, sql_text, NULL, NULL)) != SQLITE_OK) {
+        rc = store_sqlite_fail(s, rc);
+        goto err;
+    }
+    if ((rc = migrate(s, version)) < 0)
+        goto err;
+    for (int i = 0; i < Q_COUNT; i++)
+        if ((rc = sqlite3_prepare_v3(l->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &l->stmt[i],
+                                     NULL)) != SQLITE_OK) {
+            rc = store_sqlite_fail(s, rc);
+            goto err;
+        }
+    *out = s;
+    return 0;
+err:
+    if (rc == -EROFS && strncmp(s->err, "read-only database", 18) != 0)
+        rc = readonly_fail(s, path); /* its directory, most likely: no room for the -wal */
+    snprintf(err, errsize, "%s: %s", path, s->err[0] ? s->err : "cannot open");
+    lite_close(s);
+    return rc;
+}

@@ -1,0 +1,60 @@
+/* store/sqlite_int.h — inside store/: the SQLite backend's handle and its
+ * prepared statements, shared by sqlite.c, sqlite_query.c and
+ * sqlite_feed.c. Included by nobody outside store/. */
+#ifndef FINFEED_STORE_SQLITE_INT_H
+#define FINFEED_STORE_SQLITE_INT_H
+
+#include <sqlite3.h>
+
+#include "store/store_int.h"
+
+enum stmt_id {
+    Q_KEY_FIND,      /* kind, key → article_id, alive (live articles first) */
+    Q_KEY_FIND_NEAR, /* kind, key, lo, hi → article_id, alive (live first) */
+    Q_KEY_HAS,       /* kind, key, article_id → a row when that key exists */
+    Q_KEY_ADD,
+    Q_KEY_COLUMN, /* lo, hi → up to 3 distinct feed-title keys in [lo, hi) */
+    Q_ART_GET,  /* id → content_hash, feed_id */
+    Q_ART_TEXT, /* id → plain body text (from the FTS table) */
+    Q_ART_INSERT,
+    Q_ART_UPDATE,
+    Q_SRC_ADD,
+    Q_FTS_INSERT,
+    Q_FTS_DELETE,
+    Q_ART_REPUBLISH,
+    Q_GEN_BUMP,
+    Q_COUNT
+};
+
+struct sqlite_store {
+    struct store s; /* first: a struct store * is one of these */
+    sqlite3 *db;
+    sqlite3_stmt *stmt[Q_COUNT];
+};
+
+static inline struct sqlite_store *
+sqlite_of(struct store *s)
+{
+    return (struct sqlite_store *)s;
+}
+
+/* Record SQLite's message on the handle; the negative errno of rc. */
+int store_sqlite_fail(struct store *s, int rc);
+/* Step a statement that returns no rows, then reset it and clear its bindings. */
+int store_sqlite_exec(struct store *s, sqlite3_stmt *st);
+
+/* sqlite_query.c */
+int store_sqlite_articles(struct store *s, const struct store_query *q, char *const *terms,
+                          int nterms, store_article_cb cb, void *arg);
+int store_sqlite_prune(struct store *s, int64_t cutoff, int64_t fresh, int64_t window,
+                       long *deleted);
+int store_sqlite_count(struct store *s, int64_t feed_id, long *n);
+int store_sqlite_generation(struct store *s, int64_t *gen);
+
+/* sqlite_feed.c */
+int store_sqlite_feed_ensure(struct store *s, const char *name, const char *url, int64_t *id);
+int store_sqlite_feed_state_get(struct store *s, int64_t feed_id, struct store_feed_state *st);
+int store_sqlite_feed_state_set(struct store *s, int64_t feed_id,
+                                const struct store_feed_state *st);
+
+#endif
