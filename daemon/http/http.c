@@ -26,6 +26,7 @@
 
 #define CONNECTION_TIMEOUT 30u /* seconds a connection may stay idle */
 #define CONNECTION_LIMIT 256u  /* so that slow clients cannot take every fd */
+#define HEADER_TIMEOUT_MS 10000u /* request line and headers within */
 
 static const char text_plain[] = "text/plain; charset=utf-8";
 
@@ -720,6 +721,13 @@ int
 http_start(uv_loop_t *loop, struct service *svc, const char *listen, struct http **out, char *err,
            size_t errsize)
 {
+    return http_start_limits(loop, svc, listen, NULL, out, err, errsize);
+}
+
+int
+http_start_limits(uv_loop_t *loop, struct service *svc, const char *listen,
+                  const struct http_limits *limits, struct http **out, char *err, size_t errsize)
+{
     struct http *h = NULL;
     const union MHD_DaemonInfo *info;
     struct stat st;
@@ -732,6 +740,14 @@ http_start(uv_loop_t *loop, struct service *svc, const char *listen, struct http
     }
     h->svc = svc;
     h->gen = -1;
+    if (limits != NULL)
+        h->limits = *limits;
+    if (h->limits.connections == 0)
+        h->limits.connections = CONNECTION_LIMIT;
+    if (h->limits.idle_timeout == 0)
+        h->limits.idle_timeout = CONNECTION_TIMEOUT;
+    if (h->limits.header_timeout_ms == 0)
+        h->limits.header_timeout_ms = HEADER_TIMEOUT_MS;
     if ((h->r400 = response_static("bad request\n")) == NULL ||
         (h->r404 = response_static("not found\n")) == NULL ||
         (h->r405 = response_static("method not allowed\n")) == NULL ||
@@ -757,8 +773,8 @@ http_start(uv_loop_t *loop, struct service *svc, const char *listen, struct http
     h->mhd = MHD_start_daemon(
         MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_mhd_request, h,
         MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
-        MHD_OPTION_CONNECTION_TIMEOUT, CONNECTION_TIMEOUT, MHD_OPTION_CONNECTION_LIMIT,
-        CONNECTION_LIMIT, MHD_OPTION_URI_LOG_CALLBACK, on_mhd_uri, h, MHD_OPTION_END);
+        MHD_OPTION_CONNECTION_TIMEOUT, h->limits.idle_timeout, MHD_OPTION_CONNECTION_LIMIT,
+        h->limits.connections, MHD_OPTION_URI_LOG_CALLBACK, on_mhd_uri, h, MHD_OPTION_END);
     if (h->mhd == NULL) {
         struct stat now;
         snprintf(err, errsize, "listen '%s': cannot start the HTTP server", listen);

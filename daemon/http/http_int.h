@@ -14,6 +14,7 @@
 #include <uv.h>
 
 #include "daemon/emit/emit.h"
+#include "daemon/http/http.h"
 #include "daemon/service/service.h"
 
 #define HTTP_CACHE_MAX 64                   /* renderings kept */
@@ -77,6 +78,7 @@ struct http {
     struct service_snapshot snap; /* feeds and output settings, copied */
     int snap_fresh;   /* no change since snap was taken */
     int watching;     /* registered with service_watch */
+    struct http_limits limits; /* defaults filled in */
     struct MHD_Daemon *mhd;
     uv_poll_t poll;   /* MHD's epoll fd, readable */
     uv_timer_t timer; /* MHD_get_timeout(), non-repeating */
