@@ -497,7 +497,7 @@ hdr(const struct resp *r, const char *name)
 static void
 request(const char *method, const char *path, const char *const *headers, struct resp *r)
 {
-    char url[4096];
+    char url[16384];
     struct curl_slist *list = NULL;
     CURL *c = curl_easy_init();
 
@@ -1183,6 +1183,7 @@ struct extra {
     int port;
     int stopped;     /* loop thread */
     int job_stopped; /* stopped, as read by the loop for the test's thread */
+    unsigned long evictions; /* as read by the loop */
     char base[64];
 };
 
@@ -1220,6 +1221,14 @@ job_extra_stop(struct server *s, void *arg)
     (void)s;
     http_stop(x->http, on_extra_stopped, x);
     x->http = NULL;
+}
+
+static void
+job_extra_evictions(struct server *s, void *arg)
+{
+    struct extra *x = arg;
+    (void)s;
+    x->evictions = x->http->evictions;
 }
 
 static void
@@ -1409,6 +1418,8 @@ test_slowloris(void **state)
         assert_healthz(x.base, "during a slowloris attack");
         sleep_ms(300);
     }
+    on_loop(S, job_extra_evictions, &x);
+    assert_true(x.evictions > 0); /* room was made for /healthz, not found */
     pthread_mutex_lock(&a.mu);
     a.stop = 1;
     pthread_mutex_unlock(&a.mu);

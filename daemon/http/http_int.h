@@ -22,6 +22,9 @@
 #define HTTP_LIMIT_MAX 1000                 /* cap of ?limit= */
 #define HTTP_PATH_MAX 1024                  /* longest request path (raw), bytes */
 #define HTTP_URI_MAX 4096                   /* longest request target (raw), bytes */
+#define HTTP_Q_WORDS_MAX 16                 /* words of ?q= (store_articles' bound) */
+#define HTTP_EVICT_SLACK 64 /* connections shut down here that MHD has yet to close */
+#define HTTP_URI_FAULTS 5   /* kinds of request target refused before routing */
 
 /* A growing text buffer; the first allocation failure sticks in err and
  * turns every later write into a no-op, so callers check once at the end. */
@@ -80,9 +83,21 @@ struct http {
     int watching;     /* registered with service_watch */
     struct http_limits limits; /* defaults filled in */
     struct MHD_Daemon *mhd;
-    uv_poll_t poll;   /* MHD's epoll fd, readable */
-    uv_timer_t timer; /* MHD_get_timeout(), non-repeating */
-    int handles;      /* uv handles initialised and not yet closed */
+    uv_loop_t *loop;
+    int listen_fd;         /* ours, or -1 */
+    uv_poll_t listen_poll; /* listen_fd, readable, while there is room */
+    uv_poll_t poll;        /* MHD's epoll fd, readable */
+    uv_timer_t timer;      /* earliest of MHD_get_timeout(), a head's deadline, an accept
+                            * pause's end; non-repeating */
+    int handles;           /* uv handles initialised and not yet closed */
+    int accepting;         /* listen_poll started */
+    int stopping;          /* http_stop() called */
+    uint64_t accept_pause_until; /* uv_now() ms; out of descriptors */
+    struct http_conn *wait_head, *wait_tail; /* request head awaited, oldest first */
+    unsigned nconn;        /* connections MHD holds */
+    unsigned nevicted;     /* of them, shut down here and not yet closed by MHD */
+    unsigned long evictions; /* since start (tests, /metrics) */
+    char untracked;        /* its address: a connection we had no memory to track */
     int port;
     void (*done)(void *arg); /* http_stop() */
     void *done_arg;
@@ -95,8 +110,10 @@ struct http {
     unsigned long renders; /* renderings that queried the store (tests, /metrics) */
     unsigned long requests;
     struct MHD_Response *r400, *r404, *r405, *r500, *r503; /* shared, never change */
-    char uri_ok, uri_bad, uri_go; /* their addresses mark a request (con_cls):
-                                   * fresh, refused, complete and to answer */
+    char uri_ok, uri_go, uri_bad[HTTP_URI_FAULTS]; /* their addresses mark a request
+                                   * (con_cls): fresh, complete and to answer, refused
+                                   * (for which reason) */
+    const char *route_url; /* the request being routed (logs) */
 };
 
 /* ---- http_cache.c ---- */
@@ -157,6 +174,34 @@ int http_page_healthz(struct http *h, struct http_buf *b);
  * the service reports; NULL when there is no memory for a first copy.
  * Borrowed until the next call. */
 const struct service_snapshot *http_snapshot(struct http *h);
+/* Free h (MHD stopped, every uv handle closed), then call its `done`. */
+void http_free(struct http *h);
+
+/* ---- http_conn.c ---- */
+
+struct http_conn;
+
+/* A bound, listening, non-blocking socket for `where` ("HOST:PORT",
+ * "[V6]:PORT"), resolved here, once. Returns the fd or a negative errno
+ * with the reason in err. */
+int http_listen_open(const char *where, int *port, char *err, size_t errsize);
+/* Watch h->listen_fd and MHD's epoll fd on loop and start accepting.
+ * Returns 0 or a negative errno with the reason in err (then
+ * http_conn_stop() closes what was opened). */
+int http_conn_start(struct http *h, uv_loop_t *loop, char *err, size_t errsize);
+/* Close the listening socket, stop MHD, close the handles; h is freed with
+ * the last one (at once when none was opened). */
+void http_conn_stop(struct http *h);
+/* Run MHD on what is ready, then watch for what comes next. */
+void http_drive(struct http *h);
+/* For MHD_start_daemon() (cls: h): MHD_OPTION_NOTIFY_CONNECTION and
+ * MHD_OPTION_NOTIFY_COMPLETED. */
+void http_conn_on_mhd_notify(void *cls, struct MHD_Connection *c, void **socket_context,
+                             enum MHD_ConnectionNotificationCode code);
+void http_conn_on_mhd_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                                enum MHD_RequestTerminationCode toe);
+/* The request head on c is complete: its deadline no longer applies. */
+void http_conn_head_done(struct http *h, struct MHD_Connection *c);
 
 /* ---- for tests ---- */
 
