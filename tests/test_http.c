@@ -415,12 +415,15 @@ setup(void **state)
     return 0;
 }
 
+static void extras_stop(void);
+
 static int
 teardown(void **state)
 {
     struct server *s = *state;
     char path[160];
 
+    extras_stop();
     on_loop(s, job_stop, NULL);
     pthread_join(s->thread, NULL);
     assert_int_equal(s->stopped, 1);
@@ -1239,25 +1242,57 @@ job_extra_stopped(struct server *s, void *arg)
     x->job_stopped = x->stopped;
 }
 
-static void
-extra_start(struct extra *x)
+/* Servers started and not yet stopped: a failed test leaves its own for
+ * the group's teardown to stop. */
+static struct extra *extras[4];
+
+/* A second server with the limits (and service failure) of `want`. */
+static struct extra *
+extra_start(const struct extra *want)
 {
+    struct extra *x = calloc(1, sizeof(*x));
+    size_t slot = 0;
+
+    assert_non_null(x);
+    while (slot < sizeof(extras) / sizeof(extras[0]) && extras[slot] != NULL)
+        slot++;
+    assert_true(slot < sizeof(extras) / sizeof(extras[0]));
+    x->limits = want->limits;
+    x->snapshot_fails = want->snapshot_fails;
     on_loop(S, job_extra_start, x);
-    assert_non_null(x->http);
+    if (x->http == NULL) {
+        free(x);
+        fail_msg("http_start_limits failed");
+    }
+    extras[slot] = x;
+    return x;
 }
 
-/* Stop the server and wait until its handles are closed. */
+/* Stop the server, wait until its handles are closed, free it. */
 static void
 extra_stop(struct extra *x)
 {
+    for (size_t i = 0; i < sizeof(extras) / sizeof(extras[0]); i++)
+        if (extras[i] == x)
+            extras[i] = NULL;
     on_loop(S, job_extra_stop, x);
     for (int i = 0; i < 5000; i++) {
         on_loop(S, job_extra_stopped, x);
-        if (x->job_stopped)
+        if (x->job_stopped) {
+            free(x);
             return;
+        }
         sleep_ms(1);
     }
     fail_msg("http_stop: done never called");
+}
+
+static void
+extras_stop(void)
+{
+    for (size_t i = 0; i < sizeof(extras) / sizeof(extras[0]); i++)
+        if (extras[i] != NULL)
+            extra_stop(extras[i]);
 }
 
 static int64_t
@@ -1338,19 +1373,19 @@ static void
 test_idle_burst(void **state)
 {
     (void)state;
-    struct extra x = {.limits = {.idle_timeout = 1, .header_timeout_ms = 60000}};
+    struct extra *x = extra_start(&(struct extra){.limits = {.idle_timeout = 1,
+                                                             .header_timeout_ms = 60000}});
     int fds[BURST];
 
-    extra_start(&x);
     for (int round = 0; round < 2; round++) {
         for (int i = 0; i < BURST; i++)
-            assert_true((fds[i] = tcp_connect(x.port)) >= 0);
+            assert_true((fds[i] = tcp_connect(x->port)) >= 0);
         sleep_ms(2500); /* past the idle timeout: the server closes them */
         for (int i = 0; i < BURST; i++)
             close(fds[i]);
-        assert_healthz(x.base, "after a burst of idle connections");
+        assert_healthz(x->base, "after a burst of idle connections");
     }
-    extra_stop(&x);
+    extra_stop(x);
 }
 
 /* An attacker's connections: each sends its request head a byte at a time
@@ -1404,22 +1439,22 @@ static void
 test_slowloris(void **state)
 {
     (void)state;
-    struct extra x = {0}; /* the daemon's defaults: 256 connections, 10 s per head */
+    /* the daemon's defaults: 256 connections, 10 s per head */
+    struct extra *x = extra_start(&(struct extra){0});
     struct slowloris a = {0};
 
-    extra_start(&x);
-    a.port = x.port;
+    a.port = x->port;
     pthread_mutex_init(&a.mu, NULL);
     for (int i = 0; i < BURST; i++)
-        assert_true((a.fds[i] = tcp_connect(x.port)) >= 0);
+        assert_true((a.fds[i] = tcp_connect(x->port)) >= 0);
     assert_int_equal(pthread_create(&a.thread, NULL, slowloris_main, &a), 0);
     sleep_ms(1500); /* every slot taken, each connection a byte or two in */
     for (int i = 0; i < 3; i++) {
-        assert_healthz(x.base, "during a slowloris attack");
+        assert_healthz(x->base, "during a slowloris attack");
         sleep_ms(300);
     }
-    on_loop(S, job_extra_evictions, &x);
-    assert_true(x.evictions > 0); /* room was made for /healthz, not found */
+    on_loop(S, job_extra_evictions, x);
+    assert_true(x->evictions > 0); /* room was made for /healthz, not found */
     pthread_mutex_lock(&a.mu);
     a.stop = 1;
     pthread_mutex_unlock(&a.mu);
@@ -1428,8 +1463,8 @@ test_slowloris(void **state)
     for (int i = 0; i < BURST; i++)
         if (a.fds[i] >= 0)
             close(a.fds[i]);
-    assert_healthz(x.base, "after a slowloris attack");
-    extra_stop(&x);
+    assert_healthz(x->base, "after a slowloris attack");
+    extra_stop(x);
 }
 
 /* A request head has a deadline, whatever the pace of its bytes; a quick
@@ -1438,11 +1473,10 @@ static void
 test_header_deadline(void **state)
 {
     (void)state;
-    struct extra x = {.limits = {.header_timeout_ms = 500}};
+    struct extra *x = extra_start(&(struct extra){.limits = {.header_timeout_ms = 500}});
     char buf[4096];
 
-    extra_start(&x);
-    int fd = tcp_connect(x.port);
+    int fd = tcp_connect(x->port);
     assert_true(fd >= 0);
     int64_t t = now_ms(), closed = -1;
     for (size_t i = 0; now_ms() - t < 10000; i++) {
@@ -1464,7 +1498,7 @@ test_header_deadline(void **state)
     if (TIMED)
         assert_true(closed <= 1500);
     /* two requests on one connection, the second after a pause shorter than the deadline */
-    fd = tcp_connect(x.port);
+    fd = tcp_connect(x->port);
     assert_true(fd >= 0);
     const char *req = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
     for (int i = 0; i < 2; i++) {
@@ -1478,7 +1512,37 @@ test_header_deadline(void **state)
         sleep_ms(200);
     }
     close(fd);
-    extra_stop(&x);
+    extra_stop(x);
+}
+
+/* Making room never costs a client that sent its request at once: a burst
+ * of complete requests against a table of 2 is served whole, newcomers
+ * waiting in the backlog rather than evicting one another unserved. */
+static void
+test_burst_served(void **state)
+{
+    (void)state;
+    struct extra *x = extra_start(&(struct extra){.limits = {.connections = 2}});
+    const char *req = "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    int fds[40];
+    char buf[1024];
+
+    for (int i = 0; i < 40; i++) {
+        assert_true((fds[i] = tcp_connect(x->port)) >= 0);
+        assert_int_equal(send(fds[i], req, strlen(req), MSG_NOSIGNAL), (ssize_t)strlen(req));
+    }
+    int served = 0;
+    for (int i = 0; i < 40; i++) {
+        struct timeval tv = {.tv_sec = 10};
+        setsockopt(fds[i], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+        ssize_t n = recv(fds[i], buf, sizeof(buf) - 1, MSG_WAITALL);
+        served += n > 12 && strncmp(buf, "HTTP/1.1 200", 12) == 0;
+        close(fds[i]);
+    }
+    if (served != 40)
+        print_error("%d of 40 served\n", served);
+    assert_int_equal(served, 40);
+    extra_stop(x);
 }
 
 /* Issue 10 §3 bug 5: client mistakes are 400 (or 404) with the reason,
@@ -1586,18 +1650,17 @@ static void
 test_500_logged(void **state)
 {
     (void)state;
-    struct extra x = {.snapshot_fails = 1};
+    struct extra *x = extra_start(&(struct extra){.snapshot_fails = 1});
     char log[4096];
 
-    extra_start(&x);
-    long status = get_logged(&x, "/feed.atom?limit=2", log, sizeof(log));
+    long status = get_logged(x, "/feed.atom?limit=2", log, sizeof(log));
     if (status != 500 || strstr(log, "status=500") == NULL || strstr(log, "/feed.atom") == NULL)
         print_error("status %ld, log: %s\n", status, log);
     assert_int_equal(status, 500);
     assert_non_null(strstr(log, "status=500"));
     assert_non_null(strstr(log, "/feed.atom"));
     assert_non_null(strstr(log, "error="));
-    extra_stop(&x);
+    extra_stop(x);
 }
 
 int
@@ -1611,7 +1674,7 @@ main(void)
         cmocka_unit_test(test_cache),           cmocka_unit_test(test_listen),
         cmocka_unit_test(test_client_errors),   cmocka_unit_test(test_500_logged),
         cmocka_unit_test(test_header_deadline), cmocka_unit_test(test_idle_burst),
-        cmocka_unit_test(test_slowloris),
+        cmocka_unit_test(test_slowloris),       cmocka_unit_test(test_burst_served),
     };
     if (getenv("TEST_FILTER") != NULL) /* e.g. TEST_FILTER=test_listen */
         cmocka_set_test_filter(getenv("TEST_FILTER"));

@@ -263,7 +263,7 @@ etag_matches(const char *inm, const struct http_entry *e)
 
 /* 304 or 200 from a cached rendering. */
 static enum MHD_Result
-answer_entry(struct MHD_Connection *c, struct http_entry *e)
+answer_entry(struct http *h, struct MHD_Connection *c, struct http_entry *e)
 {
     const char *ae = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Accept-Encoding");
     const char *inm = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "If-None-Match");
@@ -281,8 +281,10 @@ answer_entry(struct MHD_Connection *c, struct http_entry *e)
         time_t t = curl_getdate(ims, NULL);
         fresh = t != (time_t)-1 && e->modified <= t;
     }
-    if (fresh)
-        return queue(c, MHD_HTTP_NOT_MODIFIED, http_entry_304(e, gz));
+    if (fresh) {
+        struct MHD_Response *r = http_entry_304(e, gz);
+        return r != NULL ? queue(c, MHD_HTTP_NOT_MODIFIED, r) : answer_500(h, c, -ENOMEM);
+    }
     return queue(c, MHD_HTTP_OK, e->resp[gz]);
 }
 
@@ -301,7 +303,7 @@ answer_cached(struct http *h, struct MHD_Connection *c, const char *key, size_t 
         return answer_reason(h, c, MHD_HTTP_BAD_REQUEST, "the query was refused");
     if (rc < 0)
         return answer_500(h, c, rc);
-    return answer_entry(c, e);
+    return answer_entry(h, c, e);
 }
 
 /* ---- routes ---- */

@@ -19,6 +19,7 @@
 
 #define ACCEPT_BATCH 64      /* connections accepted per wake-up, so requests are served too */
 #define ACCEPT_PAUSE_MS 100u /* out of descriptors or memory: accept again after this */
+#define EVICT_GRACE_MS 1000u /* a head awaited this long may make room for a newcomer */
 
 /* One connection MHD holds, from MHD_CONNECTION_NOTIFY_STARTED to _CLOSED
  * (its socket_context). */
@@ -81,15 +82,40 @@ evict(struct http *h, struct http_conn *k, const char *why)
               (unsigned long long)(uv_now(h->loop) - k->since));
 }
 
-/* Whether a new connection can be admitted now, at worst by evicting the
- * oldest waiting one. Connections evicted but not yet closed by MHD still
- * hold a descriptor: a bounded number of them is allowed. */
+/* How long a head must have been awaited before its connection can make
+ * room: newcomers accepted together must not evict one another before MHD
+ * has read the requests they sent at once. */
+static uint64_t
+grace(const struct http *h)
+{
+    return h->limits.header_timeout_ms < EVICT_GRACE_MS ? h->limits.header_timeout_ms
+                                                        : EVICT_GRACE_MS;
+}
+
+/* The connection to evict for a newcomer, or NULL: the oldest awaiting its
+ * head, once past the grace. */
+static struct http_conn *
+evictable(const struct http *h, uint64_t now)
+{
+    struct http_conn *k = h->wait_head;
+    return k != NULL && now - k->since >= grace(h) ? k : NULL;
+}
+
 static int
-room(const struct http *h)
+full(const struct http *h)
+{
+    return h->nconn - h->nevicted >= h->limits.connections;
+}
+
+/* Whether a new connection can be admitted now, at worst by evicting.
+ * Connections evicted but not yet closed by MHD still hold a descriptor: a
+ * bounded number of them is allowed. */
+static int
+room(const struct http *h, uint64_t now)
 {
     if (h->nconn >= h->limits.connections + HTTP_EVICT_SLACK)
         return 0;
-    return h->nconn - h->nevicted < h->limits.connections || h->wait_head != NULL;
+    return !full(h) || evictable(h, now) != NULL;
 }
 
 /* ---- MHD's notifications ---- */
@@ -181,7 +207,7 @@ resync(struct http *h)
 {
     uint64_t now = uv_now(h->loop), due = UINT64_MAX;
     MHD_UNSIGNED_LONG_LONG ms;
-    int rc, want = room(h) && now >= h->accept_pause_until;
+    int rc, want = room(h, now) && now >= h->accept_pause_until;
 
     if (h->stopping)
         return;
@@ -196,7 +222,11 @@ resync(struct http *h)
     if (MHD_get_timeout(h->mhd, &ms) == MHD_YES)
         due = (uint64_t)ms;
     if (h->wait_head != NULL) {
+        /* its deadline; when full, the end of its grace, when it can make room */
         uint64_t end = h->wait_head->since + h->limits.header_timeout_ms;
+        uint64_t room_at = h->wait_head->since + grace(h);
+        if (full(h) && room_at > now && room_at < end)
+            end = room_at;
         uint64_t left = end > now ? end - now : 0;
         due = left < due ? left : due;
     }
@@ -250,7 +280,8 @@ on_uv_listen(uv_poll_t *p, int status, int events)
 
     if (status < 0)
         log_warnx("event=http-listen-error error=\"%s\"", uv_strerror(status));
-    for (int i = 0; i < ACCEPT_BATCH && room(h); i++) {
+    uint64_t now = uv_now(h->loop);
+    for (int i = 0; i < ACCEPT_BATCH && room(h, now); i++) {
         struct sockaddr_storage ss;
         socklen_t sl = sizeof(ss);
         int fd = accept4(h->listen_fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -263,13 +294,13 @@ on_uv_listen(uv_poll_t *p, int status, int events)
              * pause rather than spin, and free a descriptor if one waits. */
             log_warnx("event=http-accept-failed error=\"%s\" pause_ms=%u", strerror(errno),
                       ACCEPT_PAUSE_MS);
-            h->accept_pause_until = uv_now(h->loop) + ACCEPT_PAUSE_MS;
-            if (h->wait_head != NULL)
+            h->accept_pause_until = now + ACCEPT_PAUSE_MS;
+            if (evictable(h, now) != NULL)
                 evict(h, h->wait_head, "out-of-descriptors");
             break;
         }
-        if (h->nconn - h->nevicted >= h->limits.connections)
-            evict(h, h->wait_head, "table-full");
+        if (full(h))
+            evict(h, evictable(h, now), "table-full"); /* room() found one */
         /* MHD takes the socket whatever happens (closed on failure) and
          * calls http_conn_on_mhd_notify() before returning. */
         if (MHD_add_connection(h->mhd, fd, (struct sockaddr *)&ss, sl) != MHD_YES)

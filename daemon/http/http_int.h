@@ -120,7 +120,8 @@ struct http {
 
 /* Renders a document for a cache entry: *doc (malloc'd, taken by the
  * cache), *len, *type (static). Returns 0, -ENOENT (no such resource:
- * 404), -EIO (the store failed), -ENOMEM. */
+ * 404), -EIO (the store failed: 503), -EINVAL (the store refused the
+ * query: 400), -ENOMEM. */
 typedef int (*http_render_fn)(struct http *h, void *arg, char **doc, size_t *len,
                               const char **type);
 
