@@ -642,7 +642,6 @@ on_mhd_request(void *cls, struct MHD_Connection *c, const char *url, const char 
     (void)version;
     (void)upload_data;
 
-    http_conn_head_done(h, c); /* called once the headers are in */
     /* 405 and 400 are queued on the first call, before any body is read:
      * MHD then closes the connection. A good request is answered on the
      * second call, once the request is complete, so the connection can be
@@ -664,10 +663,11 @@ on_mhd_request(void *cls, struct MHD_Connection *c, const char *url, const char 
         *con_cls = &h->uri_go;
         return MHD_YES;
     }
-    if (*upload_data_size != 0) { /* a body on a GET: ignored */
+    if (*upload_data_size != 0) { /* a body on a GET: ignored (and under the deadline) */
         *upload_data_size = 0;
         return MHD_YES;
     }
+    http_conn_request_in(h, c); /* the whole request is in: no deadline while answering */
     h->requests++;
     h->route_url = url;
     enum MHD_Result ret = route(h, c, url);

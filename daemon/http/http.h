@@ -19,9 +19,10 @@ struct http_limits {
                                  * oldest one still sending its request head is
                                  * closed to admit a newcomer */
     unsigned idle_timeout;      /* seconds a connection may stay silent (30) */
-    unsigned header_timeout_ms; /* a request line and its headers must arrive
-                                 * within this of the connection opening or of
-                                 * the previous answer being sent (10000) */
+    unsigned header_timeout_ms; /* a request (line, headers, and the body a GET
+                                 * should not have) must arrive within this of
+                                 * the connection opening or of the previous
+                                 * answer being sent (10000) */
 };
 
 /* Listen on `listen` ("HOST:PORT", "[V6]:PORT"; port 0 picks one) on

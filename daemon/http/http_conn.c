@@ -1,9 +1,10 @@
 /* daemon/http/http_conn.c — the HTTP server's front door and its loop glue:
  * our own listening socket, watched by a uv_poll_t, whose connections are
  * handed to libmicrohttpd (MHD_add_connection); a deadline for each request
- * head; room made in a full table by closing the oldest connection still
- * sending its head; and MHD driven from the loop (its epoll fd watched by a
- * uv_poll_t, its timeout and our deadlines by one uv_timer_t). */
+ * to arrive; room made in a full table by closing the oldest connection
+ * still sending its request (or idle between two); and MHD driven from the
+ * loop (its epoll fd watched by a uv_poll_t, its timeout and our deadlines
+ * by one uv_timer_t). */
 #define _GNU_SOURCE /* accept4(): non-blocking and close-on-exec in one call */
 #include <errno.h>
 #include <netdb.h>
@@ -24,15 +25,16 @@
 /* One connection MHD holds, from MHD_CONNECTION_NOTIFY_STARTED to _CLOSED
  * (its socket_context). */
 struct http_conn {
-    struct http_conn *prev, *next; /* in h->wait_head… while its request head is awaited */
+    struct http_conn *prev, *next; /* in h->wait_head… while its request is awaited */
     int fd;                        /* MHD's: shut down here, never closed */
     uint64_t since;                /* uv_now() ms: accepted, or its previous answer sent */
     int waiting;                   /* in the waiting list */
     int evicted;                   /* shut down here; MHD has not closed it yet */
 };
 
-/* ---- the waiting list: connections whose request head is awaited, oldest
- * first (each joins at the tail, at the loop's present time) ---- */
+/* ---- the waiting list: connections whose request is awaited (not yet
+ * complete), oldest first (each joins at the tail, at the loop's present
+ * time) ---- */
 
 static void
 wait_add(struct http *h, struct http_conn *k)
@@ -171,7 +173,7 @@ conn_of(struct http *h, struct MHD_Connection *c)
 }
 
 void
-http_conn_head_done(struct http *h, struct MHD_Connection *c)
+http_conn_request_in(struct http *h, struct MHD_Connection *c)
 {
     struct http_conn *k = conn_of(h, c);
     if (k != NULL)

@@ -201,8 +201,9 @@ void http_conn_on_mhd_notify(void *cls, struct MHD_Connection *c, void **socket_
                              enum MHD_ConnectionNotificationCode code);
 void http_conn_on_mhd_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                                 enum MHD_RequestTerminationCode toe);
-/* The request head on c is complete: its deadline no longer applies. */
-void http_conn_head_done(struct http *h, struct MHD_Connection *c);
+/* The request on c is complete (head, and any body): its deadline no
+ * longer applies. */
+void http_conn_request_in(struct http *h, struct MHD_Connection *c);
 
 /* ---- for tests ---- */
 
