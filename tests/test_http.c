@@ -1587,6 +1587,7 @@ test_client_errors(void **state)
         {"/feeds/sina.xml", 404, "atom, rss or json"},
         {"/categories/Markets.html", 404, "atom, rss or json"},
         {"/feed.", 404, "atom, rss or json"},
+        {"/feeds/nosuch.atom", 404, "no feed of that name"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         get(cases[i].path, &r);

@@ -408,7 +408,7 @@ route_feed(struct http *h, struct MHD_Connection *c, char kind, const char *name
                              "q: at most " XSTR(HTTP_Q_WORDS_MAX) " words");
     if (kind == 's') {
         if (!feed_known(snap, name))
-            return queue(c, MHD_HTTP_NOT_FOUND, h->r404);
+            return answer_reason(h, c, MHD_HTTP_NOT_FOUND, "no feed of that name");
         r.feed = name;
     } else if (kind == 'c') {
         r.category = name;
