@@ -14,7 +14,9 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -41,6 +43,13 @@
 /* Set when feed validation could not run: the test then exits 77, a skip for
  * ctest, or 1 under make check (FINFEED_REQUIRE_ALL, tests/need.sh). */
 static int checks_skipped;
+/* Timed assertions ("within 2 s") hold in the plain build only; under the
+ * sanitizers the same tests check behaviour, not time. */
+#ifdef FINFEED_SANITIZED
+#define TIMED 0
+#else
+#define TIMED 1
+#endif
 
 extern char **environ;
 
@@ -53,6 +62,7 @@ struct service {
     struct store *rstore;
     service_watch_fn watch;
     void *watch_arg;
+    int snapshot_fails; /* service_snapshot() says -ENOMEM */
 };
 
 /* ---- the server under test, its loop on a thread ---- */
@@ -93,6 +103,8 @@ int
 service_snapshot(struct service *s, const char *feed, struct service_snapshot *out)
 {
     memset(out, 0, sizeof(*out));
+    if (s->snapshot_fails)
+        return -ENOMEM;
     out->title = dup_or_null("Finance news");
     out->link = dup_or_null("http://127.0.0.1:8470/");
     out->max_entries = 100;
@@ -408,12 +420,15 @@ setup(void **state)
     return 0;
 }
 
+static void extras_stop(void);
+
 static int
 teardown(void **state)
 {
     struct server *s = *state;
     char path[160];
 
+    extras_stop();
     on_loop(s, job_stop, NULL);
     pthread_join(s->thread, NULL);
     assert_int_equal(s->stopped, 1);
@@ -490,7 +505,7 @@ hdr(const struct resp *r, const char *name)
 static void
 request(const char *method, const char *path, const char *const *headers, struct resp *r)
 {
-    char url[4096];
+    char url[16384];
     struct curl_slist *list = NULL;
     CURL *c = curl_easy_init();
 
@@ -1158,6 +1173,511 @@ test_listen(void **state)
     assert_int_equal(uv_loop_close(&loop), 0);
 }
 
+static void
+sleep_ms(long ms)
+{
+    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+/* ---- a second server on the test's loop, with limits of its own ---- */
+
+struct extra {
+    struct service svc; /* a copy of S's fake service, watched by this server */
+    struct http_limits limits;
+    int snapshot_fails; /* the service cannot copy its state */
+    struct http *http;
+    int port;
+    int stopped;     /* loop thread */
+    int job_stopped; /* stopped, as read by the loop for the test's thread */
+    unsigned long evictions; /* as read by the loop */
+    char base[64];
+};
+
+static void
+job_extra_start(struct server *s, void *arg)
+{
+    struct extra *x = arg;
+    char err[256];
+
+    x->svc = s->svc;
+    x->svc.watch = NULL;
+    x->svc.watch_arg = NULL;
+    x->svc.snapshot_fails = x->snapshot_fails;
+    if (http_start_limits(&s->loop, &x->svc, "127.0.0.1:0", &x->limits, &x->http, err,
+                          sizeof(err)) != 0) {
+        print_error("http_start_limits: %s\n", err);
+        x->http = NULL;
+        return;
+    }
+    x->port = http_port(x->http);
+    snprintf(x->base, sizeof(x->base), "http://127.0.0.1:%d", x->port);
+}
+
+static void
+on_extra_stopped(void *arg)
+{
+    struct extra *x = arg;
+    x->stopped = 1;
+}
+
+static void
+job_extra_stop(struct server *s, void *arg)
+{
+    struct extra *x = arg;
+    (void)s;
+    http_stop(x->http, on_extra_stopped, x);
+    x->http = NULL;
+}
+
+static void
+job_extra_evictions(struct server *s, void *arg)
+{
+    struct extra *x = arg;
+    (void)s;
+    x->evictions = x->http->evictions;
+}
+
+static void
+job_extra_stopped(struct server *s, void *arg)
+{
+    struct extra *x = arg;
+    (void)s;
+    x->job_stopped = x->stopped;
+}
+
+/* Servers started and not yet stopped: a failed test leaves its own for
+ * the group's teardown to stop. */
+static struct extra *extras[4];
+
+/* A second server with the limits (and service failure) of `want`. */
+static struct extra *
+extra_start(const struct extra *want)
+{
+    struct extra *x = calloc(1, sizeof(*x));
+    size_t slot = 0;
+
+    assert_non_null(x);
+    while (slot < sizeof(extras) / sizeof(extras[0]) && extras[slot] != NULL)
+        slot++;
+    assert_true(slot < sizeof(extras) / sizeof(extras[0]));
+    x->limits = want->limits;
+    x->snapshot_fails = want->snapshot_fails;
+    on_loop(S, job_extra_start, x);
+    if (x->http == NULL) {
+        free(x);
+        fail_msg("http_start_limits failed");
+    }
+    extras[slot] = x;
+    return x;
+}
+
+/* Stop the server, wait until its handles are closed, free it. */
+static void
+extra_stop(struct extra *x)
+{
+    for (size_t i = 0; i < sizeof(extras) / sizeof(extras[0]); i++)
+        if (extras[i] == x)
+            extras[i] = NULL;
+    on_loop(S, job_extra_stop, x);
+    for (int i = 0; i < 5000; i++) {
+        on_loop(S, job_extra_stopped, x);
+        if (x->job_stopped) {
+            free(x);
+            return;
+        }
+        sleep_ms(1);
+    }
+    fail_msg("http_stop: done never called");
+}
+
+static void
+extras_stop(void)
+{
+    for (size_t i = 0; i < sizeof(extras) / sizeof(extras[0]); i++)
+        if (extras[i] != NULL)
+            extra_stop(extras[i]);
+}
+
+static int64_t
+now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A connected TCP socket to 127.0.0.1:port (the kernel completes the
+ * handshake from the listen backlog, accepted or not), or -1. */
+static int
+tcp_connect(int port)
+{
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+        close(fd);
+        fd = -1;
+    }
+    return fd;
+}
+
+/* GET base+path, giving up after timeout_ms; *ms gets the time it took.
+ * Returns curl's result. */
+static CURLcode
+timed_get(const char *base, const char *path, long timeout_ms, struct resp *r, int64_t *ms)
+{
+    char url[256];
+    CURL *c = curl_easy_init();
+    CURLcode rc;
+
+    memset(r, 0, sizeof(*r));
+    assert_non_null(c);
+    snprintf(url, sizeof(url), "%s%s", base, path);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
+    int64_t t = now_ms();
+    rc = curl_easy_perform(c);
+    *ms = now_ms() - t;
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+    curl_easy_cleanup(c);
+    return rc;
+}
+
+/* /healthz answers 200, within 2 s in the plain build. */
+static void
+assert_healthz(const char *base, const char *when)
+{
+    struct resp r;
+    int64_t ms;
+    CURLcode rc = timed_get(base, "/healthz", TIMED ? 5000 : 60000, &r, &ms);
+    if (rc != CURLE_OK || r.status != 200 || (TIMED && ms >= 2000))
+        print_error("/healthz %s: %s, status %ld, %lld ms\n", when, curl_easy_strerror(rc),
+                    r.status, (long long)ms);
+    assert_int_equal(rc, CURLE_OK);
+    assert_int_equal(r.status, 200);
+    if (TIMED)
+        assert_true(ms < 2000);
+    resp_free(&r);
+}
+
+#define BURST 300 /* more connections than the server's 256 */
+
+/* Issue 10 §3 bug 1: a burst of idle connections, held past the idle
+ * timeout, then closed, left the server deaf for good: at its connection
+ * limit libmicrohttpd took the listening socket out of its epoll set, and
+ * the timeouts closed everything in a run that left it out, with no timer
+ * left and nothing ready, so MHD_run was never called again. */
+static void
+test_idle_burst(void **state)
+{
+    (void)state;
+    struct extra *x = extra_start(&(struct extra){.limits = {.idle_timeout = 1,
+                                                             .header_timeout_ms = 60000}});
+    int fds[BURST];
+
+    for (int round = 0; round < 2; round++) {
+        for (int i = 0; i < BURST; i++)
+            assert_true((fds[i] = tcp_connect(x->port)) >= 0);
+        sleep_ms(2500); /* past the idle timeout: the server closes them */
+        for (int i = 0; i < BURST; i++)
+            close(fds[i]);
+        assert_healthz(x->base, "after a burst of idle connections");
+    }
+    extra_stop(x);
+}
+
+/* An attacker's connections: each sends its request head a byte at a time
+ * and, when the server closes it, connects again. */
+struct slowloris {
+    int port;
+    int fds[BURST];
+    size_t sent[BURST];
+    int stop; /* under mu */
+    unsigned long reconnects;
+    pthread_t thread;
+    pthread_mutex_t mu;
+};
+
+static const char slow_head[] = "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: "
+                                "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+                                "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+
+static void *
+slowloris_main(void *arg)
+{
+    struct slowloris *a = arg;
+    for (;;) {
+        pthread_mutex_lock(&a->mu);
+        int stop = a->stop;
+        pthread_mutex_unlock(&a->mu);
+        if (stop)
+            break;
+        for (int i = 0; i < BURST; i++) {
+            char c = slow_head[a->sent[i] % (sizeof(slow_head) - 1)];
+            if (a->fds[i] < 0 || send(a->fds[i], &c, 1, MSG_NOSIGNAL | MSG_DONTWAIT) != 1) {
+                if (a->fds[i] >= 0)
+                    close(a->fds[i]);
+                a->fds[i] = tcp_connect(a->port);
+                a->sent[i] = 0;
+                a->reconnects++;
+                continue;
+            }
+            a->sent[i]++;
+        }
+        sleep_ms(1000); /* one byte a second on each */
+    }
+    return NULL;
+}
+
+/* Issue 10 §3 bug 3: 300 connections sending a header byte a second held
+ * every slot (each byte resets the idle timeout), and /healthz waited for
+ * the whole attack. The oldest connection still sending its head now makes
+ * room for a newcomer. */
+static void
+test_slowloris(void **state)
+{
+    (void)state;
+    /* the daemon's defaults: 256 connections, 10 s per head */
+    struct extra *x = extra_start(&(struct extra){0});
+    struct slowloris a = {0};
+
+    a.port = x->port;
+    pthread_mutex_init(&a.mu, NULL);
+    for (int i = 0; i < BURST; i++)
+        assert_true((a.fds[i] = tcp_connect(x->port)) >= 0);
+    assert_int_equal(pthread_create(&a.thread, NULL, slowloris_main, &a), 0);
+    sleep_ms(1500); /* every slot taken, each connection a byte or two in */
+    for (int i = 0; i < 3; i++) {
+        assert_healthz(x->base, "during a slowloris attack");
+        sleep_ms(300);
+    }
+    on_loop(S, job_extra_evictions, x);
+    assert_true(x->evictions > 0); /* room was made for /healthz, not found */
+    pthread_mutex_lock(&a.mu);
+    a.stop = 1;
+    pthread_mutex_unlock(&a.mu);
+    pthread_join(a.thread, NULL);
+    pthread_mutex_destroy(&a.mu);
+    for (int i = 0; i < BURST; i++)
+        if (a.fds[i] >= 0)
+            close(a.fds[i]);
+    assert_healthz(x->base, "after a slowloris attack");
+    extra_stop(x);
+}
+
+/* A request (its head, and a body a GET should not have) has a deadline,
+ * whatever the pace of its bytes; a quick client on a kept-alive
+ * connection is not hurried. */
+static void
+test_header_deadline(void **state)
+{
+    (void)state;
+    struct extra *x = extra_start(&(struct extra){.limits = {.header_timeout_ms = 500}});
+    char buf[4096];
+
+    /* a head a byte each 100 ms; a GET whose body comes a byte each 100 ms */
+    static const char *const starts[] = {
+        "", "GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n"};
+    for (size_t k = 0; k < 2; k++) {
+        int fd = tcp_connect(x->port);
+        assert_true(fd >= 0);
+        ssize_t n0 = (ssize_t)strlen(starts[k]);
+        assert_int_equal(send(fd, starts[k], (size_t)n0, MSG_NOSIGNAL), n0);
+        int64_t t = now_ms(), closed = -1;
+        for (size_t i = 0; now_ms() - t < 10000; i++) {
+            char c = slow_head[i % (sizeof(slow_head) - 1)];
+            if (send(fd, &c, 1, MSG_NOSIGNAL) != 1) {
+                closed = now_ms() - t;
+                break;
+            }
+            struct pollfd p = {.fd = fd, .events = POLLIN};
+            if (poll(&p, 1, 100) == 1 && recv(fd, buf, sizeof(buf), MSG_DONTWAIT) <= 0) {
+                closed = now_ms() - t;
+                break;
+            }
+        }
+        close(fd);
+        if (closed < 0 || (TIMED && closed > 1500))
+            print_error("case %zu, a byte each 100 ms: closed after %lld ms\n", k,
+                        (long long)closed);
+        assert_true(closed >= 0);
+        if (TIMED)
+            assert_true(closed <= 1500);
+    }
+    /* two requests on one connection, the second after a pause shorter than the deadline */
+    int fd = tcp_connect(x->port);
+    assert_true(fd >= 0);
+    const char *req = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(send(fd, req, strlen(req), MSG_NOSIGNAL), (ssize_t)strlen(req));
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        assert_int_equal(poll(&p, 1, 5000), 1);
+        ssize_t n = recv(fd, buf, sizeof(buf) - 1, 0);
+        assert_true(n > 0);
+        buf[n] = '\0';
+        assert_int_equal(strncmp(buf, "HTTP/1.1 200", 12), 0);
+        sleep_ms(200);
+    }
+    close(fd);
+    extra_stop(x);
+}
+
+/* Making room never costs a client that sent its request at once: a burst
+ * of complete requests against a table of 2 is served whole, newcomers
+ * waiting in the backlog rather than evicting one another unserved. */
+static void
+test_burst_served(void **state)
+{
+    (void)state;
+    struct extra *x = extra_start(&(struct extra){.limits = {.connections = 2}});
+    const char *req = "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    int fds[40];
+    char buf[1024];
+
+    for (int i = 0; i < 40; i++) {
+        assert_true((fds[i] = tcp_connect(x->port)) >= 0);
+        assert_int_equal(send(fds[i], req, strlen(req), MSG_NOSIGNAL), (ssize_t)strlen(req));
+    }
+    int served = 0;
+    for (int i = 0; i < 40; i++) {
+        struct timeval tv = {.tv_sec = 10};
+        setsockopt(fds[i], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+        ssize_t n = recv(fds[i], buf, sizeof(buf) - 1, MSG_WAITALL);
+        served += n > 12 && strncmp(buf, "HTTP/1.1 200", 12) == 0;
+        close(fds[i]);
+    }
+    if (served != 40)
+        print_error("%d of 40 served\n", served);
+    assert_int_equal(served, 40);
+    extra_stop(x);
+}
+
+/* Issue 10 §3 bug 5: client mistakes are 400 (or 404) with the reason,
+ * never 500. */
+static void
+test_client_errors(void **state)
+{
+    (void)state;
+    struct resp r;
+    static const struct {
+        const char *path;
+        long status;
+        const char *reason;
+    } cases[] = {
+        {"/feed.atom?q=a+b+c+d+e+f+g+h+i+j+k+l+m+n+o+p+q", 400, "q: at most 16 words"},
+        {"/feed.atom?q=%E5%A4%AE%E8%A1%8C%E3%80%80a+b+c+d+e+f+g+h+i+j+k+l+m+n+o+p", 400,
+         "q: at most 16 words"},
+        {"/feeds/sina.rss?q=a+b+c+d+e+f+g+h+i+j+k+l+m+n+o+p+q+r+s+t", 400, "q: at most 16 words"},
+        {"/categories/Markets.json?q=1+2+3+4+5+6+7+8+9+10+11+12+13+14+15+16+17", 400,
+         "q: at most 16 words"},
+        {"/feed.atom?limit=abc", 400, "limit"},
+        {"/feed.atom?limit=0", 400, "limit"},
+        {"/feed.atom?limit=-5", 400, "limit"},
+        {"/feed.atom?limit=1e3", 400, "limit"},
+        {"/feed.atom?limit=%201", 400, "limit"},
+        {"/feed.atom?q=%ZZ", 400, "percent"},
+        {"/feed.atom?q=abc%", 400, "percent"},
+        {"/feed.atom?q=%4", 400, "percent"},
+        {"/feeds/sina%G1.atom", 400, "percent"},
+        {"/feeds/a%00b.atom", 400, "NUL"},
+        {"/feed.atom?q=a%00b", 400, "NUL"},
+        {"/feed.xml", 404, "atom, rss or json"},
+        {"/feeds/sina.xml", 404, "atom, rss or json"},
+        {"/categories/Markets.html", 404, "atom, rss or json"},
+        {"/feed.", 404, "atom, rss or json"},
+        {"/feeds/nosuch.atom", 404, "no feed of that name"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        get(cases[i].path, &r);
+        if (r.status != cases[i].status || r.body == NULL || strstr(r.body, cases[i].reason) == NULL)
+            print_error("%s: %ld %s\n", cases[i].path, r.status, r.body ? r.body : "");
+        assert_int_equal(r.status, cases[i].status);
+        assert_non_null(r.body);
+        assert_non_null(strstr(r.body, cases[i].reason));
+        resp_free(&r);
+    }
+    /* at the bounds: still answered */
+    const char *fine[] = {
+        "/feed.atom?q=a+b+c+d+e+f+g+h+i+j+k+l+m+n+o+p", "/feed.atom?q=+++a+++", "/feed.atom?q=",
+        "/feed.atom?limit=", "/feed.atom?q=%E3%80%80", "/feed.atom?q=%FF%FE", "/feed.atom?q=100%25",
+        "/feed.atom?limit=1000000", "/feed.atom?feed=nosuch",
+    };
+    for (size_t i = 0; i < sizeof(fine) / sizeof(fine[0]); i++) {
+        get(fine[i], &r);
+        if (r.status != 200)
+            print_error("%s: %ld %s\n", fine[i], r.status, r.body ? r.body : "");
+        assert_int_equal(r.status, 200);
+        resp_free(&r);
+    }
+    /* one word of 3000 bytes, and a query string at the bound */
+    char path[8192] = "/feed.atom?q=";
+    memset(path + strlen(path), 'x', 3000);
+    get(path, &r);
+    assert_int_equal(r.status, 200);
+    resp_free(&r);
+    strcpy(path, "/feed.atom?q=");
+    memset(path + strlen(path), 'y', 5000);
+    path[5013] = '\0';
+    get(path, &r);
+    if (r.status != 400 && r.status != 414)
+        print_error("a 5000-byte query: %ld\n", r.status);
+    assert_true(r.status == 400 || r.status == 414);
+    resp_free(&r);
+}
+
+/* Run `path` on server x with stderr going to a file; the log into out. */
+static long
+get_logged(struct extra *x, const char *path, char *out, size_t outsize)
+{
+    char file[128];
+    struct resp r;
+    int64_t ms;
+
+    snprintf(file, sizeof(file), "%s/stderr.log", S->dir);
+    fflush(stderr);
+    int saved = dup(2), fd = open(file, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    assert_true(saved >= 0 && fd >= 0);
+    dup2(fd, 2);
+    close(fd);
+    assert_int_equal(timed_get(x->base, path, 10000, &r, &ms), CURLE_OK);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    FILE *fp = fopen(file, "r");
+    assert_non_null(fp);
+    size_t n = fread(out, 1, outsize - 1, fp);
+    out[n] = '\0';
+    fclose(fp);
+    unlink(file);
+    resp_free(&r);
+    return r.status;
+}
+
+/* A 500 is the server's fault, and always logged with the route and error. */
+static void
+test_500_logged(void **state)
+{
+    (void)state;
+    struct extra *x = extra_start(&(struct extra){.snapshot_fails = 1});
+    char log[4096];
+
+    long status = get_logged(x, "/feed.atom?limit=2", log, sizeof(log));
+    if (status != 500 || strstr(log, "status=500") == NULL || strstr(log, "/feed.atom") == NULL)
+        print_error("status %ld, log: %s\n", status, log);
+    assert_int_equal(status, 500);
+    assert_non_null(strstr(log, "status=500"));
+    assert_non_null(strstr(log, "/feed.atom"));
+    assert_non_null(strstr(log, "error="));
+    extra_stop(x);
+}
+
 int
 main(void)
 {
@@ -1167,6 +1687,9 @@ main(void)
         cmocka_unit_test(test_errors),          cmocka_unit_test(test_hostile),
         cmocka_unit_test(test_healthz_metrics), cmocka_unit_test(test_status_page),
         cmocka_unit_test(test_cache),           cmocka_unit_test(test_listen),
+        cmocka_unit_test(test_client_errors),   cmocka_unit_test(test_500_logged),
+        cmocka_unit_test(test_header_deadline), cmocka_unit_test(test_idle_burst),
+        cmocka_unit_test(test_slowloris),       cmocka_unit_test(test_burst_served),
     };
     if (getenv("TEST_FILTER") != NULL) /* e.g. TEST_FILTER=test_listen */
         cmocka_set_test_filter(getenv("TEST_FILTER"));

@@ -1,9 +1,9 @@
-/* daemon/http/http.c — the HTTP output server (SPEC §5.1): the listening socket,
- * libmicrohttpd in external-loop epoll mode driven by the daemon's libuv loop
- * (its epoll fd watched by one uv_poll_t, its timeout by one non-repeating
- * uv_timer_t), the route table, conditional requests and content coding,
- * and the copy of the service's state the pages read. Renderings and their
- * cache live in http_cache.c and http_render.c, the pages in http_pages.c. */
+/* daemon/http/http.c — the HTTP output server (SPEC §5.1): libmicrohttpd in
+ * external-loop epoll mode, the route table, client mistakes answered with
+ * their reason, conditional requests and content coding, and the copy of the
+ * service's state the pages read. Connections and the loop glue live in
+ * http_conn.c, renderings and their cache in http_cache.c and http_render.c,
+ * the pages in http_pages.c. */
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -26,45 +26,12 @@
 
 #define CONNECTION_TIMEOUT 30u /* seconds a connection may stay idle */
 #define CONNECTION_LIMIT 256u  /* so that slow clients cannot take every fd */
+#define HEADER_TIMEOUT_MS 10000u /* request line and headers within */
+
+#define STR(x) #x
+#define XSTR(x) STR(x)
 
 static const char text_plain[] = "text/plain; charset=utf-8";
-
-/* ---- the loop glue ---- */
-
-static void on_uv_timer(uv_timer_t *t);
-
-/* Let MHD do what is ready, then arm the timer for what it waits on. MHD may
- * leave work for later (connections it has not finished): its timeout then
- * is 0 and the timer fires on the next loop iteration. */
-static void
-mhd_drive(struct http *h)
-{
-    MHD_UNSIGNED_LONG_LONG ms;
-
-    h->gen_fresh = 0; /* one generation query per batch of requests */
-    if (MHD_run(h->mhd) != MHD_YES)
-        log_debug("event=http-run-failed");
-    if (MHD_get_timeout(h->mhd, &ms) == MHD_YES) {
-        if (uv_timer_start(&h->timer, on_uv_timer, (uint64_t)ms, 0) < 0)
-            log_warnx("event=http-timer-failed");
-    } else {
-        uv_timer_stop(&h->timer);
-    }
-}
-
-static void
-on_uv_poll(uv_poll_t *p, int status, int events)
-{
-    (void)status; /* an error on the epoll fd: MHD_run() finds out */
-    (void)events;
-    mhd_drive(p->data);
-}
-
-static void
-on_uv_timer(uv_timer_t *t)
-{
-    mhd_drive(t->data);
-}
 
 /* ---- the service's state ---- */
 
@@ -93,9 +60,8 @@ http_snapshot(struct http *h)
     return &h->snap;
 }
 
-/* Free h once MHD is stopped and no handle is open, then call `done`. */
-static void
-server_free(struct http *h)
+void
+http_free(struct http *h)
 {
     /* Connections are gone with the MHD daemon; drop our references. */
     http_cache_clear(h);
@@ -111,124 +77,15 @@ server_free(struct http *h)
         done(arg);
 }
 
-static void
-on_uv_close(uv_handle_t *handle)
-{
-    struct http *h = handle->data;
-    if (--h->handles == 0)
-        server_free(h);
-}
-
-/* Stop MHD and close the handles; the struct goes in the last close
- * callback (at once when no handle was initialised). The poll handle is
- * closed first: libuv forgets the epoll fd before MHD closes it, so a reused
- * fd number can never be unregistered by mistake. */
+/* Stop watching the service, then close the listening socket, MHD and the
+ * handles; the struct goes in the last close callback. */
 static void
 teardown(struct http *h)
 {
-    int handles = h->handles;
     if (h->watching)
         service_unwatch(h->svc, on_service_event, h);
     h->watching = 0;
-    if (handles >= 1)
-        uv_close((uv_handle_t *)&h->poll, on_uv_close);
-    if (handles >= 2)
-        uv_close((uv_handle_t *)&h->timer, on_uv_close);
-    if (h->mhd != NULL) {
-        MHD_stop_daemon(h->mhd);
-        h->mhd = NULL;
-    }
-    if (handles == 0)
-        server_free(h);
-}
-
-/* ---- the listening socket ---- */
-
-/* Split "HOST:PORT" or "[V6]:PORT" into host ("" or "*": any address) and
- * port. */
-static int
-split_listen(const char *addr, char *host, size_t hostsize, char *port, size_t portsize)
-{
-    const char *colon, *h = addr, *hend;
-
-    if (addr[0] == '[') {
-        h = addr + 1;
-        if ((hend = strchr(h, ']')) == NULL || hend[1] != ':')
-            return -EINVAL;
-        colon = hend + 1;
-    } else {
-        if ((colon = strrchr(addr, ':')) == NULL)
-            return -EINVAL;
-        hend = colon;
-    }
-    const char *p = colon + 1;
-    if (*p == '\0' || strlen(p) >= portsize || strspn(p, "0123456789") != strlen(p) ||
-        strtol(p, NULL, 10) > 65535)
-        return -EINVAL;
-    if ((size_t)(hend - h) >= hostsize)
-        return -EINVAL;
-    memcpy(host, h, (size_t)(hend - h));
-    host[hend - h] = '\0';
-    snprintf(port, portsize, "%s", p);
-    if (strcmp(host, "*") == 0)
-        host[0] = '\0';
-    return 0;
-}
-
-/* A bound, listening, non-blocking socket for `where` (resolved here, once,
- * before the loop serves anyone). Returns the fd or a negative errno. */
-static int
-open_listener(const char *where, int *port, char *err, size_t errsize)
-{
-    char host[256], serv[8];
-    struct addrinfo hints = {0}, *res = NULL, *ai;
-    int fd = -1, rc, e = EADDRNOTAVAIL;
-    const char *what = "bind";
-
-    if (split_listen(where, host, sizeof(host), serv, sizeof(serv)) < 0) {
-        snprintf(err, errsize, "listen '%s': not HOST:PORT or [V6]:PORT", where);
-        return -EINVAL;
-    }
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_NUMERICSERV | (host[0] ? 0 : AI_PASSIVE);
-    if ((rc = getaddrinfo(host[0] ? host : NULL, serv, &hints, &res)) != 0) {
-        snprintf(err, errsize, "listen '%s': %s", where, gai_strerror(rc));
-        return -EADDRNOTAVAIL;
-    }
-    for (ai = res; ai != NULL; ai = ai->ai_next) {
-        int one = 1;
-        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol);
-        if (fd < 0) {
-            e = errno;
-            what = "socket";
-            continue;
-        }
-        (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-        if (ai->ai_family == AF_INET6)
-            (void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-        if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, SOMAXCONN) == 0)
-            break;
-        e = errno;
-        what = "bind";
-        close(fd);
-        fd = -1;
-    }
-    if (fd >= 0) {
-        struct sockaddr_storage ss;
-        socklen_t sl = sizeof(ss);
-        *port = 0;
-        if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0) {
-            if (ss.ss_family == AF_INET)
-                *port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
-            else if (ss.ss_family == AF_INET6)
-                *port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-        }
-    } else {
-        snprintf(err, errsize, "listen '%s': %s: %s", where, what, strerror(e));
-    }
-    freeaddrinfo(res);
-    return fd >= 0 ? fd : -e;
+    http_conn_stop(h);
 }
 
 /* ---- responses ---- */
@@ -273,19 +130,53 @@ response_static(const char *text)
     return r;
 }
 
+/* A 500 is the server's fault: always logged, with the route and the
+ * error (a negative errno). */
+static enum MHD_Result
+answer_500(struct http *h, struct MHD_Connection *c, int rc)
+{
+    char q[512];
+    log_warnx("event=http-error status=500 route=%s error=\"%s\"",
+              log_q(h->route_url != NULL ? h->route_url : "-", q, sizeof(q)), strerror(-rc));
+    return queue(c, MHD_HTTP_INTERNAL_SERVER_ERROR, h->r500);
+}
+
+/* A client's mistake: `status` (4xx) with "bad request: REASON" (or "not
+ * found: …") as its text, so the client learns what to change. */
+static enum MHD_Result
+answer_reason(struct http *h, struct MHD_Connection *c, unsigned status, const char *reason)
+{
+    struct emit_buf b = {0};
+    struct MHD_Response *r;
+    enum MHD_Result ret;
+
+    emit_buf_printf(&b, "%s: %s\n", status == MHD_HTTP_NOT_FOUND ? "not found" : "bad request",
+                    reason);
+    if (b.err || (r = response_take(b.data, b.len, text_plain)) == NULL) {
+        if (!b.err)
+            b.data = NULL; /* taken */
+        free(b.data);
+        return queue(c, status, status == MHD_HTTP_NOT_FOUND ? h->r404 : h->r400);
+    }
+    ret = MHD_queue_response(c, status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
 /* Send a freshly built buffer (uncached pages); frees it. */
 static enum MHD_Result
-queue_buf(struct MHD_Connection *c, unsigned status, struct http_buf *b, const char *type, int page)
+queue_buf(struct http *h, struct MHD_Connection *c, unsigned status, struct emit_buf *b,
+          const char *type, int page)
 {
     struct MHD_Response *r;
     enum MHD_Result ret;
 
     if (b->err) {
         free(b->data);
-        return MHD_NO;
+        return answer_500(h, c, b->err);
     }
     if ((r = response_take(b->data, b->len, type)) == NULL)
-        return MHD_NO;
+        return answer_500(h, c, -ENOMEM);
     /* The status page shows publisher-controlled text (errors): no script
      * may run, and links to the publishers carry no referrer. */
     if (page &&
@@ -293,7 +184,7 @@ queue_buf(struct MHD_Connection *c, unsigned status, struct http_buf *b, const c
          MHD_add_response_header(r, "Content-Security-Policy",
                                  "default-src 'none'; style-src 'unsafe-inline'") != MHD_YES)) {
         MHD_destroy_response(r);
-        return MHD_NO;
+        return answer_500(h, c, -ENOMEM);
     }
     ret = MHD_queue_response(c, status, r);
     MHD_destroy_response(r);
@@ -372,7 +263,7 @@ etag_matches(const char *inm, const struct http_entry *e)
 
 /* 304 or 200 from a cached rendering. */
 static enum MHD_Result
-answer_entry(struct MHD_Connection *c, struct http_entry *e)
+answer_entry(struct http *h, struct MHD_Connection *c, struct http_entry *e)
 {
     const char *ae = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Accept-Encoding");
     const char *inm = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "If-None-Match");
@@ -390,8 +281,10 @@ answer_entry(struct MHD_Connection *c, struct http_entry *e)
         time_t t = curl_getdate(ims, NULL);
         fresh = t != (time_t)-1 && e->modified <= t;
     }
-    if (fresh)
-        return queue(c, MHD_HTTP_NOT_MODIFIED, http_entry_304(e, gz));
+    if (fresh) {
+        struct MHD_Response *r = http_entry_304(e, gz);
+        return r != NULL ? queue(c, MHD_HTTP_NOT_MODIFIED, r) : answer_500(h, c, -ENOMEM);
+    }
     return queue(c, MHD_HTTP_OK, e->resp[gz]);
 }
 
@@ -406,9 +299,11 @@ answer_cached(struct http *h, struct MHD_Connection *c, const char *key, size_t 
         return queue(c, MHD_HTTP_NOT_FOUND, h->r404);
     if (rc == -EIO)
         return queue(c, MHD_HTTP_SERVICE_UNAVAILABLE, h->r503);
+    if (rc == -EINVAL) /* the store refused the query (checked before: a backstop) */
+        return answer_reason(h, c, MHD_HTTP_BAD_REQUEST, "the query was refused");
     if (rc < 0)
-        return queue(c, MHD_HTTP_INTERNAL_SERVER_ERROR, h->r500);
-    return answer_entry(c, e);
+        return answer_500(h, c, rc);
+    return answer_entry(h, c, e);
 }
 
 /* ---- routes ---- */
@@ -432,6 +327,30 @@ parse_limit(const char *s, long dflt, long *out)
     return 0;
 }
 
+/* The words of a search text as store_articles() splits them: at white
+ * space, ASCII or U+3000 IDEOGRAPHIC SPACE. */
+static size_t
+count_words(const char *s)
+{
+    size_t n = 0;
+    int in = 0;
+    while (*s) {
+        size_t sp = strspn(s, " \t\r\n");
+        if (sp == 0 && strncmp(s, "\xe3\x80\x80", 3) == 0)
+            sp = 3;
+        if (sp > 0) {
+            in = 0;
+            s += sp;
+            continue;
+        }
+        if (!in)
+            n++;
+        in = 1;
+        s++;
+    }
+    return n;
+}
+
 static const char *
 arg_value(struct MHD_Connection *c, const char *name)
 {
@@ -441,16 +360,16 @@ arg_value(struct MHD_Connection *c, const char *name)
 
 /* The normalized query as a cache key: kind, format, then each filter. */
 static void
-feed_key(struct http_buf *b, const struct http_feed_req *r)
+feed_key(struct emit_buf *b, const struct http_feed_req *r)
 {
-    http_buf_printf(b, "%c%d", r->kind, (int)r->format);
+    emit_buf_printf(b, "%c%d", r->kind, (int)r->format);
     const char *parts[] = {r->feed, r->category, r->text};
     for (size_t i = 0; i < 3; i++) {
-        http_buf_add(b, "\x1f", 1);
+        emit_buf_add(b, "\x1f", 1);
         if (parts[i] != NULL)
-            http_buf_adds(b, parts[i]);
+            emit_buf_adds(b, parts[i]);
     }
-    http_buf_printf(b, "\x1f%ld\x1f%d", r->limit, r->limit_given);
+    emit_buf_printf(b, "\x1f%ld\x1f%d", r->limit, r->limit_given);
 }
 
 /* Whether the service has a feed called name. */
@@ -470,28 +389,33 @@ route_feed(struct http *h, struct MHD_Connection *c, char kind, const char *name
 {
     struct http_feed_req r = {.format = (enum emit_format)format, .kind = kind};
     const struct service_snapshot *snap = http_snapshot(h);
-    struct http_buf key = {0};
+    struct emit_buf key = {0};
     enum MHD_Result ret;
 
     if (snap == NULL)
-        return queue(c, MHD_HTTP_INTERNAL_SERVER_ERROR, h->r500);
+        return answer_500(h, c, -ENOMEM);
 
     r.feed = arg_value(c, "feed");
     r.category = arg_value(c, "category");
     r.text = arg_value(c, "q");
     r.limit_given = arg_value(c, "limit") != NULL;
     if (parse_limit(arg_value(c, "limit"), snap->max_entries, &r.limit) < 0)
-        return queue(c, MHD_HTTP_BAD_REQUEST, h->r400);
+        return answer_reason(h, c, MHD_HTTP_BAD_REQUEST,
+                             "limit: a whole number from 1 (at most " XSTR(HTTP_LIMIT_MAX)
+                             " entries are sent)");
+    if (r.text != NULL && count_words(r.text) > HTTP_Q_WORDS_MAX)
+        return answer_reason(h, c, MHD_HTTP_BAD_REQUEST,
+                             "q: at most " XSTR(HTTP_Q_WORDS_MAX) " words");
     if (kind == 's') {
         if (!feed_known(snap, name))
-            return queue(c, MHD_HTTP_NOT_FOUND, h->r404);
+            return answer_reason(h, c, MHD_HTTP_NOT_FOUND, "no feed of that name");
         r.feed = name;
     } else if (kind == 'c') {
         r.category = name;
     }
     feed_key(&key, &r);
     if (key.err)
-        return MHD_NO;
+        return answer_500(h, c, key.err);
     ret = answer_cached(h, c, key.data, key.len, http_render_feed, &r);
     free(key.data);
     return ret;
@@ -551,30 +475,30 @@ route_opml(struct http *h, struct MHD_Connection *c, const char *name, int forma
 static enum MHD_Result
 route_status(struct http *h, struct MHD_Connection *c, const char *name, int format)
 {
-    struct http_buf b = {0};
+    struct emit_buf b = {0};
     (void)name, (void)format;
     if (http_page_status(h, &b) < 0)
         b.err = -ENOMEM;
-    return queue_buf(c, MHD_HTTP_OK, &b, "text/html; charset=utf-8", 1);
+    return queue_buf(h, c, MHD_HTTP_OK, &b, "text/html; charset=utf-8", 1);
 }
 
 static enum MHD_Result
 route_healthz(struct http *h, struct MHD_Connection *c, const char *name, int format)
 {
-    struct http_buf b = {0};
+    struct emit_buf b = {0};
     (void)name, (void)format;
     int status = http_page_healthz(h, &b);
-    return queue_buf(c, (unsigned)status, &b, text_plain, 0);
+    return queue_buf(h, c, (unsigned)status, &b, text_plain, 0);
 }
 
 static enum MHD_Result
 route_metrics(struct http *h, struct MHD_Connection *c, const char *name, int format)
 {
-    struct http_buf b = {0};
+    struct emit_buf b = {0};
     (void)name, (void)format;
     if (http_page_metrics(h, &b) < 0)
         b.err = -ENOMEM;
-    return queue_buf(c, MHD_HTTP_OK, &b, "text/plain; version=0.0.4; charset=utf-8", 0);
+    return queue_buf(h, c, MHD_HTTP_OK, &b, "text/plain; version=0.0.4; charset=utf-8", 0);
 }
 
 /* How the rest of a path after a route's prefix must look. */
@@ -642,24 +566,55 @@ route_match(const struct route *rt, const char *rest, char **name, int *format)
 static enum MHD_Result
 route(struct http *h, struct MHD_Connection *c, const char *url)
 {
+    int format_missed = 0;
+
     for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
         const struct route *rt = &routes[i];
         size_t n = strlen(rt->prefix);
         char *name;
         int format, m;
-        if (strncmp(url, rt->prefix, n) != 0 || (m = route_match(rt, url + n, &name, &format)) == 0)
+        if (strncmp(url, rt->prefix, n) != 0)
             continue;
+        if ((m = route_match(rt, url + n, &name, &format)) == 0) {
+            format_missed |= rt->shape == ROUTE_FORMAT || rt->shape == ROUTE_NAME_FORMAT;
+            continue;
+        }
         if (m < 0)
-            return MHD_NO;
+            return answer_500(h, c, m);
         enum MHD_Result ret = rt->fn(h, c, name, format);
         free(name);
         return ret;
     }
+    if (format_missed)
+        return answer_reason(h, c, MHD_HTTP_NOT_FOUND,
+                             "a feed is served as .atom, .rss or .json (atom, rss or json)");
     return queue(c, MHD_HTTP_NOT_FOUND, h->r404);
 }
 
-/* Sees the raw request target before MHD decodes it: too long, or a NUL
- * hidden as %00 (the decoded path would be cut there), marks it bad. */
+/* Why a request target is refused before routing, by the index of its
+ * marker in h->uri_bad. */
+static const char *const uri_fault[HTTP_URI_FAULTS] = {
+    "path: longer than " XSTR(HTTP_PATH_MAX) " bytes",
+    "request target: longer than " XSTR(HTTP_URI_MAX) " bytes",
+    "request target: NUL (%00) is not allowed",
+    "request target: bad percent-encoding ('%' and two hex digits)",
+    "path: a '..' segment",
+};
+
+/* Whether every '%' in s starts a %XX escape (RFC 3986 §2.1). */
+static int
+pct_ok(const char *s)
+{
+    static const char hex[] = "0123456789abcdefABCDEF";
+    for (; (s = strchr(s, '%')) != NULL; s += 3)
+        if (s[1] == '\0' || strchr(hex, s[1]) == NULL || s[2] == '\0' || strchr(hex, s[2]) == NULL)
+            return 0;
+    return 1;
+}
+
+/* Sees the raw request target before MHD decodes it (once the request line
+ * is read): too long, a NUL hidden as %00 (the decoded path would be cut
+ * there), or a broken escape marks it refused, with its reason. */
 static void *
 on_mhd_uri(void *cls, const char *uri, struct MHD_Connection *c)
 {
@@ -667,8 +622,15 @@ on_mhd_uri(void *cls, const char *uri, struct MHD_Connection *c)
     (void)c;
     size_t path = strcspn(uri, "?");
     size_t all = path + strlen(uri + path);
-    int bad = path > HTTP_PATH_MAX || all > HTTP_URI_MAX || strstr(uri, "%00") != NULL;
-    return bad ? &h->uri_bad : &h->uri_ok;
+    if (path > HTTP_PATH_MAX)
+        return &h->uri_bad[0];
+    if (all > HTTP_URI_MAX)
+        return &h->uri_bad[1];
+    if (strstr(uri, "%00") != NULL)
+        return &h->uri_bad[2];
+    if (!pct_ok(uri))
+        return &h->uri_bad[3];
+    return &h->uri_ok;
 }
 
 static enum MHD_Result
@@ -688,20 +650,29 @@ on_mhd_request(void *cls, struct MHD_Connection *c, const char *url, const char 
         h->requests++;
         return queue(c, MHD_HTTP_METHOD_NOT_ALLOWED, h->r405);
     }
-    if (*con_cls == &h->uri_bad || url[0] != '/' || dot_dot(url)) {
+    for (int i = 0; i < HTTP_URI_FAULTS; i++)
+        if (*con_cls == &h->uri_bad[i]) {
+            h->requests++;
+            return answer_reason(h, c, MHD_HTTP_BAD_REQUEST, uri_fault[i]);
+        }
+    if (url[0] != '/' || dot_dot(url)) {
         h->requests++;
-        return queue(c, MHD_HTTP_BAD_REQUEST, h->r400);
+        return answer_reason(h, c, MHD_HTTP_BAD_REQUEST, uri_fault[4]);
     }
     if (*con_cls != &h->uri_go) {
         *con_cls = &h->uri_go;
         return MHD_YES;
     }
-    if (*upload_data_size != 0) { /* a body on a GET: ignored */
+    if (*upload_data_size != 0) { /* a body on a GET: ignored (and under the deadline) */
         *upload_data_size = 0;
         return MHD_YES;
     }
+    http_conn_request_in(h, c); /* the whole request is in: no deadline while answering */
     h->requests++;
-    return route(h, c, url);
+    h->route_url = url;
+    enum MHD_Result ret = route(h, c, url);
+    h->route_url = NULL;
+    return ret;
 }
 
 static void
@@ -720,18 +691,32 @@ int
 http_start(uv_loop_t *loop, struct service *svc, const char *listen, struct http **out, char *err,
            size_t errsize)
 {
+    return http_start_limits(loop, svc, listen, NULL, out, err, errsize);
+}
+
+int
+http_start_limits(uv_loop_t *loop, struct service *svc, const char *listen,
+                  const struct http_limits *limits, struct http **out, char *err, size_t errsize)
+{
     struct http *h = NULL;
-    const union MHD_DaemonInfo *info;
-    struct stat st;
-    int fd = -1, rc;
+    int rc;
 
     *out = NULL;
     if ((h = calloc(1, sizeof(*h))) == NULL) {
         snprintf(err, errsize, "http: out of memory");
         return -ENOMEM;
     }
+    h->listen_fd = -1;
     h->svc = svc;
     h->gen = -1;
+    if (limits != NULL)
+        h->limits = *limits;
+    if (h->limits.connections == 0)
+        h->limits.connections = CONNECTION_LIMIT;
+    if (h->limits.idle_timeout == 0)
+        h->limits.idle_timeout = CONNECTION_TIMEOUT;
+    if (h->limits.header_timeout_ms == 0)
+        h->limits.header_timeout_ms = HEADER_TIMEOUT_MS;
     if ((h->r400 = response_static("bad request\n")) == NULL ||
         (h->r404 = response_static("not found\n")) == NULL ||
         (h->r405 = response_static("method not allowed\n")) == NULL ||
@@ -742,55 +727,27 @@ http_start(uv_loop_t *loop, struct service *svc, const char *listen, struct http
         rc = -ENOMEM;
         goto fail;
     }
-    if ((fd = open_listener(listen, &h->port, err, errsize)) < 0) {
-        rc = fd;
+    if ((h->listen_fd = http_listen_open(listen, &h->port, err, errsize)) < 0) {
+        rc = h->listen_fd;
         goto fail;
     }
-    if (fstat(fd, &st) < 0) {
-        rc = -errno;
-        snprintf(err, errsize, "listen '%s': %s", listen, strerror(errno));
-        close(fd);
-        goto fail;
-    }
-    /* No internal thread: MHD runs only from MHD_run() on the loop. It closes
-     * the listening socket it is given when it stops. */
+    /* No internal thread and no listening socket: http_conn.c accepts and
+     * hands each connection over; MHD runs only from MHD_run() on the loop.
+     * Its table has room for the connections being evicted too. */
     h->mhd = MHD_start_daemon(
-        MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_mhd_request, h,
-        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
-        MHD_OPTION_CONNECTION_TIMEOUT, CONNECTION_TIMEOUT, MHD_OPTION_CONNECTION_LIMIT,
-        CONNECTION_LIMIT, MHD_OPTION_URI_LOG_CALLBACK, on_mhd_uri, h, MHD_OPTION_END);
+        MHD_USE_EPOLL | MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+        on_mhd_request, h, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+        MHD_OPTION_CONNECTION_TIMEOUT, h->limits.idle_timeout, MHD_OPTION_CONNECTION_LIMIT,
+        h->limits.connections + HTTP_EVICT_SLACK, MHD_OPTION_NOTIFY_CONNECTION,
+        http_conn_on_mhd_notify, h, MHD_OPTION_NOTIFY_COMPLETED, http_conn_on_mhd_completed, h,
+        MHD_OPTION_URI_LOG_CALLBACK, on_mhd_uri, h, MHD_OPTION_END);
     if (h->mhd == NULL) {
-        struct stat now;
         snprintf(err, errsize, "listen '%s': cannot start the HTTP server", listen);
-        /* Whether MHD closed the socket on failure depends on where it
-         * failed: close it only while the fd still is that socket. */
-        if (fstat(fd, &now) == 0 && now.st_ino == st.st_ino && now.st_dev == st.st_dev)
-            close(fd);
         rc = -EIO;
         goto fail;
     }
-    info = MHD_get_daemon_info(h->mhd, MHD_DAEMON_INFO_EPOLL_FD);
-    if (info == NULL || info->epoll_fd < 0) {
-        snprintf(err, errsize, "http: no epoll fd");
-        rc = -EIO;
+    if ((rc = http_conn_start(h, loop, err, errsize)) < 0)
         goto fail;
-    }
-    if ((rc = uv_poll_init(loop, &h->poll, info->epoll_fd)) < 0) {
-        snprintf(err, errsize, "http: uv_poll_init: %s", uv_strerror(rc));
-        goto fail;
-    }
-    h->poll.data = h;
-    h->handles = 1;
-    if ((rc = uv_timer_init(loop, &h->timer)) < 0) {
-        snprintf(err, errsize, "http: uv_timer_init: %s", uv_strerror(rc));
-        goto fail;
-    }
-    h->timer.data = h;
-    h->handles = 2;
-    if ((rc = uv_poll_start(&h->poll, UV_READABLE, on_uv_poll)) < 0) {
-        snprintf(err, errsize, "http: uv_poll_start: %s", uv_strerror(rc));
-        goto fail;
-    }
     if ((rc = service_watch(svc, on_service_event, h)) < 0) {
         snprintf(err, errsize, "http: %s", strerror(-rc));
         goto fail;

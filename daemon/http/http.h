@@ -13,10 +13,27 @@
 struct http;
 struct service;
 
+/* What the server grants its clients; a field left 0 takes its default. */
+struct http_limits {
+    unsigned connections;       /* open at once (256); when all are taken, the
+                                 * oldest one still sending its request head is
+                                 * closed to admit a newcomer */
+    unsigned idle_timeout;      /* seconds a connection may stay silent (30) */
+    unsigned header_timeout_ms; /* a request (line, headers, and the body a GET
+                                 * should not have) must arrive within this of
+                                 * the connection opening or of the previous
+                                 * answer being sent (10000) */
+};
+
 /* Listen on `listen` ("HOST:PORT", "[V6]:PORT"; port 0 picks one) on
  * `loop` and serve the routes of SPEC §5.1 from svc (borrowed; it must
- * outlive the server). Returns 0, or a negative errno with the reason in err
- * (the loop must then run once more to close what was opened). */
+ * outlive the server), within `limits` (copied; NULL: the defaults).
+ * Returns 0, or a negative errno with the reason in err (the loop must then
+ * run once more to close what was opened). */
+int http_start_limits(uv_loop_t *loop, struct service *svc, const char *listen,
+                      const struct http_limits *limits, struct http **out, char *err,
+                      size_t errsize);
+/* http_start_limits() with the defaults. */
 int http_start(uv_loop_t *loop, struct service *svc, const char *listen, struct http **out,
                char *err, size_t errsize);
 /* The port actually bound (for port 0). */

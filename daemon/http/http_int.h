@@ -15,6 +15,7 @@
 
 #include "daemon/emit/emit.h"
 #include "daemon/emit/emit_text.h"
+#include "daemon/http/http.h"
 #include "daemon/service/service.h"
 
 #define HTTP_CACHE_MAX 64                   /* renderings kept */
@@ -22,13 +23,9 @@
 #define HTTP_LIMIT_MAX 1000                 /* cap of ?limit= */
 #define HTTP_PATH_MAX 1024                  /* longest request path (raw), bytes */
 #define HTTP_URI_MAX 4096                   /* longest request target (raw), bytes */
-
-/* The server writes through emit's text toolkit (emit_text.h). http.c still
- * spells its buffer by the old names: to go with a rename there. */
-#define http_buf emit_buf
-#define http_buf_add emit_buf_add
-#define http_buf_adds emit_buf_adds
-#define http_buf_printf emit_buf_printf
+#define HTTP_Q_WORDS_MAX 16                 /* words of ?q= (store_articles' bound) */
+#define HTTP_EVICT_SLACK 64 /* connections shut down here that MHD has yet to close */
+#define HTTP_URI_FAULTS 5   /* kinds of request target refused before routing */
 
 /* One cached rendering of one (route, normalized query). The identity
  * response owns `doc` (freed by MHD when its last reference goes); the
@@ -57,10 +54,23 @@ struct http {
     struct service_snapshot snap; /* feeds and output settings, copied */
     int snap_fresh;   /* no change since snap was taken */
     int watching;     /* registered with service_watch */
+    struct http_limits limits; /* defaults filled in */
     struct MHD_Daemon *mhd;
-    uv_poll_t poll;   /* MHD's epoll fd, readable */
-    uv_timer_t timer; /* MHD_get_timeout(), non-repeating */
-    int handles;      /* uv handles initialised and not yet closed */
+    uv_loop_t *loop;
+    int listen_fd;         /* ours, or -1 */
+    uv_poll_t listen_poll; /* listen_fd, readable, while there is room */
+    uv_poll_t poll;        /* MHD's epoll fd, readable */
+    uv_timer_t timer;      /* earliest of MHD_get_timeout(), a head's deadline, an accept
+                            * pause's end; non-repeating */
+    int handles;           /* uv handles initialised and not yet closed */
+    int accepting;         /* listen_poll started */
+    int stopping;          /* http_stop() called */
+    uint64_t accept_pause_until; /* uv_now() ms; out of descriptors */
+    struct http_conn *wait_head, *wait_tail; /* request head awaited, oldest first */
+    unsigned nconn;        /* connections MHD holds */
+    unsigned nevicted;     /* of them, shut down here and not yet closed by MHD */
+    unsigned long evictions; /* since start (tests, /metrics) */
+    char untracked;        /* its address: a connection we had no memory to track */
     int port;
     void (*done)(void *arg); /* http_stop() */
     void *done_arg;
@@ -73,15 +83,18 @@ struct http {
     unsigned long renders; /* renderings that queried the store (tests, /metrics) */
     unsigned long requests;
     struct MHD_Response *r400, *r404, *r405, *r500, *r503; /* shared, never change */
-    char uri_ok, uri_bad, uri_go; /* their addresses mark a request (con_cls):
-                                   * fresh, refused, complete and to answer */
+    char uri_ok, uri_go, uri_bad[HTTP_URI_FAULTS]; /* their addresses mark a request
+                                   * (con_cls): fresh, complete and to answer, refused
+                                   * (for which reason) */
+    const char *route_url; /* the request being routed (logs) */
 };
 
 /* ---- http_cache.c ---- */
 
 /* Renders a document for a cache entry: *doc (malloc'd, taken by the
  * cache), *len, *type (static). Returns 0, -ENOENT (no such resource:
- * 404), -EIO (the store failed), -ENOMEM. */
+ * 404), -EIO (the store failed: 503), -EINVAL (the store refused the
+ * query: 400), -ENOMEM. */
 typedef int (*http_render_fn)(struct http *h, void *arg, char **doc, size_t *len,
                               const char **type);
 
@@ -135,6 +148,35 @@ int http_page_healthz(struct http *h, struct emit_buf *b);
  * the service reports; NULL when there is no memory for a first copy.
  * Borrowed until the next call. */
 const struct service_snapshot *http_snapshot(struct http *h);
+/* Free h (MHD stopped, every uv handle closed), then call its `done`. */
+void http_free(struct http *h);
+
+/* ---- http_conn.c ---- */
+
+struct http_conn;
+
+/* A bound, listening, non-blocking socket for `where` ("HOST:PORT",
+ * "[V6]:PORT"), resolved here, once. Returns the fd or a negative errno
+ * with the reason in err. */
+int http_listen_open(const char *where, int *port, char *err, size_t errsize);
+/* Watch h->listen_fd and MHD's epoll fd on loop and start accepting.
+ * Returns 0 or a negative errno with the reason in err (then
+ * http_conn_stop() closes what was opened). */
+int http_conn_start(struct http *h, uv_loop_t *loop, char *err, size_t errsize);
+/* Close the listening socket, stop MHD, close the handles; h is freed with
+ * the last one (at once when none was opened). */
+void http_conn_stop(struct http *h);
+/* Run MHD on what is ready, then watch for what comes next. */
+void http_drive(struct http *h);
+/* For MHD_start_daemon() (cls: h): MHD_OPTION_NOTIFY_CONNECTION and
+ * MHD_OPTION_NOTIFY_COMPLETED. */
+void http_conn_on_mhd_notify(void *cls, struct MHD_Connection *c, void **socket_context,
+                             enum MHD_ConnectionNotificationCode code);
+void http_conn_on_mhd_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                                enum MHD_RequestTerminationCode toe);
+/* The request on c is complete (head, and any body): its deadline no
+ * longer applies. */
+void http_conn_request_in(struct http *h, struct MHD_Connection *c);
 
 /* ---- for tests ---- */
 

@@ -95,7 +95,8 @@ http_render_feed(struct http *h, void *arg, char **doc, size_t *len, const char 
     if ((rc = store_articles(rstore, &q, on_feed_article, w)) < 0) {
         if (rc == -EIO)
             log_warnx("event=http-render-failed error=%s", LOG_QUOTE(store_errmsg(rstore)));
-        rc = rc == -EIO ? -EIO : -ENOMEM;
+        if (rc != -EIO && rc != -EINVAL) /* -EINVAL: the query refused, the client's */
+            rc = -ENOMEM;
         goto done;
     }
     if ((rc = emit_writer_finish(w, doc, len)) < 0)
