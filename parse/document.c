@@ -19,17 +19,6 @@
 
 #define HEAD 4096 /* bytes looked at to choose charset and format */
 
-void
-parse_report_msg(struct parse_report *r, const char *fmt, ...)
-{
-    if (r->message[0] != '\0')
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(r->message, sizeof(r->message), fmt, ap);
-    va_end(ap);
-}
-
 /* Does the document end with the end tag of a feed root? Then an entry left
  * open lost its end tag; otherwise the document was cut off. */
 static int

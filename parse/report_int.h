@@ -1,5 +1,5 @@
 /* parse/report_int.h — inside parse/: the one way its rooms write a
- * struct parse_report's message (document.c). */
+ * struct parse_report's message (report.c). */
 #ifndef FINFEED_PARSE_REPORT_INT_H
 #define FINFEED_PARSE_REPORT_INT_H
 
