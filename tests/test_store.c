@@ -3,7 +3,9 @@
  * output query and its filters, retention with tombstones, migrations from
  * every earlier schema (tests/fixtures/store/v1.sql), locked databases; then
  * `finfeed ingest`, `export` and `prune` end to end through the binary on
- * three sources carrying the same stories (tests/fixtures/store/).
+ * three sources carrying the same stories (tests/fixtures/store/); a store
+ * copied from SQLite to the backend under test and back (store_copy, and
+ * `finfeed migrate` through the binary).
  *
  * One suite, two backends: with FINFEED_TEST_PG=1 (test_store_pg, run by
  * tests/pg_run.sh under pg_virtualenv) every test that is not about SQLite
@@ -1633,7 +1635,7 @@ test_cli_end_to_end(void **state)
     if (use_pg)
         pg_database(db, sizeof(db));
     else
-        snprintf(db, sizeof(db), "%s/store.db", e.dir);
+        snprintf(db, sizeof(db), "%.500s/store.db", e.dir);
     snprintf(conf, sizeof(conf),
              "[daemon]\n"
              "database = %s\n"
@@ -2109,6 +2111,102 @@ test_store_copy(void **state)
     free(body_g);
 }
 
+/* `finfeed migrate ARGS…` (NULL-terminated): its exit status, stdout in
+ * e->out, stderr in e->err. */
+static int
+migrate_cli(struct e2e *e, ...)
+{
+    const char *argv[16] = {FINFEED_BIN, "migrate"};
+    int n = 2;
+    va_list ap;
+    va_start(ap, e);
+    for (const char *a; n < 15 && (a = va_arg(ap, const char *)) != NULL;)
+        argv[n++] = a;
+    va_end(ap);
+    argv[n] = NULL;
+    return run(argv, e->out, e->err);
+}
+
+/* `finfeed migrate` through the binary: ingest into SQLite, copy, the
+ * copy exports the same feed; again is a no-op that says so; back into a
+ * new file; usage and refusals with their exit codes (SPEC §1). */
+static void
+test_migrate_cli(void **state)
+{
+    (void)state;
+    struct e2e e;
+    char db[600], copy[600], back[600], missing[600], conf[2048], conf_copy[600], *out, *err;
+    snprintf(e.dir, sizeof(e.dir), "/tmp/finfeed-test-migrate-XXXXXX");
+    assert_non_null(mkdtemp(e.dir));
+    snprintf(e.conf, sizeof(e.conf), "%s/finfeed.conf", e.dir);
+    snprintf(e.out, sizeof(e.out), "%s/stdout", e.dir);
+    snprintf(e.err, sizeof(e.err), "%s/stderr", e.dir);
+    snprintf(db, sizeof(db), "%.500s/store.db", e.dir);
+    snprintf(back, sizeof(back), "%.500s/back.db", e.dir);
+    snprintf(missing, sizeof(missing), "%.500s/missing.db", e.dir);
+    snprintf(conf_copy, sizeof(conf_copy), "%.500s/copy.conf", e.dir);
+    db_where(copy, sizeof(copy), "cli-copy.db");
+    const char *feeds = "[feed \"sina\"]\nurl = https://finance.example.com/rss.xml\n"
+                        "[feed \"wire\"]\nurl = https://wire.example.net/atom.xml\n"
+                        "[feed \"cls\"]\nurl = https://www.example.cn/telegraph.xml\n";
+    snprintf(conf, sizeof(conf), "[daemon]\ndatabase = %s\n%s", db, feeds);
+    spew(e.conf, conf);
+    snprintf(conf, sizeof(conf), "[daemon]\ndatabase = %s\n%s", copy, feeds);
+    spew(conf_copy, conf);
+    free(finfeed(&e, 0, "ingest", "--feed", "sina", STORE_FIX "sina_gbk.xml", "--feed", "wire",
+                 STORE_FIX "wire.atom", "--feed", "cls", STORE_FIX "cls_utm.xml", NULL));
+    json_t *want = export_json(&e);
+
+    assert_int_equal(migrate_cli(&e, "--from", db, "--to", copy, NULL), 0);
+    out = slurp(e.out, NULL);
+    err = slurp(e.err, NULL);
+    assert_non_null(strstr(out, "migrate: copied "));
+    assert_non_null(strstr(out, ": 3 feeds, "));
+    /* stderr is no terminal here: one line a stage, no carriage return */
+    assert_non_null(strstr(err, "migrate: feeds 3/3\n"));
+    assert_non_null(strstr(err, "migrate: articles "));
+    assert_non_null(strstr(err, "migrate: keys "));
+    assert_null(strchr(err, '\r'));
+    free(out);
+    free(err);
+    snprintf(e.conf, sizeof(e.conf), "%s", conf_copy);
+    json_t *got = export_json(&e);
+    assert_true(json_equal(got, want));
+    json_decref(got);
+
+    /* again: nothing to do, and it says so */
+    assert_int_equal(migrate_cli(&e, "--from", db, "--to", copy, NULL), 0);
+    out = slurp(e.out, NULL);
+    assert_non_null(strstr(out, "nothing to do"));
+    free(out);
+    /* back into a new SQLite file */
+    assert_int_equal(migrate_cli(&e, "--from", copy, "--to", back, NULL), 0);
+    snprintf(conf, sizeof(conf), "[daemon]\ndatabase = %s\n%s", back, feeds);
+    spew(e.conf, conf);
+    got = export_json(&e);
+    assert_true(json_equal(got, want));
+    json_decref(got);
+
+    /* usage (2); a source that is not there, never created (1); a
+     * destination that holds another store's rows (1) */
+    assert_int_equal(migrate_cli(&e, "--from", db, NULL), 2);
+    assert_int_equal(migrate_cli(&e, "--to", db, NULL), 2);
+    assert_int_equal(migrate_cli(&e, "--from", db, "--to", db, NULL), 2);
+    assert_int_equal(migrate_cli(&e, "--from", db, "--to", copy, "extra", NULL), 2);
+    assert_int_equal(migrate_cli(&e, "--from", missing, "--to", back, NULL), 1);
+    assert_int_equal(access(missing, F_OK), -1);
+    free(finfeed(&e, 0, "ingest", "--feed", "wire", STORE_FIX "cls_utm.xml", NULL));
+    assert_int_equal(migrate_cli(&e, "--from", db, "--to", back, NULL), 1);
+    err = slurp(e.err, NULL);
+    assert_non_null(strstr(err, "not empty"));
+    free(err);
+
+    json_decref(want);
+    char cmd[700];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", e.dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 /* ---- PostgreSQL only ---- */
 
 /* A database made with other options than pg_database's; its URI in buf. */
@@ -2200,6 +2298,7 @@ main(void)
         cmocka_unit_test(test_dates_not_believed),
         cmocka_unit_test(test_cli_end_to_end),
         cmocka_unit_test(test_store_copy),
+        cmocka_unit_test(test_migrate_cli),
     };
     /* about SQLite files only: migrations from the v1 fixture and PRAGMA
      * user_version, files that are not databases, locks */
