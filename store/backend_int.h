@@ -42,6 +42,34 @@ typedef int (*store_key_cb)(void *arg, const char *key);
  * NULL); its return is returned. */
 typedef int (*store_text_cb)(void *arg, const char *text);
 
+/* The tables store_copy moves, in the order it moves them (feeds before the
+ * articles and sources that name them). Each backend reads and writes their
+ * rows raw, as arrays of column texts in this order, the same text on every
+ * backend: integers in decimal, booleans 0 or 1, NULL as a NULL pointer.
+ *   feeds:    id, name, url, config_url, etag, last_modified, last_fetch,
+ *             last_status, http, errors, error, next_fetch, newest, enabled,
+ *             last_counts
+ *   articles: id, uid, feed_id, guid, title, link, author, categories, date,
+ *             updated, first_seen, headimg, thumbnail, comments, summary, body,
+ *             body_text (the plain text search reads), content_hash,
+ *             republish, rejected_date
+ *   sources:  article_id, feed_id, seen
+ *   keys:     kind, key (a band's number in decimal), article_id, at */
+enum store_table {
+    STORE_T_FEEDS,
+    STORE_T_ARTICLES,
+    STORE_T_SOURCES,
+    STORE_T_KEYS,
+    STORE_T_COUNT
+};
+#define STORE_FEEDS_NCOLS 15
+#define STORE_ARTICLES_NCOLS 20
+#define STORE_MAX_COLS 20
+
+/* Called with one raw row (columns valid during the call); non-zero stops
+ * and is returned. */
+typedef int (*store_raw_cb)(void *arg, const char *const *col);
+
 /* A backend's primitives. Each returns 0 (or the count or flag it names) on
  * success, a negative errno on failure with the backend's message in
  * s->err. None of them applies a dedup rule, and none begins or ends a
@@ -110,6 +138,24 @@ struct store_ops {
     int (*feed_ensure)(struct store *s, const char *name, const char *url, int64_t *id);
     int (*feed_state_get)(struct store *s, int64_t feed_id, struct store_feed_state *st);
     int (*feed_state_set)(struct store *s, int64_t feed_id, const struct store_feed_state *st);
+
+    /* ---- raw rows, for store_copy (tables and columns above) ---- */
+    /* Begin a read-only transaction that sees one snapshot until rollback. */
+    int (*snapshot)(struct store *s);
+    /* The number of rows of table t. */
+    int (*raw_count)(struct store *s, int t, long *n);
+    /* Each row of table t to cb: feeds and articles in id order, sources by
+     * article and feed, keys in the order they were written (SQLite) or by
+     * article (PostgreSQL). 0, an error, or cb's non-zero return. */
+    int (*raw_each)(struct store *s, int t, store_raw_cb cb, void *arg);
+    /* Inside begin … commit: raw_start, raw_put each row of table t as it
+     * is (ids and uids kept), raw_end. After a failure only rollback. */
+    int (*raw_start)(struct store *s, int t);
+    int (*raw_put)(struct store *s, int t, const char *const *col);
+    int (*raw_end)(struct store *s, int t);
+    /* After the raw rows, before commit: new ids past the largest copied
+     * (PostgreSQL's identity sequences), the generation counted. */
+    int (*raw_finish)(struct store *s);
 };
 
 /* The backends' constructors, same contract as store_open (without the

@@ -33,6 +33,7 @@ struct pg_store {
     struct store s; /* first: a struct store * is one of these */
     PGconn *conn;
     int bump; /* the open transaction changed articles: bump the generation after COMMIT */
+    int copying; /* inside COPY … FROM STDIN (store_copy's raw_start … raw_end) */
 };
 
 static inline struct pg_store *
@@ -81,6 +82,17 @@ int store_pg_generation(struct store *s, int64_t *gen);
 int store_pg_feed_ensure(struct store *s, const char *name, const char *url, int64_t *id);
 int store_pg_feed_state_get(struct store *s, int64_t feed_id, struct store_feed_state *st);
 int store_pg_feed_state_set(struct store *s, int64_t feed_id, const struct store_feed_state *st);
+
+/* pg_copy.c: raw rows for store_copy (the ops of backend_int.h) */
+int store_pg_snapshot(struct store *s);
+int store_pg_raw_count(struct store *s, int t, long *n);
+int store_pg_raw_each(struct store *s, int t, store_raw_cb cb, void *arg);
+int store_pg_raw_start(struct store *s, int t);
+int store_pg_raw_put(struct store *s, int t, const char *const *col);
+int store_pg_raw_end(struct store *s, int t);
+int store_pg_raw_finish(struct store *s);
+/* End a COPY FROM STDIN left open by a failure (its rows discarded). */
+void store_pg_copy_abort(struct store *s);
 
 /* pg_ops.c: the key and article primitives of the ops table */
 extern const struct store_ops store_pg_ops;

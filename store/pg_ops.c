@@ -116,6 +116,7 @@ static void
 pg_rollback(struct store *s)
 {
     pg_of(s)->bump = 0;
+    store_pg_copy_abort(s);
     if (PQtransactionStatus(pg_of(s)->conn) != PQTRANS_IDLE)
         PQclear(PQexec(pg_of(s)->conn, "ROLLBACK"));
 }
@@ -390,4 +391,11 @@ const struct store_ops store_pg_ops = {
     .feed_ensure = store_pg_feed_ensure,
     .feed_state_get = store_pg_feed_state_get,
     .feed_state_set = store_pg_feed_state_set,
+    .snapshot = store_pg_snapshot,
+    .raw_count = store_pg_raw_count,
+    .raw_each = store_pg_raw_each,
+    .raw_start = store_pg_raw_start,
+    .raw_put = store_pg_raw_put,
+    .raw_end = store_pg_raw_end,
+    .raw_finish = store_pg_raw_finish,
 };

@@ -225,6 +225,8 @@ lite_close(struct store *s)
     struct sqlite_store *l = sqlite_of(s);
     for (int i = 0; i < Q_COUNT; i++)
         sqlite3_finalize(l->stmt[i]);
+    sqlite3_finalize(l->raw[0]);
+    sqlite3_finalize(l->raw[1]);
     sqlite3_close_v2(l->db);
     free(l);
 }
@@ -556,6 +558,13 @@ static const struct store_ops lite_ops = {
     .feed_ensure = store_sqlite_feed_ensure,
     .feed_state_get = store_sqlite_feed_state_get,
     .feed_state_set = store_sqlite_feed_state_set,
+    .snapshot = store_sqlite_snapshot,
+    .raw_count = store_sqlite_raw_count,
+    .raw_each = store_sqlite_raw_each,
+    .raw_start = store_sqlite_raw_start,
+    .raw_put = store_sqlite_raw_put,
+    .raw_end = store_sqlite_raw_end,
+    .raw_finish = store_sqlite_raw_finish,
 };
 
 int

@@ -30,6 +30,7 @@ struct sqlite_store {
     struct store s; /* first: a struct store * is one of these */
     sqlite3 *db;
     sqlite3_stmt *stmt[Q_COUNT];
+    sqlite3_stmt *raw[2]; /* store_copy's inserts into one table (and articles_fts) */
 };
 
 static inline struct sqlite_store *
@@ -56,5 +57,14 @@ int store_sqlite_feed_ensure(struct store *s, const char *name, const char *url,
 int store_sqlite_feed_state_get(struct store *s, int64_t feed_id, struct store_feed_state *st);
 int store_sqlite_feed_state_set(struct store *s, int64_t feed_id,
                                 const struct store_feed_state *st);
+
+/* sqlite_copy.c: raw rows for store_copy (the ops of backend_int.h) */
+int store_sqlite_snapshot(struct store *s);
+int store_sqlite_raw_count(struct store *s, int t, long *n);
+int store_sqlite_raw_each(struct store *s, int t, store_raw_cb cb, void *arg);
+int store_sqlite_raw_start(struct store *s, int t);
+int store_sqlite_raw_put(struct store *s, int t, const char *const *col);
+int store_sqlite_raw_end(struct store *s, int t);
+int store_sqlite_raw_finish(struct store *s);
 
 #endif

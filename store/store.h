@@ -138,6 +138,28 @@ int64_t store_generation(struct store *s);
 /* Count of stored articles (all, or of one feed when feed_id > 0). */
 int store_count(struct store *s, int64_t feed_id, long *n);
 
+/* How far store_copy is: `stage` (a static string: "feeds", "articles",
+ * "sources", "keys"; "check source" and "check destination" when `to` is
+ * not empty; "verify" for the copy read back) has done
+ * `done` rows of `total`. Called every 1000 rows and once at the end of each
+ * stage (done == total). */
+typedef void (*store_progress_cb)(void *arg, const char *stage, long done, long total);
+
+/* Copy everything `from` holds (feeds with their fetch state, articles with
+ * their ids, uids and dates, sources, dedup keys with tombstones and column
+ * titles) into `to`, which must be empty (no feed, article, source or key),
+ * of either backend. One transaction on `to`, checked before it commits
+ * (every row of `to` read back and compared with the source's by checksum):
+ * an interrupted copy leaves `to` empty, and a rerun starts over. `from` is
+ * read in one snapshot, so a daemon may keep writing it. A `to` that already
+ * holds exactly what `from` holds is left alone: returns 1. Neither handle
+ * may be inside store_begin. cb (may be NULL) gets the progress, before
+ * store_copy returns, never after; arg is handed to it. Returns 0 copied, 1
+ * already a copy, or a negative errno with the message on `to`
+ * (store_errmsg): -ENOTEMPTY for a `to` that holds something else, -EIO
+ * for a copy that reads back different (rolled back), or the backends'. */
+int store_copy(struct store *from, struct store *to, store_progress_cb cb, void *arg);
+
 /* ---- dedup keys, exposed for tests ---- */
 
 /* Canonical form of a link (SPEC §7 rule 2): scheme and host case folded,

@@ -3,7 +3,9 @@
  * output query and its filters, retention with tombstones, migrations from
  * every earlier schema (tests/fixtures/store/v1.sql), locked databases; then
  * `finfeed ingest`, `export` and `prune` end to end through the binary on
- * three sources carrying the same stories (tests/fixtures/store/).
+ * three sources carrying the same stories (tests/fixtures/store/); a store
+ * copied from SQLite to the backend under test and back (store_copy, and
+ * `finfeed migrate` through the binary).
  *
  * One suite, two backends: with FINFEED_TEST_PG=1 (test_store_pg, run by
  * tests/pg_run.sh under pg_virtualenv) every test that is not about SQLite
@@ -1633,7 +1635,7 @@ test_cli_end_to_end(void **state)
     if (use_pg)
         pg_database(db, sizeof(db));
     else
-        snprintf(db, sizeof(db), "%s/store.db", e.dir);
+        snprintf(db, sizeof(db), "%.500s/store.db", e.dir);
     snprintf(conf, sizeof(conf),
              "[daemon]\n"
              "database = %s\n"
@@ -1900,6 +1902,311 @@ test_busy_timeout(void **state)
     rmdir(dir);
 }
 
+/* ---- store_copy: `finfeed migrate` between the backends ---- */
+
+/* Everything a store shows of its articles (hidden ones too, through
+ * their ids), one line each, as a string to compare (caller frees). */
+static int
+on_dump(void *arg, const struct store_article *a)
+{
+    fprintf(arg, "%lld|%s|%s|%s|%s|%s|%s|%s|%s|%d|%lld|%lld|%lld|%d|%lld|%s|%s\n",
+            (long long)a->id, a->uid, a->title, a->link ? a->link : "-", a->guid,
+            a->author ? a->author : "-", a->summary ? a->summary : "-", a->body,
+            a->categories_json, a->comments, (long long)a->date, (long long)a->updated,
+            (long long)a->first_seen, a->date_rejected, (long long)a->rejected_date,
+            a->sources_json, a->feed);
+    return 0;
+}
+
+static char *
+dump_store(struct store *s, int nfeeds)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *fp = open_memstream(&buf, &len);
+    struct store_query q = {.limit = 1000};
+    assert_non_null(fp);
+    assert_int_equal(store_articles(s, &q, on_dump, fp), 0);
+    for (int64_t id = 1; id <= 20; id++) { /* by id: a hidden article too */
+        struct store_query one = {.id = id};
+        assert_int_equal(store_articles(s, &one, on_dump, fp), 0);
+    }
+    for (int64_t f = 1; f <= nfeeds; f++) {
+        struct store_feed_state st;
+        long n = -1;
+        assert_int_equal(store_feed_state_get(s, f, &st), 0);
+        assert_int_equal(store_count(s, f, &n), 0);
+        fprintf(fp, "feed %lld: %s|%s|%s|%s|%s|%lld|%lld|%lld|%ld|%ld|%d|%ld\n", (long long)f,
+                st.url ? st.url : "-", st.etag ? st.etag : "-",
+                st.last_modified ? st.last_modified : "-", st.status ? st.status : "-",
+                st.error ? st.error : "-", (long long)st.last_fetch, (long long)st.next_fetch,
+                (long long)st.newest, st.http, st.errors, st.enabled, n);
+        store_feed_state_clear(&st);
+    }
+    fprintf(fp, "count %ld; search: %d %d %d %d\n", count(s), ntext(s, "Gold record"),
+            ntext(s, "降准"), ntext(s, "market wrap"), ntext(s, "央行"));
+    assert_int_equal(fclose(fp), 0);
+    return buf;
+}
+
+struct progress {
+    int calls;
+    long articles, keys, verify;
+};
+
+static void
+on_progress(void *arg, const char *stage, long done, long total)
+{
+    struct progress *p = arg;
+    assert_true(done <= total);
+    p->calls++;
+    if (done == total && strcmp(stage, "articles") == 0)
+        p->articles = total;
+    if (done == total && strcmp(stage, "keys") == 0)
+        p->keys = total;
+    if (done == total && strcmp(stage, "verify") == 0)
+        p->verify = total;
+}
+
+/* After a copy: the copied keys still decide (a tombstone stays a
+ * tombstone, a repost is a duplicate by its body's bands, a column title is
+ * no title match) and new rows get new ids. */
+static void
+copy_still_dedups(struct store *s, const struct parse_article *pruned,
+                  const struct parse_article *repost, const struct parse_article *column)
+{
+    struct parse_article n;
+    int64_t now = T0 + 100 * 24 * HOUR + 2 * HOUR;
+    long before = count(s);
+    assert_int_equal(add(s, 1, pruned, now), STORE_UNCHANGED);
+    assert_int_equal(add(s, 2, repost, now), STORE_DUPLICATE);
+    assert_int_equal(add(s, 2, column, now), STORE_NEW);
+    assert_int_equal(count(s), before + 1);
+    art(&n, "brand-new", "Oil slides as supply fears ease further", "https://n.example/oil",
+        "<p>oil</p>", now);
+    assert_int_equal(add(s, 1, &n, now), STORE_NEW);
+    struct rows rs;
+    struct store_query q = {.limit = 1};
+    fetch(s, &q, &rs);
+    assert_int_equal(rs.n, 1);
+    assert_true(rs.r[0].id > 8); /* past every copied id */
+    rows_free(&rs);
+    int64_t id = 0;
+    assert_int_equal(store_feed_ensure(s, "after the copy", NULL, &id), 0);
+    assert_int_equal(id, 4);
+}
+
+static void
+test_store_copy(void **state)
+{
+    (void)state;
+    char src_path[512], dst_path[512], back_path[512], other_path[512], err[512];
+    struct store *src, *dst, *back, *other;
+    struct parse_article a, b, c, d, e, g, h, w1, w2, w3;
+    struct progress p = {0};
+    int64_t day100 = T0 + 100 * 24 * HOUR;
+    char *body = body_of(rrr, 10, -1, NULL, NULL), *body_g = body_of(tmpl_a, 6, -1, NULL, NULL);
+
+    /* the source: SQLite, as a user who starts embedded has it */
+    tmp_path(src_path, sizeof(src_path), "copy-src.db");
+    assert_int_equal(store_open(src_path, &src, err, sizeof(err)), 0);
+    int64_t f1 = feed(src, "sina"), f2 = feed(src, "wire"), f3 = feed(src, "cls");
+    assert_int_equal(f3, 3);
+    art(&a, "s-old", "央行宣布下调存款准备金率0.25个百分点", "https://a.example/old", body, T0);
+    assert_int_equal(add(src, f1, &a, T0), STORE_NEW);
+    art(&c, "w-old", "降准0.25个百分点", "https://a.example/old?utm_source=w", "<p>c</p>", T0);
+    assert_int_equal(add(src, f2, &c, T0), STORE_DUPLICATE);
+    art(&b, "s-new", "Gold hits a record as haven demand rises", "https://a.example/new",
+        "<p>new\ttab \\ back\nline</p>", day100);
+    b.summary = (char *)"summary";
+    b.comments = 7;
+    assert_int_equal(add(src, f1, &b, day100), STORE_NEW);
+    art(&d, "s-1970", "A CMS that dates everything 1970", "https://a.example/1970", "<p>d</p>",
+        day100);
+    d.date_rejected = 1;
+    d.rejected_date = 12345;
+    assert_int_equal(add(src, f1, &d, day100), STORE_NEW);
+    art(&e, "c-hidden", "Kept out of every output at first", "https://c.example/hidden",
+        "<p>e</p>", day100);
+    assert_int_equal(add_r(src, f3, &e, 0, day100), STORE_NEW);
+    art(&g, "c-long", "华泰证券：外资配置意愿回升", "https://c.example/long", body_g, day100);
+    assert_int_equal(add(src, f3, &g, day100), STORE_NEW);
+    /* a column title: the same title for two links of one feed (kinds 5, 6) */
+    art(&w1, "c-w1", "Market Wrap for the evening", "https://c.example/w1", "<p>one</p>",
+        day100);
+    art(&w2, "c-w2", "Market Wrap for the evening", "https://c.example/w2", "<p>two</p>",
+        day100 + HOUR);
+    assert_int_equal(add(src, f3, &w1, day100), STORE_NEW);
+    assert_int_equal(add(src, f3, &w2, day100 + HOUR), STORE_NEW);
+    /* a tombstone: the 1st article pruned, its keys kept */
+    assert_int_equal(store_prune(src, T0 + 50 * 24 * HOUR, day100, NULL), 0);
+    struct store_feed_state st = {.url = (char *)"https://moved.example/rss",
+                                  .etag = (char *)"\"abc\"",
+                                  .last_modified = (char *)"Mon, 04 Apr 2022 02:50:26 GMT",
+                                  .status = (char *)"error",
+                                  .error = (char *)"HTTP 503",
+                                  .last_fetch = day100,
+                                  .next_fetch = day100 + 900,
+                                  .newest = day100 - 60,
+                                  .http = 503,
+                                  .errors = 2,
+                                  .enabled = 1};
+    assert_int_equal(store_feed_state_set(src, f1, &st), 0);
+    st = (struct store_feed_state){.status = (char *)"gone", .http = 410, .enabled = 0};
+    assert_int_equal(store_feed_state_set(src, f2, &st), 0);
+    char *want = dump_store(src, 3);
+
+    /* into the backend under test, and the same queries answer the same */
+    db_where(dst_path, sizeof(dst_path), "copy-dst.db");
+    assert_int_equal(store_open(dst_path, &dst, err, sizeof(err)), 0);
+    assert_int_equal(store_copy(src, dst, on_progress, &p), 0);
+    assert_int_equal(p.articles, count(src));
+    assert_true(p.keys > 30);
+    assert_true(p.verify > p.keys);
+    char *got = dump_store(dst, 3);
+    assert_string_equal(got, want);
+    free(got);
+    /* again: nothing to do, nothing changed */
+    int64_t gen = store_generation(dst);
+    assert_int_equal(store_copy(src, dst, NULL, NULL), 1);
+    assert_int_equal(store_generation(dst), gen);
+
+    /* and back into a fresh SQLite file */
+    tmp_path(back_path, sizeof(back_path), "copy-back.db");
+    assert_int_equal(store_open(back_path, &back, err, sizeof(err)), 0);
+    assert_int_equal(store_copy(dst, back, NULL, NULL), 0);
+    got = dump_store(back, 3);
+    assert_string_equal(got, want);
+    free(got);
+    assert_int_equal(store_copy(src, back, NULL, NULL), 1);
+
+    /* a store that holds something else is refused, and left as it is */
+    tmp_path(other_path, sizeof(other_path), "copy-other.db");
+    assert_int_equal(store_open(other_path, &other, err, sizeof(err)), 0);
+    feed(other, "other");
+    assert_int_equal(store_copy(other, dst, NULL, NULL), -ENOTEMPTY);
+    assert_non_null(strstr(store_errmsg(dst), "not empty"));
+    assert_int_equal(store_copy(dst, other, NULL, NULL), -ENOTEMPTY);
+    got = dump_store(dst, 3);
+    assert_string_equal(got, want);
+    free(got);
+
+    /* the copies dedup as the source would */
+    art(&h, "w-repost", "外资回流：光伏板块获超额收益", "https://w.example/repost", body_g,
+        day100 + HOUR);
+    art(&w3, "w-wrap", "Market Wrap for the evening", "https://w.example/w3", "<p>three</p>",
+        day100 + HOUR);
+    copy_still_dedups(dst, &a, &h, &w3);
+    copy_still_dedups(back, &a, &h, &w3);
+    copy_still_dedups(src, &a, &h, &w3);
+    /* once changed, the destination is no copy any more */
+    assert_int_equal(store_copy(other, back, NULL, NULL), -ENOTEMPTY);
+
+    store_close(other);
+    store_close(back);
+    store_close(dst);
+    store_close(src);
+    free(want);
+    free(body);
+    free(body_g);
+}
+
+/* `finfeed migrate ARGS…` (NULL-terminated): its exit status, stdout in
+ * e->out, stderr in e->err. */
+static int
+migrate_cli(struct e2e *e, ...)
+{
+    const char *argv[16] = {FINFEED_BIN, "migrate"};
+    int n = 2;
+    va_list ap;
+    va_start(ap, e);
+    for (const char *a; n < 15 && (a = va_arg(ap, const char *)) != NULL;)
+        argv[n++] = a;
+    va_end(ap);
+    argv[n] = NULL;
+    return run(argv, e->out, e->err);
+}
+
+/* `finfeed migrate` through the binary: ingest into SQLite, copy, the
+ * copy exports the same feed; again is a no-op that says so; back into a
+ * new file; usage and refusals with their exit codes (SPEC §1). */
+static void
+test_migrate_cli(void **state)
+{
+    (void)state;
+    struct e2e e;
+    char db[600], copy[600], back[600], missing[600], conf[2048], conf_copy[600], *out, *err;
+    snprintf(e.dir, sizeof(e.dir), "/tmp/finfeed-test-migrate-XXXXXX");
+    assert_non_null(mkdtemp(e.dir));
+    snprintf(e.conf, sizeof(e.conf), "%s/finfeed.conf", e.dir);
+    snprintf(e.out, sizeof(e.out), "%s/stdout", e.dir);
+    snprintf(e.err, sizeof(e.err), "%s/stderr", e.dir);
+    snprintf(db, sizeof(db), "%.500s/store.db", e.dir);
+    snprintf(back, sizeof(back), "%.500s/back.db", e.dir);
+    snprintf(missing, sizeof(missing), "%.500s/missing.db", e.dir);
+    snprintf(conf_copy, sizeof(conf_copy), "%.500s/copy.conf", e.dir);
+    db_where(copy, sizeof(copy), "cli-copy.db");
+    const char *feeds = "[feed \"sina\"]\nurl = https://finance.example.com/rss.xml\n"
+                        "[feed \"wire\"]\nurl = https://wire.example.net/atom.xml\n"
+                        "[feed \"cls\"]\nurl = https://www.example.cn/telegraph.xml\n";
+    snprintf(conf, sizeof(conf), "[daemon]\ndatabase = %s\n%s", db, feeds);
+    spew(e.conf, conf);
+    snprintf(conf, sizeof(conf), "[daemon]\ndatabase = %s\n%s", copy, feeds);
+    spew(conf_copy, conf);
+    free(finfeed(&e, 0, "ingest", "--feed", "sina", STORE_FIX "sina_gbk.xml", "--feed", "wire",
+                 STORE_FIX "wire.atom", "--feed", "cls", STORE_FIX "cls_utm.xml", NULL));
+    json_t *want = export_json(&e);
+
+    assert_int_equal(migrate_cli(&e, "--from", db, "--to", copy, NULL), 0);
+    out = slurp(e.out, NULL);
+    err = slurp(e.err, NULL);
+    assert_non_null(strstr(out, "migrate: copied "));
+    assert_non_null(strstr(out, ": 3 feeds, "));
+    /* stderr is no terminal here: one line a stage, no carriage return */
+    assert_non_null(strstr(err, "migrate: feeds 3/3\n"));
+    assert_non_null(strstr(err, "migrate: articles "));
+    assert_non_null(strstr(err, "migrate: keys "));
+    assert_null(strchr(err, '\r'));
+    free(out);
+    free(err);
+    snprintf(e.conf, sizeof(e.conf), "%s", conf_copy);
+    json_t *got = export_json(&e);
+    assert_true(json_equal(got, want));
+    json_decref(got);
+
+    /* again: nothing to do, and it says so */
+    assert_int_equal(migrate_cli(&e, "--from", db, "--to", copy, NULL), 0);
+    out = slurp(e.out, NULL);
+    assert_non_null(strstr(out, "nothing to do"));
+    free(out);
+    /* back into a new SQLite file */
+    assert_int_equal(migrate_cli(&e, "--from", copy, "--to", back, NULL), 0);
+    snprintf(conf, sizeof(conf), "[daemon]\ndatabase = %s\n%s", back, feeds);
+    spew(e.conf, conf);
+    got = export_json(&e);
+    assert_true(json_equal(got, want));
+    json_decref(got);
+
+    /* usage (2); a source that is not there, never created (1); a
+     * destination that holds another store's rows (1) */
+    assert_int_equal(migrate_cli(&e, "--from", db, NULL), 2);
+    assert_int_equal(migrate_cli(&e, "--to", db, NULL), 2);
+    assert_int_equal(migrate_cli(&e, "--from", db, "--to", db, NULL), 2);
+    assert_int_equal(migrate_cli(&e, "--from", db, "--to", copy, "extra", NULL), 2);
+    assert_int_equal(migrate_cli(&e, "--from", missing, "--to", back, NULL), 1);
+    assert_int_equal(access(missing, F_OK), -1);
+    free(finfeed(&e, 0, "ingest", "--feed", "wire", STORE_FIX "cls_utm.xml", NULL));
+    assert_int_equal(migrate_cli(&e, "--from", db, "--to", back, NULL), 1);
+    err = slurp(e.err, NULL);
+    assert_non_null(strstr(err, "not empty"));
+    free(err);
+
+    json_decref(want);
+    char cmd[700];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", e.dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 /* ---- PostgreSQL only ---- */
 
 /* A database made with other options than pg_database's; its URI in buf. */
@@ -1990,6 +2297,8 @@ main(void)
         cmocka_unit_test(test_prune),
         cmocka_unit_test(test_dates_not_believed),
         cmocka_unit_test(test_cli_end_to_end),
+        cmocka_unit_test(test_store_copy),
+        cmocka_unit_test(test_migrate_cli),
     };
     /* about SQLite files only: migrations from the v1 fixture and PRAGMA
      * user_version, files that are not databases, locks */

@@ -52,6 +52,7 @@ int cmd_parse(const struct cli_command *cmd, int argc, char **argv);
 int cmd_parse_date(const struct cli_command *cmd, int argc, char **argv);
 int cmd_ingest(const struct cli_command *cmd, int argc, char **argv);
 int cmd_export(const struct cli_command *cmd, int argc, char **argv);
+int cmd_migrate(const struct cli_command *cmd, int argc, char **argv);
 int cmd_prune(const struct cli_command *cmd, int argc, char **argv);
 int cmd_daemon(const struct cli_command *cmd, int argc, char **argv);
 int cmd_refresh(const struct cli_command *cmd, int argc, char **argv);

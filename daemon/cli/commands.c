@@ -42,6 +42,16 @@ const struct cli_command cli_commands[] = {
     {"prune", cmd_prune, "prune [-c FILE]", "delete articles older than the retention",
      "Delete articles older than [daemon] retention; their dedup keys stay, so an old item\n"
      "still listed by its feed never comes back as new.\n"},
+    {"migrate", cmd_migrate, "migrate --from SRC --to DST",
+     "copy a whole store into an empty one (SQLite <-> PostgreSQL)",
+     "Copy the store SRC into the empty store DST, each a SQLite file or a postgresql:// URI:\n"
+     "feeds with their fetch state, articles with their ids, uids and dates, sources and\n"
+     "the dedup keys (tombstones included). One transaction, checked before it commits: an\n"
+     "interrupted copy leaves DST empty, and running it again starts over. A DST that\n"
+     "already holds exactly SRC's rows is left alone (exit 0); one that holds anything\n"
+     "else is refused (exit 1). Progress on stderr.\n"
+     "  --from SRC   the store to read (a SQLite file must exist)\n"
+     "  --to DST     the store to write (a SQLite file is created)\n"},
     {"daemon", cmd_daemon, "daemon [-c FILE] [-v]", "run the daemon in the foreground",
      "Run the daemon in the foreground (systemd runs exactly this): fetch the configured\n"
      "feeds on schedule, store and deduplicate their articles, serve the cleaned feed over\n"
