@@ -102,6 +102,14 @@ test_spec_example(void **state)
     assert_string_equal(c->daemon.database, "/var/lib/finfeed/finfeed.db");
     assert_string_equal(c->daemon.control_socket, "/run/finfeed/control.sock");
     assert_string_equal(c->daemon.listen, "127.0.0.1:8470");
+    {
+        char pid[32];
+        snprintf(pid, sizeof(pid), ":%ld", (long)getpid());
+        assert_true(strlen(c->daemon.node) > strlen(pid));
+        assert_string_equal(c->daemon.node + strlen(c->daemon.node) - strlen(pid), pid);
+    }
+    assert_int_equal(c->output.ntokens, 0);
+    assert_null(c->output.tokens);
     assert_int_equal(c->daemon.interval, 15 * 60);
     assert_int_equal(c->daemon.concurrency, 32);
     assert_int_equal(c->daemon.per_host, 2);
@@ -462,6 +470,33 @@ static const struct value_case value_cases[] = {
     {"feed", "remove", "p:first-child", "feed \"f\": remove: bad selector \"p:first-child\""},
     {"feed", "remove", ".a, , .b", "feed \"f\": remove: "},
     {"feed", "remove", "[data-x", "feed \"f\": remove: "},
+    /* [output] tokens: NAME:SECRET, secrets never echoed */
+    {"output", "tokens", "alice:0123456789abcdef, bob:Zz-._~0123456789abcdef", NULL},
+    {"output", "tokens", "", NULL},
+    {"output", "tokens", "alice:short", "[output] tokens: reader 'alice': secret of 5 characters "
+                                        "(want 16 to 256)"},
+    {"output", "tokens", "alice:0123456789abcdef, alice:fedcba9876543210",
+     "[output] tokens: reader 'alice' named twice"},
+    {"output", "tokens", "alice:0123456789abcdef, bob:0123456789abcdef",
+     "[output] tokens: readers 'alice' and 'bob' share a secret"},
+    {"output", "tokens", "alice 0123456789abcdef", "[output] tokens: item 1: want NAME:SECRET"},
+    {"output", "tokens", "alice:0123456789abcdef,,0123456789abcdef",
+     "[output] tokens: item 3: want NAME:SECRET"},
+    {"output", "tokens", ":0123456789abcdef",
+     "[output] tokens: item 1: bad reader name (want 1 to 64 letters, digits, '.', '_', '-')"},
+    {"output", "tokens", "al ice:0123456789abcdef",
+     "[output] tokens: item 1: bad reader name (want 1 to 64 letters, digits, '.', '_', '-')"},
+    {"output", "tokens", "alice:0123456789abcdef/+=",
+     "[output] tokens: reader 'alice': bad secret (want letters, digits, '.', '_', '~', '-')"},
+    {"output", "tokens", "alice:0123456789:abcdef",
+     "[output] tokens: reader 'alice': bad secret (want letters, digits, '.', '_', '~', '-')"},
+    /* [daemon] node */
+    {"daemon", "node", "host1", NULL},
+    {"daemon", "node", "东京-2 (rack 4)", NULL},
+    {"daemon", "node", "", "[daemon] node: empty value"},
+    {"daemon", "node", "0123456789012345678901234567890123456789012345678901234567890123", NULL},
+    {"daemon", "node", "01234567890123456789012345678901234567890123456789012345678901234",
+     "[daemon] node: bad node name (want 1 to 64 bytes, no control character)"},
     /* strings and paths */
     {"output", "title", "", "[output] title: empty value"},
     {"daemon", "database", "", "[daemon] database: empty value"},
@@ -557,6 +592,16 @@ test_values_stored(void **state)
     assert_string_equal(f->categories[1], "股市");
     assert_null(f->user_agent);
     assert_int_equal(f->comments, 1);
+    config_free(c);
+
+    c = expect_ok("[daemon]\nnode = host1\n[output]\n"
+                  "tokens = alice:0123456789abcdef , bob:fedcba9876543210-x\n");
+    assert_string_equal(c->daemon.node, "host1");
+    assert_int_equal(c->output.ntokens, 2);
+    assert_string_equal(c->output.tokens[0].name, "alice");
+    assert_string_equal(c->output.tokens[0].secret, "0123456789abcdef");
+    assert_string_equal(c->output.tokens[1].name, "bob");
+    assert_string_equal(c->output.tokens[1].secret, "fedcba9876543210-x");
     config_free(c);
 }
 
@@ -804,6 +849,14 @@ static const struct {
      0},
     {"bad_timezone.conf",
      "bad_timezone.conf:4: feed \"x\": timezone: unknown time zone 'leapseconds'", 0},
+    {"short_secret.conf",
+     "short_secret.conf:5: [output] tokens: reader 'bob': secret of 8 characters (want 16 to 256)",
+     0},
+    {"duplicate_reader.conf", "duplicate_reader.conf:3: [output] tokens: reader 'alice' named twice",
+     0},
+    {"bad_tokens.conf", "bad_tokens.conf:4: [output] tokens: item 2: want NAME:SECRET", 0},
+    {"bad_node.conf",
+     "bad_node.conf:3: [daemon] node: bad node name (want 1 to 64 bytes, no control character)", 0},
     {"bad_iframe_host.conf",
      "bad_iframe_host.conf:4: [output] iframe_hosts: bad host name '.vimeo.com'", 0},
 };

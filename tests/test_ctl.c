@@ -77,7 +77,7 @@ write_conf(struct fixture *f, const char *extra)
     char text[2048];
     snprintf(text, sizeof(text),
              "[daemon]\ndatabase = %s\ncontrol_socket = %s\nlisten = \"\"\n"
-             "allow_file_urls = yes\ninterval = 1h\nretention = 0\n\n"
+             "allow_file_urls = yes\ninterval = 1h\nretention = 0\nnode = ctl-node-1\n\n"
              "[feed \"a\"]\nurl = file://%s\n\n"
              "[feed \"off\"]\nurl = file://%s\nenabled = no\n\n%s",
              f->db, f->sock, f->feed, f->feed, extra);
@@ -310,6 +310,7 @@ test_status(void **state)
     (void)state;
     json_t *o = ask("status"), *feeds = json_object_get(o, "feeds");
     assert_true(ok(o));
+    assert_string_equal(str(o, "node"), "ctl-node-1");
     assert_int_equal(json_array_size(feeds), 2);
     assert_string_equal(str(json_array_get(feeds, 0), "feed"), "a");
     assert_string_equal(str(json_array_get(feeds, 1), "feed"), "off");

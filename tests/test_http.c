@@ -63,7 +63,11 @@ struct service {
     service_watch_fn watch;
     void *watch_arg;
     int snapshot_fails; /* service_snapshot() says -ENOMEM */
+    int tokens;         /* [output] tokens: alice and bob (test_tokens) */
 };
+
+#define ALICE_SECRET "alice-0123456789abcdef"
+#define BOB_SECRET "bob~0123456789.abcdef"
 
 /* ---- the server under test, its loop on a thread ---- */
 
@@ -109,6 +113,16 @@ service_snapshot(struct service *s, const char *feed, struct service_snapshot *o
     out->link = dup_or_null("http://127.0.0.1:8470/");
     out->max_entries = 100;
     out->stale_after = 14 * 86400;
+    out->node = dup_or_null("node-7 \"east\"");
+    if (s->tokens) {
+        out->readers = calloc(2, sizeof(*out->readers));
+        assert_non_null(out->readers);
+        out->readers[0].name = dup_or_null("alice");
+        out->readers[0].secret = dup_or_null(ALICE_SECRET);
+        out->readers[1].name = dup_or_null("bob");
+        out->readers[1].secret = dup_or_null(BOB_SECRET);
+        out->nreaders = 2;
+    }
     out->feeds = calloc(4, sizeof(*out->feeds));
     assert_non_null(out->feeds);
     for (size_t i = 0; i < 4; i++) {
@@ -145,6 +159,12 @@ service_snapshot_free(struct service_snapshot *snap)
     free(snap->feeds);
     free(snap->title);
     free(snap->link);
+    free(snap->node);
+    for (size_t i = 0; i < snap->nreaders; i++) {
+        free(snap->readers[i].name);
+        free(snap->readers[i].secret);
+    }
+    free(snap->readers);
     memset(snap, 0, sizeof(*snap));
 }
 
@@ -1040,6 +1060,8 @@ test_healthz_metrics(void **state)
         "finfeed_feed_last_fetch_timestamp_seconds{feed=\"sina\"} ",
         "finfeed_up 1\n",
         "# HELP finfeed_up ",
+        "# TYPE finfeed_node_info gauge\n",
+        "finfeed_node_info{node=\"node-7 \\\"east\\\"\"} 1\n",
     };
     for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
         if (strstr(r.body, want[i]) == NULL)
@@ -1099,6 +1121,7 @@ test_status_page(void **state)
         "href=\"categories/%E9%87%91%E8%9E%8D.atom\">金融</a>",
         "https://example.com/wsj.xml",
         "UTC",
+        "<p>node node-7 &quot;east&quot; \xC2\xB7 finfeed ",
     };
     for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
         if (strstr(r.body, want[i]) == NULL)
@@ -1137,6 +1160,113 @@ test_cache(void **state)
         resp_free(&r);
     }
     assert_int_equal(renders(), before + HTTP_CACHE_MAX + 20);
+}
+
+/* Turns [output] tokens on or off as a reload would. */
+static void
+job_tokens(struct server *s, void *arg)
+{
+    s->svc.tokens = *(int *)arg;
+    if (s->svc.watch != NULL)
+        s->svc.watch(s->svc.watch_arg, SERVICE_RELOADED);
+}
+
+static void
+set_tokens(int on)
+{
+    on_loop(S, job_tokens, &on);
+}
+
+/* GET path with one extra header (may be NULL): the status. */
+static long
+status_of(const char *path, const char *header, struct resp *r)
+{
+    const char *h[] = {header, NULL};
+    request("GET", path, header != NULL ? h : NULL, r);
+    return r->status;
+}
+
+static void
+test_tokens(void **state)
+{
+    (void)state;
+    struct resp r, r2;
+    char basic[256], etag[64];
+    const char *open_routes[] = {"/feed.atom", "/", "/metrics", "/opml", "/feeds/sina.rss",
+                                 "/articles/1.md", "/no/such/route"};
+
+    set_tokens(1);
+    /* no token: 401 with the challenge and the reason, on every route but /healthz */
+    for (size_t i = 0; i < sizeof(open_routes) / sizeof(open_routes[0]); i++) {
+        assert_int_equal(status_of(open_routes[i], NULL, &r), 401);
+        assert_string_equal(hdr(&r, "WWW-Authenticate"), "Basic realm=\"finfeed\"");
+        assert_non_null(strstr(r.body, "unauthorized: "));
+        assert_non_null(strstr(r.body, "token"));
+        assert_null(strstr(r.body, "<entry>"));
+        resp_free(&r);
+    }
+    request("HEAD", "/feed.atom", NULL, &r);
+    assert_int_equal(r.status, 401);
+    resp_free(&r);
+    assert_int_equal(status_of("/healthz", NULL, &r), 200);
+    assert_string_equal(r.body, "ok\n");
+    resp_free(&r);
+
+    /* wrong tokens: 401 */
+    assert_int_equal(status_of("/feed.atom?token=alice-0123456789abcdeX", NULL, &r), 401);
+    assert_non_null(strstr(r.body, "not valid"));
+    assert_string_equal(hdr(&r, "WWW-Authenticate"), "Basic realm=\"finfeed\"");
+    resp_free(&r);
+    assert_int_equal(status_of("/feed.atom?token=alice", NULL, &r), 401);
+    resp_free(&r);
+    assert_int_equal(status_of("/feed.atom?token=" ALICE_SECRET "x", NULL, &r), 401);
+    resp_free(&r);
+    assert_int_equal(status_of("/feed.atom?token=", NULL, &r), 401);
+    resp_free(&r);
+    /* bob's name with alice's... no: a name is no secret */
+    assert_int_equal(status_of("/feed.atom", "Authorization: Basic YWxpY2U6YWxpY2U=", &r), 401);
+    resp_free(&r); /* alice:alice */
+    assert_int_equal(status_of("/feed.atom", "Authorization: Basic !!!", &r), 401);
+    assert_non_null(strstr(r.body, "Authorization"));
+    resp_free(&r);
+    assert_int_equal(status_of("/feed.atom", "Authorization: Bearer " ALICE_SECRET, &r), 401);
+    resp_free(&r);
+
+    /* ?token= good: 200, and the same rendering as without it (one cache entry) */
+    assert_int_equal(status_of("/feed.atom?limit=2&token=" ALICE_SECRET, NULL, &r), 200);
+    assert_null(strstr(r.body, "token"));
+    assert_null(strstr(r.body, ALICE_SECRET));
+    snprintf(etag, sizeof(etag), "%s", hdr(&r, "ETag"));
+    unsigned long before = renders();
+    assert_int_equal(status_of("/feed.atom?token=" BOB_SECRET "&limit=2", NULL, &r2), 200);
+    assert_string_equal(hdr(&r2, "ETag"), etag);
+    assert_int_equal(r2.len, r.len);
+    assert_memory_equal(r2.body, r.body, r.len);
+    assert_int_equal(renders(), before);
+    resp_free(&r2);
+    /* Basic good: any user name, the secret as password; or the secret alone */
+    snprintf(basic, sizeof(basic), "Authorization: Basic %s",
+             "Ym9iOmJvYn4wMTIzNDU2Nzg5LmFiY2RlZg=="); /* bob:bob~0123456789.abcdef */
+    assert_int_equal(status_of("/feed.atom?limit=2", basic, &r2), 200);
+    assert_string_equal(hdr(&r2, "ETag"), etag);
+    assert_memory_equal(r2.body, r.body, r.len);
+    assert_int_equal(renders(), before);
+    resp_free(&r2);
+    assert_int_equal(status_of("/metrics", "Authorization: basic "
+                                           "YW55b25lOmFsaWNlLTAxMjM0NTY3ODlhYmNkZWY=", &r2), 200);
+    assert_non_null(strstr(r2.body, "finfeed_http_unauthorized_total "));
+    resp_free(&r2); /* anyone:alice-0123456789abcdef */
+    assert_int_equal(status_of("/", "Authorization: Basic "
+                                    "YWxpY2UtMDEyMzQ1Njc4OWFiY2RlZjo=", &r2), 200);
+    resp_free(&r2); /* alice-0123456789abcdef: (the secret as user name) */
+    resp_free(&r);
+
+    /* a reload that drops the tokens opens the output again */
+    set_tokens(0);
+    assert_int_equal(status_of("/feed.atom", NULL, &r), 200);
+    resp_free(&r);
+    assert_int_equal(status_of("/feed.atom?token=whatever", NULL, &r), 200);
+    resp_free(&r);
 }
 
 static void
@@ -1687,6 +1817,7 @@ main(void)
         cmocka_unit_test(test_errors),          cmocka_unit_test(test_hostile),
         cmocka_unit_test(test_healthz_metrics), cmocka_unit_test(test_status_page),
         cmocka_unit_test(test_cache),           cmocka_unit_test(test_listen),
+        cmocka_unit_test(test_tokens),
         cmocka_unit_test(test_client_errors),   cmocka_unit_test(test_500_logged),
         cmocka_unit_test(test_header_deadline), cmocka_unit_test(test_idle_burst),
         cmocka_unit_test(test_slowloris),       cmocka_unit_test(test_burst_served),

@@ -235,6 +235,7 @@ cmd_status(const struct cli_command *cmd, int argc, char **argv)
     }
     json_t *feeds = json_object_get(o, "feeds"), *f;
     size_t i;
+    printf("node %s\n", s_or(o, "node", "?"));
     printf("%-24s %-9s %4s %-20s %-20s %6s %8s  %s\n", "FEED", "STATE", "HTTP", "LAST FETCH",
            "NEXT FETCH", "ERRORS", "ARTICLES", "ERROR");
     json_array_foreach(feeds, i, f)

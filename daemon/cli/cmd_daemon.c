@@ -32,6 +32,7 @@ struct runner {
     struct ctl *ctl;
     struct http *http;
     char *control, *listen, *database; /* for the servers, started once loaded */
+    char *node;                        /* [daemon] node, for the start line */
     int serving;             /* the servers are started */
     int stopping;
     int parts;               /* subsystems still shutting down */
@@ -202,8 +203,10 @@ start_servers(struct runner *r, char *err, size_t errsize)
         snprintf(where, sizeof(where), " http=http://%s/feed.atom", r->listen);
     char db[512];
     service_stats(r->svc, &st);
-    log_info("event=start version=%s feeds=%zu database=%s control=%s%s", FINFEED_VERSION,
-             st.feeds, store_where_shown(r->database, db, sizeof(db)), r->control, where);
+    char node[2 * CONFIG_NODE_MAX + 8];
+    log_info("event=start version=%s node=%s feeds=%zu database=%s control=%s%s", FINFEED_VERSION,
+             log_q(r->node, node, sizeof(node)), st.feeds,
+             store_where_shown(r->database, db, sizeof(db)), r->control, where);
     sd_notify(0, "READY=1");
     send_status(r);
     return 0;
@@ -216,8 +219,9 @@ start(struct runner *r, struct config *cfg, const char *cfg_path, char *err, siz
     r->control = strdup(cfg->daemon.control_socket);
     r->listen = cfg->daemon.listen ? strdup(cfg->daemon.listen) : NULL;
     r->database = strdup(cfg->daemon.database);
+    r->node = strdup(cfg->daemon.node);
     int rc;
-    if (r->control == NULL || r->database == NULL || (cfg->daemon.listen && r->listen == NULL)) {
+    if (r->control == NULL || r->database == NULL || r->node == NULL || (cfg->daemon.listen && r->listen == NULL)) {
         config_free(cfg);
         snprintf(err, errsize, "out of memory");
         return -ENOMEM;
@@ -319,6 +323,7 @@ cmd_daemon(const struct cli_command *cmd, int argc, char **argv)
     free(r->control);
     free(r->listen);
     free(r->database);
+    free(r->node);
     curl_global_cleanup();
     if (r->exit_code == 0)
         log_info("event=stopped");

@@ -526,11 +526,13 @@ config_free(struct config *c)
         free(f->remove_text);
     }
     free(c->feeds);
+    config_tokens_free(c->output.tokens, c->output.ntokens);
     config_list_free(c->output.iframe_hosts);
     free(c->output.markdown_dir);
     free(c->output.link);
     free(c->output.title);
     config_list_free(c->daemon.tracking_params);
+    free(c->daemon.node);
     free(c->daemon.user_agent);
     free(c->daemon.listen);
     free(c->daemon.control_socket);

@@ -41,6 +41,21 @@
  * for ever; only retention may be longer (or `forever`). */
 #define CONFIG_DURATION_MAX (365 * 86400)
 
+#define CONFIG_NODE_MAX 64     /* bytes of [daemon] node */
+#define CONFIG_SECRET_MIN 16   /* characters of a reader's secret, at least */
+#define CONFIG_SECRET_MAX 256  /* and at most */
+#define CONFIG_READER_MAX 64   /* bytes of a reader's name */
+
+/* One reader of [output] tokens: `NAME:SECRET`. NAME is 1 to
+ * CONFIG_READER_MAX of [A-Za-z0-9._-], unique; SECRET is CONFIG_SECRET_MIN
+ * to CONFIG_SECRET_MAX of [A-Za-z0-9._~-] (RFC 3986 unreserved: it goes in
+ * a query string and in a Basic credential as it is), unique too, so that a
+ * secret names its reader. Both owned by the struct config. */
+struct config_token {
+    char *name;   /* logged as reader=NAME; never the secret */
+    char *secret; /* never logged, never in an error message */
+};
+
 /* One `[feed "NAME"]` section. Strings are owned by the struct config that
  * holds the feed; NULL means "not set, inherit or use the entry's own". */
 struct config_feed {
@@ -81,6 +96,9 @@ struct config {
         int64_t stale_after;   /* seconds, 0 to CONFIG_DURATION_MAX (14d); 0: never stale */
         char **tracking_params;  /* NULL-terminated; a trailing '*' matches any suffix */
         size_t ntracking_params; /* may be 0 */
+        char *node;            /* this node's name (SPEC §10): printable UTF-8, no control
+                                * character, 1 to CONFIG_NODE_MAX bytes; never NULL
+                                * (default "HOSTNAME:PID") */
     } daemon;
     struct {
         char *title;          /* feed title, never NULL ("Finance news") */
@@ -89,6 +107,8 @@ struct config {
         char *markdown_dir;   /* directory for Markdown posts, or NULL: none written */
         char **iframe_hosts;  /* NULL-terminated host names whose iframes the cleaner keeps */
         size_t niframe_hosts; /* may be 0 */
+        struct config_token *tokens; /* readers allowed to read the output, ntokens items */
+        size_t ntokens;              /* 0: the output is open to anyone who reaches it */
     } output;
     struct config_feed *feeds; /* in file order */
     size_t nfeeds;

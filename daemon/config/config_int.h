@@ -46,6 +46,9 @@ int config_key_set(enum config_section sec, int i, void *base, const char *dir, 
  * (path, copied) or, with path NULL, the built-in ones. 0 or -ENOMEM. */
 int config_new_defaults(const char *path, struct config **out);
 
+/* Frees n tokens and the array. NULL is fine. */
+void config_tokens_free(struct config_token *t, size_t n);
+
 /* Frees a NULL-terminated string array and its strings. NULL is fine. */
 void config_list_free(char **items);
 

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/un.h>
+#include <unistd.h>
 
 #include "daemon/config/config_int.h"
 #include "parse/parse.h"
@@ -37,6 +38,8 @@ enum vtype {
     V_CHARSET,   /* iconv charset name */
     V_REGEX,     /* POSIX extended regular expression */
     V_SELECTORS, /* the cleaner's selector list (SPEC §4) */
+    V_NODE,      /* a node's name: printable, 1 to CONFIG_NODE_MAX bytes */
+    V_TOKENS,    /* comma list of NAME:SECRET, struct config_token */
 };
 
 #define K_OPTIONAL 1 /* an empty value stores NULL instead of being an error */
@@ -69,6 +72,7 @@ static const struct key_rule daemon_keys[] = {
     {"allow_file_urls", V_BOOL, 0, D(daemon.allow_file_urls), 0, 0, 0},
     {"stale_after", V_DURATION, 0, D(daemon.stale_after), 0, 0, CONFIG_DURATION_MAX},
     {"tracking_params", V_PARAMS, 0, D(daemon.tracking_params), D(daemon.ntracking_params), 0, 0},
+    {"node", V_NODE, 0, D(daemon.node), 0, 0, 0},
 };
 
 static const struct key_rule output_keys[] = {
@@ -77,6 +81,7 @@ static const struct key_rule output_keys[] = {
     {"max_entries", V_LONG, 0, D(output.max_entries), 0, 1, 1000000},
     {"markdown_dir", V_PATH, K_OPTIONAL, D(output.markdown_dir), 0, 0, 0},
     {"iframe_hosts", V_HOSTS, 0, D(output.iframe_hosts), D(output.niframe_hosts), 0, 0},
+    {"tokens", V_TOKENS, 0, D(output.tokens), D(output.ntokens), 0, 0},
 };
 
 static const struct key_rule feed_keys[] = {
@@ -503,6 +508,143 @@ done:
     return rc;
 }
 
+void
+config_tokens_free(struct config_token *t, size_t n)
+{
+    if (t == NULL)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        free(t[i].name);
+        free(t[i].secret);
+    }
+    free(t);
+}
+
+/* Whether s[0..n) is made of the characters of set only (and letters and digits). */
+static int
+all_of(const char *s, size_t n, const char *set)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!config_is_alnum((unsigned char)s[i]) && strchr(set, s[i]) == NULL)
+            return 0;
+    return 1;
+}
+
+/* [output] tokens: `NAME:SECRET, ...` (s is modified). Messages name the
+ * reader or the item's position, never a secret: they end up in logs. An
+ * empty value stores no token (the output is open). */
+static int
+parse_tokens(char *s, struct config_token **out, size_t *nout, char *why, size_t whysize)
+{
+    size_t cap = 1, n = 0, item = 0;
+    struct config_token *t;
+    int rc = -EINVAL;
+
+    for (const char *p = s; *p != '\0'; p++)
+        cap += *p == ',';
+    if ((t = calloc(cap, sizeof(*t))) == NULL)
+        return -ENOMEM;
+    for (char *tok = s, *next; tok != NULL; tok = next) {
+        char *comma = strchr(tok, ','), *colon;
+        size_t nlen, slen;
+
+        next = comma != NULL ? comma + 1 : NULL;
+        if (comma != NULL)
+            *comma = '\0';
+        tok = config_trim(tok);
+        item++;
+        if (*tok == '\0')
+            continue;
+        colon = strchr(tok, ':');
+        if (colon == NULL) {
+            snprintf(why, whysize, "item %zu: want NAME:SECRET", item);
+            goto done;
+        }
+        nlen = (size_t)(colon - tok);
+        slen = strlen(colon + 1);
+        if (nlen == 0 || nlen > CONFIG_READER_MAX || !all_of(tok, nlen, "._-")) {
+            snprintf(why, whysize,
+                     "item %zu: bad reader name (want 1 to %d letters, digits, '.', '_', '-')",
+                     item, CONFIG_READER_MAX);
+            goto done;
+        }
+        *colon = '\0';
+        if (slen < CONFIG_SECRET_MIN || slen > CONFIG_SECRET_MAX) {
+            snprintf(why, whysize, "reader '%s': secret of %zu characters (want %d to %d)", tok,
+                     slen, CONFIG_SECRET_MIN, CONFIG_SECRET_MAX);
+            goto done;
+        }
+        if (!all_of(colon + 1, slen, "._~-")) {
+            snprintf(why, whysize,
+                     "reader '%s': bad secret (want letters, digits, '.', '_', '~', '-')", tok);
+            goto done;
+        }
+        for (size_t i = 0; i < n; i++) {
+            if (strcmp(t[i].name, tok) == 0) {
+                snprintf(why, whysize, "reader '%s' named twice", tok);
+                goto done;
+            }
+            if (strcmp(t[i].secret, colon + 1) == 0) {
+                snprintf(why, whysize, "readers '%s' and '%s' share a secret", t[i].name, tok);
+                goto done;
+            }
+        }
+        t[n].name = strdup(tok);
+        t[n].secret = strdup(colon + 1);
+        n++;
+        if (t[n - 1].name == NULL || t[n - 1].secret == NULL) {
+            rc = -ENOMEM;
+            goto done;
+        }
+    }
+    config_tokens_free(*out, *nout);
+    *out = n > 0 ? t : NULL;
+    *nout = n;
+    if (n == 0)
+        free(t);
+    return 0;
+done:
+    config_tokens_free(t, n);
+    return rc;
+}
+
+/* [daemon] node: shown in logs, /metrics labels, JSON and HTML (each
+ * escapes it), so only length and control characters matter here (the file
+ * reader has refused invalid UTF-8 already). */
+static int
+check_node(const char *s)
+{
+    size_t n = strlen(s);
+
+    if (n == 0 || n > CONFIG_NODE_MAX)
+        return -EINVAL;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+            return -EINVAL;
+    return 0;
+}
+
+/* The default node name: "HOSTNAME:PID", cut to CONFIG_NODE_MAX bytes. */
+static char *
+default_node(void)
+{
+    char host[256] = "";
+    char buf[CONFIG_NODE_MAX + 1];
+    char pid[24];
+    size_t room;
+
+    if (gethostname(host, sizeof(host) - 1) != 0 || host[0] == '\0')
+        snprintf(host, sizeof(host), "localhost");
+    host[sizeof(host) - 1] = '\0';
+    for (char *p = host; *p != '\0'; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = '_';
+    snprintf(pid, sizeof(pid), ":%ld", (long)getpid());
+    room = sizeof(buf) - 1 - strlen(pid);
+    snprintf(buf, sizeof(buf), "%.*s%s", (int)room, host, pid);
+    return strdup(buf);
+}
+
 /* A V_DURATION or V_SIZE value into field: never wraps, never above r->max
  * (when set), so the time arithmetic downstream cannot overflow. */
 static int
@@ -577,7 +719,7 @@ set_value(const struct key_rule *r, void *base, const char *dir, char *v, char *
     int rc;
 
     if (v[0] == '\0' && r->type != V_LISTEN && r->type != V_LIST && r->type != V_HOSTS &&
-        r->type != V_PARAMS) {
+        r->type != V_PARAMS && r->type != V_TOKENS) {
         if (!(r->flags & K_OPTIONAL)) {
             snprintf(why, whysize, "empty value");
             return -EINVAL;
@@ -615,6 +757,16 @@ set_value(const struct key_rule *r, void *base, const char *dir, char *v, char *
     case V_PARAMS:
         return parse_list(v, r->type, (char ***)(void *)field,
                           (size_t *)(void *)((char *)base + r->noff), why, whysize);
+    case V_TOKENS:
+        return parse_tokens(v, (struct config_token **)(void *)field,
+                            (size_t *)(void *)((char *)base + r->noff), why, whysize);
+    case V_NODE:
+        if (check_node(v) < 0) {
+            snprintf(why, whysize, "bad node name (want 1 to %d bytes, no control character)",
+                     CONFIG_NODE_MAX);
+            return -EINVAL;
+        }
+        break;
     case V_URL:
     case V_FEED_URL:
         rc = check_url(v, r->type == V_FEED_URL, why, whysize);
@@ -739,6 +891,7 @@ config_new_defaults(const char *path, struct config **out)
     c->daemon.stale_after = 14 * 86400;
     c->daemon.tracking_params = list_dup(default_tracking_params, NELEM(default_tracking_params));
     c->daemon.ntracking_params = NELEM(default_tracking_params);
+    c->daemon.node = default_node();
     c->output.title = strdup("Finance news");
     c->output.link = strdup("http://127.0.0.1:8470/");
     c->output.max_entries = 100;
@@ -746,7 +899,7 @@ config_new_defaults(const char *path, struct config **out)
     c->output.niframe_hosts = NELEM(default_iframe_hosts);
     if (c->daemon.database == NULL || c->daemon.control_socket == NULL ||
         c->daemon.listen == NULL || c->daemon.user_agent == NULL ||
-        c->daemon.tracking_params == NULL || c->output.title == NULL || c->output.link == NULL ||
+        c->daemon.tracking_params == NULL || c->daemon.node == NULL || c->output.title == NULL || c->output.link == NULL ||
         c->output.iframe_hosts == NULL)
         goto done;
     *out = c;

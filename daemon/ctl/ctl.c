@@ -370,8 +370,9 @@ answer_status(struct client *c, char **args, int nargs)
     feeds = json_array();
     for (size_t i = 0; i < snap.nfeeds; i++)
         json_array_append_new(feeds, feed_status(&snap.feeds[i], now, snap.stale_after));
+    json_t *o = json_pack("{s:b, s:s, s:o}", "ok", 1, "node", snap.node, "feeds", feeds);
     service_snapshot_free(&snap);
-    reply(c, json_pack("{s:b, s:o}", "ok", 1, "feeds", feeds));
+    reply(c, o);
 }
 
 static void

@@ -66,7 +66,7 @@ http_free(struct http *h)
     /* Connections are gone with the MHD daemon; drop our references. */
     http_cache_clear(h);
     service_snapshot_free(&h->snap);
-    struct MHD_Response *shared[] = {h->r400, h->r404, h->r405, h->r500, h->r503};
+    struct MHD_Response *shared[] = {h->r400, h->r401, h->r404, h->r405, h->r500, h->r503};
     for (size_t i = 0; i < sizeof(shared) / sizeof(shared[0]); i++)
         if (shared[i] != NULL)
             MHD_destroy_response(shared[i]);
@@ -136,8 +136,9 @@ static enum MHD_Result
 answer_500(struct http *h, struct MHD_Connection *c, int rc)
 {
     char q[512];
-    log_warnx("event=http-error status=500 route=%s error=\"%s\"",
-              log_q(h->route_url != NULL ? h->route_url : "-", q, sizeof(q)), strerror(-rc));
+    log_warnx("event=http-error status=500 route=%s%s%s error=\"%s\"",
+              log_q(h->route_url != NULL ? h->route_url : "-", q, sizeof(q)),
+              h->reader[0] != '\0' ? " reader=" : "", h->reader, strerror(-rc));
     return queue(c, MHD_HTTP_INTERNAL_SERVER_ERROR, h->r500);
 }
 
@@ -159,6 +160,32 @@ answer_reason(struct http *h, struct MHD_Connection *c, unsigned status, const c
         return queue(c, status, status == MHD_HTTP_NOT_FOUND ? h->r404 : h->r400);
     }
     ret = MHD_queue_response(c, status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+/* 401 (RFC 9110 §15.5.2) with the challenge every feed reader answers
+ * (RFC 7617) and the reason as text. */
+static enum MHD_Result
+answer_401(struct http *h, struct MHD_Connection *c, const char *why)
+{
+    struct emit_buf b = {0};
+    struct MHD_Response *r;
+    enum MHD_Result ret;
+
+    emit_buf_printf(&b, "unauthorized: %s\n", why);
+    if (b.err || (r = response_take(b.data, b.len, text_plain)) == NULL) {
+        if (!b.err)
+            b.data = NULL; /* taken */
+        free(b.data);
+        return queue(c, MHD_HTTP_UNAUTHORIZED, h->r401);
+    }
+    if (MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Basic realm=\"finfeed\"") !=
+        MHD_YES) {
+        MHD_destroy_response(r);
+        return queue(c, MHD_HTTP_UNAUTHORIZED, h->r401);
+    }
+    ret = MHD_queue_response(c, MHD_HTTP_UNAUTHORIZED, r);
     MHD_destroy_response(r);
     return ret;
 }
@@ -670,8 +697,27 @@ on_mhd_request(void *cls, struct MHD_Connection *c, const char *url, const char 
     http_conn_request_in(h, c); /* the whole request is in: no deadline while answering */
     h->requests++;
     h->route_url = url;
+    /* Every route but /healthz wants a reader's token when [output] tokens
+     * is set (a load balancer probes health without one). The token is
+     * looked up by name only, so ?token= never reaches a cache key, a
+     * rendered link or a log line. */
+    h->reader[0] = '\0';
+    if (strcmp(url, "/healthz") != 0) {
+        const struct service_snapshot *snap = http_snapshot(h);
+        const char *why = NULL;
+        if (snap == NULL) {
+            enum MHD_Result r = answer_500(h, c, -ENOMEM); /* closed, not open */
+            h->route_url = NULL;
+            return r;
+        }
+        if (http_auth(h, c, snap, &why) < 0) {
+            h->route_url = NULL;
+            return answer_401(h, c, why);
+        }
+    }
     enum MHD_Result ret = route(h, c, url);
     h->route_url = NULL;
+    h->reader[0] = '\0';
     return ret;
 }
 
@@ -722,6 +768,9 @@ http_start_limits(uv_loop_t *loop, struct service *svc, const char *listen,
         (h->r405 = response_static("method not allowed\n")) == NULL ||
         (h->r500 = response_static("internal error\n")) == NULL ||
         (h->r503 = response_static("store unavailable\n")) == NULL ||
+        (h->r401 = response_static("unauthorized\n")) == NULL ||
+        MHD_add_response_header(h->r401, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+                                "Basic realm=\"finfeed\"") != MHD_YES ||
         MHD_add_response_header(h->r405, MHD_HTTP_HEADER_ALLOW, "GET, HEAD") != MHD_YES) {
         snprintf(err, errsize, "http: out of memory");
         rc = -ENOMEM;

@@ -26,6 +26,7 @@
 #define HTTP_Q_WORDS_MAX 16                 /* words of ?q= (store_articles' bound) */
 #define HTTP_EVICT_SLACK 64 /* connections shut down here that MHD has yet to close */
 #define HTTP_URI_FAULTS 5   /* kinds of request target refused before routing */
+#define HTTP_READER_MAX 64  /* bytes of a reader's name (CONFIG_READER_MAX) */
 
 /* One cached rendering of one (route, normalized query). The identity
  * response owns `doc` (freed by MHD when its last reference goes); the
@@ -87,6 +88,9 @@ struct http {
                                    * (con_cls): fresh, complete and to answer, refused
                                    * (for which reason) */
     const char *route_url; /* the request being routed (logs) */
+    char reader[HTTP_READER_MAX + 1]; /* its reader's name ([output] tokens), "" none */
+    unsigned long unauthorized; /* requests answered 401 (tests, /metrics) */
+    struct MHD_Response *r401; /* shared: 401 with WWW-Authenticate, the text is per request */
 };
 
 /* ---- http_cache.c ---- */
@@ -133,6 +137,14 @@ struct http_feed_req {
 int http_render_feed(struct http *h, void *arg, char **doc, size_t *len, const char **type);
 int http_render_article(struct http *h, void *arg, char **doc, size_t *len, const char **type);
 int http_render_opml(struct http *h, void *arg, char **doc, size_t *len, const char **type);
+
+/* ---- http_auth.c ---- */
+
+/* Whether the request on c may be answered under snap's [output] tokens:
+ * 0 (h->reader names the reader, "" when the output is open), or -EACCES
+ * with a short reason for the client in *why (static). Counts refusals. */
+int http_auth(struct http *h, struct MHD_Connection *c, const struct service_snapshot *snap,
+              const char **why);
 
 /* ---- http_pages.c ---- */
 

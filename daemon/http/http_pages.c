@@ -81,8 +81,10 @@ http_page_status(struct http *h, struct emit_buf *b)
     emit_buf_adds(b, page_style);
     emit_buf_adds(b, "</style>\n</head>\n<body>\n<h1>");
     emit_buf_escapes(b, snap->title, EMIT_ESC_HTML);
+    emit_buf_adds(b, "</h1>\n<p>node ");
+    emit_buf_escapes(b, snap->node != NULL ? snap->node : "-", EMIT_ESC_HTML);
     emit_buf_printf(b,
-                    "</h1>\n<p>finfeed %s \xC2\xB7 %zu feed%s \xC2\xB7 up since %s \xC2\xB7 "
+                    " \xC2\xB7 finfeed %s \xC2\xB7 %zu feed%s \xC2\xB7 up since %s \xC2\xB7 "
                     "page made %s</p>\n",
                     FINFEED_VERSION, nfeeds, nfeeds == 1 ? "" : "s",
                     utc_time(st.started, t1, sizeof(t1)), utc_time(now, t2, sizeof(t2)));
@@ -237,6 +239,13 @@ http_page_metrics(struct http *h, struct emit_buf *b)
     emit_buf_adds(b, "finfeed_up 1\n");
     help(b, "finfeed_start_time_seconds", "gauge", "When the daemon started, Unix seconds.");
     emit_buf_printf(b, "finfeed_start_time_seconds %" PRId64 "\n", m->started);
+    help(b, "finfeed_node_info", "gauge", "This node's name ([daemon] node), always 1.");
+    emit_buf_adds(b, "finfeed_node_info{node=\"");
+    emit_buf_escapes(b, d->node != NULL ? d->node : "", EMIT_ESC_LABEL);
+    emit_buf_adds(b, "\"} 1\n");
+    help(b, "finfeed_http_unauthorized_total", "counter",
+         "Requests refused for want of a valid token ([output] tokens).");
+    emit_buf_printf(b, "finfeed_http_unauthorized_total %lu\n", h->unauthorized);
 
     help(b, "finfeed_fetch_total", "counter", "Finished fetches by feed and outcome.");
     for (size_t i = 0; i < d->nfeeds; i++) {

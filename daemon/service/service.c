@@ -467,6 +467,12 @@ service_snapshot_free(struct service_snapshot *snap)
     free(snap->feeds);
     free(snap->title);
     free(snap->link);
+    free(snap->node);
+    for (size_t i = 0; i < snap->nreaders; i++) {
+        free(snap->readers[i].name);
+        free(snap->readers[i].secret);
+    }
+    free(snap->readers);
     memset(snap, 0, sizeof(*snap));
 }
 
@@ -481,8 +487,18 @@ service_snapshot(struct service *s, const char *feed, struct service_snapshot *o
     out->stale_after = cfg->daemon.stale_after;
     if ((out->title = strdup(cfg->output.title)) == NULL ||
         (out->link = strdup(cfg->output.link)) == NULL ||
+        (out->node = strdup(cfg->daemon.node)) == NULL ||
         (out->feeds = calloc(s->nfeeds + 1, sizeof(*out->feeds))) == NULL)
         goto fail;
+    if (cfg->output.ntokens > 0 &&
+        (out->readers = calloc(cfg->output.ntokens, sizeof(*out->readers))) == NULL)
+        goto fail;
+    for (size_t i = 0; i < cfg->output.ntokens; i++) {
+        struct service_reader *r = &out->readers[out->nreaders++];
+        if ((r->name = strdup(cfg->output.tokens[i].name)) == NULL ||
+            (r->secret = strdup(cfg->output.tokens[i].secret)) == NULL)
+            goto fail;
+    }
     for (size_t i = 0; i < s->nfeeds; i++) {
         const struct feed_run *f = s->feeds[i];
         if (f->removed || (feed != NULL && strcmp(f->name, feed) != 0))

@@ -52,6 +52,12 @@ struct service_feed {
     uint64_t fetches[SERVICE_OUTCOMES]; /* finished fetches since start */
 };
 
+/* One reader of [output] tokens (config.h, struct config_token). */
+struct service_reader {
+    char *name;   /* owned; logged as reader=NAME */
+    char *secret; /* owned; never logged */
+};
+
 /* The feeds (configuration order) and the output settings at one moment. */
 struct service_snapshot {
     struct service_feed *feeds; /* owned */
@@ -59,6 +65,9 @@ struct service_snapshot {
     char *title, *link;         /* [output] title and link, owned */
     long max_entries;           /* [output] max_entries */
     int64_t stale_after;        /* [daemon] stale_after, seconds (0: never) */
+    char *node;                 /* [daemon] node, owned */
+    struct service_reader *readers; /* [output] tokens, owned, nreaders items */
+    size_t nreaders;            /* 0: the output is open */
 };
 
 /* Copy the state of every feed (feed NULL) or of the feed named `feed`.
