@@ -805,6 +805,39 @@ test_author(void **state)
     parse_article_free(a);
 }
 
+/* Double-encoded UTF-8 (issue 12 §1): each text field repaired as a unit when
+ * all of it is mojibake; real Latin-1, CJK, a field mixing a mojibake word
+ * with a real "é" (one unit: left alone), links and ids stay as written. */
+static void
+test_mojibake(void **state)
+{
+    (void)state;
+    char *doc = slurp(ART "mojibake.xml", NULL);
+    struct got g;
+    articles(doc, NULL, NULL, NULL, &g);
+    free(doc);
+    assert_int_equal(g.n, 6);
+    struct parse_article **a = g.a;
+    assert_string_equal(a[0]->title, "F\u00f6rderprogramme");
+    assert_string_equal(a[0]->author, "M\u00fcller");
+    assert_int_equal(a[0]->ncategories, 1);
+    assert_string_equal(a[0]->categories[0], "Caf\u00e9");
+    assert_string_equal(a[0]->body, "<p>La junta orden\u00f3 el cierre</p><p>\u00ab Cotizaciones \u00bb</p>");
+    assert_string_equal(a[0]->summary, "La junta orden\u00f3 el cierre \u00ab Cotizaciones \u00bb");
+    assert_string_equal(a[0]->link, "https://news.example/a?x=\u00c3\u00a9");
+    assert_string_equal(a[0]->guid, "\u00c3\u00a9-1");
+    assert_string_equal(a[1]->title, "Voil\u00e0");
+    assert_string_equal(a[2]->title, "\u201cquotes\u201d");
+    assert_string_equal(a[3]->title, "\u592e\u884c\u00e2\u20ac\u0153\u964d\u51c6\u00e2\u20ac");
+    assert_string_equal(a[3]->body, "<p>\u592e\u884c\u00e2\u20ac\u0153\u964d\u51c6\u00e2\u20ac F\u00c3\u00b6rder</p>");
+    assert_string_equal(a[4]->title, "Caf\u00e9");
+    assert_string_equal(a[4]->author, "M\u00fcller");
+    assert_string_equal(a[4]->categories[0], "na\u00efve");
+    assert_string_equal(a[4]->body, "<p>Caf\u00e9 M\u00fcller na\u00efve</p>");
+    assert_string_equal(a[5]->title, "Caf\u00e9 F\u00c3\u00b6rderprogramme");
+    got_free(&g);
+}
+
 static void
 test_date(void **state)
 {
@@ -1892,6 +1925,7 @@ main(void)
         cmocka_unit_test(test_guid_hash_parts),
         cmocka_unit_test(test_categories),
         cmocka_unit_test(test_author),
+        cmocka_unit_test(test_mojibake),
         cmocka_unit_test(test_date),
         cmocka_unit_test(test_date_believed),
         cmocka_unit_test(test_title_never_empty),

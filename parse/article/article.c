@@ -14,6 +14,7 @@
 #include "parse/buf_int.h"
 #include "parse/feed/feed_int.h"
 #include "parse/input/decode_int.h"
+#include "parse/mojibake_int.h"
 #include "parse/parse.h"
 
 #define TITLE_FROM_BODY 80
@@ -197,6 +198,26 @@ plain_text(const char *s)
     return t;
 }
 
+/* A plain-text field (title, author, category) from its raw value: the text
+ * rule (tags stripped when html, entities decoded, white space collapsed) and
+ * double-encoded UTF-8 undone once (parse/mojibake.c) — tried on the raw value
+ * first, where a U+00A0 that is half of "Ã\u00a0" (à) is not yet white space,
+ * else on the text, where entity-written mojibake has been decoded. A new
+ * string or NULL. */
+static char *
+field_text(const char *raw, int html)
+{
+    char *r = strdup(raw ? raw : "");
+    if (r == NULL)
+        return NULL;
+    int fixed = parse_mojibake_repair(r);
+    char *t = html ? parse_html_text(r) : plain_text(r);
+    free(r);
+    if (t != NULL && !fixed)
+        parse_mojibake_repair(t);
+    return t;
+}
+
 /* Whether a publisher's date can be believed (SPEC §3): not before 1995 (a
  * CMS's 1970), not more than 10 minutes past the moment it was first seen
  * (a zone written wrong, a date years ahead). */
@@ -348,7 +369,7 @@ article_title_fallback(struct parse_article *a, const struct parse_feed *feed,
     if (has(a->title))
         return 0;
     const char *ft = feed != NULL && has(feed->title) ? feed->title : d->source;
-    char day[32], *name = plain_text(ft ? ft : "");
+    char day[32], *name = field_text(ft, 0);
     if (name == NULL)
         return -ENOMEM;
     parse_date_iso(a->date, day, sizeof(day));
@@ -372,7 +393,7 @@ article_people_and_terms(struct parse_article *a, const struct parse_feed *feed,
         if (add_unique(&a->categories, &a->ncategories, d->categories[i]) < 0)
             return -ENOMEM;
     for (size_t i = 0; i < e->ncategories; i++) {
-        char *c = plain_text(e->categories[i]);
+        char *c = field_text(e->categories[i], 0);
         int r = c ? add_unique(&a->categories, &a->ncategories, c) : -ENOMEM;
         free(c);
         if (r < 0)
@@ -388,7 +409,7 @@ article_people_and_terms(struct parse_article *a, const struct parse_feed *feed,
         author = d->author;
     if (author == NULL && feed != NULL && has(feed->title))
         author = feed->title;
-    return (a->author = plain_text(author ? author : "")) == NULL ? -ENOMEM : 0;
+    return (a->author = field_text(author, 0)) == NULL ? -ENOMEM : 0;
 }
 
 /* headimg: media:content / image enclosure → first <img> of the cleaned body →
@@ -451,7 +472,7 @@ parse_article_make(const struct parse_feed *feed, const struct parse_entry *e,
     /* title: tags stripped, entities decoded, white space collapsed */
     rc = -ENOMEM;
     if (has(e->title) &&
-        (a->title = e->title_html ? parse_html_text(e->title) : plain_text(e->title)) == NULL)
+        (a->title = field_text(e->title, e->title_html)) == NULL)
         goto fail;
     if (!has(a->title)) {
         free(a->title);

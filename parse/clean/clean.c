@@ -12,6 +12,7 @@
 #include <libxml/parser.h>
 
 #include "parse/clean/clean_int.h"
+#include "parse/mojibake_int.h"
 
 #define K TAG_KEEP
 #define D TAG_DROP
@@ -500,9 +501,15 @@ walk_children(struct walk *w, struct cnode *parent)
 
     for (struct cnode *n = parent->first; n != NULL && w->err == 0; n = next) {
         next = n->next;
-        if (n->name != NULL)
+        if (n->name != NULL) {
             content |= walk_element(w, n);
-        else if (!content && !clean_is_blank(n->text))
+            continue;
+        }
+        /* double-encoded UTF-8, one text node at a time: markup, attribute
+         * values and URLs are never touched */
+        if (parse_mojibake_repair(n->text))
+            n->len = strlen(n->text);
+        if (!content && !clean_is_blank(n->text))
             content = 1;
     }
     return content;
