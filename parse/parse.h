@@ -16,7 +16,8 @@
 enum parse_problem {
     PARSE_P_MALFORMED = 1 << 0,  /* XML not well-formed, recovered */
     PARSE_P_TRUNCATED = 1 << 1,  /* document ended inside an element */
-    PARSE_P_BAD_BYTES = 1 << 2,  /* invalid byte sequences replaced by U+FFFD */
+    PARSE_P_BAD_BYTES = 1 << 2,  /* invalid byte sequences replaced by U+FFFD, or
+                                  * JSON \u0000 dropped */
     PARSE_P_ENTITIES = 1 << 3,   /* bare '&' or HTML-only entities repaired */
     PARSE_P_JUNK = 1 << 4,       /* bytes before the first tag skipped */
     PARSE_P_CHARSET = 1 << 5,    /* HTTP charset failed; the declaration was used */

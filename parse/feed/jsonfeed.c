@@ -7,19 +7,45 @@
 #include <jansson.h>
 
 #include "parse/feed/feed_int.h"
+#include "parse/report_int.h"
 
+/* A string value without its NUL characters: read with JSON_ALLOW_NUL, one
+ * \u0000 in a title no longer rejects the feed, and the text drops it as the
+ * XML path drops bytes that do not decode (counted in the report). A new
+ * string, or NULL when v is no string (or on allocation failure). */
 static char *
-str(json_t *obj, const char *key)
+text(json_t *v, struct parse_report *r)
 {
-    json_t *v = json_object_get(obj, key);
-    return json_is_string(v) ? strdup(json_string_value(v)) : NULL;
+    if (!json_is_string(v))
+        return NULL;
+    const char *s = json_string_value(v);
+    size_t n = json_string_length(v), k = 0;
+    char *out = malloc(n + 1);
+    if (out == NULL)
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        if (s[i] != '\0')
+            out[k++] = s[i];
+    out[k] = '\0';
+    if (k < n) {
+        r->problems |= PARSE_P_BAD_BYTES;
+        parse_report_msg(r, "NUL characters (\\u0000) dropped from JSON strings");
+    }
+    return out;
 }
 
 static char *
-url(json_t *obj, const char *key, const char *base)
+str(json_t *obj, const char *key, struct parse_report *r)
 {
-    json_t *v = json_object_get(obj, key);
-    return json_is_string(v) ? parse_url_resolve(base, json_string_value(v)) : NULL;
+    return text(json_object_get(obj, key), r);
+}
+
+static char *
+url(json_t *obj, const char *key, const char *base, struct parse_report *r)
+{
+    char *v = str(obj, key, r), *abs = v ? parse_url_resolve(base, v) : NULL;
+    free(v);
+    return abs;
 }
 
 static int64_t
@@ -34,14 +60,14 @@ date(json_t *obj, const char *key)
 
 /* 1.1 "authors": [{name,url}], 1.0 "author": {name,url}: the first name. */
 static char *
-author(json_t *obj)
+author(json_t *obj, struct parse_report *r)
 {
     json_t *a = json_object_get(obj, "authors");
     if (json_is_array(a) && json_array_size(a) > 0)
         a = json_array_get(a, 0);
     else
         a = json_object_get(obj, "author");
-    return json_is_object(a) ? str(a, "name") : NULL;
+    return json_is_object(a) ? str(a, "name", r) : NULL;
 }
 
 static int
@@ -54,45 +80,50 @@ item(json_t *it, const char *base, struct parse_feed *feed, parse_entry_cb cb, v
         return -ENOMEM;
     json_t *id = json_object_get(it, "id");
     if (json_is_string(id))
-        e->id = strdup(json_string_value(id));
+        e->id = text(id, r);
     else if (json_is_number(id)) { /* 1.0 feeds sometimes give numbers */
         char n[32];
         snprintf(n, sizeof(n), "%.0f", json_number_value(id));
         e->id = strdup(n);
     }
-    e->link = url(it, "url", base);
+    e->link = url(it, "url", base, r);
     if (e->link == NULL)
-        e->link = url(it, "external_url", base);
-    e->title = str(it, "title");
-    e->content = str(it, "content_html");
+        e->link = url(it, "external_url", base, r);
+    e->title = str(it, "title", r);
+    e->content = str(it, "content_html", r);
     e->content_html = e->content != NULL;
     if (e->content == NULL)
-        e->content = str(it, "content_text");
-    e->summary = str(it, "summary");
-    e->image = url(it, "image", base);
+        e->content = str(it, "content_text", r);
+    e->summary = str(it, "summary", r);
+    e->image = url(it, "image", base, r);
     if (e->image == NULL)
-        e->image = url(it, "banner_image", base);
+        e->image = url(it, "banner_image", base, r);
     e->published = date(it, "date_published");
     e->updated = date(it, "date_modified");
-    e->author = author(it);
+    e->author = author(it, r);
     e->author_name = e->author ? strdup(e->author) : NULL;
     e->base = base ? strdup(base) : NULL;
     json_t *tags = json_object_get(it, "tags"), *v;
     size_t i;
-    json_array_foreach(tags, i, v) if (json_is_string(v))
-        feed_add_category(&e->categories, &e->ncategories, json_string_value(v));
+    json_array_foreach(tags, i, v)
+    {
+        char *tag = text(v, r);
+        if (tag != NULL && *tag != '\0') /* a tag that was only NULs */
+            feed_add_category(&e->categories, &e->ncategories, tag);
+        free(tag);
+    }
     json_t *att = json_object_get(it, "attachments");
     json_array_foreach(att, i, v)
     {
-        json_t *u = json_object_get(v, "url"), *sz = json_object_get(v, "size_in_bytes");
-        if (!json_is_string(u))
-            continue;
+        json_t *sz = json_object_get(v, "size_in_bytes");
+        char *u = str(v, "url", r), *mt = str(v, "mime_type", r);
         char len[32] = "";
         if (json_is_number(sz))
             snprintf(len, sizeof(len), "%.0f", json_number_value(sz));
-        json_t *mt = json_object_get(v, "mime_type");
-        feed_add_enclosure(e, base, json_string_value(u),
-                           json_is_string(mt) ? json_string_value(mt) : NULL, len[0] ? len : NULL);
+        if (u != NULL)
+            feed_add_enclosure(e, base, u, mt, len[0] ? len : NULL);
+        free(u);
+        free(mt);
     }
     r->nentries++;
     if (cb != NULL)
@@ -106,7 +137,7 @@ jsonfeed_parse(const char *buf, size_t len, const struct parse_opts *opts, parse
                void *arg, struct parse_feed **feed_out, struct parse_report *r)
 {
     json_error_t jerr;
-    json_t *root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+    json_t *root = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
     struct parse_feed *feed = NULL;
     int rc = -EINVAL;
     if (root == NULL) {
@@ -127,14 +158,14 @@ jsonfeed_parse(const char *buf, size_t len, const struct parse_opts *opts, parse
         goto out;
     const char *base = opts->base_url;
     feed->format = "json";
-    feed->title = str(root, "title");
-    feed->link = url(root, "home_page_url", base);
-    feed->subtitle = str(root, "description");
-    feed->language = str(root, "language");
-    feed->author = author(root);
+    feed->title = str(root, "title", r);
+    feed->link = url(root, "home_page_url", base, r);
+    feed->subtitle = str(root, "description", r);
+    feed->language = str(root, "language", r);
+    feed->author = author(root, r);
     feed->author_name = feed->author ? strdup(feed->author) : NULL;
-    feed->id = url(root, "feed_url", base);
-    feed->image = url(root, "icon", base);
+    feed->id = url(root, "feed_url", base, r);
+    feed->image = url(root, "icon", base, r);
     feed->updated = feed->published = PARSE_NO_DATE;
     rc = 0;
     size_t i;
