@@ -1297,30 +1297,96 @@ test_summary(void **state)
     parse_article_free(a);
 }
 
+/* `finfeed parse --articles` of a fixture against its expected articles
+ * (compared as JSON values). */
+static void
+expect_articles(const char *conf, const char *feed, const char *xml, const char *expected)
+{
+    char *out = finfeed_parse("--articles", conf, feed, xml);
+    json_error_t err;
+    json_t *got = json_loads(out, 0, &err);
+    if (got == NULL)
+        fail_msg("not JSON: %s", err.text);
+    json_t *want = json_load_file(expected, 0, &err);
+    if (want == NULL)
+        fail_msg("%s: %s", expected, err.text);
+    assert_int_equal(json_array_size(got), json_array_size(want));
+    for (size_t i = 0; i < json_array_size(want); i++) {
+        if (!json_equal(json_array_get(got, i), json_array_get(want, i))) {
+            char *g = json_dumps(json_array_get(got, i), JSON_INDENT(1));
+            fail_msg("%s: article %zu differs:\n%s", xml, i, g);
+        }
+    }
+    json_decref(got);
+    json_decref(want);
+    free(out);
+}
+
 /* Bugs found by this suite, each with the input that showed it
  * (tests/fixtures/article/fixed.*), through the command line. */
 static void
 test_fixed_fixture(void **state)
 {
     (void)state;
-    char *out = finfeed_parse("--articles", ART "fixed.conf", "fixed", ART "fixed.xml");
+    expect_articles(ART "fixed.conf", "fixed", ART "fixed.xml", ART "fixed.expected.json");
+}
+
+/* Plain-text fields that carry markup (issue 12 §1, tests/fixtures/article/
+ * markup.*): author, categories, enclosure type through the text rule of
+ * titles before the "Name (email)" split — a dc:creator of
+ * <script>alert("x")</script> is no author (it used to come out as
+ * "<script>alert"). In `parse --articles`, and in the JSON Feed the store
+ * emits after `finfeed ingest`. */
+static void
+test_markup_fields(void **state)
+{
+    (void)state;
+    expect_articles(ART "markup.conf", "markup", ART "markup.xml", ART "markup.expected.json");
+
+    char dir[] = "/tmp/test_article.markup.XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char *conf_src = slurp(ART "markup.conf", NULL);
+    char *conf_text = test_fmt("[daemon]\ndatabase = %s/store.db\n%s", dir, conf_src);
+    char *conf = test_fmt("%s/markup.conf", dir);
+    FILE *f = fopen(conf, "w");
+    assert_non_null(f);
+    fputs(conf_text, f);
+    fclose(f);
+    char *ingest[] = {"finfeed", "ingest", "-c", conf, "--feed", "markup", ART "markup.xml", NULL};
+    struct run r;
+    run_prog(FINFEED_BIN, ingest, &r);
+    assert_int_equal(r.status, 0);
+    run_free(&r);
+    char *export[] = {"finfeed", "export", "-c", conf, "--format", "json", NULL};
+    run_prog(FINFEED_BIN, export, &r);
+    assert_int_equal(r.status, 0);
+    assert_null(strstr(r.out, "script"));
+    assert_null(strstr(r.out, "alert"));
+    assert_null(strstr(r.out, "<"));
     json_error_t err;
-    json_t *got = json_loads(out, 0, &err);
-    if (got == NULL)
-        fail_msg("not JSON: %s", err.text);
-    json_t *want = json_load_file(ART "fixed.expected.json", 0, &err);
-    if (want == NULL)
-        fail_msg("fixed.expected.json: %s", err.text);
-    assert_int_equal(json_array_size(got), json_array_size(want));
-    for (size_t i = 0; i < json_array_size(want); i++) {
-        if (!json_equal(json_array_get(got, i), json_array_get(want, i))) {
-            char *g = json_dumps(json_array_get(got, i), JSON_INDENT(1));
-            fail_msg("article %zu differs:\n%s", i, g);
-        }
+    json_t *doc = json_loads(r.out, 0, &err), *items = json_object_get(doc, "items");
+    assert_int_equal(json_array_size(items), 3);
+    static const char *const authors[] = {"Markup Wire", "Jane Roe", "AT&T News & Views"};
+    for (size_t i = 0; i < 3; i++) {
+        json_t *a = json_array_get(json_object_get(json_array_get(items, i), "authors"), 0);
+        assert_string_equal(json_string_value(json_object_get(a, "name")), authors[i]);
     }
-    json_decref(got);
-    json_decref(want);
-    free(out);
+    json_t *tags = json_object_get(json_array_get(items, 0), "tags");
+    assert_int_equal(json_array_size(tags), 1);
+    assert_string_equal(json_string_value(json_array_get(tags, 0)), "Markets & Bonds");
+    json_decref(doc);
+    run_free(&r);
+    static const char *const files[] = {"store.db", "store.db-wal", "store.db-shm"};
+    for (size_t i = 0; i < 3; i++) {
+        char *p = test_fmt("%s/%s", dir, files[i]);
+        unlink(p);
+        free(p);
+    }
+    unlink(conf);
+    rmdir(dir);
+    free(conf);
+    free(conf_text);
+    free(conf_src);
 }
 
 /* ==== 3. YAML safety of the front matter ==== */
@@ -1938,6 +2004,7 @@ main(void)
         cmocka_unit_test(test_body_plain_escaped),
         cmocka_unit_test(test_summary),
         cmocka_unit_test(test_fixed_fixture),
+        cmocka_unit_test(test_markup_fields),
         cmocka_unit_test(test_yaml_titles),
         cmocka_unit_test(test_yaml_scalars),
         cmocka_unit_test(test_yaml_braces),

@@ -369,7 +369,7 @@ article_title_fallback(struct parse_article *a, const struct parse_feed *feed,
     if (has(a->title))
         return 0;
     const char *ft = feed != NULL && has(feed->title) ? feed->title : d->source;
-    char day[32], *name = field_text(ft, 0);
+    char day[32], *name = field_text(ft, feed != NULL && has(feed->title));
     if (name == NULL)
         return -ENOMEM;
     parse_date_iso(a->date, day, sizeof(day));
@@ -407,9 +407,12 @@ article_people_and_terms(struct parse_article *a, const struct parse_feed *feed,
                                         : NULL;
     if (author == NULL && has(d->author))
         author = d->author;
-    if (author == NULL && feed != NULL && has(feed->title))
+    int markup = 0; /* a feed's title is kept as written (Atom: HTML) */
+    if (author == NULL && feed != NULL && has(feed->title)) {
         author = feed->title;
-    return (a->author = field_text(author, 0)) == NULL ? -ENOMEM : 0;
+        markup = 1;
+    }
+    return (a->author = field_text(author, markup)) == NULL ? -ENOMEM : 0;
 }
 
 /* headimg: media:content / image enclosure → first <img> of the cleaned body →

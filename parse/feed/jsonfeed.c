@@ -40,6 +40,18 @@ str(json_t *obj, const char *key, struct parse_report *r)
     return text(json_object_get(obj, key), r);
 }
 
+/* A plain-text field (an author's name, a tag) through the
+ * text rule of titles: tags stripped, entities decoded, white space
+ * collapsed (SPEC §3). Takes v; a new string or NULL. The feed's title stays
+ * as written, as in the XML formats: the article model reads it as markup. */
+static char *
+plain(char *v)
+{
+    char *t = v != NULL ? parse_html_text(v) : NULL;
+    free(v);
+    return t;
+}
+
 static char *
 url(json_t *obj, const char *key, const char *base, struct parse_report *r)
 {
@@ -67,7 +79,7 @@ author(json_t *obj, struct parse_report *r)
         a = json_array_get(a, 0);
     else
         a = json_object_get(obj, "author");
-    return json_is_object(a) ? str(a, "name", r) : NULL;
+    return json_is_object(a) ? plain(str(a, "name", r)) : NULL;
 }
 
 static int
@@ -107,7 +119,7 @@ item(json_t *it, const char *base, struct parse_feed *feed, parse_entry_cb cb, v
     size_t i;
     json_array_foreach(tags, i, v)
     {
-        char *tag = text(v, r);
+        char *tag = plain(text(v, r));
         if (tag != NULL && *tag != '\0') /* a tag that was only NULs */
             feed_add_category(&e->categories, &e->ncategories, tag);
         free(tag);

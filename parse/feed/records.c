@@ -40,7 +40,7 @@ feed_add_enclosure(struct parse_entry *e, const char *base, const char *url, con
     e->enclosures = l;
     struct parse_enclosure *x = &l[e->nenclosures++];
     x->url = parse_url_resolve(base, url);
-    x->type = feed_strdup(type);
+    x->type = type != NULL ? parse_html_text(type) : NULL; /* plain text: the text rule */
     x->length = feed_strdup(length);
 }
 

@@ -31,10 +31,26 @@ read_date(const struct sax *s, const char *text)
     return t;
 }
 
+/* The text rule of titles (SPEC §3: tags stripped, entities decoded, white
+ * space collapsed) for a plain-text field: a dc:creator of
+ * "<script>alert("x")</script>" is no author, and must not reach the
+ * "Name (email)" split below as markup. Takes v; a new string, or v itself
+ * when memory ran out. */
+static char *
+text_rule(char *v)
+{
+    char *t = v != NULL ? parse_html_text(v) : NULL;
+    if (t == NULL)
+        return v;
+    free(v);
+    return t;
+}
+
 void
-sax_store_person(char **display, char **name_only, const char *name, const char *email)
+sax_store_person(char **display, char **name_only, const char *raw_name, const char *raw_email)
 {
     struct buf b = {0};
+    char *name = text_rule(feed_strdup(raw_name)), *email = text_rule(feed_strdup(raw_email));
     if (name && *name && email && *email) {
         buf_adds(&b, name);
         buf_adds(&b, " (");
@@ -46,10 +62,13 @@ sax_store_person(char **display, char **name_only, const char *name, const char 
         buf_adds(&b, email);
     } else {
         buf_free(&b);
-        return;
+        goto out;
     }
     set_str(display, buf_steal(&b));
     set_str(name_only, feed_strdup(name && *name ? name : email));
+out:
+    free(name);
+    free(email);
 }
 
 /* RSS author text "Name (email)", "email (Name)", "Name <email>": the name. */
@@ -226,6 +245,10 @@ sax_assign(struct sax *s, const struct feed_tag *tag, unsigned ctx, char *v, int
         free(v);
         return;
     }
+    /* plain-text fields: the text rule first, before any splitting (RSS
+     * authors, comma-separated tags) */
+    if (tag->field == F_AUTHOR || tag->field == F_CATEGORY || tag->field == F_TAGS)
+        v = text_rule(v);
     if (assign_special(s, tag, ctx, v, html))
         return;
     if (!takes(&prio[tag->field], tag->prio)) {
