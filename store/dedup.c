@@ -13,8 +13,8 @@
 
 /* ---- rule 2: canonical links ---- */
 
-static int
-tracking(const struct store *s, const char *name, size_t n)
+int
+store_tracking_param(const struct store *s, const char *name, size_t n)
 {
     for (size_t i = 0; i < s->ntracking; i++) {
         const char *p = s->tracking[i];
@@ -46,7 +46,7 @@ clean_query(const struct store *s, char *query)
     if (params == NULL)
         return NULL;
     for (char *t = strtok_r(query, "&", &save); t; t = strtok_r(NULL, "&", &save)) {
-        if (tracking(s, t, strcspn(t, "=")))
+        if (store_tracking_param(s, t, strcspn(t, "=")))
             continue;
         params[n++] = t;
         len += strlen(t) + 1;

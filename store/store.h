@@ -54,6 +54,12 @@ int store_schema_version(void);
  * trailing '*' matches any suffix ("utm_*"). Copied. NULL/0: the default list. */
 int store_set_tracking_params(struct store *s, const char *const *params, size_t n);
 
+/* 1 when the query parameter named by the n bytes at `name` (borrowed, as
+ * written in the URL, not decoded) is one of s's tracking parameters (case
+ * folded; "utm_*" matches a prefix), else 0. The one test of what a tracking
+ * parameter is: dedup keys (SPEC §7) and emitted links (§5.2) both use it. */
+int store_tracking_param(const struct store *s, const char *name, size_t n);
+
 /* The feed named `name` (created when new). `url` is its configured URL
  * (NULL: unknown): the stored current URL follows it when it changes, and
  * otherwise keeps what a permanent redirect made it. Its id in *id. */
