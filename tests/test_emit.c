@@ -25,6 +25,7 @@
 #include <jansson.h>
 
 #include "daemon/emit/emit.h"
+#include "daemon/emit/emit_text.h"
 #include "store/store.h"
 
 #define EMIT_DIR FIXTURES "/emit/"
@@ -292,6 +293,72 @@ static void
 test_json(void **state)
 {
     render_cases(state, EMIT_JSON);
+}
+
+/* Emitted links lose the tracking parameters (SPEC §5.2; issue 12 §1), the
+ * rest as the publisher wrote it: tests/fixtures/emit/tracking_links.tsv in
+ * all three formats; without a store to ask (tracking NULL) links stay. */
+static void
+test_tracking_links(void **state)
+{
+    (void)state;
+    struct store *s;
+    char err[256];
+    assert_int_equal(store_open(":memory:", &s, err, sizeof(err)), 0);
+    char *tsv = read_file(EMIT_DIR "tracking_links.tsv", NULL);
+    assert_non_null(tsv);
+    char *in[16], *want[16], *save = NULL;
+    size_t n = 0;
+    for (char *line = strtok_r(tsv, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        char *tab = strchr(line, '\t');
+        if (*line == '#' || tab == NULL)
+            continue;
+        assert_true(n < 16);
+        *tab = '\0';
+        in[n] = line;
+        want[n++] = tab + 1;
+    }
+    assert_true(n >= 9);
+    for (int f = EMIT_ATOM; f <= EMIT_JSON; f++) {
+        for (int with = 0; with < 2; with++) {
+            struct emit_writer *w = NULL;
+            struct emit_feed_info fi = info;
+            fi.self = "http://127.0.0.1:8470/feed";
+            fi.tracking = with ? s : NULL;
+            assert_int_equal(emit_writer_new((enum emit_format)f, &fi, &w), 0);
+            for (size_t i = 0; i < n; i++) {
+                struct store_article a = cases[2];
+                a.link = in[i];
+                assert_int_equal(emit_writer_add(w, &a), 0);
+            }
+            char *doc;
+            size_t len;
+            assert_int_equal(emit_writer_finish(w, &doc, &len), 0);
+            emit_writer_free(w);
+            for (size_t i = 0; i < n; i++) {
+                const char *link = with ? want[i] : in[i];
+                if (f == EMIT_JSON) {
+                    json_t *d = json_loads(doc, 0, NULL);
+                    json_t *it = json_array_get(json_object_get(d, "items"), i);
+                    assert_string_equal(json_string_value(json_object_get(it, "url")), link);
+                    json_decref(d);
+                    continue;
+                }
+                /* XML: '&' written "&amp;"; the link, then its closing quote or tag */
+                struct emit_buf x = {0};
+                emit_buf_adds(&x, f == EMIT_ATOM ? "href=\"" : "<link>");
+                for (const char *p = link; *p; p++)
+                    emit_buf_adds(&x, *p == '&' ? "&amp;" : (char[]){*p, '\0'});
+                emit_buf_adds(&x, f == EMIT_ATOM ? "\"" : "</link>");
+                if (strstr(doc, x.data) == NULL)
+                    fail_msg("%s: no %s in\n%s", ext[f], x.data, doc);
+                free(x.data);
+            }
+            free(doc);
+        }
+    }
+    free(tsv);
+    store_close(s);
 }
 
 /* No entries: a valid document in each format, dated now. */
@@ -755,6 +822,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_names),      cmocka_unit_test(test_atom),
         cmocka_unit_test(test_rss),        cmocka_unit_test(test_json),
+        cmocka_unit_test(test_tracking_links),
         cmocka_unit_test(test_empty),      cmocka_unit_test(test_deterministic),
         cmocka_unit_test(test_filter),     cmocka_unit_test(test_nulls),
         cmocka_unit_test(test_image_type), cmocka_unit_test(test_finish_once),

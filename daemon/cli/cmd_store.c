@@ -253,7 +253,7 @@ cmd_export(const struct cli_command *cmd, int argc, char **argv)
         char self[1024];
         snprintf(self, sizeof(self), "%sfeed.%s", cfg->output.link, format);
         struct emit_feed_info info = {
-            .title = cfg->output.title, .link = cfg->output.link, .self = self};
+            .title = cfg->output.title, .link = cfg->output.link, .self = self, .tracking = s};
         if (emit_writer_new((enum emit_format)fmt, &info, &x.w) < 0)
             goto out;
     }

@@ -33,6 +33,7 @@
 struct emit_writer {
     enum emit_format format;
     char *title, *link, *self, *id, *subtitle; /* copies of emit_feed_info */
+    const struct store *tracking;              /* borrowed, or NULL */
     struct emit_buf doc;                       /* the document so far */
     size_t date_at;      /* offset of the feed-level date placeholder in doc */
     struct emit_buf tmp; /* scratch: one filtered string for jansson */
@@ -488,6 +489,7 @@ emit_writer_new(enum emit_format format, const struct emit_feed_info *info,
     if ((w = calloc(1, sizeof(*w))) == NULL)
         goto fail;
     w->format = format;
+    w->tracking = info->tracking;
     if (dup_opt(!empty(info->title) ? info->title : "finfeed", &w->title) < 0 ||
         dup_opt(info->link, &w->link) < 0 || dup_opt(info->self, &w->self) < 0 ||
         dup_opt(info->id, &w->id) < 0 || dup_opt(info->subtitle, &w->subtitle) < 0)
@@ -507,23 +509,69 @@ fail:
     return rc;
 }
 
+/* `link` less the tracking parameters of `s` (SPEC §5.2), the rest exactly as
+ * written: the other parameters in their order and encoding, the fragment
+ * kept, no "?" left when nothing is; the store keeps the original, so the
+ * data stays and a changed list applies to every stored article. A new
+ * string, or NULL on allocation failure. */
+static char *
+untracked_link(const struct store *s, const char *link)
+{
+    const char *q = strchr(link, '?'), *hash = strchr(link, '#');
+    if (s == NULL || q == NULL || (hash != NULL && hash < q))
+        return strdup(link);
+    size_t qend = hash != NULL ? (size_t)(hash - link) : strlen(link);
+    struct emit_buf b = {0};
+    emit_buf_add(&b, link, (size_t)(q - link));
+    int kept = 0, dropped = 0;
+    const char *end = link + qend;
+    for (const char *p = q + 1; p <= end;) {
+        const char *amp = memchr(p, '&', (size_t)(end - p)), *stop = amp ? amp : end;
+        size_t n = (size_t)(stop - p);
+        const char *eq = memchr(p, '=', n);
+        if (n > 0 && store_tracking_param(s, p, eq ? (size_t)(eq - p) : n)) {
+            dropped = 1;
+        } else if (n > 0) {
+            emit_buf_add(&b, kept++ ? "&" : "?", 1);
+            emit_buf_add(&b, p, n);
+        }
+        p = stop + 1;
+    }
+    if (!dropped) { /* as written, empty parameters ("a=1&&b") included */
+        free(b.data);
+        return strdup(link);
+    }
+    emit_buf_adds(&b, link + qend);
+    if (b.err) {
+        free(b.data);
+        return NULL;
+    }
+    char *out = emit_buf_take(&b, NULL);
+    return out != NULL ? out : strdup(""); /* nothing was written */
+}
+
 int
-emit_writer_add(struct emit_writer *w, const struct store_article *a)
+emit_writer_add(struct emit_writer *w, const struct store_article *in)
 {
     int rc = 0;
     /* An article never updated since it was first seen may carry 0. */
-    int64_t updated = a->updated > 0 ? a->updated : a->date;
+    int64_t updated = in->updated > 0 ? in->updated : in->date;
 
     if (w->finished)
         return -EINVAL;
     if (w->doc.err)
         return w->doc.err;
+    struct store_article copy = *in, *a = &copy;
+    char *link = NULL;
+    if (!empty(in->link) && (copy.link = link = untracked_link(w->tracking, in->link)) == NULL)
+        return w->doc.err = -ENOMEM;
     if (w->format == EMIT_ATOM)
         atom_entry(w, a, updated);
     else if (w->format == EMIT_RSS)
         rss_item(w, a);
     else
         rc = json_item(w, a, updated);
+    free(link);
     if (rc == 0)
         rc = w->doc.err ? w->doc.err : w->tmp.err;
     if (rc < 0) {

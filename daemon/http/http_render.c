@@ -89,7 +89,8 @@ http_render_feed(struct http *h, void *arg, char **doc, size_t *len, const char 
         goto done;
     }
     struct emit_feed_info info = {
-        .title = title.data, .link = snap->link, .self = self.data, .id = self.data};
+        .title = title.data, .link = snap->link, .self = self.data, .id = self.data,
+        .tracking = rstore};
     if ((rc = emit_writer_new(r->format, &info, &w)) < 0)
         goto done;
     if ((rc = store_articles(rstore, &q, on_feed_article, w)) < 0) {
