@@ -20,6 +20,7 @@
 #define C TAG_CONTENT
 #define E TAG_KEEP_EMPTY
 #define B TAG_BLOCK
+#define F TAG_FLOW
 
 /* Elements the cleaner knows, sorted by name. Absent ones are unwrapped (their
  * children kept). SPEC §4's removal list, plus template, frame, frameset,
@@ -30,47 +31,47 @@
 static const struct clean_tag tags[] = {
     {"a", K, " href title "},
     {"abbr", K, " title "},
-    {"address", K, NULL},
+    {"address", K | F, NULL},
     {"applet", D, NULL},
-    {"article", K, NULL},
-    {"aside", K, NULL},
+    {"article", K | F, NULL},
+    {"aside", K | F, NULL},
     {"audio", K | C, " src controls loop muted preload "},
     {"b", K, NULL},
     {"base", D | V, NULL},
     {"bdi", K, " dir "},
     {"bdo", K, " dir "},
-    {"blockquote", K | B, " cite "},
+    {"blockquote", K | B | F, " cite "},
     {"br", K | V | C, NULL},
     {"button", D, NULL},
-    {"caption", K, NULL},
+    {"caption", K | F, NULL},
     {"cite", K, NULL},
     {"code", K, NULL},
     {"col", K | V | E, " span width "},
-    {"colgroup", K | E, " span width "},
-    {"dd", K, NULL},
+    {"colgroup", K | E | F, " span width "},
+    {"dd", K | F, NULL},
     {"del", K, " cite datetime "},
-    {"details", K, " open "},
+    {"details", K | F, " open "},
     {"dfn", K, " title "},
-    {"div", K | B, NULL},
-    {"dl", K, NULL},
-    {"dt", K, NULL},
+    {"div", K | B | F, NULL},
+    {"dl", K | F, NULL},
+    {"dt", K | F, NULL},
     {"em", K, NULL},
     {"embed", D | V, NULL},
-    {"figcaption", K, NULL},
-    {"figure", K, NULL},
-    {"footer", K, NULL},
+    {"figcaption", K | F, NULL},
+    {"figure", K | F, NULL},
+    {"footer", K | F, NULL},
     {"form", D, NULL},
     {"frame", D | V, NULL},
     {"frameset", D, NULL},
-    {"h1", K | B, NULL},
-    {"h2", K | B, NULL},
-    {"h3", K | B, NULL},
-    {"h4", K | B, NULL},
-    {"h5", K | B, NULL},
-    {"h6", K | B, NULL},
+    {"h1", K | B | F, NULL},
+    {"h2", K | B | F, NULL},
+    {"h3", K | B | F, NULL},
+    {"h4", K | B | F, NULL},
+    {"h5", K | B | F, NULL},
+    {"h6", K | B | F, NULL},
     {"head", D, NULL},
-    {"header", K, NULL},
-    {"hr", K | V | C, NULL},
+    {"header", K | F, NULL},
+    {"hr", K | V | C | F, NULL},
     {"i", K, NULL},
     {"iframe", D | C | TAG_IFRAME, " src width height allowfullscreen frameborder "},
     {"img", K | V | C | TAG_IMG, " src alt title width height srcset referrerpolicy "},
@@ -78,20 +79,20 @@ static const struct clean_tag tags[] = {
     {"ins", K, " cite datetime "},
     {"kbd", K, NULL},
     {"keygen", D | V, NULL},
-    {"li", K | B, " value "},
+    {"li", K | B | F, " value "},
     {"link", D | V, NULL},
-    {"main", K, NULL},
+    {"main", K | F, NULL},
     {"mark", K, NULL},
     {"math", D, NULL},
     {"meta", D | V, NULL},
-    {"nav", K, NULL},
+    {"nav", K | F, NULL},
     {"noscript", D, NULL},
     {"object", D, NULL},
-    {"ol", K, " start reversed type "},
-    {"p", K | B, NULL},
+    {"ol", K | F, " start reversed type "},
+    {"p", K | B | F, NULL},
     {"param", D | V, NULL},
     {"picture", K, NULL},
-    {"pre", K, NULL},
+    {"pre", K | F, NULL},
     {"q", K, " cite "},
     {"rp", K, NULL},
     {"rt", K, NULL},
@@ -99,7 +100,7 @@ static const struct clean_tag tags[] = {
     {"s", K, NULL},
     {"samp", K, NULL},
     {"script", D, NULL},
-    {"section", K | B, NULL},
+    {"section", K | B | F, NULL},
     {"select", D, NULL},
     {"small", K, NULL},
     {"source", K | V | E | TAG_NEEDS_SRC, " src srcset type media sizes "},
@@ -108,23 +109,23 @@ static const struct clean_tag tags[] = {
     {"strong", K, NULL},
     {"style", D, NULL},
     {"sub", K, NULL},
-    {"summary", K, NULL},
+    {"summary", K | F, NULL},
     {"sup", K, NULL},
     {"svg", D, NULL},
-    {"table", K, NULL},
-    {"tbody", K | E, NULL},
-    {"td", K | E, " colspan rowspan "},
+    {"table", K | F, NULL},
+    {"tbody", K | E | F, NULL},
+    {"td", K | E | F, " colspan rowspan "},
     {"template", D, NULL},
     {"textarea", D, NULL},
-    {"tfoot", K | E, NULL},
-    {"th", K | E, " colspan rowspan scope abbr "},
-    {"thead", K | E, NULL},
+    {"tfoot", K | E | F, NULL},
+    {"th", K | E | F, " colspan rowspan scope abbr "},
+    {"thead", K | E | F, NULL},
     {"time", K, " datetime "},
     {"title", D, NULL},
-    {"tr", K | E, NULL},
+    {"tr", K | E | F, NULL},
     {"track", K | V | E | TAG_NEEDS_SRC, " src kind srclang label default "},
     {"u", K, NULL},
-    {"ul", K, NULL},
+    {"ul", K | F, NULL},
     {"var", K, NULL},
     {"video", K | C, " src controls poster width height loop muted playsinline preload "},
     {"wbr", K | V | E, NULL},
@@ -137,6 +138,7 @@ static const struct clean_tag tags[] = {
 #undef C
 #undef E
 #undef B
+#undef F
 
 static int
 tag_cmp(const void *key, const void *row)
@@ -515,6 +517,56 @@ walk_children(struct walk *w, struct cnode *parent)
     return content;
 }
 
+static int
+flow(const struct cnode *n)
+{
+    return n != NULL && n->name != NULL && n->tag != NULL && (n->tag->flags & TAG_FLOW);
+}
+
+/* White space between block elements is layout, not text: what the source
+ * indented, and what removed comments, styles and blocks left behind (the
+ * seed's 30 blank lines after its last paragraph), becomes one newline. Only
+ * ASCII white space (U+3000 and &nbsp; are the source's text, SPEC §4), only
+ * a run of text nodes with a block element or the edge of a block parent on
+ * both sides, and only a run holding a blank line (two line breaks or more):
+ * one line break with its indentation ("<div>   \n<p>") stays as the source
+ * wrote it. Inside <pre> white space is content and stays. */
+static void
+collapse_layout(struct cnode *parent, int root)
+{
+    if (parent->name != NULL && strcmp(parent->name, "pre") == 0)
+        return;
+    int block = root || flow(parent);
+    struct cnode *n = parent->first, *end, *next;
+    while (n != NULL) {
+        if (n->name != NULL) {
+            collapse_layout(n, 0);
+            n = n->next;
+            continue;
+        }
+        struct cnode *keep = NULL; /* the run's first non-empty node */
+        int blank = 1, lines = 0;
+        for (end = n; end != NULL && end->name == NULL; end = end->next) {
+            blank &= end->text[strspn(end->text, " \t\n\r\f")] == '\0';
+            for (const char *c = end->text; (c = strchr(c, '\n')) != NULL; c++)
+                lines++;
+            if (keep == NULL && end->len > 0)
+                keep = end;
+        }
+        if (block && blank && lines > 1 && (n->prev == NULL || flow(n->prev)) &&
+            (end == NULL || flow(end))) {
+            for (struct cnode *t = n; t != end; t = next) {
+                next = t->next;
+                if (t != keep)
+                    cnode_unlink(t);
+            }
+            memcpy(keep->text, "\n", 2); /* len >= 1, so cap >= 2 */
+            keep->len = 1;
+        }
+        n = end;
+    }
+}
+
 /* Trim ASCII white space from both ends of b. */
 static void
 trim_ascii(struct buf *b)
@@ -554,6 +606,7 @@ clean_once(const struct parse_cleaner *c, const char *html, size_t len, const ch
     walk_children(&w, root);
     if ((rc = w.err) < 0)
         goto out;
+    collapse_layout(root, 1);
     *reparse = w.reparse;
     if ((rc = buf_reserve(out, in.len)) < 0 || (rc = clean_write_children(out, root)) < 0)
         goto out;

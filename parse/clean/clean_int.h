@@ -22,6 +22,7 @@
 #define TAG_IMG 64u        /* img: src required, tracking pixels, referrerpolicy */
 #define TAG_IFRAME 128u    /* iframe: kept for allowlisted hosts only */
 #define TAG_NEEDS_SRC 256u /* source, track: unwrapped without src or srcset */
+#define TAG_FLOW 512u      /* block-level: white space between such elements is layout */
 
 struct clean_tag {
     const char *name;
