@@ -98,6 +98,12 @@ struct store_ops {
      * the store's order, into cand[]; their number. */
     int (*key_live)(struct store *s, const struct store_key *k, int64_t lo, int64_t hi,
                     int64_t *cand, size_t max);
+    /* key_live of keys k[0..n) in turn, in one round trip where the backend
+     * has them: each key's articles in key_live's order after the earlier
+     * keys', an article already given for an earlier key not again, up to
+     * max in all, into cand[]; their number. */
+    int (*key_live_many)(struct store *s, const struct store_key *k, size_t n, int64_t lo,
+                         int64_t hi, int64_t *cand, size_t max);
     /* Add keys k[0..n) of `article` dated `at` (one round trip where the
      * backend has them); one whose only_new is set not when the article
      * already has it. The exact keys (guid, link) are unique where the

@@ -22,12 +22,25 @@ const char *const store_pg_sql[P_COUNT] = {
     [P_KEY_LIVE] = "SELECT k.article_id FROM keys k JOIN articles a ON a.id = k.article_id"
                    " WHERE k.kind = $1 AND k.key = $2 AND k.at BETWEEN $3 AND $4"
                    " GROUP BY k.article_id ORDER BY min(k.at), k.article_id LIMIT $5",
+    /* P_KEY_LIVE for each key, in the keys' order; LATERAL with LIMIT keeps
+     * it an index lookup a key whatever the generic plan thinks of the table */
+    [P_KEY_LIVE_MANY] = "SELECT c.article_id"
+                        " FROM unnest($1::smallint[], $2::text[]) WITH ORDINALITY AS b(kind, key, ord)"
+                        " CROSS JOIN LATERAL (SELECT k.article_id, min(k.at) AS at"
+                        "  FROM keys k JOIN articles a ON a.id = k.article_id"
+                        "  WHERE k.kind = b.kind AND k.key = b.key AND k.at BETWEEN $3 AND $4"
+                        "  GROUP BY k.article_id ORDER BY min(k.at), k.article_id LIMIT $5) c"
+                        " ORDER BY b.ord, c.at, c.article_id",
     /* an article's keys in one statement: one round trip, not twenty */
     [P_KEYS_ADD] = "INSERT INTO keys(kind, key, article_id, at)"
                    " SELECT k.kind, k.key, $4, $5"
                    " FROM unnest($1::smallint[], $2::text[], $3::boolean[]) AS k(kind, key, only_new)"
-                   " WHERE NOT (k.only_new AND EXISTS (SELECT 1 FROM keys x"
-                   "  WHERE x.kind = k.kind AND x.key = k.key AND x.article_id = $4))"
+                   /* a scalar subquery, not EXISTS: the generic plan made on a
+                    * near-empty table hashed an EXISTS over a scan of all keys,
+                    * and kept it (one scan of the table per duplicate) */
+                   " WHERE NOT k.only_new OR (SELECT true FROM keys x"
+                   "  WHERE x.kind = k.kind AND x.key = k.key AND x.article_id = $4 LIMIT 1)"
+                   "  IS NULL"
                    " ON CONFLICT DO NOTHING",
     [P_KEY_RANGE] = "SELECT DISTINCT key FROM keys WHERE kind = $1 AND key >= $2 AND key < $3"
                     " LIMIT $4",
@@ -193,21 +206,26 @@ array_text(char *w, const char *t)
     return w;
 }
 
+/* Keys k[0..n) (n at most KEYS_MAX) as array literals: their kinds into
+ * kinds[], their only_new flags into flags[] (may be NULL), their texts (a
+ * band's number in decimal) into *keys (the caller frees it). */
+#define KEYS_MAX (5 + STORE_BANDS)
 static int
-pg_keys_add(struct store *s, const struct store_key *k, size_t n, int64_t article, int64_t at)
+key_arrays(const struct store_key *k, size_t n, char kinds[8 * KEYS_MAX + 2],
+           char flags[2 * KEYS_MAX + 2], char **keys)
 {
-    struct pg_params p = {0};
-    char kinds[8 * (5 + STORE_BANDS) + 2], flags[2 * (5 + STORE_BANDS) + 2], *keys, *w;
     size_t len = 3, kl = 1, fl = 1;
-    int rc;
-    if (n > 5 + STORE_BANDS)
+    char *w;
+    if (n > KEYS_MAX)
         return -EINVAL;
     for (size_t i = 0; i < n; i++)
         len += (k[i].text ? strlen(k[i].text) * 2 : 24) + 3;
-    if ((keys = w = malloc(len)) == NULL)
+    if ((*keys = w = malloc(len)) == NULL)
         return -ENOMEM;
     *w++ = '{';
-    kinds[0] = flags[0] = '{';
+    kinds[0] = '{';
+    if (flags != NULL)
+        flags[0] = '{';
     for (size_t i = 0; i < n; i++) {
         char num[24];
         if (i > 0)
@@ -219,14 +237,61 @@ pg_keys_add(struct store *s, const struct store_key *k, size_t n, int64_t articl
             snprintf(num, sizeof(num), "%" PRId64, k[i].num);
             w = array_text(w, num);
         }
-        kl += (size_t)snprintf(kinds + kl, sizeof(kinds) - kl, "%s%d", i ? "," : "", k[i].kind);
-        fl += (size_t)snprintf(flags + fl, sizeof(flags) - fl, "%s%c", i ? "," : "",
-                               k[i].only_new ? 't' : 'f');
+        kl += (size_t)snprintf(kinds + kl, 8 * KEYS_MAX + 2 - kl, "%s%d", i ? "," : "",
+                               k[i].kind);
+        if (flags != NULL)
+            fl += (size_t)snprintf(flags + fl, 2 * KEYS_MAX + 2 - fl, "%s%c", i ? "," : "",
+                                   k[i].only_new ? 't' : 'f');
     }
     *w++ = '}';
     *w = '\0';
-    snprintf(kinds + kl, sizeof(kinds) - kl, "}");
-    snprintf(flags + fl, sizeof(flags) - fl, "}");
+    snprintf(kinds + kl, 8 * KEYS_MAX + 2 - kl, "}");
+    if (flags != NULL)
+        snprintf(flags + fl, 2 * KEYS_MAX + 2 - fl, "}");
+    return 0;
+}
+
+static int
+pg_key_live_many(struct store *s, const struct store_key *k, size_t n, int64_t lo, int64_t hi,
+                 int64_t *cand, size_t max)
+{
+    struct pg_params p = {0};
+    char kinds[8 * KEYS_MAX + 2], *keys;
+    size_t nc = 0;
+    int rc;
+    if (n == 0 || max == 0)
+        return 0;
+    if ((rc = key_arrays(k, n, kinds, NULL, &keys)) < 0)
+        return rc;
+    store_pg_text(&p, kinds);
+    store_pg_text(&p, keys);
+    store_pg_int(&p, lo);
+    store_pg_int(&p, hi);
+    store_pg_int(&p, (int64_t)max);
+    PGresult *res = store_pg_run(s, P_KEY_LIVE_MANY, &p, &rc);
+    free(keys);
+    if (res == NULL)
+        return rc;
+    for (int i = 0; i < PQntuples(res) && nc < max; i++) {
+        int64_t id = store_pg_int64(res, i, 0);
+        int dup = 0;
+        for (size_t j = 0; j < nc && !dup; j++)
+            dup = cand[j] == id;
+        if (!dup)
+            cand[nc++] = id;
+    }
+    PQclear(res);
+    return (int)nc;
+}
+
+static int
+pg_keys_add(struct store *s, const struct store_key *k, size_t n, int64_t article, int64_t at)
+{
+    struct pg_params p = {0};
+    char kinds[8 * KEYS_MAX + 2], flags[2 * KEYS_MAX + 2], *keys;
+    int rc;
+    if ((rc = key_arrays(k, n, kinds, flags, &keys)) < 0)
+        return rc;
     store_pg_text(&p, kinds);
     store_pg_text(&p, keys);
     store_pg_text(&p, flags);
@@ -377,6 +442,7 @@ const struct store_ops store_pg_ops = {
     .generation = store_pg_generation,
     .key_find = pg_key_find,
     .key_live = pg_key_live,
+    .key_live_many = pg_key_live_many,
     .keys_add = pg_keys_add,
     .key_range = pg_key_range,
     .art_get = pg_art_get,

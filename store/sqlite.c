@@ -323,6 +323,28 @@ lite_key_live(struct store *s, const struct store_key *k, int64_t lo, int64_t hi
     return e < 0 ? e : (int)nc;
 }
 
+/* SQLite has no round trips to save: key_live a key after another. */
+static int
+lite_key_live_many(struct store *s, const struct store_key *k, size_t n, int64_t lo, int64_t hi,
+                   int64_t *cand, size_t max)
+{
+    size_t nc = 0;
+    for (size_t i = 0; i < n && nc < max; i++) {
+        int64_t one[max];
+        int got = lite_key_live(s, &k[i], lo, hi, one, max);
+        if (got < 0)
+            return got;
+        for (int j = 0; j < got && nc < max; j++) {
+            int dup = 0;
+            for (size_t m = 0; m < nc && !dup; m++)
+                dup = cand[m] == one[j];
+            if (!dup)
+                cand[nc++] = one[j];
+        }
+    }
+    return (int)nc;
+}
+
 static int
 lite_key_add(struct store *s, const struct store_key *k, int64_t article, int64_t at)
 {
@@ -544,6 +566,7 @@ static const struct store_ops lite_ops = {
     .generation = store_sqlite_generation,
     .key_find = lite_key_find,
     .key_live = lite_key_live,
+    .key_live_many = lite_key_live_many,
     .keys_add = lite_keys_add,
     .key_range = lite_key_range,
     .art_get = lite_art_get,
