@@ -120,8 +120,12 @@ struct store_ops {
      * gone): 0 or cb's return. Read in place, not copied: rule 4 reads up to
      * 64 bodies an article. */
     int (*art_text)(struct store *s, int64_t id, store_text_cb cb, void *arg);
-    /* A new article (and its text for search); its id in *id. */
-    int (*art_insert)(struct store *s, const struct store_row *r, int64_t *id);
+    /* A new article (and its text for search), its id in *id, with feed
+     * r->feed_id its first source seen at r->now (as src_add) and its keys
+     * k[0..n) dated `at` (as keys_add; only_new means nothing for a new
+     * article), in one round trip where the backend can. */
+    int (*art_add)(struct store *s, const struct store_row *r, const struct store_key *k,
+                   size_t n, int64_t at, int64_t *id);
     /* Article `id` rewritten with r's title, body and the rest. */
     int (*art_update)(struct store *s, int64_t id, const struct store_row *r);
     /* Feed `feed_id` a source of `article` seen at `now`: 1 added, 0 already. */

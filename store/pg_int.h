@@ -18,7 +18,7 @@ enum pg_stmt {
     P_KEY_RANGE,     /* kind, lo, hi, max → distinct keys in [lo, hi) */
     P_ART_GET,       /* id → content_hash, feed_id */
     P_ART_TEXT,      /* id → body_text */
-    P_ART_INSERT,    /* … → id */
+    P_ART_ADD,       /* article …, kinds[], keys[], at → id; with its source and keys */
     P_ART_UPDATE,
     P_SRC_ADD,
     P_ART_REPUBLISH,

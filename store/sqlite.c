@@ -324,6 +324,24 @@ lite_key_live(struct store *s, const struct store_key *k, int64_t lo, int64_t hi
 }
 
 /* SQLite has no round trips to save: key_live a key after another. */
+static int lite_art_insert(struct store *s, const struct store_row *r, int64_t *id);
+static int lite_keys_add(struct store *s, const struct store_key *k, size_t n, int64_t article,
+                         int64_t at);
+static int lite_src_add(struct store *s, int64_t article, int64_t feed_id, int64_t now);
+
+/* SQLite: the three writes one after another. */
+static int
+lite_art_add(struct store *s, const struct store_row *r, const struct store_key *k, size_t n,
+             int64_t at, int64_t *id)
+{
+    int rc = lite_art_insert(s, r, id);
+    if (rc == 0 && (rc = lite_src_add(s, *id, r->feed_id, r->now)) > 0)
+        rc = 0;
+    if (rc == 0 && n > 0)
+        rc = lite_keys_add(s, k, n, *id, at);
+    return rc;
+}
+
 static int
 lite_key_live_many(struct store *s, const struct store_key *k, size_t n, int64_t lo, int64_t hi,
                    int64_t *cand, size_t max)
@@ -571,7 +589,7 @@ static const struct store_ops lite_ops = {
     .key_range = lite_key_range,
     .art_get = lite_art_get,
     .art_text = lite_art_text,
-    .art_insert = lite_art_insert,
+    .art_add = lite_art_add,
     .art_update = lite_art_update,
     .src_add = lite_src_add,
     .art_republish = lite_art_republish,

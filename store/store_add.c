@@ -89,11 +89,10 @@ hash64(uint64_t h, const char *p)
 
 enum { K_GUID = 1, K_LINK = 2, K_TITLE = 4, K_BANDS = 8, K_FEED_TITLE = 16, K_COLUMN = 32 };
 
-static int
-keys_add(struct store *s, const struct keys *k, unsigned which, int64_t article, int64_t at,
-         int only_new)
+/* The keys `which` of k into add[] (room for 5 + STORE_BANDS); their number. */
+static size_t
+keys_list(const struct keys *k, unsigned which, int only_new, struct store_key *add)
 {
-    struct store_key add[5 + STORE_BANDS];
     size_t n = 0;
     if (which & K_GUID)
         add[n++] = (struct store_key){KEY_GUID, k->guid, 0, only_new};
@@ -108,6 +107,15 @@ keys_add(struct store *s, const struct keys *k, unsigned which, int64_t article,
     if ((which & K_BANDS) && k->banded)
         for (int b = 0; b < STORE_BANDS; b++)
             add[n++] = (struct store_key){KEY_BAND, NULL, (int64_t)k->bands[b], only_new};
+    return n;
+}
+
+static int
+keys_add(struct store *s, const struct keys *k, unsigned which, int64_t article, int64_t at,
+         int only_new)
+{
+    struct store_key add[5 + STORE_BANDS];
+    size_t n = keys_list(k, which, only_new, add);
     return n > 0 ? s->ops->keys_add(s, add, n, article, at) : 0;
 }
 
@@ -341,10 +349,14 @@ new_uid(char uid[48])
              r[14], r[15]);
 }
 
+/* A new article with its first source and every key of `k`. */
 static int
 insert_article(struct store *s, int64_t feed_id, const struct parse_article *a, const char *cats,
-               const char *text, uint64_t hash, int republish, int64_t now, int64_t *id)
+               const char *text, uint64_t hash, int republish, int64_t now, const struct keys *k,
+               int64_t *id)
 {
+    struct store_key add[5 + STORE_BANDS];
+    size_t n = keys_list(k, K_GUID | K_LINK | K_TITLE | K_FEED_TITLE | K_COLUMN | K_BANDS, 0, add);
     char uid[48];
     new_uid(uid);
     struct store_row r = {.a = a,
@@ -355,7 +367,7 @@ insert_article(struct store *s, int64_t feed_id, const struct parse_article *a, 
                           .feed_id = feed_id,
                           .republish = republish,
                           .now = now};
-    int rc = s->ops->art_insert(s, &r, id);
+    int rc = s->ops->art_add(s, &r, add, n, a->date, id);
     if (rc == 0)
         s->changed = 1;
     return rc;
@@ -450,11 +462,7 @@ store_add(struct store *s, int64_t feed_id, const struct parse_article *a, int r
     rc = -ENOMEM;
     if ((cats = categories_json(a)) == NULL)
         goto out;
-    if ((rc = insert_article(s, feed_id, a, cats, text, hash, republish, now, &article)) < 0 ||
-        (rc = add_source(s, article, feed_id, 0, now)) < 0)
-        goto out;
-    rc = keys_add(s, &k, K_GUID | K_LINK | K_TITLE | K_FEED_TITLE | K_COLUMN | K_BANDS, article,
-                 a->date, 0);
+    rc = insert_article(s, feed_id, a, cats, text, hash, republish, now, &k, &article);
 out:
     if (rc == 0 && outcome != NULL)
         *outcome = out;
