@@ -23,6 +23,19 @@ struct store_key {
     int only_new;     /* keys_add: not when the article has this key already */
 };
 
+/* One lookup of key_lookup: key_find (live 0; only keys dated in [lo, hi]
+ * with near) or key_live (live 1; dated in [lo, hi]) of key k, its answer in
+ * n and out[] (and alive). */
+struct store_lookup {
+    struct store_key k;
+    int live, near;
+    int64_t lo, hi;
+    int64_t *out; /* key_find: room for 1 (the article); key_live: for max */
+    size_t max;   /* key_live's max (key_find: 1) */
+    int n;        /* out: key_find's 1 found or 0, key_live's count */
+    int alive;    /* out: key_find's liveness of out[0] */
+};
+
 /* One article as written by an insert or an update. Borrowed. */
 struct store_row {
     const struct parse_article *a; /* the article (guid, title, body, …) */
@@ -98,6 +111,10 @@ struct store_ops {
      * the store's order, into cand[]; their number. */
     int (*key_live)(struct store *s, const struct store_key *k, int64_t lo, int64_t hi,
                     int64_t *cand, size_t max);
+    /* The lookups q[0..n), each as key_find (with near, [lo, hi] the
+     * window) or key_live would answer it, in one round trip where the
+     * backend can. 0 or a negative errno. */
+    int (*key_lookup)(struct store *s, struct store_lookup *q, size_t n);
     /* key_live of keys k[0..n) in turn, in one round trip where the backend
      * has them: each key's articles in key_live's order after the earlier
      * keys', an article already given for an earlier key not again, up to

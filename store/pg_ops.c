@@ -22,6 +22,18 @@ const char *const store_pg_sql[P_COUNT] = {
     [P_KEY_LIVE] = "SELECT k.article_id FROM keys k JOIN articles a ON a.id = k.article_id"
                    " WHERE k.kind = $1 AND k.key = $2 AND k.at BETWEEN $3 AND $4"
                    " GROUP BY k.article_id ORDER BY min(k.at), k.article_id LIMIT $5",
+    /* P_KEY_FIND (live false: tombstones too, live first) or P_KEY_LIVE
+     * (live true) for each key, by its number in the arrays */
+    [P_KEY_LOOKUP] = "SELECT b.ord, c.article_id, c.alive"
+                     " FROM unnest($1::smallint[], $2::text[], $3::bigint[], $4::bigint[],"
+                     "  $5::boolean[], $6::int[]) WITH ORDINALITY AS b(kind, key, lo, hi, live, lim, ord)"
+                     " CROSS JOIN LATERAL (SELECT k.article_id, bool_or(a.id IS NOT NULL) AS alive,"
+                     "  min(k.at) AS at FROM keys k LEFT JOIN articles a ON a.id = k.article_id"
+                     "  WHERE k.kind = b.kind AND k.key = b.key AND k.at BETWEEN b.lo AND b.hi"
+                     "  AND (NOT b.live OR a.id IS NOT NULL)"
+                     "  GROUP BY k.article_id"
+                     "  ORDER BY bool_or(a.id IS NOT NULL) DESC, min(k.at), k.article_id LIMIT b.lim) c"
+                     " ORDER BY b.ord, c.alive DESC, c.at, c.article_id",
     /* P_KEY_LIVE for each key, in the keys' order; LATERAL with LIMIT keeps
      * it an index lookup a key whatever the generic plan thinks of the table */
     [P_KEY_LIVE_MANY] = "SELECT c.article_id"
@@ -260,6 +272,58 @@ key_arrays(const struct store_key *k, size_t n, char kinds[8 * KEYS_MAX + 2],
 }
 
 static int
+pg_key_lookup(struct store *s, struct store_lookup *q, size_t n)
+{
+    struct store_key k[KEYS_MAX];
+    struct pg_params p = {0};
+    char kinds[8 * KEYS_MAX + 2], *keys, lo[24 * KEYS_MAX + 2], hi[24 * KEYS_MAX + 2],
+        live[2 * KEYS_MAX + 2], max[24 * KEYS_MAX + 2];
+    size_t l = 1, h = 1, v = 1, m = 1;
+    int rc;
+    if (n == 0)
+        return 0;
+    if (n > KEYS_MAX)
+        return -EINVAL;
+    lo[0] = hi[0] = live[0] = max[0] = '{';
+    for (size_t i = 0; i < n; i++) {
+        const char *sep = i ? "," : "";
+        int near = q[i].live || q[i].near;
+        k[i] = q[i].k;
+        q[i].n = q[i].alive = 0;
+        l += (size_t)snprintf(lo + l, sizeof(lo) - l, "%s%" PRId64, sep, near ? q[i].lo : INT64_MIN);
+        h += (size_t)snprintf(hi + h, sizeof(hi) - h, "%s%" PRId64, sep, near ? q[i].hi : INT64_MAX);
+        v += (size_t)snprintf(live + v, sizeof(live) - v, "%s%c", sep, q[i].live ? 't' : 'f');
+        m += (size_t)snprintf(max + m, sizeof(max) - m, "%s%zu", sep, q[i].live ? q[i].max : 1);
+    }
+    snprintf(lo + l, sizeof(lo) - l, "}");
+    snprintf(hi + h, sizeof(hi) - h, "}");
+    snprintf(live + v, sizeof(live) - v, "}");
+    snprintf(max + m, sizeof(max) - m, "}");
+    if ((rc = key_arrays(k, n, kinds, NULL, &keys)) < 0)
+        return rc;
+    store_pg_text(&p, kinds);
+    store_pg_text(&p, keys);
+    store_pg_text(&p, lo);
+    store_pg_text(&p, hi);
+    store_pg_text(&p, live);
+    store_pg_text(&p, max);
+    PGresult *res = store_pg_run(s, P_KEY_LOOKUP, &p, &rc);
+    free(keys);
+    if (res == NULL)
+        return rc;
+    for (int r = 0; r < PQntuples(res); r++) {
+        int64_t i = store_pg_int64(res, r, 0) - 1;
+        if (i < 0 || (size_t)i >= n || (size_t)q[i].n >= (q[i].live ? q[i].max : 1))
+            continue;
+        if (!q[i].live)
+            q[i].alive = PQgetvalue(res, r, 2)[0] == 't';
+        q[i].out[q[i].n++] = store_pg_int64(res, r, 1);
+    }
+    PQclear(res);
+    return 0;
+}
+
+static int
 pg_key_live_many(struct store *s, const struct store_key *k, size_t n, int64_t lo, int64_t hi,
                  int64_t *cand, size_t max)
 {
@@ -465,6 +529,7 @@ const struct store_ops store_pg_ops = {
     .generation = store_pg_generation,
     .key_find = pg_key_find,
     .key_live = pg_key_live,
+    .key_lookup = pg_key_lookup,
     .key_live_many = pg_key_live_many,
     .keys_add = pg_keys_add,
     .key_range = pg_key_range,

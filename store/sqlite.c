@@ -323,6 +323,21 @@ lite_key_live(struct store *s, const struct store_key *k, int64_t lo, int64_t hi
     return e < 0 ? e : (int)nc;
 }
 
+/* SQLite has no round trips to save: a lookup after another. */
+static int
+lite_key_lookup(struct store *s, struct store_lookup *q, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        int rc = q[i].live ? lite_key_live(s, &q[i].k, q[i].lo, q[i].hi, q[i].out, q[i].max)
+                           : lite_key_find(s, &q[i].k, q[i].near, q[i].lo, q[i].hi, q[i].out,
+                                           &q[i].alive);
+        if (rc < 0)
+            return rc;
+        q[i].n = rc;
+    }
+    return 0;
+}
+
 /* SQLite has no round trips to save: key_live a key after another. */
 static int lite_art_insert(struct store *s, const struct store_row *r, int64_t *id);
 static int lite_keys_add(struct store *s, const struct store_key *k, size_t n, int64_t article,
@@ -584,6 +599,7 @@ static const struct store_ops lite_ops = {
     .generation = store_sqlite_generation,
     .key_find = lite_key_find,
     .key_live = lite_key_live,
+    .key_lookup = lite_key_lookup,
     .key_live_many = lite_key_live_many,
     .keys_add = lite_keys_add,
     .key_range = lite_key_range,

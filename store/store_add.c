@@ -153,14 +153,57 @@ stored_shingles(struct store *s, int64_t id, uint64_t **set, size_t *n, size_t *
     return s->ops->art_text(s, id, on_text, &sh);
 }
 
-/* Up to `max` distinct live articles holding key (kind, text or num) dated
- * within `window` of `at`, into cand[]; their number, or a negative errno. */
+/* What rules 2 and 3 read of the store for a new article, read at once
+ * before they run (one round trip on PostgreSQL, not three): whether its
+ * title is a known column title, the article holding its link, the live
+ * articles under its title within 48 h. */
+struct lookups {
+    int column;                      /* a KEY_COLUMN row holds the title */
+    int link;                        /* 1: link_article (alive: link_alive) */
+    int64_t link_article;
+    int link_alive;
+    int ntitle;                      /* title[0..ntitle): rule 3's candidates */
+    int64_t title[TITLE_CANDIDATES];
+};
+
 static int
-live_candidates(struct store *s, int kind, const char *text, int64_t num, int64_t at,
-                int64_t window, int64_t *cand, size_t max)
+lookups_read(struct store *s, const struct keys *k, int64_t date, struct lookups *l)
 {
-    struct store_key k = {kind, text, num, 0};
-    return s->ops->key_live(s, &k, at - window, at + window, cand, max);
+    struct store_lookup q[3];
+    int64_t column;
+    size_t n = 0;
+    int ic = -1, il = -1, it = -1;
+    memset(l, 0, sizeof(*l));
+    if (k->title != NULL) {
+        ic = (int)n;
+        q[n++] = (struct store_lookup){.k = {KEY_COLUMN, k->title, 0, 0}, .out = &column, .max = 1};
+    }
+    if (k->link != NULL) {
+        il = (int)n;
+        q[n++] = (struct store_lookup){
+            .k = {KEY_LINK, k->link, 0, 0}, .out = &l->link_article, .max = 1};
+    }
+    if (k->title != NULL) {
+        it = (int)n;
+        q[n++] = (struct store_lookup){.k = {KEY_TITLE, k->title, 0, 0},
+                                       .live = 1,
+                                       .lo = date - H48,
+                                       .hi = date + H48,
+                                       .out = l->title,
+                                       .max = TITLE_CANDIDATES};
+    }
+    int rc = n > 0 ? s->ops->key_lookup(s, q, n) : 0;
+    if (rc < 0)
+        return rc;
+    if (ic >= 0)
+        l->column = q[ic].n > 0;
+    if (il >= 0) {
+        l->link = q[il].n > 0;
+        l->link_alive = q[il].alive;
+    }
+    if (it >= 0)
+        l->ntitle = q[it].n;
+    return 0;
 }
 
 /* key_range callback of column_title: counts the keys other than *own. */
@@ -205,14 +248,12 @@ out:
  * (both headline-only, or Jaccard ≥ 0.5), unless the title is a column
  * title. 1 and *article when found. */
 static int
-find_by_title(struct store *s, const struct keys *k, int64_t date, int64_t *article)
+find_by_title(struct store *s, const struct keys *k, const struct lookups *l, int64_t *article)
 {
-    int64_t cand[TITLE_CANDIDATES];
-    int nc;
+    const int64_t *cand = l->title;
+    int nc = l->ntitle;
     if (k->column)
         return 0;
-    if ((nc = live_candidates(s, KEY_TITLE, k->title, 0, date, H48, cand, TITLE_CANDIDATES)) < 0)
-        return nc;
     for (int i = 0; i < nc; i++) {
         uint64_t *other = NULL;
         size_t no, chars;
@@ -233,13 +274,10 @@ find_by_title(struct store *s, const struct keys *k, int64_t date, int64_t *arti
 /* Rule 3's column titles: whether the title of the incoming article (keys
  * `k`, of feed `feed_id`) is one, into k->column and k->column_known. */
 static int
-find_column(struct store *s, struct keys *k, int64_t feed_id)
+find_column(struct store *s, struct keys *k, int64_t feed_id, const struct lookups *l)
 {
-    int64_t article;
-    int alive, rc;
-    if ((rc = key_find(s, KEY_COLUMN, k->title, 0, 0, &article, &alive)) < 0)
-        return rc;
-    k->column = k->column_known = rc;
+    int rc;
+    k->column = k->column_known = l->column;
     if (!k->column) {
         if ((rc = column_title(s, feed_id, k->title, k->feed_title)) < 0)
             return rc;
@@ -376,13 +414,17 @@ insert_article(struct store *s, int64_t feed_id, const struct parse_article *a, 
 /* Rules 2–4 in order: the article with keys `k` repeats *article, 1 when
  * found. */
 static int
-find_duplicate(struct store *s, const struct keys *k, int64_t date, int64_t *article, int *alive)
+find_duplicate(struct store *s, const struct keys *k, const struct lookups *l, int64_t date,
+               int64_t *article, int *alive)
 {
     int found = 0;
-    if (k->link != NULL && (found = key_find(s, KEY_LINK, k->link, 0, 0, article, alive)) != 0)
-        return found;
+    if (l->link) {
+        *article = l->link_article;
+        *alive = l->link_alive;
+        return 1;
+    }
     *alive = 1;
-    if (k->title != NULL && (found = find_by_title(s, k, date, article)) != 0)
+    if (k->title != NULL && (found = find_by_title(s, k, l, article)) != 0)
         return found;
     if (k->banded && (found = find_similar(s, k, date, article)) > 0)
         *alive = 1;
@@ -441,9 +483,12 @@ store_add(struct store *s, int64_t feed_id, const struct parse_article *a, int r
 
     if ((text = parse_html_text(a->body)) == NULL || keys_make(s, feed_id, a, text, &k) < 0)
         goto out;
-    if (k.title != NULL && (rc = find_column(s, &k, feed_id)) < 0)
+    struct lookups look;
+    if ((rc = lookups_read(s, &k, a->date, &look)) < 0)
         goto out;
-    if ((rc = found = find_duplicate(s, &k, a->date, &article, &alive)) < 0)
+    if (k.title != NULL && (rc = find_column(s, &k, feed_id, &look)) < 0)
+        goto out;
+    if ((rc = found = find_duplicate(s, &k, &look, a->date, &article, &alive)) < 0)
         goto out;
     if (found) {
         /* another source of an article already stored (or of a tombstone:
