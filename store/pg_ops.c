@@ -23,17 +23,28 @@ const char *const store_pg_sql[P_COUNT] = {
                    " WHERE k.kind = $1 AND k.key = $2 AND k.at BETWEEN $3 AND $4"
                    " GROUP BY k.article_id ORDER BY min(k.at), k.article_id LIMIT $5",
     /* P_KEY_FIND (live false: tombstones too, live first) or P_KEY_LIVE
-     * (live true) for each key, by its number in the arrays */
-    [P_KEY_LOOKUP] = "SELECT b.ord, c.article_id, c.alive"
-                     " FROM unnest($1::smallint[], $2::text[], $3::bigint[], $4::bigint[],"
-                     "  $5::boolean[], $6::int[]) WITH ORDINALITY AS b(kind, key, lo, hi, live, lim, ord)"
-                     " CROSS JOIN LATERAL (SELECT k.article_id, bool_or(a.id IS NOT NULL) AS alive,"
+     * (live true) of up to three keys, each (kind, key, lo, hi, live, max),
+     * a NULL key for none, by its number. Scalar parameters, not arrays: the
+     * generic plan then costs what a custom one does, and is kept (arrays
+     * made the server plan the statement anew at each call) */
+    [P_KEY_LOOKUP] = " SELECT 1, c.* FROM (SELECT k.article_id, bool_or(a.id IS NOT NULL) AS alive,"
                      "  min(k.at) AS at FROM keys k LEFT JOIN articles a ON a.id = k.article_id"
-                     "  WHERE k.kind = b.kind AND k.key = b.key AND k.at BETWEEN b.lo AND b.hi"
-                     "  AND (NOT b.live OR a.id IS NOT NULL)"
-                     "  GROUP BY k.article_id"
-                     "  ORDER BY bool_or(a.id IS NOT NULL) DESC, min(k.at), k.article_id LIMIT b.lim) c"
-                     " ORDER BY b.ord, c.alive DESC, c.at, c.article_id",
+                     "  WHERE k.kind = $1 AND k.key = $2 AND k.at BETWEEN $3 AND $4"
+                     "  AND (NOT $5 OR a.id IS NOT NULL) GROUP BY k.article_id"
+                     "  ORDER BY 2 DESC, 3, 1 LIMIT $6) c"
+                     " UNION ALL"
+                     " SELECT 2, c.* FROM (SELECT k.article_id, bool_or(a.id IS NOT NULL) AS alive,"
+                     "  min(k.at) AS at FROM keys k LEFT JOIN articles a ON a.id = k.article_id"
+                     "  WHERE k.kind = $7 AND k.key = $8 AND k.at BETWEEN $9 AND $10"
+                     "  AND (NOT $11 OR a.id IS NOT NULL) GROUP BY k.article_id"
+                     "  ORDER BY 2 DESC, 3, 1 LIMIT $12) c"
+                     " UNION ALL"
+                     " SELECT 3, c.* FROM (SELECT k.article_id, bool_or(a.id IS NOT NULL) AS alive,"
+                     "  min(k.at) AS at FROM keys k LEFT JOIN articles a ON a.id = k.article_id"
+                     "  WHERE k.kind = $13 AND k.key = $14 AND k.at BETWEEN $15 AND $16"
+                     "  AND (NOT $17 OR a.id IS NOT NULL) GROUP BY k.article_id"
+                     "  ORDER BY 2 DESC, 3, 1 LIMIT $18) c"
+                     " ORDER BY 1, 3 DESC, 4, 2",
     /* P_KEY_LIVE for each key, in the keys' order; LATERAL with LIMIT keeps
      * it an index lookup a key whatever the generic plan thinks of the table */
     [P_KEY_LIVE_MANY] = "SELECT c.article_id"
@@ -271,55 +282,46 @@ key_arrays(const struct store_key *k, size_t n, char kinds[8 * KEYS_MAX + 2],
     return 0;
 }
 
+/* Up to three lookups a statement (P_KEY_LOOKUP's branches). */
+#define LOOKUPS 3
 static int
 pg_key_lookup(struct store *s, struct store_lookup *q, size_t n)
 {
-    struct store_key k[KEYS_MAX];
-    struct pg_params p = {0};
-    char kinds[8 * KEYS_MAX + 2], *keys, lo[24 * KEYS_MAX + 2], hi[24 * KEYS_MAX + 2],
-        live[2 * KEYS_MAX + 2], max[24 * KEYS_MAX + 2];
-    size_t l = 1, h = 1, v = 1, m = 1;
-    int rc;
-    if (n == 0)
-        return 0;
-    if (n > KEYS_MAX)
-        return -EINVAL;
-    lo[0] = hi[0] = live[0] = max[0] = '{';
-    for (size_t i = 0; i < n; i++) {
-        const char *sep = i ? "," : "";
-        int near = q[i].live || q[i].near;
-        k[i] = q[i].k;
-        q[i].n = q[i].alive = 0;
-        l += (size_t)snprintf(lo + l, sizeof(lo) - l, "%s%" PRId64, sep, near ? q[i].lo : INT64_MIN);
-        h += (size_t)snprintf(hi + h, sizeof(hi) - h, "%s%" PRId64, sep, near ? q[i].hi : INT64_MAX);
-        v += (size_t)snprintf(live + v, sizeof(live) - v, "%s%c", sep, q[i].live ? 't' : 'f');
-        m += (size_t)snprintf(max + m, sizeof(max) - m, "%s%zu", sep, q[i].live ? q[i].max : 1);
+    for (size_t at = 0; at < n; at += LOOKUPS) {
+        struct pg_params p = {0};
+        size_t m = n - at < LOOKUPS ? n - at : LOOKUPS;
+        int rc;
+        for (size_t b = 0; b < LOOKUPS; b++) {
+            struct store_lookup *l = b < m ? &q[at + b] : NULL;
+            int near = l && (l->live || l->near);
+            if (l == NULL) {
+                store_pg_int(&p, 0);
+                store_pg_text(&p, NULL); /* no key: no row */
+            } else {
+                l->n = l->alive = 0;
+                key_params(&p, &l->k);
+            }
+            store_pg_int(&p, near ? l->lo : INT64_MIN);
+            store_pg_int(&p, near ? l->hi : INT64_MAX);
+            store_pg_text(&p, l && l->live ? "t" : "f");
+            store_pg_int(&p, l && l->live ? (int64_t)l->max : 1);
+        }
+        PGresult *res = store_pg_run(s, P_KEY_LOOKUP, &p, &rc);
+        if (res == NULL)
+            return rc;
+        for (int r = 0; r < PQntuples(res); r++) {
+            int64_t b = store_pg_int64(res, r, 0) - 1;
+            if (b < 0 || (size_t)b >= m)
+                continue;
+            struct store_lookup *l = &q[at + (size_t)b];
+            if ((size_t)l->n >= (l->live ? l->max : 1))
+                continue;
+            if (!l->live)
+                l->alive = PQgetvalue(res, r, 2)[0] == 't';
+            l->out[l->n++] = store_pg_int64(res, r, 1);
+        }
+        PQclear(res);
     }
-    snprintf(lo + l, sizeof(lo) - l, "}");
-    snprintf(hi + h, sizeof(hi) - h, "}");
-    snprintf(live + v, sizeof(live) - v, "}");
-    snprintf(max + m, sizeof(max) - m, "}");
-    if ((rc = key_arrays(k, n, kinds, NULL, &keys)) < 0)
-        return rc;
-    store_pg_text(&p, kinds);
-    store_pg_text(&p, keys);
-    store_pg_text(&p, lo);
-    store_pg_text(&p, hi);
-    store_pg_text(&p, live);
-    store_pg_text(&p, max);
-    PGresult *res = store_pg_run(s, P_KEY_LOOKUP, &p, &rc);
-    free(keys);
-    if (res == NULL)
-        return rc;
-    for (int r = 0; r < PQntuples(res); r++) {
-        int64_t i = store_pg_int64(res, r, 0) - 1;
-        if (i < 0 || (size_t)i >= n || (size_t)q[i].n >= (q[i].live ? q[i].max : 1))
-            continue;
-        if (!q[i].live)
-            q[i].alive = PQgetvalue(res, r, 2)[0] == 't';
-        q[i].out[q[i].n++] = store_pg_int64(res, r, 1);
-    }
-    PQclear(res);
     return 0;
 }
 
