@@ -23,6 +23,19 @@ struct store_key {
     int only_new;     /* keys_add: not when the article has this key already */
 };
 
+/* One lookup of key_lookup: key_find (live 0; only keys dated in [lo, hi]
+ * with near) or key_live (live 1; dated in [lo, hi]) of key k, its answer in
+ * n and out[] (and alive). */
+struct store_lookup {
+    struct store_key k;
+    int live, near;
+    int64_t lo, hi;
+    int64_t *out; /* key_find: room for 1 (the article); key_live: for max */
+    size_t max;   /* key_live's max (key_find: 1) */
+    int n;        /* out: key_find's 1 found or 0, key_live's count */
+    int alive;    /* out: key_find's liveness of out[0] */
+};
+
 /* One article as written by an insert or an update. Borrowed. */
 struct store_row {
     const struct parse_article *a; /* the article (guid, title, body, …) */
@@ -98,6 +111,16 @@ struct store_ops {
      * the store's order, into cand[]; their number. */
     int (*key_live)(struct store *s, const struct store_key *k, int64_t lo, int64_t hi,
                     int64_t *cand, size_t max);
+    /* The lookups q[0..n), each as key_find (with near, [lo, hi] the
+     * window) or key_live would answer it, in one round trip where the
+     * backend can. 0 or a negative errno. */
+    int (*key_lookup)(struct store *s, struct store_lookup *q, size_t n);
+    /* key_live of keys k[0..n) in turn, in one round trip where the backend
+     * has them: each key's articles in key_live's order after the earlier
+     * keys', an article already given for an earlier key not again, up to
+     * max in all, into cand[]; their number. */
+    int (*key_live_many)(struct store *s, const struct store_key *k, size_t n, int64_t lo,
+                         int64_t hi, int64_t *cand, size_t max);
     /* Add keys k[0..n) of `article` dated `at` (one round trip where the
      * backend has them); one whose only_new is set not when the article
      * already has it. The exact keys (guid, link) are unique where the
@@ -114,8 +137,12 @@ struct store_ops {
      * gone): 0 or cb's return. Read in place, not copied: rule 4 reads up to
      * 64 bodies an article. */
     int (*art_text)(struct store *s, int64_t id, store_text_cb cb, void *arg);
-    /* A new article (and its text for search); its id in *id. */
-    int (*art_insert)(struct store *s, const struct store_row *r, int64_t *id);
+    /* A new article (and its text for search), its id in *id, with feed
+     * r->feed_id its first source seen at r->now (as src_add) and its keys
+     * k[0..n) dated `at` (as keys_add; only_new means nothing for a new
+     * article), in one round trip where the backend can. */
+    int (*art_add)(struct store *s, const struct store_row *r, const struct store_key *k,
+                   size_t n, int64_t at, int64_t *id);
     /* Article `id` rewritten with r's title, body and the rest. */
     int (*art_update)(struct store *s, int64_t id, const struct store_row *r);
     /* Feed `feed_id` a source of `article` seen at `now`: 1 added, 0 already. */

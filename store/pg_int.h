@@ -13,11 +13,13 @@ enum pg_stmt {
     P_KEY_FIND,      /* kind, key → article_id, alive (live articles first) */
     P_KEY_FIND_NEAR, /* kind, key, lo, hi → article_id, alive (live first) */
     P_KEY_LIVE,      /* kind, key, lo, hi, max → distinct live article ids */
+    P_KEY_LOOKUP,    /* kinds[], keys[], lo[], hi[], live[], max[] → ord, article_id, alive */
+    P_KEY_LIVE_MANY, /* kinds[], keys[], lo, hi, max → P_KEY_LIVE's ids, key after key */
     P_KEYS_ADD,      /* kinds[], keys[], only_new[], article_id, at (exact keys: once) */
     P_KEY_RANGE,     /* kind, lo, hi, max → distinct keys in [lo, hi) */
     P_ART_GET,       /* id → content_hash, feed_id */
     P_ART_TEXT,      /* id → body_text */
-    P_ART_INSERT,    /* … → id */
+    P_ART_ADD,       /* article …, kinds[], keys[], at → id; with its source and keys */
     P_ART_UPDATE,
     P_SRC_ADD,
     P_ART_REPUBLISH,

@@ -22,22 +22,66 @@ const char *const store_pg_sql[P_COUNT] = {
     [P_KEY_LIVE] = "SELECT k.article_id FROM keys k JOIN articles a ON a.id = k.article_id"
                    " WHERE k.kind = $1 AND k.key = $2 AND k.at BETWEEN $3 AND $4"
                    " GROUP BY k.article_id ORDER BY min(k.at), k.article_id LIMIT $5",
+    /* P_KEY_FIND (live false: tombstones too, live first) or P_KEY_LIVE
+     * (live true) of up to three keys, each (kind, key, lo, hi, live, max),
+     * a NULL key for none, by its number. Scalar parameters, not arrays: the
+     * generic plan then costs what a custom one does, and is kept (arrays
+     * made the server plan the statement anew at each call) */
+    [P_KEY_LOOKUP] = " SELECT 1, c.* FROM (SELECT k.article_id, bool_or(a.id IS NOT NULL) AS alive,"
+                     "  min(k.at) AS at FROM keys k LEFT JOIN articles a ON a.id = k.article_id"
+                     "  WHERE k.kind = $1 AND k.key = $2 AND k.at BETWEEN $3 AND $4"
+                     "  AND (NOT $5 OR a.id IS NOT NULL) GROUP BY k.article_id"
+                     "  ORDER BY 2 DESC, 3, 1 LIMIT $6) c"
+                     " UNION ALL"
+                     " SELECT 2, c.* FROM (SELECT k.article_id, bool_or(a.id IS NOT NULL) AS alive,"
+                     "  min(k.at) AS at FROM keys k LEFT JOIN articles a ON a.id = k.article_id"
+                     "  WHERE k.kind = $7 AND k.key = $8 AND k.at BETWEEN $9 AND $10"
+                     "  AND (NOT $11 OR a.id IS NOT NULL) GROUP BY k.article_id"
+                     "  ORDER BY 2 DESC, 3, 1 LIMIT $12) c"
+                     " UNION ALL"
+                     " SELECT 3, c.* FROM (SELECT k.article_id, bool_or(a.id IS NOT NULL) AS alive,"
+                     "  min(k.at) AS at FROM keys k LEFT JOIN articles a ON a.id = k.article_id"
+                     "  WHERE k.kind = $13 AND k.key = $14 AND k.at BETWEEN $15 AND $16"
+                     "  AND (NOT $17 OR a.id IS NOT NULL) GROUP BY k.article_id"
+                     "  ORDER BY 2 DESC, 3, 1 LIMIT $18) c"
+                     " ORDER BY 1, 3 DESC, 4, 2",
+    /* P_KEY_LIVE for each key, in the keys' order; LATERAL with LIMIT keeps
+     * it an index lookup a key whatever the generic plan thinks of the table */
+    [P_KEY_LIVE_MANY] = "SELECT c.article_id"
+                        " FROM unnest($1::smallint[], $2::text[]) WITH ORDINALITY AS b(kind, key, ord)"
+                        " CROSS JOIN LATERAL (SELECT k.article_id, min(k.at) AS at"
+                        "  FROM keys k JOIN articles a ON a.id = k.article_id"
+                        "  WHERE k.kind = b.kind AND k.key = b.key AND k.at BETWEEN $3 AND $4"
+                        "  GROUP BY k.article_id ORDER BY min(k.at), k.article_id LIMIT $5) c"
+                        " ORDER BY b.ord, c.at, c.article_id",
     /* an article's keys in one statement: one round trip, not twenty */
     [P_KEYS_ADD] = "INSERT INTO keys(kind, key, article_id, at)"
                    " SELECT k.kind, k.key, $4, $5"
                    " FROM unnest($1::smallint[], $2::text[], $3::boolean[]) AS k(kind, key, only_new)"
-                   " WHERE NOT (k.only_new AND EXISTS (SELECT 1 FROM keys x"
-                   "  WHERE x.kind = k.kind AND x.key = k.key AND x.article_id = $4))"
+                   /* a scalar subquery, not EXISTS: the generic plan made on a
+                    * near-empty table hashed an EXISTS over a scan of all keys,
+                    * and kept it (one scan of the table per duplicate) */
+                   " WHERE NOT k.only_new OR (SELECT true FROM keys x"
+                   "  WHERE x.kind = k.kind AND x.key = k.key AND x.article_id = $4 LIMIT 1)"
+                   "  IS NULL"
                    " ON CONFLICT DO NOTHING",
     [P_KEY_RANGE] = "SELECT DISTINCT key FROM keys WHERE kind = $1 AND key >= $2 AND key < $3"
                     " LIMIT $4",
     [P_ART_GET] = "SELECT content_hash, feed_id FROM articles WHERE id = $1",
     [P_ART_TEXT] = "SELECT body_text FROM articles WHERE id = $1",
-    [P_ART_INSERT] = "INSERT INTO articles(uid, feed_id, guid, title, link, author, categories,"
-                     " date, updated, first_seen, headimg, thumbnail, comments, summary, body,"
-                     " content_hash, republish, rejected_date, body_text)"
-                     " VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11, $12, $13, $14,"
-                     " $15, $16, $17, $18) RETURNING id",
+    /* a new article, its first source and its keys: one round trip, not three
+     * (data-modifying WITHs run whether read or not) */
+    [P_ART_ADD] = "WITH a AS (INSERT INTO articles(uid, feed_id, guid, title, link, author,"
+                  "  categories, date, updated, first_seen, headimg, thumbnail, comments, summary,"
+                  "  body, content_hash, republish, rejected_date, body_text)"
+                  "  VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11, $12, $13, $14,"
+                  "  $15, $16, $17, $18) RETURNING id),"
+                  " s AS (INSERT INTO sources(article_id, feed_id, seen) SELECT id, $2, $9 FROM a"
+                  "  ON CONFLICT DO NOTHING),"
+                  " k AS (INSERT INTO keys(kind, key, article_id, at) SELECT k.kind, k.key, a.id, $21"
+                  "  FROM a, unnest($19::smallint[], $20::text[]) AS k(kind, key)"
+                  "  ON CONFLICT DO NOTHING)"
+                  " SELECT id FROM a",
     [P_ART_UPDATE] = "UPDATE articles SET title = $2, link = $3, author = $4, categories = $5,"
                      " headimg = $6, thumbnail = $7, summary = $8, body = $9,"
                      " content_hash = $10, updated = $11, body_text = $12 WHERE id = $1",
@@ -193,21 +237,26 @@ array_text(char *w, const char *t)
     return w;
 }
 
+/* Keys k[0..n) (n at most KEYS_MAX) as array literals: their kinds into
+ * kinds[], their only_new flags into flags[] (may be NULL), their texts (a
+ * band's number in decimal) into *keys (the caller frees it). */
+#define KEYS_MAX (5 + STORE_BANDS)
 static int
-pg_keys_add(struct store *s, const struct store_key *k, size_t n, int64_t article, int64_t at)
+key_arrays(const struct store_key *k, size_t n, char kinds[8 * KEYS_MAX + 2],
+           char flags[2 * KEYS_MAX + 2], char **keys)
 {
-    struct pg_params p = {0};
-    char kinds[8 * (5 + STORE_BANDS) + 2], flags[2 * (5 + STORE_BANDS) + 2], *keys, *w;
     size_t len = 3, kl = 1, fl = 1;
-    int rc;
-    if (n > 5 + STORE_BANDS)
+    char *w;
+    if (n > KEYS_MAX)
         return -EINVAL;
     for (size_t i = 0; i < n; i++)
         len += (k[i].text ? strlen(k[i].text) * 2 : 24) + 3;
-    if ((keys = w = malloc(len)) == NULL)
+    if ((*keys = w = malloc(len)) == NULL)
         return -ENOMEM;
     *w++ = '{';
-    kinds[0] = flags[0] = '{';
+    kinds[0] = '{';
+    if (flags != NULL)
+        flags[0] = '{';
     for (size_t i = 0; i < n; i++) {
         char num[24];
         if (i > 0)
@@ -219,14 +268,104 @@ pg_keys_add(struct store *s, const struct store_key *k, size_t n, int64_t articl
             snprintf(num, sizeof(num), "%" PRId64, k[i].num);
             w = array_text(w, num);
         }
-        kl += (size_t)snprintf(kinds + kl, sizeof(kinds) - kl, "%s%d", i ? "," : "", k[i].kind);
-        fl += (size_t)snprintf(flags + fl, sizeof(flags) - fl, "%s%c", i ? "," : "",
-                               k[i].only_new ? 't' : 'f');
+        kl += (size_t)snprintf(kinds + kl, 8 * KEYS_MAX + 2 - kl, "%s%d", i ? "," : "",
+                               k[i].kind);
+        if (flags != NULL)
+            fl += (size_t)snprintf(flags + fl, 2 * KEYS_MAX + 2 - fl, "%s%c", i ? "," : "",
+                                   k[i].only_new ? 't' : 'f');
     }
     *w++ = '}';
     *w = '\0';
-    snprintf(kinds + kl, sizeof(kinds) - kl, "}");
-    snprintf(flags + fl, sizeof(flags) - fl, "}");
+    snprintf(kinds + kl, 8 * KEYS_MAX + 2 - kl, "}");
+    if (flags != NULL)
+        snprintf(flags + fl, 2 * KEYS_MAX + 2 - fl, "}");
+    return 0;
+}
+
+/* Up to three lookups a statement (P_KEY_LOOKUP's branches). */
+#define LOOKUPS 3
+static int
+pg_key_lookup(struct store *s, struct store_lookup *q, size_t n)
+{
+    for (size_t at = 0; at < n; at += LOOKUPS) {
+        struct pg_params p = {0};
+        size_t m = n - at < LOOKUPS ? n - at : LOOKUPS;
+        int rc;
+        for (size_t b = 0; b < LOOKUPS; b++) {
+            struct store_lookup *l = b < m ? &q[at + b] : NULL;
+            int near = l && (l->live || l->near);
+            if (l == NULL) {
+                store_pg_int(&p, 0);
+                store_pg_text(&p, NULL); /* no key: no row */
+            } else {
+                l->n = l->alive = 0;
+                key_params(&p, &l->k);
+            }
+            store_pg_int(&p, near ? l->lo : INT64_MIN);
+            store_pg_int(&p, near ? l->hi : INT64_MAX);
+            store_pg_text(&p, l && l->live ? "t" : "f");
+            store_pg_int(&p, l && l->live ? (int64_t)l->max : 1);
+        }
+        PGresult *res = store_pg_run(s, P_KEY_LOOKUP, &p, &rc);
+        if (res == NULL)
+            return rc;
+        for (int r = 0; r < PQntuples(res); r++) {
+            int64_t b = store_pg_int64(res, r, 0) - 1;
+            if (b < 0 || (size_t)b >= m)
+                continue;
+            struct store_lookup *l = &q[at + (size_t)b];
+            if ((size_t)l->n >= (l->live ? l->max : 1))
+                continue;
+            if (!l->live)
+                l->alive = PQgetvalue(res, r, 2)[0] == 't';
+            l->out[l->n++] = store_pg_int64(res, r, 1);
+        }
+        PQclear(res);
+    }
+    return 0;
+}
+
+static int
+pg_key_live_many(struct store *s, const struct store_key *k, size_t n, int64_t lo, int64_t hi,
+                 int64_t *cand, size_t max)
+{
+    struct pg_params p = {0};
+    char kinds[8 * KEYS_MAX + 2], *keys;
+    size_t nc = 0;
+    int rc;
+    if (n == 0 || max == 0)
+        return 0;
+    if ((rc = key_arrays(k, n, kinds, NULL, &keys)) < 0)
+        return rc;
+    store_pg_text(&p, kinds);
+    store_pg_text(&p, keys);
+    store_pg_int(&p, lo);
+    store_pg_int(&p, hi);
+    store_pg_int(&p, (int64_t)max);
+    PGresult *res = store_pg_run(s, P_KEY_LIVE_MANY, &p, &rc);
+    free(keys);
+    if (res == NULL)
+        return rc;
+    for (int i = 0; i < PQntuples(res) && nc < max; i++) {
+        int64_t id = store_pg_int64(res, i, 0);
+        int dup = 0;
+        for (size_t j = 0; j < nc && !dup; j++)
+            dup = cand[j] == id;
+        if (!dup)
+            cand[nc++] = id;
+    }
+    PQclear(res);
+    return (int)nc;
+}
+
+static int
+pg_keys_add(struct store *s, const struct store_key *k, size_t n, int64_t article, int64_t at)
+{
+    struct pg_params p = {0};
+    char kinds[8 * KEYS_MAX + 2], flags[2 * KEYS_MAX + 2], *keys;
+    int rc;
+    if ((rc = key_arrays(k, n, kinds, flags, &keys)) < 0)
+        return rc;
     store_pg_text(&p, kinds);
     store_pg_text(&p, keys);
     store_pg_text(&p, flags);
@@ -291,34 +430,49 @@ pg_art_text(struct store *s, int64_t id, store_text_cb cb, void *arg)
     return rc;
 }
 
-static int
-pg_art_insert(struct store *s, const struct store_row *r, int64_t *id)
+/* The article's parameters $1 … $18 of P_ART_ADD. */
+static void
+row_params(struct pg_params *p, const struct store_row *r)
 {
     const struct parse_article *a = r->a;
-    struct pg_params p = {0};
-    int rc;
-    store_pg_text(&p, r->uid);
-    store_pg_int(&p, r->feed_id);
-    store_pg_text(&p, a->guid);
-    store_pg_text(&p, a->title);
-    store_pg_text(&p, a->link);
-    store_pg_text(&p, a->author);
-    store_pg_text(&p, r->cats);
-    store_pg_int(&p, a->date);
-    store_pg_int(&p, r->now);
-    store_pg_text(&p, a->headimg);
-    store_pg_text(&p, a->thumbnail);
-    store_pg_int(&p, a->comments);
-    store_pg_text(&p, a->summary);
-    store_pg_text(&p, a->body);
-    store_pg_int(&p, (int64_t)r->hash);
-    store_pg_text(&p, r->republish ? "t" : "f");
+    store_pg_text(p, r->uid);
+    store_pg_int(p, r->feed_id);
+    store_pg_text(p, a->guid);
+    store_pg_text(p, a->title);
+    store_pg_text(p, a->link);
+    store_pg_text(p, a->author);
+    store_pg_text(p, r->cats);
+    store_pg_int(p, a->date);
+    store_pg_int(p, r->now);
+    store_pg_text(p, a->headimg);
+    store_pg_text(p, a->thumbnail);
+    store_pg_int(p, a->comments);
+    store_pg_text(p, a->summary);
+    store_pg_text(p, a->body);
+    store_pg_int(p, (int64_t)r->hash);
+    store_pg_text(p, r->republish ? "t" : "f");
     if (a->date_rejected)
-        store_pg_int(&p, a->rejected_date);
+        store_pg_int(p, a->rejected_date);
     else
-        store_pg_text(&p, NULL);
-    store_pg_text(&p, r->text);
-    PGresult *res = store_pg_run(s, P_ART_INSERT, &p, &rc);
+        store_pg_text(p, NULL);
+    store_pg_text(p, r->text);
+}
+
+static int
+pg_art_add(struct store *s, const struct store_row *r, const struct store_key *k, size_t n,
+           int64_t at, int64_t *id)
+{
+    struct pg_params p = {0};
+    char kinds[8 * KEYS_MAX + 2], *keys;
+    int rc;
+    if ((rc = key_arrays(k, n, kinds, NULL, &keys)) < 0)
+        return rc;
+    row_params(&p, r);
+    store_pg_text(&p, kinds);
+    store_pg_text(&p, keys);
+    store_pg_int(&p, at);
+    PGresult *res = store_pg_run(s, P_ART_ADD, &p, &rc);
+    free(keys);
     if (res == NULL)
         return rc;
     *id = store_pg_int64(res, 0, 0);
@@ -377,11 +531,13 @@ const struct store_ops store_pg_ops = {
     .generation = store_pg_generation,
     .key_find = pg_key_find,
     .key_live = pg_key_live,
+    .key_lookup = pg_key_lookup,
+    .key_live_many = pg_key_live_many,
     .keys_add = pg_keys_add,
     .key_range = pg_key_range,
     .art_get = pg_art_get,
     .art_text = pg_art_text,
-    .art_insert = pg_art_insert,
+    .art_add = pg_art_add,
     .art_update = pg_art_update,
     .src_add = pg_src_add,
     .art_republish = pg_art_republish,

@@ -323,6 +323,61 @@ lite_key_live(struct store *s, const struct store_key *k, int64_t lo, int64_t hi
     return e < 0 ? e : (int)nc;
 }
 
+/* SQLite has no round trips to save: a lookup after another. */
+static int
+lite_key_lookup(struct store *s, struct store_lookup *q, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        int rc = q[i].live ? lite_key_live(s, &q[i].k, q[i].lo, q[i].hi, q[i].out, q[i].max)
+                           : lite_key_find(s, &q[i].k, q[i].near, q[i].lo, q[i].hi, q[i].out,
+                                           &q[i].alive);
+        if (rc < 0)
+            return rc;
+        q[i].n = rc;
+    }
+    return 0;
+}
+
+/* SQLite has no round trips to save: key_live a key after another. */
+static int lite_art_insert(struct store *s, const struct store_row *r, int64_t *id);
+static int lite_keys_add(struct store *s, const struct store_key *k, size_t n, int64_t article,
+                         int64_t at);
+static int lite_src_add(struct store *s, int64_t article, int64_t feed_id, int64_t now);
+
+/* SQLite: the three writes one after another. */
+static int
+lite_art_add(struct store *s, const struct store_row *r, const struct store_key *k, size_t n,
+             int64_t at, int64_t *id)
+{
+    int rc = lite_art_insert(s, r, id);
+    if (rc == 0 && (rc = lite_src_add(s, *id, r->feed_id, r->now)) > 0)
+        rc = 0;
+    if (rc == 0 && n > 0)
+        rc = lite_keys_add(s, k, n, *id, at);
+    return rc;
+}
+
+static int
+lite_key_live_many(struct store *s, const struct store_key *k, size_t n, int64_t lo, int64_t hi,
+                   int64_t *cand, size_t max)
+{
+    size_t nc = 0;
+    for (size_t i = 0; i < n && nc < max; i++) {
+        int64_t one[max];
+        int got = lite_key_live(s, &k[i], lo, hi, one, max);
+        if (got < 0)
+            return got;
+        for (int j = 0; j < got && nc < max; j++) {
+            int dup = 0;
+            for (size_t m = 0; m < nc && !dup; m++)
+                dup = cand[m] == one[j];
+            if (!dup)
+                cand[nc++] = one[j];
+        }
+    }
+    return (int)nc;
+}
+
 static int
 lite_key_add(struct store *s, const struct store_key *k, int64_t article, int64_t at)
 {
@@ -544,11 +599,13 @@ static const struct store_ops lite_ops = {
     .generation = store_sqlite_generation,
     .key_find = lite_key_find,
     .key_live = lite_key_live,
+    .key_lookup = lite_key_lookup,
+    .key_live_many = lite_key_live_many,
     .keys_add = lite_keys_add,
     .key_range = lite_key_range,
     .art_get = lite_art_get,
     .art_text = lite_art_text,
-    .art_insert = lite_art_insert,
+    .art_add = lite_art_add,
     .art_update = lite_art_update,
     .src_add = lite_src_add,
     .art_republish = lite_art_republish,

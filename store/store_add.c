@@ -89,11 +89,10 @@ hash64(uint64_t h, const char *p)
 
 enum { K_GUID = 1, K_LINK = 2, K_TITLE = 4, K_BANDS = 8, K_FEED_TITLE = 16, K_COLUMN = 32 };
 
-static int
-keys_add(struct store *s, const struct keys *k, unsigned which, int64_t article, int64_t at,
-         int only_new)
+/* The keys `which` of k into add[] (room for 5 + STORE_BANDS); their number. */
+static size_t
+keys_list(const struct keys *k, unsigned which, int only_new, struct store_key *add)
 {
-    struct store_key add[5 + STORE_BANDS];
     size_t n = 0;
     if (which & K_GUID)
         add[n++] = (struct store_key){KEY_GUID, k->guid, 0, only_new};
@@ -108,6 +107,15 @@ keys_add(struct store *s, const struct keys *k, unsigned which, int64_t article,
     if ((which & K_BANDS) && k->banded)
         for (int b = 0; b < STORE_BANDS; b++)
             add[n++] = (struct store_key){KEY_BAND, NULL, (int64_t)k->bands[b], only_new};
+    return n;
+}
+
+static int
+keys_add(struct store *s, const struct keys *k, unsigned which, int64_t article, int64_t at,
+         int only_new)
+{
+    struct store_key add[5 + STORE_BANDS];
+    size_t n = keys_list(k, which, only_new, add);
     return n > 0 ? s->ops->keys_add(s, add, n, article, at) : 0;
 }
 
@@ -145,14 +153,57 @@ stored_shingles(struct store *s, int64_t id, uint64_t **set, size_t *n, size_t *
     return s->ops->art_text(s, id, on_text, &sh);
 }
 
-/* Up to `max` distinct live articles holding key (kind, text or num) dated
- * within `window` of `at`, into cand[]; their number, or a negative errno. */
+/* What rules 2 and 3 read of the store for a new article, read at once
+ * before they run (one round trip on PostgreSQL, not three): whether its
+ * title is a known column title, the article holding its link, the live
+ * articles under its title within 48 h. */
+struct lookups {
+    int column;                      /* a KEY_COLUMN row holds the title */
+    int link;                        /* 1: link_article (alive: link_alive) */
+    int64_t link_article;
+    int link_alive;
+    int ntitle;                      /* title[0..ntitle): rule 3's candidates */
+    int64_t title[TITLE_CANDIDATES];
+};
+
 static int
-live_candidates(struct store *s, int kind, const char *text, int64_t num, int64_t at,
-                int64_t window, int64_t *cand, size_t max)
+lookups_read(struct store *s, const struct keys *k, int64_t date, struct lookups *l)
 {
-    struct store_key k = {kind, text, num, 0};
-    return s->ops->key_live(s, &k, at - window, at + window, cand, max);
+    struct store_lookup q[3];
+    int64_t column;
+    size_t n = 0;
+    int ic = -1, il = -1, it = -1;
+    memset(l, 0, sizeof(*l));
+    if (k->title != NULL) {
+        ic = (int)n;
+        q[n++] = (struct store_lookup){.k = {KEY_COLUMN, k->title, 0, 0}, .out = &column, .max = 1};
+    }
+    if (k->link != NULL) {
+        il = (int)n;
+        q[n++] = (struct store_lookup){
+            .k = {KEY_LINK, k->link, 0, 0}, .out = &l->link_article, .max = 1};
+    }
+    if (k->title != NULL) {
+        it = (int)n;
+        q[n++] = (struct store_lookup){.k = {KEY_TITLE, k->title, 0, 0},
+                                       .live = 1,
+                                       .lo = date - H48,
+                                       .hi = date + H48,
+                                       .out = l->title,
+                                       .max = TITLE_CANDIDATES};
+    }
+    int rc = n > 0 ? s->ops->key_lookup(s, q, n) : 0;
+    if (rc < 0)
+        return rc;
+    if (ic >= 0)
+        l->column = q[ic].n > 0;
+    if (il >= 0) {
+        l->link = q[il].n > 0;
+        l->link_alive = q[il].alive;
+    }
+    if (it >= 0)
+        l->ntitle = q[it].n;
+    return 0;
 }
 
 /* key_range callback of column_title: counts the keys other than *own. */
@@ -197,14 +248,12 @@ out:
  * (both headline-only, or Jaccard ≥ 0.5), unless the title is a column
  * title. 1 and *article when found. */
 static int
-find_by_title(struct store *s, const struct keys *k, int64_t date, int64_t *article)
+find_by_title(struct store *s, const struct keys *k, const struct lookups *l, int64_t *article)
 {
-    int64_t cand[TITLE_CANDIDATES];
-    int nc;
+    const int64_t *cand = l->title;
+    int nc = l->ntitle;
     if (k->column)
         return 0;
-    if ((nc = live_candidates(s, KEY_TITLE, k->title, 0, date, H48, cand, TITLE_CANDIDATES)) < 0)
-        return nc;
     for (int i = 0; i < nc; i++) {
         uint64_t *other = NULL;
         size_t no, chars;
@@ -225,13 +274,10 @@ find_by_title(struct store *s, const struct keys *k, int64_t date, int64_t *arti
 /* Rule 3's column titles: whether the title of the incoming article (keys
  * `k`, of feed `feed_id`) is one, into k->column and k->column_known. */
 static int
-find_column(struct store *s, struct keys *k, int64_t feed_id)
+find_column(struct store *s, struct keys *k, int64_t feed_id, const struct lookups *l)
 {
-    int64_t article;
-    int alive, rc;
-    if ((rc = key_find(s, KEY_COLUMN, k->title, 0, 0, &article, &alive)) < 0)
-        return rc;
-    k->column = k->column_known = rc;
+    int rc;
+    k->column = k->column_known = l->column;
     if (!k->column) {
         if ((rc = column_title(s, feed_id, k->title, k->feed_title)) < 0)
             return rc;
@@ -245,32 +291,27 @@ find_column(struct store *s, struct keys *k, int64_t feed_id)
 static int
 find_similar(struct store *s, const struct keys *k, int64_t date, int64_t *article)
 {
-    int64_t seen[MAX_CANDIDATES];
-    size_t nseen = 0;
-    for (int b = 0; b < STORE_BANDS && nseen < MAX_CANDIDATES; b++) {
-        int64_t cand[MAX_CANDIDATES];
-        int nc = live_candidates(s, KEY_BAND, NULL, (int64_t)k->bands[b], date, H72, cand,
-                                 MAX_CANDIDATES);
-        if (nc < 0)
-            return nc;
-        for (int i = 0; i < nc && nseen < MAX_CANDIDATES; i++) {
-            int dup = 0;
-            for (size_t j = 0; j < nseen && !dup; j++)
-                dup = seen[j] == cand[i];
-            if (dup)
-                continue;
-            seen[nseen++] = cand[i];
-            uint64_t *other = NULL;
-            size_t no, chars;
-            int rc = stored_shingles(s, cand[i], &other, &no, &chars);
-            double j = rc == 0 ? store_jaccard(k->set, k->nset, other, no) : 0;
-            free(other);
-            if (rc < 0)
-                return rc;
-            if (j >= SIMILAR) {
-                *article = cand[i];
-                return 1;
-            }
+    /* every band's candidates at once (one round trip on PostgreSQL, not
+     * sixteen): band by band, each article once, the first 64 */
+    struct store_key bands[STORE_BANDS];
+    int64_t cand[MAX_CANDIDATES];
+    for (int b = 0; b < STORE_BANDS; b++)
+        bands[b] = (struct store_key){KEY_BAND, NULL, (int64_t)k->bands[b], 0};
+    int nc = s->ops->key_live_many(s, bands, STORE_BANDS, date - H72, date + H72, cand,
+                                   MAX_CANDIDATES);
+    if (nc < 0)
+        return nc;
+    for (int i = 0; i < nc; i++) {
+        uint64_t *other = NULL;
+        size_t no, chars;
+        int rc = stored_shingles(s, cand[i], &other, &no, &chars);
+        double j = rc == 0 ? store_jaccard(k->set, k->nset, other, no) : 0;
+        free(other);
+        if (rc < 0)
+            return rc;
+        if (j >= SIMILAR) {
+            *article = cand[i];
+            return 1;
         }
     }
     return 0;
@@ -346,10 +387,14 @@ new_uid(char uid[48])
              r[14], r[15]);
 }
 
+/* A new article with its first source and every key of `k`. */
 static int
 insert_article(struct store *s, int64_t feed_id, const struct parse_article *a, const char *cats,
-               const char *text, uint64_t hash, int republish, int64_t now, int64_t *id)
+               const char *text, uint64_t hash, int republish, int64_t now, const struct keys *k,
+               int64_t *id)
 {
+    struct store_key add[5 + STORE_BANDS];
+    size_t n = keys_list(k, K_GUID | K_LINK | K_TITLE | K_FEED_TITLE | K_COLUMN | K_BANDS, 0, add);
     char uid[48];
     new_uid(uid);
     struct store_row r = {.a = a,
@@ -360,7 +405,7 @@ insert_article(struct store *s, int64_t feed_id, const struct parse_article *a, 
                           .feed_id = feed_id,
                           .republish = republish,
                           .now = now};
-    int rc = s->ops->art_insert(s, &r, id);
+    int rc = s->ops->art_add(s, &r, add, n, a->date, id);
     if (rc == 0)
         s->changed = 1;
     return rc;
@@ -369,13 +414,17 @@ insert_article(struct store *s, int64_t feed_id, const struct parse_article *a, 
 /* Rules 2–4 in order: the article with keys `k` repeats *article, 1 when
  * found. */
 static int
-find_duplicate(struct store *s, const struct keys *k, int64_t date, int64_t *article, int *alive)
+find_duplicate(struct store *s, const struct keys *k, const struct lookups *l, int64_t date,
+               int64_t *article, int *alive)
 {
     int found = 0;
-    if (k->link != NULL && (found = key_find(s, KEY_LINK, k->link, 0, 0, article, alive)) != 0)
-        return found;
+    if (l->link) {
+        *article = l->link_article;
+        *alive = l->link_alive;
+        return 1;
+    }
     *alive = 1;
-    if (k->title != NULL && (found = find_by_title(s, k, date, article)) != 0)
+    if (k->title != NULL && (found = find_by_title(s, k, l, article)) != 0)
         return found;
     if (k->banded && (found = find_similar(s, k, date, article)) > 0)
         *alive = 1;
@@ -434,9 +483,12 @@ store_add(struct store *s, int64_t feed_id, const struct parse_article *a, int r
 
     if ((text = parse_html_text(a->body)) == NULL || keys_make(s, feed_id, a, text, &k) < 0)
         goto out;
-    if (k.title != NULL && (rc = find_column(s, &k, feed_id)) < 0)
+    struct lookups look;
+    if ((rc = lookups_read(s, &k, a->date, &look)) < 0)
         goto out;
-    if ((rc = found = find_duplicate(s, &k, a->date, &article, &alive)) < 0)
+    if (k.title != NULL && (rc = find_column(s, &k, feed_id, &look)) < 0)
+        goto out;
+    if ((rc = found = find_duplicate(s, &k, &look, a->date, &article, &alive)) < 0)
         goto out;
     if (found) {
         /* another source of an article already stored (or of a tombstone:
@@ -455,11 +507,7 @@ store_add(struct store *s, int64_t feed_id, const struct parse_article *a, int r
     rc = -ENOMEM;
     if ((cats = categories_json(a)) == NULL)
         goto out;
-    if ((rc = insert_article(s, feed_id, a, cats, text, hash, republish, now, &article)) < 0 ||
-        (rc = add_source(s, article, feed_id, 0, now)) < 0)
-        goto out;
-    rc = keys_add(s, &k, K_GUID | K_LINK | K_TITLE | K_FEED_TITLE | K_COLUMN | K_BANDS, article,
-                 a->date, 0);
+    rc = insert_article(s, feed_id, a, cats, text, hash, republish, now, &k, &article);
 out:
     if (rc == 0 && outcome != NULL)
         *outcome = out;
