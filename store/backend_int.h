@@ -14,6 +14,13 @@
 /* Search words per query at most (SPEC §5.1's ?q=). */
 #define STORE_MAX_TERMS 16
 
+/* A search word's length in characters: trigram indexes serve words of 3 or
+ * more, shorter ones are scanned for (store_query.c). */
+size_t store_term_chars(const char *term);
+/* '%term%' for LIKE or ILIKE … ESCAPE '\', with '%', '_' and the backslash
+ * escaped. A new string, or NULL when out of memory. */
+char *store_like_pattern(const char *term);
+
 /* One dedup key: (kind, text), or (kind, num) when text is NULL (LSH bands).
  * Borrowed. */
 struct store_key {

@@ -14,33 +14,6 @@
  * as the articles_search index, or the index is not used. */
 #define SEARCHED "(a.title || ' ' || a.body_text)"
 
-static size_t
-utf8_chars(const char *s)
-{
-    size_t n = 0;
-    for (; *s; s++)
-        n += ((unsigned char)*s & 0xC0) != 0x80;
-    return n;
-}
-
-/* '%term%' for ILIKE, with '%', '_' and '\' escaped. New string. */
-static char *
-like_pattern(const char *term)
-{
-    char *out = malloc(strlen(term) * 2 + 3), *w = out;
-    if (out == NULL)
-        return NULL;
-    *w++ = '%';
-    for (const char *p = term; *p; p++) {
-        if (*p == '%' || *p == '_' || *p == '\\')
-            *w++ = '\\';
-        *w++ = *p;
-    }
-    *w++ = '%';
-    *w = '\0';
-    return out;
-}
-
 /* The first source comes first in the sources array; compact JSON, as
  * SQLite's json_group_array writes it. */
 static const char select_sql[] =
@@ -80,9 +53,9 @@ store_pg_articles(struct store *s, const struct store_query *q, char *const *ter
         ADD(" AND a.categories::jsonb ? $%d", p.n);
     }
     for (int i = 0; i < nterms; i++) {
-        if (utf8_chars(terms[i]) >= 3) {
+        if (store_term_chars(terms[i]) >= 3) {
             /* trigrams: through the GIN index */
-            if ((likes[nlike] = like_pattern(terms[i])) == NULL) {
+            if ((likes[nlike] = store_like_pattern(terms[i])) == NULL) {
                 ret = -ENOMEM;
                 goto out;
             }

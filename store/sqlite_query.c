@@ -8,15 +8,6 @@
 
 #include "store/sqlite_int.h"
 
-static size_t
-utf8_chars(const char *s)
-{
-    size_t n = 0;
-    for (; *s; s++)
-        n += ((unsigned char)*s & 0xC0) != 0x80;
-    return n;
-}
-
 /* FTS5's trigram tokenizer matches terms of at least 3 characters: those
  * become one MATCH of quoted strings, all required; shorter ones (two-
  * character Chinese words such as 长春) a LIKE each, '%' and '_' escaped. */
@@ -30,7 +21,7 @@ fts_query(char *const *terms, int n)
     if (out == NULL)
         return NULL;
     for (int i = 0; i < n; i++) {
-        if (utf8_chars(terms[i]) < 3)
+        if (store_term_chars(terms[i]) < 3)
             continue;
         if (w != out)
             *w++ = ' ';
@@ -42,23 +33,6 @@ fts_query(char *const *terms, int n)
         }
         *w++ = '"';
     }
-    *w = '\0';
-    return out;
-}
-
-static char *
-like_pattern(const char *term)
-{
-    char *out = malloc(strlen(term) * 2 + 3), *w = out;
-    if (out == NULL)
-        return NULL;
-    *w++ = '%';
-    for (const char *p = term; *p; p++) {
-        if (*p == '%' || *p == '_' || *p == '\\')
-            *w++ = '\\';
-        *w++ = *p;
-    }
-    *w++ = '%';
     *w = '\0';
     return out;
 }
@@ -98,9 +72,9 @@ store_sqlite_articles(struct store *s, const struct store_query *q, char *const 
                            q->id > 0 ? " AND a.id = ?4" : "",
                            q->changed_since > 0 ? " AND a.updated >= ?99" : "");
     for (int i = 0; i < nterms; i++) {
-        if (utf8_chars(terms[i]) >= 3)
+        if (store_term_chars(terms[i]) >= 3)
             continue;
-        if ((likes[nlike] = like_pattern(terms[i])) == NULL)
+        if ((likes[nlike] = store_like_pattern(terms[i])) == NULL)
             goto out;
         nlike++;
         len += (size_t)snprintf(sqlbuf + len, sizeof(sqlbuf) - len,

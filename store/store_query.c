@@ -8,6 +8,32 @@
 
 #include "store/store_int.h"
 
+size_t
+store_term_chars(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xC0) != 0x80;
+    return n;
+}
+
+char *
+store_like_pattern(const char *term)
+{
+    char *out = malloc(strlen(term) * 2 + 3), *w = out;
+    if (out == NULL)
+        return NULL;
+    *w++ = '%';
+    for (const char *p = term; *p; p++) {
+        if (*p == '%' || *p == '_' || *p == '\\')
+            *w++ = '\\';
+        *w++ = *p;
+    }
+    *w++ = '%';
+    *w = '\0';
+    return out;
+}
+
 /* The words of a search text: split at white space (ASCII and U+3000),
  * pointers into `buf` (a copy the caller frees). Returns the count, or -1
  * for more than STORE_MAX_TERMS words. */
