@@ -326,6 +326,60 @@ make_markdown_dir(const struct config *cfg)
 
 /* ---- reload ---- */
 
+/* The tracking parameters of a reloaded configuration, for the writer in the
+ * worker (dedup keys); the job owns its copy of the list. */
+struct tracking_job {
+    char **params;
+    size_t n;
+};
+
+static void
+tracking_job_free(struct tracking_job *j)
+{
+    for (size_t i = 0; j != NULL && i < j->n; i++)
+        free(j->params[i]);
+    if (j != NULL)
+        free(j->params);
+    free(j);
+}
+
+static int
+tracking_fn(struct service *s, void *arg)
+{
+    struct tracking_job *j = arg;
+    return store_set_tracking_params(s->wstore, (const char *const *)j->params, j->n);
+}
+
+static void
+tracking_after(struct service *s, void *arg)
+{
+    (void)s;
+    tracking_job_free(arg);
+}
+
+/* A reload's tracking_params (SPEC §7, §5.2) take effect on both
+ * connections: the reader's (the links the output emits) here on the loop
+ * thread, which owns it, the writer's (dedup keys) in order with the jobs. */
+static int
+reload_tracking(struct service *s, const struct config *cfg)
+{
+    const char *const *list = (const char *const *)cfg->daemon.tracking_params;
+    size_t n = cfg->daemon.ntracking_params;
+    struct tracking_job *j = calloc(1, sizeof(*j));
+    int rc = j == NULL ? -ENOMEM : 0;
+    if (rc == 0 && n > 0 && (j->params = calloc(n, sizeof(*j->params))) == NULL)
+        rc = -ENOMEM;
+    for (size_t i = 0; rc == 0 && i < n; i++, j->n++)
+        if ((j->params[i] = strdup(list[i])) == NULL)
+            rc = -ENOMEM;
+    if (rc == 0)
+        rc = store_set_tracking_params(s->rstore, list, n);
+    if (rc == 0 && (rc = sched_job(s, tracking_fn, tracking_after, j)) == 0)
+        return 0;
+    tracking_job_free(j);
+    return rc;
+}
+
 int
 service_reload(struct service *s, char *err, size_t errsize)
 {
@@ -345,6 +399,8 @@ service_reload(struct service *s, char *err, size_t errsize)
     size_t n = 0, added = 0, kept = 0;
     struct config *old = s->cfg;
     s->cfg = cfg;
+    if (reload_tracking(s, cfg) < 0)
+        log_warnx("event=reload error=%s", LOG_QUOTE("tracking_params: out of memory"));
     for (size_t i = 0; i < cfg->nfeeds; i++) {
         const struct config_feed *cf = &cfg->feeds[i];
         struct feed_run *f = service_feed(s, cf->name);
