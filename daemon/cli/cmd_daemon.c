@@ -182,7 +182,7 @@ init_handles(struct runner *r, char *err, size_t errsize)
     r->watchdog.data = r;
     return 0;
 fail:
-    snprintf(err, errsize, "signals: %s", uv_strerror(rc));
+    snprintf(err, errsize, "signal and timer handles: %s", uv_strerror(rc));
     return rc;
 }
 

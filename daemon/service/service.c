@@ -347,7 +347,8 @@ static int
 tracking_fn(struct service *s, void *arg)
 {
     struct tracking_job *j = arg;
-    return store_set_tracking_params(s->wstore, (const char *const *)j->params, j->n);
+    int rc = store_set_tracking_params(s->wstore, (const char *const *)j->params, j->n);
+    return rc < 0 ? rc : 1; /* no query ran: says nothing of the database's lock */
 }
 
 static void

@@ -148,7 +148,8 @@ void sched_stop(struct service *s);
 /* Queue fn to run with the writer store in the worker, in order with the
  * ingest jobs, then `after` on the loop thread. fn reads only what arg holds
  * and s->wstore, and returns how the store did: 0, -EBUSY (locked elsewhere)
- * or another negative errno. After a job failed on a lock, the next ones
+ * or another negative errno; 1 when it ran no query (it then ends no
+ * fail-fast period). After a job failed on a lock, the next ones
  * fail at once instead of waiting out the busy timeout each (SCHED_BUSY_FAST_MS,
  * until one succeeds). Returns 0 or -ENOMEM. */
 int sched_job(struct service *s, int (*fn)(struct service *s, void *arg),
