@@ -8,23 +8,7 @@
 # Usage: t_config_reload.sh FINFEED_BIN SRCDIR
 set -eu
 bin=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-tmp=$(mktemp -d)
-pid=
-cleanup() {
-    if [ -n "$pid" ]; then
-        kill "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-    fi
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-fail() {
-    echo "FAIL $*"
-    echo "--- daemon log"
-    cat "$tmp/log" 2>/dev/null || true
-    exit 1
-}
-ok() { echo "ok   $*"; }
+. "$2/tests/daemon_test.sh"
 
 feed() { # NAME TTL: one RSS item, a ttl in minutes
     cat >"$tmp/$1.xml" <<EOF

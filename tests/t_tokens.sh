@@ -6,25 +6,9 @@
 # Usage: t_tokens.sh FINFEED_BIN SRCDIR
 set -eu
 bin=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-tmp=$(mktemp -d)
-pid=
-cleanup() {
-    if [ -n "$pid" ]; then
-        kill "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-    fi
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-fail() {
-    echo "FAIL $*"
-    echo "--- daemon log"
-    cat "$tmp/log" 2>/dev/null || true
-    exit 1
-}
-ok() { echo "ok   $*"; }
+. "$2/tests/daemon_test.sh"
 
-port=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(free_port)
 # get PATH [USER:PASSWORD]: prints the status, then the WWW-Authenticate header
 get() {
     /usr/bin/python3 - "http://127.0.0.1:$port$1" "${2:-}" <<'PY'

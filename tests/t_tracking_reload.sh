@@ -10,25 +10,9 @@ set -eu
 bin=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 . "$2/tests/need.sh"
 [ -x /usr/bin/python3 ] || need t_tracking_reload "/usr/bin/python3 (package python3)"
-tmp=$(mktemp -d)
-pid=
-cleanup() {
-    if [ -n "$pid" ]; then
-        kill "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-    fi
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-fail() {
-    echo "FAIL $*"
-    echo "--- daemon log"
-    cat "$tmp/log" 2>/dev/null || true
-    exit 1
-}
-ok() { echo "ok   $*"; }
+. "$2/tests/daemon_test.sh"
 
-port=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(free_port)
 urls() { # the url of every item of /feed.json, one a line
     /usr/bin/python3 -c 'import json, sys, urllib.request
 d = json.load(urllib.request.urlopen(sys.argv[1], timeout=10))
