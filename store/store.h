@@ -210,4 +210,118 @@ int store_feed_state_get(struct store *s, int64_t feed_id, struct store_feed_sta
 int store_feed_state_set(struct store *s, int64_t feed_id, const struct store_feed_state *st);
 void store_feed_state_clear(struct store_feed_state *st);
 
+/* ---- the schedule every node shares (SPEC §10) ----
+ * The feeds table is the schedule: a due feed is claimed by one node (its
+ * owner) under a lease, its next check moved to the lease's end and its
+ * fencing token incremented; the fetch's result is written only with that
+ * token. A node that dies lets the lease run out and the feed comes due
+ * again: no sweeper. Every time is the database's clock (PostgreSQL's now(),
+ * SQLite's: the machine's), in Unix seconds. Both backends implement it;
+ * on SQLite there is one node, and the same calls schedule it. */
+
+/* The database clock, Unix seconds, into *now. */
+int store_now(struct store *s, int64_t *now);
+
+/* What a node asks for when it claims. All borrowed. */
+struct store_claim_opts {
+    const char *node;        /* owner to record (SPEC §10 `node`) */
+    const int64_t *feed_ids; /* claim only among these feeds (the ones this
+                              * node's configuration lists), n_ids of them */
+    size_t n_ids;
+    int64_t lease;           /* seconds a claim lasts (> 0) */
+    size_t limit;            /* at most this many claims (> 0) */
+    long per_host;           /* leases alive at once per host across every node
+                              * (feeds.host; 0: no limit) */
+    double max_rate;         /* requests a second per host across every node
+                              * (0: no limit): claims of one host get start
+                              * times 1/max_rate apart */
+};
+
+/* One claim. */
+struct store_claim {
+    int64_t feed_id;
+    int64_t token;       /* fencing token of this claim */
+    int64_t lease_until; /* database clock */
+    int64_t start_at;    /* fetch not before this (database clock; max_rate) */
+    int urgent;          /* a refresh asked for it (store_feed_due_now) */
+};
+
+/* Claim up to o->limit due feeds (next_fetch <= now, enabled, listed, lease
+ * free or run out), urgent ones first then the earliest due, in one
+ * statement that skips rows other nodes are claiming (FOR UPDATE SKIP
+ * LOCKED), holding per_host and max_rate across the cluster. Each claim
+ * records o->node as owner, sets lease_until and next_fetch to now + lease,
+ * increments the token and clears urgent. out has room for o->limit; *n gets
+ * the count. Returns 0 or a negative errno (-ECONNRESET and the like while
+ * the database is unreachable; *n is then 0). */
+int store_claim(struct store *s, const struct store_claim_opts *o, struct store_claim *out,
+                size_t *n);
+
+/* Extend a live claim to now + lease. Returns 0, or -ESTALE when `token`
+ * is no longer the feed's (another node claimed it since: stop writing). */
+int store_lease_extend(struct store *s, int64_t feed_id, int64_t token, int64_t lease);
+
+/* Inside store_begin … store_commit: lock the feed's row and check that
+ * `token` is still its claim. Returns 0, or -ESTALE (roll back: a node that
+ * woke after its lease writes nothing). The ingest calls it first. */
+int store_fence(struct store *s, int64_t feed_id, int64_t token);
+
+/* Finish a claim: write the fetch's state st (strings borrowed; st->next_fetch
+ * ignored), set next_fetch to now + next_in seconds, release the lease (owner
+ * and lease_until cleared) and record `token` as the feed's done_token. One
+ * small transaction of its own (or within an open one). Returns 0, or
+ * -ESTALE (token not current: nothing written). */
+int store_feed_complete(struct store *s, int64_t feed_id, int64_t token,
+                        const struct store_feed_state *st, int64_t next_in);
+
+/* Mark feeds due now and urgent (`refresh`): the next claim by any node takes
+ * them first. tokens (room for n; may be NULL) gets each feed's token at
+ * this moment: the refresh is done once its done_token passes it. */
+int store_feed_due_now(struct store *s, const int64_t *feed_ids, size_t n, int64_t *tokens);
+
+/* The cluster's view of one feed (status, refresh's wait). owner is a copy
+ * (free it), NULL when no lease is alive. */
+struct store_feed_lease {
+    int64_t feed_id;
+    char *owner;         /* node holding a live lease, or NULL */
+    int64_t lease_until; /* database clock, 0 none */
+    int64_t token;       /* current fencing token */
+    int64_t done_token;  /* token of the last completed fetch */
+    int64_t next_fetch;  /* database clock */
+    int64_t last_fetch;
+    int64_t listed_at;   /* last time a live node listed it */
+    int enabled;         /* 0: gone, or listed by no node for its interval */
+};
+/* Read the lease state of n feeds (out has room for n, zeroed first; a
+ * feed_id not found reads as feed_id 0). Free the owners with
+ * store_feed_lease_clear. */
+int store_feed_leases(struct store *s, const int64_t *feed_ids, size_t n,
+                      struct store_feed_lease *out);
+void store_feed_lease_clear(struct store_feed_lease *l, size_t n);
+
+/* This node lists these feeds (its configuration, at start, reload and every
+ * few minutes): listed_at = now and interval (seconds) recorded for each;
+ * a listed feed that was disabled only for being unlisted is enabled again.
+ * Then every feed listed by no node for longer than its interval is disabled
+ * (articles kept). Returns 0 or a negative errno. */
+int store_feeds_listed(struct store *s, const int64_t *feed_ids, const int64_t *intervals,
+                       size_t n);
+
+/* Change notification between nodes (PostgreSQL LISTEN/NOTIFY on channel
+ * "finfeed"; SQLite has one node: -ENOTSUP). store_listen: LISTEN on this
+ * connection and return its socket's fd (>= 0) for the caller to poll for
+ * reading; store_notify: NOTIFY with payload `what` ("articles", "due"; at
+ * most 64 bytes), never inside store_begin (-EINVAL); store_notifications:
+ * read what arrived without blocking, cb once per notification (payload
+ * valid during the call), returns the count or a negative errno. */
+int store_listen(struct store *s);
+int store_notify(struct store *s, const char *what);
+int store_notifications(struct store *s, void (*cb)(void *arg, const char *what), void *arg);
+
+/* Connection lost (PostgreSQL): each call on a broken connection tries one
+ * reconnect first (PQreset, waiting at most 5 s) and fails with -ECONNRESET
+ * when that fails; the caller backs off. store_connected says whether the
+ * last call found the database (1) or not (0). SQLite: always 1. */
+int store_connected(const struct store *s);
+
 #endif

@@ -386,6 +386,8 @@ ingest_after(struct service *svc, void *arg)
             log_info("event=moved feed=%s url=%s", f->name, x->permanent_url);
             set_str(&f->url, x->permanent_url);
         }
+        if (x->counts.new_ + x->counts.updated + x->counts.duplicates > 0)
+            svc->generation++;
         svc->metrics.articles[STORE_NEW] += (uint64_t)x->counts.new_;
         svc->metrics.articles[STORE_UPDATED] += (uint64_t)x->counts.updated;
         svc->metrics.articles[STORE_DUPLICATE] += (uint64_t)x->counts.duplicates;

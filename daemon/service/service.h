@@ -114,10 +114,18 @@ int service_health(struct service *s, char *why, size_t size);
  * then each feed reads as never fetched. A SERVICE_FETCHED event follows
  * the change. */
 int service_loaded(const struct service *s);
-/* The reader connection, for rendering on the loop thread; borrowed, NULL
- * when there is none. Its busy timeout is 0: a statement that would wait
- * for a lock fails at once with -EBUSY (a WAL reader hardly ever does). */
+/* The reader connection, for rendering; borrowed, NULL when there is none.
+ * It belongs to one caller (the HTTP server), who uses it from one thread
+ * at a time and never on the loop thread (a PostgreSQL query may take any
+ * time); the service itself never touches it after service_new. Its busy
+ * timeout is 0: a statement that would wait for a lock fails at once with
+ * -EBUSY (a WAL reader hardly ever does). */
 struct store *service_store(struct service *s);
+/* A number that changes whenever the stored articles may have changed:
+ * this node's ingests and prunes, another node's (notified through the
+ * store), another writer of the same file (a slow poll). No query: the
+ * loop thread reads it freely. */
+int64_t service_generation(const struct service *s);
 
 /* ---- changes ---- */
 

@@ -80,6 +80,7 @@ struct service {
     int store_ok;              /* the last store operation worked, or failed on a lock
                                 * only (healthz, watchdog) */
     char store_error[256];
+    int64_t generation;        /* service_generation(): bumped on every change seen */
     long articles;             /* articles in the store, as the last job counted them */
     int articles_known;        /* … once a job has counted them */
     int loaded;                /* the first registration job is done (service_loaded) */
