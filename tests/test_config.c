@@ -497,6 +497,14 @@ static const struct value_case value_cases[] = {
     {"daemon", "node", "0123456789012345678901234567890123456789012345678901234567890123", NULL},
     {"daemon", "node", "01234567890123456789012345678901234567890123456789012345678901234",
      "[daemon] node: bad node name (want 1 to 64 bytes, no control character)"},
+    /* [daemon] lease and max_rate (SPEC §10) */
+    {"daemon", "lease", "5s", NULL},
+    {"daemon", "lease", "0", "[daemon] lease: bad duration '0' (must be more than 0)"},
+    {"daemon", "lease", "soon", "[daemon] lease: bad duration 'soon'"},
+    {"daemon", "max_rate", "10", NULL},
+    {"daemon", "max_rate", "0", NULL},
+    {"daemon", "max_rate", "-1", "[daemon] max_rate: bad number '-1' (want 0 to 100000)"},
+    {"daemon", "max_rate", "100001", "[daemon] max_rate: bad number '100001' (want 0 to 100000)"},
     /* strings and paths */
     {"output", "title", "", "[output] title: empty value"},
     {"daemon", "database", "", "[daemon] database: empty value"},
@@ -592,6 +600,15 @@ test_values_stored(void **state)
     assert_string_equal(f->categories[1], "股市");
     assert_null(f->user_agent);
     assert_int_equal(f->comments, 1);
+    config_free(c);
+
+    c = expect_ok("[daemon]\nlease = 7s\nmax_rate = 10\n");
+    assert_int_equal(c->daemon.lease, 7);
+    assert_int_equal(c->daemon.max_rate, 10);
+    config_free(c);
+    c = expect_ok("[daemon]\n");
+    assert_int_equal(c->daemon.lease, 0); /* 2 × timeout + 60 s, where it is used */
+    assert_int_equal(c->daemon.max_rate, 0);
     config_free(c);
 
     c = expect_ok("[daemon]\nnode = host1\n[output]\n"

@@ -236,14 +236,16 @@ cmd_status(const struct cli_command *cmd, int argc, char **argv)
     json_t *feeds = json_object_get(o, "feeds"), *f;
     size_t i;
     printf("node %s\n", s_or(o, "node", "?"));
-    printf("%-24s %-9s %4s %-20s %-20s %6s %8s  %s\n", "FEED", "STATE", "HTTP", "LAST FETCH",
-           "NEXT FETCH", "ERRORS", "ARTICLES", "ERROR");
+    printf("%-24s %-9s %4s %-20s %-20s %6s %8s %-16s %-20s %6s  %s\n", "FEED", "STATE", "HTTP",
+           "LAST FETCH", "NEXT FETCH", "ERRORS", "ARTICLES", "OWNER", "LEASE UNTIL", "TOKEN",
+           "ERROR");
     json_array_foreach(feeds, i, f)
     {
-        printf("%-24s %-9s %4ld %-20s %-20s %6ld %8ld  %s\n", s_or(f, "feed", "?"),
-               s_or(f, "state", "?"), i_of(f, "http"), s_or(f, "last_fetch", "never"),
-               s_or(f, "next_fetch", "-"), i_of(f, "errors"), i_of(f, "articles"),
-               s_or(f, "error", ""));
+        printf("%-24s %-9s %4ld %-20s %-20s %6ld %8ld %-16s %-20s %6ld  %s\n",
+               s_or(f, "feed", "?"), s_or(f, "state", "?"), i_of(f, "http"),
+               s_or(f, "last_fetch", "never"), s_or(f, "next_fetch", "-"), i_of(f, "errors"),
+               i_of(f, "articles"), s_or(f, "owner", "-"), s_or(f, "lease_until", "-"),
+               i_of(f, "token"), s_or(f, "error", ""));
     }
     json_decref(o);
     return 0;

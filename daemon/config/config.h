@@ -99,6 +99,10 @@ struct config {
         char *node;            /* this node's name (SPEC §10): printable UTF-8, no control
                                 * character, 1 to CONFIG_NODE_MAX bytes; never NULL
                                 * (default "HOSTNAME:PID") */
+        int64_t lease;         /* seconds a claim on a feed lasts (SPEC §10), 1 to
+                                * CONFIG_DURATION_MAX; 0 (unset): 2 × timeout + 60 */
+        long max_rate;         /* requests a second to one host, across every node
+                                * sharing the store, 0 to 100000 (0: no limit) */
     } daemon;
     struct {
         char *title;          /* feed title, never NULL ("Finance news") */

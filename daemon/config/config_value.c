@@ -73,6 +73,8 @@ static const struct key_rule daemon_keys[] = {
     {"stale_after", V_DURATION, 0, D(daemon.stale_after), 0, 0, CONFIG_DURATION_MAX},
     {"tracking_params", V_PARAMS, 0, D(daemon.tracking_params), D(daemon.ntracking_params), 0, 0},
     {"node", V_NODE, 0, D(daemon.node), 0, 0, 0},
+    {"lease", V_DURATION, 0, D(daemon.lease), 0, 1, CONFIG_DURATION_MAX},
+    {"max_rate", V_LONG, 0, D(daemon.max_rate), 0, 0, 100000},
 };
 
 static const struct key_rule output_keys[] = {

@@ -331,8 +331,28 @@ done:
     req_done(c);
 }
 
+static json_t *feed_status_base(const struct service_feed *f, int64_t now, int64_t stale_after);
+
 static json_t *
 feed_status(const struct service_feed *f, int64_t now, int64_t stale_after)
+{
+    json_t *o = feed_status_base(f, now, stale_after);
+    /* the shared schedule (SPEC §10): who holds the feed, until when, and
+     * the fencing token of its latest claim */
+    if (o != NULL &&
+        (json_object_set_new(o, "owner", f->owner[0] ? json_string(f->owner) : json_null()) < 0 ||
+         json_object_set_new(o, "lease_until",
+                             f->lease_until > 0 ? iso(f->lease_until) : json_null()) < 0 ||
+         json_object_set_new(o, "token", json_integer((json_int_t)f->token)) < 0 ||
+         json_object_set_new(o, "unlisted", json_boolean(f->unlisted)) < 0)) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+static json_t *
+feed_status_base(const struct service_feed *f, int64_t now, int64_t stale_after)
 {
     return json_pack("{s:s, s:s, s:b, s:o, s:s, s:s, s:I, s:o, s:I, s:I, s:o, s:{s:I, s:I, s:I, "
                      "s:I}}",

@@ -148,8 +148,11 @@ service_ingest_document(struct store *s, struct service_ingest *f, FILE *fp, con
     if (opts.charset == NULL)
         opts.charset = charset;
     int rc = store_begin(s);
+    if (rc == 0 && f->token > 0 && (rc = store_fence(s, f->feed_id, f->token)) < 0)
+        store_rollback(s);
     if (rc < 0) {
-        snprintf(err, errsize, "%s", store_errmsg(s));
+        snprintf(err, errsize, "%s",
+                 rc == -ESTALE ? "lease lost: another node holds this feed" : store_errmsg(s));
         return rc;
     }
     rc = fp != NULL ? parse_feed_file(fp, &opts, on_entry, &r, NULL, report)

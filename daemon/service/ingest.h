@@ -19,6 +19,7 @@
 struct service_ingest {
     char *name;           /* owned copy, or NULL */
     int64_t feed_id;      /* in the store */
+    int64_t token;        /* fencing token of the claim being ingested (SPEC §10), 0 none */
     int republish;
     struct parse_opts opts;
     struct parse_article_defaults defaults;
@@ -45,8 +46,10 @@ void service_ingest_close(struct service_ingest *f);
 
 /* Store one document, from `fp` when not NULL, else from buf/len. `charset`
  * is the HTTP charset (or NULL; a configured charset overrides it). counts
- * and report are filled. Returns 0 (the transaction committed), or a negative
- * errno with the reason in err (nothing of the document stored). */
+ * and report are filled. With f->token set, the claim is checked first
+ * (store_fence): -ESTALE when another node holds the feed now. Returns 0
+ * (the transaction committed), or a negative errno with the reason in err
+ * (nothing of the document stored; -EDEADLK: redo it). */
 int service_ingest_document(struct store *s, struct service_ingest *f, FILE *fp, const char *buf, size_t len,
                     const char *charset, int64_t now, struct store_counts *counts,
                     struct parse_report *report, char *err, size_t errsize);

@@ -20,7 +20,7 @@ service_feed_state(const struct service_feed *f, int64_t now, int64_t stale_afte
 {
     if (f->last == SERVICE_GONE)
         return "gone";
-    if (!f->enabled)
+    if (!f->enabled || f->unlisted)
         return "disabled";
     if (!f->fetched && f->last_fetch == 0)
         return "new";

@@ -35,6 +35,7 @@ struct sched {
     struct job *running;
     int closing;
     int timer_closed;
+    int armed;       /* the timer fires at once (sched_rearm) */
     unsigned int seed;
     long busy;       /* feeds fetching or waiting for their ingest */
     /* worker only (one job at a time; each job's start follows the last's end) */
@@ -49,6 +50,7 @@ struct fetched {
     struct service *svc;
     struct feed_opts *opts; /* a reference: immutable options */
     int64_t feed_id;
+    int64_t token;          /* fencing token of the claim */
     char *body;
     size_t len;
     char *charset, *etag, *last_modified, *permanent_url;
@@ -206,77 +208,20 @@ next_error(struct sched *sc, struct feed_run *f, int64_t now, long retry_after)
     return service_next_error(now, interval_of(f), f->errors, retry_after, draw(sc));
 }
 
-/* Persist f's state (validators, status, next fetch) through the job queue:
- * the writer store belongs to the worker. */
-struct state_job {
-    int64_t feed_id;
-    struct store_feed_state st;
-    int rc;
-    char err[256];
-};
-
-static int
-state_fn(struct service *svc, void *arg)
-{
-    struct state_job *j = arg;
-    j->rc = store_feed_state_set(svc->wstore, j->feed_id, &j->st);
-    if (j->rc < 0)
-        snprintf(j->err, sizeof(j->err), "%s", store_errmsg(svc->wstore));
-    return j->rc;
-}
-
-static void
-state_after(struct service *svc, void *arg)
-{
-    struct state_job *j = arg;
-    service_store_result(svc, j->rc, j->err);
-    if (j->rc < 0) {
-        log_warnx("event=state-save feed_id=%lld error=%s", (long long)j->feed_id,
-                  LOG_QUOTE(j->err));
-    }
-    store_feed_state_clear(&j->st);
-    free(j);
-}
-
-static void
-save_state(struct service *svc, struct feed_run *f)
-{
-    struct state_job *j = calloc(1, sizeof(*j));
-    if (j == NULL || f->id == 0) { /* never registered: nothing stored to update */
-        free(j);
-        return;
-    }
-    j->feed_id = f->id;
-    j->st.url = f->url ? strdup(f->url) : NULL;
-    j->st.etag = f->etag ? strdup(f->etag) : NULL;
-    j->st.last_modified = f->last_modified ? strdup(f->last_modified) : NULL;
-    j->st.status = strdup(service_outcome_name(f->last));
-    j->st.error = f->error[0] ? strdup(f->error) : NULL;
-    j->st.last_fetch = f->last_fetch;
-    j->st.next_fetch = f->next_fetch;
-    j->st.newest = f->newest;
-    j->st.http = f->http;
-    j->st.errors = f->errors;
-    j->st.enabled = f->last != SERVICE_GONE;
-    if (sched_job(svc, state_fn, state_after, j) < 0) {
-        store_feed_state_clear(&j->st);
-        free(j);
-    }
-}
-
 /* ---- finishing a fetch ---- */
 
 static void start_fetch(struct service *svc, struct feed_run *f);
 
 static void
-finish(struct service *svc, struct feed_run *f)
+finish(struct service *svc, struct feed_run *f, int64_t now)
 {
     f->in_flight = 0;
     f->fetched = 1;
     f->fetches[f->last]++;
-    save_state(svc, f);
     svc->sched->busy--;
-    service_after_fetch(svc, f); /* tells the waiters; may free f (dropped by a reload) */
+    /* state, next check and the lease's end, written with the claim's token */
+    cluster_complete(svc, f, f->next_fetch - now);
+    service_after_fetch(svc, f); /* tells the watchers; may free f (dropped by a reload) */
     sched_rearm(svc);
 }
 
@@ -299,8 +244,18 @@ ingest_fn(struct service *svc, void *arg)
     struct store *w = svc->wstore;
     struct service_ingest ing = x->opts->ing; /* the shared options stay untouched */
     ing.feed_id = x->feed_id;
-    x->rc = service_ingest_document(w, &ing, NULL, x->body, x->len, x->charset, x->now, &x->counts,
-                                    &x->report, x->ingest_err, sizeof(x->ingest_err));
+    ing.token = x->token;
+    /* two nodes' documents may lock the same stories in another order: the
+     * database aborts one, which is redone */
+    for (int tries = 0; tries < 5; tries++) {
+        x->rc = service_ingest_document(w, &ing, NULL, x->body, x->len, x->charset, x->now,
+                                        &x->counts, &x->report, x->ingest_err,
+                                        sizeof(x->ingest_err));
+        if (x->rc != -EDEADLK)
+            break;
+    }
+    if (x->rc == -ESTALE)
+        return 0; /* fenced: the store works, this node lost the feed */
     x->newest = ing.newest;
     x->ttl = ing.ttl;
     if (x->rc != -EINVAL && x->rc < 0)
@@ -358,7 +313,12 @@ ingest_after(struct service *svc, void *arg)
         svc->articles = x->total;
         svc->articles_known = 1;
     }
-    if (x->rc < 0) {
+    if (x->rc == -ESTALE) {
+        log_warnx("event=fenced feed=%s token=%lld outcome=\"lease lost: another node claimed "
+                  "it; this fetch's articles were not written\"",
+                  f->name, (long long)x->token);
+        f->fenced = 1;
+    } else if (x->rc < 0) {
         f->last = SERVICE_ERROR;
         f->errors++;
         snprintf(f->error, sizeof(f->error), "%.255s", x->ingest_err);
@@ -386,8 +346,10 @@ ingest_after(struct service *svc, void *arg)
             log_info("event=moved feed=%s url=%s", f->name, x->permanent_url);
             set_str(&f->url, x->permanent_url);
         }
-        if (x->counts.new_ + x->counts.updated + x->counts.duplicates > 0)
+        if (x->counts.new_ + x->counts.updated + x->counts.duplicates > 0) {
             svc->generation++;
+            cluster_changed(svc);
+        }
         svc->metrics.articles[STORE_NEW] += (uint64_t)x->counts.new_;
         svc->metrics.articles[STORE_UPDATED] += (uint64_t)x->counts.updated;
         svc->metrics.articles[STORE_DUPLICATE] += (uint64_t)x->counts.duplicates;
@@ -404,8 +366,9 @@ ingest_after(struct service *svc, void *arg)
                  f->name, x->http, x->counts.new_, x->counts.updated, x->counts.duplicates,
                  x->counts.unchanged, x->seconds);
     }
+    int64_t now = x->now;
     fetched_free(x);
-    finish(svc, f);
+    finish(svc, f, now);
 }
 
 static void
@@ -440,12 +403,14 @@ on_fetch_done(void *arg, const struct fetch_result *r)
         f->errors++;
         f->next_fetch = next_error(svc->sched, f, now, -1);
         fetched_free(x);
-        finish(svc, f);
+        finish(svc, f, now);
         return;
     }
     if (r->error == -ECANCELED) { /* shutting down: not the feed's fault */
         fetched_free(x);
-        finish(svc, f);
+        f->next_fetch = now; /* due again at once, for any node */
+        f->fetches[f->last]--; /* no fetch happened */
+        finish(svc, f, now);
         return;
     }
     f->last_fetch = now;
@@ -485,7 +450,7 @@ on_fetch_done(void *arg, const struct fetch_result *r)
                   (long long)(f->next_fetch - now));
     }
     fetched_free(x);
-    finish(svc, f);
+    finish(svc, f, now);
 }
 
 static void
@@ -499,6 +464,7 @@ start_fetch(struct service *svc, struct feed_run *f)
     x->svc = svc;
     x->opts = feed_opts_ref(f->opts);
     x->feed_id = f->id;
+    x->token = f->token;
     struct fetch_request req = {
         .url = f->url,
         .etag = f->etag,
@@ -509,8 +475,7 @@ start_fetch(struct service *svc, struct feed_run *f)
         .allow_file = c->daemon.allow_file_urls,
     };
     f->in_flight = 1;
-    f->urgent = 0;
-    svc->sched->busy++;
+    f->claimed = 0;
     log_debug("event=fetch-start feed=%s url=%s", f->name, f->url);
     int rc = fetch_start(svc->fetch, &req, on_fetch_done, x);
     if (rc < 0) {
@@ -522,64 +487,73 @@ start_fetch(struct service *svc, struct feed_run *f)
 
 /* ---- the timer ---- */
 
-/* Whether f is waiting to be fetched now. */
-static int
-due(const struct feed_run *f, int64_t now)
-{
-    return f->enabled && f->id != 0 && !f->in_flight && !f->removed &&
-           (f->urgent || f->next_fetch <= now);
-}
-
-/* Start due feeds, those asked for by a refresh first, while fewer than
- * `concurrency` feeds are fetching or waiting for their ingest: fetched
- * bodies never pile up in memory faster than they are stored. */
+/* Start the claimed feeds whose start time (max_rate) has come, register
+ * feeds new to the store, claim due ones (claim.c), and sleep until the
+ * earliest of these is due again: no polling while nothing is. */
 static void
 on_uv_timer(uv_timer_t *t)
 {
     struct service *svc = t->data;
     struct sched *sc = svc->sched;
     int64_t now = now_s();
-    long limit = svc->cfg->daemon.concurrency;
+    uint64_t ms = uv_now(svc->loop), wake = UINT64_MAX;
+    sc->armed = 0;
     if (svc->stopping)
         return;
     /* feeds new to the store (at start, added by a reload) are registered
-     * by the worker first; they are fetched once that is done */
+     * by the worker first; they are claimed once that is done */
     if (service_register_due(svc, now) < 0)
         log_warnx("event=register error=\"out of memory\"");
-    for (int pass = 0; pass < 2; pass++)
-        for (size_t i = 0; i < svc->nfeeds && sc->busy < limit; i++) {
-            struct feed_run *f = svc->feeds[i];
-            if (due(f, now) && (pass == 1 || f->urgent))
-                start_fetch(svc, f);
-        }
-    sched_rearm(svc);
+    for (size_t i = 0; i < svc->nfeeds; i++) {
+        struct feed_run *f = svc->feeds[i];
+        if (!f->claimed)
+            continue;
+        if (f->start_ms <= ms)
+            start_fetch(svc, f); /* may finish at once (a failed start) */
+        else if (f->start_ms < wake)
+            wake = f->start_ms;
+    }
+    uint64_t claim_wake;
+    cluster_claim(svc, ms, &claim_wake);
+    if (claim_wake < wake)
+        wake = claim_wake;
+    int64_t reg = service_register_next(svc);
+    if (reg != INT64_MAX) {
+        uint64_t at = ms + service_timer_ms(now, reg);
+        if (at < wake)
+            wake = at;
+    }
+    if (wake == UINT64_MAX || sc->closing)
+        return; /* a finished fetch, a job or a notification re-arms */
+    uv_timer_stop(&sc->timer);
+    if (uv_timer_start(&sc->timer, on_uv_timer, wake > ms ? wake - ms : 0, 0) < 0)
+        log_warnx("event=sched-timer-failed");
 }
 
 void
 sched_rearm(struct service *svc)
 {
     struct sched *sc = svc->sched;
-    int64_t earliest = INT64_MAX, now = now_s();
-    if (sc == NULL || sc->closing)
+    if (sc == NULL || sc->closing || sc->armed)
         return;
-    for (size_t i = 0; i < svc->nfeeds; i++) {
-        struct feed_run *f = svc->feeds[i];
-        if (!f->enabled || f->id == 0 || f->in_flight || f->removed)
-            continue;
-        int64_t when = f->urgent ? 0 : f->next_fetch;
-        if (when < earliest)
-            earliest = when;
-    }
-    if (sc->busy >= svc->cfg->daemon.concurrency)
-        earliest = INT64_MAX; /* saturated: the next finished fetch re-arms */
-    int64_t reg = service_register_next(svc);
-    if (reg < earliest)
-        earliest = reg;
+    /* look at once, in the next loop turn: whatever changed is seen there */
     uv_timer_stop(&sc->timer);
-    if (earliest == INT64_MAX)
-        return; /* nothing to do: no polling, the loop sleeps */
-    if (uv_timer_start(&sc->timer, on_uv_timer, service_timer_ms(now, earliest), 0) < 0)
+    if (uv_timer_start(&sc->timer, on_uv_timer, 0, 0) < 0)
         log_warnx("event=sched-timer-failed");
+    else
+        sc->armed = 1;
+}
+
+void
+sched_claimed(struct service *svc)
+{
+    svc->sched->busy++;
+}
+
+long
+sched_slots_used(const struct service *svc)
+{
+    return svc->sched != NULL ? svc->sched->busy : 0;
 }
 
 int
@@ -604,16 +578,16 @@ sched_refresh(struct service *svc, struct feed_run *f, struct service_wait *w)
 {
     if (!f->enabled || f->removed)
         return -EPERM;
-    if (w != NULL) {
-        w->next = f->waiters;
-        f->waiters = w;
+    if (f->id == 0) { /* not registered yet: fetched once it is */
+        if (w != NULL) {
+            w->after = -1;
+            w->next = f->waiters;
+            f->waiters = w;
+        }
+        f->refresh = 1;
+        return 0;
     }
-    if (f->in_flight)
-        return 0; /* joins the running fetch */
-    /* fetched from the timer, ahead of the scheduled ones, within the limits */
-    f->urgent = 1;
-    sched_rearm(svc);
-    return 0;
+    return cluster_refresh(svc, f, w);
 }
 
 int
@@ -645,6 +619,15 @@ void
 sched_stop(struct service *svc)
 {
     struct sched *sc = svc->sched;
+    /* claims not started yet go back to the cluster at once */
+    for (size_t i = 0; i < svc->nfeeds; i++) {
+        struct feed_run *f = svc->feeds[i];
+        if (f->claimed) {
+            f->claimed = 0;
+            sc->busy--;
+            cluster_complete(svc, f, 0);
+        }
+    }
     sc->closing = 1;
     uv_timer_stop(&sc->timer);
     uv_close((uv_handle_t *)&sc->timer, on_timer_closed);

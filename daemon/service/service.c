@@ -113,7 +113,7 @@ feed_new(const struct config *cfg, const struct config_feed *cf, struct feed_run
 int
 service_feed_release(struct service *s, struct feed_run *f)
 {
-    if (!f->removed || f->in_flight || f->registering)
+    if (!f->removed || f->in_flight || f->registering || f->claimed || f->completing)
         return 0;
     for (size_t i = 0; i < s->nfeeds; i++)
         if (s->feeds[i] == f) {
@@ -453,7 +453,7 @@ service_reload(struct service *s, char *err, size_t errsize)
         f->removed = 1;
         f->enabled = 0;
         f->cf = NULL; /* the old configuration goes now */
-        if (f->in_flight || f->registering)
+        if (f->in_flight || f->registering || f->claimed || f->completing)
             feeds[n++] = f; /* freed when its fetch or job finishes */
         else
             feed_free(f);
@@ -462,6 +462,7 @@ service_reload(struct service *s, char *err, size_t errsize)
     s->feeds = feeds;
     s->nfeeds = n;
     config_free(old); /* nothing borrows from it: the worker's jobs hold copies */
+    cluster_reload(s);
     sched_rearm(s);
     log_info("event=reload outcome=ok feeds=%zu added=%zu removed=%zu kept=%zu", cfg->nfeeds,
              added, removed, kept);
@@ -508,6 +509,10 @@ feed_copy(const struct feed_run *f, struct service_feed *c)
                                         f->counts.unchanged};
     c->articles = f->articles;
     memcpy(c->fetches, f->fetches, sizeof(c->fetches));
+    memcpy(c->owner, f->owner, sizeof(c->owner));
+    c->lease_until = f->lease_until;
+    c->token = f->token;
+    c->unlisted = f->unlisted;
     return 0;
 fail:
     feed_copy_clear(c);
@@ -711,15 +716,35 @@ tell_waiters(struct service_wait *w, struct service_feed *state)
 void
 service_after_fetch(struct service *s, struct feed_run *f)
 {
-    struct service_wait *waiters = f->waiters;
-    struct service_feed state;
-    int copied = waiters != NULL && feed_copy(f, &state) == 0;
-    if (waiters != NULL && !copied) /* no memory: the numbers, without the strings */
-        state = (struct service_feed){.name = (char *)"", .last = f->last, .http = f->http};
-    f->waiters = NULL;
     service_feed_release(s, f); /* dropped by a reload: goes now */
     service_notify(s, SERVICE_FETCHED);
-    tell_waiters(waiters, &state);
+}
+
+void
+service_answer_waiters(struct service *s, struct feed_run *f, int64_t done)
+{
+    struct service_wait *answered = NULL, **tail = &answered;
+    for (struct service_wait **pp = &f->waiters; *pp != NULL;) {
+        struct service_wait *w = *pp;
+        if (done == INT64_MAX || (w->after != -1 && w->after < done)) {
+            *pp = w->next;
+            w->next = NULL;
+            *tail = w;
+            tail = &w->next;
+        } else {
+            pp = &w->next;
+        }
+    }
+    if (answered == NULL) {
+        service_feed_release(s, f);
+        return;
+    }
+    struct service_feed state;
+    int copied = feed_copy(f, &state) == 0;
+    if (!copied) /* no memory: the numbers, without the strings */
+        state = (struct service_feed){.name = (char *)"", .last = f->last, .http = f->http};
+    service_feed_release(s, f); /* dropped by a reload: goes now */
+    tell_waiters(answered, &state);
     if (copied)
         feed_copy_clear(&state);
 }
@@ -808,6 +833,7 @@ service_free(struct service *s)
     for (size_t i = 0; i < s->nfeeds; i++)
         feed_free(s->feeds[i]);
     free(s->feeds);
+    cluster_free(s);
     store_close(s->wstore);
     store_close(s->rstore);
     config_free(s->cfg);
@@ -888,6 +914,10 @@ service_start(struct service *s, char *err, size_t errsize)
         snprintf(err, errsize, "scheduler: %s", uv_strerror(rc));
         return rc;
     }
+    if ((rc = cluster_init(s)) < 0) {
+        snprintf(err, errsize, "cluster: %s", uv_strerror(rc));
+        return rc;
+    }
     if ((rc = uv_timer_init(s->loop, &s->prune)) < 0) {
         snprintf(err, errsize, "retention timer: %s", uv_strerror(rc));
         return rc;
@@ -944,6 +974,10 @@ service_stop(struct service *s, void (*done)(void *arg), void *arg)
         s->parts++;
         uv_timer_stop(&s->prune);
         uv_close((uv_handle_t *)&s->prune, on_prune_closed);
+    }
+    if (s->cluster != NULL) {
+        s->parts++;
+        cluster_stop(s);
     }
     if (s->fetch != NULL) {
         s->parts++;

@@ -50,6 +50,11 @@ struct service_feed {
     struct service_counts counts; /* of the last fetch */
     long articles;              /* articles carried by this feed */
     uint64_t fetches[SERVICE_OUTCOMES]; /* finished fetches since start */
+    /* the shared schedule (SPEC §10), as this node last read it */
+    char owner[65];             /* node holding its lease, "" none */
+    int64_t lease_until;        /* Unix seconds (database clock), 0 none */
+    int64_t token;              /* fencing token of the latest claim */
+    int unlisted;               /* disabled: no live node lists it */
 };
 
 /* One reader of [output] tokens (config.h, struct config_token). */
@@ -152,6 +157,8 @@ struct service_wait {
     struct service_wait *next; /* the service's */
     service_wait_fn done;
     void *arg;
+    int64_t after;             /* the service's: done once a fetch whose fencing
+                                * token is above this has finished (-1: not known yet) */
 };
 
 /* Fetch feed `feed` as soon as the limits allow, ahead of the scheduled

@@ -43,7 +43,7 @@ struct feed_run {
     int reg_errors;            /* consecutive failed registrations (backoff) */
     int enabled;               /* configured enabled and not gone */
     int in_flight;             /* a fetch or its ingest is running */
-    int urgent;                /* a refresh asked for it: fetched before scheduled feeds */
+    int completing;            /* its claim is being finished in the store */
     int removed;               /* dropped by a reload; freed when not in flight */
     char *url;                 /* current URL (a 301/308 updates it), owned */
     char *etag, *last_modified; /* validators as the server gave them, owned */
@@ -59,6 +59,16 @@ struct feed_run {
     long articles;             /* articles carried by this feed (store count) */
     uint64_t fetches[SERVICE_OUTCOMES]; /* fetches by outcome since start (/metrics) */
     struct service_wait *waiters; /* callers waiting for this fetch */
+    /* the shared schedule (SPEC §10): claims, leases, fencing */
+    int claimed;               /* claimed, its fetch not started yet (start_ms) */
+    uint64_t start_ms;         /* uv_now() at which a claimed fetch may start (max_rate) */
+    int64_t token;             /* fencing token of this node's claim (claimed or in
+                                * flight), else of the latest claim read */
+    int fenced;                /* this node's lease was lost: its result is refused */
+    int refresh;               /* a refresh asked for it: marked due in the store next */
+    char owner[65];            /* lease holder as last read, "" none */
+    int64_t lease_until;       /* Unix seconds, database clock, 0 none */
+    int unlisted;              /* disabled in the store: no live node lists it */
 };
 
 struct metrics {
@@ -70,6 +80,8 @@ struct metrics {
 };
 
 #define SERVICE_WATCHERS 8
+
+struct cluster;
 
 struct service {
     uv_loop_t *loop;
@@ -86,6 +98,7 @@ struct service {
     int loaded;                /* the first registration job is done (service_loaded) */
     struct fetch *fetch;
     struct sched *sched;
+    struct cluster *cluster;   /* claims, leases, notifications (claim.c) */
     struct feed_run **feeds;   /* in configuration order */
     size_t nfeeds;
     struct metrics metrics;
@@ -133,7 +146,16 @@ void service_notify(struct service *s, enum service_event ev);
 /* One step of service_stop is done; the last calls the caller's `done`. */
 void service_part_done(struct service *s);
 
+/* Fire f's waiters whose refresh a fetch with token `done` answers (after <
+ * done; INT64_MAX answers all), with a copy of f's state; others wait on. */
+void service_answer_waiters(struct service *s, struct feed_run *f, int64_t done);
+
 /* ---- sched.c ---- */
+
+/* A feed was claimed: it holds a fetch slot until its fetch finishes. */
+void sched_claimed(struct service *s);
+/* Slots held: claimed feeds and fetches with their ingest. */
+long sched_slots_used(const struct service *s);
 
 /* Set up the timer and the job queue. Returns 0 or a negative errno. */
 int sched_init(struct service *s);
@@ -155,5 +177,33 @@ void sched_stop(struct service *s);
  * until one succeeds). Returns 0 or -ENOMEM. */
 int sched_job(struct service *s, int (*fn)(struct service *s, void *arg),
               void (*after)(struct service *s, void *arg), void *arg);
+
+/* ---- claim.c: the shared schedule (SPEC §10) ---- */
+
+/* Set up the cluster's handles (lease, notification, poll timers) and start
+ * listening for other nodes' notifications. Returns 0 or a negative errno. */
+int cluster_init(struct service *s);
+/* Close them (and the listening connection), then service_part_done(). */
+void cluster_stop(struct service *s);
+/* Free what is left (after stop, or when never started). */
+void cluster_free(struct service *s);
+/* Queue a claim of due feeds when slots are free and one is due; the
+ * earliest uv_now() ms at which the timer should look again in *wake
+ * (UINT64_MAX: a finished fetch or a notification will). */
+void cluster_claim(struct service *s, uint64_t now_ms, uint64_t *wake);
+/* f's fetch ended: finish its claim in the store (state, next check in
+ * next_in seconds, lease released) with its token; waiters fire once it is
+ * written. */
+void cluster_complete(struct service *s, struct feed_run *f, int64_t next_in);
+/* Articles changed here: tell the other nodes (coalesced). */
+void cluster_changed(struct service *s);
+/* A refresh of f (w may be NULL): mark it due in the store (with the other
+ * refreshes of this loop turn), wake the cluster, and fire w once a fetch
+ * with a newer token has finished, on whichever node. */
+int cluster_refresh(struct service *s, struct feed_run *f, struct service_wait *w);
+/* The configuration changed: list its feeds in the store again soon. */
+void cluster_reload(struct service *s);
+/* The claim's lease in seconds: [daemon] lease, or 2 × timeout + 60. */
+int64_t cluster_lease(const struct config *cfg);
 
 #endif

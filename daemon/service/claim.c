@@ -1,0 +1,1082 @@
+/* daemon/service/claim.c — the schedule every node shares (SPEC §10). The
+ * store's feeds table says what is due; this node claims due feeds of its
+ * own configuration in batches (a lease and a fencing token each), extends
+ * the leases of its running fetches, finishes each claim with its token,
+ * lists its feeds (the union of configurations), marks refreshed feeds due
+ * and waits for whichever node fetches them, and hears the other nodes'
+ * changes through the store's notifications (with a slow poll behind
+ * them). Every query runs in the worker (sched_job); on SQLite the same
+ * calls schedule the one node. Loop thread only. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "daemon/log/log.h"
+#include "daemon/service/service_int.h"
+
+#define NOTIFY_MIN_MS 250      /* at most one notification per node per 250 ms */
+#define POLL_GEN_MS 30000      /* the slow poll behind the notifications */
+#define CLAIM_POLL_MS 10000    /* look for due feeds at least this often */
+#define WAIT_POLL_MS 300       /* a refresh waiting on another node's fetch */
+#define HEARTBEAT_S 60         /* list this node's feeds at least this often */
+#define RELISTEN_MAX_S 30      /* backoff of a lost listening connection */
+
+struct cluster {
+    uv_timer_t lease_timer;  /* extends the leases of running claims */
+    uv_timer_t notify_timer; /* coalesces NOTIFY */
+    uv_timer_t gen_timer;    /* slow poll of the store generation */
+    uv_timer_t wait_timer;   /* refresh waiters, relistening */
+    uv_poll_t poll;          /* the listening connection's socket */
+    int handles;             /* initialised and not closed yet */
+    int poll_open;
+    struct store *lstore;    /* listening connection (PostgreSQL), loop thread */
+    int listen_ok;           /* notifications work on this backend */
+    int listen_busy;         /* a (re)listen job is queued */
+    int listen_errors;
+    uint64_t relisten_ms;    /* uv_now() for the next attempt, 0 none */
+    int claiming;            /* a claim job is queued */
+    uint64_t next_claim_ms;  /* uv_now() before which no claim is needed */
+    int claim_errors;
+    int64_t next_heartbeat;  /* Unix seconds (local); 0: at the next claim */
+    int changed;             /* articles changed since the last NOTIFY */
+    int notify_armed;
+    int refreshing;          /* a due-now job is queued */
+    int polling;             /* a waiters' poll job is queued */
+    int64_t gen_seen;        /* store generation at the last poll, -1 unknown */
+    int gen_busy;
+    int stopping;
+};
+
+static void relisten(struct service *s);
+static void refresh_flush(struct service *s);
+static void on_wait_timer(uv_timer_t *t);
+
+int64_t
+cluster_lease(const struct config *cfg)
+{
+    return cfg->daemon.lease > 0 ? cfg->daemon.lease : 2 * cfg->daemon.timeout + 60;
+}
+
+static uint64_t
+now_ms(struct service *s)
+{
+    return uv_now(s->loop);
+}
+
+/* The feed with store id `id`, not removed, or NULL. */
+static struct feed_run *
+feed_by_id(struct service *s, int64_t id)
+{
+    for (size_t i = 0; i < s->nfeeds; i++)
+        if (s->feeds[i]->id == id && !s->feeds[i]->removed)
+            return s->feeds[i];
+    return NULL;
+}
+
+static void
+set_str(char **slot, const char *v)
+{
+    if (v == NULL)
+        return;
+    char *c = strdup(v);
+    if (c == NULL)
+        return;
+    free(*slot);
+    *slot = c;
+}
+
+static int
+outcome_of(const char *status, enum service_outcome *o)
+{
+    for (int i = 0; status != NULL && i < SERVICE_OUTCOMES; i++)
+        if (strcmp(status, service_outcome_name((enum service_outcome)i)) == 0) {
+            *o = (enum service_outcome)i;
+            return 1;
+        }
+    return 0;
+}
+
+/* What another node's fetch left in the store, into f (its status). */
+static void
+apply_state(struct feed_run *f, const struct store_feed_state *st)
+{
+    set_str(&f->url, st->url);
+    free(f->etag);
+    f->etag = st->etag ? strdup(st->etag) : NULL;
+    free(f->last_modified);
+    f->last_modified = st->last_modified ? strdup(st->last_modified) : NULL;
+    if (st->last_fetch > f->last_fetch) {
+        f->last_fetch = st->last_fetch;
+        f->http = st->http;
+        f->errors = (int)st->errors;
+        snprintf(f->error, sizeof(f->error), "%s", st->error ? st->error : "");
+        outcome_of(st->status, &f->last);
+    }
+    if (st->newest > f->newest)
+        f->newest = st->newest;
+}
+
+static void
+apply_lease(struct feed_run *f, const struct store_feed_lease *l, int64_t offset)
+{
+    snprintf(f->owner, sizeof(f->owner), "%s", l->owner ? l->owner : "");
+    f->lease_until = l->owner ? l->lease_until : 0;
+    if (!f->claimed && !f->in_flight)
+        f->token = l->token;
+    f->next_fetch = l->next_fetch - offset;
+    f->unlisted = !l->enabled && f->last != SERVICE_GONE;
+}
+
+/* ---- claiming ---- */
+
+struct claim_job {
+    char *node;
+    int64_t *ids, *intervals;
+    size_t n_ids;
+    int heartbeat;
+    int64_t lease;
+    size_t limit;
+    long per_host, max_rate;
+    struct store_claim *claims;
+    struct store_feed_state *states;
+    size_t n;
+    struct store_feed_lease *leases; /* n_ids, when drained */
+    int drained;
+    int64_t db_now;
+    int rc;
+    char err[256];
+};
+
+static void
+claim_job_free(struct claim_job *j)
+{
+    if (j == NULL)
+        return;
+    for (size_t i = 0; j->states != NULL && i < j->n; i++)
+        store_feed_state_clear(&j->states[i]);
+    if (j->leases != NULL)
+        store_feed_lease_clear(j->leases, j->n_ids);
+    free(j->leases);
+    free(j->states);
+    free(j->claims);
+    free(j->ids);
+    free(j->intervals);
+    free(j->node);
+    free(j);
+}
+
+static int
+claim_fn(struct service *s, void *arg)
+{
+    struct claim_job *j = arg;
+    struct store *w = s->wstore;
+    int rc = 0;
+    if (j->heartbeat)
+        rc = store_feeds_listed(w, j->ids, j->intervals, j->n_ids);
+    if (rc == 0 && j->limit > 0) {
+        struct store_claim_opts o = {.node = j->node, .feed_ids = j->ids, .n_ids = j->n_ids,
+                                     .lease = j->lease, .limit = j->limit,
+                                     .per_host = j->per_host, .max_rate = (double)j->max_rate};
+        rc = store_claim(w, &o, j->claims, &j->n);
+    }
+    for (size_t i = 0; rc == 0 && i < j->n; i++)
+        rc = store_feed_state_get(w, j->claims[i].feed_id, &j->states[i]);
+    j->drained = j->n < j->limit || j->limit == 0;
+    if (rc == 0 && j->drained)
+        rc = store_feed_leases(w, j->ids, j->n_ids, j->leases);
+    if (rc == 0)
+        rc = store_now(w, &j->db_now);
+    if (rc < 0)
+        snprintf(j->err, sizeof(j->err), "%s", store_errmsg(w));
+    j->rc = rc;
+    return rc;
+}
+
+/* A claim this node will not fetch (the feed went in a reload): give it
+ * back at once, its state as it was. */
+struct release_job {
+    int64_t feed_id, token;
+    struct store_feed_state st;
+};
+
+static int
+release_fn(struct service *s, void *arg)
+{
+    struct release_job *j = arg;
+    int rc = store_feed_complete(s->wstore, j->feed_id, j->token, &j->st, 0);
+    return rc == -ESTALE ? 0 : rc;
+}
+
+static void
+release_after(struct service *s, void *arg)
+{
+    (void)s;
+    struct release_job *j = arg;
+    store_feed_state_clear(&j->st);
+    free(j);
+}
+
+static void
+release(struct service *s, int64_t feed_id, int64_t token, struct store_feed_state *st)
+{
+    struct release_job *j = calloc(1, sizeof(*j));
+    if (j == NULL)
+        return; /* the lease runs out instead */
+    j->feed_id = feed_id;
+    j->token = token;
+    j->st = *st;
+    memset(st, 0, sizeof(*st)); /* taken */
+    if (sched_job(s, release_fn, release_after, j) < 0)
+        release_after(s, j);
+}
+
+static int64_t
+claim_backoff_ms(int errors)
+{
+    return errors >= 6 ? RELISTEN_MAX_S * 1000 : (int64_t)1000 << (errors - 1);
+}
+
+static void
+claim_after(struct service *s, void *arg)
+{
+    struct claim_job *j = arg;
+    struct cluster *c = s->cluster;
+    uint64_t now = now_ms(s);
+    c->claiming = 0;
+    service_store_result(s, j->rc, j->err);
+    if (j->rc < 0) {
+        c->claim_errors++;
+        c->next_claim_ms = now + (uint64_t)claim_backoff_ms(c->claim_errors);
+        if (j->heartbeat)
+            c->next_heartbeat = 0;
+        log_warnx("event=claim error=%s retry_in=%lldms", LOG_QUOTE(j->err),
+                  (long long)claim_backoff_ms(c->claim_errors));
+        /* claims taken before the failure run out with their lease */
+        claim_job_free(j);
+        sched_rearm(s);
+        return;
+    }
+    c->claim_errors = 0;
+    int64_t offset = j->db_now - (int64_t)time(NULL); /* database clock − ours */
+    for (size_t i = 0; i < j->n; i++) {
+        const struct store_claim *cl = &j->claims[i];
+        struct feed_run *f = feed_by_id(s, cl->feed_id);
+        if (f == NULL || !f->enabled || f->in_flight || f->claimed || s->stopping) {
+            release(s, cl->feed_id, cl->token, &j->states[i]);
+            continue;
+        }
+        apply_state(f, &j->states[i]);
+        f->claimed = 1;
+        f->fenced = 0;
+        f->token = cl->token;
+        snprintf(f->owner, sizeof(f->owner), "%s", s->cfg->daemon.node);
+        f->lease_until = cl->lease_until;
+        int64_t wait = cl->start_at - j->db_now;
+        f->start_ms = now + (uint64_t)(wait > 0 ? wait : 0);
+        sched_claimed(s);
+    }
+    if (j->drained) {
+        int64_t local = (int64_t)time(NULL), next = INT64_MAX;
+        for (size_t i = 0; i < j->n_ids; i++) {
+            struct feed_run *f = feed_by_id(s, j->leases[i].feed_id);
+            if (f == NULL || j->leases[i].feed_id == 0)
+                continue;
+            apply_lease(f, &j->leases[i], offset);
+            if (f->claimed || f->in_flight || !j->leases[i].enabled)
+                continue;
+            int64_t when = j->leases[i].next_fetch;
+            if (j->leases[i].owner != NULL && j->leases[i].lease_until > when)
+                when = j->leases[i].lease_until; /* another node's: free at its end */
+            if (when < next)
+                next = when;
+        }
+        uint64_t wake = now + CLAIM_POLL_MS;
+        if (next != INT64_MAX) {
+            int64_t in = next - j->db_now; /* seconds, database clock */
+            uint64_t at = now + (uint64_t)(in > 0 ? in * 1000 : 0);
+            if (at < wake)
+                wake = at;
+        }
+        c->next_claim_ms = wake;
+        (void)local;
+    } else {
+        c->next_claim_ms = now; /* more may be due */
+    }
+    claim_job_free(j);
+    service_notify(s, SERVICE_FETCHED); /* owners and leases changed */
+    sched_rearm(s);
+}
+
+void
+cluster_claim(struct service *s, uint64_t now, uint64_t *wake)
+{
+    struct cluster *c = s->cluster;
+    const struct config *cfg = s->cfg;
+    long limit = cfg->daemon.concurrency, busy = sched_slots_used(s);
+    int64_t local = (int64_t)time(NULL);
+    *wake = UINT64_MAX;
+    if (c == NULL || c->stopping || s->stopping)
+        return;
+    refresh_flush(s); /* refreshes of feeds registered meanwhile */
+    int heartbeat = local >= c->next_heartbeat;
+    long free_slots = limit - busy;
+    long batch = limit / 4 > 1 ? limit / 4 : 1;
+    int want = now >= c->next_claim_ms && free_slots > 0 &&
+               (free_slots >= batch || busy == 0 || c->next_claim_ms == 0);
+    if (!c->claiming && !want && !heartbeat) {
+        if (free_slots > 0)
+            *wake = c->next_claim_ms > now ? c->next_claim_ms : now;
+        if (c->next_heartbeat > local &&
+            now + (uint64_t)(c->next_heartbeat - local) * 1000 < *wake)
+            *wake = now + (uint64_t)(c->next_heartbeat - local) * 1000;
+        return;
+    }
+    if (c->claiming)
+        return; /* its after re-arms */
+    size_t n = 0;
+    for (size_t i = 0; i < s->nfeeds; i++)
+        n += s->feeds[i]->id != 0 && !s->feeds[i]->removed;
+    if (n == 0) {
+        c->next_claim_ms = now + CLAIM_POLL_MS;
+        *wake = c->next_claim_ms;
+        return;
+    }
+    struct claim_job *j = calloc(1, sizeof(*j));
+    size_t limit_now = want ? (size_t)free_slots : 0;
+    if (j == NULL || (j->ids = calloc(n, sizeof(*j->ids))) == NULL ||
+        (j->intervals = calloc(n, sizeof(*j->intervals))) == NULL ||
+        (j->node = strdup(cfg->daemon.node)) == NULL ||
+        (limit_now > 0 && ((j->claims = calloc(limit_now, sizeof(*j->claims))) == NULL ||
+                           (j->states = calloc(limit_now, sizeof(*j->states))) == NULL)) ||
+        (j->leases = calloc(n, sizeof(*j->leases))) == NULL)
+        goto nomem;
+    for (size_t i = 0; i < s->nfeeds; i++) {
+        struct feed_run *f = s->feeds[i];
+        if (f->id == 0 || f->removed)
+            continue;
+        j->ids[j->n_ids] = f->id;
+        j->intervals[j->n_ids++] = f->cf ? f->cf->interval : cfg->daemon.interval;
+    }
+    j->heartbeat = heartbeat;
+    j->lease = cluster_lease(cfg);
+    j->limit = limit_now;
+    j->per_host = cfg->daemon.per_host;
+    j->max_rate = cfg->daemon.max_rate;
+    if (sched_job(s, claim_fn, claim_after, j) < 0)
+        goto nomem;
+    c->claiming = 1;
+    if (heartbeat) {
+        int64_t every = HEARTBEAT_S;
+        for (size_t i = 0; i < j->n_ids; i++)
+            if (j->intervals[i] / 2 < every)
+                every = j->intervals[i] / 2 > 1 ? j->intervals[i] / 2 : 1;
+        c->next_heartbeat = local + every;
+    }
+    return;
+nomem:
+    claim_job_free(j);
+    log_warnx("event=claim error=\"out of memory\"");
+    c->next_claim_ms = now + 1000;
+    *wake = c->next_claim_ms;
+}
+
+void
+cluster_reload(struct service *s)
+{
+    if (s->cluster != NULL) {
+        s->cluster->next_heartbeat = 0;
+        s->cluster->next_claim_ms = 0;
+    }
+}
+
+/* ---- finishing a claim ---- */
+
+struct complete_job {
+    struct feed_run *f; /* loop thread only: kept alive by f->in_flight */
+    int64_t feed_id, token, next_in;
+    struct store_feed_state st;
+    int rc;
+    char err[256];
+};
+
+static int
+complete_fn(struct service *s, void *arg)
+{
+    struct complete_job *j = arg;
+    j->rc = store_feed_complete(s->wstore, j->feed_id, j->token, &j->st, j->next_in);
+    if (j->rc < 0)
+        snprintf(j->err, sizeof(j->err), "%s", store_errmsg(s->wstore));
+    return j->rc == -ESTALE ? 0 : j->rc;
+}
+
+static void
+complete_after(struct service *s, void *arg)
+{
+    struct complete_job *j = arg;
+    struct feed_run *f = j->f;
+    service_store_result(s, j->rc == -ESTALE ? 0 : j->rc, j->err);
+    if (j->rc == -ESTALE)
+        log_warnx("event=fenced feed_id=%lld token=%lld outcome=\"lease lost: the state of this "
+                  "fetch was not written\"",
+                  (long long)j->feed_id, (long long)j->token);
+    else if (j->rc < 0)
+        log_warnx("event=state-save feed_id=%lld error=%s", (long long)j->feed_id,
+                  LOG_QUOTE(j->err));
+    f->completing = 0;
+    if (j->rc == 0) {
+        f->owner[0] = '\0';
+        f->lease_until = 0;
+    }
+    /* a refresh that came before this claim is answered by it; one that came
+     * later (after = -1 still: its due-now job is queued behind) is not, nor
+     * any when the store refused the result: the poll asks who fetched it */
+    int64_t done = j->rc == 0 ? j->token : 0;
+    store_feed_state_clear(&j->st);
+    free(j);
+    service_answer_waiters(s, f, done); /* may free f */
+    if (!s->cluster->stopping)
+        uv_timer_start(&s->cluster->wait_timer, on_wait_timer, WAIT_POLL_MS, 0);
+}
+
+void
+cluster_complete(struct service *s, struct feed_run *f, int64_t next_in)
+{
+    struct complete_job *j = calloc(1, sizeof(*j));
+    if (j == NULL || f->id == 0 || f->token == 0) {
+        free(j);
+        service_answer_waiters(s, f, 0);
+        return;
+    }
+    j->f = f;
+    j->feed_id = f->id;
+    j->token = f->token;
+    j->next_in = next_in > 0 ? next_in : 0;
+    j->st.url = f->url ? strdup(f->url) : NULL;
+    j->st.etag = f->etag ? strdup(f->etag) : NULL;
+    j->st.last_modified = f->last_modified ? strdup(f->last_modified) : NULL;
+    j->st.status = strdup(service_outcome_name(f->last));
+    j->st.error = f->error[0] ? strdup(f->error) : NULL;
+    j->st.last_fetch = f->last_fetch;
+    j->st.newest = f->newest;
+    j->st.http = f->http;
+    j->st.errors = f->errors;
+    j->st.enabled = f->last != SERVICE_GONE;
+    if (sched_job(s, complete_fn, complete_after, j) < 0) {
+        store_feed_state_clear(&j->st);
+        free(j);
+        service_answer_waiters(s, f, 0);
+        return;
+    }
+    f->completing = 1;
+}
+
+/* ---- leases of running fetches ---- */
+
+struct extend_job {
+    size_t n;
+    int64_t *ids, *tokens, lease;
+    int *stale;
+    int rc;
+    char err[256];
+};
+
+static int
+extend_fn(struct service *s, void *arg)
+{
+    struct extend_job *j = arg;
+    int rc = 0;
+    for (size_t i = 0; i < j->n && rc >= 0; i++) {
+        int r = store_lease_extend(s->wstore, j->ids[i], j->tokens[i], j->lease);
+        if (r == -ESTALE)
+            j->stale[i] = 1;
+        else
+            rc = r;
+    }
+    if (rc < 0)
+        snprintf(j->err, sizeof(j->err), "%s", store_errmsg(s->wstore));
+    j->rc = rc;
+    return rc;
+}
+
+static void
+extend_after(struct service *s, void *arg)
+{
+    struct extend_job *j = arg;
+    service_store_result(s, j->rc, j->err);
+    for (size_t i = 0; i < j->n; i++) {
+        struct feed_run *f = feed_by_id(s, j->ids[i]);
+        if (!j->stale[i] || f == NULL || f->token != j->tokens[i] || f->fenced)
+            continue;
+        f->fenced = 1;
+        log_warnx("event=fenced feed=%s token=%lld outcome=\"lease lost: another node "
+                  "claimed it; this fetch will write nothing\"",
+                  f->name, (long long)f->token);
+    }
+    free(j->ids);
+    free(j->tokens);
+    free(j->stale);
+    free(j);
+}
+
+static void
+on_lease_timer(uv_timer_t *t)
+{
+    struct service *s = t->data;
+    size_t n = 0;
+    for (size_t i = 0; i < s->nfeeds; i++)
+        n += (s->feeds[i]->in_flight || s->feeds[i]->claimed) && s->feeds[i]->token > 0;
+    if (n == 0 || s->stopping)
+        return;
+    struct extend_job *j = calloc(1, sizeof(*j));
+    if (j == NULL || (j->ids = calloc(n, sizeof(int64_t))) == NULL ||
+        (j->tokens = calloc(n, sizeof(int64_t))) == NULL ||
+        (j->stale = calloc(n, sizeof(int))) == NULL)
+        goto nomem;
+    for (size_t i = 0; i < s->nfeeds; i++) {
+        struct feed_run *f = s->feeds[i];
+        if ((f->in_flight || f->claimed) && f->token > 0) {
+            j->ids[j->n] = f->id;
+            j->tokens[j->n++] = f->token;
+        }
+    }
+    j->lease = cluster_lease(s->cfg);
+    if (sched_job(s, extend_fn, extend_after, j) == 0)
+        return;
+nomem:
+    if (j != NULL) {
+        free(j->ids);
+        free(j->tokens);
+        free(j->stale);
+    }
+    free(j);
+}
+
+/* ---- notifications ---- */
+
+
+static void
+on_notification(void *arg, const char *what)
+{
+    struct service *s = arg;
+    struct cluster *c = s->cluster;
+    if (strcmp(what, "articles") == 0) {
+        s->generation++;
+        service_notify(s, SERVICE_FETCHED);
+    } else if (strcmp(what, "due") == 0) {
+        c->next_claim_ms = 0;
+    }
+    /* any news may answer a refresh waiting on another node */
+    uv_timer_start(&c->wait_timer, on_wait_timer, 0, 0);
+}
+
+static void on_listen_closed(uv_handle_t *h);
+
+static void
+listen_lost(struct service *s, const char *why)
+{
+    struct cluster *c = s->cluster;
+    log_warnx("event=listen error=%s", LOG_QUOTE(why));
+    if (c->poll_open) {
+        uv_poll_stop(&c->poll);
+        c->poll_open = 0;
+        uv_close((uv_handle_t *)&c->poll, on_listen_closed); /* then the connection */
+    }
+    c->listen_errors++;
+    int64_t back = claim_backoff_ms(c->listen_errors);
+    c->relisten_ms = now_ms(s) + (uint64_t)back;
+    uv_timer_start(&c->wait_timer, on_wait_timer, (uint64_t)back, 0);
+}
+
+static void
+on_listen_readable(uv_poll_t *p, int status, int events)
+{
+    (void)events;
+    struct service *s = p->data;
+    struct cluster *c = s->cluster;
+    if (status < 0) {
+        listen_lost(s, uv_strerror(status));
+        return;
+    }
+    int rc = store_notifications(c->lstore, on_notification, s);
+    if (rc < 0)
+        listen_lost(s, store_errmsg(c->lstore));
+    else
+        sched_rearm(s);
+}
+
+static void
+on_listen_closed(uv_handle_t *h)
+{
+    struct service *s = h->data;
+    struct cluster *c = s->cluster;
+    store_close(c->lstore);
+    c->lstore = NULL;
+    if (--c->handles == 0 && c->stopping)
+        service_part_done(s);
+}
+
+struct listen_job {
+    char *where;
+    struct store *st;
+    int fd;
+    int rc;
+    char err[256];
+};
+
+/* Opens a connection of its own, off the loop: no query of the writer's. */
+static int
+listen_fn(struct service *s, void *arg)
+{
+    (void)s;
+    struct listen_job *j = arg;
+    int rc = store_open(j->where, &j->st, j->err, sizeof(j->err));
+    if (rc == 0 && (rc = store_listen(j->st)) < 0 && rc != -ENOTSUP)
+        snprintf(j->err, sizeof(j->err), "%s", store_errmsg(j->st));
+    j->fd = rc;
+    j->rc = rc < 0 ? rc : 0;
+    return 1; /* its own connection: says nothing of the writer's */
+}
+
+static void
+listen_after(struct service *s, void *arg)
+{
+    struct listen_job *j = arg;
+    struct cluster *c = s->cluster;
+    c->listen_busy = 0;
+    if (j->rc == -ENOTSUP) { /* SQLite: one node, nothing to hear */
+        store_close(j->st);
+        c->listen_ok = 0;
+    } else if (j->rc < 0 || c->stopping) {
+        store_close(j->st);
+        if (!c->stopping) {
+            c->listen_errors++;
+            int64_t back = claim_backoff_ms(c->listen_errors);
+            log_warnx("event=listen error=%s retry_in=%lldms", LOG_QUOTE(j->err),
+                      (long long)back);
+            c->relisten_ms = now_ms(s) + (uint64_t)back;
+            uv_timer_start(&c->wait_timer, on_wait_timer, (uint64_t)back, 0);
+        }
+    } else if (uv_poll_init(s->loop, &c->poll, j->fd) < 0) {
+        store_close(j->st);
+        c->relisten_ms = now_ms(s) + 5000;
+        uv_timer_start(&c->wait_timer, on_wait_timer, 5000, 0);
+    } else {
+        c->lstore = j->st;
+        c->poll.data = s;
+        c->poll_open = 1;
+        c->handles++;
+        c->listen_ok = 1;
+        if (c->listen_errors > 0)
+            log_info("event=listen outcome=ok");
+        c->listen_errors = 0;
+        c->relisten_ms = 0;
+        uv_poll_start(&c->poll, UV_READABLE, on_listen_readable);
+        /* whatever was missed while not listening */
+        s->generation++;
+        c->next_claim_ms = 0;
+        service_notify(s, SERVICE_FETCHED);
+        sched_rearm(s);
+    }
+    free(j->where);
+    free(j);
+}
+
+static void
+relisten(struct service *s)
+{
+    struct cluster *c = s->cluster;
+    if (c->listen_busy || c->poll_open || c->lstore != NULL || c->stopping)
+        return;
+    struct listen_job *j = calloc(1, sizeof(*j));
+    if (j == NULL || (j->where = strdup(s->cfg->daemon.database)) == NULL) {
+        free(j);
+        return;
+    }
+    c->listen_busy = 1;
+    c->relisten_ms = 0;
+    if (sched_job(s, listen_fn, listen_after, j) < 0) {
+        c->listen_busy = 0;
+        free(j->where);
+        free(j);
+    }
+}
+
+static int
+notify_fn(struct service *s, void *arg)
+{
+    int rc = store_notify(s->wstore, (const char *)arg);
+    return rc == -ENOTSUP ? 1 : rc;
+}
+
+static void
+notify_after(struct service *s, void *arg)
+{
+    (void)s;
+    (void)arg;
+}
+
+static void
+on_notify_timer(uv_timer_t *t)
+{
+    struct service *s = t->data;
+    struct cluster *c = s->cluster;
+    c->notify_armed = 0;
+    if (!c->changed || s->stopping)
+        return;
+    c->changed = 0;
+    /* after every job queued so far: never inside an ingest's transaction */
+    if (sched_job(s, notify_fn, notify_after, (void *)"articles") == 0) {
+        c->notify_armed = 1; /* the next one no sooner than NOTIFY_MIN_MS */
+        uv_timer_start(&c->notify_timer, on_notify_timer, NOTIFY_MIN_MS, 0);
+    }
+}
+
+void
+cluster_changed(struct service *s)
+{
+    struct cluster *c = s->cluster;
+    if (c == NULL || !c->listen_ok)
+        return;
+    c->changed = 1;
+    if (!c->notify_armed) {
+        c->notify_armed = 1;
+        uv_timer_start(&c->notify_timer, on_notify_timer, 0, 0);
+    }
+}
+
+/* The slow poll: another node's change whose notification was lost, or
+ * another writer of the same SQLite file. */
+struct gen_job {
+    int64_t gen;
+};
+
+static int
+gen_fn(struct service *s, void *arg)
+{
+    struct gen_job *j = arg;
+    j->gen = store_generation(s->wstore);
+    return j->gen < 0 ? (int)j->gen : 0;
+}
+
+static void
+gen_after(struct service *s, void *arg)
+{
+    struct gen_job *j = arg;
+    struct cluster *c = s->cluster;
+    c->gen_busy = 0;
+    if (j->gen >= 0) {
+        if (c->gen_seen >= 0 && j->gen != c->gen_seen) {
+            s->generation++;
+            service_notify(s, SERVICE_FETCHED);
+        }
+        c->gen_seen = j->gen;
+    }
+    free(j);
+}
+
+static void
+on_gen_timer(uv_timer_t *t)
+{
+    struct service *s = t->data;
+    struct cluster *c = s->cluster;
+    struct gen_job *j;
+    if (c->gen_busy || s->stopping || (j = calloc(1, sizeof(*j))) == NULL)
+        return;
+    if (sched_job(s, gen_fn, gen_after, j) == 0)
+        c->gen_busy = 1;
+    else
+        free(j);
+}
+
+/* ---- refresh ---- */
+
+struct due_job {
+    size_t n;
+    int64_t *ids, *tokens;
+    int rc;
+    char err[256];
+};
+
+static int
+due_fn(struct service *s, void *arg)
+{
+    struct due_job *j = arg;
+    int rc = store_feed_due_now(s->wstore, j->ids, j->n, j->tokens);
+    if (rc == 0) {
+        int n = store_notify(s->wstore, "due"); /* wake the other nodes */
+        (void)n; /* -ENOTSUP on SQLite; a lost one: they poll */
+    } else {
+        snprintf(j->err, sizeof(j->err), "%s", store_errmsg(s->wstore));
+    }
+    j->rc = rc;
+    return rc;
+}
+
+static void
+due_after(struct service *s, void *arg)
+{
+    struct due_job *j = arg;
+    struct cluster *c = s->cluster;
+    c->refreshing = 0;
+    service_store_result(s, j->rc, j->err);
+    for (size_t i = 0; i < j->n; i++) {
+        struct feed_run *f = feed_by_id(s, j->ids[i]);
+        if (f == NULL)
+            continue;
+        for (struct service_wait *w = f->waiters; w != NULL; w = w->next)
+            if (w->after < 0)
+                w->after = j->rc == 0 ? j->tokens[i] : INT64_MIN;
+        if (j->rc < 0) {
+            snprintf(f->error, sizeof(f->error), "refresh: %.240s", j->err);
+            service_answer_waiters(s, f, INT64_MAX); /* the store cannot: say so now */
+        }
+    }
+    free(j->ids);
+    free(j->tokens);
+    free(j);
+    c->next_claim_ms = 0;
+    uv_timer_start(&c->wait_timer, on_wait_timer, WAIT_POLL_MS, 0);
+    sched_rearm(s);
+}
+
+/* The refreshes asked for in this loop turn, in one job. */
+static void
+refresh_flush(struct service *s)
+{
+    struct cluster *c = s->cluster;
+    size_t n = 0;
+    if (c->refreshing)
+        return; /* its after starts the next */
+    for (size_t i = 0; i < s->nfeeds; i++)
+        n += s->feeds[i]->refresh && s->feeds[i]->id != 0;
+    if (n == 0)
+        return;
+    struct due_job *j = calloc(1, sizeof(*j));
+    if (j == NULL || (j->ids = calloc(n, sizeof(int64_t))) == NULL ||
+        (j->tokens = calloc(n, sizeof(int64_t))) == NULL)
+        goto nomem;
+    for (size_t i = 0; i < s->nfeeds && j->n < n; i++)
+        if (s->feeds[i]->refresh && s->feeds[i]->id != 0) {
+            s->feeds[i]->refresh = 0;
+            j->ids[j->n++] = s->feeds[i]->id;
+        }
+    if (sched_job(s, due_fn, due_after, j) == 0) {
+        c->refreshing = 1;
+        return;
+    }
+nomem:
+    if (j != NULL) {
+        free(j->ids);
+        free(j->tokens);
+    }
+    free(j);
+}
+
+/* Waiters on feeds this node is not fetching: ask the store whether
+ * another node has. */
+struct wait_job {
+    size_t n;
+    int64_t *ids;
+    struct store_feed_lease *leases;
+    struct store_feed_state *states;
+    int64_t db_now;
+    int rc;
+    char err[256];
+};
+
+static void
+wait_job_free(struct wait_job *j)
+{
+    if (j == NULL)
+        return;
+    if (j->leases != NULL)
+        store_feed_lease_clear(j->leases, j->n);
+    for (size_t i = 0; j->states != NULL && i < j->n; i++)
+        store_feed_state_clear(&j->states[i]);
+    free(j->leases);
+    free(j->states);
+    free(j->ids);
+    free(j);
+}
+
+static int
+wait_fn(struct service *s, void *arg)
+{
+    struct wait_job *j = arg;
+    int rc = store_feed_leases(s->wstore, j->ids, j->n, j->leases);
+    for (size_t i = 0; rc == 0 && i < j->n; i++)
+        rc = store_feed_state_get(s->wstore, j->ids[i], &j->states[i]);
+    if (rc == 0)
+        rc = store_now(s->wstore, &j->db_now);
+    if (rc < 0)
+        snprintf(j->err, sizeof(j->err), "%s", store_errmsg(s->wstore));
+    j->rc = rc;
+    return rc;
+}
+
+static int
+waiting_elsewhere(const struct feed_run *f)
+{
+    if (f->in_flight || f->claimed || f->completing || f->removed)
+        return 0;
+    for (const struct service_wait *w = f->waiters; w != NULL; w = w->next)
+        if (w->after >= 0)
+            return 1;
+    return 0;
+}
+
+static void
+wait_after(struct service *s, void *arg)
+{
+    struct wait_job *j = arg;
+    struct cluster *c = s->cluster;
+    c->polling = 0;
+    service_store_result(s, j->rc, j->err);
+    if (j->rc == 0) {
+        int64_t offset = j->db_now - (int64_t)time(NULL);
+        for (size_t i = 0; i < j->n; i++) {
+            struct feed_run *f = feed_by_id(s, j->ids[i]);
+            if (f == NULL || j->leases[i].feed_id == 0)
+                continue;
+            apply_lease(f, &j->leases[i], offset);
+            if (f->in_flight || f->claimed || f->completing)
+                continue;
+            apply_state(f, &j->states[i]);
+            f->fetched = 1;
+            service_answer_waiters(s, f, j->leases[i].done_token);
+        }
+    }
+    wait_job_free(j);
+    for (size_t i = 0; i < s->nfeeds; i++)
+        if (waiting_elsewhere(s->feeds[i])) {
+            uv_timer_start(&c->wait_timer, on_wait_timer, WAIT_POLL_MS, 0);
+            break;
+        }
+}
+
+static void
+on_wait_timer(uv_timer_t *t)
+{
+    struct service *s = t->data;
+    struct cluster *c = s->cluster;
+    if (s->stopping || c->stopping)
+        return;
+    if (c->relisten_ms != 0 && now_ms(s) >= c->relisten_ms)
+        relisten(s);
+    refresh_flush(s);
+    if (c->polling)
+        return;
+    size_t n = 0;
+    for (size_t i = 0; i < s->nfeeds; i++)
+        n += waiting_elsewhere(s->feeds[i]);
+    if (n == 0)
+        return;
+    struct wait_job *j = calloc(1, sizeof(*j));
+    if (j == NULL || (j->ids = calloc(n, sizeof(int64_t))) == NULL ||
+        (j->leases = calloc(n, sizeof(*j->leases))) == NULL ||
+        (j->states = calloc(n, sizeof(*j->states))) == NULL)
+        goto nomem;
+    for (size_t i = 0; i < s->nfeeds && j->n < n; i++)
+        if (waiting_elsewhere(s->feeds[i]))
+            j->ids[j->n++] = s->feeds[i]->id;
+    if (sched_job(s, wait_fn, wait_after, j) == 0) {
+        c->polling = 1;
+        return;
+    }
+nomem:
+    wait_job_free(j);
+    uv_timer_start(&c->wait_timer, on_wait_timer, 1000, 0);
+}
+
+int
+cluster_refresh(struct service *s, struct feed_run *f, struct service_wait *w)
+{
+    struct cluster *c = s->cluster;
+    if (w != NULL) {
+        w->after = -1;
+        w->next = f->waiters;
+        f->waiters = w;
+    }
+    if (f->in_flight || f->claimed || f->completing) {
+        if (w != NULL)
+            w->after = f->token - 1; /* joins this node's running fetch */
+        return 0;
+    }
+    f->refresh = 1;
+    /* the other refreshes of this turn (`refresh` of every feed) join it */
+    uv_timer_start(&c->wait_timer, on_wait_timer, 0, 0);
+    return 0;
+}
+
+/* ---- lifecycle ---- */
+
+int
+cluster_init(struct service *s)
+{
+    struct cluster *c = calloc(1, sizeof(*c));
+    uv_timer_t *timers[4];
+    int rc = 0;
+    if (c == NULL)
+        return -ENOMEM;
+    timers[0] = &c->lease_timer;
+    timers[1] = &c->notify_timer;
+    timers[2] = &c->gen_timer;
+    timers[3] = &c->wait_timer;
+    for (int i = 0; i < 4; i++) {
+        if ((rc = uv_timer_init(s->loop, timers[i])) < 0)
+            break;
+        timers[i]->data = s;
+        c->handles++;
+    }
+    c->gen_seen = -1;
+    s->cluster = c;
+    if (rc < 0)
+        return rc;
+    int64_t lease = cluster_lease(s->cfg);
+    uint64_t every = (uint64_t)(lease > 3 ? lease / 3 : 1) * 1000;
+    uv_timer_start(&c->lease_timer, on_lease_timer, every, every);
+    uv_timer_start(&c->gen_timer, on_gen_timer, POLL_GEN_MS, POLL_GEN_MS);
+    relisten(s);
+    return 0;
+}
+
+static void
+on_cluster_closed(uv_handle_t *h)
+{
+    struct service *s = h->data;
+    if (--s->cluster->handles == 0)
+        service_part_done(s);
+}
+
+void
+cluster_stop(struct service *s)
+{
+    struct cluster *c = s->cluster;
+    uv_timer_t *timers[4] = {&c->lease_timer, &c->notify_timer, &c->gen_timer, &c->wait_timer};
+    int timers_open = c->handles - c->poll_open;
+    c->stopping = 1;
+    if (c->handles == 0) {
+        service_part_done(s);
+        return;
+    }
+    for (int i = 0; i < 4 && i < timers_open; i++) {
+        uv_timer_stop(timers[i]);
+        uv_close((uv_handle_t *)timers[i], on_cluster_closed);
+    }
+    if (c->poll_open) {
+        uv_poll_stop(&c->poll);
+        c->poll_open = 0;
+        uv_close((uv_handle_t *)&c->poll, on_listen_closed);
+    }
+}
+
+void
+cluster_free(struct service *s)
+{
+    if (s->cluster == NULL)
+        return;
+    store_close(s->cluster->lstore);
+    free(s->cluster);
+    s->cluster = NULL;
+}
