@@ -68,7 +68,9 @@ typedef int (*store_text_cb)(void *arg, const char *text);
  * backend: integers in decimal, booleans 0 or 1, NULL as a NULL pointer.
  *   feeds:    id, name, url, config_url, etag, last_modified, last_fetch,
  *             last_status, http, errors, error, next_fetch, newest, enabled,
- *             last_counts
+ *             last_counts, host, token, done_token, listed_at, interval_s,
+ *             unlisted (the schedule of SPEC §10; a lease, owner, lease_until
+ *             and urgent, is not copied: the copy starts with none)
  *   articles: id, uid, feed_id, guid, title, link, author, categories, date,
  *             updated, first_seen, headimg, thumbnail, comments, summary, body,
  *             body_text (the plain text search reads), content_hash,
@@ -82,9 +84,9 @@ enum store_table {
     STORE_T_KEYS,
     STORE_T_COUNT
 };
-#define STORE_FEEDS_NCOLS 15
+#define STORE_FEEDS_NCOLS 21
 #define STORE_ARTICLES_NCOLS 20
-#define STORE_MAX_COLS 20
+#define STORE_MAX_COLS 21
 
 /* Called with one raw row (columns valid during the call); non-zero stops
  * and is returned. */
@@ -120,8 +122,13 @@ struct store_ops {
                     int64_t *cand, size_t max);
     /* The lookups q[0..n), each as key_find (with near, [lo, hi] the
      * window) or key_live would answer it, in one round trip where the
-     * backend can. 0 or a negative errno. */
-    int (*key_lookup)(struct store *s, struct store_lookup *q, size_t n);
+     * backend can. First, where other writers may store the same story at
+     * once (PostgreSQL: other nodes), transaction-scoped locks on locks[0..
+     * nlocks) (sorted, distinct), taken before the lookups read anything and
+     * held to the end of the transaction; a backend whose writers are
+     * serialized anyway (SQLite) ignores them. 0 or a negative errno. */
+    int (*key_lookup)(struct store *s, const int64_t *locks, size_t nlocks, struct store_lookup *q,
+                      size_t n);
     /* key_live of keys k[0..n) in turn, in one round trip where the backend
      * has them: each key's articles in key_live's order after the earlier
      * keys', an article already given for an earlier key not again, up to
@@ -147,7 +154,10 @@ struct store_ops {
     /* A new article (and its text for search), its id in *id, with feed
      * r->feed_id its first source seen at r->now (as src_add) and its keys
      * k[0..n) dated `at` (as keys_add; only_new means nothing for a new
-     * article), in one round trip where the backend can. */
+     * article), in one round trip where the backend can. 1 instead of 0
+     * when an exact key (guid, link) was already another writer's (a
+     * concurrent transaction that committed first): then nothing of the
+     * article is left, and the caller looks again. */
     int (*art_add)(struct store *s, const struct store_row *r, const struct store_key *k,
                    size_t n, int64_t at, int64_t *id);
     /* Article `id` rewritten with r's title, body and the rest. */
@@ -173,6 +183,25 @@ struct store_ops {
     int (*feed_state_get)(struct store *s, int64_t feed_id, struct store_feed_state *st);
     int (*feed_state_set)(struct store *s, int64_t feed_id, const struct store_feed_state *st);
 
+    /* ---- the schedule (SPEC §10), store.h's contract; a NULL entry is
+     * -ENOTSUP ---- */
+    int (*now)(struct store *s, int64_t *now);
+    int (*claim)(struct store *s, const struct store_claim_opts *o, struct store_claim *out,
+                 size_t *n);
+    int (*lease_extend)(struct store *s, int64_t feed_id, int64_t token, int64_t lease);
+    int (*fence)(struct store *s, int64_t feed_id, int64_t token);
+    int (*feed_complete)(struct store *s, int64_t feed_id, int64_t token,
+                         const struct store_feed_state *st, int64_t next_in);
+    int (*due_now)(struct store *s, const int64_t *feed_ids, size_t n, int64_t *tokens);
+    /* out[i] for feed_ids[i], zeroed by the caller */
+    int (*leases)(struct store *s, const int64_t *feed_ids, size_t n,
+                  struct store_feed_lease *out);
+    int (*listed)(struct store *s, const int64_t *feed_ids, const int64_t *intervals, size_t n);
+    int (*listen)(struct store *s);
+    int (*notify)(struct store *s, const char *what);
+    int (*notifications)(struct store *s, void (*cb)(void *arg, const char *what), void *arg);
+    int (*connected)(const struct store *s);
+
     /* ---- raw rows, for store_copy (tables and columns above) ---- */
     /* Begin a read-only transaction that sees one snapshot until rollback. */
     int (*snapshot)(struct store *s);
@@ -197,6 +226,12 @@ struct store_ops {
  * is struct store, its ops set. */
 int store_sqlite_open(const char *path, struct store **out, char *err, size_t errsize);
 int store_pg_open(const char *uri, struct store **out, char *err, size_t errsize);
+
+/* The lower-cased host of an absolute URL ("scheme://[user@]host[:port]…",
+ * an IPv6 literal with its brackets): a new string, or NULL when `url` is
+ * NULL or has none (or out of memory). feeds.host, per_host and max_rate's
+ * unit. */
+char *store_url_host(const char *url);
 
 /* Whether `where` names a PostgreSQL database (a postgresql:// or
  * postgres:// URI) rather than a SQLite file. */

@@ -56,6 +56,23 @@ static const char *const migrations[] = {
     /* the change generation, bumped after each commit that changed articles:
      * a sequence, so that writers never queue on one row */
     "CREATE SEQUENCE generation;",
+    /* 2: the schedule every node shares (SPEC §10): the host (per_host,
+     * max_rate), the claim (owner, lease_until, the fencing token), the
+     * last token completed, refresh's urgent flag, who listed the feed last
+     * and its interval; unlisted: disabled for being listed by nobody (not
+     * for a 410), enabled again once listed. hosts: max_rate's next free
+     * start of each host, Unix milliseconds */
+    "CREATE FUNCTION finfeed_host(url text) RETURNS text IMMUTABLE LANGUAGE sql AS"
+    " $$SELECT nullif(lower(substring(url from"
+    " '^[A-Za-z][A-Za-z0-9+.-]*://(?:[^/?#]*@)?(\\[[^]/?#]*\\]|[^/?#:]*)')), '')$$;"
+    "ALTER TABLE feeds ADD COLUMN host text, ADD COLUMN owner text,"
+    " ADD COLUMN lease_until bigint, ADD COLUMN token bigint NOT NULL DEFAULT 0,"
+    " ADD COLUMN done_token bigint NOT NULL DEFAULT 0,"
+    " ADD COLUMN urgent boolean NOT NULL DEFAULT false, ADD COLUMN listed_at bigint,"
+    " ADD COLUMN interval_s bigint, ADD COLUMN unlisted boolean NOT NULL DEFAULT false;"
+    "UPDATE feeds SET host = finfeed_host(url);"
+    "CREATE INDEX feeds_host ON feeds(host, lease_until);"
+    "CREATE TABLE hosts(host text PRIMARY KEY, next_slot bigint NOT NULL);",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -105,7 +122,9 @@ errno_of(const char *state)
         {"08", -ENOTCONN},  /* connection exceptions */
         {"22", -EINVAL},    /* data exceptions (bad UTF-8, out of range) */
         {"28", -EACCES},    /* invalid authorization */
-        {"40", -EBUSY},     /* serialization failure, deadlock: try again */
+        {"40001", -EDEADLK}, /* serialization_failure: roll back, redo */
+        {"40P01", -EDEADLK}, /* deadlock_detected: roll back, redo */
+        {"40", -EBUSY},     /* other transaction rollbacks: try again */
         {"57", -ENOTCONN},  /* operator intervention: shutdown, crash */
     };
     if (state == NULL)
@@ -134,6 +153,10 @@ store_pg_fail(struct store *s, PGresult *res)
     set_err(s, msg && *msg ? msg : PQerrorMessage(conn));
     int e = res == NULL && PQstatus(conn) == CONNECTION_OK ? -ENOMEM : errno_of(state);
     PQclear(res);
+    if (PQstatus(conn) == CONNECTION_BAD) {
+        pg_of(s)->connected = 0;
+        e = -ECONNRESET;
+    }
     return e;
 }
 
@@ -149,24 +172,104 @@ checked(struct store *s, PGresult *res, int *rc)
     return NULL;
 }
 
+static int prepare(struct store *s);
+
+/* Run one statement for its effect straight on the connection (no
+ * reconnect: the reconnect's own statements). */
+static int
+raw_sql(struct store *s, const char *sql)
+{
+    int rc;
+    PQclear(checked(s, PQexec(pg_of(s)->conn, sql), &rc));
+    return rc;
+}
+
+int
+store_pg_reconnect(struct store *s)
+{
+    struct pg_store *g = pg_of(s);
+    int rc;
+    g->copying = 0;
+    PQreset(g->conn);
+    if (PQstatus(g->conn) != CONNECTION_OK) {
+        set_err(s, PQerrorMessage(g->conn));
+        g->connected = 0;
+        return -ECONNRESET;
+    }
+    /* a new session: its settings, prepared statements and LISTEN anew */
+    if ((rc = raw_sql(s, "SET client_min_messages = warning")) < 0 || (rc = prepare(s)) < 0 ||
+        (g->listening && (rc = raw_sql(s, "LISTEN finfeed")) < 0)) {
+        g->connected = 0;
+        return rc < 0 && rc != -ECONNRESET ? rc : -ECONNRESET;
+    }
+    g->connected = 1;
+    g->sessions++;
+    return 0;
+}
+
+int
+store_pg_ready(struct store *s)
+{
+    struct pg_store *g = pg_of(s);
+    if (g->lost_tx) {
+        set_err(s, "the connection was lost, and the transaction with it: roll back");
+        return -ECONNRESET;
+    }
+    if (PQstatus(g->conn) == CONNECTION_BAD)
+        return store_pg_reconnect(s);
+    return 0;
+}
+
+/* A statement on its way: prepared (name) or not (sql), with p (NULL:
+ * none, and then sql may be several statements). */
+static PGresult *
+send_one(PGconn *c, const char *name, const char *sql, const struct pg_params *p)
+{
+    if (name != NULL)
+        return PQexecPrepared(c, name, p ? p->n : 0, p ? p->v : NULL, NULL, NULL, 0);
+    /* without parameters, the simple protocol: several statements may go at once */
+    return p ? PQexecParams(c, sql, p->n, NULL, p->v, NULL, NULL, 0) : PQexec(c, sql);
+}
+
+/* Run a statement, reconnecting once when the connection broke under one
+ * that ran outside a transaction (and then running it again). */
+static PGresult *
+run(struct store *s, const char *name, const char *sql, const struct pg_params *p, int *rc)
+{
+    struct pg_store *g = pg_of(s);
+    if ((*rc = store_pg_ready(s)) < 0)
+        return NULL;
+    int idle = PQtransactionStatus(g->conn) == PQTRANS_IDLE;
+    PGresult *res = send_one(g->conn, name, sql, p);
+    if (PQstatus(g->conn) != CONNECTION_BAD) {
+        g->connected = 1;
+        return checked(s, res, rc);
+    }
+    PQclear(res);
+    g->connected = 0;
+    if (!idle) {
+        g->lost_tx = 1;
+        set_err(s, "connection lost inside a transaction");
+        *rc = -ECONNRESET;
+        return NULL;
+    }
+    if ((*rc = store_pg_reconnect(s)) < 0)
+        return NULL;
+    return checked(s, send_one(g->conn, name, sql, p), rc);
+}
+
 PGresult *
 store_pg_run(struct store *s, enum pg_stmt id, const struct pg_params *p, int *rc)
 {
     char name[16];
     snprintf(name, sizeof(name), "ff%d", (int)id);
-    return checked(s,
-                   PQexecPrepared(pg_of(s)->conn, name, p ? p->n : 0, p ? p->v : NULL, NULL, NULL,
-                                  0),
-                   rc);
+    return run(s, name, NULL, p, rc);
 }
 
 PGresult *
 store_pg_exec(struct store *s, const char *sql, const struct pg_params *p, int *rc)
 {
-    PGconn *conn = pg_of(s)->conn;
-    /* without parameters, the simple protocol: several statements may go at once */
-    return checked(s, p ? PQexecParams(conn, sql, p->n, NULL, p->v, NULL, NULL, 0) : PQexec(conn, sql),
-                   rc);
+    return run(s, NULL, sql, p, rc);
 }
 
 int
@@ -342,6 +445,7 @@ store_pg_open(const char *uri, struct store **out, char *err, size_t errsize)
         return -ENOMEM;
     }
     s->ops = &store_pg_ops;
+    p->connected = 1;
     if ((p->conn = PQconnectdbParams(keys, values, 1)) == NULL) {
         rc = -ENOMEM;
         goto err;

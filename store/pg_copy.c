@@ -14,7 +14,8 @@ static const char *const table_name[STORE_T_COUNT] = {"feeds", "articles", "sour
 /* The columns of backend_int.h, in its order; booleans as 0 or 1. */
 static const char *const columns[STORE_T_COUNT] = {
     "id, name, url, config_url, etag, last_modified, last_fetch, last_status, http, errors,"
-    " error, next_fetch, newest, enabled, last_counts",
+    " error, next_fetch, newest, enabled, last_counts, host, token, done_token, listed_at,"
+    " interval_s, unlisted",
     "id, uid, feed_id, guid, title, link, author, categories, date, updated, first_seen,"
     " headimg, thumbnail, comments, summary, body, body_text, content_hash, republish,"
     " rejected_date",
@@ -24,7 +25,8 @@ static const char *const columns[STORE_T_COUNT] = {
 
 static const char *const select_sql[STORE_T_COUNT] = {
     "SELECT id, name, url, config_url, etag, last_modified, last_fetch, last_status, http,"
-    " errors, error, next_fetch, newest, enabled::int, last_counts FROM feeds ORDER BY id",
+    " errors, error, next_fetch, newest, enabled::int, last_counts, host, token, done_token,"
+    " listed_at, interval_s, unlisted::int FROM feeds ORDER BY id",
     "SELECT id, uid, feed_id, guid, title, link, author, categories, date, updated, first_seen,"
     " headimg, thumbnail, comments, summary, body, body_text, content_hash, republish::int,"
     " rejected_date FROM articles ORDER BY id",

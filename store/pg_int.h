@@ -19,7 +19,8 @@ enum pg_stmt {
     P_KEY_RANGE,     /* kind, lo, hi, max → distinct keys in [lo, hi) */
     P_ART_GET,       /* id → content_hash, feed_id */
     P_ART_TEXT,      /* id → body_text */
-    P_ART_ADD,       /* article …, kinds[], keys[], at → id; with its source and keys */
+    P_ART_ADD,       /* article …, kinds[], keys[], at → id, exact keys written; with its
+                      * source and keys */
     P_ART_UPDATE,
     P_SRC_ADD,
     P_ART_REPUBLISH,
@@ -28,6 +29,8 @@ enum pg_stmt {
     P_FEED_ENSURE,
     P_FEED_GET,
     P_FEED_SET,
+    P_LOCK_KEYS,     /* locks[] → transaction-scoped advisory locks, in the array's order */
+    P_ART_UNDO,      /* id → the article, its sources and keys deleted (art_add's conflict) */
     P_COUNT
 };
 
@@ -36,6 +39,11 @@ struct pg_store {
     PGconn *conn;
     int bump; /* the open transaction changed articles: bump the generation after COMMIT */
     int copying; /* inside COPY … FROM STDIN (store_copy's raw_start … raw_end) */
+    int connected; /* the last call found the database (store_connected) */
+    int lost_tx;   /* the connection broke inside a transaction: -ECONNRESET until rollback */
+    int listening; /* LISTEN finfeed on this session (renewed on reconnect) */
+    long sessions;       /* reconnects so far */
+    long listen_session; /* … when store_listen gave its socket */
 };
 
 static inline struct pg_store *
@@ -60,6 +68,13 @@ void store_pg_int(struct pg_params *p, int64_t x);
 /* Record a failed result's (or the connection's) message on the handle and
  * clear res; the negative errno of its SQLSTATE. */
 int store_pg_fail(struct store *s, PGresult *res);
+/* Reconnect (PQreset) and set the new session up as the old one was:
+ * 0 or -ECONNRESET (message on s). */
+int store_pg_reconnect(struct store *s);
+/* Before a statement sent by other means than store_pg_run and
+ * store_pg_exec: -ECONNRESET for a transaction lost with its connection, a
+ * broken connection made anew (or -ECONNRESET), else 0. */
+int store_pg_ready(struct store *s);
 /* Run prepared statement `id` with p (NULL: none): its result (the caller
  * PQclears it), or NULL with the error in *rc and the message on s. */
 PGresult *store_pg_run(struct store *s, enum pg_stmt id, const struct pg_params *p, int *rc);
@@ -84,6 +99,26 @@ int store_pg_generation(struct store *s, int64_t *gen);
 int store_pg_feed_ensure(struct store *s, const char *name, const char *url, int64_t *id);
 int store_pg_feed_state_get(struct store *s, int64_t feed_id, struct store_feed_state *st);
 int store_pg_feed_state_set(struct store *s, int64_t feed_id, const struct store_feed_state *st);
+
+/* pg_sched.c: the schedule of SPEC §10 (store.h) */
+int store_pg_now(struct store *s, int64_t *now);
+int store_pg_claim(struct store *s, const struct store_claim_opts *o, struct store_claim *out,
+                   size_t *n);
+int store_pg_lease_extend(struct store *s, int64_t feed_id, int64_t token, int64_t lease);
+int store_pg_fence(struct store *s, int64_t feed_id, int64_t token);
+int store_pg_feed_complete(struct store *s, int64_t feed_id, int64_t token,
+                           const struct store_feed_state *st, int64_t next_in);
+int store_pg_due_now(struct store *s, const int64_t *feed_ids, size_t n, int64_t *tokens);
+int store_pg_leases(struct store *s, const int64_t *feed_ids, size_t n,
+                    struct store_feed_lease *out);
+int store_pg_listed(struct store *s, const int64_t *feed_ids, const int64_t *intervals, size_t n);
+int store_pg_listen(struct store *s);
+int store_pg_notify(struct store *s, const char *what);
+int store_pg_notifications(struct store *s, void (*cb)(void *arg, const char *what), void *arg);
+int store_pg_connected(const struct store *s);
+/* feed ids as an array literal "{1,2,…}": a new string, NULL when out of
+ * memory */
+char *store_pg_ids(const int64_t *ids, size_t n);
 
 /* pg_copy.c: raw rows for store_copy (the ops of backend_int.h) */
 int store_pg_snapshot(struct store *s);

@@ -78,10 +78,12 @@ const char *const store_pg_sql[P_COUNT] = {
                   "  $15, $16, $17, $18) RETURNING id),"
                   " s AS (INSERT INTO sources(article_id, feed_id, seen) SELECT id, $2, $9 FROM a"
                   "  ON CONFLICT DO NOTHING),"
+                  /* an exact key another node wrote first is not written:
+                   * counted, the caller then undoes the article (P_ART_UNDO) */
                   " k AS (INSERT INTO keys(kind, key, article_id, at) SELECT k.kind, k.key, a.id, $21"
                   "  FROM a, unnest($19::smallint[], $20::text[]) AS k(kind, key)"
-                  "  ON CONFLICT DO NOTHING)"
-                  " SELECT id FROM a",
+                  "  ON CONFLICT DO NOTHING RETURNING kind)"
+                  " SELECT id, (SELECT count(*) FROM k WHERE kind IN (1, 2)) FROM a",
     [P_ART_UPDATE] = "UPDATE articles SET title = $2, link = $3, author = $4, categories = $5,"
                      " headimg = $6, thumbnail = $7, summary = $8, body = $9,"
                      " content_hash = $10, updated = $11, body_text = $12 WHERE id = $1",
@@ -91,21 +93,32 @@ const char *const store_pg_sql[P_COUNT] = {
     [P_GEN_BUMP] = "SELECT nextval('generation')",
     /* a sequence not yet called reads its start value: count that as 0 */
     [P_GENERATION] = "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM generation",
-    [P_FEED_ENSURE] = "INSERT INTO feeds(name, url, config_url) VALUES($1, $2, $2)"
+    [P_FEED_ENSURE] = "INSERT INTO feeds(name, url, config_url, host)"
+                      " VALUES($1, $2, $2, finfeed_host($2))"
                       " ON CONFLICT(name) DO UPDATE SET"
                       /* a moved feed keeps its new URL while the configured
                        * one stays the same (SPEC §6) */
                       "  url = CASE WHEN $2::text IS NULL"
                       "   OR feeds.config_url IS NOT DISTINCT FROM $2::text THEN feeds.url"
                       "   ELSE $2::text END,"
+                      "  host = finfeed_host(CASE WHEN $2::text IS NULL"
+                      "   OR feeds.config_url IS NOT DISTINCT FROM $2::text THEN feeds.url"
+                      "   ELSE $2::text END),"
                       "  config_url = coalesce($2::text, feeds.config_url)"
                       " RETURNING id",
     [P_FEED_GET] = "SELECT url, etag, last_modified, last_status, error, last_fetch,"
                    " next_fetch, newest, http, errors, enabled FROM feeds WHERE id = $1",
-    [P_FEED_SET] = "UPDATE feeds SET url = coalesce($2, url), etag = $3,"
+    [P_FEED_SET] = "UPDATE feeds SET url = coalesce($2, url),"
+                   " host = coalesce(finfeed_host($2), host), etag = $3,"
                    " last_modified = $4, last_status = $5, error = $6,"
                    " last_fetch = $7, next_fetch = $8, newest = $9, http = $10,"
                    " errors = $11, enabled = $12 WHERE id = $1",
+    /* the array is sorted: every node takes its locks in one order. A scan
+     * of unnest calls the function row by row, in the array's order */
+    [P_LOCK_KEYS] = "SELECT count(pg_advisory_xact_lock(k)) FROM unnest($1::bigint[]) AS k",
+    [P_ART_UNDO] = "WITH a AS (DELETE FROM articles WHERE id = $1),"
+                   " s AS (DELETE FROM sources WHERE article_id = $1)"
+                   " DELETE FROM keys WHERE article_id = $1",
 };
 
 static void
@@ -131,6 +144,7 @@ static int
 pg_begin(struct store *s)
 {
     pg_of(s)->bump = 0;
+    pg_of(s)->lost_tx = 0;
     return simple(s, "BEGIN");
 }
 
@@ -160,8 +174,10 @@ static void
 pg_rollback(struct store *s)
 {
     pg_of(s)->bump = 0;
+    pg_of(s)->lost_tx = 0;
     store_pg_copy_abort(s);
-    if (PQtransactionStatus(pg_of(s)->conn) != PQTRANS_IDLE)
+    if (PQstatus(pg_of(s)->conn) == CONNECTION_OK &&
+        PQtransactionStatus(pg_of(s)->conn) != PQTRANS_IDLE)
         PQclear(PQexec(pg_of(s)->conn, "ROLLBACK"));
 }
 
@@ -284,42 +300,125 @@ key_arrays(const struct store_key *k, size_t n, char kinds[8 * KEYS_MAX + 2],
 
 /* Up to three lookups a statement (P_KEY_LOOKUP's branches). */
 #define LOOKUPS 3
-static int
-pg_key_lookup(struct store *s, struct store_lookup *q, size_t n)
+
+/* P_KEY_LOOKUP's parameters for the m (<= LOOKUPS) lookups q[0..m). */
+static void
+lookup_params(struct pg_params *p, struct store_lookup *q, size_t m)
 {
-    for (size_t at = 0; at < n; at += LOOKUPS) {
+    for (size_t b = 0; b < LOOKUPS; b++) {
+        struct store_lookup *l = b < m ? &q[b] : NULL;
+        int near = l && (l->live || l->near);
+        if (l == NULL) {
+            store_pg_int(p, 0);
+            store_pg_text(p, NULL); /* no key: no row */
+        } else {
+            l->n = l->alive = 0;
+            key_params(p, &l->k);
+        }
+        store_pg_int(p, near ? l->lo : INT64_MIN);
+        store_pg_int(p, near ? l->hi : INT64_MAX);
+        store_pg_text(p, l && l->live ? "t" : "f");
+        store_pg_int(p, l && l->live ? (int64_t)l->max : 1);
+    }
+}
+
+/* P_KEY_LOOKUP's rows into q[0..m). */
+static void
+lookup_read(const PGresult *res, struct store_lookup *q, size_t m)
+{
+    for (int r = 0; r < PQntuples(res); r++) {
+        int64_t b = store_pg_int64(res, r, 0) - 1;
+        if (b < 0 || (size_t)b >= m)
+            continue;
+        struct store_lookup *l = &q[b];
+        if ((size_t)l->n >= (l->live ? l->max : 1))
+            continue;
+        if (!l->live)
+            l->alive = PQgetvalue(res, r, 2)[0] == 't';
+        l->out[l->n++] = store_pg_int64(res, r, 1);
+    }
+}
+
+/* P_LOCK_KEYS of locks[0..nlocks), then P_KEY_LOOKUP with p (NULL: none),
+ * in one round trip: a pipeline of two statements, the second's snapshot
+ * taken once the locks are granted (READ COMMITTED: a snapshot a
+ * statement), so that it sees what a node holding them committed. The
+ * lookup's result, or NULL (*rc: 0 without p, else the error). */
+static PGresult *
+locked_lookup(struct store *s, const int64_t *locks, size_t nlocks, const struct pg_params *p,
+              int *rc)
+{
+    PGconn *c = pg_of(s)->conn;
+    PGresult *res, *out = NULL;
+    char lock_name[16], lookup_name[16], *arr;
+    int nq = p ? 2 : 1;
+    if ((*rc = store_pg_ready(s)) < 0)
+        return NULL;
+    if ((arr = store_pg_ids(locks, nlocks)) == NULL) {
+        *rc = -ENOMEM;
+        return NULL;
+    }
+    const char *v[1] = {arr};
+    snprintf(lock_name, sizeof(lock_name), "ff%d", (int)P_LOCK_KEYS);
+    snprintf(lookup_name, sizeof(lookup_name), "ff%d", (int)P_KEY_LOOKUP);
+    if (!PQenterPipelineMode(c) || !PQsendQueryPrepared(c, lock_name, 1, v, NULL, NULL, 0) ||
+        (p && !PQsendQueryPrepared(c, lookup_name, p->n, p->v, NULL, NULL, 0)) ||
+        !PQpipelineSync(c)) {
+        *rc = store_pg_fail(s, NULL);
+        if (*rc == -ENOMEM && PQstatus(c) == CONNECTION_OK)
+            *rc = -EIO;
+        nq = PQpipelineStatus(c) == PQ_PIPELINE_OFF ? 0 : nq;
+    }
+    free(arr);
+    /* each statement's results up to its NULL, then the sync's */
+    for (int i = 0; i < nq && PQstatus(c) != CONNECTION_BAD; i++)
+        while ((res = PQgetResult(c)) != NULL) {
+            ExecStatusType st = PQresultStatus(res);
+            if (st == PGRES_TUPLES_OK && i == 1 && out == NULL)
+                out = res;
+            else if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK || st == PGRES_PIPELINE_ABORTED ||
+                     *rc < 0)
+                PQclear(res);
+            else
+                *rc = store_pg_fail(s, res);
+        }
+    if (nq > 0 && PQstatus(c) != CONNECTION_BAD)
+        PQclear(PQgetResult(c)); /* PGRES_PIPELINE_SYNC */
+    PQexitPipelineMode(c);
+    if (PQstatus(c) == CONNECTION_BAD) {
+        pg_of(s)->lost_tx = 1; /* inside store_begin */
+        pg_of(s)->connected = 0;
+        snprintf(s->err, sizeof(s->err), "connection lost inside a transaction");
+        *rc = -ECONNRESET;
+    }
+    if (*rc < 0) {
+        PQclear(out);
+        return NULL;
+    }
+    return out;
+}
+
+static int
+pg_key_lookup(struct store *s, const int64_t *locks, size_t nlocks, struct store_lookup *q,
+              size_t n)
+{
+    for (size_t at = 0; at < n || (at == 0 && nlocks > 0); at += LOOKUPS) {
         struct pg_params p = {0};
         size_t m = n - at < LOOKUPS ? n - at : LOOKUPS;
         int rc;
-        for (size_t b = 0; b < LOOKUPS; b++) {
-            struct store_lookup *l = b < m ? &q[at + b] : NULL;
-            int near = l && (l->live || l->near);
-            if (l == NULL) {
-                store_pg_int(&p, 0);
-                store_pg_text(&p, NULL); /* no key: no row */
-            } else {
-                l->n = l->alive = 0;
-                key_params(&p, &l->k);
-            }
-            store_pg_int(&p, near ? l->lo : INT64_MIN);
-            store_pg_int(&p, near ? l->hi : INT64_MAX);
-            store_pg_text(&p, l && l->live ? "t" : "f");
-            store_pg_int(&p, l && l->live ? (int64_t)l->max : 1);
+        PGresult *res;
+        if (m > 0)
+            lookup_params(&p, &q[at], m);
+        if (at == 0 && nlocks > 0) {
+            res = locked_lookup(s, locks, nlocks, m > 0 ? &p : NULL, &rc);
+            if (m == 0)
+                return rc;
+        } else {
+            res = store_pg_run(s, P_KEY_LOOKUP, &p, &rc);
         }
-        PGresult *res = store_pg_run(s, P_KEY_LOOKUP, &p, &rc);
         if (res == NULL)
             return rc;
-        for (int r = 0; r < PQntuples(res); r++) {
-            int64_t b = store_pg_int64(res, r, 0) - 1;
-            if (b < 0 || (size_t)b >= m)
-                continue;
-            struct store_lookup *l = &q[at + (size_t)b];
-            if ((size_t)l->n >= (l->live ? l->max : 1))
-                continue;
-            if (!l->live)
-                l->alive = PQgetvalue(res, r, 2)[0] == 't';
-            l->out[l->n++] = store_pg_int64(res, r, 1);
-        }
+        lookup_read(res, &q[at], m);
         PQclear(res);
     }
     return 0;
@@ -476,8 +575,18 @@ pg_art_add(struct store *s, const struct store_row *r, const struct store_key *k
     if (res == NULL)
         return rc;
     *id = store_pg_int64(res, 0, 0);
+    int64_t written = store_pg_int64(res, 0, 1), exact = 0;
     PQclear(res);
-    return 0;
+    for (size_t i = 0; i < n; i++)
+        exact += k[i].kind == KEY_GUID || k[i].kind == KEY_LINK;
+    if (written == exact)
+        return 0;
+    /* another node stored the story first (its key waited for its commit):
+     * nothing of this copy stays, the caller finds that one instead */
+    p.n = 0;
+    store_pg_int(&p, *id);
+    *id = 0;
+    return (rc = store_pg_cmd(s, P_ART_UNDO, &p, NULL)) < 0 ? rc : 1;
 }
 
 static int
@@ -554,4 +663,16 @@ const struct store_ops store_pg_ops = {
     .raw_put = store_pg_raw_put,
     .raw_end = store_pg_raw_end,
     .raw_finish = store_pg_raw_finish,
+    .now = store_pg_now,
+    .claim = store_pg_claim,
+    .lease_extend = store_pg_lease_extend,
+    .fence = store_pg_fence,
+    .feed_complete = store_pg_feed_complete,
+    .due_now = store_pg_due_now,
+    .leases = store_pg_leases,
+    .listed = store_pg_listed,
+    .listen = store_pg_listen,
+    .notify = store_pg_notify,
+    .notifications = store_pg_notifications,
+    .connected = store_pg_connected,
 };

@@ -54,6 +54,24 @@ static const char *const migrations[] = {
     "ALTER TABLE articles ADD COLUMN rejected_date INTEGER;"
     "UPDATE articles SET rejected_date = date, date = first_seen"
     " WHERE date < 788918400 OR date > first_seen + 600;",
+    /* 5: the schedule of SPEC §10 (one node on SQLite, the same calls): the
+     * host (per_host, max_rate), the claim (owner, lease_until, the fencing
+     * token), the last token completed, refresh's urgent flag, who listed
+     * the feed last and its interval; unlisted: disabled for being listed
+     * by nobody (not for a 410), enabled again once listed. hosts: max_rate's
+     * next free start, Unix milliseconds */
+    "ALTER TABLE feeds ADD COLUMN host TEXT;"
+    "ALTER TABLE feeds ADD COLUMN owner TEXT;"
+    "ALTER TABLE feeds ADD COLUMN lease_until INTEGER;"
+    "ALTER TABLE feeds ADD COLUMN token INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE feeds ADD COLUMN done_token INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE feeds ADD COLUMN urgent INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE feeds ADD COLUMN listed_at INTEGER;"
+    "ALTER TABLE feeds ADD COLUMN interval_s INTEGER;"
+    "ALTER TABLE feeds ADD COLUMN unlisted INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE feeds SET host = finfeed_host(url);"
+    "CREATE INDEX feeds_host ON feeds(host, lease_until);"
+    "CREATE TABLE hosts(host TEXT PRIMARY KEY, next_slot INTEGER NOT NULL) WITHOUT ROWID;",
 };
 
 /* Lookups prefer a live article over a tombstone (a pruned article's keys). */
@@ -148,6 +166,18 @@ sql_text(sqlite3_context *ctx, int argc, sqlite3_value **argv)
         return;
     }
     sqlite3_result_text(ctx, t, -1, free);
+}
+
+/* SQL function finfeed_host(url): store_url_host (migration 5). */
+static void
+sql_host(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    char *h = store_url_host((const char *)sqlite3_value_text(argv[0]));
+    if (h == NULL)
+        sqlite3_result_null(ctx);
+    else
+        sqlite3_result_text(ctx, h, -1, free);
 }
 
 /* One integer from a one-row query; -1 when it fails (message on s). */
@@ -325,8 +355,12 @@ lite_key_live(struct store *s, const struct store_key *k, int64_t lo, int64_t hi
 
 /* SQLite has no round trips to save: a lookup after another. */
 static int
-lite_key_lookup(struct store *s, struct store_lookup *q, size_t n)
+lite_key_lookup(struct store *s, const int64_t *locks, size_t nlocks, struct store_lookup *q,
+                size_t n)
 {
+    /* BEGIN IMMEDIATE: one writer at a time already */
+    (void)locks;
+    (void)nlocks;
     for (size_t i = 0; i < n; i++) {
         int rc = q[i].live ? lite_key_live(s, &q[i].k, q[i].lo, q[i].hi, q[i].out, q[i].max)
                            : lite_key_find(s, &q[i].k, q[i].near, q[i].lo, q[i].hi, q[i].out,
@@ -622,6 +656,14 @@ static const struct store_ops lite_ops = {
     .raw_put = store_sqlite_raw_put,
     .raw_end = store_sqlite_raw_end,
     .raw_finish = store_sqlite_raw_finish,
+    .now = store_sqlite_now,
+    .claim = store_sqlite_claim,
+    .lease_extend = store_sqlite_lease_extend,
+    .fence = store_sqlite_fence,
+    .feed_complete = store_sqlite_feed_complete,
+    .due_now = store_sqlite_due_now,
+    .leases = store_sqlite_leases,
+    .listed = store_sqlite_listed,
 };
 
 int
@@ -670,7 +712,9 @@ store_sqlite_open(const char *path, struct store **out, char *err, size_t errsiz
         goto err;
     }
     if ((rc = sqlite3_create_function(l->db, "finfeed_text", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
-                                      NULL, sql_text, NULL, NULL)) != SQLITE_OK) {
+                                      NULL, sql_text, NULL, NULL)) != SQLITE_OK ||
+        (rc = sqlite3_create_function(l->db, "finfeed_host", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
+                                      NULL, sql_host, NULL, NULL)) != SQLITE_OK) {
         rc = store_sqlite_fail(s, rc);
         goto err;
     }

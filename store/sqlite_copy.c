@@ -12,7 +12,8 @@ static const char *const table_name[STORE_T_COUNT] = {"feeds", "articles", "sour
 /* The columns of backend_int.h, in its order. */
 static const char *const select_sql[STORE_T_COUNT] = {
     "SELECT id, name, url, config_url, etag, last_modified, last_fetch, last_status, http,"
-    " errors, error, next_fetch, newest, enabled, last_counts FROM feeds ORDER BY id",
+    " errors, error, next_fetch, newest, enabled, last_counts, host, token, done_token,"
+    " listed_at, interval_s, unlisted FROM feeds ORDER BY id",
     "SELECT a.id, a.uid, a.feed_id, a.guid, a.title, a.link, a.author, a.categories, a.date,"
     " a.updated, a.first_seen, a.headimg, a.thumbnail, a.comments, a.summary, a.body,"
     " coalesce(f.body, ''), a.content_hash, a.republish, a.rejected_date"
@@ -25,8 +26,10 @@ static const char *const select_sql[STORE_T_COUNT] = {
  * them again. Column 17 of articles (body_text) goes to articles_fts. */
 static const char *const insert_sql[STORE_T_COUNT] = {
     "INSERT INTO feeds(id, name, url, config_url, etag, last_modified, last_fetch, last_status,"
-    " http, errors, error, next_fetch, newest, enabled, last_counts)"
-    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+    " http, errors, error, next_fetch, newest, enabled, last_counts, host, token, done_token,"
+    " listed_at, interval_s, unlisted)"
+    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,"
+    " ?19, ?20, ?21)",
     "INSERT INTO articles(id, uid, feed_id, guid, title, link, author, categories, date, updated,"
     " first_seen, headimg, thumbnail, comments, summary, body, content_hash, republish,"
     " rejected_date)"

@@ -20,12 +20,15 @@ store_sqlite_feed_ensure(struct store *s, const char *name, const char *url, int
 {
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(sqlite_of(s)->db,
-                                "INSERT INTO feeds(name, url, config_url) VALUES(?1, ?2, ?2)"
+                                "INSERT INTO feeds(name, url, config_url, host)"
+                                " VALUES(?1, ?2, ?2, finfeed_host(?2))"
                                 " ON CONFLICT(name) DO UPDATE SET"
                                 /* a moved feed keeps its new URL while the
                                  * configured one stays the same (SPEC §6) */
                                 "  url = CASE WHEN ?2 IS NULL OR config_url IS ?2 THEN url"
                                 "        ELSE ?2 END,"
+                                "  host = finfeed_host(CASE WHEN ?2 IS NULL OR config_url IS ?2"
+                                "        THEN url ELSE ?2 END),"
                                 "  config_url = coalesce(?2, config_url)"
                                 " RETURNING id",
                                 -1, &st, NULL);
@@ -79,7 +82,8 @@ store_sqlite_feed_state_set(struct store *s, int64_t feed_id, const struct store
 {
     sqlite3_stmt *st;
     int rc = sqlite3_prepare_v2(sqlite_of(s)->db,
-                                "UPDATE feeds SET url = coalesce(?2, url), etag = ?3,"
+                                "UPDATE feeds SET url = coalesce(?2, url),"
+                                " host = coalesce(finfeed_host(?2), host), etag = ?3,"
                                 " last_modified = ?4, last_status = ?5, error = ?6,"
                                 " last_fetch = ?7, next_fetch = ?8, newest = ?9, http = ?10,"
                                 " errors = ?11, enabled = ?12 WHERE id = ?1",

@@ -58,6 +58,20 @@ int store_sqlite_feed_state_get(struct store *s, int64_t feed_id, struct store_f
 int store_sqlite_feed_state_set(struct store *s, int64_t feed_id,
                                 const struct store_feed_state *st);
 
+/* sqlite_sched.c: the schedule of SPEC §10 (store.h), one node */
+int store_sqlite_now(struct store *s, int64_t *now);
+int store_sqlite_claim(struct store *s, const struct store_claim_opts *o, struct store_claim *out,
+                       size_t *n);
+int store_sqlite_lease_extend(struct store *s, int64_t feed_id, int64_t token, int64_t lease);
+int store_sqlite_fence(struct store *s, int64_t feed_id, int64_t token);
+int store_sqlite_feed_complete(struct store *s, int64_t feed_id, int64_t token,
+                               const struct store_feed_state *st, int64_t next_in);
+int store_sqlite_due_now(struct store *s, const int64_t *feed_ids, size_t n, int64_t *tokens);
+int store_sqlite_leases(struct store *s, const int64_t *feed_ids, size_t n,
+                        struct store_feed_lease *out);
+int store_sqlite_listed(struct store *s, const int64_t *feed_ids, const int64_t *intervals,
+                        size_t n);
+
 /* sqlite_copy.c: raw rows for store_copy (the ops of backend_int.h) */
 int store_sqlite_snapshot(struct store *s);
 int store_sqlite_raw_count(struct store *s, int t, long *n);

@@ -84,9 +84,18 @@ int store_begin(struct store *s);
  * seconds); `republish` 0 keeps it out of every output. Applies the dedup
  * rules of SPEC §7 in order; *outcome says which applied (may be NULL).
  * guid, title and body must be set (-EINVAL). Returns 0 or a negative errno
- * (the transaction is then to be rolled back). */
+ * (the transaction is then to be rolled back). On PostgreSQL, rules 3 and 4
+ * look their candidates up under transaction-scoped locks on the title key
+ * and the LSH bands (SPEC §10), so that two nodes storing the same story at
+ * once make one article; an exact key (guid, link) another node wrote first
+ * makes this one its duplicate. Two documents locking in different orders
+ * can deadlock: store_add or store_commit then fails with -EDEADLK (a
+ * deadlock or serialization failure): roll back and store the whole
+ * document again (nothing of it was kept). -ECONNRESET: the connection was
+ * lost, and the transaction with it: roll back. */
 int store_add(struct store *s, int64_t feed_id, const struct parse_article *a, int republish,
               int64_t now, enum store_outcome *outcome);
+/* 0 or a negative errno (-EDEADLK as store_add's: roll back, redo). */
 int store_commit(struct store *s);
 void store_rollback(struct store *s);
 
@@ -242,7 +251,9 @@ struct store_claim {
     int64_t feed_id;
     int64_t token;       /* fencing token of this claim */
     int64_t lease_until; /* database clock */
-    int64_t start_at;    /* fetch not before this (database clock; max_rate) */
+    int64_t start_at;    /* fetch not before this (database clock, seconds,
+                          * rounded up; max_rate) */
+    int64_t start_at_ms; /* the same in milliseconds (max_rate above 1/s) */
     int urgent;          /* a refresh asked for it (store_feed_due_now) */
 };
 
@@ -253,30 +264,46 @@ struct store_claim {
  * records o->node as owner, sets lease_until and next_fetch to now + lease,
  * increments the token and clears urgent. out has room for o->limit; *n gets
  * the count. Returns 0 or a negative errno (-ECONNRESET and the like while
- * the database is unreachable; *n is then 0). */
+ * the database is unreachable; *n is then 0). Never inside store_begin
+ * (-EINVAL): a claim is a transaction of its own, serialized between nodes
+ * (PostgreSQL: a transaction-scoped advisory lock; SQLite: BEGIN
+ * IMMEDIATE) so that per_host is exact. per_host counts leases alive on
+ * the host, this batch's included; max_rate keeps, per host, the next free
+ * start (table hosts): a claim's start is max(now, that slot), the slot
+ * then moves 1/max_rate on. A feed without a host (no URL) is limited by
+ * neither. */
 int store_claim(struct store *s, const struct store_claim_opts *o, struct store_claim *out,
                 size_t *n);
 
-/* Extend a live claim to now + lease. Returns 0, or -ESTALE when `token`
- * is no longer the feed's (another node claimed it since: stop writing). */
+/* Extend a claim to now + lease (next_fetch too, if earlier). Returns 0,
+ * or -ESTALE when `token` is no longer the feed's (another node claimed it
+ * since: stop writing). A claim whose lease ran out but that nobody took
+ * since is still current: it is extended. */
 int store_lease_extend(struct store *s, int64_t feed_id, int64_t token, int64_t lease);
 
 /* Inside store_begin … store_commit: lock the feed's row and check that
  * `token` is still its claim. Returns 0, or -ESTALE (roll back: a node that
- * woke after its lease writes nothing). The ingest calls it first. */
+ * woke after its lease writes nothing); -EINVAL outside a transaction. The
+ * ingest calls it first: the row stays locked to the commit, so no claim
+ * can take the feed meanwhile (claims skip locked rows). */
 int store_fence(struct store *s, int64_t feed_id, int64_t token);
 
 /* Finish a claim: write the fetch's state st (strings borrowed; st->next_fetch
  * ignored), set next_fetch to now + next_in seconds, release the lease (owner
  * and lease_until cleared) and record `token` as the feed's done_token. One
- * small transaction of its own (or within an open one). Returns 0, or
- * -ESTALE (token not current: nothing written). */
+ * small transaction of its own (or within an open one). st->enabled 0
+ * disables the feed (410 Gone); 1 does not enable one disabled meanwhile.
+ * The host follows st->url. A refresh that came while the fetch ran
+ * (urgent) makes next_fetch now instead. Returns 0, or -ESTALE (token not
+ * current: nothing written). */
 int store_feed_complete(struct store *s, int64_t feed_id, int64_t token,
                         const struct store_feed_state *st, int64_t next_in);
 
 /* Mark feeds due now and urgent (`refresh`): the next claim by any node takes
- * them first. tokens (room for n; may be NULL) gets each feed's token at
- * this moment: the refresh is done once its done_token passes it. */
+ * them first (a feed being fetched is claimed again once that fetch
+ * completes). tokens (room for n; may be NULL) gets each feed's token at
+ * this moment (0: no such feed): the refresh is done once its done_token
+ * is greater. */
 int store_feed_due_now(struct store *s, const int64_t *feed_ids, size_t n, int64_t *tokens);
 
 /* The cluster's view of one feed (status, refresh's wait). owner is a copy
@@ -292,18 +319,21 @@ struct store_feed_lease {
     int64_t listed_at;   /* last time a live node listed it */
     int enabled;         /* 0: gone, or listed by no node for its interval */
 };
-/* Read the lease state of n feeds (out has room for n, zeroed first; a
- * feed_id not found reads as feed_id 0). Free the owners with
- * store_feed_lease_clear. */
+/* Read the lease state of n feeds into out[i] for feed_ids[i] (out has
+ * room for n, zeroed first; a feed_id not found reads as feed_id 0). owner
+ * and lease_until only while the lease is alive. Free the owners with
+ * store_feed_lease_clear (n entries; NULL is fine). */
 int store_feed_leases(struct store *s, const int64_t *feed_ids, size_t n,
                       struct store_feed_lease *out);
 void store_feed_lease_clear(struct store_feed_lease *l, size_t n);
 
 /* This node lists these feeds (its configuration, at start, reload and every
  * few minutes): listed_at = now and interval (seconds) recorded for each;
- * a listed feed that was disabled only for being unlisted is enabled again.
- * Then every feed listed by no node for longer than its interval is disabled
- * (articles kept). Returns 0 or a negative errno. */
+ * a listed feed that was disabled only for being unlisted is enabled again
+ * (one disabled by a 410 stays so). Then every other feed whose listed_at +
+ * interval is past is disabled (articles kept); a feed never listed is left
+ * alone. intervals may be NULL (0 each). One transaction of its own: not
+ * inside store_begin (-EINVAL). Returns 0 or a negative errno. */
 int store_feeds_listed(struct store *s, const int64_t *feed_ids, const int64_t *intervals,
                        size_t n);
 
@@ -313,15 +343,23 @@ int store_feeds_listed(struct store *s, const int64_t *feed_ids, const int64_t *
  * reading; store_notify: NOTIFY with payload `what` ("articles", "due"; at
  * most 64 bytes), never inside store_begin (-EINVAL); store_notifications:
  * read what arrived without blocking, cb once per notification (payload
- * valid during the call), returns the count or a negative errno. */
+ * valid during the call), returns the count or a negative errno;
+ * -ECONNRESET when the connection was made anew since store_listen (the
+ * socket changed: call store_listen again for the new fd; the LISTEN
+ * itself is renewed by the reconnect). A handle that listens is best kept
+ * for that alone (the notifications wait in it until read). */
 int store_listen(struct store *s);
 int store_notify(struct store *s, const char *what);
 int store_notifications(struct store *s, void (*cb)(void *arg, const char *what), void *arg);
 
-/* Connection lost (PostgreSQL): each call on a broken connection tries one
- * reconnect first (PQreset, waiting at most 5 s) and fails with -ECONNRESET
- * when that fails; the caller backs off. store_connected says whether the
- * last call found the database (1) or not (0). SQLite: always 1. */
+/* Connection lost (PostgreSQL): a call that finds the connection broken
+ * tries one reconnect (PQreset, waiting at most connect_timeout: 10 s unless
+ * the URI says otherwise); outside a transaction the statement is then run
+ * again, so the call works. It fails with -ECONNRESET when the reconnect
+ * fails (the caller backs off), and inside a transaction (store_begin, or
+ * a claim's own): the transaction is lost, every call fails with
+ * -ECONNRESET until store_rollback. store_connected says whether the last
+ * call found the database (1) or not (0). SQLite: always 1. */
 int store_connected(const struct store *s);
 
 #endif

@@ -167,11 +167,37 @@ struct lookups {
 };
 
 static int
+cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The locks rules 3 and 4 look their candidates up under (SPEC §10): one on
+ * the title key, one on each LSH band; sorted and distinct into locks[]
+ * (room for 1 + STORE_BANDS), their number. */
+static size_t
+similarity_locks(const struct keys *k, int64_t *locks)
+{
+    size_t n = 0, d = 0;
+    if (k->title != NULL)
+        locks[n++] = (int64_t)hash64(0x84222325cbf29ce4ULL, k->title);
+    if (k->banded)
+        for (int b = 0; b < STORE_BANDS; b++)
+            locks[n++] = (int64_t)k->bands[b];
+    qsort(locks, n, sizeof(*locks), cmp_i64);
+    for (size_t i = 0; i < n; i++)
+        if (d == 0 || locks[d - 1] != locks[i])
+            locks[d++] = locks[i];
+    return d;
+}
+
+static int
 lookups_read(struct store *s, const struct keys *k, int64_t date, struct lookups *l)
 {
     struct store_lookup q[3];
-    int64_t column;
-    size_t n = 0;
+    int64_t column, locks[1 + STORE_BANDS];
+    size_t n = 0, nlocks = similarity_locks(k, locks);
     int ic = -1, il = -1, it = -1;
     memset(l, 0, sizeof(*l));
     if (k->title != NULL) {
@@ -192,7 +218,7 @@ lookups_read(struct store *s, const struct keys *k, int64_t date, struct lookups
                                        .out = l->title,
                                        .max = TITLE_CANDIDATES};
     }
-    int rc = n > 0 ? s->ops->key_lookup(s, q, n) : 0;
+    int rc = n > 0 || nlocks > 0 ? s->ops->key_lookup(s, locks, nlocks, q, n) : 0;
     if (rc < 0)
         return rc;
     if (ic >= 0)
@@ -431,9 +457,11 @@ find_duplicate(struct store *s, const struct keys *k, const struct lookups *l, i
     return found;
 }
 
-int
-store_add(struct store *s, int64_t feed_id, const struct parse_article *a, int republish,
-          int64_t now, enum store_outcome *outcome)
+/* store_add once: 0, a negative errno, or 1 when another writer's copy of
+ * the story took an exact key first (nothing stored: look again). */
+static int
+add_once(struct store *s, int64_t feed_id, const struct parse_article *a, int republish,
+         int64_t now, enum store_outcome *outcome)
 {
     enum store_outcome out = STORE_UNCHANGED;
     struct keys k = {0};
@@ -515,4 +543,18 @@ out:
     free(text);
     free(cats);
     return rc;
+}
+
+int
+store_add(struct store *s, int64_t feed_id, const struct parse_article *a, int republish,
+          int64_t now, enum store_outcome *outcome)
+{
+    int rc;
+    /* a conflict means the other copy is committed now: the second look
+     * finds it (a third is for a copy pruned in between) */
+    for (int attempt = 0; attempt < 3; attempt++)
+        if ((rc = add_once(s, feed_id, a, republish, now, outcome)) <= 0)
+            return rc;
+    snprintf(s->err, sizeof(s->err), "article stored elsewhere and not found");
+    return -EAGAIN;
 }

@@ -1,0 +1,391 @@
+/* store/sqlite_sched.c — the SQLite backend's share of the schedule (SPEC
+ * §10, store.h): claims, leases, fencing tokens, refresh's urgent flag and
+ * the listing of feeds, on one node. The clock is the machine's; every
+ * claim runs under BEGIN IMMEDIATE, so two handles on one file never take
+ * the same feed and per_host and max_rate hold between them. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "store/sqlite_int.h"
+
+/* The machine's clock in milliseconds. */
+static int64_t
+now_ms(void)
+{
+    struct timespec ts = {0};
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int
+store_sqlite_now(struct store *s, int64_t *now)
+{
+    (void)s;
+    *now = now_ms() / 1000;
+    return 0;
+}
+
+static int
+exec_sql(struct store *s, const char *sql)
+{
+    int rc = sqlite3_exec(sqlite_of(s)->db, sql, NULL, NULL, NULL);
+    return rc == SQLITE_OK ? 0 : store_sqlite_fail(s, rc);
+}
+
+/* Our own small transaction unless the caller has one open. */
+static int
+tx_begin(struct store *s)
+{
+    return s->in_tx ? 0 : exec_sql(s, "BEGIN IMMEDIATE");
+}
+
+static int
+tx_end(struct store *s, int rc)
+{
+    if (s->in_tx)
+        return rc;
+    if (rc == 0 && (rc = exec_sql(s, "COMMIT")) == 0)
+        return 0;
+    sqlite3_exec(sqlite_of(s)->db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
+static int
+prepare(struct store *s, const char *sql, sqlite3_stmt **st)
+{
+    int rc = sqlite3_prepare_v2(sqlite_of(s)->db, sql, -1, st, NULL);
+    return rc == SQLITE_OK ? 0 : store_sqlite_fail(s, rc);
+}
+
+/* feed_ids as a JSON array for json_each: a new string (NULL: no memory). */
+static char *
+ids_json(const int64_t *ids, size_t n)
+{
+    char *j = malloc(n * 22 + 3), *w = j;
+    if (j == NULL)
+        return NULL;
+    *w++ = '[';
+    for (size_t i = 0; i < n; i++)
+        w += sprintf(w, "%s%" PRId64, i ? "," : "", ids[i]);
+    *w++ = ']';
+    *w = '\0';
+    return j;
+}
+
+/* Step st to its end, counting rows into *rows (may be NULL); finalizes. */
+static int
+step_all(struct store *s, sqlite3_stmt *st, long *rows)
+{
+    int rc;
+    long n = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        n++;
+    int e = rc == SQLITE_DONE ? 0 : store_sqlite_fail(s, rc);
+    if (e == 0 && rows != NULL)
+        *rows = n ? n : sqlite3_changes(sqlite_of(s)->db);
+    sqlite3_finalize(st);
+    return e;
+}
+
+/* The candidates of a claim, in claim order, with the host's live leases
+ * and their rank within the host (per_host). */
+#define CANDIDATES                                                                                 \
+    "SELECT id, host, urgent, (SELECT count(*) FROM feeds l WHERE l.host = f.host"                 \
+    "  AND l.lease_until > ?2) AS live,"                                                           \
+    " row_number() OVER (PARTITION BY host ORDER BY urgent DESC, coalesce(next_fetch, 0), id)"     \
+    " FROM feeds f WHERE id IN (SELECT value FROM json_each(?1)) AND enabled"                      \
+    " AND coalesce(next_fetch, 0) <= ?2 AND (lease_until IS NULL OR lease_until <= ?2)"            \
+    " ORDER BY urgent DESC, coalesce(next_fetch, 0), id"
+
+/* max_rate: the next start of `host` at or after ms, the slot after it
+ * reserved. */
+static int
+host_slot(struct store *s, const char *host, int64_t ms, int64_t spacing, int64_t *start)
+{
+    sqlite3_stmt *st;
+    int rc;
+    if ((rc = prepare(s,
+                      "INSERT INTO hosts(host, next_slot) VALUES(?1, ?2 + ?3)"
+                      " ON CONFLICT(host) DO UPDATE SET next_slot = max(next_slot, ?2) + ?3"
+                      " RETURNING next_slot - ?3",
+                      &st)) < 0)
+        return rc;
+    sqlite3_bind_text(st, 1, host, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 2, ms);
+    sqlite3_bind_int64(st, 3, spacing);
+    if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        *start = sqlite3_column_int64(st, 0);
+    rc = rc == SQLITE_ROW ? 0 : store_sqlite_fail(s, rc);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int
+store_sqlite_claim(struct store *s, const struct store_claim_opts *o, struct store_claim *out,
+                   size_t *n)
+{
+    sqlite3_stmt *cand = NULL, *upd = NULL;
+    char *ids = ids_json(o->feed_ids, o->n_ids);
+    int64_t ms = now_ms(), now = ms / 1000;
+    int64_t spacing = o->max_rate > 0 ? (int64_t)(1000.0 / o->max_rate + 0.999) : 0;
+    int rc, r = SQLITE_DONE;
+    if (ids == NULL)
+        return -ENOMEM;
+    if ((rc = exec_sql(s, "BEGIN IMMEDIATE")) < 0) {
+        free(ids);
+        return rc;
+    }
+    if ((rc = prepare(s, CANDIDATES, &cand)) < 0 ||
+        (rc = prepare(s,
+                      "UPDATE feeds SET owner = ?2, token = token + 1, lease_until = ?3,"
+                      " next_fetch = ?3, urgent = 0 WHERE id = ?1 RETURNING token",
+                      &upd)) < 0)
+        goto out;
+    sqlite3_bind_text(cand, 1, ids, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(cand, 2, now);
+    while (*n < o->limit && (r = sqlite3_step(cand)) == SQLITE_ROW) {
+        const char *host = (const char *)sqlite3_column_text(cand, 1);
+        int64_t live = sqlite3_column_int64(cand, 3), rank = sqlite3_column_int64(cand, 4);
+        if (o->per_host > 0 && host != NULL && live + rank > o->per_host)
+            continue;
+        struct store_claim *c = &out[*n];
+        c->feed_id = sqlite3_column_int64(cand, 0);
+        c->urgent = sqlite3_column_int(cand, 2) != 0;
+        c->lease_until = now + o->lease;
+        c->start_at_ms = ms;
+        if (spacing > 0 && host != NULL && (rc = host_slot(s, host, ms, spacing, &c->start_at_ms)) < 0)
+            goto out;
+        c->start_at = (c->start_at_ms + 999) / 1000;
+        sqlite3_bind_int64(upd, 1, c->feed_id);
+        sqlite3_bind_text(upd, 2, o->node, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(upd, 3, c->lease_until);
+        if ((r = sqlite3_step(upd)) == SQLITE_ROW)
+            c->token = sqlite3_column_int64(upd, 0);
+        sqlite3_reset(upd);
+        if (r != SQLITE_ROW) {
+            rc = store_sqlite_fail(s, r);
+            goto out;
+        }
+        (*n)++;
+    }
+    if (*n < o->limit && r != SQLITE_DONE && r != SQLITE_ROW)
+        rc = store_sqlite_fail(s, r);
+out:
+    sqlite3_finalize(cand);
+    sqlite3_finalize(upd);
+    free(ids);
+    if (rc == 0 && (rc = exec_sql(s, "COMMIT")) == 0)
+        return 0;
+    sqlite3_exec(sqlite_of(s)->db, "ROLLBACK", NULL, NULL, NULL);
+    *n = 0;
+    return rc;
+}
+
+int
+store_sqlite_lease_extend(struct store *s, int64_t feed_id, int64_t token, int64_t lease)
+{
+    sqlite3_stmt *st;
+    long rows = 0;
+    int64_t until = now_ms() / 1000 + lease;
+    int rc = prepare(s,
+                     "UPDATE feeds SET lease_until = ?3, next_fetch = max(coalesce(next_fetch, 0), ?3)"
+                     " WHERE id = ?1 AND token = ?2",
+                     &st);
+    if (rc < 0)
+        return rc;
+    sqlite3_bind_int64(st, 1, feed_id);
+    sqlite3_bind_int64(st, 2, token);
+    sqlite3_bind_int64(st, 3, until);
+    if ((rc = step_all(s, st, &rows)) < 0)
+        return rc;
+    if (rows == 0) {
+        snprintf(s->err, sizeof(s->err), "feed %" PRId64 ": token %" PRId64 " is stale", feed_id,
+                 token);
+        return -ESTALE;
+    }
+    return 0;
+}
+
+int
+store_sqlite_fence(struct store *s, int64_t feed_id, int64_t token)
+{
+    sqlite3_stmt *st;
+    /* inside BEGIN IMMEDIATE: the write lock is ours, no claim can move it */
+    int rc = prepare(s, "SELECT token FROM feeds WHERE id = ?1", &st), r;
+    if (rc < 0)
+        return rc;
+    sqlite3_bind_int64(st, 1, feed_id);
+    r = sqlite3_step(st);
+    if (r == SQLITE_ROW && sqlite3_column_int64(st, 0) == token)
+        rc = 0;
+    else if (r == SQLITE_ROW || r == SQLITE_DONE) {
+        snprintf(s->err, sizeof(s->err), "feed %" PRId64 ": token %" PRId64 " is stale", feed_id,
+                 token);
+        rc = -ESTALE;
+    } else
+        rc = store_sqlite_fail(s, r);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int
+store_sqlite_feed_complete(struct store *s, int64_t feed_id, int64_t token,
+                           const struct store_feed_state *in, int64_t next_in)
+{
+    sqlite3_stmt *st;
+    long rows = 0;
+    int64_t now = now_ms() / 1000;
+    int rc;
+    if ((rc = tx_begin(s)) < 0)
+        return rc;
+    /* a refresh that came while the fetch ran makes the feed due at once */
+    if ((rc = prepare(s,
+                      "UPDATE feeds SET url = coalesce(?2, url),"
+                      " host = coalesce(finfeed_host(?2), host), etag = ?3,"
+                      " last_modified = ?4, last_status = ?5, error = ?6,"
+                      " last_fetch = ?7, newest = ?8, http = ?9, errors = ?10,"
+                      " enabled = enabled AND ?11,"
+                      " next_fetch = CASE WHEN urgent THEN ?12 ELSE ?12 + ?13 END,"
+                      " owner = NULL, lease_until = NULL, done_token = token"
+                      " WHERE id = ?1 AND token = ?14",
+                      &st)) < 0)
+        return tx_end(s, rc);
+    sqlite3_bind_int64(st, 1, feed_id);
+    sqlite3_bind_text(st, 2, in->url, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, in->etag, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, in->last_modified, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, in->status, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, in->error, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 7, in->last_fetch);
+    sqlite3_bind_int64(st, 8, in->newest);
+    sqlite3_bind_int64(st, 9, in->http);
+    sqlite3_bind_int64(st, 10, in->errors);
+    sqlite3_bind_int(st, 11, in->enabled != 0);
+    sqlite3_bind_int64(st, 12, now);
+    sqlite3_bind_int64(st, 13, next_in);
+    sqlite3_bind_int64(st, 14, token);
+    if ((rc = step_all(s, st, &rows)) == 0 && rows == 0) {
+        snprintf(s->err, sizeof(s->err), "feed %" PRId64 ": token %" PRId64 " is stale", feed_id,
+                 token);
+        rc = -ESTALE;
+    }
+    return tx_end(s, rc);
+}
+
+int
+store_sqlite_due_now(struct store *s, const int64_t *feed_ids, size_t n, int64_t *tokens)
+{
+    sqlite3_stmt *st;
+    int64_t now = now_ms() / 1000;
+    int rc, r;
+    if ((rc = tx_begin(s)) < 0)
+        return rc;
+    if ((rc = prepare(s,
+                      "UPDATE feeds SET urgent = 1, next_fetch = min(coalesce(next_fetch, 0), ?2)"
+                      " WHERE id = ?1 RETURNING token",
+                      &st)) < 0)
+        return tx_end(s, rc);
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        sqlite3_bind_int64(st, 1, feed_ids[i]);
+        sqlite3_bind_int64(st, 2, now);
+        while ((r = sqlite3_step(st)) == SQLITE_ROW)
+            if (tokens != NULL)
+                tokens[i] = sqlite3_column_int64(st, 0);
+        if (r != SQLITE_DONE)
+            rc = store_sqlite_fail(s, r);
+        sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+    return tx_end(s, rc);
+}
+
+int
+store_sqlite_leases(struct store *s, const int64_t *feed_ids, size_t n,
+                    struct store_feed_lease *out)
+{
+    sqlite3_stmt *st;
+    int64_t now = now_ms() / 1000;
+    int rc, r;
+    if ((rc = prepare(s,
+                      "SELECT CASE WHEN lease_until > ?2 THEN owner END,"
+                      " CASE WHEN lease_until > ?2 THEN lease_until ELSE 0 END, token, done_token,"
+                      " next_fetch, last_fetch, listed_at, enabled FROM feeds WHERE id = ?1",
+                      &st)) < 0)
+        return rc;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        sqlite3_bind_int64(st, 1, feed_ids[i]);
+        sqlite3_bind_int64(st, 2, now);
+        if ((r = sqlite3_step(st)) == SQLITE_ROW) {
+            struct store_feed_lease *l = &out[i];
+            const char *owner = (const char *)sqlite3_column_text(st, 0);
+            l->feed_id = feed_ids[i];
+            if (owner != NULL && (l->owner = strdup(owner)) == NULL)
+                rc = -ENOMEM;
+            l->lease_until = sqlite3_column_int64(st, 1);
+            l->token = sqlite3_column_int64(st, 2);
+            l->done_token = sqlite3_column_int64(st, 3);
+            l->next_fetch = sqlite3_column_int64(st, 4);
+            l->last_fetch = sqlite3_column_int64(st, 5);
+            l->listed_at = sqlite3_column_int64(st, 6);
+            l->enabled = sqlite3_column_int(st, 7);
+        } else if (r != SQLITE_DONE) {
+            rc = store_sqlite_fail(s, r);
+        }
+        sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+    if (rc < 0)
+        store_feed_lease_clear(out, n);
+    return rc;
+}
+
+int
+store_sqlite_listed(struct store *s, const int64_t *feed_ids, const int64_t *intervals, size_t n)
+{
+    sqlite3_stmt *st = NULL;
+    int64_t now = now_ms() / 1000;
+    char *ids = ids_json(feed_ids, n);
+    int rc;
+    if (ids == NULL)
+        return -ENOMEM;
+    if ((rc = exec_sql(s, "BEGIN IMMEDIATE")) < 0) {
+        free(ids);
+        return rc;
+    }
+    if ((rc = prepare(s,
+                      "UPDATE feeds SET listed_at = ?2, interval_s = ?3,"
+                      " enabled = enabled OR unlisted, unlisted = 0 WHERE id = ?1",
+                      &st)) < 0)
+        goto out;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        sqlite3_bind_int64(st, 1, feed_ids[i]);
+        sqlite3_bind_int64(st, 2, now);
+        sqlite3_bind_int64(st, 3, intervals ? intervals[i] : 0);
+        int r = sqlite3_step(st);
+        if (r != SQLITE_DONE)
+            rc = store_sqlite_fail(s, r);
+        sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    /* listed by nobody for longer than its interval: disabled, articles kept */
+    if (rc == 0 && (rc = prepare(s,
+                                 "UPDATE feeds SET enabled = 0, unlisted = 1 WHERE enabled"
+                                 " AND listed_at + interval_s < ?1"
+                                 " AND id NOT IN (SELECT value FROM json_each(?2))",
+                                 &st)) == 0) {
+        sqlite3_bind_int64(st, 1, now);
+        sqlite3_bind_text(st, 2, ids, -1, SQLITE_STATIC);
+        rc = step_all(s, st, NULL);
+    }
+out:
+    free(ids);
+    if (rc == 0 && (rc = exec_sql(s, "COMMIT")) == 0)
+        return 0;
+    sqlite3_exec(sqlite_of(s)->db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
