@@ -22,6 +22,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -2207,6 +2209,657 @@ test_migrate_cli(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+/* ---- the schedule every node shares (SPEC §10) ---- */
+
+/* Two handles on one store of the backend under test (two connections on
+ * PostgreSQL, two on one file with SQLite); the where in buf. */
+static void
+two_stores(char *where, size_t size, const char *name, struct store **a, struct store **b)
+{
+    char err[512];
+    db_where(where, size, name);
+    if (store_open(where, a, err, sizeof(err)) != 0 || store_open(where, b, err, sizeof(err)) != 0)
+        fail_msg("store_open: %s", err);
+}
+
+/* Feeds "NAME0" … on URLs of host HOST (with a port and upper case, so
+ * that the stored host is folded). */
+static void
+sched_feeds(struct store *s, const char *name, const char *host, int n, int64_t *ids)
+{
+    for (int i = 0; i < n; i++) {
+        char fname[64], url[128];
+        snprintf(fname, sizeof(fname), "%s%d", name, i);
+        snprintf(url, sizeof(url), "https://user@%s:8443/feed/%d.xml", host, i);
+        assert_int_equal(store_feed_ensure(s, fname, url, &ids[i]), 0);
+    }
+}
+
+static struct store_claim_opts
+claim_opts(const char *node, const int64_t *ids, size_t n, int64_t lease, size_t limit)
+{
+    return (struct store_claim_opts){
+        .node = node, .feed_ids = ids, .n_ids = n, .lease = lease, .limit = limit};
+}
+
+static void
+sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+        ;
+}
+
+struct claimer {
+    struct store *s;
+    const char *node;
+    const int64_t *ids;
+    size_t n_ids;
+    pthread_barrier_t *go;
+    struct store_claim out[64];
+    size_t n;
+    int rc;
+};
+
+static void *
+claim_thread(void *arg)
+{
+    struct claimer *c = arg;
+    struct store_claim_opts o = claim_opts(c->node, c->ids, c->n_ids, 60, 64);
+    size_t got = 0;
+    pthread_barrier_wait(c->go);
+    /* small batches, so that the two threads' claims interleave */
+    for (int i = 0; i < 40 && c->rc == 0; i++) {
+        o.limit = 2;
+        c->rc = store_claim(c->s, &o, c->out + c->n, &got);
+        c->n += got;
+        if (c->n + 2 > 64)
+            break;
+    }
+    return NULL;
+}
+
+/* Two handles (two nodes) claiming at once take disjoint sets, every due
+ * feed once; tokens count claims; a lease that runs out makes the feed
+ * claimable again; owners and leases show; SQLite does it on one file. */
+static void
+test_claim(void **state)
+{
+    (void)state;
+    char where[512];
+    struct store *a, *b;
+    int64_t ids[20], now = 0;
+    two_stores(where, sizeof(where), "claim.db", &a, &b);
+    sched_feeds(a, "f", "Example.COM", 20, ids);
+    assert_int_equal(store_now(a, &now), 0);
+    assert_true(now > T0);
+
+    pthread_barrier_t go;
+    pthread_barrier_init(&go, NULL, 2);
+    struct claimer ca = {.s = a, .node = "node-a", .ids = ids, .n_ids = 20, .go = &go};
+    struct claimer cb = {.s = b, .node = "node-b", .ids = ids, .n_ids = 20, .go = &go};
+    pthread_t ta, tb;
+    assert_int_equal(pthread_create(&ta, NULL, claim_thread, &ca), 0);
+    assert_int_equal(pthread_create(&tb, NULL, claim_thread, &cb), 0);
+    pthread_join(ta, NULL);
+    pthread_join(tb, NULL);
+    pthread_barrier_destroy(&go);
+    assert_int_equal(ca.rc, 0);
+    assert_int_equal(cb.rc, 0);
+    assert_int_equal(ca.n + cb.n, 20);
+    int seen[20] = {0};
+    for (size_t i = 0; i < ca.n + cb.n; i++) {
+        const struct store_claim *c = i < ca.n ? &ca.out[i] : &cb.out[i - ca.n];
+        assert_true(c->feed_id >= ids[0] && c->feed_id <= ids[19]);
+        assert_int_equal(seen[c->feed_id - ids[0]]++, 0);
+        assert_int_equal(c->token, 1);
+        assert_true(c->lease_until >= now + 60);
+        assert_int_equal(c->urgent, 0);
+    }
+
+    /* nothing is due while the leases live */
+    struct store_claim out[20];
+    size_t n = 99;
+    struct store_claim_opts o = claim_opts("node-a", ids, 20, 1, 20);
+    assert_int_equal(store_claim(a, &o, out, &n), 0);
+    assert_int_equal(n, 0);
+
+    /* leases: owner, token, lease */
+    struct store_feed_lease l[3];
+    int64_t which[3] = {ids[0], ids[1], 999999};
+    assert_int_equal(store_feed_leases(b, which, 3, l), 0);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(l[i].feed_id, ids[i]);
+        assert_non_null(l[i].owner);
+        assert_true(strcmp(l[i].owner, "node-a") == 0 || strcmp(l[i].owner, "node-b") == 0);
+        assert_true(l[i].lease_until >= now + 60);
+        assert_int_equal(l[i].token, 1);
+        assert_int_equal(l[i].done_token, 0);
+        assert_int_equal(l[i].enabled, 1);
+    }
+    assert_int_equal(l[2].feed_id, 0);
+    assert_null(l[2].owner);
+    store_feed_lease_clear(l, 3);
+
+    /* a one-second lease runs out: the feed comes due again, token 2 */
+    int64_t one[1];
+    sched_feeds(a, "short", "other.example", 1, one);
+    o = claim_opts("node-a", one, 1, 1, 5);
+    assert_int_equal(store_claim(a, &o, out, &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(out[0].token, 1);
+    o.node = "node-b";
+    assert_int_equal(store_claim(b, &o, out, &n), 0);
+    assert_int_equal(n, 0);
+    sleep_ms(1300);
+    assert_int_equal(store_claim(b, &o, out, &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(out[0].token, 2);
+    assert_int_equal(store_feed_leases(a, one, 1, l), 0);
+    assert_string_equal(l[0].owner, "node-b");
+    store_feed_lease_clear(l, 1);
+
+    /* complete releases the lease: owner gone, done_token the claim's,
+     * next_fetch now + next_in */
+    struct store_feed_state st = {.status = (char *)"ok", .http = 200, .enabled = 1,
+                                  .etag = (char *)"\"v1\""};
+    assert_int_equal(store_feed_complete(b, one[0], 2, &st, 600), 0);
+    assert_int_equal(store_feed_leases(a, one, 1, l), 0);
+    assert_null(l[0].owner);
+    assert_int_equal(l[0].lease_until, 0);
+    assert_int_equal(l[0].done_token, 2);
+    assert_true(l[0].next_fetch >= now + 600);
+    store_feed_lease_clear(l, 1);
+    struct store_feed_state got;
+    assert_int_equal(store_feed_state_get(a, one[0], &got), 0);
+    assert_string_equal(got.etag, "\"v1\"");
+    assert_string_equal(got.status, "ok");
+    store_feed_state_clear(&got);
+    /* not due before next_in: no claim */
+    assert_int_equal(store_claim(a, &o, out, &n), 0);
+    assert_int_equal(n, 0);
+    /* a claim inside a document is refused */
+    assert_int_equal(store_begin(a), 0);
+    assert_int_equal(store_claim(a, &o, out, &n), -EINVAL);
+    store_rollback(a);
+
+    store_close(a);
+    store_close(b);
+}
+
+/* per_host counts the live leases of a host whoever holds them, within a
+ * batch and across handles; max_rate spaces the starts of one host's
+ * claims 1/max_rate apart, continuing across claims and handles. */
+static void
+test_claim_per_host_rate(void **state)
+{
+    (void)state;
+    char where[512];
+    struct store *a, *b;
+    int64_t ids[6], other[2];
+    two_stores(where, sizeof(where), "per_host.db", &a, &b);
+    sched_feeds(a, "h", "busy.example", 6, ids);
+    sched_feeds(a, "o", "quiet.example", 2, other);
+    int64_t all[8] = {ids[0], ids[1], ids[2], ids[3], ids[4], ids[5], other[0], other[1]};
+
+    struct store_claim out[8];
+    size_t n = 0;
+    struct store_claim_opts o = claim_opts("node-a", all, 8, 60, 8);
+    o.per_host = 2;
+    assert_int_equal(store_claim(a, &o, out, &n), 0);
+    assert_int_equal(n, 4); /* two of busy.example, both of quiet.example */
+    int busy = 0;
+    for (size_t i = 0; i < n; i++)
+        busy += out[i].feed_id <= ids[5];
+    assert_int_equal(busy, 2);
+    /* another node: the host is full */
+    o.node = "node-b";
+    assert_int_equal(store_claim(b, &o, out + 4, &n), 0);
+    assert_int_equal(n, 0);
+    /* one completes: one more for the other node */
+    struct store_feed_state st = {.status = (char *)"ok", .enabled = 1};
+    int64_t done = out[0].feed_id <= ids[5] ? out[0].feed_id : out[1].feed_id <= ids[5] ? out[1].feed_id : out[2].feed_id;
+    int64_t tok = 1;
+    assert_int_equal(store_feed_complete(a, done, tok, &st, 3600), 0);
+    assert_int_equal(store_claim(b, &o, out + 4, &n), 0);
+    assert_int_equal(n, 1);
+    assert_true(out[4].feed_id <= ids[5]);
+
+    /* max_rate 2/s: starts 500 ms apart, from one batch to the next and
+     * from one node to the other */
+    int64_t r[4];
+    sched_feeds(a, "r", "rate.example", 4, r);
+    struct store_claim rc1[2], rc2[2];
+    o = claim_opts("node-a", r, 4, 60, 2);
+    o.max_rate = 2;
+    assert_int_equal(store_claim(a, &o, rc1, &n), 0);
+    assert_int_equal(n, 2);
+    o.node = "node-b";
+    assert_int_equal(store_claim(b, &o, rc2, &n), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(rc1[1].start_at_ms - rc1[0].start_at_ms, 500);
+    assert_int_equal(rc2[0].start_at_ms - rc1[1].start_at_ms, 500);
+    assert_int_equal(rc2[1].start_at_ms - rc2[0].start_at_ms, 500);
+    assert_true(rc2[1].start_at >= rc2[1].start_at_ms / 1000);
+    assert_true(rc2[1].start_at * 1000 >= rc2[1].start_at_ms);
+    /* without max_rate: at once */
+    int64_t now = 0;
+    assert_int_equal(store_now(a, &now), 0);
+    assert_true(out[0].start_at <= now + 1);
+
+    store_close(a);
+    store_close(b);
+}
+
+/* A node whose lease ran out and whose feed another node claimed writes
+ * nothing: store_fence and store_feed_complete answer -ESTALE. */
+static void
+test_fence(void **state)
+{
+    (void)state;
+    char where[512];
+    struct store *a, *b;
+    int64_t id;
+    two_stores(where, sizeof(where), "fence.db", &a, &b);
+    sched_feeds(a, "f", "fence.example", 1, &id);
+    struct store_claim ca, cb;
+    size_t n = 0;
+    struct store_claim_opts o = claim_opts("node-a", &id, 1, 1, 1);
+    assert_int_equal(store_claim(a, &o, &ca, &n), 0);
+    assert_int_equal(n, 1);
+    /* while current: fence, extend work */
+    assert_int_equal(store_fence(a, id, ca.token), -EINVAL); /* outside a transaction */
+    assert_int_equal(store_begin(a), 0);
+    assert_int_equal(store_fence(a, id, ca.token), 0);
+    store_rollback(a);
+    assert_int_equal(store_lease_extend(a, id, ca.token, 1), 0);
+    sleep_ms(2300);
+    o.node = "node-b";
+    o.lease = 60;
+    assert_int_equal(store_claim(b, &o, &cb, &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(cb.token, ca.token + 1);
+
+    /* the first node wakes: nothing it writes lands */
+    struct parse_article art1;
+    art(&art1, "g1", "A story the stale node fetched", "https://fence.example/1", "<p>x</p>", T0);
+    assert_int_equal(store_begin(a), 0);
+    assert_int_equal(store_fence(a, id, ca.token), -ESTALE);
+    store_rollback(a);
+    assert_int_equal(store_lease_extend(a, id, ca.token, 60), -ESTALE);
+    struct store_feed_state st = {.etag = (char *)"\"stale\"", .status = (char *)"ok", .enabled = 1};
+    assert_int_equal(store_feed_complete(a, id, ca.token, &st, 10), -ESTALE);
+    struct store_feed_state got;
+    assert_int_equal(store_feed_state_get(b, id, &got), 0);
+    assert_null(got.etag);
+    assert_null(got.status);
+    store_feed_state_clear(&got);
+    struct store_feed_lease l;
+    assert_int_equal(store_feed_leases(a, &id, 1, &l), 0);
+    assert_string_equal(l.owner, "node-b");
+    assert_int_equal(l.done_token, 0);
+    store_feed_lease_clear(&l, 1);
+    assert_int_equal(count(b), 0);
+
+    /* the current one writes */
+    assert_int_equal(store_begin(b), 0);
+    assert_int_equal(store_fence(b, id, cb.token), 0);
+    assert_int_equal(store_add(b, id, &art1, 1, T0, NULL), 0);
+    assert_int_equal(store_commit(b), 0);
+    st.etag = (char *)"\"fresh\"";
+    assert_int_equal(store_feed_complete(b, id, cb.token, &st, 10), 0);
+    assert_int_equal(store_feed_state_get(a, id, &got), 0);
+    assert_string_equal(got.etag, "\"fresh\"");
+    store_feed_state_clear(&got);
+    assert_int_equal(count(a), 1);
+    /* … once */
+    assert_int_equal(store_feed_complete(b, id, cb.token, &st, 10), 0);
+    assert_int_equal(store_feed_complete(b, id, cb.token + 1, &st, 10), -ESTALE);
+    store_close(a);
+    store_close(b);
+}
+
+/* refresh: store_feed_due_now makes feeds due and urgent, claimed first;
+ * one being fetched is claimed again once that fetch completes, so that
+ * its done_token passes the token refresh read. */
+static void
+test_due_now(void **state)
+{
+    (void)state;
+    struct store *s = mem_store();
+    int64_t ids[3], tokens[3];
+    sched_feeds(s, "d", "due.example", 3, ids);
+    struct store_claim out[3];
+    size_t n = 0;
+    struct store_claim_opts o = claim_opts("node", ids, 3, 60, 3);
+    struct store_feed_state st = {.status = (char *)"ok", .enabled = 1};
+    assert_int_equal(store_claim(s, &o, out, &n), 0);
+    assert_int_equal(n, 3);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(store_feed_complete(s, out[i].feed_id, out[i].token, &st, 3600), 0);
+    assert_int_equal(store_claim(s, &o, out, &n), 0);
+    assert_int_equal(n, 0);
+
+    int64_t want[2] = {ids[2], 424242};
+    assert_int_equal(store_feed_due_now(s, want, 2, tokens), 0);
+    assert_int_equal(tokens[0], 1);
+    assert_int_equal(tokens[1], 0);
+    assert_int_equal(store_claim(s, &o, out, &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(out[0].feed_id, ids[2]);
+    assert_int_equal(out[0].urgent, 1);
+    assert_int_equal(out[0].token, 2);
+
+    /* a refresh while it is being fetched: due again at its completion */
+    assert_int_equal(store_feed_due_now(s, want, 1, tokens), 0);
+    assert_int_equal(tokens[0], 2);
+    assert_int_equal(store_feed_complete(s, ids[2], 2, &st, 3600), 0);
+    struct store_feed_lease l;
+    assert_int_equal(store_feed_leases(s, want, 1, &l), 0);
+    assert_int_equal(l.done_token, 2); /* not past 2: not done yet */
+    store_feed_lease_clear(&l, 1);
+    assert_int_equal(store_claim(s, &o, out, &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(out[0].urgent, 1);
+    assert_int_equal(store_feed_complete(s, ids[2], out[0].token, &st, 3600), 0);
+    assert_int_equal(store_feed_leases(s, want, 1, &l), 0);
+    assert_true(l.done_token > tokens[0]);
+    store_feed_lease_clear(&l, 1);
+    /* and urgent ones first among due ones */
+    assert_int_equal(store_feed_due_now(s, ids, 2, NULL), 0);
+    assert_int_equal(store_feed_due_now(s, ids + 1, 1, NULL), 0);
+    o.limit = 1;
+    assert_int_equal(store_claim(s, &o, out, &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(out[0].urgent, 1);
+    store_close(s);
+}
+
+/* A feed no node lists for longer than its interval is disabled (articles
+ * kept) and enabled again once listed; one a 410 disabled stays so. */
+static void
+test_feeds_listed(void **state)
+{
+    (void)state;
+    struct store *s = mem_store();
+    int64_t ids[3], iv[3] = {1, 1, 1};
+    sched_feeds(s, "l", "listed.example", 3, ids);
+    assert_int_equal(store_feeds_listed(s, ids, iv, 3), 0);
+    struct store_feed_lease l[3];
+    assert_int_equal(store_feed_leases(s, ids, 3, l), 0);
+    int64_t now = 0;
+    assert_int_equal(store_now(s, &now), 0);
+    for (int i = 0; i < 3; i++) {
+        assert_true(l[i].listed_at >= now - 1 && l[i].listed_at <= now);
+        assert_int_equal(l[i].enabled, 1);
+    }
+    /* feed 2 answers 410 */
+    struct store_claim c[3];
+    size_t n = 0;
+    struct store_claim_opts o = claim_opts("node", ids + 2, 1, 60, 1);
+    assert_int_equal(store_claim(s, &o, c, &n), 0);
+    assert_int_equal(n, 1);
+    struct store_feed_state gone = {.status = (char *)"gone", .http = 410, .enabled = 0};
+    assert_int_equal(store_feed_complete(s, ids[2], c[0].token, &gone, 0), 0);
+
+    sleep_ms(2300);
+    /* only feed 0 is listed now: feed 1 goes */
+    assert_int_equal(store_feeds_listed(s, ids, iv, 1), 0);
+    assert_int_equal(store_feed_leases(s, ids, 3, l), 0);
+    assert_int_equal(l[0].enabled, 1);
+    assert_int_equal(l[1].enabled, 0);
+    assert_int_equal(l[2].enabled, 0);
+    o = claim_opts("node", ids, 3, 60, 3);
+    assert_int_equal(store_claim(s, &o, c, &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(c[0].feed_id, ids[0]);
+    /* listed again: back, but not the gone one */
+    assert_int_equal(store_feeds_listed(s, ids, iv, 3), 0);
+    assert_int_equal(store_feed_leases(s, ids, 3, l), 0);
+    assert_int_equal(l[1].enabled, 1);
+    assert_int_equal(l[2].enabled, 0);
+    assert_int_equal(store_claim(s, &o, c, &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(c[0].feed_id, ids[1]);
+    store_close(s);
+}
+
+static void
+on_note(void *arg, const char *what)
+{
+    char *got = arg;
+    snprintf(got, 65, "%s", what);
+}
+
+/* Handle A listens, handle B notifies: A's socket becomes readable and
+ * store_notifications gives the payload. Never inside a transaction.
+ * SQLite has one node: -ENOTSUP. */
+static void
+test_notify(void **state)
+{
+    (void)state;
+    char where[512], got[65] = "";
+    struct store *a, *b;
+    two_stores(where, sizeof(where), "notify.db", &a, &b);
+    assert_int_equal(store_connected(a), 1);
+    if (!use_pg) {
+        assert_int_equal(store_listen(a), -ENOTSUP);
+        assert_int_equal(store_notify(b, "articles"), -ENOTSUP);
+        assert_int_equal(store_notifications(a, on_note, got), -ENOTSUP);
+        store_close(a);
+        store_close(b);
+        return;
+    }
+    int fd = store_listen(a);
+    assert_true(fd >= 0);
+    assert_int_equal(store_notifications(a, on_note, got), 0);
+    assert_int_equal(store_notify(b, "articles"), 0);
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    assert_int_equal(poll(&p, 1, 5000), 1);
+    assert_int_equal(store_notifications(a, on_note, got), 1);
+    assert_string_equal(got, "articles");
+    assert_int_equal(store_notifications(a, on_note, got), 0);
+    /* never inside an ingest transaction; at most 64 bytes */
+    assert_int_equal(store_begin(b), 0);
+    assert_int_equal(store_notify(b, "due"), -EINVAL);
+    store_rollback(b);
+    char big[80];
+    memset(big, 'x', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    assert_int_equal(store_notify(b, big), -EINVAL);
+    store_close(a);
+    store_close(b);
+}
+
+/* Terminate every other session on the store's database and wait till
+ * they are gone. */
+static void
+pg_kick(const char *where)
+{
+    PGconn *c = PQconnectdb(where);
+    if (PQstatus(c) != CONNECTION_OK)
+        fail_msg("%s: %s", where, PQerrorMessage(c));
+    pg_sql(c, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+              " WHERE datname = current_database() AND pid <> pg_backend_pid()");
+    for (int i = 0; i < 100; i++) {
+        PGresult *r = PQexec(c, "SELECT count(*) FROM pg_stat_activity"
+                                " WHERE datname = current_database() AND pid <> pg_backend_pid()");
+        int left = atoi(PQgetvalue(r, 0, 0));
+        PQclear(r);
+        if (left == 0)
+            break;
+        sleep_ms(50);
+    }
+    PQfinish(c);
+}
+
+/* PostgreSQL: a connection the server dropped is made anew by the next
+ * call (outside a transaction, the call works); inside one the
+ * transaction is lost (-ECONNRESET until rollback); a listener is told to
+ * listen again. SQLite: always connected. */
+static void
+test_reconnect(void **state)
+{
+    (void)state;
+    char where[512], got[65] = "";
+    struct store *a, *b;
+    int64_t now = 0, id;
+    two_stores(where, sizeof(where), "reconnect.db", &a, &b);
+    assert_int_equal(store_feed_ensure(a, "r", "https://r.example/", &id), 0);
+    if (!use_pg) {
+        assert_int_equal(store_now(a, &now), 0);
+        assert_int_equal(store_connected(a), 1);
+        store_close(a);
+        store_close(b);
+        return;
+    }
+    pg_kick(where);
+    assert_int_equal(store_now(a, &now), 0);
+    assert_true(now > T0);
+    assert_int_equal(store_connected(a), 1);
+
+    /* inside a transaction */
+    struct parse_article x;
+    art(&x, "g", "Reconnected in the middle of a document", "https://r.example/1", "<p>b</p>", T0);
+    assert_int_equal(store_begin(a), 0);
+    pg_kick(where);
+    assert_int_equal(store_add(a, id, &x, 1, T0, NULL), -ECONNRESET);
+    assert_int_equal(store_connected(a), 0);
+    assert_int_equal(store_add(a, id, &x, 1, T0, NULL), -ECONNRESET);
+    store_rollback(a);
+    assert_int_equal(count(a), 0);
+    assert_int_equal(store_connected(a), 1);
+    add(a, id, &x, T0);
+    assert_int_equal(count(a), 1);
+
+    /* a listener */
+    int fd = store_listen(a);
+    assert_true(fd >= 0);
+    pg_kick(where);
+    assert_int_equal(store_now(b, &now), 0);
+    /* the socket says so (readable: the server's farewell, then its end) */
+    int rc = 0;
+    for (int i = 0; i < 5 && rc == 0; i++) {
+        struct pollfd lost = {.fd = fd, .events = POLLIN};
+        assert_int_equal(poll(&lost, 1, 5000), 1);
+        rc = store_notifications(a, on_note, got);
+    }
+    assert_int_equal(rc, -ECONNRESET);
+    fd = store_listen(a);
+    assert_true(fd >= 0);
+    assert_int_equal(store_notify(b, "due"), 0);
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    assert_int_equal(poll(&p, 1, 5000), 1);
+    assert_int_equal(store_notifications(a, on_note, got), 1);
+    assert_string_equal(got, "due");
+    store_close(a);
+    store_close(b);
+}
+
+/* One story stored by two nodes at the same moment, many times: one
+ * article with two sources each time (rule 3's title and rule 4's bands
+ * looked up under locks; the exact keys unique). A deadlock between the
+ * two is redone, as the service does. */
+struct ingester {
+    struct store *s;
+    int64_t feed;
+    const char *tag;
+    pthread_barrier_t *go;
+    int rounds, rc, redone;
+    char msg[256];
+};
+
+/* A body of its own for round r (rounds must not repeat each other by
+ * rule 4): 60 words drawn by r. */
+static void
+story_body(char *out, size_t size, int r)
+{
+    static const char *const words[] = {
+        "bank",   "rates",  "steady", "inflation", "labour", "market", "quarter", "committee",
+        "vote",   "cut",    "bond",   "yield",     "equity", "index",  "rally",   "slump",
+        "oil",    "copper", "export", "import",    "growth", "deficit", "budget", "tariff",
+        "merger", "profit", "loss",   "guidance",  "shares", "dollar", "euro",    "yuan"};
+    uint64_t x = 0x9e3779b97f4a7c15ULL * (uint64_t)(r + 1);
+    size_t n = (size_t)snprintf(out, size, "<p>");
+    for (int i = 0; i < 60 && n + 16 < size; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        n += (size_t)snprintf(out + n, size - n, "%s%s", i ? " " : "", words[x % 32]);
+    }
+    snprintf(out + n, size - n, " %d.</p>", r);
+}
+
+static void *
+ingest_thread(void *arg)
+{
+    struct ingester *g = arg;
+    for (int r = 0; r < g->rounds && g->rc == 0; r++) {
+        char guid[64], title[160], link[128], body[1024];
+        struct parse_article x;
+        snprintf(guid, sizeof(guid), "%s-%d", g->tag, r);
+        /* even rounds: the same title (rule 3); odd: titles apart, the body
+         * alone (rule 4) */
+        if (r % 2 == 0)
+            snprintf(title, sizeof(title), "Central bank holds rates steady, round %d", r);
+        else
+            snprintf(title, sizeof(title), "%s: a headline of its own for round %d", g->tag, r);
+        snprintf(link, sizeof(link), "https://%s.example/story/%d", g->tag, r);
+        story_body(body, sizeof(body), r);
+        art(&x, guid, title, link, body, T0 + r);
+        pthread_barrier_wait(g->go);
+        for (int attempt = 0; attempt < 10; attempt++) {
+            int rc = store_begin(g->s);
+            if (rc == 0 && (rc = store_add(g->s, g->feed, &x, 1, T0 + r, NULL)) == 0)
+                rc = store_commit(g->s);
+            if (rc == 0)
+                break;
+            store_rollback(g->s);
+            if (rc != -EDEADLK && rc != -EBUSY) {
+                g->rc = rc;
+                snprintf(g->msg, sizeof(g->msg), "round %d: %s", r, store_errmsg(g->s));
+                break;
+            }
+            g->redone++;
+        }
+    }
+    return NULL;
+}
+
+static void
+test_same_story_two_nodes(void **state)
+{
+    (void)state;
+    char where[512];
+    struct store *a, *b;
+    int64_t fa, fb;
+    const int rounds = 40;
+    two_stores(where, sizeof(where), "race.db", &a, &b);
+    assert_int_equal(store_feed_ensure(a, "wire-a", "https://a.example/feed", &fa), 0);
+    assert_int_equal(store_feed_ensure(a, "wire-b", "https://b.example/feed", &fb), 0);
+    pthread_barrier_t go;
+    pthread_barrier_init(&go, NULL, 2);
+    struct ingester ga = {.s = a, .feed = fa, .tag = "a", .go = &go, .rounds = rounds};
+    struct ingester gb = {.s = b, .feed = fb, .tag = "b", .go = &go, .rounds = rounds};
+    pthread_t ta, tb;
+    assert_int_equal(pthread_create(&ta, NULL, ingest_thread, &ga), 0);
+    assert_int_equal(pthread_create(&tb, NULL, ingest_thread, &gb), 0);
+    pthread_join(ta, NULL);
+    pthread_join(tb, NULL);
+    pthread_barrier_destroy(&go);
+    if (ga.rc != 0 || gb.rc != 0)
+        fail_msg("store_add: %d %s / %d %s", ga.rc, ga.msg, gb.rc, gb.msg);
+    /* one article a round, both feeds a source of each */
+    long na = -1, nb = -1;
+    assert_int_equal(count(a), rounds);
+    assert_int_equal(store_count(a, fa, &na), 0);
+    assert_int_equal(store_count(a, fb, &nb), 0);
+    assert_int_equal(na, rounds);
+    assert_int_equal(nb, rounds);
+    store_close(a);
+    store_close(b);
+}
+
 /* ---- PostgreSQL only ---- */
 
 /* A database made with other options than pg_database's; its URI in buf. */
@@ -2299,6 +2952,14 @@ main(void)
         cmocka_unit_test(test_cli_end_to_end),
         cmocka_unit_test(test_store_copy),
         cmocka_unit_test(test_migrate_cli),
+        cmocka_unit_test(test_claim),
+        cmocka_unit_test(test_claim_per_host_rate),
+        cmocka_unit_test(test_fence),
+        cmocka_unit_test(test_due_now),
+        cmocka_unit_test(test_feeds_listed),
+        cmocka_unit_test(test_notify),
+        cmocka_unit_test(test_reconnect),
+        cmocka_unit_test(test_same_story_two_nodes),
     };
     /* about SQLite files only: migrations from the v1 fixture and PRAGMA
      * user_version, files that are not databases, locks */
