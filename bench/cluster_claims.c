@@ -76,9 +76,10 @@ make_feeds(struct store *s, const struct opts *o, int64_t *ids)
     }
     for (long i = 0; i < o->feeds; i++)
         intervals[i] = 900;
+    printf("  %ld feeds on %ld hosts created in %.1f s\n", o->feeds, o->hosts, now_s() - t0);
+    t0 = now_s();
     rc = store_feeds_listed(s, ids, intervals, (size_t)o->feeds);
-    printf("  %ld feeds on %ld hosts created and listed in %.1f s\n", o->feeds, o->hosts,
-           now_s() - t0);
+    printf("  … listed (store_feeds_listed) in %.1f s\n", now_s() - t0);
 out:
     if (rc < 0)
         fprintf(stderr, "cluster_claims: making feeds: %s (%s)\n", strerror(-rc),
@@ -163,6 +164,8 @@ job(const struct opts *o, const int64_t *ids, unsigned char *seen, struct job_re
             mine[r->claimed + (long)i] = batch[i];
         }
         r->claimed += (long)n;
+        if (r->statements == 1)
+            printf("  job %d: first claim of %zu in %.3f s\n", (int)getpid(), n, now_s() - t0);
     }
     r->claim_s = now_s() - t0;
 
@@ -237,6 +240,7 @@ main(int argc, char **argv)
             return 2;
         }
     }
+    setvbuf(stdout, NULL, _IOLBF, 0); /* progress lines as they come, into a file too */
     if (o.uri == NULL || o.feeds < 1 || o.batch < 1 || o.jobs < 1 || o.hosts < 1) {
         fprintf(stderr, "cluster_claims: a URI, and counts of at least 1\n");
         return 2;
