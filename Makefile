@@ -79,3 +79,11 @@ fuzz: deps
 
 clean:
 	rm -rf $(BUILD) $(ASAN) $(TSAN) $(FUZZBUILD)
+
+# bench/cluster (issue 11 §3): one round of the 1,000 bench feeds with the
+# SQLite daemon and with 1, 2 and 3 nodes on one PostgreSQL; the PostgreSQL
+# schedule alone (claims/s, completions/s) through the store library.
+.PHONY: bench-cluster
+bench-cluster: build
+	@scripts/install-deps --bench
+	bench/cluster $(BUILD)/finfeed "$(SHARED)"
