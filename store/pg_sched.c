@@ -108,7 +108,7 @@ static const char claim_sql[] =
     "  (SELECT ms FROM t)) + excluded.next_slot - (SELECT ms FROM t) RETURNING host, next_slot)"
     " SELECT u.id, u.token, u.lease_until, u.urgent,"
     "  coalesce(s.next_slot - p.c * $6::bigint + (row_number() OVER (PARTITION BY u.host"
-    "   ORDER BY u.urgent DESC, u.due, u.id) - 1) * $6::bigint, t.ms)"
+    "   ORDER BY u.urgent DESC, u.due, u.id) - 1) * $6::bigint, t.ms), t.ms"
     " FROM upd u CROSS JOIN t LEFT JOIN per p ON p.host = u.host"
     " LEFT JOIN slot s ON s.host = u.host"
     " ORDER BY u.urgent DESC, u.due, u.id";
@@ -146,6 +146,7 @@ store_pg_claim(struct store *s, const struct store_claim_opts *o, struct store_c
         c->urgent = PQgetvalue(res, i, 3)[0] == 't';
         c->start_at_ms = store_pg_int64(res, i, 4);
         c->start_at = (c->start_at_ms + 999) / 1000;
+        c->now_ms = store_pg_int64(res, i, 5);
         *n = (size_t)i + 1;
     }
     PQclear(res);

@@ -157,6 +157,7 @@ store_sqlite_claim(struct store *s, const struct store_claim_opts *o, struct sto
         c->urgent = sqlite3_column_int(cand, 2) != 0;
         c->lease_until = now + o->lease;
         c->start_at_ms = ms;
+        c->now_ms = ms;
         if (spacing > 0 && host != NULL && (rc = host_slot(s, host, ms, spacing, &c->start_at_ms)) < 0)
             goto out;
         c->start_at = (c->start_at_ms + 999) / 1000;

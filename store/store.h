@@ -254,6 +254,8 @@ struct store_claim {
     int64_t start_at;    /* fetch not before this (database clock, seconds,
                           * rounded up; max_rate) */
     int64_t start_at_ms; /* the same in milliseconds (max_rate above 1/s) */
+    int64_t now_ms;      /* the database clock when claimed, ms: the fetch waits
+                          * start_at_ms - now_ms */
     int urgent;          /* a refresh asked for it (store_feed_due_now) */
 };
 

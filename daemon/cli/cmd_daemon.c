@@ -155,8 +155,9 @@ static void
 on_watchdog(uv_timer_t *t)
 {
     struct runner *r = t->data;
-    /* WATCHDOG=1 only while the store answers: a wedged database gets us restarted */
-    if (service_health(r->svc, NULL, 0) == 0)
+    /* the loop answers: a database outage is no reason to restart (and lose
+     * the cached output); the nodes reconnect on their own */
+    if (service_health(r->svc, NULL, 0) >= 0)
         sd_notify(0, "WATCHDOG=1");
 }
 

@@ -312,11 +312,14 @@ http_page_healthz(struct http *h, struct emit_buf *b)
 {
     char why[256];
 
-    if (service_health(h->svc, why, sizeof(why)) < 0) {
-        emit_buf_adds(b, "store: ");
+    int rc = service_health(h->svc, why, sizeof(why));
+    if (rc != 0) {
+        /* degraded: the cached output is still served, so a load balancer
+         * keeps this node (SPEC §10); 503 only when it cannot serve at all */
+        emit_buf_adds(b, rc > 0 ? "degraded: store: " : "store: ");
         emit_buf_adds(b, why);
         emit_buf_adds(b, "\n");
-        return 503;
+        return rc > 0 ? 200 : 503;
     }
     emit_buf_adds(b, "ok\n");
     return 200;

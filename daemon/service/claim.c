@@ -171,8 +171,8 @@ claim_fn(struct service *s, void *arg)
 {
     struct claim_job *j = arg;
     struct store *w = s->wstore;
-    int rc = 0;
-    if (j->heartbeat)
+    int rc = store_now(w, &j->db_now);
+    if (rc == 0 && j->heartbeat)
         rc = store_feeds_listed(w, j->ids, j->intervals, j->n_ids);
     if (rc == 0 && j->limit > 0) {
         struct store_claim_opts o = {.node = j->node, .feed_ids = j->ids, .n_ids = j->n_ids,
@@ -185,8 +185,6 @@ claim_fn(struct service *s, void *arg)
     j->drained = j->n < j->limit || j->limit == 0;
     if (rc == 0 && j->drained)
         rc = store_feed_leases(w, j->ids, j->n_ids, j->leases);
-    if (rc == 0)
-        rc = store_now(w, &j->db_now);
     if (rc < 0)
         snprintf(j->err, sizeof(j->err), "%s", store_errmsg(w));
     j->rc = rc;
@@ -272,7 +270,7 @@ claim_after(struct service *s, void *arg)
         f->token = cl->token;
         snprintf(f->owner, sizeof(f->owner), "%s", s->cfg->daemon.node);
         f->lease_until = cl->lease_until;
-        int64_t wait = cl->start_at - j->db_now;
+        int64_t wait = cl->start_at_ms - cl->now_ms;
         f->start_ms = now + (uint64_t)(wait > 0 ? wait : 0);
         sched_claimed(s);
     }
@@ -308,6 +306,14 @@ claim_after(struct service *s, void *arg)
     sched_rearm(s);
 }
 
+/* This node lists f and may fetch it: registered, configured enabled (a
+ * 410 is the store's to say), not dropped by a reload. */
+static int
+claimable(const struct feed_run *f)
+{
+    return f->id != 0 && !f->removed && f->cf != NULL && f->cf->enabled;
+}
+
 void
 cluster_claim(struct service *s, uint64_t now, uint64_t *wake)
 {
@@ -336,7 +342,7 @@ cluster_claim(struct service *s, uint64_t now, uint64_t *wake)
         return; /* its after re-arms */
     size_t n = 0;
     for (size_t i = 0; i < s->nfeeds; i++)
-        n += s->feeds[i]->id != 0 && !s->feeds[i]->removed;
+        n += claimable(s->feeds[i]);
     if (n == 0) {
         c->next_claim_ms = now + CLAIM_POLL_MS;
         *wake = c->next_claim_ms;
@@ -353,7 +359,7 @@ cluster_claim(struct service *s, uint64_t now, uint64_t *wake)
         goto nomem;
     for (size_t i = 0; i < s->nfeeds; i++) {
         struct feed_run *f = s->feeds[i];
-        if (f->id == 0 || f->removed)
+        if (!claimable(f))
             continue;
         j->ids[j->n_ids] = f->id;
         j->intervals[j->n_ids++] = f->cf ? f->cf->interval : cfg->daemon.interval;
@@ -827,7 +833,8 @@ due_after(struct service *s, void *arg)
         for (struct service_wait *w = f->waiters; w != NULL; w = w->next)
             if (w->after < 0)
                 w->after = j->rc == 0 ? j->tokens[i] : INT64_MIN;
-        if (j->rc < 0) {
+        if (j->rc < 0) { /* the refresh could not even be asked for: it failed */
+            f->last = SERVICE_ERROR;
             snprintf(f->error, sizeof(f->error), "refresh: %.240s", j->err);
             service_answer_waiters(s, f, INT64_MAX); /* the store cannot: say so now */
         }

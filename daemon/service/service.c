@@ -614,13 +614,13 @@ int
 service_health(struct service *s, char *why, size_t size)
 {
     /* no query on the loop thread: what the last store operation of a job
-     * said (a lock held elsewhere is no failure) */
-    const char *bad = NULL;
-    if (!s->store_ok)
-        bad = s->store_error[0] ? s->store_error : "not usable";
-    if (bad != NULL && why != NULL)
-        snprintf(why, size, "%s", bad);
-    return bad != NULL ? -EIO : 0;
+     * said (a lock held elsewhere is no failure). A store that fails leaves
+     * the output served from the cache: degraded, not down (SPEC §10) */
+    if (s->store_ok)
+        return 0;
+    if (why != NULL)
+        snprintf(why, size, "%s", s->store_error[0] ? s->store_error : "not usable");
+    return 1;
 }
 
 int

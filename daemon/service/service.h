@@ -109,8 +109,9 @@ void service_stats(const struct service *s, struct service_stats *out);
  * count (*n is 0). */
 int service_articles(struct service *s, long *n);
 /* 0 while the store works (a lock held elsewhere is no failure: it is
- * waited out, and the feeds it fails say so) and the reader answers; else
- * -EIO with the reason in why (may be NULL). Never waits for a lock. */
+ * waited out, and the feeds it fails say so); 1 while it does not (the
+ * database unreachable or failing: degraded, the output still served from
+ * what is cached) with the reason in why (may be NULL). No query. */
 int service_health(struct service *s, char *why, size_t size);
 /* Whether the feeds given to service_new have been through their first
  * registration in the store, which the worker does once started: their
