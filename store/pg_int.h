@@ -109,6 +109,8 @@ int store_pg_fence(struct store *s, int64_t feed_id, int64_t token);
 int store_pg_feed_complete(struct store *s, int64_t feed_id, int64_t token,
                            const struct store_feed_state *st, int64_t next_in);
 int store_pg_due_now(struct store *s, const int64_t *feed_ids, size_t n, int64_t *tokens);
+int store_pg_names(struct store *s, int (*cb)(void *arg, int64_t id, const char *name),
+                   void *arg);
 int store_pg_leases(struct store *s, const int64_t *feed_ids, size_t n,
                     struct store_feed_lease *out);
 int store_pg_listed(struct store *s, const int64_t *feed_ids, const int64_t *intervals, size_t n);

@@ -670,6 +670,7 @@ const struct store_ops store_pg_ops = {
     .feed_complete = store_pg_feed_complete,
     .due_now = store_pg_due_now,
     .leases = store_pg_leases,
+    .names = store_pg_names,
     .listed = store_pg_listed,
     .listen = store_pg_listen,
     .notify = store_pg_notify,

@@ -375,3 +375,16 @@ store_pg_connected(const struct store *s)
 {
     return ((const struct pg_store *)s)->connected;
 }
+
+int
+store_pg_names(struct store *s, int (*cb)(void *arg, int64_t id, const char *name), void *arg)
+{
+    int rc = 0;
+    PGresult *res = store_pg_exec(s, "SELECT id, name FROM feeds ORDER BY id", NULL, &rc);
+    if (res == NULL)
+        return rc;
+    for (int r = 0; r < PQntuples(res) && rc == 0; r++)
+        rc = cb(arg, store_pg_int64(res, r, 0), PQgetvalue(res, r, 1));
+    PQclear(res);
+    return rc;
+}

@@ -663,6 +663,7 @@ static const struct store_ops lite_ops = {
     .feed_complete = store_sqlite_feed_complete,
     .due_now = store_sqlite_due_now,
     .leases = store_sqlite_leases,
+    .names = store_sqlite_names,
     .listed = store_sqlite_listed,
 };
 

@@ -390,3 +390,18 @@ out:
     sqlite3_exec(sqlite_of(s)->db, "ROLLBACK", NULL, NULL, NULL);
     return rc;
 }
+
+int
+store_sqlite_names(struct store *s, int (*cb)(void *arg, int64_t id, const char *name), void *arg)
+{
+    sqlite3_stmt *st;
+    int rc, r;
+    if ((rc = prepare(s, "SELECT id, name FROM feeds ORDER BY id", &st)) < 0)
+        return rc;
+    while (rc == 0 && (r = sqlite3_step(st)) == SQLITE_ROW)
+        rc = cb(arg, sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1));
+    if (rc == 0 && r != SQLITE_DONE)
+        rc = store_sqlite_fail(s, r);
+    sqlite3_finalize(st);
+    return rc;
+}

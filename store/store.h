@@ -329,6 +329,12 @@ int store_feed_leases(struct store *s, const int64_t *feed_ids, size_t n,
                       struct store_feed_lease *out);
 void store_feed_lease_clear(struct store_feed_lease *l, size_t n);
 
+/* Every feed the store holds, whichever node's configuration named it:
+ * cb(arg, id, name) in id order (name valid during the call); a non-zero
+ * return of cb stops and is returned. Returns 0 or a negative errno. */
+int store_feed_names(struct store *s, int (*cb)(void *arg, int64_t id, const char *name),
+                     void *arg);
+
 /* This node lists these feeds (its configuration, at start, reload and every
  * few minutes): listed_at = now and interval (seconds) recorded for each;
  * a listed feed that was disabled only for being unlisted is enabled again

@@ -135,6 +135,12 @@ store_feeds_listed(struct store *s, const int64_t *feed_ids, const int64_t *inte
 }
 
 int
+store_feed_names(struct store *s, int (*cb)(void *arg, int64_t id, const char *name), void *arg)
+{
+    return s->ops->names(s, cb, arg);
+}
+
+int
 store_listen(struct store *s)
 {
     return s->ops->listen ? s->ops->listen(s) : unsupported(s, "store_listen");

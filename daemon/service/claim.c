@@ -44,6 +44,14 @@ struct cluster {
     int refreshing;          /* a due-now job is queued */
     int polling;             /* a waiters' poll job is queued */
     int64_t gen_seen;        /* store generation at the last poll, -1 unknown */
+    int scan_now;            /* look for feeds other nodes list, at the next claim */
+    int announce;            /* tell the others this node listed its feeds */
+    int64_t start_db;        /* database clock at the first claim (0: not yet) */
+    struct dropped {         /* feeds a reload dropped: not another node's */
+        char *name;          /* unless one lists them after `at` */
+        int64_t at;          /* Unix seconds, local */
+    } *dropped;
+    size_t ndropped;
     int gen_busy;
     int stopping;
 };
@@ -132,8 +140,15 @@ apply_lease(struct feed_run *f, const struct store_feed_lease *l, int64_t offset
 
 struct claim_job {
     char *node;
-    int64_t *ids, *intervals;
+    int64_t *ids, *intervals; /* the feeds this node lists (claims, listing) */
     size_t n_ids;
+    int64_t *all;             /* and those another node lists: leases read */
+    size_t n_all;
+    int scan, announce;       /* read every feed's name (the union); NOTIFY "listed" */
+    int64_t *names_id;        /* scan: every feed of the store */
+    char **names;
+    size_t n_names, cap_names;
+    struct store_feed_lease *names_lease;
     int heartbeat;
     int64_t lease;
     size_t limit;
@@ -156,14 +171,47 @@ claim_job_free(struct claim_job *j)
     for (size_t i = 0; j->states != NULL && i < j->n; i++)
         store_feed_state_clear(&j->states[i]);
     if (j->leases != NULL)
-        store_feed_lease_clear(j->leases, j->n_ids);
+        store_feed_lease_clear(j->leases, j->n_all);
     free(j->leases);
+    if (j->names_lease != NULL)
+        store_feed_lease_clear(j->names_lease, j->n_names);
+    free(j->names_lease);
+    for (size_t i = 0; i < j->n_names; i++)
+        free(j->names[i]);
+    free(j->names);
+    free(j->names_id);
+    free(j->all);
     free(j->states);
     free(j->claims);
     free(j->ids);
     free(j->intervals);
     free(j->node);
     free(j);
+}
+
+struct claim_job;
+static void adopt_foreign(struct service *s, const struct claim_job *j, int64_t offset);
+
+static int
+on_feed_name(void *arg, int64_t id, const char *name)
+{
+    struct claim_job *j = arg;
+    if (j->n_names == j->cap_names) {
+        size_t cap = j->cap_names ? 2 * j->cap_names : 64;
+        int64_t *ids = realloc(j->names_id, cap * sizeof(*ids));
+        if (ids != NULL)
+            j->names_id = ids;
+        char **names = realloc(j->names, cap * sizeof(*names));
+        if (names != NULL)
+            j->names = names;
+        if (ids == NULL || names == NULL)
+            return -ENOMEM;
+        j->cap_names = cap;
+    }
+    if ((j->names[j->n_names] = strdup(name)) == NULL)
+        return -ENOMEM;
+    j->names_id[j->n_names++] = id;
+    return 0;
 }
 
 static int
@@ -174,6 +222,13 @@ claim_fn(struct service *s, void *arg)
     int rc = store_now(w, &j->db_now);
     if (rc == 0 && j->heartbeat)
         rc = store_feeds_listed(w, j->ids, j->intervals, j->n_ids);
+    if (rc == 0 && j->heartbeat && j->announce)
+        store_notify(w, "listed"); /* -ENOTSUP on SQLite; a lost one: the next scan */
+    if (rc == 0 && j->scan && (rc = store_feed_names(w, on_feed_name, j)) == 0 &&
+        (j->names_lease = calloc(j->n_names + 1, sizeof(*j->names_lease))) == NULL)
+        rc = -ENOMEM;
+    if (rc == 0 && j->scan)
+        rc = store_feed_leases(w, j->names_id, j->n_names, j->names_lease);
     if (rc == 0 && j->limit > 0) {
         struct store_claim_opts o = {.node = j->node, .feed_ids = j->ids, .n_ids = j->n_ids,
                                      .lease = j->lease, .limit = j->limit,
@@ -184,7 +239,7 @@ claim_fn(struct service *s, void *arg)
         rc = store_feed_state_get(w, j->claims[i].feed_id, &j->states[i]);
     j->drained = j->n < j->limit || j->limit == 0;
     if (rc == 0 && j->drained)
-        rc = store_feed_leases(w, j->ids, j->n_ids, j->leases);
+        rc = store_feed_leases(w, j->all, j->n_all, j->leases);
     if (rc < 0)
         snprintf(j->err, sizeof(j->err), "%s", store_errmsg(w));
     j->rc = rc;
@@ -257,6 +312,10 @@ claim_after(struct service *s, void *arg)
     }
     c->claim_errors = 0;
     int64_t offset = j->db_now - (int64_t)time(NULL); /* database clock − ours */
+    if (c->start_db == 0)
+        c->start_db = j->db_now;
+    if (j->scan)
+        adopt_foreign(s, j, offset);
     for (size_t i = 0; i < j->n; i++) {
         const struct store_claim *cl = &j->claims[i];
         struct feed_run *f = feed_by_id(s, cl->feed_id);
@@ -276,12 +335,12 @@ claim_after(struct service *s, void *arg)
     }
     if (j->drained) {
         int64_t local = (int64_t)time(NULL), next = INT64_MAX;
-        for (size_t i = 0; i < j->n_ids; i++) {
+        for (size_t i = 0; i < j->n_all; i++) {
             struct feed_run *f = feed_by_id(s, j->leases[i].feed_id);
             if (f == NULL || j->leases[i].feed_id == 0)
                 continue;
             apply_lease(f, &j->leases[i], offset);
-            if (f->claimed || f->in_flight || !j->leases[i].enabled)
+            if (f->foreign || f->claimed || f->in_flight || !j->leases[i].enabled)
                 continue;
             int64_t when = j->leases[i].next_fetch;
             if (j->leases[i].owner != NULL && j->leases[i].lease_until > when)
@@ -306,6 +365,58 @@ claim_after(struct service *s, void *arg)
     sched_rearm(s);
 }
 
+/* Feeds of the store that another live node lists (SPEC §10: the union is
+ * served): known here from now on, shown, served and refreshable. Listed
+ * since this node started (a feed a previous run listed is not another
+ * node's) and since a reload here dropped it. */
+static void
+adopt_foreign(struct service *s, const struct claim_job *j, int64_t offset)
+{
+    struct cluster *c = s->cluster;
+    for (size_t i = 0; i < j->n_names; i++) {
+        const struct store_feed_lease *l = &j->names_lease[i];
+        struct feed_run *f;
+        if (l->feed_id == 0 || !l->enabled || l->listed_at <= c->start_db ||
+            service_feed(s, j->names[i]) != NULL)
+            continue;
+        int dropped_since = 0;
+        for (size_t k = 0; k < c->ndropped; k++)
+            if (strcmp(c->dropped[k].name, j->names[i]) == 0 &&
+                l->listed_at <= c->dropped[k].at + offset)
+                dropped_since = 1;
+        if (dropped_since)
+            continue;
+        if (service_feed_foreign(s, l->feed_id, j->names[i], &f) < 0) {
+            log_warnx("event=claim error=\"out of memory\"");
+            return;
+        }
+        apply_lease(f, l, offset);
+        f->last_fetch = l->last_fetch;
+        log_info("event=feed-listed-elsewhere feed=%s", f->name);
+    }
+}
+
+void
+cluster_dropped(struct service *s, const char *name)
+{
+    struct cluster *c = s->cluster;
+    if (c == NULL)
+        return;
+    int64_t now = (int64_t)time(NULL);
+    for (size_t k = 0; k < c->ndropped; k++)
+        if (strcmp(c->dropped[k].name, name) == 0) {
+            c->dropped[k].at = now;
+            return;
+        }
+    struct dropped *d = realloc(c->dropped, (c->ndropped + 1) * sizeof(*d));
+    if (d == NULL)
+        return;
+    c->dropped = d;
+    if ((d[c->ndropped].name = strdup(name)) == NULL)
+        return;
+    d[c->ndropped++].at = now;
+}
+
 /* This node lists f and may fetch it: registered, configured enabled (a
  * 410 is the store's to say), not dropped by a reload. */
 static int
@@ -326,11 +437,12 @@ cluster_claim(struct service *s, uint64_t now, uint64_t *wake)
         return;
     refresh_flush(s); /* refreshes of feeds registered meanwhile */
     int heartbeat = local >= c->next_heartbeat;
+    int scan = heartbeat || c->scan_now;
     long free_slots = limit - busy;
     long batch = limit / 4 > 1 ? limit / 4 : 1;
     int want = now >= c->next_claim_ms && free_slots > 0 &&
                (free_slots >= batch || busy == 0 || c->next_claim_ms == 0);
-    if (!c->claiming && !want && !heartbeat) {
+    if (!c->claiming && !want && !scan) {
         if (free_slots > 0)
             *wake = c->next_claim_ms > now ? c->next_claim_ms : now;
         if (c->next_heartbeat > local &&
@@ -340,31 +452,39 @@ cluster_claim(struct service *s, uint64_t now, uint64_t *wake)
     }
     if (c->claiming)
         return; /* its after re-arms */
-    size_t n = 0;
-    for (size_t i = 0; i < s->nfeeds; i++)
+    size_t n = 0, n_all = 0;
+    for (size_t i = 0; i < s->nfeeds; i++) {
         n += claimable(s->feeds[i]);
-    if (n == 0) {
+        n_all += claimable(s->feeds[i]) || (s->feeds[i]->foreign && !s->feeds[i]->removed);
+    }
+    if (n_all == 0 && !scan) {
         c->next_claim_ms = now + CLAIM_POLL_MS;
         *wake = c->next_claim_ms;
         return;
     }
     struct claim_job *j = calloc(1, sizeof(*j));
     size_t limit_now = want ? (size_t)free_slots : 0;
-    if (j == NULL || (j->ids = calloc(n, sizeof(*j->ids))) == NULL ||
-        (j->intervals = calloc(n, sizeof(*j->intervals))) == NULL ||
+    if (j == NULL || (j->ids = calloc(n + 1, sizeof(*j->ids))) == NULL ||
+        (j->intervals = calloc(n + 1, sizeof(*j->intervals))) == NULL ||
+        (j->all = calloc(n_all + 1, sizeof(*j->all))) == NULL ||
         (j->node = strdup(cfg->daemon.node)) == NULL ||
         (limit_now > 0 && ((j->claims = calloc(limit_now, sizeof(*j->claims))) == NULL ||
                            (j->states = calloc(limit_now, sizeof(*j->states))) == NULL)) ||
-        (j->leases = calloc(n, sizeof(*j->leases))) == NULL)
+        (j->leases = calloc(n_all + 1, sizeof(*j->leases))) == NULL)
         goto nomem;
     for (size_t i = 0; i < s->nfeeds; i++) {
         struct feed_run *f = s->feeds[i];
+        if (f->foreign && !f->removed)
+            j->all[j->n_all++] = f->id;
         if (!claimable(f))
             continue;
+        j->all[j->n_all++] = f->id;
         j->ids[j->n_ids] = f->id;
         j->intervals[j->n_ids++] = f->cf ? f->cf->interval : cfg->daemon.interval;
     }
-    j->heartbeat = heartbeat;
+    j->heartbeat = heartbeat && n > 0;
+    j->scan = scan;
+    j->announce = heartbeat && c->announce;
     j->lease = cluster_lease(cfg);
     j->limit = limit_now;
     j->per_host = cfg->daemon.per_host;
@@ -372,6 +492,9 @@ cluster_claim(struct service *s, uint64_t now, uint64_t *wake)
     if (sched_job(s, claim_fn, claim_after, j) < 0)
         goto nomem;
     c->claiming = 1;
+    c->scan_now = 0;
+    if (j->announce)
+        c->announce = 0;
     if (heartbeat) {
         int64_t every = HEARTBEAT_S;
         for (size_t i = 0; i < j->n_ids; i++)
@@ -393,6 +516,7 @@ cluster_reload(struct service *s)
     if (s->cluster != NULL) {
         s->cluster->next_heartbeat = 0;
         s->cluster->next_claim_ms = 0;
+        s->cluster->announce = 1;
     }
 }
 
@@ -571,6 +695,8 @@ on_notification(void *arg, const char *what)
         service_notify(s, SERVICE_FETCHED);
     } else if (strcmp(what, "due") == 0) {
         c->next_claim_ms = 0;
+    } else if (strcmp(what, "listed") == 0) {
+        c->scan_now = 1; /* a node started or reloaded: the union may have grown */
     }
     /* any news may answer a refresh waiting on another node */
     uv_timer_start(&c->wait_timer, on_wait_timer, 0, 0);
@@ -1037,6 +1163,7 @@ cluster_init(struct service *s)
         c->handles++;
     }
     c->gen_seen = -1;
+    c->announce = 1;
     s->cluster = c;
     if (rc < 0)
         return rc;
@@ -1084,6 +1211,9 @@ cluster_free(struct service *s)
     if (s->cluster == NULL)
         return;
     store_close(s->cluster->lstore);
+    for (size_t k = 0; k < s->cluster->ndropped; k++)
+        free(s->cluster->dropped[k].name);
+    free(s->cluster->dropped);
     free(s->cluster);
     s->cluster = NULL;
 }

@@ -111,6 +111,25 @@ feed_new(const struct config *cfg, const struct config_feed *cf, struct feed_run
 }
 
 int
+service_feed_foreign(struct service *s, int64_t id, const char *name, struct feed_run **out)
+{
+    struct feed_run *f = calloc(1, sizeof(*f));
+    struct feed_run **grown = realloc(s->feeds, (s->nfeeds + 2) * sizeof(*s->feeds));
+    if (grown != NULL)
+        s->feeds = grown;
+    if (f == NULL || grown == NULL || (f->name = strdup(name)) == NULL) {
+        feed_free(f);
+        return -ENOMEM;
+    }
+    f->id = id;
+    f->foreign = 1;
+    f->enabled = 1;
+    s->feeds[s->nfeeds++] = f;
+    *out = f;
+    return 0;
+}
+
+int
 service_feed_release(struct service *s, struct feed_run *f)
 {
     if (!f->removed || f->in_flight || f->registering || f->claimed || f->completing)
@@ -406,7 +425,24 @@ service_reload(struct service *s, char *err, size_t errsize)
         const struct config_feed *cf = &cfg->feeds[i];
         struct feed_run *f = service_feed(s, cf->name);
         char why[512];
-        if (f != NULL) {
+        if (f != NULL && f->foreign) {
+            /* listed by another node until now: this node lists it too */
+            struct feed_opts *o;
+            if (feed_opts_new(cfg, cf, &o, why, sizeof(why)) < 0) {
+                log_warnx("event=reload feed=%s error=%s", cf->name, LOG_QUOTE(why));
+                continue;
+            }
+            f->foreign = 0;
+            f->opts = o;
+            f->cf = cf;
+            f->enabled = cf->enabled;
+            f->need_ensure = 1; /* the store learns its configured URL */
+            f->reg_at = 0;
+            if (f->url == NULL)
+                set_str(&f->url, cf->url);
+            feeds[n++] = f;
+            added++;
+        } else if (f != NULL) {
             kept++;
             int moved = strcmp(f->cf->url, cf->url) != 0;
             f->cf = cf;
@@ -448,6 +484,11 @@ service_reload(struct service *s, char *err, size_t errsize)
             still |= feeds[k] == f;
         if (still)
             continue;
+        if (f->foreign) { /* another node's: stays */
+            feeds[n++] = f;
+            continue;
+        }
+        cluster_dropped(s, f->name);
         if (!f->removed)
             removed++;
         f->removed = 1;

@@ -44,6 +44,9 @@ struct feed_run {
     int enabled;               /* configured enabled and not gone */
     int in_flight;             /* a fetch or its ingest is running */
     int completing;            /* its claim is being finished in the store */
+    int foreign;               /* listed by another node only (SPEC §10's union):
+                                * served, shown and refreshable here, fetched
+                                * by a node that lists it; cf and opts NULL */
     int removed;               /* dropped by a reload; freed when not in flight */
     char *url;                 /* current URL (a 301/308 updates it), owned */
     char *etag, *last_modified; /* validators as the server gave them, owned */
@@ -124,6 +127,9 @@ struct feed_opts *feed_opts_ref(struct feed_opts *o);
 /* Drop a reference; the last frees. NULL is fine. */
 void feed_opts_unref(struct feed_opts *o);
 
+/* A feed another node lists (id in the store, name copied), appended to
+ * s->feeds. Returns 0 or -ENOMEM. */
+int service_feed_foreign(struct service *s, int64_t id, const char *name, struct feed_run **out);
 /* The feed named `name` and not removed, or NULL. */
 struct feed_run *service_feed(struct service *s, const char *name);
 /* f's fetch has finished (its state is updated): frees a feed dropped by a
@@ -203,6 +209,9 @@ void cluster_changed(struct service *s);
 int cluster_refresh(struct service *s, struct feed_run *f, struct service_wait *w);
 /* The configuration changed: list its feeds in the store again soon. */
 void cluster_reload(struct service *s);
+/* A reload dropped the feed named `name` (copied): it is not another
+ * node's until one lists it after now. */
+void cluster_dropped(struct service *s, const char *name);
 /* The claim's lease in seconds: [daemon] lease, or 2 × timeout + 60. */
 int64_t cluster_lease(const struct config *cfg);
 
