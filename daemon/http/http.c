@@ -834,8 +834,7 @@ http_start_limits(uv_loop_t *loop, struct service *svc, const char *listen,
      * it wakes MHD's epoll fd through MHD's own eventfd. */
     h->mhd = MHD_start_daemon(
         MHD_USE_EPOLL | MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME, 0,
-        NULL, NULL,
-        on_mhd_request, h, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+        NULL, NULL, on_mhd_request, h, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
         MHD_OPTION_CONNECTION_TIMEOUT, h->limits.idle_timeout, MHD_OPTION_CONNECTION_LIMIT,
         h->limits.connections + HTTP_EVICT_SLACK, MHD_OPTION_NOTIFY_CONNECTION,
         http_conn_on_mhd_notify, h, MHD_OPTION_NOTIFY_COMPLETED, http_conn_on_mhd_completed, h,

@@ -28,8 +28,8 @@ struct http_job {
     struct http_job *next; /* in h's queue */
     char *key;             /* owned */
     size_t keylen;
-    int64_t gen;           /* service generation when the render started */
-    unsigned long epoch;   /* h->epoch when the job was made */
+    int64_t gen;         /* service generation when the render started */
+    unsigned long epoch; /* h->epoch when the job was made */
     struct http_waiter *waiters;
     /* the worker's: */
     struct http_render_in in;
