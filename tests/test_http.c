@@ -1,7 +1,9 @@
 /* tests/test_http.c — daemon/http/: the HTTP output server on a real loop
  * with a real store: every route of SPEC §5.1, validators and 304, gzip,
  * HEAD, 405/404/400, the rendering cache, hostile requests on raw sockets,
- * listen addresses. The room is tested alone: the service.h functions it
+ * listen addresses, renders off the loop (a render held or failed in the
+ * worker by a hook: /healthz meanwhile, coalescing, one render at a time,
+ * stale-if-error, stopping mid-render). The room is tested alone: the service.h functions it
  * calls are a fake defined here with canned feed state (the linker takes
  * these before the service library's). The loop runs on its own thread;
  * requests (libcurl) and assertions run on the test's thread, which hands
@@ -64,6 +66,7 @@ struct service {
     void *watch_arg;
     int snapshot_fails; /* service_snapshot() says -ENOMEM */
     int tokens;         /* [output] tokens: alice and bob (test_tokens) */
+    int64_t generation; /* service_generation(): bumped (atomically) by add_article */
 };
 
 #define ALICE_SECRET "alice-0123456789abcdef"
@@ -181,7 +184,13 @@ service_health(struct service *s, char *why, size_t size)
         snprintf(why, size, "%s", s->stats.store_error);
         return -EIO;
     }
-    return store_generation(s->rstore) >= 0 ? 0 : -EIO;
+    return 0; /* no query: the loop thread never touches the reader store */
+}
+
+int64_t
+service_generation(const struct service *s)
+{
+    return __atomic_load_n(&s->generation, __ATOMIC_SEQ_CST);
 }
 
 struct store *
@@ -319,6 +328,7 @@ add_article(struct server *s, int64_t feed_id, int n, const char *title, const c
     assert_int_equal(store_add(s->writer, feed_id, &a, 1, t0, &out), 0);
     assert_int_equal(store_commit(s->writer), 0);
     assert_int_equal(out, STORE_NEW);
+    __atomic_add_fetch(&s->svc.generation, 1, __ATOMIC_SEQ_CST); /* as the service's ingest */
 }
 
 static const char long_body[] =
@@ -441,6 +451,7 @@ setup(void **state)
 }
 
 static void extras_stop(void);
+static void gate_set(int closed, int fail);
 
 static int
 teardown(void **state)
@@ -448,6 +459,7 @@ teardown(void **state)
     struct server *s = *state;
     char path[160];
 
+    gate_set(0, 0); /* a failed test must not leave a render held */
     extras_stop();
     on_loop(s, job_stop, NULL);
     pthread_join(s->thread, NULL);
@@ -1808,6 +1820,351 @@ test_500_logged(void **state)
     extra_stop(x);
 }
 
+/* ---- renders off the loop ---- */
+
+/* The render hook's gate (http_int.h, render_hook): renders wait in the
+ * worker while it is closed, and fail as the store would while `fail`. */
+struct gate {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int closed;     /* renders wait in the hook */
+    int fail;       /* renders fail with -EIO */
+    int entered;    /* renders that reached the hook */
+    int inside;     /* renders in the hook now */
+    int max_inside; /* the most at once */
+};
+
+static struct gate G = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+
+/* A threadpool thread's. */
+static int
+on_render_hook(void *arg)
+{
+    struct gate *g = arg;
+    pthread_mutex_lock(&g->mu);
+    g->entered++;
+    if (++g->inside > g->max_inside)
+        g->max_inside = g->inside;
+    pthread_cond_broadcast(&g->cv);
+    while (g->closed)
+        pthread_cond_wait(&g->cv, &g->mu);
+    int rc = g->fail ? -EIO : 0;
+    g->inside--;
+    pthread_mutex_unlock(&g->mu);
+    return rc;
+}
+
+static void
+gate_set(int closed, int fail)
+{
+    pthread_mutex_lock(&G.mu);
+    G.closed = closed;
+    G.fail = fail;
+    pthread_cond_broadcast(&G.cv);
+    pthread_mutex_unlock(&G.mu);
+}
+
+static int
+gate_entered(void)
+{
+    pthread_mutex_lock(&G.mu);
+    int n = G.entered;
+    pthread_mutex_unlock(&G.mu);
+    return n;
+}
+
+/* Wait (30 s at most) until n renders have reached the hook. */
+static void
+gate_wait_entered(int n)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 30;
+    pthread_mutex_lock(&G.mu);
+    while (G.entered < n && pthread_cond_timedwait(&G.cv, &G.mu, &until) == 0)
+        ;
+    int got = G.entered;
+    pthread_mutex_unlock(&G.mu);
+    if (got < n)
+        fail_msg("%d renders reached the hook, not %d", got, n);
+}
+
+static void
+job_hook(struct server *s, void *arg)
+{
+    struct http *h = arg;
+    (void)s;
+    h->render_hook = on_render_hook;
+    h->render_hook_arg = &G;
+}
+
+/* What the loop sees of server h. */
+struct work_counts {
+    struct http *h;
+    unsigned long renders, coalesced;
+    unsigned suspended;
+    int running, queued;
+};
+
+static void
+job_work_counts(struct server *s, void *arg)
+{
+    struct work_counts *w = arg;
+    (void)s;
+    w->renders = w->h->renders;
+    w->coalesced = w->h->coalesced;
+    w->suspended = w->h->nsuspended;
+    w->running = w->h->running != NULL;
+    w->queued = w->h->queue_head != NULL;
+}
+
+static struct work_counts
+work_counts(struct http *h)
+{
+    struct work_counts w = {.h = h};
+    on_loop(S, job_work_counts, &w);
+    return w;
+}
+
+/* Wait (30 s at most) until `suspended` connections of h wait on renders. */
+static void
+wait_suspended(struct http *h, unsigned suspended)
+{
+    for (int i = 0; i < 3000; i++) {
+        if (work_counts(h).suspended >= suspended)
+            return;
+        sleep_ms(10);
+    }
+    fail_msg("never %u connections suspended", suspended);
+}
+
+/* A GET on a thread of its own. */
+struct getter {
+    pthread_t thread;
+    const char *base;
+    char path[128];
+    struct resp r;
+    CURLcode rc;
+    int64_t ms;
+};
+
+static void *
+getter_main(void *arg)
+{
+    struct getter *g = arg;
+    g->rc = timed_get(g->base, g->path, 60000, &g->r, &g->ms);
+    return NULL;
+}
+
+static void
+getter_start(struct getter *g, const char *base, const char *path)
+{
+    memset(g, 0, sizeof(*g));
+    g->base = base;
+    snprintf(g->path, sizeof(g->path), "%s", path);
+    assert_int_equal(pthread_create(&g->thread, NULL, getter_main, g), 0);
+}
+
+static void
+getter_join(struct getter *g)
+{
+    assert_int_equal(pthread_join(g->thread, NULL), 0);
+}
+
+static void
+bump_generation(void)
+{
+    __atomic_add_fetch(&S->svc.generation, 1, __ATOMIC_SEQ_CST);
+}
+
+/* SPEC §10: a slow store read holds its own request only: /healthz, the
+ * status page and cached documents answer meanwhile. */
+static void
+test_slow_render(void **state)
+{
+    (void)state;
+    struct getter g;
+    struct resp r;
+    int64_t ms;
+
+    get("/feed.rss?limit=2", &r); /* cached before the store turns slow */
+    assert_int_equal(r.status, 200);
+    resp_free(&r);
+    on_loop(S, job_hook, S->http);
+    int entered = gate_entered();
+    gate_set(1, 0);
+    getter_start(&g, S->base, "/feed.atom?q=slow");
+    gate_wait_entered(entered + 1);
+    assert_healthz(S->base, "while a render is held");
+    const char *paths[] = {"/", "/metrics", "/feed.rss?limit=2", "/opml"};
+    for (size_t i = 0; i < 4; i++) {
+        CURLcode rc = timed_get(S->base, paths[i], TIMED ? 5000 : 60000, &r, &ms);
+        if (rc != CURLE_OK || r.status != 200 || (TIMED && ms >= 2000))
+            print_error("%s while a render is held: %s, %ld, %lld ms\n", paths[i],
+                        curl_easy_strerror(rc), r.status, (long long)ms);
+        assert_int_equal(rc, CURLE_OK);
+        assert_int_equal(r.status, 200);
+        resp_free(&r);
+    }
+    assert_int_equal(work_counts(S->http).suspended, 1);
+    gate_set(0, 0);
+    getter_join(&g);
+    assert_int_equal(g.rc, CURLE_OK);
+    assert_int_equal(g.r.status, 200);
+    assert_non_null(strstr(g.r.body, "<feed"));
+    resp_free(&g.r);
+    assert_int_equal(work_counts(S->http).suspended, 0);
+}
+
+#define WAITERS 6
+
+/* Requests for one document while it renders wait on that one render;
+ * another document's render waits its turn (one at a time on the reader
+ * connection). */
+static void
+test_coalesce(void **state)
+{
+    (void)state;
+    struct getter g[WAITERS], other;
+
+    on_loop(S, job_hook, S->http);
+    struct work_counts before = work_counts(S->http);
+    int entered = gate_entered();
+    pthread_mutex_lock(&G.mu);
+    G.max_inside = 0;
+    pthread_mutex_unlock(&G.mu);
+    gate_set(1, 0);
+    getter_start(&g[0], S->base, "/feed.json?q=central");
+    gate_wait_entered(entered + 1);
+    for (int i = 1; i < WAITERS; i++)
+        getter_start(&g[i], S->base, "/feed.json?q=central");
+    getter_start(&other, S->base, "/articles/1.md");
+    wait_suspended(S->http, WAITERS + 1);
+    struct work_counts held = work_counts(S->http);
+    assert_int_equal(held.renders, before.renders + 1); /* the article's is queued */
+    assert_int_equal(held.coalesced, before.coalesced + WAITERS - 1);
+    assert_true(held.running && held.queued);
+    sleep_ms(100);
+    assert_int_equal(gate_entered(), entered + 1);
+    gate_set(0, 0);
+    for (int i = 0; i < WAITERS; i++) {
+        getter_join(&g[i]);
+        assert_int_equal(g[i].rc, CURLE_OK);
+        assert_int_equal(g[i].r.status, 200);
+        assert_int_equal(g[i].r.len, g[0].r.len);
+        assert_memory_equal(g[i].r.body, g[0].r.body, g[0].r.len);
+    }
+    getter_join(&other);
+    assert_int_equal(other.rc, CURLE_OK);
+    assert_int_equal(other.r.status, 200);
+    assert_non_null(strstr(other.r.body, "title: '"));
+    struct work_counts after = work_counts(S->http);
+    assert_int_equal(after.renders, before.renders + 2);
+    assert_int_equal(after.suspended, 0);
+    pthread_mutex_lock(&G.mu);
+    assert_int_equal(G.max_inside, 1);
+    pthread_mutex_unlock(&G.mu);
+    for (int i = 0; i < WAITERS; i++)
+        resp_free(&g[i].r);
+    resp_free(&other.r);
+}
+
+/* SPEC §10: while the store fails, the last rendering is served (its
+ * validators too); 503 only for a document never rendered. */
+static void
+test_stale_if_error(void **state)
+{
+    (void)state;
+    struct resp r, r2;
+    char etag[64], h1[96];
+
+    on_loop(S, job_hook, S->http);
+    gate_set(0, 0);
+    get("/feeds/sina.json?limit=1", &r);
+    assert_int_equal(r.status, 200);
+    snprintf(etag, sizeof(etag), "%s", hdr(&r, "ETag"));
+
+    bump_generation(); /* stale now */
+    gate_set(0, 1);    /* and the store fails */
+    unsigned long before = work_counts(S->http).renders;
+    get("/feeds/sina.json?limit=1", &r2);
+    assert_int_equal(r2.status, 200);
+    assert_string_equal(hdr(&r2, "ETag"), etag);
+    assert_int_equal(r2.len, r.len);
+    resp_free(&r2);
+    assert_int_equal(work_counts(S->http).renders, before + 1);
+    /* right after a failure: served without asking the store, 304 too */
+    snprintf(h1, sizeof(h1), "If-None-Match: %s", etag);
+    const char *hs[] = {h1, NULL};
+    request("GET", "/feeds/sina.json?limit=1", hs, &r2);
+    assert_int_equal(r2.status, 304);
+    resp_free(&r2);
+    assert_int_equal(work_counts(S->http).renders, before + 1);
+    /* nothing to serve: 503 */
+    get("/feeds/wsj.json?q=never", &r2);
+    assert_int_equal(r2.status, 503);
+    resp_free(&r2);
+    /* the store back: rendered again (same bytes, same ETag) */
+    gate_set(0, 0);
+    sleep_ms(HTTP_RETRY_MS + 200);
+    get("/feeds/sina.json?limit=1", &r2);
+    assert_int_equal(r2.status, 200);
+    assert_string_equal(hdr(&r2, "ETag"), etag);
+    resp_free(&r2);
+    assert_int_equal(work_counts(S->http).renders, before + 3);
+    get("/feeds/sina.json?limit=1", &r2); /* fresh: cached */
+    resp_free(&r2);
+    assert_int_equal(work_counts(S->http).renders, before + 3);
+    resp_free(&r);
+}
+
+/* Stopping the server while a render runs and another waits: the waiting
+ * requests are answered (503) or dropped, never left hanging; `done` waits
+ * for the render in flight, whose end then frees the server (ASan: no use
+ * after free, no leak). */
+static void
+test_stop_mid_render(void **state)
+{
+    (void)state;
+    struct extra *x = extra_start(&(struct extra){0});
+    struct getter a, b;
+
+    on_loop(S, job_hook, x->http);
+    int entered = gate_entered();
+    gate_set(1, 0);
+    getter_start(&a, x->base, "/feed.atom?q=stop");
+    gate_wait_entered(entered + 1);
+    getter_start(&b, x->base, "/categories/Markets.rss?q=queued");
+    wait_suspended(x->http, 2);
+
+    for (size_t i = 0; i < sizeof(extras) / sizeof(extras[0]); i++)
+        if (extras[i] == x)
+            extras[i] = NULL;
+    on_loop(S, job_extra_stop, x);
+    getter_join(&a);
+    getter_join(&b);
+    assert_true(a.rc != CURLE_OK || a.r.status == 503);
+    assert_true(b.rc != CURLE_OK || b.r.status == 503);
+    resp_free(&a.r);
+    resp_free(&b.r);
+    sleep_ms(200);
+    on_loop(S, job_extra_stopped, x);
+    assert_int_equal(x->job_stopped, 0); /* the render still runs */
+    gate_set(0, 0);
+    for (int i = 0; i < 5000 && !x->job_stopped; i++) {
+        sleep_ms(1);
+        on_loop(S, job_extra_stopped, x);
+    }
+    assert_int_equal(x->job_stopped, 1);
+    assert_int_equal(gate_entered(), entered + 1); /* the queued one never ran */
+    free(x);
+    /* the main server is unaffected */
+    struct resp r;
+    get("/feed.atom?q=stop", &r);
+    assert_int_equal(r.status, 200);
+    resp_free(&r);
+}
+
 int
 main(void)
 {
@@ -1821,6 +2178,8 @@ main(void)
         cmocka_unit_test(test_client_errors),   cmocka_unit_test(test_500_logged),
         cmocka_unit_test(test_header_deadline), cmocka_unit_test(test_idle_burst),
         cmocka_unit_test(test_slowloris),       cmocka_unit_test(test_burst_served),
+        cmocka_unit_test(test_slow_render),     cmocka_unit_test(test_coalesce),
+        cmocka_unit_test(test_stale_if_error),  cmocka_unit_test(test_stop_mid_render),
     };
     if (getenv("TEST_FILTER") != NULL) /* e.g. TEST_FILTER=test_listen */
         cmocka_set_test_filter(getenv("TEST_FILTER"));

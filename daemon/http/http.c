@@ -3,7 +3,7 @@
  * their reason, conditional requests and content coding, and the copy of the
  * service's state the pages read. Connections and the loop glue live in
  * http_conn.c, renderings and their cache in http_cache.c and http_render.c,
- * the pages in http_pages.c. */
+ * renders off the loop in http_work.c, the pages in http_pages.c. */
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -42,8 +42,10 @@ on_service_event(void *arg, enum service_event ev)
 {
     struct http *h = arg;
     h->snap_fresh = 0;
-    if (ev == SERVICE_RELOADED)
+    if (ev == SERVICE_RELOADED) {
+        h->epoch++; /* renders asked for before are of the old configuration */
         http_cache_clear(h);
+    }
 }
 
 const struct service_snapshot *
@@ -63,10 +65,12 @@ http_snapshot(struct http *h)
 void
 http_free(struct http *h)
 {
-    /* Connections are gone with the MHD daemon; drop our references. */
+    /* Connections are gone with the MHD daemon, and no render is in flight
+     * (http_work.c waits for it); drop our references. */
     http_cache_clear(h);
     service_snapshot_free(&h->snap);
-    struct MHD_Response *shared[] = {h->r400, h->r401, h->r404, h->r405, h->r500, h->r503};
+    struct MHD_Response *shared[] = {h->r400, h->r401, h->r404,    h->r405,
+                                     h->r500, h->r503, h->r503busy};
     for (size_t i = 0; i < sizeof(shared) / sizeof(shared[0]); i++)
         if (shared[i] != NULL)
             MHD_destroy_response(shared[i]);
@@ -315,22 +319,54 @@ answer_entry(struct http *h, struct MHD_Connection *c, struct http_entry *e)
     return queue(c, MHD_HTTP_OK, e->resp[gz]);
 }
 
+enum MHD_Result
+http_answer(struct http *h, struct MHD_Connection *c, int rc, struct http_entry *e)
+{
+    if (rc == 0 && e != NULL)
+        return answer_entry(h, c, e);
+    if (rc == -ENOENT)
+        return queue(c, MHD_HTTP_NOT_FOUND, h->r404);
+    if (rc == -EIO)
+        return queue(c, MHD_HTTP_SERVICE_UNAVAILABLE, h->r503);
+    if (rc == -EAGAIN || rc == -ESHUTDOWN)
+        return queue(c, MHD_HTTP_SERVICE_UNAVAILABLE, h->r503busy);
+    if (rc == -EINVAL) /* the store refused the query (checked before: a backstop) */
+        return answer_reason(h, c, MHD_HTTP_BAD_REQUEST, "the query was refused");
+    return answer_500(h, c, rc < 0 ? rc : -EIO);
+}
+
+/* A document rendered on the loop from the snapshot (no store query). */
 static enum MHD_Result
 answer_cached(struct http *h, struct MHD_Connection *c, const char *key, size_t keylen,
               http_render_fn render, void *arg)
 {
     struct http_entry *e;
     int rc = http_cache_get(h, key, keylen, render, arg, &e);
+    return http_answer(h, c, rc, e);
+}
 
-    if (rc == -ENOENT)
-        return queue(c, MHD_HTTP_NOT_FOUND, h->r404);
-    if (rc == -EIO)
-        return queue(c, MHD_HTTP_SERVICE_UNAVAILABLE, h->r503);
-    if (rc == -EINVAL) /* the store refused the query (checked before: a backstop) */
-        return answer_reason(h, c, MHD_HTTP_BAD_REQUEST, "the query was refused");
-    if (rc < 0)
-        return answer_500(h, c, rc);
-    return answer_entry(h, c, e);
+/* A document read from the store: from the cache while fresh, or while
+ * renders of it fail (for HTTP_RETRY_MS after each); else rendered off the
+ * loop, the connection suspended meanwhile (in taken whatever happens). */
+static enum MHD_Result
+answer_offloop(struct http *h, struct MHD_Connection *c, const char *key, size_t keylen,
+               struct http_render_in *in)
+{
+    struct http_entry *e = http_cache_find(h, key, keylen);
+    int rc;
+
+    if (e != NULL && (http_entry_fresh(h, e) || uv_now(h->loop) < e->retry_at)) {
+        http_render_in_free(in);
+        http_entry_touch(h, e);
+        return answer_entry(h, c, e);
+    }
+    if ((rc = http_work_add(h, c, h->route_cls, h->route_url, key, keylen, in)) == 0)
+        return MHD_YES; /* answered when the render ends */
+    if (e != NULL) { /* no render now: stale beats nothing */
+        http_entry_touch(h, e);
+        return answer_entry(h, c, e);
+    }
+    return http_answer(h, c, rc, NULL);
 }
 
 /* ---- routes ---- */
@@ -443,7 +479,11 @@ route_feed(struct http *h, struct MHD_Connection *c, char kind, const char *name
     feed_key(&key, &r);
     if (key.err)
         return answer_500(h, c, key.err);
-    ret = answer_cached(h, c, key.data, key.len, http_render_feed, &r);
+    struct http_render_in in;
+    if (http_render_in_feed(&in, &r, snap, service_store(h->svc)) < 0)
+        ret = answer_500(h, c, -ENOMEM);
+    else
+        ret = answer_offloop(h, c, key.data, key.len, &in);
     free(key.data);
     return ret;
 }
@@ -461,7 +501,9 @@ route_article(struct http *h, struct MHD_Connection *c, const char *name, int fo
         return queue(c, MHD_HTTP_NOT_FOUND, h->r404);
     id = strtoll(name, NULL, 10);
     int n = snprintf(key, sizeof(key), "a%lld", (long long)id);
-    return answer_cached(h, c, key, (size_t)n, http_render_article, &id);
+    struct http_render_in in;
+    http_render_in_article(&in, id, service_store(h->svc));
+    return answer_offloop(h, c, key, (size_t)n, &in);
 }
 
 /* Whether the decoded path has a ".." segment. */
@@ -686,6 +728,8 @@ on_mhd_request(void *cls, struct MHD_Connection *c, const char *url, const char 
         h->requests++;
         return answer_reason(h, c, MHD_HTTP_BAD_REQUEST, uri_fault[4]);
     }
+    if (*con_cls == &h->uri_wait) /* resumed with no answer queued: give up */
+        return MHD_NO;
     if (*con_cls != &h->uri_go) {
         *con_cls = &h->uri_go;
         return MHD_YES;
@@ -715,8 +759,10 @@ on_mhd_request(void *cls, struct MHD_Connection *c, const char *url, const char 
             return answer_401(h, c, why);
         }
     }
+    h->route_cls = con_cls;
     enum MHD_Result ret = route(h, c, url);
     h->route_url = NULL;
+    h->route_cls = NULL;
     h->reader[0] = '\0';
     return ret;
 }
@@ -754,7 +800,6 @@ http_start_limits(uv_loop_t *loop, struct service *svc, const char *listen,
     }
     h->listen_fd = -1;
     h->svc = svc;
-    h->gen = -1;
     if (limits != NULL)
         h->limits = *limits;
     if (h->limits.connections == 0)
@@ -768,6 +813,8 @@ http_start_limits(uv_loop_t *loop, struct service *svc, const char *listen,
         (h->r405 = response_static("method not allowed\n")) == NULL ||
         (h->r500 = response_static("internal error\n")) == NULL ||
         (h->r503 = response_static("store unavailable\n")) == NULL ||
+        (h->r503busy = response_static("busy: try again shortly\n")) == NULL ||
+        MHD_add_response_header(h->r503busy, MHD_HTTP_HEADER_RETRY_AFTER, "1") != MHD_YES ||
         (h->r401 = response_static("unauthorized\n")) == NULL ||
         MHD_add_response_header(h->r401, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
                                 "Basic realm=\"finfeed\"") != MHD_YES ||
@@ -782,10 +829,12 @@ http_start_limits(uv_loop_t *loop, struct service *svc, const char *listen,
     }
     /* No internal thread and no listening socket: http_conn.c accepts and
      * hands each connection over; MHD runs only from MHD_run() on the loop.
-     * Its table has room for the connections being evicted too. */
+     * Its table has room for the connections being evicted too. A
+     * connection waiting for a render is suspended (http_work.c); resuming
+     * it wakes MHD's epoll fd through MHD's own eventfd. */
     h->mhd = MHD_start_daemon(
-        MHD_USE_EPOLL | MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ERROR_LOG, 0, NULL, NULL,
-        on_mhd_request, h, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+        MHD_USE_EPOLL | MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME, 0,
+        NULL, NULL, on_mhd_request, h, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
         MHD_OPTION_CONNECTION_TIMEOUT, h->limits.idle_timeout, MHD_OPTION_CONNECTION_LIMIT,
         h->limits.connections + HTTP_EVICT_SLACK, MHD_OPTION_NOTIFY_CONNECTION,
         http_conn_on_mhd_notify, h, MHD_OPTION_NOTIFY_COMPLETED, http_conn_on_mhd_completed, h,

@@ -1,8 +1,11 @@
 /* daemon/http/http.h — the HTTP output server (SPEC §5.1) on the daemon's
  * loop: libmicrohttpd in external-loop mode, its sockets watched by
  * uv_poll_t and its timeout by a uv_timer_t, requests dispatched by a route
- * table and answered from service.h. Rendered feeds are cached until the
- * store changes or the service reports a reload. */
+ * table and answered from service.h. Documents read from the store are
+ * rendered in libuv's threadpool, one at a time on the service's reader
+ * connection, never on the loop thread (SPEC §10); they are cached until the
+ * service's generation changes or it reports a reload, and served stale
+ * while the store fails. */
 #ifndef FINFEED_HTTP_H
 #define FINFEED_HTTP_H
 
@@ -38,8 +41,10 @@ int http_start(uv_loop_t *loop, struct service *svc, const char *listen, struct 
                char *err, size_t errsize);
 /* The port actually bound (for port 0). */
 int http_port(const struct http *h);
-/* Stop listening, close the uv handles; `done` fires once they are closed
- * (the struct is freed then). */
+/* Stop listening, answer the requests waiting on renders (503), close the
+ * uv handles; `done` fires once they are closed and the render in flight,
+ * if any, has ended (the struct is freed then): svc and its reader store
+ * must live until then. */
 void http_stop(struct http *h, void (*done)(void *arg), void *arg);
 
 #endif

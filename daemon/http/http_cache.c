@@ -1,8 +1,9 @@
 /* daemon/http/http_cache.c — the HTTP server's cache of rendered documents: one
- * entry per (route, normalized query), valid until the store generation
- * changes or the configuration is reloaded; its validators (ETag from the
- * content, Last-Modified when that content was first rendered); its gzip
- * form, made once. Bounded in entries and bytes, least recently used out. */
+ * entry per (route, normalized query), valid until the service's generation
+ * changes or the configuration is reloaded, and kept stale while renders
+ * fail; its validators (ETag from the content, Last-Modified when that
+ * content was first rendered); its gzip form, made once. Bounded in entries
+ * and bytes, least recently used out. Loop thread only. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -14,7 +15,6 @@
 #include "daemon/emit/emit_text.h"
 #include "daemon/http/http_int.h"
 #include "daemon/service/service.h"
-#include "store/store.h"
 
 /* FNV-1a, 64 bits: a content hash for ETags and a key hash for lookups. */
 static uint64_t
@@ -32,12 +32,7 @@ fnv64(const void *data, size_t n)
 int64_t
 http_generation(struct http *h)
 {
-    if (!h->gen_fresh) {
-        struct store *rstore = service_store(h->svc);
-        h->gen = rstore != NULL ? store_generation(rstore) : -1;
-        h->gen_fresh = 1;
-    }
-    return h->gen;
+    return service_generation(h->svc);
 }
 
 static void
@@ -216,63 +211,97 @@ entry_new(const char *key, size_t keylen, uint64_t keyhash, char *doc, size_t le
     return 0;
 }
 
+struct http_entry *
+http_cache_find(struct http *h, const char *key, size_t keylen)
+{
+    uint64_t keyhash = fnv64(key, keylen);
+    for (size_t i = 0; i < h->ncache; i++) {
+        struct http_entry *c = h->cache[i];
+        if (c->keyhash == keyhash && c->keylen == keylen && memcmp(c->key, key, keylen) == 0)
+            return c;
+    }
+    return NULL;
+}
+
+static size_t
+cache_index(const struct http *h, const struct http_entry *e)
+{
+    size_t i = 0;
+    while (h->cache[i] != e)
+        i++;
+    return i;
+}
+
+int
+http_entry_fresh(struct http *h, const struct http_entry *e)
+{
+    return e->gen != HTTP_GEN_NEVER && e->gen == http_generation(h);
+}
+
+void
+http_entry_touch(struct http *h, struct http_entry *e)
+{
+    e->used = ++h->tick;
+}
+
+void
+http_cache_drop(struct http *h, const char *key, size_t keylen)
+{
+    struct http_entry *e = http_cache_find(h, key, keylen);
+    if (e != NULL)
+        cache_remove(h, cache_index(h, e));
+}
+
+int
+http_cache_put(struct http *h, const char *key, size_t keylen, char *doc, size_t len,
+               const char *type, int64_t gen, struct http_entry **out)
+{
+    struct http_entry *e = http_cache_find(h, key, keylen), *ne;
+    uint64_t hash = fnv64(doc, len);
+    int rc;
+
+    *out = NULL;
+    if (e != NULL && e->hash == hash && e->len == len && e->type == type) {
+        /* Same bytes: same ETag and Last-Modified, and the gzip is kept. */
+        free(doc);
+        e->gen = gen;
+        e->retry_at = 0;
+        http_entry_touch(h, e);
+        *out = e;
+        return 0;
+    }
+    if (e != NULL)
+        cache_remove(h, cache_index(h, e));
+    if ((rc = entry_new(key, keylen, fnv64(key, keylen), doc, len, type, hash, &ne)) < 0)
+        return rc;
+    ne->gen = gen;
+    http_entry_touch(h, ne);
+    cache_evict(h, entry_bytes(ne));
+    h->cache[h->ncache++] = ne;
+    h->cache_bytes += entry_bytes(ne);
+    *out = ne;
+    return 0;
+}
+
 int
 http_cache_get(struct http *h, const char *key, size_t keylen, http_render_fn render, void *arg,
                struct http_entry **out)
 {
-    uint64_t keyhash = fnv64(key, keylen);
+    struct http_entry *e = http_cache_find(h, key, keylen);
     int64_t gen = http_generation(h);
-    struct http_entry *e = NULL, *ne;
-    size_t at = 0;
     char *doc = NULL;
     size_t len = 0;
     const char *type = NULL;
     int rc;
 
     *out = NULL;
-    for (at = 0; at < h->ncache; at++) {
-        struct http_entry *c = h->cache[at];
-        if (c->keyhash == keyhash && c->keylen == keylen && memcmp(c->key, key, keylen) == 0) {
-            e = c;
-            break;
-        }
-    }
-    /* A store that cannot say its generation cannot render either: a stale
-     * rendering beats an error. */
-    if (e != NULL && (e->gen == gen || gen < 0)) {
-        e->used = ++h->tick;
+    if (e != NULL && http_entry_fresh(h, e)) {
+        http_entry_touch(h, e);
         *out = e;
         return 0;
     }
     h->renders++;
-    if ((rc = render(h, arg, &doc, &len, &type)) < 0) {
-        if (rc == -EIO && e != NULL) {
-            e->used = ++h->tick;
-            *out = e;
-            return 0;
-        }
-        if (rc == -ENOENT && e != NULL)
-            cache_remove(h, at);
+    if ((rc = render(h, arg, &doc, &len, &type)) < 0)
         return rc;
-    }
-    uint64_t hash = fnv64(doc, len);
-    if (e != NULL && e->hash == hash && e->len == len && e->type == type) {
-        /* Same bytes: same ETag and Last-Modified, and the gzip is kept. */
-        free(doc);
-        e->gen = gen;
-        e->used = ++h->tick;
-        *out = e;
-        return 0;
-    }
-    if (e != NULL)
-        cache_remove(h, at);
-    if ((rc = entry_new(key, keylen, keyhash, doc, len, type, hash, &ne)) < 0)
-        return rc;
-    ne->gen = gen;
-    ne->used = ++h->tick;
-    cache_evict(h, entry_bytes(ne));
-    h->cache[h->ncache++] = ne;
-    h->cache_bytes += entry_bytes(ne);
-    *out = ne;
-    return 0;
+    return http_cache_put(h, key, keylen, doc, len, type, gen, out);
 }

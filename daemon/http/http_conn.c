@@ -247,7 +247,6 @@ resync(struct http *h)
 void
 http_drive(struct http *h)
 {
-    h->gen_fresh = 0; /* one generation query per batch of requests */
     if (MHD_run(h->mhd) != MHD_YES)
         log_debug("event=http-run-failed");
     resync(h);
@@ -400,11 +399,13 @@ http_listen_open(const char *where, int *port, char *err, size_t errsize)
 
 /* ---- start and stop ---- */
 
+/* The last handle closed frees h, unless a render is still in flight: its
+ * end does then (http_work.c). */
 static void
 on_uv_close(uv_handle_t *handle)
 {
     struct http *h = handle->data;
-    if (--h->handles == 0)
+    if (--h->handles == 0 && h->running == NULL)
         http_free(h);
 }
 
@@ -464,9 +465,16 @@ http_conn_stop(struct http *h)
     if (handles >= 1)
         uv_close((uv_handle_t *)&h->timer, on_uv_close);
     if (h->mhd != NULL) {
+        /* MHD must hold no suspended connection when stopped (it panics):
+         * those waiting on renders are answered 503 and resumed, and get
+         * one run to send it. */
+        if (h->nsuspended > 0) {
+            http_work_stop(h);
+            (void)MHD_run(h->mhd);
+        }
         MHD_stop_daemon(h->mhd); /* closes every connection: http_conn_on_mhd_notify() frees ours */
         h->mhd = NULL;
     }
-    if (handles == 0)
+    if (handles == 0 && h->running == NULL)
         http_free(h);
 }

@@ -1,8 +1,8 @@
 /* daemon/http/http_int.h — shared inside the HTTP server only (http.c: loop glue
  * and routing; http_cache.c: cached renderings, validators, gzip;
- * http_render.c: feeds, articles, OPML; http_pages.c: status page, metrics,
- * health). Included by nobody outside daemon/http*.c
- * but tests/test_http.c. */
+ * http_render.c: feeds, articles, OPML; http_work.c: renders off the loop;
+ * http_pages.c: status page, metrics, health). Included by nobody outside
+ * daemon/http*.c but tests/test_http.c. */
 #ifndef FINFEED_HTTP_INT_H
 #define FINFEED_HTTP_INT_H
 
@@ -27,6 +27,8 @@
 #define HTTP_EVICT_SLACK 64 /* connections shut down here that MHD has yet to close */
 #define HTTP_URI_FAULTS 5   /* kinds of request target refused before routing */
 #define HTTP_READER_MAX 64  /* bytes of a reader's name (CONFIG_READER_MAX) */
+#define HTTP_RETRY_MS 1000u /* after a failed render, a stale rendering is served this long
+                             * before the store is asked again */
 
 /* One cached rendering of one (route, normalized query). The identity
  * response owns `doc` (freed by MHD when its last reference goes); the
@@ -35,8 +37,10 @@ struct http_entry {
     char *key; /* owned */
     size_t keylen;
     uint64_t keyhash;
-    int64_t gen;      /* store generation rendered against */
+    int64_t gen;      /* service generation rendered against (HTTP_GEN_NEVER: stale at once) */
     uint64_t used;    /* LRU tick */
+    uint64_t retry_at; /* uv_now() ms: a render failed; until then the stale content is
+                        * served without asking the store again (0: none failed) */
     uint64_t hash;    /* of the content: the ETag */
     char etag[24];    /* "\"<16 hex>\"" */
     char etag_gz[28]; /* "\"<16 hex>-gz\"": the gzip representation's */
@@ -49,6 +53,10 @@ struct http_entry {
     struct MHD_Response *resp[2]; /* 200: identity, gzip */
     struct MHD_Response *r304[2]; /* 304 for each representation, made on demand */
 };
+
+#define HTTP_GEN_NEVER INT64_MIN /* a generation no service has: never fresh */
+
+struct http_job;
 
 struct http {
     struct service *svc; /* borrowed */
@@ -75,19 +83,28 @@ struct http {
     int port;
     void (*done)(void *arg); /* http_stop() */
     void *done_arg;
-    int64_t gen;   /* store generation for this MHD_run() batch */
-    int gen_fresh; /* gen was read in this batch */
+    struct http_job *running;              /* the render in the threadpool, or NULL */
+    struct http_job *queue_head, *queue_tail; /* renders waiting their turn, in order */
+    unsigned nsuspended;   /* connections suspended until a render ends */
+    unsigned long epoch;   /* configuration changes seen (a render of an older one is not
+                            * kept fresh) */
+    unsigned long coalesced; /* requests that joined a render already asked for (tests) */
+    int (*render_hook)(void *arg); /* tests: called by the worker before each render; a
+                                    * negative result is the render's (copied per job) */
+    void *render_hook_arg;
     struct http_entry *cache[HTTP_CACHE_MAX];
     size_t ncache;
     size_t cache_bytes;
     uint64_t tick;
-    unsigned long renders; /* renderings that queried the store (tests, /metrics) */
+    unsigned long renders; /* renderings made (tests, /metrics) */
     unsigned long requests;
     struct MHD_Response *r400, *r404, *r405, *r500, *r503; /* shared, never change */
-    char uri_ok, uri_go, uri_bad[HTTP_URI_FAULTS]; /* their addresses mark a request
-                                   * (con_cls): fresh, complete and to answer, refused
-                                   * (for which reason) */
+    struct MHD_Response *r503busy; /* shared: too many requests wait for renders */
+    char uri_ok, uri_go, uri_wait, uri_bad[HTTP_URI_FAULTS]; /* their addresses mark a
+                                   * request (con_cls): fresh, complete and to answer,
+                                   * suspended for a render, refused (for which reason) */
     const char *route_url; /* the request being routed (logs) */
+    void **route_cls;      /* its con_cls */
     char reader[HTTP_READER_MAX + 1]; /* its reader's name ([output] tokens), "" none */
     unsigned long unauthorized; /* requests answered 401 (tests, /metrics) */
     struct MHD_Response *r401; /* shared: 401 with WWW-Authenticate, the text is per request */
@@ -95,18 +112,30 @@ struct http {
 
 /* ---- http_cache.c ---- */
 
-/* Renders a document for a cache entry: *doc (malloc'd, taken by the
- * cache), *len, *type (static). Returns 0, -ENOENT (no such resource:
- * 404), -EIO (the store failed: 503), -EINVAL (the store refused the
- * query: 400), -ENOMEM. */
+/* Renders a document on the loop thread, from the service's snapshot only
+ * (no store query): *doc (malloc'd, taken by the cache), *len, *type
+ * (static). Returns 0 or -ENOMEM. */
 typedef int (*http_render_fn)(struct http *h, void *arg, char **doc, size_t *len,
                               const char **type);
 
-/* The rendering cached under key (keylen bytes), rendered with render(arg)
- * when missing, or when the store generation changed since (the
- * configuration changing clears the cache). A re-rendering with identical content keeps its ETag
- * and Last-Modified. When the store fails and a stale rendering exists, that is returned. *out is
- * borrowed until the next call. Returns 0 or render's error. */
+/* The rendering cached under key (keylen bytes), or NULL; borrowed until
+ * the cache next changes. */
+struct http_entry *http_cache_find(struct http *h, const char *key, size_t keylen);
+/* Whether e was rendered against the service's present generation. */
+int http_entry_fresh(struct http *h, const struct http_entry *e);
+/* Mark e recently used. */
+void http_entry_touch(struct http *h, struct http_entry *e);
+/* Keep doc (taken whatever happens: len bytes of `type`, a static string)
+ * under key, rendered against generation gen. A rendering with the same
+ * bytes as the one it replaces keeps its ETag, Last-Modified and gzip.
+ * *out is borrowed until the cache next changes. Returns 0 or -ENOMEM. */
+int http_cache_put(struct http *h, const char *key, size_t keylen, char *doc, size_t len,
+                   const char *type, int64_t gen, struct http_entry **out);
+/* Forget the rendering under key (the resource is gone), if any. */
+void http_cache_drop(struct http *h, const char *key, size_t keylen);
+/* The rendering under key, made with render(arg) on the loop thread when
+ * missing or stale. *out is borrowed until the cache next changes. Returns
+ * 0 or render's error. */
 int http_cache_get(struct http *h, const char *key, size_t keylen, http_render_fn render, void *arg,
                    struct http_entry **out);
 /* Make the gzip representation of e once (kept when smaller). */
@@ -115,8 +144,7 @@ void http_entry_gzip(struct http_entry *e);
 struct MHD_Response *http_entry_304(struct http_entry *e, int gz);
 /* Drop every cached rendering. */
 void http_cache_clear(struct http *h);
-/* The store generation, read at most once per MHD_run() batch; -1 when the
- * store does not answer. */
+/* The service's generation (service_generation: no query). */
 int64_t http_generation(struct http *h);
 
 /* ---- http_render.c ---- */
@@ -132,11 +160,52 @@ struct http_feed_req {
     int limit_given;      /* ?limit= was in the request */
 };
 
-/* Renderers for http_cache_get(): arg is a struct http_feed_req, an int64_t
- * article id, and nothing, respectively. */
-int http_render_feed(struct http *h, void *arg, char **doc, size_t *len, const char **type);
-int http_render_article(struct http *h, void *arg, char **doc, size_t *len, const char **type);
+/* Everything one render off the loop reads, copied on the loop thread: the
+ * worker reads nothing else (neither struct http nor the service). */
+struct http_render_in {
+    struct store *store;    /* the reader connection (borrowed): the render's alone while it
+                             * runs, renders being one at a time */
+    char kind;              /* 'm', 's', 'c': a feed (as struct http_feed_req); 'a': an article */
+    enum emit_format format;
+    char *feed, *category, *text; /* owned, or NULL */
+    long limit;
+    int limit_given;
+    int64_t id;             /* 'a': the article's row id */
+    char *title, *link;     /* [output] title and link, owned */
+};
+
+/* Fill in for feed request r under snap's settings, reading from st
+ * (borrowed). Returns 0 or -ENOMEM (in is then empty). */
+int http_render_in_feed(struct http_render_in *in, const struct http_feed_req *r,
+                        const struct service_snapshot *snap, struct store *st);
+/* Fill in for article id, reading from st (borrowed). */
+void http_render_in_article(struct http_render_in *in, int64_t id, struct store *st);
+/* Free what in owns; harmless on an empty one. */
+void http_render_in_free(struct http_render_in *in);
+/* Render in: *doc (malloc'd, the caller's), *len, *type (static). Runs on
+ * any thread, reading only in and its store. Returns 0, -ENOENT (no such
+ * resource), -EIO (the store failed, its message in err), -EINVAL (the
+ * store refused the query), -ENOMEM. */
+int http_render(const struct http_render_in *in, char **doc, size_t *len, const char **type,
+                char *err, size_t errsize);
+/* The OPML subscription list from the snapshot (http_render_fn; arg unused). */
 int http_render_opml(struct http *h, void *arg, char **doc, size_t *len, const char **type);
+
+/* ---- http_work.c ---- */
+
+/* Answer c (whose request is being handled: con_cls at *con_cls) with the
+ * rendering under key, rendered off the loop from *in (taken whatever
+ * happens): c is suspended and joins the render asked for under that key,
+ * or a new one queued behind the render in flight. Returns 0 (c is
+ * answered and resumed when the render ends, or at http_work_stop), or
+ * -EAGAIN (too many connections wait already), -ENOMEM: c is not
+ * suspended. */
+int http_work_add(struct http *h, struct MHD_Connection *c, void **con_cls, const char *url,
+                  const char *key, size_t keylen, struct http_render_in *in);
+/* Answer every suspended connection 503 and resume it, forget the queued
+ * renders; the one in flight finishes in the threadpool and its end frees
+ * it (and h, when h is stopped and its handles closed). */
+void http_work_stop(struct http *h);
 
 /* ---- http_auth.c ---- */
 
@@ -160,8 +229,13 @@ int http_page_healthz(struct http *h, struct emit_buf *b);
  * the service reports; NULL when there is no memory for a first copy.
  * Borrowed until the next call. */
 const struct service_snapshot *http_snapshot(struct http *h);
-/* Free h (MHD stopped, every uv handle closed), then call its `done`. */
+/* Free h (MHD stopped, every uv handle closed, no render in flight), then
+ * call its `done`. */
 void http_free(struct http *h);
+/* Answer c with e (200 or 304, gzip when asked) or, e NULL, with render
+ * error rc (404, 503, 400, 500). For a suspended connection too. */
+enum MHD_Result http_answer(struct http *h, struct MHD_Connection *c, int rc,
+                            struct http_entry *e);
 
 /* ---- http_conn.c ---- */
 
@@ -175,8 +249,9 @@ int http_listen_open(const char *where, int *port, char *err, size_t errsize);
  * Returns 0 or a negative errno with the reason in err (then
  * http_conn_stop() closes what was opened). */
 int http_conn_start(struct http *h, uv_loop_t *loop, char *err, size_t errsize);
-/* Close the listening socket, stop MHD, close the handles; h is freed with
- * the last one (at once when none was opened). */
+/* Close the listening socket, answer the requests waiting on renders, stop
+ * MHD, close the handles; h is freed with the last one, or when the render
+ * in flight ends, whichever comes later (at once when there is neither). */
 void http_conn_stop(struct http *h);
 /* Run MHD on what is ready, then watch for what comes next. */
 void http_drive(struct http *h);
@@ -192,7 +267,7 @@ void http_conn_request_in(struct http *h, struct MHD_Connection *c);
 
 /* ---- for tests ---- */
 
-/* Renderings that queried the store since start. */
+/* Renderings made since start (off the loop or not). */
 unsigned long http_renders(const struct http *h);
 
 #endif

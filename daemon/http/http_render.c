@@ -1,7 +1,9 @@
-/* daemon/http/http_render.c — the HTTP server's cacheable documents, rendered
- * from the reader store and the configuration: the merged and filtered
- * feeds (Atom, RSS, JSON Feed through the emit writers), one article as a
- * Markdown post, and the OPML 2.0 subscription list. */
+/* daemon/http/http_render.c — the HTTP server's cacheable documents: the
+ * merged and filtered feeds (Atom, RSS, JSON Feed through the emit writers)
+ * and one article as a Markdown post, rendered from the reader store off
+ * the loop thread with copies of what they need (struct http_render_in);
+ * and the OPML 2.0 subscription list, from the service's snapshot on the
+ * loop. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,7 +12,6 @@
 #include "daemon/emit/emit.h"
 #include "daemon/emit/emit_text.h"
 #include "daemon/http/http_int.h"
-#include "daemon/log/log.h"
 #include "daemon/service/service.h"
 #include "store/store.h"
 
@@ -19,9 +20,9 @@ static const char *const format_ext[] = {".atom", ".rss", ".json"};
 /* The absolute URL of this rendering: [output] link, then the route and
  * its normalized query, everything percent-encoded. */
 static void
-self_url(struct emit_buf *b, const struct service_snapshot *snap, const struct http_feed_req *r)
+self_url(struct emit_buf *b, const struct http_render_in *r)
 {
-    const char *base = snap->link;
+    const char *base = r->link;
     size_t n = strlen(base);
     char sep = '?';
 
@@ -58,24 +59,72 @@ on_feed_article(void *arg, const struct store_article *a)
     return emit_writer_add(arg, a);
 }
 
-int
-http_render_feed(struct http *h, void *arg, char **doc, size_t *len, const char **type)
+/* A copy of s (NULL stays NULL); -ENOMEM sets *rc. */
+static char *
+copy(const char *s, int *rc)
 {
-    const struct http_feed_req *r = arg;
-    const struct service_snapshot *snap = http_snapshot(h);
-    struct store *rstore = service_store(h->svc);
+    char *d = s != NULL ? strdup(s) : NULL;
+    if (s != NULL && d == NULL)
+        *rc = -ENOMEM;
+    return d;
+}
+
+int
+http_render_in_feed(struct http_render_in *in, const struct http_feed_req *r,
+                    const struct service_snapshot *snap, struct store *st)
+{
+    int rc = 0;
+    *in = (struct http_render_in){.store = st,
+                                  .kind = r->kind,
+                                  .format = r->format,
+                                  .limit = r->limit,
+                                  .limit_given = r->limit_given};
+    in->feed = copy(r->feed, &rc);
+    in->category = copy(r->category, &rc);
+    in->text = copy(r->text, &rc);
+    in->title = copy(snap->title, &rc);
+    in->link = copy(snap->link, &rc);
+    if (rc < 0)
+        http_render_in_free(in);
+    return rc;
+}
+
+void
+http_render_in_article(struct http_render_in *in, int64_t id, struct store *st)
+{
+    *in = (struct http_render_in){.store = st, .kind = 'a', .id = id};
+}
+
+void
+http_render_in_free(struct http_render_in *in)
+{
+    free(in->feed);
+    free(in->category);
+    free(in->text);
+    free(in->title);
+    free(in->link);
+    memset(in, 0, sizeof(*in));
+}
+
+/* The store's message for a failed render. */
+static void
+store_err(const struct http_render_in *in, char *err, size_t errsize)
+{
+    snprintf(err, errsize, "%s", store_errmsg(in->store));
+}
+
+static int
+render_feed(const struct http_render_in *r, char **doc, size_t *len, const char **type, char *err,
+            size_t errsize)
+{
     struct emit_buf self = {0}, title = {0};
     struct emit_writer *w = NULL;
     struct store_query q = {
         .feed = r->feed, .category = r->category, .text = r->text, .limit = r->limit};
     int rc;
 
-    if (snap == NULL)
-        return -ENOMEM;
-    if (rstore == NULL)
-        return -EIO;
-    self_url(&self, snap, r);
-    emit_buf_adds(&title, snap->title);
+    self_url(&self, r);
+    emit_buf_adds(&title, r->title);
     if (r->kind == 's' || r->kind == 'c') {
         emit_buf_adds(&title, " \xE2\x80\x94 ");
         emit_buf_adds(&title, r->kind == 's' ? r->feed : r->category);
@@ -89,13 +138,13 @@ http_render_feed(struct http *h, void *arg, char **doc, size_t *len, const char 
         goto done;
     }
     struct emit_feed_info info = {
-        .title = title.data, .link = snap->link, .self = self.data, .id = self.data,
-        .tracking = rstore};
+        .title = title.data, .link = r->link, .self = self.data, .id = self.data,
+        .tracking = r->store};
     if ((rc = emit_writer_new(r->format, &info, &w)) < 0)
         goto done;
-    if ((rc = store_articles(rstore, &q, on_feed_article, w)) < 0) {
+    if ((rc = store_articles(r->store, &q, on_feed_article, w)) < 0) {
         if (rc == -EIO)
-            log_warnx("event=http-render-failed error=%s", LOG_QUOTE(store_errmsg(rstore)));
+            store_err(r, err, errsize);
         if (rc != -EIO && rc != -EINVAL) /* -EINVAL: the query refused, the client's */
             rc = -ENOMEM;
         goto done;
@@ -128,25 +177,23 @@ on_markdown_article(void *arg, const struct store_article *a)
     return 0;
 }
 
-int
-http_render_article(struct http *h, void *arg, char **doc, size_t *len, const char **type)
+static int
+render_article(const struct http_render_in *in, char **doc, size_t *len, const char **type,
+               char *err, size_t errsize)
 {
     struct markdown m = {0};
-    struct store_query q = {.id = *(const int64_t *)arg, .limit = 1};
-    struct store *rstore = service_store(h->svc);
+    struct store_query q = {.id = in->id, .limit = 1};
     char *data = NULL;
     size_t size = 0;
     int rc;
 
-    if (rstore == NULL)
-        return -EIO;
     if ((m.fp = open_memstream(&data, &size)) == NULL)
         return -ENOMEM;
-    rc = store_articles(rstore, &q, on_markdown_article, &m);
+    rc = store_articles(in->store, &q, on_markdown_article, &m);
     if (fclose(m.fp) != 0 && rc == 0)
         rc = -ENOMEM;
     if (rc == -EIO)
-        log_warnx("event=http-render-failed error=%s", LOG_QUOTE(store_errmsg(rstore)));
+        store_err(in, err, errsize);
     if (rc == 1)
         rc = m.rc;
     else if (rc < 0 && rc != -EIO)
@@ -161,6 +208,20 @@ http_render_article(struct http *h, void *arg, char **doc, size_t *len, const ch
     *len = size;
     *type = "text/markdown; charset=utf-8";
     return 0;
+}
+
+int
+http_render(const struct http_render_in *in, char **doc, size_t *len, const char **type, char *err,
+            size_t errsize)
+{
+    if (errsize > 0)
+        err[0] = '\0';
+    if (in->store == NULL) {
+        snprintf(err, errsize, "no reader store");
+        return -EIO;
+    }
+    return in->kind == 'a' ? render_article(in, doc, len, type, err, errsize)
+                           : render_feed(in, doc, len, type, err, errsize);
 }
 
 /* OPML 2.0 (http://opml.org/spec2.opml): one outline per configured feed.
