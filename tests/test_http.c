@@ -180,9 +180,13 @@ service_stats(const struct service *s, struct service_stats *out)
 int
 service_health(struct service *s, char *why, size_t size)
 {
-    if (!s->stats.store_ok) {
+    if (s->stats.store_ok < 0) { /* the test's "cannot serve at all" */
         snprintf(why, size, "%s", s->stats.store_error);
         return -EIO;
+    }
+    if (!s->stats.store_ok) { /* degraded: the store fails, the cache serves */
+        snprintf(why, size, "%s", s->stats.store_error);
+        return 1;
     }
     return 0; /* no query: the loop thread never touches the reader store */
 }
@@ -287,7 +291,7 @@ job_store_ok(struct server *s, void *arg)
 {
     struct service_stats *st = &s->svc.stats;
     st->store_ok = *(int *)arg;
-    snprintf(st->store_error, sizeof(st->store_error), "%s", st->store_ok ? "" : "disk full");
+    snprintf(st->store_error, sizeof(st->store_error), "%s", st->store_ok > 0 ? "" : "disk full");
 }
 
 static unsigned long
@@ -1039,6 +1043,15 @@ test_healthz_metrics(void **state)
     assert_int_equal(r.status, 200);
     assert_string_equal(r.body, "ok\n");
     resp_free(&r);
+    on_loop(S, job_store_ok, &ok);
+    get("/healthz", &r);
+    /* SPEC §10: a failing store leaves the node serving its cache: 200,
+     * "degraded" and why, so a load balancer keeps it */
+    assert_int_equal(r.status, 200);
+    assert_true(strncmp(r.body, "degraded", 8) == 0);
+    assert_non_null(strstr(r.body, "disk full"));
+    resp_free(&r);
+    ok = -1;
     on_loop(S, job_store_ok, &ok);
     get("/healthz", &r);
     assert_int_equal(r.status, 503);

@@ -172,6 +172,10 @@ struct http_render_in {
     int limit_given;
     int64_t id;             /* 'a': the article's row id */
     char *title, *link;     /* [output] title and link, owned */
+    char **tracking;        /* [daemon] tracking_params (links' tracking parameters
+                             * dropped, SPEC §5.2), owned, ntracking items; set on
+                             * the store by the render itself, whose store it is */
+    size_t ntracking;
 };
 
 /* Fill in for feed request r under snap's settings, reading from st

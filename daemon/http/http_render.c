@@ -84,6 +84,11 @@ http_render_in_feed(struct http_render_in *in, const struct http_feed_req *r,
     in->text = copy(r->text, &rc);
     in->title = copy(snap->title, &rc);
     in->link = copy(snap->link, &rc);
+    if (rc == 0 && snap->ntracking > 0 &&
+        (in->tracking = calloc(snap->ntracking, sizeof(*in->tracking))) == NULL)
+        rc = -ENOMEM;
+    for (size_t i = 0; rc == 0 && i < snap->ntracking; i++, in->ntracking++)
+        in->tracking[i] = copy(snap->tracking[i], &rc);
     if (rc < 0)
         http_render_in_free(in);
     return rc;
@@ -103,6 +108,9 @@ http_render_in_free(struct http_render_in *in)
     free(in->text);
     free(in->title);
     free(in->link);
+    for (size_t i = 0; i < in->ntracking; i++)
+        free(in->tracking[i]);
+    free(in->tracking);
     memset(in, 0, sizeof(*in));
 }
 
@@ -220,8 +228,16 @@ http_render(const struct http_render_in *in, char **doc, size_t *len, const char
         snprintf(err, errsize, "no reader store");
         return -EIO;
     }
-    return in->kind == 'a' ? render_article(in, doc, len, type, err, errsize)
-                           : render_feed(in, doc, len, type, err, errsize);
+    if (in->kind != 'a') {
+        /* a reload's tracking_params, applied here: this thread holds the
+         * reader now (the loop never touches it) */
+        int rc = store_set_tracking_params(in->store, (const char *const *)in->tracking,
+                                           in->ntracking);
+        if (rc < 0)
+            return rc;
+        return render_feed(in, doc, len, type, err, errsize);
+    }
+    return render_article(in, doc, len, type, err, errsize);
 }
 
 /* OPML 2.0 (http://opml.org/spec2.opml): one outline per configured feed.

@@ -484,7 +484,7 @@ cluster_claim(struct service *s, uint64_t now, uint64_t *wake)
     }
     j->heartbeat = heartbeat && n > 0;
     j->scan = scan;
-    j->announce = heartbeat && c->announce;
+    j->announce = j->heartbeat && c->announce;
     j->lease = cluster_lease(cfg);
     j->limit = limit_now;
     j->per_host = cfg->daemon.per_host;
@@ -495,7 +495,7 @@ cluster_claim(struct service *s, uint64_t now, uint64_t *wake)
     c->scan_now = 0;
     if (j->announce)
         c->announce = 0;
-    if (heartbeat) {
+    if (j->heartbeat) {
         int64_t every = HEARTBEAT_S;
         for (size_t i = 0; i < j->n_ids; i++)
             if (j->intervals[i] / 2 < every)

@@ -378,8 +378,8 @@ tracking_after(struct service *s, void *arg)
 }
 
 /* A reload's tracking_params (SPEC §7, §5.2) take effect on both
- * connections: the reader's (the links the output emits) here on the loop
- * thread, which owns it, the writer's (dedup keys) in order with the jobs. */
+ * connections: the writer's (dedup keys) in order with the jobs; the
+ * reader's (the links the output emits) at each render, from the snapshot. */
 static int
 reload_tracking(struct service *s, const struct config *cfg)
 {
@@ -392,8 +392,6 @@ reload_tracking(struct service *s, const struct config *cfg)
     for (size_t i = 0; rc == 0 && i < n; i++, j->n++)
         if ((j->params[i] = strdup(list[i])) == NULL)
             rc = -ENOMEM;
-    if (rc == 0)
-        rc = store_set_tracking_params(s->rstore, list, n);
     if (rc == 0 && (rc = sched_job(s, tracking_fn, tracking_after, j)) == 0)
         return 0;
     tracking_job_free(j);
@@ -576,6 +574,9 @@ service_snapshot_free(struct service_snapshot *snap)
         free(snap->readers[i].secret);
     }
     free(snap->readers);
+    for (size_t i = 0; i < snap->ntracking; i++)
+        free(snap->tracking[i]);
+    free(snap->tracking);
     memset(snap, 0, sizeof(*snap));
 }
 
@@ -602,6 +603,12 @@ service_snapshot(struct service *s, const char *feed, struct service_snapshot *o
             (r->secret = strdup(cfg->output.tokens[i].secret)) == NULL)
             goto fail;
     }
+    if (cfg->daemon.ntracking_params > 0 &&
+        (out->tracking = calloc(cfg->daemon.ntracking_params, sizeof(char *))) == NULL)
+        goto fail;
+    for (size_t i = 0; i < cfg->daemon.ntracking_params; i++, out->ntracking++)
+        if ((out->tracking[i] = strdup(cfg->daemon.tracking_params[i])) == NULL)
+            goto fail;
     for (size_t i = 0; i < s->nfeeds; i++) {
         const struct feed_run *f = s->feeds[i];
         if (f->removed || (feed != NULL && strcmp(f->name, feed) != 0))

@@ -73,6 +73,9 @@ struct service_snapshot {
     char *node;                 /* [daemon] node, owned */
     struct service_reader *readers; /* [output] tokens, owned, nreaders items */
     size_t nreaders;            /* 0: the output is open */
+    char **tracking;            /* [daemon] tracking_params, owned, ntracking items
+                                 * (0: the store's built-in list) */
+    size_t ntracking;
 };
 
 /* Copy the state of every feed (feed NULL) or of the feed named `feed`.
