@@ -119,7 +119,8 @@ http_page_status(struct http *h, struct emit_buf *b)
 
     emit_buf_adds(b, "<table>\n<thead><tr><th>Feed</th><th>State</th><th>HTTP</th>"
                      "<th>Last fetch</th><th>Next fetch</th><th>Errors</th><th>New</th>"
-                     "<th>Dup</th><th>Articles</th><th>Error</th></tr></thead>\n<tbody>\n");
+                     "<th>Dup</th><th>Articles</th><th>Owner</th><th>Lease until</th>"
+                     "<th>Token</th><th>Error</th></tr></thead>\n<tbody>\n");
     for (size_t i = 0; i < snap->nfeeds; i++) {
         const struct service_feed *f = &snap->feeds[i];
         const char *url = f->url;
@@ -152,8 +153,12 @@ http_page_status(struct http *h, struct emit_buf *b)
                         utc_time(f->enabled ? f->next_fetch : 0, t2, sizeof(t2)), f->errors);
         emit_buf_printf(b,
                         "<td class=\"n\">%ld</td><td class=\"n\">%ld</td><td class=\"n\">%ld"
-                        "</td><td class=\"e\">",
+                        "</td><td>",
                         f->counts.new_, f->counts.duplicates, f->articles);
+        /* the shared schedule (SPEC §10): the node holding its lease */
+        emit_buf_escapes(b, f->owner[0] ? f->owner : "\xE2\x80\x94", EMIT_ESC_HTML);
+        emit_buf_printf(b, "</td><td>%s</td><td class=\"n\">%lld</td><td class=\"e\">",
+                        utc_time(f->lease_until, t1, sizeof(t1)), (long long)f->token);
         emit_buf_escapes(b, f->error, EMIT_ESC_HTML);
         emit_buf_adds(b, "</td></tr>\n");
     }
