@@ -17,7 +17,7 @@
  * 'schema'). Never edit a released entry; append a new one. The tables are
  * SQLite's (times in Unix seconds, the same columns), so that `finfeed
  * migrate` copies rows as they are; feeds has one row a feed with a stable id,
- * where leases and fencing tokens will go. */
+ * and is the schedule every node shares (leases, fencing tokens: pg_sched.c). */
 static const char *const migrations[] = {
     /* 1: feeds, articles, sources, dedup keys; search through pg_trgm */
     "CREATE EXTENSION IF NOT EXISTS pg_trgm;"

@@ -91,8 +91,9 @@ int store_begin(struct store *s);
  * makes this one its duplicate. Two documents locking in different orders
  * can deadlock: store_add or store_commit then fails with -EDEADLK (a
  * deadlock or serialization failure): roll back and store the whole
- * document again (nothing of it was kept). -ECONNRESET: the connection was
- * lost, and the transaction with it: roll back. */
+ * document again (nothing of it was kept); -EAGAIN (rare: the copy another
+ * node stored kept vanishing under a conflict) likewise. -ECONNRESET: the
+ * connection was lost, and the transaction with it: roll back. */
 int store_add(struct store *s, int64_t feed_id, const struct parse_article *a, int republish,
               int64_t now, enum store_outcome *outcome);
 /* 0 or a negative errno (-EDEADLK as store_add's: roll back, redo). */
@@ -215,7 +216,9 @@ struct store_feed_state {
 
 /* Read feed `feed_id`'s state into *st (zeroed first; enabled defaults to 1). */
 int store_feed_state_get(struct store *s, int64_t feed_id, struct store_feed_state *st);
-/* Write it (strings borrowed). Its own small transaction unless one is open. */
+/* Write it (strings borrowed; feeds.host follows st->url). Its own small
+ * transaction unless one is open. Leaves the claim alone: a node that
+ * claimed writes with store_feed_complete. */
 int store_feed_state_set(struct store *s, int64_t feed_id, const struct store_feed_state *st);
 void store_feed_state_clear(struct store_feed_state *st);
 

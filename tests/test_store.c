@@ -2413,17 +2413,18 @@ test_claim_per_host_rate(void **state)
         busy += out[i].feed_id <= ids[5];
     assert_int_equal(busy, 2);
     /* another node: the host is full */
+    struct store_claim more[8];
     o.node = "node-b";
-    assert_int_equal(store_claim(b, &o, out + 4, &n), 0);
+    assert_int_equal(store_claim(b, &o, more, &n), 0);
     assert_int_equal(n, 0);
     /* one completes: one more for the other node */
     struct store_feed_state st = {.status = (char *)"ok", .enabled = 1};
     int64_t done = out[0].feed_id <= ids[5] ? out[0].feed_id : out[1].feed_id <= ids[5] ? out[1].feed_id : out[2].feed_id;
     int64_t tok = 1;
     assert_int_equal(store_feed_complete(a, done, tok, &st, 3600), 0);
-    assert_int_equal(store_claim(b, &o, out + 4, &n), 0);
+    assert_int_equal(store_claim(b, &o, more, &n), 0);
     assert_int_equal(n, 1);
-    assert_true(out[4].feed_id <= ids[5]);
+    assert_true(more[0].feed_id <= ids[5]);
 
     /* max_rate 2/s: starts 500 ms apart, from one batch to the next and
      * from one node to the other */
@@ -2593,6 +2594,7 @@ test_feeds_listed(void **state)
         assert_true(l[i].listed_at >= now - 1 && l[i].listed_at <= now);
         assert_int_equal(l[i].enabled, 1);
     }
+    store_feed_lease_clear(l, 3);
     /* feed 2 answers 410 */
     struct store_claim c[3];
     size_t n = 0;
@@ -2609,6 +2611,7 @@ test_feeds_listed(void **state)
     assert_int_equal(l[0].enabled, 1);
     assert_int_equal(l[1].enabled, 0);
     assert_int_equal(l[2].enabled, 0);
+    store_feed_lease_clear(l, 3);
     o = claim_opts("node", ids, 3, 60, 3);
     assert_int_equal(store_claim(s, &o, c, &n), 0);
     assert_int_equal(n, 1);
@@ -2618,6 +2621,7 @@ test_feeds_listed(void **state)
     assert_int_equal(store_feed_leases(s, ids, 3, l), 0);
     assert_int_equal(l[1].enabled, 1);
     assert_int_equal(l[2].enabled, 0);
+    store_feed_lease_clear(l, 3);
     assert_int_equal(store_claim(s, &o, c, &n), 0);
     assert_int_equal(n, 1);
     assert_int_equal(c[0].feed_id, ids[1]);
