@@ -251,7 +251,7 @@ ingest_fn(struct service *svc, void *arg)
         x->rc = service_ingest_document(w, &ing, NULL, x->body, x->len, x->charset, x->now,
                                         &x->counts, &x->report, x->ingest_err,
                                         sizeof(x->ingest_err));
-        if (x->rc != -EDEADLK)
+        if (x->rc != -EDEADLK && x->rc != -EAGAIN)
             break;
     }
     if (x->rc == -ESTALE)
