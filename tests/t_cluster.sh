@@ -288,6 +288,27 @@ print(len(pids))' "$tmp/start.json")
     [ "$owners" -ge 2 ] || bad "start: one node fetched every feed (the others claimed nothing)"
 fi
 
+# `status` shows the shared schedule: each feed's latest claim token (and an
+# owner while a lease is alive), the same on every node
+for k in $nodes; do
+    ctl "$k" status --json >"$tmp/st$k.json" 2>&1 || bad "status on n$k failed"
+done
+if out=$($py -c '
+import json, sys
+toks = []
+for path in sys.argv[1:]:
+    feeds = json.load(open(path))["feeds"]
+    missing = [f["feed"] for f in feeds if "owner" not in f or "lease_until" not in f or not f.get("token")]
+    if missing:
+        print("%s: no owner/lease/token for %s" % (path, missing[:5])); sys.exit(1)
+    toks.append(sorted((f["feed"], f["token"]) for f in feeds))
+print("%d feeds, tokens %d to %d" % (len(toks[0]), min(t for _, t in toks[0]), max(t for _, t in toks[0])))
+' $(for k in $nodes; do printf '%s ' "$tmp/st$k.json"; done)); then
+    ok "status: every feed's owner, lease and token on every node ($out)"
+else
+    bad "status: $out"
+fi
+
 # ---- 2. rounds driven by `finfeed refresh` ------------------------------------
 round "round 1" 1 $NFEEDS
 round "round 2" "$N0" $NFEEDS
