@@ -18,6 +18,9 @@
 #define NOTIFY_MIN_MS 250      /* at most one notification per node per 250 ms */
 #define POLL_GEN_MS 30000      /* the slow poll behind the notifications */
 #define CLAIM_POLL_MS 10000    /* look for due feeds at least this often */
+#define CLAIM_HELD_MS 200      /* due feeds held back by per_host or max_rate:
+                                * look again this soon (a fetch here ending
+                                * looks at once) */
 #define WAIT_POLL_MS 300       /* a refresh waiting on another node's fetch */
 #define HEARTBEAT_S 60         /* list this node's feeds at least this often */
 #define RELISTEN_MAX_S 30      /* backoff of a lost listening connection */
@@ -351,7 +354,9 @@ claim_after(struct service *s, void *arg)
         uint64_t wake = now + CLAIM_POLL_MS;
         if (next != INT64_MAX) {
             int64_t in = next - j->db_now; /* seconds, database clock */
-            uint64_t at = now + (uint64_t)(in > 0 ? in * 1000 : 0);
+            /* due now but not claimed: the limits hold it (or another node
+             * just took it); no spinning on the claim */
+            uint64_t at = now + (uint64_t)(in > 0 ? in * 1000 : CLAIM_HELD_MS);
             if (at < wake)
                 wake = at;
         }
@@ -573,6 +578,8 @@ void
 cluster_complete(struct service *s, struct feed_run *f, int64_t next_in)
 {
     struct complete_job *j = calloc(1, sizeof(*j));
+    if (s->cluster != NULL)
+        s->cluster->next_claim_ms = 0; /* a slot is free: claim (after this job) */
     if (j == NULL || f->id == 0 || f->token == 0) {
         free(j);
         service_answer_waiters(s, f, 0);
