@@ -196,7 +196,8 @@ struct store_ops {
     /* out[i] for feed_ids[i], zeroed by the caller */
     int (*leases)(struct store *s, const int64_t *feed_ids, size_t n,
                   struct store_feed_lease *out);
-    int (*listed)(struct store *s, const int64_t *feed_ids, const int64_t *intervals, size_t n);
+    int (*listed)(struct store *s, const char *node, const int64_t *feed_ids,
+                  const int64_t *intervals, size_t n);
     int (*names)(struct store *s, int (*cb)(void *arg, int64_t id, const char *name), void *arg);
     int (*listen)(struct store *s);
     int (*notify)(struct store *s, const char *what);

@@ -73,6 +73,19 @@ static const char *const migrations[] = {
     "UPDATE feeds SET host = finfeed_host(url);"
     "CREATE INDEX feeds_host ON feeds(host, lease_until);"
     "CREATE TABLE hosts(host text PRIMARY KEY, next_slot bigint NOT NULL);",
+    /* 3: claims at scale (pg_sched.c): the due feeds in claim order, read a
+     * batch at a time (urgent ones apart: few, and first); the live leases
+     * of a host counted in an index of the claimed rows alone; each node's
+     * listing, so that a claim need not carry the node's list of feeds.
+     * nodes: when each last listed (its listing dropped once expired) */
+    "CREATE INDEX feeds_due ON feeds((coalesce(next_fetch, 0)), id) WHERE enabled AND NOT urgent;"
+    "CREATE INDEX feeds_urgent ON feeds(id) WHERE urgent;"
+    "DROP INDEX feeds_host;"
+    "CREATE INDEX feeds_leased ON feeds(host, lease_until) WHERE lease_until IS NOT NULL;"
+    "CREATE TABLE nodes(node text PRIMARY KEY, listed_at bigint NOT NULL,"
+    " expires bigint NOT NULL);"
+    "CREATE TABLE listing(node text NOT NULL, feed_id bigint NOT NULL,"
+    " PRIMARY KEY(node, feed_id));",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -72,6 +72,13 @@ static const char *const migrations[] = {
     "UPDATE feeds SET host = finfeed_host(url);"
     "CREATE INDEX feeds_host ON feeds(host, lease_until);"
     "CREATE TABLE hosts(host TEXT PRIMARY KEY, next_slot INTEGER NOT NULL) WITHOUT ROWID;",
+    /* 6: each node's listing (store_node_listed), so that a claim need not
+     * carry the node's list of feeds; nodes: when each last listed (its
+     * listing dropped once expired) */
+    "CREATE TABLE nodes(node TEXT PRIMARY KEY, listed_at INTEGER NOT NULL,"
+    " expires INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE listing(node TEXT NOT NULL, feed_id INTEGER NOT NULL,"
+    " PRIMARY KEY(node, feed_id)) WITHOUT ROWID;",
 };
 
 /* Lookups prefer a live article over a tombstone (a pruned article's keys). */
