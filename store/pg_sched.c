@@ -97,7 +97,7 @@ store_pg_now(struct store *s, int64_t *now)
  * whole backlog. */
 #define CLAIM_PART(URGENT, AFTER, LISTED)                                                          \
     "(SELECT f.id, f.host, f.urgent, coalesce(f.next_fetch, 0) AS due FROM feeds f, t"            \
-    " WHERE " URGENT " AND f.enabled AND coalesce(f.next_fetch, 0) <= t.now"                      \
+    " WHERE " URGENT " AND f.enabled AND coalesce(f.next_fetch, 0) <= " NOW                       \
     " AND (f.lease_until IS NULL OR f.lease_until <= t.now)"                                      \
     " AND (coalesce(f.next_fetch, 0), f.id) > " AFTER                                             \
     " AND (f.host IS NULL OR f.host <> ALL($13::text[])) AND " LISTED                             \
@@ -141,11 +141,15 @@ store_pg_now(struct store *s, int64_t *now)
     "  ORDER BY urgent, due DESC, id DESC LIMIT 1) l ON true"                                      \
     " ORDER BY 1, 5 DESC, 9, 2"
 
-/* Among the ids given ($1), or among the node's listing ($1 NULL) */
+/* Among the ids given ($1), or among the node's listing ($1 NULL): a
+ * scalar subquery, not EXISTS, which the planner made a join driven by the
+ * whole listing; and NOW itself, not t.now, in the due bound, so that it is
+ * the index's range */
 static const char claim_ids_sql[] =
     CLAIM_SQL("$1::bigint[] IS NOT NULL AND f.id = ANY($1::bigint[])");
 static const char claim_listing_sql[] = CLAIM_SQL(
-    "$1::bigint[] IS NULL AND EXISTS (SELECT 1 FROM listing l WHERE l.node = $4 AND l.feed_id = f.id)");
+    "$1::bigint[] IS NULL AND (SELECT true FROM listing l WHERE l.node = $4 AND l.feed_id = f.id)"
+    " IS NOT NULL");
 
 /* A window of the first claims asks for this many rows; each next one for
  * twice as many (a backlog of full hosts is read through quickly). */
