@@ -43,6 +43,28 @@ struct store_lookup {
     int alive;    /* out: key_find's liveness of out[0] */
 };
 
+/* What rules 3 and 4 may go on to read, asked for with key_lookup's
+ * lookups, so that a backend with round trips reads it in the same one,
+ * under the same locks: key_range's first keys (range_kind 0: not asked),
+ * and key_live_many's candidates (nk 0: not asked). The inputs borrowed;
+ * the answers: range_keys[0..nrange) (copies: store_more_clear frees them)
+ * and cand[0..ncand) (the caller's room for max). */
+#define STORE_MORE_RANGE 4
+struct store_more {
+    int range_kind;
+    const char *range_lo, *range_hi; /* [lo, hi) */
+    int range_max;                   /* <= STORE_MORE_RANGE */
+    char *range_keys[STORE_MORE_RANGE];
+    int nrange;
+    const struct store_key *k; /* key_live_many's keys */
+    size_t nk;
+    int64_t lo, hi;
+    int64_t *cand;
+    size_t max;
+    int ncand;
+};
+void store_more_clear(struct store_more *m);
+
 /* One article as written by an insert or an update. Borrowed. */
 struct store_row {
     const struct parse_article *a; /* the article (guid, title, body, …) */
@@ -126,9 +148,11 @@ struct store_ops {
      * once (PostgreSQL: other nodes), transaction-scoped locks on locks[0..
      * nlocks) (sorted, distinct), taken before the lookups read anything and
      * held to the end of the transaction; a backend whose writers are
-     * serialized anyway (SQLite) ignores them. 0 or a negative errno. */
+     * serialized anyway (SQLite) ignores them. With more (may be NULL): its
+     * key_range and key_live_many too, after the locks. 0 or a negative
+     * errno. */
     int (*key_lookup)(struct store *s, const int64_t *locks, size_t nlocks, struct store_lookup *q,
-                      size_t n);
+                      size_t n, struct store_more *more);
     /* key_live of keys k[0..n) in turn, in one round trip where the backend
      * has them: each key's articles in key_live's order after the earlier
      * keys', an article already given for an earlier key not again, up to
@@ -196,7 +220,8 @@ struct store_ops {
     /* out[i] for feed_ids[i], zeroed by the caller */
     int (*leases)(struct store *s, const int64_t *feed_ids, size_t n,
                   struct store_feed_lease *out);
-    int (*listed)(struct store *s, const int64_t *feed_ids, const int64_t *intervals, size_t n);
+    int (*listed)(struct store *s, const char *node, const int64_t *feed_ids,
+                  const int64_t *intervals, size_t n);
     int (*names)(struct store *s, int (*cb)(void *arg, int64_t id, const char *name), void *arg);
     int (*listen)(struct store *s);
     int (*notify)(struct store *s, const char *what);

@@ -113,7 +113,8 @@ int store_pg_names(struct store *s, int (*cb)(void *arg, int64_t id, const char 
                    void *arg);
 int store_pg_leases(struct store *s, const int64_t *feed_ids, size_t n,
                     struct store_feed_lease *out);
-int store_pg_listed(struct store *s, const int64_t *feed_ids, const int64_t *intervals, size_t n);
+int store_pg_listed(struct store *s, const char *node, const int64_t *feed_ids,
+                    const int64_t *intervals, size_t n);
 int store_pg_listen(struct store *s);
 int store_pg_notify(struct store *s, const char *what);
 int store_pg_notifications(struct store *s, void (*cb)(void *arg, const char *what), void *arg);

@@ -351,114 +351,98 @@ lookup_read(const PGresult *res, struct store_lookup *q, size_t m)
     }
 }
 
-/* P_LOCK_KEYS of locks[0..nlocks), then P_KEY_LOOKUP with p (NULL: none),
- * in one round trip: a pipeline of two statements, the second's snapshot
- * taken once the locks are granted (READ COMMITTED: a snapshot a
- * statement), so that it sees what a node holding them committed. The
- * lookup's result, or NULL (*rc: 0 without p, else the error). */
-static PGresult *
-locked_lookup(struct store *s, const int64_t *locks, size_t nlocks, const struct pg_params *p,
-              int *rc)
+/* One statement of a pipeline: prepared statement id with p; its result
+ * kept (res) when keep. */
+struct piped {
+    enum pg_stmt id;
+    const struct pg_params *p;
+    int keep;
+    PGresult *res;
+};
+
+/* Statements q[0..n) in one round trip: a pipeline, each statement's
+ * snapshot taken when it starts (READ COMMITTED), so that lookups after
+ * P_LOCK_KEYS see what a node holding those locks committed. Inside a
+ * transaction (store_begin). The results asked for in q[i].res (the caller
+ * PQclears them); 0 or a negative errno (then none kept). */
+static int
+pipeline(struct store *s, struct piped *q, int n)
 {
     PGconn *c = pg_of(s)->conn;
-    PGresult *res, *out = NULL;
-    char lock_name[16], lookup_name[16];
-    struct pg_params lp = {0};
-    int nq = p ? 2 : 1;
-    if ((*rc = store_pg_ready(s)) < 0)
-        return NULL;
-    if (nlocks == 0 || nlocks > LOCKS_MAX) {
-        *rc = -EINVAL;
-        return NULL;
+    PGresult *res;
+    int rc, sent = 0;
+    if ((rc = store_pg_ready(s)) < 0)
+        return rc;
+    if (!PQenterPipelineMode(c))
+        goto failed;
+    for (; sent < n; sent++) {
+        char name[16];
+        snprintf(name, sizeof(name), "ff%d", (int)q[sent].id);
+        if (!PQsendQueryPrepared(c, name, q[sent].p->n, q[sent].p->v, NULL, NULL, 0))
+            goto failed;
     }
-    for (size_t i = 0; i < LOCKS_MAX; i++)
-        store_pg_int(&lp, locks[i < nlocks ? i : nlocks - 1]);
-    snprintf(lock_name, sizeof(lock_name), "ff%d", (int)P_LOCK_KEYS);
-    snprintf(lookup_name, sizeof(lookup_name), "ff%d", (int)P_KEY_LOOKUP);
-    if (!PQenterPipelineMode(c) ||
-        !PQsendQueryPrepared(c, lock_name, lp.n, lp.v, NULL, NULL, 0) ||
-        (p && !PQsendQueryPrepared(c, lookup_name, p->n, p->v, NULL, NULL, 0)) ||
-        !PQpipelineSync(c)) {
-        *rc = store_pg_fail(s, NULL);
-        if (*rc == -ENOMEM && PQstatus(c) == CONNECTION_OK)
-            *rc = -EIO;
-        nq = PQpipelineStatus(c) == PQ_PIPELINE_OFF ? 0 : nq;
+    if (!PQpipelineSync(c)) {
+    failed:
+        rc = store_pg_fail(s, NULL);
+        if (rc == -ENOMEM && PQstatus(c) == CONNECTION_OK)
+            rc = -EIO;
+        if (PQpipelineStatus(c) == PQ_PIPELINE_OFF)
+            sent = 0;
+        else if (PQpipelineSync(c) == 0)
+            sent = 0; /* nothing more to read: the connection is broken */
     }
     /* each statement's results up to its NULL, then the sync's */
-    for (int i = 0; i < nq && PQstatus(c) != CONNECTION_BAD; i++)
+    for (int i = 0; i < sent && PQstatus(c) != CONNECTION_BAD; i++)
         while ((res = PQgetResult(c)) != NULL) {
             ExecStatusType st = PQresultStatus(res);
-            if (st == PGRES_TUPLES_OK && i == 1 && out == NULL)
-                out = res;
-            else if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK || st == PGRES_PIPELINE_ABORTED ||
-                     *rc < 0)
+            if (st == PGRES_TUPLES_OK && q[i].keep && q[i].res == NULL && rc == 0)
+                q[i].res = res;
+            else if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK ||
+                     st == PGRES_PIPELINE_ABORTED || rc < 0)
                 PQclear(res);
             else
-                *rc = store_pg_fail(s, res);
+                rc = store_pg_fail(s, res);
         }
-    if (nq > 0 && PQstatus(c) != CONNECTION_BAD)
+    if (sent > 0 && PQstatus(c) != CONNECTION_BAD)
         PQclear(PQgetResult(c)); /* PGRES_PIPELINE_SYNC */
     PQexitPipelineMode(c);
     if (PQstatus(c) == CONNECTION_BAD) {
         pg_of(s)->lost_tx = 1; /* inside store_begin */
         pg_of(s)->connected = 0;
         snprintf(s->err, sizeof(s->err), "connection lost inside a transaction");
-        *rc = -ECONNRESET;
+        rc = -ECONNRESET;
     }
-    if (*rc < 0) {
-        PQclear(out);
-        return NULL;
-    }
-    return out;
+    if (rc < 0)
+        for (int i = 0; i < n; i++) {
+            PQclear(q[i].res);
+            q[i].res = NULL;
+        }
+    return rc;
 }
 
+/* P_KEY_LIVE_MANY's parameters for k[0..n), lo, hi, max; the keys' array
+ * text into *keys (the caller frees it) and their kinds' into kinds. */
+#define KINDS_SIZE (8 * KEYS_MAX + 2)
 static int
-pg_key_lookup(struct store *s, const int64_t *locks, size_t nlocks, struct store_lookup *q,
-              size_t n)
+live_many_params(struct pg_params *p, const struct store_key *k, size_t n, int64_t lo,
+                 int64_t hi, size_t max, char kinds[KINDS_SIZE], char **keys)
 {
-    for (size_t at = 0; at < n || (at == 0 && nlocks > 0); at += LOOKUPS) {
-        struct pg_params p = {0};
-        size_t m = n - at < LOOKUPS ? n - at : LOOKUPS;
-        int rc;
-        PGresult *res;
-        if (m > 0)
-            lookup_params(&p, &q[at], m);
-        if (at == 0 && nlocks > 0) {
-            res = locked_lookup(s, locks, nlocks, m > 0 ? &p : NULL, &rc);
-            if (m == 0)
-                return rc;
-        } else {
-            res = store_pg_run(s, P_KEY_LOOKUP, &p, &rc);
-        }
-        if (res == NULL)
-            return rc;
-        lookup_read(res, &q[at], m);
-        PQclear(res);
-    }
+    int rc = key_arrays(k, n, kinds, NULL, keys);
+    if (rc < 0)
+        return rc;
+    store_pg_text(p, kinds);
+    store_pg_text(p, *keys);
+    store_pg_int(p, lo);
+    store_pg_int(p, hi);
+    store_pg_int(p, (int64_t)max);
     return 0;
 }
 
+/* P_KEY_LIVE_MANY's rows into cand[0..max), each article once: their number. */
 static int
-pg_key_live_many(struct store *s, const struct store_key *k, size_t n, int64_t lo, int64_t hi,
-                 int64_t *cand, size_t max)
+live_many_read(const PGresult *res, int64_t *cand, size_t max)
 {
-    struct pg_params p = {0};
-    char kinds[8 * KEYS_MAX + 2], *keys;
     size_t nc = 0;
-    int rc;
-    if (n == 0 || max == 0)
-        return 0;
-    if ((rc = key_arrays(k, n, kinds, NULL, &keys)) < 0)
-        return rc;
-    store_pg_text(&p, kinds);
-    store_pg_text(&p, keys);
-    store_pg_int(&p, lo);
-    store_pg_int(&p, hi);
-    store_pg_int(&p, (int64_t)max);
-    PGresult *res = store_pg_run(s, P_KEY_LIVE_MANY, &p, &rc);
-    free(keys);
-    if (res == NULL)
-        return rc;
     for (int i = 0; i < PQntuples(res) && nc < max; i++) {
         int64_t id = store_pg_int64(res, i, 0);
         int dup = 0;
@@ -467,8 +451,96 @@ pg_key_live_many(struct store *s, const struct store_key *k, size_t n, int64_t l
         if (!dup)
             cand[nc++] = id;
     }
-    PQclear(res);
     return (int)nc;
+}
+
+/* The locks, the first LOOKUPS lookups and what more asks for, in one
+ * pipeline; the lookups after those first ones, LOOKUPS a statement. */
+static int
+pg_key_lookup(struct store *s, const int64_t *locks, size_t nlocks, struct store_lookup *q,
+              size_t n, struct store_more *more)
+{
+    struct pg_params lp = {0}, qp = {0}, rp = {0}, mp = {0};
+    struct piped pq[4];
+    char kinds[KINDS_SIZE], *keys = NULL;
+    size_t m = n < LOOKUPS ? n : LOOKUPS;
+    int np = 0, iq = -1, ir = -1, im = -1, rc;
+    if (nlocks > LOCKS_MAX)
+        return -EINVAL;
+    if (nlocks > 0) {
+        for (size_t i = 0; i < LOCKS_MAX; i++)
+            store_pg_int(&lp, locks[i < nlocks ? i : nlocks - 1]);
+        pq[np++] = (struct piped){P_LOCK_KEYS, &lp, 0, NULL};
+    }
+    if (m > 0) {
+        lookup_params(&qp, q, m);
+        iq = np;
+        pq[np++] = (struct piped){P_KEY_LOOKUP, &qp, 1, NULL};
+    }
+    if (more != NULL && more->range_kind != 0) {
+        store_pg_int(&rp, more->range_kind);
+        store_pg_text(&rp, more->range_lo);
+        store_pg_text(&rp, more->range_hi);
+        store_pg_int(&rp, more->range_max);
+        ir = np;
+        pq[np++] = (struct piped){P_KEY_RANGE, &rp, 1, NULL};
+    }
+    if (more != NULL && more->nk > 0 && more->max > 0) {
+        if ((rc = live_many_params(&mp, more->k, more->nk, more->lo, more->hi, more->max, kinds,
+                                   &keys)) < 0)
+            return rc;
+        im = np;
+        pq[np++] = (struct piped){P_KEY_LIVE_MANY, &mp, 1, NULL};
+    }
+    rc = np > 0 ? pipeline(s, pq, np) : 0;
+    free(keys);
+    if (rc < 0)
+        return rc;
+    if (iq >= 0)
+        lookup_read(pq[iq].res, q, m);
+    for (int r = 0; ir >= 0 && r < PQntuples(pq[ir].res) && rc == 0; r++) {
+        if (more->nrange >= STORE_MORE_RANGE)
+            break;
+        if ((more->range_keys[more->nrange] = strdup(PQgetvalue(pq[ir].res, r, 0))) == NULL)
+            rc = -ENOMEM;
+        else
+            more->nrange++;
+    }
+    if (im >= 0)
+        more->ncand = live_many_read(pq[im].res, more->cand, more->max);
+    for (int i = 0; i < np; i++)
+        PQclear(pq[i].res);
+    for (size_t at = m; at < n && rc == 0; at += LOOKUPS) {
+        struct pg_params p = {0};
+        size_t k = n - at < LOOKUPS ? n - at : LOOKUPS;
+        PGresult *res;
+        lookup_params(&p, &q[at], k);
+        if ((res = store_pg_run(s, P_KEY_LOOKUP, &p, &rc)) == NULL)
+            return rc;
+        lookup_read(res, &q[at], k);
+        PQclear(res);
+    }
+    return rc;
+}
+
+static int
+pg_key_live_many(struct store *s, const struct store_key *k, size_t n, int64_t lo, int64_t hi,
+                 int64_t *cand, size_t max)
+{
+    struct pg_params p = {0};
+    char kinds[KINDS_SIZE], *keys;
+    int rc;
+    if (n == 0 || max == 0)
+        return 0;
+    if ((rc = live_many_params(&p, k, n, lo, hi, max, kinds, &keys)) < 0)
+        return rc;
+    PGresult *res = store_pg_run(s, P_KEY_LIVE_MANY, &p, &rc);
+    free(keys);
+    if (res == NULL)
+        return rc;
+    rc = live_many_read(res, cand, max);
+    PQclear(res);
+    return rc;
 }
 
 static int

@@ -79,79 +79,151 @@ store_pg_now(struct store *s, int64_t *now)
     return 0;
 }
 
-/* The claim: the candidates (due, enabled, among $1, lease free or run
- * out) locked in claim order, skipping rows another transaction holds (a
- * fence: that feed is being written); each ranked within its host beside
- * the host's live leases (per_host $2); the first $3 that fit claimed for
- * node $4 for $5 seconds; then each host's max_rate slots ($6 ms apart)
- * reserved in hosts, continuing from the last one reserved. */
-static const char claim_sql[] =
-    "WITH t AS (SELECT " NOW " AS now, floor(extract(epoch FROM now()) * 1000)::bigint AS ms),"
-    " cand AS (SELECT f.id, f.host, f.urgent, coalesce(f.next_fetch, 0) AS due"
-    "  FROM feeds f, t WHERE f.id = ANY($1::bigint[]) AND f.enabled"
-    "  AND coalesce(f.next_fetch, 0) <= t.now AND (f.lease_until IS NULL OR f.lease_until <= t.now)"
-    "  ORDER BY f.urgent DESC, 4, f.id FOR UPDATE OF f SKIP LOCKED),"
-    " ranked AS (SELECT c.*, row_number() OVER (PARTITION BY c.host"
-    "   ORDER BY c.urgent DESC, c.due, c.id) AS rn,"
-    "  (SELECT count(*) FROM feeds l, t WHERE l.host = c.host AND l.lease_until > t.now) AS live"
-    "  FROM cand c),"
-    " pick AS (SELECT * FROM ranked WHERE $2::bigint <= 0 OR host IS NULL OR live + rn <= $2::bigint"
-    "  ORDER BY urgent DESC, due, id LIMIT $3),"
-    " upd AS (UPDATE feeds f SET owner = $4, token = f.token + 1,"
-    "  lease_until = t.now + $5::bigint, next_fetch = t.now + $5::bigint, urgent = false"
-    "  FROM pick, t WHERE f.id = pick.id"
-    "  RETURNING f.id, f.token, f.lease_until, f.host, pick.urgent, pick.due),"
-    " per AS (SELECT host, count(*) AS c FROM upd WHERE host IS NOT NULL AND $6::bigint > 0"
-    "  GROUP BY host),"
-    " slot AS (INSERT INTO hosts(host, next_slot) SELECT per.host, t.ms + per.c * $6::bigint"
-    "  FROM per, t ON CONFLICT(host) DO UPDATE SET next_slot = greatest(hosts.next_slot,"
-    "  (SELECT ms FROM t)) + excluded.next_slot - (SELECT ms FROM t) RETURNING host, next_slot)"
-    " SELECT u.id, u.token, u.lease_until, u.urgent,"
-    "  coalesce(s.next_slot - p.c * $6::bigint + (row_number() OVER (PARTITION BY u.host"
-    "   ORDER BY u.urgent DESC, u.due, u.id) - 1) * $6::bigint, t.ms), t.ms"
-    " FROM upd u CROSS JOIN t LEFT JOIN per p ON p.host = u.host"
-    " LEFT JOIN slot s ON s.host = u.host"
-    " ORDER BY u.urgent DESC, u.due, u.id";
+/* The claim, one window at a time (store_pg_claim loops). A window: the
+ * next $7 candidates in claim order (urgent first, then by due and id,
+ * each part read in its own index from the keyset after the previous
+ * window's last row: $8 urgent ones still to read, $9/$10 the urgent part's
+ * last due and id, $11/$12 the others'), due, enabled, lease free or run
+ * out, listed ($1 the node's ids, or NULL: the listing of node $4), not of a
+ * host found full ($13); each ranked within its host beside the host's
+ * live leases, counted for the window's hosts alone (per_host $2); the
+ * first $3 that fit locked, skipping rows another transaction holds (a
+ * fence: that feed is being written), and claimed for node $4 for $5
+ * seconds; then each host's max_rate slots ($6 ms apart) reserved in hosts,
+ * continuing from the last one reserved. Rows of kind 0 are the claims;
+ * one row of kind 1 tells the window: its size, its last row (id, due,
+ * urgent) and the hosts found full so far (a text[] literal). Only the
+ * rows claimed are locked: locking every due row made a claim cost the
+ * whole backlog. */
+#define CLAIM_PART(URGENT, AFTER, LISTED)                                                          \
+    "(SELECT f.id, f.host, f.urgent, coalesce(f.next_fetch, 0) AS due FROM feeds f, t"            \
+    " WHERE " URGENT " AND f.enabled AND coalesce(f.next_fetch, 0) <= " NOW                       \
+    " AND (f.lease_until IS NULL OR f.lease_until <= t.now)"                                      \
+    " AND (coalesce(f.next_fetch, 0), f.id) > " AFTER                                             \
+    " AND (f.host IS NULL OR f.host <> ALL($13::text[])) AND " LISTED                             \
+    " ORDER BY 4, 1 LIMIT $7)"
+#define CLAIM_SQL(LISTED)                                                                          \
+    "WITH t AS (SELECT " NOW " AS now, floor(extract(epoch FROM now()) * 1000)::bigint AS ms),"    \
+    " c0 AS (SELECT * FROM ("                                                                      \
+    CLAIM_PART("f.urgent AND $8::boolean", "($9::bigint, $10::bigint)", LISTED) " UNION ALL "      \
+    CLAIM_PART("NOT f.urgent", "($11::bigint, $12::bigint)", LISTED)                               \
+    "  ) u ORDER BY urgent DESC, due, id LIMIT $7),"                                               \
+    " hl AS (SELECT h.host, (SELECT count(*) FROM feeds l"                                         \
+    "   WHERE l.host = h.host AND l.lease_until > t.now) AS live"                                  \
+    "  FROM (SELECT DISTINCT host FROM c0 WHERE host IS NOT NULL AND $2::bigint > 0) h, t),"       \
+    " ranked AS (SELECT c0.*, coalesce(hl.live, 0) AS live, row_number() OVER"                     \
+    "   (PARTITION BY c0.host ORDER BY c0.urgent DESC, c0.due, c0.id) AS rn"                       \
+    "  FROM c0 LEFT JOIN hl ON hl.host = c0.host),"                                                \
+    " pick AS (SELECT * FROM ranked WHERE $2::bigint <= 0 OR host IS NULL OR live + rn <= $2::bigint" \
+    "  ORDER BY urgent DESC, due, id LIMIT $3),"                                                   \
+    " lk AS (SELECT f.id, f.host, f.urgent, p.due FROM feeds f JOIN pick p ON p.id = f.id"         \
+    "  CROSS JOIN t WHERE f.enabled AND coalesce(f.next_fetch, 0) <= t.now"                        \
+    "  AND (f.lease_until IS NULL OR f.lease_until <= t.now) FOR UPDATE OF f SKIP LOCKED),"        \
+    " upd AS (UPDATE feeds f SET owner = $4, token = f.token + 1,"                                 \
+    "  lease_until = t.now + $5::bigint, next_fetch = t.now + $5::bigint, urgent = false"          \
+    "  FROM lk, t WHERE f.id = lk.id"                                                              \
+    "  RETURNING f.id, f.token, f.lease_until, f.host, lk.urgent, lk.due),"                        \
+    " per AS (SELECT host, count(*) AS c FROM upd WHERE host IS NOT NULL AND $6::bigint > 0"       \
+    "  GROUP BY host),"                                                                            \
+    " slot AS (INSERT INTO hosts(host, next_slot) SELECT per.host, t.ms + per.c * $6::bigint"      \
+    "  FROM per, t ON CONFLICT(host) DO UPDATE SET next_slot = greatest(hosts.next_slot,"          \
+    "  (SELECT ms FROM t)) + excluded.next_slot - (SELECT ms FROM t) RETURNING host, next_slot)"   \
+    " SELECT 0 AS kind, u.id, u.token, u.lease_until, u.urgent,"                                   \
+    "  coalesce(s.next_slot - p.c * $6::bigint + (row_number() OVER (PARTITION BY u.host"          \
+    "   ORDER BY u.urgent DESC, u.due, u.id) - 1) * $6::bigint, t.ms), t.ms, NULL::text, u.due"    \
+    " FROM upd u CROSS JOIN t LEFT JOIN per p ON p.host = u.host"                                  \
+    " LEFT JOIN slot s ON s.host = u.host"                                                         \
+    " UNION ALL"                                                                                   \
+    " SELECT 1, (SELECT count(*) FROM c0), l.id, l.due, l.urgent, 0, 0,"                           \
+    "  array(SELECT unnest($13::text[]) UNION SELECT host FROM ranked"                             \
+    "   WHERE $2::bigint > 0 AND host IS NOT NULL AND live + rn > $2::bigint)::text, 0"            \
+    " FROM (SELECT 1) one LEFT JOIN (SELECT id, due, urgent FROM c0"                               \
+    "  ORDER BY urgent, due DESC, id DESC LIMIT 1) l ON true"                                      \
+    " ORDER BY 1, 5 DESC, 9, 2"
+
+/* Among the ids given ($1), or among the node's listing ($1 NULL): a
+ * scalar subquery, not EXISTS, which the planner made a join driven by the
+ * whole listing; and NOW itself, not t.now, in the due bound, so that it is
+ * the index's range */
+static const char claim_ids_sql[] =
+    CLAIM_SQL("$1::bigint[] IS NOT NULL AND f.id = ANY($1::bigint[])");
+static const char claim_listing_sql[] = CLAIM_SQL(
+    "$1::bigint[] IS NULL AND (SELECT true FROM listing l WHERE l.node = $4 AND l.feed_id = f.id)"
+    " IS NOT NULL");
+
+/* A window of the first claims asks for this many rows; each next one for
+ * twice as many (a backlog of full hosts is read through quickly). */
+#define WINDOW_MAX 8192
 
 int
 store_pg_claim(struct store *s, const struct store_claim_opts *o, struct store_claim *out,
                size_t *n)
 {
-    struct pg_params p = {0};
-    char *ids = store_pg_ids(o->feed_ids, o->n_ids), lock[96];
+    char *ids = NULL, *full = NULL, lock[96];
     int64_t spacing = o->max_rate > 0 ? (int64_t)(1000.0 / o->max_rate + 0.999) : 0;
+    int64_t after[4] = {INT64_MIN, INT64_MIN, INT64_MIN, INT64_MIN};
+    int urgent_left = 1;
+    size_t window = o->limit;
     PGresult *res = NULL;
     int rc;
-    if (ids == NULL)
+    if (o->feed_ids != NULL && (ids = store_pg_ids(o->feed_ids, o->n_ids)) == NULL)
         return -ENOMEM;
     /* the advisory lock first, in a statement of its own: the claim's
-     * snapshot then sees every claim committed before it was granted */
+     * snapshots then see every claim committed before it was granted */
     snprintf(lock, sizeof(lock), "BEGIN; SELECT pg_advisory_xact_lock(%lld)",
              (long long)CLAIM_LOCK);
     if ((rc = cmd(s, lock, NULL, NULL)) < 0)
         goto out;
-    store_pg_text(&p, ids);
-    store_pg_int(&p, o->per_host);
-    store_pg_int(&p, (int64_t)o->limit);
-    store_pg_text(&p, o->node);
-    store_pg_int(&p, o->lease);
-    store_pg_int(&p, spacing);
-    if ((res = store_pg_exec(s, claim_sql, &p, &rc)) == NULL)
-        goto out;
-    for (int i = 0; i < PQntuples(res) && (size_t)i < o->limit; i++) {
-        struct store_claim *c = &out[i];
-        c->feed_id = store_pg_int64(res, i, 0);
-        c->token = store_pg_int64(res, i, 1);
-        c->lease_until = store_pg_int64(res, i, 2);
-        c->urgent = PQgetvalue(res, i, 3)[0] == 't';
-        c->start_at_ms = store_pg_int64(res, i, 4);
-        c->start_at = (c->start_at_ms + 999) / 1000;
-        c->now_ms = store_pg_int64(res, i, 5);
-        *n = (size_t)i + 1;
+    while (*n < o->limit) {
+        struct pg_params p = {0};
+        store_pg_text(&p, ids);
+        store_pg_int(&p, o->per_host);
+        store_pg_int(&p, (int64_t)(o->limit - *n));
+        store_pg_text(&p, o->node);
+        store_pg_int(&p, o->lease);
+        store_pg_int(&p, spacing);
+        store_pg_int(&p, (int64_t)window);
+        store_pg_text(&p, urgent_left ? "t" : "f");
+        for (int i = 0; i < 4; i++)
+            store_pg_int(&p, after[i]);
+        store_pg_text(&p, full ? full : "{}");
+        if ((res = store_pg_exec(s, ids ? claim_ids_sql : claim_listing_sql, &p, &rc)) == NULL)
+            goto out;
+        int rows = PQntuples(res);
+        for (int i = 0; i < rows - 1 && *n < o->limit; i++) {
+            struct store_claim *c = &out[*n];
+            c->feed_id = store_pg_int64(res, i, 1);
+            c->token = store_pg_int64(res, i, 2);
+            c->lease_until = store_pg_int64(res, i, 3);
+            c->urgent = PQgetvalue(res, i, 4)[0] == 't';
+            c->start_at_ms = store_pg_int64(res, i, 5);
+            c->start_at = (c->start_at_ms + 999) / 1000;
+            c->now_ms = store_pg_int64(res, i, 6);
+            (*n)++;
+        }
+        /* the window's own row, last: a full window may have more behind it */
+        int last = rows - 1;
+        if (last < 0 || store_pg_int64(res, last, 0) != 1 ||
+            store_pg_int64(res, last, 1) < (int64_t)window || PQgetisnull(res, last, 2)) {
+            PQclear(res);
+            break;
+        }
+        int urgent = PQgetvalue(res, last, 4)[0] == 't';
+        after[urgent ? 0 : 2] = store_pg_int64(res, last, 3);
+        after[urgent ? 1 : 3] = store_pg_int64(res, last, 2);
+        urgent_left = urgent;
+        free(full);
+        if ((full = strdup(PQgetvalue(res, last, 7))) == NULL) {
+            rc = -ENOMEM;
+            PQclear(res);
+            goto out;
+        }
+        PQclear(res);
+        window = window * 2 < WINDOW_MAX ? window * 2 : WINDOW_MAX;
     }
-    PQclear(res);
 out:
     free(ids);
+    free(full);
     if ((rc = tx_end(s, rc)) < 0)
         *n = 0;
     return rc;
@@ -221,6 +293,9 @@ store_pg_feed_complete(struct store *s, int64_t feed_id, int64_t token,
     return rc < 0 ? rc : rows == 0 ? stale(s, feed_id, token) : 0;
 }
 
+/* Each row of ids[] by its position: ord (1 …) in column 0. Linear: the
+ * rows come back with their place, whatever n is (a status page of every
+ * feed asks for all of them). */
 int
 store_pg_due_now(struct store *s, const int64_t *feed_ids, size_t n, int64_t *tokens)
 {
@@ -231,18 +306,20 @@ store_pg_due_now(struct store *s, const int64_t *feed_ids, size_t n, int64_t *to
         return -ENOMEM;
     store_pg_text(&p, ids);
     PGresult *res = store_pg_exec(s,
-                                  "UPDATE feeds SET urgent = true,"
+                                  "WITH u AS (UPDATE feeds SET urgent = true,"
                                   " next_fetch = least(coalesce(next_fetch, 0), " NOW ")"
-                                  " WHERE id = ANY($1::bigint[]) RETURNING id, token",
+                                  " WHERE id = ANY($1::bigint[]) RETURNING id, token)"
+                                  " SELECT x.ord, u.token"
+                                  " FROM unnest($1::bigint[]) WITH ORDINALITY AS x(id, ord)"
+                                  " JOIN u ON u.id = x.id",
                                   &p, &rc);
     free(ids);
     if (res == NULL)
         return rc;
     for (int r = 0; tokens != NULL && r < PQntuples(res); r++) {
-        int64_t id = store_pg_int64(res, r, 0);
-        for (size_t i = 0; i < n; i++)
-            if (feed_ids[i] == id)
-                tokens[i] = store_pg_int64(res, r, 1);
+        int64_t i = store_pg_int64(res, r, 0) - 1;
+        if (i >= 0 && (size_t)i < n)
+            tokens[i] = store_pg_int64(res, r, 1);
     }
     PQclear(res);
     return 0;
@@ -258,31 +335,32 @@ store_pg_leases(struct store *s, const int64_t *feed_ids, size_t n, struct store
         return -ENOMEM;
     store_pg_text(&p, ids);
     PGresult *res = store_pg_exec(s,
-                                  "SELECT id, CASE WHEN lease_until > " NOW " THEN owner END,"
-                                  " CASE WHEN lease_until > " NOW " THEN lease_until END,"
-                                  " token, done_token, next_fetch, last_fetch, listed_at, enabled"
-                                  " FROM feeds WHERE id = ANY($1::bigint[])",
+                                  "SELECT x.ord, f.id,"
+                                  " CASE WHEN f.lease_until > " NOW " THEN f.owner END,"
+                                  " CASE WHEN f.lease_until > " NOW " THEN f.lease_until END,"
+                                  " f.token, f.done_token, f.next_fetch, f.last_fetch, f.listed_at,"
+                                  " f.enabled"
+                                  " FROM unnest($1::bigint[]) WITH ORDINALITY AS x(id, ord)"
+                                  " JOIN feeds f ON f.id = x.id",
                                   &p, &rc);
     free(ids);
     if (res == NULL)
         return rc;
     for (int r = 0; r < PQntuples(res) && rc == 0; r++) {
-        int64_t id = store_pg_int64(res, r, 0);
-        for (size_t i = 0; i < n && rc == 0; i++) {
-            struct store_feed_lease *l = &out[i];
-            if (feed_ids[i] != id)
-                continue;
-            l->feed_id = id;
-            if (!PQgetisnull(res, r, 1) && (l->owner = strdup(PQgetvalue(res, r, 1))) == NULL)
-                rc = -ENOMEM;
-            l->lease_until = store_pg_int64(res, r, 2);
-            l->token = store_pg_int64(res, r, 3);
-            l->done_token = store_pg_int64(res, r, 4);
-            l->next_fetch = store_pg_int64(res, r, 5);
-            l->last_fetch = store_pg_int64(res, r, 6);
-            l->listed_at = store_pg_int64(res, r, 7);
-            l->enabled = PQgetvalue(res, r, 8)[0] == 't';
-        }
+        int64_t i = store_pg_int64(res, r, 0) - 1;
+        if (i < 0 || (size_t)i >= n)
+            continue;
+        struct store_feed_lease *l = &out[i];
+        l->feed_id = store_pg_int64(res, r, 1);
+        if (!PQgetisnull(res, r, 2) && (l->owner = strdup(PQgetvalue(res, r, 2))) == NULL)
+            rc = -ENOMEM;
+        l->lease_until = store_pg_int64(res, r, 3);
+        l->token = store_pg_int64(res, r, 4);
+        l->done_token = store_pg_int64(res, r, 5);
+        l->next_fetch = store_pg_int64(res, r, 6);
+        l->last_fetch = store_pg_int64(res, r, 7);
+        l->listed_at = store_pg_int64(res, r, 8);
+        l->enabled = PQgetvalue(res, r, 9)[0] == 't';
     }
     PQclear(res);
     if (rc < 0)
@@ -290,27 +368,50 @@ store_pg_leases(struct store *s, const int64_t *feed_ids, size_t n, struct store
     return rc;
 }
 
+/* A node's listing (nodes, listing) is kept at least this long after its
+ * last store_node_listed (longer when an interval is longer). */
+#define LISTING_TTL 86400
+
 int
-store_pg_listed(struct store *s, const int64_t *feed_ids, const int64_t *intervals, size_t n)
+store_pg_listed(struct store *s, const char *node, const int64_t *feed_ids,
+                const int64_t *intervals, size_t n)
 {
     struct pg_params p = {0};
     char *ids = store_pg_ids(feed_ids, n), *iv = NULL;
+    int64_t ttl = LISTING_TTL;
     int rc = -ENOMEM;
     if (ids == NULL)
         return rc;
     if (intervals != NULL) {
         if ((iv = store_pg_ids(intervals, n)) == NULL)
             goto out;
+        for (size_t i = 0; i < n; i++)
+            ttl = intervals[i] > ttl ? intervals[i] : ttl;
     }
     store_pg_text(&p, ids);
     store_pg_text(&p, iv);
-    /* two sets of rows, disjoint: the listed ones, and the rest whose
-     * interval ran out (one statement, one snapshot) */
+    store_pg_text(&p, node);
+    store_pg_int(&p, ttl);
+    /* two sets of feeds, disjoint: the listed ones, and the rest whose
+     * interval ran out; the node's listing replaced (the rows it no longer
+     * lists, the new ones: disjoint too), expired nodes' dropped. One
+     * statement, one snapshot */
     rc = cmd(s,
              "WITH l AS (UPDATE feeds f SET listed_at = " NOW ", interval_s = coalesce(u.iv, 0),"
              "  enabled = f.enabled OR f.unlisted, unlisted = false"
              "  FROM unnest($1::bigint[], coalesce($2::bigint[], '{}')) AS u(id, iv)"
-             "  WHERE f.id = u.id)"
+             "  WHERE f.id = u.id),"
+             " nd AS (INSERT INTO nodes(node, listed_at, expires)"
+             "  SELECT $3, " NOW ", " NOW " + $4::bigint WHERE $3::text IS NOT NULL"
+             "  ON CONFLICT(node) DO UPDATE SET listed_at = excluded.listed_at,"
+             "  expires = excluded.expires),"
+             " gone AS (DELETE FROM nodes WHERE expires < " NOW
+             "  AND node IS DISTINCT FROM $3::text RETURNING node),"
+             " ld AS (DELETE FROM listing WHERE node IN (SELECT node FROM gone)"
+             "  OR (node = $3::text AND feed_id <> ALL($1::bigint[]))),"
+             " li AS (INSERT INTO listing(node, feed_id)"
+             "  SELECT DISTINCT $3::text, u.id FROM unnest($1::bigint[]) AS u(id)"
+             "  WHERE $3::text IS NOT NULL ON CONFLICT DO NOTHING)"
              " UPDATE feeds SET enabled = false, unlisted = true WHERE enabled"
              " AND listed_at + interval_s < " NOW " AND NOT (id = ANY($1::bigint[]))",
              &p, NULL);

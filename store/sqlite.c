@@ -72,6 +72,13 @@ static const char *const migrations[] = {
     "UPDATE feeds SET host = finfeed_host(url);"
     "CREATE INDEX feeds_host ON feeds(host, lease_until);"
     "CREATE TABLE hosts(host TEXT PRIMARY KEY, next_slot INTEGER NOT NULL) WITHOUT ROWID;",
+    /* 6: each node's listing (store_node_listed), so that a claim need not
+     * carry the node's list of feeds; nodes: when each last listed (its
+     * listing dropped once expired) */
+    "CREATE TABLE nodes(node TEXT PRIMARY KEY, listed_at INTEGER NOT NULL,"
+    " expires INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE listing(node TEXT NOT NULL, feed_id INTEGER NOT NULL,"
+    " PRIMARY KEY(node, feed_id)) WITHOUT ROWID;",
 };
 
 /* Lookups prefer a live article over a tombstone (a pruned article's keys). */
@@ -353,10 +360,28 @@ lite_key_live(struct store *s, const struct store_key *k, int64_t lo, int64_t hi
     return e < 0 ? e : (int)nc;
 }
 
+static int lite_key_live_many(struct store *s, const struct store_key *k, size_t n, int64_t lo,
+                              int64_t hi, int64_t *cand, size_t max);
+static int lite_key_range(struct store *s, int kind, const char *lo, const char *hi, int max,
+                          store_key_cb cb, void *arg);
+
+/* key_range's callback for store_more: a copy of each key. */
+static int
+on_more_key(void *arg, const char *key)
+{
+    struct store_more *m = arg;
+    if (m->nrange >= STORE_MORE_RANGE)
+        return 0;
+    if ((m->range_keys[m->nrange] = strdup(key)) == NULL)
+        return -ENOMEM;
+    m->nrange++;
+    return 0;
+}
+
 /* SQLite has no round trips to save: a lookup after another. */
 static int
 lite_key_lookup(struct store *s, const int64_t *locks, size_t nlocks, struct store_lookup *q,
-                size_t n)
+                size_t n, struct store_more *more)
 {
     /* BEGIN IMMEDIATE: one writer at a time already */
     (void)locks;
@@ -368,6 +393,18 @@ lite_key_lookup(struct store *s, const int64_t *locks, size_t nlocks, struct sto
         if (rc < 0)
             return rc;
         q[i].n = rc;
+    }
+    if (more != NULL && more->range_kind != 0) {
+        int rc = lite_key_range(s, more->range_kind, more->range_lo, more->range_hi,
+                                more->range_max, on_more_key, more);
+        if (rc < 0)
+            return rc;
+    }
+    if (more != NULL && more->nk > 0) {
+        int rc = lite_key_live_many(s, more->k, more->nk, more->lo, more->hi, more->cand, more->max);
+        if (rc < 0)
+            return rc;
+        more->ncand = rc;
     }
     return 0;
 }

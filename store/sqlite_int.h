@@ -71,8 +71,8 @@ int store_sqlite_names(struct store *s, int (*cb)(void *arg, int64_t id, const c
                        void *arg);
 int store_sqlite_leases(struct store *s, const int64_t *feed_ids, size_t n,
                         struct store_feed_lease *out);
-int store_sqlite_listed(struct store *s, const int64_t *feed_ids, const int64_t *intervals,
-                        size_t n);
+int store_sqlite_listed(struct store *s, const char *node, const int64_t *feed_ids,
+                        const int64_t *intervals, size_t n);
 
 /* sqlite_copy.c: raw rows for store_copy (the ops of backend_int.h) */
 int store_sqlite_snapshot(struct store *s);

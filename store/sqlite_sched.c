@@ -97,7 +97,9 @@ step_all(struct store *s, sqlite3_stmt *st, long *rows)
     "SELECT id, host, urgent, (SELECT count(*) FROM feeds l WHERE l.host = f.host"                 \
     "  AND l.lease_until > ?2) AS live,"                                                           \
     " row_number() OVER (PARTITION BY host ORDER BY urgent DESC, coalesce(next_fetch, 0), id)"     \
-    " FROM feeds f WHERE id IN (SELECT value FROM json_each(?1)) AND enabled"                      \
+    " FROM feeds f WHERE (CASE WHEN ?1 IS NULL"                                                    \
+    "  THEN id IN (SELECT feed_id FROM listing WHERE node = ?3)"                                   \
+    "  ELSE id IN (SELECT value FROM json_each(?1)) END) AND enabled"                              \
     " AND coalesce(next_fetch, 0) <= ?2 AND (lease_until IS NULL OR lease_until <= ?2)"            \
     " ORDER BY urgent DESC, coalesce(next_fetch, 0), id"
 
@@ -129,11 +131,11 @@ store_sqlite_claim(struct store *s, const struct store_claim_opts *o, struct sto
                    size_t *n)
 {
     sqlite3_stmt *cand = NULL, *upd = NULL;
-    char *ids = ids_json(o->feed_ids, o->n_ids);
+    char *ids = o->feed_ids ? ids_json(o->feed_ids, o->n_ids) : NULL;
     int64_t ms = now_ms(), now = ms / 1000;
     int64_t spacing = o->max_rate > 0 ? (int64_t)(1000.0 / o->max_rate + 0.999) : 0;
     int rc, r = SQLITE_DONE;
-    if (ids == NULL)
+    if (ids == NULL && o->feed_ids != NULL)
         return -ENOMEM;
     if ((rc = exec_sql(s, "BEGIN IMMEDIATE")) < 0) {
         free(ids);
@@ -145,8 +147,9 @@ store_sqlite_claim(struct store *s, const struct store_claim_opts *o, struct sto
                       " next_fetch = ?3, urgent = 0 WHERE id = ?1 RETURNING token",
                       &upd)) < 0)
         goto out;
-    sqlite3_bind_text(cand, 1, ids, -1, SQLITE_STATIC);
+    sqlite3_bind_text(cand, 1, ids, -1, SQLITE_STATIC); /* NULL: the node's listing */
     sqlite3_bind_int64(cand, 2, now);
+    sqlite3_bind_text(cand, 3, o->node, -1, SQLITE_STATIC);
     while (*n < o->limit && (r = sqlite3_step(cand)) == SQLITE_ROW) {
         const char *host = (const char *)sqlite3_column_text(cand, 1);
         int64_t live = sqlite3_column_int64(cand, 3), rank = sqlite3_column_int64(cand, 4);
@@ -344,8 +347,58 @@ store_sqlite_leases(struct store *s, const int64_t *feed_ids, size_t n,
     return rc;
 }
 
+/* A node's listing is kept at least this long after its last
+ * store_node_listed (longer when an interval is longer). */
+#define LISTING_TTL 86400
+
+/* The node's listing replaced by feed_ids[0..n); expired nodes' dropped. */
+static int
+node_listing(struct store *s, const char *node, const int64_t *feed_ids, const int64_t *intervals,
+             size_t n, int64_t now)
+{
+    sqlite3_stmt *st = NULL;
+    int64_t ttl = LISTING_TTL;
+    int rc, r;
+    for (size_t i = 0; intervals != NULL && i < n; i++)
+        ttl = intervals[i] > ttl ? intervals[i] : ttl;
+    if ((rc = prepare(s,
+                      "DELETE FROM listing WHERE node = ?1 OR node IN"
+                      " (SELECT node FROM nodes WHERE expires < ?2)",
+                      &st)) < 0)
+        return rc;
+    sqlite3_bind_text(st, 1, node, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, now);
+    if ((rc = step_all(s, st, NULL)) < 0 ||
+        (rc = prepare(s, "DELETE FROM nodes WHERE expires < ?1", &st)) < 0)
+        return rc;
+    sqlite3_bind_int64(st, 1, now);
+    if ((rc = step_all(s, st, NULL)) < 0 ||
+        (rc = prepare(s,
+                      "INSERT INTO nodes(node, listed_at, expires) VALUES(?1, ?2, ?2 + ?3)"
+                      " ON CONFLICT(node) DO UPDATE SET listed_at = excluded.listed_at,"
+                      " expires = excluded.expires",
+                      &st)) < 0)
+        return rc;
+    sqlite3_bind_text(st, 1, node, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, now);
+    sqlite3_bind_int64(st, 3, ttl);
+    if ((rc = step_all(s, st, NULL)) < 0 ||
+        (rc = prepare(s, "INSERT OR IGNORE INTO listing(node, feed_id) VALUES(?1, ?2)", &st)) < 0)
+        return rc;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        sqlite3_bind_text(st, 1, node, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, feed_ids[i]);
+        if ((r = sqlite3_step(st)) != SQLITE_DONE)
+            rc = store_sqlite_fail(s, r);
+        sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
 int
-store_sqlite_listed(struct store *s, const int64_t *feed_ids, const int64_t *intervals, size_t n)
+store_sqlite_listed(struct store *s, const char *node, const int64_t *feed_ids,
+                    const int64_t *intervals, size_t n)
 {
     sqlite3_stmt *st = NULL;
     int64_t now = now_ms() / 1000;
@@ -383,6 +436,8 @@ store_sqlite_listed(struct store *s, const int64_t *feed_ids, const int64_t *int
         sqlite3_bind_text(st, 2, ids, -1, SQLITE_STATIC);
         rc = step_all(s, st, NULL);
     }
+    if (rc == 0 && node != NULL)
+        rc = node_listing(s, node, feed_ids, intervals, n, now);
 out:
     free(ids);
     if (rc == 0 && (rc = exec_sql(s, "COMMIT")) == 0)

@@ -238,7 +238,10 @@ int store_now(struct store *s, int64_t *now);
 struct store_claim_opts {
     const char *node;        /* owner to record (SPEC §10 `node`) */
     const int64_t *feed_ids; /* claim only among these feeds (the ones this
-                              * node's configuration lists), n_ids of them */
+                              * node's configuration lists), n_ids of them;
+                              * NULL: among the feeds store_node_listed last
+                              * recorded for o->node (nothing passed each
+                              * claim: the cheap way with many feeds) */
     size_t n_ids;
     int64_t lease;           /* seconds a claim lasts (> 0) */
     size_t limit;            /* at most this many claims (> 0) */
@@ -347,6 +350,13 @@ int store_feed_names(struct store *s, int (*cb)(void *arg, int64_t id, const cha
  * inside store_begin (-EINVAL). Returns 0 or a negative errno. */
 int store_feeds_listed(struct store *s, const int64_t *feed_ids, const int64_t *intervals,
                        size_t n);
+/* store_feeds_listed, and these feeds recorded as node `node`'s listing
+ * (borrowed; NULL: store_feeds_listed alone), replacing the one it
+ * recorded before: store_claim with feed_ids NULL then claims among them.
+ * The listings of a node that has not listed for a day (or for its
+ * longest interval, if longer) are dropped. Returns 0 or a negative errno. */
+int store_node_listed(struct store *s, const char *node, const int64_t *feed_ids,
+                      const int64_t *intervals, size_t n);
 
 /* Change notification between nodes (PostgreSQL LISTEN/NOTIFY on channel
  * "finfeed"; SQLite has one node: -ENOTSUP). store_listen: LISTEN on this

@@ -164,7 +164,19 @@ struct lookups {
     int link_alive;
     int ntitle;                      /* title[0..ntitle): rule 3's candidates */
     int64_t title[TITLE_CANDIDATES];
+    int other_links;                 /* the feed's other links under the title (up to 2;
+                                      * column_title's count), when the title is set */
+    int nsimilar;                    /* similar[0..nsimilar): rule 4's candidates, when banded */
+    int64_t similar[MAX_CANDIDATES];
 };
+
+void
+store_more_clear(struct store_more *m)
+{
+    for (int i = 0; i < m->nrange; i++)
+        free(m->range_keys[i]);
+    m->nrange = 0;
+}
 
 static int
 cmp_i64(const void *a, const void *b)
@@ -192,14 +204,57 @@ similarity_locks(const struct keys *k, int64_t *locks)
     return d;
 }
 
+/* The column-title range of feed `feed_id` and title key `title`: keys
+ * "FEED\x1fTITLE\x1f…", [lo, hi) into buffers of n bytes. */
+static void
+column_range(int64_t feed_id, const char *title, char *lo, char *hi, size_t n)
+{
+    int len = snprintf(lo, n, "%" PRId64 "\x1f%s\x1f", feed_id, title);
+    memcpy(hi, lo, (size_t)len + 1);
+    hi[len - 1] = '\x20'; /* the first key past every "lo…" */
+}
+
+/* What rules 2–4 read of the store for a new article (its feed
+ * `feed_id`), read at once before they run (one round trip on PostgreSQL,
+ * not five): whether its title is a known column title, the article
+ * holding its link, the live articles under its title within 48 h, the
+ * feed's other links under its title (a column title?), the live articles
+ * sharing a band within 72 h. Rules 3 and 4 read them under the locks; the
+ * last three are read whether or not a rule before needs them. */
 static int
-lookups_read(struct store *s, const struct keys *k, int64_t date, struct lookups *l)
+lookups_read(struct store *s, const struct keys *k, int64_t feed_id, int64_t date,
+             struct lookups *l)
 {
     struct store_lookup q[3];
+    struct store_more more = {0};
+    struct store_key bands[STORE_BANDS];
     int64_t column, locks[1 + STORE_BANDS];
     size_t n = 0, nlocks = similarity_locks(k, locks);
     int ic = -1, il = -1, it = -1;
+    char *lo = NULL, *hi = NULL;
     memset(l, 0, sizeof(*l));
+    if (k->title != NULL) {
+        size_t len = strlen(k->title) + 32;
+        if ((lo = malloc(len)) == NULL || (hi = malloc(len)) == NULL) {
+            free(lo);
+            return -ENOMEM;
+        }
+        column_range(feed_id, k->title, lo, hi, len);
+        more.range_kind = KEY_FEED_TITLE;
+        more.range_lo = lo;
+        more.range_hi = hi;
+        more.range_max = 3;
+    }
+    if (k->banded) {
+        for (int b = 0; b < STORE_BANDS; b++)
+            bands[b] = (struct store_key){KEY_BAND, NULL, (int64_t)k->bands[b], 0};
+        more.k = bands;
+        more.nk = STORE_BANDS;
+        more.lo = date - H72;
+        more.hi = date + H72;
+        more.cand = l->similar;
+        more.max = MAX_CANDIDATES;
+    }
     if (k->title != NULL) {
         ic = (int)n;
         q[n++] = (struct store_lookup){.k = {KEY_COLUMN, k->title, 0, 0}, .out = &column, .max = 1};
@@ -218,7 +273,16 @@ lookups_read(struct store *s, const struct keys *k, int64_t date, struct lookups
                                        .out = l->title,
                                        .max = TITLE_CANDIDATES};
     }
-    int rc = n > 0 || nlocks > 0 ? s->ops->key_lookup(s, locks, nlocks, q, n) : 0;
+    int rc = n > 0 || nlocks > 0 ? s->ops->key_lookup(s, locks, nlocks, q, n, &more) : 0;
+    if (rc == 0) {
+        /* column_title's count: the incoming article's own key is one */
+        for (int i = 0; i < more.nrange; i++)
+            l->other_links += strcmp(more.range_keys[i], k->feed_title) != 0;
+        l->nsimilar = more.ncand;
+    }
+    store_more_clear(&more);
+    free(lo);
+    free(hi);
     if (rc < 0)
         return rc;
     if (ic >= 0)
@@ -230,44 +294,6 @@ lookups_read(struct store *s, const struct keys *k, int64_t date, struct lookups
     if (it >= 0)
         l->ntitle = q[it].n;
     return 0;
-}
-
-/* key_range callback of column_title: counts the keys other than *own. */
-struct other_links {
-    const char *own;
-    int links;
-};
-
-static int
-on_feed_title(void *arg, const char *key)
-{
-    struct other_links *o = arg;
-    if (strcmp(key, o->own) != 0)
-        o->links++;
-    return 0;
-}
-
-/* Whether feed `feed_id` carried `title` (a title key) for two or more
- * different links, the incoming article (feed-title key `own`) counting as
- * one of them. 1, 0 or a negative errno. */
-static int
-column_title(struct store *s, int64_t feed_id, const char *title, const char *own)
-{
-    size_t n = strlen(title) + 32;
-    char *lo = malloc(n), *hi = malloc(n);
-    struct other_links o = {own, 1};
-    int rc = -ENOMEM;
-    if (lo == NULL || hi == NULL)
-        goto out;
-    int len = snprintf(lo, n, "%" PRId64 "\x1f%s\x1f", feed_id, title);
-    memcpy(hi, lo, (size_t)len + 1);
-    hi[len - 1] = '\x20'; /* the first key past every "lo…" */
-    if ((rc = s->ops->key_range(s, KEY_FEED_TITLE, lo, hi, 3, on_feed_title, &o)) == 0)
-        rc = o.links >= 2;
-out:
-    free(lo);
-    free(hi);
-    return rc;
 }
 
 /* Rule 3: a live article under the same title within 48 h whose body agrees
@@ -298,35 +324,27 @@ find_by_title(struct store *s, const struct keys *k, const struct lookups *l, in
 }
 
 /* Rule 3's column titles: whether the title of the incoming article (keys
- * `k`, of feed `feed_id`) is one, into k->column and k->column_known. */
-static int
-find_column(struct store *s, struct keys *k, int64_t feed_id, const struct lookups *l)
+ * `k`) is one, into k->column and k->column_known: known as one, or
+ * carried by its feed for two or more different links. */
+static void
+find_column(struct keys *k, const struct lookups *l)
 {
-    int rc;
     k->column = k->column_known = l->column;
-    if (!k->column) {
-        if ((rc = column_title(s, feed_id, k->title, k->feed_title)) < 0)
-            return rc;
-        k->column = rc;
-    }
-    return 0;
+    /* feed carried the title for two or more different links, the
+     * incoming article counting as one of them */
+    if (!k->column)
+        k->column = 1 + l->other_links >= 2;
 }
 
 /* Rule 4: a live article sharing an LSH band within 72 h whose body text
  * really is near-identical (Jaccard ≥ 0.85). 1 and *article when found. */
 static int
-find_similar(struct store *s, const struct keys *k, int64_t date, int64_t *article)
+find_similar(struct store *s, const struct keys *k, const struct lookups *l, int64_t *article)
 {
-    /* every band's candidates at once (one round trip on PostgreSQL, not
-     * sixteen): band by band, each article once, the first 64 */
-    struct store_key bands[STORE_BANDS];
-    int64_t cand[MAX_CANDIDATES];
-    for (int b = 0; b < STORE_BANDS; b++)
-        bands[b] = (struct store_key){KEY_BAND, NULL, (int64_t)k->bands[b], 0};
-    int nc = s->ops->key_live_many(s, bands, STORE_BANDS, date - H72, date + H72, cand,
-                                   MAX_CANDIDATES);
-    if (nc < 0)
-        return nc;
+    /* every band's candidates, read with the lookups (lookups_read): band
+     * by band, each article once, the first 64 */
+    const int64_t *cand = l->similar;
+    int nc = l->nsimilar;
     for (int i = 0; i < nc; i++) {
         uint64_t *other = NULL;
         size_t no, chars;
@@ -440,8 +458,8 @@ insert_article(struct store *s, int64_t feed_id, const struct parse_article *a, 
 /* Rules 2–4 in order: the article with keys `k` repeats *article, 1 when
  * found. */
 static int
-find_duplicate(struct store *s, const struct keys *k, const struct lookups *l, int64_t date,
-               int64_t *article, int *alive)
+find_duplicate(struct store *s, const struct keys *k, const struct lookups *l, int64_t *article,
+               int *alive)
 {
     int found = 0;
     if (l->link) {
@@ -452,7 +470,7 @@ find_duplicate(struct store *s, const struct keys *k, const struct lookups *l, i
     *alive = 1;
     if (k->title != NULL && (found = find_by_title(s, k, l, article)) != 0)
         return found;
-    if (k->banded && (found = find_similar(s, k, date, article)) > 0)
+    if (k->banded && (found = find_similar(s, k, l, article)) > 0)
         *alive = 1;
     return found;
 }
@@ -512,11 +530,11 @@ add_once(struct store *s, int64_t feed_id, const struct parse_article *a, int re
     if ((text = parse_html_text(a->body)) == NULL || keys_make(s, feed_id, a, text, &k) < 0)
         goto out;
     struct lookups look;
-    if ((rc = lookups_read(s, &k, a->date, &look)) < 0)
+    if ((rc = lookups_read(s, &k, feed_id, a->date, &look)) < 0)
         goto out;
-    if (k.title != NULL && (rc = find_column(s, &k, feed_id, &look)) < 0)
-        goto out;
-    if ((rc = found = find_duplicate(s, &k, &look, a->date, &article, &alive)) < 0)
+    if (k.title != NULL)
+        find_column(&k, &look);
+    if ((rc = found = find_duplicate(s, &k, &look, &article, &alive)) < 0)
         goto out;
     if (found) {
         /* another source of an article already stored (or of a tombstone:

@@ -68,7 +68,7 @@ store_claim(struct store *s, const struct store_claim_opts *o, struct store_clai
         snprintf(s->err, sizeof(s->err), "store_claim inside a transaction");
         return -EINVAL;
     }
-    if (o->n_ids == 0)
+    if (o->feed_ids != NULL && o->n_ids == 0)
         return 0;
     memset(out, 0, o->limit * sizeof(*out));
     return s->ops->claim(s, o, out, n);
@@ -125,13 +125,21 @@ store_feed_lease_clear(struct store_feed_lease *l, size_t n)
 }
 
 int
-store_feeds_listed(struct store *s, const int64_t *feed_ids, const int64_t *intervals, size_t n)
+store_node_listed(struct store *s, const char *node, const int64_t *feed_ids,
+                  const int64_t *intervals, size_t n)
 {
-    if (s->in_tx) {
-        snprintf(s->err, sizeof(s->err), "store_feeds_listed inside a transaction");
+    if (s->in_tx || (n > 0 && feed_ids == NULL)) {
+        snprintf(s->err, sizeof(s->err), "store_feeds_listed: %s",
+                 s->in_tx ? "inside a transaction" : "bad arguments");
         return -EINVAL;
     }
-    return s->ops->listed(s, feed_ids, intervals, n);
+    return s->ops->listed(s, node, feed_ids, intervals, n);
+}
+
+int
+store_feeds_listed(struct store *s, const int64_t *feed_ids, const int64_t *intervals, size_t n)
+{
+    return store_node_listed(s, NULL, feed_ids, intervals, n);
 }
 
 int

@@ -2628,6 +2628,131 @@ test_feeds_listed(void **state)
     store_close(s);
 }
 
+/* A node that recorded its listing (store_node_listed) claims without
+ * passing its ids (feed_ids NULL): among its own feeds only, in claim
+ * order, urgent first; a new listing replaces the old; a node that listed
+ * nothing claims nothing. per_host holds when the feeds of a full host come
+ * first in a long backlog: the claim reads on past them (one window after
+ * another) to the feeds of other hosts. */
+static void
+test_claim_listing(void **state)
+{
+    (void)state;
+    char where[512];
+    struct store *a, *b;
+    int64_t busy[10], quiet[3], iv[13];
+    two_stores(where, sizeof(where), "listing.db", &a, &b);
+    sched_feeds(a, "b", "busy.example", 10, busy);
+    sched_feeds(a, "q", "quiet.example", 3, quiet);
+    int64_t all[13];
+    for (int i = 0; i < 13; i++) {
+        all[i] = i < 10 ? busy[i] : quiet[i - 10];
+        iv[i] = 3600;
+    }
+    /* node-a lists busy 0-5, node-b busy 4-9 and the quiet ones */
+    assert_int_equal(store_node_listed(a, "node-a", all, iv, 6), 0);
+    assert_int_equal(store_node_listed(b, "node-b", all + 4, iv, 9), 0);
+    struct store_feed_lease l[13];
+    assert_int_equal(store_feed_leases(a, all, 13, l), 0);
+    for (int i = 0; i < 13; i++)
+        assert_true(l[i].listed_at > 0);
+    store_feed_lease_clear(l, 13);
+
+    struct store_claim out[13];
+    size_t n = 0;
+    struct store_claim_opts o = claim_opts("node-c", NULL, 0, 60, 13);
+    assert_int_equal(store_claim(a, &o, out, &n), 0);
+    assert_int_equal(n, 0); /* node-c listed nothing */
+    o.node = "node-a";
+    o.limit = 3;
+    assert_int_equal(store_claim(a, &o, out, &n), 0);
+    assert_int_equal(n, 3);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(out[i].feed_id, busy[i]); /* claim order: due, then id */
+    /* per_host 5: two more of busy for node-b (3 live), then it reads on
+     * past the full host to the quiet ones */
+    o.node = "node-b";
+    o.limit = 13;
+    o.per_host = 5;
+    assert_int_equal(store_claim(b, &o, out, &n), 0);
+    assert_int_equal(n, 5);
+    assert_int_equal(out[0].feed_id, busy[4]);
+    assert_int_equal(out[1].feed_id, busy[5]);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(out[2 + i].feed_id, quiet[i]);
+    /* node-a's one left, busy 3, is of the full host */
+    o.node = "node-a";
+    o.limit = 1;
+    assert_int_equal(store_claim(a, &o, out, &n), 0);
+    assert_int_equal(n, 0);
+
+    /* a new listing replaces the old: node-a now lists busy 9 alone; a
+     * refresh makes it urgent, first */
+    assert_int_equal(store_node_listed(a, "node-a", busy + 9, iv, 1), 0);
+    struct store_feed_state st = {.status = (char *)"ok", .enabled = 1};
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(store_feed_complete(a, busy[i], 1, &st, 0), 0);
+    assert_int_equal(store_feed_due_now(a, busy + 9, 1, NULL), 0);
+    o.per_host = 0;
+    o.limit = 13;
+    assert_int_equal(store_claim(a, &o, out, &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(out[0].feed_id, busy[9]);
+    assert_int_equal(out[0].urgent, 1);
+    /* with ids, as before: among those given, listing or not */
+    o.feed_ids = busy;
+    o.n_ids = 3;
+    assert_int_equal(store_claim(a, &o, out, &n), 0);
+    assert_int_equal(n, 3);
+    /* the old call records no listing */
+    assert_int_equal(store_feeds_listed(a, busy + 6, iv, 3), 0);
+    o = claim_opts("node-d", NULL, 0, 60, 13);
+    assert_int_equal(store_claim(a, &o, out, &n), 0);
+    assert_int_equal(n, 0);
+    store_close(a);
+    store_close(b);
+}
+
+/* A claim that reads more than one window: many due feeds, each claim
+ * taking a few; every one claimed once, in order, by ids and by listing. */
+static void
+test_claim_windows(void **state)
+{
+    (void)state;
+    struct store *s = mem_store();
+    enum { N = 300 };
+    int64_t ids[N], iv[N];
+    char host[32];
+    for (int i = 0; i < N; i++) {
+        snprintf(host, sizeof(host), "h%d.example", i % 7);
+        char name[32], url[96];
+        snprintf(name, sizeof(name), "w%d", i);
+        snprintf(url, sizeof(url), "https://%s/%d.xml", host, i);
+        assert_int_equal(store_feed_ensure(s, name, url, &ids[i]), 0);
+        iv[i] = 3600;
+    }
+    assert_int_equal(store_node_listed(s, "n", ids, iv, N), 0);
+    struct store_claim out[40];
+    size_t n = 0, total = 0;
+    int64_t last = 0;
+    for (int round = 0; round < 20 && total < N; round++) {
+        /* alternately by ids and by listing; per_host 30 on 7 hosts */
+        struct store_claim_opts o =
+            claim_opts("n", round % 2 ? ids : NULL, round % 2 ? N : 0, 3600, 40);
+        o.per_host = 30;
+        assert_int_equal(store_claim(s, &o, out, &n), 0);
+        for (size_t i = 0; i < n; i++) {
+            assert_true(out[i].feed_id > last);
+            last = out[i].feed_id;
+        }
+        total += n;
+        if (n < 40)
+            break;
+    }
+    assert_int_equal(total, 7 * 30); /* every host full: 30 leases each */
+    store_close(s);
+}
+
 static void
 on_note(void *arg, const char *what)
 {
@@ -2961,6 +3086,8 @@ main(void)
         cmocka_unit_test(test_fence),
         cmocka_unit_test(test_due_now),
         cmocka_unit_test(test_feeds_listed),
+        cmocka_unit_test(test_claim_listing),
+        cmocka_unit_test(test_claim_windows),
         cmocka_unit_test(test_notify),
         cmocka_unit_test(test_reconnect),
         cmocka_unit_test(test_same_story_two_nodes),
