@@ -48,6 +48,7 @@ struct cluster {
     int polling;             /* a waiters' poll job is queued */
     int64_t gen_seen;        /* store generation at the last poll, -1 unknown */
     int scan_now;            /* look for feeds other nodes list, at the next claim */
+    int listed;              /* this node's listing is in the store */
     int announce;            /* tell the others this node listed its feeds */
     int64_t start_db;        /* database clock at the first claim (0: not yet) */
     struct dropped {         /* feeds a reload dropped: not another node's */
@@ -223,8 +224,10 @@ claim_fn(struct service *s, void *arg)
     struct claim_job *j = arg;
     struct store *w = s->wstore;
     int rc = store_now(w, &j->db_now);
+    /* this node's listing, kept in the store: a claim then names the node,
+     * not its thousands of feeds */
     if (rc == 0 && j->heartbeat)
-        rc = store_feeds_listed(w, j->ids, j->intervals, j->n_ids);
+        rc = store_node_listed(w, j->node, j->ids, j->intervals, j->n_ids);
     if (rc == 0 && j->heartbeat && j->announce)
         store_notify(w, "listed"); /* -ENOTSUP on SQLite; a lost one: the next scan */
     if (rc == 0 && j->scan && (rc = store_feed_names(w, on_feed_name, j)) == 0 &&
@@ -233,7 +236,7 @@ claim_fn(struct service *s, void *arg)
     if (rc == 0 && j->scan)
         rc = store_feed_leases(w, j->names_id, j->n_names, j->names_lease);
     if (rc == 0 && j->limit > 0) {
-        struct store_claim_opts o = {.node = j->node, .feed_ids = j->ids, .n_ids = j->n_ids,
+        struct store_claim_opts o = {.node = j->node, .feed_ids = NULL,
                                      .lease = j->lease, .limit = j->limit,
                                      .per_host = j->per_host, .max_rate = (double)j->max_rate};
         rc = store_claim(w, &o, j->claims, &j->n);
@@ -468,7 +471,9 @@ cluster_claim(struct service *s, uint64_t now, uint64_t *wake)
         return;
     }
     struct claim_job *j = calloc(1, sizeof(*j));
-    size_t limit_now = want ? (size_t)free_slots : 0;
+    /* claims only once this node's listing is in the store (the first
+     * heartbeat, after registration) */
+    size_t limit_now = want && n > 0 && (heartbeat || c->listed) ? (size_t)free_slots : 0;
     if (j == NULL || (j->ids = calloc(n + 1, sizeof(*j->ids))) == NULL ||
         (j->intervals = calloc(n + 1, sizeof(*j->intervals))) == NULL ||
         (j->all = calloc(n_all + 1, sizeof(*j->all))) == NULL ||
@@ -498,6 +503,8 @@ cluster_claim(struct service *s, uint64_t now, uint64_t *wake)
         goto nomem;
     c->claiming = 1;
     c->scan_now = 0;
+    if (j->heartbeat)
+        c->listed = 1;
     if (j->announce)
         c->announce = 0;
     if (j->heartbeat) {

@@ -251,6 +251,7 @@ static void
 reg_after(struct service *s, void *arg)
 {
     struct reg_job *j = arg;
+    int registered = j->rc == 0;
     int64_t now = (int64_t)time(NULL);
     char q[300];
     service_store_result(s, j->rc, j->err);
@@ -281,6 +282,8 @@ reg_after(struct service *s, void *arg)
     }
     reg_job_free(j);
     s->loaded = 1;
+    if (registered)
+        cluster_reload(s); /* the store's listing of this node takes them in */
     sched_rearm(s);
     service_notify(s, SERVICE_FETCHED); /* feeds' state changed */
 }
