@@ -449,9 +449,11 @@ ctl_split(char *line, char **argv, int max)
 {
     int n = 0;
     char *save = NULL;
-    for (char *t = strtok_r(line, " \t", &save); t != NULL && n < max;
-         t = strtok_r(NULL, " \t", &save))
+    for (char *t = strtok_r(line, " \t", &save); t != NULL; t = strtok_r(NULL, " \t", &save)) {
+        if (n == max)
+            return -E2BIG; /* never a silent cut: "refresh" would skip feeds */
         argv[n++] = t;
+    }
     return n;
 }
 
@@ -464,6 +466,11 @@ process(struct client *c)
     r->started = 1;
     char *argv[64];
     int argc = ctl_split(r->line, argv, 64);
+    if (argc < 0) {
+        reply_error(c, "too many words (at most 64)");
+        req_done(c);
+        return;
+    }
     if (argc == 0) {
         reply_error(c, "empty request");
         req_done(c);

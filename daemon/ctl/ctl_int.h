@@ -6,7 +6,8 @@
 
 /* Splits a request line (modified in place: NUL written after each word)
  * into its words, separated by runs of blanks (space, tab); argv gets
- * pointers into line. Returns the number of words, 0 to max. */
+ * pointers into line. Returns the number of words, 0 to max, or -E2BIG
+ * when the line has more than max (argv then holds the first max). */
 int ctl_split(char *line, char **argv, int max);
 
 #endif
