@@ -72,11 +72,17 @@ query_value(const struct arg *args, size_t n, const char *key)
 }
 
 /* The cache key names the request it was made for: split at \x1f, it gives
- * back kind and format, the three filters, the limit, whether it was given. */
+ * back kind and format, the three filters, the limit, whether it was given.
+ * Not checked when a filter itself holds a \x1f (?feed=a%1Fb): such keys can
+ * be ambiguous, but only between two requests that both carry that control
+ * character, which no configured feed or category name has. */
 static void
 check_key(const struct emit_buf *key, const struct http_feed_req *r)
 {
     const char *parts[] = {r->feed, r->category, r->text};
+    for (size_t i = 0; i < 3; i++)
+        if (parts[i] != NULL && strchr(parts[i], '\x1f') != NULL)
+            return;
     char *copy = strndup(key->data, key->len); /* printable in a report */
     if (copy == NULL)
         return;
