@@ -1,6 +1,7 @@
 #!/bin/sh
 # OPML round trip: `opml export` of examples/finance.conf is valid OPML 2.0 with
-# every feed; `opml import` of it gives [feed] sections the config reader takes.
+# every feed; `opml import` of it gives [feed] sections the config reader takes,
+# and so does the import of the hostile OPML files in tests/fixtures/opml.
 set -eu
 bin=$1
 src=$2
@@ -32,4 +33,17 @@ if "$bin" opml import "$src/examples/feeds/wire.xml" >/dev/null 2>"$tmp/err"; th
     fail "an RSS file imported as OPML"
 fi
 grep -q 'not an OPML document' "$tmp/err" || fail "unclear error: $(cat "$tmp/err")"
+# what fuzz/fuzz_opml.c found: a URL with a space or a line break, ill-formed
+# UTF-8, control characters in a folder or category. Whatever the OPML holds,
+# the import appended to a configuration loads (the bad URLs are skipped).
+for f in "$src"/tests/fixtures/opml/*.opml; do
+    printf '[daemon]\ndatabase = %s/db\n\n' "$tmp" >"$tmp/fix.conf"
+    "$bin" opml import "$f" >>"$tmp/fix.conf" 2>/dev/null || fail "import $f"
+    "$bin" opml export -c "$tmp/fix.conf" >/dev/null 2>"$tmp/err" ||
+        fail "import of $(basename "$f") does not load: $(cat "$tmp/err")"
+    case $f in */control_chars.opml) cp "$tmp/fix.conf" "$tmp/cc.conf" ;; esac
+done
+grep -q '^url = http://ok.test/rss$' "$tmp/cc.conf" || fail "control_chars.opml: feed lost"
+grep -q '^categories = del  folder, tab %23 not a comment, del cat$' "$tmp/cc.conf" ||
+    fail "control_chars.opml: categories $(grep '^categories' "$tmp/cc.conf")"
 echo "ok opml export/import round trip ($n_conf feeds)"

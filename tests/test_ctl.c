@@ -2,8 +2,8 @@
  * a real service on a uv loop, with a temporary socket, SQLite database and
  * configuration (file:// feeds), talked to over the socket: ping, status,
  * stats, refresh (waiting, --no-wait, unknown and disabled feeds), reload
- * (good and bad files), prune, malformed and over-long lines, a client gone
- * before its answer; the socket keeps accepting after a failed allocation,
+ * (good and bad files), prune, malformed and over-long lines, lines of too
+ * many words, a client gone before its answer; the socket keeps accepting after a failed allocation,
  * out of descriptors and with every client slot taken by idle clients; a
  * client that never reads its replies is dropped; a read-only database is
  * named at start. The loop runs on its own thread; the test's thread
@@ -368,6 +368,19 @@ test_bad_requests(void **state)
     json_decref(o);
     o = ask_on(fd, "ping");
     assert_true(ok(o));
+    json_decref(o);
+    /* more words than the server splits (found by fuzz/fuzz_ctl.c): refused
+     * whole, not cut after the 64th (which refreshed "a" and never saw
+     * "nope") */
+    FILE *f = fopen(FIXTURES "/ctl/too_many_words.line", "rb");
+    assert_non_null(f);
+    char line[512];
+    size_t n = fread(line, 1, sizeof(line), f);
+    fclose(f);
+    assert_true(n > 0 && n < sizeof(line) && line[n - 1] == '\n');
+    send_all(fd, line, n);
+    o = read_reply(fd);
+    assert_error(o, "too many words (at most 64)");
     json_decref(o);
     /* two requests in one write: two replies, in order */
     send_all(fd, "status nope\nping\n", 17);

@@ -7,12 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <curl/curl.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
 #include "daemon/cli/cli.h"
 #include "daemon/config/config.h"
 #include "daemon/emit/emit.h"
+#include "daemon/emit/emit_text.h"
 
 static int
 export_opml(const struct config *cfg)
@@ -92,18 +94,48 @@ feed_name(struct import *im, const char *text, const char *url)
     return im->names[im->nnames++] = strdup(name);
 }
 
-/* A value on one config line: no line breaks, no " #" (a comment there). */
+/* A value on one config line, as the configuration will read it: control
+ * characters (line breaks, tab, DEL) as spaces and ill-formed UTF-8 as
+ * U+FFFD, both refused there; no " #" (a comment there). */
 static void
 put_value(const char *v)
 {
-    for (const char *p = v; *p; p++) {
-        if (*p == '\n' || *p == '\r' || *p == '\t')
-            fputc(' ', stdout);
-        else if (*p == '#' && p > v && p[-1] == ' ')
+    size_t n = strlen(v), len, skip;
+    char prev = '\0';
+    for (size_t i = 0; i < n; i += len) {
+        if ((len = emit_utf8_seq(v + i, n - i, NULL, &skip)) == 0) {
+            fputs(EMIT_REPLACEMENT, stdout);
+            len = skip;
+            prev = '\0';
+            continue;
+        }
+        char c = v[i];
+        if (len == 1 && ((unsigned char)c < 0x20 || c == 0x7f))
+            c = ' ';
+        if (len > 1)
+            fwrite(v + i, 1, len, stdout);
+        else if (c == '#' && prev == ' ')
             fputs("%23", stdout);
         else
-            fputc(*p, stdout);
+            fputc(c, stdout);
+        prev = c;
     }
+}
+
+/* Whether the configuration will take url as a feed's: what config's
+ * check_url asks of libcurl (no space, no control character, a host), and
+ * well-formed UTF-8, which every line of the file must be. */
+static int
+url_ok(const char *url)
+{
+    size_t n = strlen(url), len, skip;
+    for (size_t i = 0; i < n; i += len)
+        if ((len = emit_utf8_seq(url + i, n - i, NULL, &skip)) == 0)
+            return 0;
+    CURLU *u = curl_url();
+    int ok = u != NULL && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK;
+    curl_url_cleanup(u);
+    return ok;
 }
 
 static void
@@ -121,7 +153,8 @@ walk(struct import *im, xmlNode *node, const char **folders, int depth)
         xmlChar *cats = xmlGetProp(n, BAD_CAST "category");
         const char *label = (const char *)(title ? title : text);
         if (url != NULL && (xmlStrncasecmp(url, BAD_CAST "http://", 7) == 0 ||
-                            xmlStrncasecmp(url, BAD_CAST "https://", 8) == 0)) {
+                            xmlStrncasecmp(url, BAD_CAST "https://", 8) == 0) &&
+            url_ok((const char *)url)) {
             char *name = feed_name(im, label, (const char *)url);
             if (name != NULL) {
                 printf("[feed \"%s\"]\nurl = ", name);
@@ -154,8 +187,8 @@ walk(struct import *im, xmlNode *node, const char **folders, int depth)
             folders[depth] = label;
             walk(im, n->children, folders, depth + 1);
         } else if (url != NULL) {
-            fprintf(stderr, "finfeed opml import: skipped %s (only http and https feeds)\n",
-                    (const char *)url);
+            fprintf(stderr, "finfeed opml import: skipped %s (only well-formed http and https "
+                    "URLs)\n", (const char *)url);
         }
         xmlFree(url);
         xmlFree(text);

@@ -22,6 +22,7 @@
 #include <jansson.h>
 
 #include "daemon/ctl/ctl.h"
+#include "daemon/ctl/ctl_int.h"
 #include "daemon/log/log.h"
 #include "daemon/service/service.h"
 
@@ -443,15 +444,16 @@ answer_prune(struct client *c)
     }
 }
 
-/* Split a line into words (in place). */
-static int
-split(char *line, char **argv, int max)
+int
+ctl_split(char *line, char **argv, int max)
 {
     int n = 0;
     char *save = NULL;
-    for (char *t = strtok_r(line, " \t", &save); t != NULL && n < max;
-         t = strtok_r(NULL, " \t", &save))
+    for (char *t = strtok_r(line, " \t", &save); t != NULL; t = strtok_r(NULL, " \t", &save)) {
+        if (n == max)
+            return -E2BIG; /* never a silent cut: "refresh" would skip feeds */
         argv[n++] = t;
+    }
     return n;
 }
 
@@ -463,7 +465,12 @@ process(struct client *c)
         return;
     r->started = 1;
     char *argv[64];
-    int argc = split(r->line, argv, 64);
+    int argc = ctl_split(r->line, argv, 64);
+    if (argc < 0) {
+        reply_error(c, "too many words (at most 64)");
+        req_done(c);
+        return;
+    }
     if (argc == 0) {
         reply_error(c, "empty request");
         req_done(c);
