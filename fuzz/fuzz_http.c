@@ -71,38 +71,37 @@ query_value(const struct arg *args, size_t n, const char *key)
     return NULL;
 }
 
-/* The cache key names the request it was made for: split at \x1f, it gives
- * back kind and format, the three filters, the limit, whether it was given.
- * Not checked when a filter itself holds a \x1f (?feed=a%1Fb): such keys can
- * be ambiguous, but only between two requests that both carry that control
- * character, which no configured feed or category name has. */
+/* The cache key names the request it was made for: decoded, it gives back
+ * the three filters whole (each written with its length, so a filter that
+ * holds \x1f itself, ?feed=a%1Fb, cannot make two requests share a key),
+ * then the limit and whether it was given. */
 static void
 check_key(const struct emit_buf *key, const struct http_feed_req *r)
 {
     const char *parts[] = {r->feed, r->category, r->text};
-    for (size_t i = 0; i < 3; i++)
-        if (parts[i] != NULL && strchr(parts[i], '\x1f') != NULL)
-            return;
     char *copy = strndup(key->data, key->len); /* printable in a report */
     if (copy == NULL)
         return;
-    size_t fields = 1;
-    const char *p = key->data;
-    for (size_t i = 0; i < key->len; i++)
-        fields += p[i] == '\x1f';
-    if (fields != 6) {
-        fprintf(stderr, "feed=%s category=%s q=%s\n", r->feed ? r->feed : "(none)",
-                r->category ? r->category : "(none)", r->text ? r->text : "(none)");
-        fail("cache key does not split into its 6 fields: two requests may share it", copy);
-    }
-    /* each filter comes back whole */
-    const char *q = memchr(p, '\x1f', key->len) + 1;
+    const char *p = key->data, *end = key->data + key->len;
+    const char *q = memchr(p, '\x1f', key->len);
     for (size_t i = 0; i < 3; i++) {
-        const char *e = memchr(q, '\x1f', key->len - (size_t)(q - p));
-        size_t n = parts[i] != NULL ? strlen(parts[i]) : 0;
-        if ((size_t)(e - q) != n || (n > 0 && memcmp(q, parts[i], n) != 0))
-            fail("cache key filter differs from the request's", copy);
-        q = e + 1;
+        if (q == NULL || q + 1 >= end)
+            fail("cache key ends before its filters", copy);
+        q++;
+        if (*q == '-') {
+            if (parts[i] != NULL)
+                fail("cache key says no filter where the request has one", copy);
+            q++;
+        } else {
+            char *colon;
+            unsigned long n = strtoul(q, &colon, 10);
+            if (colon >= end || *colon != ':' || parts[i] == NULL || n != strlen(parts[i]) ||
+                (size_t)(end - colon - 1) < n || memcmp(colon + 1, parts[i], n) != 0)
+                fail("cache key filter differs from the request's", copy);
+            q = colon + 1 + n;
+        }
+        if (q >= end || *q != '\x1f')
+            fail("cache key filter not followed by its separator", copy);
     }
     free(copy);
 }

@@ -427,10 +427,15 @@ feed_key(struct emit_buf *b, const struct http_feed_req *r)
 {
     emit_buf_printf(b, "%c%d", r->kind, (int)r->format);
     const char *parts[] = {r->feed, r->category, r->text};
+    /* each filter with its length: a filter holding 0x1f itself (a client
+     * may send %1F) cannot make two requests share a key */
     for (size_t i = 0; i < 3; i++) {
-        emit_buf_add(b, "\x1f", 1);
-        if (parts[i] != NULL)
-            emit_buf_adds(b, parts[i]);
+        if (parts[i] == NULL) {
+            emit_buf_adds(b, "\x1f-");
+            continue;
+        }
+        emit_buf_printf(b, "\x1f%zu:", strlen(parts[i]));
+        emit_buf_adds(b, parts[i]);
     }
     emit_buf_printf(b, "\x1f%ld\x1f%d", r->limit, r->limit_given);
 }
