@@ -451,8 +451,10 @@ cluster_claim(struct service *s, uint64_t now, uint64_t *wake)
     int want = now >= c->next_claim_ms && free_slots > 0 &&
                (free_slots >= batch || busy == 0 || c->next_claim_ms == 0);
     if (!c->claiming && !want && !scan) {
-        if (free_slots > 0)
-            *wake = c->next_claim_ms > now ? c->next_claim_ms : now;
+        /* not due yet: at its time; due but too few slots free for a
+         * batch: the fetch that ends next re-arms (no spinning) */
+        if (free_slots > 0 && c->next_claim_ms > now)
+            *wake = c->next_claim_ms;
         if (c->next_heartbeat > local &&
             now + (uint64_t)(c->next_heartbeat - local) * 1000 < *wake)
             *wake = now + (uint64_t)(c->next_heartbeat - local) * 1000;
