@@ -181,7 +181,10 @@ struct store_ops {
      * article), in one round trip where the backend can. 1 instead of 0
      * when an exact key (guid, link) was already another writer's (a
      * concurrent transaction that committed first): then nothing of the
-     * article is left, and the caller looks again. */
+     * article is left, and the caller looks again. Inside a transaction a
+     * backend may send it without waiting (PostgreSQL): 0 and *id 0 at
+     * once, its failure (an exact key another's: -EDEADLK) the next call's,
+     * which the caller answers by rolling the document back. */
     int (*art_add)(struct store *s, const struct store_row *r, const struct store_key *k,
                    size_t n, int64_t at, int64_t *id);
     /* Article `id` rewritten with r's title, body and the rest. */

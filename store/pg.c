@@ -226,9 +226,53 @@ store_pg_reconnect(struct store *s)
 }
 
 int
+store_pg_settle(struct store *s, int discard)
+{
+    struct pg_store *g = pg_of(s);
+    PGresult *res;
+    int rc = 0, got = 0;
+    if (!g->pending)
+        return 0;
+    g->pending = 0;
+    /* P_ART_ADD's result up to its NULL, then the sync's */
+    while (PQstatus(g->conn) != CONNECTION_BAD && (res = PQgetResult(g->conn)) != NULL) {
+        if (PQresultStatus(res) == PGRES_TUPLES_OK && !got && rc == 0) {
+            got = 1;
+            if (!discard && store_pg_int64(res, 0, 1) != g->pending_exact) {
+                /* another node stored the story at once and committed first
+                 * (its key waited for its commit): this copy must not stay */
+                set_err(s, "another node stored the same story at once: store the document again");
+                rc = -EDEADLK;
+            }
+            PQclear(res);
+        } else if (PQresultStatus(res) == PGRES_TUPLES_OK || discard || rc < 0) {
+            PQclear(res);
+        } else {
+            rc = store_pg_fail(s, res);
+        }
+    }
+    if (PQstatus(g->conn) != CONNECTION_BAD)
+        PQclear(PQgetResult(g->conn)); /* PGRES_PIPELINE_SYNC */
+    PQexitPipelineMode(g->conn);
+    if (PQstatus(g->conn) == CONNECTION_BAD) {
+        g->lost_tx = 1;
+        g->connected = 0;
+        set_err(s, "connection lost inside a transaction");
+        rc = -ECONNRESET;
+    } else if (rc == 0 && !got && !discard) {
+        set_err(s, "no result for a new article");
+        rc = -EIO;
+    }
+    return discard ? 0 : rc;
+}
+
+int
 store_pg_ready(struct store *s)
 {
     struct pg_store *g = pg_of(s);
+    int rc;
+    if (g->pending && (rc = store_pg_settle(s, 0)) < 0)
+        return rc;
     if (g->lost_tx) {
         set_err(s, "the connection was lost, and the transaction with it: roll back");
         return -ECONNRESET;
@@ -279,6 +323,13 @@ run(struct store *s, const char *name, const char *sql, const struct pg_params *
 PGresult *
 store_pg_run(struct store *s, enum pg_stmt id, const struct pg_params *p, int *rc)
 {
+    if (pg_of(s)->pending) {
+        /* behind the new article sent ahead: one round trip for both */
+        static const struct pg_params none = {0};
+        struct piped q = {id, p ? p : &none, 1, NULL};
+        *rc = store_pg_pipeline(s, &q, 1);
+        return *rc < 0 ? NULL : q.res;
+    }
     char name[16];
     snprintf(name, sizeof(name), "ff%d", (int)id);
     return run(s, name, NULL, p, rc);

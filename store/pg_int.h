@@ -44,6 +44,9 @@ struct pg_store {
     int listening; /* LISTEN finfeed on this session (renewed on reconnect) */
     long sessions;       /* reconnects so far */
     long listen_session; /* … when store_listen gave its socket */
+    int pending;         /* a new article's P_ART_ADD sent, its result not read yet
+                          * (pg_art_add): read by store_pg_ready before anything else */
+    long pending_exact;  /* … the exact keys it must have written */
 };
 
 static inline struct pg_store *
@@ -71,6 +74,11 @@ int store_pg_fail(struct store *s, PGresult *res);
 /* Reconnect (PQreset) and set the new session up as the old one was:
  * 0 or -ECONNRESET (message on s). */
 int store_pg_reconnect(struct store *s);
+/* Read the result of a P_ART_ADD sent ahead (pending): 0, -EDEADLK when an
+ * exact key of it was another writer's (the document is to be stored
+ * again), or its error; the transaction is to be rolled back on error.
+ * With discard, the result is read and dropped (rollback). */
+int store_pg_settle(struct store *s, int discard);
 /* Before a statement sent by other means than store_pg_run and
  * store_pg_exec: -ECONNRESET for a transaction lost with its connection, a
  * broken connection made anew (or -ECONNRESET), else 0. */
@@ -78,6 +86,17 @@ int store_pg_ready(struct store *s);
 /* Run prepared statement `id` with p (NULL: none): its result (the caller
  * PQclears it), or NULL with the error in *rc and the message on s. */
 PGresult *store_pg_run(struct store *s, enum pg_stmt id, const struct pg_params *p, int *rc);
+/* One statement of a pipeline: prepared statement id with p; its result
+ * kept (res) when keep. */
+struct piped {
+    enum pg_stmt id;
+    const struct pg_params *p;
+    int keep;
+    PGresult *res;
+};
+/* Statements q[0..n) in one round trip (pg_ops.c), behind a P_ART_ADD sent
+ * ahead if one is pending: 0 or a negative errno (then no result kept). */
+int store_pg_pipeline(struct store *s, struct piped *q, int n);
 /* Run `sql` (with p's parameters; NULL: none, and then `sql` may be several
  * statements), not prepared: its result, or NULL as store_pg_run. */
 PGresult *store_pg_exec(struct store *s, const char *sql, const struct pg_params *p, int *rc);

@@ -183,6 +183,7 @@ pg_commit(struct store *s)
 static void
 pg_rollback(struct store *s)
 {
+    store_pg_settle(s, 1);
     pg_of(s)->bump = 0;
     pg_of(s)->lost_tx = 0;
     store_pg_copy_abort(s);
@@ -351,30 +352,26 @@ lookup_read(const PGresult *res, struct store_lookup *q, size_t m)
     }
 }
 
-/* One statement of a pipeline: prepared statement id with p; its result
- * kept (res) when keep. */
-struct piped {
-    enum pg_stmt id;
-    const struct pg_params *p;
-    int keep;
-    PGresult *res;
-};
-
 /* Statements q[0..n) in one round trip: a pipeline, each statement's
  * snapshot taken when it starts (READ COMMITTED), so that lookups after
  * P_LOCK_KEYS see what a node holding those locks committed. Inside a
- * transaction (store_begin). The results asked for in q[i].res (the caller
- * PQclears them); 0 or a negative errno (then none kept). */
-static int
-pipeline(struct store *s, struct piped *q, int n)
+ * transaction (store_begin); behind a new article's P_ART_ADD when one is
+ * pending (art_add_ahead): its result read first, and its failure theirs
+ * (they read or write nothing that outlives the rollback it calls for).
+ * The results asked for in q[i].res (the caller PQclears them); 0 or a
+ * negative errno (then none kept). */
+int
+store_pg_pipeline(struct store *s, struct piped *q, int n)
 {
     PGconn *c = pg_of(s)->conn;
     PGresult *res;
-    int rc, sent = 0;
-    if ((rc = store_pg_ready(s)) < 0)
-        return rc;
-    if (!PQenterPipelineMode(c))
-        goto failed;
+    int rc = 0, sent = 0, ahead = pg_of(s)->pending;
+    if (!ahead) {
+        if ((rc = store_pg_ready(s)) < 0)
+            return rc;
+        if (!PQenterPipelineMode(c))
+            goto failed;
+    }
     for (; sent < n; sent++) {
         char name[16];
         snprintf(name, sizeof(name), "ff%d", (int)q[sent].id);
@@ -391,11 +388,16 @@ pipeline(struct store *s, struct piped *q, int n)
         else if (PQpipelineSync(c) == 0)
             sent = 0; /* nothing more to read: the connection is broken */
     }
+    if (ahead) {
+        int r = store_pg_settle(s, 0);
+        rc = rc < 0 ? rc : r;
+    }
     /* each statement's results up to its NULL, then the sync's */
     for (int i = 0; i < sent && PQstatus(c) != CONNECTION_BAD; i++)
         while ((res = PQgetResult(c)) != NULL) {
             ExecStatusType st = PQresultStatus(res);
-            if (st == PGRES_TUPLES_OK && q[i].keep && q[i].res == NULL && rc == 0)
+            if ((st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) && q[i].keep &&
+                q[i].res == NULL && rc == 0)
                 q[i].res = res;
             else if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK ||
                      st == PGRES_PIPELINE_ABORTED || rc < 0)
@@ -492,7 +494,7 @@ pg_key_lookup(struct store *s, const int64_t *locks, size_t nlocks, struct store
         im = np;
         pq[np++] = (struct piped){P_KEY_LIVE_MANY, &mp, 1, NULL};
     }
-    rc = np > 0 ? pipeline(s, pq, np) : 0;
+    rc = np > 0 ? store_pg_pipeline(s, pq, np) : 0;
     free(keys);
     if (rc < 0)
         return rc;
@@ -643,6 +645,36 @@ row_params(struct pg_params *p, const struct store_row *r)
     store_pg_text(p, r->text);
 }
 
+/* A new article inside store_begin: P_ART_ADD sent and not waited for (a
+ * pipeline of its own, pending): its result is read before the next
+ * statement goes (store_pg_ready), so that the server writes it while the
+ * caller makes the next article. Its failure is then the next call's: the
+ * document is rolled back either way; an exact key another writer took
+ * first is -EDEADLK, the document stored again. */
+static int
+art_add_ahead(struct store *s, const struct pg_params *p, long exact)
+{
+    struct pg_store *g = pg_of(s);
+    char name[16];
+    int rc;
+    if ((rc = store_pg_ready(s)) < 0)
+        return rc;
+    snprintf(name, sizeof(name), "ff%d", (int)P_ART_ADD);
+    if (!PQenterPipelineMode(g->conn))
+        return store_pg_fail(s, NULL);
+    if (!PQsendQueryPrepared(g->conn, name, p->n, p->v, NULL, NULL, 0) ||
+        !PQpipelineSync(g->conn)) {
+        rc = store_pg_fail(s, NULL);
+        /* nothing sent that can be read back: the connection is unusable */
+        PQexitPipelineMode(g->conn);
+        g->lost_tx = 1;
+        return rc < 0 && rc != -ENOMEM ? rc : -ECONNRESET;
+    }
+    g->pending = 1;
+    g->pending_exact = exact;
+    return 0;
+}
+
 static int
 pg_art_add(struct store *s, const struct store_row *r, const struct store_key *k, size_t n,
            int64_t at, int64_t *id)
@@ -656,6 +688,15 @@ pg_art_add(struct store *s, const struct store_row *r, const struct store_key *k
     store_pg_text(&p, kinds);
     store_pg_text(&p, keys);
     store_pg_int(&p, at);
+    if (PQtransactionStatus(pg_of(s)->conn) == PQTRANS_INTRANS) {
+        long exact = 0;
+        for (size_t i = 0; i < n; i++)
+            exact += k[i].kind == KEY_GUID || k[i].kind == KEY_LINK;
+        rc = art_add_ahead(s, &p, exact);
+        free(keys);
+        *id = 0;
+        return rc;
+    }
     PGresult *res = store_pg_run(s, P_ART_ADD, &p, &rc);
     free(keys);
     if (res == NULL)

@@ -53,20 +53,6 @@ cmd(struct store *s, const char *sql, const struct pg_params *p, long *rows)
     return 0;
 }
 
-/* End a transaction of our own: COMMIT after rc 0, else ROLLBACK (a
- * connection lost inside it forgotten: the next call reconnects). */
-static int
-tx_end(struct store *s, int rc)
-{
-    if (rc == 0 && (rc = cmd(s, "COMMIT", NULL, NULL)) == 0)
-        return 0;
-    pg_of(s)->lost_tx = 0;
-    if (PQstatus(pg_of(s)->conn) == CONNECTION_OK &&
-        PQtransactionStatus(pg_of(s)->conn) != PQTRANS_IDLE)
-        PQclear(PQexec(pg_of(s)->conn, "ROLLBACK"));
-    return rc;
-}
-
 int
 store_pg_now(struct store *s, int64_t *now)
 {
@@ -151,6 +137,83 @@ static const char claim_listing_sql[] = CLAIM_SQL(
     "$1::bigint[] IS NULL AND (SELECT true FROM listing l WHERE l.node = $4 AND l.feed_id = f.id)"
     " IS NOT NULL");
 
+/* One window of a claim as a transaction of its own, in one round trip:
+ * a pipeline of BEGIN, the advisory lock, the window and COMMIT. The
+ * server runs them in turn, so the window's snapshot is taken once the lock
+ * is granted (it sees every claim committed before), and the lock is held
+ * for the server's work alone, never across a round trip: claims of several
+ * nodes queue for milliseconds, not for their round trips. The window's rows
+ * into *out (the caller PQclears them); 0 or a negative errno (nothing
+ * claimed: rolled back). A connection found broken is made anew and the
+ * window sent once more (should the break have come after the COMMIT, its
+ * claims run out with their leases). */
+static int
+claim_tx(struct store *s, const char *sql, const struct pg_params *p, PGresult **out)
+{
+    struct pg_store *g = pg_of(s);
+    char lock[64];
+    const char *q[4] = {"BEGIN", lock, sql, "COMMIT"};
+    int rc = 0;
+    snprintf(lock, sizeof(lock), "SELECT pg_advisory_xact_lock(%lld)", (long long)CLAIM_LOCK);
+    *out = NULL;
+    for (int attempt = 0; attempt < 2; attempt++) {
+        PGconn *c = g->conn;
+        PGresult *res;
+        int sent = 0;
+        if ((rc = store_pg_ready(s)) < 0)
+            return rc;
+        if (!PQenterPipelineMode(c))
+            return store_pg_fail(s, NULL);
+        for (; sent < 4; sent++) {
+            const struct pg_params *pp = sent == 2 ? p : NULL;
+            if (!PQsendQueryParams(c, q[sent], pp ? pp->n : 0, NULL, pp ? pp->v : NULL, NULL,
+                                   NULL, 0))
+                break;
+        }
+        if (sent < 4 || !PQpipelineSync(c)) {
+            rc = store_pg_fail(s, NULL);
+            if (rc == -ENOMEM && PQstatus(c) == CONNECTION_OK)
+                rc = -EIO;
+            if (PQpipelineStatus(c) == PQ_PIPELINE_OFF || !PQpipelineSync(c))
+                sent = 0;
+        }
+        /* each statement's results up to its NULL, then the sync's */
+        for (int i = 0; i < sent && PQstatus(c) != CONNECTION_BAD; i++)
+            while ((res = PQgetResult(c)) != NULL) {
+                ExecStatusType st = PQresultStatus(res);
+                if (i == 2 && st == PGRES_TUPLES_OK && *out == NULL && rc == 0)
+                    *out = res;
+                else if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK ||
+                         st == PGRES_PIPELINE_ABORTED || rc < 0)
+                    PQclear(res);
+                else
+                    rc = store_pg_fail(s, res);
+            }
+        if (sent > 0 && PQstatus(c) != CONNECTION_BAD)
+            PQclear(PQgetResult(c)); /* PGRES_PIPELINE_SYNC */
+        PQexitPipelineMode(c);
+        if (PQstatus(c) != CONNECTION_BAD) {
+            g->connected = 1;
+            if (rc < 0 && PQtransactionStatus(c) != PQTRANS_IDLE)
+                PQclear(PQexec(c, "ROLLBACK"));
+            break;
+        }
+        g->connected = 0;
+        PQclear(*out);
+        *out = NULL;
+        snprintf(s->err, sizeof(s->err), "connection lost during a claim");
+        rc = -ECONNRESET;
+        if (attempt == 0 && (rc = store_pg_reconnect(s)) < 0)
+            break;
+        rc = -ECONNRESET;
+    }
+    if (rc < 0) {
+        PQclear(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
 /* A window of the first claims asks for this many rows; each next one for
  * twice as many (a backlog of full hosts is read through quickly). */
 #define WINDOW_MAX 8192
@@ -159,21 +222,17 @@ int
 store_pg_claim(struct store *s, const struct store_claim_opts *o, struct store_claim *out,
                size_t *n)
 {
-    char *ids = NULL, *full = NULL, lock[96];
+    char *ids = NULL, *full = NULL;
     int64_t spacing = o->max_rate > 0 ? (int64_t)(1000.0 / o->max_rate + 0.999) : 0;
     int64_t after[4] = {INT64_MIN, INT64_MIN, INT64_MIN, INT64_MIN};
     int urgent_left = 1;
     size_t window = o->limit;
     PGresult *res = NULL;
-    int rc;
+    int rc = 0;
     if (o->feed_ids != NULL && (ids = store_pg_ids(o->feed_ids, o->n_ids)) == NULL)
         return -ENOMEM;
-    /* the advisory lock first, in a statement of its own: the claim's
-     * snapshots then see every claim committed before it was granted */
-    snprintf(lock, sizeof(lock), "BEGIN; SELECT pg_advisory_xact_lock(%lld)",
-             (long long)CLAIM_LOCK);
-    if ((rc = cmd(s, lock, NULL, NULL)) < 0)
-        goto out;
+    /* a window a transaction (claim_tx): a claim that reads on past a
+     * full window claims in two transactions or more, each exact */
     while (*n < o->limit) {
         struct pg_params p = {0};
         store_pg_text(&p, ids);
@@ -187,7 +246,7 @@ store_pg_claim(struct store *s, const struct store_claim_opts *o, struct store_c
         for (int i = 0; i < 4; i++)
             store_pg_int(&p, after[i]);
         store_pg_text(&p, full ? full : "{}");
-        if ((res = store_pg_exec(s, ids ? claim_ids_sql : claim_listing_sql, &p, &rc)) == NULL)
+        if ((rc = claim_tx(s, ids ? claim_ids_sql : claim_listing_sql, &p, &res)) < 0)
             goto out;
         int rows = PQntuples(res);
         for (int i = 0; i < rows - 1 && *n < o->limit; i++) {
@@ -224,9 +283,8 @@ store_pg_claim(struct store *s, const struct store_claim_opts *o, struct store_c
 out:
     free(ids);
     free(full);
-    if ((rc = tx_end(s, rc)) < 0)
-        *n = 0;
-    return rc;
+    /* a window that failed after others claimed: those stand (committed) */
+    return *n > 0 ? 0 : rc;
 }
 
 int

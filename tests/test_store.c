@@ -3002,6 +3002,51 @@ pg_database_with(char *buf, size_t size, const char *options)
     pg_sql(pg_admin, sql);
 }
 
+/* A new article's insert is sent ahead (one round trip saved): when the
+ * server refuses it (here: a NUL-free but invalid UTF-8 summary), the next
+ * call says so, store_add or store_commit, and the rollback leaves nothing;
+ * the handle works on after. */
+static void
+test_pg_add_ahead(void **state)
+{
+    (void)state;
+    struct store *s = mem_store();
+    int64_t feed;
+    struct parse_article ok, bad;
+    assert_int_equal(store_feed_ensure(s, "ahead", "https://ahead.example/feed", &feed), 0);
+    art(&ok, "g-ok", "A story that is stored well", "https://ahead.example/1", "<p>fine</p>", T0);
+    art(&bad, "g-bad", "A story the server refuses", "https://ahead.example/2", "<p>x</p>", T0);
+    bad.summary = (char *)"bad \xc3\x28 bytes";
+    /* refused at commit */
+    assert_int_equal(store_begin(s), 0);
+    assert_int_equal(store_add(s, feed, &ok, 1, T0, NULL), 0);
+    int rc = store_add(s, feed, &bad, 1, T0, NULL);
+    if (rc == 0)
+        rc = store_commit(s);
+    assert_int_equal(rc, -EINVAL);
+    assert_non_null(strstr(store_errmsg(s), "UTF8"));
+    store_rollback(s);
+    assert_int_equal(count(s), 0);
+    /* refused at the next store_add */
+    assert_int_equal(store_begin(s), 0);
+    rc = store_add(s, feed, &bad, 1, T0, NULL);
+    if (rc == 0)
+        rc = store_add(s, feed, &ok, 1, T0, NULL);
+    assert_int_equal(rc, -EINVAL);
+    store_rollback(s);
+    assert_int_equal(count(s), 0);
+    /* and on after */
+    enum store_outcome out;
+    assert_int_equal(store_begin(s), 0);
+    assert_int_equal(store_add(s, feed, &ok, 1, T0, &out), 0);
+    assert_int_equal(out, STORE_NEW);
+    assert_int_equal(store_add(s, feed, &ok, 1, T0, &out), 0);
+    assert_int_equal(out, STORE_UNCHANGED);
+    assert_int_equal(store_commit(s), 0);
+    assert_int_equal(count(s), 1);
+    store_close(s);
+}
+
 /* Versioned migrations in the meta table, another program's tables left
  * alone, a newer schema refused, the encoding pg_trgm needs for Chinese
  * checked at open, errors that name the database but never its password. */
@@ -3105,6 +3150,7 @@ main(void)
     /* about PostgreSQL only: its schema version, encoding, URIs */
     const struct CMUnitTest pg_tests[] = {
         cmocka_unit_test(test_pg_schema),
+        cmocka_unit_test(test_pg_add_ahead),
     };
     int failed = cmocka_run_group_tests_name("store", tests, setup_backend, teardown_backend);
     if (use_pg)
