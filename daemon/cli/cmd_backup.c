@@ -153,6 +153,7 @@ cmd_restore(const struct cli_command *cmd, int argc, char **argv)
                 cfg->daemon.control_socket);
         goto out;
     }
+    int had = access(cfg->daemon.database, F_OK) == 0;
     rc = store_restore(backup, cfg->daemon.database, force ? STORE_BACKUP_FORCE : 0,
                        on_progress, on_report, &o, err, sizeof(err));
     if (rc < 0) {
@@ -163,9 +164,9 @@ cmd_restore(const struct cli_command *cmd, int argc, char **argv)
         rc = 0;
     } else {
         printf("restore: %s installed as %s%s\n", backup, shown,
-               strncmp(cfg->daemon.database, "postgres", 8) == 0
-                   ? ""
-                   : " (the old one kept as .before-restore)");
+               had && strncmp(cfg->daemon.database, "postgres", 8) != 0
+                   ? " (the old one kept as .before-restore)"
+                   : "");
     }
 out:
     config_free(cfg);
