@@ -261,8 +261,8 @@ static const char *const invariant_sql[STORE_INV_COUNT] = {
                            " (SELECT 1 FROM feeds f WHERE f.id = s.feed_id)",
     [STORE_INV_SRC_ARTICLE] = "SELECT count(*), min(article_id) FROM sources s WHERE NOT EXISTS"
                               " (SELECT 1 FROM articles a WHERE a.id = s.article_id)",
-    [STORE_INV_KEY_KIND] = "SELECT count(*), min(rowid) FROM keys WHERE kind NOT BETWEEN 1 AND 6",
-    [STORE_INV_KEY_FEED] = "SELECT count(*), min(rowid) FROM keys WHERE kind IN (1, 5)"
+    [STORE_INV_KEY_KIND] = "SELECT count(*), min(article_id) FROM keys WHERE kind NOT BETWEEN 1 AND 6",
+    [STORE_INV_KEY_FEED] = "SELECT count(*), min(article_id) FROM keys WHERE kind IN (1, 5)"
                            " AND " FEED_OF_KEY " NOT IN (SELECT id FROM feeds)",
     [STORE_INV_SEARCH_MISSING] = "SELECT count(*), min(id) FROM articles a WHERE NOT EXISTS"
                                  " (SELECT 1 FROM articles_fts f WHERE f.rowid = a.id)",

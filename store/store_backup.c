@@ -29,8 +29,8 @@ static const struct {
                                 "article"},
     [STORE_INV_SRC_FEED] = {"sources naming a feed that does not exist", "article"},
     [STORE_INV_SRC_ARTICLE] = {"sources naming an article that does not exist", "article"},
-    [STORE_INV_KEY_KIND] = {"dedup keys of an unknown kind", "key"},
-    [STORE_INV_KEY_FEED] = {"guid or feed-title keys naming a feed that does not exist", "key"},
+    [STORE_INV_KEY_KIND] = {"dedup keys of an unknown kind", "article"},
+    [STORE_INV_KEY_FEED] = {"guid or feed-title keys naming a feed that does not exist", "article"},
     [STORE_INV_SEARCH_MISSING] = {"articles missing from the search index", "article"},
     [STORE_INV_SEARCH_ORPHAN] = {"search rows without an article", "row"},
 };

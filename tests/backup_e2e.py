@@ -262,6 +262,25 @@ def main():
                   % (name, se.strip().splitlines()[-1:]))
             with open(db2, "rb") as f:
                 check(f.read() == target_bytes, "… and leaves the target as it was")
+        # a sound file whose rows break the store's invariants
+        inv = os.path.join(tmp, "invariants.db")
+        shutil.copy(db2, inv)
+        c = sqlite3.connect(inv)
+        a1, a2 = [r[0] for r in c.execute("SELECT id FROM articles ORDER BY id LIMIT 2")]
+        c.execute("DELETE FROM sources WHERE article_id = ?", (a1,))
+        c.execute("DELETE FROM keys WHERE kind = 1 AND article_id = ?", (a2,))
+        c.execute("INSERT INTO keys VALUES(1, '999999' || char(31) || 'guid', ?, 0)", (a2,))
+        c.execute("INSERT INTO keys VALUES(9, 'what', ?, 0)", (a2,))
+        c.execute("DELETE FROM articles_fts WHERE rowid = ?", (a2,))
+        c.execute("INSERT INTO sources VALUES(?, 999999, 0)", (a2,))
+        c.commit()
+        c.close()
+        rc, so, se = run("check", inv)
+        found = [l for l in so.splitlines() if "problem:" in l]
+        for what in ("articles without a source", "first feed is not among their sources",
+                     "without their guid key", "naming a feed that does not exist",
+                     "unknown kind", "missing from the search index", "sources naming a feed"):
+            check(rc == 1 and any(what in l for l in found), "check reports %s" % what)
         rc, so, se = run("check", os.path.join(tmp, "missing.db"))
         check(rc == 1 and "missing.db" in se, "check of a missing file: %s" % se.strip())
         done = True
