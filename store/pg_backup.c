@@ -25,7 +25,8 @@ static const char *const invariant_sql[STORE_INV_COUNT] = {
                            " (SELECT 1 FROM feeds f WHERE f.id = s.feed_id)",
     [STORE_INV_SRC_ARTICLE] = "SELECT count(*), min(article_id) FROM sources s WHERE NOT EXISTS"
                               " (SELECT 1 FROM articles a WHERE a.id = s.article_id)",
-    [STORE_INV_KEY_KIND] = "SELECT count(*), min(article_id) FROM keys WHERE kind NOT BETWEEN 1 AND 6",
+    [STORE_INV_KEY_KIND] =
+        "SELECT count(*), min(article_id) FROM keys WHERE kind NOT BETWEEN 1 AND 6",
     [STORE_INV_KEY_FEED] = "SELECT count(*), min(article_id) FROM keys k WHERE kind IN (1, 5)"
                            " AND NOT EXISTS (SELECT 1 FROM feeds f"
                            " WHERE f.id::text = split_part(k.key, chr(31), 1))",

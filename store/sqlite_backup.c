@@ -11,10 +11,10 @@
 
 #include "store/sqlite_int.h"
 
-#define STEP_PAGES 1024        /* pages a backup step copies (4 MiB of 4 KiB pages) */
-#define BUSY_RETRY_MS 20       /* wait between two tries of a busy step */
-#define BUSY_GIVE_UP_MS 30000  /* … and for how long in all, without progress */
-#define INTEGRITY_LINES 20     /* integrity_check's lines reported at most */
+#define STEP_PAGES 1024       /* pages a backup step copies (4 MiB of 4 KiB pages) */
+#define BUSY_RETRY_MS 20      /* wait between two tries of a busy step */
+#define BUSY_GIVE_UP_MS 30000 /* … and for how long in all, without progress */
+#define INTEGRITY_LINES 20    /* integrity_check's lines reported at most */
 
 static void
 sleep_ms(long ms)
@@ -73,13 +73,14 @@ store_sqlite_backup_file(const char *src, const char *dst, store_progress_cb cb,
      * snapshot (WAL: the writer goes on meanwhile), so the copy never
      * restarts because the daemon wrote, and holds exactly what was
      * committed when it began. */
-    if ((rc = sqlite3_exec(from, "BEGIN; SELECT count(*) FROM sqlite_master", NULL, NULL,
-                           NULL)) != SQLITE_OK) {
+    if ((rc = sqlite3_exec(from, "BEGIN; SELECT count(*) FROM sqlite_master", NULL, NULL, NULL)) !=
+        SQLITE_OK) {
         e = db_fail(from, rc, src, "cannot read", err, errsize);
         goto out;
     }
-    if ((rc = sqlite3_open_v2(dst, &to, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                                            SQLITE_OPEN_NOMUTEX, NULL)) != SQLITE_OK) {
+    if ((rc = sqlite3_open_v2(dst, &to,
+                              SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                              NULL)) != SQLITE_OK) {
         e = db_fail(to, rc, dst, "cannot create", err, errsize);
         goto out;
     }
@@ -163,8 +164,7 @@ check_close(struct store *s)
     free(l);
 }
 
-static void
-report(store_report_cb cb, void *arg, int problem, const char *fmt, ...)
+static void report(store_report_cb cb, void *arg, int problem, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
 static void
@@ -261,7 +261,8 @@ static const char *const invariant_sql[STORE_INV_COUNT] = {
                            " (SELECT 1 FROM feeds f WHERE f.id = s.feed_id)",
     [STORE_INV_SRC_ARTICLE] = "SELECT count(*), min(article_id) FROM sources s WHERE NOT EXISTS"
                               " (SELECT 1 FROM articles a WHERE a.id = s.article_id)",
-    [STORE_INV_KEY_KIND] = "SELECT count(*), min(article_id) FROM keys WHERE kind NOT BETWEEN 1 AND 6",
+    [STORE_INV_KEY_KIND] =
+        "SELECT count(*), min(article_id) FROM keys WHERE kind NOT BETWEEN 1 AND 6",
     [STORE_INV_KEY_FEED] = "SELECT count(*), min(article_id) FROM keys WHERE kind IN (1, 5)"
                            " AND " FEED_OF_KEY " NOT IN (SELECT id FROM feeds)",
     [STORE_INV_SEARCH_MISSING] = "SELECT count(*), min(id) FROM articles a WHERE NOT EXISTS"

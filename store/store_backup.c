@@ -35,8 +35,7 @@ static const struct {
     [STORE_INV_SEARCH_ORPHAN] = {"search rows without an article", "row"},
 };
 
-static void
-say(store_report_cb cb, void *arg, int problem, const char *fmt, ...)
+static void say(store_report_cb cb, void *arg, int problem, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
 static void
@@ -253,7 +252,10 @@ install(const char *tmp, const char *out, int force, char *err, size_t errsize)
         return rc;
     if (force) {
         for (int i = 0; i < 3; i++) {
-            snprintf(side, sizeof(side), "%s%s", out, i == 0 ? "-wal" : i == 1 ? "-journal" : "-shm");
+            snprintf(side, sizeof(side), "%s%s", out,
+                     i == 0   ? "-wal"
+                     : i == 1 ? "-journal"
+                              : "-shm");
             unlink(side);
         }
         if (rename(tmp, out) < 0) {
@@ -371,7 +373,9 @@ store_in_use(const char *path, long *pid)
                 continue;
             return -errno;
         }
-        struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = probe[i].start,
+        struct flock fl = {.l_type = F_WRLCK,
+                           .l_whence = SEEK_SET,
+                           .l_start = probe[i].start,
                            .l_len = probe[i].len};
         int rc = fcntl(fd, F_GETLK, &fl);
         int e = errno;

@@ -52,8 +52,8 @@ on_report(void *arg, int problem, const char *line)
 /* Options shared by the three: -c FILE, --force (when allowed), one
  * positional argument. -1 usage error, 1 --help, 0 parsed. */
 static int
-parse_args(const struct cli_command *cmd, int argc, char **argv, int allow_force,
-           const char **cfg, int *force, const char **arg)
+parse_args(const struct cli_command *cmd, int argc, char **argv, int allow_force, const char **cfg,
+           int *force, const char **arg)
 {
     const char *v;
     int m;
@@ -154,8 +154,8 @@ cmd_restore(const struct cli_command *cmd, int argc, char **argv)
         goto out;
     }
     int had = access(cfg->daemon.database, F_OK) == 0;
-    rc = store_restore(backup, cfg->daemon.database, force ? STORE_BACKUP_FORCE : 0,
-                       on_progress, on_report, &o, err, sizeof(err));
+    rc = store_restore(backup, cfg->daemon.database, force ? STORE_BACKUP_FORCE : 0, on_progress,
+                       on_report, &o, err, sizeof(err));
     if (rc < 0) {
         fprintf(stderr, "finfeed restore: %s\n", err);
         rc = 1;
