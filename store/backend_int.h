@@ -248,6 +248,16 @@ struct store_ops {
     /* After the raw rows, before commit: new ids past the largest copied
      * (PostgreSQL's identity sequences), the generation counted. */
     int (*raw_finish)(struct store *s);
+
+    /* ---- store_check (store_backup.c); a NULL entry is not run ---- */
+    /* The backend's own physical checks (SQLite: integrity_check, the FTS5
+     * index): each line to cb, problems added to *problems. 0 when they
+     * ran (whatever they found), or a negative errno. */
+    int (*integrity)(struct store *s, store_report_cb cb, void *arg, long *problems);
+    /* Invariant `which` (enum store_invariant): the rows that break it in
+     * *n, the smallest id (article, feed, key rowid) among them in *sample.
+     * -ENOTSUP when it means nothing on this backend. */
+    int (*invariant)(struct store *s, int which, long *n, int64_t *sample);
 };
 
 /* The backends' constructors, same contract as store_open (without the
@@ -265,5 +275,44 @@ char *store_url_host(const char *url);
 /* Whether `where` names a PostgreSQL database (a postgresql:// or
  * postgres:// URI) rather than a SQLite file. */
 int store_is_pg_uri(const char *where);
+
+/* ---- store_check's invariants (store_backup.c words them; each backend
+ * counts them in SQL of its own: sqlite_backup.c, pg_backup.c) ---- */
+enum store_invariant {
+    STORE_INV_ART_NO_SOURCE,    /* articles without a source */
+    STORE_INV_ART_FIRST_SOURCE, /* articles whose first feed is not among their sources */
+    STORE_INV_ART_FEED,         /* articles whose first feed does not exist */
+    STORE_INV_ART_GUID_KEY,     /* articles without their guid key (FEED\x1fGUID → it) */
+    STORE_INV_SRC_FEED,         /* sources naming no feed */
+    STORE_INV_SRC_ARTICLE,      /* sources naming no article */
+    STORE_INV_KEY_KIND,         /* keys of an unknown kind */
+    STORE_INV_KEY_FEED,         /* guid and feed-title keys naming no feed */
+    STORE_INV_SEARCH_MISSING,   /* articles without their search row (SQLite) */
+    STORE_INV_SEARCH_ORPHAN,    /* search rows without an article (SQLite) */
+    STORE_INV_TOMBSTONES,       /* keys naming no article: tombstones (not a problem) */
+    STORE_INV_TOMB_ABOVE,       /* … naming ids above the newest article (SQLite reuses
+                                 * such an id: a warning) */
+    STORE_INV_COUNT
+};
+
+/* SQLite, sqlite_backup.c: a handle on the file at `path` for store_check
+ * only (read-write when the file allows, never created, never migrated):
+ * its close, integrity and invariant ops. Its schema version in *version
+ * (-EPROTO newer than this build's; -EIO not a finfeed database, the
+ * reason on the handle). */
+int store_sqlite_open_check(const char *path, struct store **out, int *version, char *err,
+                            size_t errsize);
+/* The online backup API: the database at `src` copied page by page into
+ * the new file `dst` inside one read transaction of src, retried while
+ * busy or locked, dst left in rollback-journal mode. cb gets stage "pages".
+ * 0 or a negative errno with "FILE: reason" in err. */
+int store_sqlite_backup_file(const char *src, const char *dst, store_progress_cb cb, void *arg,
+                             char *err, size_t errsize);
+/* A SQLite file written through the store (WAL mode) made one file again:
+ * its WAL folded in, journal_mode DELETE. 0 or a negative errno. */
+int store_sqlite_unwal(const char *path, char *err, size_t errsize);
+
+/* PostgreSQL, pg_backup.c: the invariant op. */
+int store_pg_invariant(struct store *s, int which, long *n, int64_t *sample);
 
 #endif

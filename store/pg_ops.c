@@ -803,4 +803,5 @@ const struct store_ops store_pg_ops = {
     .notify = store_pg_notify,
     .notifications = store_pg_notifications,
     .connected = store_pg_connected,
+    .invariant = store_pg_invariant,
 };

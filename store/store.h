@@ -388,4 +388,69 @@ int store_notifications(struct store *s, void (*cb)(void *arg, const char *what)
  * call found the database (1) or not (0). SQLite: always 1. */
 int store_connected(const struct store *s);
 
+/* ---- backup, restore and check (issue 12 §3), store/store_backup.c ----
+ * One backup format for both backends: a SQLite file of this schema, in
+ * rollback-journal mode (one file, no -wal beside it). */
+
+/* One line of what store_check found (valid during the call): problem 1
+ * for a problem (counted), 0 for a finding that is not one ("integrity_check:
+ * ok", the number of tombstones, a warning). */
+typedef void (*store_report_cb)(void *arg, int problem, const char *line);
+
+/* Check the store at `where` (a SQLite file, which must exist, or a
+ * postgresql:// URI): SQLite's PRAGMA integrity_check and the FTS5
+ * 'integrity-check' command, then the store's own invariants on both
+ * backends: a schema version this build knows; every article has a source,
+ * among them its first feed, and its own guid key (rule 1 finds it); every
+ * source names an existing feed and article; every key is of a known kind,
+ * and its feed (guid and feed-title keys) exists; a key naming no article is
+ * a tombstone (a pruned article's key, kept by design) and is counted, not a
+ * problem. SQLite: the search rows match the articles. Lines go to cb (may
+ * be NULL); the count of problems in *problems. A file that is not a
+ * database, or is damaged, is a problem found, not an error. Changes
+ * nothing; the FTS5 check holds the SQLite write lock while it reads the
+ * index (a daemon's writes wait for it). Returns 0 when the check ran, or
+ * a negative errno with "WHERE: reason" in err (-ENOENT: no such file). */
+int store_check(const char *where, store_report_cb cb, void *arg, long *problems, char *err,
+                size_t errsize);
+
+#define STORE_BACKUP_FORCE 1 /* store_backup: replace an existing `out`;
+                              * store_restore: replace WHERE.before-restore */
+
+/* A consistent copy of the store at `where` into the SQLite file `out`
+ * while a daemon keeps writing to it. SQLite: the online backup API on a
+ * connection of its own, page steps inside one read transaction (so the
+ * copy is the snapshot it began with: every article committed before the
+ * call is in it), retried while the database is busy or locked;
+ * PostgreSQL: store_copy (one snapshot) into a new SQLite file. Written to
+ * a temporary file beside `out`, checked (store_check: no problem), synced
+ * (fsync) and only then renamed to `out`; any failure removes it. An
+ * existing `out` is refused (-EEXIST) without STORE_BACKUP_FORCE; `out` may
+ * never be the store itself (-EINVAL). cb (may be NULL) gets the progress:
+ * stage "pages" (SQLite), store_copy's stages (PostgreSQL), then "check".
+ * Check findings go to report (may be NULL). Returns 0 or a negative errno
+ * with "FILE: reason" in err. */
+int store_backup(const char *where, const char *out, int flags, store_progress_cb cb,
+                 store_report_cb report, void *arg, char *err, size_t errsize);
+
+/* Install the backup file `backup` as the store at `where`, which no daemon
+ * may be using. The backup is checked first (store_check; one with a
+ * problem is refused: -EINVAL). SQLite: refused while another process has
+ * the database open (-EBUSY, store_in_use); the backup copied to a
+ * temporary file beside `where`, synced, then the old database (with its
+ * -wal and -journal) renamed to WHERE.before-restore (-EEXIST when that
+ * exists, unless STORE_BACKUP_FORCE) and the copy renamed into place.
+ * PostgreSQL: store_copy into the database, which must hold nothing
+ * (-ENOTEMPTY); 1 when it already holds exactly the backup. cb and report
+ * as store_backup's. Returns 0, 1, or a negative errno with the reason in
+ * err. */
+int store_restore(const char *backup, const char *where, int flags, store_progress_cb cb,
+                  store_report_cb report, void *arg, char *err, size_t errsize);
+
+/* Whether another process has the SQLite database `path` open: 1 (its pid,
+ * when known, in *pid) when a connection holds the lock SQLite keeps on
+ * the -shm file for as long as a WAL database is open; 0 when not (or for a
+ * database without -shm, or a PostgreSQL URI); a negative errno. */
+int store_in_use(const char *path, long *pid);
+
 #endif

@@ -59,5 +59,8 @@ int cmd_refresh(const struct cli_command *cmd, int argc, char **argv);
 int cmd_status(const struct cli_command *cmd, int argc, char **argv);
 int cmd_reload(const struct cli_command *cmd, int argc, char **argv);
 int cmd_opml(const struct cli_command *cmd, int argc, char **argv);
+int cmd_backup(const struct cli_command *cmd, int argc, char **argv);
+int cmd_restore(const struct cli_command *cmd, int argc, char **argv);
+int cmd_check(const struct cli_command *cmd, int argc, char **argv);
 
 #endif

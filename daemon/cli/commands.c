@@ -52,6 +52,32 @@ const struct cli_command cli_commands[] = {
      "else is refused (exit 1). Progress on stderr.\n"
      "  --from SRC   the store to read (a SQLite file must exist)\n"
      "  --to DST     the store to write (a SQLite file is created)\n"},
+    {"backup", cmd_backup, "backup [-c FILE] [--force] OUT.db",
+     "copy the store consistently while the daemon runs",
+     "Write a consistent copy of the configured store to the SQLite file OUT.db while a\n"
+     "daemon keeps writing to it: SQLite's online backup API (one snapshot, page steps,\n"
+     "retried while the database is busy); a PostgreSQL store is copied from one snapshot\n"
+     "into a SQLite file of the same schema, so every backup has one format. Written to a\n"
+     "temporary file beside OUT.db, checked (as `finfeed check`), synced and only then\n"
+     "renamed into place. Progress on stderr.\n"
+     "  -c FILE   configuration (default $FINFEED_CONFIG, /etc/finfeed/finfeed.conf)\n"
+     "  --force   replace an existing OUT.db\n"},
+    {"restore", cmd_restore, "restore [-c FILE] [--force] BACKUP.db",
+     "install a backup as the store (daemon stopped)",
+     "Check BACKUP.db (as `finfeed check`; a backup with a problem is refused), then\n"
+     "install it as the configured store. The daemon must be stopped: refused while its\n"
+     "control socket answers or another process has the SQLite database open. SQLite: the\n"
+     "old database (with its -wal) is kept as DATABASE.before-restore. PostgreSQL: the\n"
+     "backup is copied into the configured database, which must be empty.\n"
+     "  -c FILE   configuration (default $FINFEED_CONFIG, /etc/finfeed/finfeed.conf)\n"
+     "  --force   replace an existing DATABASE.before-restore\n"},
+    {"check", cmd_check, "check [-c FILE] [DB]", "check the store's integrity and invariants",
+     "Check the configured store, or DB (a SQLite file or a postgresql:// URI): SQLite's\n"
+     "PRAGMA integrity_check and the FTS5 index's integrity-check, then the store's own\n"
+     "invariants (a known schema version; every article has a source, its first feed among\n"
+     "them, and its guid key; sources and keys name existing feeds and articles, or are\n"
+     "tombstones of pruned articles). Prints what it found; exit 0 clean, 1 problems.\n"
+     "The index check holds SQLite's write lock while it reads: a daemon's writes wait.\n"},
     {"daemon", cmd_daemon, "daemon [-c FILE] [-v]", "run the daemon in the foreground",
      "Run the daemon in the foreground (systemd runs exactly this): fetch the configured\n"
      "feeds on schedule, store and deduplicate their articles, serve the cleaned feed over\n"
