@@ -579,8 +579,14 @@ complete_after(struct service *s, void *arg)
     store_feed_state_clear(&j->st);
     free(j);
     service_answer_waiters(s, f, done); /* may free f */
-    if (!s->cluster->stopping)
+    if (!s->cluster->stopping) {
         uv_timer_start(&s->cluster->wait_timer, on_wait_timer, WAIT_POLL_MS, 0);
+        /* the lease is free now, and a refresh that came during the fetch
+         * made the feed due again: claim after this, whatever a claim that
+         * ran before it concluded */
+        s->cluster->next_claim_ms = 0;
+        sched_rearm(s);
+    }
 }
 
 void
