@@ -340,7 +340,7 @@ claim_after(struct service *s, void *arg)
         sched_claimed(s);
     }
     if (j->drained) {
-        int64_t local = (int64_t)time(NULL), next = INT64_MAX;
+        int64_t next = INT64_MAX;
         for (size_t i = 0; i < j->n_all; i++) {
             struct feed_run *f = feed_by_id(s, j->leases[i].feed_id);
             if (f == NULL || j->leases[i].feed_id == 0)
@@ -364,7 +364,6 @@ claim_after(struct service *s, void *arg)
                 wake = at;
         }
         c->next_claim_ms = wake;
-        (void)local;
     } else {
         c->next_claim_ms = now; /* more may be due */
     }
