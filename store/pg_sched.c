@@ -503,17 +503,20 @@ store_pg_notifications(struct store *s, void (*cb)(void *arg, const char *what),
 {
     struct pg_store *g = pg_of(s);
     PGnotify *nf;
-    int count = 0, rc;
+    int count = 0;
     if (!g->listening) {
         snprintf(s->err, sizeof(s->err), "store_notifications without store_listen");
         return -EINVAL;
     }
     if (PQstatus(g->conn) == CONNECTION_OK && !PQconsumeInput(g->conn))
-        g->connected = 0; /* broken: made anew below */
-    if (PQstatus(g->conn) == CONNECTION_BAD) {
         g->connected = 0;
-        if ((rc = store_pg_reconnect(s)) < 0)
-            return rc;
+    if (PQstatus(g->conn) == CONNECTION_BAD) {
+        /* never a reconnect here: this call is made where nothing may
+         * block (the daemon's loop); store_listen makes it anew */
+        g->connected = 0;
+        const char *why = PQerrorMessage(g->conn);
+        snprintf(s->err, sizeof(s->err), "%s", *why ? why : "connection lost: listen again");
+        return -ECONNRESET;
     }
     if (g->sessions != g->listen_session) {
         snprintf(s->err, sizeof(s->err), "connection made anew: listen again");

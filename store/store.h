@@ -369,11 +369,11 @@ int store_node_listed(struct store *s, const char *node, const int64_t *feed_ids
  * reading; store_notify: NOTIFY with payload `what` ("articles", "due"; at
  * most 64 bytes), never inside store_begin (-EINVAL); store_notifications:
  * read what arrived without blocking, cb once per notification (payload
- * valid during the call), returns the count or a negative errno;
- * -ECONNRESET when the connection was made anew since store_listen (the
- * socket changed: call store_listen again for the new fd; the LISTEN
- * itself is renewed by the reconnect). A handle that listens is best kept
- * for that alone (the notifications wait in it until read). */
+ * valid during the call), returns the count or a negative errno; it
+ * never blocks, and never reconnects: -ECONNRESET when the connection is
+ * lost or was made anew since store_listen (call store_listen again: it
+ * reconnects, and gives the new socket). A handle that listens is best
+ * kept for that alone (the notifications wait in it until read). */
 int store_listen(struct store *s);
 int store_notify(struct store *s, const char *what);
 int store_notifications(struct store *s, void (*cb)(void *arg, const char *what), void *arg);

@@ -2874,6 +2874,7 @@ test_reconnect(void **state)
         rc = store_notifications(a, on_note, got);
     }
     assert_int_equal(rc, -ECONNRESET);
+    assert_int_equal(store_connected(a), 0); /* no reconnect where nothing may block */
     fd = store_listen(a);
     assert_true(fd >= 0);
     assert_int_equal(store_notify(b, "due"), 0);

@@ -29,7 +29,8 @@ struct cluster {
     uv_timer_t lease_timer;  /* extends the leases of running claims */
     uv_timer_t notify_timer; /* coalesces NOTIFY */
     uv_timer_t gen_timer;    /* slow poll of the store generation */
-    uv_timer_t wait_timer;   /* refresh waiters, relistening */
+    uv_timer_t wait_timer;   /* refresh waiters */
+    uv_timer_t relisten_timer; /* a lost listening connection made anew */
     uv_poll_t poll;          /* the listening connection's socket */
     int handles;             /* initialised and not closed yet */
     int poll_open;
@@ -37,7 +38,6 @@ struct cluster {
     int listen_ok;           /* notifications work on this backend */
     int listen_busy;         /* a (re)listen job is queued */
     int listen_errors;
-    uint64_t relisten_ms;    /* uv_now() for the next attempt, 0 none */
     int claiming;            /* a claim job is queued */
     uint64_t next_claim_ms;  /* uv_now() before which no claim is needed */
     int claim_errors;
@@ -60,7 +60,9 @@ struct cluster {
     int stopping;
 };
 
+#define NTIMERS 5
 static void relisten(struct service *s);
+static void on_relisten_timer(uv_timer_t *t);
 static void refresh_flush(struct service *s);
 static void on_wait_timer(uv_timer_t *t);
 
@@ -736,9 +738,8 @@ listen_lost(struct service *s, const char *why)
         uv_close((uv_handle_t *)&c->poll, on_listen_closed); /* then the connection */
     }
     c->listen_errors++;
-    int64_t back = claim_backoff_ms(c->listen_errors);
-    c->relisten_ms = now_ms(s) + (uint64_t)back;
-    uv_timer_start(&c->wait_timer, on_wait_timer, (uint64_t)back, 0);
+    uv_timer_start(&c->relisten_timer, on_relisten_timer,
+                   (uint64_t)claim_backoff_ms(c->listen_errors), 0);
 }
 
 static void
@@ -807,13 +808,11 @@ listen_after(struct service *s, void *arg)
             int64_t back = claim_backoff_ms(c->listen_errors);
             log_warnx("event=listen error=%s retry_in=%lldms", LOG_QUOTE(j->err),
                       (long long)back);
-            c->relisten_ms = now_ms(s) + (uint64_t)back;
-            uv_timer_start(&c->wait_timer, on_wait_timer, (uint64_t)back, 0);
+            uv_timer_start(&c->relisten_timer, on_relisten_timer, (uint64_t)back, 0);
         }
     } else if (uv_poll_init(s->loop, &c->poll, j->fd) < 0) {
         store_close(j->st);
-        c->relisten_ms = now_ms(s) + 5000;
-        uv_timer_start(&c->wait_timer, on_wait_timer, 5000, 0);
+        uv_timer_start(&c->relisten_timer, on_relisten_timer, 5000, 0);
     } else {
         c->lstore = j->st;
         c->poll.data = s;
@@ -823,7 +822,6 @@ listen_after(struct service *s, void *arg)
         if (c->listen_errors > 0)
             log_info("event=listen outcome=ok");
         c->listen_errors = 0;
-        c->relisten_ms = 0;
         uv_poll_start(&c->poll, UV_READABLE, on_listen_readable);
         /* whatever was missed while not listening */
         s->generation++;
@@ -847,12 +845,20 @@ relisten(struct service *s)
         return;
     }
     c->listen_busy = 1;
-    c->relisten_ms = 0;
     if (sched_job(s, listen_fn, listen_after, j) < 0) {
         c->listen_busy = 0;
         free(j->where);
         free(j);
+        uv_timer_start(&c->relisten_timer, on_relisten_timer, 1000, 0);
     }
+}
+
+static void
+on_relisten_timer(uv_timer_t *t)
+{
+    struct service *s = t->data;
+    if (!s->stopping && !s->cluster->stopping)
+        relisten(s);
 }
 
 static int
@@ -1116,8 +1122,6 @@ on_wait_timer(uv_timer_t *t)
     struct cluster *c = s->cluster;
     if (s->stopping || c->stopping)
         return;
-    if (c->relisten_ms != 0 && now_ms(s) >= c->relisten_ms)
-        relisten(s);
     refresh_flush(s);
     if (c->polling)
         return;
@@ -1169,15 +1173,12 @@ int
 cluster_init(struct service *s)
 {
     struct cluster *c = calloc(1, sizeof(*c));
-    uv_timer_t *timers[4];
     int rc = 0;
     if (c == NULL)
         return -ENOMEM;
-    timers[0] = &c->lease_timer;
-    timers[1] = &c->notify_timer;
-    timers[2] = &c->gen_timer;
-    timers[3] = &c->wait_timer;
-    for (int i = 0; i < 4; i++) {
+    uv_timer_t *timers[NTIMERS] = {&c->lease_timer, &c->notify_timer, &c->gen_timer,
+                                   &c->wait_timer, &c->relisten_timer};
+    for (int i = 0; i < NTIMERS; i++) {
         if ((rc = uv_timer_init(s->loop, timers[i])) < 0)
             break;
         timers[i]->data = s;
@@ -1208,14 +1209,15 @@ void
 cluster_stop(struct service *s)
 {
     struct cluster *c = s->cluster;
-    uv_timer_t *timers[4] = {&c->lease_timer, &c->notify_timer, &c->gen_timer, &c->wait_timer};
+    uv_timer_t *timers[NTIMERS] = {&c->lease_timer, &c->notify_timer, &c->gen_timer,
+                                   &c->wait_timer, &c->relisten_timer};
     int timers_open = c->handles - c->poll_open;
     c->stopping = 1;
     if (c->handles == 0) {
         service_part_done(s);
         return;
     }
-    for (int i = 0; i < 4 && i < timers_open; i++) {
+    for (int i = 0; i < NTIMERS && i < timers_open; i++) {
         uv_timer_stop(timers[i]);
         uv_close((uv_handle_t *)timers[i], on_cluster_closed);
     }
