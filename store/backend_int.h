@@ -189,10 +189,11 @@ struct store_ops {
                    size_t n, int64_t at, int64_t *id);
     /* Article `id` rewritten with r's title, body and the rest. */
     int (*art_update)(struct store *s, int64_t id, const struct store_row *r);
-    /* Feed `feed_id` a source of `article` seen at `now`: 1 added, 0 already. */
-    int (*src_add)(struct store *s, int64_t article, int64_t feed_id, int64_t now);
-    /* Article `article` shown from now on: 1 when it was hidden, else 0. */
-    int (*art_republish)(struct store *s, int64_t article);
+    /* Feed `feed_id` a source of `article` seen at `now` and, with
+     * republish, the article shown from now on (one round trip where the
+     * backend has them): 1 when either changed anything (a new source, an
+     * article hidden until now), else 0. */
+    int (*src_add)(struct store *s, int64_t article, int64_t feed_id, int64_t now, int republish);
 
     /* Call cb for each republishable article matching q, newest first. The
      * search words (SPEC §5.1: each a case-insensitive substring of the title

@@ -226,31 +226,63 @@ store_pg_reconnect(struct store *s)
 }
 
 int
-store_pg_settle(struct store *s, int discard)
+store_pg_read_ahead(struct store *s, int discard)
 {
     struct pg_store *g = pg_of(s);
     PGresult *res;
-    int rc = 0, got = 0;
-    if (!g->pending)
-        return 0;
-    g->pending = 0;
-    /* P_ART_ADD's result up to its NULL, then the sync's */
-    while (PQstatus(g->conn) != CONNECTION_BAD && (res = PQgetResult(g->conn)) != NULL) {
-        if (PQresultStatus(res) == PGRES_TUPLES_OK && !got && rc == 0) {
-            got = 1;
-            if (!discard && store_pg_int64(res, 0, 1) != g->pending_exact) {
-                /* another node stored the story at once and committed first
-                 * (its key waited for its commit): this copy must not stay */
-                set_err(s, "another node stored the same story at once: store the document again");
-                rc = -EDEADLK;
+    int rc = 0;
+    for (int i = 0; i < g->ahead && PQstatus(g->conn) != CONNECTION_BAD; i++) {
+        int got = 0;
+        while ((res = PQgetResult(g->conn)) != NULL) {
+            ExecStatusType st = PQresultStatus(res);
+            if (discard || rc < 0 || (got && (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK))) {
+                PQclear(res);
+            } else if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
+                got = 1;
+                if (g->ahead_q[i].exact >= 0 &&
+                    (PQntuples(res) != 1 || store_pg_int64(res, 0, 1) != g->ahead_q[i].exact)) {
+                    /* another node stored the story at once and committed
+                     * first (its key waited for its commit): this copy must
+                     * not stay */
+                    set_err(s, "another node stored the same story at once: store the document"
+                               " again");
+                    rc = -EDEADLK;
+                }
+                PQclear(res);
+            } else if (st == PGRES_PIPELINE_ABORTED) {
+                /* only after a failure, which was read first */
+                PQclear(res);
+                set_err(s, "a statement sent ahead did not run");
+                rc = -EIO;
+            } else {
+                rc = store_pg_fail(s, res);
             }
-            PQclear(res);
-        } else if (PQresultStatus(res) == PGRES_TUPLES_OK || discard || rc < 0) {
-            PQclear(res);
-        } else {
-            rc = store_pg_fail(s, res);
+        }
+        if (!got && rc == 0 && !discard && PQstatus(g->conn) != CONNECTION_BAD) {
+            set_err(s, "no result for a statement sent ahead");
+            rc = -EIO;
         }
     }
+    g->ahead = 0;
+    return rc;
+}
+
+int
+store_pg_settle(struct store *s, int discard)
+{
+    struct pg_store *g = pg_of(s);
+    int rc = 0;
+    if (g->ahead == 0)
+        return 0;
+    if (!PQpipelineSync(g->conn)) {
+        /* nothing more can be read: the connection is unusable */
+        set_err(s, PQerrorMessage(g->conn));
+        g->ahead = 0;
+        g->lost_tx = 1;
+        PQexitPipelineMode(g->conn);
+        return discard ? 0 : -ECONNRESET;
+    }
+    rc = store_pg_read_ahead(s, discard);
     if (PQstatus(g->conn) != CONNECTION_BAD)
         PQclear(PQgetResult(g->conn)); /* PGRES_PIPELINE_SYNC */
     PQexitPipelineMode(g->conn);
@@ -259,11 +291,40 @@ store_pg_settle(struct store *s, int discard)
         g->connected = 0;
         set_err(s, "connection lost inside a transaction");
         rc = -ECONNRESET;
-    } else if (rc == 0 && !got && !discard) {
-        set_err(s, "no result for a new article");
-        rc = -EIO;
     }
     return discard ? 0 : rc;
+}
+
+int
+store_pg_ahead(struct store *s, enum pg_stmt id, const struct pg_params *p, long exact)
+{
+    struct pg_store *g = pg_of(s);
+    char name[16];
+    int rc;
+    if (g->ahead == PG_AHEAD_MAX && (rc = store_pg_settle(s, 0)) < 0)
+        return rc;
+    if (g->ahead == 0) {
+        if ((rc = store_pg_ready(s)) < 0)
+            return rc;
+        if (!PQenterPipelineMode(g->conn))
+            return store_pg_fail(s, NULL);
+    }
+    snprintf(name, sizeof(name), "ff%d", (int)id);
+    /* flushed at once, not at the next sync: the server works on it while
+     * the caller makes the next statement */
+    if (!PQsendQueryPrepared(g->conn, name, p->n, p->v, NULL, NULL, 0) || PQflush(g->conn) != 0) {
+        rc = store_pg_fail(s, NULL);
+        /* what was sent cannot be told from what was not: the transaction
+         * is lost with the connection's state */
+        g->lost_tx = 1;
+        if (g->ahead == 0)
+            PQexitPipelineMode(g->conn);
+        return rc < 0 && rc != -ENOMEM ? rc : -ECONNRESET;
+    }
+    g->ahead_q[g->ahead].id = id;
+    g->ahead_q[g->ahead].exact = exact;
+    g->ahead++;
+    return 0;
 }
 
 int
@@ -271,7 +332,7 @@ store_pg_ready(struct store *s)
 {
     struct pg_store *g = pg_of(s);
     int rc;
-    if (g->pending && (rc = store_pg_settle(s, 0)) < 0)
+    if (g->ahead > 0 && (rc = store_pg_settle(s, 0)) < 0)
         return rc;
     if (g->lost_tx) {
         set_err(s, "the connection was lost, and the transaction with it: roll back");
@@ -323,8 +384,8 @@ run(struct store *s, const char *name, const char *sql, const struct pg_params *
 PGresult *
 store_pg_run(struct store *s, enum pg_stmt id, const struct pg_params *p, int *rc)
 {
-    if (pg_of(s)->pending) {
-        /* behind the new article sent ahead: one round trip for both */
+    if (pg_of(s)->ahead > 0) {
+        /* behind the statements sent ahead: one round trip for all */
         static const struct pg_params none = {0};
         struct piped q = {id, p ? p : &none, 1, NULL};
         *rc = store_pg_pipeline(s, &q, 1);

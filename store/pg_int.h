@@ -22,8 +22,7 @@ enum pg_stmt {
     P_ART_ADD,       /* article …, kinds[], keys[], at → id, exact keys written; with its
                       * source and keys */
     P_ART_UPDATE,
-    P_SRC_ADD,
-    P_ART_REPUBLISH,
+    P_SRC_ADD,       /* article, feed, seen, republish → rows changed */
     P_GEN_BUMP,
     P_GENERATION,
     P_FEED_ENSURE,
@@ -31,8 +30,12 @@ enum pg_stmt {
     P_FEED_SET,
     P_LOCK_KEYS,     /* locks[] → transaction-scoped advisory locks, in the array's order */
     P_ART_UNDO,      /* id → the article, its sources and keys deleted (art_add's conflict) */
+    P_COMMIT,        /* COMMIT, in a pipeline (store_commit's one round trip) */
     P_COUNT
 };
+
+/* Statements sent ahead at most before their results are read. */
+#define PG_AHEAD_MAX 16
 
 struct pg_store {
     struct store s; /* first: a struct store * is one of these */
@@ -44,9 +47,14 @@ struct pg_store {
     int listening; /* LISTEN finfeed on this session (renewed on reconnect) */
     long sessions;       /* reconnects so far */
     long listen_session; /* … when store_listen gave its socket */
-    int pending;         /* a new article's P_ART_ADD sent, its result not read yet
-                          * (pg_art_add): read by store_pg_ready before anything else */
-    long pending_exact;  /* … the exact keys it must have written */
+    /* statements sent ahead inside a transaction (store_pg_ahead): in
+     * pipeline mode, no sync sent, their results not read yet; read (and
+     * checked) before anything else goes, in the next round trip */
+    int ahead;
+    struct {
+        enum pg_stmt id;
+        long exact; /* P_ART_ADD: the exact keys it must have written; else -1 */
+    } ahead_q[PG_AHEAD_MAX];
 };
 
 static inline struct pg_store *
@@ -74,11 +82,24 @@ int store_pg_fail(struct store *s, PGresult *res);
 /* Reconnect (PQreset) and set the new session up as the old one was:
  * 0 or -ECONNRESET (message on s). */
 int store_pg_reconnect(struct store *s);
-/* Read the result of a P_ART_ADD sent ahead (pending): 0, -EDEADLK when an
- * exact key of it was another writer's (the document is to be stored
- * again), or its error; the transaction is to be rolled back on error.
- * With discard, the result is read and dropped (rollback). */
+/* Inside a transaction, statement `id` with p sent without waiting for its
+ * result (and without a sync: the server runs it while the caller goes
+ * on, and answers with the next round trip's). For statements whose result
+ * only says whether they worked, and P_ART_ADD, whose second column must
+ * be `exact` (else -EDEADLK, the document to be stored again; -1: not
+ * checked). 0, or a negative errno of sending; its failure is the next
+ * call's (store_pg_settle, store_pg_pipeline, anything through
+ * store_pg_ready). p's strings may be freed once it returns. */
+int store_pg_ahead(struct store *s, enum pg_stmt id, const struct pg_params *p, long exact);
+/* Read the results of the statements sent ahead: 0, -EDEADLK when a new
+ * article's exact key was another writer's, or the first one's error; the
+ * transaction is to be rolled back on error. With discard, the results are
+ * read and dropped (rollback). */
 int store_pg_settle(struct store *s, int discard);
+/* store_pg_settle's reading, once the sync is sent: the results of the
+ * statements sent ahead, in order, each up to its NULL (the sync's is the
+ * caller's); none ahead after. 0 or the first failure (none with discard). */
+int store_pg_read_ahead(struct store *s, int discard);
 /* Before a statement sent by other means than store_pg_run and
  * store_pg_exec: -ECONNRESET for a transaction lost with its connection, a
  * broken connection made anew (or -ECONNRESET), else 0. */
@@ -94,8 +115,9 @@ struct piped {
     int keep;
     PGresult *res;
 };
-/* Statements q[0..n) in one round trip (pg_ops.c), behind a P_ART_ADD sent
- * ahead if one is pending: 0 or a negative errno (then no result kept). */
+/* Statements q[0..n) in one round trip (pg_ops.c), behind the statements
+ * sent ahead, whose results it reads first: 0 or a negative errno (then no
+ * result kept). */
 int store_pg_pipeline(struct store *s, struct piped *q, int n);
 /* Run `sql` (with p's parameters; NULL: none, and then `sql` may be several
  * statements), not prepared: its result, or NULL as store_pg_run. */

@@ -87,9 +87,13 @@ const char *const store_pg_sql[P_COUNT] = {
     [P_ART_UPDATE] = "UPDATE articles SET title = $2, link = $3, author = $4, categories = $5,"
                      " headimg = $6, thumbnail = $7, summary = $8, body = $9,"
                      " content_hash = $10, updated = $11, body_text = $12 WHERE id = $1",
-    [P_SRC_ADD] = "INSERT INTO sources(article_id, feed_id, seen) VALUES($1, $2, $3)"
-                  " ON CONFLICT DO NOTHING",
-    [P_ART_REPUBLISH] = "UPDATE articles SET republish = true WHERE id = $1 AND NOT republish",
+    /* a source and, with $4, the article shown: one round trip; the rows
+     * either changed */
+    [P_SRC_ADD] = "WITH s AS (INSERT INTO sources(article_id, feed_id, seen) VALUES($1, $2, $3)"
+                  "  ON CONFLICT DO NOTHING RETURNING 1),"
+                  " r AS (UPDATE articles SET republish = true"
+                  "  WHERE $4 AND id = $1 AND NOT republish RETURNING 1)"
+                  " SELECT (SELECT count(*) FROM s) + (SELECT count(*) FROM r)",
     [P_GEN_BUMP] = "SELECT nextval('generation')",
     /* a sequence not yet called reads its start value: count that as 0 */
     [P_GENERATION] = "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM generation",
@@ -126,6 +130,7 @@ const char *const store_pg_sql[P_COUNT] = {
                     " pg_advisory_xact_lock($13), pg_advisory_xact_lock($14),"
                     " pg_advisory_xact_lock($15), pg_advisory_xact_lock($16),"
                     " pg_advisory_xact_lock($17)",
+    [P_COMMIT] = "COMMIT",
     [P_ART_UNDO] = "WITH a AS (DELETE FROM articles WHERE id = $1),"
                    " s AS (DELETE FROM sources WHERE article_id = $1)"
                    " DELETE FROM keys WHERE article_id = $1",
@@ -168,16 +173,17 @@ pg_gen_bump(struct store *s)
 static int
 pg_commit(struct store *s)
 {
-    int rc = simple(s, "COMMIT");
-    if (rc < 0)
-        return rc;
-    /* after the commit, never before: a reader that sees the new generation
-     * must see the articles too (a sequence is outside transactions) */
-    if (pg_of(s)->bump) {
+    static const struct pg_params none = {0};
+    /* the generation after the commit, never before: a reader that sees
+     * the new generation must see the articles too (a sequence is outside
+     * transactions); in the commit's round trip, with the results of the
+     * statements sent ahead: a failed COMMIT aborts the rest of the
+     * pipeline, the bump with it */
+    struct piped q[2] = {{P_COMMIT, &none, 0, NULL}, {P_GEN_BUMP, &none, 0, NULL}};
+    int rc = store_pg_pipeline(s, q, pg_of(s)->bump ? 2 : 1);
+    if (rc == 0)
         pg_of(s)->bump = 0;
-        return store_pg_cmd(s, P_GEN_BUMP, NULL, NULL);
-    }
-    return 0;
+    return rc;
 }
 
 static void
@@ -355,17 +361,17 @@ lookup_read(const PGresult *res, struct store_lookup *q, size_t m)
 /* Statements q[0..n) in one round trip: a pipeline, each statement's
  * snapshot taken when it starts (READ COMMITTED), so that lookups after
  * P_LOCK_KEYS see what a node holding those locks committed. Inside a
- * transaction (store_begin); behind a new article's P_ART_ADD when one is
- * pending (art_add_ahead): its result read first, and its failure theirs
- * (they read or write nothing that outlives the rollback it calls for).
- * The results asked for in q[i].res (the caller PQclears them); 0 or a
- * negative errno (then none kept). */
+ * transaction (store_begin); behind the statements sent ahead
+ * (store_pg_ahead) when there are any: their results read first, and
+ * their failure theirs (they read or write nothing that outlives the
+ * rollback it calls for). The results asked for in q[i].res (the caller
+ * PQclears them); 0 or a negative errno (then none kept). */
 int
 store_pg_pipeline(struct store *s, struct piped *q, int n)
 {
     PGconn *c = pg_of(s)->conn;
     PGresult *res;
-    int rc = 0, sent = 0, ahead = pg_of(s)->pending;
+    int rc = 0, sent = 0, ahead = pg_of(s)->ahead > 0;
     if (!ahead) {
         if ((rc = store_pg_ready(s)) < 0)
             return rc;
@@ -387,9 +393,11 @@ store_pg_pipeline(struct store *s, struct piped *q, int n)
             sent = 0;
         else if (PQpipelineSync(c) == 0)
             sent = 0; /* nothing more to read: the connection is broken */
+        if (sent == 0)
+            pg_of(s)->ahead = 0;
     }
     if (ahead) {
-        int r = store_pg_settle(s, 0);
+        int r = store_pg_read_ahead(s, 0);
         rc = rc < 0 ? rc : r;
     }
     /* each statement's results up to its NULL, then the sync's */
@@ -405,7 +413,7 @@ store_pg_pipeline(struct store *s, struct piped *q, int n)
             else
                 rc = store_pg_fail(s, res);
         }
-    if (sent > 0 && PQstatus(c) != CONNECTION_BAD)
+    if ((sent > 0 || ahead) && PQstatus(c) != CONNECTION_BAD)
         PQclear(PQgetResult(c)); /* PGRES_PIPELINE_SYNC */
     PQexitPipelineMode(c);
     if (PQstatus(c) == CONNECTION_BAD) {
@@ -558,7 +566,8 @@ pg_keys_add(struct store *s, const struct store_key *k, size_t n, int64_t articl
     store_pg_text(&p, flags);
     store_pg_int(&p, article);
     store_pg_int(&p, at);
-    rc = store_pg_cmd(s, P_KEYS_ADD, &p, NULL);
+    /* inside store_begin, nothing waits for it: sent ahead */
+    rc = s->in_tx ? store_pg_ahead(s, P_KEYS_ADD, &p, -1) : store_pg_cmd(s, P_KEYS_ADD, &p, NULL);
     free(keys);
     return rc;
 }
@@ -645,36 +654,6 @@ row_params(struct pg_params *p, const struct store_row *r)
     store_pg_text(p, r->text);
 }
 
-/* A new article inside store_begin: P_ART_ADD sent and not waited for (a
- * pipeline of its own, pending): its result is read before the next
- * statement goes (store_pg_ready), so that the server writes it while the
- * caller makes the next article. Its failure is then the next call's: the
- * document is rolled back either way; an exact key another writer took
- * first is -EDEADLK, the document stored again. */
-static int
-art_add_ahead(struct store *s, const struct pg_params *p, long exact)
-{
-    struct pg_store *g = pg_of(s);
-    char name[16];
-    int rc;
-    if ((rc = store_pg_ready(s)) < 0)
-        return rc;
-    snprintf(name, sizeof(name), "ff%d", (int)P_ART_ADD);
-    if (!PQenterPipelineMode(g->conn))
-        return store_pg_fail(s, NULL);
-    if (!PQsendQueryPrepared(g->conn, name, p->n, p->v, NULL, NULL, 0) ||
-        !PQpipelineSync(g->conn)) {
-        rc = store_pg_fail(s, NULL);
-        /* nothing sent that can be read back: the connection is unusable */
-        PQexitPipelineMode(g->conn);
-        g->lost_tx = 1;
-        return rc < 0 && rc != -ENOMEM ? rc : -ECONNRESET;
-    }
-    g->pending = 1;
-    g->pending_exact = exact;
-    return 0;
-}
-
 static int
 pg_art_add(struct store *s, const struct store_row *r, const struct store_key *k, size_t n,
            int64_t at, int64_t *id)
@@ -688,11 +667,16 @@ pg_art_add(struct store *s, const struct store_row *r, const struct store_key *k
     store_pg_text(&p, kinds);
     store_pg_text(&p, keys);
     store_pg_int(&p, at);
-    if (PQtransactionStatus(pg_of(s)->conn) == PQTRANS_INTRANS) {
+    if (s->in_tx) {
+        /* inside store_begin: sent ahead, not waited for, so that the
+         * server writes it while the caller makes the next article; its
+         * failure (an exact key another writer took first: -EDEADLK, the
+         * document stored again) is the next call's, and the document is
+         * rolled back either way */
         long exact = 0;
         for (size_t i = 0; i < n; i++)
             exact += k[i].kind == KEY_GUID || k[i].kind == KEY_LINK;
-        rc = art_add_ahead(s, &p, exact);
+        rc = store_pg_ahead(s, P_ART_ADD, &p, exact);
         free(keys);
         *id = 0;
         return rc;
@@ -733,29 +717,25 @@ pg_art_update(struct store *s, int64_t id, const struct store_row *r)
     store_pg_int(&p, (int64_t)r->hash);
     store_pg_int(&p, r->now);
     store_pg_text(&p, r->text);
-    return store_pg_cmd(s, P_ART_UPDATE, &p, NULL);
+    /* inside store_begin, nothing waits for it: sent ahead */
+    return s->in_tx ? store_pg_ahead(s, P_ART_UPDATE, &p, -1) : store_pg_cmd(s, P_ART_UPDATE, &p, NULL);
 }
 
 static int
-pg_src_add(struct store *s, int64_t article, int64_t feed_id, int64_t now)
+pg_src_add(struct store *s, int64_t article, int64_t feed_id, int64_t now, int republish)
 {
     struct pg_params p = {0};
-    long rows = 0;
+    int rc;
     store_pg_int(&p, article);
     store_pg_int(&p, feed_id);
     store_pg_int(&p, now);
-    int rc = store_pg_cmd(s, P_SRC_ADD, &p, &rows);
-    return rc < 0 ? rc : rows > 0;
-}
-
-static int
-pg_art_republish(struct store *s, int64_t article)
-{
-    struct pg_params p = {0};
-    long rows = 0;
-    store_pg_int(&p, article);
-    int rc = store_pg_cmd(s, P_ART_REPUBLISH, &p, &rows);
-    return rc < 0 ? rc : rows > 0;
+    store_pg_text(&p, republish ? "t" : "f");
+    PGresult *res = store_pg_run(s, P_SRC_ADD, &p, &rc);
+    if (res == NULL)
+        return rc;
+    rc = store_pg_int64(res, 0, 0) > 0;
+    PQclear(res);
+    return rc;
 }
 
 const struct store_ops store_pg_ops = {
@@ -776,7 +756,6 @@ const struct store_ops store_pg_ops = {
     .art_add = pg_art_add,
     .art_update = pg_art_update,
     .src_add = pg_src_add,
-    .art_republish = pg_art_republish,
     .articles = store_pg_articles,
     .prune = store_pg_prune,
     .count = store_pg_count,

@@ -629,6 +629,15 @@ lite_art_republish(struct store *s, int64_t article)
 }
 
 static int
+lite_src_republish(struct store *s, int64_t article, int64_t feed_id, int64_t now, int republish)
+{
+    int added = lite_src_add(s, article, feed_id, now), shown = 0;
+    if (added >= 0 && republish)
+        shown = lite_art_republish(s, article);
+    return added < 0 ? added : shown < 0 ? shown : added || shown;
+}
+
+static int
 lite_busy_timeout(struct store *s, int ms)
 {
     return sqlite3_busy_timeout(sqlite_of(s)->db, ms) == SQLITE_OK ? 0 : -EINVAL;
@@ -678,8 +687,7 @@ static const struct store_ops lite_ops = {
     .art_text = lite_art_text,
     .art_add = lite_art_add,
     .art_update = lite_art_update,
-    .src_add = lite_src_add,
-    .art_republish = lite_art_republish,
+    .src_add = lite_src_republish,
     .articles = store_sqlite_articles,
     .prune = store_sqlite_prune,
     .count = store_sqlite_count,

@@ -364,14 +364,10 @@ find_similar(struct store *s, const struct keys *k, const struct lookups *l, int
 static int
 add_source(struct store *s, int64_t article, int64_t feed_id, int republish, int64_t now)
 {
-    int rc = s->ops->src_add(s, article, feed_id, now);
+    /* a feed that may republish makes a hidden article visible */
+    int rc = s->ops->src_add(s, article, feed_id, now, republish);
     if (rc > 0)
         s->changed = 1;
-    if (rc >= 0 && republish) {
-        /* a feed that may republish makes a hidden article visible */
-        if ((rc = s->ops->art_republish(s, article)) > 0)
-            s->changed = 1;
-    }
     return rc < 0 ? rc : 0;
 }
 
@@ -541,8 +537,10 @@ add_once(struct store *s, int64_t feed_id, const struct parse_article *a, int re
          * then nothing to show). Its guid now points there, so the next fetch
          * of this item is rule 1; its link and title find later copies. */
         out = alive ? STORE_DUPLICATE : STORE_UNCHANGED;
-        if ((rc = keys_add(s, &k, K_GUID, article, a->date, 0)) < 0 ||
-            (rc = keys_add(s, &k, K_LINK | K_TITLE | K_FEED_TITLE | K_COLUMN, article, a->date, 1)) < 0)
+        struct store_key add[5 + STORE_BANDS];
+        size_t n = keys_list(&k, K_GUID, 0, add);
+        n += keys_list(&k, K_LINK | K_TITLE | K_FEED_TITLE | K_COLUMN, 1, add + n);
+        if ((rc = s->ops->keys_add(s, add, n, article, a->date)) < 0)
             goto out;
         if (alive)
             rc = add_source(s, article, feed_id, republish, now);
