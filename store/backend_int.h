@@ -65,6 +65,16 @@ struct store_more {
 };
 void store_more_clear(struct store_more *m);
 
+/* What guid_find says of one guid key: the article holding it (key_find's
+ * answer), and art_get's of that article when it is live. */
+struct store_guid {
+    int found;       /* 1: article holds the key */
+    int alive;       /* … and is live (not a tombstone): hash and feed_id set */
+    int64_t article;
+    uint64_t hash;   /* its content hash */
+    int64_t feed_id; /* its first source */
+};
+
 /* One article as written by an insert or an update. Borrowed. */
 struct store_row {
     const struct parse_article *a; /* the article (guid, title, body, …) */
@@ -159,6 +169,13 @@ struct store_ops {
      * max in all, into cand[]; their number. */
     int (*key_live_many)(struct store *s, const struct store_key *k, size_t n, int64_t lo,
                          int64_t hi, int64_t *cand, size_t max);
+    /* key_find (no window) of each of keys k[0..n), and art_get of each
+     * live article found, into out[0..n), in one round trip: what
+     * store_add_many reads of a document's guids at once. NULL: the backend
+     * has no round trips to save (store_add_many then stores one article
+     * after another). */
+    int (*guid_find)(struct store *s, const struct store_key *k, size_t n,
+                     struct store_guid *out);
     /* Add keys k[0..n) of `article` dated `at` (one round trip where the
      * backend has them); one whose only_new is set not when the article
      * already has it. The exact keys (guid, link) are unique where the

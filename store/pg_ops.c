@@ -65,6 +65,14 @@ const char *const store_pg_sql[P_COUNT] = {
                    "  WHERE x.kind = k.kind AND x.key = k.key AND x.article_id = $4 LIMIT 1)"
                    "  IS NULL"
                    " ON CONFLICT DO NOTHING",
+    /* P_KEY_FIND and P_ART_GET of each key, by its number (none: not
+     * found); LATERAL with LIMIT keeps it an index lookup a key */
+    [P_GUID_FIND] = "SELECT b.ord, f.article_id, f.alive, a.content_hash, a.feed_id"
+                    " FROM unnest($2::text[]) WITH ORDINALITY AS b(key, ord)"
+                    " CROSS JOIN LATERAL (SELECT k.article_id, a.id IS NOT NULL AS alive"
+                    "  FROM keys k LEFT JOIN articles a ON a.id = k.article_id"
+                    "  WHERE k.kind = $1 AND k.key = b.key ORDER BY a.id IS NULL LIMIT 1) f"
+                    " LEFT JOIN articles a ON a.id = f.article_id",
     [P_KEY_RANGE] = "SELECT DISTINCT key FROM keys WHERE kind = $1 AND key >= $2 AND key < $3"
                     " LIMIT $4",
     [P_ART_GET] = "SELECT content_hash, feed_id FROM articles WHERE id = $1",
@@ -573,6 +581,51 @@ pg_keys_add(struct store *s, const struct store_key *k, size_t n, int64_t articl
 }
 
 static int
+pg_guid_find(struct store *s, const struct store_key *k, size_t n, struct store_guid *out)
+{
+    struct pg_params p = {0};
+    char *keys;
+    int rc;
+    size_t len = 3;
+    for (size_t i = 0; i < n; i++) {
+        out[i] = (struct store_guid){0};
+        if (k[i].text == NULL || k[i].kind != k[0].kind)
+            return -EINVAL;
+        len += strlen(k[i].text) * 2 + 3;
+    }
+    /* the keys as one array literal */
+    char *w = keys = malloc(len);
+    if (keys == NULL)
+        return -ENOMEM;
+    *w++ = '{';
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0)
+            *w++ = ',';
+        w = array_text(w, k[i].text);
+    }
+    *w++ = '}';
+    *w = '\0';
+    store_pg_int(&p, n > 0 ? k[0].kind : 0);
+    store_pg_text(&p, keys);
+    PGresult *res = store_pg_run(s, P_GUID_FIND, &p, &rc);
+    free(keys);
+    if (res == NULL)
+        return rc;
+    for (int r = 0; r < PQntuples(res); r++) {
+        int64_t i = store_pg_int64(res, r, 0) - 1;
+        if (i < 0 || (size_t)i >= n)
+            continue;
+        out[i].found = 1;
+        out[i].article = store_pg_int64(res, r, 1);
+        out[i].alive = PQgetvalue(res, r, 2)[0] == 't' && !PQgetisnull(res, r, 3);
+        out[i].hash = (uint64_t)store_pg_int64(res, r, 3);
+        out[i].feed_id = store_pg_int64(res, r, 4);
+    }
+    PQclear(res);
+    return 0;
+}
+
+static int
 pg_key_range(struct store *s, int kind, const char *lo, const char *hi, int max, store_key_cb cb,
              void *arg)
 {
@@ -749,6 +802,7 @@ const struct store_ops store_pg_ops = {
     .key_live = pg_key_live,
     .key_lookup = pg_key_lookup,
     .key_live_many = pg_key_live_many,
+    .guid_find = pg_guid_find,
     .keys_add = pg_keys_add,
     .key_range = pg_key_range,
     .art_get = pg_art_get,

@@ -101,6 +101,13 @@ int store_begin(struct store *s);
  * finds that node's copy). Either way the document is rolled back. */
 int store_add(struct store *s, int64_t feed_id, const struct parse_article *a, int republish,
               int64_t now, enum store_outcome *outcome);
+/* store_add of a[0..n) in turn, all of feed `feed_id`, their outcomes into
+ * out[0..n): what n calls of store_add would do, in fewer round trips on
+ * PostgreSQL (the articles' guids looked up at once, before the first is
+ * stored). Stops at the first failure: 0 or a negative errno as
+ * store_add's (roll the document back). */
+int store_add_many(struct store *s, int64_t feed_id, const struct parse_article *const *a,
+                   size_t n, int republish, int64_t now, enum store_outcome *out);
 /* 0 or a negative errno (-EDEADLK as store_add's: roll back, redo). */
 int store_commit(struct store *s);
 void store_rollback(struct store *s);

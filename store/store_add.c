@@ -472,10 +472,12 @@ find_duplicate(struct store *s, const struct keys *k, const struct lookups *l, i
 }
 
 /* store_add once: 0, a negative errno, or 1 when another writer's copy of
- * the story took an exact key first (nothing stored: look again). */
+ * the story took an exact key first (nothing stored: look again). `pre`:
+ * what the store said of the article's guid key a moment ago (guid_find),
+ * or NULL to look it up now. */
 static int
 add_once(struct store *s, int64_t feed_id, const struct parse_article *a, int republish,
-         int64_t now, enum store_outcome *outcome)
+         int64_t now, const struct store_guid *pre, enum store_outcome *outcome)
 {
     enum store_outcome out = STORE_UNCHANGED;
     struct keys k = {0};
@@ -494,15 +496,20 @@ add_once(struct store *s, int64_t feed_id, const struct parse_article *a, int re
     snprintf(k.guid, gl, "%" PRId64 "\x1f%s", feed_id, a->guid);
 
     /* 1. same feed, same guid: unchanged, or updated in place */
-    if ((rc = found = key_find(s, KEY_GUID, k.guid, 0, 0, &article, &alive)) < 0)
+    if (pre != NULL) {
+        found = pre->found;
+        article = pre->article;
+        alive = pre->alive;
+    } else if ((rc = found = key_find(s, KEY_GUID, k.guid, 0, 0, &article, &alive)) < 0) {
         goto out;
+    }
     if (found) {
         rc = 0;
         if (!alive)
             goto out; /* a tombstone: pruned, never new again */
-        uint64_t old = hash, stored;
-        int64_t first;
-        int r = s->ops->art_get(s, article, &stored, &first);
+        uint64_t old = hash, stored = pre ? pre->hash : 0;
+        int64_t first = pre ? pre->feed_id : 0;
+        int r = pre ? 1 : s->ops->art_get(s, article, &stored, &first);
         /* only the article's first source updates it: a feed that carries a
          * copy does not overwrite the original with its version */
         if (r > 0 && first == feed_id)
@@ -569,8 +576,74 @@ store_add(struct store *s, int64_t feed_id, const struct parse_article *a, int r
     /* a conflict means the other copy is committed now: the second look
      * finds it (a third is for a copy pruned in between) */
     for (int attempt = 0; attempt < 3; attempt++)
-        if ((rc = add_once(s, feed_id, a, republish, now, outcome)) <= 0)
+        if ((rc = add_once(s, feed_id, a, republish, now, NULL, outcome)) <= 0)
             return rc;
     snprintf(s->err, sizeof(s->err), "article stored elsewhere and not found");
     return -EAGAIN;
+}
+
+/* Up to this many guids a look-up (store_add_many). */
+#define GUIDS_MAX 64
+
+int
+store_add_many(struct store *s, int64_t feed_id, const struct parse_article *const *a, size_t n,
+               int republish, int64_t now, enum store_outcome *out)
+{
+    struct store_key k[GUIDS_MAX];
+    struct store_guid pre[GUIDS_MAX];
+    char *guid[GUIDS_MAX] = {0};
+    size_t done = 0;
+    int rc = 0;
+    while (done < n && rc == 0) {
+        size_t m = n - done < GUIDS_MAX ? n - done : GUIDS_MAX, nk = 0;
+        int have = 0;
+        /* the guid keys of the next m articles, each once: a guid repeated
+         * in the batch is looked up when its turn comes (the one before it
+         * may have stored it) */
+        for (size_t i = 0; i < m && s->ops->guid_find != NULL && m > 1 && rc == 0; i++) {
+            const struct parse_article *x = a[done + i];
+            size_t gl = x->guid ? strlen(x->guid) + 32 : 0;
+            if (x->guid == NULL)
+                continue;
+            if ((guid[i] = malloc(gl)) == NULL) {
+                rc = -ENOMEM;
+                break;
+            }
+            snprintf(guid[i], gl, "%" PRId64 "\x1f%s", feed_id, x->guid);
+            for (size_t j = 0; j < i && guid[i] != NULL; j++)
+                if (guid[j] != NULL && strcmp(guid[j], guid[i]) == 0) {
+                    free(guid[i]);
+                    guid[i] = NULL;
+                }
+            if (guid[i] != NULL)
+                k[nk++] = (struct store_key){KEY_GUID, guid[i], 0, 0};
+        }
+        if (rc == 0 && nk > 0) {
+            struct store_guid found[GUIDS_MAX];
+            if ((rc = s->ops->guid_find(s, k, nk, found)) == 0) {
+                have = 1;
+                for (size_t i = 0, j = 0; i < m; i++)
+                    if (guid[i] != NULL)
+                        pre[i] = found[j++];
+            }
+        }
+        for (size_t i = 0; i < m && rc == 0; i++) {
+            const struct store_guid *p = have && guid[i] != NULL ? &pre[i] : NULL;
+            /* as store_add, the first look with what was read at once */
+            int attempt = 0;
+            while ((rc = add_once(s, feed_id, a[done + i], republish, now, p, &out[done + i])) > 0 &&
+                   ++attempt < 3)
+                p = NULL;
+            if (rc > 0) {
+                snprintf(s->err, sizeof(s->err), "article stored elsewhere and not found");
+                rc = -EAGAIN;
+            }
+        }
+        for (size_t i = 0; i < m; i++) {
+            free(guid[i]);
+            guid[i] = NULL;
+        }
+        done += m;
+    }
+    return rc;
 }

@@ -1011,6 +1011,137 @@ test_sources_republish(void **state)
     store_close(s);
 }
 
+/* ---- store_add_many: a document's articles at once ---- */
+
+/* batch[0..n) stored in one transaction on `many` with store_add_many and on
+ * `one` with store_add an article after another: the same outcomes. */
+static void
+add_both(struct store *many, struct store *one, int64_t feed_id, const struct parse_article *a,
+         size_t n, int republish, int64_t now, const enum store_outcome *want)
+{
+    const struct parse_article *batch[16];
+    enum store_outcome got[16];
+    assert_true(n <= 16);
+    for (size_t i = 0; i < n; i++)
+        batch[i] = &a[i];
+    assert_int_equal(store_begin(many), 0);
+    int rc = store_add_many(many, feed_id, batch, n, republish, now, got);
+    if (rc != 0)
+        fail_msg("store_add_many: %d %s", rc, store_errmsg(many));
+    assert_int_equal(store_commit(many), 0);
+    assert_int_equal(store_begin(one), 0);
+    for (size_t i = 0; i < n; i++) {
+        enum store_outcome o = (enum store_outcome) - 1;
+        if ((rc = store_add(one, feed_id, &a[i], republish, now, &o)) != 0)
+            fail_msg("store_add: %d %s", rc, store_errmsg(one));
+        if (o != got[i] || o != want[i])
+            fail_msg("article %zu: store_add %d, store_add_many %d, expected %d", i, o, got[i],
+                     want[i]);
+    }
+    assert_int_equal(store_commit(one), 0);
+}
+
+/* Both stores hold the same articles (titles, bodies, sources, in order). */
+static void
+same_rows(struct store *a, struct store *b)
+{
+    struct rows ra, rb;
+    struct store_query q = {.limit = 32};
+    fetch(a, &q, &ra);
+    fetch(b, &q, &rb);
+    assert_int_equal(ra.n, rb.n);
+    for (int i = 0; i < ra.n; i++) {
+        assert_string_equal(ra.r[i].title, rb.r[i].title);
+        assert_string_equal(ra.r[i].body, rb.r[i].body);
+        assert_string_equal(ra.r[i].sources, rb.r[i].sources);
+        assert_int_equal(ra.r[i].updated, rb.r[i].updated);
+    }
+    rows_free(&ra);
+    rows_free(&rb);
+}
+
+static void
+test_add_many(void **state)
+{
+    (void)state;
+    struct store *m = mem_store(), *o = mem_store();
+    int64_t f1 = feed(m, "sina"), f2 = feed(m, "wire"), h = feed(m, "hidden");
+    assert_int_equal(feed(o, "sina"), f1);
+    assert_int_equal(feed(o, "wire"), f2);
+    assert_int_equal(feed(o, "hidden"), h);
+    char *body = body_of(rrr, 10, -1, NULL, NULL);
+    struct parse_article a[8];
+    int64_t g0 = store_generation(m);
+
+    /* new ones; a guid twice in one document (the second sees the first:
+     * unchanged, then changed); a copy by link under another guid */
+    art(&a[0], "g1", "央行宣布下调存款准备金率0.25个百分点", "https://a.example/rrr", body, T0);
+    art(&a[1], "g2", "Gold hits a record as haven demand rises", "https://a.example/gold",
+        "<p>Gold rose to a record.</p>", T0);
+    art(&a[2], "g1", "央行宣布下调存款准备金率0.25个百分点", "https://a.example/rrr", body, T0);
+    art(&a[3], "g1", "央行宣布下调存款准备金率0.25个百分点（更新）", "https://a.example/rrr", body,
+        T0);
+    art(&a[4], "g3", "Gold at a record", "https://a.example/gold?utm_source=x", "<p>copy</p>",
+        T0);
+    add_both(m, o, f1, a, 5, 1, T0 + 60,
+             (enum store_outcome[]){STORE_NEW, STORE_NEW, STORE_UNCHANGED, STORE_UPDATED,
+                                    STORE_DUPLICATE});
+    assert_int_equal(count(m), 2);
+    assert_true(store_generation(m) != g0);
+    same_rows(m, o);
+
+    /* the next fetch: unchanged, changed, new; another feed's copies, one
+     * of them hidden */
+    art(&a[0], "g2", "Gold hits a record as haven demand rises", "https://a.example/gold",
+        "<p>Gold rose to a record, again.</p>", T0);
+    art(&a[1], "g1", "央行宣布下调存款准备金率0.25个百分点（更新）", "https://a.example/rrr", body,
+        T0);
+    art(&a[2], "g4", "Oil slides as stocks build", "https://a.example/oil", "<p>Oil fell.</p>",
+        T0);
+    add_both(m, o, f1, a, 3, 1, T0 + 120,
+             (enum store_outcome[]){STORE_UPDATED, STORE_UNCHANGED, STORE_NEW});
+    art(&a[0], "w1", "Oil slides as stocks build", "http://A.example/oil#w", "<p>w</p>", T0);
+    art(&a[1], "w2", "Internal: not for redistribution", "https://h.example/1", "<p>h</p>", T0);
+    add_both(m, o, h, a, 2, 0, T0 + 180, (enum store_outcome[]){STORE_DUPLICATE, STORE_NEW});
+    int64_t g1 = store_generation(m);
+    /* unchanged, all of them: no change, no new generation */
+    add_both(m, o, h, a, 2, 0, T0 + 240, (enum store_outcome[]){STORE_UNCHANGED, STORE_UNCHANGED});
+    assert_int_equal(store_generation(m), g1);
+    /* a republishing feed's copy shows the hidden one */
+    art(&a[0], "w2", "Internal: not for redistribution", "https://h.example/1?utm_x=1", "<p>h</p>",
+        T0);
+    add_both(m, o, f2, a, 1, 1, T0 + 300, (enum store_outcome[]){STORE_DUPLICATE});
+    art(&a[1], "w3", "Oil slides as stocks build", "https://a.example/oil", "<p>w</p>", T0);
+    add_both(m, o, f2, a, 2, 1, T0 + 300, (enum store_outcome[]){STORE_UNCHANGED, STORE_DUPLICATE});
+    assert_true(store_generation(m) != g1);
+    same_rows(m, o);
+
+    /* pruned: tombstones, still listed, never new again */
+    assert_int_equal(store_prune(m, T0 + 50 * 24 * HOUR, T0 + 200 * 24 * HOUR, NULL), 0);
+    assert_int_equal(store_prune(o, T0 + 50 * 24 * HOUR, T0 + 200 * 24 * HOUR, NULL), 0);
+    assert_int_equal(count(m), 0);
+    art(&a[0], "g1", "央行宣布下调存款准备金率0.25个百分点（更新）", "https://a.example/rrr", body,
+        T0);
+    art(&a[1], "g2", "Gold: a new title after the prune", "https://a.example/gold", "<p>n</p>", T0);
+    add_both(m, o, f1, a, 2, 1, T0 + 200 * 24 * HOUR,
+             (enum store_outcome[]){STORE_UNCHANGED, STORE_UNCHANGED});
+    assert_int_equal(count(m), 0);
+    same_rows(m, o);
+
+    /* an article without a guid fails the batch, as it fails store_add */
+    art(&a[0], "g9", "A fine one", "https://a.example/9", "<p>9</p>", T0);
+    art(&a[1], NULL, "No guid", NULL, "<p>x</p>", T0);
+    const struct parse_article *bad[2] = {&a[0], &a[1]};
+    enum store_outcome out[2];
+    assert_int_equal(store_begin(m), 0);
+    assert_int_equal(store_add_many(m, f1, bad, 2, 1, T0, out), -EINVAL);
+    store_rollback(m);
+    assert_int_equal(count(m), 0);
+    free(body);
+    store_close(m);
+    store_close(o);
+}
+
 /* ---- the output query ---- */
 
 static void
@@ -3121,6 +3252,7 @@ main(void)
         cmocka_unit_test(test_rule4_body),
         cmocka_unit_test(test_rule4_recall),
         cmocka_unit_test(test_sources_republish),
+        cmocka_unit_test(test_add_many),
         cmocka_unit_test(test_query),
         cmocka_unit_test(test_prune),
         cmocka_unit_test(test_dates_not_believed),

@@ -87,51 +87,71 @@ service_ingest_close(struct service_ingest *f)
     memset(f, 0, sizeof(*f));
 }
 
+/* Articles stored a batch at a time (store_add_many: their guids looked up
+ * at once): at most this many held before they are stored. */
+#define BATCH 32
+
 struct run {
     struct store *s;
     struct service_ingest *f;
     int64_t now;
     struct store_counts *c;
     int error;
+    struct parse_article *batch[BATCH]; /* owned, made and not stored yet */
+    size_t n;
 };
+
+/* Store the articles made so far, count their outcomes and free them: 0 or
+ * store_add_many's failure (in r->error too). */
+static int
+flush(struct run *r)
+{
+    enum store_outcome out[BATCH];
+    int rc = r->n > 0 ? store_add_many(r->s, r->f->feed_id,
+                                       (const struct parse_article *const *)r->batch, r->n,
+                                       r->f->republish, r->now, out)
+                      : 0;
+    for (size_t i = 0; i < r->n; i++) {
+        if (rc == 0) {
+            if (r->batch[i]->date > r->f->newest)
+                r->f->newest = r->batch[i]->date;
+            switch (out[i]) {
+            case STORE_NEW:
+                r->c->new_++;
+                break;
+            case STORE_UPDATED:
+                r->c->updated++;
+                break;
+            case STORE_DUPLICATE:
+                r->c->duplicates++;
+                break;
+            case STORE_UNCHANGED:
+                r->c->unchanged++;
+                break;
+            }
+        }
+        parse_article_free(r->batch[i]);
+    }
+    r->n = 0;
+    if (rc < 0)
+        r->error = rc;
+    return rc;
+}
 
 static int
 on_entry(void *arg, const struct parse_feed *feed, struct parse_entry *e)
 {
     struct run *r = arg;
     struct parse_article *a;
-    enum store_outcome out;
     int rc = parse_article_make(feed, e, &r->f->defaults, &a);
     if (rc < 0) {
         r->error = rc;
         return 1;
     }
-    rc = store_add(r->s, r->f->feed_id, a, r->f->republish, r->now, &out);
-    int64_t a_date = a->date;
     if (feed != NULL && feed->ttl > 0)
         r->f->ttl = feed->ttl;
-    parse_article_free(a);
-    if (rc < 0) {
-        r->error = rc;
-        return 1;
-    }
-    if (a_date > r->f->newest)
-        r->f->newest = a_date;
-    switch (out) {
-    case STORE_NEW:
-        r->c->new_++;
-        break;
-    case STORE_UPDATED:
-        r->c->updated++;
-        break;
-    case STORE_DUPLICATE:
-        r->c->duplicates++;
-        break;
-    case STORE_UNCHANGED:
-        r->c->unchanged++;
-        break;
-    }
-    return 0;
+    r->batch[r->n++] = a;
+    return r->n == BATCH && flush(r) < 0;
 }
 
 int
@@ -157,6 +177,10 @@ service_ingest_document(struct store *s, struct service_ingest *f, FILE *fp, con
     }
     rc = fp != NULL ? parse_feed_file(fp, &opts, on_entry, &r, NULL, report)
                     : parse_feed_mem(buf, len, &opts, on_entry, &r, NULL, report);
+    if (r.error == 0 && rc >= 0)
+        flush(&r);
+    for (size_t i = 0; i < r.n; i++)
+        parse_article_free(r.batch[i]);
     if (r.error < 0) {
         store_rollback(s);
         snprintf(err, errsize, "%s", r.error == -ENOMEM ? "out of memory" : store_errmsg(s));
