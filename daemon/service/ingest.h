@@ -54,4 +54,34 @@ int service_ingest_document(struct store *s, struct service_ingest *f, FILE *fp,
                     const char *charset, int64_t now, struct store_counts *counts,
                     struct parse_report *report, char *err, size_t errsize);
 
+/* A document parsed and not stored yet (service_ingest_parse), so that one
+ * thread may parse the next document while another stores this one
+ * (`finfeed ingest`). */
+struct service_parsed {
+    struct parse_article **a;   /* a[0..n): its articles in order, owned */
+    size_t n;
+    int64_t now;                /* the time it was read at: its articles' first seen */
+    long ttl;                   /* its RSS <ttl> in minutes, 0 when absent */
+    struct parse_report report;
+    int rc;                     /* 0, or the parse's negative errno (err says why; no
+                                 * articles) */
+    char err[512];
+};
+
+/* Parse one document for feed f as service_ingest_document would (fp,
+ * buf/len, charset and now the same), into *out, storing nothing. f is read
+ * and never changed: another thread may parse with an f of its own while
+ * this f's owner stores. Returns out->rc. */
+int service_ingest_parse(const struct service_ingest *f, FILE *fp, const char *buf, size_t len,
+                         const char *charset, int64_t now, struct service_parsed *out);
+/* Store a document service_ingest_parse made (p), as service_ingest_document
+ * would have stored it: one transaction, the claim checked first, counts
+ * filled, f->newest and f->ttl set. p->rc < 0 is returned as it is, with
+ * p->err in err. p's articles are freed either way. Returns 0 or a
+ * negative errno with the reason in err (nothing of the document stored). */
+int service_ingest_store(struct store *s, struct service_ingest *f, struct service_parsed *p,
+                         struct store_counts *counts, char *err, size_t errsize);
+/* Free p's articles (an emptied or zeroed p is fine). */
+void service_parsed_clear(struct service_parsed *p);
+
 #endif
