@@ -29,8 +29,8 @@ const char *const store_pg_sql[P_COUNT] = {
      * made the server plan the statement anew at each call); one LATERAL
      * subquery run for each, not a UNION of three: the executor sets one
      * plan up, not three (its start-up was a tenth of the server's time) */
-    [P_KEY_LOOKUP] = "SELECT b.n, c.* FROM (VALUES (1, $1::smallint, $2::text, $3::bigint,"
-                     "  $4::bigint, $5::boolean, $6::bigint),"
+    [P_KEY_LOOKUP] = "SELECT b.n, c.*, NULL::text FROM (VALUES (1, $1::smallint, $2::text,"
+                     "  $3::bigint, $4::bigint, $5::boolean, $6::bigint),"
                      "  (2, $7, $8, $9, $10, $11, $12), (3, $13, $14, $15, $16, $17, $18))"
                      "  AS b(n, kind, key, lo, hi, live, max)"
                      " CROSS JOIN LATERAL (SELECT k.article_id, bool_or(a.id IS NOT NULL) AS alive,"
@@ -38,7 +38,12 @@ const char *const store_pg_sql[P_COUNT] = {
                      "  WHERE k.kind = b.kind AND k.key = b.key AND k.at BETWEEN b.lo AND b.hi"
                      "  AND (NOT b.live OR a.id IS NOT NULL) GROUP BY k.article_id"
                      "  ORDER BY 2 DESC, 3, 1 LIMIT b.max) c"
-                     " ORDER BY 1, 3 DESC, 4, 2",
+                     /* and P_KEY_RANGE's keys ($19 … $22; a NULL kind for none) as
+                      * lookup 4: one statement less an article */
+                     " UNION ALL SELECT 4, NULL, NULL, NULL, r.key FROM (SELECT DISTINCT key"
+                     "  FROM keys WHERE kind = $19::smallint AND key >= $20::text"
+                     "  AND key < $21::text LIMIT $22::bigint) r"
+                     " ORDER BY 1, 3 DESC, 4, 2, 5",
     /* P_KEY_LIVE for each key, in the keys' order; LATERAL with LIMIT keeps
      * it an index lookup a key whatever the generic plan thinks of the table */
     [P_KEY_LIVE_MANY] = "SELECT c.article_id"
@@ -322,10 +327,12 @@ key_arrays(const struct store_key *k, size_t n, char kinds[8 * KEYS_MAX + 2],
 /* P_LOCK_KEYS's parameters: a title and every band */
 #define LOCKS_MAX (1 + STORE_BANDS)
 
-/* P_KEY_LOOKUP's parameters for the m (<= LOOKUPS) lookups q[0..m). */
+/* P_KEY_LOOKUP's parameters for the m (<= LOOKUPS) lookups q[0..m) and
+ * more's key range (more NULL or its range_kind 0: none). */
 static void
-lookup_params(struct pg_params *p, struct store_lookup *q, size_t m)
+lookup_params(struct pg_params *p, struct store_lookup *q, size_t m, const struct store_more *more)
 {
+    int range = more != NULL && more->range_kind != 0;
     for (size_t b = 0; b < LOOKUPS; b++) {
         struct store_lookup *l = b < m ? &q[b] : NULL;
         int near = l && (l->live || l->near);
@@ -341,14 +348,30 @@ lookup_params(struct pg_params *p, struct store_lookup *q, size_t m)
         store_pg_text(p, l && l->live ? "t" : "f");
         store_pg_int(p, l && l->live ? (int64_t)l->max : 1);
     }
+    if (range)
+        store_pg_int(p, more->range_kind);
+    else
+        store_pg_text(p, NULL);
+    store_pg_text(p, range ? more->range_lo : NULL);
+    store_pg_text(p, range ? more->range_hi : NULL);
+    store_pg_int(p, range ? more->range_max : 0);
 }
 
-/* P_KEY_LOOKUP's rows into q[0..m). */
-static void
-lookup_read(const PGresult *res, struct store_lookup *q, size_t m)
+/* P_KEY_LOOKUP's rows into q[0..m) and more's range keys (copies): 0 or
+ * -ENOMEM. */
+static int
+lookup_read(const PGresult *res, struct store_lookup *q, size_t m, struct store_more *more)
 {
     for (int r = 0; r < PQntuples(res); r++) {
         int64_t b = store_pg_int64(res, r, 0) - 1;
+        if (b == LOOKUPS && more != NULL && !PQgetisnull(res, r, 4)) {
+            if (more->nrange >= STORE_MORE_RANGE)
+                continue;
+            if ((more->range_keys[more->nrange] = strdup(PQgetvalue(res, r, 4))) == NULL)
+                return -ENOMEM;
+            more->nrange++;
+            continue;
+        }
         if (b < 0 || (size_t)b >= m)
             continue;
         struct store_lookup *l = &q[b];
@@ -358,6 +381,7 @@ lookup_read(const PGresult *res, struct store_lookup *q, size_t m)
             l->alive = PQgetvalue(res, r, 2)[0] == 't';
         l->out[l->n++] = store_pg_int64(res, r, 1);
     }
+    return 0;
 }
 
 /* Statements q[0..n) in one round trip: a pipeline, each statement's
@@ -472,11 +496,11 @@ static int
 pg_key_lookup(struct store *s, const int64_t *locks, size_t nlocks, struct store_lookup *q,
               size_t n, struct store_more *more)
 {
-    struct pg_params lp = {0}, qp = {0}, rp = {0}, mp = {0};
-    struct piped pq[4];
+    struct pg_params lp = {0}, qp = {0}, mp = {0};
+    struct piped pq[3];
     char kinds[KINDS_SIZE], *keys = NULL;
     size_t m = n < LOOKUPS ? n : LOOKUPS;
-    int np = 0, iq = -1, ir = -1, im = -1, rc;
+    int np = 0, iq = -1, im = -1, rc;
     if (nlocks > LOCKS_MAX)
         return -EINVAL;
     if (nlocks > 0) {
@@ -484,18 +508,10 @@ pg_key_lookup(struct store *s, const int64_t *locks, size_t nlocks, struct store
             store_pg_int(&lp, locks[i < nlocks ? i : nlocks - 1]);
         pq[np++] = (struct piped){P_LOCK_KEYS, &lp, 0, NULL};
     }
-    if (m > 0) {
-        lookup_params(&qp, q, m);
+    if (m > 0 || (more != NULL && more->range_kind != 0)) {
+        lookup_params(&qp, q, m, more);
         iq = np;
         pq[np++] = (struct piped){P_KEY_LOOKUP, &qp, 1, NULL};
-    }
-    if (more != NULL && more->range_kind != 0) {
-        store_pg_int(&rp, more->range_kind);
-        store_pg_text(&rp, more->range_lo);
-        store_pg_text(&rp, more->range_hi);
-        store_pg_int(&rp, more->range_max);
-        ir = np;
-        pq[np++] = (struct piped){P_KEY_RANGE, &rp, 1, NULL};
     }
     if (more != NULL && more->nk > 0 && more->max > 0) {
         if ((rc = live_many_params(&mp, more->k, more->nk, more->lo, more->hi, more->max, kinds,
@@ -509,15 +525,7 @@ pg_key_lookup(struct store *s, const int64_t *locks, size_t nlocks, struct store
     if (rc < 0)
         return rc;
     if (iq >= 0)
-        lookup_read(pq[iq].res, q, m);
-    for (int r = 0; ir >= 0 && r < PQntuples(pq[ir].res) && rc == 0; r++) {
-        if (more->nrange >= STORE_MORE_RANGE)
-            break;
-        if ((more->range_keys[more->nrange] = strdup(PQgetvalue(pq[ir].res, r, 0))) == NULL)
-            rc = -ENOMEM;
-        else
-            more->nrange++;
-    }
+        rc = lookup_read(pq[iq].res, q, m, more);
     if (im >= 0)
         more->ncand = live_many_read(pq[im].res, more->cand, more->max);
     for (int i = 0; i < np; i++)
@@ -526,10 +534,10 @@ pg_key_lookup(struct store *s, const int64_t *locks, size_t nlocks, struct store
         struct pg_params p = {0};
         size_t k = n - at < LOOKUPS ? n - at : LOOKUPS;
         PGresult *res;
-        lookup_params(&p, &q[at], k);
+        lookup_params(&p, &q[at], k, NULL);
         if ((res = store_pg_run(s, P_KEY_LOOKUP, &p, &rc)) == NULL)
             return rc;
-        lookup_read(res, &q[at], k);
+        rc = lookup_read(res, &q[at], k, NULL);
         PQclear(res);
     }
     return rc;
