@@ -16,6 +16,7 @@ enum pg_stmt {
     P_KEY_LOOKUP,    /* kinds[], keys[], lo[], hi[], live[], max[] → ord, article_id, alive */
     P_KEY_LIVE_MANY, /* kinds[], keys[], lo, hi, max → P_KEY_LIVE's ids, key after key */
     P_KEYS_ADD,      /* kinds[], keys[], only_new[], article_id, at (exact keys: once) */
+    P_KEYS_ADD_FEW,  /* 5 × (kind, key, only_new), article_id, at: P_KEYS_ADD's, scalars */
     P_GUID_FIND,     /* kind, keys[] → ord, article_id, alive, content_hash, feed_id */
     P_KEY_RANGE,     /* kind, lo, hi, max → distinct keys in [lo, hi) */
     P_ART_GET,       /* id → content_hash, feed_id */

@@ -64,6 +64,18 @@ const char *const store_pg_sql[P_COUNT] = {
                    "  WHERE x.kind = k.kind AND x.key = k.key AND x.article_id = $4 LIMIT 1)"
                    "  IS NULL"
                    " ON CONFLICT DO NOTHING",
+    /* P_KEYS_ADD of up to KEYS_FEW keys, each (kind, key, only_new), a NULL
+     * key for none, then article_id, at: scalar parameters, so that the
+     * server keeps one generic plan (the arrays' was planned anew at every
+     * call: a duplicate's keys) */
+    [P_KEYS_ADD_FEW] = "INSERT INTO keys(kind, key, article_id, at)"
+                       " SELECT k.kind, k.key, $16, $17"
+                       " FROM (VALUES ($1::smallint, $2::text, $3::boolean), ($4, $5, $6),"
+                       "  ($7, $8, $9), ($10, $11, $12), ($13, $14, $15)) AS k(kind, key, only_new)"
+                       " WHERE k.key IS NOT NULL AND (NOT k.only_new OR (SELECT true FROM keys x"
+                       "  WHERE x.kind = k.kind AND x.key = k.key AND x.article_id = $16 LIMIT 1)"
+                       "  IS NULL)"
+                       " ON CONFLICT DO NOTHING",
     /* P_KEY_FIND and P_ART_GET of each key, by its number (none: not
      * found); LATERAL with LIMIT keeps it an index lookup a key */
     [P_GUID_FIND] = "SELECT b.ord, f.article_id, f.alive, a.content_hash, a.feed_id"
@@ -563,12 +575,31 @@ pg_key_live_many(struct store *s, const struct store_key *k, size_t n, int64_t l
     return rc;
 }
 
+/* P_KEYS_ADD_FEW's rows */
+#define KEYS_FEW 5
+
 static int
 pg_keys_add(struct store *s, const struct store_key *k, size_t n, int64_t article, int64_t at)
 {
     struct pg_params p = {0};
     char kinds[8 * KEYS_MAX + 2], flags[2 * KEYS_MAX + 2], *keys;
     int rc;
+    if (n <= KEYS_FEW) {
+        /* a duplicate's keys: guid, link, title, feed title, column */
+        for (size_t i = 0; i < KEYS_FEW; i++) {
+            if (i < n) {
+                key_params(&p, &k[i]);
+            } else {
+                store_pg_int(&p, 0);
+                store_pg_text(&p, NULL);
+            }
+            store_pg_text(&p, i < n && k[i].only_new ? "t" : "f");
+        }
+        store_pg_int(&p, article);
+        store_pg_int(&p, at);
+        return s->in_tx ? store_pg_ahead(s, P_KEYS_ADD_FEW, &p, -1)
+                        : store_pg_cmd(s, P_KEYS_ADD_FEW, &p, NULL);
+    }
     if ((rc = key_arrays(k, n, kinds, flags, &keys)) < 0)
         return rc;
     store_pg_text(&p, kinds);
