@@ -268,10 +268,17 @@ store_pg_read_ahead(struct store *s, int discard)
 }
 
 int
+store_pg_begin_alone(const struct store *s)
+{
+    const struct pg_store *g = (const struct pg_store *)s;
+    return g->ahead == 1 && g->ahead_q[0].id == P_BEGIN && !g->replay;
+}
+
+int
 store_pg_settle(struct store *s, int discard)
 {
     struct pg_store *g = pg_of(s);
-    int rc = 0;
+    int rc = 0, alone = store_pg_begin_alone(s);
     if (g->ahead == 0)
         return 0;
     if (!PQpipelineSync(g->conn)) {
@@ -287,8 +294,12 @@ store_pg_settle(struct store *s, int discard)
         PQclear(PQgetResult(g->conn)); /* PGRES_PIPELINE_SYNC */
     PQexitPipelineMode(g->conn);
     if (PQstatus(g->conn) == CONNECTION_BAD) {
-        g->lost_tx = 1;
         g->connected = 0;
+        /* the transaction had done nothing yet: begun again on a new
+         * session, as a BEGIN of its own would have been */
+        if (alone && !discard && store_pg_reconnect(s) == 0 && raw_sql(s, "BEGIN") == 0)
+            return 0;
+        g->lost_tx = 1;
         set_err(s, "connection lost inside a transaction");
         rc = -ECONNRESET;
     }
@@ -311,8 +322,10 @@ store_pg_ahead(struct store *s, enum pg_stmt id, const struct pg_params *p, long
     }
     snprintf(name, sizeof(name), "ff%d", (int)id);
     /* flushed at once, not at the next sync: the server works on it while
-     * the caller makes the next statement */
-    if (!PQsendQueryPrepared(g->conn, name, p->n, p->v, NULL, NULL, 0) || PQflush(g->conn) != 0) {
+     * the caller makes the next statement (a BEGIN has no work: it goes
+     * with the next statement) */
+    if (!PQsendQueryPrepared(g->conn, name, p->n, p->v, NULL, NULL, 0) ||
+        (id != P_BEGIN && PQflush(g->conn) != 0)) {
         rc = store_pg_fail(s, NULL);
         /* what was sent cannot be told from what was not: the transaction
          * is lost with the connection's state */

@@ -83,6 +83,8 @@ store_pg_raw_each(struct store *s, int t, store_raw_cb cb, void *arg)
     const char *col[STORE_MAX_COLS];
     PGresult *res;
     int ret = 0;
+    if ((ret = store_pg_ready(s)) < 0)
+        return ret;
     /* a row at a time: a table may not fit in memory */
     if (!PQsendQuery(c, select_sql[t]) || !PQsetSingleRowMode(c))
         return conn_fail(s);
@@ -106,6 +108,10 @@ int
 store_pg_raw_start(struct store *s, int t)
 {
     char sql[512];
+    int rc;
+    /* after what was sent ahead (store_begin's BEGIN) */
+    if ((rc = store_pg_ready(s)) < 0)
+        return rc;
     snprintf(sql, sizeof(sql), "COPY %s(%s) FROM STDIN", table_name[t], columns[t]);
     PGresult *res = PQexec(pg_of(s)->conn, sql);
     if (res == NULL || PQresultStatus(res) != PGRES_COPY_IN)

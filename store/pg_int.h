@@ -33,6 +33,7 @@ enum pg_stmt {
     P_LOCK_KEYS,     /* locks[] → transaction-scoped advisory locks, in the array's order */
     P_ART_UNDO,      /* id → the article, its sources and keys deleted (art_add's conflict) */
     P_COMMIT,        /* COMMIT, in a pipeline (store_commit's one round trip) */
+    P_BEGIN,         /* BEGIN, sent ahead: with the transaction's first round trip */
     P_COUNT
 };
 
@@ -53,6 +54,7 @@ struct pg_store {
      * pipeline mode, no sync sent, their results not read yet; read (and
      * checked) before anything else goes, in the next round trip */
     int ahead;
+    int replay; /* the transaction's first round trip, run again on a new session */
     struct {
         enum pg_stmt id;
         long exact; /* P_ART_ADD: the exact keys it must have written; else -1 */
@@ -98,6 +100,11 @@ int store_pg_ahead(struct store *s, enum pg_stmt id, const struct pg_params *p, 
  * transaction is to be rolled back on error. With discard, the results are
  * read and dropped (rollback). */
 int store_pg_settle(struct store *s, int discard);
+/* Whether the statements sent ahead are the transaction's BEGIN alone
+ * (store_begin's, not yet read back): a connection lost under its first
+ * round trip lost nothing done, and the transaction may begin again on a
+ * new session. */
+int store_pg_begin_alone(const struct store *s);
 /* store_pg_settle's reading, once the sync is sent: the results of the
  * statements sent ahead, in order, each up to its NULL (the sync's is the
  * caller's); none ahead after. 0 or the first failure (none with discard). */

@@ -150,6 +150,7 @@ const char *const store_pg_sql[P_COUNT] = {
                     " pg_advisory_xact_lock($15), pg_advisory_xact_lock($16),"
                     " pg_advisory_xact_lock($17)",
     [P_COMMIT] = "COMMIT",
+    [P_BEGIN] = "BEGIN",
     [P_ART_UNDO] = "WITH a AS (DELETE FROM articles WHERE id = $1),"
                    " s AS (DELETE FROM sources WHERE article_id = $1)"
                    " DELETE FROM keys WHERE article_id = $1",
@@ -167,19 +168,15 @@ pg_close(struct store *s)
 /* ---- transactions ---- */
 
 static int
-simple(struct store *s, const char *sql)
-{
-    int rc;
-    PQclear(store_pg_exec(s, sql, NULL, &rc));
-    return rc;
-}
-
-static int
 pg_begin(struct store *s)
 {
+    static const struct pg_params none = {0};
     pg_of(s)->bump = 0;
     pg_of(s)->lost_tx = 0;
-    return simple(s, "BEGIN");
+    /* with the transaction's first round trip, not one of its own (a
+     * broken connection known now is made anew first; one found broken by
+     * that round trip, store_pg_begin_alone) */
+    return store_pg_ahead(s, P_BEGIN, &none, -1);
 }
 
 static int
@@ -409,7 +406,7 @@ store_pg_pipeline(struct store *s, struct piped *q, int n)
 {
     PGconn *c = pg_of(s)->conn;
     PGresult *res;
-    int rc = 0, sent = 0, ahead = pg_of(s)->ahead > 0;
+    int rc = 0, sent = 0, ahead = pg_of(s)->ahead > 0, alone = store_pg_begin_alone(s);
     if (!ahead) {
         if ((rc = store_pg_ready(s)) < 0)
             return rc;
@@ -465,6 +462,22 @@ store_pg_pipeline(struct store *s, struct piped *q, int n)
             PQclear(q[i].res);
             q[i].res = NULL;
         }
+    if (rc == -ECONNRESET && alone) {
+        /* the transaction's first round trip: nothing of it was done (the
+         * server rolled it back with the session), so it begins again on
+         * a new session, as a BEGIN of its own would have, once */
+        static const struct pg_params none = {0};
+        struct pg_store *g = pg_of(s);
+        g->lost_tx = 0;
+        if (store_pg_reconnect(s) == 0) {
+            g->replay = 1;
+            if ((rc = store_pg_ahead(s, P_BEGIN, &none, -1)) == 0)
+                rc = store_pg_pipeline(s, q, n);
+            g->replay = 0;
+        } else {
+            g->lost_tx = 1;
+        }
+    }
     return rc;
 }
 

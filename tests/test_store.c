@@ -2979,9 +2979,11 @@ test_reconnect(void **state)
     assert_int_equal(store_connected(a), 1);
 
     /* inside a transaction */
-    struct parse_article x;
+    struct parse_article x, y;
     art(&x, "g", "Reconnected in the middle of a document", "https://r.example/1", "<p>b</p>", T0);
+    art(&y, "h", "Stored before the connection went", "https://r.example/2", "<p>c</p>", T0);
     assert_int_equal(store_begin(a), 0);
+    assert_int_equal(store_add(a, id, &y, 1, T0, NULL), 0);
     pg_kick(where);
     assert_int_equal(store_add(a, id, &x, 1, T0, NULL), -ECONNRESET);
     assert_int_equal(store_connected(a), 0);
@@ -2989,7 +2991,13 @@ test_reconnect(void **state)
     store_rollback(a);
     assert_int_equal(count(a), 0);
     assert_int_equal(store_connected(a), 1);
-    add(a, id, &x, T0);
+    /* a transaction that has done nothing yet (its BEGIN goes with its
+     * first statement) begins again on a new session */
+    assert_int_equal(store_begin(a), 0);
+    pg_kick(where);
+    assert_int_equal(store_add(a, id, &x, 1, T0, NULL), 0);
+    assert_int_equal(store_commit(a), 0);
+    assert_int_equal(store_connected(a), 1);
     assert_int_equal(count(a), 1);
 
     /* a listener */
