@@ -321,11 +321,11 @@ store_pg_ahead(struct store *s, enum pg_stmt id, const struct pg_params *p, long
             return store_pg_fail(s, NULL);
     }
     snprintf(name, sizeof(name), "ff%d", (int)id);
-    /* flushed at once, not at the next sync: the server works on it while
-     * the caller makes the next statement (a BEGIN has no work: it goes
-     * with the next statement) */
-    if (!PQsendQueryPrepared(g->conn, name, p->n, p->v, NULL, NULL, 0) ||
-        (id != P_BEGIN && PQflush(g->conn) != 0)) {
+    /* not flushed: it goes with the next round trip's statements, in the
+     * same packet (flushed at once, the server worked on it while the
+     * caller made the next statement, but that was a send and a wake-up
+     * more on both sides for every article: more CPU than it saved) */
+    if (!PQsendQueryPrepared(g->conn, name, p->n, p->v, NULL, NULL, 0)) {
         rc = store_pg_fail(s, NULL);
         /* what was sent cannot be told from what was not: the transaction
          * is lost with the connection's state */

@@ -50,9 +50,9 @@ struct pg_store {
     int listening; /* LISTEN finfeed on this session (renewed on reconnect) */
     long sessions;       /* reconnects so far */
     long listen_session; /* … when store_listen gave its socket */
-    /* statements sent ahead inside a transaction (store_pg_ahead): in
-     * pipeline mode, no sync sent, their results not read yet; read (and
-     * checked) before anything else goes, in the next round trip */
+    /* statements sent ahead inside a transaction (store_pg_ahead): queued
+     * in pipeline mode, no sync sent, their results not read yet; they go
+     * with the next round trip, and are read (and checked) first */
     int ahead;
     int replay; /* the transaction's first round trip, run again on a new session */
     struct {
@@ -86,10 +86,10 @@ int store_pg_fail(struct store *s, PGresult *res);
 /* Reconnect (PQreset) and set the new session up as the old one was:
  * 0 or -ECONNRESET (message on s). */
 int store_pg_reconnect(struct store *s);
-/* Inside a transaction, statement `id` with p sent without waiting for its
- * result (and without a sync: the server runs it while the caller goes
- * on, and answers with the next round trip's). For statements whose result
- * only says whether they worked, and P_ART_ADD, whose second column must
+/* Inside a transaction, statement `id` with p queued without waiting for
+ * its result: it goes to the server with the next round trip's statements
+ * (ahead of them, in the same pipeline), and is answered there. For
+ * statements whose result only says whether they worked, and P_ART_ADD, whose second column must
  * be `exact` (else -EDEADLK, the document to be stored again; -1: not
  * checked). 0, or a negative errno of sending; its failure is the next
  * call's (store_pg_settle, store_pg_pipeline, anything through

@@ -620,7 +620,8 @@ pg_keys_add(struct store *s, const struct store_key *k, size_t n, int64_t articl
     store_pg_text(&p, flags);
     store_pg_int(&p, article);
     store_pg_int(&p, at);
-    /* inside store_begin, nothing waits for it: sent ahead */
+    /* inside store_begin, nothing waits for it: sent ahead, with the next
+     * round trip */
     rc = s->in_tx ? store_pg_ahead(s, P_KEYS_ADD, &p, -1) : store_pg_cmd(s, P_KEYS_ADD, &p, NULL);
     free(keys);
     return rc;
@@ -767,9 +768,8 @@ pg_art_add(struct store *s, const struct store_row *r, const struct store_key *k
     store_pg_text(&p, keys);
     store_pg_int(&p, at);
     if (s->in_tx) {
-        /* inside store_begin: sent ahead, not waited for, so that the
-         * server writes it while the caller makes the next article; its
-         * failure (an exact key another writer took first: -EDEADLK, the
+        /* inside store_begin: sent ahead, not waited for, with the next
+         * article's lookups (one round trip an article); its failure (an exact key another writer took first: -EDEADLK, the
          * document stored again) is the next call's, and the document is
          * rolled back either way */
         long exact = 0;
@@ -816,7 +816,8 @@ pg_art_update(struct store *s, int64_t id, const struct store_row *r)
     store_pg_int(&p, (int64_t)r->hash);
     store_pg_int(&p, r->now);
     store_pg_text(&p, r->text);
-    /* inside store_begin, nothing waits for it: sent ahead */
+    /* inside store_begin, nothing waits for it: sent ahead, with the next
+     * round trip */
     return s->in_tx ? store_pg_ahead(s, P_ART_UPDATE, &p, -1) : store_pg_cmd(s, P_ART_UPDATE, &p, NULL);
 }
 
