@@ -75,6 +75,15 @@ struct store_guid {
     int64_t feed_id; /* its first source */
 };
 
+/* One request of key_lookup: one article's locks, lookups and more. */
+struct store_lookups {
+    const int64_t *locks; /* sorted, distinct */
+    size_t nlocks;
+    struct store_lookup *q;
+    size_t n;
+    struct store_more *more; /* may be NULL */
+};
+
 /* One article as written by an insert or an update. Borrowed. */
 struct store_row {
     const struct parse_article *a; /* the article (guid, title, body, …) */
@@ -152,17 +161,17 @@ struct store_ops {
      * the store's order, into cand[]; their number. */
     int (*key_live)(struct store *s, const struct store_key *k, int64_t lo, int64_t hi,
                     int64_t *cand, size_t max);
-    /* The lookups q[0..n), each as key_find (with near, [lo, hi] the
-     * window) or key_live would answer it, in one round trip where the
-     * backend can. First, where other writers may store the same story at
-     * once (PostgreSQL: other nodes), transaction-scoped locks on locks[0..
-     * nlocks) (sorted, distinct), taken before the lookups read anything and
-     * held to the end of the transaction; a backend whose writers are
-     * serialized anyway (SQLite) ignores them. With more (may be NULL): its
-     * key_range and key_live_many too, after the locks. 0 or a negative
-     * errno. */
-    int (*key_lookup)(struct store *s, const int64_t *locks, size_t nlocks, struct store_lookup *q,
-                      size_t n, struct store_more *more);
+    /* The requests r[0..nr) in turn (several articles' questions), in one
+     * round trip where the backend can. Each: the lookups q[0..n), each as
+     * key_find (with near, [lo, hi] the window) or key_live would answer
+     * it. First, where other writers may store the same story at once
+     * (PostgreSQL: other nodes), transaction-scoped locks on locks[0..
+     * nlocks) (sorted, distinct), taken before its lookups read anything
+     * and held to the end of the transaction; a backend whose writers are
+     * serialized anyway (SQLite) ignores them. With more (may be NULL):
+     * its key_range and key_live_many too, after the locks. 0 or a
+     * negative errno. */
+    int (*key_lookup)(struct store *s, struct store_lookups *r, size_t nr);
     /* key_live of keys k[0..n) in turn, in one round trip where the backend
      * has them: each key's articles in key_live's order after the earlier
      * keys', an article already given for an earlier key not again, up to

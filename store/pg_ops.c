@@ -515,56 +515,85 @@ live_many_read(const PGresult *res, int64_t *cand, size_t max)
     return (int)nc;
 }
 
-/* The locks, the first LOOKUPS lookups and what more asks for, in one
- * pipeline; the lookups after those first ones, LOOKUPS a statement. */
+/* One request's statements (pg_key_lookup): the locks, its first LOOKUPS
+ * lookups with more's key range, more's band candidates; their parameters
+ * and where they are in the pipeline (-1: not asked). */
+struct lookup_stmts {
+    struct pg_params lp, qp, mp;
+    char kinds[KINDS_SIZE], *keys;
+    int iq, im;
+};
+
+/* Every request's locks, first LOOKUPS lookups and what more asks for, in
+ * one pipeline (each request's locks before its lookups); a request's
+ * lookups after those first ones, LOOKUPS a statement, after it. */
 static int
-pg_key_lookup(struct store *s, const int64_t *locks, size_t nlocks, struct store_lookup *q,
-              size_t n, struct store_more *more)
+pg_key_lookup(struct store *s, struct store_lookups *r, size_t nr)
 {
-    struct pg_params lp = {0}, qp = {0}, mp = {0};
-    struct piped pq[3];
-    char kinds[KINDS_SIZE], *keys = NULL;
-    size_t m = n < LOOKUPS ? n : LOOKUPS;
-    int np = 0, iq = -1, im = -1, rc;
-    if (nlocks > LOCKS_MAX)
-        return -EINVAL;
-    if (nlocks > 0) {
-        for (size_t i = 0; i < LOCKS_MAX; i++)
-            store_pg_int(&lp, locks[i < nlocks ? i : nlocks - 1]);
-        pq[np++] = (struct piped){P_LOCK_KEYS, &lp, 0, NULL};
+    struct lookup_stmts *st = calloc(nr ? nr : 1, sizeof(*st));
+    struct piped *pq = calloc(3 * (nr ? nr : 1), sizeof(*pq));
+    int np = 0, rc = 0;
+    if (st == NULL || pq == NULL) {
+        rc = -ENOMEM;
+        goto out;
     }
-    if (m > 0 || (more != NULL && more->range_kind != 0)) {
-        lookup_params(&qp, q, m, more);
-        iq = np;
-        pq[np++] = (struct piped){P_KEY_LOOKUP, &qp, 1, NULL};
+    for (size_t i = 0; i < nr && rc == 0; i++) {
+        struct store_lookups *x = &r[i];
+        struct lookup_stmts *t = &st[i];
+        size_t m = x->n < LOOKUPS ? x->n : LOOKUPS;
+        t->iq = t->im = -1;
+        if (x->nlocks > LOCKS_MAX) {
+            rc = -EINVAL;
+            break;
+        }
+        if (x->nlocks > 0) {
+            for (size_t j = 0; j < LOCKS_MAX; j++)
+                store_pg_int(&t->lp, x->locks[j < x->nlocks ? j : x->nlocks - 1]);
+            pq[np++] = (struct piped){P_LOCK_KEYS, &t->lp, 0, NULL};
+        }
+        if (m > 0 || (x->more != NULL && x->more->range_kind != 0)) {
+            lookup_params(&t->qp, x->q, m, x->more);
+            t->iq = np;
+            pq[np++] = (struct piped){P_KEY_LOOKUP, &t->qp, 1, NULL};
+        }
+        if (x->more != NULL && x->more->nk > 0 && x->more->max > 0) {
+            if ((rc = live_many_params(&t->mp, x->more->k, x->more->nk, x->more->lo,
+                                       x->more->hi, x->more->max, t->kinds, &t->keys)) < 0)
+                break;
+            t->im = np;
+            pq[np++] = (struct piped){P_KEY_LIVE_MANY, &t->mp, 1, NULL};
+        }
     }
-    if (more != NULL && more->nk > 0 && more->max > 0) {
-        if ((rc = live_many_params(&mp, more->k, more->nk, more->lo, more->hi, more->max, kinds,
-                                   &keys)) < 0)
-            return rc;
-        im = np;
-        pq[np++] = (struct piped){P_KEY_LIVE_MANY, &mp, 1, NULL};
+    if (rc == 0 && np > 0)
+        rc = store_pg_pipeline(s, pq, np);
+    for (size_t i = 0; i < nr && rc == 0; i++) {
+        struct store_lookups *x = &r[i];
+        size_t m = x->n < LOOKUPS ? x->n : LOOKUPS;
+        if (st[i].iq >= 0)
+            rc = lookup_read(pq[st[i].iq].res, x->q, m, x->more);
+        if (st[i].im >= 0)
+            x->more->ncand = live_many_read(pq[st[i].im].res, x->more->cand, x->more->max);
     }
-    rc = np > 0 ? store_pg_pipeline(s, pq, np) : 0;
-    free(keys);
-    if (rc < 0)
-        return rc;
-    if (iq >= 0)
-        rc = lookup_read(pq[iq].res, q, m, more);
-    if (im >= 0)
-        more->ncand = live_many_read(pq[im].res, more->cand, more->max);
-    for (int i = 0; i < np; i++)
+    for (size_t i = 0; i < nr && rc == 0; i++) {
+        struct store_lookups *x = &r[i];
+        for (size_t at = LOOKUPS; at < x->n && rc == 0; at += LOOKUPS) {
+            struct pg_params p = {0};
+            size_t k = x->n - at < LOOKUPS ? x->n - at : LOOKUPS;
+            PGresult *res;
+            lookup_params(&p, &x->q[at], k, NULL);
+            if ((res = store_pg_run(s, P_KEY_LOOKUP, &p, &rc)) == NULL)
+                break;
+            rc = lookup_read(res, &x->q[at], k, NULL);
+            PQclear(res);
+        }
+    }
+out:
+    for (int i = 0; pq != NULL && i < np; i++)
         PQclear(pq[i].res);
-    for (size_t at = m; at < n && rc == 0; at += LOOKUPS) {
-        struct pg_params p = {0};
-        size_t k = n - at < LOOKUPS ? n - at : LOOKUPS;
-        PGresult *res;
-        lookup_params(&p, &q[at], k, NULL);
-        if ((res = store_pg_run(s, P_KEY_LOOKUP, &p, &rc)) == NULL)
-            return rc;
-        rc = lookup_read(res, &q[at], k, NULL);
-        PQclear(res);
-    }
+    for (size_t i = 0; st != NULL && i < nr; i++)
+        free(st[i].keys);
+    free(st);
+    free(pq);
     return rc;
 }
 

@@ -380,12 +380,8 @@ on_more_key(void *arg, const char *key)
 
 /* SQLite has no round trips to save: a lookup after another. */
 static int
-lite_key_lookup(struct store *s, const int64_t *locks, size_t nlocks, struct store_lookup *q,
-                size_t n, struct store_more *more)
+lite_key_lookup_one(struct store *s, struct store_lookup *q, size_t n, struct store_more *more)
 {
-    /* BEGIN IMMEDIATE: one writer at a time already */
-    (void)locks;
-    (void)nlocks;
     for (size_t i = 0; i < n; i++) {
         int rc = q[i].live ? lite_key_live(s, &q[i].k, q[i].lo, q[i].hi, q[i].out, q[i].max)
                            : lite_key_find(s, &q[i].k, q[i].near, q[i].lo, q[i].hi, q[i].out,
@@ -405,6 +401,18 @@ lite_key_lookup(struct store *s, const int64_t *locks, size_t nlocks, struct sto
         if (rc < 0)
             return rc;
         more->ncand = rc;
+    }
+    return 0;
+}
+
+static int
+lite_key_lookup(struct store *s, struct store_lookups *r, size_t nr)
+{
+    /* BEGIN IMMEDIATE: one writer at a time already, the locks are moot */
+    for (size_t i = 0; i < nr; i++) {
+        int rc = lite_key_lookup_one(s, r[i].q, r[i].n, r[i].more);
+        if (rc < 0)
+            return rc;
     }
     return 0;
 }
