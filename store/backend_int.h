@@ -218,7 +218,9 @@ struct store_ops {
     /* Feed `feed_id` a source of `article` seen at `now` and, with
      * republish, the article shown from now on (one round trip where the
      * backend has them): 1 when either changed anything (a new source, an
-     * article hidden until now), else 0. */
+     * article hidden until now), else 0. Inside a transaction a backend
+     * may send it without waiting (PostgreSQL): 0 at once, and the
+     * backend itself counts the change for the commit (as gen_bump). */
     int (*src_add)(struct store *s, int64_t article, int64_t feed_id, int64_t now, int republish);
 
     /* Call cb for each republishable article matching q, newest first. The

@@ -239,6 +239,11 @@ store_pg_read_ahead(struct store *s, int discard)
                 PQclear(res);
             } else if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
                 got = 1;
+                /* a source added or an article shown: the generation moves
+                 * at the commit (pg_commit) */
+                if (g->ahead_q[i].id == P_SRC_ADD && PQntuples(res) == 1 &&
+                    store_pg_int64(res, 0, 0) > 0)
+                    g->bump = 1;
                 if (g->ahead_q[i].exact >= 0 &&
                     (PQntuples(res) != 1 || store_pg_int64(res, 0, 1) != g->ahead_q[i].exact)) {
                     /* another node stored the story at once and committed

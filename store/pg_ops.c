@@ -196,7 +196,12 @@ pg_commit(struct store *s)
      * statements sent ahead: a failed COMMIT aborts the rest of the
      * pipeline, the bump with it */
     struct piped q[2] = {{P_COMMIT, &none, 0, NULL}, {P_GEN_BUMP, &none, 0, NULL}};
-    int rc = store_pg_pipeline(s, q, pg_of(s)->bump ? 2 : 1);
+    int known = pg_of(s)->bump;
+    int rc = store_pg_pipeline(s, q, known ? 2 : 1);
+    /* a source a statement sent ahead added, found out in that round
+     * trip: the bump after the commit, in one of its own */
+    if (rc == 0 && !known && pg_of(s)->bump)
+        rc = store_pg_cmd(s, P_GEN_BUMP, NULL, NULL);
     if (rc == 0)
         pg_of(s)->bump = 0;
     return rc;
@@ -859,6 +864,11 @@ pg_src_add(struct store *s, int64_t article, int64_t feed_id, int64_t now, int r
     store_pg_int(&p, feed_id);
     store_pg_int(&p, now);
     store_pg_text(&p, republish ? "t" : "f");
+    /* inside store_begin: sent ahead, with the next round trip; whether it
+     * changed anything is read there, and the commit moves the generation
+     * then (pg_commit) */
+    if (s->in_tx)
+        return store_pg_ahead(s, P_SRC_ADD, &p, -1);
     PGresult *res = store_pg_run(s, P_SRC_ADD, &p, &rc);
     if (res == NULL)
         return rc;

@@ -1153,6 +1153,12 @@ test_add_many(void **state)
     art(&a[1], "d10", "Market Wrap", "https://d.example/6#again", wrap_a, T0 + HOUR);
     add_both(m, o, f2, a, 2, 1, T0 + 500, (enum store_outcome[]){STORE_NEW, STORE_DUPLICATE});
     same_rows(m, o);
+    /* a copy from a feed already among the article's sources changes
+     * nothing: the generation stays */
+    int64_t g2 = store_generation(m);
+    art(&a[0], "d11", "Market Wrap", "https://d.example/6#once-more", wrap_a, T0 + HOUR);
+    add_both(m, o, f2, a, 1, 1, T0 + 600, (enum store_outcome[]){STORE_DUPLICATE});
+    assert_int_equal(store_generation(m), g2);
     free(tb);
     free(tb2);
     free(ta);
