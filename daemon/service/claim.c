@@ -561,6 +561,8 @@ complete_after(struct service *s, void *arg)
     struct complete_job *j = arg;
     struct feed_run *f = j->f;
     service_store_result(s, j->rc == -ESTALE ? 0 : j->rc, j->err);
+    if (j->rc == 0)
+        service_store_wrote(s);
     if (j->rc == -ESTALE)
         log_warnx("event=fenced feed_id=%lld token=%lld outcome=\"lease lost: the state of this "
                   "fetch was not written\"",

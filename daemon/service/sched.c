@@ -307,8 +307,12 @@ ingest_after(struct service *svc, void *arg)
     char q[300];
     f->last_fetch = x->now;
     f->http = x->http;
-    /* -EINVAL: the feed's fault, the store worked */
-    service_store_result(svc, x->rc == -EINVAL ? 0 : x->rc, x->ingest_err);
+    /* -EINVAL: the feed's fault, the store worked; -ESTALE: this node lost
+     * the feed to another, the store worked */
+    int failed = x->rc < 0 && x->rc != -EINVAL && x->rc != -ESTALE;
+    service_store_result(svc, failed ? x->rc : 0, x->ingest_err);
+    if (x->rc == 0)
+        service_store_wrote(svc);
     if (x->total_ok) {
         svc->articles = x->total;
         svc->articles_known = 1;

@@ -153,6 +153,16 @@ service_store_result(struct service *s, int rc, const char *err)
         s->store_ok = 0;
         snprintf(s->store_error, sizeof(s->store_error), "%s", err);
     }
+    if (rc == -ENOSPC || rc == -EIO || rc == -EROFS || rc == -EDQUOT) {
+        s->write_failed = 1;
+        snprintf(s->write_error, sizeof(s->write_error), "%s", err);
+    }
+}
+
+void
+service_store_wrote(struct service *s)
+{
+    s->write_failed = 0;
 }
 
 /* ---- registration, in the worker: feeds.id, the saved state ---- */
@@ -667,11 +677,19 @@ service_health(struct service *s, char *why, size_t size)
     /* no query on the loop thread: what the last store operation of a job
      * said (a lock held elsewhere is no failure). A store that fails leaves
      * the output served from the cache: degraded, not down (SPEC §10) */
-    if (s->store_ok)
-        return 0;
-    if (why != NULL)
-        snprintf(why, size, "%s", s->store_error[0] ? s->store_error : "not usable");
-    return 1;
+    if (!s->store_ok) {
+        if (why != NULL)
+            snprintf(why, size, "%s", s->store_error[0] ? s->store_error : "not usable");
+        return 1;
+    }
+    /* a full disk may still take a claim's few bytes, and reads work:
+     * degraded until a fetch's articles or state are written again */
+    if (s->write_failed) {
+        if (why != NULL)
+            snprintf(why, size, "%s", s->write_error);
+        return 1;
+    }
+    return 0;
 }
 
 int

@@ -95,6 +95,11 @@ struct service {
     int store_ok;              /* the last store operation worked, or failed on a lock
                                 * only (healthz, watchdog) */
     char store_error[256];
+    int write_failed;          /* a write failed on a full disk, an I/O error,
+                                * a read-only file: degraded until a fetch's
+                                * articles or state are written again, whatever
+                                * reads (and writes too small to tell) do */
+    char write_error[256];
     int64_t generation;        /* service_generation(): bumped on every change seen */
     long articles;             /* articles in the store, as the last job counted them */
     int articles_known;        /* … once a job has counted them */
@@ -142,6 +147,9 @@ int service_feed_release(struct service *s, struct feed_run *f);
  * lock held elsewhere: the feed says so, the store is not broken), other
  * errors make the store unhealthy with `err`. */
 void service_store_result(struct service *s, int rc, const char *err);
+/* A fetch's articles (an ingest) or its state (a completion) were written:
+ * the store takes writes again (after service_store_result). */
+void service_store_wrote(struct service *s);
 /* Queue one registration job for the feeds due for it (not registered, or
  * their configured URL changed). Returns 0 or -ENOMEM. */
 int service_register_due(struct service *s, int64_t now);
