@@ -16,11 +16,9 @@ and loses nothing (issue 12 §3), end to end:
   exit 1, with the reason: nothing would be stored.
 Usage: diskfull_e2e.py FINFEED_BIN SRCDIR"""
 import http.server
-import json
 import os
 import random
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -31,16 +29,12 @@ import urllib.error
 import urllib.request
 
 BIN = os.path.abspath(sys.argv[1])
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from e2e_lib import FAILS, check, ctl, free_port  # noqa: E402
 SRC = sys.argv[2]
 SANITIZED = os.environ.get("FINFEED_SANITIZED", "") not in ("", "0")
-FAILS = []
 FEEDS = ["f%d" % i for i in range(4)]
 
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what, flush=True)
-    if not cond:
-        FAILS.append(what)
 
 
 class Server(http.server.ThreadingHTTPServer):
@@ -97,27 +91,6 @@ def words(name, r, i, n):
     return " ".join("%x" % rng.getrandbits(32) for _ in range(n))
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def ctl(sock_path, line, timeout=60):
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(timeout)
-    s.connect(sock_path)
-    s.sendall(line.encode() + b"\n")
-    data = b""
-    while not data.endswith(b"\n"):
-        chunk = s.recv(1 << 20)
-        if not chunk:
-            break
-        data += chunk
-    s.close()
-    return json.loads(data)
 
 
 def healthz(port):
