@@ -40,6 +40,7 @@ enum vtype {
     V_SELECTORS, /* the cleaner's selector list (SPEC §4) */
     V_NODE,      /* a node's name: printable, 1 to CONFIG_NODE_MAX bytes */
     V_TOKENS,    /* comma list of NAME:SECRET, struct config_token */
+    V_HUB,       /* "builtin", or an absolute http(s) URL (WebSub, [output] hub) */
 };
 
 #define K_OPTIONAL 1 /* an empty value stores NULL instead of being an error */
@@ -75,6 +76,9 @@ static const struct key_rule daemon_keys[] = {
     {"node", V_NODE, 0, D(daemon.node), 0, 0, 0},
     {"lease", V_DURATION, 0, D(daemon.lease), 0, 1, CONFIG_DURATION_MAX},
     {"max_rate", V_LONG, 0, D(daemon.max_rate), 0, 0, 100000},
+    /* WebSub (SPEC §11) */
+    {"public_url", V_URL, K_OPTIONAL, D(daemon.public_url), 0, 0, 0},
+    {"allow_private_hubs", V_BOOL, 0, D(daemon.allow_private_hubs), 0, 0, 0},
 };
 
 static const struct key_rule output_keys[] = {
@@ -84,6 +88,8 @@ static const struct key_rule output_keys[] = {
     {"markdown_dir", V_PATH, K_OPTIONAL, D(output.markdown_dir), 0, 0, 0},
     {"iframe_hosts", V_HOSTS, 0, D(output.iframe_hosts), D(output.niframe_hosts), 0, 0},
     {"tokens", V_TOKENS, 0, D(output.tokens), D(output.ntokens), 0, 0},
+    /* WebSub (SPEC §11) */
+    {"hub", V_HUB, K_OPTIONAL, D(output.hub), 0, 0, 0},
 };
 
 static const struct key_rule feed_keys[] = {
@@ -767,6 +773,16 @@ set_value(const struct key_rule *r, void *base, const char *dir, char *v, char *
             snprintf(why, whysize, "bad node name (want 1 to %d bytes, no control character)",
                      CONFIG_NODE_MAX);
             return -EINVAL;
+        }
+        break;
+    case V_HUB:
+        if (strcmp(v, "builtin") == 0)
+            break;
+        rc = check_url(v, 0, why, whysize);
+        if (rc < 0) {
+            size_t used = strlen(why);
+            snprintf(why + used, whysize - used, " (or builtin)");
+            return rc;
         }
         break;
     case V_URL:
