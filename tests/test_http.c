@@ -235,6 +235,20 @@ service_websub_cancel(struct service *s, void *arg)
     (void)s, (void)arg;
 }
 
+void
+service_ws_stats(const struct service *s, uint64_t *out)
+{
+    (void)s;
+    memset(out, 0, SERVICE_WS_EVENTS * sizeof(*out));
+}
+
+const char *
+service_ws_event_name(enum service_ws_event e)
+{
+    (void)e;
+    return "pushed";
+}
+
 static void
 on_async(uv_async_t *a)
 {
