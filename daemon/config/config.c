@@ -529,7 +529,6 @@ config_free(struct config *c)
     config_tokens_free(c->output.tokens, c->output.ntokens);
     config_list_free(c->output.iframe_hosts);
     free(c->output.markdown_dir);
-    free(c->output.hub);
     free(c->daemon.public_url);
     free(c->output.link);
     free(c->output.title);

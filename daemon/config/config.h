@@ -119,9 +119,6 @@ struct config {
         size_t niframe_hosts; /* may be 0 */
         struct config_token *tokens; /* readers allowed to read the output, ntokens items */
         size_t ntokens;              /* 0: the output is open to anyone who reaches it */
-        char *hub;            /* WebSub hub of our own feeds: an absolute http(s) URL
-                               * pinged on change, "builtin" (finfeed is the hub, at
-                               * LINK/hub), or NULL: none */
     } output;
     struct config_feed *feeds; /* in file order */
     size_t nfeeds;

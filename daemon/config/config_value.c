@@ -40,7 +40,6 @@ enum vtype {
     V_SELECTORS, /* the cleaner's selector list (SPEC §4) */
     V_NODE,      /* a node's name: printable, 1 to CONFIG_NODE_MAX bytes */
     V_TOKENS,    /* comma list of NAME:SECRET, struct config_token */
-    V_HUB,       /* "builtin", or an absolute http(s) URL (WebSub, [output] hub) */
 };
 
 #define K_OPTIONAL 1 /* an empty value stores NULL instead of being an error */
@@ -88,8 +87,6 @@ static const struct key_rule output_keys[] = {
     {"markdown_dir", V_PATH, K_OPTIONAL, D(output.markdown_dir), 0, 0, 0},
     {"iframe_hosts", V_HOSTS, 0, D(output.iframe_hosts), D(output.niframe_hosts), 0, 0},
     {"tokens", V_TOKENS, 0, D(output.tokens), D(output.ntokens), 0, 0},
-    /* WebSub (SPEC §11) */
-    {"hub", V_HUB, K_OPTIONAL, D(output.hub), 0, 0, 0},
 };
 
 static const struct key_rule feed_keys[] = {
@@ -773,16 +770,6 @@ set_value(const struct key_rule *r, void *base, const char *dir, char *v, char *
             snprintf(why, whysize, "bad node name (want 1 to %d bytes, no control character)",
                      CONFIG_NODE_MAX);
             return -EINVAL;
-        }
-        break;
-    case V_HUB:
-        if (strcmp(v, "builtin") == 0)
-            break;
-        rc = check_url(v, 0, why, whysize);
-        if (rc < 0) {
-            size_t used = strlen(why);
-            snprintf(why + used, whysize - used, " (or builtin)");
-            return rc;
         }
         break;
     case V_URL:

@@ -578,8 +578,6 @@ service_snapshot_free(struct service_snapshot *snap)
     free(snap->title);
     free(snap->link);
     free(snap->node);
-    free(snap->hub);
-    free(snap->public_url);
     for (size_t i = 0; i < snap->nreaders; i++) {
         free(snap->readers[i].name);
         free(snap->readers[i].secret);
@@ -600,10 +598,6 @@ service_snapshot(struct service *s, const char *feed, struct service_snapshot *o
         return -ENOENT;
     out->max_entries = cfg->output.max_entries;
     out->max_feed_size = cfg->daemon.max_feed_size;
-    if ((cfg->output.hub != NULL && (out->hub = strdup(cfg->output.hub)) == NULL) ||
-        (cfg->daemon.public_url != NULL &&
-         (out->public_url = strdup(cfg->daemon.public_url)) == NULL))
-        goto fail;
     out->stale_after = cfg->daemon.stale_after;
     if ((out->title = strdup(cfg->output.title)) == NULL ||
         (out->link = strdup(cfg->output.link)) == NULL ||

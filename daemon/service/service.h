@@ -77,8 +77,6 @@ struct service_snapshot {
                                  * (0: the store's built-in list) */
     size_t ntracking;
     int64_t max_feed_size;      /* [daemon] max_feed_size: the largest push taken */
-    char *hub;                  /* [output] hub (URL, "builtin"), owned, or NULL */
-    char *public_url;           /* [daemon] public_url, owned, or NULL */
 };
 
 /* Copy the state of every feed (feed NULL) or of the feed named `feed`.
