@@ -60,6 +60,9 @@ struct parse_entry {
 struct parse_feed {
     char *title, *link, *subtitle, *author, *author_name, *language, *id;
     char *image;           /* channel image / Atom logo URL */
+    char *hub;             /* WebSub hub: the first <atom:link rel="hub"> of the feed
+                            * (Atom, or RSS's atom:link), absolute, or NULL */
+    char *self;            /* the feed's own URL, <atom:link rel="self">, or NULL */
     int64_t updated;       /* Unix seconds UTC, or PARSE_NO_DATE */
     int64_t published;     /* RSS pubDate, or PARSE_NO_DATE */
     long ttl;              /* RSS ttl in minutes, 0 when absent */

@@ -231,6 +231,19 @@ struct store_ops {
     int (*notifications)(struct store *s, void (*cb)(void *arg, const char *what), void *arg);
     int (*connected)(const struct store *s);
 
+    /* ---- WebSub subscriptions (store.h's contract; arguments checked by
+     * store_websub.c) ---- */
+    int (*ws_put)(struct store *s, const struct store_websub *w);
+    int (*ws_get)(struct store *s, const char *callback, struct store_websub *out);
+    int (*ws_of_feed)(struct store *s, int64_t feed_id, struct store_websub *out, size_t max,
+                      size_t *n);
+    int (*ws_set)(struct store *s, const char *callback, int state, int64_t now, int64_t lease_s,
+                  int64_t asked);
+    int (*ws_delete)(struct store *s, const char *callback);
+    int (*ws_renewals)(struct store *s, int64_t now, int64_t hold, struct store_websub *out,
+                       size_t max, size_t *n);
+    int (*ws_seen)(struct store *s, const char *sig, int64_t now, int add);
+
     /* ---- raw rows, for store_copy (tables and columns above) ---- */
     /* Begin a read-only transaction that sees one snapshot until rollback. */
     int (*snapshot)(struct store *s);

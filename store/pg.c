@@ -86,6 +86,16 @@ static const char *const migrations[] = {
     " expires bigint NOT NULL);"
     "CREATE TABLE listing(node text NOT NULL, feed_id bigint NOT NULL,"
     " PRIMARY KEY(node, feed_id));",
+    /* 4: WebSub (SPEC §11): the subscriptions asked of hubs, by callback id
+     * (state 0 pending, 1 active, 2 unsubscribing; renew_at: when a node
+     * claimed its renewal), and the deliveries seen (the replay guard) */
+    "CREATE TABLE websub(callback text PRIMARY KEY, feed_id bigint NOT NULL,"
+    " topic text NOT NULL, hub text NOT NULL, secret text NOT NULL,"
+    " state smallint NOT NULL DEFAULT 0, lease_until bigint NOT NULL DEFAULT 0,"
+    " lease_s bigint NOT NULL DEFAULT 0, asked_at bigint NOT NULL DEFAULT 0,"
+    " renew_at bigint);"
+    "CREATE INDEX websub_feed ON websub(feed_id);"
+    "CREATE TABLE websub_seen(sig text PRIMARY KEY, at bigint NOT NULL);",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -142,6 +142,18 @@ int store_pg_connected(const struct store *s);
  * memory */
 char *store_pg_ids(const int64_t *ids, size_t n);
 
+/* pg_websub.c: WebSub subscriptions (store.h) */
+int store_pg_ws_put(struct store *s, const struct store_websub *w);
+int store_pg_ws_get(struct store *s, const char *callback, struct store_websub *out);
+int store_pg_ws_of_feed(struct store *s, int64_t feed_id, struct store_websub *out, size_t max,
+                        size_t *n);
+int store_pg_ws_set(struct store *s, const char *callback, int state, int64_t now,
+                    int64_t lease_s, int64_t asked);
+int store_pg_ws_delete(struct store *s, const char *callback);
+int store_pg_ws_renewals(struct store *s, int64_t now, int64_t hold, struct store_websub *out,
+                         size_t max, size_t *n);
+int store_pg_ws_seen(struct store *s, const char *sig, int64_t now, int add);
+
 /* pg_copy.c: raw rows for store_copy (the ops of backend_int.h) */
 int store_pg_snapshot(struct store *s);
 int store_pg_raw_count(struct store *s, int t, long *n);

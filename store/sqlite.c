@@ -79,6 +79,16 @@ static const char *const migrations[] = {
     " expires INTEGER NOT NULL) WITHOUT ROWID;"
     "CREATE TABLE listing(node TEXT NOT NULL, feed_id INTEGER NOT NULL,"
     " PRIMARY KEY(node, feed_id)) WITHOUT ROWID;",
+    /* 7: WebSub (SPEC §11): the subscriptions asked of hubs, by callback id
+     * (state 0 pending, 1 active, 2 unsubscribing; renew_at: when a node
+     * claimed its renewal), and the deliveries seen (the replay guard) */
+    "CREATE TABLE websub(callback TEXT PRIMARY KEY, feed_id INTEGER NOT NULL,"
+    " topic TEXT NOT NULL, hub TEXT NOT NULL, secret TEXT NOT NULL,"
+    " state INTEGER NOT NULL DEFAULT 0, lease_until INTEGER NOT NULL DEFAULT 0,"
+    " lease_s INTEGER NOT NULL DEFAULT 0, asked_at INTEGER NOT NULL DEFAULT 0,"
+    " renew_at INTEGER) WITHOUT ROWID;"
+    "CREATE INDEX websub_feed ON websub(feed_id);"
+    "CREATE TABLE websub_seen(sig TEXT PRIMARY KEY, at INTEGER NOT NULL) WITHOUT ROWID;",
 };
 
 /* Lookups prefer a live article over a tombstone (a pruned article's keys). */
@@ -686,6 +696,13 @@ static const struct store_ops lite_ops = {
     .feed_ensure = store_sqlite_feed_ensure,
     .feed_state_get = store_sqlite_feed_state_get,
     .feed_state_set = store_sqlite_feed_state_set,
+    .ws_put = store_sqlite_ws_put,
+    .ws_get = store_sqlite_ws_get,
+    .ws_of_feed = store_sqlite_ws_of_feed,
+    .ws_set = store_sqlite_ws_set,
+    .ws_delete = store_sqlite_ws_delete,
+    .ws_renewals = store_sqlite_ws_renewals,
+    .ws_seen = store_sqlite_ws_seen,
     .snapshot = store_sqlite_snapshot,
     .raw_count = store_sqlite_raw_count,
     .raw_each = store_sqlite_raw_each,

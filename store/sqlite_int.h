@@ -74,6 +74,18 @@ int store_sqlite_leases(struct store *s, const int64_t *feed_ids, size_t n,
 int store_sqlite_listed(struct store *s, const char *node, const int64_t *feed_ids,
                         const int64_t *intervals, size_t n);
 
+/* sqlite_websub.c: WebSub subscriptions (store.h) */
+int store_sqlite_ws_put(struct store *s, const struct store_websub *w);
+int store_sqlite_ws_get(struct store *s, const char *callback, struct store_websub *out);
+int store_sqlite_ws_of_feed(struct store *s, int64_t feed_id, struct store_websub *out,
+                            size_t max, size_t *n);
+int store_sqlite_ws_set(struct store *s, const char *callback, int state, int64_t now,
+                        int64_t lease_s, int64_t asked);
+int store_sqlite_ws_delete(struct store *s, const char *callback);
+int store_sqlite_ws_renewals(struct store *s, int64_t now, int64_t hold,
+                             struct store_websub *out, size_t max, size_t *n);
+int store_sqlite_ws_seen(struct store *s, const char *sig, int64_t now, int add);
+
 /* sqlite_copy.c: raw rows for store_copy (the ops of backend_int.h) */
 int store_sqlite_snapshot(struct store *s);
 int store_sqlite_raw_count(struct store *s, int t, long *n);

@@ -388,6 +388,64 @@ int store_notifications(struct store *s, void (*cb)(void *arg, const char *what)
  * call found the database (1) or not (0). SQLite: always 1. */
 int store_connected(const struct store *s);
 
+/* ---- WebSub subscriptions (SPEC §11, W3C WebSub), store_websub.c ----
+ * The subscriber's side: one row a subscription this store's daemons asked
+ * a hub for, found by its callback id (the unguessable last segment of the
+ * callback URL), so that any node sharing the store can answer the hub's
+ * intent check and verify and ingest a push. Times are the caller's clock
+ * (the database's, store_now, for every node to agree). */
+enum store_websub_state {
+    STORE_WS_PENDING = 0,       /* subscribe asked, the hub has not verified it yet */
+    STORE_WS_ACTIVE = 1,        /* verified: lease_until holds */
+    STORE_WS_UNSUBSCRIBING = 2, /* unsubscribe asked (its feed went): pushes refused */
+};
+
+/* One subscription. Strings owned by the struct (store_websub_clear), or
+ * borrowed when passed in. */
+struct store_websub {
+    char *callback;      /* 1 to 64 of [A-Za-z0-9_-]: the callback URL's last segment */
+    int64_t feed_id;     /* the feed it delivers to */
+    char *topic, *hub;   /* hub.topic and the hub's URL */
+    char *secret;        /* hub.secret: the HMAC key of X-Hub-Signature; never logged */
+    int state;           /* enum store_websub_state */
+    int64_t lease_until; /* Unix seconds, 0 unknown (not verified yet) */
+    int64_t lease_s;     /* the lease the hub granted, seconds, 0 unknown */
+    int64_t asked_at;    /* when subscribe (or unsubscribe) was last sent */
+};
+void store_websub_clear(struct store_websub *w);
+
+/* Insert w, or replace the row of w->callback. 0 or a negative errno
+ * (-EINVAL: a field missing or a callback id not of the form above). */
+int store_websub_put(struct store *s, const struct store_websub *w);
+/* The subscription of `callback` into *out: 1 found, 0 none (out zeroed),
+ * or a negative errno. */
+int store_websub_get(struct store *s, const char *callback, struct store_websub *out);
+/* Up to max subscriptions of feed feed_id (0: of every feed) into out[],
+ * their number in *n, oldest first. 0 or a negative errno. */
+int store_websub_of_feed(struct store *s, int64_t feed_id, struct store_websub *out, size_t max,
+                         size_t *n);
+/* Set the state of `callback` (and, when lease_s > 0, its lease: now +
+ * lease_s; asked_at when `asked` is not 0). 1 when the row exists, 0 when
+ * not, or a negative errno. */
+int store_websub_set(struct store *s, const char *callback, int state, int64_t now,
+                     int64_t lease_s, int64_t asked);
+/* Forget `callback`: 1 deleted, 0 none, or a negative errno. */
+int store_websub_delete(struct store *s, const char *callback);
+/* Claim up to max active subscriptions whose lease is four-fifths over at
+ * `now` and which no node claimed for renewal in the last `hold` seconds:
+ * each is marked claimed (now) in the same statement, so that of several
+ * nodes sharing the store only one renews it (PostgreSQL: SKIP LOCKED).
+ * Into out[], their number in *n. Also forgets subscriptions whose lease
+ * ran out `hold` seconds ago or more (the hub stopped: the next fetch
+ * subscribes again), unsubscribes and unverified ones asked a day ago,
+ * and deliveries seen (store_websub_seen) a week ago. 0 or a negative errno. */
+int store_websub_renewals(struct store *s, int64_t now, int64_t hold, struct store_websub *out,
+                          size_t max, size_t *n);
+/* Replay guard: whether delivery `sig` (its signature, hex) was seen:
+ * with add 0, 1 seen or 0 not; with add 1, record it (seen at `now`;
+ * again is harmless): 0. Or a negative errno. */
+int store_websub_seen(struct store *s, const char *sig, int64_t now, int add);
+
 /* ---- backup, restore and check (issue 12 §3), store/store_backup.c ----
  * One backup format for both backends: a SQLite file of this schema, in
  * rollback-journal mode (one file, no -wal beside it). */

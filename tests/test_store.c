@@ -3107,6 +3107,73 @@ test_pg_schema(void **state)
     assert_int_equal(store_open("postgresql:///x?no_such_option=1", &s, err, sizeof(err)), -EINVAL);
 }
 
+/* WebSub subscriptions (SPEC §11), both backends: by callback id, the
+ * feed's rows, intent verified, renewals claimed once, expiry, the replay
+ * guard. */
+static void
+test_websub(void **state)
+{
+    (void)state;
+    struct store *s = mem_store();
+    int64_t feed = 0, now = 1700000000;
+    struct store_websub w = {.callback = (char *)"0123456789abcdef0123456789abcdef",
+                             .topic = (char *)"http://pub.example/a.xml",
+                             .hub = (char *)"http://hub.example/",
+                             .secret = (char *)"s3cret", .state = STORE_WS_PENDING,
+                             .asked_at = now};
+    struct store_websub got, out[4];
+    size_t n = 9;
+    assert_int_equal(store_feed_ensure(s, "ws", "http://pub.example/a.xml", &feed), 0);
+    w.feed_id = feed;
+    assert_int_equal(store_websub_put(s, &w), 0);
+    struct store_websub bad = w;
+    bad.callback = (char *)"../etc";
+    assert_int_equal(store_websub_put(s, &bad), -EINVAL);
+    assert_int_equal(store_websub_get(s, "nope", &got), 0);
+    assert_int_equal(store_websub_get(s, "../x", &got), 0);
+    assert_int_equal(store_websub_get(s, w.callback, &got), 1);
+    assert_string_equal(got.secret, "s3cret");
+    assert_string_equal(got.topic, w.topic);
+    assert_int_equal(got.feed_id, feed);
+    assert_int_equal(got.state, STORE_WS_PENDING);
+    store_websub_clear(&got);
+    assert_int_equal(store_websub_of_feed(s, feed, out, 4, &n), 0);
+    assert_int_equal(n, 1);
+    store_websub_clear(&out[0]);
+    /* verified with a lease of 1000 s: due for renewal at four fifths */
+    assert_int_equal(store_websub_set(s, w.callback, STORE_WS_ACTIVE, now, 1000, 0), 1);
+    assert_int_equal(store_websub_set(s, "ffff", STORE_WS_ACTIVE, now, 1000, 0), 0);
+    assert_int_equal(store_websub_renewals(s, now + 700, 300, out, 4, &n), 0);
+    assert_int_equal(n, 0);
+    assert_int_equal(store_websub_renewals(s, now + 850, 300, out, 4, &n), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(out[0].callback, w.callback);
+    store_websub_clear(&out[0]);
+    /* claimed: not again within the hold */
+    assert_int_equal(store_websub_renewals(s, now + 900, 300, out, 4, &n), 0);
+    assert_int_equal(n, 0);
+    assert_int_equal(store_websub_renewals(s, now + 1160, 300, out, 4, &n), 0);
+    assert_int_equal(n, 1);
+    store_websub_clear(&out[0]);
+    /* a lease run out long ago: forgotten */
+    assert_int_equal(store_websub_renewals(s, now + 1000 + 300, 300, out, 4, &n), 0);
+    assert_int_equal(store_websub_get(s, w.callback, &got), 0);
+    /* replay guard */
+    assert_int_equal(store_websub_seen(s, "sha256=ab", now, 0), 0);
+    assert_int_equal(store_websub_seen(s, "sha256=ab", now, 1), 0);
+    assert_int_equal(store_websub_seen(s, "sha256=ab", now, 1), 0);
+    assert_int_equal(store_websub_seen(s, "sha256=ab", now, 0), 1);
+    /* unsubscribing, then deleted */
+    assert_int_equal(store_websub_put(s, &w), 0);
+    assert_int_equal(store_websub_set(s, w.callback, STORE_WS_UNSUBSCRIBING, now, 0, 1), 1);
+    assert_int_equal(store_websub_get(s, w.callback, &got), 1);
+    assert_int_equal(got.state, STORE_WS_UNSUBSCRIBING);
+    store_websub_clear(&got);
+    assert_int_equal(store_websub_delete(s, w.callback), 1);
+    assert_int_equal(store_websub_delete(s, w.callback), 0);
+    store_close(s);
+}
+
 int
 main(void)
 {
@@ -3139,6 +3206,7 @@ main(void)
         cmocka_unit_test(test_notify),
         cmocka_unit_test(test_reconnect),
         cmocka_unit_test(test_same_story_two_nodes),
+        cmocka_unit_test(test_websub),
     };
     /* about SQLite files only: migrations from the v1 fixture and PRAGMA
      * user_version, files that are not databases, locks */

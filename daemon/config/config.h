@@ -103,6 +103,12 @@ struct config {
                                 * CONFIG_DURATION_MAX; 0 (unset): 2 × timeout + 60 */
         long max_rate;         /* requests a second to one host, across every node
                                 * sharing the store, 0 to 100000 (0: no limit) */
+        /* WebSub (SPEC §11) */
+        char *public_url;      /* absolute http(s) URL at which hubs reach this daemon
+                                * (its callbacks: PUBLIC_URL/websub/ID), or NULL: no
+                                * WebSub subscriber */
+        int allow_private_hubs; /* bool (0): hub and callback URLs may be loopback or
+                                 * private addresses (tests, an internal hub) */
     } daemon;
     struct {
         char *title;          /* feed title, never NULL ("Finance news") */

@@ -75,6 +75,9 @@ static const struct key_rule daemon_keys[] = {
     {"node", V_NODE, 0, D(daemon.node), 0, 0, 0},
     {"lease", V_DURATION, 0, D(daemon.lease), 0, 1, CONFIG_DURATION_MAX},
     {"max_rate", V_LONG, 0, D(daemon.max_rate), 0, 0, 100000},
+    /* WebSub (SPEC §11) */
+    {"public_url", V_URL, K_OPTIONAL, D(daemon.public_url), 0, 0, 0},
+    {"allow_private_hubs", V_BOOL, 0, D(daemon.allow_private_hubs), 0, 0, 0},
 };
 
 static const struct key_rule output_keys[] = {

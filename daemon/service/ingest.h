@@ -31,6 +31,8 @@ struct service_ingest {
     /* Set by service_ingest_document about the last document: */
     int64_t newest;       /* date of its newest article, 0 when it had none */
     long ttl;             /* its RSS <ttl> in minutes, 0 when absent */
+    char *hub, *self;     /* its WebSub links (struct parse_feed), owned, or NULL;
+                           * freed by the next document and service_ingest_close */
 };
 
 /* Prepare feed `name`: `cf` is its configuration, or NULL for defaults (a

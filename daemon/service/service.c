@@ -84,6 +84,8 @@ feed_free(struct feed_run *f)
     free(f->url);
     free(f->etag);
     free(f->last_modified);
+    free(f->ws_hub);
+    free(f->ws_topic);
     free(f);
 }
 
@@ -132,7 +134,8 @@ service_feed_foreign(struct service *s, int64_t id, const char *name, struct fee
 int
 service_feed_release(struct service *s, struct feed_run *f)
 {
-    if (!f->removed || f->in_flight || f->registering || f->claimed || f->completing)
+    if (!f->removed || f->in_flight || f->registering || f->claimed || f->completing ||
+        f->ws_busy || f->pushing)
         return 0;
     for (size_t i = 0; i < s->nfeeds; i++)
         if (s->feeds[i] == f) {
@@ -500,12 +503,15 @@ service_reload(struct service *s, char *err, size_t errsize)
             continue;
         }
         cluster_dropped(s, f->name);
+        if (!f->removed && f->id != 0)
+            websub_feed_removed(s, f->id); /* unsubscribe (SPEC §11) */
         if (!f->removed)
             removed++;
         f->removed = 1;
         f->enabled = 0;
         f->cf = NULL; /* the old configuration goes now */
-        if (f->in_flight || f->registering || f->claimed || f->completing)
+        if (f->in_flight || f->registering || f->claimed || f->completing || f->ws_busy ||
+            f->pushing)
             feeds[n++] = f; /* freed when its fetch or job finishes */
         else
             feed_free(f);
@@ -601,6 +607,7 @@ service_snapshot(struct service *s, const char *feed, struct service_snapshot *o
     if (feed != NULL && service_feed(s, feed) == NULL)
         return -ENOENT;
     out->max_entries = cfg->output.max_entries;
+    out->max_feed_size = cfg->daemon.max_feed_size;
     out->stale_after = cfg->daemon.stale_after;
     if ((out->title = strdup(cfg->output.title)) == NULL ||
         (out->link = strdup(cfg->output.link)) == NULL ||
@@ -902,6 +909,7 @@ service_free(struct service *s)
     for (size_t i = 0; i < s->nfeeds; i++)
         feed_free(s->feeds[i]);
     free(s->feeds);
+    websub_free(s);
     cluster_free(s);
     store_close(s->wstore);
     store_close(s->rstore);
@@ -987,6 +995,10 @@ service_start(struct service *s, char *err, size_t errsize)
         snprintf(err, errsize, "cluster: %s", uv_strerror(rc));
         return rc;
     }
+    if ((rc = websub_init(s)) < 0) {
+        snprintf(err, errsize, "websub: %s", uv_strerror(rc));
+        return rc;
+    }
     if ((rc = uv_timer_init(s->loop, &s->prune)) < 0) {
         snprintf(err, errsize, "retention timer: %s", uv_strerror(rc));
         return rc;
@@ -1047,6 +1059,10 @@ service_stop(struct service *s, void (*done)(void *arg), void *arg)
     if (s->cluster != NULL) {
         s->parts++;
         cluster_stop(s);
+    }
+    if (s->websub != NULL) {
+        s->parts++;
+        websub_stop(s);
     }
     if (s->fetch != NULL) {
         s->parts++;
