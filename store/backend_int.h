@@ -214,8 +214,12 @@ struct store_ops {
     /* Inside an open transaction: the tombstone of pruned article `article`
      * was seen at `now` (one of its keys found by store_add): its last seen
      * becomes now when it is STORE_TOMB_REFRESH older or more; a tombstone
-     * missing (another node expired it meanwhile) is made again. */
-    int (*tomb_seen)(struct store *s, int64_t article, int64_t now);
+     * missing is made. With `keys` (keys are added to it next), also one
+     * another node is expiring at this moment, once that node commits (the
+     * keys added are then tracked); without, a row lock is taken only when
+     * the last seen is written, so that writers listing the same old items
+     * do not queue behind each other. */
+    int (*tomb_seen)(struct store *s, int64_t article, int64_t now, int keys);
     /* Inside an open transaction: delete up to max (> 0) tombstones last
      * seen before `before`, the least recently seen first (locked rows
      * skipped where the backend has row locks), with every key of theirs

@@ -113,7 +113,7 @@ static const char *const migrations[] = {
     "CREATE TABLE tombstones(article_id bigint PRIMARY KEY, seen bigint NOT NULL);"
     "CREATE INDEX tombstones_seen ON tombstones(seen);"
     "INSERT INTO tombstones(article_id, seen)"
-    " SELECT DISTINCT k.article_id, extract(epoch FROM now())::bigint FROM keys k"
+    " SELECT DISTINCT k.article_id, floor(extract(epoch FROM now()))::bigint FROM keys k"
     " WHERE kind <> 6 AND NOT EXISTS (SELECT 1 FROM articles a WHERE a.id = k.article_id);",
 };
 

@@ -32,6 +32,7 @@ enum pg_stmt {
     P_LOCK_KEYS,     /* locks[] → transaction-scoped advisory locks, in the array's order */
     P_ART_UNDO,      /* id → the article, its sources and keys deleted (art_add's conflict) */
     P_TOMB_SEEN,     /* article_id, now, refresh → the tombstone made or its last seen moved */
+    P_TOMB_TOUCH,    /* the same, locking the row only when it is written */
     P_COUNT
 };
 

@@ -134,6 +134,13 @@ const char *const store_pg_sql[P_COUNT] = {
     [P_TOMB_SEEN] = "INSERT INTO tombstones(article_id, seen) VALUES($1, $2)"
                     " ON CONFLICT(article_id) DO UPDATE SET seen = excluded.seen"
                     " WHERE tombstones.seen <= excluded.seen - $3::bigint",
+    /* ON CONFLICT DO UPDATE locks the row even when its WHERE is false:
+     * here the row is read first and locked only when written */
+    [P_TOMB_TOUCH] = "WITH u AS (UPDATE tombstones SET seen = $2"
+                     "  WHERE article_id = $1 AND seen <= $2::bigint - $3::bigint)"
+                     " INSERT INTO tombstones(article_id, seen) SELECT $1, $2"
+                     " WHERE NOT EXISTS (SELECT 1 FROM tombstones WHERE article_id = $1)"
+                     " ON CONFLICT(article_id) DO NOTHING",
 };
 
 static void
@@ -764,13 +771,13 @@ pg_art_republish(struct store *s, int64_t article)
 }
 
 static int
-pg_tomb_seen(struct store *s, int64_t article, int64_t now)
+pg_tomb_seen(struct store *s, int64_t article, int64_t now, int keys)
 {
     struct pg_params p = {0};
     store_pg_int(&p, article);
     store_pg_int(&p, now);
     store_pg_int(&p, STORE_TOMB_REFRESH);
-    return store_pg_cmd(s, P_TOMB_SEEN, &p, NULL);
+    return store_pg_cmd(s, keys ? P_TOMB_SEEN : P_TOMB_TOUCH, &p, NULL);
 }
 
 const struct store_ops store_pg_ops = {

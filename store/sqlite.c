@@ -668,9 +668,11 @@ lite_art_republish(struct store *s, int64_t article)
     return rc < 0 ? rc : sqlite3_changes(sqlite_of(s)->db) > 0;
 }
 
+/* One writer at a time (BEGIN IMMEDIATE): made or moved alike. */
 static int
-lite_tomb_seen(struct store *s, int64_t article, int64_t now)
+lite_tomb_seen(struct store *s, int64_t article, int64_t now, int keys)
 {
+    (void)keys;
     sqlite3_stmt *st = sqlite_of(s)->stmt[Q_TOMB_SEEN];
     sqlite3_bind_int64(st, 1, article);
     sqlite3_bind_int64(st, 2, now);

@@ -176,27 +176,35 @@ store_sqlite_count(struct store *s, int64_t feed_id, long *n)
 /* ---- retention ---- */
 
 /* Up to max ids from query `q`, whose parameters are p[0..np) then max,
- * into a new array *ids (the caller frees it); their number in *n. */
+ * into a new array *ids (the caller frees it, NULL when none); their
+ * number in *n. */
 static int
 select_ids(struct store *s, const char *q, const int64_t *p, int np, long max, int64_t **ids,
            long *n)
 {
     sqlite3_stmt *st;
-    int rc = sqlite3_prepare_v2(sqlite_of(s)->db, q, -1, &st, NULL);
+    size_t room = 0;
+    int rc = sqlite3_prepare_v2(sqlite_of(s)->db, q, -1, &st, NULL), e = 0;
     *n = 0;
     *ids = NULL;
     if (rc != SQLITE_OK)
         return store_sqlite_fail(s, rc);
-    if ((*ids = malloc((size_t)max * sizeof(**ids))) == NULL) {
-        sqlite3_finalize(st);
-        return -ENOMEM;
-    }
     for (int i = 0; i < np; i++)
         sqlite3_bind_int64(st, i + 1, p[i]);
     sqlite3_bind_int64(st, np + 1, max);
-    while (*n < max && (rc = sqlite3_step(st)) == SQLITE_ROW)
+    while (*n < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if ((size_t)*n == room) {
+            int64_t *more = realloc(*ids, (room = room ? 2 * room : 256) * sizeof(**ids));
+            if (more == NULL) {
+                e = -ENOMEM;
+                break;
+            }
+            *ids = more;
+        }
         (*ids)[(*n)++] = sqlite3_column_int64(st, 0);
-    int e = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store_sqlite_fail(s, rc);
+    }
+    if (e == 0 && rc != SQLITE_ROW && rc != SQLITE_DONE)
+        e = store_sqlite_fail(s, rc);
     sqlite3_finalize(st);
     return e;
 }

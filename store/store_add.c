@@ -504,7 +504,7 @@ add_once(struct store *s, int64_t feed_id, const struct parse_article *a, int re
         rc = 0;
         if (!alive) {
             /* a tombstone: pruned, not new again while a feed lists it */
-            rc = s->ops->tomb_seen(s, article, now);
+            rc = s->ops->tomb_seen(s, article, now, 0);
             goto out;
         }
         uint64_t old = hash, stored;
@@ -546,7 +546,7 @@ add_once(struct store *s, int64_t feed_id, const struct parse_article *a, int re
         out = alive ? STORE_DUPLICATE : STORE_UNCHANGED;
         /* a tombstone seen again lives on: refreshed (or made again, when
          * another node expired it meanwhile) before keys are added to it */
-        if ((!alive && (rc = s->ops->tomb_seen(s, article, now)) < 0) ||
+        if ((!alive && (rc = s->ops->tomb_seen(s, article, now, 1)) < 0) ||
             (rc = keys_add(s, &k, K_GUID, article, a->date, 0)) < 0 ||
             (rc = keys_add(s, &k, K_LINK | K_TITLE | K_FEED_TITLE | K_COLUMN, article, a->date, 1)) < 0)
             goto out;

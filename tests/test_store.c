@@ -1294,11 +1294,16 @@ test_tombstones(void **state)
     /* keys found while their tombstone went (another node expired it
      * meanwhile): the tombstone is made again, so they still expire */
     sql_file(where, "DELETE FROM tombstones");
-    assert_int_equal(add(s, f1, &listed, later + 5 * HOUR), STORE_UNCHANGED);
+    assert_int_equal(add(s, f1, &listed, later + 5 * HOUR), STORE_UNCHANGED); /* rule 1 */
     assert_int_equal(sql_int(where, "SELECT count(*) FROM tombstones"), 1);
+    art(&relink, "w-relink-2", "The wire names it once more", "https://a.example/bylink",
+        "<p>again</p>", T0 + 2 * DAY);
+    assert_int_equal(add(s, f2, &relink, later + 5 * HOUR), STORE_UNCHANGED); /* rule 2 */
+    assert_int_equal(sql_int(where, "SELECT count(*) FROM tombstones"), 2);
     assert_int_equal(store_prune_tombstones(s, later + 6 * HOUR, 100, &n), 0);
-    assert_int_equal(n, 1);
+    assert_int_equal(n, 2);
     assert_int_equal(add(s, f1, &listed, later + 6 * HOUR), STORE_NEW);
+    assert_int_equal(add(s, f2, &relink, later + 6 * HOUR), STORE_NEW);
     store_close(s);
 }
 
