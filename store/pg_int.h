@@ -31,6 +31,8 @@ enum pg_stmt {
     P_FEED_SET,
     P_LOCK_KEYS,     /* locks[] → transaction-scoped advisory locks, in the array's order */
     P_ART_UNDO,      /* id → the article, its sources and keys deleted (art_add's conflict) */
+    P_TOMB_SEEN,     /* article_id, now, refresh → the tombstone made or its last seen moved */
+    P_TOMB_TOUCH,    /* the same, locking the row only when it is written */
     P_COUNT
 };
 
@@ -112,7 +114,9 @@ extern const char *const store_pg_sql[P_COUNT];
 /* pg_query.c */
 int store_pg_articles(struct store *s, const struct store_query *q, char *const *terms, int nterms,
                       store_article_cb cb, void *arg);
-int store_pg_prune(struct store *s, int64_t cutoff, int64_t fresh, int64_t window, long *deleted);
+int store_pg_prune(struct store *s, int64_t cutoff, int64_t fresh, int64_t now, long max,
+                   long *deleted);
+int store_pg_tomb_prune(struct store *s, int64_t before, long max, long *deleted);
 int store_pg_count(struct store *s, int64_t feed_id, long *n);
 int store_pg_generation(struct store *s, int64_t *gen);
 int store_pg_feed_ensure(struct store *s, const char *name, const char *url, int64_t *id);

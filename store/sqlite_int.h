@@ -23,6 +23,7 @@ enum stmt_id {
     Q_FTS_DELETE,
     Q_ART_REPUBLISH,
     Q_GEN_BUMP,
+    Q_TOMB_SEEN, /* article_id, now, refresh → the tombstone made or its last seen moved */
     Q_COUNT
 };
 
@@ -47,8 +48,9 @@ int store_sqlite_exec(struct store *s, sqlite3_stmt *st);
 /* sqlite_query.c */
 int store_sqlite_articles(struct store *s, const struct store_query *q, char *const *terms,
                           int nterms, store_article_cb cb, void *arg);
-int store_sqlite_prune(struct store *s, int64_t cutoff, int64_t fresh, int64_t window,
+int store_sqlite_prune(struct store *s, int64_t cutoff, int64_t fresh, int64_t now, long max,
                        long *deleted);
+int store_sqlite_tomb_prune(struct store *s, int64_t before, long max, long *deleted);
 int store_sqlite_count(struct store *s, int64_t feed_id, long *n);
 int store_sqlite_generation(struct store *s, int64_t *gen);
 

@@ -146,11 +146,37 @@ int store_articles(struct store *s, const struct store_query *q, store_article_c
 /* Delete articles dated before `cutoff` (Unix seconds, the article model's
  * believed date) but never one first seen within a day before `now`,
  * whatever its date (SPEC §3: a fresh story with a broken date is not
- * pruned the minute it arrives). Their dedup keys stay as tombstones: an old
- * item still listed by its feed never comes back as new (store_add says
- * STORE_UNCHANGED). *deleted (may be NULL) gets the count. One transaction
- * of its own: not inside store_begin. */
+ * pruned the minute it arrives). Each leaves a tombstone, last seen `now`:
+ * its exact keys (guid, link), feed-title and column keys stay, so an old
+ * item still listed by a feed never comes back as new (store_add says
+ * STORE_UNCHANGED); its title and body keys go (rules 3 and 4 compare live
+ * articles only). A pruned article's id is never given to another article
+ * (the keys name it). *deleted (may be NULL) gets the count. In batches of
+ * STORE_PRUNE_BATCH, each a transaction of its own: not inside
+ * store_begin. */
 int store_prune(struct store *s, int64_t cutoff, int64_t now, long *deleted);
+
+#define STORE_PRUNE_BATCH 500
+
+/* One batch of store_prune: at most `max` (> 0) articles, the oldest first,
+ * in one short transaction of its own (not inside store_begin). *deleted
+ * (may be NULL) gets the count; fewer than max: nothing is left to prune
+ * (on PostgreSQL, but rows another transaction holds). */
+int store_prune_batch(struct store *s, int64_t cutoff, int64_t now, long max, long *deleted);
+
+/* Tombstones expire. A tombstone's last seen is its prune, and every later
+ * time store_add finds one of its keys again (an item a feed still lists:
+ * rule 1's guid or rule 2's link), written at most once a
+ * STORE_TOMB_REFRESH seconds. Delete up to `max` (> 0) tombstones last seen
+ * before `before` (Unix seconds), the least recently seen first, with their
+ * keys — column titles (rule 3), one row a title, stay — in one short
+ * transaction of its own (not inside store_begin). An item whose tombstone
+ * expired is new when a feed lists it again. *deleted (may be NULL) gets
+ * the number of tombstones; fewer than max: none is left that expired (on
+ * PostgreSQL, but rows another transaction holds). */
+int store_prune_tombstones(struct store *s, int64_t before, long max, long *deleted);
+
+#define STORE_TOMB_REFRESH 3600
 
 /* A number that changes whenever stored articles change (for output caches),
  * >= 0; or a negative errno (-EBUSY: the database is locked). */
@@ -160,15 +186,15 @@ int64_t store_generation(struct store *s);
 int store_count(struct store *s, int64_t feed_id, long *n);
 
 /* How far store_copy is: `stage` (a static string: "feeds", "articles",
- * "sources", "keys"; "check source" and "check destination" when `to` is
+ * "sources", "keys", "tombstones"; "check source" and "check destination" when `to` is
  * not empty; "verify" for the copy read back) has done
  * `done` rows of `total`. Called every 1000 rows and once at the end of each
  * stage (done == total). */
 typedef void (*store_progress_cb)(void *arg, const char *stage, long done, long total);
 
 /* Copy everything `from` holds (feeds with their fetch state, articles with
- * their ids, uids and dates, sources, dedup keys with tombstones and column
- * titles) into `to`, which must be empty (no feed, article, source or key),
+ * their ids, uids and dates, sources, dedup keys with tombstones, their last
+ * seen times, and column titles) into `to`, which must be empty (no feed, article, source or key),
  * of either backend. One transaction on `to`, checked before it commits
  * (every row of `to` read back and compared with the source's by checksum):
  * an interrupted copy leaves `to` empty, and a rerun starts over. `from` is

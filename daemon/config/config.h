@@ -92,6 +92,10 @@ struct config {
         char *user_agent;      /* "VERSION" expanded to FINFEED_VERSION, never NULL */
         int64_t retention;     /* seconds >= 0, no upper bound (90d); 0 (`0` or
                                 * `forever`): never prune */
+        int64_t tombstone_retention; /* seconds a pruned article's dedup keys are kept
+                                      * after an item holding them was last seen:
+                                      * 0 (`0` or `forever`) or >= 1d, no upper
+                                      * bound (365d) */
         int allow_file_urls;   /* bool (0) */
         int64_t stale_after;   /* seconds, 0 to CONFIG_DURATION_MAX (14d); 0: never stale */
         char **tracking_params;  /* NULL-terminated; a trailing '*' matches any suffix */

@@ -1,7 +1,7 @@
 /* daemon/service/service.c — the running daemon's feeds and the face of
  * service.h: builds each feed from the configuration with its state from the
  * store, re-reads the configuration (the reload diff: kept, added, removed
- * feeds), prunes on a timer, copies state out for the control socket and the
+ * feeds), prunes on a timer (prune.c), copies state out for the control socket and the
  * HTTP server, tells watchers of changes, and starts and stops the rest. */
 #include <errno.h>
 #include <stdio.h>
@@ -823,72 +823,6 @@ service_answer_waiters(struct service *s, struct feed_run *f, int64_t done)
     tell_waiters(answered, &state);
     if (copied)
         feed_copy_clear(&state);
-}
-
-/* Retention (SPEC §7): old articles go, their dedup keys stay. In the worker,
- * in order with the ingest jobs. */
-struct prune_job {
-    int64_t cutoff;
-    long deleted;
-    int rc;
-    char err[256];
-    long total;         /* articles left, when total_ok */
-    int total_ok;
-    service_prune_fn done;
-    void *arg;
-};
-
-static int
-prune_fn(struct service *s, void *arg)
-{
-    struct prune_job *j = arg;
-    j->rc = store_prune(s->wstore, j->cutoff, (int64_t)time(NULL), &j->deleted);
-    if (j->rc < 0)
-        snprintf(j->err, sizeof(j->err), "%s", store_errmsg(s->wstore));
-    else
-        j->total_ok = store_count(s->wstore, 0, &j->total) == 0;
-    return j->rc;
-}
-
-static void
-prune_after(struct service *s, void *arg)
-{
-    struct prune_job *j = arg;
-    service_store_result(s, j->rc, j->err);
-    if (j->total_ok) {
-        s->articles = j->total;
-        s->articles_known = 1;
-    }
-    if (j->rc < 0)
-        log_warnx("event=prune error=%s", LOG_QUOTE(j->err));
-    else if (j->deleted > 0) {
-        s->generation++;
-        log_info("event=prune deleted=%ld", j->deleted);
-    }
-    if (j->done)
-        j->done(j->arg, j->rc, j->deleted, j->err);
-    free(j);
-}
-
-int
-service_prune(struct service *s, service_prune_fn done, void *arg)
-{
-    struct prune_job *j;
-    if (s->cfg->daemon.retention <= 0) {
-        if (done)
-            done(arg, 0, 0, "");
-        return 0;
-    }
-    if ((j = calloc(1, sizeof(*j))) == NULL)
-        return -ENOMEM;
-    j->cutoff = (int64_t)time(NULL) - s->cfg->daemon.retention;
-    j->done = done;
-    j->arg = arg;
-    if (sched_job(s, prune_fn, prune_after, j) < 0) {
-        free(j);
-        return -ENOMEM;
-    }
-    return 0;
 }
 
 static void

@@ -198,10 +198,23 @@ void service_refresh_cancel(struct service *s, struct service_wait *w);
  * err and the old configuration still whole. */
 int service_reload(struct service *s, char *err, size_t errsize);
 
-typedef void (*service_prune_fn)(void *arg, int rc, long deleted, const char *err);
-/* Apply [daemon] retention now, in order with the ingest jobs; done (may be
- * NULL) fires on the loop thread, at once when retention is 0. Returns 0 or
- * -ENOMEM (done not called). */
+/* What a prune did. */
+struct service_pruned {
+    long articles;   /* articles pruned ([daemon] retention) */
+    long tombstones; /* tombstones expired ([daemon] tombstone_retention) */
+    long batches;    /* worker jobs it took */
+    uint64_t max_ms; /* the longest of them, milliseconds */
+};
+/* p valid during the call; err "" unless rc < 0 (then p says what was
+ * done before the failure). */
+typedef void (*service_prune_fn)(void *arg, int rc, const struct service_pruned *p,
+                                 const char *err);
+/* Apply [daemon] retention and tombstone_retention now: articles, then
+ * tombstones, a batch at a time, each batch a worker job queued behind the
+ * ingest and claim jobs that came meanwhile (none of them waits for more
+ * than one batch). done (may be NULL) fires on the loop thread once all is
+ * done, at once when both are forever; when the service stops first, with
+ * what was done. Returns 0 or -ENOMEM (done not called). */
 int service_prune(struct service *s, service_prune_fn done, void *arg);
 
 /* ---- WebSub subscriber (SPEC §11) ---- */
