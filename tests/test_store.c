@@ -1614,7 +1614,7 @@ check_migrated_tombstones(const char *where, int64_t t0, int64_t t1)
     store_close(s);
 }
 
-/* SQLite schema 7 from schema 1 (the v1 fixture with the keys above):
+/* SQLite schema 8 from schema 1 (the v1 fixture with the keys above):
  * tombstones with a last seen, ids never handed out twice. */
 static void
 test_migrate_tombstones(void **state)
@@ -3357,7 +3357,7 @@ test_pg_add_ahead(void **state)
     store_close(s);
 }
 
-/* PostgreSQL schema 4 from schema 3 (made by taking schema 4's away): as
+/* PostgreSQL schema 5 from schema 4 (made by taking schema 5's away): as
  * SQLite's, and the identity sequence, which a copy had set past the
  * newest article only, past every id the keys name. */
 static void
@@ -3377,7 +3377,7 @@ test_pg_migrate_tombstones(void **state)
     store_close(s);
     sql_file(where,
              "DROP TABLE tombstones; DROP INDEX keys_article;"
-             "UPDATE meta SET value = 3 WHERE key = 'schema';"
+             "UPDATE meta SET value = 4 WHERE key = 'schema';"
              "INSERT INTO keys VALUES(1, '1' || chr(31) || 'sina-old', 9, 1640000000),"
              " (2, 'https://a.example/old', 9, 1640000000),"
              " (3, 'anoldstorylistedagain', 9, 1640000000), (4, '12345', 9, 1640000000),"
@@ -3389,7 +3389,7 @@ test_pg_migrate_tombstones(void **state)
     assert_int_equal(store_open(where, &s, err, sizeof(err)), 0);
     store_close(s);
     int64_t t1 = (int64_t)time(NULL);
-    assert_int_equal(sql_int(where, "SELECT value FROM meta WHERE key = 'schema'"), 4);
+    assert_int_equal(sql_int(where, "SELECT value FROM meta WHERE key = 'schema'"), 5);
     check_migrated_tombstones(where, t0, t1);
 }
 
