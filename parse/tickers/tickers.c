@@ -176,7 +176,7 @@ in_list(const char *const *list, const char *s, size_t n)
 
 static const char *const not_cashtags[] = {
     "USD", "US",   "HKD",  "CNY", "CNH", "RMB", "EUR",  "GBP",  "JPY",  "AUD", "CAD",
-    "NZD", "SGD",  "CHF",  "TWD", "KRW", "SPX", "NDX",  "DJI",  "DJIA", "DJT", "VIX",
+    "NZD", "SGD",  "CHF",  "TWD", "KRW", "SPX", "NDX",  "DJI",  "DJIA", "VIX",
     "RUT", "COMP", "DXY",  "TNX", "TYX", "IXIC", "GSPC", "INDU", "NYA",  "SOX", "HSI",
     "BTC", "ETH",  "XRP",  "SOL", "DOGE", "USDT", "USDC", "BNB", NULL,
 };
@@ -227,7 +227,7 @@ suffixed(struct scan *sc, size_t i, int inbr)
             return 0;
         int exch = numeric ? tk_suffix_numeric(s + k + 1, e - k - 1)
                            : tk_suffix_letters(s + k + 1, e - k - 1);
-        if (exch < 0 || (!numeric && !inbr && exch != TK_US))
+        if (exch < 0 || (!numeric && !inbr && exch != TK_US) || colon_at(sc, skip_spaces(sc, e)))
             return 0;
         return emit_code(sc, exch, i, code, PARSE_TICKER_SUFFIX) ? e - i : 0;
     }
@@ -244,9 +244,9 @@ suffixed(struct scan *sc, size_t i, int inbr)
     return 0;
 }
 
-/* SH600519, SZ000001, BJ830799 (lower case in brackets: sh600519). */
+/* SH600519, SZ000001, BJ830799, sh600519. */
 static size_t
-prefixed(struct scan *sc, size_t i, int inbr)
+prefixed(struct scan *sc, size_t i)
 {
     static const struct {
         const char *p;
@@ -254,7 +254,7 @@ prefixed(struct scan *sc, size_t i, int inbr)
     } tab[] = {{"SH", TK_SSE}, {"SZ", TK_SZSE}, {"BJ", TK_BSE},
                {"sh", TK_SSE}, {"sz", TK_SZSE}, {"bj", TK_BSE}};
     for (size_t k = 0; k < sizeof tab / sizeof *tab; k++) {
-        if ((k >= 3 && !inbr) || !at(sc, i, tab[k].p))
+        if (!at(sc, i, tab[k].p))
             continue;
         size_t d = i + 2, e = d;
         while (e < sc->len && tk_digit((unsigned char)sc->s[e]) && e - d < 7)
@@ -269,44 +269,103 @@ prefixed(struct scan *sc, size_t i, int inbr)
 
 /* ---- exchange-qualified: (NASDAQ: AAPL), NYSEARCA: SPY, 证券代码：600519 ---- */
 
-/* "NYSE: BABA", "TSX/NYSE: SHOP" at i, in brackets: the bytes read, or 0. */
+/* Exchanges a bracket's item named, for the symbols that follow with no
+ * exchange of their own: (NASDAQ: GOOGL, GOOG), (TSX: TECK.A and TECK.B). */
+struct exchanges {
+    int x[4];
+    int n;
+};
+
+/* "NYSE: BABA", "TSX/NYSE: SHOP", "NASDAQ, TSX: SHOP" at i, in brackets: the
+ * bytes read, or 0. An exchange the list does not know (PSE, PNGX) is passed
+ * over when another one is known. */
 static size_t
-qualified(struct scan *sc, size_t i)
+qualified(struct scan *sc, size_t i, struct exchanges *ex)
 {
     const char *s = sc->s;
     size_t c = i, cl = 0;
     while (c < sc->len && c - i < 48 && (cl = colon_at(sc, c)) == 0 && !open_at(sc, c) &&
-           !close_at(sc, c) && strchr(",;$", s[c]) == NULL && !at(sc, c, "，") && !at(sc, c, "、"))
+           !close_at(sc, c) && strchr(";$", s[c]) == NULL && !at(sc, c, "，") && !at(sc, c, "、"))
         c++;
     if (cl == 0 || c == i)
         return 0;
     size_t q = skip_spaces(sc, c + cl);
-    int exch[4], nexch = 0, bare;
-    for (size_t a = i; a < c && nexch < 4;) {
+    struct exchanges e = {.n = 0};
+    int bare;
+    for (size_t a = i; a < c;) {
         size_t b = a;
-        while (b < c && s[b] != '/')
+        while (b < c && s[b] != '/' && s[b] != ',' && s[b] != '&')
             b++;
-        size_t e = b;
-        while (e > a && s[e - 1] == ' ')
-            e--;
-        if ((exch[nexch++] = tk_alias(s + a, e - a, &bare)) == -1)
-            return 0;
+        size_t z = b;
+        while (z > a && s[z - 1] == ' ')
+            z--;
+        int x = tk_alias(s + a, z - a, &bare);
+        if (x == -1) {
+            /* another market, in capitals (PSE, JSE, EXM), or Euronext unsaid */
+            size_t caps = 0;
+            while (a + caps < z && tk_upper((unsigned char)s[a + caps]))
+                caps++;
+            if ((caps < 2 || caps > 8 || a + caps != z) &&
+                !(z - a == 8 && strncmp(s + a, "Euronext", 8) == 0))
+                return 0;
+        } else if (e.n < 4) {
+            e.x[e.n++] = x;
+        }
         a = b + 1;
         while (a < c && s[a] == ' ')
             a++;
     }
+    if (e.n == 0)
+        return 0;
     char sym[PARSE_TICKER_MAX];
     size_t used = 0;
-    for (int k = 0; k < nexch; k++) {
+    for (int k = 0; k < e.n; k++) {
         int x;
-        size_t n = tk_symbol(exch[k], s + q, sc->len - q, sym, &x);
+        size_t n = tk_symbol(e.x[k], s + q, sc->len - q, sym, &x);
         if (n == 0 || (used && n != used))
             return 0;
         used = n;
     }
-    for (int k = 0; k < nexch; k++)
-        emit_code(sc, exch[k], q, used, PARSE_TICKER_EXCHANGE);
+    for (int k = 0; k < e.n; k++)
+        emit_code(sc, e.x[k], q, used, PARSE_TICKER_EXCHANGE);
+    *ex = e;
     return q + used - i;
+}
+
+/* A symbol with no exchange after a qualified one in the same bracket: it
+ * is on the exchanges named last. */
+static size_t
+continued(struct scan *sc, size_t p, const struct exchanges *ex)
+{
+    char sym[PARSE_TICKER_MAX];
+    size_t used = 0;
+    int x;
+    for (int k = 0; k < ex->n; k++) {
+        size_t n = tk_symbol(ex->x[k], sc->s + p, sc->len - p, sym, &x);
+        if (n == 0 || (used && n != used) || colon_at(sc, skip_spaces(sc, p + n)))
+            return 0;
+        used = n;
+    }
+    for (int k = 0; k < ex->n; k++)
+        emit_code(sc, ex->x[k], p, used, PARSE_TICKER_EXCHANGE);
+    return used;
+}
+
+/* A note in brackets after an item: (HKD Counter), （港幣櫃台）. Its length. */
+static size_t
+note(const struct scan *sc, size_t p)
+{
+    size_t bl = open_at(sc, p);
+    if (bl == 0)
+        return 0;
+    for (size_t k = p + bl; k < sc->len && k - p < 40; k++) {
+        size_t cl = close_at(sc, k);
+        if (cl)
+            return k + cl - p;
+        if (tk_digit((unsigned char)sc->s[k]) || colon_at(sc, k) || open_at(sc, k))
+            return 0;
+    }
+    return 0;
 }
 
 /* A colon outside brackets: the alias before it must be an exchange's own
@@ -342,7 +401,8 @@ bare_colon(struct scan *sc, size_t i, size_t cl)
         size_t code = 0;
         while (code < n && s[q + code] != '.' && s[q + code] != '-' && s[q + code] != '/')
             code++;
-        if (in_list(not_bare_symbols, s + q, code))
+        int b2;
+        if (in_list(not_bare_symbols, s + q, code) || tk_alias(s + q, code, &b2) != -1)
             return;
         if (q + n + 2 < sc->len && s[q + n] == ' ' && tk_upper((unsigned char)s[q + n + 1]) &&
             tk_upper((unsigned char)s[q + n + 2]))
@@ -353,14 +413,18 @@ bare_colon(struct scan *sc, size_t i, size_t cl)
 
 /* ---- brackets ---- */
 
-/* The name before a bracket at i names an index, a sector or a fund: the
- * code after it is no listing (上证指数(000001), 易方达蓝筹精选混合(005827)). */
+/* The name before a bracket at i names an index, a sector or a fund, or is
+ * no company at all: the code after it is no listing (上证指数(000001),
+ * 易方达蓝筹精选混合(005827), 武汉市东湖新技术开发区（430074）). */
 static int
 index_name_before(const struct scan *sc, size_t k)
 {
-    static const char *const words[] = {"指数", "指數", "指",   "板块", "板塊", "概念",
-                                        "行业", "行業", "基金", "混合", "债券", "債券",
-                                        "债",   "債",   "联接", "聯接", "货币", "貨幣"};
+    static const char *const words[] = {
+        "指数", "指數", "指",   "板块", "板塊", "概念", "行业", "行業", "基金", "混合",
+        "债券", "債券", "债",   "債",   "联接", "聯接", "货币", "貨幣",
+        /* and no company: an address's postal code, a contact's number */
+        "区",   "區",   "县",   "縣",   "省",   "镇",   "鎮",   "乡",   "鄉",   "群",
+        "号",   "號",   "电话", "電話", "传真", "傳真", "邮编", "郵編", "热线", "熱線"};
     for (size_t w = 0; w < sizeof words / sizeof *words; w++) {
         size_t n = strlen(words[w]);
         if (k >= n && memcmp(sc->s + k - n, words[w], n) == 0)
@@ -389,6 +453,21 @@ cjk_name_before(const struct scan *sc, size_t i)
     return han_before(sc, k) ? k : 0;
 }
 
+/* The digits after a bracket at i are a phone number's ((00852) 2288 8888,
+ * (00852)22888888), not a date or a count (比亚迪(002594)10月). */
+static int
+phone_after(const struct scan *sc, size_t i)
+{
+    i = skip_spaces(sc, i);
+    size_t d = i;
+    while (d < sc->len && tk_digit((unsigned char)sc->s[d]))
+        d++;
+    if (d - i >= 7)
+        return 1;
+    return d - i >= 3 && d + 1 < sc->len && (sc->s[d] == ' ' || sc->s[d] == '-') &&
+           tk_digit((unsigned char)sc->s[d + 1]);
+}
+
 /* 贵州茅台（600519）, 腾讯控股(00700), 平安银行(sz000001): a CJK name, then its
  * bare code alone in brackets; never before a phone number's digits. */
 static int
@@ -405,14 +484,13 @@ name_and_code(struct scan *sc, size_t i, size_t p)
     size_t nd = e - d, c = close_at(sc, skip_spaces(sc, e));
     if (c == 0 || !(nd == 6 || (nd == 5 && !pre)))
         return 0;
-    size_t after = skip_spaces(sc, skip_spaces(sc, e) + c);
-    if (after < sc->len && tk_digit((unsigned char)s[after]))
+    if (phone_after(sc, skip_spaces(sc, e) + c))
         return 0;
     size_t name = cjk_name_before(sc, i);
     if (name != 0 && index_name_before(sc, name))
         return 1; /* an index's code: nothing else to read here */
     if (pre) {
-        size_t n = prefixed(sc, p, 1);
+        size_t n = prefixed(sc, p);
         return n != 0 || name != 0;
     }
     if (name == 0)
@@ -446,16 +524,20 @@ bracket(struct scan *sc, size_t i, size_t bl)
     size_t p = skip_spaces(sc, i + bl);
     if (name_and_code(sc, i, p))
         return;
+    struct exchanges ex = {.n = 0};
     for (int items = 0; items < 8 && p < sc->len; items++) {
-        size_t n = qualified(sc, p);
+        size_t n = qualified(sc, p, &ex);
         if (n == 0)
             n = suffixed(sc, p, 1);
         if (n == 0)
-            n = prefixed(sc, p, 1);
+            n = prefixed(sc, p);
+        if (n == 0)
+            n = continued(sc, p, &ex);
         if (n == 0)
             return;
         p = skip_spaces(sc, p + n);
         sc->code_end = p;
+        p = skip_spaces(sc, p + note(sc, p));
         size_t sl = separator(sc, p);
         if (sl == 0)
             return;
@@ -465,6 +547,32 @@ bracket(struct scan *sc, size_t i, size_t bl)
 
 /* ---- cashtags: $AAPL, $BRK.B, $RY.TO, Xueqiu's $苹果(AAPL)$ ---- */
 
+/* Xueqiu's $name(CODE)$ from p (after the '$'): a letter code is a US
+ * symbol ($苹果(AAPL)$, $Meta Platforms(META)$); a numeric one is read at
+ * the bracket, after its CJK name ($腾讯控股(00700)$). 1 when it was one. */
+static int
+xueqiu(struct scan *sc, size_t p)
+{
+    const char *s = sc->s;
+    size_t len = sc->len, b = p, bl = 0;
+    if (p >= len || tk_digit((unsigned char)s[p]) || s[p] == ' ')
+        return 0;
+    while (b < len && b - p < 64 && (bl = open_at(sc, b)) == 0 && s[b] != '$' &&
+           (unsigned char)s[b] >= ' ')
+        b++;
+    if (bl == 0 || b == p)
+        return 0;
+    size_t c = b + bl, e = c;
+    while (e < len && tk_upper((unsigned char)s[e]) && e - c < 6)
+        e++;
+    size_t cl = close_at(sc, e);
+    if (e == c || cl == 0 || e + cl >= len || s[e + cl] != '$')
+        return 0;
+    if (!in_list(not_cashtags, s + c, e - c))
+        emit_code(sc, TK_US, c, e - c, PARSE_TICKER_CASHTAG);
+    return 1;
+}
+
 static void
 cashtag(struct scan *sc, size_t i)
 {
@@ -472,23 +580,8 @@ cashtag(struct scan *sc, size_t i)
     size_t len = sc->len, p = i + 1;
     if (i > 0 && (tk_alnum((unsigned char)s[i - 1]) || strchr("$/\\=&?#%@_", s[i - 1])))
         return; /* US$100, HK$5, a path, a query */
-    if (p < len && (unsigned char)s[p] >= 0x80) {
-        /* $name(CODE)$: numeric codes are read at the bracket (a CJK name
-         * precedes it); letters are a US symbol. */
-        size_t b = p;
-        while (b < len && b - p < 64 && !open_at(sc, b) && (unsigned char)s[b] > ' ' && s[b] != '$')
-            b++;
-        size_t bl = b < len ? open_at(sc, b) : 0;
-        if (bl == 0)
-            return;
-        size_t c = b + bl, e = c;
-        while (e < len && tk_upper((unsigned char)s[e]) && e - c < 6)
-            e++;
-        size_t cl = close_at(sc, e);
-        if (e > c && cl && e + cl < len && s[e + cl] == '$' && !in_list(not_cashtags, s + c, e - c))
-            emit_code(sc, TK_US, c, e - c, PARSE_TICKER_CASHTAG);
+    if (xueqiu(sc, p))
         return;
-    }
     size_t e = p;
     while (e < len && tk_upper((unsigned char)s[e]) && e - p < 6)
         e++;
@@ -578,8 +671,9 @@ scan_text(struct scan *sc, const char *text)
             size_t n = suffixed(sc, i, 0);
             if (n)
                 sc->code_end = i + n;
-        } else if ((c == 'S' || c == 'B') && word && code_may_begin(sc, i)) {
-            size_t n = prefixed(sc, i, 0);
+        } else if ((c == 'S' || c == 'B' || c == 's' || c == 'b') && word &&
+                   code_may_begin(sc, i)) {
+            size_t n = prefixed(sc, i);
             if (n == 0)
                 n = suffixed(sc, i, 0); /* SPY.US */
             if (n)
