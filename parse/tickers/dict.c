@@ -269,18 +269,21 @@ add_line(struct build *b, size_t line, const char *s, size_t n)
         char **names = realloc(t->issuer_names, cap * sizeof *names);
         if (names == NULL)
             return -ENOMEM;
+        for (size_t i = b->capissuers; i < cap; i++)
+            names[i] = NULL; /* a failure frees the half-read line's name */
         t->issuer_names = names;
         b->capissuers = cap;
     }
     b->issuer_line[t->nissuers] = line;
-    t->issuer_names[t->nissuers] = NULL;
     int rc;
-    for (const char *p = s; p < tab;) {
+    for (const char *p = s;;) {
         const char *comma = memchr(p, ',', (size_t)(tab - p));
         const char *end = comma ? comma : tab;
         if ((rc = add_listing(b, line, p, (size_t)(end - p))) < 0)
             return rc;
-        p = end + (comma != NULL);
+        if (comma == NULL)
+            break;
+        p = comma + 1;
     }
     int names = 0;
     for (const char *p = tab + 1; p <= s + n;) {

@@ -222,8 +222,10 @@ suffixed(struct scan *sc, size_t i, int inbr)
         while (e < len && (tk_upper((unsigned char)s[e]) || (numeric && s[e] >= 'a' && s[e] <= 'z')) &&
                e - k <= 3)
             e++;
-        /* not a file name or a path: 0700.HK_logo.png, 0700.HK?x=1 */
-        if (e == k + 1 || !tk_ends(s, len, e) || (e < len && strchr("=_-@&?#", s[e]) != NULL))
+        /* not a file name or a path (0700.HK_logo.png, 0700.HK?x=1), nor an
+         * abbreviation (U.S., U.N.) */
+        if (e == k + 1 || !tk_ends(s, len, e) || (e < len && strchr("=_-@&?#", s[e]) != NULL) ||
+            (!numeric && (s[e] == '.' || (code == 1 && e - k == 2))))
             return 0;
         int exch = numeric ? tk_suffix_numeric(s + k + 1, e - k - 1)
                            : tk_suffix_letters(s + k + 1, e - k - 1);
