@@ -111,7 +111,8 @@ test_cashtags(void **state)
         {"$BRK.B hits a record", "US:BRK.B/cashtag"},
         {"$TSLA's rally; $F and $T", "US:TSLA/cashtag US:F/cashtag US:T/cashtag"},
         {"($NKE) slides", "US:NKE/cashtag"},
-        {"$RY.TO $BHP.AX $VOD.L $NVDA.US", "TSX:RY/cashtag ASX:BHP/cashtag LSE:VOD/cashtag US:NVDA/cashtag"},
+        {"$RY.TO $BHP.AX $VOD.L $NVDA.US",
+         "TSX:RY/cashtag ASX:BHP/cashtag LSE:VOD/cashtag US:NVDA/cashtag"},
         {"$AAPL. Shares rose", "US:AAPL/cashtag"},
         {"$苹果(AAPL)$ and $Meta Platforms(META)$", "US:AAPL/cashtag US:META/cashtag"},
         /* traps */
@@ -143,9 +144,11 @@ test_exchange_qualified(void **state)
         {"(NasdaqGS: AAPL) (Nasdaq Global Select Market: AAPL)", "NASDAQ:AAPL/exchange"},
         {"NYSEARCA: SPY rose", "NYSEARCA:SPY/exchange"},
         {"(NYSE Arca: GLD)", "NYSEARCA:GLD/exchange"},
-        {"(NYSE American: UEC) (NYSE MKT: XYZ)", "NYSEAMERICAN:UEC/exchange NYSEAMERICAN:XYZ/exchange"},
+        {"(NYSE American: UEC) (NYSE MKT: XYZ)",
+         "NYSEAMERICAN:UEC/exchange NYSEAMERICAN:XYZ/exchange"},
         {"(LSE: VOD) (LON: OCDO)", "LSE:VOD/exchange LSE:OCDO/exchange"},
-        {"(TSX: SHOP) (TSX-V: SVE) (TSXV:EU)", "TSX:SHOP/exchange TSXV:SVE/exchange TSXV:EU/exchange"},
+        {"(TSX: SHOP) (TSX-V: SVE) (TSXV:EU)",
+         "TSX:SHOP/exchange TSXV:SVE/exchange TSXV:EU/exchange"},
         {"(ASX: BHP)", "ASX:BHP/exchange"},
         {"LVMH (Euronext Paris: MC)", "EPA:MC/exchange"},
         {"(OTC: TCEHY) (OTCQX: RHHBY) (OTC Pink: ABCDF)",
@@ -166,14 +169,15 @@ test_exchange_qualified(void **state)
         {"(TSX/NYSE/PSE: MFC)", "TSX:MFC/exchange NYSE:MFC/exchange"},
         {"(NYSE: BABA and HKEX: 9988 (HKD Counter) and 89988 (RMB Counter))",
          "NYSE:BABA/exchange HKEX:9988/exchange HKEX:89988/exchange"},
-        {"（股份代號：9988（港幣櫃台）及89988（人民幣櫃台））", "HKEX:9988/exchange HKEX:89988/exchange"},
+        {"（股份代號：9988（港幣櫃台）及89988（人民幣櫃台））",
+         "HKEX:9988/exchange HKEX:89988/exchange"},
         {"证券代码：600519 证券简称：贵州茅台", "SSE:600519/exchange"},
         {"（股票代码：300750）", "SZSE:300750/exchange"},
         {"阿里巴巴（纽交所：BABA；港交所：9988）", "NYSE:BABA/exchange HKEX:9988/exchange"},
         {"特斯拉(纳斯达克:TSLA)", "NASDAQ:TSLA/exchange"},
         /* traps */
         {"(BSE: 500325) (NSE: RELIANCE)", "NSE:RELIANCE/exchange"}, /* Bombay is no BSE */
-        {"(SSE: 000001) (SZSE: 399001)", ""},                      /* indices */
+        {"(SSE: 000001) (SZSE: 399001)", ""},                       /* indices */
         {"Nasdaq: FAANG stocks tumble", ""},
         {"NASDAQ: AI STOCKS SOAR", ""},
         {"NYSE: CEO says", ""},
@@ -181,6 +185,9 @@ test_exchange_qualified(void **state)
         {"EPA: New PFAS limits", ""},
         {"TSX: Canadian stocks end higher", ""},
         {"(NYSE)", ""},
+        {"(NYSE: IBM, CEO Arvind Krishna said)", "NYSE:IBM/exchange"},
+        {"(NYSE: IBM, ACME Corp)", "NYSE:IBM/exchange"},
+        {"(NYSE: IBM, AI)", "NYSE:IBM/exchange"},
         {"(NASDAQ: aapl) (NYSE: IBMX1)", ""},
         {"Meeting at 10:30 EST", ""},
     };
@@ -293,7 +300,8 @@ test_order_and_once(void **state)
 {
     (void)state;
     struct parse_tickers *t = tickers_from(NULL);
-    char *got = found(t, "Tencent (0700.HK) and $AAPL", "(NASDAQ: AAPL) 腾讯控股(00700) 0700.HK", 1);
+    char *got =
+        found(t, "Tencent (0700.HK) and $AAPL", "(NASDAQ: AAPL) 腾讯控股(00700) 0700.HK", 1);
     /* title first; each ticker once; $AAPL takes the article's NASDAQ */
     assert_string_equal(got, "HKEX:0700/suffix NASDAQ:AAPL/cashtag");
     free(got);
@@ -313,15 +321,14 @@ test_order_and_once(void **state)
     parse_tickers_free(t);
 }
 
-static const char example_dict[] =
-    "# a comment\n"
-    "NYSE:BABA,HKEX:9988\tAlibaba\t阿里巴巴\tAlibaba Group\n"
-    "HKEX:0241\tAlibaba Health\t阿里健康\n"
-    "HKEX:0700,OTC:TCEHY\tTencent\t腾讯控股\t腾讯\n"
-    "NYSE:TME,HKEX:1698\tTencent Music\t腾讯音乐\n"
-    "NASDAQ:NVDA\tNvidia\t英伟达\n"
-    "TWSE:2330,NYSE:TSM\tTSMC\t台积电\n"
-    "NASDAQ:AAPL\tApple\t苹果公司\n";
+static const char example_dict[] = "# a comment\n"
+                                   "NYSE:BABA,HKEX:9988\tAlibaba\t阿里巴巴\tAlibaba Group\n"
+                                   "HKEX:0241\tAlibaba Health\t阿里健康\n"
+                                   "HKEX:0700,OTC:TCEHY\tTencent\t腾讯控股\t腾讯\n"
+                                   "NYSE:TME,HKEX:1698\tTencent Music\t腾讯音乐\n"
+                                   "NASDAQ:NVDA\tNvidia\t英伟达\n"
+                                   "TWSE:2330,NYSE:TSM\tTSMC\t台积电\n"
+                                   "NASDAQ:AAPL\tApple\t苹果公司\n";
 
 static void
 test_names(void **state)
@@ -343,7 +350,8 @@ test_names(void **state)
         {"腾讯音乐和腾讯控股", "NYSE:TME/name HKEX:0700/name"},
         {"台积电(TSM.US)", "NYSE:TSM/suffix"},
         /* cashtags: the dictionary's US listing */
-        {"$BABA $TSM $TCEHY $ZZZ", "NYSE:BABA/cashtag NYSE:TSM/cashtag OTC:TCEHY/cashtag US:ZZZ/cashtag"},
+        {"$BABA $TSM $TCEHY $ZZZ",
+         "NYSE:BABA/cashtag NYSE:TSM/cashtag OTC:TCEHY/cashtag US:ZZZ/cashtag"},
         {"苹果价格上涨，苹果公司发布会", "NASDAQ:AAPL/name"},
         {"Tencent (OTC: TCEHY)", "OTC:TCEHY/exchange"},
         {"https://apple.com/Apple", ""},
@@ -473,7 +481,8 @@ test_dictionary_errors(void **state)
         {"NASDAQ:AAPL\t\tApple\n", "line 1: no name after the listings"},
         {"NASDAQ:AAPL\tA\n", "line 1: name 'A' is too short (2 characters to 64 bytes)"},
         {"NASDAQ:AAPL\t苹\n", "line 1: name '苹' is too short (2 characters to 64 bytes)"},
-        {"NASDAQ:AAPL\tApple\t-Apple\n", "line 1: name '-Apple' must begin with a letter or a digit"},
+        {"NASDAQ:AAPL\tApple\t-Apple\n",
+         "line 1: name '-Apple' must begin with a letter or a digit"},
         {"NASDAQ:AAPL\t1234\n", "line 1: name '1234' has no letter"},
         {"NASDAQ:AAPL\tAp\xffple\n", "line 1: a name is not valid UTF-8 text"},
         {"NASDAQ:AAPL\tApple\nNASDAQ:MSFT\tMicrosoft\tAPPLE\n",
@@ -568,12 +577,22 @@ static char *
 busy_text(size_t bytes)
 {
     static const char *const bits[] = {
-        "Company Holdings Group 0042 ", "Company Holdings Group 04217 rose; ",
-        "方国平华中集团控股", "方国平华中集团", "中中中中中中中中中中中中中中中中", "((((((((",
+        "Company Holdings Group 0042 ",
+        "Company Holdings Group 04217 rose; ",
+        "方国平华中集团控股",
+        "方国平华中集团",
+        "中中中中中中中中中中中中中中中中",
+        "((((((((",
         "$$$$$AAPL $5 US$",
-        "1234567890123 ", "(NYSE: BABA and HKEX: 9988) ", "600519.SH 0700.HK ",
-        "贵州茅台（600519）", ":::: NYSE: ", "https://x.com/0700.HK ", "$苹果(AAPL)$ ",
-        "一一一一一一一一一一一一一一一一", "(0700.HK/0700.HK/0700.HK/ ",
+        "1234567890123 ",
+        "(NYSE: BABA and HKEX: 9988) ",
+        "600519.SH 0700.HK ",
+        "贵州茅台（600519）",
+        ":::: NYSE: ",
+        "https://x.com/0700.HK ",
+        "$苹果(AAPL)$ ",
+        "一一一一一一一一一一一一一一一一",
+        "(0700.HK/0700.HK/0700.HK/ ",
     };
     char *s = malloc(bytes + 64);
     assert_non_null(s);
@@ -616,7 +635,8 @@ test_linear_time(void **state)
                   build, d1, n1, d4, n4);
     assert_true(n1 >= 6 && n4 == n1);
     /* 方国平华中: the digits of 4217 in the dictionary's CJK names */
-    char *got = found(t, "Company Holdings Group 04217 and 方方方方中集团控股", "方国平华中集团控股", 0);
+    char *got =
+        found(t, "Company Holdings Group 04217 and 方方方方中集团控股", "方国平华中集团控股", 0);
     assert_string_equal(got, "SSE:604217 SSE:607777");
     free(got);
 #ifndef FINFEED_SANITIZED

@@ -124,8 +124,11 @@ utf8_chars(const char *s, size_t n)
     size_t chars = 0;
     for (size_t i = 0; i < n; chars++) {
         unsigned char c = (unsigned char)s[i];
-        size_t len = c < 0x80 ? 1 : c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3
-                                  : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+        size_t len = c < 0x80                 ? 1
+                     : c >= 0xC2 && c <= 0xDF ? 2
+                     : c >= 0xE0 && c <= 0xEF ? 3
+                     : c >= 0xF0 && c <= 0xF4 ? 4
+                                              : 0;
         if (len == 0 || i + len > n || c < 0x20 || c == 0x7F)
             return (size_t)-1;
         for (size_t k = 1; k < len; k++)
@@ -182,8 +185,7 @@ add_listing(struct build *b, size_t line, const char *s, size_t n)
         return -EINVAL;
     }
     if (strncmp(sym, "US:", 3) == 0) {
-        errf(b->err, b->errsize, "line %zu: '%s': name the exchange (NASDAQ, NYSE, …)", line,
-             in);
+        errf(b->err, b->errsize, "line %zu: '%s': name the exchange (NASDAQ, NYSE, …)", line, in);
         return -EINVAL;
     }
     if (t->nlistings == b->caplistings) {
@@ -216,13 +218,13 @@ add_name(struct build *b, size_t line, const char *s, size_t n)
         return -EINVAL;
     }
     if (chars < 2 || n > TK_NAME_MAX) {
-        errf(b->err, b->errsize, "line %zu: name '%.*s' is too %s (2 characters to %d bytes)",
-             line, (int)n, s, chars < 2 ? "short" : "long", TK_NAME_MAX);
+        errf(b->err, b->errsize, "line %zu: name '%.*s' is too %s (2 characters to %d bytes)", line,
+             (int)n, s, chars < 2 ? "short" : "long", TK_NAME_MAX);
         return -EINVAL;
     }
     if (!(tk_alnum(c0) || c0 >= 0x80)) {
-        errf(b->err, b->errsize, "line %zu: name '%.*s' must begin with a letter or a digit",
-             line, (int)n, s);
+        errf(b->err, b->errsize, "line %zu: name '%.*s' must begin with a letter or a digit", line,
+             (int)n, s);
         return -EINVAL;
     }
     int letter = 0;
@@ -239,8 +241,8 @@ add_name(struct build *b, size_t line, const char *s, size_t n)
         return -ENOMEM;
     uint32_t issuer = (uint32_t)t->nissuers;
     if (t->node_issuer[node] != 0 && t->node_issuer[node] != issuer + 1) {
-        errf(b->err, b->errsize, "line %zu: name '%.*s' already names the issuer of line %zu",
-             line, (int)n, s, b->issuer_line[t->node_issuer[node] - 1]);
+        errf(b->err, b->errsize, "line %zu: name '%.*s' already names the issuer of line %zu", line,
+             (int)n, s, b->issuer_line[t->node_issuer[node] - 1]);
         return -EINVAL;
     }
     unsigned char capital = tk_upper(c0);
@@ -299,8 +301,7 @@ add_line(struct build *b, size_t line, const char *s, size_t n)
         if (fl > 0) {
             if ((rc = add_name(b, line, f, fl)) < 0)
                 return rc;
-            if (names++ == 0 &&
-                (t->issuer_names[t->nissuers] = strndup(f, fl)) == NULL)
+            if (names++ == 0 && (t->issuer_names[t->nissuers] = strndup(f, fl)) == NULL)
                 return -ENOMEM;
         }
         if (next == NULL)

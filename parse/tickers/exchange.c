@@ -278,9 +278,9 @@ tk_suffix_numeric(const char *s, size_t n)
 {
     /* Yahoo's and Wind's suffixes; lower case is seen for the Chinese ones. */
     static const struct suffix tab[] = {
-        {"SH", TK_SSE},  {"SS", TK_SSE},  {"SZ", TK_SZSE}, {"BJ", TK_BSE},   {"HK", TK_HKEX},
-        {"sh", TK_SSE},  {"ss", TK_SSE},  {"sz", TK_SZSE}, {"bj", TK_BSE},   {"hk", TK_HKEX},
-        {"TW", TK_TWSE}, {"TWO", TK_TPEX}, {"T", TK_TYO},  {"KS", TK_KRX},   {"KQ", TK_KRX},
+        {"SH", TK_SSE},  {"SS", TK_SSE},   {"SZ", TK_SZSE}, {"BJ", TK_BSE}, {"HK", TK_HKEX},
+        {"sh", TK_SSE},  {"ss", TK_SSE},   {"sz", TK_SZSE}, {"bj", TK_BSE}, {"hk", TK_HKEX},
+        {"TW", TK_TWSE}, {"TWO", TK_TPEX}, {"T", TK_TYO},   {"KS", TK_KRX}, {"KQ", TK_KRX},
     };
     return suffix_find(tab, sizeof tab / sizeof *tab, s, n);
 }
@@ -304,10 +304,10 @@ int
 tk_suffix_bloomberg(const char *s, size_t n)
 {
     static const struct suffix tab[] = {
-        {"US", TK_US},   {"HK", TK_HKEX}, {"JP", TK_TYO},  {"KS", TK_KRX},      {"TT", TK_TWSE},
-        {"CH", TK_MAINLAND}, {"LN", TK_LSE}, {"AU", TK_ASX}, {"FP", TK_EPA},    {"NA", TK_AMS},
-        {"GR", TK_XETRA}, {"SW", TK_SIX}, {"IM", TK_BIT},  {"SM", TK_BME},      {"CN", TK_TSX},
-        {"SP", TK_SGX},  {"IN", TK_NSE},
+        {"US", TK_US},       {"HK", TK_HKEX}, {"JP", TK_TYO}, {"KS", TK_KRX}, {"TT", TK_TWSE},
+        {"CH", TK_MAINLAND}, {"LN", TK_LSE},  {"AU", TK_ASX}, {"FP", TK_EPA}, {"NA", TK_AMS},
+        {"GR", TK_XETRA},    {"SW", TK_SIX},  {"IM", TK_BIT}, {"SM", TK_BME}, {"CN", TK_TSX},
+        {"SP", TK_SGX},      {"IN", TK_NSE},
     };
     return suffix_find(tab, sizeof tab / sizeof *tab, s, n);
 }
@@ -348,8 +348,8 @@ static int
 cn_listed(int exch, const char *six)
 {
     static const char *const sse[] = {"60", "68", "90", "50", "51", "52", "56", "58", NULL};
-    static const char *const szse[] = {"000", "001", "002", "003", "30", "20", "15", "16", "18",
-                                       NULL};
+    static const char *const szse[] = {"000", "001", "002", "003", "30",
+                                       "20",  "15",  "16",  "18",  NULL};
     switch (exch) {
     case TK_SSE:
         return prefix_in(six, sse);

@@ -30,7 +30,7 @@ struct scan {
     int oom;
     const char *s; /* the text being read, len bytes */
     size_t len;
-    size_t code_end;  /* where the last code ended: a '/' there goes on with a list */
+    size_t code_end;   /* where the last code ended: a '/' there goes on with a list */
     size_t names_from; /* no name begins before this (the last one's end) */
 };
 
@@ -146,8 +146,8 @@ code_may_begin(const struct scan *sc, size_t i)
 static size_t
 url_end(const struct scan *sc, size_t i)
 {
-    static const char *const starts[] = {"http://", "https://", "www.", "HTTP://", "HTTPS://",
-                                         "WWW."};
+    static const char *const starts[] = {"http://", "https://", "www.",
+                                         "HTTP://", "HTTPS://", "WWW."};
     if (i > 0 && tk_alnum((unsigned char)sc->s[i - 1]))
         return i;
     for (size_t k = 0; k < sizeof starts / sizeof *starts; k++)
@@ -175,18 +175,18 @@ in_list(const char *const *list, const char *s, size_t n)
 }
 
 static const char *const not_cashtags[] = {
-    "USD", "US",   "HKD",  "CNY", "CNH", "RMB", "EUR",  "GBP",  "JPY",  "AUD", "CAD",
-    "NZD", "SGD",  "CHF",  "TWD", "KRW", "SPX", "NDX",  "DJI",  "DJIA", "VIX",
-    "RUT", "COMP", "DXY",  "TNX", "TYX", "IXIC", "GSPC", "INDU", "NYA",  "SOX", "HSI",
-    "BTC", "ETH",  "XRP",  "SOL", "DOGE", "USDT", "USDC", "BNB", NULL,
+    "USD",  "US",  "HKD", "CNY",  "CNH",  "RMB",  "EUR",  "GBP", "JPY",  "AUD", "CAD",
+    "NZD",  "SGD", "CHF", "TWD",  "KRW",  "SPX",  "NDX",  "DJI", "DJIA", "VIX", "RUT",
+    "COMP", "DXY", "TNX", "TYX",  "IXIC", "GSPC", "INDU", "NYA", "SOX",  "HSI", "BTC",
+    "ETH",  "XRP", "SOL", "DOGE", "USDT", "USDC", "BNB",  NULL,
 };
 
 static const char *const not_bare_symbols[] = {
-    "A",   "I",    "AI",   "CEO", "CFO",  "COO", "CTO", "IPO",  "ETF", "ETFS", "US",  "USA",
-    "UK",  "EU",   "GDP",  "CPI", "PPI",  "PMI", "FED", "FOMC", "SEC", "FDA",  "THE", "AND",
-    "FOR", "NEW",  "TOP",  "NOW", "BUY",  "SELL", "HOLD", "UP", "DOWN", "IT",  "IS",  "TO",
-    "IN",  "ON",   "AT",   "OF",  "BY",   "OR",  "AS",  "AN",   "BE",  "WE",   "ALL", "NOT",
-    "YOU", "HOT",  "BIG",  "DAY", "LIVE", "NEWS", "ALERT", "EPS", "ESG", "Q",  NULL,
+    "A",   "I",   "AI",  "CEO", "CFO",  "COO",  "CTO",   "IPO",  "ETF",  "ETFS", "US",  "USA",
+    "UK",  "EU",  "GDP", "CPI", "PPI",  "PMI",  "FED",   "FOMC", "SEC",  "FDA",  "THE", "AND",
+    "FOR", "NEW", "TOP", "NOW", "BUY",  "SELL", "HOLD",  "UP",   "DOWN", "IT",   "IS",  "TO",
+    "IN",  "ON",  "AT",  "OF",  "BY",   "OR",   "AS",    "AN",   "BE",   "WE",   "ALL", "NOT",
+    "YOU", "HOT", "BIG", "DAY", "LIVE", "NEWS", "ALERT", "EPS",  "ESG",  "Q",    NULL,
 };
 
 /* A mention of exchange `exch` whose symbol is s[p..p+n): a US code waits for
@@ -211,7 +211,8 @@ suffixed(struct scan *sc, size_t i, int inbr)
 {
     const char *s = sc->s;
     size_t len = sc->len, k = i;
-    while (k < len && (tk_upper((unsigned char)s[k]) || tk_digit((unsigned char)s[k])) && k - i < 13)
+    while (k < len && (tk_upper((unsigned char)s[k]) || tk_digit((unsigned char)s[k])) &&
+           k - i < 13)
         k++;
     size_t code = k - i;
     if (code == 0 || k >= len || tk_alnum((unsigned char)s[k]))
@@ -219,7 +220,8 @@ suffixed(struct scan *sc, size_t i, int inbr)
     int numeric = tk_digit((unsigned char)s[i]);
     if (s[k] == '.') {
         size_t e = k + 1;
-        while (e < len && (tk_upper((unsigned char)s[e]) || (numeric && s[e] >= 'a' && s[e] <= 'z')) &&
+        while (e < len &&
+               (tk_upper((unsigned char)s[e]) || (numeric && s[e] >= 'a' && s[e] <= 'z')) &&
                e - k <= 3)
             e++;
         /* not a file name or a path (0700.HK_logo.png, 0700.HK?x=1), nor an
@@ -236,7 +238,8 @@ suffixed(struct scan *sc, size_t i, int inbr)
     if (inbr && s[k] == ' ' && k + 3 <= len && tk_upper((unsigned char)s[k + 1]) &&
         tk_upper((unsigned char)s[k + 2]) && tk_ends(s, len, k + 3)) {
         int exch = tk_suffix_bloomberg(s + k + 1, 2);
-        if (exch == -1 || in_list(not_cashtags, s + i, code) || in_list(not_bare_symbols, s + i, code))
+        if (exch == -1 || in_list(not_cashtags, s + i, code) ||
+            in_list(not_bare_symbols, s + i, code))
             return 0;
         size_t e = k + 3;
         if (at(sc, e, " Equity"))
@@ -334,6 +337,9 @@ qualified(struct scan *sc, size_t i, struct exchanges *ex)
     return q + used - i;
 }
 
+static size_t separator(const struct scan *sc, size_t i);
+static size_t note(const struct scan *sc, size_t p);
+
 /* A symbol with no exchange after a qualified one in the same bracket: it
  * is on the exchanges named last. */
 static size_t
@@ -344,10 +350,18 @@ continued(struct scan *sc, size_t p, const struct exchanges *ex)
     int x;
     for (int k = 0; k < ex->n; k++) {
         size_t n = tk_symbol(ex->x[k], sc->s + p, sc->len - p, sym, &x);
-        if (n == 0 || (used && n != used) || colon_at(sc, skip_spaces(sc, p + n)))
+        if (n == 0 || (used && n != used))
             return 0;
         used = n;
     }
+    /* it ends the item: (NYSE: IBM, CEO Arvind Krishna) is no CEO listing */
+    size_t e = skip_spaces(sc, p + used), code = 0;
+    if (used == 0 || !(e >= sc->len || close_at(sc, e) || separator(sc, e) || note(sc, e)))
+        return 0;
+    while (code < used && tk_alnum((unsigned char)sc->s[p + code]))
+        code++;
+    if (in_list(not_bare_symbols, sc->s + p, code))
+        return 0;
     for (int k = 0; k < ex->n; k++)
         emit_code(sc, ex->x[k], p, used, PARSE_TICKER_EXCHANGE);
     return used;
@@ -422,11 +436,11 @@ static int
 index_name_before(const struct scan *sc, size_t k)
 {
     static const char *const words[] = {
-        "指数", "指數", "指",   "板块", "板塊", "概念", "行业", "行業", "基金", "混合",
-        "债券", "債券", "债",   "債",   "联接", "聯接", "货币", "貨幣",
+        "指数", "指數", "指", "板块", "板塊", "概念", "行业", "行業", "基金", "混合", "债券",
+        "債券", "债", "債", "联接", "聯接", "货币", "貨幣",
         /* and no company: an address's postal code, a contact's number */
-        "区",   "區",   "县",   "縣",   "省",   "镇",   "鎮",   "乡",   "鄉",   "群",
-        "号",   "號",   "电话", "電話", "传真", "傳真", "邮编", "郵編", "热线", "熱線"};
+        "区", "區", "县", "縣", "省", "镇", "鎮", "乡", "鄉", "群", "号", "號", "电话", "電話",
+        "传真", "傳真", "邮编", "郵編", "热线", "熱線"};
     for (size_t w = 0; w < sizeof words / sizeof *words; w++) {
         size_t n = strlen(words[w]);
         if (k >= n && memcmp(sc->s + k - n, words[w], n) == 0)
@@ -509,8 +523,8 @@ name_and_code(struct scan *sc, size_t i, size_t p)
 static size_t
 separator(const struct scan *sc, size_t i)
 {
-    static const char *const seps[] = {",", ";", "/", "|", "&", "，", "；", "、", "及", "和",
-                                       "与", "與", "and ", "or "};
+    static const char *const seps[] = {",",  ";",  "/",  "|",  "&",  "，",   "；",
+                                       "、", "及", "和", "与", "與", "and ", "or "};
     for (size_t k = 0; k < sizeof seps / sizeof *seps; k++)
         if (at(sc, i, seps[k]))
             return strlen(seps[k]);

@@ -22,10 +22,42 @@ enum tk_kind {
 
 /* Exchange ids: rows of tk_exchanges. */
 enum tk_exch {
-    TK_NASDAQ, TK_NYSE, TK_NYSEARCA, TK_NYSEAMERICAN, TK_CBOE, TK_OTC, TK_US,
-    TK_TSX, TK_TSXV, TK_CSE, TK_LSE, TK_EPA, TK_AMS, TK_EBR, TK_ELI, TK_XETRA, TK_FRA,
-    TK_SIX, TK_BIT, TK_BME, TK_STO, TK_CPH, TK_HEL, TK_OSL, TK_ASX, TK_NZX, TK_SGX, TK_NSE,
-    TK_HKEX, TK_SSE, TK_SZSE, TK_BSE, TK_TWSE, TK_TPEX, TK_TYO, TK_KRX,
+    TK_NASDAQ,
+    TK_NYSE,
+    TK_NYSEARCA,
+    TK_NYSEAMERICAN,
+    TK_CBOE,
+    TK_OTC,
+    TK_US,
+    TK_TSX,
+    TK_TSXV,
+    TK_CSE,
+    TK_LSE,
+    TK_EPA,
+    TK_AMS,
+    TK_EBR,
+    TK_ELI,
+    TK_XETRA,
+    TK_FRA,
+    TK_SIX,
+    TK_BIT,
+    TK_BME,
+    TK_STO,
+    TK_CPH,
+    TK_HEL,
+    TK_OSL,
+    TK_ASX,
+    TK_NZX,
+    TK_SGX,
+    TK_NSE,
+    TK_HKEX,
+    TK_SSE,
+    TK_SZSE,
+    TK_BSE,
+    TK_TWSE,
+    TK_TPEX,
+    TK_TYO,
+    TK_KRX,
     TK_NEXCH,
     /* Not exchanges: what an alias may stand for. */
     TK_MAINLAND = -2, /* 证券代码, Bloomberg "CH": SSE, SZSE or BSE by the code */
@@ -33,7 +65,7 @@ enum tk_exch {
 };
 
 struct tk_exchange {
-    const char *name;  /* canonical, as in "NAME:SYMBOL" */
+    const char *name; /* canonical, as in "NAME:SYMBOL" */
     enum tk_kind kind;
     unsigned char max; /* longest symbol before its class (letter kinds) */
 };
@@ -114,9 +146,9 @@ struct tk_edge {
 struct parse_tickers {
     struct tk_listing *listings; /* file order: an issuer's listings are adjacent */
     size_t nlistings;
-    uint32_t *by_symbol;         /* listing indices sorted by symbol */
-    uint32_t *by_code;           /* … by code, then file order */
-    uint32_t *issuer_first;      /* issuer i: listings [issuer_first[i], issuer_first[i + 1]) */
+    uint32_t *by_symbol;    /* listing indices sorted by symbol */
+    uint32_t *by_code;      /* … by code, then file order */
+    uint32_t *issuer_first; /* issuer i: listings [issuer_first[i], issuer_first[i + 1]) */
     char **issuer_names;
     size_t nissuers;
     /* Names: a trie over ASCII-folded bytes; edges in an open-addressed table. */
@@ -124,7 +156,7 @@ struct parse_tickers {
     unsigned char *node_capital; /* per node: the name was written with a capital */
     size_t nnodes, capnodes;
     struct tk_edge *edges;
-    size_t nedges, capedges;     /* capedges: a power of two */
+    size_t nedges, capedges; /* capedges: a power of two */
 };
 
 /* The child of `node` on `byte`, or 0. */
