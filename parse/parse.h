@@ -267,7 +267,8 @@ void parse_tickers_free(struct parse_tickers *t);
  * the same symbol qualified elsewhere in the article, else of the
  * dictionary's US listing, else is `US:SYMBOL`; a name takes the listing of
  * its issuer the article names explicitly, else the issuer's primary one.
- * Linear in the text's length whatever the dictionary's size. Fills *out
+ * Linear in the text's length whatever the dictionary's size; the first
+ * 1024 distinct mentions are read, the rest ignored. Fills *out
  * (free with parse_ticker_list_free; empty when nothing is found). Returns 0,
  * -ENOMEM. Thread-safe. */
 int parse_tickers_find(const struct parse_tickers *t, const char *title, const char *body_text,

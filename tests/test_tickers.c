@@ -650,6 +650,34 @@ test_linear_time(void **state)
     parse_tickers_free(t);
 }
 
+/* A body of 4,000 distinct cashtags: the first 1024 are read, memory stays
+ * bounded; the same cashtag 100,000 times is one ticker. */
+static void
+test_many_mentions(void **state)
+{
+    (void)state;
+    struct parse_tickers *t = tickers_from(NULL);
+    char *body = malloc(4000 * 6 + 600001);
+    assert_non_null(body);
+    size_t n = 0;
+    for (int i = 0; i < 4000; i++)
+        n += (size_t)sprintf(body + n, "$%c%c%c ", 'A' + i / 676, 'A' + i / 26 % 26, 'A' + i % 26);
+    struct parse_ticker_list l;
+    assert_int_equal(parse_tickers_find(t, "$ZZZZ", body, &l), 0);
+    assert_int_equal(l.n, 1024);
+    assert_string_equal(l.v[0].symbol, "US:ZZZZ");
+    assert_string_equal(l.v[1].symbol, "US:AAA");
+    parse_ticker_list_free(&l);
+    n = 0;
+    for (int i = 0; i < 100000; i++)
+        n += (size_t)sprintf(body + n, "$BABA ");
+    assert_int_equal(parse_tickers_find(t, NULL, body, &l), 0);
+    assert_int_equal(l.n, 1);
+    parse_ticker_list_free(&l);
+    free(body);
+    parse_tickers_free(t);
+}
+
 /* ---- the labeled fixture sets ---- */
 
 struct score {
@@ -866,6 +894,7 @@ main(int argc, char **argv)
         cmocka_unit_test(test_dictionary_errors),
         cmocka_unit_test(test_dictionary_accepts),
         cmocka_unit_test(test_linear_time),
+        cmocka_unit_test(test_many_mentions),
         cmocka_unit_test(test_labeled),
         cmocka_unit_test(test_labeled_names),
         cmocka_unit_test(test_threads),

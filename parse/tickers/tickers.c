@@ -4,6 +4,7 @@
  * cashtags and names resolved against the article's explicit mentions and
  * the dictionary, and each ticker kept once, in order of first mention. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,10 +24,15 @@ struct mention {
     int issuer;
 };
 
+/* Distinct mentions an article may hold: a hostile body of "$AAAA $AAAB …"
+ * ends here instead of growing without bound. */
+#define TK_MENTIONS_MAX 1024
+
 struct scan {
     const struct parse_tickers *t;
     struct mention *m;
     size_t n, cap;
+    uint16_t seen[2 * TK_MENTIONS_MAX]; /* mention index + 1 by its key's hash; 0 free */
     int oom;
     const char *s; /* the text being read, len bytes */
     size_t len;
@@ -34,10 +40,32 @@ struct scan {
     size_t names_from; /* no name begins before this (the last one's end) */
 };
 
+static uint64_t
+hash(const char *key)
+{
+    uint64_t h = 1469598103934665603u;
+    for (const unsigned char *p = (const unsigned char *)key; *p; p++)
+        h = (h ^ *p) * 1099511628211u;
+    return h ^ (h >> 29);
+}
+
+/* A mention, unless the same one (the same symbol, the same pending code,
+ * the same issuer's name) came before: the first keeps its place. */
 static void
 add(struct scan *sc, const char *symbol, enum parse_ticker_form form, enum pending pending,
     int issuer)
 {
+    char key[PARSE_TICKER_MAX];
+    if (pending == P_NAME)
+        snprintf(key, sizeof key, "#%d", issuer);
+    else
+        snprintf(key, sizeof key, "%s", symbol);
+    size_t mask = sizeof sc->seen / sizeof *sc->seen - 1, i = (size_t)hash(key) & mask;
+    for (; sc->seen[i] != 0; i = (i + 1) & mask)
+        if (strcmp(sc->m[sc->seen[i] - 1].symbol, key) == 0)
+            return;
+    if (sc->n == TK_MENTIONS_MAX)
+        return;
     if (sc->n == sc->cap) {
         size_t cap = sc->cap ? sc->cap * 2 : 16;
         struct mention *m = realloc(sc->m, cap * sizeof *m);
@@ -49,7 +77,8 @@ add(struct scan *sc, const char *symbol, enum parse_ticker_form form, enum pendi
         sc->cap = cap;
     }
     struct mention *m = &sc->m[sc->n++];
-    strcpy(m->symbol, symbol);
+    sc->seen[i] = (uint16_t)sc->n;
+    strcpy(m->symbol, key);
     m->form = form;
     m->pending = pending;
     m->issuer = issuer;
@@ -227,7 +256,7 @@ suffixed(struct scan *sc, size_t i, int inbr)
         /* not a file name or a path (0700.HK_logo.png, 0700.HK?x=1), nor an
          * abbreviation (U.S., U.N.) */
         if (e == k + 1 || !tk_ends(s, len, e) || (e < len && strchr("=_-@&?#", s[e]) != NULL) ||
-            (!numeric && (s[e] == '.' || (code == 1 && e - k == 2))))
+            (!numeric && ((e < len && s[e] == '.') || (code == 1 && e - k == 2))))
             return 0;
         int exch = numeric ? tk_suffix_numeric(s + k + 1, e - k - 1)
                            : tk_suffix_letters(s + k + 1, e - k - 1);
@@ -649,7 +678,7 @@ name_at(struct scan *sc, size_t i)
     }
     if (best == 0 || (t->node_capital[best_node] && !tk_upper(s[i])))
         return;
-    add(sc, "", PARSE_TICKER_NAME, P_NAME, (int)t->node_issuer[best_node] - 1);
+    add(sc, NULL, PARSE_TICKER_NAME, P_NAME, (int)t->node_issuer[best_node] - 1);
     sc->names_from = best;
 }
 
@@ -735,10 +764,7 @@ strmap_free(struct strmap *m)
 static size_t
 strmap_slot(const struct strmap *m, const char *key)
 {
-    uint64_t h = 1469598103934665603u;
-    for (const unsigned char *p = (const unsigned char *)key; *p; p++)
-        h = (h ^ *p) * 1099511628211u;
-    size_t i = (size_t)(h ^ (h >> 29)) & (m->cap - 1);
+    size_t i = (size_t)hash(key) & (m->cap - 1);
     while (m->keys[i] != NULL && strcmp(m->keys[i], key) != 0)
         i = (i + 1) & (m->cap - 1);
     return i;
