@@ -190,6 +190,20 @@ test_exchange_qualified(void **state)
         {"(NYSE: IBM, AI)", "NYSE:IBM/exchange"},
         {"(NASDAQ: aapl) (NYSE: IBMX1)", ""},
         {"Meeting at 10:30 EST", ""},
+        /* a label and a number opening a headline */
+        {"港交所：2024年新股募资额重回全球前四", ""},
+        {"港交所：18家公司递表", ""},
+        {"港交所：5月成交额按年增长", ""},
+        {"HKEX: 2024 annual results show record IPOs", ""},
+        {"HKEX: 20,000 new accounts", ""},
+        {"HKEX: 700% rise", ""},
+        {"TYO: 3800 points", ""},
+        {"KOSPI: 2,500 reclaimed", ""},
+        {"股份代號：700", "HKEX:0700/exchange"},
+        {"（股份代號：700）", "HKEX:0700/exchange"},
+        {"港交所：700，腾讯", "HKEX:0700/exchange"},
+        {"(HKEX: 2020) Anta", "HKEX:2020/exchange"},
+        {"证券代码：600519证券简称：贵州茅台", "SSE:600519/exchange"},
     };
     CHECK_FORMS(t, cases);
     parse_tickers_free(t);

@@ -453,6 +453,14 @@ bare_colon(struct scan *sc, size_t i, size_t cl)
             tk_upper((unsigned char)s[q + n + 2]))
             return;
     }
+    /* A short number after a bare label opens a headline more often than it
+     * names a listing (港交所：18家公司递表, HKEX: 2024 results): it must end
+     * the text or stand before punctuation (股份代號：700）). */
+    int kind = x >= 0 && x < TK_NEXCH ? (int)tk_exchanges[x].kind : -1;
+    if ((kind == TK_HK || kind == TK_JP || kind == TK_TW) && q + n < sc->len &&
+        strchr(")],;/.|", s[q + n]) == NULL && !at(sc, q + n, "）") && !at(sc, q + n, "，") &&
+        !at(sc, q + n, "；") && !at(sc, q + n, "、") && !at(sc, q + n, "。"))
+        return;
     add(sc, sym, PARSE_TICKER_EXCHANGE, x == TK_US ? P_US : P_NONE, -1);
 }
 
@@ -475,7 +483,9 @@ index_name_before(const struct scan *sc, size_t k)
         if (k >= n && memcmp(sc->s + k - n, words[w], n) == 0)
             return 1;
     }
-    return 0;
+    /* a city (天津市（300384） is a postal code), but 永辉超市(601933) */
+    return k >= 3 && memcmp(sc->s + k - 3, "市", 3) == 0 &&
+           !(k >= 6 && memcmp(sc->s + k - 6, "超市", 6) == 0);
 }
 
 /* The end of a CJK name before a bracket at i (one space, a class or

@@ -117,16 +117,21 @@ tk_alnum(unsigned char c)
 }
 
 /* A symbol or a code may end at k of s[0..n): the end, or no letter or digit
- * next (a '.' before a digit continues a number). */
+ * next; a number goes on with a '.' before a digit, a ',' before three digits
+ * (20,000) and a '%'. */
 static inline int
 tk_ends(const char *s, size_t n, size_t k)
 {
     if (k >= n)
         return 1;
     unsigned char c = (unsigned char)s[k];
-    if (tk_alnum(c))
+    if (tk_alnum(c) || c == '%')
         return 0;
-    return !(c == '.' && k + 1 < n && tk_digit((unsigned char)s[k + 1]));
+    if (c == '.' && k + 1 < n && tk_digit((unsigned char)s[k + 1]))
+        return 0;
+    return !(c == ',' && k + 3 < n && tk_digit((unsigned char)s[k + 1]) &&
+             tk_digit((unsigned char)s[k + 2]) && tk_digit((unsigned char)s[k + 3]) &&
+             (k + 4 == n || !tk_digit((unsigned char)s[k + 4])));
 }
 
 /* The dictionary inside struct parse_tickers (dict.c builds it). */
