@@ -170,4 +170,52 @@ uint32_t tk_trie_next(const struct parse_tickers *t, uint32_t node, unsigned cha
 /* Longest name a dictionary holds, in bytes: names are walked at most this far. */
 #define TK_NAME_MAX 64
 
+/* ---- one article's reading (scan.c reads, tickers.c resolves) ---- */
+
+/* What a mention still needs once the whole article is read. */
+enum pending {
+    P_NONE, /* symbol is final */
+    P_US,   /* "US:CODE": a cashtag, NVDA.US, (AAPL US) */
+    P_NAME, /* a dictionary name: issuer */
+};
+
+struct mention {
+    char symbol[PARSE_TICKER_MAX]; /* the ticker; "US:CODE" (P_US) and "#ISSUER"
+                                    * (P_NAME) until resolved: the key a mention
+                                    * is read once by */
+    enum parse_ticker_form form;
+    enum pending pending;
+    int issuer; /* P_NAME: the name's issuer; after resolution the ticker's, or -1 */
+};
+
+/* Distinct mentions an article may hold: a hostile body of "$AAAA $AAAB …"
+ * ends here instead of growing without bound. */
+#define TK_MENTIONS_MAX 1024
+
+struct scan {
+    const struct parse_tickers *t;
+    struct mention *m;
+    size_t n, cap;
+    uint16_t seen[2 * TK_MENTIONS_MAX]; /* mention index + 1 by its key's hash; 0 free */
+    int oom;
+    const char *s; /* the text being read, len bytes */
+    size_t len;
+    size_t code_end;   /* where the last code ended: a '/' there goes on with a list */
+    size_t names_from; /* no name begins before this (the last one's end) */
+};
+
+/* FNV-1a, folded: the mentions' and the resolution's tables. */
+static inline uint64_t
+tk_hash(const char *key)
+{
+    uint64_t h = 1469598103934665603u;
+    for (const unsigned char *p = (const unsigned char *)key; *p; p++)
+        h = (h ^ *p) * 1099511628211u;
+    return h ^ (h >> 29);
+}
+
+/* Read one text (NUL-terminated, borrowed) into sc->m: each form where it
+ * can begin, in one pass; sc->oom on allocation failure. */
+void tk_scan_text(struct scan *sc, const char *text);
+
 #endif
