@@ -430,7 +430,7 @@ bare_colon(struct scan *sc, size_t i, size_t cl)
  * no company at all: the code after it is no listing (上证指数(000001),
  * 易方达蓝筹精选混合(005827), 武汉市东湖新技术开发区（430074）). */
 static int
-index_name_before(const struct scan *sc, size_t k)
+no_listing_before(const struct scan *sc, size_t k)
 {
     static const char *const words[] = {
         "指数", "指數", "指", "板块", "板塊", "概念", "行业", "行業", "基金", "混合", "债券",
@@ -491,8 +491,8 @@ name_and_code(struct scan *sc, size_t i, size_t p)
     const char *s = sc->s;
     size_t d = p, e;
     int pre = 0;
-    if (d + 2 <= sc->len && strchr("SsBb", s[d]) != NULL && strchr("HhZzJj", s[d + 1]) != NULL &&
-        d + 2 < sc->len && tk_digit((unsigned char)s[d + 2]))
+    if (d + 2 < sc->len && strchr("SsBb", s[d]) != NULL && strchr("HhZzJj", s[d + 1]) != NULL &&
+        tk_digit((unsigned char)s[d + 2]))
         pre = 1, d += 2;
     for (e = d; e < sc->len && tk_digit((unsigned char)s[e]) && e - d < 7;)
         e++;
@@ -502,7 +502,7 @@ name_and_code(struct scan *sc, size_t i, size_t p)
     if (phone_after(sc, skip_spaces(sc, e) + c))
         return 0;
     size_t name = cjk_name_before(sc, i);
-    if (name != 0 && index_name_before(sc, name))
+    if (name != 0 && no_listing_before(sc, name))
         return 1; /* an index's code: nothing else to read here */
     if (pre) {
         size_t n = prefixed(sc, p);
