@@ -258,7 +258,8 @@ int parse_tickers_new(const char *dict, size_t len, struct parse_tickers **out, 
                       size_t errsize);
 void parse_tickers_free(struct parse_tickers *t);
 
-/* Find the instruments of one article: `title` (plain text) and `body_text`
+/* Find the instruments of one article with `t` (NULL: the exchange table
+ * alone, no dictionary): `title` (plain text) and `body_text`
  * (the plain text of the cleaned body, parse_html_text(article->body)); both
  * UTF-8, borrowed, either may be NULL. Explicit mentions (cashtags,
  * exchange-qualified symbols, suffixed and prefixed codes, a CJK name and its
@@ -281,7 +282,7 @@ const char *parse_ticker_form_name(enum parse_ticker_form form);
 /* Normalize one "EXCHANGE:SYMBOL" as a user writes it in a watchlist or a
  * route (`in`, borrowed): the exchange by its aliases, case-insensitively
  * ("NasdaqGS:AAPL" → "NASDAQ:AAPL", "hkex:00700" → "HKEX:0700"), the symbol
- * checked against its exchange's form; `US:SYMBOL` as it is. Writes to out
+ * in capitals and checked against its exchange's form; `US:SYMBOL` too. Writes to out
  * (at least PARSE_TICKER_MAX bytes). Returns 0, or -EINVAL when it is none. */
 int parse_ticker_normalize(const char *in, char *out, size_t size);
 

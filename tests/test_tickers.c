@@ -325,6 +325,9 @@ test_order_and_once(void **state)
     got = found(t, NULL, NULL, 0);
     assert_string_equal(got, "");
     free(got);
+    got = found(NULL, "$AAPL (HKEX: 700) Apple", NULL, 0); /* no extractor: no dictionary */
+    assert_string_equal(got, "US:AAPL HKEX:0700");
+    free(got);
     got = found(t, "", "", 0);
     assert_string_equal(got, "");
     free(got);
