@@ -89,6 +89,23 @@ static const char *const migrations[] = {
     " renew_at INTEGER) WITHOUT ROWID;"
     "CREATE INDEX websub_feed ON websub(feed_id);"
     "CREATE TABLE websub_seen(sig TEXT PRIMARY KEY, at INTEGER NOT NULL) WITHOUT ROWID;",
+    /* ---- branch websubhub: the built-in WebSub hub (issue 13 §4); one
+     * migration, renumbered as a whole when merged after others ---- */
+    /* 8: the built-in hub's subscriptions (store_hub.c): one row a verified
+     * (topic, callback), its lease, its delivery state (changed/seen: the
+     * changes marked and delivered; sent: the hash of the content last
+     * delivered; fails, tries, next_try: the backoff) and its claim (a
+     * token and a hold, so one node delivers each change) */
+    "CREATE TABLE hub_subs(id INTEGER PRIMARY KEY, topic TEXT NOT NULL, path TEXT NOT NULL,"
+    " callback TEXT NOT NULL, host TEXT NOT NULL, secret TEXT,"
+    " lease_until INTEGER NOT NULL, lease_s INTEGER NOT NULL, created INTEGER NOT NULL,"
+    " changed INTEGER NOT NULL DEFAULT 0, seen INTEGER NOT NULL DEFAULT 0, sent TEXT,"
+    " fails INTEGER NOT NULL DEFAULT 0, tries INTEGER NOT NULL DEFAULT 0,"
+    " next_try INTEGER NOT NULL DEFAULT 0, claim INTEGER NOT NULL DEFAULT 0,"
+    " claim_until INTEGER NOT NULL DEFAULT 0, UNIQUE(topic, callback));"
+    "CREATE INDEX hub_subs_host ON hub_subs(host);"
+    "CREATE INDEX hub_subs_lease ON hub_subs(lease_until);",
+    /* ---- end of branch websubhub ---- */
 };
 
 /* Lookups prefer a live article over a tombstone (a pruned article's keys). */
@@ -703,6 +720,13 @@ static const struct store_ops lite_ops = {
     .ws_delete = store_sqlite_ws_delete,
     .ws_renewals = store_sqlite_ws_renewals,
     .ws_seen = store_sqlite_ws_seen,
+    .hub_put = store_sqlite_hub_put,
+    .hub_remove = store_sqlite_hub_remove,
+    .hub_get = store_sqlite_hub_get,
+    .hub_count = store_sqlite_hub_count,
+    .hub_mark = store_sqlite_hub_mark,
+    .hub_claim = store_sqlite_hub_claim,
+    .hub_done = store_sqlite_hub_done,
     .snapshot = store_sqlite_snapshot,
     .raw_count = store_sqlite_raw_count,
     .raw_each = store_sqlite_raw_each,
