@@ -84,10 +84,12 @@ store_pg_hub_put(struct store *s, const struct store_hub_sub *h, int64_t now)
     store_pg_text(&p, h->secret); /* NULL: SQL NULL */
     store_pg_int(&p, now);
     store_pg_int(&p, h->lease_s);
+    store_pg_text(&p, h->sent);
     /* a renewal keeps the delivery state: what was pushed is not pushed again */
     return query(s,
                  "INSERT INTO hub_subs(topic, path, callback, host, secret, lease_until, lease_s,"
-                 " created) VALUES($1, $2, $3, $4, $5, $6::bigint + $7::bigint, $7, $6)"
+                 " created, sent, changed)"
+                 " VALUES($1, $2, $3, $4, $5, $6::bigint + $7::bigint, $7, $6, $8, 1)"
                  " ON CONFLICT(topic, callback) DO UPDATE SET path = excluded.path,"
                  " host = excluded.host, secret = excluded.secret,"
                  " lease_until = excluded.lease_until, lease_s = excluded.lease_s, fails = 0",

@@ -98,7 +98,8 @@ store_sqlite_hub_put(struct store *s, const struct store_hub_sub *h, int64_t now
     sqlite3_stmt *st;
     /* a renewal keeps the delivery state: what was pushed is not pushed again */
     int rc = prepare(s, "INSERT INTO hub_subs(topic, path, callback, host, secret, lease_until,"
-                        " lease_s, created) VALUES(?1, ?2, ?3, ?4, ?5, ?6 + ?7, ?7, ?6)"
+                        " lease_s, created, sent, changed)"
+                        " VALUES(?1, ?2, ?3, ?4, ?5, ?6 + ?7, ?7, ?6, ?8, 1)"
                         " ON CONFLICT(topic, callback) DO UPDATE SET path = excluded.path,"
                         " host = excluded.host, secret = excluded.secret,"
                         " lease_until = excluded.lease_until, lease_s = excluded.lease_s,"
@@ -112,6 +113,7 @@ store_sqlite_hub_put(struct store *s, const struct store_hub_sub *h, int64_t now
     bind_opt(st, 5, h->secret);
     sqlite3_bind_int64(st, 6, now);
     sqlite3_bind_int64(st, 7, h->lease_s);
+    bind_opt(st, 8, h->sent);
     return run(s, st, NULL);
 }
 

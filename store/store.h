@@ -479,11 +479,14 @@ struct store_hub_sub {
 };
 void store_hub_clear(struct store_hub_sub *h);
 
-/* A verified subscription h (topic, path, callback, host, secret, lease_s):
- * inserted, or the row of (topic, callback) renewed (path, host, secret,
- * lease_until = now + lease_s, fails 0; its delivery state kept, so a
- * renewal never pushes what was pushed). 0 or a negative errno (-EINVAL: a
- * field missing, a lease <= 0). */
+/* A verified subscription h (topic, path, callback, host, secret, lease_s;
+ * sent: the hash of the topic's content when it was verified, or NULL):
+ * inserted due once (changed 1, seen 0: a change made while it was being
+ * verified is not lost, and the content it began with is not pushed), or
+ * the row of (topic, callback) renewed (path, host, secret, lease_until =
+ * now + lease_s, fails 0; its delivery state kept, so a renewal never
+ * pushes what was pushed nor loses what is due). 0 or a negative errno
+ * (-EINVAL: a field missing, a lease <= 0). */
 int store_hub_put(struct store *s, const struct store_hub_sub *h, int64_t now);
 /* Forget the subscription (topic, callback): 1 deleted, 0 none, or a
  * negative errno. */

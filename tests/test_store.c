@@ -3203,6 +3203,7 @@ test_hub(void **state)
     assert_int_equal(store_hub_put(s, &bad, now), -EINVAL);
     assert_int_equal(store_hub_put(s, &h, now), 0);
     struct store_hub_sub other = h;
+    other.sent = (char *)"baseline";
     other.topic = (char *)"http://127.0.0.1:8470/feeds/a.rss";
     other.path = (char *)"/feeds/a.rss";
     other.secret = NULL;
@@ -3213,9 +3214,12 @@ test_hub(void **state)
     assert_string_equal(got.secret, "s3cret");
     assert_int_equal(got.lease_until, now + 1000);
     assert_null(got.sent);
+    assert_int_equal(got.changed, 1); /* due once: a change while it was verified */
+    assert_int_equal(got.seen, 0);
     store_hub_clear(&got);
     assert_int_equal(store_hub_get(s, other.topic, other.callback, &got), 1);
     assert_null(got.secret);
+    assert_string_equal(got.sent, "baseline");
     store_hub_clear(&got);
     /* counted against the limits, but for the pair asked about (a renewal) */
     assert_int_equal(store_hub_count(s, now, "reader.example", "t", "c", &total, &of_host), 0);
@@ -3226,6 +3230,16 @@ test_hub(void **state)
     assert_int_equal(total, 1);
     assert_int_equal(of_host, 0);
 
+    /* new: due once (their first content compared with the one they began with) */
+    assert_int_equal(store_hub_claim(s, now, 60, out, 4, &n, &p), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(p.live, 2);
+    for (size_t i = 0; i < 2; i++) {
+        struct store_hub_sub d = out[i];
+        d.seen = d.changed;
+        assert_int_equal(store_hub_done(s, &d, 0), 1);
+        store_hub_clear(&out[i]);
+    }
     /* nothing changed: nothing due */
     assert_int_equal(store_hub_claim(s, now, 60, out, 4, &n, &p), 0);
     assert_int_equal(n, 0);
@@ -3236,8 +3250,8 @@ test_hub(void **state)
     assert_int_equal(store_hub_claim(s, now, 60, out, 1, &n, &p), 0);
     assert_int_equal(n, 1);
     struct store_hub_sub first = out[0];
-    assert_int_equal(first.changed, 1);
-    assert_int_equal(first.seen, 0);
+    assert_int_equal(first.changed, 2);
+    assert_int_equal(first.seen, 1);
     assert_int_equal(store_hub_claim(s, now, 60, out, 4, &n, &p), 0);
     assert_int_equal(n, 1);
     assert_true(strcmp(out[0].topic, first.topic) != 0);
@@ -3284,8 +3298,8 @@ test_hub(void **state)
     assert_string_equal(got.secret, "n3w");
     assert_int_equal(got.lease_until, now + 2010);
     assert_string_equal(got.sent, "h1");
-    assert_int_equal(got.seen, 1);
-    assert_int_equal(got.changed, 1);
+    assert_int_equal(got.seen, 2);
+    assert_int_equal(got.changed, 2);
     store_hub_clear(&got);
     store_hub_clear(&first);
 

@@ -658,11 +658,38 @@ verified_after(struct service *s, void *arg)
                   LOG_QUOTE(v->err));
     } else {
         count(s, v->subscribe ? SERVICE_HUB_SUBSCRIBED : SERVICE_HUB_UNSUBSCRIBED);
-        log_info("event=hub-%s topic=%s callback=%s lease=%lld outcome=ok",
-                 v->subscribe ? "subscribe" : "unsubscribe", log_q(v->sub.topic, q, sizeof(q)),
-                 LOG_QUOTE(v->sub.callback), (long long)v->sub.lease_s);
+        if (v->subscribe)
+            log_info("event=hub-subscribe topic=%s callback=%s lease=%lld outcome=ok",
+                     log_q(v->sub.topic, q, sizeof(q)), LOG_QUOTE(v->sub.callback),
+                     (long long)v->sub.lease_s);
+        else
+            log_info("event=hub-unsubscribe topic=%s callback=%s outcome=%s",
+                     log_q(v->sub.topic, q, sizeof(q)), LOG_QUOTE(v->sub.callback),
+                     v->rc > 0 ? "ok" : "none");
     }
     verify_free(v);
+}
+
+/* Store (or remove) the verified subscription v (taken). */
+static void
+verified_write(struct service *s, struct hub_verify *v)
+{
+    if (s->stopping || sched_job(s, verified_fn, verified_after, v) < 0) {
+        if (s->hub->verifying > 0)
+            s->hub->verifying--;
+        verify_free(v);
+    }
+}
+
+static void
+on_baseline(void *ctx, int rc, const struct service_hub_doc *d)
+{
+    struct hub_verify *v = ctx;
+    char hash[65];
+    /* without it (the render failed) the first change pushes the content whole */
+    if (rc == 0 && websub_digest(d->doc, d->len, hash) == 0)
+        v->sub.sent = strdup(hash);
+    verified_write(v->svc, v);
 }
 
 static void
@@ -692,11 +719,16 @@ on_verify_done(void *arg, const struct fetch_result *r)
         verify_free(v);
         return;
     }
-    if (s->stopping || sched_job(s, verified_fn, verified_after, v) < 0) {
-        if (s->hub->verifying > 0)
-            s->hub->verifying--;
-        verify_free(v);
+    struct hub *h = s->hub;
+    if (v->subscribe && h->render != NULL && !s->stopping) {
+        /* what the topic holds now is no news to the subscriber: its hash
+         * first, so that only a change after this is pushed */
+        int rc = h->render(h->render_arg, v->sub.path, on_baseline, v);
+        if (rc < 0)
+            on_baseline(v, rc, NULL);
+        return;
     }
+    verified_write(s, v);
 }
 
 /* GET CALLBACK?hub.mode=…&hub.topic=…&hub.challenge=…[&hub.lease_seconds=…] */
