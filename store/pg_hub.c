@@ -9,8 +9,8 @@
 
 #include "store/pg_int.h"
 
-#define HUB_COLS                                                                                \
-    "id, topic, path, callback, host, secret, lease_until, lease_s, changed, seen, sent, fails," \
+#define HUB_COLS                                                                                   \
+    "id, topic, path, callback, host, secret, lease_until, lease_s, changed, seen, sent, fails,"   \
     " tries, next_try, claim"
 
 static char *
@@ -103,8 +103,8 @@ store_pg_hub_remove(struct store *s, const char *topic, const char *callback)
     long changed = 0;
     store_pg_text(&p, topic);
     store_pg_text(&p, callback);
-    int rc = query(s, "DELETE FROM hub_subs WHERE topic = $1 AND callback = $2", &p, NULL, 0,
-                   NULL, &changed);
+    int rc = query(s, "DELETE FROM hub_subs WHERE topic = $1 AND callback = $2", &p, NULL, 0, NULL,
+                   &changed);
     return rc < 0 ? rc : changed > 0;
 }
 
@@ -149,8 +149,8 @@ store_pg_hub_mark(struct store *s, int64_t now)
 {
     struct pg_params p = {0};
     store_pg_int(&p, now);
-    return query(s, "UPDATE hub_subs SET changed = changed + 1 WHERE lease_until > $1", &p, NULL,
-                 0, NULL, NULL);
+    return query(s, "UPDATE hub_subs SET changed = changed + 1 WHERE lease_until > $1", &p, NULL, 0,
+                 NULL, NULL);
 }
 
 int

@@ -9,8 +9,8 @@
 
 #include "store/sqlite_int.h"
 
-#define HUB_COLS                                                                                \
-    "id, topic, path, callback, host, secret, lease_until, lease_s, changed, seen, sent, fails," \
+#define HUB_COLS                                                                                   \
+    "id, topic, path, callback, host, secret, lease_until, lease_s, changed, seen, sent, fails,"   \
     " tries, next_try, claim"
 
 static char *
@@ -97,13 +97,15 @@ store_sqlite_hub_put(struct store *s, const struct store_hub_sub *h, int64_t now
 {
     sqlite3_stmt *st;
     /* a renewal keeps the delivery state: what was pushed is not pushed again */
-    int rc = prepare(s, "INSERT INTO hub_subs(topic, path, callback, host, secret, lease_until,"
-                        " lease_s, created, sent, changed)"
-                        " VALUES(?1, ?2, ?3, ?4, ?5, ?6 + ?7, ?7, ?6, ?8, 1)"
-                        " ON CONFLICT(topic, callback) DO UPDATE SET path = excluded.path,"
-                        " host = excluded.host, secret = excluded.secret,"
-                        " lease_until = excluded.lease_until, lease_s = excluded.lease_s,"
-                        " fails = 0", &st);
+    int rc = prepare(s,
+                     "INSERT INTO hub_subs(topic, path, callback, host, secret, lease_until,"
+                     " lease_s, created, sent, changed)"
+                     " VALUES(?1, ?2, ?3, ?4, ?5, ?6 + ?7, ?7, ?6, ?8, 1)"
+                     " ON CONFLICT(topic, callback) DO UPDATE SET path = excluded.path,"
+                     " host = excluded.host, secret = excluded.secret,"
+                     " lease_until = excluded.lease_until, lease_s = excluded.lease_s,"
+                     " fails = 0",
+                     &st);
     if (rc < 0)
         return rc;
     sqlite3_bind_text(st, 1, h->topic, -1, SQLITE_STATIC);
@@ -137,8 +139,8 @@ store_sqlite_hub_get(struct store *s, const char *topic, const char *callback,
 {
     sqlite3_stmt *st;
     size_t n = 0;
-    int rc = prepare(s, "SELECT " HUB_COLS " FROM hub_subs WHERE topic = ?1 AND callback = ?2",
-                     &st);
+    int rc =
+        prepare(s, "SELECT " HUB_COLS " FROM hub_subs WHERE topic = ?1 AND callback = ?2", &st);
     if (rc < 0)
         return rc;
     sqlite3_bind_text(st, 1, topic, -1, SQLITE_STATIC);
@@ -152,8 +154,10 @@ store_sqlite_hub_count(struct store *s, int64_t now, const char *host, const cha
                        const char *callback, long *total, long *of_host)
 {
     sqlite3_stmt *st;
-    int rc = prepare(s, "SELECT count(*), coalesce(sum(host = ?2), 0) FROM hub_subs"
-                        " WHERE lease_until > ?1 AND NOT (topic = ?3 AND callback = ?4)", &st);
+    int rc = prepare(s,
+                     "SELECT count(*), coalesce(sum(host = ?2), 0) FROM hub_subs"
+                     " WHERE lease_until > ?1 AND NOT (topic = ?3 AND callback = ?4)",
+                     &st);
     if (rc < 0)
         return rc;
     sqlite3_bind_int64(st, 1, now);
@@ -195,19 +199,23 @@ store_sqlite_hub_claim(struct store *s, int64_t now, int64_t hold, struct store_
     if ((rc = run(s, st, &changed)) < 0)
         return rc;
     p->expired = changed;
-    if ((rc = prepare(s, "UPDATE hub_subs SET claim = claim + 1, claim_until = ?1 + ?2"
-                         " WHERE id IN (SELECT id FROM hub_subs WHERE changed > seen"
-                         "  AND next_try <= ?1 AND claim_until <= ?1"
-                         "  ORDER BY next_try, id LIMIT ?3)"
-                         " RETURNING " HUB_COLS, &st)) < 0)
+    if ((rc = prepare(s,
+                      "UPDATE hub_subs SET claim = claim + 1, claim_until = ?1 + ?2"
+                      " WHERE id IN (SELECT id FROM hub_subs WHERE changed > seen"
+                      "  AND next_try <= ?1 AND claim_until <= ?1"
+                      "  ORDER BY next_try, id LIMIT ?3)"
+                      " RETURNING " HUB_COLS,
+                      &st)) < 0)
         return rc;
     sqlite3_bind_int64(st, 1, now);
     sqlite3_bind_int64(st, 2, hold);
     sqlite3_bind_int64(st, 3, (int64_t)max);
     if ((rc = rows(s, st, out, max, n)) < 0)
         return rc;
-    if ((rc = prepare(s, "SELECT count(*), min(CASE WHEN changed > seen"
-                         " THEN max(next_try, claim_until) END) FROM hub_subs", &st)) < 0)
+    if ((rc = prepare(s,
+                      "SELECT count(*), min(CASE WHEN changed > seen"
+                      " THEN max(next_try, claim_until) END) FROM hub_subs",
+                      &st)) < 0)
         return rc;
     if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         p->live = (long)sqlite3_column_int64(st, 0);
@@ -228,9 +236,11 @@ store_sqlite_hub_done(struct store *s, const struct store_hub_sub *d, int drop)
     if (drop) {
         rc = prepare(s, "DELETE FROM hub_subs WHERE id = ?1 AND claim = ?2", &st);
     } else {
-        rc = prepare(s, "UPDATE hub_subs SET seen = max(seen, ?3), sent = coalesce(?4, sent),"
-                        " fails = ?5, tries = ?6, next_try = ?7, claim_until = 0"
-                        " WHERE id = ?1 AND claim = ?2", &st);
+        rc = prepare(s,
+                     "UPDATE hub_subs SET seen = max(seen, ?3), sent = coalesce(?4, sent),"
+                     " fails = ?5, tries = ?6, next_try = ?7, claim_until = 0"
+                     " WHERE id = ?1 AND claim = ?2",
+                     &st);
     }
     if (rc < 0)
         return rc;

@@ -40,8 +40,7 @@ pair_ok(const char *topic, const char *callback)
 int
 store_hub_put(struct store *s, const struct store_hub_sub *h, int64_t now)
 {
-    if (!pair_ok(h->topic, h->callback) || h->path == NULL || h->path[0] != '/' ||
-        h->host == NULL)
+    if (!pair_ok(h->topic, h->callback) || h->path == NULL || h->path[0] != '/' || h->host == NULL)
         return refuse(s, "topic, path, callback and host are required");
     if (h->lease_s <= 0)
         return refuse(s, "a lease is required");

@@ -473,8 +473,9 @@ static const struct value_case value_cases[] = {
     /* [output] tokens: NAME:SECRET, secrets never echoed */
     {"output", "tokens", "alice:0123456789abcdef, bob:Zz-._~0123456789abcdef", NULL},
     {"output", "tokens", "", NULL},
-    {"output", "tokens", "alice:short", "[output] tokens: reader 'alice': secret of 5 characters "
-                                        "(want 16 to 256)"},
+    {"output", "tokens", "alice:short",
+     "[output] tokens: reader 'alice': secret of 5 characters "
+     "(want 16 to 256)"},
     {"output", "tokens", "alice:0123456789abcdef, alice:fedcba9876543210",
      "[output] tokens: reader 'alice' named twice"},
     {"output", "tokens", "alice:0123456789abcdef, bob:0123456789abcdef",

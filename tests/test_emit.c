@@ -395,9 +395,11 @@ test_hub_links(void **state)
                 }
                 json_decref(d);
             } else {
-                const char *want = f == EMIT_ATOM
-                                       ? "  <link rel=\"hub\" href=\"http://127.0.0.1:8470/hub?x=1&amp;y=2\"/>\n"
-                                       : "    <atom:link rel=\"hub\" href=\"http://127.0.0.1:8470/hub?x=1&amp;y=2\"/>\n";
+                const char *want =
+                    f == EMIT_ATOM
+                        ? "  <link rel=\"hub\" href=\"http://127.0.0.1:8470/hub?x=1&amp;y=2\"/>\n"
+                        : "    <atom:link rel=\"hub\" "
+                          "href=\"http://127.0.0.1:8470/hub?x=1&amp;y=2\"/>\n";
                 assert_true((strstr(doc, want) != NULL) == with);
                 assert_non_null(strstr(doc, "rel=\"self\""));
                 assert_true((strstr(doc, "rel=\"hub\"") != NULL) == with);
@@ -865,13 +867,20 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_names),      cmocka_unit_test(test_atom),
-        cmocka_unit_test(test_rss),        cmocka_unit_test(test_json),
-        cmocka_unit_test(test_tracking_links), cmocka_unit_test(test_hub_links),
-        cmocka_unit_test(test_empty),      cmocka_unit_test(test_deterministic),
-        cmocka_unit_test(test_filter),     cmocka_unit_test(test_nulls),
-        cmocka_unit_test(test_image_type), cmocka_unit_test(test_finish_once),
-        cmocka_unit_test(test_many),       cmocka_unit_test(test_markdown_posts),
+        cmocka_unit_test(test_names),
+        cmocka_unit_test(test_atom),
+        cmocka_unit_test(test_rss),
+        cmocka_unit_test(test_json),
+        cmocka_unit_test(test_tracking_links),
+        cmocka_unit_test(test_hub_links),
+        cmocka_unit_test(test_empty),
+        cmocka_unit_test(test_deterministic),
+        cmocka_unit_test(test_filter),
+        cmocka_unit_test(test_nulls),
+        cmocka_unit_test(test_image_type),
+        cmocka_unit_test(test_finish_once),
+        cmocka_unit_test(test_many),
+        cmocka_unit_test(test_markdown_posts),
     };
     int rc = cmocka_run_group_tests(tests, setup, teardown);
     if (rc == 0 && checks_skipped)

@@ -71,11 +71,11 @@ struct service {
     int hub;
     service_hub_render_fn hub_render; /* what the server registered */
     void *hub_render_arg;
-    struct service_hub_req hub_req;   /* the last request (strings owned) */
-    service_websub_fn hub_done;       /* its answer, pending */
+    struct service_hub_req hub_req; /* the last request (strings owned) */
+    service_websub_fn hub_done;     /* its answer, pending */
     void *hub_arg;
-    int hub_status;                   /* … with this status (202 unless set) */
-    uv_timer_t hub_timer;             /* answers it from the loop */
+    int hub_status;       /* … with this status (202 unless set) */
+    uv_timer_t hub_timer; /* answers it from the loop */
     int hub_timer_open;
 };
 
@@ -302,11 +302,13 @@ service_hub_request(struct service *s, const struct service_hub_req *r, service_
 {
     (void)why;
     hub_req_clear(&s->hub_req);
-    s->hub_req = (struct service_hub_req){
-        .mode = dup_or_null(r->mode),         .topic = dup_or_null(r->topic),
-        .path = dup_or_null(r->path),         .callback = dup_or_null(r->callback),
-        .lease = dup_or_null(r->lease),       .secret = dup_or_null(r->secret),
-        .client = dup_or_null(r->client)};
+    s->hub_req = (struct service_hub_req){.mode = dup_or_null(r->mode),
+                                          .topic = dup_or_null(r->topic),
+                                          .path = dup_or_null(r->path),
+                                          .callback = dup_or_null(r->callback),
+                                          .lease = dup_or_null(r->lease),
+                                          .secret = dup_or_null(r->secret),
+                                          .client = dup_or_null(r->client)};
     s->hub_done = done;
     s->hub_arg = arg;
     assert_int_equal(uv_timer_start(&s->hub_timer, on_hub_answer, 1, 0), 0);
@@ -711,7 +713,8 @@ post(const char *path, const char *type, const char *body, size_t len, const cha
     memset(r, 0, sizeof(*r));
     assert_non_null(c);
     snprintf(url, sizeof(url), "%s%s", S->base, path);
-    snprintf(ct, sizeof(ct), "Content-Type:%s%s", type != NULL ? " " : "", type != NULL ? type : "");
+    snprintf(ct, sizeof(ct), "Content-Type:%s%s", type != NULL ? " " : "",
+             type != NULL ? type : "");
     list = curl_slist_append(list, ct);
     list = curl_slist_append(list, "Expect:");
     for (size_t i = 0; headers != NULL && headers[i] != NULL; i++)
@@ -1157,9 +1160,9 @@ job_hub(struct server *s, void *arg)
 /* A render the hub asked for, its answer copied for the test's thread. */
 struct hub_render {
     const char *path;
-    int rc;        /* of the call */
-    int done;      /* the callback fired (atomic) */
-    int drc;       /* its rc */
+    int rc;   /* of the call */
+    int done; /* the callback fired (atomic) */
+    int drc;  /* its rc */
     char *doc, *type, *self;
     long entries;
 };
@@ -1289,8 +1292,7 @@ test_hub(void **state)
         long status;
         const char *why;
     } bad[] = {
-        {"hub.mode=subscribe&hub.callback=http%3A%2F%2Fr.example%2Fcb", 400,
-         "hub.topic: missing"},
+        {"hub.mode=subscribe&hub.callback=http%3A%2F%2Fr.example%2Fcb", 400, "hub.topic: missing"},
         {"hub.mode=subscribe&hub.topic=http%3A%2F%2Fother.example%2Ffeed.atom", 400,
          "not a feed of this hub"},
         {"hub.mode=subscribe&hub.topic=http%3A%2F%2F127.0.0.1%3A8470%2Ffeeds%2Fnosuch.atom", 400,
@@ -1303,8 +1305,8 @@ test_hub(void **state)
          400, "limit: a whole number"},
         {"hub.mode=subscribe&hub.topic=http%3A%2F%2F127.0.0.1%3A8470%2Ffeed.atom%23top", 400,
          "no fragment"},
-        {"hub.mode=subscribe&hub.topic=http%3A%2F%2F127.0.0.1%3A8470%2Ffeeds%2F..%2Ffeed.atom",
-         400, "'..'"},
+        {"hub.mode=subscribe&hub.topic=http%3A%2F%2F127.0.0.1%3A8470%2Ffeeds%2F..%2Ffeed.atom", 400,
+         "'..'"},
         {"hub.mode=subscribe&hub.topic=%zz", 400, "the form's encoding"},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {

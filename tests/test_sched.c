@@ -174,10 +174,10 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_next_ok),    cmocka_unit_test(test_next_error),
-        cmocka_unit_test(test_hub_retry),
-        cmocka_unit_test(test_saturation), cmocka_unit_test(test_timer_ms),
-        cmocka_unit_test(test_feed_state), cmocka_unit_test(test_time_iso),
+        cmocka_unit_test(test_next_ok),   cmocka_unit_test(test_next_error),
+        cmocka_unit_test(test_hub_retry), cmocka_unit_test(test_saturation),
+        cmocka_unit_test(test_timer_ms),  cmocka_unit_test(test_feed_state),
+        cmocka_unit_test(test_time_iso),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

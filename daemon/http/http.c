@@ -809,7 +809,8 @@ http_topic_resolve(struct http *h, const char *topic, struct http_topic *t)
         n--;
     /* our feeds' rel="self": [output] link, then the route */
     if (strncmp(topic, snap->link, n) != 0 || topic[n] != '/') {
-        topic_refuse(t, MHD_HTTP_BAD_REQUEST, "not a feed of this hub (they are under [output] link)");
+        topic_refuse(t, MHD_HTTP_BAD_REQUEST,
+                     "not a feed of this hub (they are under [output] link)");
         return 0;
     }
     int rc = topic_route(h, topic + n, t);

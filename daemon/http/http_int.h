@@ -111,21 +111,21 @@ struct http {
     struct MHD_Response *r401; /* shared: 401 with WWW-Authenticate, the text is per request */
     struct http_ws_req *ws_reqs; /* WebSub requests in progress: callbacks, the hub
                                   * (http_websub.c) */
-    struct http_topic *topic; /* while a hub topic is resolved (http_topic_resolve): the
-                               * feed routes fill it instead of answering */
+    struct http_topic *topic;    /* while a hub topic is resolved (http_topic_resolve): the
+                                  * feed routes fill it instead of answering */
 };
 
 /* A hub topic being resolved: a feed route's path and query, run through
  * the route table as a GET would be, without a connection. */
 struct http_topic {
-    const char *path;           /* http_topic_resolve: the topic from its route's '/' */
-    const char *query;          /* the query string (undecoded), or NULL */
-    char *args[8];              /* its parameters decoded so far (owned) */
-    int status;                 /* 0 resolved; else the HTTP status a GET would get */
-    char why[256];              /* … and its reason */
-    char *key;                  /* resolved: the cache key (owned) */
+    const char *path;  /* http_topic_resolve: the topic from its route's '/' */
+    const char *query; /* the query string (undecoded), or NULL */
+    char *args[8];     /* its parameters decoded so far (owned) */
+    int status;        /* 0 resolved; else the HTTP status a GET would get */
+    char why[256];     /* … and its reason */
+    char *key;         /* resolved: the cache key (owned) */
     size_t keylen;
-    struct http_render_in *in;  /* resolved: what to render (owned) */
+    struct http_render_in *in; /* resolved: what to render (owned) */
 };
 
 /* ---- http_cache.c ---- */
@@ -208,7 +208,7 @@ void http_render_in_article(struct http_render_in *in, int64_t id, struct store 
 void http_render_in_free(struct http_render_in *in);
 /* A rendering. */
 struct http_render_out {
-    char *doc;        /* malloc'd */
+    char *doc; /* malloc'd */
     size_t len;
     const char *type; /* static */
     char *self;       /* a feed's absolute URL (rel="self"), malloc'd; NULL: an article */

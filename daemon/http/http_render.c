@@ -159,8 +159,7 @@ links_of(const char *hub, const char *self)
 /* Every feed route renders here: the one place its WebSub discovery
  * (rel="hub", rel="self", in the document and its Link header) is made. */
 static int
-render_feed(const struct http_render_in *r, struct http_render_out *out, char *err,
-            size_t errsize)
+render_feed(const struct http_render_in *r, struct http_render_out *out, char *err, size_t errsize)
 {
     struct emit_buf self = {0}, title = {0};
     struct feed_sink sink = {0};
@@ -262,8 +261,7 @@ render_article(const struct http_render_in *in, char **doc, size_t *len, const c
 }
 
 int
-http_render(const struct http_render_in *in, struct http_render_out *out, char *err,
-            size_t errsize)
+http_render(const struct http_render_in *in, struct http_render_out *out, char *err, size_t errsize)
 {
     int rc;
     memset(out, 0, sizeof(*out));
@@ -276,8 +274,7 @@ http_render(const struct http_render_in *in, struct http_render_out *out, char *
     if (in->kind != 'a') {
         /* a reload's tracking_params, applied here: this thread holds the
          * reader now (the loop never touches it) */
-        rc = store_set_tracking_params(in->store, (const char *const *)in->tracking,
-                                       in->ntracking);
+        rc = store_set_tracking_params(in->store, (const char *const *)in->tracking, in->ntracking);
         if (rc == 0)
             rc = render_feed(in, out, err, errsize);
     } else {

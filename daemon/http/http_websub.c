@@ -29,7 +29,7 @@ struct http_ws_req {
     struct http *h;
     struct MHD_Connection *c;
     struct emit_buf body;
-    int waiting;  /* suspended until the service answers */
+    int waiting;   /* suspended until the service answers */
     int too_large; /* /hub: over HTTP_HUB_BODY_MAX, the rest read and dropped */
 };
 
@@ -245,7 +245,7 @@ client_of(struct MHD_Connection *c, char *out, size_t size)
     if (ci == NULL || ci->client_addr == NULL)
         return;
     socklen_t len = ci->client_addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-                                                            : sizeof(struct sockaddr_in);
+                                                           : sizeof(struct sockaddr_in);
     if (getnameinfo(ci->client_addr, len, out, (socklen_t)size, NULL, 0, NI_NUMERICHOST) != 0)
         snprintf(out, size, "-");
 }
@@ -282,8 +282,10 @@ hub_form_read(const char *body, size_t len, struct hub_form *f)
     struct {
         const char *key;
         char **slot;
-    } fields[] = {{"hub.mode", &f->mode},       {"hub.topic", &f->topic},
-                  {"hub.callback", &f->callback}, {"hub.lease_seconds", &f->lease},
+    } fields[] = {{"hub.mode", &f->mode},
+                  {"hub.topic", &f->topic},
+                  {"hub.callback", &f->callback},
+                  {"hub.lease_seconds", &f->lease},
                   {"hub.secret", &f->secret}};
     memset(f, 0, sizeof(*f));
     for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
@@ -399,8 +401,8 @@ http_hub_request(struct http *h, struct MHD_Connection *c, const char *method, c
     rc = service_hub_request(h->svc, &hq, on_answer, r, &why);
     if (rc > 0) {
         snprintf(q, sizeof(q), "%s: %s",
-                 rc == MHD_HTTP_NOT_FOUND       ? "not found"
-                 : rc == MHD_HTTP_BAD_REQUEST   ? "bad request"
+                 rc == MHD_HTTP_NOT_FOUND           ? "not found"
+                 : rc == MHD_HTTP_BAD_REQUEST       ? "bad request"
                  : rc == MHD_HTTP_TOO_MANY_REQUESTS ? "too many requests"
                                                     : "refused",
                  why);

@@ -119,8 +119,8 @@ job_answer(struct http *h, struct http_job *j, int rc)
         /* A render of an older configuration (a reload since) answers its
          * waiters but is not fresh for anyone else. */
         int64_t gen = j->epoch == h->epoch ? j->gen : HTTP_GEN_NEVER;
-        rc = http_cache_put(h, j->key, j->keylen, j->out.doc, j->out.len, j->out.type,
-                            j->out.links, gen, &e);
+        rc = http_cache_put(h, j->key, j->keylen, j->out.doc, j->out.len, j->out.type, j->out.links,
+                            gen, &e);
         j->out.doc = NULL; /* taken */
     } else if (rc == -ENOENT) {
         http_cache_drop(h, j->key, j->keylen);
@@ -154,8 +154,11 @@ job_answer(struct http *h, struct http_job *j, int rc)
     /* the hub's: the document as rendered now, never the stale one kept */
     struct service_hub_doc d = {0};
     if (rc == 0 && e != NULL && e->retry_at == 0)
-        d = (struct service_hub_doc){.doc = e->doc, .len = e->len, .type = e->type,
-                                     .self = j->out.self, .entries = j->out.entries};
+        d = (struct service_hub_doc){.doc = e->doc,
+                                     .len = e->len,
+                                     .type = e->type,
+                                     .self = j->out.self,
+                                     .entries = j->out.entries};
     else if (rc == 0)
         rc = -EIO;
     while (j->hub_waiters != NULL) {

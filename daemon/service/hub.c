@@ -25,32 +25,32 @@
 #include "daemon/websub/websub.h"
 #include "fetch/fetch.h"
 
-#define HUB_TICK_MS 250          /* pings and due deliveries looked for */
-#define HUB_IDLE_MS 30000        /* a pass at least this often: other nodes' changes, retries */
-#define HUB_TEST_IDLE_MS 300     /* … under FINFEED_TEST_CLOCK (its jumps go unseen) */
-#define HUB_HOLD_S 120           /* a claimed delivery is this node's for (render + POST) */
-#define HUB_RELEASE_S 30         /* a delivery not attempted (no render) is claimed again after */
-#define HUB_BATCH 32             /* deliveries claimed at once */
-#define HUB_TIMEOUT_S 10         /* a callback or hub must answer within */
+#define HUB_TICK_MS 250            /* pings and due deliveries looked for */
+#define HUB_IDLE_MS 30000          /* a pass at least this often: other nodes' changes, retries */
+#define HUB_TEST_IDLE_MS 300       /* … under FINFEED_TEST_CLOCK (its jumps go unseen) */
+#define HUB_HOLD_S 120             /* a claimed delivery is this node's for (render + POST) */
+#define HUB_RELEASE_S 30           /* a delivery not attempted (no render) is claimed again after */
+#define HUB_BATCH 32               /* deliveries claimed at once */
+#define HUB_TIMEOUT_S 10           /* a callback or hub must answer within */
 #define HUB_ANSWER_MAX (64 * 1024) /* bytes of an answer read */
-#define HUB_VERIFY_MAX 64        /* requests taken and not yet verified, this node */
+#define HUB_VERIFY_MAX 64          /* requests taken and not yet verified, this node */
 #define HUB_LEASE_DEFAULT (10 * 86400)
 #define HUB_LEASE_MIN 60
 #define HUB_LEASE_MAX (30 * 86400)
-#define HUB_SECRET_MAX 199       /* W3C WebSub §5.1: "less than 200 bytes" */
-#define HUB_URL_MAX 2048         /* bytes of hub.callback */
-#define HUB_RATES 256            /* client addresses whose request rate is followed */
-#define HUB_BURST 20.0           /* requests a client may send at once … */
-#define HUB_REFILL 1.0           /* … then this many a second */
-#define HUB_PINGS 256            /* topics whose pings are followed */
-#define HUB_PING_DELAY_MS 500    /* a burst's changes within this make one ping */
-#define HUB_PING_GAP_MS 1000     /* at most one ping a second a topic */
-#define HUB_CONCURRENCY 16       /* requests of the hub's engine in flight */
-#define HUB_PER_HOST 4           /* … to one host */
+#define HUB_SECRET_MAX 199    /* W3C WebSub §5.1: "less than 200 bytes" */
+#define HUB_URL_MAX 2048      /* bytes of hub.callback */
+#define HUB_RATES 256         /* client addresses whose request rate is followed */
+#define HUB_BURST 20.0        /* requests a client may send at once … */
+#define HUB_REFILL 1.0        /* … then this many a second */
+#define HUB_PINGS 256         /* topics whose pings are followed */
+#define HUB_PING_DELAY_MS 500 /* a burst's changes within this make one ping */
+#define HUB_PING_GAP_MS 1000  /* at most one ping a second a topic */
+#define HUB_CONCURRENCY 16    /* requests of the hub's engine in flight */
+#define HUB_PER_HOST 4        /* … to one host */
 
 static const char *const hub_event_names[SERVICE_HUB_EVENTS] = {
-    "accepted",  "refused",         "subscribed", "unsubscribed", "verify_failed", "delivered",
-    "delivery_failed", "gave_up",   "dropped",    "expired",      "pinged",        "ping_failed",
+    "accepted",        "refused", "subscribed", "unsubscribed", "verify_failed", "delivered",
+    "delivery_failed", "gave_up", "dropped",    "expired",      "pinged",        "ping_failed",
 };
 
 struct hub_rate {
@@ -72,23 +72,23 @@ struct hub_delivery;
 struct hub {
     uv_timer_t timer;
     int timer_open, ticking;
-    struct fetch *fetch;      /* the hub's own engine, NULL once closed */
-    const char *test_clock;   /* FINFEED_TEST_CLOCK, or NULL */
+    struct fetch *fetch;    /* the hub's own engine, NULL once closed */
+    const char *test_clock; /* FINFEED_TEST_CLOCK, or NULL */
     service_hub_render_fn render;
     void *render_arg;
     /* passes: mark, claim, deliver */
-    int passing;              /* a pass job is queued */
-    int again;                /* … and another is wanted after it */
-    int mark;                 /* a change stored here, to mark in the next pass */
-    int64_t gen_seen;         /* service generation at the last pass */
-    uint64_t due_ms;          /* uv_now() at which a delivery falls due (0: none known) */
-    uint64_t last_ms;         /* of the last pass */
-    unsigned verifying;       /* requests taken, not yet verified */
-    struct hub_call *calls;   /* requests waiting on the store */
+    int passing;            /* a pass job is queued */
+    int again;              /* … and another is wanted after it */
+    int mark;               /* a change stored here, to mark in the next pass */
+    int64_t gen_seen;       /* service generation at the last pass */
+    uint64_t due_ms;        /* uv_now() at which a delivery falls due (0: none known) */
+    uint64_t last_ms;       /* of the last pass */
+    unsigned verifying;     /* requests taken, not yet verified */
+    struct hub_call *calls; /* requests waiting on the store */
     struct hub_rate rates[HUB_RATES];
     struct hub_ping pings[HUB_PINGS];
     uint64_t events[SERVICE_HUB_EVENTS];
-    long subs;                /* subscriptions as last counted, -1 unknown */
+    long subs; /* subscriptions as last counted, -1 unknown */
 };
 
 const char *
@@ -206,8 +206,8 @@ ping_want(struct service *s, const char *url)
             p = e;
         else if (e->url == NULL) /* a free slot first */
             spare = spare == NULL || spare->url != NULL ? e : spare;
-        else if (e->due_ms == 0 && (spare == NULL || (spare->url != NULL &&
-                                                      e->last_ms < spare->last_ms)))
+        else if (e->due_ms == 0 &&
+                 (spare == NULL || (spare->url != NULL && e->last_ms < spare->last_ms)))
             spare = e; /* else the topic pinged longest ago, none pending */
     }
     if (p == NULL) {
@@ -374,8 +374,8 @@ struct hub_delivery {
     char hash[65];            /* of the content rendered, "" before */
     enum hub_outcome outcome;
     const char *test_clock;
-    int drop;                 /* the job's: delete the row */
-    int64_t wait;             /* the job's: seconds to the next try */
+    int drop;     /* the job's: delete the row */
+    int64_t wait; /* the job's: seconds to the next try */
     int rc;
     char err[256];
 };
@@ -780,7 +780,7 @@ struct hub_call {
     struct service *svc;
     service_websub_fn done; /* NULL: cancelled */
     void *arg;
-    struct hub_verify *v;   /* the request, taken by the verification */
+    struct hub_verify *v; /* the request, taken by the verification */
     long max_total, max_host;
     int status;
     char text[320];
@@ -798,8 +798,8 @@ call_fn(struct service *s, void *arg)
     if (!c->v->subscribe)
         return 1; /* no query */
     int64_t now = websub_now(s, c->v->test_clock);
-    if ((rc = store_hub_count(s->wstore, now, u->host, u->topic, u->callback, &total,
-                              &of_host)) < 0) {
+    if ((rc = store_hub_count(s->wstore, now, u->host, u->topic, u->callback, &total, &of_host)) <
+        0) {
         c->status = 503;
         snprintf(c->text, sizeof(c->text), "the store is unavailable: try again");
     } else if (total >= c->max_total) {

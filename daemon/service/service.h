@@ -272,7 +272,7 @@ void service_hub_stats(const struct service *s, uint64_t *out, long *subs);
 
 /* What the hub pushes: one rendering of a topic. Borrowed during the call. */
 struct service_hub_doc {
-    const char *doc;  /* the document as GET of the topic's route serves it */
+    const char *doc; /* the document as GET of the topic's route serves it */
     size_t len;
     const char *type; /* its Content-Type */
     const char *self; /* the route's absolute URL (rel="self") */
@@ -312,8 +312,8 @@ struct service_hub_req {
  * only then the subscription stored or removed), or 403 over the
  * subscriptions' limits — unless service_hub_cancel(arg) came first.
  * -ENOMEM (done not called). */
-int service_hub_request(struct service *s, const struct service_hub_req *r,
-                        service_websub_fn done, void *arg, const char **why);
+int service_hub_request(struct service *s, const struct service_hub_req *r, service_websub_fn done,
+                        void *arg, const char **why);
 /* Forget every pending answer to arg: its done will not fire. */
 void service_hub_cancel(struct service *s, void *arg);
 
