@@ -126,6 +126,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             headers["link"] = self.headers.get_all("Link") or []
             with State.lock:
                 State.pushes.append((name, time.time(), headers, body))
+            if name.startswith("slow"):
+                time.sleep(1.0)
             return self.send(500 if name.startswith("fail") else 410 if name == "gone" else 200)
         if port == XHUB and u.path == "/publish":
             with State.lock:
@@ -448,6 +450,29 @@ def builtin_hub(node, clock):
              for i in range(40)]
     check(codes[0] == 202 and 429 in codes, "a flood of requests from one address: %s"
           % sorted(set(codes)))
+
+    # a change while a push to the same subscriber is under way: pushed
+    # right after it, not at the next slow look
+    subscribe(node, "slow", base + "/feeds/a.json", lease=86400, expect=403)  # the host is full
+    st, _ = node.hub({"hub.mode": "unsubscribe", "hub.topic": topic,
+                      "hub.callback": READER_BASE + "/cb/lim3"})
+    check(wait_for(lambda: event(node, "unsubscribed") == 2, 10), "lim3 unsubscribed")
+    subscribe.count[(node.port, "unsubscribed")] = 2
+    time.sleep(1.2)  # the flood's bucket refills
+    subscribe(node, "slow", base + "/feeds/a.json", lease=86400)
+    publish("a", "a-7", "Yen weakens past a key level")
+    node.refresh("a")
+    check(wait_for(lambda: len(pushes("slow")) == 1, 5), "the slow subscriber is pushed")
+    publish("a", "a-8", "Treasury auction draws strong demand")
+    node.refresh("a")  # while the first push waits for its answer
+    check(wait_for(lambda: len(pushes("slow")) == 2, 4),
+          "a change during a push follows it at once (%d)" % len(pushes("slow")))
+    if len(pushes("slow")) == 2:
+        p1, p2 = pushes("slow")
+        check(p2[1] - p1[1] < 1.0 + WITHIN and b"Treasury auction" in p2[3] and
+              p2[2].get("content-type", "").startswith("application/feed+json"),
+              "… %.2f s after the first (answered after 1 s), the JSON Feed with the change"
+              % (p2[1] - p1[1]))
     return skew
 
 

@@ -31,6 +31,7 @@
 #define HUB_HOLD_S 120             /* a claimed delivery is this node's for (render + POST) */
 #define HUB_RELEASE_S 30           /* a delivery not attempted (no render) is claimed again after */
 #define HUB_BATCH 32               /* deliveries claimed at once */
+#define HUB_INFLIGHT 64            /* deliveries under way on this node, at most */
 #define HUB_TIMEOUT_S 10           /* a callback or hub must answer within */
 #define HUB_ANSWER_MAX (64 * 1024) /* bytes of an answer read */
 #define HUB_VERIFY_MAX 64          /* requests taken and not yet verified, this node */
@@ -83,6 +84,7 @@ struct hub {
     int64_t gen_seen;       /* service generation at the last pass */
     uint64_t due_ms;        /* uv_now() at which a delivery falls due (0: none known) */
     uint64_t last_ms;       /* of the last pass */
+    unsigned inflight;      /* deliveries claimed and not finished (HUB_INFLIGHT) */
     unsigned verifying;     /* requests taken, not yet verified */
     struct hub_call *calls; /* requests waiting on the store */
     struct hub_rate rates[HUB_RATES];
@@ -266,7 +268,8 @@ ping_route(struct service *s, const char *route, const char *name)
 
 struct hub_pass_job {
     const char *test_clock;
-    int mark, claim;
+    int mark;
+    size_t claim; /* deliveries to claim at most (0: none) */
     int64_t now;
     struct store_hub_sub subs[HUB_BATCH];
     size_t n;
@@ -282,8 +285,8 @@ pass_fn(struct service *s, void *arg)
     struct store *w = s->wstore;
     j->now = websub_now(s, j->test_clock);
     j->rc = j->mark ? store_hub_mark(w, j->now) : 0;
-    if (j->rc == 0 && j->claim)
-        j->rc = store_hub_claim(w, j->now, HUB_HOLD_S, j->subs, HUB_BATCH, &j->n, &j->p);
+    if (j->rc == 0 && j->claim > 0)
+        j->rc = store_hub_claim(w, j->now, HUB_HOLD_S, j->subs, j->claim, &j->n, &j->p);
     if (j->rc < 0)
         snprintf(j->err, sizeof(j->err), "%s", store_errmsg(w));
     return j->rc;
@@ -318,7 +321,7 @@ pass_after(struct service *s, void *arg)
         else
             deliver(s, &j->subs[i]); /* taken */
     }
-    if (j->n == HUB_BATCH) /* more may be due */
+    if (j->claim > 0 && j->n == j->claim) /* more may be due */
         h->again = 1;
     free(j);
     if (h->again && !s->stopping) {
@@ -344,8 +347,10 @@ pass(struct service *s)
         return;
     j->test_clock = h->test_clock;
     j->mark = h->mark;
-    j->claim = h->render != NULL;
-    if (!j->mark && !j->claim) {
+    /* bounded: a delivery that ends makes room, and looks again */
+    if (h->render != NULL && h->inflight < HUB_INFLIGHT)
+        j->claim = HUB_INFLIGHT - h->inflight < HUB_BATCH ? HUB_INFLIGHT - h->inflight : HUB_BATCH;
+    if (!j->mark && j->claim == 0) {
         free(j);
         return;
     }
@@ -383,6 +388,9 @@ struct hub_delivery {
 static void
 delivery_free(struct hub_delivery *d)
 {
+    struct hub *h = d->svc->hub;
+    if (h != NULL && h->inflight > 0)
+        h->inflight--;
     store_hub_clear(&d->sub);
     free(d);
 }
@@ -458,6 +466,10 @@ done_after(struct service *s, void *arg)
                   log_q(d->sub.topic, q, sizeof(q)), LOG_QUOTE(d->sub.callback));
     }
     delivery_free(d);
+    /* a change made while it was under way (its claim held it back), or
+     * one the cap held back: due now */
+    if (!s->stopping)
+        pass(s);
 }
 
 /* Write d's outcome (in order with the other jobs); d is taken. */
@@ -597,6 +609,7 @@ deliver(struct service *s, struct store_hub_sub *sub)
     d->svc = s;
     d->sub = *sub;
     memset(sub, 0, sizeof(*sub));
+    h->inflight++;
     d->test_clock = h->test_clock;
     int rc = h->render(h->render_arg, d->sub.path, on_rendered, d);
     if (rc < 0) /* at once: the same as done's */
