@@ -1150,6 +1150,8 @@ test_errors(void **state)
 
 /* ---- WebSub for our own feeds (SPEC §11) ---- */
 
+static void set_tokens(int on);
+
 static void
 job_hub(struct server *s, void *arg)
 {
@@ -1321,6 +1323,25 @@ test_hub(void **state)
     hub_post(big, &r);
     assert_int_equal(r.status, 413);
     resp_free(&r);
+
+    /* with [output] tokens, a subscriber is a reader too */
+    set_tokens(1);
+    hub_post("hub.mode=subscribe&hub.topic=http%3A%2F%2F127.0.0.1%3A8470%2Ffeed.atom"
+             "&hub.callback=http%3A%2F%2Freader.example%2Fcb",
+             &r);
+    assert_int_equal(r.status, 401);
+    assert_string_equal(hdr(&r, "WWW-Authenticate"), "Basic realm=\"finfeed\"");
+    assert_non_null(strstr(r.body, "unauthorized: "));
+    resp_free(&r);
+    post("/hub?token=" ALICE_SECRET, "application/x-www-form-urlencoded",
+         "hub.mode=subscribe&hub.topic=http%3A%2F%2F127.0.0.1%3A8470%2Ffeed.atom"
+         "&hub.callback=http%3A%2F%2Freader.example%2Fcb",
+         strlen("hub.mode=subscribe&hub.topic=http%3A%2F%2F127.0.0.1%3A8470%2Ffeed.atom"
+                "&hub.callback=http%3A%2F%2Freader.example%2Fcb"),
+         NULL, &r);
+    assert_int_equal(r.status, 202);
+    resp_free(&r);
+    set_tokens(0);
 
     /* a good request: handed to the service with the route it names, the
      * connection answered when the service does */
