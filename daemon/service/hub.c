@@ -44,7 +44,7 @@
 #define HUB_BURST 20.0        /* requests a client may send at once … */
 #define HUB_REFILL 1.0        /* … then this many a second */
 #define HUB_PINGS 256         /* topics whose pings are followed */
-#define HUB_PING_DELAY_MS 500 /* a burst's changes within this make one ping */
+#define HUB_PING_DELAY_MS 1000 /* a burst's changes within this make one ping */
 #define HUB_PING_GAP_MS 1000  /* at most one ping a second a topic */
 #define HUB_CONCURRENCY 16    /* requests of the hub's engine in flight */
 #define HUB_PER_HOST 4        /* … to one host */
