@@ -122,6 +122,20 @@ static const char *const migrations[] = {
     "INSERT INTO tombstones(article_id, seen)"
     " SELECT DISTINCT article_id, CAST(strftime('%s', 'now') AS INTEGER) FROM keys"
     " WHERE kind <> 6 AND article_id NOT IN (SELECT id FROM articles);",
+    /* 9: the built-in hub's subscriptions (store_hub.c): one row a verified
+     * (topic, callback), its lease, its delivery state (changed/seen: the
+     * changes marked and delivered; sent: the hash of the content last
+     * delivered; fails, tries, next_try: the backoff) and its claim (a
+     * token and a hold, so one node delivers each change) */
+    "CREATE TABLE hub_subs(id INTEGER PRIMARY KEY, topic TEXT NOT NULL, path TEXT NOT NULL,"
+    " callback TEXT NOT NULL, host TEXT NOT NULL, secret TEXT,"
+    " lease_until INTEGER NOT NULL, lease_s INTEGER NOT NULL, created INTEGER NOT NULL,"
+    " changed INTEGER NOT NULL DEFAULT 0, seen INTEGER NOT NULL DEFAULT 0, sent TEXT,"
+    " fails INTEGER NOT NULL DEFAULT 0, tries INTEGER NOT NULL DEFAULT 0,"
+    " next_try INTEGER NOT NULL DEFAULT 0, claim INTEGER NOT NULL DEFAULT 0,"
+    " claim_until INTEGER NOT NULL DEFAULT 0, UNIQUE(topic, callback));"
+    "CREATE INDEX hub_subs_host ON hub_subs(host);"
+    "CREATE INDEX hub_subs_lease ON hub_subs(lease_until);",
 };
 
 /* Lookups prefer a live article over a tombstone (a pruned article's keys). */
@@ -757,6 +771,13 @@ static const struct store_ops lite_ops = {
     .ws_delete = store_sqlite_ws_delete,
     .ws_renewals = store_sqlite_ws_renewals,
     .ws_seen = store_sqlite_ws_seen,
+    .hub_put = store_sqlite_hub_put,
+    .hub_remove = store_sqlite_hub_remove,
+    .hub_get = store_sqlite_hub_get,
+    .hub_count = store_sqlite_hub_count,
+    .hub_mark = store_sqlite_hub_mark,
+    .hub_claim = store_sqlite_hub_claim,
+    .hub_done = store_sqlite_hub_done,
     .snapshot = store_sqlite_snapshot,
     .raw_count = store_sqlite_raw_count,
     .raw_each = store_sqlite_raw_each,
