@@ -41,8 +41,8 @@ static const char *const insert_sql[STORE_T_COUNT] = {
     "INSERT INTO sources(article_id, feed_id, seen) VALUES(?1, ?2, ?3)",
     /* the key column has no affinity: a band's number must be bound as the
      * integer store_add looks it up as */
-    "INSERT INTO keys(kind, key, article_id, at) VALUES(?1,"
-    " CASE WHEN CAST(?1 AS INTEGER) = 4 THEN CAST(?2 AS INTEGER) ELSE ?2 END, ?3, ?4)",
+    ("INSERT INTO keys(kind, key, article_id, at) VALUES(?1,"
+     " CASE WHEN CAST(?1 AS INTEGER) = 4 THEN CAST(?2 AS INTEGER) ELSE ?2 END, ?3, ?4)"),
     "INSERT INTO tombstones(article_id, seen) VALUES(?1, ?2)",
 };
 

@@ -244,8 +244,8 @@ store_sqlite_prune(struct store *s, int64_t cutoff, int64_t fresh, int64_t now, 
          * feed-title and column keys stay: the tombstone */
         "DELETE FROM keys WHERE article_id = ?1 AND kind IN (3, 4)",
         "DELETE FROM articles WHERE id = ?1",
-        "INSERT INTO tombstones(article_id, seen) VALUES(?1, ?2)"
-        " ON CONFLICT(article_id) DO UPDATE SET seen = max(seen, excluded.seen)",
+        ("INSERT INTO tombstones(article_id, seen) VALUES(?1, ?2)"
+         " ON CONFLICT(article_id) DO UPDATE SET seen = max(seen, excluded.seen)"),
         /* the largest id ever pruned: no new article takes it, nor the keys
          * that name it (Q_ART_INSERT) */
         "UPDATE meta SET value = max(value, ?1) WHERE key = 'article_floor'",
