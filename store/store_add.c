@@ -543,8 +543,8 @@ add_rule1(struct store *s, int64_t feed_id, const struct parse_article *a, int64
     }
     if (!found)
         return 2;
-    if (!alive)
-        return 0; /* a tombstone: pruned, never new again */
+    if (!alive) /* a tombstone: pruned, not new again while a feed lists it */
+        return s->ops->tomb_seen(s, article, now, 0);
     uint64_t old = it->hash, stored = pre ? pre->hash : 0;
     int64_t first = pre ? pre->feed_id : 0;
     int r = pre ? 1 : s->ops->art_get(s, article, &stored, &first);
@@ -599,7 +599,10 @@ new_decide(struct store *s, int64_t feed_id, const struct parse_article *a, int 
         size_t n = keys_list(&it->k, K_GUID, 0, add);
         n += keys_list(&it->k, K_LINK | K_TITLE | K_FEED_TITLE | K_COLUMN, 1, add + n);
         it->out = alive ? STORE_DUPLICATE : STORE_UNCHANGED;
-        if ((rc = s->ops->keys_add(s, add, n, article, a->date)) < 0)
+        /* a tombstone seen again lives on: refreshed (or made again, when
+         * another node expired it meanwhile) before keys are added to it */
+        if ((!alive && (rc = s->ops->tomb_seen(s, article, now, 1)) < 0) ||
+            (rc = s->ops->keys_add(s, add, n, article, a->date)) < 0)
             return rc;
         return alive ? add_source(s, article, feed_id, republish, now) : 0;
     }

@@ -117,6 +117,7 @@ test_spec_example(void **state)
     assert_int_equal(c->daemon.max_feed_size, 16 << 20);
     assert_string_equal(c->daemon.user_agent, "finfeed/" FINFEED_VERSION);
     assert_int_equal(c->daemon.retention, 90 * 86400);
+    assert_int_equal(c->daemon.tombstone_retention, 365 * 86400);
     assert_int_equal(c->daemon.allow_file_urls, 0);
     assert_int_equal(c->daemon.stale_after, 14 * 86400);
     assert_int_equal(c->daemon.ntracking_params, 6);
@@ -169,6 +170,7 @@ check_common_defaults(const struct config *c)
     assert_int_equal(c->daemon.max_feed_size, 16 * 1024 * 1024);
     assert_string_equal(c->daemon.user_agent, "finfeed/" FINFEED_VERSION);
     assert_int_equal(c->daemon.retention, 90 * 86400);
+    assert_int_equal(c->daemon.tombstone_retention, 365 * 86400);
     assert_int_equal(c->daemon.allow_file_urls, 0);
     assert_int_equal(c->daemon.stale_after, 14 * 86400);
     assert_int_equal(c->daemon.ntracking_params, 11);
@@ -350,6 +352,26 @@ static const struct value_case value_cases[] = {
     {"daemon", "retention", "never",
      "[daemon] retention: bad duration 'never' (want N, Ns, Nm, Nh, Nd or forever)"},
     {"daemon", "retention", "", "[daemon] retention: empty value"},
+    /* tombstone_retention: a day at least (a tombstone's last seen is written
+     * once an hour at most), no upper bound, forever (or 0) keeps them all */
+    {"daemon", "tombstone_retention", "365d", NULL},
+    {"daemon", "tombstone_retention", "1d", NULL},
+    {"daemon", "tombstone_retention", "24h", NULL},
+    {"daemon", "tombstone_retention", "3650d", NULL},
+    {"daemon", "tombstone_retention", "forever", NULL},
+    {"daemon", "tombstone_retention", "0", NULL},
+    {"daemon", "tombstone_retention", "23h",
+     "[daemon] tombstone_retention: bad duration '23h' (at least 1d or forever)"},
+    {"daemon", "tombstone_retention", "1",
+     "[daemon] tombstone_retention: bad duration '1' (at least 1d or forever)"},
+    {"daemon", "tombstone_retention", "-365d",
+     "[daemon] tombstone_retention: bad duration '-365d' (want N, Ns, Nm, Nh, Nd or forever)"},
+    {"daemon", "tombstone_retention", "1y",
+     "[daemon] tombstone_retention: bad duration '1y' (want N, Ns, Nm, Nh, Nd or forever)"},
+    {"daemon", "tombstone_retention", "99999999999999999999d",
+     "[daemon] tombstone_retention: bad duration '99999999999999999999d' (too large)"},
+    {"daemon", "tombstone_retention", "", "[daemon] tombstone_retention: empty value"},
+    {"daemon", "tombstone_retentions", "365d", "[daemon]: unknown key 'tombstone_retentions'"},
     {"daemon", "stale_after", "0d", NULL},
     {"feed", "interval", "0", "feed \"f\": interval: bad duration '0' (must be more than 0)"},
     {"feed", "interval", "10m", NULL},
@@ -473,8 +495,9 @@ static const struct value_case value_cases[] = {
     /* [output] tokens: NAME:SECRET, secrets never echoed */
     {"output", "tokens", "alice:0123456789abcdef, bob:Zz-._~0123456789abcdef", NULL},
     {"output", "tokens", "", NULL},
-    {"output", "tokens", "alice:short", "[output] tokens: reader 'alice': secret of 5 characters "
-                                        "(want 16 to 256)"},
+    {"output", "tokens", "alice:short",
+     "[output] tokens: reader 'alice': secret of 5 characters "
+     "(want 16 to 256)"},
     {"output", "tokens", "alice:0123456789abcdef, alice:fedcba9876543210",
      "[output] tokens: reader 'alice' named twice"},
     {"output", "tokens", "alice:0123456789abcdef, bob:0123456789abcdef",
@@ -505,6 +528,16 @@ static const struct value_case value_cases[] = {
     {"daemon", "max_rate", "0", NULL},
     {"daemon", "max_rate", "-1", "[daemon] max_rate: bad number '-1' (want 0 to 100000)"},
     {"daemon", "max_rate", "100001", "[daemon] max_rate: bad number '100001' (want 0 to 100000)"},
+    /* [output] hub and its limits (SPEC §11) */
+    {"output", "hub", "builtin", NULL},
+    {"output", "hub", "https://hub.example/", NULL},
+    {"output", "hub", "", NULL},
+    {"output", "hub", "Builtin", "[output] hub: bad URL 'Builtin': Bad scheme (or builtin)"},
+    {"output", "hub", "ftp://hub.example/",
+     "[output] hub: bad URL 'ftp://hub.example/': want an absolute http or https URL (or builtin)"},
+    {"output", "hub_max_subscriptions", "0",
+     "[output] hub_max_subscriptions: bad number '0' (want 1 to 1000000)"},
+    {"output", "hub_max_per_host", "5", NULL},
     /* strings and paths */
     {"output", "title", "", "[output] title: empty value"},
     {"daemon", "database", "", "[daemon] database: empty value"},
@@ -609,6 +642,19 @@ test_values_stored(void **state)
     c = expect_ok("[daemon]\n");
     assert_int_equal(c->daemon.lease, 0); /* 2 × timeout + 60 s, where it is used */
     assert_int_equal(c->daemon.max_rate, 0);
+    config_free(c);
+
+    c = expect_ok("[output]\nhub = builtin\nhub_max_per_host = 3\n");
+    assert_string_equal(c->output.hub, "builtin");
+    assert_int_equal(c->output.hub_max_per_host, 3);
+    assert_int_equal(c->output.hub_max_subscriptions, 10000);
+    config_free(c);
+    c = expect_ok("[output]\nhub = http://hub.example/publish\n");
+    assert_string_equal(c->output.hub, "http://hub.example/publish");
+    config_free(c);
+    c = expect_ok("[output]\n");
+    assert_null(c->output.hub);
+    assert_int_equal(c->output.hub_max_per_host, 100);
     config_free(c);
 
     c = expect_ok("[daemon]\nnode = host1\n[output]\n"
@@ -920,7 +966,20 @@ test_retention_forever(void **state)
 
     c = expect_ok("[daemon]\nretention = 36500d\n");
     assert_int_equal(c->daemon.retention, INT64_C(36500) * 86400);
+    assert_int_equal(c->daemon.tombstone_retention, 365 * 86400);
     config_free(c);
+    /* tombstones: forever (or 0) keeps them; a value is stored as seconds */
+    c = expect_ok("[daemon]\ntombstone_retention = forever\n");
+    assert_int_equal(c->daemon.tombstone_retention, 0);
+    config_free(c);
+    c = expect_ok("[daemon]\nretention = 7d\ntombstone_retention = 30d\n");
+    assert_int_equal(c->daemon.retention, 7 * 86400);
+    assert_int_equal(c->daemon.tombstone_retention, 30 * 86400);
+    config_free(c);
+    /* a bad one names the file, its line and the key */
+    expect_error("[daemon]\nretention = 7d\n\ntombstone_retention = 12h\n",
+                 "finfeed.conf:4: [daemon] tombstone_retention: bad duration '12h'"
+                 " (at least 1d or forever)");
     c = expect_ok("[daemon]\ninterval = 365d\ntimeout = 365d\nstale_after = 365d\n"
                   "[feed \"f\"]\nurl = http://example.com/\ninterval = 8760h\n");
     assert_int_equal(c->daemon.interval, CONFIG_DURATION_MAX);

@@ -92,6 +92,10 @@ struct config {
         char *user_agent;      /* "VERSION" expanded to FINFEED_VERSION, never NULL */
         int64_t retention;     /* seconds >= 0, no upper bound (90d); 0 (`0` or
                                 * `forever`): never prune */
+        int64_t tombstone_retention; /* seconds a pruned article's dedup keys are kept
+                                      * after an item holding them was last seen:
+                                      * 0 (`0` or `forever`) or >= 1d, no upper
+                                      * bound (365d) */
         int allow_file_urls;   /* bool (0) */
         int64_t stale_after;   /* seconds, 0 to CONFIG_DURATION_MAX (14d); 0: never stale */
         char **tracking_params;  /* NULL-terminated; a trailing '*' matches any suffix */
@@ -103,6 +107,12 @@ struct config {
                                 * CONFIG_DURATION_MAX; 0 (unset): 2 × timeout + 60 */
         long max_rate;         /* requests a second to one host, across every node
                                 * sharing the store, 0 to 100000 (0: no limit) */
+        /* WebSub (SPEC §11) */
+        char *public_url;      /* absolute http(s) URL at which hubs reach this daemon
+                                * (its callbacks: PUBLIC_URL/websub/ID), or NULL: no
+                                * WebSub subscriber */
+        int allow_private_hubs; /* bool (0): hub and callback URLs may be loopback or
+                                 * private addresses (tests, an internal hub) */
     } daemon;
     struct {
         char *title;          /* feed title, never NULL ("Finance news") */
@@ -113,6 +123,13 @@ struct config {
         size_t niframe_hosts; /* may be 0 */
         struct config_token *tokens; /* readers allowed to read the output, ntokens items */
         size_t ntokens;              /* 0: the output is open to anyone who reaches it */
+        /* WebSub for our own feeds (SPEC §11) */
+        char *hub;                  /* "builtin" (this daemon is the hub, at LINK/hub), an
+                                     * absolute http(s) URL (a hub pinged on change), or
+                                     * NULL: no hub */
+        long hub_max_subscriptions; /* the built-in hub's subscriptions, all callbacks,
+                                     * 1 to 1000000 (10000) */
+        long hub_max_per_host;      /* … of one callback host, 1 to 1000000 (100) */
     } output;
     struct config_feed *feeds; /* in file order */
     size_t nfeeds;

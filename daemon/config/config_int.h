@@ -10,7 +10,7 @@
 
 enum config_section { CONFIG_SEC_NONE, CONFIG_SEC_DAEMON, CONFIG_SEC_OUTPUT, CONFIG_SEC_FEED };
 
-#define CONFIG_MAX_KEYS 16 /* at least the number of keys of the longest section */
+#define CONFIG_MAX_KEYS 32 /* at least the number of keys of the longest section */
 
 static inline int
 config_is_space(int ch)

@@ -197,6 +197,7 @@ claim_job_free(struct claim_job *j)
 
 struct claim_job;
 static void adopt_foreign(struct service *s, const struct claim_job *j, int64_t offset);
+static void learn_state(struct service *s, int64_t *ids, size_t n);
 
 static int
 on_feed_name(void *arg, int64_t id, const char *name)
@@ -382,6 +383,8 @@ static void
 adopt_foreign(struct service *s, const struct claim_job *j, int64_t offset)
 {
     struct cluster *c = s->cluster;
+    int64_t *adopted = NULL;
+    size_t n = 0;
     for (size_t i = 0; i < j->n_names; i++) {
         const struct store_feed_lease *l = &j->names_lease[i];
         struct feed_run *f;
@@ -397,12 +400,21 @@ adopt_foreign(struct service *s, const struct claim_job *j, int64_t offset)
             continue;
         if (service_feed_foreign(s, l->feed_id, j->names[i], &f) < 0) {
             log_warnx("event=claim error=\"out of memory\"");
-            return;
+            break;
         }
         apply_lease(f, l, offset);
         f->last_fetch = l->last_fetch;
         log_info("event=feed-listed-elsewhere feed=%s", f->name);
+        if (adopted == NULL)
+            adopted = calloc(j->n_names - i, sizeof(*adopted));
+        if (adopted != NULL)
+            adopted[n++] = l->feed_id;
     }
+    /* their URL, validators and last outcome, for status: read in a job */
+    if (n > 0)
+        learn_state(s, adopted, n);
+    else
+        free(adopted);
 }
 
 void
@@ -561,6 +573,8 @@ complete_after(struct service *s, void *arg)
     struct complete_job *j = arg;
     struct feed_run *f = j->f;
     service_store_result(s, j->rc == -ESTALE ? 0 : j->rc, j->err);
+    if (j->rc == 0)
+        service_store_wrote(s);
     if (j->rc == -ESTALE)
         log_warnx("event=fenced feed_id=%lld token=%lld outcome=\"lease lost: the state of this "
                   "fetch was not written\"",
@@ -1073,6 +1087,39 @@ wait_fn(struct service *s, void *arg)
         snprintf(j->err, sizeof(j->err), "%s", store_errmsg(s->wstore));
     j->rc = rc;
     return rc;
+}
+
+/* Feeds this node just learned of (another node lists them): what the
+ * store says of them, for status. Takes ids. */
+static void
+learned_after(struct service *s, void *arg)
+{
+    struct wait_job *j = arg;
+    service_store_result(s, j->rc, j->err);
+    for (size_t i = 0; j->rc == 0 && i < j->n; i++) {
+        struct feed_run *f = feed_by_id(s, j->ids[i]);
+        if (f != NULL && f->foreign && !f->in_flight && !f->claimed && !f->completing)
+            apply_state(f, &j->states[i]);
+    }
+    wait_job_free(j);
+}
+
+static void
+learn_state(struct service *s, int64_t *ids, size_t n)
+{
+    struct wait_job *j = calloc(1, sizeof(*j));
+    if (j == NULL || (j->leases = calloc(n, sizeof(*j->leases))) == NULL ||
+        (j->states = calloc(n, sizeof(*j->states))) == NULL) {
+        if (j != NULL)
+            free(j->leases);
+        free(j);
+        free(ids);
+        return; /* status shows them without a URL until a fetch */
+    }
+    j->ids = ids;
+    j->n = n;
+    if (sched_job(s, wait_fn, learned_after, j) < 0)
+        wait_job_free(j);
 }
 
 static int

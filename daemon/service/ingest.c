@@ -74,6 +74,8 @@ nomem:
 void
 service_ingest_close(struct service_ingest *f)
 {
+    free(f->hub);
+    free(f->self);
     parse_cleaner_free(f->cleaner);
     free(f->name);
     free(f->own.base_url);
@@ -207,16 +209,24 @@ on_entry(void *arg, const struct parse_feed *feed, struct parse_entry *e)
     return r->s != NULL && r->n == BATCH && flush(r) < 0;
 }
 
-/* Parse a document through r (on_entry): the parse's return. */
+/* Parse a document through r (on_entry): the parse's return. Its WebSub
+ * links (SPEC §11) into *hub and *self (new strings, or NULL). */
 static int
 parse_run(struct run *r, const struct service_ingest *f, FILE *fp, const char *buf, size_t len,
-          const char *charset, struct parse_report *report)
+          const char *charset, struct parse_report *report, char **hub, char **self)
 {
     struct parse_opts opts = f->opts;
+    struct parse_feed *pf = NULL;
     if (opts.charset == NULL)
         opts.charset = charset;
-    return fp != NULL ? parse_feed_file(fp, &opts, on_entry, r, NULL, report)
-                      : parse_feed_mem(buf, len, &opts, on_entry, r, NULL, report);
+    int rc = fp != NULL ? parse_feed_file(fp, &opts, on_entry, r, &pf, report)
+                        : parse_feed_mem(buf, len, &opts, on_entry, r, &pf, report);
+    if (pf != NULL) { /* WebSub discovery (SPEC §11) */
+        *hub = pf->hub, pf->hub = NULL;
+        *self = pf->self, pf->self = NULL;
+        parse_feed_free(pf);
+    }
+    return rc;
 }
 
 int
@@ -230,10 +240,13 @@ service_ingest_document(struct store *s, struct service_ingest *f, FILE *fp, con
     d.now = now;
     f->newest = 0;
     f->ttl = 0;
+    free(f->hub);
+    free(f->self);
+    f->hub = f->self = NULL;
     int rc = document_begin(s, f, err, errsize);
     if (rc < 0)
         return rc;
-    rc = parse_run(&r, f, fp, buf, len, charset, report);
+    rc = parse_run(&r, f, fp, buf, len, charset, report, &f->hub, &f->self);
     if (r.error == 0 && rc >= 0)
         flush(&r);
     for (size_t i = 0; i < r.n; i++)
@@ -259,7 +272,7 @@ service_ingest_parse(const struct service_ingest *f, FILE *fp, const char *buf, 
     struct run r = {.d = &d, .now = now};
     memset(out, 0, sizeof(*out));
     d.now = now;
-    int rc = parse_run(&r, f, fp, buf, len, charset, &out->report);
+    int rc = parse_run(&r, f, fp, buf, len, charset, &out->report, &out->hub, &out->self);
     out->a = r.batch;
     out->n = r.n;
     out->now = now;
@@ -285,6 +298,10 @@ service_ingest_store(struct store *s, struct service_ingest *f, struct service_p
     memset(counts, 0, sizeof(*counts));
     f->newest = 0;
     f->ttl = p->ttl;
+    free(f->hub);
+    free(f->self);
+    f->hub = p->hub, p->hub = NULL;
+    f->self = p->self, p->self = NULL;
     if (p->rc < 0) {
         snprintf(err, errsize, "%s", p->err);
         rc = p->rc;
@@ -303,6 +320,9 @@ service_parsed_clear(struct service_parsed *p)
     for (size_t i = 0; i < p->n; i++)
         parse_article_free(p->a[i]);
     free(p->a);
+    free(p->hub);
+    free(p->self);
     p->a = NULL;
+    p->hub = p->self = NULL;
     p->n = 0;
 }

@@ -31,6 +31,8 @@ struct service_ingest {
     /* Set by service_ingest_document about the last document: */
     int64_t newest;       /* date of its newest article, 0 when it had none */
     long ttl;             /* its RSS <ttl> in minutes, 0 when absent */
+    char *hub, *self;     /* its WebSub links (struct parse_feed), owned, or NULL;
+                           * freed by the next document and service_ingest_close */
 };
 
 /* Prepare feed `name`: `cf` is its configuration, or NULL for defaults (a
@@ -62,6 +64,7 @@ struct service_parsed {
     size_t n;
     int64_t now;                /* the time it was read at: its articles' first seen */
     long ttl;                   /* its RSS <ttl> in minutes, 0 when absent */
+    char *hub, *self;           /* its WebSub links, owned, or NULL */
     struct parse_report report;
     int rc;                     /* 0, or the parse's negative errno (err says why; no
                                  * articles) */
@@ -76,12 +79,12 @@ int service_ingest_parse(const struct service_ingest *f, FILE *fp, const char *b
                          const char *charset, int64_t now, struct service_parsed *out);
 /* Store a document service_ingest_parse made (p), as service_ingest_document
  * would have stored it: one transaction, the claim checked first, counts
- * filled, f->newest and f->ttl set. p->rc < 0 is returned as it is, with
+ * filled, f->newest, f->ttl, f->hub and f->self set. p->rc < 0 is returned as it is, with
  * p->err in err. p's articles are freed either way. Returns 0 or a
  * negative errno with the reason in err (nothing of the document stored). */
 int service_ingest_store(struct store *s, struct service_ingest *f, struct service_parsed *p,
                          struct store_counts *counts, char *err, size_t errsize);
-/* Free p's articles (an emptied or zeroed p is fine). */
+/* Free p's articles and links (an emptied or zeroed p is fine). */
 void service_parsed_clear(struct service_parsed *p);
 
 #endif
