@@ -124,6 +124,15 @@ int parse_date(const char *s, const char *tz, int64_t *out);
  * years below 1000 with four digits). Returns buf. */
 char *parse_date_iso(int64_t t, char *buf, size_t size);
 
+/* The proleptic Gregorian calendar (one implementation, parse/date/):
+ * days since 1970-01-01 of year y, month m (1..12), day d (1..31, not
+ * checked against the month); and back. parse_weekday: 0 = Sunday. */
+int64_t parse_days_from_civil(int64_t y, int m, int d);
+void parse_civil_from_days(int64_t days, int64_t *y, int *m, int *d);
+int parse_weekday(int64_t days);
+/* Days in month m (1..12) of year y. */
+int parse_month_days(int64_t y, int m);
+
 /* A time zone of the system tz database, read once (its TZif file, RFC 8536,
  * with the POSIX TZ rule of its footer for later years), so that offsets are
  * asked of memory: thread-safe, no TZ variable, no tzset, no global state.
