@@ -79,6 +79,16 @@ static const char *const migrations[] = {
     " expires INTEGER NOT NULL) WITHOUT ROWID;"
     "CREATE TABLE listing(node TEXT NOT NULL, feed_id INTEGER NOT NULL,"
     " PRIMARY KEY(node, feed_id)) WITHOUT ROWID;",
+    /* 7: freshness (issue 13): a feed's first successful fetch (the articles
+     * first seen after it count for lag; a store from before takes its
+     * first article's), why its next check is when it is, the median lag of
+     * its last day and how many articles that is of */
+    "ALTER TABLE feeds ADD COLUMN first_ok INTEGER;"
+    "ALTER TABLE feeds ADD COLUMN next_why TEXT;"
+    "ALTER TABLE feeds ADD COLUMN lag_median INTEGER;"
+    "ALTER TABLE feeds ADD COLUMN lag_n INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE feeds SET first_ok = (SELECT min(a.first_seen) FROM articles a"
+    " WHERE a.feed_id = feeds.id);",
 };
 
 /* Lookups prefer a live article over a tombstone (a pruned article's keys). */
@@ -686,6 +696,7 @@ static const struct store_ops lite_ops = {
     .feed_ensure = store_sqlite_feed_ensure,
     .feed_state_get = store_sqlite_feed_state_get,
     .feed_state_set = store_sqlite_feed_state_set,
+    .feed_items = store_sqlite_feed_items,
     .snapshot = store_sqlite_snapshot,
     .raw_count = store_sqlite_raw_count,
     .raw_each = store_sqlite_raw_each,
