@@ -87,7 +87,8 @@ store_pg_articles(struct store *s, const struct store_query *q, char *const *ter
     if ((ret = store_pg_ready(s)) < 0)
         goto out;
     /* row by row: an export of every article never holds them all */
-    if (!PQsendQueryParams(conn, sql, p.n, NULL, p.v, NULL, NULL, 0) || !PQsetSingleRowMode(conn)) {
+    if (!PQsendQueryParams(conn, sql, p.n, NULL, p.v, NULL, NULL, 0) ||
+        !PQsetSingleRowMode(conn)) {
         ret = store_pg_fail(s, NULL);
         goto out;
     }
