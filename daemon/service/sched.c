@@ -1,6 +1,6 @@
 /* daemon/service/sched.c — the scheduler (SPEC §6): one non-repeating timer for the
- * earliest due feed; a feed is never fetched twice at once; the next fetch
- * time comes from policy.c; a fetched body is parsed and stored in the libuv
+ * earliest due feed; a feed is never fetched twice at once; what a fetch asks
+ * of the next one goes to its claim's completion (claim.c, policy.c); a fetched body is parsed and stored in the libuv
  * threadpool, one job at a time, so the loop keeps answering while a 16 MB
  * feed is read; the feed's new state is saved through the same queue. */
 #include <assert.h>
@@ -190,22 +190,12 @@ set_str(char **slot, const char *v)
     *slot = v ? strdup(v) : NULL;
 }
 
-static int64_t
-interval_of(const struct feed_run *f)
+/* What a fetch that ended at `now` asks of the next check (policy.h). */
+static struct fetch_ask
+ask_of(struct sched *sc, enum service_next_kind kind, int64_t now)
 {
-    return f->cf ? f->cf->interval : 900;
-}
-
-static int64_t
-next_ok(struct sched *sc, struct feed_run *f, int64_t now, long ttl_min, long max_age)
-{
-    return service_next_ok(now, interval_of(f), ttl_min, max_age, draw(sc));
-}
-
-static int64_t
-next_error(struct sched *sc, struct feed_run *f, int64_t now, long retry_after)
-{
-    return service_next_error(now, interval_of(f), f->errors, retry_after, draw(sc));
+    return (struct fetch_ask){.kind = kind, .now = now, .ttl_min = 0, .max_age = -1,
+                              .retry_after = -1, .rnd = draw(sc)};
 }
 
 /* ---- finishing a fetch ---- */
@@ -213,14 +203,15 @@ next_error(struct sched *sc, struct feed_run *f, int64_t now, long retry_after)
 static void start_fetch(struct service *svc, struct feed_run *f);
 
 static void
-finish(struct service *svc, struct feed_run *f, int64_t now)
+finish(struct service *svc, struct feed_run *f, const struct fetch_ask *ask)
 {
     f->in_flight = 0;
     f->fetched = 1;
     f->fetches[f->last]++;
     svc->sched->busy--;
-    /* state, next check and the lease's end, written with the claim's token */
-    cluster_complete(svc, f, f->next_fetch - now);
+    /* state, the next check (issue 13: made in the worker from the store's
+     * items of the feed) and the lease's end, written with the claim's token */
+    cluster_complete(svc, f, ask);
     service_after_fetch(svc, f); /* tells the watchers; may free f (dropped by a reload) */
     sched_rearm(svc);
 }
@@ -304,6 +295,7 @@ ingest_after(struct service *svc, void *arg)
 {
     struct fetched *x = arg;
     struct feed_run *f = x->f;
+    struct fetch_ask ask = ask_of(svc->sched, SERVICE_NEXT_OK, x->now);
     char q[300];
     f->last_fetch = x->now;
     f->http = x->http;
@@ -324,7 +316,7 @@ ingest_after(struct service *svc, void *arg)
         snprintf(f->error, sizeof(f->error), "%.255s", x->ingest_err);
         utf8_trim(f->error);
         memset(&f->counts, 0, sizeof(f->counts));
-        f->next_fetch = next_error(svc->sched, f, x->now, -1);
+        ask.kind = SERVICE_NEXT_ERROR;
         log_warnx("event=fetch feed=%s outcome=error http=%ld error=%s", f->name, x->http,
                   log_q(f->error, q, sizeof(q)));
     } else {
@@ -354,7 +346,8 @@ ingest_after(struct service *svc, void *arg)
         svc->metrics.articles[STORE_UPDATED] += (uint64_t)x->counts.updated;
         svc->metrics.articles[STORE_DUPLICATE] += (uint64_t)x->counts.duplicates;
         svc->metrics.articles[STORE_UNCHANGED] += (uint64_t)x->counts.unchanged;
-        f->next_fetch = next_ok(svc->sched, f, x->now, x->ttl, x->max_age);
+        ask.ttl_min = x->ttl;
+        ask.max_age = x->max_age;
         if (x->post_err[0])
             log_warnx("event=markdown feed=%s error=%s", f->name,
                       log_q(x->post_err, q, sizeof(q)));
@@ -366,9 +359,10 @@ ingest_after(struct service *svc, void *arg)
                  f->name, x->http, x->counts.new_, x->counts.updated, x->counts.duplicates,
                  x->counts.unchanged, x->seconds);
     }
-    int64_t now = x->now;
+    if (x->rc == -ESTALE)
+        ask.kind = SERVICE_NEXT_NOW; /* nothing is written with a lost lease */
     fetched_free(x);
-    finish(svc, f, now);
+    finish(svc, f, &ask);
 }
 
 static void
@@ -378,6 +372,7 @@ on_fetch_done(void *arg, const struct fetch_result *r)
     struct service *svc = x->svc;
     struct feed_run *f = x->f;
     int64_t now = now_s();
+    struct fetch_ask ask = ask_of(svc->sched, SERVICE_NEXT_OK, now);
     char q[300];
     record_duration(svc, r->seconds);
     x->now = now;
@@ -401,16 +396,16 @@ on_fetch_done(void *arg, const struct fetch_result *r)
         snprintf(f->error, sizeof(f->error), "out of memory");
         f->last = SERVICE_ERROR;
         f->errors++;
-        f->next_fetch = next_error(svc->sched, f, now, -1);
+        ask.kind = SERVICE_NEXT_ERROR;
         fetched_free(x);
-        finish(svc, f, now);
+        finish(svc, f, &ask);
         return;
     }
     if (r->error == -ECANCELED) { /* shutting down: not the feed's fault */
         fetched_free(x);
-        f->next_fetch = now; /* due again at once, for any node */
+        ask.kind = SERVICE_NEXT_NOW; /* due again at once, for any node */
         f->fetches[f->last]--; /* no fetch happened */
-        finish(svc, f, now);
+        finish(svc, f, &ask);
         return;
     }
     f->last_fetch = now;
@@ -422,7 +417,7 @@ on_fetch_done(void *arg, const struct fetch_result *r)
         memset(&f->counts, 0, sizeof(f->counts));
         if (r->permanent_url != NULL)
             set_str(&f->url, r->permanent_url);
-        f->next_fetch = next_ok(svc->sched, f, now, 0, r->max_age);
+        ask.max_age = r->max_age;
         log_info("event=fetch feed=%s outcome=not-modified http=304 seconds=%.3f", f->name,
                  r->seconds);
     } else if ((r->error == 0 || r->error == -EREMOTEIO) && r->http == 410) {
@@ -443,14 +438,13 @@ on_fetch_done(void *arg, const struct fetch_result *r)
         else
             snprintf(f->error, sizeof(f->error), "empty response");
         memset(&f->counts, 0, sizeof(f->counts));
-        f->next_fetch = next_error(svc->sched, f, now,
-                                   (r->http == 429 || r->http == 503) ? r->retry_after : -1);
-        log_warnx("event=fetch feed=%s outcome=error http=%ld errors=%d error=%s next_in=%llds",
-                  f->name, r->http, f->errors, log_q(f->error, q, sizeof(q)),
-                  (long long)(f->next_fetch - now));
+        ask.kind = SERVICE_NEXT_ERROR;
+        ask.retry_after = (r->http == 429 || r->http == 503) ? r->retry_after : -1;
+        log_warnx("event=fetch feed=%s outcome=error http=%ld errors=%d error=%s", f->name,
+                  r->http, f->errors, log_q(f->error, q, sizeof(q)));
     }
     fetched_free(x);
-    finish(svc, f, now);
+    finish(svc, f, &ask);
 }
 
 static void
@@ -623,9 +617,10 @@ sched_stop(struct service *svc)
     for (size_t i = 0; i < svc->nfeeds; i++) {
         struct feed_run *f = svc->feeds[i];
         if (f->claimed) {
+            struct fetch_ask ask = ask_of(sc, SERVICE_NEXT_NOW, now_s());
             f->claimed = 0;
             sc->busy--;
-            cluster_complete(svc, f, 0);
+            cluster_complete(svc, f, &ask);
         }
     }
     sc->closing = 1;

@@ -15,6 +15,7 @@
 
 #include "daemon/config/config.h"
 #include "daemon/service/ingest.h"
+#include "daemon/service/policy.h"
 #include "daemon/service/service.h"
 #include "store/store.h"
 
@@ -72,6 +73,24 @@ struct feed_run {
     char owner[65];            /* lease holder as last read, "" none */
     int64_t lease_until;       /* Unix seconds, database clock, 0 none */
     int unlisted;              /* disabled in the store: no live node lists it */
+    /* freshness (issue 13): as struct service_feed */
+    int64_t first_ok;          /* its first successful fetch as last read, 0 never */
+    char next_why[128];
+    int64_t lag_median;
+    long lag_n;
+    uint64_t lag_buckets[SERVICE_LAG_BUCKETS];
+    uint64_t lag_count;
+    double lag_sum;
+};
+
+/* What a finished fetch hands the completion of its claim: the inputs of its
+ * next check (policy.h), the step of its plan computed on the loop thread
+ * with the configuration (cadence.h), so the worker needs nothing of it. */
+struct fetch_ask {
+    enum service_next_kind kind;
+    int64_t now;               /* when the fetch ended (this node's clock) */
+    long ttl_min, max_age, retry_after;
+    uint64_t rnd;
 };
 
 struct metrics {
@@ -197,10 +216,13 @@ void cluster_free(struct service *s);
  * earliest uv_now() ms at which the timer should look again in *wake
  * (UINT64_MAX: a finished fetch or a notification will). */
 void cluster_claim(struct service *s, uint64_t now_ms, uint64_t *wake);
-/* f's fetch ended: finish its claim in the store (state, next check in
- * next_in seconds, lease released) with its token; waiters fire once it is
- * written. */
-void cluster_complete(struct service *s, struct feed_run *f, int64_t next_in);
+/* f's fetch ended: finish its claim in the store with its token (state,
+ * lease released, and the next check, which the worker computes from the
+ * feed's items in the store and `ask`: issue 13 §2; the feed's median lag
+ * with it); waiters fire once it is written. */
+void cluster_complete(struct service *s, struct feed_run *f, const struct fetch_ask *ask);
+/* The database clock minus this node's, seconds, as the last claim read it. */
+int64_t cluster_offset(const struct service *s);
 /* Articles changed here: tell the other nodes (coalesced). */
 void cluster_changed(struct service *s);
 /* A refresh of f (w may be NULL): mark it due in the store (with the other
