@@ -567,16 +567,16 @@ struct complete_job {
     int64_t next_in;    /* seconds from when it was written */
     int64_t next;       /* the next check, database clock */
     char why[128];
-    int64_t lags[ITEMS_READ]; /* lags of the articles this fetch first saw */
-    size_t nlags;
+    size_t nlags;       /* of ask.lags, that count for the histogram */
     int rc;
     char err[256];
 };
 
 /* The articles of items[0..n) that count for lag (issue 13 §1): first seen
- * by this feed after its first successful fetch, their date believed, first
- * seen at or after `since` (and at or before `until`); their lags (first
- * seen − date, at least 0) into out. Returns the count. */
+ * by this feed after its first successful fetch (in seconds: one fetched
+ * again within that second is taken for the backlog), their date believed,
+ * first seen at or after `since` (and at or before `until`); their lags
+ * (first seen − date, at least 0) into out. Returns the count. */
 static size_t
 lags_of(const struct store_feed_item *items, size_t n, int64_t first_ok, int64_t since,
         int64_t until, int64_t *out)
@@ -621,8 +621,9 @@ complete_fn(struct service *s, void *arg)
      * (first seen at its end: the `now` its articles were stored with) */
     j->st.lag_n = (long)lags_of(j->items, n, first_ok, j->ask.now - LAG_DAY, j->ask.now, lags);
     j->st.lag_median = cadence_median(lags, (size_t)j->st.lag_n);
-    if (j->ask.kind == SERVICE_NEXT_OK)
-        j->nlags = lags_of(j->items, n, first_ok, j->ask.now, j->ask.now, j->lags);
+    /* this fetch's articles count when the feed had a successful fetch
+     * before (a new feed's backlog is not lag) */
+    j->nlags = j->ask.kind == SERVICE_NEXT_OK && first_ok > 0 ? j->ask.nlags : 0;
     j->st.next_why = strdup(j->why);
     /* from when it is written: the time this job waited in the queue is not
      * added to the interval */
@@ -673,7 +674,7 @@ complete_after(struct service *s, void *arg)
     snprintf(f->next_why, sizeof(f->next_why), "%s", j->why);
     f->lag_median = j->st.lag_median;
     f->lag_n = j->st.lag_n;
-    observe_lags(f, j->lags, j->nlags);
+    observe_lags(f, j->ask.lags, j->nlags);
     if (j->ask.kind == SERVICE_NEXT_ERROR)
         log_info("event=retry feed=%s next_in=%llds why=%s", f->name, (long long)j->next_in,
                  LOG_QUOTE(j->why));
@@ -686,7 +687,9 @@ complete_after(struct service *s, void *arg)
     int64_t done = j->rc == 0 ? j->token : 0;
     store_feed_state_clear(&j->st);
     free(j->items);
+    free(j->ask.lags);
     free(j);
+    service_notify(s, SERVICE_FETCHED); /* its next check, reason and lag changed */
     service_answer_waiters(s, f, done); /* may free f */
     if (!s->cluster->stopping) {
         uv_timer_start(&s->cluster->wait_timer, on_wait_timer, WAIT_POLL_MS, 0);
@@ -728,6 +731,7 @@ cluster_complete(struct service *s, struct feed_run *f, const struct fetch_ask *
     if (j == NULL || f->id == 0 || f->token == 0 ||
         (j->items = calloc(ITEMS_READ, sizeof(*j->items))) == NULL) {
         free(j);
+        free(ask->lags);
         service_answer_waiters(s, f, 0);
         return;
     }
@@ -758,6 +762,7 @@ cluster_complete(struct service *s, struct feed_run *f, const struct fetch_ask *
     if (sched_job(s, complete_fn, complete_after, j) < 0) {
         store_feed_state_clear(&j->st);
         free(j->items);
+        free(j->ask.lags);
         free(j);
         service_answer_waiters(s, f, 0);
         return;

@@ -21,6 +21,9 @@
  * with their backoff. A job that succeeds ends it. */
 #define BUSY_FAST_MS 30000
 
+/* Lags of a document's new articles kept for the histogram (issue 13 §1). */
+#define INGEST_LAGS 1000
+
 struct job {
     struct job *next;
     int (*fn)(struct service *svc, void *arg);
@@ -69,6 +72,8 @@ struct fetched {
     long articles;
     long total;           /* articles in the store, when total_ok */
     int total_ok;
+    int64_t *lags;        /* the lags of the articles it added (issue 13 §1) */
+    size_t nlags;
     char *markdown_dir;   /* [output] markdown_dir when set: posts of new articles */
     long posts;           /* posts written */
     char post_err[256];
@@ -195,7 +200,7 @@ static struct fetch_ask
 ask_of(struct sched *sc, enum service_next_kind kind, int64_t now)
 {
     return (struct fetch_ask){.kind = kind, .now = now, .ttl_min = 0, .max_age = -1,
-                              .retry_after = -1, .rnd = draw(sc)};
+                              .retry_after = -1, .rnd = draw(sc), .lags = NULL, .nlags = 0};
 }
 
 /* ---- finishing a fetch ---- */
@@ -236,6 +241,10 @@ ingest_fn(struct service *svc, void *arg)
     struct service_ingest ing = x->opts->ing; /* the shared options stay untouched */
     ing.feed_id = x->feed_id;
     ing.token = x->token;
+    if ((x->lags = malloc(INGEST_LAGS * sizeof(*x->lags))) != NULL) {
+        ing.lags = x->lags;
+        ing.lags_max = INGEST_LAGS;
+    }
     /* two nodes' documents may lock the same stories in another order: the
      * database aborts one, which is redone */
     for (int tries = 0; tries < 5; tries++) {
@@ -249,6 +258,7 @@ ingest_fn(struct service *svc, void *arg)
         return 0; /* fenced: the store works, this node lost the feed */
     x->newest = ing.newest;
     x->ttl = ing.ttl;
+    x->nlags = ing.nlags;
     if (x->rc != -EINVAL && x->rc < 0)
         return x->rc;
     /* -EINVAL: the document, not the store, was bad */
@@ -286,6 +296,7 @@ fetched_free(struct fetched *x)
     free(x->last_modified);
     free(x->permanent_url);
     free(x->markdown_dir);
+    free(x->lags);
     feed_opts_unref(x->opts);
     free(x);
 }
@@ -348,6 +359,9 @@ ingest_after(struct service *svc, void *arg)
         svc->metrics.articles[STORE_UNCHANGED] += (uint64_t)x->counts.unchanged;
         ask.ttl_min = x->ttl;
         ask.max_age = x->max_age;
+        ask.lags = x->lags; /* taken by the completion */
+        ask.nlags = x->nlags;
+        x->lags = NULL;
         if (x->post_err[0])
             log_warnx("event=markdown feed=%s error=%s", f->name,
                       log_q(x->post_err, q, sizeof(q)));

@@ -91,6 +91,9 @@ struct fetch_ask {
     int64_t now;               /* when the fetch ended (this node's clock) */
     long ttl_min, max_age, retry_after;
     uint64_t rnd;
+    int64_t *lags;             /* the lags of the articles this fetch added (issue 13
+                                * §1), nlags of them; owned, taken by cluster_complete */
+    size_t nlags;
 };
 
 struct metrics {
@@ -219,7 +222,8 @@ void cluster_claim(struct service *s, uint64_t now_ms, uint64_t *wake);
 /* f's fetch ended: finish its claim in the store with its token (state,
  * lease released, and the next check, which the worker computes from the
  * feed's items in the store and `ask`: issue 13 §2; the feed's median lag
- * with it); waiters fire once it is written. */
+ * with it, and ask's lags into its histogram when the feed had a successful
+ * fetch before); waiters fire once it is written. ask->lags is taken. */
 void cluster_complete(struct service *s, struct feed_run *f, const struct fetch_ask *ask);
 /* The database clock minus this node's, seconds, as the last claim read it. */
 int64_t cluster_offset(const struct service *s);
