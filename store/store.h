@@ -310,8 +310,9 @@ int store_lease_extend(struct store *s, int64_t feed_id, int64_t token, int64_t 
 int store_fence(struct store *s, int64_t feed_id, int64_t token);
 
 /* Finish a claim: write the fetch's state st (strings borrowed; st->next_fetch
- * ignored; first_ok kept when one is stored), set next_fetch to now + next_in seconds, release the lease (owner
- * and lease_until cleared) and record `token` as the feed's done_token. One
+ * ignored; first_ok only when none is stored), set next_fetch to now +
+ * next_in seconds, release the lease (owner and lease_until cleared) and
+ * record `token` as the feed's done_token. One
  * small transaction of its own (or within an open one). st->enabled 0
  * disables the feed (410 Gone); 1 does not enable one disabled meanwhile.
  * The host follows st->url. A refresh that came while the fetch ran

@@ -335,8 +335,10 @@ static const struct value_case value_cases[] = {
      "feed \"f\": interval: bad duration '9223372036854775807' (at most 365d)"},
     {"feed", "interval", "106751991167301d",
      "feed \"f\": interval: bad duration '106751991167301d' (at most 365d)"},
-    {"feed", "interval", "15 m", "feed \"f\": interval: bad duration '15 m' (want a duration such as 15m, or auto)"},
-    {"feed", "interval", "-15m", "feed \"f\": interval: bad duration '-15m' (want a duration such as 15m, or auto)"},
+    {"feed", "interval", "15 m",
+     "feed \"f\": interval: bad duration '15 m' (want a duration such as 15m, or auto)"},
+    {"feed", "interval", "-15m",
+     "feed \"f\": interval: bad duration '-15m' (want a duration such as 15m, or auto)"},
     {"feed", "interval", "", "feed \"f\": interval: empty value"},
     /* retention: longer is fine (archives), and forever means never prune */
     {"daemon", "retention", "0", NULL},

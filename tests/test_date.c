@@ -1,7 +1,7 @@
 /* tests/test_date.c — parse/date.c: every accepted date format with good and bad
  * cases, zones (DST, CST, KST), impossible dates, parse_date_iso,
- * parse_zone_for_language, zones loaded once (parse_zone_*), thread safety, garbage input, and the shared
- * conformance table (dates.tsv). */
+ * parse_zone_for_language, zones loaded once (parse_zone_*), thread safety,
+ * garbage input, and the shared conformance table (dates.tsv). */
 /* cmocka.h needs these included before it */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -359,12 +359,10 @@ feed_status(const struct service_feed *f, int64_t now, int64_t stale_after)
 static int
 feed_status_freshness(json_t *o, const struct service_feed *f)
 {
-    if (json_object_set_new(o, "next_reason",
-                            f->enabled && f->next_why[0] ? json_string(f->next_why)
-                                                         : json_null()) < 0 ||
-        json_object_set_new(o, "lag_median",
-                            f->lag_n > 0 ? json_integer((json_int_t)f->lag_median)
-                                         : json_null()) < 0 ||
+    json_t *why = f->enabled && f->next_why[0] ? json_string(f->next_why) : json_null();
+    json_t *lag = f->lag_n > 0 ? json_integer((json_int_t)f->lag_median) : json_null();
+    if (json_object_set_new(o, "next_reason", why) < 0 ||
+        json_object_set_new(o, "lag_median", lag) < 0 ||
         json_object_set_new(o, "lag_articles", json_integer((json_int_t)f->lag_n)) < 0)
         return -1;
     return 0;

@@ -6,8 +6,9 @@
  * and waits for whichever node fetches them, and hears the other nodes'
  * changes through the store's notifications (with a slow poll behind
  * them). The node completing a fetch makes the feed's next check (issue 13
- * §2) from the store's items of the feed, in the worker. Every query runs in the worker (sched_job); on SQLite the same
- * calls schedule the one node. Loop thread only. */
+ * §2) from the store's items of the feed, in the worker. Every query runs
+ * in the worker (sched_job); on SQLite the same calls schedule the one
+ * node. Loop thread only. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -548,8 +549,9 @@ cluster_reload(struct service *s)
 
 /* ---- finishing a claim ---- */
 
-#define ITEMS_READ 256 /* a feed's newest items read at a completion: its rate
-                        * (the newest 20 dated ones) and a day's lags */
+/* A feed's newest items read at a completion: its rate (the newest 20 dated
+ * ones) and a day's lags. */
+#define ITEMS_READ 256
 #define LAG_DAY 86400
 
 struct complete_job {

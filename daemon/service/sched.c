@@ -1,8 +1,9 @@
 /* daemon/service/sched.c — the scheduler (SPEC §6): one non-repeating timer for the
  * earliest due feed; a feed is never fetched twice at once; what a fetch asks
- * of the next one goes to its claim's completion (claim.c, policy.c); a fetched body is parsed and stored in the libuv
- * threadpool, one job at a time, so the loop keeps answering while a 16 MB
- * feed is read; the feed's new state is saved through the same queue. */
+ * of the next one goes to its claim's completion (claim.c, policy.c); a
+ * fetched body is parsed and stored in the libuv threadpool, one job at a
+ * time, so the loop keeps answering while a 16 MB feed is read; the feed's
+ * new state is saved through the same queue. */
 #include <assert.h>
 #include <errno.h>
 #include <stdlib.h>

@@ -414,14 +414,13 @@ date_zone_local_to_utc(const char *tz, int year, int64_t local, int64_t *out)
     return 0;
 }
 
-
 /* ---- loaded zones (parse.h): one read, then offsets from memory ---- */
 
 struct parse_zone {
     char name[ZONE_NAME_MAX + 1];
-    int fixed;        /* 1: `offset` always (UTC, or a fixed zone without its file) */
-    int offset;       /* seconds east, when fixed */
-    struct tzif tz;   /* when not fixed: pointers into data */
+    int fixed;            /* 1: `offset` always (UTC, or a fixed zone without its file) */
+    int offset;           /* seconds east, when fixed */
+    struct tzif tz;       /* when not fixed: pointers into data */
     unsigned char data[]; /* the TZif file */
 };
 
