@@ -564,6 +564,7 @@ struct complete_job {
     struct fetch_ask ask;
     int errors;
     int64_t offset;     /* database clock − this node's */
+    int read_items;     /* the items are needed: auto, new articles, a day's lag */
     /* results, read by complete_after */
     struct store_feed_item *items;
     int64_t next_in;    /* seconds from when it was written */
@@ -601,7 +602,8 @@ complete_fn(struct service *s, void *arg)
     size_t n = 0;
     int64_t first_ok = 0, dates[ITEMS_READ], lags[ITEMS_READ];
     /* the feed's newest items, from the store (whichever node stored them) */
-    if (store_feed_items(s->wstore, j->feed_id, j->items, ITEMS_READ, &n, &first_ok) < 0)
+    if (j->read_items &&
+        store_feed_items(s->wstore, j->feed_id, j->items, ITEMS_READ, &n, &first_ok) < 0)
         n = 0; /* the completion below fails the same way, or works without */
     size_t nd = 0;
     for (size_t i = 0; i < n; i++)
@@ -619,10 +621,12 @@ complete_fn(struct service *s, void *arg)
     j->next = service_next_check(&in, j->why, sizeof(j->why));
     if (!j->st.enabled)
         snprintf(j->why, sizeof(j->why), "disabled: 410 Gone");
-    /* the median lag of the day before this fetch, and this fetch's lags
-     * (first seen at its end: the `now` its articles were stored with) */
-    j->st.lag_n = (long)lags_of(j->items, n, first_ok, j->ask.now - LAG_DAY, j->ask.now, lags);
-    j->st.lag_median = cadence_median(lags, (size_t)j->st.lag_n);
+    /* the median lag of the day before this fetch (unread: none before,
+     * none new, as it was) */
+    if (j->read_items) {
+        j->st.lag_n = (long)lags_of(j->items, n, first_ok, j->ask.now - LAG_DAY, j->ask.now, lags);
+        j->st.lag_median = cadence_median(lags, (size_t)j->st.lag_n);
+    }
     /* this fetch's articles count when the feed had a successful fetch
      * before (a new feed's backlog is not lag) */
     j->nlags = j->ask.kind == SERVICE_NEXT_OK && first_ok > 0 ? j->ask.nlags : 0;
@@ -748,6 +752,11 @@ cluster_complete(struct service *s, struct feed_run *f, const struct fetch_ask *
     struct cadence_plan plan;
     plan_of(s, f, &plan);
     cadence_step(&plan, ask->now + j->offset, &j->step);
+    /* a fixed interval, no new article and no lag of the day to slide: the
+     * completion reads nothing (a round of 304s costs what it did) */
+    j->read_items = j->step.interval == 0 || ask->nlags > 0 || f->lag_n > 0;
+    j->st.lag_median = f->lag_median;
+    j->st.lag_n = f->lag_n;
     if ((f->last == SERVICE_OK || f->last == SERVICE_NOT_MODIFIED) &&
         ask->kind == SERVICE_NEXT_OK)
         j->st.first_ok = f->last_fetch; /* kept only when it is the first */
