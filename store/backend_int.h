@@ -99,12 +99,15 @@ typedef int (*store_text_cb)(void *arg, const char *text);
  *             body_text (the plain text search reads), content_hash,
  *             republish, rejected_date
  *   sources:  article_id, feed_id, seen
- *   keys:     kind, key (a band's number in decimal), article_id, at */
+ *   keys:     kind, key (a band's number in decimal), article_id, at
+ *   tombstones: article_id, seen (a pruned article whose keys are kept,
+ *             and when an item holding them was last seen) */
 enum store_table {
     STORE_T_FEEDS,
     STORE_T_ARTICLES,
     STORE_T_SOURCES,
     STORE_T_KEYS,
+    STORE_T_TOMBSTONES,
     STORE_T_COUNT
 };
 #define STORE_FEEDS_NCOLS 25
@@ -200,11 +203,30 @@ struct store_ops {
      * or the body text) are terms[0..nterms). Returns 0, an error or cb's. */
     int (*articles)(struct store *s, const struct store_query *q, char *const *terms, int nterms,
                     store_article_cb cb, void *arg);
-    /* Inside an open transaction: delete the articles dated before `cutoff`
-     * and first seen before `fresh`, their sources and search text, and the
-     * title and band keys dated before cutoff - window that point to no
-     * live article; the number of articles in *deleted. */
-    int (*prune)(struct store *s, int64_t cutoff, int64_t fresh, int64_t window, long *deleted);
+    /* Inside an open transaction: delete up to max (> 0) of the articles
+     * dated before `cutoff` and first seen before `fresh`, the oldest
+     * first (other writers' locked rows skipped where the backend has row
+     * locks), with their sources, search text, title and band keys (rules
+     * 3 and 4 compare live articles only), and leave a tombstone of each,
+     * last seen `now` (its guid, link, feed-title and column keys stay);
+     * ids are never handed out again. The number of articles in *deleted. */
+    int (*prune)(struct store *s, int64_t cutoff, int64_t fresh, int64_t now, long max,
+                 long *deleted);
+    /* Inside an open transaction: the tombstone of pruned article `article`
+     * was seen at `now` (one of its keys found by store_add): its last seen
+     * becomes now when it is STORE_TOMB_REFRESH older or more; a tombstone
+     * missing is made. With `keys` (keys are added to it next), also one
+     * another node is expiring at this moment, once that node commits (the
+     * keys added are then tracked); without, a row lock is taken only when
+     * the last seen is written, so that writers listing the same old items
+     * do not queue behind each other. */
+    int (*tomb_seen)(struct store *s, int64_t article, int64_t now, int keys);
+    /* Inside an open transaction: delete up to max (> 0) tombstones last
+     * seen before `before`, the least recently seen first (locked rows
+     * skipped where the backend has row locks), with every key of theirs
+     * but column titles; never one naming a live article. Their number in
+     * *deleted. */
+    int (*tomb_prune)(struct store *s, int64_t before, long max, long *deleted);
     int (*count)(struct store *s, int64_t feed_id, long *n);
 
     int (*feed_ensure)(struct store *s, const char *name, const char *url, int64_t *id);
@@ -234,6 +256,19 @@ struct store_ops {
     int (*notify)(struct store *s, const char *what);
     int (*notifications)(struct store *s, void (*cb)(void *arg, const char *what), void *arg);
     int (*connected)(const struct store *s);
+
+    /* ---- WebSub subscriptions (store.h's contract; arguments checked by
+     * store_websub.c) ---- */
+    int (*ws_put)(struct store *s, const struct store_websub *w);
+    int (*ws_get)(struct store *s, const char *callback, struct store_websub *out);
+    int (*ws_of_feed)(struct store *s, int64_t feed_id, struct store_websub *out, size_t max,
+                      size_t *n);
+    int (*ws_set)(struct store *s, const char *callback, int state, int64_t now, int64_t lease_s,
+                  int64_t asked);
+    int (*ws_delete)(struct store *s, const char *callback);
+    int (*ws_renewals)(struct store *s, int64_t now, int64_t hold, struct store_websub *out,
+                       size_t max, size_t *n);
+    int (*ws_seen)(struct store *s, const char *sig, int64_t now, int add);
 
     /* ---- raw rows, for store_copy (tables and columns above) ---- */
     /* Begin a read-only transaction that sees one snapshot until rollback. */
@@ -294,8 +329,12 @@ enum store_invariant {
     STORE_INV_SEARCH_MISSING,   /* articles without their search row (SQLite) */
     STORE_INV_SEARCH_ORPHAN,    /* search rows without an article (SQLite) */
     STORE_INV_TOMBSTONES,       /* keys naming no article: tombstones (not a problem) */
-    STORE_INV_TOMB_ABOVE,       /* … naming ids above the newest article (SQLite reuses
-                                 * such an id: a warning) */
+    STORE_INV_TOMB_ABOVE,       /* … naming ids the next article could take (SQLite:
+                                 * above both the newest article and the ids pruned;
+                                 * a warning) */
+    STORE_INV_TOMB_LIVE,        /* tombstones naming a live article (SQLite schema 7) */
+    STORE_INV_TOMB_UNTRACKED,   /* keys of pruned articles, column titles aside, without
+                                 * a tombstone: they would never expire (schema 7) */
     STORE_INV_COUNT
 };
 

@@ -86,7 +86,46 @@ static const char *const migrations[] = {
     " expires bigint NOT NULL);"
     "CREATE TABLE listing(node text NOT NULL, feed_id bigint NOT NULL,"
     " PRIMARY KEY(node, feed_id));",
-    /* 4: freshness (issue 13): a feed's first successful fetch (the articles
+    /* 4: WebSub (SPEC §11): the subscriptions asked of hubs, by callback id
+     * (state 0 pending, 1 active, 2 unsubscribing; renew_at: when a node
+     * claimed its renewal), and the deliveries seen (the replay guard) */
+    "CREATE TABLE websub(callback text PRIMARY KEY, feed_id bigint NOT NULL,"
+    " topic text NOT NULL, hub text NOT NULL, secret text NOT NULL,"
+    " state smallint NOT NULL DEFAULT 0, lease_until bigint NOT NULL DEFAULT 0,"
+    " lease_s bigint NOT NULL DEFAULT 0, asked_at bigint NOT NULL DEFAULT 0,"
+    " renew_at bigint);"
+    "CREATE INDEX websub_feed ON websub(feed_id);"
+    "CREATE TABLE websub_seen(sig text PRIMARY KEY, at bigint NOT NULL);",
+    /* 5: tombstones expire (tombstone_retention), as SQLite's schema 8: a
+     * pruned article's keys found by its id, its tombstone by when an item
+     * holding them was last seen; those already pruned seen now, the
+     * upgrade (their feeds may list them still: a feed fetched once per
+     * tombstone_retention sees them again before they can expire); their
+     * title and body keys gone. The identity sequence never hands out an
+     * id twice, but a store copied here (store_copy) had it set past the
+     * newest article only: keys naming a pruned article's id above it would
+     * name the next new one. Moved past every id the keys name; keys that
+     * already name a reused id are the old item's when their feed is no
+     * source of the article (guid and feed-title keys): moved to a
+     * tombstone of their own (ids + the largest before) */
+    "DELETE FROM keys k WHERE kind IN (3, 4)"
+    " AND NOT EXISTS (SELECT 1 FROM articles a WHERE a.id = k.article_id);"
+    "CREATE INDEX keys_article ON keys(article_id);"
+    "UPDATE keys k SET article_id = k.article_id + m.top"
+    " FROM (SELECT greatest((SELECT max(id) FROM articles),"
+    "  (SELECT max(article_id) FROM keys), 0) AS top) m, articles a"
+    " WHERE a.id = k.article_id AND k.kind IN (1, 5) AND NOT EXISTS"
+    " (SELECT 1 FROM sources s WHERE s.article_id = a.id"
+    "  AND s.feed_id::text = split_part(k.key, chr(31), 1));"
+    "SELECT setval(pg_get_serial_sequence('articles', 'id'),"
+    " greatest((SELECT max(id) FROM articles), (SELECT max(article_id) FROM keys),"
+    " (SELECT CASE WHEN is_called THEN last_value END FROM articles_id_seq), 0) + 1, false);"
+    "CREATE TABLE tombstones(article_id bigint PRIMARY KEY, seen bigint NOT NULL);"
+    "CREATE INDEX tombstones_seen ON tombstones(seen);"
+    "INSERT INTO tombstones(article_id, seen)"
+    " SELECT DISTINCT k.article_id, floor(extract(epoch FROM now()))::bigint FROM keys k"
+    " WHERE kind <> 6 AND NOT EXISTS (SELECT 1 FROM articles a WHERE a.id = k.article_id);",
+    /* 6: freshness (issue 13): a feed's first successful fetch (the articles
      * first seen after it count for lag; a store from before takes its
      * first article's), why its next check is when it is, the median lag of
      * its last day and how many articles that is of */

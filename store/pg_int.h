@@ -31,6 +31,8 @@ enum pg_stmt {
     P_FEED_SET,
     P_LOCK_KEYS,     /* locks[] → transaction-scoped advisory locks, in the array's order */
     P_ART_UNDO,      /* id → the article, its sources and keys deleted (art_add's conflict) */
+    P_TOMB_SEEN,     /* article_id, now, refresh → the tombstone made or its last seen moved */
+    P_TOMB_TOUCH,    /* the same, locking the row only when it is written */
     P_COUNT
 };
 
@@ -112,7 +114,9 @@ extern const char *const store_pg_sql[P_COUNT];
 /* pg_query.c */
 int store_pg_articles(struct store *s, const struct store_query *q, char *const *terms, int nterms,
                       store_article_cb cb, void *arg);
-int store_pg_prune(struct store *s, int64_t cutoff, int64_t fresh, int64_t window, long *deleted);
+int store_pg_prune(struct store *s, int64_t cutoff, int64_t fresh, int64_t now, long max,
+                   long *deleted);
+int store_pg_tomb_prune(struct store *s, int64_t before, long max, long *deleted);
 int store_pg_count(struct store *s, int64_t feed_id, long *n);
 int store_pg_generation(struct store *s, int64_t *gen);
 int store_pg_feed_ensure(struct store *s, const char *name, const char *url, int64_t *id);
@@ -143,6 +147,18 @@ int store_pg_connected(const struct store *s);
 /* feed ids as an array literal "{1,2,…}": a new string, NULL when out of
  * memory */
 char *store_pg_ids(const int64_t *ids, size_t n);
+
+/* pg_websub.c: WebSub subscriptions (store.h) */
+int store_pg_ws_put(struct store *s, const struct store_websub *w);
+int store_pg_ws_get(struct store *s, const char *callback, struct store_websub *out);
+int store_pg_ws_of_feed(struct store *s, int64_t feed_id, struct store_websub *out, size_t max,
+                        size_t *n);
+int store_pg_ws_set(struct store *s, const char *callback, int state, int64_t now,
+                    int64_t lease_s, int64_t asked);
+int store_pg_ws_delete(struct store *s, const char *callback);
+int store_pg_ws_renewals(struct store *s, int64_t now, int64_t hold, struct store_websub *out,
+                         size_t max, size_t *n);
+int store_pg_ws_seen(struct store *s, const char *sig, int64_t now, int add);
 
 /* pg_copy.c: raw rows for store_copy (the ops of backend_int.h) */
 int store_pg_snapshot(struct store *s);

@@ -132,6 +132,18 @@ const char *const store_pg_sql[P_COUNT] = {
     [P_ART_UNDO] = "WITH a AS (DELETE FROM articles WHERE id = $1),"
                    " s AS (DELETE FROM sources WHERE article_id = $1)"
                    " DELETE FROM keys WHERE article_id = $1",
+    /* made again when another node expired it meanwhile (its insert then
+     * waits for that node's commit): the keys added next are tracked */
+    [P_TOMB_SEEN] = "INSERT INTO tombstones(article_id, seen) VALUES($1, $2)"
+                    " ON CONFLICT(article_id) DO UPDATE SET seen = excluded.seen"
+                    " WHERE tombstones.seen <= excluded.seen - $3::bigint",
+    /* ON CONFLICT DO UPDATE locks the row even when its WHERE is false:
+     * here the row is read first and locked only when written */
+    [P_TOMB_TOUCH] = "WITH u AS (UPDATE tombstones SET seen = $2"
+                     "  WHERE article_id = $1 AND seen <= $2::bigint - $3::bigint)"
+                     " INSERT INTO tombstones(article_id, seen) SELECT $1, $2"
+                     " WHERE NOT EXISTS (SELECT 1 FROM tombstones WHERE article_id = $1)"
+                     " ON CONFLICT(article_id) DO NOTHING",
 };
 
 static void
@@ -761,6 +773,16 @@ pg_art_republish(struct store *s, int64_t article)
     return rc < 0 ? rc : rows > 0;
 }
 
+static int
+pg_tomb_seen(struct store *s, int64_t article, int64_t now, int keys)
+{
+    struct pg_params p = {0};
+    store_pg_int(&p, article);
+    store_pg_int(&p, now);
+    store_pg_int(&p, STORE_TOMB_REFRESH);
+    return store_pg_cmd(s, keys ? P_TOMB_SEEN : P_TOMB_TOUCH, &p, NULL);
+}
+
 const struct store_ops store_pg_ops = {
     .close = pg_close,
     .begin = pg_begin,
@@ -782,11 +804,20 @@ const struct store_ops store_pg_ops = {
     .art_republish = pg_art_republish,
     .articles = store_pg_articles,
     .prune = store_pg_prune,
+    .tomb_seen = pg_tomb_seen,
+    .tomb_prune = store_pg_tomb_prune,
     .count = store_pg_count,
     .feed_ensure = store_pg_feed_ensure,
     .feed_state_get = store_pg_feed_state_get,
     .feed_state_set = store_pg_feed_state_set,
     .feed_items = store_pg_feed_items,
+    .ws_put = store_pg_ws_put,
+    .ws_get = store_pg_ws_get,
+    .ws_of_feed = store_pg_ws_of_feed,
+    .ws_set = store_pg_ws_set,
+    .ws_delete = store_pg_ws_delete,
+    .ws_renewals = store_pg_ws_renewals,
+    .ws_seen = store_pg_ws_seen,
     .snapshot = store_pg_snapshot,
     .raw_count = store_pg_raw_count,
     .raw_each = store_pg_raw_each,

@@ -462,8 +462,9 @@ store_pg_listed(struct store *s, const char *node, const int64_t *feed_ids,
     store_pg_int(&p, ttl);
     /* two sets of feeds, disjoint: the listed ones, and the rest whose
      * interval ran out; the node's listing replaced (the rows it no longer
-     * lists, the new ones: disjoint too), expired nodes' dropped. One
-     * statement, one snapshot */
+     * lists, the new ones: disjoint too), expired nodes' dropped, and the
+     * max_rate slots already past (a claim starts a host afresh from now:
+     * the same as a row it finds in the past). One statement, one snapshot */
     rc = cmd(s,
              "WITH l AS (UPDATE feeds f SET listed_at = " NOW ", interval_s = coalesce(u.iv, 0),"
              "  enabled = f.enabled OR f.unlisted, unlisted = false"
@@ -473,6 +474,7 @@ store_pg_listed(struct store *s, const char *node, const int64_t *feed_ids,
              "  SELECT $3, " NOW ", " NOW " + $4::bigint WHERE $3::text IS NOT NULL"
              "  ON CONFLICT(node) DO UPDATE SET listed_at = excluded.listed_at,"
              "  expires = excluded.expires),"
+             " hd AS (DELETE FROM hosts WHERE next_slot < " NOW " * 1000),"
              " gone AS (DELETE FROM nodes WHERE expires < " NOW
              "  AND node IS DISTINCT FROM $3::text RETURNING node),"
              " ld AS (DELETE FROM listing WHERE node IN (SELECT node FROM gone)"

@@ -384,6 +384,12 @@ node_listing(struct store *s, const char *node, const int64_t *feed_ids, const i
         (rc = prepare(s, "DELETE FROM nodes WHERE expires < ?1", &st)) < 0)
         return rc;
     sqlite3_bind_int64(st, 1, now);
+    /* max_rate slots already past: a claim starts such a host from now, as
+     * if its row were not there (hosts of feeds long gone do not pile up) */
+    if ((rc = step_all(s, st, NULL)) < 0 ||
+        (rc = prepare(s, "DELETE FROM hosts WHERE next_slot < ?1 * 1000", &st)) < 0)
+        return rc;
+    sqlite3_bind_int64(st, 1, now);
     if ((rc = step_all(s, st, NULL)) < 0 ||
         (rc = prepare(s,
                       "INSERT INTO nodes(node, listed_at, expires) VALUES(?1, ?2, ?2 + ?3)"

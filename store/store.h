@@ -146,11 +146,37 @@ int store_articles(struct store *s, const struct store_query *q, store_article_c
 /* Delete articles dated before `cutoff` (Unix seconds, the article model's
  * believed date) but never one first seen within a day before `now`,
  * whatever its date (SPEC §3: a fresh story with a broken date is not
- * pruned the minute it arrives). Their dedup keys stay as tombstones: an old
- * item still listed by its feed never comes back as new (store_add says
- * STORE_UNCHANGED). *deleted (may be NULL) gets the count. One transaction
- * of its own: not inside store_begin. */
+ * pruned the minute it arrives). Each leaves a tombstone, last seen `now`:
+ * its exact keys (guid, link), feed-title and column keys stay, so an old
+ * item still listed by a feed never comes back as new (store_add says
+ * STORE_UNCHANGED); its title and body keys go (rules 3 and 4 compare live
+ * articles only). A pruned article's id is never given to another article
+ * (the keys name it). *deleted (may be NULL) gets the count. In batches of
+ * STORE_PRUNE_BATCH, each a transaction of its own: not inside
+ * store_begin. */
 int store_prune(struct store *s, int64_t cutoff, int64_t now, long *deleted);
+
+#define STORE_PRUNE_BATCH 500
+
+/* One batch of store_prune: at most `max` (> 0) articles, the oldest first,
+ * in one short transaction of its own (not inside store_begin). *deleted
+ * (may be NULL) gets the count; fewer than max: nothing is left to prune
+ * (on PostgreSQL, but rows another transaction holds). */
+int store_prune_batch(struct store *s, int64_t cutoff, int64_t now, long max, long *deleted);
+
+/* Tombstones expire. A tombstone's last seen is its prune, and every later
+ * time store_add finds one of its keys again (an item a feed still lists:
+ * rule 1's guid or rule 2's link), written at most once a
+ * STORE_TOMB_REFRESH seconds. Delete up to `max` (> 0) tombstones last seen
+ * before `before` (Unix seconds), the least recently seen first, with their
+ * keys — column titles (rule 3), one row a title, stay — in one short
+ * transaction of its own (not inside store_begin). An item whose tombstone
+ * expired is new when a feed lists it again. *deleted (may be NULL) gets
+ * the number of tombstones; fewer than max: none is left that expired (on
+ * PostgreSQL, but rows another transaction holds). */
+int store_prune_tombstones(struct store *s, int64_t before, long max, long *deleted);
+
+#define STORE_TOMB_REFRESH 3600
 
 /* A number that changes whenever stored articles change (for output caches),
  * >= 0; or a negative errno (-EBUSY: the database is locked). */
@@ -160,15 +186,15 @@ int64_t store_generation(struct store *s);
 int store_count(struct store *s, int64_t feed_id, long *n);
 
 /* How far store_copy is: `stage` (a static string: "feeds", "articles",
- * "sources", "keys"; "check source" and "check destination" when `to` is
+ * "sources", "keys", "tombstones"; "check source" and "check destination" when `to` is
  * not empty; "verify" for the copy read back) has done
  * `done` rows of `total`. Called every 1000 rows and once at the end of each
  * stage (done == total). */
 typedef void (*store_progress_cb)(void *arg, const char *stage, long done, long total);
 
 /* Copy everything `from` holds (feeds with their fetch state, articles with
- * their ids, uids and dates, sources, dedup keys with tombstones and column
- * titles) into `to`, which must be empty (no feed, article, source or key),
+ * their ids, uids and dates, sources, dedup keys with tombstones, their last
+ * seen times, and column titles) into `to`, which must be empty (no feed, article, source or key),
  * of either backend. One transaction on `to`, checked before it commits
  * (every row of `to` read back and compared with the source's by checksum):
  * an interrupted copy leaves `to` empty, and a rerun starts over. `from` is
@@ -415,6 +441,64 @@ int store_notifications(struct store *s, void (*cb)(void *arg, const char *what)
  * -ECONNRESET until store_rollback. store_connected says whether the last
  * call found the database (1) or not (0). SQLite: always 1. */
 int store_connected(const struct store *s);
+
+/* ---- WebSub subscriptions (SPEC §11, W3C WebSub), store_websub.c ----
+ * The subscriber's side: one row a subscription this store's daemons asked
+ * a hub for, found by its callback id (the unguessable last segment of the
+ * callback URL), so that any node sharing the store can answer the hub's
+ * intent check and verify and ingest a push. Times are the caller's clock
+ * (the database's, store_now, for every node to agree). */
+enum store_websub_state {
+    STORE_WS_PENDING = 0,       /* subscribe asked, the hub has not verified it yet */
+    STORE_WS_ACTIVE = 1,        /* verified: lease_until holds */
+    STORE_WS_UNSUBSCRIBING = 2, /* unsubscribe asked (its feed went): pushes refused */
+};
+
+/* One subscription. Strings owned by the struct (store_websub_clear), or
+ * borrowed when passed in. */
+struct store_websub {
+    char *callback;      /* 1 to 64 of [A-Za-z0-9_-]: the callback URL's last segment */
+    int64_t feed_id;     /* the feed it delivers to */
+    char *topic, *hub;   /* hub.topic and the hub's URL */
+    char *secret;        /* hub.secret: the HMAC key of X-Hub-Signature; never logged */
+    int state;           /* enum store_websub_state */
+    int64_t lease_until; /* Unix seconds, 0 unknown (not verified yet) */
+    int64_t lease_s;     /* the lease the hub granted, seconds, 0 unknown */
+    int64_t asked_at;    /* when subscribe (or unsubscribe) was last sent */
+};
+void store_websub_clear(struct store_websub *w);
+
+/* Insert w, or replace the row of w->callback. 0 or a negative errno
+ * (-EINVAL: a field missing or a callback id not of the form above). */
+int store_websub_put(struct store *s, const struct store_websub *w);
+/* The subscription of `callback` into *out: 1 found, 0 none (out zeroed),
+ * or a negative errno. */
+int store_websub_get(struct store *s, const char *callback, struct store_websub *out);
+/* Up to max subscriptions of feed feed_id (0: of every feed) into out[],
+ * their number in *n, oldest first. 0 or a negative errno. */
+int store_websub_of_feed(struct store *s, int64_t feed_id, struct store_websub *out, size_t max,
+                         size_t *n);
+/* Set the state of `callback` (and, when lease_s > 0, its lease: now +
+ * lease_s; asked_at when `asked` is not 0). 1 when the row exists, 0 when
+ * not, or a negative errno. */
+int store_websub_set(struct store *s, const char *callback, int state, int64_t now,
+                     int64_t lease_s, int64_t asked);
+/* Forget `callback`: 1 deleted, 0 none, or a negative errno. */
+int store_websub_delete(struct store *s, const char *callback);
+/* Claim up to max active subscriptions whose lease is four-fifths over at
+ * `now` and which no node claimed for renewal in the last `hold` seconds:
+ * each is marked claimed (now) in the same statement, so that of several
+ * nodes sharing the store only one renews it (PostgreSQL: SKIP LOCKED).
+ * Into out[], their number in *n. Also forgets subscriptions whose lease
+ * ran out `hold` seconds ago or more (the hub stopped: the next fetch
+ * subscribes again), unsubscribes and unverified ones asked a day ago,
+ * and deliveries seen (store_websub_seen) a week ago. 0 or a negative errno. */
+int store_websub_renewals(struct store *s, int64_t now, int64_t hold, struct store_websub *out,
+                          size_t max, size_t *n);
+/* Replay guard: whether delivery `sig` (its signature, hex) was seen:
+ * with add 0, 1 seen or 0 not; with add 1, record it (seen at `now`;
+ * again is harmless): 0. Or a negative errno. */
+int store_websub_seen(struct store *s, const char *sig, int64_t now, int add);
 
 /* ---- backup, restore and check (issue 12 §3), store/store_backup.c ----
  * One backup format for both backends: a SQLite file of this schema, in

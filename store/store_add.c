@@ -502,8 +502,11 @@ add_once(struct store *s, int64_t feed_id, const struct parse_article *a, int re
         goto out;
     if (found) {
         rc = 0;
-        if (!alive)
-            goto out; /* a tombstone: pruned, never new again */
+        if (!alive) {
+            /* a tombstone: pruned, not new again while a feed lists it */
+            rc = s->ops->tomb_seen(s, article, now, 0);
+            goto out;
+        }
         uint64_t old = hash, stored;
         int64_t first;
         int r = s->ops->art_get(s, article, &stored, &first);
@@ -541,7 +544,10 @@ add_once(struct store *s, int64_t feed_id, const struct parse_article *a, int re
          * then nothing to show). Its guid now points there, so the next fetch
          * of this item is rule 1; its link and title find later copies. */
         out = alive ? STORE_DUPLICATE : STORE_UNCHANGED;
-        if ((rc = keys_add(s, &k, K_GUID, article, a->date, 0)) < 0 ||
+        /* a tombstone seen again lives on: refreshed (or made again, when
+         * another node expired it meanwhile) before keys are added to it */
+        if ((!alive && (rc = s->ops->tomb_seen(s, article, now, 1)) < 0) ||
+            (rc = keys_add(s, &k, K_GUID, article, a->date, 0)) < 0 ||
             (rc = keys_add(s, &k, K_LINK | K_TITLE | K_FEED_TITLE | K_COLUMN, article, a->date, 1)) < 0)
             goto out;
         if (alive)

@@ -517,6 +517,15 @@ if ! pub atomids "$(http_of 1)/feeds/$x.atom" "$tmp/x.ids" >/dev/null ||
     bad "4th node: n1's /feeds/$x.atom has not $x's 2 entries"
 fi
 same_atom "4th node"
+# a node that does not list it shows it in status with its URL (read from
+# the store when learned of, not at its first refresh)
+i=0
+until ctl 3 status --json "$x" 2>/dev/null | grep -q "\"url\": *\"[^\"]*$x"; do
+    i=$((i + 1))
+    [ $i -lt 50 ] || { bad "4th node: n3's status does not show $x's URL: $(ctl 3 status --json "$x" 2>&1 | head -c 300)"; break; }
+    sleep 0.1
+done
+[ $i -ge 50 ] || ok "4th node: n3's status shows $x's URL"
 round "round on n4" 4 $((NFEEDS + 1))
 ctl 1 reload >/dev/null || bad "4th node: reload of n1 refused"
 kill -TERM "$pid_2"

@@ -119,6 +119,7 @@ test_spec_example(void **state)
     assert_int_equal(c->daemon.max_feed_size, 16 << 20);
     assert_string_equal(c->daemon.user_agent, "finfeed/" FINFEED_VERSION);
     assert_int_equal(c->daemon.retention, 90 * 86400);
+    assert_int_equal(c->daemon.tombstone_retention, 365 * 86400);
     assert_int_equal(c->daemon.allow_file_urls, 0);
     assert_int_equal(c->daemon.stale_after, 14 * 86400);
     assert_int_equal(c->daemon.ntracking_params, 6);
@@ -171,6 +172,7 @@ check_common_defaults(const struct config *c)
     assert_int_equal(c->daemon.max_feed_size, 16 * 1024 * 1024);
     assert_string_equal(c->daemon.user_agent, "finfeed/" FINFEED_VERSION);
     assert_int_equal(c->daemon.retention, 90 * 86400);
+    assert_int_equal(c->daemon.tombstone_retention, 365 * 86400);
     assert_int_equal(c->daemon.allow_file_urls, 0);
     assert_int_equal(c->daemon.stale_after, 14 * 86400);
     assert_int_equal(c->daemon.ntracking_params, 11);
@@ -354,6 +356,26 @@ static const struct value_case value_cases[] = {
     {"daemon", "retention", "never",
      "[daemon] retention: bad duration 'never' (want N, Ns, Nm, Nh, Nd or forever)"},
     {"daemon", "retention", "", "[daemon] retention: empty value"},
+    /* tombstone_retention: a day at least (a tombstone's last seen is written
+     * once an hour at most), no upper bound, forever (or 0) keeps them all */
+    {"daemon", "tombstone_retention", "365d", NULL},
+    {"daemon", "tombstone_retention", "1d", NULL},
+    {"daemon", "tombstone_retention", "24h", NULL},
+    {"daemon", "tombstone_retention", "3650d", NULL},
+    {"daemon", "tombstone_retention", "forever", NULL},
+    {"daemon", "tombstone_retention", "0", NULL},
+    {"daemon", "tombstone_retention", "23h",
+     "[daemon] tombstone_retention: bad duration '23h' (at least 1d or forever)"},
+    {"daemon", "tombstone_retention", "1",
+     "[daemon] tombstone_retention: bad duration '1' (at least 1d or forever)"},
+    {"daemon", "tombstone_retention", "-365d",
+     "[daemon] tombstone_retention: bad duration '-365d' (want N, Ns, Nm, Nh, Nd or forever)"},
+    {"daemon", "tombstone_retention", "1y",
+     "[daemon] tombstone_retention: bad duration '1y' (want N, Ns, Nm, Nh, Nd or forever)"},
+    {"daemon", "tombstone_retention", "99999999999999999999d",
+     "[daemon] tombstone_retention: bad duration '99999999999999999999d' (too large)"},
+    {"daemon", "tombstone_retention", "", "[daemon] tombstone_retention: empty value"},
+    {"daemon", "tombstone_retentions", "365d", "[daemon]: unknown key 'tombstone_retentions'"},
     {"daemon", "stale_after", "0d", NULL},
     {"feed", "interval", "0", "feed \"f\": interval: bad duration '0' (must be more than 0)"},
     {"feed", "interval", "10m", NULL},
@@ -924,7 +946,20 @@ test_retention_forever(void **state)
 
     c = expect_ok("[daemon]\nretention = 36500d\n");
     assert_int_equal(c->daemon.retention, INT64_C(36500) * 86400);
+    assert_int_equal(c->daemon.tombstone_retention, 365 * 86400);
     config_free(c);
+    /* tombstones: forever (or 0) keeps them; a value is stored as seconds */
+    c = expect_ok("[daemon]\ntombstone_retention = forever\n");
+    assert_int_equal(c->daemon.tombstone_retention, 0);
+    config_free(c);
+    c = expect_ok("[daemon]\nretention = 7d\ntombstone_retention = 30d\n");
+    assert_int_equal(c->daemon.retention, 7 * 86400);
+    assert_int_equal(c->daemon.tombstone_retention, 30 * 86400);
+    config_free(c);
+    /* a bad one names the file, its line and the key */
+    expect_error("[daemon]\nretention = 7d\n\ntombstone_retention = 12h\n",
+                 "finfeed.conf:4: [daemon] tombstone_retention: bad duration '12h'"
+                 " (at least 1d or forever)");
     c = expect_ok("[daemon]\ninterval = 365d\ntimeout = 365d\nstale_after = 365d\n"
                   "[feed \"f\"]\nurl = http://example.com/\ninterval = 8760h\n");
     assert_int_equal(c->daemon.interval, CONFIG_DURATION_MAX);

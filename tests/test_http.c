@@ -219,6 +219,36 @@ service_unwatch(struct service *s, service_watch_fn fn, void *arg)
     s->watch = NULL;
 }
 
+/* WebSub: this fake service has no subscriber (public_url unset). */
+int
+service_websub_callback(struct service *s, const struct service_websub_req *r,
+                        service_websub_fn done, void *arg, const char **why)
+{
+    (void)s, (void)r, (void)done, (void)arg;
+    *why = "no WebSub subscriber here ([daemon] public_url is not set)";
+    return 404;
+}
+
+void
+service_websub_cancel(struct service *s, void *arg)
+{
+    (void)s, (void)arg;
+}
+
+void
+service_ws_stats(const struct service *s, uint64_t *out)
+{
+    (void)s;
+    memset(out, 0, SERVICE_WS_EVENTS * sizeof(*out));
+}
+
+const char *
+service_ws_event_name(enum service_ws_event e)
+{
+    (void)e;
+    return "pushed";
+}
+
 static void
 on_async(uv_async_t *a)
 {

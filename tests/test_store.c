@@ -1161,6 +1161,222 @@ test_prune(void **state)
     store_close(s);
 }
 
+/* ---- tombstones expire (tombstone_retention) ---- */
+
+#define DAY (24 * HOUR)
+
+/* One integer from a one-row query on the store at `where` (a SQLite file
+ * or a PostgreSQL URI), beside any open handle. */
+static int64_t
+sql_int(const char *where, const char *sql)
+{
+    int64_t v = -1;
+    if (strncmp(where, "postgresql://", 13) == 0) {
+        PGconn *c = PQconnectdb(where);
+        if (PQstatus(c) != CONNECTION_OK)
+            fail_msg("%s: %s", where, PQerrorMessage(c));
+        PGresult *res = PQexec(c, sql);
+        if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
+            fail_msg("%s: %s", sql, PQresultErrorMessage(res));
+        v = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+        PQclear(res);
+        PQfinish(c);
+        return v;
+    }
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_open(where, &db), SQLITE_OK);
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return v;
+}
+
+/* The number of tombstones last seen at `t`. */
+static int64_t
+seen_at(const char *where, int64_t t)
+{
+    char sql[128];
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM tombstones WHERE seen = %lld", (long long)t);
+    return sql_int(where, sql);
+}
+
+/* A tombstone lives tombstone_retention after an item holding its keys was
+ * last seen: pruned articles that feeds keep listing (by guid, by a copy's
+ * guid, by link) stay tombstones however long; one no feed lists any more
+ * expires, and its item is new when it comes back; a refresh is written at
+ * most once an hour; a tombstone that went while its keys were found is
+ * made again; column titles outlive their articles' tombstones. */
+static void
+test_tombstones(void **state)
+{
+    (void)state;
+    char where[512], err[512];
+    struct store *s;
+    db_where(where, sizeof(where), "tombstones.db");
+    assert_int_equal(store_open(where, &s, err, sizeof(err)), 0);
+    int64_t f1 = feed(s, "sina"), f2 = feed(s, "wire"), f3 = feed(s, "cls");
+    int64_t prune_at = T0 + 100 * DAY, later = prune_at + 200 * DAY;
+    struct parse_article listed, gone, copy, bylink, relink, live, w1, w2, o1, o2;
+    long n = -1;
+
+    art(&listed, "s-listed", "Listed for months after its story", "https://a.example/listed",
+        "<p>listed</p>", T0);
+    art(&gone, "s-gone", "Dropped from the feed the next day", "https://a.example/gone",
+        "<p>gone</p>", T0);
+    art(&copy, "w-copy", "The wire's copy of the listed one",
+        "https://a.example/listed?utm_source=wire", "<p>copy</p>", T0);
+    art(&bylink, "s-bylink", "Known again by its link only", "https://a.example/bylink",
+        "<p>bylink</p>", T0);
+    art(&relink, "w-relink", "The wire names it otherwise", "https://a.example/bylink#wire",
+        "<p>relink</p>", T0 + DAY);
+    art(&live, "s-live", "A story still young", "https://a.example/live", "<p>live</p>",
+        prune_at);
+    /* a column title (two links under one title in one feed), pruned too */
+    art(&w1, "s-w1", "Evening Wrap: stocks close mixed", "https://a.example/wrap/1", "", T0);
+    art(&w2, "s-w2", "Evening Wrap: stocks close mixed", "https://a.example/wrap/2", "",
+        T0 + HOUR);
+    assert_int_equal(add(s, f1, &listed, T0), STORE_NEW);
+    assert_int_equal(add(s, f1, &gone, T0), STORE_NEW);
+    assert_int_equal(add(s, f2, &copy, T0), STORE_DUPLICATE);
+    assert_int_equal(add(s, f1, &bylink, T0), STORE_NEW);
+    assert_int_equal(add(s, f1, &w1, T0), STORE_NEW);
+    assert_int_equal(add(s, f1, &w2, T0 + HOUR), STORE_NEW);
+    assert_int_equal(add(s, f1, &live, prune_at), STORE_NEW);
+    assert_int_equal(store_prune(s, T0 + 50 * DAY, prune_at, &n), 0);
+    assert_int_equal(n, 5);
+    assert_int_equal(count(s), 1);
+    assert_int_equal(sql_int(where, "SELECT count(*) FROM tombstones"), 5);
+    assert_int_equal(sql_int(where, "SELECT min(seen) FROM tombstones"), prune_at);
+
+    /* 200 days on, feeds still list two of them: the first by its guid and
+     * its copy's, the other under a new guid by its link */
+    assert_int_equal(add(s, f1, &listed, later), STORE_UNCHANGED);
+    assert_int_equal(add(s, f2, &copy, later), STORE_UNCHANGED);
+    assert_int_equal(add(s, f2, &relink, later), STORE_UNCHANGED);
+    assert_int_equal(seen_at(where, later), 2);
+    /* seen again within the hour: not written again; after it, written */
+    assert_int_equal(add(s, f1, &listed, later + 50 * 60), STORE_UNCHANGED);
+    assert_int_equal(seen_at(where, later), 2);
+    assert_int_equal(add(s, f1, &listed, later + 2 * HOUR), STORE_UNCHANGED);
+    assert_int_equal(seen_at(where, later + 2 * HOUR), 1);
+
+    /* tombstone_retention 150 days: those last seen at the prune expire
+     * (the dropped item, the column's two), those seen since stay */
+    int64_t before = later + 3 * HOUR - 150 * DAY;
+    assert_int_equal(store_prune_tombstones(s, before, 100, &n), 0);
+    assert_int_equal(n, 3);
+    assert_int_equal(store_prune_tombstones(s, before, 100, &n), 0);
+    assert_int_equal(n, 0);
+    assert_int_equal(sql_int(where, "SELECT count(*) FROM tombstones"), 2);
+    int64_t g = store_generation(s);
+    /* still listed: never new, by any of their keys */
+    assert_int_equal(add(s, f1, &listed, later + 3 * HOUR), STORE_UNCHANGED);
+    assert_int_equal(add(s, f2, &copy, later + 3 * HOUR), STORE_UNCHANGED);
+    assert_int_equal(add(s, f1, &bylink, later + 3 * HOUR), STORE_UNCHANGED);
+    assert_int_equal(add(s, f2, &relink, later + 3 * HOUR), STORE_UNCHANGED);
+    assert_int_equal(store_generation(s), g); /* expiring changed no article */
+    /* expired: new again (the documented price), an article of its own */
+    assert_int_equal(add(s, f1, &gone, later + 3 * HOUR), STORE_NEW);
+    assert_int_equal(add(s, f1, &gone, later + 4 * HOUR), STORE_UNCHANGED);
+    assert_int_equal(count(s), 2);
+    /* the column title outlived its articles' tombstones: two other
+     * publishers' headlines under it stay apart */
+    art(&o1, "w-wrap", "Evening Wrap: stocks close mixed", "https://w.example/wrap", "", later);
+    art(&o2, "c-wrap", "Evening Wrap — stocks close mixed", "https://c.example/wrap", "",
+        later + HOUR);
+    assert_int_equal(add(s, f2, &o1, later), STORE_NEW);
+    assert_int_equal(add(s, f3, &o2, later + HOUR), STORE_NEW);
+    assert_int_equal(count(s), 4);
+
+    /* keys found while their tombstone went (another node expired it
+     * meanwhile): the tombstone is made again, so they still expire */
+    sql_file(where, "DELETE FROM tombstones");
+    assert_int_equal(add(s, f1, &listed, later + 5 * HOUR), STORE_UNCHANGED); /* rule 1 */
+    assert_int_equal(sql_int(where, "SELECT count(*) FROM tombstones"), 1);
+    art(&relink, "w-relink-2", "The wire names it once more", "https://a.example/bylink",
+        "<p>again</p>", T0 + 2 * DAY);
+    assert_int_equal(add(s, f2, &relink, later + 5 * HOUR), STORE_UNCHANGED); /* rule 2 */
+    assert_int_equal(sql_int(where, "SELECT count(*) FROM tombstones"), 2);
+    assert_int_equal(store_prune_tombstones(s, later + 6 * HOUR, 100, &n), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(add(s, f1, &listed, later + 6 * HOUR), STORE_NEW);
+    assert_int_equal(add(s, f2, &relink, later + 6 * HOUR), STORE_NEW);
+    store_close(s);
+}
+
+/* Pruning and expiring go in batches of at most the size asked, each a
+ * transaction of its own; a pruned article's id is never given to a new
+ * one, whose keys it would inherit: here the newest article pruned, then
+ * a new one from the same feed, then the pruned item listed again, which
+ * once overwrote the new article with the old item (SQLite handed out the
+ * pruned id again). */
+static void
+test_tombstone_batches(void **state)
+{
+    (void)state;
+    struct store *s = mem_store();
+    int64_t f = feed(s, "sina"), prune_at = T0 + 100 * DAY;
+    struct parse_article a[7], young, fresh;
+    char guid[7][16], title[7][64];
+    long n = -1;
+    for (int i = 0; i < 7; i++) {
+        snprintf(guid[i], sizeof(guid[i]), "g-%d", i);
+        snprintf(title[i], sizeof(title[i]), "Story number %d of an old week", i);
+        art(&a[i], guid[i], title[i], NULL, "<p>old</p>", T0 + i * HOUR);
+        assert_int_equal(add(s, f, &a[i], T0 + i * HOUR), STORE_NEW);
+    }
+    art(&young, "g-young", "A young story that stays", NULL, "<p>young</p>", prune_at);
+    assert_int_equal(add(s, f, &young, prune_at), STORE_NEW);
+    assert_int_equal(store_prune_batch(s, T0 + 50 * DAY, prune_at, 0, &n), -EINVAL);
+    assert_int_equal(store_prune_tombstones(s, prune_at, -1, &n), -EINVAL);
+    assert_int_equal(count(s), 8);
+    long want[] = {3, 3, 1, 0};
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(store_prune_batch(s, T0 + 50 * DAY, prune_at, 3, &n), 0);
+        assert_int_equal(n, want[i]);
+    }
+    assert_int_equal(count(s), 1);
+    /* tombstones: none expired yet (all seen at the prune); g-0 seen a day
+     * later; then the other six, 1, 3, 2, 0; then g-0 */
+    assert_int_equal(store_prune_tombstones(s, prune_at, 3, &n), 0);
+    assert_int_equal(n, 0);
+    assert_int_equal(add(s, f, &a[0], prune_at + DAY), STORE_UNCHANGED);
+    long max[] = {1, 3, 3, 3}, got[] = {1, 3, 2, 0};
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(store_prune_tombstones(s, prune_at + DAY, max[i], &n), 0);
+        assert_int_equal(n, got[i]);
+    }
+    assert_int_equal(add(s, f, &a[1], prune_at + DAY), STORE_NEW); /* expired */
+    assert_int_equal(store_prune_tombstones(s, prune_at + DAY + 1, 3, &n), 0);
+    assert_int_equal(n, 1); /* g-0 */
+    for (int i = 0; i < 7; i++)
+        assert_int_equal(add(s, f, &a[i], prune_at + 2 * DAY),
+                         i == 1 ? STORE_UNCHANGED : STORE_NEW); /* g-1: new a day before */
+    assert_int_equal(count(s), 8);
+    store_close(s);
+
+    /* the newest article pruned, a new one after it, the pruned item again */
+    s = mem_store();
+    f = feed(s, "sina");
+    assert_int_equal(add(s, f, &a[0], T0), STORE_NEW);
+    assert_int_equal(store_prune(s, T0 + 50 * DAY, prune_at, &n), 0);
+    assert_int_equal(n, 1);
+    art(&fresh, "g-fresh", "A fresh story after the prune", NULL, "<p>fresh</p>", prune_at);
+    assert_int_equal(add(s, f, &fresh, prune_at), STORE_NEW);
+    assert_int_equal(add(s, f, &a[0], prune_at + HOUR), STORE_UNCHANGED);
+    struct rows rs;
+    fetch(s, NULL, &rs);
+    assert_int_equal(rs.n, 1);
+    assert_true(rs.r[0].id > 1);
+    assert_string_equal(rs.r[0].title, "A fresh story after the prune");
+    rows_free(&rs);
+    store_close(s);
+}
+
 /* ---- files: migrations, bad files, locks ---- */
 
 static char tmpdir[64];
@@ -1345,6 +1561,97 @@ test_dates_not_believed(void **state)
     assert_int_equal(n, 1);
     assert_int_equal(count(s), 0);
     store_close(s);
+}
+
+/* After the tombstones' migration of a store that had, from before it: a
+ * pruned article's keys (id 9, above the newest article's 2), and guid
+ * and feed-title keys of a pruned sina item whose id the store gave to the
+ * wire's article 2 since (sina is no source of it). Migrated between t0
+ * and t1: both are tombstones seen then, the one moved to an id of its own
+ * (11: its id + the largest before), the next article's id past them. */
+static void
+check_migrated_tombstones(const char *where, int64_t t0, int64_t t1)
+{
+    char err[512];
+    struct store *s;
+    struct parse_article a;
+    long n = -1, problems = -1;
+    assert_int_equal(sql_int(where, "SELECT count(*) FROM tombstones"), 2);
+    assert_int_equal(sql_int(where, "SELECT min(article_id) FROM tombstones"), 9);
+    assert_int_equal(sql_int(where, "SELECT max(article_id) FROM tombstones"), 11);
+    assert_true(sql_int(where, "SELECT min(seen) FROM tombstones") >= t0);
+    assert_true(sql_int(where, "SELECT max(seen) FROM tombstones") <= t1);
+    /* title and body keys of pruned articles gone; the wire's own keys kept */
+    assert_int_equal(sql_int(where, "SELECT count(*) FROM keys WHERE kind IN (3, 4)"
+                                    " AND article_id = 9"),
+                     0);
+    assert_int_equal(sql_int(where, "SELECT count(*) FROM keys WHERE article_id = 11"), 2);
+    assert_int_equal(sql_int(where, "SELECT count(*) FROM keys WHERE kind = 1 AND article_id = 2"),
+                     1);
+    assert_int_equal(store_check(where, NULL, NULL, &problems, err, sizeof(err)), 0);
+    assert_int_equal(problems, 0);
+
+    assert_int_equal(store_open(where, &s, err, sizeof(err)), 0);
+    int64_t sina = feed(s, "sina"), wire = feed(s, "wire");
+    assert_int_equal(sina, 1);
+    assert_int_equal(wire, 2);
+    /* the pruned items, listed again: no news, whichever key finds them */
+    art(&a, "sina-reused", "A reused id's old story, listed again", "https://a.example/reused",
+        "<p>old</p>", T0);
+    assert_int_equal(add(s, sina, &a, t1), STORE_UNCHANGED);
+    art(&a, "sina-old", "An old story, listed again", "https://a.example/old", "<p>old</p>", T0);
+    assert_int_equal(add(s, sina, &a, t1), STORE_UNCHANGED);
+    art(&a, "wire-old", "The wire lists the old story too", "https://a.example/old#w",
+        "<p>w</p>", T0);
+    assert_int_equal(add(s, wire, &a, t1), STORE_UNCHANGED);
+    /* a new article takes an id past every one the keys name */
+    art(&a, "sina-new", "A new story after the upgrade", "https://a.example/new", "<p>new</p>",
+        t1);
+    assert_int_equal(add(s, sina, &a, t1), STORE_NEW);
+    struct rows rs;
+    struct store_query q = {.limit = 1, .feed = "sina"};
+    fetch(s, &q, &rs);
+    assert_int_equal(rs.n, 1);
+    assert_int_equal(rs.r[0].id, 12);
+    rows_free(&rs);
+    /* both expire tombstone_retention after the upgrade, not before */
+    assert_int_equal(store_prune_tombstones(s, t0, 100, &n), 0);
+    assert_int_equal(n, 0);
+    assert_int_equal(store_prune_tombstones(s, t1 + 1, 100, &n), 0);
+    assert_int_equal(n, 2);
+    art(&a, "sina-old", "An old story, listed again", "https://a.example/old", "<p>old</p>", T0);
+    assert_int_equal(add(s, sina, &a, t1 + 1), STORE_NEW);
+    store_close(s);
+}
+
+/* SQLite schema 8 from schema 1 (the v1 fixture with the keys above):
+ * tombstones with a last seen, ids never handed out twice. */
+static void
+test_migrate_tombstones(void **state)
+{
+    (void)state;
+    char path[512], err[512];
+    struct store *s;
+    tmp_path(path, sizeof(path), "v1-tombstones.db");
+    char *dump = slurp(STORE_FIX "v1.sql", NULL);
+    sql_file(path, dump);
+    free(dump);
+    sql_file(path,
+             "INSERT INTO keys VALUES(1, '1' || char(31) || 'sina-old', 9, 1640000000);"
+             "INSERT INTO keys VALUES(2, 'https://a.example/old', 9, 1640000000);"
+             "INSERT INTO keys VALUES(3, 'anoldstorylistedagain', 9, 1640000000);"
+             "INSERT INTO keys VALUES(4, 12345, 9, 1640000000);"
+             "INSERT INTO keys VALUES(1, '1' || char(31) || 'sina-reused', 2, 1640000000);"
+             "INSERT INTO keys VALUES(5, '1' || char(31) || 'areusedidsoldstory' || char(31)"
+             " || 'https://a.example/reused', 2, 1640000000);");
+    int64_t t0 = (int64_t)time(NULL);
+    if (store_open(path, &s, err, sizeof(err)) != 0)
+        fail_msg("store_open: %s", err);
+    store_close(s);
+    int64_t t1 = (int64_t)time(NULL);
+    assert_int_equal(user_version(path), store_schema_version());
+    assert_int_equal(sql_int(path, "SELECT value FROM meta WHERE key = 'article_floor'"), 11);
+    check_migrated_tombstones(path, t0, t1);
 }
 
 static void
@@ -2445,6 +2752,8 @@ test_claim_per_host_rate(void **state)
     o.max_rate = 2;
     assert_int_equal(store_claim(a, &o, rc1, &n), 0);
     assert_int_equal(n, 2);
+    /* a heartbeat drops the slots already past, never the ones ahead */
+    assert_int_equal(store_node_listed(b, "node-b", r, NULL, 4), 0);
     o.node = "node-b";
     assert_int_equal(store_claim(b, &o, rc2, &n), 0);
     assert_int_equal(n, 2);
@@ -3058,6 +3367,42 @@ test_pg_add_ahead(void **state)
     store_close(s);
 }
 
+/* PostgreSQL schema 5 from schema 4 (made by taking schema 5's away): as
+ * SQLite's, and the identity sequence, which a copy had set past the
+ * newest article only, past every id the keys name. */
+static void
+test_pg_migrate_tombstones(void **state)
+{
+    (void)state;
+    char where[512], err[512];
+    struct store *s;
+    struct parse_article a;
+    pg_database(where, sizeof(where));
+    assert_int_equal(store_open(where, &s, err, sizeof(err)), 0);
+    int64_t sina = feed(s, "sina"), wire = feed(s, "wire");
+    art(&a, "sina-1", "A sina story of the day", "https://a.example/1", "<p>1</p>", T0);
+    assert_int_equal(add(s, sina, &a, T0), STORE_NEW);
+    art(&a, "wire-2", "A wire story of the day", "https://a.example/2", "<p>2</p>", T0);
+    assert_int_equal(add(s, wire, &a, T0), STORE_NEW);
+    store_close(s);
+    sql_file(where,
+             "DROP TABLE tombstones; DROP INDEX keys_article;"
+             "UPDATE meta SET value = 4 WHERE key = 'schema';"
+             "INSERT INTO keys VALUES(1, '1' || chr(31) || 'sina-old', 9, 1640000000),"
+             " (2, 'https://a.example/old', 9, 1640000000),"
+             " (3, 'anoldstorylistedagain', 9, 1640000000), (4, '12345', 9, 1640000000),"
+             " (1, '1' || chr(31) || 'sina-reused', 2, 1640000000),"
+             " (5, '1' || chr(31) || 'areusedidsoldstory' || chr(31) || 'https://a.example/reused',"
+             " 2, 1640000000);"
+             "SELECT setval(pg_get_serial_sequence('articles', 'id'), 2)");
+    int64_t t0 = (int64_t)time(NULL);
+    assert_int_equal(store_open(where, &s, err, sizeof(err)), 0);
+    store_close(s);
+    int64_t t1 = (int64_t)time(NULL);
+    assert_int_equal(sql_int(where, "SELECT value FROM meta WHERE key = 'schema'"), 5);
+    check_migrated_tombstones(where, t0, t1);
+}
+
 /* Versioned migrations in the meta table, another program's tables left
  * alone, a newer schema refused, the encoding pg_trgm needs for Chinese
  * checked at open, errors that name the database but never its password. */
@@ -3214,6 +3559,70 @@ test_feed_freshness(void **state)
     assert_int_equal(first_ok, T0);
     assert_int_equal(store_feed_items(s, b, it, 8, &n, &first_ok), 0);
     assert_int_equal(first_ok, T0 + 1000);
+/* WebSub subscriptions (SPEC §11), both backends: by callback id, the
+ * feed's rows, intent verified, renewals claimed once, expiry, the replay
+ * guard. */
+static void
+test_websub(void **state)
+{
+    (void)state;
+    struct store *s = mem_store();
+    int64_t feed = 0, now = 1700000000;
+    struct store_websub w = {.callback = (char *)"0123456789abcdef0123456789abcdef",
+                             .topic = (char *)"http://pub.example/a.xml",
+                             .hub = (char *)"http://hub.example/",
+                             .secret = (char *)"s3cret", .state = STORE_WS_PENDING,
+                             .asked_at = now};
+    struct store_websub got, out[4];
+    size_t n = 9;
+    assert_int_equal(store_feed_ensure(s, "ws", "http://pub.example/a.xml", &feed), 0);
+    w.feed_id = feed;
+    assert_int_equal(store_websub_put(s, &w), 0);
+    struct store_websub bad = w;
+    bad.callback = (char *)"../etc";
+    assert_int_equal(store_websub_put(s, &bad), -EINVAL);
+    assert_int_equal(store_websub_get(s, "nope", &got), 0);
+    assert_int_equal(store_websub_get(s, "../x", &got), 0);
+    assert_int_equal(store_websub_get(s, w.callback, &got), 1);
+    assert_string_equal(got.secret, "s3cret");
+    assert_string_equal(got.topic, w.topic);
+    assert_int_equal(got.feed_id, feed);
+    assert_int_equal(got.state, STORE_WS_PENDING);
+    store_websub_clear(&got);
+    assert_int_equal(store_websub_of_feed(s, feed, out, 4, &n), 0);
+    assert_int_equal(n, 1);
+    store_websub_clear(&out[0]);
+    /* verified with a lease of 1000 s: due for renewal at four fifths */
+    assert_int_equal(store_websub_set(s, w.callback, STORE_WS_ACTIVE, now, 1000, 0), 1);
+    assert_int_equal(store_websub_set(s, "ffff", STORE_WS_ACTIVE, now, 1000, 0), 0);
+    assert_int_equal(store_websub_renewals(s, now + 700, 300, out, 4, &n), 0);
+    assert_int_equal(n, 0);
+    assert_int_equal(store_websub_renewals(s, now + 850, 300, out, 4, &n), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(out[0].callback, w.callback);
+    store_websub_clear(&out[0]);
+    /* claimed: not again within the hold */
+    assert_int_equal(store_websub_renewals(s, now + 900, 300, out, 4, &n), 0);
+    assert_int_equal(n, 0);
+    assert_int_equal(store_websub_renewals(s, now + 1160, 300, out, 4, &n), 0);
+    assert_int_equal(n, 1);
+    store_websub_clear(&out[0]);
+    /* a lease run out long ago: forgotten */
+    assert_int_equal(store_websub_renewals(s, now + 1000 + 300, 300, out, 4, &n), 0);
+    assert_int_equal(store_websub_get(s, w.callback, &got), 0);
+    /* replay guard */
+    assert_int_equal(store_websub_seen(s, "sha256=ab", now, 0), 0);
+    assert_int_equal(store_websub_seen(s, "sha256=ab", now, 1), 0);
+    assert_int_equal(store_websub_seen(s, "sha256=ab", now, 1), 0);
+    assert_int_equal(store_websub_seen(s, "sha256=ab", now, 0), 1);
+    /* unsubscribing, then deleted */
+    assert_int_equal(store_websub_put(s, &w), 0);
+    assert_int_equal(store_websub_set(s, w.callback, STORE_WS_UNSUBSCRIBING, now, 0, 1), 1);
+    assert_int_equal(store_websub_get(s, w.callback, &got), 1);
+    assert_int_equal(got.state, STORE_WS_UNSUBSCRIBING);
+    store_websub_clear(&got);
+    assert_int_equal(store_websub_delete(s, w.callback), 1);
+    assert_int_equal(store_websub_delete(s, w.callback), 0);
     store_close(s);
 }
 
@@ -3235,6 +3644,8 @@ main(void)
         cmocka_unit_test(test_sources_republish),
         cmocka_unit_test(test_query),
         cmocka_unit_test(test_prune),
+        cmocka_unit_test(test_tombstones),
+        cmocka_unit_test(test_tombstone_batches),
         cmocka_unit_test(test_dates_not_believed),
         cmocka_unit_test(test_cli_end_to_end),
         cmocka_unit_test(test_store_copy),
@@ -3250,11 +3661,13 @@ main(void)
         cmocka_unit_test(test_notify),
         cmocka_unit_test(test_reconnect),
         cmocka_unit_test(test_same_story_two_nodes),
+        cmocka_unit_test(test_websub),
     };
     /* about SQLite files only: migrations from the v1 fixture and PRAGMA
      * user_version, files that are not databases, locks */
     const struct CMUnitTest sqlite_tests[] = {
         cmocka_unit_test(test_migrate_v1),
+        cmocka_unit_test(test_migrate_tombstones),
         cmocka_unit_test(test_migrate_v0_and_future),
         cmocka_unit_test(test_busy_timeout),
         cmocka_unit_test(test_bad_files),
@@ -3264,6 +3677,7 @@ main(void)
     /* about PostgreSQL only: its schema version, encoding, URIs */
     const struct CMUnitTest pg_tests[] = {
         cmocka_unit_test(test_pg_schema),
+        cmocka_unit_test(test_pg_migrate_tombstones),
         cmocka_unit_test(test_pg_add_ahead),
     };
     int failed = cmocka_run_group_tests_name("store", tests, setup_backend, teardown_backend);

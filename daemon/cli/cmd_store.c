@@ -1,6 +1,6 @@
 /* daemon/cli/cmd_store.c — the store's subcommands: `finfeed ingest` (files as if
  * fetched for a feed), `finfeed export` (the cleaned feed as Atom, RSS, JSON
- * Feed or Markdown posts) and `finfeed prune` (retention). */
+ * Feed or Markdown posts) and `finfeed prune` (retention, tombstone_retention). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -306,18 +306,36 @@ cmd_prune(const struct cli_command *cmd, int argc, char **argv)
         return 2;
     int rc = 1;
     struct store *s = open_store(cfg);
-    long n = 0;
+    int64_t now = (int64_t)time(NULL);
+    long n = 0, all = 0;
     if (s != NULL) {
         if (cfg->daemon.retention <= 0) {
             printf("retention is forever: nothing pruned\n");
             rc = 0;
-        } else if (store_prune(s, (int64_t)time(NULL) - cfg->daemon.retention, (int64_t)time(NULL), &n) < 0) {
+        } else if (store_prune(s, now - cfg->daemon.retention, now, &n) < 0) {
             fprintf(stderr, "finfeed prune: %s\n", store_errmsg(s));
         } else {
             printf("pruned %ld articles older than %lld days (dedup keys kept)\n", n,
                    (long long)(cfg->daemon.retention / 86400));
             rc = 0;
         }
+    }
+    if (rc == 0 && cfg->daemon.tombstone_retention <= 0) {
+        printf("tombstone_retention is forever: no tombstone expired\n");
+    } else if (rc == 0) {
+        /* batch by batch: a daemon on the same store waits for one at most */
+        do {
+            if (store_prune_tombstones(s, now - cfg->daemon.tombstone_retention,
+                                       STORE_PRUNE_BATCH, &n) < 0) {
+                fprintf(stderr, "finfeed prune: %s\n", store_errmsg(s));
+                rc = 1;
+                break;
+            }
+            all += n;
+        } while (n == STORE_PRUNE_BATCH);
+        if (rc == 0)
+            printf("expired %ld tombstones no feed listed for %lld days\n", all,
+                   (long long)(cfg->daemon.tombstone_retention / 86400));
     }
     store_close(s);
     config_free(cfg);

@@ -588,6 +588,7 @@ config_free(struct config *c)
     config_tokens_free(c->output.tokens, c->output.ntokens);
     config_list_free(c->output.iframe_hosts);
     free(c->output.markdown_dir);
+    free(c->daemon.public_url);
     free(c->output.link);
     free(c->output.title);
     config_list_free(c->daemon.tracking_params);

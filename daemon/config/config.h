@@ -125,6 +125,10 @@ struct config {
         char *user_agent;      /* "VERSION" expanded to FINFEED_VERSION, never NULL */
         int64_t retention;     /* seconds >= 0, no upper bound (90d); 0 (`0` or
                                 * `forever`): never prune */
+        int64_t tombstone_retention; /* seconds a pruned article's dedup keys are kept
+                                      * after an item holding them was last seen:
+                                      * 0 (`0` or `forever`) or >= 1d, no upper
+                                      * bound (365d) */
         int allow_file_urls;   /* bool (0) */
         int64_t stale_after;   /* seconds, 0 to CONFIG_DURATION_MAX (14d); 0: never stale */
         char **tracking_params;  /* NULL-terminated; a trailing '*' matches any suffix */
@@ -136,6 +140,12 @@ struct config {
                                 * CONFIG_DURATION_MAX; 0 (unset): 2 × timeout + 60 */
         long max_rate;         /* requests a second to one host, across every node
                                 * sharing the store, 0 to 100000 (0: no limit) */
+        /* WebSub (SPEC §11) */
+        char *public_url;      /* absolute http(s) URL at which hubs reach this daemon
+                                * (its callbacks: PUBLIC_URL/websub/ID), or NULL: no
+                                * WebSub subscriber */
+        int allow_private_hubs; /* bool (0): hub and callback URLs may be loopback or
+                                 * private addresses (tests, an internal hub) */
         /* issue 13 §2: `interval = auto` and its bounds (the feeds' defaults) */
         int interval_auto;     /* interval = auto; interval holds max_interval */
         int64_t min_interval;  /* seconds (1m) */

@@ -16,7 +16,7 @@ enum config_section {
     CONFIG_SEC_SCHEDULE,
 };
 
-#define CONFIG_MAX_KEYS 24 /* at least the number of keys of the longest section */
+#define CONFIG_MAX_KEYS 32 /* at least the number of keys of the longest section */
 
 static inline int
 config_is_space(int ch)

@@ -47,7 +47,7 @@ enum vtype {
 };
 
 #define K_OPTIONAL 1 /* an empty value stores NULL instead of being an error */
-#define K_FOREVER 2  /* V_DURATION: "forever" stores 0 */
+#define K_FOREVER 2  /* V_DURATION: "forever" (and 0, whatever min) stores 0 */
 
 struct key_rule {
     const char *name;
@@ -75,12 +75,16 @@ static const struct key_rule daemon_keys[] = {
     {"max_feed_size", V_SIZE, 0, D(daemon.max_feed_size), 0, 1, 0},
     {"user_agent", V_AGENT, 0, D(daemon.user_agent), 0, 0, 0},
     {"retention", V_DURATION, K_FOREVER, D(daemon.retention), 0, 0, 0},
+    {"tombstone_retention", V_DURATION, K_FOREVER, D(daemon.tombstone_retention), 0, 86400, 0},
     {"allow_file_urls", V_BOOL, 0, D(daemon.allow_file_urls), 0, 0, 0},
     {"stale_after", V_DURATION, 0, D(daemon.stale_after), 0, 0, CONFIG_DURATION_MAX},
     {"tracking_params", V_PARAMS, 0, D(daemon.tracking_params), D(daemon.ntracking_params), 0, 0},
     {"node", V_NODE, 0, D(daemon.node), 0, 0, 0},
     {"lease", V_DURATION, 0, D(daemon.lease), 0, 1, CONFIG_DURATION_MAX},
     {"max_rate", V_LONG, 0, D(daemon.max_rate), 0, 0, 100000},
+    /* WebSub (SPEC §11) */
+    {"public_url", V_URL, K_OPTIONAL, D(daemon.public_url), 0, 0, 0},
+    {"allow_private_hubs", V_BOOL, 0, D(daemon.allow_private_hubs), 0, 0, 0},
     /* issue 13 §2: interval = auto's bounds */
     {"min_interval", V_DURATION, 0, D(daemon.min_interval), 0, 1, CONFIG_DURATION_MAX},
     {"max_interval", V_DURATION, 0, D(daemon.max_interval), 0, 1, CONFIG_DURATION_MAX},
@@ -679,6 +683,7 @@ set_scaled(const struct key_rule *r, char *field, const char *v, char *why, size
     const char *what = r->type == V_SIZE ? "size" : "duration";
     int64_t n = 0;
     int rc = parse_scaled(v, r->type == V_SIZE ? size_unit : duration_unit, &n);
+    int forever = rc == 0 && n == 0 && (r->flags & K_FOREVER); /* `0`: as `forever` */
 
     if (rc == 0 && r->max > 0 && n > r->max)
         rc = -ERANGE;
@@ -692,7 +697,10 @@ set_scaled(const struct key_rule *r, char *field, const char *v, char *why, size
         snprintf(why, whysize, "bad %s '%s' (want N, Ns, Nm, Nh, Nd or forever)", what, v);
     else if (rc < 0)
         snprintf(why, whysize, "bad %s '%s'", what, v);
-    else if (n < r->min)
+    else if (n < r->min && !forever && r->min > 1 && r->min % 86400 == 0)
+        snprintf(why, whysize, "bad %s '%s' (at least %" PRId64 "d%s)", what, v, r->min / 86400,
+                 (r->flags & K_FOREVER) ? " or forever" : "");
+    else if (n < r->min && !forever)
         snprintf(why, whysize, "bad %s '%s' (must be more than 0)", what, v);
     else {
         *(int64_t *)(void *)field = n;
@@ -938,6 +946,7 @@ config_new_defaults(const char *path, struct config **out)
     c->daemon.max_feed_size = INT64_C(16) << 20;
     c->daemon.user_agent = strdup("finfeed/" FINFEED_VERSION);
     c->daemon.retention = 90 * 86400;
+    c->daemon.tombstone_retention = 365 * 86400;
     c->daemon.stale_after = 14 * 86400;
     c->daemon.tracking_params = list_dup(default_tracking_params, NELEM(default_tracking_params));
     c->daemon.ntracking_params = NELEM(default_tracking_params);

@@ -433,7 +433,7 @@ answer_stats(struct client *c)
 
 /* The prune finished: answer, unless the client went away meanwhile. */
 static void
-on_pruned(void *arg, int rc, long deleted, const char *err)
+on_pruned(void *arg, int rc, const struct service_pruned *p, const char *err)
 {
     struct client *c = arg;
     c->pruning--;
@@ -445,7 +445,8 @@ on_pruned(void *arg, int rc, long deleted, const char *err)
     if (rc < 0)
         reply_error(c, "prune failed: %s", err);
     else
-        reply(c, json_pack("{s:b, s:I}", "ok", 1, "pruned", (json_int_t)deleted));
+        reply(c, json_pack("{s:b, s:I, s:I}", "ok", 1, "pruned", (json_int_t)p->articles,
+                           "tombstones", (json_int_t)p->tombstones));
     req_done(c);
 }
 

@@ -720,7 +720,10 @@ on_mhd_request(void *cls, struct MHD_Connection *c, const char *url, const char 
      * MHD then closes the connection. A good request is answered on the
      * second call, once the request is complete, so the connection can be
      * kept alive. */
-    if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0) {
+    /* the WebSub callback takes POST too (SPEC §5.1, §11) */
+    int websub = strncmp(url, "/websub/", 8) == 0;
+    if (!websub && strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
+        strcmp(method, MHD_HTTP_METHOD_HEAD) != 0) {
         h->requests++;
         return queue(c, MHD_HTTP_METHOD_NOT_ALLOWED, h->r405);
     }
@@ -733,6 +736,8 @@ on_mhd_request(void *cls, struct MHD_Connection *c, const char *url, const char 
         h->requests++;
         return answer_reason(h, c, MHD_HTTP_BAD_REQUEST, uri_fault[4]);
     }
+    if (websub) /* hubs carry no reader's token: the signature guards pushes */
+        return http_websub_request(h, c, url, method, upload_data, upload_data_size, con_cls);
     if (*con_cls == &h->uri_wait) /* resumed with no answer queued: give up */
         return MHD_NO;
     if (*con_cls != &h->uri_go) {

@@ -189,7 +189,8 @@ http_conn_on_mhd_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 {
     struct http *h = cls;
     struct http_conn *k = conn_of(h, c);
-    (void)con_cls;
+    if (con_cls != NULL)
+        http_websub_completed(h, *con_cls);
     if (k != NULL && !k->evicted && !k->waiting && toe == MHD_REQUEST_TERMINATED_COMPLETED_OK &&
         !h->stopping)
         wait_add(h, k);
@@ -468,7 +469,8 @@ http_conn_stop(struct http *h)
         /* MHD must hold no suspended connection when stopped (it panics):
          * those waiting on renders are answered 503 and resumed, and get
          * one run to send it. */
-        if (h->nsuspended > 0) {
+        int resumed = http_websub_stop(h); /* no answer of the service comes after this */
+        if (h->nsuspended > 0 || resumed > 0) {
             http_work_stop(h);
             (void)MHD_run(h->mhd);
         }

@@ -108,6 +108,7 @@ struct http {
     char reader[HTTP_READER_MAX + 1]; /* its reader's name ([output] tokens), "" none */
     unsigned long unauthorized; /* requests answered 401 (tests, /metrics) */
     struct MHD_Response *r401; /* shared: 401 with WWW-Authenticate, the text is per request */
+    struct http_ws_req *ws_reqs; /* WebSub callback requests in progress (http_websub.c) */
 };
 
 /* ---- http_cache.c ---- */
@@ -210,6 +211,19 @@ int http_work_add(struct http *h, struct MHD_Connection *c, void **con_cls, cons
  * renders; the one in flight finishes in the threadpool and its end frees
  * it (and h, when h is stopped and its handles closed). */
 void http_work_stop(struct http *h);
+
+/* ---- http_websub.c ---- */
+
+/* A request for /websub/ID (any method: GET and HEAD verify intent, POST
+ * delivers content, others 405), from on_mhd_request's every call. */
+enum MHD_Result http_websub_request(struct http *h, struct MHD_Connection *c, const char *url,
+                                    const char *method, const char *upload, size_t *upload_size,
+                                    void **con_cls);
+/* MHD completed the request whose con_cls is cls: free its state, if ours. */
+void http_websub_completed(struct http *h, void *cls);
+/* Answer every request waiting on the service (503) and forget them all;
+ * the number of connections resumed. */
+int http_websub_stop(struct http *h);
 
 /* ---- http_auth.c ---- */
 

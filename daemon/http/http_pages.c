@@ -313,6 +313,14 @@ http_page_metrics(struct http *h, struct emit_buf *b)
         emit_buf_printf(b, "finfeed_articles_total{outcome=\"%s\"} %" PRIu64 "\n",
                         article_outcomes[o], m->stored[o]);
 
+    uint64_t ws[SERVICE_WS_EVENTS];
+    service_ws_stats(h->svc, ws);
+    help(b, "finfeed_websub_events_total", "counter",
+         "WebSub subscriber events: pushes stored and refused, intent checks, hub requests.");
+    for (int e = 0; e < SERVICE_WS_EVENTS; e++)
+        emit_buf_printf(b, "finfeed_websub_events_total{event=\"%s\"} %" PRIu64 "\n",
+                        service_ws_event_name((enum service_ws_event)e), ws[e]);
+
     help(b, "finfeed_fetch_duration_seconds", "histogram", "Time from request to stored result.");
     for (int i = 0; i < SERVICE_BUCKETS; i++) {
         /* cumulative, and never below a smaller bucket even if a caller

@@ -208,6 +208,7 @@ claim_job_free(struct claim_job *j)
 
 struct claim_job;
 static void adopt_foreign(struct service *s, const struct claim_job *j, int64_t offset);
+static void learn_state(struct service *s, int64_t *ids, size_t n);
 
 static int
 on_feed_name(void *arg, int64_t id, const char *name)
@@ -394,6 +395,8 @@ static void
 adopt_foreign(struct service *s, const struct claim_job *j, int64_t offset)
 {
     struct cluster *c = s->cluster;
+    int64_t *adopted = NULL;
+    size_t n = 0;
     for (size_t i = 0; i < j->n_names; i++) {
         const struct store_feed_lease *l = &j->names_lease[i];
         struct feed_run *f;
@@ -409,12 +412,21 @@ adopt_foreign(struct service *s, const struct claim_job *j, int64_t offset)
             continue;
         if (service_feed_foreign(s, l->feed_id, j->names[i], &f) < 0) {
             log_warnx("event=claim error=\"out of memory\"");
-            return;
+            break;
         }
         apply_lease(f, l, offset);
         f->last_fetch = l->last_fetch;
         log_info("event=feed-listed-elsewhere feed=%s", f->name);
+        if (adopted == NULL)
+            adopted = calloc(j->n_names - i, sizeof(*adopted));
+        if (adopted != NULL)
+            adopted[n++] = l->feed_id;
     }
+    /* their URL, validators and last outcome, for status: read in a job */
+    if (n > 0)
+        learn_state(s, adopted, n);
+    else
+        free(adopted);
 }
 
 void
@@ -641,19 +653,7 @@ complete_fn(struct service *s, void *arg)
     return j->rc == -ESTALE ? 0 : j->rc;
 }
 
-/* This fetch's lags into f's histogram (cumulative per bound, as /metrics
- * writes it). */
-static void
-observe_lags(struct feed_run *f, const int64_t *lags, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        for (int b = 0; b < SERVICE_LAG_BUCKETS; b++)
-            if ((double)lags[i] <= service_lag_bounds[b])
-                f->lag_buckets[b]++;
-        f->lag_count++;
-        f->lag_sum += (double)lags[i];
-    }
-}
+
 
 static void
 complete_after(struct service *s, void *arg)
@@ -661,6 +661,8 @@ complete_after(struct service *s, void *arg)
     struct complete_job *j = arg;
     struct feed_run *f = j->f;
     service_store_result(s, j->rc == -ESTALE ? 0 : j->rc, j->err);
+    if (j->rc == 0)
+        service_store_wrote(s);
     if (j->rc == -ESTALE)
         log_warnx("event=fenced feed_id=%lld token=%lld outcome=\"lease lost: the state of this "
                   "fetch was not written\"",
@@ -680,7 +682,7 @@ complete_after(struct service *s, void *arg)
     snprintf(f->next_why, sizeof(f->next_why), "%s", j->why);
     f->lag_median = j->st.lag_median;
     f->lag_n = j->st.lag_n;
-    observe_lags(f, j->ask.lags, j->nlags);
+    service_observe_lags(f, j->ask.lags, j->nlags);
     if (j->ask.kind == SERVICE_NEXT_ERROR)
         log_info("event=retry feed=%s next_in=%llds why=%s", f->name, (long long)j->next_in,
                  LOG_QUOTE(j->why));
@@ -713,11 +715,18 @@ cluster_offset(const struct service *s)
     return s->cluster != NULL ? s->cluster->offset : 0;
 }
 
-/* How f is checked: its configuration's plan, or (a feed a reload dropped
- * while it ran) the built-in 15 minutes. */
+/* How f is checked: its configuration's plan; a feed its hub pushes is
+ * polled at its max_interval alone (SPEC §11, sched_interval); a feed a
+ * reload dropped while it ran, the built-in 15 minutes. */
 static void
 plan_of(const struct service *s, const struct feed_run *f, struct cadence_plan *p)
 {
+    if (f->cf != NULL && f->ws_hub != NULL) {
+        *p = (struct cadence_plan){.interval = sched_interval(f),
+                                   .min_interval = f->cf->min_interval,
+                                   .max_interval = f->cf->max_interval};
+        return;
+    }
     if (f->cf != NULL) {
         config_feed_plan(f->cf, p);
         return;
@@ -752,6 +761,8 @@ cluster_complete(struct service *s, struct feed_run *f, const struct fetch_ask *
     struct cadence_plan plan;
     plan_of(s, f, &plan);
     cadence_step(&plan, ask->now + j->offset, &j->step);
+    if (f->ws_hub != NULL)
+        snprintf(j->step.label, sizeof(j->step.label), "pushed by its hub, polled");
     /* a fixed interval, no new article and no lag of the day to slide: the
      * completion reads nothing (a round of 304s costs what it did) */
     j->read_items = j->step.interval == 0 || ask->nlags > 0 || f->lag_n > 0;
@@ -1230,6 +1241,39 @@ wait_fn(struct service *s, void *arg)
         snprintf(j->err, sizeof(j->err), "%s", store_errmsg(s->wstore));
     j->rc = rc;
     return rc;
+}
+
+/* Feeds this node just learned of (another node lists them): what the
+ * store says of them, for status. Takes ids. */
+static void
+learned_after(struct service *s, void *arg)
+{
+    struct wait_job *j = arg;
+    service_store_result(s, j->rc, j->err);
+    for (size_t i = 0; j->rc == 0 && i < j->n; i++) {
+        struct feed_run *f = feed_by_id(s, j->ids[i]);
+        if (f != NULL && f->foreign && !f->in_flight && !f->claimed && !f->completing)
+            apply_state(f, &j->states[i]);
+    }
+    wait_job_free(j);
+}
+
+static void
+learn_state(struct service *s, int64_t *ids, size_t n)
+{
+    struct wait_job *j = calloc(1, sizeof(*j));
+    if (j == NULL || (j->leases = calloc(n, sizeof(*j->leases))) == NULL ||
+        (j->states = calloc(n, sizeof(*j->states))) == NULL) {
+        if (j != NULL)
+            free(j->leases);
+        free(j);
+        free(ids);
+        return; /* status shows them without a URL until a fetch */
+    }
+    j->ids = ids;
+    j->n = n;
+    if (sched_job(s, wait_fn, learned_after, j) < 0)
+        wait_job_free(j);
 }
 
 static int

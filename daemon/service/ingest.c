@@ -74,6 +74,8 @@ nomem:
 void
 service_ingest_close(struct service_ingest *f)
 {
+    free(f->hub);
+    free(f->self);
     parse_cleaner_free(f->cleaner);
     free(f->name);
     free(f->own.base_url);
@@ -149,6 +151,10 @@ service_ingest_document(struct store *s, struct service_ingest *f, FILE *fp, con
     f->newest = 0;
     f->ttl = 0;
     f->nlags = 0;
+    free(f->hub);
+    free(f->self);
+    f->hub = f->self = NULL;
+    struct parse_feed *pf = NULL;
     if (opts.charset == NULL)
         opts.charset = charset;
     int rc = store_begin(s);
@@ -159,8 +165,13 @@ service_ingest_document(struct store *s, struct service_ingest *f, FILE *fp, con
                  rc == -ESTALE ? "lease lost: another node holds this feed" : store_errmsg(s));
         return rc;
     }
-    rc = fp != NULL ? parse_feed_file(fp, &opts, on_entry, &r, NULL, report)
-                    : parse_feed_mem(buf, len, &opts, on_entry, &r, NULL, report);
+    rc = fp != NULL ? parse_feed_file(fp, &opts, on_entry, &r, &pf, report)
+                    : parse_feed_mem(buf, len, &opts, on_entry, &r, &pf, report);
+    if (pf != NULL) { /* WebSub discovery (SPEC §11) */
+        f->hub = pf->hub, pf->hub = NULL;
+        f->self = pf->self, pf->self = NULL;
+        parse_feed_free(pf);
+    }
     if (r.error < 0) {
         store_rollback(s);
         snprintf(err, errsize, "%s", r.error == -ENOMEM ? "out of memory" : store_errmsg(s));

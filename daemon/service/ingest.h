@@ -31,6 +31,8 @@ struct service_ingest {
     /* Set by service_ingest_document about the last document: */
     int64_t newest;       /* date of its newest article, 0 when it had none */
     long ttl;             /* its RSS <ttl> in minutes, 0 when absent */
+    char *hub, *self;     /* its WebSub links (struct parse_feed), owned, or NULL;
+                           * freed by the next document and service_ingest_close */
     /* issue 13 §1: when the caller gives room (lags_max > 0, lags borrowed),
      * the lag (now − date, at least 0) of each article the document added
      * to the store whose date is believed, at most lags_max of them */

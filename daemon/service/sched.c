@@ -1,9 +1,8 @@
 /* daemon/service/sched.c — the scheduler (SPEC §6): one non-repeating timer for the
  * earliest due feed; a feed is never fetched twice at once; what a fetch asks
- * of the next one goes to its claim's completion (claim.c, policy.c); a
- * fetched body is parsed and stored in the libuv threadpool, one job at a
- * time, so the loop keeps answering while a 16 MB feed is read; the feed's
- * new state is saved through the same queue. */
+ * of the next one goes to its claim's completion (claim.c, policy.c); a fetched body is parsed and stored in the libuv
+ * threadpool, one job at a time, so the loop keeps answering while a 16 MB
+ * feed is read; the feed's new state is saved through the same queue. */
 #include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -78,6 +77,12 @@ struct fetched {
     char *markdown_dir;   /* [output] markdown_dir when set: posts of new articles */
     long posts;           /* posts written */
     char post_err[256];
+    /* WebSub (SPEC §11) */
+    char *link_hub, *link_self; /* the response's Link headers */
+    char *hub, *self;     /* the document's links, filled by the job */
+    char *push_sig;       /* a pushed document: its signature, recorded once stored */
+    void (*push_done)(void *arg, int rc, const char *err); /* a pushed document's caller */
+    void *push_arg;
 };
 
 static int64_t
@@ -196,6 +201,16 @@ set_str(char **slot, const char *v)
     *slot = v ? strdup(v) : NULL;
 }
 
+int64_t
+sched_interval(const struct feed_run *f)
+{
+    int64_t i = f->cf ? f->cf->interval : 900; /* auto: its max_interval */
+    /* a pushed feed is still polled, as a safety net: at max_interval
+     * (SPEC §11) */
+    int64_t poll = f->cf ? f->cf->max_interval : WEBSUB_POLL_S;
+    return f->ws_hub != NULL && i < poll ? poll : i;
+}
+
 /* What a fetch that ended at `now` asks of the next check (policy.h). */
 static struct fetch_ask
 ask_of(struct sched *sc, enum service_next_kind kind, int64_t now)
@@ -260,6 +275,12 @@ ingest_fn(struct service *svc, void *arg)
     x->newest = ing.newest;
     x->ttl = ing.ttl;
     x->nlags = ing.nlags;
+    x->hub = ing.hub, ing.hub = NULL; /* the copy's: taken */
+    x->self = ing.self, ing.self = NULL;
+    /* a pushed document once stored: a replay of it is refused (SPEC §11) */
+    if (x->rc == 0 && x->push_sig != NULL &&
+        store_websub_seen(w, x->push_sig, x->now, 1) < 0 && x->post_err[0] == '\0')
+        snprintf(x->post_err, sizeof(x->post_err), "websub: %s", store_errmsg(w));
     if (x->rc != -EINVAL && x->rc < 0)
         return x->rc;
     /* -EINVAL: the document, not the store, was bad */
@@ -298,8 +319,38 @@ fetched_free(struct fetched *x)
     free(x->permanent_url);
     free(x->markdown_dir);
     free(x->lags);
+    free(x->link_hub);
+    free(x->link_self);
+    free(x->hub);
+    free(x->self);
+    free(x->push_sig);
     feed_opts_unref(x->opts);
     free(x);
+}
+
+/* A document of f was stored (fetched or pushed): its counts and the
+ * service's, the change told to the output and the other nodes. */
+static void
+stored(struct service *svc, struct feed_run *f, struct fetched *x)
+{
+    char q[300];
+    f->counts = x->counts;
+    if (x->articles >= 0)
+        f->articles = x->articles;
+    if (x->newest > f->newest)
+        f->newest = x->newest;
+    if (x->counts.new_ + x->counts.updated + x->counts.duplicates > 0) {
+        svc->generation++;
+        cluster_changed(svc);
+    }
+    svc->metrics.articles[STORE_NEW] += (uint64_t)x->counts.new_;
+    svc->metrics.articles[STORE_UPDATED] += (uint64_t)x->counts.updated;
+    svc->metrics.articles[STORE_DUPLICATE] += (uint64_t)x->counts.duplicates;
+    svc->metrics.articles[STORE_UNCHANGED] += (uint64_t)x->counts.unchanged;
+    if (x->post_err[0])
+        log_warnx("event=markdown feed=%s error=%s", f->name, log_q(x->post_err, q, sizeof(q)));
+    else if (x->posts > 0)
+        log_info("event=markdown feed=%s posts=%ld dir=%s", f->name, x->posts, x->markdown_dir);
 }
 
 static void
@@ -311,8 +362,12 @@ ingest_after(struct service *svc, void *arg)
     char q[300];
     f->last_fetch = x->now;
     f->http = x->http;
-    /* -EINVAL: the feed's fault, the store worked */
-    service_store_result(svc, x->rc == -EINVAL ? 0 : x->rc, x->ingest_err);
+    /* -EINVAL: the feed's fault, the store worked; -ESTALE: this node lost
+     * the feed to another, the store worked */
+    int failed = x->rc < 0 && x->rc != -EINVAL && x->rc != -ESTALE;
+    service_store_result(svc, failed ? x->rc : 0, x->ingest_err);
+    if (x->rc == 0)
+        service_store_wrote(svc);
     if (x->total_ok) {
         svc->articles = x->total;
         svc->articles_known = 1;
@@ -334,11 +389,7 @@ ingest_after(struct service *svc, void *arg)
     } else {
         f->last = SERVICE_OK;
         f->errors = 0;
-        f->counts = x->counts;
-        if (x->articles >= 0)
-            f->articles = x->articles;
-        if (x->newest > f->newest)
-            f->newest = x->newest;
+        stored(svc, f, x);
         f->error[0] = '\0';
         if (x->report.problems) {
             snprintf(f->error, sizeof(f->error), "recovered: %.240s", x->report.message);
@@ -350,25 +401,14 @@ ingest_after(struct service *svc, void *arg)
             log_info("event=moved feed=%s url=%s", f->name, x->permanent_url);
             set_str(&f->url, x->permanent_url);
         }
-        if (x->counts.new_ + x->counts.updated + x->counts.duplicates > 0) {
-            svc->generation++;
-            cluster_changed(svc);
-        }
-        svc->metrics.articles[STORE_NEW] += (uint64_t)x->counts.new_;
-        svc->metrics.articles[STORE_UPDATED] += (uint64_t)x->counts.updated;
-        svc->metrics.articles[STORE_DUPLICATE] += (uint64_t)x->counts.duplicates;
-        svc->metrics.articles[STORE_UNCHANGED] += (uint64_t)x->counts.unchanged;
         ask.ttl_min = x->ttl;
         ask.max_age = x->max_age;
         ask.lags = x->lags; /* taken by the completion */
         ask.nlags = x->nlags;
         x->lags = NULL;
-        if (x->post_err[0])
-            log_warnx("event=markdown feed=%s error=%s", f->name,
-                      log_q(x->post_err, q, sizeof(q)));
-        else if (x->posts > 0)
-            log_info("event=markdown feed=%s posts=%ld dir=%s", f->name, x->posts,
-                     x->markdown_dir);
+        /* WebSub discovery: the Link headers first, then the document's links */
+        websub_discovered(svc, f, x->link_hub ? x->link_hub : x->hub,
+                          x->link_hub ? x->link_self : x->self);
         log_info("event=fetch feed=%s outcome=ok http=%ld new=%ld updated=%ld duplicates=%ld "
                  "unchanged=%ld seconds=%.3f",
                  f->name, x->http, x->counts.new_, x->counts.updated, x->counts.duplicates,
@@ -378,6 +418,71 @@ ingest_after(struct service *svc, void *arg)
         ask.kind = SERVICE_NEXT_NOW; /* nothing is written with a lost lease */
     fetched_free(x);
     finish(svc, f, &ask);
+}
+
+/* A pushed document stored (or not): the feed's counts, not its fetch
+ * state (validators, next fetch, errors stay the poll's). */
+static void
+push_after(struct service *svc, void *arg)
+{
+    struct fetched *x = arg;
+    struct feed_run *f = x->f;
+    char q[300];
+    service_store_result(svc, x->rc == -EINVAL ? 0 : x->rc, x->ingest_err);
+    if (x->total_ok) {
+        svc->articles = x->total;
+        svc->articles_known = 1;
+    }
+    f->pushing--;
+    if (x->rc == 0) {
+        stored(svc, f, x);
+        /* a push is ingested as a fetch (SPEC §11): its articles are lag
+         * once the feed had a successful fetch (issue 13 §1) */
+        if (f->first_ok > 0)
+            service_observe_lags(f, x->lags, x->nlags);
+        log_info("event=push feed=%s outcome=ok new=%ld updated=%ld duplicates=%ld "
+                 "unchanged=%ld",
+                 f->name, x->counts.new_, x->counts.updated, x->counts.duplicates,
+                 x->counts.unchanged);
+    } else {
+        log_warnx("event=push feed=%s outcome=error error=%s", f->name,
+                  log_q(x->ingest_err, q, sizeof(q)));
+    }
+    if (x->push_done != NULL)
+        x->push_done(x->push_arg, x->rc, x->ingest_err);
+    fetched_free(x);
+    service_after_fetch(svc, f); /* tells the watchers; may free f (dropped by a reload) */
+}
+
+int
+sched_push(struct service *svc, struct feed_run *f, char *body, size_t len, const char *charset,
+           const char *sig, void (*done)(void *arg, int rc, const char *err), void *arg)
+{
+    struct fetched *x = calloc(1, sizeof(*x));
+    if (x == NULL) {
+        free(body);
+        return -ENOMEM;
+    }
+    x->f = f;
+    x->svc = svc;
+    x->opts = feed_opts_ref(f->opts);
+    x->feed_id = f->id;
+    x->token = 0; /* no claim: a push is no fetch; the dedup rules make it safe */
+    x->body = body;
+    x->len = len;
+    x->now = now_s();
+    x->push_done = done;
+    x->push_arg = arg;
+    if ((charset != NULL && (x->charset = strdup(charset)) == NULL) ||
+        (sig != NULL && (x->push_sig = strdup(sig)) == NULL) ||
+        (svc->cfg->output.markdown_dir != NULL &&
+         (x->markdown_dir = strdup(svc->cfg->output.markdown_dir)) == NULL) ||
+        sched_job(svc, ingest_fn, push_after, x) < 0) {
+        fetched_free(x);
+        return -ENOMEM;
+    }
+    f->pushing++;
+    return 0;
 }
 
 static void
@@ -401,6 +506,8 @@ on_fetch_done(void *arg, const struct fetch_result *r)
         x->etag = r->etag ? strdup(r->etag) : NULL;
         x->last_modified = r->last_modified ? strdup(r->last_modified) : NULL;
         x->permanent_url = r->permanent_url ? strdup(r->permanent_url) : NULL;
+        x->link_hub = r->link_hub ? strdup(r->link_hub) : NULL;
+        x->link_self = r->link_self ? strdup(r->link_self) : NULL;
         if (svc->cfg->output.markdown_dir != NULL)
             x->markdown_dir = strdup(svc->cfg->output.markdown_dir);
         if (x->body != NULL) {

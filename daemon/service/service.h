@@ -91,6 +91,7 @@ struct service_snapshot {
     char **tracking;            /* [daemon] tracking_params, owned, ntracking items
                                  * (0: the store's built-in list) */
     size_t ntracking;
+    int64_t max_feed_size;      /* [daemon] max_feed_size: the largest push taken */
 };
 
 /* Copy the state of every feed (feed NULL) or of the feed named `feed`.
@@ -121,7 +122,25 @@ struct service_stats {
     char store_error[256];
 };
 
+/* WebSub subscriber events since start (/metrics, SPEC §11). */
+enum service_ws_event {
+    SERVICE_WS_PUSHED,       /* a signed push ingested */
+    SERVICE_WS_BAD_SIG,      /* a push with a bad or missing signature: dropped */
+    SERVICE_WS_UNKNOWN,      /* a push or check for no subscription of ours (or a removed one) */
+    SERVICE_WS_REPLAY,       /* a delivery seen before: refused */
+    SERVICE_WS_RATE,         /* a push over its subscription's rate: refused */
+    SERVICE_WS_TOO_LARGE,    /* a push over max_feed_size: refused */
+    SERVICE_WS_VERIFIED,     /* an intent check answered (subscribe or unsubscribe) */
+    SERVICE_WS_ASKED,        /* a subscribe, renewal or unsubscribe a hub accepted */
+    SERVICE_WS_ASK_FAILED,   /* … that a hub refused or that failed */
+    SERVICE_WS_EVENTS
+};
+/* "pushed", "bad_signature", … (static strings), the /metrics label. */
+const char *service_ws_event_name(enum service_ws_event e);
+
 void service_stats(const struct service *s, struct service_stats *out);
+/* The WebSub counters (enum service_ws_event) into out[SERVICE_WS_EVENTS]. */
+void service_ws_stats(const struct service *s, uint64_t *out);
 /* Articles in the store, as the worker counted them after its last write
  * (no query on the loop thread). Returns 0, or -EAGAIN before the first
  * count (*n is 0). */
@@ -194,11 +213,54 @@ void service_refresh_cancel(struct service *s, struct service_wait *w);
  * err and the old configuration still whole. */
 int service_reload(struct service *s, char *err, size_t errsize);
 
-typedef void (*service_prune_fn)(void *arg, int rc, long deleted, const char *err);
-/* Apply [daemon] retention now, in order with the ingest jobs; done (may be
- * NULL) fires on the loop thread, at once when retention is 0. Returns 0 or
- * -ENOMEM (done not called). */
+/* What a prune did. */
+struct service_pruned {
+    long articles;   /* articles pruned ([daemon] retention) */
+    long tombstones; /* tombstones expired ([daemon] tombstone_retention) */
+    long batches;    /* worker jobs it took */
+    uint64_t max_ms; /* the longest of them, milliseconds */
+};
+/* p valid during the call; err "" unless rc < 0 (then p says what was
+ * done before the failure). */
+typedef void (*service_prune_fn)(void *arg, int rc, const struct service_pruned *p,
+                                 const char *err);
+/* Apply [daemon] retention and tombstone_retention now: articles, then
+ * tombstones, a batch at a time, each batch a worker job queued behind the
+ * ingest and claim jobs that came meanwhile (none of them waits for more
+ * than one batch). done (may be NULL) fires on the loop thread once all is
+ * done, at once when both are forever; when the service stops first, with
+ * what was done. Returns 0 or -ENOMEM (done not called). */
 int service_prune(struct service *s, service_prune_fn done, void *arg);
+
+/* ---- WebSub subscriber (SPEC §11) ---- */
+
+/* A hub's request at our callback PUBLIC_URL/websub/ID. Borrowed during
+ * service_websub_callback only (copied). */
+struct service_websub_req {
+    const char *callback;   /* ID */
+    int post;               /* 0: GET, intent verification; 1: POST, content */
+    const char *mode, *topic, *challenge, *lease; /* GET: hub.mode, hub.topic,
+                                                    * hub.challenge, hub.lease_seconds */
+    const char *signature;  /* POST: X-Hub-Signature, or NULL */
+    const char *body;       /* POST: the content, len bytes */
+    size_t len;
+    const char *charset;    /* POST: the Content-Type's charset, or NULL */
+};
+
+/* The answer: an HTTP status and its text (the challenge for a verified
+ * GET, else the reason), valid during the call. */
+typedef void (*service_websub_fn)(void *arg, int status, const char *text);
+
+/* Answer a hub's request r: refuses at once (returns the status, > 0, with
+ * its reason in *why, static; done not called) when no subscriber is
+ * configured or the subscription's pushes come too fast; else returns 0
+ * and done(arg, …) fires once, later, after the subscription was looked up
+ * in the store (and a push ingested), unless service_websub_cancel(arg)
+ * came first. Returns -ENOMEM (done not called). */
+int service_websub_callback(struct service *s, const struct service_websub_req *r,
+                            service_websub_fn done, void *arg, const char **why);
+/* Forget every pending answer to arg: its done will not fire. */
+void service_websub_cancel(struct service *s, void *arg);
 
 /* ---- lifecycle ---- */
 

@@ -73,6 +73,10 @@ struct feed_run {
     char owner[65];            /* lease holder as last read, "" none */
     int64_t lease_until;       /* Unix seconds, database clock, 0 none */
     int unlisted;              /* disabled in the store: no live node lists it */
+    /* WebSub (websub.c) */
+    char *ws_hub, *ws_topic;   /* the subscription this node knows of, owned, or NULL */
+    int ws_busy;               /* a subscription job or request holds a pointer to it */
+    int pushing;               /* pushed documents queued or being ingested */
     /* freshness (issue 13): as struct service_feed */
     int64_t first_ok;          /* its first successful fetch as last read, 0 never */
     char next_why[128];
@@ -107,6 +111,7 @@ struct metrics {
 #define SERVICE_WATCHERS 8
 
 struct cluster;
+struct websub;
 
 struct service {
     uv_loop_t *loop;
@@ -117,6 +122,11 @@ struct service {
     int store_ok;              /* the last store operation worked, or failed on a lock
                                 * only (healthz, watchdog) */
     char store_error[256];
+    int write_failed;          /* a write failed on a full disk, an I/O error,
+                                * a read-only file: degraded until a fetch's
+                                * articles or state are written again, whatever
+                                * reads (and writes too small to tell) do */
+    char write_error[256];
     int64_t generation;        /* service_generation(): bumped on every change seen */
     long articles;             /* articles in the store, as the last job counted them */
     int articles_known;        /* … once a job has counted them */
@@ -124,6 +134,7 @@ struct service {
     struct fetch *fetch;
     struct sched *sched;
     struct cluster *cluster;   /* claims, leases, notifications (claim.c) */
+    struct websub *websub;     /* WebSub subscriber (websub.c), NULL until started */
     struct feed_run **feeds;   /* in configuration order */
     size_t nfeeds;
     struct metrics metrics;
@@ -164,6 +175,9 @@ int service_feed_release(struct service *s, struct feed_run *f);
  * lock held elsewhere: the feed says so, the store is not broken), other
  * errors make the store unhealthy with `err`. */
 void service_store_result(struct service *s, int rc, const char *err);
+/* A fetch's articles (an ingest) or its state (a completion) were written:
+ * the store takes writes again (after service_store_result). */
+void service_store_wrote(struct service *s);
 /* Queue one registration job for the feeds due for it (not registered, or
  * their configured URL changed). Returns 0 or -ENOMEM. */
 int service_register_due(struct service *s, int64_t now);
@@ -171,6 +185,9 @@ int service_register_due(struct service *s, int64_t now);
 int64_t service_register_next(const struct service *s);
 /* Tell every watcher about ev. */
 void service_notify(struct service *s, enum service_event ev);
+/* n lags (seconds) of articles f stored into its histogram (issue 13 §1;
+ * cumulative per bound, as /metrics writes it). */
+void service_observe_lags(struct feed_run *f, const int64_t *lags, size_t n);
 /* One step of service_stop is done; the last calls the caller's `done`. */
 void service_part_done(struct service *s);
 
@@ -205,6 +222,35 @@ void sched_stop(struct service *s);
  * until one succeeds). Returns 0 or -ENOMEM. */
 int sched_job(struct service *s, int (*fn)(struct service *s, void *arg),
               void (*after)(struct service *s, void *arg), void *arg);
+
+/* Ingest a pushed document (WebSub, taken: body) of f as a fetched one,
+ * in order with the other jobs; sig (copied) is recorded as seen once it
+ * is stored; then done(arg, rc, err) on the loop (rc 0, -EINVAL a bad
+ * document, another negative errno the store's). Returns 0 or -ENOMEM
+ * (body freed, done not called). */
+int sched_push(struct service *s, struct feed_run *f, char *body, size_t len, const char *charset,
+               const char *sig, void (*done)(void *arg, int rc, const char *err), void *arg);
+/* The interval f is polled at: its own, or WEBSUB_POLL_S when a hub pushes it. */
+int64_t sched_interval(const struct feed_run *f);
+
+/* ---- websub.c: the WebSub subscriber (SPEC §11) ---- */
+
+/* A pushed feed is still polled, as a safety net, this often at least
+ * (the issue's max_interval; 6 h, SPEC §11's default). */
+#define WEBSUB_POLL_S (6 * 3600)
+
+/* Start the renewal timer when [daemon] public_url is set. 0 or a negative
+ * errno. */
+int websub_init(struct service *s);
+/* Close it, then service_part_done(). */
+void websub_stop(struct service *s);
+void websub_free(struct service *s);
+/* f was fetched (or pushed) and names hub and self (either may be NULL;
+ * fetched_url is the URL it came from): subscribe when the hub or topic is
+ * new to it. */
+void websub_discovered(struct service *s, struct feed_run *f, const char *hub, const char *self);
+/* A reload dropped feed `id`: unsubscribe its subscriptions. */
+void websub_feed_removed(struct service *s, int64_t id);
 
 /* ---- claim.c: the shared schedule (SPEC §10) ---- */
 
