@@ -127,7 +127,8 @@ store_sqlite_feed_items(struct store *s, int64_t feed_id, struct store_feed_item
     /* backwards along sources_feed (feed_id, article_id): the newest rows
      * first, LIMIT rows read at most */
     int rc = sqlite3_prepare_v2(sqlite_of(s)->db,
-                                "SELECT a.date, a.first_seen, a.rejected_date IS NULL,"
+                                "SELECT a.date, a.first_seen,"
+                                " a.rejected_date IS NULL AND a.date <> a.first_seen,"
                                 " a.feed_id = ?1,"
                                 " (SELECT coalesce(first_ok, 0) FROM feeds WHERE id = ?1)"
                                 " FROM sources src JOIN articles a ON a.id = src.article_id"

@@ -383,7 +383,8 @@ struct store_feed_item {
     int64_t date;       /* the article's date: the publisher's when believed,
                          * else first seen (SPEC §3) */
     int64_t first_seen; /* when the store first saw the article, from any feed */
-    int believed;       /* 1: date is the publisher's */
+    int believed;       /* 1: date is the publisher's, believed (an item without
+                         * one, dated when first seen, is not) */
     int first_source;   /* 1: this feed brought it first (first_seen is its own) */
 };
 

@@ -61,10 +61,11 @@ def rss(feed):
     out = ['<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>',
            "<title>%s</title><link>http://example.com/%s</link>" % (feed, feed)]
     for guid, t in entries:
+        date = "<pubDate>%s</pubDate>" % email.utils.formatdate(t, usegmt=True) if t else ""
         out.append("<item><title>Story %s of the freshness test</title>"
-                   "<link>http://example.com/%s/%s</link><guid>%s</guid><pubDate>%s</pubDate>"
+                   "<link>http://example.com/%s/%s</link><guid>%s</guid>%s"
                    "<description>Body of %s, long enough to be a body.</description></item>"
-                   % (guid, feed, guid, guid, email.utils.formatdate(t, usegmt=True), guid))
+                   % (guid, feed, guid, guid, date, guid))
     out.append("</channel></rss>")
     return "".join(out).encode()
 
@@ -221,11 +222,16 @@ try:
     check("auto: 5m from 6.0 items/h" in page and "backoff: 1 error" in page and
           "of 1</small>" in page, "the status page says why, and the lag")
 
-    # a date in the future is not believed: no lag
+    # a date in the future is not believed, an item without one has none: no lag
     with lock:
         items["a"].insert(0, ("a-future", int(time.time()) + 3600))
+        items["a"].insert(0, ("a-undated", None))
     refresh("a")
-    check(status()["a"]["lag_articles"] == 1, "an unbelieved date is no lag")
+    a = status()["a"]
+    m = get("/metrics")
+    check(a["lag_articles"] == 1 and
+          metric(m, 'finfeed_article_lag_seconds_count{feed="a"}') == 1,
+          "an unbelieved date, or none, is no lag")
 
     # kept in the store: after a restart, before any fetch; and the next
     # article of the feed is lag (its first fetch was before the restart)

@@ -3493,9 +3493,18 @@ test_feed_freshness(void **state)
     x.date_rejected = 1; /* as the article model says it (SPEC §3) */
     x.rejected_date = T0 + 9999;
     assert_int_equal(add(s, a, &x, T0 + 600), STORE_NEW);
+    /* and one without a date: dated when first seen, no publisher's date */
+    art(&x, "a6", "Alpha story number six", "http://a.example/6", "<p>six</p>", T0 + 700);
+    assert_int_equal(add(s, a, &x, T0 + 700), STORE_NEW);
+    assert_int_equal(store_feed_items(s, a, it, 1, &n, &first_ok), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(it[0].date, T0 + 700);
+    assert_int_equal(it[0].believed, 0);
 
     assert_int_equal(store_feed_items(s, a, it, 8, &n, &first_ok), 0);
-    assert_int_equal(n, 5);
+    assert_int_equal(n, 6);
+    memmove(it, it + 1, 5 * sizeof(*it)); /* a6 seen: the five before it */
+    n--;
     assert_int_equal(first_ok, 0);
     assert_int_equal(it[0].date, T0 + 600); /* a5: first seen stands in */
     assert_int_equal(it[0].believed, 0);
@@ -3505,9 +3514,9 @@ test_feed_freshness(void **state)
     assert_int_equal(it[1].believed, 1);
     assert_int_equal(it[4].date, T0 - 300);
     assert_int_equal(it[4].first_seen, T0);
-    assert_int_equal(store_feed_items(s, a, it, 2, &n, &first_ok), 0);
-    assert_int_equal(n, 2); /* bounded */
-    assert_int_equal(it[1].date, T0 + 500);
+    assert_int_equal(store_feed_items(s, a, it, 3, &n, &first_ok), 0);
+    assert_int_equal(n, 3); /* bounded */
+    assert_int_equal(it[2].date, T0 + 500);
     assert_int_equal(store_feed_items(s, b, it, 8, &n, &first_ok), 0);
     assert_int_equal(n, 1);
     assert_int_equal(it[0].first_source, 0);
@@ -3559,6 +3568,9 @@ test_feed_freshness(void **state)
     assert_int_equal(first_ok, T0);
     assert_int_equal(store_feed_items(s, b, it, 8, &n, &first_ok), 0);
     assert_int_equal(first_ok, T0 + 1000);
+    store_close(s);
+}
+
 /* WebSub subscriptions (SPEC §11), both backends: by callback id, the
  * feed's rows, intent verified, renewals claimed once, expiry, the replay
  * guard. */

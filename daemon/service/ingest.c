@@ -110,7 +110,10 @@ on_entry(void *arg, const struct parse_feed *feed, struct parse_entry *e)
     }
     rc = store_add(r->s, r->f->feed_id, a, r->f->republish, r->now, &out);
     int64_t a_date = a->date;
-    int believed = !a->date_rejected;
+    /* a publisher's date, believed (SPEC §3): an entry without one is
+     * dated when first seen, no lag */
+    int believed = !a->date_rejected &&
+                   (e->published != PARSE_NO_DATE || e->updated != PARSE_NO_DATE);
     if (feed != NULL && feed->ttl > 0)
         r->f->ttl = feed->ttl;
     parse_article_free(a);

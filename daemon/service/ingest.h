@@ -35,7 +35,8 @@ struct service_ingest {
                            * freed by the next document and service_ingest_close */
     /* issue 13 §1: when the caller gives room (lags_max > 0, lags borrowed),
      * the lag (now − date, at least 0) of each article the document added
-     * to the store whose date is believed, at most lags_max of them */
+     * to the store whose date is the publisher's and believed, at most
+     * lags_max of them */
     int64_t *lags;
     size_t lags_max, nlags;
 };
