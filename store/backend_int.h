@@ -270,6 +270,19 @@ struct store_ops {
                        size_t max, size_t *n);
     int (*ws_seen)(struct store *s, const char *sig, int64_t now, int add);
 
+    /* ---- the built-in hub's subscriptions (store.h's contract; arguments
+     * checked by store_hub.c) ---- */
+    int (*hub_put)(struct store *s, const struct store_hub_sub *h, int64_t now);
+    int (*hub_remove)(struct store *s, const char *topic, const char *callback);
+    int (*hub_get)(struct store *s, const char *topic, const char *callback,
+                   struct store_hub_sub *out);
+    int (*hub_count)(struct store *s, int64_t now, const char *host, const char *topic,
+                     const char *callback, long *total, long *of_host);
+    int (*hub_mark)(struct store *s, int64_t now);
+    int (*hub_claim)(struct store *s, int64_t now, int64_t hold, struct store_hub_sub *out,
+                     size_t max, size_t *n, struct store_hub_pass *p);
+    int (*hub_done)(struct store *s, const struct store_hub_sub *d, int drop);
+
     /* ---- raw rows, for store_copy (tables and columns above) ---- */
     /* Begin a read-only transaction that sees one snapshot until rollback. */
     int (*snapshot)(struct store *s);

@@ -160,6 +160,18 @@ int store_pg_ws_renewals(struct store *s, int64_t now, int64_t hold, struct stor
                          size_t max, size_t *n);
 int store_pg_ws_seen(struct store *s, const char *sig, int64_t now, int add);
 
+/* pg_hub.c: the built-in hub's subscriptions (store.h) */
+int store_pg_hub_put(struct store *s, const struct store_hub_sub *h, int64_t now);
+int store_pg_hub_remove(struct store *s, const char *topic, const char *callback);
+int store_pg_hub_get(struct store *s, const char *topic, const char *callback,
+                     struct store_hub_sub *out);
+int store_pg_hub_count(struct store *s, int64_t now, const char *host, const char *topic,
+                       const char *callback, long *total, long *of_host);
+int store_pg_hub_mark(struct store *s, int64_t now);
+int store_pg_hub_claim(struct store *s, int64_t now, int64_t hold, struct store_hub_sub *out,
+                       size_t max, size_t *n, struct store_hub_pass *p);
+int store_pg_hub_done(struct store *s, const struct store_hub_sub *d, int drop);
+
 /* pg_copy.c: raw rows for store_copy (the ops of backend_int.h) */
 int store_pg_snapshot(struct store *s);
 int store_pg_raw_count(struct store *s, int t, long *n);

@@ -122,7 +122,21 @@ static const char *const migrations[] = {
     "INSERT INTO tombstones(article_id, seen)"
     " SELECT DISTINCT article_id, CAST(strftime('%s', 'now') AS INTEGER) FROM keys"
     " WHERE kind <> 6 AND article_id NOT IN (SELECT id FROM articles);",
-    /* 9: freshness (issue 13): a feed's first successful fetch (the articles
+    /* 9: the built-in hub's subscriptions (store_hub.c): one row a verified
+     * (topic, callback), its lease, its delivery state (changed/seen: the
+     * changes marked and delivered; sent: the hash of the content last
+     * delivered; fails, tries, next_try: the backoff) and its claim (a
+     * token and a hold, so one node delivers each change) */
+    "CREATE TABLE hub_subs(id INTEGER PRIMARY KEY, topic TEXT NOT NULL, path TEXT NOT NULL,"
+    " callback TEXT NOT NULL, host TEXT NOT NULL, secret TEXT,"
+    " lease_until INTEGER NOT NULL, lease_s INTEGER NOT NULL, created INTEGER NOT NULL,"
+    " changed INTEGER NOT NULL DEFAULT 0, seen INTEGER NOT NULL DEFAULT 0, sent TEXT,"
+    " fails INTEGER NOT NULL DEFAULT 0, tries INTEGER NOT NULL DEFAULT 0,"
+    " next_try INTEGER NOT NULL DEFAULT 0, claim INTEGER NOT NULL DEFAULT 0,"
+    " claim_until INTEGER NOT NULL DEFAULT 0, UNIQUE(topic, callback));"
+    "CREATE INDEX hub_subs_host ON hub_subs(host);"
+    "CREATE INDEX hub_subs_lease ON hub_subs(lease_until);",
+    /* 10: freshness (issue 13): a feed's first successful fetch (the articles
      * first seen after it count for lag; a store from before takes its
      * first article's), why its next check is when it is, the median lag of
      * its last day and how many articles that is of */
@@ -768,6 +782,13 @@ static const struct store_ops lite_ops = {
     .ws_renewals = store_sqlite_ws_renewals,
     .ws_seen = store_sqlite_ws_seen,
     .feed_items = store_sqlite_feed_items,
+    .hub_put = store_sqlite_hub_put,
+    .hub_remove = store_sqlite_hub_remove,
+    .hub_get = store_sqlite_hub_get,
+    .hub_count = store_sqlite_hub_count,
+    .hub_mark = store_sqlite_hub_mark,
+    .hub_claim = store_sqlite_hub_claim,
+    .hub_done = store_sqlite_hub_done,
     .snapshot = store_sqlite_snapshot,
     .raw_count = store_sqlite_raw_count,
     .raw_each = store_sqlite_raw_each,

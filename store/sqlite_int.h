@@ -90,6 +90,18 @@ int store_sqlite_ws_renewals(struct store *s, int64_t now, int64_t hold,
                              struct store_websub *out, size_t max, size_t *n);
 int store_sqlite_ws_seen(struct store *s, const char *sig, int64_t now, int add);
 
+/* sqlite_hub.c: the built-in hub's subscriptions (store.h) */
+int store_sqlite_hub_put(struct store *s, const struct store_hub_sub *h, int64_t now);
+int store_sqlite_hub_remove(struct store *s, const char *topic, const char *callback);
+int store_sqlite_hub_get(struct store *s, const char *topic, const char *callback,
+                         struct store_hub_sub *out);
+int store_sqlite_hub_count(struct store *s, int64_t now, const char *host, const char *topic,
+                           const char *callback, long *total, long *of_host);
+int store_sqlite_hub_mark(struct store *s, int64_t now);
+int store_sqlite_hub_claim(struct store *s, int64_t now, int64_t hold, struct store_hub_sub *out,
+                           size_t max, size_t *n, struct store_hub_pass *p);
+int store_sqlite_hub_done(struct store *s, const struct store_hub_sub *d, int drop);
+
 /* sqlite_copy.c: raw rows for store_copy (the ops of backend_int.h) */
 int store_sqlite_snapshot(struct store *s);
 int store_sqlite_raw_count(struct store *s, int t, long *n);

@@ -501,6 +501,86 @@ int store_websub_renewals(struct store *s, int64_t now, int64_t hold, struct sto
  * again is harmless): 0. Or a negative errno. */
 int store_websub_seen(struct store *s, const char *sig, int64_t now, int add);
 
+/* ---- the built-in WebSub hub's subscriptions (SPEC §11), store_hub.c ----
+ * The hub's side: one row a verified subscription of a reader to one of our
+ * feeds (topic, callback), shared by every node on one store, with its
+ * delivery state. `changed` counts the changes of the articles marked since
+ * it began (store_hub_mark), `seen` the last of them delivered (or found to
+ * change nothing): a subscription with changed > seen, its lease running
+ * and its next try come is due. A due one is claimed by one node at a time
+ * (store_hub_claim: PostgreSQL's FOR UPDATE SKIP LOCKED, a hold, a claim
+ * token), and finished with that token (store_hub_done), so that a change is
+ * pushed once whichever node stored it. Times are the caller's clock (the
+ * database's, store_now, for every node to agree). */
+
+/* One subscription. Strings owned by the struct (store_hub_clear), or
+ * borrowed when passed in. */
+struct store_hub_sub {
+    int64_t id;          /* row id */
+    char *topic;         /* hub.topic as the subscriber gave it */
+    char *path;          /* the route it names, from the first '/': "/feed.atom?limit=5" */
+    char *callback;      /* hub.callback */
+    char *host;          /* the callback's host (max subscriptions per host) */
+    char *secret;        /* hub.secret, or NULL: deliveries unsigned; never logged */
+    int64_t lease_until; /* the subscription ends then */
+    int64_t lease_s;     /* the lease granted, seconds */
+    int64_t changed;     /* changes marked since it began */
+    int64_t seen;        /* … of them delivered, or that changed nothing in its topic */
+    char *sent;          /* hash of the content last delivered (or given up on), or NULL */
+    int fails;           /* consecutive failed deliveries, whatever the content */
+    int tries;           /* failed attempts to deliver the present content */
+    int64_t next_try;    /* no delivery before this (a failure's backoff) */
+    int64_t claim;       /* the token of the latest claim */
+};
+void store_hub_clear(struct store_hub_sub *h);
+
+/* A verified subscription h (topic, path, callback, host, secret, lease_s;
+ * sent: the hash of the topic's content when it was verified, or NULL):
+ * inserted due once (changed 1, seen 0: a change made while it was being
+ * verified is not lost, and the content it began with is not pushed), or
+ * the row of (topic, callback) renewed (path, host, secret, lease_until =
+ * now + lease_s, fails 0; its delivery state kept, so a renewal never
+ * pushes what was pushed nor loses what is due). 0 or a negative errno
+ * (-EINVAL: a field missing, a lease <= 0). */
+int store_hub_put(struct store *s, const struct store_hub_sub *h, int64_t now);
+/* Forget the subscription (topic, callback): 1 deleted, 0 none, or a
+ * negative errno. */
+int store_hub_remove(struct store *s, const char *topic, const char *callback);
+/* The subscription (topic, callback) into *out: 1 found, 0 none (out
+ * zeroed), or a negative errno. */
+int store_hub_get(struct store *s, const char *topic, const char *callback,
+                  struct store_hub_sub *out);
+/* Subscriptions whose lease runs at `now`, but that of (topic, callback)
+ * (a renewal is no new one): all in *total, those of callback host `host`
+ * in *of_host. 0 or a negative errno. */
+int store_hub_count(struct store *s, int64_t now, const char *host, const char *topic,
+                    const char *callback, long *total, long *of_host);
+/* The articles changed: every subscription whose lease runs at `now` is
+ * due (changed + 1). 0 or a negative errno. */
+int store_hub_mark(struct store *s, int64_t now);
+
+/* What store_hub_claim found besides its claims. */
+struct store_hub_pass {
+    long expired; /* subscriptions whose lease had run out: deleted */
+    long live;    /* subscriptions left */
+    int64_t next; /* the earliest time another one falls due (a backoff, or a claim
+                   * of another node running out), 0 none */
+};
+/* Delete the subscriptions whose lease ran out at `now`, then claim up to
+ * max due ones (changed > seen, next_try <= now, no claim of the last
+ * `hold` seconds): each gets a new claim token and is held for `hold`
+ * seconds, in one statement (PostgreSQL: the rows another node is
+ * claiming skipped, not waited for). Into out[] (room for max), their
+ * number in *n; the rest into *p (may be NULL). 0 or a negative errno. */
+int store_hub_claim(struct store *s, int64_t now, int64_t hold, struct store_hub_sub *out,
+                    size_t max, size_t *n, struct store_hub_pass *p);
+/* Finish the claim d->claim of subscription d->id: its delivery state set
+ * to d's seen, sent (NULL: kept), fails, tries and next_try, the hold
+ * released; with drop, the subscription deleted instead. 1 done, 0 when the
+ * claim is no longer held (another claim since, or the row is gone), or a
+ * negative errno. */
+int store_hub_done(struct store *s, const struct store_hub_sub *d, int drop);
+
 /* ---- backup, restore and check (issue 12 §3), store/store_backup.c ----
  * One backup format for both backends: a SQLite file of this schema, in
  * rollback-journal mode (one file, no -wal beside it). */

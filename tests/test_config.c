@@ -499,8 +499,9 @@ static const struct value_case value_cases[] = {
     /* [output] tokens: NAME:SECRET, secrets never echoed */
     {"output", "tokens", "alice:0123456789abcdef, bob:Zz-._~0123456789abcdef", NULL},
     {"output", "tokens", "", NULL},
-    {"output", "tokens", "alice:short", "[output] tokens: reader 'alice': secret of 5 characters "
-                                        "(want 16 to 256)"},
+    {"output", "tokens", "alice:short",
+     "[output] tokens: reader 'alice': secret of 5 characters "
+     "(want 16 to 256)"},
     {"output", "tokens", "alice:0123456789abcdef, alice:fedcba9876543210",
      "[output] tokens: reader 'alice' named twice"},
     {"output", "tokens", "alice:0123456789abcdef, bob:0123456789abcdef",
@@ -531,6 +532,16 @@ static const struct value_case value_cases[] = {
     {"daemon", "max_rate", "0", NULL},
     {"daemon", "max_rate", "-1", "[daemon] max_rate: bad number '-1' (want 0 to 100000)"},
     {"daemon", "max_rate", "100001", "[daemon] max_rate: bad number '100001' (want 0 to 100000)"},
+    /* [output] hub and its limits (SPEC §11) */
+    {"output", "hub", "builtin", NULL},
+    {"output", "hub", "https://hub.example/", NULL},
+    {"output", "hub", "", NULL},
+    {"output", "hub", "Builtin", "[output] hub: bad URL 'Builtin': Bad scheme (or builtin)"},
+    {"output", "hub", "ftp://hub.example/",
+     "[output] hub: bad URL 'ftp://hub.example/': want an absolute http or https URL (or builtin)"},
+    {"output", "hub_max_subscriptions", "0",
+     "[output] hub_max_subscriptions: bad number '0' (want 1 to 1000000)"},
+    {"output", "hub_max_per_host", "5", NULL},
     /* strings and paths */
     {"output", "title", "", "[output] title: empty value"},
     {"daemon", "database", "", "[daemon] database: empty value"},
@@ -635,6 +646,19 @@ test_values_stored(void **state)
     c = expect_ok("[daemon]\n");
     assert_int_equal(c->daemon.lease, 0); /* 2 × timeout + 60 s, where it is used */
     assert_int_equal(c->daemon.max_rate, 0);
+    config_free(c);
+
+    c = expect_ok("[output]\nhub = builtin\nhub_max_per_host = 3\n");
+    assert_string_equal(c->output.hub, "builtin");
+    assert_int_equal(c->output.hub_max_per_host, 3);
+    assert_int_equal(c->output.hub_max_subscriptions, 10000);
+    config_free(c);
+    c = expect_ok("[output]\nhub = http://hub.example/publish\n");
+    assert_string_equal(c->output.hub, "http://hub.example/publish");
+    config_free(c);
+    c = expect_ok("[output]\n");
+    assert_null(c->output.hub);
+    assert_int_equal(c->output.hub_max_per_host, 100);
     config_free(c);
 
     c = expect_ok("[daemon]\nnode = host1\n[output]\n"

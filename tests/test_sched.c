@@ -68,6 +68,30 @@ test_next_error(void **state)
 
 /* An interval of INT64_MAX (once accepted by the configuration) must not
  * wrap the next fetch into the past: it saturates. */
+/* The built-in hub's retries (SPEC §11): 5 s, 30 s, 2 min, 10 min, then the
+ * content is given up; ten failures in a row drop the subscription. */
+static void
+test_hub_retry(void **state)
+{
+    (void)state;
+    int drop = -1;
+    assert_int_equal(service_hub_retry(1, 1, &drop), 5);
+    assert_int_equal(drop, 0);
+    assert_int_equal(service_hub_retry(2, 2, &drop), 30);
+    assert_int_equal(service_hub_retry(3, 3, &drop), 120);
+    assert_int_equal(service_hub_retry(4, 4, &drop), 600);
+    assert_int_equal(service_hub_retry(5, 5, &drop), 0); /* given up */
+    assert_int_equal(drop, 0);
+    assert_int_equal(service_hub_retry(1, 6, &drop), 5); /* the next content, tried afresh */
+    assert_int_equal(service_hub_retry(4, 9, &drop), 600);
+    assert_int_equal(drop, 0);
+    assert_int_equal(service_hub_retry(5, SERVICE_HUB_DROP_FAILS, &drop), 0);
+    assert_int_equal(drop, 1);
+    assert_int_equal(service_hub_retry(0, 1, &drop), 0);
+    assert_int_equal(service_hub_retry(INT32_MAX, INT32_MAX, &drop), 0);
+    assert_int_equal(drop, 1);
+}
+
 static void
 test_saturation(void **state)
 {
@@ -247,10 +271,10 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_next_ok),    cmocka_unit_test(test_next_error),
-        cmocka_unit_test(test_saturation), cmocka_unit_test(test_timer_ms),
-        cmocka_unit_test(test_feed_state), cmocka_unit_test(test_time_iso),
-        cmocka_unit_test(test_next_check),
+        cmocka_unit_test(test_next_ok),   cmocka_unit_test(test_next_error),
+        cmocka_unit_test(test_hub_retry), cmocka_unit_test(test_saturation),
+        cmocka_unit_test(test_timer_ms),  cmocka_unit_test(test_feed_state),
+        cmocka_unit_test(test_time_iso),  cmocka_unit_test(test_next_check),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

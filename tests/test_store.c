@@ -3367,9 +3367,9 @@ test_pg_add_ahead(void **state)
     store_close(s);
 }
 
-/* PostgreSQL schema 5 from schema 4 (made by taking schema 5's away): as
- * SQLite's, and the identity sequence, which a copy had set past the
- * newest article only, past every id the keys name. */
+/* PostgreSQL schema 5 from schema 4 (made by taking schemas 5, 6 and 7 away), then 6
+ * and 7: as SQLite's, and the identity sequence, which a copy had set past
+ * the newest article only, past every id the keys name. */
 static void
 test_pg_migrate_tombstones(void **state)
 {
@@ -3386,7 +3386,9 @@ test_pg_migrate_tombstones(void **state)
     assert_int_equal(add(s, wire, &a, T0), STORE_NEW);
     store_close(s);
     sql_file(where,
-             "DROP TABLE tombstones; DROP INDEX keys_article;"
+             "DROP TABLE tombstones; DROP INDEX keys_article; DROP TABLE hub_subs;"
+             "ALTER TABLE feeds DROP COLUMN first_ok, DROP COLUMN next_why,"
+             " DROP COLUMN lag_median, DROP COLUMN lag_n;"
              "UPDATE meta SET value = 4 WHERE key = 'schema';"
              "INSERT INTO keys VALUES(1, '1' || chr(31) || 'sina-old', 9, 1640000000),"
              " (2, 'https://a.example/old', 9, 1640000000),"
@@ -3399,7 +3401,7 @@ test_pg_migrate_tombstones(void **state)
     assert_int_equal(store_open(where, &s, err, sizeof(err)), 0);
     store_close(s);
     int64_t t1 = (int64_t)time(NULL);
-    assert_int_equal(sql_int(where, "SELECT value FROM meta WHERE key = 'schema'"), 5);
+    assert_int_equal(sql_int(where, "SELECT value FROM meta WHERE key = 'schema'"), 7);
     check_migrated_tombstones(where, t0, t1);
 }
 
@@ -3638,6 +3640,150 @@ test_websub(void **state)
     store_close(s);
 }
 
+/* The built-in hub's subscriptions (SPEC §11), both backends: a verified
+ * subscription put and renewed (its delivery state kept), counted against
+ * the limits, changes marked, a due delivery claimed once (held, a token),
+ * finished with its token only, backoff, leases expiring, dropped. */
+static void
+test_hub(void **state)
+{
+    (void)state;
+    struct store *s = mem_store();
+    int64_t now = 1700000000;
+    struct store_hub_sub h = {.topic = (char *)"http://127.0.0.1:8470/feed.atom",
+                              .path = (char *)"/feed.atom",
+                              .callback = (char *)"http://reader.example/cb?x=1",
+                              .host = (char *)"reader.example",
+                              .secret = (char *)"s3cret",
+                              .lease_s = 1000};
+    struct store_hub_sub got, out[4];
+    struct store_hub_pass p;
+    long total = -1, of_host = -1;
+    size_t n = 9;
+
+    struct store_hub_sub bad = h;
+    bad.lease_s = 0;
+    assert_int_equal(store_hub_put(s, &bad, now), -EINVAL);
+    bad = h;
+    bad.path = (char *)"feed.atom";
+    assert_int_equal(store_hub_put(s, &bad, now), -EINVAL);
+    assert_int_equal(store_hub_put(s, &h, now), 0);
+    struct store_hub_sub other = h;
+    other.sent = (char *)"baseline";
+    other.topic = (char *)"http://127.0.0.1:8470/feeds/a.rss";
+    other.path = (char *)"/feeds/a.rss";
+    other.secret = NULL;
+    assert_int_equal(store_hub_put(s, &other, now), 0);
+    assert_int_equal(store_hub_get(s, h.topic, "http://nope/", &got), 0);
+    assert_int_equal(store_hub_get(s, h.topic, h.callback, &got), 1);
+    assert_string_equal(got.path, "/feed.atom");
+    assert_string_equal(got.secret, "s3cret");
+    assert_int_equal(got.lease_until, now + 1000);
+    assert_null(got.sent);
+    assert_int_equal(got.changed, 1); /* due once: a change while it was verified */
+    assert_int_equal(got.seen, 0);
+    store_hub_clear(&got);
+    assert_int_equal(store_hub_get(s, other.topic, other.callback, &got), 1);
+    assert_null(got.secret);
+    assert_string_equal(got.sent, "baseline");
+    store_hub_clear(&got);
+    /* counted against the limits, but for the pair asked about (a renewal) */
+    assert_int_equal(store_hub_count(s, now, "reader.example", "t", "c", &total, &of_host), 0);
+    assert_int_equal(total, 2);
+    assert_int_equal(of_host, 2);
+    assert_int_equal(
+        store_hub_count(s, now, "elsewhere.example", h.topic, h.callback, &total, &of_host), 0);
+    assert_int_equal(total, 1);
+    assert_int_equal(of_host, 0);
+
+    /* new: due once (their first content compared with the one they began with) */
+    assert_int_equal(store_hub_claim(s, now, 60, out, 4, &n, &p), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(p.live, 2);
+    for (size_t i = 0; i < 2; i++) {
+        struct store_hub_sub d = out[i];
+        d.seen = d.changed;
+        assert_int_equal(store_hub_done(s, &d, 0), 1);
+        store_hub_clear(&out[i]);
+    }
+    /* nothing changed: nothing due */
+    assert_int_equal(store_hub_claim(s, now, 60, out, 4, &n, &p), 0);
+    assert_int_equal(n, 0);
+    assert_int_equal(p.live, 2);
+    assert_int_equal(p.next, 0);
+    /* a change: both due, claimed once */
+    assert_int_equal(store_hub_mark(s, now), 0);
+    assert_int_equal(store_hub_claim(s, now, 60, out, 1, &n, &p), 0);
+    assert_int_equal(n, 1);
+    struct store_hub_sub first = out[0];
+    assert_int_equal(first.changed, 2);
+    assert_int_equal(first.seen, 1);
+    assert_int_equal(store_hub_claim(s, now, 60, out, 4, &n, &p), 0);
+    assert_int_equal(n, 1);
+    assert_true(strcmp(out[0].topic, first.topic) != 0);
+    struct store_hub_sub second = out[0];
+    assert_int_equal(store_hub_claim(s, now + 1, 60, out, 4, &n, &p), 0);
+    assert_int_equal(n, 0); /* both held */
+    assert_int_equal(p.next, now + 60);
+
+    /* delivered: seen, its hash kept; a stale token changes nothing */
+    struct store_hub_sub d = first;
+    d.seen = first.changed;
+    d.sent = (char *)"h1";
+    d.claim = first.claim - 1;
+    assert_int_equal(store_hub_done(s, &d, 0), 0);
+    d.claim = first.claim;
+    assert_int_equal(store_hub_done(s, &d, 0), 1);
+    /* failed: retried after a backoff, not before */
+    d = second;
+    d.fails = 1;
+    d.tries = 1;
+    d.next_try = now + 5;
+    d.sent = NULL;
+    assert_int_equal(store_hub_done(s, &d, 0), 1);
+    assert_int_equal(store_hub_claim(s, now + 2, 60, out, 4, &n, &p), 0);
+    assert_int_equal(n, 0);
+    assert_int_equal(p.next, now + 5);
+    assert_int_equal(store_hub_claim(s, now + 5, 60, out, 4, &n, &p), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(out[0].topic, second.topic);
+    assert_int_equal(out[0].tries, 1);
+    assert_true(out[0].claim > second.claim);
+    second.claim = out[0].claim;
+    store_hub_clear(&out[0]);
+    /* dropped (too many failures): gone */
+    assert_int_equal(store_hub_done(s, &second, 1), 1);
+    assert_int_equal(store_hub_get(s, second.topic, second.callback, &got), 0);
+    store_hub_clear(&second);
+
+    /* renewed: lease and secret new, the delivery state kept */
+    h.secret = (char *)"n3w";
+    h.lease_s = 2000;
+    assert_int_equal(store_hub_put(s, &h, now + 10), 0);
+    assert_int_equal(store_hub_get(s, h.topic, h.callback, &got), 1);
+    assert_string_equal(got.secret, "n3w");
+    assert_int_equal(got.lease_until, now + 2010);
+    assert_string_equal(got.sent, "h1");
+    assert_int_equal(got.seen, 2);
+    assert_int_equal(got.changed, 2);
+    store_hub_clear(&got);
+    store_hub_clear(&first);
+
+    /* a lease run out: no delivery, deleted at the next claim */
+    assert_int_equal(store_hub_mark(s, now + 2010), 0); /* the lease is over: not marked */
+    assert_int_equal(store_hub_claim(s, now + 2010, 60, out, 4, &n, &p), 0);
+    assert_int_equal(n, 0);
+    assert_int_equal(p.expired, 1);
+    assert_int_equal(p.live, 0);
+    assert_int_equal(store_hub_get(s, h.topic, h.callback, &got), 0);
+
+    /* unsubscribed */
+    assert_int_equal(store_hub_put(s, &h, now), 0);
+    assert_int_equal(store_hub_remove(s, h.topic, h.callback), 1);
+    assert_int_equal(store_hub_remove(s, h.topic, h.callback), 0);
+    store_close(s);
+}
+
 int
 main(void)
 {
@@ -3674,6 +3820,7 @@ main(void)
         cmocka_unit_test(test_reconnect),
         cmocka_unit_test(test_same_story_two_nodes),
         cmocka_unit_test(test_websub),
+        cmocka_unit_test(test_hub),
     };
     /* about SQLite files only: migrations from the v1 fixture and PRAGMA
      * user_version, files that are not databases, locks */

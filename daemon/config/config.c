@@ -590,6 +590,7 @@ config_free(struct config *c)
     free(c->output.markdown_dir);
     free(c->daemon.public_url);
     free(c->output.link);
+    free(c->output.hub);
     free(c->output.title);
     config_list_free(c->daemon.tracking_params);
     free(c->daemon.node);

@@ -160,6 +160,13 @@ struct config {
         size_t niframe_hosts; /* may be 0 */
         struct config_token *tokens; /* readers allowed to read the output, ntokens items */
         size_t ntokens;              /* 0: the output is open to anyone who reaches it */
+        /* WebSub for our own feeds (SPEC §11) */
+        char *hub;                  /* "builtin" (this daemon is the hub, at LINK/hub), an
+                                     * absolute http(s) URL (a hub pinged on change), or
+                                     * NULL: no hub */
+        long hub_max_subscriptions; /* the built-in hub's subscriptions, all callbacks,
+                                     * 1 to 1000000 (10000) */
+        long hub_max_per_host;      /* … of one callback host, 1 to 1000000 (100) */
     } output;
     struct config_feed *feeds; /* in file order */
     size_t nfeeds;

@@ -41,6 +41,7 @@ enum vtype {
     V_SELECTORS, /* the cleaner's selector list (SPEC §4) */
     V_NODE,      /* a node's name: printable, 1 to CONFIG_NODE_MAX bytes */
     V_TOKENS,    /* comma list of NAME:SECRET, struct config_token */
+    V_HUB,       /* "builtin", or an absolute http(s) URL (WebSub hub) */
     V_INTERVAL,  /* V_DURATION, or "auto": int flag at noff (config_cadence.c) */
     V_HOURS,     /* exchange hours, struct cadence_hours * */
     V_HOLIDAYS,  /* dates, or a file of them: int32_t days, count at noff */
@@ -97,6 +98,10 @@ static const struct key_rule output_keys[] = {
     {"markdown_dir", V_PATH, K_OPTIONAL, D(output.markdown_dir), 0, 0, 0},
     {"iframe_hosts", V_HOSTS, 0, D(output.iframe_hosts), D(output.niframe_hosts), 0, 0},
     {"tokens", V_TOKENS, 0, D(output.tokens), D(output.ntokens), 0, 0},
+    /* WebSub for our own feeds (SPEC §11) */
+    {"hub", V_HUB, K_OPTIONAL, D(output.hub), 0, 0, 0},
+    {"hub_max_subscriptions", V_LONG, 0, D(output.hub_max_subscriptions), 0, 1, 1000000},
+    {"hub_max_per_host", V_LONG, 0, D(output.hub_max_per_host), 0, 1, 1000000},
 };
 
 static const struct key_rule feed_keys[] = {
@@ -825,6 +830,16 @@ set_value(const struct key_rule *r, void *base, const char *dir, char *v, char *
             return -EINVAL;
         }
         break;
+    case V_HUB:
+        if (strcmp(v, "builtin") == 0)
+            break;
+        rc = check_url(v, 0, why, whysize);
+        if (rc < 0) {
+            size_t used = strlen(why);
+            snprintf(why + used, whysize - used, " (or builtin)");
+            return rc;
+        }
+        break;
     case V_URL:
     case V_FEED_URL:
         rc = check_url(v, r->type == V_FEED_URL, why, whysize);
@@ -956,6 +971,8 @@ config_new_defaults(const char *path, struct config **out)
     c->output.title = strdup("Finance news");
     c->output.link = strdup("http://127.0.0.1:8470/");
     c->output.max_entries = 100;
+    c->output.hub_max_subscriptions = 10000;
+    c->output.hub_max_per_host = 100;
     c->output.iframe_hosts = list_dup(default_iframe_hosts, NELEM(default_iframe_hosts));
     c->output.niframe_hosts = NELEM(default_iframe_hosts);
     if (c->daemon.database == NULL || c->daemon.control_socket == NULL ||

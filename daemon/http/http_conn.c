@@ -470,10 +470,10 @@ http_conn_stop(struct http *h)
          * those waiting on renders are answered 503 and resumed, and get
          * one run to send it. */
         int resumed = http_websub_stop(h); /* no answer of the service comes after this */
-        if (h->nsuspended > 0 || resumed > 0) {
-            http_work_stop(h);
+        int waiting = h->nsuspended > 0 || resumed > 0;
+        http_work_stop(h); /* the hub's renders too: answered -ESHUTDOWN */
+        if (waiting)
             (void)MHD_run(h->mhd);
-        }
         MHD_stop_daemon(h->mhd); /* closes every connection: http_conn_on_mhd_notify() frees ours */
         h->mhd = NULL;
     }

@@ -321,6 +321,21 @@ http_page_metrics(struct http *h, struct emit_buf *b)
         emit_buf_printf(b, "finfeed_websub_events_total{event=\"%s\"} %" PRIu64 "\n",
                         service_ws_event_name((enum service_ws_event)e), ws[e]);
 
+    uint64_t hub[SERVICE_HUB_EVENTS];
+    long subs;
+    service_hub_stats(h->svc, hub, &subs);
+    help(b, "finfeed_hub_events_total", "counter",
+         "WebSub for our own feeds: the built-in hub's requests, verifications, deliveries; "
+         "pings of an external hub.");
+    for (int e = 0; e < SERVICE_HUB_EVENTS; e++)
+        emit_buf_printf(b, "finfeed_hub_events_total{event=\"%s\"} %" PRIu64 "\n",
+                        service_hub_event_name((enum service_hub_event)e), hub[e]);
+    if (subs >= 0) {
+        help(b, "finfeed_hub_subscriptions", "gauge",
+             "The built-in hub's subscriptions, every node's, as this node last counted them.");
+        emit_buf_printf(b, "finfeed_hub_subscriptions %ld\n", subs);
+    }
+
     help(b, "finfeed_fetch_duration_seconds", "histogram", "Time from request to stored result.");
     for (int i = 0; i < SERVICE_BUCKETS; i++) {
         /* cumulative, and never below a smaller bucket even if a caller

@@ -159,3 +159,13 @@ service_timer_ms(int64_t now, int64_t when)
     uint64_t d = (uint64_t)when - (uint64_t)now;
     return (d > SERVICE_DAY ? SERVICE_DAY : d) * 1000;
 }
+
+int64_t
+service_hub_retry(int tries, int fails, int *drop)
+{
+    static const int64_t wait[] = {5, 30, 120, 600};
+    *drop = fails >= SERVICE_HUB_DROP_FAILS;
+    if (tries < 1 || (size_t)tries > sizeof(wait) / sizeof(wait[0]))
+        return 0;
+    return wait[tries - 1];
+}

@@ -24,6 +24,16 @@ int64_t service_next_ok(int64_t now, int64_t interval, long ttl_min, long max_ag
 int64_t service_next_error(int64_t now, int64_t interval, int errors, long retry_after,
                            uint64_t rnd);
 
+/* The built-in WebSub hub's retries (SPEC §11). A delivery failed: it was
+ * attempt `tries` (>= 1) of the present content, and the subscription's
+ * `fails`-th (>= 1) failure in a row. Returns the seconds to wait before
+ * the next attempt — 5 s, 30 s, 2 min, 10 min — or 0 after the fifth: that
+ * content is given up (the next change is tried afresh). *drop is set to 1
+ * once the subscription failed SERVICE_HUB_DROP_FAILS times in a row (a
+ * callback gone for good: the subscription is removed), else 0. */
+#define SERVICE_HUB_DROP_FAILS 10
+int64_t service_hub_retry(int tries, int fails, int *drop);
+
 /* What a finished fetch asks of the next check (issue 13 §2). */
 enum service_next_kind {
     SERVICE_NEXT_OK,    /* 200 or 304: the interval, ttl, max-age, a schedule's opening */

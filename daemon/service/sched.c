@@ -342,6 +342,7 @@ stored(struct service *svc, struct feed_run *f, struct fetched *x)
     if (x->counts.new_ + x->counts.updated + x->counts.duplicates > 0) {
         svc->generation++;
         cluster_changed(svc);
+        hub_changed(svc, f); /* WebSub: our own feeds changed (SPEC §11) */
     }
     svc->metrics.articles[STORE_NEW] += (uint64_t)x->counts.new_;
     svc->metrics.articles[STORE_UPDATED] += (uint64_t)x->counts.updated;

@@ -525,6 +525,7 @@ service_reload(struct service *s, char *err, size_t errsize)
     s->nfeeds = n;
     config_free(old); /* nothing borrows from it: the worker's jobs hold copies */
     cluster_reload(s);
+    hub_reload(s);
     sched_rearm(s);
     log_info("event=reload outcome=ok feeds=%zu added=%zu removed=%zu kept=%zu", cfg->nfeeds,
              added, removed, kept);
@@ -597,6 +598,7 @@ service_snapshot_free(struct service_snapshot *snap)
     free(snap->feeds);
     free(snap->title);
     free(snap->link);
+    free(snap->hub);
     free(snap->node);
     for (size_t i = 0; i < snap->nreaders; i++) {
         free(snap->readers[i].name);
@@ -619,7 +621,9 @@ service_snapshot(struct service *s, const char *feed, struct service_snapshot *o
     out->max_entries = cfg->output.max_entries;
     out->max_feed_size = cfg->daemon.max_feed_size;
     out->stale_after = cfg->daemon.stale_after;
-    if ((out->title = strdup(cfg->output.title)) == NULL ||
+    out->hub_builtin = cfg->output.hub != NULL && strcmp(cfg->output.hub, "builtin") == 0;
+    if ((cfg->output.hub != NULL && (out->hub = hub_advertised(cfg)) == NULL) ||
+        (out->title = strdup(cfg->output.title)) == NULL ||
         (out->link = strdup(cfg->output.link)) == NULL ||
         (out->node = strdup(cfg->daemon.node)) == NULL ||
         (out->feeds = calloc(s->nfeeds + 1, sizeof(*out->feeds))) == NULL)
@@ -866,6 +870,7 @@ service_free(struct service *s)
         feed_free(s->feeds[i]);
     free(s->feeds);
     websub_free(s);
+    hub_free(s);
     cluster_free(s);
     store_close(s->wstore);
     store_close(s->rstore);
@@ -955,6 +960,10 @@ service_start(struct service *s, char *err, size_t errsize)
         snprintf(err, errsize, "websub: %s", uv_strerror(rc));
         return rc;
     }
+    if ((rc = hub_init(s)) < 0) {
+        snprintf(err, errsize, "websub hub: %s", strerror(-rc));
+        return rc;
+    }
     if ((rc = uv_timer_init(s->loop, &s->prune)) < 0) {
         snprintf(err, errsize, "retention timer: %s", uv_strerror(rc));
         return rc;
@@ -1020,6 +1029,7 @@ service_stop(struct service *s, void (*done)(void *arg), void *arg)
         s->parts++;
         websub_stop(s);
     }
+    s->parts += hub_stop(s);
     if (s->fetch != NULL) {
         s->parts++;
         fetch_close(s->fetch, on_fetch_closed, s);

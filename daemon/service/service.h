@@ -92,6 +92,10 @@ struct service_snapshot {
                                  * (0: the store's built-in list) */
     size_t ntracking;
     int64_t max_feed_size;      /* [daemon] max_feed_size: the largest push taken */
+    char *hub;                  /* the WebSub hub our feeds advertise (SPEC §11): LINK/hub
+                                 * with [output] hub = builtin, else the configured hub's
+                                 * URL; owned, NULL: none */
+    int hub_builtin;            /* [output] hub = builtin: POST LINK/hub is served */
 };
 
 /* Copy the state of every feed (feed NULL) or of the feed named `feed`.
@@ -261,6 +265,85 @@ int service_websub_callback(struct service *s, const struct service_websub_req *
                             service_websub_fn done, void *arg, const char **why);
 /* Forget every pending answer to arg: its done will not fire. */
 void service_websub_cancel(struct service *s, void *arg);
+
+/* ---- WebSub for our own feeds (SPEC §11) ----
+ * With [output] hub = URL a change of the articles stored here pings that
+ * hub (hub.mode=publish) for the topics it touched: the merged feed, the
+ * feed's own and its configured categories', each format, at most once a
+ * second a topic. With hub = builtin the daemon is the hub: readers
+ * subscribe at POST LINK/hub (service_hub_request), their intent is
+ * verified, and each change of a topic's document is pushed to them, once
+ * across every node sharing the store, signed with their hub.secret. */
+
+/* The built-in hub's events since start (/metrics). */
+enum service_hub_event {
+    SERVICE_HUB_ACCEPTED,        /* a subscribe or unsubscribe taken (202) */
+    SERVICE_HUB_REFUSED,         /* … refused (4xx: limits, rate, a bad callback) */
+    SERVICE_HUB_SUBSCRIBED,      /* a subscription verified and stored (or renewed) */
+    SERVICE_HUB_UNSUBSCRIBED,    /* an unsubscribe verified: removed */
+    SERVICE_HUB_VERIFY_FAILED,   /* the callback did not echo the challenge */
+    SERVICE_HUB_DELIVERED,       /* a push the callback took (2xx) */
+    SERVICE_HUB_DELIVERY_FAILED, /* … it refused or that failed: retried with backoff */
+    SERVICE_HUB_GAVE_UP,         /* a content given up after its last retry */
+    SERVICE_HUB_DROPPED,         /* a subscription removed: failing, gone (410), or its topic */
+    SERVICE_HUB_EXPIRED,         /* a subscription whose lease ran out: removed */
+    SERVICE_HUB_PINGED,          /* a publish ping an external hub took */
+    SERVICE_HUB_PING_FAILED,     /* … it refused or that failed */
+    SERVICE_HUB_EVENTS
+};
+/* "accepted", "refused", … (static strings), the /metrics label. */
+const char *service_hub_event_name(enum service_hub_event e);
+/* The counters (enum service_hub_event) into out[SERVICE_HUB_EVENTS]; the
+ * built-in hub's subscriptions, as this node last counted them, in *subs
+ * (-1 unknown). */
+void service_hub_stats(const struct service *s, uint64_t *out, long *subs);
+
+/* What the hub pushes: one rendering of a topic. Borrowed during the call. */
+struct service_hub_doc {
+    const char *doc; /* the document as GET of the topic's route serves it */
+    size_t len;
+    const char *type; /* its Content-Type */
+    const char *self; /* the route's absolute URL (rel="self") */
+    long entries;     /* entries in it */
+};
+typedef void (*service_hub_doc_fn)(void *ctx, int rc, const struct service_hub_doc *d);
+/* Render `path` (a route, from its first '/', with its query; copied)
+ * from the store as it is now (never a rendering made before the call),
+ * then done(ctx, 0, doc) on the loop; or done(ctx, rc, NULL): -ENOENT the
+ * path is no feed (any more), -EINVAL a bad query, -EIO the store failed,
+ * -ESHUTDOWN stopping. Returns 0 (done fires once, later) or a negative
+ * errno of the same meanings (done not called). */
+typedef int (*service_hub_render_fn)(void *arg, const char *path, service_hub_doc_fn done,
+                                     void *ctx);
+/* Who renders the hub's topics (the HTTP server, which knows the routes):
+ * fn(arg, …); NULL: nobody (this node then marks changes but delivers
+ * none). The renderer answers every render it took before it unregisters,
+ * and unregisters before service_stop. */
+void service_hub_renderer(struct service *s, service_hub_render_fn fn, void *arg);
+
+/* A reader's request at the built-in hub (POST LINK/hub, W3C WebSub §5.1),
+ * borrowed during service_hub_request only (copied). */
+struct service_hub_req {
+    const char *mode;     /* hub.mode: "subscribe" or "unsubscribe" */
+    const char *topic;    /* hub.topic, as given */
+    const char *path;     /* the feed route it names (checked by the caller) */
+    const char *callback; /* hub.callback */
+    const char *lease;    /* hub.lease_seconds, or NULL */
+    const char *secret;   /* hub.secret, or NULL */
+    const char *client;   /* the client's address, for the rate limit */
+};
+
+/* Answer r: refuses at once when it is wrong or over a limit (returns the
+ * HTTP status, > 0, with the reason in *why, static; done not called);
+ * else returns 0 and done(arg, status, text) fires once, later — 202 once
+ * the request is taken (the intent is then verified at the callback, and
+ * only then the subscription stored or removed), or 403 over the
+ * subscriptions' limits — unless service_hub_cancel(arg) came first.
+ * -ENOMEM (done not called). */
+int service_hub_request(struct service *s, const struct service_hub_req *r, service_websub_fn done,
+                        void *arg, const char **why);
+/* Forget every pending answer to arg: its done will not fire. */
+void service_hub_cancel(struct service *s, void *arg);
 
 /* ---- lifecycle ---- */
 

@@ -112,6 +112,7 @@ struct metrics {
 
 struct cluster;
 struct websub;
+struct hub;
 
 struct service {
     uv_loop_t *loop;
@@ -135,6 +136,7 @@ struct service {
     struct sched *sched;
     struct cluster *cluster;   /* claims, leases, notifications (claim.c) */
     struct websub *websub;     /* WebSub subscriber (websub.c), NULL until started */
+    struct hub *hub;           /* the built-in hub and hub pings (hub.c), NULL until started */
     struct feed_run **feeds;   /* in configuration order */
     size_t nfeeds;
     struct metrics metrics;
@@ -251,6 +253,28 @@ void websub_free(struct service *s);
 void websub_discovered(struct service *s, struct feed_run *f, const char *hub, const char *self);
 /* A reload dropped feed `id`: unsubscribe its subscriptions. */
 void websub_feed_removed(struct service *s, int64_t id);
+/* The clock of every WebSub decision, subscriber and hub: the database's
+ * (nodes agree), plus the offset in test_clock's file (FINFEED_TEST_CLOCK,
+ * NULL: none). In the worker. */
+int64_t websub_now(struct service *s, const char *test_clock);
+
+/* ---- hub.c: WebSub for our own feeds (SPEC §11) ---- */
+
+/* Set up the hub's timer and its fetch engine (deliveries, verifications,
+ * pings). 0 or a negative errno. */
+int hub_init(struct service *s);
+/* The configuration changed: the timer follows [output] hub. */
+void hub_reload(struct service *s);
+/* Close the timer and the engine (pending requests fire cancelled), then
+ * service_part_done() once for each. Returns the number of parts. */
+int hub_stop(struct service *s);
+void hub_free(struct service *s);
+/* Articles of f were stored here (new, updated or a new source): the
+ * built-in hub's subscriptions are due, or the external hub pinged. */
+void hub_changed(struct service *s, const struct feed_run *f);
+/* The hub our feeds advertise under cfg, a new string (NULL: none, or no
+ * memory). */
+char *hub_advertised(const struct config *cfg);
 
 /* ---- claim.c: the shared schedule (SPEC §10) ---- */
 

@@ -92,10 +92,8 @@ count(struct service *s, enum service_ws_event e)
         s->websub->events[e]++;
 }
 
-/* The clock of every WebSub decision: the database's (nodes agree), plus
- * the test clock's offset. In the worker. */
-static int64_t
-ws_now(struct service *s, const char *test_clock)
+int64_t
+websub_now(struct service *s, const char *test_clock)
 {
     int64_t now = 0, skew = 0;
     if (store_now(s->wstore, &now) < 0 || now <= 0)
@@ -264,7 +262,7 @@ sub_fn(struct service *s, void *arg)
     struct store_websub cur[WS_OF_FEED_MAX];
     size_t n = 0;
     int have = 0;
-    int64_t now = ws_now(s, j->test_clock);
+    int64_t now = websub_now(s, j->test_clock);
     int rc = store_websub_of_feed(w, j->feed_id, cur, WS_OF_FEED_MAX, &n);
     for (size_t i = 0; rc == 0 && i < n; i++) {
         if (cur[i].state == STORE_WS_UNSUBSCRIBING)
@@ -375,7 +373,7 @@ static int
 gone_fn(struct service *s, void *arg)
 {
     struct ws_gone_job *j = arg;
-    int64_t now = ws_now(s, j->test_clock);
+    int64_t now = websub_now(s, j->test_clock);
     int rc = store_websub_of_feed(s->wstore, j->feed_id, j->subs, WS_OF_FEED_MAX, &j->n);
     for (size_t i = 0; rc == 0 && i < j->n; i++)
         if (j->subs[i].state != STORE_WS_UNSUBSCRIBING)
@@ -423,7 +421,7 @@ static int
 renew_fn(struct service *s, void *arg)
 {
     struct ws_renew_job *j = arg;
-    int64_t now = ws_now(s, j->test_clock);
+    int64_t now = websub_now(s, j->test_clock);
     j->rc = store_websub_renewals(s->wstore, now, WS_HOLD_S, j->subs, WS_RENEW_MAX, &j->n);
     return j->rc;
 }
@@ -539,7 +537,7 @@ call_fn(struct service *s, void *arg)
     int sub_mode = c->mode != NULL && strcmp(c->mode, "subscribe") == 0;
     int unsub_mode = c->mode != NULL && strcmp(c->mode, "unsubscribe") == 0;
     int denied = c->mode != NULL && strcmp(c->mode, "denied") == 0;
-    int64_t now = ws_now(s, s->websub->test_clock);
+    int64_t now = websub_now(s, s->websub->test_clock);
     rc = 0;
     if (c->topic == NULL || strcmp(c->topic, sub.topic) != 0) {
         answer(c, 404, "hub.topic is not this subscription's");

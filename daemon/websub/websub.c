@@ -85,6 +85,17 @@ websub_verify(const char *secret, const char *header, const void *body, size_t l
 }
 
 int
+websub_digest(const void *body, size_t len, char out[65])
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    if (EVP_Digest(body, len, md, &n, EVP_sha256(), NULL) != 1 || n != 32)
+        return -EIO;
+    to_hex(md, n, out);
+    return 0;
+}
+
+int
 websub_random_hex(char *out, size_t size, size_t hex)
 {
     unsigned char raw[64];

@@ -23,6 +23,10 @@ int websub_sign(const char *secret, const void *body, size_t len, char out[WEBSU
  * -EBADMSG a signature that does not match. */
 int websub_verify(const char *secret, const char *header, const void *body, size_t len);
 
+/* SHA-256 of body (len bytes) as 64 hex digits into out: the built-in
+ * hub's content hash (a change is pushed when it differs). 0 or -EIO. */
+int websub_digest(const void *body, size_t len, char out[65]);
+
 /* `hex` random hex digits (even, < size) from the system's random source
  * into out. 0 or -EIO. */
 int websub_random_hex(char *out, size_t size, size_t hex);
