@@ -348,7 +348,8 @@ cadence_dates_parse(const char *text, int32_t **days, size_t *n, int *line, char
         free(v);
         return rc;
     }
-    qsort(v, cnt, sizeof(*v), cmp_i32);
+    if (cnt > 0)
+        qsort(v, cnt, sizeof(*v), cmp_i32);
     size_t k = 0;
     for (size_t i = 0; i < cnt; i++)
         if (k == 0 || v[k - 1] != v[i])
@@ -389,7 +390,8 @@ static int
 is_holiday(const struct cadence_hours *h, int64_t day)
 {
     int32_t d = (int32_t)day;
-    return day == d && bsearch(&d, h->holidays, h->nholidays, sizeof(d), cmp_i32) != NULL;
+    return h->nholidays > 0 && day == d &&
+           bsearch(&d, h->holidays, h->nholidays, sizeof(d), cmp_i32) != NULL;
 }
 
 /* Range i of local day `day` as instants [*s, *e). 0, or -1 when the day
