@@ -110,6 +110,10 @@ on_entry(void *arg, const struct parse_feed *feed, struct parse_entry *e)
     }
     rc = store_add(r->s, r->f->feed_id, a, r->f->republish, r->now, &out);
     int64_t a_date = a->date;
+    /* a publisher's date, believed (SPEC §3): an entry without one is
+     * dated when first seen, no lag */
+    int believed = !a->date_rejected &&
+                   (e->published != PARSE_NO_DATE || e->updated != PARSE_NO_DATE);
     if (feed != NULL && feed->ttl > 0)
         r->f->ttl = feed->ttl;
     parse_article_free(a);
@@ -122,6 +126,8 @@ on_entry(void *arg, const struct parse_feed *feed, struct parse_entry *e)
     switch (out) {
     case STORE_NEW:
         r->c->new_++;
+        if (believed && r->f->nlags < r->f->lags_max)
+            r->f->lags[r->f->nlags++] = r->now > a_date ? r->now - a_date : 0;
         break;
     case STORE_UPDATED:
         r->c->updated++;
@@ -147,6 +153,7 @@ service_ingest_document(struct store *s, struct service_ingest *f, FILE *fp, con
     f->defaults.now = now;
     f->newest = 0;
     f->ttl = 0;
+    f->nlags = 0;
     free(f->hub);
     free(f->self);
     f->hub = f->self = NULL;
@@ -172,18 +179,21 @@ service_ingest_document(struct store *s, struct service_ingest *f, FILE *fp, con
         store_rollback(s);
         snprintf(err, errsize, "%s", r.error == -ENOMEM ? "out of memory" : store_errmsg(s));
         memset(counts, 0, sizeof(*counts));
+        f->nlags = 0;
         return r.error;
     }
     if (rc < 0) {
         store_rollback(s);
         snprintf(err, errsize, "%s", report->message[0] ? report->message : strerror(-rc));
         memset(counts, 0, sizeof(*counts));
+        f->nlags = 0;
         return rc;
     }
     if ((rc = store_commit(s)) < 0) {
         snprintf(err, errsize, "%s", store_errmsg(s));
         store_rollback(s);
         memset(counts, 0, sizeof(*counts));
+        f->nlags = 0;
         return rc;
     }
     return 0;

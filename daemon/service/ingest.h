@@ -33,6 +33,12 @@ struct service_ingest {
     long ttl;             /* its RSS <ttl> in minutes, 0 when absent */
     char *hub, *self;     /* its WebSub links (struct parse_feed), owned, or NULL;
                            * freed by the next document and service_ingest_close */
+    /* issue 13 §1: when the caller gives room (lags_max > 0, lags borrowed),
+     * the lag (now − date, at least 0) of each article the document added
+     * to the store whose date is the publisher's and believed, at most
+     * lags_max of them */
+    int64_t *lags;
+    size_t lags_max, nlags;
 };
 
 /* Prepare feed `name`: `cf` is its configuration, or NULL for defaults (a
