@@ -127,6 +127,37 @@ int parse_date(const char *s, const char *tz, int64_t *out);
  * years below 1000 with four digits). Returns buf. */
 char *parse_date_iso(int64_t t, char *buf, size_t size);
 
+/* The proleptic Gregorian calendar (one implementation, parse/date/):
+ * days since 1970-01-01 of year y, month m (1..12), day d (1..31, not
+ * checked against the month); and back. parse_weekday: 0 = Sunday. */
+int64_t parse_days_from_civil(int64_t y, int m, int d);
+void parse_civil_from_days(int64_t days, int64_t *y, int *m, int *d);
+int parse_weekday(int64_t days);
+/* Days in month m (1..12) of year y. */
+int parse_month_days(int64_t y, int m);
+
+/* A time zone of the system tz database, read once (its TZif file, RFC 8536,
+ * with the POSIX TZ rule of its footer for later years), so that offsets are
+ * asked of memory: thread-safe, no TZ variable, no tzset, no global state.
+ * "UTC" (and its aliases) needs no file; a zone of parse_date's fixed table
+ * (Asia/Shanghai, …) is its fixed offset when the file cannot be read. */
+struct parse_zone;
+
+/* Load zone `name` (IANA name, borrowed) into *out (the caller's, freed with
+ * parse_zone_free). Returns 0, -EINVAL for an unknown or unsafe name or a
+ * file that is not a zone, -ENOMEM. */
+int parse_zone_open(const char *name, struct parse_zone **out);
+void parse_zone_free(struct parse_zone *z);
+/* The zone's name as given to parse_zone_open. */
+const char *parse_zone_name(const struct parse_zone *z);
+/* Seconds east of UTC in effect at instant t (Unix seconds). */
+int parse_zone_offset(const struct parse_zone *z, int64_t t);
+/* Local wall time `local` (seconds since 1970-01-01 00:00 as if it were UTC)
+ * → the instant. A repeated wall time (DST ends) is its first occurrence; a
+ * skipped one (DST starts) is read with the offset before the change, so
+ * 02:30 on a spring-forward night is 03:30 DST, as mktime does. */
+int64_t parse_zone_local_to_utc(const struct parse_zone *z, int64_t local);
+
 /* The default zone for a feed language: "zh-CN"/"zh" → Asia/Shanghai, "zh-HK" →
  * Asia/Hong_Kong, "zh-TW" → Asia/Taipei; NULL (UTC) otherwise. Static string. */
 const char *parse_zone_for_language(const char *lang);

@@ -111,7 +111,8 @@ typedef int (*store_text_cb)(void *arg, const char *text);
  *             last_status, http, errors, error, next_fetch, newest, enabled,
  *             last_counts, host, token, done_token, listed_at, interval_s,
  *             unlisted (the schedule of SPEC §10; a lease, owner, lease_until
- *             and urgent, is not copied: the copy starts with none)
+ *             and urgent, is not copied: the copy starts with none),
+ *             first_ok, next_why, lag_median, lag_n (freshness, issue 13)
  *   articles: id, uid, feed_id, guid, title, link, author, categories, date,
  *             updated, first_seen, headimg, thumbnail, comments, summary, body,
  *             body_text (the plain text search reads), content_hash,
@@ -128,9 +129,9 @@ enum store_table {
     STORE_T_TOMBSTONES,
     STORE_T_COUNT
 };
-#define STORE_FEEDS_NCOLS 21
+#define STORE_FEEDS_NCOLS 25
 #define STORE_ARTICLES_NCOLS 20
-#define STORE_MAX_COLS 21
+#define STORE_MAX_COLS 25
 
 /* Called with one raw row (columns valid during the call); non-zero stops
  * and is returned. */
@@ -265,6 +266,9 @@ struct store_ops {
     int (*feed_ensure)(struct store *s, const char *name, const char *url, int64_t *id);
     int (*feed_state_get)(struct store *s, int64_t feed_id, struct store_feed_state *st);
     int (*feed_state_set)(struct store *s, int64_t feed_id, const struct store_feed_state *st);
+    /* store_feed_items (max > 0) */
+    int (*feed_items)(struct store *s, int64_t feed_id, struct store_feed_item *out, size_t max,
+                      size_t *n, int64_t *first_ok);
 
     /* ---- the schedule (SPEC §10), store.h's contract; a NULL entry is
      * -ENOTSUP ---- */

@@ -139,6 +139,14 @@ static const char *const migrations[] = {
     " UNIQUE(topic, callback));"
     "CREATE INDEX hub_subs_host ON hub_subs(host);"
     "CREATE INDEX hub_subs_lease ON hub_subs(lease_until);",
+    /* 7: freshness (issue 13): a feed's first successful fetch (the articles
+     * first seen after it count for lag; a store from before takes its
+     * first article's), why its next check is when it is, the median lag of
+     * its last day and how many articles that is of */
+    "ALTER TABLE feeds ADD COLUMN first_ok bigint, ADD COLUMN next_why text,"
+    " ADD COLUMN lag_median bigint, ADD COLUMN lag_n bigint NOT NULL DEFAULT 0;"
+    "UPDATE feeds SET first_ok = (SELECT min(a.first_seen) FROM articles a"
+    " WHERE a.feed_id = feeds.id);",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -16,7 +16,7 @@ static const char *const table_name[STORE_T_COUNT] = {"feeds", "articles", "sour
 static const char *const columns[STORE_T_COUNT] = {
     "id, name, url, config_url, etag, last_modified, last_fetch, last_status, http, errors,"
     " error, next_fetch, newest, enabled, last_counts, host, token, done_token, listed_at,"
-    " interval_s, unlisted",
+    " interval_s, unlisted, first_ok, next_why, lag_median, lag_n",
     "id, uid, feed_id, guid, title, link, author, categories, date, updated, first_seen,"
     " headimg, thumbnail, comments, summary, body, body_text, content_hash, republish,"
     " rejected_date",
@@ -28,7 +28,8 @@ static const char *const columns[STORE_T_COUNT] = {
 static const char *const select_sql[STORE_T_COUNT] = {
     "SELECT id, name, url, config_url, etag, last_modified, last_fetch, last_status, http,"
     " errors, error, next_fetch, newest, enabled::int, last_counts, host, token, done_token,"
-    " listed_at, interval_s, unlisted::int FROM feeds ORDER BY id",
+    " listed_at, interval_s, unlisted::int, first_ok, next_why, lag_median, lag_n"
+    " FROM feeds ORDER BY id",
     "SELECT id, uid, feed_id, guid, title, link, author, categories, date, updated, first_seen,"
     " headimg, thumbnail, comments, summary, body, body_text, content_hash, republish::int,"
     " rejected_date FROM articles ORDER BY id",

@@ -156,6 +156,8 @@ int store_pg_generation(struct store *s, int64_t *gen);
 int store_pg_feed_ensure(struct store *s, const char *name, const char *url, int64_t *id);
 int store_pg_feed_state_get(struct store *s, int64_t feed_id, struct store_feed_state *st);
 int store_pg_feed_state_set(struct store *s, int64_t feed_id, const struct store_feed_state *st);
+int store_pg_feed_items(struct store *s, int64_t feed_id, struct store_feed_item *out, size_t max,
+                        size_t *n, int64_t *first_ok);
 
 /* pg_sched.c: the schedule of SPEC §10 (store.h) */
 int store_pg_now(struct store *s, int64_t *now);

@@ -130,12 +130,15 @@ const char *const store_pg_sql[P_COUNT] = {
                       "  config_url = coalesce($2::text, feeds.config_url)"
                       " RETURNING id",
     [P_FEED_GET] = "SELECT url, etag, last_modified, last_status, error, last_fetch,"
-                   " next_fetch, newest, http, errors, enabled FROM feeds WHERE id = $1",
+                   " next_fetch, newest, http, errors, enabled, first_ok, next_why, lag_median,"
+                   " lag_n FROM feeds WHERE id = $1",
     [P_FEED_SET] = "UPDATE feeds SET url = coalesce($2, url),"
                    " host = coalesce(finfeed_host($2), host), etag = $3,"
                    " last_modified = $4, last_status = $5, error = $6,"
                    " last_fetch = $7, next_fetch = $8, newest = $9, http = $10,"
-                   " errors = $11, enabled = $12 WHERE id = $1",
+                   " errors = $11, enabled = $12,"
+                   " first_ok = coalesce(first_ok, nullif($13::bigint, 0)), next_why = $14,"
+                   " lag_median = $15, lag_n = $16 WHERE id = $1",
     /* LOCKS_MAX keys, sorted (every node takes its locks in one order: the
      * select list runs left to right), the last repeated to fill; scalar
      * parameters, not an array: unnest and an aggregate cost the server a
@@ -927,6 +930,7 @@ const struct store_ops store_pg_ops = {
     .feed_ensure = store_pg_feed_ensure,
     .feed_state_get = store_pg_feed_state_get,
     .feed_state_set = store_pg_feed_state_set,
+    .feed_items = store_pg_feed_items,
     .ws_put = store_pg_ws_put,
     .ws_get = store_pg_ws_get,
     .ws_of_feed = store_pg_ws_of_feed,

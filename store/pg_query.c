@@ -267,6 +267,10 @@ store_pg_feed_state_get(struct store *s, int64_t feed_id, struct store_feed_stat
         out->http = (long)store_pg_int64(res, 0, 8);
         out->errors = (long)store_pg_int64(res, 0, 9);
         out->enabled = PQgetvalue(res, 0, 10)[0] == 't';
+        out->first_ok = store_pg_int64(res, 0, 11);
+        out->next_why = dup_col(res, 12);
+        out->lag_median = store_pg_int64(res, 0, 13);
+        out->lag_n = (long)store_pg_int64(res, 0, 14);
     }
     PQclear(res);
     return 0;
@@ -288,5 +292,48 @@ store_pg_feed_state_set(struct store *s, int64_t feed_id, const struct store_fee
     store_pg_int(&p, in->http);
     store_pg_int(&p, in->errors);
     store_pg_text(&p, in->enabled ? "t" : "f");
+    store_pg_int(&p, in->first_ok);
+    store_pg_text(&p, in->next_why);
+    store_pg_int(&p, in->lag_median);
+    store_pg_int(&p, in->lag_n);
     return store_pg_cmd(s, P_FEED_SET, &p, NULL);
+}
+
+int
+store_pg_feed_items(struct store *s, int64_t feed_id, struct store_feed_item *out, size_t max,
+                    size_t *n, int64_t *first_ok)
+{
+    struct pg_params p = {0};
+    int rc;
+    store_pg_int(&p, feed_id);
+    store_pg_int(&p, (int64_t)max);
+    /* backwards along sources_feed (feed_id, article_id): the newest rows
+     * first, LIMIT rows read at most; the feed's row joined once, even
+     * without an item */
+    PGresult *res = store_pg_exec(s,
+                                  "SELECT coalesce(f.first_ok, 0), i.date, i.first_seen,"
+                                  " i.believed::int, i.first_source::int FROM feeds f"
+                                  " LEFT JOIN LATERAL (SELECT a.date, a.first_seen,"
+                                  "  a.rejected_date IS NULL AND a.date <> a.first_seen"
+                                  "  AS believed,"
+                                  "  a.feed_id = f.id AS first_source, src.article_id"
+                                  "  FROM sources src JOIN articles a ON a.id = src.article_id"
+                                  "  WHERE src.feed_id = f.id ORDER BY src.article_id DESC"
+                                  "  LIMIT $2::bigint) i ON true"
+                                  " WHERE f.id = $1 ORDER BY i.article_id DESC",
+                                  &p, &rc);
+    if (res == NULL)
+        return rc;
+    for (int r = 0; r < PQntuples(res) && *n < max; r++) {
+        *first_ok = store_pg_int64(res, r, 0);
+        if (PQgetisnull(res, r, 1))
+            continue; /* the feed without an item */
+        struct store_feed_item *it = &out[(*n)++];
+        it->date = store_pg_int64(res, r, 1);
+        it->first_seen = store_pg_int64(res, r, 2);
+        it->believed = store_pg_int64(res, r, 3) != 0;
+        it->first_source = store_pg_int64(res, r, 4) != 0;
+    }
+    PQclear(res);
+    return 0;
 }

@@ -338,6 +338,10 @@ store_pg_feed_complete(struct store *s, int64_t feed_id, int64_t token,
     store_pg_text(&p, in->enabled ? "t" : "f");
     store_pg_int(&p, next_in);
     store_pg_int(&p, token);
+    store_pg_int(&p, in->first_ok);
+    store_pg_text(&p, in->next_why);
+    store_pg_int(&p, in->lag_median);
+    store_pg_int(&p, in->lag_n);
     /* one statement: its own transaction, or a part of the open one; a
      * refresh that came while the fetch ran makes the feed due at once */
     int rc = cmd(s,
@@ -345,7 +349,9 @@ store_pg_feed_complete(struct store *s, int64_t feed_id, int64_t token,
                  " etag = $3, last_modified = $4, last_status = $5, error = $6, last_fetch = $7,"
                  " newest = $8, http = $9, errors = $10, enabled = enabled AND $11::boolean,"
                  " next_fetch = CASE WHEN urgent THEN " NOW " ELSE " NOW " + $12::bigint END,"
-                 " owner = NULL, lease_until = NULL, done_token = token"
+                 " owner = NULL, lease_until = NULL, done_token = token,"
+                 " first_ok = coalesce(first_ok, nullif($14::bigint, 0)), next_why = $15,"
+                 " lag_median = $16, lag_n = $17"
                  " WHERE id = $1 AND token = $13",
                  &p, &rows);
     return rc < 0 ? rc : rows == 0 ? stale(s, feed_id, token) : 0;
@@ -397,7 +403,7 @@ store_pg_leases(struct store *s, const int64_t *feed_ids, size_t n, struct store
                                   " CASE WHEN f.lease_until > " NOW " THEN f.owner END,"
                                   " CASE WHEN f.lease_until > " NOW " THEN f.lease_until END,"
                                   " f.token, f.done_token, f.next_fetch, f.last_fetch, f.listed_at,"
-                                  " f.enabled"
+                                  " f.enabled, f.next_why, f.lag_median, f.lag_n"
                                   " FROM unnest($1::bigint[]) WITH ORDINALITY AS x(id, ord)"
                                   " JOIN feeds f ON f.id = x.id",
                                   &p, &rc);
@@ -419,6 +425,10 @@ store_pg_leases(struct store *s, const int64_t *feed_ids, size_t n, struct store
         l->last_fetch = store_pg_int64(res, r, 7);
         l->listed_at = store_pg_int64(res, r, 8);
         l->enabled = PQgetvalue(res, r, 9)[0] == 't';
+        if (!PQgetisnull(res, r, 10) && (l->next_why = strdup(PQgetvalue(res, r, 10))) == NULL)
+            rc = -ENOMEM;
+        l->lag_median = store_pg_int64(res, r, 11);
+        l->lag_n = (long)store_pg_int64(res, r, 12);
     }
     PQclear(res);
     if (rc < 0)

@@ -136,6 +136,16 @@ static const char *const migrations[] = {
     " claim_until INTEGER NOT NULL DEFAULT 0, UNIQUE(topic, callback));"
     "CREATE INDEX hub_subs_host ON hub_subs(host);"
     "CREATE INDEX hub_subs_lease ON hub_subs(lease_until);",
+    /* 10: freshness (issue 13): a feed's first successful fetch (the articles
+     * first seen after it count for lag; a store from before takes its
+     * first article's), why its next check is when it is, the median lag of
+     * its last day and how many articles that is of */
+    "ALTER TABLE feeds ADD COLUMN first_ok INTEGER;"
+    "ALTER TABLE feeds ADD COLUMN next_why TEXT;"
+    "ALTER TABLE feeds ADD COLUMN lag_median INTEGER;"
+    "ALTER TABLE feeds ADD COLUMN lag_n INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE feeds SET first_ok = (SELECT min(a.first_seen) FROM articles a"
+    " WHERE a.feed_id = feeds.id);",
 };
 
 /* Lookups prefer a live article over a tombstone (a pruned article's keys). */
@@ -787,6 +797,7 @@ static const struct store_ops lite_ops = {
     .ws_delete = store_sqlite_ws_delete,
     .ws_renewals = store_sqlite_ws_renewals,
     .ws_seen = store_sqlite_ws_seen,
+    .feed_items = store_sqlite_feed_items,
     .hub_put = store_sqlite_hub_put,
     .hub_remove = store_sqlite_hub_remove,
     .hub_get = store_sqlite_hub_get,

@@ -15,7 +15,8 @@ static const char *const table_name[STORE_T_COUNT] = {"feeds", "articles", "sour
 static const char *const select_sql[STORE_T_COUNT] = {
     "SELECT id, name, url, config_url, etag, last_modified, last_fetch, last_status, http,"
     " errors, error, next_fetch, newest, enabled, last_counts, host, token, done_token,"
-    " listed_at, interval_s, unlisted FROM feeds ORDER BY id",
+    " listed_at, interval_s, unlisted, first_ok, next_why, lag_median, lag_n"
+    " FROM feeds ORDER BY id",
     "SELECT a.id, a.uid, a.feed_id, a.guid, a.title, a.link, a.author, a.categories, a.date,"
     " a.updated, a.first_seen, a.headimg, a.thumbnail, a.comments, a.summary, a.body,"
     " coalesce(f.body, ''), a.content_hash, a.republish, a.rejected_date"
@@ -30,9 +31,9 @@ static const char *const select_sql[STORE_T_COUNT] = {
 static const char *const insert_sql[STORE_T_COUNT] = {
     "INSERT INTO feeds(id, name, url, config_url, etag, last_modified, last_fetch, last_status,"
     " http, errors, error, next_fetch, newest, enabled, last_counts, host, token, done_token,"
-    " listed_at, interval_s, unlisted)"
+    " listed_at, interval_s, unlisted, first_ok, next_why, lag_median, lag_n)"
     " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,"
-    " ?19, ?20, ?21)",
+    " ?19, ?20, ?21, ?22, ?23, ?24, ?25)",
     "INSERT INTO articles(id, uid, feed_id, guid, title, link, author, categories, date, updated,"
     " first_seen, headimg, thumbnail, comments, summary, body, content_hash, republish,"
     " rejected_date)"

@@ -59,6 +59,8 @@ int store_sqlite_feed_ensure(struct store *s, const char *name, const char *url,
 int store_sqlite_feed_state_get(struct store *s, int64_t feed_id, struct store_feed_state *st);
 int store_sqlite_feed_state_set(struct store *s, int64_t feed_id,
                                 const struct store_feed_state *st);
+int store_sqlite_feed_items(struct store *s, int64_t feed_id, struct store_feed_item *out,
+                            size_t max, size_t *n, int64_t *first_ok);
 
 /* sqlite_sched.c: the schedule of SPEC §10 (store.h), one node */
 int store_sqlite_now(struct store *s, int64_t *now);

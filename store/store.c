@@ -150,7 +150,19 @@ store_feed_state_clear(struct store_feed_state *st)
     free(st->last_modified);
     free(st->status);
     free(st->error);
+    free(st->next_why);
     memset(st, 0, sizeof(*st));
+}
+
+int
+store_feed_items(struct store *s, int64_t feed_id, struct store_feed_item *out, size_t max,
+                 size_t *n, int64_t *first_ok)
+{
+    *n = 0;
+    *first_ok = 0;
+    if (max == 0)
+        return 0;
+    return s->ops->feed_items(s, feed_id, out, max, n, first_ok);
 }
 
 /* ---- transactions ---- */

@@ -250,6 +250,14 @@ struct store_feed_state {
     long http;          /* last HTTP status, 0 none */
     long errors;        /* consecutive failures */
     int enabled;        /* 0 once the feed answered 410 Gone */
+    /* freshness (issue 13) */
+    int64_t first_ok;   /* Unix seconds of its first successful fetch, 0 never: the
+                         * articles first seen then are its backlog, not lag.
+                         * Written only while the stored one is unset */
+    char *next_why;     /* why next_fetch is when it is, in words, or NULL */
+    int64_t lag_median; /* median lag of its articles first seen in the day before
+                         * its last fetch, seconds (lag_n 0: none) */
+    long lag_n;         /* how many articles that median is of */
 };
 
 /* Read feed `feed_id`'s state into *st (zeroed first; enabled defaults to 1). */
@@ -335,8 +343,9 @@ int store_lease_extend(struct store *s, int64_t feed_id, int64_t token, int64_t 
 int store_fence(struct store *s, int64_t feed_id, int64_t token);
 
 /* Finish a claim: write the fetch's state st (strings borrowed; st->next_fetch
- * ignored), set next_fetch to now + next_in seconds, release the lease (owner
- * and lease_until cleared) and record `token` as the feed's done_token. One
+ * ignored; first_ok only when none is stored), set next_fetch to now +
+ * next_in seconds, release the lease (owner and lease_until cleared) and
+ * record `token` as the feed's done_token. One
  * small transaction of its own (or within an open one). st->enabled 0
  * disables the feed (410 Gone); 1 does not enable one disabled meanwhile.
  * The host follows st->url. A refresh that came while the fetch ran
@@ -364,14 +373,34 @@ struct store_feed_lease {
     int64_t last_fetch;
     int64_t listed_at;   /* last time a live node listed it */
     int enabled;         /* 0: gone, or listed by no node for its interval */
+    char *next_why;      /* why next_fetch is when it is (a copy: free it), or NULL */
+    int64_t lag_median;  /* as in struct store_feed_state */
+    long lag_n;
 };
 /* Read the lease state of n feeds into out[i] for feed_ids[i] (out has
  * room for n, zeroed first; a feed_id not found reads as feed_id 0). owner
- * and lease_until only while the lease is alive. Free the owners with
- * store_feed_lease_clear (n entries; NULL is fine). */
+ * and lease_until only while the lease is alive. Free the owners (and
+ * next_why) with store_feed_lease_clear (n entries; NULL is fine). */
 int store_feed_leases(struct store *s, const int64_t *feed_ids, size_t n,
                       struct store_feed_lease *out);
 void store_feed_lease_clear(struct store_feed_lease *l, size_t n);
+
+/* One item a feed carries, for its publishing rate and its lag (issue 13). */
+struct store_feed_item {
+    int64_t date;       /* the article's date: the publisher's when believed,
+                         * else first seen (SPEC §3) */
+    int64_t first_seen; /* when the store first saw the article, from any feed */
+    int believed;       /* 1: date is the publisher's, believed (an item without
+                         * one, dated when first seen, is not) */
+    int first_source;   /* 1: this feed brought it first (first_seen is its own) */
+};
+
+/* The newest items feed_id carries (the last stored first), at most max of
+ * them, into out (room for max); the count in *n; the feed's first
+ * successful fetch (0 never) in *first_ok. One indexed read of at most max
+ * rows (never the feed's whole history). Returns 0 or a negative errno. */
+int store_feed_items(struct store *s, int64_t feed_id, struct store_feed_item *out, size_t max,
+                     size_t *n, int64_t *first_ok);
 
 /* Every feed the store holds, whichever node's configuration named it:
  * cb(arg, id, name) in id order (name valid during the call); a non-zero

@@ -5,7 +5,8 @@
  * `finfeed ingest`, `export` and `prune` end to end through the binary on
  * three sources carrying the same stories (tests/fixtures/store/); a store
  * copied from SQLite to the backend under test and back (store_copy, and
- * `finfeed migrate` through the binary).
+ * `finfeed migrate` through the binary); a feed's newest items and its
+ * freshness state (issue 13).
  *
  * One suite, two backends: with FINFEED_TEST_PG=1 (test_store_pg, run by
  * tests/pg_run.sh under pg_virtualenv) every test that is not about SQLite
@@ -1630,6 +1631,15 @@ test_migrate_v1(void **state)
     assert_int_equal(ntext(s, "社会面清零"), 1);
     assert_int_equal(ntext(s, "长春"), 1);
     assert_int_equal(ntext(s, "1123"), 1); /* body text, tags dropped */
+    /* a feed's first successful fetch: its first article's first sight */
+    struct store_feed_item items[4];
+    size_t nitems = 0;
+    int64_t first_ok = 0;
+    assert_int_equal(store_feed_items(s, 1, items, 4, &nitems, &first_ok), 0);
+    assert_int_equal(nitems, 2);
+    assert_int_equal(first_ok, 1649038100);
+    assert_int_equal(store_feed_items(s, 2, items, 4, &nitems, &first_ok), 0);
+    assert_int_equal(first_ok, 1649041900);
 
     /* the dedup keys survived: a copy is a copy, an update keeps the id */
     int64_t sina = feed(s, "sina"), wire = feed(s, "wire"), cls = feed(s, "cls");
@@ -3532,9 +3542,9 @@ test_pg_add_ahead(void **state)
     store_close(s);
 }
 
-/* PostgreSQL schema 5 from schema 4 (made by taking schemas 5 and 6 away), then 6: as
- * SQLite's, and the identity sequence, which a copy had set past the
- * newest article only, past every id the keys name. */
+/* PostgreSQL schema 5 from schema 4 (made by taking schemas 5, 6 and 7 away), then 6
+ * and 7: as SQLite's, and the identity sequence, which a copy had set past
+ * the newest article only, past every id the keys name. */
 static void
 test_pg_migrate_tombstones(void **state)
 {
@@ -3552,6 +3562,8 @@ test_pg_migrate_tombstones(void **state)
     store_close(s);
     sql_file(where,
              "DROP TABLE tombstones; DROP INDEX keys_article; DROP TABLE hub_subs;"
+             "ALTER TABLE feeds DROP COLUMN first_ok, DROP COLUMN next_why,"
+             " DROP COLUMN lag_median, DROP COLUMN lag_n;"
              "UPDATE meta SET value = 4 WHERE key = 'schema';"
              "INSERT INTO keys VALUES(1, '1' || chr(31) || 'sina-old', 9, 1640000000),"
              " (2, 'https://a.example/old', 9, 1640000000),"
@@ -3564,7 +3576,7 @@ test_pg_migrate_tombstones(void **state)
     assert_int_equal(store_open(where, &s, err, sizeof(err)), 0);
     store_close(s);
     int64_t t1 = (int64_t)time(NULL);
-    assert_int_equal(sql_int(where, "SELECT value FROM meta WHERE key = 'schema'"), 6);
+    assert_int_equal(sql_int(where, "SELECT value FROM meta WHERE key = 'schema'"), 7);
     check_migrated_tombstones(where, t0, t1);
 }
 
@@ -3623,6 +3635,117 @@ test_pg_schema(void **state)
     assert_null(strstr(err, "sekrit"));
     assert_non_null(strstr(err, "postgres://nobody:***@localhost/x?password=***&connect_timeout=9"));
     assert_int_equal(store_open("postgresql:///x?no_such_option=1", &s, err, sizeof(err)), -EINVAL);
+}
+
+/* Issue 13: the newest items a feed carries (dates, first seen, believed,
+ * first source), newest first and bounded; its first successful fetch,
+ * written once; why its next check is when it is and its median lag, kept
+ * with its state, written by the completing node and read with the leases. */
+static void
+test_feed_freshness(void **state)
+{
+    (void)state;
+    struct store *s = mem_store();
+    int64_t a = feed(s, "a"), b = feed(s, "b"), first_ok = -1;
+    struct store_feed_item it[8];
+    size_t n = 99;
+    struct parse_article x;
+    assert_int_equal(store_feed_items(s, a, it, 8, &n, &first_ok), 0);
+    assert_int_equal(n, 0);
+    assert_int_equal(first_ok, 0);
+    /* a's first fetch: its backlog */
+    art(&x, "a1", "Alpha story number one", "http://a.example/1", "<p>one</p>", T0 - 300);
+    assert_int_equal(add(s, a, &x, T0), STORE_NEW);
+    art(&x, "a2", "Alpha story number two", "http://a.example/2", "<p>two</p>", T0 - 200);
+    assert_int_equal(add(s, a, &x, T0), STORE_NEW);
+    art(&x, "a3", "Alpha story number three", "http://a.example/3", "<p>three</p>", T0 - 100);
+    assert_int_equal(add(s, a, &x, T0), STORE_NEW);
+    /* b carries a3 later: a duplicate, first seen by a */
+    art(&x, "b1", "Beta copy of three", "http://a.example/3", "<p>copy</p>", T0 - 100);
+    assert_int_equal(add(s, b, &x, T0 + 60), STORE_DUPLICATE);
+    /* a's next fetch: a new story, and one whose date is not believed */
+    art(&x, "a4", "Alpha story number four", "http://a.example/4", "<p>four</p>", T0 + 500);
+    assert_int_equal(add(s, a, &x, T0 + 600), STORE_NEW);
+    art(&x, "a5", "Alpha story number five", "http://a.example/5", "<p>five</p>", T0 + 600);
+    x.date_rejected = 1; /* as the article model says it (SPEC §3) */
+    x.rejected_date = T0 + 9999;
+    assert_int_equal(add(s, a, &x, T0 + 600), STORE_NEW);
+    /* and one without a date: dated when first seen, no publisher's date */
+    art(&x, "a6", "Alpha story number six", "http://a.example/6", "<p>six</p>", T0 + 700);
+    assert_int_equal(add(s, a, &x, T0 + 700), STORE_NEW);
+    assert_int_equal(store_feed_items(s, a, it, 1, &n, &first_ok), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(it[0].date, T0 + 700);
+    assert_int_equal(it[0].believed, 0);
+
+    assert_int_equal(store_feed_items(s, a, it, 8, &n, &first_ok), 0);
+    assert_int_equal(n, 6);
+    memmove(it, it + 1, 5 * sizeof(*it)); /* a6 seen: the five before it */
+    n--;
+    assert_int_equal(first_ok, 0);
+    assert_int_equal(it[0].date, T0 + 600); /* a5: first seen stands in */
+    assert_int_equal(it[0].believed, 0);
+    assert_int_equal(it[0].first_source, 1);
+    assert_int_equal(it[1].date, T0 + 500);
+    assert_int_equal(it[1].first_seen, T0 + 600);
+    assert_int_equal(it[1].believed, 1);
+    assert_int_equal(it[4].date, T0 - 300);
+    assert_int_equal(it[4].first_seen, T0);
+    assert_int_equal(store_feed_items(s, a, it, 3, &n, &first_ok), 0);
+    assert_int_equal(n, 3); /* bounded */
+    assert_int_equal(it[2].date, T0 + 500);
+    assert_int_equal(store_feed_items(s, b, it, 8, &n, &first_ok), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(it[0].first_source, 0);
+    assert_int_equal(it[0].first_seen, T0); /* the store's, not b's */
+    assert_int_equal(it[0].date, T0 - 100);
+
+    /* the first successful fetch is written once; why and lag each time */
+    struct store_feed_state st = {.status = (char *)"ok", .enabled = 1, .first_ok = T0,
+                                  .next_why = (char *)"every 15m", .lag_median = 42,
+                                  .lag_n = 3};
+    assert_int_equal(store_feed_state_set(s, a, &st), 0);
+    st.first_ok = T0 + 600;
+    st.next_why = (char *)"auto: 4m from 11 items/h";
+    assert_int_equal(store_feed_state_set(s, a, &st), 0);
+    struct store_feed_state got;
+    assert_int_equal(store_feed_state_get(s, a, &got), 0);
+    assert_int_equal(got.first_ok, T0);
+    assert_string_equal(got.next_why, "auto: 4m from 11 items/h");
+    assert_int_equal(got.lag_median, 42);
+    assert_int_equal(got.lag_n, 3);
+    store_feed_state_clear(&got);
+    assert_int_equal(store_feed_items(s, a, it, 8, &n, &first_ok), 0);
+    assert_int_equal(first_ok, T0);
+
+    /* a claim completed: first_ok set on b (none before), kept on a */
+    int64_t ids[2] = {a, b};
+    struct store_claim out[2];
+    struct store_claim_opts o = claim_opts("node-a", ids, 2, 60, 2);
+    assert_int_equal(store_claim(s, &o, out, &n), 0);
+    assert_int_equal(n, 2);
+    for (size_t i = 0; i < 2; i++) {
+        struct store_feed_state done = {.status = (char *)"ok", .enabled = 1,
+                                        .first_ok = T0 + 1000, .lag_median = 30 + (int64_t)i,
+                                        .lag_n = 1,
+                                        .next_why = (char *)"schedule us: closed, opens Mon 09:30"};
+        assert_int_equal(store_feed_complete(s, out[i].feed_id, out[i].token, &done, 300), 0);
+    }
+    struct store_feed_lease l[2];
+    memset(l, 0, sizeof(l));
+    assert_int_equal(store_feed_leases(s, ids, 2, l), 0);
+    for (int i = 0; i < 2; i++) {
+        assert_string_equal(l[i].next_why, "schedule us: closed, opens Mon 09:30");
+        assert_int_equal(l[i].lag_n, 1);
+    }
+    assert_int_equal(l[0].lag_median + l[1].lag_median, 61);
+    store_feed_lease_clear(l, 2);
+    assert_null(l[0].next_why);
+    assert_int_equal(store_feed_items(s, a, it, 8, &n, &first_ok), 0);
+    assert_int_equal(first_ok, T0);
+    assert_int_equal(store_feed_items(s, b, it, 8, &n, &first_ok), 0);
+    assert_int_equal(first_ok, T0 + 1000);
+    store_close(s);
 }
 
 /* WebSub subscriptions (SPEC §11), both backends: by callback id, the
@@ -3868,6 +3991,7 @@ main(void)
         cmocka_unit_test(test_feeds_listed),
         cmocka_unit_test(test_claim_listing),
         cmocka_unit_test(test_claim_windows),
+        cmocka_unit_test(test_feed_freshness),
         cmocka_unit_test(test_notify),
         cmocka_unit_test(test_reconnect),
         cmocka_unit_test(test_same_story_two_nodes),

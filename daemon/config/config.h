@@ -7,6 +7,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct cadence_hours;
+struct cadence_plan;
+
 /*
  * File syntax, beyond SPEC §2:
  * - one `key = value` a line; indentation is ignored (an indented line is
@@ -18,7 +21,8 @@
  *   `title = "Markets # daily"`;
  * - CRLF line endings and a UTF-8 BOM are accepted; invalid UTF-8 and
  *   control characters are errors; lines have no length limit;
- * - `[daemon]`, `[output]` and each `[feed "NAME"]` appear at most once;
+ * - `[daemon]`, `[output]`, each `[feed "NAME"]` and each `[schedule "NAME"]`
+ *   appear at most once;
  *   a key appears at most once in its section.
  *
  * Defaults. Without any file (config_load(NULL)): database `./finfeed.db`,
@@ -76,6 +80,35 @@ struct config_feed {
     char *remove_text;  /* POSIX extended regex (checked with regcomp), or NULL */
     int enabled;        /* bool, default 1 */
     int line;           /* line of the section header, for messages */
+    /* when it is checked (issue 13 §2), see struct config_schedule */
+    int interval_auto;  /* interval = auto: follows the feed's publishing rate
+                         * (cadence_auto) within [min_interval, max_interval];
+                         * interval then holds max_interval (the longest wait).
+                         * Inherited with interval from [daemon] when unset */
+    int64_t min_interval, max_interval; /* auto's bounds, seconds, 1 to
+                         * CONFIG_DURATION_MAX, min <= max; default: [daemon]'s */
+    char *schedule;     /* name of the [schedule] it follows, or NULL */
+    const struct config_schedule *sched; /* that schedule, resolved at read
+                         * (borrowed from the config), or NULL */
+};
+
+/* One `[schedule "NAME"]` section (issue 13 §2): exchange hours. Owned by
+ * the struct config. A feed with `schedule = NAME` is checked every
+ * `interval` while open and every `interval_outside` while closed, and at
+ * the opening when that comes first. */
+struct config_schedule {
+    char *name;                   /* the quoted NAME, never empty */
+    struct cadence_hours *hours;  /* `hours` (required), parsed with its zone,
+                                   * `holidays` attached at read */
+    int32_t *holidays;            /* `holidays`: local dates (days since
+                                   * 1970-01-01), sorted, nholidays of them */
+    size_t nholidays;
+    int64_t interval;             /* seconds while open; 0 with interval_auto
+                                   * unset: the feed's own interval */
+    int interval_auto;            /* interval = auto */
+    int64_t interval_outside;     /* seconds while closed (CADENCE_OUTSIDE: 1h) */
+    int outside_auto;             /* interval_outside = auto */
+    int line;                     /* line of the section header */
 };
 
 struct config {
@@ -113,6 +146,10 @@ struct config {
                                 * WebSub subscriber */
         int allow_private_hubs; /* bool (0): hub and callback URLs may be loopback or
                                  * private addresses (tests, an internal hub) */
+        /* issue 13 §2: `interval = auto` and its bounds (the feeds' defaults) */
+        int interval_auto;     /* interval = auto; interval holds max_interval */
+        int64_t min_interval;  /* seconds (1m) */
+        int64_t max_interval;  /* seconds (6h) */
     } daemon;
     struct {
         char *title;          /* feed title, never NULL ("Finance news") */
@@ -133,6 +170,8 @@ struct config {
     } output;
     struct config_feed *feeds; /* in file order */
     size_t nfeeds;
+    struct config_schedule *schedules; /* in file order */
+    size_t nschedules;
 };
 
 /*
@@ -162,6 +201,15 @@ void config_free(struct config *c);
 
 /* The feed called name, or NULL. Borrowed from c. */
 const struct config_feed *config_find_feed(const struct config *c, const char *name);
+
+/* How feed f is checked (issue 13 §2), as the plan of daemon/cadence/: its
+ * interval or auto with its bounds, and its schedule's hours and intervals.
+ * Pointers borrowed from f's configuration. */
+void config_feed_plan(const struct config_feed *f, struct cadence_plan *out);
+/* The longest f may wait between two checks, seconds (fixed interval, auto's
+ * max_interval, the longer of a schedule's two): what a node's listing of it
+ * is good for (SPEC §10). */
+int64_t config_feed_longest(const struct config_feed *f);
 
 /*
  * The configuration file to read when no -c is given (SPEC §1):

@@ -93,11 +93,13 @@ service_ingest_close(struct service_ingest *f)
  * at once): at most this many held before they are stored. */
 #define BATCH 32
 
-/* Store a[0..n) for f and count their outcomes into c (f->newest follows):
- * 0 or store_add_many's failure. The articles stay the caller's. */
+/* Store a[0..n) for f and count their outcomes into c (f->newest follows;
+ * so do f->lags, of the new ones whose date believed[i] says is the
+ * publisher's): 0 or store_add_many's failure. The articles stay the
+ * caller's. */
 static int
-store_batch(struct store *s, struct service_ingest *f, struct parse_article *const *a, size_t n,
-            int64_t now, struct store_counts *c)
+store_batch(struct store *s, struct service_ingest *f, struct parse_article *const *a,
+            const unsigned char *believed, size_t n, int64_t now, struct store_counts *c)
 {
     enum store_outcome out[BATCH];
     for (size_t at = 0; at < n; at += BATCH) {
@@ -109,9 +111,12 @@ store_batch(struct store *s, struct service_ingest *f, struct parse_article *con
         for (size_t i = 0; i < m; i++) {
             if (a[at + i]->date > f->newest)
                 f->newest = a[at + i]->date;
+            int64_t a_date = a[at + i]->date;
             switch (out[i]) {
             case STORE_NEW:
                 c->new_++;
+                if (believed[at + i] && f->nlags < f->lags_max)
+                    f->lags[f->nlags++] = now > a_date ? now - a_date : 0;
                 break;
             case STORE_UPDATED:
                 c->updated++;
@@ -143,15 +148,17 @@ document_begin(struct store *s, const struct service_ingest *f, char *err, size_
 }
 
 /* The document's end: committed when rc is 0, else rolled back with the
- * counts cleared. rc, or the commit's failure (the reason in err). */
+ * counts (and f's lags) cleared. rc, or the commit's failure (the reason in err). */
 static int
-document_end(struct store *s, int rc, struct store_counts *counts, char *err, size_t errsize)
+document_end(struct store *s, struct service_ingest *f, int rc, struct store_counts *counts,
+             char *err, size_t errsize)
 {
     if (rc == 0 && (rc = store_commit(s)) < 0)
         snprintf(err, errsize, "%s", store_errmsg(s));
     if (rc < 0) {
         store_rollback(s);
         memset(counts, 0, sizeof(*counts));
+        f->nlags = 0;
     }
     return rc;
 }
@@ -165,6 +172,7 @@ struct run {
     int error;
     long ttl;
     struct parse_article **batch; /* owned, made and not stored yet */
+    unsigned char *believed;      /* believed[i]: batch[i]'s date is the publisher's */
     size_t n, cap;
 };
 
@@ -173,7 +181,7 @@ struct run {
 static int
 flush(struct run *r)
 {
-    int rc = store_batch(r->s, r->f, r->batch, r->n, r->now, r->c);
+    int rc = store_batch(r->s, r->f, r->batch, r->believed, r->n, r->now, r->c);
     for (size_t i = 0; i < r->n; i++)
         parse_article_free(r->batch[i]);
     r->n = 0;
@@ -191,11 +199,14 @@ on_entry(void *arg, const struct parse_feed *feed, struct parse_entry *e)
         /* storing: a batch at a time; parsing only: every article */
         size_t cap = r->cap ? r->cap * 2 : BATCH;
         struct parse_article **b = realloc(r->batch, cap * sizeof(*b));
-        if (b == NULL) {
+        if (b != NULL)
+            r->batch = b;
+        unsigned char *t = b ? realloc(r->believed, cap) : NULL;
+        if (t == NULL) {
             r->error = -ENOMEM;
             return 1;
         }
-        r->batch = b;
+        r->believed = t;
         r->cap = cap;
     }
     int rc = parse_article_make(feed, e, r->d, &a);
@@ -205,6 +216,10 @@ on_entry(void *arg, const struct parse_feed *feed, struct parse_entry *e)
     }
     if (feed != NULL && feed->ttl > 0)
         r->ttl = feed->ttl;
+    /* a publisher's date, believed (SPEC §3): an entry without one is
+     * dated when first seen, no lag */
+    r->believed[r->n] = !a->date_rejected &&
+                        (e->published != PARSE_NO_DATE || e->updated != PARSE_NO_DATE);
     r->batch[r->n++] = a;
     return r->s != NULL && r->n == BATCH && flush(r) < 0;
 }
@@ -240,6 +255,7 @@ service_ingest_document(struct store *s, struct service_ingest *f, FILE *fp, con
     d.now = now;
     f->newest = 0;
     f->ttl = 0;
+    f->nlags = 0;
     free(f->hub);
     free(f->self);
     f->hub = f->self = NULL;
@@ -252,6 +268,7 @@ service_ingest_document(struct store *s, struct service_ingest *f, FILE *fp, con
     for (size_t i = 0; i < r.n; i++)
         parse_article_free(r.batch[i]);
     free(r.batch);
+    free(r.believed);
     f->ttl = r.ttl;
     if (r.error < 0) {
         snprintf(err, errsize, "%s", r.error == -ENOMEM ? "out of memory" : store_errmsg(s));
@@ -261,7 +278,7 @@ service_ingest_document(struct store *s, struct service_ingest *f, FILE *fp, con
     } else {
         rc = 0;
     }
-    return document_end(s, rc, counts, err, errsize);
+    return document_end(s, f, rc, counts, err, errsize);
 }
 
 int
@@ -274,6 +291,7 @@ service_ingest_parse(const struct service_ingest *f, FILE *fp, const char *buf, 
     d.now = now;
     int rc = parse_run(&r, f, fp, buf, len, charset, &out->report, &out->hub, &out->self);
     out->a = r.batch;
+    out->believed = r.believed;
     out->n = r.n;
     out->now = now;
     out->ttl = r.ttl;
@@ -298,6 +316,7 @@ service_ingest_store(struct store *s, struct service_ingest *f, struct service_p
     memset(counts, 0, sizeof(*counts));
     f->newest = 0;
     f->ttl = p->ttl;
+    f->nlags = 0;
     free(f->hub);
     free(f->self);
     f->hub = p->hub, p->hub = NULL;
@@ -306,9 +325,9 @@ service_ingest_store(struct store *s, struct service_ingest *f, struct service_p
         snprintf(err, errsize, "%s", p->err);
         rc = p->rc;
     } else if ((rc = document_begin(s, f, err, errsize)) == 0) {
-        if ((rc = store_batch(s, f, p->a, p->n, p->now, counts)) < 0)
+        if ((rc = store_batch(s, f, p->a, p->believed, p->n, p->now, counts)) < 0)
             snprintf(err, errsize, "%s", rc == -ENOMEM ? "out of memory" : store_errmsg(s));
-        rc = document_end(s, rc, counts, err, errsize);
+        rc = document_end(s, f, rc, counts, err, errsize);
     }
     service_parsed_clear(p);
     return rc;
@@ -320,9 +339,11 @@ service_parsed_clear(struct service_parsed *p)
     for (size_t i = 0; i < p->n; i++)
         parse_article_free(p->a[i]);
     free(p->a);
+    free(p->believed);
     free(p->hub);
     free(p->self);
     p->a = NULL;
+    p->believed = NULL;
     p->hub = p->self = NULL;
     p->n = 0;
 }

@@ -251,6 +251,10 @@ feed_apply_state(struct feed_run *f, const struct reg_item *it)
     f->http = st->http;
     f->errors = (int)st->errors;
     snprintf(f->error, sizeof(f->error), "%s", st->error ? st->error : "");
+    f->first_ok = st->first_ok;
+    snprintf(f->next_why, sizeof(f->next_why), "%s", st->next_why ? st->next_why : "");
+    f->lag_median = st->lag_median;
+    f->lag_n = st->lag_n;
     if (st->status != NULL) {
         for (int o = 0; o < SERVICE_OUTCOMES; o++)
             if (strcmp(st->status, service_outcome_name((enum service_outcome)o)) == 0)
@@ -572,6 +576,12 @@ feed_copy(const struct feed_run *f, struct service_feed *c)
     c->lease_until = f->lease_until;
     c->token = f->token;
     c->unlisted = f->unlisted;
+    memcpy(c->next_why, f->next_why, sizeof(c->next_why));
+    c->lag_median = f->lag_median;
+    c->lag_n = f->lag_n;
+    memcpy(c->lag_buckets, f->lag_buckets, sizeof(c->lag_buckets));
+    c->lag_count = f->lag_count;
+    c->lag_sum = f->lag_sum;
     return 0;
 fail:
     feed_copy_clear(c);
@@ -790,6 +800,18 @@ tell_waiters(struct service_wait *w, struct service_feed *state)
         w->next = NULL;
         w->done(w->arg, state);
         w = next;
+    }
+}
+
+void
+service_observe_lags(struct feed_run *f, const int64_t *lags, size_t n)
+{
+    for (size_t i = 0; lags != NULL && i < n; i++) {
+        for (int b = 0; b < SERVICE_LAG_BUCKETS; b++)
+            if ((double)lags[i] <= service_lag_bounds[b])
+                f->lag_buckets[b]++;
+        f->lag_count++;
+        f->lag_sum += (double)lags[i];
     }
 }
 

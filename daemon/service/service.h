@@ -27,6 +27,12 @@ enum service_outcome {
 /* "ok", "not-modified", "error", "gone" (static strings). */
 const char *service_outcome_name(enum service_outcome o);
 
+/* finfeed_article_lag_seconds (issue 13 §1): first seen − published, of the
+ * articles first seen on a feed's second or later successful fetch whose
+ * date is believed (SPEC §3), 1 s to a day. */
+#define SERVICE_LAG_BUCKETS 13
+extern const double service_lag_bounds[SERVICE_LAG_BUCKETS]; /* seconds, le= */
+
 struct service_counts {
     long new_, updated, duplicates, unchanged;
 };
@@ -55,6 +61,15 @@ struct service_feed {
     int64_t lease_until;        /* Unix seconds (database clock), 0 none */
     int64_t token;              /* fencing token of the latest claim */
     int unlisted;               /* disabled: no live node lists it */
+    /* freshness (issue 13) */
+    char next_why[128];         /* why next_fetch is when it is, "" unknown */
+    int64_t lag_median;         /* median lag over the day before its last fetch,
+                                 * seconds, when lag_n > 0 */
+    long lag_n;                 /* articles that median is of */
+    uint64_t lag_buckets[SERVICE_LAG_BUCKETS]; /* cumulative counts per bound of
+                                 * service_lag_bounds, this node's fetches since start */
+    uint64_t lag_count;
+    double lag_sum;             /* seconds */
 };
 
 /* One reader of [output] tokens (config.h, struct config_token). */

@@ -15,6 +15,7 @@
 
 #include "daemon/config/config.h"
 #include "daemon/service/ingest.h"
+#include "daemon/service/policy.h"
 #include "daemon/service/service.h"
 #include "store/store.h"
 
@@ -76,6 +77,27 @@ struct feed_run {
     char *ws_hub, *ws_topic;   /* the subscription this node knows of, owned, or NULL */
     int ws_busy;               /* a subscription job or request holds a pointer to it */
     int pushing;               /* pushed documents queued or being ingested */
+    /* freshness (issue 13): as struct service_feed */
+    int64_t first_ok;          /* its first successful fetch as last read, 0 never */
+    char next_why[128];
+    int64_t lag_median;
+    long lag_n;
+    uint64_t lag_buckets[SERVICE_LAG_BUCKETS];
+    uint64_t lag_count;
+    double lag_sum;
+};
+
+/* What a finished fetch hands the completion of its claim: the inputs of its
+ * next check (policy.h), the step of its plan computed on the loop thread
+ * with the configuration (cadence.h), so the worker needs nothing of it. */
+struct fetch_ask {
+    enum service_next_kind kind;
+    int64_t now;               /* when the fetch ended (this node's clock) */
+    long ttl_min, max_age, retry_after;
+    uint64_t rnd;
+    int64_t *lags;             /* the lags of the articles this fetch added (issue 13
+                                * §1), nlags of them; owned, taken by cluster_complete */
+    size_t nlags;
 };
 
 struct metrics {
@@ -165,6 +187,9 @@ int service_register_due(struct service *s, int64_t now);
 int64_t service_register_next(const struct service *s);
 /* Tell every watcher about ev. */
 void service_notify(struct service *s, enum service_event ev);
+/* n lags (seconds) of articles f stored into its histogram (issue 13 §1;
+ * cumulative per bound, as /metrics writes it). */
+void service_observe_lags(struct feed_run *f, const int64_t *lags, size_t n);
 /* One step of service_stop is done; the last calls the caller's `done`. */
 void service_part_done(struct service *s);
 
@@ -264,10 +289,14 @@ void cluster_free(struct service *s);
  * earliest uv_now() ms at which the timer should look again in *wake
  * (UINT64_MAX: a finished fetch or a notification will). */
 void cluster_claim(struct service *s, uint64_t now_ms, uint64_t *wake);
-/* f's fetch ended: finish its claim in the store (state, next check in
- * next_in seconds, lease released) with its token; waiters fire once it is
- * written. */
-void cluster_complete(struct service *s, struct feed_run *f, int64_t next_in);
+/* f's fetch ended: finish its claim in the store with its token (state,
+ * lease released, and the next check, which the worker computes from the
+ * feed's items in the store and `ask`: issue 13 §2; the feed's median lag
+ * with it, and ask's lags into its histogram when the feed had a successful
+ * fetch before); waiters fire once it is written. ask->lags is taken. */
+void cluster_complete(struct service *s, struct feed_run *f, const struct fetch_ask *ask);
+/* The database clock minus this node's, seconds, as the last claim read it. */
+int64_t cluster_offset(const struct service *s);
 /* Articles changed here: tell the other nodes (coalesced). */
 void cluster_changed(struct service *s);
 /* A refresh of f (w may be NULL): mark it due in the store (with the other
