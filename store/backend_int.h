@@ -189,11 +189,6 @@ struct store_ops {
      * after another). */
     int (*guid_find)(struct store *s, const struct store_key *k, size_t n,
                      struct store_guid *out);
-    /* Hand what was sent ahead (art_add, keys_add, … inside a
-     * transaction) to the server now, without waiting for it, so that it
-     * works while the caller goes on: after a batch's decisions, before
-     * the next batch's keys are made. NULL: nothing is ever held back. */
-    int (*push)(struct store *s);
     /* Add keys k[0..n) of `article` dated `at` (one round trip where the
      * backend has them); one whose only_new is set not when the article
      * already has it. The exact keys (guid, link) are unique where the

@@ -415,18 +415,6 @@ store_pg_ahead(struct store *s, enum pg_stmt id, const struct pg_params *p, long
 }
 
 int
-store_pg_push(struct store *s)
-{
-    struct pg_store *g = pg_of(s);
-    if (g->ahead == 0 || PQflush(g->conn) == 0)
-        return 0;
-    /* what was sent cannot be told from what was not */
-    g->lost_tx = 1;
-    int rc = store_pg_fail(s, NULL);
-    return rc < 0 && rc != -ENOMEM ? rc : -ECONNRESET;
-}
-
-int
 store_pg_ready(struct store *s)
 {
     struct pg_store *g = pg_of(s);

@@ -97,9 +97,6 @@ int store_pg_reconnect(struct store *s);
  * call's (store_pg_settle, store_pg_pipeline, anything through
  * store_pg_ready). p's strings may be freed once it returns. */
 int store_pg_ahead(struct store *s, enum pg_stmt id, const struct pg_params *p, long exact);
-/* The statements sent ahead to the server now (PQflush), their results
- * still read with the next round trip: 0 or -ECONNRESET. */
-int store_pg_push(struct store *s);
 /* Read the results of the statements sent ahead: 0, -EDEADLK when a new
  * article's exact key was another writer's, or the first one's error; the
  * transaction is to be rolled back on error. With discard, the results are

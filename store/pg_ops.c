@@ -914,7 +914,6 @@ const struct store_ops store_pg_ops = {
     .key_lookup = pg_key_lookup,
     .key_live_many = pg_key_live_many,
     .guid_find = pg_guid_find,
-    .push = store_pg_push,
     .keys_add = pg_keys_add,
     .key_range = pg_key_range,
     .art_get = pg_art_get,

@@ -704,10 +704,6 @@ wave_run(struct store *s, int64_t feed_id, const struct parse_article *const *a,
         }
         item_free(it);
     }
-    /* the wave's writes to the server now: it makes them while the next
-     * wave's keys are made here */
-    if (rc == 0 && w->n > 0 && s->ops->push != NULL)
-        rc = s->ops->push(s);
     w->n = 0;
     return rc;
 }
