@@ -818,9 +818,9 @@ pg_art_add(struct store *s, const struct store_row *r, const struct store_key *k
     store_pg_int(&p, at);
     if (s->in_tx) {
         /* inside store_begin: sent ahead, not waited for, with the next
-         * article's lookups (one round trip an article); its failure (an exact key another writer took first: -EDEADLK, the
-         * document stored again) is the next call's, and the document is
-         * rolled back either way */
+         * round trip (the next wave's lookups); its failure (an exact key
+         * another writer took first: -EDEADLK, the document stored again)
+         * is the next call's, and the document is rolled back either way */
         long exact = 0;
         for (size_t i = 0; i < n; i++)
             exact += k[i].kind == KEY_GUID || k[i].kind == KEY_LINK;
@@ -867,7 +867,8 @@ pg_art_update(struct store *s, int64_t id, const struct store_row *r)
     store_pg_text(&p, r->text);
     /* inside store_begin, nothing waits for it: sent ahead, with the next
      * round trip */
-    return s->in_tx ? store_pg_ahead(s, P_ART_UPDATE, &p, -1) : store_pg_cmd(s, P_ART_UPDATE, &p, NULL);
+    return s->in_tx ? store_pg_ahead(s, P_ART_UPDATE, &p, -1)
+                    : store_pg_cmd(s, P_ART_UPDATE, &p, NULL);
 }
 
 static int

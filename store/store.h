@@ -94,11 +94,12 @@ int store_begin(struct store *s);
  * document again (nothing of it was kept); -EAGAIN (rare: the copy another
  * node stored kept vanishing under a conflict) likewise. -ECONNRESET: the
  * connection was lost, and the transaction with it: roll back. On
- * PostgreSQL a new article's writes (and a duplicate's keys, an update)
- * go with the next statement's round trip, not one of their own: their
- * failure is then returned by the next store_add or by store_commit, and an exact key another node took at the
- * same moment is -EDEADLK there (store the document again: the second time
- * finds that node's copy). Either way the document is rolled back. */
+ * PostgreSQL a new article's writes (and a duplicate's keys and source,
+ * an update) go with the next statement's round trip, not one of their
+ * own: their failure is then returned by the next store_add or by
+ * store_commit, and an exact key another node took at the same moment is
+ * -EDEADLK there (store the document again: the second time finds that
+ * node's copy). Either way the document is rolled back. */
 int store_add(struct store *s, int64_t feed_id, const struct parse_article *a, int republish,
               int64_t now, enum store_outcome *outcome);
 /* store_add of a[0..n) in turn, all of feed `feed_id`, their outcomes into

@@ -571,7 +571,8 @@ add_rule1(struct store *s, int64_t feed_id, const struct parse_article *a, int64
 static int
 new_ask(struct store *s, int64_t feed_id, const struct parse_article *a, struct item *it)
 {
-    if ((it->text = parse_html_text(a->body)) == NULL || keys_make(s, feed_id, a, it->text, &it->k) < 0)
+    if ((it->text = parse_html_text(a->body)) == NULL ||
+        keys_make(s, feed_id, a, it->text, &it->k) < 0)
         return -ENOMEM;
     return lookups_ask(&it->k, feed_id, a->date, &it->ask);
 }
@@ -666,10 +667,11 @@ keys_meet(const struct keys *a, const struct keys *b)
     return 0;
 }
 
-/* A batch's wave: articles wave[0..nw) of items, each asking rules 2–4's
- * lookups, none of them able to find what one before it writes: their
+/* A batch's wave: items[at[0..n)], each asking rules 2–4's lookups, none
+ * of them able to find what one before it writes (keys_meet): their
  * lookups in one key_lookup (one round trip on PostgreSQL), then each
- * decided and written in turn, as one after another would be. Emptied. */
+ * decided and written in turn, as one after another would be (wave_run,
+ * which empties it). */
 struct wave {
     struct item *items;
     size_t at[GUIDS_MAX];
