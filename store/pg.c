@@ -139,6 +139,11 @@ static const char *const migrations[] = {
     " UNIQUE(topic, callback));"
     "CREATE INDEX hub_subs_host ON hub_subs(host);"
     "CREATE INDEX hub_subs_lease ON hub_subs(lease_until);",
+    /* 7: instruments (SPEC §12): each article's tickers in their order (pos),
+     * found by ticker for /tickers/ and watchlists */
+    "CREATE TABLE article_tickers(article_id bigint NOT NULL, ticker text NOT NULL,"
+    " pos bigint NOT NULL, PRIMARY KEY(article_id, ticker));"
+    "CREATE INDEX article_tickers_ticker ON article_tickers(ticker, article_id);",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -158,6 +163,32 @@ store_pg_int(struct pg_params *p, int64_t x)
     snprintf(p->num[p->n], sizeof(p->num[p->n]), "%" PRId64, x);
     p->v[p->n] = p->num[p->n];
     p->n++;
+}
+
+char *
+store_pg_text_array(const char *const *t, size_t n)
+{
+    size_t len = 3;
+    for (size_t i = 0; i < n; i++)
+        len += 2 * strlen(t[i]) + 3;
+    char *out = malloc(len), *w = out;
+    if (out == NULL)
+        return NULL;
+    *w++ = '{';
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0)
+            *w++ = ',';
+        *w++ = '"';
+        for (const char *c = t[i]; *c; c++) {
+            if (*c == '"' || *c == '\\')
+                *w++ = '\\';
+            *w++ = *c;
+        }
+        *w++ = '"';
+    }
+    *w++ = '}';
+    *w = '\0';
+    return out;
 }
 
 int64_t

@@ -24,6 +24,7 @@ enum stmt_id {
     Q_ART_REPUBLISH,
     Q_GEN_BUMP,
     Q_TOMB_SEEN, /* article_id, now, refresh → the tombstone made or its last seen moved */
+    Q_TICKER_ADD, /* article_id, ticker → after the article's last, unless it has it */
     Q_COUNT
 };
 
@@ -52,6 +53,8 @@ int store_sqlite_prune(struct store *s, int64_t cutoff, int64_t fresh, int64_t n
                        long *deleted);
 int store_sqlite_tomb_prune(struct store *s, int64_t before, long max, long *deleted);
 int store_sqlite_count(struct store *s, int64_t feed_id, long *n);
+int store_sqlite_top_tickers(struct store *s, int64_t since, long limit, store_ticker_cb cb,
+                             void *arg);
 int store_sqlite_generation(struct store *s, int64_t *gen);
 
 /* sqlite_feed.c */

@@ -375,6 +375,20 @@ add_source(struct store *s, int64_t article, int64_t feed_id, int republish, int
     return rc < 0 ? rc : 0;
 }
 
+/* The article's tickers (SPEC §12) added to stored article `article`'s:
+ * a duplicate's are merged into the first article's, an update's kept
+ * beside the ones it had. */
+static int
+merge_tickers(struct store *s, int64_t article, const struct parse_article *a)
+{
+    if (a->ntickers == 0)
+        return 0;
+    int rc = s->ops->tickers_add(s, article, (const char *const *)a->tickers, a->ntickers);
+    if (rc > 0)
+        s->changed = 1;
+    return rc < 0 ? rc : 0;
+}
+
 static char *
 categories_json(const struct parse_article *a)
 {
@@ -523,7 +537,8 @@ add_once(struct store *s, int64_t feed_id, const struct parse_article *a, int re
         if ((text = parse_html_text(a->body)) == NULL || (cats = categories_json(a)) == NULL ||
             keys_make(s, feed_id, a, text, &k) < 0)
             goto out;
-        if ((rc = update_article(s, article, a, cats, text, hash, now)) < 0)
+        if ((rc = update_article(s, article, a, cats, text, hash, now)) < 0 ||
+            (rc = merge_tickers(s, article, a)) < 0)
             goto out;
         /* the new version's keys find its reposts too */
         rc = keys_add(s, &k, K_LINK | K_TITLE | K_FEED_TITLE | K_BANDS, article, a->date, 1);
@@ -550,8 +565,8 @@ add_once(struct store *s, int64_t feed_id, const struct parse_article *a, int re
             (rc = keys_add(s, &k, K_GUID, article, a->date, 0)) < 0 ||
             (rc = keys_add(s, &k, K_LINK | K_TITLE | K_FEED_TITLE | K_COLUMN, article, a->date, 1)) < 0)
             goto out;
-        if (alive)
-            rc = add_source(s, article, feed_id, republish, now);
+        if (alive && (rc = add_source(s, article, feed_id, republish, now)) == 0)
+            rc = merge_tickers(s, article, a);
         goto out;
     }
 

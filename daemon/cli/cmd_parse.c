@@ -81,6 +81,8 @@ print_article(struct printer *p, const struct parse_feed *feed, const struct par
         set_s(o, "summary", a->summary);
         set_s(o, "body", a->body);
         set_s(o, "source", a->source);
+        if (a->ntickers > 0) /* SPEC §12: only when there are any */
+            json_object_set_new(o, "tickers", strings(a->tickers, a->ntickers));
         fputs(p->n++ > 0 ? ",\n" : "\n", p->out);
         if (json_dumpf(o, p->out, JSON_COMPACT) < 0)
             p->failed = 1;
