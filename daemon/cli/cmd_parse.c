@@ -312,6 +312,13 @@ cmd_parse(const struct cli_command *cmd, int argc, char **argv)
         fprintf(stderr, "finfeed parse: %s\n", err);
         goto out;
     }
+    struct service_tickers *tickers = NULL; /* the instruments' extractor (SPEC §12) */
+    if (service_tickers_new(cfg, &tickers, err, sizeof(err)) < 0) {
+        fprintf(stderr, "finfeed parse: %s\n", err);
+        goto out;
+    }
+    service_ingest_set_tickers(&feed_cfg, tickers);
+    service_tickers_unref(tickers); /* feed_cfg holds it */
     if (opts.base_url == NULL)
         opts.base_url = feed_cfg.opts.base_url;
     if (opts.timezone == NULL)

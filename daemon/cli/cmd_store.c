@@ -45,6 +45,7 @@ cmd_ingest(const struct cli_command *cmd, int argc, char **argv)
     struct config *cfg = NULL;
     struct store *s = NULL;
     struct service_ingest f = {0};
+    struct service_tickers *tickers = NULL;
     const char *current = NULL;
     char err[512];
     if (files == NULL || feeds == NULL) {
@@ -92,6 +93,10 @@ cmd_ingest(const struct cli_command *cmd, int argc, char **argv)
     rc = 1;
     if ((s = open_store(cfg)) == NULL)
         goto out;
+    if (service_tickers_new(cfg, &tickers, err, sizeof(err)) < 0) { /* SPEC §12 */
+        fprintf(stderr, "finfeed ingest: %s\n", err);
+        goto out;
+    }
     rc = 0;
     for (int i = 0; i < nfiles; i++) {
         struct store_counts c;
@@ -105,6 +110,7 @@ cmd_ingest(const struct cli_command *cmd, int argc, char **argv)
                 rc = 2;
                 goto out;
             }
+            service_ingest_set_tickers(&f, tickers);
         }
         FILE *fp = strcmp(files[i], "-") == 0 ? stdin : fopen(files[i], "rb");
         if (fp == NULL) {
@@ -139,6 +145,7 @@ cmd_ingest(const struct cli_command *cmd, int argc, char **argv)
     }
 out:
     service_ingest_close(&f);
+    service_tickers_unref(tickers);
     store_close(s);
     config_free(cfg);
     free(files);

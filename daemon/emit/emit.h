@@ -103,5 +103,11 @@ struct emit_opml_feed {
  * caller's. Returns 0, -ENOMEM. */
 int emit_opml(const char *title, const struct emit_opml_feed *feeds, size_t n, char **doc,
               size_t *len);
+/* The same, then the nfolder subscriptions of `folder` (finfeed's own
+ * renderings: the watchlists) inside an outline titled `folder_title`,
+ * when there are any. */
+int emit_opml_folder(const char *title, const struct emit_opml_feed *feeds, size_t n,
+                     const char *folder_title, const struct emit_opml_feed *folder, size_t nfolder,
+                     char **doc, size_t *len);
 
 #endif
