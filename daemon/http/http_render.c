@@ -180,50 +180,21 @@ links_of(const char *hub, const char *self)
     return b.data;
 }
 
-/* A watchlist's group as the store reads it (pointers into m). */
-static struct store_match
-store_match_of(const struct service_match *m)
-{
-    return (struct store_match){
-        .tickers = (const char *const *)m->tickers,
-        .ntickers = m->ntickers,
-        .keywords = (const char *const *)m->keywords,
-        .nkeywords = m->nkeywords,
-        .categories = (const char *const *)m->categories,
-        .ncategories = m->ncategories,
-        .feeds = (const char *const *)m->feeds,
-        .nfeeds = m->nfeeds,
-    };
-}
-
 /* The route's instruments into q (SPEC §12): ?ticker= any of them; the
- * ticker route its one ticker, a watchlist its predicate, as *w (groups
- * in *groups, the caller frees it). Returns 0 or -ENOMEM. */
+ * ticker route its one ticker, a watchlist its predicate, as *w (freed
+ * with service_watchlist_query_free). Returns 0 or -ENOMEM. */
 static int
-instruments_query(const struct http_render_in *r, struct store_query *q, struct store_watch *w,
-                  struct store_match **groups)
+instruments_query(const struct http_render_in *r, struct store_query *q, struct store_watch *w)
 {
-    const struct service_watchlist *wl = &r->watch;
-    *groups = NULL;
+    memset(w, 0, sizeof(*w));
     q->tickers = (const char *const *)r->tickers;
     q->ntickers = r->ntickers;
     if (r->kind == 't') {
-        *w = (struct store_watch){.any = {.tickers = (const char *const *)&r->ticker,
-                                          .ntickers = 1}};
+        w->any = (struct store_match){.tickers = (const char *const *)&r->ticker, .ntickers = 1};
         q->watch = w;
     } else if (r->kind == 'w') {
-        size_t n = wl->nall_of + wl->nnone_of;
-        if (n > 0 && (*groups = calloc(n, sizeof(**groups))) == NULL)
+        if (service_watchlist_query(&r->watch, w) < 0)
             return -ENOMEM;
-        for (size_t i = 0; i < wl->nall_of; i++)
-            (*groups)[i] = store_match_of(&wl->all_of[i]);
-        for (size_t i = 0; i < wl->nnone_of; i++)
-            (*groups)[wl->nall_of + i] = store_match_of(&wl->none_of[i]);
-        *w = (struct store_watch){.any = store_match_of(&wl->any),
-                                  .all_of = *groups,
-                                  .nall_of = wl->nall_of,
-                                  .none_of = *groups != NULL ? *groups + wl->nall_of : NULL,
-                                  .nnone_of = wl->nnone_of};
         q->watch = w;
     }
     return 0;
@@ -239,10 +210,9 @@ render_feed(const struct http_render_in *r, struct http_render_out *out, char *e
     struct store_query q = {
         .feed = r->feed, .category = r->category, .text = r->text, .limit = r->limit};
     struct store_watch watch;
-    struct store_match *groups = NULL;
     int rc;
 
-    if ((rc = instruments_query(r, &q, &watch, &groups)) < 0)
+    if ((rc = instruments_query(r, &q, &watch)) < 0)
         return rc;
     self_url(&self, r);
     emit_buf_adds(&title, r->title);
@@ -284,7 +254,7 @@ render_feed(const struct http_render_in *r, struct http_render_out *out, char *e
     self.data = NULL; /* taken */
 done:
     emit_writer_free(sink.w);
-    free(groups);
+    service_watchlist_query_free(&watch);
     free(title.data);
     free(self.data);
     return rc;

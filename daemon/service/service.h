@@ -90,6 +90,12 @@ struct service_watchlist {
 
 /* A deep copy of in into *out: 0 or -ENOMEM (out then empty). */
 int service_watchlist_copy(const struct service_watchlist *in, struct service_watchlist *out);
+struct store_watch;
+/* w as the store's predicate (store.h) into *out, pointing into w (which
+ * must outlive it); its groups in an array of its own, freed with
+ * service_watchlist_query_free. 0 or -ENOMEM. */
+int service_watchlist_query(const struct service_watchlist *w, struct store_watch *out);
+void service_watchlist_query_free(struct store_watch *q);
 /* Free what w owns and empty it. */
 void service_watchlist_clear(struct service_watchlist *w);
 

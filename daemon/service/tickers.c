@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "daemon/service/ingest.h"
+#include "store/store.h"
 
 struct service_tickers {
     unsigned refs;               /* atomic */
@@ -267,4 +268,49 @@ service_watchlist_copy(const struct service_watchlist *in, struct service_watchl
     if (rc < 0) /* a group that failed half-way is counted: the clear frees it */
         service_watchlist_clear(out);
     return rc;
+}
+
+/* A group as the store reads it (pointers into m). */
+static struct store_match
+store_match_of(const struct service_match *m)
+{
+    return (struct store_match){
+        .tickers = (const char *const *)m->tickers,
+        .ntickers = m->ntickers,
+        .keywords = (const char *const *)m->keywords,
+        .nkeywords = m->nkeywords,
+        .categories = (const char *const *)m->categories,
+        .ncategories = m->ncategories,
+        .feeds = (const char *const *)m->feeds,
+        .nfeeds = m->nfeeds,
+    };
+}
+
+int
+service_watchlist_query(const struct service_watchlist *w, struct store_watch *out)
+{
+    size_t n = w->nall_of + w->nnone_of;
+    struct store_match *groups = n > 0 ? calloc(n, sizeof(*groups)) : NULL;
+    memset(out, 0, sizeof(*out));
+    if (n > 0 && groups == NULL)
+        return -ENOMEM;
+    for (size_t i = 0; i < w->nall_of; i++)
+        groups[i] = store_match_of(&w->all_of[i]);
+    for (size_t i = 0; i < w->nnone_of; i++)
+        groups[w->nall_of + i] = store_match_of(&w->none_of[i]);
+    *out = (struct store_watch){.any = store_match_of(&w->any),
+                                .all_of = groups,
+                                .nall_of = w->nall_of,
+                                .none_of = groups != NULL ? groups + w->nall_of : NULL,
+                                .nnone_of = w->nnone_of};
+    return 0;
+}
+
+void
+service_watchlist_query_free(struct store_watch *q)
+{
+    /* all_of and none_of share one array: it starts at all_of, or at
+     * none_of when there is no all_of group */
+    free((void *)(q->nall_of > 0 ? q->all_of : q->none_of));
+    memset(q, 0, sizeof(*q));
 }
