@@ -216,9 +216,9 @@ struct parse_article_defaults {
     const char *const *tickers_add; /* the feed's `tickers_add`: carried by every
                                      * article, first; "EXCHANGE:SYMBOL" each */
     size_t ntickers_add;
-    int no_tickers;                 /* the feed's `tickers = no`: none from the text */
-    parse_tickers_fn find_tickers;  /* the finder of the text's tickers, or NULL: none */
-    const void *find_tickers_arg;   /* … its argument */
+    int no_tickers;                /* the feed's `tickers = no`: none from the text */
+    parse_tickers_fn find_tickers; /* the finder of the text's tickers, or NULL: none */
+    const void *find_tickers_arg;  /* … its argument */
 };
 
 /* Build the article of entry `e` of `feed` (both borrowed) by the rules of

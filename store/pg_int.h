@@ -123,8 +123,7 @@ int store_pg_prune(struct store *s, int64_t cutoff, int64_t fresh, int64_t now, 
                    long *deleted);
 int store_pg_tomb_prune(struct store *s, int64_t before, long max, long *deleted);
 int store_pg_count(struct store *s, int64_t feed_id, long *n);
-int store_pg_top_tickers(struct store *s, int64_t since, long limit, store_ticker_cb cb,
-                         void *arg);
+int store_pg_top_tickers(struct store *s, int64_t since, long limit, store_ticker_cb cb, void *arg);
 int store_pg_generation(struct store *s, int64_t *gen);
 int store_pg_feed_ensure(struct store *s, const char *name, const char *url, int64_t *id);
 int store_pg_feed_state_get(struct store *s, int64_t feed_id, struct store_feed_state *st);

@@ -104,16 +104,16 @@ text_cond(struct store_sql *q, struct params *p, char *const *terms, int n)
 static void
 tickers_cond(struct store_sql *q, struct params *p, const char *const *t, size_t n)
 {
-    store_sql_add(q,
-                  "a.id IN (SELECT article_id FROM article_tickers WHERE ticker = ANY($%d::text[]))",
-                  param(p, store_pg_text_array(t, n), 1));
+    store_sql_add(
+        q, "a.id IN (SELECT article_id FROM article_tickers WHERE ticker = ANY($%d::text[]))",
+        param(p, store_pg_text_array(t, n), 1));
 }
 
 /* One watchlist group: any of its items, "(… OR …)"; "false" when it has none. */
 static void
 match_cond(struct store_sql *q, struct params *p, const struct store_match *m)
 {
-    const char *or = "";
+    const char * or = "";
     if (store_match_empty(m)) {
         store_sql_add(q, "false");
         return;

@@ -14,8 +14,8 @@ enum stmt_id {
     Q_KEY_HAS,       /* kind, key, article_id → a row when that key exists */
     Q_KEY_ADD,
     Q_KEY_COLUMN, /* lo, hi → up to 3 distinct feed-title keys in [lo, hi) */
-    Q_ART_GET,  /* id → content_hash, feed_id */
-    Q_ART_TEXT, /* id → plain body text (from the FTS table) */
+    Q_ART_GET,    /* id → content_hash, feed_id */
+    Q_ART_TEXT,   /* id → plain body text (from the FTS table) */
     Q_ART_INSERT,
     Q_ART_UPDATE,
     Q_SRC_ADD,

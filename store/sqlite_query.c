@@ -137,7 +137,7 @@ tickers_cond(struct store_sql *q, struct binds *b, const char *const *t, size_t 
 static void
 match_cond(struct store_sql *q, struct binds *b, const struct store_match *m)
 {
-    const char *or = "";
+    const char * or = "";
     if (store_match_empty(m)) {
         store_sql_add(q, "0");
         return;
@@ -192,8 +192,8 @@ static const char select_sql[] =
 
 /* The query's SQL into q, its texts into b. */
 static void
-articles_sql(struct store_sql *q, struct binds *b, const struct store_query *qu,
-             char *const *terms, int nterms)
+articles_sql(struct store_sql *q, struct binds *b, const struct store_query *qu, char *const *terms,
+             int nterms)
 {
     store_sql_add(q, "%s", select_sql);
     if (qu->feed != NULL)

@@ -132,14 +132,14 @@ struct store_article {
  * borrowed, each of n items (0: none). A group matches an article that
  * matches any one item of any of its lists. */
 struct store_match {
-    const char *const *tickers;    /* it carries this "EXCHANGE:SYMBOL" */
+    const char *const *tickers; /* it carries this "EXCHANGE:SYMBOL" */
     size_t ntickers;
-    const char *const *keywords;   /* a search text (as store_query.text: each of
-                                    * its words occurs in the title or body text) */
+    const char *const *keywords; /* a search text (as store_query.text: each of
+                                  * its words occurs in the title or body text) */
     size_t nkeywords;
     const char *const *categories; /* one of its categories is this */
     size_t ncategories;
-    const char *const *feeds;      /* this feed carried it (any of its sources) */
+    const char *const *feeds; /* this feed carried it (any of its sources) */
     size_t nfeeds;
 };
 

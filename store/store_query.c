@@ -114,7 +114,7 @@ watch_check(struct store *s, const struct store_watch *w)
 {
     size_t items = 0;
     for (size_t g = 0; g < 1 + w->nall_of + w->nnone_of; g++) {
-        const struct store_match *m = g == 0             ? &w->any
+        const struct store_match *m = g == 0            ? &w->any
                                       : g <= w->nall_of ? &w->all_of[g - 1]
                                                         : &w->none_of[g - 1 - w->nall_of];
         items += m->ntickers + m->nkeywords + m->ncategories + m->nfeeds;

@@ -2114,8 +2114,18 @@ test_ticker_syntax(void **state)
     assert_string_equal(out, "HKEX:0700");
     assert_int_equal(parse_ticker_syntax("SSE:600519", out, sizeof(out), NULL), 0);
     static const char *const bad[] = {
-        "AAPL", ":AAPL", "NASDAQ:", "9X:AAPL", "NAS DAQ:AAPL", "NASDAQ:AA PL", "NASDAQ:.A",
-        "NASDAQ:AAPL:X", "ABCDEFGHIJKLMNOP:A", "A:ABCDEFGHIJKLMNOP", "NASDAQ:A$", "",
+        "AAPL",
+        ":AAPL",
+        "NASDAQ:",
+        "9X:AAPL",
+        "NAS DAQ:AAPL",
+        "NASDAQ:AA PL",
+        "NASDAQ:.A",
+        "NASDAQ:AAPL:X",
+        "ABCDEFGHIJKLMNOP:A",
+        "A:ABCDEFGHIJKLMNOP",
+        "NASDAQ:A$",
+        "",
         "纳斯达克:AAPL",
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {

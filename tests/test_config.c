@@ -1087,19 +1087,18 @@ static void
 test_watchlists(void **state)
 {
     (void)state;
-    struct config *c = expect_ok(
-        "[watchlist \"china-tech\"]\n"
-        "tickers = NYSE:BABA, hkex:0700\n"
-        "keywords = 阿里巴巴, cloud spin-off\n"
-        "categories = 科技\n"
-        "feeds = wire\n"
-        "all_of = tickers: NYSE:BABA, HKEX:0700; keywords: earnings\n"
-        "all_of = feeds: wire, sina\n"
-        "none_of = categories: Sponsored, 广告\n"
-        "[watchlist \"desk\"]\n"
-        "all_of = tickers: NASDAQ:AAPL\n"
-        "[feed \"wire\"]\nurl = https://example.com/wire.xml\n"
-        "[feed \"sina\"]\nurl = https://example.com/sina.xml\n");
+    struct config *c = expect_ok("[watchlist \"china-tech\"]\n"
+                                 "tickers = NYSE:BABA, hkex:0700\n"
+                                 "keywords = 阿里巴巴, cloud spin-off\n"
+                                 "categories = 科技\n"
+                                 "feeds = wire\n"
+                                 "all_of = tickers: NYSE:BABA, HKEX:0700; keywords: earnings\n"
+                                 "all_of = feeds: wire, sina\n"
+                                 "none_of = categories: Sponsored, 广告\n"
+                                 "[watchlist \"desk\"]\n"
+                                 "all_of = tickers: NASDAQ:AAPL\n"
+                                 "[feed \"wire\"]\nurl = https://example.com/wire.xml\n"
+                                 "[feed \"sina\"]\nurl = https://example.com/sina.xml\n");
     assert_int_equal(c->nwatchlists, 2);
     const struct config_watchlist *w = config_find_watchlist(c, "china-tech");
     assert_non_null(w);
@@ -1144,9 +1143,10 @@ test_watchlists(void **state)
                  "tickers, keywords, categories or feeds)");
     expect_error("[watchlist \"x\"]\nall_of = tickers: ;\n",
                  "finfeed.conf:2: watchlist \"x\": all_of: tickers: no item");
-    expect_error("[watchlist \"x\"]\nkeywords = a b c d e f g h i j k l m n o p q\n",
-                 "finfeed.conf:2: watchlist \"x\": keywords: keyword 'a b c d e f g h i j k l m n o "
-                 "p q': 1 to 16 words (every word must occur, as ?q=)");
+    expect_error(
+        "[watchlist \"x\"]\nkeywords = a b c d e f g h i j k l m n o p q\n",
+        "finfeed.conf:2: watchlist \"x\": keywords: keyword 'a b c d e f g h i j k l m n o "
+        "p q': 1 to 16 words (every word must occur, as ?q=)");
     expect_error("[watchlist \"x\"]\nnone_of = categories: ads\n",
                  "finfeed.conf:1: watchlist \"x\": names nothing (give tickers, keywords, "
                  "categories, feeds or all_of)");

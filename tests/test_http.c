@@ -512,7 +512,8 @@ fill_store(struct server *s)
         store_feed_ensure(s->writer, "sina", "https://example.com/sina.xml", &s->sina_id), 0);
     assert_int_equal(store_feed_ensure(s->writer, "wsj", "https://example.com/wsj.xml", &s->wsj_id),
                      0);
-    static char *t1[] = {"NYSE:BABA", "HKEX:0700", NULL}, *t3[] = {"NASDAQ:AAPL", "NYSE:BABA", NULL};
+    static char *t1[] = {"NYSE:BABA", "HKEX:0700", NULL},
+                *t3[] = {"NASDAQ:AAPL", "NYSE:BABA", NULL};
     add_article(s, s->sina_id, 1, "疫情持续胶着：长春累计确诊20000例", "新浪财经", long_body, t1);
     add_article(s, s->sina_id, 2, "央行维持利率不变 rates unchanged", NULL,
                 "<p>The central bank kept its policy rate unchanged.</p>", NULL);
@@ -985,15 +986,14 @@ test_article_opml(void **state)
     assert_non_null(strstr(r.body, "text=\"quote&quot;back\\slash\""));
     /* the feeds, then the watchlists in a folder of their own (SPEC §12) */
     assert_int_equal(count(r.body, "<outline "), 4 + 1 + 2);
-    assert_non_null(strstr(r.body,
-                           "    <outline text=\"Watchlists\" title=\"Watchlists\">\n"
-                           "      <outline type=\"rss\" text=\"china\" title=\"china\" "
-                           "xmlUrl=\"http://127.0.0.1:8470/watchlists/china.atom\" "
-                           "htmlUrl=\"http://127.0.0.1:8470/\"/>\n"
-                           "      <outline type=\"rss\" text=\"desk\" title=\"desk\" "
-                           "xmlUrl=\"http://127.0.0.1:8470/watchlists/desk.atom\" "
-                           "htmlUrl=\"http://127.0.0.1:8470/\"/>\n"
-                           "    </outline>\n"));
+    assert_non_null(strstr(r.body, "    <outline text=\"Watchlists\" title=\"Watchlists\">\n"
+                                   "      <outline type=\"rss\" text=\"china\" title=\"china\" "
+                                   "xmlUrl=\"http://127.0.0.1:8470/watchlists/china.atom\" "
+                                   "htmlUrl=\"http://127.0.0.1:8470/\"/>\n"
+                                   "      <outline type=\"rss\" text=\"desk\" title=\"desk\" "
+                                   "xmlUrl=\"http://127.0.0.1:8470/watchlists/desk.atom\" "
+                                   "htmlUrl=\"http://127.0.0.1:8470/\"/>\n"
+                                   "    </outline>\n"));
     resp_free(&r);
 }
 
@@ -2808,10 +2808,14 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_feeds),           cmocka_unit_test(test_article_opml),
-        cmocka_unit_test(test_conditional),     cmocka_unit_test(test_gzip_head),
-        cmocka_unit_test(test_errors),          cmocka_unit_test(test_hostile),
-        cmocka_unit_test(test_healthz_metrics), cmocka_unit_test(test_status_page),
+        cmocka_unit_test(test_feeds),
+        cmocka_unit_test(test_article_opml),
+        cmocka_unit_test(test_conditional),
+        cmocka_unit_test(test_gzip_head),
+        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_hostile),
+        cmocka_unit_test(test_healthz_metrics),
+        cmocka_unit_test(test_status_page),
         cmocka_unit_test(test_instrument_routes),
         cmocka_unit_test(test_cache),           cmocka_unit_test(test_listen),
         cmocka_unit_test(test_tokens),          cmocka_unit_test(test_hub),

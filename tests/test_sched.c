@@ -271,8 +271,8 @@ test_ingest_tickers(void **state)
         struct service_ingest f;
         struct store_counts counts;
         struct parse_report rep;
-        assert_int_equal(service_ingest_init(&f, s, cfg, config_find_feed(cfg, names[i]),
-                                             names[i], err, sizeof(err)),
+        assert_int_equal(service_ingest_init(&f, s, cfg, config_find_feed(cfg, names[i]), names[i],
+                                             err, sizeof(err)),
                          0);
         service_ingest_set_tickers(&f, t);
         assert_int_equal(service_ingest_document(s, &f, NULL, doc, strlen(doc), NULL, 1714550400,

@@ -1283,17 +1283,23 @@ test_watchlist(void **state)
     want_rows(s, &q, "阿里巴巴港股走强=[\"HKEX:9988\"]\nAlibaba cloud spin-off=[\"NYSE:BABA\"]\n");
     w = (struct store_watch){.any = {.keywords = kw, .nkeywords = 2}};
     want_rows(s, &q, "央行降准 释放长期资金=[]\nApple beats estimates=[\"NASDAQ:AAPL\"]\n");
-    w = (struct store_watch){.any = {.tickers = issuer, .ntickers = 2, .keywords = kw,
-                                     .nkeywords = 2, .categories = cat, .ncategories = 1,
-                                     .feeds = fd, .nfeeds = 1}};
+    w = (struct store_watch){.any = {.tickers = issuer,
+                                     .ntickers = 2,
+                                     .keywords = kw,
+                                     .nkeywords = 2,
+                                     .categories = cat,
+                                     .ncategories = 1,
+                                     .feeds = fd,
+                                     .nfeeds = 1}};
     assert_int_equal(nquery(s, &q), 5);
 
     /* "these feeds, but only about these tickers" */
     const char *desk_feeds[] = {"wire", "sec"}, *apple[] = {"NASDAQ:AAPL"};
     struct store_match only_apple = {.tickers = apple, .ntickers = 1};
-    w = (struct store_watch){.any = {.feeds = desk_feeds, .nfeeds = 2},
-                             .all_of = &only_apple, .nall_of = 1};
-    want_rows(s, &q, "10-K: Apple Inc.=[\"NASDAQ:AAPL\"]\nApple beats estimates=[\"NASDAQ:AAPL\"]\n");
+    w = (struct store_watch){
+        .any = {.feeds = desk_feeds, .nfeeds = 2}, .all_of = &only_apple, .nall_of = 1};
+    want_rows(s, &q,
+              "10-K: Apple Inc.=[\"NASDAQ:AAPL\"]\nApple beats estimates=[\"NASDAQ:AAPL\"]\n");
     /* all_of alone narrows every article; two groups must both match */
     const char *appleword[] = {"apple"};
     struct store_match groups[2] = {{.keywords = appleword, .nkeywords = 1},
@@ -1305,12 +1311,12 @@ test_watchlist(void **state)
     /* none_of: an advert or a filing is never shown */
     const char *noise[] = {"Sponsored", "Filings"};
     struct store_match no_noise = {.categories = noise, .ncategories = 2};
-    w = (struct store_watch){.any = {.keywords = appleword, .nkeywords = 1},
-                             .none_of = &no_noise, .nnone_of = 1};
+    w = (struct store_watch){
+        .any = {.keywords = appleword, .nkeywords = 1}, .none_of = &no_noise, .nnone_of = 1};
     want_rows(s, &q, "Apple beats estimates=[\"NASDAQ:AAPL\"]\n");
     struct store_match no_sec = {.feeds = (const char *[]){"sec"}, .nfeeds = 1};
-    w = (struct store_watch){.any = {.tickers = apple, .ntickers = 1},
-                             .none_of = &no_sec, .nnone_of = 1};
+    w = (struct store_watch){
+        .any = {.tickers = apple, .ntickers = 1}, .none_of = &no_sec, .nnone_of = 1};
     want_rows(s, &q, "Apple beats estimates=[\"NASDAQ:AAPL\"]\n");
     /* with the route's own filters too */
     w = (struct store_watch){.any = {.tickers = issuer, .ntickers = 2}};
@@ -1347,7 +1353,8 @@ test_tickers_migrate(void **state)
     assert_int_equal(add(s, f, &a, T0), STORE_NEW);
     store_close(s);
     if (use_pg)
-        sql_file(where, "DROP TABLE article_tickers; UPDATE meta SET value = 6 WHERE key = 'schema'");
+        sql_file(where,
+                 "DROP TABLE article_tickers; UPDATE meta SET value = 6 WHERE key = 'schema'");
     else
         sql_file(where, "DROP TABLE article_tickers; PRAGMA user_version = 9");
 
@@ -2488,10 +2495,10 @@ on_dump(void *arg, const struct store_article *a)
 {
     fprintf(arg, "%lld|%s|%s|%s|%s|%s|%s|%s|%s|%d|%lld|%lld|%lld|%d|%lld|%s|%s|%s\n",
             (long long)a->id, a->uid, a->title, a->link ? a->link : "-", a->guid,
-            a->author ? a->author : "-", a->summary ? a->summary : "-", a->body,
-            a->categories_json, a->comments, (long long)a->date, (long long)a->updated,
-            (long long)a->first_seen, a->date_rejected, (long long)a->rejected_date,
-            a->sources_json, a->feed, a->tickers_json);
+            a->author ? a->author : "-", a->summary ? a->summary : "-", a->body, a->categories_json,
+            a->comments, (long long)a->date, (long long)a->updated, (long long)a->first_seen,
+            a->date_rejected, (long long)a->rejected_date, a->sources_json, a->feed,
+            a->tickers_json);
     return 0;
 }
 
@@ -2522,9 +2529,8 @@ dump_store(struct store *s, int nfeeds)
     }
     const char *gold[] = {"NYSE:NEM"};
     struct store_query byticker = {.tickers = gold, .ntickers = 1};
-    fprintf(fp, "count %ld; search: %d %d %d %d; ticker: %d\n", count(s),
-            ntext(s, "Gold record"), ntext(s, "降准"), ntext(s, "market wrap"), ntext(s, "央行"),
-            nquery(s, &byticker));
+    fprintf(fp, "count %ld; search: %d %d %d %d; ticker: %d\n", count(s), ntext(s, "Gold record"),
+            ntext(s, "降准"), ntext(s, "market wrap"), ntext(s, "央行"), nquery(s, &byticker));
     assert_int_equal(fclose(fp), 0);
     return buf;
 }

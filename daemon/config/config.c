@@ -21,8 +21,7 @@
 #define CONFIG_MAX_NAME 200        /* bytes of a feed name */
 
 /* What on_ini_read() hands inih as the section header, by enum config_section. */
-static const char *const section_names[] = {"", "daemon", "output", "feed", "tickers",
-                                            "watchlist"};
+static const char *const section_names[] = {"", "daemon", "output", "feed", "tickers", "watchlist"};
 
 /* One config_load() of a file: the text, where the reader is, the first error. */
 struct parse_state {

@@ -89,16 +89,16 @@ struct config_feed {
 /* One group of a watchlist (SPEC §12): an article matches it when it
  * matches any one item. Lists NULL-terminated (or NULL when empty), owned. */
 struct config_match {
-    char **tickers;     /* "EXCHANGE:SYMBOL", parse_ticker_syntax's form */
+    char **tickers; /* "EXCHANGE:SYMBOL", parse_ticker_syntax's form */
     size_t ntickers;
-    char **keywords;    /* search texts as ?q= (1 to 16 words each) */
+    char **keywords; /* search texts as ?q= (1 to 16 words each) */
     size_t nkeywords;
     char **categories;
     size_t ncategories;
-    char **feeds;       /* names of configured feeds (checked once the file is read) */
+    char **feeds; /* names of configured feeds (checked once the file is read) */
     size_t nfeeds;
-    int line;           /* where the group was given (all_of, none_of), for messages */
-    int feeds_line;     /* where its feeds were given, 0 none */
+    int line;       /* where the group was given (all_of, none_of), for messages */
+    int feeds_line; /* where its feeds were given, 0 none */
 };
 
 /* One `[watchlist "NAME"]` section: `tickers`, `keywords`, `categories`,
@@ -108,26 +108,26 @@ struct config_match {
  * one of tickers, keywords, categories, feeds; `all_of` and `none_of` may
  * be given several times. At least one item in all. */
 struct config_watchlist {
-    char *name;                 /* the quoted NAME, 1 to 200 bytes, no '"' */
-    struct config_match any;    /* tickers, keywords, categories, feeds */
+    char *name;                  /* the quoted NAME, 1 to 200 bytes, no '"' */
+    struct config_match any;     /* tickers, keywords, categories, feeds */
     struct config_match *all_of; /* nall_of groups */
     size_t nall_of;
     struct config_match *none_of; /* nnone_of groups */
     size_t nnone_of;
-    int line;                   /* of the section header */
+    int line; /* of the section header */
 };
 
 #define CONFIG_TICKERS_FILE_MAX (64 << 20) /* bytes of [tickers] file */
 
 /* [tickers] (SPEC §12): the instruments extractor's symbol dictionary. */
 struct config_tickers {
-    char *file;  /* `file`, joined to the configuration's directory, or NULL */
-    char *dict;  /* its whole text (UTF-8, NUL-terminated), read and checked at
-                  * load: a line is `EXCHANGE:SYMBOL[,EXCHANGE:SYMBOL…]<TAB>NAME
-                  * [<TAB>ALIAS…]` (one issuer: its listings, the first its
-                  * primary, and its names), `#` lines and blank lines skipped;
-                  * NULL without a file */
-    size_t len;  /* bytes of dict */
+    char *file; /* `file`, joined to the configuration's directory, or NULL */
+    char *dict; /* its whole text (UTF-8, NUL-terminated), read and checked at
+                 * load: a line is `EXCHANGE:SYMBOL[,EXCHANGE:SYMBOL…]<TAB>NAME
+                 * [<TAB>ALIAS…]` (one issuer: its listings, the first its
+                 * primary, and its names), `#` lines and blank lines skipped;
+                 * NULL without a file */
+    size_t len; /* bytes of dict */
 };
 
 struct config {
@@ -185,8 +185,8 @@ struct config {
     } output;
     struct config_feed *feeds; /* in file order */
     size_t nfeeds;
-    struct config_tickers tickers;        /* [tickers] */
-    struct config_watchlist *watchlists;  /* [watchlist "NAME"], in file order */
+    struct config_tickers tickers;       /* [tickers] */
+    struct config_watchlist *watchlists; /* [watchlist "NAME"], in file order */
     size_t nwatchlists;
 };
 

@@ -214,8 +214,11 @@ utf8_ok(const unsigned char *s, size_t n)
 {
     for (size_t i = 0; i < n;) {
         unsigned char b = s[i];
-        size_t len = b < 0x80 ? 1 : (b >= 0xc2 && b <= 0xdf) ? 2 : (b >= 0xe0 && b <= 0xef) ? 3
-                                  : (b >= 0xf0 && b <= 0xf4) ? 4 : 0;
+        size_t len = b < 0x80                   ? 1
+                     : (b >= 0xc2 && b <= 0xdf) ? 2
+                     : (b >= 0xe0 && b <= 0xef) ? 3
+                     : (b >= 0xf0 && b <= 0xf4) ? 4
+                                                : 0;
         if (len == 0 || n - i < len)
             return -1;
         for (size_t k = 1; k < len; k++)

@@ -82,8 +82,7 @@ int config_group_add(char *v, struct config_match **groups, size_t *n, int line,
                      size_t whysize);
 /* [tickers] file: the file at path read whole into t (replacing what it
  * held) and checked line by line ("PATH:LINE: reason" in why). */
-int config_tickers_file_set(const char *path, struct config_tickers *t, char *why,
-                            size_t whysize);
+int config_tickers_file_set(const char *path, struct config_tickers *t, char *why, size_t whysize);
 /* After the whole file: every watchlist names something, and only
  * configured feeds. 0, or -EINVAL with the line in *line and the message
  * ("watchlist \"x\": …") in why. */

@@ -142,8 +142,7 @@ static const struct key_rule watchlist_keys[] = {
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 _Static_assert(NELEM(daemon_keys) <= CONFIG_MAX_KEYS && NELEM(output_keys) <= CONFIG_MAX_KEYS &&
-                   NELEM(feed_keys) <= CONFIG_MAX_KEYS &&
-                   NELEM(watchlist_keys) <= CONFIG_MAX_KEYS,
+                   NELEM(feed_keys) <= CONFIG_MAX_KEYS && NELEM(watchlist_keys) <= CONFIG_MAX_KEYS,
                "CONFIG_MAX_KEYS too small");
 
 /* The key table of each enum config_section. */

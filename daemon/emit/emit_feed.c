@@ -233,7 +233,8 @@ atom_entry(struct emit_writer *w, const struct store_article *a, int64_t updated
             continue;
         empty_element(o, "    <category term=\"", json_string_value(v));
     }
-    json_array_foreach (tickers, i, v) { /* SPEC §12: a scheme of their own */
+    json_array_foreach(tickers, i, v)
+    { /* SPEC §12: a scheme of their own */
         if (empty(json_string_value(v)))
             continue;
         emit_buf_adds(o, "    <category scheme=\"");
@@ -334,7 +335,8 @@ rss_item(struct emit_writer *w, const struct store_article *a)
         if (!empty(json_string_value(v)))
             element(o, "      ", "category", json_string_value(v));
     }
-    json_array_foreach (tickers, i, v) { /* SPEC §12: a domain of their own */
+    json_array_foreach(tickers, i, v)
+    { /* SPEC §12: a domain of their own */
         if (empty(json_string_value(v)))
             continue;
         emit_buf_adds(o, "      <category domain=\"");
@@ -454,9 +456,8 @@ json_item(struct emit_writer *w, const struct store_article *a, int64_t updated)
         jset(w, obj, "publisher_date", emit_rfc3339(a->rejected_date, date, sizeof(date)), 1) < 0)
         goto out;
     /* its instruments (SPEC §12), when it has any */
-    if (json_array_size(tickers) > 0 &&
-        ((arr = jstrings(w, tickers)) == NULL ||
-         json_object_set_new_nocheck(obj, "tickers", arr) < 0))
+    if (json_array_size(tickers) > 0 && ((arr = jstrings(w, tickers)) == NULL ||
+                                         json_object_set_new_nocheck(obj, "tickers", arr) < 0))
         goto out;
     /* One item a line, compact: streamed, so no tree of every item is kept. */
     emit_buf_adds(&w->doc, w->n > 0 ? ",\n" : "\n");

@@ -522,8 +522,7 @@ on_mhd_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *valu
         size_t n = strcspn(p, ",");
         char one[64];
         if (n > 0) {
-            snprintf(one, sizeof(one), "%.*s", (int)(n < sizeof(one) - 1 ? n : sizeof(one) - 1),
-                     p);
+            snprintf(one, sizeof(one), "%.*s", (int)(n < sizeof(one) - 1 ? n : sizeof(one) - 1), p);
             if (n >= sizeof(one) || ticker_arg(t, one) < 0) {
                 if (t->why[0] == '\0')
                     snprintf(t->why, sizeof(t->why), "ticker: '%.40s…': too long", p);

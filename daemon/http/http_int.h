@@ -196,9 +196,9 @@ struct http_render_in {
                              * 'a': an article */
     enum emit_format format;
     char *feed, *category, *text; /* owned, or NULL */
-    char *ticker;           /* 't': owned */
+    char *ticker;                 /* 't': owned */
     struct service_watchlist watch; /* 'w': a copy, owned */
-    char **tickers;         /* ?ticker=, owned, ntickers items */
+    char **tickers;                 /* ?ticker=, owned, ntickers items */
     size_t ntickers;
     long limit;
     int limit_given;

@@ -44,8 +44,8 @@ void service_tickers_unref(struct service_tickers *t);
 /* Tickers in[0..n) with every listing of their issuers after each, each
  * once: a new array of *nout new strings (the caller frees them). t may be
  * NULL (none expanded). 0 or -ENOMEM. */
-int service_tickers_expand(const struct service_tickers *t, char *const *in, size_t n,
-                           char ***out, size_t *nout);
+int service_tickers_expand(const struct service_tickers *t, char *const *in, size_t n, char ***out,
+                           size_t *nout);
 /* The watchlists of cfg with their tickers expanded by t: a new array of
  * *n (cfg->nwatchlists) into *out, freed with service_watchlists_free. 0 or
  * -ENOMEM. */

@@ -556,10 +556,10 @@ service_reload(struct service *s, char *err, size_t errsize)
 
 /* ---- the most-mentioned tickers (SPEC §12), counted in the worker ---- */
 
-#define TOP_TICKERS 10          /* on the status page */
-#define TOP_WINDOW (24 * 3600)  /* of articles dated this recently */
-#define TOP_AGAIN_CHANGED 60    /* seconds: counted again after a change … */
-#define TOP_AGAIN_ANYWAY 300    /* … or at the latest (the window slides) */
+#define TOP_TICKERS 10         /* on the status page */
+#define TOP_WINDOW (24 * 3600) /* of articles dated this recently */
+#define TOP_AGAIN_CHANGED 60   /* seconds: counted again after a change … */
+#define TOP_AGAIN_ANYWAY 300   /* … or at the latest (the window slides) */
 
 static void
 top_free(struct service_ticker *t, size_t n)

@@ -66,9 +66,9 @@ struct service_reader {
 /* One group of a watchlist (SPEC §12): an article matches it when it
  * matches any one item. Strings owned by whoever holds the struct. */
 struct service_match {
-    char **tickers;      /* "EXCHANGE:SYMBOL", each listing of a named issuer */
+    char **tickers; /* "EXCHANGE:SYMBOL", each listing of a named issuer */
     size_t ntickers;
-    char **keywords;     /* search texts, as ?q= */
+    char **keywords; /* search texts, as ?q= */
     size_t nkeywords;
     char **categories;
     size_t ncategories;
@@ -128,7 +128,7 @@ struct service_snapshot {
     struct service_ticker *top; /* the most-mentioned tickers of the 24 h before
                                  * top_at, most first, owned; ntop of them */
     size_t ntop;
-    int64_t top_at;             /* when they were counted (Unix seconds), 0 not yet */
+    int64_t top_at; /* when they were counted (Unix seconds), 0 not yet */
 };
 
 /* Copy the state of every feed (feed NULL) or of the feed named `feed`.

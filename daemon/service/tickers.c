@@ -12,10 +12,10 @@
 #include "store/store.h"
 
 struct service_tickers {
-    unsigned refs;               /* atomic */
-    parse_tickers_fn find;       /* NULL: no ticker from the text */
+    unsigned refs;                /* atomic */
+    parse_tickers_fn find;        /* NULL: no ticker from the text */
     service_listings_fn listings; /* NULL: no issuer expanded */
-    void *arg;                   /* both functions' */
+    void *arg;                    /* both functions' */
     void (*arg_free)(void *arg);
 };
 
