@@ -228,16 +228,20 @@ int parse_article_make(const struct parse_feed *feed, const struct parse_entry *
                        const struct parse_article_defaults *d, struct parse_article **out);
 void parse_article_free(struct parse_article *a);
 
-/* Longest "EXCHANGE:SYMBOL" with its NUL that parse_ticker_syntax gives. */
-#define PARSE_TICKER_LEN 32
+/* Longest "EXCHANGE:SYMBOL" with its NUL that parse_ticker_syntax gives
+ * (PARSE_TICKER_MAX, below). */
+#define PARSE_TICKER_LEN PARSE_TICKER_MAX
 
 /* Check one "EXCHANGE:SYMBOL" as a user writes it (a route, a watchlist,
- * `tickers_add`; `in` borrowed) and write its canonical form to out (size
- * bytes, at least PARSE_TICKER_LEN): white space around it and around the
- * colon dropped, letters upper-cased. EXCHANGE: 1 to 15 ASCII letters or
- * digits, beginning with a letter; SYMBOL: 1 to 15 ASCII letters, digits
- * or ". - _", beginning with a letter or digit. Returns 0, or -EINVAL with
- * the reason (a static string) in *why (may be NULL). */
+ * `tickers_add`; `in` borrowed) and write it to out (size bytes, at least
+ * PARSE_TICKER_LEN) in the form the extractor gives its tickers
+ * (parse_ticker_normalize: "nasdaqgs : aapl" → "NASDAQ:AAPL", "hkex:00700"
+ * → "HKEX:0700"), white space around it and around the colon dropped.
+ * EXCHANGE: 1 to 15 ASCII letters or digits, beginning with a letter, one
+ * of the exchanges of SPEC §12 or an alias of one (or US); SYMBOL: 1 to 15
+ * ASCII letters, digits or ". - _", beginning with a letter or digit, of
+ * its exchange's form. Returns 0, or -EINVAL with the reason (a static
+ * string) in *why (may be NULL). */
 int parse_ticker_syntax(const char *in, char *out, size_t size, const char **why);
 
 /* Plain text of an HTML fragment: tags dropped (with the content of script,

@@ -1061,18 +1061,17 @@ test_tickers_file(void **state)
     /* each bad line named by its file and line */
     write_conf("bad.tsv", "NYSE:BABA\tAlibaba\nNASDAQ:AAPL Apple\n");
     expect_error("[tickers]\nfile = bad.tsv\n",
-                 "finfeed.conf:2: [tickers] file: ./bad.tsv:2: no TAB after the listings "
-                 "(EXCHANGE:SYMBOL[,…]<TAB>NAME)");
+                 "finfeed.conf:2: [tickers] file: ./bad.tsv:2: expected "
+                 "EXCHANGE:SYMBOL<TAB>name[<TAB>alias…], found no tab");
     write_conf("bad.tsv", "# x\nNYSE:BABA,9988\tAlibaba\n");
     expect_error("[tickers]\nfile = bad.tsv\n",
-                 "finfeed.conf:2: [tickers] file: ./bad.tsv:2: bad listing '9988': not "
-                 "EXCHANGE:SYMBOL (no colon)");
-    write_conf("bad.tsv", "NYSE:BABA\t \n");
+                 "finfeed.conf:2: [tickers] file: ./bad.tsv:2: '9988' is not EXCHANGE:SYMBOL");
+    write_conf("bad.tsv", "NYSE:BABA\tAlibaba\nFOO:BAR\tFoo\n");
     expect_error("[tickers]\nfile = bad.tsv\n",
-                 "finfeed.conf:2: [tickers] file: ./bad.tsv:1: no name after the listings");
+                 "finfeed.conf:2: [tickers] file: ./bad.tsv:2: 'FOO:BAR': unknown exchange 'FOO'");
     write_conf("bad.tsv", "NYSE:BABA\tAli\xff\n");
     expect_error("[tickers]\nfile = bad.tsv\n",
-                 "finfeed.conf:2: [tickers] file: ./bad.tsv:1: invalid UTF-8");
+                 "finfeed.conf:2: [tickers] file: ./bad.tsv:1: a name is not valid UTF-8 text");
     expect_error("[tickers]\nfile = missing.tsv\n",
                  "finfeed.conf:2: [tickers] file: ./missing.tsv: No such file or directory");
     expect_error("[tickers]\nfile = dict.tsv\n[tickers]\n",

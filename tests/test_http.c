@@ -1778,7 +1778,8 @@ test_instrument_routes(void **state)
     /* at most HTTP_TICKERS_MAX tickers */
     char many[4096] = "/feed.atom?ticker=";
     for (int i = 0; i <= HTTP_TICKERS_MAX; i++)
-        snprintf(many + strlen(many), sizeof(many) - strlen(many), "%sX:T%d", i ? "," : "", i);
+        snprintf(many + strlen(many), sizeof(many) - strlen(many), "%sHKEX:%d", i ? "," : "",
+                 i + 1);
     get(many, &r);
     assert_int_equal(r.status, 400);
     assert_non_null(strstr(r.body, "ticker: at most 64"));

@@ -4,7 +4,8 @@
  * Retry-After, the timer delay, saturation at the ends of int64_t, and a
  * feed's state in words (stale, gone, new, …). And daemon/service/tickers.c
  * (SPEC §12), no loop either: an extractor's finder and issuer listings
- * plugged into the ingest and the watchlists, through a stand-in. */
+ * plugged into the ingest and the watchlists, a stand-in's and the real
+ * one's (parse/tickers, with a dictionary). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -343,6 +344,62 @@ test_watchlist_expand(void **state)
     config_free(cfg);
 }
 
+/* The configuration's extractor (parse/tickers through service_tickers_new):
+ * the dictionary's names found in the text, its issuers' listings in the
+ * watchlists. */
+static void
+test_extractor_wired(void **state)
+{
+    (void)state;
+    char dict[] = "/tmp/test_sched_dict.XXXXXX", conf[1024], err[512], got[512] = "";
+    int fd = mkstemp(dict);
+    assert_true(fd >= 0);
+    static const char tsv[] = "NYSE:BABA,HKEX:9988\tAlibaba Group\t阿里巴巴\n";
+    assert_int_equal(write(fd, tsv, strlen(tsv)), (ssize_t)strlen(tsv));
+    close(fd);
+    snprintf(conf, sizeof(conf),
+             "[tickers]\nfile = %s\n[feed \"wire\"]\nurl = https://wire.example/rss\n"
+             "[watchlist \"ali\"]\ntickers = HKEX:9988\n",
+             dict);
+    struct config *cfg = load(conf);
+    unlink(dict);
+    struct service_tickers *t = NULL;
+    assert_int_equal(service_tickers_new(cfg, &t, err, sizeof(err)), 0);
+
+    struct store *s = NULL;
+    assert_int_equal(store_open(":memory:", &s, err, sizeof(err)), 0);
+    static const char doc[] =
+        "<rss version=\"2.0\"><channel><title>W</title>"
+        "<item><guid>a</guid><title>阿里巴巴拆分云业务</title>"
+        "<link>https://wire.example/a</link><description>Apple (NASDAQ: AAPL) too."
+        "</description></item></channel></rss>";
+    struct service_ingest f;
+    struct store_counts counts;
+    struct parse_report rep;
+    assert_int_equal(
+        service_ingest_init(&f, s, cfg, config_find_feed(cfg, "wire"), "wire", err, sizeof(err)),
+        0);
+    service_ingest_set_tickers(&f, t);
+    assert_int_equal(service_ingest_document(s, &f, NULL, doc, strlen(doc), NULL, 1714550400,
+                                             &counts, &rep, err, sizeof(err)),
+                     0);
+    service_ingest_close(&f);
+    struct store_query q = {.limit = 10};
+    assert_int_equal(store_articles(s, &q, on_tickers, got), 0);
+    assert_string_equal(got, "a=[\"NYSE:BABA\",\"NASDAQ:AAPL\"];");
+
+    struct service_watchlist *w = NULL;
+    size_t n = 0;
+    assert_int_equal(service_watchlists_new(cfg, t, &w, &n), 0);
+    assert_int_equal(w[0].any.ntickers, 2);
+    assert_string_equal(w[0].any.tickers[0], "HKEX:9988");
+    assert_string_equal(w[0].any.tickers[1], "NYSE:BABA");
+    service_watchlists_free(w, n);
+    store_close(s);
+    service_tickers_unref(t);
+    config_free(cfg);
+}
+
 int
 main(void)
 {
@@ -352,6 +409,7 @@ main(void)
         cmocka_unit_test(test_timer_ms),  cmocka_unit_test(test_feed_state),
         cmocka_unit_test(test_time_iso),
         cmocka_unit_test(test_ingest_tickers), cmocka_unit_test(test_watchlist_expand),
+        cmocka_unit_test(test_extractor_wired),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -203,7 +203,7 @@ struct config {
  *   finfeed.conf:9: feed "x": remove: bad selector "div > p": ...
  *   finfeed.conf:20: feed "x": missing 'url'
  *   finfeed.conf:31: watchlist "desk": feeds: no feed "sinaa" is configured
- *   finfeed.conf:40: [tickers] file: /etc/finfeed/tickers.tsv:7: no TAB after the listings
+ *   finfeed.conf:40: [tickers] file: /etc/finfeed/tickers.tsv:7: 'FOO:BAR': unknown exchange 'FOO'
  * Every value is checked here, with the code that will use it (the cleaner
  * compiles remove, the date parser reads timezone): a file that loads never
  * fails later for what it says, so a reload applies whole or not at all.

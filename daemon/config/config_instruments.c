@@ -1,7 +1,8 @@
 /* daemon/config/config_instruments.c — the configuration of instruments
  * (SPEC §12): tickers as users write them, a feed's `tickers_add`, the
- * [tickers] symbol dictionary read and checked line by line, and the
- * [watchlist "NAME"] sections with their all_of and none_of groups. */
+ * [tickers] symbol dictionary read and checked by the extractor that will
+ * use it, and the [watchlist "NAME"] sections with their all_of and
+ * none_of groups. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -208,79 +209,23 @@ config_group_add(char *v, struct config_match **groups, size_t *n, int line, cha
 
 /* ---- [tickers] file ---- */
 
-/* 0 when s[0..n) is valid UTF-8. */
+/* The extractor's own check of the dictionary's text (parse/tickers, the
+ * one reader of the format): 0, or -EINVAL with "PATH:LINE: reason" (its
+ * "line N: reason" given the file's name) in why; -ENOMEM. */
 static int
-utf8_ok(const unsigned char *s, size_t n)
+dict_check(const char *path, const char *text, size_t n, char *why, size_t whysize)
 {
-    for (size_t i = 0; i < n;) {
-        unsigned char b = s[i];
-        size_t len = b < 0x80                   ? 1
-                     : (b >= 0xc2 && b <= 0xdf) ? 2
-                     : (b >= 0xe0 && b <= 0xef) ? 3
-                     : (b >= 0xf0 && b <= 0xf4) ? 4
-                                                : 0;
-        if (len == 0 || n - i < len)
-            return -1;
-        for (size_t k = 1; k < len; k++)
-            if ((s[i + k] & 0xc0) != 0x80)
-                return -1;
-        if ((b == 0xe0 && s[i + 1] < 0xa0) || (b == 0xed && s[i + 1] >= 0xa0) ||
-            (b == 0xf0 && s[i + 1] < 0x90) || (b == 0xf4 && s[i + 1] >= 0x90))
-            return -1; /* overlong, surrogate, past U+10FFFF */
-        i += len;
-    }
-    return 0;
-}
-
-/* Line `lineno` of the dictionary (len bytes at l, no new line): blank, a
- * comment, or LISTINGS<TAB>NAME[<TAB>ALIAS…]. 0, or -EINVAL with the
- * reason in why. */
-static int
-dict_line(const char *l, size_t len, char *why, size_t whysize)
-{
-    size_t i = 0;
-    while (i < len && (l[i] == ' ' || l[i] == '\t'))
-        i++;
-    if (i == len || l[i] == '#')
-        return 0;
-    if (utf8_ok((const unsigned char *)l, len) < 0) {
-        snprintf(why, whysize, "invalid UTF-8");
-        return -EINVAL;
-    }
-    const char *tab = memchr(l, '\t', len);
-    if (tab == NULL) {
-        snprintf(why, whysize, "no TAB after the listings (EXCHANGE:SYMBOL[,…]<TAB>NAME)");
-        return -EINVAL;
-    }
-    /* the listings: EXCHANGE:SYMBOL, comma-separated */
-    for (const char *p = l, *end; p < tab; p = end + 1) {
-        char one[64], canon[PARSE_TICKER_LEN];
-        const char *reason = NULL;
-        end = memchr(p, ',', (size_t)(tab - p));
-        if (end == NULL)
-            end = tab;
-        if ((size_t)(end - p) >= sizeof(one)) {
-            snprintf(why, whysize, "listing '%.40s…': too long", p);
-            return -EINVAL;
-        }
-        memcpy(one, p, (size_t)(end - p));
-        one[end - p] = '\0';
-        if (parse_ticker_syntax(one, canon, sizeof(canon), &reason) < 0) {
-            snprintf(why, whysize, "bad listing '%s': %s", one, reason);
-            return -EINVAL;
-        }
-    }
-    /* a name: something but blanks before the next TAB */
-    const char *name = tab + 1, *name_end = memchr(name, '\t', len - (size_t)(name - l));
-    if (name_end == NULL)
-        name_end = l + len;
-    while (name < name_end && *name == ' ')
-        name++;
-    if (name == name_end) {
-        snprintf(why, whysize, "no name after the listings");
-        return -EINVAL;
-    }
-    return 0;
+    struct parse_tickers *t = NULL;
+    char reason[256] = "";
+    unsigned long line = 0;
+    int used = 0;
+    int rc = parse_tickers_new(text, n, &t, reason, sizeof(reason));
+    parse_tickers_free(t);
+    if (rc == -EINVAL && sscanf(reason, "line %lu: %n", &line, &used) == 1 && used > 0)
+        snprintf(why, whysize, "%s:%lu: %s", path, line, reason + used);
+    else if (rc == -EINVAL)
+        snprintf(why, whysize, "%s: %s", path, reason);
+    return rc;
 }
 
 int
@@ -331,24 +276,8 @@ config_tickers_file_set(const char *path, struct config_tickers *t, char *why, s
         rc = -EINVAL;
         goto done;
     }
-    /* line by line, CRLF and a UTF-8 BOM accepted */
-    size_t lineno = 0;
-    for (size_t pos = 0; pos < n;) {
-        const char *l = text + pos, *nl = memchr(l, '\n', n - pos);
-        size_t len = nl != NULL ? (size_t)(nl - l) : n - pos;
-        pos += len + (nl != NULL);
-        lineno++;
-        if (len > 0 && l[len - 1] == '\r')
-            len--;
-        if (lineno == 1 && len >= 3 && memcmp(l, "\xef\xbb\xbf", 3) == 0)
-            l += 3, len -= 3;
-        char reason[200];
-        if (dict_line(l, len, reason, sizeof(reason)) < 0) {
-            snprintf(why, whysize, "%s:%zu: %s", path, lineno, reason);
-            rc = -EINVAL;
-            goto done;
-        }
-    }
+    if ((rc = dict_check(path, text, n, why, whysize)) < 0)
+        goto done;
     if ((file = strdup(path)) == NULL) {
         rc = -ENOMEM;
         goto done;

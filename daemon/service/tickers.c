@@ -39,20 +39,78 @@ service_tickers_new_with(parse_tickers_fn find, service_listings_fn listings, vo
     return 0;
 }
 
+/* parse_tickers_fn over the extractor (parse/tickers): its tickers as
+ * strings, in their order. */
+static int
+find_tickers(const void *arg, const char *title, const char *body_text, char ***out, size_t *n)
+{
+    struct parse_ticker_list l = {0};
+    *out = NULL;
+    *n = 0;
+    if (parse_tickers_find(arg, title, body_text, &l) < 0)
+        return -ENOMEM;
+    int rc = 0;
+    if (l.n > 0 && (*out = calloc(l.n, sizeof(char *))) == NULL)
+        rc = -ENOMEM;
+    for (size_t i = 0; rc == 0 && i < l.n; i++, (*n)++)
+        if (((*out)[i] = strdup(l.v[i].symbol)) == NULL)
+            rc = -ENOMEM;
+    parse_ticker_list_free(&l);
+    if (rc < 0) {
+        for (size_t i = 0; i < *n; i++)
+            free((*out)[i]);
+        free(*out);
+        *out = NULL;
+        *n = 0;
+    }
+    return rc;
+}
+
+/* service_listings_fn over the dictionary's grouping: every listing of the
+ * issuer of `ticker`. */
+static int
+issuer_listings(const void *arg, const char *ticker, char ***out, size_t *n)
+{
+    int issuer = parse_tickers_issuer(arg, ticker);
+    size_t k = 0;
+    *out = NULL;
+    *n = 0;
+    while (issuer >= 0 && parse_tickers_listing(arg, issuer, k) != NULL)
+        k++;
+    if (k == 0)
+        return 0;
+    if ((*out = calloc(k, sizeof(char *))) == NULL)
+        return -ENOMEM;
+    for (; *n < k; (*n)++)
+        if (((*out)[*n] = strdup(parse_tickers_listing(arg, issuer, *n))) == NULL)
+            return -ENOMEM; /* the caller frees the *n made */
+    return 0;
+}
+
+static void
+extractor_free(void *arg)
+{
+    parse_tickers_free(arg);
+}
+
 int
 service_tickers_new(const struct config *cfg, struct service_tickers **out, char *err,
                     size_t errsize)
 {
-    /* The extractor (parse/tickers, SPEC §12 — another branch) plugs in
-     * here and nowhere else: built once from the dictionary's text,
-     *     parse_tickers_new(cfg->tickers.dict, cfg->tickers.len, &pt, why, …)
-     * (NULL and 0 without [tickers] file: the exchange table alone), its
-     * finder and its issuers' listings wrapped as parse_tickers_fn and
-     * service_listings_fn, parse_tickers_free as arg_free. Until then
-     * articles carry only their feed's tickers_add, and a watchlist's
-     * tickers only themselves. cfg may be NULL (built-in defaults). */
-    (void)cfg;
-    int rc = service_tickers_new_with(NULL, NULL, NULL, NULL, out);
+    /* one extractor a configuration (parse/tickers, SPEC §12): the exchange
+     * table and the [tickers] file's dictionary, checked by config_load
+     * already (NULL and 0 without one: the exchange table alone) */
+    struct parse_tickers *t = NULL;
+    const char *dict = cfg != NULL ? cfg->tickers.dict : NULL;
+    char why[256];
+    int rc = parse_tickers_new(dict, dict != NULL ? cfg->tickers.len : 0, &t, why, sizeof(why));
+    if (rc < 0) {
+        snprintf(err, errsize, "[tickers] file: %s: %s",
+                 dict != NULL ? cfg->tickers.file : "(none)",
+                 rc == -ENOMEM ? "out of memory" : why);
+        return rc;
+    }
+    rc = service_tickers_new_with(find_tickers, issuer_listings, t, extractor_free, out);
     if (rc < 0)
         snprintf(err, errsize, "tickers: out of memory");
     return rc;

@@ -1,7 +1,7 @@
 /* parse/article/ticker.c — the written form of an instrument (SPEC §12),
  * "EXCHANGE:SYMBOL", as users type it in routes, watchlists and
- * `tickers_add`: checked and made canonical. The extractor (which finds
- * tickers in text and knows each exchange's aliases) is another room's. */
+ * `tickers_add`: checked, with the reason when it is none, and made the
+ * form the extractor gives (parse_ticker_normalize, parse/tickers). */
 #include <errno.h>
 #include <string.h>
 
@@ -75,16 +75,24 @@ parse_ticker_syntax(const char *in, char *out, size_t size, const char **why)
             reason = "SYMBOL: 1 to 15 letters, digits or . - _, a letter or digit first";
             goto bad;
         }
-    if (size < nex + nsym + 2) {
+    char tidy[2 * PART_MAX + 2], *w = tidy;
+    for (size_t i = 0; i < nex; i++)
+        *w++ = upper(ex[i]);
+    *w++ = ':';
+    for (size_t i = 0; i < nsym; i++)
+        *w++ = upper(sym[i]);
+    *w = '\0';
+    /* the extractor's form (parse/tickers): an exchange by its aliases
+     * (NasdaqGS → NASDAQ), Hong Kong codes padded (HKEX:00700 → HKEX:0700),
+     * the symbol checked against its exchange's form */
+    if (size < PARSE_TICKER_MAX) {
         reason = "too long";
         goto bad;
     }
-    for (size_t i = 0; i < nex; i++)
-        *out++ = upper(ex[i]);
-    *out++ = ':';
-    for (size_t i = 0; i < nsym; i++)
-        *out++ = upper(sym[i]);
-    *out = '\0';
+    if (parse_ticker_normalize(tidy, out, size) < 0) {
+        reason = "no such listing (an unknown exchange, or a symbol not of its exchange's form)";
+        goto bad;
+    }
     return 0;
 bad:
     if (why != NULL)
