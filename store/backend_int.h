@@ -369,7 +369,7 @@ enum store_invariant {
     STORE_INV_TOMB_LIVE,        /* tombstones naming a live article (SQLite schema 7) */
     STORE_INV_TOMB_UNTRACKED,   /* keys of pruned articles, column titles aside, without
                                  * a tombstone: they would never expire (schema 7) */
-    STORE_INV_TICKER_ARTICLE,   /* tickers naming no article (SPEC §12; SQLite schema 9) */
+    STORE_INV_TICKER_ARTICLE,   /* tickers naming no article (SPEC §12; SQLite schema 10) */
     STORE_INV_COUNT
 };
 

@@ -8,8 +8,8 @@
 
 #include "store/sqlite_int.h"
 
-static const char *const table_name[STORE_T_COUNT] = {"feeds", "articles", "sources", "keys",
-                                                      "tombstones", "article_tickers"};
+static const char *const table_name[STORE_T_COUNT] = {"feeds", "articles",   "sources",
+                                                      "keys",  "tombstones", "article_tickers"};
 
 /* The columns of backend_int.h, in its order. */
 static const char *const select_sql[STORE_T_COUNT] = {

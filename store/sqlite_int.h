@@ -23,7 +23,7 @@ enum stmt_id {
     Q_FTS_DELETE,
     Q_ART_REPUBLISH,
     Q_GEN_BUMP,
-    Q_TOMB_SEEN, /* article_id, now, refresh → the tombstone made or its last seen moved */
+    Q_TOMB_SEEN,  /* article_id, now, refresh → the tombstone made or its last seen moved */
     Q_TICKER_ADD, /* article_id, ticker → after the article's last, unless it has it */
     Q_COUNT
 };

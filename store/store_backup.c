@@ -42,8 +42,8 @@ static const struct {
 
 /* SQLite's schema that has the tombstones table (migration 8). */
 #define SQLITE_TOMBSTONES 8
-/* … and the one that has the tickers (migration 9, SPEC §12). */
-#define SQLITE_TICKERS 9
+/* … and the one that has the tickers (migration 10, SPEC §12). */
+#define SQLITE_TICKERS 10
 
 static void say(store_report_cb cb, void *arg, int problem, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -87,7 +87,7 @@ check_invariants(struct store *s, int version, store_report_cb cb, void *arg, lo
             version < SQLITE_TOMBSTONES)
             continue; /* nor a tombstones table before schema 8 */
         if (i == STORE_INV_TICKER_ARTICLE && version < SQLITE_TICKERS)
-            continue; /* nor the tickers before schema 9 */
+            continue; /* nor the tickers before schema 10 */
         n = 0;
         sample = 0;
         if ((rc = s->ops->invariant(s, i, &n, &sample)) == -ENOTSUP)

@@ -77,7 +77,7 @@ struct service {
     int hub_status;       /* … with this status (202 unless set) */
     uv_timer_t hub_timer; /* answers it from the loop */
     int hub_timer_open;
-    int top_refreshes;  /* service_top_tickers_refresh() calls (the status page) */
+    int top_refreshes; /* service_top_tickers_refresh() calls (the status page) */
 };
 
 #define ALICE_SECRET "alice-0123456789abcdef"

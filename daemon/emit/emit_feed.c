@@ -33,7 +33,7 @@
 struct emit_writer {
     enum emit_format format;
     char *title, *link, *self, *id, *subtitle, *hub; /* copies of emit_feed_info */
-    char *scheme; /* the tickers' category scheme (emit.h) */
+    char *scheme;                                    /* the tickers' category scheme (emit.h) */
     const struct store *tracking;              /* borrowed, or NULL */
     struct emit_buf doc;                       /* the document so far */
     size_t date_at;      /* offset of the feed-level date placeholder in doc */
@@ -555,8 +555,7 @@ emit_writer_new(enum emit_format format, const struct emit_feed_info *info,
     if (dup_opt(!empty(info->title) ? info->title : "finfeed", &w->title) < 0 ||
         dup_opt(info->link, &w->link) < 0 || dup_opt(info->self, &w->self) < 0 ||
         dup_opt(info->id, &w->id) < 0 || dup_opt(info->subtitle, &w->subtitle) < 0 ||
-        dup_opt(info->hub, &w->hub) < 0 ||
-        (w->scheme = emit_tickers_scheme(info->link)) == NULL)
+        dup_opt(info->hub, &w->hub) < 0 || (w->scheme = emit_tickers_scheme(info->link)) == NULL)
         goto fail;
     if (format == EMIT_ATOM)
         atom_head(w);
