@@ -216,7 +216,21 @@ struct parse_article {
     char *summary;     /* plain text of the body, at most 200 characters */
     char *body;        /* cleaned HTML (SPEC §4), never NULL */
     char *source;      /* feed name, or NULL */
+    char **tickers;    /* instruments (SPEC §12), "EXCHANGE:SYMBOL": the feed's
+                        * `tickers_add` first, then those the text mentions, in
+                        * order of first mention; each once; ntickers items */
+    size_t ntickers;
 };
+
+/* The instruments of an article's text (SPEC §12), for parse_article_make:
+ * `title` (plain text) and `body_text` (the plain text of the cleaned
+ * body), both UTF-8, borrowed, never NULL. Stores a new array of *n new
+ * "EXCHANGE:SYMBOL" strings in *out, in order of first mention, each once
+ * (NULL and 0 when there are none; the caller frees the strings and the
+ * array). `arg` is the finder's (borrowed). Returns 0 or -ENOMEM. Called
+ * on any thread: a finder is immutable while articles are made with it. */
+typedef int (*parse_tickers_fn)(const void *arg, const char *title, const char *body_text,
+                                char ***out, size_t *n);
 
 /* A feed's configured defaults, all borrowed; any may be NULL/0. */
 struct parse_article_defaults {
@@ -229,6 +243,13 @@ struct parse_article_defaults {
     const struct parse_cleaner *cleaner; /* NULL: a default cleaner is built */
     int64_t now; /* "first seen" time (undated entries, dates not believed);
                   * 0: the current time */
+    /* instruments (SPEC §12) */
+    const char *const *tickers_add; /* the feed's `tickers_add`: carried by every
+                                     * article, first; "EXCHANGE:SYMBOL" each */
+    size_t ntickers_add;
+    int no_tickers;                /* the feed's `tickers = no`: none from the text */
+    parse_tickers_fn find_tickers; /* the finder of the text's tickers, or NULL: none */
+    const void *find_tickers_arg;  /* … its argument */
 };
 
 /* Build the article of entry `e` of `feed` (both borrowed) by the rules of
@@ -237,6 +258,22 @@ struct parse_article_defaults {
 int parse_article_make(const struct parse_feed *feed, const struct parse_entry *e,
                        const struct parse_article_defaults *d, struct parse_article **out);
 void parse_article_free(struct parse_article *a);
+
+/* Longest "EXCHANGE:SYMBOL" with its NUL that parse_ticker_syntax gives
+ * (PARSE_TICKER_MAX, below). */
+#define PARSE_TICKER_LEN PARSE_TICKER_MAX
+
+/* Check one "EXCHANGE:SYMBOL" as a user writes it (a route, a watchlist,
+ * `tickers_add`; `in` borrowed) and write it to out (size bytes, at least
+ * PARSE_TICKER_LEN) in the form the extractor gives its tickers
+ * (parse_ticker_normalize: "nasdaqgs : aapl" → "NASDAQ:AAPL", "hkex:00700"
+ * → "HKEX:0700"), white space around it and around the colon dropped.
+ * EXCHANGE: 1 to 15 ASCII letters or digits, beginning with a letter, one
+ * of the exchanges of SPEC §12 or an alias of one (or US); SYMBOL: 1 to 15
+ * ASCII letters, digits or ". - _", beginning with a letter or digit, of
+ * its exchange's form. Returns 0, or -EINVAL with the reason (a static
+ * string) in *why (may be NULL). */
+int parse_ticker_syntax(const char *in, char *out, size_t size, const char **why);
 
 /* Plain text of an HTML fragment: tags dropped (with the content of script,
  * style and comments), entities decoded, white space — U+3000 and NBSP

@@ -20,6 +20,23 @@ size_t store_term_chars(const char *term);
 /* '%term%' for LIKE or ILIKE … ESCAPE '\', with '%', '_' and the backslash
  * escaped. A new string, or NULL when out of memory. */
 char *store_like_pattern(const char *term);
+/* The words of a search text: split at white space (ASCII and U+3000),
+ * pointers into `buf` (modified: the caller's copy). Returns the count, or
+ * -1 for more than STORE_MAX_TERMS words. */
+int store_split_terms(char *buf, char *terms[STORE_MAX_TERMS]);
+
+/* A growing text, for SQL built from a query's filters (store_query.c).
+ * `err` is set (-ENOMEM) once an addition failed; s stays a valid string
+ * while it is not. Zero-initialized; freed with store_sql_free. */
+struct store_sql {
+    char *s;
+    size_t len, cap;
+    int err;
+};
+void store_sql_add(struct store_sql *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void store_sql_free(struct store_sql *b);
+/* Whether a watchlist group has any item. */
+int store_match_empty(const struct store_match *m);
 
 /* One dedup key: (kind, text), or (kind, num) when text is NULL (LSH bands).
  * Borrowed. */
@@ -120,13 +137,15 @@ typedef int (*store_text_cb)(void *arg, const char *text);
  *   sources:  article_id, feed_id, seen
  *   keys:     kind, key (a band's number in decimal), article_id, at
  *   tombstones: article_id, seen (a pruned article whose keys are kept,
- *             and when an item holding them was last seen) */
+ *             and when an item holding them was last seen)
+ *   tickers:  article_id, ticker, pos (article_tickers, SPEC §12) */
 enum store_table {
     STORE_T_FEEDS,
     STORE_T_ARTICLES,
     STORE_T_SOURCES,
     STORE_T_KEYS,
     STORE_T_TOMBSTONES,
+    STORE_T_TICKERS,
     STORE_T_COUNT
 };
 #define STORE_FEEDS_NCOLS 25
@@ -205,7 +224,8 @@ struct store_ops {
      * gone): 0 or cb's return. Read in place, not copied: rule 4 reads up to
      * 64 bodies an article. */
     int (*art_text)(struct store *s, int64_t id, store_text_cb cb, void *arg);
-    /* A new article (and its text for search), its id in *id, with feed
+    /* A new article (and its text for search, and its tickers r->a->tickers
+     * in their order), its id in *id, with feed
      * r->feed_id its first source seen at r->now (as src_add) and its keys
      * k[0..n) dated `at` (as keys_add; only_new means nothing for a new
      * article), in one round trip where the backend can. 1 instead of 0
@@ -217,6 +237,9 @@ struct store_ops {
      * which the caller answers by rolling the document back. */
     int (*art_add)(struct store *s, const struct store_row *r, const struct store_key *k,
                    size_t n, int64_t at, int64_t *id);
+    /* The tickers t[0..n) (SPEC §12) added to article `article`'s, after
+     * the ones it has, each once (one round trip); the number added. */
+    int (*tickers_add)(struct store *s, int64_t article, const char *const *t, size_t n);
     /* Article `id` rewritten with r's title, body and the rest. */
     int (*art_update)(struct store *s, int64_t id, const struct store_row *r);
     /* Feed `feed_id` a source of `article` seen at `now` and, with
@@ -256,6 +279,8 @@ struct store_ops {
      * but column titles; never one naming a live article. Their number in
      * *deleted. */
     int (*tomb_prune)(struct store *s, int64_t before, long max, long *deleted);
+    /* store_top_tickers (store.h), arguments checked. */
+    int (*top_tickers)(struct store *s, int64_t since, long limit, store_ticker_cb cb, void *arg);
     int (*count)(struct store *s, int64_t feed_id, long *n);
 
     int (*feed_ensure)(struct store *s, const char *name, const char *url, int64_t *id);
@@ -377,6 +402,7 @@ enum store_invariant {
     STORE_INV_TOMB_LIVE,        /* tombstones naming a live article (SQLite schema 7) */
     STORE_INV_TOMB_UNTRACKED,   /* keys of pruned articles, column titles aside, without
                                  * a tombstone: they would never expire (schema 7) */
+    STORE_INV_TICKER_ARTICLE,   /* tickers naming no article (SPEC §12; SQLite schema 11) */
     STORE_INV_COUNT
 };
 

@@ -147,6 +147,11 @@ static const char *const migrations[] = {
     " ADD COLUMN lag_median bigint, ADD COLUMN lag_n bigint NOT NULL DEFAULT 0;"
     "UPDATE feeds SET first_ok = (SELECT min(a.first_seen) FROM articles a"
     " WHERE a.feed_id = feeds.id);",
+    /* 8: instruments (SPEC §12): each article's tickers in their order (pos),
+     * found by ticker for /tickers/ and watchlists */
+    "CREATE TABLE article_tickers(article_id bigint NOT NULL, ticker text NOT NULL,"
+    " pos bigint NOT NULL, PRIMARY KEY(article_id, ticker));"
+    "CREATE INDEX article_tickers_ticker ON article_tickers(ticker, article_id);",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -174,6 +179,32 @@ store_pg_int(struct pg_params *p, int64_t x)
         *--w = '-';
     p->v[p->n] = w;
     p->n++;
+}
+
+char *
+store_pg_text_array(const char *const *t, size_t n)
+{
+    size_t len = 3;
+    for (size_t i = 0; i < n; i++)
+        len += 2 * strlen(t[i]) + 3;
+    char *out = malloc(len), *w = out;
+    if (out == NULL)
+        return NULL;
+    *w++ = '{';
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0)
+            *w++ = ',';
+        *w++ = '"';
+        for (const char *c = t[i]; *c; c++) {
+            if (*c == '"' || *c == '\\')
+                *w++ = '\\';
+            *w++ = *c;
+        }
+        *w++ = '"';
+    }
+    *w++ = '}';
+    *w = '\0';
+    return out;
 }
 
 int64_t

@@ -10,7 +10,7 @@
 #include "store/pg_int.h"
 
 static const char *const table_name[STORE_T_COUNT] = {"feeds", "articles", "sources", "keys",
-                                                       "tombstones"};
+                                                      "tombstones", "article_tickers"};
 
 /* The columns of backend_int.h, in its order; booleans as 0 or 1. */
 static const char *const columns[STORE_T_COUNT] = {
@@ -23,6 +23,7 @@ static const char *const columns[STORE_T_COUNT] = {
     "article_id, feed_id, seen",
     "kind, key, article_id, at",
     "article_id, seen",
+    "article_id, ticker, pos",
 };
 
 static const char *const select_sql[STORE_T_COUNT] = {
@@ -37,9 +38,10 @@ static const char *const select_sql[STORE_T_COUNT] = {
     /* no id: an article's keys together, in about the order they were written */
     "SELECT kind, key, article_id, at FROM keys ORDER BY article_id, kind, key, at",
     "SELECT article_id, seen FROM tombstones ORDER BY article_id",
+    "SELECT article_id, ticker, pos FROM article_tickers ORDER BY article_id, pos",
 };
 
-static const int ncols[STORE_T_COUNT] = {STORE_FEEDS_NCOLS, STORE_ARTICLES_NCOLS, 3, 4, 2};
+static const int ncols[STORE_T_COUNT] = {STORE_FEEDS_NCOLS, STORE_ARTICLES_NCOLS, 3, 4, 2, 3};
 
 /* The connection's message on s (trailing new line dropped). */
 static int
@@ -207,7 +209,7 @@ store_pg_raw_finish(struct store *s)
                         " (SELECT max(article_id) FROM keys),"
                         " (SELECT max(article_id) FROM tombstones), 0) + 1, false);"
                         /* the planner's statistics for the tables just filled */
-                        "ANALYZE feeds, articles, sources, keys, tombstones")) < 0)
+                        "ANALYZE feeds, articles, sources, keys, tombstones, article_tickers")) < 0)
         return rc;
     pg_of(s)->bump = 1;
     return 0;

@@ -31,9 +31,11 @@ enum pg_stmt {
     P_FEED_GET,
     P_FEED_SET,
     P_LOCK_KEYS,     /* locks[] → transaction-scoped advisory locks, in the array's order */
-    P_ART_UNDO,      /* id → the article, its sources and keys deleted (art_add's conflict) */
+    P_ART_UNDO,      /* id → the article, its sources, keys and tickers deleted (art_add's
+                      * conflict) */
     P_COMMIT,        /* COMMIT, in a pipeline (store_commit's one round trip) */
     P_BEGIN,         /* BEGIN, sent ahead: with the transaction's first round trip */
+    P_TICKERS_ADD,   /* article_id, tickers[] → those it lacks, after its last */
     P_TOMB_SEEN,     /* article_id, now, refresh → the tombstone made or its last seen moved */
     P_TOMB_TOUCH,    /* the same, locking the row only when it is written */
     P_COUNT
@@ -80,6 +82,9 @@ struct pg_params {
 };
 
 void store_pg_text(struct pg_params *p, const char *t);
+/* t[0..n) as an array literal ("{\"a\",\"b\"}", '"' and '\' escaped): a new
+ * string, or NULL when out of memory. */
+char *store_pg_text_array(const char *const *t, size_t n);
 void store_pg_int(struct pg_params *p, int64_t x);
 
 /* Record a failed result's (or the connection's) message on the handle and
@@ -149,6 +154,7 @@ int store_pg_prune(struct store *s, int64_t cutoff, int64_t fresh, int64_t now, 
                    long *deleted);
 int store_pg_tomb_prune(struct store *s, int64_t before, long max, long *deleted);
 int store_pg_count(struct store *s, int64_t feed_id, long *n);
+int store_pg_top_tickers(struct store *s, int64_t since, long limit, store_ticker_cb cb, void *arg);
 int store_pg_generation(struct store *s, int64_t *gen);
 int store_pg_feed_ensure(struct store *s, const char *name, const char *url, int64_t *id);
 int store_pg_feed_state_get(struct store *s, int64_t feed_id, struct store_feed_state *st);

@@ -101,7 +101,11 @@ const char *const store_pg_sql[P_COUNT] = {
                    * counted, the caller then undoes the article (P_ART_UNDO) */
                   " k AS (INSERT INTO keys(kind, key, article_id, at) SELECT k.kind, k.key, a.id, $21"
                   "  FROM a, unnest($19::smallint[], $20::text[]) AS k(kind, key)"
-                  "  ON CONFLICT DO NOTHING RETURNING kind)"
+                  "  ON CONFLICT DO NOTHING RETURNING kind),"
+                  /* its tickers in their order (SPEC §12) */
+                  " t AS (INSERT INTO article_tickers(article_id, ticker, pos)"
+                  "  SELECT a.id, t.ticker, t.pos FROM a,"
+                  "  unnest($22::text[]) WITH ORDINALITY AS t(ticker, pos) ON CONFLICT DO NOTHING)"
                   " SELECT id, (SELECT count(*) FROM k WHERE kind IN (1, 2)) FROM a",
     [P_ART_UPDATE] = "UPDATE articles SET title = $2, link = $3, author = $4, categories = $5,"
                      " headimg = $6, thumbnail = $7, summary = $8, body = $9,"
@@ -155,7 +159,8 @@ const char *const store_pg_sql[P_COUNT] = {
     [P_COMMIT] = "COMMIT",
     [P_BEGIN] = "BEGIN",
     [P_ART_UNDO] = "WITH a AS (DELETE FROM articles WHERE id = $1),"
-                   " s AS (DELETE FROM sources WHERE article_id = $1)"
+                   " s AS (DELETE FROM sources WHERE article_id = $1),"
+                   " t AS (DELETE FROM article_tickers WHERE article_id = $1)"
                    " DELETE FROM keys WHERE article_id = $1",
     /* made again when another node expired it meanwhile (its insert then
      * waits for that node's commit): the keys added next are tracked */
@@ -169,6 +174,12 @@ const char *const store_pg_sql[P_COUNT] = {
                      " INSERT INTO tombstones(article_id, seen) SELECT $1, $2"
                      " WHERE NOT EXISTS (SELECT 1 FROM tombstones WHERE article_id = $1)"
                      " ON CONFLICT(article_id) DO NOTHING",
+    /* tickers after the article's last, each once, in the array's order */
+    [P_TICKERS_ADD] = "INSERT INTO article_tickers(article_id, ticker, pos)"
+                      " SELECT $1, t.ticker, (SELECT coalesce(max(pos), 0) FROM article_tickers"
+                      "  WHERE article_id = $1) + t.ord"
+                      " FROM unnest($2::text[]) WITH ORDINALITY AS t(ticker, ord)"
+                      " ON CONFLICT DO NOTHING",
 };
 
 static void
@@ -808,14 +819,20 @@ pg_art_add(struct store *s, const struct store_row *r, const struct store_key *k
            int64_t at, int64_t *id)
 {
     struct pg_params p = {0};
-    char kinds[8 * KEYS_MAX + 2], *keys;
+    char kinds[8 * KEYS_MAX + 2], *keys, *tickers;
     int rc;
     if ((rc = key_arrays(k, n, kinds, NULL, &keys)) < 0)
         return rc;
+    if ((tickers = store_pg_text_array((const char *const *)r->a->tickers, r->a->ntickers)) ==
+        NULL) {
+        free(keys);
+        return -ENOMEM;
+    }
     row_params(&p, r);
     store_pg_text(&p, kinds);
     store_pg_text(&p, keys);
     store_pg_int(&p, at);
+    store_pg_text(&p, tickers);
     if (s->in_tx) {
         /* inside store_begin: sent ahead, not waited for, with the next
          * round trip (the next wave's lookups); its failure (an exact key
@@ -826,11 +843,13 @@ pg_art_add(struct store *s, const struct store_row *r, const struct store_key *k
             exact += k[i].kind == KEY_GUID || k[i].kind == KEY_LINK;
         rc = store_pg_ahead(s, P_ART_ADD, &p, exact);
         free(keys);
+        free(tickers);
         *id = 0;
         return rc;
     }
     PGresult *res = store_pg_run(s, P_ART_ADD, &p, &rc);
     free(keys);
+    free(tickers);
     if (res == NULL)
         return rc;
     *id = store_pg_int64(res, 0, 0);
@@ -903,6 +922,21 @@ pg_tomb_seen(struct store *s, int64_t article, int64_t now, int keys)
     return store_pg_cmd(s, keys ? P_TOMB_SEEN : P_TOMB_TOUCH, &p, NULL);
 }
 
+static int
+pg_tickers_add(struct store *s, int64_t article, const char *const *t, size_t n)
+{
+    struct pg_params p = {0};
+    long rows = 0;
+    char *arr = store_pg_text_array(t, n);
+    if (arr == NULL)
+        return -ENOMEM;
+    store_pg_int(&p, article);
+    store_pg_text(&p, arr);
+    int rc = store_pg_cmd(s, P_TICKERS_ADD, &p, &rows);
+    free(arr);
+    return rc < 0 ? rc : (int)rows;
+}
+
 const struct store_ops store_pg_ops = {
     .close = pg_close,
     .begin = pg_begin,
@@ -922,7 +956,9 @@ const struct store_ops store_pg_ops = {
     .art_add = pg_art_add,
     .art_update = pg_art_update,
     .src_add = pg_src_add,
+    .tickers_add = pg_tickers_add,
     .articles = store_pg_articles,
+    .top_tickers = store_pg_top_tickers,
     .prune = store_pg_prune,
     .tomb_seen = pg_tomb_seen,
     .tomb_prune = store_pg_tomb_prune,

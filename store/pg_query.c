@@ -1,8 +1,9 @@
 /* store/pg_query.c — the PostgreSQL backend's reading for output: the merged
  * feed with its filters (feed, category, full text through the pg_trgm
- * index), counts, the change generation; retention's deletes (articles
- * pruned, tombstones expired, a batch at a time); the feeds
- * table and its fetch state. */
+ * index, tickers, watchlists), the most-mentioned tickers, counts, the
+ * change generation; retention's deletes (articles pruned with their
+ * tickers, tombstones expired, a batch at a time); the feeds table and its
+ * fetch state. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +17,7 @@
 #define SEARCHED "(a.title || ' ' || a.body_text)"
 
 /* The first source comes first in the sources array; compact JSON, as
- * SQLite's json_group_array writes it. */
+ * SQLite's json_group_array writes it; the tickers likewise, in order. */
 static const char select_sql[] =
     "SELECT a.id, a.uid, a.title, a.link, a.guid, a.author, a.headimg, a.thumbnail,"
     " a.summary, a.body, a.categories,"
@@ -24,7 +25,9 @@ static const char select_sql[] =
     "   ORDER BY x.feed_id <> a.feed_id, x.seen, f.id) || ']', '[]')"
     "   FROM sources x JOIN feeds f ON f.id = x.feed_id WHERE x.article_id = a.id),"
     " (SELECT name FROM feeds WHERE id = a.feed_id),"
-    " a.comments, a.date, a.updated, a.first_seen, a.rejected_date"
+    " a.comments, a.date, a.updated, a.first_seen, a.rejected_date,"
+    " (SELECT coalesce('[' || string_agg(to_json(t.ticker)::text, ',' ORDER BY t.pos) || ']',"
+    "   '[]') FROM article_tickers t WHERE t.article_id = a.id)"
     " FROM articles a WHERE a.republish";
 
 static const char *
@@ -33,62 +36,179 @@ col(const PGresult *res, int c)
     return PQgetisnull(res, 0, c) ? NULL : PQgetvalue(res, 0, c);
 }
 
+/* The texts a query sends, $1 … $n in order; the ones it made itself owned
+ * (a watchlist may have any number of them: pg_params has room for few). */
+struct params {
+    const char **v;
+    char **own;
+    int n, cap;
+    int err;
+};
+
+/* Send t (taken when own) as the next parameter: its number, 0 when out of
+ * memory (then p->err). */
+static int
+param(struct params *p, const char *t, int own)
+{
+    if (p->err == 0 && p->n == p->cap) {
+        int cap = p->cap ? p->cap * 2 : 16;
+        const char **v = realloc(p->v, (size_t)cap * sizeof(*v));
+        if (v != NULL)
+            p->v = v;
+        char **o = v != NULL ? realloc(p->own, (size_t)cap * sizeof(*o)) : NULL;
+        if (o != NULL)
+            p->own = o;
+        if (v == NULL || o == NULL)
+            p->err = -ENOMEM;
+        else
+            p->cap = cap;
+    }
+    if (p->err || (own && t == NULL)) {
+        p->err = -ENOMEM;
+        if (own)
+            free((char *)t);
+        return 0;
+    }
+    p->v[p->n] = t;
+    p->own[p->n] = own ? (char *)t : NULL;
+    return ++p->n;
+}
+
+static void
+params_free(struct params *p)
+{
+    for (int i = 0; i < p->n; i++)
+        free(p->own[i]);
+    free(p->v);
+    free(p->own);
+}
+
+/* Every search word a case-insensitive substring of title or body text. */
+static void
+text_cond(struct store_sql *q, struct params *p, char *const *terms, int n)
+{
+    for (int i = 0; i < n; i++) {
+        if (i > 0)
+            store_sql_add(q, " AND ");
+        if (store_term_chars(terms[i]) >= 3)
+            /* trigrams: through the GIN index */
+            store_sql_add(q, SEARCHED " ILIKE $%d", param(p, store_like_pattern(terms[i]), 1));
+        else
+            /* one or two characters have no trigram: a scan of the rows the
+             * other conditions leave (strpos is never an index condition) */
+            store_sql_add(q, "strpos(lower" SEARCHED ", lower($%d)) > 0",
+                          param(p, strdup(terms[i]), 1));
+    }
+}
+
+static void
+tickers_cond(struct store_sql *q, struct params *p, const char *const *t, size_t n)
+{
+    store_sql_add(
+        q, "a.id IN (SELECT article_id FROM article_tickers WHERE ticker = ANY($%d::text[]))",
+        param(p, store_pg_text_array(t, n), 1));
+}
+
+/* One watchlist group: any of its items, "(… OR …)"; "false" when it has none. */
+static void
+match_cond(struct store_sql *q, struct params *p, const struct store_match *m)
+{
+    const char * or = "";
+    if (store_match_empty(m)) {
+        store_sql_add(q, "false");
+        return;
+    }
+    store_sql_add(q, "(");
+    if (m->ntickers > 0) {
+        tickers_cond(q, p, m->tickers, m->ntickers);
+        or = " OR ";
+    }
+    for (size_t i = 0; i < m->nkeywords; i++) {
+        char *terms[STORE_MAX_TERMS], *copy = strdup(m->keywords[i]);
+        int n = copy != NULL ? store_split_terms(copy, terms) : 0;
+        if (copy == NULL)
+            p->err = -ENOMEM;
+        if (n > 0) { /* store_articles checked: one word at least */
+            store_sql_add(q, "%s(", or);
+            text_cond(q, p, terms, n);
+            store_sql_add(q, ")");
+            or = " OR ";
+        }
+        free(copy); /* text_cond sent copies of its own */
+    }
+    if (m->ncategories > 0) {
+        store_sql_add(q, "%sa.categories::jsonb ?| $%d::text[]", or,
+                      param(p, store_pg_text_array(m->categories, m->ncategories), 1));
+        or = " OR ";
+    }
+    if (m->nfeeds > 0)
+        store_sql_add(q,
+                      "%sa.id IN (SELECT x.article_id FROM sources x JOIN feeds f"
+                      " ON f.id = x.feed_id WHERE f.name = ANY($%d::text[]))",
+                      or, param(p, store_pg_text_array(m->feeds, m->nfeeds), 1));
+    store_sql_add(q, ")");
+}
+
+/* The query's SQL into q, its parameters into p. */
+static void
+articles_sql(struct store_sql *q, struct params *p, const struct store_query *qu,
+             char *const *terms, int nterms)
+{
+    store_sql_add(q, "%s", select_sql);
+    if (qu->feed != NULL)
+        store_sql_add(q,
+                      " AND a.id IN (SELECT x.article_id FROM sources x JOIN feeds f"
+                      " ON f.id = x.feed_id WHERE f.name = $%d)",
+                      param(p, qu->feed, 0));
+    if (qu->category != NULL)
+        store_sql_add(q, " AND a.categories::jsonb ? $%d", param(p, qu->category, 0));
+    if (nterms > 0) {
+        store_sql_add(q, " AND ");
+        text_cond(q, p, terms, nterms);
+    }
+    if (qu->id > 0)
+        store_sql_add(q, " AND a.id = %lld", (long long)qu->id);
+    if (qu->changed_since > 0)
+        store_sql_add(q, " AND a.updated >= %lld", (long long)qu->changed_since);
+    if (qu->ntickers > 0) {
+        store_sql_add(q, " AND ");
+        tickers_cond(q, p, qu->tickers, qu->ntickers);
+    }
+    if (qu->watch != NULL) {
+        const struct store_watch *w = qu->watch;
+        if (!store_match_empty(&w->any)) {
+            store_sql_add(q, " AND ");
+            match_cond(q, p, &w->any);
+        }
+        for (size_t i = 0; i < w->nall_of; i++) {
+            store_sql_add(q, " AND ");
+            match_cond(q, p, &w->all_of[i]);
+        }
+        for (size_t i = 0; i < w->nnone_of; i++) {
+            if (store_match_empty(&w->none_of[i]))
+                continue;
+            store_sql_add(q, " AND NOT ");
+            match_cond(q, p, &w->none_of[i]);
+        }
+    }
+    store_sql_add(q, " ORDER BY a.date DESC, a.id DESC LIMIT %ld", qu->limit > 0 ? qu->limit : 100);
+}
+
 int
 store_pg_articles(struct store *s, const struct store_query *q, char *const *terms, int nterms,
                   store_article_cb cb, void *arg)
 {
     PGconn *conn = pg_of(s)->conn;
-    struct pg_params p = {0};
-    char sql[4096], *likes[STORE_MAX_TERMS] = {0};
-    int nlike = 0, ret = 0;
-    size_t len = (size_t)snprintf(sql, sizeof(sql), "%s", select_sql);
-#define ADD(...) (len += (size_t)snprintf(sql + len, sizeof(sql) - len, __VA_ARGS__))
-    if (q->feed != NULL) {
-        store_pg_text(&p, q->feed);
-        ADD(" AND a.id IN (SELECT x.article_id FROM sources x JOIN feeds f ON f.id = x.feed_id"
-            " WHERE f.name = $%d)",
-            p.n);
-    }
-    if (q->category != NULL) {
-        store_pg_text(&p, q->category);
-        ADD(" AND a.categories::jsonb ? $%d", p.n);
-    }
-    for (int i = 0; i < nterms; i++) {
-        if (store_term_chars(terms[i]) >= 3) {
-            /* trigrams: through the GIN index */
-            if ((likes[nlike] = store_like_pattern(terms[i])) == NULL) {
-                ret = -ENOMEM;
-                goto out;
-            }
-            store_pg_text(&p, likes[nlike++]);
-            ADD(" AND " SEARCHED " ILIKE $%d", p.n);
-        } else {
-            /* one or two characters have no trigram: a scan of the rows the
-             * other conditions leave (strpos is never an index condition) */
-            store_pg_text(&p, terms[i]);
-            ADD(" AND strpos(lower" SEARCHED ", lower($%d)) > 0", p.n);
-        }
-    }
-    if (q->id > 0) {
-        store_pg_int(&p, q->id);
-        ADD(" AND a.id = $%d", p.n);
-    }
-    if (q->changed_since > 0) {
-        store_pg_int(&p, q->changed_since);
-        ADD(" AND a.updated >= $%d", p.n);
-    }
-    store_pg_int(&p, q->limit > 0 ? q->limit : 100);
-    ADD(" ORDER BY a.date DESC, a.id DESC LIMIT $%d", p.n);
-#undef ADD
-    if (len >= sizeof(sql)) {
-        snprintf(s->err, sizeof(s->err), "query too long");
-        ret = -EINVAL;
+    struct store_sql sql = {0};
+    struct params p = {0};
+    int ret = -ENOMEM;
+    articles_sql(&sql, &p, q, terms, nterms);
+    if (sql.err || p.err)
         goto out;
-    }
     if ((ret = store_pg_ready(s)) < 0)
         goto out;
     /* row by row: an export of every article never holds them all */
-    if (!PQsendQueryParams(conn, sql, p.n, NULL, p.v, NULL, NULL, 0) ||
+    if (!PQsendQueryParams(conn, sql.s, p.n, NULL, p.v, NULL, NULL, 0) ||
         !PQsetSingleRowMode(conn)) {
         ret = store_pg_fail(s, NULL);
         goto out;
@@ -116,6 +236,7 @@ store_pg_articles(struct store *s, const struct store_query *q, char *const *ter
                 .first_seen = store_pg_int64(res, 0, 16),
                 .date_rejected = !PQgetisnull(res, 0, 17),
                 .rejected_date = store_pg_int64(res, 0, 17),
+                .tickers_json = col(res, 18),
             };
             ret = cb(arg, &a); /* non-zero: the rest is read and dropped */
         } else if (st != PGRES_SINGLE_TUPLE && st != PGRES_TUPLES_OK && ret == 0) {
@@ -125,9 +246,31 @@ store_pg_articles(struct store *s, const struct store_query *q, char *const *ter
         PQclear(res);
     }
 out:
-    for (int i = 0; i < nlike; i++)
-        free(likes[i]);
+    params_free(&p);
+    store_sql_free(&sql);
     return ret;
+}
+
+int
+store_pg_top_tickers(struct store *s, int64_t since, long limit, store_ticker_cb cb, void *arg)
+{
+    struct pg_params p = {0};
+    int rc;
+    store_pg_int(&p, since);
+    store_pg_int(&p, limit);
+    PGresult *res = store_pg_exec(s,
+                                  "SELECT t.ticker, count(*) AS n FROM articles a"
+                                  " JOIN article_tickers t ON t.article_id = a.id"
+                                  " WHERE a.date >= $1 AND a.republish"
+                                  " GROUP BY t.ticker ORDER BY n DESC, t.ticker COLLATE \"C\""
+                                  " LIMIT $2",
+                                  &p, &rc);
+    if (res == NULL)
+        return rc;
+    for (int i = 0; rc == 0 && i < PQntuples(res); i++)
+        rc = cb(arg, PQgetvalue(res, i, 0), (long)store_pg_int64(res, i, 1));
+    PQclear(res);
+    return rc;
 }
 
 int
@@ -182,6 +325,8 @@ store_pg_prune(struct store *s, int64_t cutoff, int64_t fresh, int64_t now, long
                                   "   ORDER BY date LIMIT $3 FOR UPDATE SKIP LOCKED)"
                                   "  RETURNING id),"
                                   " src AS (DELETE FROM sources"
+                                  "  WHERE article_id IN (SELECT id FROM gone)),"
+                                  " tk AS (DELETE FROM article_tickers"
                                   "  WHERE article_id IN (SELECT id FROM gone)),"
                                   " k AS (DELETE FROM keys WHERE kind IN (3, 4)"
                                   "  AND article_id IN (SELECT id FROM gone)),"

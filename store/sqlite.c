@@ -146,6 +146,11 @@ static const char *const migrations[] = {
     "ALTER TABLE feeds ADD COLUMN lag_n INTEGER NOT NULL DEFAULT 0;"
     "UPDATE feeds SET first_ok = (SELECT min(a.first_seen) FROM articles a"
     " WHERE a.feed_id = feeds.id);",
+    /* 11: instruments (SPEC §12): each article's tickers in their order (pos),
+     * found by ticker for /tickers/ and watchlists */
+    "CREATE TABLE article_tickers(article_id INTEGER NOT NULL, ticker TEXT NOT NULL,"
+    " pos INTEGER NOT NULL, PRIMARY KEY(article_id, ticker)) WITHOUT ROWID;"
+    "CREATE INDEX article_tickers_ticker ON article_tickers(ticker, article_id);",
 };
 
 /* Lookups prefer a live article over a tombstone (a pruned article's keys). */
@@ -183,6 +188,9 @@ static const char *const sql[Q_COUNT] = {
     [Q_TOMB_SEEN] = "INSERT INTO tombstones(article_id, seen) VALUES(?1, ?2)"
                     " ON CONFLICT(article_id) DO UPDATE SET seen = excluded.seen"
                     " WHERE tombstones.seen <= excluded.seen - ?3",
+    [Q_TICKER_ADD] = "INSERT OR IGNORE INTO article_tickers(article_id, ticker, pos)"
+                     " SELECT ?1, ?2, coalesce(max(pos), 0) + 1 FROM article_tickers"
+                     " WHERE article_id = ?1",
 };
 
 static int
@@ -497,7 +505,9 @@ static int lite_keys_add(struct store *s, const struct store_key *k, size_t n, i
                          int64_t at);
 static int lite_src_add(struct store *s, int64_t article, int64_t feed_id, int64_t now);
 
-/* SQLite: the three writes one after another. */
+static int lite_tickers_add(struct store *s, int64_t article, const char *const *t, size_t n);
+
+/* SQLite: the writes one after another. */
 static int
 lite_art_add(struct store *s, const struct store_row *r, const struct store_key *k, size_t n,
              int64_t at, int64_t *id)
@@ -507,6 +517,9 @@ lite_art_add(struct store *s, const struct store_row *r, const struct store_key 
         rc = 0;
     if (rc == 0 && n > 0)
         rc = lite_keys_add(s, k, n, *id, at);
+    if (rc == 0 && r->a->ntickers > 0 &&
+        (rc = lite_tickers_add(s, *id, (const char *const *)r->a->tickers, r->a->ntickers)) > 0)
+        rc = 0;
     return rc;
 }
 
@@ -702,6 +715,22 @@ lite_src_add(struct store *s, int64_t article, int64_t feed_id, int64_t now)
 }
 
 static int
+lite_tickers_add(struct store *s, int64_t article, const char *const *t, size_t n)
+{
+    sqlite3_stmt *st = sqlite_of(s)->stmt[Q_TICKER_ADD];
+    int added = 0;
+    for (size_t i = 0; i < n; i++) {
+        sqlite3_bind_int64(st, 1, article);
+        sqlite3_bind_text(st, 2, t[i], -1, SQLITE_STATIC);
+        int rc = store_sqlite_exec(s, st);
+        if (rc < 0)
+            return rc;
+        added += sqlite3_changes(sqlite_of(s)->db) > 0;
+    }
+    return added;
+}
+
+static int
 lite_art_republish(struct store *s, int64_t article)
 {
     sqlite3_stmt *st = sqlite_of(s)->stmt[Q_ART_REPUBLISH];
@@ -782,7 +811,9 @@ static const struct store_ops lite_ops = {
     .art_add = lite_art_add,
     .art_update = lite_art_update,
     .src_add = lite_src_republish,
+    .tickers_add = lite_tickers_add,
     .articles = store_sqlite_articles,
+    .top_tickers = store_sqlite_top_tickers,
     .prune = store_sqlite_prune,
     .tomb_seen = lite_tomb_seen,
     .tomb_prune = store_sqlite_tomb_prune,

@@ -8,8 +8,8 @@
 
 #include "store/sqlite_int.h"
 
-static const char *const table_name[STORE_T_COUNT] = {"feeds", "articles", "sources", "keys",
-                                                       "tombstones"};
+static const char *const table_name[STORE_T_COUNT] = {"feeds", "articles",   "sources",
+                                                      "keys",  "tombstones", "article_tickers"};
 
 /* The columns of backend_int.h, in its order. */
 static const char *const select_sql[STORE_T_COUNT] = {
@@ -24,6 +24,7 @@ static const char *const select_sql[STORE_T_COUNT] = {
     "SELECT article_id, feed_id, seen FROM sources ORDER BY article_id, feed_id",
     "SELECT kind, key, article_id, at FROM keys ORDER BY rowid",
     "SELECT article_id, seen FROM tombstones ORDER BY article_id",
+    "SELECT article_id, ticker, pos FROM article_tickers ORDER BY article_id, pos",
 };
 
 /* Values are bound as text: the INTEGER columns' affinity makes numbers of
@@ -45,9 +46,10 @@ static const char *const insert_sql[STORE_T_COUNT] = {
     ("INSERT INTO keys(kind, key, article_id, at) VALUES(?1,"
      " CASE WHEN CAST(?1 AS INTEGER) = 4 THEN CAST(?2 AS INTEGER) ELSE ?2 END, ?3, ?4)"),
     "INSERT INTO tombstones(article_id, seen) VALUES(?1, ?2)",
+    "INSERT INTO article_tickers(article_id, ticker, pos) VALUES(?1, ?2, ?3)",
 };
 
-static const int ncols[STORE_T_COUNT] = {STORE_FEEDS_NCOLS, STORE_ARTICLES_NCOLS, 3, 4, 2};
+static const int ncols[STORE_T_COUNT] = {STORE_FEEDS_NCOLS, STORE_ARTICLES_NCOLS, 3, 4, 2, 3};
 
 int
 store_sqlite_snapshot(struct store *s)

@@ -14,8 +14,8 @@ enum stmt_id {
     Q_KEY_HAS,       /* kind, key, article_id → a row when that key exists */
     Q_KEY_ADD,
     Q_KEY_COLUMN, /* lo, hi → up to 3 distinct feed-title keys in [lo, hi) */
-    Q_ART_GET,  /* id → content_hash, feed_id */
-    Q_ART_TEXT, /* id → plain body text (from the FTS table) */
+    Q_ART_GET,    /* id → content_hash, feed_id */
+    Q_ART_TEXT,   /* id → plain body text (from the FTS table) */
     Q_ART_INSERT,
     Q_ART_UPDATE,
     Q_SRC_ADD,
@@ -23,7 +23,8 @@ enum stmt_id {
     Q_FTS_DELETE,
     Q_ART_REPUBLISH,
     Q_GEN_BUMP,
-    Q_TOMB_SEEN, /* article_id, now, refresh → the tombstone made or its last seen moved */
+    Q_TOMB_SEEN,  /* article_id, now, refresh → the tombstone made or its last seen moved */
+    Q_TICKER_ADD, /* article_id, ticker → after the article's last, unless it has it */
     Q_COUNT
 };
 
@@ -52,6 +53,8 @@ int store_sqlite_prune(struct store *s, int64_t cutoff, int64_t fresh, int64_t n
                        long *deleted);
 int store_sqlite_tomb_prune(struct store *s, int64_t before, long max, long *deleted);
 int store_sqlite_count(struct store *s, int64_t feed_id, long *n);
+int store_sqlite_top_tickers(struct store *s, int64_t since, long limit, store_ticker_cb cb,
+                             void *arg);
 int store_sqlite_generation(struct store *s, int64_t *gen);
 
 /* sqlite_feed.c */

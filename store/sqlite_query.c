@@ -1,7 +1,8 @@
 /* store/sqlite_query.c — the SQLite backend's reading for output: the merged
  * feed with its filters (feed, category, full text through the FTS5 trigram
- * index), counts, the change generation; and retention's deletes, in
- * batches: the articles pruned, the tombstones expired. */
+ * index, tickers, watchlists), the most-mentioned tickers, counts, the
+ * change generation; and retention's deletes, in batches: the articles
+ * pruned (their tickers with them), the tombstones expired. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,8 +39,145 @@ fts_query(char *const *terms, int n)
     return out;
 }
 
-/* Parameters: ?1 feed, ?2 category, ?3 MATCH text, ?4 id, ?5 limit, ?6… LIKE
- * patterns. The first source comes first in the sources array. */
+/* The texts a query binds, ?1 … ?n in order; the ones it made itself owned. */
+struct binds {
+    const char **v;
+    char **own;
+    int n, cap;
+    int err;
+};
+
+/* Bind t (taken when own) as the next parameter: its number, 0 when out of
+ * memory (then b->err). */
+static int
+bind_add(struct binds *b, const char *t, int own)
+{
+    if (b->err == 0 && b->n == b->cap) {
+        int cap = b->cap ? b->cap * 2 : 16;
+        const char **v = realloc(b->v, (size_t)cap * sizeof(*v));
+        if (v != NULL)
+            b->v = v;
+        char **o = v != NULL ? realloc(b->own, (size_t)cap * sizeof(*o)) : NULL;
+        if (o != NULL)
+            b->own = o;
+        if (v == NULL || o == NULL)
+            b->err = -ENOMEM;
+        else
+            b->cap = cap;
+    }
+    if (b->err || (own && t == NULL)) {
+        b->err = -ENOMEM;
+        if (own)
+            free((char *)t);
+        return 0;
+    }
+    b->v[b->n] = t;
+    b->own[b->n] = own ? (char *)t : NULL;
+    return ++b->n;
+}
+
+static void
+binds_free(struct binds *b)
+{
+    for (int i = 0; i < b->n; i++)
+        free(b->own[i]);
+    free(b->v);
+    free(b->own);
+}
+
+/* "(?i, ?j, …)" of n texts. */
+static void
+in_list(struct store_sql *q, struct binds *b, const char *const *t, size_t n)
+{
+    store_sql_add(q, "(");
+    for (size_t i = 0; i < n; i++)
+        store_sql_add(q, "%s?%d", i ? ", " : "", bind_add(b, t[i], 0));
+    store_sql_add(q, ")");
+}
+
+/* Every search word in the title or the body text: one MATCH of the words
+ * FTS5's trigrams can find, a LIKE for each shorter one. */
+static void
+text_cond(struct store_sql *q, struct binds *b, char *const *terms, int n)
+{
+    char *fq = fts_query(terms, n);
+    const char *and = "";
+    if (fq == NULL) {
+        b->err = -ENOMEM;
+        return;
+    }
+    if (*fq) {
+        store_sql_add(q, "a.id IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?%d)",
+                      bind_add(b, fq, 1));
+        and = " AND ";
+    } else {
+        free(fq);
+    }
+    for (int i = 0; i < n; i++) {
+        if (store_term_chars(terms[i]) >= 3)
+            continue;
+        int k = bind_add(b, store_like_pattern(terms[i]), 1);
+        store_sql_add(q,
+                      "%sa.id IN (SELECT rowid FROM articles_fts WHERE title"
+                      " LIKE ?%d ESCAPE '\\' OR body LIKE ?%d ESCAPE '\\')",
+                      and, k, k);
+        and = " AND ";
+    }
+}
+
+static void
+tickers_cond(struct store_sql *q, struct binds *b, const char *const *t, size_t n)
+{
+    store_sql_add(q, "a.id IN (SELECT article_id FROM article_tickers WHERE ticker IN ");
+    in_list(q, b, t, n);
+    store_sql_add(q, ")");
+}
+
+/* One watchlist group: any of its items, "(… OR …)"; "0" when it has none. */
+static void
+match_cond(struct store_sql *q, struct binds *b, const struct store_match *m)
+{
+    const char * or = "";
+    if (store_match_empty(m)) {
+        store_sql_add(q, "0");
+        return;
+    }
+    store_sql_add(q, "(");
+    if (m->ntickers > 0) {
+        tickers_cond(q, b, m->tickers, m->ntickers);
+        or = " OR ";
+    }
+    for (size_t i = 0; i < m->nkeywords; i++) {
+        char *terms[STORE_MAX_TERMS], *copy = strdup(m->keywords[i]);
+        int n = copy != NULL ? store_split_terms(copy, terms) : 0;
+        if (copy == NULL)
+            b->err = -ENOMEM;
+        if (n > 0) { /* store_articles checked: one word at least */
+            store_sql_add(q, "%s(", or);
+            text_cond(q, b, terms, n);
+            store_sql_add(q, ")");
+            or = " OR ";
+        }
+        free(copy); /* text_cond bound patterns of its own */
+    }
+    if (m->ncategories > 0) {
+        store_sql_add(q, "%sEXISTS (SELECT 1 FROM json_each(a.categories) WHERE value IN ", or);
+        in_list(q, b, m->categories, m->ncategories);
+        store_sql_add(q, ")");
+        or = " OR ";
+    }
+    if (m->nfeeds > 0) {
+        store_sql_add(q,
+                      "%sa.id IN (SELECT x.article_id FROM sources x JOIN feeds f"
+                      " ON f.id = x.feed_id WHERE f.name IN ",
+                      or);
+        in_list(q, b, m->feeds, m->nfeeds);
+        store_sql_add(q, ")");
+    }
+    store_sql_add(q, ")");
+}
+/* The first source comes first in the sources array; the tickers in
+ * their order. */
 static const char select_sql[] =
     "SELECT a.id, a.uid, a.title, a.link, a.guid, a.author, a.headimg, a.thumbnail,"
     " a.summary, a.body, a.categories,"
@@ -47,57 +185,74 @@ static const char select_sql[] =
     "   JOIN feeds f ON f.id = x.feed_id JOIN articles b ON b.id = x.article_id"
     "   WHERE x.article_id = a.id ORDER BY x.feed_id <> b.feed_id, x.seen, f.id)),"
     " (SELECT name FROM feeds WHERE id = a.feed_id),"
-    " a.comments, a.date, a.updated, a.first_seen, a.rejected_date"
+    " a.comments, a.date, a.updated, a.first_seen, a.rejected_date,"
+    " (SELECT json_group_array(ticker) FROM (SELECT ticker FROM article_tickers"
+    "   WHERE article_id = a.id ORDER BY pos))"
     " FROM articles a WHERE a.republish = 1";
+
+/* The query's SQL into q, its texts into b. */
+static void
+articles_sql(struct store_sql *q, struct binds *b, const struct store_query *qu, char *const *terms,
+             int nterms)
+{
+    store_sql_add(q, "%s", select_sql);
+    if (qu->feed != NULL)
+        store_sql_add(q,
+                      " AND a.id IN (SELECT x.article_id FROM sources x JOIN feeds f"
+                      " ON f.id = x.feed_id WHERE f.name = ?%d)",
+                      bind_add(b, qu->feed, 0));
+    if (qu->category != NULL)
+        store_sql_add(q, " AND EXISTS (SELECT 1 FROM json_each(a.categories) WHERE value = ?%d)",
+                      bind_add(b, qu->category, 0));
+    if (nterms > 0) {
+        store_sql_add(q, " AND ");
+        text_cond(q, b, terms, nterms);
+    }
+    if (qu->id > 0)
+        store_sql_add(q, " AND a.id = %lld", (long long)qu->id);
+    if (qu->changed_since > 0)
+        store_sql_add(q, " AND a.updated >= %lld", (long long)qu->changed_since);
+    if (qu->ntickers > 0) {
+        store_sql_add(q, " AND ");
+        tickers_cond(q, b, qu->tickers, qu->ntickers);
+    }
+    if (qu->watch != NULL) {
+        const struct store_watch *w = qu->watch;
+        if (!store_match_empty(&w->any)) {
+            store_sql_add(q, " AND ");
+            match_cond(q, b, &w->any);
+        }
+        for (size_t i = 0; i < w->nall_of; i++) {
+            store_sql_add(q, " AND ");
+            match_cond(q, b, &w->all_of[i]);
+        }
+        for (size_t i = 0; i < w->nnone_of; i++) {
+            if (store_match_empty(&w->none_of[i]))
+                continue;
+            store_sql_add(q, " AND NOT ");
+            match_cond(q, b, &w->none_of[i]);
+        }
+    }
+    store_sql_add(q, " ORDER BY a.date DESC, a.id DESC LIMIT %ld", qu->limit > 0 ? qu->limit : 100);
+}
 
 int
 store_sqlite_articles(struct store *s, const struct store_query *q, char *const *terms, int nterms,
                       store_article_cb cb, void *arg)
 {
-    char sqlbuf[4096], *fq = NULL, *likes[STORE_MAX_TERMS] = {0};
+    struct store_sql sql = {0};
+    struct binds b = {0};
     sqlite3_stmt *st = NULL;
-    int nlike = 0, ret = -ENOMEM, rc;
-    size_t len;
-    if (nterms > 0 && (fq = fts_query(terms, nterms)) == NULL)
+    int ret = -ENOMEM, rc;
+    articles_sql(&sql, &b, q, terms, nterms);
+    if (sql.err || b.err)
         goto out;
-    len = (size_t)snprintf(sqlbuf, sizeof(sqlbuf), "%s%s%s%s%s%s", select_sql,
-                           q->feed ? " AND a.id IN (SELECT x.article_id FROM sources x JOIN feeds f"
-                                     " ON f.id = x.feed_id WHERE f.name = ?1)"
-                                   : "",
-                           q->category ? " AND EXISTS (SELECT 1 FROM json_each(a.categories)"
-                                         " WHERE value = ?2)"
-                                       : "",
-                           fq && *fq ? " AND a.id IN (SELECT rowid FROM articles_fts"
-                                       " WHERE articles_fts MATCH ?3)"
-                                     : "",
-                           q->id > 0 ? " AND a.id = ?4" : "",
-                           q->changed_since > 0 ? " AND a.updated >= ?99" : "");
-    for (int i = 0; i < nterms; i++) {
-        if (store_term_chars(terms[i]) >= 3)
-            continue;
-        if ((likes[nlike] = store_like_pattern(terms[i])) == NULL)
-            goto out;
-        nlike++;
-        len += (size_t)snprintf(sqlbuf + len, sizeof(sqlbuf) - len,
-                                " AND a.id IN (SELECT rowid FROM articles_fts WHERE title"
-                                " LIKE ?%d ESCAPE '\\' OR body LIKE ?%d ESCAPE '\\')",
-                                5 + nlike, 5 + nlike);
-    }
-    snprintf(sqlbuf + len, sizeof(sqlbuf) - len, " ORDER BY a.date DESC, a.id DESC LIMIT ?5");
-    if ((rc = sqlite3_prepare_v2(sqlite_of(s)->db, sqlbuf, -1, &st, NULL)) != SQLITE_OK) {
+    if ((rc = sqlite3_prepare_v2(sqlite_of(s)->db, sql.s, -1, &st, NULL)) != SQLITE_OK) {
         ret = store_sqlite_fail(s, rc);
         goto out;
     }
-    sqlite3_bind_text(st, 1, q->feed, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, q->category, -1, SQLITE_STATIC);
-    if (fq && *fq)
-        sqlite3_bind_text(st, 3, fq, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 4, q->id);
-    if (q->changed_since > 0)
-        sqlite3_bind_int64(st, 99, q->changed_since);
-    sqlite3_bind_int64(st, 5, q->limit > 0 ? q->limit : 100);
-    for (int i = 0; i < nlike; i++)
-        sqlite3_bind_text(st, 6 + i, likes[i], -1, SQLITE_STATIC);
+    for (int i = 0; i < b.n; i++)
+        sqlite3_bind_text(st, i + 1, b.v[i], -1, SQLITE_STATIC);
     ret = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         struct store_article a = {
@@ -120,6 +275,7 @@ store_sqlite_articles(struct store *s, const struct store_query *q, char *const 
             .first_seen = sqlite3_column_int64(st, 16),
             .date_rejected = sqlite3_column_type(st, 17) != SQLITE_NULL,
             .rejected_date = sqlite3_column_int64(st, 17),
+            .tickers_json = (const char *)sqlite3_column_text(st, 18),
         };
         if ((ret = cb(arg, &a)) != 0)
             break;
@@ -128,9 +284,34 @@ store_sqlite_articles(struct store *s, const struct store_query *q, char *const 
         ret = store_sqlite_fail(s, rc);
 out:
     sqlite3_finalize(st);
-    for (int i = 0; i < nlike; i++)
-        free(likes[i]);
-    free(fq);
+    binds_free(&b);
+    store_sql_free(&sql);
+    return ret;
+}
+
+int
+store_sqlite_top_tickers(struct store *s, int64_t since, long limit, store_ticker_cb cb, void *arg)
+{
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(sqlite_of(s)->db,
+                                "SELECT t.ticker, count(*) AS n FROM articles a"
+                                " JOIN article_tickers t ON t.article_id = a.id"
+                                " WHERE a.date >= ?1 AND a.republish = 1"
+                                " GROUP BY t.ticker ORDER BY n DESC, t.ticker LIMIT ?2",
+                                -1, &st, NULL),
+        ret = 0;
+    if (rc != SQLITE_OK)
+        return store_sqlite_fail(s, rc);
+    sqlite3_bind_int64(st, 1, since);
+    sqlite3_bind_int64(st, 2, limit);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *t = (const char *)sqlite3_column_text(st, 0);
+        if ((ret = cb(arg, t ? t : "", (long)sqlite3_column_int64(st, 1))) != 0)
+            break;
+    }
+    if (ret == 0 && rc != SQLITE_DONE)
+        ret = store_sqlite_fail(s, rc);
+    sqlite3_finalize(st);
     return ret;
 }
 
@@ -240,6 +421,7 @@ store_sqlite_prune(struct store *s, int64_t cutoff, int64_t fresh, int64_t now, 
     static const char *const steps[] = {
         "DELETE FROM articles_fts WHERE rowid = ?1",
         "DELETE FROM sources WHERE article_id = ?1",
+        "DELETE FROM article_tickers WHERE article_id = ?1",
         /* rules 3 and 4 compare live articles only; the exact keys,
          * feed-title and column keys stay: the tombstone */
         "DELETE FROM keys WHERE article_id = ?1 AND kind IN (3, 4)",

@@ -83,6 +83,9 @@ int store_begin(struct store *s);
 /* Store article `a` (borrowed) of feed `feed_id`, seen at `now` (Unix
  * seconds); `republish` 0 keeps it out of every output. Applies the dedup
  * rules of SPEC §7 in order; *outcome says which applied (may be NULL).
+ * The article's tickers (SPEC §12) are indexed; a duplicate's and an
+ * update's are added to the stored article's (after those it has, each
+ * once).
  * guid, title and body must be set (-EINVAL). Returns 0 or a negative errno
  * (the transaction is then to be rolled back). On PostgreSQL, rules 3 and 4
  * look their candidates up under transaction-scoped locks on the title key
@@ -129,6 +132,34 @@ struct store_article {
     int date_rejected;     /* 1: the publisher's date was not believed (SPEC §3:
                             * before 1995, or in the future; date is first seen) */
     int64_t rejected_date; /* … the publisher's date, as given */
+    const char *tickers_json; /* JSON array of its instruments (SPEC §12),
+                               * "EXCHANGE:SYMBOL", in their order ("[]": none) */
+};
+
+/* What a watchlist (SPEC §12) names; one group of store_watch. Every list
+ * borrowed, each of n items (0: none). A group matches an article that
+ * matches any one item of any of its lists. */
+struct store_match {
+    const char *const *tickers; /* it carries this "EXCHANGE:SYMBOL" */
+    size_t ntickers;
+    const char *const *keywords; /* a search text (as store_query.text: each of
+                                  * its words occurs in the title or body text) */
+    size_t nkeywords;
+    const char *const *categories; /* one of its categories is this */
+    size_t ncategories;
+    const char *const *feeds; /* this feed carried it (any of its sources) */
+    size_t nfeeds;
+};
+
+/* A watchlist's predicate: an article matches when it matches `any` (a
+ * group without items: every article does), each group of all_of, and no
+ * group of none_of. Borrowed. */
+struct store_watch {
+    struct store_match any;
+    const struct store_match *all_of; /* nall_of groups */
+    size_t nall_of;
+    const struct store_match *none_of; /* nnone_of groups */
+    size_t nnone_of;
 };
 
 struct store_query {
@@ -139,6 +170,10 @@ struct store_query {
     int64_t id;           /* only this article (> 0), or 0 */
     int64_t changed_since; /* only articles stored or updated at or after this time
                             * (Unix seconds; the `now` given to store_add), or 0 */
+    const char *const *tickers; /* only articles carrying one of these "EXCHANGE:SYMBOL"
+                                 * (borrowed, ntickers of them), or 0 */
+    size_t ntickers;
+    const struct store_watch *watch; /* only articles this watchlist matches, or NULL */
 };
 
 typedef int (*store_article_cb)(void *arg, const struct store_article *a);
@@ -147,9 +182,23 @@ typedef int (*store_article_cb)(void *arg, const struct store_article *a);
  * newest first. Text: every white-space separated word must occur in the
  * title or body text, case-insensitively for ASCII (words of 3 characters or
  * more through the trigram index, FTS5 or pg_trgm; shorter ones by a scan
- * of the candidates); at most 16 words (-EINVAL). A non-zero return of cb stops and is returned. Returns 0,
- * a negative errno (message in store_errmsg), or cb's value. */
+ * of the candidates); at most 16 words (-EINVAL), in q->text and in each
+ * keyword of a watchlist alike. Every filter given must hold. A watchlist
+ * holds at most STORE_WATCH_MAX items in all (-EINVAL). A non-zero return
+ * of cb stops and is returned. Returns 0, a negative errno (message in
+ * store_errmsg), or cb's value. */
 int store_articles(struct store *s, const struct store_query *q, store_article_cb cb, void *arg);
+
+#define STORE_WATCH_MAX 4096 /* items of one store_watch, every group's */
+
+/* One instrument and how many articles carry it. Valid during the call. */
+typedef int (*store_ticker_cb)(void *arg, const char *ticker, long articles);
+
+/* The most-mentioned instruments (SPEC §12): cb for each of the `limit`
+ * tickers carried by the most republishable articles dated at or after
+ * `since` (Unix seconds), most first (ties: by ticker). A non-zero return
+ * of cb stops and is returned. Returns 0, a negative errno, or cb's. */
+int store_top_tickers(struct store *s, int64_t since, long limit, store_ticker_cb cb, void *arg);
 
 /* Delete articles dated before `cutoff` (Unix seconds, the article model's
  * believed date) but never one first seen within a day before `now`,
@@ -194,8 +243,8 @@ int64_t store_generation(struct store *s);
 int store_count(struct store *s, int64_t feed_id, long *n);
 
 /* How far store_copy is: `stage` (a static string: "feeds", "articles",
- * "sources", "keys", "tombstones"; "check source" and "check destination" when `to` is
- * not empty; "verify" for the copy read back) has done
+ * "sources", "keys", "tombstones", "tickers"; "check source" and "check
+ * destination" when `to` is not empty; "verify" for the copy read back) has done
  * `done` rows of `total`. Called every 1000 rows and once at the end of each
  * stage (done == total). */
 typedef void (*store_progress_cb)(void *arg, const char *stage, long done, long total);

@@ -392,6 +392,20 @@ add_source(struct store *s, int64_t article, int64_t feed_id, int republish, int
     return rc < 0 ? rc : 0;
 }
 
+/* The article's tickers (SPEC §12) added to stored article `article`'s:
+ * a duplicate's are merged into the first article's, an update's kept
+ * beside the ones it had. */
+static int
+merge_tickers(struct store *s, int64_t article, const struct parse_article *a)
+{
+    if (a->ntickers == 0)
+        return 0;
+    int rc = s->ops->tickers_add(s, article, (const char *const *)a->tickers, a->ntickers);
+    if (rc > 0)
+        s->changed = 1;
+    return rc < 0 ? rc : 0;
+}
+
 static char *
 categories_json(const struct parse_article *a)
 {
@@ -560,7 +574,8 @@ add_rule1(struct store *s, int64_t feed_id, const struct parse_article *a, int64
     if ((it->text = parse_html_text(a->body)) == NULL || (it->cats = categories_json(a)) == NULL ||
         keys_make(s, feed_id, a, it->text, &it->k) < 0)
         return -ENOMEM;
-    if ((rc = update_article(s, article, a, it->cats, it->text, it->hash, now)) < 0)
+    if ((rc = update_article(s, article, a, it->cats, it->text, it->hash, now)) < 0 ||
+        (rc = merge_tickers(s, article, a)) < 0)
         return rc;
     /* the new version's keys find its reposts too */
     return keys_add(s, &it->k, K_LINK | K_TITLE | K_FEED_TITLE | K_BANDS, article, a->date, 1);
@@ -605,7 +620,11 @@ new_decide(struct store *s, int64_t feed_id, const struct parse_article *a, int 
         if ((!alive && (rc = s->ops->tomb_seen(s, article, now, 1)) < 0) ||
             (rc = s->ops->keys_add(s, add, n, article, a->date)) < 0)
             return rc;
-        return alive ? add_source(s, article, feed_id, republish, now) : 0;
+        if (!alive)
+            return 0;
+        if ((rc = add_source(s, article, feed_id, republish, now)) < 0)
+            return rc;
+        return merge_tickers(s, article, a);
     }
     it->out = STORE_NEW;
     if ((it->cats = categories_json(a)) == NULL)

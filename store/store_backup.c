@@ -37,10 +37,13 @@ static const struct {
     [STORE_INV_TOMB_UNTRACKED] = {"dedup keys of pruned articles without a tombstone (they"
                                   " would never expire)",
                                   "article"},
+    [STORE_INV_TICKER_ARTICLE] = {"tickers naming an article that does not exist", "article"},
 };
 
 /* SQLite's schema that has the tombstones table (migration 8). */
 #define SQLITE_TOMBSTONES 8
+/* … and the one that has the tickers (migration 11, SPEC §12). */
+#define SQLITE_TICKERS 11
 
 static void say(store_report_cb cb, void *arg, int problem, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -83,6 +86,8 @@ check_invariants(struct store *s, int version, store_report_cb cb, void *arg, lo
         if ((i == STORE_INV_TOMB_LIVE || i == STORE_INV_TOMB_UNTRACKED) &&
             version < SQLITE_TOMBSTONES)
             continue; /* nor a tombstones table before schema 8 */
+        if (i == STORE_INV_TICKER_ARTICLE && version < SQLITE_TICKERS)
+            continue; /* nor the tickers before schema 11 */
         n = 0;
         sample = 0;
         if ((rc = s->ops->invariant(s, i, &n, &sample)) == -ENOTSUP)

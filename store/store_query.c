@@ -2,6 +2,7 @@
  * words (SPEC §5.1: every word a case-insensitive substring of the title or
  * the body text, whatever its length), then the backend's query. */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,11 +35,8 @@ store_like_pattern(const char *term)
     return out;
 }
 
-/* The words of a search text: split at white space (ASCII and U+3000),
- * pointers into `buf` (a copy the caller frees). Returns the count, or -1
- * for more than STORE_MAX_TERMS words. */
-static int
-split_terms(char *buf, char *terms[STORE_MAX_TERMS])
+int
+store_split_terms(char *buf, char *terms[STORE_MAX_TERMS])
 {
     int n = 0;
     char *p = buf;
@@ -62,6 +60,92 @@ split_terms(char *buf, char *terms[STORE_MAX_TERMS])
     }
 }
 
+void
+store_sql_add(struct store_sql *b, const char *fmt, ...)
+{
+    va_list ap;
+    if (b->err)
+        return;
+    for (;;) {
+        size_t room = b->cap - b->len;
+        va_start(ap, fmt);
+        int n = b->s != NULL ? vsnprintf(b->s + b->len, room, fmt, ap) : -2;
+        va_end(ap);
+        if (n == -1) {
+            b->err = -ENOMEM;
+            return;
+        }
+        if (n >= 0 && (size_t)n < room) {
+            b->len += (size_t)n;
+            return;
+        }
+        size_t cap = b->cap ? b->cap * 2 : 1024;
+        while (n >= 0 && cap - b->len <= (size_t)n)
+            cap *= 2;
+        char *grown = realloc(b->s, cap);
+        if (grown == NULL) {
+            b->err = -ENOMEM;
+            return;
+        }
+        if (b->s == NULL)
+            grown[0] = '\0';
+        b->s = grown;
+        b->cap = cap;
+    }
+}
+
+void
+store_sql_free(struct store_sql *b)
+{
+    free(b->s);
+    memset(b, 0, sizeof(*b));
+}
+
+int
+store_match_empty(const struct store_match *m)
+{
+    return m->ntickers + m->nkeywords + m->ncategories + m->nfeeds == 0;
+}
+
+/* A watchlist's size and its keywords' words checked, as the search text's
+ * (-EINVAL with the reason on s). */
+static int
+watch_check(struct store *s, const struct store_watch *w)
+{
+    size_t items = 0;
+    for (size_t g = 0; g < 1 + w->nall_of + w->nnone_of; g++) {
+        const struct store_match *m = g == 0            ? &w->any
+                                      : g <= w->nall_of ? &w->all_of[g - 1]
+                                                        : &w->none_of[g - 1 - w->nall_of];
+        items += m->ntickers + m->nkeywords + m->ncategories + m->nfeeds;
+        for (size_t i = 0; i < m->nkeywords; i++) {
+            char *terms[STORE_MAX_TERMS], *copy = strdup(m->keywords[i]);
+            int n = copy != NULL ? store_split_terms(copy, terms) : -2;
+            free(copy);
+            if (n == -2)
+                return -ENOMEM;
+            if (n <= 0) {
+                snprintf(s->err, sizeof(s->err), "keyword \"%.100s\": %s", m->keywords[i],
+                         n < 0 ? "more than 16 words" : "no word");
+                return -EINVAL;
+            }
+        }
+    }
+    if (items > STORE_WATCH_MAX) {
+        snprintf(s->err, sizeof(s->err), "a watchlist of more than %d items", STORE_WATCH_MAX);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+int
+store_top_tickers(struct store *s, int64_t since, long limit, store_ticker_cb cb, void *arg)
+{
+    if (limit <= 0)
+        return 0;
+    return s->ops->top_tickers(s, since, limit, cb, arg);
+}
+
 int
 store_articles(struct store *s, const struct store_query *q, store_article_cb cb, void *arg)
 {
@@ -70,10 +154,16 @@ store_articles(struct store *s, const struct store_query *q, store_article_cb cb
     int nterms = 0, ret;
     if (q == NULL)
         q = &all;
+    if (q->ntickers > STORE_WATCH_MAX) {
+        snprintf(s->err, sizeof(s->err), "more than %d tickers", STORE_WATCH_MAX);
+        return -EINVAL;
+    }
+    if (q->watch != NULL && (ret = watch_check(s, q->watch)) < 0)
+        return ret;
     if (q->text != NULL) {
         if ((text = strdup(q->text)) == NULL)
             return -ENOMEM;
-        if ((nterms = split_terms(text, terms)) < 0) {
+        if ((nterms = store_split_terms(text, terms)) < 0) {
             snprintf(s->err, sizeof(s->err), "more than %d search words", STORE_MAX_TERMS);
             free(text);
             return -EINVAL;

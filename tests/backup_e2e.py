@@ -247,13 +247,15 @@ def main():
         c.execute("INSERT INTO keys VALUES(9, 'what', ?, 0)", (a2,))
         c.execute("DELETE FROM articles_fts WHERE rowid = ?", (a2,))
         c.execute("INSERT INTO sources VALUES(?, 999999, 0)", (a2,))
+        c.execute("INSERT INTO article_tickers VALUES(999999, 'NYSE:BABA', 1)")
         c.commit()
         c.close()
         rc, so, se = run("check", inv)
         found = [l for l in so.splitlines() if "problem:" in l]
         for what in ("articles without a source", "first feed is not among their sources",
                      "without their guid key", "naming a feed that does not exist",
-                     "unknown kind", "missing from the search index", "sources naming a feed"):
+                     "unknown kind", "missing from the search index", "sources naming a feed",
+                     "tickers naming an article that does not exist"):
             check(rc == 1 and any(what in l for l in found), "check reports %s" % what)
         rc, so, se = run("check", os.path.join(tmp, "missing.db"))
         check(rc == 1 and "missing.db" in se, "check of a missing file: %s" % se.strip())

@@ -215,6 +215,15 @@ def check_feedparser(fmt, path, expect):
                 continue  # feedparser's fallback: an Atom entry's id as its link
             if got.get(key) != exp.get(key):
                 fail(f"entry {i} {key}: got {got.get(key)!r}, expected {exp.get(key)!r}")
+        # instruments (SPEC §12): categories of the tickers scheme, in order
+        tickers = [t.get("term") for t in got.get("tags", [])
+                   if (t.get("scheme") or "").endswith("/tickers")]
+        if tickers != exp.get("tickers", []):
+            fail(f"entry {i} tickers: got {tickers!r}, expected {exp.get('tickers', [])!r}")
+        plain = [t.get("term") for t in got.get("tags", [])
+                 if not (t.get("scheme") or "").endswith("/tickers")]
+        if any(t in plain for t in tickers):
+            fail(f"entry {i}: a ticker is also a plain category: {plain!r}")
     return True
 
 
@@ -282,6 +291,10 @@ def check_json(path, expect):
         for key, jkey in (("id", "id"), ("title", "title"), ("link", "url")):
             if got.get(jkey) != exp.get(key):
                 fail(f"item {i} {jkey}: got {got.get(jkey)!r}, expected {exp.get(key)!r}")
+        ext = got.get("_finfeed", {})
+        if ext.get("tickers", []) != exp.get("tickers", []) or ext.get("tickers") == []:
+            fail(f"item {i} _finfeed.tickers: got {ext.get('tickers')!r},"
+                 f" expected {exp.get('tickers')!r} (absent when none)")
 
 
 def main():

@@ -74,6 +74,8 @@ awk '
     /^\.SH \[output\]/ { s = "output"; next }
     /^\.SH \[feed/ { s = "feed"; next }
     /^\.SH \[schedule/ { s = "schedule"; next }
+    /^\.SH \[tickers\]/ { s = "tickers"; next }
+    /^\.SH \[watchlist/ { s = "watchlist"; next }
     /^\.SH / { s = ""; next }
     s != "" && /^\.BR [a-z_]+ "/ { print s, $2 }' "$MAN5" >"$TMP/doc_keys"
 [ -s "$TMP/doc_keys" ] || fail "finfeed.conf(5) documents no key"
@@ -88,6 +90,7 @@ while read -r sec key; do
     case $sec in
     feed) printf '[feed "t"]\n%s = x\nurl = http://a.example/\n' "$key" ;;
     schedule) printf '[schedule "t"]\n%s = x\n' "$key" ;;
+    watchlist) printf '[watchlist "t"]\n%s = x\n' "$key" ;;
     *) printf '[%s]\n%s = x\n' "$sec" "$key" ;;
     esac >"$TMP/k.conf"
     "$BIN" opml export -c "$TMP/k.conf" >/dev/null 2>"$TMP/err" || true

@@ -1975,6 +1975,169 @@ test_articles_json_empty(void **state)
     free(file);
 }
 
+/* ---- instruments (SPEC §12) ---- */
+
+/* A stand-in for the extractor: every "$WORD" of the title and the body
+ * text is "US:WORD", in order, each once; what it was given is kept. */
+struct finder {
+    char title[256], body[256];
+    int calls;
+};
+
+static int
+fake_find(const void *arg, const char *title, const char *body_text, char ***out, size_t *n)
+{
+    struct finder *f = (struct finder *)arg;
+    f->calls++;
+    snprintf(f->title, sizeof(f->title), "%s", title);
+    snprintf(f->body, sizeof(f->body), "%s", body_text);
+    *out = NULL;
+    *n = 0;
+    for (int part = 0; part < 2; part++)
+        for (const char *p = part ? body_text : title; (p = strchr(p, '$')) != NULL;) {
+            size_t len = strspn(++p, "ABCDEFGHIJKLMNOPQRSTUVWXYZ");
+            char *t = test_fmt("US:%.*s", (int)len, p);
+            int dup = 0;
+            for (size_t i = 0; i < *n; i++)
+                dup |= strcmp((*out)[i], t) == 0;
+            if (len == 0 || dup) {
+                free(t);
+                continue;
+            }
+            *out = realloc(*out, (*n + 1) * sizeof(char *));
+            assert_non_null(*out);
+            (*out)[(*n)++] = t;
+        }
+    return 0;
+}
+
+static void
+test_tickers(void **state)
+{
+    (void)state;
+    struct finder f = {0};
+    const char *add[] = {"SSE:600519", "US:AAPL"};
+    struct parse_article_defaults d = {.find_tickers = fake_find, .find_tickers_arg = &f};
+    const char *item = "<title>$NVDA &amp; $AAPL</title>"
+                       "<description>&lt;p&gt;Up: &lt;b&gt;$TSM&lt;/b&gt;, $NVDA.&lt;/p&gt;"
+                       "</description>";
+
+    /* the finder reads the title and the body's plain text */
+    struct parse_article *a = rss_one(item, &d);
+    assert_int_equal(f.calls, 1);
+    assert_string_equal(f.title, "$NVDA & $AAPL");
+    assert_string_equal(f.body, "Up: $TSM, $NVDA.");
+    assert_int_equal(a->ntickers, 3);
+    assert_string_equal(a->tickers[0], "US:NVDA");
+    assert_string_equal(a->tickers[1], "US:AAPL");
+    assert_string_equal(a->tickers[2], "US:TSM");
+    parse_article_free(a);
+
+    /* tickers_add first, in order; each ticker once */
+    d.tickers_add = add;
+    d.ntickers_add = 2;
+    a = rss_one(item, &d);
+    assert_int_equal(a->ntickers, 4);
+    assert_string_equal(a->tickers[0], "SSE:600519");
+    assert_string_equal(a->tickers[1], "US:AAPL");
+    assert_string_equal(a->tickers[2], "US:NVDA");
+    assert_string_equal(a->tickers[3], "US:TSM");
+    parse_article_free(a);
+
+    /* tickers = no: nothing from the text, tickers_add still */
+    d.no_tickers = 1;
+    f.calls = 0;
+    a = rss_one(item, &d);
+    assert_int_equal(f.calls, 0);
+    assert_int_equal(a->ntickers, 2);
+    parse_article_free(a);
+
+    /* no finder, no tickers_add: none */
+    a = rss_one(item, NULL);
+    assert_int_equal(a->ntickers, 0);
+    assert_null(a->tickers);
+    char *md = markdown(a);
+    assert_null(strstr(md, "tickers"));
+    free(md);
+    parse_article_free(a);
+}
+
+/* The front matter lists the tickers after the categories, laid out as
+ * they are; PyYAML reads them back as strings. */
+static void
+test_tickers_markdown(void **state)
+{
+    (void)state;
+    const char *add[] = {"NASDAQ:AAPL", "HKEX:0700"};
+    const char *cats[] = {"Markets"};
+    struct parse_article_defaults d = {
+        .tickers_add = add, .ntickers_add = 2, .categories = cats, .ncategories = 1};
+    struct parse_article *a = rss_one("<title>Apple and Tencent</title>"
+                                      "<pubDate>Mon, 04 Apr 2022 02:50:26 GMT</pubDate>",
+                                      &d);
+    char *md = markdown(a);
+    assert_string_equal(md, "---\n"
+                            "title: 'Apple and Tencent'\n"
+                            "categories: \n"
+                            " - Markets\n"
+                            "tickers: \n"
+                            " - NASDAQ:AAPL\n"
+                            " - HKEX:0700\n"
+                            "author: Chan\n"
+                            "comments: false\n"
+                            "date: Mon, 04 Apr 2022 02:50:26 GMT\n"
+                            "---\n\n\n");
+    char *posts[] = {md};
+    json_t *y = yaml_read(posts, 1);
+    if (y != NULL) {
+        json_t *t = json_object_get(json_array_get(y, 0), "tickers");
+        assert_int_equal(json_array_size(t), 2);
+        assert_string_equal(json_string_value(json_array_get(t, 0)), "NASDAQ:AAPL");
+        assert_string_equal(json_string_value(json_array_get(t, 1)), "HKEX:0700");
+        json_decref(y);
+    }
+    free(md);
+    parse_article_free(a);
+}
+
+static void
+test_ticker_syntax(void **state)
+{
+    (void)state;
+    char out[PARSE_TICKER_LEN];
+    const char *why = NULL;
+    assert_int_equal(parse_ticker_syntax("NASDAQ:AAPL", out, sizeof(out), &why), 0);
+    assert_string_equal(out, "NASDAQ:AAPL");
+    assert_int_equal(parse_ticker_syntax(" nyse : brk.b ", out, sizeof(out), &why), 0);
+    assert_string_equal(out, "NYSE:BRK.B");
+    assert_int_equal(parse_ticker_syntax("hkex:0700", out, sizeof(out), NULL), 0);
+    assert_string_equal(out, "HKEX:0700");
+    assert_int_equal(parse_ticker_syntax("SSE:600519", out, sizeof(out), NULL), 0);
+    static const char *const bad[] = {
+        "AAPL",
+        ":AAPL",
+        "NASDAQ:",
+        "9X:AAPL",
+        "NAS DAQ:AAPL",
+        "NASDAQ:AA PL",
+        "NASDAQ:.A",
+        "NASDAQ:AAPL:X",
+        "ABCDEFGHIJKLMNOP:A",
+        "A:ABCDEFGHIJKLMNOP",
+        "NASDAQ:A$",
+        "",
+        "纳斯达克:AAPL",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        why = NULL;
+        if (parse_ticker_syntax(bad[i], out, sizeof(out), &why) != -EINVAL)
+            fail_msg("'%s' was taken", bad[i]);
+        assert_non_null(why);
+    }
+    assert_int_equal(parse_ticker_syntax("NASDAQ:AAPL", out, 8, &why), -EINVAL);
+    assert_int_equal(parse_ticker_syntax(NULL, out, sizeof(out), &why), -EINVAL);
+}
+
 int
 main(void)
 {
@@ -1982,6 +2145,9 @@ main(void)
         cmocka_unit_test(test_seed_fixture_is_the_seed),
         cmocka_unit_test(test_seed_markdown),
         cmocka_unit_test(test_seed_articles),
+        cmocka_unit_test(test_tickers),
+        cmocka_unit_test(test_tickers_markdown),
+        cmocka_unit_test(test_ticker_syntax),
         cmocka_unit_test(test_title_html),
         cmocka_unit_test(test_title_plain),
         cmocka_unit_test(test_title_whitespace),

@@ -1134,6 +1134,155 @@ test_cadence_keys(void **state)
     unlink("bad.holidays");
 }
 
+/* ---- instruments (SPEC §12) ---- */
+
+static void
+test_tickers_keys(void **state)
+{
+    (void)state;
+    struct config *c = expect_ok("[feed \"maotai\"]\n"
+                                 "url = https://example.com/maotai.xml\n"
+                                 "tickers = no\n"
+                                 "tickers_add = sse:600519, HKEX : 0700, SSE:600519\n"
+                                 "[feed \"wire\"]\n"
+                                 "url = https://example.com/wire.xml\n");
+    assert_int_equal(c->feeds[0].tickers, 0);
+    assert_int_equal(c->feeds[0].ntickers_add, 2); /* canonical, each once */
+    assert_string_equal(c->feeds[0].tickers_add[0], "SSE:600519");
+    assert_string_equal(c->feeds[0].tickers_add[1], "HKEX:0700");
+    assert_null(c->feeds[0].tickers_add[2]);
+    assert_int_equal(c->feeds[1].tickers, 1); /* default: found in the text */
+    assert_int_equal(c->feeds[1].ntickers_add, 0);
+    assert_null(c->tickers.dict);
+    config_free(c);
+
+    expect_error("[feed \"x\"]\nurl = https://example.com/x\ntickers_add = AAPL\n",
+                 "finfeed.conf:3: feed \"x\": tickers_add: bad ticker 'AAPL': not "
+                 "EXCHANGE:SYMBOL (no colon)");
+    expect_error("[feed \"x\"]\nurl = https://example.com/x\ntickers_add = NASDAQ:AAPL, N:$X\n",
+                 "finfeed.conf:3: feed \"x\": tickers_add: bad ticker 'N:$X': SYMBOL: 1 to 15 "
+                 "letters, digits or . - _, a letter or digit first");
+    expect_error("[feed \"x\"]\nurl = https://example.com/x\ntickers = maybe\n",
+                 "finfeed.conf:3: feed \"x\": tickers: bad boolean 'maybe' (want yes or no)");
+}
+
+static void
+test_tickers_file(void **state)
+{
+    (void)state;
+    write_conf("dict.tsv", "# issuers\n"
+                           "NYSE:BABA,HKEX:9988\tAlibaba\t阿里巴巴\r\n"
+                           "\n"
+                           "NASDAQ:AAPL\tApple\n");
+    struct config *c = expect_ok("[tickers]\nfile = dict.tsv\n");
+    assert_non_null(c->tickers.file);
+    assert_non_null(strstr(c->tickers.file, "/dict.tsv"));
+    assert_true(c->tickers.file[0] == '/' || strncmp(c->tickers.file, "./", 2) == 0);
+    assert_int_equal(c->tickers.len, strlen(c->tickers.dict));
+    assert_non_null(strstr(c->tickers.dict, "NYSE:BABA,HKEX:9988\tAlibaba"));
+    config_free(c);
+
+    /* each bad line named by its file and line */
+    write_conf("bad.tsv", "NYSE:BABA\tAlibaba\nNASDAQ:AAPL Apple\n");
+    expect_error("[tickers]\nfile = bad.tsv\n",
+                 "finfeed.conf:2: [tickers] file: ./bad.tsv:2: expected "
+                 "EXCHANGE:SYMBOL<TAB>name[<TAB>alias…], found no tab");
+    write_conf("bad.tsv", "# x\nNYSE:BABA,9988\tAlibaba\n");
+    expect_error("[tickers]\nfile = bad.tsv\n",
+                 "finfeed.conf:2: [tickers] file: ./bad.tsv:2: '9988' is not EXCHANGE:SYMBOL");
+    write_conf("bad.tsv", "NYSE:BABA\tAlibaba\nFOO:BAR\tFoo\n");
+    expect_error("[tickers]\nfile = bad.tsv\n",
+                 "finfeed.conf:2: [tickers] file: ./bad.tsv:2: 'FOO:BAR': unknown exchange 'FOO'");
+    write_conf("bad.tsv", "NYSE:BABA\tAli\xff\n");
+    expect_error("[tickers]\nfile = bad.tsv\n",
+                 "finfeed.conf:2: [tickers] file: ./bad.tsv:1: a name is not valid UTF-8 text");
+    expect_error("[tickers]\nfile = missing.tsv\n",
+                 "finfeed.conf:2: [tickers] file: ./missing.tsv: No such file or directory");
+    expect_error("[tickers]\nfile = dict.tsv\n[tickers]\n",
+                 "finfeed.conf:3: duplicate section [tickers] (first at line 1)");
+    expect_error("[tickers]\ndictionary = dict.tsv\n",
+                 "finfeed.conf:2: [tickers]: unknown key 'dictionary'");
+    unlink("bad.tsv");
+    unlink("dict.tsv");
+}
+
+static void
+test_watchlists(void **state)
+{
+    (void)state;
+    struct config *c = expect_ok("[watchlist \"china-tech\"]\n"
+                                 "tickers = NYSE:BABA, hkex:0700\n"
+                                 "keywords = 阿里巴巴, cloud spin-off\n"
+                                 "categories = 科技\n"
+                                 "feeds = wire\n"
+                                 "all_of = tickers: NYSE:BABA, HKEX:0700; keywords: earnings\n"
+                                 "all_of = feeds: wire, sina\n"
+                                 "none_of = categories: Sponsored, 广告\n"
+                                 "[watchlist \"desk\"]\n"
+                                 "all_of = tickers: NASDAQ:AAPL\n"
+                                 "[feed \"wire\"]\nurl = https://example.com/wire.xml\n"
+                                 "[feed \"sina\"]\nurl = https://example.com/sina.xml\n");
+    assert_int_equal(c->nwatchlists, 2);
+    const struct config_watchlist *w = config_find_watchlist(c, "china-tech");
+    assert_non_null(w);
+    assert_int_equal(w->line, 1);
+    assert_int_equal(w->any.ntickers, 2);
+    assert_string_equal(w->any.tickers[1], "HKEX:0700");
+    assert_int_equal(w->any.nkeywords, 2);
+    assert_string_equal(w->any.keywords[1], "cloud spin-off");
+    assert_int_equal(w->any.ncategories, 1);
+    assert_int_equal(w->any.nfeeds, 1);
+    assert_int_equal(w->any.feeds_line, 5);
+    assert_int_equal(w->nall_of, 2);
+    assert_int_equal(w->all_of[0].ntickers, 2);
+    assert_int_equal(w->all_of[0].nkeywords, 1);
+    assert_string_equal(w->all_of[0].keywords[0], "earnings");
+    assert_int_equal(w->all_of[0].line, 6);
+    assert_int_equal(w->all_of[1].nfeeds, 2);
+    assert_int_equal(w->all_of[1].feeds_line, 7);
+    assert_int_equal(w->nnone_of, 1);
+    assert_int_equal(w->none_of[0].ncategories, 2);
+    assert_string_equal(w->none_of[0].categories[1], "广告");
+    w = config_find_watchlist(c, "desk");
+    assert_non_null(w);
+    assert_int_equal(w->nall_of, 1);
+    assert_null(config_find_watchlist(c, "nope"));
+    config_free(c);
+
+    /* every mistake with its file, line and key */
+    expect_error("[watchlist \"x\"]\nfeeds = wire, sinaa\n[feed \"wire\"]\n"
+                 "url = https://example.com/wire.xml\n",
+                 "finfeed.conf:2: watchlist \"x\": feeds: no feed \"sinaa\" is configured");
+    expect_error("[watchlist \"x\"]\ntickers = NYSE:BABA\nnone_of = feeds: gone\n",
+                 "finfeed.conf:3: watchlist \"x\": none_of: no feed \"gone\" is configured");
+    expect_error("[watchlist \"x\"]\ntickers = BABA\n",
+                 "finfeed.conf:2: watchlist \"x\": tickers: bad ticker 'BABA': not "
+                 "EXCHANGE:SYMBOL (no colon)");
+    expect_error("[watchlist \"x\"]\nall_of = sectors: tech\n",
+                 "finfeed.conf:2: watchlist \"x\": all_of: unknown kind 'sectors' (tickers, "
+                 "keywords, categories or feeds)");
+    expect_error("[watchlist \"x\"]\nall_of = NYSE\n",
+                 "finfeed.conf:2: watchlist \"x\": all_of: 'NYSE': write KIND: ITEM, ITEM (KIND "
+                 "tickers, keywords, categories or feeds)");
+    expect_error("[watchlist \"x\"]\nall_of = tickers: ;\n",
+                 "finfeed.conf:2: watchlist \"x\": all_of: tickers: no item");
+    expect_error(
+        "[watchlist \"x\"]\nkeywords = a b c d e f g h i j k l m n o p q\n",
+        "finfeed.conf:2: watchlist \"x\": keywords: keyword 'a b c d e f g h i j k l m n o "
+        "p q': 1 to 16 words (every word must occur, as ?q=)");
+    expect_error("[watchlist \"x\"]\nnone_of = categories: ads\n",
+                 "finfeed.conf:1: watchlist \"x\": names nothing (give tickers, keywords, "
+                 "categories, feeds or all_of)");
+    expect_error("[watchlist \"x\"]\ntickers = NYSE:BABA\ntickers = HKEX:9988\n",
+                 "finfeed.conf:3: watchlist \"x\": tickers: duplicate key (first at line 2)");
+    expect_error("[watchlist \"x\"]\ntickers = NYSE:BABA\n[watchlist \"x\"]\n",
+                 "finfeed.conf:3: duplicate watchlist \"x\" (first at line 1)");
+    expect_error("[watchlist x]\n", "finfeed.conf:1: bad section [watchlist x]: write "
+                                    "[watchlist \"NAME\"]");
+    expect_error("[watchlist \"x\"]\nticker = NYSE:BABA\n",
+                 "finfeed.conf:2: watchlist \"x\": unknown key 'ticker'");
+}
+
 int
 main(void)
 {
@@ -1156,6 +1305,9 @@ main(void)
         cmocka_unit_test(test_late_errors_at_read),
         cmocka_unit_test(test_retention_forever),
         cmocka_unit_test(test_cadence_keys),
+        cmocka_unit_test(test_tickers_keys),
+        cmocka_unit_test(test_tickers_file),
+        cmocka_unit_test(test_watchlists),
     };
 
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

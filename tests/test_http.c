@@ -77,6 +77,7 @@ struct service {
     int hub_status;       /* … with this status (202 unless set) */
     uv_timer_t hub_timer; /* answers it from the loop */
     int hub_timer_open;
+    int top_refreshes; /* service_top_tickers_refresh() calls (the status page) */
 };
 
 #define ALICE_SECRET "alice-0123456789abcdef"
@@ -115,6 +116,20 @@ dup_or_null(const char *s)
     assert_true(s == NULL || d != NULL);
     return d;
 }
+
+/* "china": Alibaba's two listings (as the service expands them), not the
+ * Markets category; "desk": the wsj feed, only about bonds. */
+static char *china_tickers[] = {"NYSE:BABA", "HKEX:9988"}, *markets[] = {"Markets"},
+            *desk_feeds[] = {"wsj"}, *bonds[] = {"bonds"};
+static struct service_match china_none = {.categories = markets, .ncategories = 1},
+                            desk_all = {.keywords = bonds, .nkeywords = 1};
+static const struct service_watchlist fake_watchlists[2] = {
+    {.name = "china",
+     .any = {.tickers = china_tickers, .ntickers = 2},
+     .none_of = &china_none,
+     .nnone_of = 1},
+    {.name = "desk", .any = {.feeds = desk_feeds, .nfeeds = 1}, .all_of = &desk_all, .nall_of = 1},
+};
 
 int
 service_snapshot(struct service *s, const char *feed, struct service_snapshot *out)
@@ -159,7 +174,25 @@ service_snapshot(struct service *s, const char *feed, struct service_snapshot *o
         service_snapshot_free(out);
         return -ENOENT;
     }
+    /* instruments (SPEC §12): two watchlists, the most-mentioned tickers */
+    out->watchlists = calloc(2, sizeof(*out->watchlists));
+    assert_non_null(out->watchlists);
+    for (size_t i = 0; i < 2; i++)
+        assert_int_equal(service_watchlist_copy(&fake_watchlists[i], &out->watchlists[i]), 0);
+    out->nwatchlists = 2;
+    out->top = calloc(2, sizeof(*out->top));
+    assert_non_null(out->top);
+    out->top[0] = (struct service_ticker){dup_or_null("NYSE:BABA"), 2};
+    out->top[1] = (struct service_ticker){dup_or_null("HKEX:0700"), 1};
+    out->ntop = 2;
+    out->top_at = (int64_t)time(NULL);
     return 0;
+}
+
+void
+service_top_tickers_refresh(struct service *s)
+{
+    s->top_refreshes++;
 }
 
 void
@@ -183,6 +216,12 @@ service_snapshot_free(struct service_snapshot *snap)
         free(snap->readers[i].secret);
     }
     free(snap->readers);
+    for (size_t i = 0; i < snap->nwatchlists; i++)
+        service_watchlist_clear(&snap->watchlists[i]);
+    free(snap->watchlists);
+    for (size_t i = 0; i < snap->ntop; i++)
+        free(snap->top[i].ticker);
+    free(snap->top);
     memset(snap, 0, sizeof(*snap));
 }
 
@@ -428,7 +467,7 @@ static int64_t t0; /* dates relative to now, so nothing is pruned or stale */
 
 static void
 add_article(struct server *s, int64_t feed_id, int n, const char *title, const char *cat,
-            const char *body)
+            const char *body, char **tickers)
 {
     char link[128], guid[128];
     char *cats[3] = {(char *)"金融", (char *)cat, NULL};
@@ -448,6 +487,9 @@ add_article(struct server *s, int64_t feed_id, int n, const char *title, const c
     a.summary = (char *)"summary";
     a.body = (char *)body;
     a.source = NULL;
+    a.tickers = tickers;
+    while (tickers != NULL && tickers[a.ntickers] != NULL)
+        a.ntickers++;
     assert_int_equal(store_begin(s->writer), 0);
     assert_int_equal(store_add(s->writer, feed_id, &a, 1, t0, &out), 0);
     assert_int_equal(store_commit(s->writer), 0);
@@ -470,11 +512,13 @@ fill_store(struct server *s)
         store_feed_ensure(s->writer, "sina", "https://example.com/sina.xml", &s->sina_id), 0);
     assert_int_equal(store_feed_ensure(s->writer, "wsj", "https://example.com/wsj.xml", &s->wsj_id),
                      0);
-    add_article(s, s->sina_id, 1, "疫情持续胶着：长春累计确诊20000例", "新浪财经", long_body);
+    static char *t1[] = {"NYSE:BABA", "HKEX:0700", NULL},
+                *t3[] = {"NASDAQ:AAPL", "NYSE:BABA", NULL};
+    add_article(s, s->sina_id, 1, "疫情持续胶着：长春累计确诊20000例", "新浪财经", long_body, t1);
     add_article(s, s->sina_id, 2, "央行维持利率不变 rates unchanged", NULL,
-                "<p>The central bank kept its policy rate unchanged.</p>");
+                "<p>The central bank kept its policy rate unchanged.</p>", NULL);
     add_article(s, s->wsj_id, 3, "Stocks rally & <bonds> \"slip\"", "Markets",
-                "<p>Stocks rallied on Tuesday; bonds slipped as yields rose.</p>");
+                "<p>Stocks rallied on Tuesday; bonds slipped as yields rose.</p>", t3);
 }
 
 /* Four feeds in the states the status page shows. */
@@ -940,7 +984,16 @@ test_article_opml(void **state)
     assert_non_null(strstr(r.body, "xmlUrl=\"https://example.com/wsj.xml\""));
     assert_null(strstr(r.body, "secret"));
     assert_non_null(strstr(r.body, "text=\"quote&quot;back\\slash\""));
-    assert_int_equal(count(r.body, "<outline "), 4);
+    /* the feeds, then the watchlists in a folder of their own (SPEC §12) */
+    assert_int_equal(count(r.body, "<outline "), 4 + 1 + 2);
+    assert_non_null(strstr(r.body, "    <outline text=\"Watchlists\" title=\"Watchlists\">\n"
+                                   "      <outline type=\"rss\" text=\"china\" title=\"china\" "
+                                   "xmlUrl=\"http://127.0.0.1:8470/watchlists/china.atom\" "
+                                   "htmlUrl=\"http://127.0.0.1:8470/\"/>\n"
+                                   "      <outline type=\"rss\" text=\"desk\" title=\"desk\" "
+                                   "xmlUrl=\"http://127.0.0.1:8470/watchlists/desk.atom\" "
+                                   "htmlUrl=\"http://127.0.0.1:8470/\"/>\n"
+                                   "    </outline>\n"));
     resp_free(&r);
 }
 
@@ -995,7 +1048,8 @@ test_conditional(void **state)
 
     /* a new article: a new ETag and the new entry */
     add_article(S, S->sina_id, 4, "新文章 A new story", NULL,
-                "<p>A different story altogether, about copper prices and mining shares.</p>");
+                "<p>A different story altogether, about copper prices and mining shares.</p>",
+                NULL);
     snprintf(h1, sizeof(h1), "If-None-Match: %s", etag);
     const char *hs[] = {h1, NULL};
     request("GET", "/feed.atom", hs, &r2);
@@ -1381,7 +1435,7 @@ test_hub(void **state)
         hub_render_free(&g);
     }
     /* a new article is in the next render, whatever the cache holds */
-    add_article(S, S->sina_id, 7, "Hub story", NULL, "<p>Pushed.</p>");
+    add_article(S, S->sina_id, 7, "Hub story", NULL, "<p>Pushed.</p>", NULL);
     struct hub_render hn = {.path = "/feeds/sina.atom?limit=1"};
     hub_render(&hn);
     assert_int_equal(hn.drc, 0);
@@ -1554,7 +1608,14 @@ test_status_page(void **state)
         "https://example.com/wsj.xml",
         "UTC",
         "<p>node node-7 &quot;east&quot; \xC2\xB7 finfeed ",
+        /* instruments (SPEC §12) */
+        "<p>Watchlists: <a href=\"watchlists/china.atom\">china</a> (<a "
+        "href=\"watchlists/china.rss\">RSS</a>, <a href=\"watchlists/china.json\">JSON</a>)",
+        "<a href=\"watchlists/desk.atom\">desk</a>",
+        "<p>Most mentioned, last 24 h: <a href=\"tickers/NYSE%3ABABA.atom\">NYSE:BABA</a> (2) "
+        "\xC2\xB7 <a href=\"tickers/HKEX%3A0700.atom\">HKEX:0700</a> (1) <small>counted ",
     };
+    int refreshes = S->svc.top_refreshes;
     for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
         if (strstr(r.body, want[i]) == NULL)
             print_error("missing: %s\n", want[i]);
@@ -1563,6 +1624,165 @@ test_status_page(void **state)
     assert_null(strstr(r.body, "<b>"));
     assert_null(strstr(r.body, "secret"));
     assert_null(strstr(r.body, "\xff"));
+    resp_free(&r);
+    get("/", &r);
+    resp_free(&r);
+    /* each page asks for a fresh count (the service decides when to run it) */
+    assert_true(S->svc.top_refreshes >= refreshes + 1);
+}
+
+/* The instruments' routes (SPEC §12): /tickers/EXCHANGE:SYMBOL.*, ?ticker=
+ * on every feed route, /watchlists/NAME.*, each with the validators, 304,
+ * gzip and HEAD of the other routes; a client's mistake is a 400 that
+ * says why, an unknown watchlist a 404. */
+static void
+test_instrument_routes(void **state)
+{
+    (void)state;
+    struct resp r, r2;
+    static const struct {
+        const char *path, *fmt;
+        int entries;
+    } cases[] = {
+        {"/tickers/NYSE:BABA.atom", "atom", 2},
+        {"/tickers/NYSE%3ABABA.rss", "rss", 2},
+        {"/tickers/nyse:baba.json", "json", 2}, /* written any case */
+        {"/tickers/NASDAQ:AAPL.atom", "atom", 1},
+        {"/tickers/NYSE:IBM.atom", "atom", 0},
+        {"/tickers/NYSE:BABA.atom?ticker=NASDAQ:AAPL", "atom", 1}, /* both */
+        {"/tickers/NYSE:BABA.atom?feed=sina", "atom", 1},
+        {"/feed.atom?ticker=HKEX:0700", "atom", 1},
+        {"/feed.rss?ticker=HKEX:0700,NASDAQ:AAPL", "rss", 2}, /* any of them */
+        {"/feed.json?ticker=HKEX:0700&ticker=nasdaq:aapl", "json", 2},
+        {"/feeds/sina.atom?ticker=NASDAQ:AAPL", "atom", 0},
+        {"/categories/Markets.atom?ticker=NASDAQ:AAPL", "atom", 1},
+        {"/feed.atom?q=bonds&ticker=NYSE:BABA", "atom", 1},
+        {"/watchlists/china.atom", "atom", 1}, /* not the Markets story */
+        {"/watchlists/china.rss?limit=5", "rss", 1},
+        {"/watchlists/desk.json", "json", 1},
+        {"/watchlists/desk.atom?ticker=HKEX:0700", "atom", 0},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        get(cases[i].path, &r);
+        if (r.status != 200)
+            print_error("%s: %ld %s\n", cases[i].path, r.status, r.body ? r.body : "");
+        assert_int_equal(r.status, 200);
+        assert_non_null(hdr(&r, "ETag"));
+        assert_non_null(hdr(&r, "Last-Modified"));
+        const char *tag = strcmp(cases[i].fmt, "atom") == 0  ? "<entry>"
+                          : strcmp(cases[i].fmt, "rss") == 0 ? "<item>"
+                                                             : "\"content_html\"";
+        if (count(r.body, tag) != cases[i].entries)
+            print_error("%s: %d entries, want %d\n", cases[i].path, count(r.body, tag),
+                        cases[i].entries);
+        assert_int_equal(count(r.body, tag), cases[i].entries);
+        int rc = check_feed(cases[i].fmt, &r);
+        if (rc != 0 && rc != 77)
+            print_error("%s: check_feed.py exit %d\n%s\n", cases[i].path, rc, r.body);
+        assert_true(rc == 0 || rc == 77);
+        resp_free(&r);
+    }
+
+    /* the entries' tickers, in every format; the rendering's own links */
+    get("/tickers/nyse:baba.atom", &r);
+    assert_non_null(strstr(r.body, "<title>Finance news \xE2\x80\x94 NYSE:BABA</title>"));
+    assert_non_null(strstr(r.body, "rel=\"self\" type=\"application/atom+xml\" "
+                                   "href=\"http://127.0.0.1:8470/tickers/NYSE%3ABABA.atom\""));
+    assert_non_null(strstr(r.body, "<category scheme=\"http://127.0.0.1:8470/tickers\" "
+                                   "term=\"NASDAQ:AAPL\"/>\n    <category scheme=\""
+                                   "http://127.0.0.1:8470/tickers\" term=\"NYSE:BABA\"/>"));
+    resp_free(&r);
+    get("/feed.rss?ticker=NASDAQ:AAPL", &r);
+    assert_non_null(strstr(r.body, "<category domain=\"http://127.0.0.1:8470/tickers\">"
+                                   "NASDAQ:AAPL</category>"));
+    assert_non_null(strstr(r.body, "href=\"http://127.0.0.1:8470/feed.rss?ticker=NASDAQ%3AAAPL\""));
+    resp_free(&r);
+    get("/watchlists/china.json", &r);
+    assert_non_null(strstr(r.body, "\"title\":\"Finance news \xE2\x80\x94 watchlist china\""));
+    assert_non_null(strstr(r.body, "\"feed_url\":\"http://127.0.0.1:8470/watchlists/china.json\""));
+    assert_non_null(strstr(r.body, "\"_finfeed\":{\"sources\":[\"sina\"],"
+                                   "\"tickers\":[\"NYSE:BABA\",\"HKEX:0700\"]}"));
+    resp_free(&r);
+    get("/feed.json?ticker=NASDAQ:AAPL,HKEX:0700", &r);
+    assert_non_null(strstr(r.body, "feed.json?ticker=HKEX%3A0700%2CNASDAQ%3AAAPL\""));
+    resp_free(&r);
+
+    /* one rendering whatever the order or the form of ?ticker= */
+    get("/feed.atom?ticker=NASDAQ:AAPL,HKEX:0700", &r);
+    unsigned long before = renders();
+    get("/feed.atom?ticker=hkex:0700&ticker=NASDAQ%3AAAPL", &r2);
+    assert_int_equal(renders(), before);
+    char etag[64];
+    assert_non_null(hdr(&r, "ETag"));
+    snprintf(etag, sizeof(etag), "%s", hdr(&r, "ETag"));
+    assert_string_equal(hdr(&r2, "ETag"), etag);
+    resp_free(&r);
+    resp_free(&r2);
+
+    /* validators, 304, gzip, HEAD as on every route */
+    const char *paths[] = {"/tickers/NYSE:BABA.atom", "/watchlists/desk.rss",
+                           "/feed.json?ticker=NYSE:BABA"};
+    for (size_t i = 0; i < 3; i++) {
+        char inm[128];
+        get(paths[i], &r);
+        assert_int_equal(r.status, 200);
+        snprintf(etag, sizeof(etag), "%s", hdr(&r, "ETag"));
+        snprintf(inm, sizeof(inm), "If-None-Match: %s", etag);
+        const char *h304[] = {inm, NULL};
+        request("GET", paths[i], h304, &r2);
+        assert_int_equal(r2.status, 304);
+        assert_int_equal(r2.len, 0);
+        resp_free(&r2);
+        const char *hgz[] = {"Accept-Encoding: gzip", NULL};
+        request("GET", paths[i], hgz, &r2);
+        assert_int_equal(r2.status, 200);
+        assert_string_equal(hdr(&r2, "Content-Encoding"), "gzip");
+        resp_free(&r2);
+        request("HEAD", paths[i], NULL, &r2);
+        assert_int_equal(r2.status, 200);
+        assert_int_equal(r2.len, 0);
+        assert_string_equal(hdr(&r2, "ETag"), etag);
+        resp_free(&r2);
+        resp_free(&r);
+    }
+
+    /* the client's mistakes, with their reasons */
+    static const struct {
+        const char *path;
+        long status;
+        const char *body;
+    } bad[] = {
+        {"/tickers/AAPL.atom", 400,
+         "bad request: 'AAPL' is no ticker: not EXCHANGE:SYMBOL (no colon)\n"},
+        {"/tickers/NYSE:BR%20K.atom", 400,
+         "bad request: 'NYSE:BR K' is no ticker: SYMBOL: 1 to 15 letters, digits or . - _, a "
+         "letter or digit first\n"},
+        {"/feed.atom?ticker=AAPL", 400,
+         "bad request: ticker: 'AAPL': not EXCHANGE:SYMBOL (no colon)\n"},
+        {"/feeds/sina.rss?ticker=NYSE:BABA,9988", 400,
+         "bad request: ticker: '9988': not EXCHANGE:SYMBOL (no colon)\n"},
+        {"/watchlists/nope.atom", 404, "not found: no watchlist of that name\n"},
+        {"/watchlists/china.xml", 404,
+         "not found: a feed is served as .atom, .rss or .json (atom, rss or json)\n"},
+        {"/tickers/NYSE:BABA", 404,
+         "not found: a feed is served as .atom, .rss or .json (atom, rss or json)\n"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        get(bad[i].path, &r);
+        if (r.status != bad[i].status || r.body == NULL || strcmp(r.body, bad[i].body) != 0)
+            print_error("%s: %ld %s\n", bad[i].path, r.status, r.body ? r.body : "");
+        assert_int_equal(r.status, bad[i].status);
+        assert_string_equal(r.body, bad[i].body);
+        resp_free(&r);
+    }
+    /* at most HTTP_TICKERS_MAX tickers */
+    char many[4096] = "/feed.atom?ticker=";
+    for (int i = 0; i <= HTTP_TICKERS_MAX; i++)
+        snprintf(many + strlen(many), sizeof(many) - strlen(many), "%sHKEX:%d", i ? "," : "",
+                 i + 1);
+    get(many, &r);
+    assert_int_equal(r.status, 400);
+    assert_non_null(strstr(r.body, "ticker: at most 64"));
     resp_free(&r);
 }
 
@@ -2589,10 +2809,15 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_feeds),           cmocka_unit_test(test_article_opml),
-        cmocka_unit_test(test_conditional),     cmocka_unit_test(test_gzip_head),
-        cmocka_unit_test(test_errors),          cmocka_unit_test(test_hostile),
-        cmocka_unit_test(test_healthz_metrics), cmocka_unit_test(test_status_page),
+        cmocka_unit_test(test_feeds),
+        cmocka_unit_test(test_article_opml),
+        cmocka_unit_test(test_conditional),
+        cmocka_unit_test(test_gzip_head),
+        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_hostile),
+        cmocka_unit_test(test_healthz_metrics),
+        cmocka_unit_test(test_status_page),
+        cmocka_unit_test(test_instrument_routes),
         cmocka_unit_test(test_cache),           cmocka_unit_test(test_listen),
         cmocka_unit_test(test_tokens),          cmocka_unit_test(test_hub),
         cmocka_unit_test(test_client_errors),   cmocka_unit_test(test_500_logged),

@@ -3,7 +3,10 @@
  * success, ttl and max-age capped at 6 h, exponential backoff capped at 24 h,
  * Retry-After, the timer delay, saturation at the ends of int64_t, a
  * feed's state in words (stale, gone, new, …), and the next check with its
- * reason (issue 13 §2: auto, a schedule's opening). */
+ * reason (issue 13 §2: auto, a schedule's opening). And
+ * daemon/service/tickers.c (SPEC §12), no loop either: an extractor's finder
+ * and issuer listings plugged into the ingest and the watchlists, a
+ * stand-in's and the real one's (parse/tickers, with a dictionary). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -11,11 +14,17 @@
 #include <cmocka.h>
 
 #include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "daemon/cadence/cadence.h"
+#include "daemon/config/config.h"
+#include "daemon/service/ingest.h"
 #include "daemon/service/policy.h"
 #include "daemon/service/service.h"
+#include "store/store.h"
 
 #define NOW INT64_C(1714550400) /* 2024-05-01T08:00:00Z */
 #define HOUR 3600
@@ -267,6 +276,227 @@ test_next_check(void **state)
     cadence_hours_free(h);
 }
 
+/* ---- instruments (SPEC §12) ---- */
+
+/* A stand-in for the extractor: "Alibaba" in a text is NYSE:BABA, and
+ * its issuer is listed on NYSE and HKEX. */
+static int
+stub_find(const void *arg, const char *title, const char *body_text, char ***out, size_t *n)
+{
+    (void)arg;
+    *out = NULL;
+    *n = 0;
+    if (strstr(title, "Alibaba") == NULL && strstr(body_text, "Alibaba") == NULL)
+        return 0;
+    *out = calloc(1, sizeof(char *));
+    assert_non_null(*out);
+    (*out)[0] = strdup("NYSE:BABA");
+    *n = 1;
+    return 0;
+}
+
+static int
+stub_listings(const void *arg, const char *ticker, char ***out, size_t *n)
+{
+    (void)arg;
+    *out = NULL;
+    *n = 0;
+    if (strcmp(ticker, "NYSE:BABA") != 0 && strcmp(ticker, "HKEX:9988") != 0)
+        return 0;
+    *out = calloc(2, sizeof(char *));
+    assert_non_null(*out);
+    (*out)[0] = strdup("NYSE:BABA");
+    (*out)[1] = strdup("HKEX:9988");
+    *n = 2;
+    return 0;
+}
+
+static int stub_freed;
+
+static void
+stub_free(void *arg)
+{
+    (void)arg;
+    stub_freed++;
+}
+
+static struct config *
+load(const char *text)
+{
+    char path[] = "/tmp/test_sched.XXXXXX", err[512];
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+    struct config *c = NULL;
+    if (config_load(path, &c, err, sizeof(err)) != 0)
+        fail_msg("config_load: %s", err);
+    unlink(path);
+    return c;
+}
+
+static int
+on_tickers(void *arg, const struct store_article *a)
+{
+    char *buf = arg;
+    snprintf(buf + strlen(buf), 512 - strlen(buf), "%s=%s;", a->guid, a->tickers_json);
+    return 0;
+}
+
+/* The ingest finds tickers with the extractor it was given, after the
+ * feed's tickers_add; `tickers = no` keeps only those. */
+static void
+test_ingest_tickers(void **state)
+{
+    (void)state;
+    struct config *cfg = load("[feed \"wire\"]\nurl = https://wire.example/rss\n"
+                              "tickers_add = NASDAQ:AAPL\n"
+                              "[feed \"quiet\"]\nurl = https://quiet.example/rss\n"
+                              "tickers = no\n");
+    struct service_tickers *t = NULL;
+    assert_int_equal(service_tickers_new_with(stub_find, stub_listings, &stub_freed, stub_free, &t),
+                     0);
+    struct store *s = NULL;
+    char err[512], got[512] = "";
+    assert_int_equal(store_open(":memory:", &s, err, sizeof(err)), 0);
+    static const char doc[] =
+        "<rss version=\"2.0\"><channel><title>W</title>"
+        "<item><guid>a</guid><title>Alibaba lists its cloud</title>"
+        "<link>https://wire.example/a</link><description>x</description></item>"
+        "</channel></rss>";
+    const char *names[] = {"wire", "quiet"};
+    for (int i = 0; i < 2; i++) {
+        struct service_ingest f;
+        struct store_counts counts;
+        struct parse_report rep;
+        assert_int_equal(service_ingest_init(&f, s, cfg, config_find_feed(cfg, names[i]), names[i],
+                                             err, sizeof(err)),
+                         0);
+        service_ingest_set_tickers(&f, t);
+        assert_int_equal(service_ingest_document(s, &f, NULL, doc, strlen(doc), NULL, 1714550400,
+                                                 &counts, &rep, err, sizeof(err)),
+                         0);
+        service_ingest_close(&f);
+    }
+    struct store_query q = {.limit = 10};
+    assert_int_equal(store_articles(s, &q, on_tickers, got), 0);
+    /* the quiet feed's copy is a duplicate: it brought nothing */
+    assert_string_equal(got, "a=[\"NASDAQ:AAPL\",\"NYSE:BABA\"];");
+    store_close(s);
+
+    /* the last reference frees the extractor's own state */
+    stub_freed = 0;
+    service_tickers_unref(t);
+    assert_int_equal(stub_freed, 1);
+    config_free(cfg);
+}
+
+/* A watchlist's tickers are every listing of their issuers; its copy and
+ * its store predicate keep the groups. */
+static void
+test_watchlist_expand(void **state)
+{
+    (void)state;
+    struct config *cfg = load("[watchlist \"china\"]\n"
+                              "tickers = HKEX:9988, NASDAQ:AAPL\n"
+                              "keywords = cloud\n"
+                              "all_of = tickers: NYSE:BABA; feeds: wire\n"
+                              "none_of = categories: ads\n"
+                              "[feed \"wire\"]\nurl = https://wire.example/rss\n");
+    struct service_tickers *t = NULL;
+    struct service_watchlist *w = NULL, copy;
+    size_t n = 0;
+    assert_int_equal(service_tickers_new_with(NULL, stub_listings, NULL, NULL, &t), 0);
+    assert_int_equal(service_watchlists_new(cfg, t, &w, &n), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(w[0].name, "china");
+    assert_int_equal(w[0].any.ntickers, 3);
+    assert_string_equal(w[0].any.tickers[0], "HKEX:9988");
+    assert_string_equal(w[0].any.tickers[1], "NYSE:BABA");
+    assert_string_equal(w[0].any.tickers[2], "NASDAQ:AAPL");
+    assert_int_equal(w[0].nall_of, 1);
+    assert_int_equal(w[0].all_of[0].ntickers, 2);
+    assert_int_equal(w[0].all_of[0].nfeeds, 1);
+    assert_int_equal(w[0].nnone_of, 1);
+
+    assert_int_equal(service_watchlist_copy(&w[0], &copy), 0);
+    struct store_watch q;
+    assert_int_equal(service_watchlist_query(&copy, &q), 0);
+    assert_int_equal(q.any.ntickers, 3);
+    assert_int_equal(q.any.nkeywords, 1);
+    assert_string_equal(q.any.keywords[0], "cloud");
+    assert_int_equal(q.nall_of, 1);
+    assert_string_equal(q.all_of[0].feeds[0], "wire");
+    assert_int_equal(q.nnone_of, 1);
+    assert_string_equal(q.none_of[0].categories[0], "ads");
+    service_watchlist_query_free(&q);
+    service_watchlist_clear(&copy);
+    service_watchlists_free(w, n);
+
+    /* without the extractor: the tickers as written */
+    assert_int_equal(service_watchlists_new(cfg, NULL, &w, &n), 0);
+    assert_int_equal(w[0].any.ntickers, 2);
+    service_watchlists_free(w, n);
+    service_tickers_unref(t);
+    config_free(cfg);
+}
+
+/* The configuration's extractor (parse/tickers through service_tickers_new):
+ * the dictionary's names found in the text, its issuers' listings in the
+ * watchlists. */
+static void
+test_extractor_wired(void **state)
+{
+    (void)state;
+    char dict[] = "/tmp/test_sched_dict.XXXXXX", conf[1024], err[512], got[512] = "";
+    int fd = mkstemp(dict);
+    assert_true(fd >= 0);
+    static const char tsv[] = "NYSE:BABA,HKEX:9988\tAlibaba Group\t阿里巴巴\n";
+    assert_int_equal(write(fd, tsv, strlen(tsv)), (ssize_t)strlen(tsv));
+    close(fd);
+    snprintf(conf, sizeof(conf),
+             "[tickers]\nfile = %s\n[feed \"wire\"]\nurl = https://wire.example/rss\n"
+             "[watchlist \"ali\"]\ntickers = HKEX:9988\n",
+             dict);
+    struct config *cfg = load(conf);
+    unlink(dict);
+    struct service_tickers *t = NULL;
+    assert_int_equal(service_tickers_new(cfg, &t, err, sizeof(err)), 0);
+
+    struct store *s = NULL;
+    assert_int_equal(store_open(":memory:", &s, err, sizeof(err)), 0);
+    static const char doc[] =
+        "<rss version=\"2.0\"><channel><title>W</title>"
+        "<item><guid>a</guid><title>阿里巴巴拆分云业务</title>"
+        "<link>https://wire.example/a</link><description>Apple (NASDAQ: AAPL) too."
+        "</description></item></channel></rss>";
+    struct service_ingest f;
+    struct store_counts counts;
+    struct parse_report rep;
+    assert_int_equal(
+        service_ingest_init(&f, s, cfg, config_find_feed(cfg, "wire"), "wire", err, sizeof(err)),
+        0);
+    service_ingest_set_tickers(&f, t);
+    assert_int_equal(service_ingest_document(s, &f, NULL, doc, strlen(doc), NULL, 1714550400,
+                                             &counts, &rep, err, sizeof(err)),
+                     0);
+    service_ingest_close(&f);
+    struct store_query q = {.limit = 10};
+    assert_int_equal(store_articles(s, &q, on_tickers, got), 0);
+    assert_string_equal(got, "a=[\"NYSE:BABA\",\"NASDAQ:AAPL\"];");
+
+    struct service_watchlist *w = NULL;
+    size_t n = 0;
+    assert_int_equal(service_watchlists_new(cfg, t, &w, &n), 0);
+    assert_int_equal(w[0].any.ntickers, 2);
+    assert_string_equal(w[0].any.tickers[0], "HKEX:9988");
+    assert_string_equal(w[0].any.tickers[1], "NYSE:BABA");
+    service_watchlists_free(w, n);
+    store_close(s);
+    service_tickers_unref(t);
+    config_free(cfg);
+}
+
 int
 main(void)
 {
@@ -275,6 +505,8 @@ main(void)
         cmocka_unit_test(test_hub_retry), cmocka_unit_test(test_saturation),
         cmocka_unit_test(test_timer_ms),  cmocka_unit_test(test_feed_state),
         cmocka_unit_test(test_time_iso),  cmocka_unit_test(test_next_check),
+        cmocka_unit_test(test_ingest_tickers), cmocka_unit_test(test_watchlist_expand),
+        cmocka_unit_test(test_extractor_wired),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

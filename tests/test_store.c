@@ -1264,6 +1264,281 @@ test_query(void **state)
     store_close(s);
 }
 
+/* ---- instruments (SPEC §12) ---- */
+
+/* What store_articles gave: titles and tickers, "TITLE=[…]" a line. */
+static int
+on_ticker_row(void *arg, const struct store_article *a)
+{
+    fprintf(arg, "%s=%s\n", a->title, a->tickers_json);
+    return 0;
+}
+
+static char *
+ticker_rows(struct store *s, const struct store_query *q)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *fp = open_memstream(&buf, &len);
+    assert_non_null(fp);
+    int rc = store_articles(s, q, on_ticker_row, fp);
+    if (rc != 0)
+        fail_msg("store_articles: %d %s", rc, store_errmsg(s));
+    assert_int_equal(fclose(fp), 0);
+    return buf;
+}
+
+/* store_articles with q: "TITLE=[…]" lines, compared with want. */
+static void
+want_rows(struct store *s, const struct store_query *q, const char *want)
+{
+    char *got = ticker_rows(s, q);
+    if (strcmp(got, want) != 0)
+        fail_msg("got:\n%s\nwant:\n%s", got, want);
+    free(got);
+}
+
+static int
+on_top(void *arg, const char *ticker, long n)
+{
+    char line[64];
+    snprintf(line, sizeof(line), "%s %ld;", ticker, n);
+    strcat(arg, line);
+    return 0;
+}
+
+/* Tickers are stored in their order, found by ticker; a duplicate's and
+ * an update's are merged into the first article's; pruned with it. */
+static void
+test_tickers(void **state)
+{
+    (void)state;
+    struct store *s = mem_store();
+    int64_t sina = feed(s, "sina"), wire = feed(s, "wire"), cls = feed(s, "cls");
+    struct parse_article a;
+    char *t1[] = {"SSE:600519", "HKEX:0700"}, *t2[] = {"NASDAQ:AAPL"},
+         *t3[] = {"HKEX:0700", "NYSE:BABA", "SSE:600519"}, *t4[] = {"SZSE:000001", "NYSE:BABA"};
+
+    art(&a, "s-1", "贵州茅台与腾讯控股", "https://a.example/1", "<p>茅台（600519）</p>", T0);
+    a.tickers = t1;
+    a.ntickers = 2;
+    assert_int_equal(add(s, sina, &a, T0), STORE_NEW);
+    art(&a, "w-1", "Apple sells more phones", "https://b.example/1",
+        "<p>Apple (NASDAQ: AAPL) rose.</p>", T0 + HOUR);
+    a.tickers = t2;
+    a.ntickers = 1;
+    assert_int_equal(add(s, wire, &a, T0), STORE_NEW);
+    art(&a, "w-2", "Rates: a cut in June", "https://b.example/2",
+        "<p>Traders price a rate cut.</p>", T0 + 2 * HOUR);
+    assert_int_equal(add(s, wire, &a, T0), STORE_NEW);
+    want_rows(s, NULL,
+              "Rates: a cut in June=[]\n"
+              "Apple sells more phones=[\"NASDAQ:AAPL\"]\n"
+              "贵州茅台与腾讯控股=[\"SSE:600519\",\"HKEX:0700\"]\n");
+
+    /* a duplicate (same link) brings its tickers to the first article:
+     * the new ones after, each once; the output changes */
+    int64_t gen = store_generation(s);
+    art(&a, "c-1", "茅台、腾讯", "https://a.example/1?utm_source=cls", "<p>x</p>", T0);
+    a.tickers = t3;
+    a.ntickers = 3;
+    assert_int_equal(add(s, cls, &a, T0 + 60), STORE_DUPLICATE);
+    assert_true(store_generation(s) != gen);
+    const char *baba[] = {"NYSE:BABA"};
+    struct store_query q = {.tickers = baba, .ntickers = 1};
+    want_rows(s, &q, "贵州茅台与腾讯控股=[\"SSE:600519\",\"HKEX:0700\",\"NYSE:BABA\"]\n");
+    /* the same duplicate again: nothing new */
+    gen = store_generation(s);
+    assert_int_equal(add(s, cls, &a, T0 + 120), STORE_UNCHANGED);
+    assert_int_equal(store_generation(s), gen);
+    /* an update keeps the tickers it had and adds its own */
+    art(&a, "s-1", "贵州茅台与腾讯控股（更新）", "https://a.example/1", "<p>平安银行</p>", T0);
+    a.tickers = t4;
+    a.ntickers = 2;
+    assert_int_equal(add(s, sina, &a, T0 + 180), STORE_UPDATED);
+    want_rows(s, &q,
+              "贵州茅台与腾讯控股（更新）=[\"SSE:600519\",\"HKEX:0700\",\"NYSE:BABA\","
+              "\"SZSE:000001\"]\n");
+
+    /* any of several; none; with the other filters */
+    const char *two[] = {"NASDAQ:AAPL", "SZSE:000001"}, *none[] = {"NYSE:IBM"};
+    q = (struct store_query){.tickers = two, .ntickers = 2};
+    assert_int_equal(nquery(s, &q), 2);
+    q = (struct store_query){.tickers = none, .ntickers = 1};
+    assert_int_equal(nquery(s, &q), 0);
+    q = (struct store_query){.tickers = two, .ntickers = 2, .feed = "wire"};
+    want_rows(s, &q, "Apple sells more phones=[\"NASDAQ:AAPL\"]\n");
+    q = (struct store_query){.tickers = two, .ntickers = 2, .text = "平安"};
+    assert_int_equal(nquery(s, &q), 1);
+
+    /* the most mentioned since a time: most first, ties by ticker */
+    char top[512] = "";
+    assert_int_equal(store_top_tickers(s, T0 - HOUR, 10, on_top, top), 0);
+    assert_string_equal(top, "HKEX:0700 1;NASDAQ:AAPL 1;NYSE:BABA 1;SSE:600519 1;SZSE:000001 1;");
+    art(&a, "w-3", "Tencent and Apple", "https://b.example/3", "<p>y</p>", T0 + 3 * HOUR);
+    char *t5[] = {"HKEX:0700", "NASDAQ:AAPL"};
+    a.tickers = t5;
+    a.ntickers = 2;
+    assert_int_equal(add(s, wire, &a, T0), STORE_NEW);
+    top[0] = '\0';
+    assert_int_equal(store_top_tickers(s, T0 - HOUR, 2, on_top, top), 0);
+    assert_string_equal(top, "HKEX:0700 2;NASDAQ:AAPL 2;");
+    top[0] = '\0';
+    assert_int_equal(store_top_tickers(s, T0 + HOUR, 10, on_top, top), 0); /* by date */
+    assert_string_equal(top, "NASDAQ:AAPL 2;HKEX:0700 1;");
+
+    /* pruned with their article: the route and the counts forget them */
+    assert_int_equal(store_prune(s, T0 + 30 * 60, T0 + 100 * HOUR, NULL), 0);
+    q = (struct store_query){.tickers = baba, .ntickers = 1};
+    assert_int_equal(nquery(s, &q), 0);
+    top[0] = '\0';
+    assert_int_equal(store_top_tickers(s, 0, 10, on_top, top), 0);
+    assert_string_equal(top, "NASDAQ:AAPL 2;HKEX:0700 1;");
+    store_close(s);
+}
+
+/* A watchlist: any of its tickers, keywords, categories, feeds; all_of
+ * groups that must each match; none_of groups that may not. */
+static void
+test_watchlist(void **state)
+{
+    (void)state;
+    struct store *s = mem_store();
+    int64_t sina = feed(s, "sina"), wire = feed(s, "wire"), sec = feed(s, "sec");
+    struct parse_article a;
+    char *aapl[] = {"NASDAQ:AAPL"}, *baba[] = {"NYSE:BABA"}, *hk[] = {"HKEX:9988"};
+    char *markets[] = {"Markets"}, *ads[] = {"Sponsored"}, *filings[] = {"Filings"};
+
+    art(&a, "w-1", "Apple beats estimates", "https://b.example/1",
+        "<p>Apple said iPhone sales rose.</p>", T0);
+    a.tickers = aapl;
+    a.ntickers = 1;
+    a.categories = markets;
+    a.ncategories = 1;
+    assert_int_equal(add(s, wire, &a, T0), STORE_NEW);
+    art(&a, "w-2", "Alibaba cloud spin-off", "https://b.example/2",
+        "<p>Alibaba said its cloud unit would list.</p>", T0 + HOUR);
+    a.tickers = baba;
+    a.ntickers = 1;
+    assert_int_equal(add(s, wire, &a, T0), STORE_NEW);
+    art(&a, "s-1", "阿里巴巴港股走强", "https://a.example/1", "<p>阿里巴巴-SW 涨3%。</p>",
+        T0 + 2 * HOUR);
+    a.tickers = hk;
+    a.ntickers = 1;
+    assert_int_equal(add(s, sina, &a, T0), STORE_NEW);
+    art(&a, "s-2", "央行降准 释放长期资金", "https://a.example/2",
+        "<p>中国人民银行决定下调存款准备金率。</p>", T0 + 3 * HOUR);
+    assert_int_equal(add(s, sina, &a, T0), STORE_NEW);
+    art(&a, "s-3", "Sponsored: open an account", "https://a.example/3",
+        "<p>Apple fans: a broker for you.</p>", T0 + 4 * HOUR);
+    a.categories = ads;
+    a.ncategories = 1;
+    assert_int_equal(add(s, sina, &a, T0), STORE_NEW);
+    art(&a, "e-1", "10-K: Apple Inc.", "https://sec.example/1", "<p>Annual report.</p>",
+        T0 + 5 * HOUR);
+    a.tickers = aapl;
+    a.ntickers = 1;
+    a.categories = filings;
+    a.ncategories = 1;
+    assert_int_equal(add(s, sec, &a, T0), STORE_NEW);
+
+    /* any of the lists: an issuer's listings (the caller expands them),
+     * keywords as ?q= (every word), a category, a feed */
+    const char *issuer[] = {"NYSE:BABA", "HKEX:9988"}, *kw[] = {"降准", "iphone sales"},
+               *cat[] = {"Filings"}, *fd[] = {"nobody"};
+    struct store_watch w = {.any = {.tickers = issuer, .ntickers = 2}};
+    struct store_query q = {.watch = &w};
+    want_rows(s, &q, "阿里巴巴港股走强=[\"HKEX:9988\"]\nAlibaba cloud spin-off=[\"NYSE:BABA\"]\n");
+    w = (struct store_watch){.any = {.keywords = kw, .nkeywords = 2}};
+    want_rows(s, &q, "央行降准 释放长期资金=[]\nApple beats estimates=[\"NASDAQ:AAPL\"]\n");
+    w = (struct store_watch){.any = {.tickers = issuer,
+                                     .ntickers = 2,
+                                     .keywords = kw,
+                                     .nkeywords = 2,
+                                     .categories = cat,
+                                     .ncategories = 1,
+                                     .feeds = fd,
+                                     .nfeeds = 1}};
+    assert_int_equal(nquery(s, &q), 5);
+
+    /* "these feeds, but only about these tickers" */
+    const char *desk_feeds[] = {"wire", "sec"}, *apple[] = {"NASDAQ:AAPL"};
+    struct store_match only_apple = {.tickers = apple, .ntickers = 1};
+    w = (struct store_watch){
+        .any = {.feeds = desk_feeds, .nfeeds = 2}, .all_of = &only_apple, .nall_of = 1};
+    want_rows(s, &q,
+              "10-K: Apple Inc.=[\"NASDAQ:AAPL\"]\nApple beats estimates=[\"NASDAQ:AAPL\"]\n");
+    /* all_of alone narrows every article; two groups must both match */
+    const char *appleword[] = {"apple"};
+    struct store_match groups[2] = {{.keywords = appleword, .nkeywords = 1},
+                                    {.feeds = desk_feeds, .nfeeds = 2}};
+    w = (struct store_watch){.all_of = groups, .nall_of = 1};
+    assert_int_equal(nquery(s, &q), 3); /* the wire's, the filing, the advert */
+    w = (struct store_watch){.all_of = groups, .nall_of = 2};
+    assert_int_equal(nquery(s, &q), 2);
+    /* none_of: an advert or a filing is never shown */
+    const char *noise[] = {"Sponsored", "Filings"};
+    struct store_match no_noise = {.categories = noise, .ncategories = 2};
+    w = (struct store_watch){
+        .any = {.keywords = appleword, .nkeywords = 1}, .none_of = &no_noise, .nnone_of = 1};
+    want_rows(s, &q, "Apple beats estimates=[\"NASDAQ:AAPL\"]\n");
+    struct store_match no_sec = {.feeds = (const char *[]){"sec"}, .nfeeds = 1};
+    w = (struct store_watch){
+        .any = {.tickers = apple, .ntickers = 1}, .none_of = &no_sec, .nnone_of = 1};
+    want_rows(s, &q, "Apple beats estimates=[\"NASDAQ:AAPL\"]\n");
+    /* with the route's own filters too */
+    w = (struct store_watch){.any = {.tickers = issuer, .ntickers = 2}};
+    q = (struct store_query){.watch = &w, .feed = "sina"};
+    assert_int_equal(nquery(s, &q), 1);
+    q = (struct store_query){.watch = &w, .limit = 1};
+    want_rows(s, &q, "阿里巴巴港股走强=[\"HKEX:9988\"]\n");
+
+    /* a keyword of too many words, or none, is refused as ?q= is */
+    const char *bad[] = {"a b c d e f g h i j k l m n o p q"}, *empty[] = {"  "};
+    struct rows rs;
+    w = (struct store_watch){.any = {.keywords = bad, .nkeywords = 1}};
+    q = (struct store_query){.watch = &w};
+    assert_int_equal(store_articles(s, &q, on_row, &rs), -EINVAL);
+    assert_non_null(strstr(store_errmsg(s), "more than 16 words"));
+    w = (struct store_watch){.any = {.keywords = empty, .nkeywords = 1}};
+    assert_int_equal(store_articles(s, &q, on_row, &rs), -EINVAL);
+    store_close(s);
+}
+
+/* A store made before the tickers' table (SQLite schema 10, PostgreSQL 7)
+ * gets it on open; its articles carry none until stored again. */
+static void
+test_tickers_migrate(void **state)
+{
+    (void)state;
+    char where[512], err[512];
+    struct store *s;
+    struct parse_article a;
+    db_where(where, sizeof(where), "tickers-migrate.db");
+    assert_int_equal(store_open(where, &s, err, sizeof(err)), 0);
+    int64_t f = feed(s, "sina");
+    art(&a, "s-1", "Before the tickers", "https://a.example/1", "<p>x</p>", T0);
+    assert_int_equal(add(s, f, &a, T0), STORE_NEW);
+    store_close(s);
+    if (use_pg)
+        sql_file(where,
+                 "DROP TABLE article_tickers; UPDATE meta SET value = 7 WHERE key = 'schema'");
+    else
+        sql_file(where, "DROP TABLE article_tickers; PRAGMA user_version = 10");
+
+    assert_int_equal(store_open(where, &s, err, sizeof(err)), 0);
+    want_rows(s, NULL, "Before the tickers=[]\n");
+    char *t[] = {"NYSE:BABA"};
+    art(&a, "s-2", "After the tickers", "https://a.example/2", "<p>y</p>", T0 + HOUR);
+    a.tickers = t;
+    a.ntickers = 1;
+    assert_int_equal(add(s, f, &a, T0), STORE_NEW);
+    const char *baba[] = {"NYSE:BABA"};
+    struct store_query q = {.tickers = baba, .ntickers = 1};
+    want_rows(s, &q, "After the tickers=[\"NYSE:BABA\"]\n");
+    store_close(s);
+}
+
 /* ---- retention ---- */
 
 static void
@@ -2395,12 +2670,12 @@ test_busy_timeout(void **state)
 static int
 on_dump(void *arg, const struct store_article *a)
 {
-    fprintf(arg, "%lld|%s|%s|%s|%s|%s|%s|%s|%s|%d|%lld|%lld|%lld|%d|%lld|%s|%s\n",
+    fprintf(arg, "%lld|%s|%s|%s|%s|%s|%s|%s|%s|%d|%lld|%lld|%lld|%d|%lld|%s|%s|%s\n",
             (long long)a->id, a->uid, a->title, a->link ? a->link : "-", a->guid,
-            a->author ? a->author : "-", a->summary ? a->summary : "-", a->body,
-            a->categories_json, a->comments, (long long)a->date, (long long)a->updated,
-            (long long)a->first_seen, a->date_rejected, (long long)a->rejected_date,
-            a->sources_json, a->feed);
+            a->author ? a->author : "-", a->summary ? a->summary : "-", a->body, a->categories_json,
+            a->comments, (long long)a->date, (long long)a->updated, (long long)a->first_seen,
+            a->date_rejected, (long long)a->rejected_date, a->sources_json, a->feed,
+            a->tickers_json);
     return 0;
 }
 
@@ -2429,8 +2704,10 @@ dump_store(struct store *s, int nfeeds)
                 (long long)st.newest, st.http, st.errors, st.enabled, n);
         store_feed_state_clear(&st);
     }
-    fprintf(fp, "count %ld; search: %d %d %d %d\n", count(s), ntext(s, "Gold record"),
-            ntext(s, "降准"), ntext(s, "market wrap"), ntext(s, "央行"));
+    const char *gold[] = {"NYSE:NEM"};
+    struct store_query byticker = {.tickers = gold, .ntickers = 1};
+    fprintf(fp, "count %ld; search: %d %d %d %d; ticker: %d\n", count(s), ntext(s, "Gold record"),
+            ntext(s, "降准"), ntext(s, "market wrap"), ntext(s, "央行"), nquery(s, &byticker));
     assert_int_equal(fclose(fp), 0);
     return buf;
 }
@@ -2498,7 +2775,10 @@ test_store_copy(void **state)
     assert_int_equal(store_open(src_path, &src, err, sizeof(err)), 0);
     int64_t f1 = feed(src, "sina"), f2 = feed(src, "wire"), f3 = feed(src, "cls");
     assert_int_equal(f3, 3);
+    char *old_tickers[] = {"SSE:601398"}, *new_tickers[] = {"COMEX:GC", "NYSE:NEM"};
     art(&a, "s-old", "央行宣布下调存款准备金率0.25个百分点", "https://a.example/old", body, T0);
+    a.tickers = old_tickers; /* pruned with its article */
+    a.ntickers = 1;
     assert_int_equal(add(src, f1, &a, T0), STORE_NEW);
     art(&c, "w-old", "降准0.25个百分点", "https://a.example/old?utm_source=w", "<p>c</p>", T0);
     assert_int_equal(add(src, f2, &c, T0), STORE_DUPLICATE);
@@ -2506,6 +2786,8 @@ test_store_copy(void **state)
         "<p>new\ttab \\ back\nline</p>", day100);
     b.summary = (char *)"summary";
     b.comments = 7;
+    b.tickers = new_tickers; /* copied in their order */
+    b.ntickers = 2;
     assert_int_equal(add(src, f1, &b, day100), STORE_NEW);
     art(&d, "s-1970", "A CMS that dates everything 1970", "https://a.example/1970", "<p>d</p>",
         day100);
@@ -2541,6 +2823,8 @@ test_store_copy(void **state)
     st = (struct store_feed_state){.status = (char *)"gone", .http = 410, .enabled = 0};
     assert_int_equal(store_feed_state_set(src, f2, &st), 0);
     char *want = dump_store(src, 3);
+    assert_non_null(strstr(want, "|[\"COMEX:GC\",\"NYSE:NEM\"]\n"));
+    assert_null(strstr(want, "SSE:601398"));
 
     /* into the backend under test, and the same queries answer the same */
     db_where(dst_path, sizeof(dst_path), "copy-dst.db");
@@ -3560,10 +3844,12 @@ test_pg_migrate_tombstones(void **state)
     art(&a, "wire-2", "A wire story of the day", "https://a.example/2", "<p>2</p>", T0);
     assert_int_equal(add(s, wire, &a, T0), STORE_NEW);
     store_close(s);
+    int newest = (int)sql_int(where, "SELECT value FROM meta WHERE key = 'schema'");
     sql_file(where,
              "DROP TABLE tombstones; DROP INDEX keys_article; DROP TABLE hub_subs;"
              "ALTER TABLE feeds DROP COLUMN first_ok, DROP COLUMN next_why,"
              " DROP COLUMN lag_median, DROP COLUMN lag_n;"
+             "DROP TABLE article_tickers;"
              "UPDATE meta SET value = 4 WHERE key = 'schema';"
              "INSERT INTO keys VALUES(1, '1' || chr(31) || 'sina-old', 9, 1640000000),"
              " (2, 'https://a.example/old', 9, 1640000000),"
@@ -3576,7 +3862,8 @@ test_pg_migrate_tombstones(void **state)
     assert_int_equal(store_open(where, &s, err, sizeof(err)), 0);
     store_close(s);
     int64_t t1 = (int64_t)time(NULL);
-    assert_int_equal(sql_int(where, "SELECT value FROM meta WHERE key = 'schema'"), 7);
+    /* and every migration after it (the hub's, SPEC §12's tickers) */
+    assert_int_equal(sql_int(where, "SELECT value FROM meta WHERE key = 'schema'"), newest);
     check_migrated_tombstones(where, t0, t1);
 }
 
@@ -3977,6 +4264,9 @@ main(void)
         cmocka_unit_test(test_sources_republish),
         cmocka_unit_test(test_add_many),
         cmocka_unit_test(test_query),
+        cmocka_unit_test(test_tickers),
+        cmocka_unit_test(test_watchlist),
+        cmocka_unit_test(test_tickers_migrate),
         cmocka_unit_test(test_prune),
         cmocka_unit_test(test_tombstones),
         cmocka_unit_test(test_tombstone_batches),

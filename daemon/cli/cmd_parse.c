@@ -81,6 +81,8 @@ print_article(struct printer *p, const struct parse_feed *feed, const struct par
         set_s(o, "summary", a->summary);
         set_s(o, "body", a->body);
         set_s(o, "source", a->source);
+        if (a->ntickers > 0) /* SPEC §12: only when there are any */
+            json_object_set_new(o, "tickers", strings(a->tickers, a->ntickers));
         fputs(p->n++ > 0 ? ",\n" : "\n", p->out);
         if (json_dumpf(o, p->out, JSON_COMPACT) < 0)
             p->failed = 1;
@@ -310,6 +312,13 @@ cmd_parse(const struct cli_command *cmd, int argc, char **argv)
         fprintf(stderr, "finfeed parse: %s\n", err);
         goto out;
     }
+    struct service_tickers *tickers = NULL; /* the instruments' extractor (SPEC §12) */
+    if (service_tickers_new(cfg, &tickers, err, sizeof(err)) < 0) {
+        fprintf(stderr, "finfeed parse: %s\n", err);
+        goto out;
+    }
+    service_ingest_set_tickers(&feed_cfg, tickers);
+    service_tickers_unref(tickers); /* feed_cfg holds it */
     if (opts.base_url == NULL)
         opts.base_url = feed_cfg.opts.base_url;
     if (opts.timezone == NULL)

@@ -51,6 +51,7 @@ struct ahead {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     const struct config *cfg;
+    struct service_tickers *tickers; /* the instruments' extractor (SPEC §12), borrowed */
     char **files;
     const char **feeds;
     int nfiles;
@@ -77,6 +78,7 @@ ahead_make(struct ahead *q, int i, struct ahead_doc *d)
             d->p.rc = -EINVAL;
             return;
         }
+        service_ingest_set_tickers(&q->f, q->tickers); /* tickers found as it parses */
     }
     FILE *fp = strcmp(q->files[i], "-") == 0 ? stdin : fopen(q->files[i], "rb");
     if (fp == NULL) {
@@ -159,6 +161,7 @@ cmd_ingest(const struct cli_command *cmd, int argc, char **argv)
     struct config *cfg = NULL;
     struct store *s = NULL;
     struct service_ingest f = {0};
+    struct service_tickers *tickers = NULL;
     const char *current = NULL;
     char err[512];
     struct ahead q = {0};
@@ -209,6 +212,10 @@ cmd_ingest(const struct cli_command *cmd, int argc, char **argv)
     rc = 1;
     if ((s = open_store(cfg)) == NULL)
         goto out;
+    if (service_tickers_new(cfg, &tickers, err, sizeof(err)) < 0) { /* SPEC §12 */
+        fprintf(stderr, "finfeed ingest: %s\n", err);
+        goto out;
+    }
     rc = 0;
     if (service_ingest_init(&f, s, cfg, config_find_feed(cfg, feeds[0]), feeds[0], err,
                             sizeof(err)) < 0) {
@@ -220,6 +227,7 @@ cmd_ingest(const struct cli_command *cmd, int argc, char **argv)
     /* libxml2 is set up (service_ingest_init made a cleaner) before a
      * second thread parses */
     q.cfg = cfg;
+    q.tickers = tickers;
     q.files = files;
     q.feeds = feeds;
     q.nfiles = nfiles;
@@ -277,6 +285,7 @@ out:
     if (ahead_started)
         ahead_end(&q, threaded, th);
     service_ingest_close(&f);
+    service_tickers_unref(tickers);
     store_close(s);
     config_free(cfg);
     free(files);
@@ -313,14 +322,51 @@ on_article(void *arg, const struct store_article *a)
     return 0;
 }
 
+#define EXPORT_TICKERS_MAX 64
+
+/* --ticker's values (repeated, or comma lists) into t[*n], canonical, each
+ * once. 0, or -1 with the reason on stderr. */
+static int
+export_tickers(const char *v, char t[][PARSE_TICKER_LEN], size_t *n)
+{
+    for (const char *p = v; *p != '\0';) {
+        size_t len = strcspn(p, ",");
+        char one[64], canon[PARSE_TICKER_LEN];
+        const char *reason = "too long";
+        snprintf(one, sizeof(one), "%.*s", (int)(len < sizeof(one) ? len : sizeof(one) - 1), p);
+        if (len >= sizeof(one) || parse_ticker_syntax(one, canon, sizeof(canon), &reason) < 0) {
+            fprintf(stderr, "finfeed export: --ticker: '%s': %s\n", one, reason);
+            return -1;
+        }
+        int dup = 0;
+        for (size_t i = 0; i < *n && !dup; i++)
+            dup = strcmp(t[i], canon) == 0;
+        if (!dup && *n == EXPORT_TICKERS_MAX) {
+            fprintf(stderr, "finfeed export: --ticker: at most %d\n", EXPORT_TICKERS_MAX);
+            return -1;
+        }
+        if (!dup)
+            memcpy(t[(*n)++], canon, sizeof(canon));
+        p += len + (p[len] == ',');
+    }
+    return 0;
+}
+
 int
 cmd_export(const struct cli_command *cmd, int argc, char **argv)
 {
-    const char *cfg_path = NULL, *format = NULL, *dir = NULL, *v;
+    const char *cfg_path = NULL, *format = NULL, *dir = NULL, *v, *watch_name = NULL;
     struct store_query q = {0};
     struct config *cfg = NULL;
     struct store *s = NULL;
     struct export_ctx x = {0};
+    char tickers[EXPORT_TICKERS_MAX][PARSE_TICKER_LEN];
+    const char *ticker_ptrs[EXPORT_TICKERS_MAX];
+    size_t ntickers = 0;
+    struct service_tickers *extractor = NULL;
+    struct service_watchlist *watchlists = NULL, *wl = NULL;
+    size_t nwatchlists = 0;
+    struct store_watch watch = {0};
     int rc = 2, m;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
@@ -346,6 +392,13 @@ cmd_export(const struct cli_command *cmd, int argc, char **argv)
             if (m < 0)
                 return 2;
             q.text = v;
+        } else if ((m = cli_value(argc, argv, &i, "--ticker", &v)) != 0) {
+            if (m < 0 || export_tickers(v, tickers, &ntickers) < 0)
+                return 2;
+        } else if ((m = cli_value(argc, argv, &i, "--watchlist", &v)) != 0) {
+            if (m < 0)
+                return 2;
+            watch_name = v;
         } else if ((m = cli_value(argc, argv, &i, "--limit", &v)) != 0) {
             char *end;
             if (m < 0)
@@ -378,6 +431,32 @@ cmd_export(const struct cli_command *cmd, int argc, char **argv)
         return 2;
     if (q.limit <= 0)
         q.limit = markdown ? 1000000 : cfg->output.max_entries;
+    /* instruments (SPEC §12): any of the tickers; a watchlist's predicate,
+     * its tickers expanded to their issuers' listings as the daemon does */
+    for (size_t i = 0; i < ntickers; i++)
+        ticker_ptrs[i] = tickers[i];
+    q.tickers = ticker_ptrs;
+    q.ntickers = ntickers;
+    if (watch_name != NULL) {
+        char err[512];
+        if (config_find_watchlist(cfg, watch_name) == NULL) {
+            fprintf(stderr, "finfeed export: %s: no watchlist \"%s\"\n",
+                    cfg->path ? cfg->path : "built-in configuration", watch_name);
+            goto out;
+        }
+        rc = 1;
+        if (service_tickers_new(cfg, &extractor, err, sizeof(err)) < 0 ||
+            service_watchlists_new(cfg, extractor, &watchlists, &nwatchlists) < 0) {
+            fprintf(stderr, "finfeed export: %s\n", extractor ? "out of memory" : err);
+            goto out;
+        }
+        for (size_t i = 0; i < nwatchlists; i++)
+            if (strcmp(watchlists[i].name, watch_name) == 0)
+                wl = &watchlists[i];
+        if (service_watchlist_query(wl, &watch) < 0)
+            goto out;
+        q.watch = &watch;
+    }
     rc = 1;
     if ((s = open_store(cfg)) == NULL)
         goto out;
@@ -389,7 +468,12 @@ cmd_export(const struct cli_command *cmd, int argc, char **argv)
         x.dir = dir;
     } else {
         char self[1024];
-        snprintf(self, sizeof(self), "%sfeed.%s", cfg->output.link, format);
+        if (wl != NULL)
+            snprintf(self, sizeof(self), "%swatchlists/%s.%s", cfg->output.link, wl->name, format);
+        else if (ntickers == 1)
+            snprintf(self, sizeof(self), "%stickers/%s.%s", cfg->output.link, tickers[0], format);
+        else
+            snprintf(self, sizeof(self), "%sfeed.%s", cfg->output.link, format);
         struct emit_feed_info info = {
             .title = cfg->output.title, .link = cfg->output.link, .self = self, .tracking = s};
         if (emit_writer_new((enum emit_format)fmt, &info, &x.w) < 0)
@@ -417,6 +501,9 @@ cmd_export(const struct cli_command *cmd, int argc, char **argv)
 out:
     emit_writer_free(x.w);
     store_close(s);
+    service_watchlist_query_free(&watch);
+    service_watchlists_free(watchlists, nwatchlists);
+    service_tickers_unref(extractor);
     config_free(cfg);
     return rc;
 }

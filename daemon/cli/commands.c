@@ -35,10 +35,13 @@ const struct cli_command cli_commands[] = {
      "to the files after it, so one run can ingest many feeds.\n"},
     {"export", cmd_export,
      "export [-c FILE] --format atom|rss|json|markdown [--out DIR] [--feed NAME]\n"
-     "                      [--category CAT] [--query TEXT] [--limit N]",
+     "                      [--category CAT] [--query TEXT] [--ticker EXCHANGE:SYMBOL]...\n"
+     "                      [--watchlist NAME] [--limit N]",
      "render the cleaned feed from the store",
      "Render the cleaned feed from the store to stdout, newest first; markdown writes one\n"
-     "YYYY-MM-DD-SLUG.md post a file into DIR (rewritten only when the article changed).\n"},
+     "YYYY-MM-DD-SLUG.md post a file into DIR (rewritten only when the article changed).\n"
+     "--ticker (repeated, or a comma list): articles carrying any of them; --watchlist:\n"
+     "the articles a configured [watchlist \"NAME\"] matches. Every filter given holds.\n"},
     {"prune", cmd_prune, "prune [-c FILE]", "delete articles older than the retention",
      "Delete articles older than [daemon] retention; their dedup keys stay as tombstones, so\n"
      "an old item still listed by a feed never comes back as new. Then expire the tombstones\n"

@@ -21,7 +21,8 @@
 #define CONFIG_MAX_NAME 200        /* bytes of a feed name */
 
 /* What on_ini_read() hands inih as the section header, by enum config_section. */
-static const char *const section_names[] = {"", "daemon", "output", "feed", "schedule"};
+static const char *const section_names[] = {"", "daemon", "output", "feed", "schedule", "tickers",
+                                             "watchlist"};
 
 /* One config_load() of a file: the text, where the reader is, the first error. */
 struct parse_state {
@@ -34,6 +35,7 @@ struct parse_state {
     enum config_section kind;      /* of the current section */
     int daemon_line;               /* where [daemon] was, 0: not yet */
     int output_line;               /* where [output] was, 0: not yet */
+    int tickers_line;              /* where [tickers] was, 0: not yet */
     int key_line[CONFIG_MAX_KEYS]; /* per key of the current section: where set, 0: not yet */
     int *url_line;                 /* per feed: line of its url, parallel to c->feeds; owned */
     int *sched_line;               /* per feed: line of its schedule key; owned */
@@ -151,6 +153,11 @@ where(const struct parse_state *st, char *buf, size_t size)
     case CONFIG_SEC_SCHEDULE:
         snprintf(buf, size, "schedule \"%s\"", st->c->schedules[st->c->nschedules - 1].name);
         return buf;
+    case CONFIG_SEC_TICKERS:
+        return "[tickers]";
+    case CONFIG_SEC_WATCHLIST:
+        snprintf(buf, size, "watchlist \"%s\"", st->c->watchlists[st->c->nwatchlists - 1].name);
+        return buf;
     case CONFIG_SEC_NONE:
         break;
     }
@@ -166,7 +173,11 @@ where_key(const struct parse_state *st, const char *key, char *buf, size_t size)
     const char *w = where(st, wbuf, sizeof(wbuf));
 
     snprintf(buf, size, "%s%s %s", w,
-             st->kind == CONFIG_SEC_FEED || st->kind == CONFIG_SEC_SCHEDULE ? ":" : "", key);
+             st->kind == CONFIG_SEC_FEED || st->kind == CONFIG_SEC_SCHEDULE ||
+                     st->kind == CONFIG_SEC_WATCHLIST
+                 ? ":"
+                 : "",
+             key);
     return buf;
 }
 
@@ -204,6 +215,7 @@ feed_add(struct parse_state *st, const char *name, int line)
     }
     f->republish = 1;
     f->enabled = 1;
+    f->tickers = 1;
     f->line = line;
     st->url_line[c->nfeeds] = 0;
     st->sched_line[c->nfeeds] = 0;
@@ -226,6 +238,68 @@ schedule_add(struct parse_state *st, const char *name, int line)
     grown[c->nschedules].line = line;
     c->nschedules++;
     return 0;
+}
+
+/* [tickers] and [watchlist "NAME"] (SPEC §12): 1 when `inner` (the
+ * header's text) is one of them and was handled (0 written to *rc, or the
+ * parse has failed), 0 when it is another section. */
+static int
+instruments_section(struct parse_state *st, char *inner, char *out, size_t outsize, int *rc)
+{
+    *rc = 0;
+    if (strcmp(inner, "tickers") == 0) {
+        if (st->tickers_line != 0) {
+            fail(st, st->lineno, "duplicate section [tickers] (first at line %d)",
+                 st->tickers_line);
+            *rc = -EINVAL;
+            return 1;
+        }
+        st->tickers_line = st->lineno;
+        st->kind = CONFIG_SEC_TICKERS;
+        snprintf(out, outsize, "[%s]\n", section_names[st->kind]);
+        return 1;
+    }
+    if (strncmp(inner, "watchlist", 9) != 0 ||
+        (inner[9] != '\0' && inner[9] != '"' && !config_is_space(inner[9])))
+        return 0;
+    struct config *c = st->c;
+    char *name = config_trim(inner + 9), *end = name + strlen(name);
+    if (end - name < 2 || name[0] != '"' || end[-1] != '"' ||
+        memchr(name + 1, '"', (size_t)(end - name - 2)) != NULL) {
+        fail(st, st->lineno, "bad section [%s]: write [watchlist \"NAME\"]", inner);
+        *rc = -EINVAL;
+        return 1;
+    }
+    *--end = '\0';
+    name++;
+    if (*name == '\0' || strlen(name) > CONFIG_MAX_NAME) {
+        fail(st, st->lineno, "watchlist name must be 1 to %d bytes", CONFIG_MAX_NAME);
+        *rc = -EINVAL;
+        return 1;
+    }
+    const struct config_watchlist *dup = config_find_watchlist(c, name);
+    if (dup != NULL) {
+        fail(st, st->lineno, "duplicate watchlist \"%s\" (first at line %d)", name, dup->line);
+        *rc = -EINVAL;
+        return 1;
+    }
+    struct config_watchlist *grown = realloc(c->watchlists, (c->nwatchlists + 1) * sizeof(*grown));
+    if (grown == NULL || (name = strdup(name)) == NULL) {
+        if (grown != NULL)
+            c->watchlists = grown;
+        fail_nomem(st);
+        *rc = -ENOMEM;
+        return 1;
+    }
+    c->watchlists = grown;
+    memset(&grown[c->nwatchlists], 0, sizeof(*grown));
+    grown[c->nwatchlists].name = name;
+    grown[c->nwatchlists].line = st->lineno;
+    c->nwatchlists++;
+    memset(st->key_line, 0, sizeof(st->key_line));
+    st->kind = CONFIG_SEC_WATCHLIST;
+    snprintf(out, outsize, "[%s]\n", section_names[st->kind]);
+    return 1;
 }
 
 /* Handles "[...]" (trimmed, comment cut); writes the canonical header for
@@ -255,6 +329,8 @@ section_start(struct parse_state *st, char *line, char *out, size_t outsize)
         snprintf(out, outsize, "[%s]\n", section_names[st->kind]);
         return 0;
     }
+    if (instruments_section(st, inner, out, outsize, &rc))
+        return rc;
     /* [feed "NAME"] or [schedule "NAME"] */
     const char *kw = strncmp(inner, "schedule", 8) == 0 ? "schedule" : "feed";
     size_t kwlen = strlen(kw);
@@ -388,6 +464,24 @@ on_ini_read(char *str, int num, void *stream)
     return str;
 }
 
+/* The line of a watchlist's key just set: its feeds' line, or the line of
+ * the group all_of or none_of just added. */
+static void
+watchlist_key_line(struct config_watchlist *w, const char *key, int line)
+{
+    struct config_match *g = NULL;
+    if (strcmp(key, "feeds") == 0)
+        w->any.feeds_line = line;
+    else if (strcmp(key, "all_of") == 0)
+        g = &w->all_of[w->nall_of - 1];
+    else if (strcmp(key, "none_of") == 0)
+        g = &w->none_of[w->nnone_of - 1];
+    if (g != NULL) {
+        g->line = line;
+        g->feeds_line = g->nfeeds > 0 ? line : 0;
+    }
+}
+
 /* inih's handler, called once per key line just after on_ini_read()
  * returned it: the section and value inih passes are the canonical ones,
  * the real value is st->value. 1 to go on, 0 on error. */
@@ -407,12 +501,14 @@ on_ini_pair(void *user, const char *section, const char *name, const char *value
         base = &st->c->feeds[st->c->nfeeds - 1];
     else if (st->kind == CONFIG_SEC_SCHEDULE)
         base = &st->c->schedules[st->c->nschedules - 1];
+    else if (st->kind == CONFIG_SEC_WATCHLIST)
+        base = &st->c->watchlists[st->c->nwatchlists - 1];
     i = config_key_find(st->kind, name);
     if (i < 0) {
         fail(st, st->lineno, "%s: unknown key '%s'", w, name);
         return 0;
     }
-    if (st->key_line[i] != 0) {
+    if (st->key_line[i] != 0 && !config_key_repeats(st->kind, i)) {
         fail(st, st->lineno, "%s: duplicate key (first at line %d)",
              where_key(st, name, kbuf, sizeof(kbuf)), st->key_line[i]);
         return 0;
@@ -431,6 +527,8 @@ on_ini_pair(void *user, const char *section, const char *name, const char *value
         st->url_line[st->c->nfeeds - 1] = st->lineno;
     if (st->kind == CONFIG_SEC_FEED && strcmp(name, "schedule") == 0)
         st->sched_line[st->c->nfeeds - 1] = st->lineno;
+    if (st->kind == CONFIG_SEC_WATCHLIST) /* where its feeds were named, for finish() */
+        watchlist_key_line(base, name, st->lineno);
     return 1;
 }
 
@@ -457,6 +555,12 @@ finish(struct parse_state *st)
         if (rc == -ENOMEM)
             fail_nomem(st);
         else if (rc < 0)
+            fail(st, line, "%s", why);
+    }
+    if (st->rc == 0) { /* watchlists name configured feeds (SPEC §12) */
+        char why[512];
+        int line = 0, rc = config_watchlists_finish(c, &line, why, sizeof(why));
+        if (rc < 0)
             fail(st, line, "%s", why);
     }
 }
@@ -582,9 +686,11 @@ config_free(struct config *c)
         free(f->charset);
         free(f->remove);
         free(f->remove_text);
+        config_list_free(f->tickers_add);
     }
     config_cadence_free(c);
     free(c->feeds);
+    config_instruments_free(c);
     config_tokens_free(c->output.tokens, c->output.ntokens);
     config_list_free(c->output.iframe_hosts);
     free(c->output.markdown_dir);

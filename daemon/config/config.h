@@ -21,9 +21,10 @@ struct cadence_plan;
  *   `title = "Markets # daily"`;
  * - CRLF line endings and a UTF-8 BOM are accepted; invalid UTF-8 and
  *   control characters are errors; lines have no length limit;
- * - `[daemon]`, `[output]`, each `[feed "NAME"]` and each `[schedule "NAME"]`
- *   appear at most once;
- *   a key appears at most once in its section.
+ * - `[daemon]`, `[output]`, `[tickers]`, each `[feed "NAME"]`, each
+ *   `[schedule "NAME"]` and each `[watchlist "NAME"]` appear at most once;
+ *   a key appears at most once in its section, but a watchlist's `all_of`
+ *   and `none_of` (each line one more group).
  *
  * Defaults. Without any file (config_load(NULL)): database `./finfeed.db`,
  * control socket `$XDG_RUNTIME_DIR/finfeed.sock` (else `./finfeed.sock`).
@@ -32,7 +33,8 @@ struct cadence_plan;
  * and of the systemd unit (StateDirectory, RuntimeDirectory). Everything else
  * defaults to the values of SPEC §2's example either way.
  *
- * Relative paths in a file (database, control_socket, markdown_dir) are
+ * Relative paths in a file (database, control_socket, markdown_dir, the
+ * [tickers] file) are
  * relative to the directory of that file, not to the working directory, so
  * a configuration means the same under systemd and in a shell. The stored
  * path is that directory joined with the value (not canonicalised); the
@@ -90,6 +92,11 @@ struct config_feed {
     char *schedule;     /* name of the [schedule] it follows, or NULL */
     const struct config_schedule *sched; /* that schedule, resolved at read
                          * (borrowed from the config), or NULL */
+    /* instruments (SPEC §12) */
+    int tickers;        /* bool, default 1; 0 (`tickers = no`): none found in the text */
+    char **tickers_add; /* NULL-terminated "EXCHANGE:SYMBOL"s (parse_ticker_syntax's
+                         * form, each once) every article carries, or NULL */
+    size_t ntickers_add;
 };
 
 /* One `[schedule "NAME"]` section (issue 13 §2): exchange hours. Owned by
@@ -109,6 +116,50 @@ struct config_schedule {
     int64_t interval_outside;     /* seconds while closed (CADENCE_OUTSIDE: 1h) */
     int outside_auto;             /* interval_outside = auto */
     int line;                     /* line of the section header */
+};
+
+/* One group of a watchlist (SPEC §12): an article matches it when it
+ * matches any one item. Lists NULL-terminated (or NULL when empty), owned. */
+struct config_match {
+    char **tickers; /* "EXCHANGE:SYMBOL", parse_ticker_syntax's form */
+    size_t ntickers;
+    char **keywords; /* search texts as ?q= (1 to 16 words each) */
+    size_t nkeywords;
+    char **categories;
+    size_t ncategories;
+    char **feeds; /* names of configured feeds (checked once the file is read) */
+    size_t nfeeds;
+    int line;       /* where the group was given (all_of, none_of), for messages */
+    int feeds_line; /* where its feeds were given, 0 none */
+};
+
+/* One `[watchlist "NAME"]` section: `tickers`, `keywords`, `categories`,
+ * `feeds` (an article matches any of them; none given: every article),
+ * narrowed by each `all_of` group (each must match) and `none_of` group
+ * (none may). A group is written `KIND: ITEM, ITEM[; KIND: ITEM…]`, KIND
+ * one of tickers, keywords, categories, feeds; `all_of` and `none_of` may
+ * be given several times. At least one item in all. */
+struct config_watchlist {
+    char *name;                  /* the quoted NAME, 1 to 200 bytes, no '"' */
+    struct config_match any;     /* tickers, keywords, categories, feeds */
+    struct config_match *all_of; /* nall_of groups */
+    size_t nall_of;
+    struct config_match *none_of; /* nnone_of groups */
+    size_t nnone_of;
+    int line; /* of the section header */
+};
+
+#define CONFIG_TICKERS_FILE_MAX (64 << 20) /* bytes of [tickers] file */
+
+/* [tickers] (SPEC §12): the instruments extractor's symbol dictionary. */
+struct config_tickers {
+    char *file; /* `file`, joined to the configuration's directory, or NULL */
+    char *dict; /* its whole text (UTF-8, NUL-terminated), read and checked at
+                 * load: a line is `EXCHANGE:SYMBOL[,EXCHANGE:SYMBOL…]<TAB>NAME
+                 * [<TAB>ALIAS…]` (one issuer: its listings, the first its
+                 * primary, and its names), `#` lines and blank lines skipped;
+                 * NULL without a file */
+    size_t len; /* bytes of dict */
 };
 
 struct config {
@@ -172,6 +223,9 @@ struct config {
     size_t nfeeds;
     struct config_schedule *schedules; /* in file order */
     size_t nschedules;
+    struct config_tickers tickers;       /* [tickers] */
+    struct config_watchlist *watchlists; /* [watchlist "NAME"], in file order */
+    size_t nwatchlists;
 };
 
 /*
@@ -186,6 +240,8 @@ struct config {
  *   finfeed.conf:7: feed "x": interval: bad duration '400d' (at most 365d)
  *   finfeed.conf:9: feed "x": remove: bad selector "div > p": ...
  *   finfeed.conf:20: feed "x": missing 'url'
+ *   finfeed.conf:31: watchlist "desk": feeds: no feed "sinaa" is configured
+ *   finfeed.conf:40: [tickers] file: /etc/finfeed/tickers.tsv:7: 'FOO:BAR': unknown exchange 'FOO'
  * Every value is checked here, with the code that will use it (the cleaner
  * compiles remove, the date parser reads timezone): a file that loads never
  * fails later for what it says, so a reload applies whole or not at all.
@@ -201,6 +257,8 @@ void config_free(struct config *c);
 
 /* The feed called name, or NULL. Borrowed from c. */
 const struct config_feed *config_find_feed(const struct config *c, const char *name);
+/* The watchlist called name, or NULL. Borrowed from c. */
+const struct config_watchlist *config_find_watchlist(const struct config *c, const char *name);
 
 /* How feed f is checked (issue 13 §2), as the plan of daemon/cadence/: its
  * interval or auto with its bounds, and its schedule's hours and intervals.

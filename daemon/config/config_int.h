@@ -14,6 +14,8 @@ enum config_section {
     CONFIG_SEC_OUTPUT,
     CONFIG_SEC_FEED,
     CONFIG_SEC_SCHEDULE,
+    CONFIG_SEC_TICKERS,   /* [tickers] */
+    CONFIG_SEC_WATCHLIST, /* [watchlist "NAME"] */
 };
 
 #define CONFIG_MAX_KEYS 32 /* at least the number of keys of the longest section */
@@ -79,5 +81,37 @@ int config_cadence_finish(struct config *c, const int *sched_line, int daemon_li
                           char *why, size_t whysize);
 /* Frees c's schedules and the feeds' schedule names. */
 void config_cadence_free(struct config *c);
+/* Whether key i of section sec may be given more than once (each line
+ * adds to what the ones before gave). */
+int config_key_repeats(enum config_section sec, int i);
+
+/* Splits s (modified) at commas into a new NULL-terminated list of trimmed,
+ * non-empty items (*out, replacing and freeing what it held; *n items).
+ * 0 or -ENOMEM. */
+int config_split_list(char *s, char ***out, size_t *n);
+
+/* ---- config_instruments.c: tickers and watchlists (SPEC §12) ---- */
+
+/* `tickers_add`, a watchlist's `tickers`: a comma list of EXCHANGE:SYMBOL,
+ * each checked and made canonical (parse_ticker_syntax), each once, into
+ * *out (replacing what it held). 0; -EINVAL with the reason in why; -ENOMEM. */
+int config_tickers_set(char *v, char ***out, size_t *n, char *why, size_t whysize);
+/* A watchlist's `keywords`: a comma list of search texts of 1 to 16 words. */
+int config_keywords_set(char *v, char ***out, size_t *n, char *why, size_t whysize);
+/* `all_of` / `none_of`: one more group, `KIND: ITEM, ITEM[; KIND: …]`,
+ * appended to *groups (n of them), its line `line`. */
+int config_group_add(char *v, struct config_match **groups, size_t *n, int line, char *why,
+                     size_t whysize);
+/* [tickers] file: the file at path read whole into t (replacing what it
+ * held) and checked line by line ("PATH:LINE: reason" in why). */
+int config_tickers_file_set(const char *path, struct config_tickers *t, char *why, size_t whysize);
+/* After the whole file: every watchlist names something, and only
+ * configured feeds. 0, or -EINVAL with the line in *line and the message
+ * ("watchlist \"x\": …") in why. */
+int config_watchlists_finish(const struct config *c, int *line, char *why, size_t whysize);
+/* Frees c's watchlists and [tickers]. */
+void config_instruments_free(struct config *c);
+/* Frees what a group owns (not the struct). */
+void config_match_clear(struct config_match *m);
 
 #endif

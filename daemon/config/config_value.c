@@ -45,10 +45,15 @@ enum vtype {
     V_INTERVAL,  /* V_DURATION, or "auto": int flag at noff (config_cadence.c) */
     V_HOURS,     /* exchange hours, struct cadence_hours * */
     V_HOLIDAYS,  /* dates, or a file of them: int32_t days, count at noff */
+    V_TICKERS,   /* comma list of EXCHANGE:SYMBOL (SPEC §12) */
+    V_KEYWORDS,  /* comma list of search texts, 1 to 16 words each */
+    V_GROUP,     /* a watchlist group "KIND: ITEM, …[; KIND: …]", appended */
+    V_DICT,      /* [tickers] file: a V_PATH read and checked, struct config_tickers */
 };
 
 #define K_OPTIONAL 1 /* an empty value stores NULL instead of being an error */
 #define K_FOREVER 2  /* V_DURATION: "forever" (and 0, whatever min) stores 0 */
+#define K_REPEAT 4   /* may be given several times (V_GROUP: one group a line) */
 
 struct key_rule {
     const char *name;
@@ -63,6 +68,7 @@ struct key_rule {
 #define D(field) offsetof(struct config, field)
 #define F(field) offsetof(struct config_feed, field)
 #define S(field) offsetof(struct config_schedule, field)
+#define W(field) offsetof(struct config_watchlist, field)
 
 static const struct key_rule daemon_keys[] = {
     {"database", V_DATABASE, 0, D(daemon.database), 0, 0, 0},
@@ -122,6 +128,9 @@ static const struct key_rule feed_keys[] = {
     {"min_interval", V_DURATION, 0, F(min_interval), 0, 1, CONFIG_DURATION_MAX},
     {"max_interval", V_DURATION, 0, F(max_interval), 0, 1, CONFIG_DURATION_MAX},
     {"schedule", V_STRING, K_OPTIONAL, F(schedule), 0, 0, 0},
+    /* instruments (SPEC §12) */
+    {"tickers", V_BOOL, 0, F(tickers), 0, 0, 0},
+    {"tickers_add", V_TICKERS, 0, F(tickers_add), F(ntickers_add), 0, 0},
 };
 
 /* [schedule "NAME"] (issue 13 §2) */
@@ -133,14 +142,31 @@ static const struct key_rule schedule_keys[] = {
      CONFIG_DURATION_MAX},
 };
 
+/* [tickers] (SPEC §12) */
+static const struct key_rule tickers_keys[] = {
+    {"file", V_DICT, 0, D(tickers), 0, 0, 0},
+};
+
+/* [watchlist "NAME"] (SPEC §12) */
+static const struct key_rule watchlist_keys[] = {
+    {"tickers", V_TICKERS, 0, W(any.tickers), W(any.ntickers), 0, 0},
+    {"keywords", V_KEYWORDS, 0, W(any.keywords), W(any.nkeywords), 0, 0},
+    {"categories", V_LIST, 0, W(any.categories), W(any.ncategories), 0, 0},
+    {"feeds", V_LIST, 0, W(any.feeds), W(any.nfeeds), 0, 0},
+    {"all_of", V_GROUP, K_REPEAT, W(all_of), W(nall_of), 0, 0},
+    {"none_of", V_GROUP, K_REPEAT, W(none_of), W(nnone_of), 0, 0},
+};
+
 #undef D
 #undef F
 #undef S
+#undef W
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 _Static_assert(NELEM(daemon_keys) <= CONFIG_MAX_KEYS && NELEM(output_keys) <= CONFIG_MAX_KEYS &&
-                   NELEM(feed_keys) <= CONFIG_MAX_KEYS && NELEM(schedule_keys) <= CONFIG_MAX_KEYS,
+                   NELEM(feed_keys) <= CONFIG_MAX_KEYS && NELEM(schedule_keys) <= CONFIG_MAX_KEYS &&
+                   NELEM(watchlist_keys) <= CONFIG_MAX_KEYS,
                "CONFIG_MAX_KEYS too small");
 
 /* The key table of each enum config_section. */
@@ -153,6 +179,8 @@ static const struct {
     [CONFIG_SEC_OUTPUT] = {output_keys, NELEM(output_keys)},
     [CONFIG_SEC_FEED] = {feed_keys, NELEM(feed_keys)},
     [CONFIG_SEC_SCHEDULE] = {schedule_keys, NELEM(schedule_keys)},
+    [CONFIG_SEC_TICKERS] = {tickers_keys, NELEM(tickers_keys)},
+    [CONFIG_SEC_WATCHLIST] = {watchlist_keys, NELEM(watchlist_keys)},
 };
 
 static const char *const default_tracking_params[] = {
@@ -758,7 +786,8 @@ set_value(const struct key_rule *r, void *base, const char *dir, char *v, char *
     int rc;
 
     if (v[0] == '\0' && r->type != V_LISTEN && r->type != V_LIST && r->type != V_HOSTS &&
-        r->type != V_PARAMS && r->type != V_TOKENS && r->type != V_HOLIDAYS) {
+        r->type != V_PARAMS && r->type != V_TOKENS && r->type != V_HOLIDAYS &&
+        r->type != V_TICKERS && r->type != V_KEYWORDS) {
         if (!(r->flags & K_OPTIONAL)) {
             snprintf(why, whysize, "empty value");
             return -EINVAL;
@@ -823,6 +852,21 @@ set_value(const struct key_rule *r, void *base, const char *dir, char *v, char *
     case V_TOKENS:
         return parse_tokens(v, (struct config_token **)(void *)field,
                             (size_t *)(void *)((char *)base + r->noff), why, whysize);
+    case V_TICKERS:
+        return config_tickers_set(v, (char ***)(void *)field,
+                                  (size_t *)(void *)((char *)base + r->noff), why, whysize);
+    case V_KEYWORDS:
+        return config_keywords_set(v, (char ***)(void *)field,
+                                   (size_t *)(void *)((char *)base + r->noff), why, whysize);
+    case V_GROUP:
+        return config_group_add(v, (struct config_match **)(void *)field,
+                                (size_t *)(void *)((char *)base + r->noff), 0, why, whysize);
+    case V_DICT:
+        if ((s = resolve_path(dir, v)) == NULL)
+            return -ENOMEM;
+        rc = config_tickers_file_set(s, (struct config_tickers *)(void *)field, why, whysize);
+        free(s);
+        return rc;
     case V_NODE:
         if (check_node(v) < 0) {
             snprintf(why, whysize, "bad node name (want 1 to %d bytes, no control character)",
@@ -914,6 +958,20 @@ set_value(const struct key_rule *r, void *base, const char *dir, char *v, char *
     free(*sp);
     *sp = s;
     return 0;
+}
+
+int
+config_key_repeats(enum config_section sec, int i)
+{
+    assert(i >= 0 && (size_t)i < sections[sec].n);
+    return (sections[sec].keys[i].flags & K_REPEAT) != 0;
+}
+
+int
+config_split_list(char *s, char ***out, size_t *n)
+{
+    char why[8];
+    return parse_list(s, V_LIST, out, n, why, sizeof(why));
 }
 
 int

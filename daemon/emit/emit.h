@@ -10,8 +10,10 @@
 /* Write `a` (borrowed) to `out` as a Markdown post with Hexo front matter,
  * byte for byte in the layout of SPEC §5.4: title and URLs in single quotes
  * with ' doubled, "categories: " with its trailing space, date in RFC 1123
- * GMT, optional keys omitted when empty, '{' and '}' of the body written
- * &#123; and &#125; (Hexo's template syntax). Returns 0 or -EIO. */
+ * GMT, optional keys omitted when empty ("tickers: " after the categories
+ * and laid out as they are, only when the article has any, SPEC §12), '{'
+ * and '}' of the body written &#123; and &#125; (Hexo's template syntax).
+ * Returns 0 or -EIO. */
 int emit_markdown(FILE *out, const struct parse_article *a);
 
 struct store_article;
@@ -60,6 +62,15 @@ struct emit_feed_info {
 
 struct emit_writer;
 
+/* The category scheme of an entry's instruments (SPEC §12): Atom
+ * <category scheme="SCHEME" term="NASDAQ:AAPL"/>, RSS <category
+ * domain="SCHEME">, for a site at `link` ([output] link): "LINK/tickers"
+ * (no doubled slash), the prefix of the ticker routes, so that SCHEME/TERM
+ * .atom is that instrument's feed; "urn:finfeed:tickers" without a link.
+ * JSON Feed carries them as "_finfeed": {"tickers": […]}. A new string, or
+ * NULL when out of memory. */
+char *emit_tickers_scheme(const char *link);
+
 /* A writer for one document. Returns 0, -ENOMEM. */
 int emit_writer_new(enum emit_format format, const struct emit_feed_info *info,
                     struct emit_writer **out);
@@ -92,5 +103,11 @@ struct emit_opml_feed {
  * caller's. Returns 0, -ENOMEM. */
 int emit_opml(const char *title, const struct emit_opml_feed *feeds, size_t n, char **doc,
               size_t *len);
+/* The same, then the nfolder subscriptions of `folder` (finfeed's own
+ * renderings: the watchlists) inside an outline titled `folder_title`,
+ * when there are any. */
+int emit_opml_folder(const char *title, const struct emit_opml_feed *feeds, size_t n,
+                     const char *folder_title, const struct emit_opml_feed *folder, size_t nfolder,
+                     char **doc, size_t *len);
 
 #endif

@@ -33,6 +33,7 @@
 struct emit_writer {
     enum emit_format format;
     char *title, *link, *self, *id, *subtitle, *hub; /* copies of emit_feed_info */
+    char *scheme;                                    /* the tickers' category scheme (emit.h) */
     const struct store *tracking;              /* borrowed, or NULL */
     struct emit_buf doc;                       /* the document so far */
     size_t date_at;      /* offset of the feed-level date placeholder in doc */
@@ -207,6 +208,7 @@ atom_entry(struct emit_writer *w, const struct store_article *a, int64_t updated
     struct emit_buf *o = &w->doc;
     char published[40], upd[40], id[48];
     json_t *cats = string_array(a->categories_json);
+    json_t *tickers = string_array(a->tickers_json);
     json_t *sources = string_array(a->sources_json);
     const char *source = first_source(a, sources);
     /* RFC 4287 §4.1.2: every entry has an author; the article model already
@@ -230,6 +232,14 @@ atom_entry(struct emit_writer *w, const struct store_article *a, int64_t updated
         if (empty(json_string_value(v)))
             continue;
         empty_element(o, "    <category term=\"", json_string_value(v));
+    }
+    json_array_foreach(tickers, i, v)
+    { /* SPEC §12: a scheme of their own */
+        if (empty(json_string_value(v)))
+            continue;
+        emit_buf_adds(o, "    <category scheme=\"");
+        emit_buf_escapes(o, w->scheme, EMIT_ESC_ATTR);
+        empty_element(o, "\" term=\"", json_string_value(v));
     }
     if (!empty(a->summary)) {
         emit_buf_adds(o, "    <summary type=\"text\">");
@@ -268,6 +278,7 @@ atom_entry(struct emit_writer *w, const struct store_article *a, int64_t updated
     }
     emit_buf_adds(o, "  </entry>\n");
     json_decref(sources);
+    json_decref(tickers);
     json_decref(cats);
 }
 
@@ -302,6 +313,7 @@ rss_item(struct emit_writer *w, const struct store_article *a)
     struct emit_buf *o = &w->doc;
     char date[40], id[48];
     json_t *cats = string_array(a->categories_json);
+    json_t *tickers = string_array(a->tickers_json);
     json_t *sources = string_array(a->sources_json);
     const char *source = first_source(a, sources);
     const char *thumb = !empty(a->thumbnail) ? a->thumbnail : a->headimg;
@@ -323,6 +335,16 @@ rss_item(struct emit_writer *w, const struct store_article *a)
         if (!empty(json_string_value(v)))
             element(o, "      ", "category", json_string_value(v));
     }
+    json_array_foreach(tickers, i, v)
+    { /* SPEC §12: a domain of their own */
+        if (empty(json_string_value(v)))
+            continue;
+        emit_buf_adds(o, "      <category domain=\"");
+        emit_buf_escapes(o, w->scheme, EMIT_ESC_ATTR);
+        emit_buf_adds(o, "\">");
+        emit_buf_escapes(o, json_string_value(v), EMIT_ESC_TEXT);
+        emit_buf_adds(o, "</category>\n");
+    }
     element(o, "      ", "description", a->body);
     if (!empty(a->headimg)) {
         emit_buf_adds(o, "      <enclosure url=\"");
@@ -343,6 +365,7 @@ rss_item(struct emit_writer *w, const struct store_article *a)
     }
     emit_buf_adds(o, "    </item>\n");
     json_decref(sources);
+    json_decref(tickers);
     json_decref(cats);
 }
 
@@ -392,12 +415,13 @@ json_item(struct emit_writer *w, const struct store_article *a, int64_t updated)
 {
     int rc = -ENOMEM;
     char date[40], id[48];
-    json_t *item = json_object(), *cats = NULL, *sources = NULL, *arr, *obj;
+    json_t *item = json_object(), *cats = NULL, *sources = NULL, *tickers = NULL, *arr, *obj;
 
     if (item == NULL)
         goto out;
     cats = string_array(a->categories_json);
     sources = string_array(a->sources_json);
+    tickers = string_array(a->tickers_json);
     if (jset(w, item, "id", entry_id(a, id, sizeof(id)), 1) < 0 ||
         jset(w, item, "url", a->link, 0) < 0 || jset(w, item, "title", a->title, 1) < 0 ||
         jset(w, item, "content_html", a->body, 1) < 0 ||
@@ -431,12 +455,17 @@ json_item(struct emit_writer *w, const struct store_article *a, int64_t updated)
     if (a->date_rejected &&
         jset(w, obj, "publisher_date", emit_rfc3339(a->rejected_date, date, sizeof(date)), 1) < 0)
         goto out;
+    /* its instruments (SPEC §12), when it has any */
+    if (json_array_size(tickers) > 0 && ((arr = jstrings(w, tickers)) == NULL ||
+                                         json_object_set_new_nocheck(obj, "tickers", arr) < 0))
+        goto out;
     /* One item a line, compact: streamed, so no tree of every item is kept. */
     emit_buf_adds(&w->doc, w->n > 0 ? ",\n" : "\n");
     if (json_dump_callback(item, on_json_dump, &w->doc, JSON_COMPACT | JSON_PRESERVE_ORDER) < 0)
         goto out;
     rc = w->doc.err;
 out:
+    json_decref(tickers);
     json_decref(sources);
     json_decref(cats);
     json_decref(item);
@@ -493,6 +522,22 @@ dup_opt(const char *s, char **out)
     return *out ? 0 : -ENOMEM;
 }
 
+char *
+emit_tickers_scheme(const char *link)
+{
+    if (empty(link))
+        return strdup("urn:finfeed:tickers");
+    size_t n = strlen(link);
+    while (n > 0 && link[n - 1] == '/')
+        n--;
+    char *s = malloc(n + sizeof("/tickers"));
+    if (s != NULL) {
+        memcpy(s, link, n);
+        memcpy(s + n, "/tickers", sizeof("/tickers"));
+    }
+    return s;
+}
+
 int
 emit_writer_new(enum emit_format format, const struct emit_feed_info *info,
                 struct emit_writer **out)
@@ -510,7 +555,7 @@ emit_writer_new(enum emit_format format, const struct emit_feed_info *info,
     if (dup_opt(!empty(info->title) ? info->title : "finfeed", &w->title) < 0 ||
         dup_opt(info->link, &w->link) < 0 || dup_opt(info->self, &w->self) < 0 ||
         dup_opt(info->id, &w->id) < 0 || dup_opt(info->subtitle, &w->subtitle) < 0 ||
-        dup_opt(info->hub, &w->hub) < 0)
+        dup_opt(info->hub, &w->hub) < 0 || (w->scheme = emit_tickers_scheme(info->link)) == NULL)
         goto fail;
     if (format == EMIT_ATOM)
         atom_head(w);
@@ -646,6 +691,7 @@ emit_writer_free(struct emit_writer *w)
         return;
     free(w->tmp.data);
     free(w->doc.data);
+    free(w->scheme);
     free(w->subtitle);
     free(w->id);
     free(w->self);

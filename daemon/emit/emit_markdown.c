@@ -105,6 +105,16 @@ emit_markdown(FILE *out, const struct parse_article *a)
             fputc('\n', out);
         }
     }
+    /* instruments (SPEC §12): only when there are any, so that a post
+     * without them keeps the seed's layout byte for byte */
+    if (a->ntickers > 0) {
+        fputs("tickers: \n", out);
+        for (size_t i = 0; i < a->ntickers; i++) {
+            fputs(" - ", out);
+            scalar(out, a->tickers[i]);
+            fputc('\n', out);
+        }
+    }
     if (a->headimg != NULL && *a->headimg) {
         fputs("headimg: ", out);
         quoted(out, a->headimg);
@@ -212,10 +222,25 @@ emit_markdown_name(const struct parse_article *a, char *buf, size_t size)
     return buf;
 }
 
-/* A parse_article view of a stored article: strings borrowed, categories
- * decoded from their JSON array (freed by view_free). */
+/* The strings of JSON array `arr` as borrowed pointers into *list (a new
+ * array, freed by the caller; NULL when none), their number in *n. */
 static void
-view_of(const struct store_article *s, struct parse_article *a, json_t **cats)
+borrow_strings(json_t *arr, char ***list, size_t *n)
+{
+    size_t m = json_array_size(arr);
+    *n = 0;
+    *list = m ? calloc(m, sizeof(char *)) : NULL;
+    for (size_t i = 0; *list && i < m; i++) {
+        const char *c = json_string_value(json_array_get(arr, i));
+        if (c != NULL)
+            (*list)[(*n)++] = (char *)c;
+    }
+}
+
+/* A parse_article view of a stored article: strings borrowed, categories
+ * and tickers decoded from their JSON arrays (freed by view_free). */
+static void
+view_of(const struct store_article *s, struct parse_article *a, json_t **cats, json_t **tickers)
 {
     memset(a, 0, sizeof(*a));
     a->title = (char *)(s->title ? s->title : "");
@@ -230,24 +255,28 @@ view_of(const struct store_article *s, struct parse_article *a, json_t **cats)
     a->body = (char *)(s->body ? s->body : "");
     a->source = (char *)s->feed;
     *cats = json_loads(s->categories_json ? s->categories_json : "[]", 0, NULL);
-    size_t n = json_array_size(*cats);
-    a->categories = n ? calloc(n, sizeof(char *)) : NULL;
-    for (size_t i = 0; a->categories && i < n; i++) {
-        const char *c = json_string_value(json_array_get(*cats, i));
-        if (c != NULL)
-            a->categories[a->ncategories++] = (char *)c;
-    }
+    *tickers = json_loads(s->tickers_json ? s->tickers_json : "[]", 0, NULL);
+    borrow_strings(*cats, &a->categories, &a->ncategories);
+    borrow_strings(*tickers, &a->tickers, &a->ntickers);
+}
+
+static void
+view_free(struct parse_article *a, json_t *cats, json_t *tickers)
+{
+    free(a->categories);
+    free(a->tickers);
+    json_decref(cats);
+    json_decref(tickers);
 }
 
 int
 emit_markdown_stored(FILE *out, const struct store_article *s)
 {
     struct parse_article a;
-    json_t *cats;
-    view_of(s, &a, &cats);
+    json_t *cats, *tickers;
+    view_of(s, &a, &cats, &tickers);
     int rc = emit_markdown(out, &a);
-    free(a.categories);
-    json_decref(cats);
+    view_free(&a, cats, tickers);
     return rc;
 }
 
@@ -255,12 +284,11 @@ char *
 emit_markdown_name_stored(const struct store_article *s, char *buf, size_t size)
 {
     struct parse_article a;
-    json_t *cats;
-    view_of(s, &a, &cats);
+    json_t *cats, *tickers;
+    view_of(s, &a, &cats, &tickers);
     a.guid = (char *)s->uid; /* stable across sources and updates */
     emit_markdown_name(&a, buf, size);
-    free(a.categories);
-    json_decref(cats);
+    view_free(&a, cats, tickers);
     return buf;
 }
 

@@ -31,8 +31,46 @@ site_attr(struct emit_buf *b, const char *url)
     emit_buf_adds(b, "/");
 }
 
+/* One subscription's outline at `indent`. */
+static void
+outline(struct emit_buf *b, const char *indent, const struct emit_opml_feed *f)
+{
+    if (f->url == NULL)
+        return;
+    emit_buf_adds(b, indent);
+    emit_buf_adds(b, "<outline type=\"rss\" text=\"");
+    markup(b, f->name);
+    emit_buf_adds(b, "\" title=\"");
+    markup(b, f->name);
+    emit_buf_adds(b, "\" xmlUrl=\"");
+    emit_buf_url(b, f->url, EMIT_ESC_ATTR); /* credentials stay in the config */
+    if (strncmp(f->url, "http", 4) == 0) {
+        emit_buf_adds(b, "\" htmlUrl=\"");
+        site_attr(b, f->url);
+    }
+    emit_buf_adds(b, "\"");
+    /* §2.2: comma-separated, slash-delimited category strings */
+    int first = 1;
+    for (size_t j = 0; j < f->ncategories; j++) {
+        if (strchr(f->categories[j], ',') != NULL)
+            continue;
+        emit_buf_adds(b, first ? " category=\"/" : ",/");
+        markup(b, f->categories[j]);
+        first = 0;
+    }
+    emit_buf_adds(b, first ? "/>\n" : "\"/>\n");
+}
+
 int
 emit_opml(const char *title, const struct emit_opml_feed *feeds, size_t n, char **doc, size_t *len)
+{
+    return emit_opml_folder(title, feeds, n, NULL, NULL, 0, doc, len);
+}
+
+int
+emit_opml_folder(const char *title, const struct emit_opml_feed *feeds, size_t n,
+                 const char *folder_title, const struct emit_opml_feed *folder, size_t nfolder,
+                 char **doc, size_t *len)
 {
     struct emit_buf b = {0};
     emit_buf_adds(&b, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<opml version=\"2.0\">\n"
@@ -40,31 +78,17 @@ emit_opml(const char *title, const struct emit_opml_feed *feeds, size_t n, char 
     markup(&b, title ? title : "finfeed");
     emit_buf_adds(&b,
                   "</title>\n    <docs>http://opml.org/spec2.opml</docs>\n  </head>\n  <body>\n");
-    for (size_t i = 0; i < n; i++) {
-        const struct emit_opml_feed *f = &feeds[i];
-        if (f->url == NULL)
-            continue;
-        emit_buf_adds(&b, "    <outline type=\"rss\" text=\"");
-        markup(&b, f->name);
+    for (size_t i = 0; i < n; i++)
+        outline(&b, "    ", &feeds[i]);
+    if (nfolder > 0) {
+        emit_buf_adds(&b, "    <outline text=\"");
+        markup(&b, folder_title);
         emit_buf_adds(&b, "\" title=\"");
-        markup(&b, f->name);
-        emit_buf_adds(&b, "\" xmlUrl=\"");
-        emit_buf_url(&b, f->url, EMIT_ESC_ATTR); /* credentials stay in the config */
-        if (strncmp(f->url, "http", 4) == 0) {
-            emit_buf_adds(&b, "\" htmlUrl=\"");
-            site_attr(&b, f->url);
-        }
-        emit_buf_adds(&b, "\"");
-        /* §2.2: comma-separated, slash-delimited category strings */
-        int first = 1;
-        for (size_t j = 0; j < f->ncategories; j++) {
-            if (strchr(f->categories[j], ',') != NULL)
-                continue;
-            emit_buf_adds(&b, first ? " category=\"/" : ",/");
-            markup(&b, f->categories[j]);
-            first = 0;
-        }
-        emit_buf_adds(&b, first ? "/>\n" : "\"/>\n");
+        markup(&b, folder_title);
+        emit_buf_adds(&b, "\">\n");
+        for (size_t i = 0; i < nfolder; i++)
+            outline(&b, "      ", &folder[i]);
+        emit_buf_adds(&b, "    </outline>\n");
     }
     emit_buf_adds(&b, "  </body>\n</opml>\n");
     *doc = emit_buf_take(&b, len);

@@ -456,10 +456,11 @@ static void
 feed_key(struct emit_buf *b, const struct http_feed_req *r)
 {
     emit_buf_printf(b, "%c%d", r->kind, (int)r->format);
-    const char *parts[] = {r->feed, r->category, r->text};
+    const char *parts[] = {r->feed, r->category, r->text, r->ticker,
+                           r->watch != NULL ? r->watch->name : NULL};
     /* each filter with its length: a filter holding 0x1f itself (a client
      * may send %1F) cannot make two requests share a key */
-    for (size_t i = 0; i < 3; i++) {
+    for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
         if (parts[i] == NULL) {
             emit_buf_adds(b, "\x1f-");
             continue;
@@ -467,7 +468,94 @@ feed_key(struct emit_buf *b, const struct http_feed_req *r)
         emit_buf_printf(b, "\x1f%zu:", strlen(parts[i]));
         emit_buf_adds(b, parts[i]);
     }
+    /* ?ticker=: canonical and sorted, so that A,B and B&A share a rendering */
+    for (size_t i = 0; i < r->ntickers; i++)
+        emit_buf_printf(b, "\x1ft%s", r->tickers[i]);
     emit_buf_printf(b, "\x1f%ld\x1f%d", r->limit, r->limit_given);
+}
+
+/* ---- instruments (SPEC §12) ---- */
+
+/* What ?ticker= gathers: every value (a repeated argument, a comma list),
+ * canonical, sorted, each once; the first mistake in `why`. */
+struct ticker_args {
+    struct http_feed_req *r;
+    char why[160];
+};
+
+static int
+cmp_ticker(const void *a, const void *b)
+{
+    return strcmp(a, b);
+}
+
+/* One ticker of ?ticker= into the request: 0, or -EINVAL with the reason. */
+static int
+ticker_arg(struct ticker_args *t, const char *one)
+{
+    struct http_feed_req *r = t->r;
+    char canon[PARSE_TICKER_LEN];
+    const char *reason = NULL;
+    if (parse_ticker_syntax(one, canon, sizeof(canon), &reason) < 0) {
+        snprintf(t->why, sizeof(t->why), "ticker: '%.40s': %s", one, reason);
+        return -EINVAL;
+    }
+    for (size_t i = 0; i < r->ntickers; i++)
+        if (strcmp(r->tickers[i], canon) == 0)
+            return 0;
+    if (r->ntickers == HTTP_TICKERS_MAX) {
+        snprintf(t->why, sizeof(t->why), "ticker: at most %d", HTTP_TICKERS_MAX);
+        return -EINVAL;
+    }
+    memcpy(r->tickers[r->ntickers++], canon, sizeof(canon));
+    return 0;
+}
+
+static enum MHD_Result
+on_mhd_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    struct ticker_args *t = cls;
+    (void)kind;
+    if (strcmp(key, "ticker") != 0 || value == NULL || t->why[0] != '\0')
+        return MHD_YES;
+    for (const char *p = value; *p != '\0';) { /* "A,B": each */
+        size_t n = strcspn(p, ",");
+        char one[64];
+        if (n > 0) {
+            snprintf(one, sizeof(one), "%.*s", (int)(n < sizeof(one) - 1 ? n : sizeof(one) - 1), p);
+            if (n >= sizeof(one) || ticker_arg(t, one) < 0) {
+                if (t->why[0] == '\0')
+                    snprintf(t->why, sizeof(t->why), "ticker: '%.40s…': too long", p);
+                return MHD_NO;
+            }
+        }
+        p += n + (p[n] == ',');
+    }
+    return MHD_YES;
+}
+
+/* ?ticker= into r: 0, or -EINVAL with the reason in why (static-sized). */
+static int
+ticker_args(struct MHD_Connection *c, struct http_feed_req *r, char *why, size_t whysize)
+{
+    struct ticker_args t = {.r = r};
+    MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, on_mhd_arg, &t);
+    if (t.why[0] != '\0') {
+        snprintf(why, whysize, "%s", t.why);
+        return -EINVAL;
+    }
+    qsort(r->tickers, r->ntickers, sizeof(r->tickers[0]), cmp_ticker);
+    return 0;
+}
+
+/* The snapshot's watchlist called name, or NULL. */
+static const struct service_watchlist *
+watchlist_known(const struct service_snapshot *snap, const char *name)
+{
+    for (size_t i = 0; i < snap->nwatchlists; i++)
+        if (strcmp(snap->watchlists[i].name, name) == 0)
+            return &snap->watchlists[i];
+    return NULL;
 }
 
 /* Whether the service has a feed called name. */
@@ -489,9 +577,22 @@ route_feed(struct http *h, struct MHD_Connection *c, char kind, const char *name
     const struct service_snapshot *snap = http_snapshot(h);
     struct emit_buf key = {0};
     enum MHD_Result ret;
+    char why[200], route_ticker[PARSE_TICKER_LEN];
+    const char *reason = NULL;
 
     if (snap == NULL)
         return answer_500(h, c, -ENOMEM);
+    if (ticker_args(c, &r, why, sizeof(why)) < 0)
+        return answer_reason(h, c, MHD_HTTP_BAD_REQUEST, why);
+    if (kind == 't') {
+        if (parse_ticker_syntax(name, route_ticker, sizeof(route_ticker), &reason) < 0) {
+            snprintf(why, sizeof(why), "'%.40s' is no ticker: %s", name, reason);
+            return answer_reason(h, c, MHD_HTTP_BAD_REQUEST, why);
+        }
+        r.ticker = route_ticker;
+    } else if (kind == 'w' && (r.watch = watchlist_known(snap, name)) == NULL) {
+        return answer_reason(h, c, MHD_HTTP_NOT_FOUND, "no watchlist of that name");
+    }
 
     r.feed = arg_value(h, c, "feed");
     r.category = arg_value(h, c, "category");
@@ -583,6 +684,18 @@ route_category(struct http *h, struct MHD_Connection *c, const char *name, int f
 }
 
 static enum MHD_Result
+route_ticker(struct http *h, struct MHD_Connection *c, const char *name, int format)
+{
+    return route_feed(h, c, 't', name, format);
+}
+
+static enum MHD_Result
+route_watchlist(struct http *h, struct MHD_Connection *c, const char *name, int format)
+{
+    return route_feed(h, c, 'w', name, format);
+}
+
+static enum MHD_Result
 route_opml(struct http *h, struct MHD_Connection *c, const char *name, int format)
 {
     (void)name, (void)format;
@@ -650,6 +763,8 @@ static const struct route {
     {"/feed.", ROUTE_FORMAT, NULL, route_merged},
     {"/feeds/", ROUTE_NAME_FORMAT, NULL, route_one_feed},
     {"/categories/", ROUTE_NAME_FORMAT, NULL, route_category},
+    {"/tickers/", ROUTE_NAME_FORMAT, NULL, route_ticker},
+    {"/watchlists/", ROUTE_NAME_FORMAT, NULL, route_watchlist},
     {"/articles/", ROUTE_NAME_SUFFIX, ".md", route_article},
 };
 

@@ -24,6 +24,7 @@
 #define HTTP_PATH_MAX 1024                  /* longest request path (raw), bytes */
 #define HTTP_URI_MAX 4096                   /* longest request target (raw), bytes */
 #define HTTP_Q_WORDS_MAX 16                 /* words of ?q= (store_articles' bound) */
+#define HTTP_TICKERS_MAX 64                 /* tickers of ?ticker= (SPEC §12) */
 #define HTTP_EVICT_SLACK 64 /* connections shut down here that MHD has yet to close */
 #define HTTP_URI_FAULTS 5   /* kinds of request target refused before routing */
 #define HTTP_READER_MAX 64  /* bytes of a reader's name (CONFIG_READER_MAX) */
@@ -168,15 +169,22 @@ int64_t http_generation(struct http *h);
 
 /* ---- http_render.c ---- */
 
-/* What a feed route asks for; strings borrowed from the request. */
+/* What a feed route asks for; strings borrowed from the request (or the
+ * snapshot). */
 struct http_feed_req {
     enum emit_format format;
-    char kind;            /* 'm' merged /feed.*, 's' /feeds/NAME.*, 'c' /categories/CAT.* */
+    char kind;            /* 'm' merged /feed.*, 's' /feeds/NAME.*, 'c' /categories/CAT.*,
+                           * 't' /tickers/EXCHANGE:SYMBOL.*, 'w' /watchlists/NAME.* */
     const char *feed;     /* ?feed= or NAME, or NULL */
     const char *category; /* ?category= or CAT, or NULL */
     const char *text;     /* ?q=, or NULL */
     long limit;           /* effective */
     int limit_given;      /* ?limit= was in the request */
+    const char *ticker;   /* 't': EXCHANGE:SYMBOL, canonical */
+    const struct service_watchlist *watch; /* 'w': the snapshot's */
+    /* ?ticker= (repeated, comma lists too): canonical, sorted, each once */
+    char tickers[HTTP_TICKERS_MAX][PARSE_TICKER_LEN];
+    size_t ntickers;
 };
 
 /* Everything one render off the loop reads, copied on the loop thread: the
@@ -184,9 +192,14 @@ struct http_feed_req {
 struct http_render_in {
     struct store *store;    /* the reader connection (borrowed): the render's alone while it
                              * runs, renders being one at a time */
-    char kind;              /* 'm', 's', 'c': a feed (as struct http_feed_req); 'a': an article */
+    char kind;              /* 'm', 's', 'c', 't', 'w': a feed (as struct http_feed_req);
+                             * 'a': an article */
     enum emit_format format;
     char *feed, *category, *text; /* owned, or NULL */
+    char *ticker;                 /* 't': owned */
+    struct service_watchlist watch; /* 'w': a copy, owned */
+    char **tickers;                 /* ?ticker=, owned, ntickers items */
+    size_t ntickers;
     long limit;
     int limit_given;
     int64_t id;             /* 'a': the article's row id */
@@ -223,7 +236,8 @@ struct http_render_out {
 int http_render(const struct http_render_in *in, struct http_render_out *out, char *err,
                 size_t errsize);
 void http_render_out_free(struct http_render_out *out);
-/* The OPML subscription list from the snapshot (http_render_fn; arg unused). */
+/* The OPML subscription list from the snapshot, the watchlists in a
+ * folder of their own (http_render_fn; arg unused). */
 int http_render_opml(struct http *h, void *arg, char **doc, size_t *len, const char **type);
 
 /* ---- http_work.c ---- */

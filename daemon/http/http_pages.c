@@ -61,6 +61,55 @@ category_seen(const struct service_snapshot *snap, size_t i, size_t j)
     return 0;
 }
 
+/* A link to one of finfeed's feeds, "PREFIX/NAME.atom" (NAME encoded),
+ * showing `text`. */
+static void
+feed_link(struct emit_buf *b, const char *prefix, const char *name, const char *text)
+{
+    emit_buf_adds(b, "<a href=\"");
+    emit_buf_adds(b, prefix);
+    emit_buf_pct(b, name);
+    emit_buf_adds(b, ".atom\">");
+    emit_buf_escapes(b, text, EMIT_ESC_HTML);
+    emit_buf_adds(b, "</a>");
+}
+
+/* Instruments (SPEC §12): the watchlists, and the tickers most mentioned
+ * in the last 24 h, each linked to its feed. The count is the worker's,
+ * asked for again here when it is old: the page never waits for it. */
+static void
+status_instruments(struct http *h, const struct service_snapshot *snap, struct emit_buf *b)
+{
+    char t1[40];
+    service_top_tickers_refresh(h->svc);
+    for (size_t i = 0; i < snap->nwatchlists; i++) {
+        const char *name = snap->watchlists[i].name;
+        emit_buf_adds(b, i ? " \xC2\xB7 " : "<p>Watchlists: ");
+        feed_link(b, "watchlists/", name, name);
+        emit_buf_adds(b, " (<a href=\"watchlists/");
+        emit_buf_pct(b, name);
+        emit_buf_adds(b, ".rss\">RSS</a>, <a href=\"watchlists/");
+        emit_buf_pct(b, name);
+        emit_buf_adds(b, ".json\">JSON</a>)");
+    }
+    if (snap->nwatchlists > 0)
+        emit_buf_adds(b, "</p>\n");
+    emit_buf_adds(b, "<p>Most mentioned, last 24 h: ");
+    if (snap->top_at == 0)
+        emit_buf_adds(b, "<i>not counted yet</i>");
+    else if (snap->ntop == 0)
+        emit_buf_adds(b, "<i>none</i>");
+    for (size_t i = 0; i < snap->ntop; i++) {
+        if (i > 0)
+            emit_buf_adds(b, " \xC2\xB7 ");
+        feed_link(b, "tickers/", snap->top[i].ticker, snap->top[i].ticker);
+        emit_buf_printf(b, " (%ld)", snap->top[i].articles);
+    }
+    if (snap->top_at != 0)
+        emit_buf_printf(b, " <small>counted %s</small>", utc_time(snap->top_at, t1, sizeof(t1)));
+    emit_buf_adds(b, "</p>\n");
+}
+
 int
 http_page_status(struct http *h, struct emit_buf *b)
 {
@@ -117,6 +166,7 @@ http_page_status(struct http *h, struct emit_buf *b)
     }
     if (any)
         emit_buf_adds(b, "</p>\n");
+    status_instruments(h, snap, b);
 
     emit_buf_adds(b, "<table>\n<thead><tr><th>Feed</th><th>State</th><th>HTTP</th>"
                      "<th>Last fetch</th><th>Next fetch</th><th title=\"median time from "

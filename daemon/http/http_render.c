@@ -35,6 +35,12 @@ self_url(struct emit_buf *b, const struct http_render_in *r)
     } else if (r->kind == 'c') {
         emit_buf_adds(b, "/categories/");
         emit_buf_pct(b, r->category);
+    } else if (r->kind == 't') {
+        emit_buf_adds(b, "/tickers/");
+        emit_buf_pct(b, r->ticker);
+    } else if (r->kind == 'w') {
+        emit_buf_adds(b, "/watchlists/");
+        emit_buf_pct(b, r->watch.name);
     } else {
         emit_buf_adds(b, "/feed");
     }
@@ -47,6 +53,11 @@ self_url(struct emit_buf *b, const struct http_render_in *r)
             continue;
         emit_buf_printf(b, "%c%s=", sep, names[i]);
         emit_buf_pct(b, values[i]);
+        sep = '&';
+    }
+    for (size_t i = 0; i < r->ntickers; i++) { /* ?ticker=A,B: one list */
+        emit_buf_printf(b, "%s", i == 0 ? (sep == '?' ? "?ticker=" : "&ticker=") : "%2C");
+        emit_buf_pct(b, r->tickers[i]);
         sep = '&';
     }
     if (r->limit_given)
@@ -90,6 +101,14 @@ http_render_in_feed(struct http_render_in *in, const struct http_feed_req *r,
     in->feed = copy(r->feed, &rc);
     in->category = copy(r->category, &rc);
     in->text = copy(r->text, &rc);
+    in->ticker = copy(r->ticker, &rc);
+    if (rc == 0 && r->watch != NULL && service_watchlist_copy(r->watch, &in->watch) < 0)
+        rc = -ENOMEM;
+    if (rc == 0 && r->ntickers > 0 &&
+        (in->tickers = calloc(r->ntickers, sizeof(*in->tickers))) == NULL)
+        rc = -ENOMEM;
+    for (size_t i = 0; rc == 0 && i < r->ntickers; i++, in->ntickers++)
+        in->tickers[i] = copy(r->tickers[i], &rc);
     in->title = copy(snap->title, &rc);
     in->link = copy(snap->link, &rc);
     in->hub = copy(snap->hub, &rc);
@@ -115,6 +134,11 @@ http_render_in_free(struct http_render_in *in)
     free(in->feed);
     free(in->category);
     free(in->text);
+    free(in->ticker);
+    service_watchlist_clear(&in->watch);
+    for (size_t i = 0; i < in->ntickers; i++)
+        free(in->tickers[i]);
+    free(in->tickers);
     free(in->title);
     free(in->link);
     free(in->hub);
@@ -156,6 +180,26 @@ links_of(const char *hub, const char *self)
     return b.data;
 }
 
+/* The route's instruments into q (SPEC §12): ?ticker= any of them; the
+ * ticker route its one ticker, a watchlist its predicate, as *w (freed
+ * with service_watchlist_query_free). Returns 0 or -ENOMEM. */
+static int
+instruments_query(const struct http_render_in *r, struct store_query *q, struct store_watch *w)
+{
+    memset(w, 0, sizeof(*w));
+    q->tickers = (const char *const *)r->tickers;
+    q->ntickers = r->ntickers;
+    if (r->kind == 't') {
+        w->any = (struct store_match){.tickers = (const char *const *)&r->ticker, .ntickers = 1};
+        q->watch = w;
+    } else if (r->kind == 'w') {
+        if (service_watchlist_query(&r->watch, w) < 0)
+            return -ENOMEM;
+        q->watch = w;
+    }
+    return 0;
+}
+
 /* Every feed route renders here: the one place its WebSub discovery
  * (rel="hub", rel="self", in the document and its Link header) is made. */
 static int
@@ -165,13 +209,19 @@ render_feed(const struct http_render_in *r, struct http_render_out *out, char *e
     struct feed_sink sink = {0};
     struct store_query q = {
         .feed = r->feed, .category = r->category, .text = r->text, .limit = r->limit};
+    struct store_watch watch;
     int rc;
 
+    if ((rc = instruments_query(r, &q, &watch)) < 0)
+        return rc;
     self_url(&self, r);
     emit_buf_adds(&title, r->title);
-    if (r->kind == 's' || r->kind == 'c') {
+    if (r->kind == 's' || r->kind == 'c' || r->kind == 't') {
         emit_buf_adds(&title, " \xE2\x80\x94 ");
-        emit_buf_adds(&title, r->kind == 's' ? r->feed : r->category);
+        emit_buf_adds(&title, r->kind == 's' ? r->feed : r->kind == 'c' ? r->category : r->ticker);
+    } else if (r->kind == 'w') {
+        emit_buf_adds(&title, " \xE2\x80\x94 watchlist ");
+        emit_buf_adds(&title, r->watch.name);
     }
     if (r->text != NULL) {
         emit_buf_adds(&title, " \xE2\x80\x94 search: ");
@@ -204,6 +254,7 @@ render_feed(const struct http_render_in *r, struct http_render_out *out, char *e
     self.data = NULL; /* taken */
 done:
     emit_writer_free(sink.w);
+    service_watchlist_query_free(&watch);
     free(title.data);
     free(self.data);
     return rc;
@@ -292,8 +343,10 @@ int
 http_render_opml(struct http *h, void *arg, char **doc, size_t *len, const char **type)
 {
     const struct service_snapshot *snap = http_snapshot(h);
-    struct emit_opml_feed *l;
-    size_t n = 0;
+    struct emit_opml_feed *l, *wl = NULL;
+    char **urls = NULL;
+    size_t n = 0, nw = 0;
+    int rc = -ENOMEM;
     (void)arg;
     if (snap == NULL || (l = calloc(snap->nfeeds + 1, sizeof(*l))) == NULL)
         return -ENOMEM;
@@ -305,8 +358,31 @@ http_render_opml(struct http *h, void *arg, char **doc, size_t *len, const char 
         l[n].ncategories = f->ncategories;
         n++;
     }
-    int rc = emit_opml(snap->title, l, n, doc, len);
-    free(l);
+    /* the watchlists (SPEC §12): finfeed's own Atom renderings of them */
+    if ((wl = calloc(snap->nwatchlists + 1, sizeof(*wl))) == NULL ||
+        (urls = calloc(snap->nwatchlists + 1, sizeof(*urls))) == NULL)
+        goto done;
+    for (; nw < snap->nwatchlists; nw++) {
+        struct emit_buf u = {0};
+        size_t k = strlen(snap->link);
+        while (k > 0 && snap->link[k - 1] == '/')
+            k--;
+        emit_buf_add(&u, snap->link, k);
+        emit_buf_adds(&u, "/watchlists/");
+        emit_buf_pct(&u, snap->watchlists[nw].name);
+        emit_buf_adds(&u, ".atom");
+        if ((urls[nw] = emit_buf_take(&u, NULL)) == NULL)
+            goto done;
+        wl[nw].name = snap->watchlists[nw].name;
+        wl[nw].url = urls[nw];
+    }
+    rc = emit_opml_folder(snap->title, l, n, "Watchlists", wl, nw, doc, len);
     *type = "text/x-opml; charset=utf-8";
+done:
+    for (size_t i = 0; urls != NULL && i < nw; i++)
+        free(urls[i]);
+    free(urls);
+    free(wl);
+    free(l);
     return rc;
 }

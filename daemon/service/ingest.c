@@ -36,6 +36,16 @@ service_ingest_init(struct service_ingest *f, struct store *s, const struct conf
                         &f->own.categories[f->defaults.ncategories]) < 0)
                 goto nomem;
     }
+    if (cf != NULL && cf->ntickers_add > 0) { /* SPEC §12 */
+        if ((f->own.tickers_add = calloc(cf->ntickers_add + 1, sizeof(char *))) == NULL)
+            goto nomem;
+        for (; f->defaults.ntickers_add < cf->ntickers_add; f->defaults.ntickers_add++)
+            if (dup_opt(cf->tickers_add[f->defaults.ntickers_add],
+                        &f->own.tickers_add[f->defaults.ntickers_add]) < 0)
+                goto nomem;
+    }
+    f->defaults.tickers_add = (const char *const *)f->own.tickers_add;
+    f->defaults.no_tickers = cf != NULL && !cf->tickers;
     f->republish = cf ? cf->republish : 1;
     f->opts.base_url = f->own.base_url;
     f->opts.timezone = f->own.timezone;
@@ -86,6 +96,10 @@ service_ingest_close(struct service_ingest *f)
     for (size_t i = 0; f->own.categories != NULL && i < f->defaults.ncategories; i++)
         free(f->own.categories[i]);
     free(f->own.categories);
+    for (size_t i = 0; f->own.tickers_add != NULL && i < f->defaults.ntickers_add; i++)
+        free(f->own.tickers_add[i]);
+    free(f->own.tickers_add);
+    service_tickers_unref(f->tickers);
     memset(f, 0, sizeof(*f));
 }
 

@@ -8,8 +8,50 @@
 #include <stdio.h>
 
 #include "daemon/config/config.h"
+#include "daemon/service/service.h"
 #include "parse/parse.h"
 #include "store/store.h"
+
+/* ---- instruments (SPEC §12), daemon/service/tickers.c ---- */
+
+/* The listings of the issuer of `ticker` ("EXCHANGE:SYMBOL", borrowed) in
+ * the symbol dictionary, `ticker` among them: a new array of *n new strings
+ * into *out (the caller frees them), or *n 0 when the dictionary knows no
+ * such listing. `arg` is the function's (borrowed). 0 or -ENOMEM. Any
+ * thread. */
+typedef int (*service_listings_fn)(const void *arg, const char *ticker, char ***out, size_t *n);
+
+/* One configuration's instruments extractor, shared by every feed's ingest
+ * and its watchlists: immutable once made, counted (a reference per
+ * holder; taken and dropped on any one thread at a time, atomically). */
+struct service_tickers;
+
+/* The extractor of cfg's [tickers] (the symbol dictionary's text, already
+ * checked by config_load; cfg NULL: none). Returns 0, or a negative errno
+ * with the reason in err. */
+int service_tickers_new(const struct config *cfg, struct service_tickers **out, char *err,
+                        size_t errsize);
+/* An extractor of given parts (tests; and what service_tickers_new makes):
+ * find (NULL: articles get no ticker from their text) with find_arg,
+ * listings (NULL: no issuer is expanded) with the same arg; arg_free(arg)
+ * once the last reference goes (may be NULL). 0 or -ENOMEM (arg_free then
+ * called). */
+int service_tickers_new_with(parse_tickers_fn find, service_listings_fn listings, void *arg,
+                             void (*arg_free)(void *arg), struct service_tickers **out);
+struct service_tickers *service_tickers_ref(struct service_tickers *t);
+/* Drop a reference; the last frees. NULL is fine. */
+void service_tickers_unref(struct service_tickers *t);
+/* Tickers in[0..n) with every listing of their issuers after each, each
+ * once: a new array of *nout new strings (the caller frees them). t may be
+ * NULL (none expanded). 0 or -ENOMEM. */
+int service_tickers_expand(const struct service_tickers *t, char *const *in, size_t n, char ***out,
+                           size_t *nout);
+/* The watchlists of cfg with their tickers expanded by t: a new array of
+ * *n (cfg->nwatchlists) into *out, freed with service_watchlists_free. 0 or
+ * -ENOMEM. */
+int service_watchlists_new(const struct config *cfg, const struct service_tickers *t,
+                           struct service_watchlist **out, size_t *n);
+void service_watchlists_free(struct service_watchlist *w, size_t n);
 
 /* A feed ready to ingest: its configuration turned into parse options, article
  * defaults and a compiled cleaner. Owns a copy of every value it holds (the
@@ -27,7 +69,10 @@ struct service_ingest {
     struct {              /* owned copies behind opts and defaults */
         char *base_url, *timezone, *charset, *author, *headimg;
         char **categories; /* defaults.ncategories items */
+        char **tickers_add; /* defaults.ntickers_add items */
     } own;
+    struct service_tickers *tickers; /* the extractor behind defaults.find_tickers: a
+                                      * reference, or NULL */
     /* Set by service_ingest_document about the last document: */
     int64_t newest;       /* date of its newest article, 0 when it had none */
     long ttl;             /* its RSS <ttl> in minutes, 0 when absent */
@@ -51,6 +96,9 @@ int service_ingest_init(struct service_ingest *f, struct store *s, const struct 
                      const struct config_feed *cf, const char *name, char *err, size_t errsize);
 /* Free what f owns and empty it; an empty (zeroed) f is fine. */
 void service_ingest_close(struct service_ingest *f);
+/* Find f's articles' tickers with t (a reference taken; NULL: none from the
+ * text), unless the feed says `tickers = no`. */
+void service_ingest_set_tickers(struct service_ingest *f, struct service_tickers *t);
 
 /* Store one document, from `fp` when not NULL, else from buf/len. `charset`
  * is the HTTP charset (or NULL; a configured charset overrides it). counts

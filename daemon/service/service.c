@@ -39,8 +39,8 @@ set_str(char **slot, const char *v)
 /* ---- feed options: immutable, counted, shared with the worker's jobs ---- */
 
 int
-feed_opts_new(const struct config *cfg, const struct config_feed *cf, struct feed_opts **out,
-              char *err, size_t errsize)
+feed_opts_new(const struct config *cfg, const struct config_feed *cf, struct service_tickers *t,
+              struct feed_opts **out, char *err, size_t errsize)
 {
     struct feed_opts *o = calloc(1, sizeof(*o));
     int rc;
@@ -53,6 +53,7 @@ feed_opts_new(const struct config *cfg, const struct config_feed *cf, struct fee
         free(o);
         return rc;
     }
+    service_ingest_set_tickers(&o->ing, t);
     o->refs = 1;
     *out = o;
     return 0;
@@ -92,8 +93,8 @@ feed_free(struct feed_run *f)
 /* A feed_run for configured feed `cf` of cfg, not registered in the store
  * yet: the worker does that (service_register_due), then it is fetched. */
 static int
-feed_new(const struct config *cfg, const struct config_feed *cf, struct feed_run **out,
-         char *err, size_t errsize)
+feed_new(const struct config *cfg, const struct config_feed *cf, struct service_tickers *t,
+         struct feed_run **out, char *err, size_t errsize)
 {
     struct feed_run *f = calloc(1, sizeof(*f));
     int rc;
@@ -103,7 +104,7 @@ feed_new(const struct config *cfg, const struct config_feed *cf, struct feed_run
         return -ENOMEM;
     }
     f->cf = cf;
-    if ((rc = feed_opts_new(cfg, cf, &f->opts, err, errsize)) < 0) {
+    if ((rc = feed_opts_new(cfg, cf, t, &f->opts, err, errsize)) < 0) {
         feed_free(f);
         return rc;
     }
@@ -264,6 +265,8 @@ feed_apply_state(struct feed_run *f, const struct reg_item *it)
         f->enabled = 0, f->last = SERVICE_GONE;
 }
 
+static void top_count(struct service *s);
+
 static void
 reg_after(struct service *s, void *arg)
 {
@@ -298,6 +301,8 @@ reg_after(struct service *s, void *arg)
             f->need_ensure = 0; /* else moved again meanwhile: once more */
     }
     reg_job_free(j);
+    if (!s->loaded)
+        top_count(s); /* the status page's tickers, from the start */
     s->loaded = 1;
     if (registered)
         cluster_reload(s); /* the store's listing of this node takes them in */
@@ -427,9 +432,24 @@ service_reload(struct service *s, char *err, size_t errsize)
         log_warnx("event=reload outcome=refused error=%s", LOG_QUOTE(err));
         return rc;
     }
+    /* the extractor and the watchlists of the new configuration (SPEC §12) */
+    struct service_tickers *tickers = NULL;
+    struct service_watchlist *watchlists = NULL;
+    size_t nwatchlists = 0;
+    if ((rc = service_tickers_new(cfg, &tickers, err, errsize)) < 0 ||
+        (rc = service_watchlists_new(cfg, tickers, &watchlists, &nwatchlists)) < 0) {
+        if (rc == -ENOMEM)
+            snprintf(err, errsize, "out of memory");
+        log_warnx("event=reload outcome=refused error=%s", LOG_QUOTE(err));
+        service_tickers_unref(tickers);
+        config_free(cfg);
+        return rc;
+    }
     make_markdown_dir(cfg);
     struct feed_run **feeds = calloc(cfg->nfeeds + s->nfeeds + 1, sizeof(*feeds));
     if (feeds == NULL) {
+        service_watchlists_free(watchlists, nwatchlists);
+        service_tickers_unref(tickers);
         config_free(cfg);
         snprintf(err, errsize, "out of memory");
         return -ENOMEM;
@@ -437,6 +457,11 @@ service_reload(struct service *s, char *err, size_t errsize)
     size_t n = 0, added = 0, kept = 0;
     struct config *old = s->cfg;
     s->cfg = cfg;
+    service_watchlists_free(s->watchlists, s->nwatchlists);
+    s->watchlists = watchlists;
+    s->nwatchlists = nwatchlists;
+    service_tickers_unref(s->tickers); /* the feeds' old options keep theirs */
+    s->tickers = tickers;
     if (reload_tracking(s, cfg) < 0)
         log_warnx("event=reload error=%s", LOG_QUOTE("tracking_params: out of memory"));
     for (size_t i = 0; i < cfg->nfeeds; i++) {
@@ -446,7 +471,7 @@ service_reload(struct service *s, char *err, size_t errsize)
         if (f != NULL && f->foreign) {
             /* listed by another node until now: this node lists it too */
             struct feed_opts *o;
-            if (feed_opts_new(cfg, cf, &o, why, sizeof(why)) < 0) {
+            if (feed_opts_new(cfg, cf, tickers, &o, why, sizeof(why)) < 0) {
                 log_warnx("event=reload feed=%s error=%s", cf->name, LOG_QUOTE(why));
                 continue;
             }
@@ -478,7 +503,7 @@ service_reload(struct service *s, char *err, size_t errsize)
             }
             /* new options; a running ingest keeps its reference to the old */
             struct feed_opts *o;
-            if (feed_opts_new(cfg, cf, &o, why, sizeof(why)) == 0) {
+            if (feed_opts_new(cfg, cf, tickers, &o, why, sizeof(why)) == 0) {
                 feed_opts_unref(f->opts);
                 f->opts = o;
             } else {
@@ -486,7 +511,7 @@ service_reload(struct service *s, char *err, size_t errsize)
             }
             feeds[n++] = f;
         } else {
-            if (feed_new(cfg, cf, &f, why, sizeof(why)) < 0) {
+            if (feed_new(cfg, cf, tickers, &f, why, sizeof(why)) < 0) {
                 log_warnx("event=reload feed=%s error=%s", cf->name, LOG_QUOTE(why));
                 continue;
             }
@@ -531,6 +556,100 @@ service_reload(struct service *s, char *err, size_t errsize)
              added, removed, kept);
     service_notify(s, SERVICE_RELOADED);
     return 0;
+}
+
+/* ---- the most-mentioned tickers (SPEC §12), counted in the worker ---- */
+
+#define TOP_TICKERS 10         /* on the status page */
+#define TOP_WINDOW (24 * 3600) /* of articles dated this recently */
+#define TOP_AGAIN_CHANGED 60   /* seconds: counted again after a change … */
+#define TOP_AGAIN_ANYWAY 300   /* … or at the latest (the window slides) */
+
+static void
+top_free(struct service_ticker *t, size_t n)
+{
+    for (size_t i = 0; t != NULL && i < n; i++)
+        free(t[i].ticker);
+    free(t);
+}
+
+struct top_job {
+    int64_t since, at, gen;
+    struct service_ticker *top; /* ntop, the worker's until `after` */
+    size_t ntop;
+    int rc;
+    char err[256];
+};
+
+static int
+on_top_ticker(void *arg, const char *ticker, long articles)
+{
+    struct top_job *j = arg;
+    if (j->ntop == TOP_TICKERS)
+        return 0;
+    if ((j->top[j->ntop].ticker = strdup(ticker)) == NULL)
+        return -ENOMEM;
+    j->top[j->ntop++].articles = articles;
+    return 0;
+}
+
+static int
+top_fn(struct service *s, void *arg)
+{
+    struct top_job *j = arg;
+    if ((j->top = calloc(TOP_TICKERS, sizeof(*j->top))) == NULL)
+        return j->rc = -ENOMEM;
+    j->rc = store_top_tickers(s->wstore, j->since, TOP_TICKERS, on_top_ticker, j);
+    if (j->rc < 0)
+        snprintf(j->err, sizeof(j->err), "%s",
+                 j->rc == -ENOMEM ? "out of memory" : store_errmsg(s->wstore));
+    return j->rc == -ENOMEM ? 1 : j->rc;
+}
+
+static void
+top_after(struct service *s, void *arg)
+{
+    struct top_job *j = arg;
+    s->top_busy = 0;
+    if (j->rc == 0) {
+        top_free(s->top, s->ntop);
+        s->top = j->top;
+        s->ntop = j->ntop;
+        s->top_at = j->at;
+        s->top_gen = j->gen;
+        j->top = NULL;
+        service_notify(s, SERVICE_FETCHED); /* the snapshot has them */
+    } else {
+        log_warnx("event=top-tickers error=%s", LOG_QUOTE(j->err));
+    }
+    top_free(j->top, j->ntop);
+    free(j);
+}
+
+/* Queue a count of the most-mentioned tickers (none when one is queued). */
+static void
+top_count(struct service *s)
+{
+    struct top_job *j;
+    if (s->top_busy || s->stopping || (j = calloc(1, sizeof(*j))) == NULL)
+        return;
+    j->at = (int64_t)time(NULL);
+    j->since = j->at - TOP_WINDOW;
+    j->gen = s->generation;
+    if (sched_job(s, top_fn, top_after, j) < 0) {
+        free(j);
+        return;
+    }
+    s->top_busy = 1;
+}
+
+void
+service_top_tickers_refresh(struct service *s)
+{
+    int64_t age = (int64_t)time(NULL) - s->top_at;
+    if (s->top_at == 0 || age >= TOP_AGAIN_ANYWAY ||
+        (age >= TOP_AGAIN_CHANGED && s->generation != s->top_gen))
+        top_count(s);
 }
 
 /* ---- copies out ---- */
@@ -608,6 +727,8 @@ service_snapshot_free(struct service_snapshot *snap)
     for (size_t i = 0; i < snap->ntracking; i++)
         free(snap->tracking[i]);
     free(snap->tracking);
+    service_watchlists_free(snap->watchlists, snap->nwatchlists);
+    top_free(snap->top, snap->ntop);
     memset(snap, 0, sizeof(*snap));
 }
 
@@ -651,6 +772,22 @@ service_snapshot(struct service *s, const char *feed, struct service_snapshot *o
             goto fail;
         out->nfeeds++;
     }
+    /* instruments (SPEC §12): the watchlists, the most-mentioned tickers */
+    if (s->nwatchlists > 0 &&
+        (out->watchlists = calloc(s->nwatchlists, sizeof(*out->watchlists))) == NULL)
+        goto fail;
+    for (; out->nwatchlists < s->nwatchlists; out->nwatchlists++)
+        if (service_watchlist_copy(&s->watchlists[out->nwatchlists],
+                                   &out->watchlists[out->nwatchlists]) < 0)
+            goto fail;
+    if (s->ntop > 0 && (out->top = calloc(s->ntop, sizeof(*out->top))) == NULL)
+        goto fail;
+    for (; out->ntop < s->ntop; out->ntop++) {
+        out->top[out->ntop].articles = s->top[out->ntop].articles;
+        if ((out->top[out->ntop].ticker = strdup(s->top[out->ntop].ticker)) == NULL)
+            goto fail;
+    }
+    out->top_at = s->top_at;
     return 0;
 fail:
     service_snapshot_free(out);
@@ -874,6 +1011,9 @@ service_free(struct service *s)
     cluster_free(s);
     store_close(s->wstore);
     store_close(s->rstore);
+    service_watchlists_free(s->watchlists, s->nwatchlists);
+    service_tickers_unref(s->tickers);
+    top_free(s->top, s->ntop);
     config_free(s->cfg);
     free(s->cfg_path);
     free(s);
@@ -925,10 +1065,16 @@ service_new(uv_loop_t *loop, struct config *cfg, const char *cfg_path, struct se
         goto fail;
     }
     s->store_ok = 1;
+    if ((rc = service_tickers_new(cfg, &s->tickers, err, errsize)) < 0)
+        goto fail;
+    if ((rc = service_watchlists_new(cfg, s->tickers, &s->watchlists, &s->nwatchlists)) < 0) {
+        snprintf(err, errsize, "out of memory");
+        goto fail;
+    }
     /* registered in the store by the worker, first thing once started */
     for (size_t i = 0; i < cfg->nfeeds; i++) {
         struct feed_run *f;
-        if ((rc = feed_new(cfg, &cfg->feeds[i], &f, err, errsize)) < 0)
+        if ((rc = feed_new(cfg, &cfg->feeds[i], s->tickers, &f, err, errsize)) < 0)
             goto fail;
         s->feeds[s->nfeeds++] = f;
     }

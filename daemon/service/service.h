@@ -78,6 +78,48 @@ struct service_reader {
     char *secret; /* owned; never logged */
 };
 
+/* One group of a watchlist (SPEC §12): an article matches it when it
+ * matches any one item. Strings owned by whoever holds the struct. */
+struct service_match {
+    char **tickers; /* "EXCHANGE:SYMBOL", each listing of a named issuer */
+    size_t ntickers;
+    char **keywords; /* search texts, as ?q= */
+    size_t nkeywords;
+    char **categories;
+    size_t ncategories;
+    char **feeds;
+    size_t nfeeds;
+};
+
+/* A [watchlist "NAME"], its tickers expanded to every listing of their
+ * issuers (the symbol dictionary's grouping). An article matches `any`
+ * (no item: every article), each all_of group and no none_of group. */
+struct service_watchlist {
+    char *name;
+    struct service_match any;
+    struct service_match *all_of; /* nall_of */
+    size_t nall_of;
+    struct service_match *none_of; /* nnone_of */
+    size_t nnone_of;
+};
+
+/* A deep copy of in into *out: 0 or -ENOMEM (out then empty). */
+int service_watchlist_copy(const struct service_watchlist *in, struct service_watchlist *out);
+struct store_watch;
+/* w as the store's predicate (store.h) into *out, pointing into w (which
+ * must outlive it); its groups in an array of its own, freed with
+ * service_watchlist_query_free. 0 or -ENOMEM. */
+int service_watchlist_query(const struct service_watchlist *w, struct store_watch *out);
+void service_watchlist_query_free(struct store_watch *q);
+/* Free what w owns and empty it. */
+void service_watchlist_clear(struct service_watchlist *w);
+
+/* One of the most-mentioned instruments. */
+struct service_ticker {
+    char *ticker;  /* "EXCHANGE:SYMBOL", owned */
+    long articles; /* republished articles dated in the last 24 h carrying it */
+};
+
 /* The feeds (configuration order) and the output settings at one moment. */
 struct service_snapshot {
     struct service_feed *feeds; /* owned */
@@ -96,6 +138,12 @@ struct service_snapshot {
                                  * with [output] hub = builtin, else the configured hub's
                                  * URL; owned, NULL: none */
     int hub_builtin;            /* [output] hub = builtin: POST LINK/hub is served */
+    struct service_watchlist *watchlists; /* [watchlist "NAME"]s, owned, in file order */
+    size_t nwatchlists;
+    struct service_ticker *top; /* the most-mentioned tickers of the 24 h before
+                                 * top_at, most first, owned; ntop of them */
+    size_t ntop;
+    int64_t top_at; /* when they were counted (Unix seconds), 0 not yet */
 };
 
 /* Copy the state of every feed (feed NULL) or of the feed named `feed`.
@@ -168,6 +216,12 @@ int service_loaded(const struct service *s);
  * timeout is 0: a statement that would wait for a lock fails at once with
  * -EBUSY (a WAL reader hardly ever does). */
 struct store *service_store(struct service *s);
+/* Count the most-mentioned tickers again (SPEC §12, the status page), in
+ * the worker, when the count is a minute old and articles changed since,
+ * or five minutes old; the snapshot has them once counted (a
+ * SERVICE_FETCHED event follows). No query on the loop thread. */
+void service_top_tickers_refresh(struct service *s);
+
 /* A number that changes whenever the stored articles may have changed:
  * this node's ingests and prunes, another node's (notified through the
  * store), another writer of the same file (a slow poll). No query: the

@@ -150,14 +150,26 @@ struct service {
         service_watch_fn fn;
         void *arg;
     } watchers[SERVICE_WATCHERS];
+    /* instruments (SPEC §12): the configuration's extractor and watchlists,
+     * replaced together on reload; the most-mentioned tickers as the worker
+     * last counted them */
+    struct service_tickers *tickers;      /* a reference */
+    struct service_watchlist *watchlists; /* nwatchlists, tickers expanded */
+    size_t nwatchlists;
+    struct service_ticker *top; /* ntop, most first */
+    size_t ntop;
+    int64_t top_at;  /* when counted, 0 never */
+    int64_t top_gen; /* the generation then */
+    int top_busy;    /* a count is queued */
 };
 
 /* ---- service.c ---- */
 
-/* Options for cf of cfg (copied), one reference. Returns 0, or a negative
- * errno with the reason in err. */
-int feed_opts_new(const struct config *cfg, const struct config_feed *cf, struct feed_opts **out,
-                  char *err, size_t errsize);
+/* Options for cf of cfg (copied), its tickers found with t (a reference
+ * taken; may be NULL), one reference. Returns 0, or a negative errno with
+ * the reason in err. */
+int feed_opts_new(const struct config *cfg, const struct config_feed *cf, struct service_tickers *t,
+                  struct feed_opts **out, char *err, size_t errsize);
 struct feed_opts *feed_opts_ref(struct feed_opts *o);
 /* Drop a reference; the last frees. NULL is fine. */
 void feed_opts_unref(struct feed_opts *o);

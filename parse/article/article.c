@@ -440,6 +440,33 @@ article_images(struct parse_article *a, const struct parse_entry *e,
     return 0;
 }
 
+/* tickers (SPEC §12): the feed's tickers_add first, then the instruments
+ * the finder reads in the title and the body's text (none with `tickers =
+ * no`), each once. 0 or -ENOMEM. */
+static int
+article_tickers(struct parse_article *a, const char *plain_body,
+                const struct parse_article_defaults *d)
+{
+    char **found = NULL;
+    size_t nfound = 0;
+    int rc = 0;
+    for (size_t i = 0; i < d->ntickers_add; i++)
+        if (add_unique(&a->tickers, &a->ntickers, d->tickers_add[i]) < 0)
+            return -ENOMEM;
+    if (d->no_tickers || d->find_tickers == NULL)
+        return 0;
+    if (d->find_tickers(d->find_tickers_arg, a->title, plain_body ? plain_body : "", &found,
+                        &nfound) < 0)
+        return -ENOMEM;
+    for (size_t i = 0; i < nfound; i++) {
+        if (rc == 0 && add_unique(&a->tickers, &a->ntickers, found[i]) < 0)
+            rc = -ENOMEM;
+        free(found[i]);
+    }
+    free(found);
+    return rc;
+}
+
 int
 parse_article_make(const struct parse_feed *feed, const struct parse_entry *e,
                    const struct parse_article_defaults *d, struct parse_article **out)
@@ -493,6 +520,8 @@ parse_article_make(const struct parse_feed *feed, const struct parse_entry *e,
         goto fail;
     if (has(d->source) && (a->source = strdup(d->source)) == NULL)
         goto fail;
+    if ((rc = article_tickers(a, plain_body, d)) < 0)
+        goto fail;
     free(plain_body);
     parse_cleaner_free(own);
     *out = a;
@@ -521,5 +550,8 @@ parse_article_free(struct parse_article *a)
     free(a->summary);
     free(a->body);
     free(a->source);
+    for (size_t i = 0; i < a->ntickers; i++)
+        free(a->tickers[i]);
+    free(a->tickers);
     free(a);
 }
