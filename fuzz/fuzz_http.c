@@ -1,8 +1,9 @@
 /* fuzz/fuzz_http.c — libFuzzer target for what the HTTP server reads from a
  * request before any store query (daemon/http): the raw target's checks
  * (on_mhd_uri), the decoded path (dot_dot, the route table: /feeds/NAME.atom
- * and the like), the query parameters ?limit= ?q= ?feed= ?category= and the
- * cache key made of them, and ?token= / Authorization: Basic against the
+ * and the like, /tickers/EXCHANGE:SYMBOL.*, /watchlists/NAME.*), the query
+ * parameters ?limit= ?q= ?feed= ?category= ?ticker= and the cache key made
+ * of them, and ?token= / Authorization: Basic against the
  * readers' secrets. http.c and http_auth.c are compiled in here to reach
  * their static functions without a server; the query string is decoded as
  * libmicrohttpd does ('+' is a space, then %XX; the first of a repeated key
@@ -72,19 +73,20 @@ query_value(const struct arg *args, size_t n, const char *key)
 }
 
 /* The cache key names the request it was made for: decoded, it gives back
- * the three filters whole (each written with its length, so a filter that
+ * the five filters whole (each written with its length, so a filter that
  * holds \x1f itself, ?feed=a%1Fb, cannot make two requests share a key),
- * then the limit and whether it was given. */
+ * then each ?ticker=, then the limit and whether it was given. */
 static void
 check_key(const struct emit_buf *key, const struct http_feed_req *r)
 {
-    const char *parts[] = {r->feed, r->category, r->text};
+    const char *parts[] = {r->feed, r->category, r->text, r->ticker,
+                           r->watch != NULL ? r->watch->name : NULL};
     char *copy = strndup(key->data, key->len); /* printable in a report */
     if (copy == NULL)
         return;
     const char *p = key->data, *end = key->data + key->len;
     const char *q = memchr(p, '\x1f', key->len);
-    for (size_t i = 0; i < 3; i++) {
+    for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
         if (q == NULL || q + 1 >= end)
             fail("cache key ends before its filters", copy);
         q++;
@@ -103,7 +105,68 @@ check_key(const struct emit_buf *key, const struct http_feed_req *r)
         if (q >= end || *q != '\x1f')
             fail("cache key filter not followed by its separator", copy);
     }
+    for (size_t i = 0; i < r->ntickers; i++) {
+        size_t n = strlen(r->tickers[i]);
+        if ((size_t)(end - q) < n + 2 || q[1] != 't' || memcmp(q + 2, r->tickers[i], n) != 0 ||
+            (q + 2 + n < end && q[2 + n] != '\x1f'))
+            fail("cache key ?ticker= differs from the request's", copy);
+        q += 2 + n;
+    }
+    char tail[64];
+    snprintf(tail, sizeof(tail), "\x1f%ld\x1f%d", r->limit, r->limit_given);
+    if ((size_t)(end - q) != strlen(tail) || memcmp(q, tail, strlen(tail)) != 0)
+        fail("cache key ends other than with the limit", copy);
     free(copy);
+}
+
+/* ?ticker= as on_mhd_arg reads it (each value, comma lists): refused with
+ * a reason, or every ticker canonical (parse_ticker_syntax gives it back),
+ * each once, at most HTTP_TICKERS_MAX, and each item of each value among
+ * them. Sorted into r as ticker_args does. 0 accepted, -1 refused. */
+static int
+check_tickers(const struct arg *args, size_t nargs, struct http_feed_req *r)
+{
+    struct ticker_args t = {.r = r};
+    for (size_t i = 0; i < nargs; i++)
+        if (on_mhd_arg(&t, MHD_GET_ARGUMENT_KIND, args[i].key, args[i].value) == MHD_NO)
+            break;
+    if (t.why[0] != '\0') {
+        if (strncmp(t.why, "ticker: ", 8) != 0)
+            fail("?ticker= refused without its reason", t.why);
+        return -1;
+    }
+    qsort(r->tickers, r->ntickers, sizeof(r->tickers[0]), cmp_ticker);
+    if (r->ntickers > HTTP_TICKERS_MAX)
+        fail("?ticker= past its maximum", "");
+    for (size_t i = 0; i < r->ntickers; i++) {
+        char again[PARSE_TICKER_LEN];
+        if (parse_ticker_syntax(r->tickers[i], again, sizeof(again), NULL) < 0 ||
+            strcmp(again, r->tickers[i]) != 0)
+            fail("?ticker= kept a ticker not canonical", r->tickers[i]);
+        if (i > 0 && strcmp(r->tickers[i - 1], r->tickers[i]) >= 0)
+            fail("?ticker= not sorted or not each once", r->tickers[i]);
+    }
+    for (size_t i = 0; i < nargs; i++) {
+        if (strcmp(args[i].key, "ticker") != 0 || args[i].value == NULL)
+            continue;
+        for (const char *p = args[i].value; *p != '\0';) {
+            size_t n = strcspn(p, ",");
+            char one[64], canon[PARSE_TICKER_LEN];
+            int found = 0;
+            if (n > 0 && n < sizeof(one)) {
+                memcpy(one, p, n);
+                one[n] = '\0';
+                if (parse_ticker_syntax(one, canon, sizeof(canon), NULL) < 0)
+                    fail("?ticker= accepted a value that is no ticker", one);
+                for (size_t k = 0; k < r->ntickers; k++)
+                    found |= strcmp(r->tickers[k], canon) == 0;
+                if (!found)
+                    fail("?ticker= lost a ticker", one);
+            }
+            p += n + (p[n] == ',');
+        }
+    }
+    return 0;
 }
 
 static void
@@ -217,9 +280,26 @@ check_target(struct http *h, char *target, const char *hdr)
         } else if (name != NULL) {
             fail("a name for a route without one", url);
         }
-        if (rt->fn == route_merged || rt->fn == route_one_feed || rt->fn == route_category) {
-            char kind = rt->fn == route_merged ? 'm' : rt->fn == route_one_feed ? 's' : 'c';
+        if (rt->fn == route_merged || rt->fn == route_one_feed || rt->fn == route_category ||
+            rt->fn == route_ticker || rt->fn == route_watchlist) {
+            char kind = rt->fn == route_merged     ? 'm'
+                        : rt->fn == route_one_feed ? 's'
+                        : rt->fn == route_category ? 'c'
+                        : rt->fn == route_ticker   ? 't'
+                                                   : 'w';
             struct http_feed_req r = {.format = (enum emit_format)format, .kind = kind};
+            char route_ticker_name[PARSE_TICKER_LEN];
+            struct service_watchlist watch = {.name = name};
+            if (check_tickers(args, nargs, &r) < 0 ||
+                (kind == 't' &&
+                 parse_ticker_syntax(name, route_ticker_name, sizeof(route_ticker_name), NULL) < 0)) {
+                free(name);
+                break;
+            }
+            if (kind == 't')
+                r.ticker = route_ticker_name;
+            else if (kind == 'w')
+                r.watch = &watch;
             const char *lim = query_value(args, nargs, "limit");
             r.feed = query_value(args, nargs, "feed");
             r.category = query_value(args, nargs, "category");

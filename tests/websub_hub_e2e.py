@@ -167,7 +167,8 @@ class Node:
                 "[output]", "link = %s" % self.link, "hub = %s" % hub,
                 "hub_max_per_host = 5", extra, "",
                 '[feed "a"]', "url = %s/a.xml" % PUB_BASE, "categories = Rates", "",
-                '[feed "b"]', "url = %s/b.xml" % PUB_BASE, ""]))
+                '[feed "b"]', "url = %s/b.xml" % PUB_BASE, "",
+                '[watchlist "metals"]', "keywords = gold", ""]))
 
     def start(self):
         self.log = open(os.path.join(self.dir, "log"), "w")
@@ -296,6 +297,17 @@ def discovery(node):
           "JSON Feed: hubs and feed_url (%s)" % d.get("hubs"))
     check(h.get("Link", "").endswith('<%s/categories/Rates.json>; rel="self"' % base),
           "Link header on a category's feed")
+    # the instruments' routes too (SPEC §12): a ticker's, a watchlist's
+    st, atom, h = node.get("/tickers/NYSE:NEM.atom")
+    check(st == 200 and '<link rel="hub" href="%s"/>' % hub in atom and
+          '<link rel="self" type="application/atom+xml" href="%s/tickers/NYSE%%3ANEM.atom"/>'
+          % base in atom, "a ticker's feed: rel=hub and rel=self (%d)" % st)
+    st, rss_doc, h = node.get("/watchlists/metals.rss")
+    check(st == 200 and '<atom:link rel="hub" href="%s"/>' % hub in rss_doc and
+          '<atom:link rel="self" type="application/rss+xml" href="%s/watchlists/metals.rss"/>'
+          % base in rss_doc, "a watchlist's feed: rel=hub and rel=self (%d)" % st)
+    check(h.get("Link") == '<%s>; rel="hub", <%s/watchlists/metals.rss>; rel="self"'
+          % (hub, base), "Link header on a watchlist's feed: %s" % h.get("Link"))
 
 
 def refused(node):
@@ -530,12 +542,14 @@ def external_hub(node):
     st, text = node.hub({"hub.mode": "subscribe"})
     check(st == 404, "POST /hub without the built-in hub: 404 (%s)" % st)
     # a burst: two feeds refreshed at once, several documents stored
-    publish("a", "a-6", "Gold hits a record high")
+    publish("a", "a-6", "Gold hits a record high as Newmont (NYSE: NEM) rallies")
     publish("b", "b-3", "Aluminium eases on demand fears")
     node.refresh("a", "b")
     base = node.link.rstrip("/")
-    # the topics the burst touched: the merged feed, a's and b's, a's category
-    topics = {base + r + "." + ext for r in ("/feed", "/feeds/a", "/feeds/b", "/categories/Rates")
+    # the topics the burst touched: the merged feed, a's and b's, a's
+    # category, the ticker a's story names, the watchlist
+    topics = {base + r + "." + ext for r in ("/feed", "/feeds/a", "/feeds/b", "/categories/Rates",
+                                             "/tickers/NYSE%3ANEM", "/watchlists/metals")
               for ext in ("atom", "rss", "json")}
 
     def urls():

@@ -43,7 +43,7 @@
 #define HUB_RATES 256         /* client addresses whose request rate is followed */
 #define HUB_BURST 20.0        /* requests a client may send at once … */
 #define HUB_REFILL 1.0        /* … then this many a second */
-#define HUB_PINGS 256         /* topics whose pings are followed */
+#define HUB_PINGS 1024        /* topics whose pings are followed */
 #define HUB_PING_DELAY_MS 1000 /* a burst's changes within this make one ping */
 #define HUB_PING_GAP_MS 1000  /* at most one ping a second a topic */
 #define HUB_CONCURRENCY 16    /* requests of the hub's engine in flight */
@@ -1051,7 +1051,8 @@ service_hub_cancel(struct service *s, void *arg)
 /* ---- changes, the timer ---- */
 
 void
-hub_changed(struct service *s, const struct feed_run *f)
+hub_changed(struct service *s, const struct feed_run *f, const char (*tickers)[PARSE_TICKER_LEN],
+            size_t ntickers)
 {
     struct hub *h = s->hub;
     const struct config *c = s->cfg;
@@ -1068,6 +1069,13 @@ hub_changed(struct service *s, const struct feed_run *f)
     ping_route(s, "/feeds/", f->name);
     for (size_t i = 0; f->cf != NULL && i < f->cf->ncategories; i++)
         ping_route(s, "/categories/", f->cf->categories[i]);
+    /* and our instruments' routes (SPEC §12): the tickers its stored
+     * articles name, and every watchlist (whether one matches is the
+     * query's to say; a ping of an unchanged one costs the hub a 304) */
+    for (size_t i = 0; i < ntickers; i++)
+        ping_route(s, "/tickers/", tickers[i]);
+    for (size_t i = 0; i < c->nwatchlists; i++)
+        ping_route(s, "/watchlists/", c->watchlists[i].name);
 }
 
 static void

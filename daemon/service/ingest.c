@@ -107,6 +107,18 @@ service_ingest_close(struct service_ingest *f)
  * at once): at most this many held before they are stored. */
 #define BATCH 32
 
+/* Ticker t among the ones f's document touched, unless there already or
+ * there is no room. */
+static void
+touch_ticker(struct service_ingest *f, const char *t)
+{
+    for (size_t i = 0; i < f->ntouched; i++)
+        if (strcmp(f->touched[i], t) == 0)
+            return;
+    if (f->ntouched < f->touched_max && strlen(t) < PARSE_TICKER_LEN)
+        strcpy(f->touched[f->ntouched++], t);
+}
+
 /* Store a[0..n) for f and count their outcomes into c (f->newest follows;
  * so do f->lags, of the new ones whose date believed[i] says is the
  * publisher's): 0 or store_add_many's failure. The articles stay the
@@ -126,6 +138,9 @@ store_batch(struct store *s, struct service_ingest *f, struct parse_article *con
             if (a[at + i]->date > f->newest)
                 f->newest = a[at + i]->date;
             int64_t a_date = a[at + i]->date;
+            if (out[i] != STORE_UNCHANGED)
+                for (size_t t = 0; t < a[at + i]->ntickers; t++)
+                    touch_ticker(f, a[at + i]->tickers[t]);
             switch (out[i]) {
             case STORE_NEW:
                 c->new_++;
@@ -173,6 +188,7 @@ document_end(struct store *s, struct service_ingest *f, int rc, struct store_cou
         store_rollback(s);
         memset(counts, 0, sizeof(*counts));
         f->nlags = 0;
+        f->ntouched = 0;
     }
     return rc;
 }
@@ -270,6 +286,7 @@ service_ingest_document(struct store *s, struct service_ingest *f, FILE *fp, con
     f->newest = 0;
     f->ttl = 0;
     f->nlags = 0;
+    f->ntouched = 0;
     free(f->hub);
     free(f->self);
     f->hub = f->self = NULL;
@@ -331,6 +348,7 @@ service_ingest_store(struct store *s, struct service_ingest *f, struct service_p
     f->newest = 0;
     f->ttl = p->ttl;
     f->nlags = 0;
+    f->ntouched = 0;
     free(f->hub);
     free(f->self);
     f->hub = p->hub, p->hub = NULL;

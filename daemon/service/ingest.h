@@ -84,6 +84,12 @@ struct service_ingest {
      * lags_max of them */
     int64_t *lags;
     size_t lags_max, nlags;
+    /* issue 13 §4: when the caller gives room (touched_max > 0, touched
+     * borrowed), the tickers of the articles the document added, updated or
+     * merged a duplicate into, each once, at most touched_max of them: the
+     * routes of our own output it changed */
+    char (*touched)[PARSE_TICKER_LEN];
+    size_t touched_max, ntouched;
 };
 
 /* Prepare feed `name`: `cf` is its configuration, or NULL for defaults (a

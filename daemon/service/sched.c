@@ -23,6 +23,7 @@
 
 /* Lags of a document's new articles kept for the histogram (issue 13 §1). */
 #define INGEST_LAGS 1000
+#define INGEST_TOUCHED 64 /* tickers of a document whose routes are pinged, at most */
 
 struct job {
     struct job *next;
@@ -74,6 +75,8 @@ struct fetched {
     int total_ok;
     int64_t *lags;        /* the lags of the articles it added (issue 13 §1) */
     size_t nlags;
+    char (*touched)[PARSE_TICKER_LEN]; /* the tickers of the articles it changed */
+    size_t ntouched;
     char *markdown_dir;   /* [output] markdown_dir when set: posts of new articles */
     long posts;           /* posts written */
     char post_err[256];
@@ -261,6 +264,10 @@ ingest_fn(struct service *svc, void *arg)
         ing.lags = x->lags;
         ing.lags_max = INGEST_LAGS;
     }
+    if ((x->touched = malloc(INGEST_TOUCHED * sizeof(*x->touched))) != NULL) {
+        ing.touched = x->touched;
+        ing.touched_max = INGEST_TOUCHED;
+    }
     /* two nodes' documents may lock the same stories in another order: the
      * database aborts one, which is redone */
     for (int tries = 0; tries < 5; tries++) {
@@ -275,6 +282,7 @@ ingest_fn(struct service *svc, void *arg)
     x->newest = ing.newest;
     x->ttl = ing.ttl;
     x->nlags = ing.nlags;
+    x->ntouched = ing.ntouched;
     x->hub = ing.hub, ing.hub = NULL; /* the copy's: taken */
     x->self = ing.self, ing.self = NULL;
     /* a pushed document once stored: a replay of it is refused (SPEC §11) */
@@ -319,6 +327,7 @@ fetched_free(struct fetched *x)
     free(x->permanent_url);
     free(x->markdown_dir);
     free(x->lags);
+    free(x->touched);
     free(x->link_hub);
     free(x->link_self);
     free(x->hub);
@@ -342,7 +351,8 @@ stored(struct service *svc, struct feed_run *f, struct fetched *x)
     if (x->counts.new_ + x->counts.updated + x->counts.duplicates > 0) {
         svc->generation++;
         cluster_changed(svc);
-        hub_changed(svc, f); /* WebSub: our own feeds changed (SPEC §11) */
+        /* WebSub: our own feeds changed (SPEC §11) */
+        hub_changed(svc, f, (const char(*)[PARSE_TICKER_LEN])x->touched, x->ntouched);
     }
     svc->metrics.articles[STORE_NEW] += (uint64_t)x->counts.new_;
     svc->metrics.articles[STORE_UPDATED] += (uint64_t)x->counts.updated;

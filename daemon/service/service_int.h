@@ -281,9 +281,11 @@ void hub_reload(struct service *s);
  * service_part_done() once for each. Returns the number of parts. */
 int hub_stop(struct service *s);
 void hub_free(struct service *s);
-/* Articles of f were stored here (new, updated or a new source): the
- * built-in hub's subscriptions are due, or the external hub pinged. */
-void hub_changed(struct service *s, const struct feed_run *f);
+/* Articles of f were stored here (new, updated or a new source), naming
+ * tickers[0..ntickers): the built-in hub's subscriptions are due, or the
+ * external hub pinged for each route that may have changed. */
+void hub_changed(struct service *s, const struct feed_run *f,
+                 const char (*tickers)[PARSE_TICKER_LEN], size_t ntickers);
 /* The hub our feeds advertise under cfg, a new string (NULL: none, or no
  * memory). */
 char *hub_advertised(const struct config *cfg);
