@@ -35,6 +35,18 @@ struct store_sql {
 };
 void store_sql_add(struct store_sql *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void store_sql_free(struct store_sql *b);
+/* The texts a query binds, parameter 1 … n in order; the ones it made
+ * itself owned. Zero-initialized; freed with store_texts_free. */
+struct store_texts {
+    const char **v;
+    char **own;
+    int n, cap;
+    int err;
+};
+/* Bind t (taken when own) as the next parameter: its number, 0 when out of
+ * memory (then p->err). */
+int store_texts_add(struct store_texts *p, const char *t, int own);
+void store_texts_free(struct store_texts *p);
 /* Whether a watchlist group has any item. */
 int store_match_empty(const struct store_match *m);
 

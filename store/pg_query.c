@@ -36,82 +36,36 @@ col(const PGresult *res, int c)
     return PQgetisnull(res, 0, c) ? NULL : PQgetvalue(res, 0, c);
 }
 
-/* The texts a query sends, $1 … $n in order; the ones it made itself owned
- * (a watchlist may have any number of them: pg_params has room for few). */
-struct params {
-    const char **v;
-    char **own;
-    int n, cap;
-    int err;
-};
-
-/* Send t (taken when own) as the next parameter: its number, 0 when out of
- * memory (then p->err). */
-static int
-param(struct params *p, const char *t, int own)
-{
-    if (p->err == 0 && p->n == p->cap) {
-        int cap = p->cap ? p->cap * 2 : 16;
-        const char **v = realloc(p->v, (size_t)cap * sizeof(*v));
-        if (v != NULL)
-            p->v = v;
-        char **o = v != NULL ? realloc(p->own, (size_t)cap * sizeof(*o)) : NULL;
-        if (o != NULL)
-            p->own = o;
-        if (v == NULL || o == NULL)
-            p->err = -ENOMEM;
-        else
-            p->cap = cap;
-    }
-    if (p->err || (own && t == NULL)) {
-        p->err = -ENOMEM;
-        if (own)
-            free((char *)t);
-        return 0;
-    }
-    p->v[p->n] = t;
-    p->own[p->n] = own ? (char *)t : NULL;
-    return ++p->n;
-}
-
-static void
-params_free(struct params *p)
-{
-    for (int i = 0; i < p->n; i++)
-        free(p->own[i]);
-    free(p->v);
-    free(p->own);
-}
-
 /* Every search word a case-insensitive substring of title or body text. */
 static void
-text_cond(struct store_sql *q, struct params *p, char *const *terms, int n)
+text_cond(struct store_sql *q, struct store_texts *p, char *const *terms, int n)
 {
     for (int i = 0; i < n; i++) {
         if (i > 0)
             store_sql_add(q, " AND ");
         if (store_term_chars(terms[i]) >= 3)
             /* trigrams: through the GIN index */
-            store_sql_add(q, SEARCHED " ILIKE $%d", param(p, store_like_pattern(terms[i]), 1));
+            store_sql_add(q, SEARCHED " ILIKE $%d",
+                          store_texts_add(p, store_like_pattern(terms[i]), 1));
         else
             /* one or two characters have no trigram: a scan of the rows the
              * other conditions leave (strpos is never an index condition) */
             store_sql_add(q, "strpos(lower" SEARCHED ", lower($%d)) > 0",
-                          param(p, strdup(terms[i]), 1));
+                          store_texts_add(p, strdup(terms[i]), 1));
     }
 }
 
 static void
-tickers_cond(struct store_sql *q, struct params *p, const char *const *t, size_t n)
+tickers_cond(struct store_sql *q, struct store_texts *p, const char *const *t, size_t n)
 {
     store_sql_add(
         q, "a.id IN (SELECT article_id FROM article_tickers WHERE ticker = ANY($%d::text[]))",
-        param(p, store_pg_text_array(t, n), 1));
+        store_texts_add(p, store_pg_text_array(t, n), 1));
 }
 
 /* One watchlist group: any of its items, "(… OR …)"; "false" when it has none. */
 static void
-match_cond(struct store_sql *q, struct params *p, const struct store_match *m)
+match_cond(struct store_sql *q, struct store_texts *p, const struct store_match *m)
 {
     const char * or = "";
     if (store_match_empty(m)) {
@@ -138,20 +92,20 @@ match_cond(struct store_sql *q, struct params *p, const struct store_match *m)
     }
     if (m->ncategories > 0) {
         store_sql_add(q, "%sa.categories::jsonb ?| $%d::text[]", or,
-                      param(p, store_pg_text_array(m->categories, m->ncategories), 1));
+                      store_texts_add(p, store_pg_text_array(m->categories, m->ncategories), 1));
         or = " OR ";
     }
     if (m->nfeeds > 0)
         store_sql_add(q,
                       "%sa.id IN (SELECT x.article_id FROM sources x JOIN feeds f"
                       " ON f.id = x.feed_id WHERE f.name = ANY($%d::text[]))",
-                      or, param(p, store_pg_text_array(m->feeds, m->nfeeds), 1));
+                      or, store_texts_add(p, store_pg_text_array(m->feeds, m->nfeeds), 1));
     store_sql_add(q, ")");
 }
 
 /* The query's SQL into q, its parameters into p. */
 static void
-articles_sql(struct store_sql *q, struct params *p, const struct store_query *qu,
+articles_sql(struct store_sql *q, struct store_texts *p, const struct store_query *qu,
              char *const *terms, int nterms)
 {
     store_sql_add(q, "%s", select_sql);
@@ -159,9 +113,9 @@ articles_sql(struct store_sql *q, struct params *p, const struct store_query *qu
         store_sql_add(q,
                       " AND a.id IN (SELECT x.article_id FROM sources x JOIN feeds f"
                       " ON f.id = x.feed_id WHERE f.name = $%d)",
-                      param(p, qu->feed, 0));
+                      store_texts_add(p, qu->feed, 0));
     if (qu->category != NULL)
-        store_sql_add(q, " AND a.categories::jsonb ? $%d", param(p, qu->category, 0));
+        store_sql_add(q, " AND a.categories::jsonb ? $%d", store_texts_add(p, qu->category, 0));
     if (nterms > 0) {
         store_sql_add(q, " AND ");
         text_cond(q, p, terms, nterms);
@@ -200,7 +154,7 @@ store_pg_articles(struct store *s, const struct store_query *q, char *const *ter
 {
     PGconn *conn = pg_of(s)->conn;
     struct store_sql sql = {0};
-    struct params p = {0};
+    struct store_texts p = {0};
     int ret = -ENOMEM;
     articles_sql(&sql, &p, q, terms, nterms);
     if (sql.err || p.err)
@@ -246,7 +200,7 @@ store_pg_articles(struct store *s, const struct store_query *q, char *const *ter
         PQclear(res);
     }
 out:
-    params_free(&p);
+    store_texts_free(&p);
     store_sql_free(&sql);
     return ret;
 }
@@ -306,8 +260,7 @@ store_pg_count(struct store *s, int64_t feed_id, long *n)
 /* ---- retention ---- */
 
 int
-store_pg_prune(struct store *s, int64_t cutoff, int64_t fresh, int64_t now, long max,
-               long *deleted)
+store_pg_prune(struct store *s, int64_t cutoff, int64_t fresh, int64_t now, long max, long *deleted)
 {
     struct pg_params p = {0};
     int rc;

@@ -39,66 +39,20 @@ fts_query(char *const *terms, int n)
     return out;
 }
 
-/* The texts a query binds, ?1 … ?n in order; the ones it made itself owned. */
-struct binds {
-    const char **v;
-    char **own;
-    int n, cap;
-    int err;
-};
-
-/* Bind t (taken when own) as the next parameter: its number, 0 when out of
- * memory (then b->err). */
-static int
-bind_add(struct binds *b, const char *t, int own)
-{
-    if (b->err == 0 && b->n == b->cap) {
-        int cap = b->cap ? b->cap * 2 : 16;
-        const char **v = realloc(b->v, (size_t)cap * sizeof(*v));
-        if (v != NULL)
-            b->v = v;
-        char **o = v != NULL ? realloc(b->own, (size_t)cap * sizeof(*o)) : NULL;
-        if (o != NULL)
-            b->own = o;
-        if (v == NULL || o == NULL)
-            b->err = -ENOMEM;
-        else
-            b->cap = cap;
-    }
-    if (b->err || (own && t == NULL)) {
-        b->err = -ENOMEM;
-        if (own)
-            free((char *)t);
-        return 0;
-    }
-    b->v[b->n] = t;
-    b->own[b->n] = own ? (char *)t : NULL;
-    return ++b->n;
-}
-
-static void
-binds_free(struct binds *b)
-{
-    for (int i = 0; i < b->n; i++)
-        free(b->own[i]);
-    free(b->v);
-    free(b->own);
-}
-
 /* "(?i, ?j, …)" of n texts. */
 static void
-in_list(struct store_sql *q, struct binds *b, const char *const *t, size_t n)
+in_list(struct store_sql *q, struct store_texts *b, const char *const *t, size_t n)
 {
     store_sql_add(q, "(");
     for (size_t i = 0; i < n; i++)
-        store_sql_add(q, "%s?%d", i ? ", " : "", bind_add(b, t[i], 0));
+        store_sql_add(q, "%s?%d", i ? ", " : "", store_texts_add(b, t[i], 0));
     store_sql_add(q, ")");
 }
 
 /* Every search word in the title or the body text: one MATCH of the words
  * FTS5's trigrams can find, a LIKE for each shorter one. */
 static void
-text_cond(struct store_sql *q, struct binds *b, char *const *terms, int n)
+text_cond(struct store_sql *q, struct store_texts *b, char *const *terms, int n)
 {
     char *fq = fts_query(terms, n);
     const char *and = "";
@@ -108,7 +62,7 @@ text_cond(struct store_sql *q, struct binds *b, char *const *terms, int n)
     }
     if (*fq) {
         store_sql_add(q, "a.id IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?%d)",
-                      bind_add(b, fq, 1));
+                      store_texts_add(b, fq, 1));
         and = " AND ";
     } else {
         free(fq);
@@ -116,7 +70,7 @@ text_cond(struct store_sql *q, struct binds *b, char *const *terms, int n)
     for (int i = 0; i < n; i++) {
         if (store_term_chars(terms[i]) >= 3)
             continue;
-        int k = bind_add(b, store_like_pattern(terms[i]), 1);
+        int k = store_texts_add(b, store_like_pattern(terms[i]), 1);
         store_sql_add(q,
                       "%sa.id IN (SELECT rowid FROM articles_fts WHERE title"
                       " LIKE ?%d ESCAPE '\\' OR body LIKE ?%d ESCAPE '\\')",
@@ -126,7 +80,7 @@ text_cond(struct store_sql *q, struct binds *b, char *const *terms, int n)
 }
 
 static void
-tickers_cond(struct store_sql *q, struct binds *b, const char *const *t, size_t n)
+tickers_cond(struct store_sql *q, struct store_texts *b, const char *const *t, size_t n)
 {
     store_sql_add(q, "a.id IN (SELECT article_id FROM article_tickers WHERE ticker IN ");
     in_list(q, b, t, n);
@@ -135,7 +89,7 @@ tickers_cond(struct store_sql *q, struct binds *b, const char *const *t, size_t 
 
 /* One watchlist group: any of its items, "(… OR …)"; "0" when it has none. */
 static void
-match_cond(struct store_sql *q, struct binds *b, const struct store_match *m)
+match_cond(struct store_sql *q, struct store_texts *b, const struct store_match *m)
 {
     const char * or = "";
     if (store_match_empty(m)) {
@@ -192,18 +146,18 @@ static const char select_sql[] =
 
 /* The query's SQL into q, its texts into b. */
 static void
-articles_sql(struct store_sql *q, struct binds *b, const struct store_query *qu, char *const *terms,
-             int nterms)
+articles_sql(struct store_sql *q, struct store_texts *b, const struct store_query *qu,
+             char *const *terms, int nterms)
 {
     store_sql_add(q, "%s", select_sql);
     if (qu->feed != NULL)
         store_sql_add(q,
                       " AND a.id IN (SELECT x.article_id FROM sources x JOIN feeds f"
                       " ON f.id = x.feed_id WHERE f.name = ?%d)",
-                      bind_add(b, qu->feed, 0));
+                      store_texts_add(b, qu->feed, 0));
     if (qu->category != NULL)
         store_sql_add(q, " AND EXISTS (SELECT 1 FROM json_each(a.categories) WHERE value = ?%d)",
-                      bind_add(b, qu->category, 0));
+                      store_texts_add(b, qu->category, 0));
     if (nterms > 0) {
         store_sql_add(q, " AND ");
         text_cond(q, b, terms, nterms);
@@ -241,7 +195,7 @@ store_sqlite_articles(struct store *s, const struct store_query *q, char *const 
                       store_article_cb cb, void *arg)
 {
     struct store_sql sql = {0};
-    struct binds b = {0};
+    struct store_texts b = {0};
     sqlite3_stmt *st = NULL;
     int ret = -ENOMEM, rc;
     articles_sql(&sql, &b, q, terms, nterms);
@@ -284,7 +238,7 @@ store_sqlite_articles(struct store *s, const struct store_query *q, char *const 
         ret = store_sqlite_fail(s, rc);
 out:
     sqlite3_finalize(st);
-    binds_free(&b);
+    store_texts_free(&b);
     store_sql_free(&sql);
     return ret;
 }

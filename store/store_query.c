@@ -102,6 +102,42 @@ store_sql_free(struct store_sql *b)
 }
 
 int
+store_texts_add(struct store_texts *p, const char *t, int own)
+{
+    if (p->err == 0 && p->n == p->cap) {
+        int cap = p->cap ? p->cap * 2 : 16;
+        const char **v = realloc(p->v, (size_t)cap * sizeof(*v));
+        if (v != NULL)
+            p->v = v;
+        char **o = v != NULL ? realloc(p->own, (size_t)cap * sizeof(*o)) : NULL;
+        if (o != NULL)
+            p->own = o;
+        if (v == NULL || o == NULL)
+            p->err = -ENOMEM;
+        else
+            p->cap = cap;
+    }
+    if (p->err || (own && t == NULL)) {
+        p->err = -ENOMEM;
+        if (own)
+            free((char *)t);
+        return 0;
+    }
+    p->v[p->n] = t;
+    p->own[p->n] = own ? (char *)t : NULL;
+    return ++p->n;
+}
+
+void
+store_texts_free(struct store_texts *p)
+{
+    for (int i = 0; i < p->n; i++)
+        free(p->own[i]);
+    free(p->v);
+    free(p->own);
+}
+
+int
 store_match_empty(const struct store_match *m)
 {
     return m->ntickers + m->nkeywords + m->ncategories + m->nfeeds == 0;
