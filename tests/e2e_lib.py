@@ -1,5 +1,7 @@
 """tests/e2e_lib.py — what the end-to-end scripts (tests/*_e2e.py) share:
-the verdict lines, a free loopback port and the control socket's client."""
+the verdict lines, a free loopback port, the control socket's client and
+a quiet HTTP handler for loopback publishers and hubs."""
+import http.server
 import json
 import socket
 
@@ -37,3 +39,19 @@ def ctl(sock_path, line, timeout=60):
         data += chunk
     s.close()
     return json.loads(data)
+
+
+class QuietHandler(http.server.BaseHTTPRequestHandler):
+    """An HTTP/1.1 handler that logs nothing, with send(code, body, headers)."""
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *a):
+        pass
+
+    def send(self, code, body=b"", headers=()):
+        self.send_response(code)
+        for k, v in headers:
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)

@@ -16,7 +16,6 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import socketserver
 import subprocess
 import sys
@@ -27,23 +26,11 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from e2e_lib import FAILS, QuietHandler, check, free_port  # noqa: E402
+
 BIN = os.path.abspath(sys.argv[1])
-FAILS = []
 SLOW = os.environ.get("FINFEED_SANITIZED") == "1"
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what, flush=True)
-    if not cond:
-        FAILS.append(what)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 PUB = free_port()
@@ -88,19 +75,7 @@ def verify(mode, topic, callback):
         Hub.verified.append((mode, callback, status, body == challenge))
 
 
-class Handler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *a):
-        pass
-
-    def send(self, code, body=b"", headers=()):
-        self.send_response(code)
-        for k, v in headers:
-            self.send_header(k, v)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+class Handler(QuietHandler):
 
     def do_GET(self):
         with Hub.lock:

@@ -42,7 +42,7 @@ import urllib.parse
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2e_lib import FAILS, check, free_port  # noqa: E402
+from e2e_lib import FAILS, QuietHandler, check, free_port  # noqa: E402
 
 BIN = os.path.abspath(sys.argv[1])
 PG = "--pg" in sys.argv
@@ -83,19 +83,7 @@ def publish(feed, guid, title):
         State.items[feed].insert(0, (guid, title))
 
 
-class Handler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *a):
-        pass
-
-    def send(self, code, body=b"", headers=()):
-        self.send_response(code)
-        for k, v in headers:
-            self.send_header(k, v)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+class Handler(QuietHandler):
 
     def body(self):
         return self.rfile.read(int(self.headers.get("Content-Length", "0")))
