@@ -47,6 +47,22 @@ struct store_texts {
  * memory (then p->err). */
 int store_texts_add(struct store_texts *p, const char *t, int own);
 void store_texts_free(struct store_texts *p);
+
+/* What a backend's SQL says its own way, for store_articles_sql. */
+struct store_dialect {
+    const char *select;   /* the columns, FROM articles a WHERE …, no ORDER */
+    char param;           /* '$' (PostgreSQL) or '?' (SQLite): "%c%d" numbers a text */
+    /* " AND " + category[0] + the parameter + category[1]: the article has it */
+    const char *category[2];
+    /* each appends a condition (parenthesized where it must be) */
+    void (*text)(struct store_sql *q, struct store_texts *p, char *const *terms, int n);
+    void (*tickers)(struct store_sql *q, struct store_texts *p, const char *const *t, size_t n);
+    void (*match)(struct store_sql *q, struct store_texts *p, const struct store_match *m);
+};
+/* store_articles' query (its search words terms[0..nterms)) as SQL into q,
+ * its texts into p, in dialect d. */
+void store_articles_sql(struct store_sql *q, struct store_texts *p, const struct store_query *qu,
+                        char *const *terms, int nterms, const struct store_dialect *d);
 /* Whether a watchlist group has any item. */
 int store_match_empty(const struct store_match *m);
 

@@ -103,50 +103,14 @@ match_cond(struct store_sql *q, struct store_texts *p, const struct store_match 
     store_sql_add(q, ")");
 }
 
-/* The query's SQL into q, its parameters into p. */
-static void
-articles_sql(struct store_sql *q, struct store_texts *p, const struct store_query *qu,
-             char *const *terms, int nterms)
-{
-    store_sql_add(q, "%s", select_sql);
-    if (qu->feed != NULL)
-        store_sql_add(q,
-                      " AND a.id IN (SELECT x.article_id FROM sources x JOIN feeds f"
-                      " ON f.id = x.feed_id WHERE f.name = $%d)",
-                      store_texts_add(p, qu->feed, 0));
-    if (qu->category != NULL)
-        store_sql_add(q, " AND a.categories::jsonb ? $%d", store_texts_add(p, qu->category, 0));
-    if (nterms > 0) {
-        store_sql_add(q, " AND ");
-        text_cond(q, p, terms, nterms);
-    }
-    if (qu->id > 0)
-        store_sql_add(q, " AND a.id = %lld", (long long)qu->id);
-    if (qu->changed_since > 0)
-        store_sql_add(q, " AND a.updated >= %lld", (long long)qu->changed_since);
-    if (qu->ntickers > 0) {
-        store_sql_add(q, " AND ");
-        tickers_cond(q, p, qu->tickers, qu->ntickers);
-    }
-    if (qu->watch != NULL) {
-        const struct store_watch *w = qu->watch;
-        if (!store_match_empty(&w->any)) {
-            store_sql_add(q, " AND ");
-            match_cond(q, p, &w->any);
-        }
-        for (size_t i = 0; i < w->nall_of; i++) {
-            store_sql_add(q, " AND ");
-            match_cond(q, p, &w->all_of[i]);
-        }
-        for (size_t i = 0; i < w->nnone_of; i++) {
-            if (store_match_empty(&w->none_of[i]))
-                continue;
-            store_sql_add(q, " AND NOT ");
-            match_cond(q, p, &w->none_of[i]);
-        }
-    }
-    store_sql_add(q, " ORDER BY a.date DESC, a.id DESC LIMIT %ld", qu->limit > 0 ? qu->limit : 100);
-}
+static const struct store_dialect dialect = {
+    .select = select_sql,
+    .param = '$',
+    .category = {"a.categories::jsonb ? ", ""},
+    .text = text_cond,
+    .tickers = tickers_cond,
+    .match = match_cond,
+};
 
 int
 store_pg_articles(struct store *s, const struct store_query *q, char *const *terms, int nterms,
@@ -156,7 +120,7 @@ store_pg_articles(struct store *s, const struct store_query *q, char *const *ter
     struct store_sql sql = {0};
     struct store_texts p = {0};
     int ret = -ENOMEM;
-    articles_sql(&sql, &p, q, terms, nterms);
+    store_articles_sql(&sql, &p, q, terms, nterms, &dialect);
     if (sql.err || p.err)
         goto out;
     if ((ret = store_pg_ready(s)) < 0)

@@ -144,51 +144,14 @@ static const char select_sql[] =
     "   WHERE article_id = a.id ORDER BY pos))"
     " FROM articles a WHERE a.republish = 1";
 
-/* The query's SQL into q, its texts into b. */
-static void
-articles_sql(struct store_sql *q, struct store_texts *b, const struct store_query *qu,
-             char *const *terms, int nterms)
-{
-    store_sql_add(q, "%s", select_sql);
-    if (qu->feed != NULL)
-        store_sql_add(q,
-                      " AND a.id IN (SELECT x.article_id FROM sources x JOIN feeds f"
-                      " ON f.id = x.feed_id WHERE f.name = ?%d)",
-                      store_texts_add(b, qu->feed, 0));
-    if (qu->category != NULL)
-        store_sql_add(q, " AND EXISTS (SELECT 1 FROM json_each(a.categories) WHERE value = ?%d)",
-                      store_texts_add(b, qu->category, 0));
-    if (nterms > 0) {
-        store_sql_add(q, " AND ");
-        text_cond(q, b, terms, nterms);
-    }
-    if (qu->id > 0)
-        store_sql_add(q, " AND a.id = %lld", (long long)qu->id);
-    if (qu->changed_since > 0)
-        store_sql_add(q, " AND a.updated >= %lld", (long long)qu->changed_since);
-    if (qu->ntickers > 0) {
-        store_sql_add(q, " AND ");
-        tickers_cond(q, b, qu->tickers, qu->ntickers);
-    }
-    if (qu->watch != NULL) {
-        const struct store_watch *w = qu->watch;
-        if (!store_match_empty(&w->any)) {
-            store_sql_add(q, " AND ");
-            match_cond(q, b, &w->any);
-        }
-        for (size_t i = 0; i < w->nall_of; i++) {
-            store_sql_add(q, " AND ");
-            match_cond(q, b, &w->all_of[i]);
-        }
-        for (size_t i = 0; i < w->nnone_of; i++) {
-            if (store_match_empty(&w->none_of[i]))
-                continue;
-            store_sql_add(q, " AND NOT ");
-            match_cond(q, b, &w->none_of[i]);
-        }
-    }
-    store_sql_add(q, " ORDER BY a.date DESC, a.id DESC LIMIT %ld", qu->limit > 0 ? qu->limit : 100);
-}
+static const struct store_dialect dialect = {
+    .select = select_sql,
+    .param = '?',
+    .category = {"EXISTS (SELECT 1 FROM json_each(a.categories) WHERE value = ", ")"},
+    .text = text_cond,
+    .tickers = tickers_cond,
+    .match = match_cond,
+};
 
 int
 store_sqlite_articles(struct store *s, const struct store_query *q, char *const *terms, int nterms,
@@ -198,7 +161,7 @@ store_sqlite_articles(struct store *s, const struct store_query *q, char *const 
     struct store_texts b = {0};
     sqlite3_stmt *st = NULL;
     int ret = -ENOMEM, rc;
-    articles_sql(&sql, &b, q, terms, nterms);
+    store_articles_sql(&sql, &b, q, terms, nterms, &dialect);
     if (sql.err || b.err)
         goto out;
     if ((rc = sqlite3_prepare_v2(sqlite_of(s)->db, sql.s, -1, &st, NULL)) != SQLITE_OK) {

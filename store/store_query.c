@@ -137,6 +137,51 @@ store_texts_free(struct store_texts *p)
     free(p->own);
 }
 
+void
+store_articles_sql(struct store_sql *q, struct store_texts *p, const struct store_query *qu,
+                   char *const *terms, int nterms, const struct store_dialect *d)
+{
+    store_sql_add(q, "%s", d->select);
+    if (qu->feed != NULL)
+        store_sql_add(q,
+                      " AND a.id IN (SELECT x.article_id FROM sources x JOIN feeds f"
+                      " ON f.id = x.feed_id WHERE f.name = %c%d)",
+                      d->param, store_texts_add(p, qu->feed, 0));
+    if (qu->category != NULL)
+        store_sql_add(q, " AND %s%c%d%s", d->category[0], d->param,
+                      store_texts_add(p, qu->category, 0), d->category[1]);
+    if (nterms > 0) {
+        store_sql_add(q, " AND ");
+        d->text(q, p, terms, nterms);
+    }
+    if (qu->id > 0)
+        store_sql_add(q, " AND a.id = %lld", (long long)qu->id);
+    if (qu->changed_since > 0)
+        store_sql_add(q, " AND a.updated >= %lld", (long long)qu->changed_since);
+    if (qu->ntickers > 0) {
+        store_sql_add(q, " AND ");
+        d->tickers(q, p, qu->tickers, qu->ntickers);
+    }
+    if (qu->watch != NULL) {
+        const struct store_watch *w = qu->watch;
+        if (!store_match_empty(&w->any)) {
+            store_sql_add(q, " AND ");
+            d->match(q, p, &w->any);
+        }
+        for (size_t i = 0; i < w->nall_of; i++) {
+            store_sql_add(q, " AND ");
+            d->match(q, p, &w->all_of[i]);
+        }
+        for (size_t i = 0; i < w->nnone_of; i++) {
+            if (store_match_empty(&w->none_of[i]))
+                continue;
+            store_sql_add(q, " AND NOT ");
+            d->match(q, p, &w->none_of[i]);
+        }
+    }
+    store_sql_add(q, " ORDER BY a.date DESC, a.id DESC LIMIT %ld", qu->limit > 0 ? qu->limit : 100);
+}
+
 int
 store_match_empty(const struct store_match *m)
 {
