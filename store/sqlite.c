@@ -237,6 +237,46 @@ store_sqlite_exec(struct store *s, sqlite3_stmt *st)
     return e;
 }
 
+char *
+store_sqlite_col(sqlite3_stmt *st, int i)
+{
+    const char *v = (const char *)sqlite3_column_text(st, i);
+    return v ? strdup(v) : NULL;
+}
+
+int
+store_sqlite_prepare(struct store *s, const char *text, sqlite3_stmt **st)
+{
+    int rc = sqlite3_prepare_v2(sqlite_of(s)->db, text, -1, st, NULL);
+    return rc == SQLITE_OK ? 0 : store_sqlite_fail(s, rc);
+}
+
+int
+store_sqlite_run(struct store *s, sqlite3_stmt *st, int *changed)
+{
+    int rc = sqlite3_step(st);
+    int e = rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : store_sqlite_fail(s, rc);
+    if (changed != NULL)
+        *changed = sqlite3_changes(sqlite_of(s)->db);
+    sqlite3_finalize(st);
+    return e;
+}
+
+int
+store_sqlite_rows(struct store *s, sqlite3_stmt *st, void *out, size_t size, size_t max, size_t *n,
+                  int (*row)(sqlite3_stmt *st, void *item))
+{
+    int rc, e = 0;
+    *n = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        if (*n < max && e == 0 && (e = row(st, (char *)out + *n * size)) == 0)
+            (*n)++;
+    if (rc != SQLITE_DONE && e == 0)
+        e = store_sqlite_fail(s, rc);
+    sqlite3_finalize(st);
+    return e;
+}
+
 int
 store_schema_version(void)
 {
@@ -479,7 +519,8 @@ lite_key_lookup_one(struct store *s, struct store_lookup *q, size_t n, struct st
             return rc;
     }
     if (more != NULL && more->nk > 0) {
-        int rc = lite_key_live_many(s, more->k, more->nk, more->lo, more->hi, more->cand, more->max);
+        int rc =
+            lite_key_live_many(s, more->k, more->nk, more->lo, more->hi, more->cand, more->max);
         if (rc < 0)
             return rc;
         more->ncand = rc;

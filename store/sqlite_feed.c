@@ -9,13 +9,6 @@
 
 #include "store/sqlite_int.h"
 
-static char *
-col(sqlite3_stmt *st, int i)
-{
-    const char *v = (const char *)sqlite3_column_text(st, i);
-    return v ? strdup(v) : NULL;
-}
-
 int
 store_sqlite_feed_ensure(struct store *s, const char *name, const char *url, int64_t *id)
 {
@@ -61,11 +54,11 @@ store_sqlite_feed_state_get(struct store *s, int64_t feed_id, struct store_feed_
     sqlite3_bind_int64(st, 1, feed_id);
     rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
-        out->url = col(st, 0);
-        out->etag = col(st, 1);
-        out->last_modified = col(st, 2);
-        out->status = col(st, 3);
-        out->error = col(st, 4);
+        out->url = store_sqlite_col(st, 0);
+        out->etag = store_sqlite_col(st, 1);
+        out->last_modified = store_sqlite_col(st, 2);
+        out->status = store_sqlite_col(st, 3);
+        out->error = store_sqlite_col(st, 4);
         out->last_fetch = sqlite3_column_int64(st, 5);
         out->next_fetch = sqlite3_column_int64(st, 6);
         out->newest = sqlite3_column_int64(st, 7);
@@ -73,7 +66,7 @@ store_sqlite_feed_state_get(struct store *s, int64_t feed_id, struct store_feed_
         out->errors = (long)sqlite3_column_int64(st, 9);
         out->enabled = sqlite3_column_int(st, 10);
         out->first_ok = sqlite3_column_int64(st, 11);
-        out->next_why = col(st, 12);
+        out->next_why = store_sqlite_col(st, 12);
         out->lag_median = sqlite3_column_int64(st, 13);
         out->lag_n = (long)sqlite3_column_int64(st, 14);
     }

@@ -45,6 +45,18 @@ sqlite_of(struct store *s)
 int store_sqlite_fail(struct store *s, int rc);
 /* Step a statement that returns no rows, then reset it and clear its bindings. */
 int store_sqlite_exec(struct store *s, sqlite3_stmt *st);
+/* Helpers of the backend's files that prepare their own statements: */
+/* column i's text as a new string, or NULL (a NULL column, or no memory) */
+char *store_sqlite_col(sqlite3_stmt *st, int i);
+/* sql prepared into *st: 0 or the failure (store_sqlite_fail) */
+int store_sqlite_prepare(struct store *s, const char *sql, sqlite3_stmt **st);
+/* st run for its effect and finalized; the rows changed in *changed (may
+ * be NULL) */
+int store_sqlite_run(struct store *s, sqlite3_stmt *st, int *changed);
+/* st stepped to its end and finalized, each row read by row() into the
+ * next of out[] (items of size bytes, room for max), the count in *n */
+int store_sqlite_rows(struct store *s, sqlite3_stmt *st, void *out, size_t size, size_t max,
+                      size_t *n, int (*row)(sqlite3_stmt *st, void *item));
 
 /* sqlite_query.c */
 int store_sqlite_articles(struct store *s, const struct store_query *q, char *const *terms,
@@ -84,13 +96,13 @@ int store_sqlite_listed(struct store *s, const char *node, const int64_t *feed_i
 /* sqlite_websub.c: WebSub subscriptions (store.h) */
 int store_sqlite_ws_put(struct store *s, const struct store_websub *w);
 int store_sqlite_ws_get(struct store *s, const char *callback, struct store_websub *out);
-int store_sqlite_ws_of_feed(struct store *s, int64_t feed_id, struct store_websub *out,
-                            size_t max, size_t *n);
+int store_sqlite_ws_of_feed(struct store *s, int64_t feed_id, struct store_websub *out, size_t max,
+                            size_t *n);
 int store_sqlite_ws_set(struct store *s, const char *callback, int state, int64_t now,
                         int64_t lease_s, int64_t asked);
 int store_sqlite_ws_delete(struct store *s, const char *callback);
-int store_sqlite_ws_renewals(struct store *s, int64_t now, int64_t hold,
-                             struct store_websub *out, size_t max, size_t *n);
+int store_sqlite_ws_renewals(struct store *s, int64_t now, int64_t hold, struct store_websub *out,
+                             size_t max, size_t *n);
 int store_sqlite_ws_seen(struct store *s, const char *sig, int64_t now, int add);
 
 /* sqlite_hub.c: the built-in hub's subscriptions (store.h) */

@@ -54,13 +54,6 @@ tx_end(struct store *s, int rc)
     return rc;
 }
 
-static int
-prepare(struct store *s, const char *sql, sqlite3_stmt **st)
-{
-    int rc = sqlite3_prepare_v2(sqlite_of(s)->db, sql, -1, st, NULL);
-    return rc == SQLITE_OK ? 0 : store_sqlite_fail(s, rc);
-}
-
 /* feed_ids as a JSON array for json_each: a new string (NULL: no memory). */
 static char *
 ids_json(const int64_t *ids, size_t n)
@@ -110,11 +103,12 @@ host_slot(struct store *s, const char *host, int64_t ms, int64_t spacing, int64_
 {
     sqlite3_stmt *st;
     int rc;
-    if ((rc = prepare(s,
-                      "INSERT INTO hosts(host, next_slot) VALUES(?1, ?2 + ?3)"
-                      " ON CONFLICT(host) DO UPDATE SET next_slot = max(next_slot, ?2) + ?3"
-                      " RETURNING next_slot - ?3",
-                      &st)) < 0)
+    if ((rc = store_sqlite_prepare(
+             s,
+             "INSERT INTO hosts(host, next_slot) VALUES(?1, ?2 + ?3)"
+             " ON CONFLICT(host) DO UPDATE SET next_slot = max(next_slot, ?2) + ?3"
+             " RETURNING next_slot - ?3",
+             &st)) < 0)
         return rc;
     sqlite3_bind_text(st, 1, host, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 2, ms);
@@ -141,11 +135,12 @@ store_sqlite_claim(struct store *s, const struct store_claim_opts *o, struct sto
         free(ids);
         return rc;
     }
-    if ((rc = prepare(s, CANDIDATES, &cand)) < 0 ||
-        (rc = prepare(s,
-                      "UPDATE feeds SET owner = ?2, token = token + 1, lease_until = ?3,"
-                      " next_fetch = ?3, urgent = 0 WHERE id = ?1 RETURNING token",
-                      &upd)) < 0)
+    if ((rc = store_sqlite_prepare(s, CANDIDATES, &cand)) < 0 ||
+        (rc = store_sqlite_prepare(
+             s,
+             "UPDATE feeds SET owner = ?2, token = token + 1, lease_until = ?3,"
+             " next_fetch = ?3, urgent = 0 WHERE id = ?1 RETURNING token",
+             &upd)) < 0)
         goto out;
     sqlite3_bind_text(cand, 1, ids, -1, SQLITE_STATIC); /* NULL: the node's listing */
     sqlite3_bind_int64(cand, 2, now);
@@ -161,7 +156,8 @@ store_sqlite_claim(struct store *s, const struct store_claim_opts *o, struct sto
         c->lease_until = now + o->lease;
         c->start_at_ms = ms;
         c->now_ms = ms;
-        if (spacing > 0 && host != NULL && (rc = host_slot(s, host, ms, spacing, &c->start_at_ms)) < 0)
+        if (spacing > 0 && host != NULL &&
+            (rc = host_slot(s, host, ms, spacing, &c->start_at_ms)) < 0)
             goto out;
         c->start_at = (c->start_at_ms + 999) / 1000;
         sqlite3_bind_int64(upd, 1, c->feed_id);
@@ -195,10 +191,11 @@ store_sqlite_lease_extend(struct store *s, int64_t feed_id, int64_t token, int64
     sqlite3_stmt *st;
     long rows = 0;
     int64_t until = now_ms() / 1000 + lease;
-    int rc = prepare(s,
-                     "UPDATE feeds SET lease_until = ?3, next_fetch = max(coalesce(next_fetch, 0), ?3)"
-                     " WHERE id = ?1 AND token = ?2",
-                     &st);
+    int rc = store_sqlite_prepare(
+        s,
+        "UPDATE feeds SET lease_until = ?3, next_fetch = max(coalesce(next_fetch, 0), ?3)"
+        " WHERE id = ?1 AND token = ?2",
+        &st);
     if (rc < 0)
         return rc;
     sqlite3_bind_int64(st, 1, feed_id);
@@ -219,7 +216,7 @@ store_sqlite_fence(struct store *s, int64_t feed_id, int64_t token)
 {
     sqlite3_stmt *st;
     /* inside BEGIN IMMEDIATE: the write lock is ours, no claim can move it */
-    int rc = prepare(s, "SELECT token FROM feeds WHERE id = ?1", &st), r;
+    int rc = store_sqlite_prepare(s, "SELECT token FROM feeds WHERE id = ?1", &st), r;
     if (rc < 0)
         return rc;
     sqlite3_bind_int64(st, 1, feed_id);
@@ -247,18 +244,18 @@ store_sqlite_feed_complete(struct store *s, int64_t feed_id, int64_t token,
     if ((rc = tx_begin(s)) < 0)
         return rc;
     /* a refresh that came while the fetch ran makes the feed due at once */
-    if ((rc = prepare(s,
-                      "UPDATE feeds SET url = coalesce(?2, url),"
-                      " host = coalesce(finfeed_host(?2), host), etag = ?3,"
-                      " last_modified = ?4, last_status = ?5, error = ?6,"
-                      " last_fetch = ?7, newest = ?8, http = ?9, errors = ?10,"
-                      " enabled = enabled AND ?11,"
-                      " next_fetch = CASE WHEN urgent THEN ?12 ELSE ?12 + ?13 END,"
-                      " owner = NULL, lease_until = NULL, done_token = token,"
-                      " first_ok = coalesce(first_ok, nullif(?15, 0)), next_why = ?16,"
-                      " lag_median = ?17, lag_n = ?18"
-                      " WHERE id = ?1 AND token = ?14",
-                      &st)) < 0)
+    if ((rc = store_sqlite_prepare(s,
+                                   "UPDATE feeds SET url = coalesce(?2, url),"
+                                   " host = coalesce(finfeed_host(?2), host), etag = ?3,"
+                                   " last_modified = ?4, last_status = ?5, error = ?6,"
+                                   " last_fetch = ?7, newest = ?8, http = ?9, errors = ?10,"
+                                   " enabled = enabled AND ?11,"
+                                   " next_fetch = CASE WHEN urgent THEN ?12 ELSE ?12 + ?13 END,"
+                                   " owner = NULL, lease_until = NULL, done_token = token,"
+                                   " first_ok = coalesce(first_ok, nullif(?15, 0)), next_why = ?16,"
+                                   " lag_median = ?17, lag_n = ?18"
+                                   " WHERE id = ?1 AND token = ?14",
+                                   &st)) < 0)
         return tx_end(s, rc);
     sqlite3_bind_int64(st, 1, feed_id);
     sqlite3_bind_text(st, 2, in->url, -1, SQLITE_STATIC);
@@ -294,10 +291,11 @@ store_sqlite_due_now(struct store *s, const int64_t *feed_ids, size_t n, int64_t
     int rc, r;
     if ((rc = tx_begin(s)) < 0)
         return rc;
-    if ((rc = prepare(s,
-                      "UPDATE feeds SET urgent = 1, next_fetch = min(coalesce(next_fetch, 0), ?2)"
-                      " WHERE id = ?1 RETURNING token",
-                      &st)) < 0)
+    if ((rc = store_sqlite_prepare(
+             s,
+             "UPDATE feeds SET urgent = 1, next_fetch = min(coalesce(next_fetch, 0), ?2)"
+             " WHERE id = ?1 RETURNING token",
+             &st)) < 0)
         return tx_end(s, rc);
     for (size_t i = 0; i < n && rc == 0; i++) {
         sqlite3_bind_int64(st, 1, feed_ids[i]);
@@ -320,12 +318,13 @@ store_sqlite_leases(struct store *s, const int64_t *feed_ids, size_t n,
     sqlite3_stmt *st;
     int64_t now = now_ms() / 1000;
     int rc, r;
-    if ((rc = prepare(s,
-                      "SELECT CASE WHEN lease_until > ?2 THEN owner END,"
-                      " CASE WHEN lease_until > ?2 THEN lease_until ELSE 0 END, token, done_token,"
-                      " next_fetch, last_fetch, listed_at, enabled, next_why, lag_median, lag_n"
-                      " FROM feeds WHERE id = ?1",
-                      &st)) < 0)
+    if ((rc = store_sqlite_prepare(
+             s,
+             "SELECT CASE WHEN lease_until > ?2 THEN owner END,"
+             " CASE WHEN lease_until > ?2 THEN lease_until ELSE 0 END, token, done_token,"
+             " next_fetch, last_fetch, listed_at, enabled, next_why, lag_median, lag_n"
+             " FROM feeds WHERE id = ?1",
+             &st)) < 0)
         return rc;
     for (size_t i = 0; i < n && rc == 0; i++) {
         sqlite3_bind_int64(st, 1, feed_ids[i]);
@@ -373,35 +372,37 @@ node_listing(struct store *s, const char *node, const int64_t *feed_ids, const i
     int rc, r;
     for (size_t i = 0; intervals != NULL && i < n; i++)
         ttl = intervals[i] > ttl ? intervals[i] : ttl;
-    if ((rc = prepare(s,
-                      "DELETE FROM listing WHERE node = ?1 OR node IN"
-                      " (SELECT node FROM nodes WHERE expires < ?2)",
-                      &st)) < 0)
+    if ((rc = store_sqlite_prepare(s,
+                                   "DELETE FROM listing WHERE node = ?1 OR node IN"
+                                   " (SELECT node FROM nodes WHERE expires < ?2)",
+                                   &st)) < 0)
         return rc;
     sqlite3_bind_text(st, 1, node, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, now);
     if ((rc = step_all(s, st, NULL)) < 0 ||
-        (rc = prepare(s, "DELETE FROM nodes WHERE expires < ?1", &st)) < 0)
+        (rc = store_sqlite_prepare(s, "DELETE FROM nodes WHERE expires < ?1", &st)) < 0)
         return rc;
     sqlite3_bind_int64(st, 1, now);
     /* max_rate slots already past: a claim starts such a host from now, as
      * if its row were not there (hosts of feeds long gone do not pile up) */
     if ((rc = step_all(s, st, NULL)) < 0 ||
-        (rc = prepare(s, "DELETE FROM hosts WHERE next_slot < ?1 * 1000", &st)) < 0)
+        (rc = store_sqlite_prepare(s, "DELETE FROM hosts WHERE next_slot < ?1 * 1000", &st)) < 0)
         return rc;
     sqlite3_bind_int64(st, 1, now);
     if ((rc = step_all(s, st, NULL)) < 0 ||
-        (rc = prepare(s,
-                      "INSERT INTO nodes(node, listed_at, expires) VALUES(?1, ?2, ?2 + ?3)"
-                      " ON CONFLICT(node) DO UPDATE SET listed_at = excluded.listed_at,"
-                      " expires = excluded.expires",
-                      &st)) < 0)
+        (rc = store_sqlite_prepare(
+             s,
+             "INSERT INTO nodes(node, listed_at, expires) VALUES(?1, ?2, ?2 + ?3)"
+             " ON CONFLICT(node) DO UPDATE SET listed_at = excluded.listed_at,"
+             " expires = excluded.expires",
+             &st)) < 0)
         return rc;
     sqlite3_bind_text(st, 1, node, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, now);
     sqlite3_bind_int64(st, 3, ttl);
     if ((rc = step_all(s, st, NULL)) < 0 ||
-        (rc = prepare(s, "INSERT OR IGNORE INTO listing(node, feed_id) VALUES(?1, ?2)", &st)) < 0)
+        (rc = store_sqlite_prepare(s, "INSERT OR IGNORE INTO listing(node, feed_id) VALUES(?1, ?2)",
+                                   &st)) < 0)
         return rc;
     for (size_t i = 0; i < n && rc == 0; i++) {
         sqlite3_bind_text(st, 1, node, -1, SQLITE_STATIC);
@@ -428,10 +429,10 @@ store_sqlite_listed(struct store *s, const char *node, const int64_t *feed_ids,
         free(ids);
         return rc;
     }
-    if ((rc = prepare(s,
-                      "UPDATE feeds SET listed_at = ?2, interval_s = ?3,"
-                      " enabled = enabled OR unlisted, unlisted = 0 WHERE id = ?1",
-                      &st)) < 0)
+    if ((rc = store_sqlite_prepare(s,
+                                   "UPDATE feeds SET listed_at = ?2, interval_s = ?3,"
+                                   " enabled = enabled OR unlisted, unlisted = 0 WHERE id = ?1",
+                                   &st)) < 0)
         goto out;
     for (size_t i = 0; i < n && rc == 0; i++) {
         sqlite3_bind_int64(st, 1, feed_ids[i]);
@@ -445,11 +446,12 @@ store_sqlite_listed(struct store *s, const char *node, const int64_t *feed_ids,
     sqlite3_finalize(st);
     st = NULL;
     /* listed by nobody for longer than its interval: disabled, articles kept */
-    if (rc == 0 && (rc = prepare(s,
-                                 "UPDATE feeds SET enabled = 0, unlisted = 1 WHERE enabled"
-                                 " AND listed_at + interval_s < ?1"
-                                 " AND id NOT IN (SELECT value FROM json_each(?2))",
-                                 &st)) == 0) {
+    if (rc == 0 &&
+        (rc = store_sqlite_prepare(s,
+                                   "UPDATE feeds SET enabled = 0, unlisted = 1 WHERE enabled"
+                                   " AND listed_at + interval_s < ?1"
+                                   " AND id NOT IN (SELECT value FROM json_each(?2))",
+                                   &st)) == 0) {
         sqlite3_bind_int64(st, 1, now);
         sqlite3_bind_text(st, 2, ids, -1, SQLITE_STATIC);
         rc = step_all(s, st, NULL);
@@ -469,7 +471,7 @@ store_sqlite_names(struct store *s, int (*cb)(void *arg, int64_t id, const char 
 {
     sqlite3_stmt *st;
     int rc, r;
-    if ((rc = prepare(s, "SELECT id, name FROM feeds ORDER BY id", &st)) < 0)
+    if ((rc = store_sqlite_prepare(s, "SELECT id, name FROM feeds ORDER BY id", &st)) < 0)
         return rc;
     while (rc == 0 && (r = sqlite3_step(st)) == SQLITE_ROW)
         rc = cb(arg, sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1));
