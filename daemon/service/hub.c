@@ -381,7 +381,8 @@ struct hub_delivery {
     const char *test_clock;
     int drop;     /* the job's: delete the row */
     int64_t wait; /* the job's: seconds to the next try */
-    int64_t at;   /* when the outcome was known: the backoff counts from it */
+    int64_t skew; /* the test clock's when the outcome was known (skew_read) */
+    int skew_read;
     int rc;
     char err[256];
 };
@@ -402,7 +403,8 @@ done_fn(struct service *s, void *arg)
 {
     struct hub_delivery *d = arg;
     struct store_hub_sub *u = &d->sub;
-    int64_t now = d->at;
+    /* the store's clock, with the test clock as it stood at the outcome */
+    int64_t now = websub_now(s, NULL) + d->skew;
     char *keep = u->sent;
     u->sent = NULL; /* NULL: the stored hash stays */
     switch (d->outcome) {
@@ -478,8 +480,8 @@ static void
 finish(struct service *s, struct hub_delivery *d, enum hub_outcome o)
 {
     d->outcome = o;
-    if (d->at == 0)
-        d->at = websub_now(s, d->test_clock);
+    if (!d->skew_read)
+        d->skew = websub_skew(d->test_clock), d->skew_read = 1;
     if (s->stopping || sched_job(s, done_fn, done_after, d) < 0)
         delivery_free(d); /* the hold runs out: claimed again */
 }
@@ -494,9 +496,9 @@ on_post_done(void *arg, const struct fetch_result *r)
         delivery_free(d);
         return;
     }
-    /* the clock of the outcome, before it is counted (a test's injected
-     * clock moves once it sees the count) */
-    d->at = websub_now(s, d->test_clock);
+    /* the test clock of the outcome, read before it is counted (a test
+     * moves it once it sees the count); the store's clock is the worker's */
+    d->skew = websub_skew(d->test_clock), d->skew_read = 1;
     if (r->error == 0 && r->http >= 200 && r->http < 300) {
         count(s, SERVICE_HUB_DELIVERED);
         log_info("event=hub-deliver topic=%s callback=%s http=%ld outcome=ok",

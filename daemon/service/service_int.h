@@ -269,6 +269,8 @@ void websub_feed_removed(struct service *s, int64_t id);
  * (nodes agree), plus the offset in test_clock's file (FINFEED_TEST_CLOCK,
  * NULL: none). In the worker. */
 int64_t websub_now(struct service *s, const char *test_clock);
+/* The offset alone (no store: any thread), 0 without a test clock. */
+int64_t websub_skew(const char *test_clock);
 
 /* ---- hub.c: WebSub for our own feeds (SPEC §11) ---- */
 

@@ -93,11 +93,9 @@ count(struct service *s, enum service_ws_event e)
 }
 
 int64_t
-websub_now(struct service *s, const char *test_clock)
+websub_skew(const char *test_clock)
 {
-    int64_t now = 0, skew = 0;
-    if (store_now(s->wstore, &now) < 0 || now <= 0)
-        now = (int64_t)time(NULL);
+    int64_t skew = 0;
     FILE *fp = test_clock != NULL ? fopen(test_clock, "r") : NULL;
     if (fp != NULL) {
         long long v = 0;
@@ -105,7 +103,16 @@ websub_now(struct service *s, const char *test_clock)
             skew = (int64_t)v;
         fclose(fp);
     }
-    return now + skew;
+    return skew;
+}
+
+int64_t
+websub_now(struct service *s, const char *test_clock)
+{
+    int64_t now = 0;
+    if (store_now(s->wstore, &now) < 0 || now <= 0)
+        now = (int64_t)time(NULL);
+    return now + websub_skew(test_clock);
 }
 
 /* ---- asking a hub (W3C WebSub §5.1), through the fetch engine ---- */
