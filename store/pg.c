@@ -514,6 +514,27 @@ store_pg_run(struct store *s, enum pg_stmt id, const struct pg_params *p, int *r
     return run(s, name, NULL, p, rc);
 }
 
+int
+store_pg_rows(struct store *s, const char *sql, const struct pg_params *p, void *out,
+              size_t size, size_t max, size_t *n, long *changed,
+              int (*row)(const PGresult *res, int i, void *item))
+{
+    int rc;
+    size_t got = 0;
+    PGresult *res = store_pg_exec(s, sql, p, &rc);
+    if (res == NULL)
+        return rc;
+    for (int i = 0; out != NULL && i < PQntuples(res) && got < max && rc == 0; i++)
+        if ((rc = row(res, i, (char *)out + got * size)) == 0)
+            got++;
+    if (n != NULL)
+        *n = got;
+    if (changed != NULL)
+        *changed = strtol(PQcmdTuples(res), NULL, 10);
+    PQclear(res);
+    return rc;
+}
+
 PGresult *
 store_pg_exec(struct store *s, const char *sql, const struct pg_params *p, int *rc)
 {

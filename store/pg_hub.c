@@ -26,8 +26,9 @@ col(const PGresult *res, int i, int c, int *bad)
 
 /* Row i of res (HUB_COLS) into h: 0 or -ENOMEM. */
 static int
-row(const PGresult *res, int i, struct store_hub_sub *h)
+row(const PGresult *res, int i, void *item)
 {
+    struct store_hub_sub *h = item;
     int bad = 0;
     h->id = store_pg_int64(res, i, 0);
     h->topic = col(res, i, 1, &bad);
@@ -51,26 +52,11 @@ row(const PGresult *res, int i, struct store_hub_sub *h)
     return 0;
 }
 
-/* Run sql; its rows into out[] (room for max; NULL: none read), their
- * number in *n (may be NULL), the rows it changed in *changed (may be
- * NULL). */
 static int
-query(struct store *s, const char *sql, const struct pg_params *p, struct store_hub_sub *out,
-      size_t max, size_t *n, long *changed)
+query(struct store *s, const char *sql, const struct pg_params *p, struct store_hub_sub *out, size_t max,
+      size_t *n, long *changed)
 {
-    int rc;
-    PGresult *res = store_pg_exec(s, sql, p, &rc);
-    if (res == NULL)
-        return rc;
-    if (n != NULL)
-        *n = 0;
-    for (int i = 0; out != NULL && i < PQntuples(res) && *n < max && rc == 0; i++)
-        if ((rc = row(res, i, &out[*n])) == 0)
-            (*n)++;
-    if (changed != NULL)
-        *changed = strtol(PQcmdTuples(res), NULL, 10);
-    PQclear(res);
-    return rc;
+    return store_pg_rows(s, sql, p, out, sizeof(*out), max, n, changed, row);
 }
 
 int

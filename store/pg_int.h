@@ -138,6 +138,13 @@ int store_pg_pipeline(struct store *s, struct piped *q, int n);
 /* Run `sql` (with p's parameters; NULL: none, and then `sql` may be several
  * statements), not prepared: its result, or NULL as store_pg_run. */
 PGresult *store_pg_exec(struct store *s, const char *sql, const struct pg_params *p, int *rc);
+/* Run sql (store_pg_exec); its rows read by row() into out[] (items of
+ * size bytes, room for max; NULL: none read), their number in *n (may be
+ * NULL), the rows it changed in *changed (may be NULL). 0 or a negative
+ * errno (row()'s: -ENOMEM). */
+int store_pg_rows(struct store *s, const char *sql, const struct pg_params *p, void *out,
+                  size_t size, size_t max, size_t *n, long *changed,
+                  int (*row)(const PGresult *res, int i, void *item));
 /* Run prepared statement `id` for its effect: 0 or a negative errno; the
  * number of rows it changed in *rows (may be NULL). */
 int store_pg_cmd(struct store *s, enum pg_stmt id, const struct pg_params *p, long *rows);

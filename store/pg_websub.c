@@ -13,8 +13,9 @@
 
 /* Row i of res (WS_COLS) into w: 0 or -ENOMEM. */
 static int
-row(const PGresult *res, int i, struct store_websub *w)
+row(const PGresult *res, int i, void *item)
 {
+    struct store_websub *w = item;
     w->callback = strdup(PQgetvalue(res, i, 0));
     w->feed_id = store_pg_int64(res, i, 1);
     w->topic = strdup(PQgetvalue(res, i, 2));
@@ -31,25 +32,11 @@ row(const PGresult *res, int i, struct store_websub *w)
     return 0;
 }
 
-/* Run sql; its rows into out[] (room for max, NULL: none read), the count
- * in *n, the rows it changed in *changed (may be NULL). */
 static int
-query(struct store *s, const char *sql, const struct pg_params *p, struct store_websub *out,
-      size_t max, size_t *n, long *changed)
+query(struct store *s, const char *sql, const struct pg_params *p, struct store_websub *out, size_t max,
+      size_t *n, long *changed)
 {
-    int rc;
-    PGresult *res = store_pg_exec(s, sql, p, &rc);
-    if (res == NULL)
-        return rc;
-    if (n != NULL)
-        *n = 0;
-    for (int i = 0; out != NULL && i < PQntuples(res) && *n < max && rc == 0; i++)
-        if ((rc = row(res, i, &out[*n])) == 0)
-            (*n)++;
-    if (changed != NULL)
-        *changed = strtol(PQcmdTuples(res), NULL, 10);
-    PQclear(res);
-    return rc;
+    return store_pg_rows(s, sql, p, out, sizeof(*out), max, n, changed, row);
 }
 
 int
