@@ -76,6 +76,16 @@ job_free(struct http_job *j)
     free(j);
 }
 
+/* The queued job for key (it has not read the store yet), or NULL. */
+static struct http_job *
+job_queued(struct http *h, const char *key, size_t keylen)
+{
+    for (struct http_job *j = h->queue_head; j != NULL; j = j->next)
+        if (j->keylen == keylen && memcmp(j->key, key, keylen) == 0 && j->epoch == h->epoch)
+            return j;
+    return NULL;
+}
+
 /* The job for key that a new request may join: a queued one, or the one in
  * flight when it reads the present generation of the store. */
 static struct http_job *
@@ -85,10 +95,32 @@ job_find(struct http *h, const char *key, size_t keylen)
     if (r != NULL && r->keylen == keylen && memcmp(r->key, key, keylen) == 0 &&
         r->epoch == h->epoch && r->gen == http_generation(h))
         return r;
-    for (struct http_job *j = h->queue_head; j != NULL; j = j->next)
-        if (j->keylen == keylen && memcmp(j->key, key, keylen) == 0 && j->epoch == h->epoch)
-            return j;
-    return NULL;
+    return job_queued(h, key, keylen);
+}
+
+/* A new job for key at the queue's end, taking what `in` holds (emptied);
+ * NULL: out of memory (in untouched). */
+static struct http_job *
+job_queue(struct http *h, const char *key, size_t keylen, struct http_render_in *in)
+{
+    struct http_job *j = calloc(1, sizeof(*j));
+    if (j == NULL || (j->key = malloc(keylen + 1)) == NULL) {
+        free(j);
+        return NULL;
+    }
+    memcpy(j->key, key, keylen);
+    j->key[keylen] = '\0';
+    j->keylen = keylen;
+    j->h = h;
+    j->epoch = h->epoch;
+    j->in = *in; /* taken */
+    memset(in, 0, sizeof(*in));
+    if (h->queue_tail != NULL)
+        h->queue_tail->next = j;
+    else
+        h->queue_head = j;
+    h->queue_tail = j;
+    return j;
 }
 
 /* ---- the worker (a threadpool thread: reads the job only) ---- */
@@ -236,30 +268,12 @@ http_work_hub(struct http *h, const char *key, size_t keylen, struct http_render
     w->done = done;
     w->ctx = ctx;
     /* a queued render has not read the store yet: it sees the change */
-    for (j = h->queue_head; j != NULL; j = j->next)
-        if (j->keylen == keylen && memcmp(j->key, key, keylen) == 0 && j->epoch == h->epoch)
-            break;
-    if (j != NULL) {
+    if ((j = job_queued(h, key, keylen)) != NULL) {
         http_render_in_free(in);
-    } else {
-        if ((j = calloc(1, sizeof(*j))) == NULL || (j->key = malloc(keylen + 1)) == NULL) {
-            free(j);
-            free(w);
-            http_render_in_free(in);
-            return -ENOMEM;
-        }
-        memcpy(j->key, key, keylen);
-        j->key[keylen] = '\0';
-        j->keylen = keylen;
-        j->h = h;
-        j->epoch = h->epoch;
-        j->in = *in; /* taken */
-        memset(in, 0, sizeof(*in));
-        if (h->queue_tail != NULL)
-            h->queue_tail->next = j;
-        else
-            h->queue_head = j;
-        h->queue_tail = j;
+    } else if ((j = job_queue(h, key, keylen, in)) == NULL) {
+        free(w);
+        http_render_in_free(in);
+        return -ENOMEM;
     }
     w->next = j->hub_waiters;
     j->hub_waiters = w;
@@ -291,24 +305,9 @@ http_work_add(struct http *h, struct MHD_Connection *c, void **con_cls, const ch
     if ((j = job_find(h, key, keylen)) != NULL) {
         h->coalesced++;
         http_render_in_free(in);
-    } else {
-        if ((j = calloc(1, sizeof(*j))) == NULL || (j->key = malloc(keylen + 1)) == NULL) {
-            free(j);
-            rc = -ENOMEM;
-            goto fail;
-        }
-        memcpy(j->key, key, keylen);
-        j->key[keylen] = '\0';
-        j->keylen = keylen;
-        j->h = h;
-        j->epoch = h->epoch;
-        j->in = *in; /* taken */
-        memset(in, 0, sizeof(*in));
-        if (h->queue_tail != NULL)
-            h->queue_tail->next = j;
-        else
-            h->queue_head = j;
-        h->queue_tail = j;
+    } else if ((j = job_queue(h, key, keylen, in)) == NULL) {
+        rc = -ENOMEM;
+        goto fail;
     }
     w->next = j->waiters;
     j->waiters = w;
