@@ -101,6 +101,34 @@ test_hub_retry(void **state)
     assert_int_equal(drop, 1);
 }
 
+/* Token buckets a key (the built-in hub's clients, pushes a subscription):
+ * a burst, then a refill a second; a new key takes the least recently used
+ * bucket when all are taken. */
+static void
+test_buckets(void **state)
+{
+    (void)state;
+    struct service_bucket b[2];
+    memset(b, 0, sizeof(b));
+    assert_int_equal(service_bucket_take(b, 2, "a", 1000, 2, 1), 1);
+    assert_int_equal(service_bucket_take(b, 2, "a", 1000, 2, 1), 1);
+    assert_int_equal(service_bucket_take(b, 2, "a", 1000, 2, 1), 0); /* the burst is spent */
+    assert_int_equal(service_bucket_take(b, 2, "a", 1500, 2, 1), 0); /* half a token */
+    assert_int_equal(service_bucket_take(b, 2, "a", 2000, 2, 1), 1); /* refilled */
+    assert_int_equal(service_bucket_take(b, 2, "b", 2100, 2, 1), 1); /* a key of its own */
+    assert_int_equal(service_bucket_take(b, 2, "a", 2100, 2, 1), 0);
+    /* a third key: "a" (seen at 2100 like "b", but first in the table) makes room */
+    assert_int_equal(service_bucket_take(b, 2, "c", 2200, 2, 1), 1);
+    assert_string_equal(b[0].key, "c");
+    assert_string_equal(b[1].key, "b");
+    assert_int_equal(service_bucket_take(b, 2, "a", 2300, 2, 1), 1); /* "a" starts afresh */
+    assert_string_equal(b[1].key, "a");
+    /* the refill never passes the burst */
+    assert_int_equal(service_bucket_take(b, 2, "a", 1000000, 2, 1), 1);
+    assert_int_equal(service_bucket_take(b, 2, "a", 1000000, 2, 1), 1);
+    assert_int_equal(service_bucket_take(b, 2, "a", 1000000, 2, 1), 0);
+}
+
 static void
 test_saturation(void **state)
 {
@@ -502,7 +530,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_next_ok),   cmocka_unit_test(test_next_error),
-        cmocka_unit_test(test_hub_retry), cmocka_unit_test(test_saturation),
+        cmocka_unit_test(test_hub_retry), cmocka_unit_test(test_buckets), cmocka_unit_test(test_saturation),
         cmocka_unit_test(test_timer_ms),  cmocka_unit_test(test_feed_state),
         cmocka_unit_test(test_time_iso),  cmocka_unit_test(test_next_check),
         cmocka_unit_test(test_ingest_tickers), cmocka_unit_test(test_watchlist_expand),

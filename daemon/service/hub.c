@@ -54,12 +54,6 @@ static const char *const hub_event_names[SERVICE_HUB_EVENTS] = {
     "delivery_failed", "gave_up", "dropped",    "expired",      "pinged",        "ping_failed",
 };
 
-struct hub_rate {
-    char client[64];
-    double tokens;
-    uint64_t at_ms;
-};
-
 /* One topic pinged at the external hub. */
 struct hub_ping {
     char *url;        /* owned; NULL: a free slot */
@@ -87,7 +81,7 @@ struct hub {
     unsigned inflight;      /* deliveries claimed and not finished (HUB_INFLIGHT) */
     unsigned verifying;     /* requests taken, not yet verified */
     struct hub_call *calls; /* requests waiting on the store */
-    struct hub_rate rates[HUB_RATES];
+    struct service_bucket rates[HUB_RATES];
     struct hub_ping pings[HUB_PINGS];
     uint64_t events[SERVICE_HUB_EVENTS];
     long subs; /* subscriptions as last counted, -1 unknown */
@@ -867,29 +861,8 @@ call_after(struct service *s, void *arg)
 static int
 rate_ok(struct service *s, const char *client)
 {
-    struct hub *h = s->hub;
-    uint64_t now = uv_now(s->loop);
-    struct hub_rate *r = NULL, *oldest = &h->rates[0];
-    for (size_t i = 0; i < HUB_RATES && r == NULL; i++) {
-        if (strcmp(h->rates[i].client, client) == 0)
-            r = &h->rates[i];
-        else if (h->rates[i].at_ms < oldest->at_ms)
-            oldest = &h->rates[i];
-    }
-    if (r == NULL) {
-        r = oldest;
-        snprintf(r->client, sizeof(r->client), "%s", client);
-        r->tokens = HUB_BURST;
-        r->at_ms = now;
-    }
-    r->tokens += (double)(now - r->at_ms) / 1000.0 * HUB_REFILL;
-    if (r->tokens > HUB_BURST)
-        r->tokens = HUB_BURST;
-    r->at_ms = now;
-    if (r->tokens < 1.0)
-        return 0;
-    r->tokens -= 1.0;
-    return 1;
+    return service_bucket_take(s->hub->rates, HUB_RATES, client, uv_now(s->loop), HUB_BURST,
+                               HUB_REFILL);
 }
 
 /* The callback's host into *host (malloc'd), checked: an absolute http(s)

@@ -169,3 +169,30 @@ service_hub_retry(int tries, int fails, int *drop)
         return 0;
     return wait[tries - 1];
 }
+
+int
+service_bucket_take(struct service_bucket *b, size_t n, const char *key, uint64_t now_ms,
+                    double burst, double refill)
+{
+    struct service_bucket *r = NULL, *oldest = &b[0];
+    for (size_t i = 0; i < n && r == NULL; i++) {
+        if (strcmp(b[i].key, key) == 0)
+            r = &b[i];
+        else if (b[i].at_ms < oldest->at_ms)
+            oldest = &b[i];
+    }
+    if (r == NULL) { /* the least recently seen key makes room */
+        r = oldest;
+        snprintf(r->key, sizeof(r->key), "%s", key);
+        r->tokens = burst;
+        r->at_ms = now_ms;
+    }
+    r->tokens += (double)(now_ms - r->at_ms) / 1000.0 * refill;
+    if (r->tokens > burst)
+        r->tokens = burst;
+    r->at_ms = now_ms;
+    if (r->tokens < 1.0)
+        return 0;
+    r->tokens -= 1.0;
+    return 1;
+}

@@ -34,6 +34,19 @@ int64_t service_next_error(int64_t now, int64_t interval, int errors, long retry
 #define SERVICE_HUB_DROP_FAILS 10
 int64_t service_hub_retry(int tries, int fails, int *drop);
 
+/* Token buckets, one a key (a client's address, a callback's id), the
+ * least recently used one given to a new key: a request may come when its
+ * bucket holds a token (full: burst; refill tokens a second). */
+struct service_bucket {
+    char key[72];
+    double tokens;
+    uint64_t at_ms; /* when last refilled */
+};
+/* Whether key may ask at now_ms, among b[0..n) (n >= 1): 1 (a token
+ * taken) or 0. */
+int service_bucket_take(struct service_bucket *b, size_t n, const char *key, uint64_t now_ms,
+                        double burst, double refill);
+
 /* What a finished fetch asks of the next check (issue 13 §2). */
 enum service_next_kind {
     SERVICE_NEXT_OK,    /* 200 or 304: the interval, ttl, max-age, a schedule's opening */

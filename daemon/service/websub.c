@@ -37,12 +37,6 @@ static const char *const ws_event_names[SERVICE_WS_EVENTS] = {
 };
 
 /* A push rate, per callback id: a token bucket. */
-struct ws_rate {
-    char id[65];
-    double tokens;
-    uint64_t at_ms; /* uv_now() of the last refill */
-};
-
 /* One request of a hub being answered: looked up in the worker, then (a
  * push) ingested. Linked in websub.calls until its answer. */
 struct ws_call {
@@ -67,7 +61,7 @@ struct websub {
     int timer_open;
     int renewing;             /* a renewal job is queued */
     const char *test_clock;   /* FINFEED_TEST_CLOCK: a file holding seconds added to the clock */
-    struct ws_rate rates[WS_RATES];
+    struct service_bucket rates[WS_RATES];
     struct ws_call *calls;
     uint64_t events[SERVICE_WS_EVENTS];
 };
@@ -632,29 +626,8 @@ call_after(struct service *s, void *arg)
 static int
 rate_ok(struct service *s, const char *id)
 {
-    struct websub *ws = s->websub;
-    uint64_t now = uv_now(s->loop);
-    struct ws_rate *r = NULL, *oldest = &ws->rates[0];
-    for (size_t i = 0; i < WS_RATES && r == NULL; i++) {
-        if (strcmp(ws->rates[i].id, id) == 0)
-            r = &ws->rates[i];
-        else if (ws->rates[i].at_ms < oldest->at_ms)
-            oldest = &ws->rates[i];
-    }
-    if (r == NULL) { /* the least recently seen id makes room */
-        r = oldest;
-        snprintf(r->id, sizeof(r->id), "%s", id);
-        r->tokens = WS_BURST;
-        r->at_ms = now;
-    }
-    r->tokens += (double)(now - r->at_ms) / 1000.0 * WS_REFILL;
-    if (r->tokens > WS_BURST)
-        r->tokens = WS_BURST;
-    r->at_ms = now;
-    if (r->tokens < 1.0)
-        return 0;
-    r->tokens -= 1.0;
-    return 1;
+    return service_bucket_take(s->websub->rates, WS_RATES, id, uv_now(s->loop), WS_BURST,
+                               WS_REFILL);
 }
 
 static int
