@@ -193,8 +193,8 @@ static const char *const sql[Q_COUNT] = {
                      " WHERE article_id = ?1",
 };
 
-static int
-errno_of(int rc)
+int
+store_sqlite_errno(int rc)
 {
     switch (rc & 0xff) {
     case SQLITE_OK:
@@ -224,7 +224,7 @@ int
 store_sqlite_fail(struct store *s, int rc)
 {
     snprintf(s->err, sizeof(s->err), "%s", sqlite3_errmsg(sqlite_of(s)->db));
-    return errno_of(rc);
+    return store_sqlite_errno(rc);
 }
 
 int
@@ -368,7 +368,7 @@ migrate(struct store *s, int version)
         if ((rc = sqlite3_exec(db, migrations[v], NULL, NULL, NULL)) != SQLITE_OK ||
             (rc = sqlite3_exec(db, pragma, NULL, NULL, NULL)) != SQLITE_OK ||
             (rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL)) != SQLITE_OK) {
-            int e = errno_of(rc);
+            int e = store_sqlite_errno(rc);
             snprintf(s->err, sizeof(s->err), "migration to schema %d: %.200s", v + 1,
                      sqlite3_errmsg(db));
             sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);

@@ -23,36 +23,13 @@ sleep_ms(long ms)
     nanosleep(&ts, NULL);
 }
 
-static int
-errno_of_db(int rc)
-{
-    switch (rc & 0xff) {
-    case SQLITE_NOMEM:
-        return -ENOMEM;
-    case SQLITE_BUSY:
-    case SQLITE_LOCKED:
-        return -EBUSY;
-    case SQLITE_FULL:
-        return -ENOSPC;
-    case SQLITE_READONLY:
-        return -EROFS;
-    case SQLITE_CANTOPEN:
-        return -ENOENT;
-    case SQLITE_PERM:
-    case SQLITE_AUTH:
-        return -EACCES;
-    default:
-        return -EIO;
-    }
-}
-
 /* "PATH: what: SQLite's message" into err; the negative errno of rc. */
 static int
 db_fail(sqlite3 *db, int rc, const char *path, const char *what, char *err, size_t errsize)
 {
     snprintf(err, errsize, "%s: %s: %s", path, what,
              db != NULL ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
-    return errno_of_db(rc);
+    return store_sqlite_errno(rc);
 }
 
 int

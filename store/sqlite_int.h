@@ -42,6 +42,10 @@ sqlite_of(struct store *s)
 }
 
 /* Record SQLite's message on the handle; the negative errno of rc. */
+/* An SQLite result code as a negative errno (0 for OK, DONE and ROW):
+ * -ENOMEM, -EBUSY (busy, locked), -ENOSPC, -EROFS, -ENOENT, -EACCES, else
+ * -EIO. */
+int store_sqlite_errno(int rc);
 int store_sqlite_fail(struct store *s, int rc);
 /* Step a statement that returns no rows, then reset it and clear its bindings. */
 int store_sqlite_exec(struct store *s, sqlite3_stmt *st);
