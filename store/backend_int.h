@@ -166,7 +166,12 @@ typedef int (*store_text_cb)(void *arg, const char *text);
  *   keys:     kind, key (a band's number in decimal), article_id, at
  *   tombstones: article_id, seen (a pruned article whose keys are kept,
  *             and when an item holding them was last seen)
- *   tickers:  article_id, ticker, pos (article_tickers, SPEC §12) */
+ *   tickers:  article_id, ticker, pos (article_tickers, SPEC §12)
+ *   websub:   callback, feed_id, topic, hub, secret, state, lease_until,
+ *             lease_s, asked_at, renew_at (the subscriber's, SPEC §11)
+ *   hub_subs: id, topic, path, callback, host, secret, lease_until, lease_s,
+ *             created, changed, seen, sent, fails, tries, next_try, claim,
+ *             claim_until (the built-in hub's readers, SPEC §11) */
 enum store_table {
     STORE_T_FEEDS,
     STORE_T_ARTICLES,
@@ -174,10 +179,17 @@ enum store_table {
     STORE_T_KEYS,
     STORE_T_TOMBSTONES,
     STORE_T_TICKERS,
+    STORE_T_WEBSUB,
+    STORE_T_HUB_SUBS,
     STORE_T_COUNT
 };
 #define STORE_FEEDS_NCOLS 25
 #define STORE_ARTICLES_NCOLS 20
+#define STORE_WEBSUB_NCOLS 10
+#define STORE_HUB_SUBS_NCOLS 17
+/* each table's columns, in the order above */
+#define STORE_NCOLS                                                                                \
+    {STORE_FEEDS_NCOLS, STORE_ARTICLES_NCOLS, 3, 4, 2, 3, STORE_WEBSUB_NCOLS, STORE_HUB_SUBS_NCOLS}
 #define STORE_MAX_COLS 25
 
 /* Called with one raw row (columns valid during the call); non-zero stops

@@ -9,8 +9,8 @@
 
 #include "store/pg_int.h"
 
-static const char *const table_name[STORE_T_COUNT] = {"feeds", "articles", "sources", "keys",
-                                                      "tombstones", "article_tickers"};
+static const char *const table_name[STORE_T_COUNT] = {
+    "feeds", "articles", "sources", "keys", "tombstones", "article_tickers", "websub", "hub_subs"};
 
 /* The columns of backend_int.h, in its order; booleans as 0 or 1. */
 static const char *const columns[STORE_T_COUNT] = {
@@ -24,6 +24,9 @@ static const char *const columns[STORE_T_COUNT] = {
     "kind, key, article_id, at",
     "article_id, seen",
     "article_id, ticker, pos",
+    "callback, feed_id, topic, hub, secret, state, lease_until, lease_s, asked_at, renew_at",
+    "id, topic, path, callback, host, secret, lease_until, lease_s, created, changed, seen, sent,"
+    " fails, tries, next_try, claim, claim_until",
 };
 
 static const char *const select_sql[STORE_T_COUNT] = {
@@ -39,9 +42,13 @@ static const char *const select_sql[STORE_T_COUNT] = {
     "SELECT kind, key, article_id, at FROM keys ORDER BY article_id, kind, key, at",
     "SELECT article_id, seen FROM tombstones ORDER BY article_id",
     "SELECT article_id, ticker, pos FROM article_tickers ORDER BY article_id, pos",
+    "SELECT callback, feed_id, topic, hub, secret, state, lease_until, lease_s, asked_at,"
+    " renew_at FROM websub ORDER BY callback",
+    "SELECT id, topic, path, callback, host, secret, lease_until, lease_s, created, changed,"
+    " seen, sent, fails, tries, next_try, claim, claim_until FROM hub_subs ORDER BY id",
 };
 
-static const int ncols[STORE_T_COUNT] = {STORE_FEEDS_NCOLS, STORE_ARTICLES_NCOLS, 3, 4, 2, 3};
+static const int ncols[STORE_T_COUNT] = STORE_NCOLS;
 
 /* The connection's message on s (trailing new line dropped). */
 static int
@@ -208,8 +215,11 @@ store_pg_raw_finish(struct store *s)
                         " greatest((SELECT max(id) FROM articles),"
                         " (SELECT max(article_id) FROM keys),"
                         " (SELECT max(article_id) FROM tombstones), 0) + 1, false);"
+                        "SELECT setval(pg_get_serial_sequence('hub_subs', 'id'),"
+                        " coalesce(max(id), 0) + 1, false) FROM hub_subs;"
                         /* the planner's statistics for the tables just filled */
-                        "ANALYZE feeds, articles, sources, keys, tombstones, article_tickers")) < 0)
+                        "ANALYZE feeds, articles, sources, keys, tombstones, article_tickers,"
+                        " websub, hub_subs")) < 0)
         return rc;
     pg_of(s)->bump = 1;
     return 0;

@@ -8,8 +8,8 @@
 
 #include "store/sqlite_int.h"
 
-static const char *const table_name[STORE_T_COUNT] = {"feeds", "articles",   "sources",
-                                                      "keys",  "tombstones", "article_tickers"};
+static const char *const table_name[STORE_T_COUNT] = {
+    "feeds", "articles", "sources", "keys", "tombstones", "article_tickers", "websub", "hub_subs"};
 
 /* The columns of backend_int.h, in its order. */
 static const char *const select_sql[STORE_T_COUNT] = {
@@ -25,6 +25,10 @@ static const char *const select_sql[STORE_T_COUNT] = {
     "SELECT kind, key, article_id, at FROM keys ORDER BY rowid",
     "SELECT article_id, seen FROM tombstones ORDER BY article_id",
     "SELECT article_id, ticker, pos FROM article_tickers ORDER BY article_id, pos",
+    "SELECT callback, feed_id, topic, hub, secret, state, lease_until, lease_s, asked_at,"
+    " renew_at FROM websub ORDER BY callback",
+    "SELECT id, topic, path, callback, host, secret, lease_until, lease_s, created, changed,"
+    " seen, sent, fails, tries, next_try, claim, claim_until FROM hub_subs ORDER BY id",
 };
 
 /* Values are bound as text: the INTEGER columns' affinity makes numbers of
@@ -47,9 +51,14 @@ static const char *const insert_sql[STORE_T_COUNT] = {
      " CASE WHEN CAST(?1 AS INTEGER) = 4 THEN CAST(?2 AS INTEGER) ELSE ?2 END, ?3, ?4)"),
     "INSERT INTO tombstones(article_id, seen) VALUES(?1, ?2)",
     "INSERT INTO article_tickers(article_id, ticker, pos) VALUES(?1, ?2, ?3)",
+    "INSERT INTO websub(callback, feed_id, topic, hub, secret, state, lease_until, lease_s,"
+    " asked_at, renew_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    "INSERT INTO hub_subs(id, topic, path, callback, host, secret, lease_until, lease_s, created,"
+    " changed, seen, sent, fails, tries, next_try, claim, claim_until)"
+    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
 };
 
-static const int ncols[STORE_T_COUNT] = {STORE_FEEDS_NCOLS, STORE_ARTICLES_NCOLS, 3, 4, 2, 3};
+static const int ncols[STORE_T_COUNT] = STORE_NCOLS;
 
 int
 store_sqlite_snapshot(struct store *s)
@@ -123,7 +132,8 @@ store_sqlite_raw_put(struct store *s, int t, const char *const *col)
     for (int i = 0; i < ncols[t]; i++)
         if (t != STORE_T_ARTICLES || i != 16)
             sqlite3_bind_text(l->raw[0], i + 1, col[i], -1, SQLITE_STATIC);
-    if (t == STORE_T_FEEDS || t == STORE_T_ARTICLES || t == STORE_T_TOMBSTONES)
+    if (t == STORE_T_FEEDS || t == STORE_T_ARTICLES || t == STORE_T_TOMBSTONES ||
+        t == STORE_T_HUB_SUBS)
         sqlite3_bind_int64(l->raw[0], 1, id); /* a rowid: an integer, not its text */
     if ((rc = store_sqlite_exec(s, l->raw[0])) < 0 || t != STORE_T_ARTICLES)
         return rc;

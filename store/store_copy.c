@@ -8,9 +8,9 @@
 
 #include "store/store_int.h"
 
-static const char *const stage_name[STORE_T_COUNT] = {"feeds", "articles",   "sources",
-                                                      "keys",  "tombstones", "tickers"};
-static const int ncols[STORE_T_COUNT] = {STORE_FEEDS_NCOLS, STORE_ARTICLES_NCOLS, 3, 4, 2, 3};
+static const char *const stage_name[STORE_T_COUNT] = {
+    "feeds", "articles", "sources", "keys", "tombstones", "tickers", "websub", "hub subscriptions"};
+static const int ncols[STORE_T_COUNT] = STORE_NCOLS;
 
 #define PROGRESS_EVERY 1000
 

@@ -2708,6 +2708,20 @@ dump_store(struct store *s, int nfeeds)
     struct store_query byticker = {.tickers = gold, .ntickers = 1};
     fprintf(fp, "count %ld; search: %d %d %d %d; ticker: %d\n", count(s), ntext(s, "Gold record"),
             ntext(s, "降准"), ntext(s, "market wrap"), ntext(s, "央行"), nquery(s, &byticker));
+    /* WebSub: the subscriber's subscription and the built-in hub's reader */
+    struct store_websub w;
+    if (store_websub_get(s, "copy-cb_1", &w) == 1)
+        fprintf(fp, "websub %s|%lld|%s|%s|%s|%d|%lld|%lld|%lld\n", w.callback,
+                (long long)w.feed_id, w.topic, w.hub, w.secret, w.state,
+                (long long)w.lease_until, (long long)w.lease_s, (long long)w.asked_at);
+    store_websub_clear(&w);
+    struct store_hub_sub h;
+    if (store_hub_get(s, "http://our.example/feed.atom", "http://reader.example/cb", &h) == 1)
+        fprintf(fp, "hub %lld|%s|%s|%s|%s|%lld|%lld|%lld|%lld|%s|%d|%d|%lld\n", (long long)h.id,
+                h.path, h.host, h.secret ? h.secret : "-", h.callback, (long long)h.lease_until,
+                (long long)h.lease_s, (long long)h.changed, (long long)h.seen,
+                h.sent ? h.sent : "-", h.fails, h.tries, (long long)h.next_try);
+    store_hub_clear(&h);
     assert_int_equal(fclose(fp), 0);
     return buf;
 }
@@ -2822,7 +2836,25 @@ test_store_copy(void **state)
     assert_int_equal(store_feed_state_set(src, f1, &st), 0);
     st = (struct store_feed_state){.status = (char *)"gone", .http = 410, .enabled = 0};
     assert_int_equal(store_feed_state_set(src, f2, &st), 0);
+    /* WebSub (SPEC §11): a subscription of ours at a publisher's hub, and a
+     * reader's at our built-in hub, with its delivery state */
+    struct store_websub ws = {.callback = (char *)"copy-cb_1", .feed_id = f1,
+                              .topic = (char *)"https://a.example/rss",
+                              .hub = (char *)"https://hub.example/",
+                              .secret = (char *)"s3cret\ttab", .state = 1,
+                              .lease_until = day100 + 86400, .lease_s = 86400,
+                              .asked_at = day100 - 5};
+    assert_int_equal(store_websub_put(src, &ws), 0);
+    struct store_hub_sub hs = {.topic = (char *)"http://our.example/feed.atom",
+                               .path = (char *)"/feed.atom",
+                               .callback = (char *)"http://reader.example/cb",
+                               .host = (char *)"reader.example", .secret = (char *)"k",
+                               .lease_s = 3600, .sent = (char *)"abc123"};
+    assert_int_equal(store_hub_put(src, &hs, day100), 0);
+    assert_int_equal(store_hub_mark(src, day100 + 1), 0);
     char *want = dump_store(src, 3);
+    assert_non_null(strstr(want, "websub copy-cb_1|1|https://a.example/rss|"));
+    assert_non_null(strstr(want, "hub 1|/feed.atom|reader.example|k|"));
     assert_non_null(strstr(want, "|[\"COMEX:GC\",\"NYSE:NEM\"]\n"));
     assert_null(strstr(want, "SSE:601398"));
 
