@@ -368,6 +368,36 @@ lite_rollback(struct store *s)
         sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 }
 
+/* A document inside a group's transaction (store_group_begin). */
+static int
+lite_sp_begin(struct store *s)
+{
+    int rc = sqlite3_exec(sqlite_of(s)->db, "SAVEPOINT document", NULL, NULL, NULL);
+    return rc == SQLITE_OK ? 0 : store_sqlite_fail(s, rc);
+}
+
+static int
+lite_sp_release(struct store *s)
+{
+    int rc = sqlite3_exec(sqlite_of(s)->db, "RELEASE document", NULL, NULL, NULL);
+    return rc == SQLITE_OK ? 0 : store_sqlite_fail(s, rc);
+}
+
+static int
+lite_sp_undo(struct store *s)
+{
+    sqlite3 *db = sqlite_of(s)->db;
+    /* some errors (SQLITE_FULL, IOERR, NOMEM) roll the whole transaction
+     * back: the savepoint is gone with the group's other documents */
+    if (sqlite3_get_autocommit(db))
+        return -EIO;
+    if (sqlite3_exec(db, "ROLLBACK TO document; RELEASE document", NULL, NULL, NULL) !=
+            SQLITE_OK ||
+        sqlite3_get_autocommit(db))
+        return -EIO;
+    return 0;
+}
+
 static int
 lite_gen_bump(struct store *s)
 {
@@ -769,6 +799,9 @@ static const struct store_ops lite_ops = {
     .begin = lite_begin,
     .commit = lite_commit,
     .rollback = lite_rollback,
+    .sp_begin = lite_sp_begin,
+    .sp_release = lite_sp_release,
+    .sp_undo = lite_sp_undo,
     .gen_bump = lite_gen_bump,
     .generation = store_sqlite_generation,
     .key_find = lite_key_find,

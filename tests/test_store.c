@@ -3959,6 +3959,57 @@ test_hub(void **state)
     store_close(s);
 }
 
+/* Group commit (store_group_begin): the documents of a group are stored
+ * when it commits, each whole or not at all; a document rolled back inside
+ * the group takes none of the others with it; a group never committed
+ * (the process ended) keeps nothing. PostgreSQL commits each document on
+ * its own. */
+static void
+test_group_commit(void **state)
+{
+    (void)state;
+    char where[512], err[512];
+    struct store *s;
+    struct parse_article a;
+    db_where(where, sizeof(where), "group.db");
+    assert_int_equal(store_open(where, &s, err, sizeof(err)), 0);
+    int64_t f = feed(s, "sina");
+    int64_t g0 = store_generation(s);
+    int grouped = store_group_begin(s);
+    assert_int_equal(grouped, use_pg ? 0 : 1);
+    assert_int_equal(store_group_begin(s), use_pg ? 0 : -EINVAL);
+    art(&a, "d1", "First document's story", "https://a.example/1", "<p>one</p>", T0);
+    assert_int_equal(add(s, f, &a, T0 + 60), STORE_NEW);
+    assert_int_equal(store_group_open(s), grouped);
+    /* a second document, rolled back alone */
+    assert_int_equal(store_begin(s), 0);
+    art(&a, "d2", "Second document's story", "https://a.example/2", "<p>two</p>", T0);
+    assert_int_equal(store_add(s, f, &a, 1, T0 + 60, NULL), 0);
+    store_rollback(s);
+    art(&a, "d3", "Third document's story", "https://a.example/3", "<p>three</p>", T0);
+    assert_int_equal(add(s, f, &a, T0 + 60), STORE_NEW);
+    /* nothing of the group is visible to another handle before the commit */
+    struct store *r;
+    assert_int_equal(store_open(where, &r, err, sizeof(err)), 0);
+    long n = -1;
+    assert_int_equal(store_count(r, 0, &n), 0);
+    assert_int_equal(n, grouped ? 0 : 2);
+    assert_int_equal(store_group_commit(s), 0);
+    assert_int_equal(store_group_open(s), 0);
+    assert_int_equal(store_count(r, 0, &n), 0);
+    assert_int_equal(n, 2);
+    assert_true(store_generation(r) != g0);
+    /* the second document may come again: it was never stored */
+    art(&a, "d2", "Second document's story", "https://a.example/2", "<p>two</p>", T0);
+    assert_int_equal(store_group_begin(s), grouped);
+    assert_int_equal(add(s, f, &a, T0 + 120), STORE_NEW);
+    /* … but this group ends with the handle, never committed */
+    store_close(s);
+    assert_int_equal(store_count(r, 0, &n), 0);
+    assert_int_equal(n, grouped ? 2 : 3);
+    store_close(r);
+}
+
 int
 main(void)
 {
@@ -3976,6 +4027,7 @@ main(void)
         cmocka_unit_test(test_rule4_recall),
         cmocka_unit_test(test_sources_republish),
         cmocka_unit_test(test_add_many),
+        cmocka_unit_test(test_group_commit),
         cmocka_unit_test(test_query),
         cmocka_unit_test(test_prune),
         cmocka_unit_test(test_tombstones),
