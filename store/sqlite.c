@@ -330,10 +330,15 @@ migrate(struct store *s, int version)
     return 0;
 }
 
+static void fts_drop(struct sqlite_store *l, size_t from);
+static int fts_flush(struct store *s);
+
 static void
 lite_close(struct store *s)
 {
     struct sqlite_store *l = sqlite_of(s);
+    fts_drop(l, 0);
+    free(l->fq);
     for (int i = 0; i < Q_COUNT; i++)
         sqlite3_finalize(l->stmt[i]);
     sqlite3_finalize(l->raw[0]);
@@ -356,6 +361,11 @@ lite_begin(struct store *s)
 static int
 lite_commit(struct store *s)
 {
+    if (sqlite_of(s)->nfq > 0) {
+        int e = fts_flush(s);
+        if (e < 0)
+            return e;
+    }
     int rc = sqlite3_exec(sqlite_of(s)->db, "COMMIT", NULL, NULL, NULL);
     return rc == SQLITE_OK ? 0 : store_sqlite_fail(s, rc);
 }
@@ -364,6 +374,7 @@ static void
 lite_rollback(struct store *s)
 {
     sqlite3 *db = sqlite_of(s)->db;
+    fts_drop(sqlite_of(s), 0);
     if (sqlite3_get_autocommit(db) == 0)
         sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 }
@@ -372,6 +383,7 @@ lite_rollback(struct store *s)
 static int
 lite_sp_begin(struct store *s)
 {
+    sqlite_of(s)->fq_mark = sqlite_of(s)->nfq;
     int rc = sqlite3_exec(sqlite_of(s)->db, "SAVEPOINT document", NULL, NULL, NULL);
     return rc == SQLITE_OK ? 0 : store_sqlite_fail(s, rc);
 }
@@ -387,6 +399,7 @@ static int
 lite_sp_undo(struct store *s)
 {
     sqlite3 *db = sqlite_of(s)->db;
+    fts_drop(sqlite_of(s), sqlite_of(s)->fq_mark);
     /* some errors (SQLITE_FULL, IOERR, NOMEM) roll the whole transaction
      * back: the savepoint is gone with the group's other documents */
     if (sqlite3_get_autocommit(db))
@@ -639,7 +652,13 @@ lite_art_get(struct store *s, int64_t id, uint64_t *hash, int64_t *feed_id)
 static int
 lite_art_text(struct store *s, int64_t id, store_text_cb cb, void *arg)
 {
-    sqlite3_stmt *g = sqlite_of(s)->stmt[Q_ART_TEXT];
+    struct sqlite_store *l = sqlite_of(s);
+    /* a row the group has not written yet: the latest queued for id (a
+     * delete is always followed by the row that replaces it) */
+    for (size_t i = l->nfq; i-- > 0;)
+        if (l->fq[i].id == id && l->fq[i].text != NULL)
+            return cb(arg, l->fq[i].text);
+    sqlite3_stmt *g = l->stmt[Q_ART_TEXT];
     int e = 0;
     sqlite3_bind_int64(g, 1, id);
     int rc = sqlite3_step(g);
@@ -654,9 +673,72 @@ lite_art_text(struct store *s, int64_t id, store_text_cb cb, void *arg)
     return e;
 }
 
+/* Queue a full-text row (text NULL: a delete) of a group's document. */
+static int
+fts_queue(struct store *s, int64_t id, const char *title, const char *text)
+{
+    struct sqlite_store *l = sqlite_of(s);
+    if (l->nfq == l->capfq) {
+        size_t cap = l->capfq ? l->capfq * 2 : 256;
+        struct fts_row *q = realloc(l->fq, cap * sizeof(*q));
+        if (q == NULL)
+            goto nomem;
+        l->fq = q;
+        l->capfq = cap;
+    }
+    struct fts_row *r = &l->fq[l->nfq];
+    r->id = id;
+    r->title = r->text = NULL;
+    if (text != NULL &&
+        ((r->title = strdup(title)) == NULL || (r->text = strdup(text)) == NULL)) {
+        free(r->title);
+        goto nomem;
+    }
+    l->nfq++;
+    return 0;
+nomem:
+    snprintf(s->err, sizeof(s->err), "out of memory");
+    return -ENOMEM;
+}
+
+/* Drop the queued rows from fq[from] on. */
+static void
+fts_drop(struct sqlite_store *l, size_t from)
+{
+    for (size_t i = from; i < l->nfq; i++) {
+        free(l->fq[i].title);
+        free(l->fq[i].text);
+    }
+    l->nfq = from;
+    if (l->fq_mark > from)
+        l->fq_mark = from;
+}
+
+/* The queued rows into articles_fts, in order (at the group's commit). */
+static int
+fts_flush(struct store *s)
+{
+    struct sqlite_store *l = sqlite_of(s);
+    int rc = 0;
+    for (size_t i = 0; i < l->nfq && rc == 0; i++) {
+        const struct fts_row *r = &l->fq[i];
+        sqlite3_stmt *st = l->stmt[r->text ? Q_FTS_INSERT : Q_FTS_DELETE];
+        sqlite3_bind_int64(st, 1, r->id);
+        if (r->text != NULL) {
+            sqlite3_bind_text(st, 2, r->title, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 3, r->text, -1, SQLITE_STATIC);
+        }
+        rc = store_sqlite_exec(s, st);
+    }
+    fts_drop(l, 0);
+    return rc;
+}
+
 static int
 fts_put(struct store *s, int64_t id, const char *title, const char *text)
 {
+    if (s->group)
+        return fts_queue(s, id, title, text);
     sqlite3_stmt *st = sqlite_of(s)->stmt[Q_FTS_INSERT];
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_text(st, 2, title, -1, SQLITE_STATIC);
@@ -713,9 +795,14 @@ lite_art_update(struct store *s, int64_t id, const struct store_row *r)
     int rc = store_sqlite_exec(s, st);
     if (rc < 0)
         return rc;
-    st = sqlite_of(s)->stmt[Q_FTS_DELETE];
-    sqlite3_bind_int64(st, 1, id);
-    if ((rc = store_sqlite_exec(s, st)) < 0)
+    if (s->group) {
+        rc = fts_queue(s, id, NULL, NULL);
+    } else {
+        st = sqlite_of(s)->stmt[Q_FTS_DELETE];
+        sqlite3_bind_int64(st, 1, id);
+        rc = store_sqlite_exec(s, st);
+    }
+    if (rc < 0)
         return rc;
     return fts_put(s, id, a->title, r->text);
 }

@@ -32,6 +32,16 @@ struct sqlite_store {
     sqlite3 *db;
     sqlite3_stmt *stmt[Q_COUNT];
     sqlite3_stmt *raw[2]; /* store_copy's inserts into one table (and articles_fts) */
+    /* Inside a group (store_group_begin) the full-text rows wait here and
+     * go to articles_fts when the group commits: FTS5 writes its pending
+     * terms out as a new segment at every savepoint's end, which made a
+     * group's documents cost what their own transactions did. */
+    struct fts_row {
+        int64_t id;
+        char *title, *text; /* owned; text NULL: the row deleted */
+    } *fq;
+    size_t nfq, capfq;
+    size_t fq_mark;         /* fq[0..fq_mark): rows of the documents before this one */
 };
 
 static inline struct sqlite_store *

@@ -3988,17 +3988,33 @@ test_group_commit(void **state)
     store_rollback(s);
     art(&a, "d3", "Third document's story", "https://a.example/3", "<p>three</p>", T0);
     assert_int_equal(add(s, f, &a, T0 + 60), STORE_NEW);
+    /* rule 4 inside the group: a body stored by an earlier document of the
+     * group (its full-text row not written yet) is compared all the same;
+     * an update of it replaces its row */
+    char *body = body_of(rrr, 10, -1, NULL, NULL);
+    int64_t w = feed(s, "wire");
+    art(&a, "r1", "央行宣布下调存款准备金率0.25个百分点", "https://a.example/rrr", body, T0);
+    assert_int_equal(add(s, f, &a, T0 + 60), STORE_NEW);
+    art(&a, "r1", "央行宣布降准0.25个百分点", "https://a.example/rrr", body, T0);
+    assert_int_equal(add(s, f, &a, T0 + 60), STORE_UPDATED);
+    art(&a, "w1", "降准落地：释放长期资金约5000亿元", "https://wire.example/x", body, T0);
+    assert_int_equal(add(s, w, &a, T0 + 60), STORE_DUPLICATE);
+    free(body);
     /* nothing of the group is visible to another handle before the commit */
     struct store *r;
     assert_int_equal(store_open(where, &r, err, sizeof(err)), 0);
     long n = -1;
     assert_int_equal(store_count(r, 0, &n), 0);
-    assert_int_equal(n, grouped ? 0 : 2);
+    assert_int_equal(n, grouped ? 0 : 3);
     assert_int_equal(store_group_commit(s), 0);
     assert_int_equal(store_group_open(s), 0);
     assert_int_equal(store_count(r, 0, &n), 0);
-    assert_int_equal(n, 2);
+    assert_int_equal(n, 3);
     assert_true(store_generation(r) != g0);
+    /* their full-text rows are written with the group: found, once */
+    assert_int_equal(ntext(r, "降准"), 1);
+    assert_int_equal(ntext(r, "Second"), 0); /* rolled back */
+    assert_int_equal(ntext(r, "Third"), 1);
     /* the second document may come again: it was never stored */
     art(&a, "d2", "Second document's story", "https://a.example/2", "<p>two</p>", T0);
     assert_int_equal(store_group_begin(s), grouped);
@@ -4006,7 +4022,7 @@ test_group_commit(void **state)
     /* … but this group ends with the handle, never committed */
     store_close(s);
     assert_int_equal(store_count(r, 0, &n), 0);
-    assert_int_equal(n, grouped ? 2 : 3);
+    assert_int_equal(n, grouped ? 3 : 4);
     store_close(r);
 }
 
