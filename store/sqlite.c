@@ -220,6 +220,38 @@ store_sqlite_fail(struct store *s, int rc)
 }
 
 int
+store_sqlite_prepare(struct store *s, const char *text, sqlite3_stmt **st)
+{
+    struct sqlite_store *l = sqlite_of(s);
+    int i = 0;
+    for (; i < STORE_SQLITE_CACHE && l->cache[i].sql != NULL; i++)
+        if (l->cache[i].sql == text) {
+            *st = l->cache[i].st;
+            return SQLITE_OK;
+        }
+    int rc = sqlite3_prepare_v3(l->db, text, -1,
+                                i < STORE_SQLITE_CACHE ? SQLITE_PREPARE_PERSISTENT : 0, st, NULL);
+    if (rc == SQLITE_OK && i < STORE_SQLITE_CACHE) {
+        l->cache[i].sql = text;
+        l->cache[i].st = *st;
+    }
+    return rc;
+}
+
+void
+store_sqlite_unprepare(struct store *s, sqlite3_stmt *st)
+{
+    struct sqlite_store *l = sqlite_of(s);
+    for (int i = 0; i < STORE_SQLITE_CACHE && l->cache[i].sql != NULL; i++)
+        if (l->cache[i].st == st) {
+            sqlite3_reset(st);
+            sqlite3_clear_bindings(st);
+            return;
+        }
+    sqlite3_finalize(st); /* the cache was full, or NULL */
+}
+
+int
 store_sqlite_exec(struct store *s, sqlite3_stmt *st)
 {
     int rc = sqlite3_step(st);
@@ -339,6 +371,8 @@ lite_close(struct store *s)
     struct sqlite_store *l = sqlite_of(s);
     fts_drop(l, 0);
     free(l->fq);
+    for (int i = 0; i < STORE_SQLITE_CACHE; i++)
+        sqlite3_finalize(l->cache[i].st);
     for (int i = 0; i < Q_COUNT; i++)
         sqlite3_finalize(l->stmt[i]);
     sqlite3_finalize(l->raw[0]);

@@ -20,7 +20,7 @@ int
 store_sqlite_feed_ensure(struct store *s, const char *name, const char *url, int64_t *id)
 {
     sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(sqlite_of(s)->db,
+    int rc = store_sqlite_prepare(s,
                                 "INSERT INTO feeds(name, url, config_url, host)"
                                 " VALUES(?1, ?2, ?2, finfeed_host(?2))"
                                 " ON CONFLICT(name) DO UPDATE SET"
@@ -31,8 +31,7 @@ store_sqlite_feed_ensure(struct store *s, const char *name, const char *url, int
                                 "  host = finfeed_host(CASE WHEN ?2 IS NULL OR config_url IS ?2"
                                 "        THEN url ELSE ?2 END),"
                                 "  config_url = coalesce(?2, config_url)"
-                                " RETURNING id",
-                                -1, &st, NULL);
+                                " RETURNING id", &st);
     if (rc != SQLITE_OK)
         return store_sqlite_fail(s, rc);
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
@@ -43,7 +42,7 @@ store_sqlite_feed_ensure(struct store *s, const char *name, const char *url, int
         rc = sqlite3_step(st);
     }
     int e = rc == SQLITE_DONE ? 0 : store_sqlite_fail(s, rc);
-    sqlite3_finalize(st);
+    store_sqlite_unprepare(s, st);
     return e;
 }
 
@@ -51,11 +50,10 @@ int
 store_sqlite_feed_state_get(struct store *s, int64_t feed_id, struct store_feed_state *out)
 {
     sqlite3_stmt *st;
-    int rc = sqlite3_prepare_v2(sqlite_of(s)->db,
+    int rc = store_sqlite_prepare(s,
                                 "SELECT url, etag, last_modified, last_status, error, last_fetch,"
                                 " next_fetch, newest, http, errors, enabled, first_ok, next_why,"
-                                " lag_median, lag_n FROM feeds WHERE id = ?1",
-                                -1, &st, NULL);
+                                " lag_median, lag_n FROM feeds WHERE id = ?1", &st);
     if (rc != SQLITE_OK)
         return store_sqlite_fail(s, rc);
     sqlite3_bind_int64(st, 1, feed_id);
@@ -78,7 +76,7 @@ store_sqlite_feed_state_get(struct store *s, int64_t feed_id, struct store_feed_
         out->lag_n = (long)sqlite3_column_int64(st, 14);
     }
     int e = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store_sqlite_fail(s, rc);
-    sqlite3_finalize(st);
+    store_sqlite_unprepare(s, st);
     return e;
 }
 
@@ -86,15 +84,14 @@ int
 store_sqlite_feed_state_set(struct store *s, int64_t feed_id, const struct store_feed_state *in)
 {
     sqlite3_stmt *st;
-    int rc = sqlite3_prepare_v2(sqlite_of(s)->db,
+    int rc = store_sqlite_prepare(s,
                                 "UPDATE feeds SET url = coalesce(?2, url),"
                                 " host = coalesce(finfeed_host(?2), host), etag = ?3,"
                                 " last_modified = ?4, last_status = ?5, error = ?6,"
                                 " last_fetch = ?7, next_fetch = ?8, newest = ?9, http = ?10,"
                                 " errors = ?11, enabled = ?12,"
                                 " first_ok = coalesce(first_ok, nullif(?13, 0)),"
-                                " next_why = ?14, lag_median = ?15, lag_n = ?16 WHERE id = ?1",
-                                -1, &st, NULL);
+                                " next_why = ?14, lag_median = ?15, lag_n = ?16 WHERE id = ?1", &st);
     if (rc != SQLITE_OK)
         return store_sqlite_fail(s, rc);
     sqlite3_bind_int64(st, 1, feed_id);
@@ -115,7 +112,7 @@ store_sqlite_feed_state_set(struct store *s, int64_t feed_id, const struct store
     sqlite3_bind_int64(st, 16, in->lag_n);
     rc = sqlite3_step(st);
     int e = rc == SQLITE_DONE ? 0 : store_sqlite_fail(s, rc);
-    sqlite3_finalize(st);
+    store_sqlite_unprepare(s, st);
     return e;
 }
 
@@ -126,14 +123,13 @@ store_sqlite_feed_items(struct store *s, int64_t feed_id, struct store_feed_item
     sqlite3_stmt *st;
     /* backwards along sources_feed (feed_id, article_id): the newest rows
      * first, LIMIT rows read at most */
-    int rc = sqlite3_prepare_v2(sqlite_of(s)->db,
+    int rc = store_sqlite_prepare(s,
                                 "SELECT a.date, a.first_seen,"
                                 " a.rejected_date IS NULL AND a.date <> a.first_seen,"
                                 " a.feed_id = ?1,"
                                 " (SELECT coalesce(first_ok, 0) FROM feeds WHERE id = ?1)"
                                 " FROM sources src JOIN articles a ON a.id = src.article_id"
-                                " WHERE src.feed_id = ?1 ORDER BY src.article_id DESC LIMIT ?2",
-                                -1, &st, NULL);
+                                " WHERE src.feed_id = ?1 ORDER BY src.article_id DESC LIMIT ?2", &st);
     if (rc != SQLITE_OK)
         return store_sqlite_fail(s, rc);
     sqlite3_bind_int64(st, 1, feed_id);
@@ -147,19 +143,18 @@ store_sqlite_feed_items(struct store *s, int64_t feed_id, struct store_feed_item
         *first_ok = sqlite3_column_int64(st, 4);
     }
     int e = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store_sqlite_fail(s, rc);
-    sqlite3_finalize(st);
+    store_sqlite_unprepare(s, st);
     if (e == 0 && *n == 0) {
         /* no item: the feed's row alone */
-        rc = sqlite3_prepare_v2(sqlite_of(s)->db,
-                                "SELECT coalesce(first_ok, 0) FROM feeds WHERE id = ?1", -1, &st,
-                                NULL);
+        rc = store_sqlite_prepare(s,
+                                "SELECT coalesce(first_ok, 0) FROM feeds WHERE id = ?1", &st);
         if (rc != SQLITE_OK)
             return store_sqlite_fail(s, rc);
         sqlite3_bind_int64(st, 1, feed_id);
         if ((rc = sqlite3_step(st)) == SQLITE_ROW)
             *first_ok = sqlite3_column_int64(st, 0);
         e = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store_sqlite_fail(s, rc);
-        sqlite3_finalize(st);
+        store_sqlite_unprepare(s, st);
     }
     return e;
 }

@@ -27,6 +27,8 @@ enum stmt_id {
     Q_COUNT
 };
 
+#define STORE_SQLITE_CACHE 48
+
 struct sqlite_store {
     struct store s; /* first: a struct store * is one of these */
     sqlite3 *db;
@@ -42,6 +44,12 @@ struct sqlite_store {
     } *fq;
     size_t nfq, capfq;
     size_t fq_mark;         /* fq[0..fq_mark): rows of the documents before this one */
+    /* statements of the feeds and the schedule, prepared once
+     * (store_sqlite_prepare), by the address of their SQL text */
+    struct {
+        const char *sql;
+        sqlite3_stmt *st;
+    } cache[STORE_SQLITE_CACHE];
 };
 
 static inline struct sqlite_store *
@@ -52,6 +60,11 @@ sqlite_of(struct store *s)
 
 /* Record SQLite's message on the handle; the negative errno of rc. */
 int store_sqlite_fail(struct store *s, int rc);
+/* sqlite3_prepare_v2 of `sql`, a string that lives as long as the process
+ * (a literal: it is the cache's key), prepared once a handle and reused;
+ * give *st back with store_sqlite_unprepare, not sqlite3_finalize. */
+int store_sqlite_prepare(struct store *s, const char *text, sqlite3_stmt **st);
+void store_sqlite_unprepare(struct store *s, sqlite3_stmt *st);
 /* Step a statement that returns no rows, then reset it and clear its bindings. */
 int store_sqlite_exec(struct store *s, sqlite3_stmt *st);
 

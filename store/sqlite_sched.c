@@ -57,7 +57,7 @@ tx_end(struct store *s, int rc)
 static int
 prepare(struct store *s, const char *sql, sqlite3_stmt **st)
 {
-    int rc = sqlite3_prepare_v2(sqlite_of(s)->db, sql, -1, st, NULL);
+    int rc = store_sqlite_prepare(s, sql, st);
     return rc == SQLITE_OK ? 0 : store_sqlite_fail(s, rc);
 }
 
@@ -87,7 +87,7 @@ step_all(struct store *s, sqlite3_stmt *st, long *rows)
     int e = rc == SQLITE_DONE ? 0 : store_sqlite_fail(s, rc);
     if (e == 0 && rows != NULL)
         *rows = n ? n : sqlite3_changes(sqlite_of(s)->db);
-    sqlite3_finalize(st);
+    store_sqlite_unprepare(s, st);
     return e;
 }
 
@@ -122,7 +122,7 @@ host_slot(struct store *s, const char *host, int64_t ms, int64_t spacing, int64_
     if ((rc = sqlite3_step(st)) == SQLITE_ROW)
         *start = sqlite3_column_int64(st, 0);
     rc = rc == SQLITE_ROW ? 0 : store_sqlite_fail(s, rc);
-    sqlite3_finalize(st);
+    store_sqlite_unprepare(s, st);
     return rc;
 }
 
@@ -179,8 +179,8 @@ store_sqlite_claim(struct store *s, const struct store_claim_opts *o, struct sto
     if (*n < o->limit && r != SQLITE_DONE && r != SQLITE_ROW)
         rc = store_sqlite_fail(s, r);
 out:
-    sqlite3_finalize(cand);
-    sqlite3_finalize(upd);
+    store_sqlite_unprepare(s, cand);
+    store_sqlite_unprepare(s, upd);
     free(ids);
     if (rc == 0 && (rc = exec_sql(s, "COMMIT")) == 0)
         return 0;
@@ -232,7 +232,7 @@ store_sqlite_fence(struct store *s, int64_t feed_id, int64_t token)
         rc = -ESTALE;
     } else
         rc = store_sqlite_fail(s, r);
-    sqlite3_finalize(st);
+    store_sqlite_unprepare(s, st);
     return rc;
 }
 
@@ -309,7 +309,7 @@ store_sqlite_due_now(struct store *s, const int64_t *feed_ids, size_t n, int64_t
             rc = store_sqlite_fail(s, r);
         sqlite3_reset(st);
     }
-    sqlite3_finalize(st);
+    store_sqlite_unprepare(s, st);
     return tx_end(s, rc);
 }
 
@@ -353,7 +353,7 @@ store_sqlite_leases(struct store *s, const int64_t *feed_ids, size_t n,
         }
         sqlite3_reset(st);
     }
-    sqlite3_finalize(st);
+    store_sqlite_unprepare(s, st);
     if (rc < 0)
         store_feed_lease_clear(out, n);
     return rc;
@@ -410,7 +410,7 @@ node_listing(struct store *s, const char *node, const int64_t *feed_ids, const i
             rc = store_sqlite_fail(s, r);
         sqlite3_reset(st);
     }
-    sqlite3_finalize(st);
+    store_sqlite_unprepare(s, st);
     return rc;
 }
 
@@ -442,7 +442,7 @@ store_sqlite_listed(struct store *s, const char *node, const int64_t *feed_ids,
             rc = store_sqlite_fail(s, r);
         sqlite3_reset(st);
     }
-    sqlite3_finalize(st);
+    store_sqlite_unprepare(s, st);
     st = NULL;
     /* listed by nobody for longer than its interval: disabled, articles kept */
     if (rc == 0 && (rc = prepare(s,
@@ -475,6 +475,6 @@ store_sqlite_names(struct store *s, int (*cb)(void *arg, int64_t id, const char 
         rc = cb(arg, sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1));
     if (rc == 0 && r != SQLITE_DONE)
         rc = store_sqlite_fail(s, r);
-    sqlite3_finalize(st);
+    store_sqlite_unprepare(s, st);
     return rc;
 }
