@@ -318,6 +318,7 @@ cmd_ingest(const struct cli_command *cmd, int argc, char **argv)
             group_start = ms_now();
         }
         int r = service_ingest_store(s, &f, &d.p, &c, err, sizeof(err));
+        service_parsed_clear(&d.p); /* kept by a deadlock: not redone here */
         if (r < 0) {
             fprintf(stderr, "finfeed ingest: %s: feed \"%s\": %s\n", files[i], f.name, err);
             rc = 1;
