@@ -216,6 +216,8 @@ struct parse_article {
     char *summary;     /* plain text of the body, at most 200 characters */
     char *body;        /* cleaned HTML (SPEC §4), never NULL */
     char *source;      /* feed name, or NULL */
+    char *text;        /* parse_html_text(body), made with it (the store's dedup keys and
+                        * full-text index read it), or NULL: not made */
 };
 
 /* A feed's configured defaults, all borrowed; any may be NULL/0. */

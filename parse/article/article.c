@@ -493,7 +493,7 @@ parse_article_make(const struct parse_feed *feed, const struct parse_entry *e,
         goto fail;
     if (has(d->source) && (a->source = strdup(d->source)) == NULL)
         goto fail;
-    free(plain_body);
+    a->text = plain_body; /* taken */
     parse_cleaner_free(own);
     *out = a;
     return 0;
@@ -521,5 +521,6 @@ parse_article_free(struct parse_article *a)
     free(a->summary);
     free(a->body);
     free(a->source);
+    free(a->text);
     free(a);
 }
