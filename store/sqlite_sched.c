@@ -36,11 +36,12 @@ exec_sql(struct store *s, const char *sql)
     return rc == SQLITE_OK ? 0 : store_sqlite_fail(s, rc);
 }
 
-/* Our own small transaction unless the caller has one open. */
+/* Our own small transaction unless the caller has one open; inside a
+ * group's (store_group_begin) a savepoint of it, committed with the group. */
 static int
 tx_begin(struct store *s)
 {
-    return s->in_tx ? 0 : exec_sql(s, "BEGIN IMMEDIATE");
+    return s->in_tx ? 0 : exec_sql(s, store_group_open(s) ? "SAVEPOINT state" : "BEGIN IMMEDIATE");
 }
 
 static int
@@ -48,6 +49,14 @@ tx_end(struct store *s, int rc)
 {
     if (s->in_tx)
         return rc;
+    if (store_group_open(s)) {
+        if (rc == 0 && (rc = exec_sql(s, "RELEASE state")) == 0)
+            return 0;
+        sqlite3_exec(sqlite_of(s)->db, "ROLLBACK TO state; RELEASE state", NULL, NULL, NULL);
+        if (sqlite3_get_autocommit(sqlite_of(s)->db) && s->group_lost == 0)
+            s->group_lost = -EIO; /* the whole transaction went */
+        return rc;
+    }
     if (rc == 0 && (rc = exec_sql(s, "COMMIT")) == 0)
         return 0;
     sqlite3_exec(sqlite_of(s)->db, "ROLLBACK", NULL, NULL, NULL);

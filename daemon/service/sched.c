@@ -183,6 +183,14 @@ sched_job(struct service *svc, int (*fn)(struct service *svc, void *arg),
     return job_add(svc, fn, after, NULL, arg);
 }
 
+int
+sched_job_grouped(struct service *svc, int (*fn)(struct service *svc, void *arg),
+                  void (*after)(struct service *svc, void *arg),
+                  void (*fail)(void *arg, int rc, const char *err), void *arg)
+{
+    return job_add(svc, fn, after, fail, arg);
+}
+
 /* Worker: commit the open group into j's result. */
 static void
 group_commit(struct service *svc, struct job *j)
