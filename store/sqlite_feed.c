@@ -91,7 +91,8 @@ store_sqlite_feed_state_set(struct store *s, int64_t feed_id, const struct store
                                 " last_fetch = ?7, next_fetch = ?8, newest = ?9, http = ?10,"
                                 " errors = ?11, enabled = ?12,"
                                 " first_ok = coalesce(first_ok, nullif(?13, 0)),"
-                                " next_why = ?14, lag_median = ?15, lag_n = ?16 WHERE id = ?1", &st);
+                                " next_why = ?14, lag_median = ?15, lag_n = ?16 WHERE id = ?1",
+                                &st);
     if (rc != SQLITE_OK)
         return store_sqlite_fail(s, rc);
     sqlite3_bind_int64(st, 1, feed_id);
@@ -129,7 +130,8 @@ store_sqlite_feed_items(struct store *s, int64_t feed_id, struct store_feed_item
                                 " a.feed_id = ?1,"
                                 " (SELECT coalesce(first_ok, 0) FROM feeds WHERE id = ?1)"
                                 " FROM sources src JOIN articles a ON a.id = src.article_id"
-                                " WHERE src.feed_id = ?1 ORDER BY src.article_id DESC LIMIT ?2", &st);
+                                " WHERE src.feed_id = ?1 ORDER BY src.article_id DESC LIMIT ?2",
+                                &st);
     if (rc != SQLITE_OK)
         return store_sqlite_fail(s, rc);
     sqlite3_bind_int64(st, 1, feed_id);
