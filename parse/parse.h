@@ -220,6 +220,8 @@ struct parse_article {
                         * `tickers_add` first, then those the text mentions, in
                         * order of first mention; each once; ntickers items */
     size_t ntickers;
+    char *text;        /* parse_html_text(body), made with it (the store's dedup keys and
+                        * full-text index read it), or NULL: not made */
 };
 
 /* The instruments of an article's text (SPEC §12), for parse_article_make:

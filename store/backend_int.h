@@ -211,6 +211,14 @@ struct store_ops {
     int (*begin)(struct store *s);
     int (*commit)(struct store *s);
     void (*rollback)(struct store *s);
+    /* a document inside a group's transaction (store_group_begin): a
+     * savepoint opened, released, rolled back to (and released); NULL when
+     * the backend commits every document on its own. sp_undo returns 0, or
+     * -EIO when the whole transaction is gone (an error the database rolls
+     * back entirely: a full disk, an I/O error) */
+    int (*sp_begin)(struct store *s);
+    int (*sp_release)(struct store *s);
+    int (*sp_undo)(struct store *s);
     /* Count one change of the stored articles (meta 'generation'). */
     int (*gen_bump)(struct store *s);
     int (*generation)(struct store *s, int64_t *gen);

@@ -228,6 +228,40 @@ store_sqlite_fail(struct store *s, int rc)
 }
 
 int
+store_sqlite_prepare(struct store *s, const char *text, sqlite3_stmt **st)
+{
+    struct sqlite_store *l = sqlite_of(s);
+    int i = 0;
+    for (; i < STORE_SQLITE_CACHE && l->cache[i].sql != NULL; i++)
+        if (l->cache[i].sql == text) {
+            *st = l->cache[i].st;
+            return SQLITE_OK;
+        }
+    int rc = sqlite3_prepare_v3(l->db, text, -1,
+                                i < STORE_SQLITE_CACHE ? SQLITE_PREPARE_PERSISTENT : 0, st, NULL);
+    if (rc != SQLITE_OK)
+        return store_sqlite_fail(s, rc);
+    if (i < STORE_SQLITE_CACHE) {
+        l->cache[i].sql = text;
+        l->cache[i].st = *st;
+    }
+    return 0;
+}
+
+void
+store_sqlite_unprepare(struct store *s, sqlite3_stmt *st)
+{
+    struct sqlite_store *l = sqlite_of(s);
+    for (int i = 0; i < STORE_SQLITE_CACHE && l->cache[i].sql != NULL; i++)
+        if (l->cache[i].st == st) {
+            sqlite3_reset(st);
+            sqlite3_clear_bindings(st);
+            return;
+        }
+    sqlite3_finalize(st); /* the cache was full, or NULL */
+}
+
+int
 store_sqlite_exec(struct store *s, sqlite3_stmt *st)
 {
     int rc = sqlite3_step(st);
@@ -245,20 +279,13 @@ store_sqlite_col(sqlite3_stmt *st, int i)
 }
 
 int
-store_sqlite_prepare(struct store *s, const char *text, sqlite3_stmt **st)
-{
-    int rc = sqlite3_prepare_v2(sqlite_of(s)->db, text, -1, st, NULL);
-    return rc == SQLITE_OK ? 0 : store_sqlite_fail(s, rc);
-}
-
-int
 store_sqlite_run(struct store *s, sqlite3_stmt *st, int *changed)
 {
     int rc = sqlite3_step(st);
     int e = rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : store_sqlite_fail(s, rc);
     if (changed != NULL)
         *changed = sqlite3_changes(sqlite_of(s)->db);
-    sqlite3_finalize(st);
+    store_sqlite_unprepare(s, st);
     return e;
 }
 
@@ -273,7 +300,7 @@ store_sqlite_rows(struct store *s, sqlite3_stmt *st, void *out, size_t size, siz
             (*n)++;
     if (rc != SQLITE_DONE && e == 0)
         e = store_sqlite_fail(s, rc);
-    sqlite3_finalize(st);
+    store_sqlite_unprepare(s, st);
     return e;
 }
 
@@ -378,10 +405,17 @@ migrate(struct store *s, int version)
     return 0;
 }
 
+static void fts_drop(struct sqlite_store *l, size_t from);
+static int fts_flush(struct store *s);
+
 static void
 lite_close(struct store *s)
 {
     struct sqlite_store *l = sqlite_of(s);
+    fts_drop(l, 0);
+    free(l->fq);
+    for (int i = 0; i < STORE_SQLITE_CACHE; i++)
+        sqlite3_finalize(l->cache[i].st);
     for (int i = 0; i < Q_COUNT; i++)
         sqlite3_finalize(l->stmt[i]);
     sqlite3_finalize(l->raw[0]);
@@ -404,6 +438,11 @@ lite_begin(struct store *s)
 static int
 lite_commit(struct store *s)
 {
+    if (sqlite_of(s)->nfq > 0) {
+        int e = fts_flush(s);
+        if (e < 0)
+            return e;
+    }
     int rc = sqlite3_exec(sqlite_of(s)->db, "COMMIT", NULL, NULL, NULL);
     return rc == SQLITE_OK ? 0 : store_sqlite_fail(s, rc);
 }
@@ -412,8 +451,41 @@ static void
 lite_rollback(struct store *s)
 {
     sqlite3 *db = sqlite_of(s)->db;
+    fts_drop(sqlite_of(s), 0);
     if (sqlite3_get_autocommit(db) == 0)
         sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* A document inside a group's transaction (store_group_begin). */
+static int
+lite_sp_begin(struct store *s)
+{
+    sqlite_of(s)->fq_mark = sqlite_of(s)->nfq;
+    int rc = sqlite3_exec(sqlite_of(s)->db, "SAVEPOINT document", NULL, NULL, NULL);
+    return rc == SQLITE_OK ? 0 : store_sqlite_fail(s, rc);
+}
+
+static int
+lite_sp_release(struct store *s)
+{
+    int rc = sqlite3_exec(sqlite_of(s)->db, "RELEASE document", NULL, NULL, NULL);
+    return rc == SQLITE_OK ? 0 : store_sqlite_fail(s, rc);
+}
+
+static int
+lite_sp_undo(struct store *s)
+{
+    sqlite3 *db = sqlite_of(s)->db;
+    fts_drop(sqlite_of(s), sqlite_of(s)->fq_mark);
+    /* some errors (SQLITE_FULL, IOERR, NOMEM) roll the whole transaction
+     * back: the savepoint is gone with the group's other documents */
+    if (sqlite3_get_autocommit(db))
+        return -EIO;
+    if (sqlite3_exec(db, "ROLLBACK TO document; RELEASE document", NULL, NULL, NULL) !=
+            SQLITE_OK ||
+        sqlite3_get_autocommit(db))
+        return -EIO;
+    return 0;
 }
 
 static int
@@ -663,7 +735,13 @@ lite_art_get(struct store *s, int64_t id, uint64_t *hash, int64_t *feed_id)
 static int
 lite_art_text(struct store *s, int64_t id, store_text_cb cb, void *arg)
 {
-    sqlite3_stmt *g = sqlite_of(s)->stmt[Q_ART_TEXT];
+    struct sqlite_store *l = sqlite_of(s);
+    /* a row the group has not written yet: the latest queued for id (a
+     * delete is always followed by the row that replaces it) */
+    for (size_t i = l->nfq; i-- > 0;)
+        if (l->fq[i].id == id && l->fq[i].text != NULL)
+            return cb(arg, l->fq[i].text);
+    sqlite3_stmt *g = l->stmt[Q_ART_TEXT];
     int e = 0;
     sqlite3_bind_int64(g, 1, id);
     int rc = sqlite3_step(g);
@@ -678,9 +756,72 @@ lite_art_text(struct store *s, int64_t id, store_text_cb cb, void *arg)
     return e;
 }
 
+/* Queue a full-text row (text NULL: a delete) of a group's document. */
+static int
+fts_queue(struct store *s, int64_t id, const char *title, const char *text)
+{
+    struct sqlite_store *l = sqlite_of(s);
+    if (l->nfq == l->capfq) {
+        size_t cap = l->capfq ? l->capfq * 2 : 256;
+        struct fts_row *q = realloc(l->fq, cap * sizeof(*q));
+        if (q == NULL)
+            goto nomem;
+        l->fq = q;
+        l->capfq = cap;
+    }
+    struct fts_row *r = &l->fq[l->nfq];
+    r->id = id;
+    r->title = r->text = NULL;
+    if (text != NULL &&
+        ((r->title = strdup(title)) == NULL || (r->text = strdup(text)) == NULL)) {
+        free(r->title);
+        goto nomem;
+    }
+    l->nfq++;
+    return 0;
+nomem:
+    snprintf(s->err, sizeof(s->err), "out of memory");
+    return -ENOMEM;
+}
+
+/* Drop the queued rows from fq[from] on. */
+static void
+fts_drop(struct sqlite_store *l, size_t from)
+{
+    for (size_t i = from; i < l->nfq; i++) {
+        free(l->fq[i].title);
+        free(l->fq[i].text);
+    }
+    l->nfq = from;
+    if (l->fq_mark > from)
+        l->fq_mark = from;
+}
+
+/* The queued rows into articles_fts, in order (at the group's commit). */
+static int
+fts_flush(struct store *s)
+{
+    struct sqlite_store *l = sqlite_of(s);
+    int rc = 0;
+    for (size_t i = 0; i < l->nfq && rc == 0; i++) {
+        const struct fts_row *r = &l->fq[i];
+        sqlite3_stmt *st = l->stmt[r->text ? Q_FTS_INSERT : Q_FTS_DELETE];
+        sqlite3_bind_int64(st, 1, r->id);
+        if (r->text != NULL) {
+            sqlite3_bind_text(st, 2, r->title, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 3, r->text, -1, SQLITE_STATIC);
+        }
+        rc = store_sqlite_exec(s, st);
+    }
+    fts_drop(l, 0);
+    return rc;
+}
+
 static int
 fts_put(struct store *s, int64_t id, const char *title, const char *text)
 {
+    if (s->group)
+        return fts_queue(s, id, title, text);
     sqlite3_stmt *st = sqlite_of(s)->stmt[Q_FTS_INSERT];
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_text(st, 2, title, -1, SQLITE_STATIC);
@@ -737,9 +878,14 @@ lite_art_update(struct store *s, int64_t id, const struct store_row *r)
     int rc = store_sqlite_exec(s, st);
     if (rc < 0)
         return rc;
-    st = sqlite_of(s)->stmt[Q_FTS_DELETE];
-    sqlite3_bind_int64(st, 1, id);
-    if ((rc = store_sqlite_exec(s, st)) < 0)
+    if (s->group) {
+        rc = fts_queue(s, id, NULL, NULL);
+    } else {
+        st = sqlite_of(s)->stmt[Q_FTS_DELETE];
+        sqlite3_bind_int64(st, 1, id);
+        rc = store_sqlite_exec(s, st);
+    }
+    if (rc < 0)
         return rc;
     return fts_put(s, id, a->title, r->text);
 }
@@ -839,6 +985,9 @@ static const struct store_ops lite_ops = {
     .begin = lite_begin,
     .commit = lite_commit,
     .rollback = lite_rollback,
+    .sp_begin = lite_sp_begin,
+    .sp_release = lite_sp_release,
+    .sp_undo = lite_sp_undo,
     .gen_bump = lite_gen_bump,
     .generation = store_sqlite_generation,
     .key_find = lite_key_find,

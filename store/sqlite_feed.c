@@ -13,7 +13,7 @@ int
 store_sqlite_feed_ensure(struct store *s, const char *name, const char *url, int64_t *id)
 {
     sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(sqlite_of(s)->db,
+    int rc = store_sqlite_prepare(s,
                                 "INSERT INTO feeds(name, url, config_url, host)"
                                 " VALUES(?1, ?2, ?2, finfeed_host(?2))"
                                 " ON CONFLICT(name) DO UPDATE SET"
@@ -24,10 +24,9 @@ store_sqlite_feed_ensure(struct store *s, const char *name, const char *url, int
                                 "  host = finfeed_host(CASE WHEN ?2 IS NULL OR config_url IS ?2"
                                 "        THEN url ELSE ?2 END),"
                                 "  config_url = coalesce(?2, config_url)"
-                                " RETURNING id",
-                                -1, &st, NULL);
-    if (rc != SQLITE_OK)
-        return store_sqlite_fail(s, rc);
+                                " RETURNING id", &st);
+    if (rc < 0)
+        return rc;
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, url, -1, SQLITE_STATIC);
     rc = sqlite3_step(st);
@@ -36,7 +35,7 @@ store_sqlite_feed_ensure(struct store *s, const char *name, const char *url, int
         rc = sqlite3_step(st);
     }
     int e = rc == SQLITE_DONE ? 0 : store_sqlite_fail(s, rc);
-    sqlite3_finalize(st);
+    store_sqlite_unprepare(s, st);
     return e;
 }
 
@@ -44,13 +43,12 @@ int
 store_sqlite_feed_state_get(struct store *s, int64_t feed_id, struct store_feed_state *out)
 {
     sqlite3_stmt *st;
-    int rc = sqlite3_prepare_v2(sqlite_of(s)->db,
+    int rc = store_sqlite_prepare(s,
                                 "SELECT url, etag, last_modified, last_status, error, last_fetch,"
                                 " next_fetch, newest, http, errors, enabled, first_ok, next_why,"
-                                " lag_median, lag_n FROM feeds WHERE id = ?1",
-                                -1, &st, NULL);
-    if (rc != SQLITE_OK)
-        return store_sqlite_fail(s, rc);
+                                " lag_median, lag_n FROM feeds WHERE id = ?1", &st);
+    if (rc < 0)
+        return rc;
     sqlite3_bind_int64(st, 1, feed_id);
     rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
@@ -71,7 +69,7 @@ store_sqlite_feed_state_get(struct store *s, int64_t feed_id, struct store_feed_
         out->lag_n = (long)sqlite3_column_int64(st, 14);
     }
     int e = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store_sqlite_fail(s, rc);
-    sqlite3_finalize(st);
+    store_sqlite_unprepare(s, st);
     return e;
 }
 
@@ -79,7 +77,7 @@ int
 store_sqlite_feed_state_set(struct store *s, int64_t feed_id, const struct store_feed_state *in)
 {
     sqlite3_stmt *st;
-    int rc = sqlite3_prepare_v2(sqlite_of(s)->db,
+    int rc = store_sqlite_prepare(s,
                                 "UPDATE feeds SET url = coalesce(?2, url),"
                                 " host = coalesce(finfeed_host(?2), host), etag = ?3,"
                                 " last_modified = ?4, last_status = ?5, error = ?6,"
@@ -87,9 +85,9 @@ store_sqlite_feed_state_set(struct store *s, int64_t feed_id, const struct store
                                 " errors = ?11, enabled = ?12,"
                                 " first_ok = coalesce(first_ok, nullif(?13, 0)),"
                                 " next_why = ?14, lag_median = ?15, lag_n = ?16 WHERE id = ?1",
-                                -1, &st, NULL);
-    if (rc != SQLITE_OK)
-        return store_sqlite_fail(s, rc);
+                                &st);
+    if (rc < 0)
+        return rc;
     sqlite3_bind_int64(st, 1, feed_id);
     sqlite3_bind_text(st, 2, in->url, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, in->etag, -1, SQLITE_STATIC);
@@ -108,7 +106,7 @@ store_sqlite_feed_state_set(struct store *s, int64_t feed_id, const struct store
     sqlite3_bind_int64(st, 16, in->lag_n);
     rc = sqlite3_step(st);
     int e = rc == SQLITE_DONE ? 0 : store_sqlite_fail(s, rc);
-    sqlite3_finalize(st);
+    store_sqlite_unprepare(s, st);
     return e;
 }
 
@@ -119,16 +117,16 @@ store_sqlite_feed_items(struct store *s, int64_t feed_id, struct store_feed_item
     sqlite3_stmt *st;
     /* backwards along sources_feed (feed_id, article_id): the newest rows
      * first, LIMIT rows read at most */
-    int rc = sqlite3_prepare_v2(sqlite_of(s)->db,
+    int rc = store_sqlite_prepare(s,
                                 "SELECT a.date, a.first_seen,"
                                 " a.rejected_date IS NULL AND a.date <> a.first_seen,"
                                 " a.feed_id = ?1,"
                                 " (SELECT coalesce(first_ok, 0) FROM feeds WHERE id = ?1)"
                                 " FROM sources src JOIN articles a ON a.id = src.article_id"
                                 " WHERE src.feed_id = ?1 ORDER BY src.article_id DESC LIMIT ?2",
-                                -1, &st, NULL);
-    if (rc != SQLITE_OK)
-        return store_sqlite_fail(s, rc);
+                                &st);
+    if (rc < 0)
+        return rc;
     sqlite3_bind_int64(st, 1, feed_id);
     sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW && *n < max) {
@@ -140,19 +138,18 @@ store_sqlite_feed_items(struct store *s, int64_t feed_id, struct store_feed_item
         *first_ok = sqlite3_column_int64(st, 4);
     }
     int e = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store_sqlite_fail(s, rc);
-    sqlite3_finalize(st);
+    store_sqlite_unprepare(s, st);
     if (e == 0 && *n == 0) {
         /* no item: the feed's row alone */
-        rc = sqlite3_prepare_v2(sqlite_of(s)->db,
-                                "SELECT coalesce(first_ok, 0) FROM feeds WHERE id = ?1", -1, &st,
-                                NULL);
-        if (rc != SQLITE_OK)
-            return store_sqlite_fail(s, rc);
+        rc = store_sqlite_prepare(s,
+                                "SELECT coalesce(first_ok, 0) FROM feeds WHERE id = ?1", &st);
+        if (rc < 0)
+            return rc;
         sqlite3_bind_int64(st, 1, feed_id);
         if ((rc = sqlite3_step(st)) == SQLITE_ROW)
             *first_ok = sqlite3_column_int64(st, 0);
         e = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store_sqlite_fail(s, rc);
-        sqlite3_finalize(st);
+        store_sqlite_unprepare(s, st);
     }
     return e;
 }

@@ -132,7 +132,7 @@ store_sqlite_hub_count(struct store *s, int64_t now, const char *host, const cha
     } else {
         rc = store_sqlite_fail(s, rc);
     }
-    sqlite3_finalize(st);
+    store_sqlite_unprepare(s, st);
     return rc;
 }
 
@@ -186,7 +186,7 @@ store_sqlite_hub_claim(struct store *s, int64_t now, int64_t hold, struct store_
     } else {
         rc = store_sqlite_fail(s, rc);
     }
-    sqlite3_finalize(st);
+    store_sqlite_unprepare(s, st);
     return rc;
 }
 

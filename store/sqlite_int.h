@@ -28,11 +28,29 @@ enum stmt_id {
     Q_COUNT
 };
 
+#define STORE_SQLITE_CACHE 64
+
 struct sqlite_store {
     struct store s; /* first: a struct store * is one of these */
     sqlite3 *db;
     sqlite3_stmt *stmt[Q_COUNT];
     sqlite3_stmt *raw[2]; /* store_copy's inserts into one table (and articles_fts) */
+    /* Inside a group (store_group_begin) the full-text rows wait here and
+     * go to articles_fts when the group commits: FTS5 writes its pending
+     * terms out as a new segment at every savepoint's end, which made a
+     * group's documents cost what their own transactions did. */
+    struct fts_row {
+        int64_t id;
+        char *title, *text; /* owned; text NULL: the row deleted */
+    } *fq;
+    size_t nfq, capfq;
+    size_t fq_mark;         /* fq[0..fq_mark): rows of the documents before this one */
+    /* statements of the feeds and the schedule, prepared once
+     * (store_sqlite_prepare), by the address of their SQL text */
+    struct {
+        const char *sql;
+        sqlite3_stmt *st;
+    } cache[STORE_SQLITE_CACHE];
 };
 
 static inline struct sqlite_store *
@@ -47,17 +65,21 @@ sqlite_of(struct store *s)
  * -EIO. */
 int store_sqlite_errno(int rc);
 int store_sqlite_fail(struct store *s, int rc);
+/* sqlite3_prepare_v3 of `text`, a string that lives as long as the process
+ * (a literal: it is the cache's key), prepared once a handle and reused;
+ * give *st back with store_sqlite_unprepare, not sqlite3_finalize. 0, or
+ * the failure (store_sqlite_fail). */
+int store_sqlite_prepare(struct store *s, const char *text, sqlite3_stmt **st);
+void store_sqlite_unprepare(struct store *s, sqlite3_stmt *st);
 /* Step a statement that returns no rows, then reset it and clear its bindings. */
 int store_sqlite_exec(struct store *s, sqlite3_stmt *st);
 /* Helpers of the backend's files that prepare their own statements: */
 /* column i's text as a new string, or NULL (a NULL column, or no memory) */
 char *store_sqlite_col(sqlite3_stmt *st, int i);
-/* sql prepared into *st: 0 or the failure (store_sqlite_fail) */
-int store_sqlite_prepare(struct store *s, const char *sql, sqlite3_stmt **st);
-/* st run for its effect and finalized; the rows changed in *changed (may
- * be NULL) */
+/* st run for its effect and given back (store_sqlite_unprepare); the rows
+ * changed in *changed (may be NULL) */
 int store_sqlite_run(struct store *s, sqlite3_stmt *st, int *changed);
-/* st stepped to its end and finalized, each row read by row() into the
+/* st stepped to its end and given back, each row read by row() into the
  * next of out[] (items of size bytes, room for max), the count in *n */
 int store_sqlite_rows(struct store *s, sqlite3_stmt *st, void *out, size_t size, size_t max,
                       size_t *n, int (*row)(sqlite3_stmt *st, void *item));

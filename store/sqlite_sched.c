@@ -36,11 +36,12 @@ exec_sql(struct store *s, const char *sql)
     return rc == SQLITE_OK ? 0 : store_sqlite_fail(s, rc);
 }
 
-/* Our own small transaction unless the caller has one open. */
+/* Our own small transaction unless the caller has one open; inside a
+ * group's (store_group_begin) a savepoint of it, committed with the group. */
 static int
 tx_begin(struct store *s)
 {
-    return s->in_tx ? 0 : exec_sql(s, "BEGIN IMMEDIATE");
+    return s->in_tx ? 0 : exec_sql(s, store_group_open(s) ? "SAVEPOINT state" : "BEGIN IMMEDIATE");
 }
 
 static int
@@ -48,6 +49,14 @@ tx_end(struct store *s, int rc)
 {
     if (s->in_tx)
         return rc;
+    if (store_group_open(s)) {
+        if (rc == 0 && (rc = exec_sql(s, "RELEASE state")) == 0)
+            return 0;
+        sqlite3_exec(sqlite_of(s)->db, "ROLLBACK TO state; RELEASE state", NULL, NULL, NULL);
+        if (sqlite3_get_autocommit(sqlite_of(s)->db) && s->group_lost == 0)
+            s->group_lost = -EIO; /* the whole transaction went */
+        return rc;
+    }
     if (rc == 0 && (rc = exec_sql(s, "COMMIT")) == 0)
         return 0;
     sqlite3_exec(sqlite_of(s)->db, "ROLLBACK", NULL, NULL, NULL);
@@ -80,7 +89,7 @@ step_all(struct store *s, sqlite3_stmt *st, long *rows)
     int e = rc == SQLITE_DONE ? 0 : store_sqlite_fail(s, rc);
     if (e == 0 && rows != NULL)
         *rows = n ? n : sqlite3_changes(sqlite_of(s)->db);
-    sqlite3_finalize(st);
+    store_sqlite_unprepare(s, st);
     return e;
 }
 
@@ -103,12 +112,11 @@ host_slot(struct store *s, const char *host, int64_t ms, int64_t spacing, int64_
 {
     sqlite3_stmt *st;
     int rc;
-    if ((rc = store_sqlite_prepare(
-             s,
-             "INSERT INTO hosts(host, next_slot) VALUES(?1, ?2 + ?3)"
-             " ON CONFLICT(host) DO UPDATE SET next_slot = max(next_slot, ?2) + ?3"
-             " RETURNING next_slot - ?3",
-             &st)) < 0)
+    if ((rc = store_sqlite_prepare(s,
+                      "INSERT INTO hosts(host, next_slot) VALUES(?1, ?2 + ?3)"
+                      " ON CONFLICT(host) DO UPDATE SET next_slot = max(next_slot, ?2) + ?3"
+                      " RETURNING next_slot - ?3",
+                      &st)) < 0)
         return rc;
     sqlite3_bind_text(st, 1, host, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 2, ms);
@@ -116,7 +124,7 @@ host_slot(struct store *s, const char *host, int64_t ms, int64_t spacing, int64_
     if ((rc = sqlite3_step(st)) == SQLITE_ROW)
         *start = sqlite3_column_int64(st, 0);
     rc = rc == SQLITE_ROW ? 0 : store_sqlite_fail(s, rc);
-    sqlite3_finalize(st);
+    store_sqlite_unprepare(s, st);
     return rc;
 }
 
@@ -136,11 +144,10 @@ store_sqlite_claim(struct store *s, const struct store_claim_opts *o, struct sto
         return rc;
     }
     if ((rc = store_sqlite_prepare(s, CANDIDATES, &cand)) < 0 ||
-        (rc = store_sqlite_prepare(
-             s,
-             "UPDATE feeds SET owner = ?2, token = token + 1, lease_until = ?3,"
-             " next_fetch = ?3, urgent = 0 WHERE id = ?1 RETURNING token",
-             &upd)) < 0)
+        (rc = store_sqlite_prepare(s,
+                      "UPDATE feeds SET owner = ?2, token = token + 1, lease_until = ?3,"
+                      " next_fetch = ?3, urgent = 0 WHERE id = ?1 RETURNING token",
+                      &upd)) < 0)
         goto out;
     sqlite3_bind_text(cand, 1, ids, -1, SQLITE_STATIC); /* NULL: the node's listing */
     sqlite3_bind_int64(cand, 2, now);
@@ -156,8 +163,7 @@ store_sqlite_claim(struct store *s, const struct store_claim_opts *o, struct sto
         c->lease_until = now + o->lease;
         c->start_at_ms = ms;
         c->now_ms = ms;
-        if (spacing > 0 && host != NULL &&
-            (rc = host_slot(s, host, ms, spacing, &c->start_at_ms)) < 0)
+        if (spacing > 0 && host != NULL && (rc = host_slot(s, host, ms, spacing, &c->start_at_ms)) < 0)
             goto out;
         c->start_at = (c->start_at_ms + 999) / 1000;
         sqlite3_bind_int64(upd, 1, c->feed_id);
@@ -175,8 +181,8 @@ store_sqlite_claim(struct store *s, const struct store_claim_opts *o, struct sto
     if (*n < o->limit && r != SQLITE_DONE && r != SQLITE_ROW)
         rc = store_sqlite_fail(s, r);
 out:
-    sqlite3_finalize(cand);
-    sqlite3_finalize(upd);
+    store_sqlite_unprepare(s, cand);
+    store_sqlite_unprepare(s, upd);
     free(ids);
     if (rc == 0 && (rc = exec_sql(s, "COMMIT")) == 0)
         return 0;
@@ -191,11 +197,10 @@ store_sqlite_lease_extend(struct store *s, int64_t feed_id, int64_t token, int64
     sqlite3_stmt *st;
     long rows = 0;
     int64_t until = now_ms() / 1000 + lease;
-    int rc = store_sqlite_prepare(
-        s,
-        "UPDATE feeds SET lease_until = ?3, next_fetch = max(coalesce(next_fetch, 0), ?3)"
-        " WHERE id = ?1 AND token = ?2",
-        &st);
+    int rc = store_sqlite_prepare(s,
+                     "UPDATE feeds SET lease_until = ?3, next_fetch = max(coalesce(next_fetch, 0), ?3)"
+                     " WHERE id = ?1 AND token = ?2",
+                     &st);
     if (rc < 0)
         return rc;
     sqlite3_bind_int64(st, 1, feed_id);
@@ -229,7 +234,7 @@ store_sqlite_fence(struct store *s, int64_t feed_id, int64_t token)
         rc = -ESTALE;
     } else
         rc = store_sqlite_fail(s, r);
-    sqlite3_finalize(st);
+    store_sqlite_unprepare(s, st);
     return rc;
 }
 
@@ -245,17 +250,17 @@ store_sqlite_feed_complete(struct store *s, int64_t feed_id, int64_t token,
         return rc;
     /* a refresh that came while the fetch ran makes the feed due at once */
     if ((rc = store_sqlite_prepare(s,
-                                   "UPDATE feeds SET url = coalesce(?2, url),"
-                                   " host = coalesce(finfeed_host(?2), host), etag = ?3,"
-                                   " last_modified = ?4, last_status = ?5, error = ?6,"
-                                   " last_fetch = ?7, newest = ?8, http = ?9, errors = ?10,"
-                                   " enabled = enabled AND ?11,"
-                                   " next_fetch = CASE WHEN urgent THEN ?12 ELSE ?12 + ?13 END,"
-                                   " owner = NULL, lease_until = NULL, done_token = token,"
-                                   " first_ok = coalesce(first_ok, nullif(?15, 0)), next_why = ?16,"
-                                   " lag_median = ?17, lag_n = ?18"
-                                   " WHERE id = ?1 AND token = ?14",
-                                   &st)) < 0)
+                      "UPDATE feeds SET url = coalesce(?2, url),"
+                      " host = coalesce(finfeed_host(?2), host), etag = ?3,"
+                      " last_modified = ?4, last_status = ?5, error = ?6,"
+                      " last_fetch = ?7, newest = ?8, http = ?9, errors = ?10,"
+                      " enabled = enabled AND ?11,"
+                      " next_fetch = CASE WHEN urgent THEN ?12 ELSE ?12 + ?13 END,"
+                      " owner = NULL, lease_until = NULL, done_token = token,"
+                      " first_ok = coalesce(first_ok, nullif(?15, 0)), next_why = ?16,"
+                      " lag_median = ?17, lag_n = ?18"
+                      " WHERE id = ?1 AND token = ?14",
+                      &st)) < 0)
         return tx_end(s, rc);
     sqlite3_bind_int64(st, 1, feed_id);
     sqlite3_bind_text(st, 2, in->url, -1, SQLITE_STATIC);
@@ -291,11 +296,10 @@ store_sqlite_due_now(struct store *s, const int64_t *feed_ids, size_t n, int64_t
     int rc, r;
     if ((rc = tx_begin(s)) < 0)
         return rc;
-    if ((rc = store_sqlite_prepare(
-             s,
-             "UPDATE feeds SET urgent = 1, next_fetch = min(coalesce(next_fetch, 0), ?2)"
-             " WHERE id = ?1 RETURNING token",
-             &st)) < 0)
+    if ((rc = store_sqlite_prepare(s,
+                      "UPDATE feeds SET urgent = 1, next_fetch = min(coalesce(next_fetch, 0), ?2)"
+                      " WHERE id = ?1 RETURNING token",
+                      &st)) < 0)
         return tx_end(s, rc);
     for (size_t i = 0; i < n && rc == 0; i++) {
         sqlite3_bind_int64(st, 1, feed_ids[i]);
@@ -307,7 +311,7 @@ store_sqlite_due_now(struct store *s, const int64_t *feed_ids, size_t n, int64_t
             rc = store_sqlite_fail(s, r);
         sqlite3_reset(st);
     }
-    sqlite3_finalize(st);
+    store_sqlite_unprepare(s, st);
     return tx_end(s, rc);
 }
 
@@ -318,13 +322,12 @@ store_sqlite_leases(struct store *s, const int64_t *feed_ids, size_t n,
     sqlite3_stmt *st;
     int64_t now = now_ms() / 1000;
     int rc, r;
-    if ((rc = store_sqlite_prepare(
-             s,
-             "SELECT CASE WHEN lease_until > ?2 THEN owner END,"
-             " CASE WHEN lease_until > ?2 THEN lease_until ELSE 0 END, token, done_token,"
-             " next_fetch, last_fetch, listed_at, enabled, next_why, lag_median, lag_n"
-             " FROM feeds WHERE id = ?1",
-             &st)) < 0)
+    if ((rc = store_sqlite_prepare(s,
+                      "SELECT CASE WHEN lease_until > ?2 THEN owner END,"
+                      " CASE WHEN lease_until > ?2 THEN lease_until ELSE 0 END, token, done_token,"
+                      " next_fetch, last_fetch, listed_at, enabled, next_why, lag_median, lag_n"
+                      " FROM feeds WHERE id = ?1",
+                      &st)) < 0)
         return rc;
     for (size_t i = 0; i < n && rc == 0; i++) {
         sqlite3_bind_int64(st, 1, feed_ids[i]);
@@ -352,7 +355,7 @@ store_sqlite_leases(struct store *s, const int64_t *feed_ids, size_t n,
         }
         sqlite3_reset(st);
     }
-    sqlite3_finalize(st);
+    store_sqlite_unprepare(s, st);
     if (rc < 0)
         store_feed_lease_clear(out, n);
     return rc;
@@ -373,9 +376,9 @@ node_listing(struct store *s, const char *node, const int64_t *feed_ids, const i
     for (size_t i = 0; intervals != NULL && i < n; i++)
         ttl = intervals[i] > ttl ? intervals[i] : ttl;
     if ((rc = store_sqlite_prepare(s,
-                                   "DELETE FROM listing WHERE node = ?1 OR node IN"
-                                   " (SELECT node FROM nodes WHERE expires < ?2)",
-                                   &st)) < 0)
+                      "DELETE FROM listing WHERE node = ?1 OR node IN"
+                      " (SELECT node FROM nodes WHERE expires < ?2)",
+                      &st)) < 0)
         return rc;
     sqlite3_bind_text(st, 1, node, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, now);
@@ -390,19 +393,17 @@ node_listing(struct store *s, const char *node, const int64_t *feed_ids, const i
         return rc;
     sqlite3_bind_int64(st, 1, now);
     if ((rc = step_all(s, st, NULL)) < 0 ||
-        (rc = store_sqlite_prepare(
-             s,
-             "INSERT INTO nodes(node, listed_at, expires) VALUES(?1, ?2, ?2 + ?3)"
-             " ON CONFLICT(node) DO UPDATE SET listed_at = excluded.listed_at,"
-             " expires = excluded.expires",
-             &st)) < 0)
+        (rc = store_sqlite_prepare(s,
+                      "INSERT INTO nodes(node, listed_at, expires) VALUES(?1, ?2, ?2 + ?3)"
+                      " ON CONFLICT(node) DO UPDATE SET listed_at = excluded.listed_at,"
+                      " expires = excluded.expires",
+                      &st)) < 0)
         return rc;
     sqlite3_bind_text(st, 1, node, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, now);
     sqlite3_bind_int64(st, 3, ttl);
     if ((rc = step_all(s, st, NULL)) < 0 ||
-        (rc = store_sqlite_prepare(s, "INSERT OR IGNORE INTO listing(node, feed_id) VALUES(?1, ?2)",
-                                   &st)) < 0)
+        (rc = store_sqlite_prepare(s, "INSERT OR IGNORE INTO listing(node, feed_id) VALUES(?1, ?2)", &st)) < 0)
         return rc;
     for (size_t i = 0; i < n && rc == 0; i++) {
         sqlite3_bind_text(st, 1, node, -1, SQLITE_STATIC);
@@ -411,7 +412,7 @@ node_listing(struct store *s, const char *node, const int64_t *feed_ids, const i
             rc = store_sqlite_fail(s, r);
         sqlite3_reset(st);
     }
-    sqlite3_finalize(st);
+    store_sqlite_unprepare(s, st);
     return rc;
 }
 
@@ -430,9 +431,9 @@ store_sqlite_listed(struct store *s, const char *node, const int64_t *feed_ids,
         return rc;
     }
     if ((rc = store_sqlite_prepare(s,
-                                   "UPDATE feeds SET listed_at = ?2, interval_s = ?3,"
-                                   " enabled = enabled OR unlisted, unlisted = 0 WHERE id = ?1",
-                                   &st)) < 0)
+                      "UPDATE feeds SET listed_at = ?2, interval_s = ?3,"
+                      " enabled = enabled OR unlisted, unlisted = 0 WHERE id = ?1",
+                      &st)) < 0)
         goto out;
     for (size_t i = 0; i < n && rc == 0; i++) {
         sqlite3_bind_int64(st, 1, feed_ids[i]);
@@ -443,15 +444,14 @@ store_sqlite_listed(struct store *s, const char *node, const int64_t *feed_ids,
             rc = store_sqlite_fail(s, r);
         sqlite3_reset(st);
     }
-    sqlite3_finalize(st);
+    store_sqlite_unprepare(s, st);
     st = NULL;
     /* listed by nobody for longer than its interval: disabled, articles kept */
-    if (rc == 0 &&
-        (rc = store_sqlite_prepare(s,
-                                   "UPDATE feeds SET enabled = 0, unlisted = 1 WHERE enabled"
-                                   " AND listed_at + interval_s < ?1"
-                                   " AND id NOT IN (SELECT value FROM json_each(?2))",
-                                   &st)) == 0) {
+    if (rc == 0 && (rc = store_sqlite_prepare(s,
+                                 "UPDATE feeds SET enabled = 0, unlisted = 1 WHERE enabled"
+                                 " AND listed_at + interval_s < ?1"
+                                 " AND id NOT IN (SELECT value FROM json_each(?2))",
+                                 &st)) == 0) {
         sqlite3_bind_int64(st, 1, now);
         sqlite3_bind_text(st, 2, ids, -1, SQLITE_STATIC);
         rc = step_all(s, st, NULL);
@@ -477,6 +477,6 @@ store_sqlite_names(struct store *s, int (*cb)(void *arg, int64_t id, const char 
         rc = cb(arg, sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1));
     if (rc == 0 && r != SQLITE_DONE)
         rc = store_sqlite_fail(s, r);
-    sqlite3_finalize(st);
+    store_sqlite_unprepare(s, st);
     return rc;
 }

@@ -171,6 +171,6 @@ store_sqlite_ws_seen(struct store *s, const char *sig, int64_t now, int add)
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
         n++;
     int e = rc == SQLITE_DONE ? 0 : store_sqlite_fail(s, rc);
-    sqlite3_finalize(st);
+    store_sqlite_unprepare(s, st);
     return e < 0 ? e : n > 0;
 }

@@ -77,6 +77,7 @@ store_close(struct store *s)
         return;
     if (s->in_tx)
         store_rollback(s);
+    store_group_rollback(s); /* a group not committed is not stored */
     for (size_t i = 0; i < s->ntracking; i++)
         free(s->tracking[i]);
     free(s->tracking);
@@ -170,9 +171,26 @@ store_feed_items(struct store *s, int64_t feed_id, struct store_feed_item *out, 
 int
 store_begin(struct store *s)
 {
-    int rc = s->ops->begin(s);
-    if (rc < 0)
+    int rc;
+    if (s->group) {
+        if (s->group_lost < 0) {
+            snprintf(s->err, sizeof(s->err),
+                     "the group's transaction was rolled back (an earlier error)");
+            return s->group_lost;
+        }
+        if (!s->group_tx) {
+            if ((rc = s->ops->begin(s)) < 0)
+                return rc;
+            s->group_tx = 1;
+        }
+        if ((rc = s->ops->sp_begin(s)) < 0) {
+            /* the savepoint failed: nothing of this document began; the
+             * group's transaction stays as it is */
+            return rc;
+        }
+    } else if ((rc = s->ops->begin(s)) < 0) {
         return rc;
+    }
     s->in_tx = 1;
     s->changed = 0;
     return 0;
@@ -182,10 +200,17 @@ int
 store_commit(struct store *s)
 {
     int rc;
-    if (s->changed && (rc = s->ops->gen_bump(s)) < 0)
-        return rc;
-    if ((rc = s->ops->commit(s)) < 0)
-        return rc;
+    if (s->group) {
+        /* the generation is counted once, when the group commits */
+        if ((rc = s->ops->sp_release(s)) < 0)
+            return rc;
+        s->group_changed |= s->changed;
+    } else {
+        if (s->changed && (rc = s->ops->gen_bump(s)) < 0)
+            return rc;
+        if ((rc = s->ops->commit(s)) < 0)
+            return rc;
+    }
     s->in_tx = 0;
     s->changed = 0;
     return 0;
@@ -194,9 +219,69 @@ store_commit(struct store *s)
 void
 store_rollback(struct store *s)
 {
-    s->ops->rollback(s);
+    if (s->group && s->in_tx) {
+        int rc = s->ops->sp_undo(s);
+        if (rc < 0 && s->group_lost == 0)
+            s->group_lost = rc;
+    } else if (!s->group) {
+        s->ops->rollback(s);
+    }
     s->in_tx = 0;
     s->changed = 0;
+}
+
+int
+store_group_begin(struct store *s)
+{
+    if (s->in_tx || s->group)
+        return -EINVAL;
+    if (s->ops->sp_begin == NULL)
+        return 0;
+    s->group = 1;
+    s->group_tx = 0;
+    s->group_changed = 0;
+    s->group_lost = 0;
+    return 1;
+}
+
+int
+store_group_commit(struct store *s)
+{
+    int rc = 0;
+    if (!s->group)
+        return 0;
+    if (s->in_tx)
+        return -EINVAL;
+    if (s->group_lost < 0) {
+        rc = s->group_lost;
+        snprintf(s->err, sizeof(s->err),
+                 "the group's transaction was rolled back by an earlier error");
+        s->ops->rollback(s);
+    } else if (s->group_tx) {
+        if ((s->group_changed && (rc = s->ops->gen_bump(s)) < 0) ||
+            (rc = s->ops->commit(s)) < 0)
+            s->ops->rollback(s);
+    }
+    s->group = s->group_tx = s->group_changed = s->group_lost = 0;
+    return rc;
+}
+
+void
+store_group_rollback(struct store *s)
+{
+    if (!s->group)
+        return;
+    if (s->group_tx)
+        s->ops->rollback(s);
+    s->group = s->group_tx = s->group_changed = s->group_lost = 0;
+    s->in_tx = 0;
+    s->changed = 0;
+}
+
+int
+store_group_open(const struct store *s)
+{
+    return s->group && s->group_tx;
 }
 
 int64_t

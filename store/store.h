@@ -116,6 +116,28 @@ int store_add_many(struct store *s, int64_t feed_id, const struct parse_article 
 int store_commit(struct store *s);
 void store_rollback(struct store *s);
 
+/* Group commit: the documents stored (store_begin … store_commit) between
+ * store_group_begin and store_group_commit share one transaction, each in a
+ * savepoint of its own. A document that fails is rolled back alone
+ * (store_rollback), the group's others stay; none of them is stored until
+ * store_group_commit returns 0, and a crash before it keeps none of them:
+ * whole documents only, as one transaction a document. Nothing but
+ * documents (and store_feed_ensure) may run inside an open group. On a
+ * backend that commits each document on its own (PostgreSQL: its
+ * deadlock retries redo one document, not a group) the calls do nothing.
+ * store_group_begin: 1 grouped, 0 the backend commits every document
+ * itself, -EINVAL inside a transaction or a group. store_group_commit: 0,
+ * or a negative errno with the reason in store_errmsg: then none of the
+ * group's documents is stored (an error the database answers by rolling
+ * the whole transaction back — a full disk — makes store_begin fail for
+ * the rest of the group, and store_group_commit report it).
+ * store_group_rollback drops the group's documents. store_group_open: a
+ * group holds a transaction (documents stored and not committed). */
+int store_group_begin(struct store *s);
+int store_group_commit(struct store *s);
+void store_group_rollback(struct store *s);
+int store_group_open(const struct store *s);
+
 /* An article as stored, for output. Strings owned by the store, valid during
  * the callback only. */
 struct store_article {

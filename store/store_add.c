@@ -529,6 +529,14 @@ item_free(struct item *it)
  * decides (it->out: unchanged, or updated in place), 2 when rules 2–4 are
  * to run, or a negative errno. `pre`: what the store said of the guid key a
  * moment ago (guid_find), or NULL to look it up now. */
+/* The body's plain text, a new string: the one parse made with it (a copy,
+ * not made twice), else made here. */
+static char *
+body_text(const struct parse_article *a)
+{
+    return a->text != NULL ? strdup(a->text) : parse_html_text(a->body);
+}
+
 static int
 add_rule1(struct store *s, int64_t feed_id, const struct parse_article *a, int64_t now,
           const struct store_guid *pre, struct item *it)
@@ -571,7 +579,7 @@ add_rule1(struct store *s, int64_t feed_id, const struct parse_article *a, int64
     if (old == it->hash)
         return 0;
     it->out = STORE_UPDATED;
-    if ((it->text = parse_html_text(a->body)) == NULL || (it->cats = categories_json(a)) == NULL ||
+    if ((it->text = body_text(a)) == NULL || (it->cats = categories_json(a)) == NULL ||
         keys_make(s, feed_id, a, it->text, &it->k) < 0)
         return -ENOMEM;
     if ((rc = update_article(s, article, a, it->cats, it->text, it->hash, now)) < 0 ||
@@ -586,8 +594,7 @@ add_rule1(struct store *s, int64_t feed_id, const struct parse_article *a, int64
 static int
 new_ask(struct store *s, int64_t feed_id, const struct parse_article *a, struct item *it)
 {
-    if ((it->text = parse_html_text(a->body)) == NULL ||
-        keys_make(s, feed_id, a, it->text, &it->k) < 0)
+    if ((it->text = body_text(a)) == NULL || keys_make(s, feed_id, a, it->text, &it->k) < 0)
         return -ENOMEM;
     return lookups_ask(&it->k, feed_id, a->date, &it->ask);
 }

@@ -37,6 +37,13 @@ struct store {
     size_t ntracking;
     int in_tx;   /* inside store_begin … commit/rollback */
     int changed; /* the open transaction changed articles */
+    /* store_group_begin … store_group_commit (SQLite): documents share one
+     * transaction, each in a savepoint */
+    int group;      /* a group is open */
+    int group_tx;   /* … and its transaction has begun */
+    int group_changed; /* a document of the group changed articles */
+    int group_lost; /* its transaction was rolled back by the database: a
+                     * negative errno, the group's every document lost */
     char err[512];
 };
 

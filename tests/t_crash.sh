@@ -3,7 +3,9 @@
 # one large feed is killed with SIGKILL at random points, again and again, in
 # the same database; after every kill the database must open, pass
 # PRAGMA integrity_check and hold whole documents only (one document is one
-# transaction). Then one ingest runs to completion.
+# savepoint of a group's transaction, store_group_begin), and every file the
+# killed run printed as stored must be there. Then one ingest runs to
+# completion.
 #
 # usage: sh tests/t_crash.sh BUILD/finfeed SRCDIR
 # Without the sqlite3 command-line shell or python3 it skips (exit 77), or
@@ -51,15 +53,21 @@ with open(sys.argv[1], "w", encoding="utf-8") as f:
 EOF
 fi
 
-# Every round ingests the document as another feed, so that every round
-# writes (a source and a guid key for each item) until it is killed.
+# Every round ingests the document as DOCS other feeds in one run (one
+# group of documents), so that every round writes (a source and a guid key
+# for each item) until it is killed.
+DOCS=3
 CONF="$TMP/finfeed.conf"
 {
     printf '[daemon]\ndatabase = %s/crash.db\n' "$TMP"
     printf '[feed "scratch"]\nurl = https://news.example-finance.com/rss.xml\n'
     i=0
     while [ $i -le "$ROUNDS" ]; do
-        printf '[feed "round-%d"]\nurl = https://news.example-finance.com/rss.xml\n' $i
+        d=1
+        while [ $d -le $DOCS ]; do
+            printf '[feed "round-%d-%d"]\nurl = https://news.example-finance.com/rss.xml\n' $i $d
+            d=$((d + 1))
+        done
         i=$((i + 1))
     done
 } >"$CONF"
@@ -106,22 +114,28 @@ check() {
         fail "$what: finfeed cannot read the database"
 }
 
-# Kill between 10 ms and most of a whole ingest (a round after the first
+# Kill between 10 ms and most of a whole round (a document after the first
 # commit is faster: every item is then a duplicate).
-span=$((FULL_MS * 3 / 4 > 20 ? FULL_MS * 3 / 4 : 20))
+span=$((FULL_MS * DOCS * 3 / 4 > 20 ? FULL_MS * DOCS * 3 / 4 : 20))
 lost=0
 kept=0
 i=1
 while [ $i -le "$ROUNDS" ]; do
     delay=$((10 + $(random_below $span)))
     before=$(sql 'SELECT count(*) FROM sources')
-    "$BIN" ingest -c "$CONF" --feed "round-$i" "$FEED" >/dev/null 2>&1 &
+    "$BIN" ingest -c "$CONF" --feed "round-$i-1" "$FEED" --feed "round-$i-2" "$FEED" \
+        --feed "round-$i-3" "$FEED" >"$TMP/out" 2>/dev/null &
     pid=$!
     sleep "$((delay / 1000)).$(printf %03d $((delay % 1000)))"
     kill -KILL $pid 2>/dev/null || true
     wait $pid 2>/dev/null || true
     check "round $i (killed after ${delay} ms)"
-    if [ "$(sql 'SELECT count(*) FROM sources')" -eq "$before" ]; then
+    # a file printed is a file stored: its document's sources are there
+    printed=$(wc -l <"$TMP/out")
+    after=$(sql 'SELECT count(*) FROM sources')
+    [ $(((after - before) / ARTICLES)) -ge "$printed" ] ||
+        fail "round $i: $printed documents printed, $(((after - before) / ARTICLES)) stored"
+    if [ "$after" -eq "$before" ]; then
         lost=$((lost + 1))
     else
         kept=$((kept + 1))
@@ -129,9 +143,11 @@ while [ $i -le "$ROUNDS" ]; do
     i=$((i + 1))
 done
 
-"$BIN" ingest -c "$CONF" --feed "round-0" "$FEED" >/dev/null || fail "the final ingest failed"
+"$BIN" ingest -c "$CONF" --feed "round-0-1" "$FEED" --feed "round-0-2" "$FEED" >"$TMP/out" ||
+    fail "the final ingest failed"
+[ "$(wc -l <"$TMP/out")" -eq 2 ] || fail "the final ingest printed $(wc -l <"$TMP/out") lines, not 2"
 check "after the final ingest"
 a=$(sql 'SELECT count(*) FROM articles')
 [ "$a" -eq "$ARTICLES" ] || fail "after the final ingest: $a articles, expected $ARTICLES"
-echo "t_crash: ok: $lost kills before the commit (document rolled back), $kept after it;" \
+echo "t_crash: ok: $lost kills before the commit (documents rolled back), $kept after it;" \
     "the database whole every time"

@@ -4278,6 +4278,73 @@ test_hub(void **state)
     store_close(s);
 }
 
+/* Group commit (store_group_begin): the documents of a group are stored
+ * when it commits, each whole or not at all; a document rolled back inside
+ * the group takes none of the others with it; a group never committed
+ * (the process ended) keeps nothing. PostgreSQL commits each document on
+ * its own. */
+static void
+test_group_commit(void **state)
+{
+    (void)state;
+    char where[512], err[512];
+    struct store *s;
+    struct parse_article a;
+    db_where(where, sizeof(where), "group.db");
+    assert_int_equal(store_open(where, &s, err, sizeof(err)), 0);
+    int64_t f = feed(s, "sina");
+    int64_t g0 = store_generation(s);
+    int grouped = store_group_begin(s);
+    assert_int_equal(grouped, use_pg ? 0 : 1);
+    assert_int_equal(store_group_begin(s), use_pg ? 0 : -EINVAL);
+    art(&a, "d1", "First document's story", "https://a.example/1", "<p>one</p>", T0);
+    assert_int_equal(add(s, f, &a, T0 + 60), STORE_NEW);
+    assert_int_equal(store_group_open(s), grouped);
+    /* a second document, rolled back alone */
+    assert_int_equal(store_begin(s), 0);
+    art(&a, "d2", "Second document's story", "https://a.example/2", "<p>two</p>", T0);
+    assert_int_equal(store_add(s, f, &a, 1, T0 + 60, NULL), 0);
+    store_rollback(s);
+    art(&a, "d3", "Third document's story", "https://a.example/3", "<p>three</p>", T0);
+    assert_int_equal(add(s, f, &a, T0 + 60), STORE_NEW);
+    /* rule 4 inside the group: a body stored by an earlier document of the
+     * group (its full-text row not written yet) is compared all the same;
+     * an update of it replaces its row */
+    char *body = body_of(rrr, 10, -1, NULL, NULL);
+    int64_t w = feed(s, "wire");
+    art(&a, "r1", "央行宣布下调存款准备金率0.25个百分点", "https://a.example/rrr", body, T0);
+    assert_int_equal(add(s, f, &a, T0 + 60), STORE_NEW);
+    art(&a, "r1", "央行宣布降准0.25个百分点", "https://a.example/rrr", body, T0);
+    assert_int_equal(add(s, f, &a, T0 + 60), STORE_UPDATED);
+    art(&a, "w1", "降准落地：释放长期资金约5000亿元", "https://wire.example/x", body, T0);
+    assert_int_equal(add(s, w, &a, T0 + 60), STORE_DUPLICATE);
+    free(body);
+    /* nothing of the group is visible to another handle before the commit */
+    struct store *r;
+    assert_int_equal(store_open(where, &r, err, sizeof(err)), 0);
+    long n = -1;
+    assert_int_equal(store_count(r, 0, &n), 0);
+    assert_int_equal(n, grouped ? 0 : 3);
+    assert_int_equal(store_group_commit(s), 0);
+    assert_int_equal(store_group_open(s), 0);
+    assert_int_equal(store_count(r, 0, &n), 0);
+    assert_int_equal(n, 3);
+    assert_true(store_generation(r) != g0);
+    /* their full-text rows are written with the group: found, once */
+    assert_int_equal(ntext(r, "降准"), 1);
+    assert_int_equal(ntext(r, "Second"), 0); /* rolled back */
+    assert_int_equal(ntext(r, "Third"), 1);
+    /* the second document may come again: it was never stored */
+    art(&a, "d2", "Second document's story", "https://a.example/2", "<p>two</p>", T0);
+    assert_int_equal(store_group_begin(s), grouped);
+    assert_int_equal(add(s, f, &a, T0 + 120), STORE_NEW);
+    /* … but this group ends with the handle, never committed */
+    store_close(s);
+    assert_int_equal(store_count(r, 0, &n), 0);
+    assert_int_equal(n, grouped ? 3 : 4);
+    store_close(r);
+}
+
 int
 main(void)
 {
@@ -4295,6 +4362,7 @@ main(void)
         cmocka_unit_test(test_rule4_recall),
         cmocka_unit_test(test_sources_republish),
         cmocka_unit_test(test_add_many),
+        cmocka_unit_test(test_group_commit),
         cmocka_unit_test(test_query),
         cmocka_unit_test(test_tickers),
         cmocka_unit_test(test_watchlist),

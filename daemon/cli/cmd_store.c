@@ -38,7 +38,8 @@ open_store(const struct config *cfg)
 /* `finfeed ingest` reads the next files while the store writes this one: a
  * thread parses up to AHEAD documents ahead (service_ingest_parse), so that
  * the parsing and the database's work overlap. Each file is still stored
- * in its turn, one transaction each, exactly as one after another. */
+ * in its turn, a savepoint each inside a group's transaction (GROUP_DOCS),
+ * exactly as one after another. */
 #define AHEAD 2
 
 struct ahead_doc {
@@ -150,6 +151,60 @@ ahead_end(struct ahead *q, int threaded, pthread_t th)
     pthread_mutex_destroy(&q->mu);
 }
 
+/* Documents stored in one transaction (store_group_begin), each in a
+ * savepoint: at most GROUP_DOCS of them, or what GROUP_MS of storing
+ * holds, then a COMMIT. A file's line is printed once its group has
+ * committed, so that every line printed is stored. */
+#define GROUP_DOCS 256
+#define GROUP_MS 1000
+
+struct done {
+    int file;
+    struct store_counts c;
+};
+
+static void
+print_counts(const char *file, const struct store_counts *c, int json)
+{
+    if (json) {
+        json_t *o = json_pack("{s:s, s:I, s:I, s:I, s:I}", "file", file, "new",
+                              (json_int_t)c->new_, "updated", (json_int_t)c->updated,
+                              "duplicates", (json_int_t)c->duplicates, "unchanged",
+                              (json_int_t)c->unchanged);
+        json_dumpf(o, stdout, JSON_COMPACT);
+        fputc('\n', stdout);
+        json_decref(o);
+    } else {
+        printf("%s: new %ld, updated %ld, duplicates %ld, unchanged %ld\n", file, c->new_,
+               c->updated, c->duplicates, c->unchanged);
+    }
+}
+
+/* Commit the open group, print its files' lines (done[0..*n)), empty it:
+ * 0, or -1 when the commit failed (its files named on stderr, none stored). */
+static int
+group_end(struct store *s, char **files, struct done *done, int *n, int json)
+{
+    int rc = store_group_commit(s);
+    for (int i = 0; i < *n; i++)
+        if (rc < 0)
+            fprintf(stderr, "finfeed ingest: %s: not stored: %s\n", files[done[i].file],
+                    store_errmsg(s));
+        else
+            print_counts(files[done[i].file], &done[i].c, json);
+    fflush(stdout);
+    *n = 0;
+    return rc < 0 ? -1 : 0;
+}
+
+static int64_t
+ms_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
 int
 cmd_ingest(const struct cli_command *cmd, int argc, char **argv)
 {
@@ -166,10 +221,13 @@ cmd_ingest(const struct cli_command *cmd, int argc, char **argv)
     char err[512];
     struct ahead q = {0};
     pthread_t th;
-    int threaded = 0, ahead_started = 0;
-    if (files == NULL || feeds == NULL) {
+    int threaded = 0, ahead_started = 0, grouped = 0, ndone = 0;
+    int64_t group_start = 0;
+    struct done *done = calloc(GROUP_DOCS, sizeof(*done));
+    if (files == NULL || feeds == NULL || done == NULL) {
         free(files);
         free(feeds);
+        free(done);
         return 1;
     }
     for (int i = 1; i < argc; i++) {
@@ -259,34 +317,50 @@ cmd_ingest(const struct cli_command *cmd, int argc, char **argv)
             rc = 1;
             continue;
         }
+        if (!grouped) {
+            if ((grouped = store_group_begin(s)) < 0) {
+                fprintf(stderr, "finfeed ingest: %s\n", strerror(-grouped));
+                rc = 1;
+                goto out;
+            }
+            group_start = ms_now();
+        }
         int r = service_ingest_store(s, &f, &d.p, &c, err, sizeof(err));
+        service_parsed_clear(&d.p); /* kept by a deadlock: not redone here */
         if (r < 0) {
             fprintf(stderr, "finfeed ingest: %s: feed \"%s\": %s\n", files[i], f.name, err);
             rc = 1;
-            continue;
-        }
-        if (d.p.report.problems)
-            fprintf(stderr, "finfeed ingest: %s: recovered: %s\n", files[i], d.p.report.message);
-        if (json) {
-            json_t *o = json_pack("{s:s, s:I, s:I, s:I, s:I}", "file", files[i], "new",
-                                  (json_int_t)c.new_, "updated", (json_int_t)c.updated,
-                                  "duplicates", (json_int_t)c.duplicates, "unchanged",
-                                  (json_int_t)c.unchanged);
-            json_dumpf(o, stdout, JSON_COMPACT);
-            fputc('\n', stdout);
-            json_decref(o);
         } else {
-            printf("%s: new %ld, updated %ld, duplicates %ld, unchanged %ld\n", files[i], c.new_,
-                   c.updated, c.duplicates, c.unchanged);
+            if (d.p.report.problems)
+                fprintf(stderr, "finfeed ingest: %s: recovered: %s\n", files[i],
+                        d.p.report.message);
+            done[ndone++] = (struct done){i, c};
         }
-        fflush(stdout);
+        if (grouped && (ndone == GROUP_DOCS || i == nfiles - 1 ||
+                        ms_now() - group_start >= GROUP_MS)) {
+            grouped = 0;
+            /* a failed group may have taken feeds registered in it along:
+             * stop rather than store under their ids */
+            if (group_end(s, files, done, &ndone, json) < 0) {
+                rc = 1;
+                goto out;
+            }
+        } else if (!grouped) {
+            if (r == 0) /* committed on its own */
+                print_counts(files[i], &c, json);
+            fflush(stdout);
+            ndone = 0;
+        }
     }
 out:
     if (ahead_started)
         ahead_end(&q, threaded, th);
+    if (grouped && group_end(s, files, done, &ndone, json) < 0)
+        rc = 1;
     service_ingest_close(&f);
     service_tickers_unref(tickers);
     store_close(s);
+    free(done);
     config_free(cfg);
     free(files);
     free(feeds);

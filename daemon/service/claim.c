@@ -655,6 +655,17 @@ complete_fn(struct service *s, void *arg)
 
 
 
+/* The group the state was written in did not commit (sched_job_grouped). */
+static void
+complete_fail(void *arg, int rc, const char *err)
+{
+    struct complete_job *j = arg;
+    if (j->rc < 0)
+        return;
+    j->rc = rc == -ESTALE ? -EIO : rc;
+    snprintf(j->err, sizeof(j->err), "%s", err);
+}
+
 static void
 complete_after(struct service *s, void *arg)
 {
@@ -781,7 +792,7 @@ cluster_complete(struct service *s, struct feed_run *f, const struct fetch_ask *
     j->st.http = f->http;
     j->st.errors = f->errors;
     j->st.enabled = f->last != SERVICE_GONE;
-    if (sched_job(s, complete_fn, complete_after, j) < 0) {
+    if (sched_job_grouped(s, complete_fn, complete_after, complete_fail, j) < 0) {
         store_feed_state_clear(&j->st);
         free(j->items);
         free(j->ask.lags);

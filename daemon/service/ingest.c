@@ -349,10 +349,6 @@ service_ingest_store(struct store *s, struct service_ingest *f, struct service_p
     f->ttl = p->ttl;
     f->nlags = 0;
     f->ntouched = 0;
-    free(f->hub);
-    free(f->self);
-    f->hub = p->hub, p->hub = NULL;
-    f->self = p->self, p->self = NULL;
     if (p->rc < 0) {
         snprintf(err, errsize, "%s", p->err);
         rc = p->rc;
@@ -361,6 +357,12 @@ service_ingest_store(struct store *s, struct service_ingest *f, struct service_p
             snprintf(err, errsize, "%s", rc == -ENOMEM ? "out of memory" : store_errmsg(s));
         rc = document_end(s, f, rc, counts, err, errsize);
     }
+    if (rc == -EDEADLK || rc == -EAGAIN)
+        return rc; /* p kept whole: the caller may store it again */
+    free(f->hub);
+    free(f->self);
+    f->hub = p->hub, p->hub = NULL;
+    f->self = p->self, p->self = NULL;
     service_parsed_clear(p);
     return rc;
 }

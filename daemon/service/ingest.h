@@ -141,8 +141,10 @@ int service_ingest_parse(const struct service_ingest *f, FILE *fp, const char *b
 /* Store a document service_ingest_parse made (p), as service_ingest_document
  * would have stored it: one transaction, the claim checked first, counts
  * filled, f->newest, f->ttl, f->lags, f->hub and f->self set. p->rc < 0 is returned as it is, with
- * p->err in err. p's articles are freed either way. Returns 0 or a
- * negative errno with the reason in err (nothing of the document stored). */
+ * p->err in err. p's articles are freed, but on -EDEADLK and -EAGAIN
+ * (store_add's "store the whole document again"), when p stays whole for
+ * another call (service_parsed_clear frees it). Returns 0 or a negative
+ * errno with the reason in err (nothing of the document stored). */
 int service_ingest_store(struct store *s, struct service_ingest *f, struct service_parsed *p,
                          struct store_counts *counts, char *err, size_t errsize);
 /* Free p's articles and links (an emptied or zeroed p is fine). */

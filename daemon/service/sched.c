@@ -25,11 +25,26 @@
 #define INGEST_LAGS 1000
 #define INGEST_TOUCHED 64 /* tickers of a document whose routes are pinged, at most */
 
+/* Group commit (store_group_begin): a document's store job that finds
+ * another behind it in the queue leaves the transaction open for it, up to
+ * GROUP_DOCS documents or GROUP_MS since the group's first; the jobs' `after`
+ * runs once the group has committed, so nothing is reported stored before it
+ * is. A lone document commits at once, as before. */
+#define GROUP_DOCS 128
+#define GROUP_MS 250
+
 struct job {
     struct job *next;
     int (*fn)(struct service *svc, void *arg);
     void (*after)(struct service *svc, void *arg);
+    /* a document's store (sched_job_grouped): may share a transaction;
+     * fail, on the loop thread before after, when the group's commit failed */
+    void (*fail)(void *arg, int rc, const char *err);
     void *arg;
+    int keep;         /* loop → worker: leave the group open after this job */
+    int closed;       /* worker → loop: this job ended the group (or had none) */
+    int group_rc;     /* … and the commit's result */
+    char group_err[256];
 };
 
 struct sched {
@@ -42,9 +57,15 @@ struct sched {
     int armed;       /* the timer fires at once (sched_rearm) */
     unsigned int seed;
     long busy;       /* feeds fetching or waiting for their ingest */
+    long parsing;    /* documents being parsed in the threadpool (on_parse_work) */
     /* worker only (one job at a time; each job's start follows the last's end) */
     uint64_t fast_until; /* uv_hrtime() ms until which jobs do not wait for a lock */
     int fast;            /* the writer's busy timeout is 0 now */
+    int w_group;         /* a group's transaction is open */
+    /* loop only: the jobs of the open group, done and waiting for its commit */
+    struct job *deferred, *deferred_tail;
+    int gdocs;           /* documents in the open group */
+    uint64_t gstart;     /* uv_hrtime() ms of its first */
 };
 
 /* A fetch result on its way through the ingest job. The worker reads only
@@ -55,8 +76,13 @@ struct fetched {
     struct feed_opts *opts; /* a reference: immutable options */
     int64_t feed_id;
     int64_t token;          /* fencing token of the claim */
-    char *body;
+    char *body;             /* freed once parsed (parsed_ready) */
     size_t len;
+    /* a fetched document is parsed and cleaned in the threadpool, beside
+     * the other fetches' (on_parse_work), then stored by the writer */
+    uv_work_t parse_work;
+    struct service_parsed parsed;
+    int parsed_ready;
     char *charset, *etag, *last_modified, *permanent_url;
     long http, retry_after, max_age;
     double seconds;
@@ -113,10 +139,17 @@ jobs_kick(struct service *svc)
     struct sched *sc = svc->sched;
     if (sc->running != NULL || sc->head == NULL)
         return;
-    sc->running = sc->head;
+    struct job *j = sc->running = sc->head;
     sc->head = sc->head->next;
     if (sc->head == NULL)
         sc->tail = NULL;
+    if (j->fail != NULL) {
+        uint64_t now = uv_hrtime() / 1000000;
+        if (sc->gdocs == 0)
+            sc->gstart = now;
+        j->keep = sc->head != NULL && sc->head->fail != NULL && sc->gdocs + 1 < GROUP_DOCS &&
+                  now - sc->gstart < GROUP_MS;
+    }
     sc->work.data = svc;
     /* fails only without a work callback: never run a job on the loop */
     int rc = uv_queue_work(svc->loop, &sc->work, on_work, on_work_done);
@@ -124,9 +157,10 @@ jobs_kick(struct service *svc)
     (void)rc;
 }
 
-int
-sched_job(struct service *svc, int (*fn)(struct service *svc, void *arg),
-          void (*after)(struct service *svc, void *arg), void *arg)
+static int
+job_add(struct service *svc, int (*fn)(struct service *svc, void *arg),
+        void (*after)(struct service *svc, void *arg),
+        void (*fail)(void *arg, int rc, const char *err), void *arg)
 {
     struct sched *sc = svc->sched;
     struct job *j = calloc(1, sizeof(*j));
@@ -134,6 +168,7 @@ sched_job(struct service *svc, int (*fn)(struct service *svc, void *arg),
         return -ENOMEM;
     j->fn = fn;
     j->after = after;
+    j->fail = fail;
     j->arg = arg;
     if (sc->tail)
         sc->tail->next = j;
@@ -144,6 +179,33 @@ sched_job(struct service *svc, int (*fn)(struct service *svc, void *arg),
     return 0;
 }
 
+int
+sched_job(struct service *svc, int (*fn)(struct service *svc, void *arg),
+          void (*after)(struct service *svc, void *arg), void *arg)
+{
+    return job_add(svc, fn, after, NULL, arg);
+}
+
+int
+sched_job_grouped(struct service *svc, int (*fn)(struct service *svc, void *arg),
+                  void (*after)(struct service *svc, void *arg),
+                  void (*fail)(void *arg, int rc, const char *err), void *arg)
+{
+    return job_add(svc, fn, after, fail, arg);
+}
+
+/* Worker: commit the open group into j's result. */
+static void
+group_commit(struct service *svc, struct job *j)
+{
+    struct sched *sc = svc->sched;
+    j->closed = 1;
+    j->group_rc = store_group_commit(svc->wstore);
+    if (j->group_rc < 0)
+        snprintf(j->group_err, sizeof(j->group_err), "%s", store_errmsg(svc->wstore));
+    sc->w_group = 0;
+}
+
 static void
 on_work(uv_work_t *req)
 {
@@ -152,17 +214,38 @@ on_work(uv_work_t *req)
     struct job *j = sc->running;
     uint64_t now = uv_hrtime() / 1000000;
     int fast = now < sc->fast_until;
+    if (j->fail == NULL && sc->w_group)
+        group_commit(svc, j); /* not a document: the group ends before it */
     if (fast != sc->fast &&
         store_set_busy_timeout(svc->wstore, fast ? 0 : STORE_BUSY_TIMEOUT_MS) == 0)
         sc->fast = fast;
+    if (j->fail != NULL && !sc->w_group)
+        sc->w_group = store_group_begin(svc->wstore) == 1;
     int rc = j->fn(svc, j->arg);
     if (rc == -EBUSY)
         sc->fast_until = uv_hrtime() / 1000000 + BUSY_FAST_MS;
     else if (rc == 0)
         sc->fast_until = 0;
+    if (j->fail != NULL && (!j->keep || !sc->w_group)) {
+        if (sc->w_group)
+            group_commit(svc, j);
+        else
+            j->closed = 1; /* the backend committed the document itself */
+    }
 }
 
 static void maybe_stopped(struct service *svc);
+
+/* Loop: j's result told (its commit's failure first), j freed. */
+static void
+job_end(struct service *svc, struct job *j, int rc, const char *err)
+{
+    if (rc < 0 && j->fail != NULL)
+        j->fail(j->arg, rc, err);
+    if (j->after)
+        j->after(svc, j->arg);
+    free(j);
+}
 
 static void
 on_work_done(uv_work_t *req, int status)
@@ -172,9 +255,30 @@ on_work_done(uv_work_t *req, int status)
     struct sched *sc = svc->sched;
     struct job *j = sc->running;
     sc->running = NULL;
-    if (j->after)
-        j->after(svc, j->arg);
-    free(j);
+    if (j->fail != NULL && !j->closed) {
+        /* its group is still open: told once it commits */
+        j->next = NULL;
+        if (sc->deferred_tail)
+            sc->deferred_tail->next = j;
+        else
+            sc->deferred = j;
+        sc->deferred_tail = j;
+        sc->gdocs++;
+    } else {
+        int rc = j->closed ? j->group_rc : 0;
+        char err[sizeof(j->group_err)];
+        snprintf(err, sizeof(err), "%s", j->group_err);
+        if (j->closed) {
+            while (sc->deferred != NULL) {
+                struct job *d = sc->deferred;
+                sc->deferred = d->next;
+                job_end(svc, d, rc, err);
+            }
+            sc->deferred_tail = NULL;
+            sc->gdocs = 0;
+        }
+        job_end(svc, j, j->fail != NULL ? rc : 0, err);
+    }
     jobs_kick(svc);
     maybe_stopped(svc);
 }
@@ -271,9 +375,15 @@ ingest_fn(struct service *svc, void *arg)
     /* two nodes' documents may lock the same stories in another order: the
      * database aborts one, which is redone */
     for (int tries = 0; tries < 5; tries++) {
-        x->rc = service_ingest_document(w, &ing, NULL, x->body, x->len, x->charset, x->now,
-                                        &x->counts, &x->report, x->ingest_err,
-                                        sizeof(x->ingest_err));
+        if (x->parsed_ready) {
+            x->rc = service_ingest_store(w, &ing, &x->parsed, &x->counts, x->ingest_err,
+                                         sizeof(x->ingest_err));
+            x->report = x->parsed.report;
+        } else {
+            x->rc = service_ingest_document(w, &ing, NULL, x->body, x->len, x->charset, x->now,
+                                            &x->counts, &x->report, x->ingest_err,
+                                            sizeof(x->ingest_err));
+        }
         if (x->rc != -EDEADLK && x->rc != -EAGAIN)
             break;
     }
@@ -306,6 +416,31 @@ ingest_fn(struct service *svc, void *arg)
     return 0;
 }
 
+/* The group x's document was stored in did not commit: nothing of it is
+ * stored (sched_job's group commit). */
+static void
+ingest_fail(void *arg, int rc, const char *err)
+{
+    struct fetched *x = arg;
+    if (x->rc < 0)
+        return; /* failed on its own already */
+    x->rc = rc == -EINVAL || rc == -ESTALE ? -EIO : rc;
+    snprintf(x->ingest_err, sizeof(x->ingest_err), "%s", err);
+    memset(&x->counts, 0, sizeof(x->counts));
+    x->nlags = 0;
+    x->newest = 0;
+}
+
+/* A document's store job: in a group with its neighbours, unless its new
+ * articles become posts at once (markdown_dir: a post is written in the
+ * job, and must not outlive a group that fails). */
+static int
+ingest_job(struct service *svc, struct fetched *x,
+           void (*after)(struct service *svc, void *arg))
+{
+    return job_add(svc, ingest_fn, after, x->markdown_dir == NULL ? ingest_fail : NULL, x);
+}
+
 static void
 record_duration(struct service *svc, double seconds)
 {
@@ -320,6 +455,7 @@ record_duration(struct service *svc, double seconds)
 static void
 fetched_free(struct fetched *x)
 {
+    service_parsed_clear(&x->parsed);
     free(x->body);
     free(x->charset);
     free(x->etag);
@@ -488,12 +624,42 @@ sched_push(struct service *svc, struct feed_run *f, char *body, size_t len, cons
         (sig != NULL && (x->push_sig = strdup(sig)) == NULL) ||
         (svc->cfg->output.markdown_dir != NULL &&
          (x->markdown_dir = strdup(svc->cfg->output.markdown_dir)) == NULL) ||
-        sched_job(svc, ingest_fn, push_after, x) < 0) {
+        ingest_job(svc, x, push_after) < 0) {
         fetched_free(x);
         return -ENOMEM;
     }
     f->pushing++;
     return 0;
+}
+
+/* Threadpool: parse and clean x's document (the store is the writer's). */
+static void
+on_parse_work(uv_work_t *req)
+{
+    struct fetched *x = req->data;
+    service_ingest_parse(&x->opts->ing, NULL, x->body, x->len, x->charset, x->now, &x->parsed);
+    x->parsed_ready = 1;
+    free(x->body);
+    x->body = NULL;
+}
+
+static void
+on_parse_done(uv_work_t *req, int status)
+{
+    (void)status; /* never cancelled */
+    struct fetched *x = req->data;
+    struct service *svc = x->svc;
+    struct feed_run *f = x->f;
+    svc->sched->parsing--;
+    if (ingest_job(svc, x, ingest_after) < 0) {
+        struct fetch_ask ask = ask_of(svc->sched, SERVICE_NEXT_ERROR, x->now);
+        snprintf(f->error, sizeof(f->error), "out of memory");
+        f->last = SERVICE_ERROR;
+        f->errors++;
+        fetched_free(x);
+        finish(svc, f, &ask);
+    }
+    maybe_stopped(svc);
 }
 
 static void
@@ -523,8 +689,11 @@ on_fetch_done(void *arg, const struct fetch_result *r)
             x->markdown_dir = strdup(svc->cfg->output.markdown_dir);
         if (x->body != NULL) {
             x->len = r->len;
-            if (sched_job(svc, ingest_fn, ingest_after, x) == 0)
+            x->parse_work.data = x;
+            if (uv_queue_work(svc->loop, &x->parse_work, on_parse_work, on_parse_done) == 0) {
+                svc->sched->parsing++;
                 return;
+            }
         }
         snprintf(f->error, sizeof(f->error), "out of memory");
         f->last = SERVICE_ERROR;
@@ -735,7 +904,8 @@ static void
 maybe_stopped(struct service *svc)
 {
     struct sched *sc = svc->sched;
-    if (!sc->closing || !sc->timer_closed || sc->running || sc->head)
+    if (!sc->closing || !sc->timer_closed || sc->running || sc->head || sc->parsing ||
+        sc->deferred)
         return;
     svc->sched = NULL;
     free(sc);

@@ -236,6 +236,12 @@ void sched_stop(struct service *s);
  * until one succeeds). Returns 0 or -ENOMEM. */
 int sched_job(struct service *s, int (*fn)(struct service *s, void *arg),
               void (*after)(struct service *s, void *arg), void *arg);
+/* sched_job for a job whose writes may share the transaction of the
+ * documents around it (a group, store_group_begin): its `after` runs once
+ * that group has committed, after `fail` (loop thread) when it did not. */
+int sched_job_grouped(struct service *s, int (*fn)(struct service *s, void *arg),
+                      void (*after)(struct service *s, void *arg),
+                      void (*fail)(void *arg, int rc, const char *err), void *arg);
 
 /* Ingest a pushed document (WebSub, taken: body) of f as a fetched one,
  * in order with the other jobs; sig (copied) is recorded as seen once it

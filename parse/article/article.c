@@ -522,7 +522,7 @@ parse_article_make(const struct parse_feed *feed, const struct parse_entry *e,
         goto fail;
     if ((rc = article_tickers(a, plain_body, d)) < 0)
         goto fail;
-    free(plain_body);
+    a->text = plain_body; /* taken */
     parse_cleaner_free(own);
     *out = a;
     return 0;
@@ -553,5 +553,6 @@ parse_article_free(struct parse_article *a)
     for (size_t i = 0; i < a->ntickers; i++)
         free(a->tickers[i]);
     free(a->tickers);
+    free(a->text);
     free(a);
 }
