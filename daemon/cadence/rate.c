@@ -94,10 +94,10 @@ isqrt(int64_t v)
 static int64_t
 gap_over(const int64_t *top, size_t j, int64_t end)
 {
-    int64_t span = end - top[j - 1];
-    if (span < 0 || span > CADENCE_GAP_CAP * (int64_t)j)
-        return span < 0 ? 0 : CADENCE_GAP_CAP;
-    return span / (int64_t)j;
+    /* end is now or a date ahead of it: end - CAP x j does not overflow */
+    if (top[j - 1] < end - CADENCE_GAP_CAP * (int64_t)j)
+        return CADENCE_GAP_CAP;
+    return (end - top[j - 1]) / (int64_t)j; /* top[j - 1] <= top[0] <= end */
 }
 
 int64_t
