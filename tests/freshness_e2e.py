@@ -182,16 +182,22 @@ try:
     refresh()  # every feed's first fetch
     st = status()
     a, f, s, e = st["a"], st["f"], st["s"], st["e"]
-    check(a["next_reason"] == "auto: 5m from 6.0 items/h",
-          "auto from the feed's rate: %r" % a["next_reason"])
+    # the newest two up to now: 2 items in 11 minutes (and the seconds since
+    # NOW), 11 items/h; the square-root rule's sqrt(330 s x 1m) = 140 s is
+    # below gap / 2: 2m45s and a second or two
+    auto_why = re.fullmatch(r"auto: 2m4[5-9]s from 11 items/h", a["next_reason"])
+    check(auto_why is not None, "auto from the feed's rate: %r" % a["next_reason"])
     gap = iso(a["next_fetch"]) - iso(a["last_fetch"])
-    check(300 <= gap <= 331, "… and its next fetch 5m on (+ jitter): %ds" % gap)
+    check(165 <= gap <= 185, "… and its next fetch 2m45s on (+ jitter): %ds" % gap)
     check(f["next_reason"] == "every 10m", "a fixed interval: %r" % f["next_reason"])
     want = "schedule s: closed (holiday), opens %s 00:00" % d2.strftime("%a")
     check(s["next_reason"] == want, "a schedule closed on a holiday: %r" % s["next_reason"])
     check(opens <= iso(s["next_fetch"]) <= opens + 6,
           "… fetched next at its opening: %s" % s["next_fetch"])
-    check(e["next_reason"] == "backoff: 1 error", "a failing feed backs off: %r" % e["next_reason"])
+    # one error, or two when the refresh came after the daemon's own first
+    # fetch had begun (under load) and fetched it again
+    check(re.fullmatch(r"backoff: 1 error|backoff: 2 errors", e["next_reason"]) is not None,
+          "a failing feed backs off: %r" % e["next_reason"])
     check(a["lag_articles"] == 0 and a["lag_median"] is None, "a new feed's backlog is no lag")
     m = get("/metrics")
     check(metric(m, 'finfeed_article_lag_seconds_count{feed="a"}') == 0,
@@ -219,7 +225,9 @@ try:
     check("LAG" in table.splitlines()[1] and "NEXT BECAUSE" in table and row and
           re.search(r" (4\d|5[0-5])s ", row[0]) is not None, "the LAG column: %r" % row)
     page = get("/")
-    check("auto: 5m from 6.0 items/h" in page and "backoff: 1 error" in page and
+    # auto's reason names the silence in seconds: the page's is a moment later
+    check(re.search(r"auto: \S+ (\(min\) )?from [0-9.]+ items/h", page) is not None and
+          re.search(r"backoff: [12] errors?", page) is not None and
           "of 1</small>" in page, "the status page says why, and the lag")
 
     # a date in the future is not believed, an item without one has none: no lag

@@ -2,7 +2,8 @@
  * pure functions with a fake clock (every instant is given): exchange hours
  * and their errors, DST in New York (March and November), Shanghai's lunch
  * break, overnight groups, holidays (lists and files' text), the adaptive
- * interval (steady, quiet, burst, too few dates), the step that applies at
+ * interval (the square-root rule at steady rates, quiet, burst, too few
+ * dates; against a fixed interval at equal checks on a fake publisher), the step that applies at
  * an instant, and the words the status shows. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -229,22 +230,47 @@ test_auto(void **state)
     (void)state;
     int64_t d[40];
     char why[128];
-    /* one item every 10 minutes, the last a minute ago: 5m */
+    /* the square-root rule at a steady rate, checked when the next item is
+     * due: sqrt(gap x 1m), at least gap / 2, within the bounds */
+    static const struct {
+        int64_t gap, min, want;
+        const char *why;
+    } steady[] = {
+        {20, 15, 34, "auto: 34s from 180 items/h"},
+        {20, 60, 60, "auto: 1m (min) from 180 items/h"},
+        {60, 15, 60, "auto: 1m from 60 items/h"},
+        {150, 60, 94, "auto: 1m34s from 24 items/h"},
+        {240, 60, 120, "auto: 2m from 15 items/h"},
+        {600, 60, 300, "auto: 5m from 6.0 items/h"},
+        {3600, 60, 1800, "auto: 30m from 1.0 items/h"},
+        {86400, 60, 21600, "auto: 6h (max) from 1.0 items/d"},
+    };
+    for (size_t c = 0; c < sizeof(steady) / sizeof(steady[0]); c++) {
+        for (int i = 0; i < 20; i++)
+            d[i] = NOW - steady[c].gap * (i + 1);
+        assert_int_equal(cadence_auto(d, 20, NOW, steady[c].min, 21600, why, sizeof(why)),
+                         steady[c].want);
+        assert_string_equal(why, steady[c].why);
+    }
+    /* one item every 10 minutes, the last a minute ago: the newest two up to
+     * now are the faster rate (2 in 11 minutes) */
     for (int i = 0; i < 20; i++)
         d[i] = NOW - 60 - 600 * i;
-    assert_int_equal(cadence_auto(d, 20, NOW, 60, 21600, why, sizeof(why)), 300);
-    assert_string_equal(why, "auto: 5m from 6.0 items/h");
+    assert_int_equal(cadence_auto(d, 20, NOW, 60, 21600, why, sizeof(why)), 165);
+    assert_string_equal(why, "auto: 2m45s from 11 items/h");
     /* in any order, the same */
     int64_t r[20];
     for (int i = 0; i < 20; i++)
         r[i] = d[(i * 7) % 20];
-    assert_int_equal(cadence_auto(r, 20, NOW, 60, 21600, why, sizeof(why)), 300);
-    /* quiet for 4 hours since: backs off to 2h; for 2 days: 6h (max) */
-    assert_int_equal(cadence_auto(d, 20, NOW + 4 * 3600 - 60, 60, 21600, why, sizeof(why)),
-                     2 * 3600);
-    assert_string_equal(why, "auto: 2h, quiet for 4h");
-    assert_int_equal(cadence_auto(d, 20, NOW + 2 * 86400, 60, 21600, why, sizeof(why)), 21600);
-    assert_string_equal(why, "auto: 6h (max), quiet for 2d");
+    assert_int_equal(cadence_auto(r, 20, NOW, 60, 21600, why, sizeof(why)), 165);
+    /* quiet for 4 hours since: backs off (20 items in 7h10m); for 2 days,
+     * more; for 30 days, 6h (max) */
+    assert_int_equal(cadence_auto(d, 20, NOW + 4 * 3600 - 60, 60, 21600, why, sizeof(why)), 645);
+    assert_string_equal(why, "auto: 10m45s from 2.8 items/h, quiet for 4h");
+    assert_int_equal(cadence_auto(d, 20, NOW + 2 * 86400, 60, 21600, why, sizeof(why)), 4606);
+    assert_string_equal(why, "auto: 1h16m from 0.4 items/h, quiet for 2d");
+    assert_int_equal(cadence_auto(d, 20, NOW + 30 * 86400, 60, 21600, why, sizeof(why)), 21600);
+    assert_string_equal(why, "auto: 6h (max) from 0.7 items/d, quiet for 30d");
     /* a burst: hourly items, then five a minute apart: tightens at once (1m, min) */
     for (int i = 0; i < 20; i++)
         d[i] = NOW - 3600 * (i + 1);
@@ -253,19 +279,24 @@ test_auto(void **state)
     for (int i = 0; i < 5; i++)
         d[20 + i] = NOW - 30 - 60 * i;
     assert_int_equal(cadence_auto(d, 25, NOW, 60, 21600, why, sizeof(why)), 60);
-    assert_string_equal(why, "auto: 1m (min) from 60 items/h");
-    /* two close items alone are no burst */
-    assert_int_equal(cadence_auto(d, 22, NOW, 60, 21600, why, sizeof(why)), 1800);
-    /* items of one second count once: a batch of ten every 2 hours */
+    assert_string_equal(why, "auto: 1m (min) from 80 items/h");
+    assert_int_equal(cadence_auto(d, 25, NOW, 15, 21600, why, sizeof(why)), 51);
+    /* two close items are enough: the first check that sees them tightens,
+     * and the silence after them backs off as it lasts */
+    assert_int_equal(cadence_auto(d, 22, NOW, 60, 21600, why, sizeof(why)), 60);
+    assert_int_equal(cadence_auto(d, 22, NOW + 1800, 60, 21600, why, sizeof(why)), 472);
+    assert_string_equal(why, "auto: 7m52s from 3.8 items/h, quiet for 30m30s");
+    /* items of one second count once: a batch of ten every 2 hours is one
+     * item every 2 hours (the newest two up to now: 1 item/h) */
     for (int i = 0; i < 40; i++)
         d[i] = NOW - 7200 * (i / 10);
-    assert_int_equal(cadence_auto(d, 40, NOW, 60, 21600, why, sizeof(why)), 3600);
-    assert_string_equal(why, "auto: 1h from 0.5 items/h");
+    assert_int_equal(cadence_auto(d, 40, NOW, 60, 21600, why, sizeof(why)), 1800);
+    assert_string_equal(why, "auto: 30m from 1.0 items/h");
     /* a daily feed, clamped by its own bounds */
     for (int i = 0; i < 5; i++)
         d[i] = NOW - 86400 * i;
     assert_int_equal(cadence_auto(d, 5, NOW, 60, 3600, why, sizeof(why)), 3600);
-    assert_string_equal(why, "auto: 1h (max) from 1.0 items/d");
+    assert_string_equal(why, "auto: 1h (max) from 2.0 items/d");
     /* too few dates: 15m, clamped */
     assert_int_equal(cadence_auto(d, 2, NOW, 60, 21600, why, sizeof(why)), 900);
     assert_string_equal(why, "auto: 15m, too few dated items");
@@ -276,10 +307,107 @@ test_auto(void **state)
     for (int i = 0; i < 40; i++)
         d[i] = i < 21 ? NOW - 120 * i : NOW - 120 * 20 - 86400 * (i - 20);
     assert_int_equal(cadence_auto(d, 40, NOW, 10, 21600, why, sizeof(why)), 60);
-    /* a date in the future (a publisher's clock ahead) is no silence */
+    /* a date in the future (a publisher's clock ahead) is no silence: the
+     * same as the feed whose newest item is now */
     for (int i = 0; i < 20; i++)
         d[i] = NOW + 300 - 600 * i;
-    assert_int_equal(cadence_auto(d, 20, NOW, 60, 21600, why, sizeof(why)), 300);
+    assert_int_equal(cadence_auto(d, 20, NOW, 60, 21600, why, sizeof(why)), 150);
+    for (int i = 0; i < 20; i++)
+        d[i] = NOW - 600 * i;
+    assert_int_equal(cadence_auto(d, 20, NOW, 60, 21600, why, sizeof(why)), 150);
+    assert_string_equal(why, "auto: 2m30s from 12 items/h");
+    /* dates decades apart: no overflow, the max */
+    int64_t far[3] = {NOW, -(INT64_C(1) << 60), INT64_MIN};
+    assert_int_equal(cadence_auto(far, 3, NOW, 60, 21600, why, sizeof(why)), 21600);
+}
+
+/* A publisher whose item offsets (seconds from 0) are given by next_item,
+ * after a backlog, checked from 0 to `horizon` every `fixed` seconds, or by auto within
+ * [min, 6h] when fixed is 0, with the fake clock: each check sees the items
+ * published by then. The mean lag (check − publication) into *lag,
+ * returns the checks made. No jitter: the same every run. */
+static int64_t
+poll_run(int64_t (*next_item)(int64_t), int64_t backlog, int64_t horizon, int64_t fixed,
+         int64_t min, double *lag)
+{
+    enum { KEEP = 64 };
+    int64_t dates[KEEP], item = next_item(-1), checks = 0, items = 0, sum = 0;
+    size_t nd = 0;
+    char why[128];
+    /* what the feed listed before the start: 20 items `backlog` apart */
+    for (int i = 0; i < 20; i++)
+        dates[nd++] = -60 - backlog * i;
+    for (int64_t t = 0; t < horizon;) {
+        checks++;
+        for (; item <= t; item = next_item(item)) {
+            sum += t - item;
+            items++;
+            if (nd == KEEP) { /* the oldest half goes: only the newest 20 count */
+                memmove(dates, dates + KEEP / 2, (KEEP / 2) * sizeof(*dates));
+                nd = KEEP / 2;
+            }
+            dates[nd++] = item;
+        }
+        t += fixed > 0 ? fixed : cadence_auto(dates, nd, t, min, 21600, why, sizeof(why));
+    }
+    *lag = items > 0 ? (double)sum / (double)items : 0;
+    return checks;
+}
+
+/* Sessions (bench/latency's workload): 30-minute cycles of a busy 10
+ * minutes (an item every 20 s on average) and a quiet 20 (one every 10
+ * minutes), each second an item with probability 1 / that mean, from a
+ * fixed pseudo-random sequence (the same items for every policy: it starts
+ * again at prev < 0). */
+static int64_t
+sessions(int64_t prev)
+{
+    static uint64_t x;
+    if (prev < 0)
+        x = 88172645463325252ULL;
+    for (int64_t t = prev + 1;; t++) {
+        x ^= x << 13; /* xorshift64 */
+        x ^= x >> 7;
+        x ^= x << 17;
+        if ((x >> 11) % (t % 1800 < 600 ? 20 : 600) == 0)
+            return t;
+    }
+}
+
+static int64_t
+daily(int64_t prev)
+{
+    return prev < 0 ? 43200 : prev + 86400;
+}
+
+static void
+test_auto_budget(void **state)
+{
+    (void)state;
+    double a, f;
+    /* at a varying rate, auto (a 15 s floor) against the fixed interval that
+     * makes at least as many checks: less lag */
+    int64_t horizon = 48 * 3600;
+    int64_t n = poll_run(sessions, 180, horizon, 0, 15, &a);
+    int64_t every = horizon / n; /* checks at least n times */
+    int64_t m = poll_run(sessions, 180, horizon, every, 0, &f);
+    print_message("sessions: auto %lld checks, mean lag %.1f s; every %llds: %lld checks, %.1f s\n",
+                  (long long)n, a, (long long)every, (long long)m, f);
+    assert_true(m >= n);
+    assert_true(a < f);
+    /* with the default 1m floor against a fixed minute it cannot check
+     * faster in a burst: about even (within 5%), at no more checks */
+    n = poll_run(sessions, 180, horizon, 0, 60, &a);
+    m = poll_run(sessions, 180, horizon, 60, 0, &f);
+    print_message("sessions, 1m floor: auto %lld checks, %.1f s; every 60s: %lld checks, %.1f s\n",
+                  (long long)n, a, (long long)m, f);
+    assert_true(n <= m);
+    assert_true(a < 1.05 * f);
+    /* a daily feed over 30 days: about every 6h, never every minute */
+    n = poll_run(daily, 86400, 30 * 86400, 0, 60, &a);
+    print_message("daily: auto %lld checks in 30 days, mean lag %.0f s\n", (long long)n, a);
+    assert_true(n <= 30 * 6);
+    assert_true(n >= 30 * 3);
 }
 
 static void
@@ -361,7 +489,8 @@ main(void)
         cmocka_unit_test(test_hours_parse),    cmocka_unit_test(test_new_york_dst),
         cmocka_unit_test(test_shanghai_lunch), cmocka_unit_test(test_overnight),
         cmocka_unit_test(test_holidays),       cmocka_unit_test(test_never_open),
-        cmocka_unit_test(test_auto),           cmocka_unit_test(test_step),
+        cmocka_unit_test(test_auto),           cmocka_unit_test(test_auto_budget),
+        cmocka_unit_test(test_step),
         cmocka_unit_test(test_words),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

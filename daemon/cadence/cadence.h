@@ -13,8 +13,10 @@
 
 #define CADENCE_RANGES 8           /* time ranges a day, at most */
 #define CADENCE_HOLIDAYS 10000     /* dates of one schedule, at most */
-#define CADENCE_HISTORY 20         /* newest items whose gaps give the rate */
-#define CADENCE_RECENT 6           /* … and the newest of them, for a burst */
+#define CADENCE_HISTORY 20         /* newest items whose dates give the rate */
+#define CADENCE_RECENT 2           /* … and the newest of them, for a burst */
+#define CADENCE_REFERENCE 60       /* auto: a feed of one item a minute, checked every minute */
+#define CADENCE_GAP_CAP (INT64_C(1) << 40) /* seconds an item, at most (no overflow) */
 #define CADENCE_UNKNOWN 900        /* auto's interval without a rate (then clamped) */
 #define CADENCE_MIN_INTERVAL 60    /* auto's bounds by default: 1m … */
 #define CADENCE_MAX_INTERVAL 21600 /* … 6h */
@@ -71,14 +73,19 @@ char *cadence_local(const struct cadence_hours *h, int64_t t, char *buf, size_t 
 /* `interval = auto`: the interval from the dates of a feed's items (Unix
  * seconds, any order, duplicates fine; believed publisher dates only),
  * `now`, and its bounds [min, max] (min <= max). The items published at
- * one second count once; of the CADENCE_HISTORY newest, the median gap
- * between them — or that of the CADENCE_RECENT newest, when smaller (a
- * burst tightens at once) — is the feed's gap; when it has been silent
- * for longer than that gap, the silence is (a feed that goes quiet backs
- * off). Half of it, clamped to [min, max], is the interval. Fewer than 3
- * distinct dates: CADENCE_UNKNOWN, clamped. The reason in why ("auto: 4m
- * from 11 items/h", "auto: 3h, quiet for 6h", "auto: 1m (min) from 90
- * items/h", "auto: 15m, too few dated items"). */
+ * one second count once. The feed's gap (seconds an item) is the time from
+ * the j-th newest date to now over j, the smaller of j = CADENCE_RECENT (a
+ * burst tightens at the first check that sees it) and j = all of the
+ * CADENCE_HISTORY newest; the silence since the newest item counts in both
+ * (a feed that goes quiet backs off as the silence lasts). The interval is
+ * the square-root rule sqrt(gap x CADENCE_REFERENCE) — for a budget of
+ * requests, the least lag when the rate changes — but at least gap / 2 (at
+ * most two checks an item: the slow feeds), clamped to [min, max]: one item
+ * every 20 s, 34s; one a minute, 1m; every 10 minutes, 5m; hourly, 30m;
+ * daily, 12h → 6h. Fewer than 3 distinct dates: CADENCE_UNKNOWN, clamped.
+ * The reason in why ("auto: 4m from 11 items/h", "auto: 1m (min) from 90
+ * items/h", "auto: 6h (max) from 1.0 items/d, quiet for 2d" when the
+ * silence is longer than the gap, "auto: 15m, too few dated items"). */
 int64_t cadence_auto(const int64_t *dates, size_t n, int64_t now, int64_t min, int64_t max,
                      char *why, size_t whysize);
 

@@ -72,6 +72,34 @@ rate_words(int64_t gap, char *buf, size_t size)
         snprintf(buf, size, "%.1f items/d", per_h * 24);
 }
 
+/* The integer square root of v >= 0 (rounded down). */
+static int64_t
+isqrt(int64_t v)
+{
+    int64_t r = 0;
+    for (int64_t bit = INT64_C(1) << 62; bit > 0; bit >>= 2) {
+        if (v >= r + bit) {
+            v -= r + bit;
+            r = (r >> 1) + bit;
+        } else {
+            r >>= 1;
+        }
+    }
+    return r;
+}
+
+/* Seconds per item over the j newest distinct dates top[0..j) up to `end`:
+ * the span from the j-th newest to end (the silence since the newest
+ * included), over j. Capped (a believed date may still be decades off). */
+static int64_t
+gap_over(const int64_t *top, size_t j, int64_t end)
+{
+    /* end is now or a date ahead of it: end - CAP x j does not overflow */
+    if (top[j - 1] < end - CADENCE_GAP_CAP * (int64_t)j)
+        return CADENCE_GAP_CAP;
+    return (end - top[j - 1]) / (int64_t)j; /* top[j - 1] <= top[0] <= end */
+}
+
 int64_t
 cadence_auto(const int64_t *dates, size_t n, int64_t now, int64_t min, int64_t max, char *why,
              size_t whysize)
@@ -96,27 +124,31 @@ cadence_auto(const int64_t *dates, size_t n, int64_t now, int64_t min, int64_t m
         snprintf(why, whysize, "auto: %s, too few dated items", cadence_span(iv, a, sizeof(a)));
         return iv;
     }
-    int64_t gaps[CADENCE_HISTORY], recent[CADENCE_RECENT - 1], gap = INT64_MAX;
-    for (size_t i = 0; i + 1 < k; i++)
-        gaps[i] = top[i] - top[i + 1]; /* >= 1: distinct dates */
-    if (k >= CADENCE_RECENT) {
-        memcpy(recent, gaps, sizeof(recent));
-        gap = cadence_median(recent, CADENCE_RECENT - 1);
-    }
-    int64_t all = cadence_median(gaps, k - 1);
+    /* the rate up to now (a date ahead of the clock is no silence), over the
+     * newest CADENCE_RECENT items and over all k: the faster of the two, so
+     * a burst tightens at the first check that sees it, while a silence
+     * counts in both and backs off as it lasts */
+    int64_t end = top[0] > now ? top[0] : now, quiet = end - top[0];
+    int64_t gap = gap_over(top, CADENCE_RECENT, end), all = gap_over(top, k, end);
     if (all < gap)
-        gap = all; /* the recent gaps count when they are the smaller: a burst */
-    int64_t quiet = now - top[0], e = quiet > gap ? quiet : gap;
-    int64_t iv = e / 2, clamped = iv < min ? -1 : iv > max ? 1 : 0;
+        gap = all;
+    if (gap < 1)
+        gap = 1;
+    /* the square-root rule: the interval that spends a budget of requests
+     * where it saves the most lag is proportional to sqrt(gap); at most two
+     * checks an item (gap / 2) for a feed slower than 4 x the reference */
+    int64_t iv = isqrt(gap * CADENCE_REFERENCE);
+    if (gap / 2 > iv)
+        iv = gap / 2;
+    int clamped = iv < min ? -1 : iv > max ? 1 : 0;
     iv = clamped < 0 ? min : clamped > 0 ? max : iv;
     const char *bound = clamped < 0 ? " (min)" : clamped > 0 ? " (max)" : "";
-    if (quiet > gap) {
-        snprintf(why, whysize, "auto: %s%s, quiet for %s", cadence_span(iv, a, sizeof(a)), bound,
-                 cadence_span(quiet, b, sizeof(b)));
-    } else {
-        rate_words(gap, r, sizeof(r));
+    rate_words(gap, r, sizeof(r));
+    if (quiet > gap)
+        snprintf(why, whysize, "auto: %s%s from %s, quiet for %s", cadence_span(iv, a, sizeof(a)),
+                 bound, r, cadence_span(quiet, b, sizeof(b)));
+    else
         snprintf(why, whysize, "auto: %s%s from %s", cadence_span(iv, a, sizeof(a)), bound, r);
-    }
     return iv;
 }
 
