@@ -11,7 +11,7 @@ PORTFILE and runs until killed. GET /_stats: what it has published and served.
 A thread publishes R new items a second (8), spread over the feeds at random
 (the huge feeds a tenth as often), and edits U existing items a second (1):
 a new title or body under the same guid (an update). A document lists a
-feed's newest 25 items; each feed begins with a backlog of 6. Of the new
+feed's newest 25 items, from the first request on (a backlog of 25). Of the new
 items, some are stories of their own, some reposts of a recent wire story
 by another feed (same title, the body with a byline added: SPEC §7 rule 3/4),
 some the same link with tracking parameters (rule 2), some a column title
@@ -43,11 +43,12 @@ import threading
 import time
 from email.utils import formatdate
 
+sys.dont_write_bytecode = True  # no __pycache__ left in tests/
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
 import cluster_pub  # noqa: E402  (the loopback server and reply helper of the cluster test)
 
 KEEP = 25          # items a document lists
-BACKLOG = 6        # items a feed starts with
+BACKLOG = KEEP     # items a feed starts with: its first document is full
 WIRE_POOL = 60     # recent wire stories a repost is drawn from
 LOCK = threading.Lock()
 
