@@ -49,7 +49,7 @@ asan: deps
 # race fails the test (halt_on_error, exit 66), and any report a process left
 # in $(TSAN)/tsan.* (a client, a daemon whose exit code no test reads) fails
 # the target.
-TSAN_TESTS ?= ^(t_daemon|t_threads|t_config_reload|t_crash|test_ctl|test_fetch|test_http)$$
+TSAN_TESTS ?= ^(t_daemon|t_threads|t_config_reload|t_crash|t_websub|t_websub_hub|test_ctl|test_fetch|test_http)$$
 tsan: deps
 	cmake -S . -B $(TSAN) -DFINFEED_WERROR=ON -DFINFEED_TSAN=ON -DCMAKE_BUILD_TYPE=Debug \
 	      -DCMAKE_C_FLAGS=-O1 $(CMAKE_FLAGS)

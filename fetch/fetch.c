@@ -448,8 +448,12 @@ fetch_start(struct fetch *f, const struct fetch_request *req, fetch_done_cb cb, 
         return -ECANCELED;
     /* values go into request headers: a CR or LF would add headers */
     if (has_crlf(req->url) || has_crlf(req->etag) || has_crlf(req->last_modified) ||
-        has_crlf(req->user_agent))
+        has_crlf(req->user_agent) || has_crlf(req->content_type))
         return -EINVAL;
+    size_t nextra = 0;
+    for (; req->headers != NULL && req->headers[nextra] != NULL; nextra++)
+        if (has_crlf(req->headers[nextra]))
+            return -EINVAL;
     rc = url_host(req->url, &host);
     if (rc < 0)
         goto fail;
@@ -474,6 +478,28 @@ fetch_start(struct fetch *f, const struct fetch_request *req, fetch_done_cb cb, 
         t->timeout_s = 86400;
     t->max_size = req->max_size > 0 ? req->max_size : FETCH_DEFAULT_MAX_SIZE;
     t->allow_file = req->allow_file != 0;
+    t->public_only = req->public_only != 0;
+    if (req->body != NULL) {
+        if ((t->post = malloc(req->body_len + 1)) == NULL ||
+            dup_opt(req->content_type, &t->post_type) < 0) {
+            rc = -ENOMEM;
+            goto fail;
+        }
+        memcpy(t->post, req->body, req->body_len);
+        t->post[req->body_len] = '\0';
+        t->post_len = req->body_len;
+    }
+    if (nextra > 0) {
+        if ((t->extra = calloc(nextra + 1, sizeof(char *))) == NULL) {
+            rc = -ENOMEM;
+            goto fail;
+        }
+        for (size_t i = 0; i < nextra; i++)
+            if ((t->extra[i] = strdup(req->headers[i])) == NULL) {
+                rc = -ENOMEM;
+                goto fail;
+            }
+    }
     t->host = host_ref(f, host);
     if (t->host == NULL) {
         rc = -ENOMEM;

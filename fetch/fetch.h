@@ -30,6 +30,15 @@ struct fetch_request {
     int64_t max_size;          /* bytes of body after decompression; over it the transfer
                                   stops with -EFBIG; <= 0: FETCH_DEFAULT_MAX_SIZE */
     int allow_file;            /* nonzero: file:// allowed as the URL (never on redirect) */
+    /* A POST instead of a GET (WebSub: subscriptions, pings, deliveries). */
+    const char *body;          /* NULL: GET; else POST these body_len bytes (copied) */
+    size_t body_len;
+    const char *content_type;  /* the body's Content-Type; NULL: form-urlencoded */
+    const char *const *headers; /* more request headers, "Name: value" each (copied), ending
+                                   with NULL; NULL: none. CR or LF in one: -EINVAL */
+    int public_only;           /* nonzero: the guard refuses every private address, the
+                                  first one too (-EACCES): hub and callback URLs come from
+                                  strangers (SPEC §11) */
     /* Test hooks; NULL in production. */
     const char *resolve;          /* one CURLOPT_RESOLVE entry "host:port:addr" (it stays in the
                                      engine's DNS cache for later requests too) */
@@ -74,6 +83,9 @@ struct fetch_result {
     long retry_after;          /* seconds from Retry-After (delta-seconds or HTTP-date,
                                   a date in the past gives 0), -1 when absent or bad */
     long max_age;              /* Cache-Control max-age seconds, -1 when absent */
+    const char *link_hub;      /* the first Link: <…>; rel="hub" of the final response
+                                  (W3C WebSub §4), resolved against effective_url, or NULL */
+    const char *link_self;     /* … and its first rel="self", or NULL */
     double seconds;            /* from the start of the transfer (not the queue) to its end */
 };
 

@@ -40,6 +40,11 @@ struct fetch_xfer {
     long timeout_s;
     int64_t max_size;
     int allow_file;
+    char *post;          /* POST body (post_len bytes), or NULL: GET */
+    size_t post_len;
+    char *post_type;     /* its Content-Type, or NULL */
+    char **extra;        /* more request headers, NULL-terminated, or NULL */
+    int public_only;     /* the guard refuses private addresses on every hop */
     /* the transfer, once started */
     CURL *easy;
     struct curl_slist *headers, *resolve_list;

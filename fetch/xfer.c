@@ -100,6 +100,10 @@ on_curl_prereq(void *clientp, char *ip, char *local_ip, int port, int local_port
         priv = 0; /* test hook, see fetch_request */
     else
         priv = fetch_addr_is_private(ip);
+    if (t->public_only && priv != 0) { /* a stranger's URL: no private hop at all */
+        snprintf(t->refused, sizeof(t->refused), "%s", ip);
+        return CURL_PREREQFUNC_ABORT;
+    }
     if (t->requests == 1) {
         t->first_private = priv == 1; /* not an address: no licence for later hops */
         return CURL_PREREQFUNC_OK;
@@ -183,6 +187,15 @@ fetch_xfer_setup(struct fetch_xfer *t)
         (t->last_modified != NULL &&
          add_header(&t->headers, "If-Modified-Since", t->last_modified) < 0))
         goto fail;
+    for (size_t i = 0; t->extra != NULL && t->extra[i] != NULL; i++) {
+        if ((l = curl_slist_append(t->headers, t->extra[i])) == NULL)
+            goto fail;
+        t->headers = l;
+    }
+    if (t->post != NULL &&
+        add_header(&t->headers, "Content-Type",
+                   t->post_type != NULL ? t->post_type : "application/x-www-form-urlencoded") < 0)
+        goto fail;
     if (t->resolve != NULL) {
         t->resolve_list = curl_slist_append(NULL, t->resolve);
         if (t->resolve_list == NULL)
@@ -225,6 +238,12 @@ fetch_xfer_setup(struct fetch_xfer *t)
     SET(CURLOPT_PREREQDATA, (void *)t);
     if (t->resolve_list != NULL)
         SET(CURLOPT_RESOLVE, t->resolve_list);
+    if (t->post != NULL) {
+        /* a POST that a redirect never turns into a GET elsewhere: none followed */
+        SET(CURLOPT_POSTFIELDS, t->post);
+        SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)t->post_len);
+        SET(CURLOPT_FOLLOWLOCATION, 0L);
+    }
 #undef SET
     if (c != CURLE_OK) {
         snprintf(t->errbuf, sizeof(t->errbuf), "curl_easy_setopt: %s", curl_easy_strerror(c));
@@ -254,6 +273,11 @@ fetch_xfer_free(struct fetch_xfer *t)
     free(t->user_agent);
     free(t->resolve);
     free(t->public_addr);
+    free(t->post);
+    free(t->post_type);
+    for (size_t i = 0; t->extra != NULL && t->extra[i] != NULL; i++)
+        free(t->extra[i]);
+    free(t->extra);
     free(t);
 }
 
@@ -415,6 +439,83 @@ header_max_age(CURL *e)
     return -1;
 }
 
+/* Link headers (RFC 8288) of the final response: the first target of
+ * rel `want` ("hub", "self"; rel may list several, space-separated),
+ * resolved against base by curl_url, or NULL. */
+static char *
+header_link(CURL *e, const char *want, const char *base)
+{
+    struct curl_header *h;
+    size_t wn = strlen(want);
+
+    for (size_t i = 0; curl_easy_header(e, "Link", i, CURLH_HEADER, -1, &h) == CURLHE_OK; i++) {
+        const char *p = h->value;
+        while (p != NULL && (p = strchr(p, '<')) != NULL) {
+            const char *u = p + 1, *ue = strchr(u, '>');
+            if (ue == NULL)
+                break;
+            /* the link's parameters run to the next '<' after a ',' outside quotes */
+            const char *q = ue + 1, *next = NULL;
+            int quoted = 0, match = 0;
+            while (*q != '\0' && next == NULL) {
+                if (*q == '"')
+                    quoted = !quoted;
+                else if (!quoted && *q == ',')
+                    next = q;
+                else if (!quoted && *q == ';') {
+                    const char *n = q + 1;
+                    while (*n == ' ' || *n == '\t')
+                        n++;
+                    if (strncasecmp(n, "rel", 3) == 0) {
+                        n += 3;
+                        while (*n == ' ' || *n == '\t')
+                            n++;
+                        if (*n == '=') {
+                            n++;
+                            while (*n == ' ' || *n == '\t')
+                                n++;
+                            int qd = *n == '"';
+                            n += qd;
+                            /* each space-separated relation type */
+                            while (*n != '\0' && *n != (qd ? '"' : ';') && *n != ',') {
+                                size_t k = strcspn(n, qd ? "\" \t" : "; \t,");
+                                if (k == wn && strncasecmp(n, want, wn) == 0)
+                                    match = 1;
+                                n += k;
+                                while (*n == ' ' || *n == '\t')
+                                    n++;
+                                if (k == 0)
+                                    break;
+                            }
+                        }
+                    }
+                }
+                q++;
+            }
+            if (match) {
+                char *ref = strndup(u, (size_t)(ue - u)), *abs = NULL;
+                CURLU *cu = curl_url();
+                if (ref != NULL && cu != NULL &&
+                    (base == NULL || curl_url_set(cu, CURLUPART_URL, base, 0) == CURLUE_OK) &&
+                    curl_url_set(cu, CURLUPART_URL, ref, 0) == CURLUE_OK) {
+                    char *v = NULL;
+                    if (curl_url_get(cu, CURLUPART_URL, &v, 0) == CURLUE_OK) {
+                        abs = strdup(v);
+                        curl_free(v);
+                    }
+                }
+                curl_url_cleanup(cu);
+                free(ref);
+                return abs;
+            }
+            p = next;
+        }
+        if (i + 1 >= h->amount)
+            break;
+    }
+    return NULL;
+}
+
 /* The OS errno libcurl saw connecting, when it is one we name. */
 static int
 os_error(CURL *e, int fallback)
@@ -533,6 +634,7 @@ fetch_xfer_report(struct fetch_xfer *t, CURLcode res, int error, const char *why
 {
     struct fetch_result *r = &t->result;
     char charset[64] = "", *etag = NULL, *lm = NULL, *ra = NULL, *url = NULL, *ct = NULL;
+    char *hub = NULL, *self = NULL;
     long redirects = 0;
 
     memset(r, 0, sizeof(*r));
@@ -562,6 +664,8 @@ fetch_xfer_report(struct fetch_xfer *t, CURLcode res, int error, const char *why
         if ((ra = header_dup(e, "Retry-After")) != NULL)
             r->retry_after = retry_after(ra);
         r->max_age = header_max_age(e);
+        r->link_hub = hub = header_link(e, "hub", r->effective_url);
+        r->link_self = self = header_link(e, "self", r->effective_url);
         r->error = translate(t, res, r->http, r->errmsg, sizeof(r->errmsg));
         /* SPEC §6: only a move that is permanent at every hop updates the
          * stored URL; a 302/307 anywhere in the chain never does. */
@@ -576,6 +680,8 @@ fetch_xfer_report(struct fetch_xfer *t, CURLcode res, int error, const char *why
     free(etag);
     free(lm);
     free(ra);
+    free(hub);
+    free(self);
 }
 
 char *

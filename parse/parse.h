@@ -60,6 +60,9 @@ struct parse_entry {
 struct parse_feed {
     char *title, *link, *subtitle, *author, *author_name, *language, *id;
     char *image;           /* channel image / Atom logo URL */
+    char *hub;             /* WebSub hub: the first <atom:link rel="hub"> of the feed
+                            * (Atom, or RSS's atom:link), absolute, or NULL */
+    char *self;            /* the feed's own URL, <atom:link rel="self">, or NULL */
     int64_t updated;       /* Unix seconds UTC, or PARSE_NO_DATE */
     int64_t published;     /* RSS pubDate, or PARSE_NO_DATE */
     long ttl;              /* RSS ttl in minutes, 0 when absent */
@@ -123,6 +126,37 @@ int parse_date(const char *s, const char *tz, int64_t *out);
 /* Format Unix seconds as "YYYY-MM-DDTHH:MM:SSZ" into buf (at least 21 bytes;
  * years below 1000 with four digits). Returns buf. */
 char *parse_date_iso(int64_t t, char *buf, size_t size);
+
+/* The proleptic Gregorian calendar (one implementation, parse/date/):
+ * days since 1970-01-01 of year y, month m (1..12), day d (1..31, not
+ * checked against the month); and back. parse_weekday: 0 = Sunday. */
+int64_t parse_days_from_civil(int64_t y, int m, int d);
+void parse_civil_from_days(int64_t days, int64_t *y, int *m, int *d);
+int parse_weekday(int64_t days);
+/* Days in month m (1..12) of year y. */
+int parse_month_days(int64_t y, int m);
+
+/* A time zone of the system tz database, read once (its TZif file, RFC 8536,
+ * with the POSIX TZ rule of its footer for later years), so that offsets are
+ * asked of memory: thread-safe, no TZ variable, no tzset, no global state.
+ * "UTC" (and its aliases) needs no file; a zone of parse_date's fixed table
+ * (Asia/Shanghai, …) is its fixed offset when the file cannot be read. */
+struct parse_zone;
+
+/* Load zone `name` (IANA name, borrowed) into *out (the caller's, freed with
+ * parse_zone_free). Returns 0, -EINVAL for an unknown or unsafe name or a
+ * file that is not a zone, -ENOMEM. */
+int parse_zone_open(const char *name, struct parse_zone **out);
+void parse_zone_free(struct parse_zone *z);
+/* The zone's name as given to parse_zone_open. */
+const char *parse_zone_name(const struct parse_zone *z);
+/* Seconds east of UTC in effect at instant t (Unix seconds). */
+int parse_zone_offset(const struct parse_zone *z, int64_t t);
+/* Local wall time `local` (seconds since 1970-01-01 00:00 as if it were UTC)
+ * → the instant. A repeated wall time (DST ends) is its first occurrence; a
+ * skipped one (DST starts) is read with the offset before the change, so
+ * 02:30 on a spring-forward night is 03:30 DST, as mktime does. */
+int64_t parse_zone_local_to_utc(const struct parse_zone *z, int64_t local);
 
 /* The default zone for a feed language: "zh-CN"/"zh" → Asia/Shanghai, "zh-HK" →
  * Asia/Hong_Kong, "zh-TW" → Asia/Taipei; NULL (UTC) otherwise. Static string. */
@@ -212,5 +246,88 @@ char *parse_html_text(const char *html);
 /* The first `max` characters (code points) of UTF-8 `s`, cut at a character
  * boundary: a new string, or NULL on allocation failure. */
 char *parse_utf8_prefix(const char *s, size_t max);
+
+/* ---- Instruments (SPEC §12), parse/tickers/ ---- */
+
+/* Longest "EXCHANGE:SYMBOL" plus its NUL ("NYSEAMERICAN:" and a 15-byte symbol). */
+#define PARSE_TICKER_MAX 32
+
+/* The form a mention was written in (the first mention's, for a ticker seen twice). */
+enum parse_ticker_form {
+    PARSE_TICKER_CASHTAG,  /* $AAPL, $BRK.B, Xueqiu's $苹果(AAPL)$ */
+    PARSE_TICKER_EXCHANGE, /* (NASDAQ: AAPL), NYSEARCA: SPY, 证券代码：600519 */
+    PARSE_TICKER_SUFFIX,   /* 600519.SH, 0700.HK, 7203.T, (AAPL.O), NVDA.US, (700 HK) */
+    PARSE_TICKER_PREFIX,   /* SH600519, SZ000001, BJ830799 */
+    PARSE_TICKER_BRACKET,  /* a name and its bare code: 贵州茅台（600519）, 腾讯控股(00700) */
+    PARSE_TICKER_NAME,     /* a company name from the dictionary: Nvidia, 英伟达 */
+};
+
+/* One instrument of a text. */
+struct parse_ticker {
+    char symbol[PARSE_TICKER_MAX]; /* "EXCHANGE:SYMBOL", normalized (SPEC §12) */
+    enum parse_ticker_form form;   /* how its first mention was written */
+    int issuer;                    /* dictionary issuer (parse_tickers_listing), or -1 */
+};
+
+/* Tickers in order of first mention, each once. `v` is owned by the list. */
+struct parse_ticker_list {
+    struct parse_ticker *v;
+    size_t n;
+};
+
+/* The exchange table and an optional symbol dictionary; immutable once built,
+ * shared freely between threads. */
+struct parse_tickers;
+
+/* Build the extractor from the symbol dictionary `dict` (`len` bytes of UTF-8
+ * TSV, borrowed; NULL or empty: no dictionary). A dictionary line is
+ * `EXCHANGE:SYMBOL[,EXCHANGE:SYMBOL…]<TAB>name[<TAB>alias…]`: one issuer,
+ * its listings (the first is its primary) and the names it goes by; `#`
+ * lines and blank lines are skipped. Latin names match whole words (ASCII
+ * case folded, but a name written with a capital needs one in the text),
+ * CJK names the longest match. On a bad line returns -EINVAL and writes
+ * "line N: reason" to err (errsize bytes); -ENOMEM. The daemon reads
+ * `[tickers] file` and passes its bytes here. */
+int parse_tickers_new(const char *dict, size_t len, struct parse_tickers **out, char *err,
+                      size_t errsize);
+void parse_tickers_free(struct parse_tickers *t);
+
+/* Find the instruments of one article with `t` (NULL: the exchange table
+ * alone, no dictionary): `title` (plain text) and `body_text`
+ * (the plain text of the cleaned body, parse_html_text(article->body)); both
+ * UTF-8, borrowed, either may be NULL. Explicit mentions (cashtags,
+ * exchange-qualified symbols, suffixed and prefixed codes, a CJK name and its
+ * bracketed code) and dictionary names, in the order they first appear,
+ * title first, each ticker once. A cashtag (or NVDA.US) takes the exchange of
+ * the same symbol qualified elsewhere in the article, else of the
+ * dictionary's US listing, else is `US:SYMBOL`; a name takes the listing of
+ * its issuer the article names explicitly, else the issuer's primary one.
+ * Linear in the text's length whatever the dictionary's size; the first
+ * 1024 distinct mentions are read, the rest ignored. Fills *out
+ * (free with parse_ticker_list_free; empty when nothing is found). Returns 0,
+ * -ENOMEM. Thread-safe. */
+int parse_tickers_find(const struct parse_tickers *t, const char *title, const char *body_text,
+                       struct parse_ticker_list *out);
+void parse_ticker_list_free(struct parse_ticker_list *l);
+
+/* "cashtag", "exchange", "suffix", "prefix", "bracket", "name" (static). */
+const char *parse_ticker_form_name(enum parse_ticker_form form);
+
+/* Normalize one "EXCHANGE:SYMBOL" as a user writes it in a watchlist or a
+ * route (`in`, borrowed): the exchange by its aliases, case-insensitively
+ * ("NasdaqGS:AAPL" → "NASDAQ:AAPL", "hkex:00700" → "HKEX:0700"), the symbol
+ * in capitals and checked against its exchange's form; `US:SYMBOL` too. Writes to out
+ * (at least PARSE_TICKER_MAX bytes). Returns 0, or -EINVAL when it is none. */
+int parse_ticker_normalize(const char *in, char *out, size_t size);
+
+/* The issuer grouping of the dictionary: the issuer listing `symbol` (a
+ * normalized "EXCHANGE:SYMBOL"), or -1 when the dictionary has no such
+ * listing. A watchlist naming one listing matches all of its issuer's. */
+int parse_tickers_issuer(const struct parse_tickers *t, const char *symbol);
+/* The k-th listing of `issuer` (k = 0 is its primary), or NULL past the last
+ * one; the issuer's name (the line's first name), or NULL for a bad issuer.
+ * Both point into t. */
+const char *parse_tickers_listing(const struct parse_tickers *t, int issuer, size_t k);
+const char *parse_tickers_issuer_name(const struct parse_tickers *t, int issuer);
 
 #endif

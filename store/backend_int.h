@@ -65,6 +65,25 @@ struct store_more {
 };
 void store_more_clear(struct store_more *m);
 
+/* What guid_find says of one guid key: the article holding it (key_find's
+ * answer), and art_get's of that article when it is live. */
+struct store_guid {
+    int found;       /* 1: article holds the key */
+    int alive;       /* … and is live (not a tombstone): hash and feed_id set */
+    int64_t article;
+    uint64_t hash;   /* its content hash */
+    int64_t feed_id; /* its first source */
+};
+
+/* One request of key_lookup: one article's locks, lookups and more. */
+struct store_lookups {
+    const int64_t *locks; /* sorted, distinct */
+    size_t nlocks;
+    struct store_lookup *q;
+    size_t n;
+    struct store_more *more; /* may be NULL */
+};
+
 /* One article as written by an insert or an update. Borrowed. */
 struct store_row {
     const struct parse_article *a; /* the article (guid, title, body, …) */
@@ -92,23 +111,27 @@ typedef int (*store_text_cb)(void *arg, const char *text);
  *             last_status, http, errors, error, next_fetch, newest, enabled,
  *             last_counts, host, token, done_token, listed_at, interval_s,
  *             unlisted (the schedule of SPEC §10; a lease, owner, lease_until
- *             and urgent, is not copied: the copy starts with none)
+ *             and urgent, is not copied: the copy starts with none),
+ *             first_ok, next_why, lag_median, lag_n (freshness, issue 13)
  *   articles: id, uid, feed_id, guid, title, link, author, categories, date,
  *             updated, first_seen, headimg, thumbnail, comments, summary, body,
  *             body_text (the plain text search reads), content_hash,
  *             republish, rejected_date
  *   sources:  article_id, feed_id, seen
- *   keys:     kind, key (a band's number in decimal), article_id, at */
+ *   keys:     kind, key (a band's number in decimal), article_id, at
+ *   tombstones: article_id, seen (a pruned article whose keys are kept,
+ *             and when an item holding them was last seen) */
 enum store_table {
     STORE_T_FEEDS,
     STORE_T_ARTICLES,
     STORE_T_SOURCES,
     STORE_T_KEYS,
+    STORE_T_TOMBSTONES,
     STORE_T_COUNT
 };
-#define STORE_FEEDS_NCOLS 21
+#define STORE_FEEDS_NCOLS 25
 #define STORE_ARTICLES_NCOLS 20
-#define STORE_MAX_COLS 21
+#define STORE_MAX_COLS 25
 
 /* Called with one raw row (columns valid during the call); non-zero stops
  * and is returned. */
@@ -142,23 +165,30 @@ struct store_ops {
      * the store's order, into cand[]; their number. */
     int (*key_live)(struct store *s, const struct store_key *k, int64_t lo, int64_t hi,
                     int64_t *cand, size_t max);
-    /* The lookups q[0..n), each as key_find (with near, [lo, hi] the
-     * window) or key_live would answer it, in one round trip where the
-     * backend can. First, where other writers may store the same story at
-     * once (PostgreSQL: other nodes), transaction-scoped locks on locks[0..
-     * nlocks) (sorted, distinct), taken before the lookups read anything and
-     * held to the end of the transaction; a backend whose writers are
-     * serialized anyway (SQLite) ignores them. With more (may be NULL): its
-     * key_range and key_live_many too, after the locks. 0 or a negative
-     * errno. */
-    int (*key_lookup)(struct store *s, const int64_t *locks, size_t nlocks, struct store_lookup *q,
-                      size_t n, struct store_more *more);
+    /* The requests r[0..nr) in turn (several articles' questions), in one
+     * round trip where the backend can. Each: the lookups q[0..n), each as
+     * key_find (with near, [lo, hi] the window) or key_live would answer
+     * it. First, where other writers may store the same story at once
+     * (PostgreSQL: other nodes), transaction-scoped locks on locks[0..
+     * nlocks) (sorted, distinct), taken before its lookups read anything
+     * and held to the end of the transaction; a backend whose writers are
+     * serialized anyway (SQLite) ignores them. With more (may be NULL):
+     * its key_range and key_live_many too, after the locks. 0 or a
+     * negative errno. */
+    int (*key_lookup)(struct store *s, struct store_lookups *r, size_t nr);
     /* key_live of keys k[0..n) in turn, in one round trip where the backend
      * has them: each key's articles in key_live's order after the earlier
      * keys', an article already given for an earlier key not again, up to
      * max in all, into cand[]; their number. */
     int (*key_live_many)(struct store *s, const struct store_key *k, size_t n, int64_t lo,
                          int64_t hi, int64_t *cand, size_t max);
+    /* key_find (no window) of each of keys k[0..n), and art_get of each
+     * live article found, into out[0..n), in one round trip: what
+     * store_add_many reads of a document's guids at once. NULL: the backend
+     * has no round trips to save (store_add_many then stores one article
+     * after another). */
+    int (*guid_find)(struct store *s, const struct store_key *k, size_t n,
+                     struct store_guid *out);
     /* Add keys k[0..n) of `article` dated `at` (one round trip where the
      * backend has them); one whose only_new is set not when the article
      * already has it. The exact keys (guid, link) are unique where the
@@ -189,26 +219,51 @@ struct store_ops {
                    size_t n, int64_t at, int64_t *id);
     /* Article `id` rewritten with r's title, body and the rest. */
     int (*art_update)(struct store *s, int64_t id, const struct store_row *r);
-    /* Feed `feed_id` a source of `article` seen at `now`: 1 added, 0 already. */
-    int (*src_add)(struct store *s, int64_t article, int64_t feed_id, int64_t now);
-    /* Article `article` shown from now on: 1 when it was hidden, else 0. */
-    int (*art_republish)(struct store *s, int64_t article);
+    /* Feed `feed_id` a source of `article` seen at `now` and, with
+     * republish, the article shown from now on (one round trip where the
+     * backend has them): 1 when either changed anything (a new source, an
+     * article hidden until now), else 0. Inside a transaction a backend
+     * may send it without waiting (PostgreSQL): 0 at once, and the
+     * backend itself counts the change for the commit (as gen_bump). */
+    int (*src_add)(struct store *s, int64_t article, int64_t feed_id, int64_t now, int republish);
 
     /* Call cb for each republishable article matching q, newest first. The
      * search words (SPEC §5.1: each a case-insensitive substring of the title
      * or the body text) are terms[0..nterms). Returns 0, an error or cb's. */
     int (*articles)(struct store *s, const struct store_query *q, char *const *terms, int nterms,
                     store_article_cb cb, void *arg);
-    /* Inside an open transaction: delete the articles dated before `cutoff`
-     * and first seen before `fresh`, their sources and search text, and the
-     * title and band keys dated before cutoff - window that point to no
-     * live article; the number of articles in *deleted. */
-    int (*prune)(struct store *s, int64_t cutoff, int64_t fresh, int64_t window, long *deleted);
+    /* Inside an open transaction: delete up to max (> 0) of the articles
+     * dated before `cutoff` and first seen before `fresh`, the oldest
+     * first (other writers' locked rows skipped where the backend has row
+     * locks), with their sources, search text, title and band keys (rules
+     * 3 and 4 compare live articles only), and leave a tombstone of each,
+     * last seen `now` (its guid, link, feed-title and column keys stay);
+     * ids are never handed out again. The number of articles in *deleted. */
+    int (*prune)(struct store *s, int64_t cutoff, int64_t fresh, int64_t now, long max,
+                 long *deleted);
+    /* Inside an open transaction: the tombstone of pruned article `article`
+     * was seen at `now` (one of its keys found by store_add): its last seen
+     * becomes now when it is STORE_TOMB_REFRESH older or more; a tombstone
+     * missing is made. With `keys` (keys are added to it next), also one
+     * another node is expiring at this moment, once that node commits (the
+     * keys added are then tracked); without, a row lock is taken only when
+     * the last seen is written, so that writers listing the same old items
+     * do not queue behind each other. */
+    int (*tomb_seen)(struct store *s, int64_t article, int64_t now, int keys);
+    /* Inside an open transaction: delete up to max (> 0) tombstones last
+     * seen before `before`, the least recently seen first (locked rows
+     * skipped where the backend has row locks), with every key of theirs
+     * but column titles; never one naming a live article. Their number in
+     * *deleted. */
+    int (*tomb_prune)(struct store *s, int64_t before, long max, long *deleted);
     int (*count)(struct store *s, int64_t feed_id, long *n);
 
     int (*feed_ensure)(struct store *s, const char *name, const char *url, int64_t *id);
     int (*feed_state_get)(struct store *s, int64_t feed_id, struct store_feed_state *st);
     int (*feed_state_set)(struct store *s, int64_t feed_id, const struct store_feed_state *st);
+    /* store_feed_items (max > 0) */
+    int (*feed_items)(struct store *s, int64_t feed_id, struct store_feed_item *out, size_t max,
+                      size_t *n, int64_t *first_ok);
 
     /* ---- the schedule (SPEC §10), store.h's contract; a NULL entry is
      * -ENOTSUP ---- */
@@ -230,6 +285,32 @@ struct store_ops {
     int (*notify)(struct store *s, const char *what);
     int (*notifications)(struct store *s, void (*cb)(void *arg, const char *what), void *arg);
     int (*connected)(const struct store *s);
+
+    /* ---- WebSub subscriptions (store.h's contract; arguments checked by
+     * store_websub.c) ---- */
+    int (*ws_put)(struct store *s, const struct store_websub *w);
+    int (*ws_get)(struct store *s, const char *callback, struct store_websub *out);
+    int (*ws_of_feed)(struct store *s, int64_t feed_id, struct store_websub *out, size_t max,
+                      size_t *n);
+    int (*ws_set)(struct store *s, const char *callback, int state, int64_t now, int64_t lease_s,
+                  int64_t asked);
+    int (*ws_delete)(struct store *s, const char *callback);
+    int (*ws_renewals)(struct store *s, int64_t now, int64_t hold, struct store_websub *out,
+                       size_t max, size_t *n);
+    int (*ws_seen)(struct store *s, const char *sig, int64_t now, int add);
+
+    /* ---- the built-in hub's subscriptions (store.h's contract; arguments
+     * checked by store_hub.c) ---- */
+    int (*hub_put)(struct store *s, const struct store_hub_sub *h, int64_t now);
+    int (*hub_remove)(struct store *s, const char *topic, const char *callback);
+    int (*hub_get)(struct store *s, const char *topic, const char *callback,
+                   struct store_hub_sub *out);
+    int (*hub_count)(struct store *s, int64_t now, const char *host, const char *topic,
+                     const char *callback, long *total, long *of_host);
+    int (*hub_mark)(struct store *s, int64_t now);
+    int (*hub_claim)(struct store *s, int64_t now, int64_t hold, struct store_hub_sub *out,
+                     size_t max, size_t *n, struct store_hub_pass *p);
+    int (*hub_done)(struct store *s, const struct store_hub_sub *d, int drop);
 
     /* ---- raw rows, for store_copy (tables and columns above) ---- */
     /* Begin a read-only transaction that sees one snapshot until rollback. */
@@ -290,8 +371,12 @@ enum store_invariant {
     STORE_INV_SEARCH_MISSING,   /* articles without their search row (SQLite) */
     STORE_INV_SEARCH_ORPHAN,    /* search rows without an article (SQLite) */
     STORE_INV_TOMBSTONES,       /* keys naming no article: tombstones (not a problem) */
-    STORE_INV_TOMB_ABOVE,       /* … naming ids above the newest article (SQLite reuses
-                                 * such an id: a warning) */
+    STORE_INV_TOMB_ABOVE,       /* … naming ids the next article could take (SQLite:
+                                 * above both the newest article and the ids pruned;
+                                 * a warning) */
+    STORE_INV_TOMB_LIVE,        /* tombstones naming a live article (SQLite schema 7) */
+    STORE_INV_TOMB_UNTRACKED,   /* keys of pruned articles, column titles aside, without
+                                 * a tombstone: they would never expire (schema 7) */
     STORE_INV_COUNT
 };
 

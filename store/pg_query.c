@@ -1,6 +1,7 @@
 /* store/pg_query.c — the PostgreSQL backend's reading for output: the merged
  * feed with its filters (feed, category, full text through the pg_trgm
- * index), counts, the change generation; retention's deletes; the feeds
+ * index), counts, the change generation; retention's deletes (articles
+ * pruned, tombstones expired, a batch at a time); the feeds
  * table and its fetch state. */
 #include <errno.h>
 #include <stdio.h>
@@ -162,33 +163,64 @@ store_pg_count(struct store *s, int64_t feed_id, long *n)
 /* ---- retention ---- */
 
 int
-store_pg_prune(struct store *s, int64_t cutoff, int64_t fresh, int64_t window, long *deleted)
+store_pg_prune(struct store *s, int64_t cutoff, int64_t fresh, int64_t now, long max,
+               long *deleted)
 {
     struct pg_params p = {0};
     int rc;
     store_pg_int(&p, cutoff);
     store_pg_int(&p, fresh);
+    store_pg_int(&p, max);
+    store_pg_int(&p, now);
+    /* rows another node is pruning, or an ingest is writing, are skipped:
+     * nobody waits for a batch. Rules 3 and 4 compare live articles only:
+     * title and body keys go; the exact keys, feed-title and column keys
+     * stay, the tombstone. The identity sequence hands out no id twice. */
     PGresult *res = store_pg_exec(s,
-                                  "WITH gone AS (DELETE FROM articles WHERE date < $1"
-                                  "  AND first_seen < $2 RETURNING id),"
+                                  "WITH gone AS (DELETE FROM articles WHERE id IN"
+                                  "  (SELECT id FROM articles WHERE date < $1 AND first_seen < $2"
+                                  "   ORDER BY date LIMIT $3 FOR UPDATE SKIP LOCKED)"
+                                  "  RETURNING id),"
                                   " src AS (DELETE FROM sources"
-                                  "  WHERE article_id IN (SELECT id FROM gone))"
+                                  "  WHERE article_id IN (SELECT id FROM gone)),"
+                                  " k AS (DELETE FROM keys WHERE kind IN (3, 4)"
+                                  "  AND article_id IN (SELECT id FROM gone)),"
+                                  " t AS (INSERT INTO tombstones(article_id, seen)"
+                                  "  SELECT id, $4 FROM gone ON CONFLICT(article_id) DO UPDATE"
+                                  "  SET seen = greatest(tombstones.seen, excluded.seen))"
                                   " SELECT count(*) FROM gone",
                                   &p, &rc);
     if (res == NULL)
         return rc;
     *deleted = (long)store_pg_int64(res, 0, 0);
     PQclear(res);
-    /* guid and link keys stay as tombstones; title and body keys only
-     * matter inside their 48/72 h windows */
-    p.n = 0;
-    store_pg_int(&p, cutoff);
-    store_pg_int(&p, window);
-    PQclear(store_pg_exec(s,
-                          "DELETE FROM keys k WHERE kind IN (3, 4) AND at < $1::bigint - $2::bigint"
-                          " AND NOT EXISTS (SELECT 1 FROM articles a WHERE a.id = k.article_id)",
-                          &p, &rc));
-    return rc;
+    return 0;
+}
+
+int
+store_pg_tomb_prune(struct store *s, int64_t before, long max, long *deleted)
+{
+    struct pg_params p = {0};
+    int rc;
+    store_pg_int(&p, before);
+    store_pg_int(&p, max);
+    /* a tombstone an ingest is refreshing is locked: skipped, it lives on */
+    PGresult *res = store_pg_exec(s,
+                                  "WITH t AS (SELECT article_id FROM tombstones x"
+                                  "  WHERE seen < $1 AND NOT EXISTS"
+                                  "  (SELECT 1 FROM articles a WHERE a.id = x.article_id)"
+                                  "  ORDER BY seen LIMIT $2 FOR UPDATE SKIP LOCKED),"
+                                  " k AS (DELETE FROM keys WHERE kind <> 6"
+                                  "  AND article_id IN (SELECT article_id FROM t)),"
+                                  " d AS (DELETE FROM tombstones"
+                                  "  WHERE article_id IN (SELECT article_id FROM t) RETURNING 1)"
+                                  " SELECT count(*) FROM d",
+                                  &p, &rc);
+    if (res == NULL)
+        return rc;
+    *deleted = (long)store_pg_int64(res, 0, 0);
+    PQclear(res);
+    return 0;
 }
 
 /* ---- feeds ---- */
@@ -235,6 +267,10 @@ store_pg_feed_state_get(struct store *s, int64_t feed_id, struct store_feed_stat
         out->http = (long)store_pg_int64(res, 0, 8);
         out->errors = (long)store_pg_int64(res, 0, 9);
         out->enabled = PQgetvalue(res, 0, 10)[0] == 't';
+        out->first_ok = store_pg_int64(res, 0, 11);
+        out->next_why = dup_col(res, 12);
+        out->lag_median = store_pg_int64(res, 0, 13);
+        out->lag_n = (long)store_pg_int64(res, 0, 14);
     }
     PQclear(res);
     return 0;
@@ -256,5 +292,48 @@ store_pg_feed_state_set(struct store *s, int64_t feed_id, const struct store_fee
     store_pg_int(&p, in->http);
     store_pg_int(&p, in->errors);
     store_pg_text(&p, in->enabled ? "t" : "f");
+    store_pg_int(&p, in->first_ok);
+    store_pg_text(&p, in->next_why);
+    store_pg_int(&p, in->lag_median);
+    store_pg_int(&p, in->lag_n);
     return store_pg_cmd(s, P_FEED_SET, &p, NULL);
+}
+
+int
+store_pg_feed_items(struct store *s, int64_t feed_id, struct store_feed_item *out, size_t max,
+                    size_t *n, int64_t *first_ok)
+{
+    struct pg_params p = {0};
+    int rc;
+    store_pg_int(&p, feed_id);
+    store_pg_int(&p, (int64_t)max);
+    /* backwards along sources_feed (feed_id, article_id): the newest rows
+     * first, LIMIT rows read at most; the feed's row joined once, even
+     * without an item */
+    PGresult *res = store_pg_exec(s,
+                                  "SELECT coalesce(f.first_ok, 0), i.date, i.first_seen,"
+                                  " i.believed::int, i.first_source::int FROM feeds f"
+                                  " LEFT JOIN LATERAL (SELECT a.date, a.first_seen,"
+                                  "  a.rejected_date IS NULL AND a.date <> a.first_seen"
+                                  "  AS believed,"
+                                  "  a.feed_id = f.id AS first_source, src.article_id"
+                                  "  FROM sources src JOIN articles a ON a.id = src.article_id"
+                                  "  WHERE src.feed_id = f.id ORDER BY src.article_id DESC"
+                                  "  LIMIT $2::bigint) i ON true"
+                                  " WHERE f.id = $1 ORDER BY i.article_id DESC",
+                                  &p, &rc);
+    if (res == NULL)
+        return rc;
+    for (int r = 0; r < PQntuples(res) && *n < max; r++) {
+        *first_ok = store_pg_int64(res, r, 0);
+        if (PQgetisnull(res, r, 1))
+            continue; /* the feed without an item */
+        struct store_feed_item *it = &out[(*n)++];
+        it->date = store_pg_int64(res, r, 1);
+        it->first_seen = store_pg_int64(res, r, 2);
+        it->believed = store_pg_int64(res, r, 3) != 0;
+        it->first_source = store_pg_int64(res, r, 4) != 0;
+    }
+    PQclear(res);
+    return 0;
 }

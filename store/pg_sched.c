@@ -338,6 +338,10 @@ store_pg_feed_complete(struct store *s, int64_t feed_id, int64_t token,
     store_pg_text(&p, in->enabled ? "t" : "f");
     store_pg_int(&p, next_in);
     store_pg_int(&p, token);
+    store_pg_int(&p, in->first_ok);
+    store_pg_text(&p, in->next_why);
+    store_pg_int(&p, in->lag_median);
+    store_pg_int(&p, in->lag_n);
     /* one statement: its own transaction, or a part of the open one; a
      * refresh that came while the fetch ran makes the feed due at once */
     int rc = cmd(s,
@@ -345,7 +349,9 @@ store_pg_feed_complete(struct store *s, int64_t feed_id, int64_t token,
                  " etag = $3, last_modified = $4, last_status = $5, error = $6, last_fetch = $7,"
                  " newest = $8, http = $9, errors = $10, enabled = enabled AND $11::boolean,"
                  " next_fetch = CASE WHEN urgent THEN " NOW " ELSE " NOW " + $12::bigint END,"
-                 " owner = NULL, lease_until = NULL, done_token = token"
+                 " owner = NULL, lease_until = NULL, done_token = token,"
+                 " first_ok = coalesce(first_ok, nullif($14::bigint, 0)), next_why = $15,"
+                 " lag_median = $16, lag_n = $17"
                  " WHERE id = $1 AND token = $13",
                  &p, &rows);
     return rc < 0 ? rc : rows == 0 ? stale(s, feed_id, token) : 0;
@@ -397,7 +403,7 @@ store_pg_leases(struct store *s, const int64_t *feed_ids, size_t n, struct store
                                   " CASE WHEN f.lease_until > " NOW " THEN f.owner END,"
                                   " CASE WHEN f.lease_until > " NOW " THEN f.lease_until END,"
                                   " f.token, f.done_token, f.next_fetch, f.last_fetch, f.listed_at,"
-                                  " f.enabled"
+                                  " f.enabled, f.next_why, f.lag_median, f.lag_n"
                                   " FROM unnest($1::bigint[]) WITH ORDINALITY AS x(id, ord)"
                                   " JOIN feeds f ON f.id = x.id",
                                   &p, &rc);
@@ -419,6 +425,10 @@ store_pg_leases(struct store *s, const int64_t *feed_ids, size_t n, struct store
         l->last_fetch = store_pg_int64(res, r, 7);
         l->listed_at = store_pg_int64(res, r, 8);
         l->enabled = PQgetvalue(res, r, 9)[0] == 't';
+        if (!PQgetisnull(res, r, 10) && (l->next_why = strdup(PQgetvalue(res, r, 10))) == NULL)
+            rc = -ENOMEM;
+        l->lag_median = store_pg_int64(res, r, 11);
+        l->lag_n = (long)store_pg_int64(res, r, 12);
     }
     PQclear(res);
     if (rc < 0)
@@ -452,8 +462,9 @@ store_pg_listed(struct store *s, const char *node, const int64_t *feed_ids,
     store_pg_int(&p, ttl);
     /* two sets of feeds, disjoint: the listed ones, and the rest whose
      * interval ran out; the node's listing replaced (the rows it no longer
-     * lists, the new ones: disjoint too), expired nodes' dropped. One
-     * statement, one snapshot */
+     * lists, the new ones: disjoint too), expired nodes' dropped, and the
+     * max_rate slots already past (a claim starts a host afresh from now:
+     * the same as a row it finds in the past). One statement, one snapshot */
     rc = cmd(s,
              "WITH l AS (UPDATE feeds f SET listed_at = " NOW ", interval_s = coalesce(u.iv, 0),"
              "  enabled = f.enabled OR f.unlisted, unlisted = false"
@@ -463,6 +474,7 @@ store_pg_listed(struct store *s, const char *node, const int64_t *feed_ids,
              "  SELECT $3, " NOW ", " NOW " + $4::bigint WHERE $3::text IS NOT NULL"
              "  ON CONFLICT(node) DO UPDATE SET listed_at = excluded.listed_at,"
              "  expires = excluded.expires),"
+             " hd AS (DELETE FROM hosts WHERE next_slot < " NOW " * 1000),"
              " gone AS (DELETE FROM nodes WHERE expires < " NOW
              "  AND node IS DISTINCT FROM $3::text RETURNING node),"
              " ld AS (DELETE FROM listing WHERE node IN (SELECT node FROM gone)"
@@ -503,17 +515,20 @@ store_pg_notifications(struct store *s, void (*cb)(void *arg, const char *what),
 {
     struct pg_store *g = pg_of(s);
     PGnotify *nf;
-    int count = 0, rc;
+    int count = 0;
     if (!g->listening) {
         snprintf(s->err, sizeof(s->err), "store_notifications without store_listen");
         return -EINVAL;
     }
     if (PQstatus(g->conn) == CONNECTION_OK && !PQconsumeInput(g->conn))
-        g->connected = 0; /* broken: made anew below */
-    if (PQstatus(g->conn) == CONNECTION_BAD) {
         g->connected = 0;
-        if ((rc = store_pg_reconnect(s)) < 0)
-            return rc;
+    if (PQstatus(g->conn) == CONNECTION_BAD) {
+        /* never a reconnect here: this call is made where nothing may
+         * block (the daemon's loop); store_listen makes it anew */
+        g->connected = 0;
+        const char *why = PQerrorMessage(g->conn);
+        snprintf(s->err, sizeof(s->err), "%s", *why ? why : "connection lost: listen again");
+        return -ECONNRESET;
     }
     if (g->sessions != g->listen_session) {
         snprintf(s->err, sizeof(s->err), "connection made anew: listen again");

@@ -79,6 +79,73 @@ static const char *const migrations[] = {
     " expires INTEGER NOT NULL) WITHOUT ROWID;"
     "CREATE TABLE listing(node TEXT NOT NULL, feed_id INTEGER NOT NULL,"
     " PRIMARY KEY(node, feed_id)) WITHOUT ROWID;",
+    /* 7: WebSub (SPEC §11): the subscriptions asked of hubs, by callback id
+     * (state 0 pending, 1 active, 2 unsubscribing; renew_at: when a node
+     * claimed its renewal), and the deliveries seen (the replay guard) */
+    "CREATE TABLE websub(callback TEXT PRIMARY KEY, feed_id INTEGER NOT NULL,"
+    " topic TEXT NOT NULL, hub TEXT NOT NULL, secret TEXT NOT NULL,"
+    " state INTEGER NOT NULL DEFAULT 0, lease_until INTEGER NOT NULL DEFAULT 0,"
+    " lease_s INTEGER NOT NULL DEFAULT 0, asked_at INTEGER NOT NULL DEFAULT 0,"
+    " renew_at INTEGER) WITHOUT ROWID;"
+    "CREATE INDEX websub_feed ON websub(feed_id);"
+    "CREATE TABLE websub_seen(sig TEXT PRIMARY KEY, at INTEGER NOT NULL) WITHOUT ROWID;",
+    /* 8: tombstones expire (tombstone_retention). A pruned article's keys
+     * are found by its id (keys_article), its tombstone by when an item
+     * holding them was last seen. Those already pruned get a last seen of
+     * now, the upgrade: their feeds may list them still (nothing recorded
+     * when), and a feed fetched at least once per tombstone_retention sees
+     * them again before they can expire. Their title and body keys go
+     * (rules 3 and 4 compare live articles only). article_floor: the
+     * largest id ever pruned, so no new article takes a pruned article's id
+     * (an INTEGER PRIMARY KEY hands out max(id) + 1) and with it the keys
+     * that name it. Keys that already name a reused id are the old item's
+     * when their feed is no source of the article they name (guid and
+     * feed-title keys): moved to a tombstone of their own, above every id
+     * (ids + the largest before) */
+    "DELETE FROM keys WHERE kind IN (3, 4) AND article_id NOT IN (SELECT id FROM articles);"
+    "CREATE INDEX keys_article ON keys(article_id);"
+    "CREATE TEMP TABLE moved AS SELECT k.rowid AS r, k.article_id AS old FROM keys k"
+    " JOIN articles a ON a.id = k.article_id WHERE k.kind IN (1, 5) AND NOT EXISTS"
+    " (SELECT 1 FROM sources s WHERE s.article_id = a.id"
+    "  AND s.feed_id = CAST(substr(k.key, 1, instr(k.key, char(31)) - 1) AS INTEGER));"
+    "INSERT INTO meta(key, value) VALUES('article_floor', max("
+    " coalesce((SELECT max(id) FROM articles), 0),"
+    " coalesce((SELECT max(article_id) FROM keys), 0)));"
+    "UPDATE keys SET article_id = article_id"
+    " + (SELECT value FROM meta WHERE key = 'article_floor')"
+    " WHERE rowid IN (SELECT r FROM moved);"
+    "UPDATE meta SET value = max(value, coalesce((SELECT max(article_id) FROM keys), 0))"
+    " WHERE key = 'article_floor';"
+    "DROP TABLE moved;"
+    "CREATE TABLE tombstones(article_id INTEGER PRIMARY KEY, seen INTEGER NOT NULL);"
+    "CREATE INDEX tombstones_seen ON tombstones(seen);"
+    "INSERT INTO tombstones(article_id, seen)"
+    " SELECT DISTINCT article_id, CAST(strftime('%s', 'now') AS INTEGER) FROM keys"
+    " WHERE kind <> 6 AND article_id NOT IN (SELECT id FROM articles);",
+    /* 9: the built-in hub's subscriptions (store_hub.c): one row a verified
+     * (topic, callback), its lease, its delivery state (changed/seen: the
+     * changes marked and delivered; sent: the hash of the content last
+     * delivered; fails, tries, next_try: the backoff) and its claim (a
+     * token and a hold, so one node delivers each change) */
+    "CREATE TABLE hub_subs(id INTEGER PRIMARY KEY, topic TEXT NOT NULL, path TEXT NOT NULL,"
+    " callback TEXT NOT NULL, host TEXT NOT NULL, secret TEXT,"
+    " lease_until INTEGER NOT NULL, lease_s INTEGER NOT NULL, created INTEGER NOT NULL,"
+    " changed INTEGER NOT NULL DEFAULT 0, seen INTEGER NOT NULL DEFAULT 0, sent TEXT,"
+    " fails INTEGER NOT NULL DEFAULT 0, tries INTEGER NOT NULL DEFAULT 0,"
+    " next_try INTEGER NOT NULL DEFAULT 0, claim INTEGER NOT NULL DEFAULT 0,"
+    " claim_until INTEGER NOT NULL DEFAULT 0, UNIQUE(topic, callback));"
+    "CREATE INDEX hub_subs_host ON hub_subs(host);"
+    "CREATE INDEX hub_subs_lease ON hub_subs(lease_until);",
+    /* 10: freshness (issue 13): a feed's first successful fetch (the articles
+     * first seen after it count for lag; a store from before takes its
+     * first article's), why its next check is when it is, the median lag of
+     * its last day and how many articles that is of */
+    "ALTER TABLE feeds ADD COLUMN first_ok INTEGER;"
+    "ALTER TABLE feeds ADD COLUMN next_why TEXT;"
+    "ALTER TABLE feeds ADD COLUMN lag_median INTEGER;"
+    "ALTER TABLE feeds ADD COLUMN lag_n INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE feeds SET first_ok = (SELECT min(a.first_seen) FROM articles a"
+    " WHERE a.feed_id = feeds.id);",
 };
 
 /* Lookups prefer a live article over a tombstone (a pruned article's keys). */
@@ -96,10 +163,14 @@ static const char *const sql[Q_COUNT] = {
                      " LIMIT ?4",
     [Q_ART_GET] = "SELECT content_hash, feed_id FROM articles WHERE id = ?1",
     [Q_ART_TEXT] = "SELECT body FROM articles_fts WHERE rowid = ?1",
-    [Q_ART_INSERT] = "INSERT INTO articles(uid, feed_id, guid, title, link, author, categories,"
-                     " date, updated, first_seen, headimg, thumbnail, comments, summary, body,"
-                     " content_hash, republish, rejected_date)"
-                     " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10, ?11, ?12, ?13, ?14,"
+    /* the id past both the newest article and every id pruned (each
+     * subquery one b-tree seek) */
+    [Q_ART_INSERT] = "INSERT INTO articles(id, uid, feed_id, guid, title, link, author,"
+                     " categories, date, updated, first_seen, headimg, thumbnail, comments,"
+                     " summary, body, content_hash, republish, rejected_date)"
+                     " VALUES(max(coalesce((SELECT max(id) FROM articles), 0),"
+                     " coalesce((SELECT value FROM meta WHERE key = 'article_floor'), 0)) + 1,"
+                     " ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10, ?11, ?12, ?13, ?14,"
                      " ?15, ?16, ?17)",
     [Q_ART_UPDATE] = "UPDATE articles SET title = ?2, link = ?3, author = ?4, categories = ?5,"
                      " headimg = ?6, thumbnail = ?7, summary = ?8, body = ?9,"
@@ -109,6 +180,9 @@ static const char *const sql[Q_COUNT] = {
     [Q_FTS_DELETE] = "DELETE FROM articles_fts WHERE rowid = ?1",
     [Q_ART_REPUBLISH] = "UPDATE articles SET republish = 1 WHERE id = ?1 AND republish = 0",
     [Q_GEN_BUMP] = "UPDATE meta SET value = value + 1 WHERE key = 'generation'",
+    [Q_TOMB_SEEN] = "INSERT INTO tombstones(article_id, seen) VALUES(?1, ?2)"
+                    " ON CONFLICT(article_id) DO UPDATE SET seen = excluded.seen"
+                    " WHERE tombstones.seen <= excluded.seen - ?3",
 };
 
 static int
@@ -380,12 +454,8 @@ on_more_key(void *arg, const char *key)
 
 /* SQLite has no round trips to save: a lookup after another. */
 static int
-lite_key_lookup(struct store *s, const int64_t *locks, size_t nlocks, struct store_lookup *q,
-                size_t n, struct store_more *more)
+lite_key_lookup_one(struct store *s, struct store_lookup *q, size_t n, struct store_more *more)
 {
-    /* BEGIN IMMEDIATE: one writer at a time already */
-    (void)locks;
-    (void)nlocks;
     for (size_t i = 0; i < n; i++) {
         int rc = q[i].live ? lite_key_live(s, &q[i].k, q[i].lo, q[i].hi, q[i].out, q[i].max)
                            : lite_key_find(s, &q[i].k, q[i].near, q[i].lo, q[i].hi, q[i].out,
@@ -405,6 +475,18 @@ lite_key_lookup(struct store *s, const int64_t *locks, size_t nlocks, struct sto
         if (rc < 0)
             return rc;
         more->ncand = rc;
+    }
+    return 0;
+}
+
+static int
+lite_key_lookup(struct store *s, struct store_lookups *r, size_t nr)
+{
+    /* BEGIN IMMEDIATE: one writer at a time already, the locks are moot */
+    for (size_t i = 0; i < nr; i++) {
+        int rc = lite_key_lookup_one(s, r[i].q, r[i].n, r[i].more);
+        if (rc < 0)
+            return rc;
     }
     return 0;
 }
@@ -628,6 +710,27 @@ lite_art_republish(struct store *s, int64_t article)
     return rc < 0 ? rc : sqlite3_changes(sqlite_of(s)->db) > 0;
 }
 
+/* One writer at a time (BEGIN IMMEDIATE): made or moved alike. */
+static int
+lite_tomb_seen(struct store *s, int64_t article, int64_t now, int keys)
+{
+    (void)keys;
+    sqlite3_stmt *st = sqlite_of(s)->stmt[Q_TOMB_SEEN];
+    sqlite3_bind_int64(st, 1, article);
+    sqlite3_bind_int64(st, 2, now);
+    sqlite3_bind_int64(st, 3, STORE_TOMB_REFRESH);
+    return store_sqlite_exec(s, st);
+}
+
+static int
+lite_src_republish(struct store *s, int64_t article, int64_t feed_id, int64_t now, int republish)
+{
+    int added = lite_src_add(s, article, feed_id, now), shown = 0;
+    if (added >= 0 && republish)
+        shown = lite_art_republish(s, article);
+    return added < 0 ? added : shown < 0 ? shown : added || shown;
+}
+
 static int
 lite_busy_timeout(struct store *s, int ms)
 {
@@ -678,14 +781,30 @@ static const struct store_ops lite_ops = {
     .art_text = lite_art_text,
     .art_add = lite_art_add,
     .art_update = lite_art_update,
-    .src_add = lite_src_add,
-    .art_republish = lite_art_republish,
+    .src_add = lite_src_republish,
     .articles = store_sqlite_articles,
     .prune = store_sqlite_prune,
+    .tomb_seen = lite_tomb_seen,
+    .tomb_prune = store_sqlite_tomb_prune,
     .count = store_sqlite_count,
     .feed_ensure = store_sqlite_feed_ensure,
     .feed_state_get = store_sqlite_feed_state_get,
     .feed_state_set = store_sqlite_feed_state_set,
+    .ws_put = store_sqlite_ws_put,
+    .ws_get = store_sqlite_ws_get,
+    .ws_of_feed = store_sqlite_ws_of_feed,
+    .ws_set = store_sqlite_ws_set,
+    .ws_delete = store_sqlite_ws_delete,
+    .ws_renewals = store_sqlite_ws_renewals,
+    .ws_seen = store_sqlite_ws_seen,
+    .feed_items = store_sqlite_feed_items,
+    .hub_put = store_sqlite_hub_put,
+    .hub_remove = store_sqlite_hub_remove,
+    .hub_get = store_sqlite_hub_get,
+    .hub_count = store_sqlite_hub_count,
+    .hub_mark = store_sqlite_hub_mark,
+    .hub_claim = store_sqlite_hub_claim,
+    .hub_done = store_sqlite_hub_done,
     .snapshot = store_sqlite_snapshot,
     .raw_count = store_sqlite_raw_count,
     .raw_each = store_sqlite_raw_each,

@@ -1,25 +1,29 @@
 /* store/sqlite_copy.c — the SQLite backend's raw rows for store_copy: each
  * table read in id order and written back as it is, ids kept, the search
- * text read from and written to articles_fts, band keys kept integers. */
+ * text read from and written to articles_fts, band keys kept integers; new
+ * ids past every id the copied keys name. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "store/sqlite_int.h"
 
-static const char *const table_name[STORE_T_COUNT] = {"feeds", "articles", "sources", "keys"};
+static const char *const table_name[STORE_T_COUNT] = {"feeds", "articles", "sources", "keys",
+                                                       "tombstones"};
 
 /* The columns of backend_int.h, in its order. */
 static const char *const select_sql[STORE_T_COUNT] = {
     "SELECT id, name, url, config_url, etag, last_modified, last_fetch, last_status, http,"
     " errors, error, next_fetch, newest, enabled, last_counts, host, token, done_token,"
-    " listed_at, interval_s, unlisted FROM feeds ORDER BY id",
+    " listed_at, interval_s, unlisted, first_ok, next_why, lag_median, lag_n"
+    " FROM feeds ORDER BY id",
     "SELECT a.id, a.uid, a.feed_id, a.guid, a.title, a.link, a.author, a.categories, a.date,"
     " a.updated, a.first_seen, a.headimg, a.thumbnail, a.comments, a.summary, a.body,"
     " coalesce(f.body, ''), a.content_hash, a.republish, a.rejected_date"
     " FROM articles a LEFT JOIN articles_fts f ON f.rowid = a.id ORDER BY a.id",
     "SELECT article_id, feed_id, seen FROM sources ORDER BY article_id, feed_id",
     "SELECT kind, key, article_id, at FROM keys ORDER BY rowid",
+    "SELECT article_id, seen FROM tombstones ORDER BY article_id",
 };
 
 /* Values are bound as text: the INTEGER columns' affinity makes numbers of
@@ -27,9 +31,9 @@ static const char *const select_sql[STORE_T_COUNT] = {
 static const char *const insert_sql[STORE_T_COUNT] = {
     "INSERT INTO feeds(id, name, url, config_url, etag, last_modified, last_fetch, last_status,"
     " http, errors, error, next_fetch, newest, enabled, last_counts, host, token, done_token,"
-    " listed_at, interval_s, unlisted)"
+    " listed_at, interval_s, unlisted, first_ok, next_why, lag_median, lag_n)"
     " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,"
-    " ?19, ?20, ?21)",
+    " ?19, ?20, ?21, ?22, ?23, ?24, ?25)",
     "INSERT INTO articles(id, uid, feed_id, guid, title, link, author, categories, date, updated,"
     " first_seen, headimg, thumbnail, comments, summary, body, content_hash, republish,"
     " rejected_date)"
@@ -38,11 +42,12 @@ static const char *const insert_sql[STORE_T_COUNT] = {
     "INSERT INTO sources(article_id, feed_id, seen) VALUES(?1, ?2, ?3)",
     /* the key column has no affinity: a band's number must be bound as the
      * integer store_add looks it up as */
-    "INSERT INTO keys(kind, key, article_id, at) VALUES(?1,"
-    " CASE WHEN CAST(?1 AS INTEGER) = 4 THEN CAST(?2 AS INTEGER) ELSE ?2 END, ?3, ?4)",
+    ("INSERT INTO keys(kind, key, article_id, at) VALUES(?1,"
+     " CASE WHEN CAST(?1 AS INTEGER) = 4 THEN CAST(?2 AS INTEGER) ELSE ?2 END, ?3, ?4)"),
+    "INSERT INTO tombstones(article_id, seen) VALUES(?1, ?2)",
 };
 
-static const int ncols[STORE_T_COUNT] = {STORE_FEEDS_NCOLS, STORE_ARTICLES_NCOLS, 3, 4};
+static const int ncols[STORE_T_COUNT] = {STORE_FEEDS_NCOLS, STORE_ARTICLES_NCOLS, 3, 4, 2};
 
 int
 store_sqlite_snapshot(struct store *s)
@@ -116,7 +121,7 @@ store_sqlite_raw_put(struct store *s, int t, const char *const *col)
     for (int i = 0; i < ncols[t]; i++)
         if (t != STORE_T_ARTICLES || i != 16)
             sqlite3_bind_text(l->raw[0], i + 1, col[i], -1, SQLITE_STATIC);
-    if (t == STORE_T_FEEDS || t == STORE_T_ARTICLES)
+    if (t == STORE_T_FEEDS || t == STORE_T_ARTICLES || t == STORE_T_TOMBSTONES)
         sqlite3_bind_int64(l->raw[0], 1, id); /* a rowid: an integer, not its text */
     if ((rc = store_sqlite_exec(s, l->raw[0])) < 0 || t != STORE_T_ARTICLES)
         return rc;
@@ -140,6 +145,18 @@ store_sqlite_raw_end(struct store *s, int t)
 int
 store_sqlite_raw_finish(struct store *s)
 {
-    /* an INTEGER PRIMARY KEY's next id is past the largest already */
-    return store_sqlite_exec(s, sqlite_of(s)->stmt[Q_GEN_BUMP]);
+    sqlite3_stmt *st;
+    /* new articles' ids past every id the copied keys name (tombstones'
+     * above the newest article's too: Q_ART_INSERT) */
+    int rc = sqlite3_prepare_v2(sqlite_of(s)->db,
+                                "UPDATE meta SET value = max(value,"
+                                " coalesce((SELECT max(article_id) FROM keys), 0),"
+                                " coalesce((SELECT max(article_id) FROM tombstones), 0))"
+                                " WHERE key = 'article_floor'",
+                                -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return store_sqlite_fail(s, rc);
+    rc = store_sqlite_exec(s, st);
+    sqlite3_finalize(st);
+    return rc < 0 ? rc : store_sqlite_exec(s, sqlite_of(s)->stmt[Q_GEN_BUMP]);
 }

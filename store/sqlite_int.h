@@ -23,6 +23,7 @@ enum stmt_id {
     Q_FTS_DELETE,
     Q_ART_REPUBLISH,
     Q_GEN_BUMP,
+    Q_TOMB_SEEN, /* article_id, now, refresh → the tombstone made or its last seen moved */
     Q_COUNT
 };
 
@@ -47,8 +48,9 @@ int store_sqlite_exec(struct store *s, sqlite3_stmt *st);
 /* sqlite_query.c */
 int store_sqlite_articles(struct store *s, const struct store_query *q, char *const *terms,
                           int nterms, store_article_cb cb, void *arg);
-int store_sqlite_prune(struct store *s, int64_t cutoff, int64_t fresh, int64_t window,
+int store_sqlite_prune(struct store *s, int64_t cutoff, int64_t fresh, int64_t now, long max,
                        long *deleted);
+int store_sqlite_tomb_prune(struct store *s, int64_t before, long max, long *deleted);
 int store_sqlite_count(struct store *s, int64_t feed_id, long *n);
 int store_sqlite_generation(struct store *s, int64_t *gen);
 
@@ -57,6 +59,8 @@ int store_sqlite_feed_ensure(struct store *s, const char *name, const char *url,
 int store_sqlite_feed_state_get(struct store *s, int64_t feed_id, struct store_feed_state *st);
 int store_sqlite_feed_state_set(struct store *s, int64_t feed_id,
                                 const struct store_feed_state *st);
+int store_sqlite_feed_items(struct store *s, int64_t feed_id, struct store_feed_item *out,
+                            size_t max, size_t *n, int64_t *first_ok);
 
 /* sqlite_sched.c: the schedule of SPEC §10 (store.h), one node */
 int store_sqlite_now(struct store *s, int64_t *now);
@@ -73,6 +77,30 @@ int store_sqlite_leases(struct store *s, const int64_t *feed_ids, size_t n,
                         struct store_feed_lease *out);
 int store_sqlite_listed(struct store *s, const char *node, const int64_t *feed_ids,
                         const int64_t *intervals, size_t n);
+
+/* sqlite_websub.c: WebSub subscriptions (store.h) */
+int store_sqlite_ws_put(struct store *s, const struct store_websub *w);
+int store_sqlite_ws_get(struct store *s, const char *callback, struct store_websub *out);
+int store_sqlite_ws_of_feed(struct store *s, int64_t feed_id, struct store_websub *out,
+                            size_t max, size_t *n);
+int store_sqlite_ws_set(struct store *s, const char *callback, int state, int64_t now,
+                        int64_t lease_s, int64_t asked);
+int store_sqlite_ws_delete(struct store *s, const char *callback);
+int store_sqlite_ws_renewals(struct store *s, int64_t now, int64_t hold,
+                             struct store_websub *out, size_t max, size_t *n);
+int store_sqlite_ws_seen(struct store *s, const char *sig, int64_t now, int add);
+
+/* sqlite_hub.c: the built-in hub's subscriptions (store.h) */
+int store_sqlite_hub_put(struct store *s, const struct store_hub_sub *h, int64_t now);
+int store_sqlite_hub_remove(struct store *s, const char *topic, const char *callback);
+int store_sqlite_hub_get(struct store *s, const char *topic, const char *callback,
+                         struct store_hub_sub *out);
+int store_sqlite_hub_count(struct store *s, int64_t now, const char *host, const char *topic,
+                           const char *callback, long *total, long *of_host);
+int store_sqlite_hub_mark(struct store *s, int64_t now);
+int store_sqlite_hub_claim(struct store *s, int64_t now, int64_t hold, struct store_hub_sub *out,
+                           size_t max, size_t *n, struct store_hub_pass *p);
+int store_sqlite_hub_done(struct store *s, const struct store_hub_sub *d, int drop);
 
 /* sqlite_copy.c: raw rows for store_copy (the ops of backend_int.h) */
 int store_sqlite_snapshot(struct store *s);

@@ -1,6 +1,7 @@
 /* store/sqlite_query.c — the SQLite backend's reading for output: the merged
  * feed with its filters (feed, category, full text through the FTS5 trigram
- * index), counts, the change generation; and retention's deletes. */
+ * index), counts, the change generation; and retention's deletes, in
+ * batches: the articles pruned, the tombstones expired. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -174,40 +175,110 @@ store_sqlite_count(struct store *s, int64_t feed_id, long *n)
 
 /* ---- retention ---- */
 
-int
-store_sqlite_prune(struct store *s, int64_t cutoff, int64_t fresh, int64_t window, long *deleted)
+/* Up to max ids from query `q`, whose parameters are p[0..np) then max,
+ * into a new array *ids (the caller frees it, NULL when none); their
+ * number in *n. */
+static int
+select_ids(struct store *s, const char *q, const int64_t *p, int np, long max, int64_t **ids,
+           long *n)
 {
-#define PRUNABLE "SELECT id FROM articles WHERE date < ?1 AND first_seen < ?3"
-    static const char *const steps[] = {
-        "DELETE FROM articles_fts WHERE rowid IN (" PRUNABLE ")",
-        "DELETE FROM sources WHERE article_id IN (" PRUNABLE ")",
-        "DELETE FROM articles WHERE id IN (" PRUNABLE ")",
-        /* guid and link keys stay as tombstones; title and body keys only
-         * matter inside their 48/72 h windows */
-        "DELETE FROM keys WHERE kind IN (3, 4) AND at < ?1 - ?2"
-        " AND article_id NOT IN (SELECT id FROM articles)",
-    };
-#undef PRUNABLE
-    sqlite3 *db = sqlite_of(s)->db;
-    for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
-        sqlite3_stmt *st;
-        int rc = sqlite3_prepare_v2(db, steps[i], -1, &st, NULL);
-        if (rc != SQLITE_OK)
-            return store_sqlite_fail(s, rc);
-        sqlite3_bind_int64(st, 1, cutoff);
-        if (i == 3)
-            sqlite3_bind_int64(st, 2, window);
-        else
-            sqlite3_bind_int64(st, 3, fresh);
-        rc = sqlite3_step(st);
-        if (i == 2)
-            *deleted = sqlite3_changes(db);
-        if (rc != SQLITE_DONE) {
-            rc = store_sqlite_fail(s, rc);
-            sqlite3_finalize(st);
-            return rc;
+    sqlite3_stmt *st;
+    size_t room = 0;
+    int rc = sqlite3_prepare_v2(sqlite_of(s)->db, q, -1, &st, NULL), e = 0;
+    *n = 0;
+    *ids = NULL;
+    if (rc != SQLITE_OK)
+        return store_sqlite_fail(s, rc);
+    for (int i = 0; i < np; i++)
+        sqlite3_bind_int64(st, i + 1, p[i]);
+    sqlite3_bind_int64(st, np + 1, max);
+    while (*n < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if ((size_t)*n == room) {
+            int64_t *more = realloc(*ids, (room = room ? 2 * room : 256) * sizeof(**ids));
+            if (more == NULL) {
+                e = -ENOMEM;
+                break;
+            }
+            *ids = more;
         }
-        sqlite3_finalize(st);
+        (*ids)[(*n)++] = sqlite3_column_int64(st, 0);
     }
-    return 0;
+    if (e == 0 && rc != SQLITE_ROW && rc != SQLITE_DONE)
+        e = store_sqlite_fail(s, rc);
+    sqlite3_finalize(st);
+    return e;
+}
+
+/* Each statement of steps[0..n) (at most 8) once for each id of
+ * ids[0..nids), the id bound to ?1 and `now` to ?2 where a statement has
+ * it: a batch is a few hundred rows, each statement an index lookup. */
+static int
+each_id(struct store *s, const char *const *steps, int n, const int64_t *ids, long nids,
+        int64_t now)
+{
+    sqlite3_stmt *st[8] = {0};
+    int rc = 0, r;
+    for (int i = 0; i < n && i < 8 && rc == 0; i++)
+        if ((r = sqlite3_prepare_v2(sqlite_of(s)->db, steps[i], -1, &st[i], NULL)) != SQLITE_OK)
+            rc = store_sqlite_fail(s, r);
+    for (long k = 0; k < nids && rc == 0; k++)
+        for (int i = 0; i < n && rc == 0; i++) {
+            sqlite3_bind_int64(st[i], 1, ids[k]);
+            if (sqlite3_bind_parameter_count(st[i]) >= 2)
+                sqlite3_bind_int64(st[i], 2, now);
+            rc = store_sqlite_exec(s, st[i]);
+        }
+    for (int i = 0; i < n && i < 8; i++)
+        sqlite3_finalize(st[i]);
+    return rc;
+}
+
+int
+store_sqlite_prune(struct store *s, int64_t cutoff, int64_t fresh, int64_t now, long max,
+                   long *deleted)
+{
+    static const char *const steps[] = {
+        "DELETE FROM articles_fts WHERE rowid = ?1",
+        "DELETE FROM sources WHERE article_id = ?1",
+        /* rules 3 and 4 compare live articles only; the exact keys,
+         * feed-title and column keys stay: the tombstone */
+        "DELETE FROM keys WHERE article_id = ?1 AND kind IN (3, 4)",
+        "DELETE FROM articles WHERE id = ?1",
+        ("INSERT INTO tombstones(article_id, seen) VALUES(?1, ?2)"
+         " ON CONFLICT(article_id) DO UPDATE SET seen = max(seen, excluded.seen)"),
+        /* the largest id ever pruned: no new article takes it, nor the keys
+         * that name it (Q_ART_INSERT) */
+        "UPDATE meta SET value = max(value, ?1) WHERE key = 'article_floor'",
+    };
+    int64_t *ids, p[2] = {cutoff, fresh};
+    long n;
+    int rc = select_ids(s,
+                        "SELECT id FROM articles WHERE date < ?1 AND first_seen < ?2"
+                        " ORDER BY date LIMIT ?3",
+                        p, 2, max, &ids, &n);
+    if (rc == 0)
+        rc = each_id(s, steps, (int)(sizeof(steps) / sizeof(steps[0])), ids, n, now);
+    free(ids);
+    *deleted = rc == 0 ? n : 0;
+    return rc;
+}
+
+int
+store_sqlite_tomb_prune(struct store *s, int64_t before, long max, long *deleted)
+{
+    static const char *const steps[] = {
+        "DELETE FROM keys WHERE article_id = ?1 AND kind <> 6",
+        "DELETE FROM tombstones WHERE article_id = ?1",
+    };
+    int64_t *ids;
+    long n;
+    int rc = select_ids(s,
+                        "SELECT article_id FROM tombstones WHERE seen < ?1"
+                        " AND article_id NOT IN (SELECT id FROM articles) ORDER BY seen LIMIT ?2",
+                        &before, 1, max, &ids, &n);
+    if (rc == 0)
+        rc = each_id(s, steps, (int)(sizeof(steps) / sizeof(steps[0])), ids, n, 0);
+    free(ids);
+    *deleted = rc == 0 ? n : 0;
+    return rc;
 }

@@ -254,7 +254,9 @@ store_sqlite_feed_complete(struct store *s, int64_t feed_id, int64_t token,
                       " last_fetch = ?7, newest = ?8, http = ?9, errors = ?10,"
                       " enabled = enabled AND ?11,"
                       " next_fetch = CASE WHEN urgent THEN ?12 ELSE ?12 + ?13 END,"
-                      " owner = NULL, lease_until = NULL, done_token = token"
+                      " owner = NULL, lease_until = NULL, done_token = token,"
+                      " first_ok = coalesce(first_ok, nullif(?15, 0)), next_why = ?16,"
+                      " lag_median = ?17, lag_n = ?18"
                       " WHERE id = ?1 AND token = ?14",
                       &st)) < 0)
         return tx_end(s, rc);
@@ -272,6 +274,10 @@ store_sqlite_feed_complete(struct store *s, int64_t feed_id, int64_t token,
     sqlite3_bind_int64(st, 12, now);
     sqlite3_bind_int64(st, 13, next_in);
     sqlite3_bind_int64(st, 14, token);
+    sqlite3_bind_int64(st, 15, in->first_ok);
+    sqlite3_bind_text(st, 16, in->next_why, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 17, in->lag_median);
+    sqlite3_bind_int64(st, 18, in->lag_n);
     if ((rc = step_all(s, st, &rows)) == 0 && rows == 0) {
         snprintf(s->err, sizeof(s->err), "feed %" PRId64 ": token %" PRId64 " is stale", feed_id,
                  token);
@@ -317,7 +323,8 @@ store_sqlite_leases(struct store *s, const int64_t *feed_ids, size_t n,
     if ((rc = prepare(s,
                       "SELECT CASE WHEN lease_until > ?2 THEN owner END,"
                       " CASE WHEN lease_until > ?2 THEN lease_until ELSE 0 END, token, done_token,"
-                      " next_fetch, last_fetch, listed_at, enabled FROM feeds WHERE id = ?1",
+                      " next_fetch, last_fetch, listed_at, enabled, next_why, lag_median, lag_n"
+                      " FROM feeds WHERE id = ?1",
                       &st)) < 0)
         return rc;
     for (size_t i = 0; i < n && rc == 0; i++) {
@@ -336,6 +343,11 @@ store_sqlite_leases(struct store *s, const int64_t *feed_ids, size_t n,
             l->last_fetch = sqlite3_column_int64(st, 5);
             l->listed_at = sqlite3_column_int64(st, 6);
             l->enabled = sqlite3_column_int(st, 7);
+            const char *why = (const char *)sqlite3_column_text(st, 8);
+            if (why != NULL && (l->next_why = strdup(why)) == NULL)
+                rc = -ENOMEM;
+            l->lag_median = sqlite3_column_int64(st, 9);
+            l->lag_n = (long)sqlite3_column_int64(st, 10);
         } else if (r != SQLITE_DONE) {
             rc = store_sqlite_fail(s, r);
         }
@@ -370,6 +382,12 @@ node_listing(struct store *s, const char *node, const int64_t *feed_ids, const i
     sqlite3_bind_int64(st, 2, now);
     if ((rc = step_all(s, st, NULL)) < 0 ||
         (rc = prepare(s, "DELETE FROM nodes WHERE expires < ?1", &st)) < 0)
+        return rc;
+    sqlite3_bind_int64(st, 1, now);
+    /* max_rate slots already past: a claim starts such a host from now, as
+     * if its row were not there (hosts of feeds long gone do not pile up) */
+    if ((rc = step_all(s, st, NULL)) < 0 ||
+        (rc = prepare(s, "DELETE FROM hosts WHERE next_slot < ?1 * 1000", &st)) < 0)
         return rc;
     sqlite3_bind_int64(st, 1, now);
     if ((rc = step_all(s, st, NULL)) < 0 ||

@@ -13,8 +13,6 @@
 
 #include "store/store_int.h"
 
-/* Rule 3 and 4 keys of pruned articles matter only inside their windows. */
-#define KEY_WINDOW (72 * 3600)
 /* Nothing first seen within a day is pruned, whatever its date. */
 #define DAY (24 * 3600)
 
@@ -152,7 +150,19 @@ store_feed_state_clear(struct store_feed_state *st)
     free(st->last_modified);
     free(st->status);
     free(st->error);
+    free(st->next_why);
     memset(st, 0, sizeof(*st));
+}
+
+int
+store_feed_items(struct store *s, int64_t feed_id, struct store_feed_item *out, size_t max,
+                 size_t *n, int64_t *first_ok)
+{
+    *n = 0;
+    *first_ok = 0;
+    if (max == 0)
+        return 0;
+    return s->ops->feed_items(s, feed_id, out, max, n, first_ok);
 }
 
 /* ---- transactions ---- */
@@ -206,24 +216,65 @@ store_count(struct store *s, int64_t feed_id, long *n)
 
 /* ---- retention ---- */
 
+/* One batch of `op` (the backend's prune or tomb_prune) in a transaction
+ * of its own; the count in *n. */
+static int
+batch(struct store *s, int tombstones, int64_t cutoff, int64_t now, long max, long *n)
+{
+    int rc;
+    *n = 0;
+    if (max <= 0 || s->in_tx)
+        return -EINVAL;
+    if ((rc = store_begin(s)) < 0)
+        return rc;
+    rc = tombstones ? s->ops->tomb_prune(s, cutoff, max, n)
+                    : s->ops->prune(s, cutoff, now > INT64_MIN + DAY ? now - DAY : INT64_MIN,
+                                    now, max, n);
+    if (rc < 0) {
+        store_rollback(s);
+        *n = 0;
+        return rc;
+    }
+    /* tombstones are no articles: output caches stay */
+    s->changed = !tombstones && *n > 0;
+    if ((rc = store_commit(s)) < 0) {
+        store_rollback(s);
+        *n = 0;
+    }
+    return rc;
+}
+
+int
+store_prune_batch(struct store *s, int64_t cutoff, int64_t now, long max, long *deleted)
+{
+    long n;
+    int rc = batch(s, 0, cutoff, now, max, &n);
+    if (deleted)
+        *deleted = n;
+    return rc;
+}
+
 int
 store_prune(struct store *s, int64_t cutoff, int64_t now, long *deleted)
 {
-    long n = 0;
-    int rc = store_begin(s);
-    if (rc < 0)
-        return rc;
-    if ((rc = s->ops->prune(s, cutoff, now > INT64_MIN + DAY ? now - DAY : INT64_MIN, KEY_WINDOW,
-                            &n)) < 0) {
-        store_rollback(s);
-        return rc;
-    }
-    s->changed = n > 0;
-    if ((rc = store_commit(s)) < 0) {
-        store_rollback(s);
-        return rc;
-    }
+    long n, all = 0;
+    int rc;
+    do {
+        if ((rc = batch(s, 0, cutoff, now, STORE_PRUNE_BATCH, &n)) < 0)
+            break;
+        all += n;
+    } while (n == STORE_PRUNE_BATCH);
+    if (deleted)
+        *deleted = all;
+    return rc;
+}
+
+int
+store_prune_tombstones(struct store *s, int64_t before, long max, long *deleted)
+{
+    long n;
+    int rc = batch(s, 1, before, 0, max, &n);
     if (deleted)
         *deleted = n;
-    return 0;
+    return rc;
 }

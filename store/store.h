@@ -94,13 +94,21 @@ int store_begin(struct store *s);
  * document again (nothing of it was kept); -EAGAIN (rare: the copy another
  * node stored kept vanishing under a conflict) likewise. -ECONNRESET: the
  * connection was lost, and the transaction with it: roll back. On
- * PostgreSQL a new article is written while the caller goes on (one round
- * trip saved an article): its failure is then returned by the next
- * store_add or by store_commit, and an exact key another node took at the
- * same moment is -EDEADLK there (store the document again: the second time
- * finds that node's copy). Either way the document is rolled back. */
+ * PostgreSQL a new article's writes (and a duplicate's keys and source,
+ * an update) go with the next statement's round trip, not one of their
+ * own: their failure is then returned by the next store_add or by
+ * store_commit, and an exact key another node took at the same moment is
+ * -EDEADLK there (store the document again: the second time finds that
+ * node's copy). Either way the document is rolled back. */
 int store_add(struct store *s, int64_t feed_id, const struct parse_article *a, int republish,
               int64_t now, enum store_outcome *outcome);
+/* store_add of a[0..n) in turn, all of feed `feed_id`, their outcomes into
+ * out[0..n): what n calls of store_add would do, in fewer round trips on
+ * PostgreSQL (the articles' guids looked up at once, before the first is
+ * stored). Stops at the first failure: 0 or a negative errno as
+ * store_add's (roll the document back). */
+int store_add_many(struct store *s, int64_t feed_id, const struct parse_article *const *a,
+                   size_t n, int republish, int64_t now, enum store_outcome *out);
 /* 0 or a negative errno (-EDEADLK as store_add's: roll back, redo). */
 int store_commit(struct store *s);
 void store_rollback(struct store *s);
@@ -146,11 +154,37 @@ int store_articles(struct store *s, const struct store_query *q, store_article_c
 /* Delete articles dated before `cutoff` (Unix seconds, the article model's
  * believed date) but never one first seen within a day before `now`,
  * whatever its date (SPEC §3: a fresh story with a broken date is not
- * pruned the minute it arrives). Their dedup keys stay as tombstones: an old
- * item still listed by its feed never comes back as new (store_add says
- * STORE_UNCHANGED). *deleted (may be NULL) gets the count. One transaction
- * of its own: not inside store_begin. */
+ * pruned the minute it arrives). Each leaves a tombstone, last seen `now`:
+ * its exact keys (guid, link), feed-title and column keys stay, so an old
+ * item still listed by a feed never comes back as new (store_add says
+ * STORE_UNCHANGED); its title and body keys go (rules 3 and 4 compare live
+ * articles only). A pruned article's id is never given to another article
+ * (the keys name it). *deleted (may be NULL) gets the count. In batches of
+ * STORE_PRUNE_BATCH, each a transaction of its own: not inside
+ * store_begin. */
 int store_prune(struct store *s, int64_t cutoff, int64_t now, long *deleted);
+
+#define STORE_PRUNE_BATCH 500
+
+/* One batch of store_prune: at most `max` (> 0) articles, the oldest first,
+ * in one short transaction of its own (not inside store_begin). *deleted
+ * (may be NULL) gets the count; fewer than max: nothing is left to prune
+ * (on PostgreSQL, but rows another transaction holds). */
+int store_prune_batch(struct store *s, int64_t cutoff, int64_t now, long max, long *deleted);
+
+/* Tombstones expire. A tombstone's last seen is its prune, and every later
+ * time store_add finds one of its keys again (an item a feed still lists:
+ * rule 1's guid or rule 2's link), written at most once a
+ * STORE_TOMB_REFRESH seconds. Delete up to `max` (> 0) tombstones last seen
+ * before `before` (Unix seconds), the least recently seen first, with their
+ * keys — column titles (rule 3), one row a title, stay — in one short
+ * transaction of its own (not inside store_begin). An item whose tombstone
+ * expired is new when a feed lists it again. *deleted (may be NULL) gets
+ * the number of tombstones; fewer than max: none is left that expired (on
+ * PostgreSQL, but rows another transaction holds). */
+int store_prune_tombstones(struct store *s, int64_t before, long max, long *deleted);
+
+#define STORE_TOMB_REFRESH 3600
 
 /* A number that changes whenever stored articles change (for output caches),
  * >= 0; or a negative errno (-EBUSY: the database is locked). */
@@ -160,15 +194,15 @@ int64_t store_generation(struct store *s);
 int store_count(struct store *s, int64_t feed_id, long *n);
 
 /* How far store_copy is: `stage` (a static string: "feeds", "articles",
- * "sources", "keys"; "check source" and "check destination" when `to` is
+ * "sources", "keys", "tombstones"; "check source" and "check destination" when `to` is
  * not empty; "verify" for the copy read back) has done
  * `done` rows of `total`. Called every 1000 rows and once at the end of each
  * stage (done == total). */
 typedef void (*store_progress_cb)(void *arg, const char *stage, long done, long total);
 
 /* Copy everything `from` holds (feeds with their fetch state, articles with
- * their ids, uids and dates, sources, dedup keys with tombstones and column
- * titles) into `to`, which must be empty (no feed, article, source or key),
+ * their ids, uids and dates, sources, dedup keys with tombstones, their last
+ * seen times, and column titles) into `to`, which must be empty (no feed, article, source or key),
  * of either backend. One transaction on `to`, checked before it commits
  * (every row of `to` read back and compared with the source's by checksum):
  * an interrupted copy leaves `to` empty, and a rerun starts over. `from` is
@@ -217,6 +251,14 @@ struct store_feed_state {
     long http;          /* last HTTP status, 0 none */
     long errors;        /* consecutive failures */
     int enabled;        /* 0 once the feed answered 410 Gone */
+    /* freshness (issue 13) */
+    int64_t first_ok;   /* Unix seconds of its first successful fetch, 0 never: the
+                         * articles first seen then are its backlog, not lag.
+                         * Written only while the stored one is unset */
+    char *next_why;     /* why next_fetch is when it is, in words, or NULL */
+    int64_t lag_median; /* median lag of its articles first seen in the day before
+                         * its last fetch, seconds (lag_n 0: none) */
+    long lag_n;         /* how many articles that median is of */
 };
 
 /* Read feed `feed_id`'s state into *st (zeroed first; enabled defaults to 1). */
@@ -302,8 +344,9 @@ int store_lease_extend(struct store *s, int64_t feed_id, int64_t token, int64_t 
 int store_fence(struct store *s, int64_t feed_id, int64_t token);
 
 /* Finish a claim: write the fetch's state st (strings borrowed; st->next_fetch
- * ignored), set next_fetch to now + next_in seconds, release the lease (owner
- * and lease_until cleared) and record `token` as the feed's done_token. One
+ * ignored; first_ok only when none is stored), set next_fetch to now +
+ * next_in seconds, release the lease (owner and lease_until cleared) and
+ * record `token` as the feed's done_token. One
  * small transaction of its own (or within an open one). st->enabled 0
  * disables the feed (410 Gone); 1 does not enable one disabled meanwhile.
  * The host follows st->url. A refresh that came while the fetch ran
@@ -331,14 +374,34 @@ struct store_feed_lease {
     int64_t last_fetch;
     int64_t listed_at;   /* last time a live node listed it */
     int enabled;         /* 0: gone, or listed by no node for its interval */
+    char *next_why;      /* why next_fetch is when it is (a copy: free it), or NULL */
+    int64_t lag_median;  /* as in struct store_feed_state */
+    long lag_n;
 };
 /* Read the lease state of n feeds into out[i] for feed_ids[i] (out has
  * room for n, zeroed first; a feed_id not found reads as feed_id 0). owner
- * and lease_until only while the lease is alive. Free the owners with
- * store_feed_lease_clear (n entries; NULL is fine). */
+ * and lease_until only while the lease is alive. Free the owners (and
+ * next_why) with store_feed_lease_clear (n entries; NULL is fine). */
 int store_feed_leases(struct store *s, const int64_t *feed_ids, size_t n,
                       struct store_feed_lease *out);
 void store_feed_lease_clear(struct store_feed_lease *l, size_t n);
+
+/* One item a feed carries, for its publishing rate and its lag (issue 13). */
+struct store_feed_item {
+    int64_t date;       /* the article's date: the publisher's when believed,
+                         * else first seen (SPEC §3) */
+    int64_t first_seen; /* when the store first saw the article, from any feed */
+    int believed;       /* 1: date is the publisher's, believed (an item without
+                         * one, dated when first seen, is not) */
+    int first_source;   /* 1: this feed brought it first (first_seen is its own) */
+};
+
+/* The newest items feed_id carries (the last stored first), at most max of
+ * them, into out (room for max); the count in *n; the feed's first
+ * successful fetch (0 never) in *first_ok. One indexed read of at most max
+ * rows (never the feed's whole history). Returns 0 or a negative errno. */
+int store_feed_items(struct store *s, int64_t feed_id, struct store_feed_item *out, size_t max,
+                     size_t *n, int64_t *first_ok);
 
 /* Every feed the store holds, whichever node's configuration named it:
  * cb(arg, id, name) in id order (name valid during the call); a non-zero
@@ -369,11 +432,11 @@ int store_node_listed(struct store *s, const char *node, const int64_t *feed_ids
  * reading; store_notify: NOTIFY with payload `what` ("articles", "due"; at
  * most 64 bytes), never inside store_begin (-EINVAL); store_notifications:
  * read what arrived without blocking, cb once per notification (payload
- * valid during the call), returns the count or a negative errno;
- * -ECONNRESET when the connection was made anew since store_listen (the
- * socket changed: call store_listen again for the new fd; the LISTEN
- * itself is renewed by the reconnect). A handle that listens is best kept
- * for that alone (the notifications wait in it until read). */
+ * valid during the call), returns the count or a negative errno; it
+ * never blocks, and never reconnects: -ECONNRESET when the connection is
+ * lost or was made anew since store_listen (call store_listen again: it
+ * reconnects, and gives the new socket). A handle that listens is best
+ * kept for that alone (the notifications wait in it until read). */
 int store_listen(struct store *s);
 int store_notify(struct store *s, const char *what);
 int store_notifications(struct store *s, void (*cb)(void *arg, const char *what), void *arg);
@@ -387,6 +450,144 @@ int store_notifications(struct store *s, void (*cb)(void *arg, const char *what)
  * -ECONNRESET until store_rollback. store_connected says whether the last
  * call found the database (1) or not (0). SQLite: always 1. */
 int store_connected(const struct store *s);
+
+/* ---- WebSub subscriptions (SPEC §11, W3C WebSub), store_websub.c ----
+ * The subscriber's side: one row a subscription this store's daemons asked
+ * a hub for, found by its callback id (the unguessable last segment of the
+ * callback URL), so that any node sharing the store can answer the hub's
+ * intent check and verify and ingest a push. Times are the caller's clock
+ * (the database's, store_now, for every node to agree). */
+enum store_websub_state {
+    STORE_WS_PENDING = 0,       /* subscribe asked, the hub has not verified it yet */
+    STORE_WS_ACTIVE = 1,        /* verified: lease_until holds */
+    STORE_WS_UNSUBSCRIBING = 2, /* unsubscribe asked (its feed went): pushes refused */
+};
+
+/* One subscription. Strings owned by the struct (store_websub_clear), or
+ * borrowed when passed in. */
+struct store_websub {
+    char *callback;      /* 1 to 64 of [A-Za-z0-9_-]: the callback URL's last segment */
+    int64_t feed_id;     /* the feed it delivers to */
+    char *topic, *hub;   /* hub.topic and the hub's URL */
+    char *secret;        /* hub.secret: the HMAC key of X-Hub-Signature; never logged */
+    int state;           /* enum store_websub_state */
+    int64_t lease_until; /* Unix seconds, 0 unknown (not verified yet) */
+    int64_t lease_s;     /* the lease the hub granted, seconds, 0 unknown */
+    int64_t asked_at;    /* when subscribe (or unsubscribe) was last sent */
+};
+void store_websub_clear(struct store_websub *w);
+
+/* Insert w, or replace the row of w->callback. 0 or a negative errno
+ * (-EINVAL: a field missing or a callback id not of the form above). */
+int store_websub_put(struct store *s, const struct store_websub *w);
+/* The subscription of `callback` into *out: 1 found, 0 none (out zeroed),
+ * or a negative errno. */
+int store_websub_get(struct store *s, const char *callback, struct store_websub *out);
+/* Up to max subscriptions of feed feed_id (0: of every feed) into out[],
+ * their number in *n, oldest first. 0 or a negative errno. */
+int store_websub_of_feed(struct store *s, int64_t feed_id, struct store_websub *out, size_t max,
+                         size_t *n);
+/* Set the state of `callback` (and, when lease_s > 0, its lease: now +
+ * lease_s; asked_at when `asked` is not 0). 1 when the row exists, 0 when
+ * not, or a negative errno. */
+int store_websub_set(struct store *s, const char *callback, int state, int64_t now,
+                     int64_t lease_s, int64_t asked);
+/* Forget `callback`: 1 deleted, 0 none, or a negative errno. */
+int store_websub_delete(struct store *s, const char *callback);
+/* Claim up to max active subscriptions whose lease is four-fifths over at
+ * `now` and which no node claimed for renewal in the last `hold` seconds:
+ * each is marked claimed (now) in the same statement, so that of several
+ * nodes sharing the store only one renews it (PostgreSQL: SKIP LOCKED).
+ * Into out[], their number in *n. Also forgets subscriptions whose lease
+ * ran out `hold` seconds ago or more (the hub stopped: the next fetch
+ * subscribes again), unsubscribes and unverified ones asked a day ago,
+ * and deliveries seen (store_websub_seen) a week ago. 0 or a negative errno. */
+int store_websub_renewals(struct store *s, int64_t now, int64_t hold, struct store_websub *out,
+                          size_t max, size_t *n);
+/* Replay guard: whether delivery `sig` (its signature, hex) was seen:
+ * with add 0, 1 seen or 0 not; with add 1, record it (seen at `now`;
+ * again is harmless): 0. Or a negative errno. */
+int store_websub_seen(struct store *s, const char *sig, int64_t now, int add);
+
+/* ---- the built-in WebSub hub's subscriptions (SPEC §11), store_hub.c ----
+ * The hub's side: one row a verified subscription of a reader to one of our
+ * feeds (topic, callback), shared by every node on one store, with its
+ * delivery state. `changed` counts the changes of the articles marked since
+ * it began (store_hub_mark), `seen` the last of them delivered (or found to
+ * change nothing): a subscription with changed > seen, its lease running
+ * and its next try come is due. A due one is claimed by one node at a time
+ * (store_hub_claim: PostgreSQL's FOR UPDATE SKIP LOCKED, a hold, a claim
+ * token), and finished with that token (store_hub_done), so that a change is
+ * pushed once whichever node stored it. Times are the caller's clock (the
+ * database's, store_now, for every node to agree). */
+
+/* One subscription. Strings owned by the struct (store_hub_clear), or
+ * borrowed when passed in. */
+struct store_hub_sub {
+    int64_t id;          /* row id */
+    char *topic;         /* hub.topic as the subscriber gave it */
+    char *path;          /* the route it names, from the first '/': "/feed.atom?limit=5" */
+    char *callback;      /* hub.callback */
+    char *host;          /* the callback's host (max subscriptions per host) */
+    char *secret;        /* hub.secret, or NULL: deliveries unsigned; never logged */
+    int64_t lease_until; /* the subscription ends then */
+    int64_t lease_s;     /* the lease granted, seconds */
+    int64_t changed;     /* changes marked since it began */
+    int64_t seen;        /* … of them delivered, or that changed nothing in its topic */
+    char *sent;          /* hash of the content last delivered (or given up on), or NULL */
+    int fails;           /* consecutive failed deliveries, whatever the content */
+    int tries;           /* failed attempts to deliver the present content */
+    int64_t next_try;    /* no delivery before this (a failure's backoff) */
+    int64_t claim;       /* the token of the latest claim */
+};
+void store_hub_clear(struct store_hub_sub *h);
+
+/* A verified subscription h (topic, path, callback, host, secret, lease_s;
+ * sent: the hash of the topic's content when it was verified, or NULL):
+ * inserted due once (changed 1, seen 0: a change made while it was being
+ * verified is not lost, and the content it began with is not pushed), or
+ * the row of (topic, callback) renewed (path, host, secret, lease_until =
+ * now + lease_s, fails 0; its delivery state kept, so a renewal never
+ * pushes what was pushed nor loses what is due). 0 or a negative errno
+ * (-EINVAL: a field missing, a lease <= 0). */
+int store_hub_put(struct store *s, const struct store_hub_sub *h, int64_t now);
+/* Forget the subscription (topic, callback): 1 deleted, 0 none, or a
+ * negative errno. */
+int store_hub_remove(struct store *s, const char *topic, const char *callback);
+/* The subscription (topic, callback) into *out: 1 found, 0 none (out
+ * zeroed), or a negative errno. */
+int store_hub_get(struct store *s, const char *topic, const char *callback,
+                  struct store_hub_sub *out);
+/* Subscriptions whose lease runs at `now`, but that of (topic, callback)
+ * (a renewal is no new one): all in *total, those of callback host `host`
+ * in *of_host. 0 or a negative errno. */
+int store_hub_count(struct store *s, int64_t now, const char *host, const char *topic,
+                    const char *callback, long *total, long *of_host);
+/* The articles changed: every subscription whose lease runs at `now` is
+ * due (changed + 1). 0 or a negative errno. */
+int store_hub_mark(struct store *s, int64_t now);
+
+/* What store_hub_claim found besides its claims. */
+struct store_hub_pass {
+    long expired; /* subscriptions whose lease had run out: deleted */
+    long live;    /* subscriptions left */
+    int64_t next; /* the earliest time another one falls due (a backoff, or a claim
+                   * of another node running out), 0 none */
+};
+/* Delete the subscriptions whose lease ran out at `now`, then claim up to
+ * max due ones (changed > seen, next_try <= now, no claim of the last
+ * `hold` seconds): each gets a new claim token and is held for `hold`
+ * seconds, in one statement (PostgreSQL: the rows another node is
+ * claiming skipped, not waited for). Into out[] (room for max), their
+ * number in *n; the rest into *p (may be NULL). 0 or a negative errno. */
+int store_hub_claim(struct store *s, int64_t now, int64_t hold, struct store_hub_sub *out,
+                    size_t max, size_t *n, struct store_hub_pass *p);
+/* Finish the claim d->claim of subscription d->id: its delivery state set
+ * to d's seen, sent (NULL: kept), fails, tries and next_try, the hold
+ * released; with drop, the subscription deleted instead. 1 done, 0 when the
+ * claim is no longer held (another claim since, or the row is gone), or a
+ * negative errno. */
+int store_hub_done(struct store *s, const struct store_hub_sub *d, int drop);
 
 /* ---- backup, restore and check (issue 12 §3), store/store_backup.c ----
  * One backup format for both backends: a SQLite file of this schema, in

@@ -216,84 +216,105 @@ column_range(int64_t feed_id, const char *title, char *lo, char *hi, size_t n)
 
 /* What rules 2–4 read of the store for a new article (its feed
  * `feed_id`), read at once before they run (one round trip on PostgreSQL,
- * not five): whether its title is a known column title, the article
- * holding its link, the live articles under its title within 48 h, the
- * feed's other links under its title (a column title?), the live articles
- * sharing a band within 72 h. Rules 3 and 4 read them under the locks; the
- * last three are read whether or not a rule before needs them. */
-static int
-lookups_read(struct store *s, const struct keys *k, int64_t feed_id, int64_t date,
-             struct lookups *l)
-{
+ * not five, and one for several articles: store_add_many): whether its
+ * title is a known column title, the article holding its link, the live
+ * articles under its title within 48 h, the feed's other links under its
+ * title (a column title?), the live articles sharing a band within 72 h.
+ * Rules 3 and 4 read them under the locks; the last three are read whether
+ * or not a rule before needs them. The question (lookups_ask) points into
+ * the struct, which stays put until the answer is read (lookups_answer). */
+struct ask {
+    struct store_lookups r; /* key_lookup's request */
     struct store_lookup q[3];
-    struct store_more more = {0};
+    struct store_more more;
     struct store_key bands[STORE_BANDS];
     int64_t column, locks[1 + STORE_BANDS];
-    size_t n = 0, nlocks = similarity_locks(k, locks);
-    int ic = -1, il = -1, it = -1;
-    char *lo = NULL, *hi = NULL;
-    memset(l, 0, sizeof(*l));
+    char *lo, *hi;
+    int ic, il, it;
+    struct lookups l; /* the answer */
+};
+
+static void
+ask_free(struct ask *q)
+{
+    store_more_clear(&q->more);
+    free(q->lo);
+    free(q->hi);
+    q->lo = q->hi = NULL;
+}
+
+static int
+lookups_ask(const struct keys *k, int64_t feed_id, int64_t date, struct ask *q)
+{
+    struct lookups *l = &q->l;
+    size_t n = 0;
+    memset(q, 0, sizeof(*q));
+    q->ic = q->il = q->it = -1;
     if (k->title != NULL) {
         size_t len = strlen(k->title) + 32;
-        if ((lo = malloc(len)) == NULL || (hi = malloc(len)) == NULL) {
-            free(lo);
+        if ((q->lo = malloc(len)) == NULL || (q->hi = malloc(len)) == NULL)
             return -ENOMEM;
-        }
-        column_range(feed_id, k->title, lo, hi, len);
-        more.range_kind = KEY_FEED_TITLE;
-        more.range_lo = lo;
-        more.range_hi = hi;
-        more.range_max = 3;
+        column_range(feed_id, k->title, q->lo, q->hi, len);
+        q->more.range_kind = KEY_FEED_TITLE;
+        q->more.range_lo = q->lo;
+        q->more.range_hi = q->hi;
+        q->more.range_max = 3;
     }
     if (k->banded) {
         for (int b = 0; b < STORE_BANDS; b++)
-            bands[b] = (struct store_key){KEY_BAND, NULL, (int64_t)k->bands[b], 0};
-        more.k = bands;
-        more.nk = STORE_BANDS;
-        more.lo = date - H72;
-        more.hi = date + H72;
-        more.cand = l->similar;
-        more.max = MAX_CANDIDATES;
+            q->bands[b] = (struct store_key){KEY_BAND, NULL, (int64_t)k->bands[b], 0};
+        q->more.k = q->bands;
+        q->more.nk = STORE_BANDS;
+        q->more.lo = date - H72;
+        q->more.hi = date + H72;
+        q->more.cand = l->similar;
+        q->more.max = MAX_CANDIDATES;
     }
     if (k->title != NULL) {
-        ic = (int)n;
-        q[n++] = (struct store_lookup){.k = {KEY_COLUMN, k->title, 0, 0}, .out = &column, .max = 1};
+        q->ic = (int)n;
+        q->q[n++] =
+            (struct store_lookup){.k = {KEY_COLUMN, k->title, 0, 0}, .out = &q->column, .max = 1};
     }
     if (k->link != NULL) {
-        il = (int)n;
-        q[n++] = (struct store_lookup){
+        q->il = (int)n;
+        q->q[n++] = (struct store_lookup){
             .k = {KEY_LINK, k->link, 0, 0}, .out = &l->link_article, .max = 1};
     }
     if (k->title != NULL) {
-        it = (int)n;
-        q[n++] = (struct store_lookup){.k = {KEY_TITLE, k->title, 0, 0},
-                                       .live = 1,
-                                       .lo = date - H48,
-                                       .hi = date + H48,
-                                       .out = l->title,
-                                       .max = TITLE_CANDIDATES};
+        q->it = (int)n;
+        q->q[n++] = (struct store_lookup){.k = {KEY_TITLE, k->title, 0, 0},
+                                          .live = 1,
+                                          .lo = date - H48,
+                                          .hi = date + H48,
+                                          .out = l->title,
+                                          .max = TITLE_CANDIDATES};
     }
-    int rc = n > 0 || nlocks > 0 ? s->ops->key_lookup(s, locks, nlocks, q, n, &more) : 0;
-    if (rc == 0) {
-        /* column_title's count: the incoming article's own key is one */
-        for (int i = 0; i < more.nrange; i++)
-            l->other_links += strcmp(more.range_keys[i], k->feed_title) != 0;
-        l->nsimilar = more.ncand;
-    }
-    store_more_clear(&more);
-    free(lo);
-    free(hi);
-    if (rc < 0)
-        return rc;
-    if (ic >= 0)
-        l->column = q[ic].n > 0;
-    if (il >= 0) {
-        l->link = q[il].n > 0;
-        l->link_alive = q[il].alive;
-    }
-    if (it >= 0)
-        l->ntitle = q[it].n;
+    q->r = (struct store_lookups){.locks = q->locks,
+                                  .nlocks = similarity_locks(k, q->locks),
+                                  .q = q->q,
+                                  .n = n,
+                                  .more = &q->more};
     return 0;
+}
+
+/* The answer to q (asked for keys k) into q->l, once key_lookup ran. */
+static void
+lookups_answer(const struct keys *k, struct ask *q)
+{
+    struct lookups *l = &q->l;
+    /* column_title's count: the incoming article's own key is one */
+    for (int i = 0; i < q->more.nrange; i++)
+        l->other_links += strcmp(q->more.range_keys[i], k->feed_title) != 0;
+    l->nsimilar = q->more.ncand;
+    if (q->ic >= 0)
+        l->column = q->q[q->ic].n > 0;
+    if (q->il >= 0) {
+        l->link = q->q[q->il].n > 0;
+        l->link_alive = q->q[q->il].alive;
+    }
+    if (q->it >= 0)
+        l->ntitle = q->q[q->it].n;
+    ask_free(q);
 }
 
 /* Rule 3: a live article under the same title within 48 h whose body agrees
@@ -341,7 +362,7 @@ find_column(struct keys *k, const struct lookups *l)
 static int
 find_similar(struct store *s, const struct keys *k, const struct lookups *l, int64_t *article)
 {
-    /* every band's candidates, read with the lookups (lookups_read): band
+    /* every band's candidates, read with the lookups (lookups_ask): band
      * by band, each article once, the first 64 */
     const int64_t *cand = l->similar;
     int nc = l->nsimilar;
@@ -364,14 +385,10 @@ find_similar(struct store *s, const struct keys *k, const struct lookups *l, int
 static int
 add_source(struct store *s, int64_t article, int64_t feed_id, int republish, int64_t now)
 {
-    int rc = s->ops->src_add(s, article, feed_id, now);
+    /* a feed that may republish makes a hidden article visible */
+    int rc = s->ops->src_add(s, article, feed_id, now, republish);
     if (rc > 0)
         s->changed = 1;
-    if (rc >= 0 && republish) {
-        /* a feed that may republish makes a hidden article visible */
-        if ((rc = s->ops->art_republish(s, article)) > 0)
-            s->changed = 1;
-    }
     return rc < 0 ? rc : 0;
 }
 
@@ -475,91 +492,144 @@ find_duplicate(struct store *s, const struct keys *k, const struct lookups *l, i
     return found;
 }
 
-/* store_add once: 0, a negative errno, or 1 when another writer's copy of
- * the story took an exact key first (nothing stored: look again). */
-static int
-add_once(struct store *s, int64_t feed_id, const struct parse_article *a, int republish,
-         int64_t now, enum store_outcome *outcome)
+/* One article on its way through the rules (add_once, store_add_many). */
+struct item {
+    struct keys k;
+    char *text, *cats;
+    uint64_t hash;
+    enum store_outcome out;
+    struct ask ask; /* rules 2–4's question and answer */
+};
+
+static void
+item_free(struct item *it)
 {
-    enum store_outcome out = STORE_UNCHANGED;
-    struct keys k = {0};
-    char *text = NULL, *cats = NULL;
+    keys_free(&it->k);
+    free(it->text);
+    free(it->cats);
+    ask_free(&it->ask);
+    memset(it, 0, sizeof(*it));
+}
+
+/* Rule 1 for article `a` (its guid key and content hash into it): 0 when it
+ * decides (it->out: unchanged, or updated in place), 2 when rules 2–4 are
+ * to run, or a negative errno. `pre`: what the store said of the guid key a
+ * moment ago (guid_find), or NULL to look it up now. */
+static int
+add_rule1(struct store *s, int64_t feed_id, const struct parse_article *a, int64_t now,
+          const struct store_guid *pre, struct item *it)
+{
     int64_t article = 0;
-    int alive = 0, rc = -ENOMEM, found;
+    int alive = 0, rc, found;
+    it->out = STORE_UNCHANGED;
     if (a->guid == NULL || a->title == NULL || a->body == NULL) {
         snprintf(s->err, sizeof(s->err), "article without guid, title or body");
         return -EINVAL;
     }
-    uint64_t hash = hash64(hash64(0xcbf29ce484222325ULL, a->title), a->body);
+    it->hash = hash64(hash64(0xcbf29ce484222325ULL, a->title), a->body);
 
     size_t gl = strlen(a->guid) + 32;
-    if ((k.guid = malloc(gl)) == NULL)
-        goto out;
-    snprintf(k.guid, gl, "%" PRId64 "\x1f%s", feed_id, a->guid);
+    if ((it->k.guid = malloc(gl)) == NULL)
+        return -ENOMEM;
+    snprintf(it->k.guid, gl, "%" PRId64 "\x1f%s", feed_id, a->guid);
 
     /* 1. same feed, same guid: unchanged, or updated in place */
-    if ((rc = found = key_find(s, KEY_GUID, k.guid, 0, 0, &article, &alive)) < 0)
-        goto out;
-    if (found) {
-        rc = 0;
-        if (!alive)
-            goto out; /* a tombstone: pruned, never new again */
-        uint64_t old = hash, stored;
-        int64_t first;
-        int r = s->ops->art_get(s, article, &stored, &first);
-        /* only the article's first source updates it: a feed that carries a
-         * copy does not overwrite the original with its version */
-        if (r > 0 && first == feed_id)
-            old = stored;
-        else if (r < 0)
-            rc = r;
-        if (rc < 0 || old == hash)
-            goto out;
-        out = STORE_UPDATED;
-        rc = -ENOMEM;
-        if ((text = parse_html_text(a->body)) == NULL || (cats = categories_json(a)) == NULL ||
-            keys_make(s, feed_id, a, text, &k) < 0)
-            goto out;
-        if ((rc = update_article(s, article, a, cats, text, hash, now)) < 0)
-            goto out;
-        /* the new version's keys find its reposts too */
-        rc = keys_add(s, &k, K_LINK | K_TITLE | K_FEED_TITLE | K_BANDS, article, a->date, 1);
-        goto out;
+    if (pre != NULL) {
+        found = pre->found;
+        article = pre->article;
+        alive = pre->alive;
+    } else if ((rc = found = key_find(s, KEY_GUID, it->k.guid, 0, 0, &article, &alive)) < 0) {
+        return rc;
     }
+    if (!found)
+        return 2;
+    if (!alive) /* a tombstone: pruned, not new again while a feed lists it */
+        return s->ops->tomb_seen(s, article, now, 0);
+    uint64_t old = it->hash, stored = pre ? pre->hash : 0;
+    int64_t first = pre ? pre->feed_id : 0;
+    int r = pre ? 1 : s->ops->art_get(s, article, &stored, &first);
+    /* only the article's first source updates it: a feed that carries a
+     * copy does not overwrite the original with its version */
+    if (r < 0)
+        return r;
+    if (r > 0 && first == feed_id)
+        old = stored;
+    if (old == it->hash)
+        return 0;
+    it->out = STORE_UPDATED;
+    if ((it->text = parse_html_text(a->body)) == NULL || (it->cats = categories_json(a)) == NULL ||
+        keys_make(s, feed_id, a, it->text, &it->k) < 0)
+        return -ENOMEM;
+    if ((rc = update_article(s, article, a, it->cats, it->text, it->hash, now)) < 0)
+        return rc;
+    /* the new version's keys find its reposts too */
+    return keys_add(s, &it->k, K_LINK | K_TITLE | K_FEED_TITLE | K_BANDS, article, a->date, 1);
+}
 
-    if ((text = parse_html_text(a->body)) == NULL || keys_make(s, feed_id, a, text, &k) < 0)
-        goto out;
-    struct lookups look;
-    if ((rc = lookups_read(s, &k, feed_id, a->date, &look)) < 0)
-        goto out;
-    if (k.title != NULL)
-        find_column(&k, &look);
-    if ((rc = found = find_duplicate(s, &k, &look, &article, &alive)) < 0)
-        goto out;
+/* Rules 2–4's first half, after add_rule1's 2: the article's text and
+ * keys, and the question its lookups ask (it->ask.r). */
+static int
+new_ask(struct store *s, int64_t feed_id, const struct parse_article *a, struct item *it)
+{
+    if ((it->text = parse_html_text(a->body)) == NULL ||
+        keys_make(s, feed_id, a, it->text, &it->k) < 0)
+        return -ENOMEM;
+    return lookups_ask(&it->k, feed_id, a->date, &it->ask);
+}
+
+/* The second half, once key_lookup answered it->ask.r: rules 2–4 and the
+ * writes (it->out). 0, 1 when another writer's copy of the story took an
+ * exact key first (nothing stored: look again), or a negative errno. */
+static int
+new_decide(struct store *s, int64_t feed_id, const struct parse_article *a, int republish,
+           int64_t now, struct item *it)
+{
+    struct lookups *look = &it->ask.l;
+    int64_t article = 0;
+    int alive = 0, rc, found;
+    lookups_answer(&it->k, &it->ask);
+    if (it->k.title != NULL)
+        find_column(&it->k, look);
+    if ((rc = found = find_duplicate(s, &it->k, look, &article, &alive)) < 0)
+        return rc;
     if (found) {
         /* another source of an article already stored (or of a tombstone:
          * then nothing to show). Its guid now points there, so the next fetch
          * of this item is rule 1; its link and title find later copies. */
-        out = alive ? STORE_DUPLICATE : STORE_UNCHANGED;
-        if ((rc = keys_add(s, &k, K_GUID, article, a->date, 0)) < 0 ||
-            (rc = keys_add(s, &k, K_LINK | K_TITLE | K_FEED_TITLE | K_COLUMN, article, a->date, 1)) < 0)
-            goto out;
-        if (alive)
-            rc = add_source(s, article, feed_id, republish, now);
-        goto out;
+        struct store_key add[5 + STORE_BANDS];
+        size_t n = keys_list(&it->k, K_GUID, 0, add);
+        n += keys_list(&it->k, K_LINK | K_TITLE | K_FEED_TITLE | K_COLUMN, 1, add + n);
+        it->out = alive ? STORE_DUPLICATE : STORE_UNCHANGED;
+        /* a tombstone seen again lives on: refreshed (or made again, when
+         * another node expired it meanwhile) before keys are added to it */
+        if ((!alive && (rc = s->ops->tomb_seen(s, article, now, 1)) < 0) ||
+            (rc = s->ops->keys_add(s, add, n, article, a->date)) < 0)
+            return rc;
+        return alive ? add_source(s, article, feed_id, republish, now) : 0;
     }
+    it->out = STORE_NEW;
+    if ((it->cats = categories_json(a)) == NULL)
+        return -ENOMEM;
+    return insert_article(s, feed_id, a, it->cats, it->text, it->hash, republish, now, &it->k,
+                          &article);
+}
 
-    out = STORE_NEW;
-    rc = -ENOMEM;
-    if ((cats = categories_json(a)) == NULL)
-        goto out;
-    rc = insert_article(s, feed_id, a, cats, text, hash, republish, now, &k, &article);
-out:
+/* store_add once: 0, a negative errno, or 1 when another writer's copy of
+ * the story took an exact key first (nothing stored: look again). `pre`:
+ * what the store said of the article's guid key a moment ago (guid_find),
+ * or NULL to look it up now. */
+static int
+add_once(struct store *s, int64_t feed_id, const struct parse_article *a, int republish,
+         int64_t now, const struct store_guid *pre, enum store_outcome *outcome)
+{
+    struct item it = {0};
+    int rc = add_rule1(s, feed_id, a, now, pre, &it);
+    if (rc == 2 && (rc = new_ask(s, feed_id, a, &it)) == 0 &&
+        (rc = s->ops->key_lookup(s, &it.ask.r, 1)) == 0)
+        rc = new_decide(s, feed_id, a, republish, now, &it);
     if (rc == 0 && outcome != NULL)
-        *outcome = out;
-    keys_free(&k);
-    free(text);
-    free(cats);
+        *outcome = it.out;
+    item_free(&it);
     return rc;
 }
 
@@ -571,8 +641,180 @@ store_add(struct store *s, int64_t feed_id, const struct parse_article *a, int r
     /* a conflict means the other copy is committed now: the second look
      * finds it (a third is for a copy pruned in between) */
     for (int attempt = 0; attempt < 3; attempt++)
-        if ((rc = add_once(s, feed_id, a, republish, now, outcome)) <= 0)
+        if ((rc = add_once(s, feed_id, a, republish, now, NULL, outcome)) <= 0)
             return rc;
     snprintf(s->err, sizeof(s->err), "article stored elsewhere and not found");
     return -EAGAIN;
+}
+
+/* Up to this many articles a look-up (store_add_many). */
+#define GUIDS_MAX 64
+
+/* Whether the rules 2–4 lookups of an article with keys b could find
+ * anything an article with keys a writes (a's own keys: its guid, link,
+ * title, feed title, column title, bands): then b's lookups must wait for
+ * a's writes. */
+static int
+keys_meet(const struct keys *a, const struct keys *b)
+{
+    if (strcmp(a->guid, b->guid) == 0 || (a->link && b->link && strcmp(a->link, b->link) == 0) ||
+        (a->title && b->title && strcmp(a->title, b->title) == 0))
+        return 1;
+    for (int i = 0; a->banded && b->banded && i < STORE_BANDS; i++)
+        for (int j = 0; j < STORE_BANDS; j++)
+            if (a->bands[i] == b->bands[j])
+                return 1;
+    return 0;
+}
+
+/* A batch's wave: items[at[0..n)], each asking rules 2–4's lookups, none
+ * of them able to find what one before it writes (keys_meet): their
+ * lookups in one key_lookup (one round trip on PostgreSQL), then each
+ * decided and written in turn, as one after another would be (wave_run,
+ * which empties it). */
+struct wave {
+    struct item *items;
+    size_t at[GUIDS_MAX];
+    size_t n;
+};
+
+static int
+wave_run(struct store *s, int64_t feed_id, const struct parse_article *const *a, int republish,
+         int64_t now, struct wave *w, enum store_outcome *out)
+{
+    struct store_lookups r[GUIDS_MAX];
+    int rc = 0;
+    for (size_t i = 0; i < w->n; i++)
+        r[i] = w->items[w->at[i]].ask.r;
+    if (w->n > 0)
+        rc = s->ops->key_lookup(s, r, w->n);
+    for (size_t i = 0; i < w->n; i++) {
+        size_t j = w->at[i];
+        struct item *it = &w->items[j];
+        if (rc == 0) {
+            rc = new_decide(s, feed_id, a[j], republish, now, it);
+            /* another writer's copy took an exact key first: looked up
+             * again, as store_add does */
+            for (int attempt = 1; rc > 0 && attempt < 3; attempt++)
+                rc = add_once(s, feed_id, a[j], republish, now, NULL, &it->out);
+            if (rc > 0) {
+                snprintf(s->err, sizeof(s->err), "article stored elsewhere and not found");
+                rc = -EAGAIN;
+            }
+            if (rc == 0)
+                out[j] = it->out;
+        }
+        item_free(it);
+    }
+    w->n = 0;
+    return rc;
+}
+
+int
+store_add_many(struct store *s, int64_t feed_id, const struct parse_article *const *a, size_t n,
+               int republish, int64_t now, enum store_outcome *out)
+{
+    struct store_key k[GUIDS_MAX];
+    struct store_guid pre[GUIDS_MAX];
+    char *guid[GUIDS_MAX] = {0};
+    struct wave w = {0};
+    size_t done = 0;
+    int rc = 0;
+    if (s->ops->guid_find == NULL || !s->in_tx) {
+        /* no round trips to save (SQLite), or none to hold back: one after
+         * another */
+        for (size_t i = 0; i < n && rc == 0; i++)
+            rc = store_add(s, feed_id, a[i], republish, now, &out[i]);
+        return rc;
+    }
+    if ((w.items = calloc(GUIDS_MAX, sizeof(*w.items))) == NULL)
+        return -ENOMEM;
+    while (done < n && rc == 0) {
+        size_t m = n - done < GUIDS_MAX ? n - done : GUIDS_MAX, nk = 0;
+        int have = 0;
+        const struct parse_article *const *b = a + done;
+        /* the guid keys of the next m articles, each once: a guid repeated
+         * in the batch is looked up when its turn comes (the one before it
+         * may have stored it) */
+        for (size_t i = 0; i < m && rc == 0; i++) {
+            size_t gl = b[i]->guid ? strlen(b[i]->guid) + 32 : 0;
+            if (b[i]->guid == NULL)
+                continue;
+            if ((guid[i] = malloc(gl)) == NULL) {
+                rc = -ENOMEM;
+                break;
+            }
+            snprintf(guid[i], gl, "%" PRId64 "\x1f%s", feed_id, b[i]->guid);
+            for (size_t j = 0; j < i && guid[i] != NULL; j++)
+                if (guid[j] != NULL && strcmp(guid[j], guid[i]) == 0) {
+                    free(guid[i]);
+                    guid[i] = NULL;
+                }
+            if (guid[i] != NULL)
+                k[nk++] = (struct store_key){KEY_GUID, guid[i], 0, 0};
+        }
+        if (rc == 0 && nk > 0) {
+            struct store_guid found[GUIDS_MAX];
+            if ((rc = s->ops->guid_find(s, k, nk, found)) == 0) {
+                have = 1;
+                for (size_t i = 0, j = 0; i < m; i++)
+                    if (guid[i] != NULL)
+                        pre[i] = found[j++];
+            }
+        }
+        for (size_t i = 0; i < m && rc == 0; i++) {
+            const struct store_guid *p = have && guid[i] != NULL ? &pre[i] : NULL;
+            struct item *it = &w.items[i];
+            if (p == NULL || (p->found && p->alive)) {
+                /* a repeated guid looked up now, or an article rule 1 may
+                 * update: after what the wave before it writes */
+                if ((rc = wave_run(s, feed_id, b, republish, now, &w, out + done)) < 0)
+                    break;
+                int attempt = 0;
+                while ((rc = add_once(s, feed_id, b[i], republish, now, p, &out[done + i])) > 0 &&
+                       ++attempt < 3)
+                    p = NULL;
+                if (rc > 0) {
+                    snprintf(s->err, sizeof(s->err), "article stored elsewhere and not found");
+                    rc = -EAGAIN;
+                }
+                continue;
+            }
+            /* rule 1 decides alone (a tombstone), or rules 2–4 run with the
+             * wave */
+            rc = add_rule1(s, feed_id, b[i], now, p, it);
+            if (rc == 0) {
+                out[done + i] = it->out;
+                item_free(it);
+                continue;
+            }
+            if (rc < 0 || (rc = new_ask(s, feed_id, b[i], it)) < 0) {
+                item_free(it);
+                break;
+            }
+            for (size_t j = 0; j < w.n; j++)
+                if (keys_meet(&w.items[w.at[j]].k, &it->k)) {
+                    /* it could find what one before it writes: after it */
+                    rc = wave_run(s, feed_id, b, republish, now, &w, out + done);
+                    break;
+                }
+            if (rc < 0) {
+                item_free(it);
+                break;
+            }
+            w.at[w.n++] = i;
+        }
+        if (rc == 0)
+            rc = wave_run(s, feed_id, b, republish, now, &w, out + done);
+        for (size_t i = 0; i < w.n; i++)
+            item_free(&w.items[w.at[i]]);
+        w.n = 0;
+        for (size_t i = 0; i < m; i++) {
+            free(guid[i]);
+            guid[i] = NULL;
+        }
+        done += m;
+    }
+    free(w.items);
+    return rc;
 }

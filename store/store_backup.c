@@ -33,7 +33,14 @@ static const struct {
     [STORE_INV_KEY_FEED] = {"guid or feed-title keys naming a feed that does not exist", "article"},
     [STORE_INV_SEARCH_MISSING] = {"articles missing from the search index", "article"},
     [STORE_INV_SEARCH_ORPHAN] = {"search rows without an article", "row"},
+    [STORE_INV_TOMB_LIVE] = {"tombstones naming an article that is not pruned", "article"},
+    [STORE_INV_TOMB_UNTRACKED] = {"dedup keys of pruned articles without a tombstone (they"
+                                  " would never expire)",
+                                  "article"},
 };
+
+/* SQLite's schema that has the tombstones table (migration 8). */
+#define SQLITE_TOMBSTONES 8
 
 static void say(store_report_cb cb, void *arg, int problem, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -55,7 +62,7 @@ say(store_report_cb cb, void *arg, int problem, const char *fmt, ...)
 static void
 check_invariants(struct store *s, int version, store_report_cb cb, void *arg, long *problems)
 {
-    static const char *const table[] = {"feeds", "articles", "sources", "keys"};
+    static const char *const table[] = {"feeds", "articles", "sources", "keys", "tombstones"};
     long count[STORE_T_COUNT] = {0}, n, found = 0;
     int64_t sample;
     int rc;
@@ -63,12 +70,19 @@ check_invariants(struct store *s, int version, store_report_cb cb, void *arg, lo
         for (int t = 0; t < STORE_T_COUNT; t++)
             if (s->ops->raw_count(s, t, &count[t]) < 0)
                 count[t] = -1;
-        say(cb, arg, 0, "%ld %s, %ld %s, %ld %s, %ld %s", count[0], table[0], count[1], table[1],
-            count[2], table[2], count[3], table[3]);
+        if (version >= SQLITE_TOMBSTONES)
+            say(cb, arg, 0, "%ld %s, %ld %s, %ld %s, %ld %s, %ld %s", count[0], table[0],
+                count[1], table[1], count[2], table[2], count[3], table[3], count[4], table[4]);
+        else
+            say(cb, arg, 0, "%ld %s, %ld %s, %ld %s, %ld %s", count[0], table[0], count[1],
+                table[1], count[2], table[2], count[3], table[3]);
     }
     for (int i = 0; i < STORE_INV_COUNT; i++) {
         if ((i == STORE_INV_SEARCH_MISSING || i == STORE_INV_SEARCH_ORPHAN) && version < 2)
             continue; /* SQLite's schema 1 had no search index */
+        if ((i == STORE_INV_TOMB_LIVE || i == STORE_INV_TOMB_UNTRACKED) &&
+            version < SQLITE_TOMBSTONES)
+            continue; /* nor a tombstones table before schema 8 */
         n = 0;
         sample = 0;
         if ((rc = s->ops->invariant(s, i, &n, &sample)) == -ENOTSUP)
@@ -79,13 +93,16 @@ check_invariants(struct store *s, int version, store_report_cb cb, void *arg, lo
             return;
         }
         if (i == STORE_INV_TOMBSTONES) {
-            say(cb, arg, 0, "%ld dedup keys of pruned articles (tombstones, kept by design)", n);
+            say(cb, arg, 0,
+                "%ld dedup keys of pruned articles (tombstones: kept until tombstone_retention"
+                " after an item holding them was last seen)",
+                n);
         } else if (i == STORE_INV_TOMB_ABOVE) {
             if (n > 0)
                 say(cb, arg, 0,
-                    "warning: %ld dedup keys name article ids above the newest article (its"
-                    " newest articles were pruned): SQLite gives the next article such an id,"
-                    " and those keys would then point at it",
+                    "warning: %ld dedup keys name article ids the next article could take"
+                    " (above the newest article and every id pruned): they would then point"
+                    " at it",
                     n);
         } else if (n > 0) {
             say(cb, arg, 1, "%ld %s (first: %s %" PRId64 ")", n, invariant_text[i].what,

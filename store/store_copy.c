@@ -8,8 +8,9 @@
 
 #include "store/store_int.h"
 
-static const char *const stage_name[STORE_T_COUNT] = {"feeds", "articles", "sources", "keys"};
-static const int ncols[STORE_T_COUNT] = {STORE_FEEDS_NCOLS, STORE_ARTICLES_NCOLS, 3, 4};
+static const char *const stage_name[STORE_T_COUNT] = {"feeds", "articles", "sources", "keys",
+                                                      "tombstones"};
+static const int ncols[STORE_T_COUNT] = {STORE_FEEDS_NCOLS, STORE_ARTICLES_NCOLS, 3, 4, 2};
 
 #define PROGRESS_EVERY 1000
 

@@ -120,7 +120,9 @@ store_feed_lease_clear(struct store_feed_lease *l, size_t n)
 {
     for (size_t i = 0; l != NULL && i < n; i++) {
         free(l[i].owner);
+        free(l[i].next_why);
         l[i].owner = NULL;
+        l[i].next_why = NULL;
     }
 }
 

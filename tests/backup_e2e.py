@@ -18,7 +18,6 @@ import json
 import os
 import random
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -27,18 +26,14 @@ import threading
 import time
 
 BIN = os.path.abspath(sys.argv[1])
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from e2e_lib import FAILS, check, ctl, free_port  # noqa: E402
 SANITIZED = os.environ.get("FINFEED_SANITIZED", "") not in ("", "0")
 ARGS = sys.argv[3:]
 BENCH = ARGS[ARGS.index("--bench") + 1] if "--bench" in ARGS else None
 NFEEDS = int(ARGS[ARGS.index("--feeds") + 1]) if "--feeds" in ARGS else (80 if SANITIZED else 300)
 ITEMS = 8  # items a feed adds a round
-FAILS = []
 
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what, flush=True)
-    if not cond:
-        FAILS.append(what)
 
 
 WORDS = ("bond yield rate yuan dollar equity index central bank minutes inflation "
@@ -97,27 +92,6 @@ class Publisher(http.server.BaseHTTPRequestHandler):
         self.wfile.write(body)
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def ctl(sock_path, line, timeout=10):
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(timeout)
-    s.connect(sock_path)
-    s.sendall(line.encode() + b"\n")
-    data = b""
-    while not data.endswith(b"\n"):
-        chunk = s.recv(1 << 20)
-        if not chunk:
-            break
-        data += chunk
-    s.close()
-    return json.loads(data)
 
 
 def run(*args, timeout=600):

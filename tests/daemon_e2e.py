@@ -20,14 +20,10 @@ import time
 import urllib.request
 
 BIN = os.path.abspath(sys.argv[1])
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from e2e_lib import FAILS, check, ctl, free_port  # noqa: E402
 SRC = os.path.abspath(sys.argv[2])
-FAILS = []
 
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what, flush=True)
-    if not cond:
-        FAILS.append(what)
 
 
 def rss(title, items, encoding="utf-8", lang="en"):
@@ -116,27 +112,6 @@ class Publisher(http.server.BaseHTTPRequestHandler):
         return self.send(404, "no", ctype="text/plain")
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def ctl(sock_path, line, timeout=10):
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(timeout)
-    s.connect(sock_path)
-    s.sendall(line)
-    data = b""
-    while not data.endswith(b"\n"):
-        chunk = s.recv(65536)
-        if not chunk:
-            break
-        data += chunk
-    s.close()
-    return json.loads(data)
 
 
 def main():

@@ -73,6 +73,7 @@ awk '
     /^\.SH \[daemon\]/ { s = "daemon"; next }
     /^\.SH \[output\]/ { s = "output"; next }
     /^\.SH \[feed/ { s = "feed"; next }
+    /^\.SH \[schedule/ { s = "schedule"; next }
     /^\.SH / { s = ""; next }
     s != "" && /^\.BR [a-z_]+ "/ { print s, $2 }' "$MAN5" >"$TMP/doc_keys"
 [ -s "$TMP/doc_keys" ] || fail "finfeed.conf(5) documents no key"
@@ -86,6 +87,7 @@ d=$(differ "$code_keys" "$(awk '{ print $2 }' "$TMP/doc_keys")")
 while read -r sec key; do
     case $sec in
     feed) printf '[feed "t"]\n%s = x\nurl = http://a.example/\n' "$key" ;;
+    schedule) printf '[schedule "t"]\n%s = x\n' "$key" ;;
     *) printf '[%s]\n%s = x\n' "$sec" "$key" ;;
     esac >"$TMP/k.conf"
     "$BIN" opml export -c "$TMP/k.conf" >/dev/null 2>"$TMP/err" || true

@@ -1,5 +1,6 @@
 /* tests/test_config.c — daemon/config: SPEC §2's example, every value type,
- * every error message (file:line and key), defaults, FINFEED_CONFIG.
+ * every error message (file:line and key), defaults, FINFEED_CONFIG, and
+ * when feeds are checked (interval = auto, [schedule "NAME"]).
  * Inline cases are written to finfeed.conf in a private temporary directory
  * that the tests chdir into, so messages read exactly "finfeed.conf:N: ...". */
 #include <stdarg.h>
@@ -15,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "daemon/cadence/cadence.h"
 #include "daemon/config/config.h"
 
 #define CFG FIXTURES "/config/"
@@ -117,6 +119,7 @@ test_spec_example(void **state)
     assert_int_equal(c->daemon.max_feed_size, 16 << 20);
     assert_string_equal(c->daemon.user_agent, "finfeed/" FINFEED_VERSION);
     assert_int_equal(c->daemon.retention, 90 * 86400);
+    assert_int_equal(c->daemon.tombstone_retention, 365 * 86400);
     assert_int_equal(c->daemon.allow_file_urls, 0);
     assert_int_equal(c->daemon.stale_after, 14 * 86400);
     assert_int_equal(c->daemon.ntracking_params, 6);
@@ -169,6 +172,7 @@ check_common_defaults(const struct config *c)
     assert_int_equal(c->daemon.max_feed_size, 16 * 1024 * 1024);
     assert_string_equal(c->daemon.user_agent, "finfeed/" FINFEED_VERSION);
     assert_int_equal(c->daemon.retention, 90 * 86400);
+    assert_int_equal(c->daemon.tombstone_retention, 365 * 86400);
     assert_int_equal(c->daemon.allow_file_urls, 0);
     assert_int_equal(c->daemon.stale_after, 14 * 86400);
     assert_int_equal(c->daemon.ntracking_params, 11);
@@ -333,8 +337,10 @@ static const struct value_case value_cases[] = {
      "feed \"f\": interval: bad duration '9223372036854775807' (at most 365d)"},
     {"feed", "interval", "106751991167301d",
      "feed \"f\": interval: bad duration '106751991167301d' (at most 365d)"},
-    {"feed", "interval", "15 m", "feed \"f\": interval: bad duration '15 m'"},
-    {"feed", "interval", "-15m", "feed \"f\": interval: bad duration '-15m'"},
+    {"feed", "interval", "15 m",
+     "feed \"f\": interval: bad duration '15 m' (want a duration such as 15m, or auto)"},
+    {"feed", "interval", "-15m",
+     "feed \"f\": interval: bad duration '-15m' (want a duration such as 15m, or auto)"},
     {"feed", "interval", "", "feed \"f\": interval: empty value"},
     /* retention: longer is fine (archives), and forever means never prune */
     {"daemon", "retention", "0", NULL},
@@ -350,6 +356,26 @@ static const struct value_case value_cases[] = {
     {"daemon", "retention", "never",
      "[daemon] retention: bad duration 'never' (want N, Ns, Nm, Nh, Nd or forever)"},
     {"daemon", "retention", "", "[daemon] retention: empty value"},
+    /* tombstone_retention: a day at least (a tombstone's last seen is written
+     * once an hour at most), no upper bound, forever (or 0) keeps them all */
+    {"daemon", "tombstone_retention", "365d", NULL},
+    {"daemon", "tombstone_retention", "1d", NULL},
+    {"daemon", "tombstone_retention", "24h", NULL},
+    {"daemon", "tombstone_retention", "3650d", NULL},
+    {"daemon", "tombstone_retention", "forever", NULL},
+    {"daemon", "tombstone_retention", "0", NULL},
+    {"daemon", "tombstone_retention", "23h",
+     "[daemon] tombstone_retention: bad duration '23h' (at least 1d or forever)"},
+    {"daemon", "tombstone_retention", "1",
+     "[daemon] tombstone_retention: bad duration '1' (at least 1d or forever)"},
+    {"daemon", "tombstone_retention", "-365d",
+     "[daemon] tombstone_retention: bad duration '-365d' (want N, Ns, Nm, Nh, Nd or forever)"},
+    {"daemon", "tombstone_retention", "1y",
+     "[daemon] tombstone_retention: bad duration '1y' (want N, Ns, Nm, Nh, Nd or forever)"},
+    {"daemon", "tombstone_retention", "99999999999999999999d",
+     "[daemon] tombstone_retention: bad duration '99999999999999999999d' (too large)"},
+    {"daemon", "tombstone_retention", "", "[daemon] tombstone_retention: empty value"},
+    {"daemon", "tombstone_retentions", "365d", "[daemon]: unknown key 'tombstone_retentions'"},
     {"daemon", "stale_after", "0d", NULL},
     {"feed", "interval", "0", "feed \"f\": interval: bad duration '0' (must be more than 0)"},
     {"feed", "interval", "10m", NULL},
@@ -473,8 +499,9 @@ static const struct value_case value_cases[] = {
     /* [output] tokens: NAME:SECRET, secrets never echoed */
     {"output", "tokens", "alice:0123456789abcdef, bob:Zz-._~0123456789abcdef", NULL},
     {"output", "tokens", "", NULL},
-    {"output", "tokens", "alice:short", "[output] tokens: reader 'alice': secret of 5 characters "
-                                        "(want 16 to 256)"},
+    {"output", "tokens", "alice:short",
+     "[output] tokens: reader 'alice': secret of 5 characters "
+     "(want 16 to 256)"},
     {"output", "tokens", "alice:0123456789abcdef, alice:fedcba9876543210",
      "[output] tokens: reader 'alice' named twice"},
     {"output", "tokens", "alice:0123456789abcdef, bob:0123456789abcdef",
@@ -505,6 +532,16 @@ static const struct value_case value_cases[] = {
     {"daemon", "max_rate", "0", NULL},
     {"daemon", "max_rate", "-1", "[daemon] max_rate: bad number '-1' (want 0 to 100000)"},
     {"daemon", "max_rate", "100001", "[daemon] max_rate: bad number '100001' (want 0 to 100000)"},
+    /* [output] hub and its limits (SPEC §11) */
+    {"output", "hub", "builtin", NULL},
+    {"output", "hub", "https://hub.example/", NULL},
+    {"output", "hub", "", NULL},
+    {"output", "hub", "Builtin", "[output] hub: bad URL 'Builtin': Bad scheme (or builtin)"},
+    {"output", "hub", "ftp://hub.example/",
+     "[output] hub: bad URL 'ftp://hub.example/': want an absolute http or https URL (or builtin)"},
+    {"output", "hub_max_subscriptions", "0",
+     "[output] hub_max_subscriptions: bad number '0' (want 1 to 1000000)"},
+    {"output", "hub_max_per_host", "5", NULL},
     /* strings and paths */
     {"output", "title", "", "[output] title: empty value"},
     {"daemon", "database", "", "[daemon] database: empty value"},
@@ -609,6 +646,19 @@ test_values_stored(void **state)
     c = expect_ok("[daemon]\n");
     assert_int_equal(c->daemon.lease, 0); /* 2 × timeout + 60 s, where it is used */
     assert_int_equal(c->daemon.max_rate, 0);
+    config_free(c);
+
+    c = expect_ok("[output]\nhub = builtin\nhub_max_per_host = 3\n");
+    assert_string_equal(c->output.hub, "builtin");
+    assert_int_equal(c->output.hub_max_per_host, 3);
+    assert_int_equal(c->output.hub_max_subscriptions, 10000);
+    config_free(c);
+    c = expect_ok("[output]\nhub = http://hub.example/publish\n");
+    assert_string_equal(c->output.hub, "http://hub.example/publish");
+    config_free(c);
+    c = expect_ok("[output]\n");
+    assert_null(c->output.hub);
+    assert_int_equal(c->output.hub_max_per_host, 100);
     config_free(c);
 
     c = expect_ok("[daemon]\nnode = host1\n[output]\n"
@@ -920,7 +970,20 @@ test_retention_forever(void **state)
 
     c = expect_ok("[daemon]\nretention = 36500d\n");
     assert_int_equal(c->daemon.retention, INT64_C(36500) * 86400);
+    assert_int_equal(c->daemon.tombstone_retention, 365 * 86400);
     config_free(c);
+    /* tombstones: forever (or 0) keeps them; a value is stored as seconds */
+    c = expect_ok("[daemon]\ntombstone_retention = forever\n");
+    assert_int_equal(c->daemon.tombstone_retention, 0);
+    config_free(c);
+    c = expect_ok("[daemon]\nretention = 7d\ntombstone_retention = 30d\n");
+    assert_int_equal(c->daemon.retention, 7 * 86400);
+    assert_int_equal(c->daemon.tombstone_retention, 30 * 86400);
+    config_free(c);
+    /* a bad one names the file, its line and the key */
+    expect_error("[daemon]\nretention = 7d\n\ntombstone_retention = 12h\n",
+                 "finfeed.conf:4: [daemon] tombstone_retention: bad duration '12h'"
+                 " (at least 1d or forever)");
     c = expect_ok("[daemon]\ninterval = 365d\ntimeout = 365d\nstale_after = 365d\n"
                   "[feed \"f\"]\nurl = http://example.com/\ninterval = 8760h\n");
     assert_int_equal(c->daemon.interval, CONFIG_DURATION_MAX);
@@ -951,6 +1014,126 @@ test_missing_file(void **state)
     config_free(NULL);
 }
 
+/* Issue 13 §2: interval = auto (in [daemon] or a feed) with its bounds,
+ * [schedule "NAME"] sections (hours, holidays as dates or a file, the two
+ * intervals), feeds naming them, and each feed's plan. */
+static void
+test_cadence_keys(void **state)
+{
+    (void)state;
+    write_conf("nyse.holidays", "# NYSE 2025\n2025-01-01\n2025-07-04, 2025-12-25\n");
+    struct config *c = expect_ok(
+        "[feed \"auto\"]\nurl = http://a.example/\n"
+        "[feed \"fixed\"]\nurl = http://b.example/\ninterval = 10m\n"
+        "[feed \"tight\"]\nurl = http://c.example/\ninterval = AUTO\nmin_interval = 30s\n"
+        "max_interval = 1h\n"
+        "[feed \"us\"]\nurl = http://d.example/\nschedule = us-equities\n"
+        "[feed \"cn\"]\nurl = http://e.example/\nschedule = cn\ninterval = 5m\n"
+        "[daemon]\ninterval = auto\nmax_interval = 2h\n"
+        "[schedule \"us-equities\"]\nhours = Mon-Fri 09:30-16:00 America/New_York\n"
+        "holidays = nyse.holidays\ninterval = 1m\ninterval_outside = 30m\n"
+        "[schedule \"cn\"]\nhours = Mon-Fri 09:30-11:30,13:00-15:00 Asia/Shanghai\n"
+        "holidays = 2025-01-28, 2025-01-29\ninterval_outside = auto\n");
+    assert_int_equal(c->daemon.interval_auto, 1);
+    assert_int_equal(c->daemon.min_interval, 60);
+    assert_int_equal(c->daemon.max_interval, 7200);
+    assert_int_equal(c->daemon.interval, 7200); /* auto: the longest wait */
+    const struct config_feed *f = &c->feeds[0];
+    assert_int_equal(f->interval_auto, 1);
+    assert_int_equal(f->interval, 7200);
+    assert_int_equal(f->min_interval, 60);
+    assert_int_equal(f->max_interval, 7200);
+    assert_null(f->sched);
+    struct cadence_plan p;
+    config_feed_plan(f, &p);
+    assert_int_equal(p.interval, 0);
+    assert_null(p.schedule);
+    assert_int_equal(config_feed_longest(f), 7200);
+    f = &c->feeds[1];
+    assert_int_equal(f->interval_auto, 0);
+    assert_int_equal(f->interval, 600);
+    config_feed_plan(f, &p);
+    assert_int_equal(p.interval, 600);
+    assert_int_equal(config_feed_longest(f), 600);
+    f = &c->feeds[2];
+    assert_int_equal(f->interval_auto, 1);
+    assert_int_equal(f->min_interval, 30);
+    assert_int_equal(f->max_interval, 3600);
+    assert_int_equal(f->interval, 3600);
+    /* a schedule: its hours, holidays from the file beside this one */
+    assert_int_equal(c->nschedules, 2);
+    const struct config_schedule *us = &c->schedules[0];
+    assert_string_equal(us->name, "us-equities");
+    assert_non_null(us->hours);
+    assert_string_equal(cadence_hours_zone(us->hours), "America/New_York");
+    assert_int_equal(us->nholidays, 3);
+    assert_int_equal(us->interval, 60);
+    assert_int_equal(us->interval_outside, 1800);
+    assert_int_equal(cadence_holiday(us->hours, INT64_C(1751641200)), 1); /* 2025-07-04 */
+    f = &c->feeds[3];
+    assert_ptr_equal(f->sched, us);
+    config_feed_plan(f, &p);
+    assert_string_equal(p.schedule, "us-equities");
+    assert_ptr_equal(p.hours, us->hours);
+    assert_int_equal(p.inside, 60);
+    assert_int_equal(p.outside, 1800);
+    assert_int_equal(p.interval, 0); /* its own: auto from [daemon] */
+    assert_int_equal(config_feed_longest(f), 1800);
+    /* the schedule's interval unset: the feed's own; outside auto */
+    f = &c->feeds[4];
+    config_feed_plan(f, &p);
+    assert_int_equal(p.inside, 300);
+    assert_int_equal(p.outside, 0);
+    assert_int_equal(c->schedules[1].nholidays, 2);
+    assert_int_equal(config_feed_longest(f), 7200);
+    config_free(c);
+
+    /* interval_outside defaults to 1h */
+    c = expect_ok("[schedule \"s\"]\nhours = daily 00:00-12:00 UTC\n");
+    assert_int_equal(c->schedules[0].interval_outside, 3600);
+    assert_int_equal(c->schedules[0].nholidays, 0);
+    config_free(c);
+
+    /* errors: the file, the line, the section, the key */
+    expect_error("[feed \"a\"]\nurl = http://a.example/\nschedule = nyse\n",
+                 "finfeed.conf:3: feed \"a\": schedule: no [schedule \"nyse\"] in this file");
+    expect_error("[schedule \"s\"]\ninterval = 1m\n",
+                 "finfeed.conf:1: schedule \"s\": missing 'hours'");
+    expect_error("[schedule \"s\"]\nhours = Mon-Fri 09:30-16:00 America/Nowhere\n",
+                 "finfeed.conf:2: schedule \"s\": hours: unknown time zone 'America/Nowhere'");
+    expect_error("[schedule \"s\"]\nhours = Mon-Fri 09:30-16:00\n",
+                 "finfeed.conf:2: schedule \"s\": hours: no time zone at the end (want … ZONE, "
+                 "as in Mon-Fri 09:30-16:00 America/New_York)");
+    expect_error("[schedule \"s\"]\nhours = Mon-Fri 16:00-09:30 UTC\n",
+                 "finfeed.conf:2: schedule \"s\": hours: time range '16:00-09:30' ends before it "
+                 "starts (overnight hours are two groups: Sun-Thu 18:00-24:00; Mon-Fri "
+                 "00:00-17:00 ZONE)");
+    expect_error("[schedule \"s\"]\nhours = daily 09:00-10:00 UTC\nholidays = 2025-02-30\n",
+                 "finfeed.conf:3: schedule \"s\": holidays: bad date '2025-02-30' (want "
+                 "YYYY-MM-DD)");
+    expect_error("[schedule \"s\"]\nhours = daily 09:00-10:00 UTC\nholidays = none.txt\n",
+                 "finfeed.conf:3: schedule \"s\": holidays: none.txt: No such file or directory");
+    write_conf("bad.holidays", "2025-01-01\n\n2025-1-2\n");
+    expect_error("[schedule \"s\"]\nhours = daily 09:00-10:00 UTC\nholidays = bad.holidays\n",
+                 "finfeed.conf:3: schedule \"s\": holidays: bad.holidays:3: bad date '2025-1-2' "
+                 "(want YYYY-MM-DD)");
+    expect_error("[schedule \"s\"]\nhours = daily 09:00-10:00 UTC\ninterval = often\n",
+                 "finfeed.conf:3: schedule \"s\": interval: bad duration 'often' (want a "
+                 "duration such as 15m, or auto)");
+    expect_error("[schedule \"s\"]\nhours = daily 09:00-10:00 UTC\nopen = 1\n",
+                 "finfeed.conf:3: schedule \"s\": unknown key 'open'");
+    expect_error("[schedule \"s\"]\nhours = daily 09:00-10:00 UTC\n[schedule \"s\"]\n",
+                 "finfeed.conf:3: duplicate schedule \"s\" (first at line 1)");
+    expect_error("[schedule s]\n", "finfeed.conf:1: bad section [schedule s]: write [schedule "
+                                   "\"NAME\"]");
+    expect_error("[daemon]\nmin_interval = 2h\nmax_interval = 1h\n",
+                 "finfeed.conf:1: [daemon] min_interval (2h) is above max_interval (1h)");
+    expect_error("[feed \"a\"]\nurl = http://a.example/\nmin_interval = 7h\n",
+                 "finfeed.conf:1: feed \"a\": min_interval (7h) is above max_interval (6h)");
+    unlink("nyse.holidays");
+    unlink("bad.holidays");
+}
+
 int
 main(void)
 {
@@ -972,6 +1155,7 @@ main(void)
         cmocka_unit_test(test_missing_file),
         cmocka_unit_test(test_late_errors_at_read),
         cmocka_unit_test(test_retention_forever),
+        cmocka_unit_test(test_cadence_keys),
     };
 
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

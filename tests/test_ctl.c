@@ -464,9 +464,11 @@ test_stats_prune(void **state)
     assert_true(json_is_true(json_object_get(o, "store_ok")));
     assert_non_null(json_object_get(json_object_get(o, "fetches"), "not-modified"));
     json_decref(o);
-    o = ask("prune"); /* retention 0: nothing to do, at once */
+    o = ask("prune"); /* retention 0: no article; tombstones: none to expire */
     assert_true(ok(o));
     assert_int_equal(json_integer_value(json_object_get(o, "pruned")), 0);
+    assert_true(json_is_integer(json_object_get(o, "tombstones")));
+    assert_int_equal(json_integer_value(json_object_get(o, "tombstones")), 0);
     json_decref(o);
 }
 

@@ -1,7 +1,7 @@
 /* tests/test_date.c — parse/date.c: every accepted date format with good and bad
  * cases, zones (DST, CST, KST), impossible dates, parse_date_iso,
- * parse_zone_for_language, thread safety, garbage input, and the shared
- * conformance table (dates.tsv). */
+ * parse_zone_for_language, zones loaded once (parse_zone_*), thread safety,
+ * garbage input, and the shared conformance table (dates.tsv). */
 /* cmocka.h needs these included before it */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -647,6 +647,53 @@ test_garbage(void **state)
     free(big);
 }
 
+/* parse_zone_*: a zone loaded once answers offsets and local times from
+ * memory, DST included (America/New_York: 2025-03-09 02:00 EST → 03:00 EDT,
+ * 2025-11-02 02:00 EDT → 01:00 EST), and with the footer's rule after the
+ * file's last transition (2100). */
+static void
+test_zone_loaded(void **state)
+{
+    (void)state;
+    struct parse_zone *z = NULL;
+    assert_int_equal(parse_zone_open("America/New_York", &z), 0);
+    assert_string_equal(parse_zone_name(z), "America/New_York");
+    /* 2025-03-09T06:59:59Z is 01:59:59 EST; a second later, 03:00 EDT */
+    assert_int_equal(parse_zone_offset(z, 1741503599), -5 * 3600);
+    assert_int_equal(parse_zone_offset(z, 1741503600), -4 * 3600);
+    /* 2025-11-02T05:59:59Z is 01:59:59 EDT; then 01:00 EST */
+    assert_int_equal(parse_zone_offset(z, 1762063199), -4 * 3600);
+    assert_int_equal(parse_zone_offset(z, 1762063200), -5 * 3600);
+    /* 09:30 local on the Friday before and the Monday after spring forward */
+    assert_int_equal(parse_zone_local_to_utc(z, 1741339800), 1741357800); /* 03-07 14:30Z */
+    assert_int_equal(parse_zone_local_to_utc(z, 1741599000), 1741613400); /* 03-10 13:30Z */
+    /* 02:30 does not exist on 2025-03-09: read as 03:30 EDT (07:30Z) */
+    assert_int_equal(parse_zone_local_to_utc(z, 1741487400), 1741505400);
+    /* 01:30 happens twice on 2025-11-02: the first (EDT, 05:30Z) */
+    assert_int_equal(parse_zone_local_to_utc(z, 1762047000), 1762061400);
+    /* 2100-07-01 12:00 local is EDT by the footer's rule */
+    assert_int_equal(parse_zone_offset(z, INT64_C(4118140800)), -4 * 3600);
+    parse_zone_free(z);
+
+    assert_int_equal(parse_zone_open("Asia/Shanghai", &z), 0);
+    assert_int_equal(parse_zone_offset(z, 1741503600), 8 * 3600);
+    assert_int_equal(parse_zone_local_to_utc(z, 1741599000), 1741599000 - 8 * 3600);
+    parse_zone_free(z);
+    assert_int_equal(parse_zone_open("UTC", &z), 0);
+    assert_int_equal(parse_zone_offset(z, 1741503600), 0);
+    parse_zone_free(z);
+
+    /* unknown, unsafe or not a zone */
+    assert_int_equal(parse_zone_open("Mars/Olympus_Mons", &z), -EINVAL);
+    assert_int_equal(parse_zone_open("../../etc/passwd", &z), -EINVAL);
+    assert_int_equal(parse_zone_open("/etc/passwd", &z), -EINVAL);
+    assert_int_equal(parse_zone_open("zone.tab", &z), -EINVAL);
+    assert_int_equal(parse_zone_open("America", &z), -EINVAL); /* a directory */
+    assert_int_equal(parse_zone_open("", &z), -EINVAL);
+    assert_null(z);
+    parse_zone_free(NULL);
+}
+
 int
 main(void)
 {
@@ -660,6 +707,7 @@ main(void)
         cmocka_unit_test(test_impossible),
         cmocka_unit_test(test_date_iso),
         cmocka_unit_test(test_zone_for_language),
+        cmocka_unit_test(test_zone_loaded),
         cmocka_unit_test(test_conformance),
         cmocka_unit_test(test_threads),
         cmocka_unit_test(test_garbage),

@@ -362,6 +362,53 @@ test_tracking_links(void **state)
 }
 
 /* No entries: a valid document in each format, dated now. */
+/* WebSub discovery (SPEC §11): a hub given is advertised in each format,
+ * beside rel="self"; none, no hub link. */
+static void
+test_hub_links(void **state)
+{
+    (void)state;
+    for (int f = EMIT_ATOM; f <= EMIT_JSON; f++) {
+        for (int with = 0; with < 2; with++) {
+            struct emit_writer *w = NULL;
+            struct emit_feed_info fi = info;
+            char *doc;
+            size_t len;
+            fi.self = "http://127.0.0.1:8470/feeds/a%20b.atom";
+            fi.hub = with ? "http://127.0.0.1:8470/hub?x=1&y=2" : NULL;
+            assert_int_equal(emit_writer_new((enum emit_format)f, &fi, &w), 0);
+            assert_int_equal(emit_writer_add(w, &cases[0]), 0);
+            assert_int_equal(emit_writer_finish(w, &doc, &len), 0);
+            emit_writer_free(w);
+            if (f == EMIT_JSON) {
+                json_t *d = json_loads(doc, 0, NULL);
+                assert_non_null(d);
+                json_t *hubs = json_object_get(d, "hubs");
+                assert_string_equal(json_string_value(json_object_get(d, "feed_url")), fi.self);
+                if (with) {
+                    assert_int_equal(json_array_size(hubs), 1);
+                    json_t *h = json_array_get(hubs, 0);
+                    assert_string_equal(json_string_value(json_object_get(h, "type")), "WebSub");
+                    assert_string_equal(json_string_value(json_object_get(h, "url")), fi.hub);
+                } else {
+                    assert_null(hubs);
+                }
+                json_decref(d);
+            } else {
+                const char *want =
+                    f == EMIT_ATOM
+                        ? "  <link rel=\"hub\" href=\"http://127.0.0.1:8470/hub?x=1&amp;y=2\"/>\n"
+                        : "    <atom:link rel=\"hub\" "
+                          "href=\"http://127.0.0.1:8470/hub?x=1&amp;y=2\"/>\n";
+                assert_true((strstr(doc, want) != NULL) == with);
+                assert_non_null(strstr(doc, "rel=\"self\""));
+                assert_true((strstr(doc, "rel=\"hub\"") != NULL) == with);
+            }
+            free(doc);
+        }
+    }
+}
+
 static void
 test_empty(void **state)
 {
@@ -820,13 +867,20 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_names),      cmocka_unit_test(test_atom),
-        cmocka_unit_test(test_rss),        cmocka_unit_test(test_json),
+        cmocka_unit_test(test_names),
+        cmocka_unit_test(test_atom),
+        cmocka_unit_test(test_rss),
+        cmocka_unit_test(test_json),
         cmocka_unit_test(test_tracking_links),
-        cmocka_unit_test(test_empty),      cmocka_unit_test(test_deterministic),
-        cmocka_unit_test(test_filter),     cmocka_unit_test(test_nulls),
-        cmocka_unit_test(test_image_type), cmocka_unit_test(test_finish_once),
-        cmocka_unit_test(test_many),       cmocka_unit_test(test_markdown_posts),
+        cmocka_unit_test(test_hub_links),
+        cmocka_unit_test(test_empty),
+        cmocka_unit_test(test_deterministic),
+        cmocka_unit_test(test_filter),
+        cmocka_unit_test(test_nulls),
+        cmocka_unit_test(test_image_type),
+        cmocka_unit_test(test_finish_once),
+        cmocka_unit_test(test_many),
+        cmocka_unit_test(test_markdown_posts),
     };
     int rc = cmocka_run_group_tests(tests, setup, teardown);
     if (rc == 0 && checks_skipped)

@@ -67,6 +67,16 @@ struct service {
     int snapshot_fails; /* service_snapshot() says -ENOMEM */
     int tokens;         /* [output] tokens: alice and bob (test_tokens) */
     int64_t generation; /* service_generation(): bumped (atomically) by add_article */
+    /* WebSub for our own feeds: [output] hub (0 none, 1 builtin, 2 an external URL) */
+    int hub;
+    service_hub_render_fn hub_render; /* what the server registered */
+    void *hub_render_arg;
+    struct service_hub_req hub_req; /* the last request (strings owned) */
+    service_websub_fn hub_done;     /* its answer, pending */
+    void *hub_arg;
+    int hub_status;       /* … with this status (202 unless set) */
+    uv_timer_t hub_timer; /* answers it from the loop */
+    int hub_timer_open;
 };
 
 #define ALICE_SECRET "alice-0123456789abcdef"
@@ -117,6 +127,10 @@ service_snapshot(struct service *s, const char *feed, struct service_snapshot *o
     out->max_entries = 100;
     out->stale_after = 14 * 86400;
     out->node = dup_or_null("node-7 \"east\"");
+    out->hub = dup_or_null(s->hub == 1   ? "http://127.0.0.1:8470/hub"
+                           : s->hub == 2 ? "https://hub.example/publish?a=1&b=2"
+                                         : NULL);
+    out->hub_builtin = s->hub == 1;
     if (s->tokens) {
         out->readers = calloc(2, sizeof(*out->readers));
         assert_non_null(out->readers);
@@ -162,6 +176,7 @@ service_snapshot_free(struct service_snapshot *snap)
     free(snap->feeds);
     free(snap->title);
     free(snap->link);
+    free(snap->hub);
     free(snap->node);
     for (size_t i = 0; i < snap->nreaders; i++) {
         free(snap->readers[i].name);
@@ -219,6 +234,109 @@ service_unwatch(struct service *s, service_watch_fn fn, void *arg)
     s->watch = NULL;
 }
 
+/* WebSub: this fake service has no subscriber (public_url unset). */
+int
+service_websub_callback(struct service *s, const struct service_websub_req *r,
+                        service_websub_fn done, void *arg, const char **why)
+{
+    (void)s, (void)r, (void)done, (void)arg;
+    *why = "no WebSub subscriber here ([daemon] public_url is not set)";
+    return 404;
+}
+
+void
+service_websub_cancel(struct service *s, void *arg)
+{
+    (void)s, (void)arg;
+}
+
+void
+service_ws_stats(const struct service *s, uint64_t *out)
+{
+    (void)s;
+    memset(out, 0, SERVICE_WS_EVENTS * sizeof(*out));
+}
+
+const char *
+service_ws_event_name(enum service_ws_event e)
+{
+    (void)e;
+    return "pushed";
+}
+
+/* The built-in hub: this fake keeps the renderer the server registers and
+ * the last request, answered from the loop a moment later. */
+void
+service_hub_renderer(struct service *s, service_hub_render_fn fn, void *arg)
+{
+    s->hub_render = fn;
+    s->hub_render_arg = arg;
+}
+
+static void
+hub_req_clear(struct service_hub_req *r)
+{
+    free((char *)r->mode);
+    free((char *)r->topic);
+    free((char *)r->path);
+    free((char *)r->callback);
+    free((char *)r->lease);
+    free((char *)r->secret);
+    free((char *)r->client);
+    memset(r, 0, sizeof(*r));
+}
+
+static void
+on_hub_answer(uv_timer_t *t)
+{
+    struct service *s = t->data;
+    service_websub_fn done = s->hub_done;
+    s->hub_done = NULL;
+    if (done != NULL)
+        done(s->hub_arg, s->hub_status != 0 ? s->hub_status : 202, "accepted: verify next");
+}
+
+int
+service_hub_request(struct service *s, const struct service_hub_req *r, service_websub_fn done,
+                    void *arg, const char **why)
+{
+    (void)why;
+    hub_req_clear(&s->hub_req);
+    s->hub_req = (struct service_hub_req){.mode = dup_or_null(r->mode),
+                                          .topic = dup_or_null(r->topic),
+                                          .path = dup_or_null(r->path),
+                                          .callback = dup_or_null(r->callback),
+                                          .lease = dup_or_null(r->lease),
+                                          .secret = dup_or_null(r->secret),
+                                          .client = dup_or_null(r->client)};
+    s->hub_done = done;
+    s->hub_arg = arg;
+    assert_int_equal(uv_timer_start(&s->hub_timer, on_hub_answer, 1, 0), 0);
+    return 0;
+}
+
+void
+service_hub_cancel(struct service *s, void *arg)
+{
+    if (s->hub_arg == arg)
+        s->hub_done = NULL;
+}
+
+void
+service_hub_stats(const struct service *s, uint64_t *out, long *subs)
+{
+    (void)s;
+    memset(out, 0, SERVICE_HUB_EVENTS * sizeof(*out));
+    *subs = 3;
+}
+
+const char *
+service_hub_event_name(enum service_hub_event e)
+{
+    (void)e;
+    return "delivered";
+}
+
 static void
 on_async(uv_async_t *a)
 {
@@ -269,7 +387,9 @@ job_stop(struct server *s, void *arg)
     http_stop(s->http, on_http_stopped, s);
     s->http = NULL;
     assert_null(s->svc.watch);
+    assert_null(s->svc.hub_render); /* unregistered, its renders answered */
     uv_close((uv_handle_t *)&s->async, NULL);
+    uv_close((uv_handle_t *)&s->svc.hub_timer, NULL);
 }
 
 static void
@@ -427,6 +547,9 @@ setup(void **state)
     if (uv_loop_init(&s->loop) != 0 || uv_async_init(&s->loop, &s->async, on_async) != 0)
         return -1;
     s->async.data = s;
+    if (uv_timer_init(&s->loop, &s->svc.hub_timer) != 0)
+        return -1;
+    s->svc.hub_timer.data = &s->svc;
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
     fill_store(s);
@@ -471,6 +594,7 @@ teardown(void **state)
     assert_int_equal(uv_loop_close(&s->loop), 0);
     store_close(s->svc.rstore);
     store_close(s->writer);
+    hub_req_clear(&s->svc.hub_req);
     const char *suffix[] = {"", "-wal", "-shm"};
     for (int i = 0; i < 3; i++) {
         snprintf(path, sizeof(path), "%s%s", s->db, suffix[i]);
@@ -574,6 +698,43 @@ static void
 get(const char *path, struct resp *r)
 {
     request("GET", path, NULL, r);
+}
+
+/* POST body to path with a Content-Type (NULL: none) and extra header
+ * lines (NULL-terminated, may be NULL). */
+static void
+post(const char *path, const char *type, const char *body, size_t len, const char *const *headers,
+     struct resp *r)
+{
+    char url[16384], ct[256];
+    struct curl_slist *list = NULL;
+    CURL *c = curl_easy_init();
+
+    memset(r, 0, sizeof(*r));
+    assert_non_null(c);
+    snprintf(url, sizeof(url), "%s%s", S->base, path);
+    snprintf(ct, sizeof(ct), "Content-Type:%s%s", type != NULL ? " " : "",
+             type != NULL ? type : "");
+    list = curl_slist_append(list, ct);
+    list = curl_slist_append(list, "Expect:");
+    for (size_t i = 0; headers != NULL && headers[i] != NULL; i++)
+        list = curl_slist_append(list, headers[i]);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, list);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)len);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
+    CURLcode cc = curl_easy_perform(c);
+    /* a body refused before it was all read may end in a reset */
+    if (cc != CURLE_OK && cc != CURLE_SEND_ERROR && cc != CURLE_RECV_ERROR)
+        fail_msg("POST %s (%.60s): %s", path, body, curl_easy_strerror(cc));
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+    curl_slist_free_all(list);
+    curl_easy_cleanup(c);
 }
 
 static void
@@ -987,6 +1148,250 @@ test_errors(void **state)
     resp_free(&r);
 }
 
+/* ---- WebSub for our own feeds (SPEC §11) ---- */
+
+static void set_tokens(int on);
+
+static void
+job_hub(struct server *s, void *arg)
+{
+    s->svc.hub = *(int *)arg;
+    s->svc.watch(s->svc.watch_arg, SERVICE_RELOADED); /* as a reload */
+}
+
+/* A render the hub asked for, its answer copied for the test's thread. */
+struct hub_render {
+    const char *path;
+    int rc;   /* of the call */
+    int done; /* the callback fired (atomic) */
+    int drc;  /* its rc */
+    char *doc, *type, *self;
+    long entries;
+};
+
+static void
+on_hub_doc(void *ctx, int rc, const struct service_hub_doc *d)
+{
+    struct hub_render *h = ctx;
+    h->drc = rc;
+    if (rc == 0) {
+        h->doc = strndup(d->doc, d->len);
+        h->type = strdup(d->type);
+        h->self = strdup(d->self);
+        h->entries = d->entries;
+    }
+    __atomic_store_n(&h->done, 1, __ATOMIC_SEQ_CST);
+}
+
+static void
+job_hub_render(struct server *s, void *arg)
+{
+    struct hub_render *h = arg;
+    assert_non_null(s->svc.hub_render);
+    h->rc = s->svc.hub_render(s->svc.hub_render_arg, h->path, on_hub_doc, h);
+    if (h->rc < 0)
+        h->done = 1;
+}
+
+static void
+hub_render(struct hub_render *h)
+{
+    on_loop(S, job_hub_render, h);
+    for (int i = 0; i < 2000 && !__atomic_load_n(&h->done, __ATOMIC_SEQ_CST); i++)
+        nanosleep(&(struct timespec){0, 5000000}, NULL);
+    assert_true(__atomic_load_n(&h->done, __ATOMIC_SEQ_CST));
+}
+
+static void
+hub_render_free(struct hub_render *h)
+{
+    free(h->doc);
+    free(h->type);
+    free(h->self);
+}
+
+/* POST /hub with a form body; the answer in r. */
+static void
+hub_post(const char *body, struct resp *r)
+{
+    post("/hub", "application/x-www-form-urlencoded", body, strlen(body), NULL, r);
+}
+
+static void
+test_hub(void **state)
+{
+    (void)state;
+    struct resp r, r2;
+    int hub = 0;
+
+    /* no hub: rel="self" only, and /hub is not there */
+    get("/feed.atom", &r);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(hdr(&r, "Link"), "<http://127.0.0.1:8470/feed.atom>; rel=\"self\"");
+    assert_null(strstr(r.body, "rel=\"hub\""));
+    resp_free(&r);
+    hub_post("hub.mode=subscribe", &r);
+    assert_int_equal(r.status, 404);
+    assert_non_null(strstr(r.body, "[output] hub is not builtin"));
+    resp_free(&r);
+
+    /* an external hub: advertised, /hub still not ours */
+    hub = 2;
+    on_loop(S, job_hub, &hub);
+    get("/feeds/sina.rss", &r);
+    assert_non_null(strstr(r.body, "<atom:link rel=\"hub\" "
+                                   "href=\"https://hub.example/publish?a=1&amp;b=2\"/>"));
+    assert_string_equal(hdr(&r, "Link"), "<https://hub.example/publish?a=1&b=2>; rel=\"hub\", "
+                                         "<http://127.0.0.1:8470/feeds/sina.rss>; rel=\"self\"");
+    resp_free(&r);
+    hub_post("hub.mode=subscribe", &r);
+    assert_int_equal(r.status, 404);
+    resp_free(&r);
+
+    /* the built-in hub: every feed route advertises LINK/hub, in the
+     * document and the Link header, 304s included */
+    hub = 1;
+    on_loop(S, job_hub, &hub);
+    const char *want_link = "<http://127.0.0.1:8470/hub>; rel=\"hub\", "
+                            "<http://127.0.0.1:8470/categories/%E9%87%91%E8%9E%8D.json?limit=2>; "
+                            "rel=\"self\"";
+    get("/categories/%E9%87%91%E8%9E%8D.json?limit=2", &r);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(hdr(&r, "Link"), want_link);
+    assert_non_null(strstr(r.body, "\"hubs\":[{\"type\":\"WebSub\",\"url\":"
+                                   "\"http://127.0.0.1:8470/hub\"}]"));
+    char inm[128];
+    snprintf(inm, sizeof(inm), "If-None-Match: %s", hdr(&r, "ETag"));
+    const char *h304[] = {inm, NULL};
+    request("GET", "/categories/%E9%87%91%E8%9E%8D.json?limit=2", h304, &r2);
+    assert_int_equal(r2.status, 304);
+    assert_string_equal(hdr(&r2, "Link"), want_link);
+    resp_free(&r2);
+    resp_free(&r);
+    get("/feed.atom", &r);
+    assert_non_null(strstr(r.body, "<link rel=\"hub\" href=\"http://127.0.0.1:8470/hub\"/>"));
+    resp_free(&r);
+    get("/articles/1.md", &r); /* no feed: no Link */
+    assert_int_equal(r.status, 200);
+    assert_null(hdr(&r, "Link"));
+    resp_free(&r);
+
+    /* POST only (the only POST route besides /websub/ID) */
+    get("/hub", &r);
+    assert_int_equal(r.status, 405);
+    assert_string_equal(hdr(&r, "Allow"), "POST");
+    resp_free(&r);
+    request("PUT", "/hub", NULL, &r);
+    assert_int_equal(r.status, 405);
+    resp_free(&r);
+    post("/hub", "application/json", "{}", 2, NULL, &r);
+    assert_int_equal(r.status, 415);
+    resp_free(&r);
+
+    /* a client's mistakes: 4xx, each saying why */
+    static const struct {
+        const char *body;
+        long status;
+        const char *why;
+    } bad[] = {
+        {"hub.mode=subscribe&hub.callback=http%3A%2F%2Fr.example%2Fcb", 400, "hub.topic: missing"},
+        {"hub.mode=subscribe&hub.topic=http%3A%2F%2Fother.example%2Ffeed.atom", 400,
+         "not a feed of this hub"},
+        {"hub.mode=subscribe&hub.topic=http%3A%2F%2F127.0.0.1%3A8470%2Ffeeds%2Fnosuch.atom", 400,
+         "hub.topic: not found: no feed of that name"},
+        {"hub.mode=subscribe&hub.topic=http%3A%2F%2F127.0.0.1%3A8470%2Fopml", 400,
+         "not one of this hub's feeds"},
+        {"hub.mode=subscribe&hub.topic=http%3A%2F%2F127.0.0.1%3A8470%2Farticles%2F1.md", 400,
+         "not one of this hub's feeds"},
+        {"hub.mode=subscribe&hub.topic=http%3A%2F%2F127.0.0.1%3A8470%2Ffeed.atom%3Flimit%3Dabc",
+         400, "limit: a whole number"},
+        {"hub.mode=subscribe&hub.topic=http%3A%2F%2F127.0.0.1%3A8470%2Ffeed.atom%23top", 400,
+         "no fragment"},
+        {"hub.mode=subscribe&hub.topic=http%3A%2F%2F127.0.0.1%3A8470%2Ffeeds%2F..%2Ffeed.atom", 400,
+         "'..'"},
+        {"hub.mode=subscribe&hub.topic=%zz", 400, "the form's encoding"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        hub_post(bad[i].body, &r);
+        if (r.status != bad[i].status || strstr(r.body, bad[i].why) == NULL)
+            fail_msg("%s: %ld %s", bad[i].body, r.status, r.body);
+        resp_free(&r);
+    }
+    char big[9000];
+    memset(big, 'a', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    hub_post(big, &r);
+    assert_int_equal(r.status, 413);
+    resp_free(&r);
+
+    /* with [output] tokens, a subscriber is a reader too */
+    set_tokens(1);
+    hub_post("hub.mode=subscribe&hub.topic=http%3A%2F%2F127.0.0.1%3A8470%2Ffeed.atom"
+             "&hub.callback=http%3A%2F%2Freader.example%2Fcb",
+             &r);
+    assert_int_equal(r.status, 401);
+    assert_string_equal(hdr(&r, "WWW-Authenticate"), "Basic realm=\"finfeed\"");
+    assert_non_null(strstr(r.body, "unauthorized: "));
+    resp_free(&r);
+    post("/hub?token=" ALICE_SECRET, "application/x-www-form-urlencoded",
+         "hub.mode=subscribe&hub.topic=http%3A%2F%2F127.0.0.1%3A8470%2Ffeed.atom"
+         "&hub.callback=http%3A%2F%2Freader.example%2Fcb",
+         strlen("hub.mode=subscribe&hub.topic=http%3A%2F%2F127.0.0.1%3A8470%2Ffeed.atom"
+                "&hub.callback=http%3A%2F%2Freader.example%2Fcb"),
+         NULL, &r);
+    assert_int_equal(r.status, 202);
+    resp_free(&r);
+    set_tokens(0);
+
+    /* a good request: handed to the service with the route it names, the
+     * connection answered when the service does */
+    hub_post("hub.mode=subscribe&hub.topic=http%3A%2F%2F127.0.0.1%3A8470%2Ffeeds%2Fsina.atom"
+             "%3Flimit%3D5&hub.callback=http%3A%2F%2Freader.example%2Fcb%3Fid%3D7"
+             "&hub.secret=s%2B3&hub.lease_seconds=3600",
+             &r);
+    assert_int_equal(r.status, 202);
+    assert_non_null(strstr(r.body, "accepted"));
+    resp_free(&r);
+    const struct service_hub_req *q = &S->svc.hub_req;
+    assert_string_equal(q->mode, "subscribe");
+    assert_string_equal(q->topic, "http://127.0.0.1:8470/feeds/sina.atom?limit=5");
+    assert_string_equal(q->path, "/feeds/sina.atom?limit=5");
+    assert_string_equal(q->callback, "http://reader.example/cb?id=7");
+    assert_string_equal(q->secret, "s+3");
+    assert_string_equal(q->lease, "3600");
+    assert_string_equal(q->client, "127.0.0.1");
+
+    /* the hub's renders: the document a GET serves, rendered now */
+    struct hub_render hr = {.path = "/feeds/sina.atom?limit=1"};
+    hub_render(&hr);
+    assert_int_equal(hr.rc, 0);
+    assert_int_equal(hr.drc, 0);
+    assert_int_equal(hr.entries, 1);
+    assert_string_equal(hr.self, "http://127.0.0.1:8470/feeds/sina.atom?limit=1");
+    assert_string_equal(hr.type, "application/atom+xml; charset=utf-8");
+    get("/feeds/sina.atom?limit=1", &r);
+    assert_string_equal(r.body, hr.doc);
+    resp_free(&r);
+    hub_render_free(&hr);
+    const char *gone[] = {"/feeds/nosuch.atom", "/opml", "/feed.atom?limit=x", "/nope"};
+    for (size_t i = 0; i < 4; i++) {
+        struct hub_render g = {.path = gone[i]};
+        hub_render(&g);
+        assert_true(g.rc == -ENOENT || g.rc == -EINVAL);
+        hub_render_free(&g);
+    }
+    /* a new article is in the next render, whatever the cache holds */
+    add_article(S, S->sina_id, 7, "Hub story", NULL, "<p>Pushed.</p>");
+    struct hub_render hn = {.path = "/feeds/sina.atom?limit=1"};
+    hub_render(&hn);
+    assert_int_equal(hn.drc, 0);
+    assert_non_null(strstr(hn.doc, "Hub story"));
+    hub_render_free(&hn);
+
+    hub = 0;
+    on_loop(S, job_hub, &hub);
+}
+
 static void
 test_hostile(void **state)
 {
@@ -1075,6 +1480,8 @@ test_healthz_metrics(void **state)
         "finfeed_articles_total{outcome=\"duplicate\"} 1\n",
         "finfeed_articles_total{outcome=\"updated\"} 0\n",
         "finfeed_articles_total{outcome=\"unchanged\"} 0\n",
+        "# TYPE finfeed_hub_events_total counter\n",
+        "# TYPE finfeed_hub_subscriptions gauge\nfinfeed_hub_subscriptions 3\n",
         "# TYPE finfeed_fetch_duration_seconds histogram\n",
         "finfeed_fetch_duration_seconds_bucket{le=\"+Inf\"} 5\n",
         "finfeed_fetch_duration_seconds_sum 42.5",
@@ -2187,7 +2594,7 @@ main(void)
         cmocka_unit_test(test_errors),          cmocka_unit_test(test_hostile),
         cmocka_unit_test(test_healthz_metrics), cmocka_unit_test(test_status_page),
         cmocka_unit_test(test_cache),           cmocka_unit_test(test_listen),
-        cmocka_unit_test(test_tokens),
+        cmocka_unit_test(test_tokens),          cmocka_unit_test(test_hub),
         cmocka_unit_test(test_client_errors),   cmocka_unit_test(test_500_logged),
         cmocka_unit_test(test_header_deadline), cmocka_unit_test(test_idle_burst),
         cmocka_unit_test(test_slowloris),       cmocka_unit_test(test_burst_served),

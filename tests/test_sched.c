@@ -1,8 +1,9 @@
 /* tests/test_sched.c — daemon/service/policy.c: when a feed is fetched next
  * (SPEC §6) as plain functions, no loop: interval and jitter after a
  * success, ttl and max-age capped at 6 h, exponential backoff capped at 24 h,
- * Retry-After, the timer delay, saturation at the ends of int64_t, and a
- * feed's state in words (stale, gone, new, …). */
+ * Retry-After, the timer delay, saturation at the ends of int64_t, a
+ * feed's state in words (stale, gone, new, …), and the next check with its
+ * reason (issue 13 §2: auto, a schedule's opening). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -12,6 +13,7 @@
 #include <limits.h>
 #include <string.h>
 
+#include "daemon/cadence/cadence.h"
 #include "daemon/service/policy.h"
 #include "daemon/service/service.h"
 
@@ -66,6 +68,30 @@ test_next_error(void **state)
 
 /* An interval of INT64_MAX (once accepted by the configuration) must not
  * wrap the next fetch into the past: it saturates. */
+/* The built-in hub's retries (SPEC §11): 5 s, 30 s, 2 min, 10 min, then the
+ * content is given up; ten failures in a row drop the subscription. */
+static void
+test_hub_retry(void **state)
+{
+    (void)state;
+    int drop = -1;
+    assert_int_equal(service_hub_retry(1, 1, &drop), 5);
+    assert_int_equal(drop, 0);
+    assert_int_equal(service_hub_retry(2, 2, &drop), 30);
+    assert_int_equal(service_hub_retry(3, 3, &drop), 120);
+    assert_int_equal(service_hub_retry(4, 4, &drop), 600);
+    assert_int_equal(service_hub_retry(5, 5, &drop), 0); /* given up */
+    assert_int_equal(drop, 0);
+    assert_int_equal(service_hub_retry(1, 6, &drop), 5); /* the next content, tried afresh */
+    assert_int_equal(service_hub_retry(4, 9, &drop), 600);
+    assert_int_equal(drop, 0);
+    assert_int_equal(service_hub_retry(5, SERVICE_HUB_DROP_FAILS, &drop), 0);
+    assert_int_equal(drop, 1);
+    assert_int_equal(service_hub_retry(0, 1, &drop), 0);
+    assert_int_equal(service_hub_retry(INT32_MAX, INT32_MAX, &drop), 0);
+    assert_int_equal(drop, 1);
+}
+
 static void
 test_saturation(void **state)
 {
@@ -146,13 +172,109 @@ test_time_iso(void **state)
     assert_string_equal(service_time_iso(NOW, b, sizeof(b)), "2024-05-01T08:00:00Z");
 }
 
+/* Issue 13 §2: the next check with its reason — an interval, a closed
+ * schedule's opening when it comes first (never sooner than ttl or max-age
+ * ask), the backoff and Retry-After; with a real schedule (New York, fake
+ * clock: Friday 7 March 2025 after the close, Monday opens at 13:30Z). */
+static void
+test_next_check(void **state)
+{
+    (void)state;
+    char why[160];
+    struct service_next_in in = {.now = NOW, .kind = SERVICE_NEXT_OK, .max_age = -1,
+                                 .interval = 900, .why = "every 15m"};
+    assert_int_equal(service_next_check(&in, why, sizeof(why)), NOW + 900);
+    assert_string_equal(why, "every 15m");
+    in.rnd = 90; /* jitter up to 10% */
+    assert_int_equal(service_next_check(&in, why, sizeof(why)), NOW + 990);
+    in.rnd = 0;
+    in.ttl_min = 60;
+    assert_int_equal(service_next_check(&in, why, sizeof(why)), NOW + HOUR);
+    assert_string_equal(why, "every 15m; ttl asks 1h");
+    in.ttl_min = 0;
+    in.max_age = 2 * HOUR;
+    assert_int_equal(service_next_check(&in, why, sizeof(why)), NOW + 2 * HOUR);
+    assert_string_equal(why, "every 15m; max-age asks 2h");
+    /* the same as service_next_ok, for any draw */
+    in.max_age = 600;
+    for (uint64_t r = 0; r < 500; r += 13) {
+        in.rnd = r;
+        assert_int_equal(service_next_check(&in, why, sizeof(why)),
+                         service_next_ok(NOW, 900, 0, 600, r));
+    }
+
+    /* a schedule, closed: the opening when it is sooner, with its jitter */
+    in = (struct service_next_in){.now = NOW, .kind = SERVICE_NEXT_OK, .max_age = -1,
+                                  .interval = HOUR, .why = "every 1h",
+                                  .label = "schedule us: closed", .opens = NOW + 600,
+                                  .open_jitter = 6, .opens_label = "opens Mon 09:30"};
+    assert_int_equal(service_next_check(&in, why, sizeof(why)), NOW + 600);
+    assert_string_equal(why, "schedule us: closed, opens Mon 09:30");
+    in.rnd = 6;
+    assert_int_equal(service_next_check(&in, why, sizeof(why)), NOW + 606);
+    in.rnd = 0;
+    in.ttl_min = 30; /* the feed asks for 30 minutes: the opening waits */
+    assert_int_equal(service_next_check(&in, why, sizeof(why)), NOW + 1800);
+    assert_string_equal(why, "schedule us: closed, opens Mon 09:30; ttl asks 30m");
+    in.ttl_min = 0;
+    in.opens = NOW + 2 * HOUR; /* the interval comes first */
+    assert_int_equal(service_next_check(&in, why, sizeof(why)), NOW + HOUR);
+    assert_string_equal(why, "schedule us: closed, every 1h");
+
+    /* failures: the backoff, and Retry-After when it decides */
+    in = (struct service_next_in){.now = NOW, .kind = SERVICE_NEXT_ERROR, .errors = 3,
+                                  .retry_after = -1, .interval = 900, .why = "every 15m"};
+    assert_int_equal(service_next_check(&in, why, sizeof(why)), NOW + 3600);
+    assert_string_equal(why, "backoff: 3 errors");
+    in.errors = 1;
+    in.retry_after = 7200;
+    assert_int_equal(service_next_check(&in, why, sizeof(why)), NOW + 7200);
+    assert_string_equal(why, "Retry-After: 2h");
+    in.retry_after = 60;
+    assert_int_equal(service_next_check(&in, why, sizeof(why)), NOW + 900);
+    assert_string_equal(why, "backoff: 1 error");
+    in.kind = SERVICE_NEXT_NOW;
+    assert_int_equal(service_next_check(&in, why, sizeof(why)), NOW);
+
+    /* with the cadence of a real schedule */
+    struct cadence_hours *h = NULL;
+    char err[128];
+    assert_int_equal(cadence_hours_parse("Mon-Fri 09:30-16:00 America/New_York", &h, err,
+                                         sizeof(err)),
+                     0);
+    struct cadence_plan p = {.interval = 900, .min_interval = 60, .max_interval = 21600,
+                             .schedule = "us", .hours = h, .inside = 60, .outside = 4 * HOUR};
+    struct cadence_step st;
+    int64_t fri = INT64_C(1741381200), mon = INT64_C(1741613400); /* 16:00 EST, 09:30 EDT */
+    int64_t sun = mon - 3 * HOUR;                                 /* Monday 06:30 EDT */
+    char ivw[96];
+    cadence_step(&p, fri, &st);
+    in = (struct service_next_in){.now = fri, .kind = SERVICE_NEXT_OK, .max_age = -1};
+    in.interval = cadence_interval(&st, NULL, 0, fri, ivw, sizeof(ivw));
+    in.why = ivw, in.label = st.label, in.opens = st.opens, in.open_jitter = st.open_jitter;
+    in.opens_label = st.opens_label;
+    assert_int_equal(service_next_check(&in, why, sizeof(why)), fri + 4 * HOUR);
+    assert_string_equal(why, "schedule us: closed, every 4h");
+    cadence_step(&p, sun, &st);
+    in.now = sun, in.opens = st.opens, in.rnd = 5;
+    assert_int_equal(service_next_check(&in, why, sizeof(why)), mon + 5);
+    assert_string_equal(why, "schedule us: closed, opens Mon 09:30");
+    cadence_step(&p, mon + 60, &st);
+    in.now = mon + 60, in.opens = st.opens, in.label = st.label, in.rnd = 0;
+    in.interval = cadence_interval(&st, NULL, 0, mon + 60, ivw, sizeof(ivw));
+    assert_int_equal(service_next_check(&in, why, sizeof(why)), mon + 120);
+    assert_string_equal(why, "schedule us: open, every 1m");
+    cadence_hours_free(h);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_next_ok),    cmocka_unit_test(test_next_error),
-        cmocka_unit_test(test_saturation), cmocka_unit_test(test_timer_ms),
-        cmocka_unit_test(test_feed_state), cmocka_unit_test(test_time_iso),
+        cmocka_unit_test(test_next_ok),   cmocka_unit_test(test_next_error),
+        cmocka_unit_test(test_hub_retry), cmocka_unit_test(test_saturation),
+        cmocka_unit_test(test_timer_ms),  cmocka_unit_test(test_feed_state),
+        cmocka_unit_test(test_time_iso),  cmocka_unit_test(test_next_check),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,7 +5,8 @@
  * `finfeed ingest`, `export` and `prune` end to end through the binary on
  * three sources carrying the same stories (tests/fixtures/store/); a store
  * copied from SQLite to the backend under test and back (store_copy, and
- * `finfeed migrate` through the binary).
+ * `finfeed migrate` through the binary); a feed's newest items and its
+ * freshness state (issue 13).
  *
  * One suite, two backends: with FINFEED_TEST_PG=1 (test_store_pg, run by
  * tests/pg_run.sh under pg_virtualenv) every test that is not about SQLite
@@ -1011,6 +1012,173 @@ test_sources_republish(void **state)
     store_close(s);
 }
 
+/* ---- store_add_many: a document's articles at once ---- */
+
+/* batch[0..n) stored in one transaction on `many` with store_add_many and on
+ * `one` with store_add an article after another: the same outcomes. */
+static void
+add_both(struct store *many, struct store *one, int64_t feed_id, const struct parse_article *a,
+         size_t n, int republish, int64_t now, const enum store_outcome *want)
+{
+    const struct parse_article *batch[16];
+    enum store_outcome got[16];
+    assert_true(n <= 16);
+    for (size_t i = 0; i < n; i++)
+        batch[i] = &a[i];
+    assert_int_equal(store_begin(many), 0);
+    int rc = store_add_many(many, feed_id, batch, n, republish, now, got);
+    if (rc != 0)
+        fail_msg("store_add_many: %d %s", rc, store_errmsg(many));
+    assert_int_equal(store_commit(many), 0);
+    assert_int_equal(store_begin(one), 0);
+    for (size_t i = 0; i < n; i++) {
+        enum store_outcome o = (enum store_outcome) - 1;
+        if ((rc = store_add(one, feed_id, &a[i], republish, now, &o)) != 0)
+            fail_msg("store_add: %d %s", rc, store_errmsg(one));
+        if (o != got[i] || o != want[i])
+            fail_msg("article %zu: store_add %d, store_add_many %d, expected %d", i, o, got[i],
+                     want[i]);
+    }
+    assert_int_equal(store_commit(one), 0);
+}
+
+/* Both stores hold the same articles (titles, bodies, sources, in order). */
+static void
+same_rows(struct store *a, struct store *b)
+{
+    struct rows ra, rb;
+    struct store_query q = {.limit = 32};
+    fetch(a, &q, &ra);
+    fetch(b, &q, &rb);
+    assert_int_equal(ra.n, rb.n);
+    for (int i = 0; i < ra.n; i++) {
+        assert_string_equal(ra.r[i].title, rb.r[i].title);
+        assert_string_equal(ra.r[i].body, rb.r[i].body);
+        assert_string_equal(ra.r[i].sources, rb.r[i].sources);
+        assert_int_equal(ra.r[i].updated, rb.r[i].updated);
+    }
+    rows_free(&ra);
+    rows_free(&rb);
+}
+
+static void
+test_add_many(void **state)
+{
+    (void)state;
+    struct store *m = mem_store(), *o = mem_store();
+    int64_t f1 = feed(m, "sina"), f2 = feed(m, "wire"), h = feed(m, "hidden");
+    assert_int_equal(feed(o, "sina"), f1);
+    assert_int_equal(feed(o, "wire"), f2);
+    assert_int_equal(feed(o, "hidden"), h);
+    char *body = body_of(rrr, 10, -1, NULL, NULL);
+    struct parse_article a[8];
+    int64_t g0 = store_generation(m);
+
+    /* new ones; a guid twice in one document (the second sees the first:
+     * unchanged, then changed); a copy by link under another guid */
+    art(&a[0], "g1", "央行宣布下调存款准备金率0.25个百分点", "https://a.example/rrr", body, T0);
+    art(&a[1], "g2", "Gold hits a record as haven demand rises", "https://a.example/gold",
+        "<p>Gold rose to a record.</p>", T0);
+    art(&a[2], "g1", "央行宣布下调存款准备金率0.25个百分点", "https://a.example/rrr", body, T0);
+    art(&a[3], "g1", "央行宣布下调存款准备金率0.25个百分点（更新）", "https://a.example/rrr", body,
+        T0);
+    art(&a[4], "g3", "Gold at a record", "https://a.example/gold?utm_source=x", "<p>copy</p>",
+        T0);
+    add_both(m, o, f1, a, 5, 1, T0 + 60,
+             (enum store_outcome[]){STORE_NEW, STORE_NEW, STORE_UNCHANGED, STORE_UPDATED,
+                                    STORE_DUPLICATE});
+    assert_int_equal(count(m), 2);
+    assert_true(store_generation(m) != g0);
+    same_rows(m, o);
+
+    /* the next fetch: unchanged, changed, new; another feed's copies, one
+     * of them hidden */
+    art(&a[0], "g2", "Gold hits a record as haven demand rises", "https://a.example/gold",
+        "<p>Gold rose to a record, again.</p>", T0);
+    art(&a[1], "g1", "央行宣布下调存款准备金率0.25个百分点（更新）", "https://a.example/rrr", body,
+        T0);
+    art(&a[2], "g4", "Oil slides as stocks build", "https://a.example/oil", "<p>Oil fell.</p>",
+        T0);
+    add_both(m, o, f1, a, 3, 1, T0 + 120,
+             (enum store_outcome[]){STORE_UPDATED, STORE_UNCHANGED, STORE_NEW});
+    art(&a[0], "w1", "Oil slides as stocks build", "http://A.example/oil#w", "<p>w</p>", T0);
+    art(&a[1], "w2", "Internal: not for redistribution", "https://h.example/1", "<p>h</p>", T0);
+    add_both(m, o, h, a, 2, 0, T0 + 180, (enum store_outcome[]){STORE_DUPLICATE, STORE_NEW});
+    int64_t g1 = store_generation(m);
+    /* unchanged, all of them: no change, no new generation */
+    add_both(m, o, h, a, 2, 0, T0 + 240, (enum store_outcome[]){STORE_UNCHANGED, STORE_UNCHANGED});
+    assert_int_equal(store_generation(m), g1);
+    /* a republishing feed's copy shows the hidden one */
+    art(&a[0], "w2", "Internal: not for redistribution", "https://h.example/1?utm_x=1", "<p>h</p>",
+        T0);
+    add_both(m, o, f2, a, 1, 1, T0 + 300, (enum store_outcome[]){STORE_DUPLICATE});
+    art(&a[1], "w3", "Oil slides as stocks build", "https://a.example/oil", "<p>w</p>", T0);
+    add_both(m, o, f2, a, 2, 1, T0 + 300, (enum store_outcome[]){STORE_UNCHANGED, STORE_DUPLICATE});
+    assert_true(store_generation(m) != g1);
+    same_rows(m, o);
+
+    /* pruned: tombstones, still listed, never new again */
+    assert_int_equal(store_prune(m, T0 + 50 * 24 * HOUR, T0 + 200 * 24 * HOUR, NULL), 0);
+    assert_int_equal(store_prune(o, T0 + 50 * 24 * HOUR, T0 + 200 * 24 * HOUR, NULL), 0);
+    assert_int_equal(count(m), 0);
+    art(&a[0], "g1", "央行宣布下调存款准备金率0.25个百分点（更新）", "https://a.example/rrr", body,
+        T0);
+    art(&a[1], "g2", "Gold: a new title after the prune", "https://a.example/gold", "<p>n</p>", T0);
+    add_both(m, o, f1, a, 2, 1, T0 + 200 * 24 * HOUR,
+             (enum store_outcome[]){STORE_UNCHANGED, STORE_UNCHANGED});
+    assert_int_equal(count(m), 0);
+    same_rows(m, o);
+
+    /* one document whose stories repeat each other: by link, by a
+     * near-identical body under another title; a column title (one title,
+     * two links); unrelated ones between */
+    char *tb = body_of(tmpl_b, 6, -1, NULL, NULL);
+    char *tb2 = body_of(tmpl_b, 6, -1, "3318亿元", "3320亿元");
+    char *ta = body_of(tmpl_a, 6, -1, NULL, NULL);
+    art(&a[0], "d1", "The reserve ratio cut, explained", "https://d.example/1", wire_v1, T0 + HOUR);
+    art(&a[1], "d2", "Unrelated: a port strike ends", "https://d.example/2",
+        "<p>Dock workers went back to work.</p>", T0 + HOUR);
+    art(&a[2], "d3", "The reserve ratio cut, explained", "https://d.example/1?utm_source=x",
+        wire_v2, T0 + HOUR);
+    art(&a[3], "d4", "创业板指下跌 宁德时代回购", "https://d.example/4", tb, T0 + HOUR);
+    art(&a[4], "d5", "尾盘快讯", "https://d.example/5", tb2, T0 + HOUR);
+    art(&a[5], "d6", "Market Wrap", "https://d.example/6", wrap_a, T0 + HOUR);
+    art(&a[6], "d7", "Market Wrap", "https://d.example/7", wrap_b, T0 + HOUR);
+    art(&a[7], "d8", "沪指上涨 茅台回购", "https://d.example/8", ta, T0 + HOUR);
+    add_both(m, o, f2, a, 8, 1, T0 + 400,
+             (enum store_outcome[]){STORE_NEW, STORE_NEW, STORE_DUPLICATE, STORE_NEW,
+                                    STORE_DUPLICATE, STORE_NEW, STORE_NEW, STORE_NEW});
+    same_rows(m, o);
+    /* and again: a third wrap, and the first one by its link */
+    art(&a[0], "d9", "Market Wrap", "https://d.example/9", wrap_c, T0 + HOUR);
+    art(&a[1], "d10", "Market Wrap", "https://d.example/6#again", wrap_a, T0 + HOUR);
+    add_both(m, o, f2, a, 2, 1, T0 + 500, (enum store_outcome[]){STORE_NEW, STORE_DUPLICATE});
+    same_rows(m, o);
+    /* a copy from a feed already among the article's sources changes
+     * nothing: the generation stays */
+    int64_t g2 = store_generation(m);
+    art(&a[0], "d11", "Market Wrap", "https://d.example/6#once-more", wrap_a, T0 + HOUR);
+    add_both(m, o, f2, a, 1, 1, T0 + 600, (enum store_outcome[]){STORE_DUPLICATE});
+    assert_int_equal(store_generation(m), g2);
+    free(tb);
+    free(tb2);
+    free(ta);
+
+    /* an article without a guid fails the batch, as it fails store_add */
+    art(&a[0], "g9", "A fine one", "https://a.example/9", "<p>9</p>", T0);
+    art(&a[1], NULL, "No guid", NULL, "<p>x</p>", T0);
+    const struct parse_article *bad[2] = {&a[0], &a[1]};
+    enum store_outcome out[2];
+    long before = count(m);
+    assert_int_equal(store_begin(m), 0);
+    assert_int_equal(store_add_many(m, f1, bad, 2, 1, T0, out), -EINVAL);
+    store_rollback(m);
+    assert_int_equal(count(m), before);
+    free(body);
+    store_close(m);
+    store_close(o);
+}
+
 /* ---- the output query ---- */
 
 static void
@@ -1160,6 +1328,222 @@ test_prune(void **state)
     store_close(s);
 }
 
+/* ---- tombstones expire (tombstone_retention) ---- */
+
+#define DAY (24 * HOUR)
+
+/* One integer from a one-row query on the store at `where` (a SQLite file
+ * or a PostgreSQL URI), beside any open handle. */
+static int64_t
+sql_int(const char *where, const char *sql)
+{
+    int64_t v = -1;
+    if (strncmp(where, "postgresql://", 13) == 0) {
+        PGconn *c = PQconnectdb(where);
+        if (PQstatus(c) != CONNECTION_OK)
+            fail_msg("%s: %s", where, PQerrorMessage(c));
+        PGresult *res = PQexec(c, sql);
+        if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
+            fail_msg("%s: %s", sql, PQresultErrorMessage(res));
+        v = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+        PQclear(res);
+        PQfinish(c);
+        return v;
+    }
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_open(where, &db), SQLITE_OK);
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return v;
+}
+
+/* The number of tombstones last seen at `t`. */
+static int64_t
+seen_at(const char *where, int64_t t)
+{
+    char sql[128];
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM tombstones WHERE seen = %lld", (long long)t);
+    return sql_int(where, sql);
+}
+
+/* A tombstone lives tombstone_retention after an item holding its keys was
+ * last seen: pruned articles that feeds keep listing (by guid, by a copy's
+ * guid, by link) stay tombstones however long; one no feed lists any more
+ * expires, and its item is new when it comes back; a refresh is written at
+ * most once an hour; a tombstone that went while its keys were found is
+ * made again; column titles outlive their articles' tombstones. */
+static void
+test_tombstones(void **state)
+{
+    (void)state;
+    char where[512], err[512];
+    struct store *s;
+    db_where(where, sizeof(where), "tombstones.db");
+    assert_int_equal(store_open(where, &s, err, sizeof(err)), 0);
+    int64_t f1 = feed(s, "sina"), f2 = feed(s, "wire"), f3 = feed(s, "cls");
+    int64_t prune_at = T0 + 100 * DAY, later = prune_at + 200 * DAY;
+    struct parse_article listed, gone, copy, bylink, relink, live, w1, w2, o1, o2;
+    long n = -1;
+
+    art(&listed, "s-listed", "Listed for months after its story", "https://a.example/listed",
+        "<p>listed</p>", T0);
+    art(&gone, "s-gone", "Dropped from the feed the next day", "https://a.example/gone",
+        "<p>gone</p>", T0);
+    art(&copy, "w-copy", "The wire's copy of the listed one",
+        "https://a.example/listed?utm_source=wire", "<p>copy</p>", T0);
+    art(&bylink, "s-bylink", "Known again by its link only", "https://a.example/bylink",
+        "<p>bylink</p>", T0);
+    art(&relink, "w-relink", "The wire names it otherwise", "https://a.example/bylink#wire",
+        "<p>relink</p>", T0 + DAY);
+    art(&live, "s-live", "A story still young", "https://a.example/live", "<p>live</p>",
+        prune_at);
+    /* a column title (two links under one title in one feed), pruned too */
+    art(&w1, "s-w1", "Evening Wrap: stocks close mixed", "https://a.example/wrap/1", "", T0);
+    art(&w2, "s-w2", "Evening Wrap: stocks close mixed", "https://a.example/wrap/2", "",
+        T0 + HOUR);
+    assert_int_equal(add(s, f1, &listed, T0), STORE_NEW);
+    assert_int_equal(add(s, f1, &gone, T0), STORE_NEW);
+    assert_int_equal(add(s, f2, &copy, T0), STORE_DUPLICATE);
+    assert_int_equal(add(s, f1, &bylink, T0), STORE_NEW);
+    assert_int_equal(add(s, f1, &w1, T0), STORE_NEW);
+    assert_int_equal(add(s, f1, &w2, T0 + HOUR), STORE_NEW);
+    assert_int_equal(add(s, f1, &live, prune_at), STORE_NEW);
+    assert_int_equal(store_prune(s, T0 + 50 * DAY, prune_at, &n), 0);
+    assert_int_equal(n, 5);
+    assert_int_equal(count(s), 1);
+    assert_int_equal(sql_int(where, "SELECT count(*) FROM tombstones"), 5);
+    assert_int_equal(sql_int(where, "SELECT min(seen) FROM tombstones"), prune_at);
+
+    /* 200 days on, feeds still list two of them: the first by its guid and
+     * its copy's, the other under a new guid by its link */
+    assert_int_equal(add(s, f1, &listed, later), STORE_UNCHANGED);
+    assert_int_equal(add(s, f2, &copy, later), STORE_UNCHANGED);
+    assert_int_equal(add(s, f2, &relink, later), STORE_UNCHANGED);
+    assert_int_equal(seen_at(where, later), 2);
+    /* seen again within the hour: not written again; after it, written */
+    assert_int_equal(add(s, f1, &listed, later + 50 * 60), STORE_UNCHANGED);
+    assert_int_equal(seen_at(where, later), 2);
+    assert_int_equal(add(s, f1, &listed, later + 2 * HOUR), STORE_UNCHANGED);
+    assert_int_equal(seen_at(where, later + 2 * HOUR), 1);
+
+    /* tombstone_retention 150 days: those last seen at the prune expire
+     * (the dropped item, the column's two), those seen since stay */
+    int64_t before = later + 3 * HOUR - 150 * DAY;
+    assert_int_equal(store_prune_tombstones(s, before, 100, &n), 0);
+    assert_int_equal(n, 3);
+    assert_int_equal(store_prune_tombstones(s, before, 100, &n), 0);
+    assert_int_equal(n, 0);
+    assert_int_equal(sql_int(where, "SELECT count(*) FROM tombstones"), 2);
+    int64_t g = store_generation(s);
+    /* still listed: never new, by any of their keys */
+    assert_int_equal(add(s, f1, &listed, later + 3 * HOUR), STORE_UNCHANGED);
+    assert_int_equal(add(s, f2, &copy, later + 3 * HOUR), STORE_UNCHANGED);
+    assert_int_equal(add(s, f1, &bylink, later + 3 * HOUR), STORE_UNCHANGED);
+    assert_int_equal(add(s, f2, &relink, later + 3 * HOUR), STORE_UNCHANGED);
+    assert_int_equal(store_generation(s), g); /* expiring changed no article */
+    /* expired: new again (the documented price), an article of its own */
+    assert_int_equal(add(s, f1, &gone, later + 3 * HOUR), STORE_NEW);
+    assert_int_equal(add(s, f1, &gone, later + 4 * HOUR), STORE_UNCHANGED);
+    assert_int_equal(count(s), 2);
+    /* the column title outlived its articles' tombstones: two other
+     * publishers' headlines under it stay apart */
+    art(&o1, "w-wrap", "Evening Wrap: stocks close mixed", "https://w.example/wrap", "", later);
+    art(&o2, "c-wrap", "Evening Wrap — stocks close mixed", "https://c.example/wrap", "",
+        later + HOUR);
+    assert_int_equal(add(s, f2, &o1, later), STORE_NEW);
+    assert_int_equal(add(s, f3, &o2, later + HOUR), STORE_NEW);
+    assert_int_equal(count(s), 4);
+
+    /* keys found while their tombstone went (another node expired it
+     * meanwhile): the tombstone is made again, so they still expire */
+    sql_file(where, "DELETE FROM tombstones");
+    assert_int_equal(add(s, f1, &listed, later + 5 * HOUR), STORE_UNCHANGED); /* rule 1 */
+    assert_int_equal(sql_int(where, "SELECT count(*) FROM tombstones"), 1);
+    art(&relink, "w-relink-2", "The wire names it once more", "https://a.example/bylink",
+        "<p>again</p>", T0 + 2 * DAY);
+    assert_int_equal(add(s, f2, &relink, later + 5 * HOUR), STORE_UNCHANGED); /* rule 2 */
+    assert_int_equal(sql_int(where, "SELECT count(*) FROM tombstones"), 2);
+    assert_int_equal(store_prune_tombstones(s, later + 6 * HOUR, 100, &n), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(add(s, f1, &listed, later + 6 * HOUR), STORE_NEW);
+    assert_int_equal(add(s, f2, &relink, later + 6 * HOUR), STORE_NEW);
+    store_close(s);
+}
+
+/* Pruning and expiring go in batches of at most the size asked, each a
+ * transaction of its own; a pruned article's id is never given to a new
+ * one, whose keys it would inherit: here the newest article pruned, then
+ * a new one from the same feed, then the pruned item listed again, which
+ * once overwrote the new article with the old item (SQLite handed out the
+ * pruned id again). */
+static void
+test_tombstone_batches(void **state)
+{
+    (void)state;
+    struct store *s = mem_store();
+    int64_t f = feed(s, "sina"), prune_at = T0 + 100 * DAY;
+    struct parse_article a[7], young, fresh;
+    char guid[7][16], title[7][64];
+    long n = -1;
+    for (int i = 0; i < 7; i++) {
+        snprintf(guid[i], sizeof(guid[i]), "g-%d", i);
+        snprintf(title[i], sizeof(title[i]), "Story number %d of an old week", i);
+        art(&a[i], guid[i], title[i], NULL, "<p>old</p>", T0 + i * HOUR);
+        assert_int_equal(add(s, f, &a[i], T0 + i * HOUR), STORE_NEW);
+    }
+    art(&young, "g-young", "A young story that stays", NULL, "<p>young</p>", prune_at);
+    assert_int_equal(add(s, f, &young, prune_at), STORE_NEW);
+    assert_int_equal(store_prune_batch(s, T0 + 50 * DAY, prune_at, 0, &n), -EINVAL);
+    assert_int_equal(store_prune_tombstones(s, prune_at, -1, &n), -EINVAL);
+    assert_int_equal(count(s), 8);
+    long want[] = {3, 3, 1, 0};
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(store_prune_batch(s, T0 + 50 * DAY, prune_at, 3, &n), 0);
+        assert_int_equal(n, want[i]);
+    }
+    assert_int_equal(count(s), 1);
+    /* tombstones: none expired yet (all seen at the prune); g-0 seen a day
+     * later; then the other six, 1, 3, 2, 0; then g-0 */
+    assert_int_equal(store_prune_tombstones(s, prune_at, 3, &n), 0);
+    assert_int_equal(n, 0);
+    assert_int_equal(add(s, f, &a[0], prune_at + DAY), STORE_UNCHANGED);
+    long max[] = {1, 3, 3, 3}, got[] = {1, 3, 2, 0};
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(store_prune_tombstones(s, prune_at + DAY, max[i], &n), 0);
+        assert_int_equal(n, got[i]);
+    }
+    assert_int_equal(add(s, f, &a[1], prune_at + DAY), STORE_NEW); /* expired */
+    assert_int_equal(store_prune_tombstones(s, prune_at + DAY + 1, 3, &n), 0);
+    assert_int_equal(n, 1); /* g-0 */
+    for (int i = 0; i < 7; i++)
+        assert_int_equal(add(s, f, &a[i], prune_at + 2 * DAY),
+                         i == 1 ? STORE_UNCHANGED : STORE_NEW); /* g-1: new a day before */
+    assert_int_equal(count(s), 8);
+    store_close(s);
+
+    /* the newest article pruned, a new one after it, the pruned item again */
+    s = mem_store();
+    f = feed(s, "sina");
+    assert_int_equal(add(s, f, &a[0], T0), STORE_NEW);
+    assert_int_equal(store_prune(s, T0 + 50 * DAY, prune_at, &n), 0);
+    assert_int_equal(n, 1);
+    art(&fresh, "g-fresh", "A fresh story after the prune", NULL, "<p>fresh</p>", prune_at);
+    assert_int_equal(add(s, f, &fresh, prune_at), STORE_NEW);
+    assert_int_equal(add(s, f, &a[0], prune_at + HOUR), STORE_UNCHANGED);
+    struct rows rs;
+    fetch(s, NULL, &rs);
+    assert_int_equal(rs.n, 1);
+    assert_true(rs.r[0].id > 1);
+    assert_string_equal(rs.r[0].title, "A fresh story after the prune");
+    rows_free(&rs);
+    store_close(s);
+}
+
 /* ---- files: migrations, bad files, locks ---- */
 
 static char tmpdir[64];
@@ -1247,6 +1631,15 @@ test_migrate_v1(void **state)
     assert_int_equal(ntext(s, "社会面清零"), 1);
     assert_int_equal(ntext(s, "长春"), 1);
     assert_int_equal(ntext(s, "1123"), 1); /* body text, tags dropped */
+    /* a feed's first successful fetch: its first article's first sight */
+    struct store_feed_item items[4];
+    size_t nitems = 0;
+    int64_t first_ok = 0;
+    assert_int_equal(store_feed_items(s, 1, items, 4, &nitems, &first_ok), 0);
+    assert_int_equal(nitems, 2);
+    assert_int_equal(first_ok, 1649038100);
+    assert_int_equal(store_feed_items(s, 2, items, 4, &nitems, &first_ok), 0);
+    assert_int_equal(first_ok, 1649041900);
 
     /* the dedup keys survived: a copy is a copy, an update keeps the id */
     int64_t sina = feed(s, "sina"), wire = feed(s, "wire"), cls = feed(s, "cls");
@@ -1335,6 +1728,97 @@ test_dates_not_believed(void **state)
     assert_int_equal(n, 1);
     assert_int_equal(count(s), 0);
     store_close(s);
+}
+
+/* After the tombstones' migration of a store that had, from before it: a
+ * pruned article's keys (id 9, above the newest article's 2), and guid
+ * and feed-title keys of a pruned sina item whose id the store gave to the
+ * wire's article 2 since (sina is no source of it). Migrated between t0
+ * and t1: both are tombstones seen then, the one moved to an id of its own
+ * (11: its id + the largest before), the next article's id past them. */
+static void
+check_migrated_tombstones(const char *where, int64_t t0, int64_t t1)
+{
+    char err[512];
+    struct store *s;
+    struct parse_article a;
+    long n = -1, problems = -1;
+    assert_int_equal(sql_int(where, "SELECT count(*) FROM tombstones"), 2);
+    assert_int_equal(sql_int(where, "SELECT min(article_id) FROM tombstones"), 9);
+    assert_int_equal(sql_int(where, "SELECT max(article_id) FROM tombstones"), 11);
+    assert_true(sql_int(where, "SELECT min(seen) FROM tombstones") >= t0);
+    assert_true(sql_int(where, "SELECT max(seen) FROM tombstones") <= t1);
+    /* title and body keys of pruned articles gone; the wire's own keys kept */
+    assert_int_equal(sql_int(where, "SELECT count(*) FROM keys WHERE kind IN (3, 4)"
+                                    " AND article_id = 9"),
+                     0);
+    assert_int_equal(sql_int(where, "SELECT count(*) FROM keys WHERE article_id = 11"), 2);
+    assert_int_equal(sql_int(where, "SELECT count(*) FROM keys WHERE kind = 1 AND article_id = 2"),
+                     1);
+    assert_int_equal(store_check(where, NULL, NULL, &problems, err, sizeof(err)), 0);
+    assert_int_equal(problems, 0);
+
+    assert_int_equal(store_open(where, &s, err, sizeof(err)), 0);
+    int64_t sina = feed(s, "sina"), wire = feed(s, "wire");
+    assert_int_equal(sina, 1);
+    assert_int_equal(wire, 2);
+    /* the pruned items, listed again: no news, whichever key finds them */
+    art(&a, "sina-reused", "A reused id's old story, listed again", "https://a.example/reused",
+        "<p>old</p>", T0);
+    assert_int_equal(add(s, sina, &a, t1), STORE_UNCHANGED);
+    art(&a, "sina-old", "An old story, listed again", "https://a.example/old", "<p>old</p>", T0);
+    assert_int_equal(add(s, sina, &a, t1), STORE_UNCHANGED);
+    art(&a, "wire-old", "The wire lists the old story too", "https://a.example/old#w",
+        "<p>w</p>", T0);
+    assert_int_equal(add(s, wire, &a, t1), STORE_UNCHANGED);
+    /* a new article takes an id past every one the keys name */
+    art(&a, "sina-new", "A new story after the upgrade", "https://a.example/new", "<p>new</p>",
+        t1);
+    assert_int_equal(add(s, sina, &a, t1), STORE_NEW);
+    struct rows rs;
+    struct store_query q = {.limit = 1, .feed = "sina"};
+    fetch(s, &q, &rs);
+    assert_int_equal(rs.n, 1);
+    assert_int_equal(rs.r[0].id, 12);
+    rows_free(&rs);
+    /* both expire tombstone_retention after the upgrade, not before */
+    assert_int_equal(store_prune_tombstones(s, t0, 100, &n), 0);
+    assert_int_equal(n, 0);
+    assert_int_equal(store_prune_tombstones(s, t1 + 1, 100, &n), 0);
+    assert_int_equal(n, 2);
+    art(&a, "sina-old", "An old story, listed again", "https://a.example/old", "<p>old</p>", T0);
+    assert_int_equal(add(s, sina, &a, t1 + 1), STORE_NEW);
+    store_close(s);
+}
+
+/* SQLite schema 8 from schema 1 (the v1 fixture with the keys above):
+ * tombstones with a last seen, ids never handed out twice. */
+static void
+test_migrate_tombstones(void **state)
+{
+    (void)state;
+    char path[512], err[512];
+    struct store *s;
+    tmp_path(path, sizeof(path), "v1-tombstones.db");
+    char *dump = slurp(STORE_FIX "v1.sql", NULL);
+    sql_file(path, dump);
+    free(dump);
+    sql_file(path,
+             "INSERT INTO keys VALUES(1, '1' || char(31) || 'sina-old', 9, 1640000000);"
+             "INSERT INTO keys VALUES(2, 'https://a.example/old', 9, 1640000000);"
+             "INSERT INTO keys VALUES(3, 'anoldstorylistedagain', 9, 1640000000);"
+             "INSERT INTO keys VALUES(4, 12345, 9, 1640000000);"
+             "INSERT INTO keys VALUES(1, '1' || char(31) || 'sina-reused', 2, 1640000000);"
+             "INSERT INTO keys VALUES(5, '1' || char(31) || 'areusedidsoldstory' || char(31)"
+             " || 'https://a.example/reused', 2, 1640000000);");
+    int64_t t0 = (int64_t)time(NULL);
+    if (store_open(path, &s, err, sizeof(err)) != 0)
+        fail_msg("store_open: %s", err);
+    store_close(s);
+    int64_t t1 = (int64_t)time(NULL);
+    assert_int_equal(user_version(path), store_schema_version());
+    assert_int_equal(sql_int(path, "SELECT value FROM meta WHERE key = 'article_floor'"), 11);
+    check_migrated_tombstones(path, t0, t1);
 }
 
 static void
@@ -2496,6 +2980,8 @@ test_claim_per_host_rate(void **state)
     o.max_rate = 2;
     assert_int_equal(store_claim(a, &o, rc1, &n), 0);
     assert_int_equal(n, 2);
+    /* a heartbeat drops the slots already past, never the ones ahead */
+    assert_int_equal(store_node_listed(b, "node-b", r, NULL, 4), 0);
     o.node = "node-b";
     assert_int_equal(store_claim(b, &o, rc2, &n), 0);
     assert_int_equal(n, 2);
@@ -2909,9 +3395,11 @@ test_reconnect(void **state)
     assert_int_equal(store_connected(a), 1);
 
     /* inside a transaction */
-    struct parse_article x;
+    struct parse_article x, y;
     art(&x, "g", "Reconnected in the middle of a document", "https://r.example/1", "<p>b</p>", T0);
+    art(&y, "h", "Stored before the connection went", "https://r.example/2", "<p>c</p>", T0);
     assert_int_equal(store_begin(a), 0);
+    assert_int_equal(store_add(a, id, &y, 1, T0, NULL), 0);
     pg_kick(where);
     assert_int_equal(store_add(a, id, &x, 1, T0, NULL), -ECONNRESET);
     assert_int_equal(store_connected(a), 0);
@@ -2919,7 +3407,13 @@ test_reconnect(void **state)
     store_rollback(a);
     assert_int_equal(count(a), 0);
     assert_int_equal(store_connected(a), 1);
-    add(a, id, &x, T0);
+    /* a transaction that has done nothing yet (its BEGIN goes with its
+     * first statement) begins again on a new session */
+    assert_int_equal(store_begin(a), 0);
+    pg_kick(where);
+    assert_int_equal(store_add(a, id, &x, 1, T0, NULL), 0);
+    assert_int_equal(store_commit(a), 0);
+    assert_int_equal(store_connected(a), 1);
     assert_int_equal(count(a), 1);
 
     /* a listener */
@@ -2935,6 +3429,7 @@ test_reconnect(void **state)
         rc = store_notifications(a, on_note, got);
     }
     assert_int_equal(rc, -ECONNRESET);
+    assert_int_equal(store_connected(a), 0); /* no reconnect where nothing may block */
     fd = store_listen(a);
     assert_true(fd >= 0);
     assert_int_equal(store_notify(b, "due"), 0);
@@ -3108,6 +3603,44 @@ test_pg_add_ahead(void **state)
     store_close(s);
 }
 
+/* PostgreSQL schema 5 from schema 4 (made by taking schemas 5, 6 and 7 away), then 6
+ * and 7: as SQLite's, and the identity sequence, which a copy had set past
+ * the newest article only, past every id the keys name. */
+static void
+test_pg_migrate_tombstones(void **state)
+{
+    (void)state;
+    char where[512], err[512];
+    struct store *s;
+    struct parse_article a;
+    pg_database(where, sizeof(where));
+    assert_int_equal(store_open(where, &s, err, sizeof(err)), 0);
+    int64_t sina = feed(s, "sina"), wire = feed(s, "wire");
+    art(&a, "sina-1", "A sina story of the day", "https://a.example/1", "<p>1</p>", T0);
+    assert_int_equal(add(s, sina, &a, T0), STORE_NEW);
+    art(&a, "wire-2", "A wire story of the day", "https://a.example/2", "<p>2</p>", T0);
+    assert_int_equal(add(s, wire, &a, T0), STORE_NEW);
+    store_close(s);
+    sql_file(where,
+             "DROP TABLE tombstones; DROP INDEX keys_article; DROP TABLE hub_subs;"
+             "ALTER TABLE feeds DROP COLUMN first_ok, DROP COLUMN next_why,"
+             " DROP COLUMN lag_median, DROP COLUMN lag_n;"
+             "UPDATE meta SET value = 4 WHERE key = 'schema';"
+             "INSERT INTO keys VALUES(1, '1' || chr(31) || 'sina-old', 9, 1640000000),"
+             " (2, 'https://a.example/old', 9, 1640000000),"
+             " (3, 'anoldstorylistedagain', 9, 1640000000), (4, '12345', 9, 1640000000),"
+             " (1, '1' || chr(31) || 'sina-reused', 2, 1640000000),"
+             " (5, '1' || chr(31) || 'areusedidsoldstory' || chr(31) || 'https://a.example/reused',"
+             " 2, 1640000000);"
+             "SELECT setval(pg_get_serial_sequence('articles', 'id'), 2)");
+    int64_t t0 = (int64_t)time(NULL);
+    assert_int_equal(store_open(where, &s, err, sizeof(err)), 0);
+    store_close(s);
+    int64_t t1 = (int64_t)time(NULL);
+    assert_int_equal(sql_int(where, "SELECT value FROM meta WHERE key = 'schema'"), 7);
+    check_migrated_tombstones(where, t0, t1);
+}
+
 /* Versioned migrations in the meta table, another program's tables left
  * alone, a newer schema refused, the encoding pg_trgm needs for Chinese
  * checked at open, errors that name the database but never its password. */
@@ -3165,6 +3698,328 @@ test_pg_schema(void **state)
     assert_int_equal(store_open("postgresql:///x?no_such_option=1", &s, err, sizeof(err)), -EINVAL);
 }
 
+/* Issue 13: the newest items a feed carries (dates, first seen, believed,
+ * first source), newest first and bounded; its first successful fetch,
+ * written once; why its next check is when it is and its median lag, kept
+ * with its state, written by the completing node and read with the leases. */
+static void
+test_feed_freshness(void **state)
+{
+    (void)state;
+    struct store *s = mem_store();
+    int64_t a = feed(s, "a"), b = feed(s, "b"), first_ok = -1;
+    struct store_feed_item it[8];
+    size_t n = 99;
+    struct parse_article x;
+    assert_int_equal(store_feed_items(s, a, it, 8, &n, &first_ok), 0);
+    assert_int_equal(n, 0);
+    assert_int_equal(first_ok, 0);
+    /* a's first fetch: its backlog */
+    art(&x, "a1", "Alpha story number one", "http://a.example/1", "<p>one</p>", T0 - 300);
+    assert_int_equal(add(s, a, &x, T0), STORE_NEW);
+    art(&x, "a2", "Alpha story number two", "http://a.example/2", "<p>two</p>", T0 - 200);
+    assert_int_equal(add(s, a, &x, T0), STORE_NEW);
+    art(&x, "a3", "Alpha story number three", "http://a.example/3", "<p>three</p>", T0 - 100);
+    assert_int_equal(add(s, a, &x, T0), STORE_NEW);
+    /* b carries a3 later: a duplicate, first seen by a */
+    art(&x, "b1", "Beta copy of three", "http://a.example/3", "<p>copy</p>", T0 - 100);
+    assert_int_equal(add(s, b, &x, T0 + 60), STORE_DUPLICATE);
+    /* a's next fetch: a new story, and one whose date is not believed */
+    art(&x, "a4", "Alpha story number four", "http://a.example/4", "<p>four</p>", T0 + 500);
+    assert_int_equal(add(s, a, &x, T0 + 600), STORE_NEW);
+    art(&x, "a5", "Alpha story number five", "http://a.example/5", "<p>five</p>", T0 + 600);
+    x.date_rejected = 1; /* as the article model says it (SPEC §3) */
+    x.rejected_date = T0 + 9999;
+    assert_int_equal(add(s, a, &x, T0 + 600), STORE_NEW);
+    /* and one without a date: dated when first seen, no publisher's date */
+    art(&x, "a6", "Alpha story number six", "http://a.example/6", "<p>six</p>", T0 + 700);
+    assert_int_equal(add(s, a, &x, T0 + 700), STORE_NEW);
+    assert_int_equal(store_feed_items(s, a, it, 1, &n, &first_ok), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(it[0].date, T0 + 700);
+    assert_int_equal(it[0].believed, 0);
+
+    assert_int_equal(store_feed_items(s, a, it, 8, &n, &first_ok), 0);
+    assert_int_equal(n, 6);
+    memmove(it, it + 1, 5 * sizeof(*it)); /* a6 seen: the five before it */
+    n--;
+    assert_int_equal(first_ok, 0);
+    assert_int_equal(it[0].date, T0 + 600); /* a5: first seen stands in */
+    assert_int_equal(it[0].believed, 0);
+    assert_int_equal(it[0].first_source, 1);
+    assert_int_equal(it[1].date, T0 + 500);
+    assert_int_equal(it[1].first_seen, T0 + 600);
+    assert_int_equal(it[1].believed, 1);
+    assert_int_equal(it[4].date, T0 - 300);
+    assert_int_equal(it[4].first_seen, T0);
+    assert_int_equal(store_feed_items(s, a, it, 3, &n, &first_ok), 0);
+    assert_int_equal(n, 3); /* bounded */
+    assert_int_equal(it[2].date, T0 + 500);
+    assert_int_equal(store_feed_items(s, b, it, 8, &n, &first_ok), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(it[0].first_source, 0);
+    assert_int_equal(it[0].first_seen, T0); /* the store's, not b's */
+    assert_int_equal(it[0].date, T0 - 100);
+
+    /* the first successful fetch is written once; why and lag each time */
+    struct store_feed_state st = {.status = (char *)"ok", .enabled = 1, .first_ok = T0,
+                                  .next_why = (char *)"every 15m", .lag_median = 42,
+                                  .lag_n = 3};
+    assert_int_equal(store_feed_state_set(s, a, &st), 0);
+    st.first_ok = T0 + 600;
+    st.next_why = (char *)"auto: 4m from 11 items/h";
+    assert_int_equal(store_feed_state_set(s, a, &st), 0);
+    struct store_feed_state got;
+    assert_int_equal(store_feed_state_get(s, a, &got), 0);
+    assert_int_equal(got.first_ok, T0);
+    assert_string_equal(got.next_why, "auto: 4m from 11 items/h");
+    assert_int_equal(got.lag_median, 42);
+    assert_int_equal(got.lag_n, 3);
+    store_feed_state_clear(&got);
+    assert_int_equal(store_feed_items(s, a, it, 8, &n, &first_ok), 0);
+    assert_int_equal(first_ok, T0);
+
+    /* a claim completed: first_ok set on b (none before), kept on a */
+    int64_t ids[2] = {a, b};
+    struct store_claim out[2];
+    struct store_claim_opts o = claim_opts("node-a", ids, 2, 60, 2);
+    assert_int_equal(store_claim(s, &o, out, &n), 0);
+    assert_int_equal(n, 2);
+    for (size_t i = 0; i < 2; i++) {
+        struct store_feed_state done = {.status = (char *)"ok", .enabled = 1,
+                                        .first_ok = T0 + 1000, .lag_median = 30 + (int64_t)i,
+                                        .lag_n = 1,
+                                        .next_why = (char *)"schedule us: closed, opens Mon 09:30"};
+        assert_int_equal(store_feed_complete(s, out[i].feed_id, out[i].token, &done, 300), 0);
+    }
+    struct store_feed_lease l[2];
+    memset(l, 0, sizeof(l));
+    assert_int_equal(store_feed_leases(s, ids, 2, l), 0);
+    for (int i = 0; i < 2; i++) {
+        assert_string_equal(l[i].next_why, "schedule us: closed, opens Mon 09:30");
+        assert_int_equal(l[i].lag_n, 1);
+    }
+    assert_int_equal(l[0].lag_median + l[1].lag_median, 61);
+    store_feed_lease_clear(l, 2);
+    assert_null(l[0].next_why);
+    assert_int_equal(store_feed_items(s, a, it, 8, &n, &first_ok), 0);
+    assert_int_equal(first_ok, T0);
+    assert_int_equal(store_feed_items(s, b, it, 8, &n, &first_ok), 0);
+    assert_int_equal(first_ok, T0 + 1000);
+    store_close(s);
+}
+
+/* WebSub subscriptions (SPEC §11), both backends: by callback id, the
+ * feed's rows, intent verified, renewals claimed once, expiry, the replay
+ * guard. */
+static void
+test_websub(void **state)
+{
+    (void)state;
+    struct store *s = mem_store();
+    int64_t feed = 0, now = 1700000000;
+    struct store_websub w = {.callback = (char *)"0123456789abcdef0123456789abcdef",
+                             .topic = (char *)"http://pub.example/a.xml",
+                             .hub = (char *)"http://hub.example/",
+                             .secret = (char *)"s3cret", .state = STORE_WS_PENDING,
+                             .asked_at = now};
+    struct store_websub got, out[4];
+    size_t n = 9;
+    assert_int_equal(store_feed_ensure(s, "ws", "http://pub.example/a.xml", &feed), 0);
+    w.feed_id = feed;
+    assert_int_equal(store_websub_put(s, &w), 0);
+    struct store_websub bad = w;
+    bad.callback = (char *)"../etc";
+    assert_int_equal(store_websub_put(s, &bad), -EINVAL);
+    assert_int_equal(store_websub_get(s, "nope", &got), 0);
+    assert_int_equal(store_websub_get(s, "../x", &got), 0);
+    assert_int_equal(store_websub_get(s, w.callback, &got), 1);
+    assert_string_equal(got.secret, "s3cret");
+    assert_string_equal(got.topic, w.topic);
+    assert_int_equal(got.feed_id, feed);
+    assert_int_equal(got.state, STORE_WS_PENDING);
+    store_websub_clear(&got);
+    assert_int_equal(store_websub_of_feed(s, feed, out, 4, &n), 0);
+    assert_int_equal(n, 1);
+    store_websub_clear(&out[0]);
+    /* verified with a lease of 1000 s: due for renewal at four fifths */
+    assert_int_equal(store_websub_set(s, w.callback, STORE_WS_ACTIVE, now, 1000, 0), 1);
+    assert_int_equal(store_websub_set(s, "ffff", STORE_WS_ACTIVE, now, 1000, 0), 0);
+    assert_int_equal(store_websub_renewals(s, now + 700, 300, out, 4, &n), 0);
+    assert_int_equal(n, 0);
+    assert_int_equal(store_websub_renewals(s, now + 850, 300, out, 4, &n), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(out[0].callback, w.callback);
+    store_websub_clear(&out[0]);
+    /* claimed: not again within the hold */
+    assert_int_equal(store_websub_renewals(s, now + 900, 300, out, 4, &n), 0);
+    assert_int_equal(n, 0);
+    assert_int_equal(store_websub_renewals(s, now + 1160, 300, out, 4, &n), 0);
+    assert_int_equal(n, 1);
+    store_websub_clear(&out[0]);
+    /* a lease run out long ago: forgotten */
+    assert_int_equal(store_websub_renewals(s, now + 1000 + 300, 300, out, 4, &n), 0);
+    assert_int_equal(store_websub_get(s, w.callback, &got), 0);
+    /* replay guard */
+    assert_int_equal(store_websub_seen(s, "sha256=ab", now, 0), 0);
+    assert_int_equal(store_websub_seen(s, "sha256=ab", now, 1), 0);
+    assert_int_equal(store_websub_seen(s, "sha256=ab", now, 1), 0);
+    assert_int_equal(store_websub_seen(s, "sha256=ab", now, 0), 1);
+    /* unsubscribing, then deleted */
+    assert_int_equal(store_websub_put(s, &w), 0);
+    assert_int_equal(store_websub_set(s, w.callback, STORE_WS_UNSUBSCRIBING, now, 0, 1), 1);
+    assert_int_equal(store_websub_get(s, w.callback, &got), 1);
+    assert_int_equal(got.state, STORE_WS_UNSUBSCRIBING);
+    store_websub_clear(&got);
+    assert_int_equal(store_websub_delete(s, w.callback), 1);
+    assert_int_equal(store_websub_delete(s, w.callback), 0);
+    store_close(s);
+}
+
+/* The built-in hub's subscriptions (SPEC §11), both backends: a verified
+ * subscription put and renewed (its delivery state kept), counted against
+ * the limits, changes marked, a due delivery claimed once (held, a token),
+ * finished with its token only, backoff, leases expiring, dropped. */
+static void
+test_hub(void **state)
+{
+    (void)state;
+    struct store *s = mem_store();
+    int64_t now = 1700000000;
+    struct store_hub_sub h = {.topic = (char *)"http://127.0.0.1:8470/feed.atom",
+                              .path = (char *)"/feed.atom",
+                              .callback = (char *)"http://reader.example/cb?x=1",
+                              .host = (char *)"reader.example",
+                              .secret = (char *)"s3cret",
+                              .lease_s = 1000};
+    struct store_hub_sub got, out[4];
+    struct store_hub_pass p;
+    long total = -1, of_host = -1;
+    size_t n = 9;
+
+    struct store_hub_sub bad = h;
+    bad.lease_s = 0;
+    assert_int_equal(store_hub_put(s, &bad, now), -EINVAL);
+    bad = h;
+    bad.path = (char *)"feed.atom";
+    assert_int_equal(store_hub_put(s, &bad, now), -EINVAL);
+    assert_int_equal(store_hub_put(s, &h, now), 0);
+    struct store_hub_sub other = h;
+    other.sent = (char *)"baseline";
+    other.topic = (char *)"http://127.0.0.1:8470/feeds/a.rss";
+    other.path = (char *)"/feeds/a.rss";
+    other.secret = NULL;
+    assert_int_equal(store_hub_put(s, &other, now), 0);
+    assert_int_equal(store_hub_get(s, h.topic, "http://nope/", &got), 0);
+    assert_int_equal(store_hub_get(s, h.topic, h.callback, &got), 1);
+    assert_string_equal(got.path, "/feed.atom");
+    assert_string_equal(got.secret, "s3cret");
+    assert_int_equal(got.lease_until, now + 1000);
+    assert_null(got.sent);
+    assert_int_equal(got.changed, 1); /* due once: a change while it was verified */
+    assert_int_equal(got.seen, 0);
+    store_hub_clear(&got);
+    assert_int_equal(store_hub_get(s, other.topic, other.callback, &got), 1);
+    assert_null(got.secret);
+    assert_string_equal(got.sent, "baseline");
+    store_hub_clear(&got);
+    /* counted against the limits, but for the pair asked about (a renewal) */
+    assert_int_equal(store_hub_count(s, now, "reader.example", "t", "c", &total, &of_host), 0);
+    assert_int_equal(total, 2);
+    assert_int_equal(of_host, 2);
+    assert_int_equal(
+        store_hub_count(s, now, "elsewhere.example", h.topic, h.callback, &total, &of_host), 0);
+    assert_int_equal(total, 1);
+    assert_int_equal(of_host, 0);
+
+    /* new: due once (their first content compared with the one they began with) */
+    assert_int_equal(store_hub_claim(s, now, 60, out, 4, &n, &p), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(p.live, 2);
+    for (size_t i = 0; i < 2; i++) {
+        struct store_hub_sub d = out[i];
+        d.seen = d.changed;
+        assert_int_equal(store_hub_done(s, &d, 0), 1);
+        store_hub_clear(&out[i]);
+    }
+    /* nothing changed: nothing due */
+    assert_int_equal(store_hub_claim(s, now, 60, out, 4, &n, &p), 0);
+    assert_int_equal(n, 0);
+    assert_int_equal(p.live, 2);
+    assert_int_equal(p.next, 0);
+    /* a change: both due, claimed once */
+    assert_int_equal(store_hub_mark(s, now), 0);
+    assert_int_equal(store_hub_claim(s, now, 60, out, 1, &n, &p), 0);
+    assert_int_equal(n, 1);
+    struct store_hub_sub first = out[0];
+    assert_int_equal(first.changed, 2);
+    assert_int_equal(first.seen, 1);
+    assert_int_equal(store_hub_claim(s, now, 60, out, 4, &n, &p), 0);
+    assert_int_equal(n, 1);
+    assert_true(strcmp(out[0].topic, first.topic) != 0);
+    struct store_hub_sub second = out[0];
+    assert_int_equal(store_hub_claim(s, now + 1, 60, out, 4, &n, &p), 0);
+    assert_int_equal(n, 0); /* both held */
+    assert_int_equal(p.next, now + 60);
+
+    /* delivered: seen, its hash kept; a stale token changes nothing */
+    struct store_hub_sub d = first;
+    d.seen = first.changed;
+    d.sent = (char *)"h1";
+    d.claim = first.claim - 1;
+    assert_int_equal(store_hub_done(s, &d, 0), 0);
+    d.claim = first.claim;
+    assert_int_equal(store_hub_done(s, &d, 0), 1);
+    /* failed: retried after a backoff, not before */
+    d = second;
+    d.fails = 1;
+    d.tries = 1;
+    d.next_try = now + 5;
+    d.sent = NULL;
+    assert_int_equal(store_hub_done(s, &d, 0), 1);
+    assert_int_equal(store_hub_claim(s, now + 2, 60, out, 4, &n, &p), 0);
+    assert_int_equal(n, 0);
+    assert_int_equal(p.next, now + 5);
+    assert_int_equal(store_hub_claim(s, now + 5, 60, out, 4, &n, &p), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(out[0].topic, second.topic);
+    assert_int_equal(out[0].tries, 1);
+    assert_true(out[0].claim > second.claim);
+    second.claim = out[0].claim;
+    store_hub_clear(&out[0]);
+    /* dropped (too many failures): gone */
+    assert_int_equal(store_hub_done(s, &second, 1), 1);
+    assert_int_equal(store_hub_get(s, second.topic, second.callback, &got), 0);
+    store_hub_clear(&second);
+
+    /* renewed: lease and secret new, the delivery state kept */
+    h.secret = (char *)"n3w";
+    h.lease_s = 2000;
+    assert_int_equal(store_hub_put(s, &h, now + 10), 0);
+    assert_int_equal(store_hub_get(s, h.topic, h.callback, &got), 1);
+    assert_string_equal(got.secret, "n3w");
+    assert_int_equal(got.lease_until, now + 2010);
+    assert_string_equal(got.sent, "h1");
+    assert_int_equal(got.seen, 2);
+    assert_int_equal(got.changed, 2);
+    store_hub_clear(&got);
+    store_hub_clear(&first);
+
+    /* a lease run out: no delivery, deleted at the next claim */
+    assert_int_equal(store_hub_mark(s, now + 2010), 0); /* the lease is over: not marked */
+    assert_int_equal(store_hub_claim(s, now + 2010, 60, out, 4, &n, &p), 0);
+    assert_int_equal(n, 0);
+    assert_int_equal(p.expired, 1);
+    assert_int_equal(p.live, 0);
+    assert_int_equal(store_hub_get(s, h.topic, h.callback, &got), 0);
+
+    /* unsubscribed */
+    assert_int_equal(store_hub_put(s, &h, now), 0);
+    assert_int_equal(store_hub_remove(s, h.topic, h.callback), 1);
+    assert_int_equal(store_hub_remove(s, h.topic, h.callback), 0);
+    store_close(s);
+}
+
 int
 main(void)
 {
@@ -3181,8 +4036,11 @@ main(void)
         cmocka_unit_test(test_rule4_body),
         cmocka_unit_test(test_rule4_recall),
         cmocka_unit_test(test_sources_republish),
+        cmocka_unit_test(test_add_many),
         cmocka_unit_test(test_query),
         cmocka_unit_test(test_prune),
+        cmocka_unit_test(test_tombstones),
+        cmocka_unit_test(test_tombstone_batches),
         cmocka_unit_test(test_dates_not_believed),
         cmocka_unit_test(test_cli_end_to_end),
         cmocka_unit_test(test_store_copy),
@@ -3194,14 +4052,18 @@ main(void)
         cmocka_unit_test(test_feeds_listed),
         cmocka_unit_test(test_claim_listing),
         cmocka_unit_test(test_claim_windows),
+        cmocka_unit_test(test_feed_freshness),
         cmocka_unit_test(test_notify),
         cmocka_unit_test(test_reconnect),
         cmocka_unit_test(test_same_story_two_nodes),
+        cmocka_unit_test(test_websub),
+        cmocka_unit_test(test_hub),
     };
     /* about SQLite files only: migrations from the v1 fixture and PRAGMA
      * user_version, files that are not databases, locks */
     const struct CMUnitTest sqlite_tests[] = {
         cmocka_unit_test(test_migrate_v1),
+        cmocka_unit_test(test_migrate_tombstones),
         cmocka_unit_test(test_migrate_v0_and_future),
         cmocka_unit_test(test_busy_timeout),
         cmocka_unit_test(test_bad_files),
@@ -3212,6 +4074,7 @@ main(void)
     /* about PostgreSQL only: its schema version, encoding, URIs */
     const struct CMUnitTest pg_tests[] = {
         cmocka_unit_test(test_pg_schema),
+        cmocka_unit_test(test_pg_migrate_tombstones),
         cmocka_unit_test(test_pg_add_ahead),
     };
     int failed = cmocka_run_group_tests_name("store", tests, setup_backend, teardown_backend);

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 /* A whole file in a NUL-terminated buffer (caller frees), its length in *len
  * (may be NULL); NULL when the file cannot be opened. */
@@ -31,6 +32,15 @@ test_slurp(const char *path, size_t *len)
     if (len != NULL)
         *len = n;
     return buf;
+}
+
+/* Monotonic seconds, for a test that times its work. */
+static inline double
+test_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /* A formatted string on the heap (caller frees). */

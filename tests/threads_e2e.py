@@ -11,7 +11,6 @@ plain build; under sanitizers (FINFEED_SANITIZED=1) only the behaviour is
 asserted, and the busy-timeout bound is looser.
 Usage: threads_e2e.py FINFEED_BIN SRCDIR"""
 import http.server
-import json
 import os
 import shutil
 import signal
@@ -25,16 +24,12 @@ import time
 import urllib.request
 
 BIN = os.path.abspath(sys.argv[1])
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from e2e_lib import FAILS, check, ctl, free_port  # noqa: E402
 SANITIZED = os.environ.get("FINFEED_SANITIZED", "") not in ("", "0")
-FAILS = []
 N = 6          # feeds refreshed under the lock
 BUSY_S = 10    # the writer's busy timeout (store.c)
 
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what, flush=True)
-    if not cond:
-        FAILS.append(what)
 
 
 BIG_ITEMS = 1500
@@ -82,27 +77,6 @@ class Publisher(http.server.BaseHTTPRequestHandler):
         self.wfile.write(body)
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def ctl(sock_path, line, timeout=10):
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(timeout)
-    s.connect(sock_path)
-    s.sendall(line.encode() + b"\n")
-    data = b""
-    while not data.endswith(b"\n"):
-        chunk = s.recv(65536)
-        if not chunk:
-            break
-        data += chunk
-    s.close()
-    return json.loads(data)
 
 
 def timed(fn):

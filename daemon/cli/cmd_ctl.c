@@ -14,6 +14,7 @@
 
 #include <jansson.h>
 
+#include "daemon/cadence/cadence.h"
 #include "daemon/cli/cli.h"
 #include "daemon/emit/emit_text.h"
 #include "daemon/config/config.h"
@@ -236,16 +237,20 @@ cmd_status(const struct cli_command *cmd, int argc, char **argv)
     json_t *feeds = json_object_get(o, "feeds"), *f;
     size_t i;
     printf("node %s\n", s_or(o, "node", "?"));
-    printf("%-24s %-9s %4s %-20s %-20s %6s %8s %-16s %-20s %6s  %s\n", "FEED", "STATE", "HTTP",
-           "LAST FETCH", "NEXT FETCH", "ERRORS", "ARTICLES", "OWNER", "LEASE UNTIL", "TOKEN",
-           "ERROR");
+    /* new columns go after ARTICLES: scripts read the first seven */
+    printf("%-24s %-9s %4s %-20s %-20s %6s %8s %7s %-16s %-20s %6s  %-40s  %s\n", "FEED",
+           "STATE", "HTTP", "LAST FETCH", "NEXT FETCH", "ERRORS", "ARTICLES", "LAG", "OWNER",
+           "LEASE UNTIL", "TOKEN", "NEXT BECAUSE", "ERROR");
     json_array_foreach(feeds, i, f)
     {
-        printf("%-24s %-9s %4ld %-20s %-20s %6ld %8ld %-16s %-20s %6ld  %s\n",
+        char lag[24] = "-";
+        if (json_is_integer(json_object_get(f, "lag_median")))
+            cadence_span(i_of(f, "lag_median"), lag, sizeof(lag));
+        printf("%-24s %-9s %4ld %-20s %-20s %6ld %8ld %7s %-16s %-20s %6ld  %-40s  %s\n",
                s_or(f, "feed", "?"), s_or(f, "state", "?"), i_of(f, "http"),
                s_or(f, "last_fetch", "never"), s_or(f, "next_fetch", "-"), i_of(f, "errors"),
-               i_of(f, "articles"), s_or(f, "owner", "-"), s_or(f, "lease_until", "-"),
-               i_of(f, "token"), s_or(f, "error", ""));
+               i_of(f, "articles"), lag, s_or(f, "owner", "-"), s_or(f, "lease_until", "-"),
+               i_of(f, "token"), s_or(f, "next_reason", "-"), s_or(f, "error", ""));
     }
     json_decref(o);
     return 0;

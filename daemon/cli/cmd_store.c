@@ -1,8 +1,9 @@
 /* daemon/cli/cmd_store.c — the store's subcommands: `finfeed ingest` (files as if
  * fetched for a feed), `finfeed export` (the cleaned feed as Atom, RSS, JSON
- * Feed or Markdown posts) and `finfeed prune` (retention). */
+ * Feed or Markdown posts) and `finfeed prune` (retention, tombstone_retention). */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,119 @@ open_store(const struct config *cfg)
     return s;
 }
 
+/* `finfeed ingest` reads the next files while the store writes this one: a
+ * thread parses up to AHEAD documents ahead (service_ingest_parse), so that
+ * the parsing and the database's work overlap. Each file is still stored
+ * in its turn, one transaction each, exactly as one after another. */
+#define AHEAD 2
+
+struct ahead_doc {
+    int open_errno;           /* the file could not be opened: errno */
+    int refused;              /* the feed's options were refused: p.err says why */
+    struct service_parsed p;
+};
+
+struct ahead {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    const struct config *cfg;
+    char **files;
+    const char **feeds;
+    int nfiles;
+    struct ahead_doc doc[AHEAD]; /* file i's in doc[i % AHEAD] while made - taken */
+    int made, taken;             /* files parsed, files stored */
+    int stop;                    /* the storing side gave up */
+    /* the parsing side's own feed options (never the storing side's) */
+    struct service_ingest f;
+    const char *current;
+};
+
+/* Parse file i into *d with q's own feed options. */
+static void
+ahead_make(struct ahead *q, int i, struct ahead_doc *d)
+{
+    memset(d, 0, sizeof(*d));
+    if (q->current == NULL || strcmp(q->current, q->feeds[i]) != 0) {
+        service_ingest_close(&q->f);
+        q->current = q->feeds[i];
+        if (service_ingest_init(&q->f, NULL, q->cfg, config_find_feed(q->cfg, q->current),
+                                q->current, d->p.err, sizeof(d->p.err)) < 0) {
+            q->current = NULL;
+            d->refused = 1;
+            d->p.rc = -EINVAL;
+            return;
+        }
+    }
+    FILE *fp = strcmp(q->files[i], "-") == 0 ? stdin : fopen(q->files[i], "rb");
+    if (fp == NULL) {
+        d->open_errno = errno;
+        return;
+    }
+    service_ingest_parse(&q->f, fp, NULL, 0, NULL, (int64_t)time(NULL), &d->p);
+    if (fp != stdin)
+        fclose(fp);
+}
+
+static void *
+ahead_run(void *arg)
+{
+    struct ahead *q = arg;
+    for (int i = 0; i < q->nfiles; i++) {
+        struct ahead_doc d;
+        pthread_mutex_lock(&q->mu);
+        while (!q->stop && q->made - q->taken >= AHEAD)
+            pthread_cond_wait(&q->cv, &q->mu);
+        int stop = q->stop;
+        pthread_mutex_unlock(&q->mu);
+        if (stop)
+            break;
+        ahead_make(q, i, &d);
+        pthread_mutex_lock(&q->mu);
+        q->doc[i % AHEAD] = d;
+        q->made++;
+        pthread_cond_broadcast(&q->cv);
+        pthread_mutex_unlock(&q->mu);
+    }
+    return NULL;
+}
+
+/* File i's document (i == q->taken), parsed by the thread, or here when
+ * there is none (threaded 0). */
+static void
+ahead_take(struct ahead *q, int threaded, int i, struct ahead_doc *d)
+{
+    if (!threaded) {
+        ahead_make(q, i, d);
+        q->taken++;
+        return;
+    }
+    pthread_mutex_lock(&q->mu);
+    while (q->made <= i)
+        pthread_cond_wait(&q->cv, &q->mu);
+    *d = q->doc[i % AHEAD];
+    q->taken++;
+    pthread_cond_broadcast(&q->cv);
+    pthread_mutex_unlock(&q->mu);
+}
+
+/* Stop the thread (threaded) and free what it made and nobody took. */
+static void
+ahead_end(struct ahead *q, int threaded, pthread_t th)
+{
+    if (threaded) {
+        pthread_mutex_lock(&q->mu);
+        q->stop = 1;
+        pthread_cond_broadcast(&q->cv);
+        pthread_mutex_unlock(&q->mu);
+        pthread_join(th, NULL);
+    }
+    for (int i = q->taken; i < q->made; i++)
+        service_parsed_clear(&q->doc[i % AHEAD].p);
+    service_ingest_close(&q->f);
+    pthread_cond_destroy(&q->cv);
+    pthread_mutex_destroy(&q->mu);
+}
+
 int
 cmd_ingest(const struct cli_command *cmd, int argc, char **argv)
 {
@@ -47,6 +161,9 @@ cmd_ingest(const struct cli_command *cmd, int argc, char **argv)
     struct service_ingest f = {0};
     const char *current = NULL;
     char err[512];
+    struct ahead q = {0};
+    pthread_t th;
+    int threaded = 0, ahead_started = 0;
     if (files == NULL || feeds == NULL) {
         free(files);
         free(feeds);
@@ -93,10 +210,27 @@ cmd_ingest(const struct cli_command *cmd, int argc, char **argv)
     if ((s = open_store(cfg)) == NULL)
         goto out;
     rc = 0;
+    if (service_ingest_init(&f, s, cfg, config_find_feed(cfg, feeds[0]), feeds[0], err,
+                            sizeof(err)) < 0) {
+        fprintf(stderr, "finfeed ingest: %s\n", err);
+        rc = 2;
+        goto out;
+    }
+    current = feeds[0];
+    /* libxml2 is set up (service_ingest_init made a cleaner) before a
+     * second thread parses */
+    q.cfg = cfg;
+    q.files = files;
+    q.feeds = feeds;
+    q.nfiles = nfiles;
+    pthread_mutex_init(&q.mu, NULL);
+    pthread_cond_init(&q.cv, NULL);
+    ahead_started = 1;
+    threaded = nfiles > 1 && pthread_create(&th, NULL, ahead_run, &q) == 0;
     for (int i = 0; i < nfiles; i++) {
         struct store_counts c;
-        struct parse_report rep;
-        if (current == NULL || strcmp(current, feeds[i]) != 0) {
+        struct ahead_doc d;
+        if (strcmp(current, feeds[i]) != 0) {
             service_ingest_close(&f);
             current = feeds[i];
             if (service_ingest_init(&f, s, cfg, config_find_feed(cfg, current), current, err,
@@ -106,23 +240,25 @@ cmd_ingest(const struct cli_command *cmd, int argc, char **argv)
                 goto out;
             }
         }
-        FILE *fp = strcmp(files[i], "-") == 0 ? stdin : fopen(files[i], "rb");
-        if (fp == NULL) {
-            fprintf(stderr, "finfeed ingest: %s: %s\n", files[i], strerror(errno));
+        ahead_take(&q, threaded, i, &d);
+        if (d.refused) {
+            fprintf(stderr, "finfeed ingest: %s\n", d.p.err);
+            rc = 2;
+            goto out;
+        }
+        if (d.open_errno != 0) {
+            fprintf(stderr, "finfeed ingest: %s: %s\n", files[i], strerror(d.open_errno));
             rc = 1;
             continue;
         }
-        int r = service_ingest_document(s, &f, fp, NULL, 0, NULL, (int64_t)time(NULL), &c, &rep, err,
-                                sizeof(err));
-        if (fp != stdin)
-            fclose(fp);
+        int r = service_ingest_store(s, &f, &d.p, &c, err, sizeof(err));
         if (r < 0) {
             fprintf(stderr, "finfeed ingest: %s: feed \"%s\": %s\n", files[i], f.name, err);
             rc = 1;
             continue;
         }
-        if (rep.problems)
-            fprintf(stderr, "finfeed ingest: %s: recovered: %s\n", files[i], rep.message);
+        if (d.p.report.problems)
+            fprintf(stderr, "finfeed ingest: %s: recovered: %s\n", files[i], d.p.report.message);
         if (json) {
             json_t *o = json_pack("{s:s, s:I, s:I, s:I, s:I}", "file", files[i], "new",
                                   (json_int_t)c.new_, "updated", (json_int_t)c.updated,
@@ -138,6 +274,8 @@ cmd_ingest(const struct cli_command *cmd, int argc, char **argv)
         fflush(stdout);
     }
 out:
+    if (ahead_started)
+        ahead_end(&q, threaded, th);
     service_ingest_close(&f);
     store_close(s);
     config_free(cfg);
@@ -306,18 +444,36 @@ cmd_prune(const struct cli_command *cmd, int argc, char **argv)
         return 2;
     int rc = 1;
     struct store *s = open_store(cfg);
-    long n = 0;
+    int64_t now = (int64_t)time(NULL);
+    long n = 0, all = 0;
     if (s != NULL) {
         if (cfg->daemon.retention <= 0) {
             printf("retention is forever: nothing pruned\n");
             rc = 0;
-        } else if (store_prune(s, (int64_t)time(NULL) - cfg->daemon.retention, (int64_t)time(NULL), &n) < 0) {
+        } else if (store_prune(s, now - cfg->daemon.retention, now, &n) < 0) {
             fprintf(stderr, "finfeed prune: %s\n", store_errmsg(s));
         } else {
             printf("pruned %ld articles older than %lld days (dedup keys kept)\n", n,
                    (long long)(cfg->daemon.retention / 86400));
             rc = 0;
         }
+    }
+    if (rc == 0 && cfg->daemon.tombstone_retention <= 0) {
+        printf("tombstone_retention is forever: no tombstone expired\n");
+    } else if (rc == 0) {
+        /* batch by batch: a daemon on the same store waits for one at most */
+        do {
+            if (store_prune_tombstones(s, now - cfg->daemon.tombstone_retention,
+                                       STORE_PRUNE_BATCH, &n) < 0) {
+                fprintf(stderr, "finfeed prune: %s\n", store_errmsg(s));
+                rc = 1;
+                break;
+            }
+            all += n;
+        } while (n == STORE_PRUNE_BATCH);
+        if (rc == 0)
+            printf("expired %ld tombstones no feed listed for %lld days\n", all,
+                   (long long)(cfg->daemon.tombstone_retention / 86400));
     }
     store_close(s);
     config_free(cfg);

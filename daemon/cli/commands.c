@@ -40,8 +40,10 @@ const struct cli_command cli_commands[] = {
      "Render the cleaned feed from the store to stdout, newest first; markdown writes one\n"
      "YYYY-MM-DD-SLUG.md post a file into DIR (rewritten only when the article changed).\n"},
     {"prune", cmd_prune, "prune [-c FILE]", "delete articles older than the retention",
-     "Delete articles older than [daemon] retention; their dedup keys stay, so an old item\n"
-     "still listed by its feed never comes back as new.\n"},
+     "Delete articles older than [daemon] retention; their dedup keys stay as tombstones, so\n"
+     "an old item still listed by a feed never comes back as new. Then expire the tombstones\n"
+     "no feed has listed for [daemon] tombstone_retention. In short batches, so a running\n"
+     "daemon waits for none of them long.\n"},
     {"migrate", cmd_migrate, "migrate --from SRC --to DST",
      "copy a whole store into an empty one (SQLite <-> PostgreSQL)",
      "Copy the store SRC into the empty store DST, each a SQLite file or a postgresql:// URI:\n"

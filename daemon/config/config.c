@@ -21,7 +21,7 @@
 #define CONFIG_MAX_NAME 200        /* bytes of a feed name */
 
 /* What on_ini_read() hands inih as the section header, by enum config_section. */
-static const char *const section_names[] = {"", "daemon", "output", "feed"};
+static const char *const section_names[] = {"", "daemon", "output", "feed", "schedule"};
 
 /* One config_load() of a file: the text, where the reader is, the first error. */
 struct parse_state {
@@ -36,6 +36,7 @@ struct parse_state {
     int output_line;               /* where [output] was, 0: not yet */
     int key_line[CONFIG_MAX_KEYS]; /* per key of the current section: where set, 0: not yet */
     int *url_line;                 /* per feed: line of its url, parallel to c->feeds; owned */
+    int *sched_line;               /* per feed: line of its schedule key; owned */
     size_t feeds_cap;              /* allocated items of c->feeds and url_line */
     char *value;                   /* of the current key line, unquoted; points into text */
     int rc;                        /* first error: 0, -EINVAL, -ENOMEM */
@@ -147,6 +148,9 @@ where(const struct parse_state *st, char *buf, size_t size)
     case CONFIG_SEC_FEED:
         snprintf(buf, size, "feed \"%s\"", st->c->feeds[st->c->nfeeds - 1].name);
         return buf;
+    case CONFIG_SEC_SCHEDULE:
+        snprintf(buf, size, "schedule \"%s\"", st->c->schedules[st->c->nschedules - 1].name);
+        return buf;
     case CONFIG_SEC_NONE:
         break;
     }
@@ -161,7 +165,8 @@ where_key(const struct parse_state *st, const char *key, char *buf, size_t size)
     char wbuf[CONFIG_MAX_NAME + 16];
     const char *w = where(st, wbuf, sizeof(wbuf));
 
-    snprintf(buf, size, "%s%s %s", w, st->kind == CONFIG_SEC_FEED ? ":" : "", key);
+    snprintf(buf, size, "%s%s %s", w,
+             st->kind == CONFIG_SEC_FEED || st->kind == CONFIG_SEC_SCHEDULE ? ":" : "", key);
     return buf;
 }
 
@@ -183,6 +188,9 @@ feed_add(struct parse_state *st, const char *name, int line)
         if (lines == NULL)
             return -ENOMEM;
         st->url_line = lines;
+        if ((lines = realloc(st->sched_line, cap * sizeof(*lines))) == NULL)
+            return -ENOMEM;
+        st->sched_line = lines;
         st->feeds_cap = cap;
     }
     f = &c->feeds[c->nfeeds];
@@ -198,7 +206,25 @@ feed_add(struct parse_state *st, const char *name, int line)
     f->enabled = 1;
     f->line = line;
     st->url_line[c->nfeeds] = 0;
+    st->sched_line[c->nfeeds] = 0;
     c->nfeeds++;
+    return 0;
+}
+
+/* Appends a [schedule "NAME"] (issue 13 §2); checked once the file is read. */
+static int
+schedule_add(struct parse_state *st, const char *name, int line)
+{
+    struct config *c = st->c;
+    struct config_schedule *grown = realloc(c->schedules, (c->nschedules + 1) * sizeof(*grown));
+    if (grown == NULL)
+        return -ENOMEM;
+    c->schedules = grown;
+    memset(&grown[c->nschedules], 0, sizeof(*grown));
+    if ((grown[c->nschedules].name = strdup(name)) == NULL)
+        return -ENOMEM;
+    grown[c->nschedules].line = line;
+    c->nschedules++;
     return 0;
 }
 
@@ -229,23 +255,42 @@ section_start(struct parse_state *st, char *line, char *out, size_t outsize)
         snprintf(out, outsize, "[%s]\n", section_names[st->kind]);
         return 0;
     }
-    if (strncmp(inner, "feed", 4) != 0 ||
-        (inner[4] != '\0' && inner[4] != '"' && !config_is_space(inner[4]))) {
+    /* [feed "NAME"] or [schedule "NAME"] */
+    const char *kw = strncmp(inner, "schedule", 8) == 0 ? "schedule" : "feed";
+    size_t kwlen = strlen(kw);
+    if (strncmp(inner, kw, kwlen) != 0 ||
+        (inner[kwlen] != '\0' && inner[kwlen] != '"' && !config_is_space(inner[kwlen]))) {
         fail(st, st->lineno, "unknown section [%s]", inner);
         return -EINVAL;
     }
-    name = config_trim(inner + 4);
+    name = config_trim(inner + kwlen);
     end = name + strlen(name);
     if (end - name < 2 || name[0] != '"' || end[-1] != '"' ||
         memchr(name + 1, '"', (size_t)(end - name - 2)) != NULL) {
-        fail(st, st->lineno, "bad section [%s]: write [feed \"NAME\"]", inner);
+        fail(st, st->lineno, "bad section [%s]: write [%s \"NAME\"]", inner, kw);
         return -EINVAL;
     }
     *--end = '\0';
     name = name + 1;
     if (*name == '\0' || strlen(name) > CONFIG_MAX_NAME) {
-        fail(st, st->lineno, "feed name must be 1 to %d bytes", CONFIG_MAX_NAME);
+        fail(st, st->lineno, "%s name must be 1 to %d bytes", kw, CONFIG_MAX_NAME);
         return -EINVAL;
+    }
+    if (kw[0] == 's') {
+        for (size_t i = 0; i < st->c->nschedules; i++) {
+            if (strcmp(st->c->schedules[i].name, name) == 0) {
+                fail(st, st->lineno, "duplicate schedule \"%s\" (first at line %d)", name,
+                     st->c->schedules[i].line);
+                return -EINVAL;
+            }
+        }
+        if (schedule_add(st, name, st->lineno) < 0) {
+            fail_nomem(st);
+            return -ENOMEM;
+        }
+        st->kind = CONFIG_SEC_SCHEDULE;
+        snprintf(out, outsize, "[%s]\n", section_names[CONFIG_SEC_SCHEDULE]);
+        return 0;
     }
     for (size_t i = 0; i < st->c->nfeeds; i++) {
         if (strcmp(st->c->feeds[i].name, name) == 0) {
@@ -360,6 +405,8 @@ on_ini_pair(void *user, const char *section, const char *name, const char *value
     assert(st->kind != CONFIG_SEC_NONE && strcmp(section, section_names[st->kind]) == 0);
     if (st->kind == CONFIG_SEC_FEED)
         base = &st->c->feeds[st->c->nfeeds - 1];
+    else if (st->kind == CONFIG_SEC_SCHEDULE)
+        base = &st->c->schedules[st->c->nschedules - 1];
     i = config_key_find(st->kind, name);
     if (i < 0) {
         fail(st, st->lineno, "%s: unknown key '%s'", w, name);
@@ -382,6 +429,8 @@ on_ini_pair(void *user, const char *section, const char *name, const char *value
     }
     if (st->kind == CONFIG_SEC_FEED && strcmp(name, "url") == 0)
         st->url_line[st->c->nfeeds - 1] = st->lineno;
+    if (st->kind == CONFIG_SEC_FEED && strcmp(name, "schedule") == 0)
+        st->sched_line[st->c->nfeeds - 1] = st->lineno;
     return 1;
 }
 
@@ -399,8 +448,16 @@ finish(struct parse_state *st)
         else if (strncasecmp(f->url, "file:", 5) == 0 && !c->daemon.allow_file_urls)
             fail(st, st->url_line[i],
                  "feed \"%s\": url: file URLs need allow_file_urls = yes in [daemon]", f->name);
-        if (f->interval == 0)
-            f->interval = c->daemon.interval;
+    }
+    if (st->rc == 0) {
+        /* intervals inherited, auto's bounds, schedules (issue 13 §2) */
+        char why[512];
+        int line = 0, rc = config_cadence_finish(c, st->sched_line, st->daemon_line, &line, why,
+                                                 sizeof(why));
+        if (rc == -ENOMEM)
+            fail_nomem(st);
+        else if (rc < 0)
+            fail(st, line, "%s", why);
     }
 }
 
@@ -502,6 +559,7 @@ done:
     }
     config_free(c);
     free(st.url_line);
+    free(st.sched_line);
     free(st.dir);
     free(st.text);
     return rc;
@@ -525,11 +583,14 @@ config_free(struct config *c)
         free(f->remove);
         free(f->remove_text);
     }
+    config_cadence_free(c);
     free(c->feeds);
     config_tokens_free(c->output.tokens, c->output.ntokens);
     config_list_free(c->output.iframe_hosts);
     free(c->output.markdown_dir);
+    free(c->daemon.public_url);
     free(c->output.link);
+    free(c->output.hub);
     free(c->output.title);
     config_list_free(c->daemon.tracking_params);
     free(c->daemon.node);

@@ -7,6 +7,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct cadence_hours;
+struct cadence_plan;
+
 /*
  * File syntax, beyond SPEC §2:
  * - one `key = value` a line; indentation is ignored (an indented line is
@@ -18,7 +21,8 @@
  *   `title = "Markets # daily"`;
  * - CRLF line endings and a UTF-8 BOM are accepted; invalid UTF-8 and
  *   control characters are errors; lines have no length limit;
- * - `[daemon]`, `[output]` and each `[feed "NAME"]` appear at most once;
+ * - `[daemon]`, `[output]`, each `[feed "NAME"]` and each `[schedule "NAME"]`
+ *   appear at most once;
  *   a key appears at most once in its section.
  *
  * Defaults. Without any file (config_load(NULL)): database `./finfeed.db`,
@@ -76,6 +80,35 @@ struct config_feed {
     char *remove_text;  /* POSIX extended regex (checked with regcomp), or NULL */
     int enabled;        /* bool, default 1 */
     int line;           /* line of the section header, for messages */
+    /* when it is checked (issue 13 §2), see struct config_schedule */
+    int interval_auto;  /* interval = auto: follows the feed's publishing rate
+                         * (cadence_auto) within [min_interval, max_interval];
+                         * interval then holds max_interval (the longest wait).
+                         * Inherited with interval from [daemon] when unset */
+    int64_t min_interval, max_interval; /* auto's bounds, seconds, 1 to
+                         * CONFIG_DURATION_MAX, min <= max; default: [daemon]'s */
+    char *schedule;     /* name of the [schedule] it follows, or NULL */
+    const struct config_schedule *sched; /* that schedule, resolved at read
+                         * (borrowed from the config), or NULL */
+};
+
+/* One `[schedule "NAME"]` section (issue 13 §2): exchange hours. Owned by
+ * the struct config. A feed with `schedule = NAME` is checked every
+ * `interval` while open and every `interval_outside` while closed, and at
+ * the opening when that comes first. */
+struct config_schedule {
+    char *name;                   /* the quoted NAME, never empty */
+    struct cadence_hours *hours;  /* `hours` (required), parsed with its zone,
+                                   * `holidays` attached at read */
+    int32_t *holidays;            /* `holidays`: local dates (days since
+                                   * 1970-01-01), sorted, nholidays of them */
+    size_t nholidays;
+    int64_t interval;             /* seconds while open; 0 with interval_auto
+                                   * unset: the feed's own interval */
+    int interval_auto;            /* interval = auto */
+    int64_t interval_outside;     /* seconds while closed (CADENCE_OUTSIDE: 1h) */
+    int outside_auto;             /* interval_outside = auto */
+    int line;                     /* line of the section header */
 };
 
 struct config {
@@ -92,6 +125,10 @@ struct config {
         char *user_agent;      /* "VERSION" expanded to FINFEED_VERSION, never NULL */
         int64_t retention;     /* seconds >= 0, no upper bound (90d); 0 (`0` or
                                 * `forever`): never prune */
+        int64_t tombstone_retention; /* seconds a pruned article's dedup keys are kept
+                                      * after an item holding them was last seen:
+                                      * 0 (`0` or `forever`) or >= 1d, no upper
+                                      * bound (365d) */
         int allow_file_urls;   /* bool (0) */
         int64_t stale_after;   /* seconds, 0 to CONFIG_DURATION_MAX (14d); 0: never stale */
         char **tracking_params;  /* NULL-terminated; a trailing '*' matches any suffix */
@@ -103,6 +140,16 @@ struct config {
                                 * CONFIG_DURATION_MAX; 0 (unset): 2 × timeout + 60 */
         long max_rate;         /* requests a second to one host, across every node
                                 * sharing the store, 0 to 100000 (0: no limit) */
+        /* WebSub (SPEC §11) */
+        char *public_url;      /* absolute http(s) URL at which hubs reach this daemon
+                                * (its callbacks: PUBLIC_URL/websub/ID), or NULL: no
+                                * WebSub subscriber */
+        int allow_private_hubs; /* bool (0): hub and callback URLs may be loopback or
+                                 * private addresses (tests, an internal hub) */
+        /* issue 13 §2: `interval = auto` and its bounds (the feeds' defaults) */
+        int interval_auto;     /* interval = auto; interval holds max_interval */
+        int64_t min_interval;  /* seconds (1m) */
+        int64_t max_interval;  /* seconds (6h) */
     } daemon;
     struct {
         char *title;          /* feed title, never NULL ("Finance news") */
@@ -113,9 +160,18 @@ struct config {
         size_t niframe_hosts; /* may be 0 */
         struct config_token *tokens; /* readers allowed to read the output, ntokens items */
         size_t ntokens;              /* 0: the output is open to anyone who reaches it */
+        /* WebSub for our own feeds (SPEC §11) */
+        char *hub;                  /* "builtin" (this daemon is the hub, at LINK/hub), an
+                                     * absolute http(s) URL (a hub pinged on change), or
+                                     * NULL: no hub */
+        long hub_max_subscriptions; /* the built-in hub's subscriptions, all callbacks,
+                                     * 1 to 1000000 (10000) */
+        long hub_max_per_host;      /* … of one callback host, 1 to 1000000 (100) */
     } output;
     struct config_feed *feeds; /* in file order */
     size_t nfeeds;
+    struct config_schedule *schedules; /* in file order */
+    size_t nschedules;
 };
 
 /*
@@ -145,6 +201,15 @@ void config_free(struct config *c);
 
 /* The feed called name, or NULL. Borrowed from c. */
 const struct config_feed *config_find_feed(const struct config *c, const char *name);
+
+/* How feed f is checked (issue 13 §2), as the plan of daemon/cadence/: its
+ * interval or auto with its bounds, and its schedule's hours and intervals.
+ * Pointers borrowed from f's configuration. */
+void config_feed_plan(const struct config_feed *f, struct cadence_plan *out);
+/* The longest f may wait between two checks, seconds (fixed interval, auto's
+ * max_interval, the longer of a schedule's two): what a node's listing of it
+ * is good for (SPEC §10). */
+int64_t config_feed_longest(const struct config_feed *f);
 
 /*
  * The configuration file to read when no -c is given (SPEC §1):

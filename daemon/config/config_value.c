@@ -15,6 +15,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "daemon/cadence/cadence.h"
 #include "daemon/config/config_int.h"
 #include "parse/parse.h"
 
@@ -40,10 +41,14 @@ enum vtype {
     V_SELECTORS, /* the cleaner's selector list (SPEC §4) */
     V_NODE,      /* a node's name: printable, 1 to CONFIG_NODE_MAX bytes */
     V_TOKENS,    /* comma list of NAME:SECRET, struct config_token */
+    V_HUB,       /* "builtin", or an absolute http(s) URL (WebSub hub) */
+    V_INTERVAL,  /* V_DURATION, or "auto": int flag at noff (config_cadence.c) */
+    V_HOURS,     /* exchange hours, struct cadence_hours * */
+    V_HOLIDAYS,  /* dates, or a file of them: int32_t days, count at noff */
 };
 
 #define K_OPTIONAL 1 /* an empty value stores NULL instead of being an error */
-#define K_FOREVER 2  /* V_DURATION: "forever" stores 0 */
+#define K_FOREVER 2  /* V_DURATION: "forever" (and 0, whatever min) stores 0 */
 
 struct key_rule {
     const char *name;
@@ -57,24 +62,33 @@ struct key_rule {
 
 #define D(field) offsetof(struct config, field)
 #define F(field) offsetof(struct config_feed, field)
+#define S(field) offsetof(struct config_schedule, field)
 
 static const struct key_rule daemon_keys[] = {
     {"database", V_DATABASE, 0, D(daemon.database), 0, 0, 0},
     {"control_socket", V_SOCKET, 0, D(daemon.control_socket), 0, 0, 0},
     {"listen", V_LISTEN, 0, D(daemon.listen), 0, 0, 0},
-    {"interval", V_DURATION, 0, D(daemon.interval), 0, 1, CONFIG_DURATION_MAX},
+    {"interval", V_INTERVAL, 0, D(daemon.interval), D(daemon.interval_auto), 1,
+     CONFIG_DURATION_MAX},
     {"concurrency", V_LONG, 0, D(daemon.concurrency), 0, 1, 10000},
     {"per_host", V_LONG, 0, D(daemon.per_host), 0, 1, 10000},
     {"timeout", V_DURATION, 0, D(daemon.timeout), 0, 1, CONFIG_DURATION_MAX},
     {"max_feed_size", V_SIZE, 0, D(daemon.max_feed_size), 0, 1, 0},
     {"user_agent", V_AGENT, 0, D(daemon.user_agent), 0, 0, 0},
     {"retention", V_DURATION, K_FOREVER, D(daemon.retention), 0, 0, 0},
+    {"tombstone_retention", V_DURATION, K_FOREVER, D(daemon.tombstone_retention), 0, 86400, 0},
     {"allow_file_urls", V_BOOL, 0, D(daemon.allow_file_urls), 0, 0, 0},
     {"stale_after", V_DURATION, 0, D(daemon.stale_after), 0, 0, CONFIG_DURATION_MAX},
     {"tracking_params", V_PARAMS, 0, D(daemon.tracking_params), D(daemon.ntracking_params), 0, 0},
     {"node", V_NODE, 0, D(daemon.node), 0, 0, 0},
     {"lease", V_DURATION, 0, D(daemon.lease), 0, 1, CONFIG_DURATION_MAX},
     {"max_rate", V_LONG, 0, D(daemon.max_rate), 0, 0, 100000},
+    /* WebSub (SPEC §11) */
+    {"public_url", V_URL, K_OPTIONAL, D(daemon.public_url), 0, 0, 0},
+    {"allow_private_hubs", V_BOOL, 0, D(daemon.allow_private_hubs), 0, 0, 0},
+    /* issue 13 §2: interval = auto's bounds */
+    {"min_interval", V_DURATION, 0, D(daemon.min_interval), 0, 1, CONFIG_DURATION_MAX},
+    {"max_interval", V_DURATION, 0, D(daemon.max_interval), 0, 1, CONFIG_DURATION_MAX},
 };
 
 static const struct key_rule output_keys[] = {
@@ -84,6 +98,10 @@ static const struct key_rule output_keys[] = {
     {"markdown_dir", V_PATH, K_OPTIONAL, D(output.markdown_dir), 0, 0, 0},
     {"iframe_hosts", V_HOSTS, 0, D(output.iframe_hosts), D(output.niframe_hosts), 0, 0},
     {"tokens", V_TOKENS, 0, D(output.tokens), D(output.ntokens), 0, 0},
+    /* WebSub for our own feeds (SPEC §11) */
+    {"hub", V_HUB, K_OPTIONAL, D(output.hub), 0, 0, 0},
+    {"hub_max_subscriptions", V_LONG, 0, D(output.hub_max_subscriptions), 0, 1, 1000000},
+    {"hub_max_per_host", V_LONG, 0, D(output.hub_max_per_host), 0, 1, 1000000},
 };
 
 static const struct key_rule feed_keys[] = {
@@ -92,7 +110,7 @@ static const struct key_rule feed_keys[] = {
     {"author", V_STRING, K_OPTIONAL, F(author), 0, 0, 0},
     {"headimg", V_URL, K_OPTIONAL, F(headimg), 0, 0, 0},
     {"comments", V_BOOL, 0, F(comments), 0, 0, 0},
-    {"interval", V_DURATION, 0, F(interval), 0, 1, CONFIG_DURATION_MAX},
+    {"interval", V_INTERVAL, 0, F(interval), F(interval_auto), 1, CONFIG_DURATION_MAX},
     {"timezone", V_ZONE, K_OPTIONAL, F(timezone), 0, 0, 0},
     {"user_agent", V_AGENT, K_OPTIONAL, F(user_agent), 0, 0, 0},
     {"republish", V_BOOL, 0, F(republish), 0, 0, 0},
@@ -100,15 +118,29 @@ static const struct key_rule feed_keys[] = {
     {"remove", V_SELECTORS, K_OPTIONAL, F(remove), 0, 0, 0},
     {"remove_text", V_REGEX, K_OPTIONAL, F(remove_text), 0, 0, 0},
     {"enabled", V_BOOL, 0, F(enabled), 0, 0, 0},
+    /* issue 13 §2: auto's bounds, exchange hours */
+    {"min_interval", V_DURATION, 0, F(min_interval), 0, 1, CONFIG_DURATION_MAX},
+    {"max_interval", V_DURATION, 0, F(max_interval), 0, 1, CONFIG_DURATION_MAX},
+    {"schedule", V_STRING, K_OPTIONAL, F(schedule), 0, 0, 0},
+};
+
+/* [schedule "NAME"] (issue 13 §2) */
+static const struct key_rule schedule_keys[] = {
+    {"hours", V_HOURS, 0, S(hours), 0, 0, 0},
+    {"holidays", V_HOLIDAYS, 0, S(holidays), S(nholidays), 0, 0},
+    {"interval", V_INTERVAL, 0, S(interval), S(interval_auto), 1, CONFIG_DURATION_MAX},
+    {"interval_outside", V_INTERVAL, 0, S(interval_outside), S(outside_auto), 1,
+     CONFIG_DURATION_MAX},
 };
 
 #undef D
 #undef F
+#undef S
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 _Static_assert(NELEM(daemon_keys) <= CONFIG_MAX_KEYS && NELEM(output_keys) <= CONFIG_MAX_KEYS &&
-                   NELEM(feed_keys) <= CONFIG_MAX_KEYS,
+                   NELEM(feed_keys) <= CONFIG_MAX_KEYS && NELEM(schedule_keys) <= CONFIG_MAX_KEYS,
                "CONFIG_MAX_KEYS too small");
 
 /* The key table of each enum config_section. */
@@ -120,6 +152,7 @@ static const struct {
     [CONFIG_SEC_DAEMON] = {daemon_keys, NELEM(daemon_keys)},
     [CONFIG_SEC_OUTPUT] = {output_keys, NELEM(output_keys)},
     [CONFIG_SEC_FEED] = {feed_keys, NELEM(feed_keys)},
+    [CONFIG_SEC_SCHEDULE] = {schedule_keys, NELEM(schedule_keys)},
 };
 
 static const char *const default_tracking_params[] = {
@@ -655,6 +688,7 @@ set_scaled(const struct key_rule *r, char *field, const char *v, char *why, size
     const char *what = r->type == V_SIZE ? "size" : "duration";
     int64_t n = 0;
     int rc = parse_scaled(v, r->type == V_SIZE ? size_unit : duration_unit, &n);
+    int forever = rc == 0 && n == 0 && (r->flags & K_FOREVER); /* `0`: as `forever` */
 
     if (rc == 0 && r->max > 0 && n > r->max)
         rc = -ERANGE;
@@ -668,7 +702,10 @@ set_scaled(const struct key_rule *r, char *field, const char *v, char *why, size
         snprintf(why, whysize, "bad %s '%s' (want N, Ns, Nm, Nh, Nd or forever)", what, v);
     else if (rc < 0)
         snprintf(why, whysize, "bad %s '%s'", what, v);
-    else if (n < r->min)
+    else if (n < r->min && !forever && r->min > 1 && r->min % 86400 == 0)
+        snprintf(why, whysize, "bad %s '%s' (at least %" PRId64 "d%s)", what, v, r->min / 86400,
+                 (r->flags & K_FOREVER) ? " or forever" : "");
+    else if (n < r->min && !forever)
         snprintf(why, whysize, "bad %s '%s' (must be more than 0)", what, v);
     else {
         *(int64_t *)(void *)field = n;
@@ -721,7 +758,7 @@ set_value(const struct key_rule *r, void *base, const char *dir, char *v, char *
     int rc;
 
     if (v[0] == '\0' && r->type != V_LISTEN && r->type != V_LIST && r->type != V_HOSTS &&
-        r->type != V_PARAMS && r->type != V_TOKENS) {
+        r->type != V_PARAMS && r->type != V_TOKENS && r->type != V_HOLIDAYS) {
         if (!(r->flags & K_OPTIONAL)) {
             snprintf(why, whysize, "empty value");
             return -EINVAL;
@@ -731,6 +768,30 @@ set_value(const struct key_rule *r, void *base, const char *dir, char *v, char *
         return 0;
     }
     switch (r->type) {
+    case V_INTERVAL: /* issue 13 §2 */
+        if (strcasecmp(v, "auto") == 0) {
+            *(int64_t *)(void *)field = 0;
+            *(int *)(void *)((char *)base + r->noff) = 1;
+            return 0;
+        }
+        if ((rc = set_scaled(r, field, v, why, whysize)) < 0) {
+            size_t wl = strlen(why);
+            if (wl > 0 && why[wl - 1] == '\'') /* bad syntax: say what else is right */
+                snprintf(why + wl, whysize - wl, " (want a duration such as 15m, or auto)");
+            return rc;
+        }
+        *(int *)(void *)((char *)base + r->noff) = 0;
+        return 0;
+    case V_HOURS:
+        return config_hours_set(v, (struct cadence_hours **)(void *)field, why, whysize);
+    case V_HOLIDAYS:
+        /* dates as they are, else a file of them beside the configuration */
+        if (v[0] != '\0' && !is_digit(v[0]) && (s = resolve_path(dir, v)) == NULL)
+            return -ENOMEM;
+        rc = config_holidays_set(v, s, (int32_t **)(void *)field,
+                                 (size_t *)(void *)((char *)base + r->noff), why, whysize);
+        free(s);
+        return rc;
     case V_DURATION:
     case V_SIZE:
         if ((r->flags & K_FOREVER) && strcasecmp(v, "forever") == 0) {
@@ -767,6 +828,16 @@ set_value(const struct key_rule *r, void *base, const char *dir, char *v, char *
             snprintf(why, whysize, "bad node name (want 1 to %d bytes, no control character)",
                      CONFIG_NODE_MAX);
             return -EINVAL;
+        }
+        break;
+    case V_HUB:
+        if (strcmp(v, "builtin") == 0)
+            break;
+        rc = check_url(v, 0, why, whysize);
+        if (rc < 0) {
+            size_t used = strlen(why);
+            snprintf(why + used, whysize - used, " (or builtin)");
+            return rc;
         }
         break;
     case V_URL:
@@ -890,13 +961,18 @@ config_new_defaults(const char *path, struct config **out)
     c->daemon.max_feed_size = INT64_C(16) << 20;
     c->daemon.user_agent = strdup("finfeed/" FINFEED_VERSION);
     c->daemon.retention = 90 * 86400;
+    c->daemon.tombstone_retention = 365 * 86400;
     c->daemon.stale_after = 14 * 86400;
     c->daemon.tracking_params = list_dup(default_tracking_params, NELEM(default_tracking_params));
     c->daemon.ntracking_params = NELEM(default_tracking_params);
     c->daemon.node = default_node();
+    c->daemon.min_interval = CADENCE_MIN_INTERVAL;
+    c->daemon.max_interval = CADENCE_MAX_INTERVAL;
     c->output.title = strdup("Finance news");
     c->output.link = strdup("http://127.0.0.1:8470/");
     c->output.max_entries = 100;
+    c->output.hub_max_subscriptions = 10000;
+    c->output.hub_max_per_host = 100;
     c->output.iframe_hosts = list_dup(default_iframe_hosts, NELEM(default_iframe_hosts));
     c->output.niframe_hosts = NELEM(default_iframe_hosts);
     if (c->daemon.database == NULL || c->daemon.control_socket == NULL ||

@@ -333,6 +333,7 @@ done:
 }
 
 static json_t *feed_status_base(const struct service_feed *f, int64_t now, int64_t stale_after);
+static int feed_status_freshness(json_t *o, const struct service_feed *f);
 
 static json_t *
 feed_status(const struct service_feed *f, int64_t now, int64_t stale_after)
@@ -345,11 +346,26 @@ feed_status(const struct service_feed *f, int64_t now, int64_t stale_after)
          json_object_set_new(o, "lease_until",
                              f->lease_until > 0 ? iso(f->lease_until) : json_null()) < 0 ||
          json_object_set_new(o, "token", json_integer((json_int_t)f->token)) < 0 ||
-         json_object_set_new(o, "unlisted", json_boolean(f->unlisted)) < 0)) {
+         json_object_set_new(o, "unlisted", json_boolean(f->unlisted)) < 0 ||
+         feed_status_freshness(o, f) < 0)) {
         json_decref(o);
         return NULL;
     }
     return o;
+}
+
+/* Issue 13: why the next fetch is when it is, and the median lag of the
+ * day before the last fetch (seconds; null without an article that counts). */
+static int
+feed_status_freshness(json_t *o, const struct service_feed *f)
+{
+    json_t *why = f->enabled && f->next_why[0] ? json_string(f->next_why) : json_null();
+    json_t *lag = f->lag_n > 0 ? json_integer((json_int_t)f->lag_median) : json_null();
+    if (json_object_set_new(o, "next_reason", why) < 0 ||
+        json_object_set_new(o, "lag_median", lag) < 0 ||
+        json_object_set_new(o, "lag_articles", json_integer((json_int_t)f->lag_n)) < 0)
+        return -1;
+    return 0;
 }
 
 static json_t *
@@ -417,7 +433,7 @@ answer_stats(struct client *c)
 
 /* The prune finished: answer, unless the client went away meanwhile. */
 static void
-on_pruned(void *arg, int rc, long deleted, const char *err)
+on_pruned(void *arg, int rc, const struct service_pruned *p, const char *err)
 {
     struct client *c = arg;
     c->pruning--;
@@ -429,7 +445,8 @@ on_pruned(void *arg, int rc, long deleted, const char *err)
     if (rc < 0)
         reply_error(c, "prune failed: %s", err);
     else
-        reply(c, json_pack("{s:b, s:I}", "ok", 1, "pruned", (json_int_t)deleted));
+        reply(c, json_pack("{s:b, s:I, s:I}", "ok", 1, "pruned", (json_int_t)p->articles,
+                           "tombstones", (json_int_t)p->tombstones));
     req_done(c);
 }
 

@@ -51,6 +51,8 @@ struct emit_feed_info {
     const char *self;     /* absolute URL of this rendering (Atom rel=self, JSON feed_url) */
     const char *id;       /* stable feed id (Atom id); NULL: self */
     const char *subtitle; /* or NULL */
+    const char *hub;      /* the WebSub hub of this feed (SPEC §11): Atom and RSS
+                           * rel="hub" links, JSON Feed `hubs`; NULL: none */
     /* whose tracking parameters (store_tracking_param) the entries' links lose
      * (SPEC §5.2); borrowed, must outlive the writer; NULL: links as stored */
     const struct store *tracking;

@@ -32,7 +32,7 @@
 
 struct emit_writer {
     enum emit_format format;
-    char *title, *link, *self, *id, *subtitle; /* copies of emit_feed_info */
+    char *title, *link, *self, *id, *subtitle, *hub; /* copies of emit_feed_info */
     const struct store *tracking;              /* borrowed, or NULL */
     struct emit_buf doc;                       /* the document so far */
     size_t date_at;      /* offset of the feed-level date placeholder in doc */
@@ -194,6 +194,8 @@ atom_head(struct emit_writer *w)
     emit_buf_adds(o, ISO_PLACEHOLDER "</updated>\n");
     if (!empty(w->self))
         empty_element(o, "  <link rel=\"self\" type=\"application/atom+xml\" href=\"", w->self);
+    if (!empty(w->hub)) /* W3C WebSub §4: discovery */
+        empty_element(o, "  <link rel=\"hub\" href=\"", w->hub);
     if (!empty(w->link))
         empty_element(o, "  <link rel=\"alternate\" type=\"text/html\" href=\"", w->link);
     emit_buf_adds(o, "  <generator version=\"" FINFEED_VERSION "\">finfeed</generator>\n");
@@ -290,6 +292,8 @@ rss_head(struct emit_writer *w)
     if (!empty(w->self))
         empty_element(o, "    <atom:link rel=\"self\" type=\"application/rss+xml\" href=\"",
                       w->self);
+    if (!empty(w->hub)) /* W3C WebSub §4: discovery */
+        empty_element(o, "    <atom:link rel=\"hub\" href=\"", w->hub);
 }
 
 static void
@@ -453,6 +457,19 @@ json_head(struct emit_writer *w)
         jset(w, root, "feed_url", w->self, 0) < 0 ||
         jset(w, root, "description", w->subtitle, 0) < 0)
         goto out;
+    if (!empty(w->hub)) { /* JSON Feed 1.1 `hubs`: W3C WebSub's discovery */
+        json_t *hub = json_object(), *hubs = json_array();
+        int ok = hub != NULL && hubs != NULL &&
+                 json_object_set_new_nocheck(hub, "type", json_string("WebSub")) == 0 &&
+                 jset(w, hub, "url", w->hub, 1) == 0 && json_array_append(hubs, hub) == 0;
+        json_decref(hub);
+        if (!ok) {
+            json_decref(hubs);
+            goto out;
+        }
+        if (json_object_set_new_nocheck(root, "hubs", hubs) < 0) /* the reference taken */
+            goto out;
+    }
     if (json_dump_callback(root, on_json_dump, &w->doc, JSON_COMPACT | JSON_PRESERVE_ORDER) < 0)
         goto out;
     assert(w->doc.len > 0 && w->doc.data[w->doc.len - 1] == '}');
@@ -492,7 +509,8 @@ emit_writer_new(enum emit_format format, const struct emit_feed_info *info,
     w->tracking = info->tracking;
     if (dup_opt(!empty(info->title) ? info->title : "finfeed", &w->title) < 0 ||
         dup_opt(info->link, &w->link) < 0 || dup_opt(info->self, &w->self) < 0 ||
-        dup_opt(info->id, &w->id) < 0 || dup_opt(info->subtitle, &w->subtitle) < 0)
+        dup_opt(info->id, &w->id) < 0 || dup_opt(info->subtitle, &w->subtitle) < 0 ||
+        dup_opt(info->hub, &w->hub) < 0)
         goto fail;
     if (format == EMIT_ATOM)
         atom_head(w);
@@ -631,6 +649,7 @@ emit_writer_free(struct emit_writer *w)
     free(w->subtitle);
     free(w->id);
     free(w->self);
+    free(w->hub);
     free(w->link);
     free(w->title);
     free(w);

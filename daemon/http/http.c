@@ -23,6 +23,7 @@
 #include "daemon/http/http_int.h"
 #include "daemon/log/log.h"
 #include "daemon/service/service.h"
+#include "daemon/websub/websub.h"
 
 #define CONNECTION_TIMEOUT 30u /* seconds a connection may stay idle */
 #define CONNECTION_LIMIT 256u  /* so that slow clients cannot take every fd */
@@ -86,8 +87,10 @@ http_free(struct http *h)
 static void
 teardown(struct http *h)
 {
-    if (h->watching)
+    if (h->watching) {
         service_unwatch(h->svc, on_service_event, h);
+        service_hub_renderer(h->svc, NULL, NULL); /* its renders are answered at the stop */
+    }
     h->watching = 0;
     http_conn_stop(h);
 }
@@ -140,6 +143,11 @@ static enum MHD_Result
 answer_500(struct http *h, struct MHD_Connection *c, int rc)
 {
     char q[512];
+    if (h->topic != NULL) { /* a hub topic, no connection */
+        h->topic->status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+        snprintf(h->topic->why, sizeof(h->topic->why), "%s", strerror(-rc));
+        return MHD_YES;
+    }
     log_warnx("event=http-error status=500 route=%s%s%s error=\"%s\"",
               log_q(h->route_url != NULL ? h->route_url : "-", q, sizeof(q)),
               h->reader[0] != '\0' ? " reader=" : "", h->reader, strerror(-rc));
@@ -155,6 +163,11 @@ answer_reason(struct http *h, struct MHD_Connection *c, unsigned status, const c
     struct MHD_Response *r;
     enum MHD_Result ret;
 
+    if (h->topic != NULL) { /* a hub topic, no connection */
+        h->topic->status = (int)status;
+        snprintf(h->topic->why, sizeof(h->topic->why), "%s", reason);
+        return MHD_YES;
+    }
     emit_buf_printf(&b, "%s: %s\n", status == MHD_HTTP_NOT_FOUND ? "not found" : "bad request",
                     reason);
     if (b.err || (r = response_take(b.data, b.len, text_plain)) == NULL) {
@@ -414,10 +427,27 @@ count_words(const char *s)
     return n;
 }
 
+/* A query parameter of the request (or of the hub topic being resolved:
+ * decoded as libmicrohttpd decodes a request's, and kept until the topic is
+ * cleared), NULL when absent or empty. */
 static const char *
-arg_value(struct MHD_Connection *c, const char *name)
+arg_value(struct http *h, struct MHD_Connection *c, const char *name)
 {
-    const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, name);
+    const char *v;
+    if (h->topic != NULL) {
+        struct http_topic *t = h->topic;
+        char *d = NULL;
+        if (t->query == NULL || websub_form_get(t->query, strlen(t->query), name, &d) != 1)
+            return NULL;
+        for (size_t i = 0; i < sizeof(t->args) / sizeof(t->args[0]); i++)
+            if (t->args[i] == NULL) {
+                t->args[i] = d; /* freed with the topic */
+                return *d != '\0' ? d : NULL;
+            }
+        free(d);
+        return NULL;
+    }
+    v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, name);
     return v != NULL && *v != '\0' ? v : NULL;
 }
 
@@ -463,11 +493,12 @@ route_feed(struct http *h, struct MHD_Connection *c, char kind, const char *name
     if (snap == NULL)
         return answer_500(h, c, -ENOMEM);
 
-    r.feed = arg_value(c, "feed");
-    r.category = arg_value(c, "category");
-    r.text = arg_value(c, "q");
-    r.limit_given = arg_value(c, "limit") != NULL;
-    if (parse_limit(arg_value(c, "limit"), snap->max_entries, &r.limit) < 0)
+    r.feed = arg_value(h, c, "feed");
+    r.category = arg_value(h, c, "category");
+    r.text = arg_value(h, c, "q");
+    const char *limit = arg_value(h, c, "limit");
+    r.limit_given = limit != NULL;
+    if (parse_limit(limit, snap->max_entries, &r.limit) < 0)
         return answer_reason(h, c, MHD_HTTP_BAD_REQUEST,
                              "limit: a whole number from 1 (at most " XSTR(HTTP_LIMIT_MAX)
                              " entries are sent)");
@@ -485,10 +516,22 @@ route_feed(struct http *h, struct MHD_Connection *c, char kind, const char *name
     if (key.err)
         return answer_500(h, c, key.err);
     struct http_render_in in;
-    if (http_render_in_feed(&in, &r, snap, service_store(h->svc)) < 0)
+    if (http_render_in_feed(&in, &r, snap, service_store(h->svc)) < 0) {
         ret = answer_500(h, c, -ENOMEM);
-    else
+    } else if (h->topic != NULL) { /* a hub topic: what to render, not an answer */
+        if ((h->topic->in = malloc(sizeof(in))) == NULL) {
+            http_render_in_free(&in);
+            ret = answer_500(h, c, -ENOMEM);
+        } else {
+            *h->topic->in = in;
+            h->topic->key = key.data;
+            h->topic->keylen = key.len;
+            key.data = NULL; /* taken */
+            ret = MHD_YES;
+        }
+    } else {
         ret = answer_offloop(h, c, key.data, key.len, &in);
+    }
     free(key.data);
     return ret;
 }
@@ -589,7 +632,11 @@ typedef enum MHD_Result (*route_fn)(struct http *h, struct MHD_Connection *c, co
                                     int format);
 
 /* SPEC §5.1, for GET and HEAD (anything else is 405 before routing). The
- * first row that fits answers; the rest of the path is NAME and format. */
+ * first row that fits answers; the rest of the path is NAME and format. A
+ * row of a feed's shape (ROUTE_FORMAT, ROUTE_NAME_FORMAT) is a feed route:
+ * its handler goes through route_feed, which is also how a hub topic
+ * resolves (without a connection: http_topic_resolve), and where every
+ * feed gets its WebSub discovery (http_render.c). */
 static const struct route {
     const char *prefix;
     enum route_shape shape;
@@ -665,6 +712,132 @@ route(struct http *h, struct MHD_Connection *c, const char *url)
     return queue(c, MHD_HTTP_NOT_FOUND, h->r404);
 }
 
+/* ---- hub topics (SPEC §11): a feed route, without a connection ---- */
+
+static int pct_ok(const char *s);
+
+void
+http_topic_clear(struct http_topic *t)
+{
+    free(t->key);
+    if (t->in != NULL)
+        http_render_in_free(t->in);
+    free(t->in);
+    for (size_t i = 0; i < sizeof(t->args) / sizeof(t->args[0]); i++)
+        free(t->args[i]);
+    memset(t, 0, sizeof(*t));
+}
+
+static void
+topic_refuse(struct http_topic *t, int status, const char *why)
+{
+    t->status = status;
+    snprintf(t->why, sizeof(t->why), "%s", why);
+}
+
+/* A topic's path (from its first '/', query and all) through the feed
+ * routes, as on_mhd_request would route a GET of it. */
+static int
+topic_route(struct http *h, const char *path, struct http_topic *t)
+{
+    size_t plen = strcspn(path, "?#");
+    char *p;
+    int matched = 0, rc = 0;
+
+    memset(t, 0, sizeof(*t));
+    if (strchr(path, '#') != NULL) {
+        topic_refuse(t, MHD_HTTP_BAD_REQUEST, "a feed's URL has no fragment");
+        return 0;
+    }
+    if (plen > HTTP_PATH_MAX || strlen(path) > HTTP_URI_MAX) {
+        topic_refuse(t, MHD_HTTP_BAD_REQUEST, "longer than a request target may be");
+        return 0;
+    }
+    if (strstr(path, "%00") != NULL || !pct_ok(path)) {
+        topic_refuse(t, MHD_HTTP_BAD_REQUEST, "bad percent-encoding ('%' and two hex digits)");
+        return 0;
+    }
+    if ((p = strndup(path, plen)) == NULL)
+        return -ENOMEM;
+    MHD_http_unescape(p); /* the path as MHD decodes a request's */
+    t->query = path[plen] == '?' ? path + plen + 1 : NULL;
+    if (p[0] != '/' || dot_dot(p)) {
+        topic_refuse(t, MHD_HTTP_BAD_REQUEST, "a '..' segment");
+        free(p);
+        return 0;
+    }
+    h->topic = t;
+    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]) && !matched && rc == 0; i++) {
+        const struct route *rt = &routes[i];
+        size_t n = strlen(rt->prefix);
+        char *name;
+        int format;
+        if ((rt->shape != ROUTE_FORMAT && rt->shape != ROUTE_NAME_FORMAT) ||
+            strncmp(p, rt->prefix, n) != 0)
+            continue;
+        if ((rc = route_match(rt, p + n, &name, &format)) <= 0)
+            continue;
+        rc = 0;
+        matched = 1;
+        (void)rt->fn(h, NULL, name, format);
+        free(name);
+    }
+    h->topic = NULL;
+    free(p);
+    if (rc < 0) {
+        http_topic_clear(t);
+        return rc;
+    }
+    if (!matched)
+        topic_refuse(t, MHD_HTTP_NOT_FOUND,
+                     "not one of this hub's feeds (/feed.atom, /feeds/NAME.rss, … under "
+                     "[output] link)");
+    else if (t->status == 0 && t->in == NULL)
+        topic_refuse(t, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+    return 0;
+}
+
+int
+http_topic_resolve(struct http *h, const char *topic, struct http_topic *t)
+{
+    const struct service_snapshot *snap = http_snapshot(h);
+    memset(t, 0, sizeof(*t));
+    if (snap == NULL)
+        return -ENOMEM;
+    size_t n = strlen(snap->link);
+    while (n > 0 && snap->link[n - 1] == '/')
+        n--;
+    /* our feeds' rel="self": [output] link, then the route */
+    if (strncmp(topic, snap->link, n) != 0 || topic[n] != '/') {
+        topic_refuse(t, MHD_HTTP_BAD_REQUEST,
+                     "not a feed of this hub (they are under [output] link)");
+        return 0;
+    }
+    int rc = topic_route(h, topic + n, t);
+    t->path = topic + n;
+    return rc;
+}
+
+int
+http_hub_render(void *arg, const char *path, service_hub_doc_fn done, void *ctx)
+{
+    struct http *h = arg;
+    struct http_topic t;
+    int rc = topic_route(h, path, &t);
+    if (rc < 0)
+        return rc;
+    if (t.status != 0) {
+        rc = t.status == MHD_HTTP_NOT_FOUND     ? -ENOENT
+             : t.status == MHD_HTTP_BAD_REQUEST ? -EINVAL
+                                                : -ENOMEM;
+        http_topic_clear(&t);
+        return rc;
+    }
+    rc = http_work_hub(h, t.key, t.keylen, t.in, done, ctx); /* *t.in taken */
+    http_topic_clear(&t);
+    return rc;
+}
+
 /* Why a request target is refused before routing, by the index of its
  * marker in h->uri_bad. */
 static const char *const uri_fault[HTTP_URI_FAULTS] = {
@@ -720,7 +893,10 @@ on_mhd_request(void *cls, struct MHD_Connection *c, const char *url, const char 
      * MHD then closes the connection. A good request is answered on the
      * second call, once the request is complete, so the connection can be
      * kept alive. */
-    if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0) {
+    /* the WebSub callback and the built-in hub take POST (SPEC §5.1, §11) */
+    int websub = strncmp(url, "/websub/", 8) == 0, hub = strcmp(url, "/hub") == 0;
+    if (!websub && !hub && strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
+        strcmp(method, MHD_HTTP_METHOD_HEAD) != 0) {
         h->requests++;
         return queue(c, MHD_HTTP_METHOD_NOT_ALLOWED, h->r405);
     }
@@ -733,6 +909,10 @@ on_mhd_request(void *cls, struct MHD_Connection *c, const char *url, const char 
         h->requests++;
         return answer_reason(h, c, MHD_HTTP_BAD_REQUEST, uri_fault[4]);
     }
+    if (websub) /* hubs carry no reader's token: the signature guards pushes */
+        return http_websub_request(h, c, url, method, upload_data, upload_data_size, con_cls);
+    if (hub) /* a reader's token, when [output] tokens is set: checked there */
+        return http_hub_request(h, c, method, upload_data, upload_data_size, con_cls);
     if (*con_cls == &h->uri_wait) /* resumed with no answer queued: give up */
         return MHD_NO;
     if (*con_cls != &h->uri_go) {
@@ -856,6 +1036,7 @@ http_start_limits(uv_loop_t *loop, struct service *svc, const char *listen,
         goto fail;
     }
     h->watching = 1;
+    service_hub_renderer(svc, http_hub_render, h); /* the built-in hub's topics */
     *out = h;
     return 0;
 fail:

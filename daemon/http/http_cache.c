@@ -49,6 +49,7 @@ entry_free(struct http_entry *e)
             MHD_destroy_response(e->r304[i]);
     }
     free(e->key);
+    free(e->links);
     free(e);
 }
 
@@ -106,6 +107,9 @@ add_validators(struct MHD_Response *r, const struct http_entry *e, int gz)
     for (size_t i = 0; i < sizeof(headers) / sizeof(headers[0]); i++)
         if (MHD_add_response_header(r, headers[i][0], headers[i][1]) != MHD_YES)
             return -ENOMEM;
+    /* a feed's hub and self (W3C WebSub §4): on 304s too */
+    if (e->links != NULL && MHD_add_response_header(r, "Link", e->links) != MHD_YES)
+        return -ENOMEM;
     return 0;
 }
 
@@ -181,12 +185,15 @@ http_entry_304(struct http_entry *e, int gz)
 /* A new entry for doc (taken). */
 static int
 entry_new(const char *key, size_t keylen, uint64_t keyhash, char *doc, size_t len, const char *type,
-          uint64_t hash, struct http_entry **out)
+          const char *links, uint64_t hash, struct http_entry **out)
 {
     struct http_entry *e = calloc(1, sizeof(*e));
 
     *out = NULL;
-    if (e == NULL || (e->key = malloc(keylen + 1)) == NULL) {
+    if (e == NULL || (e->key = malloc(keylen + 1)) == NULL ||
+        (links != NULL && (e->links = strdup(links)) == NULL)) {
+        if (e != NULL)
+            free(e->key);
         free(e);
         free(doc);
         return -ENOMEM;
@@ -254,14 +261,15 @@ http_cache_drop(struct http *h, const char *key, size_t keylen)
 
 int
 http_cache_put(struct http *h, const char *key, size_t keylen, char *doc, size_t len,
-               const char *type, int64_t gen, struct http_entry **out)
+               const char *type, const char *links, int64_t gen, struct http_entry **out)
 {
     struct http_entry *e = http_cache_find(h, key, keylen), *ne;
     uint64_t hash = fnv64(doc, len);
     int rc;
 
     *out = NULL;
-    if (e != NULL && e->hash == hash && e->len == len && e->type == type) {
+    if (e != NULL && e->hash == hash && e->len == len && e->type == type &&
+        (e->links == NULL) == (links == NULL) && (links == NULL || strcmp(e->links, links) == 0)) {
         /* Same bytes: same ETag and Last-Modified, and the gzip is kept. */
         free(doc);
         e->gen = gen;
@@ -272,7 +280,7 @@ http_cache_put(struct http *h, const char *key, size_t keylen, char *doc, size_t
     }
     if (e != NULL)
         cache_remove(h, cache_index(h, e));
-    if ((rc = entry_new(key, keylen, fnv64(key, keylen), doc, len, type, hash, &ne)) < 0)
+    if ((rc = entry_new(key, keylen, fnv64(key, keylen), doc, len, type, links, hash, &ne)) < 0)
         return rc;
     ne->gen = gen;
     http_entry_touch(h, ne);
@@ -303,5 +311,5 @@ http_cache_get(struct http *h, const char *key, size_t keylen, http_render_fn re
     h->renders++;
     if ((rc = render(h, arg, &doc, &len, &type)) < 0)
         return rc;
-    return http_cache_put(h, key, keylen, doc, len, type, gen, out);
+    return http_cache_put(h, key, keylen, doc, len, type, NULL, gen, out);
 }

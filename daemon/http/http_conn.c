@@ -189,7 +189,8 @@ http_conn_on_mhd_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 {
     struct http *h = cls;
     struct http_conn *k = conn_of(h, c);
-    (void)con_cls;
+    if (con_cls != NULL)
+        http_websub_completed(h, *con_cls);
     if (k != NULL && !k->evicted && !k->waiting && toe == MHD_REQUEST_TERMINATED_COMPLETED_OK &&
         !h->stopping)
         wait_add(h, k);
@@ -468,10 +469,11 @@ http_conn_stop(struct http *h)
         /* MHD must hold no suspended connection when stopped (it panics):
          * those waiting on renders are answered 503 and resumed, and get
          * one run to send it. */
-        if (h->nsuspended > 0) {
-            http_work_stop(h);
+        int resumed = http_websub_stop(h); /* no answer of the service comes after this */
+        int waiting = h->nsuspended > 0 || resumed > 0;
+        http_work_stop(h); /* the hub's renders too: answered -ESHUTDOWN */
+        if (waiting)
             (void)MHD_run(h->mhd);
-        }
         MHD_stop_daemon(h->mhd); /* closes every connection: http_conn_on_mhd_notify() frees ours */
         h->mhd = NULL;
     }

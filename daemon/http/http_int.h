@@ -47,6 +47,7 @@ struct http_entry {
     time_t modified;  /* when this content was first rendered */
     char modified_http[32];
     const char *type; /* Content-Type (static string) */
+    char *links;      /* Link header of a feed (rel="hub", rel="self"), owned, or NULL */
     const char *doc;  /* identity body, owned by resp[0] */
     size_t len, gzlen;
     int gz_tried;                 /* gzip attempted (resp[1] NULL: not smaller, or failed) */
@@ -108,6 +109,23 @@ struct http {
     char reader[HTTP_READER_MAX + 1]; /* its reader's name ([output] tokens), "" none */
     unsigned long unauthorized; /* requests answered 401 (tests, /metrics) */
     struct MHD_Response *r401; /* shared: 401 with WWW-Authenticate, the text is per request */
+    struct http_ws_req *ws_reqs; /* WebSub requests in progress: callbacks, the hub
+                                  * (http_websub.c) */
+    struct http_topic *topic;    /* while a hub topic is resolved (http_topic_resolve): the
+                                  * feed routes fill it instead of answering */
+};
+
+/* A hub topic being resolved: a feed route's path and query, run through
+ * the route table as a GET would be, without a connection. */
+struct http_topic {
+    const char *path;  /* http_topic_resolve: the topic from its route's '/' */
+    const char *query; /* the query string (undecoded), or NULL */
+    char *args[8];     /* its parameters decoded so far (owned) */
+    int status;        /* 0 resolved; else the HTTP status a GET would get */
+    char why[256];     /* … and its reason */
+    char *key;         /* resolved: the cache key (owned) */
+    size_t keylen;
+    struct http_render_in *in; /* resolved: what to render (owned) */
 };
 
 /* ---- http_cache.c ---- */
@@ -125,12 +143,13 @@ struct http_entry *http_cache_find(struct http *h, const char *key, size_t keyle
 int http_entry_fresh(struct http *h, const struct http_entry *e);
 /* Mark e recently used. */
 void http_entry_touch(struct http *h, struct http_entry *e);
-/* Keep doc (taken whatever happens: len bytes of `type`, a static string)
- * under key, rendered against generation gen. A rendering with the same
- * bytes as the one it replaces keeps its ETag, Last-Modified and gzip.
- * *out is borrowed until the cache next changes. Returns 0 or -ENOMEM. */
+/* Keep doc (taken whatever happens: len bytes of `type`, a static string;
+ * links, copied, the Link header of every answer from it, or NULL) under
+ * key, rendered against generation gen. A rendering with the same bytes as
+ * the one it replaces keeps its ETag, Last-Modified and gzip. *out is
+ * borrowed until the cache next changes. Returns 0 or -ENOMEM. */
 int http_cache_put(struct http *h, const char *key, size_t keylen, char *doc, size_t len,
-                   const char *type, int64_t gen, struct http_entry **out);
+                   const char *type, const char *links, int64_t gen, struct http_entry **out);
 /* Forget the rendering under key (the resource is gone), if any. */
 void http_cache_drop(struct http *h, const char *key, size_t keylen);
 /* The rendering under key, made with render(arg) on the loop thread when
@@ -172,6 +191,7 @@ struct http_render_in {
     int limit_given;
     int64_t id;             /* 'a': the article's row id */
     char *title, *link;     /* [output] title and link, owned */
+    char *hub;              /* the WebSub hub advertised (SPEC §11), owned, or NULL */
     char **tracking;        /* [daemon] tracking_params (links' tracking parameters
                              * dropped, SPEC §5.2), owned, ntracking items; set on
                              * the store by the render itself, whose store it is */
@@ -186,12 +206,23 @@ int http_render_in_feed(struct http_render_in *in, const struct http_feed_req *r
 void http_render_in_article(struct http_render_in *in, int64_t id, struct store *st);
 /* Free what in owns; harmless on an empty one. */
 void http_render_in_free(struct http_render_in *in);
-/* Render in: *doc (malloc'd, the caller's), *len, *type (static). Runs on
- * any thread, reading only in and its store. Returns 0, -ENOENT (no such
- * resource), -EIO (the store failed, its message in err), -EINVAL (the
+/* A rendering. */
+struct http_render_out {
+    char *doc; /* malloc'd */
+    size_t len;
+    const char *type; /* static */
+    char *self;       /* a feed's absolute URL (rel="self"), malloc'd; NULL: an article */
+    char *links;      /* a feed's Link header: rel="hub" (when one is advertised) and
+                       * rel="self" (W3C WebSub §4), malloc'd, or NULL */
+    long entries;     /* a feed's entries */
+};
+/* Render in into *out (zeroed first; the caller's, http_render_out_free).
+ * Runs on any thread, reading only in and its store. Returns 0, -ENOENT (no
+ * such resource), -EIO (the store failed, its message in err), -EINVAL (the
  * store refused the query), -ENOMEM. */
-int http_render(const struct http_render_in *in, char **doc, size_t *len, const char **type,
-                char *err, size_t errsize);
+int http_render(const struct http_render_in *in, struct http_render_out *out, char *err,
+                size_t errsize);
+void http_render_out_free(struct http_render_out *out);
 /* The OPML subscription list from the snapshot (http_render_fn; arg unused). */
 int http_render_opml(struct http *h, void *arg, char **doc, size_t *len, const char **type);
 
@@ -206,10 +237,35 @@ int http_render_opml(struct http *h, void *arg, char **doc, size_t *len, const c
  * suspended. */
 int http_work_add(struct http *h, struct MHD_Connection *c, void **con_cls, const char *url,
                   const char *key, size_t keylen, struct http_render_in *in);
-/* Answer every suspended connection 503 and resume it, forget the queued
- * renders; the one in flight finishes in the threadpool and its end frees
- * it (and h, when h is stopped and its handles closed). */
+/* Render *in (taken whatever happens) for the hub: under key, joining a
+ * render of it queued and not started (one started may have read the store
+ * before the change being pushed), else a new one; then done(ctx, …) with
+ * the rendering, which is cached too. Returns 0 (done fires once, later) or
+ * -ENOMEM, -ESHUTDOWN (done not called). */
+int http_work_hub(struct http *h, const char *key, size_t keylen, struct http_render_in *in,
+                  service_hub_doc_fn done, void *ctx);
+/* Answer every suspended connection 503 and resume it, and every hub render
+ * -ESHUTDOWN, forget the queued renders; the one in flight finishes in the
+ * threadpool and its end frees it (and h, when h is stopped and its
+ * handles closed). */
 void http_work_stop(struct http *h);
+
+/* ---- http_websub.c ---- */
+
+/* A request for /hub (POST: subscribe or unsubscribe at the built-in hub,
+ * others 405), from on_mhd_request's every call. */
+enum MHD_Result http_hub_request(struct http *h, struct MHD_Connection *c, const char *method,
+                                 const char *upload, size_t *upload_size, void **con_cls);
+/* A request for /websub/ID (any method: GET and HEAD verify intent, POST
+ * delivers content, others 405), from on_mhd_request's every call. */
+enum MHD_Result http_websub_request(struct http *h, struct MHD_Connection *c, const char *url,
+                                    const char *method, const char *upload, size_t *upload_size,
+                                    void **con_cls);
+/* MHD completed the request whose con_cls is cls: free its state, if ours. */
+void http_websub_completed(struct http *h, void *cls);
+/* Answer every request waiting on the service (503) and forget them all;
+ * the number of connections resumed. */
+int http_websub_stop(struct http *h);
 
 /* ---- http_auth.c ---- */
 
@@ -228,6 +284,16 @@ int http_page_metrics(struct http *h, struct emit_buf *b);
 int http_page_healthz(struct http *h, struct emit_buf *b);
 
 /* ---- http.c ---- */
+
+/* Resolve the hub topic `topic` (an absolute URL): one of our feed routes
+ * under [output] link, as a GET of it would be answered. Fills t (zeroed
+ * first; free with http_topic_clear): t->status 0 with its cache key and
+ * render input, or the status and reason a GET would get (404, 400), or a
+ * topic outside [output] link (400). Returns 0, or -ENOMEM. */
+int http_topic_resolve(struct http *h, const char *topic, struct http_topic *t);
+void http_topic_clear(struct http_topic *t);
+/* service_hub_render_fn (arg: h): render the route `path` for the hub. */
+int http_hub_render(void *arg, const char *path, service_hub_doc_fn done, void *ctx);
 
 /* The service's feeds and output settings, copied again after each change
  * the service reports; NULL when there is no memory for a first copy.

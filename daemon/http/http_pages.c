@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "daemon/cadence/cadence.h"
 #include "daemon/emit/emit_text.h"
 #include "daemon/http/http_int.h"
 
@@ -118,7 +119,9 @@ http_page_status(struct http *h, struct emit_buf *b)
         emit_buf_adds(b, "</p>\n");
 
     emit_buf_adds(b, "<table>\n<thead><tr><th>Feed</th><th>State</th><th>HTTP</th>"
-                     "<th>Last fetch</th><th>Next fetch</th><th>Errors</th><th>New</th>"
+                     "<th>Last fetch</th><th>Next fetch</th><th title=\"median time from "
+                     "publication to first sight, articles of the last day\">Lag</th>"
+                     "<th>Errors</th><th>New</th>"
                      "<th>Dup</th><th>Articles</th><th>Owner</th><th>Lease until</th>"
                      "<th>Token</th><th>Error</th></tr></thead>\n<tbody>\n");
     for (size_t i = 0; i < snap->nfeeds; i++) {
@@ -148,9 +151,20 @@ http_page_status(struct http *h, struct emit_buf *b)
             emit_buf_printf(b, "</td><td class=\"n\">%ld", f->http);
         else
             emit_buf_adds(b, "</td><td class=\"n\">\xE2\x80\x94");
-        emit_buf_printf(b, "</td><td>%s</td><td>%s</td><td class=\"n\">%d</td>",
-                        utc_time(f->last_fetch, t1, sizeof(t1)),
-                        utc_time(f->enabled ? f->next_fetch : 0, t2, sizeof(t2)), f->errors);
+        emit_buf_printf(b, "</td><td>%s</td><td>%s", utc_time(f->last_fetch, t1, sizeof(t1)),
+                        utc_time(f->enabled ? f->next_fetch : 0, t2, sizeof(t2)));
+        /* why it is then (issue 13 §2), and the median lag of its last day */
+        if (f->enabled && f->next_why[0]) {
+            emit_buf_adds(b, "<br><small>");
+            emit_buf_escapes(b, f->next_why, EMIT_ESC_HTML);
+            emit_buf_adds(b, "</small>");
+        }
+        if (f->lag_n > 0)
+            emit_buf_printf(b, "</td><td class=\"n\">%s<br><small>of %ld</small>",
+                            cadence_span(f->lag_median, t1, sizeof(t1)), f->lag_n);
+        else
+            emit_buf_adds(b, "</td><td class=\"n\">\xE2\x80\x94");
+        emit_buf_printf(b, "</td><td class=\"n\">%d</td>", f->errors);
         emit_buf_printf(b,
                         "<td class=\"n\">%ld</td><td class=\"n\">%ld</td><td class=\"n\">%ld"
                         "</td><td>",
@@ -228,6 +242,36 @@ v_enabled(const struct service_snapshot *d, const struct service_feed *f, int64_
     return f->enabled != 0;
 }
 
+/* finfeed_article_lag_seconds (issue 13 §1): one histogram a feed, this
+ * node's fetches since it started. */
+static void
+lag_histogram(struct emit_buf *b, const struct service_snapshot *d)
+{
+    help(b, "finfeed_article_lag_seconds", "histogram",
+         "Time from an article's publication to its first sight, of the articles first seen "
+         "on a feed's second or later successful fetch whose date is believed.");
+    for (size_t i = 0; i < d->nfeeds; i++) {
+        const struct service_feed *f = &d->feeds[i];
+        uint64_t v = 0;
+        for (int k = 0; k < SERVICE_LAG_BUCKETS; k++) {
+            if (f->lag_buckets[k] > v) /* never decreasing (see the durations) */
+                v = f->lag_buckets[k];
+            emit_buf_adds(b, "finfeed_article_lag_seconds_bucket{feed=\"");
+            emit_buf_escapes(b, f->name, EMIT_ESC_LABEL);
+            emit_buf_printf(b, "\",le=\"%g\"} %" PRIu64 "\n", service_lag_bounds[k], v);
+        }
+        emit_buf_adds(b, "finfeed_article_lag_seconds_bucket{feed=\"");
+        emit_buf_escapes(b, f->name, EMIT_ESC_LABEL);
+        emit_buf_printf(b, "\",le=\"+Inf\"} %" PRIu64 "\n", f->lag_count);
+        emit_buf_adds(b, "finfeed_article_lag_seconds_sum{feed=\"");
+        emit_buf_escapes(b, f->name, EMIT_ESC_LABEL);
+        emit_buf_printf(b, "\"} %.0f\n", f->lag_sum);
+        emit_buf_adds(b, "finfeed_article_lag_seconds_count{feed=\"");
+        emit_buf_escapes(b, f->name, EMIT_ESC_LABEL);
+        emit_buf_printf(b, "\"} %" PRIu64 "\n", f->lag_count);
+    }
+}
+
 int
 http_page_metrics(struct http *h, struct emit_buf *b)
 {
@@ -269,6 +313,29 @@ http_page_metrics(struct http *h, struct emit_buf *b)
         emit_buf_printf(b, "finfeed_articles_total{outcome=\"%s\"} %" PRIu64 "\n",
                         article_outcomes[o], m->stored[o]);
 
+    uint64_t ws[SERVICE_WS_EVENTS];
+    service_ws_stats(h->svc, ws);
+    help(b, "finfeed_websub_events_total", "counter",
+         "WebSub subscriber events: pushes stored and refused, intent checks, hub requests.");
+    for (int e = 0; e < SERVICE_WS_EVENTS; e++)
+        emit_buf_printf(b, "finfeed_websub_events_total{event=\"%s\"} %" PRIu64 "\n",
+                        service_ws_event_name((enum service_ws_event)e), ws[e]);
+
+    uint64_t hub[SERVICE_HUB_EVENTS];
+    long subs;
+    service_hub_stats(h->svc, hub, &subs);
+    help(b, "finfeed_hub_events_total", "counter",
+         "WebSub for our own feeds: the built-in hub's requests, verifications, deliveries; "
+         "pings of an external hub.");
+    for (int e = 0; e < SERVICE_HUB_EVENTS; e++)
+        emit_buf_printf(b, "finfeed_hub_events_total{event=\"%s\"} %" PRIu64 "\n",
+                        service_hub_event_name((enum service_hub_event)e), hub[e]);
+    if (subs >= 0) {
+        help(b, "finfeed_hub_subscriptions", "gauge",
+             "The built-in hub's subscriptions, every node's, as this node last counted them.");
+        emit_buf_printf(b, "finfeed_hub_subscriptions %ld\n", subs);
+    }
+
     help(b, "finfeed_fetch_duration_seconds", "histogram", "Time from request to stored result.");
     for (int i = 0; i < SERVICE_BUCKETS; i++) {
         /* cumulative, and never below a smaller bucket even if a caller
@@ -284,6 +351,8 @@ http_page_metrics(struct http *h, struct emit_buf *b)
                     m->duration_count);
     emit_buf_printf(b, "finfeed_fetch_duration_seconds_sum %.6f\n", m->duration_sum);
     emit_buf_printf(b, "finfeed_fetch_duration_seconds_count %" PRIu64 "\n", m->duration_count);
+
+    lag_histogram(b, d);
 
     help(b, "finfeed_feed_errors", "gauge", "Consecutive failed fetches of a feed.");
     per_feed(b, d, "finfeed_feed_errors", now, v_errors);

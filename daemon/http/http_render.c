@@ -53,10 +53,18 @@ self_url(struct emit_buf *b, const struct http_render_in *r)
         emit_buf_printf(b, "%climit=%ld", sep, r->limit);
 }
 
+/* The writer, and the entries it was given. */
+struct feed_sink {
+    struct emit_writer *w;
+    long n;
+};
+
 static int
 on_feed_article(void *arg, const struct store_article *a)
 {
-    return emit_writer_add(arg, a);
+    struct feed_sink *k = arg;
+    k->n++;
+    return emit_writer_add(k->w, a);
 }
 
 /* A copy of s (NULL stays NULL); -ENOMEM sets *rc. */
@@ -84,6 +92,7 @@ http_render_in_feed(struct http_render_in *in, const struct http_feed_req *r,
     in->text = copy(r->text, &rc);
     in->title = copy(snap->title, &rc);
     in->link = copy(snap->link, &rc);
+    in->hub = copy(snap->hub, &rc);
     if (rc == 0 && snap->ntracking > 0 &&
         (in->tracking = calloc(snap->ntracking, sizeof(*in->tracking))) == NULL)
         rc = -ENOMEM;
@@ -108,6 +117,7 @@ http_render_in_free(struct http_render_in *in)
     free(in->text);
     free(in->title);
     free(in->link);
+    free(in->hub);
     for (size_t i = 0; i < in->ntracking; i++)
         free(in->tracking[i]);
     free(in->tracking);
@@ -121,12 +131,38 @@ store_err(const struct http_render_in *in, char *err, size_t errsize)
     snprintf(err, errsize, "%s", store_errmsg(in->store));
 }
 
+void
+http_render_out_free(struct http_render_out *out)
+{
+    free(out->doc);
+    free(out->self);
+    free(out->links);
+    memset(out, 0, sizeof(*out));
+}
+
+/* The Link header of a feed (W3C WebSub §4, RFC 8288): its hub, when one
+ * is advertised, and itself. */
+static char *
+links_of(const char *hub, const char *self)
+{
+    struct emit_buf b = {0};
+    if (hub != NULL)
+        emit_buf_printf(&b, "<%s>; rel=\"hub\", ", hub);
+    emit_buf_printf(&b, "<%s>; rel=\"self\"", self);
+    if (b.err) {
+        free(b.data);
+        return NULL;
+    }
+    return b.data;
+}
+
+/* Every feed route renders here: the one place its WebSub discovery
+ * (rel="hub", rel="self", in the document and its Link header) is made. */
 static int
-render_feed(const struct http_render_in *r, char **doc, size_t *len, const char **type, char *err,
-            size_t errsize)
+render_feed(const struct http_render_in *r, struct http_render_out *out, char *err, size_t errsize)
 {
     struct emit_buf self = {0}, title = {0};
-    struct emit_writer *w = NULL;
+    struct feed_sink sink = {0};
     struct store_query q = {
         .feed = r->feed, .category = r->category, .text = r->text, .limit = r->limit};
     int rc;
@@ -141,27 +177,33 @@ render_feed(const struct http_render_in *r, char **doc, size_t *len, const char 
         emit_buf_adds(&title, " \xE2\x80\x94 search: ");
         emit_buf_adds(&title, r->text);
     }
-    if (self.err || title.err) {
+    if (self.err || title.err || (out->links = links_of(r->hub, self.data)) == NULL) {
         rc = -ENOMEM;
         goto done;
     }
-    struct emit_feed_info info = {
-        .title = title.data, .link = r->link, .self = self.data, .id = self.data,
-        .tracking = r->store};
-    if ((rc = emit_writer_new(r->format, &info, &w)) < 0)
+    struct emit_feed_info info = {.title = title.data,
+                                  .link = r->link,
+                                  .self = self.data,
+                                  .id = self.data,
+                                  .hub = r->hub,
+                                  .tracking = r->store};
+    if ((rc = emit_writer_new(r->format, &info, &sink.w)) < 0)
         goto done;
-    if ((rc = store_articles(r->store, &q, on_feed_article, w)) < 0) {
+    if ((rc = store_articles(r->store, &q, on_feed_article, &sink)) < 0) {
         if (rc == -EIO)
             store_err(r, err, errsize);
         if (rc != -EIO && rc != -EINVAL) /* -EINVAL: the query refused, the client's */
             rc = -ENOMEM;
         goto done;
     }
-    if ((rc = emit_writer_finish(w, doc, len)) < 0)
+    if ((rc = emit_writer_finish(sink.w, &out->doc, &out->len)) < 0)
         goto done;
-    *type = emit_content_type(r->format);
+    out->type = emit_content_type(r->format);
+    out->entries = sink.n;
+    out->self = self.data;
+    self.data = NULL; /* taken */
 done:
-    emit_writer_free(w);
+    emit_writer_free(sink.w);
     free(title.data);
     free(self.data);
     return rc;
@@ -219,9 +261,10 @@ render_article(const struct http_render_in *in, char **doc, size_t *len, const c
 }
 
 int
-http_render(const struct http_render_in *in, char **doc, size_t *len, const char **type, char *err,
-            size_t errsize)
+http_render(const struct http_render_in *in, struct http_render_out *out, char *err, size_t errsize)
 {
+    int rc;
+    memset(out, 0, sizeof(*out));
     if (errsize > 0)
         err[0] = '\0';
     if (in->store == NULL) {
@@ -231,13 +274,15 @@ http_render(const struct http_render_in *in, char **doc, size_t *len, const char
     if (in->kind != 'a') {
         /* a reload's tracking_params, applied here: this thread holds the
          * reader now (the loop never touches it) */
-        int rc = store_set_tracking_params(in->store, (const char *const *)in->tracking,
-                                           in->ntracking);
-        if (rc < 0)
-            return rc;
-        return render_feed(in, doc, len, type, err, errsize);
+        rc = store_set_tracking_params(in->store, (const char *const *)in->tracking, in->ntracking);
+        if (rc == 0)
+            rc = render_feed(in, out, err, errsize);
+    } else {
+        rc = render_article(in, &out->doc, &out->len, &out->type, err, errsize);
     }
-    return render_article(in, doc, len, type, err, errsize);
+    if (rc < 0)
+        http_render_out_free(out);
+    return rc;
 }
 
 /* OPML 2.0 (http://opml.org/spec2.opml): one outline per configured feed.

@@ -19,6 +19,13 @@ struct http_waiter {
     char reader[HTTP_READER_MAX + 1]; /* its reader's name, "" none */
 };
 
+/* The hub's wait for a render (service_hub_render_fn). */
+struct http_hub_waiter {
+    struct http_hub_waiter *next;
+    service_hub_doc_fn done;
+    void *ctx;
+};
+
 /* One render: queued, then in the threadpool. Between uv_queue_work() and
  * on_uv_work_done() the worker owns `in`, the results and `hook*`; the loop
  * thread touches only the rest (and frees nothing). */
@@ -31,14 +38,13 @@ struct http_job {
     int64_t gen;         /* service generation when the render started */
     unsigned long epoch; /* h->epoch when the job was made */
     struct http_waiter *waiters;
+    struct http_hub_waiter *hub_waiters;
     /* the worker's: */
     struct http_render_in in;
     int (*hook)(void *arg);
     void *hook_arg;
     int rc;
-    char *doc;
-    size_t len;
-    const char *type;
+    struct http_render_out out;
     char err[256];
 };
 
@@ -59,8 +65,13 @@ job_free(struct http_job *j)
     if (j == NULL)
         return;
     waiters_free(j->waiters);
+    while (j->hub_waiters != NULL) { /* answered before: only the list */
+        struct http_hub_waiter *w = j->hub_waiters;
+        j->hub_waiters = w->next;
+        free(w);
+    }
     http_render_in_free(&j->in);
-    free(j->doc);
+    http_render_out_free(&j->out);
     free(j->key);
     free(j);
 }
@@ -91,7 +102,7 @@ on_uv_work(uv_work_t *w)
         snprintf(j->err, sizeof(j->err), "the render hook failed");
         return;
     }
-    j->rc = http_render(&j->in, &j->doc, &j->len, &j->type, j->err, sizeof(j->err));
+    j->rc = http_render(&j->in, &j->out, j->err, sizeof(j->err));
 }
 
 /* ---- back on the loop ---- */
@@ -108,8 +119,9 @@ job_answer(struct http *h, struct http_job *j, int rc)
         /* A render of an older configuration (a reload since) answers its
          * waiters but is not fresh for anyone else. */
         int64_t gen = j->epoch == h->epoch ? j->gen : HTTP_GEN_NEVER;
-        rc = http_cache_put(h, j->key, j->keylen, j->doc, j->len, j->type, gen, &e);
-        j->doc = NULL; /* taken */
+        rc = http_cache_put(h, j->key, j->keylen, j->out.doc, j->out.len, j->out.type, j->out.links,
+                            gen, &e);
+        j->out.doc = NULL; /* taken */
     } else if (rc == -ENOENT) {
         http_cache_drop(h, j->key, j->keylen);
     } else if (rc == -EIO) {
@@ -139,6 +151,22 @@ job_answer(struct http *h, struct http_job *j, int rc)
     h->reader[0] = '\0';
     waiters_free(j->waiters);
     j->waiters = NULL;
+    /* the hub's: the document as rendered now, never the stale one kept */
+    struct service_hub_doc d = {0};
+    if (rc == 0 && e != NULL && e->retry_at == 0)
+        d = (struct service_hub_doc){.doc = e->doc,
+                                     .len = e->len,
+                                     .type = e->type,
+                                     .self = j->out.self,
+                                     .entries = j->out.entries};
+    else if (rc == 0)
+        rc = -EIO;
+    while (j->hub_waiters != NULL) {
+        struct http_hub_waiter *w = j->hub_waiters;
+        j->hub_waiters = w->next;
+        w->done(w->ctx, rc, rc == 0 ? &d : NULL);
+        free(w);
+    }
 }
 
 static void on_uv_work_done(uv_work_t *w, int status);
@@ -188,6 +216,55 @@ on_uv_work_done(uv_work_t *w, int status)
     job_free(j);
     pump(h);
     http_drive(h); /* send what was queued, then watch again */
+}
+
+int
+http_work_hub(struct http *h, const char *key, size_t keylen, struct http_render_in *in,
+              service_hub_doc_fn done, void *ctx)
+{
+    struct http_hub_waiter *w = NULL;
+    struct http_job *j = NULL;
+
+    if (h->stopping) {
+        http_render_in_free(in);
+        return -ESHUTDOWN;
+    }
+    if ((w = calloc(1, sizeof(*w))) == NULL) {
+        http_render_in_free(in);
+        return -ENOMEM;
+    }
+    w->done = done;
+    w->ctx = ctx;
+    /* a queued render has not read the store yet: it sees the change */
+    for (j = h->queue_head; j != NULL; j = j->next)
+        if (j->keylen == keylen && memcmp(j->key, key, keylen) == 0 && j->epoch == h->epoch)
+            break;
+    if (j != NULL) {
+        http_render_in_free(in);
+    } else {
+        if ((j = calloc(1, sizeof(*j))) == NULL || (j->key = malloc(keylen + 1)) == NULL) {
+            free(j);
+            free(w);
+            http_render_in_free(in);
+            return -ENOMEM;
+        }
+        memcpy(j->key, key, keylen);
+        j->key[keylen] = '\0';
+        j->keylen = keylen;
+        j->h = h;
+        j->epoch = h->epoch;
+        j->in = *in; /* taken */
+        memset(in, 0, sizeof(*in));
+        if (h->queue_tail != NULL)
+            h->queue_tail->next = j;
+        else
+            h->queue_head = j;
+        h->queue_tail = j;
+    }
+    w->next = j->hub_waiters;
+    j->hub_waiters = w;
+    pump(h);
+    return 0;
 }
 
 int

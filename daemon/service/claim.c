@@ -5,13 +5,16 @@
  * lists its feeds (the union of configurations), marks refreshed feeds due
  * and waits for whichever node fetches them, and hears the other nodes'
  * changes through the store's notifications (with a slow poll behind
- * them). Every query runs in the worker (sched_job); on SQLite the same
- * calls schedule the one node. Loop thread only. */
+ * them). The node completing a fetch makes the feed's next check (issue 13
+ * §2) from the store's items of the feed, in the worker. Every query runs
+ * in the worker (sched_job); on SQLite the same calls schedule the one
+ * node. Loop thread only. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "daemon/cadence/cadence.h"
 #include "daemon/log/log.h"
 #include "daemon/service/service_int.h"
 
@@ -29,7 +32,8 @@ struct cluster {
     uv_timer_t lease_timer;  /* extends the leases of running claims */
     uv_timer_t notify_timer; /* coalesces NOTIFY */
     uv_timer_t gen_timer;    /* slow poll of the store generation */
-    uv_timer_t wait_timer;   /* refresh waiters, relistening */
+    uv_timer_t wait_timer;   /* refresh waiters */
+    uv_timer_t relisten_timer; /* a lost listening connection made anew */
     uv_poll_t poll;          /* the listening connection's socket */
     int handles;             /* initialised and not closed yet */
     int poll_open;
@@ -37,7 +41,6 @@ struct cluster {
     int listen_ok;           /* notifications work on this backend */
     int listen_busy;         /* a (re)listen job is queued */
     int listen_errors;
-    uint64_t relisten_ms;    /* uv_now() for the next attempt, 0 none */
     int claiming;            /* a claim job is queued */
     uint64_t next_claim_ms;  /* uv_now() before which no claim is needed */
     int claim_errors;
@@ -51,6 +54,7 @@ struct cluster {
     int listed;              /* this node's listing is in the store */
     int announce;            /* tell the others this node listed its feeds */
     int64_t start_db;        /* database clock at the first claim (0: not yet) */
+    int64_t offset;          /* database clock − this node's, at the last claim */
     struct dropped {         /* feeds a reload dropped: not another node's */
         char *name;          /* unless one lists them after `at` */
         int64_t at;          /* Unix seconds, local */
@@ -60,7 +64,9 @@ struct cluster {
     int stopping;
 };
 
+#define NTIMERS 5
 static void relisten(struct service *s);
+static void on_relisten_timer(uv_timer_t *t);
 static void refresh_flush(struct service *s);
 static void on_wait_timer(uv_timer_t *t);
 
@@ -127,6 +133,9 @@ apply_state(struct feed_run *f, const struct store_feed_state *st)
     }
     if (st->newest > f->newest)
         f->newest = st->newest;
+    f->first_ok = st->first_ok;
+    f->lag_median = st->lag_median;
+    f->lag_n = st->lag_n;
 }
 
 static void
@@ -138,6 +147,10 @@ apply_lease(struct feed_run *f, const struct store_feed_lease *l, int64_t offset
         f->token = l->token;
     f->next_fetch = l->next_fetch - offset;
     f->unlisted = !l->enabled && f->last != SERVICE_GONE;
+    /* whoever completed it last said why, and what its lag is */
+    snprintf(f->next_why, sizeof(f->next_why), "%s", l->next_why ? l->next_why : "");
+    f->lag_median = l->lag_median;
+    f->lag_n = l->lag_n;
 }
 
 /* ---- claiming ---- */
@@ -195,6 +208,7 @@ claim_job_free(struct claim_job *j)
 
 struct claim_job;
 static void adopt_foreign(struct service *s, const struct claim_job *j, int64_t offset);
+static void learn_state(struct service *s, int64_t *ids, size_t n);
 
 static int
 on_feed_name(void *arg, int64_t id, const char *name)
@@ -318,6 +332,7 @@ claim_after(struct service *s, void *arg)
     }
     c->claim_errors = 0;
     int64_t offset = j->db_now - (int64_t)time(NULL); /* database clock − ours */
+    c->offset = offset;
     if (c->start_db == 0)
         c->start_db = j->db_now;
     if (j->scan)
@@ -380,6 +395,8 @@ static void
 adopt_foreign(struct service *s, const struct claim_job *j, int64_t offset)
 {
     struct cluster *c = s->cluster;
+    int64_t *adopted = NULL;
+    size_t n = 0;
     for (size_t i = 0; i < j->n_names; i++) {
         const struct store_feed_lease *l = &j->names_lease[i];
         struct feed_run *f;
@@ -395,12 +412,21 @@ adopt_foreign(struct service *s, const struct claim_job *j, int64_t offset)
             continue;
         if (service_feed_foreign(s, l->feed_id, j->names[i], &f) < 0) {
             log_warnx("event=claim error=\"out of memory\"");
-            return;
+            break;
         }
         apply_lease(f, l, offset);
         f->last_fetch = l->last_fetch;
         log_info("event=feed-listed-elsewhere feed=%s", f->name);
+        if (adopted == NULL)
+            adopted = calloc(j->n_names - i, sizeof(*adopted));
+        if (adopted != NULL)
+            adopted[n++] = l->feed_id;
     }
+    /* their URL, validators and last outcome, for status: read in a job */
+    if (n > 0)
+        learn_state(s, adopted, n);
+    else
+        free(adopted);
 }
 
 void
@@ -491,7 +517,7 @@ cluster_claim(struct service *s, uint64_t now, uint64_t *wake)
             continue;
         j->all[j->n_all++] = f->id;
         j->ids[j->n_ids] = f->id;
-        j->intervals[j->n_ids++] = f->cf ? f->cf->interval : cfg->daemon.interval;
+        j->intervals[j->n_ids++] = f->cf ? config_feed_longest(f->cf) : cfg->daemon.interval;
     }
     j->heartbeat = heartbeat && n > 0;
     j->scan = scan;
@@ -535,23 +561,99 @@ cluster_reload(struct service *s)
 
 /* ---- finishing a claim ---- */
 
+/* A feed's newest items read at a completion: its rate (the newest 20 dated
+ * ones) and a day's lags. */
+#define ITEMS_READ 256
+#define LAG_DAY 86400
+
 struct complete_job {
     struct feed_run *f; /* loop thread only: kept alive by f->in_flight */
-    int64_t feed_id, token, next_in;
+    int64_t feed_id, token;
     struct store_feed_state st;
+    /* the next check's inputs (issue 13 §2): the plan's step at the end of
+     * the fetch (database clock), what the fetch asked */
+    struct cadence_step step;
+    struct fetch_ask ask;
+    int errors;
+    int64_t offset;     /* database clock − this node's */
+    int read_items;     /* the items are needed: auto, new articles, a day's lag */
+    /* results, read by complete_after */
+    struct store_feed_item *items;
+    int64_t next_in;    /* seconds from when it was written */
+    int64_t next;       /* the next check, database clock */
+    char why[128];
+    size_t nlags;       /* of ask.lags, that count for the histogram */
     int rc;
     char err[256];
 };
+
+/* The articles of items[0..n) that count for lag (issue 13 §1): first seen
+ * by this feed after its first successful fetch (in seconds: one fetched
+ * again within that second is taken for the backlog), their date believed,
+ * first seen at or after `since` (and at or before `until`); their lags
+ * (first seen − date, at least 0) into out. Returns the count. */
+static size_t
+lags_of(const struct store_feed_item *items, size_t n, int64_t first_ok, int64_t since,
+        int64_t until, int64_t *out)
+{
+    size_t k = 0;
+    for (size_t i = 0; first_ok > 0 && i < n; i++) {
+        const struct store_feed_item *it = &items[i];
+        if (!it->first_source || !it->believed || it->first_seen <= first_ok ||
+            it->first_seen < since || it->first_seen > until)
+            continue;
+        out[k++] = it->first_seen > it->date ? it->first_seen - it->date : 0;
+    }
+    return k;
+}
 
 static int
 complete_fn(struct service *s, void *arg)
 {
     struct complete_job *j = arg;
+    size_t n = 0;
+    int64_t first_ok = 0, dates[ITEMS_READ], lags[ITEMS_READ];
+    /* the feed's newest items, from the store (whichever node stored them) */
+    if (j->read_items &&
+        store_feed_items(s->wstore, j->feed_id, j->items, ITEMS_READ, &n, &first_ok) < 0)
+        n = 0; /* the completion below fails the same way, or works without */
+    size_t nd = 0;
+    for (size_t i = 0; i < n; i++)
+        if (j->items[i].believed)
+            dates[nd++] = j->items[i].date;
+    int64_t now = j->ask.now + j->offset; /* the fetch's end, database clock */
+    char iv_why[96];
+    int64_t iv = cadence_interval(&j->step, dates, nd, now, iv_why, sizeof(iv_why));
+    struct service_next_in in = {
+        .now = now, .kind = j->ask.kind, .errors = j->errors > 0 ? j->errors : 1,
+        .retry_after = j->ask.retry_after, .ttl_min = j->ask.ttl_min, .max_age = j->ask.max_age,
+        .interval = iv, .why = iv_why, .label = j->step.label, .opens = j->step.opens,
+        .open_jitter = j->step.open_jitter, .opens_label = j->step.opens_label,
+        .rnd = j->ask.rnd};
+    j->next = service_next_check(&in, j->why, sizeof(j->why));
+    if (!j->st.enabled)
+        snprintf(j->why, sizeof(j->why), "disabled: 410 Gone");
+    /* the median lag of the day before this fetch (unread: none before,
+     * none new, as it was) */
+    if (j->read_items) {
+        j->st.lag_n = (long)lags_of(j->items, n, first_ok, j->ask.now - LAG_DAY, j->ask.now, lags);
+        j->st.lag_median = cadence_median(lags, (size_t)j->st.lag_n);
+    }
+    /* this fetch's articles count when the feed had a successful fetch
+     * before (a new feed's backlog is not lag) */
+    j->nlags = j->ask.kind == SERVICE_NEXT_OK && first_ok > 0 ? j->ask.nlags : 0;
+    j->st.next_why = strdup(j->why);
+    /* from when it is written: the time this job waited in the queue is not
+     * added to the interval */
+    int64_t at = (int64_t)time(NULL) + j->offset;
+    j->next_in = j->next > at ? j->next - at : 0;
     j->rc = store_feed_complete(s->wstore, j->feed_id, j->token, &j->st, j->next_in);
     if (j->rc < 0)
         snprintf(j->err, sizeof(j->err), "%s", store_errmsg(s->wstore));
     return j->rc == -ESTALE ? 0 : j->rc;
 }
+
+
 
 static void
 complete_after(struct service *s, void *arg)
@@ -559,6 +661,8 @@ complete_after(struct service *s, void *arg)
     struct complete_job *j = arg;
     struct feed_run *f = j->f;
     service_store_result(s, j->rc == -ESTALE ? 0 : j->rc, j->err);
+    if (j->rc == 0)
+        service_store_wrote(s);
     if (j->rc == -ESTALE)
         log_warnx("event=fenced feed_id=%lld token=%lld outcome=\"lease lost: the state of this "
                   "fetch was not written\"",
@@ -570,13 +674,30 @@ complete_after(struct service *s, void *arg)
     if (j->rc == 0) {
         f->owner[0] = '\0';
         f->lease_until = 0;
+        if (j->st.first_ok > 0 && f->first_ok == 0)
+            f->first_ok = j->st.first_ok;
     }
+    /* the next check as the worker made it (this node's clock), and why */
+    f->next_fetch = j->next - j->offset;
+    snprintf(f->next_why, sizeof(f->next_why), "%s", j->why);
+    f->lag_median = j->st.lag_median;
+    f->lag_n = j->st.lag_n;
+    service_observe_lags(f, j->ask.lags, j->nlags);
+    if (j->ask.kind == SERVICE_NEXT_ERROR)
+        log_info("event=retry feed=%s next_in=%llds why=%s", f->name, (long long)j->next_in,
+                 LOG_QUOTE(j->why));
+    else
+        log_debug("event=next feed=%s next_in=%llds why=%s", f->name, (long long)j->next_in,
+                  LOG_QUOTE(j->why));
     /* a refresh that came before this claim is answered by it; one that came
      * later (after = -1 still: its due-now job is queued behind) is not, nor
      * any when the store refused the result: the poll asks who fetched it */
     int64_t done = j->rc == 0 ? j->token : 0;
     store_feed_state_clear(&j->st);
+    free(j->items);
+    free(j->ask.lags);
     free(j);
+    service_notify(s, SERVICE_FETCHED); /* its next check, reason and lag changed */
     service_answer_waiters(s, f, done); /* may free f */
     if (!s->cluster->stopping) {
         uv_timer_start(&s->cluster->wait_timer, on_wait_timer, WAIT_POLL_MS, 0);
@@ -588,21 +709,68 @@ complete_after(struct service *s, void *arg)
     }
 }
 
+int64_t
+cluster_offset(const struct service *s)
+{
+    return s->cluster != NULL ? s->cluster->offset : 0;
+}
+
+/* How f is checked: its configuration's plan; a feed its hub pushes is
+ * polled at its max_interval alone (SPEC §11, sched_interval); a feed a
+ * reload dropped while it ran, the built-in 15 minutes. */
+static void
+plan_of(const struct service *s, const struct feed_run *f, struct cadence_plan *p)
+{
+    if (f->cf != NULL && f->ws_hub != NULL) {
+        *p = (struct cadence_plan){.interval = sched_interval(f),
+                                   .min_interval = f->cf->min_interval,
+                                   .max_interval = f->cf->max_interval};
+        return;
+    }
+    if (f->cf != NULL) {
+        config_feed_plan(f->cf, p);
+        return;
+    }
+    *p = (struct cadence_plan){.interval = s->cfg->daemon.interval_auto ? 900
+                                                                        : s->cfg->daemon.interval,
+                               .min_interval = s->cfg->daemon.min_interval,
+                               .max_interval = s->cfg->daemon.max_interval};
+}
+
 void
-cluster_complete(struct service *s, struct feed_run *f, int64_t next_in)
+cluster_complete(struct service *s, struct feed_run *f, const struct fetch_ask *ask)
 {
     struct complete_job *j = calloc(1, sizeof(*j));
     if (s->cluster != NULL)
         s->cluster->next_claim_ms = 0; /* a slot is free: claim (after this job) */
-    if (j == NULL || f->id == 0 || f->token == 0) {
+    if (j == NULL || f->id == 0 || f->token == 0 ||
+        (j->items = calloc(ITEMS_READ, sizeof(*j->items))) == NULL) {
         free(j);
+        free(ask->lags);
         service_answer_waiters(s, f, 0);
         return;
     }
     j->f = f;
     j->feed_id = f->id;
     j->token = f->token;
-    j->next_in = next_in > 0 ? next_in : 0;
+    j->ask = *ask;
+    j->errors = f->errors;
+    j->offset = cluster_offset(s);
+    /* the plan's step at the fetch's end, database clock: read here, where
+     * the configuration lives; the worker gets plain data */
+    struct cadence_plan plan;
+    plan_of(s, f, &plan);
+    cadence_step(&plan, ask->now + j->offset, &j->step);
+    if (f->ws_hub != NULL)
+        snprintf(j->step.label, sizeof(j->step.label), "pushed by its hub, polled");
+    /* a fixed interval, no new article and no lag of the day to slide: the
+     * completion reads nothing (a round of 304s costs what it did) */
+    j->read_items = j->step.interval == 0 || ask->nlags > 0 || f->lag_n > 0;
+    j->st.lag_median = f->lag_median;
+    j->st.lag_n = f->lag_n;
+    if ((f->last == SERVICE_OK || f->last == SERVICE_NOT_MODIFIED) &&
+        ask->kind == SERVICE_NEXT_OK)
+        j->st.first_ok = f->last_fetch; /* kept only when it is the first */
     j->st.url = f->url ? strdup(f->url) : NULL;
     j->st.etag = f->etag ? strdup(f->etag) : NULL;
     j->st.last_modified = f->last_modified ? strdup(f->last_modified) : NULL;
@@ -615,6 +783,8 @@ cluster_complete(struct service *s, struct feed_run *f, int64_t next_in)
     j->st.enabled = f->last != SERVICE_GONE;
     if (sched_job(s, complete_fn, complete_after, j) < 0) {
         store_feed_state_clear(&j->st);
+        free(j->items);
+        free(j->ask.lags);
         free(j);
         service_answer_waiters(s, f, 0);
         return;
@@ -736,9 +906,8 @@ listen_lost(struct service *s, const char *why)
         uv_close((uv_handle_t *)&c->poll, on_listen_closed); /* then the connection */
     }
     c->listen_errors++;
-    int64_t back = claim_backoff_ms(c->listen_errors);
-    c->relisten_ms = now_ms(s) + (uint64_t)back;
-    uv_timer_start(&c->wait_timer, on_wait_timer, (uint64_t)back, 0);
+    uv_timer_start(&c->relisten_timer, on_relisten_timer,
+                   (uint64_t)claim_backoff_ms(c->listen_errors), 0);
 }
 
 static void
@@ -807,13 +976,11 @@ listen_after(struct service *s, void *arg)
             int64_t back = claim_backoff_ms(c->listen_errors);
             log_warnx("event=listen error=%s retry_in=%lldms", LOG_QUOTE(j->err),
                       (long long)back);
-            c->relisten_ms = now_ms(s) + (uint64_t)back;
-            uv_timer_start(&c->wait_timer, on_wait_timer, (uint64_t)back, 0);
+            uv_timer_start(&c->relisten_timer, on_relisten_timer, (uint64_t)back, 0);
         }
     } else if (uv_poll_init(s->loop, &c->poll, j->fd) < 0) {
         store_close(j->st);
-        c->relisten_ms = now_ms(s) + 5000;
-        uv_timer_start(&c->wait_timer, on_wait_timer, 5000, 0);
+        uv_timer_start(&c->relisten_timer, on_relisten_timer, 5000, 0);
     } else {
         c->lstore = j->st;
         c->poll.data = s;
@@ -823,7 +990,6 @@ listen_after(struct service *s, void *arg)
         if (c->listen_errors > 0)
             log_info("event=listen outcome=ok");
         c->listen_errors = 0;
-        c->relisten_ms = 0;
         uv_poll_start(&c->poll, UV_READABLE, on_listen_readable);
         /* whatever was missed while not listening */
         s->generation++;
@@ -847,12 +1013,20 @@ relisten(struct service *s)
         return;
     }
     c->listen_busy = 1;
-    c->relisten_ms = 0;
     if (sched_job(s, listen_fn, listen_after, j) < 0) {
         c->listen_busy = 0;
         free(j->where);
         free(j);
+        uv_timer_start(&c->relisten_timer, on_relisten_timer, 1000, 0);
     }
+}
+
+static void
+on_relisten_timer(uv_timer_t *t)
+{
+    struct service *s = t->data;
+    if (!s->stopping && !s->cluster->stopping)
+        relisten(s);
 }
 
 static int
@@ -1069,6 +1243,39 @@ wait_fn(struct service *s, void *arg)
     return rc;
 }
 
+/* Feeds this node just learned of (another node lists them): what the
+ * store says of them, for status. Takes ids. */
+static void
+learned_after(struct service *s, void *arg)
+{
+    struct wait_job *j = arg;
+    service_store_result(s, j->rc, j->err);
+    for (size_t i = 0; j->rc == 0 && i < j->n; i++) {
+        struct feed_run *f = feed_by_id(s, j->ids[i]);
+        if (f != NULL && f->foreign && !f->in_flight && !f->claimed && !f->completing)
+            apply_state(f, &j->states[i]);
+    }
+    wait_job_free(j);
+}
+
+static void
+learn_state(struct service *s, int64_t *ids, size_t n)
+{
+    struct wait_job *j = calloc(1, sizeof(*j));
+    if (j == NULL || (j->leases = calloc(n, sizeof(*j->leases))) == NULL ||
+        (j->states = calloc(n, sizeof(*j->states))) == NULL) {
+        if (j != NULL)
+            free(j->leases);
+        free(j);
+        free(ids);
+        return; /* status shows them without a URL until a fetch */
+    }
+    j->ids = ids;
+    j->n = n;
+    if (sched_job(s, wait_fn, learned_after, j) < 0)
+        wait_job_free(j);
+}
+
 static int
 waiting_elsewhere(const struct feed_run *f)
 {
@@ -1116,8 +1323,6 @@ on_wait_timer(uv_timer_t *t)
     struct cluster *c = s->cluster;
     if (s->stopping || c->stopping)
         return;
-    if (c->relisten_ms != 0 && now_ms(s) >= c->relisten_ms)
-        relisten(s);
     refresh_flush(s);
     if (c->polling)
         return;
@@ -1169,15 +1374,12 @@ int
 cluster_init(struct service *s)
 {
     struct cluster *c = calloc(1, sizeof(*c));
-    uv_timer_t *timers[4];
     int rc = 0;
     if (c == NULL)
         return -ENOMEM;
-    timers[0] = &c->lease_timer;
-    timers[1] = &c->notify_timer;
-    timers[2] = &c->gen_timer;
-    timers[3] = &c->wait_timer;
-    for (int i = 0; i < 4; i++) {
+    uv_timer_t *timers[NTIMERS] = {&c->lease_timer, &c->notify_timer, &c->gen_timer,
+                                   &c->wait_timer, &c->relisten_timer};
+    for (int i = 0; i < NTIMERS; i++) {
         if ((rc = uv_timer_init(s->loop, timers[i])) < 0)
             break;
         timers[i]->data = s;
@@ -1208,14 +1410,15 @@ void
 cluster_stop(struct service *s)
 {
     struct cluster *c = s->cluster;
-    uv_timer_t *timers[4] = {&c->lease_timer, &c->notify_timer, &c->gen_timer, &c->wait_timer};
+    uv_timer_t *timers[NTIMERS] = {&c->lease_timer, &c->notify_timer, &c->gen_timer,
+                                   &c->wait_timer, &c->relisten_timer};
     int timers_open = c->handles - c->poll_open;
     c->stopping = 1;
     if (c->handles == 0) {
         service_part_done(s);
         return;
     }
-    for (int i = 0; i < 4 && i < timers_open; i++) {
+    for (int i = 0; i < NTIMERS && i < timers_open; i++) {
         uv_timer_stop(timers[i]);
         uv_close((uv_handle_t *)timers[i], on_cluster_closed);
     }

@@ -74,6 +74,8 @@ nomem:
 void
 service_ingest_close(struct service_ingest *f)
 {
+    free(f->hub);
+    free(f->self);
     parse_cleaner_free(f->cleaner);
     free(f->name);
     free(f->own.base_url);
@@ -87,51 +89,159 @@ service_ingest_close(struct service_ingest *f)
     memset(f, 0, sizeof(*f));
 }
 
+/* Articles stored a batch at a time (store_add_many: their guids looked up
+ * at once): at most this many held before they are stored. */
+#define BATCH 32
+
+/* Store a[0..n) for f and count their outcomes into c (f->newest follows;
+ * so do f->lags, of the new ones whose date believed[i] says is the
+ * publisher's): 0 or store_add_many's failure. The articles stay the
+ * caller's. */
+static int
+store_batch(struct store *s, struct service_ingest *f, struct parse_article *const *a,
+            const unsigned char *believed, size_t n, int64_t now, struct store_counts *c)
+{
+    enum store_outcome out[BATCH];
+    for (size_t at = 0; at < n; at += BATCH) {
+        size_t m = n - at < BATCH ? n - at : BATCH;
+        int rc = store_add_many(s, f->feed_id, (const struct parse_article *const *)a + at, m,
+                                f->republish, now, out);
+        if (rc < 0)
+            return rc;
+        for (size_t i = 0; i < m; i++) {
+            if (a[at + i]->date > f->newest)
+                f->newest = a[at + i]->date;
+            int64_t a_date = a[at + i]->date;
+            switch (out[i]) {
+            case STORE_NEW:
+                c->new_++;
+                if (believed[at + i] && f->nlags < f->lags_max)
+                    f->lags[f->nlags++] = now > a_date ? now - a_date : 0;
+                break;
+            case STORE_UPDATED:
+                c->updated++;
+                break;
+            case STORE_DUPLICATE:
+                c->duplicates++;
+                break;
+            case STORE_UNCHANGED:
+                c->unchanged++;
+                break;
+            }
+        }
+    }
+    return 0;
+}
+
+/* The document's transaction, and the claim checked first (f->token): 0 or
+ * a negative errno with the reason in err (then no transaction). */
+static int
+document_begin(struct store *s, const struct service_ingest *f, char *err, size_t errsize)
+{
+    int rc = store_begin(s);
+    if (rc == 0 && f->token > 0 && (rc = store_fence(s, f->feed_id, f->token)) < 0)
+        store_rollback(s);
+    if (rc < 0)
+        snprintf(err, errsize, "%s",
+                 rc == -ESTALE ? "lease lost: another node holds this feed" : store_errmsg(s));
+    return rc;
+}
+
+/* The document's end: committed when rc is 0, else rolled back with the
+ * counts (and f's lags) cleared. rc, or the commit's failure (the reason in err). */
+static int
+document_end(struct store *s, struct service_ingest *f, int rc, struct store_counts *counts,
+             char *err, size_t errsize)
+{
+    if (rc == 0 && (rc = store_commit(s)) < 0)
+        snprintf(err, errsize, "%s", store_errmsg(s));
+    if (rc < 0) {
+        store_rollback(s);
+        memset(counts, 0, sizeof(*counts));
+        f->nlags = 0;
+    }
+    return rc;
+}
+
 struct run {
-    struct store *s;
+    struct store *s;          /* NULL: parse only (service_ingest_parse) */
     struct service_ingest *f;
+    const struct parse_article_defaults *d;
     int64_t now;
     struct store_counts *c;
     int error;
+    long ttl;
+    struct parse_article **batch; /* owned, made and not stored yet */
+    unsigned char *believed;      /* believed[i]: batch[i]'s date is the publisher's */
+    size_t n, cap;
 };
+
+/* Store the articles made so far and free them: 0 or store_add_many's
+ * failure (in r->error too). */
+static int
+flush(struct run *r)
+{
+    int rc = store_batch(r->s, r->f, r->batch, r->believed, r->n, r->now, r->c);
+    for (size_t i = 0; i < r->n; i++)
+        parse_article_free(r->batch[i]);
+    r->n = 0;
+    if (rc < 0)
+        r->error = rc;
+    return rc;
+}
 
 static int
 on_entry(void *arg, const struct parse_feed *feed, struct parse_entry *e)
 {
     struct run *r = arg;
     struct parse_article *a;
-    enum store_outcome out;
-    int rc = parse_article_make(feed, e, &r->f->defaults, &a);
+    if (r->n == r->cap) {
+        /* storing: a batch at a time; parsing only: every article */
+        size_t cap = r->cap ? r->cap * 2 : BATCH;
+        struct parse_article **b = realloc(r->batch, cap * sizeof(*b));
+        if (b != NULL)
+            r->batch = b;
+        unsigned char *t = b ? realloc(r->believed, cap) : NULL;
+        if (t == NULL) {
+            r->error = -ENOMEM;
+            return 1;
+        }
+        r->believed = t;
+        r->cap = cap;
+    }
+    int rc = parse_article_make(feed, e, r->d, &a);
     if (rc < 0) {
         r->error = rc;
         return 1;
     }
-    rc = store_add(r->s, r->f->feed_id, a, r->f->republish, r->now, &out);
-    int64_t a_date = a->date;
     if (feed != NULL && feed->ttl > 0)
-        r->f->ttl = feed->ttl;
-    parse_article_free(a);
-    if (rc < 0) {
-        r->error = rc;
-        return 1;
+        r->ttl = feed->ttl;
+    /* a publisher's date, believed (SPEC §3): an entry without one is
+     * dated when first seen, no lag */
+    r->believed[r->n] = !a->date_rejected &&
+                        (e->published != PARSE_NO_DATE || e->updated != PARSE_NO_DATE);
+    r->batch[r->n++] = a;
+    return r->s != NULL && r->n == BATCH && flush(r) < 0;
+}
+
+/* Parse a document through r (on_entry): the parse's return. Its WebSub
+ * links (SPEC §11) into *hub and *self (new strings, or NULL). */
+static int
+parse_run(struct run *r, const struct service_ingest *f, FILE *fp, const char *buf, size_t len,
+          const char *charset, struct parse_report *report, char **hub, char **self)
+{
+    struct parse_opts opts = f->opts;
+    struct parse_feed *pf = NULL;
+    if (opts.charset == NULL)
+        opts.charset = charset;
+    int rc = fp != NULL ? parse_feed_file(fp, &opts, on_entry, r, &pf, report)
+                        : parse_feed_mem(buf, len, &opts, on_entry, r, &pf, report);
+    if (pf != NULL) { /* WebSub discovery (SPEC §11) */
+        *hub = pf->hub, pf->hub = NULL;
+        *self = pf->self, pf->self = NULL;
+        parse_feed_free(pf);
     }
-    if (a_date > r->f->newest)
-        r->f->newest = a_date;
-    switch (out) {
-    case STORE_NEW:
-        r->c->new_++;
-        break;
-    case STORE_UPDATED:
-        r->c->updated++;
-        break;
-    case STORE_DUPLICATE:
-        r->c->duplicates++;
-        break;
-    case STORE_UNCHANGED:
-        r->c->unchanged++;
-        break;
-    }
-    return 0;
+    return rc;
 }
 
 int
@@ -139,41 +249,101 @@ service_ingest_document(struct store *s, struct service_ingest *f, FILE *fp, con
                 const char *charset, int64_t now, struct store_counts *counts,
                 struct parse_report *report, char *err, size_t errsize)
 {
-    struct run r = {.s = s, .f = f, .now = now, .c = counts};
-    struct parse_opts opts = f->opts;
+    struct parse_article_defaults d = f->defaults;
+    struct run r = {.s = s, .f = f, .d = &d, .now = now, .c = counts};
     memset(counts, 0, sizeof(*counts));
-    f->defaults.now = now;
+    d.now = now;
     f->newest = 0;
     f->ttl = 0;
-    if (opts.charset == NULL)
-        opts.charset = charset;
-    int rc = store_begin(s);
-    if (rc == 0 && f->token > 0 && (rc = store_fence(s, f->feed_id, f->token)) < 0)
-        store_rollback(s);
-    if (rc < 0) {
-        snprintf(err, errsize, "%s",
-                 rc == -ESTALE ? "lease lost: another node holds this feed" : store_errmsg(s));
+    f->nlags = 0;
+    free(f->hub);
+    free(f->self);
+    f->hub = f->self = NULL;
+    int rc = document_begin(s, f, err, errsize);
+    if (rc < 0)
         return rc;
-    }
-    rc = fp != NULL ? parse_feed_file(fp, &opts, on_entry, &r, NULL, report)
-                    : parse_feed_mem(buf, len, &opts, on_entry, &r, NULL, report);
+    rc = parse_run(&r, f, fp, buf, len, charset, report, &f->hub, &f->self);
+    if (r.error == 0 && rc >= 0)
+        flush(&r);
+    for (size_t i = 0; i < r.n; i++)
+        parse_article_free(r.batch[i]);
+    free(r.batch);
+    free(r.believed);
+    f->ttl = r.ttl;
     if (r.error < 0) {
-        store_rollback(s);
         snprintf(err, errsize, "%s", r.error == -ENOMEM ? "out of memory" : store_errmsg(s));
-        memset(counts, 0, sizeof(*counts));
-        return r.error;
-    }
-    if (rc < 0) {
-        store_rollback(s);
+        rc = r.error;
+    } else if (rc < 0) {
         snprintf(err, errsize, "%s", report->message[0] ? report->message : strerror(-rc));
-        memset(counts, 0, sizeof(*counts));
-        return rc;
+    } else {
+        rc = 0;
     }
-    if ((rc = store_commit(s)) < 0) {
-        snprintf(err, errsize, "%s", store_errmsg(s));
-        store_rollback(s);
-        memset(counts, 0, sizeof(*counts));
-        return rc;
+    return document_end(s, f, rc, counts, err, errsize);
+}
+
+int
+service_ingest_parse(const struct service_ingest *f, FILE *fp, const char *buf, size_t len,
+                     const char *charset, int64_t now, struct service_parsed *out)
+{
+    struct parse_article_defaults d = f->defaults;
+    struct run r = {.d = &d, .now = now};
+    memset(out, 0, sizeof(*out));
+    d.now = now;
+    int rc = parse_run(&r, f, fp, buf, len, charset, &out->report, &out->hub, &out->self);
+    out->a = r.batch;
+    out->believed = r.believed;
+    out->n = r.n;
+    out->now = now;
+    out->ttl = r.ttl;
+    if (r.error < 0) {
+        snprintf(out->err, sizeof(out->err), "%s",
+                 r.error == -ENOMEM ? "out of memory" : strerror(-r.error));
+        rc = r.error;
+    } else if (rc < 0) {
+        snprintf(out->err, sizeof(out->err), "%s",
+                 out->report.message[0] ? out->report.message : strerror(-rc));
     }
-    return 0;
+    if (rc < 0)
+        service_parsed_clear(out);
+    return out->rc = rc < 0 ? rc : 0;
+}
+
+int
+service_ingest_store(struct store *s, struct service_ingest *f, struct service_parsed *p,
+                     struct store_counts *counts, char *err, size_t errsize)
+{
+    int rc;
+    memset(counts, 0, sizeof(*counts));
+    f->newest = 0;
+    f->ttl = p->ttl;
+    f->nlags = 0;
+    free(f->hub);
+    free(f->self);
+    f->hub = p->hub, p->hub = NULL;
+    f->self = p->self, p->self = NULL;
+    if (p->rc < 0) {
+        snprintf(err, errsize, "%s", p->err);
+        rc = p->rc;
+    } else if ((rc = document_begin(s, f, err, errsize)) == 0) {
+        if ((rc = store_batch(s, f, p->a, p->believed, p->n, p->now, counts)) < 0)
+            snprintf(err, errsize, "%s", rc == -ENOMEM ? "out of memory" : store_errmsg(s));
+        rc = document_end(s, f, rc, counts, err, errsize);
+    }
+    service_parsed_clear(p);
+    return rc;
+}
+
+void
+service_parsed_clear(struct service_parsed *p)
+{
+    for (size_t i = 0; i < p->n; i++)
+        parse_article_free(p->a[i]);
+    free(p->a);
+    free(p->believed);
+    free(p->hub);
+    free(p->self);
+    p->a = NULL;
+    p->believed = NULL;
+    p->hub = p->self = NULL;
+    p->n = 0;
 }

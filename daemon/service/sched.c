@@ -1,6 +1,6 @@
 /* daemon/service/sched.c — the scheduler (SPEC §6): one non-repeating timer for the
- * earliest due feed; a feed is never fetched twice at once; the next fetch
- * time comes from policy.c; a fetched body is parsed and stored in the libuv
+ * earliest due feed; a feed is never fetched twice at once; what a fetch asks
+ * of the next one goes to its claim's completion (claim.c, policy.c); a fetched body is parsed and stored in the libuv
  * threadpool, one job at a time, so the loop keeps answering while a 16 MB
  * feed is read; the feed's new state is saved through the same queue. */
 #include <assert.h>
@@ -20,6 +20,9 @@
  * feeds under a held lock fail after one busy timeout in total, and retry
  * with their backoff. A job that succeeds ends it. */
 #define BUSY_FAST_MS 30000
+
+/* Lags of a document's new articles kept for the histogram (issue 13 §1). */
+#define INGEST_LAGS 1000
 
 struct job {
     struct job *next;
@@ -69,9 +72,17 @@ struct fetched {
     long articles;
     long total;           /* articles in the store, when total_ok */
     int total_ok;
+    int64_t *lags;        /* the lags of the articles it added (issue 13 §1) */
+    size_t nlags;
     char *markdown_dir;   /* [output] markdown_dir when set: posts of new articles */
     long posts;           /* posts written */
     char post_err[256];
+    /* WebSub (SPEC §11) */
+    char *link_hub, *link_self; /* the response's Link headers */
+    char *hub, *self;     /* the document's links, filled by the job */
+    char *push_sig;       /* a pushed document: its signature, recorded once stored */
+    void (*push_done)(void *arg, int rc, const char *err); /* a pushed document's caller */
+    void *push_arg;
 };
 
 static int64_t
@@ -190,22 +201,22 @@ set_str(char **slot, const char *v)
     *slot = v ? strdup(v) : NULL;
 }
 
-static int64_t
-interval_of(const struct feed_run *f)
+int64_t
+sched_interval(const struct feed_run *f)
 {
-    return f->cf ? f->cf->interval : 900;
+    int64_t i = f->cf ? f->cf->interval : 900; /* auto: its max_interval */
+    /* a pushed feed is still polled, as a safety net: at max_interval
+     * (SPEC §11) */
+    int64_t poll = f->cf ? f->cf->max_interval : WEBSUB_POLL_S;
+    return f->ws_hub != NULL && i < poll ? poll : i;
 }
 
-static int64_t
-next_ok(struct sched *sc, struct feed_run *f, int64_t now, long ttl_min, long max_age)
+/* What a fetch that ended at `now` asks of the next check (policy.h). */
+static struct fetch_ask
+ask_of(struct sched *sc, enum service_next_kind kind, int64_t now)
 {
-    return service_next_ok(now, interval_of(f), ttl_min, max_age, draw(sc));
-}
-
-static int64_t
-next_error(struct sched *sc, struct feed_run *f, int64_t now, long retry_after)
-{
-    return service_next_error(now, interval_of(f), f->errors, retry_after, draw(sc));
+    return (struct fetch_ask){.kind = kind, .now = now, .ttl_min = 0, .max_age = -1,
+                              .retry_after = -1, .rnd = draw(sc), .lags = NULL, .nlags = 0};
 }
 
 /* ---- finishing a fetch ---- */
@@ -213,14 +224,15 @@ next_error(struct sched *sc, struct feed_run *f, int64_t now, long retry_after)
 static void start_fetch(struct service *svc, struct feed_run *f);
 
 static void
-finish(struct service *svc, struct feed_run *f, int64_t now)
+finish(struct service *svc, struct feed_run *f, const struct fetch_ask *ask)
 {
     f->in_flight = 0;
     f->fetched = 1;
     f->fetches[f->last]++;
     svc->sched->busy--;
-    /* state, next check and the lease's end, written with the claim's token */
-    cluster_complete(svc, f, f->next_fetch - now);
+    /* state, the next check (issue 13: made in the worker from the store's
+     * items of the feed) and the lease's end, written with the claim's token */
+    cluster_complete(svc, f, ask);
     service_after_fetch(svc, f); /* tells the watchers; may free f (dropped by a reload) */
     sched_rearm(svc);
 }
@@ -245,6 +257,10 @@ ingest_fn(struct service *svc, void *arg)
     struct service_ingest ing = x->opts->ing; /* the shared options stay untouched */
     ing.feed_id = x->feed_id;
     ing.token = x->token;
+    if ((x->lags = malloc(INGEST_LAGS * sizeof(*x->lags))) != NULL) {
+        ing.lags = x->lags;
+        ing.lags_max = INGEST_LAGS;
+    }
     /* two nodes' documents may lock the same stories in another order: the
      * database aborts one, which is redone */
     for (int tries = 0; tries < 5; tries++) {
@@ -258,6 +274,13 @@ ingest_fn(struct service *svc, void *arg)
         return 0; /* fenced: the store works, this node lost the feed */
     x->newest = ing.newest;
     x->ttl = ing.ttl;
+    x->nlags = ing.nlags;
+    x->hub = ing.hub, ing.hub = NULL; /* the copy's: taken */
+    x->self = ing.self, ing.self = NULL;
+    /* a pushed document once stored: a replay of it is refused (SPEC §11) */
+    if (x->rc == 0 && x->push_sig != NULL &&
+        store_websub_seen(w, x->push_sig, x->now, 1) < 0 && x->post_err[0] == '\0')
+        snprintf(x->post_err, sizeof(x->post_err), "websub: %s", store_errmsg(w));
     if (x->rc != -EINVAL && x->rc < 0)
         return x->rc;
     /* -EINVAL: the document, not the store, was bad */
@@ -295,8 +318,40 @@ fetched_free(struct fetched *x)
     free(x->last_modified);
     free(x->permanent_url);
     free(x->markdown_dir);
+    free(x->lags);
+    free(x->link_hub);
+    free(x->link_self);
+    free(x->hub);
+    free(x->self);
+    free(x->push_sig);
     feed_opts_unref(x->opts);
     free(x);
+}
+
+/* A document of f was stored (fetched or pushed): its counts and the
+ * service's, the change told to the output and the other nodes. */
+static void
+stored(struct service *svc, struct feed_run *f, struct fetched *x)
+{
+    char q[300];
+    f->counts = x->counts;
+    if (x->articles >= 0)
+        f->articles = x->articles;
+    if (x->newest > f->newest)
+        f->newest = x->newest;
+    if (x->counts.new_ + x->counts.updated + x->counts.duplicates > 0) {
+        svc->generation++;
+        cluster_changed(svc);
+        hub_changed(svc, f); /* WebSub: our own feeds changed (SPEC §11) */
+    }
+    svc->metrics.articles[STORE_NEW] += (uint64_t)x->counts.new_;
+    svc->metrics.articles[STORE_UPDATED] += (uint64_t)x->counts.updated;
+    svc->metrics.articles[STORE_DUPLICATE] += (uint64_t)x->counts.duplicates;
+    svc->metrics.articles[STORE_UNCHANGED] += (uint64_t)x->counts.unchanged;
+    if (x->post_err[0])
+        log_warnx("event=markdown feed=%s error=%s", f->name, log_q(x->post_err, q, sizeof(q)));
+    else if (x->posts > 0)
+        log_info("event=markdown feed=%s posts=%ld dir=%s", f->name, x->posts, x->markdown_dir);
 }
 
 static void
@@ -304,11 +359,16 @@ ingest_after(struct service *svc, void *arg)
 {
     struct fetched *x = arg;
     struct feed_run *f = x->f;
+    struct fetch_ask ask = ask_of(svc->sched, SERVICE_NEXT_OK, x->now);
     char q[300];
     f->last_fetch = x->now;
     f->http = x->http;
-    /* -EINVAL: the feed's fault, the store worked */
-    service_store_result(svc, x->rc == -EINVAL ? 0 : x->rc, x->ingest_err);
+    /* -EINVAL: the feed's fault, the store worked; -ESTALE: this node lost
+     * the feed to another, the store worked */
+    int failed = x->rc < 0 && x->rc != -EINVAL && x->rc != -ESTALE;
+    service_store_result(svc, failed ? x->rc : 0, x->ingest_err);
+    if (x->rc == 0)
+        service_store_wrote(svc);
     if (x->total_ok) {
         svc->articles = x->total;
         svc->articles_known = 1;
@@ -324,17 +384,13 @@ ingest_after(struct service *svc, void *arg)
         snprintf(f->error, sizeof(f->error), "%.255s", x->ingest_err);
         utf8_trim(f->error);
         memset(&f->counts, 0, sizeof(f->counts));
-        f->next_fetch = next_error(svc->sched, f, x->now, -1);
+        ask.kind = SERVICE_NEXT_ERROR;
         log_warnx("event=fetch feed=%s outcome=error http=%ld error=%s", f->name, x->http,
                   log_q(f->error, q, sizeof(q)));
     } else {
         f->last = SERVICE_OK;
         f->errors = 0;
-        f->counts = x->counts;
-        if (x->articles >= 0)
-            f->articles = x->articles;
-        if (x->newest > f->newest)
-            f->newest = x->newest;
+        stored(svc, f, x);
         f->error[0] = '\0';
         if (x->report.problems) {
             snprintf(f->error, sizeof(f->error), "recovered: %.240s", x->report.message);
@@ -346,29 +402,88 @@ ingest_after(struct service *svc, void *arg)
             log_info("event=moved feed=%s url=%s", f->name, x->permanent_url);
             set_str(&f->url, x->permanent_url);
         }
-        if (x->counts.new_ + x->counts.updated + x->counts.duplicates > 0) {
-            svc->generation++;
-            cluster_changed(svc);
-        }
-        svc->metrics.articles[STORE_NEW] += (uint64_t)x->counts.new_;
-        svc->metrics.articles[STORE_UPDATED] += (uint64_t)x->counts.updated;
-        svc->metrics.articles[STORE_DUPLICATE] += (uint64_t)x->counts.duplicates;
-        svc->metrics.articles[STORE_UNCHANGED] += (uint64_t)x->counts.unchanged;
-        f->next_fetch = next_ok(svc->sched, f, x->now, x->ttl, x->max_age);
-        if (x->post_err[0])
-            log_warnx("event=markdown feed=%s error=%s", f->name,
-                      log_q(x->post_err, q, sizeof(q)));
-        else if (x->posts > 0)
-            log_info("event=markdown feed=%s posts=%ld dir=%s", f->name, x->posts,
-                     x->markdown_dir);
+        ask.ttl_min = x->ttl;
+        ask.max_age = x->max_age;
+        ask.lags = x->lags; /* taken by the completion */
+        ask.nlags = x->nlags;
+        x->lags = NULL;
+        /* WebSub discovery: the Link headers first, then the document's links */
+        websub_discovered(svc, f, x->link_hub ? x->link_hub : x->hub,
+                          x->link_hub ? x->link_self : x->self);
         log_info("event=fetch feed=%s outcome=ok http=%ld new=%ld updated=%ld duplicates=%ld "
                  "unchanged=%ld seconds=%.3f",
                  f->name, x->http, x->counts.new_, x->counts.updated, x->counts.duplicates,
                  x->counts.unchanged, x->seconds);
     }
-    int64_t now = x->now;
+    if (x->rc == -ESTALE)
+        ask.kind = SERVICE_NEXT_NOW; /* nothing is written with a lost lease */
     fetched_free(x);
-    finish(svc, f, now);
+    finish(svc, f, &ask);
+}
+
+/* A pushed document stored (or not): the feed's counts, not its fetch
+ * state (validators, next fetch, errors stay the poll's). */
+static void
+push_after(struct service *svc, void *arg)
+{
+    struct fetched *x = arg;
+    struct feed_run *f = x->f;
+    char q[300];
+    service_store_result(svc, x->rc == -EINVAL ? 0 : x->rc, x->ingest_err);
+    if (x->total_ok) {
+        svc->articles = x->total;
+        svc->articles_known = 1;
+    }
+    f->pushing--;
+    if (x->rc == 0) {
+        stored(svc, f, x);
+        /* a push is ingested as a fetch (SPEC §11): its articles are lag
+         * once the feed had a successful fetch (issue 13 §1) */
+        if (f->first_ok > 0)
+            service_observe_lags(f, x->lags, x->nlags);
+        log_info("event=push feed=%s outcome=ok new=%ld updated=%ld duplicates=%ld "
+                 "unchanged=%ld",
+                 f->name, x->counts.new_, x->counts.updated, x->counts.duplicates,
+                 x->counts.unchanged);
+    } else {
+        log_warnx("event=push feed=%s outcome=error error=%s", f->name,
+                  log_q(x->ingest_err, q, sizeof(q)));
+    }
+    if (x->push_done != NULL)
+        x->push_done(x->push_arg, x->rc, x->ingest_err);
+    fetched_free(x);
+    service_after_fetch(svc, f); /* tells the watchers; may free f (dropped by a reload) */
+}
+
+int
+sched_push(struct service *svc, struct feed_run *f, char *body, size_t len, const char *charset,
+           const char *sig, void (*done)(void *arg, int rc, const char *err), void *arg)
+{
+    struct fetched *x = calloc(1, sizeof(*x));
+    if (x == NULL) {
+        free(body);
+        return -ENOMEM;
+    }
+    x->f = f;
+    x->svc = svc;
+    x->opts = feed_opts_ref(f->opts);
+    x->feed_id = f->id;
+    x->token = 0; /* no claim: a push is no fetch; the dedup rules make it safe */
+    x->body = body;
+    x->len = len;
+    x->now = now_s();
+    x->push_done = done;
+    x->push_arg = arg;
+    if ((charset != NULL && (x->charset = strdup(charset)) == NULL) ||
+        (sig != NULL && (x->push_sig = strdup(sig)) == NULL) ||
+        (svc->cfg->output.markdown_dir != NULL &&
+         (x->markdown_dir = strdup(svc->cfg->output.markdown_dir)) == NULL) ||
+        sched_job(svc, ingest_fn, push_after, x) < 0) {
+        fetched_free(x);
+        return -ENOMEM;
+    }
+    f->pushing++;
+    return 0;
 }
 
 static void
@@ -378,6 +493,7 @@ on_fetch_done(void *arg, const struct fetch_result *r)
     struct service *svc = x->svc;
     struct feed_run *f = x->f;
     int64_t now = now_s();
+    struct fetch_ask ask = ask_of(svc->sched, SERVICE_NEXT_OK, now);
     char q[300];
     record_duration(svc, r->seconds);
     x->now = now;
@@ -391,6 +507,8 @@ on_fetch_done(void *arg, const struct fetch_result *r)
         x->etag = r->etag ? strdup(r->etag) : NULL;
         x->last_modified = r->last_modified ? strdup(r->last_modified) : NULL;
         x->permanent_url = r->permanent_url ? strdup(r->permanent_url) : NULL;
+        x->link_hub = r->link_hub ? strdup(r->link_hub) : NULL;
+        x->link_self = r->link_self ? strdup(r->link_self) : NULL;
         if (svc->cfg->output.markdown_dir != NULL)
             x->markdown_dir = strdup(svc->cfg->output.markdown_dir);
         if (x->body != NULL) {
@@ -401,16 +519,16 @@ on_fetch_done(void *arg, const struct fetch_result *r)
         snprintf(f->error, sizeof(f->error), "out of memory");
         f->last = SERVICE_ERROR;
         f->errors++;
-        f->next_fetch = next_error(svc->sched, f, now, -1);
+        ask.kind = SERVICE_NEXT_ERROR;
         fetched_free(x);
-        finish(svc, f, now);
+        finish(svc, f, &ask);
         return;
     }
     if (r->error == -ECANCELED) { /* shutting down: not the feed's fault */
         fetched_free(x);
-        f->next_fetch = now; /* due again at once, for any node */
+        ask.kind = SERVICE_NEXT_NOW; /* due again at once, for any node */
         f->fetches[f->last]--; /* no fetch happened */
-        finish(svc, f, now);
+        finish(svc, f, &ask);
         return;
     }
     f->last_fetch = now;
@@ -422,7 +540,7 @@ on_fetch_done(void *arg, const struct fetch_result *r)
         memset(&f->counts, 0, sizeof(f->counts));
         if (r->permanent_url != NULL)
             set_str(&f->url, r->permanent_url);
-        f->next_fetch = next_ok(svc->sched, f, now, 0, r->max_age);
+        ask.max_age = r->max_age;
         log_info("event=fetch feed=%s outcome=not-modified http=304 seconds=%.3f", f->name,
                  r->seconds);
     } else if ((r->error == 0 || r->error == -EREMOTEIO) && r->http == 410) {
@@ -443,14 +561,13 @@ on_fetch_done(void *arg, const struct fetch_result *r)
         else
             snprintf(f->error, sizeof(f->error), "empty response");
         memset(&f->counts, 0, sizeof(f->counts));
-        f->next_fetch = next_error(svc->sched, f, now,
-                                   (r->http == 429 || r->http == 503) ? r->retry_after : -1);
-        log_warnx("event=fetch feed=%s outcome=error http=%ld errors=%d error=%s next_in=%llds",
-                  f->name, r->http, f->errors, log_q(f->error, q, sizeof(q)),
-                  (long long)(f->next_fetch - now));
+        ask.kind = SERVICE_NEXT_ERROR;
+        ask.retry_after = (r->http == 429 || r->http == 503) ? r->retry_after : -1;
+        log_warnx("event=fetch feed=%s outcome=error http=%ld errors=%d error=%s", f->name,
+                  r->http, f->errors, log_q(f->error, q, sizeof(q)));
     }
     fetched_free(x);
-    finish(svc, f, now);
+    finish(svc, f, &ask);
 }
 
 static void
@@ -623,9 +740,10 @@ sched_stop(struct service *svc)
     for (size_t i = 0; i < svc->nfeeds; i++) {
         struct feed_run *f = svc->feeds[i];
         if (f->claimed) {
+            struct fetch_ask ask = ask_of(sc, SERVICE_NEXT_NOW, now_s());
             f->claimed = 0;
             sc->busy--;
-            cluster_complete(svc, f, 0);
+            cluster_complete(svc, f, &ask);
         }
     }
     sc->closing = 1;

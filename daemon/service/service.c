@@ -1,7 +1,7 @@
 /* daemon/service/service.c — the running daemon's feeds and the face of
  * service.h: builds each feed from the configuration with its state from the
  * store, re-reads the configuration (the reload diff: kept, added, removed
- * feeds), prunes on a timer, copies state out for the control socket and the
+ * feeds), prunes on a timer (prune.c), copies state out for the control socket and the
  * HTTP server, tells watchers of changes, and starts and stops the rest. */
 #include <errno.h>
 #include <stdio.h>
@@ -84,6 +84,8 @@ feed_free(struct feed_run *f)
     free(f->url);
     free(f->etag);
     free(f->last_modified);
+    free(f->ws_hub);
+    free(f->ws_topic);
     free(f);
 }
 
@@ -132,7 +134,8 @@ service_feed_foreign(struct service *s, int64_t id, const char *name, struct fee
 int
 service_feed_release(struct service *s, struct feed_run *f)
 {
-    if (!f->removed || f->in_flight || f->registering || f->claimed || f->completing)
+    if (!f->removed || f->in_flight || f->registering || f->claimed || f->completing ||
+        f->ws_busy || f->pushing)
         return 0;
     for (size_t i = 0; i < s->nfeeds; i++)
         if (s->feeds[i] == f) {
@@ -153,6 +156,16 @@ service_store_result(struct service *s, int rc, const char *err)
         s->store_ok = 0;
         snprintf(s->store_error, sizeof(s->store_error), "%s", err);
     }
+    if (rc == -ENOSPC || rc == -EIO || rc == -EROFS || rc == -EDQUOT) {
+        s->write_failed = 1;
+        snprintf(s->write_error, sizeof(s->write_error), "%s", err);
+    }
+}
+
+void
+service_store_wrote(struct service *s)
+{
+    s->write_failed = 0;
 }
 
 /* ---- registration, in the worker: feeds.id, the saved state ---- */
@@ -238,6 +251,10 @@ feed_apply_state(struct feed_run *f, const struct reg_item *it)
     f->http = st->http;
     f->errors = (int)st->errors;
     snprintf(f->error, sizeof(f->error), "%s", st->error ? st->error : "");
+    f->first_ok = st->first_ok;
+    snprintf(f->next_why, sizeof(f->next_why), "%s", st->next_why ? st->next_why : "");
+    f->lag_median = st->lag_median;
+    f->lag_n = st->lag_n;
     if (st->status != NULL) {
         for (int o = 0; o < SERVICE_OUTCOMES; o++)
             if (strcmp(st->status, service_outcome_name((enum service_outcome)o)) == 0)
@@ -490,12 +507,15 @@ service_reload(struct service *s, char *err, size_t errsize)
             continue;
         }
         cluster_dropped(s, f->name);
+        if (!f->removed && f->id != 0)
+            websub_feed_removed(s, f->id); /* unsubscribe (SPEC §11) */
         if (!f->removed)
             removed++;
         f->removed = 1;
         f->enabled = 0;
         f->cf = NULL; /* the old configuration goes now */
-        if (f->in_flight || f->registering || f->claimed || f->completing)
+        if (f->in_flight || f->registering || f->claimed || f->completing || f->ws_busy ||
+            f->pushing)
             feeds[n++] = f; /* freed when its fetch or job finishes */
         else
             feed_free(f);
@@ -505,6 +525,7 @@ service_reload(struct service *s, char *err, size_t errsize)
     s->nfeeds = n;
     config_free(old); /* nothing borrows from it: the worker's jobs hold copies */
     cluster_reload(s);
+    hub_reload(s);
     sched_rearm(s);
     log_info("event=reload outcome=ok feeds=%zu added=%zu removed=%zu kept=%zu", cfg->nfeeds,
              added, removed, kept);
@@ -555,6 +576,12 @@ feed_copy(const struct feed_run *f, struct service_feed *c)
     c->lease_until = f->lease_until;
     c->token = f->token;
     c->unlisted = f->unlisted;
+    memcpy(c->next_why, f->next_why, sizeof(c->next_why));
+    c->lag_median = f->lag_median;
+    c->lag_n = f->lag_n;
+    memcpy(c->lag_buckets, f->lag_buckets, sizeof(c->lag_buckets));
+    c->lag_count = f->lag_count;
+    c->lag_sum = f->lag_sum;
     return 0;
 fail:
     feed_copy_clear(c);
@@ -571,6 +598,7 @@ service_snapshot_free(struct service_snapshot *snap)
     free(snap->feeds);
     free(snap->title);
     free(snap->link);
+    free(snap->hub);
     free(snap->node);
     for (size_t i = 0; i < snap->nreaders; i++) {
         free(snap->readers[i].name);
@@ -591,8 +619,11 @@ service_snapshot(struct service *s, const char *feed, struct service_snapshot *o
     if (feed != NULL && service_feed(s, feed) == NULL)
         return -ENOENT;
     out->max_entries = cfg->output.max_entries;
+    out->max_feed_size = cfg->daemon.max_feed_size;
     out->stale_after = cfg->daemon.stale_after;
-    if ((out->title = strdup(cfg->output.title)) == NULL ||
+    out->hub_builtin = cfg->output.hub != NULL && strcmp(cfg->output.hub, "builtin") == 0;
+    if ((cfg->output.hub != NULL && (out->hub = hub_advertised(cfg)) == NULL) ||
+        (out->title = strdup(cfg->output.title)) == NULL ||
         (out->link = strdup(cfg->output.link)) == NULL ||
         (out->node = strdup(cfg->daemon.node)) == NULL ||
         (out->feeds = calloc(s->nfeeds + 1, sizeof(*out->feeds))) == NULL)
@@ -667,11 +698,19 @@ service_health(struct service *s, char *why, size_t size)
     /* no query on the loop thread: what the last store operation of a job
      * said (a lock held elsewhere is no failure). A store that fails leaves
      * the output served from the cache: degraded, not down (SPEC §10) */
-    if (s->store_ok)
-        return 0;
-    if (why != NULL)
-        snprintf(why, size, "%s", s->store_error[0] ? s->store_error : "not usable");
-    return 1;
+    if (!s->store_ok) {
+        if (why != NULL)
+            snprintf(why, size, "%s", s->store_error[0] ? s->store_error : "not usable");
+        return 1;
+    }
+    /* a full disk may still take a claim's few bytes, and reads work:
+     * degraded until a fetch's articles or state are written again */
+    if (s->write_failed) {
+        if (why != NULL)
+            snprintf(why, size, "%s", s->write_error);
+        return 1;
+    }
+    return 0;
 }
 
 int
@@ -765,6 +804,18 @@ tell_waiters(struct service_wait *w, struct service_feed *state)
 }
 
 void
+service_observe_lags(struct feed_run *f, const int64_t *lags, size_t n)
+{
+    for (size_t i = 0; lags != NULL && i < n; i++) {
+        for (int b = 0; b < SERVICE_LAG_BUCKETS; b++)
+            if ((double)lags[i] <= service_lag_bounds[b])
+                f->lag_buckets[b]++;
+        f->lag_count++;
+        f->lag_sum += (double)lags[i];
+    }
+}
+
+void
 service_after_fetch(struct service *s, struct feed_run *f)
 {
     service_feed_release(s, f); /* dropped by a reload: goes now */
@@ -800,72 +851,6 @@ service_answer_waiters(struct service *s, struct feed_run *f, int64_t done)
         feed_copy_clear(&state);
 }
 
-/* Retention (SPEC §7): old articles go, their dedup keys stay. In the worker,
- * in order with the ingest jobs. */
-struct prune_job {
-    int64_t cutoff;
-    long deleted;
-    int rc;
-    char err[256];
-    long total;         /* articles left, when total_ok */
-    int total_ok;
-    service_prune_fn done;
-    void *arg;
-};
-
-static int
-prune_fn(struct service *s, void *arg)
-{
-    struct prune_job *j = arg;
-    j->rc = store_prune(s->wstore, j->cutoff, (int64_t)time(NULL), &j->deleted);
-    if (j->rc < 0)
-        snprintf(j->err, sizeof(j->err), "%s", store_errmsg(s->wstore));
-    else
-        j->total_ok = store_count(s->wstore, 0, &j->total) == 0;
-    return j->rc;
-}
-
-static void
-prune_after(struct service *s, void *arg)
-{
-    struct prune_job *j = arg;
-    service_store_result(s, j->rc, j->err);
-    if (j->total_ok) {
-        s->articles = j->total;
-        s->articles_known = 1;
-    }
-    if (j->rc < 0)
-        log_warnx("event=prune error=%s", LOG_QUOTE(j->err));
-    else if (j->deleted > 0) {
-        s->generation++;
-        log_info("event=prune deleted=%ld", j->deleted);
-    }
-    if (j->done)
-        j->done(j->arg, j->rc, j->deleted, j->err);
-    free(j);
-}
-
-int
-service_prune(struct service *s, service_prune_fn done, void *arg)
-{
-    struct prune_job *j;
-    if (s->cfg->daemon.retention <= 0) {
-        if (done)
-            done(arg, 0, 0, "");
-        return 0;
-    }
-    if ((j = calloc(1, sizeof(*j))) == NULL)
-        return -ENOMEM;
-    j->cutoff = (int64_t)time(NULL) - s->cfg->daemon.retention;
-    j->done = done;
-    j->arg = arg;
-    if (sched_job(s, prune_fn, prune_after, j) < 0) {
-        free(j);
-        return -ENOMEM;
-    }
-    return 0;
-}
-
 static void
 on_prune_timer(uv_timer_t *t)
 {
@@ -884,6 +869,8 @@ service_free(struct service *s)
     for (size_t i = 0; i < s->nfeeds; i++)
         feed_free(s->feeds[i]);
     free(s->feeds);
+    websub_free(s);
+    hub_free(s);
     cluster_free(s);
     store_close(s->wstore);
     store_close(s->rstore);
@@ -969,6 +956,14 @@ service_start(struct service *s, char *err, size_t errsize)
         snprintf(err, errsize, "cluster: %s", uv_strerror(rc));
         return rc;
     }
+    if ((rc = websub_init(s)) < 0) {
+        snprintf(err, errsize, "websub: %s", uv_strerror(rc));
+        return rc;
+    }
+    if ((rc = hub_init(s)) < 0) {
+        snprintf(err, errsize, "websub hub: %s", strerror(-rc));
+        return rc;
+    }
     if ((rc = uv_timer_init(s->loop, &s->prune)) < 0) {
         snprintf(err, errsize, "retention timer: %s", uv_strerror(rc));
         return rc;
@@ -1030,6 +1025,11 @@ service_stop(struct service *s, void (*done)(void *arg), void *arg)
         s->parts++;
         cluster_stop(s);
     }
+    if (s->websub != NULL) {
+        s->parts++;
+        websub_stop(s);
+    }
+    s->parts += hub_stop(s);
     if (s->fetch != NULL) {
         s->parts++;
         fetch_close(s->fetch, on_fetch_closed, s);

@@ -27,6 +27,12 @@ enum service_outcome {
 /* "ok", "not-modified", "error", "gone" (static strings). */
 const char *service_outcome_name(enum service_outcome o);
 
+/* finfeed_article_lag_seconds (issue 13 §1): first seen − published, of the
+ * articles first seen on a feed's second or later successful fetch whose
+ * date is believed (SPEC §3), 1 s to a day. */
+#define SERVICE_LAG_BUCKETS 13
+extern const double service_lag_bounds[SERVICE_LAG_BUCKETS]; /* seconds, le= */
+
 struct service_counts {
     long new_, updated, duplicates, unchanged;
 };
@@ -55,6 +61,15 @@ struct service_feed {
     int64_t lease_until;        /* Unix seconds (database clock), 0 none */
     int64_t token;              /* fencing token of the latest claim */
     int unlisted;               /* disabled: no live node lists it */
+    /* freshness (issue 13) */
+    char next_why[128];         /* why next_fetch is when it is, "" unknown */
+    int64_t lag_median;         /* median lag over the day before its last fetch,
+                                 * seconds, when lag_n > 0 */
+    long lag_n;                 /* articles that median is of */
+    uint64_t lag_buckets[SERVICE_LAG_BUCKETS]; /* cumulative counts per bound of
+                                 * service_lag_bounds, this node's fetches since start */
+    uint64_t lag_count;
+    double lag_sum;             /* seconds */
 };
 
 /* One reader of [output] tokens (config.h, struct config_token). */
@@ -76,6 +91,11 @@ struct service_snapshot {
     char **tracking;            /* [daemon] tracking_params, owned, ntracking items
                                  * (0: the store's built-in list) */
     size_t ntracking;
+    int64_t max_feed_size;      /* [daemon] max_feed_size: the largest push taken */
+    char *hub;                  /* the WebSub hub our feeds advertise (SPEC §11): LINK/hub
+                                 * with [output] hub = builtin, else the configured hub's
+                                 * URL; owned, NULL: none */
+    int hub_builtin;            /* [output] hub = builtin: POST LINK/hub is served */
 };
 
 /* Copy the state of every feed (feed NULL) or of the feed named `feed`.
@@ -106,7 +126,25 @@ struct service_stats {
     char store_error[256];
 };
 
+/* WebSub subscriber events since start (/metrics, SPEC §11). */
+enum service_ws_event {
+    SERVICE_WS_PUSHED,       /* a signed push ingested */
+    SERVICE_WS_BAD_SIG,      /* a push with a bad or missing signature: dropped */
+    SERVICE_WS_UNKNOWN,      /* a push or check for no subscription of ours (or a removed one) */
+    SERVICE_WS_REPLAY,       /* a delivery seen before: refused */
+    SERVICE_WS_RATE,         /* a push over its subscription's rate: refused */
+    SERVICE_WS_TOO_LARGE,    /* a push over max_feed_size: refused */
+    SERVICE_WS_VERIFIED,     /* an intent check answered (subscribe or unsubscribe) */
+    SERVICE_WS_ASKED,        /* a subscribe, renewal or unsubscribe a hub accepted */
+    SERVICE_WS_ASK_FAILED,   /* … that a hub refused or that failed */
+    SERVICE_WS_EVENTS
+};
+/* "pushed", "bad_signature", … (static strings), the /metrics label. */
+const char *service_ws_event_name(enum service_ws_event e);
+
 void service_stats(const struct service *s, struct service_stats *out);
+/* The WebSub counters (enum service_ws_event) into out[SERVICE_WS_EVENTS]. */
+void service_ws_stats(const struct service *s, uint64_t *out);
 /* Articles in the store, as the worker counted them after its last write
  * (no query on the loop thread). Returns 0, or -EAGAIN before the first
  * count (*n is 0). */
@@ -179,11 +217,133 @@ void service_refresh_cancel(struct service *s, struct service_wait *w);
  * err and the old configuration still whole. */
 int service_reload(struct service *s, char *err, size_t errsize);
 
-typedef void (*service_prune_fn)(void *arg, int rc, long deleted, const char *err);
-/* Apply [daemon] retention now, in order with the ingest jobs; done (may be
- * NULL) fires on the loop thread, at once when retention is 0. Returns 0 or
- * -ENOMEM (done not called). */
+/* What a prune did. */
+struct service_pruned {
+    long articles;   /* articles pruned ([daemon] retention) */
+    long tombstones; /* tombstones expired ([daemon] tombstone_retention) */
+    long batches;    /* worker jobs it took */
+    uint64_t max_ms; /* the longest of them, milliseconds */
+};
+/* p valid during the call; err "" unless rc < 0 (then p says what was
+ * done before the failure). */
+typedef void (*service_prune_fn)(void *arg, int rc, const struct service_pruned *p,
+                                 const char *err);
+/* Apply [daemon] retention and tombstone_retention now: articles, then
+ * tombstones, a batch at a time, each batch a worker job queued behind the
+ * ingest and claim jobs that came meanwhile (none of them waits for more
+ * than one batch). done (may be NULL) fires on the loop thread once all is
+ * done, at once when both are forever; when the service stops first, with
+ * what was done. Returns 0 or -ENOMEM (done not called). */
 int service_prune(struct service *s, service_prune_fn done, void *arg);
+
+/* ---- WebSub subscriber (SPEC §11) ---- */
+
+/* A hub's request at our callback PUBLIC_URL/websub/ID. Borrowed during
+ * service_websub_callback only (copied). */
+struct service_websub_req {
+    const char *callback;   /* ID */
+    int post;               /* 0: GET, intent verification; 1: POST, content */
+    const char *mode, *topic, *challenge, *lease; /* GET: hub.mode, hub.topic,
+                                                    * hub.challenge, hub.lease_seconds */
+    const char *signature;  /* POST: X-Hub-Signature, or NULL */
+    const char *body;       /* POST: the content, len bytes */
+    size_t len;
+    const char *charset;    /* POST: the Content-Type's charset, or NULL */
+};
+
+/* The answer: an HTTP status and its text (the challenge for a verified
+ * GET, else the reason), valid during the call. */
+typedef void (*service_websub_fn)(void *arg, int status, const char *text);
+
+/* Answer a hub's request r: refuses at once (returns the status, > 0, with
+ * its reason in *why, static; done not called) when no subscriber is
+ * configured or the subscription's pushes come too fast; else returns 0
+ * and done(arg, …) fires once, later, after the subscription was looked up
+ * in the store (and a push ingested), unless service_websub_cancel(arg)
+ * came first. Returns -ENOMEM (done not called). */
+int service_websub_callback(struct service *s, const struct service_websub_req *r,
+                            service_websub_fn done, void *arg, const char **why);
+/* Forget every pending answer to arg: its done will not fire. */
+void service_websub_cancel(struct service *s, void *arg);
+
+/* ---- WebSub for our own feeds (SPEC §11) ----
+ * With [output] hub = URL a change of the articles stored here pings that
+ * hub (hub.mode=publish) for the topics it touched: the merged feed, the
+ * feed's own and its configured categories', each format, at most once a
+ * second a topic. With hub = builtin the daemon is the hub: readers
+ * subscribe at POST LINK/hub (service_hub_request), their intent is
+ * verified, and each change of a topic's document is pushed to them, once
+ * across every node sharing the store, signed with their hub.secret. */
+
+/* The built-in hub's events since start (/metrics). */
+enum service_hub_event {
+    SERVICE_HUB_ACCEPTED,        /* a subscribe or unsubscribe taken (202) */
+    SERVICE_HUB_REFUSED,         /* … refused (4xx: limits, rate, a bad callback) */
+    SERVICE_HUB_SUBSCRIBED,      /* a subscription verified and stored (or renewed) */
+    SERVICE_HUB_UNSUBSCRIBED,    /* an unsubscribe verified: removed */
+    SERVICE_HUB_VERIFY_FAILED,   /* the callback did not echo the challenge */
+    SERVICE_HUB_DELIVERED,       /* a push the callback took (2xx) */
+    SERVICE_HUB_DELIVERY_FAILED, /* … it refused or that failed: retried with backoff */
+    SERVICE_HUB_GAVE_UP,         /* a content given up after its last retry */
+    SERVICE_HUB_DROPPED,         /* a subscription removed: failing, gone (410), or its topic */
+    SERVICE_HUB_EXPIRED,         /* a subscription whose lease ran out: removed */
+    SERVICE_HUB_PINGED,          /* a publish ping an external hub took */
+    SERVICE_HUB_PING_FAILED,     /* … it refused or that failed */
+    SERVICE_HUB_EVENTS
+};
+/* "accepted", "refused", … (static strings), the /metrics label. */
+const char *service_hub_event_name(enum service_hub_event e);
+/* The counters (enum service_hub_event) into out[SERVICE_HUB_EVENTS]; the
+ * built-in hub's subscriptions, as this node last counted them, in *subs
+ * (-1 unknown). */
+void service_hub_stats(const struct service *s, uint64_t *out, long *subs);
+
+/* What the hub pushes: one rendering of a topic. Borrowed during the call. */
+struct service_hub_doc {
+    const char *doc; /* the document as GET of the topic's route serves it */
+    size_t len;
+    const char *type; /* its Content-Type */
+    const char *self; /* the route's absolute URL (rel="self") */
+    long entries;     /* entries in it */
+};
+typedef void (*service_hub_doc_fn)(void *ctx, int rc, const struct service_hub_doc *d);
+/* Render `path` (a route, from its first '/', with its query; copied)
+ * from the store as it is now (never a rendering made before the call),
+ * then done(ctx, 0, doc) on the loop; or done(ctx, rc, NULL): -ENOENT the
+ * path is no feed (any more), -EINVAL a bad query, -EIO the store failed,
+ * -ESHUTDOWN stopping. Returns 0 (done fires once, later) or a negative
+ * errno of the same meanings (done not called). */
+typedef int (*service_hub_render_fn)(void *arg, const char *path, service_hub_doc_fn done,
+                                     void *ctx);
+/* Who renders the hub's topics (the HTTP server, which knows the routes):
+ * fn(arg, …); NULL: nobody (this node then marks changes but delivers
+ * none). The renderer answers every render it took before it unregisters,
+ * and unregisters before service_stop. */
+void service_hub_renderer(struct service *s, service_hub_render_fn fn, void *arg);
+
+/* A reader's request at the built-in hub (POST LINK/hub, W3C WebSub §5.1),
+ * borrowed during service_hub_request only (copied). */
+struct service_hub_req {
+    const char *mode;     /* hub.mode: "subscribe" or "unsubscribe" */
+    const char *topic;    /* hub.topic, as given */
+    const char *path;     /* the feed route it names (checked by the caller) */
+    const char *callback; /* hub.callback */
+    const char *lease;    /* hub.lease_seconds, or NULL */
+    const char *secret;   /* hub.secret, or NULL */
+    const char *client;   /* the client's address, for the rate limit */
+};
+
+/* Answer r: refuses at once when it is wrong or over a limit (returns the
+ * HTTP status, > 0, with the reason in *why, static; done not called);
+ * else returns 0 and done(arg, status, text) fires once, later — 202 once
+ * the request is taken (the intent is then verified at the callback, and
+ * only then the subscription stored or removed), or 403 over the
+ * subscriptions' limits — unless service_hub_cancel(arg) came first.
+ * -ENOMEM (done not called). */
+int service_hub_request(struct service *s, const struct service_hub_req *r, service_websub_fn done,
+                        void *arg, const char **why);
+/* Forget every pending answer to arg: its done will not fire. */
+void service_hub_cancel(struct service *s, void *arg);
 
 /* ---- lifecycle ---- */
 

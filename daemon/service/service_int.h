@@ -15,6 +15,7 @@
 
 #include "daemon/config/config.h"
 #include "daemon/service/ingest.h"
+#include "daemon/service/policy.h"
 #include "daemon/service/service.h"
 #include "store/store.h"
 
@@ -72,6 +73,31 @@ struct feed_run {
     char owner[65];            /* lease holder as last read, "" none */
     int64_t lease_until;       /* Unix seconds, database clock, 0 none */
     int unlisted;              /* disabled in the store: no live node lists it */
+    /* WebSub (websub.c) */
+    char *ws_hub, *ws_topic;   /* the subscription this node knows of, owned, or NULL */
+    int ws_busy;               /* a subscription job or request holds a pointer to it */
+    int pushing;               /* pushed documents queued or being ingested */
+    /* freshness (issue 13): as struct service_feed */
+    int64_t first_ok;          /* its first successful fetch as last read, 0 never */
+    char next_why[128];
+    int64_t lag_median;
+    long lag_n;
+    uint64_t lag_buckets[SERVICE_LAG_BUCKETS];
+    uint64_t lag_count;
+    double lag_sum;
+};
+
+/* What a finished fetch hands the completion of its claim: the inputs of its
+ * next check (policy.h), the step of its plan computed on the loop thread
+ * with the configuration (cadence.h), so the worker needs nothing of it. */
+struct fetch_ask {
+    enum service_next_kind kind;
+    int64_t now;               /* when the fetch ended (this node's clock) */
+    long ttl_min, max_age, retry_after;
+    uint64_t rnd;
+    int64_t *lags;             /* the lags of the articles this fetch added (issue 13
+                                * §1), nlags of them; owned, taken by cluster_complete */
+    size_t nlags;
 };
 
 struct metrics {
@@ -85,6 +111,8 @@ struct metrics {
 #define SERVICE_WATCHERS 8
 
 struct cluster;
+struct websub;
+struct hub;
 
 struct service {
     uv_loop_t *loop;
@@ -95,6 +123,11 @@ struct service {
     int store_ok;              /* the last store operation worked, or failed on a lock
                                 * only (healthz, watchdog) */
     char store_error[256];
+    int write_failed;          /* a write failed on a full disk, an I/O error,
+                                * a read-only file: degraded until a fetch's
+                                * articles or state are written again, whatever
+                                * reads (and writes too small to tell) do */
+    char write_error[256];
     int64_t generation;        /* service_generation(): bumped on every change seen */
     long articles;             /* articles in the store, as the last job counted them */
     int articles_known;        /* … once a job has counted them */
@@ -102,6 +135,8 @@ struct service {
     struct fetch *fetch;
     struct sched *sched;
     struct cluster *cluster;   /* claims, leases, notifications (claim.c) */
+    struct websub *websub;     /* WebSub subscriber (websub.c), NULL until started */
+    struct hub *hub;           /* the built-in hub and hub pings (hub.c), NULL until started */
     struct feed_run **feeds;   /* in configuration order */
     size_t nfeeds;
     struct metrics metrics;
@@ -142,6 +177,9 @@ int service_feed_release(struct service *s, struct feed_run *f);
  * lock held elsewhere: the feed says so, the store is not broken), other
  * errors make the store unhealthy with `err`. */
 void service_store_result(struct service *s, int rc, const char *err);
+/* A fetch's articles (an ingest) or its state (a completion) were written:
+ * the store takes writes again (after service_store_result). */
+void service_store_wrote(struct service *s);
 /* Queue one registration job for the feeds due for it (not registered, or
  * their configured URL changed). Returns 0 or -ENOMEM. */
 int service_register_due(struct service *s, int64_t now);
@@ -149,6 +187,9 @@ int service_register_due(struct service *s, int64_t now);
 int64_t service_register_next(const struct service *s);
 /* Tell every watcher about ev. */
 void service_notify(struct service *s, enum service_event ev);
+/* n lags (seconds) of articles f stored into its histogram (issue 13 §1;
+ * cumulative per bound, as /metrics writes it). */
+void service_observe_lags(struct feed_run *f, const int64_t *lags, size_t n);
 /* One step of service_stop is done; the last calls the caller's `done`. */
 void service_part_done(struct service *s);
 
@@ -184,6 +225,57 @@ void sched_stop(struct service *s);
 int sched_job(struct service *s, int (*fn)(struct service *s, void *arg),
               void (*after)(struct service *s, void *arg), void *arg);
 
+/* Ingest a pushed document (WebSub, taken: body) of f as a fetched one,
+ * in order with the other jobs; sig (copied) is recorded as seen once it
+ * is stored; then done(arg, rc, err) on the loop (rc 0, -EINVAL a bad
+ * document, another negative errno the store's). Returns 0 or -ENOMEM
+ * (body freed, done not called). */
+int sched_push(struct service *s, struct feed_run *f, char *body, size_t len, const char *charset,
+               const char *sig, void (*done)(void *arg, int rc, const char *err), void *arg);
+/* The interval f is polled at: its own, or WEBSUB_POLL_S when a hub pushes it. */
+int64_t sched_interval(const struct feed_run *f);
+
+/* ---- websub.c: the WebSub subscriber (SPEC §11) ---- */
+
+/* A pushed feed is still polled, as a safety net, this often at least
+ * (the issue's max_interval; 6 h, SPEC §11's default). */
+#define WEBSUB_POLL_S (6 * 3600)
+
+/* Start the renewal timer when [daemon] public_url is set. 0 or a negative
+ * errno. */
+int websub_init(struct service *s);
+/* Close it, then service_part_done(). */
+void websub_stop(struct service *s);
+void websub_free(struct service *s);
+/* f was fetched (or pushed) and names hub and self (either may be NULL;
+ * fetched_url is the URL it came from): subscribe when the hub or topic is
+ * new to it. */
+void websub_discovered(struct service *s, struct feed_run *f, const char *hub, const char *self);
+/* A reload dropped feed `id`: unsubscribe its subscriptions. */
+void websub_feed_removed(struct service *s, int64_t id);
+/* The clock of every WebSub decision, subscriber and hub: the database's
+ * (nodes agree), plus the offset in test_clock's file (FINFEED_TEST_CLOCK,
+ * NULL: none). In the worker. */
+int64_t websub_now(struct service *s, const char *test_clock);
+
+/* ---- hub.c: WebSub for our own feeds (SPEC §11) ---- */
+
+/* Set up the hub's timer and its fetch engine (deliveries, verifications,
+ * pings). 0 or a negative errno. */
+int hub_init(struct service *s);
+/* The configuration changed: the timer follows [output] hub. */
+void hub_reload(struct service *s);
+/* Close the timer and the engine (pending requests fire cancelled), then
+ * service_part_done() once for each. Returns the number of parts. */
+int hub_stop(struct service *s);
+void hub_free(struct service *s);
+/* Articles of f were stored here (new, updated or a new source): the
+ * built-in hub's subscriptions are due, or the external hub pinged. */
+void hub_changed(struct service *s, const struct feed_run *f);
+/* The hub our feeds advertise under cfg, a new string (NULL: none, or no
+ * memory). */
+char *hub_advertised(const struct config *cfg);
+
 /* ---- claim.c: the shared schedule (SPEC §10) ---- */
 
 /* Set up the cluster's handles (lease, notification, poll timers) and start
@@ -197,10 +289,14 @@ void cluster_free(struct service *s);
  * earliest uv_now() ms at which the timer should look again in *wake
  * (UINT64_MAX: a finished fetch or a notification will). */
 void cluster_claim(struct service *s, uint64_t now_ms, uint64_t *wake);
-/* f's fetch ended: finish its claim in the store (state, next check in
- * next_in seconds, lease released) with its token; waiters fire once it is
- * written. */
-void cluster_complete(struct service *s, struct feed_run *f, int64_t next_in);
+/* f's fetch ended: finish its claim in the store with its token (state,
+ * lease released, and the next check, which the worker computes from the
+ * feed's items in the store and `ask`: issue 13 §2; the feed's median lag
+ * with it, and ask's lags into its histogram when the feed had a successful
+ * fetch before); waiters fire once it is written. ask->lags is taken. */
+void cluster_complete(struct service *s, struct feed_run *f, const struct fetch_ask *ask);
+/* The database clock minus this node's, seconds, as the last claim read it. */
+int64_t cluster_offset(const struct service *s);
 /* Articles changed here: tell the other nodes (coalesced). */
 void cluster_changed(struct service *s);
 /* A refresh of f (w may be NULL): mark it due in the store (with the other

@@ -1,6 +1,7 @@
 /* parse/date/date.c — date strings → Unix seconds (parse_date): the grammar of
  * each form, on the lexer of date_lex.c; Unix seconds → ISO 8601 (parse_date_iso);
- * a feed language's default zone (parse_zone_for_language). Local times go
+ * a feed language's default zone (parse_zone_for_language); the calendar's
+ * day arithmetic for the rest of finfeed (parse_days_from_civil, …). Local times go
  * through tz.c, which reads the TZif files itself: no TZ/mktime global state. */
 #include <errno.h>
 #include <stdint.h>
@@ -509,4 +510,28 @@ parse_zone_for_language(const char *lang)
     if (script != NULL)
         return script;
     return len == 2 ? "Asia/Shanghai" : NULL;
+}
+
+int64_t
+parse_days_from_civil(int64_t y, int m, int d)
+{
+    return days_from_civil(y, m, d);
+}
+
+void
+parse_civil_from_days(int64_t days, int64_t *y, int *m, int *d)
+{
+    civil_from_days(days, y, m, d);
+}
+
+int
+parse_weekday(int64_t days)
+{
+    return weekday(days);
+}
+
+int
+parse_month_days(int64_t y, int m)
+{
+    return month_days(y, m);
 }

@@ -1,14 +1,18 @@
 /* parse/date/tz.c — time zones for the date parser: TZif files of the system tz
  * database and their POSIX TZ footer, read directly (no TZ/mktime, which are
- * process-global), plus the zones of Chinese feeds answered without a read. */
+ * process-global), plus the zones of Chinese feeds answered without a read;
+ * and the same zones loaded once for the exchange hours of the schedule
+ * (parse_zone_*, parse.h). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "parse/date/date_int.h"
+#include "parse/parse.h"
 
 #define TZIF_MAX 16384 /* the largest TZif file in tzdata is under 4 KiB */
 #define ZONE_NAME_MAX 100
@@ -410,3 +414,81 @@ date_zone_local_to_utc(const char *tz, int year, int64_t local, int64_t *out)
     return 0;
 }
 
+/* ---- loaded zones (parse.h): one read, then offsets from memory ---- */
+
+struct parse_zone {
+    char name[ZONE_NAME_MAX + 1];
+    int fixed;            /* 1: `offset` always (UTC, or a fixed zone without its file) */
+    int offset;           /* seconds east, when fixed */
+    struct tzif tz;       /* when not fixed: pointers into data */
+    unsigned char data[]; /* the TZif file */
+};
+
+static int
+utc_alias(const char *name)
+{
+    const struct fixed_zone *f = date_fixed_zone(name);
+    return f != NULL && f->offset == 0 && f->since == 0;
+}
+
+int
+parse_zone_open(const char *name, struct parse_zone **out)
+{
+    *out = NULL;
+    if (name == NULL || !zone_name_ok(name))
+        return -EINVAL;
+    unsigned char *buf = malloc(TZIF_MAX);
+    size_t len = 0;
+    struct parse_zone *z = NULL;
+    int rc = buf == NULL ? -ENOMEM : 0;
+    if (rc == 0 && !utc_alias(name) && tzif_load(name, buf, TZIF_MAX, &len) == 0) {
+        if ((z = calloc(1, sizeof(*z) + len)) == NULL) {
+            rc = -ENOMEM;
+        } else {
+            memcpy(z->data, buf, len);
+            if (tzif_parse(z->data, len, &z->tz) < 0)
+                rc = -EINVAL;
+        }
+    } else if (rc == 0) {
+        /* no file needed (UTC), or none readable: a zone of fixed offset */
+        const struct fixed_zone *f = date_fixed_zone(name);
+        if (f == NULL)
+            rc = -EINVAL;
+        else if ((z = calloc(1, sizeof(*z))) == NULL)
+            rc = -ENOMEM;
+        else
+            z->fixed = 1, z->offset = f->offset;
+    }
+    free(buf);
+    if (rc < 0) {
+        free(z);
+        return rc;
+    }
+    snprintf(z->name, sizeof(z->name), "%s", name);
+    *out = z;
+    return 0;
+}
+
+void
+parse_zone_free(struct parse_zone *z)
+{
+    free(z);
+}
+
+const char *
+parse_zone_name(const struct parse_zone *z)
+{
+    return z->name;
+}
+
+int
+parse_zone_offset(const struct parse_zone *z, int64_t t)
+{
+    return z->fixed ? z->offset : tzif_offset(&z->tz, t);
+}
+
+int64_t
+parse_zone_local_to_utc(const struct parse_zone *z, int64_t local)
+{
+    return z->fixed ? local - z->offset : tzif_local_to_utc(&z->tz, local);
+}

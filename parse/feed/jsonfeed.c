@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <jansson.h>
 
@@ -178,6 +179,16 @@ jsonfeed_parse(const char *buf, size_t len, const struct parse_opts *opts, parse
     feed->author_name = feed->author ? strdup(feed->author) : NULL;
     feed->id = url(root, "feed_url", base, r);
     feed->image = url(root, "icon", base, r);
+    feed->self = url(root, "feed_url", base, r);
+    /* JSON Feed 1.1 "hubs": [{"type": "WebSub", "url": …}]: the first WebSub one */
+    json_t *hubs = json_object_get(root, "hubs"), *hub;
+    size_t hi;
+    json_array_foreach(hubs, hi, hub) {
+        json_t *type = json_object_get(hub, "type");
+        if (feed->hub == NULL && json_is_string(type) &&
+            strcasecmp(json_string_value(type), "websub") == 0)
+            feed->hub = url(hub, "url", base, r);
+    }
     feed->updated = feed->published = PARSE_NO_DATE;
     rc = 0;
     size_t i;

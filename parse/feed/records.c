@@ -155,6 +155,8 @@ parse_feed_free(struct parse_feed *f)
     free(f->language);
     free(f->id);
     free(f->image);
+    free(f->hub);
+    free(f->self);
     for (size_t i = 0; i < f->ncategories; i++)
         free(f->categories[i]);
     free(f->categories);

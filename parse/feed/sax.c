@@ -185,6 +185,14 @@ atom_link(struct sax *s, unsigned ctx, const xmlChar **attrs, int nattrs)
         }
         return;
     }
+    if (rel != NULL && ctx == CTX_FEED && href != NULL &&
+        (strcasecmp(rel, "hub") == 0 || strcasecmp(rel, "self") == 0)) {
+        /* W3C WebSub §4: discovery; the first of each counts */
+        char **ws = strcasecmp(rel, "hub") == 0 ? &s->feed->hub : &s->feed->self;
+        if (*ws == NULL)
+            *ws = parse_url_resolve(cur_base(s), href);
+        return;
+    }
     int alternate = rel == NULL || strcasecmp(rel, "alternate") == 0;
     int htmltype = type == NULL || strcasecmp(type, "text/html") == 0 ||
                    strcasecmp(type, "application/xhtml+xml") == 0 || strcasecmp(type, "html") == 0;
