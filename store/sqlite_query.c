@@ -39,7 +39,12 @@ fts_query(char *const *terms, int n)
 }
 
 /* Parameters: ?1 feed, ?2 category, ?3 MATCH text, ?4 id, ?5 limit, ?6… LIKE
- * patterns. The first source comes first in the sources array. */
+ * patterns. The first source comes first in the sources array. The filters
+ * and the limit pick the ids first (an inner query, sorted on date and id
+ * alone); the columns, bodies and sources are read for those only: a search
+ * matching thousands of articles would otherwise build every match's row,
+ * sources included, before the sort kept the newest (bench/soak: ?q= and
+ * the daemon's CPU grew with the store). */
 static const char select_sql[] =
     "SELECT a.id, a.uid, a.title, a.link, a.guid, a.author, a.headimg, a.thumbnail,"
     " a.summary, a.body, a.categories,"
@@ -48,7 +53,7 @@ static const char select_sql[] =
     "   WHERE x.article_id = a.id ORDER BY x.feed_id <> b.feed_id, x.seen, f.id)),"
     " (SELECT name FROM feeds WHERE id = a.feed_id),"
     " a.comments, a.date, a.updated, a.first_seen, a.rejected_date"
-    " FROM articles a WHERE a.republish = 1";
+    " FROM articles a WHERE a.id IN (SELECT a.id FROM articles a WHERE a.republish = 1";
 
 int
 store_sqlite_articles(struct store *s, const struct store_query *q, char *const *terms, int nterms,
@@ -83,7 +88,8 @@ store_sqlite_articles(struct store *s, const struct store_query *q, char *const 
                                 " LIKE ?%d ESCAPE '\\' OR body LIKE ?%d ESCAPE '\\')",
                                 5 + nlike, 5 + nlike);
     }
-    snprintf(sqlbuf + len, sizeof(sqlbuf) - len, " ORDER BY a.date DESC, a.id DESC LIMIT ?5");
+    snprintf(sqlbuf + len, sizeof(sqlbuf) - len,
+             " ORDER BY a.date DESC, a.id DESC LIMIT ?5) ORDER BY a.date DESC, a.id DESC");
     if ((rc = sqlite3_prepare_v2(sqlite_of(s)->db, sqlbuf, -1, &st, NULL)) != SQLITE_OK) {
         ret = store_sqlite_fail(s, rc);
         goto out;
