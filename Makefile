@@ -87,3 +87,14 @@ clean:
 bench-cluster: build
 	@scripts/install-deps --bench
 	bench/cluster $(BUILD)/finfeed "$(SHARED)"
+
+# bench/soak (issue 12 §2): the daemon for SOAK_MINUTES (30) against changing,
+# failing and redirecting loopback feeds every 2 s, with readers; fails when
+# RSS, fds, the WAL or the database's bytes per article grow without bound;
+# the plot goes to SOAK_PNG (docs/soak.png, the README's).
+SOAK_MINUTES ?= 30
+SOAK_PNG     ?= docs/soak.png
+.PHONY: bench-soak
+bench-soak: build
+	@scripts/install-deps --bench
+	bench/soak $(BUILD)/finfeed $(SOAK_MINUTES) --png $(SOAK_PNG)

@@ -58,6 +58,7 @@ struct store_dialect {
     void (*text)(struct store_sql *q, struct store_texts *p, char *const *terms, int n);
     void (*tickers)(struct store_sql *q, struct store_texts *p, const char *const *t, size_t n);
     void (*match)(struct store_sql *q, struct store_texts *p, const struct store_match *m);
+    const char *close; /* after ORDER BY … LIMIT: what `select` left open, or NULL */
 };
 /* store_articles' query (its search words terms[0..nterms)) as SQL into q,
  * its texts into p, in dialect d. */

@@ -131,7 +131,12 @@ match_cond(struct store_sql *q, struct store_texts *b, const struct store_match 
     store_sql_add(q, ")");
 }
 /* The first source comes first in the sources array; the tickers in
- * their order. */
+ * their order. The filters and the limit pick the ids first (an inner
+ * query, sorted on date and id alone; .close ends it); the columns, bodies
+ * and sources are read for those only: a search matching thousands of
+ * articles would otherwise build every match's row, sources included,
+ * before the sort kept the newest (bench/soak: ?q= and the daemon's CPU
+ * grew with the store). */
 static const char select_sql[] =
     "SELECT a.id, a.uid, a.title, a.link, a.guid, a.author, a.headimg, a.thumbnail,"
     " a.summary, a.body, a.categories,"
@@ -142,7 +147,7 @@ static const char select_sql[] =
     " a.comments, a.date, a.updated, a.first_seen, a.rejected_date,"
     " (SELECT json_group_array(ticker) FROM (SELECT ticker FROM article_tickers"
     "   WHERE article_id = a.id ORDER BY pos))"
-    " FROM articles a WHERE a.republish = 1";
+    " FROM articles a WHERE a.id IN (SELECT a.id FROM articles a WHERE a.republish = 1";
 
 static const struct store_dialect dialect = {
     .select = select_sql,
@@ -151,6 +156,7 @@ static const struct store_dialect dialect = {
     .text = text_cond,
     .tickers = tickers_cond,
     .match = match_cond,
+    .close = ") ORDER BY a.date DESC, a.id DESC",
 };
 
 int

@@ -180,6 +180,8 @@ store_articles_sql(struct store_sql *q, struct store_texts *p, const struct stor
         }
     }
     store_sql_add(q, " ORDER BY a.date DESC, a.id DESC LIMIT %ld", qu->limit > 0 ? qu->limit : 100);
+    if (d->close != NULL)
+        store_sql_add(q, "%s", d->close);
 }
 
 int
