@@ -9,8 +9,9 @@
 #include "store/store_int.h"
 
 enum stmt_id {
-    Q_KEY_FIND,      /* kind, key → article_id, alive (live articles first) */
-    Q_KEY_FIND_NEAR, /* kind, key, lo, hi → article_id, alive (live first) */
+    Q_KEY_FIND,      /* kind, key → article_id, alive (live first; alive NULL: none) */
+    Q_KEY_FIND_NEAR, /* kind, key, lo, hi → the same within [lo, hi] */
+    Q_KEY_LIVE,      /* kind, key, lo, hi → the live articles' ids */
     Q_KEY_HAS,       /* kind, key, article_id → a row when that key exists */
     Q_KEY_ADD,
     Q_KEY_COLUMN, /* lo, hi → up to 3 distinct feed-title keys in [lo, hi) */
