@@ -60,12 +60,15 @@ sqlite_of(struct store *s)
     return (struct sqlite_store *)s;
 }
 
-/* Record SQLite's message on the handle; the negative errno of rc. */
 /* An SQLite result code as a negative errno (0 for OK, DONE and ROW):
  * -ENOMEM, -EBUSY (busy, locked), -ENOSPC, -EROFS, -ENOENT, -EACCES, else
  * -EIO. */
 int store_sqlite_errno(int rc);
+/* Record SQLite's message on the handle; the negative errno of rc. */
 int store_sqlite_fail(struct store *s, int rc);
+/* SQLite's process-wide settings, once, before the store's first
+ * sqlite3_open_v2 (every open in store/ calls it first). */
+void store_sqlite_init(void);
 /* sqlite3_prepare_v3 of `text`, a string that lives as long as the process
  * (a literal: it is the cache's key), prepared once a handle and reused;
  * give *st back with store_sqlite_unprepare, not sqlite3_finalize. 0, or
