@@ -3,6 +3,7 @@
  * article primitives the dedup rules of store_add.c run on. Its output
  * query and retention are sqlite_query.c, the feeds table sqlite_feed.c. */
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -153,15 +154,22 @@ static const char *const migrations[] = {
     "CREATE INDEX article_tickers_ticker ON article_tickers(ticker, article_id);",
 };
 
-/* Lookups prefer a live article over a tombstone (a pruned article's keys). */
+/* Lookups prefer a live article over a tombstone (a pruned article's keys).
+ * The first live key in index order, else the first key: max()'s bare
+ * column is the row of the first maximum, so no ORDER BY and no temporary
+ * B-tree to sort a key's rows (a third of each lookup's time); a row comes
+ * back even when no key matches, its liveness NULL. */
 static const char *const sql[Q_COUNT] = {
-    [Q_KEY_FIND] = "SELECT k.article_id, a.id IS NOT NULL FROM keys k"
+    [Q_KEY_FIND] = "SELECT k.article_id, max(a.id IS NOT NULL) FROM keys k"
                    " LEFT JOIN articles a ON a.id = k.article_id"
-                   " WHERE k.kind = ?1 AND k.key = ?2 ORDER BY a.id IS NULL LIMIT 1",
-    [Q_KEY_FIND_NEAR] = "SELECT k.article_id, a.id IS NOT NULL FROM keys k"
+                   " WHERE k.kind = ?1 AND k.key = ?2",
+    [Q_KEY_FIND_NEAR] = "SELECT k.article_id, max(a.id IS NOT NULL) FROM keys k"
                         " LEFT JOIN articles a ON a.id = k.article_id"
-                        " WHERE k.kind = ?1 AND k.key = ?2 AND k.at BETWEEN ?3 AND ?4"
-                        " ORDER BY a.id IS NULL",
+                        " WHERE k.kind = ?1 AND k.key = ?2 AND k.at BETWEEN ?3 AND ?4",
+    /* the live articles only, in the keys' index order (CROSS JOIN: keys
+     * first) */
+    [Q_KEY_LIVE] = "SELECT k.article_id FROM keys k CROSS JOIN articles a ON a.id = k.article_id"
+                   " WHERE k.kind = ?1 AND k.key = ?2 AND k.at BETWEEN ?3 AND ?4",
     [Q_KEY_HAS] = "SELECT 1 FROM keys WHERE kind = ?1 AND key = ?2 AND article_id = ?3 LIMIT 1",
     [Q_KEY_ADD] = "INSERT INTO keys(kind, key, article_id, at) VALUES(?1, ?2, ?3, ?4)",
     [Q_KEY_COLUMN] = "SELECT DISTINCT key FROM keys WHERE kind = ?1 AND key >= ?2 AND key < ?3"
@@ -517,11 +525,11 @@ lite_key_find(struct store *s, const struct store_key *k, int near, int64_t lo, 
         sqlite3_bind_int64(st, 4, hi);
     }
     int rc = sqlite3_step(st), found = 0;
-    if (rc == SQLITE_ROW) {
+    if (rc == SQLITE_ROW && sqlite3_column_type(st, 1) != SQLITE_NULL) {
         *article = sqlite3_column_int64(st, 0);
         *alive = sqlite3_column_int(st, 1);
         found = 1;
-    } else if (rc != SQLITE_DONE) {
+    } else if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
         found = store_sqlite_fail(s, rc);
     }
     sqlite3_reset(st);
@@ -533,14 +541,14 @@ static int
 lite_key_live(struct store *s, const struct store_key *k, int64_t lo, int64_t hi, int64_t *cand,
               size_t max)
 {
-    sqlite3_stmt *st = sqlite_of(s)->stmt[Q_KEY_FIND_NEAR];
+    sqlite3_stmt *st = sqlite_of(s)->stmt[Q_KEY_LIVE];
     size_t nc = 0;
     int rc = SQLITE_DONE;
     bind_key(st, k);
     sqlite3_bind_int64(st, 3, lo);
     sqlite3_bind_int64(st, 4, hi);
-    /* live rows come first; a pruned body cannot be compared */
-    while (nc < max && (rc = sqlite3_step(st)) == SQLITE_ROW && sqlite3_column_int(st, 1)) {
+    /* live rows only: a pruned body cannot be compared */
+    while (nc < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         int64_t id = sqlite3_column_int64(st, 0);
         int dup = 0;
         for (size_t j = 0; j < nc && !dup; j++)
@@ -1051,6 +1059,22 @@ static const struct store_ops lite_ops = {
  * the first commit after a reset truncates the file to this size: four
  * times the auto-checkpoint's 1000 pages, above the usual peak. */
 #define STORE_WAL_LIMIT "16777216"
+static pthread_once_t lite_once = PTHREAD_ONCE_INIT;
+
+/* SQLite's memory statistics off: they took a mutex and kept counts at
+ * every one of SQLite's mallocs and frees, which nothing here reads.
+ * Possible only before SQLite initializes (else SQLITE_MISUSE, ignored). */
+static void
+lite_configure(void)
+{
+    (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
+void
+store_sqlite_init(void)
+{
+    pthread_once(&lite_once, lite_configure);
+}
 
 int
 store_sqlite_open(const char *path, struct store **out, char *err, size_t errsize)
@@ -1064,6 +1088,7 @@ store_sqlite_open(const char *path, struct store **out, char *err, size_t errsiz
         return -ENOMEM;
     }
     s->ops = &lite_ops;
+    store_sqlite_init();
     rc = sqlite3_open_v2(path, &l->db,
                          SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {

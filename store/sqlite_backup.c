@@ -39,6 +39,7 @@ store_sqlite_backup_file(const char *src, const char *dst, store_progress_cb cb,
     sqlite3 *from = NULL, *to = NULL;
     sqlite3_backup *b = NULL;
     int rc, e = 0, waited = 0;
+    store_sqlite_init();
     /* read-only: a backup never writes the store (nor needs the right to) */
     if ((rc = sqlite3_open_v2(src, &from, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL)) !=
         SQLITE_OK) {
@@ -117,6 +118,7 @@ int
 store_sqlite_unwal(const char *path, char *err, size_t errsize)
 {
     sqlite3 *db = NULL;
+    store_sqlite_init();
     int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL), e = 0;
     if (rc != SQLITE_OK)
         e = db_fail(db, rc, path, "cannot open", err, errsize);
@@ -306,6 +308,7 @@ store_sqlite_open_check(const char *path, struct store **out, int *version, char
         return -ENOMEM;
     }
     l->s.ops = &check_ops;
+    store_sqlite_init();
     /* never created (a missing file is an error, not an empty store) */
     rc = sqlite3_open_v2(path, &l->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {

@@ -9,8 +9,9 @@
 #include "store/store_int.h"
 
 enum stmt_id {
-    Q_KEY_FIND,      /* kind, key → article_id, alive (live articles first) */
-    Q_KEY_FIND_NEAR, /* kind, key, lo, hi → article_id, alive (live first) */
+    Q_KEY_FIND,      /* kind, key → article_id, alive (live first; alive NULL: none) */
+    Q_KEY_FIND_NEAR, /* kind, key, lo, hi → the same within [lo, hi] */
+    Q_KEY_LIVE,      /* kind, key, lo, hi → the live articles' ids */
     Q_KEY_HAS,       /* kind, key, article_id → a row when that key exists */
     Q_KEY_ADD,
     Q_KEY_COLUMN, /* lo, hi → up to 3 distinct feed-title keys in [lo, hi) */
@@ -59,12 +60,15 @@ sqlite_of(struct store *s)
     return (struct sqlite_store *)s;
 }
 
-/* Record SQLite's message on the handle; the negative errno of rc. */
 /* An SQLite result code as a negative errno (0 for OK, DONE and ROW):
  * -ENOMEM, -EBUSY (busy, locked), -ENOSPC, -EROFS, -ENOENT, -EACCES, else
  * -EIO. */
 int store_sqlite_errno(int rc);
+/* Record SQLite's message on the handle; the negative errno of rc. */
 int store_sqlite_fail(struct store *s, int rc);
+/* SQLite's process-wide settings, once, before the store's first
+ * sqlite3_open_v2 (every open in store/ calls it first). */
+void store_sqlite_init(void);
 /* sqlite3_prepare_v3 of `text`, a string that lives as long as the process
  * (a literal: it is the cache's key), prepared once a handle and reused;
  * give *st back with store_sqlite_unprepare, not sqlite3_finalize. 0, or
