@@ -373,8 +373,12 @@ claim_after(struct service *s, void *arg)
         if (next != INT64_MAX) {
             int64_t in = next - j->db_now; /* seconds, database clock */
             /* due now but not claimed: the limits hold it (or another node
-             * just took it); no spinning on the claim */
-            uint64_t at = now + (uint64_t)(in > 0 ? in * 1000 : CLAIM_HELD_MS);
+             * just took it); no spinning on the claim. This node's first
+             * listing claims nothing (it comes before): the claim follows
+             * at once (at start, 200 ms of every first refresh) */
+            uint64_t at = now + (uint64_t)(in > 0                        ? in * 1000
+                                           : j->heartbeat && j->limit == 0 ? 0
+                                                                           : CLAIM_HELD_MS);
             if (at < wake)
                 wake = at;
         }
