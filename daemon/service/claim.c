@@ -659,6 +659,8 @@ complete_fn(struct service *s, void *arg)
 
 
 
+static void complete_free(struct complete_job *j);
+
 /* The group the state was written in did not commit (sched_job_grouped). */
 static void
 complete_fail(void *arg, int rc, const char *err)
@@ -708,10 +710,7 @@ complete_after(struct service *s, void *arg)
      * later (after = -1 still: its due-now job is queued behind) is not, nor
      * any when the store refused the result: the poll asks who fetched it */
     int64_t done = j->rc == 0 ? j->token : 0;
-    store_feed_state_clear(&j->st);
-    free(j->items);
-    free(j->ask.lags);
-    free(j);
+    complete_free(j);
     service_notify(s, SERVICE_FETCHED); /* its next check, reason and lag changed */
     service_answer_waiters(s, f, done); /* may free f */
     if (!s->cluster->stopping) {
@@ -752,24 +751,23 @@ plan_of(const struct service *s, const struct feed_run *f, struct cadence_plan *
                                .max_interval = s->cfg->daemon.max_interval};
 }
 
-void
-cluster_complete(struct service *s, struct feed_run *f, const struct fetch_ask *ask)
+/* The completion of f's claim as cluster_complete writes it, its state read
+ * from `as` (f itself, or what f will be once its document is stored), or
+ * NULL (no memory; ask->lags is not taken either way). */
+static struct complete_job *
+complete_new(struct service *s, struct feed_run *f, const struct feed_run *as,
+             const struct fetch_ask *ask)
 {
     struct complete_job *j = calloc(1, sizeof(*j));
-    if (s->cluster != NULL)
-        s->cluster->next_claim_ms = 0; /* a slot is free: claim (after this job) */
-    if (j == NULL || f->id == 0 || f->token == 0 ||
-        (j->items = calloc(ITEMS_READ, sizeof(*j->items))) == NULL) {
+    if (j == NULL || (j->items = calloc(ITEMS_READ, sizeof(*j->items))) == NULL) {
         free(j);
-        free(ask->lags);
-        service_answer_waiters(s, f, 0);
-        return;
+        return NULL;
     }
     j->f = f;
     j->feed_id = f->id;
     j->token = f->token;
     j->ask = *ask;
-    j->errors = f->errors;
+    j->errors = as->errors;
     j->offset = cluster_offset(s);
     /* the plan's step at the fetch's end, database clock: read here, where
      * the configuration lives; the worker gets plain data */
@@ -783,28 +781,88 @@ cluster_complete(struct service *s, struct feed_run *f, const struct fetch_ask *
     j->read_items = j->step.interval == 0 || ask->nlags > 0 || f->lag_n > 0;
     j->st.lag_median = f->lag_median;
     j->st.lag_n = f->lag_n;
-    if ((f->last == SERVICE_OK || f->last == SERVICE_NOT_MODIFIED) &&
+    if ((as->last == SERVICE_OK || as->last == SERVICE_NOT_MODIFIED) &&
         ask->kind == SERVICE_NEXT_OK)
-        j->st.first_ok = f->last_fetch; /* kept only when it is the first */
-    j->st.url = f->url ? strdup(f->url) : NULL;
-    j->st.etag = f->etag ? strdup(f->etag) : NULL;
-    j->st.last_modified = f->last_modified ? strdup(f->last_modified) : NULL;
-    j->st.status = strdup(service_outcome_name(f->last));
-    j->st.error = f->error[0] ? strdup(f->error) : NULL;
-    j->st.last_fetch = f->last_fetch;
-    j->st.newest = f->newest;
-    j->st.http = f->http;
-    j->st.errors = f->errors;
-    j->st.enabled = f->last != SERVICE_GONE;
+        j->st.first_ok = as->last_fetch; /* kept only when it is the first */
+    j->st.url = as->url ? strdup(as->url) : NULL;
+    j->st.etag = as->etag ? strdup(as->etag) : NULL;
+    j->st.last_modified = as->last_modified ? strdup(as->last_modified) : NULL;
+    j->st.status = strdup(service_outcome_name(as->last));
+    j->st.error = as->error[0] ? strdup(as->error) : NULL;
+    j->st.last_fetch = as->last_fetch;
+    j->st.newest = as->newest;
+    j->st.http = as->http;
+    j->st.errors = as->errors;
+    j->st.enabled = as->last != SERVICE_GONE;
+    return j;
+}
+
+static void
+complete_free(struct complete_job *j)
+{
+    store_feed_state_clear(&j->st);
+    free(j->items);
+    free(j->ask.lags);
+    free(j);
+}
+
+void
+cluster_complete(struct service *s, struct feed_run *f, const struct fetch_ask *ask)
+{
+    struct complete_job *j = NULL;
+    if (s->cluster != NULL)
+        s->cluster->next_claim_ms = 0; /* a slot is free: claim (after this job) */
+    if (f->id == 0 || f->token == 0 || (j = complete_new(s, f, f, ask)) == NULL) {
+        free(ask->lags);
+        service_answer_waiters(s, f, 0);
+        return;
+    }
     if (sched_job_grouped(s, complete_fn, complete_after, complete_fail, j) < 0) {
-        store_feed_state_clear(&j->st);
-        free(j->items);
-        free(j->ask.lags);
-        free(j);
+        complete_free(j);
         service_answer_waiters(s, f, 0);
         return;
     }
     f->completing = 1;
+}
+
+struct complete_job *
+cluster_complete_ahead(struct service *s, struct feed_run *f, const struct feed_run *as,
+                       const struct fetch_ask *ask)
+{
+    if (f->id == 0 || f->token == 0)
+        return NULL;
+    return complete_new(s, f, as, ask);
+}
+
+int
+cluster_complete_write(struct service *s, struct complete_job *j, int64_t newest, long ttl,
+                       int64_t *lags, size_t nlags)
+{
+    if (newest > j->st.newest)
+        j->st.newest = newest;
+    j->ask.ttl_min = ttl;
+    j->ask.lags = lags;
+    j->ask.nlags = nlags;
+    if (nlags > 0)
+        j->read_items = 1;
+    return complete_fn(s, j);
+}
+
+void
+cluster_complete_done(struct service *s, struct complete_job *j, int rc, const char *err)
+{
+    if (s->cluster != NULL)
+        s->cluster->next_claim_ms = 0; /* a slot is free: claim */
+    if (rc < 0)
+        complete_fail(j, rc, err);
+    complete_after(s, j);
+}
+
+void
+cluster_complete_drop(struct complete_job *j)
+{
+    if (j != NULL)
+        complete_free(j);
 }
 
 /* ---- leases of running fetches ---- */

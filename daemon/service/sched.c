@@ -112,6 +112,10 @@ struct fetched {
     char *push_sig;       /* a pushed document: its signature, recorded once stored */
     void (*push_done)(void *arg, int rc, const char *err); /* a pushed document's caller */
     void *push_arg;
+    /* the claim's completion, made ahead for a document that stores
+     * (cluster_complete_ahead), written by the job after it */
+    struct complete_job *done;
+    int done_written;     /* worker: written in the document's transaction */
 };
 
 static int64_t
@@ -330,17 +334,27 @@ ask_of(struct sched *sc, enum service_next_kind kind, int64_t now)
 
 static void start_fetch(struct service *svc, struct feed_run *f);
 
+/* done: the completion written with the document (committed), or NULL. */
 static void
-finish(struct service *svc, struct feed_run *f, const struct fetch_ask *ask)
+finish(struct service *svc, struct feed_run *f, const struct fetch_ask *ask,
+       struct complete_job *done)
 {
     f->in_flight = 0;
     f->fetched = 1;
     f->fetches[f->last]++;
     svc->sched->busy--;
-    /* state, the next check (issue 13: made in the worker from the store's
-     * items of the feed) and the lease's end, written with the claim's token */
-    cluster_complete(svc, f, ask);
-    service_after_fetch(svc, f); /* tells the watchers; may free f (dropped by a reload) */
+    if (done == NULL) {
+        /* state, the next check (issue 13: made in the worker from the
+         * store's items of the feed) and the lease's end, written with the
+         * claim's token */
+        cluster_complete(svc, f, ask);
+        service_after_fetch(svc, f); /* tells the watchers; may free f (dropped by a reload) */
+    } else {
+        free(ask->lags);
+        f->completing = 1; /* f stays until its completion is told */
+        service_after_fetch(svc, f);
+        cluster_complete_done(svc, done, 0, ""); /* may free f */
+    }
     sched_rearm(svc);
 }
 
@@ -395,6 +409,14 @@ ingest_fn(struct service *svc, void *arg)
     x->ntouched = ing.ntouched;
     x->hub = ing.hub, ing.hub = NULL; /* the copy's: taken */
     x->self = ing.self, ing.self = NULL;
+    /* the claim's completion in the document's transaction: the commit
+     * that stores the articles ends the lease (one commit, not two, before
+     * per_host lets the next feed of the host be claimed) */
+    if (x->rc == 0 && x->done != NULL) {
+        cluster_complete_write(svc, x->done, ing.newest, ing.ttl, x->lags, x->nlags);
+        x->lags = NULL; /* taken */
+        x->done_written = 1;
+    }
     /* a pushed document once stored: a replay of it is refused (SPEC §11) */
     if (x->rc == 0 && x->push_sig != NULL &&
         store_websub_seen(w, x->push_sig, x->now, 1) < 0 && x->post_err[0] == '\0')
@@ -469,6 +491,7 @@ fetched_free(struct fetched *x)
     free(x->hub);
     free(x->self);
     free(x->push_sig);
+    cluster_complete_drop(x->done);
     feed_opts_unref(x->opts);
     free(x);
 }
@@ -563,8 +586,12 @@ ingest_after(struct service *svc, void *arg)
     }
     if (x->rc == -ESTALE)
         ask.kind = SERVICE_NEXT_NOW; /* nothing is written with a lost lease */
+    /* stored, its completion with it (and committed: else rc says why) */
+    struct complete_job *done = x->rc == 0 && x->done_written ? x->done : NULL;
+    if (done != NULL)
+        x->done = NULL;
     fetched_free(x);
-    finish(svc, f, &ask);
+    finish(svc, f, &ask, done);
 }
 
 /* A pushed document stored (or not): the feed's counts, not its fetch
@@ -632,6 +659,35 @@ sched_push(struct service *svc, struct feed_run *f, char *body, size_t len, cons
     return 0;
 }
 
+/* The completion of x's claim as ingest_after and finish would make it once
+ * the document is stored, made now so that the writer stores both in one
+ * job (x->done; none when it cannot store, or names a WebSub hub: its
+ * subscription, decided after the store, changes the next check). */
+static void
+complete_ahead(struct service *svc, struct fetched *x)
+{
+    const struct feed_run *f = x->f;
+    if (x->parsed.rc < 0 || x->link_hub != NULL || x->parsed.hub != NULL)
+        return;
+    struct feed_run as = *f; /* the success branch of ingest_after, on a copy */
+    as.last = SERVICE_OK;
+    as.errors = 0;
+    as.last_fetch = x->now;
+    as.http = x->http;
+    as.etag = x->etag;
+    as.last_modified = x->last_modified;
+    if (x->permanent_url != NULL)
+        as.url = x->permanent_url;
+    as.error[0] = '\0';
+    if (x->parsed.report.problems) {
+        snprintf(as.error, sizeof(as.error), "recovered: %.240s", x->parsed.report.message);
+        utf8_trim(as.error);
+    }
+    struct fetch_ask ask = ask_of(svc->sched, SERVICE_NEXT_OK, x->now);
+    ask.max_age = x->max_age;
+    x->done = cluster_complete_ahead(svc, x->f, &as, &ask);
+}
+
 /* Threadpool: parse and clean x's document (the store is the writer's). */
 static void
 on_parse_work(uv_work_t *req)
@@ -651,13 +707,14 @@ on_parse_done(uv_work_t *req, int status)
     struct service *svc = x->svc;
     struct feed_run *f = x->f;
     svc->sched->parsing--;
+    complete_ahead(svc, x);
     if (ingest_job(svc, x, ingest_after) < 0) {
         struct fetch_ask ask = ask_of(svc->sched, SERVICE_NEXT_ERROR, x->now);
         snprintf(f->error, sizeof(f->error), "out of memory");
         f->last = SERVICE_ERROR;
         f->errors++;
         fetched_free(x);
-        finish(svc, f, &ask);
+        finish(svc, f, &ask, NULL);
     }
     maybe_stopped(svc);
 }
@@ -700,14 +757,14 @@ on_fetch_done(void *arg, const struct fetch_result *r)
         f->errors++;
         ask.kind = SERVICE_NEXT_ERROR;
         fetched_free(x);
-        finish(svc, f, &ask);
+        finish(svc, f, &ask, NULL);
         return;
     }
     if (r->error == -ECANCELED) { /* shutting down: not the feed's fault */
         fetched_free(x);
         ask.kind = SERVICE_NEXT_NOW; /* due again at once, for any node */
         f->fetches[f->last]--; /* no fetch happened */
-        finish(svc, f, &ask);
+        finish(svc, f, &ask, NULL);
         return;
     }
     f->last_fetch = now;
@@ -746,7 +803,7 @@ on_fetch_done(void *arg, const struct fetch_result *r)
                   r->http, f->errors, log_q(f->error, q, sizeof(q)));
     }
     fetched_free(x);
-    finish(svc, f, &ask);
+    finish(svc, f, &ask, NULL);
 }
 
 static void

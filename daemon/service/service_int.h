@@ -111,6 +111,7 @@ struct metrics {
 #define SERVICE_WATCHERS 8
 
 struct cluster;
+struct complete_job;
 struct websub;
 struct hub;
 
@@ -317,6 +318,26 @@ void cluster_claim(struct service *s, uint64_t now_ms, uint64_t *wake);
  * with it, and ask's lags into its histogram when the feed had a successful
  * fetch before); waiters fire once it is written. ask->lags is taken. */
 void cluster_complete(struct service *s, struct feed_run *f, const struct fetch_ask *ask);
+/* The completion of f's claim made ahead, on the loop thread, with the
+ * state `as` says f will have once its fetched document is stored (a copy
+ * of f with the fetch's outcome): written in the worker by the document's
+ * own job, in its transaction (cluster_complete_write), so that one commit
+ * stores the articles and ends the lease. NULL when f holds no claim or
+ * without memory (cluster_complete then, as for any other outcome). */
+struct complete_job *cluster_complete_ahead(struct service *s, struct feed_run *f,
+                                            const struct feed_run *as,
+                                            const struct fetch_ask *ask);
+/* Worker: write j with what storing the document found (the newest item's
+ * date, the feed's ttl, its new articles' lags: taken). Returns what the
+ * store said: 0 or a negative errno (-ESTALE reads as 0: fenced). */
+int cluster_complete_write(struct service *s, struct complete_job *j, int64_t newest, long ttl,
+                           int64_t *lags, size_t nlags);
+/* Loop thread, once the group j was written in has committed (rc 0) or
+ * failed (rc, err): what cluster_complete's job does then. Frees j; may free
+ * j's feed (dropped by a reload). */
+void cluster_complete_done(struct service *s, struct complete_job *j, int rc, const char *err);
+/* A completion made ahead and not written (NULL is fine). */
+void cluster_complete_drop(struct complete_job *j);
 /* The database clock minus this node's, seconds, as the last claim read it. */
 int64_t cluster_offset(const struct service *s);
 /* Articles changed here: tell the other nodes (coalesced). */
