@@ -2,8 +2,9 @@
  * daemon/service/ only: service.c (feeds, reload, prune, the face of
  * service.h) and sched.c (timer, job queue, fetch → ingest → saved state).
  * Everything here is touched on the loop thread only. A job of the queue
- * (sched_job) runs in the worker with what its own struct holds: copies, and
- * references to immutable feed_opts; of struct service it reads wstore only.
+ * (sched_job) runs in the worker (the writer thread, sched.c) with what its
+ * own struct holds: copies, and references to immutable feed_opts; of
+ * struct service it reads wstore only.
  * The loop thread never runs SQL but the reader's (busy timeout 0, never
  * waiting for the writer's lock). */
 #ifndef FINFEED_SERVICE_INT_H
