@@ -462,6 +462,68 @@ claimable(const struct feed_run *f)
     return f->id != 0 && !f->removed && f->cf != NULL && f->cf->enabled;
 }
 
+/* url's scheme and authority ("http://user@Host:8080"), its length in *len;
+ * the whole of url when it has no "://". Never coarser than the store's
+ * host (which drops the scheme, user and port, and folds case). */
+static const char *
+url_authority(const char *url, size_t *len)
+{
+    const char *p = strstr(url, "://");
+    *len = p == NULL ? strlen(url) : (size_t)(p + 3 - url) + strcspn(p + 3, "/?#");
+    return url;
+}
+
+#define SLACK_HOSTS 8
+
+/* How far a claim may pass per_host: the store counts a host's leases
+ * alive, and a fetched document keeps its lease until it is stored, but
+ * per_host bounds the fetches in flight (SPEC §10). The fewest of this
+ * node's documents being stored on any host it may claim on now (hosts
+ * as url_authority: never coarser than the store's, so no host gets more
+ * than per_host fetches in flight), 0 past SLACK_HOSTS such hosts. */
+static long
+storing_slack(const struct service *s)
+{
+    const char *host[SLACK_HOSTS];
+    size_t hlen[SLACK_HOSTS], nh = 0;
+    long count[SLACK_HOSTS];
+    for (size_t i = 0; i < s->nfeeds; i++) {
+        const struct feed_run *f = s->feeds[i];
+        if (!claimable(f) || f->in_flight || f->claimed)
+            continue;
+        const char *urls[2] = {f->url, f->cf->url};
+        for (int u = 0; u < 2; u++) {
+            size_t len, k;
+            const char *a;
+            if (urls[u] == NULL)
+                continue;
+            a = url_authority(urls[u], &len);
+            for (k = 0; k < nh && (hlen[k] != len || memcmp(host[k], a, len) != 0); k++)
+                ;
+            if (k < nh)
+                continue;
+            if (nh == SLACK_HOSTS)
+                return 0;
+            host[nh] = a, hlen[nh] = len, count[nh++] = 0;
+        }
+    }
+    for (size_t i = 0; i < s->nfeeds && nh > 0; i++) {
+        const struct feed_run *f = s->feeds[i];
+        size_t len;
+        if (!f->storing || f->url == NULL)
+            continue;
+        const char *a = url_authority(f->url, &len);
+        for (size_t k = 0; k < nh; k++)
+            if (hlen[k] == len && memcmp(host[k], a, len) == 0)
+                count[k]++;
+    }
+    long least = 0;
+    for (size_t k = 0; k < nh; k++)
+        if (k == 0 || count[k] < least)
+            least = count[k];
+    return least;
+}
+
 void
 cluster_claim(struct service *s, uint64_t now, uint64_t *wake)
 {
@@ -477,6 +539,10 @@ cluster_claim(struct service *s, uint64_t now, uint64_t *wake)
     int scan = heartbeat || c->scan_now;
     long free_slots = limit - busy;
     long batch = limit / 4 > 1 ? limit / 4 : 1;
+    /* a claim ends the writer's open group (a claim is a transaction of its
+     * own): while documents are being stored, claim the whole batch at once */
+    if (sched_storing(s) > 0)
+        batch = limit;
     int want = now >= c->next_claim_ms && free_slots > 0 &&
                (free_slots >= batch || busy == 0 || c->next_claim_ms == 0);
     if (!c->claiming && !want && !scan) {
@@ -528,7 +594,7 @@ cluster_claim(struct service *s, uint64_t now, uint64_t *wake)
     j->announce = j->heartbeat && c->announce;
     j->lease = cluster_lease(cfg);
     j->limit = limit_now;
-    j->per_host = cfg->daemon.per_host;
+    j->per_host = cfg->daemon.per_host + (limit_now > 0 ? storing_slack(s) : 0);
     j->max_rate = cfg->daemon.max_rate;
     if (sched_job(s, claim_fn, claim_after, j) < 0)
         goto nomem;

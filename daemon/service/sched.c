@@ -55,6 +55,7 @@ struct sched {
     int armed;       /* the timer fires at once (sched_rearm) */
     unsigned int seed;
     long busy;       /* feeds fetching or waiting for their ingest */
+    long storing;    /* … of which fetched: being parsed or stored */
     long parsing;    /* documents being parsed in the threadpool (on_parse_work) */
     long pending;    /* jobs queued and not yet told (job_end) */
     /* the writer: a thread of its own with the writer store, so that it
@@ -401,6 +402,10 @@ finish(struct service *svc, struct feed_run *f, const struct fetch_ask *ask,
     f->fetched = 1;
     f->fetches[f->last]++;
     svc->sched->busy--;
+    if (f->storing) {
+        f->storing = 0;
+        svc->sched->storing--;
+    }
     if (done == NULL) {
         /* state, the next check (issue 13: made in the worker from the
          * store's items of the feed) and the lease's end, written with the
@@ -810,6 +815,9 @@ on_fetch_done(void *arg, const struct fetch_result *r)
             if (uv_queue_work(svc->loop, &x->parse_work, on_parse_work, on_parse_done) == 0) {
                 svc->sched->parsing++;
                 inbound_add(svc->sched, 1); /* before the parse can end */
+                f->storing = 1;
+                svc->sched->storing++;
+                sched_rearm(svc); /* its slot is free: the next claim */
                 return;
             }
         }
@@ -967,7 +975,18 @@ sched_claimed(struct service *svc)
 long
 sched_slots_used(const struct service *svc)
 {
-    return svc->sched != NULL ? svc->sched->busy : 0;
+    const struct sched *sc = svc->sched;
+    if (sc == NULL)
+        return 0;
+    long ahead = svc->cfg->daemon.concurrency;
+    long over = sc->storing > ahead ? sc->storing - ahead : 0;
+    return sc->busy - sc->storing + over;
+}
+
+long
+sched_storing(const struct service *svc)
+{
+    return svc->sched != NULL ? svc->sched->storing : 0;
 }
 
 int

@@ -45,6 +45,8 @@ struct feed_run {
     int reg_errors;            /* consecutive failed registrations (backoff) */
     int enabled;               /* configured enabled and not gone */
     int in_flight;             /* a fetch or its ingest is running */
+    int storing;               /* … its fetch is over: its document is parsed
+                                * or stored (it keeps its lease until then) */
     int completing;            /* its claim is being finished in the store */
     int foreign;               /* listed by another node only (SPEC §10's union):
                                 * served, shown and refreshable here, fetched
@@ -215,8 +217,13 @@ void service_answer_waiters(struct service *s, struct feed_run *f, int64_t done)
 
 /* A feed was claimed: it holds a fetch slot until its fetch finishes. */
 void sched_claimed(struct service *s);
-/* Slots held: claimed feeds and fetches with their ingest. */
+/* Slots held ([daemon] concurrency): claimed feeds and running fetches; a
+ * fetched document being parsed or stored holds none while no more than
+ * concurrency do (the next fetches run while the writer stores; at most
+ * twice concurrency documents in memory), a slot each beyond. */
 long sched_slots_used(const struct service *s);
+/* Fetched documents being parsed or stored. */
+long sched_storing(const struct service *s);
 
 /* Set up the timer and the job queue. Returns 0 or a negative errno. */
 int sched_init(struct service *s);
