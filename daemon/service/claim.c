@@ -373,8 +373,12 @@ claim_after(struct service *s, void *arg)
         if (next != INT64_MAX) {
             int64_t in = next - j->db_now; /* seconds, database clock */
             /* due now but not claimed: the limits hold it (or another node
-             * just took it); no spinning on the claim */
-            uint64_t at = now + (uint64_t)(in > 0 ? in * 1000 : CLAIM_HELD_MS);
+             * just took it); no spinning on the claim. This node's first
+             * listing claims nothing (it comes before): the claim follows
+             * at once (at start, 200 ms of every first refresh) */
+            uint64_t at = now + (uint64_t)(in > 0                        ? in * 1000
+                                           : j->heartbeat && j->limit == 0 ? 0
+                                                                           : CLAIM_HELD_MS);
             if (at < wake)
                 wake = at;
         }
@@ -458,6 +462,68 @@ claimable(const struct feed_run *f)
     return f->id != 0 && !f->removed && f->cf != NULL && f->cf->enabled;
 }
 
+/* url's scheme and authority ("http://user@Host:8080"), its length in *len;
+ * the whole of url when it has no "://". Never coarser than the store's
+ * host (which drops the scheme, user and port, and folds case). */
+static const char *
+url_authority(const char *url, size_t *len)
+{
+    const char *p = strstr(url, "://");
+    *len = p == NULL ? strlen(url) : (size_t)(p + 3 - url) + strcspn(p + 3, "/?#");
+    return url;
+}
+
+#define SLACK_HOSTS 8
+
+/* How far a claim may pass per_host: the store counts a host's leases
+ * alive, and a fetched document keeps its lease until it is stored, but
+ * per_host bounds the fetches in flight (SPEC §10). The fewest of this
+ * node's documents being stored on any host it may claim on now (hosts
+ * as url_authority: never coarser than the store's, so no host gets more
+ * than per_host fetches in flight), 0 past SLACK_HOSTS such hosts. */
+static long
+storing_slack(const struct service *s)
+{
+    const char *host[SLACK_HOSTS];
+    size_t hlen[SLACK_HOSTS], nh = 0;
+    long count[SLACK_HOSTS];
+    for (size_t i = 0; i < s->nfeeds; i++) {
+        const struct feed_run *f = s->feeds[i];
+        if (!claimable(f) || f->in_flight || f->claimed)
+            continue;
+        const char *urls[2] = {f->url, f->cf->url};
+        for (int u = 0; u < 2; u++) {
+            size_t len, k;
+            const char *a;
+            if (urls[u] == NULL)
+                continue;
+            a = url_authority(urls[u], &len);
+            for (k = 0; k < nh && (hlen[k] != len || memcmp(host[k], a, len) != 0); k++)
+                ;
+            if (k < nh)
+                continue;
+            if (nh == SLACK_HOSTS)
+                return 0;
+            host[nh] = a, hlen[nh] = len, count[nh++] = 0;
+        }
+    }
+    for (size_t i = 0; i < s->nfeeds && nh > 0; i++) {
+        const struct feed_run *f = s->feeds[i];
+        size_t len;
+        if (!f->storing || f->url == NULL)
+            continue;
+        const char *a = url_authority(f->url, &len);
+        for (size_t k = 0; k < nh; k++)
+            if (hlen[k] == len && memcmp(host[k], a, len) == 0)
+                count[k]++;
+    }
+    long least = 0;
+    for (size_t k = 0; k < nh; k++)
+        if (k == 0 || count[k] < least)
+            least = count[k];
+    return least;
+}
+
 void
 cluster_claim(struct service *s, uint64_t now, uint64_t *wake)
 {
@@ -473,6 +539,10 @@ cluster_claim(struct service *s, uint64_t now, uint64_t *wake)
     int scan = heartbeat || c->scan_now;
     long free_slots = limit - busy;
     long batch = limit / 4 > 1 ? limit / 4 : 1;
+    /* a claim ends the writer's open group (a claim is a transaction of its
+     * own): while documents are being stored, claim the whole batch at once */
+    if (sched_storing(s) > 0)
+        batch = limit;
     int want = now >= c->next_claim_ms && free_slots > 0 &&
                (free_slots >= batch || busy == 0 || c->next_claim_ms == 0);
     if (!c->claiming && !want && !scan) {
@@ -524,7 +594,7 @@ cluster_claim(struct service *s, uint64_t now, uint64_t *wake)
     j->announce = j->heartbeat && c->announce;
     j->lease = cluster_lease(cfg);
     j->limit = limit_now;
-    j->per_host = cfg->daemon.per_host;
+    j->per_host = cfg->daemon.per_host + (limit_now > 0 ? storing_slack(s) : 0);
     j->max_rate = cfg->daemon.max_rate;
     if (sched_job(s, claim_fn, claim_after, j) < 0)
         goto nomem;
@@ -655,6 +725,8 @@ complete_fn(struct service *s, void *arg)
 
 
 
+static void complete_free(struct complete_job *j);
+
 /* The group the state was written in did not commit (sched_job_grouped). */
 static void
 complete_fail(void *arg, int rc, const char *err)
@@ -704,10 +776,7 @@ complete_after(struct service *s, void *arg)
      * later (after = -1 still: its due-now job is queued behind) is not, nor
      * any when the store refused the result: the poll asks who fetched it */
     int64_t done = j->rc == 0 ? j->token : 0;
-    store_feed_state_clear(&j->st);
-    free(j->items);
-    free(j->ask.lags);
-    free(j);
+    complete_free(j);
     service_notify(s, SERVICE_FETCHED); /* its next check, reason and lag changed */
     service_answer_waiters(s, f, done); /* may free f */
     if (!s->cluster->stopping) {
@@ -748,24 +817,23 @@ plan_of(const struct service *s, const struct feed_run *f, struct cadence_plan *
                                .max_interval = s->cfg->daemon.max_interval};
 }
 
-void
-cluster_complete(struct service *s, struct feed_run *f, const struct fetch_ask *ask)
+/* The completion of f's claim as cluster_complete writes it, its state read
+ * from `as` (f itself, or what f will be once its document is stored), or
+ * NULL (no memory; ask->lags is not taken either way). */
+static struct complete_job *
+complete_new(struct service *s, struct feed_run *f, const struct feed_run *as,
+             const struct fetch_ask *ask)
 {
     struct complete_job *j = calloc(1, sizeof(*j));
-    if (s->cluster != NULL)
-        s->cluster->next_claim_ms = 0; /* a slot is free: claim (after this job) */
-    if (j == NULL || f->id == 0 || f->token == 0 ||
-        (j->items = calloc(ITEMS_READ, sizeof(*j->items))) == NULL) {
+    if (j == NULL || (j->items = calloc(ITEMS_READ, sizeof(*j->items))) == NULL) {
         free(j);
-        free(ask->lags);
-        service_answer_waiters(s, f, 0);
-        return;
+        return NULL;
     }
     j->f = f;
     j->feed_id = f->id;
     j->token = f->token;
     j->ask = *ask;
-    j->errors = f->errors;
+    j->errors = as->errors;
     j->offset = cluster_offset(s);
     /* the plan's step at the fetch's end, database clock: read here, where
      * the configuration lives; the worker gets plain data */
@@ -779,28 +847,88 @@ cluster_complete(struct service *s, struct feed_run *f, const struct fetch_ask *
     j->read_items = j->step.interval == 0 || ask->nlags > 0 || f->lag_n > 0;
     j->st.lag_median = f->lag_median;
     j->st.lag_n = f->lag_n;
-    if ((f->last == SERVICE_OK || f->last == SERVICE_NOT_MODIFIED) &&
+    if ((as->last == SERVICE_OK || as->last == SERVICE_NOT_MODIFIED) &&
         ask->kind == SERVICE_NEXT_OK)
-        j->st.first_ok = f->last_fetch; /* kept only when it is the first */
-    j->st.url = f->url ? strdup(f->url) : NULL;
-    j->st.etag = f->etag ? strdup(f->etag) : NULL;
-    j->st.last_modified = f->last_modified ? strdup(f->last_modified) : NULL;
-    j->st.status = strdup(service_outcome_name(f->last));
-    j->st.error = f->error[0] ? strdup(f->error) : NULL;
-    j->st.last_fetch = f->last_fetch;
-    j->st.newest = f->newest;
-    j->st.http = f->http;
-    j->st.errors = f->errors;
-    j->st.enabled = f->last != SERVICE_GONE;
+        j->st.first_ok = as->last_fetch; /* kept only when it is the first */
+    j->st.url = as->url ? strdup(as->url) : NULL;
+    j->st.etag = as->etag ? strdup(as->etag) : NULL;
+    j->st.last_modified = as->last_modified ? strdup(as->last_modified) : NULL;
+    j->st.status = strdup(service_outcome_name(as->last));
+    j->st.error = as->error[0] ? strdup(as->error) : NULL;
+    j->st.last_fetch = as->last_fetch;
+    j->st.newest = as->newest;
+    j->st.http = as->http;
+    j->st.errors = as->errors;
+    j->st.enabled = as->last != SERVICE_GONE;
+    return j;
+}
+
+static void
+complete_free(struct complete_job *j)
+{
+    store_feed_state_clear(&j->st);
+    free(j->items);
+    free(j->ask.lags);
+    free(j);
+}
+
+void
+cluster_complete(struct service *s, struct feed_run *f, const struct fetch_ask *ask)
+{
+    struct complete_job *j = NULL;
+    if (s->cluster != NULL)
+        s->cluster->next_claim_ms = 0; /* a slot is free: claim (after this job) */
+    if (f->id == 0 || f->token == 0 || (j = complete_new(s, f, f, ask)) == NULL) {
+        free(ask->lags);
+        service_answer_waiters(s, f, 0);
+        return;
+    }
     if (sched_job_grouped(s, complete_fn, complete_after, complete_fail, j) < 0) {
-        store_feed_state_clear(&j->st);
-        free(j->items);
-        free(j->ask.lags);
-        free(j);
+        complete_free(j);
         service_answer_waiters(s, f, 0);
         return;
     }
     f->completing = 1;
+}
+
+struct complete_job *
+cluster_complete_ahead(struct service *s, struct feed_run *f, const struct feed_run *as,
+                       const struct fetch_ask *ask)
+{
+    if (f->id == 0 || f->token == 0)
+        return NULL;
+    return complete_new(s, f, as, ask);
+}
+
+int
+cluster_complete_write(struct service *s, struct complete_job *j, int64_t newest, long ttl,
+                       int64_t *lags, size_t nlags)
+{
+    if (newest > j->st.newest)
+        j->st.newest = newest;
+    j->ask.ttl_min = ttl;
+    j->ask.lags = lags;
+    j->ask.nlags = nlags;
+    if (nlags > 0)
+        j->read_items = 1;
+    return complete_fn(s, j);
+}
+
+void
+cluster_complete_done(struct service *s, struct complete_job *j, int rc, const char *err)
+{
+    if (s->cluster != NULL)
+        s->cluster->next_claim_ms = 0; /* a slot is free: claim */
+    if (rc < 0)
+        complete_fail(j, rc, err);
+    complete_after(s, j);
+}
+
+void
+cluster_complete_drop(struct complete_job *j)
+{
+    if (j != NULL)
+        complete_free(j);
 }
 
 /* ---- leases of running fetches ---- */

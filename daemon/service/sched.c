@@ -1,8 +1,9 @@
 /* daemon/service/sched.c — the scheduler (SPEC §6): one non-repeating timer for the
  * earliest due feed; a feed is never fetched twice at once; what a fetch asks
  * of the next one goes to its claim's completion (claim.c, policy.c); a fetched body is parsed and stored in the libuv
- * threadpool, one job at a time, so the loop keeps answering while a 16 MB
- * feed is read; the feed's new state is saved through the same queue. */
+ * threadpool and stored by one writer thread, one job at a time, so the loop
+ * keeps answering while a 16 MB feed is read; the feed's new state is saved
+ * through the same queue. */
 #include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -25,11 +26,12 @@
 #define INGEST_LAGS 1000
 #define INGEST_TOUCHED 64 /* tickers of a document whose routes are pinged, at most */
 
-/* Group commit (store_group_begin): a document's store job that finds
- * another behind it in the queue leaves the transaction open for it, up to
- * GROUP_DOCS documents or GROUP_MS since the group's first; the jobs' `after`
- * runs once the group has committed, so nothing is reported stored before it
- * is. A lone document commits at once, as before. */
+/* Group commit (store_group_begin): the writer leaves a document's
+ * transaction open for the documents behind it in the queue, or on their way
+ * to it (being parsed), up to GROUP_DOCS documents or GROUP_MS since the
+ * group's first; the jobs' `after` runs once the group has committed, so
+ * nothing is reported stored before it is. A lone document commits at once,
+ * as before. */
 #define GROUP_DOCS 128
 #define GROUP_MS 250
 
@@ -41,29 +43,40 @@ struct job {
      * fail, on the loop thread before after, when the group's commit failed */
     void (*fail)(void *arg, int rc, const char *err);
     void *arg;
-    int keep;         /* loop → worker: leave the group open after this job */
-    int closed;       /* worker → loop: this job ended the group (or had none) */
+    int closed;       /* writer → loop: this job ended the group (or had none) */
     int group_rc;     /* … and the commit's result */
     char group_err[256];
 };
 
 struct sched {
     uv_timer_t timer;
-    uv_work_t work;
-    struct job *head, *tail;
-    struct job *running;
     int closing;
     int timer_closed;
     int armed;       /* the timer fires at once (sched_rearm) */
     unsigned int seed;
     long busy;       /* feeds fetching or waiting for their ingest */
+    long storing;    /* … of which fetched: being parsed or stored */
     long parsing;    /* documents being parsed in the threadpool (on_parse_work) */
-    /* worker only (one job at a time; each job's start follows the last's end) */
+    long pending;    /* jobs queued and not yet told (job_end) */
+    /* the writer: a thread of its own with the writer store, so that it
+     * never waits behind the threadpool's parsing for its turn, nor for the
+     * loop between two jobs; finished jobs come back in order through the
+     * async handle */
+    uv_thread_t writer;
+    int writer_started;
+    uv_async_t async;
+    int async_open;
+    uv_mutex_t mu;   /* guards what follows, up to the writer's own */
+    uv_cond_t cv;    /* a job queued, a document on its way, or quit */
+    struct job *head, *tail;      /* queued, loop → writer */
+    struct job *done, *done_tail; /* finished (and committed), writer → loop */
+    long inbound;    /* documents being parsed: their store jobs will come */
+    int quit;        /* the loop is done with the writer */
+    /* the writer's own (its thread only) */
     uint64_t fast_until; /* uv_hrtime() ms until which jobs do not wait for a lock */
     int fast;            /* the writer's busy timeout is 0 now */
     int w_group;         /* a group's transaction is open */
-    /* loop only: the jobs of the open group, done and waiting for its commit */
-    struct job *deferred, *deferred_tail;
+    struct job *group, *group_tail; /* its jobs, run and waiting for its commit */
     int gdocs;           /* documents in the open group */
     uint64_t gstart;     /* uv_hrtime() ms of its first */
 };
@@ -112,6 +125,10 @@ struct fetched {
     char *push_sig;       /* a pushed document: its signature, recorded once stored */
     void (*push_done)(void *arg, int rc, const char *err); /* a pushed document's caller */
     void *push_arg;
+    /* the claim's completion, made ahead for a document that stores
+     * (cluster_complete_ahead), written by the job after it */
+    struct complete_job *done;
+    int done_written;     /* worker: written in the document's transaction */
 };
 
 static int64_t
@@ -128,39 +145,14 @@ draw(struct sched *sc)
     return hi << 31 ^ lo;
 }
 
-/* ---- the job queue (writer store, threadpool) ---- */
+/* ---- the job queue (writer store, the writer thread) ---- */
 
-static void on_work(uv_work_t *req);
-static void on_work_done(uv_work_t *req, int status);
-
-static void
-jobs_kick(struct service *svc)
-{
-    struct sched *sc = svc->sched;
-    if (sc->running != NULL || sc->head == NULL)
-        return;
-    struct job *j = sc->running = sc->head;
-    sc->head = sc->head->next;
-    if (sc->head == NULL)
-        sc->tail = NULL;
-    if (j->fail != NULL) {
-        uint64_t now = uv_hrtime() / 1000000;
-        if (sc->gdocs == 0)
-            sc->gstart = now;
-        j->keep = sc->head != NULL && sc->head->fail != NULL && sc->gdocs + 1 < GROUP_DOCS &&
-                  now - sc->gstart < GROUP_MS;
-    }
-    sc->work.data = svc;
-    /* fails only without a work callback: never run a job on the loop */
-    int rc = uv_queue_work(svc->loop, &sc->work, on_work, on_work_done);
-    assert(rc == 0);
-    (void)rc;
-}
+static void maybe_stopped(struct service *svc);
 
 static int
 job_add(struct service *svc, int (*fn)(struct service *svc, void *arg),
         void (*after)(struct service *svc, void *arg),
-        void (*fail)(void *arg, int rc, const char *err), void *arg)
+        void (*fail)(void *arg, int rc, const char *err), void *arg, int inbound)
 {
     struct sched *sc = svc->sched;
     struct job *j = calloc(1, sizeof(*j));
@@ -170,20 +162,35 @@ job_add(struct service *svc, int (*fn)(struct service *svc, void *arg),
     j->after = after;
     j->fail = fail;
     j->arg = arg;
+    sc->pending++;
+    uv_mutex_lock(&sc->mu);
     if (sc->tail)
         sc->tail->next = j;
     else
         sc->head = j;
     sc->tail = j;
-    jobs_kick(svc);
+    sc->inbound -= inbound;
+    uv_cond_signal(&sc->cv);
+    uv_mutex_unlock(&sc->mu);
     return 0;
+}
+
+/* Loop: a document is on its way to the writer (+1: its parse started) or
+ * will not come (-1: it failed before its job was queued). */
+static void
+inbound_add(struct sched *sc, long n)
+{
+    uv_mutex_lock(&sc->mu);
+    sc->inbound += n;
+    uv_cond_signal(&sc->cv);
+    uv_mutex_unlock(&sc->mu);
 }
 
 int
 sched_job(struct service *svc, int (*fn)(struct service *svc, void *arg),
           void (*after)(struct service *svc, void *arg), void *arg)
 {
-    return job_add(svc, fn, after, NULL, arg);
+    return job_add(svc, fn, after, NULL, arg, 0);
 }
 
 int
@@ -191,50 +198,123 @@ sched_job_grouped(struct service *svc, int (*fn)(struct service *svc, void *arg)
                   void (*after)(struct service *svc, void *arg),
                   void (*fail)(void *arg, int rc, const char *err), void *arg)
 {
-    return job_add(svc, fn, after, fail, arg);
+    return job_add(svc, fn, after, fail, arg, 0);
 }
 
-/* Worker: commit the open group into j's result. */
+/* Writer: hand finished jobs (j..tail, in order) to the loop. */
 static void
-group_commit(struct service *svc, struct job *j)
+writer_hand(struct sched *sc, struct job *j, struct job *tail)
+{
+    uv_mutex_lock(&sc->mu);
+    if (sc->done_tail)
+        sc->done_tail->next = j;
+    else
+        sc->done = j;
+    sc->done_tail = tail;
+    tail->next = NULL;
+    uv_mutex_unlock(&sc->mu);
+    uv_async_send(&sc->async);
+}
+
+/* Writer: commit the open group; its jobs go to the loop with the result. */
+static void
+group_commit(struct service *svc)
 {
     struct sched *sc = svc->sched;
-    j->closed = 1;
-    j->group_rc = store_group_commit(svc->wstore);
-    if (j->group_rc < 0)
-        snprintf(j->group_err, sizeof(j->group_err), "%s", store_errmsg(svc->wstore));
+    int rc = store_group_commit(svc->wstore);
+    char err[sizeof(sc->group->group_err)] = "";
+    if (rc < 0)
+        snprintf(err, sizeof(err), "%s", store_errmsg(svc->wstore));
+    for (struct job *j = sc->group; j != NULL; j = j->next) {
+        j->closed = 1;
+        j->group_rc = rc;
+        snprintf(j->group_err, sizeof(j->group_err), "%s", err);
+    }
+    writer_hand(sc, sc->group, sc->group_tail);
+    sc->group = sc->group_tail = NULL;
     sc->w_group = 0;
+    sc->gdocs = 0;
 }
 
-static void
-on_work(uv_work_t *req)
+static uint64_t
+ms_now(void)
 {
-    struct service *svc = req->data;
+    return uv_hrtime() / 1000000;
+}
+
+/* Writer: run j (the queue's head, taken). */
+static void
+writer_run(struct service *svc, struct job *j)
+{
     struct sched *sc = svc->sched;
-    struct job *j = sc->running;
-    uint64_t now = uv_hrtime() / 1000000;
+    uint64_t now = ms_now();
     int fast = now < sc->fast_until;
     if (j->fail == NULL && sc->w_group)
-        group_commit(svc, j); /* not a document: the group ends before it */
+        group_commit(svc); /* not a document: the group ends before it */
     if (fast != sc->fast &&
         store_set_busy_timeout(svc->wstore, fast ? 0 : STORE_BUSY_TIMEOUT_MS) == 0)
         sc->fast = fast;
-    if (j->fail != NULL && !sc->w_group)
-        sc->w_group = store_group_begin(svc->wstore) == 1;
+    if (j->fail != NULL && !sc->w_group && (sc->w_group = store_group_begin(svc->wstore) == 1))
+        sc->gstart = now;
     int rc = j->fn(svc, j->arg);
     if (rc == -EBUSY)
-        sc->fast_until = uv_hrtime() / 1000000 + BUSY_FAST_MS;
+        sc->fast_until = ms_now() + BUSY_FAST_MS;
     else if (rc == 0)
         sc->fast_until = 0;
-    if (j->fail != NULL && (!j->keep || !sc->w_group)) {
-        if (sc->w_group)
-            group_commit(svc, j);
-        else
-            j->closed = 1; /* the backend committed the document itself */
+    if (j->fail == NULL || !sc->w_group) {
+        j->closed = 1; /* no group: the backend committed the document itself */
+        writer_hand(sc, j, j);
+        return;
     }
+    if (sc->group_tail)
+        sc->group_tail->next = j;
+    else
+        sc->group = j;
+    sc->group_tail = j;
+    j->next = NULL;
+    if (++sc->gdocs >= GROUP_DOCS || ms_now() - sc->gstart >= GROUP_MS)
+        group_commit(svc);
 }
 
-static void maybe_stopped(struct service *svc);
+/* The writer thread: runs the queue's jobs in order; an open group commits
+ * when it is full or old, before a job that is not a document, or when no
+ * document is queued or on its way (being parsed). Ends on quit, with the
+ * queue empty. */
+static void
+writer_main(void *arg)
+{
+    struct service *svc = arg;
+    struct sched *sc = svc->sched;
+    uv_mutex_lock(&sc->mu);
+    for (;;) {
+        if (sc->head != NULL) {
+            struct job *j = sc->head;
+            sc->head = j->next;
+            if (sc->head == NULL)
+                sc->tail = NULL;
+            uv_mutex_unlock(&sc->mu);
+            writer_run(svc, j);
+            uv_mutex_lock(&sc->mu);
+            continue;
+        }
+        if (sc->w_group) {
+            uint64_t age = ms_now() - sc->gstart;
+            if (sc->inbound > 0 && age < GROUP_MS) {
+                /* documents are being parsed: their jobs join this group */
+                uv_cond_timedwait(&sc->cv, &sc->mu, (GROUP_MS - age) * 1000000);
+                continue;
+            }
+            uv_mutex_unlock(&sc->mu);
+            group_commit(svc);
+            uv_mutex_lock(&sc->mu);
+            continue;
+        }
+        if (sc->quit)
+            break;
+        uv_cond_wait(&sc->cv, &sc->mu);
+    }
+    uv_mutex_unlock(&sc->mu);
+}
 
 /* Loop: j's result told (its commit's failure first), j freed. */
 static void
@@ -247,39 +327,22 @@ job_end(struct service *svc, struct job *j, int rc, const char *err)
     free(j);
 }
 
+/* Loop: the writer's finished jobs, told in order. */
 static void
-on_work_done(uv_work_t *req, int status)
+on_uv_async(uv_async_t *a)
 {
-    (void)status;
-    struct service *svc = req->data;
+    struct service *svc = a->data;
     struct sched *sc = svc->sched;
-    struct job *j = sc->running;
-    sc->running = NULL;
-    if (j->fail != NULL && !j->closed) {
-        /* its group is still open: told once it commits */
-        j->next = NULL;
-        if (sc->deferred_tail)
-            sc->deferred_tail->next = j;
-        else
-            sc->deferred = j;
-        sc->deferred_tail = j;
-        sc->gdocs++;
-    } else {
-        int rc = j->closed ? j->group_rc : 0;
-        char err[sizeof(j->group_err)];
-        snprintf(err, sizeof(err), "%s", j->group_err);
-        if (j->closed) {
-            while (sc->deferred != NULL) {
-                struct job *d = sc->deferred;
-                sc->deferred = d->next;
-                job_end(svc, d, rc, err);
-            }
-            sc->deferred_tail = NULL;
-            sc->gdocs = 0;
-        }
-        job_end(svc, j, j->fail != NULL ? rc : 0, err);
+    uv_mutex_lock(&sc->mu);
+    struct job *j = sc->done;
+    sc->done = sc->done_tail = NULL;
+    uv_mutex_unlock(&sc->mu);
+    while (j != NULL) {
+        struct job *next = j->next;
+        sc->pending--;
+        job_end(svc, j, j->fail != NULL ? j->group_rc : 0, j->group_err);
+        j = next;
     }
-    jobs_kick(svc);
     maybe_stopped(svc);
 }
 
@@ -330,17 +393,31 @@ ask_of(struct sched *sc, enum service_next_kind kind, int64_t now)
 
 static void start_fetch(struct service *svc, struct feed_run *f);
 
+/* done: the completion written with the document (committed), or NULL. */
 static void
-finish(struct service *svc, struct feed_run *f, const struct fetch_ask *ask)
+finish(struct service *svc, struct feed_run *f, const struct fetch_ask *ask,
+       struct complete_job *done)
 {
     f->in_flight = 0;
     f->fetched = 1;
     f->fetches[f->last]++;
     svc->sched->busy--;
-    /* state, the next check (issue 13: made in the worker from the store's
-     * items of the feed) and the lease's end, written with the claim's token */
-    cluster_complete(svc, f, ask);
-    service_after_fetch(svc, f); /* tells the watchers; may free f (dropped by a reload) */
+    if (f->storing) {
+        f->storing = 0;
+        svc->sched->storing--;
+    }
+    if (done == NULL) {
+        /* state, the next check (issue 13: made in the worker from the
+         * store's items of the feed) and the lease's end, written with the
+         * claim's token */
+        cluster_complete(svc, f, ask);
+        service_after_fetch(svc, f); /* tells the watchers; may free f (dropped by a reload) */
+    } else {
+        free(ask->lags);
+        f->completing = 1; /* f stays until its completion is told */
+        service_after_fetch(svc, f);
+        cluster_complete_done(svc, done, 0, ""); /* may free f */
+    }
     sched_rearm(svc);
 }
 
@@ -395,6 +472,14 @@ ingest_fn(struct service *svc, void *arg)
     x->ntouched = ing.ntouched;
     x->hub = ing.hub, ing.hub = NULL; /* the copy's: taken */
     x->self = ing.self, ing.self = NULL;
+    /* the claim's completion in the document's transaction: the commit
+     * that stores the articles ends the lease (one commit, not two, before
+     * per_host lets the next feed of the host be claimed) */
+    if (x->rc == 0 && x->done != NULL) {
+        cluster_complete_write(svc, x->done, ing.newest, ing.ttl, x->lags, x->nlags);
+        x->lags = NULL; /* taken */
+        x->done_written = 1;
+    }
     /* a pushed document once stored: a replay of it is refused (SPEC §11) */
     if (x->rc == 0 && x->push_sig != NULL &&
         store_websub_seen(w, x->push_sig, x->now, 1) < 0 && x->post_err[0] == '\0')
@@ -436,9 +521,10 @@ ingest_fail(void *arg, int rc, const char *err)
  * job, and must not outlive a group that fails). */
 static int
 ingest_job(struct service *svc, struct fetched *x,
-           void (*after)(struct service *svc, void *arg))
+           void (*after)(struct service *svc, void *arg), int inbound)
 {
-    return job_add(svc, ingest_fn, after, x->markdown_dir == NULL ? ingest_fail : NULL, x);
+    return job_add(svc, ingest_fn, after, x->markdown_dir == NULL ? ingest_fail : NULL, x,
+                   inbound);
 }
 
 static void
@@ -469,6 +555,7 @@ fetched_free(struct fetched *x)
     free(x->hub);
     free(x->self);
     free(x->push_sig);
+    cluster_complete_drop(x->done);
     feed_opts_unref(x->opts);
     free(x);
 }
@@ -563,8 +650,12 @@ ingest_after(struct service *svc, void *arg)
     }
     if (x->rc == -ESTALE)
         ask.kind = SERVICE_NEXT_NOW; /* nothing is written with a lost lease */
+    /* stored, its completion with it (and committed: else rc says why) */
+    struct complete_job *done = x->rc == 0 && x->done_written ? x->done : NULL;
+    if (done != NULL)
+        x->done = NULL;
     fetched_free(x);
-    finish(svc, f, &ask);
+    finish(svc, f, &ask, done);
 }
 
 /* A pushed document stored (or not): the feed's counts, not its fetch
@@ -624,12 +715,41 @@ sched_push(struct service *svc, struct feed_run *f, char *body, size_t len, cons
         (sig != NULL && (x->push_sig = strdup(sig)) == NULL) ||
         (svc->cfg->output.markdown_dir != NULL &&
          (x->markdown_dir = strdup(svc->cfg->output.markdown_dir)) == NULL) ||
-        ingest_job(svc, x, push_after) < 0) {
+        ingest_job(svc, x, push_after, 0) < 0) {
         fetched_free(x);
         return -ENOMEM;
     }
     f->pushing++;
     return 0;
+}
+
+/* The completion of x's claim as ingest_after and finish would make it once
+ * the document is stored, made now so that the writer stores both in one
+ * job (x->done; none when it cannot store, or names a WebSub hub: its
+ * subscription, decided after the store, changes the next check). */
+static void
+complete_ahead(struct service *svc, struct fetched *x)
+{
+    const struct feed_run *f = x->f;
+    if (x->parsed.rc < 0 || x->link_hub != NULL || x->parsed.hub != NULL)
+        return;
+    struct feed_run as = *f; /* the success branch of ingest_after, on a copy */
+    as.last = SERVICE_OK;
+    as.errors = 0;
+    as.last_fetch = x->now;
+    as.http = x->http;
+    as.etag = x->etag;
+    as.last_modified = x->last_modified;
+    if (x->permanent_url != NULL)
+        as.url = x->permanent_url;
+    as.error[0] = '\0';
+    if (x->parsed.report.problems) {
+        snprintf(as.error, sizeof(as.error), "recovered: %.240s", x->parsed.report.message);
+        utf8_trim(as.error);
+    }
+    struct fetch_ask ask = ask_of(svc->sched, SERVICE_NEXT_OK, x->now);
+    ask.max_age = x->max_age;
+    x->done = cluster_complete_ahead(svc, x->f, &as, &ask);
 }
 
 /* Threadpool: parse and clean x's document (the store is the writer's). */
@@ -651,13 +771,15 @@ on_parse_done(uv_work_t *req, int status)
     struct service *svc = x->svc;
     struct feed_run *f = x->f;
     svc->sched->parsing--;
-    if (ingest_job(svc, x, ingest_after) < 0) {
+    complete_ahead(svc, x);
+    if (ingest_job(svc, x, ingest_after, 1) < 0) {
+        inbound_add(svc->sched, -1);
         struct fetch_ask ask = ask_of(svc->sched, SERVICE_NEXT_ERROR, x->now);
         snprintf(f->error, sizeof(f->error), "out of memory");
         f->last = SERVICE_ERROR;
         f->errors++;
         fetched_free(x);
-        finish(svc, f, &ask);
+        finish(svc, f, &ask, NULL);
     }
     maybe_stopped(svc);
 }
@@ -692,6 +814,10 @@ on_fetch_done(void *arg, const struct fetch_result *r)
             x->parse_work.data = x;
             if (uv_queue_work(svc->loop, &x->parse_work, on_parse_work, on_parse_done) == 0) {
                 svc->sched->parsing++;
+                inbound_add(svc->sched, 1); /* before the parse can end */
+                f->storing = 1;
+                svc->sched->storing++;
+                sched_rearm(svc); /* its slot is free: the next claim */
                 return;
             }
         }
@@ -700,14 +826,14 @@ on_fetch_done(void *arg, const struct fetch_result *r)
         f->errors++;
         ask.kind = SERVICE_NEXT_ERROR;
         fetched_free(x);
-        finish(svc, f, &ask);
+        finish(svc, f, &ask, NULL);
         return;
     }
     if (r->error == -ECANCELED) { /* shutting down: not the feed's fault */
         fetched_free(x);
         ask.kind = SERVICE_NEXT_NOW; /* due again at once, for any node */
         f->fetches[f->last]--; /* no fetch happened */
-        finish(svc, f, &ask);
+        finish(svc, f, &ask, NULL);
         return;
     }
     f->last_fetch = now;
@@ -746,7 +872,7 @@ on_fetch_done(void *arg, const struct fetch_result *r)
                   r->http, f->errors, log_q(f->error, q, sizeof(q)));
     }
     fetched_free(x);
-    finish(svc, f, &ask);
+    finish(svc, f, &ask, NULL);
 }
 
 static void
@@ -849,7 +975,18 @@ sched_claimed(struct service *svc)
 long
 sched_slots_used(const struct service *svc)
 {
-    return svc->sched != NULL ? svc->sched->busy : 0;
+    const struct sched *sc = svc->sched;
+    if (sc == NULL)
+        return 0;
+    long ahead = svc->cfg->daemon.concurrency;
+    long over = sc->storing > ahead ? sc->storing - ahead : 0;
+    return sc->busy - sc->storing + over;
+}
+
+long
+sched_storing(const struct service *svc)
+{
+    return svc->sched != NULL ? svc->sched->storing : 0;
 }
 
 int
@@ -858,14 +995,32 @@ sched_init(struct service *svc)
     struct sched *sc = calloc(1, sizeof(*sc));
     if (sc == NULL)
         return -ENOMEM;
-    int rc = uv_timer_init(svc->loop, &sc->timer);
-    if (rc < 0) {
+    int rc;
+    if ((rc = uv_mutex_init(&sc->mu)) < 0) {
         free(sc);
         return rc;
     }
+    if ((rc = uv_cond_init(&sc->cv)) < 0) {
+        uv_mutex_destroy(&sc->mu);
+        free(sc);
+        return rc;
+    }
+    if ((rc = uv_async_init(svc->loop, &sc->async, on_uv_async)) < 0) {
+        uv_cond_destroy(&sc->cv);
+        uv_mutex_destroy(&sc->mu);
+        free(sc);
+        return rc;
+    }
+    sc->async.data = svc;
+    sc->async_open = 1;
+    uv_timer_init(svc->loop, &sc->timer); /* cannot fail */
     sc->timer.data = svc;
     sc->seed = (unsigned)time(NULL) ^ (unsigned)(uintptr_t)sc;
     svc->sched = sc;
+    /* on failure sched_stop closes the handles (service_stop) */
+    if ((rc = uv_thread_create(&sc->writer, writer_main, svc)) < 0)
+        return rc;
+    sc->writer_started = 1;
     return 0;
 }
 
@@ -901,15 +1056,36 @@ on_timer_closed(uv_handle_t *h)
 }
 
 static void
-maybe_stopped(struct service *svc)
+on_async_closed(uv_handle_t *h)
 {
+    struct service *svc = h->data;
     struct sched *sc = svc->sched;
-    if (!sc->closing || !sc->timer_closed || sc->running || sc->head || sc->parsing ||
-        sc->deferred)
-        return;
+    uv_cond_destroy(&sc->cv);
+    uv_mutex_destroy(&sc->mu);
     svc->sched = NULL;
     free(sc);
     service_part_done(svc);
+}
+
+/* Every job told, no document on its way, the timer closed: the writer
+ * ends (its queue is empty), then the async handle closes. */
+static void
+maybe_stopped(struct service *svc)
+{
+    struct sched *sc = svc->sched;
+    if (!sc->closing || !sc->timer_closed || sc->pending > 0 || sc->parsing > 0 ||
+        !sc->async_open)
+        return;
+    if (sc->writer_started) {
+        uv_mutex_lock(&sc->mu);
+        sc->quit = 1;
+        uv_cond_signal(&sc->cv);
+        uv_mutex_unlock(&sc->mu);
+        uv_thread_join(&sc->writer);
+        sc->writer_started = 0;
+    }
+    sc->async_open = 0;
+    uv_close((uv_handle_t *)&sc->async, on_async_closed);
 }
 
 void

@@ -2,8 +2,9 @@
  * daemon/service/ only: service.c (feeds, reload, prune, the face of
  * service.h) and sched.c (timer, job queue, fetch → ingest → saved state).
  * Everything here is touched on the loop thread only. A job of the queue
- * (sched_job) runs in the worker with what its own struct holds: copies, and
- * references to immutable feed_opts; of struct service it reads wstore only.
+ * (sched_job) runs in the worker (the writer thread, sched.c) with what its
+ * own struct holds: copies, and references to immutable feed_opts; of
+ * struct service it reads wstore only.
  * The loop thread never runs SQL but the reader's (busy timeout 0, never
  * waiting for the writer's lock). */
 #ifndef FINFEED_SERVICE_INT_H
@@ -44,6 +45,8 @@ struct feed_run {
     int reg_errors;            /* consecutive failed registrations (backoff) */
     int enabled;               /* configured enabled and not gone */
     int in_flight;             /* a fetch or its ingest is running */
+    int storing;               /* … its fetch is over: its document is parsed
+                                * or stored (it keeps its lease until then) */
     int completing;            /* its claim is being finished in the store */
     int foreign;               /* listed by another node only (SPEC §10's union):
                                 * served, shown and refreshable here, fetched
@@ -111,6 +114,7 @@ struct metrics {
 #define SERVICE_WATCHERS 8
 
 struct cluster;
+struct complete_job;
 struct websub;
 struct hub;
 
@@ -213,8 +217,13 @@ void service_answer_waiters(struct service *s, struct feed_run *f, int64_t done)
 
 /* A feed was claimed: it holds a fetch slot until its fetch finishes. */
 void sched_claimed(struct service *s);
-/* Slots held: claimed feeds and fetches with their ingest. */
+/* Slots held ([daemon] concurrency): claimed feeds and running fetches; a
+ * fetched document being parsed or stored holds none while no more than
+ * concurrency do (the next fetches run while the writer stores; at most
+ * twice concurrency documents in memory), a slot each beyond. */
 long sched_slots_used(const struct service *s);
+/* Fetched documents being parsed or stored. */
+long sched_storing(const struct service *s);
 
 /* Set up the timer and the job queue. Returns 0 or a negative errno. */
 int sched_init(struct service *s);
@@ -317,6 +326,26 @@ void cluster_claim(struct service *s, uint64_t now_ms, uint64_t *wake);
  * with it, and ask's lags into its histogram when the feed had a successful
  * fetch before); waiters fire once it is written. ask->lags is taken. */
 void cluster_complete(struct service *s, struct feed_run *f, const struct fetch_ask *ask);
+/* The completion of f's claim made ahead, on the loop thread, with the
+ * state `as` says f will have once its fetched document is stored (a copy
+ * of f with the fetch's outcome): written in the worker by the document's
+ * own job, in its transaction (cluster_complete_write), so that one commit
+ * stores the articles and ends the lease. NULL when f holds no claim or
+ * without memory (cluster_complete then, as for any other outcome). */
+struct complete_job *cluster_complete_ahead(struct service *s, struct feed_run *f,
+                                            const struct feed_run *as,
+                                            const struct fetch_ask *ask);
+/* Worker: write j with what storing the document found (the newest item's
+ * date, the feed's ttl, its new articles' lags: taken). Returns what the
+ * store said: 0 or a negative errno (-ESTALE reads as 0: fenced). */
+int cluster_complete_write(struct service *s, struct complete_job *j, int64_t newest, long ttl,
+                           int64_t *lags, size_t nlags);
+/* Loop thread, once the group j was written in has committed (rc 0) or
+ * failed (rc, err): what cluster_complete's job does then. Frees j; may free
+ * j's feed (dropped by a reload). */
+void cluster_complete_done(struct service *s, struct complete_job *j, int rc, const char *err);
+/* A completion made ahead and not written (NULL is fine). */
+void cluster_complete_drop(struct complete_job *j);
 /* The database clock minus this node's, seconds, as the last claim read it. */
 int64_t cluster_offset(const struct service *s);
 /* Articles changed here: tell the other nodes (coalesced). */
