@@ -127,13 +127,20 @@ node_unwrap(struct cnode *el)
 static int
 url_use_of(const char *el, const char *attr)
 {
-    if (strcmp(attr, "href") == 0 || strcmp(attr, "cite") == 0)
-        return URL_LINK;
-    if (strcmp(attr, "src") == 0)
+    switch (attr[0]) {
+    case 'h':
+        return strcmp(attr, "href") == 0 ? URL_LINK : -1;
+    case 'c':
+        return strcmp(attr, "cite") == 0 ? URL_LINK : -1;
+    case 's':
+        if (strcmp(attr, "src") != 0)
+            return -1;
         return strcmp(el, "img") == 0 ? URL_IMAGE : URL_MEDIA;
-    if (strcmp(attr, "poster") == 0)
-        return URL_MEDIA;
-    return -1;
+    case 'p':
+        return strcmp(attr, "poster") == 0 ? URL_MEDIA : -1;
+    default:
+        return -1;
+    }
 }
 
 /* Check and resolve the URLs among the (allowlisted) attributes of `el`; drop
@@ -144,7 +151,7 @@ attrs_urls(struct walk *w, struct cnode *el)
     for (size_t i = 0; i < el->nattrs && w->err == 0;) {
         struct cattr *a = &el->attrs[i];
         int use = url_use_of(el->name, a->name);
-        int srcset = strcmp(a->name, "srcset") == 0;
+        int srcset = a->name[0] == 's' && strcmp(a->name, "srcset") == 0;
         if (use < 0 && !srcset) {
             if (a->value != NULL && clean_value_is_script(a->value))
                 cnode_attr_remove(el, i);
@@ -335,9 +342,9 @@ drop:
     return 0;
 }
 
-/* Whether parse_mojibake_repair may change s: its first non-ASCII character
- * must be one a windows-1252 or Latin-1 step makes (U+0080–U+00FF, Œ œ Š š
- * Ÿ Ž ž ƒ ˆ ˜, and U+2013–U+2122), so its lead byte one of these. */
+/* Whether parse_mojibake_repair may change s: what it takes back must be
+ * UTF-8, so the first non-ASCII character stands for a lead byte C2–F4, which
+ * a Latin-1 step makes U+00C2–U+00F4, written C3 82 – C3 B4. */
 static int
 maybe_mojibake(const char *s, size_t len)
 {
@@ -351,9 +358,7 @@ maybe_mojibake(const char *s, size_t len)
     }
     while (p < end && *p < 0x80)
         p++;
-    if (p == end)
-        return 0;
-    return *p == 0xC2 || *p == 0xC3 || *p == 0xC5 || *p == 0xC6 || *p == 0xCB || *p == 0xE2;
+    return end - p >= 2 && p[0] == 0xC3 && p[1] >= 0x82 && p[1] <= 0xB4;
 }
 
 static int

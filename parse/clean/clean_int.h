@@ -54,6 +54,9 @@ const char *clean_attr_name(int id);
 int clean_attr_allowed(const struct clean_tag *t, int id); /* on the allowlist of t */
 int clean_attr_lazy(int id);                               /* data-src & co. */
 uint32_t clean_name_hash(const char *s, size_t n);
+/* The same with h = clean_name_hash(name, n) already made. */
+const struct clean_tag *clean_tag_lookup_h(const char *name, size_t n, uint32_t h);
+int clean_attr_id_h(const char *name, size_t n, uint32_t h);
 /* The code point of HTML 4's named reference `name` (n bytes, without & and
  * ;), 0 when there is none. */
 uint32_t clean_entity(const char *name, size_t n);

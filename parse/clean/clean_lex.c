@@ -155,21 +155,25 @@ clean_decode(char *out, const char *p, size_t len, int attr)
 
 /* ---- markup ---- */
 
-/* A tag or attribute name at p, lower case into buf (NAME_MAX_LEN + 1 bytes);
- * its length, 0 if p holds none. */
+/* A tag or attribute name at p, lower case into buf (NAME_MAX_LEN + 1 bytes)
+ * and its clean_name_hash into *h; its length, 0 if p holds none. */
 static size_t
-read_name(const char **pp, const char *end, char *buf)
+read_name(const char **pp, const char *end, char *buf, uint32_t *h)
 {
     const char *p = *pp;
     size_t n = 0;
+    uint32_t hash = 2166136261u;
     if (p >= end || !name_start((unsigned char)*p))
         return 0;
     while (p < end && n < NAME_MAX_LEN && name_char((unsigned char)*p)) {
         unsigned char c = (unsigned char)*p++;
-        buf[n++] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+        c = (unsigned char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+        buf[n++] = (char)c;
+        hash = (hash ^ c) * 16777619u;
     }
     buf[n] = '\0';
     *pp = p;
+    *h = hash;
     return n;
 }
 
@@ -189,13 +193,14 @@ start_tag(struct lex *lx, const char *p, int *err)
     size_t n = 0;
 
     p++;
-    size_t nl = read_name(&p, end, name);
-    const struct clean_tag *tag = clean_tag_lookup(name, nl);
+    uint32_t h;
+    size_t nl = read_name(&p, end, name, &h);
+    const struct clean_tag *tag = clean_tag_lookup_h(name, nl, h);
     uint64_t seen = 0; /* known attributes met: a repeated one is dropped */
     clean_tree_autoclose(lx->b, tag, name, nl);
     p = skip_blanks(p, end);
     while (p < end && *p != '>' && !(*p == '/' && p + 1 < end && p[1] == '>')) {
-        size_t al = read_name(&p, end, an);
+        size_t al = read_name(&p, end, an, &h);
         if (al == 0) { /* no name: skip to a blank or the end of the tag */
             while (p < end && !is_blank((unsigned char)*p) && *p != '>' &&
                    !(*p == '/' && p + 1 < end && p[1] == '>'))
@@ -203,7 +208,7 @@ start_tag(struct lex *lx, const char *p, int *err)
             p = skip_blanks(p, end);
             continue;
         }
-        struct clean_attr_tok t = {NULL, clean_attr_id(an, al), NULL, 0};
+        struct clean_attr_tok t = {NULL, clean_attr_id_h(an, al, h), NULL, 0};
         p = skip_blanks(p, end);
         if (p < end && *p == '=') {
             p = skip_blanks(p + 1, end);
@@ -262,8 +267,9 @@ end_tag(struct lex *lx, const char *p, int *err)
     const char *end = lx->end;
     char name[NAME_MAX_LEN + 1];
 
+    uint32_t h;
     p += 2;
-    size_t nl = read_name(&p, end, name);
+    size_t nl = read_name(&p, end, name, &h);
     if (nl == 0)
         return p; /* "</" goes, what follows is read as content */
     p = skip_blanks(p, end);
@@ -273,7 +279,7 @@ end_tag(struct lex *lx, const char *p, int *err)
     }
     if (p < end)
         p++;
-    *err = clean_tree_end(lx->b, clean_tag_lookup(name, nl), name, nl);
+    *err = clean_tree_end(lx->b, clean_tag_lookup_h(name, nl, h), name, nl);
     return p;
 }
 

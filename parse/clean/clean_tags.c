@@ -309,8 +309,9 @@ static const char entities[] =
 #define ENT_SLOTS 1024
 
 static struct {
-    unsigned char tag_slot[TAG_SLOTS];      /* 1 + index in tags[], 0 empty */
-    unsigned char attr_slot[ATTR_SLOTS];    /* 1 + index in attr_names[], 0 empty */
+    unsigned char tag_slot[TAG_SLOTS];   /* 1 + index in tags[], 0 empty */
+    unsigned char attr_slot[ATTR_SLOTS]; /* 1 + index in attr_names[], 0 empty */
+    unsigned char tag_len[NTAGS], attr_len[NATTRS];
     uint64_t attr_mask[NTAGS];              /* allowlisted attribute ids of each element */
     uint64_t lazy_mask;                     /* data-src & co. */
     uint8_t closes[NTAGS][(NTAGS + 7) / 8]; /* [new][old]: bit set when new closes old */
@@ -340,8 +341,7 @@ tag_index(const char *name, size_t n, uint32_t h)
         unsigned k = known.tag_slot[i & (TAG_SLOTS - 1)];
         if (k == 0)
             return -1;
-        const char *t = tags[k - 1].name;
-        if (t[0] == name[0] && strncmp(t, name, n) == 0 && t[n] == '\0')
+        if (known.tag_len[k - 1] == n && memcmp(tags[k - 1].name, name, n) == 0)
             return (int)k - 1;
     }
 }
@@ -353,8 +353,7 @@ attr_index(const char *name, size_t n, uint32_t h)
         unsigned k = known.attr_slot[i & (ATTR_SLOTS - 1)];
         if (k == 0)
             return -1;
-        const char *t = attr_names[k - 1];
-        if (t[0] == name[0] && strncmp(t, name, n) == 0 && t[n] == '\0')
+        if (known.attr_len[k - 1] == n && memcmp(attr_names[k - 1], name, n) == 0)
             return (int)k - 1;
     }
 }
@@ -404,12 +403,14 @@ known_init(void)
 {
     entities_init();
     for (size_t i = 0; i < NTAGS; i++) {
+        known.tag_len[i] = (unsigned char)strlen(tags[i].name);
         uint32_t h = clean_name_hash(tags[i].name, strlen(tags[i].name));
         while (known.tag_slot[h & (TAG_SLOTS - 1)] != 0)
             h++;
         known.tag_slot[h & (TAG_SLOTS - 1)] = (unsigned char)(i + 1);
     }
     for (size_t i = 0; i < NATTRS; i++) {
+        known.attr_len[i] = (unsigned char)strlen(attr_names[i]);
         uint32_t h = clean_name_hash(attr_names[i], strlen(attr_names[i]));
         while (known.attr_slot[h & (ATTR_SLOTS - 1)] != 0)
             h++;
@@ -449,7 +450,13 @@ clean_tags_init(void)
 const struct clean_tag *
 clean_tag_lookup(const char *name, size_t n)
 {
-    int i = tag_index(name, n, clean_name_hash(name, n));
+    return clean_tag_lookup_h(name, n, clean_name_hash(name, n));
+}
+
+const struct clean_tag *
+clean_tag_lookup_h(const char *name, size_t n, uint32_t h)
+{
+    int i = tag_index(name, n, h);
     return i >= 0 ? &tags[i] : NULL;
 }
 
@@ -463,6 +470,12 @@ int
 clean_attr_id(const char *name, size_t n)
 {
     return attr_index(name, n, clean_name_hash(name, n));
+}
+
+int
+clean_attr_id_h(const char *name, size_t n, uint32_t h)
+{
+    return attr_index(name, n, h);
 }
 
 const char *
