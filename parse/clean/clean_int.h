@@ -48,6 +48,11 @@ const struct clean_tag *clean_tag_find(const char *name);
 int clean_tag_closes(const struct clean_tag *newtag, const struct clean_tag *oldtag);
 int clean_closes(const char *newtag, const char *oldtag);
 int clean_tag_priority(const struct clean_tag *t);
+/* The row's index in the table, below CLEAN_TAGS_MAX. */
+#define CLEAN_TAGS_MAX 128
+size_t clean_tag_index(const struct clean_tag *t);
+/* The rows whose end-tag priority is above the default (div, td, table, …). */
+size_t clean_tags_high(const struct clean_tag *const **out);
 /* Attribute names the cleaner looks at have ids (below 64); -1 for others. */
 int clean_attr_id(const char *name, size_t n);
 const char *clean_attr_name(int id);

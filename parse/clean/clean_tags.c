@@ -320,7 +320,9 @@ static struct {
         uint8_t len;
         uint32_t value;
     } ent[NENTS];
-    uint16_t ent_slot[ENT_SLOTS]; /* 1 + index in ent[], 0 empty */
+    uint16_t ent_slot[ENT_SLOTS];     /* 1 + index in ent[], 0 empty */
+    const struct clean_tag *high[16]; /* rows of an end-tag priority above 100 */
+    size_t nhigh;
 } known;
 
 static pthread_once_t known_once = PTHREAD_ONCE_INIT;
@@ -403,6 +405,8 @@ known_init(void)
 {
     entities_init();
     for (size_t i = 0; i < NTAGS; i++) {
+        if (tags[i].prio > 100 && known.nhigh < sizeof known.high / sizeof *known.high)
+            known.high[known.nhigh++] = &tags[i];
         known.tag_len[i] = (unsigned char)strlen(tags[i].name);
         uint32_t h = clean_name_hash(tags[i].name, strlen(tags[i].name));
         while (known.tag_slot[h & (TAG_SLOTS - 1)] != 0)
@@ -509,6 +513,21 @@ int
 clean_closes(const char *newtag, const char *oldtag)
 {
     return clean_tag_closes(clean_tag_find(newtag), clean_tag_find(oldtag));
+}
+
+_Static_assert(NTAGS <= CLEAN_TAGS_MAX, "CLEAN_TAGS_MAX too small");
+
+size_t
+clean_tag_index(const struct clean_tag *t)
+{
+    return (size_t)(t - tags);
+}
+
+size_t
+clean_tags_high(const struct clean_tag *const **out)
+{
+    *out = known.high;
+    return known.nhigh;
 }
 
 int

@@ -139,10 +139,18 @@ cnode_append(struct cnode *parent, struct cnode *n)
 
 /* ---- the builder ---- */
 
+/* Open elements are also chained by name (slot: the table's row, or a hash
+ * of a name it does not know), so that an end tag finds its element, and
+ * whether one of a higher priority stands above it, without walking the
+ * stack. */
+#define SLOTS (CLEAN_TAGS_MAX + 64)
+
 struct frame {
     const struct clean_tag *t; /* NULL: a name the table does not know */
     const char *name;          /* lower case */
     struct cnode *node;        /* where children go; NULL inside a removed subtree */
+    int below;                 /* the next open element of the same slot down, or -1 */
+    unsigned slot;
 };
 
 struct clean_builder {
@@ -154,6 +162,7 @@ struct clean_builder {
     int misplaced;  /* html, head, body start tags ignored (libxml2's ctxt->depth) */
     int stopped;
     int err;
+    int top[SLOTS]; /* the topmost open element of each slot, or -1 */
     struct frame st[STACK_MAX];
 };
 
@@ -255,9 +264,19 @@ skipping(const struct clean_builder *b)
     return b->skip_at < b->n;
 }
 
+static unsigned
+slot_of(const struct clean_tag *t, const char *name, size_t nl)
+{
+    if (t != NULL)
+        return (unsigned)clean_tag_index(t);
+    return CLEAN_TAGS_MAX + (clean_name_hash(name, nl) & (SLOTS - CLEAN_TAGS_MAX - 1));
+}
+
 static void
 pop(struct clean_builder *b)
 {
+    const struct frame *f = &b->st[b->n - 1];
+    b->top[f->slot] = f->below;
     if (--b->n == b->skip_at)
         b->skip_at = NO_SKIP;
 }
@@ -269,7 +288,9 @@ push(struct clean_builder *b, const struct clean_tag *t, const char *name, struc
         b->stopped = 1;
         return -1;
     }
-    b->st[b->n++] = (struct frame){t, name, node};
+    unsigned slot = slot_of(t, name, t != NULL ? 0 : strlen(name));
+    b->st[b->n] = (struct frame){t, name, node, b->top[slot], slot};
+    b->top[slot] = (int)b->n++;
     return 0;
 }
 
@@ -435,21 +456,22 @@ frame_is(const struct frame *f, const struct clean_tag *t, const char *name, siz
 int
 clean_tree_end(struct clean_builder *b, const struct clean_tag *t, const char *name, size_t nl)
 {
-    size_t i;
-
     if (b->misplaced > 0 && t != NULL && (t == b->html || t == b->body || t == b->head)) {
         b->misplaced--;
         return 0;
     }
-    for (i = b->n; i > 0 && !frame_is(&b->st[i - 1], t, name, nl); i--)
-        ;
-    if (i == 0)
+    int i = b->top[slot_of(t, name, nl)];
+    while (i >= 0 && !frame_is(&b->st[i], t, name, nl))
+        i = b->st[i].below;
+    if (i < 0)
         return 0;
+    const struct clean_tag *const *high;
+    size_t nhigh = clean_tags_high(&high);
     int prio = clean_tag_priority(t);
-    for (size_t j = b->n; j > i; j--)
-        if (clean_tag_priority(b->st[j - 1].t) > prio)
+    for (size_t k = 0; k < nhigh; k++)
+        if (high[k]->prio > prio && b->top[clean_tag_index(high[k])] > i)
             return 0;
-    while (b->n >= i)
+    while (b->n > (size_t)i)
         pop(b);
     if (b->n == 0)
         b->stopped = 1; /* after </html> libxml2 reads nothing more */
@@ -540,9 +562,10 @@ clean_tree_build(const struct parse_cleaner *c, const char *html, size_t len, st
     }
     memset(top, 0, sizeof *top);
     /* the fragment is read as the content of <html><body> */
-    b->st[0] = (struct frame){b->html, "html", top};
-    b->st[1] = (struct frame){b->body, "body", top};
-    b->n = 2;
+    memset(b->top, 0xFF, sizeof b->top); /* -1 */
+    b->n = 0;
+    push(b, b->html, "html", top);
+    push(b, b->body, "body", top);
     rc = clean_lex_run(b, html, len);
     if (rc == 0)
         rc = b->err;
