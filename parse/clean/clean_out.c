@@ -114,32 +114,29 @@ clean_utf8_valid(const char *s, size_t len)
             p += 16;
         }
 #endif
-        while (end - p >= 8) {
-            uint64_t v, printable;
-            memcpy(&v, p, 8);
-            printable = (v & 0x7F7F7F7F7F7F7F7FULL) + 0x6060606060606060ULL;
-            if ((printable & ~v & 0x8080808080808080ULL) != 0x8080808080808080ULL)
-                break;
-            p += 8;
+        /* then a stretch character by character (CJK text, mostly) */
+        const unsigned char *stop = end - p > 48 ? p + 48 : end;
+        while (p < stop) {
+            unsigned char c = *p;
+            if (c < 0x80) {
+                if (c < 0x20 && c != '\t' && c != '\n' && c != '\r')
+                    goto done;
+                p++;
+                continue;
+            }
+            /* the common three-byte characters without utf8_seq's checks */
+            if (c >= 0xE1 && c <= 0xEC && end - p >= 3 && (p[1] & 0xC0) == 0x80 &&
+                (p[2] & 0xC0) == 0x80) {
+                p += 3;
+                continue;
+            }
+            int k = utf8_seq(p, (size_t)(end - p));
+            if (k < 0)
+                goto done;
+            p += k;
         }
-        if (p == end)
-            break;
-        unsigned char c = *p;
-        if ((c >= 0x20 && c < 0x80) || c == '\t' || c == '\n' || c == '\r') {
-            p++;
-            continue;
-        }
-        /* the common three-byte characters (CJK) without utf8_seq's checks */
-        if (c >= 0xE1 && c <= 0xEC && end - p >= 3 && (p[1] & 0xC0) == 0x80 &&
-            (p[2] & 0xC0) == 0x80) {
-            p += 3;
-            continue;
-        }
-        int k = c >= 0x80 ? utf8_seq(p, (size_t)(end - p)) : -1;
-        if (k < 0)
-            break;
-        p += k;
     }
+done:
     return (size_t)(p - (const unsigned char *)s);
 }
 

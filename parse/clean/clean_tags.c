@@ -343,7 +343,8 @@ tag_index(const char *name, size_t n, uint32_t h)
         unsigned k = known.tag_slot[i & (TAG_SLOTS - 1)];
         if (k == 0)
             return -1;
-        if (known.tag_len[k - 1] == n && memcmp(tags[k - 1].name, name, n) == 0)
+        if (known.tag_len[k - 1] == n && tags[k - 1].name[0] == name[0] &&
+            memcmp(tags[k - 1].name, name, n) == 0)
             return (int)k - 1;
     }
 }
@@ -355,7 +356,8 @@ attr_index(const char *name, size_t n, uint32_t h)
         unsigned k = known.attr_slot[i & (ATTR_SLOTS - 1)];
         if (k == 0)
             return -1;
-        if (known.attr_len[k - 1] == n && memcmp(attr_names[k - 1], name, n) == 0)
+        if (known.attr_len[k - 1] == n && attr_names[k - 1][0] == name[0] &&
+            memcmp(attr_names[k - 1], name, n) == 0)
             return (int)k - 1;
     }
 }

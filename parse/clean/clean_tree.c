@@ -359,7 +359,10 @@ open_element(struct clean_builder *b, const struct clean_tag *t, const char *nam
             push_skip(b, t, kept);
         return 0;
     }
-    if ((iframe || (flags & (TAG_VOID | TAG_CONTENT))) && lazy_promote(b, el) < 0)
+    int lazy = 0;
+    for (size_t i = 0; i < n && !lazy; i++)
+        lazy = clean_attr_lazy(atts[i].id);
+    if (lazy && (iframe || (flags & (TAG_VOID | TAG_CONTENT))) && lazy_promote(b, el) < 0)
         return fail(b);
     if (iframe) {
         const char *src = cnode_attr(el, "src");
@@ -465,6 +468,10 @@ clean_tree_end(struct clean_builder *b, const struct clean_tag *t, const char *n
         i = b->st[i].below;
     if (i < 0)
         return 0;
+    if ((size_t)i + 1 == b->n) { /* the current element: nothing stands above it */
+        pop(b);
+        goto out;
+    }
     const struct clean_tag *const *high;
     size_t nhigh = clean_tags_high(&high);
     int prio = clean_tag_priority(t);
@@ -473,6 +480,7 @@ clean_tree_end(struct clean_builder *b, const struct clean_tag *t, const char *n
             return 0;
     while (b->n > (size_t)i)
         pop(b);
+out:
     if (b->n == 0)
         b->stopped = 1; /* after </html> libxml2 reads nothing more */
     return 0;
