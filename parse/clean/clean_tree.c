@@ -151,6 +151,10 @@ struct frame {
     struct cnode *node;        /* where children go; NULL inside a removed subtree */
     int below;                 /* the next open element of the same slot down, or -1 */
     unsigned slot;
+    /* 1 when node is not this frame's own element: html and body (their
+     * children go to the element they stand in), or a frame open_parent()
+     * moved up */
+    int borrowed;
 };
 
 struct clean_builder {
@@ -289,7 +293,7 @@ push(struct clean_builder *b, const struct clean_tag *t, const char *name, struc
         return -1;
     }
     unsigned slot = slot_of(t, name, t != NULL ? 0 : strlen(name));
-    b->st[b->n] = (struct frame){t, name, node, b->top[slot], slot};
+    b->st[b->n] = (struct frame){t, name, node, b->top[slot], slot, t == b->html || t == b->body};
     b->top[slot] = (int)b->n++;
     return 0;
 }
@@ -310,6 +314,34 @@ fail(struct clean_builder *b)
     return -ENOMEM;
 }
 
+/* Where a new element `t` goes. A start tag is checked against the current
+ * frame only (htmlAutoClose), and that is not always our element: inside a
+ * <body> met again within an element (<td><body><td>) the frame holds no
+ * element of its own, so the new element would land inside that <td>, and
+ * the output, read again, would be split there (not idempotent). So close
+ * ours the way the output will be read: while the new element may not stand
+ * in the element of the current frame, every frame holding that element
+ * moves up to its parent, and what follows goes there too. */
+static struct cnode *
+open_parent(struct clean_builder *b, const struct clean_tag *t)
+{
+    struct cnode *p = b->st[b->n - 1].node;
+
+    if (!b->st[b->n - 1].borrowed) /* our own element: htmlAutoClose did it */
+        return p;
+    while (p->name != NULL && clean_tag_closes(t, p->tag)) {
+        struct cnode *up = p->parent;
+        for (size_t i = 0; i < b->n; i++) {
+            if (b->st[i].node == p) {
+                b->st[i].node = up;
+                b->st[i].borrowed = 1;
+            }
+        }
+        p = up;
+    }
+    return p;
+}
+
 /* The name to keep for a frame or a node: the table's, or a copy. */
 static const char *
 keep_name(struct clean_builder *b, const struct clean_tag *t, const char *name, size_t nl)
@@ -325,7 +357,7 @@ open_element(struct clean_builder *b, const struct clean_tag *t, const char *nam
 {
     unsigned flags = t != NULL ? t->flags : 0;
     int is_void = (flags & TAG_VOID) != 0, iframe = (flags & TAG_IFRAME) != 0;
-    struct cnode *parent = b->n > 0 ? b->st[b->n - 1].node : NULL;
+    struct cnode *parent;
     const char *kept;
 
     if (skipping(b)) {
@@ -341,7 +373,7 @@ open_element(struct clean_builder *b, const struct clean_tag *t, const char *nam
         return 0;
     }
     if (t == b->html || t == b->body) { /* transparent: children go to the parent */
-        push(b, t, t->name, parent);
+        push(b, t, t->name, b->st[b->n - 1].node);
         return 0;
     }
     if ((kept = keep_name(b, t, name, nl)) == NULL)
@@ -374,13 +406,14 @@ open_element(struct clean_builder *b, const struct clean_tag *t, const char *nam
             return fail(b);
         if (https != NULL) { /* kept, without its fallback content */
             attrs_keep(el);
-            cnode_append(parent, el);
+            cnode_append(open_parent(b, t), el);
         }
         push_skip(b, t, kept);
         return 0;
     }
     if (b->c->nsels > 0 || (flags & (TAG_VOID | TAG_CONTENT)))
         attrs_keep(el); /* else the tokenizer kept allowlisted ones only */
+    parent = open_parent(b, t);
     cnode_append(parent, el);
     if (!is_void)
         push(b, t, kept, el);
