@@ -518,6 +518,7 @@ clean_closes(const char *newtag, const char *oldtag)
 }
 
 _Static_assert(NTAGS <= CLEAN_TAGS_MAX, "CLEAN_TAGS_MAX too small");
+_Static_assert(NATTRS <= 64, "attribute ids are bits of a uint64_t");
 
 size_t
 clean_tag_index(const struct clean_tag *t)
