@@ -383,6 +383,44 @@ walk_children(struct walk *w, struct cnode *parent)
     return content;
 }
 
+/* Text nodes side by side (an unwrapped element's text beside its parent's)
+ * become one, as the output read again has them, and the mojibake repair
+ * runs on the whole until it changes nothing more: what the next pass reads
+ * is then what this one wrote (fuzz_clean: "ó¦<h>&nbsp;&nbsp;"). */
+static int
+text_runs(struct arena *a, struct cnode *parent)
+{
+    for (struct cnode *n = parent->first; n != NULL; n = n->next) {
+        if (n->name != NULL) {
+            if (text_runs(a, n) < 0)
+                return -ENOMEM;
+            continue;
+        }
+        if (n->next != NULL && n->next->name == NULL) {
+            size_t total = n->len, k = n->len;
+            for (struct cnode *m = n->next; m != NULL && m->name == NULL; m = m->next)
+                total += m->len;
+            char *t = arena_alloc(a, total + 1);
+            if (t == NULL)
+                return -ENOMEM;
+            memcpy(t, n->text, n->len);
+            while (n->next != NULL && n->next->name == NULL) {
+                struct cnode *m = n->next;
+                memcpy(t + k, m->text, m->len);
+                k += m->len;
+                cnode_unlink(m);
+            }
+            t[total] = '\0';
+            n->text = t;
+            n->len = total;
+            n->cap = total + 1;
+        }
+        while (maybe_mojibake(n->text, n->len) && parse_mojibake_repair(n->text))
+            n->len = strlen(n->text);
+    }
+    return 0;
+}
+
 static int
 flow(const struct cnode *n)
 {
@@ -471,6 +509,8 @@ clean_once(const struct parse_cleaner *c, const char *html, size_t len, const ch
         goto out;
     walk_children(&w, root);
     if ((rc = w.err) < 0)
+        goto out;
+    if ((rc = text_runs(&a, root)) < 0)
         goto out;
     collapse_layout(root, 1);
     *reparse = w.reparse;
