@@ -4,153 +4,13 @@
  * Choices: text is UTF-8 with only & < > escaped and U+00A0 as "&nbsp;"; white
  * space stays as written; the output is trimmed of ASCII white space. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <libxml/HTMLparser.h>
-#include <libxml/parser.h>
-
 #include "parse/clean/clean_int.h"
 #include "parse/mojibake_int.h"
-
-#define K TAG_KEEP
-#define D TAG_DROP
-#define V TAG_VOID
-#define C TAG_CONTENT
-#define E TAG_KEEP_EMPTY
-#define B TAG_BLOCK
-#define F TAG_FLOW
-
-/* Elements the cleaner knows, sorted by name. Absent ones are unwrapped (their
- * children kept). SPEC §4's removal list, plus template, frame, frameset,
- * applet, head, title and xml. iframe is TAG_DROP unless its host is
- * allowlisted. A dropped void element (embed, input, …) goes alone: libxml2
- * does not know all of them as void and may have put what follows inside
- * (clean_tree.c's open_parent() then closes what libxml2 would). */
-static const struct clean_tag tags[] = {
-    {"a", K, " href title "},
-    {"abbr", K, " title "},
-    {"address", K | F, NULL},
-    {"applet", D, NULL},
-    {"article", K | F, NULL},
-    {"aside", K | F, NULL},
-    {"audio", K | C, " src controls loop muted preload "},
-    {"b", K, NULL},
-    {"base", D | V, NULL},
-    {"bdi", K, " dir "},
-    {"bdo", K, " dir "},
-    {"blockquote", K | B | F, " cite "},
-    {"br", K | V | C, NULL},
-    {"button", D, NULL},
-    {"caption", K | F, NULL},
-    {"cite", K, NULL},
-    {"code", K, NULL},
-    {"col", K | V | E, " span width "},
-    {"colgroup", K | E | F, " span width "},
-    {"dd", K | F, NULL},
-    {"del", K, " cite datetime "},
-    {"details", K | F, " open "},
-    {"dfn", K, " title "},
-    {"div", K | B | F, NULL},
-    {"dl", K | F, NULL},
-    {"dt", K | F, NULL},
-    {"em", K, NULL},
-    {"embed", D | V, NULL},
-    {"figcaption", K | F, NULL},
-    {"figure", K | F, NULL},
-    {"footer", K | F, NULL},
-    {"form", D, NULL},
-    {"frame", D | V, NULL},
-    {"frameset", D, NULL},
-    {"h1", K | B | F, NULL},
-    {"h2", K | B | F, NULL},
-    {"h3", K | B | F, NULL},
-    {"h4", K | B | F, NULL},
-    {"h5", K | B | F, NULL},
-    {"h6", K | B | F, NULL},
-    {"head", D, NULL},
-    {"header", K | F, NULL},
-    {"hr", K | V | C | F, NULL},
-    {"i", K, NULL},
-    {"iframe", D | C | TAG_IFRAME, " src width height allowfullscreen frameborder "},
-    {"img", K | V | C | TAG_IMG, " src alt title width height srcset referrerpolicy "},
-    {"input", D | V, NULL},
-    {"ins", K, " cite datetime "},
-    {"kbd", K, NULL},
-    {"keygen", D | V, NULL},
-    {"li", K | B | F, " value "},
-    {"link", D | V, NULL},
-    {"main", K | F, NULL},
-    {"mark", K, NULL},
-    {"math", D, NULL},
-    {"meta", D | V, NULL},
-    {"nav", K | F, NULL},
-    {"noscript", D, NULL},
-    {"object", D, NULL},
-    {"ol", K | F, " start reversed type "},
-    {"p", K | B | F, NULL},
-    {"param", D | V, NULL},
-    {"picture", K, NULL},
-    {"pre", K | F, NULL},
-    {"q", K, " cite "},
-    {"rp", K, NULL},
-    {"rt", K, NULL},
-    {"ruby", K, NULL},
-    {"s", K, NULL},
-    {"samp", K, NULL},
-    {"script", D, NULL},
-    {"section", K | B | F, NULL},
-    {"select", D, NULL},
-    {"small", K, NULL},
-    {"source", K | V | E | TAG_NEEDS_SRC, " src srcset type media sizes "},
-    {"span", K, NULL},
-    {"strike", K, NULL},
-    {"strong", K, NULL},
-    {"style", D, NULL},
-    {"sub", K, NULL},
-    {"summary", K | F, NULL},
-    {"sup", K, NULL},
-    {"svg", D, NULL},
-    {"table", K | F, NULL},
-    {"tbody", K | E | F, NULL},
-    {"td", K | E | F, " colspan rowspan "},
-    {"template", D, NULL},
-    {"textarea", D, NULL},
-    {"tfoot", K | E | F, NULL},
-    {"th", K | E | F, " colspan rowspan scope abbr "},
-    {"thead", K | E | F, NULL},
-    {"time", K, " datetime "},
-    {"title", D, NULL},
-    {"tr", K | E | F, NULL},
-    {"track", K | V | E | TAG_NEEDS_SRC, " src kind srclang label default "},
-    {"u", K, NULL},
-    {"ul", K | F, NULL},
-    {"var", K, NULL},
-    {"video", K | C, " src controls poster width height loop muted playsinline preload "},
-    {"wbr", K | V | E, NULL},
-    {"xml", D, NULL}, /* Word's metadata islands */
-};
-
-#undef K
-#undef D
-#undef V
-#undef C
-#undef E
-#undef B
-#undef F
-
-static int
-tag_cmp(const void *key, const void *row)
-{
-    return strcmp(key, ((const struct clean_tag *)row)->name);
-}
-
-const struct clean_tag *
-clean_tag_find(const char *name)
-{
-    return bsearch(name, tags, sizeof tags / sizeof *tags, sizeof *tags, tag_cmp);
-}
 
 /* ---- the cleaner ---- */
 
@@ -164,7 +24,7 @@ parse_cleaner_new(const struct parse_clean_opts *opts, struct parse_cleaner **ou
     *out = NULL;
     if (err != NULL && errsize > 0)
         err[0] = '\0';
-    xmlInitParser(); /* libxml2 is thread-safe once initialised */
+    clean_tags_init();
     if ((c = calloc(1, sizeof *c)) == NULL)
         return -ENOMEM;
     if (opts == NULL)
@@ -267,13 +127,20 @@ node_unwrap(struct cnode *el)
 static int
 url_use_of(const char *el, const char *attr)
 {
-    if (strcmp(attr, "href") == 0 || strcmp(attr, "cite") == 0)
-        return URL_LINK;
-    if (strcmp(attr, "src") == 0)
+    switch (attr[0]) {
+    case 'h':
+        return strcmp(attr, "href") == 0 ? URL_LINK : -1;
+    case 'c':
+        return strcmp(attr, "cite") == 0 ? URL_LINK : -1;
+    case 's':
+        if (strcmp(attr, "src") != 0)
+            return -1;
         return strcmp(el, "img") == 0 ? URL_IMAGE : URL_MEDIA;
-    if (strcmp(attr, "poster") == 0)
-        return URL_MEDIA;
-    return -1;
+    case 'p':
+        return strcmp(attr, "poster") == 0 ? URL_MEDIA : -1;
+    default:
+        return -1;
+    }
 }
 
 /* Check and resolve the URLs among the (allowlisted) attributes of `el`; drop
@@ -284,7 +151,7 @@ attrs_urls(struct walk *w, struct cnode *el)
     for (size_t i = 0; i < el->nattrs && w->err == 0;) {
         struct cattr *a = &el->attrs[i];
         int use = url_use_of(el->name, a->name);
-        int srcset = strcmp(a->name, "srcset") == 0;
+        int srcset = a->name[0] == 's' && strcmp(a->name, "srcset") == 0;
         if (use < 0 && !srcset) {
             if (a->value != NULL && clean_value_is_script(a->value))
                 cnode_attr_remove(el, i);
@@ -346,26 +213,6 @@ img_finish(struct walk *w, struct cnode *el)
     if (cnode_attr_set(w->a, el, "referrerpolicy", "no-referrer") < 0)
         w->err = -ENOMEM;
     return 0;
-}
-
-int
-clean_closes(const char *newtag, const char *oldtag)
-{
-    /* libxml2's htmlStartClose pairs of a tag with itself; htmlAutoCloseTag()
-     * answers every other pair from the same table */
-    static const char *const self[] = {"a", "col",   "colgroup", "form", "li", "option",
-                                       "p", "tbody", "td",       "th",   "tr"};
-    if (strcmp(newtag, oldtag) == 0) {
-        for (size_t i = 0; i < sizeof self / sizeof *self; i++)
-            if (strcmp(self[i], newtag) == 0)
-                return 1;
-        return 0;
-    }
-    xmlNode probe;
-    memset(&probe, 0, sizeof probe);
-    probe.type = XML_ELEMENT_NODE;
-    probe.name = (const xmlChar *)newtag;
-    return htmlAutoCloseTag(NULL, (const xmlChar *)oldtag, &probe);
 }
 
 static int
@@ -495,6 +342,25 @@ drop:
     return 0;
 }
 
+/* Whether parse_mojibake_repair may change s: what it takes back must be
+ * UTF-8, so the first non-ASCII character stands for a lead byte C2–F4, which
+ * a Latin-1 step makes U+00C2–U+00F4, written C3 82 – C3 B4. */
+static int
+maybe_mojibake(const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s, *end = p + len;
+    while (end - p >= 8) {
+        uint64_t v;
+        memcpy(&v, p, 8);
+        if (v & 0x8080808080808080ULL)
+            break;
+        p += 8;
+    }
+    while (p < end && *p < 0x80)
+        p++;
+    return end - p >= 2 && p[0] == 0xC3 && p[1] >= 0x82 && p[1] <= 0xB4;
+}
+
 static int
 walk_children(struct walk *w, struct cnode *parent)
 {
@@ -509,12 +375,50 @@ walk_children(struct walk *w, struct cnode *parent)
         }
         /* double-encoded UTF-8, one text node at a time: markup, attribute
          * values and URLs are never touched */
-        if (parse_mojibake_repair(n->text))
+        if (maybe_mojibake(n->text, n->len) && parse_mojibake_repair(n->text))
             n->len = strlen(n->text);
         if (!content && !clean_is_blank(n->text))
             content = 1;
     }
     return content;
+}
+
+/* Text nodes side by side (an unwrapped element's text beside its parent's)
+ * become one, as the output read again has them, and the mojibake repair
+ * runs on the whole until it changes nothing more: what the next pass reads
+ * is then what this one wrote (fuzz_clean: "ó¦<h>&nbsp;&nbsp;"). */
+static int
+text_runs(struct arena *a, struct cnode *parent)
+{
+    for (struct cnode *n = parent->first; n != NULL; n = n->next) {
+        if (n->name != NULL) {
+            if (text_runs(a, n) < 0)
+                return -ENOMEM;
+            continue;
+        }
+        if (n->next != NULL && n->next->name == NULL) {
+            size_t total = n->len, k = n->len;
+            for (struct cnode *m = n->next; m != NULL && m->name == NULL; m = m->next)
+                total += m->len;
+            char *t = arena_alloc(a, total + 1);
+            if (t == NULL)
+                return -ENOMEM;
+            memcpy(t, n->text, n->len);
+            while (n->next != NULL && n->next->name == NULL) {
+                struct cnode *m = n->next;
+                memcpy(t + k, m->text, m->len);
+                k += m->len;
+                cnode_unlink(m);
+            }
+            t[total] = '\0';
+            n->text = t;
+            n->len = total;
+            n->cap = total + 1;
+        }
+        while (maybe_mojibake(n->text, n->len) && parse_mojibake_repair(n->text))
+            n->len = strlen(n->text);
+    }
+    return 0;
 }
 
 static int
@@ -587,11 +491,6 @@ static int
 clean_once(const struct parse_cleaner *c, const char *html, size_t len, const char *base,
            struct buf *out, int *reparse)
 {
-    /* "<html><body>" first: the fragment's text and white space sit in an
-     * element from the start (no implied <p>, nothing dropped at top level),
-     * libxml2 ignores the fragment's own <html>/<body>/<head> tags, and a stray
-     * </body> does not end the parse (only a stray </html> does). */
-    static const char prefix[] = "<html><body>";
     struct buf in = {0};
     struct arena a = {0};
     struct walk w = {c, base, &a, {0}, 0, 0};
@@ -599,16 +498,23 @@ clean_once(const struct parse_cleaner *c, const char *html, size_t len, const ch
     int rc = -ENOMEM;
 
     *reparse = 0;
-    if (buf_add(&in, prefix, sizeof prefix - 1) < 0 || clean_utf8_repair(&in, html, len) < 0)
-        goto out;
-    if ((rc = clean_tree_build(c, in.data, in.len, &a, &root)) < 0)
+    size_t ok = clean_utf8_valid(html, len);
+    if (ok < len) { /* repaired in a copy */
+        if (buf_add(&in, html, ok) < 0 || clean_utf8_repair(&in, html + ok, len - ok) < 0)
+            goto out;
+        html = in.data;
+        len = in.len;
+    }
+    if ((rc = clean_tree_build(c, html, len, &a, &root)) < 0)
         goto out;
     walk_children(&w, root);
     if ((rc = w.err) < 0)
         goto out;
+    if ((rc = text_runs(&a, root)) < 0)
+        goto out;
     collapse_layout(root, 1);
     *reparse = w.reparse;
-    if ((rc = buf_reserve(out, in.len)) < 0 || (rc = clean_write_children(out, root)) < 0)
+    if ((rc = buf_reserve(out, len)) < 0 || (rc = clean_write_children(out, root)) < 0)
         goto out;
     trim_ascii(out);
 out:

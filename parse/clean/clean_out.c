@@ -1,5 +1,5 @@
 /* parse/clean/clean_out.c — text in and out of the cleaner: the UTF-8 repair done
- * before libxml2 sees the bytes, white space as the cleaner understands it, and
+ * before the tokenizer sees the bytes, white space as the cleaner understands it, and
  * the HTML serializer (our own, not htmlNodeDump: UTF-8 text instead of
  * numeric references, HTML void elements, attribute order kept). */
 #include <errno.h>
@@ -7,6 +7,10 @@
 #include <string.h>
 
 #include "parse/clean/clean_int.h"
+
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 static const char replacement[] = "\xEF\xBF\xBD"; /* U+FFFD */
 
@@ -90,6 +94,53 @@ clean_utf8_repair(struct buf *b, const char *s, size_t len)
 }
 
 size_t
+clean_utf8_valid(const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s, *end = p + len;
+
+    while (p < end) {
+#ifdef __SSE2__
+        /* sixteen bytes at a time: none below 0x20 but tab, LF, CR, none
+         * above 0x7F (a signed compare takes those as negative) */
+        const __m128i space = _mm_set1_epi8(0x20), tab = _mm_set1_epi8('\t'),
+                      lf = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r');
+        while (end - p >= 16) {
+            __m128i v = _mm_loadu_si128((const __m128i *)p);
+            __m128i ok = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, tab), _mm_cmpeq_epi8(v, lf)),
+                                      _mm_cmpeq_epi8(v, cr));
+            __m128i bad = _mm_andnot_si128(ok, _mm_cmplt_epi8(v, space));
+            if (_mm_movemask_epi8(bad) != 0)
+                break;
+            p += 16;
+        }
+#endif
+        /* then a stretch character by character (CJK text, mostly) */
+        const unsigned char *stop = end - p > 48 ? p + 48 : end;
+        while (p < stop) {
+            unsigned char c = *p;
+            if (c < 0x80) {
+                if (c < 0x20 && c != '\t' && c != '\n' && c != '\r')
+                    goto done;
+                p++;
+                continue;
+            }
+            /* the common three-byte characters without utf8_seq's checks */
+            if (c >= 0xE1 && c <= 0xEC && end - p >= 3 && (p[1] & 0xC0) == 0x80 &&
+                (p[2] & 0xC0) == 0x80) {
+                p += 3;
+                continue;
+            }
+            int k = utf8_seq(p, (size_t)(end - p));
+            if (k < 0)
+                goto done;
+            p += k;
+        }
+    }
+done:
+    return (size_t)(p - (const unsigned char *)s);
+}
+
+size_t
 clean_space_len(const char *str)
 {
     const unsigned char *s = (const unsigned char *)str;
@@ -128,21 +179,48 @@ clean_is_blank(const char *s)
     return *s == '\0';
 }
 
+/* Bytes of text that out_text writes as they are: all but & < > and 0xC2
+ * (the lead byte of U+00A0). */
+static size_t
+plain_len(const char *s, size_t len)
+{
+    size_t i = 0;
+#ifdef __SSE2__
+    const __m128i amp = _mm_set1_epi8('&'), lt = _mm_set1_epi8('<'), gt = _mm_set1_epi8('>'),
+                  c2 = _mm_set1_epi8((char)0xC2);
+    for (; len - i >= 16; i += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(s + i));
+        __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, amp), _mm_cmpeq_epi8(v, lt)),
+                                   _mm_or_si128(_mm_cmpeq_epi8(v, gt), _mm_cmpeq_epi8(v, c2)));
+        int m = _mm_movemask_epi8(hit);
+        if (m != 0)
+            return i + (size_t)__builtin_ctz((unsigned)m);
+    }
+#endif
+    for (; i < len; i++) {
+        char c = s[i];
+        if (c == '&' || c == '<' || c == '>' || c == '\xC2')
+            return i;
+    }
+    return len;
+}
+
 /* Text: '&', '<', '>' escaped, U+00A0 written "&nbsp;" (the form feeds use),
  * everything else as UTF-8. */
 static int
-out_text(struct buf *b, const char *s)
+out_text(struct buf *b, const char *s, size_t len)
 {
-    while (*s) {
-        size_t n = strcspn(s, "&<>\xC2");
+    const char *end = s + len;
+    while (s < end) {
+        size_t n = plain_len(s, (size_t)(end - s));
         if (n > 0 && buf_add(b, s, n) < 0)
             return -ENOMEM;
         s += n;
+        if (s == end)
+            return 0;
         const char *rep = NULL;
         size_t skip = 1;
         switch (*s) {
-        case '\0':
-            return 0;
         case '&':
             rep = "&amp;";
             break;
@@ -153,7 +231,7 @@ out_text(struct buf *b, const char *s)
             rep = "&gt;";
             break;
         default: /* 0xC2 */
-            if ((unsigned char)s[1] == 0xA0) {
+            if (end - s >= 2 && (unsigned char)s[1] == 0xA0) {
                 rep = "&nbsp;";
                 skip = 2;
             }
@@ -191,8 +269,12 @@ out_element(struct buf *b, const struct cnode *el)
 {
     int rc;
 
-    if (buf_addc(b, '<') < 0 || buf_adds(b, el->name) < 0)
+    size_t nl = strlen(el->name);
+    if (buf_reserve(b, 2 * nl + 5) < 0) /* "<name>" and "</name>" */
         return -ENOMEM;
+    b->data[b->len++] = '<';
+    memcpy(b->data + b->len, el->name, nl);
+    b->len += nl;
     for (size_t i = 0; i < el->nattrs; i++) {
         const struct cattr *a = &el->attrs[i];
         if (buf_addc(b, ' ') < 0 || buf_adds(b, a->name) < 0)
@@ -204,14 +286,18 @@ out_element(struct buf *b, const struct cnode *el)
     }
     if (buf_addc(b, '>') < 0)
         return -ENOMEM;
-    /* A void element libxml2 does not know (source, wbr, track) swallowed what
-     * followed it; written after it, that content is read back the same way. */
+    /* (a void element has no children: the tree builder gives it none) */
     if ((rc = clean_write_children(b, el)) < 0)
         return rc;
     if (el->tag != NULL && (el->tag->flags & TAG_VOID))
         return 0;
-    if (buf_adds(b, "</") < 0 || buf_adds(b, el->name) < 0 || buf_addc(b, '>') < 0)
+    if (buf_reserve(b, nl + 3) < 0)
         return -ENOMEM;
+    memcpy(b->data + b->len, "</", 2);
+    memcpy(b->data + b->len + 2, el->name, nl);
+    b->data[b->len + 2 + nl] = '>';
+    b->len += nl + 3;
+    b->data[b->len] = '\0';
     return 0;
 }
 
@@ -222,7 +308,7 @@ clean_write_children(struct buf *b, const struct cnode *parent)
 
     for (const struct cnode *n = parent->first; n != NULL; n = n->next) {
         if (n->name == NULL)
-            rc = out_text(b, n->text);
+            rc = out_text(b, n->text, n->len);
         else
             rc = out_element(b, n);
         if (rc < 0)

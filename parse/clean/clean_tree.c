@@ -1,16 +1,13 @@
-/* parse/clean/clean_tree.c — the cleaner's tree: libxml2's HTML push parser reports
- * SAX events, and a light tree of struct cnode is built from them in an arena
- * (libxml2's own DOM costs more than all the cleaning). The pre-order rules of
+/* parse/clean/clean_tree.c — the cleaner's tree: the tokenizer (clean_lex.c) hands
+ * over tags and text, and a light tree of struct cnode is built from them in
+ * an arena, by the rules of libxml2 2.9's HTML parser (implied ends, end tags
+ * that close what they may, misplaced html/head/body). The pre-order rules of
  * SPEC §4 apply here, so removed subtrees are never built: the removal list,
  * `remove` selectors, iframes of other hosts; lazy-loading attributes. */
 #include <errno.h>
-#include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <libxml/HTMLparser.h>
-#include <libxml/parser.h>
 
 #include "parse/clean/clean_int.h"
 
@@ -18,6 +15,10 @@
  * (xmlParserMaxDepth): what follows is dropped, and the walk's recursion stays
  * bounded. */
 #define DEPTH_MAX 256
+/* Open elements inside a removed subtree are counted too, up to this. */
+#define STACK_MAX 1024
+
+#define NO_SKIP SIZE_MAX
 
 struct arena_block {
     struct arena_block *next;
@@ -68,8 +69,6 @@ arena_free(struct arena *a)
     }
     a->head = NULL;
     a->next_size = 0;
-    xmlDictFree(a->dict);
-    a->dict = NULL;
 }
 
 const char *
@@ -138,39 +137,38 @@ cnode_append(struct cnode *parent, struct cnode *n)
     parent->last = n;
 }
 
-/* ---- SAX events → tree ---- */
+/* ---- the builder ---- */
 
-/* Element names are interned in libxml2's dictionary: a small cache keyed on
- * the pointer saves most table look-ups. */
-#define TAG_CACHE 64
+/* Open elements are also chained by name (slot: the table's row, or a hash
+ * of a name it does not know), so that an end tag finds its element, and
+ * whether one of a higher priority stands above it, without walking the
+ * stack. */
+#define SLOTS (CLEAN_TAGS_MAX + 64)
 
-struct tag_cache_slot {
-    const char *name;
-    const struct clean_tag *tag;
+struct frame {
+    const struct clean_tag *t; /* NULL: a name the table does not know */
+    const char *name;          /* lower case */
+    struct cnode *node;        /* where children go; NULL inside a removed subtree */
+    int below;                 /* the next open element of the same slot down, or -1 */
+    unsigned slot;
+    /* 1 when node is not this frame's own element: html and body (their
+     * children go to the element they stand in), or a frame open_parent()
+     * moved up */
+    int borrowed;
 };
 
-struct builder {
+struct clean_builder {
     const struct parse_cleaner *c;
-    struct tag_cache_slot cache[TAG_CACHE];
     struct arena *a;
-    xmlParserCtxtPtr ctxt;
-    struct cnode *stack[DEPTH_MAX + 1]; /* open elements; stack[0] is the root */
-    /* 1 where stack[i] is not the element libxml2 opened at that depth: a
-     * transparent frame (a dropped void element, html, body) or one that
-     * open_parent() moved up */
-    unsigned char borrowed[DEPTH_MAX + 1];
-    size_t depth;
-    size_t skip; /* > 0 inside a subtree that is not built */
+    const struct clean_tag *html, *head, *body, *p;
+    size_t n;       /* open elements, st[n - 1] the current one */
+    size_t skip_at; /* st[skip_at] and above are not built; NO_SKIP */
+    int misplaced;  /* html, head, body start tags ignored (libxml2's ctxt->depth) */
+    int stopped;
     int err;
-    int halted;
+    int top[SLOTS]; /* the topmost open element of each slot, or -1 */
+    struct frame st[STACK_MAX];
 };
-
-static void
-build_fail(struct builder *b)
-{
-    b->err = -ENOMEM;
-    xmlStopParser(b->ctxt);
-}
 
 /* Index of attribute `name` of `el`, or -1. */
 static long
@@ -187,7 +185,7 @@ attr_index(const struct cnode *el, const char *name)
  * (renamed where they stand when the real attribute is absent). Runs before
  * attributes are stripped (SPEC §4). */
 static int
-lazy_promote(struct builder *b, struct cnode *el)
+lazy_promote(struct clean_builder *b, struct cnode *el)
 {
     static const char *const lazy_src[] = {"data-src", "data-original", "data-lazy-src"};
     static const char *const lazy_srcset[] = {"data-srcset", "data-lazy-srcset"};
@@ -222,98 +220,121 @@ lazy_promote(struct builder *b, struct cnode *el)
     return 0;
 }
 
-static const struct clean_tag *
-tag_lookup(struct builder *b, const char *name)
-{
-    struct tag_cache_slot *slot = &b->cache[((uintptr_t)name >> 3) % TAG_CACHE];
-    if (slot->name != name) {
-        slot->name = name;
-        /* "x:p" is unknown (unwrapped), whatever follows the colon */
-        slot->tag = strchr(name, ':') == NULL ? clean_tag_find(name) : NULL;
-    }
-    return slot->tag;
-}
-
-/* `name` is one of the words of `list` (" a b c "). */
-static int
-attr_listed(const char *list, const char *name)
-{
-    size_t n = strlen(name);
-    if (list == NULL)
-        return 0;
-    for (const char *p = strstr(list, name); p != NULL; p = strstr(p + 1, name))
-        if (p[-1] == ' ' && p[n] == ' ')
-            return 1;
-    return 0;
-}
-
-/* Keep the allowlisted attributes, copied out of libxml2's memory. */
-static int
-attrs_keep(struct builder *b, struct cnode *el)
+/* Keep the allowlisted attributes only. */
+static void
+attrs_keep(struct cnode *el)
 {
     size_t k = 0;
     for (size_t i = 0; i < el->nattrs; i++) {
-        struct cattr a = el->attrs[i];
-        if (el->tag == NULL || !attr_listed(el->tag->attrs, a.name))
-            continue;
-        if (a.value != NULL && (a.value = arena_strndup(b->a, a.value, strlen(a.value))) == NULL)
-            return -ENOMEM;
-        el->attrs[k++] = a;
+        const char *name = el->attrs[i].name;
+        if (clean_attr_allowed(el->tag, clean_attr_id(name, strlen(name))))
+            el->attrs[k++] = el->attrs[i];
     }
     el->nattrs = k;
-    return 0;
 }
 
-/* The element with its attributes as libxml2 has them (values borrowed until
- * attrs_keep). */
+/* The element with the attributes the tokenizer kept, values decoded. */
 static struct cnode *
-build_element(struct builder *b, const char *name, const struct clean_tag *tag,
-              const xmlChar **atts)
+build_element(struct clean_builder *b, const struct clean_tag *t, const char *name,
+              const struct clean_attr_tok *atts, size_t n)
 {
     struct cnode *el = arena_alloc(b->a, sizeof *el);
-    size_t n = 0;
 
     if (el == NULL)
         return NULL;
     memset(el, 0, sizeof *el);
     el->name = name;
-    el->tag = tag;
-    while (atts != NULL && atts[2 * n] != NULL)
-        n++;
+    el->tag = t;
     if (n == 0)
         return el;
     if ((el->attrs = arena_alloc(b->a, n * sizeof *el->attrs)) == NULL)
         return NULL;
     for (size_t i = 0; i < n; i++) {
-        el->attrs[i].name = (const char *)atts[2 * i]; /* libxml2's dictionary */
-        el->attrs[i].value = (const char *)atts[2 * i + 1];
+        char *v = NULL;
+        if (atts[i].val != NULL) {
+            if ((v = arena_alloc(b->a, atts[i].vlen + 1)) == NULL)
+                return NULL;
+            clean_decode(v, atts[i].val, atts[i].vlen, 1);
+        }
+        el->attrs[i] = (struct cattr){atts[i].name, v};
     }
     el->nattrs = n;
     return el;
 }
 
-/* Where a new element `name` goes. libxml2 checks a start tag against its
- * current element only (htmlAutoClose), and that is not always ours: inside a
- * dropped void element it does not know as void (<p><embed><p>, <a><embed><a>)
- * it put the new element under the embed, which our tree leaves out, so the
- * element would land in our <p> or <a>, and the output, read again, would be
- * split there (not idempotent, and not what browsers build either). So close
- * ours the way libxml2 will when it reads the output: while the new element
- * may not stand in the element of the current frame, every frame holding that
- * element moves up to its parent, and what follows goes there too. */
-static struct cnode *
-open_parent(struct builder *b, const char *name)
+static int
+skipping(const struct clean_builder *b)
 {
-    struct cnode *p = b->stack[b->depth];
+    return b->skip_at < b->n;
+}
 
-    if (!b->borrowed[b->depth]) /* libxml2's own current element: already done */
+static unsigned
+slot_of(const struct clean_tag *t, const char *name, size_t nl)
+{
+    if (t != NULL)
+        return (unsigned)clean_tag_index(t);
+    return CLEAN_TAGS_MAX + (clean_name_hash(name, nl) & (SLOTS - CLEAN_TAGS_MAX - 1));
+}
+
+static void
+pop(struct clean_builder *b)
+{
+    const struct frame *f = &b->st[b->n - 1];
+    b->top[f->slot] = f->below;
+    if (--b->n == b->skip_at)
+        b->skip_at = NO_SKIP;
+}
+
+static int
+push(struct clean_builder *b, const struct clean_tag *t, const char *name, struct cnode *node)
+{
+    if (b->n == STACK_MAX) {
+        b->stopped = 1;
+        return -1;
+    }
+    unsigned slot = slot_of(t, name, t != NULL ? 0 : strlen(name));
+    b->st[b->n] = (struct frame){t, name, node, b->top[slot], slot, t == b->html || t == b->body};
+    b->top[slot] = (int)b->n++;
+    return 0;
+}
+
+static void
+push_skip(struct clean_builder *b, const struct clean_tag *t, const char *name)
+{
+    size_t at = b->n;
+    if (push(b, t, name, NULL) == 0 && b->skip_at == NO_SKIP)
+        b->skip_at = at;
+}
+
+static int
+fail(struct clean_builder *b)
+{
+    b->err = -ENOMEM;
+    b->stopped = 1;
+    return -ENOMEM;
+}
+
+/* Where a new element `t` goes. A start tag is checked against the current
+ * frame only (htmlAutoClose), and that is not always our element: inside a
+ * <body> met again within an element (<td><body><td>) the frame holds no
+ * element of its own, so the new element would land inside that <td>, and
+ * the output, read again, would be split there (not idempotent). So close
+ * ours the way the output will be read: while the new element may not stand
+ * in the element of the current frame, every frame holding that element
+ * moves up to its parent, and what follows goes there too. */
+static struct cnode *
+open_parent(struct clean_builder *b, const struct clean_tag *t)
+{
+    struct cnode *p = b->st[b->n - 1].node;
+
+    if (!b->st[b->n - 1].borrowed) /* our own element: htmlAutoClose did it */
         return p;
-    while (p->name != NULL && clean_closes(name, p->name)) {
+    while (p->name != NULL && clean_tag_closes(t, p->tag)) {
         struct cnode *up = p->parent;
-        for (size_t i = 0; i <= b->depth; i++) {
-            if (b->stack[i] == p) {
-                b->stack[i] = up;
-                b->borrowed[i] = 1;
+        for (size_t i = 0; i < b->n; i++) {
+            if (b->st[i].node == p) {
+                b->st[i].node = up;
+                b->st[i].borrowed = 1;
             }
         }
         p = up;
@@ -321,176 +342,276 @@ open_parent(struct builder *b, const char *name)
     return p;
 }
 
-static void
-on_start(void *ctx, const xmlChar *xname, const xmlChar **atts)
+/* The name to keep for a frame or a node: the table's, or a copy. */
+static const char *
+keep_name(struct clean_builder *b, const struct clean_tag *t, const char *name, size_t nl)
 {
-    struct builder *b = ctx;
-    const char *name = (const char *)xname;
+    return t != NULL ? t->name : arena_strndup(b->a, name, nl);
+}
 
-    if (b->err || b->halted)
-        return;
-    if (b->skip > 0) {
-        b->skip++;
-        return;
-    }
-    if (b->depth == DEPTH_MAX) {
-        b->halted = 1;
-        xmlStopParser(b->ctxt);
-        return;
-    }
-    if (strcmp(name, "body") == 0 || strcmp(name, "html") == 0) {
-        /* our own <body> prefix, or one met after a stray </body>: transparent */
-        b->stack[b->depth + 1] = b->stack[b->depth];
-        b->borrowed[++b->depth] = 1;
-        return;
-    }
-    const struct clean_tag *tag = tag_lookup(b, name);
-    unsigned flags = tag != NULL ? tag->flags : 0;
-    int iframe = (flags & TAG_IFRAME) != 0;
+/* A start tag the builder takes (libxml2 sends startElement): build it, or
+ * not. Void elements get no frame. */
+static int
+open_element(struct clean_builder *b, const struct clean_tag *t, const char *name, size_t nl,
+             const struct clean_attr_tok *atts, size_t n)
+{
+    unsigned flags = t != NULL ? t->flags : 0;
+    int is_void = (flags & TAG_VOID) != 0, iframe = (flags & TAG_IFRAME) != 0;
+    struct cnode *parent;
+    const char *kept;
 
-    if ((flags & (TAG_DROP | TAG_VOID)) == (TAG_DROP | TAG_VOID)) {
-        b->stack[b->depth + 1] = b->stack[b->depth]; /* transparent */
-        b->borrowed[++b->depth] = 1;
-        return;
+    if (skipping(b)) {
+        if (!is_void) {
+            if ((kept = keep_name(b, t, name, nl)) == NULL)
+                return fail(b);
+            push(b, t, kept, NULL);
+        }
+        return 0;
     }
+    if (b->n == DEPTH_MAX) {
+        b->stopped = 1;
+        return 0;
+    }
+    if (t == b->html || t == b->body) { /* transparent: children go to the parent */
+        push(b, t, t->name, b->st[b->n - 1].node);
+        return 0;
+    }
+    if ((kept = keep_name(b, t, name, nl)) == NULL)
+        return fail(b);
     if ((flags & TAG_DROP) && !(iframe && b->c->niframe_hosts > 0)) {
-        b->skip = 1;
-        return;
+        if (!is_void)
+            push_skip(b, t, kept);
+        return 0;
     }
-    struct cnode *el = build_element(b, name, tag, atts);
-    if (el == NULL) {
-        build_fail(b);
-        return;
-    }
+    struct cnode *el = build_element(b, t, kept, atts, n);
+    if (el == NULL)
+        return fail(b);
     if (b->c->nsels > 0 && clean_sels_match(b->c->sels, b->c->nsels, el)) {
-        b->skip = 1;
-        return;
+        if (!is_void)
+            push_skip(b, t, kept);
+        return 0;
     }
-    if ((iframe || (flags & (TAG_VOID | TAG_CONTENT))) && lazy_promote(b, el) < 0) {
-        build_fail(b);
-        return;
-    }
+    int lazy = 0;
+    for (size_t i = 0; i < n && !lazy; i++)
+        lazy = clean_attr_lazy(atts[i].id);
+    if (lazy && (iframe || (flags & (TAG_VOID | TAG_CONTENT))) && lazy_promote(b, el) < 0)
+        return fail(b);
     if (iframe) {
         const char *src = cnode_attr(el, "src");
-        char *https = src != NULL ? clean_iframe_src(b->c, src, &b->err) : NULL;
-        int rc = https != NULL ? cnode_attr_set(b->a, el, "src", https) : b->err;
+        int err = 0;
+        char *https = src != NULL ? clean_iframe_src(b->c, src, &err) : NULL;
+        int rc = https != NULL ? cnode_attr_set(b->a, el, "src", https) : err;
         free(https);
-        if (rc == 0 && https != NULL)
-            rc = attrs_keep(b, el);
-        if (rc < 0) {
-            build_fail(b);
-            return;
+        if (rc < 0)
+            return fail(b);
+        if (https != NULL) { /* kept, without its fallback content */
+            attrs_keep(el);
+            cnode_append(open_parent(b, t), el);
         }
-        if (https != NULL) /* kept, without its fallback content */
-            cnode_append(open_parent(b, name), el);
-        b->skip = 1;
-        return;
+        push_skip(b, t, kept);
+        return 0;
     }
-    if (attrs_keep(b, el) < 0) {
-        build_fail(b);
-        return;
-    }
-    cnode_append(open_parent(b, name), el);
-    b->stack[++b->depth] = el;
-    b->borrowed[b->depth] = 0;
+    if (b->c->nsels > 0 || (flags & (TAG_VOID | TAG_CONTENT)))
+        attrs_keep(el); /* else the tokenizer kept allowlisted ones only */
+    parent = open_parent(b, t);
+    cnode_append(parent, el);
+    if (!is_void)
+        push(b, t, kept, el);
+    return 0;
 }
 
-static void
-on_end(void *ctx, const xmlChar *name)
+void
+clean_tree_autoclose(struct clean_builder *b, const struct clean_tag *t, const char *name,
+                     size_t nl)
 {
-    struct builder *b = ctx;
-
-    (void)name; /* libxml2 reports ends in the order of its own stack */
-    if (b->err || b->halted)
-        return;
-    if (b->skip > 0)
-        b->skip--;
-    else if (b->depth > 0)
-        b->depth--;
+    (void)name, (void)nl; /* a name the table does not know closes nothing */
+    while (b->n > 0 && clean_tag_closes(t, b->st[b->n - 1].t))
+        pop(b);
 }
 
-static void
-on_text(void *ctx, const xmlChar *ch, int len)
+int
+clean_tree_wants_attr(const struct clean_builder *b, const struct clean_tag *t, int id)
 {
-    struct builder *b = ctx;
-    struct cnode *parent = b->stack[b->depth], *t = parent->last;
-    size_t n = (size_t)len;
+    if (skipping(b))
+        return 0;
+    if (b->c->nsels > 0)
+        return 1;
+    if (clean_attr_allowed(t, id))
+        return 1;
+    return clean_attr_lazy(id) && t != NULL &&
+           (t->flags & (TAG_VOID | TAG_CONTENT | TAG_IFRAME)) != 0;
+}
 
-    if (b->err || b->halted || b->skip > 0 || len <= 0)
-        return;
+char *
+clean_tree_strdup(struct clean_builder *b, const char *s, size_t n)
+{
+    return arena_strndup(b->a, s, n);
+}
+
+/* htmlParseStartTag and what the push parser does after it: `how` is '>',
+ * '/' for "/>", or 0 when the input ended inside the tag. */
+int
+clean_tree_start(struct clean_builder *b, const struct clean_tag *t, const char *name, size_t nl,
+                 const struct clean_attr_tok *atts, size_t n, int how)
+{
+    int discard = 0;
+
+    if ((t == b->html && b->n > 0) || (t == b->head && b->n != 1)) {
+        discard = 1;
+        b->misplaced++;
+    } else if (t == b->body) {
+        for (size_t i = 0; i < b->n; i++) {
+            if (b->st[i].t == b->body) {
+                discard = 1;
+                b->misplaced++;
+            }
+        }
+    }
+    size_t before = b->n;
+    if (!discard && open_element(b, t, name, nl, atts, n) < 0)
+        return b->err;
+    if (b->stopped)
+        return b->err;
+    /* "<x/>" ends the element at once; after a misplaced tag, libxml2 ends
+     * its current element instead */
+    if (how == '/' && b->n > 0 && (discard || b->n > before))
+        pop(b);
+    return 0;
+}
+
+static int
+frame_is(const struct frame *f, const struct clean_tag *t, const char *name, size_t nl)
+{
+    if (t != NULL || f->t != NULL)
+        return f->t == t;
+    return strncmp(f->name, name, nl) == 0 && f->name[nl] == '\0';
+}
+
+/* htmlParseEndTag: closes the element named and every one above it, unless
+ * one of them has a higher priority; ignored when none is open. */
+int
+clean_tree_end(struct clean_builder *b, const struct clean_tag *t, const char *name, size_t nl)
+{
+    if (b->misplaced > 0 && t != NULL && (t == b->html || t == b->body || t == b->head)) {
+        b->misplaced--;
+        return 0;
+    }
+    int i = b->top[slot_of(t, name, nl)];
+    while (i >= 0 && !frame_is(&b->st[i], t, name, nl))
+        i = b->st[i].below;
+    if (i < 0)
+        return 0;
+    if ((size_t)i + 1 == b->n) { /* the current element: nothing stands above it */
+        pop(b);
+        goto out;
+    }
+    const struct clean_tag *const *high;
+    size_t nhigh = clean_tags_high(&high);
+    int prio = clean_tag_priority(t);
+    for (size_t k = 0; k < nhigh; k++)
+        if (high[k]->prio > prio && b->top[clean_tag_index(high[k])] > i)
+            return 0;
+    while (b->n > (size_t)i)
+        pop(b);
+out:
+    if (b->n == 0)
+        b->stopped = 1; /* after </html> libxml2 reads nothing more */
+    return 0;
+}
+
+int
+clean_tree_text(struct clean_builder *b, const char *raw, size_t len, int imply)
+{
+    if (skipping(b) || len == 0)
+        return 0;
+    const struct clean_tag *top = b->st[b->n - 1].t;
+    if (imply && (top == b->html || top == b->head)) {
+        /* htmlCheckParagraph: text outside body gets a <p> unless blank */
+        size_t k = 0;
+        while (k < len && (raw[k] == ' ' || raw[k] == '\t' || raw[k] == '\n' || raw[k] == '\r'))
+            k++;
+        if (k < len) {
+            clean_tree_autoclose(b, b->p, "p", 1);
+            if (open_element(b, b->p, "p", 1, NULL, 0) < 0)
+                return b->err;
+            if (b->stopped || skipping(b))
+                return b->err;
+        }
+    }
+    struct cnode *parent = b->st[b->n - 1].node, *t = parent->last;
     if (t == NULL || t->name != NULL) {
         if ((t = arena_alloc(b->a, sizeof *t)) == NULL)
-            goto fail;
+            return fail(b);
         memset(t, 0, sizeof *t);
         cnode_append(parent, t);
     }
-    if (t->len + n + 1 > t->cap) {
-        /* libxml2 hands text over in pieces of about 1000 bytes: grow by doubling */
-        size_t cap = t->cap * 2 > t->len + n + 1 ? t->cap * 2 : t->len + n + 1;
+    if (t->len + len + 1 > t->cap) {
+        /* text met again after a comment or a removed element: grow by doubling */
+        size_t cap = t->cap * 2 > t->len + len + 1 ? t->cap * 2 : t->len + len + 1;
         char *text = arena_alloc(b->a, cap);
         if (text == NULL)
-            goto fail;
+            return fail(b);
         if (t->len > 0)
             memcpy(text, t->text, t->len);
         t->text = text;
         t->cap = cap;
     }
-    memcpy(t->text + t->len, ch, n);
-    t->len += n;
-    t->text[t->len] = '\0';
-    return;
-fail:
-    build_fail(b);
+    t->len += clean_decode(t->text + t->len, raw, len, 0);
+    return 0;
+}
+
+const char *
+clean_tree_raw(const struct clean_builder *b, size_t *len)
+{
+    const struct clean_tag *t = b->n > 0 ? b->st[b->n - 1].t : NULL;
+    if (t == NULL || !(t->flags & TAG_RAW))
+        return NULL;
+    *len = strlen(t->name);
+    return t->name;
+}
+
+int
+clean_tree_stopped(const struct clean_builder *b)
+{
+    return b->stopped;
 }
 
 int
 clean_tree_build(const struct parse_cleaner *c, const char *html, size_t len, struct arena *a,
                  struct cnode **root)
 {
-    htmlSAXHandler sax;
-    struct builder *b = NULL;
-    int rc = -ENOMEM;
+    struct clean_builder *b = malloc(sizeof *b);
+    int rc;
 
     *root = NULL;
-    if (len > INT_MAX)
-        return -ENOMEM; /* beyond what libxml2 takes in one call */
-    if ((b = calloc(1, sizeof *b)) == NULL)
+    if (b == NULL)
         return -ENOMEM;
     b->c = c;
     b->a = a;
-    if ((b->stack[0] = arena_alloc(a, sizeof *b->stack[0])) == NULL)
-        goto out;
-    memset(b->stack[0], 0, sizeof *b->stack[0]);
-    /* no startDocument: libxml2 builds no tree of its own; comments and
-     * processing instructions are not reported at all */
-    memset(&sax, 0, sizeof sax);
-    sax.startElement = on_start;
-    sax.endElement = on_end;
-    sax.characters = on_text;
-    sax.ignorableWhitespace = on_text;
-    sax.cdataBlock = on_text;
-    sax.initialized = 1;
-    /* the handler table is copied into the context */
-    b->ctxt = htmlCreatePushParserCtxt(&sax, b, NULL, 0, NULL, XML_CHAR_ENCODING_UTF8);
-    if (b->ctxt == NULL)
-        goto out;
-    /* IGNORE_ENC: a <meta charset> in the fragment must not re-decode it */
-    htmlCtxtUseOptions(b->ctxt, HTML_PARSE_NONET | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
-                                    HTML_PARSE_NOIMPLIED | HTML_PARSE_RECOVER |
-                                    HTML_PARSE_IGNORE_ENC);
-    htmlParseChunk(b->ctxt, html, (int)len, 1);
-    if ((rc = b->err) == 0)
-        *root = b->stack[0];
-out:
-    if (b->ctxt != NULL) {
-        /* names in the tree point into the context's dictionary: the arena
-         * keeps a reference */
-        if (xmlDictReference(b->ctxt->dict) == 0)
-            a->dict = b->ctxt->dict;
-        else if (rc == 0)
-            rc = -ENOMEM;
-        htmlFreeParserCtxt(b->ctxt);
+    b->html = clean_tag_find("html");
+    b->head = clean_tag_find("head");
+    b->body = clean_tag_find("body");
+    b->p = clean_tag_find("p");
+    b->skip_at = NO_SKIP;
+    b->misplaced = 0;
+    b->stopped = 0;
+    b->err = 0;
+    struct cnode *top = arena_alloc(a, sizeof *top);
+    if (top == NULL) {
+        free(b);
+        return -ENOMEM;
     }
+    memset(top, 0, sizeof *top);
+    /* the fragment is read as the content of <html><body> */
+    memset(b->top, 0xFF, sizeof b->top); /* -1 */
+    b->n = 0;
+    push(b, b->html, "html", top);
+    push(b, b->body, "body", top);
+    rc = clean_lex_run(b, html, len);
+    if (rc == 0)
+        rc = b->err;
+    if (rc == 0)
+        *root = top;
     free(b);
     return rc;
 }

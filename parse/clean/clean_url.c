@@ -101,6 +101,24 @@ url_normalize_head(const char *s, char *out, size_t size)
     out[n] = '\0';
 }
 
+/* 1 when `value` reads "data:image/" as written (white space and control
+ * characters aside, any case): the normalized head decodes references to
+ * refuse more, never to allow more ("data:image&newline;/…" is no image). */
+static int
+url_plain_data_image(const char *value)
+{
+    static const char want[] = "data:image/";
+    size_t n = 0;
+    for (const char *p = value; *p && n < sizeof want - 1; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (url_ignorable(c))
+            continue;
+        if ((c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c) != (unsigned char)want[n++])
+            return 0;
+    }
+    return n == sizeof want - 1;
+}
+
 /* The scheme of a normalized head ("https"), "" when the URL is relative. */
 static void
 url_scheme(const char *head, char *scheme, size_t size)
@@ -168,7 +186,8 @@ clean_url(const char *value, enum clean_url_use use, const char *base, int *err)
     url_scheme(head, scheme, sizeof scheme);
     if (scheme[0] != '\0') {
         if (!url_scheme_allowed(scheme, use) &&
-            !(use == URL_IMAGE && strncmp(head, "data:image/", 11) == 0))
+            !(use == URL_IMAGE && strncmp(head, "data:image/", 11) == 0 &&
+              url_plain_data_image(value)))
             return NULL;
         if (url_trimmed(value))
             return (char *)value; /* the common case: kept as written, no copy */
