@@ -94,7 +94,7 @@ struct walk {
     struct arena *a;
     struct buf text; /* scratch for remove_text */
     int err;         /* -ENOMEM once an allocation failed */
-    int reparse;     /* an unwrap left a parent that libxml2 would close early */
+    int reparse;     /* an unwrap left a parent the tree builder would close early */
 };
 
 /* Move the children of `el` where it stands and take it out. */
@@ -330,7 +330,7 @@ walk_element(struct walk *w, struct cnode *el)
         goto drop;
     if ((flags & TAG_NEEDS_SRC) && cnode_attr(el, "src") == NULL &&
         cnode_attr(el, "srcset") == NULL) {
-        return unwrap(w, el, content); /* what libxml2 put inside it stays */
+        return unwrap(w, el, content); /* its children (a <source>, the fallback text) stay */
     }
     if (flags & TAG_CONTENT)
         return 1;
