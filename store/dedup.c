@@ -1,6 +1,7 @@
 /* store/dedup.c — the keys of SPEC §7's dedup rules: canonical links (libcurl's
  * URL API), normalized titles, and character 4-gram sets of bodies with their
- * MinHash signature cut into LSH bands, plus the exact Jaccard check. */
+ * MinHash signature cut into LSH bands, plus the exact Jaccard check; an
+ * article's keys made ahead, on a thread other than the writer's. */
 #include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -13,11 +14,12 @@
 
 /* ---- rule 2: canonical links ---- */
 
-int
-store_tracking_param(const struct store *s, const char *name, size_t n)
+/* Whether the n bytes at name are one of the patterns t[0..nt). */
+static int
+tracking_match(char *const *t, size_t nt, const char *name, size_t n)
 {
-    for (size_t i = 0; i < s->ntracking; i++) {
-        const char *p = s->tracking[i];
+    for (size_t i = 0; i < nt; i++) {
+        const char *p = t[i];
         size_t k = strlen(p);
         if (k > 0 && p[k - 1] == '*') {
             if (n >= k - 1 && strncasecmp(name, p, k - 1) == 0)
@@ -27,6 +29,12 @@ store_tracking_param(const struct store *s, const char *name, size_t n)
         }
     }
     return 0;
+}
+
+int
+store_tracking_param(const struct store *s, const char *name, size_t n)
+{
+    return tracking_match(s->tracking, s->ntracking, name, n);
 }
 
 static int
@@ -39,14 +47,14 @@ cmp_str(const void *a, const void *b)
  * order, so "a=1&b=2" and "b=2&a=1" compare equal): a new string, "" when
  * nothing is left, NULL when out of memory. */
 static char *
-clean_query(const struct store *s, char *query)
+clean_query(char *const *tp, size_t nt, char *query)
 {
     size_t n = 0, len = 0;
     char **params = malloc((strlen(query) / 2 + 2) * sizeof(*params)), *save = NULL, *q, *w;
     if (params == NULL)
         return NULL;
     for (char *t = strtok_r(query, "&", &save); t; t = strtok_r(NULL, "&", &save)) {
-        if (store_tracking_param(s, t, strcspn(t, "=")))
+        if (tracking_match(tp, nt, t, strcspn(t, "=")))
             continue;
         params[n++] = t;
         len += strlen(t) + 1;
@@ -66,8 +74,9 @@ clean_query(const struct store *s, char *query)
     return q;
 }
 
-char *
-store_canonical_link(struct store *s, const char *url)
+/* store_canonical_link with the tracking parameters t[0..nt). */
+static char *
+canonical_link(char *const *t, size_t nt, const char *url)
 {
     CURLU *h = url ? curl_url() : NULL;
     char *scheme = NULL, *host = NULL, *query = NULL, *port = NULL, *out = NULL, *q = NULL;
@@ -99,7 +108,7 @@ store_canonical_link(struct store *s, const char *url)
         curl_url_set(h, CURLUPART_PASSWORD, NULL, 0) != CURLUE_OK)
         goto done;
     if (curl_url_get(h, CURLUPART_QUERY, &query, 0) == CURLUE_OK) {
-        if ((q = clean_query(s, query)) == NULL ||
+        if ((q = clean_query(t, nt, query)) == NULL ||
             curl_url_set(h, CURLUPART_QUERY, *q ? q : NULL, 0) != CURLUE_OK)
             goto done;
     }
@@ -118,6 +127,12 @@ done:
     curl_free(port);
     curl_url_cleanup(h);
     return out;
+}
+
+char *
+store_canonical_link(struct store *s, const char *url)
+{
+    return canonical_link(s->tracking, s->ntracking, url);
 }
 
 int
@@ -334,4 +349,109 @@ store_similarity(const char *a, const char *b)
     free(sa);
     free(sb);
     return j;
+}
+
+/* ---- keys made ahead (store_keymaker, store_prekeys) ---- */
+
+struct store_keymaker {
+    char **tracking; /* a copy of the store's tracking parameters */
+    size_t ntracking;
+};
+
+int
+store_keymaker_new(const struct store *s, struct store_keymaker **out)
+{
+    struct store_keymaker *m = calloc(1, sizeof(*m));
+    *out = NULL;
+    if (m == NULL ||
+        (s->ntracking > 0 && (m->tracking = calloc(s->ntracking, sizeof(char *))) == NULL))
+        goto nomem;
+    for (; m->ntracking < s->ntracking; m->ntracking++)
+        if ((m->tracking[m->ntracking] = strdup(s->tracking[m->ntracking])) == NULL)
+            goto nomem;
+    *out = m;
+    return 0;
+nomem:
+    store_keymaker_free(m);
+    return -ENOMEM;
+}
+
+void
+store_keymaker_free(struct store_keymaker *m)
+{
+    if (m == NULL)
+        return;
+    for (size_t i = 0; i < m->ntracking; i++)
+        free(m->tracking[i]);
+    free(m->tracking);
+    free(m);
+}
+
+int
+store_keys_fill(char *const *tracking, size_t ntracking, const struct parse_article *a,
+                struct store_prekeys *k)
+{
+    memset(k, 0, sizeof(*k));
+    /* the body's plain text: the one parse made with it (a copy), else
+     * made here */
+    k->text = a->text != NULL ? strdup(a->text) : parse_html_text(a->body ? a->body : "");
+    if (k->text == NULL)
+        goto nomem;
+    if ((k->link = canonical_link(tracking, ntracking, a->link)) != NULL &&
+        !store_link_key_usable(k->link)) {
+        free(k->link);
+        k->link = NULL;
+    }
+    if ((k->title = store_title_key(a->title)) == NULL)
+        goto nomem;
+    if (!store_title_key_usable(k->title)) {
+        free(k->title);
+        k->title = NULL;
+    }
+    if (store_shingles(k->text, &k->set, &k->nset, &k->chars) < 0)
+        goto nomem;
+    if (k->chars >= STORE_MIN_BODY_CHARS) {
+        store_bands(k->set, k->nset, k->bands);
+        k->banded = 1;
+    }
+    k->full = 1;
+    return 0;
+nomem:
+    store_prekeys_clear(k);
+    return -ENOMEM;
+}
+
+void
+store_prekeys_clear(struct store_prekeys *k)
+{
+    free(k->text);
+    free(k->link);
+    free(k->title);
+    free(k->set);
+    memset(k, 0, sizeof(*k));
+}
+
+int
+store_prekeys_make(const struct store_keymaker *m, const struct parse_article *a,
+                   struct store_prekeys **out)
+{
+    struct store_prekeys *k = malloc(sizeof(*k));
+    *out = NULL;
+    if (k == NULL)
+        return -ENOMEM;
+    if (store_keys_fill(m->tracking, m->ntracking, a, k) < 0) {
+        free(k);
+        return -ENOMEM;
+    }
+    *out = k;
+    return 0;
+}
+
+void
+store_prekeys_free(struct store_prekeys *k)
+{
+    if (k == NULL)
+        return;
+    store_prekeys_clear(k);
+    free(k);
 }

@@ -550,6 +550,54 @@ test_canonical_link(void **state)
     store_close(s);
 }
 
+/* Keys made ahead use the tracking parameters the maker copied: the same
+ * canonical link (rule 2) as the store makes, also after the store's list
+ * changes; an unchanged article leaves its keys with the caller. */
+static void
+test_prekeys(void **state)
+{
+    (void)state;
+    struct store *s = mem_store();
+    int64_t f1 = feed(s, "sina");
+    const char *const mine[] = {"share_*"};
+    struct store_keymaker *km = NULL;
+    struct store_prekeys *k[2] = {0};
+    struct parse_article a[2];
+    enum store_outcome out[2];
+    assert_int_equal(store_set_tracking_params(s, mine, 1), 0);
+    assert_int_equal(store_keymaker_new(s, &km), 0);
+    assert_int_equal(store_set_tracking_params(s, NULL, 0), 0);
+    art(&a[0], "p1", "Copper rallies on supply fears in Chile", "https://p.example/c?share_id=1",
+        "<p>Copper rose.</p>", T0);
+    art(&a[1], "p2", "Chile mine strike lifts copper", "https://p.example/c?share_id=2",
+        "<p>A strike.</p>", T0);
+    const struct parse_article *batch[2] = {&a[0], &a[1]};
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(store_prekeys_make(km, &a[i], &k[i]), 0);
+    assert_int_equal(store_begin(s), 0);
+    assert_int_equal(store_add_many(s, f1, batch, k, 2, 1, T0, out), 0);
+    assert_int_equal(store_commit(s), 0);
+    assert_int_equal(out[0], STORE_NEW);
+    assert_int_equal(out[1], STORE_DUPLICATE); /* share_id dropped by the maker's list */
+    for (int i = 0; i < 2; i++) {
+        store_prekeys_free(k[i]);
+        k[i] = NULL;
+    }
+    /* the store's own list (the default) keeps share_id: another story */
+    art(&a[1], "p3", "Chile mine strike lifts copper", "https://p.example/c?share_id=3",
+        "<p>A strike.</p>", T0);
+    assert_int_equal(add_r(s, f1, &a[1], 1, T0), STORE_NEW);
+    /* unchanged: the keys made ahead are not taken, and freed by the caller */
+    assert_int_equal(store_prekeys_make(km, &a[0], &k[0]), 0);
+    assert_int_equal(store_begin(s), 0);
+    assert_int_equal(store_add_many(s, f1, batch, k, 1, 1, T0 + 60, out), 0);
+    assert_int_equal(store_commit(s), 0);
+    assert_int_equal(out[0], STORE_UNCHANGED);
+    store_prekeys_free(k[0]);
+    store_keymaker_free(km);
+    store_close(s);
+}
+
 static void
 test_rule2_link(void **state)
 {
@@ -1015,18 +1063,32 @@ test_sources_republish(void **state)
 /* ---- store_add_many: a document's articles at once ---- */
 
 /* batch[0..n) stored in one transaction on `many` with store_add_many and on
- * `one` with store_add an article after another: the same outcomes. */
+ * `one` with store_add an article after another: the same outcomes. Every
+ * other article (from the first or the second, turn about) goes with its
+ * keys made ahead (store_prekeys_make, as `finfeed ingest`'s parsing thread
+ * makes them), the rest without: either way the same. */
 static void
 add_both(struct store *many, struct store *one, int64_t feed_id, const struct parse_article *a,
          size_t n, int republish, int64_t now, const enum store_outcome *want)
 {
+    static int turn;
     const struct parse_article *batch[16];
+    struct store_prekeys *keys[16] = {0};
+    struct store_keymaker *km = NULL;
     enum store_outcome got[16];
     assert_true(n <= 16);
-    for (size_t i = 0; i < n; i++)
+    assert_int_equal(store_keymaker_new(many, &km), 0);
+    turn = !turn;
+    for (size_t i = 0; i < n; i++) {
         batch[i] = &a[i];
+        if ((i + (size_t)turn) % 2 == 0)
+            assert_int_equal(store_prekeys_make(km, &a[i], &keys[i]), 0);
+    }
+    store_keymaker_free(km); /* the keys do not need it */
     assert_int_equal(store_begin(many), 0);
-    int rc = store_add_many(many, feed_id, batch, n, republish, now, got);
+    int rc = store_add_many(many, feed_id, batch, keys, n, republish, now, got);
+    for (size_t i = 0; i < n; i++)
+        store_prekeys_free(keys[i]);
     if (rc != 0)
         fail_msg("store_add_many: %d %s", rc, store_errmsg(many));
     assert_int_equal(store_commit(many), 0);
@@ -1171,7 +1233,7 @@ test_add_many(void **state)
     enum store_outcome out[2];
     long before = count(m);
     assert_int_equal(store_begin(m), 0);
-    assert_int_equal(store_add_many(m, f1, bad, 2, 1, T0, out), -EINVAL);
+    assert_int_equal(store_add_many(m, f1, bad, NULL, 2, 1, T0, out), -EINVAL);
     store_rollback(m);
     assert_int_equal(count(m), before);
     free(body);
@@ -2622,7 +2684,7 @@ test_cli_end_to_end(void **state)
     free(out);
 
     /* a configured charset overrides a wrong declaration (SPEC §2) */
-    size_t len;
+    size_t len = 0;
     char *gbk = slurp(STORE_FIX "sina_gbk.xml", &len), path[700];
     char *decl = strstr(gbk, "encoding=\"gbk\"");
     assert_non_null(decl);
@@ -4423,6 +4485,7 @@ main(void)
         cmocka_unit_test(test_rule4_recall),
         cmocka_unit_test(test_sources_republish),
         cmocka_unit_test(test_add_many),
+        cmocka_unit_test(test_prekeys),
         cmocka_unit_test(test_group_commit),
         cmocka_unit_test(test_query),
         cmocka_unit_test(test_tickers),
