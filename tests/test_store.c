@@ -1601,6 +1601,59 @@ test_tickers_migrate(void **state)
     store_close(s);
 }
 
+static int user_version(const char *path);
+static int64_t sql_int(const char *where, const char *sql);
+
+/* A store made before schema 12 (the full-text index's default hashsize
+ * and automerge) gets them on open, and its search finds what it found:
+ * words through the index, a two-character word by LIKE. SQLite only
+ * (PostgreSQL has no such index settings). */
+static void
+test_fts_migrate(void **state)
+{
+    (void)state;
+    char where[512], err[512];
+    struct store *s;
+    struct parse_article a;
+    db_where(where, sizeof(where), "fts-migrate.db");
+    assert_int_equal(store_open(where, &s, err, sizeof(err)), 0);
+    int64_t f = feed(s, "sina");
+    art(&a, "s-1", "央行宣布下调存款准备金率0.25个百分点", "https://a.example/1",
+        "<p>Analysts said the cut frees liquidity.</p>", T0);
+    assert_int_equal(add(s, f, &a, T0), STORE_NEW);
+    art(&a, "s-2", "Gold hits a record as haven demand rises", "https://a.example/2",
+        "<p>Gold rose to a record in Shanghai.</p>", T0 + HOUR);
+    assert_int_equal(add(s, f, &a, T0), STORE_NEW);
+    store_close(s);
+    assert_int_equal(sql_int(where, "SELECT count(*) FROM articles_fts_config"
+                                    " WHERE k IN ('hashsize', 'automerge')"), 2);
+    sql_file(where, "DELETE FROM articles_fts_config WHERE k IN ('hashsize', 'automerge');"
+                    " PRAGMA user_version = 11");
+
+    assert_int_equal(store_open(where, &s, err, sizeof(err)), 0);
+    store_close(s);
+    assert_int_equal(user_version(where), store_schema_version());
+    assert_int_equal(sql_int(where, "SELECT v FROM articles_fts_config WHERE k = 'hashsize'"),
+                     8388608);
+    assert_int_equal(sql_int(where, "SELECT v FROM articles_fts_config WHERE k = 'automerge'"),
+                     8);
+    assert_int_equal(store_open(where, &s, err, sizeof(err)), 0);
+    struct store_query q = {.text = "shanghai"};
+    want_rows(s, &q, "Gold hits a record as haven demand rises=[]\n");
+    q.text = "准备金率 LIQUIDITY";
+    want_rows(s, &q, "央行宣布下调存款准备金率0.25个百分点=[]\n");
+    q.text = "央行";
+    want_rows(s, &q, "央行宣布下调存款准备金率0.25个百分点=[]\n");
+    /* and what is stored after the migration is found too */
+    art(&a, "s-3", "Copper slides on Chilean supply", "https://a.example/3",
+        "<p>Copper fell in London.</p>", T0 + 2 * HOUR);
+    assert_int_equal(add(s, f, &a, T0), STORE_NEW);
+    q.text = "london";
+    want_rows(s, &q, "Copper slides on Chilean supply=[]\n");
+    store_close(s);
+    assert_int_equal(sql_int(where, "SELECT count(*) FROM articles_fts"), 3);
+}
+
 /* ---- retention ---- */
 
 static void
@@ -4515,6 +4568,7 @@ main(void)
     /* about SQLite files only: migrations from the v1 fixture and PRAGMA
      * user_version, files that are not databases, locks */
     const struct CMUnitTest sqlite_tests[] = {
+        cmocka_unit_test(test_fts_migrate),
         cmocka_unit_test(test_migrate_v1),
         cmocka_unit_test(test_migrate_tombstones),
         cmocka_unit_test(test_migrate_v0_and_future),
