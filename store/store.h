@@ -314,9 +314,11 @@ int store_copy(struct store *from, struct store *to, store_progress_cb cb, void 
 /* Canonical form of a link (SPEC §7 rule 2): scheme and host case folded,
  * default port, fragment, user info and tracking parameters removed,
  * remaining query sorted, http and https equal (both become https). New
- * string, or NULL when `url` is NULL or not an absolute http(s) URL. Uses
- * libcurl's URL API (no network). Rule 2 ignores links to a site's front
- * page ("https://host/"): feeds that give every item that link are common. */
+ * string, or NULL when `url` is NULL or not an absolute http(s) URL. A plain
+ * link (no port, user, escapes or dot segments) is read here, any other
+ * through libcurl's URL API (no network): the same answers. Rule 2 ignores
+ * links to a site's front page ("https://host/"): feeds that give every
+ * item that link are common. */
 char *store_canonical_link(struct store *s, const char *url);
 
 /* Normalized title (rule 3): full-width folded to half-width, ASCII case
