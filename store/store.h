@@ -13,6 +13,8 @@
 #include "parse/parse.h"
 
 struct store;
+struct store_keymaker; /* dedup keys made ahead: store_keymaker_new */
+struct store_prekeys;  /* … and one article's: store_prekeys_make */
 
 /* Open (creating and migrating as needed) the database at `path` (":memory:"
  * for tests) into *out (the caller's, freed with store_close). A path that
@@ -108,10 +110,31 @@ int store_add(struct store *s, int64_t feed_id, const struct parse_article *a, i
 /* store_add of a[0..n) in turn, all of feed `feed_id`, their outcomes into
  * out[0..n): what n calls of store_add would do, in fewer round trips on
  * PostgreSQL (the articles' guids looked up at once, before the first is
- * stored). Stops at the first failure: 0 or a negative errno as
+ * stored). pre (may be NULL; so may each pre[i]): a[i]'s keys made ahead
+ * (store_prekeys_make), which store_add_many takes out of pre[i] when it
+ * needs them (the caller still frees pre[i]: an article that was unchanged
+ * leaves its keys there; one stored again after a failure has them made
+ * afresh). Stops at the first failure: 0 or a negative errno as
  * store_add's (roll the document back). */
 int store_add_many(struct store *s, int64_t feed_id, const struct parse_article *const *a,
-                   size_t n, int republish, int64_t now, enum store_outcome *out);
+                   struct store_prekeys *const *pre, size_t n, int republish, int64_t now,
+                   enum store_outcome *out);
+
+/* An article's dedup keys made ahead, on a thread other than the writer's
+ * (`finfeed ingest`'s parsing thread): what store_add makes of an article
+ * before it reads the store (SPEC §7 rules 2–4: its body's plain text, its
+ * canonical link, its title key, its body's 4-gram set and LSH bands),
+ * about a tenth of the writer's work. The maker holds a copy of the store's
+ * tracking parameters as they are when it is made (a later
+ * store_set_tracking_params does not change it) and nothing else: made on
+ * the store's thread, then read by any threads at once. 0 or -ENOMEM. */
+int store_keymaker_new(const struct store *s, struct store_keymaker **out);
+void store_keymaker_free(struct store_keymaker *m);
+/* a's keys (a borrowed, read only) into a new *out (store_prekeys_free):
+ * exactly what store_add would make of it. 0 or -ENOMEM. */
+int store_prekeys_make(const struct store_keymaker *m, const struct parse_article *a,
+                       struct store_prekeys **out);
+void store_prekeys_free(struct store_prekeys *k);
 /* 0 or a negative errno (-EDEADLK as store_add's: roll back, redo). */
 int store_commit(struct store *s);
 void store_rollback(struct store *s);
@@ -291,9 +314,11 @@ int store_copy(struct store *from, struct store *to, store_progress_cb cb, void 
 /* Canonical form of a link (SPEC §7 rule 2): scheme and host case folded,
  * default port, fragment, user info and tracking parameters removed,
  * remaining query sorted, http and https equal (both become https). New
- * string, or NULL when `url` is NULL or not an absolute http(s) URL. Uses
- * libcurl's URL API (no network). Rule 2 ignores links to a site's front
- * page ("https://host/"): feeds that give every item that link are common. */
+ * string, or NULL when `url` is NULL or not an absolute http(s) URL. A plain
+ * link (no port, user, escapes or dot segments) is read here, any other
+ * through libcurl's URL API (no network): the same answers. Rule 2 ignores
+ * links to a site's front page ("https://host/"): feeds that give every
+ * item that link are common. */
 char *store_canonical_link(struct store *s, const char *url);
 
 /* Normalized title (rule 3): full-width folded to half-width, ASCII case

@@ -16,7 +16,6 @@
 
 #define H48 (48 * 3600)
 #define H72 (72 * 3600)
-#define MIN_BODY_CHARS 200 /* rule 4 applies to bodies at least this long */
 #define SIMILAR 0.85
 #define MAX_CANDIDATES 64 /* rule 4 candidates verified per article */
 #define TITLE_CANDIDATES 16 /* rule 3 candidates verified per article */
@@ -49,32 +48,35 @@ keys_free(struct keys *k)
     free(k->set);
 }
 
-/* Rules 2–4 keys of `a` of feed `feed_id` whose body text is `text`. */
+/* Rules 2–4 keys of `a` of feed `feed_id` into k, its body text into
+ * *text: taken from pre when it holds them (made ahead: store_prekeys),
+ * else made here. */
 static int
-keys_make(struct store *s, int64_t feed_id, const struct parse_article *a, const char *text,
-          struct keys *k)
+keys_make(struct store *s, int64_t feed_id, const struct parse_article *a,
+          struct store_prekeys *pre, char **text, struct keys *k)
 {
-    if ((k->link = store_canonical_link(s, a->link)) != NULL && !store_link_key_usable(k->link)) {
-        free(k->link);
-        k->link = NULL;
+    struct store_prekeys made;
+    if (pre == NULL || !pre->full) {
+        if (store_keys_fill(s->tracking, s->ntracking, a, &made) < 0)
+            return -ENOMEM;
+        pre = &made;
     }
-    if ((k->title = store_title_key(a->title)) == NULL)
-        return -ENOMEM;
-    if (!store_title_key_usable(k->title)) {
-        free(k->title);
-        k->title = NULL;
-    } else {
+    /* taken: the keys are k's (and *text) now */
+    *text = pre->text;
+    k->link = pre->link;
+    k->title = pre->title;
+    k->set = pre->set;
+    k->nset = pre->nset;
+    k->chars = pre->chars;
+    k->banded = pre->banded;
+    memcpy(k->bands, pre->bands, sizeof(k->bands));
+    memset(pre, 0, sizeof(*pre));
+    if (k->title != NULL) {
         const char *link = k->link ? k->link : a->link ? a->link : a->guid;
         size_t n = strlen(k->title) + strlen(link) + 32;
         if ((k->feed_title = malloc(n)) == NULL)
             return -ENOMEM;
         snprintf(k->feed_title, n, "%" PRId64 "\x1f%s\x1f%s", feed_id, k->title, link);
-    }
-    if (store_shingles(text, &k->set, &k->nset, &k->chars) < 0)
-        return -ENOMEM;
-    if (k->chars >= MIN_BODY_CHARS) {
-        store_bands(k->set, k->nset, k->bands);
-        k->banded = 1;
     }
     return 0;
 }
@@ -529,17 +531,9 @@ item_free(struct item *it)
  * decides (it->out: unchanged, or updated in place), 2 when rules 2–4 are
  * to run, or a negative errno. `pre`: what the store said of the guid key a
  * moment ago (guid_find), or NULL to look it up now. */
-/* The body's plain text, a new string: the one parse made with it (a copy,
- * not made twice), else made here. */
-static char *
-body_text(const struct parse_article *a)
-{
-    return a->text != NULL ? strdup(a->text) : parse_html_text(a->body);
-}
-
 static int
-add_rule1(struct store *s, int64_t feed_id, const struct parse_article *a, int64_t now,
-          const struct store_guid *pre, struct item *it)
+add_rule1(struct store *s, int64_t feed_id, const struct parse_article *a,
+          struct store_prekeys *keys, int64_t now, const struct store_guid *pre, struct item *it)
 {
     int64_t article = 0;
     int alive = 0, rc, found;
@@ -579,8 +573,8 @@ add_rule1(struct store *s, int64_t feed_id, const struct parse_article *a, int64
     if (old == it->hash)
         return 0;
     it->out = STORE_UPDATED;
-    if ((it->text = body_text(a)) == NULL || (it->cats = categories_json(a)) == NULL ||
-        keys_make(s, feed_id, a, it->text, &it->k) < 0)
+    if ((it->cats = categories_json(a)) == NULL ||
+        keys_make(s, feed_id, a, keys, &it->text, &it->k) < 0)
         return -ENOMEM;
     if ((rc = update_article(s, article, a, it->cats, it->text, it->hash, now)) < 0 ||
         (rc = merge_tickers(s, article, a)) < 0)
@@ -592,9 +586,10 @@ add_rule1(struct store *s, int64_t feed_id, const struct parse_article *a, int64
 /* Rules 2–4's first half, after add_rule1's 2: the article's text and
  * keys, and the question its lookups ask (it->ask.r). */
 static int
-new_ask(struct store *s, int64_t feed_id, const struct parse_article *a, struct item *it)
+new_ask(struct store *s, int64_t feed_id, const struct parse_article *a,
+        struct store_prekeys *keys, struct item *it)
 {
-    if ((it->text = body_text(a)) == NULL || keys_make(s, feed_id, a, it->text, &it->k) < 0)
+    if (keys_make(s, feed_id, a, keys, &it->text, &it->k) < 0)
         return -ENOMEM;
     return lookups_ask(&it->k, feed_id, a->date, &it->ask);
 }
@@ -641,16 +636,17 @@ new_decide(struct store *s, int64_t feed_id, const struct parse_article *a, int 
 }
 
 /* store_add once: 0, a negative errno, or 1 when another writer's copy of
- * the story took an exact key first (nothing stored: look again). `pre`:
- * what the store said of the article's guid key a moment ago (guid_find),
- * or NULL to look it up now. */
+ * the story took an exact key first (nothing stored: look again). `keys`:
+ * its keys made ahead, or NULL. `pre`: what the store said of the
+ * article's guid key a moment ago (guid_find), or NULL to look it up now. */
 static int
-add_once(struct store *s, int64_t feed_id, const struct parse_article *a, int republish,
-         int64_t now, const struct store_guid *pre, enum store_outcome *outcome)
+add_once(struct store *s, int64_t feed_id, const struct parse_article *a,
+         struct store_prekeys *keys, int republish, int64_t now, const struct store_guid *pre,
+         enum store_outcome *outcome)
 {
     struct item it = {0};
-    int rc = add_rule1(s, feed_id, a, now, pre, &it);
-    if (rc == 2 && (rc = new_ask(s, feed_id, a, &it)) == 0 &&
+    int rc = add_rule1(s, feed_id, a, keys, now, pre, &it);
+    if (rc == 2 && (rc = new_ask(s, feed_id, a, keys, &it)) == 0 &&
         (rc = s->ops->key_lookup(s, &it.ask.r, 1)) == 0)
         rc = new_decide(s, feed_id, a, republish, now, &it);
     if (rc == 0 && outcome != NULL)
@@ -659,18 +655,26 @@ add_once(struct store *s, int64_t feed_id, const struct parse_article *a, int re
     return rc;
 }
 
-int
-store_add(struct store *s, int64_t feed_id, const struct parse_article *a, int republish,
-          int64_t now, enum store_outcome *outcome)
+/* store_add with a's keys made ahead (or NULL). */
+static int
+add_keyed(struct store *s, int64_t feed_id, const struct parse_article *a,
+          struct store_prekeys *keys, int republish, int64_t now, enum store_outcome *outcome)
 {
     int rc;
     /* a conflict means the other copy is committed now: the second look
      * finds it (a third is for a copy pruned in between) */
     for (int attempt = 0; attempt < 3; attempt++)
-        if ((rc = add_once(s, feed_id, a, republish, now, NULL, outcome)) <= 0)
+        if ((rc = add_once(s, feed_id, a, keys, republish, now, NULL, outcome)) <= 0)
             return rc;
     snprintf(s->err, sizeof(s->err), "article stored elsewhere and not found");
     return -EAGAIN;
+}
+
+int
+store_add(struct store *s, int64_t feed_id, const struct parse_article *a, int republish,
+          int64_t now, enum store_outcome *outcome)
+{
+    return add_keyed(s, feed_id, a, NULL, republish, now, outcome);
 }
 
 /* Up to this many articles a look-up (store_add_many). */
@@ -722,7 +726,7 @@ wave_run(struct store *s, int64_t feed_id, const struct parse_article *const *a,
             /* another writer's copy took an exact key first: looked up
              * again, as store_add does */
             for (int attempt = 1; rc > 0 && attempt < 3; attempt++)
-                rc = add_once(s, feed_id, a[j], republish, now, NULL, &it->out);
+                rc = add_once(s, feed_id, a[j], NULL, republish, now, NULL, &it->out);
             if (rc > 0) {
                 snprintf(s->err, sizeof(s->err), "article stored elsewhere and not found");
                 rc = -EAGAIN;
@@ -737,8 +741,9 @@ wave_run(struct store *s, int64_t feed_id, const struct parse_article *const *a,
 }
 
 int
-store_add_many(struct store *s, int64_t feed_id, const struct parse_article *const *a, size_t n,
-               int republish, int64_t now, enum store_outcome *out)
+store_add_many(struct store *s, int64_t feed_id, const struct parse_article *const *a,
+               struct store_prekeys *const *keys, size_t n, int republish, int64_t now,
+               enum store_outcome *out)
 {
     struct store_key k[GUIDS_MAX];
     struct store_guid pre[GUIDS_MAX];
@@ -750,7 +755,7 @@ store_add_many(struct store *s, int64_t feed_id, const struct parse_article *con
         /* no round trips to save (SQLite), or none to hold back: one after
          * another */
         for (size_t i = 0; i < n && rc == 0; i++)
-            rc = store_add(s, feed_id, a[i], republish, now, &out[i]);
+            rc = add_keyed(s, feed_id, a[i], keys ? keys[i] : NULL, republish, now, &out[i]);
         return rc;
     }
     if ((w.items = calloc(GUIDS_MAX, sizeof(*w.items))) == NULL)
@@ -759,6 +764,7 @@ store_add_many(struct store *s, int64_t feed_id, const struct parse_article *con
         size_t m = n - done < GUIDS_MAX ? n - done : GUIDS_MAX, nk = 0;
         int have = 0;
         const struct parse_article *const *b = a + done;
+        struct store_prekeys *const *bk = keys ? keys + done : NULL;
         /* the guid keys of the next m articles, each once: a guid repeated
          * in the batch is looked up when its turn comes (the one before it
          * may have stored it) */
@@ -797,7 +803,8 @@ store_add_many(struct store *s, int64_t feed_id, const struct parse_article *con
                 if ((rc = wave_run(s, feed_id, b, republish, now, &w, out + done)) < 0)
                     break;
                 int attempt = 0;
-                while ((rc = add_once(s, feed_id, b[i], republish, now, p, &out[done + i])) > 0 &&
+                while ((rc = add_once(s, feed_id, b[i], bk ? bk[i] : NULL, republish, now, p,
+                                      &out[done + i])) > 0 &&
                        ++attempt < 3)
                     p = NULL;
                 if (rc > 0) {
@@ -808,13 +815,13 @@ store_add_many(struct store *s, int64_t feed_id, const struct parse_article *con
             }
             /* rule 1 decides alone (a tombstone), or rules 2–4 run with the
              * wave */
-            rc = add_rule1(s, feed_id, b[i], now, p, it);
+            rc = add_rule1(s, feed_id, b[i], bk ? bk[i] : NULL, now, p, it);
             if (rc == 0) {
                 out[done + i] = it->out;
                 item_free(it);
                 continue;
             }
-            if (rc < 0 || (rc = new_ask(s, feed_id, b[i], it)) < 0) {
+            if (rc < 0 || (rc = new_ask(s, feed_id, b[i], bk ? bk[i] : NULL, it)) < 0) {
                 item_free(it);
                 break;
             }

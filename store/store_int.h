@@ -61,4 +61,27 @@ double store_jaccard(const uint64_t *a, size_t na, const uint64_t *b, size_t nb)
 /* The LSH band keys of a shingle set's MinHash signature. */
 void store_bands(const uint64_t *set, size_t n, uint64_t bands[STORE_BANDS]);
 
+/* Rule 4 applies to bodies of at least this many characters. */
+#define STORE_MIN_BODY_CHARS 200
+
+/* The keys of an article that need nothing of the store (rules 2–4): made
+ * by store_keys_fill in the writer, or ahead by store_prekeys_make.
+ * Everything owned. */
+struct store_prekeys {
+    int full;       /* set, and not taken by store_add_many yet */
+    char *text;     /* the body's plain text */
+    char *link;     /* canonical link when usable (rule 2), else NULL */
+    char *title;    /* title key when usable (rule 3), else NULL */
+    uint64_t *set;  /* 4-gram hashes of text, sorted, distinct */
+    size_t nset, chars;
+    int banded;     /* bands[] set: text is long enough for rule 4 */
+    uint64_t bands[STORE_BANDS];
+};
+/* a's keys into *k with the tracking parameters tracking[0..ntracking):
+ * 0, or -ENOMEM (then *k empty). */
+int store_keys_fill(char *const *tracking, size_t ntracking, const struct parse_article *a,
+                    struct store_prekeys *k);
+/* Free what k holds; k emptied. */
+void store_prekeys_clear(struct store_prekeys *k);
+
 #endif

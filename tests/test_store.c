@@ -507,6 +507,26 @@ test_canonical_link(void **state)
         {"https://example.com/a?", "https://example.com/a"},
         {"https://example.com", "https://example.com/"},
         {"https://例子.example/a", "https://例子.example/a"},
+        /* plain links take a path of their own (dedup.c's plain_link), the
+         * rest libcurl's: the same answers (libcurl's, recorded here) */
+        {"HTTP://EXAMPLE.COM/A/B?Z=1&Y=2", "https://example.com/A/B?Y=2&Z=1"},
+        {"https://example.com?x=1", "https://example.com/?x=1"},
+        {"https://example.com/?", "https://example.com/"},
+        {"https://example.com/a?#f", "https://example.com/a"},
+        {"https://example.com/a?x=1&&y=2&", "https://example.com/a?x=1&y=2"},
+        {"https://example.com/a?x=y?z/w#f?g", "https://example.com/a?x=y?z/w"},
+        {"https://example.com/a'b(c)*d+e,f;g=h:i@j!k$l~m_n.o-p",
+         "https://example.com/a'b(c)*d+e,f;g=h:i@j!k$l~m_n.o-p"},
+        {"https://a", "https://a/"},
+        {"http://example.com:443/a", "https://example.com:443/a"},
+        {"https://example.com/a/./b", "https://example.com/a/b"},
+        {"https://example.com/a/../b", "https://example.com/b"},
+        {"https://example.com/a/..", "https://example.com/"},
+        {"https://example.com/a/.b/..c/...", "https://example.com/a/.b/..c/..."},
+        {"https://example.com/a//b", "https://example.com/a//b"},
+        {"https://0x7f.1/a", "https://127.0.0.1/a"},
+        {"https://example.com/%E4%B8%AD?q=%41", "https://example.com/%E4%B8%AD?q=%41"},
+        {"https://example.com/a#fr ag", NULL},
         /* not http(s), or not a URL */
         {"ftp://example.com/a", NULL},
         {"mailto:ops@example.com", NULL},
@@ -547,6 +567,54 @@ test_canonical_link(void **state)
     a = store_canonical_link(s, "https://example.com/a?from=tg&utm_source=x");
     assert_string_equal(a, "https://example.com/a?from=tg");
     free(a);
+    store_close(s);
+}
+
+/* Keys made ahead use the tracking parameters the maker copied: the same
+ * canonical link (rule 2) as the store makes, also after the store's list
+ * changes; an unchanged article leaves its keys with the caller. */
+static void
+test_prekeys(void **state)
+{
+    (void)state;
+    struct store *s = mem_store();
+    int64_t f1 = feed(s, "sina");
+    const char *const mine[] = {"share_*"};
+    struct store_keymaker *km = NULL;
+    struct store_prekeys *k[2] = {0};
+    struct parse_article a[2];
+    enum store_outcome out[2];
+    assert_int_equal(store_set_tracking_params(s, mine, 1), 0);
+    assert_int_equal(store_keymaker_new(s, &km), 0);
+    assert_int_equal(store_set_tracking_params(s, NULL, 0), 0);
+    art(&a[0], "p1", "Copper rallies on supply fears in Chile", "https://p.example/c?share_id=1",
+        "<p>Copper rose.</p>", T0);
+    art(&a[1], "p2", "Chile mine strike lifts copper", "https://p.example/c?share_id=2",
+        "<p>A strike.</p>", T0);
+    const struct parse_article *batch[2] = {&a[0], &a[1]};
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(store_prekeys_make(km, &a[i], &k[i]), 0);
+    assert_int_equal(store_begin(s), 0);
+    assert_int_equal(store_add_many(s, f1, batch, k, 2, 1, T0, out), 0);
+    assert_int_equal(store_commit(s), 0);
+    assert_int_equal(out[0], STORE_NEW);
+    assert_int_equal(out[1], STORE_DUPLICATE); /* share_id dropped by the maker's list */
+    for (int i = 0; i < 2; i++) {
+        store_prekeys_free(k[i]);
+        k[i] = NULL;
+    }
+    /* the store's own list (the default) keeps share_id: another story */
+    art(&a[1], "p3", "Chile mine strike lifts copper", "https://p.example/c?share_id=3",
+        "<p>A strike.</p>", T0);
+    assert_int_equal(add_r(s, f1, &a[1], 1, T0), STORE_NEW);
+    /* unchanged: the keys made ahead are not taken, and freed by the caller */
+    assert_int_equal(store_prekeys_make(km, &a[0], &k[0]), 0);
+    assert_int_equal(store_begin(s), 0);
+    assert_int_equal(store_add_many(s, f1, batch, k, 1, 1, T0 + 60, out), 0);
+    assert_int_equal(store_commit(s), 0);
+    assert_int_equal(out[0], STORE_UNCHANGED);
+    store_prekeys_free(k[0]);
+    store_keymaker_free(km);
     store_close(s);
 }
 
@@ -1015,18 +1083,32 @@ test_sources_republish(void **state)
 /* ---- store_add_many: a document's articles at once ---- */
 
 /* batch[0..n) stored in one transaction on `many` with store_add_many and on
- * `one` with store_add an article after another: the same outcomes. */
+ * `one` with store_add an article after another: the same outcomes. Every
+ * other article (from the first or the second, turn about) goes with its
+ * keys made ahead (store_prekeys_make, as `finfeed ingest`'s parsing thread
+ * makes them), the rest without: either way the same. */
 static void
 add_both(struct store *many, struct store *one, int64_t feed_id, const struct parse_article *a,
          size_t n, int republish, int64_t now, const enum store_outcome *want)
 {
+    static int turn;
     const struct parse_article *batch[16];
+    struct store_prekeys *keys[16] = {0};
+    struct store_keymaker *km = NULL;
     enum store_outcome got[16];
     assert_true(n <= 16);
-    for (size_t i = 0; i < n; i++)
+    assert_int_equal(store_keymaker_new(many, &km), 0);
+    turn = !turn;
+    for (size_t i = 0; i < n; i++) {
         batch[i] = &a[i];
+        if ((i + (size_t)turn) % 2 == 0)
+            assert_int_equal(store_prekeys_make(km, &a[i], &keys[i]), 0);
+    }
+    store_keymaker_free(km); /* the keys do not need it */
     assert_int_equal(store_begin(many), 0);
-    int rc = store_add_many(many, feed_id, batch, n, republish, now, got);
+    int rc = store_add_many(many, feed_id, batch, keys, n, republish, now, got);
+    for (size_t i = 0; i < n; i++)
+        store_prekeys_free(keys[i]);
     if (rc != 0)
         fail_msg("store_add_many: %d %s", rc, store_errmsg(many));
     assert_int_equal(store_commit(many), 0);
@@ -1171,7 +1253,7 @@ test_add_many(void **state)
     enum store_outcome out[2];
     long before = count(m);
     assert_int_equal(store_begin(m), 0);
-    assert_int_equal(store_add_many(m, f1, bad, 2, 1, T0, out), -EINVAL);
+    assert_int_equal(store_add_many(m, f1, bad, NULL, 2, 1, T0, out), -EINVAL);
     store_rollback(m);
     assert_int_equal(count(m), before);
     free(body);
@@ -1537,6 +1619,59 @@ test_tickers_migrate(void **state)
     struct store_query q = {.tickers = baba, .ntickers = 1};
     want_rows(s, &q, "After the tickers=[\"NYSE:BABA\"]\n");
     store_close(s);
+}
+
+static int user_version(const char *path);
+static int64_t sql_int(const char *where, const char *sql);
+
+/* A store made before schema 12 (the full-text index's default hashsize
+ * and automerge) gets them on open, and its search finds what it found:
+ * words through the index, a two-character word by LIKE. SQLite only
+ * (PostgreSQL has no such index settings). */
+static void
+test_fts_migrate(void **state)
+{
+    (void)state;
+    char where[512], err[512];
+    struct store *s;
+    struct parse_article a;
+    db_where(where, sizeof(where), "fts-migrate.db");
+    assert_int_equal(store_open(where, &s, err, sizeof(err)), 0);
+    int64_t f = feed(s, "sina");
+    art(&a, "s-1", "央行宣布下调存款准备金率0.25个百分点", "https://a.example/1",
+        "<p>Analysts said the cut frees liquidity.</p>", T0);
+    assert_int_equal(add(s, f, &a, T0), STORE_NEW);
+    art(&a, "s-2", "Gold hits a record as haven demand rises", "https://a.example/2",
+        "<p>Gold rose to a record in Shanghai.</p>", T0 + HOUR);
+    assert_int_equal(add(s, f, &a, T0), STORE_NEW);
+    store_close(s);
+    assert_int_equal(sql_int(where, "SELECT count(*) FROM articles_fts_config"
+                                    " WHERE k IN ('hashsize', 'automerge')"), 2);
+    sql_file(where, "DELETE FROM articles_fts_config WHERE k IN ('hashsize', 'automerge');"
+                    " PRAGMA user_version = 11");
+
+    assert_int_equal(store_open(where, &s, err, sizeof(err)), 0);
+    store_close(s);
+    assert_int_equal(user_version(where), store_schema_version());
+    assert_int_equal(sql_int(where, "SELECT v FROM articles_fts_config WHERE k = 'hashsize'"),
+                     8388608);
+    assert_int_equal(sql_int(where, "SELECT v FROM articles_fts_config WHERE k = 'automerge'"),
+                     8);
+    assert_int_equal(store_open(where, &s, err, sizeof(err)), 0);
+    struct store_query q = {.text = "shanghai"};
+    want_rows(s, &q, "Gold hits a record as haven demand rises=[]\n");
+    q.text = "准备金率 LIQUIDITY";
+    want_rows(s, &q, "央行宣布下调存款准备金率0.25个百分点=[]\n");
+    q.text = "央行";
+    want_rows(s, &q, "央行宣布下调存款准备金率0.25个百分点=[]\n");
+    /* and what is stored after the migration is found too */
+    art(&a, "s-3", "Copper slides on Chilean supply", "https://a.example/3",
+        "<p>Copper fell in London.</p>", T0 + 2 * HOUR);
+    assert_int_equal(add(s, f, &a, T0), STORE_NEW);
+    q.text = "london";
+    want_rows(s, &q, "Copper slides on Chilean supply=[]\n");
+    store_close(s);
+    assert_int_equal(sql_int(where, "SELECT count(*) FROM articles_fts"), 3);
 }
 
 /* ---- retention ---- */
@@ -2622,7 +2757,7 @@ test_cli_end_to_end(void **state)
     free(out);
 
     /* a configured charset overrides a wrong declaration (SPEC §2) */
-    size_t len;
+    size_t len = 0;
     char *gbk = slurp(STORE_FIX "sina_gbk.xml", &len), path[700];
     char *decl = strstr(gbk, "encoding=\"gbk\"");
     assert_non_null(decl);
@@ -4423,6 +4558,7 @@ main(void)
         cmocka_unit_test(test_rule4_recall),
         cmocka_unit_test(test_sources_republish),
         cmocka_unit_test(test_add_many),
+        cmocka_unit_test(test_prekeys),
         cmocka_unit_test(test_group_commit),
         cmocka_unit_test(test_query),
         cmocka_unit_test(test_tickers),
@@ -4452,6 +4588,7 @@ main(void)
     /* about SQLite files only: migrations from the v1 fixture and PRAGMA
      * user_version, files that are not databases, locks */
     const struct CMUnitTest sqlite_tests[] = {
+        cmocka_unit_test(test_fts_migrate),
         cmocka_unit_test(test_migrate_v1),
         cmocka_unit_test(test_migrate_tombstones),
         cmocka_unit_test(test_migrate_v0_and_future),

@@ -119,19 +119,21 @@ touch_ticker(struct service_ingest *f, const char *t)
         strcpy(f->touched[f->ntouched++], t);
 }
 
-/* Store a[0..n) for f and count their outcomes into c (f->newest follows;
+/* Store a[0..n) for f (keys[i]: a[i]'s keys made ahead, or keys NULL) and
+ * count their outcomes into c (f->newest follows;
  * so do f->lags, of the new ones whose date believed[i] says is the
  * publisher's): 0 or store_add_many's failure. The articles stay the
  * caller's. */
 static int
 store_batch(struct store *s, struct service_ingest *f, struct parse_article *const *a,
-            const unsigned char *believed, size_t n, int64_t now, struct store_counts *c)
+            struct store_prekeys *const *keys, const unsigned char *believed, size_t n,
+            int64_t now, struct store_counts *c)
 {
     enum store_outcome out[BATCH];
     for (size_t at = 0; at < n; at += BATCH) {
         size_t m = n - at < BATCH ? n - at : BATCH;
-        int rc = store_add_many(s, f->feed_id, (const struct parse_article *const *)a + at, m,
-                                f->republish, now, out);
+        int rc = store_add_many(s, f->feed_id, (const struct parse_article *const *)a + at,
+                                keys ? keys + at : NULL, m, f->republish, now, out);
         if (rc < 0)
             return rc;
         for (size_t i = 0; i < m; i++) {
@@ -203,6 +205,8 @@ struct run {
     long ttl;
     struct parse_article **batch; /* owned, made and not stored yet */
     unsigned char *believed;      /* believed[i]: batch[i]'s date is the publisher's */
+    const struct store_keymaker *keymaker; /* parsing only: keys made ahead with it … */
+    struct store_prekeys **keys;           /* … keys[i] batch[i]'s (owned), or NULL */
     size_t n, cap;
 };
 
@@ -211,7 +215,7 @@ struct run {
 static int
 flush(struct run *r)
 {
-    int rc = store_batch(r->s, r->f, r->batch, r->believed, r->n, r->now, r->c);
+    int rc = store_batch(r->s, r->f, r->batch, NULL, r->believed, r->n, r->now, r->c);
     for (size_t i = 0; i < r->n; i++)
         parse_article_free(r->batch[i]);
     r->n = 0;
@@ -232,16 +236,26 @@ on_entry(void *arg, const struct parse_feed *feed, struct parse_entry *e)
         if (b != NULL)
             r->batch = b;
         unsigned char *t = b ? realloc(r->believed, cap) : NULL;
-        if (t == NULL) {
+        if (t != NULL)
+            r->believed = t;
+        struct store_prekeys **k = t && r->keymaker ? realloc(r->keys, cap * sizeof(*k)) : NULL;
+        if (t == NULL || (r->keymaker != NULL && k == NULL)) {
             r->error = -ENOMEM;
             return 1;
         }
-        r->believed = t;
+        if (k != NULL)
+            r->keys = k;
         r->cap = cap;
     }
     int rc = parse_article_make(feed, e, r->d, &a);
     if (rc < 0) {
         r->error = rc;
+        return 1;
+    }
+    /* its dedup keys, here rather than in the writer */
+    if (r->keymaker != NULL && store_prekeys_make(r->keymaker, a, &r->keys[r->n]) < 0) {
+        parse_article_free(a);
+        r->error = -ENOMEM;
         return 1;
     }
     if (feed != NULL && feed->ttl > 0)
@@ -317,11 +331,12 @@ service_ingest_parse(const struct service_ingest *f, FILE *fp, const char *buf, 
                      const char *charset, int64_t now, struct service_parsed *out)
 {
     struct parse_article_defaults d = f->defaults;
-    struct run r = {.d = &d, .now = now};
+    struct run r = {.d = &d, .now = now, .keymaker = f->keymaker};
     memset(out, 0, sizeof(*out));
     d.now = now;
     int rc = parse_run(&r, f, fp, buf, len, charset, &out->report, &out->hub, &out->self);
     out->a = r.batch;
+    out->keys = r.keys;
     out->believed = r.believed;
     out->n = r.n;
     out->now = now;
@@ -353,7 +368,7 @@ service_ingest_store(struct store *s, struct service_ingest *f, struct service_p
         snprintf(err, errsize, "%s", p->err);
         rc = p->rc;
     } else if ((rc = document_begin(s, f, err, errsize)) == 0) {
-        if ((rc = store_batch(s, f, p->a, p->believed, p->n, p->now, counts)) < 0)
+        if ((rc = store_batch(s, f, p->a, p->keys, p->believed, p->n, p->now, counts)) < 0)
             snprintf(err, errsize, "%s", rc == -ENOMEM ? "out of memory" : store_errmsg(s));
         rc = document_end(s, f, rc, counts, err, errsize);
     }
@@ -370,13 +385,18 @@ service_ingest_store(struct store *s, struct service_ingest *f, struct service_p
 void
 service_parsed_clear(struct service_parsed *p)
 {
-    for (size_t i = 0; i < p->n; i++)
+    for (size_t i = 0; i < p->n; i++) {
         parse_article_free(p->a[i]);
+        if (p->keys != NULL)
+            store_prekeys_free(p->keys[i]);
+    }
     free(p->a);
+    free(p->keys);
     free(p->believed);
     free(p->hub);
     free(p->self);
     p->a = NULL;
+    p->keys = NULL;
     p->believed = NULL;
     p->hub = p->self = NULL;
     p->n = 0;

@@ -73,6 +73,10 @@ struct service_ingest {
     } own;
     struct service_tickers *tickers; /* the extractor behind defaults.find_tickers: a
                                       * reference, or NULL */
+    /* service_ingest_parse makes each article's dedup keys with it (SPEC §7,
+     * store_prekeys_make), so that the storing thread need not: borrowed,
+     * or NULL (the store makes them as it stores) */
+    const struct store_keymaker *keymaker;
     /* Set by service_ingest_document about the last document: */
     int64_t newest;       /* date of its newest article, 0 when it had none */
     long ttl;             /* its RSS <ttl> in minutes, 0 when absent */
@@ -121,6 +125,8 @@ int service_ingest_document(struct store *s, struct service_ingest *f, FILE *fp,
  * (`finfeed ingest`). */
 struct service_parsed {
     struct parse_article **a;   /* a[0..n): its articles in order, owned */
+    struct store_prekeys **keys; /* keys[i]: a[i]'s dedup keys made ahead (f->keymaker),
+                                  * owned; NULL: none made */
     unsigned char *believed;    /* believed[i]: a[i]'s date is the publisher's (lags) */
     size_t n;
     int64_t now;                /* the time it was read at: its articles' first seen */
