@@ -470,6 +470,7 @@ store_similarity(const char *a, const char *b)
 struct store_keymaker {
     char **tracking; /* a copy of the store's tracking parameters */
     size_t ntracking;
+    uint64_t gen;    /* … and their generation (tracking_gen) */
 };
 
 int
@@ -483,6 +484,7 @@ store_keymaker_new(const struct store *s, struct store_keymaker **out)
     for (; m->ntracking < s->ntracking; m->ntracking++)
         if ((m->tracking[m->ntracking] = strdup(s->tracking[m->ntracking])) == NULL)
             goto nomem;
+    m->gen = s->tracking_gen;
     *out = m;
     return 0;
 nomem:
@@ -557,6 +559,7 @@ store_prekeys_make(const struct store_keymaker *m, const struct parse_article *a
         free(k);
         return -ENOMEM;
     }
+    k->gen = m->gen;
     *out = k;
     return 0;
 }

@@ -120,6 +120,8 @@ store_set_tracking_params(struct store *s, const char *const *params, size_t n)
     free(s->tracking);
     s->tracking = l;
     s->ntracking = n;
+    static uint64_t gens; /* stores of several threads share it */
+    s->tracking_gen = __atomic_add_fetch(&gens, 1, __ATOMIC_RELAXED);
     return 0;
 }
 

@@ -126,7 +126,8 @@ int store_add_many(struct store *s, int64_t feed_id, const struct parse_article 
  * canonical link, its title key, its body's 4-gram set and LSH bands),
  * about a tenth of the writer's work. The maker holds a copy of the store's
  * tracking parameters as they are when it is made (a later
- * store_set_tracking_params does not change it) and nothing else: made on
+ * store_set_tracking_params does not change it; store_add_many makes again
+ * keys made with a list the store no longer has) and nothing else: made on
  * the store's thread, then read by any threads at once. 0 or -ENOMEM. */
 int store_keymaker_new(const struct store *s, struct store_keymaker **out);
 void store_keymaker_free(struct store_keymaker *m);

@@ -56,7 +56,9 @@ keys_make(struct store *s, int64_t feed_id, const struct parse_article *a,
           struct store_prekeys *pre, char **text, struct keys *k)
 {
     struct store_prekeys made;
-    if (pre == NULL || !pre->full) {
+    /* keys made with a tracking list the store no longer has (a reload
+     * changed it since) are made again */
+    if (pre == NULL || !pre->full || pre->gen != s->tracking_gen) {
         if (store_keys_fill(s->tracking, s->ntracking, a, &made) < 0)
             return -ENOMEM;
         pre = &made;

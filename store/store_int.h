@@ -35,6 +35,9 @@ struct store {
     const struct store_ops *ops;
     char **tracking; /* tracking parameter patterns, owned */
     size_t ntracking;
+    /* which tracking list this is: new at each store_set_tracking_params,
+     * unique in the process, so keys made ahead with another are remade */
+    uint64_t tracking_gen;
     int in_tx;   /* inside store_begin … commit/rollback */
     int changed; /* the open transaction changed articles */
     /* store_group_begin … store_group_commit (SQLite): documents share one
@@ -69,6 +72,7 @@ void store_bands(const uint64_t *set, size_t n, uint64_t bands[STORE_BANDS]);
  * Everything owned. */
 struct store_prekeys {
     int full;       /* set, and not taken by store_add_many yet */
+    uint64_t gen;   /* the tracking list's they were made with (tracking_gen) */
     char *text;     /* the body's plain text */
     char *link;     /* canonical link when usable (rule 2), else NULL */
     char *title;    /* title key when usable (rule 3), else NULL */

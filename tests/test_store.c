@@ -571,8 +571,9 @@ test_canonical_link(void **state)
 }
 
 /* Keys made ahead use the tracking parameters the maker copied: the same
- * canonical link (rule 2) as the store makes, also after the store's list
- * changes; an unchanged article leaves its keys with the caller. */
+ * canonical link (rule 2) as the store makes. Once the store's list changes
+ * (a reload), keys made with the old one are made again by the store; an
+ * unchanged article leaves its keys with the caller. */
 static void
 test_prekeys(void **state)
 {
@@ -586,7 +587,6 @@ test_prekeys(void **state)
     enum store_outcome out[2];
     assert_int_equal(store_set_tracking_params(s, mine, 1), 0);
     assert_int_equal(store_keymaker_new(s, &km), 0);
-    assert_int_equal(store_set_tracking_params(s, NULL, 0), 0);
     art(&a[0], "p1", "Copper rallies on supply fears in Chile", "https://p.example/c?share_id=1",
         "<p>Copper rose.</p>", T0);
     art(&a[1], "p2", "Chile mine strike lifts copper", "https://p.example/c?share_id=2",
@@ -598,16 +598,26 @@ test_prekeys(void **state)
     assert_int_equal(store_add_many(s, f1, batch, k, 2, 1, T0, out), 0);
     assert_int_equal(store_commit(s), 0);
     assert_int_equal(out[0], STORE_NEW);
-    assert_int_equal(out[1], STORE_DUPLICATE); /* share_id dropped by the maker's list */
+    assert_int_equal(out[1], STORE_DUPLICATE); /* share_id dropped by both lists */
     for (int i = 0; i < 2; i++) {
         store_prekeys_free(k[i]);
         k[i] = NULL;
     }
-    /* the store's own list (the default) keeps share_id: another story */
+    /* the store's list changes back to the default, which keeps share_id;
+     * keys made with the maker's old list would call this a copy of p1 */
+    assert_int_equal(store_set_tracking_params(s, NULL, 0), 0);
     art(&a[1], "p3", "Chile mine strike lifts copper", "https://p.example/c?share_id=3",
         "<p>A strike.</p>", T0);
-    assert_int_equal(add_r(s, f1, &a[1], 1, T0), STORE_NEW);
+    assert_int_equal(store_prekeys_make(km, &a[1], &k[1]), 0);
+    assert_int_equal(store_begin(s), 0);
+    assert_int_equal(store_add_many(s, f1, &batch[1], &k[1], 1, 1, T0, out), 0);
+    assert_int_equal(store_commit(s), 0);
+    assert_int_equal(out[0], STORE_NEW); /* remade with the store's list */
+    store_prekeys_free(k[1]);
+    k[1] = NULL;
     /* unchanged: the keys made ahead are not taken, and freed by the caller */
+    store_keymaker_free(km);
+    assert_int_equal(store_keymaker_new(s, &km), 0);
     assert_int_equal(store_prekeys_make(km, &a[0], &k[0]), 0);
     assert_int_equal(store_begin(s), 0);
     assert_int_equal(store_add_many(s, f1, batch, k, 1, 1, T0 + 60, out), 0);

@@ -87,6 +87,7 @@ struct fetched {
     struct feed_run *f;
     struct service *svc;
     struct feed_opts *opts; /* a reference: immutable options */
+    struct service_keymaker *keymaker; /* a reference for the parse, or NULL */
     int64_t feed_id;
     int64_t token;          /* fencing token of the claim */
     char *body;             /* freed once parsed (parsed_ready) */
@@ -557,6 +558,7 @@ fetched_free(struct fetched *x)
     free(x->push_sig);
     cluster_complete_drop(x->done);
     feed_opts_unref(x->opts);
+    service_keymaker_unref(x->keymaker);
     free(x);
 }
 
@@ -757,7 +759,9 @@ static void
 on_parse_work(uv_work_t *req)
 {
     struct fetched *x = req->data;
-    service_ingest_parse(&x->opts->ing, NULL, x->body, x->len, x->charset, x->now, &x->parsed);
+    struct service_ingest ing = x->opts->ing; /* the shared options stay untouched */
+    ing.keymaker = x->keymaker != NULL ? x->keymaker->m : NULL;
+    service_ingest_parse(&ing, NULL, x->body, x->len, x->charset, x->now, &x->parsed);
     x->parsed_ready = 1;
     free(x->body);
     x->body = NULL;
@@ -812,6 +816,7 @@ on_fetch_done(void *arg, const struct fetch_result *r)
         if (x->body != NULL) {
             x->len = r->len;
             x->parse_work.data = x;
+            x->keymaker = service_keymaker_ref(svc->keymaker);
             if (uv_queue_work(svc->loop, &x->parse_work, on_parse_work, on_parse_done) == 0) {
                 svc->sched->parsing++;
                 inbound_add(svc->sched, 1); /* before the parse can end */

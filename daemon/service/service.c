@@ -75,6 +75,37 @@ feed_opts_unref(struct feed_opts *o)
     free(o);
 }
 
+struct service_keymaker *
+service_keymaker_ref(struct service_keymaker *k)
+{
+    if (k != NULL)
+        k->refs++;
+    return k;
+}
+
+void
+service_keymaker_unref(struct service_keymaker *k)
+{
+    if (k == NULL || --k->refs > 0)
+        return;
+    store_keymaker_free(k->m);
+    free(k);
+}
+
+/* The keymaker of st's tracking list as it is now, or NULL when out of
+ * memory (the writer then makes the keys itself). On st's thread. */
+static struct service_keymaker *
+keymaker_new(const struct store *st)
+{
+    struct service_keymaker *k = calloc(1, sizeof(*k));
+    if (k == NULL || store_keymaker_new(st, &k->m) < 0) {
+        free(k);
+        return NULL;
+    }
+    k->refs = 1;
+    return k;
+}
+
 static void
 feed_free(struct feed_run *f)
 {
@@ -375,6 +406,7 @@ make_markdown_dir(const struct config *cfg)
 struct tracking_job {
     char **params;
     size_t n;
+    struct service_keymaker *keymaker; /* made by tracking_fn, or NULL */
 };
 
 static void
@@ -382,8 +414,10 @@ tracking_job_free(struct tracking_job *j)
 {
     for (size_t i = 0; j != NULL && i < j->n; i++)
         free(j->params[i]);
-    if (j != NULL)
+    if (j != NULL) {
         free(j->params);
+        service_keymaker_unref(j->keymaker);
+    }
     free(j);
 }
 
@@ -392,14 +426,23 @@ tracking_fn(struct service *s, void *arg)
 {
     struct tracking_job *j = arg;
     int rc = store_set_tracking_params(s->wstore, (const char *const *)j->params, j->n);
+    if (rc == 0)
+        j->keymaker = keymaker_new(s->wstore);
     return rc < 0 ? rc : 1; /* no query ran: says nothing of the database's lock */
 }
 
 static void
 tracking_after(struct service *s, void *arg)
 {
-    (void)s;
-    tracking_job_free(arg);
+    struct tracking_job *j = arg;
+    /* documents parsed from now on get keys of the new list; those parsed
+     * before it are remade by the store (their list is not its own) */
+    if (j->keymaker != NULL) {
+        service_keymaker_unref(s->keymaker);
+        s->keymaker = j->keymaker;
+        j->keymaker = NULL;
+    }
+    tracking_job_free(j);
 }
 
 /* A reload's tracking_params (SPEC §7, §5.2) take effect on both
@@ -1013,6 +1056,7 @@ service_free(struct service *s)
     store_close(s->rstore);
     service_watchlists_free(s->watchlists, s->nwatchlists);
     service_tickers_unref(s->tickers);
+    service_keymaker_unref(s->keymaker);
     top_free(s->top, s->ntop);
     config_free(s->cfg);
     free(s->cfg_path);
@@ -1060,6 +1104,7 @@ service_new(uv_loop_t *loop, struct config *cfg, const char *cfg_path, struct se
     if ((rc = open_store(cfg, &s->wstore, err, errsize)) < 0 ||
         (rc = open_store(cfg, &s->rstore, err, errsize)) < 0)
         goto fail;
+    s->keymaker = keymaker_new(s->wstore); /* the writer's thread is not started */
     if ((rc = store_set_busy_timeout(s->rstore, 0)) < 0) {
         snprintf(err, errsize, "%s: busy timeout: %s", cfg->daemon.database, strerror(-rc));
         goto fail;

@@ -32,6 +32,18 @@ struct feed_opts {
     struct service_ingest ing; /* feed_id unset: the job sets it on its copy */
 };
 
+/* The dedup keys' maker of the writer's tracking list (store_keymaker_new),
+ * read by the parsing threads so that the writer need not make the keys: made
+ * on the writer's thread (at start, and by a reload's tracking job), then
+ * immutable. Counted references, taken and dropped on the loop thread only
+ * (a parse job holds one until its document is freed). */
+struct service_keymaker {
+    unsigned refs;
+    struct store_keymaker *m;
+};
+struct service_keymaker *service_keymaker_ref(struct service_keymaker *k);
+void service_keymaker_unref(struct service_keymaker *k);
+
 /* One configured feed at run time. Survives reloads while its name stays. */
 struct feed_run {
     char *name;                /* owned */
@@ -124,6 +136,8 @@ struct service {
     char *cfg_path;            /* file to re-read, NULL: built-in */
     struct store *rstore;      /* reads on the loop thread: busy timeout 0 */
     struct store *wstore;      /* writes, in the worker: one job at a time */
+    struct service_keymaker *keymaker; /* wstore's tracking list's (a reference), or
+                                        * NULL: the writer makes the keys */
     int store_ok;              /* the last store operation worked, or failed on a lock
                                 * only (healthz, watchdog) */
     char store_error[256];
