@@ -34,6 +34,14 @@ int store_open(const char *path, struct store **out, char *err, size_t errsize);
  * reset): a connection that must never stall a thread sets 0 and treats
  * -EBUSY as "try later". Returns 0 or -EINVAL. */
 int store_set_busy_timeout(struct store *s, int ms);
+/* SQLite: from now on the WAL is checkpointed (PASSIVE) by a thread of the
+ * handle's own, on a connection of its own, whenever s's commits have
+ * taken it past 1000 pages, not inside the commit on s's thread; past 64
+ * MiB a commit of s copies what that thread has not, so that the WAL
+ * restarts and stays bounded. For a process's one writing handle (the
+ * daemon's writer, `finfeed ingest`). Stopped by store_close. PostgreSQL:
+ * nothing. 0, or a negative errno (s works as before). */
+int store_checkpoint_async(struct store *s);
 /* Roll back an open transaction and close. Does not checkpoint: the -wal file
  * may stay beside the database (SQLite folds it in every 1000 pages and on
  * the next open; `sqlite3 DB .backup` copies both). NULL is fine. */

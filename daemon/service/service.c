@@ -1064,6 +1064,10 @@ service_new(uv_loop_t *loop, struct config *cfg, const char *cfg_path, struct se
         snprintf(err, errsize, "%s: busy timeout: %s", cfg->daemon.database, strerror(-rc));
         goto fail;
     }
+    /* the WAL checkpointed beside the writer's commits, not inside them */
+    if (store_checkpoint_async(s->wstore) < 0)
+        log_warnx("event=checkpoints outcome=in_commits error=%s",
+                  LOG_QUOTE(store_errmsg(s->wstore)));
     s->store_ok = 1;
     if ((rc = service_tickers_new(cfg, &s->tickers, err, errsize)) < 0)
         goto fail;
