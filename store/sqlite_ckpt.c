@@ -13,7 +13,8 @@
  * its next group begins before the thread has copied the last one. So once
  * the WAL holds CKPT_FORCE_BYTES, the commit checkpoints what is left
  * itself, as the auto-checkpoint did (after the thread's current pass: the
- * last group or two), and the WAL restarts at its next transaction. */
+ * last group or two), and the WAL restarts at its next transaction. A WAL
+ * past 16 MiB when the handle closes is checkpointed and truncated then. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -22,7 +23,8 @@
 #include "store/sqlite_int.h"
 
 #define CKPT_PAGES 1000            /* the auto-checkpoint's threshold */
-#define CKPT_FORCE_BYTES (64 << 20) /* four times journal_size_limit */
+#define CKPT_LIMIT_BYTES (16 << 20) /* journal_size_limit (sqlite.c) */
+#define CKPT_FORCE_BYTES (64 << 20) /* four times that */
 
 struct lite_ckpt {
     pthread_t th;
@@ -33,6 +35,8 @@ struct lite_ckpt {
     int stop;
     sqlite3 *db;       /* the thread's connection */
     int force_frames;  /* CKPT_FORCE_BYTES in pages */
+    int limit_frames;  /* journal_size_limit in pages */
+    int frames;        /* in the WAL at the writer's last commit */
 };
 
 /* The writer's connection, after each commit: frames in the WAL. */
@@ -40,9 +44,12 @@ static int
 ckpt_hook(void *arg, sqlite3 *db, const char *name, int frames)
 {
     struct lite_ckpt *c = arg;
-    if (frames < CKPT_PAGES)
-        return SQLITE_OK;
     pthread_mutex_lock(&c->mu);
+    c->frames = frames;
+    if (frames < CKPT_PAGES) {
+        pthread_mutex_unlock(&c->mu);
+        return SQLITE_OK;
+    }
     if (frames < c->force_frames) {
         c->want = 1;
         pthread_cond_broadcast(&c->cv);
@@ -107,6 +114,7 @@ store_sqlite_ckpt_start(struct store *s)
         page = sqlite3_column_int(st, 0);
     sqlite3_finalize(st);
     c->force_frames = CKPT_FORCE_BYTES / page;
+    c->limit_frames = CKPT_LIMIT_BYTES / page;
     rc = sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
     /* its close never checkpoints either (store_sqlite_open); a first read
      * opens the WAL */
@@ -149,6 +157,13 @@ store_sqlite_ckpt_stop(struct sqlite_store *l)
     pthread_cond_broadcast(&c->cv);
     pthread_mutex_unlock(&c->mu);
     pthread_join(c->th, NULL);
+    /* a WAL past journal_size_limit is not left behind for the next open
+     * to read through: copied and cut to nothing, unless a reader holds it
+     * (no waiting: its next writer's commit restarts it) */
+    if (c->frames >= c->limit_frames) {
+        sqlite3_busy_timeout(l->db, 0);
+        (void)sqlite3_wal_checkpoint_v2(l->db, "main", SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+    }
     pthread_mutex_destroy(&c->mu);
     pthread_cond_destroy(&c->cv);
     sqlite3_close_v2(c->db);
