@@ -207,6 +207,8 @@ struct store_ops {
     /* How long a write waits for another connection's lock, in ms (0: fail
      * at once). A backend without such locks ignores it. */
     int (*busy_timeout)(struct store *s, int ms);
+    /* store_checkpoint_async; NULL: nothing to do */
+    int (*checkpoint_async)(struct store *s);
 
     /* transactions: one per document (store_begin … store_commit) */
     int (*begin)(struct store *s);

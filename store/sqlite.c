@@ -428,6 +428,7 @@ static void
 lite_close(struct store *s)
 {
     struct sqlite_store *l = sqlite_of(s);
+    store_sqlite_ckpt_stop(l);
     fts_drop(l, 0);
     free(l->fq);
     for (int i = 0; i < STORE_SQLITE_CACHE; i++)
@@ -998,6 +999,7 @@ readonly_fail(struct store *s, const char *path)
 static const struct store_ops lite_ops = {
     .close = lite_close,
     .busy_timeout = lite_busy_timeout,
+    .checkpoint_async = store_sqlite_ckpt_start,
     .begin = lite_begin,
     .commit = lite_commit,
     .rollback = lite_rollback,

@@ -52,6 +52,7 @@ struct sqlite_store {
         const char *sql;
         sqlite3_stmt *st;
     } cache[STORE_SQLITE_CACHE];
+    struct lite_ckpt *ckpt; /* the WAL's checkpoints off this writer, or NULL */
 };
 
 static inline struct sqlite_store *
@@ -87,6 +88,11 @@ int store_sqlite_run(struct store *s, sqlite3_stmt *st, int *changed);
  * next of out[] (items of size bytes, room for max), the count in *n */
 int store_sqlite_rows(struct store *s, sqlite3_stmt *st, void *out, size_t size, size_t max,
                       size_t *n, int (*row)(sqlite3_stmt *st, void *item));
+
+/* sqlite_ckpt.c: the WAL checkpointed by a thread of its own
+ * (store_checkpoint_async); stopped before the handle closes */
+int store_sqlite_ckpt_start(struct store *s);
+void store_sqlite_ckpt_stop(struct sqlite_store *l);
 
 /* sqlite_query.c */
 int store_sqlite_articles(struct store *s, const struct store_query *q, char *const *terms,

@@ -1,8 +1,10 @@
 /* store/sqlite_sched.c — the SQLite backend's share of the schedule (SPEC
  * §10, store.h): claims, leases, fencing tokens, refresh's urgent flag and
  * the listing of feeds, on one node. The clock is the machine's; every
- * claim runs under BEGIN IMMEDIATE, so two handles on one file never take
- * the same feed and per_host and max_rate hold between them. */
+ * claim runs under BEGIN IMMEDIATE (its own, or a savepoint of an open
+ * group's, which holds the write lock until the group commits), so two
+ * handles on one file never take the same feed and per_host and max_rate
+ * hold between them. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -139,7 +141,7 @@ store_sqlite_claim(struct store *s, const struct store_claim_opts *o, struct sto
     int rc, r = SQLITE_DONE;
     if (ids == NULL && o->feed_ids != NULL)
         return -ENOMEM;
-    if ((rc = exec_sql(s, "BEGIN IMMEDIATE")) < 0) {
+    if ((rc = tx_begin(s)) < 0) {
         free(ids);
         return rc;
     }
@@ -184,10 +186,8 @@ out:
     store_sqlite_unprepare(s, cand);
     store_sqlite_unprepare(s, upd);
     free(ids);
-    if (rc == 0 && (rc = exec_sql(s, "COMMIT")) == 0)
-        return 0;
-    sqlite3_exec(sqlite_of(s)->db, "ROLLBACK", NULL, NULL, NULL);
-    *n = 0;
+    if ((rc = tx_end(s, rc)) < 0)
+        *n = 0;
     return rc;
 }
 
@@ -426,7 +426,7 @@ store_sqlite_listed(struct store *s, const char *node, const int64_t *feed_ids,
     int rc;
     if (ids == NULL)
         return -ENOMEM;
-    if ((rc = exec_sql(s, "BEGIN IMMEDIATE")) < 0) {
+    if ((rc = tx_begin(s)) < 0) {
         free(ids);
         return rc;
     }
@@ -460,10 +460,7 @@ store_sqlite_listed(struct store *s, const char *node, const int64_t *feed_ids,
         rc = node_listing(s, node, feed_ids, intervals, n, now);
 out:
     free(ids);
-    if (rc == 0 && (rc = exec_sql(s, "COMMIT")) == 0)
-        return 0;
-    sqlite3_exec(sqlite_of(s)->db, "ROLLBACK", NULL, NULL, NULL);
-    return rc;
+    return tx_end(s, rc);
 }
 
 int

@@ -91,6 +91,12 @@ store_errmsg(const struct store *s)
 }
 
 int
+store_checkpoint_async(struct store *s)
+{
+    return s->ops->checkpoint_async != NULL ? s->ops->checkpoint_async(s) : 0;
+}
+
+int
 store_set_busy_timeout(struct store *s, int ms)
 {
     if (ms < 0)

@@ -36,6 +36,14 @@ int store_open(const char *path, struct store **out, char *err, size_t errsize);
  * reset): a connection that must never stall a thread sets 0 and treats
  * -EBUSY as "try later". Returns 0 or -EINVAL. */
 int store_set_busy_timeout(struct store *s, int ms);
+/* SQLite: from now on the WAL is checkpointed (PASSIVE) by a thread of the
+ * handle's own, on a connection of its own, whenever s's commits have
+ * taken it past 1000 pages, not inside the commit on s's thread; past 64
+ * MiB a commit of s copies what that thread has not, so that the WAL
+ * restarts and stays bounded. For a process's one writing handle (the
+ * daemon's writer, `finfeed ingest`). Stopped by store_close. PostgreSQL:
+ * nothing. 0, or a negative errno (s works as before). */
+int store_checkpoint_async(struct store *s);
 /* Roll back an open transaction and close. Does not checkpoint: the -wal file
  * may stay beside the database (SQLite folds it in every 1000 pages and on
  * the next open; `sqlite3 DB .backup` copies both). NULL is fine. */
@@ -146,7 +154,10 @@ void store_rollback(struct store *s);
  * (store_rollback), the group's others stay; none of them is stored until
  * store_group_commit returns 0, and a crash before it keeps none of them:
  * whole documents only, as one transaction a document. Nothing but
- * documents (and store_feed_ensure) may run inside an open group. On a
+ * documents, store_feed_ensure and the schedule's writes (a claim, a
+ * listing, a completion: each a savepoint, committed with the group; a
+ * crash loses the claim, which is made again) may run inside an open
+ * group. On a
  * backend that commits each document on its own (PostgreSQL: its
  * deadlock retries redo one document, not a group) the calls do nothing.
  * store_group_begin: 1 grouped, 0 the backend commits every document
@@ -419,7 +430,8 @@ struct store_claim {
  * the database is unreachable; *n is then 0). Never inside store_begin
  * (-EINVAL): a claim is a transaction of its own, serialized between nodes
  * (PostgreSQL: a transaction-scoped advisory lock; SQLite: BEGIN
- * IMMEDIATE) so that per_host is exact. per_host counts leases alive on
+ * IMMEDIATE, or a savepoint of an open group, whose transaction holds the
+ * write lock until it commits) so that per_host is exact. per_host counts leases alive on
  * the host, this batch's included; max_rate keeps, per host, the next free
  * start (table hosts): a claim's start is max(now, that slot), the slot
  * then moves 1/max_rate on. A feed without a host (no URL) is limited by
@@ -511,8 +523,8 @@ int store_feed_names(struct store *s, int (*cb)(void *arg, int64_t id, const cha
  * a listed feed that was disabled only for being unlisted is enabled again
  * (one disabled by a 410 stays so). Then every other feed whose listed_at +
  * interval is past is disabled (articles kept); a feed never listed is left
- * alone. intervals may be NULL (0 each). One transaction of its own: not
- * inside store_begin (-EINVAL). Returns 0 or a negative errno. */
+ * alone. intervals may be NULL (0 each). One transaction of its own (a
+ * savepoint of an open group on SQLite): not inside store_begin (-EINVAL). Returns 0 or a negative errno. */
 int store_feeds_listed(struct store *s, const int64_t *feed_ids, const int64_t *intervals,
                        size_t n);
 /* store_feeds_listed, and these feeds recorded as node `node`'s listing

@@ -4551,6 +4551,134 @@ test_group_commit(void **state)
     store_close(r);
 }
 
+/* store_checkpoint_async: the WAL is still checkpointed with SQLite's
+ * auto-checkpoint replaced by the handle's own thread (the database file
+ * grows by the articles), it restarts once the writer pauses
+ * (journal_size_limit then holds it at 16 MiB), nothing is lost, and
+ * closing stops the thread. PostgreSQL: nothing to do. */
+static off_t
+file_size(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? st.st_size : 0;
+}
+
+static void
+test_checkpoint_async(void **state)
+{
+    (void)state;
+    char where[512], err[512], wal[600], body[6000], guid[32], title[96], link[96];
+    struct store *s;
+    struct parse_article a;
+    db_where(where, sizeof(where), "ckpt.db");
+    assert_int_equal(store_open(where, &s, err, sizeof(err)), 0);
+    assert_int_equal(store_checkpoint_async(s), 0);
+    assert_int_equal(store_checkpoint_async(s), 0); /* once */
+    int64_t f = feed(s, "wire");
+    if (use_pg) {
+        store_close(s);
+        return;
+    }
+    snprintf(wal, sizeof(wal), "%s-wal", where);
+    off_t db0 = file_size(where);
+    unsigned seed = 7;
+    /* 20 groups of 40 documents of 5 KB each: some 4,000 pages of WAL */
+    for (int g = 0, k = 0; g < 20; g++) {
+        assert_int_equal(store_group_begin(s), 1);
+        for (int i = 0; i < 40; i++, k++) {
+            size_t n = 0;
+            n += (size_t)snprintf(body + n, sizeof(body) - n, "<p>");
+            while (n < 5000)
+                n += (size_t)snprintf(body + n, sizeof(body) - n, "w%u ", rand_r(&seed) % 100000);
+            snprintf(body + n, sizeof(body) - n, "</p>");
+            snprintf(guid, sizeof(guid), "g%d", k);
+            snprintf(title, sizeof(title), "Story %d about %u", k, rand_r(&seed));
+            snprintf(link, sizeof(link), "https://a.example/%d", k);
+            art(&a, guid, title, link, body, T0);
+            assert_int_equal(add(s, f, &a, T0 + 60), STORE_NEW);
+        }
+        assert_int_equal(store_group_commit(s), 0);
+    }
+    /* the thread copies the WAL into the database: the file grows by the
+     * articles without the writer doing anything more */
+    for (int i = 0; i < 500 && file_size(where) < db0 + (2 << 20); i++)
+        sleep_ms(10);
+    assert_true(file_size(where) >= db0 + (2 << 20));
+    /* with the writer pausing, every frame is copied and a later commit
+     * starts the WAL again, cut back to journal_size_limit */
+    int restarted = 0;
+    for (int i = 0; i < 100 && !restarted; i++) {
+        sleep_ms(20);
+        snprintf(guid, sizeof(guid), "late%d", i);
+        snprintf(title, sizeof(title), "Late story %d", i);
+        snprintf(link, sizeof(link), "https://a.example/late/%d", i);
+        art(&a, guid, title, link, "<p>late</p>", T0);
+        assert_int_equal(add(s, f, &a, T0 + 60), STORE_NEW);
+        restarted = file_size(wal) <= (16 << 20);
+    }
+    assert_true(restarted);
+    store_close(s); /* stops the thread */
+    assert_int_equal(store_open(where, &s, err, sizeof(err)), 0);
+    assert_true(count(s) >= 801);
+    store_close(s);
+}
+
+/* On SQLite a claim (and a listing) may run inside an open group: a
+ * savepoint of the group's transaction, committed with it, seen by
+ * another handle only then; a group rolled back takes its claims with it
+ * (the feeds are claimed again). PostgreSQL groups nothing: the claim
+ * commits at once. */
+static void
+test_claim_in_group(void **state)
+{
+    (void)state;
+    char where[512];
+    struct store *a, *b;
+    struct parse_article art1;
+    int64_t ids[4];
+    struct store_claim out[4];
+    size_t n = 0;
+    two_stores(where, sizeof(where), "claimgroup.db", &a, &b);
+    sched_feeds(a, "f", "example.com", 4, ids);
+    int64_t f = feed(a, "docs");
+    int grouped = store_group_begin(a);
+    assert_int_equal(grouped, use_pg ? 0 : 1);
+    art(&art1, "x1", "A document before the claim", "https://a.example/x1", "<p>x</p>", T0);
+    assert_int_equal(add(a, f, &art1, T0 + 60), STORE_NEW);
+    assert_int_equal(store_group_open(a), grouped);
+    int64_t listed[4] = {900, 900, 900, 900};
+    assert_int_equal(store_node_listed(a, "node-a", ids, listed, 4), 0);
+    struct store_claim_opts o = claim_opts("node-a", ids, 4, 60, 2);
+    assert_int_equal(store_claim(a, &o, out, &n), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(store_group_open(a), grouped); /* the group goes on */
+    /* the other handle sees the claims only once the group commits */
+    struct store_feed_lease l[1];
+    assert_int_equal(store_feed_leases(b, &out[0].feed_id, 1, l), 0);
+    assert_true(grouped ? l[0].owner == NULL : l[0].owner != NULL);
+    store_feed_lease_clear(l, 1);
+    assert_int_equal(store_group_commit(a), 0);
+    assert_int_equal(store_feed_leases(b, &out[0].feed_id, 1, l), 0);
+    assert_non_null(l[0].owner);
+    assert_string_equal(l[0].owner, "node-a");
+    store_feed_lease_clear(l, 1);
+    assert_int_equal(count(b), 1);
+    /* a group rolled back loses its claims: the feeds are due again */
+    assert_int_equal(store_group_begin(a), grouped);
+    art(&art1, "x2", "A document of a lost group", "https://a.example/x2", "<p>y</p>", T0);
+    assert_int_equal(add(a, f, &art1, T0 + 60), STORE_NEW);
+    assert_int_equal(store_claim(a, &o, out, &n), 0);
+    assert_int_equal(n, 2);
+    int64_t lost = out[0].feed_id;
+    store_group_rollback(a);
+    assert_int_equal(store_claim(a, &o, out, &n), 0);
+    assert_int_equal(n, grouped ? 2 : 0);
+    if (grouped)
+        assert_int_equal(out[0].feed_id, lost);
+    store_close(a);
+    store_close(b);
+}
+
 int
 main(void)
 {
@@ -4570,6 +4698,8 @@ main(void)
         cmocka_unit_test(test_add_many),
         cmocka_unit_test(test_prekeys),
         cmocka_unit_test(test_group_commit),
+        cmocka_unit_test(test_checkpoint_async),
+        cmocka_unit_test(test_claim_in_group),
         cmocka_unit_test(test_query),
         cmocka_unit_test(test_tickers),
         cmocka_unit_test(test_watchlist),

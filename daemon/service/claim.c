@@ -170,6 +170,7 @@ struct claim_job {
     int64_t lease;
     size_t limit;
     long per_host, max_rate;
+    long slack;               /* storing_slack, when the claim was asked */
     struct store_claim *claims;
     struct store_feed_state *states;
     size_t n;
@@ -250,9 +251,13 @@ claim_fn(struct service *s, void *arg)
     if (rc == 0 && j->scan)
         rc = store_feed_leases(w, j->names_id, j->n_names, j->names_lease);
     if (rc == 0 && j->limit > 0) {
+        /* the slack less the documents of the writer's open group, whose
+         * leases this claim (inside the group) already sees ended */
+        long docs = sched_group_docs(s), slack = j->slack > docs ? j->slack - docs : 0;
         struct store_claim_opts o = {.node = j->node, .feed_ids = NULL,
                                      .lease = j->lease, .limit = j->limit,
-                                     .per_host = j->per_host, .max_rate = (double)j->max_rate};
+                                     .per_host = j->per_host + slack,
+                                     .max_rate = (double)j->max_rate};
         rc = store_claim(w, &o, j->claims, &j->n);
     }
     for (size_t i = 0; rc == 0 && i < j->n; i++)
@@ -539,8 +544,8 @@ cluster_claim(struct service *s, uint64_t now, uint64_t *wake)
     int scan = heartbeat || c->scan_now;
     long free_slots = limit - busy;
     long batch = limit / 4 > 1 ? limit / 4 : 1;
-    /* a claim ends the writer's open group (a claim is a transaction of its
-     * own): while documents are being stored, claim the whole batch at once */
+    /* while documents are being stored, claim the whole batch at once (on
+     * PostgreSQL a claim is a transaction of its own, between two groups) */
     if (sched_storing(s) > 0)
         batch = limit;
     int want = now >= c->next_claim_ms && free_slots > 0 &&
@@ -594,9 +599,11 @@ cluster_claim(struct service *s, uint64_t now, uint64_t *wake)
     j->announce = j->heartbeat && c->announce;
     j->lease = cluster_lease(cfg);
     j->limit = limit_now;
-    j->per_host = cfg->daemon.per_host + (limit_now > 0 ? storing_slack(s) : 0);
+    j->per_host = cfg->daemon.per_host;
+    j->slack = limit_now > 0 ? storing_slack(s) : 0;
     j->max_rate = cfg->daemon.max_rate;
-    if (sched_job(s, claim_fn, claim_after, j) < 0)
+    /* on SQLite inside the writer's open group, not ending it */
+    if (sched_job_joins(s, claim_fn, claim_after, j) < 0)
         goto nomem;
     c->claiming = 1;
     c->scan_now = 0;

@@ -43,6 +43,7 @@ struct job {
      * fail, on the loop thread before after, when the group's commit failed */
     void (*fail)(void *arg, int rc, const char *err);
     void *arg;
+    int joins;        /* not a document, but runs inside an open group (sched_job_joins) */
     int closed;       /* writer → loop: this job ended the group (or had none) */
     int group_rc;     /* … and the commit's result */
     char group_err[256];
@@ -153,12 +154,13 @@ static void maybe_stopped(struct service *svc);
 static int
 job_add(struct service *svc, int (*fn)(struct service *svc, void *arg),
         void (*after)(struct service *svc, void *arg),
-        void (*fail)(void *arg, int rc, const char *err), void *arg, int inbound)
+        void (*fail)(void *arg, int rc, const char *err), void *arg, int inbound, int joins)
 {
     struct sched *sc = svc->sched;
     struct job *j = calloc(1, sizeof(*j));
     if (j == NULL)
         return -ENOMEM;
+    j->joins = joins;
     j->fn = fn;
     j->after = after;
     j->fail = fail;
@@ -191,7 +193,7 @@ int
 sched_job(struct service *svc, int (*fn)(struct service *svc, void *arg),
           void (*after)(struct service *svc, void *arg), void *arg)
 {
-    return job_add(svc, fn, after, NULL, arg, 0);
+    return job_add(svc, fn, after, NULL, arg, 0, 0);
 }
 
 int
@@ -199,7 +201,21 @@ sched_job_grouped(struct service *svc, int (*fn)(struct service *svc, void *arg)
                   void (*after)(struct service *svc, void *arg),
                   void (*fail)(void *arg, int rc, const char *err), void *arg)
 {
-    return job_add(svc, fn, after, fail, arg, 0);
+    return job_add(svc, fn, after, fail, arg, 0, 0);
+}
+
+int
+sched_job_joins(struct service *svc, int (*fn)(struct service *svc, void *arg),
+                void (*after)(struct service *svc, void *arg), void *arg)
+{
+    return job_add(svc, fn, after, NULL, arg, 0, 1);
+}
+
+long
+sched_group_docs(const struct service *svc)
+{
+    const struct sched *sc = svc->sched;
+    return sc->w_group ? sc->gdocs : 0;
 }
 
 /* Writer: hand finished jobs (j..tail, in order) to the loop. */
@@ -250,7 +266,7 @@ writer_run(struct service *svc, struct job *j)
     struct sched *sc = svc->sched;
     uint64_t now = ms_now();
     int fast = now < sc->fast_until;
-    if (j->fail == NULL && sc->w_group)
+    if (j->fail == NULL && !j->joins && sc->w_group)
         group_commit(svc); /* not a document: the group ends before it */
     if (fast != sc->fast &&
         store_set_busy_timeout(svc->wstore, fast ? 0 : STORE_BUSY_TIMEOUT_MS) == 0)
@@ -263,7 +279,9 @@ writer_run(struct service *svc, struct job *j)
     else if (rc == 0)
         sc->fast_until = 0;
     if (j->fail == NULL || !sc->w_group) {
-        j->closed = 1; /* no group: the backend committed the document itself */
+        /* no group: the backend committed the document itself; a claim
+         * inside the group is told at once */
+        j->closed = 1;
         writer_hand(sc, j, j);
         return;
     }
@@ -525,7 +543,7 @@ ingest_job(struct service *svc, struct fetched *x,
            void (*after)(struct service *svc, void *arg), int inbound)
 {
     return job_add(svc, ingest_fn, after, x->markdown_dir == NULL ? ingest_fail : NULL, x,
-                   inbound);
+                   inbound, 0);
 }
 
 static void

@@ -1139,6 +1139,11 @@ service_start(struct service *s, char *err, size_t errsize)
         snprintf(err, errsize, "fetch engine: %s", strerror(-rc));
         return rc;
     }
+    /* the WAL checkpointed beside the writer's commits, not inside them
+     * (a thread: started here with the others, not by service_new) */
+    if (store_checkpoint_async(s->wstore) < 0)
+        log_warnx("event=checkpoints outcome=in_commits error=%s",
+                  LOG_QUOTE(store_errmsg(s->wstore)));
     if ((rc = sched_init(s)) < 0) {
         snprintf(err, errsize, "scheduler: %s", uv_strerror(rc));
         return rc;

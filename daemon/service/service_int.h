@@ -265,6 +265,16 @@ int sched_job(struct service *s, int (*fn)(struct service *s, void *arg),
 int sched_job_grouped(struct service *s, int (*fn)(struct service *s, void *arg),
                       void (*after)(struct service *s, void *arg),
                       void (*fail)(void *arg, int rc, const char *err), void *arg);
+/* sched_job for a claim: its writes join the writer's open group (a
+ * savepoint of its transaction; SQLite, one node: a claim lost with the
+ * group is made again) rather than end it, and its `after` runs at once,
+ * before the group commits (the fetches start). Where documents are not
+ * grouped (PostgreSQL) it is sched_job: the claim commits at once. */
+int sched_job_joins(struct service *s, int (*fn)(struct service *s, void *arg),
+                    void (*after)(struct service *s, void *arg), void *arg);
+/* Writer thread (a job's fn): documents in the writer's open group so far
+ * (0: none open). */
+long sched_group_docs(const struct service *s);
 
 /* Ingest a pushed document (WebSub, taken: body) of f as a fetched one,
  * in order with the other jobs; sig (copied) is recorded as seen once it
