@@ -123,11 +123,12 @@ def try_mount(where, size):
 
 def fill(where):
     """Write a file until the file system is full."""
-    with open(os.path.join(where, "filler"), "wb") as f:
+    # unbuffered: a write the disk refused leaves nothing for close() to
+    # flush (a buffered file raised ENOSPC again when closed)
+    with open(os.path.join(where, "filler"), "wb", buffering=0) as f:
         try:
             while True:
                 f.write(b"\0" * 65536)
-                f.flush()
         except OSError:
             pass
 

@@ -279,10 +279,6 @@ cmd_ingest(const struct cli_command *cmd, int argc, char **argv)
     rc = 1;
     if ((s = open_store(cfg)) == NULL)
         goto out;
-    /* the WAL checkpointed beside the commits, not inside them (one file
-     * commits once: nothing to take off) */
-    if (nfiles > 1 && store_checkpoint_async(s) < 0)
-        fprintf(stderr, "finfeed ingest: %s (checkpoints stay in the commits)\n", store_errmsg(s));
     if (service_tickers_new(cfg, &tickers, err, sizeof(err)) < 0) { /* SPEC §12 */
         fprintf(stderr, "finfeed ingest: %s\n", err);
         goto out;
