@@ -644,18 +644,6 @@ seconds(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Whether timings are asserted: not under sanitizers. */
-static int
-timed(void)
-{
-#if defined(FINFEED_SANITIZED) || defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-    return 0;
-#else
-    const char *e = getenv("FINFEED_SANITIZED");
-    return e == NULL || *e == '\0' || strcmp(e, "0") == 0;
-#endif
-}
-
 /* `head`, then `unit` repeated to about `size` bytes, then `tail`. */
 static char *
 repeat(const char *head, const char *unit, size_t size, const char *tail, size_t *len)
@@ -707,7 +695,7 @@ test_linear_time(void **state)
         double dt = seconds() - t0;
         if (cases[i].want != NULL)
             assert_string_equal(out, cases[i].want);
-        if (timed() && dt > 3.0)
+        if (test_timed() && dt > 3.0)
             fail_msg("case %zu (%s…): %.2f s", i, cases[i].unit, dt);
         free(out);
         free(in);

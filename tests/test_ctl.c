@@ -39,6 +39,7 @@
 #include "daemon/config/config.h"
 #include "daemon/ctl/ctl.h"
 #include "daemon/service/service.h"
+#include "test_util.h"
 
 struct fixture {
     char dir[64], sock[128], conf[128], db[128], feed[128];
@@ -259,19 +260,6 @@ assert_error(json_t *o, const char *want)
     if (strstr(e, want) == NULL)
         print_error("error \"%s\" lacks \"%s\"\n", e, want);
     assert_non_null(strstr(e, want));
-}
-
-/* Whether timings are to be asserted: not under sanitizers (the build says
- * so, or FINFEED_SANITIZED is set in the environment). */
-static int
-timed(void)
-{
-#if defined(FINFEED_SANITIZED) || defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-    return 0;
-#else
-    const char *e = getenv("FINFEED_SANITIZED");
-    return e == NULL || *e == '\0' || strcmp(e, "0") == 0;
-#endif
 }
 
 static int64_t
@@ -578,9 +566,9 @@ test_idle_clients(void **state)
     int64_t took = now_ms() - t0;
     assert_true(ok(o));
     json_decref(o);
-    if (timed() && took > 1000)
+    if (test_timed() && took > 1000)
         print_error("ping took %lld ms behind %d idle clients\n", (long long)took, IDLE);
-    if (timed())
+    if (test_timed())
         assert_true(took <= 1000);
     /* the newest idle client is still served */
     o = ask_on(fds[IDLE - 1], "ping");

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 /* A whole file in a NUL-terminated buffer (caller frees), its length in *len
@@ -59,6 +60,20 @@ test_fmt(const char *f, ...)
     vsnprintf(s, (size_t)n + 1, f, ap);
     va_end(ap);
     return s;
+}
+
+/* Whether a test asserts a time bound (a guard against quadratic work, never
+ * a speed target): not under sanitizers (the build says so, or
+ * FINFEED_SANITIZED is set in the environment). */
+static inline int
+test_timed(void)
+{
+#if defined(FINFEED_SANITIZED) || defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+    return 0;
+#else
+    const char *e = getenv("FINFEED_SANITIZED");
+    return e == NULL || *e == '\0' || strcmp(e, "0") == 0;
+#endif
 }
 
 #endif
