@@ -3477,7 +3477,7 @@ test_fence(void **state)
     sched_feeds(a, "f", "fence.example", 1, &id);
     struct store_claim ca, cb;
     size_t n = 0;
-    struct store_claim_opts o = claim_opts("node-a", &id, 1, 1, 1);
+    struct store_claim_opts o = claim_opts("node-a", &id, 1, 2, 1); /* 2 s: whole seconds */
     assert_int_equal(store_claim(a, &o, &ca, &n), 0);
     assert_int_equal(n, 1);
     /* while current: fence, extend work */
