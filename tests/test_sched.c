@@ -371,6 +371,24 @@ on_tickers(void *arg, const struct store_article *a)
     return 0;
 }
 
+/* doc stored as feed `name` of cfg, tickers found with t. */
+static void
+ingest_with(struct store *s, const struct config *cfg, struct service_tickers *t,
+            const char *name, const char *doc)
+{
+    struct service_ingest f;
+    struct store_counts counts;
+    struct parse_report rep;
+    char err[512];
+    assert_int_equal(
+        service_ingest_init(&f, s, cfg, config_find_feed(cfg, name), name, err, sizeof(err)), 0);
+    service_ingest_set_tickers(&f, t);
+    assert_int_equal(service_ingest_document(s, &f, NULL, doc, strlen(doc), NULL, 1714550400,
+                                             &counts, &rep, err, sizeof(err)),
+                     0);
+    service_ingest_close(&f);
+}
+
 /* The ingest finds tickers with the extractor it was given, after the
  * feed's tickers_add; `tickers = no` keeps only those. */
 static void
@@ -393,19 +411,8 @@ test_ingest_tickers(void **state)
         "<link>https://wire.example/a</link><description>x</description></item>"
         "</channel></rss>";
     const char *names[] = {"wire", "quiet"};
-    for (int i = 0; i < 2; i++) {
-        struct service_ingest f;
-        struct store_counts counts;
-        struct parse_report rep;
-        assert_int_equal(service_ingest_init(&f, s, cfg, config_find_feed(cfg, names[i]), names[i],
-                                             err, sizeof(err)),
-                         0);
-        service_ingest_set_tickers(&f, t);
-        assert_int_equal(service_ingest_document(s, &f, NULL, doc, strlen(doc), NULL, 1714550400,
-                                                 &counts, &rep, err, sizeof(err)),
-                         0);
-        service_ingest_close(&f);
-    }
+    for (int i = 0; i < 2; i++)
+        ingest_with(s, cfg, t, names[i], doc);
     struct store_query q = {.limit = 10};
     assert_int_equal(store_articles(s, &q, on_tickers, got), 0);
     /* the quiet feed's copy is a duplicate: it brought nothing */
@@ -498,17 +505,7 @@ test_extractor_wired(void **state)
         "<item><guid>a</guid><title>阿里巴巴拆分云业务</title>"
         "<link>https://wire.example/a</link><description>Apple (NASDAQ: AAPL) too."
         "</description></item></channel></rss>";
-    struct service_ingest f;
-    struct store_counts counts;
-    struct parse_report rep;
-    assert_int_equal(
-        service_ingest_init(&f, s, cfg, config_find_feed(cfg, "wire"), "wire", err, sizeof(err)),
-        0);
-    service_ingest_set_tickers(&f, t);
-    assert_int_equal(service_ingest_document(s, &f, NULL, doc, strlen(doc), NULL, 1714550400,
-                                             &counts, &rep, err, sizeof(err)),
-                     0);
-    service_ingest_close(&f);
+    ingest_with(s, cfg, t, "wire", doc);
     struct store_query q = {.limit = 10};
     assert_int_equal(store_articles(s, &q, on_tickers, got), 0);
     assert_string_equal(got, "a=[\"NYSE:BABA\",\"NASDAQ:AAPL\"];");
