@@ -2168,10 +2168,23 @@ test_migrate_v12(void **state)
     art(&a, "other-2", "降准落地：释放长期资金", "https://other.example/2", fresh, date);
     assert_int_equal(add(s, other, &a, date + 2 * HOUR), STORE_NEW);
     store_close(s);
-    free(fresh);
-    free(body);
     assert_int_equal(sql_int(path, "SELECT count(*) FROM articles WHERE bands IS NOT NULL"), 4);
     assert_int_equal(sql_int(path, "SELECT count(*) FROM bands"), 64);
+    /* its update (a paragraph less) adds the bands it did not have, and
+     * its row lists them too */
+    char *less = body_of(rrr, 10, 6, NULL, NULL);
+    assert_int_equal(store_open(path, &s, err, sizeof(err)), 0);
+    art(&a, "other-2", "降准落地：释放长期资金", "https://other.example/2", less, date);
+    assert_int_equal(add(s, other, &a, date + 3 * HOUR), STORE_UPDATED);
+    store_close(s);
+    free(less);
+    free(fresh);
+    free(body);
+    int64_t more = sql_int(path, "SELECT count(*) FROM bands");
+    assert_true(more > 64 && more <= 64 + 16);
+    assert_int_equal(sql_int(path, "SELECT sum(json_array_length(bands)) FROM articles"), more);
+    assert_int_equal(store_check(path, NULL, NULL, &problems, err, sizeof(err)), 0);
+    assert_int_equal(problems, 0);
 
     /* prune everything: the bands go with their articles, the exact keys stay
      * (the tombstones) */
