@@ -454,6 +454,8 @@ enum store_invariant {
     STORE_INV_TOMB_UNTRACKED,   /* keys of pruned articles, column titles aside, without
                                  * a tombstone: they would never expire (schema 7) */
     STORE_INV_TICKER_ARTICLE,   /* tickers naming no article (SPEC §12; SQLite schema 11) */
+    STORE_INV_BAND_LIVE,        /* LSH bands naming no live article (prune deletes a pruned
+                                 * article's; SQLite schema 13: the bands table) */
     STORE_INV_COUNT
 };
 

@@ -41,6 +41,8 @@ static const char *const invariant_sql[STORE_INV_COUNT] = {
                                  " (SELECT 1 FROM articles a WHERE a.id = k.article_id)"
                                  " AND NOT EXISTS"
                                  " (SELECT 1 FROM tombstones t WHERE t.article_id = k.article_id)",
+    [STORE_INV_BAND_LIVE] = "SELECT count(*), min(article_id) FROM keys k WHERE kind = 4"
+                            " AND NOT EXISTS (SELECT 1 FROM articles a WHERE a.id = k.article_id)",
     [STORE_INV_TICKER_ARTICLE] = "SELECT count(*), min(article_id) FROM article_tickers t"
                                  " WHERE NOT EXISTS"
                                  " (SELECT 1 FROM articles a WHERE a.id = t.article_id)",

@@ -160,6 +160,30 @@ static const char *const migrations[] = {
      * small commits (0.29 ms against 0.24), as many after large ones */
     "INSERT INTO articles_fts(articles_fts, rank) VALUES('hashsize', 8388608);"
     "INSERT INTO articles_fts(articles_fts, rank) VALUES('automerge', 8);",
+    /* 13: dedup keys cheaper to write (issue 15). keys clustered by article
+     * (WITHOUT ROWID, primary key article_id first): its keys_article index
+     * goes, whose insert was 7% of the writer, prune finds an article's keys
+     * by the primary key, and keys_lookup carries article_id (lookups need
+     * not read the table). An identical row says nothing new: dropped.
+     * The LSH bands (kind 4, integers) in a table of their own, one B-tree
+     * an insert, no index by article: prune deletes an article's bands by
+     * the list its row keeps (articles.bands, a JSON array) */
+    "CREATE TABLE keys13(kind INTEGER NOT NULL, key BLOB NOT NULL,"
+    " article_id INTEGER NOT NULL, at INTEGER NOT NULL,"
+    " PRIMARY KEY(article_id, kind, key, at)) WITHOUT ROWID;"
+    "INSERT OR IGNORE INTO keys13(kind, key, article_id, at)"
+    " SELECT kind, key, article_id, at FROM keys WHERE kind <> 4 ORDER BY article_id;"
+    "CREATE TABLE bands(key INTEGER NOT NULL, at INTEGER NOT NULL, article_id INTEGER NOT NULL,"
+    " PRIMARY KEY(key, at, article_id)) WITHOUT ROWID;"
+    "INSERT OR IGNORE INTO bands(key, at, article_id)"
+    " SELECT key, at, article_id FROM keys"
+    " WHERE kind = 4 AND article_id IN (SELECT id FROM articles);"
+    "ALTER TABLE articles ADD COLUMN bands TEXT;"
+    "UPDATE articles SET bands = (SELECT json_group_array(b.key) FROM bands b"
+    " WHERE b.article_id = articles.id) WHERE id IN (SELECT article_id FROM bands);"
+    "DROP TABLE keys;"
+    "ALTER TABLE keys13 RENAME TO keys;"
+    "CREATE INDEX keys_lookup ON keys(kind, key, at);",
 };
 
 /* Lookups prefer a live article over a tombstone (a pruned article's keys).
@@ -179,7 +203,13 @@ static const char *const sql[Q_COUNT] = {
     [Q_KEY_LIVE] = "SELECT k.article_id FROM keys k CROSS JOIN articles a ON a.id = k.article_id"
                    " WHERE k.kind = ?1 AND k.key = ?2 AND k.at BETWEEN ?3 AND ?4",
     [Q_KEY_HAS] = "SELECT 1 FROM keys WHERE kind = ?1 AND key = ?2 AND article_id = ?3 LIMIT 1",
-    [Q_KEY_ADD] = "INSERT INTO keys(kind, key, article_id, at) VALUES(?1, ?2, ?3, ?4)",
+    [Q_KEY_ADD] = "INSERT OR IGNORE INTO keys(kind, key, article_id, at) VALUES(?1, ?2, ?3, ?4)",
+    [Q_BAND_LIVE] = "SELECT b.article_id FROM bands b CROSS JOIN articles a ON a.id = b.article_id"
+                    " WHERE b.key = ?2 AND b.at BETWEEN ?3 AND ?4",
+    [Q_BAND_HAS] = "SELECT 1 FROM bands WHERE key = ?2 AND article_id = ?3 LIMIT 1",
+    [Q_BAND_ADD] = "INSERT OR IGNORE INTO bands(key, article_id, at) VALUES(?2, ?3, ?4)",
+    [Q_BAND_NOTE] = "UPDATE articles SET bands = json_insert(coalesce(bands, '[]'), '$[#]', ?2)"
+                    " WHERE id = ?1",
     [Q_KEY_COLUMN] = "SELECT DISTINCT key FROM keys WHERE kind = ?1 AND key >= ?2 AND key < ?3"
                      " LIMIT ?4",
     [Q_ART_GET] = "SELECT content_hash, feed_id FROM articles WHERE id = ?1",
@@ -188,11 +218,11 @@ static const char *const sql[Q_COUNT] = {
      * subquery one b-tree seek) */
     [Q_ART_INSERT] = "INSERT INTO articles(id, uid, feed_id, guid, title, link, author,"
                      " categories, date, updated, first_seen, headimg, thumbnail, comments,"
-                     " summary, body, content_hash, republish, rejected_date)"
+                     " summary, body, content_hash, republish, rejected_date, bands)"
                      " VALUES(max(coalesce((SELECT max(id) FROM articles), 0),"
                      " coalesce((SELECT value FROM meta WHERE key = 'article_floor'), 0)) + 1,"
                      " ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10, ?11, ?12, ?13, ?14,"
-                     " ?15, ?16, ?17)",
+                     " ?15, ?16, ?17, ?18)",
     [Q_ART_UPDATE] = "UPDATE articles SET title = ?2, link = ?3, author = ?4, categories = ?5,"
                      " headimg = ?6, thumbnail = ?7, summary = ?8, body = ?9,"
                      " content_hash = ?10, updated = ?11 WHERE id = ?1",
@@ -550,7 +580,7 @@ static int
 lite_key_live(struct store *s, const struct store_key *k, int64_t lo, int64_t hi, int64_t *cand,
               size_t max)
 {
-    sqlite3_stmt *st = sqlite_of(s)->stmt[Q_KEY_LIVE];
+    sqlite3_stmt *st = sqlite_of(s)->stmt[k->kind == KEY_BAND ? Q_BAND_LIVE : Q_KEY_LIVE];
     size_t nc = 0;
     int rc = SQLITE_DONE;
     bind_key(st, k);
@@ -630,23 +660,35 @@ lite_key_lookup(struct store *s, struct store_lookups *r, size_t nr)
 }
 
 /* SQLite has no round trips to save: key_live a key after another. */
-static int lite_art_insert(struct store *s, const struct store_row *r, int64_t *id);
+static int lite_art_insert(struct store *s, const struct store_row *r, const char *bands,
+                           int64_t *id);
+static int lite_key_add(struct store *s, const struct store_key *k, int64_t article, int64_t at,
+                        int listed);
 static int lite_keys_add(struct store *s, const struct store_key *k, size_t n, int64_t article,
                          int64_t at);
 static int lite_src_add(struct store *s, int64_t article, int64_t feed_id, int64_t now);
 
 static int lite_tickers_add(struct store *s, int64_t article, const char *const *t, size_t n);
 
-/* SQLite: the writes one after another. */
+/* SQLite: the writes one after another; the row lists its bands
+ * (articles.bands) as it is written. */
 static int
 lite_art_add(struct store *s, const struct store_row *r, const struct store_key *k, size_t n,
              int64_t at, int64_t *id)
 {
-    int rc = lite_art_insert(s, r, id);
+    char bands[2 + STORE_BANDS * 21 + 1];
+    size_t len = 0;
+    for (size_t i = 0; i < n; i++)
+        if (k[i].kind == KEY_BAND && len + 23 < sizeof(bands))
+            len += (size_t)snprintf(bands + len, sizeof(bands) - len, "%c%lld", len ? ',' : '[',
+                                    (long long)k[i].num);
+    if (len > 0)
+        snprintf(bands + len, sizeof(bands) - len, "]");
+    int rc = lite_art_insert(s, r, len > 0 ? bands : NULL, id);
     if (rc == 0 && (rc = lite_src_add(s, *id, r->feed_id, r->now)) > 0)
         rc = 0;
-    if (rc == 0 && n > 0)
-        rc = lite_keys_add(s, k, n, *id, at);
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        rc = lite_key_add(s, &k[i], *id, at, 1);
     if (rc == 0 && r->a->ntickers > 0 &&
         (rc = lite_tickers_add(s, *id, (const char *const *)r->a->tickers, r->a->ntickers)) > 0)
         rc = 0;
@@ -674,13 +716,16 @@ lite_key_live_many(struct store *s, const struct store_key *k, size_t n, int64_t
     return (int)nc;
 }
 
+/* Key k of `article` dated `at`; `listed`: a band already in the article's
+ * row (articles.bands, written with the row: lite_art_add). */
 static int
-lite_key_add(struct store *s, const struct store_key *k, int64_t article, int64_t at)
+lite_key_add(struct store *s, const struct store_key *k, int64_t article, int64_t at, int listed)
 {
     struct sqlite_store *l = sqlite_of(s);
+    int band = k->kind == KEY_BAND;
     sqlite3_stmt *st;
     if (k->only_new) {
-        st = l->stmt[Q_KEY_HAS];
+        st = l->stmt[band ? Q_BAND_HAS : Q_KEY_HAS];
         bind_key(st, k);
         sqlite3_bind_int64(st, 3, article);
         int rc = sqlite3_step(st),
@@ -690,10 +735,17 @@ lite_key_add(struct store *s, const struct store_key *k, int64_t article, int64_
         if (e < 0 || rc == SQLITE_ROW)
             return e;
     }
-    st = l->stmt[Q_KEY_ADD];
+    st = l->stmt[band ? Q_BAND_ADD : Q_KEY_ADD];
     bind_key(st, k);
     sqlite3_bind_int64(st, 3, article);
     sqlite3_bind_int64(st, 4, at);
+    int rc = store_sqlite_exec(s, st);
+    if (rc < 0 || !band || listed || sqlite3_changes(l->db) == 0)
+        return rc;
+    /* prune deletes the bands the article's row lists */
+    st = l->stmt[Q_BAND_NOTE];
+    sqlite3_bind_int64(st, 1, article);
+    sqlite3_bind_int64(st, 2, k->num);
     return store_sqlite_exec(s, st);
 }
 
@@ -702,7 +754,7 @@ lite_keys_add(struct store *s, const struct store_key *k, size_t n, int64_t arti
 {
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++)
-        rc = lite_key_add(s, &k[i], article, at);
+        rc = lite_key_add(s, &k[i], article, at, 0);
     return rc;
 }
 
@@ -847,7 +899,7 @@ fts_put(struct store *s, int64_t id, const char *title, const char *text)
 }
 
 static int
-lite_art_insert(struct store *s, const struct store_row *r, int64_t *id)
+lite_art_insert(struct store *s, const struct store_row *r, const char *bands, int64_t *id)
 {
     const struct parse_article *a = r->a;
     sqlite3_stmt *st = sqlite_of(s)->stmt[Q_ART_INSERT];
@@ -869,6 +921,8 @@ lite_art_insert(struct store *s, const struct store_row *r, int64_t *id)
     sqlite3_bind_int(st, 16, r->republish ? 1 : 0);
     if (a->date_rejected)
         sqlite3_bind_int64(st, 17, a->rejected_date);
+    if (bands != NULL)
+        sqlite3_bind_text(st, 18, bands, -1, SQLITE_STATIC);
     int rc = store_sqlite_exec(s, st);
     if (rc < 0)
         return rc;

@@ -248,12 +248,12 @@ static const char *const invariant_sql[STORE_INV_COUNT] = {
                                  " (SELECT 1 FROM articles_fts f WHERE f.rowid = a.id)",
     [STORE_INV_SEARCH_ORPHAN] = "SELECT count(*), min(rowid) FROM articles_fts f WHERE NOT EXISTS"
                                 " (SELECT 1 FROM articles a WHERE a.id = f.rowid)",
-    [STORE_INV_TOMBSTONES] = "SELECT count(*), min(rowid) FROM keys k WHERE NOT EXISTS"
+    [STORE_INV_TOMBSTONES] = "SELECT count(*), min(article_id) FROM keys k WHERE NOT EXISTS"
                              " (SELECT 1 FROM articles a WHERE a.id = k.article_id)",
     /* an INTEGER PRIMARY KEY without AUTOINCREMENT hands out max(id) + 1:
      * the id of a pruned newest article would come back, but for the
      * largest id pruned (meta article_floor, schema 8), which new ids pass */
-    [STORE_INV_TOMB_ABOVE] = "SELECT count(*), min(rowid) FROM keys"
+    [STORE_INV_TOMB_ABOVE] = "SELECT count(*), min(article_id) FROM keys"
                              " WHERE article_id > max((SELECT coalesce(max(id), 0) FROM articles),"
                              " coalesce((SELECT value FROM meta WHERE key = 'article_floor'), 0))",
     [STORE_INV_TOMB_LIVE] = "SELECT count(*), min(article_id) FROM tombstones t WHERE EXISTS"
@@ -263,6 +263,8 @@ static const char *const invariant_sql[STORE_INV_COUNT] = {
                                  " (SELECT 1 FROM articles a WHERE a.id = k.article_id)"
                                  " AND NOT EXISTS"
                                  " (SELECT 1 FROM tombstones t WHERE t.article_id = k.article_id)",
+    [STORE_INV_BAND_LIVE] = "SELECT count(*), min(article_id) FROM bands b WHERE NOT EXISTS"
+                            " (SELECT 1 FROM articles a WHERE a.id = b.article_id)",
     [STORE_INV_TICKER_ARTICLE] = "SELECT count(*), min(article_id) FROM article_tickers t"
                                  " WHERE NOT EXISTS"
                                  " (SELECT 1 FROM articles a WHERE a.id = t.article_id)",

@@ -1,7 +1,8 @@
 /* store/sqlite_copy.c — the SQLite backend's raw rows for store_copy: each
  * table read in id order and written back as it is, ids kept, the search
- * text read from and written to articles_fts, band keys kept integers; new
- * ids past every id the copied keys name. */
+ * text read from and written to articles_fts, band keys kept integers (and,
+ * from schema 13, in the bands table: keys of kind 4 here); new ids past
+ * every id the copied keys name. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +23,8 @@ static const char *const select_sql[STORE_T_COUNT] = {
     " coalesce(f.body, ''), a.content_hash, a.republish, a.rejected_date"
     " FROM articles a LEFT JOIN articles_fts f ON f.rowid = a.id ORDER BY a.id",
     "SELECT article_id, feed_id, seen FROM sources ORDER BY article_id, feed_id",
-    "SELECT kind, key, article_id, at FROM keys ORDER BY rowid",
+    "SELECT kind, key, article_id, at FROM keys"
+    " UNION ALL SELECT 4, key, article_id, at FROM bands",
     "SELECT article_id, seen FROM tombstones ORDER BY article_id",
     "SELECT article_id, ticker, pos FROM article_tickers ORDER BY article_id, pos",
     "SELECT callback, feed_id, topic, hub, secret, state, lease_until, lease_s, asked_at,"
@@ -45,10 +47,7 @@ static const char *const insert_sql[STORE_T_COUNT] = {
     " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?18, ?19,"
     " ?20)",
     "INSERT INTO sources(article_id, feed_id, seen) VALUES(?1, ?2, ?3)",
-    /* the key column has no affinity: a band's number must be bound as the
-     * integer store_add looks it up as */
-    ("INSERT INTO keys(kind, key, article_id, at) VALUES(?1,"
-     " CASE WHEN CAST(?1 AS INTEGER) = 4 THEN CAST(?2 AS INTEGER) ELSE ?2 END, ?3, ?4)"),
+    "INSERT INTO keys(kind, key, article_id, at) VALUES(?1, ?2, ?3, ?4)",
     "INSERT INTO tombstones(article_id, seen) VALUES(?1, ?2)",
     "INSERT INTO article_tickers(article_id, ticker, pos) VALUES(?1, ?2, ?3)",
     "INSERT INTO websub(callback, feed_id, topic, hub, secret, state, lease_until, lease_s,"
@@ -59,6 +58,31 @@ static const char *const insert_sql[STORE_T_COUNT] = {
 };
 
 static const int ncols[STORE_T_COUNT] = STORE_NCOLS;
+
+/* A band (a key of kind 4) into the bands table: the key column has no
+ * affinity, so its number is bound as the integer store_add looks it up
+ * as. The articles' lists of their bands (articles.bands) are made once
+ * every band is in (raw_end). */
+#define BAND_INSERT "INSERT INTO bands(key, article_id, at) VALUES(CAST(?2 AS INTEGER), ?3, ?4)"
+#define BAND_LISTS                                                                                 \
+    "UPDATE articles SET bands = (SELECT json_group_array(b.key) FROM bands b"                     \
+    " WHERE b.article_id = articles.id) WHERE id IN (SELECT article_id FROM bands)"
+
+/* Whether the file has schema 13's bands table (a backup checked by
+ * store_sqlite_open_check may be older). */
+static int
+has_bands(sqlite3 *db)
+{
+    sqlite3_stmt *st;
+    int yes = 0;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'bands'",
+                           -1, &st, NULL) != SQLITE_OK)
+        return 0;
+    yes = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+    return yes;
+}
 
 int
 store_sqlite_snapshot(struct store *s)
@@ -72,9 +96,13 @@ store_sqlite_snapshot(struct store *s)
 int
 store_sqlite_raw_count(struct store *s, int t, long *n)
 {
-    char sql[64];
+    char sql[96];
     sqlite3_stmt *st;
-    snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", table_name[t]);
+    if (t == STORE_T_KEYS && has_bands(sqlite_of(s)->db))
+        snprintf(sql, sizeof(sql),
+                 "SELECT (SELECT count(*) FROM keys) + (SELECT count(*) FROM bands)");
+    else
+        snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", table_name[t]);
     int rc = sqlite3_prepare_v2(sqlite_of(s)->db, sql, -1, &st, NULL);
     if (rc != SQLITE_OK)
         return store_sqlite_fail(s, rc);
@@ -120,6 +148,9 @@ store_sqlite_raw_start(struct store *s, int t)
                                  "INSERT INTO articles_fts(rowid, title, body) VALUES(?1, ?2, ?3)",
                                  -1, &l->raw[1], NULL)) != SQLITE_OK)
         return store_sqlite_fail(s, rc);
+    if (t == STORE_T_KEYS &&
+        (rc = sqlite3_prepare_v2(l->db, BAND_INSERT, -1, &l->raw[1], NULL)) != SQLITE_OK)
+        return store_sqlite_fail(s, rc);
     return 0;
 }
 
@@ -129,6 +160,11 @@ store_sqlite_raw_put(struct store *s, int t, const char *const *col)
     struct sqlite_store *l = sqlite_of(s);
     int rc;
     int64_t id = col[0] ? strtoll(col[0], NULL, 10) : 0;
+    if (t == STORE_T_KEYS && id == KEY_BAND) {
+        for (int i = 1; i < ncols[t]; i++)
+            sqlite3_bind_text(l->raw[1], i + 1, col[i], -1, SQLITE_STATIC);
+        return store_sqlite_exec(s, l->raw[1]);
+    }
     for (int i = 0; i < ncols[t]; i++)
         if (t != STORE_T_ARTICLES || i != 16)
             sqlite3_bind_text(l->raw[0], i + 1, col[i], -1, SQLITE_STATIC);
@@ -147,11 +183,19 @@ int
 store_sqlite_raw_end(struct store *s, int t)
 {
     struct sqlite_store *l = sqlite_of(s);
-    (void)t;
+    int rc = 0;
+    if (t == STORE_T_KEYS) {
+        char *msg = NULL;
+        if (sqlite3_exec(l->db, BAND_LISTS, NULL, NULL, &msg) != SQLITE_OK) {
+            snprintf(s->err, sizeof(s->err), "%s", msg ? msg : "out of memory");
+            rc = -EIO;
+        }
+        sqlite3_free(msg);
+    }
     sqlite3_finalize(l->raw[0]);
     sqlite3_finalize(l->raw[1]);
     l->raw[0] = l->raw[1] = NULL;
-    return 0;
+    return rc;
 }
 
 int

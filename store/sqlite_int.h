@@ -14,6 +14,10 @@ enum stmt_id {
     Q_KEY_LIVE,      /* kind, key, lo, hi → the live articles' ids */
     Q_KEY_HAS,       /* kind, key, article_id → a row when that key exists */
     Q_KEY_ADD,
+    Q_BAND_LIVE,  /* band, lo, hi → the live articles' ids (?1 unused: key_live's binding) */
+    Q_BAND_HAS,   /* band, article_id → a row when the article has that band */
+    Q_BAND_ADD,   /* band, article_id, at; the article's list of bands grows (Q_BAND_NOTE) */
+    Q_BAND_NOTE,  /* article_id, band → appended to articles.bands */
     Q_KEY_COLUMN, /* lo, hi → up to 3 distinct feed-title keys in [lo, hi) */
     Q_ART_GET,    /* id → content_hash, feed_id */
     Q_ART_TEXT,   /* id → plain body text (from the FTS table) */

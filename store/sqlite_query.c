@@ -346,8 +346,11 @@ store_sqlite_prune(struct store *s, int64_t cutoff, int64_t fresh, int64_t now, 
         "DELETE FROM sources WHERE article_id = ?1",
         "DELETE FROM article_tickers WHERE article_id = ?1",
         /* rules 3 and 4 compare live articles only; the exact keys,
-         * feed-title and column keys stay: the tombstone */
-        "DELETE FROM keys WHERE article_id = ?1 AND kind IN (3, 4)",
+         * feed-title and column keys stay: the tombstone. The bands are
+         * those the row lists (schema 13) */
+        "DELETE FROM keys WHERE article_id = ?1 AND kind = 3",
+        ("DELETE FROM bands WHERE article_id = ?1 AND key IN (SELECT value FROM"
+         " json_each((SELECT bands FROM articles WHERE id = ?1)))"),
         "DELETE FROM articles WHERE id = ?1",
         ("INSERT INTO tombstones(article_id, seen) VALUES(?1, ?2)"
          " ON CONFLICT(article_id) DO UPDATE SET seen = max(seen, excluded.seen)"),

@@ -38,12 +38,16 @@ static const struct {
                                   " would never expire)",
                                   "article"},
     [STORE_INV_TICKER_ARTICLE] = {"tickers naming an article that does not exist", "article"},
+    [STORE_INV_BAND_LIVE] = {"LSH band keys naming no live article (prune deletes them)",
+                             "article"},
 };
 
 /* SQLite's schema that has the tombstones table (migration 8). */
 #define SQLITE_TOMBSTONES 8
 /* … and the one that has the tickers (migration 11, SPEC §12). */
 #define SQLITE_TICKERS 11
+/* … and the one with the bands table (migration 13). */
+#define SQLITE_BANDS 13
 
 static void say(store_report_cb cb, void *arg, int problem, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -88,6 +92,8 @@ check_invariants(struct store *s, int version, store_report_cb cb, void *arg, lo
             continue; /* nor a tombstones table before schema 8 */
         if (i == STORE_INV_TICKER_ARTICLE && version < SQLITE_TICKERS)
             continue; /* nor the tickers before schema 11 */
+        if (i == STORE_INV_BAND_LIVE && version < SQLITE_BANDS)
+            continue; /* nor the bands table before schema 13 */
         n = 0;
         sample = 0;
         if ((rc = s->ops->invariant(s, i, &n, &sample)) == -ENOTSUP)

@@ -1616,7 +1616,8 @@ test_tickers_migrate(void **state)
         sql_file(where,
                  "DROP TABLE article_tickers; UPDATE meta SET value = 7 WHERE key = 'schema'");
     else
-        sql_file(where, "DROP TABLE article_tickers; PRAGMA user_version = 10");
+        sql_file(where, "DROP TABLE article_tickers; DROP TABLE bands;"
+                        " ALTER TABLE articles DROP COLUMN bands; PRAGMA user_version = 10");
 
     assert_int_equal(store_open(where, &s, err, sizeof(err)), 0);
     want_rows(s, NULL, "Before the tickers=[]\n");
@@ -1658,6 +1659,7 @@ test_fts_migrate(void **state)
     assert_int_equal(sql_int(where, "SELECT count(*) FROM articles_fts_config"
                                     " WHERE k IN ('hashsize', 'automerge')"), 2);
     sql_file(where, "DELETE FROM articles_fts_config WHERE k IN ('hashsize', 'automerge');"
+                    " DROP TABLE bands; ALTER TABLE articles DROP COLUMN bands;"
                     " PRAGMA user_version = 11");
 
     assert_int_equal(store_open(where, &s, err, sizeof(err)), 0);
@@ -2082,6 +2084,121 @@ test_migrate_v1(void **state)
     assert_int_equal(ntext(s, "1123"), 0);
     assert_int_equal(count(s), 3);
     store_close(s);
+}
+
+/* One text column of one row of the SQLite file at path (caller frees). */
+static char *
+sql_text1(const char *path, const char *sql)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    char *v = NULL;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0) != NULL)
+        v = strdup((const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    assert_non_null(v);
+    return v;
+}
+
+/* Schema 13 from schema 12 (tests/fixtures/store/v12.sql: six articles, 88
+ * keys, 48 of them bands of three articles, one key row twice): the bands
+ * move to their own table and each banded article's row lists them; keys
+ * become clustered by article, the identical row once; rule 4 finds the
+ * moved bands, and prune deletes them by the row's list. */
+static void
+test_migrate_v12(void **state)
+{
+    (void)state;
+    char path[512], err[512];
+    struct store *s;
+    struct parse_article a;
+    long problems = -1, deleted = 0;
+    tmp_path(path, sizeof(path), "v12.db");
+    char *dump = slurp(STORE_FIX "v12.sql", NULL);
+    sql_file(path, dump);
+    free(dump);
+    assert_int_equal(user_version(path), 12);
+    assert_int_equal(sql_int(path, "SELECT count(*) FROM keys"), 88);
+    assert_int_equal(sql_int(path, "SELECT count(*) FROM keys WHERE kind = 4"), 48);
+
+    if (store_open(path, &s, err, sizeof(err)) != 0)
+        fail_msg("store_open: %s", err);
+    store_close(s);
+    assert_int_equal(user_version(path), 13);
+    assert_int_equal(sql_int(path, "SELECT count(*) FROM keys"), 88 - 48 - 1);
+    assert_int_equal(sql_int(path, "SELECT count(*) FROM keys WHERE kind = 4"), 0);
+    assert_int_equal(sql_int(path, "SELECT count(*) FROM bands"), 48);
+    assert_int_equal(sql_int(path, "SELECT count(*) FROM articles WHERE bands IS NOT NULL"), 3);
+    assert_int_equal(sql_int(path, "SELECT min(json_array_length(bands)) FROM articles"
+                                   " WHERE bands IS NOT NULL"),
+                     16);
+    /* every band listed by its article's row, and every row's band stored */
+    assert_int_equal(sql_int(path, "SELECT count(*) FROM articles a, json_each(a.bands) j"
+                                   " WHERE NOT EXISTS (SELECT 1 FROM bands b"
+                                   " WHERE b.key = j.value AND b.article_id = a.id)"),
+                     0);
+    assert_int_equal(sql_int(path, "SELECT count(*) FROM bands b WHERE NOT EXISTS"
+                                   " (SELECT 1 FROM articles a, json_each(a.bands) j"
+                                   " WHERE a.id = b.article_id AND j.value = b.key)"),
+                     0);
+    assert_int_equal(
+        sql_int(path, "SELECT count(*) FROM sqlite_master WHERE name = 'keys_article'"), 0);
+    assert_int_equal(store_check(path, NULL, NULL, &problems, err, sizeof(err)), 0);
+    assert_int_equal(problems, 0);
+
+    /* a banded article's body again, from another feed, under another title
+     * and link: rule 4 finds it through the bands the migration moved */
+    int64_t id = sql_int(path, "SELECT min(id) FROM articles WHERE bands IS NOT NULL");
+    char q[160];
+    snprintf(q, sizeof(q), "SELECT body FROM articles WHERE id = %lld", (long long)id);
+    char *body = sql_text1(path, q);
+    snprintf(q, sizeof(q), "SELECT date FROM articles WHERE id = %lld", (long long)id);
+    int64_t date = sql_int(path, q);
+    assert_int_equal(store_open(path, &s, err, sizeof(err)), 0);
+    int64_t other = feed(s, "other");
+    long before = count(s);
+    art(&a, "other-1", "A title of its own", "https://other.example/1", body, date + HOUR);
+    assert_int_equal(add(s, other, &a, date + 2 * HOUR), STORE_DUPLICATE);
+    assert_int_equal(count(s), before);
+    /* and a new banded article's bands are listed by its row as it is written */
+    char *fresh = body_of(rrr, 10, -1, NULL, NULL);
+    art(&a, "other-2", "降准落地：释放长期资金", "https://other.example/2", fresh, date);
+    assert_int_equal(add(s, other, &a, date + 2 * HOUR), STORE_NEW);
+    store_close(s);
+    assert_int_equal(sql_int(path, "SELECT count(*) FROM articles WHERE bands IS NOT NULL"), 4);
+    assert_int_equal(sql_int(path, "SELECT count(*) FROM bands"), 64);
+    /* its update (a paragraph less) adds the bands it did not have, and
+     * its row lists them too */
+    char *less = body_of(rrr, 10, 6, NULL, NULL);
+    assert_int_equal(store_open(path, &s, err, sizeof(err)), 0);
+    art(&a, "other-2", "降准落地：释放长期资金", "https://other.example/2", less, date);
+    assert_int_equal(add(s, other, &a, date + 3 * HOUR), STORE_UPDATED);
+    store_close(s);
+    free(less);
+    free(fresh);
+    free(body);
+    int64_t more = sql_int(path, "SELECT count(*) FROM bands");
+    assert_true(more > 64 && more <= 64 + 16);
+    assert_int_equal(sql_int(path, "SELECT sum(json_array_length(bands)) FROM articles"), more);
+    assert_int_equal(store_check(path, NULL, NULL, &problems, err, sizeof(err)), 0);
+    assert_int_equal(problems, 0);
+
+    /* prune everything: the bands go with their articles, the exact keys stay
+     * (the tombstones) */
+    assert_int_equal(store_open(path, &s, err, sizeof(err)), 0);
+    /* (the fixture's rows were first seen when it was made, in 2026) */
+    int64_t far = (int64_t)time(NULL) + 800 * 24 * HOUR;
+    assert_int_equal(store_prune(s, far, far, &deleted), 0);
+    store_close(s);
+    assert_int_equal(deleted, before + 1);
+    assert_int_equal(sql_int(path, "SELECT count(*) FROM bands"), 0);
+    assert_int_equal(sql_int(path, "SELECT count(*) FROM keys WHERE kind = 3"), 0);
+    assert_true(sql_int(path, "SELECT count(*) FROM keys WHERE kind = 1") > 0);
+    assert_int_equal(store_check(path, NULL, NULL, &problems, err, sizeof(err)), 0);
+    assert_int_equal(problems, 0);
 }
 
 /* SPEC §3 dates in the store: a publisher's date not believed is kept beside
@@ -4736,6 +4853,7 @@ main(void)
     const struct CMUnitTest sqlite_tests[] = {
         cmocka_unit_test(test_fts_migrate),
         cmocka_unit_test(test_migrate_v1),
+        cmocka_unit_test(test_migrate_v12),
         cmocka_unit_test(test_migrate_tombstones),
         cmocka_unit_test(test_migrate_v0_and_future),
         cmocka_unit_test(test_busy_timeout),
