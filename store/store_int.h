@@ -47,6 +47,11 @@ struct store {
     int group_changed; /* a document of the group changed articles */
     int group_lost; /* its transaction was rolled back by the database: a
                      * negative errno, the group's every document lost */
+    /* random bytes for new articles' uids (store_add.c), drawn 256 at a
+     * time: one getrandom() an article was 2% of a cold ingest's writer.
+     * A handle's own: never shared across a fork, as SQLite's are not */
+    unsigned char rnd[256];
+    size_t nrnd; /* rnd[sizeof(rnd) - nrnd …] not used yet */
     char err[512];
 };
 
