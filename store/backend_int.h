@@ -209,6 +209,8 @@ struct store_ops {
     int (*busy_timeout)(struct store *s, int ms);
     /* store_checkpoint_async; NULL: nothing to do */
     int (*checkpoint_async)(struct store *s);
+    /* store_set_cache; NULL: nothing to do */
+    int (*cache)(struct store *s, long kib);
 
     /* transactions: one per document (store_begin … store_commit) */
     int (*begin)(struct store *s);

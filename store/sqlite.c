@@ -1019,6 +1019,15 @@ lite_src_republish(struct store *s, int64_t article, int64_t feed_id, int64_t no
 }
 
 static int
+lite_cache(struct store *s, long kib)
+{
+    char q[64];
+    snprintf(q, sizeof(q), "PRAGMA main.cache_size = -%ld", kib);
+    int rc = sqlite3_exec(sqlite_of(s)->db, q, NULL, NULL, NULL);
+    return rc == SQLITE_OK ? 0 : store_sqlite_fail(s, rc);
+}
+
+static int
 lite_busy_timeout(struct store *s, int ms)
 {
     return sqlite3_busy_timeout(sqlite_of(s)->db, ms) == SQLITE_OK ? 0 : -EINVAL;
@@ -1054,6 +1063,7 @@ static const struct store_ops lite_ops = {
     .close = lite_close,
     .busy_timeout = lite_busy_timeout,
     .checkpoint_async = store_sqlite_ckpt_start,
+    .cache = lite_cache,
     .begin = lite_begin,
     .commit = lite_commit,
     .rollback = lite_rollback,

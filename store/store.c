@@ -97,6 +97,14 @@ store_checkpoint_async(struct store *s)
 }
 
 int
+store_set_cache(struct store *s, long kib)
+{
+    if (kib <= 0)
+        return -EINVAL;
+    return s->ops->cache != NULL ? s->ops->cache(s, kib) : 0;
+}
+
+int
 store_set_busy_timeout(struct store *s, int ms)
 {
     if (ms < 0)

@@ -4697,6 +4697,9 @@ test_checkpoint_async(void **state)
     assert_int_equal(store_open(where, &s, err, sizeof(err)), 0);
     assert_int_equal(store_checkpoint_async(s), 0);
     assert_int_equal(store_checkpoint_async(s), 0); /* once */
+    /* the writer's page cache (both backends take it; none is refused) */
+    assert_int_equal(store_set_cache(s, 0), -EINVAL);
+    assert_int_equal(store_set_cache(s, STORE_WRITER_CACHE_KIB), 0);
     int64_t f = feed(s, "wire");
     if (use_pg) {
         store_close(s);

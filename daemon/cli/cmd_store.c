@@ -287,6 +287,7 @@ cmd_ingest(const struct cli_command *cmd, int argc, char **argv)
         fprintf(stderr, "finfeed ingest: out of memory\n");
         goto out;
     }
+    (void)store_set_cache(s, STORE_WRITER_CACHE_KIB); /* a smaller one works, slower */
     rc = 0;
     if (service_ingest_init(&f, s, cfg, config_find_feed(cfg, feeds[0]), feeds[0], err,
                             sizeof(err)) < 0) {

@@ -1141,6 +1141,7 @@ service_start(struct service *s, char *err, size_t errsize)
     }
     /* the WAL checkpointed beside the writer's commits, not inside them
      * (a thread: started here with the others, not by service_new) */
+    (void)store_set_cache(s->wstore, STORE_WRITER_CACHE_KIB); /* else SQLite's 2 MB: slower */
     if (store_checkpoint_async(s->wstore) < 0)
         log_warnx("event=checkpoints outcome=in_commits error=%s",
                   LOG_QUOTE(store_errmsg(s->wstore)));
