@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include <curl/curl.h>
+#include <jansson.h>
 
 #include "store/store_int.h"
 
@@ -503,6 +504,20 @@ store_keymaker_free(struct store_keymaker *m)
     free(m);
 }
 
+char *
+store_categories_json(const struct parse_article *a)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; arr != NULL && i < a->ncategories; i++)
+        if (json_array_append_new(arr, json_string(a->categories[i])) < 0) {
+            json_decref(arr);
+            return NULL;
+        }
+    char *s = arr ? json_dumps(arr, JSON_COMPACT) : NULL;
+    json_decref(arr);
+    return s;
+}
+
 int
 store_keys_fill(char *const *tracking, size_t ntracking, const struct parse_article *a,
                 struct store_prekeys *k)
@@ -530,6 +545,9 @@ store_keys_fill(char *const *tracking, size_t ntracking, const struct parse_arti
         store_bands(k->set, k->nset, k->bands);
         k->banded = 1;
     }
+    /* the row's categories too: JSON made off the writer when ahead */
+    if ((k->cats = store_categories_json(a)) == NULL)
+        goto nomem;
     k->full = 1;
     return 0;
 nomem:
@@ -541,6 +559,7 @@ void
 store_prekeys_clear(struct store_prekeys *k)
 {
     free(k->text);
+    free(k->cats);
     free(k->link);
     free(k->title);
     free(k->set);

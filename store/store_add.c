@@ -10,8 +10,6 @@
 #include <sys/random.h>
 #include <time.h>
 
-#include <jansson.h>
-
 #include "store/store_int.h"
 
 #define H48 (48 * 3600)
@@ -34,6 +32,7 @@ struct keys {
     int column_known; /* … and the store already says so (a KEY_COLUMN row) */
     uint64_t *set; /* 4-gram hashes of the body text */
     size_t nset, chars;
+    char *cats; /* the categories' JSON when made ahead, until taken */
     int banded; /* bands[] is set: the body is long enough for rule 4 */
     uint64_t bands[STORE_BANDS];
 };
@@ -46,6 +45,7 @@ keys_free(struct keys *k)
     free(k->title);
     free(k->feed_title);
     free(k->set);
+    free(k->cats);
 }
 
 /* Rules 2–4 keys of `a` of feed `feed_id` into k, its body text into
@@ -65,6 +65,7 @@ keys_make(struct store *s, int64_t feed_id, const struct parse_article *a,
     }
     /* taken: the keys are k's (and *text) now */
     *text = pre->text;
+    k->cats = pre->cats;
     k->link = pre->link;
     k->title = pre->title;
     k->set = pre->set;
@@ -410,20 +411,6 @@ merge_tickers(struct store *s, int64_t article, const struct parse_article *a)
     return rc < 0 ? rc : 0;
 }
 
-static char *
-categories_json(const struct parse_article *a)
-{
-    json_t *arr = json_array();
-    for (size_t i = 0; arr != NULL && i < a->ncategories; i++)
-        if (json_array_append_new(arr, json_string(a->categories[i])) < 0) {
-            json_decref(arr);
-            return NULL;
-        }
-    char *s = arr ? json_dumps(arr, JSON_COMPACT) : NULL;
-    json_decref(arr);
-    return s;
-}
-
 static int
 update_article(struct store *s, int64_t id, const struct parse_article *a, const char *cats,
                const char *text, uint64_t hash, int64_t now)
@@ -589,7 +576,7 @@ add_rule1(struct store *s, int64_t feed_id, const struct parse_article *a,
     if (old == it->hash)
         return 0;
     it->out = STORE_UPDATED;
-    if ((it->cats = categories_json(a)) == NULL ||
+    if ((it->cats = store_categories_json(a)) == NULL ||
         keys_make(s, feed_id, a, keys, &it->text, &it->k) < 0)
         return -ENOMEM;
     if ((rc = update_article(s, article, a, it->cats, it->text, it->hash, now)) < 0 ||
@@ -645,7 +632,10 @@ new_decide(struct store *s, int64_t feed_id, const struct parse_article *a, int 
         return merge_tickers(s, article, a);
     }
     it->out = STORE_NEW;
-    if ((it->cats = categories_json(a)) == NULL)
+    /* made with the keys (on the parsing thread when made ahead) */
+    if (it->k.cats != NULL)
+        it->cats = it->k.cats, it->k.cats = NULL;
+    else if ((it->cats = store_categories_json(a)) == NULL)
         return -ENOMEM;
     return insert_article(s, feed_id, a, it->cats, it->text, it->hash, republish, now, &it->k,
                           &article);

@@ -79,6 +79,7 @@ struct store_prekeys {
     int full;       /* set, and not taken by store_add_many yet */
     uint64_t gen;   /* the tracking list's they were made with (tracking_gen) */
     char *text;     /* the body's plain text */
+    char *cats;     /* the categories as a JSON array (the articles row's) */
     char *link;     /* canonical link when usable (rule 2), else NULL */
     char *title;    /* title key when usable (rule 3), else NULL */
     uint64_t *set;  /* 4-gram hashes of text, sorted, distinct */
@@ -86,6 +87,9 @@ struct store_prekeys {
     int banded;     /* bands[] set: text is long enough for rule 4 */
     uint64_t bands[STORE_BANDS];
 };
+/* a's categories as a compact JSON array (caller frees), or NULL for no
+ * memory. */
+char *store_categories_json(const struct parse_article *a);
 /* a's keys into *k with the tracking parameters tracking[0..ntracking):
  * 0, or -ENOMEM (then *k empty). */
 int store_keys_fill(char *const *tracking, size_t ntracking, const struct parse_article *a,
