@@ -234,6 +234,15 @@ test_url_resolution(void **state)
           "<q cite=\"http://any.test/src\">q</q><video src=\"http://any.test/v.mp4\" "
           "poster=\"http://any.test/dir/p.jpg\"><source src=\"http://any.test/dir/v.webm\" "
           "type=\"video/webm\"></video>");
+    /* a candidate whose descriptors are no number and unit is dropped, as a
+     * browser drops it: "1x((((…, javascript:…" is one descriptor (a comma
+     * inside parentheses does not end it), found by fuzz_clean, whose input
+     * is fuzz/corpus/clean/srcset-paren-descriptor */
+    check("<img src=\"a.jpg\" srcset=\"a.jpg 1x((((, javascript:alert(1) 2x, b.jpg 1.5x,"
+          " c.jpg 640w 480h, d.jpg 2e1x, e.jpg x, f.jpg 1.5w, g.jpg -1x, h.jpg 1x 2x\">",
+          "<img src=\"http://any.test/dir/a.jpg\" srcset=\"http://any.test/dir/b.jpg 1.5x, "
+          "http://any.test/dir/c.jpg 640w 480h, http://any.test/dir/d.jpg 2e1x, "
+          "http://any.test/dir/h.jpg 1x 2x\" referrerpolicy=\"no-referrer\">");
     /* non-ASCII stays as written */
     check("<a href=\"../新闻/À.html\">n</a>", "<a href=\"http://any.test/新闻/À.html\">n</a>");
     /* negative: without a base relative URLs stay relative (protocol-relative

@@ -232,9 +232,51 @@ srcset_space(char c)
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
 }
 
+/* Whether d[0..n) is a list of srcset descriptors a browser takes: tokens
+ * apart by white space, each a number and its unit (HTML §4.8.4.3.10: a
+ * width "640w" or height "480h", integers; a density "1.5x", "2e0x"). A
+ * browser drops a candidate whose descriptors it cannot parse; so does the
+ * cleaner, rather than copy text ("1x((((…, javascript:…", found by
+ * fuzz_clean) it never looked into. */
+static int
+srcset_descriptors_ok(const char *d, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        while (i < n && srcset_space(d[i]))
+            i++;
+        if (i == n)
+            break;
+        size_t t = i, digits = 0;
+        int dot = 0, exp = 0;
+        while (i < n && !srcset_space(d[i]))
+            i++;
+        size_t e = i - 1; /* the unit */
+        if (e <= t || (d[e] != 'w' && d[e] != 'h' && d[e] != 'x'))
+            return 0;
+        for (size_t k = t; k < e; k++) {
+            char c = d[k];
+            if (c >= '0' && c <= '9')
+                digits++;
+            else if (c == '.' && d[e] == 'x' && !dot && !exp)
+                dot = 1;
+            else if ((c == 'e' || c == 'E') && d[e] == 'x' && digits > 0 && !exp)
+                exp = 1, digits = 0;
+            else if ((c == '+' || c == '-') && exp && (d[k - 1] == 'e' || d[k - 1] == 'E'))
+                continue;
+            else
+                return 0;
+        }
+        if (digits == 0)
+            return 0;
+    }
+    return 1;
+}
+
 /* srcset candidates as the HTML standard splits them (§4.8.4.3.10): the URL
  * runs to white space (trailing commas end the candidate), the descriptors to
- * the next comma outside parentheses. Each URL goes through clean_url(). */
+ * the next comma outside parentheses. Each URL goes through clean_url(); a
+ * candidate whose descriptors are not numbers with their units is dropped. */
 char *
 clean_srcset(const char *value, const char *base, int *err)
 {
@@ -269,7 +311,7 @@ clean_srcset(const char *value, const char *base, int *err)
             while (de > d && srcset_space(de[-1]))
                 de--;
         }
-        if (ue == u)
+        if (ue == u || !srcset_descriptors_ok(d, (size_t)(de - d)))
             continue;
         char *raw = strndup(u, (size_t)(ue - u));
         if (raw == NULL)
