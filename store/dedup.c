@@ -545,9 +545,6 @@ store_keys_fill(char *const *tracking, size_t ntracking, const struct parse_arti
         store_bands(k->set, k->nset, k->bands);
         k->banded = 1;
     }
-    /* the row's categories too: JSON made off the writer when ahead */
-    if ((k->cats = store_categories_json(a)) == NULL)
-        goto nomem;
     k->full = 1;
     return 0;
 nomem:
@@ -576,6 +573,12 @@ store_prekeys_make(const struct store_keymaker *m, const struct parse_article *a
         return -ENOMEM;
     if (store_keys_fill(m->tracking, m->ntracking, a, k) < 0) {
         free(k);
+        return -ENOMEM;
+    }
+    /* the row's categories too, off the writer (the writer makes them only
+     * for an article it stores or updates) */
+    if ((k->cats = store_categories_json(a)) == NULL) {
+        store_prekeys_free(k);
         return -ENOMEM;
     }
     k->gen = m->gen;

@@ -530,6 +530,20 @@ item_free(struct item *it)
     memset(it, 0, sizeof(*it));
 }
 
+/* The row's categories JSON into it->cats: the one made with the keys
+ * ahead (store_prekeys_make, on the parsing thread), else made now. 0 or
+ * -ENOMEM. */
+static int
+take_cats(struct item *it, const struct parse_article *a)
+{
+    if (it->k.cats != NULL) {
+        it->cats = it->k.cats;
+        it->k.cats = NULL;
+        return 0;
+    }
+    return (it->cats = store_categories_json(a)) != NULL ? 0 : -ENOMEM;
+}
+
 /* Rule 1 for article `a` (its guid key and content hash into it): 0 when it
  * decides (it->out: unchanged, or updated in place), 2 when rules 2–4 are
  * to run, or a negative errno. `pre`: what the store said of the guid key a
@@ -576,8 +590,7 @@ add_rule1(struct store *s, int64_t feed_id, const struct parse_article *a,
     if (old == it->hash)
         return 0;
     it->out = STORE_UPDATED;
-    if ((it->cats = store_categories_json(a)) == NULL ||
-        keys_make(s, feed_id, a, keys, &it->text, &it->k) < 0)
+    if (keys_make(s, feed_id, a, keys, &it->text, &it->k) < 0 || take_cats(it, a) < 0)
         return -ENOMEM;
     if ((rc = update_article(s, article, a, it->cats, it->text, it->hash, now)) < 0 ||
         (rc = merge_tickers(s, article, a)) < 0)
@@ -632,10 +645,7 @@ new_decide(struct store *s, int64_t feed_id, const struct parse_article *a, int 
         return merge_tickers(s, article, a);
     }
     it->out = STORE_NEW;
-    /* made with the keys (on the parsing thread when made ahead) */
-    if (it->k.cats != NULL)
-        it->cats = it->k.cats, it->k.cats = NULL;
-    else if ((it->cats = store_categories_json(a)) == NULL)
+    if (take_cats(it, a) < 0)
         return -ENOMEM;
     return insert_article(s, feed_id, a, it->cats, it->text, it->hash, republish, now, &it->k,
                           &article);

@@ -79,7 +79,8 @@ struct store_prekeys {
     int full;       /* set, and not taken by store_add_many yet */
     uint64_t gen;   /* the tracking list's they were made with (tracking_gen) */
     char *text;     /* the body's plain text */
-    char *cats;     /* the categories as a JSON array (the articles row's) */
+    char *cats;     /* the categories as a JSON array (the articles row's):
+                     * store_prekeys_make's, else NULL */
     char *link;     /* canonical link when usable (rule 2), else NULL */
     char *title;    /* title key when usable (rule 3), else NULL */
     uint64_t *set;  /* 4-gram hashes of text, sorted, distinct */
