@@ -108,6 +108,9 @@ int store_sqlite_count(struct store *s, int64_t feed_id, long *n);
 int store_sqlite_top_tickers(struct store *s, int64_t since, long limit, store_ticker_cb cb,
                              void *arg);
 int store_sqlite_generation(struct store *s, int64_t *gen);
+/* SQL function finfeed_has(title, body, word): the word in either, case
+ * folded (the search's last word on a row the index found) */
+void store_sqlite_has(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 
 /* sqlite_feed.c */
 int store_sqlite_feed_ensure(struct store *s, const char *name, const char *url, int64_t *id);

@@ -3,37 +3,185 @@
  * index, tickers, watchlists), the most-mentioned tickers, counts, the
  * change generation; and retention's deletes, in batches: the articles
  * pruned (their tickers with them), the tombstones expired. */
+#define _GNU_SOURCE /* memmem */
 #include <errno.h>
+#include <locale.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <wctype.h>
 
 #include "store/sqlite_int.h"
 
-/* FTS5's trigram tokenizer matches terms of at least 3 characters: those
- * become one MATCH of quoted strings, all required; shorter ones (two-
- * character Chinese words such as 长春) a LIKE each, '%' and '_' escaped. */
+/* Case folding for finfeed_has: towlower in the C.UTF-8 locale (Unicode's
+ * simple lower-case mappings, as FTS5's trigram tokenizer folds); ASCII
+ * alone where the C library has no such locale. */
+static locale_t fold_locale;
+static pthread_once_t fold_once = PTHREAD_ONCE_INIT;
+
+static void
+fold_init(void)
+{
+    fold_locale = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+}
+
+/* The UTF-8 character at s (n > 0 bytes): its code point, *len its bytes;
+ * -1 and one byte for a byte that starts no valid character. */
+static int32_t
+utf8_char(const unsigned char *s, size_t n, size_t *len)
+{
+    static const int32_t least[5] = {0, 0, 0x80, 0x800, 0x10000};
+    size_t k = s[0] >= 0xF0 ? 4 : s[0] >= 0xE0 ? 3 : s[0] >= 0xC0 ? 2 : 0;
+    int32_t c = s[0] & (0x7F >> k);
+    *len = 1;
+    if (k == 0 || s[0] > 0xF4 || k > n)
+        return -1;
+    for (size_t i = 1; i < k; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return -1;
+        c = c << 6 | (s[i] & 0x3F);
+    }
+    if (c < least[k] || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
+        return -1;
+    *len = k;
+    return c;
+}
+
+static size_t
+utf8_put(uint32_t c, char *w)
+{
+    if (c < 0x80) {
+        w[0] = (char)c;
+        return 1;
+    }
+    if (c < 0x800) {
+        w[0] = (char)(0xC0 | c >> 6);
+        w[1] = (char)(0x80 | (c & 0x3F));
+        return 2;
+    }
+    if (c < 0x10000) {
+        w[0] = (char)(0xE0 | c >> 12);
+        w[1] = (char)(0x80 | (c >> 6 & 0x3F));
+        w[2] = (char)(0x80 | (c & 0x3F));
+        return 3;
+    }
+    w[0] = (char)(0xF0 | c >> 18);
+    w[1] = (char)(0x80 | (c >> 12 & 0x3F));
+    w[2] = (char)(0x80 | (c >> 6 & 0x3F));
+    w[3] = (char)(0x80 | (c & 0x3F));
+    return 4;
+}
+
+/* s folded to lower case into out (room for 2 * n bytes: a character
+ * grows by half at most, Ⱥ's 2 bytes to ⱥ's 3); bytes that are no valid
+ * character copied as they are. The length written. */
+static size_t
+fold(const unsigned char *s, size_t n, char *out)
+{
+    char *w = out;
+    for (size_t i = 0, len; i < n; i += len) {
+        int32_t c = s[i];
+        len = 1;
+        if (c >= 0x80 && (c = utf8_char(s + i, n - i, &len)) >= 0 && fold_locale != (locale_t)0) {
+            wint_t l = towlower_l((wint_t)c, fold_locale);
+            w += utf8_put(l <= 0x10FFFF ? (uint32_t)l : (uint32_t)c, w);
+        } else if (c >= 0x80 || c < 0) {
+            memcpy(w, s + i, len);
+            w += len;
+        } else {
+            *w++ = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+        }
+    }
+    return (size_t)(w - out);
+}
+
+struct folded {
+    size_t n;
+    char s[];
+};
+
+/* SQL function finfeed_has(text, ..., word): whether the word is a
+ * substring of any of the texts, case folded (SPEC §5's ?q=: "a case-
+ * insensitive substring, whatever its length"). The word is folded once a
+ * statement (auxiliary data of its argument). */
+void
+store_sqlite_has(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    pthread_once(&fold_once, fold_init);
+    struct folded *w = sqlite3_get_auxdata(ctx, argc - 1);
+    if (w == NULL) {
+        const unsigned char *t = sqlite3_value_text(argv[argc - 1]);
+        size_t n = (size_t)sqlite3_value_bytes(argv[argc - 1]);
+        if ((w = sqlite3_malloc64(sizeof(*w) + 2 * n + 1)) == NULL) {
+            sqlite3_result_error_nomem(ctx);
+            return;
+        }
+        w->n = t != NULL ? fold(t, n, w->s) : 0;
+        sqlite3_set_auxdata(ctx, argc - 1, w, sqlite3_free);
+        if ((w = sqlite3_get_auxdata(ctx, argc - 1)) == NULL) {
+            sqlite3_result_error_nomem(ctx);
+            return;
+        }
+    }
+    for (int i = 0; i < argc - 1; i++) {
+        const unsigned char *t = sqlite3_value_text(argv[i]);
+        size_t n = (size_t)sqlite3_value_bytes(argv[i]);
+        if (t == NULL)
+            continue;
+        char *f = sqlite3_malloc64(2 * n + 1);
+        if (f == NULL) {
+            sqlite3_result_error_nomem(ctx);
+            return;
+        }
+        int found = memmem(f, fold(t, n, f), w->s, w->n) != NULL;
+        sqlite3_free(f);
+        if (found) {
+            sqlite3_result_int(ctx, 1);
+            return;
+        }
+    }
+    sqlite3_result_int(ctx, 0);
+}
+
+/* The index (detail=none, migration 14) knows which rows hold a trigram,
+ * not where. A row holding a word of 3 or more characters holds each of
+ * its trigrams: the one at every third character and the last suffice to
+ * narrow a search to few rows, one MATCH of them all, quoted. "" when no
+ * word is that long. */
 static char *
 fts_query(char *const *terms, int n)
 {
     size_t len = 1;
     for (int i = 0; i < n; i++)
-        len += strlen(terms[i]) * 2 + 3;
+        len += strlen(terms[i]) * 4 + 8;
     char *out = malloc(len), *w = out;
     if (out == NULL)
         return NULL;
     for (int i = 0; i < n; i++) {
-        if (store_term_chars(terms[i]) < 3)
+        size_t chars = store_term_chars(terms[i]);
+        if (chars < 3)
             continue;
-        if (w != out)
-            *w++ = ' ';
-        *w++ = '"';
-        for (const char *p = terms[i]; *p; p++) {
-            if (*p == '"')
-                *w++ = '"';
-            *w++ = *p;
+        const char *at[chars + 1], *p = terms[i];
+        for (size_t c = 0; c <= chars; c++) { /* where each character starts */
+            at[c] = p;
+            while (*p && ((unsigned char)*++p & 0xC0) == 0x80)
+                ;
         }
-        *w++ = '"';
+        for (size_t c = 0;; c = c + 6 <= chars ? c + 3 : chars - 3) {
+            if (w != out)
+                *w++ = ' ';
+            *w++ = '"';
+            for (const char *q = at[c]; q < at[c + 3]; q++) {
+                if (*q == '"')
+                    *w++ = '"';
+                *w++ = *q;
+            }
+            *w++ = '"';
+            if (c == chars - 3)
+                break;
+        }
     }
     *w = '\0';
     return out;
@@ -49,8 +197,9 @@ in_list(struct store_sql *q, struct store_texts *b, const char *const *t, size_t
     store_sql_add(q, ")");
 }
 
-/* Every search word in the title or the body text: one MATCH of the words
- * FTS5's trigrams can find, a LIKE for each shorter one. */
+/* Every search word in the title or the body text: the rows the trigrams
+ * of its longer words narrow it to (all rows when it has none), then
+ * finfeed_has on each row's text for each word. */
 static void
 text_cond(struct store_sql *q, struct store_texts *b, char *const *terms, int n)
 {
@@ -60,23 +209,19 @@ text_cond(struct store_sql *q, struct store_texts *b, char *const *terms, int n)
         b->err = -ENOMEM;
         return;
     }
+    store_sql_add(q, "a.id IN (SELECT rowid FROM articles_fts WHERE ");
     if (*fq) {
-        store_sql_add(q, "a.id IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?%d)",
-                      store_texts_add(b, fq, 1));
+        store_sql_add(q, "articles_fts MATCH ?%d", store_texts_add(b, fq, 1));
         and = " AND ";
     } else {
         free(fq);
     }
     for (int i = 0; i < n; i++) {
-        if (store_term_chars(terms[i]) >= 3)
-            continue;
-        int k = store_texts_add(b, store_like_pattern(terms[i]), 1);
-        store_sql_add(q,
-                      "%sa.id IN (SELECT rowid FROM articles_fts WHERE title"
-                      " LIKE ?%d ESCAPE '\\' OR body LIKE ?%d ESCAPE '\\')",
-                      and, k, k);
+        store_sql_add(q, "%sfinfeed_has(articles_fts.title, articles_fts.body, ?%d)", and,
+                      store_texts_add(b, strdup(terms[i]), 1));
         and = " AND ";
     }
+    store_sql_add(q, ")");
 }
 
 static void

@@ -1356,6 +1356,43 @@ test_query(void **state)
     store_close(s);
 }
 
+/* ?q= words are case-insensitive substrings of the title or the body text,
+ * whatever their script or length: SQLite's index only narrows the rows
+ * (it knows which rows hold a trigram, not where), the text decides. */
+static void
+test_search_words(void **state)
+{
+    (void)state;
+    struct store *s = mem_store();
+    int64_t f = feed(s, "wire");
+    struct parse_article a;
+    art(&a, "w-1", "ÉCONOMIE : la BCE face à l'ÄRGER des marchés", "https://b.example/1",
+        "<p>Ο ΔΕΊΚΤΗΣ της ΑΘΉΝΑΣ; abcxyz cdeq; Москва ТОРГИ</p>", T0);
+    assert_int_equal(add(s, f, &a, T0), STORE_NEW);
+    art(&a, "w-2", "Gold", "https://b.example/2", "<p>en rule \"quoted\" 40%_off</p>", T0 + HOUR);
+    assert_int_equal(add(s, f, &a, T0), STORE_NEW);
+
+    assert_int_equal(ntext(s, "économie"), 1); /* folded beyond ASCII, both ways */
+    assert_int_equal(ntext(s, "Ärger"), 1);
+    assert_int_equal(ntext(s, "äR"), 1); /* a short word too */
+    assert_int_equal(ntext(s, "αθήνα"), 1);
+    assert_int_equal(ntext(s, "москва торги"), 1);
+    assert_int_equal(ntext(s, "ТОРГИ"), 1);
+    /* every trigram of the word is in the row, but not together */
+    assert_int_equal(ntext(s, "abcdeq"), 0);
+    assert_int_equal(ntext(s, "abcxyz"), 1);
+    assert_int_equal(ntext(s, "bcxyz cdeq"), 1);
+    assert_int_equal(ntext(s, "golden"), 0); /* title and body are apart */
+    assert_int_equal(ntext(s, "gold"), 1);
+    assert_int_equal(ntext(s, "\"quoted\""), 1);
+    assert_int_equal(ntext(s, "\"quote\"d"), 0);
+    assert_int_equal(ntext(s, "40%_"), 1);
+    assert_int_equal(ntext(s, "40%x"), 0);
+    assert_int_equal(ntext(s, "e"), 2);
+    assert_int_equal(ntext(s, "é"), 1);
+    store_close(s);
+}
+
 /* ---- instruments (SPEC §12) ---- */
 
 /* What store_articles gave: titles and tickers, "TITLE=[…]" a line. */
@@ -1669,6 +1706,14 @@ test_fts_migrate(void **state)
                      8388608);
     assert_int_equal(sql_int(where, "SELECT v FROM articles_fts_config WHERE k = 'automerge'"),
                      8);
+    /* schema 14: the index rebuilt, rows and settings kept, detail=none */
+    assert_int_equal(sql_int(where, "SELECT count(*) FROM articles_fts"), 2);
+    assert_int_equal(sql_int(where, "SELECT count(*) FROM sqlite_master WHERE name = 'articles_fts'"
+                                    " AND sql LIKE '%detail=none%'"),
+                     1);
+    assert_int_equal(sql_int(where, "SELECT count(*) FROM sqlite_master"
+                                    " WHERE name LIKE 'articles_fts14%'"),
+                     0);
     assert_int_equal(store_open(where, &s, err, sizeof(err)), 0);
     struct store_query q = {.text = "shanghai"};
     want_rows(s, &q, "Gold hits a record as haven demand rises=[]\n");
@@ -2127,7 +2172,7 @@ test_migrate_v12(void **state)
     if (store_open(path, &s, err, sizeof(err)) != 0)
         fail_msg("store_open: %s", err);
     store_close(s);
-    assert_int_equal(user_version(path), 13);
+    assert_int_equal(user_version(path), store_schema_version());
     assert_int_equal(sql_int(path, "SELECT count(*) FROM keys"), 88 - 48 - 1);
     assert_int_equal(sql_int(path, "SELECT count(*) FROM keys WHERE kind = 4"), 0);
     assert_int_equal(sql_int(path, "SELECT count(*) FROM bands"), 48);
@@ -4827,6 +4872,7 @@ main(void)
         cmocka_unit_test(test_checkpoint_async),
         cmocka_unit_test(test_claim_in_group),
         cmocka_unit_test(test_query),
+        cmocka_unit_test(test_search_words),
         cmocka_unit_test(test_tickers),
         cmocka_unit_test(test_watchlist),
         cmocka_unit_test(test_tickers_migrate),
