@@ -145,6 +145,16 @@ store_sqlite_has(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     sqlite3_result_int(ctx, 0);
 }
 
+/* p advanced by k UTF-8 characters (not past its end). */
+static const char *
+skip_chars(const char *p, size_t k)
+{
+    while (k > 0 && *p)
+        if (((unsigned char)*++p & 0xC0) != 0x80)
+            k--;
+    return p;
+}
+
 /* The index (detail=none, migration 14) knows which rows hold a trigram,
  * not where. A row holding a word of 3 or more characters holds each of
  * its trigrams: the one at every third character and the last suffice to
@@ -155,7 +165,7 @@ fts_query(char *const *terms, int n)
 {
     size_t len = 1;
     for (int i = 0; i < n; i++)
-        len += strlen(terms[i]) * 4 + 8;
+        len += strlen(terms[i]) * 4 + 32; /* each byte twice at most, quotes */
     char *out = malloc(len), *w = out;
     if (out == NULL)
         return NULL;
@@ -163,24 +173,23 @@ fts_query(char *const *terms, int n)
         size_t chars = store_term_chars(terms[i]);
         if (chars < 3)
             continue;
-        const char *at[chars + 1], *p = terms[i];
-        for (size_t c = 0; c <= chars; c++) { /* where each character starts */
-            at[c] = p;
-            while (*p && ((unsigned char)*++p & 0xC0) == 0x80)
-                ;
-        }
-        for (size_t c = 0;; c = c + 6 <= chars ? c + 3 : chars - 3) {
+        const char *p = terms[i];
+        for (size_t c = 0;;) { /* p: character c, a trigram's start */
+            const char *end = skip_chars(p, 3);
             if (w != out)
                 *w++ = ' ';
             *w++ = '"';
-            for (const char *q = at[c]; q < at[c + 3]; q++) {
+            for (const char *q = p; q < end; q++) {
                 if (*q == '"')
                     *w++ = '"';
                 *w++ = *q;
             }
             *w++ = '"';
-            if (c == chars - 3)
+            if (c + 3 == chars)
                 break;
+            size_t next = c + 6 <= chars ? c + 3 : chars - 3;
+            p = skip_chars(p, next - c);
+            c = next;
         }
     }
     *w = '\0';

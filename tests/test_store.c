@@ -1390,6 +1390,12 @@ test_search_words(void **state)
     assert_int_equal(ntext(s, "40%x"), 0);
     assert_int_equal(ntext(s, "e"), 2);
     assert_int_equal(ntext(s, "é"), 1);
+    char *huge = malloc(20001); /* a word of 10,000 characters: no match, no trouble */
+    for (int i = 0; i < 20000; i += 2)
+        memcpy(huge + i, "Ω", 2);
+    huge[20000] = '\0';
+    assert_int_equal(ntext(s, huge), 0);
+    free(huge);
     store_close(s);
 }
 
