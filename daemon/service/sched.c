@@ -57,7 +57,11 @@ struct sched {
     unsigned int seed;
     long busy;       /* feeds fetching or waiting for their ingest */
     long storing;    /* … of which fetched: being parsed or stored */
-    long parsing;    /* documents being parsed in the threadpool (on_parse_work) */
+    long parsing;    /* documents being parsed in the threadpool (on_parse_work),
+                      * or waiting for their turn (parse_start) */
+    long parse_run;  /* … of which in the threadpool, parse_max at most */
+    long parse_max;
+    struct fetched *parse_wait, *parse_wait_tail; /* the others, in order */
     long pending;    /* jobs queued and not yet told (job_end) */
     /* the writer: a thread of its own with the writer store, so that it
      * never waits behind the threadpool's parsing for its turn, nor for the
@@ -96,6 +100,7 @@ struct fetched {
     /* a fetched document is parsed and cleaned in the threadpool, beside
      * the other fetches' (on_parse_work), then stored by the writer */
     uv_work_t parse_work;
+    struct fetched *parse_next; /* waiting for a turn in the threadpool */
     struct service_parsed parsed;
     int parsed_ready;
     char *charset, *etag, *last_modified, *permanent_url;
@@ -785,14 +790,24 @@ on_parse_work(uv_work_t *req)
     x->body = NULL;
 }
 
+static void parse_start(struct service *svc, struct fetched *x);
+
 static void
 on_parse_done(uv_work_t *req, int status)
 {
     (void)status; /* never cancelled */
     struct fetched *x = req->data;
     struct service *svc = x->svc;
+    struct sched *sc = svc->sched;
     struct feed_run *f = x->f;
-    svc->sched->parsing--;
+    sc->parsing--;
+    sc->parse_run--;
+    struct fetched *next = sc->parse_wait;
+    if (next != NULL) { /* the next document's turn */
+        if ((sc->parse_wait = next->parse_next) == NULL)
+            sc->parse_wait_tail = NULL;
+        parse_start(svc, next);
+    }
     complete_ahead(svc, x);
     if (ingest_job(svc, x, ingest_after, 1) < 0) {
         inbound_add(svc->sched, -1);
@@ -804,6 +819,31 @@ on_parse_done(uv_work_t *req, int status)
         finish(svc, f, &ask, NULL);
     }
     maybe_stopped(svc);
+}
+
+/* Loop: x into the threadpool, or behind the parse_max documents there: a
+ * core's worth of parsing keeps the writer fed on two cores, and more of
+ * it only takes the writer's core from it (bench/README, seventh round);
+ * the pool's other threads stay free for the HTTP renders. */
+static void
+parse_start(struct service *svc, struct fetched *x)
+{
+    struct sched *sc = svc->sched;
+    if (sc->parse_run >= sc->parse_max) {
+        x->parse_next = NULL;
+        if (sc->parse_wait_tail != NULL)
+            sc->parse_wait_tail->parse_next = x;
+        else
+            sc->parse_wait = x;
+        sc->parse_wait_tail = x;
+        return;
+    }
+    sc->parse_run++;
+    if (uv_queue_work(svc->loop, &x->parse_work, on_parse_work, on_parse_done) != 0) {
+        /* (it fails only without a callback) parsed on the loop then */
+        on_parse_work(&x->parse_work);
+        on_parse_done(&x->parse_work, 0);
+    }
 }
 
 static void
@@ -835,14 +875,13 @@ on_fetch_done(void *arg, const struct fetch_result *r)
             x->len = r->len;
             x->parse_work.data = x;
             x->keymaker = service_keymaker_ref(svc->keymaker);
-            if (uv_queue_work(svc->loop, &x->parse_work, on_parse_work, on_parse_done) == 0) {
-                svc->sched->parsing++;
-                inbound_add(svc->sched, 1); /* before the parse can end */
-                f->storing = 1;
-                svc->sched->storing++;
-                sched_rearm(svc); /* its slot is free: the next claim */
-                return;
-            }
+            svc->sched->parsing++;
+            inbound_add(svc->sched, 1); /* before the parse can end */
+            f->storing = 1;
+            svc->sched->storing++;
+            parse_start(svc, x);
+            sched_rearm(svc); /* its slot is free: the next claim */
+            return;
         }
         snprintf(f->error, sizeof(f->error), "out of memory");
         f->last = SERVICE_ERROR;
@@ -1039,6 +1078,8 @@ sched_init(struct service *svc)
     uv_timer_init(svc->loop, &sc->timer); /* cannot fail */
     sc->timer.data = svc;
     sc->seed = (unsigned)time(NULL) ^ (unsigned)(uintptr_t)sc;
+    unsigned cores = uv_available_parallelism(); /* the writer has one */
+    sc->parse_max = cores > 2 ? (long)cores - 1 : 1;
     svc->sched = sc;
     /* on failure sched_stop closes the handles (service_stop) */
     if ((rc = uv_thread_create(&sc->writer, writer_main, svc)) < 0)
