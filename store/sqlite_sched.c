@@ -96,10 +96,14 @@ step_all(struct store *s, sqlite3_stmt *st, long *rows)
 }
 
 /* The candidates of a claim, in claim order, with the host's live leases
- * and their rank within the host (per_host). */
+ * and their rank within the host (per_host). The live leases are counted
+ * once a host (lv: as many rows as hosts being fetched), not once a
+ * candidate: with 1,000 feeds due on one host a claim took 3.2 ms, 1.9 now
+ * (bench/README, seventh round). */
 #define CANDIDATES                                                                                 \
-    "SELECT id, host, urgent, (SELECT count(*) FROM feeds l WHERE l.host = f.host"                 \
-    "  AND l.lease_until > ?2) AS live,"                                                           \
+    "WITH lv AS MATERIALIZED (SELECT host, count(*) AS n FROM feeds WHERE lease_until > ?2"        \
+    "  GROUP BY host) "                                                                            \
+    "SELECT id, host, urgent, coalesce((SELECT n FROM lv WHERE lv.host = f.host), 0) AS live,"     \
     " row_number() OVER (PARTITION BY host ORDER BY urgent DESC, coalesce(next_fetch, 0), id)"     \
     " FROM feeds f WHERE (CASE WHEN ?1 IS NULL"                                                    \
     "  THEN id IN (SELECT feed_id FROM listing WHERE node = ?3)"                                   \
