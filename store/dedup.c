@@ -575,8 +575,11 @@ store_prekeys_make(const struct store_keymaker *m, const struct parse_article *a
         free(k);
         return -ENOMEM;
     }
-    /* the row's categories too, off the writer (the writer makes them only
-     * for an article it stores or updates) */
+    /* the content hash and the row's categories too, off the writer (the
+     * writer makes the categories only for an article it stores or
+     * updates) */
+    k->hash = store_content_hash(a->title, a->body);
+    k->hashed = 1;
     if ((k->cats = store_categories_json(a)) == NULL) {
         store_prekeys_free(k);
         return -ENOMEM;
@@ -584,6 +587,20 @@ store_prekeys_make(const struct store_keymaker *m, const struct parse_article *a
     k->gen = m->gen;
     *out = k;
     return 0;
+}
+
+uint64_t
+store_hash64(uint64_t h, const char *p)
+{
+    for (; p && *p; p++)
+        h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
+    return (h ^ 0xff) * 0x100000001b3ULL;
+}
+
+uint64_t
+store_content_hash(const char *title, const char *body)
+{
+    return store_hash64(store_hash64(0xcbf29ce484222325ULL, title), body);
 }
 
 void

@@ -87,7 +87,13 @@ struct store_prekeys {
     size_t nset, chars;
     int banded;     /* bands[] set: text is long enough for rule 4 */
     uint64_t bands[STORE_BANDS];
+    int hashed;     /* hash set: store_prekeys_make's */
+    uint64_t hash;  /* store_content_hash of the article (rule 1) */
 };
+/* FNV-1a of p continuing from h, then one step more (a string's end). */
+uint64_t store_hash64(uint64_t h, const char *p);
+/* What rule 1 compares: the hash of title and body. */
+uint64_t store_content_hash(const char *title, const char *body);
 /* a's categories as a compact JSON array (caller frees), or NULL for no
  * memory. */
 char *store_categories_json(const struct parse_article *a);

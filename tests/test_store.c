@@ -623,6 +623,18 @@ test_prekeys(void **state)
     assert_int_equal(store_add_many(s, f1, batch, k, 1, 1, T0 + 60, out), 0);
     assert_int_equal(store_commit(s), 0);
     assert_int_equal(out[0], STORE_UNCHANGED);
+    /* and without keys made ahead: the content hash is the same one */
+    enum store_outcome o = STORE_NEW;
+    assert_int_equal(store_add(s, f1, &a[0], 1, T0 + 120, &o), 0);
+    assert_int_equal(o, STORE_UNCHANGED);
+    art(&a[0], "p1", "Copper rallies on supply fears in Chile", "https://p.example/c?share_id=1",
+        "<p>Copper rose 2%.</p>", T0);
+    store_prekeys_free(k[0]);
+    assert_int_equal(store_prekeys_make(km, &a[0], &k[0]), 0);
+    assert_int_equal(store_begin(s), 0);
+    assert_int_equal(store_add_many(s, f1, batch, k, 1, 1, T0 + 180, out), 0);
+    assert_int_equal(store_commit(s), 0);
+    assert_int_equal(out[0], STORE_UPDATED);
     store_prekeys_free(k[0]);
     store_keymaker_free(km);
     store_close(s);
