@@ -389,7 +389,8 @@ fetch_new(uv_loop_t *loop, long concurrency, long per_host, struct fetch **out)
     if (curl_multi_setopt(f->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket) != CURLM_OK ||
         curl_multi_setopt(f->multi, CURLMOPT_SOCKETDATA, f) != CURLM_OK ||
         curl_multi_setopt(f->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer) != CURLM_OK ||
-        curl_multi_setopt(f->multi, CURLMOPT_TIMERDATA, f) != CURLM_OK) {
+        curl_multi_setopt(f->multi, CURLMOPT_TIMERDATA, f) != CURLM_OK ||
+        curl_multi_setopt(f->multi, CURLMOPT_MAXCONNECTS, concurrency) != CURLM_OK) {
         rc = -EIO;
         goto fail;
     }
@@ -533,6 +534,7 @@ fetch_set_limits(struct fetch *f, long concurrency, long per_host)
         return -EINVAL;
     f->concurrency = concurrency;
     f->per_host = per_host;
+    (void)curl_multi_setopt(f->multi, CURLMOPT_MAXCONNECTS, concurrency);
     kick(f);
     return 0;
 }

@@ -19,7 +19,7 @@ LAST_MODIFIED = "Wed, 21 Oct 2015 07:28:00 GMT"
 BOMB = gzip.compress(b"\0" * (10 * 1024 * 1024), 9)
 
 lock = threading.Lock()
-groups = {}  # group -> [current, max, total]
+groups = {}  # group -> [current, max, total, {connections}]
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -110,24 +110,26 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if path == "/slow":
             g = q.get("group", "")
             with lock:
-                st = groups.setdefault(g, [0, 0, 0])
+                st = groups.setdefault(g, [0, 0, 0, set()])
                 st[0] += 1
                 st[2] += 1
                 st[1] = max(st[1], st[0])
+                st[3].add(self.client_address)
             time.sleep(int(q.get("ms", "200")) / 1000.0)
             with lock:
                 st[0] -= 1
             return self.send(200, ("%s\n" % q.get("id", "")).encode())
         if path == "/stats":
             with lock:
-                st = groups.get(q.get("group", ""), [0, 0, 0])
-                body = "%d %d %d\n" % (st[0], st[1], st[2])
+                st = groups.get(q.get("group", ""), [0, 0, 0, set()])
+                body = "%d %d %d %d\n" % (st[0], st[1], st[2], len(st[3]))
             return self.send(200, body.encode())
         return self.send(404, b"not found\n")
 
 
 class Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 64  # a backlog of 5 dropped SYNs of concurrent tests
 
     def handle_error(self, request, client_address):
         if not isinstance(sys.exc_info()[1], OSError):  # clients hang up: normal here

@@ -33,7 +33,7 @@
 #define SERVER FIXTURES "/../fetch_server.py"
 #define FEED                                                                                       \
     "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>t</title></channel></rss>\n"
-#define MAX_REQ 16
+#define MAX_REQ 32
 
 extern char **environ;
 
@@ -746,7 +746,7 @@ test_file(void **state)
 
 /* The server's "current max total" counters for a group of /slow requests. */
 static void
-group_stats(const char *group, int *max, int *total)
+group_conns(const char *group, int *max, int *total, int *conns)
 {
     char u[256];
     struct fetch_request req = {.url = u};
@@ -756,9 +756,16 @@ group_stats(const char *group, int *max, int *total)
     snprintf(u, sizeof(u), "http://127.0.0.1:%d/stats?group=%s", port1, group);
     fetch1(&req, &g);
     assert_int_equal(g.error, 0);
-    assert_int_equal(sscanf(g.body, "%d %d %d", &cur, max, total), 3);
+    assert_int_equal(sscanf(g.body, "%d %d %d %d", &cur, max, total, conns), 4);
     assert_int_equal(cur, 0);
     got_free(&g);
+}
+
+static void
+group_stats(const char *group, int *max, int *total)
+{
+    int conns;
+    group_conns(group, max, total, &conns);
 }
 
 static void
@@ -848,6 +855,81 @@ test_concurrency(void **state)
     }
     group_stats("fifo", &max, &total);
     assert_int_equal(max, 1);
+}
+
+/* test_reuse: its later fetches, started by timers */
+struct reuse {
+    struct run *r;
+    struct fetch_request req;
+    int first, n, chain; /* slots first..first+n, the last starting `chain` more */
+};
+
+static void
+on_reuse_timer(uv_timer_t *t)
+{
+    struct reuse *w = t->data;
+    w->r->chain = w->chain;
+    for (int i = w->first; i < w->first + w->n; i++)
+        assert_int_equal(fetch_start(w->r->f, &w->req, on_done, &w->r->slots[i]), 0);
+    uv_close((uv_handle_t *)t, NULL);
+}
+
+/* Idle connections stay for the next fetches of their host. Nine fetches
+ * at once, then seven one after another, then nine at once again: nine
+ * connections in all. libcurl's cache otherwise keeps four idle
+ * connections a running transfer and closed one a fetch while few ran:
+ * a refresh of 1,000 feeds on one host opened 218 connections, 32 now. */
+static void
+test_reuse(void **state)
+{
+    struct run *r = calloc(1, sizeof(*r));
+    struct fetch_request req = {0};
+    struct got g[25];
+    char u[256], u2[256];
+    uv_timer_t t[2];
+    struct reuse w[2];
+    int max, total, conns;
+
+    (void)state;
+    memset(g, 0, sizeof(g));
+    snprintf(u, sizeof(u), "http://127.0.0.1:%d/slow?group=reuse&ms=200", port1);
+    snprintf(u2, sizeof(u2), "http://127.0.0.1:%d/slow?group=reuse&ms=20", port1);
+    req.url = u;
+    assert_int_equal(uv_loop_init(&r->loop), 0);
+    assert_int_equal(fetch_new(&r->loop, 9, 9, &r->f), 0);
+    r->expect = 25 - 6; /* the chain adds its six */
+    for (int i = 0; i < 25; i++) {
+        r->slots[i].run = r;
+        r->slots[i].g = &g[i];
+    }
+    r->next = (struct fetch_request){.url = u2};
+    r->chain_got = &g[10];
+    for (int i = 0; i < 9; i++)
+        assert_int_equal(fetch_start(r->f, &req, on_done, &r->slots[i]), 0);
+    w[0] = (struct reuse){.r = r, .req = {.url = u2}, .first = 9, .n = 1, .chain = 6};
+    w[1] = (struct reuse){.r = r, .req = req, .first = 16, .n = 9, .chain = 0};
+    for (int k = 0; k < 2; k++) {
+        assert_int_equal(uv_timer_init(&r->loop, &t[k]), 0);
+        t[k].data = &w[k];
+        assert_int_equal(uv_timer_start(&t[k], on_reuse_timer, k == 0 ? 400 : 1300, 0), 0);
+    }
+    assert_int_equal(uv_timer_init(&r->loop, &r->watchdog), 0);
+    r->watchdog.data = r;
+    assert_int_equal(uv_timer_start(&r->watchdog, on_watchdog, 15000, 0), 0);
+    uv_run(&r->loop, UV_RUN_DEFAULT);
+    assert_false(r->expired);
+    assert_int_equal(r->fired, 25);
+    for (int i = 0; i < 25; i++) {
+        assert_int_equal(g[i].error, 0);
+        assert_int_equal(g[i].http, 200);
+        got_free(&g[i]);
+    }
+    assert_int_equal(uv_loop_close(&r->loop), 0);
+    free(r);
+    group_conns("reuse", &max, &total, &conns);
+    assert_int_equal(total, 25);
+    assert_int_equal(max, 9);
+    assert_int_equal(conns, 9);
 }
 
 static void
@@ -992,6 +1074,7 @@ main(void)
         cmocka_unit_test(test_per_host),
         cmocka_unit_test(test_concurrency),
         cmocka_unit_test(test_start_from_cb),
+        cmocka_unit_test(test_reuse),
         cmocka_unit_test(test_close_in_flight),
         cmocka_unit_test(test_close_before_run),
     };
