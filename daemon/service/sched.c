@@ -34,6 +34,7 @@
  * as before. */
 #define GROUP_DOCS 128
 #define GROUP_MS 250
+#define GROUP_WAKE 8
 
 struct job {
     struct job *next;
@@ -76,6 +77,9 @@ struct sched {
     struct job *head, *tail;      /* queued, loop → writer */
     struct job *done, *done_tail; /* finished (and committed), writer → loop */
     long inbound;    /* documents being parsed: their store jobs will come */
+    /* documents stored in the writer's open group and not yet handed back
+     * (written by the writer, read by the loop: __atomic) */
+    long in_group;
     int quit;        /* the loop is done with the writer */
     /* the writer's own (its thread only) */
     uint64_t fast_until; /* uv_hrtime() ms until which jobs do not wait for a lock */
@@ -172,11 +176,25 @@ job_add(struct service *svc, int (*fn)(struct service *svc, void *arg),
     j->arg = arg;
     sc->pending++;
     uv_mutex_lock(&sc->mu);
-    if (sc->tail)
-        sc->tail->next = j;
-    else
-        sc->head = j;
-    sc->tail = j;
+    if (joins) {
+        /* a claim goes before the documents queued: stored first, they
+         * would hold the next fetches back until the writer reached it
+         * (the writer then idled between groups while they were fetched
+         * and parsed); behind the claims already queued, in order */
+        struct job **at = &sc->head;
+        while (*at != NULL && (*at)->joins)
+            at = &(*at)->next;
+        j->next = *at;
+        *at = j;
+        if (j->next == NULL)
+            sc->tail = j;
+    } else {
+        if (sc->tail)
+            sc->tail->next = j;
+        else
+            sc->head = j;
+        sc->tail = j;
+    }
     sc->inbound -= inbound;
     uv_cond_signal(&sc->cv);
     uv_mutex_unlock(&sc->mu);
@@ -252,6 +270,7 @@ group_commit(struct service *svc)
         j->group_rc = rc;
         snprintf(j->group_err, sizeof(j->group_err), "%s", err);
     }
+    __atomic_store_n(&sc->in_group, 0, __ATOMIC_RELAXED);
     writer_hand(sc, sc->group, sc->group_tail);
     sc->group = sc->group_tail = NULL;
     sc->w_group = 0;
@@ -296,6 +315,10 @@ writer_run(struct service *svc, struct job *j)
         sc->group = j;
     sc->group_tail = j;
     j->next = NULL;
+    /* the loop hears of it every GROUP_WAKE documents: stored, they free
+     * fetch slots (sched_slots_used) for the next claim */
+    if (__atomic_add_fetch(&sc->in_group, 1, __ATOMIC_RELAXED) % GROUP_WAKE == 0)
+        uv_async_send(&sc->async);
     if (++sc->gdocs >= GROUP_DOCS || ms_now() - sc->gstart >= GROUP_MS)
         group_commit(svc);
 }
@@ -367,6 +390,7 @@ on_uv_async(uv_async_t *a)
         job_end(svc, j, j->fail != NULL ? j->group_rc : 0, j->group_err);
         j = next;
     }
+    sched_rearm(svc); /* documents stored in the open group free slots too */
     maybe_stopped(svc);
 }
 
@@ -1040,8 +1064,14 @@ sched_slots_used(const struct service *svc)
     const struct sched *sc = svc->sched;
     if (sc == NULL)
         return 0;
+    /* fetched documents waiting to be parsed or stored hold slots past
+     * `concurrency` of them (their bodies are in memory); those stored in
+     * the writer's open group do not: counted, 64 documents held the
+     * fetches back until the group committed, and the writer idled
+     * between groups while the next ones were fetched and parsed */
     long ahead = svc->cfg->daemon.concurrency;
-    long over = sc->storing > ahead ? sc->storing - ahead : 0;
+    long waiting = sc->storing - __atomic_load_n(&sc->in_group, __ATOMIC_RELAXED);
+    long over = waiting > ahead ? waiting - ahead : 0;
     return sc->busy - sc->storing + over;
 }
 
