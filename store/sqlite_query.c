@@ -5,12 +5,97 @@
  * pruned (their tickers with them), the tombstones expired. */
 #define _GNU_SOURCE /* memmem */
 #include <errno.h>
+#include <locale.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <wctype.h>
 
-#include "parse/parse.h"
 #include "store/sqlite_int.h"
+
+/* Case folding for finfeed_has: towlower in the C.UTF-8 locale (Unicode's
+ * simple lower-case mappings, as FTS5's trigram tokenizer folds); ASCII
+ * alone where the C library has no such locale. */
+static locale_t fold_locale;
+static pthread_once_t fold_once = PTHREAD_ONCE_INIT;
+
+static void
+fold_init(void)
+{
+    fold_locale = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+}
+
+/* The UTF-8 character at s (n > 0 bytes): its code point, *len its bytes;
+ * -1 and one byte for a byte that starts no valid character. */
+static int32_t
+utf8_char(const unsigned char *s, size_t n, size_t *len)
+{
+    static const int32_t least[5] = {0, 0, 0x80, 0x800, 0x10000};
+    size_t k = s[0] >= 0xF0 ? 4 : s[0] >= 0xE0 ? 3 : s[0] >= 0xC0 ? 2 : 0;
+    int32_t c = s[0] & (0x7F >> k);
+    *len = 1;
+    if (k == 0 || s[0] > 0xF4 || k > n)
+        return -1;
+    for (size_t i = 1; i < k; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return -1;
+        c = c << 6 | (s[i] & 0x3F);
+    }
+    if (c < least[k] || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
+        return -1;
+    *len = k;
+    return c;
+}
+
+static size_t
+utf8_put(uint32_t c, char *w)
+{
+    if (c < 0x80) {
+        w[0] = (char)c;
+        return 1;
+    }
+    if (c < 0x800) {
+        w[0] = (char)(0xC0 | c >> 6);
+        w[1] = (char)(0x80 | (c & 0x3F));
+        return 2;
+    }
+    if (c < 0x10000) {
+        w[0] = (char)(0xE0 | c >> 12);
+        w[1] = (char)(0x80 | (c >> 6 & 0x3F));
+        w[2] = (char)(0x80 | (c & 0x3F));
+        return 3;
+    }
+    w[0] = (char)(0xF0 | c >> 18);
+    w[1] = (char)(0x80 | (c >> 12 & 0x3F));
+    w[2] = (char)(0x80 | (c >> 6 & 0x3F));
+    w[3] = (char)(0x80 | (c & 0x3F));
+    return 4;
+}
+
+/* s folded to lower case into out (room for 2 * n bytes: a character
+ * grows by half at most, Ⱥ's 2 bytes to ⱥ's 3); bytes that are no valid
+ * character copied as they are. The length written. */
+static size_t
+fold(const unsigned char *s, size_t n, char *out)
+{
+    char *w = out;
+    for (size_t i = 0, len; i < n; i += len) {
+        int32_t c = s[i];
+        len = 1;
+        if (c >= 0x80 && (c = utf8_char(s + i, n - i, &len)) >= 0 && fold_locale != (locale_t)0) {
+            wint_t l = towlower_l((wint_t)c, fold_locale);
+            w += utf8_put(l <= 0x10FFFF ? (uint32_t)l : (uint32_t)c, w);
+        } else if (c >= 0x80 || c < 0) {
+            memcpy(w, s + i, len);
+            w += len;
+        } else {
+            *w++ = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+        }
+    }
+    return (size_t)(w - out);
+}
 
 struct folded {
     size_t n;
@@ -24,6 +109,7 @@ struct folded {
 void
 store_sqlite_has(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
+    pthread_once(&fold_once, fold_init);
     struct folded *w = sqlite3_get_auxdata(ctx, argc - 1);
     if (w == NULL) {
         const unsigned char *t = sqlite3_value_text(argv[argc - 1]);
@@ -32,7 +118,7 @@ store_sqlite_has(sqlite3_context *ctx, int argc, sqlite3_value **argv)
             sqlite3_result_error_nomem(ctx);
             return;
         }
-        w->n = t != NULL ? parse_utf8_fold((const char *)t, n, w->s) : 0;
+        w->n = t != NULL ? fold(t, n, w->s) : 0;
         sqlite3_set_auxdata(ctx, argc - 1, w, sqlite3_free);
         if ((w = sqlite3_get_auxdata(ctx, argc - 1)) == NULL) {
             sqlite3_result_error_nomem(ctx);
@@ -49,7 +135,7 @@ store_sqlite_has(sqlite3_context *ctx, int argc, sqlite3_value **argv)
             sqlite3_result_error_nomem(ctx);
             return;
         }
-        int found = memmem(f, parse_utf8_fold((const char *)t, n, f), w->s, w->n) != NULL;
+        int found = memmem(f, fold(t, n, f), w->s, w->n) != NULL;
         sqlite3_free(f);
         if (found) {
             sqlite3_result_int(ctx, 1);
