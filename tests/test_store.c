@@ -1418,10 +1418,20 @@ test_search_words(void **state)
     for (size_t i = 0; i < sizeof(none) / sizeof(*none); i++)
         if (ntext(s, none[i]) != 0)
             fail_msg("\"%s\": %d rows, not 0", none[i], ntext(s, none[i]));
-    const char *turkish[] = {"istanbul"};
-    struct store_watch w = {.any = {.keywords = turkish, .nkeywords = 1}};
+    /* no UTF-8: in no text, on either backend (PostgreSQL would refuse it
+     * as text, FTS5 would read it as characters of its own) */
+    const char *bytes[] = {"ab\x80" "c", "\x80" "abc", "abc\xff", "\xc0\x80", "\xe0\x80\x80" "abc",
+                           "\xed\xa0\x80", "\xf4\x90\x80\x80", "gold \xc3", "\xc3\xa9\x80"};
+    for (size_t i = 0; i < sizeof(bytes) / sizeof(*bytes); i++)
+        assert_int_equal(ntext(s, bytes[i]), 0);
+    /* a keyword so, given by no configuration (its reader checks UTF-8) */
+    const char *kw[] = {"ab\x80" "c"}, *turkish[] = {"istanbul"};
+    struct store_watch w = {.any = {.keywords = kw, .nkeywords = 1}};
     struct store_query wq = {.watch = &w};
-    /* a watchlist's keywords are searched alike */
+    struct rows rs;
+    assert_int_equal(store_articles(s, &wq, on_row, &rs), -EINVAL);
+    assert_non_null(strstr(store_errmsg(s), "not UTF-8"));
+    w.any.keywords = turkish; /* a watchlist's keywords are searched alike */
     assert_int_equal(nquery(s, &wq), 1);
     /* lower case grows: Ⱥ's 2 bytes are ⱥ's 3 */
     art(&a, "w-5", "ȺȺȺȺȺȺȺȺ", "https://b.example/5", "<p>ⱦⱦⱦⱦ</p>", T0 + 4 * HOUR);
