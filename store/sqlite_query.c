@@ -16,16 +16,11 @@
 #include "store/sqlite_int.h"
 
 /* Case folding for finfeed_has: towlower in the C.UTF-8 locale (Unicode's
- * simple lower-case mappings, as FTS5's trigram tokenizer folds); ASCII
- * alone where the C library has no such locale. */
+ * simple lower-case mappings, as PostgreSQL's lower() folds); ASCII alone
+ * where the C library has no such locale. Built once a process with the
+ * table of fold_split below. */
 static locale_t fold_locale;
 static pthread_once_t fold_once = PTHREAD_ONCE_INIT;
-
-static void
-fold_init(void)
-{
-    fold_locale = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
-}
 
 /* The UTF-8 character at s (n > 0 bytes): its code point, *len its bytes;
  * -1 and one byte for a byte that starts no valid character. */
@@ -72,6 +67,188 @@ utf8_put(uint32_t c, char *w)
     w[2] = (char)(0x80 | (c >> 6 & 0x3F));
     w[3] = (char)(0x80 | (c & 0x3F));
     return 4;
+}
+
+/* Where the index's case folding and finfeed_has's part ways. FTS5's
+ * trigram tokenizer folds with SQLite's own tables (an older Unicode, and
+ * nothing beyond the BMP but Deseret); towlower_l knows more: İ (U+0130)
+ * is i to it (and to PostgreSQL's lower()), not to the index; so are
+ * Cherokee, Georgian Mtavruli, Adlam and others. A row with "İSTANBUL"
+ * holds the word "ist" for finfeed_has but not the trigram "ist" for the
+ * index. So a trigram with a character of such a split class (all the
+ * characters towlower_l folds to one) is asked as each of its spellings
+ * the index tells apart, ORed: ("ist" OR "İst"); not at all when those
+ * are too many. The characters of split classes, sorted by c. */
+#define FOLD_ALTS 4   /* spellings kept a character */
+#define FOLD_COMBOS 8 /* spellings of a trigram asked at most */
+struct fold_split {
+    uint32_t c;
+    unsigned n; /* spellings in alt; 0: more than FOLD_ALTS */
+    uint32_t alt[FOLD_ALTS];
+};
+static struct fold_split *fold_split;
+static size_t nfold_split;
+static int fold_split_ok; /* 0: no table (no memory, no FTS5): no trigram is asked */
+
+struct index_fold_ctx {
+    uint32_t c;
+};
+
+static int
+on_fts5_token(void *arg, int flags, const char *tok, int ntok, int start, int end)
+{
+    struct index_fold_ctx *x = arg;
+    size_t len;
+    (void)flags, (void)start, (void)end;
+    int32_t c = ntok > 0 ? (unsigned char)tok[0] : -1;
+    if (c >= 0x80)
+        c = utf8_char((const unsigned char *)tok, (size_t)ntok, &len);
+    if (c >= 0)
+        x->c = (uint32_t)c;
+    return SQLITE_OK;
+}
+
+/* c as the index folds it: the first character of the trigram of ccc. */
+static uint32_t
+index_fold(fts5_tokenizer *api, Fts5Tokenizer *t, uint32_t c)
+{
+    char buf[12];
+    size_t n = utf8_put(c, buf);
+    memcpy(buf + n, buf, n);
+    memcpy(buf + 2 * n, buf, n);
+    struct index_fold_ctx x = {c};
+    api->xTokenize(t, &x, FTS5_TOKENIZE_DOCUMENT, buf, (int)(3 * n), on_fts5_token);
+    return x.c;
+}
+
+struct fold_pair {
+    uint32_t key; /* towlower_l of c: the class */
+    uint32_t c;
+    uint32_t f; /* c as the index folds it */
+};
+
+static int
+cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static int
+cmp_pair(const void *a, const void *b)
+{
+    const struct fold_pair *x = a, *y = b;
+    return x->key != y->key ? (x->key < y->key ? -1 : 1) : cmp_u32(&x->c, &y->c);
+}
+
+static int
+cmp_split(const void *a, const void *b)
+{
+    return cmp_u32(&((const struct fold_split *)a)->c, &((const struct fold_split *)b)->c);
+}
+
+static int
+valid_char(uint32_t c)
+{
+    return c <= 0x10FFFF && (c < 0xD800 || c > 0xDFFF);
+}
+
+/* fold_split from towlower_l and the index's own tokenizer (a private
+ * in-memory database lends it): the classes where they disagree. */
+static void
+fold_split_init(void)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    fts5_api *fts = NULL;
+    fts5_tokenizer api;
+    Fts5Tokenizer *t = NULL;
+    void *ud = NULL;
+    uint32_t *keys = NULL;
+    struct fold_pair *pairs = NULL;
+    size_t nkeys = 0, npairs = 0, cap = 0;
+    if (fold_locale == (locale_t)0) { /* ASCII folding: the index folds A-Z alike */
+        fold_split_ok = 1;
+        return;
+    }
+    if (sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+            SQLITE_OK ||
+        sqlite3_prepare_v2(db, "SELECT fts5(?1)", -1, &st, NULL) != SQLITE_OK ||
+        sqlite3_bind_pointer(st, 1, &fts, "fts5_api_ptr", NULL) != SQLITE_OK ||
+        sqlite3_step(st) != SQLITE_ROW || fts == NULL ||
+        fts->xFindTokenizer(fts, "trigram", &ud, &api) != SQLITE_OK ||
+        api.xCreate(ud, NULL, 0, &t) != SQLITE_OK)
+        goto out;
+    /* the classes the index splits: some c whose fold is not its lower case's */
+    for (uint32_t c = 0x80; c <= 0x10FFFF; c++) {
+        wint_t l = towlower_l((wint_t)c, fold_locale);
+        if (l == (wint_t)c || !valid_char((uint32_t)l) || !valid_char(c))
+            continue;
+        if (index_fold(&api, t, c) != index_fold(&api, t, (uint32_t)l)) {
+            if (nkeys == cap) {
+                uint32_t *k = realloc(keys, (cap = cap ? 2 * cap : 256) * sizeof(*k));
+                if (k == NULL)
+                    goto out;
+                keys = k;
+            }
+            keys[nkeys++] = (uint32_t)l;
+        }
+    }
+    qsort(keys, nkeys, sizeof(*keys), cmp_u32);
+    /* their characters (ASCII too: I is in İ's class) */
+    cap = 0;
+    for (uint32_t c = 0; c <= 0x10FFFF; c++) {
+        if (!valid_char(c))
+            continue;
+        uint32_t key = (uint32_t)towlower_l((wint_t)c, fold_locale);
+        if (nkeys == 0 || bsearch(&key, keys, nkeys, sizeof(*keys), cmp_u32) == NULL)
+            continue;
+        if (npairs == cap) {
+            struct fold_pair *p = realloc(pairs, (cap = cap ? 2 * cap : 256) * sizeof(*p));
+            if (p == NULL)
+                goto out;
+            pairs = p;
+        }
+        pairs[npairs++] = (struct fold_pair){key, c, index_fold(&api, t, c)};
+    }
+    qsort(pairs, npairs, sizeof(*pairs), cmp_pair);
+    if (npairs > 0 && (fold_split = calloc(npairs, sizeof(*fold_split))) == NULL)
+        goto out;
+    for (size_t i = 0, j; i < npairs; i = j) {
+        struct fold_split one = {0};
+        for (j = i; j < npairs && pairs[j].key == pairs[i].key; j++) {
+            size_t k = i;
+            while (k < j && pairs[k].f != pairs[j].f)
+                k++;
+            if (k < j) /* a spelling the index folds as an earlier one's */
+                continue;
+            if (one.n < FOLD_ALTS)
+                one.alt[one.n] = pairs[j].c;
+            one.n++;
+        }
+        if (one.n > FOLD_ALTS)
+            one.n = 0;
+        for (size_t k = i; k < j; k++) {
+            one.c = pairs[k].c;
+            fold_split[nfold_split++] = one;
+        }
+    }
+    qsort(fold_split, nfold_split, sizeof(*fold_split), cmp_split);
+    fold_split_ok = 1;
+out:
+    if (t != NULL)
+        api.xDelete(t);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    free(keys);
+    free(pairs);
+}
+
+static void
+fold_init(void)
+{
+    fold_locale = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+    fold_split_init();
 }
 
 /* s folded to lower case into out (room for 2 * n bytes: a character
@@ -145,55 +322,101 @@ store_sqlite_has(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     sqlite3_result_int(ctx, 0);
 }
 
-/* p advanced by k UTF-8 characters (not past its end). */
-static const char *
-skip_chars(const char *p, size_t k)
+/* The spellings the index tells apart of the word's character c (*alt,
+ * n of them): c alone unless fold_split holds it; 0 for a byte that is no
+ * character, or a class of too many. */
+static unsigned
+spellings(const uint32_t *c, const uint32_t **alt)
 {
-    while (k > 0 && *p)
-        if (((unsigned char)*++p & 0xC0) != 0x80)
-            k--;
-    return p;
+    struct fold_split key = {.c = *c};
+    const struct fold_split *f;
+    *alt = c;
+    if (*c == UINT32_MAX)
+        return 0;
+    if (nfold_split == 0 ||
+        (f = bsearch(&key, fold_split, nfold_split, sizeof(*f), cmp_split)) == NULL)
+        return 1;
+    *alt = f->alt;
+    return f->n;
+}
+
+/* The trigram of characters c[0..2] into o as a quoted string, or as
+ * ("…" OR "…") of its spellings; 0, or -1 when it has too many (or holds
+ * no character) and is not asked. */
+static int
+put_trigram(struct store_sql *o, const uint32_t *c)
+{
+    const uint32_t *alt[3];
+    unsigned n[3], combos = 1;
+    for (int k = 0; k < 3; k++)
+        combos *= (n[k] = spellings(&c[k], &alt[k]));
+    if (combos == 0 || combos > FOLD_COMBOS)
+        return -1;
+    store_sql_add(o, "%s%s", o->len > 0 ? " AND " : "", combos > 1 ? "(" : "");
+    for (unsigned i = 0; i < combos; i++) {
+        char buf[3 * 4 * 2 + 1], *w = buf; /* 3 characters, a quote doubled */
+        for (unsigned k = 0, r = i; k < 3; r /= n[k], k++) {
+            char ch[4];
+            size_t len = utf8_put(alt[k][r % n[k]], ch);
+            for (size_t j = 0; j < len; j++) {
+                if (ch[j] == '"')
+                    *w++ = '"';
+                *w++ = ch[j];
+            }
+        }
+        *w = '\0';
+        store_sql_add(o, "%s\"%s\"", i > 0 ? " OR " : "", buf);
+    }
+    store_sql_add(o, "%s", combos > 1 ? ")" : "");
+    return 0;
 }
 
 /* The index (detail=none, migration 14) knows which rows hold a trigram,
  * not where. A row holding a word of 3 or more characters holds each of
- * its trigrams: the one at every third character and the last suffice to
- * narrow a search to few rows, one MATCH of them all, quoted. "" when no
- * word is that long. */
+ * its trigrams: one at every third character (the next that can be asked
+ * when one cannot) and the last suffice to narrow a search to few rows,
+ * one MATCH of them all, ANDed (FTS5 takes a group after a string only
+ * with AND). A byte that is no UTF-8 character is in no trigram asked
+ * (FTS5 would read it as a character of its own: two trigrams, a phrase,
+ * which detail=none refuses). "" when no word has a trigram to ask; NULL
+ * when out of memory. */
 static char *
 fts_query(char *const *terms, int n)
 {
-    size_t len = 1;
-    for (int i = 0; i < n; i++)
-        len += strlen(terms[i]) * 4 + 32; /* each byte twice at most, quotes */
-    char *out = malloc(len), *w = out;
-    if (out == NULL)
-        return NULL;
-    for (int i = 0; i < n; i++) {
-        size_t chars = store_term_chars(terms[i]);
-        if (chars < 3)
-            continue;
-        const char *p = terms[i];
-        for (size_t c = 0;;) { /* p: character c, a trigram's start */
-            const char *end = skip_chars(p, 3);
-            if (w != out)
-                *w++ = ' ';
-            *w++ = '"';
-            for (const char *q = p; q < end; q++) {
-                if (*q == '"')
-                    *w++ = '"';
-                *w++ = *q;
-            }
-            *w++ = '"';
-            if (c + 3 == chars)
-                break;
-            size_t next = c + 6 <= chars ? c + 3 : chars - 3;
-            p = skip_chars(p, next - c);
-            c = next;
+    struct store_sql o = {0};
+    store_sql_add(&o, "%s", "");
+    pthread_once(&fold_once, fold_init);
+    for (int i = 0; i < n && fold_split_ok; i++) {
+        size_t len = strlen(terms[i]), chars = 0;
+        uint32_t *c = malloc((len + 1) * sizeof(*c));
+        if (c == NULL) {
+            store_sql_free(&o);
+            return NULL;
         }
+        for (size_t at = 0, k; at < len; at += k) { /* the word's characters */
+            int32_t u = (unsigned char)terms[i][at];
+            k = 1;
+            if (u >= 0x80)
+                u = utf8_char((const unsigned char *)terms[i] + at, len - at, &k);
+            c[chars++] = u >= 0 ? (uint32_t)u : UINT32_MAX;
+        }
+        size_t last = SIZE_MAX; /* the last trigram asked */
+        for (size_t at = 0; at + 3 <= chars;)
+            if (put_trigram(&o, c + at) == 0) {
+                last = at;
+                at += 3;
+            } else {
+                at++;
+            }
+        if (chars >= 3 && last != chars - 3)
+            put_trigram(&o, c + chars - 3);
+        free(c);
     }
-    *w = '\0';
-    return out;
+    if (o.err) {
+        store_sql_free(&o);
+        return NULL;
+    }
+    return o.s;
 }
 
 /* "(?i, ?j, …)" of n texts. */

@@ -35,6 +35,33 @@ store_like_pattern(const char *term)
     return out;
 }
 
+/* Whether s is well-formed UTF-8 (no overlong form, no surrogate, nothing
+ * past U+10FFFF): what PostgreSQL accepts as text. */
+static int
+utf8_valid(const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        unsigned c = *p, k = c < 0x80                 ? 0
+                             : c >= 0xC2 && c <= 0xDF ? 1
+                             : c >= 0xE0 && c <= 0xEF ? 2
+                             : c >= 0xF0 && c <= 0xF4 ? 3
+                                                      : 4;
+        if (k == 4)
+            return 0;
+        for (unsigned i = 1; i <= k; i++) {
+            if ((p[i] & 0xC0) != 0x80)
+                return 0;
+            c = c << 6 | (p[i] & 0x3F);
+        }
+        c &= k == 1 ? 0x7FF : k == 2 ? 0xFFFF : 0x1FFFFF;
+        if ((k == 2 && (c < 0x800 || (c >= 0xD800 && c <= 0xDFFF))) ||
+            (k == 3 && (c < 0x10000 || c > 0x10FFFF)))
+            return 0;
+        p += k + 1;
+    }
+    return 1;
+}
+
 int
 store_split_terms(char *buf, char *terms[STORE_MAX_TERMS])
 {
@@ -207,9 +234,11 @@ watch_check(struct store *s, const struct store_watch *w)
             free(copy);
             if (n == -2)
                 return -ENOMEM;
-            if (n <= 0) {
+            if (n <= 0 || !utf8_valid(m->keywords[i])) {
                 snprintf(s->err, sizeof(s->err), "keyword \"%.100s\": %s", m->keywords[i],
-                         n < 0 ? "more than 16 words" : "no word");
+                         n < 0    ? "more than 16 words"
+                         : n == 0 ? "no word"
+                                  : "not UTF-8");
                 return -EINVAL;
             }
         }
@@ -252,7 +281,11 @@ store_articles(struct store *s, const struct store_query *q, store_article_cb cb
             return -EINVAL;
         }
     }
-    ret = s->ops->articles(s, q, terms, nterms, cb, arg);
+    /* A word that is no UTF-8 is in no title or body (both are text):
+     * nothing matches. Not asked: PostgreSQL would refuse it as text, and
+     * FTS5 reads such bytes its own way. */
+    ret = q->text != NULL && !utf8_valid(q->text) ? 0
+                                                  : s->ops->articles(s, q, terms, nterms, cb, arg);
     free(text);
     return ret;
 }

@@ -905,6 +905,14 @@ test_feeds(void **state)
         {"/feed.atom?q=%E9%95%BF%E6%98%A5", "application/atom+xml; charset=utf-8", "atom", 1},
         {"/feed.rss?q=unchanged", "application/rss+xml; charset=utf-8", "rss", 2},
         {"/feed.atom?q=nothing+matches+this", "application/atom+xml; charset=utf-8", "atom", 0},
+        /* FTS5's syntax is no syntax in ?q=: words as any other */
+        {"/feed.atom?q=%22%22%22+AND+NEAR%28+%2A%5E%3A+%C4%B0%C4%B0%C4%B0",
+         "application/atom+xml; charset=utf-8", "atom", 0},
+        {"/feed.atom?q=%C4%B0%C3%A7%C3%AFK", "application/atom+xml; charset=utf-8", "atom", 0},
+        /* a word that is no UTF-8 is in no text (no FTS5 error, no 500) */
+        {"/feed.atom?q=ab%80c", "application/atom+xml; charset=utf-8", "atom", 0},
+        {"/feed.json?q=unchanged+%FF%FE%FD", "application/feed+json; charset=utf-8", "json", 0},
+        {"/feed.rss?q=%E9%95%BF%E6%98%A5+%C3", "application/rss+xml; charset=utf-8", "rss", 0},
         {"/feed.atom?limit=99999999999999999999", "application/atom+xml; charset=utf-8", "atom", 3},
         {"/categories/%FF%FE.atom", "application/atom+xml; charset=utf-8", "atom", 0},
     };

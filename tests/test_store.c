@@ -1400,7 +1400,58 @@ test_search_words(void **state)
     assert_int_equal(ntext(s, "\"quote\"d"), 0);
     assert_int_equal(ntext(s, "40%_"), 1);
     assert_int_equal(ntext(s, "40%x"), 0);
-    assert_int_equal(ntext(s, "e"), 2);
+    /* what the index folds otherwise than towlower (and PostgreSQL's
+     * lower()): İ is i; Cherokee, Georgian Mtavruli and Adlam fold too */
+    art(&a, "w-3", "İSTANBUL BORSASI", "https://b.example/3",
+        "<p>ᏣᎳᎩ ᲗᲑᲘᲚᲘᲡᲘ 𞤀𞤁𞤂𞤃</p>", T0 + 2 * HOUR);
+    assert_int_equal(add(s, f, &a, T0), STORE_NEW);
+    assert_int_equal(ntext(s, "istanbul"), 1);
+    assert_int_equal(ntext(s, "İstanbul borsasi"), 1);
+    assert_int_equal(ntext(s, "tanbul"), 1);
+    assert_int_equal(ntext(s, "İİİ"), 0); /* asked as ("iii" OR "İİİ" …), no error */
+    assert_int_equal(ntext(s, "ꮳꮃꭹ"), 1);
+    assert_int_equal(ntext(s, "თბილისი"), 1);
+    assert_int_equal(ntext(s, "𞤢𞤣𞤤𞤥"), 1);
+    assert_int_equal(ntext(s, "𞤢𞤣𞤤𞤥𞤥"), 0);
+    /* FTS5's syntax is only words: quotes, operators, keywords, controls */
+    art(&a, "w-4", "Ops", "https://b.example/4",
+        "<p>rock AND roll; NEAR(x y) k:v ^z *w (p ☃☃☃ 😀😀😀 e\xcc\x81te \"\"\"</p>",
+        T0 + 3 * HOUR);
+    assert_int_equal(add(s, f, &a, T0), STORE_NEW);
+    const char *once[] = {"and",   "AND",   "or",  "NEAR",  "near(x", "k:v",      "^z",
+                          "*w",    "(p",    "☃☃☃", "😀😀😀", "😀😀",     "e\xcc\x81te", "E\xcc\x81TE",
+                          "\"\"\"", "\"\"",  "\"q", "d\"",   "v ^z",   "AND NEAR"  , "(",
+                          "x y)"};
+    for (size_t i = 0; i < sizeof(once) / sizeof(*once); i++)
+        if (ntext(s, once[i]) != 1)
+            fail_msg("\"%s\": %d rows, not 1", once[i], ntext(s, once[i]));
+    const char *none[] = {"\"\"\"\"", "a\"b", "NOT", "\x01\x02\x03", "a\x01" "bc", "😀😀😀😀",
+                          "ète", "e\xcc\x81\xcc\x81", "\xef\xbf\xbe\xef\xbf\xbe\xef\xbf\xbe"};
+    for (size_t i = 0; i < sizeof(none) / sizeof(*none); i++)
+        if (ntext(s, none[i]) != 0)
+            fail_msg("\"%s\": %d rows, not 0", none[i], ntext(s, none[i]));
+    /* no UTF-8: in no text, on either backend (PostgreSQL would refuse it
+     * as text, FTS5 would read it as characters of its own) */
+    const char *bytes[] = {"ab\x80" "c", "\x80" "abc", "abc\xff", "\xc0\x80", "\xe0\x80\x80" "abc",
+                           "\xed\xa0\x80", "\xf4\x90\x80\x80", "gold \xc3", "\xc3\xa9\x80"};
+    for (size_t i = 0; i < sizeof(bytes) / sizeof(*bytes); i++)
+        assert_int_equal(ntext(s, bytes[i]), 0);
+    /* a keyword so, given by no configuration (its reader checks UTF-8) */
+    const char *kw[] = {"ab\x80" "c"}, *turkish[] = {"istanbul"};
+    struct store_watch w = {.any = {.keywords = kw, .nkeywords = 1}};
+    struct store_query wq = {.watch = &w};
+    struct rows rs;
+    assert_int_equal(store_articles(s, &wq, on_row, &rs), -EINVAL);
+    assert_non_null(strstr(store_errmsg(s), "not UTF-8"));
+    w.any.keywords = turkish; /* a watchlist's keywords are searched alike */
+    assert_int_equal(nquery(s, &wq), 1);
+    /* lower case grows: Ⱥ's 2 bytes are ⱥ's 3 */
+    art(&a, "w-5", "ȺȺȺȺȺȺȺȺ", "https://b.example/5", "<p>ⱦⱦⱦⱦ</p>", T0 + 4 * HOUR);
+    assert_int_equal(add(s, f, &a, T0), STORE_NEW);
+    assert_int_equal(ntext(s, "ⱥⱥⱥⱥⱥⱥⱥⱥ"), 1);
+    assert_int_equal(ntext(s, "ȺȺȺȺȺȺȺȺȺ"), 0);
+    assert_int_equal(ntext(s, "ȾȾȾȾ ⱥⱥⱥ"), 1);
+    assert_int_equal(ntext(s, "e"), 3);
     assert_int_equal(ntext(s, "é"), 1);
     char *huge = malloc(20001); /* a word of 10,000 characters: no match, no trouble */
     for (int i = 0; i < 20000; i += 2)
