@@ -286,14 +286,6 @@ char *parse_html_text(const char *html);
  * boundary: a new string, or NULL on allocation failure. */
 char *parse_utf8_prefix(const char *s, size_t max);
 
-/* The n bytes of UTF-8 at s in lower case, for matching without case:
- * Unicode's simple lower-case mappings (towlower in the C.UTF-8 locale;
- * ASCII alone where the C library has none), bytes that start no valid
- * character copied as they are. Writes at most 2 * n bytes to out (a
- * character grows by half at most: Ⱥ's 2 bytes are ⱥ's 3), no NUL;
- * returns the length written. */
-size_t parse_utf8_fold(const char *s, size_t n, char *out);
-
 /* ---- Instruments (SPEC §12), parse/tickers/ ---- */
 
 /* Longest "EXCHANGE:SYMBOL" plus its NUL ("NYSEAMERICAN:" and a 15-byte symbol). */

@@ -2138,37 +2138,6 @@ test_ticker_syntax(void **state)
     assert_int_equal(parse_ticker_syntax(NULL, out, sizeof(out), &why), -EINVAL);
 }
 
-/* parse_utf8_fold: lower case beyond ASCII, the same length or longer
- * by half at most, invalid bytes kept. */
-static void
-fold_is(const char *in, const char *want)
-{
-    size_t n = strlen(in);
-    char *out = malloc(2 * n + 1);
-    assert_non_null(out);
-    size_t len = parse_utf8_fold(in, n, out);
-    assert_true(len <= 2 * n);
-    out[len] = '\0';
-    assert_string_equal(out, want);
-    free(out);
-}
-
-static void
-test_utf8_fold(void **state)
-{
-    (void)state;
-    fold_is("", "");
-    fold_is("Fed SIGNALS Patience 2%", "fed signals patience 2%");
-    fold_is("ÉCONOMIE Ärger", "économie ärger");
-    fold_is("ΑΘΉΝΑ Москва", "αθήνα москва");
-    fold_is("央行 ＡＢＣ", "央行 ａｂｃ"); /* CJK unchanged, fullwidth folded */
-    fold_is("\xC8\xBA", "\xE2\xB1\xA5");  /* U+023A grows to U+2C65: 2 → 3 bytes */
-    fold_is("A\xFF" "B\xC3", "a\xFF" "b\xC3"); /* not UTF-8: kept as it is */
-    fold_is("\xE2\x82", "\xE2\x82");       /* a character cut short */
-    fold_is("\xED\xA0\x80X", "\xED\xA0\x80x"); /* a surrogate is no character */
-    fold_is("\xF0\x9F\x93\x88 UP", "\xF0\x9F\x93\x88 up");
-}
-
 int
 main(void)
 {
@@ -2213,7 +2182,6 @@ main(void)
         cmocka_unit_test(test_name_hostile),
         cmocka_unit_test(test_articles_json),
         cmocka_unit_test(test_articles_json_empty),
-        cmocka_unit_test(test_utf8_fold),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

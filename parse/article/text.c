@@ -1,16 +1,12 @@
 /* parse/article/text.c — plain text from HTML fragments (titles, summaries, dedup
  * keys): tags dropped (phrasing tags join words, others separate them),
  * entities decoded through libxml2's HTML entity table, control characters
- * dropped, white space (U+3000 and NBSP included) collapsed; UTF-8 prefixes
- * and case folding. */
+ * dropped, white space (U+3000 and NBSP included) collapsed; UTF-8 prefixes. */
 #include <ctype.h>
-#include <locale.h>
-#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <wctype.h>
 
 #include <libxml/HTMLparser.h>
 
@@ -235,57 +231,4 @@ parse_utf8_prefix(const char *s, size_t max)
         chars++;
     }
     return strndup(s, i);
-}
-
-static locale_t fold_locale;
-static pthread_once_t fold_once = PTHREAD_ONCE_INIT;
-
-static void
-fold_init(void)
-{
-    fold_locale = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
-}
-
-/* The UTF-8 character at s (n > 0 bytes, s[0] >= 0x80): its code point and
- * *len its bytes; -1 and 1 for a byte that starts no valid character. */
-static int32_t
-utf8_char(const unsigned char *s, size_t n, size_t *len)
-{
-    static const int32_t least[5] = {0, 0, 0x80, 0x800, 0x10000};
-    size_t k = s[0] >= 0xF0 ? 4 : s[0] >= 0xE0 ? 3 : s[0] >= 0xC0 ? 2 : 0;
-    int32_t c = s[0] & (0x7F >> k);
-    *len = 1;
-    if (k == 0 || s[0] > 0xF4 || k > n)
-        return -1;
-    for (size_t i = 1; i < k; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return -1;
-        c = c << 6 | (s[i] & 0x3F);
-    }
-    if (c < least[k] || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
-        return -1;
-    *len = k;
-    return c;
-}
-
-size_t
-parse_utf8_fold(const char *s, size_t n, char *out)
-{
-    const unsigned char *u = (const unsigned char *)s;
-    char *w = out;
-    pthread_once(&fold_once, fold_init);
-    for (size_t i = 0, len; i < n; i += len) {
-        int32_t c = u[i];
-        len = 1;
-        if (c < 0x80) {
-            *w++ = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
-        } else if ((c = utf8_char(u + i, n - i, &len)) >= 0 && fold_locale != (locale_t)0) {
-            wint_t l = towlower_l((wint_t)c, fold_locale);
-            w += utf8_encode(l <= 0x10FFFF ? (uint32_t)l : (uint32_t)c, w);
-        } else {
-            memcpy(w, u + i, len);
-            w += len;
-        }
-    }
-    return (size_t)(w - out);
 }
