@@ -17,6 +17,10 @@
 /* A search word's length in characters: trigram indexes serve words of 3 or
  * more, shorter ones are scanned for (store_query.c). */
 size_t store_term_chars(const char *term);
+/* The UTF-8 character at s (n > 0 bytes): its code point, *len its bytes;
+ * -1 and one byte for a byte that starts no valid character (an overlong
+ * form, a surrogate, past U+10FFFF, cut short). */
+int32_t store_utf8_char(const unsigned char *s, size_t n, size_t *len);
 /* '%term%' for LIKE or ILIKE … ESCAPE '\', with '%', '_' and the backslash
  * escaped. A new string, or NULL when out of memory. */
 char *store_like_pattern(const char *term);

@@ -22,28 +22,6 @@
 static locale_t fold_locale;
 static pthread_once_t fold_once = PTHREAD_ONCE_INIT;
 
-/* The UTF-8 character at s (n > 0 bytes): its code point, *len its bytes;
- * -1 and one byte for a byte that starts no valid character. */
-static int32_t
-utf8_char(const unsigned char *s, size_t n, size_t *len)
-{
-    static const int32_t least[5] = {0, 0, 0x80, 0x800, 0x10000};
-    size_t k = s[0] >= 0xF0 ? 4 : s[0] >= 0xE0 ? 3 : s[0] >= 0xC0 ? 2 : 0;
-    int32_t c = s[0] & (0x7F >> k);
-    *len = 1;
-    if (k == 0 || s[0] > 0xF4 || k > n)
-        return -1;
-    for (size_t i = 1; i < k; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return -1;
-        c = c << 6 | (s[i] & 0x3F);
-    }
-    if (c < least[k] || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
-        return -1;
-    *len = k;
-    return c;
-}
-
 static size_t
 utf8_put(uint32_t c, char *w)
 {
@@ -102,7 +80,7 @@ on_fts5_token(void *arg, int flags, const char *tok, int ntok, int start, int en
     (void)flags, (void)start, (void)end;
     int32_t c = ntok > 0 ? (unsigned char)tok[0] : -1;
     if (c >= 0x80)
-        c = utf8_char((const unsigned char *)tok, (size_t)ntok, &len);
+        c = store_utf8_char((const unsigned char *)tok, (size_t)ntok, &len);
     if (c >= 0)
         x->c = (uint32_t)c;
     return SQLITE_OK;
@@ -261,7 +239,7 @@ fold(const unsigned char *s, size_t n, char *out)
     for (size_t i = 0, len; i < n; i += len) {
         int32_t c = s[i];
         len = 1;
-        if (c >= 0x80 && (c = utf8_char(s + i, n - i, &len)) >= 0 && fold_locale != (locale_t)0) {
+        if (c >= 0x80 && (c = store_utf8_char(s + i, n - i, &len)) >= 0 && fold_locale != (locale_t)0) {
             wint_t l = towlower_l((wint_t)c, fold_locale);
             w += utf8_put(l <= 0x10FFFF ? (uint32_t)l : (uint32_t)c, w);
         } else if (c >= 0x80 || c < 0) {
@@ -397,7 +375,7 @@ fts_query(char *const *terms, int n)
             int32_t u = (unsigned char)terms[i][at];
             k = 1;
             if (u >= 0x80)
-                u = utf8_char((const unsigned char *)terms[i] + at, len - at, &k);
+                u = store_utf8_char((const unsigned char *)terms[i] + at, len - at, &k);
             c[chars++] = u >= 0 ? (uint32_t)u : UINT32_MAX;
         }
         size_t last = SIZE_MAX; /* the last trigram asked */

@@ -35,29 +35,36 @@ store_like_pattern(const char *term)
     return out;
 }
 
+int32_t
+store_utf8_char(const unsigned char *s, size_t n, size_t *len)
+{
+    static const int32_t least[5] = {0, 0, 0x80, 0x800, 0x10000};
+    size_t k = s[0] >= 0xF0 ? 4 : s[0] >= 0xE0 ? 3 : s[0] >= 0xC0 ? 2 : 0;
+    int32_t c = s[0] & (0x7F >> k);
+    *len = 1;
+    if (k == 0 || s[0] > 0xF4 || k > n)
+        return -1;
+    for (size_t i = 1; i < k; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return -1;
+        c = c << 6 | (s[i] & 0x3F);
+    }
+    if (c < least[k] || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
+        return -1;
+    *len = k;
+    return c;
+}
+
 /* Whether s is well-formed UTF-8 (no overlong form, no surrogate, nothing
  * past U+10FFFF): what PostgreSQL accepts as text. */
 static int
 utf8_valid(const char *s)
 {
-    for (const unsigned char *p = (const unsigned char *)s; *p;) {
-        unsigned c = *p, k = c < 0x80                 ? 0
-                             : c >= 0xC2 && c <= 0xDF ? 1
-                             : c >= 0xE0 && c <= 0xEF ? 2
-                             : c >= 0xF0 && c <= 0xF4 ? 3
-                                                      : 4;
-        if (k == 4)
+    const unsigned char *p = (const unsigned char *)s;
+    for (size_t i = 0, n = strlen(s), len; i < n; i += len) {
+        len = 1;
+        if (p[i] >= 0x80 && store_utf8_char(p + i, n - i, &len) < 0)
             return 0;
-        for (unsigned i = 1; i <= k; i++) {
-            if ((p[i] & 0xC0) != 0x80)
-                return 0;
-            c = c << 6 | (p[i] & 0x3F);
-        }
-        c &= k == 1 ? 0x7FF : k == 2 ? 0xFFFF : 0x1FFFFF;
-        if ((k == 2 && (c < 0x800 || (c >= 0xD800 && c <= 0xDFFF))) ||
-            (k == 3 && (c < 0x10000 || c > 0x10FFFF)))
-            return 0;
-        p += k + 1;
     }
     return 1;
 }
