@@ -197,6 +197,10 @@ static const char *const migrations[] = {
     "INSERT INTO articles_fts14(rowid, title, body) SELECT rowid, title, body FROM articles_fts;"
     "DROP TABLE articles_fts;"
     "ALTER TABLE articles_fts14 RENAME TO articles_fts;",
+    /* 15: feeds in claim order (issue 15): a claim reads the due feeds
+     * along it and stops once it has its feeds, instead of sorting every
+     * due feed (sqlite_sched.c) */
+    "CREATE INDEX IF NOT EXISTS feeds_due ON feeds(urgent DESC, coalesce(next_fetch, 0), id);",
 };
 
 /* Lookups prefer a live article over a tombstone (a pruned article's keys).

@@ -95,21 +95,80 @@ step_all(struct store *s, sqlite3_stmt *st, long *rows)
     return e;
 }
 
-/* The candidates of a claim, in claim order, with the host's live leases
- * and their rank within the host (per_host). The live leases are counted
- * once a host (lv: as many rows as hosts being fetched), not once a
- * candidate: with 1,000 feeds due on one host a claim took 3.2 ms, 1.9 now
- * (bench/README, seventh round). */
+/* The candidates of a claim, in claim order, with the host's live leases.
+ * Read along feeds_due (schema 15) in that order, so no sort: a claim
+ * reads as many candidates as it takes, not every due feed (1.9 ms a claim
+ * with 1,000 feeds due, 0.2 ms now: bench/README, eighth round). Each
+ * candidate's rank within its host (per_host) is counted in C as the rows
+ * stream (host_rank). The live leases are counted once a host (lv: as many
+ * rows as hosts being fetched), not once a candidate. */
 #define CANDIDATES                                                                                 \
     "WITH lv AS MATERIALIZED (SELECT host, count(*) AS n FROM feeds WHERE lease_until > ?2"        \
     "  GROUP BY host) "                                                                            \
-    "SELECT id, host, urgent, coalesce((SELECT n FROM lv WHERE lv.host = f.host), 0) AS live,"     \
-    " row_number() OVER (PARTITION BY host ORDER BY urgent DESC, coalesce(next_fetch, 0), id)"     \
+    "SELECT id, host, urgent, coalesce((SELECT n FROM lv WHERE lv.host = f.host), 0) AS live"     \
     " FROM feeds f WHERE (CASE WHEN ?1 IS NULL"                                                    \
-    "  THEN id IN (SELECT feed_id FROM listing WHERE node = ?3)"                                   \
-    "  ELSE id IN (SELECT value FROM json_each(?1)) END) AND enabled"                              \
+    "  THEN EXISTS (SELECT 1 FROM listing WHERE node = ?3 AND feed_id = f.id)"                     \
+    "  ELSE +id IN (SELECT value FROM json_each(?1)) END) AND enabled"                             \
     " AND coalesce(next_fetch, 0) <= ?2 AND (lease_until IS NULL OR lease_until <= ?2)"            \
     " ORDER BY urgent DESC, coalesce(next_fetch, 0), id"
+
+/* The candidates a claim has read of each host so far: an open-addressing
+ * table of host names (owned) and counts, grown as it fills. */
+struct host_counts {
+    struct host_count {
+        char *host;
+        uint64_t hash;
+        int64_t n;
+    } *slot;
+    size_t cap, used;
+};
+
+static void
+host_counts_free(struct host_counts *h)
+{
+    for (size_t i = 0; i < h->cap; i++)
+        free(h->slot[i].host);
+    free(h->slot);
+}
+
+/* The slot of `host` (hash `hash`) in h: its own, or the empty one it
+ * would take. */
+static struct host_count *
+host_slot_of(struct host_counts *h, const char *host, uint64_t hash)
+{
+    size_t i = (size_t)hash & (h->cap - 1);
+    while (h->slot[i].host != NULL && (h->slot[i].hash != hash || strcmp(h->slot[i].host, host) != 0))
+        i = (i + 1) & (h->cap - 1);
+    return &h->slot[i];
+}
+
+/* The rank of this candidate within its host: 1 for the host's first
+ * candidate of the claim, then 2, 3… (what row_number() OVER (PARTITION BY
+ * host) gave in claim order). Negative errno when out of memory. */
+static int64_t
+host_rank(struct host_counts *h, const char *host)
+{
+    uint64_t hash = store_hash64(0xcbf29ce484222325ULL, host);
+    if (2 * (h->used + 1) > h->cap) {
+        struct host_counts g = {calloc(h->cap ? 2 * h->cap : 64, sizeof(*g.slot)),
+                                h->cap ? 2 * h->cap : 64, h->used};
+        if (g.slot == NULL)
+            return -ENOMEM;
+        for (size_t i = 0; i < h->cap; i++)
+            if (h->slot[i].host != NULL)
+                *host_slot_of(&g, h->slot[i].host, h->slot[i].hash) = h->slot[i];
+        free(h->slot);
+        *h = g;
+    }
+    struct host_count *c = host_slot_of(h, host, hash);
+    if (c->host == NULL) {
+        if ((c->host = strdup(host)) == NULL)
+            return -ENOMEM;
+        c->hash = hash;
+        h->used++;
+    }
+    return ++c->n;
+}
 
 /* max_rate: the next start of `host` at or after ms, the slot after it
  * reserved. */
@@ -139,6 +198,7 @@ store_sqlite_claim(struct store *s, const struct store_claim_opts *o, struct sto
                    size_t *n)
 {
     sqlite3_stmt *cand = NULL, *upd = NULL;
+    struct host_counts ranks = {0};
     char *ids = o->feed_ids ? ids_json(o->feed_ids, o->n_ids) : NULL;
     int64_t ms = now_ms(), now = ms / 1000;
     int64_t spacing = o->max_rate > 0 ? (int64_t)(1000.0 / o->max_rate + 0.999) : 0;
@@ -160,9 +220,15 @@ store_sqlite_claim(struct store *s, const struct store_claim_opts *o, struct sto
     sqlite3_bind_text(cand, 3, o->node, -1, SQLITE_STATIC);
     while (*n < o->limit && (r = sqlite3_step(cand)) == SQLITE_ROW) {
         const char *host = (const char *)sqlite3_column_text(cand, 1);
-        int64_t live = sqlite3_column_int64(cand, 3), rank = sqlite3_column_int64(cand, 4);
-        if (o->per_host > 0 && host != NULL && live + rank > o->per_host)
-            continue;
+        int64_t live = sqlite3_column_int64(cand, 3), rank;
+        if (o->per_host > 0 && host != NULL) {
+            if ((rank = host_rank(&ranks, host)) < 0) {
+                rc = (int)rank;
+                goto out;
+            }
+            if (live + rank > o->per_host)
+                continue;
+        }
         struct store_claim *c = &out[*n];
         c->feed_id = sqlite3_column_int64(cand, 0);
         c->urgent = sqlite3_column_int(cand, 2) != 0;
@@ -189,6 +255,7 @@ store_sqlite_claim(struct store *s, const struct store_claim_opts *o, struct sto
 out:
     store_sqlite_unprepare(s, cand);
     store_sqlite_unprepare(s, upd);
+    host_counts_free(&ranks);
     free(ids);
     if ((rc = tx_end(s, rc)) < 0)
         *n = 0;

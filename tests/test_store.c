@@ -3996,6 +3996,40 @@ test_claim_windows(void **state)
     store_close(s);
 }
 
+/* per_host counts each host's candidates within one claim (SQLite counts
+ * them in C as the rows stream): 150 due feeds, 51 on one host and one on
+ * each of 99 others; per_host 2 claims two of the busy host and every
+ * other host's one, in claim order. */
+static void
+test_claim_many_hosts(void **state)
+{
+    (void)state;
+    struct store *s = mem_store();
+    enum { N = 150 };
+    int64_t ids[N], iv[N];
+    for (int i = 0; i < N; i++) {
+        char name[32], url[96];
+        snprintf(name, sizeof(name), "m%d", i);
+        snprintf(url, sizeof(url), "https://h%d.example/%d.xml", i < 100 ? i : 0, i);
+        assert_int_equal(store_feed_ensure(s, name, url, &ids[i]), 0);
+        iv[i] = 3600;
+    }
+    assert_int_equal(store_node_listed(s, "n", ids, iv, N), 0);
+    struct store_claim out[N];
+    size_t n = 0;
+    struct store_claim_opts o = claim_opts("n", NULL, 0, 3600, N);
+    o.per_host = 2;
+    assert_int_equal(store_claim(s, &o, out, &n), 0);
+    assert_int_equal(n, 101);
+    for (size_t i = 0; i < 100; i++)
+        assert_int_equal(out[i].feed_id, ids[i]);
+    assert_int_equal(out[100].feed_id, ids[100]); /* h0's second */
+    /* the rest of h0 waits: two live leases */
+    assert_int_equal(store_claim(s, &o, out, &n), 0);
+    assert_int_equal(n, 0);
+    store_close(s);
+}
+
 static void
 on_note(void *arg, const char *what)
 {
@@ -4954,6 +4988,7 @@ main(void)
         cmocka_unit_test(test_migrate_cli),
         cmocka_unit_test(test_claim),
         cmocka_unit_test(test_claim_per_host_rate),
+        cmocka_unit_test(test_claim_many_hosts),
         cmocka_unit_test(test_fence),
         cmocka_unit_test(test_due_now),
         cmocka_unit_test(test_feeds_listed),
