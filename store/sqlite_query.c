@@ -597,10 +597,9 @@ int
 store_sqlite_generation(struct store *s, int64_t *gen)
 {
     sqlite3_stmt *st;
-    int rc = sqlite3_prepare_v2(sqlite_of(s)->db, "SELECT value FROM meta WHERE key = 'generation'",
-                                -1, &st, NULL);
-    if (rc != SQLITE_OK)
-        return store_sqlite_fail(s, rc);
+    int rc = store_sqlite_prepare(s, "SELECT value FROM meta WHERE key = 'generation'", &st);
+    if (rc < 0)
+        return rc;
     if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         *gen = sqlite3_column_int64(st, 0);
         rc = 0;
@@ -609,7 +608,7 @@ store_sqlite_generation(struct store *s, int64_t *gen)
         if (rc >= 0)
             rc = -EIO;
     }
-    sqlite3_finalize(st);
+    store_sqlite_unprepare(s, st);
     return rc;
 }
 
@@ -617,18 +616,20 @@ int
 store_sqlite_count(struct store *s, int64_t feed_id, long *n)
 {
     sqlite3_stmt *st;
+    /* prepared once a handle (store_sqlite_prepare): the writer counts a
+     * feed's articles after each document, and the start every feed's */
     const char *q = feed_id > 0 ? "SELECT count(*) FROM sources WHERE feed_id = ?1"
                                 : "SELECT count(*) FROM articles";
-    int rc = sqlite3_prepare_v2(sqlite_of(s)->db, q, -1, &st, NULL);
-    if (rc != SQLITE_OK)
-        return store_sqlite_fail(s, rc);
+    int rc = store_sqlite_prepare(s, q, &st);
+    if (rc < 0)
+        return rc;
     if (feed_id > 0)
         sqlite3_bind_int64(st, 1, feed_id);
     rc = sqlite3_step(st);
     int e = rc == SQLITE_ROW ? 0 : store_sqlite_fail(s, rc);
     if (rc == SQLITE_ROW)
         *n = (long)sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
+    store_sqlite_unprepare(s, st);
     return e;
 }
 
