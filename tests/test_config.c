@@ -703,6 +703,36 @@ test_relative_paths(void **state)
     config_free(c);
 }
 
+/* Many feeds: each loads, in order; a name taken 290 feeds earlier is
+ * still a duplicate, found where the table of names has grown past its
+ * first size (config.c keeps the names in a hash table). */
+static void
+test_many_feeds(void **state)
+{
+    (void)state;
+    enum { N = 300 };
+    size_t cap = N * 64 + 128, len = 0;
+    char *text = malloc(cap);
+    assert_non_null(text);
+    for (int i = 0; i < N; i++)
+        len += (size_t)snprintf(text + len, cap - len, "[feed \"f%d\"]\nurl = http://h%d.example/\n",
+                                i, i);
+    struct config *c = expect_ok(text);
+    assert_int_equal(c->nfeeds, N);
+    for (int i = 0; i < N; i++) {
+        char name[16];
+        snprintf(name, sizeof(name), "f%d", i);
+        assert_string_equal(c->feeds[i].name, name);
+    }
+    config_free(c);
+    snprintf(text + len, cap - len, "[feed \"f9\"]\nurl = http://x.example/\n");
+    char want[128];
+    snprintf(want, sizeof(want), "finfeed.conf:%d: duplicate feed \"f9\" (first at line 19)",
+             2 * N + 1);
+    expect_error(text, want);
+    free(text);
+}
+
 static void
 test_errors(void **state)
 {
@@ -1296,6 +1326,7 @@ main(void)
         cmocka_unit_test(test_values_stored),
         cmocka_unit_test(test_relative_paths),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_many_feeds),
         cmocka_unit_test(test_file_urls),
         cmocka_unit_test(test_query_url),
         cmocka_unit_test(test_crlf_bom),
