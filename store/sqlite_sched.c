@@ -386,46 +386,99 @@ store_sqlite_due_now(struct store *s, const int64_t *feed_ids, size_t n, int64_t
     return tx_end(s, rc);
 }
 
+/* The columns of a lease after the id, ?1 the clock (lease_row). */
+#define LEASE_COLS                                                                                 \
+    "CASE WHEN lease_until > ?1 THEN owner END,"                                                   \
+    " CASE WHEN lease_until > ?1 THEN lease_until ELSE 0 END, token, done_token,"                  \
+    " next_fetch, last_fetch, listed_at, enabled, next_why, lag_median, lag_n"
+
+/* LEASE_COLS of feed `id` from st's columns 1… into *l. 0 or -ENOMEM. */
+static int
+lease_row(sqlite3_stmt *st, int64_t id, struct store_feed_lease *l)
+{
+    const char *owner = (const char *)sqlite3_column_text(st, 1);
+    const char *why = (const char *)sqlite3_column_text(st, 9);
+    l->feed_id = id;
+    l->lease_until = sqlite3_column_int64(st, 2);
+    l->token = sqlite3_column_int64(st, 3);
+    l->done_token = sqlite3_column_int64(st, 4);
+    l->next_fetch = sqlite3_column_int64(st, 5);
+    l->last_fetch = sqlite3_column_int64(st, 6);
+    l->listed_at = sqlite3_column_int64(st, 7);
+    l->enabled = sqlite3_column_int(st, 8);
+    l->lag_median = sqlite3_column_int64(st, 10);
+    l->lag_n = (long)sqlite3_column_int64(st, 11);
+    if (owner != NULL && (l->owner = strdup(owner)) == NULL)
+        return -ENOMEM;
+    if (why != NULL && (l->next_why = strdup(why)) == NULL)
+        return -ENOMEM;
+    return 0;
+}
+
+/* Asked for this many feeds or more, the leases are read in one pass over
+ * the table, not a point read each: a node's whole listing (a claim that
+ * drained, a scan), 1,000 feeds at a daemon's start, read three times
+ * before its first fetch. */
+#define LEASES_PASS 128
+
+struct id_at {
+    int64_t id;
+    size_t at; /* its index in the caller's feed_ids */
+};
+
+static int
+cmp_id_at(const void *a, const void *b)
+{
+    const struct id_at *x = a, *y = b;
+    return (x->id > y->id) - (x->id < y->id);
+}
+
 int
 store_sqlite_leases(struct store *s, const int64_t *feed_ids, size_t n,
                     struct store_feed_lease *out)
 {
     sqlite3_stmt *st;
     int64_t now = now_ms() / 1000;
-    int rc, r;
-    if ((rc = store_sqlite_prepare(s,
-                      "SELECT CASE WHEN lease_until > ?2 THEN owner END,"
-                      " CASE WHEN lease_until > ?2 THEN lease_until ELSE 0 END, token, done_token,"
-                      " next_fetch, last_fetch, listed_at, enabled, next_why, lag_median, lag_n"
-                      " FROM feeds WHERE id = ?1",
-                      &st)) < 0)
-        return rc;
-    for (size_t i = 0; i < n && rc == 0; i++) {
-        sqlite3_bind_int64(st, 1, feed_ids[i]);
-        sqlite3_bind_int64(st, 2, now);
-        if ((r = sqlite3_step(st)) == SQLITE_ROW) {
-            struct store_feed_lease *l = &out[i];
-            const char *owner = (const char *)sqlite3_column_text(st, 0);
-            l->feed_id = feed_ids[i];
-            if (owner != NULL && (l->owner = strdup(owner)) == NULL)
-                rc = -ENOMEM;
-            l->lease_until = sqlite3_column_int64(st, 1);
-            l->token = sqlite3_column_int64(st, 2);
-            l->done_token = sqlite3_column_int64(st, 3);
-            l->next_fetch = sqlite3_column_int64(st, 4);
-            l->last_fetch = sqlite3_column_int64(st, 5);
-            l->listed_at = sqlite3_column_int64(st, 6);
-            l->enabled = sqlite3_column_int(st, 7);
-            const char *why = (const char *)sqlite3_column_text(st, 8);
-            if (why != NULL && (l->next_why = strdup(why)) == NULL)
-                rc = -ENOMEM;
-            l->lag_median = sqlite3_column_int64(st, 9);
-            l->lag_n = (long)sqlite3_column_int64(st, 10);
-        } else if (r != SQLITE_DONE) {
-            rc = store_sqlite_fail(s, r);
+    int rc, r = SQLITE_DONE;
+    if (n >= LEASES_PASS) {
+        struct id_at *ord = malloc(n * sizeof(*ord));
+        size_t k = 0;
+        if (ord == NULL)
+            return -ENOMEM;
+        for (size_t i = 0; i < n; i++)
+            ord[i] = (struct id_at){feed_ids[i], i};
+        qsort(ord, n, sizeof(*ord), cmp_id_at);
+        if ((rc = store_sqlite_prepare(s, "SELECT id, " LEASE_COLS " FROM feeds ORDER BY id",
+                                       &st)) < 0) {
+            free(ord);
+            return rc;
         }
-        sqlite3_reset(st);
+        sqlite3_bind_int64(st, 1, now);
+        while (rc == 0 && k < n && (r = sqlite3_step(st)) == SQLITE_ROW) {
+            int64_t id = sqlite3_column_int64(st, 0);
+            while (k < n && ord[k].id < id)
+                k++;
+            for (; rc == 0 && k < n && ord[k].id == id; k++)
+                rc = lease_row(st, id, &out[ord[k].at]);
+        }
+        free(ord);
+    } else {
+        if ((rc = store_sqlite_prepare(s, "SELECT id, " LEASE_COLS " FROM feeds WHERE id = ?2",
+                                       &st)) < 0)
+            return rc;
+        sqlite3_bind_int64(st, 1, now);
+        for (size_t i = 0; i < n && rc == 0; i++) {
+            sqlite3_bind_int64(st, 2, feed_ids[i]);
+            if ((r = sqlite3_step(st)) == SQLITE_ROW)
+                rc = lease_row(st, feed_ids[i], &out[i]);
+            else if (r != SQLITE_DONE)
+                rc = store_sqlite_fail(s, r);
+            sqlite3_reset(st);
+        }
+        r = SQLITE_DONE;
     }
+    if (rc == 0 && r != SQLITE_DONE && r != SQLITE_ROW)
+        rc = store_sqlite_fail(s, r);
     store_sqlite_unprepare(s, st);
     if (rc < 0)
         store_feed_lease_clear(out, n);

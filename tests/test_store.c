@@ -4027,6 +4027,36 @@ test_claim_many_hosts(void **state)
     /* the rest of h0 waits: two live leases */
     assert_int_equal(store_claim(s, &o, out, &n), 0);
     assert_int_equal(n, 0);
+    /* the leases of many feeds at once (SQLite: one pass over the table)
+     * read as one at a time does: any order, an id twice, an unknown id
+     * (feed_id 0) */
+    int64_t ask[N + 2];
+    for (int i = 0; i < N; i++)
+        ask[i] = ids[N - 1 - i];
+    ask[N] = ids[3];
+    ask[N + 1] = ids[N - 1] + 1000;
+    struct store_feed_lease *many = calloc(N + 2, sizeof(*many));
+    assert_non_null(many);
+    assert_int_equal(store_feed_leases(s, ask, N + 2, many), 0);
+    for (int i = 0; i < N + 1; i++) {
+        struct store_feed_lease one = {0};
+        assert_int_equal(store_feed_leases(s, &ask[i], 1, &one), 0);
+        assert_int_equal(many[i].feed_id, ask[i]);
+        assert_int_equal(many[i].feed_id, one.feed_id);
+        assert_int_equal(many[i].owner != NULL, one.owner != NULL);
+        if (one.owner != NULL)
+            assert_string_equal(many[i].owner, one.owner);
+        assert_int_equal(many[i].lease_until, one.lease_until);
+        assert_int_equal(many[i].token, one.token);
+        assert_int_equal(many[i].next_fetch, one.next_fetch);
+        assert_int_equal(many[i].listed_at, one.listed_at);
+        assert_int_equal(many[i].enabled, one.enabled);
+        store_feed_lease_clear(&one, 1);
+    }
+    assert_true(many[N - 1].owner != NULL); /* ids[0], claimed first */
+    assert_int_equal(many[N + 1].feed_id, 0);
+    store_feed_lease_clear(many, N + 2);
+    free(many);
     store_close(s);
 }
 
