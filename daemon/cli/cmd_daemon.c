@@ -42,7 +42,9 @@ struct runner {
 };
 
 /* STATUS=: feeds, how many fail, articles; at most once a second while
- * fetches run (it counts the articles), and only when it changed. */
+ * fetches run (it walks every feed, and this runs at each stored
+ * document: a million steps a refresh of 1,000 feeds), and only when it
+ * changed. */
 static void
 send_status(struct runner *r)
 {
@@ -50,9 +52,9 @@ send_status(struct runner *r)
     long articles = 0;
     char line[sizeof(r->status)];
     uint64_t t = uv_now(&r->loop);
-    service_stats(r->svc, &st);
-    if (r->status_at != 0 && t - r->status_at < 1000 && st.busy)
+    if (r->status_at != 0 && t - r->status_at < 1000 && service_busy(r->svc))
         return;
+    service_stats(r->svc, &st);
     r->status_at = t;
     (void)service_articles(r->svc, &articles); /* 0 when the store does not answer */
     snprintf(line, sizeof(line), "%zu feeds (%zu ok, %zu failing), %ld articles", st.feeds,

@@ -865,6 +865,12 @@ service_stats(const struct service *s, struct service_stats *out)
 }
 
 int
+service_busy(const struct service *s)
+{
+    return sched_busy(s);
+}
+
+int
 service_articles(struct service *s, long *n)
 {
     /* counted by the worker after each write: no query on the loop thread */

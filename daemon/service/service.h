@@ -191,6 +191,9 @@ enum service_ws_event {
 const char *service_ws_event_name(enum service_ws_event e);
 
 void service_stats(const struct service *s, struct service_stats *out);
+/* Whether a fetch or an ingest is running (service_stats' busy, without
+ * its walk over every feed). */
+int service_busy(const struct service *s);
 /* The WebSub counters (enum service_ws_event) into out[SERVICE_WS_EVENTS]. */
 void service_ws_stats(const struct service *s, uint64_t *out);
 /* Articles in the store, as the worker counted them after its last write
