@@ -267,8 +267,9 @@ def run(tmp, clock, d):
 
     # renewal before the lease ends: the clock moved past four fifths of it
     n_before = len([a for a in Hub.asked if a[2] == cb_a and a[0] == "subscribe"])
-    with open(clock, "w") as f:
+    with open(clock + ".new", "w") as f:  # renamed over it: never read empty
         f.write("%d\n" % int(Hub.lease * 0.85))
+    os.replace(clock + ".new", clock)
     check(wait_for(lambda: len([a for a in Hub.asked if a[2] == cb_a and a[0] == "subscribe"])
                    > n_before, 10),
           "renewed (same callback) before hub.lease_seconds runs out")

@@ -266,8 +266,15 @@ def sig_ok(secret, push):
 
 
 def set_clock(clock, seconds):
-    with open(clock, "w") as f:
+    """The daemon reads the clock file at any moment (websub_skew): written
+    aside and renamed over it, never seen empty. Truncated in place, it
+    was read empty once under TSan: no skew, so a failed delivery's
+    backoff counted from the real time, hours before the test's clock,
+    and the delivery was due again at once (two extra tries, session 8)."""
+    aside = clock + ".new"
+    with open(aside, "w") as f:
         f.write("%d\n" % seconds)
+    os.replace(aside, clock)
 
 
 # ---------------------------------------------------------------------------
