@@ -182,18 +182,29 @@ cmp_i64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* The similarity locks are taken from this many, past LOCKS_BASE: a lock
+ * held until the document's transaction ends is a slot of PostgreSQL's
+ * shared lock table (max_locks_per_transaction × max_connections: 6,400 by
+ * default, for every session), and a document of 740 articles with bodies
+ * took 17 locks an article and ran out ("out of shared memory": a big
+ * feed never stored). Two articles sharing a title or a band still share
+ * a lock; the others share one now and then, and wait for each other. */
+#define LOCKS_SLOTS 1024
+#define LOCKS_BASE 0x66696e73696d0000LL /* "finsim" */
+
 /* The locks rules 3 and 4 look their candidates up under (SPEC §10): one on
- * the title key, one on each LSH band; sorted and distinct into locks[]
- * (room for 1 + STORE_BANDS), their number. */
+ * the title key, one on each LSH band, folded into LOCKS_SLOTS; sorted and
+ * distinct into locks[] (room for 1 + STORE_BANDS), their number. */
 static size_t
 similarity_locks(const struct keys *k, int64_t *locks)
 {
     size_t n = 0, d = 0;
     if (k->title != NULL)
-        locks[n++] = (int64_t)store_hash64(0x84222325cbf29ce4ULL, k->title);
+        locks[n++] = LOCKS_BASE +
+                     (int64_t)(store_hash64(0x84222325cbf29ce4ULL, k->title) % LOCKS_SLOTS);
     if (k->banded)
         for (int b = 0; b < STORE_BANDS; b++)
-            locks[n++] = (int64_t)k->bands[b];
+            locks[n++] = LOCKS_BASE + (int64_t)(k->bands[b] % LOCKS_SLOTS);
     qsort(locks, n, sizeof(*locks), cmp_i64);
     for (size_t i = 0; i < n; i++)
         if (d == 0 || locks[d - 1] != locks[i])

@@ -4852,6 +4852,80 @@ test_group_commit(void **state)
     store_close(r);
 }
 
+/* Bodies of their own (no rule merges two), marked: "MARK …". */
+static void
+big_body(char *body, size_t len, const char *mark, uint32_t *x)
+{
+    int n = snprintf(body, len, "<p>%s ", mark);
+    for (size_t i = (size_t)n; i < len - 5; i++) {
+        *x = *x * 1103515245u + 12345u;
+        body[i] = (*x >> 16) % 7 == 0 ? ' ' : (char)('a' + (*x >> 16) % 26);
+    }
+    memcpy(body + len - 5, "</p>", 5);
+}
+
+/* A big document: 1,200 articles of 4 KB in one transaction, then all of
+ * them updated in one document of a group and rolled back: undone whole,
+ * the group's other document kept. On PostgreSQL (each document its own
+ * transaction) the first such document ran out of the shared lock table:
+ * 17 similarity locks an article, held to the end (store_add.c,
+ * LOCKS_SLOTS). */
+static void
+test_group_big_undo(void **state)
+{
+    (void)state;
+    enum { N = 1200, LEN = 4000 };
+    char where[512], err[512], guid[32], title[64], link[64];
+    struct store *s;
+    struct parse_article a;
+    uint32_t x = 777;
+    char *body = malloc(LEN);
+    assert_non_null(body);
+    db_where(where, sizeof(where), "group-big.db");
+    assert_int_equal(store_open(where, &s, err, sizeof(err)), 0);
+    assert_int_equal(store_set_cache(s, STORE_WRITER_CACHE_KIB), 0); /* the writer's */
+    int64_t f = feed(s, "big");
+    assert_int_equal(store_begin(s), 0);
+    for (int i = 0; i < N; i++) {
+        snprintf(guid, sizeof(guid), "big-%d", i);
+        snprintf(title, sizeof(title), "Big story number %d of the day", i);
+        snprintf(link, sizeof(link), "https://big.example/%d", i);
+        big_body(body, LEN, "oldmark", &x);
+        art(&a, guid, title, link, body, T0);
+        int e = store_add(s, f, &a, 1, T0 + 60, NULL);
+        if (e != 0)
+            fail_msg("old %d: %d %s", i, e, store_errmsg(s));
+    }
+    assert_int_equal(store_commit(s), 0);
+    int grouped = store_group_begin(s);
+    assert_int_equal(grouped, use_pg ? 0 : 1);
+    art(&a, "small-1", "A small story stored beside it", "https://big.example/small",
+        "<p>smallmark</p>", T0);
+    assert_int_equal(add(s, f, &a, T0 + 120), STORE_NEW);
+    assert_int_equal(store_begin(s), 0);
+    for (int i = 0; i < N; i++) {
+        snprintf(guid, sizeof(guid), "big-%d", i);
+        snprintf(title, sizeof(title), "Big story number %d of the day", i);
+        snprintf(link, sizeof(link), "https://big.example/%d", i);
+        big_body(body, LEN, "newmark", &x);
+        art(&a, guid, title, link, body, T0);
+        int e = store_add(s, f, &a, 1, T0 + 120, NULL);
+        if (e != 0)
+            fail_msg("new %d: %d %s", i, e, store_errmsg(s));
+    }
+    store_rollback(s);
+    assert_int_equal(store_group_commit(s), 0);
+    assert_int_equal(count(s), N + 1);
+    struct store_query q = {.text = "oldmark", .limit = 5};
+    assert_int_equal(nquery(s, &q), 5); /* at most 32 rows fetched here */
+    q.text = "newmark";
+    assert_int_equal(nquery(s, &q), 0);
+    q.text = "smallmark";
+    assert_int_equal(nquery(s, &q), 1);
+    store_close(s);
+    free(body);
+}
+
 /* store_checkpoint_async: the WAL is still checkpointed with SQLite's
  * auto-checkpoint replaced by the handle's own thread (the database file
  * grows by the articles), it restarts once the writer pauses
@@ -5019,6 +5093,7 @@ main(void)
         cmocka_unit_test(test_claim),
         cmocka_unit_test(test_claim_per_host_rate),
         cmocka_unit_test(test_claim_many_hosts),
+        cmocka_unit_test(test_group_big_undo),
         cmocka_unit_test(test_fence),
         cmocka_unit_test(test_due_now),
         cmocka_unit_test(test_feeds_listed),
