@@ -4852,16 +4852,33 @@ test_group_commit(void **state)
     store_close(r);
 }
 
-/* Bodies of their own (no rule merges two), marked: "MARK …". */
+enum { BIG_N = 1200, BIG_LEN = 4000 };
+
+/* The big document's BIG_N articles (guids big-0…) into the open
+ * transaction, each body of its own (no rule merges two) of BIG_LEN bytes,
+ * marked "<p>MARK …". */
 static void
-big_body(char *body, size_t len, const char *mark, uint32_t *x)
+big_doc(struct store *s, int64_t f, const char *mark, int64_t now, uint32_t *x)
 {
-    int n = snprintf(body, len, "<p>%s ", mark);
-    for (size_t i = (size_t)n; i < len - 5; i++) {
-        *x = *x * 1103515245u + 12345u;
-        body[i] = (*x >> 16) % 7 == 0 ? ' ' : (char)('a' + (*x >> 16) % 26);
+    char guid[32], title[64], link[64], *body = malloc(BIG_LEN);
+    struct parse_article a;
+    assert_non_null(body);
+    for (int i = 0; i < BIG_N; i++) {
+        snprintf(guid, sizeof(guid), "big-%d", i);
+        snprintf(title, sizeof(title), "Big story number %d of the day", i);
+        snprintf(link, sizeof(link), "https://big.example/%d", i);
+        int n = snprintf(body, BIG_LEN, "<p>%s ", mark);
+        for (size_t j = (size_t)n; j < BIG_LEN - 5; j++) {
+            *x = *x * 1103515245u + 12345u;
+            body[j] = (*x >> 16) % 7 == 0 ? ' ' : (char)('a' + (*x >> 16) % 26);
+        }
+        memcpy(body + BIG_LEN - 5, "</p>", 5);
+        art(&a, guid, title, link, body, T0);
+        int e = store_add(s, f, &a, 1, now, NULL);
+        if (e != 0)
+            fail_msg("%s %d: %d %s", mark, i, e, store_errmsg(s));
     }
-    memcpy(body + len - 5, "</p>", 5);
+    free(body);
 }
 
 /* A big document: 1,200 articles of 4 KB in one transaction, then all of
@@ -4874,28 +4891,16 @@ static void
 test_group_big_undo(void **state)
 {
     (void)state;
-    enum { N = 1200, LEN = 4000 };
-    char where[512], err[512], guid[32], title[64], link[64];
+    char where[512], err[512];
     struct store *s;
     struct parse_article a;
     uint32_t x = 777;
-    char *body = malloc(LEN);
-    assert_non_null(body);
     db_where(where, sizeof(where), "group-big.db");
     assert_int_equal(store_open(where, &s, err, sizeof(err)), 0);
     assert_int_equal(store_set_cache(s, STORE_WRITER_CACHE_KIB), 0); /* the writer's */
     int64_t f = feed(s, "big");
     assert_int_equal(store_begin(s), 0);
-    for (int i = 0; i < N; i++) {
-        snprintf(guid, sizeof(guid), "big-%d", i);
-        snprintf(title, sizeof(title), "Big story number %d of the day", i);
-        snprintf(link, sizeof(link), "https://big.example/%d", i);
-        big_body(body, LEN, "oldmark", &x);
-        art(&a, guid, title, link, body, T0);
-        int e = store_add(s, f, &a, 1, T0 + 60, NULL);
-        if (e != 0)
-            fail_msg("old %d: %d %s", i, e, store_errmsg(s));
-    }
+    big_doc(s, f, "oldmark", T0 + 60, &x);
     assert_int_equal(store_commit(s), 0);
     int grouped = store_group_begin(s);
     assert_int_equal(grouped, use_pg ? 0 : 1);
@@ -4903,19 +4908,10 @@ test_group_big_undo(void **state)
         "<p>smallmark</p>", T0);
     assert_int_equal(add(s, f, &a, T0 + 120), STORE_NEW);
     assert_int_equal(store_begin(s), 0);
-    for (int i = 0; i < N; i++) {
-        snprintf(guid, sizeof(guid), "big-%d", i);
-        snprintf(title, sizeof(title), "Big story number %d of the day", i);
-        snprintf(link, sizeof(link), "https://big.example/%d", i);
-        big_body(body, LEN, "newmark", &x);
-        art(&a, guid, title, link, body, T0);
-        int e = store_add(s, f, &a, 1, T0 + 120, NULL);
-        if (e != 0)
-            fail_msg("new %d: %d %s", i, e, store_errmsg(s));
-    }
-    store_rollback(s);
+    big_doc(s, f, "newmark", T0 + 120, &x); /* every article updated … */
+    store_rollback(s);                      /* … and undone */
     assert_int_equal(store_group_commit(s), 0);
-    assert_int_equal(count(s), N + 1);
+    assert_int_equal(count(s), BIG_N + 1);
     struct store_query q = {.text = "oldmark", .limit = 5};
     assert_int_equal(nquery(s, &q), 5); /* at most 32 rows fetched here */
     q.text = "newmark";
@@ -4923,7 +4919,6 @@ test_group_big_undo(void **state)
     q.text = "smallmark";
     assert_int_equal(nquery(s, &q), 1);
     store_close(s);
-    free(body);
 }
 
 /* store_checkpoint_async: the WAL is still checkpointed with SQLite's
