@@ -943,6 +943,21 @@ test_similarity(void **state)
     /* {abcd, bcde} and {abcd, bcdx}: 1 shared of 3 */
     double j = store_similarity("abcde", "abcdx");
     assert_true(j > 0.33 && j < 0.34);
+    /* long texts (their shingles sorted a byte at a time, dedup.c):
+     * 197 shingles of 200 letters, one of them missing from the other
+     * text; twice the text has 3 more (across the seam), the rest twice */
+    char t[201], tt[401];
+    uint32_t x = 4242;
+    for (int i = 0; i < 200; i++) {
+        x = x * 1103515245u + 12345u;
+        t[i] = (char)('a' + (x >> 16) % 26);
+    }
+    t[200] = '\0';
+    snprintf(tt, sizeof(tt), "%s%s", t, t);
+    j = store_similarity(t, t + 1);
+    assert_true(j > 196.0 / 197.0 - 1e-9 && j < 196.0 / 197.0 + 1e-9);
+    j = store_similarity(t, tt);
+    assert_true(j > 197.0 / 200.0 - 1e-9 && j < 197.0 / 200.0 + 1e-9);
 }
 
 static void

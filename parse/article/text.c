@@ -134,16 +134,27 @@ collapse(struct buf *in)
 static int
 inline_tag(const char *name, size_t n)
 {
-    static const char *const tags[] = {
-        "a",   "abbr", "b",    "bdi",  "bdo",  "big",   "cite", "code",   "data",
-        "del", "dfn",  "em",   "font", "i",    "ins",   "kbd",  "mark",   "q",
-        "rp",  "rt",   "ruby", "s",    "samp", "small", "span", "strike", "strong",
-        "sub", "sup",  "time", "tt",   "u",    "var",   "wbr",
+    /* by length, "|"-separated: a tag is looked up among those of its own
+     * length only (a strlen and a strncasecmp of each of the 34 names a
+     * tag was 3.5% of parsing a feed) */
+    static const char *const by_len[] = {
+        NULL,
+        "|a|b|i|q|s|u|",
+        "|em|rp|rt|tt|",
+        "|bdi|bdo|big|del|dfn|ins|kbd|sub|sup|var|wbr|",
+        "|abbr|cite|code|data|font|mark|ruby|samp|span|time|",
+        "|small|",
+        "|strike|strong|",
     };
-    for (size_t i = 0; i < sizeof(tags) / sizeof(tags[0]); i++)
-        if (strlen(tags[i]) == n && strncasecmp(tags[i], name, n) == 0)
-            return 1;
-    return 0;
+    char low[8];
+    if (n == 0 || n >= sizeof(by_len) / sizeof(by_len[0]))
+        return 0;
+    low[0] = '|';
+    for (size_t i = 0; i < n; i++)
+        low[i + 1] = (char)tolower((unsigned char)name[i]);
+    low[n + 1] = '|';
+    low[n + 2] = '\0';
+    return strstr(by_len[n], low) != NULL;
 }
 
 /* End of the tag that starts at p ('<'): its '>', past quoted attribute
