@@ -146,7 +146,7 @@ inline_tag(const char *name, size_t n)
         "|small|",
         "|strike|strong|",
     };
-    char low[8];
+    char low[16]; /* "|" NAME "|" NUL */
     if (n == 0 || n >= sizeof(by_len) / sizeof(by_len[0]))
         return 0;
     low[0] = '|';
