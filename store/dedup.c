@@ -374,9 +374,9 @@ mix64(uint64_t x)
     return x;
 }
 
-/* v[0..n) sorted, tmp[0..n) room to work in: a radix sort, a byte a
- * pass, or an insertion sort when n is small (qsort's merge sort through a
- * comparison call was 4.6% of parsing a feed, for the shingles). */
+/* v[0..n) sorted: a radix sort, a byte a pass, in tmp[0..n) and back;
+ * under 64 an insertion sort (tmp unused, may be NULL). qsort's merge sort
+ * through a comparison call was 4.6% of parsing a feed, for the shingles. */
 static void
 sort_u64(uint64_t *v, uint64_t *tmp, size_t n)
 {
@@ -414,7 +414,7 @@ store_shingles(const char *text, uint64_t **out, size_t *n, size_t *chars)
 {
     size_t len = strlen(text), cap = len + 1, k = 0, nc = 0;
     unsigned long win[4] = {0};
-    uint64_t *set = malloc(cap * sizeof(*set)), *tmp;
+    uint64_t *set = malloc(cap * sizeof(*set));
     if (set == NULL)
         return -ENOMEM;
     const unsigned char *p = (const unsigned char *)text;
@@ -431,14 +431,14 @@ store_shingles(const char *text, uint64_t **out, size_t *n, size_t *chars)
                              ((uint64_t)win[2] << 14) ^ (uint64_t)win[3] ^
                              ((uint64_t)win[0] >> 22) * 0x9E3779B97F4A7C15ULL);
     }
-    if (k > 1) {
-        if ((tmp = malloc(k * sizeof(*tmp))) == NULL) {
-            free(set);
-            return -ENOMEM;
-        }
-        sort_u64(set, tmp, k);
-        free(tmp);
+    /* room for the radix sort to work in (64 shingles or more) */
+    uint64_t *tmp = NULL;
+    if (k >= 64 && (tmp = malloc(k * sizeof(*tmp))) == NULL) {
+        free(set);
+        return -ENOMEM;
     }
+    sort_u64(set, tmp, k);
+    free(tmp);
     size_t u = 0;
     for (size_t i = 0; i < k; i++)
         if (u == 0 || set[u - 1] != set[i])

@@ -186,8 +186,6 @@ where_key(const struct parse_state *st, const char *key, char *buf, size_t size)
     return buf;
 }
 
-/* Appends a feed with its defaults; its interval stays 0 until the whole
- * file is read, because [daemon] interval may come later. */
 /* The slot of feed `name` in st->byname: its own, or the empty one it
  * would take. */
 static size_t *
@@ -231,6 +229,8 @@ byname_add(struct parse_state *st, size_t i)
     return 0;
 }
 
+/* Appends a feed with its defaults; its interval stays 0 until the whole
+ * file is read, because [daemon] interval may come later. */
 static int
 feed_add(struct parse_state *st, const char *name, int line)
 {
