@@ -285,6 +285,9 @@ char *parse_html_text(const char *html);
 /* The first `max` characters (code points) of UTF-8 `s`, cut at a character
  * boundary: a new string, or NULL on allocation failure. */
 char *parse_utf8_prefix(const char *s, size_t max);
+/* Code point c (at most U+10FFFF) as UTF-8 into out, which has room for 4
+ * bytes; returns its length. */
+size_t parse_utf8_put(uint32_t c, char *out);
 
 /* ---- Instruments (SPEC §12), parse/tickers/ ---- */
 

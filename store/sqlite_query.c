@@ -22,31 +22,6 @@
 static locale_t fold_locale;
 static pthread_once_t fold_once = PTHREAD_ONCE_INIT;
 
-static size_t
-utf8_put(uint32_t c, char *w)
-{
-    if (c < 0x80) {
-        w[0] = (char)c;
-        return 1;
-    }
-    if (c < 0x800) {
-        w[0] = (char)(0xC0 | c >> 6);
-        w[1] = (char)(0x80 | (c & 0x3F));
-        return 2;
-    }
-    if (c < 0x10000) {
-        w[0] = (char)(0xE0 | c >> 12);
-        w[1] = (char)(0x80 | (c >> 6 & 0x3F));
-        w[2] = (char)(0x80 | (c & 0x3F));
-        return 3;
-    }
-    w[0] = (char)(0xF0 | c >> 18);
-    w[1] = (char)(0x80 | (c >> 12 & 0x3F));
-    w[2] = (char)(0x80 | (c >> 6 & 0x3F));
-    w[3] = (char)(0x80 | (c & 0x3F));
-    return 4;
-}
-
 /* Where the index's case folding and finfeed_has's part ways. FTS5's
  * trigram tokenizer folds with SQLite's own tables (an older Unicode, and
  * nothing beyond the BMP but Deseret); towlower_l knows more: İ (U+0130)
@@ -91,7 +66,7 @@ static uint32_t
 index_fold(fts5_tokenizer *api, Fts5Tokenizer *t, uint32_t c)
 {
     char buf[12];
-    size_t n = utf8_put(c, buf);
+    size_t n = parse_utf8_put(c, buf);
     memcpy(buf + n, buf, n);
     memcpy(buf + 2 * n, buf, n);
     struct index_fold_ctx x = {c};
@@ -241,7 +216,7 @@ fold(const unsigned char *s, size_t n, char *out)
         len = 1;
         if (c >= 0x80 && (c = store_utf8_char(s + i, n - i, &len)) >= 0 && fold_locale != (locale_t)0) {
             wint_t l = towlower_l((wint_t)c, fold_locale);
-            w += utf8_put(l <= 0x10FFFF ? (uint32_t)l : (uint32_t)c, w);
+            w += parse_utf8_put(l <= 0x10FFFF ? (uint32_t)l : (uint32_t)c, w);
         } else if (c >= 0x80 || c < 0) {
             memcpy(w, s + i, len);
             w += len;
@@ -335,7 +310,7 @@ put_trigram(struct store_sql *o, const uint32_t *c)
         char buf[3 * 4 * 2 + 1], *w = buf; /* 3 characters, a quote doubled */
         for (unsigned k = 0, r = i; k < 3; r /= n[k], k++) {
             char ch[4];
-            size_t len = utf8_put(alt[k][r % n[k]], ch);
+            size_t len = parse_utf8_put(alt[k][r % n[k]], ch);
             for (size_t j = 0; j < len; j++) {
                 if (ch[j] == '"')
                     *w++ = '"';

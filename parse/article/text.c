@@ -235,6 +235,12 @@ parse_html_text(const char *html)
     return s;
 }
 
+size_t
+parse_utf8_put(uint32_t c, char *out)
+{
+    return utf8_encode(c, out);
+}
+
 char *
 parse_utf8_prefix(const char *s, size_t max)
 {
