@@ -484,6 +484,7 @@ lite_close(struct store *s)
         sqlite3_finalize(l->stmt[i]);
     sqlite3_finalize(l->raw[0]);
     sqlite3_finalize(l->raw[1]);
+    store_sqlite_filter_free(l);
     sqlite3_close_v2(l->db);
     free(l);
 }
@@ -495,6 +496,7 @@ lite_begin(struct store *s)
 {
     /* IMMEDIATE: take the write lock now (waiting up to the busy timeout),
      * not at the first write, where a lock upgrade cannot wait */
+    store_sqlite_filter_txn_end(sqlite_of(s)); /* whatever ended the last one */
     int rc = sqlite3_exec(sqlite_of(s)->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
     return rc == SQLITE_OK ? 0 : store_sqlite_fail(s, rc);
 }
@@ -574,6 +576,8 @@ static int
 lite_key_find(struct store *s, const struct store_key *k, int near, int64_t lo, int64_t hi,
               int64_t *article, int *alive)
 {
+    if (store_sqlite_filter_lacks(sqlite_of(s), k))
+        return 0;
     sqlite3_stmt *st = sqlite_of(s)->stmt[near ? Q_KEY_FIND_NEAR : Q_KEY_FIND];
     bind_key(st, k);
     if (near) {
@@ -597,6 +601,8 @@ static int
 lite_key_live(struct store *s, const struct store_key *k, int64_t lo, int64_t hi, int64_t *cand,
               size_t max)
 {
+    if (store_sqlite_filter_lacks(sqlite_of(s), k))
+        return 0;
     sqlite3_stmt *st = sqlite_of(s)->stmt[k->kind == KEY_BAND ? Q_BAND_LIVE : Q_KEY_LIVE];
     size_t nc = 0;
     int rc = SQLITE_DONE;
@@ -741,7 +747,7 @@ lite_key_add(struct store *s, const struct store_key *k, int64_t article, int64_
     struct sqlite_store *l = sqlite_of(s);
     int band = k->kind == KEY_BAND;
     sqlite3_stmt *st;
-    if (k->only_new) {
+    if (k->only_new && !store_sqlite_filter_lacks(l, k)) {
         st = l->stmt[band ? Q_BAND_HAS : Q_KEY_HAS];
         bind_key(st, k);
         sqlite3_bind_int64(st, 3, article);
@@ -757,6 +763,8 @@ lite_key_add(struct store *s, const struct store_key *k, int64_t article, int64_
     sqlite3_bind_int64(st, 3, article);
     sqlite3_bind_int64(st, 4, at);
     int rc = store_sqlite_exec(s, st);
+    if (rc == 0)
+        store_sqlite_filter_add(l, k);
     if (rc < 0 || !band || listed || sqlite3_changes(l->db) == 0)
         return rc;
     /* prune deletes the bands the article's row lists */
@@ -779,6 +787,8 @@ static int
 lite_key_range(struct store *s, int kind, const char *lo, const char *hi, int max, store_key_cb cb,
                void *arg)
 {
+    if (store_sqlite_filter_lacks_range(sqlite_of(s), kind, lo))
+        return 0;
     sqlite3_stmt *st = sqlite_of(s)->stmt[Q_KEY_COLUMN];
     int r, ret = 0;
     sqlite3_bind_int(st, 1, kind);
@@ -1167,6 +1177,20 @@ store_sqlite_init(void)
     pthread_once(&lite_once, lite_configure);
 }
 
+/* A transaction's end: the key filter checks data_version again in the next. */
+static int
+on_commit(void *arg)
+{
+    store_sqlite_filter_txn_end(arg);
+    return 0;
+}
+
+static void
+on_rollback(void *arg)
+{
+    store_sqlite_filter_txn_end(arg);
+}
+
 int
 store_sqlite_open(const char *path, struct store **out, char *err, size_t errsize)
 {
@@ -1187,6 +1211,8 @@ store_sqlite_open(const char *path, struct store **out, char *err, size_t errsiz
         goto err;
     }
     sqlite3_extended_result_codes(l->db, 1);
+    sqlite3_commit_hook(l->db, on_commit, l);
+    sqlite3_rollback_hook(l->db, on_rollback, l);
     /* SQLite falls back to reading only when the file is write-protected:
      * say so now, with the path, rather than on the first feed written. */
     if (sqlite3_db_readonly(l->db, "main") == 1) {

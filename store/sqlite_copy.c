@@ -138,6 +138,7 @@ store_sqlite_raw_start(struct store *s, int t)
 {
     struct sqlite_store *l = sqlite_of(s);
     int rc;
+    store_sqlite_filter_drop(l); /* keys written past it */
     sqlite3_finalize(l->raw[0]);
     sqlite3_finalize(l->raw[1]);
     l->raw[0] = l->raw[1] = NULL;

@@ -57,6 +57,7 @@ struct sqlite_store {
         sqlite3_stmt *st;
     } cache[STORE_SQLITE_CACHE];
     struct lite_ckpt *ckpt; /* the WAL's checkpoints off this writer, or NULL */
+    struct lite_filter *filter; /* the keys it surely lacks (sqlite_filter.c), or NULL */
 };
 
 static inline struct sqlite_store *
@@ -97,6 +98,18 @@ int store_sqlite_rows(struct store *s, sqlite3_stmt *st, void *out, size_t size,
  * (store_checkpoint_async); stopped before the handle closes */
 int store_sqlite_ckpt_start(struct store *s);
 void store_sqlite_ckpt_stop(struct sqlite_store *l);
+
+/* sqlite_filter.c: 1 when the store surely holds no key k (no row of
+ * that kind and text, or band), 0 when it may; only ever 1 inside a write
+ * transaction. _range: no feed-title key in key_range's [lo, hi). Every key
+ * written goes to _add; _txn_end at each transaction's end (the commit and
+ * rollback hooks); _drop when keys are written past _add (store_copy). */
+int store_sqlite_filter_lacks(struct sqlite_store *l, const struct store_key *k);
+int store_sqlite_filter_lacks_range(struct sqlite_store *l, int kind, const char *lo);
+void store_sqlite_filter_add(struct sqlite_store *l, const struct store_key *k);
+void store_sqlite_filter_txn_end(struct sqlite_store *l);
+void store_sqlite_filter_drop(struct sqlite_store *l);
+void store_sqlite_filter_free(struct sqlite_store *l);
 
 /* sqlite_query.c */
 int store_sqlite_articles(struct store *s, const struct store_query *q, char *const *terms,

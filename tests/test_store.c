@@ -4320,6 +4320,69 @@ test_same_story_two_nodes(void **state)
     store_close(b);
 }
 
+/* Keys another handle wrote are found. The SQLite writer skips the probes
+ * of keys its filter says the store lacks (store/sqlite_filter.c): it must
+ * hear of another connection's commits (PRAGMA data_version), find every
+ * key once it has grown past its first layer (4,096 keys), and find no
+ * key of a document rolled back (the filter still holds it). */
+#define GROW_N 1000
+static void
+test_keys_from_elsewhere(void **state)
+{
+    (void)state;
+    char where[512], guid[32], title[64], link[64];
+    struct store *a, *b;
+    struct parse_article x;
+    two_stores(where, sizeof(where), "elsewhere.db", &a, &b);
+    int64_t fa = feed(a, "wire-a"), fb = feed(b, "wire-b");
+    art(&x, "a-1", "First story, stored by handle a", "https://news.example/1", "<p>one</p>", T0);
+    assert_int_equal(add(a, fa, &x, T0), STORE_NEW);
+    art(&x, "b-2", "Second story, stored by handle b", "https://news.example/2", "<p>two</p>", T0);
+    assert_int_equal(add(b, fb, &x, T0), STORE_NEW);
+    /* b's guid, link and title, each found through a */
+    assert_int_equal(add(a, fb, &x, T0 + 60), STORE_UNCHANGED);
+    art(&x, "a-3", "Another headline altogether", "https://news.example/2", "<p>three</p>", T0);
+    assert_int_equal(add(a, fa, &x, T0 + 60), STORE_DUPLICATE);
+    art(&x, "a-4", "Second story, stored by handle b", "https://news.example/4", "<p>four</p>", T0);
+    assert_int_equal(add(a, fa, &x, T0 + 60), STORE_DUPLICATE);
+    assert_int_equal(count(a), 2);
+
+    /* a thousand articles in one transaction: five keys each */
+    assert_int_equal(store_begin(a), 0);
+    for (int i = 0; i < GROW_N; i++) {
+        snprintf(guid, sizeof(guid), "g-%d", i);
+        snprintf(title, sizeof(title), "Growing story number %d", i);
+        snprintf(link, sizeof(link), "https://grow.example/%d", i);
+        art(&x, guid, title, link, "<p>grown</p>", T0);
+        enum store_outcome out;
+        assert_int_equal(store_add(a, fa, &x, 1, T0 + 120, &out), 0);
+        assert_int_equal(out, STORE_NEW);
+    }
+    assert_int_equal(store_commit(a), 0);
+    for (int i = 0; i < GROW_N; i += GROW_N / 4 - 1) {
+        snprintf(guid, sizeof(guid), "g-%d", i);
+        snprintf(title, sizeof(title), "Growing story number %d", i);
+        snprintf(link, sizeof(link), "https://grow.example/%d", i);
+        art(&x, guid, title, link, "<p>grown</p>", T0);
+        assert_int_equal(add(a, fa, &x, T0 + 180), STORE_UNCHANGED);
+        snprintf(guid, sizeof(guid), "re-%d", i);
+        art(&x, guid, "A headline of its own", link, "<p>again</p>", T0);
+        assert_int_equal(add(a, fb, &x, T0 + 180), STORE_DUPLICATE);
+    }
+    assert_int_equal(count(a), GROW_N + 2);
+
+    /* a document undone: its keys name nothing */
+    assert_int_equal(store_begin(a), 0);
+    art(&x, "gone-1", "A story taken back", "https://gone.example/1", "<p>gone</p>", T0);
+    assert_int_equal(store_add(a, fa, &x, 1, T0 + 240, NULL), 0);
+    store_rollback(a);
+    art(&x, "gone-2", "The same link, told again", "https://gone.example/1", "<p>back</p>", T0);
+    assert_int_equal(add(a, fb, &x, T0 + 300), STORE_NEW);
+    assert_int_equal(count(b), GROW_N + 3);
+    store_close(a);
+    store_close(b);
+}
+
 /* ---- PostgreSQL only ---- */
 
 /* A database made with other options than pg_database's; its URI in buf. */
@@ -5113,6 +5176,7 @@ main(void)
         cmocka_unit_test(test_notify),
         cmocka_unit_test(test_reconnect),
         cmocka_unit_test(test_same_story_two_nodes),
+        cmocka_unit_test(test_keys_from_elsewhere),
         cmocka_unit_test(test_websub),
         cmocka_unit_test(test_hub),
     };
