@@ -1196,7 +1196,7 @@ store_sqlite_open(const char *path, struct store **out, char *err, size_t errsiz
 {
     struct sqlite_store *l = calloc(1, sizeof(*l));
     struct store *s = &l->s;
-    int rc, version;
+    int rc, version, page;
     *out = NULL;
     if (l == NULL) {
         snprintf(err, errsize, "%s: out of memory", path);
@@ -1232,12 +1232,20 @@ store_sqlite_open(const char *path, struct store **out, char *err, size_t errsiz
     }
     if ((rc = check_schema(s, &version)) < 0)
         goto err;
-    if ((rc = sqlite3_exec(l->db,
+    /* page_size names the size of a file not yet written (a new store's;
+     * one written keeps its own), before journal_mode writes the header;
+     * the auto-checkpoint comes after 4 MB of WAL whatever the size */
+    if ((rc = sqlite3_exec(l->db, "PRAGMA page_size = " STORE_SQLITE_PAGE, NULL, NULL, NULL)) !=
+            SQLITE_OK ||
+        (rc = sqlite3_exec(l->db,
                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
                            "PRAGMA journal_size_limit = " STORE_WAL_LIMIT ";"
                            "PRAGMA foreign_keys = OFF; PRAGMA temp_store = MEMORY;",
-                           NULL, NULL, NULL)) != SQLITE_OK) {
-        rc = store_sqlite_fail(s, rc);
+                           NULL, NULL, NULL)) != SQLITE_OK ||
+        (rc = query_int(s, "PRAGMA page_size", &page)) < 0 ||
+        (rc = sqlite3_wal_autocheckpoint(l->db, STORE_CKPT_BYTES / (page > 0 ? page : 4096))) !=
+            SQLITE_OK) {
+        rc = rc < 0 ? rc : store_sqlite_fail(s, rc);
         goto err;
     }
     if ((rc = sqlite3_create_function(l->db, "finfeed_text", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC,

@@ -1,7 +1,7 @@
 /* store/sqlite_ckpt.c — the WAL's checkpoints off the writer
  * (store_checkpoint_async). SQLite's auto-checkpoint runs inside the COMMIT
- * that takes the WAL past 1000 pages, on the writer's thread: an eighth of
- * the daemon's writer in a first refresh. Here a hook on the writer's
+ * that takes the WAL past 4 MB (STORE_CKPT_BYTES), on the writer's thread:
+ * an eighth of the daemon's writer in a first refresh. Here a hook on the writer's
  * connection (sqlite3_wal_hook, which replaces the auto-checkpoint) wakes a
  * thread of the store's own, which runs PASSIVE checkpoints on a connection
  * of its own while the writer goes on: a passive checkpoint copies what is
@@ -22,7 +22,6 @@
 
 #include "store/sqlite_int.h"
 
-#define CKPT_PAGES 1000            /* the auto-checkpoint's threshold */
 #define CKPT_LIMIT_BYTES (16 << 20) /* journal_size_limit (sqlite.c) */
 /* the writer copies the rest itself past this: at 64 MiB a reader just after
  * a burst looked pages up in a WAL that big (/feed.atom at 0.41-0.54x
@@ -33,10 +32,11 @@ struct lite_ckpt {
     pthread_t th;
     pthread_mutex_t mu;
     pthread_cond_t cv; /* want, stop, or a checkpoint ended */
-    int want;          /* the writer committed past CKPT_PAGES */
+    int want;          /* the writer committed past STORE_CKPT_BYTES */
     int running;       /* a checkpoint runs, on either thread */
     int stop;
     sqlite3 *db;       /* the thread's connection */
+    int want_frames;   /* STORE_CKPT_BYTES in pages */
     int force_frames;  /* CKPT_FORCE_BYTES in pages */
     int limit_frames;  /* journal_size_limit in pages */
     int frames;        /* in the WAL at the writer's last commit */
@@ -49,7 +49,7 @@ ckpt_hook(void *arg, sqlite3 *db, const char *name, int frames)
     struct lite_ckpt *c = arg;
     pthread_mutex_lock(&c->mu);
     c->frames = frames;
-    if (frames < CKPT_PAGES) {
+    if (frames < c->want_frames) {
         pthread_mutex_unlock(&c->mu);
         return SQLITE_OK;
     }
@@ -116,6 +116,7 @@ store_sqlite_ckpt_start(struct store *s)
         sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) > 0)
         page = sqlite3_column_int(st, 0);
     sqlite3_finalize(st);
+    c->want_frames = STORE_CKPT_BYTES / page;
     c->force_frames = CKPT_FORCE_BYTES / page;
     c->limit_frames = CKPT_LIMIT_BYTES / page;
     rc = sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
