@@ -49,7 +49,8 @@ struct http_entry {
     char modified_http[32];
     const char *type; /* Content-Type (static string) */
     char *links;      /* Link header of a feed (rel="hub", rel="self"), owned, or NULL */
-    const char *doc;  /* identity body, owned by resp[0] */
+    const char *doc;  /* identity body, owned by resp[0], or a memory file's mapping */
+    int mapped;       /* doc is that mapping: unmapped with the entry */
     size_t len, gzlen;
     int gz_tried;                 /* gzip attempted (resp[1] NULL: not smaller, or failed) */
     struct MHD_Response *resp[2]; /* 200: identity, gzip */
