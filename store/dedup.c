@@ -363,17 +363,6 @@ store_title_key_usable(const char *key)
 
 /* ---- rule 4: 4-gram sets, MinHash, LSH bands ---- */
 
-static uint64_t
-mix64(uint64_t x)
-{
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdULL;
-    x ^= x >> 33;
-    x *= 0xc4ceb9fe1a85ec53ULL;
-    x ^= x >> 33;
-    return x;
-}
-
 /* v[0..n) sorted: a radix sort, a byte a pass, in tmp[0..n) and back;
  * under 64 an insertion sort (tmp unused, may be NULL). qsort's merge sort
  * through a comparison call was 4.6% of parsing a feed, for the shingles. */
@@ -427,7 +416,7 @@ store_shingles(const char *text, uint64_t **out, size_t *n, size_t *chars)
         win[2] = win[3];
         win[3] = c;
         if (++nc >= 4)
-            set[k++] = mix64(((uint64_t)win[0] << 42) ^ ((uint64_t)win[1] << 28) ^
+            set[k++] = store_mix64(((uint64_t)win[0] << 42) ^ ((uint64_t)win[1] << 28) ^
                              ((uint64_t)win[2] << 14) ^ (uint64_t)win[3] ^
                              ((uint64_t)win[0] >> 22) * 0x9E3779B97F4A7C15ULL);
     }
@@ -472,7 +461,7 @@ store_bands(const uint64_t *set, size_t n, uint64_t bands[STORE_BANDS])
     uint64_t sig[STORE_BANDS * STORE_ROWS];
     for (size_t h = 0; h < STORE_BANDS * STORE_ROWS; h++) {
         /* h-th hash: an odd multiplier and an offset per function */
-        uint64_t a = mix64(h * 2 + 1) | 1, b = mix64(h * 2 + 2), m = UINT64_MAX;
+        uint64_t a = store_mix64(h * 2 + 1) | 1, b = store_mix64(h * 2 + 2), m = UINT64_MAX;
         for (size_t i = 0; i < n; i++) {
             uint64_t v = set[i] * a + b;
             if (v < m)
@@ -481,9 +470,9 @@ store_bands(const uint64_t *set, size_t n, uint64_t bands[STORE_BANDS])
         sig[h] = m;
     }
     for (size_t band = 0; band < STORE_BANDS; band++) {
-        uint64_t x = mix64(band + 0x5bd1e995);
+        uint64_t x = store_mix64(band + 0x5bd1e995);
         for (size_t r = 0; r < STORE_ROWS; r++)
-            x = mix64(x ^ sig[band * STORE_ROWS + r]);
+            x = store_mix64(x ^ sig[band * STORE_ROWS + r]);
         bands[band] = x;
     }
 }

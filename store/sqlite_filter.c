@@ -13,10 +13,10 @@
 #include "store/sqlite_int.h"
 
 #define BITS_PER_KEY 16
-#define MIN_KEYS 4096        /* the first layer's keys: 8 KiB */
-#define MAX_KEYS (1 << 23)   /* 16 MiB in all; past it no filter: every key probed */
+#define MIN_KEYS 4096      /* the first layer's keys: 8 KiB */
+#define MAX_KEYS (1 << 23) /* 16 MiB in all; past it no filter: every key probed */
 #define LAYERS 16
-#define BLOCK_WORDS 8        /* a block: one 64-byte cache line */
+#define BLOCK_WORDS 8 /* a block: one 64-byte cache line */
 #define PROBES 6
 
 /* A scalable Bloom filter: when the last layer holds its keys, a layer
@@ -29,46 +29,35 @@ struct layer {
 struct lite_filter {
     struct layer layer[LAYERS];
     int nlayers;
-    size_t total;         /* keys sized for, all layers */
-    int valid;            /* holds every key of the store */
-    int off;              /* too many keys, or no memory: no filter on this handle */
-    int checked;          /* … checked against data_version in this transaction */
-    int64_t version;      /* PRAGMA data_version when built */
+    size_t total;    /* keys sized for, all layers */
+    int valid;       /* holds every key of the store */
+    int off;         /* too many keys, or no memory: no filter on this handle */
+    int checked;     /* … checked against data_version in this transaction */
+    int64_t version; /* PRAGMA data_version when built */
     sqlite3_stmt *version_st;
 };
-
-static uint64_t
-mix(uint64_t x)
-{
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdULL;
-    x ^= x >> 33;
-    x *= 0xc4ceb9fe1a85ec53ULL;
-    x ^= x >> 33;
-    return x;
-}
 
 /* kind and bytes (a text key, or a prefix: kind | 0x100) to 64 bits */
 static uint64_t
 hash_bytes(int kind, const void *p, size_t len)
 {
     const unsigned char *b = p;
-    uint64_t h = mix(0x9e3779b97f4a7c15ULL ^ (uint64_t)kind << 40 ^ len);
+    uint64_t h = store_mix64(0x9e3779b97f4a7c15ULL ^ (uint64_t)kind << 40 ^ len);
     uint64_t w;
     for (; len >= 8; b += 8, len -= 8) {
         memcpy(&w, b, 8);
-        h = mix(h ^ w) * 0x9e3779b97f4a7c15ULL;
+        h = store_mix64(h ^ w) * 0x9e3779b97f4a7c15ULL;
     }
     w = 0;
     memcpy(&w, b, len);
-    return mix(h ^ w ^ 0xa5);
+    return store_mix64(h ^ w ^ 0xa5);
 }
 
 static uint64_t
 hash_key(const struct store_key *k)
 {
     if (k->text == NULL)
-        return mix((uint64_t)k->num ^ mix(0x51ed27ULL + (uint64_t)k->kind));
+        return store_mix64((uint64_t)k->num ^ store_mix64(0x51ed27ULL + (uint64_t)k->kind));
     return hash_bytes(k->kind, k->text, strlen(k->text));
 }
 
@@ -129,7 +118,7 @@ set(struct lite_filter *f, uint64_t h)
         return;
     }
     y = &f->layer[f->nlayers - 1];
-    uint64_t *blk = block(y, h), g = mix(h);
+    uint64_t *blk = block(y, h), g = store_mix64(h);
     for (int i = 0; i < PROBES; i++, g >>= 9)
         blk[(g >> 6) & (BLOCK_WORDS - 1)] |= 1ULL << (g & 63);
     y->n++;
@@ -138,7 +127,7 @@ set(struct lite_filter *f, uint64_t h)
 static int
 has(const struct lite_filter *f, uint64_t h)
 {
-    uint64_t g0 = mix(h);
+    uint64_t g0 = store_mix64(h);
     for (int l = 0; l < f->nlayers; l++) {
         const uint64_t *blk = block(&f->layer[l], h);
         uint64_t g = g0;

@@ -92,6 +92,18 @@ struct store_prekeys {
 };
 /* FNV-1a of p continuing from h, then one step more (a string's end). */
 uint64_t store_hash64(uint64_t h, const char *p);
+/* 64 bits mixed (MurmurHash3's finalizer): the MinHash's and the key
+ * filter's (sqlite_filter.c) */
+static inline uint64_t
+store_mix64(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ULL;
+    x ^= x >> 33;
+    return x;
+}
 /* What rule 1 compares: the hash of title and body. */
 uint64_t store_content_hash(const char *title, const char *body);
 /* a's categories as a compact JSON array (caller frees), or NULL for no

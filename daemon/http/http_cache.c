@@ -48,12 +48,14 @@ http_generation(struct http *h)
 #define HTTP_SENDFILE_MIN (32 * 1024)
 
 static void
-entry_free(struct http_entry *e)
+entry_free(struct http *h, struct http_entry *e)
 {
     if (e == NULL)
         return;
-    if (e->mapped)
+    if (e->mapped) {
         munmap((void *)e->doc, e->len);
+        h->memfiles--;
+    }
     /* MHD keeps the responses (and the body) alive while connections still
      * send them; these are the cache's references only. */
     for (int i = 0; i < 2; i++) {
@@ -79,7 +81,7 @@ void
 http_cache_clear(struct http *h)
 {
     for (size_t i = 0; i < h->ncache; i++)
-        entry_free(h->cache[i]);
+        entry_free(h, h->cache[i]);
     h->ncache = 0;
     h->cache_bytes = 0;
 }
@@ -88,7 +90,7 @@ static void
 cache_remove(struct http *h, size_t i)
 {
     h->cache_bytes -= entry_bytes(h->cache[i]);
-    entry_free(h->cache[i]);
+    entry_free(h, h->cache[i]);
     h->cache[i] = h->cache[--h->ncache];
 }
 
@@ -144,27 +146,26 @@ memory_file(const char *body, size_t len, void **map)
     return fd;
 }
 
-/* A 200 response for body (taken: freed with the response, or here). A
- * large body goes to a memory file (sent by sendfile): *map is then its
- * mapping, read-only, the caller's to unmap (NULL otherwise; map may be
- * NULL when the caller keeps no copy). */
+/* A 200 response for body (taken: freed with the response, or here). With
+ * map, a large body goes to a memory file (sent by sendfile): *map is
+ * then its mapping, read-only, the caller's to unmap (else NULL). */
 static struct MHD_Response *
 body_response(const struct http_entry *e, char *body, size_t len, int gz, void **map)
 {
     struct MHD_Response *r = NULL;
     void *m = NULL;
-    int fd = len >= HTTP_SENDFILE_MIN ? memory_file(body, len, &m) : -1;
+    int fd = map != NULL && len >= HTTP_SENDFILE_MIN ? memory_file(body, len, &m) : -1;
     if (map != NULL)
         *map = NULL;
     if (fd >= 0) {
         free(body);
         mprotect(m, len, PROT_READ);
-        if ((r = MHD_create_response_from_fd(len, fd)) == NULL)
+        if ((r = MHD_create_response_from_fd(len, fd)) == NULL) {
             close(fd);
-        if (r != NULL && map != NULL)
-            *map = m;
-        else
             munmap(m, len);
+        } else {
+            *map = m;
+        }
     } else if ((r = MHD_create_response_from_buffer_with_free_callback(len, body, free)) == NULL) {
         free(body);
     }
@@ -236,8 +237,8 @@ http_entry_304(struct http_entry *e, int gz)
 
 /* A new entry for doc (taken). */
 static int
-entry_new(const char *key, size_t keylen, uint64_t keyhash, char *doc, size_t len, const char *type,
-          const char *links, uint64_t hash, struct http_entry **out)
+entry_new(struct http *h, const char *key, size_t keylen, uint64_t keyhash, char *doc, size_t len,
+          const char *type, const char *links, uint64_t hash, struct http_entry **out)
 {
     struct http_entry *e = calloc(1, sizeof(*e));
 
@@ -261,13 +262,16 @@ entry_new(const char *key, size_t keylen, uint64_t keyhash, char *doc, size_t le
     emit_rfc1123(e->modified, e->modified_http, sizeof(e->modified_http));
     e->type = type;
     e->len = len;
-    void *map;
-    if ((e->resp[0] = body_response(e, doc, len, 0, &map)) == NULL) {
-        entry_free(e);
+    void *map = NULL;
+    /* a descriptor each: HTTP_MEMFILES of them at most */
+    if ((e->resp[0] = body_response(e, doc, len, 0, h->memfiles < HTTP_MEMFILES ? &map : NULL)) ==
+        NULL) {
+        entry_free(h, e);
         return -ENOMEM;
     }
     e->doc = map != NULL ? map : doc; /* the response's buffer, or the file's mapping */
     e->mapped = map != NULL;
+    h->memfiles += e->mapped;
     *out = e;
     return 0;
 }
@@ -334,7 +338,7 @@ http_cache_put(struct http *h, const char *key, size_t keylen, char *doc, size_t
     }
     if (e != NULL)
         cache_remove(h, cache_index(h, e));
-    if ((rc = entry_new(key, keylen, fnv64(key, keylen), doc, len, type, links, hash, &ne)) < 0)
+    if ((rc = entry_new(h, key, keylen, fnv64(key, keylen), doc, len, type, links, hash, &ne)) < 0)
         return rc;
     ne->gen = gen;
     http_entry_touch(h, ne);

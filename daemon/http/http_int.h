@@ -20,6 +20,7 @@
 
 #define HTTP_CACHE_MAX 64                   /* renderings kept */
 #define HTTP_CACHE_BYTES (32 * 1024 * 1024) /* identity + gzip bytes kept, all entries */
+#define HTTP_MEMFILES 16 /* entries sent from a memory file at most: a descriptor each */
 #define HTTP_LIMIT_MAX 1000                 /* cap of ?limit= */
 #define HTTP_PATH_MAX 1024                  /* longest request path (raw), bytes */
 #define HTTP_URI_MAX 4096                   /* longest request target (raw), bytes */
@@ -98,6 +99,7 @@ struct http {
     struct http_entry *cache[HTTP_CACHE_MAX];
     size_t ncache;
     size_t cache_bytes;
+    int memfiles;     /* entries whose body is a memory file (http_cache.c) */
     uint64_t tick;
     unsigned long renders; /* renderings made (tests, /metrics) */
     unsigned long requests;
