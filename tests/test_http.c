@@ -15,13 +15,11 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
-#include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -590,10 +588,6 @@ setup(void **state)
     if (mkdtemp(s->dir) == NULL)
         return -1;
     snprintf(s->db, sizeof(s->db), "%s/finfeed.db", s->dir);
-    /* as `finfeed daemon` runs the server: a client gone is EPIPE, and
-     * MHD sends large cached bodies by sendfile (test_big_body) */
-    if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
-        return -1;
     if (uv_loop_init(&s->loop) != 0 || uv_async_init(&s->loop, &s->async, on_async) != 0)
         return -1;
     s->async.data = s;
@@ -2823,108 +2817,6 @@ test_stop_mid_render(void **state)
     resp_free(&r);
 }
 
-/* A body past HTTP_SENDFILE_MIN is served from a memory file by sendfile:
- * the same bytes every time (identity, gzip, HEAD), rendered once, and
- * clients that hang up mid-body leave the server serving. Last: it adds
- * an article and a feed the other tests do not expect. */
-/* The process's open memory files of the HTTP cache. */
-static int
-memory_files(void)
-{
-    DIR *d = opendir("/proc/self/fd");
-    struct dirent *de;
-    int n = 0;
-    assert_non_null(d);
-    while ((de = readdir(d)) != NULL) {
-        char path[300], target[128];
-        snprintf(path, sizeof(path), "/proc/self/fd/%s", de->d_name);
-        ssize_t len = readlink(path, target, sizeof(target) - 1);
-        if (len > 0) {
-            target[len] = '\0';
-            n += strncmp(target, "/memfd:finfeed-http", 19) == 0;
-        }
-    }
-    closedir(d);
-    return n;
-}
-
-static void
-test_big_body(void **state)
-{
-    struct server *s = *state;
-    int64_t big_id;
-    size_t n = 0, cap = 160 * 1024;
-    char *body = malloc(cap);
-    assert_non_null(body);
-    n += (size_t)snprintf(body, cap, "<div>");
-    for (int i = 0; n + 200 < cap - 64; i++)
-        n += (size_t)snprintf(body + n, cap - n,
-                              "<p>Paragraph %d of a long filing: revenue, margins.</p>", i);
-    snprintf(body + n, cap - n, "<p>END-OF-FILING</p></div>");
-    assert_int_equal(store_feed_ensure(s->writer, "big", "https://example.com/b.xml", &big_id), 0);
-    add_article(s, big_id, 9, "A very long annual report", NULL, body, NULL);
-    free(body);
-
-    struct resp a, b, gz, head;
-    get("/feed.atom?feed=big", &a);
-    assert_int_equal(a.status, 200);
-    assert_true(a.len > 100 * 1024);
-    int found = 0;
-    for (size_t i = 0; i + 13 <= a.len && !found; i++)
-        found = memcmp(a.body + i, "END-OF-FILING", 13) == 0;
-    assert_true(found);
-    unsigned long before = renders();
-    for (int i = 0; i < 20; i++) {
-        get("/feed.atom?feed=big", &b);
-        assert_int_equal(b.status, 200);
-        assert_int_equal(b.len, a.len);
-        assert_memory_equal(b.body, a.body, a.len);
-        resp_free(&b);
-    }
-    assert_int_equal(renders(), before);
-    const char *ae[] = {"Accept-Encoding: gzip", NULL};
-    request("GET", "/feed.atom?feed=big", ae, &gz);
-    assert_string_equal(hdr(&gz, "Content-Encoding"), "gzip");
-    assert_gunzips_to(&gz, &a);
-    request("HEAD", "/feed.atom?feed=big", NULL, &head);
-    assert_int_equal(head.status, 200);
-    assert_int_equal(head.len, 0);
-    char want[32];
-    snprintf(want, sizeof(want), "%zu", a.len);
-    assert_string_equal(hdr(&head, "Content-Length"), want);
-
-    /* clients that read the headers and hang up, forty times */
-    const char req[] = "GET /feed.atom?feed=big HTTP/1.1\r\nHost: x\r\n\r\n";
-    for (int i = 0; i < 40; i++) {
-        int fd = tcp_connect(s->port);
-        char buf[512];
-        assert_true(fd >= 0);
-        assert_int_equal(send(fd, req, sizeof(req) - 1, 0), (ssize_t)(sizeof(req) - 1));
-        assert_true(recv(fd, buf, sizeof(buf), 0) > 0);
-        close(fd);
-    }
-    get("/feed.atom?feed=big", &b);
-    assert_int_equal(b.status, 200);
-    assert_int_equal(b.len, a.len);
-    assert_memory_equal(b.body, a.body, a.len);
-    resp_free(&b);
-
-    /* past HTTP_MEMFILES such bodies cached, the others are buffers:
-     * served all the same, and no more memory files (descriptors) */
-    for (int i = 1; i <= HTTP_MEMFILES + 8; i++) {
-        char path[64];
-        snprintf(path, sizeof(path), "/feed.atom?feed=big&limit=%d", i);
-        get(path, &b);
-        assert_int_equal(b.status, 200);
-        assert_true(b.len > 100 * 1024); /* its self link names the query */
-        resp_free(&b);
-    }
-    assert_int_equal(memory_files(), HTTP_MEMFILES);
-    resp_free(&head);
-    resp_free(&gz);
-    resp_free(&a);
-}
-
 int
 main(void)
 {
@@ -2945,7 +2837,6 @@ main(void)
         cmocka_unit_test(test_slowloris),       cmocka_unit_test(test_burst_served),
         cmocka_unit_test(test_slow_render),     cmocka_unit_test(test_coalesce),
         cmocka_unit_test(test_stale_if_error),  cmocka_unit_test(test_stop_mid_render),
-        cmocka_unit_test(test_big_body),
     };
     if (getenv("TEST_FILTER") != NULL) /* e.g. TEST_FILTER=test_listen */
         cmocka_set_test_filter(getenv("TEST_FILTER"));

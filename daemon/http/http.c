@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1132,20 +1131,14 @@ http_start_limits(uv_loop_t *loop, struct service *svc, const char *listen,
      * hands each connection over; MHD runs only from MHD_run() on the loop.
      * Its table has room for the connections being evicted too. A
      * connection waiting for a render is suspended (http_work.c); resuming
-     * it wakes MHD's epoll fd through MHD's own eventfd. MHD sends a file
-     * (a large cached body: http_cache.c) with sendfile(2) only when told
-     * that SIGPIPE cannot kill the process: so when it is ignored (the
-     * daemon's command ignores it), else it reads and sends the file. */
-    struct sigaction pipe_act;
-    int pipe_ignored = sigaction(SIGPIPE, NULL, &pipe_act) == 0 && pipe_act.sa_handler == SIG_IGN;
+     * it wakes MHD's epoll fd through MHD's own eventfd. */
     h->mhd = MHD_start_daemon(
         MHD_USE_EPOLL | MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME, 0,
         NULL, NULL, on_mhd_request, h, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
         MHD_OPTION_CONNECTION_TIMEOUT, h->limits.idle_timeout, MHD_OPTION_CONNECTION_LIMIT,
         h->limits.connections + HTTP_EVICT_SLACK, MHD_OPTION_NOTIFY_CONNECTION,
         http_conn_on_mhd_notify, h, MHD_OPTION_NOTIFY_COMPLETED, http_conn_on_mhd_completed, h,
-        MHD_OPTION_URI_LOG_CALLBACK, on_mhd_uri, h, MHD_OPTION_SIGPIPE_HANDLED_BY_APP,
-        pipe_ignored, MHD_OPTION_END);
+        MHD_OPTION_URI_LOG_CALLBACK, on_mhd_uri, h, MHD_OPTION_END);
     if (h->mhd == NULL) {
         snprintf(err, errsize, "listen '%s': cannot start the HTTP server", listen);
         rc = -EIO;

@@ -3,22 +3,12 @@
  * changes or the configuration is reloaded, and kept stale while renders
  * fail; its validators (ETag from the content, Last-Modified when that
  * content was first rendered); its gzip form, made once. Bounded in entries
- * and bytes, least recently used out. Loop thread only.
- *
- * A body of HTTP_SENDFILE_MIN bytes or more lives in a memory file
- * (memfd_create), which MHD sends with sendfile(2): the kernel takes its
- * pages, where a buffer was copied into the socket at every request. That
- * copy was 60% of the daemon's CPU in a burst of /feed.atom (198 KB) on a
- * host whose memory copies had turned slow: 0.43× nginx, which sends its
- * files the same way. The identity body is the file's mapping. */
-#define _GNU_SOURCE /* memfd_create */
+ * and bytes, least recently used out. Loop thread only. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include <zlib.h>
 
@@ -45,17 +35,11 @@ http_generation(struct http *h)
     return service_generation(h->svc);
 }
 
-#define HTTP_SENDFILE_MIN (32 * 1024)
-
 static void
-entry_free(struct http *h, struct http_entry *e)
+entry_free(struct http_entry *e)
 {
     if (e == NULL)
         return;
-    if (e->mapped) {
-        munmap((void *)e->doc, e->len);
-        h->memfiles--;
-    }
     /* MHD keeps the responses (and the body) alive while connections still
      * send them; these are the cache's references only. */
     for (int i = 0; i < 2; i++) {
@@ -81,7 +65,7 @@ void
 http_cache_clear(struct http *h)
 {
     for (size_t i = 0; i < h->ncache; i++)
-        entry_free(h, h->cache[i]);
+        entry_free(h->cache[i]);
     h->ncache = 0;
     h->cache_bytes = 0;
 }
@@ -90,7 +74,7 @@ static void
 cache_remove(struct http *h, size_t i)
 {
     h->cache_bytes -= entry_bytes(h->cache[i]);
-    entry_free(h, h->cache[i]);
+    entry_free(h->cache[i]);
     h->cache[i] = h->cache[--h->ncache];
 }
 
@@ -129,57 +113,20 @@ add_validators(struct MHD_Response *r, const struct http_entry *e, int gz)
     return 0;
 }
 
-/* body copied into a new memory file: its descriptor, and its mapping in
- * *map; -1 when it cannot be (no memfd_create, no descriptor left). */
-static int
-memory_file(const char *body, size_t len, void **map)
-{
-    int fd = memfd_create("finfeed-http", MFD_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    if (ftruncate(fd, (off_t)len) < 0 ||
-        (*map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)) == MAP_FAILED) {
-        close(fd);
-        return -1;
-    }
-    memcpy(*map, body, len);
-    return fd;
-}
-
-/* A 200 response for body (taken: freed with the response, or here). With
- * map, a large body goes to a memory file (sent by sendfile): *map is
- * then its mapping, read-only, the caller's to unmap (else NULL). */
+/* A 200 response for body (taken: freed with the response, or here). */
 static struct MHD_Response *
-body_response(const struct http_entry *e, char *body, size_t len, int gz, void **map)
+body_response(const struct http_entry *e, char *body, size_t len, int gz)
 {
-    struct MHD_Response *r = NULL;
-    void *m = NULL;
-    int fd = map != NULL && len >= HTTP_SENDFILE_MIN ? memory_file(body, len, &m) : -1;
-    if (map != NULL)
-        *map = NULL;
-    if (fd >= 0) {
+    struct MHD_Response *r = MHD_create_response_from_buffer_with_free_callback(len, body, free);
+    if (r == NULL) {
         free(body);
-        mprotect(m, len, PROT_READ);
-        if ((r = MHD_create_response_from_fd(len, fd)) == NULL) {
-            close(fd);
-            munmap(m, len);
-        } else {
-            *map = m;
-        }
-    } else if ((r = MHD_create_response_from_buffer_with_free_callback(len, body, free)) == NULL) {
-        free(body);
-    }
-    if (r == NULL)
         return NULL;
+    }
     if (add_validators(r, e, gz) < 0 ||
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, e->type) != MHD_YES ||
         MHD_add_response_header(r, "X-Content-Type-Options", "nosniff") != MHD_YES ||
         (gz && MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip") != MHD_YES)) {
         MHD_destroy_response(r);
-        if (map != NULL && *map != NULL) {
-            munmap(*map, len);
-            *map = NULL;
-        }
         return NULL;
     }
     return r;
@@ -210,7 +157,7 @@ http_entry_gzip(struct http_entry *e)
     if (e->len > UINT32_MAX || deflate(&z, Z_FINISH) != Z_STREAM_END || z.total_out >= e->len)
         goto done;
     e->gzlen = z.total_out;
-    e->resp[1] = body_response(e, out, e->gzlen, 1, NULL);
+    e->resp[1] = body_response(e, out, e->gzlen, 1);
     out = NULL; /* taken */
     if (e->resp[1] == NULL)
         e->gzlen = 0;
@@ -237,8 +184,8 @@ http_entry_304(struct http_entry *e, int gz)
 
 /* A new entry for doc (taken). */
 static int
-entry_new(struct http *h, const char *key, size_t keylen, uint64_t keyhash, char *doc, size_t len,
-          const char *type, const char *links, uint64_t hash, struct http_entry **out)
+entry_new(const char *key, size_t keylen, uint64_t keyhash, char *doc, size_t len, const char *type,
+          const char *links, uint64_t hash, struct http_entry **out)
 {
     struct http_entry *e = calloc(1, sizeof(*e));
 
@@ -261,17 +208,12 @@ entry_new(struct http *h, const char *key, size_t keylen, uint64_t keyhash, char
     e->modified = time(NULL);
     emit_rfc1123(e->modified, e->modified_http, sizeof(e->modified_http));
     e->type = type;
+    e->doc = doc;
     e->len = len;
-    void *map = NULL;
-    /* a descriptor each: HTTP_MEMFILES of them at most */
-    if ((e->resp[0] = body_response(e, doc, len, 0, h->memfiles < HTTP_MEMFILES ? &map : NULL)) ==
-        NULL) {
-        entry_free(h, e);
+    if ((e->resp[0] = body_response(e, doc, len, 0)) == NULL) {
+        entry_free(e);
         return -ENOMEM;
     }
-    e->doc = map != NULL ? map : doc; /* the response's buffer, or the file's mapping */
-    e->mapped = map != NULL;
-    h->memfiles += e->mapped;
     *out = e;
     return 0;
 }
@@ -338,7 +280,7 @@ http_cache_put(struct http *h, const char *key, size_t keylen, char *doc, size_t
     }
     if (e != NULL)
         cache_remove(h, cache_index(h, e));
-    if ((rc = entry_new(h, key, keylen, fnv64(key, keylen), doc, len, type, links, hash, &ne)) < 0)
+    if ((rc = entry_new(key, keylen, fnv64(key, keylen), doc, len, type, links, hash, &ne)) < 0)
         return rc;
     ne->gen = gen;
     http_entry_touch(h, ne);

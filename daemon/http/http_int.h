@@ -20,7 +20,6 @@
 
 #define HTTP_CACHE_MAX 64                   /* renderings kept */
 #define HTTP_CACHE_BYTES (32 * 1024 * 1024) /* identity + gzip bytes kept, all entries */
-#define HTTP_MEMFILES 16 /* entries sent from a memory file at most: a descriptor each */
 #define HTTP_LIMIT_MAX 1000                 /* cap of ?limit= */
 #define HTTP_PATH_MAX 1024                  /* longest request path (raw), bytes */
 #define HTTP_URI_MAX 4096                   /* longest request target (raw), bytes */
@@ -50,8 +49,7 @@ struct http_entry {
     char modified_http[32];
     const char *type; /* Content-Type (static string) */
     char *links;      /* Link header of a feed (rel="hub", rel="self"), owned, or NULL */
-    const char *doc;  /* identity body, owned by resp[0], or a memory file's mapping */
-    int mapped;       /* doc is that mapping: unmapped with the entry */
+    const char *doc;  /* identity body, owned by resp[0] */
     size_t len, gzlen;
     int gz_tried;                 /* gzip attempted (resp[1] NULL: not smaller, or failed) */
     struct MHD_Response *resp[2]; /* 200: identity, gzip */
@@ -99,7 +97,6 @@ struct http {
     struct http_entry *cache[HTTP_CACHE_MAX];
     size_t ncache;
     size_t cache_bytes;
-    int memfiles;     /* entries whose body is a memory file (http_cache.c) */
     uint64_t tick;
     unsigned long renders; /* renderings made (tests, /metrics) */
     unsigned long requests;
