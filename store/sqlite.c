@@ -1224,7 +1224,7 @@ store_sqlite_open(const char *path, struct store **out, char *err, size_t errsiz
     sqlite3_busy_timeout(l->db, STORE_BUSY_TIMEOUT_MS);
     /* Closing does not checkpoint: a checkpoint costs two or three fsyncs,
      * which dominated one `finfeed ingest` per feed; the WAL is folded into
-     * the database by SQLite's auto-checkpoint (every 1000 pages) instead,
+     * the database by SQLite's auto-checkpoint (every 4 MB of WAL) instead,
      * and a later open reads it, so nothing is lost. */
     if ((rc = sqlite3_db_config(l->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL)) != SQLITE_OK) {
         rc = store_sqlite_fail(s, rc);

@@ -1,8 +1,8 @@
 /* store/sqlite_ckpt.c — the WAL's checkpoints off the writer
  * (store_checkpoint_async). SQLite's auto-checkpoint runs inside the COMMIT
  * that takes the WAL past 4 MB (STORE_CKPT_BYTES), on the writer's thread:
- * an eighth of the daemon's writer in a first refresh. Here a hook on the writer's
- * connection (sqlite3_wal_hook, which replaces the auto-checkpoint) wakes a
+ * an eighth of the daemon's writer in a first refresh. Here a hook on the
+ * writer's connection (sqlite3_wal_hook, which replaces the auto-checkpoint) wakes a
  * thread of the store's own, which runs PASSIVE checkpoints on a connection
  * of its own while the writer goes on: a passive checkpoint copies what is
  * committed to the database, never waits for a lock and makes nobody wait.
