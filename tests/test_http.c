@@ -1090,25 +1090,6 @@ test_conditional(void **state)
     resp_free(&r);
 }
 
-/* gz's body, inflated, is plain's. */
-static void
-assert_gunzips_to(const struct resp *gz, const struct resp *plain)
-{
-    char *out = malloc(plain->len + 1);
-    z_stream z = {0};
-    assert_non_null(out);
-    assert_int_equal(inflateInit2(&z, 15 + 16), Z_OK);
-    z.next_in = (Bytef *)gz->body;
-    z.avail_in = (uInt)gz->len;
-    z.next_out = (Bytef *)out;
-    z.avail_out = (uInt)plain->len + 1;
-    assert_int_equal(inflate(&z, Z_FINISH), Z_STREAM_END);
-    assert_int_equal(z.total_out, plain->len);
-    assert_memory_equal(out, plain->body, plain->len);
-    inflateEnd(&z);
-    free(out);
-}
-
 static void
 test_gzip_head(void **state)
 {
@@ -1129,7 +1110,19 @@ test_gzip_head(void **state)
     snprintf(plain_etag, sizeof(plain_etag), "%s", hdr(&plain, "ETag"));
     assert_string_not_equal(hdr(&gz, "ETag"), plain_etag);
 
-    assert_gunzips_to(&gz, &plain);
+    /* inflate and compare */
+    char *out = malloc(plain.len + 1);
+    z_stream z = {0};
+    assert_int_equal(inflateInit2(&z, 15 + 16), Z_OK);
+    z.next_in = (Bytef *)gz.body;
+    z.avail_in = (uInt)gz.len;
+    z.next_out = (Bytef *)out;
+    z.avail_out = (uInt)plain.len + 1;
+    assert_int_equal(inflate(&z, Z_FINISH), Z_STREAM_END);
+    assert_int_equal(z.total_out, plain.len);
+    assert_memory_equal(out, plain.body, plain.len);
+    inflateEnd(&z);
+    free(out);
 
     /* a 304 for the gzip tag too */
     char h[128];
