@@ -417,8 +417,8 @@ store_shingles(const char *text, uint64_t **out, size_t *n, size_t *chars)
         win[3] = c;
         if (++nc >= 4)
             set[k++] = store_mix64(((uint64_t)win[0] << 42) ^ ((uint64_t)win[1] << 28) ^
-                             ((uint64_t)win[2] << 14) ^ (uint64_t)win[3] ^
-                             ((uint64_t)win[0] >> 22) * 0x9E3779B97F4A7C15ULL);
+                                   ((uint64_t)win[2] << 14) ^ (uint64_t)win[3] ^
+                                   ((uint64_t)win[0] >> 22) * 0x9E3779B97F4A7C15ULL);
     }
     /* room for the radix sort to work in (64 shingles or more) */
     uint64_t *tmp = NULL;

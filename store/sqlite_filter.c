@@ -164,7 +164,7 @@ version_now(struct sqlite_store *l, int64_t *v)
 }
 
 /* Every key of the store into a new filter, its first layer sized for
- * twice as many. */
+ * twice as many rows (room for the feed-title keys' prefixes too). */
 static int
 build(struct sqlite_store *l)
 {
@@ -174,8 +174,7 @@ build(struct sqlite_store *l)
     int rc;
     clear(f);
     if (sqlite3_prepare_v2(l->db,
-                           "SELECT (SELECT count(*) FROM keys) + (SELECT count(*) FROM bands)"
-                           " + (SELECT count(*) FROM keys WHERE kind = 5)",
+                           "SELECT (SELECT count(*) FROM keys) + (SELECT count(*) FROM bands)",
                            -1, &st, NULL) != SQLITE_OK)
         return -EIO;
     if (sqlite3_step(st) == SQLITE_ROW)
@@ -266,7 +265,6 @@ store_sqlite_filter_add(struct sqlite_store *l, const struct store_key *k)
     struct lite_filter *f = l->filter;
     if (f == NULL || !f->valid)
         return; /* built from the tables when next needed, this key with them */
-
     if (k->text == NULL)
         set(f, hash_key(k));
     else
